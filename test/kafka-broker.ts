@@ -1,0 +1,117 @@
+// The Kafka broker for tests: KAFKA_BROKERS when set (CI with its own broker,
+// a developer's cluster), otherwise the local single-node broker from
+// scripts/kafka.sh, started on first use and left running for the next run.
+// There is no skip path: a test that needs Kafka and cannot have it fails with
+// the reason.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+
+const SCRIPT = fileURLToPath(new URL('../scripts/kafka.sh', import.meta.url));
+// The first run fetches ~50 MB of jars with Maven; later starts take seconds.
+const START_TIMEOUT_MS = 10 * 60_000;
+
+// kafkajs warns once per producer about its v2 partitioner change; tests don't care.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+let pending: Promise<string> | undefined;
+
+/** Broker list (comma-separated host:port) of a broker that answers. */
+export function ensureKafka(): Promise<string> {
+  pending ??= resolveBrokers();
+  // A failed attempt is not cached: the next test file gets its own try and error.
+  pending.catch(() => {
+    pending = undefined;
+  });
+  return pending;
+}
+
+async function resolveBrokers(): Promise<string> {
+  const fromEnv = process.env.KAFKA_BROKERS?.trim();
+  if (fromEnv) {
+    await waitForBroker(fromEnv, 'KAFKA_BROKERS');
+    return fromEnv;
+  }
+  // The script holds a lock and answers "already running" when it is, so
+  // parallel test files (separate processes) start the broker only once.
+  await runScript('start');
+  const brokers = `127.0.0.1:${process.env.KAFKA_PORT || '9092'}`;
+  await waitForBroker(brokers, 'scripts/kafka.sh');
+  return brokers;
+}
+
+function runScript(command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'bash',
+      [SCRIPT, command],
+      { timeout: START_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024, env: process.env },
+      (err, stdout, stderr) => {
+        if (!err) return resolve();
+        const detail = `${stderr}${stdout}`.trim().split('\n').slice(-20).join('\n');
+        reject(
+          new Error(
+            `Kafka is not available: KAFKA_BROKERS is not set and \`bash scripts/kafka.sh ${command}\` failed ` +
+              `(${err.killed ? `timed out after ${START_TIMEOUT_MS / 1000}s` : `exit ${String(err.code)}`}). ` +
+              `It needs java 17+ and mvn (Maven Central reachable) on the first run.\n${detail}`,
+          ),
+        );
+      },
+    );
+  });
+}
+
+// The broker may be up but still electing itself or loading metadata: ask it
+// for the cluster description until it answers, within a bound.
+async function waitForBroker(brokers: string, source: string): Promise<void> {
+  const admin = testKafka(brokers, 'trailhouse-test-probe').admin();
+  const deadline = Date.now() + 60_000;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      await admin.disconnect();
+      return;
+    } catch (err) {
+      lastError = err;
+      await admin.disconnect().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw new Error(
+    `Kafka at ${brokers} (from ${source}) did not answer within 60s: ${
+      lastError instanceof Error ? lastError.message : String(lastError)
+    }`,
+  );
+}
+
+/**
+ * A kafkajs client for tests. Quiet by default: kafkajs logs retriable broker
+ * answers (coordinator loading, leader election on a fresh topic) as errors.
+ * Set KAFKAJS_LOG=debug|info|warn|error to see them.
+ */
+export function testKafka(brokers: string, clientId = 'trailhouse-test'): Kafka {
+  const levels: Record<string, logLevel> = {
+    debug: logLevel.DEBUG,
+    info: logLevel.INFO,
+    warn: logLevel.WARN,
+    error: logLevel.ERROR,
+  };
+  return new Kafka({
+    clientId,
+    brokers: brokers.split(',').map((b) => b.trim()),
+    logLevel: levels[process.env.KAFKAJS_LOG ?? ''] ?? logLevel.NOTHING,
+    retry: { retries: 10, initialRetryTime: 100 },
+  });
+}
+
+let counter = 0;
+
+/** A topic name no other test (in this run, a parallel run or an earlier run) has used. */
+export function uniqueTopic(prefix = 'test'): string {
+  const safe = prefix.replace(/[^a-zA-Z0-9._-]/g, '-').slice(0, 100) || 'test';
+  counter += 1;
+  return `${safe}-${process.pid}-${Date.now().toString(36)}-${counter}-${randomBytes(3).toString('hex')}`;
+}
