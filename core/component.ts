@@ -1,0 +1,118 @@
+/**
+ * The seams every component plugs into.
+ *
+ * Data flows through consumers: `consumeLogs` / `consumeTraces` return a
+ * promise that settles only when the next stage has accepted the data (queued
+ * durably, or written). Refusals and errors travel back up that promise to the
+ * receiver, which turns them into protocol status (core/errors.ts).
+ *
+ * Components are built by factories from config (no I/O in construction),
+ * then `start(host)` opens sockets and connections and `shutdown()` drains.
+ * Shutdown must be idempotent and safe before start.
+ */
+import type { Schema, ConfigError } from './config/schema.ts';
+import type { Logger } from './telemetry/logger.ts';
+import type { MetricsRegistry } from './telemetry/metrics.ts';
+import type { LogsData, TracesData, Signal } from './model.ts';
+
+export interface LogsConsumer {
+  consumeLogs(data: LogsData): Promise<void>;
+}
+
+export interface TracesConsumer {
+  consumeTraces(data: TracesData): Promise<void>;
+}
+
+/** The next stage(s) a component feeds, one per signal it is wired for. */
+export interface NextConsumers {
+  logs?: LogsConsumer;
+  traces?: TracesConsumer;
+}
+
+export interface Component {
+  start(host: Host): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export type Kind = 'receiver' | 'processor' | 'exporter' | 'extension';
+
+/** What a running component may ask of the process hosting it. */
+export interface Host {
+  logger: Logger;
+  metrics: MetricsRegistry;
+  /** A started extension by id (e.g. `file_storage`), or undefined. */
+  getExtension(id: string): Component | undefined;
+  /** Reports a fatal condition; the process shuts down. */
+  reportFatal(err: Error): void;
+}
+
+/** What a factory gets when asked to build a component. */
+export interface CreateSettings<C> {
+  /** The component id, `type[/name]`. */
+  id: string;
+  config: C;
+  logger: Logger;
+  metrics: MetricsRegistry;
+}
+
+interface FactoryBase<C> {
+  readonly type: string;
+  /** The defaults the user's YAML is overlaid on. A fresh object per call. */
+  defaultConfig(): C;
+  /** The config's shape: unknown keys are rejected against it. */
+  readonly schema: Schema;
+  /**
+   * Semantic checks after decoding (pure, no I/O): every problem, each with a
+   * path relative to the component (the loader prefixes `exporters.<id>`).
+   */
+  validate?(config: C): ConfigError[];
+}
+
+export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'receiver';
+  readonly signals: readonly Signal[];
+  /** One instance per id, shared by every pipeline that names it. */
+  create(settings: CreateSettings<C>, next: NextConsumers): Component;
+}
+
+export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'processor';
+  readonly signals: readonly Signal[];
+  /**
+   * Per-pipeline processors (the default, as in the Collector) get one
+   * instance per pipeline. A shared processor (e.g. `correlate`, which must
+   * see logs and traces together) gets one instance per id, wired to the next
+   * stage of each pipeline it appears in (at most one pipeline per signal).
+   */
+  readonly shared?: boolean;
+  create(settings: CreateSettings<C>, next: NextConsumers): Component & Partial<LogsConsumer & TracesConsumer>;
+}
+
+export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'exporter';
+  readonly signals: readonly Signal[];
+  /** One instance per id, consuming every signal of the pipelines naming it. */
+  create(settings: CreateSettings<C>): Component & Partial<LogsConsumer & TracesConsumer>;
+}
+
+export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'extension';
+  create(settings: CreateSettings<C>): Component;
+}
+
+export type Factory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;
+
+/** `type[/name]` → type. */
+export function componentType(id: string): string {
+  const i = id.indexOf('/');
+  return i < 0 ? id : id.slice(0, i);
+}
+
+/**
+ * Wraps `fn` so every call returns the same promise: shutdown is idempotent,
+ * as the Collector's lifecycle contract and opentelemetry-js' BindOnceFuture.
+ */
+export function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}

@@ -1,0 +1,221 @@
+/**
+ * Loads `pipeline.yaml` in the OpenTelemetry Collector's format:
+ * `receivers`, `processors`, `exporters`, `extensions` and `service`
+ * (`extensions`, `pipelines`, `telemetry`). Every problem is collected with its
+ * path and reported at once; nothing here does I/O beyond reading the file.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { Factory, Kind } from '../component.ts';
+import { componentType } from '../component.ts';
+import type { Signal } from '../model.ts';
+import type { Registry } from '../registry.ts';
+import { ConfigValidationError, decode, join, s, type ConfigError } from './schema.ts';
+import { expandEnv } from './env.ts';
+
+export interface ComponentConfig {
+  id: string;
+  factory: Factory;
+  config: unknown;
+}
+
+export interface PipelineConfig {
+  /** `logs`, `traces`, `logs/audit`, … */
+  id: string;
+  signal: Signal;
+  receivers: string[];
+  processors: string[];
+  exporters: string[];
+}
+
+export interface TelemetryConfig {
+  logs: { level: 'debug' | 'info' | 'warn' | 'error' };
+  metrics: { level: 'none' | 'basic' | 'normal' | 'detailed'; address: string };
+}
+
+export interface ServiceConfig {
+  receivers: Map<string, ComponentConfig>;
+  processors: Map<string, ComponentConfig>;
+  exporters: Map<string, ComponentConfig>;
+  extensions: Map<string, ComponentConfig>;
+  /** Extension ids enabled in `service.extensions`, in start order. */
+  serviceExtensions: string[];
+  pipelines: PipelineConfig[];
+  telemetry: TelemetryConfig;
+}
+
+const SECTIONS = { receivers: 'receiver', processors: 'processor', exporters: 'exporter', extensions: 'extension' } as const;
+const TOP_LEVEL = [...Object.keys(SECTIONS), 'service', 'connectors'];
+const ID_RE = /^[A-Za-z][A-Za-z0-9_]*(\/[^\s/][^\s]*)?$/;
+
+const telemetrySchema = s.object({
+  logs: s.object({ level: s.string({ enum: ['debug', 'info', 'warn', 'error'] }), encoding: s.string({ enum: ['json'] }) }),
+  metrics: s.object({ level: s.string({ enum: ['none', 'basic', 'normal', 'detailed'] }), address: s.endpoint() }),
+});
+
+function telemetryDefaults() {
+  return { logs: { level: 'info', encoding: 'json' }, metrics: { level: 'normal', address: '127.0.0.1:8888' } };
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses YAML text; throws ConfigValidationError listing every problem. */
+export function loadConfigText(text: string, registry: Registry, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const errors: ConfigError[] = [];
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigValidationError(doc.errors.map((e) => ({ path: '(yaml)', message: e.message })));
+  }
+  const raw: unknown = expandEnv(doc.toJS({ maxAliasCount: 100 }) ?? {}, env, '', errors);
+  if (!isMapping(raw)) throw new ConfigValidationError([{ path: '(root)', message: 'expected a mapping at the top level' }]);
+
+  for (const k of Object.keys(raw)) {
+    if (!TOP_LEVEL.includes(k)) errors.push({ path: k, message: `unknown top-level key (valid keys: ${TOP_LEVEL.join(', ')})` });
+  }
+  if (raw.connectors !== undefined && raw.connectors !== null) {
+    errors.push({ path: 'connectors', message: 'connectors are not supported yet' });
+  }
+
+  const sections = {} as Record<keyof typeof SECTIONS, Map<string, ComponentConfig>>;
+  for (const [section, kind] of Object.entries(SECTIONS) as Array<[keyof typeof SECTIONS, Kind]>) {
+    sections[section] = decodeSection(raw[section], section, kind, registry, errors);
+  }
+
+  const service = raw.service;
+  const serviceExtensions: string[] = [];
+  const pipelines: PipelineConfig[] = [];
+  let telemetry = telemetryDefaults() as TelemetryConfig;
+  if (service === undefined || service === null) {
+    errors.push({ path: 'service', message: 'missing: a service section with at least one pipeline is required' });
+  } else if (!isMapping(service)) {
+    errors.push({ path: 'service', message: 'expected a mapping' });
+  } else {
+    for (const k of Object.keys(service)) {
+      if (!['extensions', 'pipelines', 'telemetry'].includes(k)) {
+        errors.push({ path: `service.${k}`, message: 'unknown key (valid keys: extensions, pipelines, telemetry)' });
+      }
+    }
+    telemetry = decode(telemetrySchema, telemetryDefaults(), service.telemetry, 'service.telemetry', errors) as TelemetryConfig;
+    const exts = service.extensions ?? [];
+    if (!Array.isArray(exts)) errors.push({ path: 'service.extensions', message: 'expected a list of extension ids' });
+    else {
+      exts.forEach((id, i) => {
+        if (typeof id !== 'string' || !sections.extensions.has(id)) {
+          errors.push({ path: `service.extensions[${i}]`, message: `extension ${JSON.stringify(id)} is not configured under extensions` });
+        } else serviceExtensions.push(id);
+      });
+    }
+    decodePipelines(service.pipelines, sections, pipelines, errors);
+  }
+
+  if (errors.length > 0) throw new ConfigValidationError(errors);
+  return { ...sections, serviceExtensions, pipelines, telemetry };
+}
+
+export function loadConfigFile(path: string, registry: Registry, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigValidationError([{ path: '(file)', message: `cannot read ${path}: ${(err as Error).message}` }]);
+  }
+  return loadConfigText(text, registry, env);
+}
+
+function decodeSection(
+  value: unknown,
+  section: string,
+  kind: Kind,
+  registry: Registry,
+  errors: ConfigError[],
+): Map<string, ComponentConfig> {
+  const out = new Map<string, ComponentConfig>();
+  if (value === undefined || value === null) return out;
+  if (!isMapping(value)) {
+    errors.push({ path: section, message: 'expected a mapping of component ids to their config' });
+    return out;
+  }
+  for (const [id, user] of Object.entries(value)) {
+    const path = join(section, id);
+    if (!ID_RE.test(id)) {
+      errors.push({ path, message: 'invalid component id: expected type[/name]' });
+      continue;
+    }
+    const type = componentType(id);
+    const factory = registry.get(kind, type);
+    if (!factory) {
+      errors.push({ path, message: `unknown ${kind} type "${type}" (known: ${registry.types(kind).join(', ')})` });
+      continue;
+    }
+    const before = errors.length;
+    const config = decode(factory.schema, factory.defaultConfig(), user, path, errors);
+    if (errors.length === before && factory.validate) {
+      for (const e of (factory.validate as (c: unknown) => ConfigError[])(config)) {
+        errors.push({ path: e.path ? join(path, e.path) : path, message: e.message });
+      }
+    }
+    out.set(id, { id, factory, config });
+  }
+  return out;
+}
+
+function decodePipelines(
+  value: unknown,
+  sections: Record<keyof typeof SECTIONS, Map<string, ComponentConfig>>,
+  out: PipelineConfig[],
+  errors: ConfigError[],
+): void {
+  if (!isMapping(value) || Object.keys(value).length === 0) {
+    errors.push({ path: 'service.pipelines', message: 'at least one pipeline is required' });
+    return;
+  }
+  for (const [id, p] of Object.entries(value)) {
+    const path = `service.pipelines.${id}`;
+    const signal = componentType(id);
+    if (signal === 'metrics') {
+      errors.push({ path, message: 'metrics pipelines are not supported yet (logs and traces are)' });
+      continue;
+    }
+    if (signal !== 'logs' && signal !== 'traces') {
+      errors.push({ path, message: 'pipeline id must be logs[/name] or traces[/name]' });
+      continue;
+    }
+    if (!isMapping(p)) {
+      errors.push({ path, message: 'expected a mapping with receivers, processors, exporters' });
+      continue;
+    }
+    for (const k of Object.keys(p)) {
+      if (!['receivers', 'processors', 'exporters'].includes(k)) {
+        errors.push({ path: `${path}.${k}`, message: 'unknown key (valid keys: receivers, processors, exporters)' });
+      }
+    }
+    const ids = (key: keyof typeof SECTIONS, required: boolean): string[] => {
+      const list = p[key] ?? [];
+      if (!Array.isArray(list)) {
+        errors.push({ path: `${path}.${key}`, message: 'expected a list of component ids' });
+        return [];
+      }
+      if (required && list.length === 0) errors.push({ path: `${path}.${key}`, message: `a pipeline needs at least one of ${key}` });
+      const seen = new Set<string>();
+      list.forEach((cid, i) => {
+        const at = `${path}.${key}[${i}]`;
+        const comp = typeof cid === 'string' ? sections[key].get(cid) : undefined;
+        if (!comp) {
+          errors.push({ path: at, message: `${SECTIONS[key]} ${JSON.stringify(cid)} is not configured under ${key}` });
+          return;
+        }
+        if (seen.has(cid)) errors.push({ path: at, message: `${JSON.stringify(cid)} appears twice in this pipeline` });
+        seen.add(cid);
+        const f = comp.factory as { signals?: readonly Signal[] };
+        if (f.signals && !f.signals.includes(signal)) {
+          errors.push({ path: at, message: `${SECTIONS[key]} "${cid}" does not support ${signal}` });
+        }
+      });
+      return list.filter((x): x is string => typeof x === 'string');
+    };
+    out.push({ id, signal, receivers: ids('receivers', true), processors: ids('processors', false), exporters: ids('exporters', true) });
+  }
+}
+

@@ -1,0 +1,277 @@
+/**
+ * What every exporter shares, so an exporter itself only writes `push`:
+ * a sending queue (in memory, or persistent through a storage extension),
+ * consumers draining it, retry with exponential backoff, a per-attempt
+ * timeout, and the Collector's exporter metrics. Modelled on the Collector's
+ * exporterhelper.
+ *
+ * Delivery: with the queue on, `consumeX` settles once the batch is queued
+ * (durably, when the queue is persistent); with it off, once `push` succeeded.
+ * A full queue refuses with RefusedError('queue_full') → 429/RESOURCE_EXHAUSTED.
+ * A PermanentError from `push` is never retried. Each batch carries one
+ * deduplication token for all its attempts, so a retried insert can be
+ * recognised downstream.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Component, CreateSettings, Host, LogsConsumer, TracesConsumer } from './component.ts';
+import { once } from './component.ts';
+import { PermanentError, RefusedError } from './errors.ts';
+import type { LogsData, Signal, TracesData } from './model.ts';
+import { itemCount } from './model.ts';
+import { s, type Schema } from './config/schema.ts';
+import type { Logger } from './telemetry/logger.ts';
+import { exporterMetrics, type ExporterMetrics } from './telemetry/metrics.ts';
+import { MemoryQueue, type BatchQueue, type QueueItem } from './queue/memory-queue.ts';
+
+export interface RetryConfig {
+  enabled: boolean;
+  initial_interval: number;
+  max_interval: number;
+  /** Give up after this long (ms); 0 = retry until shutdown. */
+  max_elapsed_time: number;
+  multiplier: number;
+}
+
+export interface QueueConfig {
+  enabled: boolean;
+  num_consumers: number;
+  /** Capacity in batches. */
+  queue_size: number;
+  /** Id of a storage extension (e.g. `file_storage`) for a persistent queue; null = in memory. */
+  storage: string | null;
+}
+
+export interface ExporterHelperConfig {
+  timeout: number;
+  retry_on_failure: RetryConfig;
+  sending_queue: QueueConfig;
+}
+
+export function helperDefaults(overrides: Partial<{ timeout: number; retry: Partial<RetryConfig>; queue: Partial<QueueConfig> }> = {}): ExporterHelperConfig {
+  return {
+    timeout: overrides.timeout ?? 5_000,
+    retry_on_failure: {
+      enabled: true,
+      initial_interval: 5_000,
+      max_interval: 30_000,
+      max_elapsed_time: 300_000,
+      multiplier: 1.5,
+      ...overrides.retry,
+    },
+    sending_queue: { enabled: true, num_consumers: 10, queue_size: 1000, storage: null, ...overrides.queue },
+  };
+}
+
+/** Schema fields to spread into an exporter's own config schema. */
+export const helperSchemaFields: Record<string, Schema> = {
+  timeout: s.duration(),
+  retry_on_failure: s.object({
+    enabled: s.bool(),
+    initial_interval: s.duration(),
+    max_interval: s.duration(),
+    max_elapsed_time: s.duration(),
+    multiplier: s.number({ min: 1 }),
+  }),
+  sending_queue: s.object({
+    enabled: s.bool(),
+    num_consumers: s.int({ min: 1, max: 1000 }),
+    queue_size: s.int({ min: 1 }),
+    storage: s.optional(s.string({ nonEmpty: true })),
+  }),
+};
+
+/** Context of one push attempt. */
+export interface PushContext {
+  /** Same on every attempt of one batch. */
+  dedupToken: string;
+  attempt: number;
+  /** Aborted when the attempt times out or the exporter shuts down. */
+  signal: AbortSignal;
+}
+
+/** What an exporter implements. */
+export interface Pusher {
+  start?(host: Host): Promise<void>;
+  /** Called after the queue drained. */
+  shutdown?(): Promise<void>;
+  pushLogs?(data: LogsData, ctx: PushContext): Promise<void>;
+  pushTraces?(data: TracesData, ctx: PushContext): Promise<void>;
+}
+
+/** A storage extension able to back a persistent queue. */
+export interface QueueStorage {
+  openQueue(name: string, capacity: number, logger: Logger): Promise<BatchQueue>;
+}
+
+export function isQueueStorage(c: unknown): c is QueueStorage {
+  return typeof (c as QueueStorage | undefined)?.openQueue === 'function';
+}
+
+/** Payloads may carry a dedup token chosen upstream (e.g. from Kafka offsets). */
+export interface WithDedupToken {
+  dedupToken?: string;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
+export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
+  private queue: BatchQueue | undefined;
+  private workers: Promise<void>[] = [];
+  private stopping = false;
+  private readonly stopController = new AbortController();
+  private readonly metrics: ExporterMetrics;
+  private readonly log: Logger;
+  private failingSince = 0;
+
+  constructor(
+    private readonly settings: CreateSettings<ExporterHelperConfig>,
+    private readonly pusher: Pusher,
+  ) {
+    this.metrics = exporterMetrics(settings.metrics, settings.id);
+    this.log = settings.logger;
+  }
+
+  async start(host: Host): Promise<void> {
+    await this.pusher.start?.(host);
+    const q = this.settings.config.sending_queue;
+    if (!q.enabled) return;
+    if (q.storage) {
+      const ext = host.getExtension(q.storage);
+      if (!isQueueStorage(ext)) throw new Error(`sending_queue.storage: extension "${q.storage}" is not a started storage extension`);
+      this.queue = await ext.openQueue(this.settings.id, q.queue_size, this.log);
+    } else {
+      this.queue = new MemoryQueue(q.queue_size);
+    }
+    this.metrics.queueCapacity.set(q.queue_size);
+    for (let i = 0; i < q.num_consumers; i++) this.workers.push(this.work());
+  }
+
+  consumeLogs(data: LogsData): Promise<void> {
+    return this.consume('logs', data);
+  }
+
+  consumeTraces(data: TracesData): Promise<void> {
+    return this.consume('traces', data);
+  }
+
+  private async consume(signal: Signal, data: LogsData | TracesData): Promise<void> {
+    const count = itemCount(signal, data);
+    if (count === 0) return;
+    const m = this.metrics[signal];
+    if (this.stopping) {
+      m.enqueueFailed.add(count);
+      throw new RefusedError(`exporter ${this.settings.id} is shutting down`, 'shutting_down');
+    }
+    const item: QueueItem = { signal, data, count, dedupToken: (data as WithDedupToken).dedupToken ?? randomUUID() };
+    if (!this.queue) return this.send(item);
+    try {
+      await this.queue.offer(item);
+    } catch (err) {
+      m.enqueueFailed.add(count);
+      throw err;
+    }
+    this.metrics.queueSize.set(this.queue.size);
+  }
+
+  private async work(): Promise<void> {
+    const q = this.queue!;
+    for (;;) {
+      const item = await q.take();
+      if (!item) return;
+      this.metrics.queueSize.set(q.size);
+      try {
+        await this.send(item);
+        await q.ack(item, true);
+      } catch (err) {
+        // Permanent errors and exhausted retries: the batch is dropped (and said so).
+        // On shutdown, a persistent queue keeps the batch for the next start.
+        const keep = this.stopping && !(err instanceof PermanentError);
+        await q.ack(item, !keep);
+        if (keep) continue;
+        this.log.error('dropping batch after failed export', { signal: item.signal, items: item.count, error: err });
+      }
+    }
+  }
+
+  /** One batch through retry/backoff; resolves on success, throws when giving up. */
+  private async send(item: QueueItem): Promise<void> {
+    const cfg = this.settings.config;
+    const retry = cfg.retry_on_failure;
+    const push = item.signal === 'logs' ? this.pusher.pushLogs : this.pusher.pushTraces;
+    if (!push) throw new PermanentError(`exporter ${this.settings.id} does not export ${item.signal}`);
+    const m = this.metrics[item.signal];
+    const began = Date.now();
+    let interval = retry.initial_interval;
+    for (let attempt = 1; ; attempt++) {
+      const ac = new AbortController();
+      const onStop = () => ac.abort(new Error('exporter shutting down'));
+      this.stopController.signal.addEventListener('abort', onStop, { once: true });
+      const timer = cfg.timeout > 0 ? setTimeout(() => ac.abort(new Error(`export timed out after ${cfg.timeout}ms`)), cfg.timeout) : undefined;
+      try {
+        await push.call(this.pusher, item.data as never, { dedupToken: item.dedupToken, attempt, signal: ac.signal });
+        m.sent.add(item.count);
+        if (this.failingSince) {
+          this.log.info('export recovered', { after_ms: Date.now() - this.failingSince });
+          this.failingSince = 0;
+        }
+        return;
+      } catch (err) {
+        m.sendFailed.add(item.count);
+        const permanent = err instanceof PermanentError;
+        const elapsed = Date.now() - began;
+        const giveUp =
+          permanent ||
+          !retry.enabled ||
+          this.stopController.signal.aborted ||
+          (retry.max_elapsed_time > 0 && elapsed + interval > retry.max_elapsed_time);
+        if (!this.failingSince && !permanent) {
+          this.failingSince = Date.now();
+          this.log.warn('export failed, retrying with backoff', { signal: item.signal, error: err });
+        }
+        if (giveUp) throw err;
+        const jitter = interval * (0.5 + Math.random());
+        await sleep(Math.min(jitter, retry.max_interval), this.stopController.signal);
+        interval = Math.min(interval * retry.multiplier, retry.max_interval);
+      } finally {
+        if (timer) clearTimeout(timer);
+        this.stopController.signal.removeEventListener('abort', onStop);
+      }
+    }
+  }
+
+  /** Stops accepting, drains the queue (retrying until `drain_timeout`), then closes the exporter. */
+  readonly shutdown = once(async () => {
+    this.stopping = true;
+    if (this.queue) {
+      this.queue.close();
+      const drained = Promise.all(this.workers);
+      const grace = Math.max(this.settings.config.timeout * 2, 10_000);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        this.stopController.abort();
+        await drained;
+      }
+      await this.queue.dispose?.();
+    } else {
+      this.stopController.abort();
+    }
+    await this.pusher.shutdown?.();
+  });
+}
+
+export function createExporter(settings: CreateSettings<ExporterHelperConfig>, pusher: Pusher): ExporterHelper {
+  return new ExporterHelper(settings, pusher);
+}

@@ -1,0 +1,54 @@
+/**
+ * Fan-out and forwarding consumers used to wire the pipeline graph.
+ *
+ * A receiver named by several pipelines feeds each; a pipeline feeds all its
+ * exporters. Every branch but the last gets its own deep copy, because
+ * processors may change records in place (redaction, enrichment) and one
+ * pipeline's change must not leak into another. The call settles when every
+ * branch accepted; the first failure is what travels back.
+ */
+import type { LogsConsumer, TracesConsumer } from './component.ts';
+import { cloneLogs, cloneTraces, type LogsData, type TracesData } from './model.ts';
+
+async function settleAll(promises: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+export function fanoutLogs(consumers: LogsConsumer[]): LogsConsumer {
+  if (consumers.length === 1) return consumers[0]!;
+  return {
+    consumeLogs(data: LogsData) {
+      const last = consumers.length - 1;
+      return settleAll(consumers.map((c, i) => c.consumeLogs(i === last ? data : cloneLogs(data))));
+    },
+  };
+}
+
+export function fanoutTraces(consumers: TracesConsumer[]): TracesConsumer {
+  if (consumers.length === 1) return consumers[0]!;
+  return {
+    consumeTraces(data: TracesData) {
+      const last = consumers.length - 1;
+      return settleAll(consumers.map((c, i) => c.consumeTraces(i === last ? data : cloneTraces(data))));
+    },
+  };
+}
+
+/** A consumer whose target is set after construction (wiring shared processors). */
+export class ForwardLogs implements LogsConsumer {
+  target: LogsConsumer | undefined;
+  consumeLogs(data: LogsData): Promise<void> {
+    if (!this.target) return Promise.reject(new Error('pipeline wiring incomplete: no logs consumer'));
+    return this.target.consumeLogs(data);
+  }
+}
+
+export class ForwardTraces implements TracesConsumer {
+  target: TracesConsumer | undefined;
+  consumeTraces(data: TracesData): Promise<void> {
+    if (!this.target) return Promise.reject(new Error('pipeline wiring incomplete: no traces consumer'));
+    return this.target.consumeTraces(data);
+  }
+}

@@ -1,0 +1,45 @@
+/** Listening helpers shared by every server-side component. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** "127.0.0.1:4317", "[::1]:4317", ":4317" (all interfaces) → host and port. */
+export function parseEndpoint(endpoint: string): HostPort {
+  const i = endpoint.lastIndexOf(':');
+  let host = endpoint.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return { host: host || '0.0.0.0', port: Number(endpoint.slice(i + 1)) };
+}
+
+export function formatAddress(a: AddressInfo | string | null): string {
+  if (!a || typeof a === 'string') return String(a);
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+/** Listens on `endpoint`; resolves with the bound address (port 0 → the real port). */
+export function listen(server: Server, endpoint: string): Promise<string> {
+  const { host, port } = parseEndpoint(endpoint);
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new Error(`cannot listen on ${endpoint}: ${err.message}`, { cause: err }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(formatAddress(server.address()));
+    });
+  });
+}
+
+/** Closes a server, ending idle keep-alive connections so close() does not hang. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections?.();
+    const t = setTimeout(() => server.closeAllConnections?.(), 2000);
+    t.unref();
+  });
+}

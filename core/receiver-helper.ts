@@ -1,0 +1,47 @@
+/**
+ * Receiver-side bookkeeping shared by every receiver: counts accepted and
+ * refused items per transport (the Collector's receiverhelper metrics) and
+ * hands the data to the pipeline. Errors are rethrown untouched so the
+ * receiver can map them with `statusFor` (core/errors.ts).
+ */
+import type { CreateSettings, NextConsumers } from './component.ts';
+import { PermanentError } from './errors.ts';
+import type { LogsData, TracesData } from './model.ts';
+import { logRecordCount, spanCount } from './model.ts';
+import { receiverMetrics } from './telemetry/metrics.ts';
+
+export interface ObsConsumer {
+  logs(data: LogsData): Promise<void>;
+  traces(data: TracesData): Promise<void>;
+}
+
+/** Wraps `next` for one transport (`grpc`, `http`, `udp`, `kafka`, …). */
+export function observedConsumer(settings: CreateSettings<unknown>, next: NextConsumers, transport: string): ObsConsumer {
+  const m = receiverMetrics(settings.metrics, settings.id, transport);
+  return {
+    async logs(data) {
+      const n = logRecordCount(data);
+      if (!next.logs) throw new PermanentError(`receiver ${settings.id} is not in any logs pipeline`);
+      if (n === 0) return;
+      try {
+        await next.logs.consumeLogs(data);
+        m.logs.accepted.add(n);
+      } catch (err) {
+        m.logs.refused.add(n);
+        throw err;
+      }
+    },
+    async traces(data) {
+      const n = spanCount(data);
+      if (!next.traces) throw new PermanentError(`receiver ${settings.id} is not in any traces pipeline`);
+      if (n === 0) return;
+      try {
+        await next.traces.consumeTraces(data);
+        m.traces.accepted.add(n);
+      } catch (err) {
+        m.traces.refused.add(n);
+        throw err;
+      }
+    },
+  };
+}

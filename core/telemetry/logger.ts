@@ -1,0 +1,50 @@
+/**
+ * The process's own logs: one JSON object per line on stderr, one line per
+ * condition (a listener started, an export failing), never one per record.
+ */
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger whose lines all carry `fields` (e.g. `{ component: 'exporter/clickhouse' }`). */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  level?: Level;
+  /** Where lines go; defaults to stderr. Tests pass an array sink. */
+  write?: (line: string) => void;
+}
+
+function serializeError(err: unknown): unknown {
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  return err;
+}
+
+export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Logger {
+  const min = ORDER[opts.level ?? 'info'];
+  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const emit = (level: Level, msg: string, fields?: LogFields) => {
+    if (ORDER[level] < min) return;
+    const rec: LogFields = { ts: new Date().toISOString(), level, msg, ...base };
+    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = k === 'error' ? serializeError(v) : v;
+    write(JSON.stringify(rec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger(opts, { ...base, ...fields }),
+  };
+}
+
+/** A logger that drops everything (unit tests that don't look at logs). */
+export const silentLogger: Logger = createLogger({ write: () => {} });
