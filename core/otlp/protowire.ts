@@ -193,7 +193,8 @@ export class Reader {
   /** A bytes field copied out (so the model never pins the request buffer). */
   bytes(limit: number): Uint8Array {
     const end = this.lenEnd(limit);
-    const out = Uint8Array.prototype.slice.call(this.buf, this.pos, end);
+    const out = new Uint8Array(end - this.pos);
+    out.set(this.buf.subarray(this.pos, end));
     this.pos = end;
     return out;
   }

@@ -1,0 +1,31 @@
+/**
+ * Loads the vendored .proto files into protobufjs: an independent reference
+ * codec for tests and benchmarks (never used at runtime).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface ReferenceTypes {
+  logsRequest: protobuf.Type;
+  tracesRequest: protobuf.Type;
+  logsResponse: protobuf.Type;
+  tracesResponse: protobuf.Type;
+}
+
+export function loadReference(): ReferenceTypes {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => path.join(here, target);
+  root.loadSync([
+    'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+    'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+  ]);
+  return {
+    logsRequest: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
+    tracesRequest: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
+    logsResponse: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse'),
+    tracesResponse: root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Export{Logs,Trace}ServiceResponse, protobuf and JSON:
+ *
+ *   ExportLogsServiceResponse  { 1 partial_success: ExportLogsPartialSuccess }
+ *   ExportLogsPartialSuccess   { 1 rejected_log_records int64, 2 error_message }
+ *   ExportTracePartialSuccess  { 1 rejected_spans int64,       2 error_message }
+ *
+ * A full success carries no partial_success (empty bytes / `{}`), as the spec asks.
+ */
+import type { Signal } from '../model.ts';
+import { asObj, get, parseJsonRoot, str, toBigInt } from './json-util.ts';
+import { Reader, fields, sharedWriter } from './protowire.ts';
+
+export interface ExportResult {
+  /** Items (log records or spans) the server rejected. */
+  rejected: number;
+  /** Why; empty when nothing went wrong. */
+  errorMessage: string;
+}
+
+const RESPONSE_FIELDS = fields(1);
+const PARTIAL_FIELDS = fields(1, 2);
+
+function rejectedKey(signal: Signal): [string, string] {
+  return signal === 'logs' ? ['rejectedLogRecords', 'rejected_log_records'] : ['rejectedSpans', 'rejected_spans'];
+}
+
+export function encodeExportResponse(signal: Signal, result: ExportResult = { rejected: 0, errorMessage: '' }): Uint8Array {
+  void signal; // both signals share field numbers
+  const w = sharedWriter();
+  if (result.rejected !== 0 || result.errorMessage !== '') {
+    const at = w.startMessage(1);
+    if (result.rejected !== 0) {
+      w.tag(1, 0);
+      w.int64(BigInt(result.rejected));
+    }
+    if (result.errorMessage !== '') w.string(2, result.errorMessage);
+    w.endMessage(at);
+  }
+  return w.finish();
+}
+
+export function decodeExportResponse(signal: Signal, data: Uint8Array): ExportResult {
+  void signal;
+  const r = new Reader(data);
+  const out: ExportResult = { rejected: 0, errorMessage: '' };
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag !== 0x0a) {
+      r.other(tag, RESPONSE_FIELDS, r.len, 'ExportServiceResponse');
+      continue;
+    }
+    const end = r.lenEnd(r.len);
+    while (r.pos < end) {
+      const t = r.uint32();
+      if (t === 0x08) out.rejected = Number(r.int64());
+      else if (t === 0x12) out.errorMessage = r.string(end);
+      else r.other(t, PARTIAL_FIELDS, end, 'ExportPartialSuccess');
+    }
+    r.expectEnd(end, 'ExportPartialSuccess');
+  }
+  return out;
+}
+
+export function encodeExportResponseJson(signal: Signal, result: ExportResult = { rejected: 0, errorMessage: '' }): string {
+  if (result.rejected === 0 && result.errorMessage === '') return '{}';
+  const partial: Record<string, string> = {};
+  if (result.rejected !== 0) partial[rejectedKey(signal)[0]] = String(result.rejected);
+  if (result.errorMessage !== '') partial.errorMessage = result.errorMessage;
+  return JSON.stringify({ partialSuccess: partial });
+}
+
+export function decodeExportResponseJson(signal: Signal, input: string | Uint8Array): ExportResult {
+  const [camel, snake] = rejectedKey(signal);
+  return parseJsonRoot(input, 'export response', (root) => {
+    const p = asObj(get(root, 'partialSuccess', 'partial_success'), 'partialSuccess');
+    if (p === undefined) return { rejected: 0, errorMessage: '' };
+    const n = get(p, camel, snake);
+    return {
+      rejected: n === undefined || n === null ? 0 : Number(toBigInt(n, camel)),
+      errorMessage: str(p, 'errorMessage', 'error_message'),
+    };
+  });
+}
