@@ -82,7 +82,7 @@ fetch() {
   </dependencies>
 </project>
 EOF
-  if ! mvn -q -B -Dstyle.color=never -f "$work/pom.xml" \
+  if ! mvn -q -B -U -Dstyle.color=never -f "$work/pom.xml" \
       dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$work/jars" </dev/null >"$work/mvn.log" 2>&1; then
     sed 's/\x1b\[[0-9;]*m//g' "$work/mvn.log" | tail -n 40 >&2
     rm -rf "$work"
