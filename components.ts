@@ -4,15 +4,25 @@
  */
 import type { Factory } from './core/component.ts';
 import { Registry } from './core/registry.ts';
+import { otlpFactory } from './receivers/otlp/index.ts';
+import { batchFactory } from './processors/batch/index.ts';
+import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
+import { debugFactory } from './exporters/debug/index.ts';
+import { healthCheckFactory } from './extensions/health_check/index.ts';
 
 export const builtinFactories: Factory[] = [
   // receivers
+  otlpFactory as Factory,
 
   // processors
+  batchFactory as Factory,
+  memoryLimiterFactory as Factory,
 
   // exporters
+  debugFactory as Factory,
 
   // extensions
+  healthCheckFactory as Factory,
 ];
 
 export function builtinRegistry(): Registry {

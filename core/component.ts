@@ -34,6 +34,16 @@ export interface Component {
   shutdown(): Promise<void>;
 }
 
+/** Extensions that want to know when the pipelines are up (e.g. health_check). */
+export interface PipelineWatcher {
+  ready(): void;
+  notReady(): void;
+}
+
+export function isPipelineWatcher(c: unknown): c is PipelineWatcher {
+  return typeof (c as PipelineWatcher | undefined)?.ready === 'function' && typeof (c as PipelineWatcher).notReady === 'function';
+}
+
 export type Kind = 'receiver' | 'processor' | 'exporter' | 'extension';
 
 /** What a running component may ask of the process hosting it. */

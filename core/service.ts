@@ -20,7 +20,7 @@ import type {
   ReceiverFactory,
   TracesConsumer,
 } from './component.ts';
-import { once } from './component.ts';
+import { isPipelineWatcher, once } from './component.ts';
 import type { ServiceConfig, PipelineConfig, ComponentConfig } from './config/load.ts';
 import { fanoutLogs, fanoutTraces, ForwardLogs, ForwardTraces } from './fanout.ts';
 import type { Signal } from './model.ts';
@@ -191,6 +191,7 @@ export class Service {
       await this.metricsServer?.close();
       throw err;
     }
+    for (const e of this.extensions) if (isPipelineWatcher(e.component)) e.component.ready();
     this.logger.info('pipeline started', {
       pipelines: this.config.pipelines.map((p) => p.id),
       receivers: this.receivers.map((r) => r.id),
@@ -212,6 +213,7 @@ export class Service {
 
   /** Upstream first: receivers, processors front to back, exporters, extensions. Idempotent. */
   readonly shutdown = once(async () => {
+    for (const e of this.extensions) if (isPipelineWatcher(e.component)) e.component.notReady();
     const order = [...this.receivers, ...[...this.processors].reverse(), ...this.exporters, ...[...this.extensions].reverse()];
     try {
       await this.stopList(order);

@@ -29,7 +29,13 @@ export type Schema =
   /** Kept as is (free-form user data). */
   | { kind: 'any' }
   /** May be absent / null (decoded to null), otherwise the inner schema. */
-  | { kind: 'optional'; inner: Schema };
+  | { kind: 'optional'; inner: Schema }
+  /**
+   * A feature switched on by naming it, as the Collector's receiver protocols:
+   * absent → null (off); present, even as a bare `key:` → `defaults()` overlaid
+   * with what is given.
+   */
+  | { kind: 'section'; inner: Schema; defaults: () => unknown };
 
 export const s = {
   string: (opts: { enum?: readonly string[]; nonEmpty?: boolean } = {}): Schema => ({ kind: 'string', ...opts }),
@@ -48,6 +54,7 @@ export const s = {
   list: (items: Schema): Schema => ({ kind: 'list', items }),
   any: (): Schema => ({ kind: 'any' }),
   optional: (inner: Schema): Schema => ({ kind: 'optional', inner }),
+  section: (inner: Schema, defaults: () => unknown): Schema => ({ kind: 'section', inner, defaults }),
 };
 
 const DURATION_UNITS: Record<string, number> = {
@@ -120,6 +127,10 @@ export function decode(schema: Schema, defaults: unknown, user: unknown, path: s
     if (user === undefined) return defaults ?? null;
     if (user === null) return null;
     return decode(schema.inner, defaults ?? undefined, user, path, errors);
+  }
+  if (schema.kind === 'section') {
+    if (user === undefined) return defaults ?? null;
+    return decode(schema.inner, defaults ?? schema.defaults(), user ?? {}, path, errors);
   }
   if (user === undefined) {
     if (schema.kind === 'object') return decode(schema, defaults, {}, path, errors);

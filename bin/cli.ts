@@ -1,0 +1,38 @@
+/**
+ * `trailhouse <command>`: run a pipeline, validate a config, and the on-call
+ * queries. Each command returns its exit code.
+ */
+import { runCommand, validateCommand } from './commands/run.ts';
+
+const USAGE = `usage: trailhouse <command> [options]
+
+commands:
+  run [--config FILE]        run the pipeline (default ./pipeline.yaml)
+  validate [--config FILE]   check a config and print every problem
+  query "SQL" [--endpoint URL] [--format F]
+                             run SQL against a ClickHouse HTTP endpoint
+                             (default the embedded store's http://127.0.0.1:8123)
+  help                       this text
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => runCommand,
+  validate: async () => validateCommand,
+  query: async () => (await import('./commands/query.ts')).queryCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+    return 2;
+  }
+  return (await load())(rest);
+}

@@ -1,0 +1,70 @@
+/** `trailhouse run` and `trailhouse validate`. */
+import { builtinRegistry } from '../../components.ts';
+import { loadConfigFile, type ServiceConfig } from '../../core/config/load.ts';
+import { ConfigValidationError, formatErrors } from '../../core/config/schema.ts';
+import { Service } from '../../core/service.ts';
+import { createLogger } from '../../core/telemetry/logger.ts';
+import { flag, parseArgs } from './args.ts';
+
+function load(path: string): ServiceConfig | undefined {
+  try {
+    return loadConfigFile(path, builtinRegistry());
+  } catch (err) {
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${path}: invalid configuration (${err.errors.length} problem${err.errors.length === 1 ? '' : 's'}):\n${formatErrors(err.errors)}\n`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+export async function validateCommand(argv: string[]): Promise<number> {
+  const path = flag(parseArgs(argv), 'config') ?? 'pipeline.yaml';
+  const cfg = load(path);
+  if (!cfg) return 1;
+  process.stdout.write(`${path}: valid (${cfg.pipelines.map((p) => p.id).join(', ')})\n`);
+  return 0;
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const path = flag(parseArgs(argv), 'config') ?? 'pipeline.yaml';
+  const cfg = load(path);
+  if (!cfg) return 1;
+  const logger = createLogger({ level: cfg.telemetry.logs.level });
+  let service: Service;
+  try {
+    service = new Service(cfg, { logger });
+  } catch (err) {
+    logger.error('cannot build the pipeline', { error: err });
+    return 1;
+  }
+  let stopping: Promise<number> | undefined;
+  const stop = (why: string, code: number): Promise<number> =>
+    (stopping ??= (async () => {
+      logger.info('shutting down', { reason: why });
+      try {
+        await service.shutdown();
+        return code;
+      } catch (err) {
+        logger.error('shutdown finished with errors', { error: err });
+        return 1;
+      }
+    })());
+  const done = new Promise<number>((resolve) => {
+    process.once('SIGINT', () => void stop('SIGINT', 0).then(resolve));
+    process.once('SIGTERM', () => void stop('SIGTERM', 0).then(resolve));
+    service.onFatal((err) => void stop(`fatal: ${err.message}`, 1).then(resolve));
+  });
+  try {
+    await service.start();
+  } catch (err) {
+    logger.error('cannot start the pipeline', { error: err });
+    return 1;
+  }
+  logger.info('trailhouse running', { config: path });
+  const code = await done;
+  // Nothing else should keep the process alive after a clean shutdown; a
+  // stray handle in a dependency must not hang a deploy.
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
+}

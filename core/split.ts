@@ -1,0 +1,62 @@
+/**
+ * Splitting payloads into pieces of at most N items, keeping each record
+ * under its own resource and scope. Used by the batch processor
+ * (send_batch_max_size) and exporters with a size limit.
+ */
+import type { LogsData, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, TracesData } from './model.ts';
+
+export function splitLogs(data: LogsData, max: number): LogsData[] {
+  const out: LogsData[] = [];
+  let cur: ResourceLogs[] = [];
+  let n = 0;
+  for (const rl of data.resourceLogs) {
+    let rlOut: ResourceLogs | undefined;
+    for (const sl of rl.scopeLogs) {
+      let i = 0;
+      while (i < sl.logRecords.length) {
+        if (n === max) {
+          out.push({ resourceLogs: cur });
+          cur = [];
+          rlOut = undefined;
+          n = 0;
+        }
+        const take = Math.min(max - n, sl.logRecords.length - i);
+        if (!rlOut) cur.push((rlOut = { resource: rl.resource, schemaUrl: rl.schemaUrl, scopeLogs: [] }));
+        const part: ScopeLogs = { scope: sl.scope, schemaUrl: sl.schemaUrl, logRecords: sl.logRecords.slice(i, i + take) };
+        rlOut.scopeLogs.push(part);
+        i += take;
+        n += take;
+      }
+    }
+  }
+  if (n > 0) out.push({ resourceLogs: cur });
+  return out;
+}
+
+export function splitTraces(data: TracesData, max: number): TracesData[] {
+  const out: TracesData[] = [];
+  let cur: ResourceSpans[] = [];
+  let n = 0;
+  for (const rs of data.resourceSpans) {
+    let rsOut: ResourceSpans | undefined;
+    for (const ss of rs.scopeSpans) {
+      let i = 0;
+      while (i < ss.spans.length) {
+        if (n === max) {
+          out.push({ resourceSpans: cur });
+          cur = [];
+          rsOut = undefined;
+          n = 0;
+        }
+        const take = Math.min(max - n, ss.spans.length - i);
+        if (!rsOut) cur.push((rsOut = { resource: rs.resource, schemaUrl: rs.schemaUrl, scopeSpans: [] }));
+        const part: ScopeSpans = { scope: ss.scope, schemaUrl: ss.schemaUrl, spans: ss.spans.slice(i, i + take) };
+        rsOut.scopeSpans.push(part);
+        i += take;
+        n += take;
+      }
+    }
+  }
+  if (n > 0) out.push({ resourceSpans: cur });
+  return out;
+}

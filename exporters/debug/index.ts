@@ -1,0 +1,2 @@
+export { debugFactory } from './factory.ts';
+export { DebugExporter, type DebugConfig } from './debug.ts';

@@ -1,0 +1,1 @@
+export { healthCheckFactory, HealthCheckExtension, type HealthCheckConfig } from './health-check.ts';

@@ -1,0 +1,63 @@
+import { s, type ConfigError } from '../../core/config/schema.ts';
+
+export interface GrpcProtocolConfig {
+  /** host:port to listen on. Default 127.0.0.1:4317. */
+  endpoint: string;
+  /** Largest accepted request, in MiB. Default 4 (gRPC's and the Collector's default). */
+  max_recv_msg_size_mib: number;
+}
+
+export interface HttpProtocolConfig {
+  /** host:port to listen on. Default 127.0.0.1:4318. */
+  endpoint: string;
+  /** Largest accepted request body, compressed or not. Default 20MiB. */
+  max_request_body_size: number;
+  logs_url_path: string;
+  traces_url_path: string;
+}
+
+export interface OtlpReceiverConfig {
+  protocols: {
+    grpc: GrpcProtocolConfig | null;
+    http: HttpProtocolConfig | null;
+  };
+}
+
+export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4 });
+export const httpDefaults = (): HttpProtocolConfig => ({
+  endpoint: '127.0.0.1:4318',
+  max_request_body_size: 20 * 1024 * 1024,
+  logs_url_path: '/v1/logs',
+  traces_url_path: '/v1/traces',
+});
+
+export const otlpSchema = s.object({
+  protocols: s.object({
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }) }), grpcDefaults),
+    http: s.section(
+      s.object({
+        endpoint: s.endpoint(),
+        max_request_body_size: s.bytes(),
+        logs_url_path: s.string({ nonEmpty: true }),
+        traces_url_path: s.string({ nonEmpty: true }),
+      }),
+      httpDefaults,
+    ),
+  }),
+});
+
+export const defaultOtlpConfig = (): OtlpReceiverConfig => ({ protocols: { grpc: null, http: null } });
+
+export function validateOtlp(c: OtlpReceiverConfig): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (!c.protocols.grpc && !c.protocols.http) {
+    errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc or http)' });
+  }
+  const h = c.protocols.http;
+  if (h) {
+    for (const k of ['logs_url_path', 'traces_url_path'] as const) {
+      if (!h[k].startsWith('/')) errors.push({ path: `protocols.http.${k}`, message: 'must start with /' });
+    }
+  }
+  return errors;
+}

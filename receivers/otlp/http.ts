@@ -1,0 +1,189 @@
+/**
+ * OTLP/HTTP: `POST /v1/logs` and `/v1/traces` with `application/x-protobuf`
+ * or `application/json` bodies, optionally gzip/deflate-compressed. Responses
+ * use the request's content type; failures carry a google.rpc.Status body.
+ *
+ * Status codes, as the OTLP spec and the Collector's otlpreceiver give them:
+ * 200 accepted; 400 malformed body; 404 unknown path (and /v1/metrics, not
+ * supported yet); 405 not POST; 413 body over `max_request_body_size`;
+ * 415 other content types; 429/503 + Retry-After when the pipeline refuses.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { GrpcCode, statusFor } from '../../core/errors.ts';
+import { closeServer, listen } from '../../core/net.ts';
+import {
+  decodeLogsJson,
+  decodeLogsProto,
+  decodeTracesJson,
+  decodeTracesProto,
+  encodeExportResponse,
+  encodeExportResponseJson,
+} from '../../core/otlp/index.ts';
+import type { ObsConsumer } from '../../core/receiver-helper.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import type { HttpProtocolConfig } from './config.ts';
+
+type Encoding = 'proto' | 'json';
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly grpcCode: number = GrpcCode.INVALID_ARGUMENT,
+  ) {
+    super(message);
+  }
+}
+
+/** google.rpc.Status { int32 code = 1; string message = 2; } */
+function encodeStatusProto(code: number, message: string): Buffer {
+  const msg = Buffer.from(message, 'utf8');
+  const parts: number[] = [];
+  if (code) parts.push(0x08, ...varint(code));
+  parts.push(0x12, ...varint(msg.length));
+  return Buffer.concat([Buffer.from(parts), msg]);
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return out;
+}
+
+function contentEncoding(ct: string | undefined): Encoding | undefined {
+  const base = (ct ?? '').split(';')[0]!.trim().toLowerCase();
+  if (base === 'application/x-protobuf' || base === 'application/protobuf') return 'proto';
+  if (base === 'application/json') return 'json';
+  return undefined;
+}
+
+/** Reads the body, enforcing `limit` on both the wire bytes and the decompressed bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) return Promise.reject(new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+  const enc = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  let source: NodeJS.ReadableStream = req;
+  let inflater: Transform | undefined;
+  if (enc === 'gzip' || enc === 'x-gzip') inflater = createGunzip();
+  else if (enc === 'deflate') inflater = createInflate();
+  else if (enc !== 'identity' && enc !== '') {
+    return Promise.reject(new HttpError(400, `unsupported Content-Encoding ${JSON.stringify(enc)} (supported: gzip, deflate)`));
+  }
+  return new Promise((resolve, reject) => {
+    let wire = 0;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const fail = (err: Error) => {
+      if (done) return;
+      done = true;
+      inflater?.destroy();
+      reject(err);
+    };
+    req.on('data', (c: Buffer) => {
+      wire += c.length;
+      if (wire > limit) fail(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
+    });
+    req.on('error', fail);
+    if (inflater) {
+      source = req.pipe(inflater);
+      inflater.on('error', (e) => fail(new HttpError(400, `cannot decompress ${enc} body: ${e.message}`)));
+    }
+    source.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) return fail(new HttpError(413, `decompressed request body exceeds the limit of ${limit} bytes`));
+      chunks.push(c);
+    });
+    source.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+  });
+}
+
+export class OtlpHttpServer {
+  private server: Server | undefined;
+  address = '';
+
+  constructor(
+    private readonly cfg: HttpProtocolConfig,
+    private readonly consumer: ObsConsumer,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.log.error('unexpected error handling OTLP/HTTP request', { error: err });
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    this.address = await listen(server, this.cfg.endpoint);
+    this.server = server;
+    this.log.info('OTLP HTTP receiver listening', { address: this.address });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    const signal = path === this.cfg.logs_url_path ? 'logs' : path === this.cfg.traces_url_path ? 'traces' : undefined;
+    const encoding = contentEncoding(req.headers['content-type']) ?? 'json';
+    const reply = (status: number, code: number, message: string, headers: Record<string, string> = {}) => {
+      const body = encoding === 'proto' ? encodeStatusProto(code, message) : JSON.stringify({ code, message });
+      res.writeHead(status, { 'content-type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json', ...headers });
+      res.end(body);
+      req.resume();
+    };
+    if (!signal) {
+      const what = path === '/v1/metrics' ? 'metrics are not supported by trailhouse yet: send logs and traces' : `unknown path ${path}`;
+      return reply(404, GrpcCode.UNIMPLEMENTED, what);
+    }
+    if (req.method !== 'POST') return reply(405, GrpcCode.UNIMPLEMENTED, `method ${req.method} not allowed: use POST`, { allow: 'POST' });
+    const enc = contentEncoding(req.headers['content-type']);
+    if (!enc) {
+      return reply(415, GrpcCode.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: use application/x-protobuf or application/json`);
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.cfg.max_request_body_size);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        reply(err.status, err.grpcCode, err.message, err.status === 413 ? { connection: 'close' } : {});
+        return;
+      }
+      throw err;
+    }
+    let data: unknown;
+    try {
+      if (signal === 'logs') data = enc === 'proto' ? decodeLogsProto(body) : decodeLogsJson(body);
+      else data = enc === 'proto' ? decodeTracesProto(body) : decodeTracesJson(body);
+    } catch (err) {
+      return reply(400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
+    }
+    try {
+      if (signal === 'logs') await this.consumer.logs(data as never);
+      else await this.consumer.traces(data as never);
+    } catch (err) {
+      const st = statusFor(err);
+      const headers: Record<string, string> = st.retryAfterSeconds ? { 'retry-after': String(st.retryAfterSeconds) } : {};
+      return reply(st.http, st.grpc, st.message, headers);
+    }
+    const out = enc === 'proto' ? encodeExportResponse(signal) : encodeExportResponseJson(signal);
+    res.writeHead(200, { 'content-type': enc === 'proto' ? 'application/x-protobuf' : 'application/json' });
+    res.end(out);
+  }
+
+  async shutdown(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s) await closeServer(s);
+  }
+}
