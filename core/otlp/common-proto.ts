@@ -174,6 +174,14 @@ export function writeUint32Field(w: Writer, field: number, v: number): void {
   }
 }
 
+/** An enum (int32): negatives are sign-extended to 10 bytes, as protobuf requires. */
+export function writeEnumField(w: Writer, field: number, v: number): void {
+  if (v === 0) return;
+  w.tag(field, 0);
+  if (v < 0) w.int64(BigInt(v));
+  else w.uint32(v);
+}
+
 export function writeStringField(w: Writer, field: number, s: string): void {
   if (s !== '') w.string(field, s);
 }

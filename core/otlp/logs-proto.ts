@@ -14,7 +14,7 @@ import { emptyResource, emptyScope } from '../model.ts';
 import type { LogRecord, LogsData, ResourceLogs, ScopeLogs } from '../model.ts';
 import {
   readAnyValue, readKeyValue, readResource, readScope,
-  writeAnyValue, writeAttributes, writeResource, writeScope, writeStringField, writeUint32Field,
+  writeAnyValue, writeAttributes, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field,
 } from './common-proto.ts';
 import { Reader, fields, sharedWriter } from './protowire.ts';
 import type { Writer } from './protowire.ts';
@@ -133,7 +133,7 @@ function writeLogRecord(w: Writer, rec: LogRecord): void {
     w.tag(1, 1);
     w.fixed64(rec.timeUnixNano);
   }
-  writeUint32Field(w, 2, rec.severityNumber);
+  writeEnumField(w, 2, rec.severityNumber);
   writeStringField(w, 3, rec.severityText);
   if (rec.body !== undefined) writeAnyValue(w, 5, rec.body);
   writeAttributes(w, 6, rec.attributes);

@@ -18,7 +18,7 @@ import { emptyResource, emptyScope } from '../model.ts';
 import type { ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, SpanStatus, TracesData } from '../model.ts';
 import {
   readKeyValue, readResource, readScope,
-  writeAttributes, writeResource, writeScope, writeStringField, writeUint32Field,
+  writeAttributes, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field,
 } from './common-proto.ts';
 import { Reader, fields, sharedWriter } from './protowire.ts';
 import type { Writer } from './protowire.ts';
@@ -212,7 +212,7 @@ function writeSpan(w: Writer, s: Span): void {
   writeStringField(w, 3, s.traceState);
   if (s.parentSpanId !== '') w.hexBytes(4, s.parentSpanId);
   writeStringField(w, 5, s.name);
-  writeUint32Field(w, 6, s.kind);
+  writeEnumField(w, 6, s.kind);
   writeFixed64Field(w, 7, s.startTimeUnixNano);
   writeFixed64Field(w, 8, s.endTimeUnixNano);
   writeAttributes(w, 9, s.attributes);
@@ -239,7 +239,7 @@ function writeSpan(w: Writer, s: Span): void {
   writeUint32Field(w, 14, s.droppedLinksCount);
   const st = w.startMessage(15);
   writeStringField(w, 2, s.status.message);
-  writeUint32Field(w, 3, s.status.code);
+  writeEnumField(w, 3, s.status.code);
   w.endMessage(st);
   writeFixed32Field(w, 16, s.flags);
   w.endMessage(at);
