@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../../components.ts';
+import { loadConfigText } from '../../core/config/load.ts';
+import { ConfigValidationError, parseBytes, parseDuration } from '../../core/config/schema.ts';
+
+const registry = builtinRegistry();
+
+function errorsOf(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    loadConfigText(yaml, registry, env);
+  } catch (err) {
+    if (err instanceof ConfigValidationError) return err.errors.map((e) => `${e.path}: ${e.message}`);
+    throw err;
+  }
+  return [];
+}
+
+const minimal = `
+receivers:
+  otlp:
+    protocols:
+      http:
+exporters:
+  debug:
+service:
+  pipelines:
+    logs:
+      receivers: [otlp]
+      exporters: [debug]
+`;
+
+describe('config loading', () => {
+  it('accepts a minimal Collector-format config and fills defaults', () => {
+    const cfg = loadConfigText(minimal, registry, {});
+    const otlp = cfg.receivers.get('otlp')!.config as { protocols: { http: { endpoint: string; max_request_body_size: number }; grpc: unknown } };
+    expect(otlp.protocols.http.endpoint).toBe('127.0.0.1:4318');
+    expect(otlp.protocols.http.max_request_body_size).toBe(20 * 1024 * 1024);
+    expect(otlp.protocols.grpc).toBeNull();
+    expect(cfg.pipelines).toEqual([{ id: 'logs', signal: 'logs', receivers: ['otlp'], processors: [], exporters: ['debug'] }]);
+    expect(cfg.telemetry.metrics.address).toBe('127.0.0.1:8888');
+  });
+
+  it('reports every problem at once, each with its path', () => {
+    const errs = errorsOf(`
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: nowhere
+        bogus: 1
+processors:
+  batch:
+    timeout: 3 days
+  memory_limiter:
+    check_interval: 1s
+exporters:
+  debug:
+    verbosity: loud
+  nosuch:
+service:
+  pipelines:
+    logs:
+      receivers: [otlp]
+      processors: [batch, missing]
+      exporters: [debug]
+`);
+    expect(errs).toEqual(
+      expect.arrayContaining([
+        'receivers.otlp.protocols.http.endpoint: expected host:port, got "nowhere"',
+        expect.stringMatching(/^receivers\.otlp\.protocols\.http\.bogus: unknown key \(valid keys: endpoint, /),
+        'processors.batch.timeout: expected a duration like 72h, 30s or 500ms, got "3 days"',
+        'processors.memory_limiter.limit_mib: one of limit_mib or limit_percentage must be set',
+        'exporters.debug.verbosity: expected one of basic, normal, detailed, got "loud"',
+        expect.stringMatching(/^exporters\.nosuch: unknown exporter type "nosuch" \(known: .*debug/),
+        'service.pipelines.logs.processors[1]: processor "missing" is not configured under processors',
+      ]),
+    );
+    expect(errs.length).toBe(7);
+  });
+
+  it('checks cross-references and pipeline shape', () => {
+    const errs = errorsOf(`
+receivers:
+  otlp:
+    protocols: {grpc: {}}
+exporters:
+  debug:
+extensions:
+  health_check:
+service:
+  extensions: [health_check, zpages]
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [debug]
+    traces/x:
+      receivers: []
+      exporters: [debug, debug]
+    spans:
+      receivers: [otlp]
+      exporters: [debug]
+`);
+    expect(errs).toEqual(
+      expect.arrayContaining([
+        'service.extensions[1]: extension "zpages" is not configured under extensions',
+        'service.pipelines.metrics: metrics pipelines are not supported yet (logs and traces are)',
+        'service.pipelines.traces/x.receivers: a pipeline needs at least one of receivers',
+        'service.pipelines.traces/x.exporters[1]: "debug" appears twice in this pipeline',
+        'service.pipelines.spans: pipeline id must be logs[/name] or traces[/name]',
+      ]),
+    );
+  });
+
+  it('rejects unknown top-level and service keys, and a missing service', () => {
+    expect(errorsOf('receivers: {}\nexporter: {}\n')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^exporter: unknown top-level key/), 'service: missing: a service section with at least one pipeline is required']),
+    );
+    expect(errorsOf(minimal + '  telemetry:\n    logs:\n      level: loud\n  other: 1\n')).toEqual(
+      expect.arrayContaining(['service.telemetry.logs.level: expected one of debug, info, warn, error, got "loud"', 'service.other: unknown key (valid keys: extensions, pipelines, telemetry)']),
+    );
+  });
+
+  it('requires at least one protocol on the otlp receiver', () => {
+    expect(errorsOf(minimal.replace('    protocols:\n      http:\n', '    protocols: {}\n'))).toEqual([
+      'receivers.otlp.protocols: must specify at least one protocol (grpc or http)',
+    ]);
+  });
+
+  it('substitutes ${env:VAR} and ${env:VAR:-default}, typed when the whole value is one reference', () => {
+    const cfg = loadConfigText(
+      `
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: \${env:OTLP_HOST:-127.0.0.1}:\${env:OTLP_PORT}
+processors:
+  batch:
+    send_batch_size: \${env:BATCH}
+    timeout: \${env:NOPE:-1s}
+exporters:
+  debug:
+service:
+  pipelines:
+    logs: {receivers: [otlp], processors: [batch], exporters: [debug]}
+`,
+      registry,
+      { OTLP_PORT: '5555', BATCH: '100' },
+    );
+    expect((cfg.receivers.get('otlp')!.config as { protocols: { http: { endpoint: string } } }).protocols.http.endpoint).toBe('127.0.0.1:5555');
+    expect(cfg.processors.get('batch')!.config).toEqual({ send_batch_size: 100, send_batch_max_size: 0, timeout: 1000 });
+  });
+
+  it('supports named components and one component in several pipelines', () => {
+    const cfg = loadConfigText(
+      `
+receivers:
+  otlp: {protocols: {http: {}}}
+  otlp/internal: {protocols: {grpc: {endpoint: "127.0.0.1:0"}}}
+processors:
+  batch/small: {send_batch_size: 10}
+exporters:
+  debug/a:
+  debug/b: {verbosity: detailed}
+service:
+  pipelines:
+    logs: {receivers: [otlp, otlp/internal], processors: [batch/small], exporters: [debug/a, debug/b]}
+    logs/audit: {receivers: [otlp], exporters: [debug/b]}
+    traces: {receivers: [otlp/internal], processors: [batch/small], exporters: [debug/a]}
+`,
+      registry,
+      {},
+    );
+    expect(cfg.pipelines.map((p) => p.id)).toEqual(['logs', 'logs/audit', 'traces']);
+    expect(cfg.exporters.get('debug/b')!.config).toEqual({ verbosity: 'detailed' });
+  });
+
+  it('reports YAML syntax errors', () => {
+    expect(errorsOf('receivers: [unclosed\n')[0]).toMatch(/^\(yaml\): /);
+  });
+});
+
+describe('durations and sizes', () => {
+  it('parses Go-style durations', () => {
+    expect(parseDuration('72h')).toBe(72 * 3_600_000);
+    expect(parseDuration('1h30m')).toBe(90 * 60_000);
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('0')).toBe(0);
+    expect(parseDuration('3 days')).toBeUndefined();
+    expect(parseDuration(5)).toBeUndefined();
+  });
+  it('parses byte sizes', () => {
+    expect(parseBytes('20MiB')).toBe(20 * 1024 * 1024);
+    expect(parseBytes(1024)).toBe(1024);
+    expect(parseBytes('1GB')).toBe(1e9);
+    expect(parseBytes('lots')).toBeUndefined();
+  });
+});
