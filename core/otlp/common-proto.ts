@@ -73,7 +73,7 @@ export function readKeyValue(r: Reader, limit: number, depth = 0): KeyValue {
   let value: AnyValue = undefined;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) key = r.string(end);
+    if (tag === 0x0a) key = r.key(end);
     else if (tag === 0x12) value = readAnyValue(r, end, depth);
     else r.other(tag, KV_FIELDS, end, 'KeyValue');
   }

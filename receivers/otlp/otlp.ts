@@ -1,5 +1,5 @@
 /** The OTLP receiver: gRPC and/or HTTP listeners feeding the pipelines. */
-import type { Component, CreateSettings, NextConsumers } from '../../core/component.ts';
+import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { observedConsumer } from '../../core/receiver-helper.ts';
 import type { OtlpReceiverConfig } from './config.ts';
@@ -16,7 +16,7 @@ export class OtlpReceiver implements Component {
     if (p.http) this.http = new OtlpHttpServer(p.http, observedConsumer(settings, next, 'http'), settings.logger);
   }
 
-  async start(): Promise<void> {
+  async start(_host?: Host): Promise<void> {
     await this.grpc?.start();
     try {
       await this.http?.start();

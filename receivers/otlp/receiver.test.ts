@@ -170,7 +170,7 @@ describe('OTLP receiver with real SDK exporters', () => {
   });
 
   it('maps pipeline refusals to 429/503 + Retry-After and gRPC codes', async () => {
-    const body = ProtobufLogsSerializer.serializeRequest(makeLogs())!;
+    const body = Buffer.from(ProtobufLogsSerializer.serializeRequest(makeLogs())!);
     const send = () => fetch(`${httpUrl}/v1/logs`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
     sink.failWith = new RefusedError('data refused due to high memory usage', 'memory_limit', 5);
     let r = await send();
