@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { logRecordCount, spanCount } from '../../core/model.ts';
+import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { RecordingConsumer, sampleLogs, sampleTraces, testLogger } from '../../test/helpers.ts';
+import { BatchProcessor } from './batch.ts';
+import type { BatchConfig } from './config.ts';
+
+function make(cfg: BatchConfig, sink = new RecordingConsumer()) {
+  const p = new BatchProcessor({ id: 'batch', config: cfg, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink, traces: sink });
+  return { p, sink };
+}
+
+describe('batch processor', () => {
+  it('sends once send_batch_size is reached, and settles callers only then', async () => {
+    const { p, sink } = make({ send_batch_size: 5, send_batch_max_size: 0, timeout: 60_000 });
+    let settled = false;
+    const first = p.consumeLogs(sampleLogs(3)).then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    await p.consumeLogs(sampleLogs(3));
+    await first;
+    expect(sink.logs).toHaveLength(1);
+    expect(logRecordCount(sink.logs[0]!)).toBe(6);
+    await p.shutdown();
+  });
+
+  it('sends a partial batch after timeout', async () => {
+    const { p, sink } = make({ send_batch_size: 1000, send_batch_max_size: 0, timeout: 30 });
+    await p.consumeTraces(sampleTraces(2));
+    expect(sink.traces).toHaveLength(1);
+    expect(spanCount(sink.traces[0]!)).toBe(2);
+    await p.shutdown();
+  });
+
+  it('splits at send_batch_max_size', async () => {
+    const { p, sink } = make({ send_batch_size: 4, send_batch_max_size: 4, timeout: 60_000 });
+    await p.consumeLogs(sampleLogs(10));
+    expect(sink.logs.map(logRecordCount)).toEqual([4, 4, 2]);
+    await p.shutdown();
+  });
+
+  it('passes downstream errors back to every caller of the batch', async () => {
+    const sink = new RecordingConsumer();
+    sink.failWith = new Error('downstream down');
+    const { p } = make({ send_batch_size: 4, send_batch_max_size: 0, timeout: 60_000 }, sink);
+    const results = await Promise.allSettled([p.consumeLogs(sampleLogs(2)), p.consumeLogs(sampleLogs(2))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await p.shutdown();
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * The pipeline graph: fan-out, start/stop order, draining on shutdown, and
+ * errors travelling back to the receiver.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Component, ExporterFactory, LogsConsumer, NextConsumers, ReceiverFactory } from '../../core/component.ts';
+import { loadConfigText } from '../../core/config/load.ts';
+import { s } from '../../core/config/schema.ts';
+import { PermanentError } from '../../core/errors.ts';
+import type { LogsData } from '../../core/model.ts';
+import { logRecordCount } from '../../core/model.ts';
+import { Registry } from '../../core/registry.ts';
+import { Service } from '../../core/service.ts';
+import { batchFactory } from '../../processors/batch/index.ts';
+import { sampleLogs, testLogger } from '../helpers.ts';
+
+const events: string[] = [];
+
+/** A receiver whose `next` the test drives directly. */
+class PushReceiver implements Component {
+  static instances = new Map<string, PushReceiver>();
+  constructor(
+    readonly id: string,
+    readonly next: NextConsumers,
+  ) {
+    PushReceiver.instances.set(id, this);
+  }
+  async start() {
+    events.push(`start ${this.id}`);
+  }
+  async shutdown() {
+    events.push(`stop ${this.id}`);
+  }
+}
+
+const pushFactory: ReceiverFactory<Record<string, never>> = {
+  kind: 'receiver',
+  type: 'push',
+  signals: ['logs', 'traces'],
+  schema: s.object({}),
+  defaultConfig: () => ({}),
+  create: (st, next) => new PushReceiver(st.id, next),
+};
+
+class SlowSink implements Component, LogsConsumer {
+  static instances = new Map<string, SlowSink>();
+  received: LogsData[] = [];
+  constructor(
+    readonly id: string,
+    readonly cfg: { delay_ms: number; fail: boolean },
+  ) {
+    SlowSink.instances.set(id, this);
+  }
+  async start() {
+    events.push(`start ${this.id}`);
+  }
+  async consumeLogs(d: LogsData) {
+    await new Promise((r) => setTimeout(r, this.cfg.delay_ms));
+    if (this.cfg.fail) throw new PermanentError(`${this.id} rejects`);
+    // Mutate, to prove each fan-out branch has its own copy.
+    d.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body = `seen by ${this.id}`;
+    this.received.push(d);
+  }
+  async shutdown() {
+    events.push(`stop ${this.id}`);
+  }
+}
+
+const sinkFactory: ExporterFactory<{ delay_ms: number; fail: boolean }> = {
+  kind: 'exporter',
+  type: 'sink',
+  signals: ['logs'],
+  schema: s.object({ delay_ms: s.int(), fail: s.bool() }),
+  defaultConfig: () => ({ delay_ms: 0, fail: false }),
+  create: (st) => new SlowSink(st.id, st.config),
+};
+
+const registry = new Registry([pushFactory as never, sinkFactory as never, batchFactory as never]);
+
+function build(yaml: string) {
+  events.length = 0;
+  PushReceiver.instances.clear();
+  SlowSink.instances.clear();
+  return new Service(loadConfigText(yaml, registry, {}), { logger: testLogger(), serveMetrics: false });
+}
+
+describe('service graph', () => {
+  it('fans a receiver out to every pipeline and a pipeline to every exporter, each with its own copy', async () => {
+    const svc = build(`
+receivers: {push: {}}
+exporters: {sink/a: {}, sink/b: {}, sink/c: {}}
+service:
+  pipelines:
+    logs: {receivers: [push], exporters: [sink/a, sink/b]}
+    logs/audit: {receivers: [push], exporters: [sink/c]}
+`);
+    await svc.start();
+    const r = PushReceiver.instances.get('push')!;
+    await r.next.logs!.consumeLogs(sampleLogs(2));
+    const bodies = ['sink/a', 'sink/b', 'sink/c'].map((id) => SlowSink.instances.get(id)!.received[0]!.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body);
+    expect(bodies).toEqual(['seen by sink/a', 'seen by sink/b', 'seen by sink/c']);
+    expect(r.next.traces).toBeUndefined();
+    await svc.shutdown();
+  });
+
+  it('starts exporters first and receivers last, stops in reverse, and shutdown is idempotent', async () => {
+    const svc = build(`
+receivers: {push: {}}
+exporters: {sink: {}}
+service:
+  pipelines:
+    logs: {receivers: [push], exporters: [sink]}
+`);
+    await svc.start();
+    await Promise.all([svc.shutdown(), svc.shutdown()]);
+    await svc.shutdown();
+    expect(events).toEqual(['start sink', 'start push', 'stop push', 'stop sink']);
+  });
+
+  it('a consume call settles only when the exporter accepted, and errors travel back', async () => {
+    const svc = build(`
+receivers: {push: {}}
+exporters: {sink/slow: {delay_ms: 100}, sink/bad: {fail: true}}
+service:
+  pipelines:
+    logs: {receivers: [push], exporters: [sink/slow]}
+    logs/bad: {receivers: [push], exporters: [sink/bad]}
+`);
+    await svc.start();
+    const r = PushReceiver.instances.get('push')!;
+    await expect(r.next.logs!.consumeLogs(sampleLogs(1))).rejects.toThrow('sink/bad rejects');
+    expect(SlowSink.instances.get('sink/slow')!.received).toHaveLength(1);
+    await svc.shutdown();
+  });
+
+  it('drains the batch processor on shutdown: nothing accepted is dropped', async () => {
+    const svc = build(`
+receivers: {push: {}}
+processors: {batch: {send_batch_size: 1000, timeout: 1h}}
+exporters: {sink: {}}
+service:
+  pipelines:
+    logs: {receivers: [push], processors: [batch], exporters: [sink]}
+`);
+    await svc.start();
+    const r = PushReceiver.instances.get('push')!;
+    const pending = [r.next.logs!.consumeLogs(sampleLogs(3)), r.next.logs!.consumeLogs(sampleLogs(4))];
+    await new Promise((res) => setTimeout(res, 20));
+    expect(SlowSink.instances.get('sink')!.received).toHaveLength(0); // held by the batch
+    await svc.shutdown();
+    await Promise.all(pending);
+    const got = SlowSink.instances.get('sink')!.received;
+    expect(got.reduce((n, d) => n + logRecordCount(d), 0)).toBe(7);
+    await expect(r.next.logs!.consumeLogs(sampleLogs(1))).rejects.toThrow(/shut down/);
+  });
+
+  it('rejects a start failure cleanly, stopping what had started', async () => {
+    const svc = build(`
+receivers: {push: {}}
+exporters: {sink: {}}
+service:
+  pipelines:
+    logs: {receivers: [push], exporters: [sink]}
+`);
+    PushReceiver.prototype.start = async function () {
+      throw new Error('port in use');
+    };
+    try {
+      await expect(svc.start()).rejects.toThrow('failed to start receiver "push": port in use');
+      expect(events).toEqual(['start sink', 'stop sink']);
+    } finally {
+      PushReceiver.prototype.start = async function (this: PushReceiver) {
+        events.push(`start ${this.id}`);
+      };
+    }
+  });
+});
