@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: end-to-end throughput of the default embedded pipeline.
+ *
+ * Starts `trailhouse run` in its own process with the default pipeline's shape
+ * (OTLP → memory_limiter → batch → embedded ClickHouse) on free ports and a
+ * temporary data directory, drives it with the load generator in a second
+ * process, waits until every accepted record is stored, and reports records
+ * per second, records per CPU-second of the pipeline process (embedded engine
+ * included: it runs in that process), and peak RSS.
+ *
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 4 --config FILE]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flag, parseArgs } from '../../bin/commands/args.ts';
+
+const args = parseArgs(process.argv.slice(2));
+const batches = Number(flag(args, 'batches') ?? 60);
+const perBatch = Number(flag(args, 'per-batch') ?? 1000);
+const concurrency = Number(flag(args, 'concurrency') ?? 4);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** utime + stime of a process, in seconds (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100)
+}
+
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+async function query(url: string, sql: string): Promise<string> {
+  const r = await fetch(`${url}/?query=${encodeURIComponent(sql)}`);
+  const t = await r.text();
+  if (!r.ok) throw new Error(`query failed (${r.status}): ${t}`);
+  return t.trim();
+}
+
+async function waitUntil(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'th-bench-'));
+const [http, grpc, q, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+const config = flag(args, 'config') ?? join(dir, 'bench.yaml');
+if (!flag(args, 'config')) {
+  writeFileSync(
+    config,
+    `receivers:
+  otlp:
+    protocols:
+      grpc: {endpoint: "127.0.0.1:${grpc}"}
+      http: {endpoint: "127.0.0.1:${http}"}
+processors:
+  memory_limiter: {limit_mib: 2048, spike_limit_mib: 512}
+  batch: {send_batch_size: 16384, send_batch_max_size: 32768, timeout: 200ms}
+exporters:
+  clickhouse:
+    path: ${join(dir, 'data')}
+    query_endpoint: "127.0.0.1:${q}"
+service:
+  telemetry: {metrics: {address: "127.0.0.1:${metrics}"}, logs: {level: warn}}
+  pipelines:
+    logs: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [clickhouse]}
+    traces: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [clickhouse]}
+`,
+  );
+}
+
+let pipeline: ChildProcess | undefined;
+try {
+  pipeline = spawn(process.execPath, ['bin/trailhouse.mjs', 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const qurl = `http://127.0.0.1:${q}`;
+  await waitUntil(async () => (await query(qurl, 'SELECT 1')) === '1', 60_000, 'the pipeline to start');
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${http}/v1/logs`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).ok, 30_000, 'OTLP');
+
+  const pid = pipeline.pid!;
+  const phases: Record<string, unknown> = {};
+  let ok = true;
+  for (const signal of ['logs', 'traces'] as const) {
+    const table = signal === 'logs' ? 'otel.otel_logs' : 'otel.otel_traces';
+    const before = Number(await query(qurl, `SELECT count() FROM ${table}`));
+    const cpu0 = cpuSeconds(pid);
+    const t0 = Date.now();
+    const gen = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/loadgen.ts', `http://127.0.0.1:${http}`, String(batches), String(perBatch), String(concurrency), signal], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    gen.stdout!.on('data', (c) => (out += c));
+    const code = await new Promise<number>((r) => gen.on('exit', (c) => r(c ?? 1)));
+    if (code !== 0) throw new Error(`load generator failed (${code})`);
+    const sent = JSON.parse(out) as { logs: number; spans: number; refusals: number };
+    const accepted = signal === 'logs' ? sent.logs : sent.spans;
+    let stored = 0;
+    await waitUntil(async () => {
+      stored = Number(await query(qurl, `SELECT count() FROM ${table}`)) - before;
+      return stored >= accepted;
+    }, 300_000, `all accepted ${signal} to be stored`);
+    const wall = (Date.now() - t0) / 1000;
+    const cpu = cpuSeconds(pid) - cpu0;
+    ok &&= stored === accepted;
+    phases[signal] = {
+      accepted,
+      stored,
+      stored_equals_accepted: stored === accepted,
+      refusals: sent.refusals,
+      wall_seconds: +wall.toFixed(2),
+      pipeline_cpu_seconds: +cpu.toFixed(2),
+      per_second: Math.round(stored / wall),
+      per_cpu_second: Math.round(stored / cpu),
+    };
+  }
+  const report = {
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    node: process.version,
+    workload: { batches, requests_per_batch: perBatch, records_per_request: 2, concurrency },
+    ...phases,
+    peak_rss_mib: peakRssMiB(pid),
+  };
+  console.log(JSON.stringify(report, null, 2));
+  if (!ok) process.exitCode = 1;
+} finally {
+  pipeline?.kill('SIGTERM');
+  await new Promise((r) => (pipeline ? pipeline.once('exit', r) : r(null)));
+  rmSync(dir, { recursive: true, force: true });
+}
