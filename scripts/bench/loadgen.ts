@@ -16,11 +16,11 @@ const perBatch = Number(perBatchArg);
 const concurrency = Number(concArg);
 
 // Pre-encode so the generator's own CPU does not throttle the send rate.
-const bodies: Array<{ path: string; body: Buffer; n: number }> = [];
+const bodies: Array<{ path: string; body: Uint8Array<ArrayBuffer>; n: number }> = [];
 for (let i = 0; i < batches; i++) {
   const b = makeBatch(perBatch, i);
-  if (signals !== 'traces') bodies.push({ path: '/v1/logs', body: Buffer.from(encodeLogsProto(b.logs)), n: logRecordCount(b.logs) });
-  if (signals !== 'logs') bodies.push({ path: '/v1/traces', body: Buffer.from(encodeTracesProto(b.traces)), n: spanCount(b.traces) });
+  if (signals !== 'traces') bodies.push({ path: '/v1/logs', body: new Uint8Array(encodeLogsProto(b.logs)), n: logRecordCount(b.logs) });
+  if (signals !== 'logs') bodies.push({ path: '/v1/traces', body: new Uint8Array(encodeTracesProto(b.traces)), n: spanCount(b.traces) });
 }
 
 let next = 0;
