@@ -8,11 +8,14 @@ import { otlpFactory } from './receivers/otlp/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
+import { spoolExporterFactory } from './exporters/spool/spool.ts';
+import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 
 export const builtinFactories: Factory[] = [
   // receivers
   otlpFactory as Factory,
+  spoolReceiverFactory as Factory,
 
   // processors
   batchFactory as Factory,
@@ -20,6 +23,7 @@ export const builtinFactories: Factory[] = [
 
   // exporters
   debugFactory as Factory,
+  spoolExporterFactory as Factory,
 
   // extensions
   healthCheckFactory as Factory,

@@ -1,0 +1,69 @@
+/**
+ * The in-process channel between a `spool` exporter and a `spool` receiver of
+ * the same `name`: the embedded default's stand-in for a Kafka topic. The
+ * exporter side owns durability (its sending queue on a storage extension);
+ * this channel only hands each batch to the receiver's pipelines and reports
+ * back when they accepted it.
+ */
+import type { NextConsumers } from './component.ts';
+import type { LogsData, Signal, TracesData } from './model.ts';
+
+export type SpoolHandler = (signal: Signal, data: LogsData | TracesData) => Promise<void>;
+
+interface Channel {
+  handler: SpoolHandler | undefined;
+  ready: Promise<void>;
+  markReady: () => void;
+}
+
+const channels = new Map<string, Channel>();
+
+function channel(name: string): Channel {
+  let c = channels.get(name);
+  if (!c) {
+    let markReady!: () => void;
+    const ready = new Promise<void>((r) => (markReady = r));
+    c = { handler: undefined, ready, markReady };
+    channels.set(name, c);
+  }
+  return c;
+}
+
+/** Attaches the receiving side; returns a detach function. */
+export function attachSpool(name: string, handler: SpoolHandler): () => void {
+  const c = channel(name);
+  if (c.handler) throw new Error(`spool "${name}" already has a receiver`);
+  c.handler = handler;
+  c.markReady();
+  return () => {
+    channels.delete(name);
+  };
+}
+
+/**
+ * Sends one batch through the channel. Waits (bounded by `signal`) for the
+ * receiver to start, since exporters start before receivers and a persistent
+ * queue replays at start.
+ */
+export async function sendSpool(name: string, sig: Signal, data: LogsData | TracesData, abort: AbortSignal): Promise<void> {
+  const c = channel(name);
+  if (!c.handler) {
+    await Promise.race([
+      c.ready,
+      new Promise<void>((_, reject) => abort.addEventListener('abort', () => reject(abort.reason ?? new Error('aborted')), { once: true })),
+    ]);
+  }
+  if (!c.handler) throw new Error(`spool "${name}" has no receiver`);
+  return c.handler(sig, data);
+}
+
+export function nextFor(next: NextConsumers): SpoolHandler {
+  return (signal, data) => {
+    if (signal === 'logs') {
+      if (!next.logs) return Promise.reject(new Error('spool receiver is in no logs pipeline'));
+      return next.logs.consumeLogs(data as LogsData);
+    }
+    if (!next.traces) return Promise.reject(new Error('spool receiver is in no traces pipeline'));
+    return next.traces.consumeTraces(data as TracesData);
+  };
+}

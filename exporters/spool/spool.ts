@@ -1,0 +1,42 @@
+/**
+ * The `spool` exporter: hands batches to the `spool` receiver of the same
+ * `name` in this process — in the embedded default, the local durable queue
+ * where Kafka stands in the distributed deployment:
+ *
+ *   otlp → memory_limiter → batch → [spool exporter ⇢ file-backed queue] ⇢ spool receiver → correlate → audit → clickhouse
+ *
+ * With `sending_queue.storage: file_storage`, a sender gets its 200 once the
+ * batch is fsynced; the batch leaves the queue only after everything behind
+ * the spool receiver accepted it (ClickHouse stored it), and is replayed after
+ * a crash. Its dedup token is stored with it, so a replayed batch is inserted
+ * with the same token and does not double rows.
+ */
+import type { ExporterFactory } from '../../core/component.ts';
+import { s } from '../../core/config/schema.ts';
+import { createExporter, helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+import { sendSpool } from '../../core/spool-channel.ts';
+
+export interface SpoolExporterConfig extends ExporterHelperConfig {
+  /** Channel name; a spool receiver with the same name takes the batches. Default "default". */
+  name: string;
+}
+
+export const spoolExporterFactory: ExporterFactory<SpoolExporterConfig> = {
+  kind: 'exporter',
+  type: 'spool',
+  signals: ['logs', 'traces'],
+  schema: s.object({ name: s.string({ nonEmpty: true }), ...helperSchemaFields }),
+  defaultConfig: () => ({
+    name: 'default',
+    // The batch is done only when the pipelines behind the receiver (with the
+    // correlate window) accepted it: give it time, and retry without limit.
+    ...helperDefaults({ timeout: 120_000, retry: { initial_interval: 1000, max_elapsed_time: 0 }, queue: { num_consumers: 4 } }),
+  }),
+  create: (settings) => {
+    const name = settings.config.name;
+    return createExporter(settings, {
+      pushLogs: (data, ctx) => sendSpool(name, 'logs', Object.assign(data, { dedupToken: ctx.dedupToken }), ctx.signal),
+      pushTraces: (data, ctx) => sendSpool(name, 'traces', Object.assign(data, { dedupToken: ctx.dedupToken }), ctx.signal),
+    });
+  },
+};

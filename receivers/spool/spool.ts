@@ -1,0 +1,40 @@
+/**
+ * The `spool` receiver: the far end of a `spool` exporter with the same
+ * `name` (see exporters/spool). Batches keep the dedup token the spool
+ * exporter's queue gave them.
+ */
+import type { Component, ReceiverFactory } from '../../core/component.ts';
+import { once } from '../../core/component.ts';
+import { s } from '../../core/config/schema.ts';
+import { RefusedError } from '../../core/errors.ts';
+import { observedConsumer } from '../../core/receiver-helper.ts';
+import { attachSpool } from '../../core/spool-channel.ts';
+
+export interface SpoolReceiverConfig {
+  name: string;
+}
+
+export const spoolReceiverFactory: ReceiverFactory<SpoolReceiverConfig> = {
+  kind: 'receiver',
+  type: 'spool',
+  signals: ['logs', 'traces'],
+  schema: s.object({ name: s.string({ nonEmpty: true }) }),
+  defaultConfig: () => ({ name: 'default' }),
+  create: (settings, next): Component => {
+    const obs = observedConsumer(settings, next, 'spool');
+    let detach: (() => void) | undefined;
+    let stopped = false;
+    return {
+      async start() {
+        detach = attachSpool(settings.config.name, (signal, data) => {
+          if (stopped) return Promise.reject(new RefusedError('spool receiver is shut down', 'shutting_down'));
+          return signal === 'logs' ? obs.logs(data as never) : obs.traces(data as never);
+        });
+      },
+      shutdown: once(async () => {
+        stopped = true;
+        detach?.();
+      }),
+    };
+  },
+};
