@@ -1,0 +1,156 @@
+/**
+ * What the kafka exporter and receiver share: the `auth` config block (SASL
+ * and TLS, as the Collector's kafka components spell it), building a kafkajs
+ * client from it, and routing kafkajs' own logs into ours.
+ *
+ * kafkajs logs every retriable broker answer (a leader election, a refused
+ * connection while the broker restarts) as an error, once per retry. We keep
+ * warn and error only, and say each distinct message at most once a minute,
+ * so a broker outage is a few lines, not thousands.
+ */
+import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions, type logCreator } from 'kafkajs';
+import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+
+export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+export interface SaslConfig {
+  mechanism: SaslMechanism;
+  username: string;
+  password: string;
+}
+
+export interface TlsConfig {
+  /** true = plaintext connection (TLS off). Default false: naming `tls` turns TLS on. */
+  insecure: boolean;
+  /** PEM CA bundle to verify the brokers with; default the system roots. */
+  ca_file: string | null;
+  /** Client certificate and key (PEM) for mutual TLS. */
+  cert_file: string | null;
+  key_file: string | null;
+  /** Skip verifying the broker's certificate. Default false. */
+  insecure_skip_verify: boolean;
+}
+
+export interface AuthConfig {
+  sasl: SaslConfig | null;
+  tls: TlsConfig | null;
+}
+
+export const tlsDefaults = (): TlsConfig => ({
+  insecure: false,
+  ca_file: null,
+  cert_file: null,
+  key_file: null,
+  insecure_skip_verify: false,
+});
+
+const saslDefaults = (): SaslConfig => ({ mechanism: 'PLAIN', username: '', password: '' });
+
+export const authSchema: Schema = s.object({
+  sasl: s.section(
+    s.object({
+      mechanism: s.string({ enum: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] }),
+      username: s.string({ nonEmpty: true }),
+      password: s.string(),
+    }),
+    saslDefaults,
+  ),
+  tls: s.section(
+    s.object({
+      insecure: s.bool(),
+      ca_file: s.optional(s.string({ nonEmpty: true })),
+      cert_file: s.optional(s.string({ nonEmpty: true })),
+      key_file: s.optional(s.string({ nonEmpty: true })),
+      insecure_skip_verify: s.bool(),
+    }),
+    tlsDefaults,
+  ),
+});
+
+export const authDefaults = (): AuthConfig => ({ sasl: null, tls: null });
+
+export const brokersSchema: Schema = s.list(s.endpoint());
+
+/** Checks shared by both components (pure). */
+export function validateClient(c: { brokers: string[]; client_id: string; auth: AuthConfig }): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (c.brokers.length === 0) errors.push({ path: 'brokers', message: 'must list at least one broker (host:port)' });
+  if (c.client_id === '') errors.push({ path: 'client_id', message: 'must not be empty' });
+  const sasl = c.auth.sasl;
+  if (sasl && sasl.username === '') errors.push({ path: 'auth.sasl.username', message: 'must not be empty' });
+  const tls = c.auth.tls;
+  if (tls && !!tls.cert_file !== !!tls.key_file) {
+    errors.push({ path: 'auth.tls', message: 'cert_file and key_file must be given together' });
+  }
+  return errors;
+}
+
+/** kafkajs' SASL option names. */
+function sasl(c: SaslConfig): SASLOptions {
+  const mechanism = ({ PLAIN: 'plain', 'SCRAM-SHA-256': 'scram-sha-256', 'SCRAM-SHA-512': 'scram-sha-512' } as const)[c.mechanism];
+  return { mechanism, username: c.username, password: c.password } as SASLOptions;
+}
+
+/** Reads the TLS files (I/O: call from start(), never from validation). */
+async function tlsOptions(c: TlsConfig): Promise<ConnectionOptions | undefined> {
+  if (c.insecure) return undefined;
+  const opts: ConnectionOptions = { rejectUnauthorized: !c.insecure_skip_verify };
+  if (c.ca_file) opts.ca = [await readFile(c.ca_file, 'utf8')];
+  if (c.cert_file) opts.cert = await readFile(c.cert_file, 'utf8');
+  if (c.key_file) opts.key = await readFile(c.key_file, 'utf8');
+  return opts;
+}
+
+const QUIET_MS = 60_000;
+
+/** kafkajs log lines → our logger, warn and error only, each distinct message once a minute. */
+export function kafkaLogCreator(logger: Logger): logCreator {
+  const lastSaid = new Map<string, number>();
+  return () => ({ namespace, level, log }) => {
+    if (level > logLevel.WARN || level === logLevel.NOTHING) return;
+    const { message, timestamp: _ts, logger: _l, stack: _s, ...fields } = log as Record<string, unknown> & { message: string };
+    // Limiting the idempotent producer's retries is our choice (see exporter.ts), not news.
+    if (message.startsWith('Limiting retries for the idempotent producer')) return;
+    const key = `${namespace}|${message}`;
+    const now = Date.now();
+    const last = lastSaid.get(key);
+    if (last !== undefined && now - last < QUIET_MS) return;
+    lastSaid.set(key, now);
+    if (lastSaid.size > 1000) lastSaid.clear();
+    const f = { kafkajs: namespace, ...fields };
+    if (level === logLevel.ERROR) logger.error(`kafka: ${message}`, f);
+    else logger.warn(`kafka: ${message}`, f);
+  };
+}
+
+export interface ClientOptions {
+  brokers: string[];
+  client_id: string;
+  auth: AuthConfig;
+  logger: Logger;
+  /** kafkajs retry policy of the client's own requests. */
+  retry?: KafkaConfig['retry'];
+  connectionTimeout?: number;
+  requestTimeout?: number;
+}
+
+export async function createKafkaClient(o: ClientOptions): Promise<Kafka> {
+  const cfg: KafkaConfig = {
+    clientId: o.client_id,
+    brokers: o.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(o.logger),
+    retry: o.retry ?? { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+    connectionTimeout: o.connectionTimeout ?? 3_000,
+    requestTimeout: o.requestTimeout ?? 30_000,
+  };
+  if (o.auth.tls) {
+    const tls = await tlsOptions(o.auth.tls);
+    if (tls) cfg.ssl = tls;
+  }
+  if (o.auth.sasl) cfg.sasl = sasl(o.auth.sasl);
+  return new Kafka(cfg);
+}

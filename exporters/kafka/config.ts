@@ -1,0 +1,101 @@
+/**
+ * The kafka exporter's config, shaped like the Collector's kafka exporter so a
+ * Collector pipeline.yaml section carries over: `brokers`, `client_id`,
+ * `logs`/`traces` `{topic, encoding}`, `partition_*`, `producer`, `auth`,
+ * plus the exporter helper's `timeout`, `retry_on_failure`, `sending_queue`.
+ */
+import { s, type ConfigError } from '../../core/config/schema.ts';
+import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+import { authDefaults, authSchema, brokersSchema, validateClient, type AuthConfig } from './client.ts';
+
+export type Encoding = 'otlp_proto' | 'otlp_json';
+export const ENCODINGS: readonly Encoding[] = ['otlp_proto', 'otlp_json'];
+
+export interface TopicConfig {
+  topic: string;
+  /** Overrides the top-level `encoding` for this signal; null = inherit. */
+  encoding: Encoding | null;
+}
+
+export interface ProducerConfig {
+  /** -1 (all in-sync replicas, default; enables the idempotent producer), 1 (leader) or 0 (none). */
+  required_acks: number;
+  /** none (default) or gzip. */
+  compression: 'none' | 'gzip';
+  /** Largest message (and produce batch per partition) we send, in bytes. Default 1000000, the broker's default message.max.bytes. */
+  max_message_bytes: number;
+}
+
+export interface KafkaExporterConfig extends ExporterHelperConfig {
+  /** Default ["127.0.0.1:9092"]. */
+  brokers: string[];
+  /** Default "trailhouse". */
+  client_id: string;
+  /** Default otlp_proto: the OTLP Export*ServiceRequest protobuf bytes, as the Collector writes them. */
+  encoding: Encoding;
+  /** Default topic otlp_logs. */
+  logs: TopicConfig;
+  /** Default topic otlp_spans. */
+  traces: TopicConfig;
+  /** One message per trace, keyed by the 32-char hex trace id. Default false. */
+  partition_traces_by_id: boolean;
+  /** One message per trace id of the log records, keyed by it. Default false. */
+  partition_logs_by_trace_id: boolean;
+  producer: ProducerConfig;
+  auth: AuthConfig;
+}
+
+export function defaultKafkaExporterConfig(): KafkaExporterConfig {
+  return {
+    // Kafka is the durable buffer: a batch is retried until it is written
+    // (max_elapsed_time 0), and a long outage turns into backpressure once
+    // the queue is full rather than into dropped batches.
+    ...helperDefaults({ timeout: 30_000, retry: { initial_interval: 1_000, max_elapsed_time: 0 } }),
+    brokers: ['127.0.0.1:9092'],
+    client_id: 'trailhouse',
+    encoding: 'otlp_proto',
+    logs: { topic: 'otlp_logs', encoding: null },
+    traces: { topic: 'otlp_spans', encoding: null },
+    partition_traces_by_id: false,
+    partition_logs_by_trace_id: false,
+    producer: { required_acks: -1, compression: 'none', max_message_bytes: 1_000_000 },
+    auth: authDefaults(),
+  };
+}
+
+const topicSchema = s.object({
+  topic: s.string({ nonEmpty: true }),
+  encoding: s.optional(s.string({ enum: ENCODINGS })),
+});
+
+export const kafkaExporterSchema = s.object({
+  ...helperSchemaFields,
+  brokers: brokersSchema,
+  client_id: s.string(),
+  encoding: s.string({ enum: ENCODINGS }),
+  logs: topicSchema,
+  traces: topicSchema,
+  partition_traces_by_id: s.bool(),
+  partition_logs_by_trace_id: s.bool(),
+  producer: s.object({
+    required_acks: s.int({ min: -1, max: 1 }),
+    compression: s.string({ enum: ['none', 'gzip'] }),
+    max_message_bytes: s.bytes(),
+  }),
+  auth: authSchema,
+});
+
+/** Room for the record batch header and one record's framing around key and value. */
+export const RECORD_OVERHEAD = 128;
+
+export function validateKafkaExporter(c: KafkaExporterConfig): ConfigError[] {
+  const errors = validateClient(c);
+  if (c.producer.max_message_bytes < 1024) {
+    errors.push({ path: 'producer.max_message_bytes', message: `must be at least 1024, got ${c.producer.max_message_bytes}` });
+  }
+  return errors;
+}
+
+export function encodingFor(c: KafkaExporterConfig, signal: 'logs' | 'traces'): Encoding {
+  return c[signal].encoding ?? c.encoding;
+}

@@ -1,0 +1,167 @@
+// The kafka exporter against the real broker (test/kafka-broker.ts).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Factory } from '../../core/component.ts';
+import { PermanentError, RefusedError } from '../../core/errors.ts';
+import type { ExporterHelper } from '../../core/exporter-helper.ts';
+import { logRecordCount, newLogRecord, spanCount } from '../../core/model.ts';
+import { decodeLogsProto, decodeTracesProto } from '../../core/otlp/index.ts';
+import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { settingsFor } from '../../test/component-config.ts';
+import { sampleLogs, sampleTraces, testHost, testLogger, waitFor } from '../../test/helpers.ts';
+import { ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
+import type { KafkaExporterConfig } from './config.ts';
+import { kafkaExporterFactory } from './factory.ts';
+
+const factory = kafkaExporterFactory as Factory;
+let brokers: string;
+
+interface Got {
+  topic: string;
+  partition: number;
+  key: string | null;
+  value: Buffer;
+}
+
+/** Reads every message of `topics` from the start until `until` says enough. */
+async function readAll(topics: string[], until: (got: Got[]) => boolean): Promise<Got[]> {
+  const consumer = testKafka(brokers).consumer({ groupId: uniqueTopic('reader') });
+  const got: Got[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      got.push({ topic, partition, key: message.key ? message.key.toString() : null, value: message.value! });
+    },
+  });
+  try {
+    await waitFor(() => until(got), 30_000, 'messages');
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}
+
+async function createTopics(topics: string[], partitions = 4): Promise<void> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  await admin.disconnect();
+}
+
+beforeAll(async () => {
+  brokers = await ensureKafka();
+}, 600_000);
+
+describe('kafka exporter', () => {
+  const started: ExporterHelper[] = [];
+  afterAll(async () => {
+    await Promise.all(started.map((e) => e.shutdown()));
+  });
+
+  async function start(user: Record<string, unknown>, metrics = new MetricsRegistry()) {
+    const settings = settingsFor<KafkaExporterConfig>(factory, { brokers: brokers.split(','), ...user }, { metrics });
+    const exp = kafkaExporterFactory.create(settings) as ExporterHelper;
+    await exp.start(testHost());
+    started.push(exp);
+    return exp;
+  }
+
+  it('writes OTLP proto requests keyed by trace id; a trace lands in the same partition number on both topics', async () => {
+    const logsTopic = uniqueTopic('exp-logs');
+    const spansTopic = uniqueTopic('exp-spans');
+    await createTopics([logsTopic, spansTopic]);
+    const exp = await start({
+      logs: { topic: logsTopic },
+      traces: { topic: spansTopic },
+      partition_traces_by_id: true,
+      partition_logs_by_trace_id: true,
+    });
+    await exp.consumeLogs(sampleLogs(20));
+    await exp.consumeTraces(sampleTraces(20));
+    const got = await readAll([logsTopic, spansTopic], (g) => g.length >= 40);
+    expect(got).toHaveLength(40);
+    const partOf = new Map<string, number>();
+    for (const m of got) {
+      expect(m.key).toMatch(/^[0-9a-f]{32}$/);
+      const ids =
+        m.topic === logsTopic
+          ? decodeLogsProto(m.value).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => r.traceId)))
+          : decodeTracesProto(m.value).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.traceId)));
+      expect(ids).toEqual([m.key]);
+      const seen = partOf.get(m.key!);
+      if (seen === undefined) partOf.set(m.key!, m.partition);
+      else expect(m.partition).toBe(seen);
+    }
+    // 20 distinct trace ids over 4 partitions: more than one partition used.
+    expect(new Set(partOf.values()).size).toBeGreaterThan(1);
+  });
+
+  it('one message per batch without partitioning, gzip compressed, json encoding per topic', async () => {
+    const logsTopic = uniqueTopic('exp-logs-json');
+    const spansTopic = uniqueTopic('exp-spans');
+    await createTopics([logsTopic, spansTopic]);
+    const exp = await start({
+      logs: { topic: logsTopic, encoding: 'otlp_json' },
+      traces: { topic: spansTopic },
+      producer: { compression: 'gzip' },
+    });
+    await exp.consumeLogs(sampleLogs(7));
+    await exp.consumeTraces(sampleTraces(5));
+    const got = await readAll([logsTopic, spansTopic], (g) => g.length >= 2);
+    const logsMsg = got.find((m) => m.topic === logsTopic)!;
+    expect(logsMsg.key).toBeNull();
+    expect(JSON.parse(logsMsg.value.toString()).resourceLogs[0].scopeLogs[0].logRecords).toHaveLength(7);
+    expect(spanCount(decodeTracesProto(got.find((m) => m.topic === spansTopic)!.value))).toBe(5);
+  });
+
+  it('a record that can never fit is a permanent error with one clear log line; the rest is sent', async () => {
+    const topic = uniqueTopic('exp-big');
+    await createTopics([topic], 1);
+    const lines: string[] = [];
+    const settings = settingsFor<KafkaExporterConfig>(
+      factory,
+      { brokers: brokers.split(','), logs: { topic }, producer: { max_message_bytes: 4096 }, sending_queue: { enabled: false } },
+      { logger: testLogger(lines) },
+    );
+    const exp = kafkaExporterFactory.create(settings) as ExporterHelper;
+    await exp.start(testHost());
+    started.push(exp);
+    const data = sampleLogs(3);
+    data.resourceLogs[0]!.scopeLogs[0]!.logRecords.push(newLogRecord({ body: 'x'.repeat(10_000) }));
+    const err = await exp.consumeLogs(data).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toMatch(/1 log records dropped: a single one encodes to \d+ bytes, over producer.max_message_bytes \(4096\)/);
+    const got = await readAll([topic], (g) => g.length >= 1);
+    expect(got.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0)).toBe(3);
+  });
+
+  it('brokers unreachable: accepted into the queue, retried with backoff, 429 only once the queue is full', async () => {
+    const metrics = new MetricsRegistry();
+    const lines: string[] = [];
+    const settings = settingsFor<KafkaExporterConfig>(
+      factory,
+      {
+        brokers: ['127.0.0.1:1'],
+        sending_queue: { queue_size: 2, num_consumers: 1 },
+        retry_on_failure: { initial_interval: '50ms', max_interval: '200ms' },
+        timeout: '2s',
+      },
+      { logger: testLogger(lines), metrics },
+    );
+    const exp = kafkaExporterFactory.create(settings) as ExporterHelper;
+    await exp.start(testHost());
+    // The first batch is taken by the one consumer (retrying), two more fill the queue.
+    await exp.consumeLogs(sampleLogs(1));
+    await waitFor(() => metrics.read('otelcol_exporter_send_failed_log_records', { exporter: 'kafka' }) >= 1, 30_000, 'a failed send');
+    await exp.consumeLogs(sampleLogs(1));
+    await exp.consumeLogs(sampleLogs(1));
+    const err = await exp.consumeLogs(sampleLogs(1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).reason).toBe('queue_full');
+    expect(lines.filter((l) => l.includes('export failed, retrying with backoff'))).toHaveLength(1);
+    // kafkajs' own connection errors reach our log, but not once per retry.
+    const kafkaLines = lines.filter((l) => l.includes('"msg":"kafka: '));
+    expect(kafkaLines.length).toBeLessThan(10);
+    await exp.shutdown();
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * The kafka exporter: OTLP requests onto `otlp_logs` / `otlp_spans`.
+ * Queue, retry and timeout come from core/exporter-helper.ts; this file only
+ * turns a payload into messages and sends them (sender.ts).
+ *
+ * Delivery: a push resolves when the brokers acknowledged every message
+ * (required_acks -1: all in-sync replicas). With acks -1 the producer is
+ * idempotent, so kafkajs' own retries of a request never duplicate it. A
+ * batch that fails as a whole is retried by the helper and may then be
+ * written twice if the first attempt landed after all (at-least-once).
+ */
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Host } from '../../core/component.ts';
+import { PermanentError } from '../../core/errors.ts';
+import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
+import type { LogsData, TracesData } from '../../core/model.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import { createKafkaClient } from './client.ts';
+import { encodingFor, type KafkaExporterConfig } from './config.ts';
+import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, tracesCodec, type Built } from './messages.ts';
+import { SendLoop } from './sender.ts';
+
+export class KafkaExporter implements Pusher {
+  private kafka: Kafka | undefined;
+  private producer: Producer | undefined;
+  private sender: SendLoop | undefined;
+  private connected = false;
+  private connecting: Promise<void> | undefined;
+  private readonly logs;
+  private readonly traces;
+
+  constructor(
+    private readonly cfg: KafkaExporterConfig,
+    private readonly logger: Logger,
+  ) {
+    this.logs = logsCodec(encodingFor(cfg, 'logs'));
+    this.traces = tracesCodec(encodingFor(cfg, 'traces'));
+  }
+
+  async start(_host: Host): Promise<void> {
+    const c = this.cfg;
+    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, auth: c.auth, logger: this.logger });
+    const idempotent = c.producer.required_acks === -1;
+    this.producer = this.kafka.producer({
+      idempotent,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded, so a broker outage surfaces to the helper's backoff and
+      // queue instead of hanging a send forever.
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+    this.sender = new SendLoop(this.producer, {
+      acks: c.producer.required_acks,
+      compression: c.producer.compression,
+      timeout: c.timeout > 0 ? c.timeout : 30_000,
+      maxBytes: c.producer.max_message_bytes,
+    });
+    // Brokers may come up after us (compose, a restart): connecting is tried
+    // on first send and again after each failure, never fatal at start.
+    this.logger.info('kafka exporter ready', { brokers: c.brokers, logs_topic: c.logs.topic, traces_topic: c.traces.topic });
+  }
+
+  private async ensureConnected(): Promise<void> {
+    if (this.connected) return;
+    this.connecting ??= this.producer!.connect().then(
+      () => {
+        this.connected = true;
+        this.connecting = undefined;
+      },
+      (err: unknown) => {
+        this.connecting = undefined;
+        throw err;
+      },
+    );
+    await this.connecting;
+  }
+
+  async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
+    const c = this.cfg;
+    const built = buildMessages(this.logs, data, c.partition_logs_by_trace_id ? groupLogsByTrace : null, c.producer.max_message_bytes);
+    await this.send(c.logs.topic, built, 'log records', ctx);
+  }
+
+  async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
+    const c = this.cfg;
+    const built = buildMessages(this.traces, data, c.partition_traces_by_id ? groupTracesByTrace : null, c.producer.max_message_bytes);
+    await this.send(c.traces.topic, built, 'spans', ctx);
+  }
+
+  private async send(topic: string, built: Built, noun: string, ctx: PushContext): Promise<void> {
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('export aborted');
+    if (built.messages.length > 0) {
+      await this.ensureConnected();
+      await this.sender!.send(topic, built.messages);
+    }
+    if (built.tooLarge > 0) {
+      throw new PermanentError(
+        `${built.tooLarge} ${noun} dropped: a single one encodes to ${built.largestBytes} bytes, over producer.max_message_bytes ` +
+          `(${this.cfg.producer.max_message_bytes}); the rest of the batch was sent`,
+      );
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    await this.sender?.drained();
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * One producer, one send at a time, concurrent pushes coalesced.
+ *
+ * kafkajs' idempotent producer numbers each partition's batches when it
+ * builds a request and advances the number when the answer arrives, so two
+ * concurrent sends to one partition reuse a sequence number, which the broker
+ * takes for a duplicate and silently skips. Sends are therefore serialised
+ * here; to keep throughput, whatever the queue consumers pushed meanwhile
+ * goes out together in the next request, up to max_message_bytes in total so
+ * no partition's record batch can exceed the broker's limit.
+ */
+import { CompressionTypes, type Producer, type TopicMessages } from 'kafkajs';
+import { PermanentError } from '../../core/errors.ts';
+import type { OutMessage } from './messages.ts';
+
+interface Part {
+  topic: string;
+  messages: OutMessage[];
+  bytes: number;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export interface SendOptions {
+  acks: number;
+  compression: 'none' | 'gzip';
+  /** Broker-side acknowledgement timeout, ms. */
+  timeout: number;
+  maxBytes: number;
+}
+
+const PERMANENT_TYPES = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'INVALID_TOPIC_EXCEPTION',
+  'CLUSTER_AUTHORIZATION_FAILED',
+]);
+
+/** A broker answer that retrying cannot change becomes a PermanentError. */
+export function classify(err: unknown): unknown {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && PERMANENT_TYPES.has(type)) {
+      return new PermanentError(`kafka broker refused the messages: ${type} (${(e as Error).message})`, { cause: err });
+    }
+    e = (e as { originalError?: unknown; cause?: unknown }).originalError ?? (e as { cause?: unknown }).cause;
+  }
+  return err;
+}
+
+const sizeOf = (m: OutMessage) => m.value.length + (m.key ? m.key.length : 0) + 64;
+
+export class SendLoop {
+  private readonly parts: Part[] = [];
+  private running = false;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly opts: SendOptions,
+  ) {}
+
+  /** Sends `messages` to `topic`; resolves when all are acknowledged. */
+  send(topic: string, messages: OutMessage[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    let cur: OutMessage[] = [];
+    let bytes = 0;
+    const cut = () => {
+      const part = { topic, messages: cur, bytes };
+      waits.push(new Promise<void>((resolve, reject) => this.parts.push({ ...part, resolve, reject })));
+      cur = [];
+      bytes = 0;
+    };
+    for (const m of messages) {
+      const b = sizeOf(m);
+      if (cur.length > 0 && bytes + b > this.opts.maxBytes) cut();
+      cur.push(m);
+      bytes += b;
+    }
+    if (cur.length > 0) cut();
+    this.kick();
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /** Resolves once nothing is being sent. */
+  drained(): Promise<void> {
+    return this.idle;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = true;
+    this.idle = this.loop().finally(() => {
+      this.running = false;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.parts.length > 0) {
+      const batch: Part[] = [this.parts.shift()!];
+      let total = batch[0]!.bytes;
+      while (this.parts.length > 0 && total + this.parts[0]!.bytes <= this.opts.maxBytes) {
+        const p = this.parts.shift()!;
+        total += p.bytes;
+        batch.push(p);
+      }
+      const byTopic = new Map<string, TopicMessages>();
+      for (const p of batch) {
+        let tm = byTopic.get(p.topic);
+        if (!tm) byTopic.set(p.topic, (tm = { topic: p.topic, messages: [] }));
+        for (const m of p.messages) tm.messages.push({ key: m.key, value: m.value });
+      }
+      try {
+        await this.producer.sendBatch({
+          topicMessages: [...byTopic.values()],
+          acks: this.opts.acks,
+          timeout: this.opts.timeout,
+          compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        });
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        const e = classify(err);
+        for (const p of batch) p.reject(e);
+      }
+    }
+  }
+}
