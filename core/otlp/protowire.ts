@@ -280,6 +280,13 @@ export function fields(...nums: number[]): number {
   return m;
 }
 
+/** charCode -> nibble value, -1 for anything that is not a hex digit. */
+const HEX_VALUE = new Int8Array(65536).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
 export class Writer {
   buf: FastBuffer;
   pos = 0;
@@ -353,8 +360,16 @@ export class Writer {
 
   fixed64(v: bigint): void {
     this.ensure(8);
-    this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.pos);
-    this.pos += 8;
+    scratchU64[0] = v; // BigUint64Array stores v mod 2^64
+    const buf = this.buf;
+    const p = this.pos;
+    if (LITTLE_ENDIAN) {
+      buf[p] = scratch[0]!; buf[p + 1] = scratch[1]!; buf[p + 2] = scratch[2]!; buf[p + 3] = scratch[3]!;
+      buf[p + 4] = scratch[4]!; buf[p + 5] = scratch[5]!; buf[p + 6] = scratch[6]!; buf[p + 7] = scratch[7]!;
+    } else {
+      for (let i = 0; i < 8; i++) buf[p + i] = scratch[7 - i]!;
+    }
+    this.pos = p + 8;
   }
 
   double(v: number): void {
@@ -367,14 +382,31 @@ export class Writer {
   string(field: number, s: string): void {
     this.tag(field, WT_LEN);
     const n = s.length;
-    if (n * 3 < 128) {
-      // Worst case fits a one-byte length: write first, fill the length in after.
+    if (n < 128) {
+      // Short strings: ASCII copied in JS (cheaper than a call into C++), and for
+      // anything else whose worst case still fits a one-byte length, utf8Write
+      // first and fill the length in after.
       this.ensure(1 + n * 3);
-      const lenPos = this.pos++;
-      const written = n === 0 ? 0 : this.buf.utf8Write(s, this.pos);
-      this.buf[lenPos] = written;
-      this.pos += written;
-      return;
+      const buf = this.buf;
+      const lenPos = this.pos;
+      let p = lenPos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === n) {
+        buf[lenPos] = n;
+        this.pos = p;
+        return;
+      }
+      if (n * 3 < 128) {
+        const written = buf.utf8Write(s, lenPos + 1);
+        buf[lenPos] = written;
+        this.pos = lenPos + 1 + written;
+        return;
+      }
     }
     const bytes = Buffer.byteLength(s, 'utf8');
     this.uint32(bytes);
@@ -395,15 +427,19 @@ export class Writer {
   /** A bytes field from a hex id; throws on a malformed id rather than send garbage. */
   hexBytes(field: number, hex: string): void {
     const n = hex.length >>> 1;
+    if ((hex.length & 1) !== 0) throw new TypeError(`invalid hex id ${JSON.stringify(hex)}`);
     this.tag(field, WT_LEN);
     this.uint32(n);
     this.ensure(n);
-    // Buffer.write stops at the first non-hex pair: a short count means a bad id.
-    const written = this.buf.write(hex, this.pos, n, 'hex');
-    if (written !== n || (hex.length & 1) !== 0) {
-      throw new TypeError(`invalid hex id ${JSON.stringify(hex)}`);
+    const buf = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const hi = HEX_VALUE[hex.charCodeAt(2 * i)]!;
+      const lo = HEX_VALUE[hex.charCodeAt(2 * i + 1)]!;
+      if ((hi | lo) < 0) throw new TypeError(`invalid hex id ${JSON.stringify(hex)}`);
+      buf[p + i] = (hi << 4) | lo;
     }
-    this.pos += n;
+    this.pos = p + n;
   }
 
   /** Starts a length-delimited sub-message; pass the result to `endMessage`. */
