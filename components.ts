@@ -8,6 +8,7 @@ import { otlpFactory } from './receivers/otlp/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
+import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
@@ -23,6 +24,7 @@ export const builtinFactories: Factory[] = [
 
   // exporters
   debugFactory as Factory,
+  kafkaExporterFactory as Factory,
   spoolExporterFactory as Factory,
 
   // extensions
