@@ -1,0 +1,214 @@
+/**
+ * Classification of log records into audit events: pure, no I/O.
+ *
+ * A record is read either as a Kubernetes audit event (body) or as an access
+ * log entry (attributes and/or Istio's text line in the body), and gives zero
+ * or more events; a 403 on /admin, for instance, is both an `authorization`
+ * denial and a `sensitive_access`.
+ *
+ * A denial is recorded where it was decided: a 401/403 that a client-side
+ * sidecar only relays (`via_upstream` on an `outbound|` cluster) is not an
+ * event, because the server's sidecar logged the decision itself.
+ */
+import type { KeyValue, LogRecord } from '../../core/model.ts';
+import { getAttr } from '../../core/model.ts';
+import type { AuditRules } from './config.ts';
+import type { AuditEvent, Category, Outcome } from './event.ts';
+import { readAccess, resolveAttributeMap, str, type AccessFields, type SourceFormat } from './fields.ts';
+import type { AttributeMap } from './config.ts';
+import { globToRegExp, matchAny } from './glob.ts';
+import { asK8sAudit, classifyK8s, rfc3339ToNanos, type K8sRules } from './k8s.ts';
+
+export interface CompiledRules {
+  sensitive: RegExp[];
+  requirePeer: RegExp[];
+  rateLimits: 'all' | 'sensitive';
+  httpStatus: boolean;
+  attributes: AttributeMap;
+  k8s: K8sRules;
+}
+
+export function compileRules(r: AuditRules): CompiledRules {
+  return {
+    sensitive: r.sensitive_paths.map(globToRegExp),
+    requirePeer: r.require_peer_identity.map(globToRegExp),
+    rateLimits: r.rate_limits,
+    httpStatus: r.http_status,
+    attributes: resolveAttributeMap(r.attributes),
+    k8s: {
+      apiGroups: r.kubernetes.api_groups.map(globToRegExp),
+      decisions: r.kubernetes.decisions,
+      maxChangeBytes: r.kubernetes.max_change_bytes,
+    },
+  };
+}
+
+const RBAC_PREFIX = 'rbac_access_denied_matched_policy[';
+
+/** The policy id inside `rbac_access_denied_matched_policy[...]` ('' for `[none]`), or undefined. */
+export function rbacDeniedPolicy(details: string | undefined): string | undefined {
+  if (!details) return undefined;
+  const i = details.indexOf(RBAC_PREFIX);
+  if (i < 0) return details.startsWith('rbac_access_denied') ? '' : undefined;
+  const start = i + RBAC_PREFIX.length;
+  // The id itself holds brackets (Istio: ns[foo]-policy[bar]-rule[0]): match them.
+  let depth = 1;
+  for (let j = start; j < details.length; j++) {
+    const c = details[j];
+    if (c === '[') depth++;
+    else if (c === ']' && --depth === 0) {
+      const id = details.slice(start, j);
+      return id === 'none' ? '' : id;
+    }
+  }
+  return details.slice(start);
+}
+
+/** Istio's RBAC policy id `ns[NS]-policy[NAME]-rule[N]` split into its parts. */
+export function istioPolicyParts(id: string): { namespace: string; name: string; rule: string } | undefined {
+  const m = /^ns\[([^\]]*)\]-policy\[([^\]]*)\]-rule\[(\d+)\]$/.exec(id);
+  return m ? { namespace: m[1]!, name: m[2]!, rule: m[3]! } : undefined;
+}
+
+const TLS_FAILURE = /TLS|SSL|CERTIFICATE|handshake|x509|certificate/i;
+const TLS_VERIFY = /VERIFY|verif|CERTIFICATE_UNKNOWN|BAD_CERTIFICATE|UNKNOWN_CA|SAN|x509|expired/i;
+
+function principalOf(f: AccessFields): string {
+  const san = f.peer_uri_san;
+  if (san) {
+    // Several URI SANs come comma-separated; the SPIFFE one names the workload.
+    const spiffe = san.split(',').map((x) => x.trim()).find((x) => x.startsWith('spiffe://'));
+    return spiffe ?? san;
+  }
+  return f.user ?? '';
+}
+
+function sourceOf(f: AccessFields): string {
+  const a = f.client_address ?? '';
+  if (!a || !f.client_port || /:\d+$/.test(a)) return a;
+  return a.includes(':') ? `[${a}]:${f.client_port}` : `${a}:${f.client_port}`;
+}
+
+function flagSet(flags: string | undefined): Set<string> {
+  return flags ? new Set(flags.split(/[,|]/)) : new Set();
+}
+
+export function classifyRecord(record: LogRecord, resourceAttrs: readonly KeyValue[], rules: CompiledRules): AuditEvent[] {
+  const recordTime = record.timeUnixNano || record.observedTimeUnixNano;
+  const k8s = asK8sAudit(record.body);
+  if (k8s) return classifyK8s(k8s, rules.k8s, recordTime, str(getAttr(resourceAttrs, 'k8s.cluster.name')));
+  const view = readAccess(record, rules.attributes);
+  if (!view) return [];
+  const time = recordTime || rfc3339ToNanos(view.startTime);
+  return classifyAccess(view.fields, view.format, time, record, str(getAttr(resourceAttrs, 'service.name')), rules);
+}
+
+function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, record: LogRecord, service: string, rules: CompiledRules): AuditEvent[] {
+  const out: AuditEvent[] = [];
+  const status = f.status_code ? Number(f.status_code) : 0;
+  const flags = flagSet(f.response_flags);
+  const rcd = f.response_code_details ?? '';
+  const ctd = f.connection_termination_details ?? '';
+  const path = (f.path ?? '').split('?')[0]!;
+  const principal = principalOf(f);
+  const destination = f.authority || f.requested_server_name || f.upstream_host || f.downstream_local_address || '';
+  const relayed = rcd === 'via_upstream' && (f.upstream_cluster ?? '').startsWith('outbound|');
+
+  const common: Record<string, string> = { format };
+  if (f.method) common.method = f.method;
+  if (status) common.status_code = String(status);
+  if (f.response_flags) common.response_flags = f.response_flags;
+  if (rcd) common.response_code_details = rcd;
+  if (ctd) common.connection_termination_details = ctd;
+  if (f.request_id) common.request_id = f.request_id;
+  if (f.upstream_cluster) common.upstream_cluster = f.upstream_cluster;
+  if (f.x_forwarded_for) common.x_forwarded_for = f.x_forwarded_for;
+  if (service) common.service = service;
+
+  const emit = (category: Category, action: string, outcome: Outcome, policy: string, extra: Record<string, string> = {}) => {
+    out.push({
+      time,
+      category,
+      action,
+      outcome,
+      principal,
+      source: sourceOf(f),
+      destination,
+      resource: path,
+      policy,
+      traceId: record.traceId,
+      spanId: record.spanId,
+      details: { ...common, ...extra },
+    });
+  };
+
+  // ---- authorization
+  let decided: Outcome | undefined;
+  const rbac = rbacDeniedPolicy(rcd) ?? rbacDeniedPolicy(ctd);
+  if (rbac !== undefined) {
+    const parts = istioPolicyParts(rbac);
+    const extra: Record<string, string> = parts ? { policy_namespace: parts.namespace, policy_name: parts.name, policy_rule: parts.rule } : {};
+    if (rbac === '') extra.reason = 'no_policy_matched';
+    emit('authorization', 'rbac', 'denied', rbac, extra);
+    decided = 'denied';
+  } else if (flags.has('UAEX') || rcd.startsWith('ext_authz')) {
+    emit('authorization', 'ext_authz', 'denied', '', rcd ? { reason: rcd } : {});
+    decided = 'denied';
+  } else if (f.enforced_result) {
+    decided = /deny|denied/i.test(f.enforced_result) ? 'denied' : 'allowed';
+    emit('authorization', 'rbac', decided, f.enforced_policy ?? '', { engine_result: f.enforced_result });
+  }
+  if (f.shadow_result) {
+    const shadowOutcome: Outcome = /deny|denied/i.test(f.shadow_result) ? 'denied' : 'allowed';
+    emit('authorization', 'rbac_shadow', shadowOutcome, f.shadow_policy ?? '', { shadow: 'true', engine_result: f.shadow_result });
+  }
+  if (!decided && status === 403 && rules.httpStatus && !relayed) {
+    emit('authorization', 'http_403', 'denied', '', rcd ? { reason: rcd } : {});
+    decided = 'denied';
+  }
+
+  // ---- authentication
+  let authn = false;
+  const tls: Array<[string, string | undefined]> = [
+    ['upstream', f.upstream_transport_failure_reason],
+    ['downstream', f.downstream_transport_failure_reason],
+    ['downstream', TLS_FAILURE.test(ctd) ? ctd : undefined],
+    ['upstream', /TLS_error|SSL|CERTIFICATE/.test(rcd) ? rcd : undefined],
+  ];
+  for (const [direction, reason] of tls) {
+    if (!reason || !TLS_FAILURE.test(reason)) continue;
+    const action = TLS_VERIFY.test(reason) ? 'tls_verification' : 'tls_handshake';
+    emit('authentication', action, 'failure', '', { reason, direction, ...(direction === 'upstream' && f.upstream_host ? { upstream_host: f.upstream_host } : {}) });
+    authn = true;
+    break;
+  }
+  if (!authn && !principal && flags.has('NR') && (rcd === 'filter_chain_not_found' || ctd === 'filter_chain_not_found')) {
+    // A plaintext connection to a port that only has mTLS filter chains (Istio STRICT mode).
+    emit('authentication', 'peer_identity_missing', 'failure', '', { reason: 'filter_chain_not_found' });
+    authn = true;
+  }
+  if (!authn && status === 401 && rules.httpStatus && !relayed && !flags.has('UAEX')) {
+    emit('authentication', rcd.startsWith('jwt_authn') ? 'jwt' : 'http_401', 'failure', '', rcd ? { reason: rcd } : {});
+    authn = true;
+  }
+  if (!authn && !principal && rules.requirePeer.length) {
+    const target = f.authority ?? f.upstream_cluster ?? '';
+    const host = target.replace(/:\d+$/, '');
+    if ((target && matchAny(rules.requirePeer, target)) || (host && matchAny(rules.requirePeer, host))) {
+      emit('authentication', 'peer_identity_missing', status > 0 && status < 400 ? 'allowed' : 'failure', '', { reason: 'no_peer_certificate' });
+    }
+  }
+
+  // ---- sensitive access and rate limits
+  const rateLimited = flags.has('RL') || status === 429;
+  const sensitive = path !== '' && matchAny(rules.sensitive, path);
+  if (sensitive || (rateLimited && rules.rateLimits === 'all')) {
+    let outcome: Outcome;
+    if (rateLimited) outcome = 'rate_limited';
+    else if (decided === 'denied' || status === 401 || status === 403 || flags.has('UAEX')) outcome = 'denied';
+    else if (status >= 400 || (status === 0 && flags.size > 0 && !flags.has('-'))) outcome = 'failed';
+    else outcome = 'allowed';
+    emit('sensitive_access', sensitive ? 'access' : 'rate_limit', outcome, '', { sensitive: String(sensitive) });
+  }
+  return out;
+}

@@ -1,0 +1,156 @@
+import { s, type ConfigError } from '../../core/config/schema.ts';
+
+/**
+ * Logical fields the classifier reads, each from the first attribute present
+ * in its list. Defaults: the OTel semantic-convention names for HTTP and
+ * network fields, and for Envoy-specific fields the access-log operator's
+ * name in snake_case (what Istio's `envoyOtelAls` labels and most Envoy
+ * OpenTelemetry access-log configs use).
+ */
+export const DEFAULT_ATTRIBUTES = {
+  status_code: ['http.response.status_code', 'response_code', 'http.status_code'],
+  method: ['http.request.method', 'method', 'http.method'],
+  path: ['url.path', 'path', 'http.target'],
+  authority: ['server.address', 'authority', 'http.host'],
+  client_address: ['client.address', 'downstream_remote_address', 'source.address'],
+  client_port: ['client.port', 'source.port'],
+  upstream_host: ['upstream_host', 'destination.address'],
+  upstream_cluster: ['upstream_cluster'],
+  requested_server_name: ['requested_server_name', 'tls.server_name'],
+  downstream_local_address: ['downstream_local_address'],
+  response_flags: ['response_flags'],
+  response_code_details: ['response_code_details'],
+  connection_termination_details: ['connection_termination_details'],
+  upstream_transport_failure_reason: ['upstream_transport_failure_reason'],
+  downstream_transport_failure_reason: ['downstream_transport_failure_reason'],
+  peer_uri_san: ['downstream_peer_uri_san'],
+  user: ['enduser.id', 'user.id'],
+  request_id: ['x_request_id', 'http.request.header.x-request-id', 'request_id'],
+  user_agent: ['user_agent.original', 'user_agent', 'http.user_agent'],
+  x_forwarded_for: ['x_forwarded_for', 'http.request.header.x-forwarded-for'],
+  // RBAC results from dynamic metadata (envoy.filters.http.rbac); Istio's
+  // dry-run policies use the istio_dry_run_{deny,allow}_ prefixes. The result
+  // and policy lists pair up by position.
+  shadow_result: ['shadow_engine_result', 'istio_dry_run_deny_shadow_engine_result', 'istio_dry_run_allow_shadow_engine_result'],
+  shadow_policy: ['shadow_effective_policy_id', 'istio_dry_run_deny_shadow_effective_policy_id', 'istio_dry_run_allow_shadow_effective_policy_id'],
+  enforced_result: ['enforced_engine_result'],
+  enforced_policy: ['enforced_effective_policy_id'],
+} satisfies Record<string, string[]>;
+
+export type Field = keyof typeof DEFAULT_ATTRIBUTES;
+export type AttributeMap = Record<Field, string[]>;
+
+export interface KubernetesRules {
+  /** API groups (globs) whose changes are `configuration` events. Default: Istio, Gateway API, Linkerd, SMI, NetworkPolicy. */
+  api_groups: string[];
+  /** Which `authorization.k8s.io/decision`s become `authorization` events: denied (default), all, none. */
+  decisions: 'denied' | 'all' | 'none';
+  /** The change (request object) is kept in details.change up to this many bytes. Default 8192. */
+  max_change_bytes: number;
+}
+
+export interface AuditRules {
+  /** Path globs of sensitive endpoints (`*` one segment, `**` any). */
+  sensitive_paths: string[];
+  /** Rate-limit hits (`RL` flag or 429) on every path (`all`, default) or on sensitive paths only (`sensitive`). */
+  rate_limits: 'all' | 'sensitive';
+  /** 401s and 403s without mesh details become authentication/authorization events. Default true. */
+  http_status: boolean;
+  /** Destinations (globs on :authority or upstream cluster) where a request without a peer identity is an event. Default none. */
+  require_peer_identity: string[];
+  kubernetes: KubernetesRules;
+  /** Per logical field, the attribute names to read (replaces that field's default list). */
+  attributes: Partial<AttributeMap>;
+}
+
+export interface AuditConfig extends AuditRules {
+  /** ClickHouse endpoint of the shared store: `embedded://DIR` or `http(s)://host:8123`. */
+  endpoint: string;
+  /** Database holding the table. Default `default`. */
+  database: string;
+  /** Table the events are written to. Default `audit_events`. */
+  table: string;
+  /** Data older than this is dropped (0 = keep). Default 0. */
+  ttl: number;
+}
+
+export const DEFAULT_SENSITIVE_PATHS = [
+  '/admin/**',
+  '/debug/**',
+  '/internal/**',
+  '/actuator/**',
+  '/config_dump',
+  '/quitquitquit',
+  '/.env',
+  '/.git/**',
+];
+
+export const DEFAULT_MESH_API_GROUPS = [
+  '*.istio.io',
+  'gateway.networking.k8s.io',
+  'networking.k8s.io',
+  'linkerd.io',
+  '*.linkerd.io',
+  '*.smi-spec.io',
+];
+
+export const defaultAuditRules = (): AuditRules => ({
+  sensitive_paths: [...DEFAULT_SENSITIVE_PATHS],
+  rate_limits: 'all',
+  http_status: true,
+  require_peer_identity: [],
+  kubernetes: { api_groups: [...DEFAULT_MESH_API_GROUPS], decisions: 'denied', max_change_bytes: 8192 },
+  attributes: {},
+});
+
+export const defaultAuditConfig = (): AuditConfig => ({
+  endpoint: 'embedded://./data/clickhouse',
+  database: 'default',
+  table: 'audit_events',
+  ttl: 0,
+  ...defaultAuditRules(),
+});
+
+export const auditRulesSchemaFields = {
+  sensitive_paths: s.list(s.string({ nonEmpty: true })),
+  rate_limits: s.string({ enum: ['all', 'sensitive'] }),
+  http_status: s.bool(),
+  require_peer_identity: s.list(s.string({ nonEmpty: true })),
+  kubernetes: s.object({
+    api_groups: s.list(s.string({ nonEmpty: true })),
+    decisions: s.string({ enum: ['denied', 'all', 'none'] }),
+    max_change_bytes: s.int({ min: 0 }),
+  }),
+  attributes: s.map(s.list(s.string({ nonEmpty: true }))),
+};
+
+export const auditSchema = s.object({
+  endpoint: s.string({ nonEmpty: true }),
+  database: s.string({ nonEmpty: true }),
+  table: s.string({ nonEmpty: true }),
+  ttl: s.duration(),
+  ...auditRulesSchemaFields,
+});
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function validateAuditRules(c: AuditRules): ConfigError[] {
+  const errors: ConfigError[] = [];
+  for (const k of Object.keys(c.attributes)) {
+    if (!(k in DEFAULT_ATTRIBUTES)) {
+      errors.push({ path: `attributes.${k}`, message: `unknown field (valid fields: ${Object.keys(DEFAULT_ATTRIBUTES).join(', ')})` });
+    }
+  }
+  c.sensitive_paths.forEach((p, i) => {
+    if (!p.startsWith('/') && !p.startsWith('*')) errors.push({ path: `sensitive_paths[${i}]`, message: `a path glob starts with "/", got ${JSON.stringify(p)}` });
+  });
+  return errors;
+}
+
+export function validateAudit(c: AuditConfig): ConfigError[] {
+  const errors = validateAuditRules(c);
+  if (!IDENT.test(c.table)) errors.push({ path: 'table', message: `expected a table name (letters, digits, _), got ${JSON.stringify(c.table)}` });
+  if (!IDENT.test(c.database)) errors.push({ path: 'database', message: `expected a database name (letters, digits, _), got ${JSON.stringify(c.database)}` });
+  if (!/^(embedded:\/\/|https?:\/\/)/.test(c.endpoint)) errors.push({ path: 'endpoint', message: `expected embedded://DIR or http(s)://host:port, got ${JSON.stringify(c.endpoint)}` });
+  return errors;
+}
