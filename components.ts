@@ -5,6 +5,7 @@
 import type { Factory } from './core/component.ts';
 import { Registry } from './core/registry.ts';
 import { otlpFactory } from './receivers/otlp/index.ts';
+import { jaegerFactory } from './receivers/jaeger/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
@@ -16,6 +17,7 @@ import { healthCheckFactory } from './extensions/health_check/index.ts';
 export const builtinFactories: Factory[] = [
   // receivers
   otlpFactory as Factory,
+  jaegerFactory as Factory,
   spoolReceiverFactory as Factory,
 
   // processors

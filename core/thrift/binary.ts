@@ -136,7 +136,7 @@ export class BinaryReader implements ThriftReader {
   readBinary(): Uint8Array {
     const n = this.readI32();
     const p = this.need(n, 'binary');
-    return Uint8Array.prototype.slice.call(this.buf, p, p + n);
+    return new Uint8Array(this.buf.subarray(p, p + n)); // a plain copy, not a Buffer
   }
 
   skip(type: number, depth = 0): void {

@@ -1,0 +1,90 @@
+/**
+ * The jaeger receiver's config, shaped like the Collector's jaegerreceiver:
+ * a protocol is enabled only when its key is present (`thrift_compact:` with
+ * no value enables it with the defaults below); at least one is required.
+ */
+import { s, type ConfigError } from '../../core/config/schema.ts';
+
+export interface GrpcConfig {
+  /** host:port for jaeger.api_v2.CollectorService/PostSpans. Default 127.0.0.1:14250. */
+  endpoint: string;
+  /** Largest accepted request, in MiB. Default 4 (gRPC's default). */
+  max_recv_msg_size_mib: number;
+}
+
+export interface ThriftHttpConfig {
+  /** host:port for POST /api/traces. Default 127.0.0.1:14268. */
+  endpoint: string;
+  /** Largest accepted body, compressed or not. Default 20MiB. */
+  max_request_body_size: number;
+}
+
+export interface UdpConfig {
+  /** host:port to bind. Default 127.0.0.1:6831 (compact) / 127.0.0.1:6832 (binary). */
+  endpoint: string;
+  /** Packets waiting for a worker; beyond it packets are dropped and counted. Default 1000. */
+  queue_size: number;
+  /** Packets decoded and handed to the pipeline concurrently. Default 10. */
+  workers: number;
+  /** Larger datagrams are dropped and counted. Default 65000 (the Jaeger agent's). */
+  max_packet_size: number;
+  /** SO_RCVBUF in bytes; 0 keeps the OS default. Default 0. */
+  socket_buffer_size: number;
+}
+
+export interface JaegerReceiverConfig {
+  protocols: {
+    grpc: GrpcConfig | null;
+    thrift_http: ThriftHttpConfig | null;
+    thrift_compact: UdpConfig | null;
+    thrift_binary: UdpConfig | null;
+  };
+}
+
+export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4 });
+export const thriftHttpDefaults = (): ThriftHttpConfig => ({ endpoint: '127.0.0.1:14268', max_request_body_size: 20 * 1024 * 1024 });
+const udpDefaults = (endpoint: string) => (): UdpConfig => ({
+  endpoint,
+  queue_size: 1000,
+  workers: 10,
+  max_packet_size: 65_000,
+  socket_buffer_size: 0,
+});
+export const compactDefaults = udpDefaults('127.0.0.1:6831');
+export const binaryDefaults = udpDefaults('127.0.0.1:6832');
+
+const udpSchema = s.object({
+  endpoint: s.endpoint(),
+  queue_size: s.int({ min: 1 }),
+  workers: s.int({ min: 1 }),
+  max_packet_size: s.bytes(),
+  socket_buffer_size: s.bytes(),
+});
+
+export const jaegerSchema = s.object({
+  protocols: s.object({
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }) }), grpcDefaults),
+    thrift_http: s.section(s.object({ endpoint: s.endpoint(), max_request_body_size: s.bytes() }), thriftHttpDefaults),
+    thrift_compact: s.section(udpSchema, compactDefaults),
+    thrift_binary: s.section(udpSchema, binaryDefaults),
+  }),
+});
+
+export const defaultJaegerConfig = (): JaegerReceiverConfig => ({
+  protocols: { grpc: null, thrift_http: null, thrift_compact: null, thrift_binary: null },
+});
+
+export function validateJaeger(c: JaegerReceiverConfig): ConfigError[] {
+  const p = c.protocols;
+  const errors: ConfigError[] = [];
+  if (!p.grpc && !p.thrift_http && !p.thrift_compact && !p.thrift_binary) {
+    errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc, thrift_http, thrift_compact or thrift_binary)' });
+  }
+  for (const k of ['thrift_compact', 'thrift_binary'] as const) {
+    const u = p[k];
+    if (u && (u.max_packet_size < 1 || u.max_packet_size > 65_507)) {
+      errors.push({ path: `protocols.${k}.max_packet_size`, message: `must be between 1 and 65507 (the largest UDP payload), got ${u.max_packet_size}` });
+    }
+  }
+  return errors;
+}

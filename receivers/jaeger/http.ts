@@ -1,0 +1,86 @@
+/**
+ * Jaeger thrift over HTTP: `POST /api/traces` with a TBinaryProtocol
+ * `jaeger.Batch` body (`application/x-thrift` or
+ * `application/vnd.apache.thrift.binary`), as jaeger-client's HTTPSender and
+ * the Jaeger collector speak it. 202 Accepted on success (the Jaeger
+ * collector's answer); 400 malformed body; 404 other paths; 405 not POST;
+ * 413 body over `max_request_body_size`; 415 other content types; 429/503 +
+ * Retry-After when the pipeline refuses.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { statusFor } from '../../core/errors.ts';
+import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
+import { closeServer, listen } from '../../core/net.ts';
+import type { ObsConsumer } from '../../core/receiver-helper.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import { BinaryReader } from '../../core/thrift/index.ts';
+import type { ThriftHttpConfig } from './config.ts';
+import { readBatchBody } from './thrift-decode.ts';
+import { jaegerToTraces } from './translate.ts';
+
+const THRIFT_TYPES = new Set(['application/x-thrift', 'application/vnd.apache.thrift.binary']);
+
+export class JaegerHttpServer {
+  private server: Server | undefined;
+  address = '';
+
+  constructor(
+    private readonly cfg: ThriftHttpConfig,
+    private readonly consumer: ObsConsumer,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.log.error('unexpected error handling a Jaeger thrift HTTP request', { error: err });
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    this.address = await listen(server, this.cfg.endpoint);
+    this.server = server;
+    this.log.info('Jaeger thrift HTTP receiver listening', { address: this.address });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = (status: number, message: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+      res.end(message + '\n');
+      req.resume();
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/api/traces') return reply(404, `unknown path ${path}: POST jaeger thrift to /api/traces`);
+    if (req.method !== 'POST') return reply(405, `method ${req.method} not allowed: use POST`, { allow: 'POST' });
+    const ct = mediaType(req.headers['content-type']);
+    if (!THRIFT_TYPES.has(ct)) {
+      return reply(415, `unsupported content type ${JSON.stringify(ct)}: use application/x-thrift or application/vnd.apache.thrift.binary`);
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.cfg.max_request_body_size);
+    } catch (err) {
+      if (err instanceof BodyError) return reply(err.status, err.message, err.status === 413 ? { connection: 'close' } : {});
+      throw err;
+    }
+    let data;
+    try {
+      data = jaegerToTraces([readBatchBody(new BinaryReader(body))]);
+    } catch (err) {
+      return reply(400, `unable to process request body: ${(err as Error).message}`);
+    }
+    try {
+      await this.consumer.traces(data);
+    } catch (err) {
+      const st = statusFor(err);
+      return reply(st.http, st.message, st.retryAfterSeconds ? { 'retry-after': String(st.retryAfterSeconds) } : {});
+    }
+    res.writeHead(202).end();
+  }
+
+  async shutdown(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s) await closeServer(s);
+  }
+}
