@@ -183,7 +183,11 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
 
   private async work(): Promise<void> {
     const q = this.queue!;
+    const persistent = !!this.settings.config.sending_queue.storage;
     for (;;) {
+      // A persistent queue keeps what is left for the next start instead of
+      // draining at shutdown: the stages behind it may already be stopping.
+      if (this.stopping && persistent) return;
       const item = await q.take();
       if (!item) return;
       this.metrics.queueSize.set(q.size);
@@ -227,8 +231,11 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
         m.sendFailed.add(item.count);
         const permanent = err instanceof PermanentError;
         const elapsed = Date.now() - began;
+        // Downstream already stopped during our own shutdown: retrying cannot help.
+        const downstreamStopped = this.stopping && err instanceof RefusedError && err.reason === 'shutting_down';
         const giveUp =
           permanent ||
+          downstreamStopped ||
           !retry.enabled ||
           this.stopController.signal.aborted ||
           (retry.max_elapsed_time > 0 && elapsed + interval > retry.max_elapsed_time);

@@ -1,0 +1,105 @@
+/**
+ * One lifecycle suite over every built-in component, as the Collector's
+ * generated component tests: create from the factory's defaults (plus what a
+ * test machine needs: port 0, temp dirs, the test broker), start, consume a
+ * sample where the component consumes, shut down twice, and leave no open
+ * handles behind. A component without a fixture here fails the suite.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtinFactories } from '../components.ts';
+import type { Component, Factory, LogsConsumer, TracesConsumer } from '../core/component.ts';
+import { decode, type ConfigError } from '../core/config/schema.ts';
+import { MetricsRegistry } from '../core/telemetry/metrics.ts';
+import { attachSpool } from '../core/spool-channel.ts';
+import { ensureKafka, uniqueTopic } from './kafka-broker.ts';
+import { RecordingConsumer, sampleLogs, sampleTraces, testHost, testLogger } from './helpers.ts';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'th-life-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** Returns user-style config overrides (as in pipeline.yaml) for a test machine. */
+type Fixture = () => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+/** What each component needs on a test machine; keys are `kind/type`. */
+const fixtures: Record<string, Fixture> = {
+  'receiver/otlp': () => ({ protocols: { grpc: { endpoint: '127.0.0.1:0', max_recv_msg_size_mib: 4 }, http: { endpoint: '127.0.0.1:0', max_request_body_size: 1 << 20, logs_url_path: '/v1/logs', traces_url_path: '/v1/traces' } } }),
+  'receiver/jaeger': () => ({
+    protocols: {
+      grpc: { endpoint: '127.0.0.1:0' },
+      thrift_http: { endpoint: '127.0.0.1:0' },
+      thrift_compact: { endpoint: '127.0.0.1:0' },
+      thrift_binary: { endpoint: '127.0.0.1:0' },
+    },
+  }),
+  'exporter/kafka': async () => ({
+    brokers: [await ensureKafka()],
+    logs: { topic: uniqueTopic('life_logs') },
+    traces: { topic: uniqueTopic('life_spans') },
+  }),
+  'receiver/spool': () => ({ name: 'lifecycle' }),
+  'processor/batch': () => ({}),
+  'processor/memory_limiter': () => ({ limit_mib: 4096 }),
+  'exporter/debug': () => ({}),
+  'exporter/spool': () => {
+    attachSpool('lifecycle-exporter', async () => {});
+    return { name: 'lifecycle-exporter' };
+  },
+  'extension/health_check': () => ({ endpoint: '127.0.0.1:0' }),
+};
+
+function handles(): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) m.set(r, (m.get(r) ?? 0) + 1);
+  return m;
+}
+
+async function exercise(f: Factory): Promise<void> {
+  const key = `${f.kind}/${f.type}`;
+  const fixture = fixtures[key];
+  if (!fixture) throw new Error(`no lifecycle fixture for ${key}: add one to test/lifecycle.test.ts`);
+  // Fixtures give user-style overrides; decode them as the config loader does.
+  const errors: ConfigError[] = [];
+  const config = decode(f.schema, f.defaultConfig(), await fixture(), key, errors);
+  errors.push(...((f.validate as ((c: unknown) => ConfigError[]) | undefined)?.(config) ?? []));
+  expect(errors).toEqual([]);
+  const settings = { id: f.type, config, logger: testLogger(), metrics: new MetricsRegistry() };
+  const sink = new RecordingConsumer();
+  let c: Component & Partial<LogsConsumer & TracesConsumer>;
+  if (f.kind === 'receiver') c = f.create(settings, { logs: sink, traces: sink });
+  else if (f.kind === 'processor') c = f.create(settings, { logs: sink, traces: sink });
+  else c = f.create(settings as never);
+  await c.start(testHost());
+  if (f.kind !== 'receiver' && f.kind !== 'extension') {
+    const signals = (f as { signals: readonly string[] }).signals;
+    if (signals.includes('logs')) await c.consumeLogs!(sampleLogs(2));
+    if (signals.includes('traces')) await c.consumeTraces!(sampleTraces(2));
+  }
+  await c.shutdown();
+  await c.shutdown();
+}
+
+describe('component lifecycle', () => {
+  it('every built-in component has a fixture', () => {
+    const missing = builtinFactories.map((f) => `${f.kind}/${f.type}`).filter((k) => !fixtures[k]);
+    expect(missing).toEqual([]);
+  });
+
+  for (const f of builtinFactories) {
+    it(`${f.kind}/${f.type}: starts, consumes, shuts down twice, leaves no open handles`, async () => {
+      const before = handles();
+      await exercise(f);
+      await new Promise((r) => setTimeout(r, 50));
+      const after = handles();
+      const leaked = [...after].filter(([k, n]) => n > (before.get(k) ?? 0) && k !== 'Timeout' && k !== 'TTYWrap');
+      expect(leaked).toEqual([]);
+    });
+  }
+});
