@@ -8,6 +8,7 @@ import { otlpFactory } from './receivers/otlp/index.ts';
 import { jaegerFactory } from './receivers/jaeger/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
+import { auditFactory } from './processors/audit/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
@@ -23,6 +24,7 @@ export const builtinFactories: Factory[] = [
   // processors
   batchFactory as Factory,
   memoryLimiterFactory as Factory,
+  auditFactory as Factory,
 
   // exporters
   debugFactory as Factory,

@@ -1,0 +1,113 @@
+/**
+ * The audit processor: classifies each log record (classify.ts), writes the
+ * events to `audit_events` through the process-wide ClickHouse store, and
+ * passes the payload on unchanged (the records stay in otel_logs too).
+ *
+ * A consume call settles only when both the events are written and the next
+ * stage accepted the payload; either failure travels back, so the sender
+ * (e.g. the Kafka receiver) redelivers. The insert's dedup token derives
+ * from the payload's `dedupToken` (Kafka offsets), so a redelivery does not
+ * write the events twice; without one, a token per payload still covers
+ * retries of the same call.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers } from '../../core/component.ts';
+import { once } from '../../core/component.ts';
+import { RefusedError } from '../../core/errors.ts';
+import type { WithDedupToken } from '../../core/exporter-helper.ts';
+import { getAttr, logRecordCount, type LogsData } from '../../core/model.ts';
+import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { processorMetrics } from '../../core/telemetry/metrics.ts';
+import { classifyRecord, compileRules, type CompiledRules } from './classify.ts';
+import type { AuditConfig } from './config.ts';
+import { CATEGORIES, type Category } from './event.ts';
+import { str } from './fields.ts';
+import { auditRow, auditTableName, auditTableSql } from './schema.ts';
+import { openSqlStore, type SqlStoreHandle } from './store.ts';
+
+/** Classifies a payload into JSONEachRow lines for audit_events. */
+export function auditRows(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): string[] {
+  const rows: string[] = [];
+  const now = BigInt(Date.now()) * 1_000_000n;
+  for (const rl of data.resourceLogs) {
+    const service = str(getAttr(rl.resource.attributes, 'service.name'));
+    for (const sl of rl.scopeLogs) {
+      for (const r of sl.logRecords) {
+        const events = classifyRecord(r, rl.resource.attributes, rules);
+        for (const e of events) {
+          rows.push(auditRow(e, service, r.observedTimeUnixNano || now));
+          if (counts) counts[e.category]++;
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+export class AuditProcessor implements Component, LogsConsumer {
+  private readonly rules: CompiledRules;
+  private readonly metrics;
+  private readonly eventCounters: Record<Category, Counter>;
+  private store: SqlStoreHandle | undefined;
+  private stopped = false;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly settings: CreateSettings<AuditConfig>,
+    private readonly next: NextConsumers,
+  ) {
+    this.rules = compileRules(settings.config);
+    this.metrics = processorMetrics(settings.metrics, settings.id);
+    this.eventCounters = eventCounters(settings.metrics, settings.id);
+  }
+
+  async start(_host: Host): Promise<void> {
+    const c = this.settings.config;
+    this.store = await openSqlStore(c.endpoint, this.settings.logger);
+    await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl }));
+  }
+
+  consumeLogs(data: LogsData): Promise<void> {
+    if (this.stopped || !this.store) return Promise.reject(new RefusedError('audit processor is not running', 'shutting_down'));
+    const p = this.process(data);
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
+
+  private async process(data: LogsData): Promise<void> {
+    const n = logRecordCount(data);
+    this.metrics.logs.incoming.add(n);
+    const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0 };
+    // Classify before handing the payload on: a later stage may change records in place.
+    const rows = auditRows(data, this.rules, counts);
+    const token = (data as WithDedupToken).dedupToken;
+    const write = rows.length ? this.write(rows, token ? `${token}:audit` : randomUUID()) : Promise.resolve();
+    const results = await Promise.allSettled([write, this.next.logs!.consumeLogs(data)]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      this.metrics.logs.refused.add(n);
+      throw failed.reason;
+    }
+    for (const c of CATEGORIES) if (counts[c]) this.eventCounters[c].add(counts[c]);
+    this.metrics.logs.outgoing.add(n);
+  }
+
+  private write(rows: string[], dedupToken: string): Promise<void> {
+    const c = this.settings.config;
+    return this.store!.store.insertJsonEachRow(auditTableName(c), rows.join('\n'), { dedupToken });
+  }
+
+  readonly shutdown = once(async () => {
+    this.stopped = true;
+    await Promise.allSettled([...this.inflight]);
+    await this.store?.release();
+  });
+}
+
+function eventCounters(reg: MetricsRegistry, processor: string): Record<Category, Counter> {
+  const out = {} as Record<Category, Counter>;
+  for (const category of CATEGORIES) {
+    out[category] = reg.counter('trailhouse_audit_events', 'Audit events written to audit_events, by category.', { processor, category });
+  }
+  return out;
+}

@@ -1,0 +1,12 @@
+export { auditFactory } from './factory.ts';
+export { AuditProcessor, auditRows } from './audit.ts';
+export { classifyRecord, compileRules, rbacDeniedPolicy, istioPolicyParts } from './classify.ts';
+export type { CompiledRules } from './classify.ts';
+export { defaultAuditConfig, defaultAuditRules } from './config.ts';
+export type { AuditConfig, AuditRules } from './config.ts';
+export { CATEGORIES, OUTCOMES } from './event.ts';
+export type { AuditEvent, Category, Outcome } from './event.ts';
+export { globToRegExp } from './glob.ts';
+export { auditTableSql, auditTableName } from './schema.ts';
+export { openSqlStore } from './store.ts';
+export type { SqlStore, SqlStoreHandle } from './store.ts';

@@ -1,0 +1,83 @@
+/**
+ * The `audit_events` table: one row per normalized audit event.
+ *
+ * ORDER BY (Category, Outcome, Timestamp) serves the SOC 2 questions ("every
+ * denial last quarter") and, with daily partitions, time-range scans; a bloom
+ * filter on TraceId serves `trailhouse trace`. Column names follow the
+ * Collector's tables (PascalCase, `Timestamp`, `TraceId`, `SpanId`) so joins
+ * with otel_logs / otel_traces read naturally.
+ *
+ * non_replicated_deduplication_window makes a plain MergeTree honour
+ * insert_deduplication_token (Replicated engines always do), so a payload
+ * redelivered by Kafka does not write its events twice.
+ */
+import type { AuditEvent } from './event.ts';
+
+export interface AuditTableOptions {
+  database: string;
+  table: string;
+  /** Milliseconds; 0 = no TTL. */
+  ttlMs: number;
+}
+
+/** `database.table`; both are validated identifiers (config.ts), so no quoting is needed. */
+export function auditTableName(o: { database: string; table: string }): string {
+  return `${o.database}.${o.table}`;
+}
+
+function ttl(ms: number): string {
+  if (ms <= 0) return '';
+  const s = Math.floor(ms / 1000);
+  if (s % 86_400 === 0) return `TTL toDateTime(Timestamp) + toIntervalDay(${s / 86_400})`;
+  if (s % 3_600 === 0) return `TTL toDateTime(Timestamp) + toIntervalHour(${s / 3_600})`;
+  return `TTL toDateTime(Timestamp) + toIntervalSecond(${s})`;
+}
+
+export function auditTableSql(o: AuditTableOptions): string {
+  return `CREATE TABLE IF NOT EXISTS ${auditTableName(o)} (
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    Category LowCardinality(String),
+    Action LowCardinality(String),
+    Outcome LowCardinality(String),
+    Principal String CODEC(ZSTD(1)),
+    Source String CODEC(ZSTD(1)),
+    Destination String CODEC(ZSTD(1)),
+    Resource String CODEC(ZSTD(1)),
+    Policy String CODEC(ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String),
+    Details Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX idx_principal Principal TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = MergeTree()
+PARTITION BY toDate(Timestamp)
+ORDER BY (Category, Outcome, Timestamp)
+${ttl(o.ttlMs)}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`;
+}
+
+/** DateTime64(9) as exact "seconds.nanoseconds" text. */
+export function ts64(ns: bigint): string {
+  const s = ns.toString();
+  return s.length > 9 ? `${s.slice(0, -9)}.${s.slice(-9)}` : `0.${s.padStart(9, '0')}`;
+}
+
+/** One JSONEachRow line. */
+export function auditRow(e: AuditEvent, service: string, fallbackTime: bigint): string {
+  return JSON.stringify({
+    Timestamp: ts64(e.time || fallbackTime),
+    Category: e.category,
+    Action: e.action,
+    Outcome: e.outcome,
+    Principal: e.principal,
+    Source: e.source,
+    Destination: e.destination,
+    Resource: e.resource,
+    Policy: e.policy,
+    TraceId: e.traceId,
+    SpanId: e.spanId,
+    ServiceName: service,
+    Details: e.details,
+  });
+}
