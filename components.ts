@@ -12,6 +12,7 @@ import { auditFactory } from './processors/audit/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
+import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 
@@ -19,6 +20,7 @@ export const builtinFactories: Factory[] = [
   // receivers
   otlpFactory as Factory,
   jaegerFactory as Factory,
+  kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
 
   // processors

@@ -1,0 +1,54 @@
+/**
+ * Message value → payload, by the topic's encoding. A message we cannot
+ * decode is skipped and counted; the condition is logged once, then at most
+ * once a minute with how many more there were, never once per message.
+ */
+import type { KafkaMessage } from 'kafkajs';
+import type { Signal } from '../../core/model.ts';
+import { itemCount } from '../../core/model.ts';
+import { decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto } from '../../core/otlp/index.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import type { Encoding } from '../../exporters/kafka/config.ts';
+import type { Item } from './chunks.ts';
+
+export interface TopicInfo {
+  topic: string;
+  signal: Signal;
+  encoding: Encoding;
+}
+
+export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
+  const offset = BigInt(m.offset);
+  if (!m.value || m.value.length === 0) throw Object.assign(new Error('empty message value'), { offset });
+  const v = m.value;
+  const data =
+    t.signal === 'logs'
+      ? t.encoding === 'otlp_proto' ? decodeLogsProto(v) : decodeLogsJson(v)
+      : t.encoding === 'otlp_proto' ? decodeTracesProto(v) : decodeTracesJson(v);
+  return { offset, timestamp: m.timestamp, data, count: itemCount(t.signal, data) };
+}
+
+const EVERY_MS = 60_000;
+
+/** Logs bad messages once per topic, then a summary at most once a minute. */
+export class BadMessageLog {
+  private readonly state = new Map<string, { last: number; since: number }>();
+  constructor(private readonly logger: Logger) {}
+
+  report(topic: string, partition: number, offset: bigint, err: unknown): void {
+    const now = Date.now();
+    const s = this.state.get(topic);
+    if (s && now - s.last < EVERY_MS) {
+      s.since++;
+      return;
+    }
+    this.logger.warn('skipping Kafka messages that cannot be decoded', {
+      topic,
+      partition,
+      offset: offset.toString(),
+      more_since_last_report: s?.since ?? 0,
+      error: err,
+    });
+    this.state.set(topic, { last: now, since: 0 });
+  }
+}

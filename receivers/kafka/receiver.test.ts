@@ -1,0 +1,166 @@
+// The kafka receiver against the real broker (test/kafka-broker.ts).
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Factory, LogsConsumer, TracesConsumer } from '../../core/component.ts';
+import type { WithDedupToken } from '../../core/exporter-helper.ts';
+import type { LogsData, TracesData } from '../../core/model.ts';
+import { encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
+import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { settingsFor } from '../../test/component-config.ts';
+import { sampleLogs, sampleTraces, testHost, testLogger, waitFor } from '../../test/helpers.ts';
+import { ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
+import type { KafkaReceiverConfig } from './config.ts';
+import { kafkaReceiverFactory } from './factory.ts';
+import type { KafkaReceiver } from './receiver.ts';
+
+const factory = kafkaReceiverFactory as Factory;
+let brokers: string;
+
+/** Records every payload with its token; can be told to fail or hang. */
+class Recorder implements LogsConsumer, TracesConsumer {
+  calls: Array<{ signal: string; token: string | undefined; bodies: string[]; ok: boolean }> = [];
+  failing: Error | undefined;
+  hang = false;
+  private record(signal: string, data: LogsData | TracesData, bodies: string[]): Promise<void> {
+    const token = (data as WithDedupToken).dedupToken;
+    if (this.hang) {
+      this.calls.push({ signal, token, bodies, ok: false });
+      return new Promise(() => {});
+    }
+    this.calls.push({ signal, token, bodies, ok: !this.failing });
+    return this.failing ? Promise.reject(this.failing) : Promise.resolve();
+  }
+  consumeLogs(data: LogsData) {
+    return this.record('logs', data, data.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => String(r.body)))));
+  }
+  consumeTraces(data: TracesData) {
+    return this.record('traces', data, data.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.name))));
+  }
+  accepted(signal = 'logs') {
+    return this.calls.filter((c) => c.ok && c.signal === signal).flatMap((c) => c.bodies);
+  }
+}
+
+function logsWith(prefix: string, n: number, traceId = ''): LogsData {
+  const d = sampleLogs(n);
+  d.resourceLogs[0]!.scopeLogs[0]!.logRecords.forEach((r, i) => {
+    r.body = `${prefix}-${i}`;
+    if (traceId) r.traceId = traceId;
+  });
+  return d;
+}
+
+async function produce(topic: string, values: Array<Buffer | Uint8Array | string>, key?: string): Promise<void> {
+  const p = testKafka(brokers).producer({ allowAutoTopicCreation: true });
+  await p.connect();
+  await p.send({ topic, messages: values.map((v) => ({ key: key ?? null, value: Buffer.from(v as Uint8Array) })) });
+  await p.disconnect();
+}
+
+async function createTopics(topics: string[], partitions = 1): Promise<void> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  await admin.disconnect();
+}
+
+const running: KafkaReceiver[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.shutdown()));
+});
+
+async function startReceiver(user: Record<string, unknown>, rec: Recorder, metrics = new MetricsRegistry(), lines: string[] = []) {
+  const settings = settingsFor<KafkaReceiverConfig>(
+    factory,
+    { brokers: brokers.split(','), initial_offset: 'earliest', session_timeout: '6s', heartbeat_interval: '1s', max_fetch_wait: '100ms', ...user },
+    { metrics, logger: testLogger(lines) },
+  );
+  const r = kafkaReceiverFactory.create(settings, { logs: rec, traces: rec }) as KafkaReceiver;
+  await r.start(testHost());
+  running.push(r);
+  await r.joined;
+  return r;
+}
+
+beforeAll(async () => {
+  brokers = await ensureKafka();
+}, 600_000);
+
+describe('kafka receiver', () => {
+  it('consumes Collector-format requests from both topics; batches carry deterministic tokens', async () => {
+    const logs = uniqueTopic('rcv-logs');
+    const spans = uniqueTopic('rcv-spans');
+    await createTopics([logs, spans]);
+    await produce(logs, [encodeLogsProto(logsWith('a', 3)), encodeLogsProto(logsWith('b', 2))]);
+    await produce(spans, [encodeTracesProto(sampleTraces(4))]);
+    const rec = new Recorder();
+    await startReceiver({ group_id: uniqueTopic('g'), logs: { topic: logs }, traces: { topic: spans } }, rec);
+    await waitFor(() => rec.accepted('logs').length === 5 && rec.accepted('traces').length === 4, 30_000, 'all records');
+    expect(rec.accepted('logs').sort()).toEqual(['a-0', 'a-1', 'a-2', 'b-0', 'b-1']);
+    for (const c of rec.calls) expect(c.token).toMatch(new RegExp(`^kafka:(${logs}|${spans}):0:\\d+-\\d+:\\d+$`));
+  });
+
+  it('skips garbage messages without stalling, keeps the good ones around them, counts and logs once', async () => {
+    const logs = uniqueTopic('rcv-bad');
+    await createTopics([logs]);
+    const garbage = [Buffer.from([0xff, 0xff, 0xff, 0x01]), Buffer.from('not protobuf at all \u0000\u0001'), Buffer.alloc(0)];
+    await produce(logs, [encodeLogsProto(logsWith('g1', 2)), ...garbage, encodeLogsProto(logsWith('g2', 2)), garbage[0]!, encodeLogsProto(logsWith('g3', 1))]);
+    const rec = new Recorder();
+    const metrics = new MetricsRegistry();
+    const lines: string[] = [];
+    await startReceiver({ group_id: uniqueTopic('g'), logs: { topic: logs } }, rec, metrics, lines);
+    await waitFor(() => rec.accepted().length === 5, 30_000, 'good records');
+    expect(rec.accepted().sort()).toEqual(['g1-0', 'g1-1', 'g2-0', 'g2-1', 'g3-0']);
+    expect(metrics.read('otelcol_kafka_receiver_unmarshal_failed_messages', { receiver: 'kafka', topic: logs })).toBe(4);
+    expect(lines.filter((l) => l.includes('skipping Kafka messages that cannot be decoded'))).toHaveLength(1);
+    // Later messages still flow: the partition did not stall.
+    await produce(logs, [encodeLogsProto(logsWith('g4', 1))]);
+    await waitFor(() => rec.accepted().includes('g4-0'), 30_000, 'a later message');
+  });
+
+  it('a refusing pipeline pauses the partition and retries the same chunk (same token) until accepted', async () => {
+    const logs = uniqueTopic('rcv-retry');
+    await createTopics([logs]);
+    await produce(logs, Array.from({ length: 6 }, (_, i) => encodeLogsProto(logsWith(`r${i}`, 1))));
+    const rec = new Recorder();
+    rec.failing = new Error('clickhouse is down');
+    const lines: string[] = [];
+    await startReceiver(
+      { group_id: uniqueTopic('g'), logs: { topic: logs }, max_batch_records: 3, error_backoff: { initial_interval: '100ms', max_interval: '300ms' } },
+      rec,
+      new MetricsRegistry(),
+      lines,
+    );
+    await waitFor(() => rec.calls.length >= 4, 30_000, 'several refused attempts');
+    const attempted = new Set(rec.calls.map((c) => c.token));
+    // Only the first chunk is tried while refusing: nothing skipped ahead.
+    expect(attempted.size).toBe(1);
+    expect(rec.calls.every((c) => c.bodies.join() === 'r0-0,r1-0,r2-0')).toBe(true);
+    rec.failing = undefined;
+    await waitFor(() => rec.accepted().length === 6, 30_000, 'all records after recovery');
+    const okTokens = rec.calls.filter((c) => c.ok).map((c) => c.token);
+    expect(okTokens[0]).toBe([...attempted][0]);
+    expect(new Set(okTokens).size).toBe(2);
+    expect(lines.filter((l) => l.includes('pausing the partition and retrying'))).toHaveLength(1);
+  });
+
+  it('after a crash mid-batch, the next member re-forms the same chunk with the same token', async () => {
+    const logs = uniqueTopic('rcv-crash');
+    await createTopics([logs]);
+    await produce(logs, Array.from({ length: 5 }, (_, i) => encodeLogsProto(logsWith(`c${i}`, 1))));
+    const group = uniqueTopic('g');
+    const first = new Recorder();
+    first.hang = true;
+    const r1 = await startReceiver({ group_id: group, logs: { topic: logs }, max_batch_records: 4 }, first);
+    await waitFor(() => first.calls.length === 1, 30_000, 'the first chunk handed over');
+    const planned = first.calls[0]!;
+    expect(planned.bodies).toEqual(['c0-0', 'c1-0', 'c2-0', 'c3-0']);
+    await r1.shutdown(); // the hung chunk is abandoned, never committed
+    // More data arrives meanwhile; the new member must not merge it into the planned chunk.
+    await produce(logs, Array.from({ length: 3 }, (_, i) => encodeLogsProto(logsWith(`d${i}`, 1))));
+    const second = new Recorder();
+    await startReceiver({ group_id: group, logs: { topic: logs }, max_batch_records: 100 }, second);
+    await waitFor(() => second.accepted().length === 8, 30_000, 'redelivery');
+    expect(second.calls[0]!.token).toBe(planned.token);
+    expect(second.calls[0]!.bodies).toEqual(planned.bodies);
+  });
+});
