@@ -149,6 +149,14 @@ describe('protobuf decoding details', () => {
     expect(lr).toMatchObject({ traceId: '', spanId: '', severityText: 'second' });
   });
 
+  it('decodes a Uint8Array view into a larger buffer (byteOffset honoured)', () => {
+    const model = meshAccessLogs(5);
+    const enc = encodeLogsProto(model);
+    const big = new Uint8Array(enc.length + 64).fill(0xff);
+    big.set(enc, 32);
+    expect(decodeLogsProto(new Uint8Array(big.buffer, 32, enc.length))).toEqual(model);
+  });
+
   it('decodes empty input as an empty request', () => {
     expect(decodeLogsProto(new Uint8Array(0))).toEqual({ resourceLogs: [] });
     expect(decodeTracesProto(new Uint8Array(0))).toEqual({ resourceSpans: [] });
