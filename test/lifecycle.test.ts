@@ -18,7 +18,8 @@ import { ensureKafka, uniqueTopic } from './kafka-broker.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces, testHost, testLogger } from './helpers.ts';
 
 const dirs: string[] = [];
-const tmp = () => {
+/** A fresh directory for a component's data, removed after the suite. */
+export const tmp = () => {
   const d = mkdtempSync(join(tmpdir(), 'th-life-'));
   dirs.push(d);
   return d;
