@@ -12,6 +12,7 @@ import { auditFactory } from './processors/audit/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
+import { clickhouseFactory } from './exporters/clickhouse/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
@@ -32,6 +33,7 @@ export const builtinFactories: Factory[] = [
   debugFactory as Factory,
   kafkaExporterFactory as Factory,
   spoolExporterFactory as Factory,
+  clickhouseFactory as Factory,
 
   // extensions
   healthCheckFactory as Factory,

@@ -1,0 +1,120 @@
+/**
+ * The clickhouse exporter's config, shaped like the Collector's
+ * clickhouseexporter (`endpoint`, `username`, `password`, `database`,
+ * `logs_table_name`, `traces_table_name`, `ttl`, `create_schema`,
+ * `cluster_name`, `table_engine`, `async_insert`, plus the exporter helper's
+ * `timeout`, `retry_on_failure`, `sending_queue`), with two additions for the
+ * embedded engine: `path` (where chDB keeps its data) and `query_endpoint`
+ * (the read-only ClickHouse HTTP interface served over it).
+ */
+import { s, type ConfigError } from '../../core/config/schema.ts';
+import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+
+export interface TableEngineConfig {
+  /** Default MergeTree. */
+  name: string;
+  /** Engine parameters, written inside the parentheses. Default ''. */
+  params: string;
+}
+
+export interface ClickHouseConfig extends ExporterHelperConfig {
+  /** `http://host:8123` or `https://host:8443` of a ClickHouse server; null (default) = embedded chDB. */
+  endpoint: string | null;
+  /** Embedded only: the data root; the engine's files go in `<path>/clickhouse`. Default ./data. */
+  path: string;
+  /** Server only. Default '' (ClickHouse's `default` user). */
+  username: string;
+  /** Server only. Default ''. */
+  password: string;
+  /** Default otel. */
+  database: string;
+  /** Default otel_logs. */
+  logs_table_name: string;
+  /** Default otel_traces (plus `<name>_trace_id_ts` and its `_mv`). */
+  traces_table_name: string;
+  /** Data time-to-live (ms); 0 (default) = keep forever. */
+  ttl: number;
+  /** Run the DDL for the database and tables on start. Default true. */
+  create_schema: boolean;
+  /** Adds ON CLUSTER to the DDL and uses ReplicatedMergeTree unless table_engine says otherwise. Default null. */
+  cluster_name: string | null;
+  table_engine: TableEngineConfig;
+  /** Server only: insert with async_insert=1 (wait_for_async_insert=1, deduplicated). Default true. */
+  async_insert: boolean;
+  /**
+   * Embedded only: host:port of the read-only ClickHouse HTTP interface over
+   * the embedded engine. Default 127.0.0.1:8123; null or '' disables it.
+   */
+  query_endpoint: string | null;
+}
+
+export function defaultClickHouseConfig(): ClickHouseConfig {
+  return {
+    ...helperDefaults(),
+    endpoint: null,
+    path: './data',
+    username: '',
+    password: '',
+    database: 'otel',
+    logs_table_name: 'otel_logs',
+    traces_table_name: 'otel_traces',
+    ttl: 0,
+    create_schema: true,
+    cluster_name: null,
+    table_engine: { name: 'MergeTree', params: '' },
+    async_insert: true,
+    query_endpoint: '127.0.0.1:8123',
+  };
+}
+
+export const clickhouseSchema = s.object({
+  ...helperSchemaFields,
+  endpoint: s.optional(s.string()),
+  path: s.string({ nonEmpty: true }),
+  username: s.string(),
+  password: s.string(),
+  database: s.string({ nonEmpty: true }),
+  logs_table_name: s.string({ nonEmpty: true }),
+  traces_table_name: s.string({ nonEmpty: true }),
+  ttl: s.duration(),
+  create_schema: s.bool(),
+  cluster_name: s.optional(s.string()),
+  table_engine: s.object({ name: s.string({ nonEmpty: true }), params: s.string() }),
+  async_insert: s.bool(),
+  query_endpoint: s.optional(s.string()),
+});
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HOST_PORT = /^(\[[^\]]+\]|[^:\s/]*):(\d{1,5})$/;
+
+export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (c.endpoint) {
+    let u: URL | undefined;
+    try {
+      u = new URL(c.endpoint);
+    } catch {
+      /* reported below */
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+      errors.push({ path: 'endpoint', message: `expected an http:// or https:// URL like http://127.0.0.1:8123, got ${JSON.stringify(c.endpoint)}` });
+    }
+  }
+  for (const key of ['database', 'logs_table_name', 'traces_table_name'] as const) {
+    if (!IDENT.test(c[key])) errors.push({ path: key, message: `expected a name of letters, digits and _, got ${JSON.stringify(c[key])}` });
+  }
+  if (!IDENT.test(c.table_engine.name)) {
+    errors.push({ path: 'table_engine.name', message: `expected an engine name like MergeTree, got ${JSON.stringify(c.table_engine.name)}` });
+  }
+  if (c.cluster_name !== null && c.cluster_name !== '' && !/^[A-Za-z0-9_.-]+$/.test(c.cluster_name)) {
+    errors.push({ path: 'cluster_name', message: `expected a cluster name, got ${JSON.stringify(c.cluster_name)}` });
+  }
+  if (c.ttl > 0 && c.ttl < 1000) errors.push({ path: 'ttl', message: 'must be 0 (no TTL) or at least 1s' });
+  if (c.query_endpoint) {
+    const m = HOST_PORT.exec(c.query_endpoint);
+    if (!m || Number(m[2]) > 65535) {
+      errors.push({ path: 'query_endpoint', message: `expected host:port like 127.0.0.1:8123, got ${JSON.stringify(c.query_endpoint)}` });
+    }
+  }
+  return errors;
+}

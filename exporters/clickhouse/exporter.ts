@@ -1,0 +1,123 @@
+/**
+ * The clickhouse exporter: one INSERT per table per batch into the Collector's
+ * tables, on the embedded engine or a ClickHouse server. Queue, retry,
+ * timeout and metrics come from the exporter helper; this file only opens the
+ * store, creates the schema, and pushes.
+ *
+ * A retried batch keeps its dedup token, and every insert carries
+ * `insert_deduplication_token = <token>:<table>`, so ClickHouse drops the
+ * second copy (the embedded MergeTree tables keep a deduplication window for
+ * this; replicated tables have one by default).
+ */
+import type { Host } from '../../core/component.ts';
+import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
+import type { LogsData, TracesData } from '../../core/model.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import type { ClickHouseConfig } from './config.ts';
+import { classifyInsertError } from './errors.ts';
+import { acquireQueryServer, type QueryServerLease } from './query-server.ts';
+import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from './rows.ts';
+import { schemaStatements, type SchemaOptions } from './schema.ts';
+import { openStore, type Store, type StoreLease } from './store.ts';
+
+const FORMAT: RowFormat = 'JSONCompactEachRow';
+
+/** Keeps the last 1000 insert tokens per embedded table, so a retried batch is recognised. */
+const EMBEDDED_DEDUP_WINDOW = 1000;
+
+export function schemaOptions(c: ClickHouseConfig, embedded: boolean): SchemaOptions {
+  const cluster = c.cluster_name || null;
+  // On a cluster the tables must replicate: the Collector's advice is a
+  // Replicated engine, so an unconfigured MergeTree becomes ReplicatedMergeTree.
+  const engine = cluster && c.table_engine.name === 'MergeTree' ? { name: 'ReplicatedMergeTree', params: c.table_engine.params } : c.table_engine;
+  return {
+    database: c.database,
+    logsTable: c.logs_table_name,
+    tracesTable: c.traces_table_name,
+    ttlMs: c.ttl,
+    clusterName: cluster,
+    engine,
+    extraSettings: embedded && engine.name === 'MergeTree' ? { non_replicated_deduplication_window: EMBEDDED_DEDUP_WINDOW } : {},
+  };
+}
+
+export class ClickHouseExporter implements Pusher {
+  private lease: StoreLease | undefined;
+  private query: QueryServerLease | undefined;
+  private readonly logsTable: string;
+  private readonly tracesTable: string;
+
+  constructor(private readonly cfg: ClickHouseConfig, private readonly logger: Logger) {
+    this.logsTable = `${cfg.database}.${cfg.logs_table_name}`;
+    this.tracesTable = `${cfg.database}.${cfg.traces_table_name}`;
+  }
+
+  /** The store, once started (other components and tests read through it). */
+  get store(): Store | undefined {
+    return this.lease?.store;
+  }
+
+  /** The query interface's URL, when it is serving. */
+  get queryUrl(): string | undefined {
+    return this.query?.server.url;
+  }
+
+  async start(_host: Host): Promise<void> {
+    const c = this.cfg;
+    const lease = openStore({ endpoint: c.endpoint || null, path: c.path, username: c.username, password: c.password, requestTimeoutMs: Math.max(c.timeout, 30_000) });
+    this.lease = lease;
+    try {
+      const store = lease.store;
+      if (c.create_schema) {
+        for (const sql of schemaStatements(schemaOptions(c, store.kind === 'embedded'), { logs: true, traces: true })) {
+          await store.command(sql);
+        }
+      }
+      if (store.kind === 'embedded' && store.readonly && c.query_endpoint) {
+        this.query = await acquireQueryServer({ endpoint: c.query_endpoint, pool: store.readonly, defaultDatabase: c.database, logger: this.logger });
+      }
+      this.logger.info('clickhouse exporter started', { store: store.key, database: c.database, query_url: this.queryUrl });
+    } catch (err) {
+      this.lease = undefined;
+      await lease.release();
+      throw err;
+    }
+  }
+
+  async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
+    const enc = encodeLogs(data, FORMAT);
+    if (enc.rows === 0) return;
+    await this.insert(this.logsTable, LOG_COLUMNS, enc.text, ctx);
+  }
+
+  async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
+    const enc = encodeTraces(data, FORMAT);
+    if (enc.rows === 0) return;
+    await this.insert(this.tracesTable, SPAN_COLUMNS, enc.text, ctx);
+  }
+
+  private async insert(table: string, columns: readonly string[], body: string, ctx: PushContext): Promise<void> {
+    const store = this.lease?.store;
+    if (!store) throw new Error('clickhouse exporter is not started');
+    const settings: Record<string, string | number> = { insert_deduplication_token: `${ctx.dedupToken}:${table}` };
+    if (store.kind === 'server' && this.cfg.async_insert) {
+      settings.async_insert = 1;
+      settings.wait_for_async_insert = 1;
+      settings.async_insert_deduplicate = 1;
+    }
+    try {
+      await store.insert({ table, columns, format: FORMAT, body, settings, signal: ctx.signal });
+    } catch (err) {
+      throw classifyInsertError(err, table);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    const q = this.query;
+    const l = this.lease;
+    this.query = undefined;
+    this.lease = undefined;
+    await q?.release();
+    await l?.release();
+  }
+}

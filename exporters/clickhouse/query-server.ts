@@ -1,0 +1,259 @@
+/**
+ * ClickHouse's HTTP interface, read-only, over the embedded engine, so an SRE
+ * (curl, clickhouse-client's HTTP mode, `trailhouse query`) and Grafana's
+ * ClickHouse plugin can query the store the way they query a server:
+ *
+ * - `GET /?query=…`, `POST /` with the query as the body, or `?query=` as its
+ *   beginning and the body appended (after a newline), as ClickHouse does;
+ * - `database` (default: the exporter's database), `default_format` (default
+ *   TabSeparated), a FORMAT clause in the SQL, `param_<name>` query
+ *   parameters, `query_id`; `GET /ping` and `GET /` answer `Ok.\n`;
+ * - response headers X-ClickHouse-Format, -Query-Id, -Timezone, -Summary,
+ *   -Server-Display-Name; errors as ClickHouse writes them
+ *   (`Code: 62. DB::Exception: … (SYNTAX_ERROR) (version …)`) with
+ *   X-ClickHouse-Exception-Code and ClickHouse's status for the code;
+ * - gzip/deflate request bodies; gzip/deflate responses with
+ *   enable_http_compression=1.
+ *
+ * Read-only twice over (see sql-guard.ts and readonly-pool.ts): writes, DDL,
+ * SET/USE, INTO OUTFILE and outside-touching functions get 403 with code 164
+ * (READONLY). Other URL settings are accepted and ignored, as are user and
+ * password: bind it to loopback (the default) or put a proxy in front.
+ */
+import http from 'node:http';
+import zlib from 'node:zlib';
+import { randomUUID } from 'node:crypto';
+import { version as chdbVersion } from 'chdb';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import type { ReadonlyPool } from './readonly-pool.ts';
+import { checkReadOnly, GuardError } from './sql-guard.ts';
+import { clickhouseCode, httpStatusForCode } from './errors.ts';
+
+export interface QueryServerOptions {
+  /** host:port; port 0 picks a free one. */
+  endpoint: string;
+  pool: ReadonlyPool;
+  defaultDatabase: string;
+  logger: Logger;
+  /** Largest accepted query text, bytes. Default 16 MiB. */
+  maxQueryBytes?: number;
+}
+
+const VERSION = String(chdbVersion().libchdb).replace(/"/g, '');
+
+function contentType(format: string): string {
+  const f = format.toLowerCase();
+  if (f.startsWith('json')) return 'application/json; charset=UTF-8';
+  if (f.startsWith('tabseparated') || f.startsWith('tsv')) return 'text/tab-separated-values; charset=UTF-8';
+  if (f.startsWith('csv')) return 'text/csv; charset=UTF-8; header=' + (f.includes('names') ? 'present' : 'absent');
+  if (['parquet', 'arrow', 'arrowstream', 'native', 'rowbinary', 'orc', 'avro'].some((b) => f.startsWith(b))) return 'application/octet-stream';
+  return 'text/plain; charset=UTF-8';
+}
+
+class HttpError extends Error {
+  constructor(readonly code: number, readonly type: string, message: string) {
+    super(message);
+  }
+}
+
+/** `Code: N. DB::Exception: msg (TYPE) (version V)`. */
+function formatException(err: unknown): { code: number; body: string } {
+  if (err instanceof GuardError || err instanceof HttpError) {
+    return { code: err.code, body: `Code: ${err.code}. DB::Exception: ${err.message}. (${err.type}) (version ${VERSION})\n` };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const code = clickhouseCode(err);
+  if (code === undefined) {
+    // Not from the engine (e.g. a query parameter the binder refused).
+    return { code: 457, body: `Code: 457. DB::Exception: ${message}. (BAD_QUERY_PARAMETER) (version ${VERSION})\n` };
+  }
+  let body = message.trim();
+  if (!/^Code: \d+\./.test(body)) body = `Code: ${code}. DB::Exception: ${body}`;
+  if (!/\(version [^)]*\)$/.test(body)) body += ` (version ${VERSION})`;
+  return { code, body: body + '\n' };
+}
+
+function statusFor(code: number): number {
+  // The binder's refusal is the client's mistake, as in ClickHouse's 400s.
+  return code === 457 || code === 456 ? 400 : httpStatusForCode(code);
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  const enc = (req.headers['content-encoding'] ?? '').toLowerCase();
+  let stream: NodeJS.ReadableStream = req;
+  if (enc === 'gzip') stream = req.pipe(zlib.createGunzip());
+  else if (enc === 'deflate') stream = req.pipe(zlib.createInflate());
+  else if (enc === 'br') stream = req.pipe(zlib.createBrotliDecompress());
+  else if (enc && enc !== 'identity') throw new HttpError(779, 'UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Encoding: ${enc}`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(229, 'QUERY_IS_TOO_LARGE', `Query is too large (more than ${limit} bytes)`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class QueryServer {
+  private server: http.Server | undefined;
+
+  constructor(private readonly o: QueryServerOptions) {}
+
+  async start(): Promise<void> {
+    const i = this.o.endpoint.lastIndexOf(':');
+    const host = this.o.endpoint.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
+    const port = Number(this.o.endpoint.slice(i + 1));
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        // Only reachable if writing the response itself failed.
+        this.o.logger.warn('query interface request failed', { error: err });
+        res.destroy();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.o.logger.info('read-only ClickHouse HTTP interface listening', { url: this.url });
+  }
+
+  get port(): number {
+    const a = this.server?.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  get url(): string {
+    const a = this.server?.address();
+    if (typeof a !== 'object' || !a) return '';
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const queryId = url.searchParams.get('query_id') || randomUUID();
+    res.setHeader('X-ClickHouse-Server-Display-Name', 'trailhouse');
+    res.setHeader('X-ClickHouse-Query-Id', queryId);
+    res.setHeader('X-ClickHouse-Timezone', 'UTC');
+    const method = req.method ?? 'GET';
+    try {
+      if (url.pathname === '/ping' || url.pathname === '/replicas_status') {
+        req.resume();
+        return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');
+      }
+      if (url.pathname !== '/') throw new HttpError(404, 'UNKNOWN_HANDLER', `There is no handle ${url.pathname}`);
+      if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
+        throw new HttpError(1, 'UNSUPPORTED_METHOD', `HTTP method ${method} is not supported`);
+      }
+      const limit = this.o.maxQueryBytes ?? 16 * 1024 * 1024;
+      let text = url.searchParams.get('query') ?? '';
+      if (method === 'POST') {
+        const body = await readBody(req, limit);
+        if (body) text = text ? `${text}\n${body}` : body;
+      } else {
+        req.resume();
+      }
+      if (!text.trim() && method !== 'POST') return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');
+      const checked = checkReadOnly(text);
+      const defaultFormat = url.searchParams.get('default_format') || 'TabSeparated';
+      const params: Record<string, string> = {};
+      for (const [k, v] of url.searchParams) if (k.startsWith('param_')) params[k.slice(6)] = v;
+      const began = process.hrtime.bigint();
+      const result = await this.o.pool.run({
+        sql: checked.sql,
+        format: defaultFormat,
+        database: url.searchParams.get('database') || this.o.defaultDatabase,
+        params,
+      });
+      const format = checked.format ?? defaultFormat;
+      res.setHeader('X-ClickHouse-Format', format);
+      res.setHeader(
+        'X-ClickHouse-Summary',
+        JSON.stringify({
+          read_rows: String(result.rowsRead),
+          read_bytes: String(result.bytesRead),
+          written_rows: '0',
+          written_bytes: '0',
+          total_rows_to_read: '0',
+          result_rows: '0',
+          result_bytes: '0',
+          elapsed_ns: String(process.hrtime.bigint() - began),
+        }),
+      );
+      let body: Uint8Array = result.bytes();
+      if (url.searchParams.get('enable_http_compression') === '1') {
+        const accept = String(req.headers['accept-encoding'] ?? '');
+        if (/\bgzip\b/.test(accept)) {
+          body = zlib.gzipSync(body);
+          res.setHeader('Content-Encoding', 'gzip');
+        } else if (/\bdeflate\b/.test(accept)) {
+          body = zlib.deflateSync(body);
+          res.setHeader('Content-Encoding', 'deflate');
+        }
+      }
+      return this.send(res, 200, contentType(format), method === 'HEAD' ? '' : body);
+    } catch (err) {
+      const e = formatException(err);
+      const status = err instanceof HttpError && err.type === 'UNKNOWN_HANDLER' ? 404 : err instanceof HttpError && err.code === 1 ? 501 : statusFor(e.code);
+      res.setHeader('X-ClickHouse-Exception-Code', String(e.code));
+      return this.send(res, status, 'text/plain; charset=UTF-8', e.body);
+    }
+  }
+
+  private send(res: http.ServerResponse, status: number, type: string, body: string | Uint8Array): void {
+    res.statusCode = status;
+    res.setHeader('Content-Type', type);
+    res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+    res.end(body);
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeIdleConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
+
+/** Query servers are shared per endpoint, like the store they serve. */
+const servers = new Map<string, { server: QueryServer; refs: number; ready: Promise<void> }>();
+
+export interface QueryServerLease {
+  server: QueryServer;
+  release(): Promise<void>;
+}
+
+export async function acquireQueryServer(o: QueryServerOptions): Promise<QueryServerLease> {
+  const shareable = !o.endpoint.endsWith(':0');
+  let entry = shareable ? servers.get(o.endpoint) : undefined;
+  if (!entry) {
+    const server = new QueryServer(o);
+    entry = { server, refs: 0, ready: server.start() };
+    if (shareable) servers.set(o.endpoint, entry);
+    entry.ready.catch(() => servers.delete(o.endpoint));
+  }
+  entry.refs++;
+  const e = entry;
+  try {
+    await e.ready;
+  } catch (err) {
+    e.refs--;
+    throw err;
+  }
+  let released = false;
+  return {
+    server: e.server,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--e.refs > 0) return;
+      if (servers.get(o.endpoint) === e) servers.delete(o.endpoint);
+      await e.server.close();
+    },
+  };
+}

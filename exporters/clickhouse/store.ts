@@ -1,0 +1,200 @@
+/**
+ * Where the rows go: a ClickHouse server over HTTP, or ClickHouse's engine
+ * in-process (chDB), both behind `@clickhouse/client`.
+ *
+ * chDB binds ONE data directory per process, and every component that needs
+ * the store (this exporter, the correlate/audit processors, the query server)
+ * must share that one engine. So stores live in a process-wide registry:
+ * `openStore(options)` returns a lease on the store for its key (the data
+ * directory, or the server endpoint + user), opening it on first use; the
+ * store closes when the last lease is released. Asking for a second embedded
+ * data directory while one is open fails with a clear error.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import { ReadonlyPool } from './readonly-pool.ts';
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+export interface StoreOptions {
+  /** `http(s)://host:port` of a ClickHouse server; null or '' = embedded chDB. */
+  endpoint: string | null;
+  /** Embedded: the data root; the engine's files live in `<path>/clickhouse`. */
+  path: string;
+  username: string;
+  password: string;
+  /** Per-request timeout for the server client (ms). */
+  requestTimeoutMs?: number;
+}
+
+export interface InsertRequest {
+  /** `database.table`. */
+  table: string;
+  columns: readonly string[];
+  format: 'JSONEachRow' | 'JSONCompactEachRow';
+  /** Rows, one per line. */
+  body: string;
+  /** Query-level settings for this insert only (e.g. insert_deduplication_token). */
+  settings: Record<string, string | number>;
+  signal?: AbortSignal;
+}
+
+export interface Store {
+  readonly kind: 'embedded' | 'server';
+  readonly key: string;
+  /** The ordinary client: on the chDB connection when embedded. */
+  readonly client: ClickHouseClient;
+  /** DDL and other statements without a result. */
+  command(sql: string, signal?: AbortSignal): Promise<void>;
+  insert(req: InsertRequest): Promise<void>;
+  /** Embedded only: the engine's data directory. */
+  readonly dataDir: string | null;
+  /** Embedded only: read-only sessions (readonly=2) on the same engine, for the query server. */
+  readonly readonly: ReadonlyPool | null;
+  close(): Promise<void>;
+}
+
+export function storeKey(o: StoreOptions): string {
+  return o.endpoint ? `server:${o.username}@${o.endpoint}` : `embedded:${engineDir(o.path)}`;
+}
+
+export function engineDir(root: string): string {
+  return path.resolve(root, 'clickhouse');
+}
+
+class EmbeddedStore implements Store {
+  readonly kind = 'embedded' as const;
+  readonly client: ClickHouseClient;
+  readonly readonly: ReadonlyPool;
+  private readonly conn: ChdbConnection;
+
+  constructor(readonly key: string, readonly dataDir: string) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.conn = createChdbConnection({ path: dataDir });
+    // chdb/connection implements @clickhouse/client-common's Connection; the
+    // client bundles its own copy of those types, which differ only nominally.
+    this.client = createClient({ connection: this.conn as unknown as ClientConnection });
+    this.readonly = new ReadonlyPool(dataDir);
+  }
+
+  async command(sql: string, signal?: AbortSignal): Promise<void> {
+    await this.client.command({ query: sql, abort_signal: signal });
+  }
+
+  async insert(req: InsertRequest): Promise<void> {
+    // The raw path hands the payload to the engine's parser as bytes, and puts
+    // the settings in the INSERT's own SETTINGS clause: a session-wide SET (what
+    // clickhouse_settings becomes on the chDB connection) would outlive the insert.
+    await this.conn.chdb.rawInsert({
+      table: req.table,
+      columns: req.columns,
+      values: Buffer.from(req.body, 'utf8'),
+      format: req.format,
+      settings: req.settings,
+      signal: req.signal,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.readonly.close();
+    await this.client.close();
+  }
+}
+
+class ServerStore implements Store {
+  readonly kind = 'server' as const;
+  readonly client: ClickHouseClient;
+  readonly dataDir = null;
+  readonly readonly = null;
+
+  constructor(readonly key: string, o: StoreOptions) {
+    // No default database on the connection: it may not exist before the
+    // schema is created, and every statement we send is fully qualified.
+    this.client = createClient({
+      url: o.endpoint!,
+      username: o.username || 'default',
+      password: o.password,
+      request_timeout: o.requestTimeoutMs ?? 30_000,
+      keep_alive: { enabled: true },
+    });
+  }
+
+  async command(sql: string, signal?: AbortSignal): Promise<void> {
+    await this.client.command({ query: sql, abort_signal: signal });
+  }
+
+  async insert(req: InsertRequest): Promise<void> {
+    const cols = req.columns.join(', ');
+    const res = await this.client.exec({
+      query: `INSERT INTO ${req.table} (${cols}) FORMAT ${req.format}`,
+      values: Readable.from([Buffer.from(req.body, 'utf8')]),
+      clickhouse_settings: req.settings,
+      abort_signal: req.signal,
+    });
+    res.stream.resume();
+    await new Promise<void>((resolve, reject) => {
+      res.stream.once('end', resolve);
+      res.stream.once('close', resolve);
+      res.stream.once('error', reject);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+interface Entry {
+  refs: number;
+  store: Store;
+}
+
+const registry = new Map<string, Entry>();
+
+export interface StoreLease {
+  readonly store: Store;
+  /** Releases this lease (idempotent); the store closes with its last lease. */
+  release(): Promise<void>;
+}
+
+/** Opens (or shares) the store for these options. */
+export function openStore(o: StoreOptions): StoreLease {
+  const key = storeKey(o);
+  let entry = registry.get(key);
+  if (!entry) {
+    if (!o.endpoint) {
+      for (const k of registry.keys()) {
+        if (k.startsWith('embedded:')) {
+          throw new Error(
+            `the embedded ClickHouse engine is already open at ${k.slice(9)}; chDB allows one data directory per process (asked for ${engineDir(o.path)})`,
+          );
+        }
+      }
+    }
+    const store = o.endpoint ? new ServerStore(key, o) : new EmbeddedStore(key, engineDir(o.path));
+    entry = { refs: 0, store };
+    registry.set(key, entry);
+  }
+  entry.refs++;
+  const e = entry;
+  let released = false;
+  return {
+    store: e.store,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--e.refs > 0) return;
+      registry.delete(key);
+      await e.store.close();
+    },
+  };
+}
+
+/** The open embedded store, if any (for components that only read it). */
+export function currentEmbeddedStore(): Store | undefined {
+  for (const [k, e] of registry) if (k.startsWith('embedded:')) return e.store;
+  return undefined;
+}
