@@ -6,6 +6,7 @@ import type { Factory } from './core/component.ts';
 import { Registry } from './core/registry.ts';
 import { otlpFactory } from './receivers/otlp/index.ts';
 import { jaegerFactory } from './receivers/jaeger/index.ts';
+import { zipkinFactory } from './receivers/zipkin/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
@@ -15,12 +16,14 @@ import { spoolExporterFactory } from './exporters/spool/spool.ts';
 import { clickhouseFactory } from './exporters/clickhouse/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
+import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 
 export const builtinFactories: Factory[] = [
   // receivers
   otlpFactory as Factory,
   jaegerFactory as Factory,
+  zipkinFactory as Factory,
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
 
@@ -37,6 +40,7 @@ export const builtinFactories: Factory[] = [
 
   // extensions
   healthCheckFactory as Factory,
+  fileStorageFactory as Factory,
 ];
 
 export function builtinRegistry(): Registry {

@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { RefusedError } from '../../core/errors.ts';
+import type { LogsData, TracesData } from '../../core/model.ts';
+import type { QueueItem } from '../../core/queue/memory-queue.ts';
+import { sampleLogs, sampleTraces, testLogger, waitFor } from '../../test/helpers.ts';
+import { FileQueue } from './file-queue.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'th-fq-'));
+const logsItem = (i: number): QueueItem => ({ signal: 'logs', data: sampleLogs(2), count: 2, dedupToken: `tok-${i}` });
+const bodies = (d: LogsData | TracesData) => (d as LogsData).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => r.body)));
+
+describe('file_storage queue', () => {
+  it('persists batches with signal and token, replays them in order on the next start', async () => {
+    const dir = tmp();
+    const q = await FileQueue.open(dir, 10, testLogger());
+    await q.offer(logsItem(1));
+    await q.offer({ signal: 'traces', data: sampleTraces(3), count: 3, dedupToken: 'tok-2' });
+    await q.offer(logsItem(3));
+    expect(readdirSync(dir).filter((f) => f.endsWith('.batch'))).toHaveLength(3);
+    // A crash: nothing acked, the process just goes away.
+    const q2 = await FileQueue.open(dir, 10, testLogger());
+    expect(q2.size).toBe(3);
+    const a = (await q2.take())!;
+    const b = (await q2.take())!;
+    const c = (await q2.take())!;
+    expect([a.dedupToken, b.dedupToken, c.dedupToken]).toEqual(['tok-1', 'tok-2', 'tok-3']);
+    expect(b.signal).toBe('traces');
+    expect(b.count).toBe(3);
+    expect(b.data).toEqual(sampleTraces(3));
+    expect(a.data).toEqual(sampleLogs(2));
+    await q2.ack(a, true);
+    await q2.ack(b, false); // kept for the next start
+    await q2.ack(c, true);
+    const q3 = await FileQueue.open(dir, 10, testLogger());
+    expect(q3.size).toBe(1);
+    expect((await q3.take())!.dedupToken).toBe('tok-2');
+  });
+
+  it('refuses with queue_full at capacity, hands batches to waiting takers, drains then ends after close', async () => {
+    const q = await FileQueue.open(tmp(), 2, testLogger());
+    const waiting = q.take();
+    await q.offer(logsItem(1));
+    expect((await waiting)!.dedupToken).toBe('tok-1');
+    await q.offer(logsItem(2));
+    await q.offer(logsItem(3));
+    const err = await q.offer(logsItem(4)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).reason).toBe('queue_full');
+    q.close();
+    await expect(q.offer(logsItem(5))).rejects.toMatchObject({ reason: 'shutting_down' });
+    expect((await q.take())!.dedupToken).toBe('tok-2');
+    expect((await q.take())!.dedupToken).toBe('tok-3');
+    expect(await q.take()).toBeUndefined();
+  });
+
+  it('sets aside a damaged file, says so once, and goes on with the rest', async () => {
+    const dir = tmp();
+    const q = await FileQueue.open(dir, 10, testLogger());
+    await q.offer(logsItem(1));
+    await q.offer(logsItem(2));
+    const first = readdirSync(dir).filter((f) => f.endsWith('.batch')).sort()[0]!;
+    writeFileSync(join(dir, first), Buffer.from('THQ1 truncated'));
+    const lines: string[] = [];
+    const q2 = await FileQueue.open(dir, 10, testLogger(lines));
+    expect((await q2.take())!.dedupToken).toBe('tok-2');
+    expect(lines.filter((l) => l.includes('cannot be read'))).toHaveLength(1);
+    expect(readdirSync(dir)).toContain(`${first}.corrupt`);
+  });
+
+  it('keeps a second process off the same directory', async () => {
+    const dir = tmp();
+    // pid 1 is always alive: another process holding the lock.
+    writeFileSync(join(dir, 'LOCK'), '1\n');
+    await expect(FileQueue.open(dir, 10, testLogger())).rejects.toThrow(/in use by process 1/);
+    // A lock left by a dead process (kill -9) is taken over.
+    writeFileSync(join(dir, 'LOCK'), '999999999\n');
+    await expect(FileQueue.open(dir, 10, testLogger())).resolves.toBeInstanceOf(FileQueue);
+  });
+
+  it('every batch acknowledged before kill -9 is there after restart', async () => {
+    const dir = tmp();
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./testdata/offer-forever.ts', import.meta.url)), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const acked: string[] = [];
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) if (l.startsWith('acked ')) acked.push(l.slice(6));
+    });
+    await waitFor(() => acked.length >= 200, 60_000, '200 acknowledged batches');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    const q = await FileQueue.open(dir, 1_000_000, testLogger());
+    const replayed = new Set<string>();
+    const n = q.size;
+    for (let i = 0; i < n; i++) {
+      const item = await q.take();
+      if (item) replayed.add(String(bodies(item.data)[0]));
+    }
+    for (const b of acked) expect(replayed.has(b)).toBe(true);
+    expect(replayed.size).toBeGreaterThanOrEqual(acked.length);
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * A persistent sending queue: one file per batch in its own directory.
+ *
+ * `offer` writes the batch to a temporary file, fsyncs it, renames it to
+ * `<sequence>.batch` and fsyncs the directory before it resolves, so a batch
+ * acknowledged to a sender survives kill -9 and power loss. `ack(item, true)`
+ * deletes the file; `ack(item, false)` leaves it for the next start, which
+ * replays the files in sequence order. A file that cannot be read back
+ * (damaged disk) is set aside as `.corrupt` and reported once.
+ *
+ * A LOCK file holding our pid keeps a second process off the same queue.
+ */
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RefusedError } from '../../core/errors.ts';
+import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import { decodeRecord, encodeRecord } from './record.ts';
+
+interface Entry {
+  seq: number;
+  /** Kept in memory when offered in this process; read from disk on replay. */
+  item?: QueueItem;
+}
+
+const NAME_RE = /^(\d{16})\.batch$/;
+const fileOf = (seq: number) => `${String(seq).padStart(16, '0')}.batch`;
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function takeLock(dir: string): Promise<void> {
+  const lock = join(dir, 'LOCK');
+  try {
+    const other = Number((await readFile(lock, 'utf8')).trim());
+    if (Number.isInteger(other) && other !== process.pid && pidAlive(other)) {
+      throw new Error(`queue directory ${dir} is in use by process ${other}`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await writeFile(lock, `${process.pid}\n`);
+}
+
+export class FileQueue implements BatchQueue {
+  private readonly pending: Entry[] = [];
+  private waiters: Array<(i: QueueItem | undefined) => void> = [];
+  private closed = false;
+  private nextSeq = 1;
+  /** Offers being written: they count against the capacity already. */
+  private writing = 0;
+
+  private constructor(
+    readonly dir: string,
+    private readonly capacity: number,
+    private readonly fsync: boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(dir: string, capacity: number, logger: Logger, fsync = true): Promise<FileQueue> {
+    await mkdir(dir, { recursive: true });
+    await takeLock(dir);
+    const q = new FileQueue(dir, capacity, fsync, logger);
+    const seqs: number[] = [];
+    for (const name of await readdir(dir)) {
+      const m = NAME_RE.exec(name);
+      if (m) seqs.push(Number(m[1]));
+      else if (name.startsWith('.tmp-')) await unlink(join(dir, name)).catch(() => undefined); // never acknowledged
+    }
+    seqs.sort((a, b) => a - b);
+    for (const seq of seqs) q.pending.push({ seq });
+    q.nextSeq = (seqs[seqs.length - 1] ?? 0) + 1;
+    if (seqs.length > 0) logger.info('replaying persisted batches', { directory: dir, batches: seqs.length });
+    return q;
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  async offer(item: QueueItem): Promise<void> {
+    if (this.closed) throw new RefusedError('sending queue is closed', 'shutting_down');
+    if (this.pending.length + this.writing >= this.capacity) throw new RefusedError('sending queue is full', 'queue_full', 1);
+    const seq = this.nextSeq++;
+    const name = fileOf(seq);
+    this.writing++;
+    try {
+      const tmp = join(this.dir, `.tmp-${name}`);
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(encodeRecord(item));
+        if (this.fsync) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, join(this.dir, name));
+      if (this.fsync) await fsyncPath(this.dir);
+    } finally {
+      this.writing--;
+    }
+    const entry: Entry = { seq, item: { ...item, ref: name } };
+    const w = this.waiters.shift();
+    if (w) return w(entry.item);
+    this.pending.push(entry);
+  }
+
+  async take(): Promise<QueueItem | undefined> {
+    while (this.pending.length > 0) {
+      const e = this.pending.shift()!;
+      if (e.item) return e.item;
+      const name = fileOf(e.seq);
+      try {
+        return { ...decodeRecord(await readFile(join(this.dir, name))), ref: name };
+      } catch (err) {
+        this.logger.error('setting aside a queued batch that cannot be read', { file: join(this.dir, name), error: err });
+        await rename(join(this.dir, name), join(this.dir, `${name}.corrupt`)).catch(() => undefined);
+      }
+    }
+    if (this.closed) return undefined;
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async ack(item: QueueItem, done: boolean): Promise<void> {
+    if (!done || typeof item.ref !== 'string') return;
+    // No directory fsync: if the delete is lost in a crash the batch is sent
+    // again with its token, which downstream deduplicates.
+    await unlink(join(this.dir, item.ref)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+
+  async dispose(): Promise<void> {
+    await unlink(join(this.dir, 'LOCK')).catch(() => undefined);
+  }
+}

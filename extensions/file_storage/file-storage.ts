@@ -1,0 +1,57 @@
+/**
+ * The file_storage extension (the Collector's `file_storage`): a directory
+ * where exporters keep persistent sending queues
+ * (`sending_queue: {storage: file_storage}`), one subdirectory per exporter.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Component, CreateSettings, ExtensionFactory } from '../../core/component.ts';
+import { once } from '../../core/component.ts';
+import { s } from '../../core/config/schema.ts';
+import type { QueueStorage } from '../../core/exporter-helper.ts';
+import type { BatchQueue } from '../../core/queue/memory-queue.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import { FileQueue } from './file-queue.ts';
+
+export interface FileStorageConfig {
+  /** Where queues live. Default ./data/queue. */
+  directory: string;
+  /** fsync each batch (file and directory) before acknowledging it. Default true. */
+  fsync: boolean;
+}
+
+/** An exporter id (`kafka/gw`) as a directory name. */
+export function queueDirName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+export class FileStorageExtension implements Component, QueueStorage {
+  private readonly queues: FileQueue[] = [];
+  constructor(private readonly settings: CreateSettings<FileStorageConfig>) {}
+
+  get directory(): string {
+    return resolve(this.settings.config.directory);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+  }
+
+  async openQueue(name: string, capacity: number, logger: Logger): Promise<BatchQueue> {
+    const q = await FileQueue.open(join(this.directory, queueDirName(name)), capacity, logger, this.settings.config.fsync);
+    this.queues.push(q);
+    return q;
+  }
+
+  readonly shutdown = once(async () => {
+    await Promise.all(this.queues.map((q) => q.dispose()));
+  });
+}
+
+export const fileStorageFactory: ExtensionFactory<FileStorageConfig> = {
+  kind: 'extension',
+  type: 'file_storage',
+  schema: s.object({ directory: s.string({ nonEmpty: true }), fsync: s.bool() }),
+  defaultConfig: () => ({ directory: './data/queue', fsync: true }),
+  create: (settings) => new FileStorageExtension(settings),
+};
