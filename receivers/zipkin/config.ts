@@ -1,0 +1,23 @@
+/** The zipkin receiver's config, as the Collector's zipkinreceiver (plus a body size limit). */
+import { s } from '../../core/config/schema.ts';
+
+export interface ZipkinReceiverConfig {
+  /** host:port for /api/v1/spans and /api/v2/spans. Default 127.0.0.1:9411. */
+  endpoint: string;
+  /** Turn tag strings that look like ints, doubles or bools into typed attributes. Default false. */
+  parse_string_tags: boolean;
+  /** Largest accepted body, compressed or not. Default 20MiB. */
+  max_request_body_size: number;
+}
+
+export const defaultZipkinConfig = (): ZipkinReceiverConfig => ({
+  endpoint: '127.0.0.1:9411',
+  parse_string_tags: false,
+  max_request_body_size: 20 * 1024 * 1024,
+});
+
+export const zipkinSchema = s.object({
+  endpoint: s.endpoint(),
+  parse_string_tags: s.bool(),
+  max_request_body_size: s.bytes(),
+});

@@ -1,0 +1,126 @@
+/**
+ * Zipkin v2 JSON (`POST /api/v2/spans`, a JSON array of spans) → ZSpan[],
+ * with the checks zipkin-go's model applies when the Collector unmarshals it:
+ * a span needs a non-zero trace id (≤ 32 hex digits) and id (≤ 16); shorter
+ * ids are left-padded; times are non-negative integer µs; an annotation needs
+ * a timestamp; tag values must be strings; an all-empty endpoint is absent.
+ * Any violation rejects the whole request (HTTP 400), as the Collector does.
+ */
+import { ZipkinDecodeError, canonicalIp, endpointIsEmpty, type ZAnnotation, type ZEndpoint, type ZSpan } from './model.ts';
+
+const HEX = /^[0-9a-fA-F]+$/;
+const ZERO = /^0+$/;
+
+export function hexId(v: unknown, digits: 16 | 32, what: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > digits || !HEX.test(v)) {
+    throw new ZipkinDecodeError(`${what}: expected 1 to ${digits} hex digits, got ${JSON.stringify(v)}`);
+  }
+  return v.toLowerCase().padStart(digits, '0');
+}
+
+function micros(v: unknown, what: string): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new ZipkinDecodeError(`${what}: expected a non-negative integer of microseconds, got ${JSON.stringify(v)}`);
+  }
+  return BigInt(v);
+}
+
+function str(v: unknown, what: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new ZipkinDecodeError(`${what}: expected a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function ip(v: unknown, what: string): string {
+  const s = str(v, what);
+  if (s === '') return '';
+  const c = canonicalIp(s);
+  if (c === undefined) throw new ZipkinDecodeError(`${what}: invalid IP address ${JSON.stringify(s)}`);
+  return c;
+}
+
+function endpoint(v: unknown, what: string): ZEndpoint | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ZipkinDecodeError(`${what}: expected an object`);
+  const o = v as Record<string, unknown>;
+  const port = o.port ?? 0;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ZipkinDecodeError(`${what}.port: expected 0-65535, got ${JSON.stringify(o.port)}`);
+  }
+  const e: ZEndpoint = {
+    serviceName: str(o.serviceName, `${what}.serviceName`),
+    ipv4: ip(o.ipv4, `${what}.ipv4`),
+    ipv6: ip(o.ipv6, `${what}.ipv6`),
+    port,
+  };
+  return endpointIsEmpty(e) ? null : e;
+}
+
+function annotations(v: unknown, what: string): ZAnnotation[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ZipkinDecodeError(`${what}: expected a list`);
+  return v.map((a: unknown, i) => {
+    if (typeof a !== 'object' || a === null) throw new ZipkinDecodeError(`${what}[${i}]: expected an object`);
+    const o = a as Record<string, unknown>;
+    const ts = micros(o.timestamp, `${what}[${i}].timestamp`);
+    if (ts < 1n) throw new ZipkinDecodeError(`${what}[${i}]: valid annotation timestamp required`);
+    return { timestampUs: ts, value: str(o.value, `${what}[${i}].value`) };
+  });
+}
+
+function tags(v: unknown, what: string): Map<string, string> {
+  const m = new Map<string, string>();
+  if (v === undefined || v === null) return m;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ZipkinDecodeError(`${what}: expected an object of strings`);
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string') throw new ZipkinDecodeError(`${what}.${k}: tag values must be strings, got ${JSON.stringify(val)}`);
+    m.set(k, val);
+  }
+  return m;
+}
+
+function span(v: unknown, i: number): ZSpan | null {
+  if (v === null) return null; // Go unmarshals null to a nil span, which the translator skips
+  const at = `span ${i}`;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new ZipkinDecodeError(`${at}: expected an object`);
+  const o = v as Record<string, unknown>;
+  const traceId = hexId(o.traceId, 32, `${at}: traceId`);
+  if (ZERO.test(traceId)) throw new ZipkinDecodeError(`${at}: valid traceId required`);
+  const id = hexId(o.id, 16, `${at}: id`);
+  if (ZERO.test(id)) throw new ZipkinDecodeError(`${at}: valid span id required`);
+  const p = o.parentId;
+  const parentId = p === undefined || p === null || p === '' ? '' : hexId(p, 16, `${at}: parentId`);
+  const timestampUs = micros(o.timestamp, `${at}: timestamp`);
+  return {
+    traceId,
+    id,
+    parentId: ZERO.test(parentId) ? '' : parentId,
+    name: str(o.name, `${at}: name`),
+    kind: str(o.kind, `${at}: kind`),
+    timestampUs,
+    durationUs: micros(o.duration, `${at}: duration`),
+    localEndpoint: endpoint(o.localEndpoint, `${at}: localEndpoint`),
+    remoteEndpoint: endpoint(o.remoteEndpoint, `${at}: remoteEndpoint`),
+    annotations: annotations(o.annotations, `${at}: annotations`),
+    tags: tags(o.tags, `${at}: tags`),
+    flagAbsentStart: timestampUs === 0n,
+  };
+}
+
+export function decodeV2Json(body: Buffer): ZSpan[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new ZipkinDecodeError(`invalid JSON: ${(err as Error).message}`);
+  }
+  if (doc === null) return [];
+  if (!Array.isArray(doc)) throw new ZipkinDecodeError('expected a JSON array of zipkin v2 spans');
+  const out: ZSpan[] = [];
+  doc.forEach((v, i) => {
+    const s = span(v, i);
+    if (s) out.push(s);
+  });
+  return out;
+}
