@@ -46,6 +46,13 @@ const fixtures: Record<string, Fixture> = {
     traces: { topic: uniqueTopic('life_spans') },
   }),
   'receiver/spool': () => ({ name: 'lifecycle' }),
+  'receiver/kafka': async () => ({
+    brokers: [await ensureKafka()],
+    group_id: uniqueTopic('life_group'),
+    logs: { topic: uniqueTopic('life_logs') },
+    traces: { topic: uniqueTopic('life_spans') },
+  }),
+  'extension/file_storage': () => ({ directory: tmp() }),
   'processor/batch': () => ({}),
   'processor/memory_limiter': () => ({ limit_mib: 4096 }),
   'exporter/debug': () => ({}),
