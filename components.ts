@@ -10,6 +10,7 @@ import { zipkinFactory } from './receivers/zipkin/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
+import { correlateFactory } from './processors/correlate/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
@@ -31,6 +32,7 @@ export const builtinFactories: Factory[] = [
   batchFactory as Factory,
   memoryLimiterFactory as Factory,
   auditFactory as Factory,
+  correlateFactory as Factory,
 
   // exporters
   debugFactory as Factory,

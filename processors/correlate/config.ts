@@ -1,0 +1,63 @@
+import { s, type ConfigError } from '../../core/config/schema.ts';
+
+export interface CorrelateConfig {
+  /** How long a payload is held so logs and spans of its traces can meet (ms). Default 10s. */
+  wait: number;
+  /** Traces indexed at most; beyond it the least recently seen trace is dropped from the index and its payloads flushed early (counted). Default 100000. */
+  max_traces: number;
+  /** Items (spans + log records) held in pending payloads at most; beyond it the oldest payloads flush early (counted). Default 1000000. */
+  max_items: number;
+  /** Flush the oldest half of the held payloads when the V8 heap exceeds this (bytes; 0 = off). Default 0. */
+  memory_limit: number;
+  /** Span attributes carrying the request id (Envoy's tracer records `guid:x-request-id`). */
+  span_request_id_attributes: string[];
+  /** ClickHouse endpoint of the shared store: `embedded://DIR` or `http(s)://host:8123`; '' = no trace_summary. */
+  endpoint: string;
+  /** Database of the summary tables. Default `default`. */
+  database: string;
+  /** The summary view's name (state and input tables get `_state` / `_input`). Default `trace_summary`. */
+  table: string;
+  /** The audit processor's table, counted into the summary ('' = none). Default `audit_events`. */
+  audit_table: string;
+  /** Summary rows not updated for this long are dropped (0 = keep). Default 0. */
+  ttl: number;
+}
+
+export const defaultCorrelateConfig = (): CorrelateConfig => ({
+  wait: 10_000,
+  max_traces: 100_000,
+  max_items: 1_000_000,
+  memory_limit: 0,
+  span_request_id_attributes: ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request_id'],
+  endpoint: 'embedded://./data/clickhouse',
+  database: 'default',
+  table: 'trace_summary',
+  audit_table: 'audit_events',
+  ttl: 0,
+});
+
+export const correlateSchema = s.object({
+  wait: s.duration(),
+  max_traces: s.int({ min: 1 }),
+  max_items: s.int({ min: 1 }),
+  memory_limit: s.bytes(),
+  span_request_id_attributes: s.list(s.string({ nonEmpty: true })),
+  endpoint: s.string(),
+  database: s.string({ nonEmpty: true }),
+  table: s.string({ nonEmpty: true }),
+  audit_table: s.string(),
+  ttl: s.duration(),
+});
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function validateCorrelate(c: CorrelateConfig): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (c.wait <= 0) errors.push({ path: 'wait', message: 'must be greater than 0' });
+  for (const k of ['database', 'table'] as const) {
+    if (!IDENT.test(c[k])) errors.push({ path: k, message: `expected a name (letters, digits, _), got ${JSON.stringify(c[k])}` });
+  }
+  if (c.audit_table && !IDENT.test(c.audit_table)) errors.push({ path: 'audit_table', message: `expected a table name or '', got ${JSON.stringify(c.audit_table)}` });
+  if (c.endpoint && !/^(embedded:\/\/|https?:\/\/)/.test(c.endpoint)) errors.push({ path: 'endpoint', message: `expected embedded://DIR, http(s)://host:port or '', got ${JSON.stringify(c.endpoint)}` });
+  return errors;
+}

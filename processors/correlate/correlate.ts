@@ -1,0 +1,259 @@
+/**
+ * The correlate processor (shared: one instance sees the logs and the traces
+ * pipelines). It holds payloads WHOLE for `wait` — never merged or split, so
+ * a payload's `dedupToken` (Kafka offsets, insert dedup) stays true — while
+ * indexing their spans per trace id. When a payload's window closes it
+ * enriches the payload's log records with their span's context, links logs
+ * without a trace id through the request id, writes the per-trace summary
+ * contributions, and passes the payload on; its consume promise settles when
+ * downstream accepted it and the summary rows were written.
+ *
+ * Never holding data hostage: a payload leaves when its window closes, on
+ * shutdown, when the index exceeds `max_traces` (the least recently seen
+ * trace is dropped and the payloads holding it flush early), when held items
+ * exceed `max_items`, or when the heap exceeds `memory_limit`. Early flushes
+ * are counted (trailhouse_correlate_early_flushes{reason}).
+ */
+import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
+import { once } from '../../core/component.ts';
+import { RefusedError } from '../../core/errors.ts';
+import { itemCount, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
+import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts';
+import { resolveAttributeMap } from '../audit/fields.ts';
+import type { AttributeMap } from '../audit/config.ts';
+import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
+import type { CorrelateConfig } from './config.ts';
+import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, summaryRows, type SummaryPart } from './enrich.ts';
+import { names, summaryStatements } from './schema.ts';
+import { SummaryWriter } from './summary-writer.ts';
+import { TraceIndex, type TraceEntry } from './trace-index.ts';
+
+interface Held {
+  signal: Signal;
+  data: LogsData | TracesData;
+  items: number;
+  deadline: number;
+  entries: Set<TraceEntry>;
+  done: boolean;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+type Reason = 'max_traces' | 'max_items' | 'memory' | 'shutdown';
+
+export class CorrelateProcessor implements Component, LogsConsumer, TracesConsumer {
+  readonly index: TraceIndex;
+  private queue: Held[] = [];
+  private head = 0;
+  private heldItems = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastMemCheck = 0;
+  private stopped = false;
+  private started = false;
+  private store: SqlStoreHandle | undefined;
+  private writer: SummaryWriter | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly fields: AttributeMap;
+  private readonly m;
+  private readonly early: Record<Reason, Counter>;
+  private readonly evicted: Record<'max_traces' | 'memory', Counter>;
+  private readonly enriched: Counter;
+  private readonly linked: Counter;
+
+  constructor(
+    private readonly settings: CreateSettings<CorrelateConfig>,
+    private readonly next: NextConsumers,
+  ) {
+    const cfg = settings.config;
+    this.index = new TraceIndex(cfg.wait);
+    this.fields = resolveAttributeMap({});
+    const reg = settings.metrics;
+    const id = settings.id;
+    this.m = processorMetrics(reg, id);
+    const c = (name: string, help: string, labels: Record<string, string> = {}) => reg.counter(name, help, { processor: id, ...labels });
+    const earlyHelp = 'Payloads passed on before their window closed, by reason.';
+    this.early = {
+      max_traces: c('trailhouse_correlate_early_flushes', earlyHelp, { reason: 'max_traces' }),
+      max_items: c('trailhouse_correlate_early_flushes', earlyHelp, { reason: 'max_items' }),
+      memory: c('trailhouse_correlate_early_flushes', earlyHelp, { reason: 'memory' }),
+      shutdown: c('trailhouse_correlate_early_flushes', earlyHelp, { reason: 'shutdown' }),
+    };
+    const evHelp = 'Traces dropped from the correlation index before they expired, by reason.';
+    this.evicted = {
+      max_traces: c('trailhouse_correlate_evicted_traces', evHelp, { reason: 'max_traces' }),
+      memory: c('trailhouse_correlate_evicted_traces', evHelp, { reason: 'memory' }),
+    };
+    this.enriched = c('trailhouse_correlate_enriched_log_records', 'Log records enriched with their span context.');
+    this.linked = c('trailhouse_correlate_linked_log_records', 'Log records without a trace id linked to a span through their request id.');
+    const heldTraces = reg.gauge('trailhouse_correlate_held_traces', 'Traces in the correlation index.', { processor: id });
+    const heldItems = reg.gauge('trailhouse_correlate_held_items', 'Spans and log records held in payloads waiting for their window.', { processor: id });
+    reg.onCollect(() => {
+      heldTraces.set(this.index.size);
+      heldItems.set(this.heldItems);
+    });
+  }
+
+  /** Items held right now (tests, benchmarks). */
+  get held(): { traces: number; items: number; payloads: number } {
+    return { traces: this.index.size, items: this.heldItems, payloads: this.queue.length - this.head };
+  }
+
+  async start(_host: Host): Promise<void> {
+    const cfg = this.settings.config;
+    if (cfg.endpoint) {
+      this.store = await openSqlStore(cfg.endpoint, this.settings.logger);
+      const opts = { database: cfg.database, table: cfg.table, auditTable: cfg.audit_table, ttlMs: cfg.ttl };
+      if (cfg.audit_table) {
+        // The audit MV reads audit_events: make sure it exists whichever processor starts first.
+        const { auditTableSql } = await import('../audit/schema.ts');
+        await this.store.store.exec(auditTableSql({ database: cfg.database, table: cfg.audit_table, ttlMs: 0 }));
+      }
+      for (const sql of summaryStatements(opts)) await this.store.store.exec(sql);
+      this.writer = new SummaryWriter(this.store.store, names(opts).input);
+    }
+    this.started = true;
+  }
+
+  consumeLogs(data: LogsData): Promise<void> {
+    return this.hold('logs', data);
+  }
+
+  consumeTraces(data: TracesData): Promise<void> {
+    return this.hold('traces', data);
+  }
+
+  private hold(signal: Signal, data: LogsData | TracesData): Promise<void> {
+    if (this.stopped || !this.started) return Promise.reject(new RefusedError('correlate processor is not running', 'shutting_down'));
+    const items = itemCount(signal, data);
+    this.m[signal].incoming.add(items);
+    if (items === 0) return this.forward(signal, data);
+    const now = Date.now();
+    const cfg = this.settings.config;
+    const entries = signal === 'traces' ? indexTraces(data as TracesData, this.index, cfg.span_request_id_attributes, now) : indexLogs(data as LogsData, this.index, now);
+    let held!: Held;
+    const p = new Promise<void>((resolve, reject) => {
+      held = { signal, data, items, deadline: now + cfg.wait, entries, done: false, resolve, reject };
+    });
+    for (const e of entries) e.pending.add(held);
+    this.queue.push(held);
+    this.heldItems += items;
+    this.enforceBounds(now);
+    this.schedule();
+    return p;
+  }
+
+  private enforceBounds(now: number): void {
+    const cfg = this.settings.config;
+    while (this.index.size > cfg.max_traces) {
+      const e = this.index.oldest()!;
+      if (e.pending.size) this.flush([...e.pending] as Held[], 'max_traces');
+      this.index.delete(e);
+      this.evicted.max_traces.add(1);
+    }
+    while (this.heldItems > cfg.max_items) {
+      while (this.queue[this.head]!.done) this.head++;
+      this.flush([this.queue[this.head]!], 'max_items');
+    }
+    if (cfg.memory_limit > 0 && now - this.lastMemCheck >= 200) {
+      this.lastMemCheck = now;
+      if (process.memoryUsage().heapUsed > cfg.memory_limit) {
+        const live = this.queue.slice(this.head).filter((h) => !h.done);
+        this.flush(live.slice(0, Math.ceil(live.length / 2)), 'memory');
+        let drop = Math.ceil(this.index.size / 2);
+        for (const e of [...this.index.traces.values()]) {
+          if (drop-- <= 0) break;
+          if (e.pending.size === 0) {
+            this.index.delete(e);
+            this.evicted.memory.add(1);
+          }
+        }
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer || this.stopped) return;
+    while (this.head < this.queue.length && this.queue[this.head]!.done) this.head++;
+    const first = this.queue[this.head];
+    if (!first) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, first.deadline - Date.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    const due: Held[] = [];
+    while (this.head < this.queue.length) {
+      const h = this.queue[this.head]!;
+      if (!h.done) {
+        if (h.deadline > now) break;
+        due.push(h);
+      }
+      this.head++;
+    }
+    // Compact once the consumed prefix dominates, so the array does not grow forever.
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (due.length) this.flush(due);
+    this.index.expire(now);
+    this.schedule();
+  }
+
+  /** Enriches, summarizes and passes on `list` (payloads already flushed are skipped). */
+  private flush(list: Held[], reason?: Reason): void {
+    const live = list.filter((h) => !h.done);
+    if (!live.length) return;
+    if (reason) this.early[reason].add(live.length);
+    const parts = new Map<string, SummaryPart>();
+    const counts = { enriched: 0, linked: 0 };
+    for (const h of live) {
+      h.done = true;
+      this.heldItems -= h.items;
+      for (const e of h.entries) e.pending.delete(h);
+      if (h.signal === 'logs') {
+        enrichLogs(h.data as LogsData, this.index, this.fields, counts);
+        summarizeLogs(h.data as LogsData, parts);
+      } else summarizeTraces(h.data as TracesData, parts);
+    }
+    this.enriched.add(counts.enriched);
+    this.linked.add(counts.linked);
+    const written = this.writer ? this.writer.add(summaryRows(parts)) : Promise.resolve();
+    for (const h of live) {
+      const p = Promise.allSettled([this.forward(h.signal, h.data), written]).then((rs) => {
+        const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) {
+          this.m[h.signal].refused.add(h.items);
+          h.reject(failed.reason);
+        } else {
+          this.m[h.signal].outgoing.add(h.items);
+          h.resolve();
+        }
+      });
+      this.inflight.add(p);
+      void p.finally(() => this.inflight.delete(p));
+    }
+  }
+
+  private forward(signal: Signal, data: LogsData | TracesData): Promise<void> {
+    try {
+      return signal === 'logs' ? this.next.logs!.consumeLogs(data as LogsData) : this.next.traces!.consumeTraces(data as TracesData);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Passes on everything held, waits for downstream, then releases the store. */
+  readonly shutdown = once(async () => {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flush(this.queue.slice(this.head), 'shutdown');
+    this.queue = [];
+    this.head = 0;
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+    await this.writer?.drain();
+    await this.store?.release();
+  });
+}

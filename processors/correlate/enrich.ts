@@ -1,0 +1,202 @@
+/**
+ * Indexing spans, enriching log records, and the per-trace summary
+ * contributions of a payload.
+ *
+ * Enrichment attributes (stable names, set on log records whose span is
+ * known):
+ *   trailhouse.span.name         the span's name
+ *   trailhouse.span.kind         Server, Client, Internal, Producer, Consumer, Unspecified
+ *   trailhouse.span.service      the span's resource service.name
+ *   trailhouse.span.status       Unset, Ok, Error
+ *   trailhouse.span.duration_ns  int, end - start
+ *   trailhouse.linked_by         `x-request-id` when correlate set the record's trace/span id
+ */
+import { getAttr, setAttr, SpanKind, type LogRecord, type LogsData, type TracesData } from '../../core/model.ts';
+import { readAccess, str } from '../audit/fields.ts';
+import type { AttributeMap } from '../audit/config.ts';
+import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
+
+export const ATTR = {
+  name: 'trailhouse.span.name',
+  kind: 'trailhouse.span.kind',
+  service: 'trailhouse.span.service',
+  status: 'trailhouse.span.status',
+  duration: 'trailhouse.span.duration_ns',
+  linkedBy: 'trailhouse.linked_by',
+} as const;
+
+const KIND_NAMES = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
+const STATUS_NAMES = ['Unset', 'Ok', 'Error'];
+
+/** Indexes a traces payload; returns the trace entries it touched. */
+export function indexTraces(data: TracesData, index: TraceIndex, requestIdAttrs: readonly string[], now: number): Set<TraceEntry> {
+  const touched = new Set<TraceEntry>();
+  let lastTrace = '';
+  let entry: TraceEntry | undefined;
+  for (const rs of data.resourceSpans) {
+    const service = str(getAttr(rs.resource.attributes, 'service.name'));
+    for (const ss of rs.scopeSpans) {
+      for (const sp of ss.spans) {
+        if (!sp.traceId) continue;
+        if (sp.traceId !== lastTrace || !entry) {
+          entry = index.touch(sp.traceId, now);
+          lastTrace = sp.traceId;
+          touched.add(entry);
+        }
+        let rid = '';
+        for (const a of requestIdAttrs) if ((rid = str(getAttr(sp.attributes, a)))) break;
+        index.addSpan(
+          entry,
+          {
+            spanId: sp.spanId,
+            name: sp.name,
+            kind: sp.kind,
+            service,
+            status: sp.status.code,
+            startNs: sp.startTimeUnixNano,
+            durationNs: sp.endTimeUnixNano > sp.startTimeUnixNano ? sp.endTimeUnixNano - sp.startTimeUnixNano : 0n,
+          },
+          rid,
+        );
+      }
+    }
+  }
+  return touched;
+}
+
+/** Indexes the trace ids a logs payload already carries. */
+export function indexLogs(data: LogsData, index: TraceIndex, now: number): Set<TraceEntry> {
+  const touched = new Set<TraceEntry>();
+  let last = '';
+  for (const rl of data.resourceLogs) {
+    for (const sl of rl.scopeLogs) {
+      for (const r of sl.logRecords) {
+        if (!r.traceId || r.traceId === last) continue;
+        last = r.traceId;
+        touched.add(index.touch(r.traceId, now));
+      }
+    }
+  }
+  return touched;
+}
+
+function setContext(r: LogRecord, span: SpanContext): void {
+  setAttr(r.attributes, ATTR.name, span.name);
+  setAttr(r.attributes, ATTR.kind, KIND_NAMES[span.kind] ?? 'Unspecified');
+  setAttr(r.attributes, ATTR.service, span.service);
+  setAttr(r.attributes, ATTR.status, STATUS_NAMES[span.status] ?? 'Unset');
+  setAttr(r.attributes, ATTR.duration, span.durationNs);
+}
+
+export interface EnrichCounts {
+  enriched: number;
+  linked: number;
+}
+
+/**
+ * Enriches records whose span is known, and links records without a trace id
+ * through their request id (attribute or Istio text line), in place.
+ */
+export function enrichLogs(data: LogsData, index: TraceIndex, fields: AttributeMap, counts: EnrichCounts): void {
+  for (const rl of data.resourceLogs) {
+    for (const sl of rl.scopeLogs) {
+      for (const r of sl.logRecords) {
+        if (r.traceId) {
+          const span = r.spanId ? index.span(r.traceId, r.spanId) : undefined;
+          if (span) {
+            setContext(r, span);
+            counts.enriched++;
+          }
+          continue;
+        }
+        const view = readAccess(r, fields);
+        const rid = view?.fields.request_id;
+        if (!rid) continue;
+        const cluster = view.fields.upstream_cluster ?? '';
+        const prefer = cluster.startsWith('outbound|') ? SpanKind.CLIENT : SpanKind.SERVER;
+        const link = index.byRequest(rid, prefer);
+        if (!link) continue;
+        r.traceId = link.traceId;
+        r.spanId = link.span.spanId;
+        setContext(r, link.span);
+        setAttr(r.attributes, ATTR.linkedBy, 'x-request-id');
+        counts.linked++;
+      }
+    }
+  }
+}
+
+/** One trace's contribution to trace_summary from the payloads of one flush. */
+export interface SummaryPart {
+  startNs: bigint;
+  endNs: bigint;
+  rootService: string;
+  rootName: string;
+  rootStartNs: bigint;
+  spanIds: string[];
+  errorSpanIds: string[];
+  services: Set<string>;
+  logIds: string[];
+}
+
+function part(parts: Map<string, SummaryPart>, traceId: string): SummaryPart {
+  let p = parts.get(traceId);
+  if (!p) {
+    p = { startNs: 0n, endNs: 0n, rootService: '', rootName: '', rootStartNs: 0n, spanIds: [], errorSpanIds: [], services: new Set(), logIds: [] };
+    parts.set(traceId, p);
+  }
+  return p;
+}
+
+export function summarizeTraces(data: TracesData, parts: Map<string, SummaryPart>): void {
+  for (const rs of data.resourceSpans) {
+    const service = str(getAttr(rs.resource.attributes, 'service.name'));
+    for (const ss of rs.scopeSpans) {
+      for (const sp of ss.spans) {
+        if (!sp.traceId) continue;
+        const p = part(parts, sp.traceId);
+        p.spanIds.push(sp.spanId);
+        if (sp.status.code === 2) p.errorSpanIds.push(sp.spanId);
+        if (service) p.services.add(service);
+        if (sp.startTimeUnixNano && (!p.startNs || sp.startTimeUnixNano < p.startNs)) p.startNs = sp.startTimeUnixNano;
+        if (sp.endTimeUnixNano > p.endNs) p.endNs = sp.endTimeUnixNano;
+        if (!sp.parentSpanId && (!p.rootName || sp.startTimeUnixNano < p.rootStartNs)) {
+          p.rootService = service;
+          p.rootName = sp.name;
+          p.rootStartNs = sp.startTimeUnixNano;
+        }
+      }
+    }
+  }
+}
+
+/** A log record's identity for counting: a redelivered record gets the same key. */
+export function logKey(r: LogRecord): string {
+  const body = typeof r.body === 'string' ? r.body : '';
+  let h = 0x811c9dc5;
+  const n = Math.min(body.length, 256);
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ body.charCodeAt(i), 0x01000193);
+  return `${r.timeUnixNano || r.observedTimeUnixNano}/${r.spanId}/${body.length}/${(h >>> 0).toString(16)}/${r.attributes.length}`;
+}
+
+export function summarizeLogs(data: LogsData, parts: Map<string, SummaryPart>): void {
+  for (const rl of data.resourceLogs) {
+    for (const sl of rl.scopeLogs) {
+      for (const r of sl.logRecords) if (r.traceId) part(parts, r.traceId).logIds.push(logKey(r));
+    }
+  }
+}
+
+/** trace_summary_input rows (JSONEachRow), one per trace. */
+export function summaryRows(parts: Map<string, SummaryPart>): string[] {
+  const rows: string[] = [];
+  for (const [traceId, p] of parts) {
+    rows.push(
+      `{"TraceId":${JSON.stringify(traceId)},"StartNs":${p.startNs},"EndNs":${p.endNs},"RootService":${JSON.stringify(p.rootService)},` +
+        `"RootName":${JSON.stringify(p.rootName)},"RootStartNs":${p.rootStartNs},"SpanIds":${JSON.stringify(p.spanIds)},` +
+        `"ErrorSpanIds":${JSON.stringify(p.errorSpanIds)},"Services":${JSON.stringify([...p.services])},"LogIds":${JSON.stringify(p.logIds)}}`,
+    );
+  }
+  return rows;
+}
+

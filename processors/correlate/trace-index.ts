@@ -1,0 +1,116 @@
+/**
+ * What correlate remembers about recent traces: per trace, the context of
+ * each span (small: names and numbers, not the span), and the request ids
+ * spans carried (Envoy's `guid:x-request-id`) to link logs that lack a
+ * trace id. Entries live `wait` after their trace was last seen (so a log
+ * arriving up to `wait` after its span still meets it) and at least as long
+ * as a held payload refers to them.
+ *
+ * The Map's insertion order is the recency order (touching an entry moves
+ * it to the end), so expiry and eviction both walk from the front.
+ */
+import { SpanKind } from '../../core/model.ts';
+
+export interface SpanContext {
+  spanId: string;
+  name: string;
+  kind: number;
+  service: string;
+  status: number;
+  startNs: bigint;
+  durationNs: bigint;
+}
+
+export interface TraceEntry {
+  traceId: string;
+  spans: Map<string, SpanContext>;
+  requestIds: string[];
+  /** Held payloads that hold items of this trace. */
+  pending: Set<object>;
+  expires: number;
+}
+
+interface RequestLink {
+  traceId: string;
+  span: SpanContext;
+}
+
+export class TraceIndex {
+  readonly traces = new Map<string, TraceEntry>();
+  private readonly byRequestId = new Map<string, RequestLink[]>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get size(): number {
+    return this.traces.size;
+  }
+
+  /** The entry for `traceId`, created or moved to the recent end. */
+  touch(traceId: string, now: number): TraceEntry {
+    let e = this.traces.get(traceId);
+    if (e) this.traces.delete(traceId);
+    else e = { traceId, spans: new Map(), requestIds: [], pending: new Set(), expires: 0 };
+    e.expires = now + this.ttlMs;
+    this.traces.set(traceId, e);
+    return e;
+  }
+
+  addSpan(e: TraceEntry, span: SpanContext, requestId: string): void {
+    e.spans.set(span.spanId, span);
+    if (!requestId) return;
+    let links = this.byRequestId.get(requestId);
+    if (!links) this.byRequestId.set(requestId, (links = []));
+    if (links.length < 16) links.push({ traceId: e.traceId, span });
+    if (!e.requestIds.includes(requestId)) e.requestIds.push(requestId);
+  }
+
+  span(traceId: string, spanId: string): SpanContext | undefined {
+    return this.traces.get(traceId)?.spans.get(spanId);
+  }
+
+  /**
+   * The span a log with this request id belongs to. Several proxies record
+   * the same id: prefer the span of the log's direction (an inbound access
+   * log → the SERVER span, outbound → CLIENT), then the earliest.
+   */
+  byRequest(requestId: string, preferKind: number): RequestLink | undefined {
+    const links = this.byRequestId.get(requestId);
+    if (!links?.length) return undefined;
+    let best: RequestLink | undefined;
+    for (const l of links) {
+      if (!best) best = l;
+      else {
+        const a = l.span.kind === preferKind;
+        const b = best.span.kind === preferKind;
+        if ((a && !b) || (a === b && l.span.startNs < best.span.startNs)) best = l;
+      }
+    }
+    return best;
+  }
+
+  delete(e: TraceEntry): void {
+    this.traces.delete(e.traceId);
+    for (const rid of e.requestIds) {
+      const links = this.byRequestId.get(rid);
+      if (!links) continue;
+      const kept = links.filter((l) => l.traceId !== e.traceId);
+      if (kept.length) this.byRequestId.set(rid, kept);
+      else this.byRequestId.delete(rid);
+    }
+  }
+
+  /** Drops expired entries no held payload refers to; stops at the first live one. */
+  expire(now: number): void {
+    for (const e of this.traces.values()) {
+      if (e.expires > now) break;
+      if (e.pending.size === 0) this.delete(e);
+    }
+  }
+
+  /** The least recently seen entry. */
+  oldest(): TraceEntry | undefined {
+    return this.traces.values().next().value;
+  }
+}
+
+export const KIND_FOR_DIRECTION = { inbound: SpanKind.SERVER, outbound: SpanKind.CLIENT } as const;
