@@ -11,7 +11,7 @@ import { openSqlStore, type SqlStoreHandle } from './store.ts';
 import { ENVOY_RBAC_DENIED, ISTIO_LINES, SPAN, TRACE, envoyOtel, istioText, k8sAuthorizationPolicyPatch } from './testdata/fixtures.ts';
 
 const dir = fs.mkdtempSync(os.tmpdir() + '/th-audit-');
-const endpoint = `embedded://${dir}/ch`;
+const where = { endpoint: null, path: dir, username: '', password: '' };
 let reader: SqlStoreHandle;
 
 function payload(): LogsData & { dedupToken?: string } {
@@ -38,13 +38,13 @@ function payload(): LogsData & { dedupToken?: string } {
 }
 
 function make(next: (d: LogsData) => Promise<void>, metrics = new MetricsRegistry()) {
-  const config: AuditConfig = { ...defaultAuditConfig(), endpoint };
+  const config: AuditConfig = { ...defaultAuditConfig(), ...where };
   const settings: CreateSettings<AuditConfig> = { id: 'audit', config, logger: silentLogger, metrics };
   return new AuditProcessor(settings, { logs: { consumeLogs: next } });
 }
 
 beforeAll(async () => {
-  reader = await openSqlStore(endpoint, silentLogger);
+  reader = openSqlStore(where);
 });
 afterAll(async () => {
   await reader.release();
@@ -66,7 +66,7 @@ describe('audit processor with chDB', () => {
     expect(seen[0]).toEqual({ ...before, dedupToken: 'logs-0-100' });
 
     const rows = await reader.store.query<Record<string, unknown>>(
-      'SELECT toString(Timestamp) AS t, Category, Action, Outcome, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, ServiceName, Details FROM audit_events ORDER BY Timestamp, Category',
+      'SELECT toString(Timestamp) AS t, Category, Action, Outcome, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, ServiceName, Details FROM otel.audit_events ORDER BY Timestamp, Category',
     );
     expect(rows.map((r) => [r.Category, r.Action, r.Outcome, r.Principal, r.Resource, r.Policy])).toEqual([
       ['configuration', 'patch', 'success', 'alice@example.com', 'authorizationpolicies.security.istio.io/foo/deny-admin', 'RoleBinding/mesh-admins/foo'],
@@ -90,12 +90,12 @@ describe('audit processor with chDB', () => {
     const again = payload();
     again.dedupToken = 'logs-0-100';
     await p.consumeLogs(again);
-    expect(Number((await reader.store.query<{ n: number }>('SELECT count() AS n FROM audit_events'))[0]!.n)).toBe(4);
+    expect(Number((await reader.store.query<{ n: number }>('SELECT count() AS n FROM otel.audit_events'))[0]!.n)).toBe(4);
     // A different payload with the same records is new data.
     const other = payload();
     other.dedupToken = 'logs-0-200';
     await p.consumeLogs(other);
-    expect(Number((await reader.store.query<{ n: number }>('SELECT count() AS n FROM audit_events'))[0]!.n)).toBe(8);
+    expect(Number((await reader.store.query<{ n: number }>('SELECT count() AS n FROM otel.audit_events'))[0]!.n)).toBe(8);
     await p.shutdown();
     await p.shutdown();
   });

@@ -22,7 +22,7 @@ import { classifyRecord, compileRules, type CompiledRules } from './classify.ts'
 import type { AuditConfig } from './config.ts';
 import { CATEGORIES, type Category } from './event.ts';
 import { str } from './fields.ts';
-import { auditRow, auditTableName, auditTableSql } from './schema.ts';
+import { AUDIT_COLUMNS, auditRow, auditTableName, auditTableSql, databaseSql } from './schema.ts';
 import { openSqlStore, type SqlStoreHandle } from './store.ts';
 
 /** Classifies a payload into JSONEachRow lines for audit_events. */
@@ -63,7 +63,8 @@ export class AuditProcessor implements Component, LogsConsumer {
 
   async start(_host: Host): Promise<void> {
     const c = this.settings.config;
-    this.store = await openSqlStore(c.endpoint, this.settings.logger);
+    this.store = openSqlStore(c);
+    await this.store.store.exec(databaseSql(c.database));
     await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl }));
   }
 
@@ -94,7 +95,7 @@ export class AuditProcessor implements Component, LogsConsumer {
 
   private write(rows: string[], dedupToken: string): Promise<void> {
     const c = this.settings.config;
-    return this.store!.store.insertJsonEachRow(auditTableName(c), rows.join('\n'), { dedupToken });
+    return this.store!.store.insertJsonEachRow(auditTableName(c), AUDIT_COLUMNS, rows.join('\n'), { dedupToken });
   }
 
   readonly shutdown = once(async () => {

@@ -64,9 +64,15 @@ export interface AuditRules {
 }
 
 export interface AuditConfig extends AuditRules {
-  /** ClickHouse endpoint of the shared store: `embedded://DIR` or `http(s)://host:8123`. */
-  endpoint: string;
-  /** Database holding the table. Default `default`. */
+  /** `http(s)://host:port` of a ClickHouse server; null (default) = the embedded engine. As the clickhouse exporter's. */
+  endpoint: string | null;
+  /** Embedded only: the data root, as the clickhouse exporter's `path`. Default ./data. */
+  path: string;
+  /** Server only. Default ''. */
+  username: string;
+  /** Server only. Default ''. */
+  password: string;
+  /** Database holding the table (the exporter's, so joins with otel_logs are local). Default otel. */
   database: string;
   /** Table the events are written to. Default `audit_events`. */
   table: string;
@@ -104,8 +110,11 @@ export const defaultAuditRules = (): AuditRules => ({
 });
 
 export const defaultAuditConfig = (): AuditConfig => ({
-  endpoint: 'embedded://./data/clickhouse',
-  database: 'default',
+  endpoint: null,
+  path: './data',
+  username: '',
+  password: '',
+  database: 'otel',
   table: 'audit_events',
   ttl: 0,
   ...defaultAuditRules(),
@@ -125,7 +134,10 @@ export const auditRulesSchemaFields = {
 };
 
 export const auditSchema = s.object({
-  endpoint: s.string({ nonEmpty: true }),
+  endpoint: s.optional(s.string()),
+  path: s.string({ nonEmpty: true }),
+  username: s.string(),
+  password: s.string(),
   database: s.string({ nonEmpty: true }),
   table: s.string({ nonEmpty: true }),
   ttl: s.duration(),
@@ -151,6 +163,6 @@ export function validateAudit(c: AuditConfig): ConfigError[] {
   const errors = validateAuditRules(c);
   if (!IDENT.test(c.table)) errors.push({ path: 'table', message: `expected a table name (letters, digits, _), got ${JSON.stringify(c.table)}` });
   if (!IDENT.test(c.database)) errors.push({ path: 'database', message: `expected a database name (letters, digits, _), got ${JSON.stringify(c.database)}` });
-  if (!/^(embedded:\/\/|https?:\/\/)/.test(c.endpoint)) errors.push({ path: 'endpoint', message: `expected embedded://DIR or http(s)://host:port, got ${JSON.stringify(c.endpoint)}` });
+  if (c.endpoint && !/^https?:\/\//.test(c.endpoint)) errors.push({ path: 'endpoint', message: `expected http(s)://host:port or null (embedded), got ${JSON.stringify(c.endpoint)}` });
   return errors;
 }

@@ -9,4 +9,4 @@ export type { AuditEvent, Category, Outcome } from './event.ts';
 export { globToRegExp } from './glob.ts';
 export { auditTableSql, auditTableName } from './schema.ts';
 export { openSqlStore } from './store.ts';
-export type { SqlStore, SqlStoreHandle } from './store.ts';
+export type { SqlStore, SqlStoreHandle, StoreLocation } from './store.ts';

@@ -57,6 +57,14 @@ ${ttl(o.ttlMs)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`;
 }
 
+export const AUDIT_COLUMNS = [
+  'Timestamp', 'Category', 'Action', 'Outcome', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId', 'ServiceName', 'Details',
+] as const;
+
+export function databaseSql(database: string): string {
+  return `CREATE DATABASE IF NOT EXISTS ${database}`;
+}
+
 /** DateTime64(9) as exact "seconds.nanoseconds" text. */
 export function ts64(ns: bigint): string {
   const s = ns.toString();

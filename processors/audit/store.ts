@@ -1,21 +1,27 @@
 /**
  * The seam between these processors (audit, correlate) and the process-wide
- * ClickHouse store: DDL, JSONEachRow inserts with a dedup token, and reads.
- *
- * TEMPORARY: until exporters/clickhouse publishes its shared store registry,
- * this opens its own (one chDB session per data directory per process, or a
- * plain HTTP client for a server). It will delegate to the exporter's
- * registry, which must own the embedded engine: chDB binds one data
- * directory per process.
+ * ClickHouse store owned by exporters/clickhouse (its registry shares one
+ * chDB engine per process, or one client per server): DDL, JSONEachRow
+ * inserts with an optional dedup token, and reads.
  */
-import type { Logger } from '../../core/telemetry/logger.ts';
+import { openStore } from '../../exporters/clickhouse/index.ts';
+
+/** Where the store is, as the clickhouse exporter's config names it. */
+export interface StoreLocation {
+  /** `http(s)://host:port` of a ClickHouse server; null = the embedded engine. */
+  endpoint: string | null;
+  /** Embedded: the data root (the engine lives in `<path>/clickhouse`), as the exporter's `path`. */
+  path: string;
+  username: string;
+  password: string;
+}
 
 export interface SqlStore {
   /** Runs a statement that returns nothing (DDL). */
   exec(sql: string): Promise<void>;
-  /** INSERT INTO `table` FORMAT JSONEachRow, deduplicated by `dedupToken`. */
-  insertJsonEachRow(table: string, rows: string, opts: { dedupToken?: string }): Promise<void>;
-  /** A SELECT's rows, as JSON objects. */
+  /** INSERT INTO `table` (columns) FORMAT JSONEachRow, deduplicated by `dedupToken` when given. */
+  insertJsonEachRow(table: string, columns: readonly string[], rows: string, opts: { dedupToken?: string }): Promise<void>;
+  /** A SELECT's rows as objects (64-bit integers arrive as strings). */
   query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
 }
 
@@ -24,90 +30,16 @@ export interface SqlStoreHandle {
   release(): Promise<void>;
 }
 
-interface Entry {
-  store: SqlStore;
-  refs: number;
-  close(): Promise<void>;
-}
-
-const registry = new Map<string, Promise<Entry>>();
-
-export async function openSqlStore(endpoint: string, _logger: Logger): Promise<SqlStoreHandle> {
-  let p = registry.get(endpoint);
-  if (!p) {
-    p = endpoint.startsWith('embedded://') ? openEmbedded(endpoint.slice('embedded://'.length)) : openHttp(endpoint);
-    registry.set(endpoint, p);
-    p.catch(() => registry.delete(endpoint));
-  }
-  const e = await p;
-  e.refs++;
-  let released = false;
+export function openSqlStore(loc: StoreLocation): SqlStoreHandle {
+  const lease = openStore({ endpoint: loc.endpoint || null, path: loc.path, username: loc.username, password: loc.password });
+  const s = lease.store;
   return {
-    store: e.store,
-    release: async () => {
-      if (released) return;
-      released = true;
-      if (--e.refs === 0) {
-        registry.delete(endpoint);
-        await e.close();
-      }
+    store: {
+      exec: (sql) => s.command(sql),
+      insertJsonEachRow: (table, columns, rows, opts) =>
+        s.insert({ table, columns, format: 'JSONEachRow', body: rows, settings: opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {} }),
+      query: <T>(sql: string) => s.queryRows<T>(sql),
     },
+    release: () => lease.release(),
   };
-}
-
-async function openEmbedded(dir: string): Promise<Entry> {
-  const { mkdirSync } = await import('node:fs');
-  mkdirSync(dir, { recursive: true });
-  const { Session } = await import('chdb');
-  const session = new Session(dir);
-  const store: SqlStore = {
-    async exec(sql) {
-      await session.queryAsync(sql);
-    },
-    async insertJsonEachRow(table, rows, opts) {
-      await session.insert({
-        table,
-        values: rows,
-        format: 'JSONEachRow',
-        settings: opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {},
-      });
-    },
-    async query<T>(sql: string) {
-      const text = (await session.queryAsync(sql, { format: 'JSONEachRow' })).text();
-      return text
-        .split('\n')
-        .filter((l) => l)
-        .map((l) => JSON.parse(l) as T);
-    },
-  };
-  return { store, refs: 0, close: async () => session.close() };
-}
-
-async function openHttp(endpoint: string): Promise<Entry> {
-  const base = new URL(endpoint);
-  const call = async (sql: string, body?: string, settings: Record<string, string> = {}): Promise<string> => {
-    const url = new URL(base);
-    for (const [k, v] of Object.entries(settings)) url.searchParams.set(k, v);
-    if (body !== undefined) url.searchParams.set('query', sql);
-    const res = await fetch(url, { method: 'POST', body: body ?? sql });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`ClickHouse ${res.status}: ${text.slice(0, 500)}`);
-    return text;
-  };
-  const store: SqlStore = {
-    async exec(sql) {
-      await call(sql);
-    },
-    async insertJsonEachRow(table, rows, opts) {
-      await call(`INSERT INTO ${table} FORMAT JSONEachRow`, rows, opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {});
-    },
-    async query<T>(sql: string) {
-      const text = await call(`${sql} FORMAT JSONEachRow`);
-      return text
-        .split('\n')
-        .filter((l) => l)
-        .map((l) => JSON.parse(l) as T);
-    },
-  };
-  return { store, refs: 0, close: async () => {} };
 }

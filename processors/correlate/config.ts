@@ -11,9 +11,17 @@ export interface CorrelateConfig {
   memory_limit: number;
   /** Span attributes carrying the request id (Envoy's tracer records `guid:x-request-id`). */
   span_request_id_attributes: string[];
-  /** ClickHouse endpoint of the shared store: `embedded://DIR` or `http(s)://host:8123`; '' = no trace_summary. */
-  endpoint: string;
-  /** Database of the summary tables. Default `default`. */
+  /** Write trace_summary. Default true. */
+  summary: boolean;
+  /** `http(s)://host:port` of a ClickHouse server; null (default) = the embedded engine. As the clickhouse exporter's. */
+  endpoint: string | null;
+  /** Embedded only: the data root, as the clickhouse exporter's `path`. Default ./data. */
+  path: string;
+  /** Server only. Default ''. */
+  username: string;
+  /** Server only. Default ''. */
+  password: string;
+  /** Database of the summary tables (the exporter's). Default otel. */
   database: string;
   /** The summary view's name (state and input tables get `_state` / `_input`). Default `trace_summary`. */
   table: string;
@@ -29,8 +37,12 @@ export const defaultCorrelateConfig = (): CorrelateConfig => ({
   max_items: 1_000_000,
   memory_limit: 0,
   span_request_id_attributes: ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request_id'],
-  endpoint: 'embedded://./data/clickhouse',
-  database: 'default',
+  summary: true,
+  endpoint: null,
+  path: './data',
+  username: '',
+  password: '',
+  database: 'otel',
   table: 'trace_summary',
   audit_table: 'audit_events',
   ttl: 0,
@@ -42,7 +54,11 @@ export const correlateSchema = s.object({
   max_items: s.int({ min: 1 }),
   memory_limit: s.bytes(),
   span_request_id_attributes: s.list(s.string({ nonEmpty: true })),
-  endpoint: s.string(),
+  summary: s.bool(),
+  endpoint: s.optional(s.string()),
+  path: s.string({ nonEmpty: true }),
+  username: s.string(),
+  password: s.string(),
   database: s.string({ nonEmpty: true }),
   table: s.string({ nonEmpty: true }),
   audit_table: s.string(),
@@ -58,6 +74,6 @@ export function validateCorrelate(c: CorrelateConfig): ConfigError[] {
     if (!IDENT.test(c[k])) errors.push({ path: k, message: `expected a name (letters, digits, _), got ${JSON.stringify(c[k])}` });
   }
   if (c.audit_table && !IDENT.test(c.audit_table)) errors.push({ path: 'audit_table', message: `expected a table name or '', got ${JSON.stringify(c.audit_table)}` });
-  if (c.endpoint && !/^(embedded:\/\/|https?:\/\/)/.test(c.endpoint)) errors.push({ path: 'endpoint', message: `expected embedded://DIR, http(s)://host:port or '', got ${JSON.stringify(c.endpoint)}` });
+  if (c.endpoint && !/^https?:\/\//.test(c.endpoint)) errors.push({ path: 'endpoint', message: `expected http(s)://host:port or null (embedded), got ${JSON.stringify(c.endpoint)}` });
   return errors;
 }

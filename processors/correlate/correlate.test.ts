@@ -14,7 +14,7 @@ import { CorrelateProcessor } from './correlate.ts';
 import { sdkTrace } from './testdata/sdk-spans.ts';
 
 const dir = fs.mkdtempSync(os.tmpdir() + '/th-correlate-');
-const endpoint = `embedded://${dir}/ch`;
+const where = { endpoint: null, path: dir, username: '', password: '' };
 let reader: SqlStoreHandle;
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
@@ -49,10 +49,10 @@ async function rig(over: Partial<CorrelateConfig>, withAudit: boolean): Promise<
   const sinkLogs = { consumeLogs: async (d: LogsData) => void gotLogs.push(d) };
   let audit: AuditProcessor | undefined;
   if (withAudit) {
-    const acfg: AuditConfig = { ...defaultAuditConfig(), endpoint };
+    const acfg: AuditConfig = { ...defaultAuditConfig(), ...where };
     audit = new AuditProcessor({ id: 'audit', config: acfg, logger: silentLogger, metrics } as CreateSettings<AuditConfig>, { logs: sinkLogs });
   }
-  const config: CorrelateConfig = { ...defaultCorrelateConfig(), endpoint, ...over };
+  const config: CorrelateConfig = { ...defaultCorrelateConfig(), ...where, ...over };
   const correlate = new CorrelateProcessor({ id: 'correlate', config, logger: silentLogger, metrics }, {
     logs: audit ?? sinkLogs,
     traces: { consumeTraces: async (d: TracesData) => void gotTraces.push(d) },
@@ -63,12 +63,12 @@ async function rig(over: Partial<CorrelateConfig>, withAudit: boolean): Promise<
 }
 
 async function summary(traceId: string): Promise<Record<string, unknown> | undefined> {
-  const rows = await reader.store.query(`SELECT TraceId, toString(Start) AS Start, toString(End) AS End, DurationNs, RootService, RootName, SpanCount, ErrorCount, Services, LogCount, AuditEvents, Principals FROM trace_summary WHERE TraceId = '${traceId}'`);
+  const rows = await reader.store.query(`SELECT TraceId, toString(Start) AS Start, toString(End) AS End, toUInt32(DurationNs) AS DurationNs, RootService, RootName, SpanCount, ErrorCount, Services, LogCount, AuditEvents, Principals FROM otel.trace_summary WHERE TraceId = '${traceId}'`);
   return rows[0];
 }
 
 beforeAll(async () => {
-  reader = await openSqlStore(endpoint, silentLogger);
+  reader = openSqlStore(where);
 });
 afterAll(async () => {
   await reader.release();
@@ -178,7 +178,7 @@ describe('correlate with chDB', () => {
 
   it('a downstream failure travels back to the held payload', async () => {
     const metrics = new MetricsRegistry();
-    const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), endpoint: '', wait: 10 }, logger: silentLogger, metrics }, {
+    const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), summary: false, wait: 10 }, logger: silentLogger, metrics }, {
       logs: { consumeLogs: async () => Promise.reject(new Error('queue full')) },
     });
     await c.start({} as never);
@@ -191,7 +191,7 @@ describe('memory bound', () => {
   it('a burst of distinct traces never holds more than max_traces / max_items; the rest flush early and are counted', async () => {
     const metrics = new MetricsRegistry();
     let delivered = 0;
-    const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), endpoint: '', wait: 60_000, max_traces: 500, max_items: 2_000 }, logger: silentLogger, metrics }, {
+    const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), summary: false, wait: 60_000, max_traces: 500, max_items: 2_000 }, logger: silentLogger, metrics }, {
       traces: { consumeTraces: async () => void delivered++ },
       logs: { consumeLogs: async () => void delivered++ },
     });
@@ -218,7 +218,7 @@ describe('memory bound', () => {
 
   it('max_items bounds held items when few traces carry many records', async () => {
     const metrics = new MetricsRegistry();
-    const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), endpoint: '', wait: 60_000, max_items: 100 }, logger: silentLogger, metrics }, {
+    const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), summary: false, wait: 60_000, max_items: 100 }, logger: silentLogger, metrics }, {
       logs: { consumeLogs: async () => {} },
     });
     await c.start({} as never);

@@ -24,7 +24,7 @@ import type { AttributeMap } from '../audit/config.ts';
 import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
 import type { CorrelateConfig } from './config.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, summaryRows, type SummaryPart } from './enrich.ts';
-import { names, summaryStatements } from './schema.ts';
+import { INPUT_COLUMNS, names, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
 import { TraceIndex, type TraceEntry } from './trace-index.ts';
 
@@ -100,16 +100,17 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
 
   async start(_host: Host): Promise<void> {
     const cfg = this.settings.config;
-    if (cfg.endpoint) {
-      this.store = await openSqlStore(cfg.endpoint, this.settings.logger);
+    if (cfg.summary) {
+      this.store = openSqlStore(cfg);
+      const { auditTableSql, databaseSql } = await import('../audit/schema.ts');
+      await this.store.store.exec(databaseSql(cfg.database));
       const opts = { database: cfg.database, table: cfg.table, auditTable: cfg.audit_table, ttlMs: cfg.ttl };
       if (cfg.audit_table) {
         // The audit MV reads audit_events: make sure it exists whichever processor starts first.
-        const { auditTableSql } = await import('../audit/schema.ts');
         await this.store.store.exec(auditTableSql({ database: cfg.database, table: cfg.audit_table, ttlMs: 0 }));
       }
       for (const sql of summaryStatements(opts)) await this.store.store.exec(sql);
-      this.writer = new SummaryWriter(this.store.store, names(opts).input);
+      this.writer = new SummaryWriter(this.store.store, names(opts).input, INPUT_COLUMNS);
     }
     this.started = true;
   }

@@ -26,6 +26,8 @@ export interface SummaryTableOptions {
   ttlMs: number;
 }
 
+export const INPUT_COLUMNS = ['TraceId', 'StartNs', 'EndNs', 'RootService', 'RootName', 'RootStartNs', 'SpanIds', 'ErrorSpanIds', 'Services', 'LogIds'] as const;
+
 export const names = (o: SummaryTableOptions) => ({
   view: `${o.database}.${o.table}`,
   state: `${o.database}.${o.table}_state`,
@@ -94,11 +96,11 @@ SELECT
     toUInt64(greatest(0, dateDiff('nanosecond', min(MinStart), max(MaxEnd)))) AS DurationNs,
     argMinMerge(RootState).1 AS RootService,
     argMinMerge(RootState).2 AS RootName,
-    uniqExactMerge(SpanIdsState) AS SpanCount,
-    uniqExactMerge(ErrorSpanIdsState) AS ErrorCount,
+    toUInt32(uniqExactMerge(SpanIdsState)) AS SpanCount,
+    toUInt32(uniqExactMerge(ErrorSpanIdsState)) AS ErrorCount,
     arraySort(groupUniqArrayArray(ServiceSet)) AS Services,
-    uniqExactMerge(LogIdsState) AS LogCount,
-    uniqExactMapMerge(AuditState) AS AuditEvents,
+    toUInt32(uniqExactMerge(LogIdsState)) AS LogCount,
+    CAST(uniqExactMapMerge(AuditState), 'Map(String, UInt32)') AS AuditEvents,
     arraySort(groupUniqArrayArray(PrincipalSet)) AS Principals,
     max(LastUpdate) AS Updated
 FROM ${n.state}

@@ -19,6 +19,7 @@ export class SummaryWriter {
   constructor(
     private readonly store: SqlStore,
     private readonly table: string,
+    private readonly columns: readonly string[],
   ) {}
 
   add(rows: string[]): Promise<void> {
@@ -39,7 +40,7 @@ export class SummaryWriter {
       this.rows = [];
       this.waiters = [];
       try {
-        await this.store.insertJsonEachRow(this.table, rows.join('\n'), {});
+        await this.store.insertJsonEachRow(this.table, this.columns, rows.join('\n'), {});
         for (const w of waiters) w.resolve();
       } catch (err) {
         for (const w of waiters) w.reject(err);
