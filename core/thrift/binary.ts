@@ -13,9 +13,11 @@ import {
   type MessageHeader,
   type ThriftReader,
 } from './types.ts';
+import { readCachedString } from './intern.ts';
 
 interface FastBuffer extends Buffer {
   utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
   hexSlice(start: number, end: number): string;
 }
 
@@ -130,7 +132,7 @@ export class BinaryReader implements ThriftReader {
   readString(): string {
     const n = this.readI32();
     const p = this.need(n, 'string');
-    return n === 0 ? '' : this.buf.utf8Slice(p, p + n);
+    return readCachedString(this.buf, p, p + n);
   }
 
   readBinary(): Uint8Array {

@@ -12,9 +12,11 @@
  * written once for both protocols.
  */
 import { TType, ThriftDecodeError, hex64, int64, skipValue, type MessageHeader, type ThriftReader } from './types.ts';
+import { readCachedString } from './intern.ts';
 
 interface FastBuffer extends Buffer {
   utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
 }
 
 const PROTOCOL_ID = 0x82;
@@ -216,7 +218,7 @@ export class CompactReader implements ThriftReader {
   readString(): string {
     const n = this.varint32();
     const p = this.need(n, 'string');
-    return n === 0 ? '' : this.buf.utf8Slice(p, p + n);
+    return readCachedString(this.buf, p, p + n);
   }
 
   readBinary(): Uint8Array {

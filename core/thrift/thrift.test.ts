@@ -103,3 +103,19 @@ describe('binary protocol', () => {
     expect(new BinaryReader(w.finish()).readMessageBegin()).toEqual({ name: 'emitBatch', type: 4, seqId: 3 });
   });
 });
+
+describe('string cache', () => {
+  it('returns exactly the encoded strings, across slot collisions and non-ASCII', () => {
+    const words: string[] = [];
+    for (let i = 0; i < 3000; i++) words.push(`k${(i * 7919) % 1000}.${String.fromCharCode(97 + (i % 26))}`);
+    words.push('ünïcode', 'ab', 'ba', 'x'.repeat(32), 'y'.repeat(33), '');
+    for (const mk of [() => new BinaryWriter(), () => new CompactWriter()]) {
+      const w = mk();
+      for (const s of [...words, ...words]) w.writeString(s);
+      const buf = w.finish();
+      const r = w instanceof BinaryWriter ? new BinaryReader(buf) : new CompactReader(buf);
+      const got = [...words, ...words].map(() => r.readString());
+      expect(got).toEqual([...words, ...words]);
+    }
+  });
+});

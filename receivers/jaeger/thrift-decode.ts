@@ -41,7 +41,7 @@ export function readTag(r: ThriftReader): KeyValue {
   let vDouble = 0;
   let vBool = false;
   let vLong = 0n;
-  let vBinary: Uint8Array = new Uint8Array(0);
+  let vBinary: Uint8Array | undefined;
   let seen = 0;
   r.readStructBegin();
   for (;;) {
@@ -70,7 +70,7 @@ export function readTag(r: ThriftReader): KeyValue {
     case 1: value = vDouble; break;
     case 2: value = vBool; break;
     case 3: value = vLong; break;
-    case 4: value = vBinary; break;
+    case 4: value = vBinary ?? new Uint8Array(0); break;
     default: value = '<Unknown Jaeger TagType "<UNSET>">';
   }
   return { key, value };

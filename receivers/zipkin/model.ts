@@ -68,8 +68,19 @@ export function ipString(b: Uint8Array): string {
   return '';
 }
 
+// A service reports from a handful of addresses: remember recent answers.
+const ipCache = new Map<string, string | undefined>();
+
 /** Parses textual IPv4/IPv6 into Go's canonical text; undefined when invalid. */
 export function canonicalIp(text: string): string | undefined {
+  if (ipCache.has(text)) return ipCache.get(text);
+  const c = parseIp(text);
+  if (ipCache.size >= 4096) ipCache.clear();
+  ipCache.set(text, c);
+  return c;
+}
+
+function parseIp(text: string): string | undefined {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
     const parts = text.split('.').map(Number);
     return parts.every((p) => p <= 255) ? parts.join('.') : undefined;
