@@ -57,9 +57,14 @@ export class ClickHouseExporter implements Pusher {
     return this.lease?.store;
   }
 
-  /** The query interface's URL, when it is serving. */
+  /** The query interface's URL (`http://host:port`), when it is serving. */
   get queryUrl(): string | undefined {
     return this.query?.server.url;
+  }
+
+  /** The query interface's `host:port`, when it is serving. */
+  get queryAddress(): string | undefined {
+    return this.queryUrl?.slice('http://'.length);
   }
 
   async start(_host: Host): Promise<void> {

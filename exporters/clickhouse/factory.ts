@@ -1,7 +1,24 @@
-import type { ExporterFactory } from '../../core/component.ts';
-import { createExporter } from '../../core/exporter-helper.ts';
+import type { CreateSettings, ExporterFactory } from '../../core/component.ts';
+import { ExporterHelper } from '../../core/exporter-helper.ts';
+import type { Store } from './store.ts';
 import { clickhouseSchema, defaultClickHouseConfig, validateClickHouse, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
+
+/** The running component: the exporter helper, plus what the service and tests ask of it. */
+export class ClickHouseExporterComponent extends ExporterHelper {
+  constructor(settings: CreateSettings<ClickHouseConfig>, readonly exporter: ClickHouseExporter) {
+    super(settings, exporter);
+  }
+
+  /** `host:port` of the read-only query interface, when it is serving. */
+  get queryAddress(): string | undefined {
+    return this.exporter.queryAddress;
+  }
+
+  get store(): Store | undefined {
+    return this.exporter.store;
+  }
+}
 
 export const clickhouseFactory: ExporterFactory<ClickHouseConfig> = {
   kind: 'exporter',
@@ -10,5 +27,5 @@ export const clickhouseFactory: ExporterFactory<ClickHouseConfig> = {
   schema: clickhouseSchema,
   defaultConfig: defaultClickHouseConfig,
   validate: validateClickHouse,
-  create: (settings) => createExporter(settings, new ClickHouseExporter(settings.config, settings.logger)),
+  create: (settings) => new ClickHouseExporterComponent(settings, new ClickHouseExporter(settings.config, settings.logger)),
 };

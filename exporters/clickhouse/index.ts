@@ -1,4 +1,4 @@
-export { clickhouseFactory } from './factory.ts';
+export { clickhouseFactory, ClickHouseExporterComponent } from './factory.ts';
 export { defaultClickHouseConfig, validateClickHouse, type ClickHouseConfig } from './config.ts';
 export { ClickHouseExporter, schemaOptions } from './exporter.ts';
 export { openStore, currentEmbeddedStore, engineDir, type Store, type StoreLease, type StoreOptions, type InsertRequest } from './store.ts';

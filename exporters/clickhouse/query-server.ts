@@ -158,7 +158,8 @@ export class QueryServer {
         req.resume();
       }
       if (!text.trim() && method !== 'POST') return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');
-      const checked = checkReadOnly(text);
+      const database = url.searchParams.get('database') || this.o.defaultDatabase;
+      const checked = await this.check(text, database);
       const defaultFormat = url.searchParams.get('default_format') || 'TabSeparated';
       const params: Record<string, string> = {};
       for (const [k, v] of url.searchParams) if (k.startsWith('param_')) params[k.slice(6)] = v;
@@ -166,7 +167,7 @@ export class QueryServer {
       const result = await this.o.pool.run({
         sql: checked.sql,
         format: defaultFormat,
-        database: url.searchParams.get('database') || this.o.defaultDatabase,
+        database,
         params,
       });
       const format = checked.format ?? defaultFormat;
@@ -201,6 +202,22 @@ export class QueryServer {
       const status = err instanceof HttpError && err.type === 'UNKNOWN_HANDLER' ? 404 : err instanceof HttpError && err.code === 1 ? 501 : statusFor(e.code);
       res.setHeader('X-ClickHouse-Exception-Code', String(e.code));
       return this.send(res, status, 'text/plain; charset=UTF-8', e.body);
+    }
+  }
+
+  /**
+   * The allowlist; a statement starting with an unknown word is parsed first
+   * (EXPLAIN AST, read-only) so a typo gets ClickHouse's syntax error, and
+   * refused as READONLY only if it parses.
+   */
+  private async check(text: string, database: string) {
+    try {
+      return checkReadOnly(text);
+    } catch (err) {
+      if (err instanceof GuardError && err.unknownStatement && !/;\s*\S/.test(text)) {
+        await this.o.pool.run({ sql: `EXPLAIN AST ${text}`, format: 'TabSeparated', database });
+      }
+      throw err;
     }
   }
 

@@ -52,7 +52,8 @@ export class ReadonlyPool {
 
   private async exec(slot: Slot, q: ReadonlyQuery): Promise<ChdbResult> {
     if (this.closed) throw new Error('the embedded store is closed');
-    slot.session ??= new Session(this.dataDir, { connectionArgs: ['--readonly=2'] });
+    // JSON output quotes 64-bit integers, as a ClickHouse server does by default.
+    slot.session ??= new Session(this.dataDir, { connectionArgs: ['--readonly=2', '--output_format_json_quote_64bit_integers=1'] });
     const session = slot.session;
     if (slot.database !== q.database) {
       await session.queryAsync(`USE ${quoteIdent(q.database)}`, { format: 'TabSeparated' });

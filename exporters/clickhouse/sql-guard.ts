@@ -16,12 +16,24 @@
 
 export class GuardError extends Error {
   override readonly name = 'GuardError';
-  constructor(message: string, readonly code: number, readonly type: string) {
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly type: string,
+    /** The statement starts with a word that is no read statement: it may just be a typo, let the parser say. */
+    readonly unknownStatement = false,
+  ) {
     super(message);
   }
 }
 
 const ALLOWED_FIRST = new Set(['SELECT', 'WITH', 'SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN']);
+
+/** Statements we know and refuse outright (anything else unknown is first given to the parser, for its syntax error). */
+const WRITE_STATEMENTS = new Set([
+  'INSERT', 'CREATE', 'DROP', 'ALTER', 'TRUNCATE', 'RENAME', 'DELETE', 'UPDATE', 'OPTIMIZE', 'SYSTEM', 'KILL', 'SET', 'USE',
+  'GRANT', 'REVOKE', 'ATTACH', 'DETACH', 'EXCHANGE', 'UNDROP', 'BACKUP', 'RESTORE', 'MOVE', 'REPLACE', 'BEGIN', 'COMMIT', 'ROLLBACK',
+]);
 
 const DENIED_FUNCTIONS = new Set([
   'file', 'filecluster', 'url', 'urlcluster', 'gcs', 'oss', 'cosn', 'cluster', 'clusterallreplicas', 'input', 'jdbc', 'odbc',
@@ -109,14 +121,14 @@ export function checkReadOnly(sql: string): CheckedQuery {
   let end = tokens.length;
   while (end > 0 && tokens[end - 1]!.kind === 'punct' && tokens[end - 1]!.text === ';') end--;
   if (end === 0) throw new GuardError('Empty query', 62, 'SYNTAX_ERROR');
-  const refuse = (what: string) =>
-    new GuardError(`Cannot execute query in readonly mode: ${what} is not allowed on the read-only query interface`, 164, 'READONLY');
+  const refuse = (what: string, unknownStatement = false) =>
+    new GuardError(`Cannot execute query in readonly mode: ${what} is not allowed on the read-only query interface`, 164, 'READONLY', unknownStatement);
   for (let i = 0; i < end; i++) {
     if (tokens[i]!.kind === 'punct' && tokens[i]!.text === ';') throw refuse('more than one statement');
   }
   const first = tokens[0]!;
   if (!(first.kind === 'punct' && first.text === '(') && !(first.kind === 'word' && ALLOWED_FIRST.has(first.text.toUpperCase()))) {
-    throw refuse(first.kind === 'word' ? first.text.toUpperCase() : `a statement starting with ${first.text}`);
+    throw refuse(first.kind === 'word' ? first.text.toUpperCase() : `a statement starting with ${first.text}`, !WRITE_STATEMENTS.has(first.text.toUpperCase()));
   }
   let format: string | null = null;
   for (let i = 0; i < end; i++) {

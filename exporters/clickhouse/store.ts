@@ -13,7 +13,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { ReadonlyPool } from './readonly-pool.ts';
 
@@ -50,6 +50,8 @@ export interface Store {
   /** DDL and other statements without a result. */
   command(sql: string, signal?: AbortSignal): Promise<void>;
   insert(req: InsertRequest): Promise<void>;
+  /** A query's rows as objects (JSONEachRow; 64-bit integers arrive as strings). */
+  queryRows<T = Record<string, unknown>>(sql: string, signal?: AbortSignal): Promise<T[]>;
   /** Embedded only: the engine's data directory. */
   readonly dataDir: string | null;
   /** Embedded only: read-only sessions (readonly=2) on the same engine, for the query server. */
@@ -76,12 +78,18 @@ class EmbeddedStore implements Store {
     this.conn = createChdbConnection({ path: dataDir });
     // chdb/connection implements @clickhouse/client-common's Connection; the
     // client bundles its own copy of those types, which differ only nominally.
-    this.client = createClient({ connection: this.conn as unknown as ClientConnection });
+    this.client = createClient({ connection: this.conn as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
     this.readonly = new ReadonlyPool(dataDir);
   }
 
   async command(sql: string, signal?: AbortSignal): Promise<void> {
     await this.client.command({ query: sql, abort_signal: signal });
+  }
+
+  async queryRows<T>(sql: string, signal?: AbortSignal): Promise<T[]> {
+    // Quoted 64-bit integers, as a server's default: same shape from both stores.
+    const settings = { output_format_json_quote_64bit_integers: 1 } as const;
+    return (await this.client.query({ query: sql, format: 'JSONEachRow', abort_signal: signal, clickhouse_settings: settings })).json<T>();
   }
 
   async insert(req: InsertRequest): Promise<void> {
@@ -119,11 +127,20 @@ class ServerStore implements Store {
       password: o.password,
       request_timeout: o.requestTimeoutMs ?? 30_000,
       keep_alive: { enabled: true },
+      // Failures reach the exporter helper, which logs once per condition;
+      // the client would log every failed request.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
 
   async command(sql: string, signal?: AbortSignal): Promise<void> {
     await this.client.command({ query: sql, abort_signal: signal });
+  }
+
+  async queryRows<T>(sql: string, signal?: AbortSignal): Promise<T[]> {
+    // Quoted 64-bit integers, as a server's default: same shape from both stores.
+    const settings = { output_format_json_quote_64bit_integers: 1 } as const;
+    return (await this.client.query({ query: sql, format: 'JSONEachRow', abort_signal: signal, clickhouse_settings: settings })).json<T>();
   }
 
   async insert(req: InsertRequest): Promise<void> {
