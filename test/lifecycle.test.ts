@@ -40,6 +40,7 @@ const fixtures: Record<string, Fixture> = {
       thrift_binary: { endpoint: '127.0.0.1:0' },
     },
   }),
+  'receiver/zipkin': () => ({ endpoint: '127.0.0.1:0' }),
   'exporter/kafka': async () => ({
     brokers: [await ensureKafka()],
     logs: { topic: uniqueTopic('life_logs') },
