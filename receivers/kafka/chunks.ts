@@ -4,15 +4,17 @@
  * deduplication token, and ClickHouse drops the repeat insert.
  *
  * kafkajs' fetch boundaries differ from run to run, so a chunk is not "what
- * one fetch returned". Instead, before a chunk is handed to the pipeline, its
- * offset range is committed as the metadata of the group's offset for that
- * partition (offset = chunk start, metadata = `trailhouse/v1 <start>-<end>`).
- * After success, the offset moves past the chunk (with the next chunk's plan,
- * or empty metadata). Whoever next owns the partition — this process after a
- * pause, a restart after kill -9, another member after a rebalance — starts
- * at the committed offset, finds the plan there and re-forms exactly that
- * chunk before choosing new boundaries. At most one chunk per partition is in
- * flight, so only the planned one can have been inserted without its commit.
+ * one fetch returned". Instead, before chunks are handed to the pipeline,
+ * their offset ranges are committed as the metadata of the group's offset
+ * for the partition: the offset is the first chunk not yet done, the
+ * metadata lists every chunk from there on, done ones marked `+`:
+ *
+ *   offset 1200, metadata "trailhouse/v1 1200-1399,1400-1655+,1656-1800"
+ *
+ * Whoever next owns the partition — this process after a restart, another
+ * ingester after a rebalance — starts at the committed offset, re-forms
+ * exactly the listed chunks (skipping the done ones) and only then chooses
+ * new boundaries.
  *
  * The token names topic, partition, offset range and the first record's
  * Kafka timestamp (so a topic deleted and re-created, offsets restarting at
@@ -30,50 +32,47 @@ export interface Item {
   count: number;
 }
 
-export interface Plan {
+export interface Range {
   start: bigint;
   end: bigint;
+  done: boolean;
 }
 
 const PREFIX = 'trailhouse/v1 ';
 
-export function planMetadata(p: Plan): string {
-  return `${PREFIX}${p.start}-${p.end}`;
+export function planMetadata(ranges: readonly Range[]): string {
+  return ranges.length === 0 ? '' : PREFIX + ranges.map((r) => `${r.start}-${r.end}${r.done ? '+' : ''}`).join(',');
 }
-
-/** The plan recorded with a committed offset, if it starts there. */
-export function parsePlan(metadata: string | null | undefined, committedOffset: string): Plan | null {
-  if (!metadata?.startsWith(PREFIX)) return null;
-  const m = /^(\d+)-(\d+)$/.exec(metadata.slice(PREFIX.length));
-  if (!m) return null;
-  const plan = { start: BigInt(m[1]!), end: BigInt(m[2]!) };
-  if (!/^\d+$/.test(committedOffset) || BigInt(committedOffset) !== plan.start || plan.end < plan.start) return null;
-  return plan;
-}
-
-export function chunkToken(topic: string, partition: number, plan: Plan, firstTimestamp: string): string {
-  return `kafka:${topic}:${partition}:${plan.start}-${plan.end}:${firstTimestamp}`;
-}
-
-export type Next =
-  /** items[from, to) form the chunk `plan`; `planned` = it came from a recorded plan. */
-  | { kind: 'chunk'; to: number; plan: Plan; planned: boolean }
-  /** The recorded plan reaches past the fetched items: fetch more first. */
-  | { kind: 'incomplete' };
 
 /**
- * The next chunk starting at items[from]. A recorded plan covering that
- * offset wins; otherwise records are gathered up to `maxRecords` (a single
- * larger message is a chunk of its own).
+ * The chunks recorded with a committed offset: ascending, non-overlapping,
+ * the first starting at the offset. Anything else (another tool's metadata,
+ * a stale plan) yields [] and the partition is chunked afresh.
  */
-export function nextChunk(items: readonly Item[], from: number, plan: Plan | null, maxRecords: number): Next {
-  const first = items[from]!;
-  if (plan && plan.end >= first.offset) {
-    let to = from;
-    while (to < items.length && items[to]!.offset <= plan.end) to++;
-    if (to === items.length && items[to - 1]!.offset < plan.end) return { kind: 'incomplete' };
-    return { kind: 'chunk', to, plan, planned: true };
+export function parsePlan(metadata: string | null | undefined, committedOffset: string): Range[] {
+  if (!metadata?.startsWith(PREFIX) || !/^\d+$/.test(committedOffset)) return [];
+  const out: Range[] = [];
+  for (const part of metadata.slice(PREFIX.length).split(',')) {
+    const m = /^(\d+)-(\d+)(\+?)$/.exec(part);
+    if (!m) return [];
+    const r = { start: BigInt(m[1]!), end: BigInt(m[2]!), done: m[3] === '+' };
+    const prev = out[out.length - 1];
+    if (r.end < r.start || (prev && r.start <= prev.end)) return [];
+    out.push(r);
   }
+  if (out.length === 0 || out[0]!.start !== BigInt(committedOffset)) return [];
+  return out;
+}
+
+export function chunkToken(topic: string, partition: number, r: { start: bigint; end: bigint }, firstTimestamp: string): string {
+  return `kafka:${topic}:${partition}:${r.start}-${r.end}:${firstTimestamp}`;
+}
+
+/**
+ * Where a new chunk starting at items[from] ends (exclusive): records are
+ * gathered up to `maxRecords`; a single larger message is a chunk of its own.
+ */
+export function formChunk(items: readonly Item[], from: number, maxRecords: number): number {
   let to = from;
   let records = 0;
   while (to < items.length) {
@@ -83,7 +82,7 @@ export function nextChunk(items: readonly Item[], from: number, plan: Plan | nul
     to++;
     if (records >= maxRecords) break;
   }
-  return { kind: 'chunk', to, plan: { start: first.offset, end: items[to - 1]!.offset }, planned: false };
+  return to;
 }
 
 /** Concatenates the decoded requests of a chunk into one payload (records stay whole). */

@@ -49,6 +49,11 @@ export interface KafkaReceiverConfig {
   max_fetch_wait: number;
   /** Records (log records or spans) per batch handed to the pipeline. Default 10000. */
   max_batch_records: number;
+  /**
+   * Batches per partition in the pipeline at once (each listed in the
+   * committed offset's metadata, so at most ~100). Default 16.
+   */
+  max_inflight_batches: number;
   /** Retry of a batch the pipeline refused: the partition pauses this long, growing. */
   error_backoff: BackoffConfig;
   auth: AuthConfig;
@@ -69,6 +74,7 @@ export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
     default_fetch_size: 4 * 1024 * 1024,
     max_fetch_wait: 250,
     max_batch_records: 10_000,
+    max_inflight_batches: 16,
     error_backoff: { initial_interval: 1_000, max_interval: 30_000, multiplier: 2 },
     auth: authDefaults(),
   };
@@ -90,6 +96,7 @@ export const kafkaReceiverSchema = s.object({
   default_fetch_size: s.bytes(),
   max_fetch_wait: s.duration(),
   max_batch_records: s.int({ min: 1 }),
+  max_inflight_batches: s.int({ min: 1, max: 100 }),
   error_backoff: s.object({ initial_interval: s.duration(), max_interval: s.duration(), multiplier: s.number({ min: 1 }) }),
   auth: authSchema,
 });

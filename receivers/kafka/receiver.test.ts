@@ -6,7 +6,7 @@ import type { LogsData, TracesData } from '../../core/model.ts';
 import { encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
-import { sampleLogs, sampleTraces, testHost, testLogger, waitFor } from '../../test/helpers.ts';
+import { sampleLogs, sampleTraces, sleep, testHost, testLogger, waitFor } from '../../test/helpers.ts';
 import { ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
 import type { KafkaReceiverConfig } from './config.ts';
 import { kafkaReceiverFactory } from './factory.ts';
@@ -19,6 +19,8 @@ let brokers: string;
 class Recorder implements LogsConsumer, TracesConsumer {
   calls: Array<{ signal: string; token: string | undefined; bodies: string[]; ok: boolean }> = [];
   failing: Error | undefined;
+  /** Refuse only payloads whose bodies match. */
+  failIf: ((bodies: string[]) => boolean) | undefined;
   hang = false;
   private record(signal: string, data: LogsData | TracesData, bodies: string[]): Promise<void> {
     const token = (data as WithDedupToken).dedupToken;
@@ -26,8 +28,9 @@ class Recorder implements LogsConsumer, TracesConsumer {
       this.calls.push({ signal, token, bodies, ok: false });
       return new Promise(() => {});
     }
-    this.calls.push({ signal, token, bodies, ok: !this.failing });
-    return this.failing ? Promise.reject(this.failing) : Promise.resolve();
+    const fail = this.failing ?? (this.failIf?.(bodies) ? new Error('refused') : undefined);
+    this.calls.push({ signal, token, bodies, ok: !fail });
+    return fail ? Promise.reject(fail) : Promise.resolve();
   }
   consumeLogs(data: LogsData) {
     return this.record('logs', data, data.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => String(r.body)))));
@@ -117,50 +120,86 @@ describe('kafka receiver', () => {
     await waitFor(() => rec.accepted().includes('g4-0'), 30_000, 'a later message');
   });
 
-  it('a refusing pipeline pauses the partition and retries the same chunk (same token) until accepted', async () => {
+  it('a refusing pipeline: the partition pauses, the same chunks are retried with the same tokens, the offset does not move', async () => {
     const logs = uniqueTopic('rcv-retry');
     await createTopics([logs]);
     await produce(logs, Array.from({ length: 6 }, (_, i) => encodeLogsProto(logsWith(`r${i}`, 1))));
     const rec = new Recorder();
     rec.failing = new Error('clickhouse is down');
     const lines: string[] = [];
+    const group = uniqueTopic('g');
     await startReceiver(
-      { group_id: uniqueTopic('g'), logs: { topic: logs }, max_batch_records: 3, error_backoff: { initial_interval: '100ms', max_interval: '300ms' } },
+      { group_id: group, logs: { topic: logs }, max_batch_records: 3, error_backoff: { initial_interval: '100ms', max_interval: '300ms' } },
       rec,
       new MetricsRegistry(),
       lines,
     );
-    await waitFor(() => rec.calls.length >= 4, 30_000, 'several refused attempts');
+    await waitFor(() => rec.calls.length >= 6, 30_000, 'several refused attempts');
+    expect(new Set(rec.calls.map((c) => c.bodies.join()))).toEqual(new Set(['r0-0,r1-0,r2-0', 'r3-0,r4-0,r5-0']));
     const attempted = new Set(rec.calls.map((c) => c.token));
-    // Only the first chunk is tried while refusing: nothing skipped ahead.
-    expect(attempted.size).toBe(1);
-    expect(rec.calls.every((c) => c.bodies.join() === 'r0-0,r1-0,r2-0')).toBe(true);
+    expect(attempted.size).toBe(2);
+    expect(await committed(group, logs)).toEqual({ offset: '0', metadata: 'trailhouse/v1 0-2,3-5' });
     rec.failing = undefined;
     await waitFor(() => rec.accepted().length === 6, 30_000, 'all records after recovery');
-    const okTokens = rec.calls.filter((c) => c.ok).map((c) => c.token);
-    expect(okTokens[0]).toBe([...attempted][0]);
-    expect(new Set(okTokens).size).toBe(2);
+    expect(new Set(rec.calls.filter((c) => c.ok).map((c) => c.token))).toEqual(attempted);
+    await waitFor(async () => (await committed(group, logs)).offset === '6', 10_000, 'commit past both chunks');
+    expect((await committed(group, logs)).metadata).toBe('');
     expect(lines.filter((l) => l.includes('pausing the partition and retrying'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('pipeline accepting again'))).toHaveLength(1);
   });
 
-  it('after a crash mid-batch, the next member re-forms the same chunk with the same token', async () => {
+  it('after a crash, the next member re-forms the unfinished chunks with their tokens and skips the finished ones', async () => {
     const logs = uniqueTopic('rcv-crash');
     await createTopics([logs]);
-    await produce(logs, Array.from({ length: 5 }, (_, i) => encodeLogsProto(logsWith(`c${i}`, 1))));
+    await produce(logs, Array.from({ length: 8 }, (_, i) => encodeLogsProto(logsWith(`c${i}`, 1))));
+    const group = uniqueTopic('g');
+    const first = new Recorder();
+    // The first chunk is refused, the second accepted: the offset must stay at 0.
+    first.failIf = (bodies) => bodies.includes('c0-0');
+    const r1 = await startReceiver({ group_id: group, logs: { topic: logs }, max_batch_records: 4, error_backoff: { initial_interval: '100ms' } }, first);
+    await waitFor(() => first.accepted().length === 4 && first.calls.length >= 3, 30_000, 'second chunk done, first refused');
+    expect(first.accepted()).toEqual(['c4-0', 'c5-0', 'c6-0', 'c7-0']);
+    await waitFor(async () => (await committed(group, logs)).metadata === 'trailhouse/v1 0-3,4-7+', 10_000, 'the plan with the done chunk marked');
+    expect((await committed(group, logs)).offset).toBe('0');
+    const refusedToken = first.calls.find((c) => !c.ok)!.token;
+    await r1.shutdown();
+    // More data arrives meanwhile; it must not be merged into the planned chunk.
+    await produce(logs, Array.from({ length: 3 }, (_, i) => encodeLogsProto(logsWith(`d${i}`, 1))));
+    const second = new Recorder();
+    await startReceiver({ group_id: group, logs: { topic: logs }, max_batch_records: 100 }, second);
+    await waitFor(() => second.accepted().length === 7, 30_000, 'redelivery');
+    await sleep(500);
+    expect(second.accepted().sort()).toEqual(['c0-0', 'c1-0', 'c2-0', 'c3-0', 'd0-0', 'd1-0', 'd2-0']);
+    const redo = second.calls.find((c) => c.bodies.includes('c0-0'))!;
+    expect(redo.token).toBe(refusedToken);
+    expect(redo.bodies).toEqual(['c0-0', 'c1-0', 'c2-0', 'c3-0']);
+  });
+
+  it('a hung pipeline at shutdown: the chunk is abandoned uncommitted and redelivered with the same token', async () => {
+    const logs = uniqueTopic('rcv-hang');
+    await createTopics([logs]);
+    await produce(logs, Array.from({ length: 5 }, (_, i) => encodeLogsProto(logsWith(`h${i}`, 1))));
     const group = uniqueTopic('g');
     const first = new Recorder();
     first.hang = true;
     const r1 = await startReceiver({ group_id: group, logs: { topic: logs }, max_batch_records: 4 }, first);
-    await waitFor(() => first.calls.length === 1, 30_000, 'the first chunk handed over');
-    const planned = first.calls[0]!;
-    expect(planned.bodies).toEqual(['c0-0', 'c1-0', 'c2-0', 'c3-0']);
-    await r1.shutdown(); // the hung chunk is abandoned, never committed
-    // More data arrives meanwhile; the new member must not merge it into the planned chunk.
-    await produce(logs, Array.from({ length: 3 }, (_, i) => encodeLogsProto(logsWith(`d${i}`, 1))));
+    await waitFor(() => first.calls.length === 2, 30_000, 'both chunks handed over');
+    await r1.shutdown();
     const second = new Recorder();
-    await startReceiver({ group_id: group, logs: { topic: logs }, max_batch_records: 100 }, second);
-    await waitFor(() => second.accepted().length === 8, 30_000, 'redelivery');
-    expect(second.calls[0]!.token).toBe(planned.token);
-    expect(second.calls[0]!.bodies).toEqual(planned.bodies);
+    await startReceiver({ group_id: group, logs: { topic: logs } }, second);
+    await waitFor(() => second.accepted().length === 5, 30_000, 'redelivery');
+    expect(second.calls.map((c) => c.token).sort()).toEqual(first.calls.map((c) => c.token).sort());
   });
 });
+
+async function committed(group: string, topic: string): Promise<{ offset: string; metadata: string | null }> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  try {
+    const res = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const p = res[0]!.partitions.find((x) => x.partition === 0)!;
+    return { offset: p.offset, metadata: p.metadata ?? '' };
+  } finally {
+    await admin.disconnect();
+  }
+}
