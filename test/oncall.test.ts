@@ -1,0 +1,223 @@
+/**
+ * The on-call walkthrough, end to end on the embedded engine: the real OTel
+ * SDK sends a request's spans (gRPC) and its logs (HTTP/protobuf) — an app
+ * log with trace context, Envoy's access log for the RBAC denial WITHOUT
+ * trace context (linked by x-request-id), and a Kubernetes audit event — to
+ * a pipeline running correlate (shared by both pipelines) and audit in front
+ * of the clickhouse exporter. Then `trailhouse audit --outcome denied` finds
+ * the denial and `trailhouse trace` opens it, through the read-only query
+ * server, as JSON and as text.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT_CONTEXT, SeverityNumber, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { builtinRegistry } from '../components.ts';
+import { loadConfigText } from '../core/config/load.ts';
+import { Service } from '../core/service.ts';
+import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
+import { auditCommand, type AuditEventJson } from '../bin/commands/audit.ts';
+import { traceCommand, type TraceJson } from '../bin/commands/trace.ts';
+import { ENVOY_RBAC_DENIED, k8sAuthorizationPolicyPatch } from '../processors/audit/testdata/fixtures.ts';
+import { testLogger, waitFor } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'th-oncall-'));
+const TRACE = '7d2a1f0c9b8e4d3c2a1b0f9e8d7c6b5a';
+let service: Service;
+let url: string;
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out, err };
+}
+
+beforeAll(async () => {
+  const cfg = loadConfigText(
+    `
+receivers:
+  otlp:
+    protocols: {grpc: {endpoint: "127.0.0.1:0"}, http: {endpoint: "127.0.0.1:0"}}
+processors:
+  correlate: {wait: 3s, path: ${dir}}
+  audit: {path: ${dir}}
+exporters:
+  clickhouse:
+    path: ${dir}
+    query_endpoint: "127.0.0.1:0"
+    sending_queue: {enabled: false}
+service:
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    logs: {receivers: [otlp], processors: [correlate, audit], exporters: [clickhouse]}
+    traces: {receivers: [otlp], processors: [correlate], exporters: [clickhouse]}
+`,
+    builtinRegistry(),
+    {},
+  );
+  service = new Service(cfg, { logger: testLogger() });
+  await service.start();
+  const internals = service as unknown as { receivers: Array<{ id: string; component: unknown }>; exporters: Array<{ id: string; component: unknown }> };
+  const otlp = internals.receivers.find((r) => r.id === 'otlp')!.component as OtlpReceiver;
+  url = `http://${(internals.exporters.find((e) => e.id === 'clickhouse')!.component as { queryAddress: string }).queryAddress}`;
+
+  const ids = { generateTraceId: () => TRACE, generateSpanId: () => randomBytes(8).toString('hex') };
+  const spans = new OTLPTraceExporter({ url: `http://${otlp.grpc!.address}` });
+  const frontend = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'frontend' }), idGenerator: ids, spanProcessors: [new BatchSpanProcessor({ exporter: spans })] });
+  const sidecar = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'httpbin.foo' }), idGenerator: ids, spanProcessors: [new BatchSpanProcessor({ exporter: spans })] });
+  const root = frontend.getTracer('shop').startSpan('GET /admin/users', { kind: SpanKind.SERVER, startTime: [1715677923, 400_000_000] });
+  const call = frontend.getTracer('shop').startSpan('GET httpbin', { kind: SpanKind.CLIENT, startTime: [1715677923, 450_000_000] }, trace.setSpan(ROOT_CONTEXT, root));
+  // Envoy's tracer on the server sidecar records the request id.
+  const inbound = sidecar.getTracer('envoy').startSpan('httpbin.foo.svc.cluster.local:8000/*', {
+    kind: SpanKind.SERVER,
+    startTime: [1715677923, 455_000_000],
+    attributes: { 'guid:x-request-id': ENVOY_RBAC_DENIED.x_request_id, 'http.status_code': '403' },
+  }, trace.setSpan(ROOT_CONTEXT, call));
+  inbound.setStatus({ code: SpanStatusCode.ERROR });
+  inbound.end([1715677923, 457_000_000]);
+  call.end([1715677923, 460_000_000]);
+  root.end([1715677923, 470_000_000]);
+
+  const logs = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'istio-proxy' }),
+    processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `http://${otlp.http!.address}/v1/logs` }) })],
+  });
+  const ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE, spanId: call.spanContext().spanId, traceFlags: TraceFlags.SAMPLED });
+  logs.getLogger('frontend').emit({ context: ctx, timestamp: [1715677923, 465_000_000], severityNumber: SeverityNumber.WARN, severityText: 'WARN', body: 'httpbin said 403' });
+  logs.getLogger('envoy.access').emit({ timestamp: [1715677923, 456_000_000], body: '', attributes: ENVOY_RBAC_DENIED });
+  logs.getLogger('k8s.audit').emit({ timestamp: [1715677800, 0], body: JSON.stringify(k8sAuthorizationPolicyPatch()) });
+  await frontend.forceFlush();
+  await sidecar.forceFlush();
+  await logs.forceFlush();
+  const probe = capture();
+  await waitFor(async () => (await traceCommand([TRACE, '--json', '--endpoint', url], probe.io)) === 0 && (JSON.parse(probe.out.at(-1)!) as TraceJson).summary?.logCount === 2, 30_000, 'the trace and its summary');
+});
+
+afterAll(async () => {
+  await service?.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('on-call commands', () => {
+  it('trailhouse audit --outcome denied finds the denial, newest first', async () => {
+    const c = capture();
+    const code = await auditCommand(['--from', '2024-05-14T00:00:00Z', '--to', '2024-05-15T00:00:00Z', '--outcome', 'denied', '--json', '--endpoint', url], c.io);
+    expect(c.err).toEqual([]);
+    expect(code).toBe(0);
+    const events = JSON.parse(c.out.join('')) as AuditEventJson[];
+    expect(events.map((e) => [e.category, e.action, e.outcome])).toEqual([
+      ['authorization', 'rbac', 'denied'],
+      ['sensitive_access', 'access', 'denied'],
+    ]);
+    expect(events[0]).toEqual({
+      time: '2024-05-14T09:12:03.456000000Z',
+      category: 'authorization',
+      action: 'rbac',
+      outcome: 'denied',
+      principal: 'spiffe://cluster.local/ns/foo/sa/sleep',
+      source: '10.244.0.12:51234',
+      destination: 'httpbin.foo:8000',
+      resource: '/admin/users',
+      policy: 'ns[foo]-policy[deny-admin]-rule[0]',
+      traceId: TRACE,
+      spanId: events[0]!.spanId,
+      details: expect.objectContaining({ policy_name: 'deny-admin', policy_namespace: 'foo', policy_rule: '0', request_id: ENVOY_RBAC_DENIED.x_request_id, service: 'istio-proxy' }),
+    });
+    expect(events[0]!.spanId).toMatch(/^[0-9a-f]{16}$/);
+
+    // Filters: configuration changes by alice; a path glob; a principal pattern.
+    const conf = capture();
+    await auditCommand(['--from', '2024-05-14T00:00:00Z', '--to', '2024-05-15T00:00:00Z', '--category', 'configuration', '--principal', 'alice@*', '--json', '--endpoint', url], conf.io);
+    expect((JSON.parse(conf.out.join('')) as AuditEventJson[]).map((e) => [e.action, e.outcome, e.resource])).toEqual([['patch', 'success', 'authorizationpolicies.security.istio.io/foo/deny-admin']]);
+    const byPath = capture();
+    await auditCommand(['--from', '2024-05-14T00:00:00Z', '--to', '2024-05-15T00:00:00Z', '--path', '/admin/**', '--json', '--endpoint', url], byPath.io);
+    expect((JSON.parse(byPath.out.join('')) as AuditEventJson[]).length).toBe(2);
+    const none = capture();
+    await auditCommand(['--since', '1h', '--json', '--endpoint', url], none.io);
+    expect(JSON.parse(none.out.join(''))).toEqual([]);
+
+    const text = capture();
+    expect(await auditCommand(['--from', '2024-05-14T00:00:00Z', '--to', '2024-05-15T00:00:00Z', '--endpoint', url], text.io)).toBe(0);
+    expect(text.out.join('')).toMatch(/^TIME\s+CATEGORY\s+ACTION\s+OUTCOME/);
+    expect(text.out.join('')).toContain('ns[foo]-policy[deny-admin]-rule[0]');
+  });
+
+  it('trailhouse trace shows the span tree, and logs and audit events in time order', async () => {
+    const c = capture();
+    expect(await traceCommand([TRACE, '--json', '--endpoint', url], c.io)).toBe(0);
+    const t = JSON.parse(c.out.join('')) as TraceJson;
+    expect(t.traceId).toBe(TRACE);
+    expect(t.summary).toEqual({
+      start: '2024-05-14T09:12:03.400000000Z',
+      end: '2024-05-14T09:12:03.470000000Z',
+      durationNs: 70_000_000,
+      rootService: 'frontend',
+      rootName: 'GET /admin/users',
+      spanCount: 3,
+      errorCount: 1,
+      services: ['frontend', 'httpbin.foo'],
+      logCount: 2,
+      auditEvents: { authorization: 1, sensitive_access: 1 },
+      principals: ['spiffe://cluster.local/ns/foo/sa/sleep'],
+    });
+    expect(t.spans.map((s) => [s.name, s.kind, s.service, s.durationNs, s.status])).toEqual([
+      ['GET /admin/users', 'Server', 'frontend', 70_000_000, 'Unset'],
+      ['GET httpbin', 'Client', 'frontend', 10_000_000, 'Unset'],
+      ['httpbin.foo.svc.cluster.local:8000/*', 'Server', 'httpbin.foo', 2_000_000, 'Error'],
+    ]);
+    // The access log had no trace context: correlate linked it to the sidecar's span and enriched it.
+    const access = t.logs.find((l) => l.attributes.response_code === '403')!;
+    expect(access.spanId).toBe(t.spans[2]!.spanId);
+    expect(access.attributes).toMatchObject({
+      'trailhouse.linked_by': 'x-request-id',
+      'trailhouse.span.name': 'httpbin.foo.svc.cluster.local:8000/*',
+      'trailhouse.span.kind': 'Server',
+      'trailhouse.span.service': 'httpbin.foo',
+      'trailhouse.span.status': 'Error',
+      'trailhouse.span.duration_ns': '2000000',
+    });
+    const app = t.logs.find((l) => l.body === 'httpbin said 403')!;
+    expect(app.attributes['trailhouse.span.name']).toBe('GET httpbin');
+    expect(t.auditEvents.map((e) => [e.time, e.category])).toEqual([
+      ['2024-05-14T09:12:03.456000000Z', 'authorization'],
+      ['2024-05-14T09:12:03.456000000Z', 'sensitive_access'],
+    ]);
+
+    const text = capture();
+    expect(await traceCommand([TRACE, '--endpoint', url], text.io)).toBe(0);
+    const lines = text.out.join('').split('\n');
+    expect(lines[0]).toContain('frontend: GET /admin/users');
+    const tree = lines.filter((l) => l.includes('GET /admin/users') || l.includes('└─'));
+    expect(tree.map((l) => l.trim().split(/\s{2,}/)[0])).toEqual(['trace 7d2a1f0c9b8e4d3c2a1b0f9e8d7c6b5a', 'GET /admin/users', '└─ GET httpbin', '└─ httpbin.foo.svc.cluster.local:8000/*']);
+    const timeline = lines.slice(lines.indexOf('TIMELINE (logs and audit events)') + 1).filter((l) => l.trim());
+    expect(timeline.map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual([
+      '09:12:03.456000 log',
+      '09:12:03.456000 AUDIT',
+      '09:12:03.456000 AUDIT',
+      '09:12:03.465000 log',
+    ]);
+  });
+
+  it('bad input: usage errors exit 2, an unknown trace exits 1, an unreachable endpoint exits 3', async () => {
+    const bad = capture();
+    expect(await traceCommand(['not-a-trace'], bad.io)).toBe(2);
+    expect(bad.err.join('')).toContain('32 hex digits');
+    const badAudit = capture();
+    expect(await auditCommand(['--category', 'nope', '--since', 'soon', '--endpoint', url], badAudit.io)).toBe(2);
+    expect(badAudit.err.join('')).toContain('--category: expected one of authorization, authentication, configuration, sensitive_access');
+    expect(badAudit.err.join('')).toContain('--since: expected a duration');
+    const missing = capture();
+    expect(await traceCommand(['0'.repeat(32), '--endpoint', url], missing.io)).toBe(1);
+    expect(missing.out.join('')).toContain('no spans, logs or audit events stored');
+    const down = capture();
+    expect(await auditCommand(['--endpoint', 'http://127.0.0.1:1', '--json'], down.io)).toBe(3);
+    expect(down.err.join('')).toContain('cannot reach http://127.0.0.1:1');
+  });
+});
