@@ -214,6 +214,35 @@ describe('jaeger api_v2 protobuf', async () => {
     expect(s.events[0]).toMatchObject({ name: 'retry', timeUnixNano: 1_700_000_000_000_000_010n, attributes: [] });
   });
 
+  it('gives the same OTLP as thrift for the same spans', () => {
+    const tb = sampleBatch(3);
+    const hex64 = (v: bigint) => Buffer.from(BigInt.asUintN(64, v).toString(16).padStart(16, '0'), 'hex');
+    const kv = (t: NonNullable<TSpan['tags']>[number]) =>
+      'vStr' in t ? { key: t.key, v_str: t.vStr }
+      : 'vLong' in t ? { key: t.key, v_type: 2, v_int64: Number(t.vLong) }
+      : 'vBool' in t ? { key: t.key, v_type: 1, v_bool: t.vBool }
+      : 'vDouble' in t ? { key: t.key, v_type: 3, v_float64: t.vDouble }
+      : { key: t.key, v_type: 4, v_binary: t.vBinary };
+    const ts = (us: bigint) => ({ seconds: Number(us / 1_000_000n), nanos: Number(us % 1_000_000n) * 1000 });
+    const bytes = encode({
+      process: { service_name: tb.process.serviceName, tags: tb.process.tags!.map(kv) },
+      spans: tb.spans.map((s) => ({
+        trace_id: Buffer.concat([hex64(s.traceIdHigh), hex64(s.traceIdLow)]),
+        span_id: hex64(s.spanId),
+        operation_name: s.operationName,
+        references: (s.references ?? []).map((r) => ({ trace_id: Buffer.concat([hex64(r.traceIdHigh), hex64(r.traceIdLow)]), span_id: hex64(r.spanId), ref_type: r.refType })),
+        flags: s.flags,
+        start_time: ts(s.startTime),
+        duration: ts(s.duration),
+        tags: (s.tags ?? []).map(kv),
+        logs: (s.logs ?? []).map((l) => ({ timestamp: ts(l.timestamp), fields: l.fields.map(kv) })),
+      })),
+    });
+    const fromProto = jaegerToTraces([decodePostSpansRequest(bytes)]);
+    expect(fromProto).toEqual(viaCompact(sampleBatch(3)));
+    expect(fromProto).toEqual(viaHttp(sampleBatch(3)));
+  });
+
   it('rejects malformed protobuf and wrong-size ids', () => {
     expect(() => decodePostSpansRequest(Buffer.from([0x0a, 0x05, 0x0a]))).toThrow(/invalid protobuf/);
     const bad = encode({ spans: [{ trace_id: id('abcd'), span_id: id('00f067aa0ba902b7') }] });
