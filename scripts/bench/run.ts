@@ -1,26 +1,27 @@
 /**
  * `npm run bench`: end-to-end throughput of the default embedded pipeline.
  *
- * Starts `trailhouse run` in its own process with the default pipeline's shape
- * (OTLP → memory_limiter → batch → embedded ClickHouse) on free ports and a
- * temporary data directory, drives it with the load generator in a second
+ * Starts `trailhouse run` in its own process with ./pipeline.yaml (OTLP →
+ * memory_limiter → batch → durable spool → ClickHouse embedded), moved onto
+ * free ports and a temporary data directory, drives it with the load generator in a second
  * process, waits until every accepted record is stored, and reports records
  * per second, records per CPU-second of the pipeline process (embedded engine
  * included: it runs in that process), and peak RSS.
  *
- *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 4 --config FILE]
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const batches = Number(flag(args, 'batches') ?? 60);
 const perBatch = Number(flag(args, 'per-batch') ?? 1000);
-const concurrency = Number(flag(args, 'concurrency') ?? 4);
+const concurrency = Number(flag(args, 'concurrency') ?? 8);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -62,30 +63,22 @@ async function waitUntil(fn: () => Promise<boolean>, ms: number, what: string): 
 
 const dir = mkdtempSync(join(tmpdir(), 'th-bench-'));
 const [http, grpc, q, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-const config = flag(args, 'config') ?? join(dir, 'bench.yaml');
-if (!flag(args, 'config')) {
-  writeFileSync(
-    config,
-    `receivers:
-  otlp:
-    protocols:
-      grpc: {endpoint: "127.0.0.1:${grpc}"}
-      http: {endpoint: "127.0.0.1:${http}"}
-processors:
-  memory_limiter: {limit_mib: 2048, spike_limit_mib: 512}
-  batch: {send_batch_size: 16384, send_batch_max_size: 32768, timeout: 200ms}
-exporters:
-  clickhouse:
-    path: ${join(dir, 'data')}
-    query_endpoint: "127.0.0.1:${q}"
-service:
-  telemetry: {metrics: {address: "127.0.0.1:${metrics}"}, logs: {level: warn}}
-  pipelines:
-    logs: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [clickhouse]}
-    traces: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [clickhouse]}
-`,
-  );
+// By default the bench runs ./pipeline.yaml itself, moved onto free ports and a
+// temporary data directory, so the figures are those of what `npm start` runs.
+const config = join(dir, 'bench.yaml');
+const base = parseYaml(readFileSync(flag(args, 'config') ?? 'pipeline.yaml', 'utf8')) as Record<string, any>;
+base.receivers.otlp.protocols = { grpc: { endpoint: `127.0.0.1:${grpc}` }, http: { endpoint: `127.0.0.1:${http}` } };
+for (const [id, ex] of Object.entries<any>(base.exporters ?? {})) {
+  if (id.split('/')[0] === 'clickhouse') Object.assign(ex, { path: join(dir, 'data'), query_endpoint: `127.0.0.1:${q}` });
 }
+for (const [id, ext] of Object.entries<any>(base.extensions ?? {})) {
+  if (id.split('/')[0] === 'file_storage') ext.directory = join(dir, 'queue');
+  if (id.split('/')[0] === 'health_check') ext.endpoint = '127.0.0.1:0';
+}
+for (const id of Object.keys(base.receivers)) if (!['otlp', 'spool'].includes(id.split('/')[0]!)) delete base.receivers[id];
+for (const p of Object.values<any>(base.service.pipelines)) p.receivers = p.receivers.filter((r: string) => base.receivers[r] !== undefined);
+base.service.telemetry = { metrics: { address: `127.0.0.1:${metrics}` }, logs: { level: 'warn' } };
+writeFileSync(config, stringifyYaml(base));
 
 let pipeline: ChildProcess | undefined;
 try {
