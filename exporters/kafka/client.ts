@@ -114,6 +114,9 @@ export function kafkaLogCreator(logger: Logger): logCreator {
     const { message, timestamp: _ts, logger: _l, stack: _s, ...fields } = log as Record<string, unknown> & { message: string };
     // Limiting the idempotent producer's retries is our choice (see exporter.ts), not news.
     if (message.startsWith('Limiting retries for the idempotent producer')) return;
+    // A broker's error answer to one request (a topic being created, a leader
+    // moving): kafkajs retries it, and a final failure reaches us as an error.
+    if (namespace === 'Connection' && message.startsWith('Response ')) return;
     const key = `${namespace}|${message}`;
     const now = Date.now();
     const last = lastSaid.get(key);
