@@ -30,7 +30,14 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 type Fixture = () => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 /** What each component needs on a test machine; keys are `kind/type`. */
+// chDB binds one data directory per process: every store-backed component here shares it.
+let chdbPath: string | undefined;
+const chdb = () => (chdbPath ??= tmp());
+
 const fixtures: Record<string, Fixture> = {
+  'exporter/clickhouse': () => ({ path: chdb(), query_endpoint: '127.0.0.1:0', sending_queue: { enabled: false } }),
+  'processor/audit': () => ({ path: chdb() }),
+  'processor/correlate': () => ({ path: chdb(), wait: '50ms' }),
   'receiver/otlp': () => ({ protocols: { grpc: { endpoint: '127.0.0.1:0', max_recv_msg_size_mib: 4 }, http: { endpoint: '127.0.0.1:0', max_request_body_size: 1 << 20, logs_url_path: '/v1/logs', traces_url_path: '/v1/traces' } } }),
   'receiver/jaeger': () => ({
     protocols: {
