@@ -20,7 +20,7 @@ import { ROOT_CONTEXT, SeverityNumber, SpanKind, SpanStatusCode, TraceFlags, tra
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { JsonLogsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonLogsSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Factory } from '../core/component.ts';
 import type { ExporterHelper } from '../core/exporter-helper.ts';
 import { decodeLogsProto, decodeTracesProto } from '../core/otlp/index.ts';
@@ -114,7 +114,7 @@ describe('kafka interop (Collector message format)', () => {
     // Canonical: byte-equal to the SDK request once its explicit zeros are dropped
     // (protobufjs re-encodes only fields set to non-default values when built from a plain object).
     const canonical = (t: typeof ref.logsRequest, b: Uint8Array) =>
-      Buffer.from(t.encode(t.fromObject(stripDefaults(t.toObject(t.decode(b), { longs: String, bytes: Array, defaults: false })))).finish());
+      Buffer.from(t.encode(t.fromObject(stripDefaults(t.toObject(t.decode(b), { longs: String, bytes: Array, defaults: false })) as Record<string, unknown>)).finish());
     expect(logsValue!.equals(canonical(ref.logsRequest, sdkLogs))).toBe(true);
     expect(spansValue!.equals(canonical(ref.tracesRequest, sdkSpans))).toBe(true);
     expect(canonical(ref.logsRequest, sdkLogs).length).toBeLessThan(sdkLogs.length);
