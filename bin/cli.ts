@@ -12,6 +12,10 @@ commands:
   query "SQL" [--endpoint URL] [--format F]
                              run SQL against a ClickHouse HTTP endpoint
                              (default the embedded store's http://127.0.0.1:8123)
+  trace <trace-id> [--json]  a trace's span tree, logs and audit events in time order
+  audit [--since 1h | --from T --to T] [--category C] [--outcome O]
+        [--principal P] [--path GLOB] [--json]
+                             audit events, newest first
   help                       this text
 `;
 
@@ -21,6 +25,8 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => runCommand,
   validate: async () => validateCommand,
   query: async () => (await import('./commands/query.ts')).queryCommand,
+  trace: async () => (await import('./commands/trace.ts')).traceCommand,
+  audit: async () => (await import('./commands/audit.ts')).auditCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
