@@ -48,6 +48,8 @@ export class KafkaReceiver implements Component {
   private failingSince = 0;
   private commitWarned = false;
   private joinedResolve!: () => void;
+  /** This member's current assignment, topic → partitions (observability, tests). */
+  assignment: Record<string, number[]> = {};
   /** Resolves when the consumer first joined its group (tests, health). */
   readonly joined = new Promise<void>((r) => (this.joinedResolve = r));
 
@@ -102,6 +104,7 @@ export class KafkaReceiver implements Component {
         const [topic, partition] = splitKey(key);
         this.consumer!.resume([{ topic, partitions: [partition] }]);
       }
+      this.assignment = e.payload.memberAssignment;
       log.info('joined consumer group', { group_id: c.group_id, assignment: e.payload.memberAssignment });
       this.joinedResolve();
     });
