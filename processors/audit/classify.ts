@@ -114,16 +114,22 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
   const destination = f.authority || f.requested_server_name || f.upstream_host || f.downstream_local_address || '';
   const relayed = rcd === 'via_upstream' && (f.upstream_cluster ?? '').startsWith('outbound|');
 
-  const common: Record<string, string> = { format };
-  if (f.method) common.method = f.method;
-  if (status) common.status_code = String(status);
-  if (f.response_flags) common.response_flags = f.response_flags;
-  if (rcd) common.response_code_details = rcd;
-  if (ctd) common.connection_termination_details = ctd;
-  if (f.request_id) common.request_id = f.request_id;
-  if (f.upstream_cluster) common.upstream_cluster = f.upstream_cluster;
-  if (f.x_forwarded_for) common.x_forwarded_for = f.x_forwarded_for;
-  if (service) common.service = service;
+  // Built on the first event only: most records give none.
+  let common: Record<string, string> | undefined;
+  const commonDetails = (): Record<string, string> => {
+    if (common) return common;
+    common = { format };
+    if (f.method) common.method = f.method;
+    if (status) common.status_code = String(status);
+    if (f.response_flags) common.response_flags = f.response_flags;
+    if (rcd) common.response_code_details = rcd;
+    if (ctd) common.connection_termination_details = ctd;
+    if (f.request_id) common.request_id = f.request_id;
+    if (f.upstream_cluster) common.upstream_cluster = f.upstream_cluster;
+    if (f.x_forwarded_for) common.x_forwarded_for = f.x_forwarded_for;
+    if (service) common.service = service;
+    return common;
+  };
 
   const emit = (category: Category, action: string, outcome: Outcome, policy: string, extra: Record<string, string> = {}) => {
     out.push({
@@ -138,7 +144,7 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
       policy,
       traceId: record.traceId,
       spanId: record.spanId,
-      details: { ...common, ...extra },
+      details: { ...commonDetails(), ...extra },
     });
   };
 

@@ -3,7 +3,7 @@
  * fields (config.ts `DEFAULT_ATTRIBUTES`), from the record's attributes and,
  * when the body is Istio's default text line, from that line.
  */
-import { KvList, type AnyValue, type KeyValue, type LogRecord } from '../../core/model.ts';
+import { KvList, type AnyValue, type LogRecord } from '../../core/model.ts';
 import { DEFAULT_ATTRIBUTES, type AttributeMap, type Field } from './config.ts';
 import { parseIstioTextLine } from './istio-text.ts';
 
@@ -57,10 +57,30 @@ export interface AccessView {
   startTime?: string;
 }
 
-/** Builds an attribute index once per record (records carry tens of attributes; lookups are many). */
-function index(attrs: readonly KeyValue[]): Map<string, AnyValue> {
-  const m = new Map<string, AnyValue>();
-  for (const kv of attrs) if (!m.has(kv.key)) m.set(kv.key, kv.value);
+/**
+ * Attribute name → (field, rank): one Map lookup per attribute of a record
+ * instead of one per candidate name per field (records carry tens of
+ * attributes; this runs for every record).
+ */
+interface Slot {
+  field: Field;
+  rank: number;
+}
+
+const lookups = new WeakMap<AttributeMap, Map<string, Slot[]>>();
+
+function lookupFor(map: AttributeMap): Map<string, Slot[]> {
+  let m = lookups.get(map);
+  if (m) return m;
+  m = new Map();
+  for (const f of Object.keys(map) as Field[]) {
+    map[f].forEach((name, rank) => {
+      let slots = m!.get(name);
+      if (!slots) m!.set(name, (slots = []));
+      slots.push({ field: f, rank });
+    });
+  }
+  lookups.set(map, m);
   return m;
 }
 
@@ -69,30 +89,43 @@ export function readAccess(record: LogRecord, map: AttributeMap): AccessView | u
   let format: SourceFormat | undefined;
   let startTime: string | undefined;
   const body = record.body;
+  let fromText = false;
   if (typeof body === 'string' && body.charCodeAt(0) === 91 /* [ */) {
     const line = parseIstioTextLine(body);
     if (line) {
       format = 'istio_text';
+      fromText = true;
       startTime = line.start_time;
-      for (const [k, f] of Object.entries(TEXT_TO_FIELD)) if (line[k]) fields[f] = line[k];
+      for (const k in TEXT_TO_FIELD) if (line[k]) fields[TEXT_TO_FIELD[k]!] = line[k];
     }
   }
-  if (record.attributes.length) {
-    const attrs = index(record.attributes);
-    const fieldNames = Object.keys(map) as Field[];
-    for (const f of fieldNames) {
-      if (fields[f]) continue;
-      for (const name of map[f]) {
-        const v = str(attrs.get(name));
-        if (v) {
-          fields[f] = v;
-          break;
+  const attrs = record.attributes;
+  if (attrs.length) {
+    const lookup = lookupFor(map);
+    // Best (lowest) rank seen per field; text-line fields are never overridden.
+    const ranks: Partial<Record<Field, number>> = {};
+    // RBAC result/policy pairs: the rank of the result decides which policy belongs to it.
+    const policyByRank: Partial<Record<Field, string[]>> = {};
+    for (let i = 0; i < attrs.length; i++) {
+      const slots = lookup.get(attrs[i]!.key);
+      if (!slots) continue;
+      const v = str(attrs[i]!.value);
+      if (!v) continue;
+      for (const { field, rank } of slots) {
+        if (field === 'shadow_policy' || field === 'enforced_policy') {
+          (policyByRank[field] ??= [])[rank] = v;
+          continue;
+        }
+        if (fromText && fields[field] !== undefined && ranks[field] === undefined) continue;
+        const best = ranks[field];
+        if (best === undefined || rank < best) {
+          ranks[field] = rank;
+          fields[field] = v;
         }
       }
     }
-    // Result and policy of one RBAC engine come from the same position in their lists.
-    pair(attrs, map, 'shadow_result', 'shadow_policy', fields);
-    pair(attrs, map, 'enforced_result', 'enforced_policy', fields);
+    pair('shadow_result', 'shadow_policy', ranks, policyByRank, fields);
+    pair('enforced_result', 'enforced_policy', ranks, policyByRank, fields);
   }
   if (!format) {
     if (!ACCESS_MARKERS.some((f) => fields[f])) return undefined;
@@ -101,18 +134,11 @@ export function readAccess(record: LogRecord, map: AttributeMap): AccessView | u
   return { fields, format, startTime };
 }
 
-function pair(attrs: Map<string, AnyValue>, map: AttributeMap, result: Field, policy: Field, out: AccessFields): void {
-  const rs = map[result];
-  const ps = map[policy];
-  for (let i = 0; i < rs.length; i++) {
-    const r = str(attrs.get(rs[i]!));
-    if (!r) continue;
-    out[result] = r;
-    const p = ps[i] !== undefined ? str(attrs.get(ps[i]!)) : '';
-    if (p) out[policy] = p;
-    else delete out[policy];
-    return;
-  }
+function pair(result: Field, policy: Field, ranks: Partial<Record<Field, number>>, byRank: Partial<Record<Field, string[]>>, out: AccessFields): void {
+  const r = ranks[result];
+  if (r === undefined) return;
+  const p = byRank[policy]?.[r];
+  if (p) out[policy] = p;
 }
 
 /** A KvList body as a plain JS object (for JSON-shaped bodies already decoded by an upstream parser). */

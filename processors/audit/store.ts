@@ -37,7 +37,7 @@ export function openSqlStore(loc: StoreLocation): SqlStoreHandle {
     store: {
       exec: (sql) => s.command(sql),
       insertJsonEachRow: (table, columns, rows, opts) =>
-        s.insert({ table, columns, format: 'JSONEachRow', body: rows, settings: opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {} }),
+        s.insert({ table, columns, format: 'JSONEachRow', body: Buffer.from(rows, 'utf8'), settings: opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {} }),
       query: <T>(sql: string) => s.queryRows<T>(sql),
     },
     release: () => lease.release(),

@@ -23,7 +23,7 @@ export interface CorrelateConfig {
   password: string;
   /** Database of the summary tables (the exporter's). Default otel. */
   database: string;
-  /** The summary view's name (state and input tables get `_state` / `_input`). Default `trace_summary`. */
+  /** The summary view's name (its table is `<table>_parts`). Default `trace_summary`. */
   table: string;
   /** The audit processor's table, counted into the summary ('' = none). Default `audit_events`. */
   audit_table: string;

@@ -24,7 +24,7 @@ import type { AttributeMap } from '../audit/config.ts';
 import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
 import type { CorrelateConfig } from './config.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, summaryRows, type SummaryPart } from './enrich.ts';
-import { INPUT_COLUMNS, names, summaryStatements } from './schema.ts';
+import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
 import { TraceIndex, type TraceEntry } from './trace-index.ts';
 
@@ -110,7 +110,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         await this.store.store.exec(auditTableSql({ database: cfg.database, table: cfg.audit_table, ttlMs: 0 }));
       }
       for (const sql of summaryStatements(opts)) await this.store.store.exec(sql);
-      this.writer = new SummaryWriter(this.store.store, names(opts).input, INPUT_COLUMNS);
+      this.writer = new SummaryWriter(this.store.store, names(opts).parts, PARTS_COLUMNS);
     }
     this.started = true;
   }
@@ -215,8 +215,8 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
       for (const e of h.entries) e.pending.delete(h);
       if (h.signal === 'logs') {
         enrichLogs(h.data as LogsData, this.index, this.fields, counts);
-        summarizeLogs(h.data as LogsData, parts);
-      } else summarizeTraces(h.data as TracesData, parts);
+        if (this.writer) summarizeLogs(h.data as LogsData, parts);
+      } else if (this.writer) summarizeTraces(h.data as TracesData, parts);
     }
     this.enriched.add(counts.enriched);
     this.linked.add(counts.linked);

@@ -14,6 +14,7 @@
 import { getAttr, setAttr, SpanKind, type LogRecord, type LogsData, type TracesData } from '../../core/model.ts';
 import { readAccess, str } from '../audit/fields.ts';
 import type { AttributeMap } from '../audit/config.ts';
+import { NO_START } from './schema.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
 
 export const ATTR = {
@@ -187,16 +188,16 @@ export function summarizeLogs(data: LogsData, parts: Map<string, SummaryPart>): 
   }
 }
 
-/** trace_summary_input rows (JSONEachRow), one per trace. */
+/** trace_summary_parts rows (JSONEachRow), one per trace. */
 export function summaryRows(parts: Map<string, SummaryPart>): string[] {
   const rows: string[] = [];
   for (const [traceId, p] of parts) {
+    const root = p.rootName || p.rootService ? `[${p.rootStartNs},${JSON.stringify(p.rootService)},${JSON.stringify(p.rootName)}]` : `[${NO_START},"",""]`;
     rows.push(
-      `{"TraceId":${JSON.stringify(traceId)},"StartNs":${p.startNs},"EndNs":${p.endNs},"RootService":${JSON.stringify(p.rootService)},` +
-        `"RootName":${JSON.stringify(p.rootName)},"RootStartNs":${p.rootStartNs},"SpanIds":${JSON.stringify(p.spanIds)},` +
-        `"ErrorSpanIds":${JSON.stringify(p.errorSpanIds)},"Services":${JSON.stringify([...p.services])},"LogIds":${JSON.stringify(p.logIds)}}`,
+      `{"TraceId":${JSON.stringify(traceId)},"MinStart":${p.startNs || NO_START},"MaxEnd":${p.endNs},"Root":${root},` +
+        `"SpanIds":${JSON.stringify(p.spanIds)},"ErrorSpanIds":${JSON.stringify(p.errorSpanIds)},"Services":${JSON.stringify([...p.services])},` +
+        `"LogIds":${JSON.stringify(p.logIds)},"AuditIds":[],"Principals":[]}`,
     );
   }
   return rows;
 }
-

@@ -1,38 +1,46 @@
 /**
  * trace_summary: one row per trace, kept right under late data and
- * redelivery by an aggregating design instead of a read-modify-write.
+ * redelivery by aggregating partial rows at read time, never by
+ * read-modify-write.
  *
- *   trace_summary_input (Null engine)  ← correlate: one row per trace per flushed payload group
- *        └─ MV ─┐
- *   audit_events ─ MV ─┤              ← the audit processor's events (counts per category, principals)
- *                      ▼
- *   trace_summary_state (AggregatingMergeTree, ORDER BY TraceId)
- *                      ▼
- *   trace_summary (VIEW: merges the states, one row per trace)
+ *   correlate ──── one partial row per trace per flush ────┐
+ *   audit_events ── MV (row by row, no GROUP BY) ───────────┤
+ *                                                          ▼
+ *   trace_summary_parts (MergeTree, ORDER BY TraceId: a trace's rows sit together)
+ *                                                          ▼
+ *   trace_summary (VIEW: GROUP BY TraceId over the parts, one row per trace)
  *
- * Counts are uniqExact over ids (span ids, a log key, an audit-event hash),
- * not sums, so a payload written twice (Kafka redelivery, a retried insert)
- * counts once; min/max/set-union are idempotent too; spans or logs that
- * arrive after the window add another partial row that merges in. Nothing
- * is ever read back to be rewritten.
+ * Counts come from sets of ids (span ids, a log key, an audit-event hash)
+ * merged with groupUniqArrayArray, never from sums: a payload written twice
+ * (Kafka redelivery, a retried insert) counts once, and min/max/union are
+ * idempotent too. Spans or logs arriving after the window add another
+ * partial row. Nothing is read back to be rewritten.
+ *
+ * Why a plain MergeTree and not an AggregatingMergeTree: measured on the
+ * bench workload (BENCHMARKS.md), uniqExact states built by an MV cost the
+ * most, SimpleAggregateFunction id sets were cheaper to insert but every
+ * background merge re-hashed them (~8 CPU-µs per record in all); plain rows
+ * merge by sorting only, and a lookup by TraceId reads a few adjacent rows.
+ * The price: a trace keeps one row per flush that held it (typically 2-3).
  */
 
 export interface SummaryTableOptions {
   database: string;
-  /** Base name: `<table>` (the view), `<table>_state`, `<table>_input`. */
+  /** The view's name; the table is `<table>_parts`, the audit MV `<table>_audit_mv`. */
   table: string;
-  /** The audit processor's table to count events from ('' = none). */
+  /** The audit processor's table, counted into the summary ('' = none). */
   auditTable: string;
   ttlMs: number;
 }
 
-export const INPUT_COLUMNS = ['TraceId', 'StartNs', 'EndNs', 'RootService', 'RootName', 'RootStartNs', 'SpanIds', 'ErrorSpanIds', 'Services', 'LogIds'] as const;
+/** No start seen yet: larger than any time, so min() ignores it. */
+export const NO_START = '18446744073709551615';
+
+export const PARTS_COLUMNS = ['TraceId', 'MinStart', 'MaxEnd', 'Root', 'SpanIds', 'ErrorSpanIds', 'Services', 'LogIds', 'AuditIds', 'Principals'] as const;
 
 export const names = (o: SummaryTableOptions) => ({
   view: `${o.database}.${o.table}`,
-  state: `${o.database}.${o.table}_state`,
-  input: `${o.database}.${o.table}_input`,
-  inputMv: `${o.database}.${o.table}_input_mv`,
+  parts: `${o.database}.${o.table}_parts`,
   auditMv: `${o.database}.${o.table}_audit_mv`,
   audit: o.auditTable ? `${o.database}.${o.auditTable}` : '',
 });
@@ -45,84 +53,71 @@ function ttl(ms: number): string {
 export function summaryStatements(o: SummaryTableOptions): string[] {
   const n = names(o);
   const out = [
-    `CREATE TABLE IF NOT EXISTS ${n.state} (
+    `CREATE TABLE IF NOT EXISTS ${n.parts} (
     TraceId String CODEC(ZSTD(1)),
-    MinStart SimpleAggregateFunction(min, Nullable(DateTime64(9))),
-    MaxEnd SimpleAggregateFunction(max, Nullable(DateTime64(9))),
-    RootState AggregateFunction(argMin, Tuple(String, String), DateTime64(9)),
-    SpanIdsState AggregateFunction(uniqExact, String),
-    ErrorSpanIdsState AggregateFunction(uniqExact, String),
-    ServiceSet SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
-    LogIdsState AggregateFunction(uniqExact, String),
-    AuditState AggregateFunction(uniqExactMap, Map(String, UInt64)),
-    PrincipalSet SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
-    LastUpdate SimpleAggregateFunction(max, DateTime)
-) ENGINE = AggregatingMergeTree()
+    MinStart UInt64,
+    MaxEnd UInt64,
+    Root Tuple(UInt64, String, String),
+    SpanIds Array(String) CODEC(ZSTD(1)),
+    ErrorSpanIds Array(String),
+    Services Array(LowCardinality(String)),
+    LogIds Array(String) CODEC(ZSTD(1)),
+    AuditIds Array(Tuple(String, UInt64)),
+    Principals Array(String),
+    LastUpdate DateTime DEFAULT now()
+) ENGINE = MergeTree()
+PARTITION BY toDate(LastUpdate)
 ORDER BY TraceId
 ${ttl(o.ttlMs)}
-SETTINGS index_granularity = 8192`,
-    `CREATE TABLE IF NOT EXISTS ${n.input} (
-    TraceId String,
-    StartNs UInt64,
-    EndNs UInt64,
-    RootService String,
-    RootName String,
-    RootStartNs UInt64,
-    SpanIds Array(String),
-    ErrorSpanIds Array(String),
-    Services Array(String),
-    LogIds Array(String)
-) ENGINE = Null`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${n.inputMv} TO ${n.state} AS
-SELECT
-    TraceId,
-    min(if(StartNs > 0, fromUnixTimestamp64Nano(toInt64(StartNs)), NULL)) AS MinStart,
-    max(if(EndNs > 0, fromUnixTimestamp64Nano(toInt64(EndNs)), NULL)) AS MaxEnd,
-    argMinIfState((RootService, RootName), fromUnixTimestamp64Nano(toInt64(RootStartNs)), RootName != '' OR RootService != '') AS RootState,
-    uniqExactArrayState(SpanIds) AS SpanIdsState,
-    uniqExactArrayState(ErrorSpanIds) AS ErrorSpanIdsState,
-    groupUniqArrayArray(Services) AS ServiceSet,
-    uniqExactArrayState(LogIds) AS LogIdsState,
-    uniqExactMapStateIf(map('', toUInt64(0)), 0) AS AuditState,
-    groupUniqArrayArray(CAST([], 'Array(String)')) AS PrincipalSet,
-    max(now()) AS LastUpdate
-FROM ${n.input}
-GROUP BY TraceId`,
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
     `CREATE VIEW IF NOT EXISTS ${n.view} AS
 SELECT
     TraceId,
-    min(MinStart) AS Start,
-    max(MaxEnd) AS End,
-    toUInt64(greatest(0, dateDiff('nanosecond', min(MinStart), max(MaxEnd)))) AS DurationNs,
-    argMinMerge(RootState).1 AS RootService,
-    argMinMerge(RootState).2 AS RootName,
-    toUInt32(uniqExactMerge(SpanIdsState)) AS SpanCount,
-    toUInt32(uniqExactMerge(ErrorSpanIdsState)) AS ErrorCount,
-    arraySort(groupUniqArrayArray(ServiceSet)) AS Services,
-    toUInt32(uniqExactMerge(LogIdsState)) AS LogCount,
-    CAST(uniqExactMapMerge(AuditState), 'Map(String, UInt32)') AS AuditEvents,
-    arraySort(groupUniqArrayArray(PrincipalSet)) AS Principals,
-    max(LastUpdate) AS Updated
-FROM ${n.state}
-GROUP BY TraceId`,
+    if(start = ${NO_START}, NULL, fromUnixTimestamp64Nano(toInt64(start))) AS Start,
+    if(end = 0, NULL, fromUnixTimestamp64Nano(toInt64(end))) AS End,
+    if(start = ${NO_START} OR end < start, toUInt64(0), end - start) AS DurationNs,
+    root.2 AS RootService,
+    root.3 AS RootName,
+    toUInt32(length(spans)) AS SpanCount,
+    toUInt32(length(errors)) AS ErrorCount,
+    arraySort(services) AS Services,
+    toUInt32(length(logs)) AS LogCount,
+    mapFromArrays(arraySort(arrayDistinct(cats)), arrayMap(c -> toUInt32(countEqual(cats, c)), arraySort(arrayDistinct(cats)))) AS AuditEvents,
+    arraySort(principals) AS Principals,
+    updated AS Updated
+FROM (
+    SELECT
+        TraceId,
+        min(MinStart) AS start,
+        max(MaxEnd) AS end,
+        min(Root) AS root,
+        groupUniqArrayArray(SpanIds) AS spans,
+        groupUniqArrayArray(ErrorSpanIds) AS errors,
+        groupUniqArrayArray(Services) AS services,
+        groupUniqArrayArray(LogIds) AS logs,
+        arrayMap(x -> x.1, groupUniqArrayArray(AuditIds)) AS cats,
+        groupUniqArrayArray(Principals) AS principals,
+        max(LastUpdate) AS updated
+    FROM ${n.parts}
+    GROUP BY TraceId
+)`,
   ];
   if (n.audit) {
-    out.push(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${n.auditMv} TO ${n.state} AS
+    out.push(`CREATE MATERIALIZED VIEW IF NOT EXISTS ${n.auditMv} TO ${n.parts} AS
 SELECT
     TraceId,
-    CAST(NULL, 'Nullable(DateTime64(9))') AS MinStart,
-    CAST(NULL, 'Nullable(DateTime64(9))') AS MaxEnd,
-    argMinIfState((toString(''), toString('')), toDateTime64(0, 9), 0) AS RootState,
-    uniqExactStateIf('', 0) AS SpanIdsState,
-    uniqExactStateIf('', 0) AS ErrorSpanIdsState,
-    CAST([], 'Array(String)') AS ServiceSet,
-    uniqExactStateIf('', 0) AS LogIdsState,
-    uniqExactMapState(map(toString(Category), cityHash64(Timestamp, Category, Action, Outcome, Principal, Resource, Policy, SpanId))) AS AuditState,
-    groupUniqArrayArray(if(Principal != '', [Principal], CAST([], 'Array(String)'))) AS PrincipalSet,
-    max(now()) AS LastUpdate
+    toUInt64(${NO_START}) AS MinStart,
+    toUInt64(0) AS MaxEnd,
+    (toUInt64(${NO_START}), '', '') AS Root,
+    CAST([], 'Array(String)') AS SpanIds,
+    CAST([], 'Array(String)') AS ErrorSpanIds,
+    CAST([], 'Array(String)') AS Services,
+    CAST([], 'Array(String)') AS LogIds,
+    [(toString(Category), cityHash64(Timestamp, Category, Action, Outcome, Principal, Resource, Policy, SpanId))] AS AuditIds,
+    if(Principal != '', [Principal], CAST([], 'Array(String)')) AS Principals,
+    now() AS LastUpdate
 FROM ${n.audit}
-WHERE TraceId != ''
-GROUP BY TraceId`);
+WHERE TraceId != ''`);
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * Coalesces trace_summary_input rows: rows added while an insert is in
+ * Coalesces trace_summary_parts rows: rows added while an insert is in
  * flight go out together in the next one, so a burst of early flushes costs
  * a few inserts, not one per payload. Each `add` settles when the insert
  * holding its rows did.
