@@ -92,16 +92,16 @@ export class ClickHouseExporter implements Pusher {
   async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
     const enc = encodeLogs(data, FORMAT);
     if (enc.rows === 0) return;
-    await this.insert(this.logsTable, LOG_COLUMNS, enc.text, ctx);
+    await this.insert(this.logsTable, LOG_COLUMNS, enc.body, ctx);
   }
 
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
     const enc = encodeTraces(data, FORMAT);
     if (enc.rows === 0) return;
-    await this.insert(this.tracesTable, SPAN_COLUMNS, enc.text, ctx);
+    await this.insert(this.tracesTable, SPAN_COLUMNS, enc.body, ctx);
   }
 
-  private async insert(table: string, columns: readonly string[], body: string, ctx: PushContext): Promise<void> {
+  private async insert(table: string, columns: readonly string[], body: Buffer, ctx: PushContext): Promise<void> {
     const store = this.lease?.store;
     if (!store) throw new Error('clickhouse exporter is not started');
     const settings: Record<string, string | number> = { insert_deduplication_token: `${ctx.dedupToken}:${table}` };

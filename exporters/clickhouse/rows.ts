@@ -63,14 +63,32 @@ export function tsSeconds(ns: bigint): string {
 
 const str = JSON.stringify as (s: string) => string;
 
+// Attribute keys repeat endlessly: their encoded `"key":` is cached (bounded).
+const keyCache = new Map<string, string>();
+const KEY_CACHE_MAX = 10_000;
+
+function keyJson(key: string): string {
+  let k = keyCache.get(key);
+  if (k === undefined) {
+    k = str(key) + ':';
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+    keyCache.set(key, k);
+  }
+  return k;
+}
+
 /** Map(LowCardinality(String), String) as a JSON object, values via AsString. */
 export function attrsJson(attrs: readonly KeyValue[]): string {
-  if (attrs.length === 0) return '{}';
+  const n = attrs.length;
+  if (n === 0) return '{}';
   let s = '{';
-  for (let i = 0; i < attrs.length; i++) {
+  for (let i = 0; i < n; i++) {
     const kv = attrs[i]!;
     const v = kv.value;
-    s += (i ? ',' : '') + str(kv.key) + ':' + str(typeof v === 'string' ? v : asString(v));
+    if (i > 0) s += ',';
+    s += keyJson(kv.key);
+    // Ints are digits (and '-'), which need no escaping.
+    s += typeof v === 'string' ? str(v) : typeof v === 'bigint' ? '"' + v.toString() + '"' : str(asString(v));
   }
   return s + '}';
 }
@@ -90,15 +108,68 @@ function serviceName(resourceAttrs: readonly KeyValue[]): string {
 }
 
 export interface EncodedRows {
-  /** Rows separated by '\n'; '' when there are none. */
-  text: string;
+  /** Rows separated by '\n' (UTF-8); empty when there are none. */
+  body: Buffer;
   rows: number;
+  /** The body as text (tests, debugging). */
+  readonly text: string;
+}
+
+/**
+ * Rows go into one growing Buffer as soon as each is built: a row string is
+ * flattened and dropped at once, so the garbage collector only ever sees
+ * short-lived young objects (keeping 8k row strings alive until a final
+ * join cost more than the encoding itself).
+ */
+class RowBuffer {
+  private buf: Buffer;
+  private pos = 0;
+  rows = 0;
+
+  constructor(sizeHint: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(4096, sizeHint));
+  }
+
+  push(row: string): void {
+    // A UTF-8 encoding takes at most 3 bytes per UTF-16 unit; +1 for '\n'.
+    const need = this.pos + row.length * 3 + 1;
+    if (need > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(next, 0, 0, this.pos);
+      this.buf = next;
+    }
+    if (this.rows++ > 0) this.buf[this.pos++] = 10;
+    this.pos += this.buf.write(row, this.pos);
+  }
+
+  done(): EncodedRows {
+    const body = this.buf.subarray(0, this.pos);
+    return {
+      body,
+      rows: this.rows,
+      get text() {
+        return body.toString('utf8');
+      },
+    };
+  }
+}
+
+function countLogs(data: LogsData): number {
+  let n = 0;
+  for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
+  return n;
+}
+
+function countSpans(data: TracesData): number {
+  let n = 0;
+  for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
+  return n;
 }
 
 export function encodeLogs(data: LogsData, format: RowFormat = 'JSONCompactEachRow'): EncodedRows {
   const k = LOG_KEYS[format];
   const end = END[format];
-  const out: string[] = [];
+  const out = new RowBuffer(countLogs(data) * 768);
   for (const rl of data.resourceLogs) {
     const res = k[7] + str(serviceName(rl.resource.attributes)) + k[8] + str(rl.schemaUrl) + k[9] + attrsJson(rl.resource.attributes);
     for (const sl of rl.scopeLogs) {
@@ -116,13 +187,13 @@ export function encodeLogs(data: LogsData, format: RowFormat = 'JSONCompactEachR
       }
     }
   }
-  return { text: out.join('\n'), rows: out.length };
+  return out.done();
 }
 
 export function encodeTraces(data: TracesData, format: RowFormat = 'JSONCompactEachRow'): EncodedRows {
   const k = SPAN_KEYS[format];
   const end = END[format];
-  const out: string[] = [];
+  const out = new RowBuffer(countSpans(data) * 768);
   for (const rs of data.resourceSpans) {
     const res = k[7] + str(serviceName(rs.resource.attributes)) + k[8] + attrsJson(rs.resource.attributes);
     for (const ss of rs.scopeSpans) {
@@ -158,5 +229,5 @@ export function encodeTraces(data: TracesData, format: RowFormat = 'JSONCompactE
       }
     }
   }
-  return { text: out.join('\n'), rows: out.length };
+  return out.done();
 }

@@ -35,8 +35,8 @@ export interface InsertRequest {
   table: string;
   columns: readonly string[];
   format: 'JSONEachRow' | 'JSONCompactEachRow';
-  /** Rows, one per line. */
-  body: string;
+  /** Rows, one per line (UTF-8). */
+  body: Buffer;
   /** Query-level settings for this insert only (e.g. insert_deduplication_token). */
   settings: Record<string, string | number>;
   signal?: AbortSignal;
@@ -99,7 +99,7 @@ class EmbeddedStore implements Store {
     await this.conn.chdb.rawInsert({
       table: req.table,
       columns: req.columns,
-      values: Buffer.from(req.body, 'utf8'),
+      values: req.body,
       format: req.format,
       settings: req.settings,
       signal: req.signal,
@@ -147,7 +147,7 @@ class ServerStore implements Store {
     const cols = req.columns.join(', ');
     const res = await this.client.exec({
       query: `INSERT INTO ${req.table} (${cols}) FORMAT ${req.format}`,
-      values: Readable.from([Buffer.from(req.body, 'utf8')]),
+      values: Readable.from([req.body]),
       clickhouse_settings: req.settings,
       abort_signal: req.signal,
     });
