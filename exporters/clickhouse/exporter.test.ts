@@ -119,6 +119,14 @@ describe('schema', () => {
     expect(second.store).toBe(store);
   });
 
+  it('lets other components insert JSONEachRow rows without a column list, deduplicated by token', async () => {
+    const body = Buffer.from('{"ServiceName":"raw-svc","Body":"one"}\n{"ServiceName":"raw-svc","Body":"two"}');
+    for (let i = 0; i < 2; i++) {
+      await store.insert({ table: 'otel.otel_logs', format: 'JSONEachRow', body, settings: { insert_deduplication_token: 'raw-1' } });
+    }
+    expect(await q("SELECT Body FROM otel.otel_logs WHERE ServiceName = 'raw-svc' ORDER BY Body")).toEqual([{ Body: 'one' }, { Body: 'two' }]);
+  });
+
   it('refuses a second embedded data directory in the same process', () => {
     expect(() => openStore({ endpoint: null, path: path.join(dir, 'other'), username: '', password: '' })).toThrow(/one data directory per process/);
   });

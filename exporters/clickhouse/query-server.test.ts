@@ -148,6 +148,13 @@ describe('HTTP interface (curl-style)', () => {
     expect(await r.text()).toBe('"s","n"\n"a",2\n');
     r = await get('param_n=41&query=' + encodeURIComponent('SELECT {n:UInt32} + 1'));
     expect(await r.text()).toBe('42\n');
+    // Binary formats pass through (clickhouse-go, behind Grafana's plugin over HTTP, reads Native).
+    r = await get('default_format=Native&query=' + encodeURIComponent('SELECT toUInt8(7) AS n'));
+    expect(r.headers.get('x-clickhouse-format')).toBe('Native');
+    expect(r.headers.get('content-type')).toBe('application/octet-stream');
+    const native = Buffer.from(await r.arrayBuffer());
+    expect(native.includes(Buffer.from('UInt8'))).toBe(true);
+    expect(native.at(-1)).toBe(7);
   });
 
   it('maps errors to ClickHouse status codes, headers and bodies', async () => {

@@ -33,7 +33,8 @@ export interface StoreOptions {
 export interface InsertRequest {
   /** `database.table`. */
   table: string;
-  columns: readonly string[];
+  /** The columns the rows carry, in order; required for JSONCompactEachRow, optional for JSONEachRow. */
+  columns?: readonly string[];
   format: 'JSONEachRow' | 'JSONCompactEachRow';
   /** Rows, one per line (UTF-8). */
   body: Buffer;
@@ -98,7 +99,7 @@ class EmbeddedStore implements Store {
     // clickhouse_settings becomes on the chDB connection) would outlive the insert.
     await this.conn.chdb.rawInsert({
       table: req.table,
-      columns: req.columns,
+      columns: req.columns?.length ? req.columns : undefined,
       values: req.body,
       format: req.format,
       settings: req.settings,
@@ -144,9 +145,9 @@ class ServerStore implements Store {
   }
 
   async insert(req: InsertRequest): Promise<void> {
-    const cols = req.columns.join(', ');
+    const cols = req.columns?.length ? ` (${req.columns.join(', ')})` : '';
     const res = await this.client.exec({
-      query: `INSERT INTO ${req.table} (${cols}) FORMAT ${req.format}`,
+      query: `INSERT INTO ${req.table}${cols} FORMAT ${req.format}`,
       values: Readable.from([req.body]),
       clickhouse_settings: req.settings,
       abort_signal: req.signal,
