@@ -28,6 +28,11 @@ describe('clickhouse config', () => {
     expect(cfg.retry_on_failure.max_elapsed_time).toBe(60_000);
   });
 
+  it('accepts embedded://DIR as the embedded engine in DIR', () => {
+    expect(load({ endpoint: 'embedded://./data/clickhouse' }).errors).toEqual([]);
+    expect(load({ endpoint: 'embedded://' }).errors.map((e) => e.path)).toEqual(['endpoint']);
+  });
+
   it('reports every problem with its path', () => {
     const { errors } = load({ endpoint: 'tcp://x:9000', logs_table_name: 'bad-name', ttl: '3 days', query_endpoint: 'nohost', table_engine: { name: 'Merge Tree' }, bogus: 1 });
     const paths = errors.map((e) => e.path).sort();

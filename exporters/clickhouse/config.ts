@@ -18,7 +18,10 @@ export interface TableEngineConfig {
 }
 
 export interface ClickHouseConfig extends ExporterHelperConfig {
-  /** `http://host:8123` or `https://host:8443` of a ClickHouse server; null (default) = embedded chDB. */
+  /**
+   * `http://host:8123` or `https://host:8443` of a ClickHouse server; null (default) = embedded
+   * chDB under `path`; `embedded://DIR` = embedded chDB with its files in DIR.
+   */
   endpoint: string | null;
   /** Embedded only: the data root; the engine's files go in `<path>/clickhouse`. Default ./data. */
   path: string;
@@ -89,7 +92,9 @@ const HOST_PORT = /^(\[[^\]]+\]|[^:\s/]*):(\d{1,5})$/;
 
 export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
   const errors: ConfigError[] = [];
-  if (c.endpoint) {
+  if (c.endpoint?.startsWith('embedded://')) {
+    if (c.endpoint.length === 'embedded://'.length) errors.push({ path: 'endpoint', message: 'embedded:// needs a directory, like embedded://./data/clickhouse' });
+  } else if (c.endpoint) {
     let u: URL | undefined;
     try {
       u = new URL(c.endpoint);
@@ -97,7 +102,7 @@ export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
       /* reported below */
     }
     if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-      errors.push({ path: 'endpoint', message: `expected an http:// or https:// URL like http://127.0.0.1:8123, got ${JSON.stringify(c.endpoint)}` });
+      errors.push({ path: 'endpoint', message: `expected an http:// or https:// URL like http://127.0.0.1:8123 (or embedded://DIR), got ${JSON.stringify(c.endpoint)}` });
     }
   }
   for (const key of ['database', 'logs_table_name', 'traces_table_name'] as const) {

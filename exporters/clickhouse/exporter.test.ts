@@ -15,7 +15,7 @@ import { testHost } from '../../test/helpers.ts';
 import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
 import { ClickHouseExporter } from './exporter.ts';
-import { openStore, type Store } from './store.ts';
+import { openStore, storeOptionsFor, type Store } from './store.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-'));
 const started: ClickHouseExporterComponent[] = [];
@@ -125,6 +125,16 @@ describe('schema', () => {
       await store.insert({ table: 'otel.otel_logs', format: 'JSONEachRow', body, settings: { insert_deduplication_token: 'raw-1' } });
     }
     expect(await q("SELECT Body FROM otel.otel_logs WHERE ServiceName = 'raw-svc' ORDER BY Body")).toEqual([{ Body: 'one' }, { Body: 'two' }]);
+  });
+
+  it('shares the engine with a component naming it embedded://<engine dir>', async () => {
+    const lease = openStore(storeOptionsFor(`embedded://${path.join(dir, 'clickhouse')}`));
+    try {
+      expect(lease.store).toBe(store);
+    } finally {
+      await lease.release();
+    }
+    expect(Number((await q<{ c: string }>('SELECT count() AS c FROM otel.otel_logs'))[0]!.c)).toBeGreaterThanOrEqual(0);
   });
 
   it('refuses a second embedded data directory in the same process', () => {

@@ -69,7 +69,15 @@ export class ClickHouseExporter implements Pusher {
 
   async start(_host: Host): Promise<void> {
     const c = this.cfg;
-    const lease = openStore({ endpoint: c.endpoint || null, path: c.path, username: c.username, password: c.password, requestTimeoutMs: Math.max(c.timeout, 30_000) });
+    const embeddedDir = c.endpoint?.startsWith('embedded://') ? c.endpoint.slice('embedded://'.length) : undefined;
+    const lease = openStore({
+      endpoint: embeddedDir !== undefined ? null : c.endpoint || null,
+      path: c.path,
+      dataDir: embeddedDir,
+      username: c.username,
+      password: c.password,
+      requestTimeoutMs: Math.max(c.timeout, 30_000),
+    });
     this.lease = lease;
     try {
       const store = lease.store;

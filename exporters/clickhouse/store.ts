@@ -24,6 +24,8 @@ export interface StoreOptions {
   endpoint: string | null;
   /** Embedded: the data root; the engine's files live in `<path>/clickhouse`. */
   path: string;
+  /** Embedded: the engine's directory itself (overrides `path`; `embedded://DIR`). */
+  dataDir?: string;
   username: string;
   password: string;
   /** Per-request timeout for the server client (ms). */
@@ -61,7 +63,20 @@ export interface Store {
 }
 
 export function storeKey(o: StoreOptions): string {
-  return o.endpoint ? `server:${o.username}@${o.endpoint}` : `embedded:${engineDir(o.path)}`;
+  return o.endpoint ? `server:${o.username}@${o.endpoint}` : `embedded:${engineDirOf(o)}`;
+}
+
+function engineDirOf(o: StoreOptions): string {
+  return o.dataDir ? path.resolve(o.dataDir) : engineDir(o.path);
+}
+
+/**
+ * Store options from an endpoint string, as other components configure it:
+ * `embedded://DIR` (the engine's directory) or `http(s)://host:port`.
+ */
+export function storeOptionsFor(endpoint: string, creds: { username?: string; password?: string } = {}): StoreOptions {
+  if (endpoint.startsWith('embedded://')) return { endpoint: null, path: '.', dataDir: endpoint.slice('embedded://'.length) || '.', username: '', password: '' };
+  return { endpoint, path: '.', username: creds.username ?? '', password: creds.password ?? '' };
 }
 
 export function engineDir(root: string): string {
@@ -187,12 +202,12 @@ export function openStore(o: StoreOptions): StoreLease {
       for (const k of registry.keys()) {
         if (k.startsWith('embedded:')) {
           throw new Error(
-            `the embedded ClickHouse engine is already open at ${k.slice(9)}; chDB allows one data directory per process (asked for ${engineDir(o.path)})`,
+            `the embedded ClickHouse engine is already open at ${k.slice(9)}; chDB allows one data directory per process (asked for ${engineDirOf(o)})`,
           );
         }
       }
     }
-    const store = o.endpoint ? new ServerStore(key, o) : new EmbeddedStore(key, engineDir(o.path));
+    const store = o.endpoint ? new ServerStore(key, o) : new EmbeddedStore(key, engineDirOf(o));
     entry = { refs: 0, store };
     registry.set(key, entry);
   }
