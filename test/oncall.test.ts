@@ -194,8 +194,9 @@ describe('on-call commands', () => {
     expect(await traceCommand([TRACE, '--endpoint', url], text.io)).toBe(0);
     const lines = text.out.join('').split('\n');
     expect(lines[0]).toContain('frontend: GET /admin/users');
-    const tree = lines.filter((l) => l.includes('GET /admin/users') || l.includes('└─'));
-    expect(tree.map((l) => l.trim().split(/\s{2,}/)[0])).toEqual(['trace 7d2a1f0c9b8e4d3c2a1b0f9e8d7c6b5a', 'GET /admin/users', '└─ GET httpbin', '└─ httpbin.foo.svc.cluster.local:8000/*']);
+    const tree = lines.slice(lines.indexOf('SPANS') + 1, lines.indexOf('TIMELINE (logs and audit events)') - 1);
+    expect(tree.map((l) => l.trim().split(/\s{2,}/)[0])).toEqual(['GET /admin/users', '└─ GET httpbin', '└─ httpbin.foo.svc.cluster.local:8000/*']);
+    expect(tree[2]).toMatch(/httpbin\.foo\s+Server\s+2\.0ms\s+ERROR$/);
     const timeline = lines.slice(lines.indexOf('TIMELINE (logs and audit events)') + 1).filter((l) => l.trim());
     expect(timeline.map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual([
       '09:12:03.456000 log',
@@ -203,6 +204,8 @@ describe('on-call commands', () => {
       '09:12:03.456000 AUDIT',
       '09:12:03.465000 log',
     ]);
+    // The access log has no body: its request is shown from its fields.
+    expect(timeline[0]).toContain('GET /admin/users?id=7 403 rbac_access_denied_matched_policy[ns[foo]-policy[deny-admin]-rule[0]]');
   });
 
   it('bad input: usage errors exit 2, an unknown trace exits 1, an unreachable endpoint exits 3', async () => {

@@ -128,6 +128,17 @@ export async function fetchTrace(argsConn: ReturnType<typeof connFrom>, traceId:
   };
 }
 
+/** The body, or for an access log with fields only (Envoy's OTel logger), the request in one line. */
+function logText(l: LogJson): string {
+  const body = l.body.replace(/\s+$/, '');
+  if (body) return body;
+  const a = l.attributes;
+  const pick = (...keys: string[]) => keys.map((k) => a[k]).find((v) => v && v !== '-') ?? '';
+  return [pick('method', 'http.request.method'), pick('path', 'url.path'), pick('response_code', 'http.response.status_code'), pick('response_flags'), pick('response_code_details')]
+    .filter((x) => x && x !== '-')
+    .join(' ');
+}
+
 export function renderTrace(t: TraceJson): string {
   const out: string[] = [];
   const s = t.summary;
@@ -158,7 +169,7 @@ export function renderTrace(t: TraceJson): string {
 
   out.push('', 'TIMELINE (logs and audit events)');
   const items: Array<[string, string]> = [
-    ...t.logs.map((l): [string, string] => [l.time, `log    ${(l.severity || '-').padEnd(6)} ${l.service.padEnd(18)} ${l.body.replace(/\s+$/, '').slice(0, 160)}`]),
+    ...t.logs.map((l): [string, string] => [l.time, `log    ${(l.severity || '-').padEnd(6)} ${l.service.padEnd(18)} ${logText(l).slice(0, 160)}`]),
     ...t.auditEvents.map((e): [string, string] => [
       e.time,
       `AUDIT  ${e.category}/${e.action} ${e.outcome.toUpperCase()}  principal=${e.principal || '-'}  ${e.resource || e.destination}${e.policy ? `  policy=${e.policy}` : ''}`,
