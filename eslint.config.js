@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '**/*.d.ts', '**/testdata/**'] },
+  { ignores: ['node_modules/**', 'data/**', '**/*.d.ts', '**/testdata/**', '.tmp-*'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

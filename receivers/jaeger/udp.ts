@@ -94,7 +94,7 @@ export class JaegerUdpServer {
     while (this.active < this.cfg.workers && this.queue.length > 0) {
       const msg = this.queue.shift()!;
       this.active++;
-      this.process(msg).finally(() => {
+      void this.process(msg).finally(() => {
         this.active--;
         if (this.queue.length > 0) this.pump();
         else if (this.active === 0) this.idle?.();
