@@ -85,8 +85,8 @@ export const kafkaExporterSchema = s.object({
   auth: authSchema,
 });
 
-/** Room for the record batch header and one record's framing around key and value. */
-export const RECORD_OVERHEAD = 128;
+/** Room for the record batch header and one record's framing and headers around key and value. */
+export const RECORD_OVERHEAD = 256;
 
 export function validateKafkaExporter(c: KafkaExporterConfig): ConfigError[] {
   const errors = validateClient(c);

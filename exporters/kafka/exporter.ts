@@ -6,8 +6,10 @@
  * Delivery: a push resolves when the brokers acknowledged every message
  * (required_acks -1: all in-sync replicas). With acks -1 the producer is
  * idempotent, so kafkajs' own retries of a request never duplicate it. A
- * batch that fails as a whole is retried by the helper and may then be
- * written twice if the first attempt landed after all (at-least-once).
+ * batch sent again by the helper (a retry after an unclear failure, a
+ * persistent queue replaying after a crash) may be written twice; each
+ * message carries a header naming its batch and index, by which the kafka
+ * receiver recognises and skips the second copy.
  */
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Host } from '../../core/component.ts';
@@ -17,7 +19,7 @@ import type { LogsData, TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { createKafkaClient } from './client.ts';
 import { encodingFor, type KafkaExporterConfig } from './config.ts';
-import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, tracesCodec, type Built } from './messages.ts';
+import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, tracesCodec, type Built } from './messages.ts';
 import { SendLoop } from './sender.ts';
 
 export class KafkaExporter implements Pusher {
@@ -94,6 +96,7 @@ export class KafkaExporter implements Pusher {
   private async send(topic: string, built: Built, noun: string, ctx: PushContext): Promise<void> {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('export aborted');
     if (built.messages.length > 0) {
+      nameMessages(built.messages, ctx.dedupToken);
       await this.ensureConnected();
       await this.sender!.send(topic, built.messages);
     }

@@ -21,6 +21,22 @@ import { RECORD_OVERHEAD, type Encoding } from './config.ts';
 export interface OutMessage {
   key: string | null;
   value: Buffer;
+  /** `<batch dedup token>/<index>`: the same on every attempt and replay of the batch (see MESSAGE_ID_HEADER). */
+  id?: string;
+}
+
+/**
+ * Header naming each message by its batch's dedup token and its index in the
+ * batch. Building messages is deterministic, so a batch sent again (a retry
+ * after an unclear failure, a persistent queue replaying after kill -9) yields
+ * the same ids, and the kafka receiver skips a message whose id it saw in
+ * the partition's recent past. Other consumers ignore the header.
+ */
+export const MESSAGE_ID_HEADER = 'trailhouse-id';
+
+/** Names the messages of one batch (call once per batch, after building). */
+export function nameMessages(messages: OutMessage[], token: string): void {
+  messages.forEach((m, i) => (m.id = `${token}/${i}`));
 }
 
 export interface Built {

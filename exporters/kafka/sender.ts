@@ -11,7 +11,7 @@
  */
 import { CompressionTypes, type Producer, type TopicMessages } from 'kafkajs';
 import { PermanentError } from '../../core/errors.ts';
-import type { OutMessage } from './messages.ts';
+import { MESSAGE_ID_HEADER, type OutMessage } from './messages.ts';
 
 interface Part {
   topic: string;
@@ -50,7 +50,7 @@ export function classify(err: unknown): unknown {
   return err;
 }
 
-const sizeOf = (m: OutMessage) => m.value.length + (m.key ? m.key.length : 0) + 64;
+const sizeOf = (m: OutMessage) => m.value.length + (m.key ? m.key.length : 0) + (m.id ? m.id.length + MESSAGE_ID_HEADER.length : 0) + 64;
 
 export class SendLoop {
   private readonly parts: Part[] = [];
@@ -110,7 +110,7 @@ export class SendLoop {
       for (const p of batch) {
         let tm = byTopic.get(p.topic);
         if (!tm) byTopic.set(p.topic, (tm = { topic: p.topic, messages: [] }));
-        for (const m of p.messages) tm.messages.push({ key: m.key, value: m.value });
+        for (const m of p.messages) tm.messages.push({ key: m.key, value: m.value, headers: m.id ? { [MESSAGE_ID_HEADER]: m.id } : undefined });
       }
       try {
         await this.producer.sendBatch({

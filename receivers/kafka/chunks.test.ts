@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkToken, formChunk, parsePlan, planMetadata, type Item } from './chunks.ts';
+import { chunkToken, formChunk, parsePlan, planMetadata, RecentIds, type Item } from './chunks.ts';
 
 const items = (offsets: number[], count = 10): Item[] =>
   offsets.map((o) => ({ offset: BigInt(o), timestamp: '1700000000000', data: { resourceLogs: [] }, count }));
@@ -45,5 +45,25 @@ describe('kafka receiver chunks', () => {
     const p = { start: 0n, end: 9n };
     expect(chunkToken('t', 1, p, '1')).toBe(chunkToken('t', 1, { start: 0n, end: 9n }, '1'));
     expect(new Set([chunkToken('t', 1, p, '1'), chunkToken('t', 2, p, '1'), chunkToken('t', 1, { start: 0n, end: 8n }, '1'), chunkToken('t', 1, p, '2')]).size).toBe(4);
+  });
+
+  it('recognises a second copy of a message id within the window, the same way when asked again', () => {
+    const mk = (offset: number, id?: string): Item => ({ offset: BigInt(offset), timestamp: '1', data: { resourceLogs: [] }, count: 1, id });
+    const r = new RecentIds(3);
+    const seq = [mk(0, 'a/0'), mk(1, 'a/1'), mk(2), mk(3, 'a/0'), mk(4, 'b/0'), mk(5, 'c/0'), mk(6, 'd/0'), mk(7, 'a/1')];
+    expect(seq.map((it) => r.note(it))).toEqual([false, false, false, true, false, false, false, false]);
+    // a/1 at 7: its first copy (offset 1) fell out of the 3-message window.
+    expect(seq.map((it) => !!it.dup)).toEqual([false, false, false, true, false, false, false, false]);
+    // Fetched again after a pause (soon, within the window): same answers, nothing counted twice.
+    const r2 = new RecentIds(3);
+    for (const it of [mk(0, 'a/0'), mk(1, 'a/1'), mk(2, 'a/0'), mk(3, 'b/0')]) r2.note(it);
+    const again = mk(2, 'a/0');
+    expect(r2.note(again)).toBe(false);
+    expect(again.dup).toBe(true);
+    const orig = mk(3, 'b/0');
+    r2.note(orig);
+    expect(orig.dup).toBe(false);
+    // A duplicate counts 0 records when chunks are formed.
+    expect(formChunk([mk(10, 'x'), { ...mk(11, 'x'), dup: true, count: 500 }, mk(12)], 0, 2)).toBe(3);
   });
 });

@@ -30,6 +30,10 @@ export interface Item {
   /** null: a message that could not be decoded (skipped, counted). */
   data: LogsData | TracesData | null;
   count: number;
+  /** The `trailhouse-id` header: the producing batch's token and index. */
+  id?: string;
+  /** A second copy of a message seen shortly before in the partition (skipped). */
+  dup?: boolean;
 }
 
 export interface Range {
@@ -76,7 +80,8 @@ export function formChunk(items: readonly Item[], from: number, maxRecords: numb
   let to = from;
   let records = 0;
   while (to < items.length) {
-    const n = items[to]!.count;
+    const it = items[to]!;
+    const n = it.dup ? 0 : it.count;
     if (to > from && records + n > maxRecords) break;
     records += n;
     to++;
@@ -87,9 +92,62 @@ export function formChunk(items: readonly Item[], from: number, maxRecords: numb
 
 /** Concatenates the decoded requests of a chunk into one payload (records stay whole). */
 export function mergeLogs(items: readonly Item[]): LogsData {
-  return { resourceLogs: items.flatMap((i) => (i.data ? (i.data as LogsData).resourceLogs : [])) };
+  return { resourceLogs: items.flatMap((i) => (i.data && !i.dup ? (i.data as LogsData).resourceLogs : [])) };
 }
 
 export function mergeTraces(items: readonly Item[]): TracesData {
-  return { resourceSpans: items.flatMap((i) => (i.data ? (i.data as TracesData).resourceSpans : [])) };
+  return { resourceSpans: items.flatMap((i) => (i.data && !i.dup ? (i.data as TracesData).resourceSpans : [])) };
+}
+
+/** Whether a chunk holds anything to hand to the pipeline. */
+export function hasPayload(items: readonly Item[]): boolean {
+  return items.some((i) => i.data !== null && !i.dup);
+}
+
+/**
+ * Duplicate detection by message id over the last `size` messages of a
+ * partition, in offset order. Deterministic given the partition's content:
+ * a message is a duplicate iff the same id occurs at one of the `size`
+ * offsets before it, whichever process looks (a restarted ingester reads the
+ * `size` messages before its committed offset first to know them).
+ */
+export class RecentIds {
+  private readonly ring: Array<{ id: string; offset: bigint } | undefined>;
+  private head = 0;
+  /** id → offsets of its copies in the window. */
+  private readonly at = new Map<string, bigint[]>();
+  /** offset → the answer given for it, while it is in the window. */
+  private readonly decided = new Map<bigint, boolean>();
+  /** Highest offset noted. */
+  upTo = -1n;
+
+  constructor(readonly size: number) {
+    this.ring = new Array(size);
+  }
+
+  /** Sets `it.dup`; returns true when `it` is newly found to be a duplicate. */
+  note(it: Item): boolean {
+    if (it.offset <= this.upTo) {
+      // Fetched again (after a pause): the same answer as the first time.
+      it.dup = this.decided.get(it.offset) ?? false;
+      return false;
+    }
+    this.upTo = it.offset;
+    if (it.id === undefined || this.size === 0) return false;
+    let offs = this.at.get(it.id);
+    it.dup = !!offs;
+    if (!offs) this.at.set(it.id, (offs = []));
+    offs.push(it.offset);
+    const old = this.ring[this.head];
+    if (old) {
+      const o = this.at.get(old.id)!;
+      o.splice(o.indexOf(old.offset), 1);
+      if (o.length === 0) this.at.delete(old.id);
+      this.decided.delete(old.offset);
+    }
+    this.decided.set(it.offset, it.dup);
+    this.ring[this.head] = { id: it.id, offset: it.offset };
+    this.head = (this.head + 1) % this.size;
+    return it.dup;
+  }
 }

@@ -54,6 +54,13 @@ export interface KafkaReceiverConfig {
    * committed offset's metadata, so at most ~100). Default 16.
    */
   max_inflight_batches: number;
+  /**
+   * Messages per partition remembered by id (the kafka exporter's
+   * `trailhouse-id` header) to skip a second copy of a batch a gateway sent
+   * again after a crash; a restarted ingester first re-reads this many
+   * messages before its committed offset. 0 = off. Default 10000.
+   */
+  dedup_window: number;
   /** Retry of a batch the pipeline refused: the partition pauses this long, growing. */
   error_backoff: BackoffConfig;
   auth: AuthConfig;
@@ -75,6 +82,7 @@ export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
     max_fetch_wait: 250,
     max_batch_records: 10_000,
     max_inflight_batches: 16,
+    dedup_window: 10_000,
     error_backoff: { initial_interval: 1_000, max_interval: 30_000, multiplier: 2 },
     auth: authDefaults(),
   };
@@ -97,6 +105,7 @@ export const kafkaReceiverSchema = s.object({
   max_fetch_wait: s.duration(),
   max_batch_records: s.int({ min: 1 }),
   max_inflight_batches: s.int({ min: 1, max: 100 }),
+  dedup_window: s.int({ min: 0, max: 1_000_000 }),
   error_backoff: s.object({ initial_interval: s.duration(), max_interval: s.duration(), multiplier: s.number({ min: 1 }) }),
   auth: authSchema,
 });

@@ -9,6 +9,7 @@ import { itemCount } from '../../core/model.ts';
 import { decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto } from '../../core/otlp/index.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Encoding } from '../../exporters/kafka/config.ts';
+import { MESSAGE_ID_HEADER } from '../../exporters/kafka/messages.ts';
 import type { Item } from './chunks.ts';
 
 export interface TopicInfo {
@@ -25,7 +26,14 @@ export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
     t.signal === 'logs'
       ? t.encoding === 'otlp_proto' ? decodeLogsProto(v) : decodeLogsJson(v)
       : t.encoding === 'otlp_proto' ? decodeTracesProto(v) : decodeTracesJson(v);
-  return { offset, timestamp: m.timestamp, data, count: itemCount(t.signal, data) };
+  return { offset, timestamp: m.timestamp, data, count: itemCount(t.signal, data), id: messageId(m) };
+}
+
+/** The producing batch's message id (exporters/kafka/messages.ts), if the producer set one. */
+export function messageId(m: KafkaMessage): string | undefined {
+  const h = m.headers?.[MESSAGE_ID_HEADER];
+  const v = Array.isArray(h) ? h[0] : h;
+  return v === undefined ? undefined : v.toString();
 }
 
 const EVERY_MS = 60_000;

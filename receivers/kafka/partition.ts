@@ -15,7 +15,7 @@
  * from the committed plan, same tokens, and ClickHouse drops the repeats).
  */
 import { PermanentError } from '../../core/errors.ts';
-import { chunkToken, formChunk, planMetadata, type Item, type Range } from './chunks.ts';
+import { chunkToken, formChunk, hasPayload, planMetadata, RecentIds, type Item, type Range } from './chunks.ts';
 
 export interface Chunk extends Range {
   items: Item[];
@@ -40,6 +40,9 @@ export interface WorkerDeps {
   onPermanent(chunk: Chunk, err: unknown): void;
   onAccepted(chunk: Chunk): void;
   onCommitFailed(err: unknown): void;
+  onDuplicate(item: Item): void;
+  /** Messages per partition remembered to recognise a second copy (0 = off). */
+  dedupWindow: number;
 }
 
 interface Waiter {
@@ -67,11 +70,17 @@ export class PartitionWorker {
   private idleWaiters: Array<() => void> = [];
   /** Highest offset whose decode failure was counted (refetches count once). */
   countedBad = -1n;
+  private readonly recent: RecentIds;
+  /** Offsets below this are read only to learn their message ids (after a restart). */
+  warmUntil = -1n;
+  /** Where to seek first to read those, or null. */
+  warmFrom: bigint | null = null;
 
   constructor(
     private readonly d: WorkerDeps,
     recovered: Range[],
   ) {
+    this.recent = new RecentIds(d.dedupWindow);
     for (const r of recovered) this.window.push({ ...r, items: [], complete: r.done, inflight: false, failing: false, token: '' });
     if (recovered.length > 0) this.next = recovered[recovered.length - 1]!.end + 1n;
     this.popDone();
@@ -83,6 +92,11 @@ export class PartitionWorker {
     let resolved: bigint | null = null;
     const fresh: Item[] = [];
     for (const it of items) {
+      if (this.recent.note(it)) this.d.onDuplicate(it);
+      if (it.offset < this.warmUntil) {
+        resolved = it.offset;
+        continue;
+      }
       const c = this.window.find((w) => it.offset >= w.start && it.offset <= w.end);
       if (c) {
         if (!c.done && !c.complete) {
@@ -141,7 +155,7 @@ export class PartitionWorker {
   private send(c: Chunk): void {
     c.inflight = true;
     c.token ||= chunkToken(this.d.topic, this.d.partition, c, c.items[0]?.timestamp ?? '0');
-    if (!c.items.some((i) => i.data !== null)) {
+    if (!hasPayload(c.items)) {
       this.finish(c);
       return;
     }

@@ -26,7 +26,7 @@ import { createKafkaClient } from '../../exporters/kafka/client.ts';
 import { coPartitionedAssigner } from './assigner.ts';
 import { mergeLogs, mergeTraces, parsePlan, type Item } from './chunks.ts';
 import type { KafkaReceiverConfig } from './config.ts';
-import { BadMessageLog, decodeMessage, type TopicInfo } from './decode.ts';
+import { BadMessageLog, decodeMessage, messageId, type TopicInfo } from './decode.ts';
 import { PartitionWorker, type Chunk } from './partition.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -43,6 +43,7 @@ export class KafkaReceiver implements Component {
   private readonly bad: BadMessageLog;
   private readonly badCount = new Map<string, Counter>();
   private readonly dropped: Counter;
+  private readonly duplicates: Counter;
   private runLoop: Promise<void> | undefined;
   private stopping = false;
   private failingSince = 0;
@@ -72,6 +73,9 @@ export class KafkaReceiver implements Component {
       );
     }
     this.dropped = settings.metrics.counter('otelcol_kafka_receiver_dropped_items', 'Records the pipeline refused permanently (committed past).', {
+      receiver: settings.id,
+    });
+    this.duplicates = settings.metrics.counter('otelcol_kafka_receiver_duplicate_messages', 'Second copies of messages (same trailhouse-id) skipped.', {
       receiver: settings.id,
     });
   }
@@ -160,10 +164,18 @@ export class KafkaReceiver implements Component {
     const res = await this.admin!.fetchOffsets({ groupId: c.group_id, topics: [topic] });
     const p = res.find((t) => t.topic === topic)?.partitions.find((x) => x.partition === partition);
     const recovered = p ? parsePlan(p.metadata, p.offset) : [];
+    // Warm-up: learn the ids of the messages just before the committed offset.
+    let warm: { from: bigint; until: bigint } | null = null;
+    if (c.dedup_window > 0 && p && /^\d+$/.test(p.offset) && p.offset !== '0') {
+      const until = BigInt(p.offset);
+      const low = BigInt((await this.admin!.fetchTopicOffsets(topic)).find((x) => x.partition === partition)?.low ?? '0');
+      const from = until - BigInt(c.dedup_window) > low ? until - BigInt(c.dedup_window) : low;
+      if (from < until) warm = { from, until };
+    }
     const t = this.topics.get(topic)!;
     const log = this.settings.logger;
     const tp = [{ topic, partitions: [partition] }];
-    return new PartitionWorker(
+    const worker = new PartitionWorker(
       {
         topic,
         partition,
@@ -194,13 +206,20 @@ export class KafkaReceiver implements Component {
           this.commitWarned = true;
           log.warn('cannot commit offsets yet; retrying', { topic, partition, error: err });
         },
+        onDuplicate: () => this.duplicates.add(1),
+        dedupWindow: c.dedup_window,
       },
       recovered,
     );
+    if (warm) {
+      worker.warmFrom = warm.from;
+      worker.warmUntil = warm.until;
+    }
+    return worker;
   }
 
   private dispatch(t: TopicInfo, chunk: Chunk): Promise<void> {
-    const good = chunk.items.filter((i) => i.data !== null);
+    const good = chunk.items.filter((i) => i.data !== null && !i.dup);
     const payload = (t.signal === 'logs' ? mergeLogs(good) : mergeTraces(good)) as ReturnType<typeof mergeLogs> & WithDedupToken;
     payload.dedupToken = chunk.token;
     return t.signal === 'logs' ? this.obs.logs(payload) : this.obs.traces(payload as never);
@@ -208,10 +227,12 @@ export class KafkaReceiver implements Component {
 
   private decodeAll(t: TopicInfo, partition: number, w: PartitionWorker, batch: EachBatchPayload['batch']): Item[] {
     return batch.messages.map((m) => {
+      const offset = BigInt(m.offset);
+      // Read back only to learn ids (warm-up): no need to decode.
+      if (offset < w.warmUntil) return { offset, timestamp: m.timestamp, data: null, count: 0, id: messageId(m) };
       try {
         return decodeMessage(t, m);
       } catch (err) {
-        const offset = BigInt(m.offset);
         if (offset > w.countedBad) {
           w.countedBad = offset;
           this.badCount.get(t.topic)!.add(1);
@@ -226,6 +247,13 @@ export class KafkaReceiver implements Component {
     const t = this.topics.get(batch.topic);
     if (!t || this.stopping || !isRunning() || isStale()) return;
     const w = await this.worker(batch.topic, batch.partition);
+    if (w.warmFrom !== null) {
+      // First read back the messages before the committed offset (ids only).
+      const from = w.warmFrom;
+      w.warmFrom = null;
+      this.consumer!.seek({ topic: batch.topic, partition: batch.partition, offset: from.toString() });
+      return;
+    }
     const resolved = await w.feed(this.decodeAll(t, batch.partition, w, batch));
     if (resolved !== null) resolveOffset(resolved.toString());
   }

@@ -1,0 +1,65 @@
+/** Running `trailhouse run` as a child process, for crash tests (kill -9) and the benchmark. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/trailhouse.mjs', import.meta.url));
+
+/** A port free right now on 127.0.0.1 (for configs that must name one, e.g. to restart on the same port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class Trailhouse {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private constructor(readonly proc: ChildProcess) {
+    let buf = '';
+    proc.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      this.lines.push(...parts);
+    });
+    proc.stdout!.resume();
+    this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
+  }
+
+  /** Writes `config` to `dir/name.yaml` and runs it; resolves once the pipeline is running. */
+  static async start(dir: string, name: string, config: string, env: NodeJS.ProcessEnv = {}): Promise<Trailhouse> {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, config);
+    const proc = spawn(process.execPath, [BIN, 'run', '--config', file], {
+      cwd: dir,
+      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const t = new Trailhouse(proc);
+    const deadline = Date.now() + 60_000;
+    while (!t.lines.some((l) => l.includes('"trailhouse running"'))) {
+      const code = await Promise.race([t.exited, new Promise((r) => setTimeout(() => r('wait'), 100))]);
+      if (code !== 'wait') throw new Error(`${name} exited (${String(code)}) before running:\n${t.lines.slice(-20).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`${name} did not start within 60s:\n${t.lines.slice(-20).join('\n')}`);
+    }
+    return t;
+  }
+
+  async kill9(): Promise<void> {
+    this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop(): Promise<number | null> {
+    this.proc.kill('SIGTERM');
+    return this.exited;
+  }
+}
