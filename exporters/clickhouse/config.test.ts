@@ -61,6 +61,6 @@ describe('DDL rendering', () => {
   });
 
   it('keeps a dedup window on embedded MergeTree tables', () => {
-    expect(logsTableSql(schemaOptions(defaultClickHouseConfig(), true))).toContain('non_replicated_deduplication_window = 1000');
+    expect(logsTableSql(schemaOptions(defaultClickHouseConfig(), true))).toContain('non_replicated_deduplication_window = 1000, merge_selector_base = 20');
   });
 });
