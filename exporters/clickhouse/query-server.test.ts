@@ -211,6 +211,16 @@ describe('HTTP interface (curl-style)', () => {
     }
   });
 
+  it('caps results and query time by default, and a query may raise them', async () => {
+    let r = await get('query=' + encodeURIComponent("SELECT getSetting('max_result_bytes'), getSetting('max_execution_time'), getSetting('readonly')"));
+    expect(await r.text()).toBe('268435456\t600\t2\n');
+    r = await get('query=' + encodeURIComponent('SELECT number FROM system.numbers SETTINGS max_result_rows = 1000'));
+    expect(r.status).toBe(500);
+    expect(await r.text()).toMatch(/TOO_MANY_ROWS_OR_BYTES/);
+    r = await get('query=' + encodeURIComponent('SELECT 1 SETTINGS readonly = 0'));
+    expect(r.status).toBe(403);
+  });
+
   it('is read-only in the engine too, below the allowlist', async () => {
     const pool = comp.store!.readonly!;
     const err = (await pool.run({ sql: "INSERT INTO otel_logs (Body) VALUES ('x')", format: 'TabSeparated', database: 'otel' }).catch((e: unknown) => e)) as { clickhouseCode?: number };

@@ -21,6 +21,22 @@ export interface ReadonlyQuery {
   signal?: AbortSignal;
 }
 
+/**
+ * readonly=2: no writes or DDL, per-query SETTINGS allowed (except readonly).
+ * JSON output quotes 64-bit integers, as a ClickHouse server does by default.
+ * chDB buffers a whole result in memory inside the ingesting process, so an
+ * unbounded `SELECT * FROM system.numbers` must fail rather than exhaust it:
+ * results are capped at 256 MiB and queries at 10 minutes (a query may raise
+ * both with its own SETTINGS).
+ */
+export const SESSION_ARGS = [
+  '--readonly=2',
+  '--output_format_json_quote_64bit_integers=1',
+  '--max_result_bytes=268435456',
+  '--result_overflow_mode=throw',
+  '--max_execution_time=600',
+];
+
 interface Slot {
   session: Session | null;
   database: string;
@@ -52,8 +68,7 @@ export class ReadonlyPool {
 
   private async exec(slot: Slot, q: ReadonlyQuery): Promise<ChdbResult> {
     if (this.closed) throw new Error('the embedded store is closed');
-    // JSON output quotes 64-bit integers, as a ClickHouse server does by default.
-    slot.session ??= new Session(this.dataDir, { connectionArgs: ['--readonly=2', '--output_format_json_quote_64bit_integers=1'] });
+    slot.session ??= new Session(this.dataDir, { connectionArgs: SESSION_ARGS });
     const session = slot.session;
     if (slot.database !== q.database) {
       await session.queryAsync(`USE ${quoteIdent(q.database)}`, { format: 'TabSeparated' });
