@@ -66,9 +66,15 @@ export function tokenize(sql: string): Token[] {
       // ClickHouse comments nest.
       let depth = 0;
       do {
-        if (sql[i] === '/' && sql[i + 1] === '*') (depth++, (i += 2));
-        else if (sql[i] === '*' && sql[i + 1] === '/') (depth--, (i += 2));
-        else i++;
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else {
+          i++;
+        }
       } while (depth > 0 && i < n);
       if (depth > 0) throw unterminated('comment');
     } else if (c === "'" || c === '"' || c === '`') {
