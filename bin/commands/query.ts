@@ -1,13 +1,13 @@
 /**
- * `trailhouse query "SQL" [--endpoint URL] [--user U --password P]
- * [--database D] [--format F] [--param_<name> V]`: runs SQL against any
+ * `trailhouse query "SQL"|- [--endpoint URL] [--user U --password P]
+ * [--database D] [--format F] [--param_<name> V]`: runs SQL (`-`: from stdin) against any
  * ClickHouse HTTP endpoint (by default the embedded store's read-only
  * interface) and prints an aligned table; with --format, or a FORMAT clause
  * in the SQL, prints ClickHouse's output as it is.
  */
 import { flag, parseArgs } from './args.ts';
 
-const USAGE = `usage: trailhouse query "SQL" [--endpoint http://127.0.0.1:8123] [--user U --password P]
+const USAGE = `usage: trailhouse query "SQL"|- [--endpoint http://127.0.0.1:8123] [--user U --password P]
                         [--database D] [--format F] [--param_<name> VALUE]`;
 
 interface JsonCompact {
@@ -42,7 +42,13 @@ export function renderTable(result: JsonCompact): string {
 
 export async function queryCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  const sql = args.positional.join(' ').trim();
+  let sql = args.positional.join(' ').trim();
+  // `trailhouse query -` reads the SQL from stdin (a file of queries, a heredoc).
+  if (sql === '-') {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    sql = Buffer.concat(chunks).toString('utf8').trim();
+  }
   if (!sql || args.flags.has('help')) {
     process.stderr.write(USAGE + '\n');
     return 2;

@@ -148,6 +148,8 @@ describe('HTTP interface (curl-style)', () => {
     expect(await r.text()).toBe('"s","n"\n"a",2\n');
     r = await get('param_n=41&query=' + encodeURIComponent('SELECT {n:UInt32} + 1'));
     expect(await r.text()).toBe('42\n');
+    r = await fetch(base + '/', { method: 'POST', body: 'SELECT currentDatabase() AS db', headers: { 'X-ClickHouse-Database': 'system', 'X-ClickHouse-Format': 'JSONEachRow' } });
+    expect(await r.json()).toEqual({ db: 'system' });
     // Binary formats pass through (clickhouse-go, behind Grafana's plugin over HTTP, reads Native).
     r = await get('default_format=Native&query=' + encodeURIComponent('SELECT toUInt8(7) AS n'));
     expect(r.headers.get('x-clickhouse-format')).toBe('Native');

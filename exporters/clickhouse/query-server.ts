@@ -6,7 +6,7 @@
  * - `GET /?query=…`, `POST /` with the query as the body, or `?query=` as its
  *   beginning and the body appended (after a newline), as ClickHouse does;
  * - `database` (default: the exporter's database), `default_format` (default
- *   TabSeparated), a FORMAT clause in the SQL, `param_<name>` query
+ *   TabSeparated), or their headers X-ClickHouse-Database / X-ClickHouse-Format, a FORMAT clause in the SQL, `param_<name>` query
  *   parameters, `query_id`; `GET /ping` and `GET /` answer `Ok.\n`;
  * - response headers X-ClickHouse-Format, -Query-Id, -Timezone, -Summary,
  *   -Server-Display-Name; errors as ClickHouse writes them
@@ -158,9 +158,13 @@ export class QueryServer {
         req.resume();
       }
       if (!text.trim() && method !== 'POST') return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');
-      const database = url.searchParams.get('database') || this.o.defaultDatabase;
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return typeof v === 'string' && v ? v : undefined;
+      };
+      const database = url.searchParams.get('database') || header('x-clickhouse-database') || this.o.defaultDatabase;
       const checked = await this.check(text, database);
-      const defaultFormat = url.searchParams.get('default_format') || 'TabSeparated';
+      const defaultFormat = url.searchParams.get('default_format') || header('x-clickhouse-format') || 'TabSeparated';
       const params: Record<string, string> = {};
       for (const [k, v] of url.searchParams) if (k.startsWith('param_')) params[k.slice(6)] = v;
       const began = process.hrtime.bigint();
