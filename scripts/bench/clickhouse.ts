@@ -5,17 +5,18 @@
  * records per CPU-second (process.cpuUsage: every thread, the engine's too).
  *
  *   node --import tsx scripts/bench/clickhouse.ts [records=200000] [batch=8192] [concurrency=1]
+ *   SIGNAL=traces node --import tsx scripts/bench/clickhouse.ts   (server/client spans instead)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { newLogRecord, type KeyValue, type LogsData } from '../../core/model.ts';
+import { newLogRecord, newSpan, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { defaultClickHouseConfig } from '../../exporters/clickhouse/config.ts';
 import { ClickHouseExporter } from '../../exporters/clickhouse/exporter.ts';
-import { encodeLogs } from '../../exporters/clickhouse/rows.ts';
+import { encodeLogs, encodeTraces } from '../../exporters/clickhouse/rows.ts';
 
 const total = Number(process.argv[2] ?? 200_000);
 const batchSize = Number(process.argv[3] ?? 8192);
@@ -82,6 +83,70 @@ export function batch(start: number, n: number): LogsData {
   return out;
 }
 
+/** Mesh spans: server/client pairs, 10 attributes, an event on every tenth. */
+export function spanBatch(start: number, n: number): TracesData {
+  const perPod = Math.ceil(n / PODS_PER_BATCH);
+  const t0 = 1_700_000_000_000_000_000n + BigInt(start) * 1_000_000n;
+  const out: TracesData = { resourceSpans: [] };
+  for (let p = 0, made = 0; p < PODS_PER_BATCH && made < n; p++) {
+    const spans = [];
+    for (let j = 0; j < perPod && made < n; j++, made++) {
+      const k = start + made;
+      const begin = t0 + BigInt(made) * 1_000n;
+      spans.push(
+        newSpan({
+          traceId: hex(16), spanId: hex(8), parentSpanId: k % 2 ? hex(8) : '', name: `${methods[k % 3]} ${paths[k % 5]}`, kind: k % 2 ? 3 : 2,
+          startTimeUnixNano: begin, endTimeUnixNano: begin + BigInt(1_000_000 + (k % 250) * 1000),
+          status: { code: k % 50 === 0 ? 2 : 0, message: k % 50 === 0 ? 'upstream connect error' : '' },
+          attributes: [
+            { key: 'http.request.method', value: methods[k % 3]! }, { key: 'url.path', value: paths[k % 5]! },
+            { key: 'http.response.status_code', value: k % 50 === 0 ? 503n : 200n }, { key: 'server.address', value: 'shop.example' },
+            { key: 'upstream_cluster', value: `outbound|8080||svc-${k % 23}.team-${k % 7}.svc.cluster.local` },
+            { key: 'node_id', value: `sidecar~10.0.${k % 255}.7~svc-${k % 23}.team-${k % 7}` }, { key: 'zone', value: `zone-${k % 3}` },
+            { key: 'guid:x-request-id', value: `${hex(8)}-${hex(4)}` }, { key: 'user_agent', value: 'curl/8.4.0' }, { key: 'component', value: 'proxy' },
+          ],
+          events: k % 10 === 0 ? [{ timeUnixNano: begin + 500n, name: 'retry', attributes: [{ key: 'attempt', value: 1n }], droppedAttributesCount: 0 }] : [],
+        }),
+      );
+    }
+    out.resourceSpans.push({
+      resource: { attributes: resource(start + p), droppedAttributesCount: 0 },
+      schemaUrl: '',
+      scopeSpans: [{ scope: { name: 'envoy', version: '1.31', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }],
+    });
+  }
+  return out;
+}
+
+async function mainTraces(): Promise<void> {
+  const distinct = Array.from({ length: 4 }, (_, i) => spanBatch(i * batchSize, batchSize));
+  const batches: TracesData[] = [];
+  for (let i = 0; i * batchSize < total; i++) batches.push(distinct[i % distinct.length]!);
+  const records = batches.length * batchSize;
+  encodeTraces(batches[0]!);
+  let c0 = process.cpuUsage();
+  let bytes = 0;
+  for (const b of batches) bytes += encodeTraces(b).body.length;
+  console.log(`encode spans: ${Math.round(records / cpuSeconds(process.cpuUsage(c0)))} spans/CPU-s, ${(bytes / records).toFixed(0)} B/row`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-ch-'));
+  const exp = new ClickHouseExporter({ ...defaultClickHouseConfig(), path: dir, query_endpoint: null }, silentLogger);
+  await exp.start({ logger: silentLogger, metrics: new MetricsRegistry(), getExtension: () => undefined, reportFatal: () => {} });
+  const signal = new AbortController().signal;
+  c0 = process.cpuUsage();
+  const w0 = performance.now();
+  for (let i = 0; i < batches.length; i++) await exp.pushTraces(batches[i]!, { dedupToken: `t${i}`, attempt: 1, signal });
+  const wall = (performance.now() - w0) / 1000;
+  for (let quiet = 0, i = 0; quiet < 3 && i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const m = await exp.store!.queryRows<{ c: string }>("SELECT count() AS c FROM system.merges WHERE database = 'otel'");
+    quiet = Number(m[0]!.c) === 0 ? quiet + 1 : 0;
+  }
+  const cpu = cpuSeconds(process.cpuUsage(c0));
+  console.log(`insert spans (batch ${batchSize}): ${records} in ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} CPU-s -> ${Math.round(records / wall)} spans/s, ${Math.round(records / cpu)} spans/CPU-s incl. merges and the trace-id view`);
+  await exp.shutdown();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 function cpuSeconds(u: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
@@ -144,4 +209,4 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-if (process.argv[1]?.endsWith('clickhouse.ts')) await main();
+if (process.argv[1]?.endsWith('clickhouse.ts')) await (process.env.SIGNAL === 'traces' ? mainTraces() : main());
