@@ -14,7 +14,7 @@
  * process (the embedded engine included for the ingester). Topics are fresh
  * per run.
  *
- *   node --import tsx scripts/bench/kafka.ts [--batches 40] [--per-batch 1000] [--concurrency 8] [--signals logs,traces] [--no-partition]
+ *   node --import tsx scripts/bench/kafka.ts [--batches 40] [--per-batch 1000] [--concurrency 8] [--signals logs,traces] [--no-partition] [--compression none|gzip]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const perBatch = Number(flag(args, 'per-batch') ?? 1000);
 const concurrency = Number(flag(args, 'concurrency') ?? 8);
 const signals = (flag(args, 'signals') ?? 'logs,traces').split(',') as Array<'logs' | 'traces'>;
 const partition = !process.argv.includes('--no-partition');
+const compression = flag(args, 'compression') ?? 'gzip';
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -98,7 +99,7 @@ exporters:
     traces: {topic: ${topics.spans}}
     partition_traces_by_id: ${partition}
     partition_logs_by_trace_id: ${partition}
-    producer: {compression: gzip}
+    producer: {compression: ${compression}}
     sending_queue: {storage: file_storage, queue_size: 2000, num_consumers: 4}
 extensions:
   file_storage: {directory: ${dir}/queue}
@@ -173,7 +174,7 @@ ${inPipelines}
     machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
     node: process.version,
     broker: brokers,
-    workload: { signals, batches, requests_per_batch: perBatch, concurrency, records: accepted, partition_by_trace_id: partition },
+    workload: { signals, batches, requests_per_batch: perBatch, concurrency, records: accepted, partition_by_trace_id: partition, compression },
     gateway: {
       accepted, refusals: sent.refusals, wall_seconds: +gWall.toFixed(2), cpu_seconds: +gCpu.toFixed(2),
       per_second: Math.round(accepted / gWall), per_cpu_second: Math.round(accepted / gCpu), peak_rss_mib: gRss,
