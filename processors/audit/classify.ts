@@ -20,6 +20,7 @@ import { globToRegExp, matchAny } from './glob.ts';
 import { asK8sAudit, classifyK8s, rfc3339ToNanos, type K8sRules } from './k8s.ts';
 
 export interface CompiledRules {
+  /** All sensitive-path globs as one alternation: one test per record. */
   sensitive: RegExp[];
   requirePeer: RegExp[];
   rateLimits: 'all' | 'sensitive';
@@ -30,7 +31,7 @@ export interface CompiledRules {
 
 export function compileRules(r: AuditRules): CompiledRules {
   return {
-    sensitive: r.sensitive_paths.map(globToRegExp),
+    sensitive: r.sensitive_paths.length ? [new RegExp(r.sensitive_paths.map((g) => `(?:${globToRegExp(g).source})`).join('|'))] : [],
     requirePeer: r.require_peer_identity.map(globToRegExp),
     rateLimits: r.rate_limits,
     httpStatus: r.http_status,
@@ -89,8 +90,10 @@ function sourceOf(f: AccessFields): string {
   return a.includes(':') ? `[${a}]:${f.client_port}` : `${a}:${f.client_port}`;
 }
 
-function flagSet(flags: string | undefined): Set<string> {
-  return flags ? new Set(flags.split(/[,|]/)) : new Set();
+const NO_FLAGS: ReadonlySet<string> = new Set();
+
+function flagSet(flags: string | undefined): ReadonlySet<string> {
+  return flags && flags !== '-' ? new Set(flags.split(/[,|]/)) : NO_FLAGS;
 }
 
 export function classifyRecord(record: LogRecord, resourceAttrs: readonly KeyValue[], rules: CompiledRules): AuditEvent[] {
@@ -109,44 +112,15 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
   const flags = flagSet(f.response_flags);
   const rcd = f.response_code_details ?? '';
   const ctd = f.connection_termination_details ?? '';
-  const path = (f.path ?? '').split('?')[0]!;
-  const principal = principalOf(f);
+  const rawPath = f.path ?? '';
+  const q = rawPath.indexOf('?');
+  const path = q < 0 ? rawPath : rawPath.slice(0, q);
+  const principal = f.peer_uri_san || f.user ? principalOf(f) : '';
   const destination = f.authority || f.requested_server_name || f.upstream_host || f.downstream_local_address || '';
   const relayed = rcd === 'via_upstream' && (f.upstream_cluster ?? '').startsWith('outbound|');
 
-  // Built on the first event only: most records give none.
-  let common: Record<string, string> | undefined;
-  const commonDetails = (): Record<string, string> => {
-    if (common) return common;
-    common = { format };
-    if (f.method) common.method = f.method;
-    if (status) common.status_code = String(status);
-    if (f.response_flags) common.response_flags = f.response_flags;
-    if (rcd) common.response_code_details = rcd;
-    if (ctd) common.connection_termination_details = ctd;
-    if (f.request_id) common.request_id = f.request_id;
-    if (f.upstream_cluster) common.upstream_cluster = f.upstream_cluster;
-    if (f.x_forwarded_for) common.x_forwarded_for = f.x_forwarded_for;
-    if (service) common.service = service;
-    return common;
-  };
-
-  const emit = (category: Category, action: string, outcome: Outcome, policy: string, extra: Record<string, string> = {}) => {
-    out.push({
-      time,
-      category,
-      action,
-      outcome,
-      principal,
-      source: sourceOf(f),
-      destination,
-      resource: path,
-      policy,
-      traceId: record.traceId,
-      spanId: record.spanId,
-      details: { ...commonDetails(), ...extra },
-    });
-  };
+  const ev = new Emitter(out, f, format, status, rcd, ctd, service, time, principal, destination, path, record);
+  const emit = ev.emit.bind(ev);
 
   // ---- authorization
   let decided: Outcome | undefined;
@@ -175,18 +149,20 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
 
   // ---- authentication
   let authn = false;
-  const tls: Array<[string, string | undefined]> = [
-    ['upstream', f.upstream_transport_failure_reason],
-    ['downstream', f.downstream_transport_failure_reason],
-    ['downstream', TLS_FAILURE.test(ctd) ? ctd : undefined],
-    ['upstream', /TLS_error|SSL|CERTIFICATE/.test(rcd) ? rcd : undefined],
-  ];
-  for (const [direction, reason] of tls) {
-    if (!reason || !TLS_FAILURE.test(reason)) continue;
-    const action = TLS_VERIFY.test(reason) ? 'tls_verification' : 'tls_handshake';
-    emit('authentication', action, 'failure', '', { reason, direction, ...(direction === 'upstream' && f.upstream_host ? { upstream_host: f.upstream_host } : {}) });
-    authn = true;
-    break;
+  if (f.upstream_transport_failure_reason || f.downstream_transport_failure_reason || ctd || (rcd && rcd !== 'via_upstream')) {
+    const tls: Array<[string, string | undefined]> = [
+      ['upstream', f.upstream_transport_failure_reason],
+      ['downstream', f.downstream_transport_failure_reason],
+      ['downstream', TLS_FAILURE.test(ctd) ? ctd : undefined],
+      ['upstream', /TLS_error|SSL|CERTIFICATE/.test(rcd) ? rcd : undefined],
+    ];
+    for (const [direction, reason] of tls) {
+      if (!reason || !TLS_FAILURE.test(reason)) continue;
+      const action = TLS_VERIFY.test(reason) ? 'tls_verification' : 'tls_handshake';
+      emit('authentication', action, 'failure', '', { reason, direction, ...(direction === 'upstream' && f.upstream_host ? { upstream_host: f.upstream_host } : {}) });
+      authn = true;
+      break;
+    }
   }
   if (!authn && !principal && flags.has('NR') && (rcd === 'filter_chain_not_found' || ctd === 'filter_chain_not_found')) {
     // A plaintext connection to a port that only has mTLS filter chains (Istio STRICT mode).
@@ -212,9 +188,63 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
     let outcome: Outcome;
     if (rateLimited) outcome = 'rate_limited';
     else if (decided === 'denied' || status === 401 || status === 403 || flags.has('UAEX')) outcome = 'denied';
-    else if (status >= 400 || (status === 0 && flags.size > 0 && !flags.has('-'))) outcome = 'failed';
+    else if (status >= 400 || (status === 0 && flags.size > 0)) outcome = 'failed';
     else outcome = 'allowed';
     emit('sensitive_access', sensitive ? 'access' : 'rate_limit', outcome, '', { sensitive: String(sensitive) });
   }
   return out;
+}
+
+/** Builds the events of one record; a class, not closures, keeps the per-record cost flat. */
+class Emitter {
+  private common: Record<string, string> | undefined;
+
+  constructor(
+    private readonly out: AuditEvent[],
+    private readonly f: AccessFields,
+    private readonly format: SourceFormat,
+    private readonly status: number,
+    private readonly rcd: string,
+    private readonly ctd: string,
+    private readonly service: string,
+    private readonly time: bigint,
+    private readonly principal: string,
+    private readonly destination: string,
+    private readonly path: string,
+    private readonly record: LogRecord,
+  ) {}
+
+  /** Details every event of the record shares; built on the first event only (most records give none). */
+  private commonDetails(): Record<string, string> {
+    if (this.common) return this.common;
+    const f = this.f;
+    const c: Record<string, string> = { format: this.format };
+    if (f.method) c.method = f.method;
+    if (this.status) c.status_code = String(this.status);
+    if (f.response_flags) c.response_flags = f.response_flags;
+    if (this.rcd) c.response_code_details = this.rcd;
+    if (this.ctd) c.connection_termination_details = this.ctd;
+    if (f.request_id) c.request_id = f.request_id;
+    if (f.upstream_cluster) c.upstream_cluster = f.upstream_cluster;
+    if (f.x_forwarded_for) c.x_forwarded_for = f.x_forwarded_for;
+    if (this.service) c.service = this.service;
+    return (this.common = c);
+  }
+
+  emit(category: Category, action: string, outcome: Outcome, policy: string, extra: Record<string, string> = {}): void {
+    this.out.push({
+      time: this.time,
+      category,
+      action,
+      outcome,
+      principal: this.principal,
+      source: sourceOf(this.f),
+      destination: this.destination,
+      resource: this.path,
+      policy,
+      traceId: this.record.traceId,
+      spanId: this.record.spanId,
+      details: { ...this.commonDetails(), ...extra },
+    });
+  }
 }

@@ -135,7 +135,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     const p = new Promise<void>((resolve, reject) => {
       held = { signal, data, items, deadline: now + cfg.wait, entries, done: false, resolve, reject };
     });
-    for (const e of entries) e.pending.add(held);
+    for (const e of entries) e.pending.push(held);
     this.queue.push(held);
     this.heldItems += items;
     this.enforceBounds(now);
@@ -147,7 +147,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     const cfg = this.settings.config;
     while (this.index.size > cfg.max_traces) {
       const e = this.index.oldest()!;
-      if (e.pending.size) this.flush([...e.pending] as Held[], 'max_traces');
+      if (e.pending.length) this.flush(e.pending.slice() as Held[], 'max_traces');
       this.index.delete(e);
       this.evicted.max_traces.add(1);
     }
@@ -163,7 +163,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         let drop = Math.ceil(this.index.size / 2);
         for (const e of [...this.index.traces.values()]) {
           if (drop-- <= 0) break;
-          if (e.pending.size === 0) {
+          if (e.pending.length === 0) {
             this.index.delete(e);
             this.evicted.memory.add(1);
           }
@@ -212,7 +212,10 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     for (const h of live) {
       h.done = true;
       this.heldItems -= h.items;
-      for (const e of h.entries) e.pending.delete(h);
+      for (const e of h.entries) {
+        const i = e.pending.indexOf(h);
+        if (i >= 0) e.pending.splice(i, 1);
+      }
       if (h.signal === 'logs') {
         enrichLogs(h.data as LogsData, this.index, this.fields, counts);
         if (this.writer) summarizeLogs(h.data as LogsData, parts);

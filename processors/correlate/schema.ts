@@ -61,7 +61,7 @@ export function summaryStatements(o: SummaryTableOptions): string[] {
     SpanIds Array(String) CODEC(ZSTD(1)),
     ErrorSpanIds Array(String),
     Services Array(LowCardinality(String)),
-    LogIds Array(String) CODEC(ZSTD(1)),
+    LogIds Array(UInt64) CODEC(ZSTD(1)),
     AuditIds Array(Tuple(String, UInt64)),
     Principals Array(String),
     LastUpdate DateTime DEFAULT now()
@@ -112,7 +112,7 @@ SELECT
     CAST([], 'Array(String)') AS SpanIds,
     CAST([], 'Array(String)') AS ErrorSpanIds,
     CAST([], 'Array(String)') AS Services,
-    CAST([], 'Array(String)') AS LogIds,
+    CAST([], 'Array(UInt64)') AS LogIds,
     [(toString(Category), cityHash64(Timestamp, Category, Action, Outcome, Principal, Resource, Policy, SpanId))] AS AuditIds,
     if(Principal != '', [Principal], CAST([], 'Array(String)')) AS Principals,
     now() AS LastUpdate

@@ -17,16 +17,18 @@ export interface SpanContext {
   kind: number;
   service: string;
   status: number;
-  startNs: bigint;
-  durationNs: bigint;
+  /** Microseconds since the epoch (a number: bigints are heap objects, and this is per span). */
+  startUs: number;
+  durationNs: number;
 }
 
 export interface TraceEntry {
   traceId: string;
   spans: Map<string, SpanContext>;
-  requestIds: string[];
-  /** Held payloads that hold items of this trace. */
-  pending: Set<object>;
+  /** Request ids its spans carried (null until one does). */
+  requestIds: string[] | null;
+  /** Held payloads that hold items of this trace (an array: usually one to three). */
+  pending: object[];
   expires: number;
 }
 
@@ -49,7 +51,7 @@ export class TraceIndex {
   touch(traceId: string, now: number): TraceEntry {
     let e = this.traces.get(traceId);
     if (e) this.traces.delete(traceId);
-    else e = { traceId, spans: new Map(), requestIds: [], pending: new Set(), expires: 0 };
+    else e = { traceId, spans: new Map(), requestIds: null, pending: [], expires: 0 };
     e.expires = now + this.ttlMs;
     this.traces.set(traceId, e);
     return e;
@@ -61,7 +63,8 @@ export class TraceIndex {
     let links = this.byRequestId.get(requestId);
     if (!links) this.byRequestId.set(requestId, (links = []));
     if (links.length < 16) links.push({ traceId: e.traceId, span });
-    if (!e.requestIds.includes(requestId)) e.requestIds.push(requestId);
+    if (!e.requestIds) e.requestIds = [requestId];
+    else if (!e.requestIds.includes(requestId)) e.requestIds.push(requestId);
   }
 
   span(traceId: string, spanId: string): SpanContext | undefined {
@@ -82,7 +85,7 @@ export class TraceIndex {
       else {
         const a = l.span.kind === preferKind;
         const b = best.span.kind === preferKind;
-        if ((a && !b) || (a === b && l.span.startNs < best.span.startNs)) best = l;
+        if ((a && !b) || (a === b && l.span.startUs < best.span.startUs)) best = l;
       }
     }
     return best;
@@ -90,7 +93,7 @@ export class TraceIndex {
 
   delete(e: TraceEntry): void {
     this.traces.delete(e.traceId);
-    for (const rid of e.requestIds) {
+    for (const rid of e.requestIds ?? []) {
       const links = this.byRequestId.get(rid);
       if (!links) continue;
       const kept = links.filter((l) => l.traceId !== e.traceId);
@@ -103,7 +106,7 @@ export class TraceIndex {
   expire(now: number): void {
     for (const e of this.traces.values()) {
       if (e.expires > now) break;
-      if (e.pending.size === 0) this.delete(e);
+      if (e.pending.length === 0) this.delete(e);
     }
   }
 
