@@ -91,6 +91,7 @@ export class ClickHouseExporter implements Pusher {
     this.lease = lease;
     try {
       const store = lease.store;
+      await store.ready();
       if (c.create_schema) {
         for (const sql of schemaStatements(schemaOptions(c, store.kind === 'embedded'), { logs: true, traces: true })) {
           await store.command(sql);

@@ -23,7 +23,6 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { randomUUID } from 'node:crypto';
-import { version as chdbVersion } from 'chdb';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
 import { checkReadOnly, GuardError } from './sql-guard.ts';
@@ -38,8 +37,6 @@ export interface QueryServerOptions {
   /** Largest accepted query text, bytes. Default 16 MiB. */
   maxQueryBytes?: number;
 }
-
-const VERSION = String(chdbVersion().libchdb).replace(/"/g, '');
 
 function contentType(format: string): string {
   const f = format.toLowerCase();
@@ -57,7 +54,7 @@ class HttpError extends Error {
 }
 
 /** `Code: N. DB::Exception: msg (TYPE) (version V)`. */
-function formatException(err: unknown): { code: number; body: string } {
+function formatException(err: unknown, VERSION: string): { code: number; body: string } {
   if (err instanceof GuardError || err instanceof HttpError) {
     return { code: err.code, body: `Code: ${err.code}. DB::Exception: ${err.message}. (${err.type}) (version ${VERSION})\n` };
   }
@@ -202,7 +199,8 @@ export class QueryServer {
       }
       return this.send(res, 200, contentType(format), method === 'HEAD' ? '' : body);
     } catch (err) {
-      const e = formatException(err);
+      await this.o.pool.warm().catch(() => undefined);
+      const e = formatException(err, this.o.pool.version || 'unknown');
       const status = err instanceof HttpError && err.type === 'UNKNOWN_HANDLER' ? 404 : err instanceof HttpError && err.code === 1 ? 501 : statusFor(e.code);
       res.setHeader('X-ClickHouse-Exception-Code', String(e.code));
       return this.send(res, status, 'text/plain; charset=UTF-8', e.body);

@@ -9,7 +9,7 @@
  * parallel; each request is serialized on its session together with the `USE`
  * that selects its database.
  */
-import { Session, type ChdbResult } from 'chdb';
+import type { ChdbResult, Session } from 'chdb';
 
 export interface ReadonlyQuery {
   sql: string;
@@ -52,7 +52,15 @@ export class ReadonlyPool {
   private readonly slots: Slot[];
   private closed = false;
 
-  constructor(private readonly dataDir: string, size = 2) {
+  private engine: { Session: typeof Session } | undefined;
+  private versionText = '';
+
+  constructor(
+    private readonly dataDir: string,
+    /** Waits for the engine (loaded lazily by the store) and hands over its Session class. */
+    private readonly load: () => Promise<{ Session: typeof Session }>,
+    size = 2,
+  ) {
     this.slots = Array.from({ length: size }, () => ({ session: null, database: '', tail: Promise.resolve(), pending: 0 }));
   }
 
@@ -68,7 +76,11 @@ export class ReadonlyPool {
 
   private async exec(slot: Slot, q: ReadonlyQuery): Promise<ChdbResult> {
     if (this.closed) throw new Error('the embedded store is closed');
-    slot.session ??= new Session(this.dataDir, { connectionArgs: SESSION_ARGS });
+    this.engine ??= await this.load();
+    if (!slot.session) {
+      slot.session = new this.engine.Session(this.dataDir, { connectionArgs: SESSION_ARGS });
+      this.versionText ||= (await slot.session.queryAsync('SELECT version()', { format: 'TabSeparated' })).text().trim();
+    }
     const session = slot.session;
     if (slot.database !== q.database) {
       await session.queryAsync(`USE ${quoteIdent(q.database)}`, { format: 'TabSeparated' });
@@ -77,6 +89,16 @@ export class ReadonlyPool {
     const opts = { format: q.format, signal: q.signal };
     if (q.params && Object.keys(q.params).length > 0) return session.queryBindAsync(q.sql, q.params, opts);
     return session.queryAsync(q.sql, opts);
+  }
+
+  /** The engine's ClickHouse version (for error texts); '' until the first query. */
+  get version(): string {
+    return this.versionText;
+  }
+
+  /** Opens a session if none is, so `version` is known. */
+  async warm(): Promise<void> {
+    if (!this.versionText) await this.run({ sql: 'SELECT 1', format: 'TabSeparated', database: 'system' });
   }
 
   close(): void {

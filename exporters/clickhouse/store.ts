@@ -14,8 +14,19 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import type { ChdbConnection } from 'chdb/connection';
 import { ReadonlyPool } from './readonly-pool.ts';
+
+/**
+ * chDB is loaded on first embedded use only: its engine library maps ~200 MB
+ * and takes ~200 ms to load, which a gateway writing to Kafka (or a CLI
+ * command) should not pay for importing the component registry.
+ */
+type Chdb = { connection: typeof import('chdb/connection'); engine: typeof import('chdb') };
+let chdbModules: Promise<Chdb> | undefined;
+function loadChdb(): Promise<Chdb> {
+  return (chdbModules ??= Promise.all([import('chdb/connection'), import('chdb')]).then(([connection, engine]) => ({ connection, engine })));
+}
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
@@ -48,7 +59,9 @@ export interface InsertRequest {
 export interface Store {
   readonly kind: 'embedded' | 'server';
   readonly key: string;
-  /** The ordinary client: on the chDB connection when embedded. */
+  /** Settles when the store can be used (embedded: the engine is loaded and open); rejects if it cannot. */
+  ready(): Promise<void>;
+  /** The ordinary client: on the chDB connection when embedded (available once ready). */
   readonly client: ClickHouseClient;
   /** DDL and other statements without a result. */
   command(sql: string, signal?: AbortSignal): Promise<void>;
@@ -85,34 +98,56 @@ export function engineDir(root: string): string {
 
 class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
-  readonly client: ClickHouseClient;
   readonly readonly: ReadonlyPool;
-  private readonly conn: ChdbConnection;
+  private readonly opened: Promise<{ conn: ChdbConnection; client: ClickHouseClient }>;
+  private opening: { conn: ChdbConnection; client: ClickHouseClient } | undefined;
 
   constructor(readonly key: string, readonly dataDir: string) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    this.conn = createChdbConnection({ path: dataDir });
-    // chdb/connection implements @clickhouse/client-common's Connection; the
-    // client bundles its own copy of those types, which differ only nominally.
-    this.client = createClient({ connection: this.conn as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
-    this.readonly = new ReadonlyPool(dataDir);
+    // The engine loads in the background; every method waits for it.
+    this.opened = loadChdb().then((chdb) => {
+      fs.mkdirSync(dataDir, { recursive: true });
+      const conn = chdb.connection.createChdbConnection({ path: dataDir });
+      // chdb/connection implements @clickhouse/client-common's Connection; the
+      // client bundles its own copy of those types, which differ only nominally.
+      const client = createClient({ connection: conn as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
+      this.opening = { conn, client };
+      return this.opening;
+    });
+    this.opened.catch(() => undefined);
+    this.readonly = new ReadonlyPool(dataDir, async () => {
+      await this.opened;
+      const { engine } = await loadChdb();
+      return { Session: engine.Session };
+    });
+  }
+
+  async ready(): Promise<void> {
+    await this.opened;
+  }
+
+  get client(): ClickHouseClient {
+    if (!this.opening) throw new Error('the embedded ClickHouse engine is still opening: await store.ready() first');
+    return this.opening.client;
   }
 
   async command(sql: string, signal?: AbortSignal): Promise<void> {
-    await this.client.command({ query: sql, abort_signal: signal });
+    const { client } = await this.opened;
+    await client.command({ query: sql, abort_signal: signal });
   }
 
   async queryRows<T>(sql: string, signal?: AbortSignal): Promise<T[]> {
+    const { client } = await this.opened;
     // Quoted 64-bit integers, as a server's default: same shape from both stores.
     const settings = { output_format_json_quote_64bit_integers: 1 } as const;
-    return (await this.client.query({ query: sql, format: 'JSONEachRow', abort_signal: signal, clickhouse_settings: settings })).json<T>();
+    return (await client.query({ query: sql, format: 'JSONEachRow', abort_signal: signal, clickhouse_settings: settings })).json<T>();
   }
 
   async insert(req: InsertRequest): Promise<void> {
+    const { conn } = await this.opened;
     // The raw path hands the payload to the engine's parser as bytes, and puts
     // the settings in the INSERT's own SETTINGS clause: a session-wide SET (what
     // clickhouse_settings becomes on the chDB connection) would outlive the insert.
-    await this.conn.chdb.rawInsert({
+    await conn.chdb.rawInsert({
       table: req.table,
       columns: req.columns?.length ? req.columns : undefined,
       values: req.body,
@@ -124,7 +159,8 @@ class EmbeddedStore implements Store {
 
   async close(): Promise<void> {
     this.readonly.close();
-    await this.client.close();
+    const opened = await this.opened.catch(() => undefined);
+    await opened?.client.close();
   }
 }
 
@@ -152,6 +188,8 @@ class ServerStore implements Store {
   async command(sql: string, signal?: AbortSignal): Promise<void> {
     await this.client.command({ query: sql, abort_signal: signal });
   }
+
+  async ready(): Promise<void> {}
 
   async queryRows<T>(sql: string, signal?: AbortSignal): Promise<T[]> {
     // Quoted 64-bit integers, as a server's default: same shape from both stores.
@@ -193,7 +231,10 @@ export interface StoreLease {
   release(): Promise<void>;
 }
 
-/** Opens (or shares) the store for these options. */
+/**
+ * Opens (or shares) the store for these options. Returns at once; an
+ * embedded engine finishes opening in the background (`store.ready()`).
+ */
 export function openStore(o: StoreOptions): StoreLease {
   const key = storeKey(o);
   let entry = registry.get(key);
@@ -207,12 +248,11 @@ export function openStore(o: StoreOptions): StoreLease {
         }
       }
     }
-    const store = o.endpoint ? new ServerStore(key, o) : new EmbeddedStore(key, engineDirOf(o));
-    entry = { refs: 0, store };
+    entry = { refs: 0, store: o.endpoint ? new ServerStore(key, o) : new EmbeddedStore(key, engineDirOf(o)) };
     registry.set(key, entry);
   }
-  entry.refs++;
   const e = entry;
+  e.refs++;
   let released = false;
   return {
     store: e.store,
@@ -220,7 +260,7 @@ export function openStore(o: StoreOptions): StoreLease {
       if (released) return;
       released = true;
       if (--e.refs > 0) return;
-      registry.delete(key);
+      if (registry.get(key) === e) registry.delete(key);
       await e.store.close();
     },
   };
