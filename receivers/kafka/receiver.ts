@@ -137,7 +137,7 @@ export class KafkaReceiver implements Component {
         if (warned) this.settings.logger.info('connected to kafka');
         return;
       } catch (err) {
-        if (!warned) this.settings.logger.warn('cannot reach kafka, retrying', { brokers: c.brokers, error: err });
+        if (!warned) this.settings.logger.warn('kafka consumer not ready (brokers unreachable or topics being created), retrying', { brokers: c.brokers, error: err });
         warned = true;
         await this.consumer!.disconnect().catch(() => undefined);
         await sleep(delay);
