@@ -15,6 +15,8 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ChdbConnection } from 'chdb/connection';
+import type * as ChdbConnectionModule from 'chdb/connection';
+import type * as ChdbModule from 'chdb';
 import { ReadonlyPool } from './readonly-pool.ts';
 
 /**
@@ -22,7 +24,7 @@ import { ReadonlyPool } from './readonly-pool.ts';
  * and takes ~200 ms to load, which a gateway writing to Kafka (or a CLI
  * command) should not pay for importing the component registry.
  */
-type Chdb = { connection: typeof import('chdb/connection'); engine: typeof import('chdb') };
+type Chdb = { connection: typeof ChdbConnectionModule; engine: typeof ChdbModule };
 let chdbModules: Promise<Chdb> | undefined;
 function loadChdb(): Promise<Chdb> {
   return (chdbModules ??= Promise.all([import('chdb/connection'), import('chdb')]).then(([connection, engine]) => ({ connection, engine })));
