@@ -35,6 +35,9 @@ class Throttled {
   }
 }
 
+/** Upper bound of agent packets decoded and handed on together. */
+const MAX_PACKETS_PER_CONSUME = 256;
+
 export class JaegerUdpServer {
   private socket: Socket | undefined;
   private readonly queue: Buffer[] = [];
@@ -90,11 +93,18 @@ export class JaegerUdpServer {
     this.pump();
   }
 
+  /**
+   * Each worker takes every packet queued (up to MAX_PACKETS_PER_CONSUME) and
+   * hands them on as one payload. Downstream stages settle a consume only once
+   * its data is accepted (the batch processor waits for its batch to fill or
+   * time out), so one packet per consume would cap a receiver at
+   * workers / batch timeout packets a second and drop the rest.
+   */
   private pump(): void {
     while (this.active < this.cfg.workers && this.queue.length > 0) {
-      const msg = this.queue.shift()!;
+      const msgs = this.queue.splice(0, MAX_PACKETS_PER_CONSUME);
       this.active++;
-      void this.process(msg).finally(() => {
+      void this.process(msgs).finally(() => {
         this.active--;
         if (this.queue.length > 0) this.pump();
         else if (this.active === 0) this.idle?.();
@@ -102,20 +112,22 @@ export class JaegerUdpServer {
     }
   }
 
-  private async process(msg: Buffer): Promise<void> {
-    let data;
-    try {
-      const r: ThriftReader = this.protocol === 'compact' ? new CompactReader(msg) : new BinaryReader(msg);
-      data = jaegerToTraces([readEmitBatch(r)]);
-    } catch (err) {
-      this.drops.malformed.add(1);
-      if (this.warnMalformed.ready()) {
-        this.log.warn('dropping malformed Jaeger agent packet', { error: err, protocol: this.protocol, bytes: msg.length });
+  private async process(msgs: Buffer[]): Promise<void> {
+    const batches = [];
+    for (const msg of msgs) {
+      try {
+        const r: ThriftReader = this.protocol === 'compact' ? new CompactReader(msg) : new BinaryReader(msg);
+        batches.push(readEmitBatch(r));
+      } catch (err) {
+        this.drops.malformed.add(1);
+        if (this.warnMalformed.ready()) {
+          this.log.warn('dropping malformed Jaeger agent packet', { error: err, protocol: this.protocol, bytes: msg.length });
+        }
       }
-      return;
     }
+    if (batches.length === 0) return;
     try {
-      await this.consumer.traces(data);
+      await this.consumer.traces(jaegerToTraces(batches));
     } catch (err) {
       // Counted as refused spans by the receiver helper; UDP cannot tell the sender.
       if (this.warnRefused.ready()) this.log.warn('pipeline refused spans from the Jaeger agent port', { error: err });

@@ -4,20 +4,32 @@
  * `concurrency` requests in flight, retrying refused ones (429/503) as an OTLP
  * client should. Prints one JSON line: what was sent and accepted.
  *
- *   node --import tsx scripts/bench/loadgen.ts <http-base-url> <batches> <requests-per-batch> <concurrency> [logs|traces|both]
+ *   node --import tsx scripts/bench/loadgen.ts <base-url> <batches> <requests-per-batch> <concurrency> [logs|traces|both|zipkin|jaeger]
+ *
+ * `zipkin` posts Zipkin v2 JSON to <base-url>/api/v2/spans; `jaeger` sends
+ * jaeger-agent `emitBatch` packets (thrift compact) over UDP to the host:port
+ * of <base-url>, paced, since UDP has no backpressure.
  */
 import { encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { logRecordCount, spanCount } from '../../core/model.ts';
 import { makeBatch } from './workload.ts';
+import { sendJaeger, zipkinBodies } from './loadgen-tracing.ts';
 
 const [base = 'http://127.0.0.1:4318', batchesArg = '100', perBatchArg = '1000', concArg = '4', signals = 'both'] = process.argv.slice(2);
 const batches = Number(batchesArg);
 const perBatch = Number(perBatchArg);
 const concurrency = Number(concArg);
 
+if (signals === 'jaeger') {
+  const r = await sendJaeger(base, batches * perBatch);
+  process.stdout.write(JSON.stringify({ logs: 0, spans: r.spans, refusals: 0, seconds: r.seconds }) + '\n');
+  process.exit(0);
+}
+
 // Pre-encode so the generator's own CPU does not throttle the send rate.
-const bodies: Array<{ path: string; body: Uint8Array<ArrayBuffer>; n: number }> = [];
-for (let i = 0; i < batches; i++) {
+const bodies: Array<{ path: string; body: Uint8Array<ArrayBuffer>; n: number; type?: string }> =
+  signals === 'zipkin' ? zipkinBodies(batches, perBatch) : [];
+for (let i = 0; i < batches && signals !== 'zipkin'; i++) {
   const b = makeBatch(perBatch, i);
   if (signals !== 'traces') bodies.push({ path: '/v1/logs', body: new Uint8Array(encodeLogsProto(b.logs)), n: logRecordCount(b.logs) });
   if (signals !== 'logs') bodies.push({ path: '/v1/traces', body: new Uint8Array(encodeTracesProto(b.traces)), n: spanCount(b.traces) });
@@ -32,11 +44,11 @@ async function worker(): Promise<void> {
   for (;;) {
     const i = next++;
     if (i >= bodies.length) return;
-    const { path, body, n } = bodies[i]!;
+    const { path, body, n, type = 'application/x-protobuf' } = bodies[i]!;
     for (;;) {
-      const r = await fetch(base + path, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+      const r = await fetch(base + path, { method: 'POST', body, headers: { 'content-type': type } });
       await r.arrayBuffer();
-      if (r.status === 200) {
+      if (r.status === 200 || r.status === 202) {
         if (path === '/v1/logs') accepted.logs += n;
         else accepted.spans += n;
         break;

@@ -8,10 +8,10 @@
  * per second, records per CPU-second of the pipeline process (embedded engine
  * included: it runs in that process), and peak RSS.
  *
- *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE]
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --signals logs,traces --cpu-prof DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,9 @@ const args = parseArgs(process.argv.slice(2));
 const batches = Number(flag(args, 'batches') ?? 60);
 const perBatch = Number(flag(args, 'per-batch') ?? 1000);
 const concurrency = Number(flag(args, 'concurrency') ?? 8);
+// --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
+const cpuProf = flag(args, 'cpu-prof');
+const signals = (flag(args, 'signals') ?? 'logs,traces').split(',') as Array<'logs' | 'traces'>;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -38,6 +41,32 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100)
+}
+
+/** CPU seconds per thread name (comm) of a process; chDB's pools show as ThreadPool, MergeMutate, … */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d:]+$/, '') || 'other';
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
+  }
+  return out;
+}
+
+function threadDelta(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
+  const d: Array<[string, number]> = [];
+  for (const [k, v] of b) {
+    const x = v - (a.get(k) ?? 0);
+    if (x >= 0.05) d.push([k, +x.toFixed(2)]);
+  }
+  return Object.fromEntries(d.sort((x, y) => y[1] - x[1]));
 }
 
 function peakRssMiB(pid: number): number {
@@ -62,7 +91,8 @@ async function waitUntil(fn: () => Promise<boolean>, ms: number, what: string): 
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'th-bench-'));
-const [http, grpc, q, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+const [http, grpc, q, metrics, zipkin, jaegerUdp] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+const phaseList = (flag(args, 'phases') ?? 'logs,traces,zipkin,jaeger').split(',') as Array<'logs' | 'traces' | 'zipkin' | 'jaeger'>;
 // By default the bench runs ./pipeline.yaml itself, moved onto free ports and a
 // temporary data directory, so the figures are those of what `npm start` runs.
 const config = join(dir, 'bench.yaml');
@@ -71,18 +101,24 @@ base.receivers.otlp.protocols = { grpc: { endpoint: `127.0.0.1:${grpc}` }, http:
 for (const [id, ex] of Object.entries<any>(base.exporters ?? {})) {
   if (id.split('/')[0] === 'clickhouse') Object.assign(ex, { path: join(dir, 'data'), query_endpoint: `127.0.0.1:${q}` });
 }
+// Processors that share the embedded engine (correlate, audit) must name the same data directory.
+for (const pr of Object.values<any>(base.processors ?? {})) {
+  if (pr && typeof pr === 'object' && 'path' in pr) pr.path = join(dir, 'data');
+}
 for (const [id, ext] of Object.entries<any>(base.extensions ?? {})) {
   if (id.split('/')[0] === 'file_storage') ext.directory = join(dir, 'queue');
   if (id.split('/')[0] === 'health_check') ext.endpoint = '127.0.0.1:0';
 }
-for (const id of Object.keys(base.receivers)) if (!['otlp', 'spool'].includes(id.split('/')[0]!)) delete base.receivers[id];
+if (base.receivers.zipkin) base.receivers.zipkin = { endpoint: `127.0.0.1:${zipkin}` };
+if (base.receivers.jaeger) base.receivers.jaeger = { protocols: { thrift_compact: { endpoint: `127.0.0.1:${jaegerUdp}` } } };
+for (const id of Object.keys(base.receivers)) if (!['otlp', 'spool', 'zipkin', 'jaeger'].includes(id)) delete base.receivers[id];
 for (const p of Object.values<any>(base.service.pipelines)) p.receivers = p.receivers.filter((r: string) => base.receivers[r] !== undefined);
 base.service.telemetry = { metrics: { address: `127.0.0.1:${metrics}` }, logs: { level: 'warn' } };
 writeFileSync(config, stringifyYaml(base));
 
 let pipeline: ChildProcess | undefined;
 try {
-  pipeline = spawn(process.execPath, ['bin/trailhouse.mjs', 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
+  pipeline = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), 'bin/trailhouse.mjs', 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
   const qurl = `http://127.0.0.1:${q}`;
   await waitUntil(async () => (await query(qurl, 'SELECT 1')) === '1', 60_000, 'the pipeline to start');
   await waitUntil(async () => (await fetch(`http://127.0.0.1:${http}/v1/logs`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).ok, 30_000, 'OTLP');
@@ -90,12 +126,14 @@ try {
   const pid = pipeline.pid!;
   const phases: Record<string, unknown> = {};
   let ok = true;
-  for (const signal of ['logs', 'traces'] as const) {
+  for (const signal of phaseList) {
     const table = signal === 'logs' ? 'otel.otel_logs' : 'otel.otel_traces';
+    const target = signal === 'zipkin' ? `http://127.0.0.1:${zipkin}` : signal === 'jaeger' ? `udp://127.0.0.1:${jaegerUdp}` : `http://127.0.0.1:${http}`;
     const before = Number(await query(qurl, `SELECT count() FROM ${table}`));
     const cpu0 = cpuSeconds(pid);
+    const threads0 = threadCpu(pid);
     const t0 = Date.now();
-    const gen = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/loadgen.ts', `http://127.0.0.1:${http}`, String(batches), String(perBatch), String(concurrency), signal], {
+    const gen = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/loadgen.ts', target, String(batches), String(perBatch), String(concurrency), signal], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -105,22 +143,33 @@ try {
     const sent = JSON.parse(out) as { logs: number; spans: number; refusals: number };
     const accepted = signal === 'logs' ? sent.logs : sent.spans;
     let stored = 0;
+    // UDP has no acknowledgement: wait until the count stops growing.
+    let last = -1;
     await waitUntil(async () => {
       stored = Number(await query(qurl, `SELECT count() FROM ${table}`)) - before;
+      if (signal === 'jaeger') {
+        const settled = stored === last && stored > 0;
+        last = stored;
+        if (settled) await new Promise((r) => setTimeout(r, 2000));
+        return settled && Number(await query(qurl, `SELECT count() FROM ${table}`)) - before === stored;
+      }
       return stored >= accepted;
     }, 300_000, `all accepted ${signal} to be stored`);
     const wall = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
-    ok &&= stored === accepted;
+    const threads = threadDelta(threads0, threadCpu(pid));
+    if (signal !== 'jaeger') ok &&= stored === accepted;
     phases[signal] = {
       accepted,
       stored,
       stored_equals_accepted: stored === accepted,
+      ...(signal === 'jaeger' ? { note: 'UDP: sent, not acknowledged; drops are counted by the receiver' } : {}),
       refusals: sent.refusals,
       wall_seconds: +wall.toFixed(2),
       pipeline_cpu_seconds: +cpu.toFixed(2),
       per_second: Math.round(stored / wall),
       per_cpu_second: Math.round(stored / cpu),
+      thread_cpu_seconds: threads,
     };
   }
   const report = {
