@@ -23,6 +23,7 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
 import { checkReadOnly, GuardError } from './sql-guard.ts';
@@ -46,6 +47,10 @@ function contentType(format: string): string {
   if (['parquet', 'arrow', 'arrowstream', 'native', 'rowbinary', 'orc', 'avro'].some((b) => f.startsWith(b))) return 'application/octet-stream';
   return 'text/plain; charset=UTF-8';
 }
+
+// Off the event loop: results can be large, and the process is also ingesting.
+const gzip = promisify(zlib.gzip);
+const deflate = promisify(zlib.deflate);
 
 class HttpError extends Error {
   constructor(readonly code: number, readonly type: string, message: string) {
@@ -190,10 +195,10 @@ export class QueryServer {
       if (url.searchParams.get('enable_http_compression') === '1') {
         const accept = String(req.headers['accept-encoding'] ?? '');
         if (/\bgzip\b/.test(accept)) {
-          body = zlib.gzipSync(body);
+          body = await gzip(body);
           res.setHeader('Content-Encoding', 'gzip');
         } else if (/\bdeflate\b/.test(accept)) {
-          body = zlib.deflateSync(body);
+          body = await deflate(body);
           res.setHeader('Content-Encoding', 'deflate');
         }
       }
