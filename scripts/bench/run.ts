@@ -8,7 +8,7 @@
  * per second, records per CPU-second of the pipeline process (embedded engine
  * included: it runs in that process), and peak RSS.
  *
- *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --signals logs,traces --cpu-prof DIR]
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --cpu-prof DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,6 @@ const perBatch = Number(flag(args, 'per-batch') ?? 1000);
 const concurrency = Number(flag(args, 'concurrency') ?? 8);
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
-const signals = (flag(args, 'signals') ?? 'logs,traces').split(',') as Array<'logs' | 'traces'>;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
