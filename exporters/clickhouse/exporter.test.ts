@@ -202,6 +202,13 @@ describe('log rows', () => {
   });
 });
 
+describe('bad strings', () => {
+  it('stores a record with a lone surrogate (from OTLP/JSON) instead of failing its batch', async () => {
+    await exp.consumeLogs(logs([newLogRecord({ timeUnixNano: 2n, body: 'half \ud83d pair', attributes: [{ key: 'k', value: '\udc00' }] })], 'surrogate-svc'));
+    expect(await q("SELECT Body, LogAttributes['k'] AS k FROM otel.otel_logs WHERE ServiceName = 'surrogate-svc'")).toEqual([{ Body: 'half \ufffd pair', k: '\ufffd' }]);
+  });
+});
+
 describe('span rows', () => {
   it('stores spans with events and links, and fills the trace-id lookup table', async () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';

@@ -190,6 +190,17 @@ describe('log rows', () => {
     expect(obj).toMatchObject({ Timestamp: 5000000000, TimestampTime: 5, Body: 'b', ServiceName: 's' });
   });
 
+  it('replaces lone surrogates (ClickHouse rejects their escapes) with U+FFFD, keeping pairs and literal text', () => {
+    const data = logsOf([
+      newLogRecord({ body: 'bad\ud800x \u{1F600}', attributes: [{ key: 'k\udc00', value: 'v\ud83d' }, { key: 'lit', value: '\\ud800 stays' }] }),
+    ]);
+    const text = encodeLogs(data).text;
+    expect(text).not.toMatch(/(?<!\\)(\\\\)*\\ud[89a-f]/);
+    const [r] = rows(text, LOG_COLUMNS);
+    expect(r!.Body).toBe('bad\ufffdx \u{1F600}');
+    expect(r!.LogAttributes).toEqual({ 'k\ufffd': 'v\ufffd', lit: '\\ud800 stays' });
+  });
+
   it('encodes an empty payload as no rows', () => {
     const e = encodeLogs({ resourceLogs: [] });
     expect(e.rows).toBe(0);

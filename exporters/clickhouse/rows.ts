@@ -121,6 +121,14 @@ export interface EncodedRows {
  * short-lived young objects (keeping 8k row strings alive until a final
  * join cost more than the encoding itself).
  */
+// JSON.stringify writes a lone surrogate (possible in strings decoded from
+// OTLP/JSON) as a \udXXX escape, which ClickHouse rejects with
+// CANNOT_PARSE_ESCAPE_SEQUENCE, failing the whole batch. Such escapes only
+// ever come from lone surrogates (pairs are written raw), so a row that has
+// one gets them replaced by U+FFFD, as Go's JSON decoding would: one scan
+// per row, a rewrite only in that rare case.
+const LONE_SURROGATE_ESCAPE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
 class RowBuffer {
   private buf: Buffer;
   private pos = 0;
@@ -131,6 +139,7 @@ class RowBuffer {
   }
 
   push(row: string): void {
+    if (row.includes('\\ud')) row = row.replace(LONE_SURROGATE_ESCAPE, '$1\\ufffd');
     // A UTF-8 encoding takes at most 3 bytes per UTF-16 unit; +1 for '\n'.
     const need = this.pos + row.length * 3 + 1;
     if (need > this.buf.length) {
