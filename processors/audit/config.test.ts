@@ -35,7 +35,7 @@ describe('audit and correlate config in pipeline.yaml', () => {
       database: 'otel',
       endpoint: null,
     });
-    expect(cfg.processors.get('correlate')!.config).toMatchObject({ wait: 5000, max_traces: 2000, max_items: 1_000_000, table: 'trace_summary' });
+    expect(cfg.processors.get('correlate')!.config).toMatchObject({ wait: 5000, max_traces: 2000, max_items: 500_000, table: 'trace_summary' });
   });
 
   it('every problem with its path', () => {
