@@ -114,9 +114,17 @@ export class QueryServer {
       });
     });
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const fail = (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `query_endpoint ${this.o.endpoint}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message} ` +
+              '(set query_endpoint to another host:port, or to null to turn the query interface off)',
+            { cause: err },
+          ),
+        );
+      server.once('error', fail);
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.off('error', fail);
         resolve();
       });
     });
