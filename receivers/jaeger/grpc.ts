@@ -5,8 +5,8 @@
  * the reason, and a pipeline refusal is UNAVAILABLE / RESOURCE_EXHAUSTED.
  */
 import * as grpc from '@grpc/grpc-js';
-import { GrpcCode, statusFor } from '../../core/errors.ts';
-import { parseEndpoint } from '../../core/net.ts';
+import { GrpcCode } from '../../core/errors.ts';
+import { bindGrpc, grpcError, rawUnaryMethod, stopGrpc } from '../../core/grpc.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { GrpcConfig } from './config.ts';
@@ -15,18 +15,7 @@ import { jaegerToTraces } from './translate.ts';
 
 export const POST_SPANS = '/jaeger.api_v2.CollectorService/PostSpans';
 
-const raw = (b: Buffer) => b;
-const EMPTY_RESPONSE = Buffer.alloc(0); // PostSpansResponse has no fields
-
-const method: grpc.MethodDefinition<Buffer, Buffer> = {
-  path: POST_SPANS,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: raw,
-  requestDeserialize: raw,
-  responseSerialize: raw,
-  responseDeserialize: raw,
-};
+const EMPTY_RESPONSE = new Uint8Array(0); // PostSpansResponse has no fields
 
 export class JaegerGrpcServer {
   private server: grpc.Server | undefined;
@@ -38,7 +27,7 @@ export class JaegerGrpcServer {
     private readonly log: Logger,
   ) {}
 
-  private readonly postSpans: grpc.handleUnaryCall<Buffer, Buffer> = (call, callback) => {
+  private readonly postSpans: grpc.handleUnaryCall<Buffer, Uint8Array> = (call, callback) => {
     let data;
     try {
       data = jaegerToTraces([decodePostSpansRequest(call.request)]);
@@ -48,26 +37,15 @@ export class JaegerGrpcServer {
     }
     this.consumer.traces(data).then(
       () => callback(null, EMPTY_RESPONSE),
-      (err: unknown) => {
-        const st = statusFor(err);
-        const md = new grpc.Metadata();
-        if (st.retryAfterSeconds) md.set('retry-after', String(st.retryAfterSeconds));
-        callback({ code: st.grpc, details: st.message, metadata: md });
-      },
+      (err: unknown) => callback(grpcError(err)),
     );
   };
 
   async start(): Promise<void> {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024 });
-    server.addService({ PostSpans: method }, { PostSpans: this.postSpans });
-    const { host, port } = parseEndpoint(this.cfg.endpoint);
-    const bound = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(new Error(`cannot listen on ${this.cfg.endpoint}: ${err.message}`)) : resolve(p),
-      ),
-    );
+    server.addService({ PostSpans: rawUnaryMethod(POST_SPANS) }, { PostSpans: this.postSpans });
+    this.address = await bindGrpc(server, this.cfg.endpoint);
     this.server = server;
-    this.address = `${host}:${bound}`;
     this.log.info('Jaeger gRPC receiver listening', { address: this.address });
   }
 
@@ -76,15 +54,6 @@ export class JaegerGrpcServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 10_000);
-      server.tryShutdown(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await stopGrpc(server);
   }
 }

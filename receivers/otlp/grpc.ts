@@ -6,27 +6,12 @@
  * metrics service answers UNIMPLEMENTED: metrics are not supported yet.
  */
 import * as grpc from '@grpc/grpc-js';
-import { GrpcCode, statusFor } from '../../core/errors.ts';
+import { GrpcCode } from '../../core/errors.ts';
+import { bindGrpc, grpcError, rawUnaryMethod, stopGrpc } from '../../core/grpc.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { decodeLogsProto, decodeTracesProto, encodeExportResponse } from '../../core/otlp/index.ts';
 import type { GrpcProtocolConfig } from './config.ts';
-import { parseEndpoint } from '../../core/net.ts';
-
-const raw = (b: Buffer) => b;
-const pass = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-function method(path: string): grpc.MethodDefinition<Buffer, Uint8Array> {
-  return {
-    path,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: raw,
-    requestDeserialize: raw,
-    responseSerialize: pass,
-    responseDeserialize: raw,
-  };
-}
 
 export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 export const TRACES_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -47,12 +32,7 @@ function handler(
     }
     consume(data as never).then(
       () => callback(null, encodeExportResponse(signal)),
-      (err: unknown) => {
-        const st = statusFor(err);
-        const md = new grpc.Metadata();
-        if (st.retryAfterSeconds) md.set('retry-after', String(st.retryAfterSeconds));
-        callback({ code: st.grpc, details: st.message, metadata: md });
-      },
+      (err: unknown) => callback(grpcError(err)),
     );
   };
 }
@@ -72,25 +52,19 @@ export class OtlpGrpcServer {
       'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024,
     });
     server.addService(
-      { Export: method(LOGS_EXPORT) },
+      { Export: rawUnaryMethod(LOGS_EXPORT) },
       { Export: handler(decodeLogsProto, (d) => this.consumer.logs(d), 'logs') },
     );
     server.addService(
-      { Export: method(TRACES_EXPORT) },
+      { Export: rawUnaryMethod(TRACES_EXPORT) },
       { Export: handler(decodeTracesProto, (d) => this.consumer.traces(d), 'traces') },
     );
-    server.addService({ Export: method(METRICS_EXPORT) }, {
+    server.addService({ Export: rawUnaryMethod(METRICS_EXPORT) }, {
       Export: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) =>
         callback({ code: GrpcCode.UNIMPLEMENTED, details: 'metrics are not supported by trailhouse yet: send logs and traces' }),
     });
-    const { host, port } = parseEndpoint(this.cfg.endpoint);
-    const bound = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(new Error(`cannot listen on ${this.cfg.endpoint}: ${err.message}`)) : resolve(p),
-      ),
-    );
+    this.address = await bindGrpc(server, this.cfg.endpoint);
     this.server = server;
-    this.address = `${host}:${bound}`;
     this.log.info('OTLP gRPC receiver listening', { address: this.address });
   }
 
@@ -99,15 +73,6 @@ export class OtlpGrpcServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, 10_000);
-      server.tryShutdown(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await stopGrpc(server);
   }
 }
