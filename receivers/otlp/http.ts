@@ -6,12 +6,11 @@
  * Status codes, as the OTLP spec and the Collector's otlpreceiver give them:
  * 200 accepted; 400 malformed body; 404 unknown path (and /v1/metrics, not
  * supported yet); 405 not POST; 413 body over `max_request_body_size`;
- * 415 other content types; 429/503 + Retry-After when the pipeline refuses.
+ * 415 other content types or content encodings; 429/503 + Retry-After when the pipeline refuses.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createGunzip, createInflate } from 'node:zlib';
-import type { Transform } from 'node:stream';
 import { GrpcCode, statusFor } from '../../core/errors.ts';
+import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
 import { closeServer, listen } from '../../core/net.ts';
 import {
   decodeLogsJson,
@@ -26,16 +25,6 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
 
 type Encoding = 'proto' | 'json';
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly grpcCode: number = GrpcCode.INVALID_ARGUMENT,
-  ) {
-    super(message);
-  }
-}
 
 /** google.rpc.Status { int32 code = 1; string message = 2; } */
 function encodeStatusProto(code: number, message: string): Buffer {
@@ -57,56 +46,10 @@ function varint(n: number): number[] {
 }
 
 function contentEncoding(ct: string | undefined): Encoding | undefined {
-  const base = (ct ?? '').split(';')[0]!.trim().toLowerCase();
+  const base = mediaType(ct);
   if (base === 'application/x-protobuf' || base === 'application/protobuf') return 'proto';
   if (base === 'application/json') return 'json';
   return undefined;
-}
-
-/** Reads the body, enforcing `limit` on both the wire bytes and the decompressed bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) return Promise.reject(new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
-  const enc = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
-  let source: NodeJS.ReadableStream = req;
-  let inflater: Transform | undefined;
-  if (enc === 'gzip' || enc === 'x-gzip') inflater = createGunzip();
-  else if (enc === 'deflate') inflater = createInflate();
-  else if (enc !== 'identity' && enc !== '') {
-    return Promise.reject(new HttpError(400, `unsupported Content-Encoding ${JSON.stringify(enc)} (supported: gzip, deflate)`));
-  }
-  return new Promise((resolve, reject) => {
-    let wire = 0;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const fail = (err: Error) => {
-      if (done) return;
-      done = true;
-      inflater?.destroy();
-      reject(err);
-    };
-    req.on('data', (c: Buffer) => {
-      wire += c.length;
-      if (wire > limit) fail(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
-    });
-    req.on('error', fail);
-    if (inflater) {
-      source = req.pipe(inflater);
-      inflater.on('error', (e) => fail(new HttpError(400, `cannot decompress ${enc} body: ${e.message}`)));
-    }
-    source.on('data', (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > limit) return fail(new HttpError(413, `decompressed request body exceeds the limit of ${limit} bytes`));
-      chunks.push(c);
-    });
-    source.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-  });
 }
 
 export class OtlpHttpServer {
@@ -155,8 +98,8 @@ export class OtlpHttpServer {
     try {
       body = await readBody(req, this.cfg.max_request_body_size);
     } catch (err) {
-      if (err instanceof HttpError) {
-        reply(err.status, err.grpcCode, err.message, err.status === 413 ? { connection: 'close' } : {});
+      if (err instanceof BodyError) {
+        reply(err.status, GrpcCode.INVALID_ARGUMENT, err.message, err.status === 413 ? { connection: 'close' } : {});
         return;
       }
       throw err;

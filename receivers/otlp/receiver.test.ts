@@ -157,7 +157,7 @@ describe('OTLP receiver with real SDK exporters', () => {
     // A gzip bomb: small on the wire, over the limit once inflated.
     const bomb = await post('/v1/logs', gzipSync(Buffer.alloc(1024 * 1024)), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' });
     expect(bomb.status).toBe(413);
-    expect((await post('/v1/logs', 'x', { 'content-type': 'application/json', 'content-encoding': 'br' })).status).toBe(400);
+    expect((await post('/v1/logs', 'x', { 'content-type': 'application/json', 'content-encoding': 'br' })).status).toBe(415);
 
     // Still serving, gzip accepted, nothing earlier lost.
     const before = sink.logRecords.length;
