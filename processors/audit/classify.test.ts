@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KvList, newLogRecord, type KeyValue } from '../../core/model.ts';
+import { KvList, newLogRecord, type AnyValue, type KeyValue } from '../../core/model.ts';
 import { classifyRecord, compileRules, istioPolicyParts, rbacDeniedPolicy } from './classify.ts';
 import { defaultAuditRules, type AuditRules } from './config.ts';
 import { ENVOY_RBAC_DENIED, ISTIO_LINES, SPAN, T0, TRACE, envoyOtel, istioText, k8sAuthorizationPolicyPatch, semconv } from './testdata/fixtures.ts';
@@ -268,7 +268,7 @@ describe('configuration (Kubernetes audit events)', () => {
   });
 
   it('a body already decoded to a map is read too', () => {
-    const toKv = (v: unknown): import('../../core/model.ts').AnyValue => {
+    const toKv = (v: unknown): AnyValue => {
       if (Array.isArray(v)) return v.map(toKv);
       if (v && typeof v === 'object') return new KvList(Object.entries(v).map(([key, value]) => ({ key, value: toKv(value) })));
       return typeof v === 'number' ? BigInt(v) : (v as string);
