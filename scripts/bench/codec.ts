@@ -77,7 +77,6 @@ function pbValue(v: PbAny | null | undefined): AnyValue {
 }
 interface PbKv { key: string; value: PbAny }
 const pbAttrs = (kvs: PbKv[] | undefined): KeyValue[] => (kvs ?? []).map((kv) => ({ key: kv.key, value: pbValue(kv.value) }));
-/* eslint-disable @typescript-eslint/no-explicit-any */
 function pbLogsToModel(m: any): number {
   let n = 0;
   for (const rl of m.resourceLogs) {
