@@ -8,7 +8,7 @@
  * per second, records per CPU-second of the pipeline process (embedded engine
  * included: it runs in that process), and peak RSS.
  *
- *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --cpu-prof DIR]
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --cpu-prof DIR --node-flags "--single-threaded-gc"]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,8 @@ const perBatch = Number(flag(args, 'per-batch') ?? 1000);
 const concurrency = Number(flag(args, 'concurrency') ?? 8);
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
+// --node-flags "...": extra node/V8 flags for the pipeline process (e.g. GC settings to compare).
+const nodeFlags = (flag(args, 'node-flags') ?? '').split(' ').filter(Boolean);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -52,7 +54,9 @@ function threadCpu(pid: number): Map<string, number> {
     } catch {
       continue; // the thread ended between the listing and the read
     }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d:]+$/, '') || 'other';
+    // The JS thread is the one whose id is the pid; other "node" threads are libuv's pool (fs, fsync, zlib) and V8's (GC, compiler).
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d:]+$/, '') || 'other';
+    const name = tid === String(pid) ? 'js-main' : comm === 'node' ? 'node-helpers' : comm;
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
   }
@@ -117,7 +121,7 @@ writeFileSync(config, stringifyYaml(base));
 
 let pipeline: ChildProcess | undefined;
 try {
-  pipeline = spawn(process.execPath, [...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), 'bin/trailhouse.mjs', 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
+  pipeline = spawn(process.execPath, [...nodeFlags, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), 'bin/trailhouse.mjs', 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
   const qurl = `http://127.0.0.1:${q}`;
   await waitUntil(async () => (await query(qurl, 'SELECT 1')) === '1', 60_000, 'the pipeline to start');
   await waitUntil(async () => (await fetch(`http://127.0.0.1:${http}/v1/logs`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).ok, 30_000, 'OTLP');
