@@ -150,7 +150,7 @@ describe('crash faults', () => {
       await ch.close();
       await exp.shutdown();
     }
-  });
+  }, 300_000);
 
   it('gateway kill -9 mid-load with the persistent queue: every acknowledged record stored once', async () => {
     const t = await topics();
@@ -181,6 +181,7 @@ describe('crash faults', () => {
           status = await postLogs(base, logsBatch(tag, from, per));
         }
         if (status === 200) acked.add(from);
+        await sleep(20); // paced, so the kill falls in the middle of the load
       }
     });
     await waitFor(() => acked.size >= 60, 60_000, 'acknowledged requests before the kill');
@@ -208,10 +209,11 @@ describe('crash faults', () => {
       expect(dups).toEqual([]);
       expect(stored.count).toBe(stored.uniq);
       expect(ackedAtKill).toBeGreaterThan(0);
+      expect(ackedAtKill).toBeLessThan(30_000 / per); // killed mid-load
     } finally {
       await ch.close();
       await gateway.stop();
       await ingester.stop();
     }
-  });
+  }, 300_000);
 });
