@@ -13,6 +13,7 @@
  * recognised downstream.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Component, CreateSettings, Host, LogsConsumer, TracesConsumer } from './component.ts';
 import { once } from './component.ts';
 import { PermanentError, RefusedError } from './errors.ts';
@@ -137,6 +138,8 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   ) {
     this.metrics = exporterMetrics(settings.metrics, settings.id);
     this.log = settings.logger;
+    // Every attempt in flight (one per queue consumer) listens for shutdown.
+    setMaxListeners(0, this.stopController.signal);
   }
 
   async start(host: Host): Promise<void> {

@@ -8,7 +8,21 @@
  * branch accepted; the first failure is what travels back.
  */
 import type { LogsConsumer, TracesConsumer } from './component.ts';
+import type { WithDedupToken } from './exporter-helper.ts';
 import { cloneLogs, cloneTraces, type LogsData, type TracesData } from './model.ts';
+
+/** A copy keeps the payload's dedup token: every branch must insert it under the same one. */
+function copyLogs(data: LogsData): LogsData {
+  const c = cloneLogs(data);
+  const token = (data as WithDedupToken).dedupToken;
+  return token === undefined ? c : Object.assign(c, { dedupToken: token });
+}
+
+function copyTraces(data: TracesData): TracesData {
+  const c = cloneTraces(data);
+  const token = (data as WithDedupToken).dedupToken;
+  return token === undefined ? c : Object.assign(c, { dedupToken: token });
+}
 
 async function settleAll(promises: Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(promises);
@@ -21,7 +35,7 @@ export function fanoutLogs(consumers: LogsConsumer[]): LogsConsumer {
   return {
     consumeLogs(data: LogsData) {
       const last = consumers.length - 1;
-      return settleAll(consumers.map((c, i) => c.consumeLogs(i === last ? data : cloneLogs(data))));
+      return settleAll(consumers.map((c, i) => c.consumeLogs(i === last ? data : copyLogs(data))));
     },
   };
 }
@@ -31,7 +45,7 @@ export function fanoutTraces(consumers: TracesConsumer[]): TracesConsumer {
   return {
     consumeTraces(data: TracesData) {
       const last = consumers.length - 1;
-      return settleAll(consumers.map((c, i) => c.consumeTraces(i === last ? data : cloneTraces(data))));
+      return settleAll(consumers.map((c, i) => c.consumeTraces(i === last ? data : copyTraces(data))));
     },
   };
 }

@@ -47,7 +47,11 @@ export function schemaOptions(c: ClickHouseConfig, embedded: boolean): SchemaOpt
     ttlMs: c.ttl,
     clusterName: cluster,
     engine,
-    extraSettings: embedded && engine.name === 'MergeTree' ? { ...EMBEDDED_MERGETREE_SETTINGS } : {},
+    // Any non-replicated MergeTree needs the dedup window for retried and
+    // redelivered batches to be recognised, on a server too; the merge tuning
+    // is for the embedded engine only.
+    extraSettings:
+      engine.name !== 'MergeTree' ? {} : embedded ? { ...EMBEDDED_MERGETREE_SETTINGS } : { non_replicated_deduplication_window: EMBEDDED_MERGETREE_SETTINGS.non_replicated_deduplication_window },
   };
 }
 

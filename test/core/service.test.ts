@@ -96,7 +96,10 @@ service:
 `);
     await svc.start();
     const r = PushReceiver.instances.get('push')!;
-    await r.next.logs!.consumeLogs(sampleLogs(2));
+    await r.next.logs!.consumeLogs(Object.assign(sampleLogs(2), { dedupToken: 'kafka:otlp_logs:0:10-19' }));
+    // Every branch keeps the dedup token, so a redelivery is recognised in each.
+    const tokens = ['sink/a', 'sink/b', 'sink/c'].map((id) => (SlowSink.instances.get(id)!.received[0] as { dedupToken?: string }).dedupToken);
+    expect(tokens).toEqual(['kafka:otlp_logs:0:10-19', 'kafka:otlp_logs:0:10-19', 'kafka:otlp_logs:0:10-19']);
     const bodies = ['sink/a', 'sink/b', 'sink/c'].map((id) => SlowSink.instances.get(id)!.received[0]!.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body);
     expect(bodies).toEqual(['seen by sink/a', 'seen by sink/b', 'seen by sink/c']);
     expect(r.next.traces).toBeUndefined();
