@@ -1,4 +1,5 @@
 // The kafka exporter against the real broker (test/kafka-broker.ts).
+import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Factory } from '../../core/component.ts';
 import { PermanentError, RefusedError } from '../../core/errors.ts';
@@ -66,7 +67,7 @@ describe('kafka exporter', () => {
     return exp;
   }
 
-  it('writes OTLP proto requests keyed by trace id; a trace lands in the same partition number on both topics', async () => {
+  it('one OTLP request per target partition; each trace lands where a message keyed by its id lands, on both topics', async () => {
     const logsTopic = uniqueTopic('exp-logs');
     const spansTopic = uniqueTopic('exp-spans');
     await createTopics([logsTopic, spansTopic]);
@@ -76,24 +77,38 @@ describe('kafka exporter', () => {
       partition_traces_by_id: true,
       partition_logs_by_trace_id: true,
     });
-    await exp.consumeLogs(sampleLogs(20));
-    await exp.consumeTraces(sampleTraces(20));
-    const got = await readAll([logsTopic, spansTopic], (g) => g.length >= 40);
-    expect(got).toHaveLength(40);
-    const partOf = new Map<string, number>();
+    await exp.consumeLogs(sampleLogs(40));
+    await exp.consumeTraces(sampleTraces(40));
+    // Reference: kafkajs' default partitioner placing a message keyed by each trace id.
+    const refTopic = uniqueTopic('exp-ref');
+    await createTopics([refTopic]);
+    const ids = sampleLogs(40).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => r.traceId)));
+    const producer = testKafka(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: refTopic, messages: ids.map((id) => ({ key: id, value: id })) });
+    await producer.disconnect();
+    const ref = await readAll([refTopic], (g) => g.length >= 40);
+    const refPart = new Map(ref.map((m) => [m.key!, m.partition]));
+
+    const recordsOf = (g: Got[]) => g.reduce((n, m) => n + (m.topic === logsTopic ? logRecordCount(decodeLogsProto(m.value)) : spanCount(decodeTracesProto(m.value))), 0);
+    const got = await readAll([logsTopic, spansTopic], (g) => recordsOf(g) >= 80);
+    expect(recordsOf(got)).toBe(80);
+    for (const topic of [logsTopic, spansTopic]) {
+      const msgs = got.filter((m) => m.topic === topic);
+      // At most one message per partition (4), more than one partition used.
+      expect(new Set(msgs.map((m) => m.partition)).size).toBe(msgs.length);
+      expect(msgs.length).toBeGreaterThan(1);
+      expect(msgs.length).toBeLessThanOrEqual(4);
+    }
     for (const m of got) {
-      expect(m.key).toMatch(/^[0-9a-f]{32}$/);
-      const ids =
+      const traceIds =
         m.topic === logsTopic
           ? decodeLogsProto(m.value).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => r.traceId)))
           : decodeTracesProto(m.value).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.traceId)));
-      expect(ids).toEqual([m.key]);
-      const seen = partOf.get(m.key!);
-      if (seen === undefined) partOf.set(m.key!, m.partition);
-      else expect(m.partition).toBe(seen);
+      // The key is the message's first trace id; every trace sits in its keyed partition.
+      expect(m.key).toBe(traceIds[0]);
+      for (const id of traceIds) expect(refPart.get(id)).toBe(m.partition);
     }
-    // 20 distinct trace ids over 4 partitions: more than one partition used.
-    expect(new Set(partOf.values()).size).toBeGreaterThan(1);
   });
 
   it('one message per batch without partitioning, gzip compressed, json encoding per topic', async () => {

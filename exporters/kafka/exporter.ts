@@ -19,13 +19,17 @@ import type { LogsData, TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { createKafkaClient } from './client.ts';
 import { encodingFor, type KafkaExporterConfig } from './config.ts';
-import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, tracesCodec, type Built } from './messages.ts';
+import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from './messages.ts';
+import { PartitionCounts, hashPartitioner } from './partitions.ts';
 import { SendLoop } from './sender.ts';
 
 export class KafkaExporter implements Pusher {
   private kafka: Kafka | undefined;
   private producer: Producer | undefined;
   private sender: SendLoop | undefined;
+  private counts: PartitionCounts | undefined;
+  /** The hash per partition count (topics normally share one). */
+  private readonly hashes = new Map<number, (key: string) => number>();
   private connected = false;
   private connecting: Promise<void> | undefined;
   private readonly logs;
@@ -55,6 +59,7 @@ export class KafkaExporter implements Pusher {
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.connected = false;
     });
+    this.counts = new PartitionCounts(this.kafka, this.producer);
     this.sender = new SendLoop(this.producer, {
       acks: c.producer.required_acks,
       compression: c.producer.compression,
@@ -83,22 +88,39 @@ export class KafkaExporter implements Pusher {
 
   async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
-    const built = buildMessages(this.logs, data, c.partition_logs_by_trace_id ? groupLogsByTrace : null, c.producer.max_message_bytes);
-    await this.send(c.logs.topic, built, 'log records', ctx);
+    const keys = c.partition_logs_by_trace_id ? await this.partitionKeys(c.logs.topic) : null;
+    const built = buildMessages(this.logs, data, keys ? groupLogsByTrace : null, c.producer.max_message_bytes, keys);
+    await this.send(c.logs.topic, built, keys, 'log records', ctx);
   }
 
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
-    const built = buildMessages(this.traces, data, c.partition_traces_by_id ? groupTracesByTrace : null, c.producer.max_message_bytes);
-    await this.send(c.traces.topic, built, 'spans', ctx);
+    const keys = c.partition_traces_by_id ? await this.partitionKeys(c.traces.topic) : null;
+    const built = buildMessages(this.traces, data, keys ? groupTracesByTrace : null, c.producer.max_message_bytes, keys);
+    await this.send(c.traces.topic, built, keys, 'spans', ctx);
   }
 
-  private async send(topic: string, built: Built, noun: string, ctx: PushContext): Promise<void> {
+  /** Grouping of one batch by the topic's current partition count. */
+  private async partitionKeys(topic: string): Promise<PartitionKeys> {
+    await this.ensureConnected();
+    const n = await this.counts!.count(topic);
+    let hash = this.hashes.get(n);
+    if (!hash) this.hashes.set(n, (hash = hashPartitioner(n)));
+    return new PartitionKeys(n, hash);
+  }
+
+  private async send(topic: string, built: Built, keys: PartitionKeys | null, noun: string, ctx: PushContext): Promise<void> {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('export aborted');
     if (built.messages.length > 0) {
-      nameMessages(built.messages, ctx.dedupToken);
+      nameMessages(built.messages, ctx.dedupToken, keys ? keys.count : null);
       await this.ensureConnected();
-      await this.sender!.send(topic, built.messages);
+      try {
+        await this.sender!.send(topic, built.messages);
+      } catch (err) {
+        // The topic may have grown or been re-created: group the retry by fresh metadata.
+        this.counts!.forget(topic);
+        throw err;
+      }
     }
     if (built.tooLarge > 0) {
       throw new PermanentError(
@@ -110,6 +132,7 @@ export class KafkaExporter implements Pusher {
 
   async shutdown(): Promise<void> {
     await this.sender?.drained();
+    await this.counts?.close();
     await this.producer?.disconnect().catch(() => undefined);
   }
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { logRecordCount, newLogRecord, spanCount, type LogsData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesJson } from '../../core/otlp/index.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
-import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, tracesCodec } from './messages.ts';
+import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec } from './messages.ts';
+import { randomBytes } from 'node:crypto';
+import { hashPartitioner, kafkajsPartitioner } from './partitions.ts';
 
 describe('kafka exporter messages', () => {
   it('one unkeyed message per payload when not partitioning', () => {
@@ -58,5 +60,57 @@ describe('kafka exporter messages', () => {
     expect(built.tooLarge).toBe(1);
     expect(built.largestBytes).toBeGreaterThan(5000);
     expect(built.messages.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0)).toBe(3);
+  });
+
+  it('groups by target partition: one message per partition, key = its first trace id, records without one unkeyed', () => {
+    const data = sampleLogs(50);
+    const recs = data.resourceLogs[0]!.scopeLogs[0]!.logRecords;
+    recs[7]!.traceId = '';
+    const hash = hashPartitioner(3);
+    const keys = new PartitionKeys(3, hash);
+    const built = buildMessages(logsCodec('otlp_proto'), data, groupLogsByTrace, 1_000_000, keys);
+    expect(built.messages).toHaveLength(4);
+    const unkeyed = built.messages.filter((m) => m.key === null);
+    expect(unkeyed).toHaveLength(1);
+    expect(unkeyed[0]!.partition).toBeUndefined();
+    expect(logRecordCount(decodeLogsProto(unkeyed[0]!.value))).toBe(1);
+    const keyed = built.messages.filter((m) => m.key !== null);
+    expect(keyed.map((m) => m.partition).sort()).toEqual([0, 1, 2]);
+    for (const m of keyed) {
+      const ids = decodeLogsProto(m.value).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => r.traceId)));
+      expect(ids[0]).toBe(m.key);
+      for (const id of ids) expect(hash(id)).toBe(m.partition);
+    }
+    expect(built.messages.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0)).toBe(50);
+    // Ids name the partition count: a replay after the topic grew never reuses one for other content.
+    nameMessages(built.messages, 'tok', 3);
+    expect(built.messages.map((m) => m.id)).toEqual(['tok/0@3', 'tok/1@3', 'tok/2@3', 'tok/3@3']);
+  });
+
+  it('a partition group over the size limit is split, every piece to the same partition', () => {
+    const data = sampleLogs(200);
+    const keys = () => new PartitionKeys(2, hashPartitioner(2));
+    const whole = buildMessages(logsCodec('otlp_proto'), data, groupLogsByTrace, 10_000_000, keys());
+    const max = Math.floor(Math.max(...whole.messages.map((m) => m.value.length)) / 3);
+    const built = buildMessages(logsCodec('otlp_proto'), data, groupLogsByTrace, max, keys());
+    expect(built.messages.length).toBeGreaterThan(whole.messages.length);
+    const hash = hashPartitioner(2);
+    for (const m of built.messages) {
+      expect(m.value.length).toBeLessThanOrEqual(max);
+      for (const r of decodeLogsProto(m.value).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))) expect(hash(r.traceId)).toBe(m.partition);
+    }
+    expect(built.messages.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0)).toBe(200);
+  });
+
+  it('the trace-id hash is kafkajs\' default partitioner (Java murmur2), for every length and many keys', () => {
+    for (const count of [1, 3, 8, 12, 64]) {
+      const ours = hashPartitioner(count);
+      const theirs = kafkajsPartitioner(count);
+      for (let i = 0; i < 2000; i++) {
+        const key = i < 40 ? 'ab01'.repeat(10).slice(0, i) : randomBytes(16).toString('hex');
+        expect(ours(key)).toBe(theirs(key));
+      }
+      expect(ours('héllo wörld')).toBe(theirs('héllo wörld'));
+    }
   });
 });

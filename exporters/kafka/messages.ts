@@ -3,10 +3,14 @@
  * (ExportLogsServiceRequest / ExportTraceServiceRequest) in protobuf or JSON,
  * which is what the Collector's kafka exporter writes and its receiver reads.
  *
- * With partitioning by trace id, a payload is split into one request per
- * trace id (records keep their resource and scope) and the message key is the
- * 32-char lowercase hex trace id. Both topics use the same partitioner and
- * the same key, so a trace's spans and logs get the same partition number.
+ * With partitioning by trace id, each trace id is hashed to a partition by
+ * kafkajs' default (Java-compatible murmur2) partitioner over the 32-char hex
+ * trace id, and a payload is split into one request per target partition
+ * (records keep their resource and scope), sent to that partition explicitly
+ * and keyed by the first of its trace ids. Both topics hash the same way, so
+ * a trace's spans and logs get the same partition number; this is where a
+ * message per trace keyed by the trace id would land, at a fraction of the
+ * per-message cost (a batch is a few messages, not thousands).
  * Records without a trace id go together in one unkeyed message.
  *
  * A request larger than max_message_bytes is split in halves until each
@@ -21,6 +25,8 @@ import { RECORD_OVERHEAD, type Encoding } from './config.ts';
 export interface OutMessage {
   key: string | null;
   value: Buffer;
+  /** Explicit target partition; undefined = kafkajs' partitioner decides. */
+  partition?: number;
   /** `<batch dedup token>/<index>`: the same on every attempt and replay of the batch (see MESSAGE_ID_HEADER). */
   id?: string;
 }
@@ -34,9 +40,15 @@ export interface OutMessage {
  */
 export const MESSAGE_ID_HEADER = 'trailhouse-id';
 
-/** Names the messages of one batch (call once per batch, after building). */
-export function nameMessages(messages: OutMessage[], token: string): void {
-  messages.forEach((m, i) => (m.id = `${token}/${i}`));
+/**
+ * Names the messages of one batch (call once per batch, after building).
+ * Grouped by partition, a message's content depends on the topic's partition
+ * count too, so the count is part of the name: a batch replayed after the
+ * topic grew never has a message skipped for a different one's id.
+ */
+export function nameMessages(messages: OutMessage[], token: string, partitions: number | null = null): void {
+  const suffix = partitions === null ? '' : `@${partitions}`;
+  messages.forEach((m, i) => (m.id = `${token}/${i}${suffix}`));
 }
 
 export interface Built {
@@ -47,8 +59,40 @@ export interface Built {
   largestBytes: number;
 }
 
-/** Groups log records by trace id, keeping each under its own resource and scope. */
-export function groupLogsByTrace(data: LogsData): Map<string, LogsData> {
+/** Maps a record's trace id to its group's key ('' = the records without one). */
+export type KeyOf = (traceId: string) => string;
+
+const byTraceId: KeyOf = (id) => id;
+
+/**
+ * Keys that group trace ids by target partition: the key of a group is the
+ * first trace id seen for its partition, so the key of a message hashes to the
+ * message's own partition (a tool re-partitioning by key agrees with us).
+ */
+export class PartitionKeys {
+  private readonly partOf = new Map<string, number>();
+  private readonly first: string[] = [];
+
+  constructor(
+    readonly count: number,
+    private readonly partitionFor: (traceId: string) => number,
+  ) {}
+
+  readonly keyOf: KeyOf = (id) => {
+    if (id === '') return '';
+    let p = this.partOf.get(id);
+    if (p === undefined) this.partOf.set(id, (p = this.partitionFor(id)));
+    return (this.first[p] ??= id);
+  };
+
+  /** Partition of a group key (a trace id); undefined for ''. */
+  partition(key: string): number | undefined {
+    return key === '' ? undefined : this.partOf.get(key);
+  }
+}
+
+/** Groups log records by trace id (or by keyOf of it), keeping each under its own resource and scope. */
+export function groupLogsByTrace(data: LogsData, keyOf: KeyOf = byTraceId): Map<string, LogsData> {
   const out = new Map<string, LogsData>();
   for (const rl of data.resourceLogs) {
     // Per trace id: this resource's copy and the current scope's copy in it.
@@ -56,19 +100,20 @@ export function groupLogsByTrace(data: LogsData): Map<string, LogsData> {
     for (const sl of rl.scopeLogs) {
       const slFor = new Map<string, ScopeLogs>();
       for (const r of sl.logRecords) {
-        let part = slFor.get(r.traceId);
+        const k = keyOf(r.traceId);
+        let part = slFor.get(k);
         if (!part) {
-          let rlOut = rlFor.get(r.traceId);
+          let rlOut = rlFor.get(k);
           if (!rlOut) {
             rlOut = { resource: rl.resource, schemaUrl: rl.schemaUrl, scopeLogs: [] };
-            rlFor.set(r.traceId, rlOut);
-            let d = out.get(r.traceId);
-            if (!d) out.set(r.traceId, (d = { resourceLogs: [] }));
+            rlFor.set(k, rlOut);
+            let d = out.get(k);
+            if (!d) out.set(k, (d = { resourceLogs: [] }));
             d.resourceLogs.push(rlOut);
           }
           part = { scope: sl.scope, schemaUrl: sl.schemaUrl, logRecords: [] };
           rlOut.scopeLogs.push(part);
-          slFor.set(r.traceId, part);
+          slFor.set(k, part);
         }
         part.logRecords.push(r);
       }
@@ -77,26 +122,27 @@ export function groupLogsByTrace(data: LogsData): Map<string, LogsData> {
   return out;
 }
 
-export function groupTracesByTrace(data: TracesData): Map<string, TracesData> {
+export function groupTracesByTrace(data: TracesData, keyOf: KeyOf = byTraceId): Map<string, TracesData> {
   const out = new Map<string, TracesData>();
   for (const rs of data.resourceSpans) {
     const rsFor = new Map<string, ResourceSpans>();
     for (const ss of rs.scopeSpans) {
       const ssFor = new Map<string, ScopeSpans>();
       for (const sp of ss.spans) {
-        let part = ssFor.get(sp.traceId);
+        const k = keyOf(sp.traceId);
+        let part = ssFor.get(k);
         if (!part) {
-          let rsOut = rsFor.get(sp.traceId);
+          let rsOut = rsFor.get(k);
           if (!rsOut) {
             rsOut = { resource: rs.resource, schemaUrl: rs.schemaUrl, scopeSpans: [] };
-            rsFor.set(sp.traceId, rsOut);
-            let d = out.get(sp.traceId);
-            if (!d) out.set(sp.traceId, (d = { resourceSpans: [] }));
+            rsFor.set(k, rsOut);
+            let d = out.get(k);
+            if (!d) out.set(k, (d = { resourceSpans: [] }));
             d.resourceSpans.push(rsOut);
           }
           part = { scope: ss.scope, schemaUrl: ss.schemaUrl, spans: [] };
           rsOut.scopeSpans.push(part);
-          ssFor.set(sp.traceId, part);
+          ssFor.set(k, part);
         }
         part.spans.push(sp);
       }
@@ -130,11 +176,11 @@ export function tracesCodec(enc: Encoding): Codec<TracesData> {
   };
 }
 
-function encodeFitting<T>(codec: Codec<T>, data: T, key: string | null, maxBytes: number, into: Built): void {
+function encodeFitting<T>(codec: Codec<T>, data: T, key: string | null, partition: number | undefined, maxBytes: number, into: Built): void {
   const value = codec.encode(data);
   const budget = maxBytes - RECORD_OVERHEAD - (key ? key.length : 0);
   if (value.length <= budget) {
-    into.messages.push({ key, value });
+    into.messages.push(partition === undefined ? { key, value } : { key, value, partition });
     return;
   }
   const n = codec.count(data);
@@ -143,20 +189,27 @@ function encodeFitting<T>(codec: Codec<T>, data: T, key: string | null, maxBytes
     into.largestBytes = Math.max(into.largestBytes, value.length);
     return;
   }
-  for (const part of codec.split(data, Math.ceil(n / 2))) encodeFitting(codec, part, key, maxBytes, into);
+  for (const part of codec.split(data, Math.ceil(n / 2))) encodeFitting(codec, part, key, partition, maxBytes, into);
 }
 
+/**
+ * One message for the whole payload (groupByTrace null), one per trace id
+ * (partitions null), or one per target partition (partitions given: the
+ * grouping and explicit partitions of PartitionKeys).
+ */
 export function buildMessages<T>(
   codec: Codec<T>,
   data: T,
-  groupByTrace: ((d: T) => Map<string, T>) | null,
+  groupByTrace: ((d: T, keyOf?: KeyOf) => Map<string, T>) | null,
   maxBytes: number,
+  partitions: PartitionKeys | null = null,
 ): Built {
   const built: Built = { messages: [], tooLarge: 0, largestBytes: 0 };
   if (!groupByTrace) {
-    encodeFitting(codec, data, null, maxBytes, built);
+    encodeFitting(codec, data, null, undefined, maxBytes, built);
     return built;
   }
-  for (const [traceId, part] of groupByTrace(data)) encodeFitting(codec, part, traceId || null, maxBytes, built);
+  const groups = partitions ? groupByTrace(data, partitions.keyOf) : groupByTrace(data);
+  for (const [key, part] of groups) encodeFitting(codec, part, key || null, partitions?.partition(key), maxBytes, built);
   return built;
 }

@@ -110,7 +110,9 @@ export class SendLoop {
       for (const p of batch) {
         let tm = byTopic.get(p.topic);
         if (!tm) byTopic.set(p.topic, (tm = { topic: p.topic, messages: [] }));
-        for (const m of p.messages) tm.messages.push({ key: m.key, value: m.value, headers: m.id ? { [MESSAGE_ID_HEADER]: m.id } : undefined });
+        for (const m of p.messages) {
+          tm.messages.push({ key: m.key, value: m.value, partition: m.partition, headers: m.id ? { [MESSAGE_ID_HEADER]: m.id } : undefined });
+        }
       }
       try {
         await this.producer.sendBatch({
