@@ -13,8 +13,8 @@
  * per-message cost (a batch is a few messages, not thousands).
  * Records without a trace id go together in one unkeyed message.
  *
- * A request larger than max_message_bytes is split in halves until each
- * piece fits; a single record that cannot fit is reported back as `tooLarge`.
+ * A request larger than max_message_bytes is split (into as many pieces as
+ * its size asks for, again if a piece still does not fit) until each fits; a single record that cannot fit is reported back as `tooLarge`.
  */
 import type { LogsData, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, TracesData } from '../../core/model.ts';
 import { logRecordCount, spanCount } from '../../core/model.ts';
@@ -189,7 +189,11 @@ function encodeFitting<T>(codec: Codec<T>, data: T, key: string | null, partitio
     into.largestBytes = Math.max(into.largestBytes, value.length);
     return;
   }
-  for (const part of codec.split(data, Math.ceil(n / 2))) encodeFitting(codec, part, key, partition, maxBytes, into);
+  // Straight into as many pieces as the size says (10% spare for uneven
+  // records), not halves: halving a batch several times over the limit
+  // encoded every record once per level.
+  const pieces = Math.min(n, Math.max(2, Math.ceil((value.length * 1.1) / budget)));
+  for (const part of codec.split(data, Math.ceil(n / pieces))) encodeFitting(codec, part, key, partition, maxBytes, into);
 }
 
 /**
