@@ -111,6 +111,24 @@ describe('kafka exporter', () => {
     }
   });
 
+  it('a topic that does not exist yet is auto-created, then grouped by its partition count', async () => {
+    const topic = uniqueTopic('exp-auto');
+    // No queue: consumeLogs resolves once the messages are written (the reader needs the topic).
+    const exp = await start({ logs: { topic }, partition_logs_by_trace_id: true, sending_queue: { enabled: false } });
+    await exp.consumeLogs(sampleLogs(30));
+    const got = await readAll([topic], (g) => g.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0) >= 30);
+    expect(got.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0)).toBe(30);
+    // One message per partition used, over the broker's default partition count.
+    const admin = testKafka(brokers).admin();
+    await admin.connect();
+    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    await admin.disconnect();
+    const count = md.topics[0]!.partitions.length;
+    expect(new Set(got.map((m) => m.partition)).size).toBe(got.length);
+    expect(got.length).toBeLessThanOrEqual(count);
+    if (count > 1) expect(got.length).toBeGreaterThan(1);
+  });
+
   it('one message per batch without partitioning, gzip compressed, json encoding per topic', async () => {
     const logsTopic = uniqueTopic('exp-logs-json');
     const spansTopic = uniqueTopic('exp-spans');

@@ -14,7 +14,10 @@
  * process (the embedded engine included for the ingester). Topics are fresh
  * per run.
  *
- *   node --import tsx scripts/bench/kafka.ts [--batches 40] [--per-batch 1000] [--concurrency 8] [--signals logs,traces] [--no-partition] [--compression none|gzip]
+ *   node --import tsx scripts/bench/kafka.ts [--batches 40] [--per-batch 1000] [--concurrency 8] [--signals logs,traces] [--no-partition] [--compression none|gzip] [--queue file|memory]
+ *
+ * `--queue memory` runs the gateway's sending queue in memory instead of on
+ * file_storage (no fsync, no second OTLP encode of every batch).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +34,8 @@ const concurrency = Number(flag(args, 'concurrency') ?? 8);
 const signals = (flag(args, 'signals') ?? 'logs,traces').split(',') as Array<'logs' | 'traces'>;
 const partition = !process.argv.includes('--no-partition');
 const compression = flag(args, 'compression') ?? 'gzip';
+const queue = flag(args, 'queue') ?? 'file';
+if (queue !== 'file' && queue !== 'memory') throw new Error(`--queue: file or memory, got ${queue}`);
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -100,7 +105,7 @@ exporters:
     partition_traces_by_id: ${partition}
     partition_logs_by_trace_id: ${partition}
     producer: {compression: ${compression}}
-    sending_queue: {storage: file_storage, queue_size: 2000, num_consumers: 4}
+    sending_queue: {${queue === 'file' ? 'storage: file_storage, ' : ''}queue_size: 2000, num_consumers: 4}
 extensions:
   file_storage: {directory: ${dir}/queue}
 service:
@@ -174,7 +179,7 @@ ${inPipelines}
     machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
     node: process.version,
     broker: brokers,
-    workload: { signals, batches, requests_per_batch: perBatch, concurrency, records: accepted, partition_by_trace_id: partition, compression },
+    workload: { signals, batches, requests_per_batch: perBatch, concurrency, records: accepted, partition_by_trace_id: partition, compression, queue },
     gateway: {
       accepted, refusals: sent.refusals, wall_seconds: +gWall.toFixed(2), cpu_seconds: +gCpu.toFixed(2),
       per_second: Math.round(accepted / gWall), per_cpu_second: Math.round(accepted / gCpu), peak_rss_mib: gRss,
