@@ -95,6 +95,12 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
    * stage of each pipeline it appears in (at most one pipeline per signal).
    */
   readonly shared?: boolean;
+  /**
+   * True when the processor never changes records (or keeps the payload's raw
+   * protobuf bytes right itself, as `batch` does); otherwise the service drops
+   * those bytes before the processor sees the payload (core/model.ts rawProto).
+   */
+  readonly keepsRawProto?: boolean;
   create(settings: CreateSettings<C>, next: NextConsumers): Component & Partial<LogsConsumer & TracesConsumer>;
 }
 

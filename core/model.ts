@@ -293,3 +293,33 @@ export function cloneTraces(data: TracesData): TracesData {
     })),
   };
 }
+
+// ---------------------------------------------------------------- raw bytes
+
+const RAW = Symbol('trailhouse.rawProto');
+
+type WithRaw = { [RAW]?: Uint8Array[] };
+
+/**
+ * The OTLP protobuf encoding of exactly this payload, when a stage knows it:
+ * the OTLP receiver attaches the request bytes it decoded, and the batch
+ * processor concatenates its parts' bytes (two Export requests concatenated
+ * are one valid request whose resources are the union). A persistent queue
+ * then stores these bytes instead of encoding the payload again.
+ *
+ * The invariant: the bytes describe the records exactly. The service strips
+ * them before every processor that does not declare `keepsRawProto` (so a
+ * processor that changes records cannot leave stale bytes behind), and a deep
+ * copy never carries them.
+ */
+export function rawProto(data: LogsData | TracesData): Uint8Array[] | undefined {
+  return (data as WithRaw)[RAW];
+}
+
+export function setRawProto(data: LogsData | TracesData, parts: Uint8Array[]): void {
+  Object.defineProperty(data, RAW, { value: parts, enumerable: false, configurable: true, writable: true });
+}
+
+export function dropRawProto(data: LogsData | TracesData): void {
+  if ((data as WithRaw)[RAW] !== undefined) delete (data as WithRaw)[RAW];
+}

@@ -23,12 +23,24 @@ import type {
 import { isPipelineWatcher, once } from './component.ts';
 import type { ServiceConfig, PipelineConfig, ComponentConfig } from './config/load.ts';
 import { fanoutLogs, fanoutTraces, ForwardLogs, ForwardTraces } from './fanout.ts';
-import type { Signal } from './model.ts';
+import { dropRawProto, type Signal } from './model.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { MetricsRegistry } from './telemetry/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './telemetry/server.ts';
 
 type Consumes = Component & Partial<LogsConsumer & TracesConsumer>;
+
+function consumersOf(c: Consumes, signal: Signal): NextConsumers {
+  return signal === 'logs' ? { logs: c as LogsConsumer } : { traces: c as TracesConsumer };
+}
+
+/** Feeds `c` payloads without their raw protobuf bytes: `c` may change records. */
+function stripRawBefore(c: Consumes, signal: Signal): NextConsumers {
+  if (signal === 'logs') {
+    return { logs: { consumeLogs: (d) => (dropRawProto(d), c.consumeLogs!(d)) } };
+  }
+  return { traces: { consumeTraces: (d) => (dropRawProto(d), c.consumeTraces!(d)) } };
+}
 
 interface Built {
   id: string;
@@ -118,7 +130,7 @@ export class Service {
           c = f.create(this.settings('processor', cc), next);
           this.processors.push({ id: `${id} (${p.id})`, kind: 'processor', component: c });
         }
-        next = p.signal === 'logs' ? { logs: c as LogsConsumer } : { traces: c as TracesConsumer };
+        next = f.keepsRawProto ? consumersOf(c, p.signal) : stripRawBefore(c, p.signal);
       }
       heads.set(p.id, next);
     }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { RefusedError } from '../../core/errors.ts';
 import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
+import { dropRawProto } from '../../core/model.ts';
 import { decodeRecord, encodeRecord } from './record.ts';
 
 interface Entry {
@@ -103,7 +104,10 @@ export class FileQueue implements BatchQueue {
       const tmp = join(this.dir, `.tmp-${name}`);
       const fh = await open(tmp, 'w');
       try {
-        await fh.writeFile(encodeRecord(item));
+        const record = encodeRecord(item);
+        // On disk now: the received bytes need not stay in memory beside the records.
+        dropRawProto(item.data);
+        await fh.writeFile(record);
         if (this.fsync) await fh.sync();
       } finally {
         await fh.close();

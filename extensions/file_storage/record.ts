@@ -9,14 +9,18 @@
  * checksum catch a torn or damaged file on replay.
  */
 import { crc32 } from 'node:zlib';
-import type { LogsData, Signal, TracesData } from '../../core/model.ts';
+import { rawProto, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import type { QueueItem } from '../../core/queue/memory-queue.ts';
 
 const MAGIC = Buffer.from('THQ1');
 
 export function encodeRecord(item: QueueItem): Buffer {
-  const payload = item.signal === 'logs' ? encodeLogsProto(item.data as LogsData) : encodeTracesProto(item.data as TracesData);
+  // The bytes the payload arrived as, when a stage kept them (core/model.ts rawProto): no second encode.
+  const raw = rawProto(item.data);
+  const payload = raw
+    ? raw.length === 1 ? raw[0]! : Buffer.concat(raw)
+    : item.signal === 'logs' ? encodeLogsProto(item.data as LogsData) : encodeTracesProto(item.data as TracesData);
   const token = Buffer.from(item.dedupToken, 'utf8');
   const head = Buffer.alloc(4 + 1 + 4 + 2);
   MAGIC.copy(head, 0);

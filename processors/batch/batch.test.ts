@@ -48,3 +48,34 @@ describe('batch processor', () => {
     await p.shutdown();
   });
 });
+
+describe('batch processor: raw protobuf bytes', () => {
+  it('a batch sent whole carries its parts\' bytes, concatenated; a split batch carries none', async () => {
+    const { encodeLogsProto, decodeLogsProto } = await import('../../core/otlp/index.ts');
+    const { rawProto, setRawProto } = await import('../../core/model.ts');
+    const a = sampleLogs(2, 'a');
+    const b = sampleLogs(3, 'b');
+    setRawProto(a, [encodeLogsProto(a)]);
+    setRawProto(b, [encodeLogsProto(b)]);
+    const { p, sink } = make({ send_batch_size: 5, send_batch_max_size: 0, timeout: 60_000 });
+    await Promise.all([p.consumeLogs(a), p.consumeLogs(b)]);
+    const raw = rawProto(sink.logs[0]!)!;
+    expect(raw).toHaveLength(2);
+    // Concatenated Export requests are one request holding both parts' resources.
+    expect(decodeLogsProto(Buffer.concat(raw))).toEqual(decodeLogsProto(encodeLogsProto(sink.logs[0]!)));
+
+    const split = make({ send_batch_size: 4, send_batch_max_size: 4, timeout: 60_000 });
+    const c = sampleLogs(6);
+    setRawProto(c, [encodeLogsProto(c)]);
+    await split.p.consumeLogs(c);
+    expect(split.sink.logs.map((d) => rawProto(d))).toEqual([undefined, undefined]);
+
+    // One part without bytes: the batch has none.
+    const mixed = make({ send_batch_size: 4, send_batch_max_size: 0, timeout: 60_000 });
+    const d = sampleLogs(2);
+    setRawProto(d, [encodeLogsProto(d)]);
+    await Promise.all([mixed.p.consumeLogs(d), mixed.p.consumeLogs(sampleLogs(2))]);
+    expect(rawProto(mixed.sink.logs[0]!)).toBeUndefined();
+    await Promise.all([p.shutdown(), split.p.shutdown(), mixed.p.shutdown()]);
+  });
+});

@@ -11,7 +11,7 @@ import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesCons
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
 import type { LogsData, ResourceLogs, ResourceSpans, TracesData } from '../../core/model.ts';
-import { logRecordCount, spanCount } from '../../core/model.ts';
+import { logRecordCount, rawProto, setRawProto, spanCount } from '../../core/model.ts';
 import { splitLogs, splitTraces } from '../../core/split.ts';
 import type { BatchConfig } from './config.ts';
 
@@ -24,18 +24,21 @@ class Batcher<P> {
   private parts: P[] = [];
   private count = 0;
   private waiters: Waiter[] = [];
+  /** The parts' raw protobuf bytes while every part brought them (core/model.ts rawProto). */
+  private raw: Uint8Array[] | undefined = [];
   private timer: NodeJS.Timeout | undefined;
   private inflight = new Set<Promise<void>>();
 
   constructor(
     private readonly cfg: BatchConfig,
-    private readonly send: (parts: P[], count: number) => Promise<void>,
+    private readonly send: (parts: P[], count: number, raw: Uint8Array[] | undefined) => Promise<void>,
   ) {}
 
-  add(parts: P[], count: number): Promise<void> {
+  add(parts: P[], count: number, raw: Uint8Array[] | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.parts.push(...parts);
       this.count += count;
+      this.raw = raw && this.raw ? (this.raw.push(...raw), this.raw) : undefined;
       this.waiters.push({ resolve, reject });
       if (this.count >= this.cfg.send_batch_size) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.cfg.timeout);
@@ -46,11 +49,12 @@ class Batcher<P> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.count === 0) return;
-    const { parts, count, waiters } = this;
+    const { parts, count, waiters, raw } = this;
     this.parts = [];
     this.count = 0;
     this.waiters = [];
-    const p = this.send(parts, count).then(
+    this.raw = [];
+    const p = this.send(parts, count, raw).then(
       () => waiters.forEach((w) => w.resolve()),
       (err: unknown) => waiters.forEach((w) => w.reject(err)),
     );
@@ -72,15 +76,18 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
   constructor(settings: CreateSettings<BatchConfig>, next: NextConsumers) {
     const cfg = settings.config;
     const max = cfg.send_batch_max_size;
-    this.logs = new Batcher<ResourceLogs>(cfg, async (resourceLogs, count) => {
+    // A batch sent whole keeps its parts' raw bytes; split pieces lose them.
+    this.logs = new Batcher<ResourceLogs>(cfg, async (resourceLogs, count, raw) => {
       const data: LogsData = { resourceLogs };
-      const chunks = max > 0 && count > max ? splitLogs(data, max) : [data];
-      await Promise.all(chunks.map((c) => next.logs!.consumeLogs(c)));
+      if (max > 0 && count > max) return void (await Promise.all(splitLogs(data, max).map((c) => next.logs!.consumeLogs(c))));
+      if (raw) setRawProto(data, raw);
+      await next.logs!.consumeLogs(data);
     });
-    this.traces = new Batcher<ResourceSpans>(cfg, async (resourceSpans, count) => {
+    this.traces = new Batcher<ResourceSpans>(cfg, async (resourceSpans, count, raw) => {
       const data: TracesData = { resourceSpans };
-      const chunks = max > 0 && count > max ? splitTraces(data, max) : [data];
-      await Promise.all(chunks.map((c) => next.traces!.consumeTraces(c)));
+      if (max > 0 && count > max) return void (await Promise.all(splitTraces(data, max).map((c) => next.traces!.consumeTraces(c))));
+      if (raw) setRawProto(data, raw);
+      await next.traces!.consumeTraces(data);
     });
   }
 
@@ -89,13 +96,13 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
   consumeLogs(data: LogsData): Promise<void> {
     if (this.stopped) return Promise.reject(new RefusedError('batch processor is shut down', 'shutting_down'));
     const n = logRecordCount(data);
-    return n === 0 ? Promise.resolve() : this.logs.add(data.resourceLogs, n);
+    return n === 0 ? Promise.resolve() : this.logs.add(data.resourceLogs, n, rawProto(data));
   }
 
   consumeTraces(data: TracesData): Promise<void> {
     if (this.stopped) return Promise.reject(new RefusedError('batch processor is shut down', 'shutting_down'));
     const n = spanCount(data);
-    return n === 0 ? Promise.resolve() : this.traces.add(data.resourceSpans, n);
+    return n === 0 ? Promise.resolve() : this.traces.add(data.resourceSpans, n, rawProto(data));
   }
 
   /** Sends whatever is pending and waits for it. */

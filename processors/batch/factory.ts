@@ -6,6 +6,7 @@ export const batchFactory: ProcessorFactory<BatchConfig> = {
   kind: 'processor',
   type: 'batch',
   signals: ['logs', 'traces'],
+  keepsRawProto: true,
   schema: batchSchema,
   defaultConfig: defaultBatchConfig,
   validate: validateBatch,

@@ -6,6 +6,7 @@ export const memoryLimiterFactory: ProcessorFactory<MemoryLimiterConfig> = {
   kind: 'processor',
   type: 'memory_limiter',
   signals: ['logs', 'traces'],
+  keepsRawProto: true,
   schema: memoryLimiterSchema,
   defaultConfig: defaultMemoryLimiterConfig,
   validate: validateMemoryLimiter,

@@ -12,6 +12,7 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { decodeLogsProto, decodeTracesProto, encodeExportResponse } from '../../core/otlp/index.ts';
 import type { GrpcProtocolConfig } from './config.ts';
+import { setRawProto, type LogsData } from '../../core/model.ts';
 
 export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 export const TRACES_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -26,6 +27,7 @@ function handler(
     let data: unknown;
     try {
       data = decode(call.request);
+      setRawProto(data as LogsData, [call.request]);
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: (err as Error).message });
       return;

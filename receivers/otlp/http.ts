@@ -21,6 +21,7 @@ import {
   encodeExportResponseJson,
 } from '../../core/otlp/index.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
+import { setRawProto, type LogsData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
 
@@ -108,6 +109,7 @@ export class OtlpHttpServer {
     try {
       if (signal === 'logs') data = enc === 'proto' ? decodeLogsProto(body) : decodeLogsJson(body);
       else data = enc === 'proto' ? decodeTracesProto(body) : decodeTracesJson(body);
+      if (enc === 'proto') setRawProto(data as LogsData, [body]);
     } catch (err) {
       return reply(400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
     }

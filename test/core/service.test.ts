@@ -3,7 +3,7 @@
  * errors travelling back to the receiver.
  */
 import { describe, expect, it } from 'vitest';
-import type { Component, ExporterFactory, LogsConsumer, NextConsumers, ReceiverFactory } from '../../core/component.ts';
+import type { Component, ExporterFactory, LogsConsumer, NextConsumers, ProcessorFactory, ReceiverFactory } from '../../core/component.ts';
 import { loadConfigText } from '../../core/config/load.ts';
 import { s } from '../../core/config/schema.ts';
 import { PermanentError } from '../../core/errors.ts';
@@ -104,6 +104,57 @@ service:
     expect(bodies).toEqual(['seen by sink/a', 'seen by sink/b', 'seen by sink/c']);
     expect(r.next.traces).toBeUndefined();
     await svc.shutdown();
+  });
+
+  it('strips raw protobuf bytes before a processor that may change records, keeps them through batch', async () => {
+    const { rawProto, setRawProto } = await import('../../core/model.ts');
+    const seen: Array<Uint8Array[] | undefined> = [];
+    const spy: ProcessorFactory<Record<string, never>> = {
+      kind: 'processor',
+      type: 'spy',
+      signals: ['logs'],
+      schema: s.object({}),
+      defaultConfig: () => ({}),
+      create: (_st, next) => ({
+        start: async () => {},
+        shutdown: async () => {},
+        consumeLogs: async (d: LogsData) => {
+          seen.push(rawProto(d));
+          await next.logs!.consumeLogs(d);
+        },
+      }),
+    };
+    const reg = new Registry([pushFactory as never, sinkFactory as never, batchFactory as never, spy as never]);
+    const run = async (processors: string) => {
+      PushReceiver.instances.clear();
+      SlowSink.instances.clear();
+      const svc = new Service(
+        loadConfigText(
+          `
+receivers: {push: {}}
+processors: {batch: {send_batch_size: 1}, spy: {}}
+exporters: {sink: {}}
+service:
+  pipelines:
+    logs: {receivers: [push], processors: [${processors}], exporters: [sink]}
+`,
+          reg,
+          {},
+        ),
+        { logger: testLogger(), serveMetrics: false },
+      );
+      await svc.start();
+      const data = sampleLogs(1);
+      setRawProto(data, [new Uint8Array([1, 2, 3])]);
+      await PushReceiver.instances.get('push')!.next.logs!.consumeLogs(data);
+      const received = SlowSink.instances.get('sink')!.received.map((d) => rawProto(d));
+      await svc.shutdown();
+      return received;
+    };
+    // batch keeps the bytes; a processor that does not declare keepsRawProto never sees them.
+    expect(await run('batch')).toEqual([[new Uint8Array([1, 2, 3])]]);
+    expect(await run('batch, spy')).toEqual([undefined]);
+    expect(seen).toEqual([undefined]);
   });
 
   it('starts exporters first and receivers last, stops in reverse, and shutdown is idempotent', async () => {
