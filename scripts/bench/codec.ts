@@ -115,7 +115,6 @@ function pbTracesToModel(m: any): number {
   }
   return n;
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 interface Row { case: string; ours: number; raw: number; model: number; encOurs: number; encPb: number; bytes: number }
 
