@@ -19,7 +19,7 @@ const errorsOf = (fn: () => unknown) => {
 describe('jaeger receiver config', () => {
   it('enables exactly the protocols present; an empty value takes the defaults', () => {
     const c = jaeger({ protocols: { thrift_compact: null, grpc: {} } });
-    expect(c.protocols.thrift_compact).toEqual({ endpoint: '127.0.0.1:6831', queue_size: 1000, workers: 10, max_packet_size: 65000, socket_buffer_size: 0 });
+    expect(c.protocols.thrift_compact).toEqual({ endpoint: '127.0.0.1:6831', queue_size: 1000, workers: 10, max_packet_size: 65000, socket_buffer_size: 4 * 1024 * 1024 });
     expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4 });
     expect(c.protocols.thrift_http).toBeNull();
     expect(c.protocols.thrift_binary).toBeNull();

@@ -28,7 +28,11 @@ export interface UdpConfig {
   workers: number;
   /** Larger datagrams are dropped and counted. Default 65000 (the Jaeger agent's). */
   max_packet_size: number;
-  /** SO_RCVBUF in bytes; 0 keeps the OS default. Default 0. */
+  /**
+   * SO_RCVBUF in bytes, so bursts arriving while the process is busy (a GC
+   * pause, an insert) wait in the kernel instead of being dropped. The kernel
+   * caps it at net.core.rmem_max. 0 keeps the OS default. Default 4MiB.
+   */
   socket_buffer_size: number;
 }
 
@@ -48,7 +52,7 @@ const udpDefaults = (endpoint: string) => (): UdpConfig => ({
   queue_size: 1000,
   workers: 10,
   max_packet_size: 65_000,
-  socket_buffer_size: 0,
+  socket_buffer_size: 4 * 1024 * 1024,
 });
 export const compactDefaults = udpDefaults('127.0.0.1:6831');
 export const binaryDefaults = udpDefaults('127.0.0.1:6832');

@@ -72,7 +72,14 @@ export class JaegerUdpServer {
       socket.bind(port, host, () => resolve());
     });
     socket.on('error', (err) => this.log.error('Jaeger UDP socket error', { error: err, protocol: this.protocol }));
-    if (this.cfg.socket_buffer_size > 0) socket.setRecvBufferSize(this.cfg.socket_buffer_size);
+    if (this.cfg.socket_buffer_size > 0) {
+      try {
+        socket.setRecvBufferSize(this.cfg.socket_buffer_size);
+      } catch (err) {
+        // Some systems refuse sizes above their maximum instead of capping them.
+        this.log.warn('cannot set the UDP receive buffer size; keeping the system default', { error: err, requested: this.cfg.socket_buffer_size });
+      }
+    }
     const a = socket.address();
     this.address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
     this.socket = socket;
