@@ -1,5 +1,6 @@
 /** Listening helpers shared by every server-side component. */
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from './telemetry/logger.ts';
 import type { AddressInfo } from 'node:net';
 
 export interface HostPort {
@@ -42,4 +43,28 @@ export function closeServer(server: Server): Promise<void> {
     const t = setTimeout(() => server.closeAllConnections?.(), 2000);
     t.unref();
   });
+}
+
+/**
+ * Starts the HTTP server of a receiver: `handle` serves each request, and an
+ * unexpected failure in it is logged once and answered 500 rather than
+ * crashing the process. Resolves with the server and its bound address.
+ */
+export async function serveHttp(
+  endpoint: string,
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  log: Logger,
+  what: string,
+): Promise<{ server: Server; address: string }> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error(`unexpected error handling a ${what} request`, { error: err });
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  // Longer than the usual 60s idle timeout of load balancers and SDK agents.
+  server.keepAliveTimeout = 65_000;
+  const address = await listen(server, endpoint);
+  log.info(`${what} receiver listening`, { address });
+  return { server, address };
 }

@@ -7,10 +7,10 @@
  * 413 body over `max_request_body_size`; 415 other content types; 429/503 +
  * Retry-After when the pipeline refuses.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { statusFor } from '../../core/errors.ts';
 import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
-import { closeServer, listen } from '../../core/net.ts';
+import { closeServer, serveHttp } from '../../core/net.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { BinaryReader } from '../../core/thrift/index.ts';
@@ -31,16 +31,9 @@ export class JaegerHttpServer {
   ) {}
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        this.log.error('unexpected error handling a Jaeger thrift HTTP request', { error: err });
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    server.keepAliveTimeout = 65_000;
-    this.address = await listen(server, this.cfg.endpoint);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP');
     this.server = server;
-    this.log.info('Jaeger thrift HTTP receiver listening', { address: this.address });
+    this.address = address;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

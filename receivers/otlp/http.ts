@@ -8,10 +8,10 @@
  * supported yet); 405 not POST; 413 body over `max_request_body_size`;
  * 415 other content types or content encodings; 429/503 + Retry-After when the pipeline refuses.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { GrpcCode, statusFor } from '../../core/errors.ts';
 import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
-import { closeServer, listen } from '../../core/net.ts';
+import { closeServer, serveHttp } from '../../core/net.ts';
 import {
   decodeLogsJson,
   decodeLogsProto,
@@ -64,16 +64,9 @@ export class OtlpHttpServer {
   ) {}
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        this.log.error('unexpected error handling OTLP/HTTP request', { error: err });
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    server.keepAliveTimeout = 65_000;
-    this.address = await listen(server, this.cfg.endpoint);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP');
     this.server = server;
-    this.log.info('OTLP HTTP receiver listening', { address: this.address });
+    this.address = address;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -7,13 +7,13 @@
  * 405 not POST; 413 over `max_request_body_size`; 415 other content types;
  * 429/503 + Retry-After when the pipeline refuses.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { statusFor } from '../../core/errors.ts';
 import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
 import type { TracesData } from '../../core/model.ts';
-import { closeServer, listen } from '../../core/net.ts';
+import { closeServer, serveHttp } from '../../core/net.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ZipkinReceiverConfig } from './config.ts';
@@ -58,16 +58,9 @@ export class ZipkinReceiver implements Component {
   }
 
   async start(_host?: Host): Promise<void> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err: unknown) => {
-        this.log.error('unexpected error handling a Zipkin request', { error: err });
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    server.keepAliveTimeout = 65_000;
-    this.address = await listen(server, this.cfg.endpoint);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin');
     this.server = server;
-    this.log.info('Zipkin receiver listening', { address: this.address });
+    this.address = address;
   }
 
   private decode(format: Format, body: Buffer): TracesData {
