@@ -1,4 +1,5 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { storeConfigDefaults, storeConfigSchemaFields, validateStoreConfig, type StoreConfig } from './store-config.ts';
 
 /**
  * Logical fields the classifier reads, each from the first attribute present
@@ -63,17 +64,7 @@ export interface AuditRules {
   attributes: Partial<AttributeMap>;
 }
 
-export interface AuditConfig extends AuditRules {
-  /** `http(s)://host:port` of a ClickHouse server; null (default) = the embedded engine. As the clickhouse exporter's. */
-  endpoint: string | null;
-  /** Embedded only: the data root, as the clickhouse exporter's `path`. Default ./data. */
-  path: string;
-  /** Server only. Default ''. */
-  username: string;
-  /** Server only. Default ''. */
-  password: string;
-  /** Database holding the table (the exporter's, so joins with otel_logs are local). Default otel. */
-  database: string;
+export interface AuditConfig extends AuditRules, StoreConfig {
   /** Table the events are written to. Default `audit_events`. */
   table: string;
   /** Data older than this is dropped (0 = keep). Default 0. */
@@ -110,11 +101,7 @@ export const defaultAuditRules = (): AuditRules => ({
 });
 
 export const defaultAuditConfig = (): AuditConfig => ({
-  endpoint: null,
-  path: './data',
-  username: '',
-  password: '',
-  database: 'otel',
+  ...storeConfigDefaults(),
   table: 'audit_events',
   ttl: 0,
   ...defaultAuditRules(),
@@ -134,17 +121,11 @@ export const auditRulesSchemaFields = {
 };
 
 export const auditSchema = s.object({
-  endpoint: s.optional(s.string()),
-  path: s.string({ nonEmpty: true }),
-  username: s.string(),
-  password: s.string(),
-  database: s.string({ nonEmpty: true }),
+  ...storeConfigSchemaFields,
   table: s.string({ nonEmpty: true }),
   ttl: s.duration(),
   ...auditRulesSchemaFields,
 });
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function validateAuditRules(c: AuditRules): ConfigError[] {
   const errors: ConfigError[] = [];
@@ -160,9 +141,5 @@ export function validateAuditRules(c: AuditRules): ConfigError[] {
 }
 
 export function validateAudit(c: AuditConfig): ConfigError[] {
-  const errors = validateAuditRules(c);
-  if (!IDENT.test(c.table)) errors.push({ path: 'table', message: `expected a table name (letters, digits, _), got ${JSON.stringify(c.table)}` });
-  if (!IDENT.test(c.database)) errors.push({ path: 'database', message: `expected a database name (letters, digits, _), got ${JSON.stringify(c.database)}` });
-  if (c.endpoint && !/^https?:\/\//.test(c.endpoint)) errors.push({ path: 'endpoint', message: `expected http(s)://host:port or null (embedded), got ${JSON.stringify(c.endpoint)}` });
-  return errors;
+  return [...validateAuditRules(c), ...validateStoreConfig(c as AuditConfig & Record<string, unknown>, ['table'])];
 }

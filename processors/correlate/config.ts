@@ -1,6 +1,7 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { storeConfigDefaults, storeConfigSchemaFields, validateStoreConfig, type StoreConfig } from '../audit/store-config.ts';
 
-export interface CorrelateConfig {
+export interface CorrelateConfig extends StoreConfig {
   /** How long a payload is held so logs and spans of its traces can meet (ms). Default 10s. */
   wait: number;
   /** Traces indexed at most; beyond it the least recently seen trace is dropped from the index and its payloads flushed early (counted). Default 100000. */
@@ -13,16 +14,6 @@ export interface CorrelateConfig {
   span_request_id_attributes: string[];
   /** Write trace_summary. Default true. */
   summary: boolean;
-  /** `http(s)://host:port` of a ClickHouse server; null (default) = the embedded engine. As the clickhouse exporter's. */
-  endpoint: string | null;
-  /** Embedded only: the data root, as the clickhouse exporter's `path`. Default ./data. */
-  path: string;
-  /** Server only. Default ''. */
-  username: string;
-  /** Server only. Default ''. */
-  password: string;
-  /** Database of the summary tables (the exporter's). Default otel. */
-  database: string;
   /** The summary view's name (its table is `<table>_parts`). Default `trace_summary`. */
   table: string;
   /** The audit processor's table, counted into the summary ('' = none). Default `audit_events`. */
@@ -38,11 +29,7 @@ export const defaultCorrelateConfig = (): CorrelateConfig => ({
   memory_limit: 0,
   span_request_id_attributes: ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request_id'],
   summary: true,
-  endpoint: null,
-  path: './data',
-  username: '',
-  password: '',
-  database: 'otel',
+  ...storeConfigDefaults(),
   table: 'trace_summary',
   audit_table: 'audit_events',
   ttl: 0,
@@ -55,11 +42,7 @@ export const correlateSchema = s.object({
   memory_limit: s.bytes(),
   span_request_id_attributes: s.list(s.string({ nonEmpty: true })),
   summary: s.bool(),
-  endpoint: s.optional(s.string()),
-  path: s.string({ nonEmpty: true }),
-  username: s.string(),
-  password: s.string(),
-  database: s.string({ nonEmpty: true }),
+  ...storeConfigSchemaFields,
   table: s.string({ nonEmpty: true }),
   audit_table: s.string(),
   ttl: s.duration(),
@@ -70,10 +53,7 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function validateCorrelate(c: CorrelateConfig): ConfigError[] {
   const errors: ConfigError[] = [];
   if (c.wait <= 0) errors.push({ path: 'wait', message: 'must be greater than 0' });
-  for (const k of ['database', 'table'] as const) {
-    if (!IDENT.test(c[k])) errors.push({ path: k, message: `expected a name (letters, digits, _), got ${JSON.stringify(c[k])}` });
-  }
+  errors.push(...validateStoreConfig(c as CorrelateConfig & Record<string, unknown>, ['table']));
   if (c.audit_table && !IDENT.test(c.audit_table)) errors.push({ path: 'audit_table', message: `expected a table name or '', got ${JSON.stringify(c.audit_table)}` });
-  if (c.endpoint && !/^https?:\/\//.test(c.endpoint)) errors.push({ path: 'endpoint', message: `expected http(s)://host:port or null (embedded), got ${JSON.stringify(c.endpoint)}` });
   return errors;
 }
