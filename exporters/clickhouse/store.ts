@@ -18,6 +18,8 @@ import type { ChdbConnection } from 'chdb/connection';
 import type * as ChdbConnectionModule from 'chdb/connection';
 import type * as ChdbModule from 'chdb';
 import { ReadonlyPool } from './readonly-pool.ts';
+import type { NativeBlock } from './native.ts';
+import { NativeSpool } from './native-spool.ts';
 
 /**
  * chDB is loaded on first embedded use only: its engine library maps ~200 MB
@@ -45,18 +47,27 @@ export interface StoreOptions {
   requestTimeoutMs?: number;
 }
 
-export interface InsertRequest {
+interface InsertBase {
   /** `database.table`. */
   table: string;
-  /** The columns the rows carry, in order; required for JSONCompactEachRow, optional for JSONEachRow. */
+  /** The columns the rows carry, in order; required for JSONCompactEachRow and Native, optional for JSONEachRow. */
   columns?: readonly string[];
-  format: 'JSONEachRow' | 'JSONCompactEachRow';
-  /** Rows, one per line (UTF-8). */
-  body: Buffer;
   /** Query-level settings for this insert only (e.g. insert_deduplication_token). */
   settings: Record<string, string | number>;
   signal?: AbortSignal;
 }
+
+export type InsertRequest =
+  | (InsertBase & {
+      format: 'JSONEachRow' | 'JSONCompactEachRow';
+      /** Rows, one per line (UTF-8). */
+      body: Buffer;
+    })
+  | (InsertBase & {
+      /** Embedded engine only (native.ts). */
+      format: 'Native';
+      block: NativeBlock;
+    });
 
 export interface Store {
   readonly kind: 'embedded' | 'server';
@@ -101,6 +112,8 @@ export function engineDir(root: string): string {
 class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   readonly readonly: ReadonlyPool;
+  /** Native blocks reach the engine as files in a scratch directory. */
+  private readonly native = new NativeSpool();
   private readonly opened: Promise<{ conn: ChdbConnection; client: ClickHouseClient }>;
   private opening: { conn: ChdbConnection; client: ClickHouseClient } | undefined;
 
@@ -146,6 +159,10 @@ class EmbeddedStore implements Store {
 
   async insert(req: InsertRequest): Promise<void> {
     const { conn } = await this.opened;
+    if (req.format === 'Native') {
+      await this.native.insert(req, (sql, signal) => conn.chdb.queryAsync(sql, { signal }));
+      return;
+    }
     // The raw path hands the payload to the engine's parser as bytes, and puts
     // the settings in the INSERT's own SETTINGS clause: a session-wide SET (what
     // clickhouse_settings becomes on the chDB connection) would outlive the insert.
@@ -161,6 +178,7 @@ class EmbeddedStore implements Store {
 
   async close(): Promise<void> {
     this.readonly.close();
+    this.native.close();
     const opened = await this.opened.catch(() => undefined);
     await opened?.client.close();
   }
@@ -200,6 +218,7 @@ class ServerStore implements Store {
   }
 
   async insert(req: InsertRequest): Promise<void> {
+    if (req.format === 'Native') throw new Error('Native inserts are for the embedded engine; a server gets JSONCompactEachRow');
     const cols = req.columns?.length ? ` (${req.columns.join(', ')})` : '';
     const res = await this.client.exec({
       query: `INSERT INTO ${req.table}${cols} FORMAT ${req.format}`,

@@ -6,6 +6,7 @@
  *
  *   node --import tsx scripts/bench/clickhouse.ts [records=200000] [batch=8192] [concurrency=1]
  *   SIGNAL=traces node --import tsx scripts/bench/clickhouse.ts   (server/client spans instead)
+ *   FORMAT=json …   (JSONCompactEachRow through chDB's raw insert instead of Native blocks)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,11 @@ import { silentLogger } from '../../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { defaultClickHouseConfig } from '../../exporters/clickhouse/config.ts';
 import { ClickHouseExporter } from '../../exporters/clickhouse/exporter.ts';
+import { encodeLogsNative, encodeTracesNative } from '../../exporters/clickhouse/native.ts';
 import { encodeLogs, encodeTraces } from '../../exporters/clickhouse/rows.ts';
+
+const native = process.env.FORMAT !== 'json';
+const formatName = native ? 'Native' : 'JSONCompactEachRow';
 
 const total = Number(process.argv[2] ?? 200_000);
 const batchSize = Number(process.argv[3] ?? 8192);
@@ -127,9 +132,15 @@ async function mainTraces(): Promise<void> {
   let c0 = process.cpuUsage();
   let bytes = 0;
   for (const b of batches) bytes += encodeTraces(b).body.length;
-  console.log(`encode spans: ${Math.round(records / cpuSeconds(process.cpuUsage(c0)))} spans/CPU-s, ${(bytes / records).toFixed(0)} B/row`);
+  console.log(`encode spans JSONCompactEachRow: ${Math.round(records / cpuSeconds(process.cpuUsage(c0)))} spans/CPU-s, ${(bytes / records).toFixed(0)} B/row`);
+  encodeTracesNative(batches[0]!);
+  c0 = process.cpuUsage();
+  bytes = 0;
+  for (const b of batches) bytes += encodeTracesNative(b).bytes;
+  console.log(`encode spans Native: ${Math.round(records / cpuSeconds(process.cpuUsage(c0)))} spans/CPU-s, ${(bytes / records).toFixed(0)} B/row`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-ch-'));
   const exp = new ClickHouseExporter({ ...defaultClickHouseConfig(), path: dir, query_endpoint: null }, silentLogger);
+  exp.nativeEnabled = native;
   await exp.start({ logger: silentLogger, metrics: new MetricsRegistry(), getExtension: () => undefined, reportFatal: () => {} });
   const signal = new AbortController().signal;
   c0 = process.cpuUsage();
@@ -142,7 +153,7 @@ async function mainTraces(): Promise<void> {
     quiet = Number(m[0]!.c) === 0 ? quiet + 1 : 0;
   }
   const cpu = cpuSeconds(process.cpuUsage(c0));
-  console.log(`insert spans (batch ${batchSize}): ${records} in ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} CPU-s -> ${Math.round(records / wall)} spans/s, ${Math.round(records / cpu)} spans/CPU-s incl. merges and the trace-id view`);
+  console.log(`insert spans ${formatName} (batch ${batchSize}): ${records} in ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} CPU-s -> ${Math.round(records / wall)} spans/s, ${Math.round(records / cpu)} spans/CPU-s incl. merges and the trace-id view`);
   await exp.shutdown();
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -171,12 +182,23 @@ async function main(): Promise<void> {
     const cpu = cpuSeconds(process.cpuUsage(c0));
     console.log(`encode ${fmt}: ${Math.round(records / wall)} rec/s, ${Math.round(records / cpu)} rec/CPU-s, ${(bytes / records).toFixed(0)} B/row`);
   }
+  {
+    encodeLogsNative(batches[0]!);
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
+    let bytes = 0;
+    for (const b of batches) bytes += encodeLogsNative(b).bytes;
+    const wall = (performance.now() - w0) / 1000;
+    const cpu = cpuSeconds(process.cpuUsage(c0));
+    console.log(`encode Native: ${Math.round(records / wall)} rec/s, ${Math.round(records / cpu)} rec/CPU-s, ${(bytes / records).toFixed(0)} B/row`);
+  }
 
   if (process.env.ENCODE_ONLY) return;
   // 2. End to end into embedded chDB through the exporter's push.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-ch-'));
   const cfg = { ...defaultClickHouseConfig(), path: dir, query_endpoint: null };
   const exp = new ClickHouseExporter(cfg, silentLogger);
+  exp.nativeEnabled = native;
   await exp.start({ logger: silentLogger, metrics: new MetricsRegistry(), getExtension: () => undefined, reportFatal: () => {} });
   const signal = new AbortController().signal;
   // Warm-up batch (engine caches, JIT), not counted.
@@ -202,7 +224,7 @@ async function main(): Promise<void> {
   const cpu = cpuSeconds(process.cpuUsage(c0));
   const count = (await exp.store!.queryRows<{ c: string }>('SELECT count() AS c FROM otel.otel_logs'))[0]!.c;
   console.log(
-    `insert (batch ${batchSize}, concurrency ${concurrency}): ${records} records in ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} CPU-s -> ` +
+    `insert ${formatName} (batch ${batchSize}, concurrency ${concurrency}): ${records} records in ${wall.toFixed(2)} s wall, ${cpu.toFixed(2)} CPU-s -> ` +
       `${Math.round(records / wall)} rec/s, ${Math.round(records / cpu)} rec/CPU-s incl. merges until quiet (rows stored: ${Number(count) - 1024})`,
   );
   await exp.shutdown();
