@@ -40,7 +40,7 @@ export interface NativeBlock {
 }
 
 /** A growable byte sink for one column's data. */
-class Sink {
+export class Sink {
   buf: FastBuffer;
   pos = 0;
 
@@ -113,7 +113,7 @@ class Sink {
 }
 
 /** Array/Map offsets: one UInt64 per row, the running element count. */
-class Offsets {
+export class Offsets {
   private words: Uint32Array;
   private n = 0;
   total = 0;
@@ -142,7 +142,7 @@ class Offsets {
 }
 
 /** Map(String, String) values of attributes, via the Collector's AsString. */
-class MapColumn {
+export class MapColumn {
   readonly offsets: Offsets;
   readonly keys: Sink;
   readonly values: Sink;
@@ -160,6 +160,17 @@ class MapColumn {
       const v = kv.value;
       this.keys.str(kv.key);
       this.values.str(typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : asString(v));
+    }
+    this.offsets.push(n);
+  }
+
+  /** A map of strings (no AsString needed). */
+  addRecord(m: Readonly<Record<string, string>>): void {
+    let n = 0;
+    for (const k in m) {
+      this.keys.str(k);
+      this.values.str(m[k]!);
+      n++;
     }
     this.offsets.push(n);
   }
@@ -194,7 +205,7 @@ function encodeStr(s: string): Uint8Array {
   return Uint8Array.from(sink.data);
 }
 
-function bytesOf(a: BigInt64Array | BigUint64Array | Uint32Array | Uint8Array): Uint8Array {
+export function bytesOf(a: BigInt64Array | BigUint64Array | Uint32Array | Uint8Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
@@ -209,7 +220,7 @@ function seconds(ns: bigint): number {
 }
 
 /** Assembles the block from columns given as [name, type, data chunks]. */
-function block(rows: number, columns: ReadonlyArray<readonly [string, string, Uint8Array[]]>): NativeBlock {
+export function nativeBlock(rows: number, columns: ReadonlyArray<readonly [string, string, readonly Uint8Array[]]>): NativeBlock {
   const head = new Sink(64 * columns.length);
   head.varint(columns.length);
   head.varint(rows);
@@ -316,7 +327,7 @@ export function encodeLogsNative(data: LogsData): NativeBlock {
     LogAttributes: [MAP, logAttrs.chunks],
     EventName: ['String', [eventName.data]],
   };
-  return block(rows, LOG_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
+  return nativeBlock(rows, LOG_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
 }
 
 /** `otel_traces` rows, columns in SPAN_COLUMNS order. */
@@ -422,5 +433,5 @@ export function encodeTracesNative(data: TracesData): NativeBlock {
     'Links.TraceState': ['Array(String)', [lnOff, lnState.data]],
     'Links.Attributes': [`Array(${MAP})`, [lnOff, ...lnAttrs.chunks]],
   };
-  return block(rows, SPAN_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
+  return nativeBlock(rows, SPAN_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
 }

@@ -22,26 +22,31 @@ import { classifyRecord, compileRules, type CompiledRules } from './classify.ts'
 import type { AuditConfig } from './config.ts';
 import { CATEGORIES, type Category } from './event.ts';
 import { str } from './fields.ts';
-import { AUDIT_COLUMNS, auditRow, auditTableName, auditTableSql, databaseSql } from './schema.ts';
+import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from './schema.ts';
 import { openSqlStore, type SqlStoreHandle } from './store.ts';
 
-/** Classifies a payload into JSONEachRow lines for audit_events. */
-export function auditRows(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): string[] {
-  const rows: string[] = [];
+/** Classifies a payload: the audit_events rows it gives. */
+export function classifyPayload(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+  const rows: AuditRow[] = [];
   const now = BigInt(Date.now()) * 1_000_000n;
   for (const rl of data.resourceLogs) {
     const service = str(getAttr(rl.resource.attributes, 'service.name'));
     for (const sl of rl.scopeLogs) {
       for (const r of sl.logRecords) {
         const events = classifyRecord(r, rl.resource.attributes, rules);
-        for (const e of events) {
-          rows.push(auditRow(e, service, r.observedTimeUnixNano || now));
-          if (counts) counts[e.category]++;
+        for (const event of events) {
+          rows.push({ event, service, fallbackTime: r.observedTimeUnixNano || now });
+          if (counts) counts[event.category]++;
         }
       }
     }
   }
   return rows;
+}
+
+/** Classifies a payload into JSONEachRow lines for audit_events. */
+export function auditRows(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): string[] {
+  return classifyPayload(data, rules, counts).map(auditRow);
 }
 
 export class AuditProcessor implements Component, LogsConsumer {
@@ -80,7 +85,7 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.metrics.logs.incoming.add(n);
     const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0 };
     // Classify before handing the payload on: a later stage may change records in place.
-    const rows = auditRows(data, this.rules, counts);
+    const rows = classifyPayload(data, this.rules, counts);
     const token = (data as WithDedupToken).dedupToken;
     const write = rows.length ? this.write(rows, token ? `${token}:audit` : randomUUID()) : Promise.resolve();
     const results = await Promise.allSettled([write, this.next.logs!.consumeLogs(data)]);
@@ -93,9 +98,10 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.metrics.logs.outgoing.add(n);
   }
 
-  private write(rows: string[], dedupToken: string): Promise<void> {
+  private write(rows: AuditRow[], dedupToken: string): Promise<void> {
     const c = this.settings.config;
-    return this.store!.store.insertJsonEachRow(auditTableName(c), AUDIT_COLUMNS, rows.join('\n'), { dedupToken });
+    const encoded = { json: () => rows.map(auditRow).join('\n'), native: () => auditNative(rows) };
+    return this.store!.store.insert(auditTableName(c), AUDIT_COLUMNS, encoded, { dedupToken });
   }
 
   readonly shutdown = once(async () => {

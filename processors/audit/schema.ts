@@ -11,6 +11,7 @@
  * insert_deduplication_token (Replicated engines always do), so a payload
  * redelivered by Kafka does not write its events twice.
  */
+import { bytesOf, MapColumn, nativeBlock, Sink, type NativeBlock } from '../../exporters/clickhouse/index.ts';
 import type { AuditEvent } from './event.ts';
 
 export interface AuditTableOptions {
@@ -69,7 +70,7 @@ export function databaseSql(database: string): string {
  * One JSONEachRow line. Timestamp goes as a bare integer of nanoseconds:
  * exact, and not subject to ClickHouse's date-text heuristics.
  */
-export function auditRow(e: AuditEvent, service: string, fallbackTime: bigint): string {
+export function auditRow({ event: e, service, fallbackTime }: AuditRow): string {
   const rest = JSON.stringify({
     Category: e.category,
     Action: e.action,
@@ -85,4 +86,31 @@ export function auditRow(e: AuditEvent, service: string, fallbackTime: bigint): 
     Details: e.details,
   });
   return `{"Timestamp":${e.time || fallbackTime},${rest.slice(1)}`;
+}
+
+/** An event as it is stored: with its service and the time to use when it has none. */
+export interface AuditRow {
+  event: AuditEvent;
+  service: string;
+  fallbackTime: bigint;
+}
+
+/** audit_events rows as one Native block, columns in AUDIT_COLUMNS order. */
+export function auditNative(rows: readonly AuditRow[]): NativeBlock {
+  const n = rows.length;
+  const ts = new BigInt64Array(n);
+  const text = AUDIT_COLUMNS.slice(1, 12).map(() => new Sink(n * 24));
+  const details = new MapColumn(n, 4);
+  for (let i = 0; i < n; i++) {
+    const { event: e, service, fallbackTime } = rows[i]!;
+    ts[i] = e.time || fallbackTime;
+    const values = [e.category, e.action, e.outcome, e.principal, e.source, e.destination, e.resource, e.policy, e.traceId, e.spanId, service];
+    for (let c = 0; c < values.length; c++) text[c]!.str(values[c]!);
+    details.addRecord(e.details);
+  }
+  return nativeBlock(n, [
+    ['Timestamp', 'DateTime64(9)', [bytesOf(ts)]],
+    ...AUDIT_COLUMNS.slice(1, 12).map((name, c) => [name, 'String', [text[c]!.data]] as const),
+    ['Details', 'Map(String, String)', details.chunks],
+  ]);
 }

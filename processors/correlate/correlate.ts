@@ -23,7 +23,7 @@ import { resolveAttributeMap } from '../audit/fields.ts';
 import type { AttributeMap } from '../audit/config.ts';
 import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
 import type { CorrelateConfig } from './config.ts';
-import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, summaryRows, type SummaryPart } from './enrich.ts';
+import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
 import { TraceIndex, type TraceEntry } from './trace-index.ts';
@@ -223,7 +223,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     }
     this.enriched.add(counts.enriched);
     this.linked.add(counts.linked);
-    const written = this.writer ? this.writer.add(summaryRows(parts)) : Promise.resolve();
+    const written = this.writer ? this.writer.add(parts) : Promise.resolve();
     for (const h of live) {
       const p = Promise.allSettled([this.forward(h.signal, h.data), written]).then((rs) => {
         const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -14,6 +14,7 @@
 import { getAttr, setAttr, SpanKind, type LogRecord, type LogsData, type TracesData } from '../../core/model.ts';
 import { readAccess, str } from '../audit/fields.ts';
 import type { AttributeMap } from '../audit/config.ts';
+import { bytesOf, nativeBlock, Offsets, Sink, type NativeBlock } from '../../exporters/clickhouse/index.ts';
 import { NO_START } from './schema.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
 
@@ -199,7 +200,7 @@ export function summarizeLogs(data: LogsData, parts: Map<string, SummaryPart>): 
 }
 
 /** trace_summary_parts rows (JSONEachRow), one per trace. */
-export function summaryRows(parts: Map<string, SummaryPart>): string[] {
+export function summaryRows(parts: Iterable<[string, SummaryPart]>): string[] {
   const rows: string[] = [];
   for (const [traceId, p] of parts) {
     const root = p.rootName || p.rootService ? `[${p.rootStartNs},${JSON.stringify(p.rootService)},${JSON.stringify(p.rootName)}]` : `[${NO_START},"",""]`;
@@ -210,4 +211,62 @@ export function summaryRows(parts: Map<string, SummaryPart>): string[] {
     );
   }
   return rows;
+}
+
+/** The same rows as one Native block (PARTS_COLUMNS order; Tuple elements as columns in turn). */
+export function summaryNative(parts: readonly [string, SummaryPart][]): NativeBlock {
+  const n = parts.length;
+  const traceIds = new Sink(n * 33);
+  const minStart = new BigUint64Array(n);
+  const maxEnd = new BigUint64Array(n);
+  const rootStart = new BigUint64Array(n);
+  const rootService = new Sink(n * 8);
+  const rootName = new Sink(n * 8);
+  const spanOff = new Offsets(n);
+  const spanIds = new Sink(n * 34);
+  const errOff = new Offsets(n);
+  const errIds = new Sink(64);
+  const svcOff = new Offsets(n);
+  const services = new Sink(n * 16);
+  const logOff = new Offsets(n);
+  let logs = new BigUint64Array(Math.max(16, n * 2));
+  const empty = new Offsets(n);
+  for (let i = 0; i < n; i++) {
+    const [traceId, p] = parts[i]!;
+    traceIds.str(traceId);
+    minStart[i] = p.startNs || BigInt(NO_START);
+    maxEnd[i] = p.endNs;
+    const hasRoot = p.rootName !== '' || p.rootService !== '';
+    rootStart[i] = hasRoot ? p.rootStartNs : BigInt(NO_START);
+    rootService.str(hasRoot ? p.rootService : '');
+    rootName.str(hasRoot ? p.rootName : '');
+    for (const id of p.spanIds) spanIds.str(id);
+    spanOff.push(p.spanIds.length);
+    for (const id of p.errorSpanIds) errIds.str(id);
+    errOff.push(p.errorSpanIds.length);
+    for (const s of p.services) services.str(s);
+    svcOff.push(p.services.size);
+    const at = logOff.total;
+    if (at + p.logIds.length > logs.length) {
+      const next = new BigUint64Array(Math.max(logs.length * 2, at + p.logIds.length));
+      next.set(logs);
+      logs = next;
+    }
+    for (let j = 0; j < p.logIds.length; j++) logs[at + j] = BigInt(p.logIds[j]!);
+    logOff.push(p.logIds.length);
+    empty.push(0);
+  }
+  const none = empty.data;
+  return nativeBlock(n, [
+    ['TraceId', 'String', [traceIds.data]],
+    ['MinStart', 'UInt64', [bytesOf(minStart)]],
+    ['MaxEnd', 'UInt64', [bytesOf(maxEnd)]],
+    ['Root', 'Tuple(UInt64, String, String)', [bytesOf(rootStart), rootService.data, rootName.data]],
+    ['SpanIds', 'Array(String)', [spanOff.data, spanIds.data]],
+    ['ErrorSpanIds', 'Array(String)', [errOff.data, errIds.data]],
+    ['Services', 'Array(String)', [svcOff.data, services.data]],
+    ['LogIds', 'Array(UInt64)', [logOff.data, bytesOf(logs.subarray(0, logOff.total))]],
+    ['AuditIds', 'Array(Tuple(String, UInt64))', [none]],
+    ['Principals', 'Array(String)', [none]],
+  ]);
 }

@@ -5,6 +5,7 @@
  * holding its rows did.
  */
 import type { SqlStore } from '../audit/store.ts';
+import { summaryNative, summaryRows, type SummaryPart } from './enrich.ts';
 
 interface Waiter {
   resolve(): void;
@@ -12,7 +13,7 @@ interface Waiter {
 }
 
 export class SummaryWriter {
-  private rows: string[] = [];
+  private rows: [string, SummaryPart][] = [];
   private waiters: Waiter[] = [];
   private running: Promise<void> | undefined;
 
@@ -22,10 +23,11 @@ export class SummaryWriter {
     private readonly columns: readonly string[],
   ) {}
 
-  add(rows: string[]): Promise<void> {
-    if (rows.length === 0) return Promise.resolve();
+  /** One partial row per trace of a flush. */
+  add(parts: Map<string, SummaryPart>): Promise<void> {
+    if (parts.size === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      for (const r of rows) this.rows.push(r);
+      for (const r of parts) this.rows.push(r);
       this.waiters.push({ resolve, reject });
       this.running ??= this.loop();
     });
@@ -40,7 +42,7 @@ export class SummaryWriter {
       this.rows = [];
       this.waiters = [];
       try {
-        await this.store.insertJsonEachRow(this.table, this.columns, rows.join('\n'), {});
+        await this.store.insert(this.table, this.columns, { json: () => summaryRows(rows).join('\n'), native: () => summaryNative(rows) }, {});
         for (const w of waiters) w.resolve();
       } catch (err) {
         for (const w of waiters) w.reject(err);
