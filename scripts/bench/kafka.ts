@@ -20,12 +20,13 @@
  * file_storage (no fsync, no second OTLP encode of every batch).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
 import { ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
 import { freePort } from '../../test/process.ts';
+import { cpuSeconds, peakRssMiB, threadCpu, threadDelta } from './proc.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const batches = Number(flag(args, 'batches') ?? 40);
@@ -37,16 +38,6 @@ const compression = flag(args, 'compression') ?? 'gzip';
 const queue = flag(args, 'queue') ?? 'file';
 if (queue !== 'file' && queue !== 'memory') throw new Error(`--queue: file or memory, got ${queue}`);
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
 
 async function waitUntil(fn: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -119,6 +110,7 @@ ${pipelines}
   // Phase 1: gateway.
   const gpid = gateway.pid!;
   const gcpu0 = cpuSeconds(gpid);
+  const gthreads0 = threadCpu(gpid);
   const g0 = Date.now();
   const gen = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/loadgen.ts', `http://127.0.0.1:${http}`, String(batches), String(perBatch), String(concurrency), signals.length === 2 ? 'both' : signals[0]!], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -134,6 +126,7 @@ ${pipelines}
   );
   const gWall = (Date.now() - g0) / 1000;
   const gCpu = cpuSeconds(gpid) - gcpu0;
+  const gThreads = threadDelta(gthreads0, threadCpu(gpid));
   const gRss = peakRssMiB(gpid);
   await stop(gateway);
 
@@ -163,6 +156,7 @@ ${inPipelines}
   await waitUntil(async () => (await q('SELECT 1')) === 1, 60_000, 'the ingester');
   const ipid = ingester.pid!;
   const icpu0 = cpuSeconds(ipid);
+  const ithreads0 = threadCpu(ipid);
   const i0 = Date.now();
   let stored = 0;
   await waitUntil(async () => {
@@ -171,6 +165,7 @@ ${inPipelines}
   }, 600_000, 'the ingester to store everything');
   const iWall = (Date.now() - i0) / 1000;
   const iCpu = cpuSeconds(ipid) - icpu0;
+  const iThreads = threadDelta(ithreads0, threadCpu(ipid));
   const iRss = peakRssMiB(ipid);
   await new Promise((r) => setTimeout(r, 1000));
   const final = (signals.includes('logs') ? await q('SELECT count() FROM otel.otel_logs') : 0) + (signals.includes('traces') ? await q('SELECT count() FROM otel.otel_traces') : 0);
@@ -182,11 +177,11 @@ ${inPipelines}
     workload: { signals, batches, requests_per_batch: perBatch, concurrency, records: accepted, partition_by_trace_id: partition, compression, queue },
     gateway: {
       accepted, refusals: sent.refusals, wall_seconds: +gWall.toFixed(2), cpu_seconds: +gCpu.toFixed(2),
-      per_second: Math.round(accepted / gWall), per_cpu_second: Math.round(accepted / gCpu), peak_rss_mib: gRss,
+      per_second: Math.round(accepted / gWall), per_cpu_second: Math.round(accepted / gCpu), peak_rss_mib: gRss, thread_cpu_seconds: gThreads,
     },
     ingester: {
       stored: final, stored_equals_accepted: final === accepted, wall_seconds: +iWall.toFixed(2), cpu_seconds: +iCpu.toFixed(2),
-      per_second: Math.round(stored / iWall), per_cpu_second: Math.round(stored / iCpu), peak_rss_mib: iRss,
+      per_second: Math.round(stored / iWall), per_cpu_second: Math.round(stored / iCpu), peak_rss_mib: iRss, thread_cpu_seconds: iThreads,
     },
   }, null, 2));
   if (final !== accepted) process.exitCode = 1;

@@ -11,12 +11,13 @@
  *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --cpu-prof DIR --node-flags "--single-threaded-gc"]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
+import { cpuSeconds, peakRssMiB, threadCpu, threadDelta } from './proc.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const batches = Number(flag(args, 'batches') ?? 60);
@@ -37,45 +38,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** utime + stime of a process, in seconds (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100)
-}
-
-/** CPU seconds per thread name (comm) of a process; chDB's pools show as ThreadPool, MergeMutate, … */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended between the listing and the read
-    }
-    // The JS thread is the one whose id is the pid; other "node" threads are libuv's pool (fs, fsync, zlib) and V8's (GC, compiler).
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d:]+$/, '') || 'other';
-    const name = tid === String(pid) ? 'js-main' : comm === 'node' ? 'node-helpers' : comm;
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100);
-  }
-  return out;
-}
-
-function threadDelta(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
-  const d: Array<[string, number]> = [];
-  for (const [k, v] of b) {
-    const x = v - (a.get(k) ?? 0);
-    if (x >= 0.05) d.push([k, +x.toFixed(2)]);
-  }
-  return Object.fromEntries(d.sort((x, y) => y[1] - x[1]));
-}
-
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
 
 async function query(url: string, sql: string): Promise<string> {
   const r = await fetch(`${url}/?query=${encodeURIComponent(sql)}`);
