@@ -16,7 +16,7 @@ import { RefusedError } from '../../core/errors.ts';
 import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { dropRawProto } from '../../core/model.ts';
-import { decodeRecord, encodeRecord } from './record.ts';
+import { decodeRecord, encodeRecordParts } from './record.ts';
 
 interface Entry {
   seq: number;
@@ -104,10 +104,14 @@ export class FileQueue implements BatchQueue {
       const tmp = join(this.dir, `.tmp-${name}`);
       const fh = await open(tmp, 'w');
       try {
-        const record = encodeRecord(item);
+        const parts = encodeRecordParts(item);
+        let bytes = 0;
+        for (const p of parts) bytes += p.length;
+        // A regular file takes a writev whole; a short write would be a damaged record.
+        const { bytesWritten } = await fh.writev(parts);
+        if (bytesWritten !== bytes) throw new Error(`short write to ${tmp}: ${bytesWritten} of ${bytes} bytes`);
         // On disk now: the received bytes need not stay in memory beside the records.
         dropRawProto(item.data);
-        await fh.writeFile(record);
         if (this.fsync) await fh.sync();
       } finally {
         await fh.close();

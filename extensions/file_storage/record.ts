@@ -15,24 +15,34 @@ import type { QueueItem } from '../../core/queue/memory-queue.ts';
 
 const MAGIC = Buffer.from('THQ1');
 
-export function encodeRecord(item: QueueItem): Buffer {
+/**
+ * The record as the pieces it is written from (one writev, no copy of the
+ * payload): header + token + length, the payload's parts, the checksum.
+ */
+export function encodeRecordParts(item: QueueItem): Uint8Array[] {
   // The bytes the payload arrived as, when a stage kept them (core/model.ts rawProto): no second encode.
-  const raw = rawProto(item.data);
-  const payload = raw
-    ? raw.length === 1 ? raw[0]! : Buffer.concat(raw)
-    : item.signal === 'logs' ? encodeLogsProto(item.data as LogsData) : encodeTracesProto(item.data as TracesData);
+  let payload = rawProto(item.data) ?? [item.signal === 'logs' ? encodeLogsProto(item.data as LogsData) : encodeTracesProto(item.data as TracesData)];
+  // Many small requests batched together: one piece, well under writev's IOV_MAX.
+  if (payload.length > 256) payload = [Buffer.concat(payload)];
+  let plen = 0;
+  for (const p of payload) plen += p.length;
   const token = Buffer.from(item.dedupToken, 'utf8');
-  const head = Buffer.alloc(4 + 1 + 4 + 2);
+  const head = Buffer.allocUnsafe(4 + 1 + 4 + 2 + token.length + 4);
   MAGIC.copy(head, 0);
   head.writeUInt8(item.signal === 'logs' ? 1 : 2, 4);
   head.writeUInt32BE(item.count, 5);
   head.writeUInt16BE(token.length, 9);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(payload.length, 0);
-  const body = Buffer.concat([head, token, len, payload]);
-  const sum = Buffer.alloc(4);
-  sum.writeUInt32BE(crc32(body) >>> 0, 0);
-  return Buffer.concat([body, sum]);
+  token.copy(head, 11);
+  head.writeUInt32BE(plen, 11 + token.length);
+  let sum = crc32(head);
+  for (const p of payload) sum = crc32(p, sum);
+  const tail = Buffer.allocUnsafe(4);
+  tail.writeUInt32BE(sum >>> 0, 0);
+  return [head, ...payload, tail];
+}
+
+export function encodeRecord(item: QueueItem): Buffer {
+  return Buffer.concat(encodeRecordParts(item));
 }
 
 export function decodeRecord(buf: Buffer): Omit<QueueItem, 'ref'> {
