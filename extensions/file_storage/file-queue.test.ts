@@ -8,7 +8,10 @@ import { RefusedError } from '../../core/errors.ts';
 import type { LogsData, TracesData } from '../../core/model.ts';
 import type { QueueItem } from '../../core/queue/memory-queue.ts';
 import { sampleLogs, sampleTraces, testLogger, waitFor } from '../../test/helpers.ts';
+import { encodeLogsProto } from '../../core/otlp/index.ts';
+import { setRawProto } from '../../core/model.ts';
 import { FileQueue } from './file-queue.ts';
+import { decodeRecord, encodeRecord, encodeRecordParts } from './record.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'th-fq-'));
 const logsItem = (i: number): QueueItem => ({ signal: 'logs', data: sampleLogs(2), count: 2, dedupToken: `tok-${i}` });
@@ -39,6 +42,24 @@ describe('file_storage queue', () => {
     const q3 = await FileQueue.open(dir, 10, testLogger());
     expect(q3.size).toBe(1);
     expect((await q3.take())!.dedupToken).toBe('tok-2');
+  });
+
+  it('writes kept request bytes as the payload, in pieces, and reads them back as one request', () => {
+    for (const pieces of [1, 3, 300]) {
+      const data = sampleLogs(pieces);
+      // One OTLP request per record, as batch concatenates them: the concatenation is one valid request.
+      const one = (i: number): LogsData => ({ resourceLogs: [{ ...data.resourceLogs[0]!, scopeLogs: [{ ...data.resourceLogs[0]!.scopeLogs[0]!, logRecords: [data.resourceLogs[0]!.scopeLogs[0]!.logRecords[i]!] }] }] });
+      setRawProto(data, Array.from({ length: pieces }, (_, i) => encodeLogsProto(one(i))));
+      const item: QueueItem = { signal: 'logs', data, count: pieces, dedupToken: `t-${pieces}` };
+      const parts = encodeRecordParts(item);
+      expect(parts.length).toBe(pieces > 256 ? 3 : pieces + 2);
+      const back = decodeRecord(encodeRecord(item));
+      expect(back.dedupToken).toBe(`t-${pieces}`);
+      expect(bodies(back.data)).toEqual(bodies(data));
+      const damaged = encodeRecord(item);
+      damaged[damaged.length - 6]! ^= 1;
+      expect(() => decodeRecord(damaged)).toThrow(/checksum/);
+    }
   });
 
   it('refuses with queue_full at capacity, hands batches to waiting takers, drains then ends after close', async () => {
