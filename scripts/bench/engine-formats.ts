@@ -43,12 +43,15 @@ for (let i = 0; i < N; i++) {
   for (const f of FORMATS) await store.command(`INSERT INTO FUNCTION file('${scratch}/${i}.${f}', '${f}', '${plain}') SELECT ${cols} FROM otel.stage`);
 }
 
-async function perRow(kind: 'raw JSONCompactEachRow' | (typeof FORMATS)[number]): Promise<number> {
+type Kind = 'raw JSONCompactEachRow' | 'Native, structure from the file' | (typeof FORMATS)[number];
+
+async function perRow(kind: Kind): Promise<number> {
   await store.command('TRUNCATE TABLE otel.otel_logs');
   await store.command('SYSTEM STOP MERGES otel.otel_logs');
   const c0 = process.cpuUsage();
   for (let i = 0; i < N; i++) {
     if (kind === 'raw JSONCompactEachRow') await store.insert({ table: 'otel.otel_logs', columns: LOG_COLUMNS, format: 'JSONCompactEachRow', body: bodies[i]!, settings: {} });
+    else if (kind === 'Native, structure from the file') await store.command(`INSERT INTO otel.otel_logs (${cols}) SELECT * FROM file('${scratch}/${i}.Native', 'Native')`);
     else await store.command(`INSERT INTO otel.otel_logs (${cols}) SELECT * FROM file('${scratch}/${i}.${kind}', '${kind}', '${plain}')`);
   }
   const c = process.cpuUsage(c0);
@@ -60,7 +63,7 @@ async function perRow(kind: 'raw JSONCompactEachRow' | (typeof FORMATS)[number])
 
 const results = new Map<string, number[]>();
 for (let r = 0; r < rounds; r++) {
-  for (const k of ['raw JSONCompactEachRow', ...FORMATS] as const) {
+  for (const k of ['raw JSONCompactEachRow', ...FORMATS, 'Native, structure from the file'] as const) {
     const v = await perRow(k);
     results.set(k, [...(results.get(k) ?? []), v]);
   }
@@ -69,9 +72,9 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
 console.log(`| input (otel_logs, ${N} × ${ROWS} rows, merges stopped) | bytes/row | engine µs CPU/row (median) | range |`);
 console.log('|---|---:|---:|---:|');
 for (const [k, v] of results) {
-  const f = k === 'raw JSONCompactEachRow' ? null : k;
+  const f = k === 'raw JSONCompactEachRow' ? null : k.startsWith('Native') ? 'Native' : k;
   const size = f ? fs.statSync(`${scratch}/0.${f}`).size : bodies[0]!.length;
-  const label = f ? `file(…, ${f})` : 'chDB raw insert, JSONCompactEachRow';
+  const label = !f ? 'chDB raw insert, JSONCompactEachRow' : k === f ? `file(…, ${f}, structure)` : `file(…, ${f}) (${k.slice(8)})`;
   console.log(`| ${label} | ${Math.round(size / ROWS)} | ${median(v).toFixed(1)} | ${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)} |`);
 }
 await lease.release();
