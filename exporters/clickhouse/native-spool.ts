@@ -4,13 +4,14 @@
  * the machine has one) and inserted with
  *   INSERT INTO t (cols) SELECT * FROM file('<file>', 'Native', '<structure>') SETTINGS …
  * which casts the plain column types to the table's, honours
- * insert_deduplication_token like any INSERT, and costs the engine about a
- * third of parsing the same rows as JSON (BENCHMARKS.md). The file is removed
+ * insert_deduplication_token like any INSERT, and costs the engine about
+ * half of parsing the same rows as JSON (BENCHMARKS.md). The file is removed
  * once the insert settles; the directory is per process and removed on close,
- * and directories left by a process that died are swept on first use.
+ * and directories left by a process that died are swept on first use. Files
+ * go to /dev/shm when it has room (≥ 1 GiB free), else beside the engine's
+ * data; a directory that fails to take a file is given up for the next.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { NativeBlock } from './native.ts';
 
@@ -42,31 +43,77 @@ function alive(pid: number): boolean {
   }
 }
 
-function scratchRoot(): string {
+/** tmpfs is only worth it with room to spare: a container's default /dev/shm is 64 MiB. */
+const SHM_MIN_FREE = 1024 * 1024 * 1024;
+
+function roomyShm(): string[] {
   try {
     fs.accessSync('/dev/shm', fs.constants.W_OK);
-    return '/dev/shm';
+    const st = fs.statfsSync('/dev/shm');
+    return st.bavail * st.bsize >= SHM_MIN_FREE ? ['/dev/shm'] : [];
   } catch {
-    return os.tmpdir();
+    return [];
   }
+}
+
+/**
+ * Where scratch files may go, best first: tmpfs when it has room, then
+ * `fallback` (the exporter passes a directory beside the engine's data:
+ * where there is room for the rows, there is room for a batch of them).
+ */
+export function scratchRoots(fallback: string): string[] {
+  return [...roomyShm(), fallback];
 }
 
 export class NativeSpool {
   private dir: string | undefined;
   private seq = 0;
+  private root = 0;
 
-  constructor(private readonly root: string = scratchRoot()) {}
+  constructor(private readonly roots: readonly string[]) {
+    if (!roots.length) throw new Error('NativeSpool needs a scratch directory');
+  }
 
   private directory(): string {
     if (this.dir) return this.dir;
-    for (const name of fs.readdirSync(this.root)) {
+    const root = this.roots[this.root]!;
+    fs.mkdirSync(root, { recursive: true });
+    for (const name of fs.readdirSync(root)) {
       const pid = Number(name.startsWith(PREFIX) ? name.slice(PREFIX.length) : NaN);
-      if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
+      if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
     }
-    const dir = path.join(this.root, PREFIX + process.pid);
+    const dir = path.join(root, PREFIX + process.pid);
     fs.mkdirSync(dir, { recursive: true });
     this.dir = dir;
     return dir;
+  }
+
+  /** Writes the block to a new scratch file; a root that fails (full, read-only) is left for the next one. */
+  private async write(block: NativeBlock): Promise<string> {
+    for (;;) {
+      let file: string | undefined;
+      try {
+        file = path.join(this.directory(), `${++this.seq}.native`);
+        const fh = await fs.promises.open(file, 'w');
+        try {
+          const { bytesWritten } = await fh.writev(block.chunks);
+          if (bytesWritten !== block.bytes) throw Object.assign(new Error(`short write of a Native block to ${file}: ${bytesWritten} of ${block.bytes} bytes`), { code: 'ENOSPC' });
+        } finally {
+          await fh.close();
+        }
+        return file;
+      } catch (err) {
+        if (file) await fs.promises.rm(file, { force: true }).catch(() => undefined);
+        if (this.root + 1 >= this.roots.length) throw err;
+        this.close();
+        this.root++;
+      }
+    }
+  }
+
+  /** The directory scratch files currently go to (tests, diagnostics). */
+  get current(): string {
+    return this.roots[this.root]!;
   }
 
   async insert(
@@ -74,15 +121,8 @@ export class NativeSpool {
     run: (sql: string, signal?: AbortSignal) => Promise<unknown>,
   ): Promise<void> {
     if (!req.columns?.length) throw new Error('a Native insert needs its column list');
-    const file = path.join(this.directory(), `${++this.seq}.native`);
+    const file = await this.write(req.block);
     try {
-      const fh = await fs.promises.open(file, 'w');
-      try {
-        const { bytesWritten } = await fh.writev(req.block.chunks);
-        if (bytesWritten !== req.block.bytes) throw new Error(`short write of a Native block to ${file}: ${bytesWritten} of ${req.block.bytes} bytes`);
-      } finally {
-        await fh.close();
-      }
       await run(nativeInsertSql(req.table, req.columns, file, req.block.structure, req.settings), req.signal);
     } finally {
       await fs.promises.rm(file, { force: true });

@@ -208,7 +208,7 @@ describe('NativeSpool', () => {
     const stale = path.join(root, 'trailhouse-native-999999999');
     fs.mkdirSync(stale);
     fs.writeFileSync(path.join(stale, '1.native'), 'left over');
-    const spool = new NativeSpool(root);
+    const spool = new NativeSpool([root]);
     const seen: string[] = [];
     await spool.insert({ table: 't', columns: ['A'], block: encodeLogsNative(logsBatch(1)), settings: {} }, async (sql) => {
       const file = /file\('([^']+)'/.exec(sql)![1]!;
@@ -225,5 +225,21 @@ describe('NativeSpool', () => {
     spool.close();
     expect(fs.existsSync(own)).toBe(false);
     fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('gives up a scratch directory that cannot take a file for the next one', async () => {
+    const good = fs.mkdtempSync(path.join(os.tmpdir(), 'th-spool-'));
+    const spool = new NativeSpool(['/dev/null/not-a-directory', good]);
+    const files: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      await spool.insert({ table: 't', columns: ['A'], block: encodeLogsNative(logsBatch(1)), settings: {} }, async (sql) => void files.push(/file\('([^']+)'/.exec(sql)![1]!));
+    }
+    expect(files.every((f) => f.startsWith(good))).toBe(true);
+    expect(spool.current).toBe(good);
+    await expect(
+      new NativeSpool(['/dev/null/nowhere']).insert({ table: 't', columns: ['A'], block: encodeLogsNative(logsBatch(1)), settings: {} }, async () => undefined),
+    ).rejects.toThrow(/ENOTDIR|EEXIST|ENOENT/);
+    spool.close();
+    fs.rmSync(good, { recursive: true, force: true });
   });
 });

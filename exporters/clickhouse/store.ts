@@ -19,7 +19,7 @@ import type * as ChdbConnectionModule from 'chdb/connection';
 import type * as ChdbModule from 'chdb';
 import { ReadonlyPool } from './readonly-pool.ts';
 import type { NativeBlock } from './native.ts';
-import { NativeSpool } from './native-spool.ts';
+import { NativeSpool, scratchRoots } from './native-spool.ts';
 
 /**
  * chDB is loaded on first embedded use only: its engine library maps ~200 MB
@@ -113,11 +113,12 @@ class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   readonly readonly: ReadonlyPool;
   /** Native blocks reach the engine as files in a scratch directory. */
-  private readonly native = new NativeSpool();
+  private readonly native: NativeSpool;
   private readonly opened: Promise<{ conn: ChdbConnection; client: ClickHouseClient }>;
   private opening: { conn: ChdbConnection; client: ClickHouseClient } | undefined;
 
   constructor(readonly key: string, readonly dataDir: string) {
+    this.native = new NativeSpool(scratchRoots(`${dataDir}.scratch`));
     // The engine loads in the background; every method waits for it.
     this.opened = loadChdb().then((chdb) => {
       fs.mkdirSync(dataDir, { recursive: true });
