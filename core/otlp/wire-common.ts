@@ -23,3 +23,55 @@ export interface FastBuffer extends Buffer {
 export function asBuffer(data: Uint8Array): FastBuffer {
   return (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)) as FastBuffer;
 }
+
+/** A growable byte buffer, as far as writeLenString needs one. */
+export interface ByteSink {
+  buf: FastBuffer;
+  pos: number;
+  ensure(n: number): void;
+}
+
+/**
+ * `s` as a varint byte length followed by its UTF-8: protobuf's string
+ * payload, and ClickHouse's Native/RowBinary String. Short ASCII strings are
+ * copied in JS (cheaper than a call into C++); other strings whose worst case
+ * fits a one-byte length are written with utf8Write and the length filled in
+ * after; longer ones are measured first.
+ */
+export function writeLenString(w: ByteSink, s: string): void {
+  const n = s.length;
+  if (n < 128) {
+    w.ensure(1 + n * 3);
+    const buf = w.buf;
+    const lenPos = w.pos;
+    let p = lenPos + 1;
+    let i = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[p++] = c;
+    }
+    if (i === n) {
+      buf[lenPos] = n;
+      w.pos = p;
+      return;
+    }
+    if (n * 3 < 128) {
+      const written = buf.utf8Write(s, lenPos + 1);
+      buf[lenPos] = written;
+      w.pos = lenPos + 1 + written;
+      return;
+    }
+  }
+  const bytes = Buffer.byteLength(s, 'utf8');
+  w.ensure(5 + bytes);
+  const buf = w.buf;
+  let pos = w.pos;
+  let v = bytes;
+  while (v > 0x7f) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  w.pos = pos + buf.utf8Write(s, pos, bytes);
+}

@@ -1,5 +1,5 @@
 /** The protobuf wire writer: see protowire.ts. */
-import { LITTLE_ENDIAN, WT_LEN, scratch, scratchU64 } from './wire-common.ts';
+import { LITTLE_ENDIAN, WT_LEN, scratch, scratchU64, writeLenString } from './wire-common.ts';
 import type { FastBuffer } from './wire-common.ts';
 
 /** charCode -> nibble value, -1 for anything that is not a hex digit. */
@@ -103,38 +103,7 @@ export class Writer {
   /** A string field (tag + length + UTF-8). */
   string(field: number, s: string): void {
     this.tag(field, WT_LEN);
-    const n = s.length;
-    if (n < 128) {
-      // Short strings: ASCII copied in JS (cheaper than a call into C++), and for
-      // anything else whose worst case still fits a one-byte length, utf8Write
-      // first and fill the length in after.
-      this.ensure(1 + n * 3);
-      const buf = this.buf;
-      const lenPos = this.pos;
-      let p = lenPos + 1;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[p++] = c;
-      }
-      if (i === n) {
-        buf[lenPos] = n;
-        this.pos = p;
-        return;
-      }
-      if (n * 3 < 128) {
-        const written = buf.utf8Write(s, lenPos + 1);
-        buf[lenPos] = written;
-        this.pos = lenPos + 1 + written;
-        return;
-      }
-    }
-    const bytes = Buffer.byteLength(s, 'utf8');
-    this.uint32(bytes);
-    this.ensure(bytes);
-    this.buf.utf8Write(s, this.pos, bytes);
-    this.pos += bytes;
+    writeLenString(this, s);
   }
 
   /** A bytes field from raw bytes. */

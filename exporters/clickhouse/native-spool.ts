@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NativeBlock } from './native.ts';
+import { pidAlive } from '../../core/pid.ts';
 
 const PREFIX = 'trailhouse-native-';
 
@@ -32,15 +33,6 @@ export function nativeInsertSql(table: string, columns: readonly string[], file:
     `INSERT INTO ${table} (${columns.map(ident).join(', ')}) SELECT * FROM file(${quote(file)}, 'Native', ${quote(structure)})` +
     (set.length ? ` SETTINGS ${set.join(', ')}` : '')
   );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** tmpfs is only worth it with room to spare: a container's default /dev/shm is 64 MiB. */
@@ -80,7 +72,7 @@ export class NativeSpool {
     fs.mkdirSync(root, { recursive: true });
     for (const name of fs.readdirSync(root)) {
       const pid = Number(name.startsWith(PREFIX) ? name.slice(PREFIX.length) : NaN);
-      if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+      if (Number.isInteger(pid) && pid !== process.pid && !pidAlive(pid)) fs.rmSync(path.join(root, name), { recursive: true, force: true });
     }
     const dir = path.join(root, PREFIX + process.pid);
     fs.mkdirSync(dir, { recursive: true });

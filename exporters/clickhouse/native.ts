@@ -22,8 +22,8 @@
  * Collector's mapping); rows.test.ts checks both give the same stored rows.
  */
 import type { KeyValue, LogsData, TracesData } from '../../core/model.ts';
-import { getAttr } from '../../core/model.ts';
-import { LITTLE_ENDIAN, type FastBuffer } from '../../core/otlp/wire-common.ts';
+import { getAttr, logRecordCount, spanCount } from '../../core/model.ts';
+import { LITTLE_ENDIAN, writeLenString, type FastBuffer } from '../../core/otlp/wire-common.ts';
 import { asString } from './anyvalue.ts';
 import { LOG_COLUMNS, SPAN_COLUMNS, spanKindName, statusCodeName } from './rows.ts';
 
@@ -67,37 +67,7 @@ export class Sink {
 
   /** A String value: varint byte length + UTF-8. */
   str(s: string): void {
-    const n = s.length;
-    if (n < 128) {
-      // Short strings: ASCII copied in JS (cheaper than a call into C++); for
-      // anything else whose worst case still fits a one-byte length,
-      // utf8Write first and the length after.
-      this.ensure(1 + n * 3);
-      const buf = this.buf;
-      const lenPos = this.pos;
-      let p = lenPos + 1;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[p++] = c;
-      }
-      if (i === n) {
-        buf[lenPos] = n;
-        this.pos = p;
-        return;
-      }
-      if (n * 3 < 128) {
-        const written = buf.utf8Write(s, lenPos + 1);
-        buf[lenPos] = written;
-        this.pos = lenPos + 1 + written;
-        return;
-      }
-    }
-    const bytes = Buffer.byteLength(s, 'utf8');
-    this.varint(bytes);
-    this.ensure(bytes);
-    this.pos += this.buf.utf8Write(s, this.pos, bytes);
+    writeLenString(this, s);
   }
 
   /** Bytes encoded earlier (a constant value repeated on every row). */
@@ -238,23 +208,11 @@ export function nativeBlock(rows: number, columns: ReadonlyArray<readonly [strin
   return { chunks, bytes, rows, structure: columns.map(([n, t]) => `\`${n}\` ${t}`).join(', ') };
 }
 
-function countLogs(data: LogsData): number {
-  let n = 0;
-  for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
-  return n;
-}
-
-function countSpans(data: TracesData): number {
-  let n = 0;
-  for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
-  return n;
-}
-
 const MAP = 'Map(String, String)';
 
 /** `otel_logs` rows, columns in LOG_COLUMNS order. */
 export function encodeLogsNative(data: LogsData): NativeBlock {
-  const rows = countLogs(data);
+  const rows = logRecordCount(data);
   const ts = new BigInt64Array(rows);
   const tsTime = new Uint32Array(rows);
   const flags = new Uint8Array(rows);
@@ -332,7 +290,7 @@ export function encodeLogsNative(data: LogsData): NativeBlock {
 
 /** `otel_traces` rows, columns in SPAN_COLUMNS order. */
 export function encodeTracesNative(data: TracesData): NativeBlock {
-  const rows = countSpans(data);
+  const rows = spanCount(data);
   const ts = new BigInt64Array(rows);
   const duration = new BigUint64Array(rows);
   const traceId = new Sink(rows * 33);

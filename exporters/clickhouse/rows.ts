@@ -18,7 +18,7 @@
  * values, and formatted dates cost far more to produce).
  */
 import type { KeyValue, LogsData, TracesData } from '../../core/model.ts';
-import { getAttr } from '../../core/model.ts';
+import { getAttr, logRecordCount, spanCount } from '../../core/model.ts';
 import { asString } from './anyvalue.ts';
 
 export type RowFormat = 'JSONCompactEachRow' | 'JSONEachRow';
@@ -163,22 +163,10 @@ class RowBuffer {
   }
 }
 
-function countLogs(data: LogsData): number {
-  let n = 0;
-  for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
-  return n;
-}
-
-function countSpans(data: TracesData): number {
-  let n = 0;
-  for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
-  return n;
-}
-
 export function encodeLogs(data: LogsData, format: RowFormat = 'JSONCompactEachRow'): EncodedRows {
   const k = LOG_KEYS[format];
   const end = END[format];
-  const out = new RowBuffer(countLogs(data) * 768);
+  const out = new RowBuffer(logRecordCount(data) * 768);
   for (const rl of data.resourceLogs) {
     const res = k[7] + str(serviceName(rl.resource.attributes)) + k[8] + str(rl.schemaUrl) + k[9] + attrsJson(rl.resource.attributes);
     for (const sl of rl.scopeLogs) {
@@ -202,7 +190,7 @@ export function encodeLogs(data: LogsData, format: RowFormat = 'JSONCompactEachR
 export function encodeTraces(data: TracesData, format: RowFormat = 'JSONCompactEachRow'): EncodedRows {
   const k = SPAN_KEYS[format];
   const end = END[format];
-  const out = new RowBuffer(countSpans(data) * 768);
+  const out = new RowBuffer(spanCount(data) * 768);
   for (const rs of data.resourceSpans) {
     const res = k[7] + str(serviceName(rs.resource.attributes)) + k[8] + attrsJson(rs.resource.attributes);
     for (const ss of rs.scopeSpans) {

@@ -17,6 +17,7 @@ import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { dropRawProto } from '../../core/model.ts';
 import { decodeRecord, encodeRecordParts } from './record.ts';
+import { pidAlive } from '../../core/pid.ts';
 
 interface Entry {
   seq: number;
@@ -33,15 +34,6 @@ async function fsyncPath(path: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
