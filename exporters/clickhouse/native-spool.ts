@@ -59,6 +59,8 @@ export function scratchRoots(fallback: string): string[] {
 
 export class NativeSpool {
   private dir: string | undefined;
+  /** Every directory made, removed on close (files of inserts in flight may still be in an earlier one). */
+  private readonly made = new Set<string>();
   private seq = 0;
   private root = 0;
 
@@ -76,6 +78,7 @@ export class NativeSpool {
     }
     const dir = path.join(root, PREFIX + process.pid);
     fs.mkdirSync(dir, { recursive: true });
+    this.made.add(dir);
     this.dir = dir;
     return dir;
   }
@@ -97,7 +100,7 @@ export class NativeSpool {
       } catch (err) {
         if (file) await fs.promises.rm(file, { force: true }).catch(() => undefined);
         if (this.root + 1 >= this.roots.length) throw err;
-        this.close();
+        this.dir = undefined;
         this.root++;
       }
     }
@@ -122,7 +125,8 @@ export class NativeSpool {
   }
 
   close(): void {
-    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    for (const dir of this.made) fs.rmSync(dir, { recursive: true, force: true });
+    this.made.clear();
     this.dir = undefined;
   }
 }

@@ -227,19 +227,42 @@ describe('NativeSpool', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('gives up a scratch directory that cannot take a file for the next one', async () => {
+  it('gives up a scratch directory that cannot take a file for the next one, keeping files of inserts in flight', async () => {
     const good = fs.mkdtempSync(path.join(os.tmpdir(), 'th-spool-'));
-    const spool = new NativeSpool(['/dev/null/not-a-directory', good]);
+    const full = fs.mkdtempSync(path.join(os.tmpdir(), 'th-spool-'));
+    const spool = new NativeSpool([full, good]);
+    const block = () => encodeLogsNative(logsBatch(1));
+    // An insert whose file is in the first directory stays in flight while that directory stops taking files.
+    let inFlight = '';
+    let entered!: () => void;
+    let release!: () => void;
+    const inRun = new Promise<void>((r) => (entered = r));
+    const hold = new Promise<void>((r) => (release = r));
+    const slow = spool.insert({ table: 't', columns: ['A'], block: block(), settings: {} }, async (sql) => {
+      inFlight = /file\('([^']+)'/.exec(sql)![1]!;
+      fs.mkdirSync(path.join(path.dirname(inFlight), '2.native')); // the next file name cannot be created
+      entered();
+      await hold;
+    });
+    await inRun;
     const files: string[] = [];
     for (let i = 0; i < 2; i++) {
-      await spool.insert({ table: 't', columns: ['A'], block: encodeLogsNative(logsBatch(1)), settings: {} }, async (sql) => void files.push(/file\('([^']+)'/.exec(sql)![1]!));
+      await spool.insert({ table: 't', columns: ['A'], block: block(), settings: {} }, async (sql) => void files.push(/file\('([^']+)'/.exec(sql)![1]!));
     }
     expect(files.every((f) => f.startsWith(good))).toBe(true);
     expect(spool.current).toBe(good);
-    await expect(
-      new NativeSpool(['/dev/null/nowhere']).insert({ table: 't', columns: ['A'], block: encodeLogsNative(logsBatch(1)), settings: {} }, async () => undefined),
-    ).rejects.toThrow(/ENOTDIR|EEXIST|ENOENT/);
+    expect(inFlight.startsWith(full)).toBe(true);
+    expect(fs.existsSync(inFlight)).toBe(true);
+    release();
+    await slow;
+    expect(fs.existsSync(inFlight)).toBe(false);
+    await expect(new NativeSpool(['/dev/null/nowhere']).insert({ table: 't', columns: ['A'], block: block(), settings: {} }, async () => undefined)).rejects.toThrow(
+      /ENOTDIR|EEXIST|ENOENT/,
+    );
     spool.close();
+    expect(fs.readdirSync(full)).toEqual([]);
+    expect(fs.readdirSync(good)).toEqual([]);
     fs.rmSync(good, { recursive: true, force: true });
+    fs.rmSync(full, { recursive: true, force: true });
   });
 });
