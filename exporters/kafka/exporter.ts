@@ -15,12 +15,11 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Host } from '../../core/component.ts';
 import { PermanentError } from '../../core/errors.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
-import { rawProto, type LogsData, type TracesData } from '../../core/model.ts';
-import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
+import type { LogsData, TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { createKafkaClient } from './client.ts';
 import { encodingFor, type KafkaExporterConfig } from './config.ts';
-import { buildMessages, buildRawMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from './messages.ts';
+import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from './messages.ts';
 import { PartitionCounts, hashPartitioner } from './partitions.ts';
 import { SendLoop } from './sender.ts';
 
@@ -35,8 +34,6 @@ export class KafkaExporter implements Pusher {
   private connecting: Promise<void> | undefined;
   private readonly logs;
   private readonly traces;
-  private readonly rawLogs: boolean;
-  private readonly rawTraces: boolean;
 
   constructor(
     private readonly cfg: KafkaExporterConfig,
@@ -44,17 +41,6 @@ export class KafkaExporter implements Pusher {
   ) {
     this.logs = logsCodec(encodingFor(cfg, 'logs'));
     this.traces = tracesCodec(encodingFor(cfg, 'traces'));
-    this.rawLogs = encodingFor(cfg, 'logs') === 'otlp_proto';
-    this.rawTraces = encodingFor(cfg, 'traces') === 'otlp_proto';
-  }
-
-  /**
-   * Protobuf messages are built from the bytes a payload arrived as, when it
-   * kept them (core/model.ts rawProto; a persistent queue keeps them for us):
-   * records are copied, not decoded and re-encoded (core/otlp/slice.ts).
-   */
-  get usesRawProto(): boolean {
-    return this.rawLogs || this.rawTraces;
   }
 
   async start(_host: Host): Promise<void> {
@@ -103,20 +89,14 @@ export class KafkaExporter implements Pusher {
   async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_logs_by_trace_id ? await this.partitionKeys(c.logs.topic) : null;
-    const raw = this.rawLogs ? rawProto(data) : undefined;
-    const built = raw
-      ? buildRawMessages(raw, TRACE_ID_FIELD.logs, keys !== null, c.producer.max_message_bytes, keys)
-      : buildMessages(this.logs, data, keys ? groupLogsByTrace : null, c.producer.max_message_bytes, keys);
+    const built = buildMessages(this.logs, data, keys ? groupLogsByTrace : null, c.producer.max_message_bytes, keys);
     await this.send(c.logs.topic, built, keys, 'log records', ctx);
   }
 
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_traces_by_id ? await this.partitionKeys(c.traces.topic) : null;
-    const raw = this.rawTraces ? rawProto(data) : undefined;
-    const built = raw
-      ? buildRawMessages(raw, TRACE_ID_FIELD.traces, keys !== null, c.producer.max_message_bytes, keys)
-      : buildMessages(this.traces, data, keys ? groupTracesByTrace : null, c.producer.max_message_bytes, keys);
+    const built = buildMessages(this.traces, data, keys ? groupTracesByTrace : null, c.producer.max_message_bytes, keys);
     await this.send(c.traces.topic, built, keys, 'spans', ctx);
   }
 
