@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { statusFor } from './errors.ts';
 import { parseEndpoint } from './net.ts';
+import { grpcCredentials, type TlsMaterial } from './tls.ts';
 
 const raw = (b: Buffer) => b;
 const toBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -32,11 +33,11 @@ export function grpcError(err: unknown): Partial<grpc.StatusObject> {
   return { code: st.grpc, details: st.message, metadata };
 }
 
-/** Binds `server` on a host:port endpoint; resolves with the bound address. */
-export async function bindGrpc(server: grpc.Server, endpoint: string): Promise<string> {
+/** Binds `server` on a host:port endpoint (TLS when given); resolves with the bound address. */
+export async function bindGrpc(server: grpc.Server, endpoint: string, tls: TlsMaterial | null = null): Promise<string> {
   const { host, port } = parseEndpoint(endpoint);
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpcCredentials(tls), (err, p) =>
       err ? reject(new Error(`cannot listen on ${endpoint}: ${err.message}`)) : resolve(p),
     ),
   );

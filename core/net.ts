@@ -1,6 +1,11 @@
 /** Listening helpers shared by every server-side component. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Logger } from './telemetry/logger.ts';
+import { httpsOptions, type TlsMaterial } from './tls.ts';
+
+/** A receiver's HTTP server, plain or TLS. */
+export type Server = HttpServer | HttpsServer;
 import type { AddressInfo } from 'node:net';
 
 export interface HostPort {
@@ -55,16 +60,18 @@ export async function serveHttp(
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
   log: Logger,
   what: string,
+  tls: TlsMaterial | null = null,
 ): Promise<{ server: Server; address: string }> {
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       log.error(`unexpected error handling a ${what} request`, { error: err });
       if (!res.headersSent) res.writeHead(500).end();
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer(httpsOptions(tls), serve) : createServer(serve);
   // Longer than the usual 60s idle timeout of load balancers and SDK agents.
   server.keepAliveTimeout = 65_000;
   const address = await listen(server, endpoint);
-  log.info(`${what} receiver listening`, { address });
+  log.info(`${what} receiver listening`, { address, tls: tls ? (tls.ca ? 'mutual' : 'server') : 'off' });
   return { server, address };
 }

@@ -13,6 +13,17 @@ export function configFor<C>(factory: Factory, user: unknown): C {
   return config;
 }
 
+/** The `path: message` lines of the config errors `fn` throws ([] when it does not). */
+export function errorsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigValidationError) return err.errors.map((e) => `${e.path}: ${e.message}`);
+    throw err;
+  }
+  return [];
+}
+
 export function settingsFor<C>(
   factory: Factory,
   user: unknown,

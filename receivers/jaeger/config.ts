@@ -4,12 +4,15 @@
  * no value enables it with the defaults below); at least one is required.
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
 
 export interface GrpcConfig {
   /** host:port for jaeger.api_v2.CollectorService/PostSpans. Default 127.0.0.1:14250. */
   endpoint: string;
   /** Largest accepted request, in MiB. Default 4 (gRPC's default). */
   max_recv_msg_size_mib: number;
+  /** Serve TLS (mutual with client_ca_file); null = plaintext. */
+  tls: TlsServerConfig | null;
 }
 
 export interface ThriftHttpConfig {
@@ -17,6 +20,8 @@ export interface ThriftHttpConfig {
   endpoint: string;
   /** Largest accepted body, compressed or not. Default 20MiB. */
   max_request_body_size: number;
+  /** Serve TLS (mutual with client_ca_file); null = plaintext. */
+  tls: TlsServerConfig | null;
 }
 
 export interface UdpConfig {
@@ -45,8 +50,8 @@ export interface JaegerReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4 });
-export const thriftHttpDefaults = (): ThriftHttpConfig => ({ endpoint: '127.0.0.1:14268', max_request_body_size: 20 * 1024 * 1024 });
+export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null });
+export const thriftHttpDefaults = (): ThriftHttpConfig => ({ endpoint: '127.0.0.1:14268', max_request_body_size: 20 * 1024 * 1024, tls: null });
 const udpDefaults = (endpoint: string) => (): UdpConfig => ({
   endpoint,
   queue_size: 1000,
@@ -67,8 +72,8 @@ const udpSchema = s.object({
 
 export const jaegerSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }) }), grpcDefaults),
-    thrift_http: s.section(s.object({ endpoint: s.endpoint(), max_request_body_size: s.bytes() }), thriftHttpDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema }), grpcDefaults),
+    thrift_http: s.section(s.object({ endpoint: s.endpoint(), max_request_body_size: s.bytes(), tls: tlsServerSchema }), thriftHttpDefaults),
     thrift_compact: s.section(udpSchema, compactDefaults),
     thrift_binary: s.section(udpSchema, binaryDefaults),
   }),
@@ -84,6 +89,7 @@ export function validateJaeger(c: JaegerReceiverConfig): ConfigError[] {
   if (!p.grpc && !p.thrift_http && !p.thrift_compact && !p.thrift_binary) {
     errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc, thrift_http, thrift_compact or thrift_binary)' });
   }
+  errors.push(...validateTlsServer(p.grpc?.tls ?? null, 'protocols.grpc.tls'), ...validateTlsServer(p.thrift_http?.tls ?? null, 'protocols.thrift_http.tls'));
   for (const k of ['thrift_compact', 'thrift_binary'] as const) {
     const u = p[k];
     if (u && (u.max_packet_size < 1 || u.max_packet_size > 65_507)) {

@@ -12,6 +12,7 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { GrpcConfig } from './config.ts';
 import { decodePostSpansRequest } from './proto-decode.ts';
 import { jaegerToTraces } from './translate.ts';
+import { loadTls } from '../../core/tls.ts';
 
 export const POST_SPANS = '/jaeger.api_v2.CollectorService/PostSpans';
 
@@ -44,7 +45,8 @@ export class JaegerGrpcServer {
   async start(): Promise<void> {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024 });
     server.addService({ PostSpans: rawUnaryMethod(POST_SPANS) }, { PostSpans: this.postSpans });
-    this.address = await bindGrpc(server, this.cfg.endpoint);
+    const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.grpc.tls') : null;
+    this.address = await bindGrpc(server, this.cfg.endpoint, tls);
     this.server = server;
     this.log.info('Jaeger gRPC receiver listening', { address: this.address });
   }

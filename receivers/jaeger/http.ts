@@ -17,6 +17,7 @@ import { BinaryReader } from '../../core/thrift/index.ts';
 import type { ThriftHttpConfig } from './config.ts';
 import { readBatchBody } from './thrift-decode.ts';
 import { jaegerToTraces } from './translate.ts';
+import { loadTls } from '../../core/tls.ts';
 
 const THRIFT_TYPES = new Set(['application/x-thrift', 'application/vnd.apache.thrift.binary']);
 
@@ -31,7 +32,8 @@ export class JaegerHttpServer {
   ) {}
 
   async start(): Promise<void> {
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP');
+    const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.thrift_http.tls') : null;
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP', tls);
     this.server = server;
     this.address = address;
   }

@@ -1,10 +1,13 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
 
 export interface GrpcProtocolConfig {
   /** host:port to listen on. Default 127.0.0.1:4317. */
   endpoint: string;
   /** Largest accepted request, in MiB. Default 4 (gRPC's and the Collector's default). */
   max_recv_msg_size_mib: number;
+  /** Serve TLS (mutual with client_ca_file); null = plaintext. */
+  tls: TlsServerConfig | null;
 }
 
 export interface HttpProtocolConfig {
@@ -14,6 +17,8 @@ export interface HttpProtocolConfig {
   max_request_body_size: number;
   logs_url_path: string;
   traces_url_path: string;
+  /** Serve TLS (mutual with client_ca_file); null = plaintext. */
+  tls: TlsServerConfig | null;
 }
 
 export interface OtlpReceiverConfig {
@@ -23,23 +28,25 @@ export interface OtlpReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4 });
+export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null });
 export const httpDefaults = (): HttpProtocolConfig => ({
   endpoint: '127.0.0.1:4318',
   max_request_body_size: 20 * 1024 * 1024,
   logs_url_path: '/v1/logs',
   traces_url_path: '/v1/traces',
+  tls: null,
 });
 
 export const otlpSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }) }), grpcDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema }), grpcDefaults),
     http: s.section(
       s.object({
         endpoint: s.endpoint(),
         max_request_body_size: s.bytes(),
         logs_url_path: s.string({ nonEmpty: true }),
         traces_url_path: s.string({ nonEmpty: true }),
+        tls: tlsServerSchema,
       }),
       httpDefaults,
     ),
@@ -53,6 +60,7 @@ export function validateOtlp(c: OtlpReceiverConfig): ConfigError[] {
   if (!c.protocols.grpc && !c.protocols.http) {
     errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc or http)' });
   }
+  errors.push(...validateTlsServer(c.protocols.grpc?.tls ?? null, 'protocols.grpc.tls'), ...validateTlsServer(c.protocols.http?.tls ?? null, 'protocols.http.tls'));
   const h = c.protocols.http;
   if (h) {
     for (const k of ['logs_url_path', 'traces_url_path'] as const) {

@@ -13,6 +13,7 @@ import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { decodeLogsProto, decodeTracesProto, encodeExportResponse } from '../../core/otlp/index.ts';
 import type { GrpcProtocolConfig } from './config.ts';
 import { setRawProto, type LogsData } from '../../core/model.ts';
+import { loadTls } from '../../core/tls.ts';
 
 export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 export const TRACES_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -65,7 +66,8 @@ export class OtlpGrpcServer {
       Export: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) =>
         callback({ code: GrpcCode.UNIMPLEMENTED, details: 'metrics are not supported by trailhouse yet: send logs and traces' }),
     });
-    this.address = await bindGrpc(server, this.cfg.endpoint);
+    const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.grpc.tls') : null;
+    this.address = await bindGrpc(server, this.cfg.endpoint, tls);
     this.server = server;
     this.log.info('OTLP gRPC receiver listening', { address: this.address });
   }

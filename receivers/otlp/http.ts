@@ -24,6 +24,7 @@ import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { setRawProto, type LogsData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
+import { loadTls } from '../../core/tls.ts';
 
 type Encoding = 'proto' | 'json';
 
@@ -64,7 +65,8 @@ export class OtlpHttpServer {
   ) {}
 
   async start(): Promise<void> {
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP');
+    const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.http.tls') : null;
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP', tls);
     this.server = server;
     this.address = address;
   }

@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Factory } from '../../core/component.ts';
-import { ConfigValidationError } from '../../core/config/schema.ts';
-import { configFor } from '../../test/component-config.ts';
+import { configFor, errorsOf } from '../../test/component-config.ts';
 import type { ZipkinReceiverConfig } from './config.ts';
 import { zipkinFactory } from './factory.ts';
 
-const errorsOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigValidationError) return err.errors.map((e) => `${e.path}: ${e.message}`);
-    throw err;
-  }
-  return [];
-};
 
 describe('zipkin receiver config', () => {
   it('has the Collector defaults and rejects unknown keys', () => {
     const z = configFor<ZipkinReceiverConfig>(zipkinFactory as Factory, null);
-    expect(z).toEqual({ endpoint: '127.0.0.1:9411', parse_string_tags: false, max_request_body_size: 20 * 1024 * 1024 });
+    expect(z).toEqual({ endpoint: '127.0.0.1:9411', parse_string_tags: false, max_request_body_size: 20 * 1024 * 1024, tls: null });
     expect(configFor<ZipkinReceiverConfig>(zipkinFactory as Factory, { parse_string_tags: true }).parse_string_tags).toBe(true);
     expect(errorsOf(() => configFor(zipkinFactory as Factory, { endpoint: ':9411', parse_strings: true }))).toEqual([
-      'parse_strings: unknown key (valid keys: endpoint, parse_string_tags, max_request_body_size)',
+      'parse_strings: unknown key (valid keys: endpoint, parse_string_tags, max_request_body_size, tls)',
     ]);
   });
 });

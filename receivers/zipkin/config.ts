@@ -1,5 +1,6 @@
 /** The zipkin receiver's config, as the Collector's zipkinreceiver (plus a body size limit). */
-import { s } from '../../core/config/schema.ts';
+import { s, type ConfigError } from '../../core/config/schema.ts';
+import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
 
 export interface ZipkinReceiverConfig {
   /** host:port for /api/v1/spans and /api/v2/spans. Default 127.0.0.1:9411. */
@@ -8,16 +9,24 @@ export interface ZipkinReceiverConfig {
   parse_string_tags: boolean;
   /** Largest accepted body, compressed or not. Default 20MiB. */
   max_request_body_size: number;
+  /** Serve TLS (mutual with client_ca_file); null = plaintext. */
+  tls: TlsServerConfig | null;
 }
 
 export const defaultZipkinConfig = (): ZipkinReceiverConfig => ({
   endpoint: '127.0.0.1:9411',
   parse_string_tags: false,
   max_request_body_size: 20 * 1024 * 1024,
+  tls: null,
 });
 
 export const zipkinSchema = s.object({
   endpoint: s.endpoint(),
   parse_string_tags: s.bool(),
   max_request_body_size: s.bytes(),
+  tls: tlsServerSchema,
 });
+
+export function validateZipkin(c: ZipkinReceiverConfig): ConfigError[] {
+  return validateTlsServer(c.tls, 'tls');
+}

@@ -1,5 +1,5 @@
 import type { ReceiverFactory } from '../../core/component.ts';
-import { defaultZipkinConfig, zipkinSchema, type ZipkinReceiverConfig } from './config.ts';
+import { defaultZipkinConfig, validateZipkin, zipkinSchema, type ZipkinReceiverConfig } from './config.ts';
 import { ZipkinReceiver } from './receiver.ts';
 
 export const zipkinFactory: ReceiverFactory<ZipkinReceiverConfig> = {
@@ -8,5 +8,6 @@ export const zipkinFactory: ReceiverFactory<ZipkinReceiverConfig> = {
   signals: ['traces'],
   schema: zipkinSchema,
   defaultConfig: defaultZipkinConfig,
+  validate: validateZipkin,
   create: (settings, next) => new ZipkinReceiver(settings, next),
 };

@@ -23,6 +23,7 @@ import { zipkinV1ToTraces } from './v1-translate.ts';
 import { decodeV2Json } from './v2-json.ts';
 import { decodeV2Proto } from './v2-proto.ts';
 import { zipkinV2ToTraces } from './v2-translate.ts';
+import { loadTls } from '../../core/tls.ts';
 
 type Format = 'v1_json' | 'v1_thrift' | 'v2_json' | 'v2_proto';
 
@@ -58,7 +59,8 @@ export class ZipkinReceiver implements Component {
   }
 
   async start(_host?: Host): Promise<void> {
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin');
+    const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'tls') : null;
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin', tls);
     this.server = server;
     this.address = address;
   }
