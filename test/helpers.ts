@@ -103,7 +103,10 @@ export function sampleTraces(n = 2, service = 'checkout'): TracesData {
   };
 }
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
+/** An error a `waitFor` poll throws to stop waiting at once (e.g. the process under test died). */
+export class StopWaiting extends Error {}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes (a StopWaiting error ends it at once). */
 export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 20_000, what = "condition"): Promise<Exclude<T, undefined | null | false>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -112,6 +115,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 20_000, w
       const v = await fn();
       if (v) return v as Exclude<T, undefined | null | false>;
     } catch (err) {
+      if (err instanceof StopWaiting) throw err;
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);

@@ -129,14 +129,20 @@ service:
     });
     const ch = clickhouse(`127.0.0.1:${queryPort}`);
     try {
-      await waitFor(async () => next >= 10_000 && (await countRows(ch, tag)).count > 0, 60_000, 'load flowing end to end');
+      const alive = () => {
+        gateway.assertRunning();
+        ingester.assertRunning();
+      };
+      await waitFor(async () => (alive(), next >= 10_000 && (await countRows(ch, tag)).count > 0), 60_000, 'load flowing end to end');
       await kafkaSh('stop');
       const sentAtStop = next;
       expect(sentAtStop).toBeLessThan(total); // the load was still going
       await sleep(5_000);
       await kafkaSh('start');
       await Promise.all(senders);
-      await waitFor(async () => (await countRows(ch, tag)).uniq === total, 180_000, `all ${total} records`);
+      await waitFor(async () => (alive(), (await countRows(ch, tag)).uniq === total), 180_000, `all ${total} records`).catch((err: Error) => {
+        throw new Error(`${err.message}\n${gateway.tail()}\n${ingester.tail()}`);
+      });
       await sleep(2_000);
       expect(await countRows(ch, tag)).toEqual({ count: total, uniq: total });
       // The gateway and the ingester rode it out.

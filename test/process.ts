@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { StopWaiting } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/trailhouse.mjs', import.meta.url));
 
@@ -22,7 +23,10 @@ export function freePort(): Promise<number> {
 export class Trailhouse {
   readonly lines: string[] = [];
   readonly exited: Promise<number | null>;
-  private constructor(readonly proc: ChildProcess) {
+  private constructor(
+    readonly proc: ChildProcess,
+    readonly name: string,
+  ) {
     let buf = '';
     proc.stderr!.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -43,7 +47,7 @@ export class Trailhouse {
       env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const t = new Trailhouse(proc);
+    const t = new Trailhouse(proc, name);
     const deadline = Date.now() + 60_000;
     while (!t.lines.some((l) => l.includes('"trailhouse running"'))) {
       const code = await Promise.race([t.exited, new Promise((r) => setTimeout(() => r('wait'), 100))]);
@@ -51,6 +55,16 @@ export class Trailhouse {
       if (Date.now() > deadline) throw new Error(`${name} did not start within 60s:\n${t.lines.slice(-20).join('\n')}`);
     }
     return t;
+  }
+
+  /** The last lines the process logged, for a failing test's message. */
+  tail(n = 30): string {
+    return `${this.name} (exit ${String(this.proc.exitCode ?? this.proc.signalCode ?? 'running')}):\n${this.lines.slice(-n).join('\n')}`;
+  }
+
+  /** Throws (with its last log lines) if the process has exited: a poll should fail at once, not time out. */
+  assertRunning(): void {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) throw new StopWaiting(`${this.name} exited unexpectedly; ${this.tail()}`);
   }
 
   async kill9(): Promise<void> {

@@ -4,6 +4,7 @@ import type { Factory, LogsConsumer, TracesConsumer } from '../../core/component
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
 import type { LogsData, TracesData } from '../../core/model.ts';
 import { encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
+import { KafkaJSNonRetriableError } from 'kafkajs';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
 import { sampleLogs, sampleTraces, sleep, testHost, testLogger, waitFor } from '../../test/helpers.ts';
@@ -174,6 +175,37 @@ describe('kafka receiver', () => {
     expect(redo.token).toBe(refusedToken);
     expect(redo.bodies).toEqual(['c0-0', 'c1-0', 'c2-0', 'c3-0']);
   });
+
+  it('a consumer stopped by a non-retriable error is replaced: consumption goes on, nothing lost', async () => {
+    const logs = uniqueTopic('rcv-fatal');
+    await createTopics([logs]);
+    await produce(logs, Array.from({ length: 3 }, (_, i) => encodeLogsProto(logsWith(`f${i}`, 1))));
+    const rec = new Recorder();
+    const lines: string[] = [];
+    const group = uniqueTopic('g');
+    const r = await startReceiver({ group_id: group, logs: { topic: logs } }, rec, new MetricsRegistry(), lines);
+    await waitFor(() => rec.accepted().length === 3, 30_000, 'the first records');
+    // The next commit fails as kafkajs fails when it finds no group
+    // coordinator (KafkaJSGroupCoordinatorNotFound is non-retriable): the
+    // error leaves eachBatch and kafkajs stops the consumer for good.
+    const consumer = (r as unknown as { consumer: { commitOffsets: (...a: unknown[]) => Promise<void> } }).consumer;
+    const commit = consumer.commitOffsets.bind(consumer);
+    let injected = 0;
+    consumer.commitOffsets = (...a: unknown[]) => (injected++ === 0 ? Promise.reject(new KafkaJSNonRetriableError('injected: no group coordinator')) : commit(...a));
+    await produce(logs, Array.from({ length: 4 }, (_, i) => encodeLogsProto(logsWith(`s${i}`, 1))));
+    await waitFor(() => r.restarts === 1, 30_000, 'the consumer replaced');
+    await waitFor(() => ['s0-0', 's1-0', 's2-0', 's3-0'].every((b) => rec.accepted().includes(b)), 60_000, 'records after the restart');
+    expect(lines.filter((l) => l.includes('starting a new one'))).toHaveLength(1);
+    await waitFor(async () => (await committed(group, logs)).offset === '7', 20_000, 'commits by the new consumer');
+    // Nothing was accepted twice under another token (a redelivered chunk keeps its token).
+    const tokens = new Map<string, string>();
+    for (const c of rec.calls.filter((x) => x.ok)) {
+      for (const b of c.bodies) {
+        expect(tokens.get(b) ?? c.token).toBe(c.token);
+        tokens.set(b, c.token!);
+      }
+    }
+  }, 120_000);
 
   it('a hung pipeline at shutdown: the chunk is abandoned uncommitted and redelivered with the same token', async () => {
     const logs = uniqueTopic('rcv-hang');

@@ -48,6 +48,8 @@ export class KafkaReceiver implements Component {
   private stopping = false;
   private failingSince = 0;
   private commitWarned = false;
+  /** Consumers replaced after a non-retriable crash (observability, tests). */
+  restarts = 0;
   private joinedResolve!: () => void;
   /** This member's current assignment, topic → partitions (observability, tests). */
   assignment: Record<string, number[]> = {};
@@ -80,12 +82,19 @@ export class KafkaReceiver implements Component {
     });
   }
 
-  async start(host: Host): Promise<void> {
+  async start(_host: Host): Promise<void> {
     if (this.topics.size === 0) throw new Error('the kafka receiver is in no logs or traces pipeline');
     const c = this.settings.config;
+    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, auth: c.auth, logger: this.settings.logger });
+    this.admin = this.kafka.admin();
+    this.consumer = this.newConsumer();
+    this.runLoop = this.connectAndRun();
+  }
+
+  private newConsumer(): Consumer {
+    const c = this.settings.config;
     const log = this.settings.logger;
-    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, auth: c.auth, logger: log });
-    this.consumer = this.kafka.consumer({
+    const consumer = this.kafka!.consumer({
       groupId: c.group_id,
       sessionTimeout: c.session_timeout,
       heartbeatInterval: c.heartbeat_interval,
@@ -97,25 +106,54 @@ export class KafkaReceiver implements Component {
       allowAutoTopicCreation: true,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
-    this.admin = this.kafka.admin();
-    const ev = this.consumer.events;
-    this.consumer.on(ev.GROUP_JOIN, (e) => {
+    const ev = consumer.events;
+    consumer.on(ev.GROUP_JOIN, (e) => {
       // A new generation: our workers' plans may belong to someone else now.
-      const old = this.workers;
-      this.workers = new Map();
-      for (const [key, w] of old) {
-        void w.then((x) => x.revoke(), () => undefined);
-        const [topic, partition] = splitKey(key);
-        this.consumer!.resume([{ topic, partitions: [partition] }]);
-      }
+      this.revokeAll(true);
       this.assignment = e.payload.memberAssignment;
       log.info('joined consumer group', { group_id: c.group_id, assignment: e.payload.memberAssignment });
       this.joinedResolve();
     });
-    this.consumer.on(ev.CRASH, (e) => {
-      if (!e.payload.restart && !this.stopping) host.reportFatal(new Error(`kafka consumer stopped: ${e.payload.error.message}`));
+    consumer.on(ev.CRASH, (e) => {
+      // kafkajs restarts the consumer itself after a retriable error. After
+      // any other (e.g. no group coordinator while a broker restarts) it
+      // stays stopped: an ingester must not, so start a new consumer.
+      if (!e.payload.restart && !this.stopping && consumer === this.consumer) this.replaceConsumer(e.payload.error);
     });
-    this.runLoop = this.connectAndRun();
+    return consumer;
+  }
+
+  /**
+   * Drops the current generation's workers (their chunks in flight finish but
+   * commit nothing; the next owner re-forms them from the committed plan, with
+   * the same tokens).
+   */
+  private revokeAll(resume: boolean): void {
+    const old = this.workers;
+    this.workers = new Map();
+    for (const [key, w] of old) {
+      void w.then((x) => x.revoke(), () => undefined);
+      if (resume) {
+        const [topic, partition] = splitKey(key);
+        this.consumer!.resume([{ topic, partitions: [partition] }]);
+      }
+    }
+  }
+
+  private replaceConsumer(err: Error): void {
+    const old = this.consumer!;
+    this.restarts++;
+    this.settings.logger.error('kafka consumer stopped on a non-retriable error; starting a new one', { error: err, restarts: this.restarts });
+    this.revokeAll(false);
+    this.assignment = {};
+    this.consumer = this.newConsumer();
+    const previous = this.runLoop;
+    this.runLoop = (async () => {
+      await previous;
+      await old.disconnect().catch(() => undefined);
+      await sleep(Math.min(1_000 * this.restarts, 5_000));
+      await this.connectAndRun();
+    })();
   }
 
   /** Connects, retrying while Kafka is unreachable: an ingester may start before its brokers. */
