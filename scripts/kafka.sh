@@ -4,7 +4,8 @@
 # the jars come from Maven Central through `mvn`, which is the one registry we
 # can count on reaching.
 #
-#   bash scripts/kafka.sh start|stop|reset|status
+#   bash scripts/kafka.sh start|stop|reset|status|fetch
+#   bash scripts/kafka.sh tool CLASS [ARGS...]   (a class from the broker's jars)
 #
 # Environment:
 #   KAFKA_PORT             client port (default 9092); the controller uses
@@ -58,7 +59,9 @@ port_open() {
 
 # Fetch the broker's jars (and only them) with Maven into the cache, once.
 fetch() {
-  [[ -f "$CACHE_DIR/.complete" ]] && return 0
+  # kafka-tools (the console producer/consumer, used as interop peers in
+  # tests) joined the set later: a cache without it is fetched again.
+  [[ -f "$CACHE_DIR/.complete" && -f "$JARS/kafka-tools-$KAFKA_VERSION.jar" ]] && return 0
   need java "install a Java 17+ runtime, e.g. apt-get install -y openjdk-17-jre-headless"
   need mvn "install Maven, e.g. apt-get install -y maven"
   say "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into $CACHE_DIR (first run only)"
@@ -67,7 +70,8 @@ fetch() {
   rm -rf "$work"
   mkdir -p "$work"
   # kafka_2.13 pulls in server, metadata, raft, storage, group/transaction
-  # coordinators and clients; the storage tool lives in it too. The logging
+  # coordinators and clients; the storage tool lives in it too. kafka-tools
+  # has the console producer and consumer. The logging
   # binding is optional upstream, so name it: without it the broker logs nothing.
   cat >"$work/pom.xml" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -78,6 +82,7 @@ fetch() {
   <packaging>pom</packaging>
   <dependencies>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_$SCALA_VERSION</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
   </dependencies>
 </project>
@@ -254,8 +259,23 @@ case "${1:-}" in
     ;;
   status) status ;;
   fetch) with_lock fetch ;;
+  tool)
+    # A class from the broker's jars, e.g. Kafka's own console producer and
+    # consumer as interop peers in tests:
+    #   bash scripts/kafka.sh tool kafka.tools.ConsoleConsumer --bootstrap-server ... --topic ...
+    shift
+    [[ $# -gt 0 ]] || die "usage: $0 tool CLASS [ARGS...]"
+    need java "install a Java 17+ runtime, e.g. apt-get install -y openjdk-17-jre-headless"
+    with_lock fetch >&2
+    printf '%s\n' 'log4j.rootLogger=WARN, stderr' 'log4j.appender.stderr=org.apache.log4j.ConsoleAppender' \
+      'log4j.appender.stderr.Target=System.err' 'log4j.appender.stderr.layout=org.apache.log4j.PatternLayout' \
+      'log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n' >"$CACHE_DIR/tool-log4j.properties"
+    # shellcheck disable=SC2086
+    exec java ${KAFKA_TOOL_HEAP_OPTS:--Xmx256m} -Djava.awt.headless=true \
+      -Dlog4j.configuration="file:$CACHE_DIR/tool-log4j.properties" -cp "$JARS/*" "$@"
+    ;;
   *)
-    echo "usage: $0 start|stop|reset|status|fetch" >&2
+    echo "usage: $0 start|stop|reset|status|fetch|tool CLASS [ARGS...]" >&2
     exit 2
     ;;
 esac

@@ -13,6 +13,8 @@ import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions, type logCreator } from 'kafkajs';
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
+// Registers kafkajs' snappy, lz4 and zstd codecs for every client we build.
+import './codecs.ts';
 
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 

@@ -6,6 +6,7 @@
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+import { COMPRESSIONS, zstdWritable, type Compression } from './codecs.ts';
 import { authDefaults, authSchema, brokersSchema, validateClient, type AuthConfig } from './client.ts';
 
 export type Encoding = 'otlp_proto' | 'otlp_json';
@@ -20,8 +21,8 @@ export interface TopicConfig {
 export interface ProducerConfig {
   /** -1 (all in-sync replicas, default; enables the idempotent producer), 1 (leader) or 0 (none). */
   required_acks: number;
-  /** none (default) or gzip. */
-  compression: 'none' | 'gzip';
+  /** none (default), gzip, snappy, lz4 or zstd (writing zstd needs Node.js >= 22.15). */
+  compression: Compression;
   /** Largest message (and produce batch per partition) we send, in bytes. Default 1000000, the broker's default message.max.bytes. */
   max_message_bytes: number;
 }
@@ -79,7 +80,7 @@ export const kafkaExporterSchema = s.object({
   partition_logs_by_trace_id: s.bool(),
   producer: s.object({
     required_acks: s.int({ min: -1, max: 1 }),
-    compression: s.string({ enum: ['none', 'gzip'] }),
+    compression: s.string({ enum: COMPRESSIONS }),
     max_message_bytes: s.bytes(),
   }),
   auth: authSchema,
@@ -90,6 +91,9 @@ export const RECORD_OVERHEAD = 256;
 
 export function validateKafkaExporter(c: KafkaExporterConfig): ConfigError[] {
   const errors = validateClient(c);
+  if (c.producer.compression === 'zstd' && !zstdWritable) {
+    errors.push({ path: 'producer.compression', message: `zstd needs Node.js >= 22.15 (zlib's zstd), this is ${process.version}; use lz4, snappy or gzip` });
+  }
   if (c.producer.max_message_bytes < 1024) {
     errors.push({ path: 'producer.max_message_bytes', message: `must be at least 1024, got ${c.producer.max_message_bytes}` });
   }

@@ -9,7 +9,8 @@
  * goes out together in the next request, up to max_message_bytes in total so
  * no partition's record batch can exceed the broker's limit.
  */
-import { CompressionTypes, type Producer, type TopicMessages } from 'kafkajs';
+import type { Producer, TopicMessages } from 'kafkajs';
+import { COMPRESSION_TYPES, type Compression } from './codecs.ts';
 import { PermanentError } from '../../core/errors.ts';
 import { MESSAGE_ID_HEADER, type OutMessage } from './messages.ts';
 
@@ -23,7 +24,7 @@ interface Part {
 
 export interface SendOptions {
   acks: number;
-  compression: 'none' | 'gzip';
+  compression: Compression;
   /** Broker-side acknowledgement timeout, ms. */
   timeout: number;
   maxBytes: number;
@@ -119,7 +120,7 @@ export class SendLoop {
           topicMessages: [...byTopic.values()],
           acks: this.opts.acks,
           timeout: this.opts.timeout,
-          compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+          compression: COMPRESSION_TYPES[this.opts.compression],
         });
         for (const p of batch) p.resolve();
       } catch (err) {
