@@ -91,18 +91,23 @@ export async function zstdEncode(buf: Buffer): Promise<Buffer> {
 
 // ---------------------------------------------------------------- registration
 
-interface Encoder {
-  buffer: Buffer;
+/** A kafkajs codec: `compress` gets kafkajs' encoder, whose `buffer` is the records to compress. */
+export interface KafkaCodec {
+  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
+  decompress(buffer: Buffer): Promise<Buffer>;
 }
 
-const codec = (compress: (b: Buffer) => Promise<Buffer>, decompress: (b: Buffer) => Promise<Buffer>) => () => ({
-  compress: (encoder: Encoder) => compress(encoder.buffer),
+/** kafkajs' codec registry, by compression type (its typings cover only its own entries). */
+export const codecRegistry = CompressionCodecs as unknown as Record<number, () => KafkaCodec>;
+
+const codec = (compress: (b: Buffer) => Promise<Buffer>, decompress: (b: Buffer) => Promise<Buffer>) => (): KafkaCodec => ({
+  compress: (encoder) => compress(encoder.buffer),
   decompress,
 });
 
-CompressionCodecs[CompressionTypes.Snappy] = codec(snappyEncode, snappyDecode);
-CompressionCodecs[CompressionTypes.LZ4] = codec(
+codecRegistry[CompressionTypes.Snappy] = codec(snappyEncode, snappyDecode);
+codecRegistry[CompressionTypes.LZ4] = codec(
   (b) => compressFrame(b),
   (b) => decompressFrame(b),
 );
-CompressionCodecs[CompressionTypes.ZSTD] = codec(zstdEncode, zstdDecode);
+codecRegistry[CompressionTypes.ZSTD] = codec(zstdEncode, zstdDecode);
