@@ -7,6 +7,7 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
 import { COMPRESSIONS, zstdWritable, type Compression } from './codecs.ts';
+import { HASHERS, type Hasher } from './partitions.ts';
 import { authDefaults, authSchema, brokersSchema, validateClient, type AuthConfig } from './client.ts';
 
 export type Encoding = 'otlp_proto' | 'otlp_json';
@@ -42,6 +43,12 @@ export interface KafkaExporterConfig extends ExporterHelperConfig {
   partition_traces_by_id: boolean;
   /** One message per trace id of the log records, keyed by it. Default false. */
   partition_logs_by_trace_id: boolean;
+  /**
+   * Where a trace's messages go (with `partition_*`): the Collector's
+   * `record_partitioner`; only `sticky_key` is offered, its `hasher`
+   * `sarama_compat` (default, as the Collector's) or `murmur2` (the Java client's).
+   */
+  record_partitioner: { sticky_key: { hasher: Hasher } };
   producer: ProducerConfig;
   auth: AuthConfig;
 }
@@ -59,6 +66,7 @@ export function defaultKafkaExporterConfig(): KafkaExporterConfig {
     traces: { topic: 'otlp_spans', encoding: null },
     partition_traces_by_id: false,
     partition_logs_by_trace_id: false,
+    record_partitioner: { sticky_key: { hasher: 'sarama_compat' } },
     producer: { required_acks: -1, compression: 'none', max_message_bytes: 1_000_000 },
     auth: authDefaults(),
   };
@@ -78,6 +86,7 @@ export const kafkaExporterSchema = s.object({
   traces: topicSchema,
   partition_traces_by_id: s.bool(),
   partition_logs_by_trace_id: s.bool(),
+  record_partitioner: s.object({ sticky_key: s.object({ hasher: s.string({ enum: HASHERS }) }) }),
   producer: s.object({
     required_acks: s.int({ min: -1, max: 1 }),
     compression: s.string({ enum: COMPRESSIONS }),

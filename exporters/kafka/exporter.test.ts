@@ -67,7 +67,7 @@ describe('kafka exporter', () => {
     return exp;
   }
 
-  it('one OTLP request per target partition; each trace lands where a message keyed by its id lands, on both topics', async () => {
+  it('one OTLP request per target partition; with the murmur2 hasher each trace lands where a kafkajs message keyed by its id lands, on both topics', async () => {
     const logsTopic = uniqueTopic('exp-logs');
     const spansTopic = uniqueTopic('exp-spans');
     await createTopics([logsTopic, spansTopic]);
@@ -76,6 +76,7 @@ describe('kafka exporter', () => {
       traces: { topic: spansTopic },
       partition_traces_by_id: true,
       partition_logs_by_trace_id: true,
+      record_partitioner: { sticky_key: { hasher: 'murmur2' } },
     });
     await exp.consumeLogs(sampleLogs(40));
     await exp.consumeTraces(sampleTraces(40));

@@ -105,7 +105,7 @@ export class KafkaExporter implements Pusher {
     await this.ensureConnected();
     const n = await this.counts!.count(topic);
     let hash = this.hashes.get(n);
-    if (!hash) this.hashes.set(n, (hash = hashPartitioner(n)));
+    if (!hash) this.hashes.set(n, (hash = hashPartitioner(n, this.cfg.record_partitioner.sticky_key.hasher)));
     return new PartitionKeys(n, hash);
   }
 

@@ -4,7 +4,7 @@ import { decodeLogsProto, decodeTracesJson } from '../../core/otlp/index.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
 import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec } from './messages.ts';
 import { randomBytes } from 'node:crypto';
-import { hashPartitioner, kafkajsPartitioner } from './partitions.ts';
+import { fnv1a32, hashPartitioner, kafkajsPartitioner } from './partitions.ts';
 
 describe('kafka exporter messages', () => {
   it('one unkeyed message per payload when not partitioning', () => {
@@ -102,9 +102,9 @@ describe('kafka exporter messages', () => {
     expect(built.messages.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0)).toBe(200);
   });
 
-  it('the trace-id hash is kafkajs\' default partitioner (Java murmur2), for every length and many keys', () => {
+  it('murmur2: the trace-id hash is kafkajs\' default partitioner (the Java client\'s), for every length and many keys', () => {
     for (const count of [1, 3, 8, 12, 64]) {
-      const ours = hashPartitioner(count);
+      const ours = hashPartitioner(count, 'murmur2');
       const theirs = kafkajsPartitioner(count);
       for (let i = 0; i < 2000; i++) {
         const key = i < 40 ? 'ab01'.repeat(10).slice(0, i) : randomBytes(16).toString('hex');
@@ -112,5 +112,58 @@ describe('kafka exporter messages', () => {
       }
       expect(ours('héllo wörld')).toBe(theirs('héllo wörld'));
     }
+  });
+
+  it('sarama_compat (the default): FNV-1a 32 as Sarama\'s HashPartitioner and the Collector place a key', () => {
+    // FNV-1a 32 reference values (the FNV specification's test vectors).
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
+    // [partitions, key, partition] from github.com/IBM/sarama v1.61.1's NewHashPartitioner
+    // (a one-off Go program calling it; franz-go's SaramaCompatHasher, the Collector's default, agrees).
+    const sarama: Array<[number, string, number]> = [
+  [1, "", 0],
+  [1, "a", 0],
+  [1, "0af7651916cd43dd8448eb211c80319c", 0],
+  [1, "4bf92f3577b34da6a3ce929d0e0e4736", 0],
+  [1, "00000000000000000000000000000001", 0],
+  [1, "ffffffffffffffffffffffffffffffff", 0],
+  [1, "5b8efff798038103d269b633813fc60c", 0],
+  [1, "héllo wörld", 0],
+  [3, "", 0],
+  [3, "a", 0],
+  [3, "0af7651916cd43dd8448eb211c80319c", 1],
+  [3, "4bf92f3577b34da6a3ce929d0e0e4736", 0],
+  [3, "00000000000000000000000000000001", 0],
+  [3, "ffffffffffffffffffffffffffffffff", 0],
+  [3, "5b8efff798038103d269b633813fc60c", 2],
+  [3, "héllo wörld", 0],
+  [8, "", 3],
+  [8, "a", 4],
+  [8, "0af7651916cd43dd8448eb211c80319c", 3],
+  [8, "4bf92f3577b34da6a3ce929d0e0e4736", 6],
+  [8, "00000000000000000000000000000001", 6],
+  [8, "ffffffffffffffffffffffffffffffff", 3],
+  [8, "5b8efff798038103d269b633813fc60c", 1],
+  [8, "héllo wörld", 6],
+  [12, "", 3],
+  [12, "a", 0],
+  [12, "0af7651916cd43dd8448eb211c80319c", 7],
+  [12, "4bf92f3577b34da6a3ce929d0e0e4736", 6],
+  [12, "00000000000000000000000000000001", 6],
+  [12, "ffffffffffffffffffffffffffffffff", 3],
+  [12, "5b8efff798038103d269b633813fc60c", 5],
+  [12, "héllo wörld", 6],
+  [64, "", 59],
+  [64, "a", 20],
+  [64, "0af7651916cd43dd8448eb211c80319c", 59],
+  [64, "4bf92f3577b34da6a3ce929d0e0e4736", 46],
+  [64, "00000000000000000000000000000001", 14],
+  [64, "ffffffffffffffffffffffffffffffff", 59],
+  [64, "5b8efff798038103d269b633813fc60c", 25],
+  [64, "héllo wörld", 30],
+    ];
+    for (const [count, key, partition] of sarama) expect([count, key, hashPartitioner(count)(key)]).toEqual([count, key, partition]);
+    expect(hashPartitioner(8, 'sarama_compat')('0af7651916cd43dd8448eb211c80319c')).toBe(hashPartitioner(8)('0af7651916cd43dd8448eb211c80319c'));
   });
 });

@@ -3,9 +3,9 @@
  * (ExportLogsServiceRequest / ExportTraceServiceRequest) in protobuf or JSON,
  * which is what the Collector's kafka exporter writes and its receiver reads.
  *
- * With partitioning by trace id, each trace id is hashed to a partition by
- * kafkajs' default (Java-compatible murmur2) partitioner over the 32-char hex
- * trace id, and a payload is split into one request per target partition
+ * With partitioning by trace id, each trace id is hashed to a partition
+ * (partitions.ts: Sarama-compatible FNV-1a by default, as the Collector, or
+ * the Java client's murmur2) over the 32-char hex trace id, and a payload is split into one request per target partition
  * (records keep their resource and scope), sent to that partition explicitly
  * and keyed by the first of its trace ids. Both topics hash the same way, so
  * a trace's spans and logs get the same partition number; this is where a

@@ -1,12 +1,18 @@
 /**
  * Partition counts of the exporter's topics, for grouping a batch by target
  * partition (messages.ts PartitionKeys), and the hash that picks a trace's
- * partition: the one of kafkajs' default partitioner (Java-client murmur2 of
- * the key, positive, modulo the partition count), so a trace lands exactly
- * where a message keyed by its id would. kafkajs computes murmur2 with 64-bit
- * Long objects (a few µs per key, thousands of keys per batch); murmur2Ascii
- * is the same 32-bit arithmetic with Math.imul, checked against kafkajs' in
- * the tests.
+ * partition (`record_partitioner.sticky_key.hasher`, as the Collector's kafka
+ * exporter names it):
+ *
+ * - `sarama_compat` (default, the Collector's default): FNV-1a 32 of the key,
+ *   as a signed int32, modulo the count, made positive (Sarama's
+ *   HashPartitioner, franz-go's SaramaCompatHasher). Our gateways and
+ *   Collector gateways writing the same topics place a trace alike.
+ * - `murmur2`: the Java client's and kafkajs' default partitioner (murmur2 of
+ *   the key, positive, modulo the count). kafkajs computes murmur2 with
+ *   64-bit Long objects (a few µs per key, thousands of keys per batch);
+ *   murmur2Ascii is the same 32-bit arithmetic with Math.imul, checked
+ *   against kafkajs' in the tests.
  *
  * Counts come from the cluster's metadata (an admin client of the exporter's
  * own kafkajs client) and are kept for METADATA_MAX_AGE_MS, like kafkajs'
@@ -55,8 +61,30 @@ export function murmur2Ascii(key: string): number {
 
 const ASCII = /^[\x00-\x7f]*$/;
 
+export type Hasher = 'sarama_compat' | 'murmur2';
+export const HASHERS: readonly Hasher[] = ['sarama_compat', 'murmur2'];
+
+/** FNV-1a 32 of a string's UTF-8 bytes, unsigned. */
+export function fnv1a32(key: string): number {
+  let h = 0x811c9dc5;
+  const bytes = ASCII.test(key) ? null : Buffer.from(key, 'utf8');
+  const n = bytes ? bytes.length : key.length;
+  for (let i = 0; i < n; i++) {
+    h ^= bytes ? bytes[i]! : key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 /** The partition of a message keyed by `key` (a trace id: lowercase hex) among `count`. */
-export function hashPartitioner(count: number): (key: string) => number {
+export function hashPartitioner(count: number, hasher: Hasher = 'sarama_compat'): (key: string) => number {
+  if (hasher === 'sarama_compat') {
+    return (key) => {
+      // Go: p := int32(h) % int32(n); if p < 0 { p = -p }. JS % truncates like Go's.
+      const p = (fnv1a32(key) | 0) % count;
+      return (p < 0 ? -p : p) | 0; // | 0: no -0
+    };
+  }
   const slow = kafkajsPartitioner(count);
   return (key) => (ASCII.test(key) ? (murmur2Ascii(key) & 0x7fffffff) % count : slow(key));
 }
