@@ -17,15 +17,19 @@
  */
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+// kafkajs is CommonJS and Node's ESM loader cannot see these two as named
+// exports (vitest's transform can, which hides the difference in tests).
+import kafkajs, { type CompressionTypes as CompressionType } from 'kafkajs';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { decompress as fzstdDecompress } from 'fzstd';
 
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
-export const COMPRESSION_TYPES: Record<Compression, CompressionTypes> = {
+export const COMPRESSION_TYPES: Record<Compression, CompressionType> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
   snappy: CompressionTypes.Snappy,
