@@ -11,6 +11,7 @@ import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
 import { correlateFactory } from './processors/correlate/index.ts';
+import { redactionFactory } from './processors/redaction/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
@@ -33,6 +34,7 @@ export const builtinFactories: Factory[] = [
   memoryLimiterFactory as Factory,
   auditFactory as Factory,
   correlateFactory as Factory,
+  redactionFactory as Factory,
 
   // exporters
   debugFactory as Factory,

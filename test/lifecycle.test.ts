@@ -62,6 +62,7 @@ const fixtures: Record<string, Fixture> = {
   }),
   'extension/file_storage': () => ({ directory: tmp() }),
   'processor/batch': () => ({}),
+  'processor/redaction': () => ({ allow_all_keys: true, blocked_values: ['secret'] }),
   'processor/memory_limiter': () => ({ limit_mib: 4096 }),
   'exporter/debug': () => ({}),
   'exporter/spool': () => {

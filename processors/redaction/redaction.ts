@@ -1,0 +1,357 @@
+/**
+ * The redaction processor: keeps only allowed attribute keys and masks
+ * sensitive values before anything is stored or published, with the
+ * Collector's `redaction` processor semantics, applied to resource, scope,
+ * log record and span (and span event) attributes, and to log bodies.
+ *
+ * Per attribute, in order (the Collector's):
+ *   1. an ignored key (`ignored_keys`, `ignored_key_patterns`) passes untouched;
+ *   2. a key not allowed (unless `allow_all_keys`) is removed;
+ *   3. a value matching `allowed_values` is kept as is;
+ *   4. a key matching `blocked_key_patterns` has its whole value masked;
+ *   5. every match of `blocked_values` in the value is masked.
+ * Masking writes `****`, or the match's hex hash with `hash_function`.
+ * Only string values are checked unless `redact_all_types` (then ints,
+ * doubles, bools, bytes, maps and arrays by their AsString text; a masked
+ * value becomes a string). A map body is walked key by key like attributes
+ * (nested keys by path, `a.b`, `a.[0]`); a scalar body is masked by value.
+ *
+ * `summary: info|debug` adds the Collector's diagnostic attributes
+ * (`redaction.redacted.count`, `redaction.masked.keys`, …) to the map it
+ * changed; they are always allowed, so a second redaction stage keeps and
+ * adds to them.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
+import { once } from '../../core/component.ts';
+import { KvList, logRecordCount, setAttr, spanCount, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
+import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts';
+import { asString } from '../../exporters/clickhouse/anyvalue.ts';
+import { compilePattern, type RedactionConfig } from './config.ts';
+
+const SEP = ',';
+
+/** The diagnostic attributes (always allowed: they survive a second redaction stage). */
+export const SUMMARY_KEYS = {
+  redactedKeys: 'redaction.redacted.keys',
+  redactedCount: 'redaction.redacted.count',
+  maskedKeys: 'redaction.masked.keys',
+  maskedCount: 'redaction.masked.count',
+  allowedKeys: 'redaction.allowed.keys',
+  allowedCount: 'redaction.allowed.count',
+  ignoredCount: 'redaction.ignored.count',
+  bodyRedactedKeys: 'redaction.body.redacted.keys',
+  bodyRedactedCount: 'redaction.body.redacted.count',
+  bodyMaskedKeys: 'redaction.body.masked.keys',
+  bodyMaskedCount: 'redaction.body.masked.count',
+  bodyAllowedKeys: 'redaction.body.allowed.keys',
+  bodyAllowedCount: 'redaction.body.allowed.count',
+  bodyIgnoredCount: 'redaction.body.ignored.count',
+} as const;
+
+interface Tally {
+  redacted: string[];
+  masked: string[];
+  allowed: string[];
+  ignored: string[];
+}
+
+const tally = (): Tally => ({ redacted: [], masked: [], allowed: [], ignored: [] });
+
+/**
+ * Every match of `re` replaced by `fn(match)`, as Go's ReplaceAllStringFunc
+ * does it: an empty match right after the previous match is skipped (so
+ * `.*` masks "abc" once, not twice as String#replace would).
+ */
+export function replaceAllGo(s: string, re: RegExp, fn: (m: string) => string): string {
+  re.lastIndex = 0;
+  let out = '';
+  let last = 0;
+  let prevEnd = -1;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) !== null) {
+    const start = m.index;
+    const len = m[0].length;
+    if (len === 0) {
+      const cp = s.codePointAt(start);
+      re.lastIndex = start + (cp !== undefined && cp > 0xffff ? 2 : 1);
+      if (start === prevEnd) continue;
+    }
+    out += s.slice(last, start) + fn(m[0]);
+    last = start + len;
+    prevEnd = last;
+  }
+  return last === 0 && prevEnd === -1 ? s : out + s.slice(last);
+}
+
+/** The rules of one config, compiled; changes payloads in place. */
+export class Redactor {
+  private readonly allowed: Set<string>;
+  private readonly ignored: Set<string>;
+  private readonly ignoredPatterns: RegExp[];
+  private readonly blockedKeys: RegExp[];
+  private readonly blockedValues: RegExp[];
+  private readonly allowedValues: RegExp[];
+  private readonly hash: ((s: string) => string) | null;
+  /** Removed attributes and masked values since the last read (metrics). */
+  removed = 0;
+  masked = 0;
+
+  constructor(private readonly cfg: RedactionConfig) {
+    this.allowed = new Set([...cfg.allowed_keys, ...Object.values(SUMMARY_KEYS)]);
+    this.ignored = new Set(cfg.ignored_keys);
+    this.ignoredPatterns = cfg.ignored_key_patterns.map(compilePattern);
+    this.blockedKeys = cfg.blocked_key_patterns.map(compilePattern);
+    this.blockedValues = cfg.blocked_values.map(compilePattern);
+    this.allowedValues = cfg.allowed_values.map(compilePattern);
+    const h = cfg.hash_function;
+    this.hash =
+      h === 'none'
+        ? null
+        : h.startsWith('hmac-')
+          ? (s) => createHmac(h === 'hmac-sha256' ? 'sha256' : 'sha512', cfg.hmac_key).update(s).digest('hex')
+          : (s) => createHash(h === 'sha3' ? 'sha3-256' : h).update(s).digest('hex');
+  }
+
+  logs(data: LogsData): void {
+    for (const rl of data.resourceLogs) {
+      rl.resource.attributes = this.attrs(rl.resource.attributes);
+      for (const sl of rl.scopeLogs) {
+        sl.scope.attributes = this.attrs(sl.scope.attributes);
+        for (const r of sl.logRecords) {
+          r.attributes = this.attrs(r.attributes);
+          if (r.body !== undefined) r.body = this.body(r.body, r.attributes);
+        }
+      }
+    }
+  }
+
+  traces(data: TracesData): void {
+    for (const rs of data.resourceSpans) {
+      rs.resource.attributes = this.attrs(rs.resource.attributes);
+      for (const ss of rs.scopeSpans) {
+        ss.scope.attributes = this.attrs(ss.scope.attributes);
+        for (const span of ss.spans) {
+          span.attributes = this.attrs(span.attributes);
+          for (const e of span.events) e.attributes = this.attrs(e.attributes);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  private isIgnored(k: string): boolean {
+    return this.ignored.has(k) || this.ignoredPatterns.some((re) => test(re, k));
+  }
+
+  private isRemoved(k: string): boolean {
+    return !this.cfg.allow_all_keys && !this.allowed.has(k);
+  }
+
+  private isBlockedKey(k: string): boolean {
+    return this.blockedKeys.some((re) => test(re, k));
+  }
+
+  private isAllowedValue(v: string): boolean {
+    return this.allowedValues.some((re) => test(re, v));
+  }
+
+  private mask = (match: string): string => (this.hash ? this.hash(match) : '****');
+
+  private maskValues(v: string): string {
+    let out = v;
+    for (const re of this.blockedValues) out = replaceAllGo(out, re, this.mask);
+    return out;
+  }
+
+  /** The text rules look at, or null when the value is not checked (a non-string without redact_all_types). */
+  private text(v: AnyValue): string | null {
+    if (typeof v === 'string') return v;
+    return this.cfg.redact_all_types ? asString(v) : null;
+  }
+
+  // ---------------------------------------------------------------- attributes
+
+  /** Applies the rules to one attribute map (compacted in place) and adds its summary. */
+  private attrs(attrs: KeyValue[]): KeyValue[] {
+    if (attrs.length === 0) return attrs;
+    const t = tally();
+    let w = 0;
+    for (let i = 0; i < attrs.length; i++) {
+      const kv = attrs[i]!;
+      const k = kv.key;
+      if (this.isIgnored(k)) {
+        t.ignored.push(k);
+        attrs[w++] = kv;
+        continue;
+      }
+      if (this.isRemoved(k)) {
+        t.redacted.push(k);
+        continue;
+      }
+      attrs[w++] = kv;
+      const text = this.text(kv.value);
+      if (this.isAllowedValue(text ?? '')) {
+        t.allowed.push(k);
+        continue;
+      }
+      if (this.isBlockedKey(k)) {
+        t.masked.push(k);
+        kv.value = this.mask(text ?? '');
+        continue;
+      }
+      if (text === null) continue;
+      const out = this.maskValues(text);
+      if (out !== text) {
+        t.masked.push(k);
+        kv.value = out;
+      }
+    }
+    attrs.length = w;
+    this.removed += t.redacted.length;
+    this.masked += t.masked.length;
+    this.summarize(attrs, t, false);
+    return attrs;
+  }
+
+  // ---------------------------------------------------------------- log bodies
+
+  private body(body: AnyValue, attrs: KeyValue[]): AnyValue {
+    const t = tally();
+    let out: AnyValue;
+    if (body instanceof KvList) {
+      body.values = this.bodyMap(body.values, '', t);
+      out = body;
+    } else if (Array.isArray(body)) {
+      out = body.map((v, i) => this.bodyValue(v, `[${i}]`, t));
+    } else {
+      const text = asString(body);
+      out = body;
+      if (!this.isAllowedValue(text)) {
+        const masked = this.maskValues(text);
+        if (masked !== text) {
+          t.masked.push('body');
+          out = masked;
+        }
+      }
+    }
+    this.removed += t.redacted.length;
+    this.masked += t.masked.length;
+    this.summarize(attrs, t, true);
+    return out;
+  }
+
+  private bodyMap(values: KeyValue[], prefix: string, t: Tally): KeyValue[] {
+    const kept: KeyValue[] = [];
+    for (const kv of values) {
+      const path = prefix ? `${prefix}.${kv.key}` : kv.key;
+      if (this.isIgnored(kv.key)) {
+        t.ignored.push(path);
+        kept.push(kv);
+      } else if (this.isRemoved(kv.key)) {
+        t.redacted.push(path);
+      } else if (this.isBlockedKey(kv.key)) {
+        t.masked.push(path);
+        kv.value = this.mask(typeof kv.value === 'string' ? kv.value : '');
+        kept.push(kv);
+      } else {
+        kv.value = this.bodyValue(kv.value, path, t);
+        kept.push(kv);
+      }
+    }
+    return kept;
+  }
+
+  private bodyValue(v: AnyValue, path: string, t: Tally): AnyValue {
+    if (v instanceof KvList) {
+      v.values = this.bodyMap(v.values, path, t);
+      return v;
+    }
+    if (Array.isArray(v)) return v.map((x, i) => this.bodyValue(x, `${path}.[${i}]`, t));
+    const text = asString(v);
+    if (this.isAllowedValue(text)) {
+      t.allowed.push(path);
+      return v;
+    }
+    const masked = this.maskValues(text);
+    if (masked === text) return v;
+    t.masked.push(path);
+    return masked;
+  }
+
+  // ---------------------------------------------------------------- summary
+
+  private summarize(attrs: KeyValue[], t: Tally, body: boolean): void {
+    const K = SUMMARY_KEYS;
+    this.meta(attrs, t.redacted, body ? K.bodyRedactedKeys : K.redactedKeys, body ? K.bodyRedactedCount : K.redactedCount);
+    this.meta(attrs, t.masked, body ? K.bodyMaskedKeys : K.maskedKeys, body ? K.bodyMaskedCount : K.maskedCount);
+    this.meta(attrs, t.allowed, body ? K.bodyAllowedKeys : K.allowedKeys, body ? K.bodyAllowedCount : K.allowedCount);
+    this.meta(attrs, t.ignored, null, body ? K.bodyIgnoredCount : K.ignoredCount);
+  }
+
+  /** The Collector's addMetaAttrs: merges into values an earlier stage wrote. */
+  private meta(attrs: KeyValue[], keys: string[], keysAttr: string | null, countAttr: string): void {
+    const level = this.cfg.summary;
+    if (keys.length === 0 || level === 'silent') return;
+    if (level === 'debug' && keysAttr) {
+      const prev = attrs.find((a) => a.key === keysAttr)?.value;
+      const all = typeof prev === 'string' && prev !== '' ? [...keys, ...prev.split(SEP)] : [...keys];
+      setAttr(attrs, keysAttr, all.sort().join(SEP));
+    }
+    const prevCount = attrs.find((a) => a.key === countAttr)?.value;
+    setAttr(attrs, countAttr, BigInt(keys.length) + (typeof prevCount === 'bigint' ? prevCount : 0n));
+  }
+}
+
+function test(re: RegExp, s: string): boolean {
+  re.lastIndex = 0;
+  return re.test(s);
+}
+
+export class RedactionProcessor implements Component, LogsConsumer, TracesConsumer {
+  private readonly redactor: Redactor;
+  private readonly m;
+  private readonly removedAttrs: Counter;
+  private readonly maskedValues: Counter;
+
+  constructor(
+    settings: CreateSettings<RedactionConfig>,
+    private readonly next: NextConsumers,
+  ) {
+    this.redactor = new Redactor(settings.config);
+    this.m = processorMetrics(settings.metrics, settings.id);
+    const labels = { processor: settings.id };
+    this.removedAttrs = settings.metrics.counter('trailhouse_redaction_removed_attributes', 'Attributes (and body keys) removed as not allowed.', labels);
+    this.maskedValues = settings.metrics.counter('trailhouse_redaction_masked_values', 'Attribute and body values masked.', labels);
+  }
+
+  async start(): Promise<void> {}
+
+  consumeLogs(data: LogsData): Promise<void> {
+    return this.run('logs', data, () => this.redactor.logs(data), () => this.next.logs!.consumeLogs(data));
+  }
+
+  consumeTraces(data: TracesData): Promise<void> {
+    return this.run('traces', data, () => this.redactor.traces(data), () => this.next.traces!.consumeTraces(data));
+  }
+
+  private async run(signal: 'logs' | 'traces', data: LogsData | TracesData, redact: () => void, forward: () => Promise<void>): Promise<void> {
+    const items = signal === 'logs' ? logRecordCount(data as LogsData) : spanCount(data as TracesData);
+    this.m[signal].incoming.add(items);
+    redact();
+    this.removedAttrs.add(this.redactor.removed);
+    this.maskedValues.add(this.redactor.masked);
+    this.redactor.removed = 0;
+    this.redactor.masked = 0;
+    try {
+      await forward();
+      this.m[signal].outgoing.add(items);
+    } catch (err) {
+      this.m[signal].refused.add(items);
+      throw err;
+    }
+  }
+
+  readonly shutdown = once(async () => {});
+}
