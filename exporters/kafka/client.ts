@@ -34,6 +34,10 @@ export interface TlsConfig {
   key_file: string | null;
   /** Skip verifying the broker's certificate. Default false. */
   insecure_skip_verify: boolean;
+  /** Name to verify the broker's certificate against (SNI) instead of the broker's host. */
+  server_name_override: string | null;
+  /** Oldest TLS version accepted: 1.2 (default) or 1.3. */
+  min_version: '1.2' | '1.3';
 }
 
 export interface AuthConfig {
@@ -47,9 +51,24 @@ export const tlsDefaults = (): TlsConfig => ({
   cert_file: null,
   key_file: null,
   insecure_skip_verify: false,
+  server_name_override: null,
+  min_version: '1.2',
 });
 
 const saslDefaults = (): SaslConfig => ({ mechanism: 'PLAIN', username: '', password: '' });
+
+const tlsSchema: Schema = s.section(
+  s.object({
+    insecure: s.bool(),
+    ca_file: s.optional(s.string({ nonEmpty: true })),
+    cert_file: s.optional(s.string({ nonEmpty: true })),
+    key_file: s.optional(s.string({ nonEmpty: true })),
+    insecure_skip_verify: s.bool(),
+    server_name_override: s.optional(s.string({ nonEmpty: true })),
+    min_version: s.string({ enum: ['1.2', '1.3'] }),
+  }),
+  tlsDefaults,
+);
 
 export const authSchema: Schema = s.object({
   sasl: s.section(
@@ -60,32 +79,56 @@ export const authSchema: Schema = s.object({
     }),
     saslDefaults,
   ),
-  tls: s.section(
-    s.object({
-      insecure: s.bool(),
-      ca_file: s.optional(s.string({ nonEmpty: true })),
-      cert_file: s.optional(s.string({ nonEmpty: true })),
-      key_file: s.optional(s.string({ nonEmpty: true })),
-      insecure_skip_verify: s.bool(),
-    }),
-    tlsDefaults,
-  ),
+  // Where the Collector had it before v0.124; `tls` at the top level now.
+  tls: tlsSchema,
 });
 
 export const authDefaults = (): AuthConfig => ({ sasl: null, tls: null });
 
 export const brokersSchema: Schema = s.list(s.endpoint());
 
+/** What the kafka exporter and receiver configs share, as the Collector spells it. */
+export interface ClientConfig {
+  brokers: string[];
+  client_id: string;
+  /**
+   * The Collector's `protocol_version` (e.g. 2.1.0), checked for form only:
+   * kafkajs asks each broker which API versions it speaks and uses those.
+   */
+  protocol_version: string;
+  /** The Collector's place for TLS since v0.124 (`auth.tls` is still read). null = plaintext. */
+  tls: TlsConfig | null;
+  auth: AuthConfig;
+}
+
+export const clientDefaults = (): Omit<ClientConfig, 'brokers' | 'client_id'> => ({ protocol_version: '', tls: null, auth: authDefaults() });
+
+export const clientSchemaFields: Record<string, Schema> = {
+  brokers: brokersSchema,
+  client_id: s.string(),
+  protocol_version: s.string(),
+  tls: tlsSchema,
+  auth: authSchema,
+};
+
+/** The TLS settings in effect: top-level `tls`, else `auth.tls`. */
+export function clientTls(c: ClientConfig): TlsConfig | null {
+  return c.tls ?? c.auth.tls;
+}
+
 /** Checks shared by both components (pure). */
-export function validateClient(c: { brokers: string[]; client_id: string; auth: AuthConfig }): ConfigError[] {
+export function validateClient(c: ClientConfig): ConfigError[] {
   const errors: ConfigError[] = [];
   if (c.brokers.length === 0) errors.push({ path: 'brokers', message: 'must list at least one broker (host:port)' });
   if (c.client_id === '') errors.push({ path: 'client_id', message: 'must not be empty' });
+  if (c.protocol_version !== '' && !/^\d+\.\d+(\.\d+)?$/.test(c.protocol_version)) {
+    errors.push({ path: 'protocol_version', message: `expected a Kafka version like 2.1.0, got ${JSON.stringify(c.protocol_version)}` });
+  }
   const sasl = c.auth.sasl;
   if (sasl && sasl.username === '') errors.push({ path: 'auth.sasl.username', message: 'must not be empty' });
-  const tls = c.auth.tls;
-  if (tls && !!tls.cert_file !== !!tls.key_file) {
-    errors.push({ path: 'auth.tls', message: 'cert_file and key_file must be given together' });
+  if (c.tls && c.auth.tls) errors.push({ path: 'auth.tls', message: 'TLS is set both here and in tls: keep the top-level tls only' });
+  for (const [path, tls] of [['tls', c.tls], ['auth.tls', c.auth.tls]] as const) {
+    if (tls && !!tls.cert_file !== !!tls.key_file) errors.push({ path, message: 'cert_file and key_file must be given together' });
   }
   return errors;
 }
@@ -103,6 +146,8 @@ async function tlsOptions(c: TlsConfig): Promise<ConnectionOptions | undefined> 
   if (c.ca_file) opts.ca = [await readFile(c.ca_file, 'utf8')];
   if (c.cert_file) opts.cert = await readFile(c.cert_file, 'utf8');
   if (c.key_file) opts.key = await readFile(c.key_file, 'utf8');
+  if (c.server_name_override) opts.servername = c.server_name_override;
+  opts.minVersion = c.min_version === '1.3' ? 'TLSv1.3' : 'TLSv1.2';
   return opts;
 }
 
@@ -134,7 +179,8 @@ export function kafkaLogCreator(logger: Logger): logCreator {
 export interface ClientOptions {
   brokers: string[];
   client_id: string;
-  auth: AuthConfig;
+  tls: TlsConfig | null;
+  sasl: SaslConfig | null;
   logger: Logger;
   /** kafkajs retry policy of the client's own requests. */
   retry?: KafkaConfig['retry'];
@@ -152,10 +198,10 @@ export async function createKafkaClient(o: ClientOptions): Promise<Kafka> {
     connectionTimeout: o.connectionTimeout ?? 3_000,
     requestTimeout: o.requestTimeout ?? 30_000,
   };
-  if (o.auth.tls) {
-    const tls = await tlsOptions(o.auth.tls);
+  if (o.tls) {
+    const tls = await tlsOptions(o.tls);
     if (tls) cfg.ssl = tls;
   }
-  if (o.auth.sasl) cfg.sasl = sasl(o.auth.sasl);
+  if (o.sasl) cfg.sasl = sasl(o.sasl);
   return new Kafka(cfg);
 }

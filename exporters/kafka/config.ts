@@ -6,9 +6,10 @@
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+import { MESSAGE_ID_HEADER } from './messages.ts';
 import { COMPRESSIONS, zstdWritable, type Compression } from './codecs.ts';
 import { HASHERS, type Hasher } from './partitions.ts';
-import { authDefaults, authSchema, brokersSchema, validateClient, type AuthConfig } from './client.ts';
+import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from './client.ts';
 
 export type Encoding = 'otlp_proto' | 'otlp_json';
 export const ENCODINGS: readonly Encoding[] = ['otlp_proto', 'otlp_json'];
@@ -26,13 +27,11 @@ export interface ProducerConfig {
   compression: Compression;
   /** Largest message (and produce batch per partition) we send, in bytes. Default 1000000, the broker's default message.max.bytes. */
   max_message_bytes: number;
+  /** Let the broker create a topic on first use (when it allows it). Default true. */
+  allow_auto_topic_creation: boolean;
 }
 
-export interface KafkaExporterConfig extends ExporterHelperConfig {
-  /** Default ["127.0.0.1:9092"]. */
-  brokers: string[];
-  /** Default "trailhouse". */
-  client_id: string;
+export interface KafkaExporterConfig extends ExporterHelperConfig, ClientConfig {
   /** Default otlp_proto: the OTLP Export*ServiceRequest protobuf bytes, as the Collector writes them. */
   encoding: Encoding;
   /** Default topic otlp_logs. */
@@ -50,7 +49,8 @@ export interface KafkaExporterConfig extends ExporterHelperConfig {
    */
   record_partitioner: { sticky_key: { hasher: Hasher } };
   producer: ProducerConfig;
-  auth: AuthConfig;
+  /** Static headers on every message (the Collector's `record_headers`). */
+  record_headers: Record<string, string>;
 }
 
 export function defaultKafkaExporterConfig(): KafkaExporterConfig {
@@ -61,14 +61,15 @@ export function defaultKafkaExporterConfig(): KafkaExporterConfig {
     ...helperDefaults({ timeout: 30_000, retry: { initial_interval: 1_000, max_elapsed_time: 0 } }),
     brokers: ['127.0.0.1:9092'],
     client_id: 'trailhouse',
+    ...clientDefaults(),
     encoding: 'otlp_proto',
     logs: { topic: 'otlp_logs', encoding: null },
     traces: { topic: 'otlp_spans', encoding: null },
     partition_traces_by_id: false,
     partition_logs_by_trace_id: false,
     record_partitioner: { sticky_key: { hasher: 'sarama_compat' } },
-    producer: { required_acks: -1, compression: 'none', max_message_bytes: 1_000_000 },
-    auth: authDefaults(),
+    producer: { required_acks: -1, compression: 'none', max_message_bytes: 1_000_000, allow_auto_topic_creation: true },
+    record_headers: {},
   };
 }
 
@@ -79,8 +80,7 @@ const topicSchema = s.object({
 
 export const kafkaExporterSchema = s.object({
   ...helperSchemaFields,
-  brokers: brokersSchema,
-  client_id: s.string(),
+  ...clientSchemaFields,
   encoding: s.string({ enum: ENCODINGS }),
   logs: topicSchema,
   traces: topicSchema,
@@ -91,8 +91,9 @@ export const kafkaExporterSchema = s.object({
     required_acks: s.int({ min: -1, max: 1 }),
     compression: s.string({ enum: COMPRESSIONS }),
     max_message_bytes: s.bytes(),
+    allow_auto_topic_creation: s.bool(),
   }),
-  auth: authSchema,
+  record_headers: s.map(s.string()),
 });
 
 /** Room for the record batch header and one record's framing and headers around key and value. */
@@ -102,6 +103,9 @@ export function validateKafkaExporter(c: KafkaExporterConfig): ConfigError[] {
   const errors = validateClient(c);
   if (c.producer.compression === 'zstd' && !zstdWritable) {
     errors.push({ path: 'producer.compression', message: `zstd needs Node.js >= 22.15 (zlib's zstd), this is ${process.version}; use lz4, snappy or gzip` });
+  }
+  for (const k of Object.keys(c.record_headers)) {
+    if (k === MESSAGE_ID_HEADER) errors.push({ path: `record_headers.${k}`, message: 'is the header the exporter names each message with; choose another' });
   }
   if (c.producer.max_message_bytes < 1024) {
     errors.push({ path: 'producer.max_message_bytes', message: `must be at least 1024, got ${c.producer.max_message_bytes}` });

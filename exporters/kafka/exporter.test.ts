@@ -21,6 +21,7 @@ interface Got {
   partition: number;
   key: string | null;
   value: Buffer;
+  headers: Record<string, string>;
 }
 
 /** Reads every message of `topics` from the start until `until` says enough. */
@@ -31,7 +32,8 @@ async function readAll(topics: string[], until: (got: Got[]) => boolean): Promis
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
-      got.push({ topic, partition, key: message.key ? message.key.toString() : null, value: message.value! });
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      got.push({ topic, partition, key: message.key ? message.key.toString() : null, value: message.value!, headers });
     },
   });
   try {
@@ -130,7 +132,7 @@ describe('kafka exporter', () => {
     if (count > 1) expect(got.length).toBeGreaterThan(1);
   });
 
-  it('one message per batch without partitioning, gzip compressed, json encoding per topic', async () => {
+  it('one message per batch without partitioning, gzip compressed, json encoding per topic, static record headers', async () => {
     const logsTopic = uniqueTopic('exp-logs-json');
     const spansTopic = uniqueTopic('exp-spans');
     await createTopics([logsTopic, spansTopic]);
@@ -138,6 +140,7 @@ describe('kafka exporter', () => {
       logs: { topic: logsTopic, encoding: 'otlp_json' },
       traces: { topic: spansTopic },
       producer: { compression: 'gzip' },
+      record_headers: { team: 'payments', env: 'prod' },
     });
     await exp.consumeLogs(sampleLogs(7));
     await exp.consumeTraces(sampleTraces(5));
@@ -146,6 +149,10 @@ describe('kafka exporter', () => {
     expect(logsMsg.key).toBeNull();
     expect(JSON.parse(logsMsg.value.toString()).resourceLogs[0].scopeLogs[0].logRecords).toHaveLength(7);
     expect(spanCount(decodeTracesProto(got.find((m) => m.topic === spansTopic)!.value))).toBe(5);
+    for (const m of got) {
+      expect(m.headers).toMatchObject({ team: 'payments', env: 'prod' });
+      expect(m.headers['trailhouse-id']).toMatch(/\/0$/);
+    }
   });
 
   it('a record that can never fit is a permanent error with one clear log line; the rest is sent', async () => {

@@ -17,10 +17,11 @@ import { PermanentError } from '../../core/errors.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
 import type { LogsData, TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import { createKafkaClient } from './client.ts';
+import { clientTls, createKafkaClient } from './client.ts';
 import { encodingFor, type KafkaExporterConfig } from './config.ts';
 import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from './messages.ts';
 import { PartitionCounts, hashPartitioner } from './partitions.ts';
+import { headerBytes } from './headers.ts';
 import { SendLoop } from './sender.ts';
 
 export class KafkaExporter implements Pusher {
@@ -35,22 +36,26 @@ export class KafkaExporter implements Pusher {
   private readonly logs;
   private readonly traces;
 
+  /** max_message_bytes less what the static record_headers take. */
+  private readonly messageBudget: number;
+
   constructor(
     private readonly cfg: KafkaExporterConfig,
     private readonly logger: Logger,
   ) {
+    this.messageBudget = cfg.producer.max_message_bytes - headerBytes(cfg.record_headers);
     this.logs = logsCodec(encodingFor(cfg, 'logs'));
     this.traces = tracesCodec(encodingFor(cfg, 'traces'));
   }
 
   async start(_host: Host): Promise<void> {
     const c = this.cfg;
-    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, auth: c.auth, logger: this.logger });
+    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, tls: clientTls(c), sasl: c.auth.sasl, logger: this.logger });
     const idempotent = c.producer.required_acks === -1;
     this.producer = this.kafka.producer({
       idempotent,
       maxInFlightRequests: 1,
-      allowAutoTopicCreation: true,
+      allowAutoTopicCreation: c.producer.allow_auto_topic_creation,
       createPartitioner: Partitioners.DefaultPartitioner,
       // Bounded, so a broker outage surfaces to the helper's backoff and
       // queue instead of hanging a send forever.
@@ -65,6 +70,7 @@ export class KafkaExporter implements Pusher {
       compression: c.producer.compression,
       timeout: c.timeout > 0 ? c.timeout : 30_000,
       maxBytes: c.producer.max_message_bytes,
+      headers: c.record_headers,
     });
     // Brokers may come up after us (compose, a restart): connecting is tried
     // on first send and again after each failure, never fatal at start.
@@ -89,14 +95,14 @@ export class KafkaExporter implements Pusher {
   async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_logs_by_trace_id ? await this.partitionKeys(c.logs.topic) : null;
-    const built = buildMessages(this.logs, data, keys ? groupLogsByTrace : null, c.producer.max_message_bytes, keys);
+    const built = buildMessages(this.logs, data, keys ? groupLogsByTrace : null, this.messageBudget, keys);
     await this.send(c.logs.topic, built, keys, 'log records', ctx);
   }
 
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_traces_by_id ? await this.partitionKeys(c.traces.topic) : null;
-    const built = buildMessages(this.traces, data, keys ? groupTracesByTrace : null, c.producer.max_message_bytes, keys);
+    const built = buildMessages(this.traces, data, keys ? groupTracesByTrace : null, this.messageBudget, keys);
     await this.send(c.traces.topic, built, keys, 'spans', ctx);
   }
 

@@ -13,6 +13,7 @@ import type { Producer, TopicMessages } from 'kafkajs';
 import { COMPRESSION_TYPES, type Compression } from './codecs.ts';
 import { PermanentError } from '../../core/errors.ts';
 import { MESSAGE_ID_HEADER, type OutMessage } from './messages.ts';
+import { headerBytes } from './headers.ts';
 
 interface Part {
   topic: string;
@@ -28,6 +29,8 @@ export interface SendOptions {
   /** Broker-side acknowledgement timeout, ms. */
   timeout: number;
   maxBytes: number;
+  /** Static headers on every message (record_headers). */
+  headers: Record<string, string>;
 }
 
 const PERMANENT_TYPES = new Set([
@@ -58,10 +61,17 @@ export class SendLoop {
   private running = false;
   private idle: Promise<void> = Promise.resolve();
 
+  private readonly hasHeaders: boolean;
+  /** Bytes the static headers add to each message. */
+  private readonly headerBytes: number;
+
   constructor(
     private readonly producer: Producer,
     private readonly opts: SendOptions,
-  ) {}
+  ) {
+    this.hasHeaders = Object.keys(opts.headers).length > 0;
+    this.headerBytes = headerBytes(opts.headers);
+  }
 
   /** Sends `messages` to `topic`; resolves when all are acknowledged. */
   send(topic: string, messages: OutMessage[]): Promise<void> {
@@ -75,7 +85,7 @@ export class SendLoop {
       bytes = 0;
     };
     for (const m of messages) {
-      const b = sizeOf(m);
+      const b = sizeOf(m) + this.headerBytes;
       if (cur.length > 0 && bytes + b > this.opts.maxBytes) cut();
       cur.push(m);
       bytes += b;
@@ -112,7 +122,8 @@ export class SendLoop {
         let tm = byTopic.get(p.topic);
         if (!tm) byTopic.set(p.topic, (tm = { topic: p.topic, messages: [] }));
         for (const m of p.messages) {
-          tm.messages.push({ key: m.key, value: m.value, partition: m.partition, headers: m.id ? { [MESSAGE_ID_HEADER]: m.id } : undefined });
+          const headers = m.id ? { ...this.opts.headers, [MESSAGE_ID_HEADER]: m.id } : this.hasHeaders ? this.opts.headers : undefined;
+          tm.messages.push({ key: m.key, value: m.value, partition: m.partition, headers });
         }
       }
       try {

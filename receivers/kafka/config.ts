@@ -7,7 +7,7 @@
  * the pipeline itself, so none is needed behind it.
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { authDefaults, authSchema, brokersSchema, validateClient, type AuthConfig } from '../../exporters/kafka/client.ts';
+import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from '../../exporters/kafka/client.ts';
 import { ENCODINGS, type Encoding } from '../../exporters/kafka/config.ts';
 
 export interface ReceiverTopicConfig {
@@ -22,13 +22,9 @@ export interface BackoffConfig {
   multiplier: number;
 }
 
-export interface KafkaReceiverConfig {
-  /** Default ["127.0.0.1:9092"]. */
-  brokers: string[];
+export interface KafkaReceiverConfig extends ClientConfig {
   /** Default "trailhouse". */
   group_id: string;
-  /** Default "trailhouse". */
-  client_id: string;
   /** Default otlp_proto. */
   encoding: Encoding;
   /** Default topic otlp_logs. */
@@ -45,6 +41,8 @@ export interface KafkaReceiverConfig {
   min_fetch_size: number;
   /** Largest fetch per partition (bytes). Default 4MiB. */
   default_fetch_size: number;
+  /** Largest fetch response over all partitions (bytes). Default 0 = 4 × default_fetch_size, at least 10MiB. */
+  max_fetch_size: number;
   /** Longest the broker waits for min_fetch_size. Default 250ms. */
   max_fetch_wait: number;
   /** Records (log records or spans) per batch handed to the pipeline. Default 10000. */
@@ -63,7 +61,9 @@ export interface KafkaReceiverConfig {
   dedup_window: number;
   /** Retry of a batch the pipeline refused: the partition pauses this long, growing. */
   error_backoff: BackoffConfig;
-  auth: AuthConfig;
+  /** Collector keys whose behaviour is fixed here (see validate): accepted only to be refused with the reason. */
+  autocommit: unknown;
+  message_marking: unknown;
 }
 
 export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
@@ -71,6 +71,7 @@ export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
     brokers: ['127.0.0.1:9092'],
     group_id: 'trailhouse',
     client_id: 'trailhouse',
+    ...clientDefaults(),
     encoding: 'otlp_proto',
     logs: { topic: 'otlp_logs', encoding: null },
     traces: { topic: 'otlp_spans', encoding: null },
@@ -79,21 +80,22 @@ export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
     heartbeat_interval: 3_000,
     min_fetch_size: 1,
     default_fetch_size: 4 * 1024 * 1024,
+    max_fetch_size: 0,
     max_fetch_wait: 250,
     max_batch_records: 10_000,
     max_inflight_batches: 16,
     dedup_window: 10_000,
     error_backoff: { initial_interval: 1_000, max_interval: 30_000, multiplier: 2 },
-    auth: authDefaults(),
+    autocommit: undefined,
+    message_marking: undefined,
   };
 }
 
 const topicSchema = s.object({ topic: s.string({ nonEmpty: true }), encoding: s.optional(s.string({ enum: ENCODINGS })) });
 
 export const kafkaReceiverSchema = s.object({
-  brokers: brokersSchema,
+  ...clientSchemaFields,
   group_id: s.string({ nonEmpty: true }),
-  client_id: s.string(),
   encoding: s.string({ enum: ENCODINGS }),
   logs: topicSchema,
   traces: topicSchema,
@@ -102,12 +104,14 @@ export const kafkaReceiverSchema = s.object({
   heartbeat_interval: s.duration(),
   min_fetch_size: s.bytes(),
   default_fetch_size: s.bytes(),
+  max_fetch_size: s.bytes(),
   max_fetch_wait: s.duration(),
   max_batch_records: s.int({ min: 1 }),
   max_inflight_batches: s.int({ min: 1, max: 100 }),
   dedup_window: s.int({ min: 0, max: 1_000_000 }),
   error_backoff: s.object({ initial_interval: s.duration(), max_interval: s.duration(), multiplier: s.number({ min: 1 }) }),
-  auth: authSchema,
+  autocommit: s.any(),
+  message_marking: s.any(),
 });
 
 export function validateKafkaReceiver(c: KafkaReceiverConfig): ConfigError[] {
@@ -119,5 +123,11 @@ export function validateKafkaReceiver(c: KafkaReceiverConfig): ConfigError[] {
     errors.push({ path: 'traces.topic', message: `must differ from logs.topic ("${c.logs.topic}")` });
   }
   if (c.default_fetch_size < 1024) errors.push({ path: 'default_fetch_size', message: 'must be at least 1KiB' });
+  if (c.max_fetch_size !== 0 && c.max_fetch_size < c.default_fetch_size) {
+    errors.push({ path: 'max_fetch_size', message: `must be at least default_fetch_size (${c.default_fetch_size}), or 0` });
+  }
+  const fixed = 'not configurable here: offsets are committed only after the pipeline behind the receiver stored the records, and a batch it refuses is retried, never marked (at-least-once; see receivers/kafka/README.md). Remove the key';
+  if (c.autocommit !== undefined) errors.push({ path: 'autocommit', message: fixed });
+  if (c.message_marking !== undefined) errors.push({ path: 'message_marking', message: fixed });
   return errors;
 }

@@ -22,7 +22,7 @@ import { once } from '../../core/component.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Counter } from '../../core/telemetry/metrics.ts';
-import { createKafkaClient } from '../../exporters/kafka/client.ts';
+import { clientTls, createKafkaClient } from '../../exporters/kafka/client.ts';
 import { coPartitionedAssigner } from './assigner.ts';
 import { mergeLogs, mergeTraces, parsePlan, type Item } from './chunks.ts';
 import type { KafkaReceiverConfig } from './config.ts';
@@ -85,7 +85,7 @@ export class KafkaReceiver implements Component {
   async start(_host: Host): Promise<void> {
     if (this.topics.size === 0) throw new Error('the kafka receiver is in no logs or traces pipeline');
     const c = this.settings.config;
-    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, auth: c.auth, logger: this.settings.logger });
+    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, tls: clientTls(c), sasl: c.auth.sasl, logger: this.settings.logger });
     this.admin = this.kafka.admin();
     this.consumer = this.newConsumer();
     this.runLoop = this.connectAndRun();
@@ -101,7 +101,7 @@ export class KafkaReceiver implements Component {
       partitionAssigners: [coPartitionedAssigner],
       minBytes: c.min_fetch_size,
       maxBytesPerPartition: c.default_fetch_size,
-      maxBytes: Math.max(10 * 1024 * 1024, c.default_fetch_size * 4),
+      maxBytes: c.max_fetch_size || Math.max(10 * 1024 * 1024, c.default_fetch_size * 4),
       maxWaitTimeInMs: c.max_fetch_wait,
       allowAutoTopicCreation: true,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
