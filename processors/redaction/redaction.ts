@@ -30,6 +30,9 @@ import { asString } from '../../exporters/clickhouse/anyvalue.ts';
 import { compilePattern, type RedactionConfig } from './config.ts';
 
 const SEP = ',';
+const IGNORED = 1;
+const REMOVED = 2;
+const BLOCKED = 4;
 
 /** The diagnostic attributes (always allowed: they survive a second redaction stage). */
 export const SUMMARY_KEYS = {
@@ -93,6 +96,11 @@ export class Redactor {
   private readonly blockedValues: RegExp[];
   private readonly allowedValues: RegExp[];
   private readonly hash: ((s: string) => string) | null;
+  /** One alternation per flag set of blocked_values: a single scan tells whether any pattern matches. */
+  private readonly anyBlocked: RegExp[];
+  /** What the key rules say of a key (keys repeat: the regexes run once per distinct key). */
+  private readonly keyRules = new Map<string, number>();
+  private readonly t = tally();
   /** Removed attributes and masked values since the last read (metrics). */
   removed = 0;
   masked = 0;
@@ -104,6 +112,12 @@ export class Redactor {
     this.blockedKeys = cfg.blocked_key_patterns.map(compilePattern);
     this.blockedValues = cfg.blocked_values.map(compilePattern);
     this.allowedValues = cfg.allowed_values.map(compilePattern);
+    const byFlags = new Map<string, string[]>();
+    for (const re of this.blockedValues) {
+      const flags = re.flags.replace('g', '');
+      byFlags.set(flags, [...(byFlags.get(flags) ?? []), `(?:${re.source})`]);
+    }
+    this.anyBlocked = [...byFlags].map(([flags, sources]) => new RegExp(sources.join('|'), flags));
     const h = cfg.hash_function;
     this.hash =
       h === 'none'
@@ -141,25 +155,41 @@ export class Redactor {
 
   // ---------------------------------------------------------------- rules
 
+  /** IGNORED | REMOVED | BLOCKED bits for a key, computed once per distinct key. */
+  private keyRule(k: string): number {
+    let r = this.keyRules.get(k);
+    if (r === undefined) {
+      r = 0;
+      if (this.ignored.has(k) || this.ignoredPatterns.some((re) => test(re, k))) r |= IGNORED;
+      if (!this.cfg.allow_all_keys && !this.allowed.has(k)) r |= REMOVED;
+      if (this.blockedKeys.some((re) => test(re, k))) r |= BLOCKED;
+      // Keys come from a small set; a flood of distinct ones must not grow the map without bound.
+      if (this.keyRules.size >= 10_000) this.keyRules.clear();
+      this.keyRules.set(k, r);
+    }
+    return r;
+  }
+
   private isIgnored(k: string): boolean {
-    return this.ignored.has(k) || this.ignoredPatterns.some((re) => test(re, k));
+    return (this.keyRule(k) & IGNORED) !== 0;
   }
 
   private isRemoved(k: string): boolean {
-    return !this.cfg.allow_all_keys && !this.allowed.has(k);
+    return (this.keyRule(k) & REMOVED) !== 0;
   }
 
   private isBlockedKey(k: string): boolean {
-    return this.blockedKeys.some((re) => test(re, k));
+    return (this.keyRule(k) & BLOCKED) !== 0;
   }
 
   private isAllowedValue(v: string): boolean {
-    return this.allowedValues.some((re) => test(re, v));
+    return this.allowedValues.length > 0 && this.allowedValues.some((re) => test(re, v));
   }
 
   private mask = (match: string): string => (this.hash ? this.hash(match) : '****');
 
   private maskValues(v: string): string {
+    if (!this.anyBlocked.some((re) => re.test(v))) return v;
     let out = v;
     for (const re of this.blockedValues) out = replaceAllGo(out, re, this.mask);
     return out;
@@ -176,7 +206,9 @@ export class Redactor {
   /** Applies the rules to one attribute map (compacted in place) and adds its summary. */
   private attrs(attrs: KeyValue[]): KeyValue[] {
     if (attrs.length === 0) return attrs;
-    const t = tally();
+    // One tally reused for every map (attrs() does not nest): no garbage per record.
+    const t = this.t;
+    t.redacted.length = t.masked.length = t.allowed.length = t.ignored.length = 0;
     let w = 0;
     for (let i = 0; i < attrs.length; i++) {
       const kv = attrs[i]!;
@@ -283,6 +315,7 @@ export class Redactor {
   // ---------------------------------------------------------------- summary
 
   private summarize(attrs: KeyValue[], t: Tally, body: boolean): void {
+    if (this.cfg.summary === 'silent') return;
     const K = SUMMARY_KEYS;
     this.meta(attrs, t.redacted, body ? K.bodyRedactedKeys : K.redactedKeys, body ? K.bodyRedactedCount : K.redactedCount);
     this.meta(attrs, t.masked, body ? K.bodyMaskedKeys : K.maskedKeys, body ? K.bodyMaskedCount : K.maskedCount);
