@@ -213,12 +213,13 @@ export class Redactor {
     for (let i = 0; i < attrs.length; i++) {
       const kv = attrs[i]!;
       const k = kv.key;
-      if (this.isIgnored(k)) {
+      const rule = this.keyRule(k);
+      if (rule & IGNORED) {
         t.ignored.push(k);
         attrs[w++] = kv;
         continue;
       }
-      if (this.isRemoved(k)) {
+      if (rule & REMOVED) {
         t.redacted.push(k);
         continue;
       }
@@ -228,7 +229,7 @@ export class Redactor {
         t.allowed.push(k);
         continue;
       }
-      if (this.isBlockedKey(k)) {
+      if (rule & BLOCKED) {
         t.masked.push(k);
         kv.value = this.mask(text ?? '');
         continue;
