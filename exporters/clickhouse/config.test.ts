@@ -28,6 +28,19 @@ describe('clickhouse config', () => {
     expect(cfg.retry_on_failure.max_elapsed_time).toBe(60_000);
   });
 
+  it('Collector keys it cannot honour are refused with the reason; gzip and connection_params are taken for a server', () => {
+    const { cfg, errors } = load({ endpoint: 'http://ch:8123', compress: 'gzip', connection_params: { max_execution_time: '60' } });
+    expect(errors).toEqual([]);
+    expect(cfg).toMatchObject({ compress: 'gzip', connection_params: { max_execution_time: '60' } });
+    const bad = load({ endpoint: 'tcp://ch:9000', compress: 'lz4', metrics_tables: { gauge: { name: 'g' } } }).errors.map((e) => `${e.path}: ${e.message}`);
+    expect(bad).toEqual([
+      'endpoint: tcp:// is ClickHouse\'s native protocol (port 9000), which trailhouse does not speak: use its HTTP interface, like http://ch:8123, got "tcp://ch:9000"',
+      'compress: lz4 compresses ClickHouse\'s native protocol; over HTTP use gzip or none',
+      'metrics_tables: metrics are not stored yet (logs and traces only): remove the key and the metrics pipeline',
+    ]);
+    expect(load({ compress: 'gzip', connection_params: { a: '1' } }).errors.map((e) => e.path)).toEqual(['compress', 'connection_params']);
+  });
+
   it('accepts embedded://DIR as the embedded engine in DIR', () => {
     expect(load({ endpoint: 'embedded://./data/clickhouse' }).errors).toEqual([]);
     expect(load({ endpoint: 'embedded://' }).errors.map((e) => e.path)).toEqual(['endpoint']);

@@ -49,6 +49,12 @@ export interface ClickHouseConfig extends ExporterHelperConfig {
    * the embedded engine. Default 127.0.0.1:8123; null or '' disables it.
    */
   query_endpoint: string | null;
+  /** Server only: `gzip` compresses insert bodies over HTTP; `none` (default) does not. */
+  compress: 'none' | 'gzip' | 'lz4' | 'zstd';
+  /** Server only: ClickHouse settings sent with every query (the Collector's connection_params). */
+  connection_params: Record<string, string>;
+  /** The Collector's metrics tables: refused with the reason (no metrics pipelines yet). */
+  metrics_tables: unknown;
 }
 
 export function defaultClickHouseConfig(): ClickHouseConfig {
@@ -67,6 +73,9 @@ export function defaultClickHouseConfig(): ClickHouseConfig {
     table_engine: { name: 'MergeTree', params: '' },
     async_insert: true,
     query_endpoint: '127.0.0.1:8123',
+    compress: 'none',
+    connection_params: {},
+    metrics_tables: undefined,
   };
 }
 
@@ -85,6 +94,9 @@ export const clickhouseSchema = s.object({
   table_engine: s.object({ name: s.string({ nonEmpty: true }), params: s.string() }),
   async_insert: s.bool(),
   query_endpoint: s.optional(s.string()),
+  compress: s.string({ enum: ['none', 'gzip', 'lz4', 'zstd'] }),
+  connection_params: s.map(s.string()),
+  metrics_tables: s.any(),
 });
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -101,9 +113,26 @@ export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
     } catch {
       /* reported below */
     }
-    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+    if (u && (u.protocol === 'tcp:' || u.protocol === 'clickhouse:')) {
+      errors.push({
+        path: 'endpoint',
+        message: `${u.protocol}// is ClickHouse's native protocol (port 9000), which trailhouse does not speak: use its HTTP interface, like http://${u.hostname || '127.0.0.1'}:8123, got ${JSON.stringify(c.endpoint)}`,
+      });
+    } else if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
       errors.push({ path: 'endpoint', message: `expected an http:// or https:// URL like http://127.0.0.1:8123 (or embedded://DIR), got ${JSON.stringify(c.endpoint)}` });
     }
+  }
+  const server = !!c.endpoint && !c.endpoint.startsWith('embedded://');
+  if (c.compress === 'lz4' || c.compress === 'zstd') {
+    errors.push({ path: 'compress', message: `${c.compress} compresses ClickHouse's native protocol; over HTTP use gzip or none` });
+  } else if (c.compress !== 'none' && !server) {
+    errors.push({ path: 'compress', message: 'applies to a ClickHouse server (endpoint); the embedded engine has no wire to compress' });
+  }
+  if (Object.keys(c.connection_params).length > 0 && !server) {
+    errors.push({ path: 'connection_params', message: 'applies to a ClickHouse server (endpoint); set engine settings of the embedded store in its queries' });
+  }
+  if (c.metrics_tables !== undefined) {
+    errors.push({ path: 'metrics_tables', message: 'metrics are not stored yet (logs and traces only): remove the key and the metrics pipeline' });
   }
   for (const key of ['database', 'logs_table_name', 'traces_table_name'] as const) {
     if (!IDENT.test(c[key])) errors.push({ path: key, message: `expected a name of letters, digits and _, got ${JSON.stringify(c[key])}` });

@@ -95,6 +95,8 @@ export class ClickHouseExporter implements Pusher {
       username: c.username,
       password: c.password,
       requestTimeoutMs: Math.max(c.timeout, 30_000),
+      compressRequests: c.compress === 'gzip',
+      settings: c.connection_params,
     });
     this.lease = lease;
     try {

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { PermanentError } from '../../core/errors.ts';
 import { newLogRecord, type LogsData } from '../../core/model.ts';
@@ -47,6 +48,7 @@ const batch = (): LogsData & { dedupToken: string } => ({
 interface Seen {
   url: URL;
   body: string;
+  encoding: string | undefined;
 }
 let seen: Seen[] = [];
 let answer: { status: number; body: string; code?: string } = { status: 200, body: '' };
@@ -58,7 +60,9 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ url: new URL(req.url!, 'http://x'), body: Buffer.concat(chunks).toString() });
+      const raw = Buffer.concat(chunks);
+      const encoding = req.headers['content-encoding'];
+      seen.push({ url: new URL(req.url!, 'http://x'), body: (encoding === 'gzip' ? gunzipSync(raw) : raw).toString(), encoding });
       if (answer.code) res.setHeader('X-ClickHouse-Exception-Code', answer.code);
       res.statusCode = answer.status;
       res.end(answer.body);
@@ -98,6 +102,20 @@ describe('server mode', () => {
     expect(url.searchParams.get('insert_deduplication_token')).toBe('tok-1:otel.otel_logs');
     expect(url.searchParams.get('async_insert')).toBe('1');
     expect(url.searchParams.get('wait_for_async_insert')).toBe('1');
+    expect(body).toContain('[1000000000,1,"","",0,"",0,"svc"');
+  });
+
+  it('connection_params go with every query; compress: gzip compresses the insert body', async () => {
+    seen = [];
+    answer = { status: 200, body: '' };
+    const c = await start({ endpoint: fakeUrl, username: 'tuned', compress: 'gzip', connection_params: { max_execution_time: '60', insert_quorum: '2' } });
+    await c.consumeLogs(batch());
+    expect(seen).toHaveLength(1);
+    const { url, body, encoding } = seen[0]!;
+    expect(encoding).toBe('gzip');
+    expect(url.searchParams.get('max_execution_time')).toBe('60');
+    expect(url.searchParams.get('insert_quorum')).toBe('2');
+    expect(url.searchParams.get('insert_deduplication_token')).toBe('tok-1:otel.otel_logs');
     expect(body).toContain('[1000000000,1,"","",0,"",0,"svc"');
   });
 

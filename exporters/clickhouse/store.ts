@@ -45,6 +45,10 @@ export interface StoreOptions {
   password: string;
   /** Per-request timeout for the server client (ms). */
   requestTimeoutMs?: number;
+  /** Server: gzip request bodies (the HTTP interface's compression). */
+  compressRequests?: boolean;
+  /** Server: ClickHouse settings sent with every query (the Collector's connection_params). */
+  settings?: Record<string, string>;
 }
 
 interface InsertBase {
@@ -200,6 +204,8 @@ class ServerStore implements Store {
       password: o.password,
       request_timeout: o.requestTimeoutMs ?? 30_000,
       keep_alive: { enabled: true },
+      compression: { request: o.compressRequests ?? false, response: true },
+      clickhouse_settings: o.settings ?? {},
       // Failures reach the exporter helper, which logs once per condition;
       // the client would log every failed request.
       log: { level: ClickHouseLogLevel.OFF },
