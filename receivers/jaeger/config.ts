@@ -4,9 +4,10 @@
  * no value enables it with the defaults below); at least one is required.
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { grpcServerDefaults, grpcServerSchemaFields, validateGrpcServer, type GrpcServerSettings } from '../../core/grpc-server-config.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
 
-export interface GrpcConfig {
+export interface GrpcConfig extends GrpcServerSettings {
   /** host:port for jaeger.api_v2.CollectorService/PostSpans. Default 127.0.0.1:14250. */
   endpoint: string;
   /** Largest accepted request, in MiB. Default 4 (gRPC's default). */
@@ -50,7 +51,7 @@ export interface JaegerReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null });
+export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, ...grpcServerDefaults() });
 export const thriftHttpDefaults = (): ThriftHttpConfig => ({ endpoint: '127.0.0.1:14268', max_request_body_size: 20 * 1024 * 1024, tls: null });
 const udpDefaults = (endpoint: string) => (): UdpConfig => ({
   endpoint,
@@ -72,7 +73,7 @@ const udpSchema = s.object({
 
 export const jaegerSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema }), grpcDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, ...grpcServerSchemaFields }), grpcDefaults),
     thrift_http: s.section(s.object({ endpoint: s.endpoint(), max_request_body_size: s.bytes(), tls: tlsServerSchema }), thriftHttpDefaults),
     thrift_compact: s.section(udpSchema, compactDefaults),
     thrift_binary: s.section(udpSchema, binaryDefaults),
@@ -89,6 +90,7 @@ export function validateJaeger(c: JaegerReceiverConfig): ConfigError[] {
   if (!p.grpc && !p.thrift_http && !p.thrift_compact && !p.thrift_binary) {
     errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc, thrift_http, thrift_compact or thrift_binary)' });
   }
+  if (p.grpc) errors.push(...validateGrpcServer(p.grpc, 'protocols.grpc'));
   errors.push(...validateTlsServer(p.grpc?.tls ?? null, 'protocols.grpc.tls'), ...validateTlsServer(p.thrift_http?.tls ?? null, 'protocols.thrift_http.tls'));
   for (const k of ['thrift_compact', 'thrift_binary'] as const) {
     const u = p[k];

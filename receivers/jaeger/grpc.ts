@@ -4,6 +4,7 @@
  * api_v2 decoder inside the handler, so bad protobuf is INVALID_ARGUMENT with
  * the reason, and a pipeline refusal is UNAVAILABLE / RESOURCE_EXHAUSTED.
  */
+import { grpcServerOptions } from '../../core/grpc-server-config.ts';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../../core/errors.ts';
 import { bindGrpc, grpcError, rawUnaryMethod, stopGrpc } from '../../core/grpc.ts';
@@ -43,7 +44,7 @@ export class JaegerGrpcServer {
   };
 
   async start(): Promise<void> {
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024 });
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024, ...grpcServerOptions(this.cfg) });
     server.addService({ PostSpans: rawUnaryMethod(POST_SPANS) }, { PostSpans: this.postSpans });
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.grpc.tls') : null;
     this.address = await bindGrpc(server, this.cfg.endpoint, tls);

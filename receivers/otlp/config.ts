@@ -1,7 +1,8 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { grpcServerDefaults, grpcServerSchemaFields, validateGrpcServer, type GrpcServerSettings } from '../../core/grpc-server-config.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
 
-export interface GrpcProtocolConfig {
+export interface GrpcProtocolConfig extends GrpcServerSettings {
   /** host:port to listen on. Default 127.0.0.1:4317. */
   endpoint: string;
   /** Largest accepted request, in MiB. Default 4 (gRPC's and the Collector's default). */
@@ -28,7 +29,7 @@ export interface OtlpReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null });
+export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null, ...grpcServerDefaults() });
 export const httpDefaults = (): HttpProtocolConfig => ({
   endpoint: '127.0.0.1:4318',
   max_request_body_size: 20 * 1024 * 1024,
@@ -39,7 +40,7 @@ export const httpDefaults = (): HttpProtocolConfig => ({
 
 export const otlpSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema }), grpcDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, ...grpcServerSchemaFields }), grpcDefaults),
     http: s.section(
       s.object({
         endpoint: s.endpoint(),
@@ -60,6 +61,7 @@ export function validateOtlp(c: OtlpReceiverConfig): ConfigError[] {
   if (!c.protocols.grpc && !c.protocols.http) {
     errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc or http)' });
   }
+  if (c.protocols.grpc) errors.push(...validateGrpcServer(c.protocols.grpc, 'protocols.grpc'));
   errors.push(...validateTlsServer(c.protocols.grpc?.tls ?? null, 'protocols.grpc.tls'), ...validateTlsServer(c.protocols.http?.tls ?? null, 'protocols.http.tls'));
   const h = c.protocols.http;
   if (h) {

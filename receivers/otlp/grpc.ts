@@ -5,6 +5,7 @@
  * INVALID_ARGUMENT with a clear reason rather than a transport error. The
  * metrics service answers UNIMPLEMENTED: metrics are not supported yet.
  */
+import { grpcServerOptions } from '../../core/grpc-server-config.ts';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../../core/errors.ts';
 import { bindGrpc, grpcError, rawUnaryMethod, stopGrpc } from '../../core/grpc.ts';
@@ -53,6 +54,7 @@ export class OtlpGrpcServer {
   async start(): Promise<void> {
     const server = new grpc.Server({
       'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024,
+      ...grpcServerOptions(this.cfg),
     });
     server.addService(
       { Export: rawUnaryMethod(LOGS_EXPORT) },

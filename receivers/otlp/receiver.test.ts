@@ -201,3 +201,34 @@ describe('OTLP receiver with real SDK exporters', () => {
     client.close();
   });
 });
+
+describe('OTLP gRPC keepalive.server_parameters', () => {
+  /** Connects, exports once, then reports the channel's state after `waitMs`. */
+  async function stateAfter(keepalive: Record<string, unknown> | null, waitMs: number): Promise<{ before: grpc.connectivityState; after: grpc.connectivityState; received: number }> {
+    const sink = new RecordingConsumer();
+    const grpcCfg = { ...grpcDefaults(), endpoint: '127.0.0.1:0', ...(keepalive ? { keepalive: { server_parameters: { max_connection_idle: 0, max_connection_age: 0, max_connection_age_grace: 0, time: 0, timeout: 0, ...keepalive }, enforcement_policy: undefined } } : {}) };
+    const r = new OtlpReceiver({ id: 'otlp', config: { protocols: { grpc: grpcCfg, http: null } }, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink, traces: sink });
+    await r.start(testHost());
+    const client = new grpc.Client(r.grpc!.address, grpc.credentials.createInsecure());
+    try {
+      const body = ProtobufLogsSerializer.serializeRequest(makeLogs())!;
+      const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+        client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (b: Uint8Array) => Buffer.from(b), (b: Buffer) => b, body, (e) => resolve(e)),
+      );
+      expect(err).toBeNull();
+      const before = client.getChannel().getConnectivityState(false);
+      await new Promise((res) => setTimeout(res, waitMs));
+      return { before, after: client.getChannel().getConnectivityState(false), received: sink.logRecords.length };
+    } finally {
+      client.close();
+      await r.shutdown();
+    }
+  }
+
+  it('max_connection_age closes a client connection (GOAWAY), so sidecars rebalance; without it the connection stays', async () => {
+    const aged = await stateAfter({ max_connection_age: 500, max_connection_age_grace: 200 }, 2_000);
+    expect(aged).toEqual({ before: grpc.connectivityState.READY, after: grpc.connectivityState.IDLE, received: 3 });
+    const kept = await stateAfter(null, 2_000);
+    expect(kept).toEqual({ before: grpc.connectivityState.READY, after: grpc.connectivityState.READY, received: 3 });
+  }, 20_000);
+});

@@ -196,3 +196,46 @@ describe('durations and sizes', () => {
     expect(parseBytes('lots')).toBeUndefined();
   });
 });
+
+describe('Collector gRPC server settings', () => {
+  it('keepalive.server_parameters and max_concurrent_streams load; enforcement_policy is refused with the reason', () => {
+    const cfg = loadConfigText(
+      `
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        max_concurrent_streams: 100
+        keepalive:
+          server_parameters: {max_connection_age: 60s, max_connection_age_grace: 5s, time: 30s, timeout: 5s}
+exporters:
+  debug:
+service:
+  pipelines:
+    logs: {receivers: [otlp], exporters: [debug]}
+`,
+      registry,
+      {},
+    );
+    const grpc = (cfg.receivers.get('otlp')!.config as { protocols: { grpc: Record<string, unknown> } }).protocols.grpc;
+    expect(grpc.max_concurrent_streams).toBe(100);
+    expect(grpc.keepalive).toEqual({
+      server_parameters: { max_connection_idle: 0, max_connection_age: 60_000, max_connection_age_grace: 5_000, time: 30_000, timeout: 5_000 },
+      enforcement_policy: undefined,
+    });
+    expect(
+      errorsOf(`
+receivers:
+  jaeger:
+    protocols:
+      grpc:
+        keepalive: {enforcement_policy: {min_time: 10s}}
+exporters:
+  debug:
+service:
+  pipelines:
+    traces: {receivers: [jaeger], exporters: [debug]}
+`),
+    ).toEqual(['receivers.jaeger.protocols.grpc.keepalive.enforcement_policy: not supported: grpc-js does not police client pings; remove it (server_parameters work)']);
+  });
+});
