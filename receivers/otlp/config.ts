@@ -1,4 +1,5 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { corsSchema, type CorsConfig } from '../../core/cors.ts';
 import { grpcServerDefaults, grpcServerSchemaFields, validateGrpcServer, type GrpcServerSettings } from '../../core/grpc-server-config.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
 
@@ -20,6 +21,8 @@ export interface HttpProtocolConfig {
   traces_url_path: string;
   /** Serve TLS (mutual with client_ca_file); null = plaintext. */
   tls: TlsServerConfig | null;
+  /** CORS for browser senders; null = off. */
+  cors: CorsConfig | null;
 }
 
 export interface OtlpReceiverConfig {
@@ -36,6 +39,7 @@ export const httpDefaults = (): HttpProtocolConfig => ({
   logs_url_path: '/v1/logs',
   traces_url_path: '/v1/traces',
   tls: null,
+  cors: null,
 });
 
 export const otlpSchema = s.object({
@@ -48,6 +52,7 @@ export const otlpSchema = s.object({
         logs_url_path: s.string({ nonEmpty: true }),
         traces_url_path: s.string({ nonEmpty: true }),
         tls: tlsServerSchema,
+        cors: corsSchema,
       }),
       httpDefaults,
     ),

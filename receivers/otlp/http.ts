@@ -25,6 +25,7 @@ import { setRawProto, type LogsData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
 import { loadTls } from '../../core/tls.ts';
+import { Cors } from '../../core/cors.ts';
 
 type Encoding = 'proto' | 'json';
 
@@ -62,7 +63,11 @@ export class OtlpHttpServer {
     private readonly cfg: HttpProtocolConfig,
     private readonly consumer: ObsConsumer,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.cors = cfg.cors ? new Cors(cfg.cors) : null;
+  }
+
+  private readonly cors: Cors | null;
 
   async start(): Promise<void> {
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.http.tls') : null;
@@ -72,6 +77,7 @@ export class OtlpHttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.cors?.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     const signal = path === this.cfg.logs_url_path ? 'logs' : path === this.cfg.traces_url_path ? 'traces' : undefined;
     const encoding = contentEncoding(req.headers['content-type']) ?? 'json';

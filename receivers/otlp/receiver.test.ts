@@ -232,3 +232,53 @@ describe('OTLP gRPC keepalive.server_parameters', () => {
     expect(kept).toEqual({ before: grpc.connectivityState.READY, after: grpc.connectivityState.READY, received: 3 });
   }, 20_000);
 });
+
+describe('OTLP HTTP cors', () => {
+  it('answers an allowed origin\'s preflight and tags its request; refuses other origins and methods', async () => {
+    const sink = new RecordingConsumer();
+    const http = { ...httpDefaults(), endpoint: '127.0.0.1:0', cors: { allowed_origins: ['https://*.example.com', 'http://localhost:3000'], allowed_headers: ['X-Tenant'], max_age: 600 } };
+    const r = new OtlpReceiver({ id: 'otlp', config: { protocols: { grpc: null, http } }, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink, traces: sink });
+    await r.start(testHost());
+    const url = `http://${r.http!.address}/v1/logs`;
+    const preflight = (origin: string, method = 'POST', headers = 'content-type') =>
+      fetch(url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+    try {
+      const ok = await preflight('https://shop.example.com', 'POST', 'content-type, x-tenant');
+      expect(ok.status).toBe(204);
+      expect(Object.fromEntries([...ok.headers].filter(([k]) => k.startsWith('access-control')))).toEqual({
+        'access-control-allow-origin': 'https://shop.example.com',
+        'access-control-allow-methods': 'POST',
+        'access-control-allow-headers': 'content-type, x-tenant',
+        'access-control-max-age': '600',
+      });
+      for (const bad of [await preflight('https://evil.test'), await preflight('https://shop.example.com', 'PUT'), await preflight('http://localhost:3000', 'POST', 'authorization')]) {
+        expect(bad.status).toBe(204);
+        expect(bad.headers.get('access-control-allow-origin')).toBeNull();
+      }
+      const body = JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'from a browser' } }] }] }] });
+      const post = await fetch(url, { method: 'POST', headers: { origin: 'http://localhost:3000', 'content-type': 'application/json' }, body });
+      expect(post.status).toBe(200);
+      expect(post.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+      expect(post.headers.get('vary')).toBe('Origin');
+      const other = await fetch(url, { method: 'POST', headers: { origin: 'https://evil.test', 'content-type': 'application/json' }, body });
+      expect(other.status).toBe(200); // not a browser: CORS only withholds the header
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(sink.logRecords.map((l) => l.body)).toEqual(['from a browser', 'from a browser']);
+    } finally {
+      await r.shutdown();
+    }
+  });
+
+  it('without cors, OPTIONS is 405 and no CORS header is sent', async () => {
+    const sink = new RecordingConsumer();
+    const r = new OtlpReceiver({ id: 'otlp', config: { protocols: { grpc: null, http: { ...httpDefaults(), endpoint: '127.0.0.1:0' } } }, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink, traces: sink });
+    await r.start(testHost());
+    try {
+      const res = await fetch(`http://${r.http!.address}/v1/logs`, { method: 'OPTIONS', headers: { origin: 'https://a.example.com', 'access-control-request-method': 'POST' } });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await r.shutdown();
+    }
+  });
+});
