@@ -114,12 +114,15 @@ describe('crash faults', () => {
     ) as ExporterHelper;
     await exp.start(testHost());
     const tag = uniqueTopic('ing');
-    const total = 40_000;
     const per = 200;
-    // A steady stream: 200 records every 15 ms, while the ingester runs, dies and comes back.
+    // A steady stream: 200 records every 15 ms while the ingester runs, dies
+    // and comes back. It ends 10 000 records after the kill, however long the
+    // first ingester took to start (a slow machine must not move the kill past
+    // the end of the stream).
     let produced = 0;
+    let end = 200_000; // a bound in case the kill never comes (the wait below fails first)
     const producing = (async () => {
-      for (let i = 0; i < total; i += per) {
+      for (let i = 0; i < end; i += per) {
         await exp.consumeLogs(logsBatch(tag, i, per));
         produced += per;
         await sleep(15);
@@ -132,11 +135,13 @@ describe('crash faults', () => {
       await waitFor(async () => (await countRows(ch, tag)).count >= 6_000, 60_000, 'rows before the kill');
       await first.kill9();
       const atKill = produced;
-      expect(atKill).toBeLessThan(total); // the stream was still going
+      end = atKill + 10_000;
       await sleep(1_000);
       const second = await Trailhouse.start(dir, 'ingester', ingesterConfig(t, group, dir, port));
       procs.push(second);
       await producing;
+      const total = produced;
+      expect(total).toBe(atKill + 10_000); // the stream was still going at the kill
       const final = await waitFor(async () => {
         const c = await countRows(ch, tag);
         return c.uniq === total ? c : undefined;
