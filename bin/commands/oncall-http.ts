@@ -28,8 +28,8 @@ export function connFrom(args: ParsedArgs): Conn {
   return {
     endpoint: flag(args, 'endpoint') ?? process.env.TRAILHOUSE_QUERY_ENDPOINT ?? 'http://127.0.0.1:8123',
     database: flag(args, 'database') ?? 'otel',
-    user: flag(args, 'user'),
-    password: flag(args, 'password'),
+    user: flag(args, 'user') ?? process.env.TRAILHOUSE_QUERY_USER,
+    password: flag(args, 'password') ?? process.env.TRAILHOUSE_QUERY_PASSWORD,
   };
 }
 

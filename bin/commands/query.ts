@@ -67,8 +67,8 @@ export async function queryCommand(argv: string[]): Promise<number> {
   if (database) url.searchParams.set('database', database);
   for (const [k, v] of args.flags) if (k.startsWith('param_') && typeof v === 'string') url.searchParams.set(k, v);
   const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=UTF-8' };
-  const user = flag(args, 'user');
-  const password = flag(args, 'password');
+  const user = flag(args, 'user') ?? process.env.TRAILHOUSE_QUERY_USER;
+  const password = flag(args, 'password') ?? process.env.TRAILHOUSE_QUERY_PASSWORD;
   if (user !== undefined || password !== undefined) {
     headers.Authorization = 'Basic ' + Buffer.from(`${user ?? 'default'}:${password ?? ''}`).toString('base64');
   }

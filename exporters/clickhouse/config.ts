@@ -49,6 +49,12 @@ export interface ClickHouseConfig extends ExporterHelperConfig {
    * the embedded engine. Default 127.0.0.1:8123; null or '' disables it.
    */
   query_endpoint: string | null;
+  /**
+   * Embedded only: the one user the query interface accepts (Basic auth,
+   * X-ClickHouse-User/-Key headers, or user/password URL parameters, as
+   * ClickHouse takes them). Default null: no authentication (loopback only!).
+   */
+  query_auth: { username: string; password: string } | null;
   /** Server only: `gzip` compresses insert bodies over HTTP; `none` (default) does not. */
   compress: 'none' | 'gzip' | 'lz4' | 'zstd';
   /** Server only: ClickHouse settings sent with every query (the Collector's connection_params). */
@@ -73,6 +79,7 @@ export function defaultClickHouseConfig(): ClickHouseConfig {
     table_engine: { name: 'MergeTree', params: '' },
     async_insert: true,
     query_endpoint: '127.0.0.1:8123',
+    query_auth: null,
     compress: 'none',
     connection_params: {},
     metrics_tables: undefined,
@@ -94,6 +101,7 @@ export const clickhouseSchema = s.object({
   table_engine: s.object({ name: s.string({ nonEmpty: true }), params: s.string() }),
   async_insert: s.bool(),
   query_endpoint: s.optional(s.string()),
+  query_auth: s.section(s.object({ username: s.string({ nonEmpty: true }), password: s.string() }), () => ({ username: 'default', password: '' })),
   compress: s.string({ enum: ['none', 'gzip', 'lz4', 'zstd'] }),
   connection_params: s.map(s.string()),
   metrics_tables: s.any(),
@@ -131,6 +139,10 @@ export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
   if (Object.keys(c.connection_params).length > 0 && !server) {
     errors.push({ path: 'connection_params', message: 'applies to a ClickHouse server (endpoint); set engine settings of the embedded store in its queries' });
   }
+  if (c.query_auth && c.query_auth.password === '') {
+    errors.push({ path: 'query_auth.password', message: 'must not be empty (use ${env:NAME} to keep it out of the file)' });
+  }
+  if (c.query_auth && server) errors.push({ path: 'query_auth', message: 'applies to the embedded store\'s query interface; a ClickHouse server has its own users' });
   if (c.metrics_tables !== undefined) {
     errors.push({ path: 'metrics_tables', message: 'metrics are not stored yet (logs and traces only): remove the key and the metrics pipeline' });
   }

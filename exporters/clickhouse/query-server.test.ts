@@ -238,6 +238,39 @@ describe('startup', () => {
   });
 });
 
+describe('query_auth', () => {
+  it('requires the configured user, however the client sends it, except on /ping', async () => {
+    const { acquireQueryServer } = await import('./query-server.ts');
+    const lease = await acquireQueryServer({ endpoint: '127.0.0.1:0', pool: comp.store!.readonly!, defaultDatabase: 'otel', logger: silentLogger, auth: { username: 'sre', password: 's3cret' } });
+    const url = lease.server.url;
+    const client = (username?: string, password?: string) => createClient({ url, username, password, log: { level: ClickHouseLogLevel.OFF } });
+    const good = client('sre', 's3cret');
+    const wrong = client('sre', 'nope');
+    const anon = client();
+    try {
+      // The ordinary client (Basic auth).
+      expect(await (await good.query({ query: 'SELECT count() AS n FROM otel_logs', format: 'JSONEachRow' })).json()).toEqual([{ n: '5' }]);
+      for (const c of [wrong, anon]) {
+        const err = (await c.query({ query: 'SELECT 1' }).catch((e: unknown) => e)) as Error & { code?: string; type?: string };
+        expect(err.code).toBe('516');
+        expect(err.type).toBe('AUTHENTICATION_FAILED');
+      }
+      // curl-style: headers, URL parameters; /ping stays open.
+      const q = encodeURIComponent('SELECT 1');
+      expect(await (await fetch(`${url}/?query=${q}`, { headers: { 'X-ClickHouse-User': 'sre', 'X-ClickHouse-Key': 's3cret' } })).text()).toBe('1\n');
+      expect(await (await fetch(`${url}/?query=${q}&user=sre&password=s3cret`)).text()).toBe('1\n');
+      const refused = await fetch(`${url}/?query=${q}&user=sre`);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('x-clickhouse-exception-code')).toBe('516');
+      expect(await refused.text()).toMatch(/^Code: 516\. DB::Exception: sre: Authentication failed/);
+      expect((await fetch(`${url}/ping`)).status).toBe(200);
+    } finally {
+      await Promise.all([good.close(), wrong.close(), anon.close()]);
+      await lease.release();
+    }
+  });
+});
+
 describe('trailhouse query', () => {
   async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = '';

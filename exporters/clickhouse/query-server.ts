@@ -17,12 +17,17 @@
  *
  * Read-only twice over (see sql-guard.ts and readonly-pool.ts): writes, DDL,
  * SET/USE, INTO OUTFILE and outside-touching functions get 403 with code 164
- * (READONLY). Other URL settings are accepted and ignored, as are user and
- * password: bind it to loopback (the default) or put a proxy in front.
+ * (READONLY). Other URL settings are accepted and ignored.
+ *
+ * Authentication: with `auth`, every request but /ping must carry that user
+ * and password, the ways ClickHouse takes them (Basic auth, X-ClickHouse-User
+ * and X-ClickHouse-Key, or `user`/`password` URL parameters); otherwise 403
+ * with code 516 (AUTHENTICATION_FAILED), as ClickHouse answers. Without it the
+ * interface is open: keep it on loopback (the default).
  */
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
@@ -37,6 +42,24 @@ export interface QueryServerOptions {
   logger: Logger;
   /** Largest accepted query text, bytes. Default 16 MiB. */
   maxQueryBytes?: number;
+  /** The one user accepted; null/undefined = no authentication. */
+  auth?: { username: string; password: string } | null;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** The user and password a request carries, as ClickHouse reads them (missing = default, ''). */
+function credentials(req: http.IncomingMessage, url: URL): { user: string; password: string } {
+  const h = req.headers;
+  const basic = /^Basic\s+(.+)$/i.exec(h.authorization ?? '');
+  if (basic) {
+    const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const i = text.indexOf(':');
+    return i < 0 ? { user: text, password: '' } : { user: text.slice(0, i), password: text.slice(i + 1) };
+  }
+  const user = (h['x-clickhouse-user'] as string | undefined) ?? url.searchParams.get('user') ?? 'default';
+  const password = (h['x-clickhouse-key'] as string | undefined) ?? url.searchParams.get('password') ?? '';
+  return { user, password };
 }
 
 function contentType(format: string): string {
@@ -129,7 +152,10 @@ export class QueryServer {
       });
     });
     this.server = server;
-    this.o.logger.info('read-only ClickHouse HTTP interface listening', { url: this.url });
+    this.o.logger.info('read-only ClickHouse HTTP interface listening', { url: this.url, authentication: this.o.auth ? 'required' : 'none' });
+    if (!this.o.auth && !/^(127\.|::1$|localhost$)/.test(host)) {
+      this.o.logger.warn('the query interface accepts anyone who can reach it: set the clickhouse exporter\'s query_auth', { url: this.url });
+    }
   }
 
   get port(): number {
@@ -154,6 +180,17 @@ export class QueryServer {
       if (url.pathname === '/ping' || url.pathname === '/replicas_status') {
         req.resume();
         return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');
+      }
+      if (this.o.auth) {
+        const { user, password } = credentials(req, url);
+        const want = this.o.auth;
+        // Both compared whole and in constant time: no early exit on the user name.
+        const userOk = timingSafeEqual(digest(user), digest(want.username));
+        const passwordOk = timingSafeEqual(digest(password), digest(want.password));
+        if (!(userOk && passwordOk)) {
+          req.resume();
+          throw new HttpError(516, 'AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or there is no user with such name`);
+        }
       }
       if (url.pathname !== '/') throw new HttpError(404, 'UNKNOWN_HANDLER', `There is no handle ${url.pathname}`);
       if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
