@@ -16,11 +16,10 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { builtinRegistry } from '../components.ts';
-import { loadConfigText } from '../core/config/load.ts';
-import { Service } from '../core/service.ts';
+import type { Service } from '../core/service.ts';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
-import { testLogger, waitFor } from './helpers.ts';
+import { waitFor } from './helpers.ts';
+import { startService } from './service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-e2e-'));
 let service: Service;
@@ -28,7 +27,7 @@ let ch: ClickHouseClient;
 let otlp: OtlpReceiver;
 
 beforeAll(async () => {
-  const cfg = loadConfigText(
+  const running = await startService(
     `
 receivers:
   otlp:
@@ -51,17 +50,11 @@ service:
     logs: {receivers: [spool], exporters: [clickhouse]}
     traces: {receivers: [spool], exporters: [clickhouse]}
 `,
-    builtinRegistry(),
-    {},
   );
-  service = new Service(cfg, { logger: testLogger() });
-  await service.start();
-  const internals = service as unknown as { receivers: Array<{ id: string; component: unknown }>; exporters: Array<{ id: string; component: unknown }> };
-  otlp = internals.receivers.find((r) => r.id === 'otlp')!.component as OtlpReceiver;
-  const exporter = internals.exporters.find((e) => e.id === 'clickhouse')!.component as { queryAddress?: string };
-  const queryAddress = exporter.queryAddress;
-  expect(queryAddress).toMatch(/^127\.0\.0\.1:\d+$/);
-  ch = createClient({ url: `http://${queryAddress}` });
+  service = running.service;
+  otlp = running.otlp;
+  expect(running.queryUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  ch = createClient({ url: running.queryUrl });
 });
 
 afterAll(async () => {

@@ -19,14 +19,12 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { builtinRegistry } from '../components.ts';
-import { loadConfigText } from '../core/config/load.ts';
-import { Service } from '../core/service.ts';
-import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
+import type { Service } from '../core/service.ts';
 import { auditCommand, type AuditEventJson } from '../bin/commands/audit.ts';
 import { traceCommand, type TraceJson } from '../bin/commands/trace.ts';
 import { ENVOY_RBAC_DENIED, k8sAuthorizationPolicyPatch } from '../processors/audit/testdata/fixtures.ts';
-import { testLogger, waitFor } from './helpers.ts';
+import { waitFor } from './helpers.ts';
+import { startService } from './service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-oncall-'));
 const TRACE = '7d2a1f0c9b8e4d3c2a1b0f9e8d7c6b5a';
@@ -40,7 +38,7 @@ function capture() {
 }
 
 beforeAll(async () => {
-  const cfg = loadConfigText(
+  const running = await startService(
     `
 receivers:
   otlp:
@@ -59,14 +57,10 @@ service:
     logs: {receivers: [otlp], processors: [correlate, audit], exporters: [clickhouse]}
     traces: {receivers: [otlp], processors: [correlate], exporters: [clickhouse]}
 `,
-    builtinRegistry(),
-    {},
   );
-  service = new Service(cfg, { logger: testLogger() });
-  await service.start();
-  const internals = service as unknown as { receivers: Array<{ id: string; component: unknown }>; exporters: Array<{ id: string; component: unknown }> };
-  const otlp = internals.receivers.find((r) => r.id === 'otlp')!.component as OtlpReceiver;
-  url = `http://${(internals.exporters.find((e) => e.id === 'clickhouse')!.component as { queryAddress: string }).queryAddress}`;
+  service = running.service;
+  const otlp = running.otlp;
+  url = running.queryUrl;
 
   const ids = { generateTraceId: () => TRACE, generateSpanId: () => randomBytes(8).toString('hex') };
   const spans = new OTLPTraceExporter({ url: `http://${otlp.grpc!.address}` });

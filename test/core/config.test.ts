@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../components.ts';
 import { loadConfigText } from '../../core/config/load.ts';
-import { ConfigValidationError, parseBytes, parseDuration } from '../../core/config/schema.ts';
+import { errorsOf } from './config-errors.ts';
+import { parseBytes, parseDuration } from '../../core/config/schema.ts';
 
 const registry = builtinRegistry();
 
-function errorsOf(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    loadConfigText(yaml, registry, env);
-  } catch (err) {
-    if (err instanceof ConfigValidationError) return err.errors.map((e) => `${e.path}: ${e.message}`);
-    throw err;
-  }
-  return [];
-}
 
 const minimal = `
 receivers:

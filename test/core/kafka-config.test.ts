@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../components.ts';
 import { loadConfigText } from '../../core/config/load.ts';
-import { ConfigValidationError } from '../../core/config/schema.ts';
+import { errorsOf } from './config-errors.ts';
 import type { KafkaExporterConfig } from '../../exporters/kafka/config.ts';
 import { clientTls } from '../../exporters/kafka/client.ts';
 import type { KafkaReceiverConfig } from '../../receivers/kafka/config.ts';
@@ -14,15 +14,6 @@ function load(yaml: string) {
   return loadConfigText(yaml, registry, {});
 }
 
-function errorsOf(yaml: string): string[] {
-  try {
-    load(yaml);
-  } catch (err) {
-    if (err instanceof ConfigValidationError) return err.errors.map((e) => `${e.path}: ${e.message}`);
-    throw err;
-  }
-  return [];
-}
 
 const pipelines = `
 service:

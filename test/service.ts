@@ -1,0 +1,30 @@
+/** An in-process pipeline for end-to-end tests: built from YAML, started, its components found by id. */
+import { builtinRegistry } from '../components.ts';
+import { loadConfigText } from '../core/config/load.ts';
+import { Service } from '../core/service.ts';
+import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
+import { testLogger } from './helpers.ts';
+
+interface Internals {
+  receivers: Array<{ id: string; component: unknown }>;
+  exporters: Array<{ id: string; component: unknown }>;
+}
+
+export interface RunningService {
+  service: Service;
+  /** The started `otlp` receiver (its bound addresses). */
+  otlp: OtlpReceiver;
+  /** http://host:port of the clickhouse exporter's query interface. */
+  queryUrl: string;
+}
+
+/** Loads `yaml` (an `otlp` receiver and a `clickhouse` exporter with a query_endpoint) and starts it. */
+export async function startService(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<RunningService> {
+  const service = new Service(loadConfigText(yaml, builtinRegistry(), env), { logger: testLogger() });
+  await service.start();
+  const internals = service as unknown as Internals;
+  const otlp = internals.receivers.find((r) => r.id === 'otlp')!.component as OtlpReceiver;
+  const exporter = internals.exporters.find((e) => e.id === 'clickhouse')!.component as { queryAddress?: string };
+  if (!exporter.queryAddress) throw new Error('the clickhouse exporter serves no query interface (query_endpoint)');
+  return { service, otlp, queryUrl: `http://${exporter.queryAddress}` };
+}
