@@ -4,6 +4,9 @@ import { loadConfigFile, type ServiceConfig } from '../../core/config/load.ts';
 import { ConfigValidationError, formatErrors } from '../../core/config/schema.ts';
 import { Service } from '../../core/service.ts';
 import { createLogger } from '../../core/telemetry/logger.ts';
+import { createRequire } from 'node:module';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 import { flag, parseArgs } from './args.ts';
 
 function load(path: string): ServiceConfig | undefined {
@@ -30,7 +33,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   const path = flag(parseArgs(argv), 'config') ?? 'pipeline.yaml';
   const cfg = load(path);
   if (!cfg) return 1;
-  const logger = createLogger({ level: cfg.telemetry.logs.level });
+  // The process's own logs as OTLP too, when service.telemetry.logs.processors says so.
+  // The SDK is loaded only then.
+  const otel = cfg.telemetry.logs.processors.length > 0 ? (await import('../../core/telemetry/otel-logs.ts')).otelLogSink(cfg.telemetry.logs.processors, VERSION) : undefined;
+  const logger = createLogger({ level: cfg.telemetry.logs.level, also: otel ? (level, msg, fields) => otel.emit(level, msg, fields) : undefined });
   let service: Service;
   try {
     service = new Service(cfg, { logger });
@@ -59,10 +65,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     await service.start();
   } catch (err) {
     logger.error('cannot start the pipeline', { error: err });
+    await otel?.shutdown().catch(() => undefined);
     return 1;
   }
   logger.info('trailhouse running', { config: path });
   const code = await done;
+  // The last lines (shutting down, stopped) go out before the process ends.
+  await otel?.shutdown().catch(() => undefined);
   // Nothing else should keep the process alive after a clean shutdown; a
   // stray handle in a dependency must not hang a deploy.
   setTimeout(() => process.exit(code), 2000).unref();

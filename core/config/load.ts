@@ -4,6 +4,7 @@
  * (`extensions`, `pipelines`, `telemetry`). Every problem is collected with its
  * path and reported at once; nothing here does I/O beyond reading the file.
  */
+import { parseLogProcessors, type LogProcessorSpec } from '../telemetry/otel-logs-config.ts';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { Factory, Kind } from '../component.ts';
@@ -29,7 +30,8 @@ export interface PipelineConfig {
 }
 
 export interface TelemetryConfig {
-  logs: { level: 'debug' | 'info' | 'warn' | 'error' };
+  /** `processors`: the process's own logs also as OTLP (core/telemetry/otel-logs.ts). */
+  logs: { level: 'debug' | 'info' | 'warn' | 'error'; processors: LogProcessorSpec[] };
   metrics: { level: 'none' | 'basic' | 'normal' | 'detailed'; address: string };
 }
 
@@ -49,12 +51,12 @@ const TOP_LEVEL = [...Object.keys(SECTIONS), 'service', 'connectors'];
 const ID_RE = /^[A-Za-z][A-Za-z0-9_]*(\/[^\s/][^\s]*)?$/;
 
 const telemetrySchema = s.object({
-  logs: s.object({ level: s.string({ enum: ['debug', 'info', 'warn', 'error'] }), encoding: s.string({ enum: ['json'] }) }),
+  logs: s.object({ level: s.string({ enum: ['debug', 'info', 'warn', 'error'] }), encoding: s.string({ enum: ['json'] }), processors: s.any() }),
   metrics: s.object({ level: s.string({ enum: ['none', 'basic', 'normal', 'detailed'] }), address: s.endpoint() }),
 });
 
 function telemetryDefaults() {
-  return { logs: { level: 'info', encoding: 'json' }, metrics: { level: 'normal', address: '127.0.0.1:8888' } };
+  return { logs: { level: 'info', encoding: 'json', processors: [] }, metrics: { level: 'normal', address: '127.0.0.1:8888' } };
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
@@ -98,6 +100,7 @@ export function loadConfigText(text: string, registry: Registry, env: NodeJS.Pro
       }
     }
     telemetry = decode(telemetrySchema, telemetryDefaults(), service.telemetry, 'service.telemetry', errors) as TelemetryConfig;
+    telemetry.logs.processors = parseLogProcessors(telemetry.logs.processors, 'service.telemetry.logs.processors', errors);
     const exts = service.extensions ?? [];
     if (!Array.isArray(exts)) errors.push({ path: 'service.extensions', message: 'expected a list of extension ids' });
     else {

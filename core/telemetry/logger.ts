@@ -21,6 +21,8 @@ export interface LoggerOptions {
   level?: Level;
   /** Where lines go; defaults to stderr. Tests pass an array sink. */
   write?: (line: string) => void;
+  /** Also hands every line kept to this (the OTLP export of our own logs). */
+  also?: (level: Level, msg: string, fields: LogFields) => void;
 }
 
 function serializeError(err: unknown): unknown {
@@ -36,6 +38,10 @@ export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Lo
     const rec: LogFields = { ts: new Date().toISOString(), level, msg, ...base };
     if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = k === 'error' ? serializeError(v) : v;
     write(JSON.stringify(rec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    if (opts.also) {
+      const { ts: _ts, level: _l, msg: _m, ...rest } = rec;
+      opts.also(level, msg, rest);
+    }
   };
   return {
     debug: (m, f) => emit('debug', m, f),
