@@ -55,6 +55,8 @@ export interface ClickHouseConfig extends ExporterHelperConfig {
    * ClickHouse takes them). Default null: no authentication (loopback only!).
    */
   query_auth: { username: string; password: string } | null;
+  /** Embedded only: one log line per query on the query interface (user, query, rows, time, outcome). Default true. */
+  query_log: boolean;
   /** Server only: `gzip` compresses insert bodies over HTTP; `none` (default) does not. */
   compress: 'none' | 'gzip' | 'lz4' | 'zstd';
   /** Server only: ClickHouse settings sent with every query (the Collector's connection_params). */
@@ -80,6 +82,7 @@ export function defaultClickHouseConfig(): ClickHouseConfig {
     async_insert: true,
     query_endpoint: '127.0.0.1:8123',
     query_auth: null,
+    query_log: true,
     compress: 'none',
     connection_params: {},
     metrics_tables: undefined,
@@ -101,6 +104,7 @@ export const clickhouseSchema = s.object({
   table_engine: s.object({ name: s.string({ nonEmpty: true }), params: s.string() }),
   async_insert: s.bool(),
   query_endpoint: s.optional(s.string()),
+  query_log: s.bool(),
   query_auth: s.section(s.object({ username: s.string({ nonEmpty: true }), password: s.string() }), () => ({ username: 'default', password: '' })),
   compress: s.string({ enum: ['none', 'gzip', 'lz4', 'zstd'] }),
   connection_params: s.map(s.string()),

@@ -108,7 +108,7 @@ export class ClickHouseExporter implements Pusher {
         }
       }
       if (store.kind === 'embedded' && store.readonly && c.query_endpoint) {
-        this.query = await acquireQueryServer({ endpoint: c.query_endpoint, pool: store.readonly, defaultDatabase: c.database, logger: this.logger, auth: c.query_auth });
+        this.query = await acquireQueryServer({ endpoint: c.query_endpoint, pool: store.readonly, defaultDatabase: c.database, logger: this.logger, auth: c.query_auth, queryLog: c.query_log });
       }
       this.logger.info('clickhouse exporter started', { store: store.key, database: c.database, query_url: this.queryUrl });
     } catch (err) {
