@@ -52,11 +52,39 @@ const ID_RE = /^[A-Za-z][A-Za-z0-9_]*(\/[^\s/][^\s]*)?$/;
 
 const telemetrySchema = s.object({
   logs: s.object({ level: s.string({ enum: ['debug', 'info', 'warn', 'error'] }), encoding: s.string({ enum: ['json'] }), processors: s.any() }),
-  metrics: s.object({ level: s.string({ enum: ['none', 'basic', 'normal', 'detailed'] }), address: s.endpoint() }),
+  metrics: s.object({ level: s.string({ enum: ['none', 'basic', 'normal', 'detailed'] }), address: s.optional(s.endpoint()), readers: s.any() }),
 });
 
 function telemetryDefaults() {
-  return { logs: { level: 'info', encoding: 'json', processors: [] }, metrics: { level: 'normal', address: '127.0.0.1:8888' } };
+  return { logs: { level: 'info', encoding: 'json', processors: [] }, metrics: { level: 'normal', address: null, readers: undefined } };
+}
+
+/**
+ * Where self-metrics are served: `address` (the Collector's older key), or its
+ * current `readers: [{pull: {exporter: {prometheus: {host, port}}}}]`; not both.
+ */
+function metricsAddress(m: { address: string | null; readers: unknown }, errors: ConfigError[]): string {
+  const path = 'service.telemetry.metrics.readers';
+  if (m.readers === undefined || m.readers === null) return m.address ?? '127.0.0.1:8888';
+  if (m.address) {
+    errors.push({ path, message: 'set either address or readers, not both' });
+    return m.address;
+  }
+  const r = Array.isArray(m.readers) && m.readers.length === 1 ? (m.readers[0] as Record<string, unknown>) : undefined;
+  const pull = isMapping(r) && Object.keys(r).length === 1 ? r.pull : undefined;
+  const exporter = isMapping(pull) ? pull.exporter : undefined;
+  const prom = isMapping(exporter) && Object.keys(exporter).length === 1 ? exporter.prometheus : undefined;
+  if (!isMapping(prom)) {
+    errors.push({ path, message: 'expected one pull reader with a prometheus exporter: [{pull: {exporter: {prometheus: {host, port}}}}]' });
+    return '127.0.0.1:8888';
+  }
+  const host = prom.host === undefined ? '127.0.0.1' : String(prom.host);
+  const port = Number(prom.port ?? 8888);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    errors.push({ path: `${path}[0].pull.exporter.prometheus.port`, message: `expected a port number, got ${JSON.stringify(prom.port)}` });
+    return '127.0.0.1:8888';
+  }
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
@@ -88,7 +116,7 @@ export function loadConfigText(text: string, registry: Registry, env: NodeJS.Pro
   const service = raw.service;
   const serviceExtensions: string[] = [];
   const pipelines: PipelineConfig[] = [];
-  let telemetry = telemetryDefaults() as TelemetryConfig;
+  let telemetry = telemetryDefaults() as unknown as TelemetryConfig;
   if (service === undefined || service === null) {
     errors.push({ path: 'service', message: 'missing: a service section with at least one pipeline is required' });
   } else if (!isMapping(service)) {
@@ -101,6 +129,8 @@ export function loadConfigText(text: string, registry: Registry, env: NodeJS.Pro
     }
     telemetry = decode(telemetrySchema, telemetryDefaults(), service.telemetry, 'service.telemetry', errors) as TelemetryConfig;
     telemetry.logs.processors = parseLogProcessors(telemetry.logs.processors, 'service.telemetry.logs.processors', errors);
+    telemetry.metrics.address = metricsAddress(telemetry.metrics as unknown as { address: string | null; readers: unknown }, errors);
+    delete (telemetry.metrics as { readers?: unknown }).readers;
     const exts = service.extensions ?? [];
     if (!Array.isArray(exts)) errors.push({ path: 'service.extensions', message: 'expected a list of extension ids' });
     else {

@@ -231,3 +231,28 @@ service:
     ).toEqual(['receivers.jaeger.protocols.grpc.keepalive.enforcement_policy: not supported: grpc-js does not police client pings; remove it (server_parameters work)']);
   });
 });
+
+describe('service.telemetry.metrics', () => {
+  const yaml = (metrics: string) => `
+receivers:
+  otlp: {protocols: {http: {}}}
+exporters:
+  debug:
+service:
+  telemetry:
+    metrics: ${metrics}
+  pipelines:
+    logs: {receivers: [otlp], exporters: [debug]}
+`;
+  it('takes the Collector\'s current readers form, its older address, or the default', () => {
+    const addr = (m: string) => loadConfigText(yaml(m), registry, {}).telemetry.metrics.address;
+    expect(addr('{readers: [{pull: {exporter: {prometheus: {host: 0.0.0.0, port: 9464}}}}]}')).toBe('0.0.0.0:9464');
+    expect(addr('{readers: [{pull: {exporter: {prometheus: {host: "::1", port: 9464}}}}]}')).toBe('[::1]:9464');
+    expect(addr('{address: "127.0.0.1:9999"}')).toBe('127.0.0.1:9999');
+    expect(addr('{level: basic}')).toBe('127.0.0.1:8888');
+    expect(errorsOf(yaml('{address: "127.0.0.1:1", readers: [{pull: {exporter: {prometheus: {port: 2}}}}]}'))).toEqual(['service.telemetry.metrics.readers: set either address or readers, not both']);
+    expect(errorsOf(yaml('{readers: [{periodic: {exporter: {otlp: {}}}}]}'))).toEqual([
+      'service.telemetry.metrics.readers: expected one pull reader with a prometheus exporter: [{pull: {exporter: {prometheus: {host, port}}}}]',
+    ]);
+  });
+});
