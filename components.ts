@@ -12,6 +12,8 @@ import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
 import { correlateFactory } from './processors/correlate/index.ts';
 import { redactionFactory } from './processors/redaction/index.ts';
+import { attributesFactory } from './processors/attributes/index.ts';
+import { resourceFactory } from './processors/resource/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
@@ -35,6 +37,8 @@ export const builtinFactories: Factory[] = [
   auditFactory as Factory,
   correlateFactory as Factory,
   redactionFactory as Factory,
+  attributesFactory as Factory,
+  resourceFactory as Factory,
 
   // exporters
   debugFactory as Factory,

@@ -1,0 +1,1 @@
+export { resourceFactory, type ResourceConfig } from './factory.ts';
