@@ -12,6 +12,10 @@ import { exporterMetrics } from '../../core/telemetry/metrics.ts';
 
 export interface DebugConfig {
   verbosity: 'basic' | 'normal' | 'detailed';
+  /** Batches printed each second before sampling starts (the Collector's; default 2). */
+  sampling_initial: number;
+  /** After those, every Nth batch of the second is printed (default 1: all). */
+  sampling_thereafter: number;
 }
 
 function show(v: AnyValue): string {
@@ -36,6 +40,21 @@ export class DebugExporter implements Component, LogsConsumer, TracesConsumer {
 
   async start(): Promise<void> {}
 
+  private second = 0;
+  private inSecond = 0;
+
+  /** The Collector's sampling: the first `sampling_initial` batches of each second, then every `sampling_thereafter`th. */
+  private sampled(): boolean {
+    const now = Math.floor(Date.now() / 1000);
+    if (now !== this.second) {
+      this.second = now;
+      this.inSecond = 0;
+    }
+    const n = ++this.inSecond;
+    const { sampling_initial: initial, sampling_thereafter: every } = this.settings.config;
+    return n <= initial || (n - initial) % every === 0;
+  }
+
   async consumeLogs(data: LogsData): Promise<void> {
     const n = logRecordCount(data);
     const v = this.settings.config.verbosity;
@@ -55,7 +74,7 @@ export class DebugExporter implements Component, LogsConsumer, TracesConsumer {
         }
       }
     }
-    this.write(out.join('\n') + '\n');
+    if (this.sampled()) this.write(out.join('\n') + '\n');
     this.m.logs.sent.add(n);
   }
 
@@ -77,7 +96,7 @@ export class DebugExporter implements Component, LogsConsumer, TracesConsumer {
         }
       }
     }
-    this.write(out.join('\n') + '\n');
+    if (this.sampled()) this.write(out.join('\n') + '\n');
     this.m.traces.sent.add(n);
   }
 

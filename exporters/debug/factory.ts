@@ -6,7 +6,7 @@ export const debugFactory: ExporterFactory<DebugConfig> = {
   kind: 'exporter',
   type: 'debug',
   signals: ['logs', 'traces'],
-  schema: s.object({ verbosity: s.string({ enum: ['basic', 'normal', 'detailed'] }) }),
-  defaultConfig: () => ({ verbosity: 'basic' }),
+  schema: s.object({ verbosity: s.string({ enum: ['basic', 'normal', 'detailed'] }), sampling_initial: s.int({ min: 0 }), sampling_thereafter: s.int({ min: 1 }) }),
+  defaultConfig: () => ({ verbosity: 'basic', sampling_initial: 2, sampling_thereafter: 1 }),
   create: (settings) => new DebugExporter(settings),
 };
