@@ -13,6 +13,10 @@ import type { ExtensionFactory } from '../../core/component.ts';
 export interface HealthCheckConfig {
   endpoint: string;
   path: string;
+  /** Static bodies instead of the JSON status (the Collector's `response_body`); null = the JSON. */
+  response_body: { healthy: string; unhealthy: string } | null;
+  /** The Collector's deprecated pipeline check: accepted only as disabled. */
+  check_collector_pipeline: { enabled: boolean; interval: number; exporter_failure_threshold: number };
 }
 
 export class HealthCheckExtension implements Component, PipelineWatcher {
@@ -31,6 +35,11 @@ export class HealthCheckExtension implements Component, PipelineWatcher {
         return;
       }
       const up = this.upSince;
+      const fixed = this.settings.config.response_body;
+      if (fixed) {
+        res.writeHead(up ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' }).end(up ? fixed.healthy : fixed.unhealthy);
+        return;
+      }
       const body = up
         ? { status: 'Server available', upSince: up.toISOString(), uptime: `${((Date.now() - up.getTime()) / 1000).toFixed(3)}s` }
         : { status: 'Server not available', upSince: '0001-01-01T00:00:00Z', uptime: '' };
@@ -56,7 +65,21 @@ export class HealthCheckExtension implements Component, PipelineWatcher {
 export const healthCheckFactory: ExtensionFactory<HealthCheckConfig> = {
   kind: 'extension',
   type: 'health_check',
-  schema: s.object({ endpoint: s.endpoint(), path: s.string({ nonEmpty: true }) }),
-  defaultConfig: () => ({ endpoint: '127.0.0.1:13133', path: '/' }),
+  schema: s.object({
+    endpoint: s.endpoint(),
+    path: s.string({ nonEmpty: true }),
+    response_body: s.section(s.object({ healthy: s.string(), unhealthy: s.string() }), () => ({ healthy: '', unhealthy: '' })),
+    check_collector_pipeline: s.object({ enabled: s.bool(), interval: s.duration(), exporter_failure_threshold: s.int({ min: 1 }) }),
+  }),
+  defaultConfig: () => ({
+    endpoint: '127.0.0.1:13133',
+    path: '/',
+    response_body: null,
+    check_collector_pipeline: { enabled: false, interval: 300_000, exporter_failure_threshold: 5 },
+  }),
+  validate: (c) =>
+    c.check_collector_pipeline.enabled
+      ? [{ path: 'check_collector_pipeline.enabled', message: 'not supported (the Collector deprecated it as unreliable): the status is the pipelines\' running state; watch otelcol_exporter_send_failed_* in the self-metrics instead' }]
+      : [],
   create: (settings) => new HealthCheckExtension(settings),
 };
