@@ -2,12 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { Factory } from '../../core/component.ts';
 import { settingsFor } from '../../test/component-config.ts';
 import { errorsOf } from '../../test/core/config-errors.ts';
-import type { HealthCheckExtension} from './health-check.ts';
-import { healthCheckFactory, type HealthCheckConfig } from './health-check.ts';
+import { healthCheckFactory, type HealthCheckConfig, type HealthCheckExtension } from './health-check.ts';
 
 async function started(user: Record<string, unknown>) {
   const h = healthCheckFactory.create(settingsFor<HealthCheckConfig>(healthCheckFactory as Factory, { endpoint: '127.0.0.1:0', ...user })) as HealthCheckExtension;
-  await h.start({} as never);
+  await h.start();
   return h;
 }
 
