@@ -164,7 +164,7 @@ service:
       {},
     );
     expect(cfg.pipelines.map((p) => p.id)).toEqual(['logs', 'logs/audit', 'traces']);
-    expect(cfg.exporters.get('debug/b')!.config).toEqual({ verbosity: 'detailed' });
+    expect(cfg.exporters.get('debug/b')!.config).toEqual({ verbosity: 'detailed', sampling_initial: 2, sampling_thereafter: 1 });
   });
 
   it('reports YAML syntax errors', () => {
