@@ -20,9 +20,17 @@ import { promisify } from 'node:util';
 // kafkajs is CommonJS and Node's ESM loader cannot see these two as named
 // exports (vitest's transform can, which hides the difference in tests).
 import kafkajs, { type CompressionTypes as CompressionType } from 'kafkajs';
-import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
-import { compressFrame, decompressFrame } from 'lz4-napi';
-import { decompress as fzstdDecompress } from 'fzstd';
+import { createRequire } from 'node:module';
+
+// The codec libraries (two native addons) load on first use, not at start-up:
+// kafkajs asks for a codec only when a batch uses it.
+const require = createRequire(import.meta.url);
+let snappyLib: typeof import('snappy') | undefined;
+let lz4Lib: typeof import('lz4-napi') | undefined;
+let fzstdLib: typeof import('fzstd') | undefined;
+const snappy = () => (snappyLib ??= require('snappy') as typeof import('snappy'));
+const lz4 = () => (lz4Lib ??= require('lz4-napi') as typeof import('lz4-napi'));
+const fzstd = () => (fzstdLib ??= require('fzstd') as typeof import('fzstd'));
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -44,7 +52,7 @@ const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00
 const XERIAL_HEADER = Buffer.concat([XERIAL_MAGIC, Buffer.from([0, 0, 0, 1, 0, 0, 0, 1])]);
 const XERIAL_BLOCK = 32 * 1024;
 
-const snappyBlock = async (b: Buffer): Promise<Buffer> => (await snappyUncompress(b, { asBuffer: true })) as Buffer;
+const snappyBlock = async (b: Buffer): Promise<Buffer> => (await snappy().uncompress(b, { asBuffer: true })) as Buffer;
 
 export async function snappyDecode(buf: Buffer): Promise<Buffer> {
   if (buf.length < 16 || !buf.subarray(0, 8).equals(XERIAL_MAGIC)) return snappyBlock(buf);
@@ -64,7 +72,7 @@ export async function snappyDecode(buf: Buffer): Promise<Buffer> {
 export async function snappyEncode(buf: Buffer): Promise<Buffer> {
   const parts: Buffer[] = [XERIAL_HEADER];
   for (let at = 0; at < buf.length; at += XERIAL_BLOCK) {
-    const block = await snappyCompress(buf.subarray(at, Math.min(at + XERIAL_BLOCK, buf.length)));
+    const block = await snappy().compress(buf.subarray(at, Math.min(at + XERIAL_BLOCK, buf.length)));
     const len = Buffer.allocUnsafe(4);
     len.writeUInt32BE(block.length, 0);
     parts.push(len, block);
@@ -84,7 +92,7 @@ export const zstdWritable = zstdCompress !== undefined;
 
 export async function zstdDecode(buf: Buffer): Promise<Buffer> {
   if (zstdDecompress) return zstdDecompress(buf);
-  const out = fzstdDecompress(buf);
+  const out = fzstd().decompress(buf);
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
@@ -111,7 +119,7 @@ const codec = (compress: (b: Buffer) => Promise<Buffer>, decompress: (b: Buffer)
 
 codecRegistry[CompressionTypes.Snappy] = codec(snappyEncode, snappyDecode);
 codecRegistry[CompressionTypes.LZ4] = codec(
-  (b) => compressFrame(b),
-  (b) => decompressFrame(b),
+  (b) => lz4().compressFrame(b),
+  (b) => lz4().decompressFrame(b),
 );
 codecRegistry[CompressionTypes.ZSTD] = codec(zstdEncode, zstdDecode);
