@@ -21,16 +21,19 @@ import { promisify } from 'node:util';
 // exports (vitest's transform can, which hides the difference in tests).
 import kafkajs, { type CompressionTypes as CompressionType } from 'kafkajs';
 import { createRequire } from 'node:module';
+import type * as Snappy from 'snappy';
+import type * as Lz4 from 'lz4-napi';
+import type * as Fzstd from 'fzstd';
 
 // The codec libraries (two native addons) load on first use, not at start-up:
 // kafkajs asks for a codec only when a batch uses it.
 const require = createRequire(import.meta.url);
-let snappyLib: typeof import('snappy') | undefined;
-let lz4Lib: typeof import('lz4-napi') | undefined;
-let fzstdLib: typeof import('fzstd') | undefined;
-const snappy = () => (snappyLib ??= require('snappy') as typeof import('snappy'));
-const lz4 = () => (lz4Lib ??= require('lz4-napi') as typeof import('lz4-napi'));
-const fzstd = () => (fzstdLib ??= require('fzstd') as typeof import('fzstd'));
+let snappyLib: typeof Snappy | undefined;
+let lz4Lib: typeof Lz4 | undefined;
+let fzstdLib: typeof Fzstd | undefined;
+const snappy = () => (snappyLib ??= require('snappy') as typeof Snappy);
+const lz4 = () => (lz4Lib ??= require('lz4-napi') as typeof Lz4);
+const fzstd = () => (fzstdLib ??= require('fzstd') as typeof Fzstd);
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
