@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import { setAttr, type AnyValue, type KeyValue } from '../../core/model.ts';
 import { asString } from '../../exporters/clickhouse/anyvalue.ts';
-import { compilePattern } from '../redaction/config.ts';
+import { compilePattern, goNamedGroups } from '../../core/go-regexp.ts';
 
 export type ActionName = 'insert' | 'update' | 'upsert' | 'delete' | 'hash' | 'extract' | 'convert';
 const ACTIONS: readonly ActionName[] = ['insert', 'update', 'upsert', 'delete', 'hash', 'extract', 'convert'];
@@ -105,19 +105,6 @@ export function validateActions(actions: ActionConfig[]): ConfigError[] {
     }
   });
   return errors;
-}
-
-/**
- * Go's `(?P<name>…)` as JavaScript's `(?<name>…)`; names with dots (allowed
- * by Go, usual in OTel attribute names) are kept aside, since JavaScript
- * group names cannot hold them.
- */
-function goNamedGroups(pattern: string, names?: string[]): string {
-  let n = 0;
-  return pattern.replace(/\(\?P?<([^>=!][^>]*)>/g, (_m, name: string) => {
-    names?.push(name);
-    return `(?<g${n++}>`;
-  });
 }
 
 interface Compiled {

@@ -2,13 +2,11 @@
  * The redaction processor's config: the Collector's `redaction` processor keys
  * and meanings, so a Collector pipeline.yaml section carries over.
  *
- * Patterns are regular expressions as the Collector writes them (Go RE2): a
- * leading inline flag group such as `(?i)` becomes the JavaScript flag; the
- * rest of RE2's syntax that people use in these lists (classes, groups,
- * alternation, quantifiers, anchors) means the same in JavaScript. A pattern
- * that does not compile is a config error with its path.
+ * Patterns are Go (RE2) regular expressions, compiled by core/go-regexp.ts;
+ * one that does not compile is a config error with its path.
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { compilePattern } from '../../core/go-regexp.ts';
 
 export type HashFunction = 'none' | 'md5' | 'sha1' | 'sha3' | 'hmac-sha256' | 'hmac-sha512';
 export const HASH_FUNCTIONS: readonly HashFunction[] = ['none', 'md5', 'sha1', 'sha3', 'hmac-sha256', 'hmac-sha512'];
@@ -66,33 +64,6 @@ export const redactionSchema = s.object({
   hmac_key: s.string(),
   summary: s.string({ enum: ['debug', 'info', 'silent'] }),
 });
-
-const INLINE_FLAGS = /^\(\?([imsU]+)\)/;
-
-/**
- * A Go (RE2) pattern as a JavaScript RegExp, global for replacing. Throws a
- * readable error when it cannot be compiled.
- */
-export function compilePattern(pattern: string): RegExp {
-  let src = pattern;
-  let flags = 'g';
-  const m = INLINE_FLAGS.exec(src);
-  if (m) {
-    if (m[1]!.includes('U')) throw new Error(`the (?U) flag (ungreedy) has no JavaScript equivalent`);
-    src = src.slice(m[0].length);
-    for (const f of new Set(m[1]!)) flags += f;
-  }
-  try {
-    return new RegExp(src, `${flags}u`);
-  } catch {
-    // Unicode mode refuses some escapes RE2 accepts (`\-` outside a class); retry without it.
-    try {
-      return new RegExp(src, flags);
-    } catch (err) {
-      throw new Error((err as Error).message.replace(/^Invalid regular expression: /, ''));
-    }
-  }
-}
 
 const PATTERN_LISTS = ['ignored_key_patterns', 'blocked_key_patterns', 'blocked_values', 'allowed_values'] as const;
 

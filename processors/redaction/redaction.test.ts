@@ -5,7 +5,8 @@ import { KvList, newLogRecord, newSpan, type KeyValue, type LogsData, type Trace
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
 import { RecordingConsumer } from '../../test/helpers.ts';
-import { compilePattern, defaultRedactionConfig, validateRedaction, type RedactionConfig } from './config.ts';
+import { compilePattern } from '../../core/go-regexp.ts';
+import { defaultRedactionConfig, validateRedaction, type RedactionConfig } from './config.ts';
 import { redactionFactory } from './factory.ts';
 import { Redactor, replaceAllGo } from './redaction.ts';
 

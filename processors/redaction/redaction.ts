@@ -27,7 +27,8 @@ import { once } from '../../core/component.ts';
 import { KvList, logRecordCount, setAttr, spanCount, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
 import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts';
 import { asString } from '../../exporters/clickhouse/anyvalue.ts';
-import { compilePattern, type RedactionConfig } from './config.ts';
+import { compilePattern } from '../../core/go-regexp.ts';
+import type { RedactionConfig } from './config.ts';
 
 const SEP = ',';
 const IGNORED = 1;
