@@ -1,7 +1,7 @@
 import type { ProcessorFactory } from '../../core/component.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { actionSchema, validateActions, withDefaults, type ActionConfig } from './actions.ts';
-import { AttributesProcessor } from './attributes.ts';
+import { attributesProcessor } from './attributes.ts';
 
 export interface AttributesConfig {
   actions: ActionConfig[];
@@ -25,5 +25,5 @@ export const attributesFactory: ProcessorFactory<AttributesConfig> = {
   schema: s.object({ actions: s.list(actionSchema), include: s.any(), exclude: s.any() }),
   defaultConfig: () => ({ actions: [], include: undefined, exclude: undefined }),
   validate,
-  create: (settings, next) => new AttributesProcessor(settings, next, 'records'),
+  create: (settings, next) => attributesProcessor(settings, next, settings.config.actions, 'records'),
 };

@@ -1,6 +1,6 @@
 import type { ProcessorFactory } from '../../core/component.ts';
 import { defaultRedactionConfig, redactionSchema, validateRedaction, type RedactionConfig } from './config.ts';
-import { RedactionProcessor } from './redaction.ts';
+import { redactionProcessor } from './redaction.ts';
 
 export const redactionFactory: ProcessorFactory<RedactionConfig> = {
   kind: 'processor',
@@ -9,5 +9,5 @@ export const redactionFactory: ProcessorFactory<RedactionConfig> = {
   schema: redactionSchema,
   defaultConfig: defaultRedactionConfig,
   validate: validateRedaction,
-  create: (settings, next) => new RedactionProcessor(settings, next),
+  create: (settings, next) => redactionProcessor(settings, next),
 };

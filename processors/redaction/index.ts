@@ -1,3 +1,3 @@
 export { redactionFactory } from './factory.ts';
-export { Redactor, RedactionProcessor, SUMMARY_KEYS } from './redaction.ts';
+export { Redactor, redactionProcessor, SUMMARY_KEYS } from './redaction.ts';
 export type { RedactionConfig } from './config.ts';

@@ -23,9 +23,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
-import { once } from '../../core/component.ts';
-import { KvList, logRecordCount, setAttr, spanCount, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
-import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts';
+import { KvList, setAttr, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
+import { inPlaceProcessor } from '../../core/processor-helper.ts';
 import { asString } from '../../exporters/clickhouse/anyvalue.ts';
 import { compilePattern } from '../../core/go-regexp.ts';
 import type { RedactionConfig } from './config.ts';
@@ -344,49 +343,21 @@ function test(re: RegExp, s: string): boolean {
   return re.test(s);
 }
 
-export class RedactionProcessor implements Component, LogsConsumer, TracesConsumer {
-  private readonly redactor: Redactor;
-  private readonly m;
-  private readonly removedAttrs: Counter;
-  private readonly maskedValues: Counter;
-
-  constructor(
-    settings: CreateSettings<RedactionConfig>,
-    private readonly next: NextConsumers,
-  ) {
-    this.redactor = new Redactor(settings.config);
-    this.m = processorMetrics(settings.metrics, settings.id);
-    const labels = { processor: settings.id };
-    this.removedAttrs = settings.metrics.counter('trailhouse_redaction_removed_attributes', 'Attributes (and body keys) removed as not allowed.', labels);
-    this.maskedValues = settings.metrics.counter('trailhouse_redaction_masked_values', 'Attribute and body values masked.', labels);
-  }
-
-  async start(): Promise<void> {}
-
-  consumeLogs(data: LogsData): Promise<void> {
-    return this.run('logs', data, () => this.redactor.logs(data), () => this.next.logs!.consumeLogs(data));
-  }
-
-  consumeTraces(data: TracesData): Promise<void> {
-    return this.run('traces', data, () => this.redactor.traces(data), () => this.next.traces!.consumeTraces(data));
-  }
-
-  private async run(signal: 'logs' | 'traces', data: LogsData | TracesData, redact: () => void, forward: () => Promise<void>): Promise<void> {
-    const items = signal === 'logs' ? logRecordCount(data as LogsData) : spanCount(data as TracesData);
-    this.m[signal].incoming.add(items);
-    redact();
-    this.removedAttrs.add(this.redactor.removed);
-    this.maskedValues.add(this.redactor.masked);
-    this.redactor.removed = 0;
-    this.redactor.masked = 0;
-    try {
-      await forward();
-      this.m[signal].outgoing.add(items);
-    } catch (err) {
-      this.m[signal].refused.add(items);
-      throw err;
-    }
-  }
-
-  readonly shutdown = once(async () => {});
+/** The processor: the Redactor's changes, counted in two metrics of its own. */
+export function redactionProcessor(settings: CreateSettings<RedactionConfig>, next: NextConsumers): Component & LogsConsumer & TracesConsumer {
+  const redactor = new Redactor(settings.config);
+  const labels = { processor: settings.id };
+  const removed = settings.metrics.counter('trailhouse_redaction_removed_attributes', 'Attributes (and body keys) removed as not allowed.', labels);
+  const masked = settings.metrics.counter('trailhouse_redaction_masked_values', 'Attribute and body values masked.', labels);
+  const counted = (change: () => void) => {
+    change();
+    removed.add(redactor.removed);
+    masked.add(redactor.masked);
+    redactor.removed = 0;
+    redactor.masked = 0;
+  };
+  return inPlaceProcessor(settings, next, {
+    logs: (d) => counted(() => redactor.logs(d)),
+    traces: (d) => counted(() => redactor.traces(d)),
+  });
 }

@@ -1,7 +1,7 @@
 import type { ProcessorFactory } from '../../core/component.ts';
 import { s } from '../../core/config/schema.ts';
 import { actionSchema, validateActions, withDefaults, type ActionConfig } from '../attributes/actions.ts';
-import { AttributesProcessor } from '../attributes/attributes.ts';
+import { attributesProcessor } from '../attributes/attributes.ts';
 
 export interface ResourceConfig {
   /** The Collector's resource processor calls its action list `attributes`. */
@@ -15,5 +15,5 @@ export const resourceFactory: ProcessorFactory<ResourceConfig> = {
   schema: s.object({ attributes: s.list(actionSchema) }),
   defaultConfig: () => ({ attributes: [] }),
   validate: (c) => validateActions(c.attributes.map(withDefaults)).map((e) => ({ ...e, path: e.path.replace(/^actions/, 'attributes') })),
-  create: (settings, next) => new AttributesProcessor({ ...settings, config: { actions: settings.config.attributes } }, next, 'resource'),
+  create: (settings, next) => attributesProcessor(settings, next, settings.config.attributes, 'resource'),
 };
