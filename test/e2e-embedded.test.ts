@@ -9,25 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { ROOT_CONTEXT, SeverityNumber, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import type { Service } from '../core/service.ts';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
 import { waitFor } from './helpers.ts';
-import { startService } from './service.ts';
+import { startService, type RunningService } from './service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-e2e-'));
-let service: Service;
-let ch: ClickHouseClient;
+let running: RunningService | undefined;
 let otlp: OtlpReceiver;
 
 beforeAll(async () => {
-  const running = await startService(
+  running = await startService(
     `
 receivers:
   otlp:
@@ -51,21 +48,16 @@ service:
     traces: {receivers: [spool], exporters: [clickhouse]}
 `,
   );
-  service = running.service;
   otlp = running.otlp;
   expect(running.queryUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  ch = createClient({ url: running.queryUrl });
 });
 
 afterAll(async () => {
-  await ch?.close();
-  await service?.shutdown();
+  await running?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function rows<T>(query: string): Promise<T[]> {
-  return (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
-}
+const rows = <T>(query: string): Promise<T[]> => running!.rows<T>(query);
 
 describe('embedded end to end', () => {
   it('stores SDK logs (HTTP/protobuf) and spans (gRPC) with every field intact', async () => {
@@ -153,8 +145,8 @@ describe('embedded end to end', () => {
   });
 
   it('refuses writes through the query interface', async () => {
-    await expect(ch.command({ query: 'DROP TABLE otel.otel_logs' })).rejects.toThrow();
-    await expect(ch.insert({ table: 'otel.otel_logs', values: [{ Body: 'x' }], format: 'JSONEachRow' })).rejects.toThrow();
+    await expect(running!.ch.command({ query: 'DROP TABLE otel.otel_logs' })).rejects.toThrow();
+    await expect(running!.ch.insert({ table: 'otel.otel_logs', values: [{ Body: 'x' }], format: 'JSONEachRow' })).rejects.toThrow();
     expect((await rows<{ c: string }>('SELECT count() AS c FROM otel.otel_logs'))[0]!.c).not.toBe('0');
   });
 });

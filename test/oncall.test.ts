@@ -19,16 +19,15 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import type { Service } from '../core/service.ts';
 import { auditCommand, type AuditEventJson } from '../bin/commands/audit.ts';
 import { traceCommand, type TraceJson } from '../bin/commands/trace.ts';
 import { ENVOY_RBAC_DENIED, k8sAuthorizationPolicyPatch } from '../processors/audit/testdata/fixtures.ts';
 import { waitFor } from './helpers.ts';
-import { startService } from './service.ts';
+import { startService, type RunningService } from './service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-oncall-'));
 const TRACE = '7d2a1f0c9b8e4d3c2a1b0f9e8d7c6b5a';
-let service: Service;
+let running: RunningService | undefined;
 let url: string;
 
 function capture() {
@@ -38,7 +37,7 @@ function capture() {
 }
 
 beforeAll(async () => {
-  const running = await startService(
+  running = await startService(
     `
 receivers:
   otlp:
@@ -58,7 +57,6 @@ service:
     traces: {receivers: [otlp], processors: [correlate], exporters: [clickhouse]}
 `,
   );
-  service = running.service;
   const otlp = running.otlp;
   url = running.queryUrl;
 
@@ -95,7 +93,7 @@ service:
 });
 
 afterAll(async () => {
-  await service?.shutdown();
+  await running?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 

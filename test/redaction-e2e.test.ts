@@ -11,25 +11,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { ROOT_CONTEXT, SeverityNumber, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import type { Service } from '../core/service.ts';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
 import { waitFor } from './helpers.ts';
-import { startService } from './service.ts';
+import { startService, type RunningService } from './service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-redact-'));
-let service: Service;
-let ch: ClickHouseClient;
+let running: RunningService | undefined;
 let otlp: OtlpReceiver;
 
 beforeAll(async () => {
-  const running = await startService(
+  running = await startService(
     `
 receivers:
   otlp:
@@ -62,20 +59,15 @@ service:
     traces: {receivers: [spool], exporters: [clickhouse]}
 `,
   );
-  service = running.service;
   otlp = running.otlp;
-  ch = createClient({ url: running.queryUrl });
 }, 120_000);
 
 afterAll(async () => {
-  await ch?.close();
-  await service?.shutdown();
+  await running?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function rows<T>(query: string): Promise<T[]> {
-  return (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
-}
+const rows = <T>(query: string): Promise<T[]> => running!.rows<T>(query);
 
 describe('redaction end to end', () => {
   it('secrets sent by the SDK never reach the store; allowed data does', async () => {

@@ -1,4 +1,5 @@
 /** An in-process pipeline for end-to-end tests: built from YAML, started, its components found by id. */
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { builtinRegistry } from '../components.ts';
 import { loadConfigText } from '../core/config/load.ts';
 import { Service } from '../core/service.ts';
@@ -16,6 +17,12 @@ export interface RunningService {
   otlp: OtlpReceiver;
   /** http://host:port of the clickhouse exporter's query interface. */
   queryUrl: string;
+  /** @clickhouse/client on that interface. */
+  ch: ClickHouseClient;
+  /** Rows of a query, as JSONEachRow objects. */
+  rows<T>(query: string): Promise<T[]>;
+  /** Closes the client, then shuts the pipeline down. */
+  stop(): Promise<void>;
 }
 
 /** Loads `yaml` (an `otlp` receiver and a `clickhouse` exporter with a query_endpoint) and starts it. */
@@ -26,5 +33,17 @@ export async function startService(yaml: string, env: NodeJS.ProcessEnv = {}): P
   const otlp = internals.receivers.find((r) => r.id === 'otlp')!.component as OtlpReceiver;
   const exporter = internals.exporters.find((e) => e.id === 'clickhouse')!.component as { queryAddress?: string };
   if (!exporter.queryAddress) throw new Error('the clickhouse exporter serves no query interface (query_endpoint)');
-  return { service, otlp, queryUrl: `http://${exporter.queryAddress}` };
+  const queryUrl = `http://${exporter.queryAddress}`;
+  const ch = createClient({ url: queryUrl });
+  return {
+    service,
+    otlp,
+    queryUrl,
+    ch,
+    rows: async <T>(query: string) => (await ch.query({ query, format: 'JSONEachRow' })).json<T>(),
+    stop: async () => {
+      await ch.close();
+      await service.shutdown();
+    },
+  };
 }
