@@ -77,6 +77,7 @@ exporters:
   clickhouse:
     path: ${dir}/store
     query_endpoint: 127.0.0.1:${queryPort}
+    query_log: false
     sending_queue: {enabled: false}
 service:
   telemetry: {metrics: {level: none}}
@@ -140,8 +141,10 @@ service:
       await sleep(5_000);
       await kafkaSh('start');
       await Promise.all(senders);
-      await waitFor(async () => (alive(), (await countRows(ch, tag)).uniq === total), 180_000, `all ${total} records`).catch((err: Error) => {
-        throw new Error(`${err.message}\n${gateway.tail()}\n${ingester.tail()}`);
+      let last = { count: 0, uniq: 0 };
+      await waitFor(async () => (alive(), (last = await countRows(ch, tag)).uniq === total), 180_000, `all ${total} records`).catch((err: Error) => {
+        const seen = [...statuses].map(([s, n]) => `${s}×${n}`).join(' ');
+        throw new Error(`${err.message}; stored ${JSON.stringify(last)}, responses ${seen}\n${gateway.tail(60)}\n${ingester.tail(60)}`);
       });
       await sleep(2_000);
       expect(await countRows(ch, tag)).toEqual({ count: total, uniq: total });

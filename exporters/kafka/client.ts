@@ -186,6 +186,8 @@ export interface ClientOptions {
   retry?: KafkaConfig['retry'];
   connectionTimeout?: number;
   requestTimeout?: number;
+  /** Tests only: how sockets are made (fault injection between client and a real broker). */
+  socketFactory?: KafkaConfig['socketFactory'];
 }
 
 export async function createKafkaClient(o: ClientOptions): Promise<Kafka> {
@@ -198,6 +200,7 @@ export async function createKafkaClient(o: ClientOptions): Promise<Kafka> {
     connectionTimeout: o.connectionTimeout ?? 3_000,
     requestTimeout: o.requestTimeout ?? 30_000,
   };
+  if (o.socketFactory) cfg.socketFactory = o.socketFactory;
   if (o.tls) {
     const tls = await tlsOptions(o.tls);
     if (tls) cfg.ssl = tls;

@@ -17,7 +17,7 @@ import { PermanentError } from '../../core/errors.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
 import type { LogsData, TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import { clientTls, createKafkaClient } from './client.ts';
+import { clientTls, createKafkaClient, type ClientOptions } from './client.ts';
 import { encodingFor, type KafkaExporterConfig } from './config.ts';
 import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from './messages.ts';
 import { PartitionCounts, hashPartitioner } from './partitions.ts';
@@ -32,7 +32,9 @@ export class KafkaExporter implements Pusher {
   /** The hash per partition count (topics normally share one). */
   private readonly hashes = new Map<number, (key: string) => number>();
   private connected = false;
-  private connecting: Promise<void> | undefined;
+  private connecting: { producer: Producer; done: Promise<void> } | undefined;
+  /** required_acks -1: the producer is idempotent (kafkajs requires acks = all for it). */
+  private readonly idempotent: boolean;
   private readonly logs;
   private readonly traces;
 
@@ -42,7 +44,10 @@ export class KafkaExporter implements Pusher {
   constructor(
     private readonly cfg: KafkaExporterConfig,
     private readonly logger: Logger,
+    /** Tests only: client options over the config's (a socket factory injecting faults, a shorter retry policy). */
+    private readonly clientOverrides: Pick<ClientOptions, 'socketFactory' | 'retry'> = {},
   ) {
+    this.idempotent = cfg.producer.required_acks === -1;
     this.messageBudget = cfg.producer.max_message_bytes - headerBytes(cfg.record_headers);
     this.logs = logsCodec(encodingFor(cfg, 'logs'));
     this.traces = tracesCodec(encodingFor(cfg, 'traces'));
@@ -50,22 +55,18 @@ export class KafkaExporter implements Pusher {
 
   async start(_host: Host): Promise<void> {
     const c = this.cfg;
-    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, tls: clientTls(c), sasl: c.auth.sasl, logger: this.logger });
-    const idempotent = c.producer.required_acks === -1;
-    this.producer = this.kafka.producer({
-      idempotent,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: c.producer.allow_auto_topic_creation,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Bounded, so a broker outage surfaces to the helper's backoff and
-      // queue instead of hanging a send forever.
-      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
+    this.kafka = await createKafkaClient({
+      brokers: c.brokers,
+      client_id: c.client_id,
+      tls: clientTls(c),
+      sasl: c.auth.sasl,
+      logger: this.logger,
+      ...this.clientOverrides,
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.connected = false;
-    });
-    this.counts = new PartitionCounts(this.kafka, this.producer);
-    this.sender = new SendLoop(this.producer, {
+    this.producer = this.newProducer();
+    const link = { ready: () => this.ready(), failed: () => this.renewProducer() };
+    this.counts = new PartitionCounts(this.kafka, link.ready);
+    this.sender = new SendLoop(link, {
       acks: c.producer.required_acks,
       compression: c.producer.compression,
       timeout: c.timeout > 0 ? c.timeout : 30_000,
@@ -77,19 +78,64 @@ export class KafkaExporter implements Pusher {
     this.logger.info('kafka exporter ready', { brokers: c.brokers, logs_topic: c.logs.topic, traces_topic: c.traces.topic });
   }
 
-  private async ensureConnected(): Promise<void> {
-    if (this.connected) return;
-    this.connecting ??= this.producer!.connect().then(
-      () => {
-        this.connected = true;
-        this.connecting = undefined;
-      },
-      (err: unknown) => {
-        this.connecting = undefined;
-        throw err;
-      },
-    );
-    await this.connecting;
+  private newProducer(): Producer {
+    const producer = this.kafka!.producer({
+      idempotent: this.idempotent,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: this.cfg.producer.allow_auto_topic_creation,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded, so a broker outage surfaces to the helper's backoff and
+      // queue instead of hanging a send forever.
+      retry: this.clientOverrides.retry ?? { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },
+    });
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.connected = false;
+    });
+    return producer;
+  }
+
+  /** The current producer, connected. */
+  private async ready(): Promise<Producer> {
+    for (;;) {
+      const producer = this.producer!;
+      if (this.connected) return producer;
+      if (this.connecting?.producer !== producer) {
+        const connecting = {
+          producer,
+          done: producer.connect().then(
+            () => {
+              if (producer === this.producer) this.connected = true;
+            },
+            (err: unknown) => {
+              if (this.connecting === connecting) this.connecting = undefined;
+              throw err;
+            },
+          ),
+        };
+        this.connecting = connecting;
+      }
+      await this.connecting!.done;
+      if (producer === this.producer) return producer;
+    }
+  }
+
+  /**
+   * After a failed send, an idempotent producer's sequence numbers are no
+   * longer trustworthy: kafkajs takes a request's numbers back when it fails,
+   * even if the broker wrote it and only the answer was lost (a broker
+   * stopping, a timeout). The next request, with other records, would then
+   * reuse those numbers and the broker would take it for a duplicate of the
+   * written one and drop it while answering success, or refuse it as out of
+   * order for good. A new producer gets a new producer id from the broker, so
+   * its numbering starts afresh; a batch the helper sends again may then be
+   * written twice, which the receiver's message ids take care of.
+   */
+  private renewProducer(): void {
+    if (!this.idempotent) return;
+    const old = this.producer!;
+    this.producer = this.newProducer();
+    this.connected = false;
+    void old.disconnect().catch(() => undefined);
   }
 
   async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
@@ -108,7 +154,6 @@ export class KafkaExporter implements Pusher {
 
   /** Grouping of one batch by the topic's current partition count. */
   private async partitionKeys(topic: string): Promise<PartitionKeys> {
-    await this.ensureConnected();
     const n = await this.counts!.count(topic);
     let hash = this.hashes.get(n);
     if (!hash) this.hashes.set(n, (hash = hashPartitioner(n, this.cfg.record_partitioner.sticky_key.hasher)));
@@ -119,7 +164,6 @@ export class KafkaExporter implements Pusher {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('export aborted');
     if (built.messages.length > 0) {
       nameMessages(built.messages, ctx.dedupToken, keys ? keys.count : null);
-      await this.ensureConnected();
       try {
         await this.sender!.send(topic, built.messages);
       } catch (err) {

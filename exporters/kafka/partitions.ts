@@ -111,7 +111,8 @@ export class PartitionCounts {
 
   constructor(
     private readonly kafka: Kafka,
-    private readonly producer: Producer,
+    /** The exporter's producer, connected (it may be renewed between calls). */
+    private readonly producer: () => Promise<Producer>,
   ) {}
 
   async count(topic: string): Promise<number> {
@@ -123,7 +124,7 @@ export class PartitionCounts {
     });
     if (count === 0) {
       // Not there yet: the producer's metadata request creates it (auto creation).
-      await this.producer.send({ topic, messages: [] });
+      await (await this.producer()).send({ topic, messages: [] });
       count = await this.fetch(topic);
     }
     this.known.set(topic, { count, at: Date.now() });

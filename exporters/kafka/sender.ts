@@ -7,7 +7,9 @@
  * takes for a duplicate and silently skips. Sends are therefore serialised
  * here; to keep throughput, whatever the queue consumers pushed meanwhile
  * goes out together in the next request, up to max_message_bytes in total so
- * no partition's record batch can exceed the broker's limit.
+ * no partition's record batch can exceed the broker's limit. After a failed
+ * request the exporter renews the producer (ProducerLink.failed), since the
+ * numbers kafkajs took back may belong to a batch the broker did write.
  */
 import type { Producer, TopicMessages } from 'kafkajs';
 import { COMPRESSION_TYPES, type Compression } from './codecs.ts';
@@ -56,6 +58,14 @@ export function classify(err: unknown): unknown {
 
 const sizeOf = (m: OutMessage) => m.value.length + (m.key ? m.key.length : 0) + (m.id ? m.id.length + MESSAGE_ID_HEADER.length : 0) + 64;
 
+/** The exporter's producer as the send loop sees it. */
+export interface ProducerLink {
+  /** The current producer, connected. */
+  ready(): Promise<Producer>;
+  /** A send failed: its outcome at the broker is unknown. */
+  failed(err: unknown): void;
+}
+
 export class SendLoop {
   private readonly parts: Part[] = [];
   private running = false;
@@ -66,7 +76,7 @@ export class SendLoop {
   private readonly headerBytes: number;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly link: ProducerLink,
     private readonly opts: SendOptions,
   ) {
     this.hasHeaders = Object.keys(opts.headers).length > 0;
@@ -127,12 +137,18 @@ export class SendLoop {
         }
       }
       try {
-        await this.producer.sendBatch({
-          topicMessages: [...byTopic.values()],
-          acks: this.opts.acks,
-          timeout: this.opts.timeout,
-          compression: COMPRESSION_TYPES[this.opts.compression],
-        });
+        const producer = await this.link.ready();
+        try {
+          await producer.sendBatch({
+            topicMessages: [...byTopic.values()],
+            acks: this.opts.acks,
+            timeout: this.opts.timeout,
+            compression: COMPRESSION_TYPES[this.opts.compression],
+          });
+        } catch (err) {
+          this.link.failed(err);
+          throw err;
+        }
         for (const p of batch) p.resolve();
       } catch (err) {
         const e = classify(err);
