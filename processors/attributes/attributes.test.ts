@@ -87,6 +87,27 @@ describe('attributes and resource processors', () => {
     expect(next.logRecords[2]!.attributes.some((a) => a.key === 'deployment.environment')).toBe(false);
   });
 
+  it('include/exclude: the actions apply only to the records selected', async () => {
+    const next = new RecordingConsumer();
+    const attrs = attributesFactory.create(
+      settingsFor<AttributesConfig>(attributesFactory as Factory, {
+        actions: [{ key: 'tier', action: 'insert', value: 'gold' }],
+        include: { match_type: 'regexp', attributes: [{ key: 'url.path', value: '^/api/items/[01]$' }] },
+        exclude: { match_type: 'strict', log_bodies: ['request 0'] },
+      }),
+      { logs: next },
+    );
+    await attrs.consumeLogs!(sampleLogs(3));
+    expect(next.logRecords.map((r) => r.attributes.some((a) => a.key === 'tier'))).toEqual([false, true, false]);
+  });
+
+  it('refuses span-only properties in a logs pipeline (and log-only ones in a traces pipeline)', () => {
+    const make = (include: unknown, next: object) => () => attributesFactory.create(settingsFor<AttributesConfig>(attributesFactory as Factory, { actions: [{ key: 'a', action: 'delete' }], include }), next);
+    expect(make({ match_type: 'strict', span_names: ['x'] }, { logs: new RecordingConsumer() })).toThrow(/selects spans .* logs pipeline/);
+    expect(make({ match_type: 'strict', log_bodies: ['x'] }, { traces: new RecordingConsumer() })).toThrow(/selects log records .* traces pipeline/);
+    expect(make({ match_type: 'strict', span_names: ['x'] }, { traces: new RecordingConsumer() })).not.toThrow();
+  });
+
   it('refuses configs the Collector would refuse, and what is not offered, with paths', () => {
     const yaml = (processors: string) => `
 receivers:
@@ -102,7 +123,7 @@ service:
     expect(
       errorsOf(
         yaml(`  attributes:
-    include: {match_type: strict, services: [a]}
+    include: {services: [a]}
     actions:
       - {key: a, action: rename}
       - {key: b, action: insert}
@@ -120,7 +141,7 @@ service:
       'processors.attributes.actions[3].pattern: needs named groups, like (?P<http.route>[^?]*) or (?<route>…)',
       'processors.attributes.actions[4].converted_type: expected int, double or string, got "bool"',
       'processors.attributes.actions[5].from_context: not supported: receivers here do not keep request metadata; use value or from_attribute',
-      'processors.attributes.include: not supported yet: the actions apply to every record; split the pipeline to act on some',
+      'processors.attributes.include.match_type: expected strict or regexp, got ""',
       'processors.resource.attributes: must list at least one action',
     ]);
   });

@@ -1,19 +1,21 @@
 import type { ProcessorFactory } from '../../core/component.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { matchDefaults, matchPropertiesSchema, validateMatchProperties, type MatchPropertiesConfig } from '../../core/match-properties.ts';
 import { actionSchema, validateActions, withDefaults, type ActionConfig } from './actions.ts';
 import { attributesProcessor } from './attributes.ts';
 
 export interface AttributesConfig {
   actions: ActionConfig[];
-  /** The Collector's match properties: refused with the reason (the actions apply to every record). */
-  include: unknown;
-  exclude: unknown;
+  /** The Collector's match properties: the actions apply to records matching include and not exclude. */
+  include: MatchPropertiesConfig | null;
+  exclude: MatchPropertiesConfig | null;
 }
 
 function validate(c: AttributesConfig): ConfigError[] {
   const errors = validateActions(c.actions.map(withDefaults));
   for (const k of ['include', 'exclude'] as const) {
-    if (c[k] !== undefined && c[k] !== null) errors.push({ path: k, message: 'not supported yet: the actions apply to every record; split the pipeline to act on some' });
+    const mp = c[k];
+    if (mp) errors.push(...validateMatchProperties(matchDefaults(mp), k).errors);
   }
   return errors;
 }
@@ -22,8 +24,14 @@ export const attributesFactory: ProcessorFactory<AttributesConfig> = {
   kind: 'processor',
   type: 'attributes',
   signals: ['logs', 'traces'],
-  schema: s.object({ actions: s.list(actionSchema), include: s.any(), exclude: s.any() }),
-  defaultConfig: () => ({ actions: [], include: undefined, exclude: undefined }),
+  schema: s.object({ actions: s.list(actionSchema), include: s.optional(matchPropertiesSchema), exclude: s.optional(matchPropertiesSchema) }),
+  defaultConfig: () => ({ actions: [], include: null, exclude: null }),
   validate,
-  create: (settings, next) => attributesProcessor(settings, next, settings.config.actions, 'records'),
+  create: (settings, next) => {
+    const c = settings.config;
+    return attributesProcessor(settings, next, c.actions, 'records', {
+      include: c.include ? matchDefaults(c.include) : null,
+      exclude: c.exclude ? matchDefaults(c.exclude) : null,
+    });
+  },
 };
