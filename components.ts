@@ -14,6 +14,7 @@ import { correlateFactory } from './processors/correlate/index.ts';
 import { redactionFactory } from './processors/redaction/index.ts';
 import { attributesFactory } from './processors/attributes/index.ts';
 import { resourceFactory } from './processors/resource/index.ts';
+import { filterFactory } from './processors/filter/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
@@ -39,6 +40,7 @@ export const builtinFactories: Factory[] = [
   redactionFactory as Factory,
   attributesFactory as Factory,
   resourceFactory as Factory,
+  filterFactory as Factory,
 
   // exporters
   debugFactory as Factory,

@@ -18,21 +18,24 @@ export interface InPlace {
 
 export function inPlaceProcessor(settings: CreateSettings<unknown>, next: NextConsumers, fns: InPlace): Component & LogsConsumer & TracesConsumer {
   const m = processorMetrics(settings.metrics, settings.id);
-  const run = async (signal: 'logs' | 'traces', items: number, change: () => void, forward: () => Promise<void>): Promise<void> => {
+  const run = async (signal: 'logs' | 'traces', count: () => number, change: () => void, forward: () => Promise<void>): Promise<void> => {
+    const items = count();
     m[signal].incoming.add(items);
     change();
+    const out = count();
+    if (out === 0 && items > 0) return;
     try {
       await forward();
-      m[signal].outgoing.add(items);
+      m[signal].outgoing.add(out);
     } catch (err) {
-      m[signal].refused.add(items);
+      m[signal].refused.add(out);
       throw err;
     }
   };
   return {
     start: async () => {},
-    consumeLogs: (data) => run('logs', logRecordCount(data), () => fns.logs?.(data), () => next.logs!.consumeLogs(data)),
-    consumeTraces: (data) => run('traces', spanCount(data), () => fns.traces?.(data), () => next.traces!.consumeTraces(data)),
+    consumeLogs: (data) => run('logs', () => logRecordCount(data), () => fns.logs?.(data), () => next.logs!.consumeLogs(data)),
+    consumeTraces: (data) => run('traces', () => spanCount(data), () => fns.traces?.(data), () => next.traces!.consumeTraces(data)),
     shutdown: once(async () => {}),
   };
 }

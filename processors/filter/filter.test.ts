@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { Factory } from '../../core/component.ts';
+import { PermanentError } from '../../core/errors.ts';
+import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { settingsFor } from '../../test/component-config.ts';
+import { errorsOf } from '../../test/core/config-errors.ts';
+import { RecordingConsumer, sampleLogs, sampleTraces, testLogger } from '../../test/helpers.ts';
+import { filterFactory, type FilterConfig } from './factory.ts';
+
+function filter(user: Record<string, unknown>, lines: string[] = []) {
+  const next = new RecordingConsumer();
+  const metrics = new MetricsRegistry();
+  const p = filterFactory.create(settingsFor<FilterConfig>(filterFactory as Factory, user, { metrics, logger: testLogger(lines) }), { logs: next, traces: next });
+  return { p, next, metrics };
+}
+
+describe('filter processor', () => {
+  it('drops the log records any log_record condition selects; counts them; empty scopes and resources go too', async () => {
+    const { p, next, metrics } = filter({ logs: { log_record: ['attributes["url.path"] == "/api/items/1"', 'IsMatch(body, "request 2$")'] } });
+    await p.consumeLogs!(sampleLogs(4));
+    expect(next.logRecords.map((r) => r.body)).toEqual(['request 0', 'request 3']);
+    const all = sampleLogs(2);
+    all.resourceLogs[0]!.scopeLogs[0]!.logRecords.forEach((r) => (r.body = 'request 2'));
+    await p.consumeLogs!(all);
+    expect(next.logs.length).toBe(1); // nothing left: not passed on
+    expect(metrics.read("otelcol_processor_filter_logs_filtered", { filter: "filter" })).toBe(4);
+  });
+
+  it('resource conditions drop whole resources; legacy include/exclude keeps what include selects and exclude does not', async () => {
+    const byResource = filter({ logs: { resource: ['attributes["service.name"] == "ads"'] } });
+    await byResource.p.consumeLogs!(sampleLogs(2, 'ads'));
+    await byResource.p.consumeLogs!(sampleLogs(2, 'checkout'));
+    expect(byResource.next.logRecords.length).toBe(2);
+
+    const legacy = filter({
+      logs: {
+        include: { match_type: 'strict', resource_attributes: [{ key: 'service.name', value: 'checkout' }] },
+        exclude: { match_type: 'regexp', bodies: ['request [02]'] },
+      },
+    });
+    await legacy.p.consumeLogs!(sampleLogs(4, 'checkout'));
+    await legacy.p.consumeLogs!(sampleLogs(4, 'ads'));
+    expect(legacy.next.logRecords.map((r) => r.body)).toEqual(['request 1', 'request 3']);
+  });
+
+  it('spans by condition or by match properties; span events by spanevent conditions', async () => {
+    const { p, next } = filter({ traces: { span: ['name == "GET /api/items/0"'], spanevent: ['name == "debug"'] } });
+    const t = sampleTraces(3);
+    t.resourceSpans[0]!.scopeSpans[0]!.spans[1]!.events = [
+      { name: 'debug', timeUnixNano: 1n, attributes: [], droppedAttributesCount: 0 },
+      { name: 'exception', timeUnixNano: 2n, attributes: [], droppedAttributesCount: 0 },
+    ];
+    await p.consumeTraces!(t);
+    expect(next.spans.map((s) => s.name)).toEqual(['GET /api/items/1', 'GET /api/items/2']);
+    expect(next.spans[0]!.events.map((e) => e.name)).toEqual(['exception']);
+
+    const legacy = filter({ spans: { exclude: { match_type: 'regexp', span_names: ['items/[12]$'], services: ['^check'] } } });
+    await legacy.p.consumeTraces!(sampleTraces(3));
+    expect(legacy.next.spans.map((s) => s.name)).toEqual(['GET /api/items/0']);
+  });
+
+  it('error_mode: propagate refuses the payload as permanent; ignore logs and keeps the record; silent keeps it quietly', async () => {
+    const conds = { logs: { log_record: ['HasPrefix(attributes["http.response.status_code"], "2")'] } };
+    await expect(filter(conds).p.consumeLogs!(sampleLogs(1))).rejects.toBeInstanceOf(PermanentError);
+    const lines: string[] = [];
+    const ignore = filter({ ...conds, error_mode: 'ignore' }, lines);
+    await ignore.p.consumeLogs!(sampleLogs(2));
+    expect(ignore.next.logRecords.length).toBe(2);
+    expect(lines.filter((l) => l.includes('filter condition failed')).length).toBe(2);
+    const quiet: string[] = [];
+    const silent = filter({ ...conds, error_mode: 'silent' }, quiet);
+    await silent.p.consumeLogs!(sampleLogs(2));
+    expect([silent.next.logRecords.length, quiet.some((l) => l.includes('filter condition failed'))]).toEqual([2, false]);
+  });
+
+  it('config errors, all at once, with paths', () => {
+    const yaml = `
+receivers:
+  otlp: {protocols: {http: {}}}
+processors:
+  filter:
+    error_mode: loud
+    logs:
+      log_record: ['attributes["a"] = 1', 'Concat(body) == "x"']
+      include: {match_type: strict, severity_number: {min: LOUD}}
+    traces:
+      span: ['name == "x"']
+    spans:
+      include: {match_type: strict, span_kinds: [SERVER]}
+    metrics: {metric: ['name == "x"']}
+    log_conditions: ['body == "x"']
+exporters:
+  debug:
+service:
+  pipelines:
+    logs: {receivers: [otlp], processors: [filter], exporters: [debug]}
+`;
+    expect(errorsOf(yaml)).toEqual([
+      'processors.filter.error_mode: expected propagate, ignore or silent, got "loud"',
+      'processors.filter.logs.log_record[0]: unexpected "=" at 16 in "attributes[\\"a\\"] = 1"',
+      'processors.filter.logs.log_record[1]: function Concat is not offered here (offered: IsMatch, IsString, IsInt, IsDouble, IsBool, IsMap, IsList, HasPrefix, HasSuffix, Len) in "Concat(body) == \\"x\\""',
+      'processors.filter.logs.include.severity_number.min: expected a severity (1–24, or TRACE, DEBUG, INFO, WARN, ERROR, FATAL with an optional 2–4), got "LOUD"',
+      'processors.filter.spans.include.span_kinds[0]: expected one of SPAN_KIND_UNSPECIFIED, SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, SPAN_KIND_CLIENT, SPAN_KIND_PRODUCER, SPAN_KIND_CONSUMER, got "SERVER"',
+      'processors.filter.logs: use either OTTL conditions (log_record, resource) or include/exclude, not both',
+      'processors.filter.spans: use either traces OTTL conditions or spans include/exclude, not both',
+      'processors.filter.metrics: metrics are not carried by trailhouse pipelines',
+      'processors.filter.log_conditions: not supported yet: write the conditions under logs.log_record / logs.resource or traces.span / traces.spanevent / traces.resource',
+    ]);
+  });
+});

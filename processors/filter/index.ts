@@ -1,0 +1,1 @@
+export { filterFactory, type FilterConfig } from './factory.ts';
