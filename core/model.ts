@@ -15,6 +15,7 @@
  *   AsString rules and re-encoding both need.
  * - Attributes are an ordered `KeyValue[]`, as on the wire; use `getAttr`.
  */
+import { clientInfo, setClientInfo } from './client.ts';
 
 export type AnyValue =
   | string
@@ -259,9 +260,9 @@ function cloneScope(s: InstrumentationScope): InstrumentationScope {
   return { ...s, attributes: cloneAttrs(s.attributes) };
 }
 
-/** A deep copy, for fanning one payload out to consumers that may mutate it. */
+/** A deep copy, for fanning one payload out to consumers that may mutate it (the sender's client info comes along). */
 export function cloneLogs(data: LogsData): LogsData {
-  return {
+  return withClientOf(data, {
     resourceLogs: data.resourceLogs.map((rl) => ({
       resource: cloneResource(rl.resource),
       schemaUrl: rl.schemaUrl,
@@ -271,11 +272,11 @@ export function cloneLogs(data: LogsData): LogsData {
         logRecords: sl.logRecords.map((r) => ({ ...r, body: cloneValue(r.body), attributes: cloneAttrs(r.attributes) })),
       })),
     })),
-  };
+  });
 }
 
 export function cloneTraces(data: TracesData): TracesData {
-  return {
+  return withClientOf(data, {
     resourceSpans: data.resourceSpans.map((rs) => ({
       resource: cloneResource(rs.resource),
       schemaUrl: rs.schemaUrl,
@@ -291,10 +292,16 @@ export function cloneTraces(data: TracesData): TracesData {
         })),
       })),
     })),
-  };
+  });
+}
+
+function withClientOf<T extends LogsData | TracesData>(from: LogsData | TracesData, to: T): T {
+  setClientInfo(to, clientInfo(from));
+  return to;
 }
 
 // ---------------------------------------------------------------- raw bytes
+// (client info, the other thing a payload carries beside its records, is in core/client.ts)
 
 const RAW = Symbol('trailhouse.rawProto');
 

@@ -4,8 +4,11 @@
  * list:
  *
  * - `insert` (key absent), `update` (key present), `upsert` (either): the
- *   value from `value` (typed as written in YAML: string, int, double, bool)
- *   or copied `from_attribute`;
+ *   value from `value` (typed as written in YAML: string, int, double, bool),
+ *   copied `from_attribute`, or `from_context`: the sender's `client.address`,
+ *   or a client metadata key (`metadata.x-tenant` or just `x-tenant`; its
+ *   values joined with `;`), as the receiver kept it (`include_metadata`,
+ *   core/client.ts) — no value there, no change;
  * - `delete`: the `key`, and every key matching `pattern`;
  * - `hash`: the value's SHA-256 in hex (strings by their bytes, ints and
  *   doubles as 8 little-endian bytes, bools as one byte), for `key` and keys
@@ -20,6 +23,7 @@ import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import { setAttr, type AnyValue, type KeyValue } from '../../core/model.ts';
 import { asString } from '../../exporters/clickhouse/anyvalue.ts';
 import { compilePattern, goNamedGroups } from '../../core/go-regexp.ts';
+import { metadataValues, type ClientInfo } from '../../core/client.ts';
 
 export type ActionName = 'insert' | 'update' | 'upsert' | 'delete' | 'hash' | 'extract' | 'convert';
 const ACTIONS: readonly ActionName[] = ['insert', 'update', 'upsert', 'delete', 'hash', 'extract', 'convert'];
@@ -72,17 +76,17 @@ export function validateActions(actions: ActionConfig[]): ConfigError[] {
       return;
     }
     const sources = (a.value !== undefined && a.value !== null ? 1 : 0) + (a.from_attribute ? 1 : 0) + (a.from_context ? 1 : 0);
-    if (a.from_context) errors.push({ path: `${at}.from_context`, message: 'not supported: receivers here do not keep request metadata; use value or from_attribute' });
+    if (a.from_context.startsWith('auth.')) errors.push({ path: `${at}.from_context`, message: 'auth.* is not offered: trailhouse has no authenticator extensions; use metadata.<header> or client.address' });
     if ((action === 'delete' || action === 'hash') ? !a.key && !a.pattern : !a.key) {
       errors.push({ path: `${at}.key`, message: action === 'delete' || action === 'hash' ? 'key or pattern is required' : 'is required' });
     }
     if (action === 'insert' || action === 'update' || action === 'upsert') {
-      if (sources !== 1) errors.push({ path: at, message: 'exactly one of value or from_attribute is required' });
+      if (sources !== 1) errors.push({ path: at, message: 'exactly one of value, from_attribute or from_context is required' });
       if (a.value !== undefined && a.value !== null && yamlValue(a.value) === undefined) {
         errors.push({ path: `${at}.value`, message: 'expected a string, number or boolean' });
       }
     } else if (sources > 0) {
-      errors.push({ path: at, message: `${action} takes no value or from_attribute` });
+      errors.push({ path: at, message: `${action} takes no value, from_attribute or from_context` });
     }
     if (a.pattern && action !== 'delete' && action !== 'hash' && action !== 'extract') {
       errors.push({ path: `${at}.pattern`, message: `${action} takes no pattern` });
@@ -112,6 +116,8 @@ interface Compiled {
   key: string;
   value: AnyValue | undefined;
   from: string;
+  /** from_context: 'client.address', or the metadata key (lowercase); '' = none. */
+  context: string;
   re: RegExp | null;
   names: string[];
   to: 'int' | 'double' | 'string' | '';
@@ -168,6 +174,7 @@ export class AttrActions {
         key: a.key,
         value: a.value === undefined || a.value === null ? undefined : yamlValue(a.value),
         from: a.from_attribute,
+        context: a.from_context === 'client.address' ? a.from_context : a.from_context.replace(/^metadata\./, '').toLowerCase(),
         re,
         names,
         to: a.converted_type as Compiled['to'],
@@ -175,12 +182,13 @@ export class AttrActions {
     });
   }
 
-  apply(attrs: KeyValue[]): KeyValue[] {
-    for (const a of this.list) attrs = this.one(a, attrs);
+  /** `client`: who sent the payload, for from_context. */
+  apply(attrs: KeyValue[], client?: ClientInfo): KeyValue[] {
+    for (const a of this.list) attrs = this.one(a, attrs, client);
     return attrs;
   }
 
-  private one(a: Compiled, attrs: KeyValue[]): KeyValue[] {
+  private one(a: Compiled, attrs: KeyValue[], client: ClientInfo | undefined): KeyValue[] {
     const find = (k: string) => attrs.find((kv) => kv.key === k);
     const matches = (k: string) => k === a.key || (a.re !== null && test(a.re, k));
     switch (a.action) {
@@ -194,7 +202,11 @@ export class AttrActions {
       case 'upsert': {
         let src: AnyValue;
         if (a.value !== undefined) src = a.value;
-        else {
+        else if (a.context) {
+          const v = a.context === 'client.address' ? (client?.address ? [client.address] : []) : metadataValues(client, a.context);
+          if (v.length === 0) return attrs;
+          src = v.join(';');
+        } else {
           const from = find(a.from);
           if (!from) return attrs;
           src = from.value;

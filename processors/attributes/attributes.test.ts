@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Factory } from '../../core/component.ts';
+import { setClientInfo } from '../../core/client.ts';
 import type { KeyValue } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
@@ -101,6 +102,28 @@ describe('attributes and resource processors', () => {
     expect(next.logRecords.map((r) => r.attributes.some((a) => a.key === 'tier'))).toEqual([false, true, false]);
   });
 
+  it('from_context: the sender\'s metadata (joined with ;) or address; nothing when absent', async () => {
+    const next = new RecordingConsumer();
+    const attrs = attributesFactory.create(
+      settingsFor<AttributesConfig>(attributesFactory as Factory, {
+        actions: [
+          { key: 'tenant', action: 'upsert', from_context: 'metadata.X-Tenant' },
+          { key: 'region', action: 'insert', from_context: 'x-region' },
+          { key: 'client.ip', action: 'insert', from_context: 'client.address' },
+          { key: 'absent', action: 'insert', from_context: 'metadata.nope' },
+        ],
+      }),
+      { logs: next },
+    );
+    const d = sampleLogs(1);
+    setClientInfo(d, { address: '10.0.0.7', metadata: new Map([['x-tenant', ['acme', 'beta']], ['x-region', ['eu']]]) });
+    await attrs.consumeLogs!(d);
+    await attrs.consumeLogs!(sampleLogs(1)); // no client info at all
+    expect(obj(next.logRecords[0]!.attributes)).toMatchObject({ tenant: 'acme;beta', region: 'eu', 'client.ip': '10.0.0.7' });
+    expect(next.logRecords[0]!.attributes.some((a) => a.key === 'absent')).toBe(false);
+    expect(next.logRecords[1]!.attributes.some((a) => ['tenant', 'region', 'client.ip'].includes(a.key))).toBe(false);
+  });
+
   it('refuses span-only properties in a logs pipeline (and log-only ones in a traces pipeline)', () => {
     const make = (include: unknown, next: object) => () => attributesFactory.create(settingsFor<AttributesConfig>(attributesFactory as Factory, { actions: [{ key: 'a', action: 'delete' }], include }), next);
     expect(make({ match_type: 'strict', span_names: ['x'] }, { logs: new RecordingConsumer() })).toThrow(/selects spans .* logs pipeline/);
@@ -130,17 +153,17 @@ service:
       - {action: delete}
       - {key: c, action: extract, pattern: "(no-names)"}
       - {key: d, action: convert, converted_type: bool}
-      - {key: e, action: upsert, from_context: metadata.tenant}
+      - {key: e, action: upsert, from_context: auth.subject}
   resource:
     attributes: []`),
       ),
     ).toEqual([
       'processors.attributes.actions[0].action: expected one of insert, update, upsert, delete, hash, extract, convert, got "rename"',
-      'processors.attributes.actions[1]: exactly one of value or from_attribute is required',
+      'processors.attributes.actions[1]: exactly one of value, from_attribute or from_context is required',
       'processors.attributes.actions[2].key: key or pattern is required',
       'processors.attributes.actions[3].pattern: needs named groups, like (?P<http.route>[^?]*) or (?<route>…)',
       'processors.attributes.actions[4].converted_type: expected int, double or string, got "bool"',
-      'processors.attributes.actions[5].from_context: not supported: receivers here do not keep request metadata; use value or from_attribute',
+      'processors.attributes.actions[5].from_context: auth.* is not offered: trailhouse has no authenticator extensions; use metadata.<header> or client.address',
       'processors.attributes.include.match_type: expected strict or regexp, got ""',
       'processors.resource.attributes: must list at least one action',
     ]);

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { clientInfo, metadataValues, setClientInfo } from '../../core/client.ts';
 import { logRecordCount, spanCount } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces, testLogger } from '../../test/helpers.ts';
 import { BatchProcessor } from './batch.ts';
-import type { BatchConfig } from './config.ts';
+import { defaultBatchConfig, type BatchConfig } from './config.ts';
 
-function make(cfg: BatchConfig, sink = new RecordingConsumer()) {
-  const p = new BatchProcessor({ id: 'batch', config: cfg, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink, traces: sink });
+function make(cfg: Partial<BatchConfig>, sink = new RecordingConsumer()) {
+  const config = { ...defaultBatchConfig(), ...cfg };
+  const p = new BatchProcessor({ id: 'batch', config, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink, traces: sink });
   return { p, sink };
 }
 
@@ -77,5 +79,29 @@ describe('batch processor: raw protobuf bytes', () => {
     await Promise.all([mixed.p.consumeLogs(d), mixed.p.consumeLogs(sampleLogs(2))]);
     expect(rawProto(mixed.sink.logs[0]!)).toBeUndefined();
     await Promise.all([p.shutdown(), split.p.shutdown(), mixed.p.shutdown()]);
+  });
+
+  it('metadata_keys: one batch per combination of values, each carrying them on; the cardinality limit refuses more', async () => {
+    const { p, sink } = make({ send_batch_size: 1000, timeout: 30, metadata_keys: ['X-Tenant'], metadata_cardinality_limit: 2 });
+    const from = (tenant: string | null, n: number) => {
+      const d = sampleLogs(n);
+      setClientInfo(d, { address: '10.0.0.7', metadata: new Map(tenant ? [['x-tenant', [tenant]], ['authorization', ['secret']]] : []) });
+      return d;
+    };
+    await Promise.all([p.consumeLogs(from('acme', 2)), p.consumeLogs(from('globex', 1)), p.consumeLogs(from('acme', 3))]);
+    const got = sink.logs.map((d) => [metadataValues(clientInfo(d), 'x-tenant'), logRecordCount(d), clientInfo(d)!.address, metadataValues(clientInfo(d), 'authorization')]);
+    expect(got.sort()).toEqual([[['acme'], 5, '', []], [['globex'], 1, '', []]]);
+    await expect(p.consumeLogs(from(null, 1))).rejects.toThrow(/too many batcher metadata-value combinations/);
+    await p.consumeLogs(from('acme', 1)); // a known combination still goes through
+    await p.shutdown();
+  });
+
+  it('without metadata_keys a batch carries no client info (it is many senders\')', async () => {
+    const { p, sink } = make({ send_batch_size: 2, timeout: 60_000 });
+    const d = sampleLogs(2);
+    setClientInfo(d, { address: '10.0.0.7', metadata: new Map([['x-tenant', ['acme']]]) });
+    await p.consumeLogs(d);
+    expect(clientInfo(sink.logs[0]!)).toBeUndefined();
+    await p.shutdown();
   });
 });

@@ -9,7 +9,8 @@
  */
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
-import { RefusedError } from '../../core/errors.ts';
+import { clientInfo, metadataValues, setClientInfo, type ClientInfo } from '../../core/client.ts';
+import { PermanentError, RefusedError } from '../../core/errors.ts';
 import type { LogsData, ResourceLogs, ResourceSpans, TracesData } from '../../core/model.ts';
 import { logRecordCount, rawProto, setRawProto, spanCount } from '../../core/model.ts';
 import { splitLogs, splitTraces } from '../../core/split.ts';
@@ -69,45 +70,97 @@ class Batcher<P> {
 }
 
 export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
-  private readonly logs: Batcher<ResourceLogs>;
-  private readonly traces: Batcher<ResourceSpans>;
+  /** Batchers by metadata-value combination ('' without metadata_keys). */
+  private readonly logs = new Map<string, Batcher<ResourceLogs>>();
+  private readonly traces = new Map<string, Batcher<ResourceSpans>>();
+  private readonly keys: string[];
   private stopped = false;
 
-  constructor(settings: CreateSettings<BatchConfig>, next: NextConsumers) {
-    const cfg = settings.config;
-    const max = cfg.send_batch_max_size;
-    // A batch sent whole keeps its parts' raw bytes; split pieces lose them.
-    this.logs = new Batcher<ResourceLogs>(cfg, async (resourceLogs, count, raw) => {
-      const data: LogsData = { resourceLogs };
-      if (max > 0 && count > max) return void (await Promise.all(splitLogs(data, max).map((c) => next.logs!.consumeLogs(c))));
-      if (raw) setRawProto(data, raw);
-      await next.logs!.consumeLogs(data);
-    });
-    this.traces = new Batcher<ResourceSpans>(cfg, async (resourceSpans, count, raw) => {
-      const data: TracesData = { resourceSpans };
-      if (max > 0 && count > max) return void (await Promise.all(splitTraces(data, max).map((c) => next.traces!.consumeTraces(c))));
-      if (raw) setRawProto(data, raw);
-      await next.traces!.consumeTraces(data);
-    });
+  constructor(
+    private readonly settings: CreateSettings<BatchConfig>,
+    private readonly next: NextConsumers,
+  ) {
+    this.keys = settings.config.metadata_keys.map((k) => k.toLowerCase());
   }
 
   async start(): Promise<void> {}
 
+  /** The batch key of a payload, and the client info its batch carries on (only the metadata keys). */
+  private group(data: LogsData | TracesData): { key: string; client: ClientInfo | undefined } {
+    if (this.keys.length === 0) return { key: '', client: undefined };
+    const info = clientInfo(data);
+    const metadata = new Map<string, string[]>();
+    for (const k of this.keys) {
+      const v = metadataValues(info, k);
+      if (v.length) metadata.set(k, [...v]);
+    }
+    return { key: JSON.stringify(this.keys.map((k) => metadata.get(k) ?? [])), client: { address: '', metadata } };
+  }
+
+  private batcher<P>(map: Map<string, Batcher<P>>, key: string, make: () => Batcher<P>): Batcher<P> {
+    let b = map.get(key);
+    if (!b) {
+      const limit = this.settings.config.metadata_cardinality_limit;
+      if (this.keys.length > 0 && limit > 0 && map.size >= limit) {
+        throw new PermanentError(`too many batcher metadata-value combinations (metadata_cardinality_limit ${limit})`);
+      }
+      map.set(key, (b = make()));
+    }
+    return b;
+  }
+
+  private logsBatcher(client: ClientInfo | undefined): Batcher<ResourceLogs> {
+    const cfg = this.settings.config;
+    const max = cfg.send_batch_max_size;
+    // A batch sent whole keeps its parts' raw bytes; split pieces lose them.
+    return new Batcher<ResourceLogs>(cfg, async (resourceLogs, count, raw) => {
+      const data: LogsData = { resourceLogs };
+      const chunks = max > 0 && count > max ? splitLogs(data, max) : [data];
+      if (chunks.length === 1 && raw) setRawProto(data, raw);
+      for (const c of chunks) setClientInfo(c, client);
+      await Promise.all(chunks.map((c) => this.next.logs!.consumeLogs(c)));
+    });
+  }
+
+  private tracesBatcher(client: ClientInfo | undefined): Batcher<ResourceSpans> {
+    const cfg = this.settings.config;
+    const max = cfg.send_batch_max_size;
+    return new Batcher<ResourceSpans>(cfg, async (resourceSpans, count, raw) => {
+      const data: TracesData = { resourceSpans };
+      const chunks = max > 0 && count > max ? splitTraces(data, max) : [data];
+      if (chunks.length === 1 && raw) setRawProto(data, raw);
+      for (const c of chunks) setClientInfo(c, client);
+      await Promise.all(chunks.map((c) => this.next.traces!.consumeTraces(c)));
+    });
+  }
+
   consumeLogs(data: LogsData): Promise<void> {
     if (this.stopped) return Promise.reject(new RefusedError('batch processor is shut down', 'shutting_down'));
     const n = logRecordCount(data);
-    return n === 0 ? Promise.resolve() : this.logs.add(data.resourceLogs, n, rawProto(data));
+    if (n === 0) return Promise.resolve();
+    try {
+      const { key, client } = this.group(data);
+      return this.batcher(this.logs, key, () => this.logsBatcher(client)).add(data.resourceLogs, n, rawProto(data));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   consumeTraces(data: TracesData): Promise<void> {
     if (this.stopped) return Promise.reject(new RefusedError('batch processor is shut down', 'shutting_down'));
     const n = spanCount(data);
-    return n === 0 ? Promise.resolve() : this.traces.add(data.resourceSpans, n, rawProto(data));
+    if (n === 0) return Promise.resolve();
+    try {
+      const { key, client } = this.group(data);
+      return this.batcher(this.traces, key, () => this.tracesBatcher(client)).add(data.resourceSpans, n, rawProto(data));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Sends whatever is pending and waits for it. */
   readonly shutdown = once(async () => {
     this.stopped = true;
-    await Promise.all([this.logs.drain(), this.traces.drain()]);
+    await Promise.all([...this.logs.values(), ...this.traces.values()].map((b) => b.drain()));
   });
 }

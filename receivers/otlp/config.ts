@@ -10,6 +10,8 @@ export interface GrpcProtocolConfig extends GrpcServerSettings {
   max_recv_msg_size_mib: number;
   /** Serve TLS (mutual with client_ca_file); null = plaintext. */
   tls: TlsServerConfig | null;
+  /** Keep the request's gRPC metadata with the payload (batch metadata_keys, attributes from_context). */
+  include_metadata: boolean;
 }
 
 export interface HttpProtocolConfig {
@@ -23,6 +25,8 @@ export interface HttpProtocolConfig {
   tls: TlsServerConfig | null;
   /** CORS for browser senders; null = off. */
   cors: CorsConfig | null;
+  /** Keep the request's headers with the payload (batch metadata_keys, attributes from_context). */
+  include_metadata: boolean;
 }
 
 export interface OtlpReceiverConfig {
@@ -32,7 +36,7 @@ export interface OtlpReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null, ...grpcServerDefaults() });
+export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, ...grpcServerDefaults() });
 export const httpDefaults = (): HttpProtocolConfig => ({
   endpoint: '127.0.0.1:4318',
   max_request_body_size: 20 * 1024 * 1024,
@@ -40,11 +44,12 @@ export const httpDefaults = (): HttpProtocolConfig => ({
   traces_url_path: '/v1/traces',
   tls: null,
   cors: null,
+  include_metadata: false,
 });
 
 export const otlpSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, ...grpcServerSchemaFields }), grpcDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, include_metadata: s.bool(), ...grpcServerSchemaFields }), grpcDefaults),
     http: s.section(
       s.object({
         endpoint: s.endpoint(),
@@ -53,6 +58,7 @@ export const otlpSchema = s.object({
         traces_url_path: s.string({ nonEmpty: true }),
         tls: tlsServerSchema,
         cors: corsSchema,
+        include_metadata: s.bool(),
       }),
       httpDefaults,
     ),

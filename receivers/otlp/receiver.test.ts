@@ -19,6 +19,7 @@ import { OTLPTraceExporter as GrpcTraces } from '@opentelemetry/exporter-trace-o
 import { OTLPTraceExporter as HttpJsonTraces } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraces } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { clientInfo } from '../../core/client.ts';
 import { getAttr } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { PermanentError, RefusedError } from '../../core/errors.ts';
@@ -133,6 +134,8 @@ describe('OTLP receiver with real SDK exporters', () => {
       expect(root).toMatchObject({ kind: 2, parentSpanId: '', startTimeUnixNano: 1_700_000_000_000_000_000n, endTimeUnixNano: 1_700_000_001_000_000_000n });
       expect(child).toMatchObject({ kind: 3, parentSpanId: root.spanId, traceId: root.traceId, startTimeUnixNano: 1_700_000_000_000_001_000n });
       expect(root.traceId).toMatch(/^[0-9a-f]{32}$/);
+      // The sender's address rides along; its headers only with include_metadata (off here).
+      expect(clientInfo(sink.logs[0]!)).toEqual({ address: '127.0.0.1', metadata: new Map() });
       expect(metrics.read('otelcol_receiver_accepted_log_records', { receiver: 'otlp', transport: c.transport })).toBeGreaterThanOrEqual(3);
     });
   }

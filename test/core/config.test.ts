@@ -140,7 +140,7 @@ service:
       { OTLP_PORT: '5555', BATCH: '100' },
     );
     expect((cfg.receivers.get('otlp')!.config as { protocols: { http: { endpoint: string } } }).protocols.http.endpoint).toBe('127.0.0.1:5555');
-    expect(cfg.processors.get('batch')!.config).toEqual({ send_batch_size: 100, send_batch_max_size: 0, timeout: 1000 });
+    expect(cfg.processors.get("batch")!.config).toMatchObject({ send_batch_size: 100, send_batch_max_size: 0, timeout: 1000 });
   });
 
   it('supports named components and one component in several pipelines', () => {

@@ -1,0 +1,54 @@
+/**
+ * Who sent a payload (the Collector's `client.Info`): the sender's address,
+ * and, with a receiver's `include_metadata`, its request headers or gRPC
+ * metadata. It rides on the payload object itself (a non-enumerable symbol,
+ * like the raw protobuf bytes of core/model.ts), so processors that change a
+ * payload in place keep it, and fan-out copies carry it.
+ *
+ * As in the Collector, a batch made of many senders' payloads has no client:
+ * the batch processor keeps only the metadata it batches by (`metadata_keys`),
+ * so `from_context` after a batch sees those keys and nothing else.
+ */
+import type { LogsData, TracesData } from './model.ts';
+
+export interface ClientInfo {
+  /** The sender's IP address ('' when unknown, e.g. after a batch). */
+  readonly address: string;
+  /** Header / metadata values by lowercase name. */
+  readonly metadata: ReadonlyMap<string, readonly string[]>;
+}
+
+const CLIENT = Symbol('trailhouse.client');
+type WithClient = { [CLIENT]?: ClientInfo };
+
+export const NO_METADATA: ReadonlyMap<string, readonly string[]> = new Map();
+
+export function clientInfo(data: LogsData | TracesData): ClientInfo | undefined {
+  return (data as WithClient)[CLIENT];
+}
+
+export function setClientInfo(data: LogsData | TracesData, info: ClientInfo | undefined): void {
+  if (info) Object.defineProperty(data, CLIENT, { value: info, enumerable: false, configurable: true, writable: true });
+}
+
+/** The values of `key` (any case); empty when absent. */
+export function metadataValues(info: ClientInfo | undefined, key: string): readonly string[] {
+  return info?.metadata.get(key.toLowerCase()) ?? [];
+}
+
+/** The IP part of a peer address (`ipv4:10.0.0.7:53211`, `[::1]:4317`, `::ffff:127.0.0.1`). */
+export function peerIp(peer: string | undefined): string {
+  if (!peer) return '';
+  let p = peer.replace(/^ipv[46]:/, '');
+  const bracket = /^\[([^\]]+)\](?::\d+)?$/.exec(p);
+  if (bracket) p = bracket[1]!;
+  else if (/^[^:]+:\d+$/.test(p)) p = p.slice(0, p.lastIndexOf(':'));
+  return p.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+}
+
+/** HTTP request headers as client metadata (Node gives names in lowercase). */
+export function httpMetadata(headers: Record<string, string[] | undefined>): ReadonlyMap<string, readonly string[]> {
+  const m = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(headers)) if (v) m.set(k, v);
+  return m;
+}
