@@ -6,22 +6,18 @@
  * tenant, though batches from both senders were in flight together.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { OTLPLogExporter as HttpLogs } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPLogExporter as GrpcLogs } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { waitFor } from './helpers.ts';
-import { startService, type RunningService } from './service.ts';
+import { startInTempDir, type RunningService } from './service.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'th-tenant-'));
 let running: RunningService | undefined;
 
 beforeAll(async () => {
-  running = await startService(`
+  running = await startInTempDir('th-tenant-', (dir) => `
 receivers:
   otlp:
     protocols:
@@ -47,7 +43,6 @@ service:
 
 afterAll(async () => {
   await running?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function provider(service: string, exporter: LogRecordExporter): LoggerProvider {

@@ -137,7 +137,11 @@ describe('embedded end to end', () => {
       'Events.Name': ['rbac.denied'],
       'Events.Attributes': [{ policy: 'deny-all' }],
     });
-    const lookup = await rows<{ TraceId: string }>(`SELECT TraceId FROM otel.otel_traces_trace_id_ts WHERE TraceId = '${traceId}'`);
+    // The materialized view's row lands just after the span's (a reader can see the one before the other).
+    const lookup = await waitFor(async () => {
+      const r = await rows<{ TraceId: string }>(`SELECT TraceId FROM otel.otel_traces_trace_id_ts WHERE TraceId = '${traceId}'`);
+      return r.length > 0 ? r : undefined;
+    }, 10_000, 'the trace id lookup row');
     expect(lookup).toHaveLength(1);
 
     await logs.shutdown();

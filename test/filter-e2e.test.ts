@@ -6,9 +6,6 @@
  * with success (nothing in it was refused).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SeverityNumber, SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
@@ -16,13 +13,12 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { waitFor } from './helpers.ts';
-import { startService, type RunningService } from './service.ts';
+import { startInTempDir, type RunningService } from './service.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'th-filter-'));
 let running: RunningService | undefined;
 
 beforeAll(async () => {
-  running = await startService(`
+  running = await startInTempDir('th-filter-', (dir) => `
 receivers:
   otlp:
     protocols: {http: {endpoint: "127.0.0.1:0"}}
@@ -54,7 +50,6 @@ service:
 
 afterAll(async () => {
   await running?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('filter processor end to end', () => {

@@ -63,6 +63,7 @@ const fixtures: Record<string, Fixture> = {
   'extension/file_storage': () => ({ directory: tmp() }),
   'processor/batch': () => ({}),
   'processor/redaction': () => ({ allow_all_keys: true, blocked_values: ['secret'] }),
+  'processor/filter': () => ({ logs: { log_record: ['IsMatch(body, "^never")'] }, traces: { span: ['name == "never"'] } }),
   'processor/attributes': () => ({ actions: [{ key: 'env', action: 'upsert', value: 'test' }] }),
   'processor/resource': () => ({ attributes: [{ key: 'deployment.environment', action: 'insert', value: 'test' }] }),
   'processor/memory_limiter': () => ({ limit_mib: 4096 }),

@@ -8,9 +8,6 @@
  * rule, tested there.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ROOT_CONTEXT, SeverityNumber, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
@@ -19,15 +16,13 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
 import { waitFor } from './helpers.ts';
-import { startService, type RunningService } from './service.ts';
+import { startInTempDir, type RunningService } from './service.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'th-redact-'));
 let running: RunningService | undefined;
 let otlp: OtlpReceiver;
 
 beforeAll(async () => {
-  running = await startService(
-    `
+  running = await startInTempDir('th-redact-', (dir) => `
 receivers:
   otlp:
     protocols: {http: {endpoint: "127.0.0.1:0"}}
@@ -64,7 +59,6 @@ service:
 
 afterAll(async () => {
   await running?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const rows = <T>(query: string): Promise<T[]> => running!.rows<T>(query);

@@ -1,4 +1,7 @@
 /** An in-process pipeline for end-to-end tests: built from YAML, started, its components found by id. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { builtinRegistry } from '../components.ts';
 import { loadConfigText } from '../core/config/load.ts';
@@ -46,4 +49,29 @@ export async function startService(yaml: string, env: NodeJS.ProcessEnv = {}): P
       await service.shutdown();
     },
   };
+}
+
+/**
+ * startService in a fresh temporary directory (`yaml` gets its path, for the
+ * store and queues); stop() also removes the directory.
+ */
+export async function startInTempDir(prefix: string, yaml: (dir: string) => string): Promise<RunningService & { dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    const running = await startService(yaml(dir));
+    return {
+      ...running,
+      dir,
+      stop: async () => {
+        try {
+          await running.stop();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
 }
