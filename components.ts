@@ -15,6 +15,7 @@ import { redactionFactory } from './processors/redaction/index.ts';
 import { attributesFactory } from './processors/attributes/index.ts';
 import { resourceFactory } from './processors/resource/index.ts';
 import { filterFactory } from './processors/filter/index.ts';
+import { transformFactory } from './processors/transform/index.ts';
 import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
@@ -41,6 +42,7 @@ export const builtinFactories: Factory[] = [
   attributesFactory as Factory,
   resourceFactory as Factory,
   filterFactory as Factory,
+  transformFactory as Factory,
 
   // exporters
   debugFactory as Factory,

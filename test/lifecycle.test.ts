@@ -63,6 +63,7 @@ const fixtures: Record<string, Fixture> = {
   'extension/file_storage': () => ({ directory: tmp() }),
   'processor/batch': () => ({}),
   'processor/redaction': () => ({ allow_all_keys: true, blocked_values: ['secret'] }),
+  'processor/transform': () => ({ log_statements: [{ context: 'log', statements: ['set(attributes["seen"], true)'] }], trace_statements: [{ context: 'span', statements: ['set(attributes["seen"], true)'] }] }),
   'processor/filter': () => ({ logs: { log_record: ['IsMatch(body, "^never")'] }, traces: { span: ['name == "never"'] } }),
   'processor/attributes': () => ({ actions: [{ key: 'env', action: 'upsert', value: 'test' }] }),
   'processor/resource': () => ({ attributes: [{ key: 'deployment.environment', action: 'insert', value: 'test' }] }),

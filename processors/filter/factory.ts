@@ -24,7 +24,7 @@ import { s, type ConfigError } from '../../core/config/schema.ts';
 import { PermanentError } from '../../core/errors.ts';
 import { compileSkip, matchDefaults, matchPropertiesSchema, validateMatchProperties, type MatchPropertiesConfig } from '../../core/match-properties.ts';
 import { inPlaceProcessor } from '../../core/processor-helper.ts';
-import { compileCondition, OttlEvalError, type Condition, type Env, type OttlContext } from './ottl.ts';
+import { compileCondition, OttlEvalError, type Condition, type Env, type OttlContext } from '../../core/ottl.ts';
 
 export interface LogMatchConfig {
   match_type: string;

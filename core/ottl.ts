@@ -1,28 +1,36 @@
 /**
- * OTTL boolean conditions, the subset filter configs use, compiled once into
- * functions over one record:
+ * OTTL, the subset Collector configs use in the filter and transform
+ * processors, compiled once into functions over one record.
+ *
+ * Conditions (filter; transform's `where` and group `conditions`):
  *
  *   cond   := or;  or := and ("or" and)*;  and := not ("and" not)*
  *   not    := "not" not | "(" cond ")" | value [op value]
  *   op     := == != < <= > >=
- *   value  := "string" | 12 | -1.5 | true | false | nil | ENUM | path | Converter(args)
+ *   value  := "string" | 12 | -1.5 | true | false | nil | ENUM | path | Converter(args) | [value, …]
  *
- * Paths of the log_record, span, spanevent and resource contexts
+ * Statements (transform): `editor(args) [where cond]` with the editors set,
+ * delete_key, delete_matching_keys, keep_keys, keep_matching_keys,
+ * replace_pattern, replace_all_patterns, truncate_all.
+ *
+ * Paths of the log_record, span, spanevent, resource and scope contexts
  * (`attributes["k"]["nested"]`, `body`, `severity_number`, `name`, `kind`,
  * `status.code`, `trace_id.string`, `resource.attributes["k"]`,
  * `instrumentation_scope.name`, …); enums (`SEVERITY_NUMBER_WARN`,
  * `SPAN_KIND_SERVER`, `STATUS_CODE_ERROR`); converters `IsMatch`,
  * `IsString`, `IsInt`, `IsDouble`, `IsBool`, `IsMap`, `IsList`, `HasPrefix`,
- * `HasSuffix`, `Len`. Comparisons follow OTTL: nil equals only nil; ints and
- * doubles compare numerically; strings lexically; values of different types
- * are never equal and never ordered. Anything else is refused when the config
- * is loaded, naming what is offered.
+ * `HasSuffix`, `Len`, `Concat`, `ToLowerCase`, `ToUpperCase`, `SHA256`.
+ * Comparisons follow OTTL: nil equals only nil; ints and doubles compare
+ * numerically; strings lexically; values of different types are never equal
+ * and never ordered. Anything else is refused when the config is loaded,
+ * naming what is offered.
  */
-import { asString } from '../../exporters/clickhouse/anyvalue.ts';
-import { compilePattern } from '../../core/go-regexp.ts';
-import { KvList, type AnyValue, type InstrumentationScope, type KeyValue, type LogRecord, type Resource, type Span, type SpanEvent } from '../../core/model.ts';
+import { createHash } from 'node:crypto';
+import { asString } from '../exporters/clickhouse/anyvalue.ts';
+import { compilePattern } from './go-regexp.ts';
+import { KvList, type AnyValue, type InstrumentationScope, type KeyValue, type LogRecord, type Resource, type Span, type SpanEvent } from './model.ts';
 
-export type OttlContext = 'log_record' | 'span' | 'spanevent' | 'resource';
+export type OttlContext = 'log_record' | 'span' | 'spanevent' | 'resource' | 'scope';
 
 /** What a condition sees. `record` is the log record, span or span event of the context. */
 export interface Env {
@@ -166,6 +174,11 @@ function recordField(ctx: OttlContext, name: string): Getter | null {
       dropped_attributes_count: E((r) => BigInt(r.droppedAttributesCount)),
     },
     resource: {},
+    scope: {
+      name: (e) => e.scope?.name ?? null,
+      version: (e) => e.scope?.version ?? null,
+      attributes: (e) => attrsOf(e.scope?.attributes),
+    },
   };
   return fields[ctx][name] ?? null;
 }
@@ -175,7 +188,7 @@ function basePath(ctx: OttlContext, dotted: string): Getter | null {
   if (dotted === 'resource.dropped_attributes_count' || (ctx === 'resource' && dotted === 'dropped_attributes_count')) {
     return (e) => BigInt(e.resource.droppedAttributesCount);
   }
-  if (ctx !== 'resource') {
+  if (ctx !== 'resource' && ctx !== 'scope') {
     const scope: Record<string, Getter> = {
       'instrumentation_scope.name': (e) => e.scope?.name ?? null,
       'instrumentation_scope.version': (e) => e.scope?.version ?? null,
@@ -198,6 +211,90 @@ function index(v: Val, key: string | number): Val {
   }
   if (Array.isArray(v) && typeof key === 'number') return key >= 0 && key < v.length ? attr(v[key]) : null;
   return null;
+}
+
+// ---------------------------------------------------------------- setters (transform)
+
+type Setter = (env: Env, v: Val) => void;
+
+/** A value as an attribute value (nil has none). */
+function toAny(v: Val): AnyValue {
+  return v === null ? undefined : (v as AnyValue);
+}
+
+/** The attribute list a map path names, readable and replaceable (for set and the map editors). */
+export interface AttrSlot {
+  get(env: Env): KeyValue[] | undefined;
+  set(env: Env, list: KeyValue[]): void;
+}
+
+function attrSlot(ctx: OttlContext, dotted: string): AttrSlot | null {
+  const resource: AttrSlot = { get: (e) => e.resource.attributes, set: (e, l) => (e.resource.attributes = l) };
+  const scope: AttrSlot = { get: (e) => e.scope?.attributes, set: (e, l) => e.scope && (e.scope.attributes = l) };
+  const span: AttrSlot = { get: (e) => e.span?.attributes, set: (e, l) => e.span && (e.span.attributes = l) };
+  if (dotted === 'resource.attributes') return resource;
+  if (dotted === 'instrumentation_scope.attributes' && ctx !== 'resource' && ctx !== 'scope') return scope;
+  if (dotted === 'span.attributes' && ctx === 'spanevent') return span;
+  if (dotted !== 'attributes') return null;
+  switch (ctx) {
+    case 'resource':
+      return resource;
+    case 'scope':
+      return scope;
+    case 'span':
+      return span;
+    case 'log_record':
+      return { get: (e) => e.log?.attributes, set: (e, l) => e.log && (e.log.attributes = l) };
+    default:
+      return { get: (e) => e.event?.attributes, set: (e, l) => e.event && (e.event.attributes = l) };
+  }
+}
+
+function fieldSetter(ctx: OttlContext, dotted: string): Setter | null {
+  const str = (f: (e: Env, v: string) => void): Setter => (e, v) => typeof v === 'string' && f(e, v);
+  const int = (f: (e: Env, v: number) => void): Setter => (e, v) => typeof v === 'bigint' && f(e, Number(v));
+  const byCtx: Partial<Record<OttlContext, Record<string, Setter>>> = {
+    log_record: {
+      body: (e, v) => e.log && (e.log.body = toAny(v)),
+      severity_text: str((e, v) => e.log && (e.log.severityText = v)),
+      severity_number: int((e, v) => e.log && (e.log.severityNumber = v)),
+      event_name: str((e, v) => e.log && (e.log.eventName = v)),
+    },
+    span: {
+      name: str((e, v) => e.span && (e.span.name = v)),
+      kind: int((e, v) => e.span && (e.span.kind = v)),
+      'status.code': int((e, v) => e.span && (e.span.status.code = v)),
+      'status.message': str((e, v) => e.span && (e.span.status.message = v)),
+    },
+    spanevent: { name: str((e, v) => e.event && (e.event.name = v)) },
+    scope: {
+      name: str((e, v) => e.scope && (e.scope.name = v)),
+      version: str((e, v) => e.scope && (e.scope.version = v)),
+    },
+  };
+  return byCtx[ctx]?.[dotted] ?? null;
+}
+
+/** Where `set` writes: a field, or one key of an attribute map. */
+function setterFor(ctx: OttlContext, ref: PathRef): Setter {
+  if (ref.keys.length === 0) {
+    const f = fieldSetter(ctx, ref.dotted);
+    if (f) return f;
+  } else if (ref.keys.length === 1 && typeof ref.keys[0] === 'string') {
+    const slot = attrSlot(ctx, ref.dotted);
+    const key = ref.keys[0];
+    if (slot) {
+      return (e, v) => {
+        const list = slot.get(e);
+        if (!list) return;
+        const value = toAny(v);
+        const i = list.findIndex((kv) => kv.key === key);
+        if (i >= 0) list[i]!.value = value;
+        else list.push({ key, value });
+      };
+    }
+  }
+  throw new Error(`${ref.text} cannot be set here (settable: attributes["key"], body, severity_text, severity_number, name, kind, status.code, status.message, … of the ${ctx} context)`);
 }
 
 // ---------------------------------------------------------------- values and comparisons
@@ -269,7 +366,43 @@ function stringLike(v: Val): string | null {
 
 // ---------------------------------------------------------------- parser
 
-export const CONVERTERS = ['IsMatch', 'IsString', 'IsInt', 'IsDouble', 'IsBool', 'IsMap', 'IsList', 'HasPrefix', 'HasSuffix', 'Len'] as const;
+export const CONVERTERS = [
+  'IsMatch',
+  'IsString',
+  'IsInt',
+  'IsDouble',
+  'IsBool',
+  'IsMap',
+  'IsList',
+  'HasPrefix',
+  'HasSuffix',
+  'Len',
+  'Concat',
+  'ToLowerCase',
+  'ToUpperCase',
+  'SHA256',
+] as const;
+
+export const EDITORS = ['set', 'delete_key', 'delete_matching_keys', 'keep_keys', 'keep_matching_keys', 'replace_pattern', 'replace_all_patterns', 'truncate_all'] as const;
+
+/** A path as written: `attributes["k"]` is dotted `attributes`, keys ["k"]. */
+interface PathRef {
+  text: string;
+  dotted: string;
+  keys: Array<string | number>;
+  get: Getter;
+}
+
+/** A parsed argument: its value, and what it was written as (for editors that take paths or literals). */
+interface Arg {
+  get: Getter;
+  bool: boolean;
+  literal: string | null;
+  ref: PathRef | null;
+  list: Arg[] | null;
+}
+
+export type Statement = (env: Env) => void;
 
 class Parser {
   private pos = 0;
@@ -345,29 +478,47 @@ class Parser {
     return (e) => left.get(e) === true;
   }
 
-  private value(): { get: Getter; bool: boolean } {
-    const t = this.next();
-    if (t.t === 'str') return { get: () => t.v, bool: false };
+  private value(): Arg {
+    const t = this.peek();
+    const plain = (get: Getter, bool = false): Arg => ({ get, bool, literal: null, ref: null, list: null });
+    if (t.t === 'op' && t.v === '[') {
+      this.pos++;
+      const items: Arg[] = [];
+      while (!this.isOp(']')) {
+        items.push(this.value());
+        if (!this.isOp(',')) break;
+        this.pos++;
+      }
+      this.expect(']');
+      return { ...plain((e) => items.map((i) => toAny(i.get(e)))), list: items };
+    }
+    this.pos++;
+    if (t.t === 'str') return { ...plain(() => t.v), literal: t.v };
     if (t.t === 'num') {
       const v: Val = /[.eE]/.test(t.v) ? Number(t.v) : BigInt(t.v);
-      return { get: () => v, bool: false };
+      return plain(() => v);
     }
     if (t.t !== 'id') throw new Error(`expected a value, got ${describe(t)}`);
     if (t.v === 'true' || t.v === 'false') {
       const v = t.v === 'true';
-      return { get: () => v, bool: true };
+      return plain(() => v, true);
     }
-    if (t.v === 'nil') return { get: () => null, bool: false };
+    if (t.v === 'nil') return plain(() => null);
     if (ENUMS.has(t.v)) {
       const v = ENUMS.get(t.v)!;
-      return { get: () => v, bool: false };
+      return plain(() => v);
     }
-    if (this.isOp('(')) return this.call(t.v);
+    if (this.isOp('(')) {
+      if ((EDITORS as readonly string[]).includes(t.v)) throw new Error(`${t.v} is an editor (a transform statement), not a value`);
+      const c = this.call(t.v);
+      return plain(c.get, c.bool);
+    }
     if (/^[A-Z]/.test(t.v)) throw new Error(`unknown enum ${t.v}`);
-    return { get: this.path(t.v), bool: false };
+    const ref = this.path(t.v);
+    return { ...plain(ref.get), ref };
   }
 
-  private path(first: string): Getter {
+  private path(first: string): PathRef {
     const names = [first];
     while (this.isOp('.')) {
       this.pos++;
@@ -376,6 +527,8 @@ class Parser {
       names.push(t.v);
     }
     const dotted = names.join('.');
+    const keys: Array<string | number> = [];
+    let text = dotted;
     let get: Getter | null = basePath(this.ctx, dotted);
     if (!get) {
       if (/^(trace_id|span_id|parent_span_id)$/.test(dotted)) throw new Error(`${dotted} is bytes here; compare ${dotted}.string with a hex string`);
@@ -387,30 +540,146 @@ class Parser {
       if (k.t !== 'str' && !(k.t === 'num' && /^\d+$/.test(k.v))) throw new Error(`expected a string key or an index in [], got ${describe(k)}`);
       this.expect(']');
       const key = k.t === 'str' ? k.v : Number(k.v);
+      keys.push(key);
+      text += `[${JSON.stringify(key)}]`;
       const inner: Getter = get;
       get = (e: Env): Val => index(inner(e), key);
     }
-    return get;
+    return { text, dotted, keys, get };
+  }
+
+  private args(): Arg[] {
+    this.expect('(');
+    const args: Arg[] = [];
+    if (!this.isOp(')')) {
+      for (;;) {
+        args.push(this.value());
+        if (!this.isOp(',')) break;
+        this.pos++;
+      }
+    }
+    this.expect(')');
+    return args;
+  }
+
+  /** `editor(args) [where condition]`. */
+  statement(): Statement {
+    const t = this.next();
+    if (t.t !== 'id' || !this.isOp('(')) throw new Error(`a statement starts with an editor call, like set(attributes["k"], "v"), got ${describe(t)}`);
+    if (!(EDITORS as readonly string[]).includes(t.v)) throw new Error(`editor ${t.v} is not offered here (offered: ${EDITORS.join(', ')})`);
+    const edit = this.editor(t.v, this.args());
+    let where: Condition | null = null;
+    if (this.isWord('where')) {
+      this.pos++;
+      where = this.or();
+    }
+    if (this.peek().t !== 'end') throw new Error(`unexpected ${describe(this.peek())}`);
+    return where ? (e) => void (where(e) && edit(e)) : edit;
+  }
+
+  private editor(name: string, args: Arg[]): Statement {
+    const arity: Record<string, number> = { set: 2, delete_key: 2, delete_matching_keys: 2, keep_keys: 2, keep_matching_keys: 2, replace_pattern: 3, replace_all_patterns: 4, truncate_all: 2 };
+    if (args.length !== arity[name]) throw new Error(`${name} takes ${arity[name]} arguments, got ${args.length}`);
+    const map = (): AttrSlot => {
+      const ref = args[0]!.ref;
+      const slot = ref && ref.keys.length === 0 ? attrSlot(this.ctx, ref.dotted) : null;
+      if (!slot) throw new Error(`${name} takes an attribute map first (attributes, resource.attributes, …), got ${ref?.text ?? 'a value'}`);
+      return slot;
+    };
+    const literal = (i: number, what: string): string => {
+      const l = args[i]!.literal;
+      if (l === null) throw new Error(`${name} takes its ${what} as a string literal`);
+      return l;
+    };
+    const regex = (i: number): RegExp => {
+      const p = literal(i, 'pattern');
+      try {
+        const g = compilePattern(p);
+        return new RegExp(g.source, g.flags.replace('g', ''));
+      } catch (err) {
+        throw new Error(`${name}: invalid regular expression ${JSON.stringify(p)}: ${(err as Error).message}`);
+      }
+    };
+    const filterKeys = (slot: AttrSlot, keep: (key: string) => boolean): Statement => (e) => {
+      const list = slot.get(e);
+      if (list) slot.set(e, list.filter((kv) => keep(kv.key)));
+    };
+    switch (name) {
+      case 'set': {
+        const ref = args[0]!.ref;
+        if (!ref) throw new Error('set takes a path to set first');
+        const set = setterFor(this.ctx, ref);
+        const value = args[1]!.get;
+        return (e) => {
+          const v = value(e);
+          if (v !== null) set(e, v); // set with nil changes nothing, as in OTTL
+        };
+      }
+      case 'delete_key': {
+        const slot = map();
+        const key = literal(1, 'key');
+        return filterKeys(slot, (k) => k !== key);
+      }
+      case 'delete_matching_keys': {
+        const slot = map();
+        const re = regex(1);
+        return filterKeys(slot, (k) => !re.test(k));
+      }
+      case 'keep_keys': {
+        const slot = map();
+        const list = args[1]!.list;
+        if (!list || list.some((i) => i.literal === null)) throw new Error('keep_keys takes a list of string keys, like ["a", "b"]');
+        const keep = new Set(list.map((i) => i.literal!));
+        return filterKeys(slot, (k) => keep.has(k));
+      }
+      case 'keep_matching_keys': {
+        const slot = map();
+        const re = regex(1);
+        return filterKeys(slot, (k) => re.test(k));
+      }
+      case 'replace_pattern': {
+        const ref = args[0]!.ref;
+        if (!ref) throw new Error('replace_pattern takes a path first');
+        const set = setterFor(this.ctx, ref);
+        const re = new RegExp(regex(1).source, regex(1).flags + 'g');
+        const replacement = goReplacement(literal(2, 'replacement'));
+        return (e) => {
+          const v = ref.get(e);
+          if (typeof v === 'string') set(e, v.replace(re, replacement));
+        };
+      }
+      case 'replace_all_patterns': {
+        const slot = map();
+        const mode = literal(1, 'mode');
+        if (mode !== 'key' && mode !== 'value') throw new Error('replace_all_patterns takes mode "key" or "value"');
+        const re = new RegExp(regex(2).source, regex(2).flags + 'g');
+        const replacement = goReplacement(literal(3, 'replacement'));
+        return (e) => {
+          const list = slot.get(e);
+          if (!list) return;
+          for (const kv of list) {
+            if (mode === 'key') kv.key = kv.key.replace(re, replacement);
+            else if (typeof kv.value === 'string') kv.value = kv.value.replace(re, replacement);
+          }
+        };
+      }
+      default: {
+        // truncate_all: string values cut to `limit` characters
+        const slot = map();
+        const limit = args[1]!.get({ resource: { attributes: [], droppedAttributesCount: 0 } });
+        if (typeof limit !== 'bigint' || limit < 0n) throw new Error('truncate_all takes a limit, a non-negative int');
+        const n = Number(limit);
+        return (e) => {
+          for (const kv of slot.get(e) ?? []) if (typeof kv.value === 'string' && kv.value.length > n) kv.value = [...kv.value].slice(0, n).join('');
+        };
+      }
+    }
   }
 
   private call(name: string): { get: Getter; bool: boolean } {
     if (!(CONVERTERS as readonly string[]).includes(name)) throw new Error(`function ${name} is not offered here (offered: ${CONVERTERS.join(', ')})`);
-    this.expect('(');
-    const args: Array<{ get: Getter; literal: string | null }> = [];
-    if (!this.isOp(')')) {
-      for (;;) {
-        const t = this.peek();
-        const v = this.value();
-        args.push({ get: v.get, literal: t.t === 'str' ? t.v : null });
-        if (this.isOp(',')) {
-          this.pos++;
-          continue;
-        }
-        break;
-      }
-    }
-    this.expect(')');
-    const arity = name === 'IsMatch' || name === 'HasPrefix' || name === 'HasSuffix' ? 2 : 1;
+    const args = this.args();
+    const arity = name === 'IsMatch' || name === 'HasPrefix' || name === 'HasSuffix' || name === 'Concat' ? 2 : 1;
     if (args.length !== arity) throw new Error(`${name} takes ${arity} argument${arity > 1 ? 's' : ''}, got ${args.length}`);
     const target = args[0]!.get;
     const is = (pred: (v: Val) => boolean) => ({ get: (e: Env) => pred(target(e)), bool: true });
@@ -452,6 +721,34 @@ class Parser {
         return is((v) => v instanceof KvList);
       case 'IsList':
         return is((v) => Array.isArray(v));
+      case 'Concat': {
+        const sep = args[1]!.literal;
+        const items = args[0]!.list;
+        if (items === null || sep === null) throw new Error('Concat takes a list [..] and a string delimiter');
+        // nil items are skipped; the rest by their text
+        return { get: (e) => items.flatMap((i) => { const s = stringLike(i.get(e)); return s === null ? [] : [s]; }).join(sep), bool: false };
+      }
+      case 'ToLowerCase':
+      case 'ToUpperCase':
+        return {
+          get: (e) => {
+            const v = target(e);
+            if (v === null) return null;
+            if (typeof v !== 'string') throw new OttlEvalError(`${name}: expected a string, got ${typeOf(v)}`);
+            return name === 'ToLowerCase' ? v.toLowerCase() : v.toUpperCase();
+          },
+          bool: false,
+        };
+      case 'SHA256':
+        return {
+          get: (e) => {
+            const v = target(e);
+            if (v === null) return null;
+            if (typeof v !== 'string') throw new OttlEvalError(`SHA256: expected a string, got ${typeOf(v)}`);
+            return createHash('sha256').update(v).digest('hex');
+          },
+          bool: false,
+        };
       default:
         // Len: characters of a string, entries of a map, items of a list, bytes of bytes.
         return {
@@ -470,6 +767,20 @@ class Parser {
 
 function describe(t: Tok): string {
   return t.t === 'end' ? 'the end' : t.t === 'str' ? JSON.stringify(t.v) : `"${t.v}"`;
+}
+
+/** Go's replacement syntax (`$1`, `${1}`, `${name}`, `$$`) in JavaScript's (`$1`, `$<name>`, `$$`). */
+function goReplacement(r: string): string {
+  return r.replace(/\$(\$|\{(\w+)\}|(\d+))/g, (_m, all: string, braced?: string, digits?: string) => {
+    if (all === '$') return '$$';
+    const name = braced ?? digits!;
+    return /^\d+$/.test(name) ? `$${name}` : `$<${name}>`;
+  });
+}
+
+/** Compiles one transform statement of `ctx` (`editor(args) [where condition]`). */
+export function compileStatement(src: string, ctx: OttlContext): Statement {
+  return new Parser(tokenize(src), ctx).statement();
 }
 
 /** Compiles one condition of `ctx`; throws a readable error for what is not offered. */

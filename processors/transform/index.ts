@@ -1,0 +1,1 @@
+export { transformFactory, type TransformConfig } from './factory.ts';
