@@ -51,6 +51,8 @@ export interface KafkaExporterConfig extends ExporterHelperConfig, ClientConfig 
   producer: ProducerConfig;
   /** Static headers on every message (the Collector's `record_headers`). */
   record_headers: Record<string, string>;
+  /** Client metadata keys (core/client.ts) sent as headers of the payload's messages (the Collector's `include_metadata_keys`). */
+  include_metadata_keys: string[];
 }
 
 export function defaultKafkaExporterConfig(): KafkaExporterConfig {
@@ -70,6 +72,7 @@ export function defaultKafkaExporterConfig(): KafkaExporterConfig {
     record_partitioner: { sticky_key: { hasher: 'sarama_compat' } },
     producer: { required_acks: -1, compression: 'none', max_message_bytes: 1_000_000, allow_auto_topic_creation: true },
     record_headers: {},
+    include_metadata_keys: [],
   };
 }
 
@@ -94,6 +97,7 @@ export const kafkaExporterSchema = s.object({
     allow_auto_topic_creation: s.bool(),
   }),
   record_headers: s.map(s.string()),
+  include_metadata_keys: s.list(s.string({ nonEmpty: true })),
 });
 
 /** Room for the record batch header and one record's framing and headers around key and value. */
@@ -107,6 +111,9 @@ export function validateKafkaExporter(c: KafkaExporterConfig): ConfigError[] {
   for (const k of Object.keys(c.record_headers)) {
     if (k === MESSAGE_ID_HEADER) errors.push({ path: `record_headers.${k}`, message: 'is the header the exporter names each message with; choose another' });
   }
+  c.include_metadata_keys.forEach((k, i) => {
+    if (k.toLowerCase() === MESSAGE_ID_HEADER) errors.push({ path: `include_metadata_keys[${i}]`, message: 'is the header the exporter names each message with; choose another' });
+  });
   if (c.producer.max_message_bytes < 1024) {
     errors.push({ path: 'producer.max_message_bytes', message: `must be at least 1024, got ${c.producer.max_message_bytes}` });
   }

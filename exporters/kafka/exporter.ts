@@ -12,6 +12,7 @@
  * receiver recognises and skips the second copy.
  */
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { clientInfo, metadataValues } from '../../core/client.ts';
 import type { Host } from '../../core/component.ts';
 import { PermanentError } from '../../core/errors.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
@@ -142,14 +143,27 @@ export class KafkaExporter implements Pusher {
     const c = this.cfg;
     const keys = c.partition_logs_by_trace_id ? await this.partitionKeys(c.logs.topic) : null;
     const built = buildMessages(this.logs, data, keys ? groupLogsByTrace : null, this.messageBudget, keys);
-    await this.send(c.logs.topic, built, keys, 'log records', ctx);
+    await this.send(c.logs.topic, built, keys, 'log records', ctx, this.metadataHeaders(data));
   }
 
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_traces_by_id ? await this.partitionKeys(c.traces.topic) : null;
     const built = buildMessages(this.traces, data, keys ? groupTracesByTrace : null, this.messageBudget, keys);
-    await this.send(c.traces.topic, built, keys, 'spans', ctx);
+    await this.send(c.traces.topic, built, keys, 'spans', ctx, this.metadataHeaders(data));
+  }
+
+  /** The payload's client metadata named by include_metadata_keys, as message headers (null when none). */
+  private metadataHeaders(data: LogsData | TracesData): Record<string, string[]> | null {
+    const keys = this.cfg.include_metadata_keys;
+    if (keys.length === 0) return null;
+    const info = clientInfo(data);
+    let out: Record<string, string[]> | null = null;
+    for (const k of keys) {
+      const v = metadataValues(info, k);
+      if (v.length) (out ??= {})[k] = [...v];
+    }
+    return out;
   }
 
   /** Grouping of one batch by the topic's current partition count. */
@@ -160,12 +174,12 @@ export class KafkaExporter implements Pusher {
     return new PartitionKeys(n, hash);
   }
 
-  private async send(topic: string, built: Built, keys: PartitionKeys | null, noun: string, ctx: PushContext): Promise<void> {
+  private async send(topic: string, built: Built, keys: PartitionKeys | null, noun: string, ctx: PushContext, extra: Record<string, string[]> | null): Promise<void> {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('export aborted');
     if (built.messages.length > 0) {
       nameMessages(built.messages, ctx.dedupToken, keys ? keys.count : null);
       try {
-        await this.sender!.send(topic, built.messages);
+        await this.sender!.send(topic, built.messages, extra);
       } catch (err) {
         // The topic may have grown or been re-created: group the retry by fresh metadata.
         this.counts!.forget(topic);

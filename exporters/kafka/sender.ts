@@ -20,6 +20,8 @@ import { headerBytes } from './headers.ts';
 interface Part {
   topic: string;
   messages: OutMessage[];
+  /** Headers of this payload's messages (include_metadata_keys), or null. */
+  extra: Record<string, string[]> | null;
   bytes: number;
   resolve(): void;
   reject(err: unknown): void;
@@ -83,19 +85,20 @@ export class SendLoop {
     this.headerBytes = headerBytes(opts.headers);
   }
 
-  /** Sends `messages` to `topic`; resolves when all are acknowledged. */
-  send(topic: string, messages: OutMessage[]): Promise<void> {
+  /** Sends `messages` to `topic` (each with the `extra` headers too); resolves when all are acknowledged. */
+  send(topic: string, messages: OutMessage[], extra: Record<string, string[]> | null = null): Promise<void> {
     const waits: Promise<void>[] = [];
     let cur: OutMessage[] = [];
     let bytes = 0;
+    const extraBytes = extra ? headerBytes(extra) : 0;
     const cut = () => {
-      const part = { topic, messages: cur, bytes };
+      const part = { topic, messages: cur, extra, bytes };
       waits.push(new Promise<void>((resolve, reject) => this.parts.push({ ...part, resolve, reject })));
       cur = [];
       bytes = 0;
     };
     for (const m of messages) {
-      const b = sizeOf(m) + this.headerBytes;
+      const b = sizeOf(m) + this.headerBytes + extraBytes;
       if (cur.length > 0 && bytes + b > this.opts.maxBytes) cut();
       cur.push(m);
       bytes += b;
@@ -131,8 +134,10 @@ export class SendLoop {
       for (const p of batch) {
         let tm = byTopic.get(p.topic);
         if (!tm) byTopic.set(p.topic, (tm = { topic: p.topic, messages: [] }));
+        const base = p.extra ? { ...this.opts.headers, ...p.extra } : this.opts.headers;
+        const hasBase = p.extra !== null || this.hasHeaders;
         for (const m of p.messages) {
-          const headers = m.id ? { ...this.opts.headers, [MESSAGE_ID_HEADER]: m.id } : this.hasHeaders ? this.opts.headers : undefined;
+          const headers = m.id ? { ...base, [MESSAGE_ID_HEADER]: m.id } : hasBase ? base : undefined;
           tm.messages.push({ key: m.key, value: m.value, partition: m.partition, headers });
         }
       }

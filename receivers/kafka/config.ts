@@ -61,6 +61,8 @@ export interface KafkaReceiverConfig extends ClientConfig {
   dedup_window: number;
   /** Retry of a batch the pipeline refused: the partition pauses this long, growing. */
   error_backoff: BackoffConfig;
+  /** Message headers copied to each resource as `kafka.header.<name>` (the Collector's header_extraction). */
+  header_extraction: { extract_headers: boolean; headers: string[] };
   /** Collector keys whose behaviour is fixed here (see validate): accepted only to be refused with the reason. */
   autocommit: unknown;
   message_marking: unknown;
@@ -86,6 +88,7 @@ export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
     max_inflight_batches: 16,
     dedup_window: 10_000,
     error_backoff: { initial_interval: 1_000, max_interval: 30_000, multiplier: 2 },
+    header_extraction: { extract_headers: false, headers: [] },
     autocommit: undefined,
     message_marking: undefined,
   };
@@ -110,6 +113,7 @@ export const kafkaReceiverSchema = s.object({
   max_inflight_batches: s.int({ min: 1, max: 100 }),
   dedup_window: s.int({ min: 0, max: 1_000_000 }),
   error_backoff: s.object({ initial_interval: s.duration(), max_interval: s.duration(), multiplier: s.number({ min: 1 }) }),
+  header_extraction: s.object({ extract_headers: s.bool(), headers: s.list(s.string({ nonEmpty: true })) }),
   autocommit: s.any(),
   message_marking: s.any(),
 });

@@ -5,7 +5,7 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import type { Signal } from '../../core/model.ts';
-import { itemCount } from '../../core/model.ts';
+import { itemCount, setAttr } from '../../core/model.ts';
 import { decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto } from '../../core/otlp/index.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Encoding } from '../../exporters/kafka/config.ts';
@@ -16,6 +16,8 @@ export interface TopicInfo {
   topic: string;
   signal: Signal;
   encoding: Encoding;
+  /** Headers copied to each resource as `kafka.header.<name>` (header_extraction); empty = none. */
+  extractHeaders: readonly string[];
 }
 
 export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
@@ -26,6 +28,16 @@ export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
     t.signal === 'logs'
       ? t.encoding === 'otlp_proto' ? decodeLogsProto(v) : decodeLogsJson(v)
       : t.encoding === 'otlp_proto' ? decodeTracesProto(v) : decodeTracesJson(v);
+  if (t.extractHeaders.length && m.headers) {
+    const resources = 'resourceLogs' in data ? data.resourceLogs : data.resourceSpans;
+    for (const name of t.extractHeaders) {
+      const h = m.headers[name];
+      const first = Array.isArray(h) ? h[0] : h;
+      if (first === undefined) continue;
+      const value = first.toString();
+      for (const r of resources) setAttr(r.resource.attributes, `kafka.header.${name}`, value);
+    }
+  }
   return { offset, timestamp: m.timestamp, data, count: itemCount(t.signal, data), id: messageId(m) };
 }
 

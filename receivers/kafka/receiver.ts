@@ -61,8 +61,9 @@ export class KafkaReceiver implements Component {
     next: NextConsumers,
   ) {
     const c = settings.config;
-    if (next.logs) this.topics.set(c.logs.topic, { topic: c.logs.topic, signal: 'logs', encoding: c.logs.encoding ?? c.encoding });
-    if (next.traces) this.topics.set(c.traces.topic, { topic: c.traces.topic, signal: 'traces', encoding: c.traces.encoding ?? c.encoding });
+    const extractHeaders = c.header_extraction.extract_headers ? c.header_extraction.headers : [];
+    if (next.logs) this.topics.set(c.logs.topic, { topic: c.logs.topic, signal: 'logs', encoding: c.logs.encoding ?? c.encoding, extractHeaders });
+    if (next.traces) this.topics.set(c.traces.topic, { topic: c.traces.topic, signal: 'traces', encoding: c.traces.encoding ?? c.encoding, extractHeaders });
     this.obs = observedConsumer(settings, next, 'kafka');
     this.bad = new BadMessageLog(settings.logger);
     for (const t of this.topics.keys()) {
