@@ -9,6 +9,7 @@
  * the batch processor keeps only the metadata it batches by (`metadata_keys`),
  * so `from_context` after a batch sees those keys and nothing else.
  */
+import type { Metadata } from '@grpc/grpc-js';
 import type { LogsData, TracesData } from './model.ts';
 
 export interface ClientInfo {
@@ -51,4 +52,24 @@ export function httpMetadata(headers: Record<string, string[] | undefined>): Rea
   const m = new Map<string, string[]>();
   for (const [k, v] of Object.entries(headers)) if (v) m.set(k, v);
   return m;
+}
+
+/** gRPC metadata as client metadata (text entries; `-bin` ones are skipped). */
+export function grpcMetadata(md: Metadata): ReadonlyMap<string, readonly string[]> {
+  const m = new Map<string, string[]>();
+  for (const [k, values] of Object.entries(md.toJSON())) {
+    const text = values.filter((v): v is string => typeof v === 'string');
+    if (text.length) m.set(k, text);
+  }
+  return m;
+}
+
+/** The client info of an HTTP request (headers only with include_metadata). */
+export function httpClient(req: { socket: { remoteAddress?: string }; headersDistinct: Record<string, string[] | undefined> }, includeMetadata: boolean): ClientInfo {
+  return { address: peerIp(req.socket.remoteAddress), metadata: includeMetadata ? httpMetadata(req.headersDistinct) : NO_METADATA };
+}
+
+/** The client info of a gRPC call (metadata only with include_metadata). */
+export function grpcClient(call: { getPeer(): string; metadata: Metadata }, includeMetadata: boolean): ClientInfo {
+  return { address: peerIp(call.getPeer()), metadata: includeMetadata ? grpcMetadata(call.metadata) : NO_METADATA };
 }

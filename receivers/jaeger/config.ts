@@ -14,6 +14,8 @@ export interface GrpcConfig extends GrpcServerSettings {
   max_recv_msg_size_mib: number;
   /** Serve TLS (mutual with client_ca_file); null = plaintext. */
   tls: TlsServerConfig | null;
+  /** Keep the call's gRPC metadata with the payload (batch metadata_keys, attributes from_context). */
+  include_metadata: boolean;
 }
 
 export interface ThriftHttpConfig {
@@ -23,6 +25,8 @@ export interface ThriftHttpConfig {
   max_request_body_size: number;
   /** Serve TLS (mutual with client_ca_file); null = plaintext. */
   tls: TlsServerConfig | null;
+  /** Keep the request's headers with the payload. */
+  include_metadata: boolean;
 }
 
 export interface UdpConfig {
@@ -51,8 +55,8 @@ export interface JaegerReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, ...grpcServerDefaults() });
-export const thriftHttpDefaults = (): ThriftHttpConfig => ({ endpoint: '127.0.0.1:14268', max_request_body_size: 20 * 1024 * 1024, tls: null });
+export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, ...grpcServerDefaults() });
+export const thriftHttpDefaults = (): ThriftHttpConfig => ({ endpoint: '127.0.0.1:14268', max_request_body_size: 20 * 1024 * 1024, tls: null, include_metadata: false });
 const udpDefaults = (endpoint: string) => (): UdpConfig => ({
   endpoint,
   queue_size: 1000,
@@ -73,8 +77,8 @@ const udpSchema = s.object({
 
 export const jaegerSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, ...grpcServerSchemaFields }), grpcDefaults),
-    thrift_http: s.section(s.object({ endpoint: s.endpoint(), max_request_body_size: s.bytes(), tls: tlsServerSchema }), thriftHttpDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, include_metadata: s.bool(), ...grpcServerSchemaFields }), grpcDefaults),
+    thrift_http: s.section(s.object({ endpoint: s.endpoint(), max_request_body_size: s.bytes(), tls: tlsServerSchema, include_metadata: s.bool() }), thriftHttpDefaults),
     thrift_compact: s.section(udpSchema, compactDefaults),
     thrift_binary: s.section(udpSchema, binaryDefaults),
   }),

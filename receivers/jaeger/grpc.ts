@@ -4,6 +4,7 @@
  * api_v2 decoder inside the handler, so bad protobuf is INVALID_ARGUMENT with
  * the reason, and a pipeline refusal is UNAVAILABLE / RESOURCE_EXHAUSTED.
  */
+import { grpcClient, setClientInfo } from '../../core/client.ts';
 import { grpcServerOptions } from '../../core/grpc-server-config.ts';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../../core/errors.ts';
@@ -33,6 +34,7 @@ export class JaegerGrpcServer {
     let data;
     try {
       data = jaegerToTraces([decodePostSpansRequest(call.request)]);
+      setClientInfo(data, grpcClient(call, this.cfg.include_metadata));
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: `cannot decode PostSpansRequest: ${(err as Error).message}` });
       return;

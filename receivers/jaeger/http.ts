@@ -7,6 +7,7 @@
  * 413 body over `max_request_body_size`; 415 other content types; 429/503 +
  * Retry-After when the pipeline refuses.
  */
+import { httpClient, setClientInfo } from '../../core/client.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { statusFor } from '../../core/errors.ts';
 import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
@@ -61,6 +62,7 @@ export class JaegerHttpServer {
     let data;
     try {
       data = jaegerToTraces([readBatchBody(new BinaryReader(body))]);
+      setClientInfo(data, httpClient(req, this.cfg.include_metadata));
     } catch (err) {
       return reply(400, `unable to process request body: ${(err as Error).message}`);
     }

@@ -14,22 +14,12 @@ import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { decodeLogsProto, decodeTracesProto, encodeExportResponse } from '../../core/otlp/index.ts';
 import type { GrpcProtocolConfig } from './config.ts';
 import { setRawProto, type LogsData } from '../../core/model.ts';
-import { NO_METADATA, peerIp, setClientInfo } from '../../core/client.ts';
+import { grpcClient, setClientInfo } from '../../core/client.ts';
 import { loadTls } from '../../core/tls.ts';
 
 export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
 export const TRACES_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 export const METRICS_EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
-
-/** gRPC metadata as client metadata (text entries; `-bin` ones are skipped). */
-function grpcMetadata(md: grpc.Metadata): ReadonlyMap<string, readonly string[]> {
-  const m = new Map<string, string[]>();
-  for (const [k, values] of Object.entries(md.toJSON())) {
-    const text = values.filter((v): v is string => typeof v === 'string');
-    if (text.length) m.set(k, text);
-  }
-  return m;
-}
 
 function handler(
   decode: (b: Uint8Array) => unknown,
@@ -42,7 +32,7 @@ function handler(
     try {
       data = decode(call.request);
       setRawProto(data as LogsData, [call.request]);
-      setClientInfo(data as LogsData, { address: peerIp(call.getPeer()), metadata: includeMetadata ? grpcMetadata(call.metadata) : NO_METADATA });
+      setClientInfo(data as LogsData, grpcClient(call, includeMetadata));
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: (err as Error).message });
       return;

@@ -22,7 +22,7 @@ import {
 } from '../../core/otlp/index.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { setRawProto, type LogsData } from '../../core/model.ts';
-import { httpMetadata, NO_METADATA, peerIp, setClientInfo } from '../../core/client.ts';
+import { httpClient, setClientInfo } from '../../core/client.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
 import { loadTls } from '../../core/tls.ts';
@@ -112,10 +112,7 @@ export class OtlpHttpServer {
       if (signal === 'logs') data = enc === 'proto' ? decodeLogsProto(body) : decodeLogsJson(body);
       else data = enc === 'proto' ? decodeTracesProto(body) : decodeTracesJson(body);
       if (enc === 'proto') setRawProto(data as LogsData, [body]);
-      setClientInfo(data as LogsData, {
-        address: peerIp(req.socket.remoteAddress),
-        metadata: this.cfg.include_metadata ? httpMetadata(req.headersDistinct) : NO_METADATA,
-      });
+      setClientInfo(data as LogsData, httpClient(req, this.cfg.include_metadata));
     } catch (err) {
       return reply(400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
     }

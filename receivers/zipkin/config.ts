@@ -11,6 +11,8 @@ export interface ZipkinReceiverConfig {
   max_request_body_size: number;
   /** Serve TLS (mutual with client_ca_file); null = plaintext. */
   tls: TlsServerConfig | null;
+  /** Keep the request's headers with the payload (batch metadata_keys, attributes from_context). */
+  include_metadata: boolean;
 }
 
 export const defaultZipkinConfig = (): ZipkinReceiverConfig => ({
@@ -18,6 +20,7 @@ export const defaultZipkinConfig = (): ZipkinReceiverConfig => ({
   parse_string_tags: false,
   max_request_body_size: 20 * 1024 * 1024,
   tls: null,
+  include_metadata: false,
 });
 
 export const zipkinSchema = s.object({
@@ -25,6 +28,7 @@ export const zipkinSchema = s.object({
   parse_string_tags: s.bool(),
   max_request_body_size: s.bytes(),
   tls: tlsServerSchema,
+  include_metadata: s.bool(),
 });
 
 export function validateZipkin(c: ZipkinReceiverConfig): ConfigError[] {

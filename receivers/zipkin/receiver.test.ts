@@ -19,6 +19,7 @@ import { getAttr, SpanKind, StatusCode, type Span, type TracesData } from '../..
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { RecordingConsumer, testLogger, waitFor } from '../../test/helpers.ts';
 import { defaultZipkinConfig, type ZipkinReceiverConfig } from './config.ts';
+import { clientInfo, metadataValues } from '../../core/client.ts';
 import { ZipkinReceiver } from './receiver.ts';
 import { v1ThriftBody } from './testdata/v1-thrift-encode.ts';
 
@@ -153,6 +154,24 @@ describe('zipkin receiver', () => {
     expect((await post(`${base}/api/v2/spans`, gzipSync(json), { 'content-type': 'application/json', 'content-encoding': 'gzip' })).status).toBe(202);
     expect((await post(`${base}/api/v2/spans`, deflateSync(json), { 'content-encoding': 'deflate' })).status).toBe(202);
     expect(spansOf(consumer.traces).filter((x) => x.name === 'zipped')).toHaveLength(2);
+  });
+
+  it('include_metadata keeps the request headers with the payload (the sender\'s address either way)', async () => {
+    const sink = new RecordingConsumer();
+    const r = start(sink, { include_metadata: true });
+    await r.start();
+    try {
+      const json = JSON.stringify([{ traceId: 'cc'.repeat(8), id: '4', name: 'tenant', timestamp: 1, localEndpoint: { serviceName: 't' } }]);
+      expect((await post(`http://${r.address}/api/v2/spans`, json, { 'content-type': 'application/json', 'x-tenant': 'acme' })).status).toBe(202);
+      const info = clientInfo(sink.traces[0]!);
+      expect([info?.address, metadataValues(info, 'X-Tenant')]).toEqual(['127.0.0.1', ['acme']]);
+    } finally {
+      await r.shutdown();
+    }
+    const json = JSON.stringify([{ traceId: 'dd'.repeat(8), id: '5', name: 'plain', timestamp: 1, localEndpoint: { serviceName: 't' } }]);
+    expect((await post(`${base}/api/v2/spans`, json, { 'content-type': 'application/json', 'x-tenant': 'acme' })).status).toBe(202);
+    const plain = consumer.traces.find((d) => d.resourceSpans.some((rs) => rs.scopeSpans.some((ss) => ss.spans.some((sp) => sp.name === 'plain'))))!;
+    expect(metadataValues(clientInfo(plain), 'x-tenant')).toEqual([]);
   });
 
   it('answers bad requests with the right status and keeps serving', async () => {

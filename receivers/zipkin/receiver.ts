@@ -7,6 +7,7 @@
  * 405 not POST; 413 over `max_request_body_size`; 415 other content types;
  * 429/503 + Retry-After when the pipeline refuses.
  */
+import { httpClient, setClientInfo } from '../../core/client.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
@@ -104,6 +105,7 @@ export class ZipkinReceiver implements Component {
     } catch (err) {
       return reply(400, `cannot decode zipkin ${format.replace('_', ' ')} spans: ${(err as Error).message}`);
     }
+    setClientInfo(data, httpClient(req, this.cfg.include_metadata));
     try {
       await this.consumers[format].traces(data);
     } catch (err) {
