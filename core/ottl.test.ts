@@ -54,6 +54,8 @@ describe('OTTL conditions (the subset filter configs use)', () => {
     expect(t('IsMatch(body, "/health")')).toBe(true); // unanchored, as Go's MatchString
     expect(t('IsMatch(body, "(?i)^get ")')).toBe(true);
     expect(t('IsMatch(attributes["code"], "^2\\\\d\\\\d$")')).toBe(true); // ints by their text
+    expect(t('IsMatch(attributes["code"], "^2\\d\\d$")')).toBe(true); // an unknown escape is kept: \d stays \d
+    expect(t('body == "GET /healthz 200" and "a\\"b" != "ab"')).toBe(true);
     expect(t('IsMatch(attributes["nope"], ".*")')).toBe(false);
     expect(t('HasPrefix(attributes["path"], "/health") and HasSuffix(body, "200")')).toBe(true);
     expect(t('IsString(body) and IsInt(attributes["code"]) and not IsDouble(attributes["code"]) and IsMap(attributes)')).toBe(true);

@@ -72,8 +72,9 @@ function tokenize(src: string): Tok[] {
         const d = src[i++]!;
         if (d === '"') break;
         if (d === '\\') {
-          const e = src[i++];
-          v += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : (e ?? '');
+          const e = src[i++] ?? '';
+          // \n \t \r \" \\ as in OTTL; any other escape is kept as written (\d in a pattern stays \d).
+          v += e === 'n' ? '\n' : e === 't' ? '\t' : e === 'r' ? '\r' : e === '"' || e === '\\' ? e : `\\${e}`;
         } else v += d;
       }
       out.push({ t: 'str', v });
