@@ -11,7 +11,7 @@ import { sampleLogs, sampleTraces, sleep, testHost, testLogger, waitFor } from '
 import { ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
 import type { KafkaReceiverConfig } from './config.ts';
 import { kafkaReceiverFactory } from './factory.ts';
-import type { KafkaReceiver } from './receiver.ts';
+import { setPausedSafely, type KafkaReceiver } from './receiver.ts';
 
 const factory = kafkaReceiverFactory as Factory;
 let brokers: string;
@@ -206,6 +206,15 @@ describe('kafka receiver', () => {
       }
     }
   }, 120_000);
+
+  it('pausing or resuming while kafkajs restarts a consumer (no group yet) is skipped, not thrown', () => {
+    // A kafkajs consumer between a crash and its restarted run has no group, like one never run.
+    const idle = testKafka(brokers).consumer({ groupId: uniqueTopic('idle') });
+    const tp = [{ topic: 'any', partitions: [0] }];
+    expect(() => idle.resume(tp)).toThrow(/Consumer group was not initialized/);
+    expect(setPausedSafely(idle, tp, false)).toBe(false);
+    expect(setPausedSafely(idle, tp, true)).toBe(false);
+  });
 
   it('a hung pipeline at shutdown: the chunk is abandoned uncommitted and redelivered with the same token', async () => {
     const logs = uniqueTopic('rcv-hang');

@@ -136,7 +136,7 @@ export class KafkaReceiver implements Component {
       void w.then((x) => x.revoke(), () => undefined);
       if (resume) {
         const [topic, partition] = splitKey(key);
-        this.consumer!.resume([{ topic, partitions: [partition] }]);
+        setPausedSafely(this.consumer!, [{ topic, partitions: [partition] }], false);
       }
     }
   }
@@ -223,7 +223,7 @@ export class KafkaReceiver implements Component {
         backoff: c.error_backoff,
         commit: (offset, metadata) => this.consumer!.commitOffsets([{ topic, partition, offset: offset.toString(), metadata }]),
         dispatch: (chunk) => this.dispatch(t, chunk),
-        setPaused: (paused) => (paused ? this.consumer!.pause(tp) : this.consumer!.resume(tp)),
+        setPaused: (paused) => setPausedSafely(this.consumer!, tp, paused),
         onAccepted: () => {
           if (this.failingSince) {
             log.info('pipeline accepting again', { after_ms: Date.now() - this.failingSince });
@@ -314,6 +314,24 @@ export class KafkaReceiver implements Component {
     await this.consumer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
   });
+}
+
+/**
+ * Pauses or resumes partitions, never throwing: while kafkajs restarts a
+ * crashed consumer its group is torn down and pause/resume throw ("consumer
+ * group was not initialized"), from a batch's completion where nothing would
+ * catch it and the ingester would die. Nothing is lost by skipping: the
+ * restarted consumer joins again, and on joining every worker is revoked and
+ * every partition resumed (revokeAll).
+ */
+export function setPausedSafely(consumer: Pick<Consumer, 'pause' | 'resume'>, tp: Array<{ topic: string; partitions: number[] }>, paused: boolean): boolean {
+  try {
+    if (paused) consumer.pause(tp);
+    else consumer.resume(tp);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function splitKey(key: string): [string, number] {
