@@ -24,6 +24,8 @@ import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
+import { forwardFactory } from './connectors/forward/index.ts';
+import { routingFactory } from './connectors/routing/index.ts';
 
 export const builtinFactories: Factory[] = [
   // receivers
@@ -53,6 +55,10 @@ export const builtinFactories: Factory[] = [
   // extensions
   healthCheckFactory as Factory,
   fileStorageFactory as Factory,
+
+  // connectors
+  forwardFactory as Factory,
+  routingFactory as Factory,
 ];
 
 export function builtinRegistry(): Registry {

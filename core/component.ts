@@ -44,7 +44,7 @@ export function isPipelineWatcher(c: unknown): c is PipelineWatcher {
   return typeof (c as PipelineWatcher | undefined)?.ready === 'function' && typeof (c as PipelineWatcher).notReady === 'function';
 }
 
-export type Kind = 'receiver' | 'processor' | 'exporter' | 'extension';
+export type Kind = 'receiver' | 'processor' | 'exporter' | 'extension' | 'connector';
 
 /** What a running component may ask of the process hosting it. */
 export interface Host {
@@ -116,7 +116,19 @@ export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {
   create(settings: CreateSettings<C>): Component;
 }
 
-export type Factory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;
+/**
+ * A connector (the Collector's `connectors:`) is an exporter of some pipelines
+ * and a receiver of others, of the same signal here. `routes` maps each
+ * pipeline that names the connector among its receivers to that pipeline's
+ * first stage; the service fills it before anything starts.
+ */
+export interface ConnectorFactory<C = unknown> extends FactoryBase<C> {
+  readonly kind: 'connector';
+  readonly signals: readonly Signal[];
+  create(settings: CreateSettings<C>, routes: ReadonlyMap<string, NextConsumers>): Component & Partial<LogsConsumer & TracesConsumer>;
+}
+
+export type Factory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory | ConnectorFactory;
 
 /** `type[/name]` → type. */
 export function componentType(id: string): string {

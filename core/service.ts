@@ -10,6 +10,7 @@
  */
 import type {
   Component,
+  ConnectorFactory,
   CreateSettings,
   ExporterFactory,
   ExtensionFactory,
@@ -29,6 +30,20 @@ import { MetricsRegistry } from './telemetry/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './telemetry/server.ts';
 
 type Consumes = Component & Partial<LogsConsumer & TracesConsumer>;
+
+/** The pipelines in an order where each comes before any pipeline feeding it through a connector. */
+function downstreamFirst(cfg: ServiceConfig): PipelineConfig[] {
+  const out: PipelineConfig[] = [];
+  const done = new Set<string>();
+  const visit = (p: PipelineConfig): void => {
+    if (done.has(p.id)) return;
+    done.add(p.id); // the loader refuses cycles
+    for (const q of cfg.pipelines) if (p.exporters.some((e) => cfg.connectors.has(e) && q.receivers.includes(e))) visit(q);
+    out.push(p);
+  };
+  for (const p of cfg.pipelines) visit(p);
+  return out;
+}
 
 function consumersOf(c: Consumes, signal: Signal): NextConsumers {
   return signal === 'logs' ? { logs: c as LogsConsumer } : { traces: c as TracesConsumer };
@@ -61,6 +76,7 @@ export class Service {
   private readonly extensions: Built[] = [];
   private readonly exporters: Built[] = [];
   private readonly processors: Built[] = [];
+  private readonly connectors: Built[] = [];
   private readonly receivers: Built[] = [];
   private metricsServer: MetricsServer | undefined;
   private fatal: ((err: Error) => void) | undefined;
@@ -91,7 +107,16 @@ export class Service {
       this.extensions.push({ id, kind: 'extension', component: f.create(this.settings('extension', cc)) });
     }
 
+    // Connectors: their routes (the first stage of each pipeline they feed) are filled below.
+    const connectorRoutes = new Map<string, Map<string, NextConsumers>>();
     const exporters = new Map<string, Consumes>();
+    for (const [id, cc] of cfg.connectors) {
+      const routes = new Map<string, NextConsumers>();
+      connectorRoutes.set(id, routes);
+      const c = (cc.factory as ConnectorFactory).create(this.settings('connector', cc), routes);
+      exporters.set(id, c);
+      this.connectors.push({ id, kind: 'connector', component: c });
+    }
     for (const p of cfg.pipelines) {
       for (const id of p.exporters) {
         if (exporters.has(id)) continue;
@@ -105,7 +130,9 @@ export class Service {
     // Shared processors: one instance per id, its downstream filled per signal.
     const shared = new Map<string, { c: Consumes; logs: ForwardLogs; traces: ForwardTraces }>();
     const heads = new Map<string, NextConsumers>(); // pipeline id → its first stage
-    for (const p of cfg.pipelines) {
+    // Pipelines fed by connectors first: processors are listed downstream-first,
+    // so shutdown (the reverse) flushes a pipeline before the ones it feeds.
+    for (const p of downstreamFirst(cfg)) {
       let next = this.exporterFanout(p, exporters);
       for (let i = p.processors.length - 1; i >= 0; i--) {
         const id = p.processors[i]!;
@@ -138,6 +165,11 @@ export class Service {
     const byReceiver = new Map<string, { logs: LogsConsumer[]; traces: TracesConsumer[] }>();
     for (const p of cfg.pipelines) {
       for (const id of p.receivers) {
+        const routes = connectorRoutes.get(id);
+        if (routes) {
+          routes.set(p.id, heads.get(p.id)!);
+          continue;
+        }
         let e = byReceiver.get(id);
         if (!e) byReceiver.set(id, (e = { logs: [], traces: [] }));
         const head = heads.get(p.id)!;
@@ -182,7 +214,7 @@ export class Service {
   async start(): Promise<void> {
     const host = this.host();
     // this.processors was built back to front: downstream ones come first.
-    const order = [...this.extensions, ...this.exporters, ...this.processors, ...this.receivers];
+    const order = [...this.extensions, ...this.exporters, ...this.processors, ...this.connectors, ...this.receivers];
     const started: Built[] = [];
     try {
       const tel = this.config.telemetry.metrics;
@@ -226,7 +258,7 @@ export class Service {
   /** Upstream first: receivers, processors front to back, exporters, extensions. Idempotent. */
   readonly shutdown = once(async () => {
     for (const e of this.extensions) if (isPipelineWatcher(e.component)) e.component.notReady();
-    const order = [...this.receivers, ...[...this.processors].reverse(), ...this.exporters, ...[...this.extensions].reverse()];
+    const order = [...this.receivers, ...[...this.processors].reverse(), ...this.connectors, ...this.exporters, ...[...this.extensions].reverse()];
     try {
       await this.stopList(order);
     } finally {

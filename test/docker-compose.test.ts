@@ -89,9 +89,16 @@ describe('docker/Dockerfile', () => {
     const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { dependencies: Record<string, string> };
     // --omit=dev must keep what the product needs at run time.
     for (const dep of ['tsx', 'kafkajs', 'yaml', 'chdb', '@clickhouse/client', '@grpc/grpc-js']) expect(pkg.dependencies[dep]).toBeTruthy();
+    const copied: string[] = [];
     for (const m of text.matchAll(/^COPY (?!--)(.+) \S+$/gm)) {
-      for (const src of m[1]!.split(/\s+/)) expect(existsSync(`${root}${src}`)).toBe(true);
+      for (const src of m[1]!.split(/\s+/)) {
+        expect(existsSync(`${root}${src}`)).toBe(true);
+        copied.push(src);
+      }
     }
+    // Every top-level folder the component list imports from is in the image.
+    const imported = [...readFileSync(`${root}components.ts`, 'utf8').matchAll(/from '\.\/([^/']+)\//g)].map((m) => m[1]!);
+    expect([...new Set(imported)].filter((dir) => !copied.includes(dir))).toEqual([]);
   });
 
   it('the example configs bind loopback by default, so gateway and ingester run side by side with no port clash', () => {

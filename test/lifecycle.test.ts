@@ -63,6 +63,8 @@ const fixtures: Record<string, Fixture> = {
   'extension/file_storage': () => ({ directory: tmp() }),
   'processor/batch': () => ({}),
   'processor/redaction': () => ({ allow_all_keys: true, blocked_values: ['secret'] }),
+  'connector/forward': () => ({}),
+  'connector/routing': () => ({ table: [{ condition: 'attributes["service.name"] == "checkout"', pipelines: ['logs/out'] }] }),
   'processor/transform': () => ({ log_statements: [{ context: 'log', statements: ['set(attributes["seen"], true)'] }], trace_statements: [{ context: 'span', statements: ['set(attributes["seen"], true)'] }] }),
   'processor/filter': () => ({ logs: { log_record: ['IsMatch(body, "^never")'] }, traces: { span: ['name == "never"'] } }),
   'processor/attributes': () => ({ actions: [{ key: 'env', action: 'upsert', value: 'test' }] }),
@@ -96,6 +98,7 @@ async function exercise(f: Factory): Promise<void> {
   let c: Component & Partial<LogsConsumer & TracesConsumer>;
   if (f.kind === 'receiver') c = f.create(settings, { logs: sink, traces: sink });
   else if (f.kind === 'processor') c = f.create(settings, { logs: sink, traces: sink });
+  else if (f.kind === 'connector') c = f.create(settings, new Map([['logs/out', { logs: sink }], ['traces/out', { traces: sink }]]));
   else c = f.create(settings as never);
   await c.start(testHost());
   if (f.kind !== 'receiver' && f.kind !== 'extension') {

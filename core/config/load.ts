@@ -36,6 +36,8 @@ export interface TelemetryConfig {
 }
 
 export interface ServiceConfig {
+  /** Connectors (`connectors:`): named in some pipelines' exporters and others' receivers. */
+  connectors: Map<string, ComponentConfig>;
   receivers: Map<string, ComponentConfig>;
   processors: Map<string, ComponentConfig>;
   exporters: Map<string, ComponentConfig>;
@@ -46,8 +48,8 @@ export interface ServiceConfig {
   telemetry: TelemetryConfig;
 }
 
-const SECTIONS = { receivers: 'receiver', processors: 'processor', exporters: 'exporter', extensions: 'extension' } as const;
-const TOP_LEVEL = [...Object.keys(SECTIONS), 'service', 'connectors'];
+const SECTIONS = { receivers: 'receiver', processors: 'processor', exporters: 'exporter', extensions: 'extension', connectors: 'connector' } as const;
+const TOP_LEVEL = [...Object.keys(SECTIONS), 'service'];
 const ID_RE = /^[A-Za-z][A-Za-z0-9_]*(\/[^\s/][^\s]*)?$/;
 
 const telemetrySchema = s.object({
@@ -104,9 +106,6 @@ export function loadConfigText(text: string, registry: Registry, env: NodeJS.Pro
   for (const k of Object.keys(raw)) {
     if (!TOP_LEVEL.includes(k)) errors.push({ path: k, message: `unknown top-level key (valid keys: ${TOP_LEVEL.join(', ')})` });
   }
-  if (raw.connectors !== undefined && raw.connectors !== null) {
-    errors.push({ path: 'connectors', message: 'connectors are not supported yet' });
-  }
 
   const sections = {} as Record<keyof typeof SECTIONS, Map<string, ComponentConfig>>;
   for (const [section, kind] of Object.entries(SECTIONS) as Array<[keyof typeof SECTIONS, Kind]>) {
@@ -141,6 +140,7 @@ export function loadConfigText(text: string, registry: Registry, env: NodeJS.Pro
       });
     }
     decodePipelines(service.pipelines, sections, pipelines, errors);
+    checkConnectors(sections.connectors, pipelines, errors);
   }
 
   if (errors.length > 0) throw new ConfigValidationError(errors);
@@ -194,6 +194,42 @@ function decodeSection(
   return out;
 }
 
+/**
+ * Every connector is used at both ends, joins pipelines of one signal, and
+ * no chain of connectors leads a pipeline back to itself.
+ */
+function checkConnectors(connectors: Map<string, ComponentConfig>, pipelines: PipelineConfig[], errors: ConfigError[]): void {
+  for (const id of connectors.keys()) {
+    const from = pipelines.filter((p) => p.exporters.includes(id));
+    const to = pipelines.filter((p) => p.receivers.includes(id));
+    if (from.length === 0 || to.length === 0) {
+      errors.push({ path: join('connectors', id), message: `must be an exporter of one pipeline and a receiver of another (used as ${from.length ? 'an exporter' : to.length ? 'a receiver' : 'neither'} only)` });
+      continue;
+    }
+    // Data keeps its signal through a connector: each end needs a pipeline of the same signal at the other.
+    for (const a of from) {
+      if (!to.some((b) => b.signal === a.signal)) errors.push({ path: join('connectors', id), message: `${a.id} exports ${a.signal} to it, but no ${a.signal} pipeline receives from it` });
+    }
+    for (const b of to) {
+      if (!from.some((a) => a.signal === b.signal)) errors.push({ path: join('connectors', id), message: `${b.id} receives from it, but no ${b.signal} pipeline exports to it` });
+    }
+  }
+  // A cycle would send data round forever.
+  const next = (p: PipelineConfig) => pipelines.filter((q) => p.exporters.some((e) => connectors.has(e) && q.receivers.includes(e)));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (p: PipelineConfig, path: string[]): void => {
+    if (state.get(p.id) === 'done') return;
+    if (state.get(p.id) === 'visiting') {
+      errors.push({ path: 'service.pipelines', message: `connectors form a cycle: ${[...path.slice(path.indexOf(p.id)), p.id].join(' → ')}` });
+      return;
+    }
+    state.set(p.id, 'visiting');
+    for (const q of next(p)) visit(q, [...path, p.id]);
+    state.set(p.id, 'done');
+  };
+  for (const p of pipelines) visit(p, []);
+}
+
 function decodePipelines(
   value: unknown,
   sections: Record<keyof typeof SECTIONS, Map<string, ComponentConfig>>,
@@ -234,16 +270,23 @@ function decodePipelines(
       const seen = new Set<string>();
       list.forEach((cid, i) => {
         const at = `${path}.${key}[${i}]`;
-        const comp = typeof cid === 'string' ? sections[key].get(cid) : undefined;
+        const viaConnector = key === 'receivers' || key === 'exporters';
+        const own = typeof cid === 'string' ? sections[key].get(cid) : undefined;
+        const connector = viaConnector && typeof cid === 'string' ? sections.connectors.get(cid) : undefined;
+        if (own && connector) {
+          errors.push({ path: at, message: `${JSON.stringify(cid)} is configured both under ${key} and under connectors; rename one` });
+          return;
+        }
+        const comp = own ?? connector;
         if (!comp) {
-          errors.push({ path: at, message: `${SECTIONS[key]} ${JSON.stringify(cid)} is not configured under ${key}` });
+          errors.push({ path: at, message: `${SECTIONS[key]} ${JSON.stringify(cid)} is not configured under ${key}${viaConnector ? ' or connectors' : ''}` });
           return;
         }
         if (seen.has(cid)) errors.push({ path: at, message: `${JSON.stringify(cid)} appears twice in this pipeline` });
         seen.add(cid);
         const f = comp.factory as { signals?: readonly Signal[] };
         if (f.signals && !f.signals.includes(signal)) {
-          errors.push({ path: at, message: `${SECTIONS[key]} "${cid}" does not support ${signal}` });
+          errors.push({ path: at, message: `${connector ? 'connector' : SECTIONS[key]} "${cid}" does not support ${signal}` });
         }
       });
       return list.filter((x): x is string => typeof x === 'string');

@@ -1,0 +1,106 @@
+/**
+ * Connectors end to end (the Collector's `connectors:`), with the real OTel
+ * SDK as sender and the embedded store:
+ *  - routing: logs of the payments service go to one pipeline, the rest to
+ *    the default one; spans of errors to one pipeline by a span condition;
+ *  - forward: an ingest pipeline feeds a shared tail pipeline.
+ * Each target pipeline marks its records, so the stored rows show the route.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { waitFor } from './helpers.ts';
+import { startInTempDir, type RunningService } from './service.ts';
+
+let running: RunningService | undefined;
+
+beforeAll(async () => {
+  running = await startInTempDir('th-connectors-', (dir) => `
+receivers:
+  otlp:
+    protocols: {http: {endpoint: "127.0.0.1:0"}}
+connectors:
+  routing:
+    default_pipelines: [logs/other]
+    table:
+      - condition: attributes["service.name"] == "payments"
+        pipelines: [logs/payments]
+      - context: span
+        statement: route() where status.code == STATUS_CODE_ERROR
+        pipelines: [traces/errors]
+  forward:
+processors:
+  attributes/payments: {actions: [{key: route, action: insert, value: payments}]}
+  attributes/other: {actions: [{key: route, action: insert, value: other}]}
+  attributes/errors: {actions: [{key: route, action: insert, value: errors}]}
+  attributes/tail: {actions: [{key: route, action: insert, value: tail}]}
+exporters:
+  clickhouse:
+    path: ${dir}/store
+    query_endpoint: "127.0.0.1:0"
+    sending_queue: {enabled: false}
+service:
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    logs/in: {receivers: [otlp], exporters: [routing]}
+    logs/payments: {receivers: [routing], processors: [attributes/payments], exporters: [clickhouse]}
+    logs/other: {receivers: [routing], processors: [attributes/other], exporters: [clickhouse]}
+    traces/in: {receivers: [otlp], exporters: [routing]}
+    traces/errors: {receivers: [routing], processors: [attributes/errors], exporters: [forward]}
+    traces/tail: {receivers: [forward], processors: [attributes/tail], exporters: [clickhouse]}
+`);
+}, 120_000);
+
+afterAll(async () => {
+  await running?.stop();
+});
+
+describe('connectors end to end', () => {
+  it('routing sends each resource or span to its route\'s pipelines (the rest to the default); forward joins pipelines', async () => {
+    const http = `http://${running!.otlp.http!.address}`;
+    const senders = ['payments', 'cart'].map((svc) => {
+      const resource = resourceFromAttributes({ 'service.name': svc });
+      return {
+        svc,
+        logs: new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${http}/v1/logs` }) })] }),
+        tracing: new TracerProvider({ resource, spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${http}/v1/traces` }) })] }),
+      };
+    });
+    for (const s of senders) {
+      for (let i = 0; i < 3; i++) s.logs.getLogger('t').emit({ body: `${s.svc} ${i}` });
+      const tracer = s.tracing.getTracer('t');
+      tracer.startSpan(`${s.svc} ok`).end();
+      const bad = tracer.startSpan(`${s.svc} failed`);
+      bad.setStatus({ code: SpanStatusCode.ERROR });
+      bad.end();
+    }
+    await Promise.all(senders.flatMap((s) => [s.logs.forceFlush(), s.tracing.forceFlush()]));
+
+    const logs = await waitFor(async () => {
+      const r = await running!.rows<{ ServiceName: string; route: string; n: string }>(
+        `SELECT ServiceName, LogAttributes['route'] AS route, count() AS n FROM otel.otel_logs GROUP BY ServiceName, route ORDER BY ServiceName`,
+      );
+      return r.reduce((s, x) => s + Number(x.n), 0) === 6 ? r : undefined;
+    }, 30_000, 'the 6 log rows');
+    expect(logs).toEqual([
+      { ServiceName: 'cart', route: 'other', n: '3' },
+      { ServiceName: 'payments', route: 'payments', n: '3' },
+    ]);
+    const spans = await waitFor(async () => {
+      const r = await running!.rows<{ SpanName: string; route: string }>(`SELECT SpanName, SpanAttributes['route'] AS route FROM otel.otel_traces ORDER BY SpanName`);
+      return r.length >= 2 ? r : undefined;
+    }, 30_000, 'the error spans');
+    await new Promise((r) => setTimeout(r, 300)); // the ok spans had no route and no default: dropped
+    expect(await running!.rows(`SELECT SpanName, SpanAttributes['route'] AS route FROM otel.otel_traces ORDER BY SpanName`)).toEqual(spans);
+    // Through traces/errors, then forward into traces/tail: both pipelines' marks (insert keeps the first).
+    expect(spans).toEqual([
+      { SpanName: 'cart failed', route: 'errors' },
+      { SpanName: 'payments failed', route: 'errors' },
+    ]);
+    await Promise.all(senders.flatMap((s) => [s.logs.shutdown(), s.tracing.shutdown()]));
+  }, 60_000);
+});
