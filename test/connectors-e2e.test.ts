@@ -8,11 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { sdkSender } from './sdk.ts';
 import { waitFor } from './helpers.ts';
 import { startInTempDir, type RunningService } from './service.ts';
 
@@ -62,14 +58,7 @@ afterAll(async () => {
 describe('connectors end to end', () => {
   it('routing sends each resource or span to its route\'s pipelines (the rest to the default); forward joins pipelines', async () => {
     const http = `http://${running!.otlp.http!.address}`;
-    const senders = ['payments', 'cart'].map((svc) => {
-      const resource = resourceFromAttributes({ 'service.name': svc });
-      return {
-        svc,
-        logs: new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${http}/v1/logs` }) })] }),
-        tracing: new TracerProvider({ resource, spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${http}/v1/traces` }) })] }),
-      };
-    });
+    const senders = ['payments', 'cart'].map((svc) => ({ svc, ...sdkSender(http, { 'service.name': svc }) }));
     for (const s of senders) {
       for (let i = 0; i < 3; i++) s.logs.getLogger('t').emit({ body: `${s.svc} ${i}` });
       const tracer = s.tracing.getTracer('t');
@@ -78,7 +67,7 @@ describe('connectors end to end', () => {
       bad.setStatus({ code: SpanStatusCode.ERROR });
       bad.end();
     }
-    await Promise.all(senders.flatMap((s) => [s.logs.forceFlush(), s.tracing.forceFlush()]));
+    await Promise.all(senders.map((s) => s.flush()));
 
     const logs = await waitFor(async () => {
       const r = await running!.rows<{ ServiceName: string; route: string; n: string }>(
@@ -101,6 +90,6 @@ describe('connectors end to end', () => {
       { SpanName: 'cart failed', route: 'errors' },
       { SpanName: 'payments failed', route: 'errors' },
     ]);
-    await Promise.all(senders.flatMap((s) => [s.logs.shutdown(), s.tracing.shutdown()]));
+    await Promise.all(senders.map((s) => s.shutdown()));
   }, 60_000);
 });

@@ -7,11 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeverityNumber, SpanKind } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { sdkSender } from './sdk.ts';
 import { waitFor } from './helpers.ts';
 import { startInTempDir, type RunningService } from './service.ts';
 
@@ -54,11 +50,8 @@ afterAll(async () => {
 
 describe('filter processor end to end', () => {
   it('health checks, debug logs and noisy events sent by the SDK are not stored; the rest is', async () => {
-    const http = `http://${running!.otlp.http!.address}`;
-    const resource = resourceFromAttributes({ 'service.name': 'cart' });
-    const logs = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${http}/v1/logs` }) })] });
-    const tracing = new TracerProvider({ resource, spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${http}/v1/traces` }) })] });
-    const tracer = tracing.getTracer('cart');
+    const sender = sdkSender(`http://${running!.otlp.http!.address}`, { 'service.name': 'cart' });
+    const tracer = sender.tracing.getTracer('cart');
     const health = tracer.startSpan('GET /healthz', { kind: SpanKind.SERVER, attributes: { 'http.route': '/healthz' } });
     health.end();
     const probe = tracer.startSpan('GET /healthz', { kind: SpanKind.CLIENT, attributes: { 'http.route': '/healthz' } }); // outbound: kept
@@ -67,13 +60,12 @@ describe('filter processor end to end', () => {
     checkout.addEvent('cache.hit', { key: 'cart:7' });
     checkout.addEvent('payment.authorized');
     checkout.end();
-    const logger = logs.getLogger('cart');
+    const logger = sender.logs.getLogger('cart');
     logger.emit({ severityNumber: SeverityNumber.DEBUG, body: 'cache warmed' });
     logger.emit({ severityNumber: SeverityNumber.INFO, body: 'GET /healthz 200' });
     logger.emit({ severityNumber: SeverityNumber.INFO, body: 'order 7 placed' });
     logger.emit({ body: 'no severity given' });
-    await logs.forceFlush();
-    await tracing.forceFlush();
+    await sender.flush();
 
     const spans = await waitFor(async () => {
       const r = await running!.rows<{ SpanName: string; SpanKind: string; EventsName: string[] }>(
@@ -93,8 +85,7 @@ describe('filter processor end to end', () => {
     ]);
     expect((await running!.rows<{ Body: string }>(`SELECT Body FROM otel.otel_logs WHERE ServiceName = 'cart' ORDER BY Body`)).map((r) => r.Body)).toEqual(['no severity given', 'order 7 placed']);
     expect(logRows.length).toBe(2);
-    await logs.shutdown();
-    await tracing.shutdown();
+    await sender.shutdown();
   }, 60_000);
 
   it('a request filtered whole is answered 200 and stores nothing', async () => {

@@ -6,11 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeverityNumber, SpanKind } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { sdkSender } from './sdk.ts';
 import { waitFor } from './helpers.ts';
 import { startInTempDir, type RunningService } from './service.ts';
 
@@ -55,15 +51,11 @@ afterAll(async () => {
 
 describe('transform processor end to end', () => {
   it('stores what the statements made of the SDK\'s spans and logs', async () => {
-    const http = `http://${running!.otlp.http!.address}`;
-    const resource = resourceFromAttributes({ 'service.name': 'orders', team: 'payments' });
-    const logs = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${http}/v1/logs` }) })] });
-    const tracing = new TracerProvider({ resource, spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${http}/v1/traces` }) })] });
-    const span = tracing.getTracer('orders').startSpan('GET', { kind: SpanKind.SERVER, attributes: { 'http.target': '/orders/8812/items', 'http.status_code': 503 } });
+    const sender = sdkSender(`http://${running!.otlp.http!.address}`, { 'service.name': 'orders', team: 'payments' });
+    const span = sender.tracing.getTracer('orders').startSpan('GET', { kind: SpanKind.SERVER, attributes: { 'http.target': '/orders/8812/items', 'http.status_code': 503 } });
     span.end();
-    logs.getLogger('orders').emit({ severityNumber: SeverityNumber.ERROR, body: 'GET /pay?token=tok_live_9&x=1 failed' });
-    await logs.forceFlush();
-    await tracing.forceFlush();
+    sender.logs.getLogger('orders').emit({ severityNumber: SeverityNumber.ERROR, body: 'GET /pay?token=tok_live_9&x=1 failed' });
+    await sender.flush();
     const [s] = await waitFor(async () => {
       const r = await running!.rows<Record<string, unknown>>(`SELECT SpanAttributes, StatusCode FROM otel.otel_traces WHERE ServiceName = 'orders'`);
       return r.length ? r : undefined;
@@ -74,7 +66,6 @@ describe('transform processor end to end', () => {
       return r.length ? r : undefined;
     }, 30_000, 'the log row');
     expect(l).toEqual({ Body: 'GET /pay?token=***&x=1 failed', SeverityText: 'ERROR' });
-    await logs.shutdown();
-    await tracing.shutdown();
+    await sender.shutdown();
   }, 60_000);
 });
