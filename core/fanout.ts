@@ -11,17 +11,18 @@ import type { LogsConsumer, TracesConsumer } from './component.ts';
 import type { WithDedupToken } from './exporter-helper.ts';
 import { cloneLogs, cloneTraces, type LogsData, type TracesData } from './model.ts';
 
-/** A copy keeps the payload's dedup token: every branch must insert it under the same one. */
-function copyLogs(data: LogsData): LogsData {
-  const c = cloneLogs(data);
+/**
+ * The payload for branch `i`, with a dedup token of its own derived from the
+ * payload's (`<token>>i`): the same on every redelivery, so each branch still
+ * recognises a repeat, but never shared between branches, which may write the
+ * same table (two pipelines into one ClickHouse exporter) where one shared
+ * token would make the second insert look like a repeat of the first.
+ */
+function branch<D extends LogsData | TracesData>(data: D, i: number, last: number, clone: (d: D) => D): D {
   const token = (data as WithDedupToken).dedupToken;
-  return token === undefined ? c : Object.assign(c, { dedupToken: token });
-}
-
-function copyTraces(data: TracesData): TracesData {
-  const c = cloneTraces(data);
-  const token = (data as WithDedupToken).dedupToken;
-  return token === undefined ? c : Object.assign(c, { dedupToken: token });
+  const d = i === last ? data : clone(data);
+  if (token !== undefined) (d as WithDedupToken).dedupToken = `${token}>${i}`;
+  return d;
 }
 
 async function settleAll(promises: Promise<void>[]): Promise<void> {
@@ -35,7 +36,10 @@ export function fanoutLogs(consumers: LogsConsumer[]): LogsConsumer {
   return {
     consumeLogs(data: LogsData) {
       const last = consumers.length - 1;
-      return settleAll(consumers.map((c, i) => c.consumeLogs(i === last ? data : copyLogs(data))));
+      // Copies first: the last branch takes the original, token and all.
+      const parts = consumers.map((_, i) => (i === last ? data : branch(data, i, last, cloneLogs)));
+      parts[last] = branch(data, last, last, cloneLogs);
+      return settleAll(consumers.map((c, i) => c.consumeLogs(parts[i]!)));
     },
   };
 }
@@ -45,7 +49,9 @@ export function fanoutTraces(consumers: TracesConsumer[]): TracesConsumer {
   return {
     consumeTraces(data: TracesData) {
       const last = consumers.length - 1;
-      return settleAll(consumers.map((c, i) => c.consumeTraces(i === last ? data : copyTraces(data))));
+      const parts = consumers.map((_, i) => (i === last ? data : branch(data, i, last, cloneTraces)));
+      parts[last] = branch(data, last, last, cloneTraces);
+      return settleAll(consumers.map((c, i) => c.consumeTraces(parts[i]!)));
     },
   };
 }
