@@ -27,14 +27,17 @@
  */
 import { createHash } from 'node:crypto';
 import { asString } from '../exporters/clickhouse/anyvalue.ts';
+import type { ClientInfo } from './client.ts';
 import { compilePattern } from './go-regexp.ts';
 import { KvList, type AnyValue, type InstrumentationScope, type KeyValue, type LogRecord, type Resource, type Span, type SpanEvent } from './model.ts';
 
-export type OttlContext = 'log_record' | 'span' | 'spanevent' | 'resource' | 'scope';
+export type OttlContext = 'log_record' | 'span' | 'spanevent' | 'resource' | 'scope' | 'request';
 
 /** What a condition sees. `record` is the log record, span or span event of the context. */
 export interface Env {
   resource: Resource;
+  /** Who sent the payload (the request context: `request["x-tenant"]`). */
+  client?: ClientInfo;
   scope?: InstrumentationScope;
   log?: LogRecord;
   span?: Span;
@@ -175,6 +178,7 @@ function recordField(ctx: OttlContext, name: string): Getter | null {
       dropped_attributes_count: E((r) => BigInt(r.droppedAttributesCount)),
     },
     resource: {},
+    request: {},
     scope: {
       name: (e) => e.scope?.name ?? null,
       version: (e) => e.scope?.version ?? null,
@@ -185,6 +189,17 @@ function recordField(ctx: OttlContext, name: string): Getter | null {
 }
 
 function basePath(ctx: OttlContext, dotted: string): Getter | null {
+  // The request context: the sender's metadata as a map, `request["x-tenant"]` its first value.
+  if (ctx === 'request') {
+    if (dotted !== 'request') return null;
+    return (e) => {
+      const md = e.client?.metadata;
+      if (!md) return new KvList([]);
+      const kv: KeyValue[] = [];
+      for (const [key, values] of md) if (values.length) kv.push({ key, value: values[0]! });
+      return new KvList(kv);
+    };
+  }
   if (dotted === 'resource.attributes' || (ctx === 'resource' && dotted === 'attributes')) return (e) => attrsOf(e.resource.attributes);
   if (dotted === 'resource.dropped_attributes_count' || (ctx === 'resource' && dotted === 'dropped_attributes_count')) {
     return (e) => BigInt(e.resource.droppedAttributesCount);
@@ -540,7 +555,8 @@ class Parser {
       const k = this.next();
       if (k.t !== 'str' && !(k.t === 'num' && /^\d+$/.test(k.v))) throw new Error(`expected a string key or an index in [], got ${describe(k)}`);
       this.expect(']');
-      const key = k.t === 'str' ? k.v : Number(k.v);
+      // Request metadata names are case-insensitive (kept lowercase).
+      const key = k.t === 'str' ? (this.ctx === 'request' ? k.v.toLowerCase() : k.v) : Number(k.v);
       keys.push(key);
       text += `[${JSON.stringify(key)}]`;
       const inner: Getter = get;

@@ -41,7 +41,7 @@ export interface RoutingConfig {
   table: RouteConfig[];
 }
 
-const CONTEXTS: Record<string, OttlContext> = { resource: 'resource', log: 'log_record', span: 'span' };
+const CONTEXTS: Record<string, OttlContext> = { request: 'request', resource: 'resource', log: 'log_record', span: 'span' };
 const ROUTE_STATEMENT = /^\s*route\(\s*\)\s+where\s+(.+)$/s;
 
 /** A route's condition source, or why it has none. */
@@ -61,7 +61,7 @@ function validate(c: RoutingConfig): ConfigError[] {
   c.table.forEach((r, i) => {
     const at = `table[${i}]`;
     const ctx = CONTEXTS[r.context ?? 'resource'];
-    if (!ctx) errors.push({ path: `${at}.context`, message: `expected resource, log or span, got ${JSON.stringify(r.context)}${r.context === 'request' ? ' (request metadata routing is not offered yet)' : ''}` });
+    if (!ctx) errors.push({ path: `${at}.context`, message: `expected request, resource, log or span, got ${JSON.stringify(r.context)}` });
     if (!r.pipelines?.length) errors.push({ path: `${at}.pipelines`, message: 'must name at least one pipeline' });
     const src = conditionOf(r);
     if (src instanceof Error) errors.push({ path: at, message: src.message });
@@ -131,9 +131,17 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
     const defaults: Record<Signal, string[]> = { logs: [], traces: [] };
     const ofSignal = (signal: Signal, ids: string[]) => ids.filter((id) => routes.get(id)?.[signal]);
 
+    /** The first request route the payload's sender matches (the whole payload goes there), or -1. */
+    const byRequest = (signal: Signal, data: LogsData | TracesData): number => {
+      const client = clientInfo(data);
+      return tables[signal].findIndex((r) => r.context === 'request' && test(r, { resource: { attributes: [], droppedAttributesCount: 0 }, client }));
+    };
+
     /** Route index per item (-1 = default), grouped into per-route payloads. */
     function routeLogs(data: LogsData): Map<number, LogsData> {
       const table = tables.logs;
+      const whole = byRequest('logs', data);
+      if (whole >= 0) return new Map([[whole, data]]);
       const out = new Map<number, LogsData>();
       const put = (i: number, rl: ResourceLogs) => {
         let d = out.get(i);
@@ -175,6 +183,8 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
 
     function routeTraces(data: TracesData): Map<number, TracesData> {
       const table = tables.traces;
+      const whole = byRequest('traces', data);
+      if (whole >= 0) return new Map([[whole, data]]);
       const out = new Map<number, TracesData>();
       const put = (i: number, rs: ResourceSpans) => {
         let d = out.get(i);

@@ -46,6 +46,23 @@ describe('routing connector', () => {
     expect(metrics.read('trailhouse_routing_unrouted_items', { connector: 'routing', signal: 'traces' })).toBe(3);
   });
 
+  it('request routes send the whole payload by its sender\'s metadata (names without regard to case), before other routes', async () => {
+    const { c, a, b } = routing({
+      default_pipelines: ['logs/b'],
+      table: [
+        { condition: 'attributes["service.name"] == "checkout"', pipelines: ['logs/b'] },
+        { context: 'request', condition: 'request["X-Tenant"] == "acme"', pipelines: ['logs/a'] },
+      ],
+    });
+    await c.start(testHost());
+    const acme = Object.assign(sampleLogs(2), { dedupToken: 'tok' });
+    setClientInfo(acme, { address: '', metadata: new Map([['x-tenant', ['acme']]]) });
+    await c.consumeLogs!(acme);
+    await c.consumeLogs!(sampleLogs(1)); // no metadata: the resource route
+    expect([a.logRecords.length, b.logRecords.length]).toEqual([2, 1]);
+    expect(a.logs[0]).toBe(acme); // whole: the same payload, token and all
+  });
+
   it('refuses to start when a named pipeline does not receive from it', async () => {
     const { c } = routing({ table: [{ condition: 'true', pipelines: ['logs/nope'] }] });
     await expect(c.start(testHost())).rejects.toThrow(/"logs\/nope" must name this connector among the pipeline's receivers/);

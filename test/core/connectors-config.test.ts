@@ -42,15 +42,16 @@ describe('connectors in config', () => {
     table:
       - {condition: 'name == "x"', pipelines: [logs/b]}
       - {context: request, condition: 'request["x"] == "y"', pipelines: [logs/b]}
+      - {context: request, condition: 'attributes["x"] == "y"', pipelines: [logs/b]}
       - {statement: 'set(attributes["a"], 1)', pipelines: []}`,
           `    logs/a: {receivers: [otlp], exporters: [routing]}\n    logs/b: {receivers: [routing], exporters: [debug]}`,
         ),
       ),
     ).toEqual([
       'connectors.routing.table[0].condition: unknown path name in the resource context in "name == \\"x\\""',
-      'connectors.routing.table[1].context: expected resource, log or span, got "request" (request metadata routing is not offered yet)',
-      'connectors.routing.table[2].pipelines: must name at least one pipeline',
-      'connectors.routing.table[2]: a statement here is route() where <condition>',
+      'connectors.routing.table[2].condition: unknown path attributes in the request context in "attributes[\\"x\\"] == \\"y\\""',
+      'connectors.routing.table[3].pipelines: must name at least one pipeline',
+      'connectors.routing.table[3]: a statement here is route() where <condition>',
     ]);
   });
 });
