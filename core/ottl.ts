@@ -804,3 +804,63 @@ export function compileStatement(src: string, ctx: OttlContext): Statement {
 export function compileCondition(src: string, ctx: OttlContext): Condition {
   return new Parser(tokenize(src), ctx).parse();
 }
+
+// ---------------------------------------------------------------- the flat form
+
+const PREFIXES = new Set(['log', 'span', 'spanevent', 'resource', 'scope', 'instrumentation_scope']);
+
+/**
+ * The flat form of the Collector's newer configs, where every path names its
+ * context (`set(log.attributes["k"], resource.attributes["r"])`): the
+ * statement runs in the most specific context it names (spanevent > span >
+ * log > scope > resource), and its paths are rewritten to that context's
+ * (`log.attributes` → `attributes`, `scope.name` → `instrumentation_scope.name`).
+ */
+function flatten(src: string, signal: 'logs' | 'traces'): { toks: Tok[]; ctx: OttlContext } {
+  const toks = tokenize(src);
+  const starts: number[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    const prev = toks[i - 1];
+    const next = toks[i + 1];
+    if (t.t === 'id' && PREFIXES.has(t.v) && next?.t === 'op' && next.v === '.' && !(prev?.t === 'op' && prev.v === '.')) starts.push(i);
+  }
+  const named = new Set(starts.map((i) => (toks[i] as { v: string }).v));
+  const order: Array<[string, OttlContext]> =
+    signal === 'logs'
+      ? [['log', 'log_record'], ['scope', 'scope'], ['instrumentation_scope', 'scope'], ['resource', 'resource']]
+      : [['spanevent', 'spanevent'], ['span', 'span'], ['scope', 'scope'], ['instrumentation_scope', 'scope'], ['resource', 'resource']];
+  const other = signal === 'logs' ? ['span', 'spanevent'] : ['log'];
+  for (const o of other) if (named.has(o)) throw new Error(`${o}.… paths are not of a ${signal} context`);
+  const hit = order.find(([p]) => named.has(p));
+  if (!hit) throw new Error('the flat form needs paths that name their context (log.…, span.…, resource.…, …)');
+  const [prefix, ctx] = hit;
+  const out: Tok[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    if (!starts.includes(i)) {
+      out.push(toks[i]!);
+      continue;
+    }
+    const p = (toks[i] as { v: string }).v;
+    const own = p === prefix || (ctx === 'scope' && (p === 'scope' || p === 'instrumentation_scope')) || (ctx === 'spanevent' && p === 'spanevent');
+    if (own) {
+      i++; // drop "prefix" and "."
+      continue;
+    }
+    if (p === 'scope') out.push({ t: 'id', v: 'instrumentation_scope' });
+    else out.push(toks[i]!); // resource.…, span.… (in spanevent), instrumentation_scope.…
+  }
+  return { toks: out, ctx };
+}
+
+/** A flat-form statement (context from its paths) of a logs or traces pipeline. */
+export function compileFlatStatement(src: string, signal: 'logs' | 'traces'): { ctx: OttlContext; run: Statement } {
+  const { toks, ctx } = flatten(src, signal);
+  return { ctx, run: new Parser(toks, ctx).statement() };
+}
+
+/** A flat-form condition (context from its paths) of a logs or traces pipeline. */
+export function compileFlatCondition(src: string, signal: 'logs' | 'traces'): { ctx: OttlContext; test: Condition } {
+  const { toks, ctx } = flatten(src, signal);
+  return { ctx, test: new Parser(toks, ctx).parse() };
+}

@@ -24,7 +24,7 @@ import { s, type ConfigError } from '../../core/config/schema.ts';
 import { PermanentError } from '../../core/errors.ts';
 import { compileSkip, matchDefaults, matchPropertiesSchema, validateMatchProperties, type MatchPropertiesConfig } from '../../core/match-properties.ts';
 import { inPlaceProcessor } from '../../core/processor-helper.ts';
-import { compileCondition, OttlEvalError, type Condition, type Env, type OttlContext } from '../../core/ottl.ts';
+import { compileCondition, compileFlatCondition, OttlEvalError, type Condition, type Env, type OttlContext } from '../../core/ottl.ts';
 
 export interface LogMatchConfig {
   match_type: string;
@@ -86,6 +86,58 @@ function conditionLists(c: FilterConfig): Array<{ path: string; ctx: OttlContext
   ];
 }
 
+/**
+ * `log_conditions` / `trace_conditions`, the Collector's newer lists: flat
+ * conditions whose paths name their context (`log.severity_number < …`), or
+ * groups `{context, conditions}`. Sorted into the contexts they drop from.
+ */
+function newStyle(c: FilterConfig, errors: ConfigError[]): Array<{ ctx: OttlContext; src: string; signal: 'logs' | 'traces'; flat: boolean }> {
+  const out: Array<{ ctx: OttlContext; src: string; signal: 'logs' | 'traces'; flat: boolean }> = [];
+  const contexts: Record<'logs' | 'traces', Record<string, OttlContext>> = {
+    logs: { resource: 'resource', log: 'log_record' },
+    traces: { resource: 'resource', span: 'span', spanevent: 'spanevent' },
+  };
+  for (const [key, signal] of [['log_conditions', 'logs'], ['trace_conditions', 'traces']] as const) {
+    const list = c[key];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) {
+      errors.push({ path: key, message: 'expected a list of conditions, or of {context, conditions}' });
+      continue;
+    }
+    list.forEach((item: unknown, i) => {
+      const at = `${key}[${i}]`;
+      if (typeof item === 'string') {
+        try {
+          const { ctx } = compileFlatCondition(item, signal);
+          if (ctx === 'scope') throw new Error('scope conditions cannot drop anything here; name a log, span, span event or resource path');
+          out.push({ ctx, src: item, signal, flat: true });
+        } catch (err) {
+          errors.push({ path: at, message: `${(err as Error).message} in ${JSON.stringify(item)}` });
+        }
+        return;
+      }
+      const g = item as { context?: unknown; conditions?: unknown } | null;
+      const ctx = g && typeof g === 'object' ? contexts[signal][String(g.context)] : undefined;
+      if (!ctx) {
+        errors.push({ path: `${at}.context`, message: `expected one of ${Object.keys(contexts[signal]).join(', ')}` });
+        return;
+      }
+      const conds = Array.isArray(g!.conditions) ? (g!.conditions as unknown[]) : [];
+      if (conds.length === 0 || conds.some((x) => typeof x !== 'string')) errors.push({ path: `${at}.conditions`, message: 'expected a non-empty list of conditions' });
+      conds.forEach((src, j) => {
+        if (typeof src !== 'string') return;
+        try {
+          compileCondition(src, ctx);
+          out.push({ ctx, src, signal, flat: false });
+        } catch (err) {
+          errors.push({ path: `${at}.conditions[${j}]`, message: `${(err as Error).message} in ${JSON.stringify(src)}` });
+        }
+      });
+    });
+  }
+  return out;
+}
+
 function validate(c: FilterConfig): ConfigError[] {
   const errors: ConfigError[] = [];
   if (!['propagate', 'ignore', 'silent'].includes(c.error_mode)) {
@@ -119,10 +171,10 @@ function validate(c: FilterConfig): ConfigError[] {
   const ottlTraces = c.traces.span.length > 0 || c.traces.spanevent.length > 0 || c.traces.resource.length > 0;
   if (ottlTraces && (c.spans.include || c.spans.exclude)) errors.push({ path: 'spans', message: 'use either traces OTTL conditions or spans include/exclude, not both' });
   if (c.metrics !== null && c.metrics !== undefined) errors.push({ path: 'metrics', message: 'metrics are not carried by trailhouse pipelines' });
-  for (const k of ['log_conditions', 'trace_conditions', 'metric_conditions'] as const) {
-    if (c[k] !== null && c[k] !== undefined) {
-      errors.push({ path: k, message: 'not supported yet: write the conditions under logs.log_record / logs.resource or traces.span / traces.spanevent / traces.resource' });
-    }
+  newStyle(c, errors);
+  if (c.metric_conditions !== null && c.metric_conditions !== undefined) errors.push({ path: 'metric_conditions', message: 'metrics are not carried by trailhouse pipelines' });
+  if ((c.log_conditions || c.trace_conditions) && (c.logs.include || c.logs.exclude || c.spans.include || c.spans.exclude)) {
+    errors.push({ path: 'log_conditions', message: 'use either conditions or include/exclude, not both' });
   }
   return errors;
 }
@@ -155,9 +207,13 @@ export const filterFactory: ProcessorFactory<FilterConfig> = {
   create: (settings, next) => {
     const c = settings.config;
     const log = settings.logger;
-    const any = (list: string[], ctx: OttlContext): Condition | null => {
-      if (list.length === 0) return null;
-      const conds = list.map((src) => ({ src, test: compileCondition(src, ctx) }));
+    const extra = newStyle(c, []);
+    const any = (list: string[], ctx: OttlContext, signal: 'logs' | 'traces'): Condition | null => {
+      const conds = [
+        ...list.map((src) => ({ src, test: compileCondition(src, ctx) })),
+        ...extra.filter((x) => x.ctx === ctx && x.signal === signal).map((x) => ({ src: x.src, test: x.flat ? compileFlatCondition(x.src, signal).test : compileCondition(x.src, ctx) })),
+      ];
+      if (conds.length === 0) return null;
       return (env: Env) => {
         for (const { src, test } of conds) {
           try {
@@ -172,11 +228,11 @@ export const filterFactory: ProcessorFactory<FilterConfig> = {
     };
     const logSkip = compileSkip(c.logs.include ? logMatch(c.logs.include) : null, c.logs.exclude ? logMatch(c.logs.exclude) : null);
     const spanSkip = compileSkip(c.spans.include ? matchDefaults(c.spans.include) : null, c.spans.exclude ? matchDefaults(c.spans.exclude) : null);
-    const dropLog = any(c.logs.log_record, 'log_record');
-    const dropLogResource = any(c.logs.resource, 'resource');
-    const dropSpan = any(c.traces.span, 'span');
-    const dropEvent = any(c.traces.spanevent, 'spanevent');
-    const dropSpanResource = any(c.traces.resource, 'resource');
+    const dropLog = any(c.logs.log_record, 'log_record', 'logs');
+    const dropLogResource = any(c.logs.resource, 'resource', 'logs');
+    const dropSpan = any(c.traces.span, 'span', 'traces');
+    const dropEvent = any(c.traces.spanevent, 'spanevent', 'traces');
+    const dropSpanResource = any(c.traces.resource, 'resource', 'traces');
     const labels = { filter: settings.id };
     const filteredLogs = settings.metrics.counter('otelcol_processor_filter_logs_filtered', 'Log records dropped by the filter processor.', labels);
     const filteredSpans = settings.metrics.counter('otelcol_processor_filter_spans_filtered', 'Spans dropped by the filter processor.', labels);

@@ -73,6 +73,20 @@ describe('filter processor', () => {
     expect([silent.next.logRecords.length, quiet.some((l) => l.includes('filter condition failed'))]).toEqual([2, false]);
   });
 
+  it('the newer log_conditions / trace_conditions: flat conditions naming their context, or {context, conditions} groups', async () => {
+    const { p, next } = filter({
+      log_conditions: ['log.body == "request 1"', 'resource.attributes["service.name"] == "ads"', { context: 'log', conditions: ['attributes["url.path"] == "/api/items/2"'] }],
+      trace_conditions: ['span.name == "GET /api/items/0"', 'spanevent.name == "debug"'],
+    });
+    await p.consumeLogs!(sampleLogs(4));
+    await p.consumeLogs!(sampleLogs(2, 'ads'));
+    expect(next.logRecords.map((r) => r.body)).toEqual(['request 0', 'request 3']);
+    const t = sampleTraces(2);
+    t.resourceSpans[0]!.scopeSpans[0]!.spans[1]!.events = [{ name: 'debug', timeUnixNano: 1n, attributes: [], droppedAttributesCount: 0 }];
+    await p.consumeTraces!(t);
+    expect(next.spans.map((s) => [s.name, s.events.length])).toEqual([['GET /api/items/1', 0]]);
+  });
+
   it('config errors, all at once, with paths', () => {
     const yaml = `
 receivers:
@@ -104,7 +118,8 @@ service:
       'processors.filter.logs: use either OTTL conditions (log_record, resource) or include/exclude, not both',
       'processors.filter.spans: use either traces OTTL conditions or spans include/exclude, not both',
       'processors.filter.metrics: metrics are not carried by trailhouse pipelines',
-      'processors.filter.log_conditions: not supported yet: write the conditions under logs.log_record / logs.resource or traces.span / traces.spanevent / traces.resource',
+      'processors.filter.log_conditions[0]: the flat form needs paths that name their context (log.…, span.…, resource.…, …) in "body == \\"x\\""',
+      'processors.filter.log_conditions: use either conditions or include/exclude, not both',
     ]);
   });
 });

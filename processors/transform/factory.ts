@@ -5,6 +5,10 @@
  *   log_statements:   [{context: resource | scope | log, conditions: [...], statements: [...]}]
  *   trace_statements: [{context: resource | scope | span | spanevent, conditions: [...], statements: [...]}]
  *
+ * or, the newer flat form, statements whose paths name their context
+ * (`- set(log.attributes["k"], resource.attributes["r"])`), each run in the
+ * most specific context it names.
+ *
  * Each statement is `editor(args) [where condition]` (core/ottl.ts: set,
  * delete_key, delete_matching_keys, keep_keys, keep_matching_keys,
  * replace_pattern, replace_all_patterns, truncate_all). Groups run in order,
@@ -17,7 +21,7 @@ import type { ProcessorFactory } from '../../core/component.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { PermanentError } from '../../core/errors.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import { compileCondition, compileStatement, OttlEvalError, type Condition, type Env, type OttlContext, type Statement } from '../../core/ottl.ts';
+import { compileCondition, compileFlatStatement, compileStatement, OttlEvalError, type Condition, type Env, type OttlContext, type Statement } from '../../core/ottl.ts';
 import { inPlaceProcessor } from '../../core/processor-helper.ts';
 
 export interface TransformConfig {
@@ -32,6 +36,8 @@ interface Group {
   conditions: string[];
   statements: string[];
   error_mode: string | null;
+  /** A flat-form statement (paths name their context: log.attributes[…]). */
+  flat: 'logs' | 'traces' | null;
 }
 
 const CONTEXTS: Record<'log_statements' | 'trace_statements', Record<string, OttlContext>> = {
@@ -46,7 +52,13 @@ function groups(list: unknown[], key: 'log_statements' | 'trace_statements', err
   list.forEach((item, i) => {
     const at = `${key}[${i}]`;
     if (typeof item === 'string') {
-      errors.push({ path: at, message: 'the flat form (statements with context-prefixed paths) is not supported yet: group statements as {context, statements}' });
+      const signal = key === 'log_statements' ? 'logs' : 'traces';
+      try {
+        const { ctx } = compileFlatStatement(item, signal);
+        out.push({ context: ctx, statements: [item], conditions: [], error_mode: null, flat: signal });
+      } catch (err) {
+        errors.push({ path: at, message: `${(err as Error).message} in ${JSON.stringify(item)}` });
+      }
       return;
     }
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
@@ -81,7 +93,7 @@ function groups(list: unknown[], key: 'log_statements' | 'trace_statements', err
       });
     check(statements, 'statements', compileStatement);
     check(conditions, 'conditions', compileCondition);
-    out.push({ context: ctx, statements, conditions, error_mode: mode });
+    out.push({ context: ctx, statements, conditions, error_mode: mode, flat: null });
   });
   return out;
 }
@@ -99,7 +111,7 @@ function validate(c: TransformConfig): ConfigError[] {
 function compileGroup(g: Group, defaultMode: string, log: Logger): { context: OttlContext; run(env: Env): void } {
   const mode = g.error_mode ?? defaultMode;
   const conds: Condition[] = g.conditions.map((src) => compileCondition(src, g.context));
-  const stmts: Array<{ src: string; run: Statement }> = g.statements.map((src) => ({ src, run: compileStatement(src, g.context) }));
+  const stmts: Array<{ src: string; run: Statement }> = g.statements.map((src) => ({ src, run: g.flat ? compileFlatStatement(src, g.flat).run : compileStatement(src, g.context) }));
   const guard = (src: string, err: unknown) => {
     if (!(err instanceof OttlEvalError) || mode === 'propagate') throw new PermanentError(`transform statement ${JSON.stringify(src)}: ${(err as Error).message}`);
     if (mode === 'ignore') log.warn('transform statement failed on a record; skipped', { statement: src, error: err.message });

@@ -87,6 +87,23 @@ describe('transform processor', () => {
     expect(a!.events[0]).toMatchObject({ name: 'exception', attributes: [{ key: 'span', value: 'GET /api/items/{id}' }] });
   });
 
+  it('the flat form: each statement runs in the most specific context its paths name', async () => {
+    const { p, next } = transform({
+      log_statements: ['set(log.attributes["svc"], resource.attributes["service.name"])', 'set(resource.attributes["env"], "prod")', 'set(scope.version, "9") where scope.name == "envoy"'],
+      trace_statements: ['set(span.attributes["first"], true) where span.name == "GET /api/items/0"', 'set(spanevent.name, Concat([span.name, "!"], ""))'],
+    });
+    await p.consumeLogs!(sampleLogs(2));
+    const rl = next.logs[0]!.resourceLogs[0]!;
+    expect(obj(rl.resource.attributes)).toEqual({ 'service.name': 'checkout', env: 'prod' });
+    expect(rl.scopeLogs[0]!.scope.version).toBe('9');
+    expect(next.logRecords.map((r) => obj(r.attributes).svc)).toEqual(['checkout', 'checkout']);
+    const t = sampleTraces(2);
+    t.resourceSpans[0]!.scopeSpans[0]!.spans[1]!.events = [{ name: 'e', timeUnixNano: 1n, attributes: [], droppedAttributesCount: 0 }];
+    await p.consumeTraces!(t);
+    expect(next.spans.map((s) => obj(s.attributes).first)).toEqual([true, undefined]);
+    expect(next.spans[1]!.events[0]!.name).toBe('GET /api/items/1!');
+  });
+
   it('error_mode: propagate refuses the payload; ignore skips the statement with a warning', async () => {
     const stmts = { log_statements: [{ context: 'log', statements: ['set(attributes["x"], ToUpperCase(attributes["ok"]))', 'set(attributes["after"], "yes")'] }] };
     await expect(transform(stmts).p.consumeLogs!(sampleLogs(1))).rejects.toBeInstanceOf(PermanentError);
@@ -105,7 +122,7 @@ receivers:
 processors:
   transform:
     log_statements:
-      - 'set(log.attributes["a"], "b")'
+      - 'set(span.name, "x")'
       - context: log
         statements: ['set(trace_id, "00")', 'flatten(attributes)', 'set(attributes["a"]["b"], 1)', 'delete_key(body, "k")']
         conditions: ['name == "x"']
@@ -121,7 +138,7 @@ service:
     logs: {receivers: [otlp], processors: [transform], exporters: [debug]}
 `;
     expect(errorsOf(yaml)).toEqual([
-      'processors.transform.log_statements[0]: the flat form (statements with context-prefixed paths) is not supported yet: group statements as {context, statements}',
+      'processors.transform.log_statements[0]: span.… paths are not of a logs context in "set(span.name, \\"x\\")"',
       'processors.transform.log_statements[1].statements[0]: trace_id is bytes here; compare trace_id.string with a hex string in "set(trace_id, \\"00\\")"',
       'processors.transform.log_statements[1].statements[1]: editor flatten is not offered here (offered: set, delete_key, delete_matching_keys, keep_keys, keep_matching_keys, replace_pattern, replace_all_patterns, truncate_all) in "flatten(attributes)"',
       'processors.transform.log_statements[1].statements[2]: attributes["a"]["b"] cannot be set here (settable: attributes["key"], body, severity_text, severity_number, name, kind, status.code, status.message, … of the log_record context) in "set(attributes[\\"a\\"][\\"b\\"], 1)"',
