@@ -11,7 +11,7 @@
  *
  * Statements (transform): `editor(args) [where cond]` with the editors set,
  * delete_key, delete_matching_keys, keep_keys, keep_matching_keys,
- * replace_pattern, replace_all_patterns, truncate_all.
+ * replace_pattern, replace_all_patterns, truncate_all, merge_maps.
  *
  * Paths of the log_record, span, spanevent, resource and scope contexts
  * (`attributes["k"]["nested"]`, `body`, `severity_number`, `name`, `kind`,
@@ -19,7 +19,7 @@
  * `instrumentation_scope.name`, …); enums (`SEVERITY_NUMBER_WARN`,
  * `SPAN_KIND_SERVER`, `STATUS_CODE_ERROR`); converters `IsMatch`,
  * `IsString`, `IsInt`, `IsDouble`, `IsBool`, `IsMap`, `IsList`, `HasPrefix`,
- * `HasSuffix`, `Len`, `Concat`, `ToLowerCase`, `ToUpperCase`, `SHA256`.
+ * `HasSuffix`, `Len`, `Concat`, `ToLowerCase`, `ToUpperCase`, `SHA256`, `ParseJSON`.
  * Comparisons follow OTTL: nil equals only nil; ints and doubles compare
  * numerically; strings lexically; values of different types are never equal
  * and never ordered. Anything else is refused when the config is loaded,
@@ -397,9 +397,20 @@ export const CONVERTERS = [
   'ToLowerCase',
   'ToUpperCase',
   'SHA256',
+  'ParseJSON',
 ] as const;
 
-export const EDITORS = ['set', 'delete_key', 'delete_matching_keys', 'keep_keys', 'keep_matching_keys', 'replace_pattern', 'replace_all_patterns', 'truncate_all'] as const;
+export const EDITORS = [
+  'set',
+  'delete_key',
+  'delete_matching_keys',
+  'keep_keys',
+  'keep_matching_keys',
+  'replace_pattern',
+  'replace_all_patterns',
+  'truncate_all',
+  'merge_maps',
+] as const;
 
 /** A path as written: `attributes["k"]` is dotted `attributes`, keys ["k"]. */
 interface PathRef {
@@ -595,7 +606,7 @@ class Parser {
   }
 
   private editor(name: string, args: Arg[]): Statement {
-    const arity: Record<string, number> = { set: 2, delete_key: 2, delete_matching_keys: 2, keep_keys: 2, keep_matching_keys: 2, replace_pattern: 3, replace_all_patterns: 4, truncate_all: 2 };
+    const arity: Record<string, number> = { set: 2, delete_key: 2, delete_matching_keys: 2, keep_keys: 2, keep_matching_keys: 2, replace_pattern: 3, replace_all_patterns: 4, truncate_all: 2, merge_maps: 3 };
     if (args.length !== arity[name]) throw new Error(`${name} takes ${arity[name]} arguments, got ${args.length}`);
     const map = (): AttrSlot => {
       const ref = args[0]!.ref;
@@ -680,6 +691,26 @@ class Parser {
           }
         };
       }
+      case 'merge_maps': {
+        // merge_maps(target, source, "insert" | "update" | "upsert"): the source map's entries into the target's
+        const slot = map();
+        const source = args[1]!.get;
+        const strategy = literal(2, 'strategy');
+        if (!['insert', 'update', 'upsert'].includes(strategy)) throw new Error('merge_maps takes the strategy "insert", "update" or "upsert"');
+        return (e) => {
+          const src = source(e);
+          if (src === null) return;
+          if (!(src instanceof KvList)) throw new OttlEvalError(`merge_maps: expected a map to merge, got ${typeOf(src)}`);
+          const list = slot.get(e);
+          if (!list) return;
+          for (const kv of src.values) {
+            const i = list.findIndex((x) => x.key === kv.key);
+            if (i >= 0 ? strategy === 'insert' : strategy === 'update') continue;
+            if (i >= 0) list[i]!.value = kv.value;
+            else list.push({ key: kv.key, value: kv.value });
+          }
+        };
+      }
       default: {
         // truncate_all: string values cut to `limit` characters
         const slot = map();
@@ -756,6 +787,24 @@ class Parser {
           },
           bool: false,
         };
+      case 'ParseJSON':
+        // A JSON object as a map (numbers as doubles, null as empty, as OTTL's ParseJSON).
+        return {
+          get: (e) => {
+            const v = target(e);
+            if (v === null) return null;
+            if (typeof v !== 'string') throw new OttlEvalError(`ParseJSON: expected a string, got ${typeOf(v)}`);
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(v);
+            } catch (err) {
+              throw new OttlEvalError(`ParseJSON: ${(err as Error).message}`);
+            }
+            if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new OttlEvalError('ParseJSON: expected a JSON object');
+            return jsonValue(parsed) as Val;
+          },
+          bool: false,
+        };
       case 'SHA256':
         return {
           get: (e) => {
@@ -784,6 +833,14 @@ class Parser {
 
 function describe(t: Tok): string {
   return t.t === 'end' ? 'the end' : t.t === 'str' ? JSON.stringify(t.v) : `"${t.v}"`;
+}
+
+/** A parsed JSON value as an attribute value (OTTL's ParseJSON: numbers are doubles). */
+function jsonValue(v: unknown): AnyValue {
+  if (v === null) return undefined;
+  if (Array.isArray(v)) return v.map(jsonValue);
+  if (typeof v === 'object') return new KvList(Object.entries(v as Record<string, unknown>).map(([key, x]) => ({ key, value: jsonValue(x) })));
+  return v as string | number | boolean;
 }
 
 /** Go's replacement syntax (`$1`, `${1}`, `${name}`, `$$`) in JavaScript's (`$1`, `$<name>`, `$$`). */

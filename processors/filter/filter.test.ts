@@ -112,7 +112,7 @@ service:
     expect(errorsOf(yaml)).toEqual([
       'processors.filter.error_mode: expected propagate, ignore or silent, got "loud"',
       'processors.filter.logs.log_record[0]: unexpected "=" at 16 in "attributes[\\"a\\"] = 1"',
-      'processors.filter.logs.log_record[1]: function Split is not offered here (offered: IsMatch, IsString, IsInt, IsDouble, IsBool, IsMap, IsList, HasPrefix, HasSuffix, Len, Concat, ToLowerCase, ToUpperCase, SHA256) in "Split(body, \\",\\") == nil"',
+      'processors.filter.logs.log_record[1]: function Split is not offered here (offered: IsMatch, IsString, IsInt, IsDouble, IsBool, IsMap, IsList, HasPrefix, HasSuffix, Len, Concat, ToLowerCase, ToUpperCase, SHA256, ParseJSON) in "Split(body, \\",\\") == nil"',
       'processors.filter.logs.include.severity_number.min: expected a severity (1–24, or TRACE, DEBUG, INFO, WARN, ERROR, FATAL with an optional 2–4), got "LOUD"',
       'processors.filter.spans.include.span_kinds[0]: expected one of SPAN_KIND_UNSPECIFIED, SPAN_KIND_INTERNAL, SPAN_KIND_SERVER, SPAN_KIND_CLIENT, SPAN_KIND_PRODUCER, SPAN_KIND_CONSUMER, got "SERVER"',
       'processors.filter.logs: use either OTTL conditions (log_record, resource) or include/exclude, not both',

@@ -104,6 +104,30 @@ describe('transform processor', () => {
     expect(next.spans[1]!.events[0]!.name).toBe('GET /api/items/1!');
   });
 
+  it('merge_maps with ParseJSON: a JSON body\'s fields become attributes (insert keeps what is there, upsert overwrites)', async () => {
+    const { p, next } = transform({
+      error_mode: 'ignore',
+      log_statements: [
+        {
+          context: 'log',
+          statements: ['merge_maps(attributes, ParseJSON(body), "insert") where IsMatch(body, "^\\{")', 'merge_maps(attributes, ParseJSON("{\\"ok\\": false}"), "upsert")'],
+        },
+      ],
+    });
+    const d = sampleLogs(3);
+    const [a, b, c] = d.resourceLogs[0]!.scopeLogs[0]!.logRecords;
+    a!.body = '{"url.path": "/json", "status": 503, "tls": true, "peer": {"ns": "shop"}, "gone": null, "hops": [1, "x"]}';
+    b!.body = '{not json';
+    void c;
+    await p.consumeLogs!(d);
+    const [ra, rb, rc] = next.logRecords.map((r) => obj(r.attributes));
+    expect(ra).toMatchObject({ 'url.path': '/api/items/0', status: 503, tls: true, ok: false, hops: [1, 'x'], gone: undefined });
+    expect(next.logRecords[0]!.attributes.find((x) => x.key === 'peer')!.value).toEqual(new KvList([{ key: 'ns', value: 'shop' }]));
+    expect(rb).toMatchObject({ ok: false }); // the where matched "{not json": ParseJSON failed, skipped (ignore)
+    expect(rb!.status).toBeUndefined();
+    expect(rc).toMatchObject({ ok: false });
+  });
+
   it('error_mode: propagate refuses the payload; ignore skips the statement with a warning', async () => {
     const stmts = { log_statements: [{ context: 'log', statements: ['set(attributes["x"], ToUpperCase(attributes["ok"]))', 'set(attributes["after"], "yes")'] }] };
     await expect(transform(stmts).p.consumeLogs!(sampleLogs(1))).rejects.toBeInstanceOf(PermanentError);
@@ -140,7 +164,7 @@ service:
     expect(errorsOf(yaml)).toEqual([
       'processors.transform.log_statements[0]: span.… paths are not of a logs context in "set(span.name, \\"x\\")"',
       'processors.transform.log_statements[1].statements[0]: trace_id is bytes here; compare trace_id.string with a hex string in "set(trace_id, \\"00\\")"',
-      'processors.transform.log_statements[1].statements[1]: editor flatten is not offered here (offered: set, delete_key, delete_matching_keys, keep_keys, keep_matching_keys, replace_pattern, replace_all_patterns, truncate_all) in "flatten(attributes)"',
+      'processors.transform.log_statements[1].statements[1]: editor flatten is not offered here (offered: set, delete_key, delete_matching_keys, keep_keys, keep_matching_keys, replace_pattern, replace_all_patterns, truncate_all, merge_maps) in "flatten(attributes)"',
       'processors.transform.log_statements[1].statements[2]: attributes["a"]["b"] cannot be set here (settable: attributes["key"], body, severity_text, severity_number, name, kind, status.code, status.message, … of the log_record context) in "set(attributes[\\"a\\"][\\"b\\"], 1)"',
       'processors.transform.log_statements[1].statements[3]: delete_key takes an attribute map first (attributes, resource.attributes, …), got body in "delete_key(body, \\"k\\")"',
       'processors.transform.log_statements[1].conditions[0]: unknown path name in the log_record context in "name == \\"x\\""',
