@@ -25,7 +25,8 @@ function branch<D extends LogsData | TracesData>(data: D, i: number, last: numbe
   return d;
 }
 
-async function settleAll(promises: Promise<void>[]): Promise<void> {
+/** Waits for every promise; the first failure, if any, is what it throws. */
+export async function settleAll(promises: Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(promises);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;

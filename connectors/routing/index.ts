@@ -24,8 +24,23 @@ import { s, type ConfigError } from '../../core/config/schema.ts';
 import { clientInfo, setClientInfo } from '../../core/client.ts';
 import { PermanentError } from '../../core/errors.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
-import { fanoutLogs, fanoutTraces } from '../../core/fanout.ts';
-import { cloneLogs, cloneTraces, type LogsData, type ResourceLogs, type ResourceSpans, type Signal, type TracesData } from '../../core/model.ts';
+import { fanoutLogs, fanoutTraces, settleAll } from '../../core/fanout.ts';
+import {
+  cloneLogs,
+  cloneTraces,
+  itemCount,
+  type InstrumentationScope,
+  type LogRecord,
+  type LogsData,
+  type Resource,
+  type ResourceLogs,
+  type ResourceSpans,
+  type ScopeLogs,
+  type ScopeSpans,
+  type Signal,
+  type Span,
+  type TracesData,
+} from '../../core/model.ts';
 import { compileCondition, OttlEvalError, type Condition, type Env, type OttlContext } from '../../core/ottl.ts';
 
 interface RouteConfig {
@@ -75,6 +90,49 @@ function validate(c: RoutingConfig): ConfigError[] {
   });
   return errors;
 }
+
+/** How to take a payload of one signal apart and put parts together (split, below). */
+interface Shape<D, R, S, I> {
+  recordContext: OttlContext;
+  resources(d: D): R[];
+  make(rs: R[]): D;
+  clone(d: D): D;
+  resource(r: R): Resource;
+  scopes(r: R): S[];
+  withScopes(r: R, scopes: S[]): R;
+  scope(s: S): InstrumentationScope;
+  items(s: S): I[];
+  withItems(s: S, items: I[]): S;
+  env(resource: Resource, scope: InstrumentationScope, item: I): Env;
+}
+
+const LOGS: Shape<LogsData, ResourceLogs, ScopeLogs, LogRecord> = {
+  recordContext: 'log_record',
+  resources: (d) => d.resourceLogs,
+  make: (resourceLogs) => ({ resourceLogs }),
+  clone: cloneLogs,
+  resource: (r) => r.resource,
+  scopes: (r) => r.scopeLogs,
+  withScopes: (r, scopeLogs) => ({ ...r, scopeLogs }),
+  scope: (s) => s.scope,
+  items: (s) => s.logRecords,
+  withItems: (s, logRecords) => ({ ...s, logRecords }),
+  env: (resource, scope, log) => ({ resource, scope, log }),
+};
+
+const TRACES: Shape<TracesData, ResourceSpans, ScopeSpans, Span> = {
+  recordContext: 'span',
+  resources: (d) => d.resourceSpans,
+  make: (resourceSpans) => ({ resourceSpans }),
+  clone: cloneTraces,
+  resource: (r) => r.resource,
+  scopes: (r) => r.scopeSpans,
+  withScopes: (r, scopeSpans) => ({ ...r, scopeSpans }),
+  scope: (s) => s.scope,
+  items: (s) => s.spans,
+  withItems: (s, spans) => ({ ...s, spans }),
+  env: (resource, scope, span) => ({ resource, scope, span }),
+};
 
 interface Route {
   context: OttlContext;
@@ -137,96 +195,59 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
       return tables[signal].findIndex((r) => r.context === 'request' && test(r, { resource: { attributes: [], droppedAttributesCount: 0 }, client }));
     };
 
-    /** Route index per item (-1 = default), grouped into per-route payloads. */
-    function routeLogs(data: LogsData): Map<number, LogsData> {
-      const table = tables.logs;
-      const whole = byRequest('logs', data);
+    /**
+     * The payload's items grouped by route index (-1 = default): a request route takes the whole
+     * payload; else each resource goes to its resource route, or its records are split by their
+     * record routes (resources and scopes copied per part, so parts share no objects downstream).
+     */
+    function split<D extends LogsData | TracesData, R, S, I>(signal: Signal, data: D, shape: Shape<D, R, S, I>): Map<number, D> {
+      const table = tables[signal];
+      const whole = byRequest(signal, data);
       if (whole >= 0) return new Map([[whole, data]]);
-      const out = new Map<number, LogsData>();
-      const put = (i: number, rl: ResourceLogs) => {
-        let d = out.get(i);
-        if (!d) out.set(i, (d = { resourceLogs: [] }));
-        d.resourceLogs.push(rl);
+      const recordRoutes = table.some((r) => r.context === shape.recordContext);
+      const out = new Map<number, R[]>();
+      const put = (i: number, r: R) => {
+        const list = out.get(i);
+        if (list) list.push(r);
+        else out.set(i, [r]);
       };
-      for (const rl of data.resourceLogs) {
-        const byResource = table.findIndex((r) => r.context === 'resource' && test(r, { resource: rl.resource }));
-        if (byResource >= 0 || !table.some((r) => r.context === 'log_record')) {
-          put(byResource, rl);
+      const resources = shape.resources(data);
+      for (const res of resources) {
+        const resource = shape.resource(res);
+        const byResource = table.findIndex((r) => r.context === 'resource' && test(r, { resource }));
+        if (byResource >= 0 || !recordRoutes) {
+          put(byResource, res);
           continue;
         }
-        // Record routes: split the resource's records by route (resources and scopes copied per route).
-        const parts = new Map<number, ResourceLogs>();
-        for (const sl of rl.scopeLogs) {
-          const scopes = new Map<number, typeof sl>();
-          for (const log of sl.logRecords) {
-            const i = table.findIndex((r) => r.context === 'log_record' && test(r, { resource: rl.resource, scope: sl.scope, log }));
-            let scope = scopes.get(i);
-            if (!scope) {
-              scopes.set(i, (scope = { ...sl, logRecords: [] }));
-              let part = parts.get(i);
-              if (!part) parts.set(i, (part = { ...rl, scopeLogs: [] }));
-              part.scopeLogs.push(scope);
+        const parts = new Map<number, { res: R; scopes: Map<S, S> }>();
+        for (const sc of shape.scopes(res)) {
+          const scope = shape.scope(sc);
+          for (const item of shape.items(sc)) {
+            const i = table.findIndex((r) => r.context === shape.recordContext && test(r, shape.env(resource, scope, item)));
+            let part = parts.get(i);
+            if (!part) parts.set(i, (part = { res: shape.withScopes(res, []), scopes: new Map() }));
+            let copy = part.scopes.get(sc);
+            if (!copy) {
+              part.scopes.set(sc, (copy = shape.withItems(sc, [])));
+              shape.scopes(part.res).push(copy);
             }
-            scope.logRecords.push(log);
+            shape.items(copy).push(item);
           }
         }
-        for (const [i, part] of parts) put(i, part);
+        for (const [i, part] of parts) put(i, part.res);
       }
-      // Routes sharing resource objects (a split resource) must not share them downstream.
+      const result = new Map<number, D>();
       let first = true;
-      for (const [i, d] of out) {
-        if (!first && d.resourceLogs.some((rl) => !data.resourceLogs.includes(rl))) out.set(i, cloneLogs(d));
+      for (const [i, list] of out) {
+        const d = shape.make(list);
+        // A split resource's parts share its resource and scope objects: copy all but one.
+        result.set(i, !first && list.some((r) => !resources.includes(r)) ? shape.clone(d) : d);
         first = false;
       }
-      return out;
-    }
-
-    function routeTraces(data: TracesData): Map<number, TracesData> {
-      const table = tables.traces;
-      const whole = byRequest('traces', data);
-      if (whole >= 0) return new Map([[whole, data]]);
-      const out = new Map<number, TracesData>();
-      const put = (i: number, rs: ResourceSpans) => {
-        let d = out.get(i);
-        if (!d) out.set(i, (d = { resourceSpans: [] }));
-        d.resourceSpans.push(rs);
-      };
-      for (const rs of data.resourceSpans) {
-        const byResource = table.findIndex((r) => r.context === 'resource' && test(r, { resource: rs.resource }));
-        if (byResource >= 0 || !table.some((r) => r.context === 'span')) {
-          put(byResource, rs);
-          continue;
-        }
-        const parts = new Map<number, ResourceSpans>();
-        for (const ss of rs.scopeSpans) {
-          const scopes = new Map<number, typeof ss>();
-          for (const span of ss.spans) {
-            const i = table.findIndex((r) => r.context === 'span' && test(r, { resource: rs.resource, scope: ss.scope, span }));
-            let scope = scopes.get(i);
-            if (!scope) {
-              scopes.set(i, (scope = { ...ss, spans: [] }));
-              let part = parts.get(i);
-              if (!part) parts.set(i, (part = { ...rs, scopeSpans: [] }));
-              part.scopeSpans.push(scope);
-            }
-            scope.spans.push(span);
-          }
-        }
-        for (const [i, part] of parts) put(i, part);
-      }
-      let first = true;
-      for (const [i, d] of out) {
-        if (!first && d.resourceSpans.some((rs) => !data.resourceSpans.includes(rs))) out.set(i, cloneTraces(d));
-        first = false;
-      }
-      return out;
+      return result;
     }
 
     const pipelinesOf = (signal: Signal, i: number) => (i >= 0 ? tables[signal][i]!.pipelines : defaults[signal]);
-    const count = (signal: Signal, d: LogsData | TracesData) =>
-      signal === 'logs'
-        ? (d as LogsData).resourceLogs.reduce((n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0), 0)
-        : (d as TracesData).resourceSpans.reduce((n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0);
     async function send<D extends LogsData | TracesData>(signal: Signal, data: D, parts: Map<number, D>): Promise<void> {
       const sends: Promise<void>[] = [];
       const token = (data as WithDedupToken).dedupToken;
@@ -241,15 +262,13 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
         }
         const pipelines = pipelinesOf(signal, i);
         if (pipelines.length === 0) {
-          unrouted[signal].add(count(signal, d));
+          unrouted[signal].add(itemCount(signal, d));
           continue;
         }
         const t = targetFor(signal, pipelines);
         sends.push(signal === 'logs' ? (t.logs as LogsConsumer).consumeLogs(d as LogsData) : (t.traces as TracesConsumer).consumeTraces(d as TracesData));
       }
-      const results = await Promise.allSettled(sends);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      await settleAll(sends);
     }
 
     return {
@@ -268,8 +287,8 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
           defaults[signal] = ofSignal(signal, c.default_pipelines);
         }
       },
-      consumeLogs: async (data) => send('logs', data, routeLogs(data)),
-      consumeTraces: async (data) => send('traces', data, routeTraces(data)),
+      consumeLogs: async (data) => send('logs', data, split('logs', data, LOGS)),
+      consumeTraces: async (data) => send('traces', data, split('traces', data, TRACES)),
       shutdown: once(async () => {}),
     };
   },
