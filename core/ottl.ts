@@ -28,6 +28,9 @@
 import { createHash } from 'node:crypto';
 import { asString } from '../exporters/clickhouse/anyvalue.ts';
 import type { ClientInfo } from './client.ts';
+import type { ConfigError } from './config/schema.ts';
+import { PermanentError } from './errors.ts';
+import type { Logger } from './telemetry/logger.ts';
 import { compilePattern } from './go-regexp.ts';
 import { KvList, type AnyValue, type InstrumentationScope, type KeyValue, type LogRecord, type Resource, type Span, type SpanEvent } from './model.ts';
 
@@ -920,4 +923,26 @@ export function compileFlatStatement(src: string, signal: 'logs' | 'traces'): { 
 export function compileFlatCondition(src: string, signal: 'logs' | 'traces'): { ctx: OttlContext; test: Condition } {
   const { toks, ctx } = flatten(src, signal);
   return { ctx, test: new Parser(toks, ctx).parse() };
+}
+
+// ---------------------------------------------------------------- error_mode
+
+/** The Collector's `error_mode` of the OTTL components (filter, transform, routing). */
+export const ERROR_MODES: readonly string[] = ['propagate', 'ignore', 'silent'];
+
+/** The config error of an `error_mode` value, if it is not one. */
+export function errorModeError(mode: unknown, path: string): ConfigError | null {
+  return ERROR_MODES.includes(mode as string) ? null : { path, message: `expected propagate, ignore or silent, got ${JSON.stringify(mode)}` };
+}
+
+/**
+ * What `error_mode` makes of an error while evaluating `what` (e.g. `filter
+ * condition "…"`) on one item: anything but an evaluation error, and every
+ * error under `propagate`, refuses the payload as permanent; `ignore` logs
+ * `<kind> failed on a record; <outcome>` and goes on; `silent` just goes on.
+ */
+export function onEvalError(err: unknown, mode: string, logger: Logger, what: { kind: string; src?: string; outcome: string; fields?: Record<string, unknown> }): void {
+  const label = what.src === undefined ? what.kind : `${what.kind} ${JSON.stringify(what.src)}`;
+  if (!(err instanceof OttlEvalError) || mode === 'propagate') throw new PermanentError(`${label}: ${(err as Error).message}`, { cause: err });
+  if (mode === 'ignore') logger.warn(`${what.kind} failed on a record; ${what.outcome}`, { ...what.fields, error: err.message });
 }

@@ -22,7 +22,6 @@ import type { ConnectorFactory, LogsConsumer, NextConsumers, TracesConsumer } fr
 import { once } from '../../core/component.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { clientInfo, setClientInfo } from '../../core/client.ts';
-import { PermanentError } from '../../core/errors.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
 import { fanoutLogs, fanoutTraces, settleAll } from '../../core/fanout.ts';
 import {
@@ -41,7 +40,7 @@ import {
   type Span,
   type TracesData,
 } from '../../core/model.ts';
-import { compileCondition, OttlEvalError, type Condition, type Env, type OttlContext } from '../../core/ottl.ts';
+import { compileCondition, errorModeError, onEvalError, type Condition, type Env, type OttlContext } from '../../core/ottl.ts';
 
 interface RouteConfig {
   context: string;
@@ -71,7 +70,8 @@ function conditionOf(r: Partial<RouteConfig>): string | Error {
 
 function validate(c: RoutingConfig): ConfigError[] {
   const errors: ConfigError[] = [];
-  if (!['propagate', 'ignore', 'silent'].includes(c.error_mode)) errors.push({ path: 'error_mode', message: `expected propagate, ignore or silent, got ${JSON.stringify(c.error_mode)}` });
+  const modeError = errorModeError(c.error_mode, 'error_mode');
+  if (modeError) errors.push(modeError);
   if (c.table.length === 0) errors.push({ path: 'table', message: 'must list at least one route' });
   c.table.forEach((r, i) => {
     const at = `table[${i}]`;
@@ -177,8 +177,7 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
       try {
         return r.test(env);
       } catch (err) {
-        if (!(err instanceof OttlEvalError) || c.error_mode === 'propagate') throw new PermanentError(`routing condition: ${(err as Error).message}`);
-        if (c.error_mode === 'ignore') settings.logger.warn('routing condition failed on an item; treated as false', { error: err.message });
+        onEvalError(err, c.error_mode, settings.logger, { kind: 'routing condition', outcome: 'treated as false' });
         return false;
       }
     };

@@ -21,10 +21,9 @@
  */
 import type { ProcessorFactory } from '../../core/component.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { PermanentError } from '../../core/errors.ts';
 import { compileSkip, matchDefaults, matchPropertiesSchema, validateMatchProperties, type MatchPropertiesConfig } from '../../core/match-properties.ts';
 import { inPlaceProcessor } from '../../core/processor-helper.ts';
-import { compileCondition, compileFlatCondition, OttlEvalError, type Condition, type Env, type OttlContext } from '../../core/ottl.ts';
+import { compileCondition, compileFlatCondition, errorModeError, onEvalError, type Condition, type Env, type OttlContext } from '../../core/ottl.ts';
 
 export interface LogMatchConfig {
   match_type: string;
@@ -140,9 +139,8 @@ function newStyle(c: FilterConfig, errors: ConfigError[]): Array<{ ctx: OttlCont
 
 function validate(c: FilterConfig): ConfigError[] {
   const errors: ConfigError[] = [];
-  if (!['propagate', 'ignore', 'silent'].includes(c.error_mode)) {
-    errors.push({ path: 'error_mode', message: `expected propagate, ignore or silent, got ${JSON.stringify(c.error_mode)}` });
-  }
+  const modeError = errorModeError(c.error_mode, 'error_mode');
+  if (modeError) errors.push(modeError);
   for (const { path, ctx, list } of conditionLists(c)) {
     list.forEach((src, i) => {
       try {
@@ -219,8 +217,7 @@ export const filterFactory: ProcessorFactory<FilterConfig> = {
           try {
             if (test(env)) return true;
           } catch (err) {
-            if (!(err instanceof OttlEvalError) || c.error_mode === 'propagate') throw new PermanentError(`filter condition ${JSON.stringify(src)}: ${(err as Error).message}`);
-            if (c.error_mode === 'ignore') log.warn('filter condition failed on a record; treated as false', { condition: src, error: (err as Error).message });
+            onEvalError(err, c.error_mode, log, { kind: 'filter condition', src, outcome: 'treated as false', fields: { condition: src } });
           }
         }
         return false;

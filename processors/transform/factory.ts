@@ -19,9 +19,8 @@
  */
 import type { ProcessorFactory } from '../../core/component.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { PermanentError } from '../../core/errors.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import { compileCondition, compileFlatStatement, compileStatement, OttlEvalError, type Condition, type Env, type OttlContext, type Statement } from '../../core/ottl.ts';
+import { compileCondition, compileFlatStatement, compileStatement, errorModeError, onEvalError, type Condition, type Env, type OttlContext, type Statement } from '../../core/ottl.ts';
 import { inPlaceProcessor } from '../../core/processor-helper.ts';
 
 export interface TransformConfig {
@@ -44,7 +43,6 @@ const CONTEXTS: Record<'log_statements' | 'trace_statements', Record<string, Ott
   log_statements: { resource: 'resource', scope: 'scope', log: 'log_record' },
   trace_statements: { resource: 'resource', scope: 'scope', span: 'span', spanevent: 'spanevent' },
 };
-const ERROR_MODES = ['propagate', 'ignore', 'silent'];
 
 /** The groups of one list, or the errors that make them unusable (paths relative to the processor). */
 function groups(list: unknown[], key: 'log_statements' | 'trace_statements', errors: ConfigError[]): Group[] {
@@ -81,7 +79,8 @@ function groups(list: unknown[], key: 'log_statements' | 'trace_statements', err
     const conditions = strings('conditions');
     if (g.statements === undefined || statements.length === 0) errors.push({ path: `${at}.statements`, message: 'must list at least one statement' });
     const mode = g.error_mode === undefined || g.error_mode === null ? null : String(g.error_mode);
-    if (mode !== null && !ERROR_MODES.includes(mode)) errors.push({ path: `${at}.error_mode`, message: `expected propagate, ignore or silent, got ${JSON.stringify(g.error_mode)}` });
+    const modeError = mode === null ? null : errorModeError(mode, `${at}.error_mode`);
+    if (modeError) errors.push(modeError);
     if (!ctx) return;
     const check = (list: string[], k: string, compile: (src: string, c: OttlContext) => unknown) =>
       list.forEach((src, j) => {
@@ -100,7 +99,8 @@ function groups(list: unknown[], key: 'log_statements' | 'trace_statements', err
 
 function validate(c: TransformConfig): ConfigError[] {
   const errors: ConfigError[] = [];
-  if (!ERROR_MODES.includes(c.error_mode)) errors.push({ path: 'error_mode', message: `expected propagate, ignore or silent, got ${JSON.stringify(c.error_mode)}` });
+  const modeError = errorModeError(c.error_mode, 'error_mode');
+  if (modeError) errors.push(modeError);
   groups(c.log_statements, 'log_statements', errors);
   groups(c.trace_statements, 'trace_statements', errors);
   if (c.metric_statements !== undefined && c.metric_statements !== null) errors.push({ path: 'metric_statements', message: 'metrics are not carried by trailhouse pipelines' });
@@ -112,10 +112,7 @@ function compileGroup(g: Group, defaultMode: string, log: Logger): { context: Ot
   const mode = g.error_mode ?? defaultMode;
   const conds: Condition[] = g.conditions.map((src) => compileCondition(src, g.context));
   const stmts: Array<{ src: string; run: Statement }> = g.statements.map((src) => ({ src, run: g.flat ? compileFlatStatement(src, g.flat).run : compileStatement(src, g.context) }));
-  const guard = (src: string, err: unknown) => {
-    if (!(err instanceof OttlEvalError) || mode === 'propagate') throw new PermanentError(`transform statement ${JSON.stringify(src)}: ${(err as Error).message}`);
-    if (mode === 'ignore') log.warn('transform statement failed on a record; skipped', { statement: src, error: err.message });
-  };
+  const guard = (src: string, err: unknown) => onEvalError(err, mode, log, { kind: 'transform statement', src, outcome: 'skipped', fields: { statement: src } });
   return {
     context: g.context,
     run(env) {
