@@ -5,19 +5,15 @@
  * attributes (from_context) → ClickHouse. Each stored row names its sender's
  * tenant, though batches from both senders were in flight together.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Metadata } from '@grpc/grpc-js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { OTLPLogExporter as HttpLogs } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPLogExporter as GrpcLogs } from '@opentelemetry/exporter-logs-otlp-grpc';
-import { waitFor } from './helpers.ts';
-import { startInTempDir, type RunningService } from './service.ts';
+import { embeddedClickhouse, serviceFixture } from './service.ts';
 
-let running: RunningService | undefined;
-
-beforeAll(async () => {
-  running = await startInTempDir('th-tenant-', (dir) => `
+const service = serviceFixture('th-tenant-', (dir) => `
 receivers:
   otlp:
     protocols:
@@ -30,20 +26,12 @@ processors:
       - {key: tenant, action: upsert, from_context: metadata.x-tenant}
       - {key: sender, action: insert, from_context: client.address}
 exporters:
-  clickhouse:
-    path: ${dir}/store
-    query_endpoint: "127.0.0.1:0"
-    sending_queue: {enabled: false}
+${embeddedClickhouse(dir)}
 service:
   telemetry: {metrics: {level: none}}
   pipelines:
     logs: {receivers: [otlp], processors: [batch, attributes/tenant], exporters: [clickhouse]}
 `);
-}, 120_000);
-
-afterAll(async () => {
-  await running?.stop();
-});
 
 function provider(service: string, exporter: LogRecordExporter): LoggerProvider {
   return new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': service }), processors: [new BatchLogRecordProcessor({ exporter })] });
@@ -51,7 +39,7 @@ function provider(service: string, exporter: LogRecordExporter): LoggerProvider 
 
 describe('client metadata end to end', () => {
   it('each row carries its sender\'s tenant header, batched apart; a header not batched on does not survive the batch', async () => {
-    const otlp = running!.otlp;
+    const otlp = service().otlp;
     const metadata = new Metadata();
     metadata.set('x-tenant', 'globex');
     const acme = provider('tenant-acme', new HttpLogs({ url: `http://${otlp.http!.address}/v1/logs`, headers: { 'X-Tenant': 'acme', 'X-Other': 'dropped' } }));
@@ -61,13 +49,8 @@ describe('client metadata end to end', () => {
       globex.getLogger('t').emit({ body: `globex ${i}` });
     }
     await Promise.all([acme.forceFlush(), globex.forceFlush()]);
-    const rows = await waitFor(async () => {
-      const r = await running!.rows<{ ServiceName: string; tenant: string; n: string; other: string; sender: string }>(
-        `SELECT ServiceName, LogAttributes['tenant'] AS tenant, LogAttributes['x-other'] AS other, LogAttributes['sender'] AS sender, count() AS n
-         FROM otel.otel_logs WHERE ServiceName LIKE 'tenant-%' GROUP BY ServiceName, tenant, other, sender ORDER BY ServiceName`,
-      );
-      return r.reduce((s, x) => s + Number(x.n), 0) === 40 ? r : undefined;
-    }, 30_000, 'all 40 rows');
+    const rows = await service().waitRows<{ ServiceName: string; tenant: string; n: string; other: string; sender: string }>(`SELECT ServiceName, LogAttributes['tenant'] AS tenant, LogAttributes['x-other'] AS other, LogAttributes['sender'] AS sender, count() AS n
+         FROM otel.otel_logs WHERE ServiceName LIKE 'tenant-%' GROUP BY ServiceName, tenant, other, sender ORDER BY ServiceName`, (r) => r.reduce((s, x) => s + Number(x.n), 0) === 40, 'all 40 rows');
     // After a batch the sender's address is gone (many senders' data), as in the Collector.
     expect(rows).toEqual([
       { ServiceName: 'tenant-acme', tenant: 'acme', other: '', sender: '', n: '20' },

@@ -6,16 +6,12 @@
  *  - forward: an ingest pipeline feeds a shared tail pipeline.
  * Each target pipeline marks its records, so the stored rows show the route.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { sdkSender } from './sdk.ts';
-import { waitFor } from './helpers.ts';
-import { startInTempDir, type RunningService } from './service.ts';
+import { embeddedClickhouse, serviceFixture } from './service.ts';
 
-let running: RunningService | undefined;
-
-beforeAll(async () => {
-  running = await startInTempDir('th-connectors-', (dir) => `
+const service = serviceFixture('th-connectors-', (dir) => `
 receivers:
   otlp:
     protocols: {http: {endpoint: "127.0.0.1:0"}}
@@ -35,10 +31,7 @@ processors:
   attributes/errors: {actions: [{key: route, action: insert, value: errors}]}
   attributes/tail: {actions: [{key: route, action: insert, value: tail}]}
 exporters:
-  clickhouse:
-    path: ${dir}/store
-    query_endpoint: "127.0.0.1:0"
-    sending_queue: {enabled: false}
+${embeddedClickhouse(dir)}
 service:
   telemetry: {metrics: {level: none}}
   pipelines:
@@ -49,15 +42,10 @@ service:
     traces/errors: {receivers: [routing], processors: [attributes/errors], exporters: [forward]}
     traces/tail: {receivers: [forward], processors: [attributes/tail], exporters: [clickhouse]}
 `);
-}, 120_000);
-
-afterAll(async () => {
-  await running?.stop();
-});
 
 describe('connectors end to end', () => {
   it('routing sends each resource or span to its route\'s pipelines (the rest to the default); forward joins pipelines', async () => {
-    const http = `http://${running!.otlp.http!.address}`;
+    const http = `http://${service().otlp.http!.address}`;
     const senders = ['payments', 'cart'].map((svc) => ({ svc, ...sdkSender(http, { 'service.name': svc }) }));
     for (const s of senders) {
       for (let i = 0; i < 3; i++) s.logs.getLogger('t').emit({ body: `${s.svc} ${i}` });
@@ -69,22 +57,14 @@ describe('connectors end to end', () => {
     }
     await Promise.all(senders.map((s) => s.flush()));
 
-    const logs = await waitFor(async () => {
-      const r = await running!.rows<{ ServiceName: string; route: string; n: string }>(
-        `SELECT ServiceName, LogAttributes['route'] AS route, count() AS n FROM otel.otel_logs GROUP BY ServiceName, route ORDER BY ServiceName`,
-      );
-      return r.reduce((s, x) => s + Number(x.n), 0) === 6 ? r : undefined;
-    }, 30_000, 'the 6 log rows');
+    const logs = await service().waitRows<{ ServiceName: string; route: string; n: string }>(`SELECT ServiceName, LogAttributes['route'] AS route, count() AS n FROM otel.otel_logs GROUP BY ServiceName, route ORDER BY ServiceName`, (r) => r.reduce((s, x) => s + Number(x.n), 0) === 6, 'the 6 log rows');
     expect(logs).toEqual([
       { ServiceName: 'cart', route: 'other', n: '3' },
       { ServiceName: 'payments', route: 'payments', n: '3' },
     ]);
-    const spans = await waitFor(async () => {
-      const r = await running!.rows<{ SpanName: string; route: string }>(`SELECT SpanName, SpanAttributes['route'] AS route FROM otel.otel_traces ORDER BY SpanName`);
-      return r.length >= 2 ? r : undefined;
-    }, 30_000, 'the error spans');
+    const spans = await service().waitRows<{ SpanName: string; route: string }>(`SELECT SpanName, SpanAttributes['route'] AS route FROM otel.otel_traces ORDER BY SpanName`, (r) => r.length >= 2, 'the error spans');
     await new Promise((r) => setTimeout(r, 300)); // the ok spans had no route and no default: dropped
-    expect(await running!.rows(`SELECT SpanName, SpanAttributes['route'] AS route FROM otel.otel_traces ORDER BY SpanName`)).toEqual(spans);
+    expect(await service().rows(`SELECT SpanName, SpanAttributes['route'] AS route FROM otel.otel_traces ORDER BY SpanName`)).toEqual(spans);
     // Through traces/errors, then forward into traces/tail: both pipelines' marks (insert keeps the first).
     expect(spans).toEqual([
       { SpanName: 'cart failed', route: 'errors' },

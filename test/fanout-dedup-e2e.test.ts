@@ -6,15 +6,11 @@
  * the payload's). With one shared token the second insert was dropped as a
  * repeat of the first.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
 import { sdkSender } from './sdk.ts';
-import { startInTempDir, type RunningService } from './service.ts';
+import { embeddedClickhouse, serviceFixture } from './service.ts';
 
-let running: RunningService | undefined;
-
-beforeAll(async () => {
-  running = await startInTempDir('th-fanout-', (dir) => `
+const service = serviceFixture('th-fanout-', (dir) => `
 receivers:
   otlp: {protocols: {http: {endpoint: "127.0.0.1:0"}}}
   spool:
@@ -23,10 +19,7 @@ processors:
   attributes/b: {actions: [{key: copy, action: insert, value: b}]}
 exporters:
   spool:
-  clickhouse:
-    path: ${dir}/store
-    query_endpoint: "127.0.0.1:0"
-    sending_queue: {enabled: false}
+${embeddedClickhouse(dir)}
 service:
   telemetry: {metrics: {level: none}}
   pipelines:
@@ -34,23 +27,13 @@ service:
     logs/a: {receivers: [spool], processors: [attributes/a], exporters: [clickhouse]}
     logs/b: {receivers: [spool], processors: [attributes/b], exporters: [clickhouse]}
 `);
-}, 120_000);
-
-afterAll(async () => {
-  await running?.stop();
-});
 
 describe('fan-out into one table', () => {
   it('both branches\' rows are stored', async () => {
-    const sender = sdkSender(`http://${running!.otlp.http!.address}`, { 'service.name': 'fanout' });
+    const sender = sdkSender(`http://${service().otlp.http!.address}`, { 'service.name': 'fanout' });
     for (let i = 0; i < 5; i++) sender.logs.getLogger('t').emit({ body: `line ${i}` });
     await sender.flush();
-    const rows = await waitFor(async () => {
-      const r = await running!.rows<{ copy: string; n: string }>(`SELECT LogAttributes['copy'] AS copy, count() AS n FROM otel.otel_logs GROUP BY copy ORDER BY copy`);
-      return r.reduce((s, x) => s + Number(x.n), 0) >= 10 ? r : undefined;
-    }, 30_000, 'both copies').catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await running!.rows(`SELECT LogAttributes['copy'] AS copy, count() AS n FROM otel.otel_logs GROUP BY copy`))}`);
-    });
+    const rows = await service().waitRows<{ copy: string; n: string }>(`SELECT LogAttributes['copy'] AS copy, count() AS n FROM otel.otel_logs GROUP BY copy ORDER BY copy`, (r) => r.reduce((s, x) => s + Number(x.n), 0) >= 10, 'both copies');
     expect(rows).toEqual([
       { copy: 'a', n: '5' },
       { copy: 'b', n: '5' },

@@ -5,16 +5,12 @@
  * the real traffic is stored, and a request filtered whole is still answered
  * with success (nothing in it was refused).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SeverityNumber, SpanKind } from '@opentelemetry/api';
 import { sdkSender } from './sdk.ts';
-import { waitFor } from './helpers.ts';
-import { startInTempDir, type RunningService } from './service.ts';
+import { embeddedClickhouse, serviceFixture } from './service.ts';
 
-let running: RunningService | undefined;
-
-beforeAll(async () => {
-  running = await startInTempDir('th-filter-', (dir) => `
+const service = serviceFixture('th-filter-', (dir) => `
 receivers:
   otlp:
     protocols: {http: {endpoint: "127.0.0.1:0"}}
@@ -32,25 +28,17 @@ processors:
         - name == "cache.hit"
   batch: {timeout: 50ms}
 exporters:
-  clickhouse:
-    path: ${dir}/store
-    query_endpoint: "127.0.0.1:0"
-    sending_queue: {enabled: false}
+${embeddedClickhouse(dir)}
 service:
   telemetry: {metrics: {level: none}}
   pipelines:
     logs: {receivers: [otlp], processors: [filter/noise, batch], exporters: [clickhouse]}
     traces: {receivers: [otlp], processors: [filter/noise, batch], exporters: [clickhouse]}
 `);
-}, 120_000);
-
-afterAll(async () => {
-  await running?.stop();
-});
 
 describe('filter processor end to end', () => {
   it('health checks, debug logs and noisy events sent by the SDK are not stored; the rest is', async () => {
-    const sender = sdkSender(`http://${running!.otlp.http!.address}`, { 'service.name': 'cart' });
+    const sender = sdkSender(`http://${service().otlp.http!.address}`, { 'service.name': 'cart' });
     const tracer = sender.tracing.getTracer('cart');
     const health = tracer.startSpan('GET /healthz', { kind: SpanKind.SERVER, attributes: { 'http.route': '/healthz' } });
     health.end();
@@ -67,23 +55,15 @@ describe('filter processor end to end', () => {
     logger.emit({ body: 'no severity given' });
     await sender.flush();
 
-    const spans = await waitFor(async () => {
-      const r = await running!.rows<{ SpanName: string; SpanKind: string; EventsName: string[] }>(
-        `SELECT SpanName, SpanKind, Events.Name AS EventsName FROM otel.otel_traces WHERE ServiceName = 'cart' ORDER BY SpanName, SpanKind`,
-      );
-      return r.length >= 2 ? r : undefined;
-    }, 30_000, 'the kept spans');
-    const logRows = await waitFor(async () => {
-      const r = await running!.rows<{ Body: string }>(`SELECT Body FROM otel.otel_logs WHERE ServiceName = 'cart' ORDER BY Body`);
-      return r.length >= 2 ? r : undefined;
-    }, 30_000, 'the kept logs');
+    const spans = await service().waitRows<{ SpanName: string; SpanKind: string; EventsName: string[] }>(`SELECT SpanName, SpanKind, Events.Name AS EventsName FROM otel.otel_traces WHERE ServiceName = 'cart' ORDER BY SpanName, SpanKind`, (r) => r.length >= 2, 'the kept spans');
+    const logRows = await service().waitRows<{ Body: string }>(`SELECT Body FROM otel.otel_logs WHERE ServiceName = 'cart' ORDER BY Body`, (r) => r.length >= 2, 'the kept logs');
     await new Promise((r) => setTimeout(r, 300)); // anything else would have landed with them
-    expect(await running!.rows(`SELECT SpanName, SpanKind, Events.Name AS EventsName FROM otel.otel_traces WHERE ServiceName = 'cart' ORDER BY SpanName, SpanKind`)).toEqual(spans);
+    expect(await service().rows(`SELECT SpanName, SpanKind, Events.Name AS EventsName FROM otel.otel_traces WHERE ServiceName = 'cart' ORDER BY SpanName, SpanKind`)).toEqual(spans);
     expect(spans).toEqual([
       { SpanName: 'GET /healthz', SpanKind: 'Client', EventsName: [] },
       { SpanName: 'POST /checkout', SpanKind: 'Server', EventsName: ['payment.authorized'] },
     ]);
-    expect((await running!.rows<{ Body: string }>(`SELECT Body FROM otel.otel_logs WHERE ServiceName = 'cart' ORDER BY Body`)).map((r) => r.Body)).toEqual(['no severity given', 'order 7 placed']);
+    expect((await service().rows<{ Body: string }>(`SELECT Body FROM otel.otel_logs WHERE ServiceName = 'cart' ORDER BY Body`)).map((r) => r.Body)).toEqual(['no severity given', 'order 7 placed']);
     expect(logRows.length).toBe(2);
     await sender.shutdown();
   }, 60_000);
@@ -92,9 +72,9 @@ describe('filter processor end to end', () => {
     const body = {
       resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'probe' } }] }, scopeLogs: [{ logRecords: [{ body: { stringValue: 'GET /healthz 200' }, severityNumber: 9 }] }] }],
     };
-    const res = await fetch(`http://${running!.otlp.http!.address}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`http://${service().otlp.http!.address}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await running!.rows(`SELECT count() AS n FROM otel.otel_logs WHERE ServiceName = 'probe'`)).toEqual([{ n: '0' }]);
+    expect(await service().rows(`SELECT count() AS n FROM otel.otel_logs WHERE ServiceName = 'probe'`)).toEqual([{ n: '0' }]);
   });
 });

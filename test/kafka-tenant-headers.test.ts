@@ -12,7 +12,7 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { waitFor } from './helpers.ts';
 import { ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
-import { startInTempDir, type RunningService } from './service.ts';
+import { embeddedClickhouse, startInTempDir, type RunningService } from './service.ts';
 
 let running: RunningService | undefined;
 const topic = uniqueTopic('tenant-logs');
@@ -40,10 +40,7 @@ exporters:
     brokers: ["${brokers}"]
     logs: {topic: ${topic}}
     include_metadata_keys: [x-tenant]
-  clickhouse:
-    path: ${dir}/store
-    query_endpoint: "127.0.0.1:0"
-    sending_queue: {enabled: false}
+${embeddedClickhouse(dir)}
 service:
   telemetry: {metrics: {level: none}}
   pipelines:

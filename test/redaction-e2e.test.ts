@@ -16,7 +16,7 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
 import { waitFor } from './helpers.ts';
-import { startInTempDir, type RunningService } from './service.ts';
+import { embeddedClickhouse, startInTempDir, type RunningService } from './service.ts';
 
 let running: RunningService | undefined;
 let otlp: OtlpReceiver;
@@ -38,10 +38,7 @@ processors:
 exporters:
   spool:
     sending_queue: {storage: file_storage}
-  clickhouse:
-    path: ${dir}/store
-    query_endpoint: "127.0.0.1:0"
-    sending_queue: {enabled: false}
+${embeddedClickhouse(dir)}
 extensions:
   file_storage: {directory: ${dir}/queue}
 service:

@@ -7,7 +7,8 @@ import { builtinRegistry } from '../components.ts';
 import { loadConfigText } from '../core/config/load.ts';
 import { Service } from '../core/service.ts';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
-import { testLogger } from './helpers.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { testLogger, waitFor } from './helpers.ts';
 
 interface Internals {
   receivers: Array<{ id: string; component: unknown }>;
@@ -24,6 +25,8 @@ export interface RunningService {
   ch: ClickHouseClient;
   /** Rows of a query, as JSONEachRow objects. */
   rows<T>(query: string): Promise<T[]>;
+  /** The query's rows once `done` says they are complete (fails with the last rows after `timeoutMs`). */
+  waitRows<T>(query: string, done: (rows: T[]) => boolean, what: string, timeoutMs?: number): Promise<T[]>;
   /** Closes the client, then shuts the pipeline down. */
   stop(): Promise<void>;
 }
@@ -38,12 +41,19 @@ export async function startService(yaml: string, env: NodeJS.ProcessEnv = {}): P
   if (!exporter.queryAddress) throw new Error('the clickhouse exporter serves no query interface (query_endpoint)');
   const queryUrl = `http://${exporter.queryAddress}`;
   const ch = createClient({ url: queryUrl });
+  const rows = async <T>(query: string) => (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
   return {
     service,
     otlp,
     queryUrl,
     ch,
-    rows: async <T>(query: string) => (await ch.query({ query, format: 'JSONEachRow' })).json<T>(),
+    rows,
+    waitRows: async <T>(query: string, done: (rows: T[]) => boolean, what: string, timeoutMs = 30_000) => {
+      let last: T[] = [];
+      return waitFor(async () => ((last = await rows<T>(query)), done(last) ? last : undefined), timeoutMs, what).catch((err: Error) => {
+        throw new Error(`${err.message}; last rows: ${JSON.stringify(last)}`);
+      });
+    },
     stop: async () => {
       await ch.close();
       await service.shutdown();
@@ -74,4 +84,24 @@ export async function startInTempDir(prefix: string, yaml: (dir: string) => stri
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The embedded clickhouse exporter, for a config's `exporters:` section: store under `dir`, query interface on a free port, no queue. */
+export function embeddedClickhouse(dir: string): string {
+  return `  clickhouse:
+    path: ${dir}/store
+    query_endpoint: "127.0.0.1:0"
+    sending_queue: {enabled: false}`;
+}
+
+/** A service in a temporary directory, started before the file's tests and stopped after them; call the result for it. */
+export function serviceFixture(prefix: string, yaml: (dir: string) => string): () => RunningService {
+  let running: RunningService | undefined;
+  beforeAll(async () => {
+    running = await startInTempDir(prefix, yaml);
+  }, 120_000);
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return () => running!;
 }

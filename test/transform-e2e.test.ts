@@ -4,16 +4,12 @@
  * show the statements' work (a route templated, a token masked, an attribute
  * set from the resource, a status raised where a condition held).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SeverityNumber, SpanKind } from '@opentelemetry/api';
 import { sdkSender } from './sdk.ts';
-import { waitFor } from './helpers.ts';
-import { startInTempDir, type RunningService } from './service.ts';
+import { embeddedClickhouse, serviceFixture } from './service.ts';
 
-let running: RunningService | undefined;
-
-beforeAll(async () => {
-  running = await startInTempDir('th-transform-', (dir) => `
+const service = serviceFixture('th-transform-', (dir) => `
 receivers:
   otlp:
     protocols: {http: {endpoint: "127.0.0.1:0"}}
@@ -33,38 +29,24 @@ processors:
           - set(severity_text, "ERROR") where severity_number >= SEVERITY_NUMBER_ERROR and severity_text == ""
   batch: {timeout: 50ms}
 exporters:
-  clickhouse:
-    path: ${dir}/store
-    query_endpoint: "127.0.0.1:0"
-    sending_queue: {enabled: false}
+${embeddedClickhouse(dir)}
 service:
   telemetry: {metrics: {level: none}}
   pipelines:
     logs: {receivers: [otlp], processors: [transform, batch], exporters: [clickhouse]}
     traces: {receivers: [otlp], processors: [transform, batch], exporters: [clickhouse]}
 `);
-}, 120_000);
-
-afterAll(async () => {
-  await running?.stop();
-});
 
 describe('transform processor end to end', () => {
   it('stores what the statements made of the SDK\'s spans and logs', async () => {
-    const sender = sdkSender(`http://${running!.otlp.http!.address}`, { 'service.name': 'orders', team: 'payments' });
+    const sender = sdkSender(`http://${service().otlp.http!.address}`, { 'service.name': 'orders', team: 'payments' });
     const span = sender.tracing.getTracer('orders').startSpan('GET', { kind: SpanKind.SERVER, attributes: { 'http.target': '/orders/8812/items', 'http.status_code': 503 } });
     span.end();
     sender.logs.getLogger('orders').emit({ severityNumber: SeverityNumber.ERROR, body: 'GET /pay?token=tok_live_9&x=1 failed' });
     await sender.flush();
-    const [s] = await waitFor(async () => {
-      const r = await running!.rows<Record<string, unknown>>(`SELECT SpanAttributes, StatusCode FROM otel.otel_traces WHERE ServiceName = 'orders'`);
-      return r.length ? r : undefined;
-    }, 30_000, 'the span row');
+    const [s] = await service().waitRows<Record<string, unknown>>(`SELECT SpanAttributes, StatusCode FROM otel.otel_traces WHERE ServiceName = 'orders'`, (r) => r.length > 0, 'the span row');
     expect(s).toEqual({ SpanAttributes: { 'http.target': '/orders/{id}/items', 'http.status_code': '503', team: 'payments' }, StatusCode: 'Error' });
-    const [l] = await waitFor(async () => {
-      const r = await running!.rows<Record<string, unknown>>(`SELECT Body, SeverityText FROM otel.otel_logs WHERE ServiceName = 'orders'`);
-      return r.length ? r : undefined;
-    }, 30_000, 'the log row');
+    const [l] = await service().waitRows<Record<string, unknown>>(`SELECT Body, SeverityText FROM otel.otel_logs WHERE ServiceName = 'orders'`, (r) => r.length > 0, 'the log row');
     expect(l).toEqual({ Body: 'GET /pay?token=***&x=1 failed', SeverityText: 'ERROR' });
     await sender.shutdown();
   }, 60_000);
