@@ -77,12 +77,13 @@ describe('DDL rendering', () => {
   });
 
   it('keeps a dedup window on embedded MergeTree tables', () => {
-    expect(logsTableSql(schemaOptions(defaultClickHouseConfig(), true))).toContain('non_replicated_deduplication_window = 1000, merge_selector_base = 20');
+    expect(logsTableSql(schemaOptions(defaultClickHouseConfig(), true))).toContain('non_replicated_deduplication_window = 1000, merge_selector_base = 20, min_bytes_for_wide_part = 67108864');
   });
 
   it('keeps a dedup window on a single server\'s MergeTree tables too, without the embedded merge tuning', () => {
     const sql = logsTableSql(schemaOptions({ ...defaultClickHouseConfig(), endpoint: 'http://ch:8123' }, false));
     expect(sql).toContain('non_replicated_deduplication_window = 1000');
     expect(sql).not.toContain('merge_selector_base');
+    expect(sql).not.toContain('min_bytes_for_wide_part');
   });
 });

@@ -284,6 +284,20 @@ describe('delivery', () => {
     expect(await count()).toBe(2);
   });
 
+  it('writes a batch larger than ClickHouse\'s default wide-part threshold (10 MiB) as one Compact part', async () => {
+    // Compact: one data file per part instead of ~100 (a file per column,
+    // Map substream and skip index); BENCHMARKS.md has what it saves.
+    const body = 'x'.repeat(1024);
+    const recs = Array.from({ length: 12_000 }, (_, i) => newLogRecord({ timeUnixNano: 1_700_000_200_000_000_000n + BigInt(i), body: `${i}:${body}` }));
+    await exp.consumeLogs(logs(recs, 'compact-svc', 'compact-1'));
+    const parts = await q<{ part_type: string; rows: string; bytes: string }>(
+      "SELECT part_type, rows, data_uncompressed_bytes AS bytes FROM system.parts WHERE database = 'otel' AND table = 'otel_logs' AND active AND rows = 12000",
+    );
+    expect(parts).toHaveLength(1);
+    expect(Number(parts[0]!.bytes)).toBeGreaterThan(10 * 1024 * 1024);
+    expect(parts[0]!.part_type).toBe('Compact');
+  });
+
   it('fails a batch ClickHouse rejects as permanent, without retrying it', async () => {
     await store.command('CREATE TABLE otel.bad_logs (Timestamp UInt8) ENGINE = MergeTree ORDER BY tuple()');
     const cfg = config({ logs_table_name: 'bad_logs', create_schema: false });

@@ -35,9 +35,15 @@ const FORMAT: RowFormat = 'JSONCompactEachRow';
  *   sets of similar parts, so each row is rewritten fewer times. On a 2-core
  *   box the background merges were a third of the engine's CPU per row; this
  *   cut the engine's CPU per inserted row by ~30% (BENCHMARKS.md) for a few
- *   more active parts per partition (17 instead of 4 after 80 inserts).
+ *   more active parts per partition (17 instead of 4 after 80 inserts);
+ * - min_bytes_for_wide_part 64 MiB (default 10 MiB): an inserted batch (16384
+ *   access logs are ~16 MiB) is written as a Compact part, one data file,
+ *   instead of a Wide part's ~100 files (one per column, Map substream and
+ *   skip index); merges still make Wide parts past 64 MiB, for queries.
+ *   Engine CPU per row −35 to −45% in isolation (scripts/bench/clickhouse.ts),
+ *   the Kafka ingester +10 to +35% per CPU-second (BENCHMARKS.md).
  */
-const EMBEDDED_MERGETREE_SETTINGS = { non_replicated_deduplication_window: 1000, merge_selector_base: 20 };
+const EMBEDDED_MERGETREE_SETTINGS = { non_replicated_deduplication_window: 1000, merge_selector_base: 20, min_bytes_for_wide_part: 64 * 1024 * 1024 };
 
 export function schemaOptions(c: ClickHouseConfig, embedded: boolean): SchemaOptions {
   const cluster = c.cluster_name || null;
