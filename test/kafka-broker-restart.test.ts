@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { sleep, waitFor } from './helpers.ts';
-import { testKafka, uniqueTopic } from './kafka-broker.ts';
+import { createTopics, uniqueTopic } from './kafka-broker.ts';
 import { clickhouse, countRows, logsBatch, postLogs } from './kafka-load.ts';
 import { freePort, Trailhouse } from './process.ts';
 
@@ -58,10 +58,7 @@ afterAll(async () => {
 describe('broker restart mid-load', () => {
   it('every acknowledged record stored exactly once', async () => {
     const t = { logs: uniqueTopic('restart-logs'), spans: uniqueTopic('restart-spans') };
-    const admin = testKafka(brokers).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [t.logs, t.spans].map((topic) => ({ topic, numPartitions: 4 })), waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(brokers, [t.logs, t.spans], 4);
     const [httpPort, queryPort] = [await freePort(), await freePort()];
     const ingester = await Trailhouse.start(dir, 'ingester', `
 receivers:

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompressionTypes } from 'kafkajs';
 import type { Admin } from 'kafkajs';
-import { ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { createTopics, ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
 
 describe('test Kafka broker', () => {
   let brokers: string;
@@ -31,7 +31,7 @@ describe('test Kafka broker', () => {
   it('produces gzip with an idempotent producer and consumes it in a group', async () => {
     const topic = uniqueTopic('smoke');
     const groupId = uniqueTopic('smoke-group');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopics(brokers, [topic], 2);
 
     const kafka = testKafka(brokers);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });

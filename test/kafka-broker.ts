@@ -107,6 +107,30 @@ export function testKafka(brokers: string, clientId = 'trailhouse-test'): Kafka 
   });
 }
 
+/**
+ * Creates `topics` with `partitions` each and waits for their leaders. A
+ * broker that just started can answer the leader wait with
+ * UNKNOWN_TOPIC_OR_PARTITION for a while (its metadata not yet caught up);
+ * kafkajs gives up after its own retries, so the whole call is tried again
+ * (creating an existing topic is a no-op) for up to 60 s.
+ */
+export async function createTopics(brokers: string, topics: readonly string[], partitions: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const admin = testKafka(brokers).admin();
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+      return;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}
+
 let counter = 0;
 
 /** A topic name no other test (in this run, a parallel run or an earlier run) has used. */

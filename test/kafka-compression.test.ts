@@ -20,7 +20,7 @@ import { kafkaExporterFactory, type KafkaExporterConfig } from '../exporters/kaf
 import { kafkaReceiverFactory, type KafkaReceiver, type KafkaReceiverConfig } from '../receivers/kafka/index.ts';
 import { settingsFor } from './component-config.ts';
 import { RecordingConsumer, sampleLogs, testHost, waitFor } from './helpers.ts';
-import { ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { createTopics, ensureKafka, uniqueTopic } from './kafka-broker.ts';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/kafka.sh', import.meta.url));
 let brokers: string;
@@ -56,10 +56,7 @@ function bodies(rec: RecordingConsumer): string[] {
 }
 
 async function createTopic(topic: string): Promise<void> {
-  const admin = testKafka(brokers).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopics(brokers, [topic], 1);
 }
 
 beforeAll(async () => {

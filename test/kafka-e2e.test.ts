@@ -27,7 +27,7 @@ import { newLogRecord, type LogsData } from '../core/model.ts';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
 import type { Store } from '../exporters/clickhouse/index.ts';
 import { testLogger, waitFor } from './helpers.ts';
-import { ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { createTopics, ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-kafka-e2e-'));
 const logsTopic = uniqueTopic('e2e-logs');
@@ -45,10 +45,7 @@ type Internals = { receivers: Array<{ id: string; component: unknown }>; exporte
 
 beforeAll(async () => {
   brokers = await ensureKafka();
-  const admin = testKafka(brokers).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [logsTopic, spansTopic].map((topic) => ({ topic, numPartitions: 4 })), waitForLeaders: true });
-  await admin.disconnect();
+  await createTopics(brokers, [logsTopic, spansTopic], 4);
   const kafka = `brokers: ["${brokers}"]\n    logs: {topic: ${logsTopic}}\n    traces: {topic: ${spansTopic}}`;
   gateway = new Service(
     loadConfigText(

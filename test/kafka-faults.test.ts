@@ -20,7 +20,7 @@ import type { ExporterHelper } from '../core/exporter-helper.ts';
 import { kafkaExporterFactory, type KafkaExporterConfig } from '../exporters/kafka/index.ts';
 import { settingsFor } from './component-config.ts';
 import { sleep, testHost, waitFor } from './helpers.ts';
-import { ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { createTopics, ensureKafka, uniqueTopic } from './kafka-broker.ts';
 import { clickhouse, countRows, logsBatch, postLogs } from './kafka-load.ts';
 import { freePort, Trailhouse } from './process.ts';
 
@@ -43,10 +43,7 @@ afterAll(async () => {
 
 async function topics(n = 4): Promise<{ logs: string; spans: string }> {
   const t = { logs: uniqueTopic('faults-logs'), spans: uniqueTopic('faults-spans') };
-  const admin = testKafka(brokers).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [t.logs, t.spans].map((topic) => ({ topic, numPartitions: n })), waitForLeaders: true });
-  await admin.disconnect();
+  await createTopics(brokers, [t.logs, t.spans], n);
   return t;
 }
 

@@ -11,7 +11,7 @@ import { kafkaExporterFactory, type KafkaExporterConfig } from '../exporters/kaf
 import { kafkaReceiverFactory, type KafkaReceiver, type KafkaReceiverConfig } from '../receivers/kafka/index.ts';
 import { settingsFor } from './component-config.ts';
 import { testHost, waitFor } from './helpers.ts';
-import { ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { createTopics, ensureKafka, uniqueTopic } from './kafka-broker.ts';
 
 class Member implements LogsConsumer, TracesConsumer {
   logTraces = new Set<string>();
@@ -55,10 +55,7 @@ describe('two ingesters in one group', () => {
     const logsTopic = uniqueTopic('group-logs');
     const spansTopic = uniqueTopic('group-spans');
     const group = uniqueTopic('group');
-    const admin = testKafka(brokers).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [logsTopic, spansTopic].map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(brokers, [logsTopic, spansTopic], 6);
 
     const members = [new Member(), new Member()];
     const receivers: KafkaReceiver[] = [];

@@ -11,7 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { waitFor } from './helpers.ts';
-import { ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { createTopics, ensureKafka, uniqueTopic } from './kafka-broker.ts';
 import { embeddedClickhouse, startInTempDir, type RunningService } from './service.ts';
 
 let running: RunningService | undefined;
@@ -19,10 +19,7 @@ const topic = uniqueTopic('tenant-logs');
 
 beforeAll(async () => {
   const brokers = await ensureKafka();
-  const admin = testKafka(brokers).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopics(brokers, [topic], 2);
   running = await startInTempDir('th-kafka-tenant-', (dir) => `
 receivers:
   otlp:

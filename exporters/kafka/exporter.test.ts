@@ -9,7 +9,7 @@ import { decodeLogsProto, decodeTracesProto } from '../../core/otlp/index.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
 import { sampleLogs, sampleTraces, testHost, testLogger, waitFor } from '../../test/helpers.ts';
-import { ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
+import { createTopics as createTestTopics, ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
 import type { KafkaExporterConfig } from './config.ts';
 import { kafkaExporterFactory } from './factory.ts';
 
@@ -44,11 +44,8 @@ async function readAll(topics: string[], until: (got: Got[]) => boolean): Promis
   return got;
 }
 
-async function createTopics(topics: string[], partitions = 4): Promise<void> {
-  const admin = testKafka(brokers).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
-  await admin.disconnect();
+function createTopics(topics: string[], partitions = 4): Promise<void> {
+  return createTestTopics(brokers, topics, partitions);
 }
 
 beforeAll(async () => {

@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
-import { ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
+import { createTopics, ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
 import { freePort } from '../../test/process.ts';
 import { cpuSeconds, peakRssMiB, threadCpu, threadDelta } from './proc.ts';
 
@@ -72,10 +72,7 @@ async function stop(p: ChildProcess | undefined): Promise<void> {
 const brokers = await ensureKafka();
 const dir = mkdtempSync(join(tmpdir(), 'th-bench-kafka-'));
 const topics = { logs: uniqueTopic('bench-logs'), spans: uniqueTopic('bench-spans') };
-const admin = testKafka(brokers).admin();
-await admin.connect();
-await admin.createTopics({ topics: [topics.logs, topics.spans].map((topic) => ({ topic, numPartitions: 8 })), waitForLeaders: true });
-await admin.disconnect();
+await createTopics(brokers, [topics.logs, topics.spans], 8);
 const [http, gwMetrics, query, inMetrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
 
 let gateway: ChildProcess | undefined;

@@ -27,7 +27,10 @@ const concurrency = Number(flag(args, 'concurrency') ?? 8);
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
 // --node-flags "...": extra node/V8 flags for the pipeline process (e.g. GC settings to compare).
-const nodeFlags = (flag(args, 'node-flags') ?? '').split(' ').filter(Boolean);
+// Its value starts with "--", which the flag parser would take for the next
+// flag (and silently run without them): read the word after it as is.
+const nodeFlagsAt = process.argv.indexOf('--node-flags');
+const nodeFlags = (nodeFlagsAt >= 0 ? (process.argv[nodeFlagsAt + 1] ?? '') : (flag(args, 'node-flags') ?? '')).split(' ').filter(Boolean);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
