@@ -4,7 +4,11 @@ export interface ParsedArgs {
   positional: string[];
 }
 
-export function parseArgs(argv: string[], booleanFlags: readonly string[] = []): ParsedArgs {
+/**
+ * `booleanFlags` never take a value; `valueFlags` always take the next word,
+ * even one starting with "--" (e.g. `--node-flags "--trace-gc"`).
+ */
+export function parseArgs(argv: string[], booleanFlags: readonly string[] = [], valueFlags: readonly string[] = []): ParsedArgs {
   const flags = new Map<string, string | true>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -19,7 +23,7 @@ export function parseArgs(argv: string[], booleanFlags: readonly string[] = []):
       else {
         const name = a.slice(2);
         const next = argv[i + 1];
-        if (booleanFlags.includes(name) || next === undefined || next.startsWith('--')) flags.set(name, true);
+        if (booleanFlags.includes(name) || next === undefined || (next.startsWith('--') && !valueFlags.includes(name))) flags.set(name, true);
         else {
           flags.set(name, next);
           i++;

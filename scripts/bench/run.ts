@@ -20,17 +20,15 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
 import { cpuSeconds, peakRssMiB, threadCpu, threadDelta } from './proc.ts';
 
-const args = parseArgs(process.argv.slice(2));
+const args = parseArgs(process.argv.slice(2), [], ['node-flags']);
 const batches = Number(flag(args, 'batches') ?? 60);
 const perBatch = Number(flag(args, 'per-batch') ?? 1000);
 const concurrency = Number(flag(args, 'concurrency') ?? 8);
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
 // --node-flags "...": extra node/V8 flags for the pipeline process (e.g. GC settings to compare).
-// Its value starts with "--", which the flag parser would take for the next
-// flag (and silently run without them): read the word after it as is.
-const nodeFlagsAt = process.argv.indexOf('--node-flags');
-const nodeFlags = (nodeFlagsAt >= 0 ? (process.argv[nodeFlagsAt + 1] ?? '') : (flag(args, 'node-flags') ?? '')).split(' ').filter(Boolean);
+// (A value flag: its value starts with "--" and must not be taken for the next flag.)
+const nodeFlags = (flag(args, 'node-flags') ?? '').split(' ').filter(Boolean);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
