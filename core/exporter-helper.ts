@@ -97,11 +97,14 @@ export interface Pusher {
   shutdown?(): Promise<void>;
   pushLogs?(data: LogsData, ctx: PushContext): Promise<void>;
   pushTraces?(data: TracesData, ctx: PushContext): Promise<void>;
+  /** Pushes use the received bytes (rawProto) when present: a persistent queue keeps them for it. */
+  readonly usesRawProto?: boolean;
 }
 
 /** A storage extension able to back a persistent queue. */
 export interface QueueStorage {
-  openQueue(name: string, capacity: number, logger: Logger): Promise<BatchQueue>;
+  /** `keepRaw`: items taken keep their protobuf bytes (rawProto), also when replayed from storage. */
+  openQueue(name: string, capacity: number, logger: Logger, opts?: { keepRaw?: boolean }): Promise<BatchQueue>;
 }
 
 export function isQueueStorage(c: unknown): c is QueueStorage {
@@ -149,7 +152,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     if (q.storage) {
       const ext = host.getExtension(q.storage);
       if (!isQueueStorage(ext)) throw new Error(`sending_queue.storage: extension "${q.storage}" is not a started storage extension`);
-      this.queue = await ext.openQueue(this.settings.id, q.queue_size, this.log);
+      this.queue = await ext.openQueue(this.settings.id, q.queue_size, this.log, { keepRaw: this.pusher.usesRawProto === true });
     } else {
       this.queue = new MemoryQueue(q.queue_size);
     }

@@ -16,11 +16,12 @@ import { clientInfo, metadataValues } from '../../core/client.ts';
 import type { Host } from '../../core/component.ts';
 import { PermanentError } from '../../core/errors.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
-import type { LogsData, TracesData } from '../../core/model.ts';
+import { rawProto, type LogsData, type TracesData } from '../../core/model.ts';
+import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { clientTls, createKafkaClient, type ClientOptions } from './client.ts';
 import { encodingFor, type KafkaExporterConfig } from './config.ts';
-import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from './messages.ts';
+import { buildMessages, buildRawMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from './messages.ts';
 import { PartitionCounts, hashPartitioner } from './partitions.ts';
 import { headerBytes } from './headers.ts';
 import { SendLoop } from './sender.ts';
@@ -38,6 +39,8 @@ export class KafkaExporter implements Pusher {
   private readonly idempotent: boolean;
   private readonly logs;
   private readonly traces;
+  private readonly rawLogs: boolean;
+  private readonly rawTraces: boolean;
 
   /** max_message_bytes less what the static record_headers take. */
   private readonly messageBudget: number;
@@ -52,6 +55,17 @@ export class KafkaExporter implements Pusher {
     this.messageBudget = cfg.producer.max_message_bytes - headerBytes(cfg.record_headers);
     this.logs = logsCodec(encodingFor(cfg, 'logs'));
     this.traces = tracesCodec(encodingFor(cfg, 'traces'));
+    this.rawLogs = encodingFor(cfg, 'logs') === 'otlp_proto';
+    this.rawTraces = encodingFor(cfg, 'traces') === 'otlp_proto';
+  }
+
+  /**
+   * Protobuf messages are built from the bytes a payload arrived as, when it
+   * kept them (core/model.ts rawProto; a persistent queue keeps them for us):
+   * records are copied, not decoded and re-encoded (core/otlp/slice.ts).
+   */
+  get usesRawProto(): boolean {
+    return this.rawLogs || this.rawTraces;
   }
 
   async start(_host: Host): Promise<void> {
@@ -142,14 +156,20 @@ export class KafkaExporter implements Pusher {
   async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_logs_by_trace_id ? await this.partitionKeys(c.logs.topic) : null;
-    const built = buildMessages(this.logs, data, keys ? groupLogsByTrace : null, this.messageBudget, keys);
+    const raw = this.rawLogs ? rawProto(data) : undefined;
+    const built = raw
+      ? buildRawMessages(raw, TRACE_ID_FIELD.logs, keys !== null, this.messageBudget, keys)
+      : buildMessages(this.logs, data, keys ? groupLogsByTrace : null, this.messageBudget, keys);
     await this.send(c.logs.topic, built, keys, 'log records', ctx, this.metadataHeaders(data));
   }
 
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_traces_by_id ? await this.partitionKeys(c.traces.topic) : null;
-    const built = buildMessages(this.traces, data, keys ? groupTracesByTrace : null, this.messageBudget, keys);
+    const raw = this.rawTraces ? rawProto(data) : undefined;
+    const built = raw
+      ? buildRawMessages(raw, TRACE_ID_FIELD.traces, keys !== null, this.messageBudget, keys)
+      : buildMessages(this.traces, data, keys ? groupTracesByTrace : null, this.messageBudget, keys);
     await this.send(c.traces.topic, built, keys, 'spans', ctx, this.metadataHeaders(data));
   }
 

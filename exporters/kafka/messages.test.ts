@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { logRecordCount, newLogRecord, spanCount, type LogsData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesJson } from '../../core/otlp/index.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
-import { buildMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec } from './messages.ts';
+import { buildMessages, buildRawMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from './messages.ts';
+import { decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
+import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
+import type { TracesData } from '../../core/model.ts';
 import { randomBytes } from 'node:crypto';
 import { fnv1a32, hashPartitioner, kafkajsPartitioner } from './partitions.ts';
 
@@ -165,5 +168,87 @@ describe('kafka exporter messages', () => {
     ];
     for (const [count, key, partition] of sarama) expect([count, key, hashPartitioner(count)(key)]).toEqual([count, key, partition]);
     expect(hashPartitioner(8, 'sarama_compat')('0af7651916cd43dd8448eb211c80319c')).toBe(hashPartitioner(8)('0af7651916cd43dd8448eb211c80319c'));
+  });
+
+  describe('from the received bytes (no decode, no re-encode)', () => {
+    /** Three resources, two scopes each, trace ids repeating across them, some records without one. */
+    function mixedLogs(): LogsData {
+      const ids = Array.from({ length: 9 }, () => randomBytes(16).toString('hex'));
+      const base = sampleLogs(1).resourceLogs[0]!;
+      return {
+        resourceLogs: [0, 1, 2].map((r) => ({
+          resource: { attributes: [{ key: 'service.name', value: `svc-${r}` }, { key: 'n', value: BigInt(r) }], droppedAttributesCount: 0 },
+          schemaUrl: r ? 'https://opentelemetry.io/schemas/1.4.0' : '',
+          scopeLogs: [0, 1].map((sc) => ({
+            scope: { ...base.scopeLogs[0]!.scope, name: `scope-${sc}` },
+            schemaUrl: '',
+            logRecords: Array.from({ length: 7 }, (_, i) => newLogRecord({ traceId: (r + sc + i) % 5 === 0 ? '' : ids[(r * 3 + i) % 9]!, spanId: 'ab'.repeat(8), body: `r${r} s${sc} i${i} ` + 'x'.repeat(i * 40), timeUnixNano: BigInt(i + 1) })),
+          })),
+        })),
+      };
+    }
+
+    function mixedTraces(): TracesData {
+      const ids = Array.from({ length: 6 }, () => randomBytes(16).toString('hex'));
+      const base = sampleTraces(1).resourceSpans[0]!;
+      return {
+        resourceSpans: [0, 1].map((r) => ({
+          resource: { attributes: [{ key: 'service.name', value: `svc-${r}` }], droppedAttributesCount: 0 },
+          schemaUrl: '',
+          scopeSpans: [{ scope: base.scopeSpans[0]!.scope, schemaUrl: 'u', spans: Array.from({ length: 10 }, (_, i) => ({ ...base.scopeSpans[0]!.spans[0]!, traceId: ids[(r + i) % 6]!, spanId: i.toString(16).padStart(16, '0'), name: `op-${r}-${i}` })) }],
+        })),
+      };
+    }
+
+    /** The records of a LogsData split into two requests, as a batch of two received requests keeps them. */
+    function twoRequests<T extends LogsData | TracesData>(data: T, encode: (d: T) => Uint8Array, key: 'resourceLogs' | 'resourceSpans'): Uint8Array[] {
+      const all = (data as unknown as Record<string, unknown[]>)[key]!;
+      return [encode({ [key]: all.slice(0, 1) } as unknown as T), encode({ [key]: all.slice(1) } as unknown as T)];
+    }
+
+    function same(a: Built, b: Built, decode: (v: Buffer) => unknown): void {
+      expect(b.messages.map((m) => [m.key, m.partition])).toEqual(a.messages.map((m) => [m.key, m.partition]));
+      expect(b.messages.map((m) => decode(m.value))).toEqual(a.messages.map((m) => decode(m.value)));
+      expect([b.tooLarge, b.messages.length]).toEqual([a.tooLarge, a.messages.length]);
+    }
+
+    it('logs: the same messages as decoding and re-encoding, by partition, by trace, whole, and split to fit', () => {
+      const data = mixedLogs();
+      const raw = twoRequests(data, encodeLogsProto, 'resourceLogs');
+      const keys = () => new PartitionKeys(4, hashPartitioner(4));
+      const codec = logsCodec('otlp_proto');
+      same(buildMessages(codec, data, groupLogsByTrace, 1_000_000, keys()), buildRawMessages(raw, TRACE_ID_FIELD.logs, true, 1_000_000, keys()), decodeLogsProto);
+      same(buildMessages(codec, data, groupLogsByTrace, 1_000_000), buildRawMessages(raw, TRACE_ID_FIELD.logs, true, 1_000_000), decodeLogsProto);
+      same(buildMessages(codec, data, null, 1_000_000), buildRawMessages(raw, TRACE_ID_FIELD.logs, false, 1_000_000), decodeLogsProto);
+      const split = buildRawMessages(raw, TRACE_ID_FIELD.logs, true, 700, keys());
+      expect(split.messages.length).toBeGreaterThan(4);
+      for (const m of split.messages) expect(m.value.length).toBeLessThanOrEqual(700);
+      same(buildMessages(codec, data, groupLogsByTrace, 700, keys()), split, decodeLogsProto);
+      const total = (b: Built) => b.messages.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0);
+      expect(total(split) + split.tooLarge).toBe(42);
+    });
+
+    it('logs: a record that can never fit is counted, the rest sent', () => {
+      const data = sampleLogs(3);
+      data.resourceLogs[0]!.scopeLogs[0]!.logRecords.push(newLogRecord({ body: 'x'.repeat(5000) }));
+      const built = buildRawMessages([encodeLogsProto(data)], TRACE_ID_FIELD.logs, false, 2048);
+      expect(built.tooLarge).toBe(1);
+      expect(built.largestBytes).toBeGreaterThan(5000);
+      same(buildMessages(logsCodec('otlp_proto'), data, null, 2048), built, decodeLogsProto);
+    });
+
+    it('traces: the same messages as decoding and re-encoding', () => {
+      const data = mixedTraces();
+      const raw = twoRequests(data, encodeTracesProto, 'resourceSpans');
+      const keys = () => new PartitionKeys(3, hashPartitioner(3));
+      const codec = tracesCodec('otlp_proto');
+      same(buildMessages(codec, data, groupTracesByTrace, 1_000_000, keys()), buildRawMessages(raw, TRACE_ID_FIELD.traces, true, 1_000_000, keys()), decodeTracesProto);
+      same(buildMessages(codec, data, groupTracesByTrace, 900, keys()), buildRawMessages(raw, TRACE_ID_FIELD.traces, true, 900, keys()), decodeTracesProto);
+    });
+
+    it('refuses bytes that are not a well-formed request', () => {
+      const good = encodeLogsProto(sampleLogs(2));
+      expect(() => buildRawMessages([good.subarray(0, good.length - 3)], TRACE_ID_FIELD.logs, true, 1_000_000)).toThrow(/past the end|truncated/);
+    });
   });
 });

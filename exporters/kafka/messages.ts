@@ -20,6 +20,7 @@ import type { LogsData, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Trac
 import { logRecordCount, spanCount } from '../../core/model.ts';
 import { encodeLogsJson, encodeLogsProto, encodeTracesJson, encodeTracesProto } from '../../core/otlp/index.ts';
 import { splitLogs, splitTraces } from '../../core/split.ts';
+import { encodeGroup, groupSize, sliceByTrace, splitGroup, type SliceGroup } from '../../core/otlp/slice.ts';
 import { RECORD_OVERHEAD, type Encoding } from './config.ts';
 
 export interface OutMessage {
@@ -215,5 +216,37 @@ export function buildMessages<T>(
   }
   const groups = partitions ? groupByTrace(data, partitions.keyOf) : groupByTrace(data);
   for (const [key, part] of groups) encodeFitting(codec, part, key || null, partitions?.partition(key), maxBytes, built);
+  return built;
+}
+
+function sliceFitting(group: SliceGroup, key: string | null, partition: number | undefined, maxBytes: number, into: Built): void {
+  const size = groupSize(group);
+  const budget = maxBytes - RECORD_OVERHEAD - (key ? key.length : 0);
+  if (size <= budget) {
+    const value = encodeGroup(group);
+    into.messages.push(partition === undefined ? { key, value } : { key, value, partition });
+    return;
+  }
+  const n = group.records;
+  if (n <= 1) {
+    into.tooLarge += n;
+    into.largestBytes = Math.max(into.largestBytes, size);
+    return;
+  }
+  const pieces = Math.min(n, Math.max(2, Math.ceil((size * 1.1) / budget)));
+  for (const part of splitGroup(group, Math.ceil(n / pieces))) sliceFitting(part, key, partition, maxBytes, into);
+}
+
+/**
+ * buildMessages for protobuf payloads that still have the bytes they arrived
+ * as (`rawProto`): the same messages (groups, keys, partitions, splitting),
+ * built by copying each record's bytes instead of decoding and re-encoding
+ * (core/otlp/slice.ts). `traceIdField`: TRACE_ID_FIELD.logs or .traces.
+ */
+export function buildRawMessages(raw: readonly Uint8Array[], traceIdField: number, byTrace: boolean, maxBytes: number, partitions: PartitionKeys | null = null): Built {
+  const built: Built = { messages: [], tooLarge: 0, largestBytes: 0 };
+  const keyOf: KeyOf = !byTrace ? () => '' : partitions ? partitions.keyOf : byTraceId;
+  const groups = sliceByTrace(raw, traceIdField, keyOf);
+  for (const [key, group] of groups) sliceFitting(group, byTrace ? key || null : null, byTrace ? partitions?.partition(key) : undefined, maxBytes, built);
   return built;
 }

@@ -12,6 +12,10 @@ import { encodeLogsProto } from '../../core/otlp/index.ts';
 import { setRawProto } from '../../core/model.ts';
 import { FileQueue } from './file-queue.ts';
 import { decodeRecord, encodeRecord, encodeRecordParts } from './record.ts';
+import { rawProto } from '../../core/model.ts';
+import { buildRawMessages, PartitionKeys } from '../../exporters/kafka/messages.ts';
+import { hashPartitioner } from '../../exporters/kafka/partitions.ts';
+import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'th-fq-'));
 const logsItem = (i: number): QueueItem => ({ signal: 'logs', data: sampleLogs(2), count: 2, dedupToken: `tok-${i}` });
@@ -60,6 +64,33 @@ describe('file_storage queue', () => {
       damaged[damaged.length - 6]! ^= 1;
       expect(() => decodeRecord(damaged)).toThrow(/checksum/);
     }
+  });
+
+  it('keepRaw: a batch taken now and the same batch replayed after a crash carry the same bytes, so Kafka messages built from them match', async () => {
+    const dir = tmp();
+    const data = sampleLogs(40);
+    const one = (from: number, to: number): LogsData => ({ resourceLogs: [{ ...data.resourceLogs[0]!, scopeLogs: [{ ...data.resourceLogs[0]!.scopeLogs[0]!, logRecords: data.resourceLogs[0]!.scopeLogs[0]!.logRecords.slice(from, to) }] }] });
+    setRawProto(data, [encodeLogsProto(one(0, 15)), encodeLogsProto(one(15, 40))]);
+    const q = await FileQueue.open(dir, 10, testLogger(), true, true);
+    await q.offer({ signal: 'logs', data, count: 40, dedupToken: 't' });
+    // Without received bytes the queue keeps its own encoding for the consumer.
+    await q.offer({ signal: 'logs', data: sampleLogs(3), count: 3, dedupToken: 'u' });
+    const live = (await q.take())!;
+    const liveOwn = (await q.take())!;
+    const replay = await FileQueue.open(dir, 10, testLogger(), true, true);
+    const again = (await replay.take())!;
+    const againOwn = (await replay.take())!;
+    const build = (d: LogsData) => buildRawMessages(rawProto(d)!, TRACE_ID_FIELD.logs, true, 1200, new PartitionKeys(3, hashPartitioner(3)));
+    const [a, b] = [build(live.data as LogsData), build(again.data as LogsData)];
+    expect(a.messages.length).toBeGreaterThan(3);
+    expect(b.messages.map((m) => [m.key, m.partition, m.value.toString('hex')])).toEqual(a.messages.map((m) => [m.key, m.partition, m.value.toString('hex')]));
+    expect(build(againOwn.data as LogsData).messages.map((m) => m.value.toString('hex'))).toEqual(build(liveOwn.data as LogsData).messages.map((m) => m.value.toString('hex')));
+    // Without keepRaw the bytes are dropped once on disk.
+    const plain = await FileQueue.open(tmp(), 10, testLogger());
+    const d2 = sampleLogs(2);
+    setRawProto(d2, [encodeLogsProto(d2)]);
+    await plain.offer({ signal: 'logs', data: d2, count: 2, dedupToken: 'v' });
+    expect(rawProto((await plain.take())!.data)).toBeUndefined();
   });
 
   it('refuses with queue_full at capacity, hands batches to waiting takers, drains then ends after close', async () => {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { RefusedError } from '../../core/errors.ts';
 import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import { dropRawProto } from '../../core/model.ts';
+import { dropRawProto, setRawProto } from '../../core/model.ts';
 import { decodeRecord, encodeRecordParts } from './record.ts';
 import { pidAlive } from '../../core/pid.ts';
 
@@ -63,12 +63,19 @@ export class FileQueue implements BatchQueue {
     private readonly capacity: number,
     private readonly fsync: boolean,
     private readonly logger: Logger,
+    private readonly keepRaw: boolean,
   ) {}
 
-  static async open(dir: string, capacity: number, logger: Logger, fsync = true): Promise<FileQueue> {
+  /**
+   * `keepRaw`: a taken item's data carries the protobuf bytes that were
+   * written (rawProto), whether it was offered in this process or replayed
+   * from disk, so an exporter building messages from them gets the same
+   * bytes, hence the same messages, on a first attempt and on a replay.
+   */
+  static async open(dir: string, capacity: number, logger: Logger, fsync = true, keepRaw = false): Promise<FileQueue> {
     await mkdir(dir, { recursive: true });
     await takeLock(dir);
-    const q = new FileQueue(dir, capacity, fsync, logger);
+    const q = new FileQueue(dir, capacity, fsync, logger, keepRaw);
     const seqs: number[] = [];
     for (const name of await readdir(dir)) {
       const m = NAME_RE.exec(name);
@@ -102,8 +109,10 @@ export class FileQueue implements BatchQueue {
         // A regular file takes a writev whole; a short write would be a damaged record.
         const { bytesWritten } = await fh.writev(parts);
         if (bytesWritten !== bytes) throw new Error(`short write to ${tmp}: ${bytesWritten} of ${bytes} bytes`);
-        // On disk now: the received bytes need not stay in memory beside the records.
-        dropRawProto(item.data);
+        // On disk now: the received bytes need not stay in memory beside the
+        // records, unless the consumer builds from them (then exactly what was written).
+        if (this.keepRaw) setRawProto(item.data, parts.slice(1, -1));
+        else dropRawProto(item.data);
         if (this.fsync) await fh.sync();
       } finally {
         await fh.close();
@@ -125,7 +134,7 @@ export class FileQueue implements BatchQueue {
       if (e.item) return e.item;
       const name = fileOf(e.seq);
       try {
-        return { ...decodeRecord(await readFile(join(this.dir, name))), ref: name };
+        return { ...decodeRecord(await readFile(join(this.dir, name)), this.keepRaw), ref: name };
       } catch (err) {
         this.logger.error('setting aside a queued batch that cannot be read', { file: join(this.dir, name), error: err });
         await rename(join(this.dir, name), join(this.dir, `${name}.corrupt`)).catch(() => undefined);

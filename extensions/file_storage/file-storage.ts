@@ -37,8 +37,8 @@ export class FileStorageExtension implements Component, QueueStorage {
     await mkdir(this.directory, { recursive: true });
   }
 
-  async openQueue(name: string, capacity: number, logger: Logger): Promise<BatchQueue> {
-    const q = await FileQueue.open(join(this.directory, queueDirName(name)), capacity, logger, this.settings.config.fsync);
+  async openQueue(name: string, capacity: number, logger: Logger, opts: { keepRaw?: boolean } = {}): Promise<BatchQueue> {
+    const q = await FileQueue.open(join(this.directory, queueDirName(name)), capacity, logger, this.settings.config.fsync, opts.keepRaw ?? false);
     this.queues.push(q);
     return q;
   }

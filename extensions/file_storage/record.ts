@@ -9,7 +9,7 @@
  * checksum catch a torn or damaged file on replay.
  */
 import { crc32 } from 'node:zlib';
-import { rawProto, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
+import { rawProto, setRawProto, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import type { QueueItem } from '../../core/queue/memory-queue.ts';
 
@@ -45,7 +45,8 @@ export function encodeRecord(item: QueueItem): Buffer {
   return Buffer.concat(encodeRecordParts(item));
 }
 
-export function decodeRecord(buf: Buffer): Omit<QueueItem, 'ref'> {
+/** `keepRaw`: the decoded data carries the payload bytes (rawProto). */
+export function decodeRecord(buf: Buffer, keepRaw = false): Omit<QueueItem, 'ref'> {
   if (buf.length < 4 + 1 + 4 + 2 + 4 + 4 || !buf.subarray(0, 4).equals(MAGIC)) throw new Error('not a queue record');
   const body = buf.subarray(0, buf.length - 4);
   if ((crc32(body) >>> 0) !== buf.readUInt32BE(buf.length - 4)) throw new Error('checksum mismatch');
@@ -60,5 +61,6 @@ export function decodeRecord(buf: Buffer): Omit<QueueItem, 'ref'> {
   if (start + plen !== body.length) throw new Error('length mismatch');
   const payload = buf.subarray(start, start + plen);
   const data = signal === 'logs' ? decodeLogsProto(payload) : decodeTracesProto(payload);
+  if (keepRaw) setRawProto(data, [payload]);
   return { signal, data, count, dedupToken };
 }
