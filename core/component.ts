@@ -27,6 +27,15 @@ export interface TracesConsumer {
 export interface NextConsumers {
   logs?: LogsConsumer;
   traces?: TracesConsumer;
+  /**
+   * Per signal, set by the service for receivers: true when no stage
+   * downstream reads records, only counts them and passes the payload's
+   * protobuf bytes on (every processor `forwardsBytes`, every exporter
+   * `forwardsBytes` for the signal). A receiver may then validate a protobuf
+   * request without decoding it (core/otlp/lazy.ts). A hint only: such a
+   * payload decodes itself if anything reads its records after all.
+   */
+  bytesOnly?: Partial<Record<Signal, boolean>>;
 }
 
 export interface Component {
@@ -101,6 +110,8 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
    * those bytes before the processor sees the payload (core/model.ts rawProto).
    */
   readonly keepsRawProto?: boolean;
+  /** True when the processor neither reads nor changes records (counts at most): see NextConsumers.bytesOnly. */
+  readonly forwardsBytes?: boolean;
   create(settings: CreateSettings<C>, next: NextConsumers): Component & Partial<LogsConsumer & TracesConsumer>;
 }
 
@@ -109,6 +120,12 @@ export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   readonly signals: readonly Signal[];
   /** One instance per id, consuming every signal of the pipelines naming it. */
   create(settings: CreateSettings<C>): Component & Partial<LogsConsumer & TracesConsumer>;
+  /**
+   * True when, with this config, the exporter sends a payload of `signal`
+   * from its protobuf bytes (rawProto) without reading its records: see
+   * NextConsumers.bytesOnly.
+   */
+  forwardsBytes?(config: C, signal: Signal): boolean;
 }
 
 export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {

@@ -223,12 +223,16 @@ export function newSpan(init: Partial<Span> = {}): Span {
 }
 
 export function logRecordCount(data: LogsData): number {
+  const pending = (data as Pending)[PENDING];
+  if (pending !== undefined) return pending.count;
   let n = 0;
   for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
   return n;
 }
 
 export function spanCount(data: TracesData): number {
+  const pending = (data as Pending)[PENDING];
+  if (pending !== undefined) return pending.count;
   let n = 0;
   for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
   return n;
@@ -262,6 +266,8 @@ function cloneScope(s: InstrumentationScope): InstrumentationScope {
 
 /** A deep copy, for fanning one payload out to consumers that may mutate it (the sender's client info comes along). */
 export function cloneLogs(data: LogsData): LogsData {
+  const pending = (data as Pending)[PENDING];
+  if (pending !== undefined) return withClientOf(data, lazyPayload<LogsData>('resourceLogs', pending));
   return withClientOf(data, {
     resourceLogs: data.resourceLogs.map((rl) => ({
       resource: cloneResource(rl.resource),
@@ -276,6 +282,8 @@ export function cloneLogs(data: LogsData): LogsData {
 }
 
 export function cloneTraces(data: TracesData): TracesData {
+  const pending = (data as Pending)[PENDING];
+  if (pending !== undefined) return withClientOf(data, lazyPayload<TracesData>('resourceSpans', pending));
   return withClientOf(data, {
     resourceSpans: data.resourceSpans.map((rs) => ({
       resource: cloneResource(rs.resource),
@@ -329,4 +337,57 @@ export function setRawProto(data: LogsData | TracesData, parts: Uint8Array[]): v
 
 export function dropRawProto(data: LogsData | TracesData): void {
   if ((data as WithRaw)[RAW] !== undefined) delete (data as WithRaw)[RAW];
+}
+
+// ---------------------------------------------------------------- payloads not decoded yet
+
+const PENDING = Symbol('trailhouse.pending');
+
+/** What a payload whose records are not built yet holds instead: its request bytes. */
+export interface PendingRecords {
+  /** Export requests (protobuf); together they are the payload (see rawProto). */
+  readonly parts: readonly Uint8Array[];
+  /** Records in them, known from validating them (core/otlp/scan.ts). */
+  readonly count: number;
+  /** Builds one part's records (the signal's protobuf decoder). */
+  readonly decode: (part: Uint8Array) => unknown[];
+}
+
+type Pending = { [PENDING]?: PendingRecords };
+
+/**
+ * A payload that has been validated but not decoded: its `resourceLogs` /
+ * `resourceSpans` are built from the request bytes the first time anything
+ * reads them (and replaced by a plain property then), so a stage that reads
+ * records works unchanged, only paying the decode where it happens. A
+ * pipeline whose stages only count and forward bytes (the Kafka gateway:
+ * OTLP → batch → kafka) never builds a record. Counting
+ * (logRecordCount/spanCount) and deep copies do not decode. The payload
+ * carries its bytes as rawProto too. Build one with core/otlp/lazy.ts.
+ */
+export function lazyPayload<D extends LogsData | TracesData>(key: 'resourceLogs' | 'resourceSpans', pending: PendingRecords): D {
+  const data = {} as D & Pending;
+  const settle = (value: unknown) => {
+    delete data[PENDING];
+    Object.defineProperty(data, key, { value, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(data, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const { parts, decode } = pending;
+      const value = parts.length === 1 ? decode(parts[0]!) : parts.flatMap((p) => decode(p));
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+  Object.defineProperty(data, PENDING, { value: pending, configurable: true });
+  setRawProto(data, pending.parts as Uint8Array[]);
+  return data;
+}
+
+/** The request bytes of a payload whose records have not been built yet (undefined once they are, or for any other payload). */
+export function pendingRecords(data: LogsData | TracesData): PendingRecords | undefined {
+  return (data as Pending)[PENDING];
 }

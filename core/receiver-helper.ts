@@ -13,12 +13,15 @@ import { receiverMetrics } from './telemetry/metrics.ts';
 export interface ObsConsumer {
   logs(data: LogsData): Promise<void>;
   traces(data: TracesData): Promise<void>;
+  /** Per signal: nothing downstream reads records (NextConsumers.bytesOnly). */
+  readonly bytesOnly: Readonly<Record<'logs' | 'traces', boolean>>;
 }
 
 /** Wraps `next` for one transport (`grpc`, `http`, `udp`, `kafka`, …). */
 export function observedConsumer(settings: CreateSettings<unknown>, next: NextConsumers, transport: string): ObsConsumer {
   const m = receiverMetrics(settings.metrics, settings.id, transport);
   return {
+    bytesOnly: { logs: next.bytesOnly?.logs === true, traces: next.bytesOnly?.traces === true },
     async logs(data) {
       const n = logRecordCount(data);
       if (!next.logs) throw new PermanentError(`receiver ${settings.id} is not in any logs pipeline`);

@@ -132,7 +132,9 @@ export class Service {
     const heads = new Map<string, NextConsumers>(); // pipeline id → its first stage
     // Pipelines fed by connectors first: processors are listed downstream-first,
     // so shutdown (the reverse) flushes a pipeline before the ones it feeds.
+    const bytesOnly = new Map<string, boolean>(); // pipeline id → no stage reads records
     for (const p of downstreamFirst(cfg)) {
+      bytesOnly.set(p.id, this.forwardsBytes(p));
       let next = this.exporterFanout(p, exporters);
       for (let i = p.processors.length - 1; i >= 0; i--) {
         const id = p.processors[i]!;
@@ -162,7 +164,7 @@ export class Service {
       heads.set(p.id, next);
     }
 
-    const byReceiver = new Map<string, { logs: LogsConsumer[]; traces: TracesConsumer[] }>();
+    const byReceiver = new Map<string, { logs: LogsConsumer[]; traces: TracesConsumer[]; bytesOnly: Record<Signal, boolean> }>();
     for (const p of cfg.pipelines) {
       for (const id of p.receivers) {
         const routes = connectorRoutes.get(id);
@@ -171,7 +173,8 @@ export class Service {
           continue;
         }
         let e = byReceiver.get(id);
-        if (!e) byReceiver.set(id, (e = { logs: [], traces: [] }));
+        if (!e) byReceiver.set(id, (e = { logs: [], traces: [], bytesOnly: { logs: true, traces: true } }));
+        e.bytesOnly[p.signal] &&= bytesOnly.get(p.id)!;
         const head = heads.get(p.id)!;
         if (p.signal === 'logs') e.logs.push(head.logs!);
         else e.traces.push(head.traces!);
@@ -182,9 +185,23 @@ export class Service {
       const next: NextConsumers = {};
       if (e.logs.length) next.logs = fanoutLogs(e.logs);
       if (e.traces.length) next.traces = fanoutTraces(e.traces);
+      next.bytesOnly = { logs: e.logs.length > 0 && e.bytesOnly.logs, traces: e.traces.length > 0 && e.bytesOnly.traces };
       const c = (cc.factory as ReceiverFactory).create(this.settings('receiver', cc), next);
       this.receivers.push({ id, kind: 'receiver', component: c });
     }
+  }
+
+  /** True when no processor or exporter of `p` reads records (NextConsumers.bytesOnly). */
+  private forwardsBytes(p: PipelineConfig): boolean {
+    const cfg = this.config;
+    for (const id of p.processors) {
+      if ((cfg.processors.get(id)!.factory as ProcessorFactory).forwardsBytes !== true) return false;
+    }
+    for (const id of p.exporters) {
+      const cc = cfg.exporters.get(id); // undefined: a connector, which hands records to other pipelines
+      if (!cc || (cc.factory as ExporterFactory).forwardsBytes?.(cc.config, p.signal) !== true) return false;
+    }
+    return true;
   }
 
   private exporterFanout(p: PipelineConfig, exporters: Map<string, Consumes>): NextConsumers {

@@ -9,8 +9,9 @@
  * checksum catch a torn or damaged file on replay.
  */
 import { crc32 } from 'node:zlib';
-import { rawProto, setRawProto, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
+import { rawProto, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
+import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
 import type { QueueItem } from '../../core/queue/memory-queue.ts';
 
 const MAGIC = Buffer.from('THQ1');
@@ -60,7 +61,11 @@ export function decodeRecord(buf: Buffer, keepRaw = false): Omit<QueueItem, 'ref
   const start = 15 + tlen;
   if (start + plen !== body.length) throw new Error('length mismatch');
   const payload = buf.subarray(start, start + plen);
-  const data = signal === 'logs' ? decodeLogsProto(payload) : decodeTracesProto(payload);
-  if (keepRaw) setRawProto(data, [payload]);
+  // For a consumer that sends the bytes (keepRaw), the records are built only
+  // if it reads them after all (core/model.ts lazyPayload); the checksum
+  // above vouches for bytes that were a valid request when written.
+  const data = keepRaw
+    ? signal === 'logs' ? lazyLogs([payload], count) : lazyTraces([payload], count)
+    : signal === 'logs' ? decodeLogsProto(payload) : decodeTracesProto(payload);
   return { signal, data, count, dedupToken };
 }

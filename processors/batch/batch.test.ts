@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { clientInfo, metadataValues, setClientInfo } from '../../core/client.ts';
-import { logRecordCount, spanCount } from '../../core/model.ts';
+import { logRecordCount, pendingRecords, rawProto, setRawProto, spanCount } from '../../core/model.ts';
+import { decodeLogsProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
+import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces, testLogger } from '../../test/helpers.ts';
 import { BatchProcessor } from './batch.ts';
@@ -79,6 +81,31 @@ describe('batch processor: raw protobuf bytes', () => {
     await Promise.all([mixed.p.consumeLogs(d), mixed.p.consumeLogs(sampleLogs(2))]);
     expect(rawProto(mixed.sink.logs[0]!)).toBeUndefined();
     await Promise.all([p.shutdown(), split.p.shutdown(), mixed.p.shutdown()]);
+  });
+
+  it('payloads not decoded yet stay so: the batch is their bytes, decoded only if read or split', async () => {
+    const { p, sink } = make({ send_batch_size: 5, send_batch_max_size: 8, timeout: 60_000 });
+    const a = encodeLogsProto(sampleLogs(2));
+    const b = encodeTracesProto(sampleTraces(3));
+    const c = encodeLogsProto(sampleLogs(3));
+    await Promise.all([p.consumeLogs(scanLogsLazily(a)), p.consumeLogs(scanLogsLazily(c))]);
+    const out = sink.logs[0]!;
+    expect(pendingRecords(out)).toBeDefined();
+    expect(logRecordCount(out)).toBe(5);
+    expect(rawProto(out)).toEqual([a, c]);
+    expect(out.resourceLogs).toEqual([...decodeLogsProto(a).resourceLogs, ...decodeLogsProto(c).resourceLogs]);
+    // A decoded payload among them: the batch is built from records (and still carries all the bytes).
+    const decoded = sampleLogs(3);
+    setRawProto(decoded, [c]);
+    await Promise.all([p.consumeLogs(scanLogsLazily(a)), p.consumeLogs(decoded)]);
+    expect(pendingRecords(sink.logs[1]!)).toBeUndefined();
+    expect(rawProto(sink.logs[1]!)).toEqual([a, c]);
+    // Over send_batch_max_size: split exactly, from the records.
+    const big = encodeTracesProto(sampleTraces(10));
+    await Promise.all([p.consumeTraces(scanTracesLazily(b)), p.consumeTraces(scanTracesLazily(big))]);
+    expect(sink.traces.map(spanCount)).toEqual([8, 5]);
+    expect(sink.traces.map((t) => rawProto(t))).toEqual([undefined, undefined]);
+    await p.shutdown();
   });
 
   it('metadata_keys: one batch per combination of values, each carrying them on; the cardinality limit refuses more', async () => {

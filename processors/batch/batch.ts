@@ -11,8 +11,9 @@ import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesCons
 import { once } from '../../core/component.ts';
 import { clientInfo, metadataValues, setClientInfo, type ClientInfo } from '../../core/client.ts';
 import { PermanentError, RefusedError } from '../../core/errors.ts';
-import type { LogsData, ResourceLogs, ResourceSpans, TracesData } from '../../core/model.ts';
-import { logRecordCount, rawProto, setRawProto, spanCount } from '../../core/model.ts';
+import type { LogsData, TracesData } from '../../core/model.ts';
+import { logRecordCount, pendingRecords, rawProto, setRawProto, spanCount } from '../../core/model.ts';
+import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
 import { splitLogs, splitTraces } from '../../core/split.ts';
 import type { BatchConfig } from './config.ts';
 
@@ -21,23 +22,23 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
-class Batcher<P> {
-  private parts: P[] = [];
+class Batcher<D extends LogsData | TracesData> {
+  private items: D[] = [];
   private count = 0;
   private waiters: Waiter[] = [];
-  /** The parts' raw protobuf bytes while every part brought them (core/model.ts rawProto). */
+  /** The items' raw protobuf bytes while every item brought them (core/model.ts rawProto). */
   private raw: Uint8Array[] | undefined = [];
   private timer: NodeJS.Timeout | undefined;
   private inflight = new Set<Promise<void>>();
 
   constructor(
     private readonly cfg: BatchConfig,
-    private readonly send: (parts: P[], count: number, raw: Uint8Array[] | undefined) => Promise<void>,
+    private readonly send: (items: D[], count: number, raw: Uint8Array[] | undefined) => Promise<void>,
   ) {}
 
-  add(parts: P[], count: number, raw: Uint8Array[] | undefined): Promise<void> {
+  add(data: D, count: number, raw: Uint8Array[] | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.parts.push(...parts);
+      this.items.push(data);
       this.count += count;
       this.raw = raw && this.raw ? (this.raw.push(...raw), this.raw) : undefined;
       this.waiters.push({ resolve, reject });
@@ -50,12 +51,12 @@ class Batcher<P> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.count === 0) return;
-    const { parts, count, waiters, raw } = this;
-    this.parts = [];
+    const { items, count, waiters, raw } = this;
+    this.items = [];
     this.count = 0;
     this.waiters = [];
     this.raw = [];
-    const p = this.send(parts, count, raw).then(
+    const p = this.send(items, count, raw).then(
       () => waiters.forEach((w) => w.resolve()),
       (err: unknown) => waiters.forEach((w) => w.reject(err)),
     );
@@ -71,8 +72,8 @@ class Batcher<P> {
 
 export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
   /** Batchers by metadata-value combination ('' without metadata_keys). */
-  private readonly logs = new Map<string, Batcher<ResourceLogs>>();
-  private readonly traces = new Map<string, Batcher<ResourceSpans>>();
+  private readonly logs = new Map<string, Batcher<LogsData>>();
+  private readonly traces = new Map<string, Batcher<TracesData>>();
   private readonly keys: string[];
   private stopped = false;
 
@@ -97,7 +98,7 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     return { key: JSON.stringify(this.keys.map((k) => metadata.get(k) ?? [])), client: { address: '', metadata } };
   }
 
-  private batcher<P>(map: Map<string, Batcher<P>>, key: string, make: () => Batcher<P>): Batcher<P> {
+  private batcher<D extends LogsData | TracesData>(map: Map<string, Batcher<D>>, key: string, make: () => Batcher<D>): Batcher<D> {
     let b = map.get(key);
     if (!b) {
       const limit = this.settings.config.metadata_cardinality_limit;
@@ -109,26 +110,38 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     return b;
   }
 
-  private logsBatcher(client: ClientInfo | undefined): Batcher<ResourceLogs> {
+  private logsBatcher(client: ClientInfo | undefined): Batcher<LogsData> {
     const cfg = this.settings.config;
     const max = cfg.send_batch_max_size;
-    // A batch sent whole keeps its parts' raw bytes; split pieces lose them.
-    return new Batcher<ResourceLogs>(cfg, async (resourceLogs, count, raw) => {
-      const data: LogsData = { resourceLogs };
-      const chunks = max > 0 && count > max ? splitLogs(data, max) : [data];
-      if (chunks.length === 1 && raw) setRawProto(data, raw);
+    // A batch sent whole keeps its items' raw bytes; split pieces lose them.
+    // Items not decoded yet (core/model.ts lazyPayload) stay so when the batch
+    // goes whole: the batch is their bytes, concatenated.
+    return new Batcher<LogsData>(cfg, async (items, count, raw) => {
+      const whole = max <= 0 || count <= max;
+      let data: LogsData;
+      if (whole && raw && items.every((d) => pendingRecords(d) !== undefined)) data = lazyLogs(raw, count);
+      else {
+        data = { resourceLogs: items.length === 1 ? items[0]!.resourceLogs : items.flatMap((d) => d.resourceLogs) };
+        if (whole && raw) setRawProto(data, raw);
+      }
+      const chunks = whole ? [data] : splitLogs(data, max);
       for (const c of chunks) setClientInfo(c, client);
       await Promise.all(chunks.map((c) => this.next.logs!.consumeLogs(c)));
     });
   }
 
-  private tracesBatcher(client: ClientInfo | undefined): Batcher<ResourceSpans> {
+  private tracesBatcher(client: ClientInfo | undefined): Batcher<TracesData> {
     const cfg = this.settings.config;
     const max = cfg.send_batch_max_size;
-    return new Batcher<ResourceSpans>(cfg, async (resourceSpans, count, raw) => {
-      const data: TracesData = { resourceSpans };
-      const chunks = max > 0 && count > max ? splitTraces(data, max) : [data];
-      if (chunks.length === 1 && raw) setRawProto(data, raw);
+    return new Batcher<TracesData>(cfg, async (items, count, raw) => {
+      const whole = max <= 0 || count <= max;
+      let data: TracesData;
+      if (whole && raw && items.every((d) => pendingRecords(d) !== undefined)) data = lazyTraces(raw, count);
+      else {
+        data = { resourceSpans: items.length === 1 ? items[0]!.resourceSpans : items.flatMap((d) => d.resourceSpans) };
+        if (whole && raw) setRawProto(data, raw);
+      }
+      const chunks = whole ? [data] : splitTraces(data, max);
       for (const c of chunks) setClientInfo(c, client);
       await Promise.all(chunks.map((c) => this.next.traces!.consumeTraces(c)));
     });
@@ -140,7 +153,7 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     if (n === 0) return Promise.resolve();
     try {
       const { key, client } = this.group(data);
-      return this.batcher(this.logs, key, () => this.logsBatcher(client)).add(data.resourceLogs, n, rawProto(data));
+      return this.batcher(this.logs, key, () => this.logsBatcher(client)).add(data, n, rawProto(data));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -152,7 +165,7 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     if (n === 0) return Promise.resolve();
     try {
       const { key, client } = this.group(data);
-      return this.batcher(this.traces, key, () => this.tracesBatcher(client)).add(data.resourceSpans, n, rawProto(data));
+      return this.batcher(this.traces, key, () => this.tracesBatcher(client)).add(data, n, rawProto(data));
     } catch (err) {
       return Promise.reject(err);
     }

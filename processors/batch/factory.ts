@@ -7,6 +7,7 @@ export const batchFactory: ProcessorFactory<BatchConfig> = {
   type: 'batch',
   signals: ['logs', 'traces'],
   keepsRawProto: true,
+  forwardsBytes: true,
   schema: batchSchema,
   defaultConfig: defaultBatchConfig,
   validate: validateBatch,

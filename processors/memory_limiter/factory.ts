@@ -7,6 +7,7 @@ export const memoryLimiterFactory: ProcessorFactory<MemoryLimiterConfig> = {
   type: 'memory_limiter',
   signals: ['logs', 'traces'],
   keepsRawProto: true,
+  forwardsBytes: true,
   schema: memoryLimiterSchema,
   defaultConfig: defaultMemoryLimiterConfig,
   validate: validateMemoryLimiter,

@@ -13,7 +13,8 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { decodeLogsProto, decodeTracesProto, encodeExportResponse } from '../../core/otlp/index.ts';
 import type { GrpcProtocolConfig } from './config.ts';
-import { setRawProto, type LogsData } from '../../core/model.ts';
+import { pendingRecords, setRawProto, type LogsData, type TracesData } from '../../core/model.ts';
+import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { grpcClient, setClientInfo } from '../../core/client.ts';
 import { loadTls } from '../../core/tls.ts';
 
@@ -22,7 +23,7 @@ export const TRACES_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceServi
 export const METRICS_EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
 function handler(
-  decode: (b: Uint8Array) => unknown,
+  decode: (b: Uint8Array) => LogsData | TracesData,
   consume: (data: never) => Promise<void>,
   signal: 'logs' | 'traces',
   includeMetadata: boolean,
@@ -31,7 +32,7 @@ function handler(
     let data: unknown;
     try {
       data = decode(call.request);
-      setRawProto(data as LogsData, [call.request]);
+      if (pendingRecords(data as LogsData) === undefined) setRawProto(data as LogsData, [call.request]);
       setClientInfo(data as LogsData, grpcClient(call, includeMetadata));
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: (err as Error).message });
@@ -61,11 +62,11 @@ export class OtlpGrpcServer {
     });
     server.addService(
       { Export: rawUnaryMethod(LOGS_EXPORT) },
-      { Export: handler(decodeLogsProto, (d) => this.consumer.logs(d), 'logs', this.cfg.include_metadata) },
+      { Export: handler(this.consumer.bytesOnly.logs ? scanLogsLazily : decodeLogsProto, (d) => this.consumer.logs(d), 'logs', this.cfg.include_metadata) },
     );
     server.addService(
       { Export: rawUnaryMethod(TRACES_EXPORT) },
-      { Export: handler(decodeTracesProto, (d) => this.consumer.traces(d), 'traces', this.cfg.include_metadata) },
+      { Export: handler(this.consumer.bytesOnly.traces ? scanTracesLazily : decodeTracesProto, (d) => this.consumer.traces(d), 'traces', this.cfg.include_metadata) },
     );
     server.addService({ Export: rawUnaryMethod(METRICS_EXPORT) }, {
       Export: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) =>

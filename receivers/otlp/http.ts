@@ -21,6 +21,7 @@ import {
   encodeExportResponseJson,
 } from '../../core/otlp/index.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
+import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { setRawProto, type LogsData } from '../../core/model.ts';
 import { httpClient, setClientInfo } from '../../core/client.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
@@ -109,9 +110,14 @@ export class OtlpHttpServer {
     }
     let data: unknown;
     try {
-      if (signal === 'logs') data = enc === 'proto' ? decodeLogsProto(body) : decodeLogsJson(body);
-      else data = enc === 'proto' ? decodeTracesProto(body) : decodeTracesJson(body);
-      if (enc === 'proto') setRawProto(data as LogsData, [body]);
+      if (enc === 'proto' && this.consumer.bytesOnly[signal]) {
+        // Nothing downstream reads records: validate, count, pass the bytes on.
+        data = signal === 'logs' ? scanLogsLazily(body) : scanTracesLazily(body);
+      } else {
+        if (signal === 'logs') data = enc === 'proto' ? decodeLogsProto(body) : decodeLogsJson(body);
+        else data = enc === 'proto' ? decodeTracesProto(body) : decodeTracesJson(body);
+        if (enc === 'proto') setRawProto(data as LogsData, [body]);
+      }
       setClientInfo(data as LogsData, httpClient(req, this.cfg.include_metadata));
     } catch (err) {
       return reply(400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);

@@ -20,7 +20,7 @@ import { OTLPTraceExporter as HttpJsonTraces } from '@opentelemetry/exporter-tra
 import { OTLPTraceExporter as ProtoTraces } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { clientInfo } from '../../core/client.ts';
-import { getAttr } from '../../core/model.ts';
+import { getAttr, pendingRecords } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { PermanentError, RefusedError } from '../../core/errors.ts';
 import { RecordingConsumer, testHost, testLogger } from '../../test/helpers.ts';
@@ -68,7 +68,8 @@ function makeSpans(): ReadableSpan[] {
 const exportWith = (exp: { export(items: never, cb: (r: ExportResult) => void): void }, items: unknown) =>
   new Promise<ExportResult>((resolve) => exp.export(items as never, resolve));
 
-describe('OTLP receiver with real SDK exporters', () => {
+// Twice: decoding every request, and (bytesOnly) validating protobuf requests and passing their bytes on.
+for (const bytesOnly of [false, true]) describe(`OTLP receiver with real SDK exporters${bytesOnly ? ', nothing downstream reading records' : ''}`, () => {
   const sink = new RecordingConsumer();
   const metrics = new MetricsRegistry();
   let receiver: OtlpReceiver;
@@ -83,7 +84,7 @@ describe('OTLP receiver with real SDK exporters', () => {
         logger: testLogger(),
         metrics,
       },
-      { logs: sink, traces: sink },
+      { logs: sink, traces: sink, bytesOnly: { logs: bytesOnly, traces: bytesOnly } },
     );
     await receiver.start(testHost());
     grpcAddr = receiver.grpc!.address;
@@ -114,6 +115,9 @@ describe('OTLP receiver with real SDK exporters', () => {
       expect(lr.code).toBe(SUCCESS);
       expect(tr.code).toBe(SUCCESS);
 
+      // Protobuf requests are handed on undecoded when nothing downstream reads records; JSON is always decoded.
+      const pending = bytesOnly && c.name !== 'HTTP/JSON';
+      expect([pendingRecords(sink.logs[0]!) !== undefined, pendingRecords(sink.traces[0]!) !== undefined]).toEqual([pending, pending]);
       const recs = sink.logRecords;
       expect(recs).toHaveLength(3);
       expect(getAttr(sink.logs[0]!.resourceLogs[0]!.resource.attributes, 'service.name')).toBe('frontend');

@@ -158,6 +158,35 @@ service:
     expect(seen).toEqual([undefined]);
   });
 
+  it('tells a receiver, per signal, when no stage downstream reads records (bytesOnly)', async () => {
+    const { builtinFactories } = await import('../../components.ts');
+    const reg = new Registry([...builtinFactories.filter((f) => !(f.kind === 'receiver' && f.type === 'push')), pushFactory as never]);
+    const hint = (pipelines: string, kafka = '{brokers: ["127.0.0.1:1"]}') => {
+      PushReceiver.instances.clear();
+      const cfg = loadConfigText(
+        `
+receivers: {push: {}}
+processors: {batch: {}, memory_limiter: {limit_mib: 512, spike_limit_mib: 64}, redaction: {allow_all_keys: true}}
+exporters: {kafka: ${kafka}, debug: {}}
+service:
+  pipelines:
+${pipelines}
+`,
+        reg,
+        {},
+      );
+      new Service(cfg, { logger: testLogger(), serveMetrics: false });
+      return PushReceiver.instances.get('push')!.next.bytesOnly;
+    };
+    // The gateway: memory_limiter and batch only count; kafka cuts protobuf messages from the bytes.
+    expect(hint('    logs: {receivers: [push], processors: [memory_limiter, batch], exporters: [kafka]}\n    traces: {receivers: [push], exporters: [kafka]}')).toEqual({ logs: true, traces: true });
+    // A processor that reads records (redaction), an exporter that does (debug), JSON encoding, a second pipeline that reads them.
+    expect(hint('    logs: {receivers: [push], processors: [redaction, batch], exporters: [kafka]}')).toEqual({ logs: false, traces: false });
+    expect(hint('    logs: {receivers: [push], exporters: [kafka, debug]}')).toEqual({ logs: false, traces: false });
+    expect(hint('    logs: {receivers: [push], exporters: [kafka]}\n    traces: {receivers: [push], exporters: [kafka]}', '{brokers: ["127.0.0.1:1"], logs: {encoding: otlp_json}}')).toEqual({ logs: false, traces: true });
+    expect(hint('    logs: {receivers: [push], exporters: [kafka]}\n    logs/debug: {receivers: [push], exporters: [debug]}')).toEqual({ logs: false, traces: false });
+  });
+
   it('starts exporters first and receivers last, stops in reverse, and shutdown is idempotent', async () => {
     const svc = build(`
 receivers: {push: {}}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { clientInfo, setClientInfo } from '../client.ts';
+import { cloneLogs, cloneTraces, logRecordCount, pendingRecords, rawProto, spanCount } from '../model.ts';
+import { meshAccessLogs, meshSpans } from './fixtures.ts';
+import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto, OtlpDecodeError } from './index.ts';
+import { lazyLogs, scanLogsLazily, scanTracesLazily } from './lazy.ts';
+
+describe('payloads validated but not decoded', () => {
+  it('count, copy and carry their bytes without decoding; build the records on first read', () => {
+    const bytes = encodeLogsProto(meshAccessLogs(40));
+    const data = scanLogsLazily(bytes);
+    expect(logRecordCount(data)).toBe(40);
+    expect(rawProto(data)).toEqual([bytes]);
+    setClientInfo(data, { address: '10.0.0.9', metadata: new Map([['x-tenant', ['a']]]) });
+    const copy = cloneLogs(data);
+    expect(pendingRecords(data)).toBeDefined();
+    expect(pendingRecords(copy)).toBeDefined();
+    expect(clientInfo(copy)?.address).toBe('10.0.0.9');
+    // First read: the decoder's records, and the payload is an ordinary one from then on.
+    expect(data.resourceLogs).toEqual(decodeLogsProto(bytes).resourceLogs);
+    expect(pendingRecords(data)).toBeUndefined();
+    expect(data.resourceLogs).toBe(data.resourceLogs);
+    // The copy is independent: changing one payload's records leaves the other's alone.
+    data.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body = 'changed';
+    expect(copy.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body).not.toBe('changed');
+    expect(logRecordCount(data)).toBe(40);
+  });
+
+  it('several requests are one payload: their resources concatenated, in order', () => {
+    const a = meshAccessLogs(3, 1);
+    const b = meshAccessLogs(5, 2);
+    const data = lazyLogs([encodeLogsProto(a), encodeLogsProto(b)], 8);
+    expect(logRecordCount(data)).toBe(8);
+    expect(data.resourceLogs).toEqual([...decodeLogsProto(encodeLogsProto(a)).resourceLogs, ...decodeLogsProto(encodeLogsProto(b)).resourceLogs]);
+  });
+
+  it('assigning records replaces the pending ones', () => {
+    const data = scanLogsLazily(encodeLogsProto(meshAccessLogs(4)));
+    data.resourceLogs = [];
+    expect(pendingRecords(data)).toBeUndefined();
+    expect(logRecordCount(data)).toBe(0);
+  });
+
+  it('spans the same way, and a malformed request is refused up front as the decoder refuses it', () => {
+    const bytes = encodeTracesProto(meshSpans(12));
+    const data = scanTracesLazily(bytes);
+    expect(spanCount(data)).toBe(12);
+    expect(spanCount(cloneTraces(data))).toBe(12);
+    expect(data.resourceSpans).toEqual(decodeTracesProto(bytes).resourceSpans);
+    expect(() => scanTracesLazily(bytes.subarray(0, bytes.length - 5))).toThrow(OtlpDecodeError);
+  });
+});
