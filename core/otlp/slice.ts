@@ -19,6 +19,8 @@
  */
 import { asBuffer, type FastBuffer } from './wire-common.ts';
 
+const ZERO_TRACE_ID = '0'.repeat(32);
+
 export const TRACE_ID_FIELD = { logs: 9, traces: 1 } as const;
 
 const WT_VARINT = 0;
@@ -29,8 +31,15 @@ const WT_I32 = 5;
 interface ScopeSlice {
   /** The scope message's own fields (scope, schema_url), tag included. */
   fields: Uint8Array[];
-  /** Each record's whole field (tag, length, payload). */
-  records: Uint8Array[];
+  /** The request the records are in. */
+  buf: FastBuffer;
+  /**
+   * Each record's whole field (tag, length, payload) as start, end offsets
+   * into `buf`, flat: numbers, not a view object per record.
+   */
+  ranges: number[];
+  /** Their bytes, summed. */
+  bytes: number;
 }
 
 interface ResourceSlice {
@@ -106,7 +115,8 @@ function traceIdOf(buf: FastBuffer, start: number, end: number, field: number): 
     // The last occurrence wins, as in protobuf decoding.
     if (tag >>> 3 === field && wt === WT_LEN) id = c.pos - payload === 16 ? buf.hexSlice(payload, c.pos) : '';
   }
-  return id;
+  // All zeros is no trace id, as the decoder reads it.
+  return id === ZERO_TRACE_ID ? '' : id;
 }
 
 /**
@@ -131,47 +141,49 @@ export function sliceByTrace(parts: readonly Uint8Array[], traceIdField: number,
 
 function sliceResource(buf: FastBuffer, start: number, end: number, field: number, keyOf: (id: string) => string, out: Map<string, SliceGroup>): void {
   const fields: Uint8Array[] = [];
-  const scopes: Array<[number, number]> = [];
+  const scopes: number[] = [];
   const c = new Cursor(buf, start, end);
   while (c.pos < end) {
     const at = c.pos;
     const tag = c.varint();
     const payload = c.skip(tag & 7);
-    if (tag === ((2 << 3) | WT_LEN)) scopes.push([payload, c.pos]);
+    if (tag === ((2 << 3) | WT_LEN)) scopes.push(payload, c.pos);
     else fields.push(buf.subarray(at, c.pos));
   }
   // Per group: this resource's copy, created when the group's first record here is seen.
-  const mine = new Map<string, ResourceSlice>();
-  for (const [s, e] of scopes) {
+  const mine = new Map<string, { res: ResourceSlice; group: SliceGroup }>();
+  for (let i = 0; i < scopes.length; i += 2) {
+    const e = scopes[i + 1]!;
+    // Shared by this scope's copies; filled as the walk goes (a scope field may follow records).
     const scopeFields: Uint8Array[] = [];
-    const records: Array<[number, number, string]> = [];
-    const sc = new Cursor(buf, s, e);
+    const scopeFor = new Map<string, { scope: ScopeSlice; group: SliceGroup }>();
+    const sc = new Cursor(buf, scopes[i]!, e);
     while (sc.pos < e) {
       const at = sc.pos;
       const tag = sc.varint();
       const payload = sc.skip(tag & 7);
-      if (tag === ((2 << 3) | WT_LEN)) records.push([at, sc.pos, traceIdOf(buf, payload, sc.pos, field)]);
-      else scopeFields.push(buf.subarray(at, sc.pos));
-    }
-    const scopeFor = new Map<string, ScopeSlice>();
-    for (const [rs, re, id] of records) {
-      const k = keyOf(id);
-      let scope = scopeFor.get(k);
-      if (!scope) {
-        let res = mine.get(k);
-        if (!res) {
-          let g = out.get(k);
-          if (!g) out.set(k, (g = { resources: [], records: 0 }));
-          res = { fields, scopes: [] };
-          g.resources.push(res);
-          mine.set(k, res);
-        }
-        scope = { fields: scopeFields, records: [] };
-        res.scopes.push(scope);
-        scopeFor.set(k, scope);
+      if (tag !== ((2 << 3) | WT_LEN)) {
+        scopeFields.push(buf.subarray(at, sc.pos));
+        continue;
       }
-      scope.records.push(buf.subarray(rs, re));
-      out.get(k)!.records++;
+      const k = keyOf(traceIdOf(buf, payload, sc.pos, field));
+      let entry = scopeFor.get(k);
+      if (!entry) {
+        let r = mine.get(k);
+        if (!r) {
+          let group = out.get(k);
+          if (!group) out.set(k, (group = { resources: [], records: 0 }));
+          r = { res: { fields, scopes: [] }, group };
+          group.resources.push(r.res);
+          mine.set(k, r);
+        }
+        entry = { scope: { fields: scopeFields, buf, ranges: [], bytes: 0 }, group: r.group };
+        r.res.scopes.push(entry.scope);
+        scopeFor.set(k, entry);
+      }
+      entry.scope.ranges.push(at, sc.pos);
+      entry.scope.bytes += sc.pos - at;
+      entry.group.records++;
     }
   }
 }
@@ -183,16 +195,20 @@ export function splitGroup(g: SliceGroup, max: number): SliceGroup[] {
   for (const r of g.resources) {
     let rOut: ResourceSlice | undefined;
     for (const s of r.scopes) {
+      const n = s.ranges.length / 2;
       let i = 0;
-      while (i < s.records.length) {
+      while (i < n) {
         if (cur.records === max) {
           out.push(cur);
           cur = { resources: [], records: 0 };
           rOut = undefined;
         }
-        const take = Math.min(max - cur.records, s.records.length - i);
+        const take = Math.min(max - cur.records, n - i);
         if (!rOut) cur.resources.push((rOut = { fields: r.fields, scopes: [] }));
-        rOut.scopes.push({ fields: s.fields, records: s.records.slice(i, i + take) });
+        const ranges = s.ranges.slice(2 * i, 2 * (i + take));
+        let bytes = 0;
+        for (let j = 0; j < ranges.length; j += 2) bytes += ranges[j + 1]! - ranges[j]!;
+        rOut.scopes.push({ fields: s.fields, buf: s.buf, ranges, bytes });
         cur.records += take;
         i += take;
       }
@@ -223,7 +239,7 @@ export function groupSize(g: SliceGroup): number {
   for (const r of g.resources) {
     let body = sum(r.fields);
     for (const s of r.scopes) {
-      const sb = sum(s.fields) + sum(s.records);
+      const sb = sum(s.fields) + s.bytes;
       body += 1 + varintSize(sb) + sb;
     }
     total += 1 + varintSize(body) + body;
@@ -248,7 +264,7 @@ export function encodeGroup(g: SliceGroup): Buffer {
   };
   for (const r of g.resources) {
     let body = sum(r.fields);
-    const scopeBodies = r.scopes.map((s) => sum(s.fields) + sum(s.records));
+    const scopeBodies = r.scopes.map((s) => sum(s.fields) + s.bytes);
     for (const sb of scopeBodies) body += 1 + varintSize(sb) + sb;
     out[pos++] = (1 << 3) | WT_LEN;
     varint(body);
@@ -257,7 +273,8 @@ export function encodeGroup(g: SliceGroup): Buffer {
       out[pos++] = (2 << 3) | WT_LEN;
       varint(scopeBodies[i]!);
       for (const f of s.fields) copy(f);
-      for (const rec of s.records) copy(rec);
+      const rs = s.ranges;
+      for (let j = 0; j < rs.length; j += 2) pos += s.buf.copy(out, pos, rs[j]!, rs[j + 1]!);
     });
   }
   if (pos !== out.length) throw new Error(`OTLP slice size mismatch: wrote ${pos} of ${out.length} bytes`);

@@ -246,6 +246,18 @@ describe('kafka exporter messages', () => {
       same(buildMessages(codec, data, groupTracesByTrace, 900, keys()), buildRawMessages(raw, TRACE_ID_FIELD.traces, true, 900, keys()), decodeTracesProto);
     });
 
+    it('an all-zero trace id is no trace id, as when decoded: such records go unkeyed', () => {
+      const data = sampleLogs(2);
+      const recs = data.resourceLogs[0]!.scopeLogs[0]!.logRecords;
+      recs[0]!.traceId = '0'.repeat(32);
+      recs[1]!.traceId = 'ab'.repeat(16);
+      const bytes = encodeLogsProto(data);
+      const keys = () => new PartitionKeys(4, hashPartitioner(4));
+      const built = buildRawMessages([bytes], TRACE_ID_FIELD.logs, true, 1_000_000, keys());
+      same(buildMessages(logsCodec('otlp_proto'), decodeLogsProto(bytes), groupLogsByTrace, 1_000_000, keys()), built, decodeLogsProto);
+      expect(built.messages.map((m) => m.key).sort()).toEqual(['ab'.repeat(16), null].sort());
+    });
+
     it('refuses bytes that are not a well-formed request', () => {
       const good = encodeLogsProto(sampleLogs(2));
       expect(() => buildRawMessages([good.subarray(0, good.length - 3)], TRACE_ID_FIELD.logs, true, 1_000_000)).toThrow(/past the end|truncated/);

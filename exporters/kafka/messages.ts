@@ -71,6 +71,7 @@ const byTraceId: KeyOf = (id) => id;
  * message's own partition (a tool re-partitioning by key agrees with us).
  */
 export class PartitionKeys {
+  /** Group key (the first trace id seen for a partition) → that partition. */
   private readonly partOf = new Map<string, number>();
   private readonly first: string[] = [];
 
@@ -79,11 +80,16 @@ export class PartitionKeys {
     private readonly partitionFor: (traceId: string) => number,
   ) {}
 
+  // Hashing a 32-char id is cheaper than remembering every id of a batch in a map.
   readonly keyOf: KeyOf = (id) => {
     if (id === '') return '';
-    let p = this.partOf.get(id);
-    if (p === undefined) this.partOf.set(id, (p = this.partitionFor(id)));
-    return (this.first[p] ??= id);
+    const p = this.partitionFor(id);
+    let key = this.first[p];
+    if (key === undefined) {
+      this.first[p] = key = id;
+      this.partOf.set(id, p);
+    }
+    return key;
   };
 
   /** Partition of a group key (a trace id); undefined for ''. */

@@ -4,7 +4,7 @@
  * local one from scripts/kafka.sh, started if needed):
  *
  *   1. gateway:  OTLP/HTTP → memory_limiter → batch → kafka exporter
- *      (examples/gateway.yaml's shape: per-trace keys, gzip, persistent queue),
+ *      (examples/gateway.yaml's shape: per-trace keys, lz4, persistent queue),
  *      driven by scripts/bench/loadgen.ts in a third process; done when the
  *      exporter reports every accepted record sent (acks=all).
  *   2. ingester: kafka receiver → clickhouse exporter (embedded chDB), draining
@@ -14,7 +14,7 @@
  * process (the embedded engine included for the ingester). Topics are fresh
  * per run.
  *
- *   node --import tsx scripts/bench/kafka.ts [--batches 40] [--per-batch 1000] [--concurrency 8] [--signals logs,traces] [--no-partition] [--compression none|gzip] [--queue file|memory]
+ *   node --import tsx scripts/bench/kafka.ts [--batches 40] [--per-batch 1000] [--concurrency 8] [--signals logs,traces] [--no-partition] [--compression none|gzip|snappy|lz4] [--queue file|memory]
  *
  * `--queue memory` runs the gateway's sending queue in memory instead of on
  * file_storage (no fsync, no second OTLP encode of every batch).
@@ -34,7 +34,7 @@ const perBatch = Number(flag(args, 'per-batch') ?? 1000);
 const concurrency = Number(flag(args, 'concurrency') ?? 8);
 const signals = (flag(args, 'signals') ?? 'logs,traces').split(',') as Array<'logs' | 'traces'>;
 const partition = !process.argv.includes('--no-partition');
-const compression = flag(args, 'compression') ?? 'gzip';
+const compression = flag(args, 'compression') ?? 'lz4';
 const queue = flag(args, 'queue') ?? 'file';
 if (queue !== 'file' && queue !== 'memory') throw new Error(`--queue: file or memory, got ${queue}`);
 
