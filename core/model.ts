@@ -367,6 +367,18 @@ type Pending = { [PENDING]?: PendingRecords };
  */
 export function lazyPayload<D extends LogsData | TracesData>(key: 'resourceLogs' | 'resourceSpans', pending: PendingRecords): D {
   const data = {} as D & Pending;
+  Object.defineProperty(data, SOURCE, { value: { key, pending }, configurable: true });
+  defer(data, key, pending);
+  setRawProto(data, pending.parts as Uint8Array[]);
+  return data;
+}
+
+const SOURCE = Symbol('trailhouse.source');
+
+type Sourced = Pending & { [SOURCE]?: { key: 'resourceLogs' | 'resourceSpans'; pending: PendingRecords } };
+
+/** Installs the getter that builds the records on first read (and the setter that replaces them). */
+function defer(data: Sourced, key: 'resourceLogs' | 'resourceSpans', pending: PendingRecords): void {
   const settle = (value: unknown) => {
     delete data[PENDING];
     Object.defineProperty(data, key, { value, writable: true, enumerable: true, configurable: true });
@@ -380,11 +392,29 @@ export function lazyPayload<D extends LogsData | TracesData>(key: 'resourceLogs'
       settle(value);
       return value;
     },
-    set: settle,
+    set(value: unknown) {
+      delete data[SOURCE]; // records replaced: no longer what the bytes say
+      settle(value);
+    },
   });
   Object.defineProperty(data, PENDING, { value: pending, configurable: true });
-  setRawProto(data, pending.parts as Uint8Array[]);
-  return data;
+}
+
+/**
+ * Lets go of the records a lazy payload built when read, so they can be
+ * collected while the payload itself lives on (an exporter that has encoded
+ * them, waiting for the store to answer), to be built again if read again.
+ * Only while the payload's bytes still describe its records exactly: rawProto
+ * is the very bytes it was built from (no stage that may change records has
+ * seen it, see core/model.ts rawProto) and they were not replaced. Anything
+ * else is left alone. Returns whether the records were let go.
+ */
+export function releaseRecords(data: LogsData | TracesData): boolean {
+  const d = data as Sourced;
+  const src = d[SOURCE];
+  if (!src || d[PENDING] !== undefined || rawProto(data) !== src.pending.parts) return false;
+  defer(d, src.key, src.pending);
+  return true;
 }
 
 /** The request bytes of a payload whose records have not been built yet (undefined once they are, or for any other payload). */

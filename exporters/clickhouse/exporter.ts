@@ -11,7 +11,7 @@
  */
 import type { Host } from '../../core/component.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
-import type { LogsData, TracesData } from '../../core/model.ts';
+import { releaseRecords, type LogsData, type TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ClickHouseConfig } from './config.ts';
 import { classifyInsertError } from './errors.ts';
@@ -128,10 +128,12 @@ export class ClickHouseExporter implements Pusher {
     const store = this.started();
     if (this.native(store)) {
       const block = encodeLogsNative(data);
+      releaseRecords(data); // encoded: the records need not live through the insert
       if (block.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: 'Native', block }, ctx);
       return;
     }
     const enc = encodeLogs(data, FORMAT);
+    releaseRecords(data);
     if (enc.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: FORMAT, body: enc.body }, ctx);
   }
 
@@ -139,10 +141,12 @@ export class ClickHouseExporter implements Pusher {
     const store = this.started();
     if (this.native(store)) {
       const block = encodeTracesNative(data);
+      releaseRecords(data);
       if (block.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: 'Native', block }, ctx);
       return;
     }
     const enc = encodeTraces(data, FORMAT);
+    releaseRecords(data);
     if (enc.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: FORMAT, body: enc.body }, ctx);
   }
 

@@ -20,7 +20,8 @@
  * Kafka timestamp (so a topic deleted and re-created, offsets restarting at
  * 0, does not collide with old tokens still in ClickHouse's window).
  */
-import type { LogsData, TracesData } from '../../core/model.ts';
+import { pendingRecords, type LogsData, type TracesData } from '../../core/model.ts';
+import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
 
 /** One fetched message, decoded once. */
 export interface Item {
@@ -90,13 +91,36 @@ export function formChunk(items: readonly Item[], from: number, maxRecords: numb
   return to;
 }
 
-/** Concatenates the decoded requests of a chunk into one payload (records stay whole). */
+/**
+ * Concatenates the decoded requests of a chunk into one payload (records stay
+ * whole). Requests not decoded yet stay so: the payload is their bytes.
+ */
 export function mergeLogs(items: readonly Item[]): LogsData {
-  return { resourceLogs: items.flatMap((i) => (i.data && !i.dup ? (i.data as LogsData).resourceLogs : [])) };
+  const good = items.filter((i) => i.data && !i.dup);
+  const lazy = undecoded(good);
+  if (lazy) return lazyLogs(lazy.parts, lazy.count);
+  return { resourceLogs: good.flatMap((i) => (i.data as LogsData).resourceLogs) };
 }
 
 export function mergeTraces(items: readonly Item[]): TracesData {
-  return { resourceSpans: items.flatMap((i) => (i.data && !i.dup ? (i.data as TracesData).resourceSpans : [])) };
+  const good = items.filter((i) => i.data && !i.dup);
+  const lazy = undecoded(good);
+  if (lazy) return lazyTraces(lazy.parts, lazy.count);
+  return { resourceSpans: good.flatMap((i) => (i.data as TracesData).resourceSpans) };
+}
+
+/** The parts and record count of items all still undecoded (none: undefined). */
+function undecoded(items: readonly Item[]): { parts: Uint8Array[]; count: number } | undefined {
+  if (items.length === 0) return undefined;
+  const parts: Uint8Array[] = [];
+  let count = 0;
+  for (const i of items) {
+    const p = pendingRecords(i.data!);
+    if (!p) return undefined;
+    parts.push(...p.parts);
+    count += p.count;
+  }
+  return { parts, count };
 }
 
 /** Whether a chunk holds anything to hand to the pipeline. */

@@ -7,6 +7,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { Signal } from '../../core/model.ts';
 import { itemCount, setAttr } from '../../core/model.ts';
 import { decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto } from '../../core/otlp/index.ts';
+import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Encoding } from '../../exporters/kafka/config.ts';
 import { MESSAGE_ID_HEADER } from '../../exporters/kafka/messages.ts';
@@ -24,6 +25,13 @@ export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
   const offset = BigInt(m.offset);
   if (!m.value || m.value.length === 0) throw Object.assign(new Error('empty message value'), { offset });
   const v = m.value;
+  if (t.encoding === 'otlp_proto' && t.extractHeaders.length === 0) {
+    // Validated and counted now, decoded when a stage reads the records: a
+    // fetched batch waits for its turn as bytes, not as objects the garbage
+    // collector has to trace again and again (core/model.ts lazyPayload).
+    const data = t.signal === 'logs' ? scanLogsLazily(v) : scanTracesLazily(v);
+    return { offset, timestamp: m.timestamp, data, count: itemCount(t.signal, data), id: messageId(m) };
+  }
   const data =
     t.signal === 'logs'
       ? t.encoding === 'otlp_proto' ? decodeLogsProto(v) : decodeLogsJson(v)
