@@ -84,7 +84,7 @@ export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
     default_fetch_size: 4 * 1024 * 1024,
     max_fetch_size: 0,
     max_fetch_wait: 250,
-    max_batch_records: 10_000,
+    max_batch_records: 50_000,
     max_inflight_batches: 16,
     dedup_window: 10_000,
     error_backoff: { initial_interval: 1_000, max_interval: 30_000, multiplier: 2 },
