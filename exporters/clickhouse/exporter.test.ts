@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PermanentError } from '../../core/errors.ts';
-import { KvList, newLogRecord, newSpan, type LogsData, type TracesData } from '../../core/model.ts';
+import { KvList, newLogRecord, newSpan, pendingRecords, type LogsData, type TracesData } from '../../core/model.ts';
+import { encodeLogsProto } from '../../core/otlp/index.ts';
+import { scanLogsLazily } from '../../core/otlp/lazy.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { testHost } from '../../test/helpers.ts';
@@ -282,6 +284,15 @@ describe('delivery', () => {
     expect(await count()).toBe(1);
     await exp.consumeLogs(logs(rec(), 'dedup-svc', 'batch-2'));
     expect(await count()).toBe(2);
+  });
+
+  it('stores a payload not decoded yet, and lets its records go once encoded', async () => {
+    const data = logs([newLogRecord({ timeUnixNano: 1_700_000_200_000_000_000n, body: 'lazy' }), newLogRecord({ timeUnixNano: 1_700_000_200_000_000_001n, body: 'lazy' })], 'lazy-svc', 'lazy-1');
+    const pending = Object.assign(scanLogsLazily(encodeLogsProto(data)), { dedupToken: 'lazy-1' });
+    await exp.consumeLogs(pending);
+    expect(pendingRecords(pending)).toBeDefined(); // read to encode, then let go
+    const rows = await q<{ c: string }>("SELECT count() AS c FROM otel.otel_logs WHERE ServiceName = 'lazy-svc' AND Body = 'lazy'");
+    expect(rows[0]!.c).toBe('2');
   });
 
   it('writes a batch larger than ClickHouse\'s default wide-part threshold (10 MiB) as one Compact part', async () => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { chunkToken, formChunk, parsePlan, planMetadata, RecentIds, type Item } from './chunks.ts';
+import { dropRawProto, logRecordCount, pendingRecords, rawProto, releaseRecords, type LogsData } from '../../core/model.ts';
+import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/index.ts';
+import { scanLogsLazily } from '../../core/otlp/lazy.ts';
+import { sampleLogs } from '../../test/helpers.ts';
+import { chunkToken, formChunk, mergeLogs, parsePlan, planMetadata, RecentIds, type Item } from './chunks.ts';
 
 const items = (offsets: number[], count = 10): Item[] =>
   offsets.map((o) => ({ offset: BigInt(o), timestamp: '1700000000000', data: { resourceLogs: [] }, count }));
@@ -65,5 +69,41 @@ describe('kafka receiver chunks', () => {
     expect(orig.dup).toBe(false);
     // A duplicate counts 0 records when chunks are formed.
     expect(formChunk([mk(10, 'x'), { ...mk(11, 'x'), dup: true, count: 500 }, mk(12)], 0, 2)).toBe(3);
+  });
+
+  it('a chunk of messages not decoded yet is one payload of their bytes; duplicates and bad ones left out', () => {
+    const bytes = [encodeLogsProto(sampleLogs(2, 'a')), encodeLogsProto(sampleLogs(3, 'b')), encodeLogsProto(sampleLogs(4, 'c'))];
+    const list: Item[] = bytes.map((b, i) => ({ offset: BigInt(i), timestamp: '1', data: scanLogsLazily(b), count: 0 }));
+    list[1]!.dup = true;
+    list.push({ offset: 3n, timestamp: '1', data: null, count: 0 });
+    const merged = mergeLogs(list);
+    expect(pendingRecords(merged)).toBeDefined();
+    expect(logRecordCount(merged)).toBe(6);
+    expect(rawProto(merged)).toEqual([bytes[0], bytes[2]]);
+    const want = [...decodeLogsProto(bytes[0]!).resourceLogs, ...decodeLogsProto(bytes[2]!).resourceLogs];
+    expect(merged.resourceLogs).toEqual(want);
+    // Once encoded, an exporter lets the records go; read again, they are built again.
+    expect(releaseRecords(merged)).toBe(true);
+    expect(pendingRecords(merged)).toBeDefined();
+    expect(merged.resourceLogs).toEqual(want);
+    // A decoded message among them: an ordinary payload of records.
+    const decoded: Item = { offset: 4n, timestamp: '1', data: sampleLogs(1, 'd'), count: 1 };
+    const mixed = mergeLogs([list[0]!, decoded]);
+    expect(pendingRecords(mixed)).toBeUndefined();
+    expect(logRecordCount(mixed)).toBe(3);
+    expect(releaseRecords(mixed)).toBe(false);
+  });
+
+  it('records are let go only while the bytes still describe them', () => {
+    const b = encodeLogsProto(sampleLogs(2));
+    const replaced = scanLogsLazily(b);
+    replaced.resourceLogs = sampleLogs(5).resourceLogs;
+    expect(releaseRecords(replaced)).toBe(false);
+    expect(logRecordCount(replaced)).toBe(5);
+    const stripped: LogsData = scanLogsLazily(b);
+    void stripped.resourceLogs;
+    dropRawProto(stripped); // as the service does before a processor that may change records
+    expect(rawProto(stripped)).toBeUndefined();
+    expect(releaseRecords(stripped)).toBe(false);
   });
 });
