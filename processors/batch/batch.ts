@@ -111,39 +111,47 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
   }
 
   private logsBatcher(client: ClientInfo | undefined): Batcher<LogsData> {
-    const cfg = this.settings.config;
-    const max = cfg.send_batch_max_size;
-    // A batch sent whole keeps its items' raw bytes; split pieces lose them.
-    // Items not decoded yet (core/model.ts lazyPayload) stay so when the batch
-    // goes whole: the batch is their bytes, concatenated.
-    return new Batcher<LogsData>(cfg, async (items, count, raw) => {
-      const whole = max <= 0 || count <= max;
-      let data: LogsData;
-      if (whole && raw && items.every((d) => pendingRecords(d) !== undefined)) data = lazyLogs(raw, count);
-      else {
-        data = { resourceLogs: items.length === 1 ? items[0]!.resourceLogs : items.flatMap((d) => d.resourceLogs) };
-        if (whole && raw) setRawProto(data, raw);
-      }
-      const chunks = whole ? [data] : splitLogs(data, max);
-      for (const c of chunks) setClientInfo(c, client);
-      await Promise.all(chunks.map((c) => this.next.logs!.consumeLogs(c)));
+    return this.newBatcher<LogsData>(client, {
+      lazy: lazyLogs,
+      merge: (items) => ({ resourceLogs: items.length === 1 ? items[0]!.resourceLogs : items.flatMap((d) => d.resourceLogs) }),
+      split: splitLogs,
+      send: (d) => this.next.logs!.consumeLogs(d),
     });
   }
 
   private tracesBatcher(client: ClientInfo | undefined): Batcher<TracesData> {
+    return this.newBatcher<TracesData>(client, {
+      lazy: lazyTraces,
+      merge: (items) => ({ resourceSpans: items.length === 1 ? items[0]!.resourceSpans : items.flatMap((d) => d.resourceSpans) }),
+      split: splitTraces,
+      send: (d) => this.next.traces!.consumeTraces(d),
+    });
+  }
+
+  /**
+   * A batch sent whole keeps its items' raw bytes; split pieces lose them.
+   * Items not decoded yet (core/model.ts lazyPayload) stay so when the batch
+   * goes whole: the batch is their bytes, concatenated.
+   */
+  private newBatcher<D extends LogsData | TracesData>(client: ClientInfo | undefined, s: {
+    lazy: (parts: Uint8Array[], count: number) => D;
+    merge: (items: D[]) => D;
+    split: (data: D, max: number) => D[];
+    send: (data: D) => Promise<void>;
+  }): Batcher<D> {
     const cfg = this.settings.config;
     const max = cfg.send_batch_max_size;
-    return new Batcher<TracesData>(cfg, async (items, count, raw) => {
+    return new Batcher<D>(cfg, async (items, count, raw) => {
       const whole = max <= 0 || count <= max;
-      let data: TracesData;
-      if (whole && raw && items.every((d) => pendingRecords(d) !== undefined)) data = lazyTraces(raw, count);
+      let data: D;
+      if (whole && raw && items.every((d) => pendingRecords(d) !== undefined)) data = s.lazy(raw, count);
       else {
-        data = { resourceSpans: items.length === 1 ? items[0]!.resourceSpans : items.flatMap((d) => d.resourceSpans) };
+        data = s.merge(items);
         if (whole && raw) setRawProto(data, raw);
       }
-      const chunks = whole ? [data] : splitTraces(data, max);
+      const chunks = whole ? [data] : s.split(data, max);
       for (const c of chunks) setClientInfo(c, client);
-      await Promise.all(chunks.map((c) => this.next.traces!.consumeTraces(c)));
+      await Promise.all(chunks.map(s.send));
     });
   }
 

@@ -15,7 +15,7 @@
  * process (the embedded engine included for the ingester). Topics are fresh
  * per run.
  *
- *   node --import tsx scripts/bench/kafka.ts [--batches 250] [--per-batch 1000] [--concurrency 8] [--signals logs,traces] [--no-partition] [--compression none|gzip|snappy|lz4] [--queue file|memory] [--node-flags "--flag ..."]
+ *   node --import tsx scripts/bench/kafka.ts [--batches 250] [--per-batch 1000] [--concurrency 8] [--signals logs,traces] [--no-partition] [--compression none|gzip|snappy|lz4] [--queue file|memory] [--redaction] [--node-flags "--flag ..."]
  *
  * `--queue memory` runs the gateway's sending queue in memory instead of on
  * file_storage (no fsync, no second OTLP encode of every batch).
@@ -41,6 +41,9 @@ const signals = (flag(args, 'signals') ?? 'logs,traces').split(',') as Array<'lo
 const partition = !process.argv.includes('--no-partition');
 const compression = flag(args, 'compression') ?? 'lz4';
 const queue = flag(args, 'queue') ?? 'file';
+// --redaction: examples/gateway.yaml's redaction processor before batch (it reads and changes
+// records, so the gateway decodes every request and encodes it again).
+const redaction = process.argv.includes('--redaction');
 if (queue !== 'file' && queue !== 'memory') throw new Error(`--queue: file or memory, got ${queue}`);
 
 
@@ -83,12 +86,18 @@ const [http, gwMetrics, query, inMetrics] = await Promise.all([freePort(), freeP
 let gateway: ChildProcess | undefined;
 let ingester: ChildProcess | undefined;
 try {
-  const pipelines = signals.map((s) => `    ${s}: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [kafka]}`).join('\n');
+  const procs = redaction ? 'memory_limiter, redaction, batch' : 'memory_limiter, batch';
+  const pipelines = signals.map((s) => `    ${s}: {receivers: [otlp], processors: [${procs}], exporters: [kafka]}`).join('\n');
   gateway = run(`
 receivers:
   otlp: {protocols: {http: {endpoint: "127.0.0.1:${http}"}}}
 processors:
   memory_limiter: {check_interval: 1s, limit_mib: 1024, spike_limit_mib: 256}
+  redaction:
+    allow_all_keys: true
+    blocked_key_patterns: ["(?i)(authorization|cookie|x-api-key|password|secret)"]
+    blocked_values: ["(?i)(access_token|api_key|token)=[^&\\\\s]+", "\\\\b4[0-9]{12}(?:[0-9]{3})?\\\\b", "\\\\b5[1-5][0-9]{14}\\\\b"]
+    summary: info
   batch: {send_batch_size: 8192, send_batch_max_size: 16384, timeout: 200ms}
 exporters:
   kafka:
@@ -183,7 +192,7 @@ ${inPipelines}
     machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
     node: process.version,
     broker: brokers,
-    workload: { signals, batches, requests_per_batch: perBatch, concurrency, records: accepted, partition_by_trace_id: partition, compression, queue },
+    workload: { signals, batches, requests_per_batch: perBatch, concurrency, records: accepted, partition_by_trace_id: partition, compression, queue, redaction },
     gateway: {
       accepted, refusals: sent.refusals, wall_seconds: +gWall.toFixed(2), cpu_seconds: +gCpu.toFixed(2),
       per_second: Math.round(accepted / gWall), per_cpu_second: Math.round(accepted / gCpu), peak_rss_mib: gRss, thread_cpu_seconds: gThreads,
