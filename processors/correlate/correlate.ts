@@ -161,7 +161,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         const live = this.queue.slice(this.head).filter((h) => !h.done);
         this.flush(live.slice(0, Math.ceil(live.length / 2)), 'memory');
         let drop = Math.ceil(this.index.size / 2);
-        for (const e of [...this.index.traces.values()]) {
+        for (const e of [...this.index.entries()]) {
           if (drop-- <= 0) break;
           if (e.pending.length === 0) {
             this.index.delete(e);

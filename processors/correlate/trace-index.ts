@@ -6,8 +6,12 @@
  * arriving up to `wait` after its span still meets it) and at least as long
  * as a held payload refers to them.
  *
- * The Map's insertion order is the recency order (touching an entry moves
- * it to the end), so expiry and eviction both walk from the front.
+ * Entries are kept in recency order on a linked list through the entries
+ * (touching one moves it to the end), so expiry and eviction both walk from
+ * the front. Not the Map's own insertion order: a V8 Map leaves a hole for
+ * every deleted entry until it is rebuilt, and finding its first live entry
+ * walks the holes, which made each eviction at `max_traces` cost ~24 µs at
+ * 100 000 traces (BENCHMARKS.md, correlate).
  */
 import { SpanKind } from '../../core/model.ts';
 
@@ -30,6 +34,9 @@ export interface TraceEntry {
   /** Held payloads that hold items of this trace (an array: usually one to three). */
   pending: object[];
   expires: number;
+  /** Neighbours in recency order (older, newer); null at the ends. */
+  older: TraceEntry | null;
+  newer: TraceEntry | null;
 }
 
 interface RequestLink {
@@ -40,6 +47,9 @@ interface RequestLink {
 export class TraceIndex {
   readonly traces = new Map<string, TraceEntry>();
   private readonly byRequestId = new Map<string, RequestLink[]>();
+  /** Least and most recently seen entries. */
+  private head: TraceEntry | null = null;
+  private tail: TraceEntry | null = null;
 
   constructor(private readonly ttlMs: number) {}
 
@@ -50,10 +60,18 @@ export class TraceIndex {
   /** The entry for `traceId`, created or moved to the recent end. */
   touch(traceId: string, now: number): TraceEntry {
     let e = this.traces.get(traceId);
-    if (e) this.traces.delete(traceId);
-    else e = { traceId, spans: new Map(), requestIds: null, pending: [], expires: 0 };
+    if (e) this.unlink(e);
+    else {
+      e = { traceId, spans: new Map(), requestIds: null, pending: [], expires: 0, older: null, newer: null };
+      this.traces.set(traceId, e);
+    }
     e.expires = now + this.ttlMs;
-    this.traces.set(traceId, e);
+    // Append at the recent end.
+    e.older = this.tail;
+    e.newer = null;
+    if (this.tail) this.tail.newer = e;
+    else this.head = e;
+    this.tail = e;
     return e;
   }
 
@@ -91,8 +109,18 @@ export class TraceIndex {
     return best;
   }
 
+  private unlink(e: TraceEntry): void {
+    if (e.older) e.older.newer = e.newer;
+    else this.head = e.newer;
+    if (e.newer) e.newer.older = e.older;
+    else this.tail = e.older;
+    e.older = e.newer = null;
+  }
+
   delete(e: TraceEntry): void {
+    if (this.traces.get(e.traceId) !== e) return; // already gone
     this.traces.delete(e.traceId);
+    this.unlink(e);
     for (const rid of e.requestIds ?? []) {
       const links = this.byRequestId.get(rid);
       if (!links) continue;
@@ -104,15 +132,21 @@ export class TraceIndex {
 
   /** Drops expired entries no held payload refers to; stops at the first live one. */
   expire(now: number): void {
-    for (const e of this.traces.values()) {
-      if (e.expires > now) break;
+    for (let e = this.head; e && e.expires <= now; ) {
+      const next = e.newer;
       if (e.pending.length === 0) this.delete(e);
+      e = next;
     }
   }
 
   /** The least recently seen entry. */
   oldest(): TraceEntry | undefined {
-    return this.traces.values().next().value;
+    return this.head ?? undefined;
+  }
+
+  /** Entries from the least recently seen. */
+  *entries(): IterableIterator<TraceEntry> {
+    for (let e = this.head; e; e = e.newer) yield e;
   }
 }
 
