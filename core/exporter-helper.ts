@@ -23,6 +23,7 @@ import { s, type Schema } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { exporterMetrics, type ExporterMetrics } from './telemetry/metrics.ts';
 import { MemoryQueue, type BatchQueue, type QueueItem } from './queue/memory-queue.ts';
+import { QueueBatcher, queueBatchDefaults, type GroupItem, type QueueBatchConfig } from './queue/batching.ts';
 
 export interface RetryConfig {
   enabled: boolean;
@@ -40,6 +41,8 @@ export interface QueueConfig {
   queue_size: number;
   /** Id of a storage extension (e.g. `file_storage`) for a persistent queue; null = in memory. */
   storage: string | null;
+  /** Batches joined after the queue (core/queue/batching.ts); null = each pushed alone. */
+  batch?: QueueBatchConfig | null;
 }
 
 export interface ExporterHelperConfig {
@@ -78,6 +81,15 @@ export const helperSchemaFields: Record<string, Schema> = {
     num_consumers: s.int({ min: 1, max: 1000 }),
     queue_size: s.int({ min: 1 }),
     storage: s.optional(s.string({ nonEmpty: true })),
+    batch: s.section(
+      s.object({
+        flush_timeout: s.duration(),
+        min_size: s.int({ min: 1 }),
+        max_size: s.int({ min: 0 }),
+        sizer: s.string({ enum: ['items'] }),
+      }),
+      queueBatchDefaults,
+    ),
   }),
 };
 
@@ -128,6 +140,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   private queue: BatchQueue | undefined;
+  /** With `sending_queue.batch`: assigns batches to groups, and the complete groups waiting for a consumer. */
+  private batcher: QueueBatcher | undefined;
   private workers: Promise<void>[] = [];
   private stopping = false;
   private readonly stopController = new AbortController();
@@ -157,7 +171,16 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       this.queue = new MemoryQueue(q.queue_size);
     }
     this.metrics.queueCapacity.set(q.queue_size);
-    for (let i = 0; i < q.num_consumers; i++) this.workers.push(this.work());
+    if (q.batch) {
+      const groups = new MemoryQueue(Number.POSITIVE_INFINITY);
+      // A group completing after the queue closed (a batch still being written at
+      // shutdown) is refused here; a persistent queue still holds its batches.
+      this.batcher = new QueueBatcher(q.batch, (g) => void groups.offer(g).catch(() => undefined));
+      this.workers.push(this.collect(this.queue, this.batcher, groups));
+      for (let i = 0; i < q.num_consumers; i++) this.workers.push(this.work(groups));
+    } else {
+      for (let i = 0; i < q.num_consumers; i++) this.workers.push(this.work(this.queue));
+    }
   }
 
   consumeLogs(data: LogsData): Promise<void> {
@@ -178,17 +201,36 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     }
     const item: QueueItem = { signal, data, count, dedupToken: (data as WithDedupToken).dedupToken ?? randomUUID() };
     if (!this.queue) return this.send(item);
+    const group = this.batcher?.assign(item);
     try {
       await this.queue.offer(item);
     } catch (err) {
+      if (group) this.batcher!.refused(group);
       m.enqueueFailed.add(count);
       throw err;
     }
     this.metrics.queueSize.set(this.queue.size);
   }
 
-  private async work(): Promise<void> {
-    const q = this.queue!;
+  /**
+   * With `sending_queue.batch`: takes batches from the queue into their
+   * groups; complete groups (and groups a persistent queue replayed whole)
+   * go to `groups` for the consumers.
+   */
+  private async collect(q: BatchQueue, batcher: QueueBatcher, groups: MemoryQueue): Promise<void> {
+    const persistent = !!this.settings.config.sending_queue.storage;
+    for (;;) {
+      if (this.stopping && persistent) break;
+      const item = await q.take();
+      if (!item) break;
+      this.metrics.queueSize.set(q.size);
+      if (!batcher.taken(item)) void groups.offer(item);
+    }
+    batcher.closeAll();
+    groups.close();
+  }
+
+  private async work(q: BatchQueue): Promise<void> {
     const persistent = !!this.settings.config.sending_queue.storage;
     for (;;) {
       // A persistent queue keeps what is left for the next start instead of
@@ -196,19 +238,28 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       if (this.stopping && persistent) return;
       const item = await q.take();
       if (!item) return;
-      this.metrics.queueSize.set(q.size);
+      // A group completed during shutdown stays in the persistent queue, as it is.
+      if (this.stopping && persistent) return this.ack(item, false);
+      if (q === this.queue) this.metrics.queueSize.set(q.size);
       try {
         await this.send(item);
-        await q.ack(item, true);
+        await this.ack(item, true);
       } catch (err) {
         // Permanent errors and exhausted retries: the batch is dropped (and said so).
         // On shutdown, a persistent queue keeps the batch for the next start.
         const keep = this.stopping && !(err instanceof PermanentError);
-        await q.ack(item, !keep);
+        await this.ack(item, !keep);
         if (keep) continue;
         this.log.error('dropping batch after failed export', { signal: item.signal, items: item.count, error: err });
       }
     }
+  }
+
+  /** Acknowledges a batch to the queue; a group's members last to first (see file-queue.ts). */
+  private async ack(item: GroupItem, done: boolean): Promise<void> {
+    const q = this.queue!;
+    if (!item.members) return q.ack(item, done);
+    for (let i = item.members.length - 1; i >= 0; i--) await q.ack(item.members[i]!, done);
   }
 
   /** One batch through retry/backoff; resolves on success, throws when giving up. */

@@ -1,9 +1,37 @@
 /**
- * Splitting payloads into pieces of at most N items, keeping each record
- * under its own resource and scope. Used by the batch processor
- * (send_batch_max_size) and exporters with a size limit.
+ * Joining payloads into one, and splitting payloads into pieces of at most N
+ * items, keeping each record under its own resource and scope. Used by the
+ * batch processor (send_batch_max_size), a sending queue's `batch`, and
+ * exporters with a size limit.
  */
-import type { LogsData, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, TracesData } from './model.ts';
+import type { LogsData, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Signal, TracesData } from './model.ts';
+import { pendingRecords, rawProto, setRawProto } from './model.ts';
+import { lazyLogs, lazyTraces } from './otlp/lazy.ts';
+
+/**
+ * One payload holding the records of `items` in order (their resources side
+ * by side). It keeps their bytes (rawProto) when every item has them: two
+ * Export requests concatenated are one request whose resources are the
+ * union. Items not decoded yet (core/model.ts lazyPayload) stay so. Always a
+ * new payload object (without client info: the caller knows whose it is).
+ */
+export function concatPayloads<D extends LogsData | TracesData>(signal: Signal, items: readonly D[], count: number): D {
+  let raw: Uint8Array[] | undefined = [];
+  for (const d of items) {
+    const r = rawProto(d);
+    if (!r) {
+      raw = undefined;
+      break;
+    }
+    raw.push(...r);
+  }
+  if (raw && items.every((d) => pendingRecords(d) !== undefined)) return (signal === 'logs' ? lazyLogs(raw, count) : lazyTraces(raw, count)) as D;
+  const data = (signal === 'logs'
+    ? { resourceLogs: (items as readonly LogsData[]).flatMap((d) => d.resourceLogs) }
+    : { resourceSpans: (items as readonly TracesData[]).flatMap((d) => d.resourceSpans) }) as D;
+  if (raw) setRawProto(data, raw);
+  return data;
+}
 
 export function splitLogs(data: LogsData, max: number): LogsData[] {
   const out: LogsData[] = [];

@@ -6,6 +6,7 @@
  * back when they accepted it.
  */
 import type { NextConsumers } from './component.ts';
+import { RefusedError } from './errors.ts';
 import type { LogsData, Signal, TracesData } from './model.ts';
 
 export type SpoolHandler = (signal: Signal, data: LogsData | TracesData) => Promise<void>;
@@ -14,6 +15,8 @@ interface Channel {
   handler: SpoolHandler | undefined;
   ready: Promise<void>;
   markReady: () => void;
+  /** The receiver was attached and has detached (shut down): refuse at once instead of waiting. */
+  detached: boolean;
 }
 
 const channels = new Map<string, Channel>();
@@ -23,7 +26,7 @@ function channel(name: string): Channel {
   if (!c) {
     let markReady!: () => void;
     const ready = new Promise<void>((r) => (markReady = r));
-    c = { handler: undefined, ready, markReady };
+    c = { handler: undefined, ready, markReady, detached: false };
     channels.set(name, c);
   }
   return c;
@@ -31,22 +34,29 @@ function channel(name: string): Channel {
 
 /** Attaches the receiving side; returns a detach function. */
 export function attachSpool(name: string, handler: SpoolHandler): () => void {
+  // A receiver of this name that shut down before (a restart in the same process): start afresh.
+  if (channels.get(name)?.detached) channels.delete(name);
   const c = channel(name);
   if (c.handler) throw new Error(`spool "${name}" already has a receiver`);
   c.handler = handler;
   c.markReady();
   return () => {
-    channels.delete(name);
+    // Batches sent from now on are refused at once (shutting_down): the
+    // exporter keeps them queued for the next start instead of waiting out
+    // its timeout for a receiver that is gone.
+    c.handler = undefined;
+    c.detached = true;
   };
 }
 
 /**
  * Sends one batch through the channel. Waits (bounded by `signal`) for the
  * receiver to start, since exporters start before receivers and a persistent
- * queue replays at start.
+ * queue replays at start; refuses (shutting_down) once the receiver shut down.
  */
 export async function sendSpool(name: string, sig: Signal, data: LogsData | TracesData, abort: AbortSignal): Promise<void> {
   const c = channel(name);
+  if (c.detached) throw new RefusedError(`spool "${name}" receiver is shut down`, 'shutting_down');
   if (!c.handler) {
     await Promise.race([
       c.ready,

@@ -8,6 +8,13 @@
  * replays the files in sequence order. A file that cannot be read back
  * (damaged disk) is set aside as `.corrupt` and reported once.
  *
+ * Batches joined by the queue's `batch` setting (core/queue/batching.ts) are
+ * stored one file each under their group's token (`batch:…`). Replay hands
+ * each stored group on as one item, its members in sequence order, so a group
+ * is pushed again exactly as it was before a crash; `ack` of that item
+ * deletes the members last to first (the first keeps the group's token on
+ * disk until the end).
+ *
  * A LOCK file holding our pid keeps a second process off the same queue.
  */
 import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
@@ -16,13 +23,17 @@ import { RefusedError } from '../../core/errors.ts';
 import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { dropRawProto, setRawProto } from '../../core/model.ts';
-import { decodeRecord, encodeRecordParts } from './record.ts';
+import { decodeRecord, encodeRecordParts, readRecordHead } from './record.ts';
+import { GROUP_TOKEN_PREFIX } from '../../core/queue/batching.ts';
+import { concatPayloads } from '../../core/split.ts';
 import { pidAlive } from '../../core/pid.ts';
 
 interface Entry {
   seq: number;
   /** Kept in memory when offered in this process; read from disk on replay. */
   item?: QueueItem;
+  /** On replay, the other members of this entry's group (sequence order). */
+  more?: number[];
 }
 
 const NAME_RE = /^(\d{16})\.batch$/;
@@ -83,7 +94,19 @@ export class FileQueue implements BatchQueue {
       else if (name.startsWith('.tmp-')) await unlink(join(dir, name)).catch(() => undefined); // never acknowledged
     }
     seqs.sort((a, b) => a - b);
-    for (const seq of seqs) q.pending.push({ seq });
+    // Members of one group (core/queue/batching.ts) replay as one entry.
+    const groups = new Map<string, Entry>();
+    for (const seq of seqs) {
+      const head = await readRecordHead(join(dir, fileOf(seq))).catch(() => undefined);
+      const key = head && head.token.startsWith(GROUP_TOKEN_PREFIX) ? `${head.signal}/${head.token}` : undefined;
+      const first = key === undefined ? undefined : groups.get(key);
+      if (first) (first.more ??= []).push(seq);
+      else {
+        const e: Entry = { seq };
+        if (key !== undefined) groups.set(key, e);
+        q.pending.push(e);
+      }
+    }
     q.nextSeq = (seqs[seqs.length - 1] ?? 0) + 1;
     if (seqs.length > 0) logger.info('replaying persisted batches', { directory: dir, batches: seqs.length });
     return q;
@@ -132,12 +155,22 @@ export class FileQueue implements BatchQueue {
     while (this.pending.length > 0) {
       const e = this.pending.shift()!;
       if (e.item) return e.item;
-      const name = fileOf(e.seq);
-      try {
-        return { ...decodeRecord(await readFile(join(this.dir, name)), this.keepRaw), ref: name };
-      } catch (err) {
-        this.logger.error('setting aside a queued batch that cannot be read', { file: join(this.dir, name), error: err });
-        await rename(join(this.dir, name), join(this.dir, `${name}.corrupt`)).catch(() => undefined);
+      const read: QueueItem[] = [];
+      for (const seq of [e.seq, ...(e.more ?? [])]) {
+        const name = fileOf(seq);
+        try {
+          read.push({ ...decodeRecord(await readFile(join(this.dir, name)), this.keepRaw), ref: name });
+        } catch (err) {
+          this.logger.error('setting aside a queued batch that cannot be read', { file: join(this.dir, name), error: err });
+          await rename(join(this.dir, name), join(this.dir, `${name}.corrupt`)).catch(() => undefined);
+        }
+      }
+      if (read.length === 1) return read[0];
+      if (read.length > 1) {
+        let count = 0;
+        for (const r of read) count += r.count;
+        const { signal, dedupToken } = read[0]!;
+        return { signal, dedupToken, count, data: concatPayloads(signal, read.map((r) => r.data), count), ref: read.map((r) => r.ref as string) };
       }
     }
     if (this.closed) return undefined;
@@ -145,12 +178,16 @@ export class FileQueue implements BatchQueue {
   }
 
   async ack(item: QueueItem, done: boolean): Promise<void> {
-    if (!done || typeof item.ref !== 'string') return;
+    if (!done) return;
+    // A replayed group: its members, last first.
+    const names = typeof item.ref === 'string' ? [item.ref] : Array.isArray(item.ref) ? (item.ref as string[]).slice().reverse() : [];
     // No directory fsync: if the delete is lost in a crash the batch is sent
     // again with its token, which downstream deduplicates.
-    await unlink(join(this.dir, item.ref)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    for (const name of names) {
+      await unlink(join(this.dir, name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
   }
 
   close(): void {

@@ -1,11 +1,12 @@
 // The extension behind the exporter helper: `sending_queue: {storage: file_storage}`.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Factory } from '../../core/component.ts';
 import { createExporter, helperDefaults, type ExporterHelperConfig, type PushContext } from '../../core/exporter-helper.ts';
 import type { LogsData } from '../../core/model.ts';
+import { RefusedError } from '../../core/errors.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
 import { sampleLogs, testHost, testLogger, waitFor } from '../../test/helpers.ts';
@@ -53,6 +54,83 @@ describe('file_storage extension', () => {
     // The first attempt (before the restart) used the same tokens.
     expect(tried.size).toBeGreaterThanOrEqual(1);
     for (const t of tried) expect(pushed.map((p) => p.token)).toContain(t);
+    await e2.shutdown();
+    await s2.shutdown();
+  });
+
+  it('with sending_queue.batch, a group not acknowledged before a restart is pushed again whole, with its token', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'th-fs-')), 'queue');
+    const storage = () => fileStorageFactory.create(settingsFor<FileStorageConfig>(fileStorageFactory as Factory, { directory: dir }));
+    const pushes: Array<{ token: string; bodies: string[] }> = [];
+    let down = true;
+    const pusher = {
+      async pushLogs(data: LogsData, ctx: PushContext) {
+        const bodies = data.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => `${rl.resource.attributes[0]!.value as string}/${r.body as string}`)));
+        pushes.push({ token: ctx.dedupToken, bodies });
+        if (down) throw new RefusedError('downstream unavailable', 'shutting_down');
+      },
+    };
+    const config = helperConfig();
+    config.sending_queue.batch = { flush_timeout: 50, min_size: 6, max_size: 0, sizer: 'items' };
+    const settings = { id: 'spool', config, logger: testLogger(), metrics: new MetricsRegistry() };
+    const s1 = storage();
+    await s1.start(testHost());
+    const e1 = createExporter(settings, pusher);
+    await e1.start(testHost({ file_storage: s1 }));
+    // Three batches of 2 records: one group of 6, one file per batch.
+    for (const svc of ['a', 'b', 'c']) await e1.consumeLogs(sampleLogs(2, svc));
+    await waitFor(() => pushes.length >= 1, 5_000, 'a first attempt');
+    await e1.shutdown();
+    await s1.shutdown();
+    const first = pushes[0]!;
+    expect(first.bodies).toEqual(['a/request 0', 'a/request 1', 'b/request 0', 'b/request 1', 'c/request 0', 'c/request 1']);
+    const qdir = join(dir, 'spool');
+    expect(readdirSync(qdir).filter((f) => f.endsWith('.batch'))).toHaveLength(3);
+
+    // A crash in the middle of acknowledging: the last member's file is gone already.
+    const files = readdirSync(qdir).filter((f) => f.endsWith('.batch')).sort();
+    rmSync(join(qdir, files[2]!));
+    down = false;
+    pushes.length = 0;
+    const s2 = storage();
+    await s2.start(testHost());
+    const e2 = createExporter({ ...settings, metrics: new MetricsRegistry() }, pusher);
+    await e2.start(testHost({ file_storage: s2 }));
+    await waitFor(() => pushes.length === 1, 20_000, 'the replayed group');
+    // The members left, in their order, as one push under the group's token: the store drops it as a copy.
+    expect(pushes[0]).toEqual({ token: first.token, bodies: first.bodies.slice(0, 4) });
+    await waitFor(() => readdirSync(qdir).filter((f) => f.endsWith('.batch')).length === 0, 5_000, 'the group acknowledged');
+    await e2.shutdown();
+    await s2.shutdown();
+  });
+
+  it('on replay, batches sharing a token not made by sending_queue.batch are not joined', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'th-fs-')), 'queue');
+    const storage = () => fileStorageFactory.create(settingsFor<FileStorageConfig>(fileStorageFactory as Factory, { directory: dir }));
+    const pushes: Array<{ token: string; n: number }> = [];
+    let down = true;
+    const pusher = {
+      async pushLogs(data: LogsData, ctx: PushContext) {
+        if (down) throw new RefusedError('downstream unavailable', 'shutting_down');
+        pushes.push({ token: ctx.dedupToken, n: data.resourceLogs[0]!.scopeLogs[0]!.logRecords.length });
+      },
+    };
+    const settings = { id: 'spool', config: helperConfig(), logger: testLogger(), metrics: new MetricsRegistry() };
+    const s1 = storage();
+    await s1.start(testHost());
+    const e1 = createExporter(settings, pusher);
+    await e1.start(testHost({ file_storage: s1 }));
+    // A redelivered Kafka batch queued twice: one token, two files.
+    for (const n of [2, 2]) await e1.consumeLogs(Object.assign(sampleLogs(n), { dedupToken: 'kafka:t:0:10-11:0' }));
+    await e1.shutdown();
+    await s1.shutdown();
+    down = false;
+    const s2 = storage();
+    await s2.start(testHost());
+    const e2 = createExporter({ ...settings, metrics: new MetricsRegistry() }, pusher);
+    await e2.start(testHost({ file_storage: s2 }));
+    await waitFor(() => pushes.length === 2, 20_000, 'both replayed');
+    expect(pushes).toEqual([{ token: 'kafka:t:0:10-11:0', n: 2 }, { token: 'kafka:t:0:10-11:0', n: 2 }]);
     await e2.shutdown();
     await s2.shutdown();
   });

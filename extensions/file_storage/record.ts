@@ -8,6 +8,7 @@
  * so a queue directory can be inspected with any OTLP tool. The length and
  * checksum catch a torn or damaged file on replay.
  */
+import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { rawProto, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
@@ -68,4 +69,23 @@ export function decodeRecord(buf: Buffer, keepRaw = false): Omit<QueueItem, 'ref
     ? signal === 'logs' ? lazyLogs([payload], count) : lazyTraces([payload], count)
     : signal === 'logs' ? decodeLogsProto(payload) : decodeTracesProto(payload);
   return { signal, data, count, dedupToken };
+}
+
+/**
+ * The signal and token of a stored record, from its first bytes (replay
+ * groups records by token before reading them). Throws on a file too short
+ * or not a record; the checksum is checked when the record is read whole.
+ */
+export async function readRecordHead(path: string): Promise<{ signal: Signal; token: string }> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(11);
+    if ((await fh.read(head, 0, 11, 0)).bytesRead < 11 || !head.subarray(0, 4).equals(MAGIC)) throw new Error('not a queue record');
+    const tlen = head.readUInt16BE(9);
+    const token = Buffer.alloc(tlen);
+    if ((await fh.read(token, 0, tlen, 11)).bytesRead < tlen) throw new Error('not a queue record');
+    return { signal: head.readUInt8(4) === 1 ? 'logs' : 'traces', token: token.toString('utf8') };
+  } finally {
+    await fh.close();
+  }
 }

@@ -11,10 +11,9 @@ import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesCons
 import { once } from '../../core/component.ts';
 import { clientInfo, metadataValues, setClientInfo, type ClientInfo } from '../../core/client.ts';
 import { PermanentError, RefusedError } from '../../core/errors.ts';
-import type { LogsData, TracesData } from '../../core/model.ts';
-import { logRecordCount, pendingRecords, rawProto, setRawProto, spanCount } from '../../core/model.ts';
-import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
-import { splitLogs, splitTraces } from '../../core/split.ts';
+import type { LogsData, Signal, TracesData } from '../../core/model.ts';
+import { logRecordCount, spanCount } from '../../core/model.ts';
+import { concatPayloads, splitLogs, splitTraces } from '../../core/split.ts';
 import type { BatchConfig } from './config.ts';
 
 interface Waiter {
@@ -26,21 +25,18 @@ class Batcher<D extends LogsData | TracesData> {
   private items: D[] = [];
   private count = 0;
   private waiters: Waiter[] = [];
-  /** The items' raw protobuf bytes while every item brought them (core/model.ts rawProto). */
-  private raw: Uint8Array[] | undefined = [];
   private timer: NodeJS.Timeout | undefined;
   private inflight = new Set<Promise<void>>();
 
   constructor(
     private readonly cfg: BatchConfig,
-    private readonly send: (items: D[], count: number, raw: Uint8Array[] | undefined) => Promise<void>,
+    private readonly send: (items: D[], count: number) => Promise<void>,
   ) {}
 
-  add(data: D, count: number, raw: Uint8Array[] | undefined): Promise<void> {
+  add(data: D, count: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.items.push(data);
       this.count += count;
-      this.raw = raw && this.raw ? (this.raw.push(...raw), this.raw) : undefined;
       this.waiters.push({ resolve, reject });
       if (this.count >= this.cfg.send_batch_size) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.cfg.timeout);
@@ -51,12 +47,11 @@ class Batcher<D extends LogsData | TracesData> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.count === 0) return;
-    const { items, count, waiters, raw } = this;
+    const { items, count, waiters } = this;
     this.items = [];
     this.count = 0;
     this.waiters = [];
-    this.raw = [];
-    const p = this.send(items, count, raw).then(
+    const p = this.send(items, count).then(
       () => waiters.forEach((w) => w.resolve()),
       (err: unknown) => waiters.forEach((w) => w.reject(err)),
     );
@@ -111,47 +106,31 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
   }
 
   private logsBatcher(client: ClientInfo | undefined): Batcher<LogsData> {
-    return this.newBatcher<LogsData>(client, {
-      lazy: lazyLogs,
-      merge: (items) => ({ resourceLogs: items.length === 1 ? items[0]!.resourceLogs : items.flatMap((d) => d.resourceLogs) }),
-      split: splitLogs,
-      send: (d) => this.next.logs!.consumeLogs(d),
-    });
+    return this.newBatcher<LogsData>('logs', client, splitLogs, (d) => this.next.logs!.consumeLogs(d));
   }
 
   private tracesBatcher(client: ClientInfo | undefined): Batcher<TracesData> {
-    return this.newBatcher<TracesData>(client, {
-      lazy: lazyTraces,
-      merge: (items) => ({ resourceSpans: items.length === 1 ? items[0]!.resourceSpans : items.flatMap((d) => d.resourceSpans) }),
-      split: splitTraces,
-      send: (d) => this.next.traces!.consumeTraces(d),
-    });
+    return this.newBatcher<TracesData>('traces', client, splitTraces, (d) => this.next.traces!.consumeTraces(d));
   }
 
   /**
    * A batch sent whole keeps its items' raw bytes; split pieces lose them.
    * Items not decoded yet (core/model.ts lazyPayload) stay so when the batch
-   * goes whole: the batch is their bytes, concatenated.
+   * goes whole: the batch is their bytes, concatenated (core/split.ts).
    */
-  private newBatcher<D extends LogsData | TracesData>(client: ClientInfo | undefined, s: {
-    lazy: (parts: Uint8Array[], count: number) => D;
-    merge: (items: D[]) => D;
-    split: (data: D, max: number) => D[];
-    send: (data: D) => Promise<void>;
-  }): Batcher<D> {
-    const cfg = this.settings.config;
-    const max = cfg.send_batch_max_size;
-    return new Batcher<D>(cfg, async (items, count, raw) => {
+  private newBatcher<D extends LogsData | TracesData>(
+    signal: Signal,
+    client: ClientInfo | undefined,
+    split: (data: D, max: number) => D[],
+    send: (data: D) => Promise<void>,
+  ): Batcher<D> {
+    const max = this.settings.config.send_batch_max_size;
+    return new Batcher<D>(this.settings.config, async (items, count) => {
       const whole = max <= 0 || count <= max;
-      let data: D;
-      if (whole && raw && items.every((d) => pendingRecords(d) !== undefined)) data = s.lazy(raw, count);
-      else {
-        data = s.merge(items);
-        if (whole && raw) setRawProto(data, raw);
-      }
-      const chunks = whole ? [data] : s.split(data, max);
+      const data = concatPayloads(signal, items, count);
+      const chunks = whole ? [data] : split(data, max);
       for (const c of chunks) setClientInfo(c, client);
-      await Promise.all(chunks.map(s.send));
+      await Promise.all(chunks.map(send));
     });
   }
 
@@ -161,7 +140,7 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     if (n === 0) return Promise.resolve();
     try {
       const { key, client } = this.group(data);
-      return this.batcher(this.logs, key, () => this.logsBatcher(client)).add(data, n, rawProto(data));
+      return this.batcher(this.logs, key, () => this.logsBatcher(client)).add(data, n);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -173,7 +152,7 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     if (n === 0) return Promise.resolve();
     try {
       const { key, client } = this.group(data);
-      return this.batcher(this.traces, key, () => this.tracesBatcher(client)).add(data, n, rawProto(data));
+      return this.batcher(this.traces, key, () => this.tracesBatcher(client)).add(data, n);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -21,4 +21,40 @@ describe('spool exporter → spool receiver', () => {
     await rcv.shutdown();
     await exp.shutdown();
   });
+
+  it('joins queued batches with sending_queue.batch, and refuses at once after the receiver shut down', async () => {
+    const metrics = new MetricsRegistry();
+    const sink = new RecordingConsumer();
+    const defaults = spoolExporterFactory.defaultConfig();
+    const config = {
+      ...defaults,
+      name: 't2',
+      retry_on_failure: { ...defaults.retry_on_failure, initial_interval: 10, max_interval: 20 },
+      sending_queue: { ...defaults.sending_queue, batch: { flush_timeout: 60_000, min_size: 5, max_size: 0, sizer: 'items' as const } },
+    };
+    const exp = spoolExporterFactory.create({ id: 'spool', config, logger: testLogger(), metrics });
+    const rcv = spoolReceiverFactory.create({ id: 'spool', config: { name: 't2' }, logger: testLogger(), metrics }, { logs: sink });
+    await exp.start(testHost());
+    await rcv.start(testHost());
+    // 2 + 3 records reach min_size 5: one payload, one token.
+    await exp.consumeLogs!(sampleLogs(2));
+    expect(sink.logs).toHaveLength(0);
+    await exp.consumeLogs!(sampleLogs(3));
+    await waitFor(() => sink.logs.length === 1, 5000, 'the joined batch');
+    expect(sink.logs[0]!.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)).map((r) => r.body)).toEqual(['request 0', 'request 1', 'request 0', 'request 1', 'request 2']);
+    expect((sink.logs[0] as WithDedupToken).dedupToken).toMatch(/^batch:[0-9a-f-]{36}$/);
+    // The receiver is gone: a batch sent now is refused as shutting down, not left to time out.
+    await rcv.shutdown();
+    const failed = () => metrics.read('otelcol_exporter_send_failed_log_records', { exporter: 'spool' }) ?? 0;
+    await exp.consumeLogs!(sampleLogs(5));
+    await waitFor(() => failed() >= 5, 5000, 'a refused send');
+    expect(sink.logs).toHaveLength(1);
+    // A new receiver of the same name takes over the channel.
+    const sink2 = new RecordingConsumer();
+    const rcv2 = spoolReceiverFactory.create({ id: 'spool', config: { name: 't2' }, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink2 });
+    await rcv2.start(testHost());
+    await waitFor(() => sink2.logs.length === 1, 5000, 'the retried batch');
+    await rcv2.shutdown();
+    await exp.shutdown();
+  });
 });

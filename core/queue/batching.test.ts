@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { clientInfo, setClientInfo } from '../client.ts';
+import { logRecordCount, type LogsData } from '../model.ts';
+import { sampleLogs } from '../../test/helpers.ts';
+import { GROUP_TOKEN_PREFIX, QueueBatcher, queueBatchDefaults, type GroupItem } from './batching.ts';
+import type { QueueItem } from './memory-queue.ts';
+
+const item = (n: number, token = `up-${n}`): QueueItem => ({ signal: 'logs', data: sampleLogs(n), count: n, dedupToken: token });
+
+function batcher(cfg: Partial<ReturnType<typeof queueBatchDefaults>> = {}) {
+  const ready: GroupItem[] = [];
+  const b = new QueueBatcher({ ...queueBatchDefaults(), flush_timeout: 60_000, ...cfg }, (g) => ready.push(g));
+  return { b, ready };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('sending_queue.batch grouping', () => {
+  it('joins batches until min_size, under one token of its own stored in every member', () => {
+    const { b, ready } = batcher({ min_size: 10 });
+    const items = [item(4), item(4), item(4), item(1)];
+    for (const i of items) b.assign(i);
+    // The first three reach 12 >= 10: that group is closed; the fourth opens the next.
+    expect(items[0]!.dedupToken.startsWith(GROUP_TOKEN_PREFIX)).toBe(true);
+    expect(items[1]!.dedupToken).toBe(items[0]!.dedupToken);
+    expect(items[2]!.dedupToken).toBe(items[0]!.dedupToken);
+    expect(items[3]!.dedupToken).not.toBe(items[0]!.dedupToken);
+    // Handed on only once every member was taken from the queue.
+    expect(b.taken(items[0]!)).toBe(true);
+    expect(b.taken(items[1]!)).toBe(true);
+    expect(ready).toHaveLength(0);
+    expect(b.taken(items[2]!)).toBe(true);
+    expect(ready).toHaveLength(1);
+    const g = ready[0]!;
+    expect(g.count).toBe(12);
+    expect(g.dedupToken).toBe(items[0]!.dedupToken);
+    expect(logRecordCount(g.data as LogsData)).toBe(12);
+    expect(g.members).toEqual(items.slice(0, 3));
+    // The open group goes when the queue closes.
+    expect(b.taken(items[3]!)).toBe(true);
+    b.closeAll();
+    expect(ready.map((r) => r.count)).toEqual([12, 1]);
+    expect(b.pending).toBe(0);
+  });
+
+  it('never takes a group past max_size by adding a batch, and never splits one', () => {
+    const { b, ready } = batcher({ min_size: 100, max_size: 10 });
+    const items = [item(6), item(6), item(30)];
+    for (const i of items) b.assign(i);
+    expect(new Set(items.map((i) => i.dedupToken)).size).toBe(3);
+    for (const i of items) b.taken(i);
+    b.closeAll();
+    expect(ready.map((r) => r.count)).toEqual([6, 6, 30]);
+  });
+
+  it('closes a group flush_timeout after its first batch', () => {
+    vi.useFakeTimers();
+    const { b, ready } = batcher({ min_size: 1000, flush_timeout: 1000 });
+    const a = item(2);
+    const c = item(3);
+    b.assign(a);
+    vi.advanceTimersByTime(500);
+    b.assign(c);
+    b.taken(a);
+    b.taken(c);
+    expect(ready).toHaveLength(0);
+    vi.advanceTimersByTime(500);
+    expect(ready.map((r) => r.count)).toEqual([5]);
+    // A later batch starts a new group.
+    const d = item(1);
+    b.assign(d);
+    expect(d.dedupToken).not.toBe(a.dedupToken);
+  });
+
+  it('keeps batches of different clients apart, and the joined batch keeps its client', () => {
+    const { b, ready } = batcher({ min_size: 1000 });
+    const alice = { address: '', metadata: new Map([['tenant', ['a']]]) };
+    const bob = { address: '', metadata: new Map([['tenant', ['b']]]) };
+    const items = [item(1), item(2), item(3)];
+    setClientInfo(items[0]!.data, alice);
+    setClientInfo(items[1]!.data, alice);
+    setClientInfo(items[2]!.data, bob);
+    for (const i of items) b.assign(i);
+    expect(items[1]!.dedupToken).toBe(items[0]!.dedupToken);
+    expect(items[2]!.dedupToken).not.toBe(items[0]!.dedupToken);
+    for (const i of items) b.taken(i);
+    b.closeAll();
+    expect(ready.map((r) => r.count)).toEqual([3, 3]);
+    expect(clientInfo(ready[0]!.data)).toBe(alice);
+    expect(clientInfo(ready[1]!.data)).toBe(bob);
+  });
+
+  it('a batch the queue refused is not waited for', () => {
+    const { b, ready } = batcher({ min_size: 5 });
+    const a = item(2);
+    const refused = item(3);
+    const ga = b.assign(a);
+    const gr = b.assign(refused);
+    expect(gr).toBe(ga);
+    b.taken(a);
+    expect(ready).toHaveLength(0);
+    b.refused(gr);
+    expect(ready.map((r) => r.count)).toEqual([2]);
+  });
+
+  it('leaves batches of no group of its own (replayed ones) to the caller', () => {
+    const { b } = batcher();
+    expect(b.taken(item(2, `${GROUP_TOKEN_PREFIX}from-disk`))).toBe(false);
+    expect(b.taken(item(2, 'kafka:t:0:1-2:0'))).toBe(false);
+  });
+});
