@@ -16,6 +16,17 @@ import { lazyLogs, lazyTraces } from './otlp/lazy.ts';
  * new payload object (without client info: the caller knows whose it is).
  */
 export function concatPayloads<D extends LogsData | TracesData>(signal: Signal, items: readonly D[], count: number): D {
+  // Not decoded yet, every one: their request bytes are their records.
+  let pending: Uint8Array[] | undefined = [];
+  for (const d of items) {
+    const p = pendingRecords(d);
+    if (!p) {
+      pending = undefined;
+      break;
+    }
+    pending.push(...p.parts);
+  }
+  if (pending) return (signal === 'logs' ? lazyLogs(pending, count) : lazyTraces(pending, count)) as D;
   let raw: Uint8Array[] | undefined = [];
   for (const d of items) {
     const r = rawProto(d);
@@ -25,7 +36,6 @@ export function concatPayloads<D extends LogsData | TracesData>(signal: Signal, 
     }
     raw.push(...r);
   }
-  if (raw && items.every((d) => pendingRecords(d) !== undefined)) return (signal === 'logs' ? lazyLogs(raw, count) : lazyTraces(raw, count)) as D;
   const data = (signal === 'logs'
     ? { resourceLogs: (items as readonly LogsData[]).flatMap((d) => d.resourceLogs) }
     : { resourceSpans: (items as readonly TracesData[]).flatMap((d) => d.resourceSpans) }) as D;

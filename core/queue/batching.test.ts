@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clientInfo, setClientInfo } from '../client.ts';
-import { logRecordCount, type LogsData } from '../model.ts';
+import { dropRawProto, logRecordCount, pendingRecords, type LogsData } from '../model.ts';
+import { encodeLogsProto } from '../otlp/index.ts';
+import { scanLogsLazily } from '../otlp/lazy.ts';
 import { sampleLogs } from '../../test/helpers.ts';
 import { GROUP_TOKEN_PREFIX, QueueBatcher, queueBatchDefaults, type GroupItem } from './batching.ts';
 import type { QueueItem } from './memory-queue.ts';
@@ -109,5 +111,21 @@ describe('sending_queue.batch grouping', () => {
     const { b } = batcher();
     expect(b.taken(item(2, `${GROUP_TOKEN_PREFIX}from-disk`))).toBe(false);
     expect(b.taken(item(2, 'kafka:t:0:1-2:0'))).toBe(false);
+  });
+
+  it('keeps a group of payloads not decoded yet undecoded, even without their rawProto (a file queue drops it)', () => {
+    const { b, ready } = batcher({ min_size: 5 });
+    const lazy = (n: number): QueueItem => {
+      const data = scanLogsLazily(encodeLogsProto(sampleLogs(n)));
+      dropRawProto(data);
+      return { signal: 'logs', data, count: n, dedupToken: 'x' };
+    };
+    const items = [lazy(2), lazy(3)];
+    for (const i of items) b.assign(i);
+    for (const i of items) b.taken(i);
+    const joined = ready[0]!.data as LogsData;
+    expect(pendingRecords(joined)?.parts).toHaveLength(2);
+    expect(logRecordCount(joined)).toBe(5);
+    expect(joined.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)).map((r) => r.body)).toEqual(['request 0', 'request 1', 'request 0', 'request 1', 'request 2']);
   });
 });
