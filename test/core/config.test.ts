@@ -167,6 +167,29 @@ service:
     expect(cfg.exporters.get('debug/b')!.config).toEqual({ verbosity: 'detailed', sampling_initial: 2, sampling_thereafter: 1 });
   });
 
+  it('sending_queue.batch: off unless named, a bare key takes the defaults, wrong values are reported with their path', () => {
+    const spool = (queue: string) => `
+receivers: {spool: {}, otlp: {protocols: {http: {}}}}
+exporters:
+  spool:
+    sending_queue: ${queue}
+  debug:
+service:
+  pipelines:
+    logs/in: {receivers: [otlp], exporters: [spool]}
+    logs: {receivers: [spool], exporters: [debug]}
+`;
+    const batchOf = (queue: string) => (loadConfigText(spool(queue), registry, {}).exporters.get('spool')!.config as { sending_queue: { batch: unknown } }).sending_queue.batch;
+    expect(batchOf('{num_consumers: 4}')).toBeNull();
+    expect(batchOf('{batch: }')).toEqual({ flush_timeout: 200, min_size: 8192, max_size: 0, sizer: 'items' });
+    expect(batchOf('{batch: {flush_timeout: 1s, min_size: 50000}}')).toEqual({ flush_timeout: 1000, min_size: 50000, max_size: 0, sizer: 'items' });
+    expect(errorsOf(spool('{batch: {sizer: bytes, min_size: 0, flush_time: 1s}}')).sort()).toEqual([
+      'exporters.spool.sending_queue.batch.flush_time: unknown key (valid keys: flush_timeout, min_size, max_size, sizer)',
+      'exporters.spool.sending_queue.batch.min_size: must be at least 1, got 0',
+      'exporters.spool.sending_queue.batch.sizer: expected one of items, got "bytes"',
+    ]);
+  });
+
   it('reports YAML syntax errors', () => {
     expect(errorsOf('receivers: [unclosed\n')[0]).toMatch(/^\(yaml\): /);
   });
