@@ -17,30 +17,25 @@ import { lazyLogs, lazyTraces } from './otlp/lazy.ts';
  */
 export function concatPayloads<D extends LogsData | TracesData>(signal: Signal, items: readonly D[], count: number): D {
   // Not decoded yet, every one: their request bytes are their records.
-  let pending: Uint8Array[] | undefined = [];
-  for (const d of items) {
-    const p = pendingRecords(d);
-    if (!p) {
-      pending = undefined;
-      break;
-    }
-    pending.push(...p.parts);
-  }
+  const pending = everyParts(items, (d) => pendingRecords(d)?.parts);
   if (pending) return (signal === 'logs' ? lazyLogs(pending, count) : lazyTraces(pending, count)) as D;
-  let raw: Uint8Array[] | undefined = [];
-  for (const d of items) {
-    const r = rawProto(d);
-    if (!r) {
-      raw = undefined;
-      break;
-    }
-    raw.push(...r);
-  }
+  const raw = everyParts(items, rawProto);
   const data = (signal === 'logs'
     ? { resourceLogs: (items as readonly LogsData[]).flatMap((d) => d.resourceLogs) }
     : { resourceSpans: (items as readonly TracesData[]).flatMap((d) => d.resourceSpans) }) as D;
   if (raw) setRawProto(data, raw);
   return data;
+}
+
+/** The parts `of` gives for every item, in order; undefined if one has none. */
+function everyParts<D>(items: readonly D[], of: (d: D) => readonly Uint8Array[] | undefined): Uint8Array[] | undefined {
+  const out: Uint8Array[] = [];
+  for (const d of items) {
+    const p = of(d);
+    if (!p) return undefined;
+    out.push(...p);
+  }
+  return out;
 }
 
 export function splitLogs(data: LogsData, max: number): LogsData[] {
