@@ -142,6 +142,8 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   private queue: BatchQueue | undefined;
   /** With `sending_queue.batch`: assigns batches to groups, and the complete groups waiting for a consumer. */
   private batcher: QueueBatcher | undefined;
+  /** The collect loop, waiting for a consumer to take the group ready before it. */
+  private consumerFree: Array<() => void> = [];
   private workers: Promise<void>[] = [];
   private stopping = false;
   private readonly stopController = new AbortController();
@@ -220,6 +222,9 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   private async collect(q: BatchQueue, batcher: QueueBatcher, groups: MemoryQueue): Promise<void> {
     const persistent = !!this.settings.config.sending_queue.storage;
     for (;;) {
+      // While a complete group waits for a consumer, batches stay in the queue:
+      // its capacity, not this process's memory, absorbs a slow downstream.
+      while (groups.size > 0 && !this.stopping) await new Promise<void>((r) => this.consumerFree.push(r));
       if (this.stopping && persistent) break;
       const item = await q.take();
       if (!item) break;
@@ -230,6 +235,11 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     groups.close();
   }
 
+  /** Wakes the collect loop (a consumer took a group, or shutdown began). */
+  private wakeCollector(): void {
+    for (const r of this.consumerFree.splice(0)) r();
+  }
+
   private async work(q: BatchQueue): Promise<void> {
     const persistent = !!this.settings.config.sending_queue.storage;
     for (;;) {
@@ -237,6 +247,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       // draining at shutdown: the stages behind it may already be stopping.
       if (this.stopping && persistent) return;
       const item = await q.take();
+      if (q !== this.queue) this.wakeCollector();
       if (!item) return;
       // A group completed during shutdown stays in the persistent queue, as it is.
       if (this.stopping && persistent) return this.ack(item, false);
@@ -314,6 +325,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   /** Stops accepting, drains the queue (retrying until `drain_timeout`), then closes the exporter. */
   readonly shutdown = once(async () => {
     this.stopping = true;
+    this.wakeCollector();
     if (this.queue) {
       this.queue.close();
       const drained = Promise.all(this.workers);

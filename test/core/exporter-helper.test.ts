@@ -74,4 +74,44 @@ describe('exporter helper', () => {
     await stopping;
     expect(pushed).toBe(3);
   });
+
+  it('with sending_queue.batch, still refuses with 429 once the queue is full behind a slow push', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const pushes: Array<{ token: string; n: number }> = [];
+    const batch = { flush_timeout: 10, min_size: 1, max_size: 0, sizer: 'items' as const };
+    const { exp } = make({ queue: { enabled: true, num_consumers: 1, queue_size: 2, batch } }, async (d, ctx) => {
+      await gate;
+      pushes.push({ token: ctx.dedupToken, n: d.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)).length });
+    });
+    await exp.start(testHost());
+    // The first is taken by the consumer (blocked); the second waits as a complete group;
+    // then the queue itself holds two. The next is refused, as without batching.
+    for (let i = 0; i < 4; i++) {
+      await exp.consumeLogs(sampleLogs(1));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const err = await exp.consumeLogs(sampleLogs(1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect(statusFor(err).http).toBe(429);
+    release();
+    await waitFor(() => pushes.length === 4, 5000, 'the queued batches');
+    expect(pushes.every((p) => p.token.startsWith('batch:') && p.n === 1)).toBe(true);
+    await exp.shutdown();
+  });
+
+  it('with sending_queue.batch, joins batches queued together into one push and drains on shutdown', async () => {
+    const pushes: Array<{ token: string; n: number }> = [];
+    const batch = { flush_timeout: 60_000, min_size: 100, max_size: 0, sizer: 'items' as const };
+    const { exp, metrics } = make({ queue: { enabled: true, num_consumers: 2, queue_size: 10, batch } }, async (d, ctx) => {
+      pushes.push({ token: ctx.dedupToken, n: d.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)).length });
+    });
+    await exp.start(testHost());
+    for (const n of [1, 2, 3]) await exp.consumeLogs(sampleLogs(n));
+    expect(pushes).toHaveLength(0); // below min_size, before flush_timeout
+    await exp.shutdown(); // an in-memory queue drains: the open group goes
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]!.n).toBe(6);
+    expect(metrics.read('otelcol_exporter_sent_log_records', { exporter: 'test' })).toBe(6);
+  });
 });
