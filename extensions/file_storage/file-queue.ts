@@ -11,9 +11,9 @@
  * Batches joined by the queue's `batch` setting (core/queue/batching.ts) are
  * stored one file each under their group's token (`batch:…`). Replay hands
  * each stored group on as one item, its members in sequence order, so a group
- * is pushed again exactly as it was before a crash; `ack` of that item
- * deletes the members last to first (the first keeps the group's token on
- * disk until the end).
+ * is pushed again exactly as it was before a crash. Its members are
+ * acknowledged one by one, last first (core/exporter-helper.ts), so the
+ * first keeps the group's token on disk until the end.
  *
  * A LOCK file holding our pid keeps a second process off the same queue.
  */
@@ -24,8 +24,7 @@ import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { dropRawProto, setRawProto } from '../../core/model.ts';
 import { decodeRecord, encodeRecordParts, readRecordHead } from './record.ts';
-import { GROUP_TOKEN_PREFIX } from '../../core/queue/batching.ts';
-import { concatPayloads } from '../../core/split.ts';
+import { GROUP_TOKEN_PREFIX, joinGroup } from '../../core/queue/batching.ts';
 import { pidAlive } from '../../core/pid.ts';
 
 interface Entry {
@@ -166,28 +165,20 @@ export class FileQueue implements BatchQueue {
         }
       }
       if (read.length === 1) return read[0];
-      if (read.length > 1) {
-        let count = 0;
-        for (const r of read) count += r.count;
-        const { signal, dedupToken } = read[0]!;
-        return { signal, dedupToken, count, data: concatPayloads(signal, read.map((r) => r.data), count), ref: read.map((r) => r.ref as string) };
-      }
+      // Its members stay items of their own, acknowledged one by one (the exporter helper: last first).
+      if (read.length > 1) return joinGroup(read[0]!.signal, read[0]!.dedupToken, read, undefined);
     }
     if (this.closed) return undefined;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   async ack(item: QueueItem, done: boolean): Promise<void> {
-    if (!done) return;
-    // A replayed group: its members, last first.
-    const names = typeof item.ref === 'string' ? [item.ref] : Array.isArray(item.ref) ? (item.ref as string[]).slice().reverse() : [];
+    if (!done || typeof item.ref !== 'string') return;
     // No directory fsync: if the delete is lost in a crash the batch is sent
     // again with its token, which downstream deduplicates.
-    for (const name of names) {
-      await unlink(join(this.dir, name)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
-    }
+    await unlink(join(this.dir, item.ref)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   close(): void {
