@@ -10,6 +10,10 @@ export interface MemoryLimiterConfig {
   /** Hard limit as a percentage of the machine's memory (used when limit_mib is 0). */
   limit_percentage: number;
   spike_limit_percentage: number;
+  /** Above the soft limit, a full garbage collection is forced at most this often before refusing (ms). Default 10s, as the Collector's. */
+  min_gc_interval_when_soft_limited: number;
+  /** The same above the hard limit. Default 0: every check. */
+  min_gc_interval_when_hard_limited: number;
 }
 
 export const defaultMemoryLimiterConfig = (): MemoryLimiterConfig => ({
@@ -18,6 +22,8 @@ export const defaultMemoryLimiterConfig = (): MemoryLimiterConfig => ({
   spike_limit_mib: 0,
   limit_percentage: 0,
   spike_limit_percentage: 0,
+  min_gc_interval_when_soft_limited: 10_000,
+  min_gc_interval_when_hard_limited: 0,
 });
 
 export const memoryLimiterSchema = s.object({
@@ -26,6 +32,8 @@ export const memoryLimiterSchema = s.object({
   spike_limit_mib: s.int({ min: 0 }),
   limit_percentage: s.int({ min: 0, max: 100 }),
   spike_limit_percentage: s.int({ min: 0, max: 100 }),
+  min_gc_interval_when_soft_limited: s.duration(),
+  min_gc_interval_when_hard_limited: s.duration(),
 });
 
 export function validateMemoryLimiter(c: MemoryLimiterConfig): ConfigError[] {

@@ -5,12 +5,21 @@
  * instead of the process running out of memory. It recovers by itself once
  * use falls below the soft limit again.
  *
+ * Above the soft limit it first forces a full garbage collection (at most
+ * every `min_gc_interval_when_soft_limited`, every check above the hard
+ * limit) and refuses only if memory is still above the soft limit, as the
+ * Collector does. Without that, a heap full of garbage stays "full": refusing
+ * stops the allocation that would make V8 collect it, and the limiter never
+ * recovers.
+ *
  * What is measured: the JavaScript side's memory (V8 heap used plus Buffers
  * and ArrayBuffers), which is where queued telemetry lives. The embedded
  * ClickHouse engine manages its own memory with its own limits, and counting
  * its caches here would refuse data the pipeline could hold.
  */
 import { totalmem } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
@@ -22,7 +31,28 @@ const MiB = 1024 * 1024;
 
 export function measureMemory(): number {
   const m = process.memoryUsage();
-  return m.heapUsed + m.external + m.arrayBuffers;
+  // external includes arrayBuffers (Buffers among them).
+  return m.heapUsed + m.external;
+}
+
+let fullGc: (() => void) | undefined;
+
+/**
+ * V8's full collection, without `node --expose-gc`: the flag set at run time
+ * exposes `gc` to contexts created after it (taken from one such context,
+ * then the flag is reset so no other context sees it).
+ */
+export function forceGc(): void {
+  if (!fullGc) {
+    const exposed = (globalThis as { gc?: () => void }).gc;
+    if (exposed) fullGc = exposed;
+    else {
+      setFlagsFromString('--expose-gc');
+      fullGc = runInNewContext('gc') as () => void;
+      setFlagsFromString('--no-expose-gc');
+    }
+  }
+  fullGc();
 }
 
 /** One limiter per id, shared by every pipeline instance, like the Collector's. */
@@ -33,11 +63,14 @@ class Limiter {
   readonly hard: number;
   readonly soft: number;
 
+  private lastGc = 0;
+
   constructor(
-    cfg: MemoryLimiterConfig,
+    private readonly cfg: MemoryLimiterConfig,
     private readonly log: Logger,
     private readonly measure: () => number,
     private readonly interval: number,
+    private readonly gc: () => void,
   ) {
     if (cfg.limit_mib > 0) {
       this.hard = cfg.limit_mib * MiB;
@@ -63,15 +96,31 @@ class Limiter {
   }
 
   check(): void {
-    const used = this.measure();
-    if (!this.refusing && used > this.soft) {
-      this.refusing = true;
+    let used = this.measure();
+    if (used > this.soft) {
+      const hard = used > this.hard;
+      const minInterval = hard ? this.cfg.min_gc_interval_when_hard_limited : this.cfg.min_gc_interval_when_soft_limited;
+      const now = Date.now();
+      if (now - this.lastGc >= minInterval) {
+        const before = used;
+        this.gc();
+        this.lastGc = Date.now();
+        used = this.measure();
+        this.log.info('memory usage above the soft limit: forced a garbage collection', {
+          limit: hard ? 'hard' : 'soft',
+          used_mib_before: Math.round(before / MiB),
+          used_mib: Math.round(used / MiB),
+          pause_ms: this.lastGc - now,
+        });
+      }
+    }
+    const above = used > this.soft;
+    if (above && !this.refusing) {
       this.log.warn('memory usage above the soft limit, refusing data', { used_mib: Math.round(used / MiB), soft_limit_mib: Math.round(this.soft / MiB) });
-      (globalThis as { gc?: () => void }).gc?.();
-    } else if (this.refusing && used <= this.soft) {
-      this.refusing = false;
+    } else if (!above && this.refusing) {
       this.log.info('memory usage below the soft limit again, accepting data', { used_mib: Math.round(used / MiB) });
     }
+    this.refusing = above;
   }
 }
 
@@ -86,10 +135,11 @@ export class MemoryLimiterProcessor implements Component, LogsConsumer, TracesCo
     settings: CreateSettings<MemoryLimiterConfig>,
     private readonly next: NextConsumers,
     measure: () => number = measureMemory,
+    gc: () => void = forceGc,
   ) {
     let l = limiters.get(settings.config);
     if (!l || measure !== measureMemory) {
-      l = new Limiter(settings.config, settings.logger, measure, settings.config.check_interval);
+      l = new Limiter(settings.config, settings.logger, measure, settings.config.check_interval, gc);
       if (measure === measureMemory) limiters.set(settings.config, l);
     }
     this.limiter = l;
