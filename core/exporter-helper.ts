@@ -226,13 +226,19 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       // its capacity, not this process's memory, absorbs a slow downstream.
       while (groups.size > 0 && !this.stopping) await new Promise<void>((r) => this.consumerFree.push(r));
       if (this.stopping && persistent) break;
-      const item = await q.take();
-      if (!item) break;
-      this.metrics.queueSize.set(q.size);
-      if (!batcher.taken(item)) void groups.offer(item);
+      if (!(await this.collectOne(q, batcher, groups))) break;
     }
     batcher.closeAll();
     groups.close();
+  }
+
+  /** Takes one batch into its group (its own call: see workOne). False once the queue closed. */
+  private async collectOne(q: BatchQueue, batcher: QueueBatcher, groups: MemoryQueue): Promise<boolean> {
+    const item = await q.take();
+    if (!item) return false;
+    this.metrics.queueSize.set(q.size);
+    if (!batcher.taken(item)) void groups.offer(item);
+    return true;
   }
 
   /** Wakes the collect loop (a consumer took a group, or shutdown began). */
@@ -241,29 +247,41 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   }
 
   private async work(q: BatchQueue): Promise<void> {
+    while (await this.workOne(q));
+  }
+
+  /**
+   * Takes one batch and sends it; false when the consumer should stop. Its
+   * own call, so a consumer waiting for the next batch holds nothing of the
+   * last: a loop variable would keep the last batch (its records, decoded
+   * by the stages behind) alive in the suspended function until the next
+   * one arrives, for every idle consumer (64 of them behind the spool).
+   */
+  private async workOne(q: BatchQueue): Promise<boolean> {
     const persistent = !!this.settings.config.sending_queue.storage;
-    for (;;) {
-      // A persistent queue keeps what is left for the next start instead of
-      // draining at shutdown: the stages behind it may already be stopping.
-      if (this.stopping && persistent) return;
-      const item = await q.take();
-      if (q !== this.queue) this.wakeCollector();
-      if (!item) return;
-      // A group completed during shutdown stays in the persistent queue, as it is.
-      if (this.stopping && persistent) return this.ack(item, false);
-      if (q === this.queue) this.metrics.queueSize.set(q.size);
-      try {
-        await this.send(item);
-        await this.ack(item, true);
-      } catch (err) {
-        // Permanent errors and exhausted retries: the batch is dropped (and said so).
-        // On shutdown, a persistent queue keeps the batch for the next start.
-        const keep = this.stopping && !(err instanceof PermanentError);
-        await this.ack(item, !keep);
-        if (keep) continue;
-        this.log.error('dropping batch after failed export', { signal: item.signal, items: item.count, error: err });
-      }
+    // A persistent queue keeps what is left for the next start instead of
+    // draining at shutdown: the stages behind it may already be stopping.
+    if (this.stopping && persistent) return false;
+    const item = await q.take();
+    if (q !== this.queue) this.wakeCollector();
+    if (!item) return false;
+    // A group completed during shutdown stays in the persistent queue, as it is.
+    if (this.stopping && persistent) {
+      await this.ack(item, false);
+      return false;
     }
+    if (q === this.queue) this.metrics.queueSize.set(q.size);
+    try {
+      await this.send(item);
+      await this.ack(item, true);
+    } catch (err) {
+      // Permanent errors and exhausted retries: the batch is dropped (and said so).
+      // On shutdown, a persistent queue keeps the batch for the next start.
+      const keep = this.stopping && !(err instanceof PermanentError);
+      await this.ack(item, !keep);
+      if (!keep) this.log.error('dropping batch after failed export', { signal: item.signal, items: item.count, error: err });
+    }
+    return true;
   }
 
   /** Acknowledges a batch to the queue; a group's members last to first (see file-queue.ts). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createExporter, helperDefaults, type PushContext } from '../../core/exporter-helper.ts';
+import { forceGc } from '../../processors/memory_limiter/memory-limiter.ts';
 import { PermanentError, RefusedError, statusFor } from '../../core/errors.ts';
 import type { LogsData } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
@@ -13,6 +14,24 @@ function make(overrides: Parameters<typeof helperDefaults>[0], push: (d: LogsDat
 }
 
 describe('exporter helper', () => {
+  it('an idle queue consumer holds nothing of the batch it sent last (it can be collected)', async () => {
+    let pushed = 0;
+    const { exp } = make({ queue: { enabled: true, num_consumers: 2 } }, async () => void pushed++);
+    await exp.start(testHost());
+    let ref: WeakRef<LogsData> | undefined;
+    await (async () => {
+      const data = sampleLogs(3);
+      ref = new WeakRef(data);
+      await exp.consumeLogs(data);
+    })();
+    await waitFor(() => pushed === 1);
+    // Collect on a later job (WeakRef targets live to the end of the current one).
+    await new Promise((r) => setImmediate(r));
+    forceGc();
+    expect(ref!.deref()).toBeUndefined();
+    await exp.shutdown();
+  });
+
   it('retries transient failures with the same dedup token, then succeeds', async () => {
     const tokens: string[] = [];
     let calls = 0;
