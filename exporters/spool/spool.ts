@@ -26,6 +26,10 @@ export const spoolExporterFactory: ExporterFactory<SpoolExporterConfig> = {
   type: 'spool',
   signals: ['logs', 'traces'],
   schema: s.object({ name: s.string({ nonEmpty: true }), ...helperSchemaFields }),
+  // Its queue stores the request bytes, and what the receiver's pipelines read
+  // they decode there: correlate holds a payload in its bytes for the window
+  // and decodes it once, when it leaves (processors/correlate/peek.ts).
+  forwardsBytes: () => true,
   defaultConfig: () => ({
     name: 'default',
     // The batch is done only when the pipelines behind the receiver (with the
@@ -40,6 +44,9 @@ export const spoolExporterFactory: ExporterFactory<SpoolExporterConfig> = {
     return createExporter(settings, {
       pushLogs: (data, ctx) => sendSpool(name, 'logs', Object.assign(data, { dedupToken: ctx.dedupToken }), ctx.signal),
       pushTraces: (data, ctx) => sendSpool(name, 'traces', Object.assign(data, { dedupToken: ctx.dedupToken }), ctx.signal),
+      // A persistent queue hands on the bytes it wrote, not decoded
+      // (extensions/file_storage/file-queue.ts asWritten).
+      usesRawProto: true,
     });
   },
 };

@@ -12,7 +12,8 @@ import { encodeLogsProto } from '../../core/otlp/index.ts';
 import { setRawProto } from '../../core/model.ts';
 import { FileQueue } from './file-queue.ts';
 import { decodeRecord, encodeRecord, encodeRecordParts } from './record.ts';
-import { rawProto } from '../../core/model.ts';
+import { pendingRecords, rawProto } from '../../core/model.ts';
+import { clientInfo, setClientInfo } from '../../core/client.ts';
 import { buildRawMessages, PartitionKeys } from '../../exporters/kafka/messages.ts';
 import { hashPartitioner } from '../../exporters/kafka/partitions.ts';
 import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
@@ -91,6 +92,20 @@ describe('file_storage queue', () => {
     setRawProto(d2, [encodeLogsProto(d2)]);
     await plain.offer({ signal: 'logs', data: d2, count: 2, dedupToken: 'v' });
     expect(rawProto((await plain.take())!.data)).toBeUndefined();
+  });
+
+  it('keepRaw: a batch taken in this process is what was written, not decoded (as a replay), with its client info; the records offered are not kept', async () => {
+    const q = await FileQueue.open(tmp(), 10, testLogger(), true, true);
+    const data = sampleLogs(3);
+    const info = { addr: '10.0.0.7', metadata: new Map([['x-tenant', ['a']]]) };
+    setClientInfo(data, info as never);
+    await q.offer({ signal: 'logs', data, count: 3, dedupToken: 't' });
+    const taken = (await q.take())!;
+    // (before anything reads its records: expect's checks may)
+    expect(pendingRecords(taken.data)?.count).toBe(3);
+    expect(taken.data === data).toBe(false);
+    expect(clientInfo(taken.data)).toBe(info);
+    expect(bodies(taken.data)).toEqual(bodies(data));
   });
 
   it('refuses with queue_full at capacity, hands batches to waiting takers, drains then ends after close', async () => {

@@ -22,7 +22,9 @@ import { join } from 'node:path';
 import { RefusedError } from '../../core/errors.ts';
 import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import { dropRawProto, setRawProto } from '../../core/model.ts';
+import { clientInfo, setClientInfo } from '../../core/client.ts';
+import { dropRawProto, pendingRecords, setRawProto, type LogsData, type TracesData } from '../../core/model.ts';
+import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
 import { decodeRecord, encodeRecordParts, readRecordHead } from './record.ts';
 import { GROUP_TOKEN_PREFIX, joinGroup } from '../../core/queue/batching.ts';
 import { pidAlive } from '../../core/pid.ts';
@@ -58,6 +60,25 @@ async function takeLock(dir: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await writeFile(lock, `${process.pid}\n`);
+}
+
+/**
+ * A queued item's payload as its consumer gets it in keepRaw mode: the bytes
+ * written, records built only if read (core/model.ts lazyPayload), the same
+ * whether the item was offered in this process or replayed from disk. The
+ * records an upstream stage decoded or built (a Zipkin or Jaeger receiver's
+ * translation) can be collected once the sender is answered, instead of
+ * living on, promoted, for as long as the item is in flight (behind the
+ * spool, the whole correlation window).
+ */
+function asWritten(item: QueueItem, parts: Uint8Array[]): LogsData | TracesData {
+  if (pendingRecords(item.data)) {
+    setRawProto(item.data, parts);
+    return item.data;
+  }
+  const data = item.signal === 'logs' ? lazyLogs(parts, item.count) : lazyTraces(parts, item.count);
+  setClientInfo(data, clientInfo(item.data));
+  return data;
 }
 
 export class FileQueue implements BatchQueue {
@@ -132,8 +153,9 @@ export class FileQueue implements BatchQueue {
         const { bytesWritten } = await fh.writev(parts);
         if (bytesWritten !== bytes) throw new Error(`short write to ${tmp}: ${bytesWritten} of ${bytes} bytes`);
         // On disk now: the received bytes need not stay in memory beside the
-        // records, unless the consumer builds from them (then exactly what was written).
-        if (this.keepRaw) setRawProto(item.data, parts.slice(1, -1));
+        // records, unless the consumer builds from them: then it is handed
+        // exactly what was written, as a replay would hand it (asWritten).
+        if (this.keepRaw) item = { ...item, data: asWritten(item, parts.slice(1, -1)) };
         else dropRawProto(item.data);
         if (this.fsync) await fh.sync();
       } finally {

@@ -91,7 +91,7 @@ describe('correlate with chDB', () => {
     // Logs first: they wait for their spans.
     const pl = r.correlate.consumeLogs(logsPayload);
     const pt = r.correlate.consumeTraces(tracesPayload);
-    expect(r.correlate.held).toEqual({ traces: 2, items: 6, payloads: 2 });
+    expect(r.correlate.held).toEqual({ traces: 2, items: 6, payloads: 2, backlog: 0 });
     expect(r.gotLogs).toHaveLength(0);
     await Promise.all([pl, pt]);
 
@@ -204,6 +204,8 @@ describe('memory bound', () => {
       const traceId = i.toString(16).padStart(32, '0');
       const span = newSpan({ traceId, spanId: 'ab'.repeat(8), name: 'op', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
       pending.push(c.consumeTraces({ resourceSpans: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: emptyScope(), schemaUrl: '', spans: [span] }] }] }));
+      // Let downstream take what flushed early (else the backlog bound refuses: next test).
+      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
       maxTraces = Math.max(maxTraces, c.held.traces);
       maxItems = Math.max(maxItems, c.held.items);
     }
@@ -228,10 +230,81 @@ describe('memory bound', () => {
       const recs = Array.from({ length: 10 }, (_, k) => newLogRecord({ body: `r${k}`, traceId: 'ee'.repeat(16), spanId: 'ff'.repeat(8) }));
       pending.push(c.consumeLogs(logs(recs)));
       maxItems = Math.max(maxItems, c.held.items);
+      if (i % 5 === 4) await new Promise((r) => setImmediate(r));
     }
     expect(maxItems).toBe(100);
     expect(metrics.read('trailhouse_correlate_early_flushes', { processor: 'c', reason: 'max_items' })).toBe(190);
     await c.shutdown();
     await Promise.all(pending);
+  });
+
+  it('passes on at most two payloads at a time, and refuses (queue_full) while a window of items waits downstream', async () => {
+    const metrics = new MetricsRegistry();
+    const gates: Array<() => void> = [];
+    let delivered = 0;
+    const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), summary: false, wait: 60_000, max_items: 30 }, logger: silentLogger, metrics }, {
+      logs: {
+        consumeLogs: () =>
+          new Promise<void>((r) =>
+            gates.push(() => {
+              delivered++;
+              r();
+            }),
+          ),
+      },
+    });
+    await c.start({} as never);
+    const batch = () => logs(Array.from({ length: 10 }, (_, k) => newLogRecord({ body: `r${k}`, traceId: 'ee'.repeat(16), spanId: 'ff'.repeat(8) })));
+    // 3 payloads of 10 fill the window, the 4th pushes the oldest out (max_items); and so on.
+    const accepted: Promise<void>[] = [];
+    for (let i = 0; i < 6; i++) accepted.push(c.consumeLogs(batch()));
+    await new Promise((r) => setImmediate(r));
+    expect(gates.length).toBe(2); // the 3 flushed early: two downstream, one waiting
+    expect(c.held).toMatchObject({ items: 30, backlog: 30 });
+    // The backlog (30) reached max_items: the next payload is refused, not held.
+    const refused = c.consumeLogs(batch());
+    await expect(refused).rejects.toMatchObject({ name: 'RefusedError', reason: 'queue_full' });
+    expect(metrics.read('otelcol_processor_refused_log_records', { processor: 'c' })).toBe(10);
+    // Downstream takes one: the waiting payload goes, the backlog falls below the bound.
+    gates.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(gates.length).toBe(2);
+    expect(c.held.backlog).toBe(20);
+    accepted.push(c.consumeLogs(batch()));
+    const stop = c.shutdown();
+    for (let n = 0; n < 50 && delivered < 7; n++) {
+      while (gates.length) gates.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    await stop;
+    await Promise.all(accepted);
+    expect(delivered).toBe(7);
+  });
+
+  it('a payload waiting for a dispatch slot after its window is still enriched: its traces stay indexed until then', async () => {
+    const gates: Array<() => void> = [];
+    const got: LogsData[] = [];
+    const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), summary: false, wait: 30 }, logger: silentLogger, metrics: new MetricsRegistry() }, {
+      logs: { consumeLogs: (d) => new Promise<void>((r) => gates.push(() => (got.push(d), r()))) },
+      traces: { consumeTraces: async () => {} },
+    });
+    await c.start({} as never);
+    const other = () => logs([newLogRecord({ body: 'busy', traceId: 'aa'.repeat(16), spanId: 'bb'.repeat(8) })]);
+    const busy = [c.consumeLogs(other()), c.consumeLogs(other())];
+    const span = newSpan({ traceId: 'cc'.repeat(16), spanId: 'dd'.repeat(8), name: 'GET /late', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
+    const spans = c.consumeTraces({ resourceSpans: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: emptyScope(), schemaUrl: '', spans: [span] }] }] });
+    const late = c.consumeLogs(logs([newLogRecord({ body: 'late', traceId: 'cc'.repeat(16), spanId: 'dd'.repeat(8) })]));
+    // The windows close; two payloads hold both slots, the rest wait past the index's expiry.
+    await new Promise((r) => setTimeout(r, 120));
+    expect(gates.length).toBe(2);
+    expect(c.held.backlog).toBeGreaterThan(0);
+    for (let n = 0; n < 50 && got.length < 3; n++) {
+      while (gates.length) gates.shift()!();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all([...busy, spans, late]);
+    const rec = got.map((d) => d.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!).find((r) => r.body === 'late')!;
+    expect(rec.attributes.find((a) => a.key === 'trailhouse.span.name')?.value).toBe('GET /late');
+    await c.shutdown();
   });
 });

@@ -17,13 +17,14 @@
 import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
-import { itemCount, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
+import { itemCount, pendingRecords, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
 import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts';
 import { resolveAttributeMap } from '../audit/fields.ts';
 import type { AttributeMap } from '../audit/config.ts';
 import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
 import type { CorrelateConfig } from './config.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
+import { indexLogsBytes, indexTracesBytes } from './peek.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
 import { TraceIndex, type TraceEntry } from './trace-index.ts';
@@ -41,11 +42,20 @@ interface Held {
 
 type Reason = 'max_traces' | 'max_items' | 'memory' | 'shutdown';
 
+/** Payloads being enriched and passed on at once (see pump). */
+const DISPATCH = 2;
+const NO_ENTRIES: Set<TraceEntry> = new Set();
+
 export class CorrelateProcessor implements Component, LogsConsumer, TracesConsumer {
   readonly index: TraceIndex;
   private queue: Held[] = [];
   private head = 0;
   private heldItems = 0;
+  /** Payloads whose window closed, waiting to be passed on (from readyHead). */
+  private ready: Held[] = [];
+  private readyHead = 0;
+  private backlogItems = 0;
+  private active = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastMemCheck = 0;
   private stopped = false;
@@ -94,8 +104,8 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   }
 
   /** Items held right now (tests, benchmarks). */
-  get held(): { traces: number; items: number; payloads: number } {
-    return { traces: this.index.size, items: this.heldItems, payloads: this.queue.length - this.head };
+  get held(): { traces: number; items: number; payloads: number; backlog: number } {
+    return { traces: this.index.size, items: this.heldItems, payloads: this.queue.length - this.head, backlog: this.backlogItems };
   }
 
   async start(_host: Host): Promise<void> {
@@ -128,9 +138,24 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     const items = itemCount(signal, data);
     this.m[signal].incoming.add(items);
     if (items === 0) return this.forward(signal, data);
+    if (this.backlogItems >= this.settings.config.max_items) {
+      // Downstream is behind by a whole window's worth: the sender keeps the
+      // payload (a queue retries it) until the backlog has been passed on.
+      this.m[signal].refused.add(items);
+      return Promise.reject(new RefusedError(`correlate: ${this.backlogItems} items wait to be passed on downstream`, 'queue_full'));
+    }
     const now = Date.now();
     const cfg = this.settings.config;
-    const entries = signal === 'traces' ? indexTraces(data as TracesData, this.index, cfg.span_request_id_attributes, now) : indexLogs(data as LogsData, this.index, now);
+    // A payload still in its request bytes is indexed from them and waits as
+    // bytes: decoded once, when it leaves (peek.ts).
+    const pending = pendingRecords(data);
+    const entries = pending
+      ? signal === 'traces'
+        ? indexTracesBytes(pending.parts, this.index, cfg.span_request_id_attributes, now)
+        : indexLogsBytes(pending.parts, this.index, now)
+      : signal === 'traces'
+        ? indexTraces(data as TracesData, this.index, cfg.span_request_id_attributes, now)
+        : indexLogs(data as LogsData, this.index, now);
     let held!: Held;
     const p = new Promise<void>((resolve, reject) => {
       held = { signal, data, items, deadline: now + cfg.wait, entries, done: false, resolve, reject };
@@ -202,42 +227,95 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     this.schedule();
   }
 
-  /** Enriches, summarizes and passes on `list` (payloads already flushed are skipped). */
+  /**
+   * Closes the window of `list` (payloads already flushed are skipped): they
+   * leave the index and queue up to be passed on, at most DISPATCH at a time.
+   */
   private flush(list: Held[], reason?: Reason): void {
     const live = list.filter((h) => !h.done);
     if (!live.length) return;
     if (reason) this.early[reason].add(live.length);
-    const parts = new Map<string, SummaryPart>();
-    const counts = { enriched: 0, linked: 0 };
     for (const h of live) {
       h.done = true;
       this.heldItems -= h.items;
-      for (const e of h.entries) {
-        const i = e.pending.indexOf(h);
-        if (i >= 0) e.pending.splice(i, 1);
+      this.backlogItems += h.items;
+      // Its traces stay indexed (expire skips them) until it is enriched: dispatch.
+      this.ready.push(h);
+    }
+    this.pump();
+  }
+
+  /**
+   * Passes on ready payloads while fewer than DISPATCH are downstream. A
+   * payload waits out its window as it arrived (request bytes, when the
+   * stages before it forward bytes: peek.ts); its records are built here,
+   * when it is enriched, and live until downstream has them stored. Bounding
+   * how many are built at once keeps a window that closes on hundreds of
+   * thousands of records from being decoded all at once (every record
+   * promoted, then marked again and again by V8's collector).
+   */
+  private pump(): void {
+    while (this.active < DISPATCH && this.readyHead < this.ready.length) {
+      const h = this.ready[this.readyHead]!;
+      this.ready[this.readyHead++] = undefined as unknown as Held;
+      if (this.readyHead === this.ready.length) {
+        this.ready = [];
+        this.readyHead = 0;
       }
+      this.dispatch(h);
+    }
+  }
+
+  /** Lets the index drop `h`'s traces once expired. */
+  private release(h: Held): void {
+    for (const e of h.entries) {
+      const i = e.pending.indexOf(h);
+      if (i >= 0) e.pending.splice(i, 1);
+    }
+    h.entries = NO_ENTRIES;
+  }
+
+  /** Enriches and summarizes one payload, passes it on, and settles its consume promise. */
+  private dispatch(h: Held): void {
+    this.active++;
+    let sent: Promise<void>;
+    try {
+      const parts = new Map<string, SummaryPart>();
       if (h.signal === 'logs') {
+        const counts = { enriched: 0, linked: 0 };
         enrichLogs(h.data as LogsData, this.index, this.fields, counts);
+        this.enriched.add(counts.enriched);
+        this.linked.add(counts.linked);
         if (this.writer) summarizeLogs(h.data as LogsData, parts);
       } else if (this.writer) summarizeTraces(h.data as TracesData, parts);
-    }
-    this.enriched.add(counts.enriched);
-    this.linked.add(counts.linked);
-    const written = this.writer ? this.writer.add(parts) : Promise.resolve();
-    for (const h of live) {
-      const p = Promise.allSettled([this.forward(h.signal, h.data), written]).then((rs) => {
+      this.release(h);
+      const written = this.writer ? this.writer.add(parts) : Promise.resolve();
+      sent = Promise.allSettled([this.forward(h.signal, h.data), written]).then((rs) => {
         const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) {
-          this.m[h.signal].refused.add(h.items);
-          h.reject(failed.reason);
-        } else {
-          this.m[h.signal].outgoing.add(h.items);
-          h.resolve();
-        }
+        if (failed) throw failed.reason;
       });
-      this.inflight.add(p);
-      void p.finally(() => this.inflight.delete(p));
+    } catch (err) {
+      this.release(h);
+      sent = Promise.reject(err);
     }
+    const p = sent.then(
+      () => undefined,
+      (err: unknown) => ({ reason: err }),
+    ).then((failed) => {
+      this.active--;
+      this.backlogItems -= h.items;
+      h.data = undefined as unknown as LogsData; // the queue may keep the Held a while: not its records
+      if (failed) {
+        this.m[h.signal].refused.add(h.items);
+        h.reject(failed.reason);
+      } else {
+        this.m[h.signal].outgoing.add(h.items);
+        h.resolve();
+      }
+      this.pump();
+    });
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
   }
 
   private forward(signal: Signal, data: LogsData | TracesData): Promise<void> {

@@ -1,0 +1,137 @@
+// Indexing from request bytes (peek.ts) must index exactly what indexing the decoded records does (enrich.ts).
+import { describe, expect, it } from 'vitest';
+import type { AnyValue, KeyValue, LogsData, Span, TracesData } from '../../core/model.ts';
+import { KvList } from '../../core/model.ts';
+import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
+import { makeBatch } from '../../scripts/bench/workload.ts';
+import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
+import { indexLogs, indexTraces } from './enrich.ts';
+import { indexLogsBytes, indexTracesBytes } from './peek.ts';
+import { TraceIndex } from './trace-index.ts';
+
+const RID = ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request_id'];
+
+/** Everything an index holds, in a comparable form. */
+function snapshot(idx: TraceIndex, touched: Set<{ traceId: string }>) {
+  return {
+    touched: [...touched].map((e) => e.traceId),
+    entries: [...idx.entries()].map((e) => ({ traceId: e.traceId, expires: e.expires, requestIds: e.requestIds, spans: [...e.spans.entries()] })),
+    links: RID.length ? [...idx.entries()].flatMap((e) => (e.requestIds ?? []).map((rid) => [rid, idx.byRequest(rid, 2)?.span.spanId, idx.byRequest(rid, 3)?.span.spanId])) : [],
+  };
+}
+
+function compareTraces(parts: Uint8Array[]): void {
+  const a = new TraceIndex(1000);
+  const b = new TraceIndex(1000);
+  const ta = new Set<{ traceId: string }>();
+  for (const p of parts) for (const e of indexTraces(decodeTracesProto(p), a, RID, 7)) ta.add(e);
+  const tb = indexTracesBytes(parts, b, RID, 7);
+  expect(snapshot(b, tb)).toEqual(snapshot(a, ta));
+}
+
+function compareLogs(parts: Uint8Array[]): void {
+  const a = new TraceIndex(1000);
+  const b = new TraceIndex(1000);
+  // indexLogs remembers the last trace id within one call: one decoded payload of all parts.
+  const decoded: LogsData = { resourceLogs: parts.flatMap((p) => decodeLogsProto(p).resourceLogs) };
+  const ta = indexLogs(decoded, a, 7);
+  const tb = indexLogsBytes(parts, b, 7);
+  expect(snapshot(b, tb)).toEqual(snapshot(a, ta));
+}
+
+function spanWith(base: Span, over: Partial<Span>): Span {
+  return { ...base, ...over };
+}
+
+describe('correlate: indexing from request bytes', () => {
+  it('indexes the bench workload (mesh spans with request ids, access logs) as the decoded path does', () => {
+    const batches = [makeBatch(50, 1), makeBatch(50, 2)];
+    compareTraces(batches.map((b) => encodeTracesProto(b.traces)));
+    compareLogs(batches.map((b) => encodeLogsProto(b.logs)));
+  });
+
+  it('follows the decoder on the edges: zero and empty ids, request-id priority and odd values, service.name types, status and kind', () => {
+    const base = sampleTraces(1).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    const kv = (key: string, value: AnyValue): KeyValue => ({ key, value });
+    const spans: Span[] = [
+      spanWith(base, { spanId: '00000000000000a1', attributes: [kv('x_request_id', 'low'), kv('guid:x-request-id', 'high')], kind: 2, status: { code: 2, message: 'boom' } }),
+      spanWith(base, { spanId: '00000000000000a2', attributes: [kv('guid:x-request-id', '-'), kv('x_request_id', 'fallback')], kind: 3 }),
+      spanWith(base, { spanId: '00000000000000a3', attributes: [kv('guid:x-request-id', undefined), kv('guid:x-request-id', 'second'), kv('x_request_id', 42n)] }),
+      spanWith(base, { spanId: '00000000000000a4', attributes: [kv('x_request_id', ['first', 'x']), kv('x_request_id', 'dup')], kind: 9, status: { code: 7, message: '' } }),
+      spanWith(base, { spanId: '00000000000000a5', attributes: [kv('http.request.header.x-request-id', new KvList([kv('a', 'b')])), kv('x_request_id', true)] }),
+      spanWith(base, { traceId: '', spanId: '00000000000000a6' }),
+      spanWith(base, { traceId: '0'.repeat(32), spanId: '00000000000000b6' }),
+      spanWith(base, { spanId: '0'.repeat(16), parentSpanId: '00000000000000a1' }),
+      spanWith(base, { traceId: '00000000000000000000000000000009', spanId: '', endTimeUnixNano: 0n }),
+      spanWith(base, { traceId: '00000000000000000000000000000009', spanId: '00000000000000a8', startTimeUnixNano: 5n, endTimeUnixNano: 5n }),
+    ];
+    for (const service of ['svc', 7n, true, undefined, ['a', 'b'], new KvList([kv('k', 'v')])] as AnyValue[]) {
+      const resource = { attributes: service === undefined ? [kv('other', 'x')] : [kv('host.name', 'h'), kv('service.name', service), kv('service.name', 'later')], droppedAttributesCount: 0 };
+      const data: TracesData = {
+        resourceSpans: [
+          { resource, schemaUrl: '', scopeSpans: [{ scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }] },
+          { resource: { attributes: [kv('service.name', 'second')], droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans: spans.slice(0, 2).map((s) => ({ ...s, traceId: 'ff'.repeat(16) })) }] },
+        ],
+      };
+      compareTraces([encodeTracesProto(data)]);
+    }
+  });
+
+  it('finds the resource when it comes after the spans in the bytes', () => {
+    const data = sampleTraces(3, 'late');
+    const bytes = encodeTracesProto(data);
+    // Rebuild ResourceSpans with its fields reversed: scope_spans (2) first, then resource (1).
+    const fieldsOf = (buf: Uint8Array) => {
+      const out: Array<{ tag: number; body: Uint8Array }> = [];
+      let p = 0;
+      const varint = () => {
+        let v = 0;
+        let shift = 0;
+        for (;;) {
+          const b = buf[p++]!;
+          v += (b & 0x7f) * 2 ** shift;
+          if (b < 0x80) return v;
+          shift += 7;
+        }
+      };
+      while (p < buf.length) {
+        const tag = varint();
+        const n = varint();
+        out.push({ tag, body: buf.subarray(p, p + n) });
+        p += n;
+      }
+      return out;
+    };
+    const lenField = (tag: number, body: Uint8Array) => {
+      const head: number[] = [tag];
+      let n = body.length;
+      while (n >= 0x80) {
+        head.push((n & 0x7f) | 0x80);
+        n >>>= 7;
+      }
+      head.push(n);
+      return Buffer.concat([Buffer.from(head), body]);
+    };
+    const [rs] = fieldsOf(bytes);
+    const inner = fieldsOf(rs!.body).reverse();
+    const swapped = lenField(0x0a, Buffer.concat(inner.map((f) => lenField(f.tag, f.body))));
+    expect(decodeTracesProto(swapped).resourceSpans[0]!.scopeSpans[0]!.spans).toHaveLength(3);
+    compareTraces([swapped]);
+    const idx = new TraceIndex(1000);
+    indexTracesBytes([swapped], idx, RID, 0);
+    expect([...idx.entries()][0]!.spans.values().next().value!.service).toBe('late');
+  });
+
+  it('log records: runs of one trace, zero and missing trace ids, several parts', () => {
+    const logs = sampleLogs(6);
+    const recs = logs.resourceLogs[0]!.scopeLogs[0]!.logRecords;
+    recs[1]!.traceId = recs[0]!.traceId;
+    recs[2]!.traceId = '';
+    recs[3]!.traceId = recs[0]!.traceId;
+    recs[4]!.traceId = recs[0]!.traceId;
+    recs[5]!.traceId = '0'.repeat(32);
+    const zero = sampleLogs(1);
+    zero.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.traceId = '';
+    compareLogs([encodeLogsProto(logs), encodeLogsProto(zero), encodeLogsProto(sampleLogs(2))]);
+  });
+});

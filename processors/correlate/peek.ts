@@ -1,0 +1,257 @@
+/**
+ * Indexing a payload that is still its request bytes (core/model.ts
+ * lazyPayload): the same entries and span contexts indexTraces / indexLogs
+ * (enrich.ts) build from decoded records, read straight from the OTLP
+ * protobuf, so the payload can wait out the window as bytes and be decoded
+ * once, when it leaves. Holding ~10 s of decoded records was ~20% of the
+ * default pipeline's CPU (the garbage collector marking and moving them;
+ * BENCHMARKS.md, "correlate's window as bytes").
+ *
+ * The bytes were validated when they arrived (core/otlp/scan.ts, or a queue
+ * record's checksum over bytes validated before), so this walk only reads:
+ * known fields are taken, everything else skipped. peek.test.ts checks that
+ * it indexes exactly what the decoded path does.
+ */
+import type { AnyValue } from '../../core/model.ts';
+import { readAnyValue } from '../../core/otlp/common-proto.ts';
+import { Reader } from '../../core/otlp/protowire.ts';
+import { str } from '../audit/fields.ts';
+import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
+
+const ZERO_TRACE = '00000000000000000000000000000000';
+const ZERO_SPAN = '0000000000000000';
+
+/** An id field as the decoder reads it: lowercase hex, '' when empty or all zero. */
+function id(r: Reader, end: number, zero: string): string {
+  const e = r.lenEnd(end);
+  const start = r.pos;
+  r.pos = e;
+  if (e === start) return '';
+  const hex = r.buf.hexSlice(start, e);
+  return hex === zero ? '' : hex;
+}
+
+/** Trace ids of the log records in `parts` (ExportLogsServiceRequest bytes), indexed as indexLogs does. */
+export function indexLogsBytes(parts: readonly Uint8Array[], index: TraceIndex, now: number): Set<TraceEntry> {
+  const touched = new Set<TraceEntry>();
+  // Consecutive records of one trace: compare bytes, make the id string once.
+  let lastBuf: Uint8Array | undefined;
+  let lastAt = -1;
+  let last = '';
+  for (const part of parts) {
+    const r = new Reader(part);
+    const buf = r.buf;
+    const n = part.length;
+    while (r.pos < n) {
+      const tag = r.uint32();
+      if (tag !== 0x0a) {
+        r.skip(tag & 7, n);
+        continue;
+      }
+      const rlEnd = r.lenEnd(n);
+      while (r.pos < rlEnd) {
+        const t1 = r.uint32();
+        if (t1 !== 0x12) {
+          r.skip(t1 & 7, rlEnd);
+          continue;
+        }
+        const slEnd = r.lenEnd(rlEnd);
+        while (r.pos < slEnd) {
+          const t2 = r.uint32();
+          if (t2 !== 0x12) {
+            r.skip(t2 & 7, slEnd);
+            continue;
+          }
+          const recEnd = r.lenEnd(slEnd);
+          // The record's trace id: the last field 9 wins, as in the decoder.
+          let at = -1;
+          let len = 0;
+          while (r.pos < recEnd) {
+            const t3 = r.uint32();
+            if (t3 === 0x4a) {
+              const e = r.lenEnd(recEnd);
+              at = r.pos;
+              len = e - at;
+              r.pos = e;
+            } else r.skip(t3 & 7, recEnd);
+          }
+          if (at < 0 || len === 0) continue;
+          if (lastBuf === buf && lastAt >= 0 && buf.compare(buf, at, at + len, lastAt, lastAt + len) === 0) continue;
+          const traceId = buf.hexSlice(at, at + len);
+          if (traceId === ZERO_TRACE || traceId === last) continue;
+          lastBuf = buf;
+          lastAt = at;
+          last = traceId;
+          touched.add(index.touch(traceId, now));
+        }
+      }
+    }
+  }
+  return touched;
+}
+
+interface PeekedSpan {
+  traceId: string;
+  ctx: SpanContext;
+  requestId: string;
+}
+
+/** The spans of `parts` (ExportTraceServiceRequest bytes), indexed as indexTraces does. */
+export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex, requestIdAttrs: readonly string[], now: number): Set<TraceEntry> {
+  const touched = new Set<TraceEntry>();
+  let lastTrace = '';
+  let entry: TraceEntry | undefined;
+  const spans: PeekedSpan[] = [];
+  for (const part of parts) {
+    const r = new Reader(part);
+    const n = part.length;
+    while (r.pos < n) {
+      const tag = r.uint32();
+      if (tag !== 0x0a) {
+        r.skip(tag & 7, n);
+        continue;
+      }
+      const rsEnd = r.lenEnd(n);
+      // The resource may come after its spans: its service is applied at the end.
+      let service: AnyValue;
+      let serviceSeen = false;
+      spans.length = 0;
+      while (r.pos < rsEnd) {
+        const t1 = r.uint32();
+        if (t1 === 0x0a) {
+          const resEnd = r.lenEnd(rsEnd);
+          while (r.pos < resEnd) {
+            const t = r.uint32();
+            if (t !== 0x0a) {
+              r.skip(t & 7, resEnd);
+              continue;
+            }
+            const kvEnd = r.lenEnd(resEnd);
+            const v = keyValue(r, kvEnd, 'service.name');
+            if (v !== NOT_IT && !serviceSeen) {
+              service = v;
+              serviceSeen = true;
+            }
+          }
+        } else if (t1 === 0x12) {
+          const ssEnd = r.lenEnd(rsEnd);
+          while (r.pos < ssEnd) {
+            const t2 = r.uint32();
+            if (t2 !== 0x12) {
+              r.skip(t2 & 7, ssEnd);
+              continue;
+            }
+            spans.push(span(r, r.lenEnd(ssEnd), requestIdAttrs));
+          }
+        } else r.skip(t1 & 7, rsEnd);
+      }
+      const svc = str(service);
+      for (const sp of spans) {
+        if (!sp.traceId) continue;
+        sp.ctx.service = svc;
+        if (sp.traceId !== lastTrace || !entry) {
+          entry = index.touch(sp.traceId, now);
+          lastTrace = sp.traceId;
+          touched.add(entry);
+        }
+        index.addSpan(entry, sp.ctx, sp.requestId);
+      }
+    }
+  }
+  return touched;
+}
+
+const NOT_IT = Symbol('not this key');
+
+/** A KeyValue's value if its key is `key` (the last value field wins, as in the decoder), else NOT_IT. */
+function keyValue(r: Reader, end: number, key: string): AnyValue | typeof NOT_IT {
+  let k = '';
+  let valueAt = -1;
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === 0x0a) k = r.key(end);
+    else if (t === 0x12) {
+      valueAt = r.pos;
+      r.pos = r.lenEnd(end);
+    } else r.skip(t & 7, end);
+  }
+  if (k !== key) return NOT_IT;
+  if (valueAt < 0) return undefined;
+  const back = r.pos;
+  r.pos = valueAt;
+  const v = readAnyValue(r, end, 0);
+  r.pos = back;
+  return v;
+}
+
+function span(r: Reader, end: number, requestIdAttrs: readonly string[]): PeekedSpan {
+  let traceId = '';
+  let spanId = '';
+  let name = '';
+  let kind = 0;
+  let status = 0;
+  let start = 0n;
+  let finish = 0n;
+  // Per request-id attribute (in priority order): its first occurrence's value.
+  let rids: AnyValue[] | undefined;
+  let seen: boolean[] | undefined;
+  while (r.pos < end) {
+    const t = r.uint32();
+    switch (t) {
+      case 0x0a: traceId = id(r, end, ZERO_TRACE); break;
+      case 0x12: spanId = id(r, end, ZERO_SPAN); break;
+      case 0x2a: name = r.string(end); break;
+      case 0x30: kind = r.uint32() | 0; break;
+      case 0x39: start = r.fixed64(); break;
+      case 0x41: finish = r.fixed64(); break;
+      case 0x4a: {
+        const kvEnd = r.lenEnd(end);
+        const at = r.pos;
+        let k = '';
+        while (r.pos < kvEnd) {
+          const tk = r.uint32();
+          if (tk === 0x0a) k = r.key(kvEnd);
+          else r.skip(tk & 7, kvEnd);
+        }
+        const i = requestIdAttrs.indexOf(k);
+        if (i >= 0 && !seen?.[i]) {
+          r.pos = at;
+          const v = keyValue(r, kvEnd, k);
+          (seen ??= [])[i] = true;
+          (rids ??= [])[i] = v === NOT_IT ? undefined : v;
+        }
+        r.pos = kvEnd;
+        break;
+      }
+      case 0x7a: {
+        const stEnd = r.lenEnd(end);
+        while (r.pos < stEnd) {
+          const ts = r.uint32();
+          if (ts === 0x18) status = r.uint32() | 0;
+          else r.skip(ts & 7, stEnd);
+        }
+        break;
+      }
+      default: r.skip(t & 7, end);
+    }
+  }
+  let requestId = '';
+  if (rids) {
+    for (let i = 0; i < requestIdAttrs.length; i++) {
+      if ((requestId = str(rids[i]))) break;
+    }
+  }
+  return {
+    traceId,
+    requestId,
+    ctx: {
+      spanId,
+      name,
+      kind,
+      service: '',
+      status,
+      startUs: Number(start / 1000n),
+      durationNs: finish > start ? Number(finish - start) : 0,
+    },
+  };
+}
