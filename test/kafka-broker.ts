@@ -121,7 +121,15 @@ export async function createTopics(brokers: string, topics: readonly string[], p
     try {
       await admin.connect();
       await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
-      return;
+      // A loaded broker may still answer metadata without them for a moment (a
+      // producer then fails with "does not host this topic-partition"): wait
+      // until the metadata shows every partition led.
+      for (;;) {
+        const md = await admin.fetchTopicMetadata({ topics: [...topics] }).catch(() => undefined);
+        if (md && md.topics.length === topics.length && md.topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0))) return;
+        if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after 60 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
     } catch (err) {
       if (!(err as { retriable?: boolean }).retriable || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 500));
