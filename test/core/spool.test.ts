@@ -3,6 +3,9 @@ import { spoolExporterFactory } from '../../exporters/spool/spool.ts';
 import { spoolReceiverFactory } from '../../receivers/spool/spool.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { emptyScope, newLogRecord, type LogsData } from '../../core/model.ts';
+import { CorrelateProcessor } from '../../processors/correlate/correlate.ts';
+import { defaultCorrelateConfig } from '../../processors/correlate/config.ts';
 import { RecordingConsumer, sampleLogs, testHost, testLogger, waitFor } from '../helpers.ts';
 
 describe('spool exporter → spool receiver', () => {
@@ -56,5 +59,37 @@ describe('spool exporter → spool receiver', () => {
     await waitFor(() => sink2.logs.length === 1, 5000, 'the retried batch');
     await rcv2.shutdown();
     await exp.shutdown();
+  });
+
+  it('correlate refusing while its backlog is full: the spool keeps the batches and retries, and every record arrives once', async () => {
+    const metrics = new MetricsRegistry();
+    const got: string[] = [];
+    // A slow store: 15 ms per payload.
+    const sink = {
+      consumeLogs: async (d: LogsData) => {
+        await new Promise((r) => setTimeout(r, 15));
+        for (const rl of d.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) got.push(r.body as string);
+      },
+    };
+    const correlate = new CorrelateProcessor({ id: 'correlate', config: { ...defaultCorrelateConfig(), summary: false, wait: 10, max_items: 10 }, logger: testLogger(), metrics }, { logs: sink });
+    await correlate.start({} as never);
+    const defaults = spoolExporterFactory.defaultConfig();
+    const config = { ...defaults, name: 't3', retry_on_failure: { ...defaults.retry_on_failure, initial_interval: 10, max_interval: 20 } };
+    const exp = spoolExporterFactory.create({ id: 'spool', config, logger: testLogger(), metrics });
+    const rcv = spoolReceiverFactory.create({ id: 'spool', config: { name: 't3' }, logger: testLogger(), metrics }, { logs: correlate });
+    await exp.start(testHost());
+    await rcv.start(testHost());
+    const want: string[] = [];
+    for (let b = 0; b < 30; b++) {
+      const records = Array.from({ length: 5 }, (_, k) => newLogRecord({ body: `b${b}-${k}`, traceId: (b + 1).toString(16).padStart(32, '0'), spanId: 'ab'.repeat(8) }));
+      want.push(...records.map((r) => r.body as string));
+      await exp.consumeLogs!({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeLogs: [{ scope: emptyScope(), schemaUrl: '', logRecords: records }] }] });
+    }
+    await waitFor(() => got.length >= want.length, 20_000, 'every record');
+    expect(metrics.read('otelcol_processor_refused_log_records', { processor: 'correlate' })).toBeGreaterThan(0);
+    expect([...got].sort()).toEqual([...want].sort());
+    await rcv.shutdown();
+    await exp.shutdown();
+    await correlate.shutdown();
   });
 });
