@@ -31,6 +31,16 @@ function id(r: Reader, end: number, zero: string): string {
   return hex === zero ? '' : hex;
 }
 
+/** Moves past fields other than length-delimited `tag` before `end`; returns the end of the next `tag` field (the reader at its body), or -1 at `end`. */
+function field(r: Reader, end: number, tag: number): number {
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === tag) return r.lenEnd(end);
+    r.skip(t & 7, end);
+  }
+  return -1;
+}
+
 /** Trace ids of the log records in `parts` (ExportLogsServiceRequest bytes), indexed as indexLogs does. */
 export function indexLogsBytes(parts: readonly Uint8Array[], index: TraceIndex, now: number): Set<TraceEntry> {
   const touched = new Set<TraceEntry>();
@@ -42,27 +52,9 @@ export function indexLogsBytes(parts: readonly Uint8Array[], index: TraceIndex, 
     const r = new Reader(part);
     const buf = r.buf;
     const n = part.length;
-    while (r.pos < n) {
-      const tag = r.uint32();
-      if (tag !== 0x0a) {
-        r.skip(tag & 7, n);
-        continue;
-      }
-      const rlEnd = r.lenEnd(n);
-      while (r.pos < rlEnd) {
-        const t1 = r.uint32();
-        if (t1 !== 0x12) {
-          r.skip(t1 & 7, rlEnd);
-          continue;
-        }
-        const slEnd = r.lenEnd(rlEnd);
-        while (r.pos < slEnd) {
-          const t2 = r.uint32();
-          if (t2 !== 0x12) {
-            r.skip(t2 & 7, slEnd);
-            continue;
-          }
-          const recEnd = r.lenEnd(slEnd);
+    for (let rlEnd; (rlEnd = field(r, n, 0x0a)) >= 0; ) {
+      for (let slEnd; (slEnd = field(r, rlEnd, 0x12)) >= 0; ) {
+        for (let recEnd; (recEnd = field(r, slEnd, 0x12)) >= 0; ) {
           // The record's trace id: the last field 9 wins, as in the decoder.
           let at = -1;
           let len = 0;
