@@ -97,13 +97,7 @@ export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex
   for (const part of parts) {
     const r = new Reader(part);
     const n = part.length;
-    while (r.pos < n) {
-      const tag = r.uint32();
-      if (tag !== 0x0a) {
-        r.skip(tag & 7, n);
-        continue;
-      }
-      const rsEnd = r.lenEnd(n);
+    for (let rsEnd; (rsEnd = field(r, n, 0x0a)) >= 0; ) {
       // The resource may come after its spans: its service is applied at the end.
       let service: AnyValue;
       let serviceSeen = false;
@@ -112,13 +106,7 @@ export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex
         const t1 = r.uint32();
         if (t1 === 0x0a) {
           const resEnd = r.lenEnd(rsEnd);
-          while (r.pos < resEnd) {
-            const t = r.uint32();
-            if (t !== 0x0a) {
-              r.skip(t & 7, resEnd);
-              continue;
-            }
-            const kvEnd = r.lenEnd(resEnd);
+          for (let kvEnd; (kvEnd = field(r, resEnd, 0x0a)) >= 0; ) {
             const v = keyValue(r, kvEnd, 'service.name');
             if (v !== NOT_IT && !serviceSeen) {
               service = v;
@@ -127,14 +115,7 @@ export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex
           }
         } else if (t1 === 0x12) {
           const ssEnd = r.lenEnd(rsEnd);
-          while (r.pos < ssEnd) {
-            const t2 = r.uint32();
-            if (t2 !== 0x12) {
-              r.skip(t2 & 7, ssEnd);
-              continue;
-            }
-            spans.push(span(r, r.lenEnd(ssEnd), requestIdAttrs));
-          }
+          for (let spEnd; (spEnd = field(r, ssEnd, 0x12)) >= 0; ) spans.push(span(r, spEnd, requestIdAttrs));
         } else r.skip(t1 & 7, rsEnd);
       }
       const svc = str(service);
