@@ -261,6 +261,7 @@ describe('memory bound', () => {
     await new Promise((r) => setImmediate(r));
     expect(gates.length).toBe(2); // the 3 flushed early: two downstream, one waiting
     expect(c.held).toMatchObject({ items: 30, backlog: 30 });
+    expect(metrics.exposition()).toContain('trailhouse_correlate_backlog_items{processor="c"} 30\n');
     // The backlog (30) reached max_items: the next payload is refused, not held.
     const refused = c.consumeLogs(batch());
     await expect(refused).rejects.toMatchObject({ name: 'RefusedError', reason: 'queue_full' });

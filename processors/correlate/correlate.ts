@@ -97,9 +97,11 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     this.linked = c('trailhouse_correlate_linked_log_records', 'Log records without a trace id linked to a span through their request id.');
     const heldTraces = reg.gauge('trailhouse_correlate_held_traces', 'Traces in the correlation index.', { processor: id });
     const heldItems = reg.gauge('trailhouse_correlate_held_items', 'Spans and log records held in payloads waiting for their window.', { processor: id });
+    const backlog = reg.gauge('trailhouse_correlate_backlog_items', 'Spans and log records whose window closed, waiting to be passed on downstream (new payloads are refused at max_items).', { processor: id });
     reg.onCollect(() => {
       heldTraces.set(this.index.size);
       heldItems.set(this.heldItems);
+      backlog.set(this.backlogItems);
     });
   }
 
