@@ -280,7 +280,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   /** Enriches and summarizes one payload, passes it on, and settles its consume promise. */
   private dispatch(h: Held): void {
     this.active++;
-    let sent: Promise<void>;
+    let outcome: Promise<PromiseSettledResult<unknown>[]>;
     try {
       const parts = new Map<string, SummaryPart>();
       if (h.signal === 'logs') {
@@ -290,20 +290,14 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         this.linked.add(counts.linked);
         if (this.writer) summarizeLogs(h.data as LogsData, parts);
       } else if (this.writer) summarizeTraces(h.data as TracesData, parts);
-      this.release(h);
-      const written = this.writer ? this.writer.add(parts) : Promise.resolve();
-      sent = Promise.allSettled([this.forward(h.signal, h.data), written]).then((rs) => {
-        const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      });
+      outcome = Promise.allSettled([this.forward(h.signal, h.data), this.writer ? this.writer.add(parts) : undefined]);
     } catch (err) {
-      this.release(h);
-      sent = Promise.reject(err);
+      outcome = Promise.resolve([{ status: 'rejected', reason: err }]);
+    } finally {
+      this.release(h); // enriched (or failed): its traces may expire now
     }
-    const p = sent.then(
-      () => undefined,
-      (err: unknown) => ({ reason: err }),
-    ).then((failed) => {
+    const p = outcome.then((rs) => {
+      const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       this.active--;
       this.backlogItems -= h.items;
       h.data = undefined as unknown as LogsData; // the queue may keep the Held a while: not its records
