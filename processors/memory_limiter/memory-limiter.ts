@@ -69,7 +69,6 @@ class Limiter {
     private readonly cfg: MemoryLimiterConfig,
     private readonly log: Logger,
     private readonly measure: () => number,
-    private readonly interval: number,
     private readonly gc: () => void,
   ) {
     if (cfg.limit_mib > 0) {
@@ -86,7 +85,7 @@ class Limiter {
   acquire(): void {
     if (this.users++ === 0) {
       this.check();
-      this.timer = setInterval(() => this.check(), this.interval);
+      this.timer = setInterval(() => this.check(), this.cfg.check_interval);
       this.timer.unref();
     }
   }
@@ -139,7 +138,7 @@ export class MemoryLimiterProcessor implements Component, LogsConsumer, TracesCo
   ) {
     let l = limiters.get(settings.config);
     if (!l || measure !== measureMemory) {
-      l = new Limiter(settings.config, settings.logger, measure, settings.config.check_interval, gc);
+      l = new Limiter(settings.config, settings.logger, measure, gc);
       if (measure === measureMemory) limiters.set(settings.config, l);
     }
     this.limiter = l;
