@@ -191,18 +191,40 @@ export function encodeTracesProto(data: TracesData): Uint8Array {
   return w.finish();
 }
 
-function writeFixed64Field(w: Writer, field: number, v: bigint): void {
+export function writeFixed64Field(w: Writer, field: number, v: bigint): void {
   if (v !== 0n) {
     w.tag(field, 1);
     w.fixed64(v);
   }
 }
 
-function writeFixed32Field(w: Writer, field: number, v: number): void {
+export function writeFixed32Field(w: Writer, field: number, v: number): void {
   if (v !== 0) {
     w.tag(field, 5);
     w.fixed32(v);
   }
+}
+
+/** Span.events entry (field 11). */
+export function writeEvent(w: Writer, e: SpanEvent): void {
+  const at = w.startMessage(11);
+  writeFixed64Field(w, 1, e.timeUnixNano);
+  writeStringField(w, 2, e.name);
+  writeAttributes(w, 3, e.attributes);
+  writeUint32Field(w, 4, e.droppedAttributesCount);
+  w.endMessage(at);
+}
+
+/** Span.links entry (field 13). */
+export function writeLink(w: Writer, l: SpanLink): void {
+  const at = w.startMessage(13);
+  if (l.traceId !== '') w.hexBytes(1, l.traceId);
+  if (l.spanId !== '') w.hexBytes(2, l.spanId);
+  writeStringField(w, 3, l.traceState);
+  writeAttributes(w, 4, l.attributes);
+  writeUint32Field(w, 5, l.droppedAttributesCount);
+  writeFixed32Field(w, 6, l.flags);
+  w.endMessage(at);
 }
 
 function writeSpan(w: Writer, s: Span): void {
@@ -217,25 +239,9 @@ function writeSpan(w: Writer, s: Span): void {
   writeFixed64Field(w, 8, s.endTimeUnixNano);
   writeAttributes(w, 9, s.attributes);
   writeUint32Field(w, 10, s.droppedAttributesCount);
-  for (const e of s.events) {
-    const eat = w.startMessage(11);
-    writeFixed64Field(w, 1, e.timeUnixNano);
-    writeStringField(w, 2, e.name);
-    writeAttributes(w, 3, e.attributes);
-    writeUint32Field(w, 4, e.droppedAttributesCount);
-    w.endMessage(eat);
-  }
+  for (const e of s.events) writeEvent(w, e);
   writeUint32Field(w, 12, s.droppedEventsCount);
-  for (const l of s.links) {
-    const lat = w.startMessage(13);
-    if (l.traceId !== '') w.hexBytes(1, l.traceId);
-    if (l.spanId !== '') w.hexBytes(2, l.spanId);
-    writeStringField(w, 3, l.traceState);
-    writeAttributes(w, 4, l.attributes);
-    writeUint32Field(w, 5, l.droppedAttributesCount);
-    writeFixed32Field(w, 6, l.flags);
-    w.endMessage(lat);
-  }
+  for (const l of s.links) writeLink(w, l);
   writeUint32Field(w, 14, s.droppedLinksCount);
   const st = w.startMessage(15);
   writeStringField(w, 2, s.status.message);

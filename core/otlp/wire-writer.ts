@@ -94,6 +94,25 @@ export class Writer {
     this.pos = p + 8;
   }
 
+  /**
+   * fixed64 of `us * 1000` for a non-negative integer count of microseconds
+   * (Zipkin's and Jaeger's time unit), without a bigint while `us` is a safe
+   * integer.
+   */
+  fixed64Micros(us: number): void {
+    if (us > Number.MAX_SAFE_INTEGER) {
+      this.fixed64(BigInt(us) * 1000n);
+      return;
+    }
+    const hi = Math.floor(us / 0x100000000);
+    const lo = (us - hi * 0x100000000) * 1000; // < 2^42: exact
+    const carry = Math.floor(lo / 0x100000000);
+    this.ensure(8);
+    this.buf.writeUInt32LE(lo - carry * 0x100000000, this.pos);
+    this.buf.writeUInt32LE((hi * 1000 + carry) % 0x100000000, this.pos + 4);
+    this.pos += 8;
+  }
+
   double(v: number): void {
     this.ensure(8);
     this.buf.writeDoubleLE(v, this.pos);

@@ -13,7 +13,7 @@ import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { GrpcConfig } from './config.ts';
 import { decodePostSpansRequest } from './proto-decode.ts';
-import { jaegerToTraces } from './translate.ts';
+import { jaegerPayload } from './translate.ts';
 import { loadTls } from '../../core/tls.ts';
 
 export const POST_SPANS = '/jaeger.api_v2.CollectorService/PostSpans';
@@ -33,7 +33,7 @@ export class JaegerGrpcServer {
   private readonly postSpans: grpc.handleUnaryCall<Buffer, Uint8Array> = (call, callback) => {
     let data;
     try {
-      data = jaegerToTraces([decodePostSpansRequest(call.request)]);
+      data = jaegerPayload([decodePostSpansRequest(call.request)]);
       setClientInfo(data, grpcClient(call, this.cfg.include_metadata));
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: `cannot decode PostSpansRequest: ${(err as Error).message}` });

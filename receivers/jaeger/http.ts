@@ -17,7 +17,7 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import { BinaryReader } from '../../core/thrift/index.ts';
 import type { ThriftHttpConfig } from './config.ts';
 import { readBatchBody } from './thrift-decode.ts';
-import { jaegerToTraces } from './translate.ts';
+import { jaegerPayload } from './translate.ts';
 import { loadTls } from '../../core/tls.ts';
 
 const THRIFT_TYPES = new Set(['application/x-thrift', 'application/vnd.apache.thrift.binary']);
@@ -61,7 +61,7 @@ export class JaegerHttpServer {
     }
     let data;
     try {
-      data = jaegerToTraces([readBatchBody(new BinaryReader(body))]);
+      data = jaegerPayload([readBatchBody(new BinaryReader(body))]);
       setClientInfo(data, httpClient(req, this.cfg.include_metadata));
     } catch (err) {
       return reply(400, `unable to process request body: ${(err as Error).message}`);

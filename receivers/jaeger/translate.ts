@@ -3,9 +3,18 @@
  * (jaegerproto_to_traces.go; see README.md for the full mapping). One
  * translator serves thrift and protobuf input, so a span looks the same in
  * storage whichever transport carried it.
+ *
+ * The translation writes ExportTraceServiceRequest protobuf straight from the
+ * decoded Jaeger spans, with no OTLP records in between: what follows the
+ * receiver either forwards the bytes (the spool, Kafka) or decodes them once
+ * (`jaegerToTraces`).
  */
-import type { AnyValue, KeyValue, Resource, ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, TracesData } from '../../core/model.ts';
+import type { AnyValue, KeyValue, Resource, TracesData } from '../../core/model.ts';
 import { SpanKind, StatusCode } from '../../core/model.ts';
+import { writeAnyValue, writeEnumField, writeResource, writeScope, writeStringField } from '../../core/otlp/common-proto.ts';
+import { lazyTraces } from '../../core/otlp/lazy.ts';
+import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
+import { decodeTracesProto, writeFixed64Field } from '../../core/otlp/traces-proto.ts';
 import { RefType, ZERO_SPAN, ZERO_TRACE, type JBatch, type JProcess, type JSpan } from './model.ts';
 
 /** tracetranslator.ResourceNoServiceName: a process with this name yields an empty resource. */
@@ -71,13 +80,13 @@ export function processToResource(p: JProcess | null): Resource {
   return res;
 }
 
-const KINDS: Record<string, number> = {
+const KINDS: Record<string, number | undefined> = Object.assign(Object.create(null) as Record<string, number>, {
   client: SpanKind.CLIENT,
   server: SpanKind.SERVER,
   producer: SpanKind.PRODUCER,
   consumer: SpanKind.CONSUMER,
   internal: SpanKind.INTERNAL,
-};
+});
 
 /** strconv.ParseInt(s, 10, 64): whole string, optional sign, int64 range. */
 function parseInt64(s: string): bigint | undefined {
@@ -86,179 +95,237 @@ function parseInt64(s: string): bigint | undefined {
   return n >= -(2n ** 63n) && n < 2n ** 63n ? n : undefined;
 }
 
-function takeStatusDescription(attrs: KeyValue[]): string | undefined {
-  const d = get(attrs, 'otel.status_description');
-  if (!d) return undefined;
-  remove(attrs, 'otel.status_description');
-  return str(d.value);
+/** A span's tags with repeated keys resolved as pcommon Put does: the last value, at the first key's place. */
+function uniqueTags(tags: readonly KeyValue[]): readonly KeyValue[] {
+  for (let i = 1; i < tags.length; i++) {
+    const k = tags[i]!.key;
+    for (let j = 0; j < i; j++) {
+      if (tags[j]!.key === k) {
+        const out: KeyValue[] = [];
+        putAll(out, tags);
+        return out;
+      }
+    }
+  }
+  return tags;
 }
 
-/** setInternalSpanStatus: the `error` tag wins, then otel.status_code, then http.status_code. */
-function setStatus(attrs: KeyValue[], span: Span): void {
+function writeAttr(w: Writer, field: number, kv: KeyValue): void {
+  const at = w.startMessage(field);
+  if (kv.key !== '') w.string(1, kv.key);
+  writeAnyValue(w, 2, kv.value);
+  w.endMessage(at);
+}
+
+/** The tags the translation reads, found in one pass over a span's (unique) tags. */
+class SpanTags {
+  kind: KeyValue | undefined;
+  error: KeyValue | undefined;
+  description: KeyValue | undefined;
+  code: KeyValue | undefined;
+  httpCode: KeyValue | undefined;
+  httpMessage: KeyValue | undefined;
+  traceState: KeyValue | undefined;
+
+  constructor(attrs: readonly KeyValue[]) {
+    for (let i = 0; i < attrs.length; i++) {
+      const kv = attrs[i]!;
+      switch (kv.key) {
+        case 'span.kind': this.kind = kv; break;
+        case 'error': this.error = kv; break;
+        case 'otel.status_description': this.description = kv; break;
+        case 'otel.status_code': this.code = kv; break;
+        case 'http.status_code': this.httpCode = kv; break;
+        case 'http.status_message': this.httpMessage = kv; break;
+        case 'w3c.tracestate': this.traceState = kv; break;
+      }
+    }
+  }
+}
+
+/**
+ * setInternalSpanStatus: the `error` tag wins, then otel.status_code, then
+ * http.status_code. Returns the tags it consumed (removed from the attributes)
+ * via `t`: `error` and `otel.status_description` stay unless taken.
+ */
+function writeStatus(w: Writer, t: SpanTags, kind: number): { takesError: boolean; takesDescription: boolean } {
   let code: number = StatusCode.UNSET;
   let message = '';
   let exists = false;
-  const err = get(attrs, 'error');
-  if (err && err.value === true) {
+  let takesError = false;
+  let takesDescription = false;
+  if (t.error !== undefined && t.error.value === true) {
     code = StatusCode.ERROR;
-    remove(attrs, 'error');
     exists = true;
-    const desc = takeStatusDescription(attrs);
-    if (desc !== undefined) message = desc;
-    else {
-      const m = get(attrs, 'http.status_message');
-      if (m) message = str(m.value);
-    }
+    takesError = true;
+    if (t.description !== undefined) {
+      message = str(t.description.value);
+      takesDescription = true;
+    } else if (t.httpMessage !== undefined) message = str(t.httpMessage.value);
   }
-  const codeAttr = get(attrs, 'otel.status_code');
-  if (codeAttr) {
+  if (t.code !== undefined) {
     if (!exists) {
       exists = true;
-      const v = str(codeAttr.value).toUpperCase();
+      const v = str(t.code.value).toUpperCase();
       if (v === 'OK') code = StatusCode.OK;
       else if (v === 'ERROR') code = StatusCode.ERROR;
-      const desc = takeStatusDescription(attrs);
-      if (desc !== undefined) message = desc;
+      if (t.description !== undefined) {
+        message = str(t.description.value);
+        takesDescription = true;
+      }
     }
-    remove(attrs, 'otel.status_code');
-  } else if (!exists) {
-    const http = get(attrs, 'http.status_code');
-    const hv = http?.value;
+  } else if (!exists && t.httpCode !== undefined) {
+    const hv = t.httpCode.value;
     const n = typeof hv === 'bigint' ? hv : typeof hv === 'string' ? parseInt64(hv) : undefined;
     if (n !== undefined) {
       let c: number;
-      if (n >= 400n && n < 500n && span.kind === SpanKind.CLIENT) c = StatusCode.ERROR;
-      else if (n >= 400n && n < 500n && span.kind === SpanKind.SERVER) c = StatusCode.UNSET;
+      if (n >= 400n && n < 500n && kind === SpanKind.CLIENT) c = StatusCode.ERROR;
+      else if (n >= 400n && n < 500n && kind === SpanKind.SERVER) c = StatusCode.UNSET;
       else c = n >= 100n && n < 399n ? StatusCode.UNSET : StatusCode.ERROR;
       if (c !== StatusCode.UNSET) {
         exists = true;
         code = c;
+        if (t.httpMessage !== undefined) message = str(t.httpMessage.value);
       }
-      const m = get(attrs, 'http.status_message');
-      if (m) message = str(m.value);
     }
   }
-  if (exists) span.status = { code, message };
+  const at = w.startMessage(15);
+  if (exists) {
+    writeStringField(w, 2, message);
+    writeEnumField(w, 3, code);
+  }
+  w.endMessage(at);
+  return { takesError, takesDescription };
 }
 
-function translateSpan(js: JSpan): Span {
-  const attrs: KeyValue[] = [];
-  putAll(attrs, js.tags);
-  const span: Span = {
-    traceId: nz(js.traceId),
-    spanId: nz(js.spanId),
-    traceState: '',
-    parentSpanId: nz(js.parentSpanId),
-    flags: 0,
-    name: js.operationName,
-    kind: SpanKind.UNSPECIFIED,
-    startTimeUnixNano: js.startTimeUnixNano,
-    endTimeUnixNano: js.startTimeUnixNano + js.durationNano,
-    attributes: attrs,
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: StatusCode.UNSET, message: '' },
-  };
-  const kind = get(attrs, 'span.kind');
-  if (kind) {
-    span.kind = KINDS[str(kind.value)] ?? SpanKind.UNSPECIFIED;
-    remove(attrs, 'span.kind');
-  }
-  setStatus(attrs, span);
-  const ts = get(attrs, 'w3c.tracestate');
-  if (ts) {
-    span.traceState = str(ts.value);
-    remove(attrs, 'w3c.tracestate');
+function writeSpan(w: Writer, js: JSpan): void {
+  const attrs = uniqueTags(js.tags);
+  const t = new SpanTags(attrs);
+  const at = w.startMessage(2);
+  const traceId = nz(js.traceId);
+  const spanId = nz(js.spanId);
+  const parentId = nz(js.parentSpanId);
+  if (traceId !== '') w.hexBytes(1, traceId);
+  if (spanId !== '') w.hexBytes(2, spanId);
+  if (t.traceState !== undefined) writeStringField(w, 3, str(t.traceState.value));
+  if (parentId !== '') w.hexBytes(4, parentId);
+  writeStringField(w, 5, js.operationName);
+  const kind = t.kind === undefined ? SpanKind.UNSPECIFIED : (KINDS[str(t.kind.value)] ?? SpanKind.UNSPECIFIED);
+  writeEnumField(w, 6, kind);
+  writeFixed64Field(w, 7, js.startTimeUnixNano);
+  writeFixed64Field(w, 8, js.startTimeUnixNano + js.durationNano);
+  const { takesError, takesDescription } = writeStatus(w, t, kind);
+  for (let i = 0; i < attrs.length; i++) {
+    const kv = attrs[i]!;
+    if (kv === t.kind || kv === t.code || kv === t.traceState) continue;
+    if ((takesError && kv === t.error) || (takesDescription && kv === t.description)) continue;
+    writeAttr(w, 9, kv);
   }
   for (const log of js.logs) {
-    const ev: SpanEvent = { timeUnixNano: log.timeUnixNano, name: '', attributes: [], droppedAttributesCount: 0 };
-    if (log.fields.length > 0) {
-      putAll(ev.attributes, log.fields);
-      const name = get(ev.attributes, 'event');
-      if (name) {
-        ev.name = str(name.value);
-        remove(ev.attributes, 'event');
-      }
-    }
-    span.events.push(ev);
+    const eat = w.startMessage(11);
+    writeFixed64Field(w, 1, log.timeUnixNano);
+    const fields = uniqueTags(log.fields);
+    let name: KeyValue | undefined;
+    for (const kv of fields) if (kv.key === 'event') name = kv;
+    if (name !== undefined) writeStringField(w, 2, str(name.value));
+    for (const kv of fields) if (kv !== name) writeAttr(w, 3, kv);
+    w.endMessage(eat);
   }
   for (const ref of js.references) {
     if (ref.spanId === js.parentSpanId && ref.refType === RefType.CHILD_OF) continue;
-    const link: SpanLink = {
-      traceId: nz(ref.traceId),
-      spanId: nz(ref.spanId),
-      traceState: '',
-      attributes: [{ key: 'opentracing.ref_type', value: ref.refType === RefType.CHILD_OF ? 'child_of' : 'follows_from' }],
-      droppedAttributesCount: 0,
-      flags: 0,
-    };
-    span.links.push(link);
+    const lat = w.startMessage(13);
+    const lt = nz(ref.traceId);
+    const ls = nz(ref.spanId);
+    if (lt !== '') w.hexBytes(1, lt);
+    if (ls !== '') w.hexBytes(2, ls);
+    writeAttr(w, 4, { key: 'opentracing.ref_type', value: ref.refType === RefType.CHILD_OF ? 'child_of' : 'follows_from' });
+    w.endMessage(lat);
   }
-  return span;
+  w.endMessage(at);
 }
+
+/** Takes `nameKey`/`versionKey` out of the span's tags; undefined when there is no `nameKey` tag. */
+function takeScopeTags(js: JSpan, nameKey: string, versionKey: string): [string, string] | undefined {
+  const i = indexOf(js.tags, nameKey);
+  if (i < 0) return undefined;
+  const name = str(js.tags[i]!.value);
+  js.tags.splice(i, 1);
+  let version = '';
+  const j = indexOf(js.tags, versionKey);
+  if (j >= 0) {
+    version = str(js.tags[j]!.value);
+    js.tags.splice(j, 1);
+  }
+  return [name, version];
+}
+
+const NO_SCOPE: [string, string] = ['', ''];
 
 /**
  * getScope: otel.scope.name/version tags (newer SDKs), else the deprecated
  * otel.library.name/version, are removed from the span and name its scope.
  */
 function takeScope(js: JSpan): [string, string] {
-  for (const [nameKey, versionKey] of [
-    ['otel.scope.name', 'otel.scope.version'],
-    ['otel.library.name', 'otel.library.version'],
-  ] as const) {
-    const i = indexOf(js.tags, nameKey);
-    if (i < 0) continue;
-    const name = str(js.tags[i]!.value);
-    js.tags.splice(i, 1);
-    let version = '';
-    const j = indexOf(js.tags, versionKey);
-    if (j >= 0) {
-      version = str(js.tags[j]!.value);
-      js.tags.splice(j, 1);
-    }
-    return [name, version];
-  }
-  return ['', ''];
+  return takeScopeTags(js, 'otel.scope.name', 'otel.scope.version') ?? takeScopeTags(js, 'otel.library.name', 'otel.library.version') ?? NO_SCOPE;
 }
 
 /**
- * Batches → TracesData. Spans are regrouped by process (a span-level process
- * overrides its batch's), one ResourceSpans per distinct process in first-seen
- * order, then one ScopeSpans per instrumentation scope.
+ * Batches → ExportTraceServiceRequest protobuf and its span count. Spans are
+ * regrouped by process (a span-level process overrides its batch's), one
+ * ResourceSpans per distinct process in first-seen order, then one ScopeSpans
+ * per instrumentation scope in first-seen order.
  */
-export function jaegerToTraces(batches: readonly JBatch[]): TracesData {
+export function jaegerToProto(batches: readonly JBatch[]): { bytes: Uint8Array; spans: number } {
   const groups = new Map<string, { process: JProcess | null; spans: JSpan[] }>();
-  const group = (p: JProcess | null) => {
-    const k = processKey(p);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { process: p, spans: [] }));
-    return g;
-  };
   for (const b of batches) {
-    const g = group(b.process);
-    for (const s of b.spans) (s.process === null ? g : group(s.process)).spans.push(s);
+    const k = processKey(b.process);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { process: b.process, spans: [] }));
+    for (const s of b.spans) {
+      if (s.process === null) {
+        g.spans.push(s);
+        continue;
+      }
+      const sk = processKey(s.process);
+      let sg = groups.get(sk);
+      if (!sg) groups.set(sk, (sg = { process: s.process, spans: [] }));
+      sg.spans.push(s);
+    }
   }
-  const out: ResourceSpans[] = [];
+  const w = sharedWriter();
+  let count = 0;
   for (const g of groups.values()) {
     if (g.process === null && g.spans.length === 0) continue;
-    const rs: ResourceSpans = { resource: processToResource(g.process), scopeSpans: [], schemaUrl: '' };
-    const byScope = new Map<string, ScopeSpans>();
+    const rsAt = w.startMessage(1);
+    writeResource(w, 1, processToResource(g.process));
+    const byScope = new Map<string, { name: string; version: string; spans: JSpan[] }>();
     for (const js of g.spans) {
       if (js.blank) continue;
       const [name, version] = takeScope(js);
       const key = `${name}\u0000${version}`;
-      let ss = byScope.get(key);
-      if (!ss) {
-        ss = { scope: { name, version, attributes: [], droppedAttributesCount: 0 }, spans: [], schemaUrl: '' };
-        byScope.set(key, ss);
-        rs.scopeSpans.push(ss);
-      }
-      ss.spans.push(translateSpan(js));
+      let sc = byScope.get(key);
+      if (!sc) byScope.set(key, (sc = { name, version, spans: [] }));
+      sc.spans.push(js);
     }
-    out.push(rs);
+    for (const sc of byScope.values()) {
+      const ssAt = w.startMessage(2);
+      writeScope(w, 1, { name: sc.name, version: sc.version, attributes: [], droppedAttributesCount: 0 });
+      for (const js of sc.spans) writeSpan(w, js);
+      count += sc.spans.length;
+      w.endMessage(ssAt);
+    }
+    w.endMessage(rsAt);
   }
-  return { resourceSpans: out };
+  return { bytes: w.finish(), spans: count };
+}
+
+/** What a Jaeger receiver hands on: the protobuf, decoded only if a later stage reads records. */
+export function jaegerPayload(batches: readonly JBatch[]): TracesData {
+  const { bytes, spans } = jaegerToProto(batches);
+  return lazyTraces([bytes], spans);
+}
+
+/** The same translation as records (tests, tools). */
+export function jaegerToTraces(batches: readonly JBatch[]): TracesData {
+  return decodeTracesProto(jaegerToProto(batches).bytes);
 }

@@ -17,7 +17,7 @@ import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { BinaryReader, CompactReader, type ThriftReader } from '../../core/thrift/index.ts';
 import type { UdpConfig } from './config.ts';
 import { readEmitBatch } from './thrift-decode.ts';
-import { jaegerToTraces } from './translate.ts';
+import { jaegerPayload } from './translate.ts';
 
 export type UdpProtocol = 'compact' | 'binary';
 
@@ -134,7 +134,7 @@ export class JaegerUdpServer {
     }
     if (batches.length === 0) return;
     try {
-      await this.consumer.traces(jaegerToTraces(batches));
+      await this.consumer.traces(jaegerPayload(batches));
     } catch (err) {
       // Counted as refused spans by the receiver helper; UDP cannot tell the sender.
       if (this.warnRefused.ready()) this.log.warn('pipeline refused spans from the Jaeger agent port', { error: err });

@@ -1,7 +1,10 @@
 /**
  * Zipkin v2's span model (zipkin-api's zipkin2 Span), what the JSON and the
  * proto3 decoders produce and the v2 translator consumes. Ids are lowercase
- * hex, zero-padded to 32/16 digits; times are µs as on the wire.
+ * hex, zero-padded to 32/16 digits; times are µs as on the wire, as JS
+ * numbers (exact up to 2^53 µs, the year 2255; JSON carries no more).
+ * The JSON decoder hands on the parsed tags and annotations objects as they
+ * are once checked, so a span costs one small object of ours.
  */
 import { PermanentError } from '../../core/errors.ts';
 
@@ -23,9 +26,13 @@ export interface ZEndpoint {
 }
 
 export interface ZAnnotation {
-  timestampUs: bigint;
+  /** µs, ≥ 1. */
+  timestamp: number;
   value: string;
 }
+
+/** Tag values by key (wire order; a repeated key keeps the last value). */
+export type ZTags = Record<string, string>;
 
 export interface ZSpan {
   traceId: string;
@@ -35,14 +42,14 @@ export interface ZSpan {
   name: string;
   /** CLIENT, SERVER, PRODUCER, CONSUMER, or anything else (unspecified). */
   kind: string;
-  /** 0n when absent. */
-  timestampUs: bigint;
-  durationUs: bigint;
+  /** µs; 0 when absent. */
+  timestamp: number;
+  /** µs. */
+  duration: number;
   localEndpoint: ZEndpoint | null;
   remoteEndpoint: ZEndpoint | null;
   annotations: ZAnnotation[];
-  /** In wire order; a repeated key keeps the last value. */
-  tags: Map<string, string>;
+  tags: ZTags;
   /**
    * A JSON span without a timestamp is translated with start 0 and the
    * `otel.zipkin.absentField.startTime` attribute; the Collector's proto path

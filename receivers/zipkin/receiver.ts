@@ -23,7 +23,9 @@ import { decodeV1Thrift } from './v1-thrift.ts';
 import { zipkinV1ToTraces } from './v1-translate.ts';
 import { decodeV2Json } from './v2-json.ts';
 import { decodeV2Proto } from './v2-proto.ts';
-import { zipkinV2ToTraces } from './v2-translate.ts';
+import { zipkinV2ToProto, type V2Options } from './v2-translate.ts';
+import type { ZSpan } from './model.ts';
+import { lazyTraces } from '../../core/otlp/lazy.ts';
 import { loadTls } from '../../core/tls.ts';
 
 type Format = 'v1_json' | 'v1_thrift' | 'v2_json' | 'v2_proto';
@@ -43,6 +45,10 @@ function formatFor(version: 1 | 2, ct: string): Format | undefined {
   if (version === 1 && (ct === 'application/x-thrift' || ct === 'application/vnd.apache.thrift.binary')) return 'v1_thrift';
   if (version === 2 && (ct === 'application/x-protobuf' || ct === 'application/protobuf')) return 'v2_proto';
   return undefined;
+}
+
+function v2Payload(spans: ZSpan[], opts: V2Options): TracesData {
+  return lazyTraces([zipkinV2ToProto(spans, opts)], spans.length);
 }
 
 export class ZipkinReceiver implements Component {
@@ -69,8 +75,9 @@ export class ZipkinReceiver implements Component {
   private decode(format: Format, body: Buffer): TracesData {
     const opts = { parseStringTags: this.cfg.parse_string_tags };
     switch (format) {
-      case 'v2_json': return zipkinV2ToTraces(decodeV2Json(body), opts);
-      case 'v2_proto': return zipkinV2ToTraces(decodeV2Proto(body), opts);
+      // v2 translates straight to OTLP protobuf; records are decoded only if a later stage reads them.
+      case 'v2_json': return v2Payload(decodeV2Json(body), opts);
+      case 'v2_proto': return v2Payload(decodeV2Proto(body), opts);
       case 'v1_json': return zipkinV1ToTraces(decodeV1Json(body, opts.parseStringTags));
       case 'v1_thrift': return zipkinV1ToTraces(decodeV1Thrift(body));
     }

@@ -128,6 +128,19 @@ describe('zipkin v2 JSON', () => {
     expect(getAttr(s.attributes, 'error') !== undefined).toBe(keepsError && 'error' in tags);
   });
 
+  it('reads names of Object.prototype members as unknown kinds and status codes', () => {
+    const s = v2([{ ...base, kind: 'constructor', tags: { 'span.kind': 'internal', 'otel.status_code': 'toString' } }]).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    expect(s.kind).toBe(SpanKind.INTERNAL);
+    expect(s.status.code).toBe(StatusCode.UNSET);
+    expect(s.attributes.map((a) => a.key)).toEqual(['network.local.address', 'net.host.port']);
+  });
+
+  it('translates a span without tags, and times beyond 2^32 ms exactly', () => {
+    const s = v2([{ ...base, timestamp: 4_102_444_800_123_457, duration: 999_999, tags: undefined }]).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    expect(s.startTimeUnixNano).toBe(4_102_444_800_123_457_000n);
+    expect(s.endTimeUnixNano).toBe(4_102_444_801_123_456_000n);
+  });
+
   it('groups by service then library, flags an absent start, parses string tags when asked', () => {
     const td = v2(
       [

@@ -6,7 +6,7 @@
  * a timestamp; tag values must be strings; an all-empty endpoint is absent.
  * Any violation rejects the whole request (HTTP 400), as the Collector does.
  */
-import { ZipkinDecodeError, canonicalIp, endpointIsEmpty, type ZAnnotation, type ZEndpoint, type ZSpan } from './model.ts';
+import { ZipkinDecodeError, canonicalIp, endpointIsEmpty, type ZAnnotation, type ZEndpoint, type ZSpan, type ZTags } from './model.ts';
 
 const HEX = /^[0-9a-fA-F]+$/;
 const ZERO = /^0+$/;
@@ -18,12 +18,12 @@ export function hexId(v: unknown, digits: 16 | 32, what: string): string {
   return v.toLowerCase().padStart(digits, '0');
 }
 
-function micros(v: unknown, what: string): bigint {
-  if (v === undefined || v === null) return 0n;
+function micros(v: unknown, what: string): number {
+  if (v === undefined || v === null) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new ZipkinDecodeError(`${what}: expected a non-negative integer of microseconds, got ${JSON.stringify(v)}`);
   }
-  return BigInt(v);
+  return v;
 }
 
 function str(v: unknown, what: string): string {
@@ -57,27 +57,32 @@ function endpoint(v: unknown, what: string): ZEndpoint | null {
   return endpointIsEmpty(e) ? null : e;
 }
 
+/** The parsed list itself once every entry is checked (a missing value becomes ''). */
 function annotations(v: unknown, what: string): ZAnnotation[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new ZipkinDecodeError(`${what}: expected a list`);
-  return v.map((a: unknown, i) => {
+  for (let i = 0; i < v.length; i++) {
+    const a: unknown = v[i];
     if (typeof a !== 'object' || a === null) throw new ZipkinDecodeError(`${what}[${i}]: expected an object`);
     const o = a as Record<string, unknown>;
     const ts = micros(o.timestamp, `${what}[${i}].timestamp`);
-    if (ts < 1n) throw new ZipkinDecodeError(`${what}[${i}]: valid annotation timestamp required`);
-    return { timestampUs: ts, value: str(o.value, `${what}[${i}].value`) };
-  });
+    if (ts < 1) throw new ZipkinDecodeError(`${what}[${i}]: valid annotation timestamp required`);
+    if (typeof o.value !== 'string') o.value = str(o.value, `${what}[${i}].value`);
+  }
+  return v as ZAnnotation[];
 }
 
-function tags(v: unknown, what: string): Map<string, string> {
-  const m = new Map<string, string>();
-  if (v === undefined || v === null) return m;
+const NO_TAGS: ZTags = Object.freeze(Object.create(null) as ZTags);
+
+/** The parsed object itself once every value is checked to be a string. */
+function tags(v: unknown, what: string): ZTags {
+  if (v === undefined || v === null) return NO_TAGS;
   if (typeof v !== 'object' || Array.isArray(v)) throw new ZipkinDecodeError(`${what}: expected an object of strings`);
-  for (const [k, val] of Object.entries(v)) {
-    if (typeof val !== 'string') throw new ZipkinDecodeError(`${what}.${k}: tag values must be strings, got ${JSON.stringify(val)}`);
-    m.set(k, val);
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    if (typeof o[k] !== 'string') throw new ZipkinDecodeError(`${what}.${k}: tag values must be strings, got ${JSON.stringify(o[k])}`);
   }
-  return m;
+  return o as ZTags;
 }
 
 function span(v: unknown, i: number): ZSpan | null {
@@ -91,20 +96,20 @@ function span(v: unknown, i: number): ZSpan | null {
   if (ZERO.test(id)) throw new ZipkinDecodeError(`${at}: valid span id required`);
   const p = o.parentId;
   const parentId = p === undefined || p === null || p === '' ? '' : hexId(p, 16, `${at}: parentId`);
-  const timestampUs = micros(o.timestamp, `${at}: timestamp`);
+  const timestamp = micros(o.timestamp, `${at}: timestamp`);
   return {
     traceId,
     id,
     parentId: ZERO.test(parentId) ? '' : parentId,
     name: str(o.name, `${at}: name`),
     kind: str(o.kind, `${at}: kind`),
-    timestampUs,
-    durationUs: micros(o.duration, `${at}: duration`),
+    timestamp,
+    duration: micros(o.duration, `${at}: duration`),
     localEndpoint: endpoint(o.localEndpoint, `${at}: localEndpoint`),
     remoteEndpoint: endpoint(o.remoteEndpoint, `${at}: remoteEndpoint`),
     annotations: annotations(o.annotations, `${at}: annotations`),
     tags: tags(o.tags, `${at}: tags`),
-    flagAbsentStart: timestampUs === 0n,
+    flagAbsentStart: timestamp === 0,
   };
 }
 
@@ -118,9 +123,9 @@ export function decodeV2Json(body: Buffer): ZSpan[] {
   if (doc === null) return [];
   if (!Array.isArray(doc)) throw new ZipkinDecodeError('expected a JSON array of zipkin v2 spans');
   const out: ZSpan[] = [];
-  doc.forEach((v, i) => {
-    const s = span(v, i);
+  for (let i = 0; i < doc.length; i++) {
+    const s = span(doc[i], i);
     if (s) out.push(s);
-  });
+  }
   return out;
 }

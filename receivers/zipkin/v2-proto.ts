@@ -15,7 +15,7 @@
  * parent_id empty or 8; kind enum 1..4 is CLIENT/SERVER/PRODUCER/CONSUMER.
  */
 import { Reader, WT_I64, WT_LEN, WT_VARINT, fields } from '../../core/otlp/protowire.ts';
-import { ipString, type ZAnnotation, type ZEndpoint, type ZSpan } from './model.ts';
+import { ipString, type ZAnnotation, type ZEndpoint, type ZSpan, type ZTags } from './model.ts';
 
 const tag = (field: number, wt: number) => (field << 3) | wt;
 const KINDS = ['SPAN_KIND_UNSPECIFIED', 'CLIENT', 'SERVER', 'PRODUCER', 'CONSUMER'];
@@ -44,10 +44,10 @@ function endpoint(r: Reader, limit: number): ZEndpoint {
 
 function annotation(r: Reader, limit: number): ZAnnotation {
   const end = r.lenEnd(limit);
-  const a: ZAnnotation = { timestampUs: 0n, value: '' };
+  const a: ZAnnotation = { timestamp: 0, value: '' };
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === tag(1, WT_I64)) a.timestampUs = r.fixed64();
+    if (t === tag(1, WT_I64)) a.timestamp = Number(r.fixed64());
     else if (t === tag(2, WT_LEN)) a.value = r.string(end);
     else r.other(t, fields(1, 2), end, 'Annotation');
   }
@@ -55,7 +55,7 @@ function annotation(r: Reader, limit: number): ZAnnotation {
   return a;
 }
 
-function mapEntry(r: Reader, limit: number, into: Map<string, string>): void {
+function mapEntry(r: Reader, limit: number, into: ZTags): void {
   const end = r.lenEnd(limit);
   let k = '';
   let v = '';
@@ -66,7 +66,7 @@ function mapEntry(r: Reader, limit: number, into: Map<string, string>): void {
     else r.other(t, fields(1, 2), end, 'Span.TagsEntry');
   }
   r.expectEnd(end, 'Span.TagsEntry');
-  into.set(k, v);
+  into[k] = v;
 }
 
 const SPAN_FIELDS = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
@@ -79,12 +79,12 @@ function span(r: Reader, limit: number, index: number): ZSpan {
     parentId: '',
     name: '',
     kind: '',
-    timestampUs: 0n,
-    durationUs: 0n,
+    timestamp: 0,
+    duration: 0,
     localEndpoint: null,
     remoteEndpoint: null,
     annotations: [],
-    tags: new Map(),
+    tags: Object.create(null) as ZTags,
     flagAbsentStart: false,
   };
   let traceId: [number, number] = [0, 0];
@@ -98,8 +98,8 @@ function span(r: Reader, limit: number, index: number): ZSpan {
       case tag(3, WT_LEN): id = rawBytes(r, end); break;
       case tag(4, WT_VARINT): { const k = r.uint32(); s.kind = KINDS[k] ?? String(k); break; }
       case tag(5, WT_LEN): s.name = r.string(end); break;
-      case tag(6, WT_I64): s.timestampUs = r.fixed64(); break;
-      case tag(7, WT_VARINT): s.durationUs = r.int64(); break;
+      case tag(6, WT_I64): s.timestamp = Number(r.fixed64()); break;
+      case tag(7, WT_VARINT): s.duration = Number(BigInt.asUintN(64, r.int64())); break;
       case tag(8, WT_LEN): s.localEndpoint = endpoint(r, end); break;
       case tag(9, WT_LEN): s.remoteEndpoint = endpoint(r, end); break;
       case tag(10, WT_LEN): s.annotations.push(annotation(r, end)); break;
@@ -118,7 +118,6 @@ function span(r: Reader, limit: number, index: number): ZSpan {
   const pn = parent[1] - parent[0];
   if (pn !== 0 && pn !== 8) r.fail(`span ${index}: parent_id must be 8 bytes, got ${pn}`);
   if (pn === 8) s.parentId = r.buf.hexSlice(parent[0], parent[1]);
-  if (s.durationUs < 0n) s.durationUs = BigInt.asUintN(64, s.durationUs);
   return s;
 }
 

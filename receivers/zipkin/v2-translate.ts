@@ -3,11 +3,19 @@
  * pkg/translator/zipkin/zipkinv2 ToTranslator (see README.md for the table):
  * spans are ordered by (local service, otel.library.name) and grouped into
  * one ResourceSpans per service and one ScopeSpans per library.
+ *
+ * The translation writes ExportTraceServiceRequest protobuf straight from the
+ * decoded Zipkin spans, with no OTLP records in between: what follows the
+ * receiver either forwards the bytes (the spool, Kafka) or decodes them once
+ * (`zipkinV2ToTraces`). One writer keeps one set of mapping rules.
  */
-import type { KeyValue, Resource, ResourceSpans, Span, SpanEvent, SpanLink, TracesData } from '../../core/model.ts';
+import type { KeyValue, Resource, SpanLink, TracesData } from '../../core/model.ts';
 import { SpanKind, StatusCode } from '../../core/model.ts';
+import { writeAnyValue, writeAttributes, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field } from '../../core/otlp/common-proto.ts';
+import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
+import { decodeTracesProto, writeLink } from '../../core/otlp/traces-proto.ts';
 import { RESOURCE_KEYS } from './resource-keys.ts';
-import { ZipkinDecodeError, type ZSpan } from './model.ts';
+import { ZipkinDecodeError, type ZSpan, type ZTags } from './model.ts';
 
 const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
 const SERVICE_NAME_SOURCE = 'otlp.service.name.source';
@@ -26,12 +34,17 @@ const NON_SPAN = new Set<string>([
   'opencensus.resourcetype',
 ]);
 
+/** A lookup table that answers undefined for "constructor" and the like. */
+function nullProto<T>(o: Record<string, T>): Record<string, T | undefined> {
+  return Object.assign(Object.create(null) as Record<string, T>, o);
+}
+
 /**
  * otel.status_code values: the Collector's names ("STATUS_CODE_ERROR",
  * "Error") and, deliberately beyond it, the spec's "OK"/"ERROR"/"UNSET" that
  * the OTel SDKs' Zipkin exporters write (the Collector reads those as UNSET).
  */
-const STATUS: Record<string, number> = {
+const STATUS = nullProto<number>({
   STATUS_CODE_UNSET: 0,
   STATUS_CODE_OK: 1,
   STATUS_CODE_ERROR: 2,
@@ -41,22 +54,20 @@ const STATUS: Record<string, number> = {
   UNSET: 0,
   OK: 1,
   ERROR: 2,
-};
+});
 
-const KINDS: Record<string, number> = {
+const KINDS = nullProto<number>({
   CLIENT: SpanKind.CLIENT,
   SERVER: SpanKind.SERVER,
   PRODUCER: SpanKind.PRODUCER,
   CONSUMER: SpanKind.CONSUMER,
-};
+});
 
 export interface V2Options {
   /** Turn tag strings that look like ints, doubles or bools into typed attributes. */
   parseStringTags: boolean;
 }
 
-const serviceOf = (z: ZSpan) => z.localEndpoint?.serviceName || NO_SERVICE_NAME;
-const libraryOf = (z: ZSpan) => z.tags.get(LIB_NAME) ?? '';
 const isZero = (id: string) => /^0*$/.test(id);
 
 /** DetermineValueType + the strconv parse the Collector applies with parse_string_tags. */
@@ -68,41 +79,6 @@ export function parseTag(v: string): KeyValue['value'] {
   if (/^-?\d+\.\d+$/.test(v)) return Number(v);
   if (v === 'true' || v === 'false') return v === 'true';
   return v;
-}
-
-function populateResource(tags: Map<string, string>, service: string): Resource {
-  const res: Resource = { attributes: [], droppedAttributesCount: 0 };
-  if (service === NO_SERVICE_NAME) return res;
-  const source = tags.get(SERVICE_NAME_SOURCE);
-  res.attributes.push({ key: source || 'service.name', value: service });
-  tags.delete(SERVICE_NAME_SOURCE);
-  for (const [k, v] of tags) {
-    if (NON_SPAN.has(k) && k !== LIB_NAME && k !== LIB_VERSION) {
-      const i = res.attributes.findIndex((a) => a.key === k);
-      if (i >= 0) res.attributes[i]!.value = v;
-      else res.attributes.push({ key: k, value: v });
-      tags.delete(k);
-    }
-  }
-  return res;
-}
-
-function statusFromTags(tags: Map<string, string>, span: Span): void {
-  const code = tags.get('otel.status_code');
-  if (code !== undefined) {
-    span.status.code = STATUS[code] ?? 0;
-    tags.delete('otel.status_code');
-    const desc = tags.get('otel.status_description');
-    if (desc !== undefined) {
-      span.status.message = desc;
-      tags.delete('otel.status_description');
-    }
-  }
-  const err = tags.get('error');
-  if (err !== undefined) {
-    span.status.code = StatusCode.ERROR;
-    if (err === 'true') tags.delete('error');
-  }
 }
 
 /** `"<json>"|"..."` helper: the parts between the name and the dropped count, rejoined. */
@@ -130,149 +106,269 @@ function dropped(s: string): number {
   return Number(s);
 }
 
-/** otlp.link.N tags ("traceId|spanId|tracestate|{attrs json}|dropped"), as the Collector's exporter writes them. */
-function linksFromTags(tags: Map<string, string>, span: Span): void {
+
+/** The resource of a service group, from the tags of its first span. */
+function resourceOf(tags: ZTags, service: string): Resource {
+  const res: Resource = { attributes: [], droppedAttributesCount: 0 };
+  if (service === NO_SERVICE_NAME) return res;
+  const attrs = res.attributes;
+  attrs.push({ key: tags[SERVICE_NAME_SOURCE] || 'service.name', value: service });
+  for (const k in tags) {
+    if (!NON_SPAN.has(k) || k === LIB_NAME || k === LIB_VERSION || k === SERVICE_NAME_SOURCE) continue;
+    const i = attrs.findIndex((a) => a.key === k);
+    if (i >= 0) attrs[i]!.value = tags[k];
+    else attrs.push({ key: k, value: tags[k] });
+  }
+  return res;
+}
+
+/** A malformed otlp.link.N tag: consumed, no link. */
+const NOT_A_LINK: SpanLink = { traceId: '', spanId: '', traceState: '', attributes: [], droppedAttributesCount: 0, flags: 0 };
+
+function linkId(s: string, n: number): string {
+  const t = s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
+  if (t === '') return '';
+  if (t.length !== n || !/^[0-9a-fA-F]+$/.test(t)) throw new ZipkinDecodeError(`invalid otlp.link id ${JSON.stringify(t)}`);
+  return isZero(t) ? '' : t.toLowerCase();
+}
+
+/**
+ * otlp.link.N tags ("traceId|spanId|tracestate|{attrs json}|dropped"), as the
+ * Collector's exporter writes them, from N = 0 up to the first missing one.
+ */
+function linksFromTags(tags: ZTags): SpanLink[] {
+  const links: SpanLink[] = [];
   for (let i = 0; i < 128; i++) {
-    const key = `otlp.link.${i}`;
-    const val = tags.get(key);
-    if (val === undefined) return;
-    tags.delete(key);
+    const val = tags[`otlp.link.${i}`];
+    if (val === undefined) break;
     const parts = val.split('|');
-    if (parts.length < 5) continue;
-    const id = (s: string, n: number) => {
-      const t = s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
-      if (t === '') return '';
-      if (t.length !== n || !/^[0-9a-fA-F]+$/.test(t)) throw new ZipkinDecodeError(`invalid otlp.link id ${JSON.stringify(t)}`);
-      return isZero(t) ? '' : t.toLowerCase();
-    };
-    const link: SpanLink = {
-      traceId: id(parts[0]!, 32),
-      spanId: id(parts[1]!, 16),
+    if (parts.length < 5) {
+      links.push(NOT_A_LINK);
+      continue;
+    }
+    links.push({
+      traceId: linkId(parts[0]!, 32),
+      spanId: linkId(parts[1]!, 16),
       traceState: parts[2]!,
       attributes: jsonAttributes(parts.slice(3, -1).join('|')),
       droppedAttributesCount: dropped(parts[parts.length - 1]!),
       flags: 0,
-    };
-    span.links.push(link);
+    });
+  }
+  return links;
+}
+
+/** otlp.link.0 … otlp.link.(count-1): the tags linksFromTags consumed. */
+function isLinkTag(k: string, count: number): boolean {
+  if (!k.startsWith('otlp.link.')) return false;
+  const n = k.slice(10);
+  return /^(0|[1-9]\d*)$/.test(n) && Number(n) < count;
+}
+
+/** A time field from µs (omitted when 0, as proto3 does). */
+function micros(w: Writer, field: number, us: number): void {
+  if (us === 0) return;
+  w.tag(field, 1);
+  w.fixed64Micros(us);
+}
+
+/** Annotations → events; "name|{attrs json}|dropped" carries an OTel event's attributes. */
+function writeEvents(w: Writer, z: ZSpan): void {
+  for (const a of z.annotations) {
+    const v = a.value;
+    const at = w.startMessage(11);
+    micros(w, 1, a.timestamp);
+    if (!v.includes('|')) {
+      writeStringField(w, 2, v);
+    } else {
+      const parts = v.split('|');
+      writeStringField(w, 2, parts[0]!);
+      if (parts.length >= 3) {
+        writeAttributes(w, 3, jsonAttributes(parts.slice(1, -1).join('|')));
+        writeUint32Field(w, 4, dropped(parts[parts.length - 1]!));
+      }
+    }
+    w.endMessage(at);
   }
 }
 
-function events(z: ZSpan): SpanEvent[] {
-  return z.annotations.map((a) => {
-    const parts = a.value.split('|');
-    const ev: SpanEvent = { timeUnixNano: a.timestampUs * 1000n, name: parts[0]!, attributes: [], droppedAttributesCount: 0 };
-    if (parts.length >= 3) {
-      ev.attributes = jsonAttributes(parts.slice(1, -1).join('|'));
-      ev.droppedAttributesCount = dropped(parts[parts.length - 1]!);
-    }
-    return ev;
-  });
+/** The attributes a span's endpoints (and an absent start) add; null once written or when unset. */
+interface Puts {
+  localAddress: string | null;
+  hostPort: bigint | null;
+  peerName: string | null;
+  peerAddress: string | null;
+  peerPort: bigint | null;
+  absentStart: true | null;
 }
 
-function translateSpan(z: ZSpan, tags: Map<string, string>, opts: V2Options): Span {
-  const span: Span = {
-    traceId: isZero(z.traceId) ? '' : z.traceId,
-    spanId: isZero(z.id) ? '' : z.id,
-    traceState: '',
-    parentSpanId: z.parentId !== '' && z.parentId !== z.id && !isZero(z.parentId) ? z.parentId : '',
-    flags: 0,
-    name: z.name,
-    kind: SpanKind.UNSPECIFIED,
-    startTimeUnixNano: z.timestampUs * 1000n,
-    endTimeUnixNano: (z.timestampUs + z.durationUs) * 1000n,
-    attributes: [],
-    droppedAttributesCount: 0,
-    events: [],
-    droppedEventsCount: 0,
-    links: [],
-    droppedLinksCount: 0,
-    status: { code: StatusCode.UNSET, message: '' },
-  };
-  const ts = tags.get('w3c.tracestate');
-  if (ts !== undefined) {
-    span.traceState = ts;
-    tags.delete('w3c.tracestate');
-  }
-  const kind = KINDS[z.kind];
-  if (kind !== undefined) span.kind = kind;
-  else {
-    const k = tags.get('span.kind');
-    if (k !== undefined) {
-      tags.delete('span.kind');
-      if (k === 'internal') span.kind = SpanKind.INTERNAL;
-    }
-  }
-  statusFromTags(tags, span);
-  linksFromTags(tags, span);
-  const attrs = span.attributes;
-  for (const [k, v] of tags) {
-    if (NON_SPAN.has(k)) continue;
-    attrs.push({ key: k, value: opts.parseStringTags ? parseTag(v) : v });
-  }
-  const put = (key: string, value: KeyValue['value']) => {
-    const i = attrs.findIndex((a) => a.key === key);
-    if (i >= 0) attrs[i]!.value = value;
-    else attrs.push({ key, value });
-  };
-  // Endpoint attributes, with the keys of the Collector's current default
-  // semantic conventions (zipkin EmitV1/DontEmitV0 NetworkConventions gates, beta).
+function putsOf(z: ZSpan): Puts {
   const le = z.localEndpoint;
-  if (le) {
-    if (le.ipv4) put('network.local.address', le.ipv4);
-    if (le.ipv6) put('network.local.address', le.ipv6);
-    if (le.port > 0) put('net.host.port', BigInt(le.port));
-  }
   const re = z.remoteEndpoint;
-  if (re) {
-    if (re.serviceName) put('service.peer.name', re.serviceName);
-    if (re.ipv4) put('network.peer.address', re.ipv4);
-    if (re.ipv6) put('network.peer.address', re.ipv6);
-    if (re.port > 0) put('net.peer.port', BigInt(re.port));
+  return {
+    localAddress: le ? le.ipv6 || le.ipv4 || null : null,
+    hostPort: le && le.port > 0 ? BigInt(le.port) : null,
+    peerName: re ? re.serviceName || null : null,
+    peerAddress: re ? re.ipv6 || re.ipv4 || null : null,
+    peerPort: re && re.port > 0 ? BigInt(re.port) : null,
+    absentStart: z.flagAbsentStart ? true : null,
+  };
+}
+
+/** Takes the value `p` puts under `key`, if any. */
+function takePut(p: Puts, key: string): KeyValue['value'] | null {
+  let v: KeyValue['value'] | null = null;
+  switch (key) {
+    case 'network.local.address': v = p.localAddress; p.localAddress = null; break;
+    case 'net.host.port': v = p.hostPort; p.hostPort = null; break;
+    case 'service.peer.name': v = p.peerName; p.peerName = null; break;
+    case 'network.peer.address': v = p.peerAddress; p.peerAddress = null; break;
+    case 'net.peer.port': v = p.peerPort; p.peerPort = null; break;
+    case START_TIME_ABSENT: v = p.absentStart; p.absentStart = null; break;
   }
+  return v;
+}
+
+function writeAttr(w: Writer, key: string, value: KeyValue['value']): void {
+  const at = w.startMessage(9);
+  if (key !== '') w.string(1, key);
+  writeAnyValue(w, 2, value);
+  w.endMessage(at);
+}
+
+function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
+  const tags = z.tags;
+  const at = w.startMessage(2);
+  if (!isZero(z.traceId)) w.hexBytes(1, z.traceId);
+  if (!isZero(z.id)) w.hexBytes(2, z.id);
+  const traceState = tags['w3c.tracestate'];
+  if (traceState !== undefined) writeStringField(w, 3, traceState);
+  if (z.parentId !== '' && z.parentId !== z.id && !isZero(z.parentId)) w.hexBytes(4, z.parentId);
+  writeStringField(w, 5, z.name);
+  let kind = KINDS[z.kind];
+  const kindTag = kind === undefined ? tags['span.kind'] : undefined;
+  if (kind === undefined) kind = kindTag === 'internal' ? SpanKind.INTERNAL : SpanKind.UNSPECIFIED;
+  writeEnumField(w, 6, kind);
   if (z.flagAbsentStart) {
     // Start unset: unix epoch, end = the duration, flagged so an exporter can restore it.
-    span.startTimeUnixNano = 0n;
-    span.endTimeUnixNano = z.durationUs * 1000n;
-    put(START_TIME_ABSENT, true);
+    micros(w, 8, z.duration);
+  } else {
+    micros(w, 7, z.timestamp);
+    const end = z.timestamp + z.duration;
+    if (Number.isSafeInteger(end)) micros(w, 8, end);
+    else {
+      w.tag(8, 1);
+      w.fixed64((BigInt(z.timestamp) + BigInt(z.duration)) * 1000n);
+    }
   }
-  span.events = events(z);
-  return span;
+  // Status: otel.status_code (and its description), then the `error` tag.
+  const codeTag = tags['otel.status_code'];
+  let code: number = StatusCode.UNSET;
+  let message = '';
+  if (codeTag !== undefined) {
+    code = STATUS[codeTag] ?? StatusCode.UNSET;
+    message = tags['otel.status_description'] ?? '';
+  }
+  const errorTag = tags.error;
+  if (errorTag !== undefined) code = StatusCode.ERROR;
+  const links = tags['otlp.link.0'] === undefined ? undefined : linksFromTags(tags);
+  // Attributes: the tags no rule above consumed, in wire order. An endpoint
+  // attribute whose key a tag has replaces that tag's value in place (pcommon Put).
+  const puts = putsOf(z);
+  for (const k in tags) {
+    if (NON_SPAN.has(k)) continue;
+    switch (k) {
+      case 'w3c.tracestate':
+      case 'otel.status_code':
+        continue;
+      case 'otel.status_description':
+        if (codeTag !== undefined) continue;
+        break;
+      case 'span.kind':
+        if (kindTag !== undefined) continue;
+        break;
+      case 'error':
+        if (errorTag === 'true') continue;
+        break;
+    }
+    if (links !== undefined && isLinkTag(k, links.length)) continue;
+    const put = takePut(puts, k);
+    writeAttr(w, k, put ?? (opts.parseStringTags ? parseTag(tags[k]!) : tags[k]));
+  }
+  // Endpoint attributes, with the keys of the Collector's current default
+  // semantic conventions (zipkin EmitV1/DontEmitV0 NetworkConventions gates, beta).
+  if (puts.localAddress !== null) writeAttr(w, 'network.local.address', puts.localAddress);
+  if (puts.hostPort !== null) writeAttr(w, 'net.host.port', puts.hostPort);
+  if (puts.peerName !== null) writeAttr(w, 'service.peer.name', puts.peerName);
+  if (puts.peerAddress !== null) writeAttr(w, 'network.peer.address', puts.peerAddress);
+  if (puts.peerPort !== null) writeAttr(w, 'net.peer.port', puts.peerPort);
+  if (puts.absentStart !== null) writeAttr(w, START_TIME_ABSENT, true);
+  writeEvents(w, z);
+  if (links !== undefined) for (const l of links) if (l !== NOT_A_LINK) writeLink(w, l);
+  const st = w.startMessage(15);
+  writeStringField(w, 2, message);
+  writeEnumField(w, 3, code);
+  w.endMessage(st);
+  w.endMessage(at);
 }
 
-export function zipkinV2ToTraces(spans: readonly ZSpan[], opts: V2Options): TracesData {
-  const out: ResourceSpans[] = [];
-  // Stable sort: Go's sort.Sort leaves equal keys in an unspecified order; we keep arrival order.
-  const sorted = spans
-    .map((z, i) => ({ z, i, svc: serviceOf(z), lib: libraryOf(z) }))
-    .sort((a, b) => (a.svc < b.svc ? -1 : a.svc > b.svc ? 1 : a.lib < b.lib ? -1 : a.lib > b.lib ? 1 : a.i - b.i));
+function compareGroups(svcs: readonly string[], libs: readonly string[], a: number, b: number): number {
+  const sa = svcs[a]!;
+  const sb = svcs[b]!;
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  const la = libs[a]!;
+  const lb = libs[b]!;
+  if (la !== lb) return la < lb ? -1 : 1;
+  return a - b;
+}
+
+/** Zipkin v2 spans → ExportTraceServiceRequest protobuf. Throws ZipkinDecodeError. */
+export function zipkinV2ToProto(spans: readonly ZSpan[], opts: V2Options): Uint8Array {
+  const n = spans.length;
+  const svcs = new Array<string>(n);
+  const libs = new Array<string>(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    const z = spans[i]!;
+    svcs[i] = z.localEndpoint?.serviceName || NO_SERVICE_NAME;
+    libs[i] = z.tags[LIB_NAME] ?? '';
+    if (sorted && i > 0 && compareGroups(svcs, libs, i - 1, i) > 0) sorted = false;
+  }
+  // Stable: Go's sort.Sort leaves equal keys in an unspecified order; we keep arrival order.
+  const order = sorted ? undefined : Array.from({ length: n }, (_, i) => i).sort((a, b) => compareGroups(svcs, libs, a, b));
+  const w = sharedWriter();
+  let rsAt = -1;
+  let ssAt = -1;
   let prevSvc = '';
   let prevLib = '';
-  let rs: ResourceSpans | undefined;
-  let ss: Span[] | undefined;
-  for (const { z, svc, lib } of sorted) {
-    const tags = new Map(z.tags);
-    if (!rs || svc !== prevSvc) {
+  for (let k = 0; k < n; k++) {
+    const i = order === undefined ? k : order[k]!;
+    const z = spans[i]!;
+    const svc = svcs[i]!;
+    const lib = libs[i]!;
+    if (rsAt < 0 || svc !== prevSvc) {
+      if (ssAt >= 0) w.endMessage(ssAt);
+      if (rsAt >= 0) w.endMessage(rsAt);
+      ssAt = -1;
       prevSvc = svc;
-      rs = { resource: populateResource(tags, svc), scopeSpans: [], schemaUrl: '' };
-      out.push(rs);
-      ss = undefined;
+      rsAt = w.startMessage(1);
+      writeResource(w, 1, resourceOf(z.tags, svc));
     }
-    if (!ss || lib !== prevLib) {
+    if (ssAt < 0 || lib !== prevLib) {
+      if (ssAt >= 0) w.endMessage(ssAt);
       prevLib = lib;
-      const scope = { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
-      if (lib !== '') {
-        scope.name = tags.get(LIB_NAME) ?? '';
-        tags.delete(LIB_NAME);
-        const v = tags.get(LIB_VERSION);
-        if (v !== undefined) {
-          scope.version = v;
-          tags.delete(LIB_VERSION);
-        }
-      }
-      ss = [];
-      rs.scopeSpans.push({ scope, spans: ss, schemaUrl: '' });
+      ssAt = w.startMessage(2);
+      const version = lib === '' ? '' : (z.tags[LIB_VERSION] ?? '');
+      writeScope(w, 1, { name: lib, version, attributes: [], droppedAttributesCount: 0 });
     }
-    ss.push(translateSpan(z, tags, opts));
+    writeSpan(w, z, opts);
   }
-  return { resourceSpans: out };
+  if (ssAt >= 0) w.endMessage(ssAt);
+  if (rsAt >= 0) w.endMessage(rsAt);
+  return w.finish();
+}
+
+/** The same translation as records (tests, and pipelines that read records). */
+export function zipkinV2ToTraces(spans: readonly ZSpan[], opts: V2Options): TracesData {
+  return decodeTracesProto(zipkinV2ToProto(spans, opts));
 }
