@@ -123,7 +123,7 @@ function readSpan(r: Reader, limit: number): Span {
   return s;
 }
 
-function readEvent(r: Reader, limit: number): SpanEvent {
+export function readEvent(r: Reader, limit: number): SpanEvent {
   const end = r.lenEnd(limit);
   const e: SpanEvent = { timeUnixNano: 0n, name: '', attributes: [], droppedAttributesCount: 0 };
   while (r.pos < end) {
@@ -140,7 +140,7 @@ function readEvent(r: Reader, limit: number): SpanEvent {
   return e;
 }
 
-function readLink(r: Reader, limit: number): SpanLink {
+export function readLink(r: Reader, limit: number): SpanLink {
   const end = r.lenEnd(limit);
   const l: SpanLink = { traceId: '', spanId: '', traceState: '', attributes: [], droppedAttributesCount: 0, flags: 0 };
   while (r.pos < end) {

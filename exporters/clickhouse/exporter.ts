@@ -11,12 +11,13 @@
  */
 import type { Host } from '../../core/component.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
-import { releaseRecords, type LogsData, type TracesData } from '../../core/model.ts';
+import { pendingRecords, releaseRecords, type LogsData, type TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ClickHouseConfig } from './config.ts';
 import { classifyInsertError } from './errors.ts';
 import { acquireQueryServer, type QueryServerLease } from './query-server.ts';
 import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from './native.ts';
+import { encodeTracesNativeProto } from './native-proto.ts';
 import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from './rows.ts';
 import { schemaStatements, type SchemaOptions } from './schema.ts';
 import { openStore, type InsertRequest, type Store, type StoreLease } from './store.ts';
@@ -140,7 +141,10 @@ export class ClickHouseExporter implements Pusher {
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
     const store = this.started();
     if (this.native(store)) {
-      const block = encodeTracesNative(data);
+      // Spans no stage has decoded (the spool or Kafka hands on protobuf) go
+      // to Native columns without being built as records.
+      const pending = pendingRecords(data);
+      const block = pending ? encodeTracesNativeProto(pending.parts, pending.count) : encodeTracesNative(data);
       releaseRecords(data);
       if (block.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: 'Native', block }, ctx);
       return;

@@ -21,7 +21,7 @@
  * Values are mapped exactly as rows.ts maps them for the JSON formats (the
  * Collector's mapping); rows.test.ts checks both give the same stored rows.
  */
-import type { KeyValue, LogsData, TracesData } from '../../core/model.ts';
+import type { KeyValue, LogsData, Span, SpanEvent, SpanLink, TracesData } from '../../core/model.ts';
 import { getAttr, logRecordCount, spanCount } from '../../core/model.ts';
 import { LITTLE_ENDIAN, writeLenString, type FastBuffer } from '../../core/otlp/wire-common.ts';
 import { asString } from './anyvalue.ts';
@@ -68,6 +68,22 @@ export class Sink {
   /** A String value: varint byte length + UTF-8. */
   str(s: string): void {
     writeLenString(this, s);
+  }
+
+  /** A String value from UTF-8 bytes of `src` (a protobuf string's body). */
+  strBytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.varint(n);
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n <= 32) {
+      for (let k = start; k < end; k++) buf[p++] = src[k]!;
+    } else {
+      buf.set(src.subarray(start, end), p);
+      p += n;
+    }
+    this.pos = p;
   }
 
   /** Bytes encoded earlier (a constant value repeated on every row). */
@@ -157,19 +173,19 @@ export class MapColumn {
   }
 }
 
-interface EncodedMap {
+export interface EncodedMap {
   keys: Uint8Array;
   values: Uint8Array;
   count: number;
 }
 
-function encodeMap(attrs: readonly KeyValue[]): EncodedMap {
+export function encodeMap(attrs: readonly KeyValue[]): EncodedMap {
   const m = new MapColumn(1, attrs.length);
   m.add(attrs);
   return { keys: Uint8Array.from(m.keys.data), values: Uint8Array.from(m.values.data), count: attrs.length };
 }
 
-function encodeStr(s: string): Uint8Array {
+export function encodeStr(s: string): Uint8Array {
   const sink = new Sink(s.length * 3 + 5);
   sink.str(s);
   return Uint8Array.from(sink.data);
@@ -179,7 +195,7 @@ export function bytesOf(a: BigInt64Array | BigUint64Array | Uint32Array | Uint8A
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function serviceName(resourceAttrs: readonly KeyValue[]): string {
+export function serviceName(resourceAttrs: readonly KeyValue[]): string {
   const v = getAttr(resourceAttrs, 'service.name');
   return typeof v === 'string' ? v : asString(v);
 }
@@ -288,36 +304,193 @@ export function encodeLogsNative(data: LogsData): NativeBlock {
   return nativeBlock(rows, LOG_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
 }
 
+/** Hex digits of each byte value, as two ASCII codes. */
+const HEX_PAIRS = new Uint16Array(256);
+for (let b = 0; b < 256; b++) {
+  const d = '0123456789abcdef';
+  HEX_PAIRS[b] = d.charCodeAt(b >> 4) | (d.charCodeAt(b & 15) << 8);
+}
+
+/**
+ * The columns of `otel_traces` rows being built, one span at a time, from
+ * records (`encodeTracesNative`) or straight from OTLP protobuf
+ * (native-proto.ts). Times are written as 32-bit words so the protobuf path
+ * needs no bigint.
+ */
+export class TraceColumns {
+  private readonly ts: Uint32Array;
+  private readonly duration: Uint32Array;
+  readonly traceId: Sink;
+  readonly spanId: Sink;
+  readonly parentId: Sink;
+  readonly traceState: Sink;
+  readonly name: Sink;
+  readonly kind: Sink;
+  readonly service: Sink;
+  readonly resAttrs: MapColumn;
+  readonly scopeName: Sink;
+  readonly scopeVersion: Sink;
+  readonly spanAttrs: MapColumn;
+  readonly statusCode: Sink;
+  readonly statusMsg: Sink;
+  private readonly evOffsets: Offsets;
+  private readonly evTs = new Sink(64);
+  private readonly evName = new Sink(64);
+  private readonly evAttrs = new MapColumn(16, 2);
+  private readonly lnOffsets: Offsets;
+  private readonly lnTrace = new Sink(64);
+  private readonly lnSpan = new Sink(64);
+  private readonly lnState = new Sink(64);
+  private readonly lnAttrs = new MapColumn(16, 2);
+  private readonly scratch = new BigInt64Array(1);
+  private readonly scratchBytes = bytesOf(this.scratch);
+  /** Rows ended so far. */
+  rows = 0;
+  private events = 0;
+  private links = 0;
+
+  constructor(readonly capacity: number) {
+    const rows = capacity;
+    this.ts = new Uint32Array(rows * 2);
+    this.duration = new Uint32Array(rows * 2);
+    this.traceId = new Sink(rows * 33);
+    this.spanId = new Sink(rows * 17);
+    this.parentId = new Sink(rows * 17);
+    this.traceState = new Sink(rows);
+    this.name = new Sink(rows * 16);
+    this.kind = new Sink(rows * 7);
+    this.service = new Sink(rows * 16);
+    this.resAttrs = new MapColumn(rows, 6);
+    this.scopeName = new Sink(rows * 8);
+    this.scopeVersion = new Sink(rows * 4);
+    this.spanAttrs = new MapColumn(rows, 10);
+    this.statusCode = new Sink(rows * 6);
+    this.statusMsg = new Sink(rows);
+    this.evOffsets = new Offsets(rows);
+    this.lnOffsets = new Offsets(rows);
+  }
+
+  /**
+   * Start time and duration of the current row from the 32-bit halves of
+   * the span's start and end (unsigned ns). A span ending before it starts
+   * would wrap in UInt64: its duration is 0.
+   */
+  times(startLo: number, startHi: number, endLo: number, endHi: number): void {
+    const i = this.rows * 2;
+    this.ts[i] = startLo;
+    this.ts[i + 1] = startHi;
+    if (endHi > startHi || (endHi === startHi && endLo > startLo)) {
+      const borrow = endLo < startLo ? 1 : 0;
+      this.duration[i] = endLo - startLo + borrow * 0x100000000;
+      this.duration[i + 1] = endHi - startHi - borrow;
+    } else {
+      this.duration[i] = 0;
+      this.duration[i + 1] = 0;
+    }
+  }
+
+  /** An id as lowercase hex text ('' when `start === end`). */
+  hexId(sink: Sink, buf: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    sink.ensure(1 + n * 2);
+    const out = sink.buf;
+    let p = sink.pos;
+    out[p++] = n * 2; // ids are at most 16 bytes: a one-byte varint
+    for (let k = start; k < end; k++) {
+      const pair = HEX_PAIRS[buf[k]!]!;
+      out[p++] = pair & 0xff;
+      out[p++] = pair >> 8;
+    }
+    sink.pos = p;
+  }
+
+  addEvent(ev: SpanEvent): void {
+    this.scratch[0] = ev.timeUnixNano;
+    this.evTs.raw(this.scratchBytes);
+    this.evName.str(ev.name);
+    this.evAttrs.add(ev.attributes);
+    this.events++;
+  }
+
+  addLink(ln: SpanLink): void {
+    this.lnTrace.str(ln.traceId);
+    this.lnSpan.str(ln.spanId);
+    this.lnState.str(ln.traceState);
+    this.lnAttrs.add(ln.attributes);
+    this.links++;
+  }
+
+  /** Ends the current row (every column has had its value). */
+  endRow(): void {
+    this.evOffsets.push(this.events);
+    this.lnOffsets.push(this.links);
+    this.events = 0;
+    this.links = 0;
+    this.rows++;
+  }
+
+  /** One span from records. */
+  addSpan(sp: Span, svc: Uint8Array, rAttrs: EncodedMap, sName: Uint8Array, sVersion: Uint8Array): void {
+    const start = sp.startTimeUnixNano;
+    const end = sp.endTimeUnixNano;
+    this.times(
+      Number(BigInt.asUintN(32, start)), Number(BigInt.asUintN(32, start >> 32n)),
+      Number(BigInt.asUintN(32, end)), Number(BigInt.asUintN(32, end >> 32n)),
+    );
+    this.traceId.str(sp.traceId);
+    this.spanId.str(sp.spanId);
+    this.parentId.str(sp.parentSpanId);
+    this.traceState.str(sp.traceState);
+    this.name.str(sp.name);
+    this.kind.str(spanKindName(sp.kind));
+    this.service.raw(svc);
+    this.resAttrs.addEncoded(rAttrs);
+    this.scopeName.raw(sName);
+    this.scopeVersion.raw(sVersion);
+    this.spanAttrs.add(sp.attributes);
+    this.statusCode.str(statusCodeName(sp.status.code));
+    this.statusMsg.str(sp.status.message);
+    for (const ev of sp.events) this.addEvent(ev);
+    for (const ln of sp.links) this.addLink(ln);
+    this.endRow();
+  }
+
+  block(): NativeBlock {
+    const rows = this.rows;
+    const evOff = this.evOffsets.data;
+    const lnOff = this.lnOffsets.data;
+    const words = (a: Uint32Array) => new Uint8Array(a.buffer, 0, rows * 8);
+    const cols: Record<(typeof SPAN_COLUMNS)[number], readonly [string, Uint8Array[]]> = {
+      Timestamp: ['DateTime64(9)', [words(this.ts)]],
+      TraceId: ['String', [this.traceId.data]],
+      SpanId: ['String', [this.spanId.data]],
+      ParentSpanId: ['String', [this.parentId.data]],
+      TraceState: ['String', [this.traceState.data]],
+      SpanName: ['String', [this.name.data]],
+      SpanKind: ['String', [this.kind.data]],
+      ServiceName: ['String', [this.service.data]],
+      ResourceAttributes: [MAP, this.resAttrs.chunks],
+      ScopeName: ['String', [this.scopeName.data]],
+      ScopeVersion: ['String', [this.scopeVersion.data]],
+      SpanAttributes: [MAP, this.spanAttrs.chunks],
+      Duration: ['UInt64', [words(this.duration)]],
+      StatusCode: ['String', [this.statusCode.data]],
+      StatusMessage: ['String', [this.statusMsg.data]],
+      'Events.Timestamp': ['Array(DateTime64(9))', [evOff, this.evTs.data]],
+      'Events.Name': ['Array(String)', [evOff, this.evName.data]],
+      'Events.Attributes': [`Array(${MAP})`, [evOff, ...this.evAttrs.chunks]],
+      'Links.TraceId': ['Array(String)', [lnOff, this.lnTrace.data]],
+      'Links.SpanId': ['Array(String)', [lnOff, this.lnSpan.data]],
+      'Links.TraceState': ['Array(String)', [lnOff, this.lnState.data]],
+      'Links.Attributes': [`Array(${MAP})`, [lnOff, ...this.lnAttrs.chunks]],
+    };
+    return nativeBlock(rows, SPAN_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
+  }
+}
+
 /** `otel_traces` rows, columns in SPAN_COLUMNS order. */
 export function encodeTracesNative(data: TracesData): NativeBlock {
-  const rows = spanCount(data);
-  const ts = new BigInt64Array(rows);
-  const duration = new BigUint64Array(rows);
-  const traceId = new Sink(rows * 33);
-  const spanId = new Sink(rows * 17);
-  const parentId = new Sink(rows * 17);
-  const traceState = new Sink(rows);
-  const name = new Sink(rows * 16);
-  const kind = new Sink(rows * 7);
-  const service = new Sink(rows * 16);
-  const resAttrs = new MapColumn(rows, 6);
-  const scopeName = new Sink(rows * 8);
-  const scopeVersion = new Sink(rows * 4);
-  const spanAttrs = new MapColumn(rows, 10);
-  const statusCode = new Sink(rows * 6);
-  const statusMsg = new Sink(rows);
-  const evOffsets = new Offsets(rows);
-  const evTs = new Sink(64);
-  const evName = new Sink(64);
-  const evAttrs = new MapColumn(16, 2);
-  const lnOffsets = new Offsets(rows);
-  const lnTrace = new Sink(64);
-  const lnSpan = new Sink(64);
-  const lnState = new Sink(64);
-  const lnAttrs = new MapColumn(16, 2);
-  const scratch = new BigInt64Array(1);
-  const scratchBytes = bytesOf(scratch);
-  let i = 0;
+  const c = new TraceColumns(spanCount(data));
   for (const rs of data.resourceSpans) {
     const attrs = rs.resource.attributes;
     const svc = encodeStr(serviceName(attrs));
@@ -325,71 +498,8 @@ export function encodeTracesNative(data: TracesData): NativeBlock {
     for (const ss of rs.scopeSpans) {
       const sName = encodeStr(ss.scope.name);
       const sVersion = encodeStr(ss.scope.version);
-      for (const sp of ss.spans) {
-        ts[i] = sp.startTimeUnixNano;
-        const dur = sp.endTimeUnixNano - sp.startTimeUnixNano;
-        // A span ending before it starts would wrap in UInt64: store 0.
-        duration[i] = dur > 0n ? dur : 0n;
-        i++;
-        traceId.str(sp.traceId);
-        spanId.str(sp.spanId);
-        parentId.str(sp.parentSpanId);
-        traceState.str(sp.traceState);
-        name.str(sp.name);
-        kind.str(spanKindName(sp.kind));
-        service.raw(svc);
-        resAttrs.addEncoded(rAttrs);
-        scopeName.raw(sName);
-        scopeVersion.raw(sVersion);
-        spanAttrs.add(sp.attributes);
-        statusCode.str(statusCodeName(sp.status.code));
-        statusMsg.str(sp.status.message);
-        const events = sp.events;
-        for (let e = 0; e < events.length; e++) {
-          const ev = events[e]!;
-          scratch[0] = ev.timeUnixNano;
-          evTs.raw(scratchBytes);
-          evName.str(ev.name);
-          evAttrs.add(ev.attributes);
-        }
-        evOffsets.push(events.length);
-        const links = sp.links;
-        for (let l = 0; l < links.length; l++) {
-          const ln = links[l]!;
-          lnTrace.str(ln.traceId);
-          lnSpan.str(ln.spanId);
-          lnState.str(ln.traceState);
-          lnAttrs.add(ln.attributes);
-        }
-        lnOffsets.push(links.length);
-      }
+      for (const sp of ss.spans) c.addSpan(sp, svc, rAttrs, sName, sVersion);
     }
   }
-  const evOff = evOffsets.data;
-  const lnOff = lnOffsets.data;
-  const cols: Record<(typeof SPAN_COLUMNS)[number], readonly [string, Uint8Array[]]> = {
-    Timestamp: ['DateTime64(9)', [bytesOf(ts)]],
-    TraceId: ['String', [traceId.data]],
-    SpanId: ['String', [spanId.data]],
-    ParentSpanId: ['String', [parentId.data]],
-    TraceState: ['String', [traceState.data]],
-    SpanName: ['String', [name.data]],
-    SpanKind: ['String', [kind.data]],
-    ServiceName: ['String', [service.data]],
-    ResourceAttributes: [MAP, resAttrs.chunks],
-    ScopeName: ['String', [scopeName.data]],
-    ScopeVersion: ['String', [scopeVersion.data]],
-    SpanAttributes: [MAP, spanAttrs.chunks],
-    Duration: ['UInt64', [bytesOf(duration)]],
-    StatusCode: ['String', [statusCode.data]],
-    StatusMessage: ['String', [statusMsg.data]],
-    'Events.Timestamp': ['Array(DateTime64(9))', [evOff, evTs.data]],
-    'Events.Name': ['Array(String)', [evOff, evName.data]],
-    'Events.Attributes': [`Array(${MAP})`, [evOff, ...evAttrs.chunks]],
-    'Links.TraceId': ['Array(String)', [lnOff, lnTrace.data]],
-    'Links.SpanId': ['Array(String)', [lnOff, lnSpan.data]],
-    'Links.TraceState': ['Array(String)', [lnOff, lnState.data]],
-    'Links.Attributes': [`Array(${MAP})`, [lnOff, ...lnAttrs.chunks]],
-  };
-  return nativeBlock(rows, SPAN_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
+  return c.block();
 }

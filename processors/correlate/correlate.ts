@@ -24,7 +24,7 @@ import type { AttributeMap } from '../audit/config.ts';
 import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
 import type { CorrelateConfig } from './config.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
-import { indexLogsBytes, indexTracesBytes } from './peek.ts';
+import { indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
 import { TraceIndex, type TraceEntry } from './trace-index.ts';
@@ -289,7 +289,13 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         this.enriched.add(counts.enriched);
         this.linked.add(counts.linked);
         if (this.writer) summarizeLogs(h.data as LogsData, parts);
-      } else if (this.writer) summarizeTraces(h.data as TracesData, parts);
+      } else if (this.writer) {
+        // Spans nothing has decoded yet are summarized from their bytes and
+        // stay bytes: the clickhouse exporter encodes them without records.
+        const pending = pendingRecords(h.data);
+        if (pending) summarizeTracesBytes(pending.parts, parts);
+        else summarizeTraces(h.data as TracesData, parts);
+      }
       outcome = Promise.allSettled([this.forward(h.signal, h.data), this.writer ? this.writer.add(parts) : undefined]);
     } catch (err) {
       outcome = Promise.resolve([{ status: 'rejected', reason: err }]);

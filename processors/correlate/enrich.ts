@@ -141,7 +141,8 @@ export interface SummaryPart {
   logIds: number[];
 }
 
-function part(parts: Map<string, SummaryPart>, traceId: string): SummaryPart {
+/** The summary of `traceId` in `parts`, added empty if new. */
+export function summaryPart(parts: Map<string, SummaryPart>, traceId: string): SummaryPart {
   let p = parts.get(traceId);
   if (!p) {
     p = { startNs: 0n, endNs: 0n, rootService: '', rootName: '', rootStartNs: 0n, spanIds: [], errorSpanIds: [], services: new Set(), logIds: [] };
@@ -156,7 +157,7 @@ export function summarizeTraces(data: TracesData, parts: Map<string, SummaryPart
     for (const ss of rs.scopeSpans) {
       for (const sp of ss.spans) {
         if (!sp.traceId) continue;
-        const p = part(parts, sp.traceId);
+        const p = summaryPart(parts, sp.traceId);
         p.spanIds.push(sp.spanId);
         if (sp.status.code === 2) p.errorSpanIds.push(sp.spanId);
         if (service) p.services.add(service);
@@ -194,7 +195,7 @@ export function logKey(r: LogRecord): number {
 export function summarizeLogs(data: LogsData, parts: Map<string, SummaryPart>): void {
   for (const rl of data.resourceLogs) {
     for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) if (r.traceId) part(parts, r.traceId).logIds.push(logKey(r));
+      for (const r of sl.logRecords) if (r.traceId) summaryPart(parts, r.traceId).logIds.push(logKey(r));
     }
   }
 }

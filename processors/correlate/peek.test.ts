@@ -1,12 +1,14 @@
 // Indexing from request bytes (peek.ts) must index exactly what indexing the decoded records does (enrich.ts).
 import { describe, expect, it } from 'vitest';
 import type { AnyValue, KeyValue, LogsData, Span, TracesData } from '../../core/model.ts';
-import { KvList } from '../../core/model.ts';
+import { KvList, emptyScope, newSpan } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { makeBatch } from '../../scripts/bench/workload.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
-import { indexLogs, indexTraces } from './enrich.ts';
-import { indexLogsBytes, indexTracesBytes } from './peek.ts';
+import { indexLogs, indexTraces, summarizeTraces, type SummaryPart } from './enrich.ts';
+import { indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
+import { randomTraces } from '../../core/otlp/fixtures.ts';
+import { Reader, Writer } from '../../core/otlp/protowire.ts';
 import { TraceIndex } from './trace-index.ts';
 
 const RID = ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request_id'];
@@ -133,5 +135,61 @@ describe('correlate: indexing from request bytes', () => {
     const zero = sampleLogs(1);
     zero.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.traceId = '';
     compareLogs([encodeLogsProto(logs), encodeLogsProto(zero), encodeLogsProto(sampleLogs(2))]);
+  });
+});
+
+describe('correlate: trace summaries from request bytes', () => {
+  const summaries = (parts: Uint8Array[]) => {
+    const a = new Map<string, SummaryPart>();
+    for (const p of parts) summarizeTraces(decodeTracesProto(p), a);
+    const b = new Map<string, SummaryPart>();
+    summarizeTracesBytes(parts, b);
+    return [a, b];
+  };
+
+  it('summarizes the bench workload and random payloads as the decoded path does', () => {
+    const parts = [encodeTracesProto(makeBatch(200, 3).traces), encodeTracesProto(sampleTraces())];
+    for (let seed = 1; seed <= 50; seed++) parts.push(encodeTracesProto(randomTraces(seed)));
+    const [a, b] = summaries(parts);
+    expect(a.size).toBeGreaterThan(100);
+    expect(b).toEqual(a);
+  });
+
+  it('follows the decoder on roots, zero parents, errors and a resource after its spans', () => {
+    const span = (id: string, parent: string, start: bigint, code: number, name: string): Span =>
+      ({ ...newSpan(), traceId: 'ab'.repeat(16), spanId: id, parentSpanId: parent, name, startTimeUnixNano: start, endTimeUnixNano: start + 10n, status: { code, message: '' } });
+    const data: TracesData = {
+      resourceSpans: [{
+        resource: { attributes: [{ key: 'service.name', value: 'svc' }, { key: 'service.name', value: 'other' }], droppedAttributesCount: 0 },
+        scopeSpans: [{ scope: emptyScope(), schemaUrl: '', spans: [span('01'.repeat(8), '', 50n, 2, 'late-root'), span('02'.repeat(8), '', 20n, 0, 'root'), span('03'.repeat(8), '02'.repeat(8), 5n, 2, 'child')] }],
+        schemaUrl: '',
+      }],
+    };
+    const bytes = encodeTracesProto(data);
+    const [a, b] = summaries([bytes]);
+    expect(b).toEqual(a);
+    expect(b.get('ab'.repeat(16))).toMatchObject({ rootName: 'root', rootService: 'svc', startNs: 5n, errorSpanIds: ['01'.repeat(8), '03'.repeat(8)] });
+    // The same request with the resource written after the scope spans.
+    const r = new Reader(bytes);
+    r.uint32();
+    const rsEnd = r.lenEnd(r.len);
+    const fieldsOf: Buffer[] = [];
+    while (r.pos < rsEnd) {
+      const at = r.pos;
+      r.uint32();
+      r.pos = r.lenEnd(rsEnd);
+      fieldsOf.push(Buffer.from(bytes.subarray(at, r.pos)));
+    }
+    const w = new Writer();
+    const rs = w.startMessage(1);
+    for (const f of fieldsOf.reverse()) {
+      w.ensure(f.length);
+      w.buf.set(f, w.pos);
+      w.pos += f.length;
+    }
+    w.endMessage(rs);
+    const [c, d] = summaries([w.finish()]);
+    expect(d).toEqual(c);
+    expect(d).toEqual(b);
   });
 });

@@ -17,6 +17,7 @@ import { readAnyValue } from '../../core/otlp/common-proto.ts';
 import { Reader } from '../../core/otlp/protowire.ts';
 import { str } from '../audit/fields.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
+import { summaryPart, type SummaryPart } from './enrich.ts';
 
 const ZERO_TRACE = '00000000000000000000000000000000';
 const ZERO_SPAN = '0000000000000000';
@@ -227,4 +228,96 @@ function span(r: Reader, end: number, requestIdAttrs: readonly string[]): Peeked
       durationNs: finish > start ? Number(finish - start) : 0,
     },
   };
+}
+
+/** The service.name of the ResourceSpans the reader is in (ending at `rsEnd`): its first value, as getAttr finds it. */
+function resourceService(r: Reader, rsEnd: number): string {
+  const at = r.pos;
+  let service: AnyValue;
+  let seen = false;
+  for (let resEnd; (resEnd = field(r, rsEnd, 0x0a)) >= 0; ) {
+    for (let kvEnd; (kvEnd = field(r, resEnd, 0x0a)) >= 0; ) {
+      const v = keyValue(r, kvEnd, 'service.name');
+      if (v !== NOT_IT && !seen) {
+        service = v;
+        seen = true;
+      }
+    }
+  }
+  r.pos = at;
+  return str(service);
+}
+
+/** The spans of `parts` (ExportTraceServiceRequest bytes) summarized per trace, as summarizeTraces does. */
+export function summarizeTracesBytes(parts: readonly Uint8Array[], out: Map<string, SummaryPart>): void {
+  for (const part of parts) {
+    const r = new Reader(part);
+    const n = part.length;
+    for (let rsEnd; (rsEnd = field(r, n, 0x0a)) >= 0; ) {
+      // Two walks: the resource may come after its spans.
+      const service = resourceService(r, rsEnd);
+      for (let ssEnd; (ssEnd = field(r, rsEnd, 0x12)) >= 0; ) {
+        for (let spEnd; (spEnd = field(r, ssEnd, 0x12)) >= 0; ) summarizeSpan(r, spEnd, service, out);
+      }
+    }
+  }
+}
+
+function summarizeSpan(r: Reader, end: number, service: string, out: Map<string, SummaryPart>): void {
+  const buf = r.buf;
+  let traceId = '';
+  let spanId = '';
+  let hasParent = false;
+  let nameAt = -1;
+  let nameEnd = -1;
+  let status = 0;
+  let start = 0n;
+  let finish = 0n;
+  while (r.pos < end) {
+    const t = r.uint32();
+    switch (t) {
+      case 0x0a: traceId = id(r, end, ZERO_TRACE); break;
+      case 0x12: spanId = id(r, end, ZERO_SPAN); break;
+      case 0x22: {
+        const e = r.lenEnd(end);
+        hasParent = false;
+        for (let k = r.pos; k < e; k++) {
+          if (buf[k] !== 0) {
+            hasParent = true;
+            break;
+          }
+        }
+        r.pos = e;
+        break;
+      }
+      case 0x2a: nameEnd = r.lenEnd(end); nameAt = r.pos; r.pos = nameEnd; break;
+      case 0x39: start = r.fixed64(); break;
+      case 0x41: finish = r.fixed64(); break;
+      case 0x7a: {
+        const stEnd = r.lenEnd(end);
+        while (r.pos < stEnd) {
+          const ts = r.uint32();
+          if (ts === 0x18) status = r.uint32() | 0;
+          else r.skip(ts & 7, stEnd);
+        }
+        break;
+      }
+      default: r.skip(t & 7, end);
+    }
+  }
+  if (!traceId) return;
+  const p = summaryPart(out, traceId);
+  p.spanIds.push(spanId);
+  if (status === 2) p.errorSpanIds.push(spanId);
+  if (service) p.services.add(service);
+  if (start && (!p.startNs || start < p.startNs)) p.startNs = start;
+  if (finish > p.endNs) p.endNs = finish;
+  if (!hasParent) {
+    const name = nameAt < 0 || nameAt === nameEnd ? '' : buf.utf8Slice(nameAt, nameEnd);
+    if (!p.rootName || start < p.rootStartNs) {
+      p.rootService = service;
+      p.rootName = name;
+      p.rootStartNs = start;
+    }
+  }
 }
