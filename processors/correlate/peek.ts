@@ -91,6 +91,7 @@ interface PeekedSpan {
 
 /** The spans of `parts` (ExportTraceServiceRequest bytes), indexed as indexTraces does. */
 export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex, requestIdAttrs: readonly string[], now: number): Set<TraceEntry> {
+  const ridKeys = requestIdAttrs.map((a) => Buffer.from(a, 'utf8'));
   const touched = new Set<TraceEntry>();
   let lastTrace = '';
   let entry: TraceEntry | undefined;
@@ -116,7 +117,7 @@ export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex
           }
         } else if (t1 === 0x12) {
           const ssEnd = r.lenEnd(rsEnd);
-          for (let spEnd; (spEnd = field(r, ssEnd, 0x12)) >= 0; ) spans.push(span(r, spEnd, requestIdAttrs));
+          for (let spEnd; (spEnd = field(r, ssEnd, 0x12)) >= 0; ) spans.push(span(r, spEnd, requestIdAttrs, ridKeys));
         } else r.skip(t1 & 7, rsEnd);
       }
       const svc = str(service);
@@ -136,6 +137,19 @@ export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex
 }
 
 const NOT_IT = Symbol('not this key');
+
+/** The index of the first of `keys` equal to bytes `start`..`end` of `buf`, or -1. */
+function keyIndex(buf: Uint8Array, start: number, end: number, keys: readonly Buffer[]): number {
+  const n = end - start;
+  for (let j = 0; j < keys.length; j++) {
+    const k = keys[j]!;
+    if (k.length !== n) continue;
+    let i = 0;
+    while (i < n && k[i] === buf[start + i]) i++;
+    if (i === n) return j;
+  }
+  return -1;
+}
 
 /** A KeyValue's value if its key is `key` (the last value field wins, as in the decoder), else NOT_IT. */
 function keyValue(r: Reader, end: number, key: string): AnyValue | typeof NOT_IT {
@@ -158,7 +172,7 @@ function keyValue(r: Reader, end: number, key: string): AnyValue | typeof NOT_IT
   return v;
 }
 
-function span(r: Reader, end: number, requestIdAttrs: readonly string[]): PeekedSpan {
+function span(r: Reader, end: number, requestIdAttrs: readonly string[], ridKeys: readonly Buffer[]): PeekedSpan {
   let traceId = '';
   let spanId = '';
   let name = '';
@@ -181,16 +195,19 @@ function span(r: Reader, end: number, requestIdAttrs: readonly string[]): Peeked
       case 0x4a: {
         const kvEnd = r.lenEnd(end);
         const at = r.pos;
-        let k = '';
+        // Which request-id attribute the key is (the last key field wins), by its bytes: no string per key.
+        let i = -1;
         while (r.pos < kvEnd) {
           const tk = r.uint32();
-          if (tk === 0x0a) k = r.key(kvEnd);
-          else r.skip(tk & 7, kvEnd);
+          if (tk === 0x0a) {
+            const kEnd = r.lenEnd(kvEnd);
+            i = keyIndex(r.buf, r.pos, kEnd, ridKeys);
+            r.pos = kEnd;
+          } else r.skip(tk & 7, kvEnd);
         }
-        const i = requestIdAttrs.indexOf(k);
         if (i >= 0 && !seen?.[i]) {
           r.pos = at;
-          const v = keyValue(r, kvEnd, k);
+          const v = keyValue(r, kvEnd, requestIdAttrs[i]!);
           (seen ??= [])[i] = true;
           (rids ??= [])[i] = v === NOT_IT ? undefined : v;
         }

@@ -68,7 +68,11 @@ export interface V2Options {
   parseStringTags: boolean;
 }
 
-const isZero = (id: string) => /^0*$/.test(id);
+/** All '0' (or empty): an id the decoder reads as absent. */
+function isZero(id: string): boolean {
+  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) !== 48) return false;
+  return true;
+}
 
 /** DetermineValueType + the strconv parse the Collector applies with parse_string_tags. */
 export function parseTag(v: string): KeyValue['value'] {
@@ -195,10 +199,11 @@ function writeEvents(w: Writer, z: ZSpan): void {
 /** The attributes a span's endpoints (and an absent start) add; null once written or when unset. */
 interface Puts {
   localAddress: string | null;
-  hostPort: bigint | null;
+  /** Ports are written as int attributes. */
+  hostPort: number | null;
   peerName: string | null;
   peerAddress: string | null;
-  peerPort: bigint | null;
+  peerPort: number | null;
   absentStart: true | null;
 }
 
@@ -207,17 +212,17 @@ function putsOf(z: ZSpan): Puts {
   const re = z.remoteEndpoint;
   return {
     localAddress: le ? le.ipv6 || le.ipv4 || null : null,
-    hostPort: le && le.port > 0 ? BigInt(le.port) : null,
+    hostPort: le && le.port > 0 ? le.port : null,
     peerName: re ? re.serviceName || null : null,
     peerAddress: re ? re.ipv6 || re.ipv4 || null : null,
-    peerPort: re && re.port > 0 ? BigInt(re.port) : null,
+    peerPort: re && re.port > 0 ? re.port : null,
     absentStart: z.flagAbsentStart ? true : null,
   };
 }
 
-/** Takes the value `p` puts under `key`, if any. */
-function takePut(p: Puts, key: string): KeyValue['value'] | null {
-  let v: KeyValue['value'] | null = null;
+/** Takes the value `p` puts under `key`, if any (a number is an int attribute). */
+function takePut(p: Puts, key: string): string | number | true | null {
+  let v: string | number | true | null = null;
   switch (key) {
     case 'network.local.address': v = p.localAddress; p.localAddress = null; break;
     case 'net.host.port': v = p.hostPort; p.hostPort = null; break;
@@ -233,6 +238,17 @@ function writeAttr(w: Writer, key: string, value: KeyValue['value']): void {
   const at = w.startMessage(9);
   if (key !== '') w.string(1, key);
   writeAnyValue(w, 2, value);
+  w.endMessage(at);
+}
+
+/** An int attribute from a port (0–65535), without a bigint. */
+function writePortAttr(w: Writer, key: string, port: number): void {
+  const at = w.startMessage(9);
+  w.string(1, key);
+  const v = w.startMessage(2);
+  w.tag(3, 0);
+  w.uint32(port);
+  w.endMessage(v);
   w.endMessage(at);
 }
 
@@ -293,15 +309,16 @@ function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
     }
     if (links !== undefined && isLinkTag(k, links.length)) continue;
     const put = takePut(puts, k);
-    writeAttr(w, k, put ?? (opts.parseStringTags ? parseTag(tags[k]!) : tags[k]));
+    if (typeof put === 'number') writePortAttr(w, k, put);
+    else writeAttr(w, k, put ?? (opts.parseStringTags ? parseTag(tags[k]!) : tags[k]));
   }
   // Endpoint attributes, with the keys of the Collector's current default
   // semantic conventions (zipkin EmitV1/DontEmitV0 NetworkConventions gates, beta).
   if (puts.localAddress !== null) writeAttr(w, 'network.local.address', puts.localAddress);
-  if (puts.hostPort !== null) writeAttr(w, 'net.host.port', puts.hostPort);
+  if (puts.hostPort !== null) writePortAttr(w, 'net.host.port', puts.hostPort);
   if (puts.peerName !== null) writeAttr(w, 'service.peer.name', puts.peerName);
   if (puts.peerAddress !== null) writeAttr(w, 'network.peer.address', puts.peerAddress);
-  if (puts.peerPort !== null) writeAttr(w, 'net.peer.port', puts.peerPort);
+  if (puts.peerPort !== null) writePortAttr(w, 'net.peer.port', puts.peerPort);
   if (puts.absentStart !== null) writeAttr(w, START_TIME_ABSENT, true);
   writeEvents(w, z);
   if (links !== undefined) for (const l of links) if (l !== NOT_A_LINK) writeLink(w, l);
