@@ -1,6 +1,7 @@
 /**
- * Spans per CPU-second of decode + translate (bytes → TracesData) for the
- * Jaeger and Zipkin receivers, in process, no network. Payloads are realistic
+ * Spans per CPU-second of what the Jaeger and Zipkin receivers do with a
+ * request: decode it and translate it into OTLP protobuf (the payload they
+ * hand on), in process, no network. Payloads are realistic
  * instrumented-service spans: an HTTP server span and a DB client child with
  * ~8 tags each, one event/log, endpoints (Zipkin) and a process (Jaeger).
  *
@@ -8,11 +9,11 @@
  */
 import { BinaryReader, CompactReader } from '../../core/thrift/index.ts';
 import { readEmitBatch } from '../../receivers/jaeger/thrift-decode.ts';
-import { jaegerToTraces } from '../../receivers/jaeger/translate.ts';
+import { jaegerToProto } from '../../receivers/jaeger/translate.ts';
 import { emitBatchPacket, sampleBatch, type TBatch } from '../../receivers/jaeger/testdata/thrift-encode.ts';
 import { decodeV2Json } from '../../receivers/zipkin/v2-json.ts';
-import { zipkinV2ToTraces } from '../../receivers/zipkin/v2-translate.ts';
-import { spanCount, type TracesData } from '../../core/model.ts';
+import { zipkinV2ToProto } from '../../receivers/zipkin/v2-translate.ts';
+import { scanTracesProto } from '../../core/otlp/scan.ts';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 11;
@@ -80,11 +81,12 @@ function zipkinJson(): Buffer {
 interface Case {
   name: string;
   bytes: number;
-  run: () => TracesData;
+  /** The OTLP protobuf the receiver hands on. */
+  run: () => Uint8Array;
 }
 
 function measure(c: Case): { spansPerCpuSecond: number; nsPerSpan: number } {
-  const spans = spanCount(c.run());
+  const spans = scanTracesProto(c.run());
   for (let i = 0; i < 200; i++) c.run(); // warm up the JIT
   const results: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -108,9 +110,9 @@ const compact = emitBatchPacket('compact', batch);
 const binary = emitBatchPacket('binary', batch);
 const json = zipkinJson();
 const cases: Case[] = [
-  { name: 'Zipkin v2 JSON (40 spans)', bytes: json.length, run: () => zipkinV2ToTraces(decodeV2Json(json), { parseStringTags: false }) },
-  { name: 'Jaeger thrift compact, UDP 6831 (40 spans)', bytes: compact.length, run: () => jaegerToTraces([readEmitBatch(new CompactReader(compact))]) },
-  { name: 'Jaeger thrift binary, UDP 6832 (40 spans)', bytes: binary.length, run: () => jaegerToTraces([readEmitBatch(new BinaryReader(binary))]) },
+  { name: 'Zipkin v2 JSON (40 spans)', bytes: json.length, run: () => zipkinV2ToProto(decodeV2Json(json), { parseStringTags: false }) },
+  { name: 'Jaeger thrift compact, UDP 6831 (40 spans)', bytes: compact.length, run: () => jaegerToProto([readEmitBatch(new CompactReader(compact))]).bytes },
+  { name: 'Jaeger thrift binary, UDP 6832 (40 spans)', bytes: binary.length, run: () => jaegerToProto([readEmitBatch(new BinaryReader(binary))]).bytes },
 ];
 
 console.log(`node ${process.version}, ${ROUNDS} rounds of ${ROUND_MS} ms, median`);
