@@ -50,6 +50,7 @@ export function indexTraces(data: TracesData, index: TraceIndex, requestIdAttrs:
         index.addSpan(
           entry,
           {
+            traceId: sp.traceId,
             spanId: sp.spanId,
             name: sp.name,
             kind: sp.kind,

@@ -138,6 +138,17 @@ export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex
 
 const NOT_IT = Symbol('not this key');
 
+/** A Status message's code (merged as the decoder merges: `code` stays unless the message sets it). */
+function statusCode(r: Reader, end: number, code: number): number {
+  const stEnd = r.lenEnd(end);
+  while (r.pos < stEnd) {
+    const t = r.uint32();
+    if (t === 0x18) code = r.uint32() | 0;
+    else r.skip(t & 7, stEnd);
+  }
+  return code;
+}
+
 /** The index of the first of `keys` equal to bytes `start`..`end` of `buf`, or -1. */
 function keyIndex(buf: Uint8Array, start: number, end: number, keys: readonly Buffer[]): number {
   const n = end - start;
@@ -188,7 +199,7 @@ function span(r: Reader, end: number, requestIdAttrs: readonly string[], ridKeys
     switch (t) {
       case 0x0a: traceId = id(r, end, ZERO_TRACE); break;
       case 0x12: spanId = id(r, end, ZERO_SPAN); break;
-      case 0x2a: name = r.string(end); break;
+      case 0x2a: name = r.key(end); break; // names repeat: one string per name, not per span
       case 0x30: kind = r.uint32() | 0; break;
       case 0x39: start = r.fixed64(); break;
       case 0x41: finish = r.fixed64(); break;
@@ -214,15 +225,7 @@ function span(r: Reader, end: number, requestIdAttrs: readonly string[], ridKeys
         r.pos = kvEnd;
         break;
       }
-      case 0x7a: {
-        const stEnd = r.lenEnd(end);
-        while (r.pos < stEnd) {
-          const ts = r.uint32();
-          if (ts === 0x18) status = r.uint32() | 0;
-          else r.skip(ts & 7, stEnd);
-        }
-        break;
-      }
+      case 0x7a: status = statusCode(r, end, status); break;
       default: r.skip(t & 7, end);
     }
   }
@@ -236,6 +239,7 @@ function span(r: Reader, end: number, requestIdAttrs: readonly string[], ridKeys
     traceId,
     requestId,
     ctx: {
+      traceId,
       spanId,
       name,
       kind,
@@ -310,15 +314,7 @@ function summarizeSpan(r: Reader, end: number, service: string, out: Map<string,
       case 0x2a: nameEnd = r.lenEnd(end); nameAt = r.pos; r.pos = nameEnd; break;
       case 0x39: start = r.fixed64(); break;
       case 0x41: finish = r.fixed64(); break;
-      case 0x7a: {
-        const stEnd = r.lenEnd(end);
-        while (r.pos < stEnd) {
-          const ts = r.uint32();
-          if (ts === 0x18) status = r.uint32() | 0;
-          else r.skip(ts & 7, stEnd);
-        }
-        break;
-      }
+      case 0x7a: status = statusCode(r, end, status); break;
       default: r.skip(t & 7, end);
     }
   }

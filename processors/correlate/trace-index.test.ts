@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SpanKind } from '../../core/model.ts';
 import { TraceIndex, type SpanContext } from './trace-index.ts';
 
-const span = (spanId: string, kind: number, startUs: number): SpanContext => ({ spanId, name: spanId, kind, service: 's', status: 0, startUs, durationNs: 1 });
+const span = (spanId: string, kind: number, startUs: number): SpanContext => ({ traceId: '', spanId, name: spanId, kind, service: 's', status: 0, startUs, durationNs: 1 });
 
 describe('TraceIndex', () => {
   it('links a request id to the span of the log direction, else the earliest', () => {
@@ -14,6 +14,21 @@ describe('TraceIndex', () => {
     expect(idx.byRequest('rid', SpanKind.CLIENT)?.span.spanId).toBe('client');
     expect(idx.byRequest('rid', SpanKind.SERVER)?.span.spanId).toBe('gateway');
     expect(idx.byRequest('other', SpanKind.SERVER)).toBeUndefined();
+  });
+
+  it('keeps the links of other traces to a request id when one trace is dropped', () => {
+    const idx = new TraceIndex(1000);
+    const a = idx.touch('a', 0);
+    const b = idx.touch('b', 0);
+    idx.addSpan(a, span('a-server', SpanKind.SERVER, 1), 'rid');
+    idx.addSpan(b, span('b-server', SpanKind.SERVER, 2), 'rid');
+    expect(idx.byRequest('rid', SpanKind.SERVER)).toMatchObject({ traceId: 'a', span: { spanId: 'a-server' } });
+    idx.delete(a);
+    expect(idx.byRequest('rid', SpanKind.SERVER)).toMatchObject({ traceId: 'b', span: { spanId: 'b-server', traceId: 'b' } });
+    idx.addSpan(b, span('b-client', SpanKind.CLIENT, 3), 'rid');
+    expect(idx.byRequest('rid', SpanKind.CLIENT)?.span.spanId).toBe('b-client');
+    idx.delete(b);
+    expect(idx.byRequest('rid', SpanKind.SERVER)).toBeUndefined();
   });
 
   const order = (idx: TraceIndex) => [...idx.entries()].map((e) => e.traceId);

@@ -16,6 +16,8 @@
 import { SpanKind } from '../../core/model.ts';
 
 export interface SpanContext {
+  /** Set by TraceIndex.addSpan: the trace it is indexed under. */
+  traceId: string;
   spanId: string;
   name: string;
   kind: number;
@@ -39,14 +41,15 @@ export interface TraceEntry {
   newer: TraceEntry | null;
 }
 
-interface RequestLink {
+export interface RequestLink {
   traceId: string;
   span: SpanContext;
 }
 
 export class TraceIndex {
   readonly traces = new Map<string, TraceEntry>();
-  private readonly byRequestId = new Map<string, RequestLink[]>();
+  /** Spans by the request id they carried: one span, or up to 16 (no array for the usual one). */
+  private readonly byRequestId = new Map<string, SpanContext | SpanContext[]>();
   /** Least and most recently seen entries. */
   private head: TraceEntry | null = null;
   private tail: TraceEntry | null = null;
@@ -76,11 +79,13 @@ export class TraceIndex {
   }
 
   addSpan(e: TraceEntry, span: SpanContext, requestId: string): void {
+    span.traceId = e.traceId;
     e.spans.set(span.spanId, span);
     if (!requestId) return;
-    let links = this.byRequestId.get(requestId);
-    if (!links) this.byRequestId.set(requestId, (links = []));
-    if (links.length < 16) links.push({ traceId: e.traceId, span });
+    const links = this.byRequestId.get(requestId);
+    if (links === undefined) this.byRequestId.set(requestId, span);
+    else if (!Array.isArray(links)) this.byRequestId.set(requestId, [links, span]);
+    else if (links.length < 16) links.push(span);
     if (!e.requestIds) e.requestIds = [requestId];
     else if (!e.requestIds.includes(requestId)) e.requestIds.push(requestId);
   }
@@ -96,17 +101,19 @@ export class TraceIndex {
    */
   byRequest(requestId: string, preferKind: number): RequestLink | undefined {
     const links = this.byRequestId.get(requestId);
-    if (!links?.length) return undefined;
-    let best: RequestLink | undefined;
-    for (const l of links) {
-      if (!best) best = l;
-      else {
-        const a = l.span.kind === preferKind;
-        const b = best.span.kind === preferKind;
-        if ((a && !b) || (a === b && l.span.startUs < best.span.startUs)) best = l;
+    if (links === undefined) return undefined;
+    let best: SpanContext;
+    if (!Array.isArray(links)) best = links;
+    else {
+      best = links[0]!;
+      for (let i = 1; i < links.length; i++) {
+        const l = links[i]!;
+        const a = l.kind === preferKind;
+        const b = best.kind === preferKind;
+        if ((a && !b) || (a === b && l.startUs < best.startUs)) best = l;
       }
     }
-    return best;
+    return { traceId: best.traceId, span: best };
   }
 
   private unlink(e: TraceEntry): void {
@@ -123,10 +130,10 @@ export class TraceIndex {
     this.unlink(e);
     for (const rid of e.requestIds ?? []) {
       const links = this.byRequestId.get(rid);
-      if (!links) continue;
-      const kept = links.filter((l) => l.traceId !== e.traceId);
-      if (kept.length) this.byRequestId.set(rid, kept);
-      else this.byRequestId.delete(rid);
+      if (links === undefined) continue;
+      const kept = Array.isArray(links) ? links.filter((l) => l.traceId !== e.traceId) : links.traceId !== e.traceId ? [links] : [];
+      if (kept.length === 0) this.byRequestId.delete(rid);
+      else this.byRequestId.set(rid, kept.length === 1 ? kept[0]! : kept);
     }
   }
 
