@@ -23,8 +23,7 @@ import { encodeMap, encodeStr, serviceName, TraceColumns, type EncodedMap, type 
 import { spanKindName, statusCodeName } from './rows.ts';
 
 const REQUEST_FIELDS = fields(1);
-const RESOURCE_SPANS_FIELDS = fields(1, 2, 3);
-const SCOPE_SPANS_FIELDS = fields(1, 2, 3);
+const CONTAINER_FIELDS = fields(1, 2, 3);
 const SPAN_FIELDS = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
 const STATUS_FIELDS = fields(2, 3);
 
@@ -44,29 +43,38 @@ export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: numb
   return c.block();
 }
 
-/** Positions of the fields (after their tags) a message repeats or that must be read first. */
-function resourceSpans(r: Reader, limit: number, c: TraceColumns): void {
+/**
+ * ResourceSpans and ScopeSpans alike: field 1 (the resource or scope, which
+ * may follow the spans on the wire), field 2 (repeated), field 3 (schema_url,
+ * not stored). The positions of fields 1 and 2, after their tags; the reader
+ * is left at the message's end.
+ */
+function layout(r: Reader, limit: number, name: string): { end: number; heads: number[]; items: number[] } {
   const end = r.lenEnd(limit);
-  const resources: number[] = [];
-  const scopes: number[] = [];
-  // The resource may follow its scope_spans on the wire: find both first.
+  const heads: number[] = [];
+  const items: number[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag === 0x0a || tag === 0x12) {
-      (tag === 0x0a ? resources : scopes).push(r.pos);
+      (tag === 0x0a ? heads : items).push(r.pos);
       r.pos = r.lenEnd(end);
     } else if (tag === 0x1a) r.pos = r.lenEnd(end);
-    else r.other(tag, RESOURCE_SPANS_FIELDS, end, 'ResourceSpans');
+    else r.other(tag, CONTAINER_FIELDS, end, name);
   }
-  r.expectEnd(end, 'ResourceSpans');
+  r.expectEnd(end, name);
+  return { end, heads, items };
+}
+
+function resourceSpans(r: Reader, limit: number, c: TraceColumns): void {
+  const { end, heads, items } = layout(r, limit, 'ResourceSpans');
   const resource = emptyResource();
-  for (const at of resources) {
+  for (const at of heads) {
     r.pos = at;
     readResource(r, end, resource);
   }
   const svc = encodeStr(serviceName(resource.attributes));
   const rAttrs = encodeMap(resource.attributes);
-  for (const at of scopes) {
+  for (const at of items) {
     r.pos = at;
     scopeSpans(r, end, c, svc, rAttrs);
   }
@@ -74,26 +82,15 @@ function resourceSpans(r: Reader, limit: number, c: TraceColumns): void {
 }
 
 function scopeSpans(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs: EncodedMap): void {
-  const end = r.lenEnd(limit);
-  const scopePositions: number[] = [];
-  const spans: number[] = [];
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag === 0x0a || tag === 0x12) {
-      (tag === 0x0a ? scopePositions : spans).push(r.pos);
-      r.pos = r.lenEnd(end);
-    } else if (tag === 0x1a) r.pos = r.lenEnd(end);
-    else r.other(tag, SCOPE_SPANS_FIELDS, end, 'ScopeSpans');
-  }
-  r.expectEnd(end, 'ScopeSpans');
+  const { end, heads, items } = layout(r, limit, 'ScopeSpans');
   const scope = emptyScope();
-  for (const at of scopePositions) {
+  for (const at of heads) {
     r.pos = at;
     readScope(r, end, scope);
   }
   const sName = encodeStr(scope.name);
   const sVersion = encodeStr(scope.version);
-  for (const at of spans) {
+  for (const at of items) {
     r.pos = at;
     span(r, end, c, svc, rAttrs, sName, sVersion);
   }
