@@ -116,7 +116,9 @@ service:
   pipelines:
 ${pipelines}
 `, join(dir, 'gateway.yaml'));
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${http}/v1/logs`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).ok, 60_000, 'the gateway');
+  // Ready when it accepts an empty request for a signal it has a pipeline for.
+  const probe = signals[0] === 'traces' ? 'traces' : 'logs';
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${http}/v1/${probe}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).ok, 60_000, 'the gateway');
 
   // Phase 1: gateway.
   const gpid = gateway.pid!;
