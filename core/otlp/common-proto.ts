@@ -158,13 +158,15 @@ export function writeAnyValue(w: Writer, field: number, v: AnyValue): void {
 
 /** Writes `attrs` as a repeated KeyValue field. */
 export function writeAttributes(w: Writer, field: number, attrs: readonly KeyValue[]): void {
-  for (let i = 0; i < attrs.length; i++) {
-    const kv = attrs[i]!;
-    const at = w.startMessage(field);
-    if (kv.key !== '') w.string(1, kv.key);
-    writeAnyValue(w, 2, kv.value);
-    w.endMessage(at);
-  }
+  for (let i = 0; i < attrs.length; i++) writeKeyValue(w, field, attrs[i]!.key, attrs[i]!.value);
+}
+
+/** One KeyValue as field `field` (translators that write attributes without building KeyValue objects). */
+export function writeKeyValue(w: Writer, field: number, key: string, value: AnyValue): void {
+  const at = w.startMessage(field);
+  if (key !== '') w.string(1, key);
+  writeAnyValue(w, 2, value);
+  w.endMessage(at);
 }
 
 export function writeUint32Field(w: Writer, field: number, v: number): void {

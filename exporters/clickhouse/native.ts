@@ -320,6 +320,9 @@ for (let b = 0; b < 256; b++) {
 export class TraceColumns {
   private readonly ts: Uint32Array;
   private readonly duration: Uint32Array;
+  /** The same memory as 64-bit values, for the record path's bigints. */
+  private readonly ts64: BigInt64Array;
+  private readonly duration64: BigUint64Array;
   readonly traceId: Sink;
   readonly spanId: Sink;
   readonly parentId: Sink;
@@ -353,6 +356,8 @@ export class TraceColumns {
     const rows = capacity;
     this.ts = new Uint32Array(rows * 2);
     this.duration = new Uint32Array(rows * 2);
+    this.ts64 = new BigInt64Array(this.ts.buffer);
+    this.duration64 = new BigUint64Array(this.duration.buffer);
     this.traceId = new Sink(rows * 33);
     this.spanId = new Sink(rows * 17);
     this.parentId = new Sink(rows * 17);
@@ -431,12 +436,9 @@ export class TraceColumns {
 
   /** One span from records. */
   addSpan(sp: Span, svc: Uint8Array, rAttrs: EncodedMap, sName: Uint8Array, sVersion: Uint8Array): void {
-    const start = sp.startTimeUnixNano;
-    const end = sp.endTimeUnixNano;
-    this.times(
-      Number(BigInt.asUintN(32, start)), Number(BigInt.asUintN(32, start >> 32n)),
-      Number(BigInt.asUintN(32, end)), Number(BigInt.asUintN(32, end >> 32n)),
-    );
+    const dur = sp.endTimeUnixNano - sp.startTimeUnixNano;
+    this.ts64[this.rows] = sp.startTimeUnixNano;
+    this.duration64[this.rows] = dur > 0n ? dur : 0n; // ends before it starts: 0, as `times`
     this.traceId.str(sp.traceId);
     this.spanId.str(sp.spanId);
     this.parentId.str(sp.parentSpanId);

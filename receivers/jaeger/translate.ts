@@ -11,7 +11,7 @@
  */
 import type { AnyValue, KeyValue, Resource, TracesData } from '../../core/model.ts';
 import { SpanKind, StatusCode } from '../../core/model.ts';
-import { writeAnyValue, writeEnumField, writeResource, writeScope, writeStringField } from '../../core/otlp/common-proto.ts';
+import { writeEnumField, writeKeyValue, writeResource, writeScope, writeStringField } from '../../core/otlp/common-proto.ts';
 import { lazyTraces } from '../../core/otlp/lazy.ts';
 import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
 import { decodeTracesProto, writeFixed64Field } from '../../core/otlp/traces-proto.ts';
@@ -108,13 +108,6 @@ function uniqueTags(tags: readonly KeyValue[]): readonly KeyValue[] {
     }
   }
   return tags;
-}
-
-function writeAttr(w: Writer, field: number, kv: KeyValue): void {
-  const at = w.startMessage(field);
-  if (kv.key !== '') w.string(1, kv.key);
-  writeAnyValue(w, 2, kv.value);
-  w.endMessage(at);
 }
 
 /** The tags the translation reads, found in one pass over a span's (unique) tags. */
@@ -219,7 +212,7 @@ function writeSpan(w: Writer, js: JSpan): void {
     const kv = attrs[i]!;
     if (kv === t.kind || kv === t.code || kv === t.traceState) continue;
     if ((takesError && kv === t.error) || (takesDescription && kv === t.description)) continue;
-    writeAttr(w, 9, kv);
+    writeKeyValue(w, 9, kv.key, kv.value);
   }
   for (const log of js.logs) {
     const eat = w.startMessage(11);
@@ -228,7 +221,7 @@ function writeSpan(w: Writer, js: JSpan): void {
     let name: KeyValue | undefined;
     for (const kv of fields) if (kv.key === 'event') name = kv;
     if (name !== undefined) writeStringField(w, 2, str(name.value));
-    for (const kv of fields) if (kv !== name) writeAttr(w, 3, kv);
+    for (const kv of fields) if (kv !== name) writeKeyValue(w, 3, kv.key, kv.value);
     w.endMessage(eat);
   }
   for (const ref of js.references) {
@@ -238,7 +231,7 @@ function writeSpan(w: Writer, js: JSpan): void {
     const ls = nz(ref.spanId);
     if (lt !== '') w.hexBytes(1, lt);
     if (ls !== '') w.hexBytes(2, ls);
-    writeAttr(w, 4, { key: 'opentracing.ref_type', value: ref.refType === RefType.CHILD_OF ? 'child_of' : 'follows_from' });
+    writeKeyValue(w, 4, 'opentracing.ref_type', ref.refType === RefType.CHILD_OF ? 'child_of' : 'follows_from');
     w.endMessage(lat);
   }
   w.endMessage(at);
@@ -269,6 +262,16 @@ function takeScope(js: JSpan): [string, string] {
   return takeScopeTags(js, 'otel.scope.name', 'otel.scope.version') ?? takeScopeTags(js, 'otel.library.name', 'otel.library.version') ?? NO_SCOPE;
 }
 
+type Groups = Map<string, { process: JProcess | null; spans: JSpan[] }>;
+
+/** The group of spans of process `p` (by its service and tags), added if new. */
+function groupOf(groups: Groups, p: JProcess | null): { process: JProcess | null; spans: JSpan[] } {
+  const k = processKey(p);
+  let g = groups.get(k);
+  if (!g) groups.set(k, (g = { process: p, spans: [] }));
+  return g;
+}
+
 /**
  * Batches → ExportTraceServiceRequest protobuf and its span count. Spans are
  * regrouped by process (a span-level process overrides its batch's), one
@@ -276,21 +279,10 @@ function takeScope(js: JSpan): [string, string] {
  * per instrumentation scope in first-seen order.
  */
 export function jaegerToProto(batches: readonly JBatch[]): { bytes: Uint8Array; spans: number } {
-  const groups = new Map<string, { process: JProcess | null; spans: JSpan[] }>();
+  const groups: Groups = new Map();
   for (const b of batches) {
-    const k = processKey(b.process);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { process: b.process, spans: [] }));
-    for (const s of b.spans) {
-      if (s.process === null) {
-        g.spans.push(s);
-        continue;
-      }
-      const sk = processKey(s.process);
-      let sg = groups.get(sk);
-      if (!sg) groups.set(sk, (sg = { process: s.process, spans: [] }));
-      sg.spans.push(s);
-    }
+    const g = groupOf(groups, b.process);
+    for (const s of b.spans) (s.process === null ? g : groupOf(groups, s.process)).spans.push(s);
   }
   const w = sharedWriter();
   let count = 0;

@@ -58,6 +58,12 @@ export interface ZSpan {
   flagAbsentStart: boolean;
 }
 
+/** All '0' digits (or empty): an id that is absent. */
+export function isZeroId(id: string): boolean {
+  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) !== 48) return false;
+  return true;
+}
+
 export function endpointIsEmpty(e: ZEndpoint): boolean {
   return e.serviceName === '' && e.ipv4 === '' && e.ipv6 === '' && e.port === 0;
 }

@@ -6,15 +6,9 @@
  * a timestamp; tag values must be strings; an all-empty endpoint is absent.
  * Any violation rejects the whole request (HTTP 400), as the Collector does.
  */
-import { ZipkinDecodeError, canonicalIp, endpointIsEmpty, type ZAnnotation, type ZEndpoint, type ZSpan, type ZTags } from './model.ts';
+import { ZipkinDecodeError, canonicalIp, endpointIsEmpty, isZeroId, type ZAnnotation, type ZEndpoint, type ZSpan, type ZTags } from './model.ts';
 
 const HEX = /^[0-9a-fA-F]+$/;
-/** All '0' (and not empty). */
-function allZeros(id: string): boolean {
-  if (id.length === 0) return false;
-  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) !== 48) return false;
-  return true;
-}
 
 export function hexId(v: unknown, digits: 16 | 32, what: string): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > digits || !HEX.test(v)) {
@@ -96,16 +90,16 @@ function span(v: unknown, i: number): ZSpan | null {
   if (typeof v !== 'object' || Array.isArray(v)) throw new ZipkinDecodeError(`${at}: expected an object`);
   const o = v as Record<string, unknown>;
   const traceId = hexId(o.traceId, 32, `${at}: traceId`);
-  if (allZeros(traceId)) throw new ZipkinDecodeError(`${at}: valid traceId required`);
+  if (isZeroId(traceId)) throw new ZipkinDecodeError(`${at}: valid traceId required`);
   const id = hexId(o.id, 16, `${at}: id`);
-  if (allZeros(id)) throw new ZipkinDecodeError(`${at}: valid span id required`);
+  if (isZeroId(id)) throw new ZipkinDecodeError(`${at}: valid span id required`);
   const p = o.parentId;
   const parentId = p === undefined || p === null || p === '' ? '' : hexId(p, 16, `${at}: parentId`);
   const timestamp = micros(o.timestamp, `${at}: timestamp`);
   return {
     traceId,
     id,
-    parentId: allZeros(parentId) ? '' : parentId,
+    parentId: isZeroId(parentId) ? '' : parentId,
     name: str(o.name, `${at}: name`),
     kind: str(o.kind, `${at}: kind`),
     timestamp,

@@ -11,11 +11,11 @@
  */
 import type { KeyValue, Resource, SpanLink, TracesData } from '../../core/model.ts';
 import { SpanKind, StatusCode } from '../../core/model.ts';
-import { writeAnyValue, writeAttributes, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field } from '../../core/otlp/common-proto.ts';
+import { writeAttributes, writeKeyValue, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field } from '../../core/otlp/common-proto.ts';
 import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
 import { decodeTracesProto, writeLink } from '../../core/otlp/traces-proto.ts';
 import { RESOURCE_KEYS } from './resource-keys.ts';
-import { ZipkinDecodeError, type ZSpan, type ZTags } from './model.ts';
+import { ZipkinDecodeError, isZeroId, type ZSpan, type ZTags } from './model.ts';
 
 const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
 const SERVICE_NAME_SOURCE = 'otlp.service.name.source';
@@ -66,12 +66,6 @@ const KINDS = nullProto<number>({
 export interface V2Options {
   /** Turn tag strings that look like ints, doubles or bools into typed attributes. */
   parseStringTags: boolean;
-}
-
-/** All '0' (or empty): an id the decoder reads as absent. */
-function isZero(id: string): boolean {
-  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) !== 48) return false;
-  return true;
 }
 
 /** DetermineValueType + the strconv parse the Collector applies with parse_string_tags. */
@@ -133,7 +127,7 @@ function linkId(s: string, n: number): string {
   const t = s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
   if (t === '') return '';
   if (t.length !== n || !/^[0-9a-fA-F]+$/.test(t)) throw new ZipkinDecodeError(`invalid otlp.link id ${JSON.stringify(t)}`);
-  return isZero(t) ? '' : t.toLowerCase();
+  return isZeroId(t) ? '' : t.toLowerCase();
 }
 
 /**
@@ -234,11 +228,9 @@ function takePut(p: Puts, key: string): string | number | true | null {
   return v;
 }
 
+/** A span attribute (Span field 9). */
 function writeAttr(w: Writer, key: string, value: KeyValue['value']): void {
-  const at = w.startMessage(9);
-  if (key !== '') w.string(1, key);
-  writeAnyValue(w, 2, value);
-  w.endMessage(at);
+  writeKeyValue(w, 9, key, value);
 }
 
 /** An int attribute from a port (0–65535), without a bigint. */
@@ -255,11 +247,11 @@ function writePortAttr(w: Writer, key: string, port: number): void {
 function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
   const tags = z.tags;
   const at = w.startMessage(2);
-  if (!isZero(z.traceId)) w.hexBytes(1, z.traceId);
-  if (!isZero(z.id)) w.hexBytes(2, z.id);
+  if (!isZeroId(z.traceId)) w.hexBytes(1, z.traceId);
+  if (!isZeroId(z.id)) w.hexBytes(2, z.id);
   const traceState = tags['w3c.tracestate'];
   if (traceState !== undefined) writeStringField(w, 3, traceState);
-  if (z.parentId !== '' && z.parentId !== z.id && !isZero(z.parentId)) w.hexBytes(4, z.parentId);
+  if (z.parentId !== '' && z.parentId !== z.id && !isZeroId(z.parentId)) w.hexBytes(4, z.parentId);
   writeStringField(w, 5, z.name);
   let kind = KINDS[z.kind];
   const kindTag = kind === undefined ? tags['span.kind'] : undefined;
