@@ -95,44 +95,16 @@ export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex
   const touched = new Set<TraceEntry>();
   let lastTrace = '';
   let entry: TraceEntry | undefined;
-  const spans: PeekedSpan[] = [];
-  for (const part of parts) {
-    const r = new Reader(part);
-    const n = part.length;
-    for (let rsEnd; (rsEnd = field(r, n, 0x0a)) >= 0; ) {
-      // The resource may come after its spans: its service is applied at the end.
-      let service: AnyValue;
-      let serviceSeen = false;
-      spans.length = 0;
-      while (r.pos < rsEnd) {
-        const t1 = r.uint32();
-        if (t1 === 0x0a) {
-          const resEnd = r.lenEnd(rsEnd);
-          for (let kvEnd; (kvEnd = field(r, resEnd, 0x0a)) >= 0; ) {
-            const v = keyValue(r, kvEnd, 'service.name');
-            if (v !== NOT_IT && !serviceSeen) {
-              service = v;
-              serviceSeen = true;
-            }
-          }
-        } else if (t1 === 0x12) {
-          const ssEnd = r.lenEnd(rsEnd);
-          for (let spEnd; (spEnd = field(r, ssEnd, 0x12)) >= 0; ) spans.push(span(r, spEnd, requestIdAttrs, ridKeys));
-        } else r.skip(t1 & 7, rsEnd);
-      }
-      const svc = str(service);
-      for (const sp of spans) {
-        if (!sp.traceId) continue;
-        sp.ctx.service = svc;
-        if (sp.traceId !== lastTrace || !entry) {
-          entry = index.touch(sp.traceId, now);
-          lastTrace = sp.traceId;
-          touched.add(entry);
-        }
-        index.addSpan(entry, sp.ctx, sp.requestId);
-      }
+  eachSpan(parts, (r, spEnd, service) => {
+    const sp = span(r, spEnd, service, requestIdAttrs, ridKeys);
+    if (!sp.traceId) return;
+    if (sp.traceId !== lastTrace || !entry) {
+      entry = index.touch(sp.traceId, now);
+      lastTrace = sp.traceId;
+      touched.add(entry);
     }
-  }
+    index.addSpan(entry, sp.ctx, sp.requestId);
+  });
   return touched;
 }
 
@@ -183,7 +155,7 @@ function keyValue(r: Reader, end: number, key: string): AnyValue | typeof NOT_IT
   return v;
 }
 
-function span(r: Reader, end: number, requestIdAttrs: readonly string[], ridKeys: readonly Buffer[]): PeekedSpan {
+function span(r: Reader, end: number, service: string, requestIdAttrs: readonly string[], ridKeys: readonly Buffer[]): PeekedSpan {
   let traceId = '';
   let spanId = '';
   let name = '';
@@ -243,7 +215,7 @@ function span(r: Reader, end: number, requestIdAttrs: readonly string[], ridKeys
       spanId,
       name,
       kind,
-      service: '',
+      service,
       status,
       startUs: Number(start / 1000n),
       durationNs: finish > start ? Number(finish - start) : 0,
@@ -271,14 +243,25 @@ function resourceService(r: Reader, rsEnd: number): string {
 
 /** The spans of `parts` (ExportTraceServiceRequest bytes) summarized per trace, as summarizeTraces does. */
 export function summarizeTracesBytes(parts: readonly Uint8Array[], out: Map<string, SummaryPart>): void {
+  eachSpan(parts, (r, spEnd, service) => summarizeSpan(r, spEnd, service, out));
+}
+
+/**
+ * Calls `visit` with the reader at each Span of `parts` (ending at `spEnd`)
+ * and the service.name of its resource, read first: the resource may come
+ * after its spans on the wire.
+ */
+function eachSpan(parts: readonly Uint8Array[], visit: (r: Reader, spEnd: number, service: string) => void): void {
   for (const part of parts) {
     const r = new Reader(part);
     const n = part.length;
     for (let rsEnd; (rsEnd = field(r, n, 0x0a)) >= 0; ) {
-      // Two walks: the resource may come after its spans.
       const service = resourceService(r, rsEnd);
       for (let ssEnd; (ssEnd = field(r, rsEnd, 0x12)) >= 0; ) {
-        for (let spEnd; (spEnd = field(r, ssEnd, 0x12)) >= 0; ) summarizeSpan(r, spEnd, service, out);
+        for (let spEnd; (spEnd = field(r, ssEnd, 0x12)) >= 0; ) {
+          visit(r, spEnd, service);
+          r.pos = spEnd;
+        }
       }
     }
   }
