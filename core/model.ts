@@ -351,6 +351,79 @@ export interface PendingRecords {
   readonly count: number;
   /** Builds one part's records (the signal's protobuf decoder). */
   readonly decode: (part: Uint8Array) => unknown[];
+  /**
+   * Logs only: changes a stage made to records it did not build (see
+   * patchLogs), by record ordinal across the parts in order. The records
+   * are the bytes with these applied.
+   */
+  readonly patches?: readonly (LogPatch | undefined)[];
+}
+
+/**
+ * A change to one log record of a payload still in bytes: the ids to set
+ * (when given) and attributes set as setAttr sets them, in order (replacing
+ * the first attribute of the same key, else appended). What correlate's
+ * enrichment does to a record, without building it.
+ */
+export interface LogPatch {
+  traceId?: string;
+  spanId?: string;
+  attributes: KeyValue[];
+}
+
+/** Applies `patch` to a record, as the stage that made it would have. */
+export function applyLogPatch(r: LogRecord, patch: LogPatch): void {
+  if (patch.traceId !== undefined) r.traceId = patch.traceId;
+  if (patch.spanId !== undefined) r.spanId = patch.spanId;
+  for (const kv of patch.attributes) setAttr(r.attributes, kv.key, kv.value);
+}
+
+function applyLogPatches(resourceLogs: readonly ResourceLogs[], patches: readonly (LogPatch | undefined)[]): void {
+  let i = 0;
+  for (const rl of resourceLogs) {
+    for (const sl of rl.scopeLogs) {
+      for (const r of sl.logRecords) {
+        const p = patches[i++];
+        if (p) applyLogPatch(r, p);
+      }
+    }
+  }
+}
+
+/**
+ * Changes records of a logs payload that is still its request bytes,
+ * without building them: `patches[i]` applies to the i-th record (across
+ * the parts, in order); patches already there stay, these applied on top.
+ * The bytes no longer describe the records alone, so the payload loses its
+ * rawProto, and pendingRecords no longer offers it as bytes (a queue or
+ * Kafka would store the bytes without the patches); readers that know
+ * patches take it through undecodedLogs. Reading its records applies them.
+ */
+export function patchLogs(data: LogsData, patches: readonly (LogPatch | undefined)[]): void {
+  const d = data as Sourced;
+  const pending = d[PENDING];
+  if (!pending) throw new Error('patchLogs: the payload has been decoded; change its records instead');
+  let merged: (LogPatch | undefined)[] = patches as (LogPatch | undefined)[];
+  if (pending.patches) {
+    merged = pending.patches.slice();
+    for (let i = 0; i < patches.length; i++) {
+      const p = patches[i];
+      if (!p) continue;
+      const q = merged[i];
+      if (!q) {
+        merged[i] = p;
+        continue;
+      }
+      const attributes = q.attributes.slice();
+      for (const kv of p.attributes) setAttr(attributes, kv.key, kv.value);
+      merged[i] = { traceId: p.traceId ?? q.traceId, spanId: p.spanId ?? q.spanId, attributes };
+    }
+  }
+  const next: PendingRecords = { parts: pending.parts, count: pending.count, decode: pending.decode, patches: merged };
+  const src = d[SOURCE];
+  if (src) Object.defineProperty(d, SOURCE, { value: { key: src.key, pending: next }, configurable: true });
+  dropRawProto(data);
+  defer(d, 'resourceLogs', next);
 }
 
 type Pending = { [PENDING]?: PendingRecords };
@@ -369,7 +442,7 @@ export function lazyPayload<D extends LogsData | TracesData>(key: 'resourceLogs'
   const data = {} as D & Pending;
   Object.defineProperty(data, SOURCE, { value: { key, pending }, configurable: true });
   defer(data, key, pending);
-  setRawProto(data, pending.parts as Uint8Array[]);
+  if (!pending.patches) setRawProto(data, pending.parts as Uint8Array[]);
   return data;
 }
 
@@ -387,8 +460,9 @@ function defer(data: Sourced, key: 'resourceLogs' | 'resourceSpans', pending: Pe
     enumerable: true,
     configurable: true,
     get() {
-      const { parts, decode } = pending;
+      const { parts, decode, patches } = pending;
       const value = parts.length === 1 ? decode(parts[0]!) : parts.flatMap((p) => decode(p));
+      if (patches) applyLogPatches(value as ResourceLogs[], patches);
       settle(value);
       return value;
     },
@@ -417,7 +491,17 @@ export function releaseRecords(data: LogsData | TracesData): boolean {
   return true;
 }
 
-/** The request bytes of a payload whose records have not been built yet (undefined once they are, or for any other payload). */
+/**
+ * The request bytes of a payload whose records have not been built yet
+ * (undefined once they are, for any other payload, and for one with
+ * patches: its bytes alone are not its records).
+ */
 export function pendingRecords(data: LogsData | TracesData): PendingRecords | undefined {
+  const p = (data as Pending)[PENDING];
+  return p?.patches ? undefined : p;
+}
+
+/** A logs payload not built yet, patches included (see patchLogs): for readers that apply them. */
+export function undecodedLogs(data: LogsData): PendingRecords | undefined {
   return (data as Pending)[PENDING];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clientInfo, setClientInfo } from '../client.ts';
-import { cloneLogs, cloneTraces, logRecordCount, pendingRecords, rawProto, spanCount } from '../model.ts';
+import { cloneLogs, cloneTraces, logRecordCount, patchLogs, pendingRecords, rawProto, releaseRecords, spanCount, undecodedLogs } from '../model.ts';
 import { meshAccessLogs, meshSpans } from './fixtures.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto, OtlpDecodeError } from './index.ts';
 import { lazyLogs, scanLogsLazily, scanTracesLazily } from './lazy.ts';
@@ -48,5 +48,31 @@ describe('payloads validated but not decoded', () => {
     expect(spanCount(cloneTraces(data))).toBe(12);
     expect(data.resourceSpans).toEqual(decodeTracesProto(bytes).resourceSpans);
     expect(() => scanTracesLazily(bytes.subarray(0, bytes.length - 5))).toThrow(OtlpDecodeError);
+  });
+
+  it('patched logs: the bytes plus the patches, applied when read, carried by copies, never offered as bytes alone', () => {
+    const bytes = encodeLogsProto(meshAccessLogs(3));
+    const data = scanLogsLazily(bytes);
+    const tid = 'ab'.repeat(16);
+    patchLogs(data, [undefined, { traceId: tid, spanId: 'cd'.repeat(8), attributes: [{ key: 'a', value: 'x' }, { key: 'http.request.method', value: 'POST' }] }]);
+    // A second patch on top: setAttr semantics (replaces the first occurrence, else appends).
+    patchLogs(data, [{ attributes: [{ key: 'b', value: 1n }] }, { attributes: [{ key: 'a', value: 'y' }, { key: 'c', value: true }] }]);
+    expect(pendingRecords(data)).toBeUndefined();
+    expect(undecodedLogs(data)?.patches?.length).toBe(2);
+    expect(rawProto(data)).toBeUndefined();
+    const copy = cloneLogs(data);
+    expect(rawProto(copy)).toBeUndefined();
+    expect(releaseRecords(data)).toBe(false);
+    const want = decodeLogsProto(bytes).resourceLogs;
+    const recs = want.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    recs[0]!.attributes.push({ key: 'b', value: 1n });
+    recs[1]!.traceId = tid;
+    recs[1]!.spanId = 'cd'.repeat(8);
+    recs[1]!.attributes.find((kv) => kv.key === 'http.request.method')!.value = 'POST';
+    recs[1]!.attributes.push({ key: 'a', value: 'y' }, { key: 'c', value: true });
+    expect(data.resourceLogs).toEqual(want);
+    expect(copy.resourceLogs).toEqual(want);
+    expect(undecodedLogs(data)).toBeUndefined();
+    expect(() => patchLogs(data, [])).toThrow(/decoded/);
   });
 });

@@ -11,13 +11,13 @@
  */
 import type { Host } from '../../core/component.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
-import { pendingRecords, releaseRecords, type LogsData, type TracesData } from '../../core/model.ts';
+import { pendingRecords, releaseRecords, undecodedLogs, type LogsData, type TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ClickHouseConfig } from './config.ts';
 import { classifyInsertError } from './errors.ts';
 import { acquireQueryServer, type QueryServerLease } from './query-server.ts';
 import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from './native.ts';
-import { encodeTracesNativeProto } from './native-proto.ts';
+import { encodeLogsNativeProto, encodeTracesNativeProto } from './native-proto.ts';
 import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from './rows.ts';
 import { schemaStatements, type SchemaOptions } from './schema.ts';
 import { openStore, type InsertRequest, type Store, type StoreLease } from './store.ts';
@@ -128,7 +128,11 @@ export class ClickHouseExporter implements Pusher {
   async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
     const store = this.started();
     if (this.native(store)) {
-      const block = encodeLogsNative(data);
+      // Records no stage has built (the spool or Kafka hands on protobuf;
+      // correlate's enrichment rides along as patches) go to Native columns
+      // straight from the bytes.
+      const pending = undecodedLogs(data);
+      const block = pending ? encodeLogsNativeProto(pending.parts, pending.count, pending.patches) : encodeLogsNative(data);
       releaseRecords(data); // encoded: the records need not live through the insert
       if (block.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: 'Native', block }, ctx);
       return;

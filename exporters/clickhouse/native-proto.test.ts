@@ -6,12 +6,13 @@
  * that ours does not (fields out of order, repeated messages merged).
  */
 import { describe, expect, it } from 'vitest';
-import { randomTraces, meshSpans } from '../../core/otlp/fixtures.ts';
+import { meshAccessLogs, meshSpans, randomLogs, randomTraces, randomValue, Rng } from '../../core/otlp/fixtures.ts';
+import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/logs-proto.ts';
 import { decodeTracesProto, encodeTracesProto } from '../../core/otlp/traces-proto.ts';
 import { Writer } from '../../core/otlp/protowire.ts';
-import { spanCount } from '../../core/model.ts';
-import { encodeTracesNative, type NativeBlock } from './native.ts';
-import { encodeTracesNativeProto } from './native-proto.ts';
+import { applyLogPatch, logRecordCount, spanCount, type LogPatch } from '../../core/model.ts';
+import { encodeLogsNative, encodeTracesNative, type NativeBlock } from './native.ts';
+import { encodeLogsNativeProto, encodeTracesNativeProto } from './native-proto.ts';
 import { zipkinV2ToProto } from '../../receivers/zipkin/v2-translate.ts';
 import { decodeV2Json } from '../../receivers/zipkin/v2-json.ts';
 
@@ -97,5 +98,114 @@ describe('encodeTracesNativeProto', () => {
 
   it('refuses a payload whose span count is not the one given', () => {
     expect(() => encodeTracesNativeProto([encodeTracesProto(meshSpans(4))], 5)).toThrow(/holds 4 spans, not 5/);
+  });
+});
+
+function expectSameLogs(parts: Uint8Array[], patches?: (LogPatch | undefined)[]): void {
+  const records = { resourceLogs: parts.flatMap((p) => decodeLogsProto(p).resourceLogs) };
+  const rows = logRecordCount(records);
+  if (patches) {
+    let i = 0;
+    for (const rl of records.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) if (patches[i++]) applyLogPatch(r, patches[i - 1]!);
+  }
+  const want = encodeLogsNative(records);
+  const got = encodeLogsNativeProto(parts, rows, patches);
+  expect(got.rows).toBe(rows);
+  expect(got.structure).toBe(want.structure);
+  expect(bytesOf(got).equals(bytesOf(want))).toBe(true);
+}
+
+/** Random patches for `n` records: ids sometimes, attributes replacing keys the records have (and repeat) or new ones. */
+function randomPatches(seed: number, n: number, keysOf: (i: number) => string[]): (LogPatch | undefined)[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, (_, i) => {
+    if (rng.chance(0.3)) return undefined;
+    const keys = new Set<string>();
+    const own = keysOf(i);
+    for (let k = rng.int(6); k > 0; k--) keys.add(own.length && rng.chance(0.5) ? rng.pick(own) : rng.pick(['trailhouse.span.name', 'x', 'ü', rng.str()]));
+    return {
+      ...(rng.chance(0.3) ? { traceId: rng.hex(16) } : {}),
+      ...(rng.chance(0.3) ? { spanId: rng.hex(8) } : {}),
+      attributes: [...keys].map((key) => ({ key, value: rng.chance(0.5) ? rng.str() : randomValue(rng) })),
+    };
+  });
+}
+
+describe('encodeLogsNativeProto', () => {
+  it('matches the record path on random payloads (every AnyValue shape in bodies and attributes)', () => {
+    for (let seed = 1; seed <= 200; seed++) expectSameLogs([encodeLogsProto(randomLogs(seed))]);
+  });
+
+  it('matches on several parts and on mesh access logs', () => {
+    expectSameLogs([encodeLogsProto(meshAccessLogs(50)), encodeLogsProto(randomLogs(7)), encodeLogsProto(meshAccessLogs(3, 9))]);
+  });
+
+  it('applies patches as setAttr applies them to the decoded records (ids, replaced keys, appended keys)', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const parts = [encodeLogsProto(randomLogs(seed)), encodeLogsProto(meshAccessLogs(4, seed))];
+      const recs = parts.flatMap((p) => decodeLogsProto(p).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
+      expectSameLogs(parts, randomPatches(seed, recs.length, (i) => recs[i]!.attributes.map((kv) => kv.key)));
+    }
+  });
+
+  it('takes the observed time when the time is 0, and whole seconds exactly at a second\'s edge and beyond 2^63', () => {
+    const times = [0n, 1n, 999_999_999n, 1_000_000_000n, 1_764_000_000_000_000_000n - 1n, 1_764_000_000_000_000_000n, 2n ** 63n + 7n, 2n ** 64n - 1n];
+    for (const t of times) {
+      const logs = meshAccessLogs(2);
+      const [a, b] = logs.resourceLogs[0]!.scopeLogs[0]!.logRecords;
+      a!.timeUnixNano = t;
+      a!.observedTimeUnixNano = 5_000_000_000n;
+      b!.timeUnixNano = 0n;
+      b!.observedTimeUnixNano = t;
+      expectSameLogs([encodeLogsProto(logs)]);
+    }
+  });
+
+  it('reads a resource and scope written after their records, the last of repeated fields, and fields out of order', () => {
+    const w = new Writer();
+    const rl = w.startMessage(1);
+    w.string(3, 'schema-1');
+    const sl = w.startMessage(2);
+    const rec = w.startMessage(2);
+    w.hexBytes(10, 'aa'.repeat(8));
+    let body = w.startMessage(5);
+    w.string(1, 'first');
+    w.endMessage(body);
+    body = w.startMessage(5);
+    w.tag(3, 0);
+    w.int64(7n); // the last body wins: an int
+    w.endMessage(body);
+    w.bytes(9, Buffer.alloc(16, 0)); // an all-zero trace id: none
+    w.tag(11, 1);
+    w.fixed64(3_000_000_001n);
+    w.string(3, 'WARN');
+    w.string(12, 'ev');
+    w.tag(8, 5);
+    w.fixed32(0x1ff);
+    w.endMessage(rec);
+    w.string(3, 'scope-schema');
+    const scope = w.startMessage(1);
+    w.string(1, 'lib');
+    w.string(2, '1.0');
+    w.endMessage(scope);
+    w.endMessage(sl);
+    w.string(3, 'schema-2');
+    const res = w.startMessage(1);
+    const a = w.startMessage(1);
+    w.string(1, 'service.name');
+    const av = w.startMessage(2);
+    w.string(1, 'svc');
+    w.endMessage(av);
+    w.endMessage(a);
+    w.endMessage(res);
+    w.endMessage(rl);
+    const bytes = w.finish();
+    expectSameLogs([bytes]);
+    expectSameLogs([bytes], [{ attributes: [{ key: 'k', value: 'v' }] }]);
+    expect(decodeLogsProto(bytes).resourceLogs[0]).toMatchObject({ schemaUrl: 'schema-2', scopeLogs: [{ schemaUrl: 'scope-schema', logRecords: [{ body: 7n, traceId: '' }] }] });
+  });
+
+  it('refuses a payload whose record count is not the one given', () => {
+    expect(() => encodeLogsNativeProto([encodeLogsProto(meshAccessLogs(4))], 5)).toThrow(/holds 4 log records, not 5/);
   });
 });

@@ -14,12 +14,12 @@
  * difference: a string that is not valid UTF-8 is stored as its bytes, where
  * the record path would have replaced the bad bytes with U+FFFD.
  */
-import { emptyResource, emptyScope } from '../../core/model.ts';
-import { readKeyValue, readResource, readScope } from '../../core/otlp/common-proto.ts';
+import { emptyResource, emptyScope, type AnyValue, type LogPatch } from '../../core/model.ts';
+import { readAnyValue, readKeyValue, readResource, readScope } from '../../core/otlp/common-proto.ts';
 import { Reader, WT_I32, WT_I64, fields } from '../../core/otlp/protowire.ts';
 import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
 import { asString } from './anyvalue.ts';
-import { encodeMap, encodeStr, serviceName, TraceColumns, type EncodedMap, type MapColumn, type NativeBlock, type Sink } from './native.ts';
+import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type MapColumn, type NativeBlock } from './native.ts';
 import { spanKindName, statusCodeName } from './rows.ts';
 
 const REQUEST_FIELDS = fields(1);
@@ -49,21 +49,36 @@ export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: numb
  * not stored). The positions of fields 1 and 2, after their tags; the reader
  * is left at the message's end.
  */
-function layout(r: Reader, limit: number, name: string): { end: number; heads: number[]; items: number[] } {
+function layout(r: Reader, limit: number, name: string): { end: number; heads: number[]; items: number[]; schema: number } {
   const end = r.lenEnd(limit);
   const heads: number[] = [];
   const items: number[] = [];
+  let schema = -1;
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag === 0x0a || tag === 0x12) {
       (tag === 0x0a ? heads : items).push(r.pos);
       r.pos = r.lenEnd(end);
-    } else if (tag === 0x1a) r.pos = r.lenEnd(end);
-    else r.other(tag, CONTAINER_FIELDS, end, name);
+    } else if (tag === 0x1a) {
+      schema = r.pos;
+      r.pos = r.lenEnd(end);
+    } else r.other(tag, CONTAINER_FIELDS, end, name);
   }
   r.expectEnd(end, name);
-  return { end, heads, items };
+  return { end, heads, items, schema };
 }
+
+/** The schema_url `layout` found (its last occurrence, as the decoder keeps), as a String value. */
+function schemaOf(r: Reader, at: number, limit: number): Uint8Array {
+  if (at < 0) return EMPTY_STR;
+  r.pos = at;
+  const end = r.lenEnd(limit);
+  const out = new Sink(end - r.pos + 5);
+  out.strBytes(r.buf, r.pos, end);
+  return Uint8Array.from(out.data);
+}
+
+const EMPTY_STR = Uint8Array.of(0);
 
 function resourceSpans(r: Reader, limit: number, c: TraceColumns): void {
   const { end, heads, items } = layout(r, limit, 'ResourceSpans');
@@ -107,7 +122,7 @@ function copyString(sink: Sink, buf: Uint8Array, start: number, end: number): vo
 }
 
 /** An id field: '' when empty or all zeros (as the decoder reads it), else hex. */
-function copyId(c: TraceColumns, sink: Sink, buf: Uint8Array, start: number, end: number): void {
+function copyId(sink: Sink, buf: Uint8Array, start: number, end: number): void {
   let zero = true;
   for (let k = start; k < end; k++) {
     if (buf[k] !== 0) {
@@ -116,7 +131,7 @@ function copyId(c: TraceColumns, sink: Sink, buf: Uint8Array, start: number, end
     }
   }
   if (start < 0 || zero) sink.varint(0);
-  else c.hexId(sink, buf, start, end);
+  else writeHexId(sink, buf, start, end);
 }
 
 function checkId(r: Reader, start: number, end: number, size: number, what: string): void {
@@ -130,9 +145,11 @@ function fixed32At(buf: Uint8Array, p: number): number {
 /**
  * One KeyValue into a Map column: a string value is copied as its bytes; any
  * other value (or a KeyValue this fast path does not expect) is decoded and
- * stringified as the record path does.
+ * stringified as the record path does. With a log record's patch, the first
+ * attribute of a key the patch sets takes the patch's value instead (and the
+ * patch attribute is marked in `used`), as setAttr would have set it.
  */
-function attribute(r: Reader, limit: number, map: MapColumn): void {
+function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, used?: Uint8Array): void {
   const at = r.pos;
   const end = r.lenEnd(limit);
   const buf = r.buf;
@@ -149,8 +166,10 @@ function attribute(r: Reader, limit: number, map: MapColumn): void {
         r.pos++;
         const sEnd = r.lenEnd(vEnd);
         if (sEnd === vEnd) {
+          const j = patch ? patchedKey(patch, used!, buf, kStart, kEnd) : -1;
           map.keys.strBytes(buf, kStart, kEnd);
-          map.values.strBytes(buf, r.pos, sEnd);
+          if (j < 0) map.values.strBytes(buf, r.pos, sEnd);
+          else map.values.str(valueText(patch!.attributes[j]!.value));
           r.pos = end;
           return;
         }
@@ -159,9 +178,54 @@ function attribute(r: Reader, limit: number, map: MapColumn): void {
   }
   r.pos = at;
   const kv = readKeyValue(r, limit);
-  const v = kv.value;
   map.keys.str(kv.key);
-  map.values.str(typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : asString(v));
+  let j = -1;
+  if (patch) {
+    const attrs = patch.attributes;
+    for (let k = 0; k < attrs.length && j < 0; k++) if (!used![k] && attrs[k]!.key === kv.key) j = k;
+    if (j >= 0) used![j] = 1;
+  }
+  map.values.str(valueText(j < 0 ? kv.value : patch!.attributes[j]!.value));
+}
+
+/** An attribute value as the Map column holds it (the Collector's AsString). */
+function valueText(v: AnyValue): string {
+  return typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : asString(v);
+}
+
+/** UTF-8 bytes of patch keys (a handful of names, the same on every record). */
+const patchKeys = new Map<string, Buffer>();
+
+function keyBytes(k: string): Buffer {
+  let b = patchKeys.get(k);
+  if (!b) {
+    if (patchKeys.size >= 256) patchKeys.clear();
+    patchKeys.set(k, (b = Buffer.from(k, 'utf8')));
+  }
+  return b;
+}
+
+/** The patch attribute not used yet whose key is `buf[start, end)` (marked used), or -1. */
+function patchedKey(patch: LogPatch, used: Uint8Array, buf: Uint8Array, start: number, end: number): number {
+  const attrs = patch.attributes;
+  const n = end - start;
+  for (let j = 0; j < attrs.length; j++) {
+    if (used[j]) continue;
+    const k = keyBytes(attrs[j]!.key);
+    if (k.length !== n) continue;
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (k[i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      used[j] = 1;
+      return j;
+    }
+  }
+  return -1;
 }
 
 function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs: EncodedMap, sName: Uint8Array, sVersion: Uint8Array): void {
@@ -224,9 +288,9 @@ function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs
     start < 0 ? 0 : fixed32At(buf, start), start < 0 ? 0 : fixed32At(buf, start + 4),
     finish < 0 ? 0 : fixed32At(buf, finish), finish < 0 ? 0 : fixed32At(buf, finish + 4),
   );
-  copyId(c, c.traceId, buf, traceId, traceIdEnd);
-  copyId(c, c.spanId, buf, spanId, spanIdEnd);
-  copyId(c, c.parentId, buf, parentId, parentIdEnd);
+  copyId(c.traceId, buf, traceId, traceIdEnd);
+  copyId(c.spanId, buf, spanId, spanIdEnd);
+  copyId(c.parentId, buf, parentId, parentIdEnd);
   copyString(c.traceState, buf, traceState, traceStateEnd);
   copyString(c.name, buf, name, nameEnd);
   c.kind.str(spanKindName(kind));
@@ -238,4 +302,171 @@ function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs
   c.statusCode.str(statusCodeName(statusCode));
   copyString(c.statusMsg, buf, statusMsg, statusMsgEnd);
   c.endRow();
+}
+
+// ---------------------------------------------------------------- logs
+
+const LOG_RECORD_FIELDS = fields(1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12);
+
+/** Where the walk is: the next record's ordinal, for its patch. */
+interface LogWalk {
+  ordinal: number;
+  readonly patches: readonly (LogPatch | undefined)[] | undefined;
+  used: Uint8Array;
+}
+
+/**
+ * `otel_logs` rows of `parts` (ExportLogsServiceRequest bytes, together
+ * holding `rows` records) as one Native block, with `patches` (core/model.ts
+ * patchLogs) applied as they would be to the decoded records.
+ */
+export function encodeLogsNativeProto(parts: readonly Uint8Array[], rows: number, patches?: readonly (LogPatch | undefined)[]): NativeBlock {
+  const c = new LogColumns(rows);
+  const walk: LogWalk = { ordinal: 0, patches, used: new Uint8Array(16) };
+  for (const part of parts) {
+    const r = new Reader(part);
+    const end = r.len;
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (tag === 0x0a) resourceLogs(r, end, c, walk);
+      else r.other(tag, REQUEST_FIELDS, end, 'ExportLogsServiceRequest');
+    }
+  }
+  if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} log records, not ${rows}`);
+  return c.block();
+}
+
+interface ResourceContext {
+  svc: Uint8Array;
+  schema: Uint8Array;
+  attrs: EncodedMap;
+}
+
+function resourceLogs(r: Reader, limit: number, c: LogColumns, walk: LogWalk): void {
+  const { end, heads, items, schema } = layout(r, limit, 'ResourceLogs');
+  const resource = emptyResource();
+  for (const at of heads) {
+    r.pos = at;
+    readResource(r, end, resource);
+  }
+  const res: ResourceContext = { svc: encodeStr(serviceName(resource.attributes)), schema: schemaOf(r, schema, end), attrs: encodeMap(resource.attributes) };
+  for (const at of items) {
+    r.pos = at;
+    scopeLogs(r, end, c, res, walk);
+  }
+  r.pos = end;
+}
+
+function scopeLogs(r: Reader, limit: number, c: LogColumns, res: ResourceContext, walk: LogWalk): void {
+  const { end, heads, items, schema } = layout(r, limit, 'ScopeLogs');
+  const scope = emptyScope();
+  for (const at of heads) {
+    r.pos = at;
+    readScope(r, end, scope);
+  }
+  const sSchema = schemaOf(r, schema, end);
+  const sName = encodeStr(scope.name);
+  const sVersion = encodeStr(scope.version);
+  const sAttrs = encodeMap(scope.attributes);
+  for (const at of items) {
+    r.pos = at;
+    logRecord(r, end, c, walk);
+    c.context(res.svc, res.schema, res.attrs, sSchema, sName, sVersion, sAttrs);
+    c.rows++;
+  }
+  r.pos = end;
+}
+
+/** One record's columns but the per-resource and per-scope ones; the caller ends the row. */
+function logRecord(r: Reader, limit: number, c: LogColumns, walk: LogWalk): void {
+  const end = r.lenEnd(limit);
+  const buf = r.buf;
+  const patch = walk.patches?.[walk.ordinal++];
+  let used = walk.used;
+  if (patch) {
+    if (used.length < patch.attributes.length) walk.used = used = new Uint8Array(patch.attributes.length);
+    used.fill(0, 0, patch.attributes.length);
+  }
+  let time = -1;
+  let observed = -1;
+  let severity = 0;
+  let sevText = -1;
+  let sevTextEnd = -1;
+  let body = -1;
+  let flags = 0;
+  let traceId = -1;
+  let traceIdEnd = -1;
+  let spanId = -1;
+  let spanIdEnd = -1;
+  let eventName = -1;
+  let eventNameEnd = -1;
+  let attrs = 0;
+  const map = c.logAttrs;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+      case 0x09: time = r.pos; r.skip(WT_I64, end); break;
+      case 0x10: severity = r.uint32() | 0; break;
+      case 0x1a: sevTextEnd = r.lenEnd(end); sevText = r.pos; r.pos = sevTextEnd; break;
+      case 0x2a: body = r.pos; r.pos = r.lenEnd(end); break;
+      case 0x32: attribute(r, end, map, patch, used); attrs++; break;
+      case 0x38: r.uint32(); break; // dropped_attributes_count
+      case 0x45: flags = r.fixed32(); break;
+      case 0x4a: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'LogRecord.trace_id'); break;
+      case 0x52: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'LogRecord.span_id'); break;
+      case 0x59: observed = r.pos; r.skip(WT_I64, end); break;
+      case 0x62: eventNameEnd = r.lenEnd(end); eventName = r.pos; r.pos = eventNameEnd; break;
+      default: r.other(tag, LOG_RECORD_FIELDS, end, 'LogRecord');
+    }
+  }
+  r.expectEnd(end, 'LogRecord');
+  if (patch) {
+    // Keys the record did not have are appended, in the patch's order.
+    const pa = patch.attributes;
+    for (let j = 0; j < pa.length; j++) {
+      if (used[j]) continue;
+      map.keys.str(pa[j]!.key);
+      map.values.str(valueText(pa[j]!.value));
+      attrs++;
+    }
+  }
+  map.offsets.push(attrs);
+  // Timestamp: the record's time, else its observed time (as the record path).
+  let lo = time < 0 ? 0 : fixed32At(buf, time);
+  let hi = time < 0 ? 0 : fixed32At(buf, time + 4);
+  if (lo === 0 && hi === 0 && observed >= 0) {
+    lo = fixed32At(buf, observed);
+    hi = fixed32At(buf, observed + 4);
+  }
+  c.time(lo, hi);
+  c.flagsAndSeverity(flags, severity);
+  if (patch?.traceId !== undefined) c.traceId.str(patch.traceId);
+  else copyId(c.traceId, buf, traceId, traceIdEnd);
+  if (patch?.spanId !== undefined) c.spanId.str(patch.spanId);
+  else copyId(c.spanId, buf, spanId, spanIdEnd);
+  copyString(c.sevText, buf, sevText, sevTextEnd);
+  logBody(r, body, end, c.body);
+  copyString(c.eventName, buf, eventName, eventNameEnd);
+  r.pos = end;
+}
+
+/** The Body column: a string_value copied as its bytes, any other value stringified as the record path does ('' when absent). */
+function logBody(r: Reader, at: number, limit: number, sink: Sink): void {
+  if (at < 0) {
+    sink.varint(0);
+    return;
+  }
+  const buf = r.buf;
+  r.pos = at;
+  const end = r.lenEnd(limit);
+  if (r.pos < end && buf[r.pos] === 0x0a) {
+    r.pos++;
+    const sEnd = r.lenEnd(end);
+    if (sEnd === end) {
+      sink.strBytes(buf, r.pos, sEnd);
+      return;
+    }
+  }
+  r.pos = at;
+  sink.str(valueText(readAnyValue(r, limit, 0)));
 }

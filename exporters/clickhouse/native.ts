@@ -21,7 +21,7 @@
  * Values are mapped exactly as rows.ts maps them for the JSON formats (the
  * Collector's mapping); rows.test.ts checks both give the same stored rows.
  */
-import type { KeyValue, LogsData, Span, SpanEvent, SpanLink, TracesData } from '../../core/model.ts';
+import type { KeyValue, LogRecord, LogsData, Span, SpanEvent, SpanLink, TracesData } from '../../core/model.ts';
 import { getAttr, logRecordCount, spanCount } from '../../core/model.ts';
 import { LITTLE_ENDIAN, writeLenString, type FastBuffer } from '../../core/otlp/wire-common.ts';
 import { asString } from './anyvalue.ts';
@@ -226,27 +226,133 @@ export function nativeBlock(rows: number, columns: ReadonlyArray<readonly [strin
 
 const MAP = 'Map(String, String)';
 
+/**
+ * The columns of `otel_logs` rows being built, one record at a time, from
+ * records (`encodeLogsNative`) or straight from OTLP protobuf
+ * (native-proto.ts). Timestamps are written as 32-bit words so the protobuf
+ * path needs no bigint.
+ */
+export class LogColumns {
+  private readonly ts: Uint32Array;
+  private readonly ts64: BigInt64Array;
+  private readonly tsTime: Uint32Array;
+  private readonly flags: Uint8Array;
+  private readonly sevNum: Uint8Array;
+  readonly traceId: Sink;
+  readonly spanId: Sink;
+  readonly sevText: Sink;
+  readonly service: Sink;
+  readonly resSchema: Sink;
+  readonly resAttrs: MapColumn;
+  readonly scopeSchema: Sink;
+  readonly scopeName: Sink;
+  readonly scopeVersion: Sink;
+  readonly scopeAttrs: MapColumn;
+  readonly body: Sink;
+  readonly logAttrs: MapColumn;
+  readonly eventName: Sink;
+  /** Rows ended so far. */
+  rows = 0;
+
+  constructor(readonly capacity: number) {
+    const rows = capacity;
+    this.ts = new Uint32Array(rows * 2);
+    this.ts64 = new BigInt64Array(this.ts.buffer);
+    this.tsTime = new Uint32Array(rows);
+    this.flags = new Uint8Array(rows);
+    this.sevNum = new Uint8Array(rows);
+    this.traceId = new Sink(rows * 33);
+    this.spanId = new Sink(rows * 17);
+    this.sevText = new Sink(rows * 6);
+    this.service = new Sink(rows * 16);
+    this.resSchema = new Sink(rows);
+    this.resAttrs = new MapColumn(rows, 6);
+    this.scopeSchema = new Sink(rows);
+    this.scopeName = new Sink(rows * 8);
+    this.scopeVersion = new Sink(rows * 4);
+    this.scopeAttrs = new MapColumn(rows, 0);
+    this.body = new Sink(rows * 256);
+    this.logAttrs = new MapColumn(rows, 12);
+    this.eventName = new Sink(rows);
+  }
+
+  /**
+   * The current row's timestamp from the 32-bit halves of its nanoseconds
+   * (unsigned, as on the wire), and TimestampTime, its whole seconds.
+   */
+  time(lo: number, hi: number): void {
+    const i = this.rows;
+    this.ts[2 * i] = lo;
+    this.ts[2 * i + 1] = hi;
+    // Whole seconds without a bigint, unless the double's rounding (at most
+    // 2048 ns at 2^64) could carry it across a second's edge.
+    const t = hi * 4294967296 + lo;
+    const rem = t % 1e9;
+    this.tsTime[i] = rem > 1e4 && rem < 1e9 - 1e4 ? Math.floor(t / 1e9) : seconds((BigInt(hi) << 32n) | BigInt(lo));
+  }
+
+  /** TraceFlags and SeverityNumber of the current row (their low bytes, as UInt8). */
+  flagsAndSeverity(flags: number, severity: number): void {
+    this.flags[this.rows] = flags & 0xff;
+    this.sevNum[this.rows] = severity & 0xff;
+  }
+
+  /** The per-resource and per-scope columns of the current row. */
+  context(svc: Uint8Array, rSchema: Uint8Array, rAttrs: EncodedMap, sSchema: Uint8Array, sName: Uint8Array, sVersion: Uint8Array, sAttrs: EncodedMap): void {
+    this.service.raw(svc);
+    this.resSchema.raw(rSchema);
+    this.resAttrs.addEncoded(rAttrs);
+    this.scopeSchema.raw(sSchema);
+    this.scopeName.raw(sName);
+    this.scopeVersion.raw(sVersion);
+    this.scopeAttrs.addEncoded(sAttrs);
+  }
+
+  /** One record from the record model. */
+  addRecord(r: LogRecord, svc: Uint8Array, rSchema: Uint8Array, rAttrs: EncodedMap, sSchema: Uint8Array, sName: Uint8Array, sVersion: Uint8Array, sAttrs: EncodedMap): void {
+    const t = r.timeUnixNano !== 0n ? r.timeUnixNano : r.observedTimeUnixNano;
+    this.ts64[this.rows] = t;
+    this.tsTime[this.rows] = seconds(t);
+    this.flagsAndSeverity(r.flags, r.severityNumber);
+    this.traceId.str(r.traceId);
+    this.spanId.str(r.spanId);
+    this.sevText.str(r.severityText);
+    this.context(svc, rSchema, rAttrs, sSchema, sName, sVersion, sAttrs);
+    const b = r.body;
+    this.body.str(typeof b === 'string' ? b : asString(b));
+    this.logAttrs.add(r.attributes);
+    this.eventName.str(r.eventName);
+    this.rows++;
+  }
+
+  block(): NativeBlock {
+    const rows = this.rows;
+    const cols: Record<(typeof LOG_COLUMNS)[number], readonly [string, Uint8Array[]]> = {
+      Timestamp: ['DateTime64(9)', [new Uint8Array(this.ts.buffer, 0, rows * 8)]],
+      TimestampTime: ['DateTime', [bytesOf(this.tsTime.subarray(0, rows))]],
+      TraceId: ['String', [this.traceId.data]],
+      SpanId: ['String', [this.spanId.data]],
+      TraceFlags: ['UInt8', [this.flags.subarray(0, rows)]],
+      SeverityText: ['String', [this.sevText.data]],
+      SeverityNumber: ['UInt8', [this.sevNum.subarray(0, rows)]],
+      ServiceName: ['String', [this.service.data]],
+      ResourceSchemaUrl: ['String', [this.resSchema.data]],
+      ResourceAttributes: [MAP, this.resAttrs.chunks],
+      ScopeSchemaUrl: ['String', [this.scopeSchema.data]],
+      ScopeName: ['String', [this.scopeName.data]],
+      ScopeVersion: ['String', [this.scopeVersion.data]],
+      ScopeAttributes: [MAP, this.scopeAttrs.chunks],
+      Body: ['String', [this.body.data]],
+      LogAttributes: [MAP, this.logAttrs.chunks],
+      EventName: ['String', [this.eventName.data]],
+    };
+    return nativeBlock(rows, LOG_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
+  }
+}
+
 /** `otel_logs` rows, columns in LOG_COLUMNS order. */
 export function encodeLogsNative(data: LogsData): NativeBlock {
-  const rows = logRecordCount(data);
-  const ts = new BigInt64Array(rows);
-  const tsTime = new Uint32Array(rows);
-  const flags = new Uint8Array(rows);
-  const sevNum = new Uint8Array(rows);
-  const traceId = new Sink(rows * 33);
-  const spanId = new Sink(rows * 17);
-  const sevText = new Sink(rows * 6);
-  const service = new Sink(rows * 16);
-  const resSchema = new Sink(rows);
-  const resAttrs = new MapColumn(rows, 6);
-  const scopeSchema = new Sink(rows);
-  const scopeName = new Sink(rows * 8);
-  const scopeVersion = new Sink(rows * 4);
-  const scopeAttrs = new MapColumn(rows, 0);
-  const body = new Sink(rows * 256);
-  const logAttrs = new MapColumn(rows, 12);
-  const eventName = new Sink(rows);
-  let i = 0;
+  const c = new LogColumns(logRecordCount(data));
   for (const rl of data.resourceLogs) {
     const attrs = rl.resource.attributes;
     const svc = encodeStr(serviceName(attrs));
@@ -258,50 +364,10 @@ export function encodeLogsNative(data: LogsData): NativeBlock {
       const sName = encodeStr(sc.name);
       const sVersion = encodeStr(sc.version);
       const sAttrs = encodeMap(sc.attributes);
-      for (const r of sl.logRecords) {
-        const t = r.timeUnixNano !== 0n ? r.timeUnixNano : r.observedTimeUnixNano;
-        ts[i] = t;
-        tsTime[i] = seconds(t);
-        flags[i] = r.flags & 0xff;
-        sevNum[i] = r.severityNumber & 0xff;
-        i++;
-        traceId.str(r.traceId);
-        spanId.str(r.spanId);
-        sevText.str(r.severityText);
-        service.raw(svc);
-        resSchema.raw(rSchema);
-        resAttrs.addEncoded(rAttrs);
-        scopeSchema.raw(sSchema);
-        scopeName.raw(sName);
-        scopeVersion.raw(sVersion);
-        scopeAttrs.addEncoded(sAttrs);
-        const b = r.body;
-        body.str(typeof b === 'string' ? b : asString(b));
-        logAttrs.add(r.attributes);
-        eventName.str(r.eventName);
-      }
+      for (const r of sl.logRecords) c.addRecord(r, svc, rSchema, rAttrs, sSchema, sName, sVersion, sAttrs);
     }
   }
-  const cols: Record<(typeof LOG_COLUMNS)[number], readonly [string, Uint8Array[]]> = {
-    Timestamp: ['DateTime64(9)', [bytesOf(ts)]],
-    TimestampTime: ['DateTime', [bytesOf(tsTime)]],
-    TraceId: ['String', [traceId.data]],
-    SpanId: ['String', [spanId.data]],
-    TraceFlags: ['UInt8', [flags]],
-    SeverityText: ['String', [sevText.data]],
-    SeverityNumber: ['UInt8', [sevNum]],
-    ServiceName: ['String', [service.data]],
-    ResourceSchemaUrl: ['String', [resSchema.data]],
-    ResourceAttributes: [MAP, resAttrs.chunks],
-    ScopeSchemaUrl: ['String', [scopeSchema.data]],
-    ScopeName: ['String', [scopeName.data]],
-    ScopeVersion: ['String', [scopeVersion.data]],
-    ScopeAttributes: [MAP, scopeAttrs.chunks],
-    Body: ['String', [body.data]],
-    LogAttributes: [MAP, logAttrs.chunks],
-    EventName: ['String', [eventName.data]],
-  };
-  return nativeBlock(rows, LOG_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
+  return c.block();
 }
 
 /** Hex digits of each byte value, as two ASCII codes. */
@@ -309,6 +375,21 @@ const HEX_PAIRS = new Uint16Array(256);
 for (let b = 0; b < 256; b++) {
   const d = '0123456789abcdef';
   HEX_PAIRS[b] = d.charCodeAt(b >> 4) | (d.charCodeAt(b & 15) << 8);
+}
+
+/** An id's bytes as a String value of lowercase hex text ('' when `start === end`). */
+export function writeHexId(sink: Sink, buf: Uint8Array, start: number, end: number): void {
+  const n = end - start;
+  sink.ensure(1 + n * 2);
+  const out = sink.buf;
+  let p = sink.pos;
+  out[p++] = n * 2; // ids are at most 16 bytes: a one-byte varint
+  for (let k = start; k < end; k++) {
+    const pair = HEX_PAIRS[buf[k]!]!;
+    out[p++] = pair & 0xff;
+    out[p++] = pair >> 8;
+  }
+  sink.pos = p;
 }
 
 /**
@@ -392,21 +473,6 @@ export class TraceColumns {
       this.duration[i] = 0;
       this.duration[i + 1] = 0;
     }
-  }
-
-  /** An id as lowercase hex text ('' when `start === end`). */
-  hexId(sink: Sink, buf: Uint8Array, start: number, end: number): void {
-    const n = end - start;
-    sink.ensure(1 + n * 2);
-    const out = sink.buf;
-    let p = sink.pos;
-    out[p++] = n * 2; // ids are at most 16 bytes: a one-byte varint
-    for (let k = start; k < end; k++) {
-      const pair = HEX_PAIRS[buf[k]!]!;
-      out[p++] = pair & 0xff;
-      out[p++] = pair >> 8;
-    }
-    sink.pos = p;
   }
 
   addEvent(ev: SpanEvent): void {
