@@ -15,11 +15,12 @@ import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers } fro
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
-import { getAttr, logRecordCount, type LogsData } from '../../core/model.ts';
+import { getAttr, logRecordCount, undecodedLogs, type KeyValue, type LogRecord, type LogsData, type PendingRecords, type Resource } from '../../core/model.ts';
+import { eachLogRecord, KeySet, viewLogRecord } from '../../core/otlp/log-view.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { processorMetrics } from '../../core/telemetry/metrics.ts';
 import { classifyRecord, compileRules, type CompiledRules } from './classify.ts';
-import type { AuditConfig } from './config.ts';
+import type { AttributeMap, AuditConfig } from './config.ts';
 import { CATEGORIES, type Category } from './event.ts';
 import { str } from './fields.ts';
 import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from './schema.ts';
@@ -27,20 +28,52 @@ import { openSqlStore, type SqlStoreHandle } from './store.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
 export function classifyPayload(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+  // Still its request bytes (the spool or Kafka handed it on): classified
+  // from views of the records, so the payload stays bytes downstream.
+  const pending = undecodedLogs(data);
+  if (pending) return classifyBytes(pending, rules, counts);
   const rows: AuditRow[] = [];
   const now = BigInt(Date.now()) * 1_000_000n;
   for (const rl of data.resourceLogs) {
     const service = str(getAttr(rl.resource.attributes, 'service.name'));
     for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) {
-        const events = classifyRecord(r, rl.resource.attributes, rules);
-        for (const event of events) {
-          rows.push({ event, service, fallbackTime: r.observedTimeUnixNano || now });
-          if (counts) counts[event.category]++;
-        }
-      }
+      for (const r of sl.logRecords) collect(rows, r, rl.resource.attributes, service, rules, now, counts);
     }
   }
+  return rows;
+}
+
+function collect(rows: AuditRow[], r: LogRecord, resourceAttrs: readonly KeyValue[], service: string, rules: CompiledRules, now: bigint, counts?: Record<Category, number>): void {
+  for (const event of classifyRecord(r, resourceAttrs, rules)) {
+    rows.push({ event, service, fallbackTime: r.observedTimeUnixNano || now });
+    if (counts) counts[event.category]++;
+  }
+}
+
+/** The attribute keys the classifier reads (every name of the attribute map), matched on the wire. */
+const keySets = new WeakMap<AttributeMap, KeySet>();
+
+function keysOf(map: AttributeMap): KeySet {
+  let k = keySets.get(map);
+  if (!k) keySets.set(map, (k = new KeySet(Object.values(map).flat())));
+  return k;
+}
+
+/** classifyPayload over a payload not decoded yet: each record read with only the attributes classification looks at. */
+function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+  const rows: AuditRow[] = [];
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const keys = keysOf(rules.attributes);
+  const patches = pending.patches;
+  let resource: Resource | undefined;
+  let service = '';
+  eachLogRecord(pending.parts, (r, end, i, res) => {
+    if (res !== resource) {
+      resource = res;
+      service = str(getAttr(res.attributes, 'service.name'));
+    }
+    collect(rows, viewLogRecord(r, end, keys, patches?.[i]), res.attributes, service, rules, now, counts);
+  });
   return rows;
 }
 

@@ -1,0 +1,157 @@
+/**
+ * Reading log records straight from ExportLogsServiceRequest bytes without
+ * building the whole record: a stage that looks at a few attributes of
+ * each record (the audit classifier, correlate linking by request id) gets
+ * a LogRecord holding only those, and the payload stays bytes for the
+ * stages after it (core/model.ts lazyPayload).
+ *
+ * The bytes were validated when they arrived (core/otlp/scan.ts, or a queue
+ * record's checksum over bytes validated before), so the walk only reads:
+ * known fields are taken, everything else skipped, and a field that repeats
+ * is taken as the decoder takes it (the last one wins).
+ */
+import { emptyResource, setAttr, type KeyValue, type LogPatch, type LogRecord, type Resource } from '../model.ts';
+import { readAnyValue, readKeyValue, readResource } from './common-proto.ts';
+import { Reader } from './protowire.ts';
+
+/** A set of attribute keys matched against the UTF-8 bytes of a key on the wire (no string is made for a key that is not in it). */
+export class KeySet {
+  private readonly byLength: (Buffer[] | undefined)[] = [];
+  private readonly strings: Set<string>;
+
+  constructor(keys: Iterable<string>) {
+    this.strings = new Set(keys);
+    for (const k of this.strings) {
+      const b = Buffer.from(k, 'utf8');
+      (this.byLength[b.length] ??= []).push(b);
+    }
+  }
+
+  has(key: string): boolean {
+    return this.strings.has(key);
+  }
+
+  /** Whether `buf[start, end)` is one of the keys. */
+  hasBytes(buf: Uint8Array, start: number, end: number): boolean {
+    const candidates = this.byLength[end - start];
+    if (!candidates) return false;
+    for (const k of candidates) {
+      let i = 0;
+      const n = k.length;
+      while (i < n && k[i] === buf[start + i]) i++;
+      if (i === n) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * Visits every log record of `parts` in order: the reader at the record's
+ * first field and the record's end, its ordinal across the parts (the index
+ * of its patch, see core/model.ts patchLogs), and its resource (decoded once
+ * per ResourceLogs, wherever it lies in the message).
+ */
+export function eachLogRecord(parts: readonly Uint8Array[], visit: (r: Reader, end: number, ordinal: number, resource: Resource) => void): void {
+  let ordinal = 0;
+  for (const part of parts) {
+    const r = new Reader(part);
+    const n = part.length;
+    while (r.pos < n) {
+      const tag = r.uint32();
+      if (tag !== 0x0a) {
+        r.skip(tag & 7, n);
+        continue;
+      }
+      const rlEnd = r.lenEnd(n);
+      const rlStart = r.pos;
+      // The resource first (it may follow its scopes on the wire).
+      const resource = emptyResource();
+      while (r.pos < rlEnd) {
+        const t = r.uint32();
+        if (t === 0x0a) readResource(r, rlEnd, resource);
+        else r.skip(t & 7, rlEnd);
+      }
+      r.pos = rlStart;
+      while (r.pos < rlEnd) {
+        const t = r.uint32();
+        if (t !== 0x12) {
+          r.skip(t & 7, rlEnd);
+          continue;
+        }
+        const slEnd = r.lenEnd(rlEnd);
+        while (r.pos < slEnd) {
+          const t2 = r.uint32();
+          if (t2 !== 0x12) {
+            r.skip(t2 & 7, slEnd);
+            continue;
+          }
+          const recEnd = r.lenEnd(slEnd);
+          visit(r, recEnd, ordinal++, resource);
+          r.pos = recEnd;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The record at the reader (up to `end`) holding its times, body, ids and
+ * only the attributes whose keys are in `keys` (in their order), with
+ * `patch` applied as it would be to the whole record. Severity, flags and
+ * event name are left empty. Leaves the reader at `end`.
+ */
+export function viewLogRecord(r: Reader, end: number, keys: KeySet, patch?: LogPatch): LogRecord {
+  const rec: LogRecord = {
+    timeUnixNano: 0n,
+    observedTimeUnixNano: 0n,
+    severityNumber: 0,
+    severityText: '',
+    body: undefined,
+    attributes: [],
+    droppedAttributesCount: 0,
+    flags: 0,
+    traceId: '',
+    spanId: '',
+    eventName: '',
+  };
+  const buf = r.buf;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+      case 0x09: rec.timeUnixNano = r.fixed64(); break;
+      case 0x2a: rec.body = readAnyValue(r, end, 0); break;
+      case 0x32: {
+        const at = r.pos;
+        const kvEnd = r.lenEnd(end);
+        // The usual layout (key, then value, nothing else): look at the key's
+        // bytes before making anything.
+        if (r.pos < kvEnd && buf[r.pos] === 0x0a) {
+          r.pos++;
+          const kEnd = r.lenEnd(kvEnd);
+          const kStart = r.pos;
+          r.pos = kEnd;
+          if (kEnd === kvEnd || (buf[kEnd] === 0x12 && (r.pos++, r.lenEnd(kvEnd) === kvEnd))) {
+            if (!keys.hasBytes(buf, kStart, kEnd)) {
+              r.pos = kvEnd;
+              break;
+            }
+          }
+        }
+        r.pos = at;
+        const kv: KeyValue = readKeyValue(r, end);
+        if (keys.has(kv.key)) rec.attributes.push(kv);
+        break;
+      }
+      case 0x4a: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
+      case 0x52: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
+      case 0x59: rec.observedTimeUnixNano = r.fixed64(); break;
+      default: r.skip(tag & 7, end);
+    }
+  }
+  if (patch) {
+    if (patch.traceId !== undefined) rec.traceId = patch.traceId;
+    if (patch.spanId !== undefined) rec.spanId = patch.spanId;
+    for (const kv of patch.attributes) if (keys.has(kv.key)) setAttr(rec.attributes, kv.key, kv.value);
+  }
+  return rec;
+}

@@ -1,0 +1,95 @@
+// Classifying a payload still in request bytes (views of its records,
+// core/otlp/log-view.ts) must give exactly the rows classifying its decoded
+// records gives, patches (correlate's enrichment) included.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { applyLogPatch, emptyScope, KvList, newLogRecord, patchLogs, type LogPatch, type LogRecord, type LogsData } from '../../core/model.ts';
+import { randomLogs, randomValue, Rng } from '../../core/otlp/fixtures.ts';
+import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/index.ts';
+import { lazyLogs } from '../../core/otlp/lazy.ts';
+import { makeBatch } from '../../scripts/bench/workload.ts';
+import { classifyPayload } from './audit.ts';
+import { compileRules } from './classify.ts';
+import { defaultAuditRules, DEFAULT_ATTRIBUTES } from './config.ts';
+import { ENVOY_RBAC_DENIED, ISTIO_LINES, envoyOtel, istioText, k8sAuthorizationPolicyPatch, semconv } from './testdata/fixtures.ts';
+
+const rules = compileRules({ ...defaultAuditRules(), require_peer_identity: ['*.svc'] });
+
+beforeAll(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(new Date('2026-11-29T12:00:00Z'));
+});
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+function payloadOf(records: LogRecord[], service = 'istio-proxy'): LogsData {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'k8s.cluster.name', value: 'prod' }, { key: 'service.name', value: service }], droppedAttributesCount: 0 },
+        schemaUrl: '',
+        scopeLogs: [{ scope: emptyScope(), schemaUrl: '', logRecords: records }],
+      },
+    ],
+  };
+}
+
+function compare(parts: Uint8Array[], patches?: (LogPatch | undefined)[]): number {
+  const records: LogsData = { resourceLogs: parts.flatMap((p) => decodeLogsProto(p).resourceLogs) };
+  const count = records.resourceLogs.reduce((n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0), 0);
+  if (patches) {
+    let i = 0;
+    for (const rl of records.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) if (patches[i++]) applyLogPatch(r, patches[i - 1]!);
+  }
+  const lazy = lazyLogs(parts, count);
+  if (patches) patchLogs(lazy, patches);
+  const want = classifyPayload(records, rules);
+  const got = classifyPayload(lazy, rules);
+  expect(got).toEqual(want);
+  return want.length;
+}
+
+describe('audit: classifying request bytes', () => {
+  it('gives the rows of the decoded records for every fixture shape (Envoy attributes, Istio text lines, semconv, Kubernetes audit bodies)', () => {
+    const records = [
+      envoyOtel(ENVOY_RBAC_DENIED),
+      envoyOtel({ ...ENVOY_RBAC_DENIED, response_code: 200n }, false),
+      ...Object.values(ISTIO_LINES).map((l) => istioText(l)),
+      istioText(ISTIO_LINES.rbacDenied, { observedTimeUnixNano: 5n }),
+      semconv({ 'http.response.status_code': 401n, 'url.path': '/admin/x', 'http.request.method': 'GET', 'server.address': 'api.svc' }),
+      semconv({ 'http.response.status_code': 429, 'url.path': '/a' }),
+      newLogRecord({ body: JSON.stringify(k8sAuthorizationPolicyPatch()) }),
+      newLogRecord({ body: new KvList([{ key: 'apiVersion', value: 'audit.k8s.io/v1' }, { key: 'kind', value: 'Event' }, { key: 'verb', value: 'delete' }]) }),
+    ];
+    expect(compare([encodeLogsProto(payloadOf(records)), encodeLogsProto(payloadOf(records.slice(0, 3), 'other'))])).toBeGreaterThan(10);
+  });
+
+  it('on the bench workload and on random payloads (odd values under the keys it reads)', () => {
+    expect(compare([encodeLogsProto(makeBatch(200, 1).logs)])).toBeGreaterThan(50);
+    const keys = Object.values(DEFAULT_ATTRIBUTES).flat();
+    for (let seed = 1; seed <= 100; seed++) {
+      const rng = new Rng(seed);
+      const data = randomLogs(seed);
+      // Give the random records some of the keys the classifier reads, with any value type.
+      for (const rl of data.resourceLogs) {
+        for (const sl of rl.scopeLogs) {
+          for (const r of sl.logRecords) {
+            for (let k = rng.int(6); k > 0; k--) r.attributes.push({ key: rng.pick(keys), value: rng.chance(0.5) ? rng.pick(['403', '/admin/a', 'UAEX', 'TLS error', '-']) : randomValue(rng) });
+          }
+        }
+      }
+      compare([encodeLogsProto(data)]);
+    }
+  });
+
+  it('sees patches: linked ids in its events, patched attributes it reads', () => {
+    const records = [envoyOtel(ENVOY_RBAC_DENIED, false), istioText(ISTIO_LINES.ok200), envoyOtel(ENVOY_RBAC_DENIED)];
+    const patches: (LogPatch | undefined)[] = [
+      { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), attributes: [{ key: 'trailhouse.linked_by', value: 'x-request-id' }] },
+      { attributes: [{ key: 'url.path', value: '/admin/secret' }, { key: 'response_flags', value: 'RL' }] },
+      { attributes: [{ key: 'response_code_details', value: 'via_upstream' }, { key: 'http.response.status_code', value: 200n }] },
+    ];
+    const rows = compare([encodeLogsProto(payloadOf(records))], patches);
+    expect(rows).toBeGreaterThan(1);
+  });
+});
