@@ -123,19 +123,11 @@ export function viewLogRecord(r: Reader, end: number, keys: KeySet, patch?: LogP
       case 0x32: {
         const at = r.pos;
         const kvEnd = r.lenEnd(end);
-        // The usual layout (key, then value, nothing else): look at the key's
-        // bytes before making anything.
-        if (r.pos < kvEnd && buf[r.pos] === 0x0a) {
-          r.pos++;
-          const kEnd = r.lenEnd(kvEnd);
-          const kStart = r.pos;
-          r.pos = kEnd;
-          if (kEnd === kvEnd || (buf[kEnd] === 0x12 && (r.pos++, r.lenEnd(kvEnd) === kvEnd))) {
-            if (!keys.hasBytes(buf, kStart, kEnd)) {
-              r.pos = kvEnd;
-              break;
-            }
-          }
+        // Look at the key's bytes before making anything.
+        const kEnd = keyEnd(r, kvEnd);
+        if (kEnd >= 0 && !keys.hasBytes(buf, r.pos, kEnd)) {
+          r.pos = kvEnd;
+          break;
         }
         r.pos = at;
         const kv: KeyValue = readKeyValue(r, end);
@@ -154,4 +146,24 @@ export function viewLogRecord(r: Reader, end: number, keys: KeySet, patch?: LogP
     for (const kv of patch.attributes) if (keys.has(kv.key)) setAttr(rec.attributes, kv.key, kv.value);
   }
   return rec;
+}
+
+/**
+ * A KeyValue's key, when the message (the reader just past its length, up
+ * to `kvEnd`) has the usual layout: the key, then at most the value. Returns
+ * the key's end with the reader at its start, or -1 for any other layout
+ * (a key written twice, say: read it with readKeyValue).
+ */
+export function keyEnd(r: Reader, kvEnd: number): number {
+  const buf = r.buf;
+  if (r.pos >= kvEnd || buf[r.pos] !== 0x0a) return -1;
+  r.pos++;
+  const kEnd = r.lenEnd(kvEnd);
+  if (kEnd === kvEnd) return kEnd;
+  if (buf[kEnd] !== 0x12) return -1;
+  const kStart = r.pos;
+  r.pos = kEnd + 1;
+  if (r.lenEnd(kvEnd) !== kvEnd) return -1;
+  r.pos = kStart;
+  return kEnd;
 }

@@ -17,14 +17,14 @@
 import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
-import { itemCount, pendingRecords, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
+import { itemCount, patchLogs, pendingRecords, undecodedLogs, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
 import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts';
 import { resolveAttributeMap } from '../audit/fields.ts';
 import type { AttributeMap } from '../audit/config.ts';
 import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
 import type { CorrelateConfig } from './config.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
-import { indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
+import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
 import { TraceIndex, type TraceEntry } from './trace-index.ts';
@@ -285,10 +285,20 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
       const parts = new Map<string, SummaryPart>();
       if (h.signal === 'logs') {
         const counts = { enriched: 0, linked: 0 };
-        enrichLogs(h.data as LogsData, this.index, this.fields, counts);
+        const logs = h.data as LogsData;
+        // Records nothing has built yet stay bytes: their enrichment travels
+        // as patches, which the stages after read with them (audit, the
+        // clickhouse exporter) or apply when they build the records.
+        const pending = undecodedLogs(logs);
+        if (pending && !pending.patches) {
+          const patches = enrichLogsBytes(pending.parts, this.index, this.fields, counts, this.writer ? parts : undefined);
+          if (patches) patchLogs(logs, patches);
+        } else {
+          enrichLogs(logs, this.index, this.fields, counts);
+          if (this.writer) summarizeLogs(logs, parts);
+        }
         this.enriched.add(counts.enriched);
         this.linked.add(counts.linked);
-        if (this.writer) summarizeLogs(h.data as LogsData, parts);
       } else if (this.writer) {
         // Spans nothing has decoded yet are summarized from their bytes and
         // stay bytes: the clickhouse exporter encodes them without records.

@@ -11,7 +11,7 @@
  *   trailhouse.span.duration_ns  int, end - start
  *   trailhouse.linked_by         `x-request-id` when correlate set the record's trace/span id
  */
-import { getAttr, setAttr, SpanKind, type LogRecord, type LogsData, type TracesData } from '../../core/model.ts';
+import { getAttr, setAttr, SpanKind, type KeyValue, type LogPatch, type LogRecord, type LogsData, type TracesData } from '../../core/model.ts';
 import { readAccess, str } from '../audit/fields.ts';
 import type { AttributeMap } from '../audit/config.ts';
 import { bytesOf, nativeBlock, Offsets, Sink, type NativeBlock } from '../../exporters/clickhouse/index.ts';
@@ -83,12 +83,45 @@ export function indexLogs(data: LogsData, index: TraceIndex, now: number): Set<T
   return touched;
 }
 
-function setContext(r: LogRecord, span: SpanContext): void {
-  setAttr(r.attributes, ATTR.name, span.name);
-  setAttr(r.attributes, ATTR.kind, KIND_NAMES[span.kind] ?? 'Unspecified');
-  setAttr(r.attributes, ATTR.service, span.service);
-  setAttr(r.attributes, ATTR.status, STATUS_NAMES[span.status] ?? 'Unset');
-  setAttr(r.attributes, ATTR.duration, BigInt(span.durationNs));
+/** The attributes enrichment sets on a record of `span`, in order (and `linked_by` when it linked the record). */
+export function contextAttributes(span: SpanContext, linked: boolean): KeyValue[] {
+  const attrs: KeyValue[] = [
+    { key: ATTR.name, value: span.name },
+    { key: ATTR.kind, value: KIND_NAMES[span.kind] ?? 'Unspecified' },
+    { key: ATTR.service, value: span.service },
+    { key: ATTR.status, value: STATUS_NAMES[span.status] ?? 'Unset' },
+    { key: ATTR.duration, value: BigInt(span.durationNs) },
+  ];
+  if (linked) attrs.push({ key: ATTR.linkedBy, value: 'x-request-id' });
+  return attrs;
+}
+
+function setContext(r: LogRecord, span: SpanContext, linked = false): void {
+  for (const kv of contextAttributes(span, linked)) setAttr(r.attributes, kv.key, kv.value);
+}
+
+/**
+ * Enrichment of a record not built yet (core/model.ts patchLogs): the span
+ * it belongs to, and the ids when it was linked by request id. One small
+ * object per record while the payload waits to be stored; the attributes
+ * are made when the exporter or a stage reads them.
+ */
+export class ContextPatch implements LogPatch {
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
+  private attrs: KeyValue[] | undefined;
+
+  constructor(
+    private readonly span: SpanContext,
+    linkedTraceId?: string,
+  ) {
+    this.traceId = linkedTraceId;
+    this.spanId = linkedTraceId === undefined ? undefined : span.spanId;
+  }
+
+  get attributes(): KeyValue[] {
+    return (this.attrs ??= contextAttributes(this.span, this.traceId !== undefined));
+  }
 }
 
 export interface EnrichCounts {
@@ -121,8 +154,7 @@ export function enrichLogs(data: LogsData, index: TraceIndex, fields: AttributeM
         if (!link) continue;
         r.traceId = link.traceId;
         r.spanId = link.span.spanId;
-        setContext(r, link.span);
-        setAttr(r.attributes, ATTR.linkedBy, 'x-request-id');
+        setContext(r, link.span, true);
         counts.linked++;
       }
     }
@@ -182,15 +214,31 @@ export function summarizeTraces(data: TracesData, parts: Map<string, SummaryPart
  */
 export function logKey(r: LogRecord): number {
   const t = r.timeUnixNano || r.observedTimeUnixNano;
-  let h = 0x811c9dc5;
-  h = Math.imul(h ^ Number(BigInt.asUintN(32, t)), 0x01000193);
-  h = Math.imul(h ^ Number(BigInt.asUintN(32, t >> 32n)), 0x01000193);
-  const sid = r.spanId;
-  for (let i = 0; i < sid.length; i++) h = Math.imul(h ^ sid.charCodeAt(i), 0x01000193);
+  let h = logKeyHead(Number(BigInt.asUintN(32, t)), Number(BigInt.asUintN(32, t >> 32n)), r.spanId);
   const body = typeof r.body === 'string' ? r.body : '';
+  h = logKeyBody(h, body);
+  return logKeyEnd(h, body.length, r.attributes.length);
+}
+
+/** logKey's hash over the time (its 32-bit halves) and the span id. */
+export function logKeyHead(lo: number, hi: number, spanId: string): number {
+  let h = 0x811c9dc5;
+  h = Math.imul(h ^ lo, 0x01000193);
+  h = Math.imul(h ^ hi, 0x01000193);
+  for (let i = 0; i < spanId.length; i++) h = Math.imul(h ^ spanId.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** logKey's hash continued over up to 256 characters of the body. */
+export function logKeyBody(h: number, body: string): number {
   const n = Math.min(body.length, 256);
   for (let i = 0; i < n; i++) h = Math.imul(h ^ body.charCodeAt(i), 0x01000193);
-  return (h >>> 0) * 0x200000 + ((body.length * 31 + r.attributes.length) & 0x1fffff);
+  return h;
+}
+
+/** The key from the hash, the body's length (UTF-16 units) and the record's attribute count. */
+export function logKeyEnd(h: number, bodyLength: number, attributes: number): number {
+  return (h >>> 0) * 0x200000 + ((bodyLength * 31 + attributes) & 0x1fffff);
 }
 
 export function summarizeLogs(data: LogsData, parts: Map<string, SummaryPart>): void {

@@ -1,13 +1,15 @@
 // Indexing from request bytes (peek.ts) must index exactly what indexing the decoded records does (enrich.ts).
 import { describe, expect, it } from 'vitest';
 import type { AnyValue, KeyValue, LogsData, Span, TracesData } from '../../core/model.ts';
-import { KvList, emptyScope, newSpan } from '../../core/model.ts';
+import { KvList, emptyScope, logRecordCount, newSpan, patchLogs } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { makeBatch } from '../../scripts/bench/workload.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
-import { indexLogs, indexTraces, summarizeTraces, type SummaryPart } from './enrich.ts';
-import { indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
-import { randomTraces } from '../../core/otlp/fixtures.ts';
+import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
+import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
+import { resolveAttributeMap } from '../audit/fields.ts';
+import { lazyLogs } from '../../core/otlp/lazy.ts';
+import { randomLogs, randomTraces } from '../../core/otlp/fixtures.ts';
 import { Reader, Writer } from '../../core/otlp/protowire.ts';
 import { TraceIndex } from './trace-index.ts';
 
@@ -191,5 +193,57 @@ describe('correlate: trace summaries from request bytes', () => {
     const [c, d] = summaries([w.finish()]);
     expect(d).toEqual(c);
     expect(d).toEqual(b);
+  });
+
+  it('enriches, links and summarizes log records from bytes exactly as the decoded path does', () => {
+    const fields = resolveAttributeMap({});
+    const batch = makeBatch(60, 3);
+    const spanBytes = encodeTracesProto(batch.traces);
+    const logs = batch.logs;
+    const recs = logs.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
+    // Links through the request id (attribute, Istio text line), misses, odd bodies, ids and keys.
+    recs[0]!.traceId = '';
+    recs[0]!.spanId = '';
+    recs[1]!.traceId = '';
+    recs[1]!.attributes = recs[1]!.attributes.filter((kv) => kv.key !== 'upstream_cluster');
+    recs[2]!.traceId = '0'.repeat(32);
+    recs[2]!.attributes.push({ key: 'x_request_id', value: 'req-nobody' });
+    recs[3]!.traceId = '';
+    recs[3]!.attributes = [];
+    recs[3]!.body = '[2024-05-14T09:12:10.000Z] "GET /status/200 HTTP/1.1" 200 - via_upstream - "-" 0 0 4 3 "-" "curl/8.5.0" "req-180" "httpbin:8000" "10.244.0.13:80" inbound|8000|| 127.0.0.6:42023 10.244.0.13:80 10.244.0.12:51234 - default\n';
+    recs[4]!.attributes.push({ key: 'trailhouse.span.name', value: 'stale' }, { key: 'trailhouse.span.name', value: 'dup' });
+    recs[5]!.body = 'ünïcode body';
+    recs[6]!.body = new KvList([{ key: 'a', value: 'b' }]);
+    recs[7]!.body = 'x'.repeat(400);
+    recs[8]!.timeUnixNano = 0n;
+    recs[9]!.timeUnixNano = 0n;
+    recs[9]!.observedTimeUnixNano = 0n;
+    recs[10]!.spanId = 'ee'.repeat(8); // a span nobody indexed
+    recs[11]!.body = undefined;
+    recs[12]!.traceId = '';
+    recs[12]!.body = 'x';
+    const parts = [encodeLogsProto(logs), encodeLogsProto(sampleLogs(3)), encodeLogsProto(randomLogs(5))];
+    const index = () => {
+      const idx = new TraceIndex(1000);
+      indexTraces(decodeTracesProto(spanBytes), idx, RID, 7);
+      return idx;
+    };
+    const decoded: LogsData = { resourceLogs: parts.flatMap((p) => decodeLogsProto(p).resourceLogs) };
+    const wantCounts = { enriched: 0, linked: 0 };
+    enrichLogs(decoded, index(), fields, wantCounts);
+    const wantSummary = new Map<string, SummaryPart>();
+    summarizeLogs(decoded, wantSummary);
+
+    const gotCounts = { enriched: 0, linked: 0 };
+    const gotSummary = new Map<string, SummaryPart>();
+    const patches = enrichLogsBytes(parts, index(), fields, gotCounts, gotSummary)!;
+    expect(gotCounts).toEqual(wantCounts);
+    expect(wantCounts.linked).toBeGreaterThanOrEqual(2);
+    expect(wantCounts.enriched).toBeGreaterThan(50);
+    expect([...gotSummary]).toEqual([...wantSummary]);
+    const lazy = lazyLogs(parts, logRecordCount(decoded));
+    patchLogs(lazy, patches);
+    expect(lazy.resourceLogs).toEqual(decoded.resourceLogs);
+    expect(enrichLogsBytes([encodeLogsProto(sampleLogs(2))], new TraceIndex(1000), fields, gotCounts)).toBeUndefined();
   });
 });

@@ -12,12 +12,15 @@
  * known fields are taken, everything else skipped. peek.test.ts checks that
  * it indexes exactly what the decoded path does.
  */
-import type { AnyValue } from '../../core/model.ts';
-import { readAnyValue } from '../../core/otlp/common-proto.ts';
+import type { AnyValue, LogPatch } from '../../core/model.ts';
+import { SpanKind } from '../../core/model.ts';
+import { eachLogRecord, KeySet, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { Reader } from '../../core/otlp/protowire.ts';
-import { str } from '../audit/fields.ts';
+import { readAccess, str } from '../audit/fields.ts';
+import type { AttributeMap } from '../audit/config.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
-import { summaryPart, type SummaryPart } from './enrich.ts';
+import { ContextPatch, logKeyBody, logKeyEnd, logKeyHead, summaryPart, type EnrichCounts, type SummaryPart } from './enrich.ts';
 
 const ZERO_TRACE = '00000000000000000000000000000000';
 const ZERO_SPAN = '0000000000000000';
@@ -316,4 +319,165 @@ function summarizeSpan(r: Reader, end: number, service: string, out: Map<string,
       p.rootStartNs = start;
     }
   }
+}
+
+// ---------------------------------------------------------------- enriching logs from bytes
+
+const accessKeySets = new WeakMap<AttributeMap, KeySet>();
+
+/** Every attribute name readAccess may read, matched on the wire. */
+function accessKeys(fields: AttributeMap): KeySet {
+  let k = accessKeySets.get(fields);
+  if (!k) accessKeySets.set(fields, (k = new KeySet(Object.values(fields).flat())));
+  return k;
+}
+
+const PREFIX = Buffer.from('trailhouse.', 'utf8');
+
+function hasPrefix(buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start < PREFIX.length) return false;
+  for (let i = 0; i < PREFIX.length; i++) if (buf[start + i] !== PREFIX[i]) return false;
+  return true;
+}
+
+/** An id field's hex ('' when absent, empty or all zero, as the decoder reads it). */
+function idAt(buf: Reader["buf"], start: number, end: number, zero: string): string {
+  if (start < 0 || end === start) return '';
+  const hex = buf.hexSlice(start, end);
+  return hex === zero ? '' : hex;
+}
+
+/**
+ * enrichLogs (and summarizeLogs, into `summary`) over a logs payload that is
+ * still its request bytes: the enrichment of record i is returned as
+ * patches[i] (core/model.ts patchLogs; undefined when none of the records
+ * was enriched or linked) instead of being written into a record. A record
+ * is read as far as this needs: its ids, and for one without a trace id the
+ * attributes that may carry its request id. peek.test.ts checks it against
+ * the decoded path.
+ */
+export function enrichLogsBytes(
+  parts: readonly Uint8Array[],
+  index: TraceIndex,
+  fields: AttributeMap,
+  counts: EnrichCounts,
+  summary?: Map<string, SummaryPart>,
+): (LogPatch | undefined)[] | undefined {
+  const patches: (LogPatch | undefined)[] = [];
+  let any = false;
+  const keys = accessKeys(fields);
+  // Keys of the record starting with `trailhouse.`: whether a patch replaces or appends.
+  const own: string[] = [];
+  eachLogRecord(parts, (r, end) => {
+    const start = r.pos;
+    const buf = r.buf;
+    let time = -1;
+    let observed = -1;
+    let body = -1;
+    let tid = -1;
+    let tidEnd = -1;
+    let sid = -1;
+    let sidEnd = -1;
+    let attrs = 0;
+    own.length = 0;
+    while (r.pos < end) {
+      const tag = r.uint32();
+      switch (tag) {
+        case 0x09: time = r.pos; r.pos += 8; break;
+        case 0x59: observed = r.pos; r.pos += 8; break;
+        case 0x2a: body = r.pos; r.pos = r.lenEnd(end); break;
+        case 0x32: {
+          attrs++;
+          const at = r.pos;
+          const kvEnd = r.lenEnd(end);
+          const kEnd = keyEnd(r, kvEnd);
+          if (kEnd >= 0) {
+            if (hasPrefix(buf, r.pos, kEnd)) own.push(buf.utf8Slice(r.pos, kEnd));
+          } else {
+            r.pos = at;
+            const k = readKeyValue(r, end).key;
+            if (k.startsWith('trailhouse.')) own.push(k);
+          }
+          r.pos = kvEnd;
+          break;
+        }
+        case 0x4a: tidEnd = r.lenEnd(end); tid = r.pos; r.pos = tidEnd; break;
+        case 0x52: sidEnd = r.lenEnd(end); sid = r.pos; r.pos = sidEnd; break;
+        default: r.skip(tag & 7, end);
+      }
+    }
+    let traceId = idAt(buf, tid, tidEnd, ZERO_TRACE);
+    let spanId = idAt(buf, sid, sidEnd, ZERO_SPAN);
+    let patch: ContextPatch | undefined;
+    if (traceId) {
+      const span = spanId ? index.span(traceId, spanId) : undefined;
+      if (span) {
+        patch = new ContextPatch(span);
+        counts.enriched++;
+      }
+    } else {
+      r.pos = start;
+      const view = readAccess(viewLogRecord(r, end, keys), fields);
+      const rid = view?.fields.request_id;
+      if (rid) {
+        const cluster = view.fields.upstream_cluster ?? '';
+        const link = index.byRequest(rid, cluster.startsWith('outbound|') ? SpanKind.CLIENT : SpanKind.SERVER);
+        if (link) {
+          patch = new ContextPatch(link.span, link.traceId);
+          traceId = link.traceId;
+          spanId = link.span.spanId;
+          counts.linked++;
+        }
+      }
+    }
+    patches.push(patch);
+    if (patch) any = true;
+    if (!summary || !traceId) return;
+    // logKey of the enriched record.
+    if (patch) for (const kv of patch.attributes) if (!own.includes(kv.key)) attrs++;
+    let at = time;
+    if (at < 0 || (fixed32(buf, at) === 0 && fixed32(buf, at + 4) === 0)) at = observed;
+    let h = logKeyHead(at < 0 ? 0 : fixed32(buf, at), at < 0 ? 0 : fixed32(buf, at + 4), spanId);
+    let bodyLength = 0;
+    if (body >= 0) {
+      r.pos = body;
+      const bEnd = r.lenEnd(end);
+      let text: string | undefined;
+      if (r.pos < bEnd && buf[r.pos] === 0x0a) {
+        r.pos++;
+        const sEnd = r.lenEnd(bEnd);
+        if (sEnd === bEnd) {
+          // A string body: hashed from its bytes while they are ASCII (one byte, one UTF-16 unit).
+          const s = r.pos;
+          let ascii = true;
+          for (let k = s; k < sEnd; k++) {
+            if (buf[k]! >= 0x80) {
+              ascii = false;
+              break;
+            }
+          }
+          if (ascii) {
+            const n = Math.min(sEnd - s, 256);
+            for (let k = 0; k < n; k++) h = Math.imul(h ^ buf[s + k]!, 0x01000193);
+            bodyLength = sEnd - s;
+          } else text = buf.utf8Slice(s, sEnd);
+        }
+      }
+      if (text === undefined && bodyLength === 0) {
+        r.pos = body;
+        const v = readAnyValue(r, end, 0);
+        text = typeof v === 'string' ? v : '';
+      }
+      if (text !== undefined) {
+        h = logKeyBody(h, text);
+        bodyLength = text.length;
+      }
+    }
+    summaryPart(summary, traceId).logIds.push(logKeyEnd(h, bodyLength, attrs));
+  });
+  return any ? patches : undefined;
+}
+
+function fixed32(buf: Uint8Array, p: number): number {
+  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
 }
