@@ -174,14 +174,41 @@ export interface SummaryPart {
   logIds: number[];
 }
 
+// Shared empty containers of a new summary (most stay empty: a trace's logs
+// have no span ids, its spans no log ids, few spans are errors); the first
+// addition gives the part its own (addSpanId, addLogId).
+const NO_IDS: string[] = [];
+const NO_KEYS: number[] = [];
+const NO_SERVICES = new Set<string>();
+
 /** The summary of `traceId` in `parts`, added empty if new. */
 export function summaryPart(parts: Map<string, SummaryPart>, traceId: string): SummaryPart {
   let p = parts.get(traceId);
   if (!p) {
-    p = { startNs: 0n, endNs: 0n, rootService: '', rootName: '', rootStartNs: 0n, spanIds: [], errorSpanIds: [], services: new Set(), logIds: [] };
+    p = { startNs: 0n, endNs: 0n, rootService: '', rootName: '', rootStartNs: 0n, spanIds: NO_IDS, errorSpanIds: NO_IDS, services: NO_SERVICES, logIds: NO_KEYS };
     parts.set(traceId, p);
   }
   return p;
+}
+
+/** A span of the trace: its id (and as an error span when its status is Error), its service. */
+export function addSpanId(p: SummaryPart, spanId: string, error: boolean, service: string): void {
+  if (p.spanIds === NO_IDS) p.spanIds = [];
+  p.spanIds.push(spanId);
+  if (error) {
+    if (p.errorSpanIds === NO_IDS) p.errorSpanIds = [];
+    p.errorSpanIds.push(spanId);
+  }
+  if (service) {
+    if (p.services === NO_SERVICES) p.services = new Set();
+    p.services.add(service);
+  }
+}
+
+/** A log record of the trace, by its logKey. */
+export function addLogId(p: SummaryPart, key: number): void {
+  if (p.logIds === NO_KEYS) p.logIds = [];
+  p.logIds.push(key);
 }
 
 export function summarizeTraces(data: TracesData, parts: Map<string, SummaryPart>): void {
@@ -191,9 +218,7 @@ export function summarizeTraces(data: TracesData, parts: Map<string, SummaryPart
       for (const sp of ss.spans) {
         if (!sp.traceId) continue;
         const p = summaryPart(parts, sp.traceId);
-        p.spanIds.push(sp.spanId);
-        if (sp.status.code === 2) p.errorSpanIds.push(sp.spanId);
-        if (service) p.services.add(service);
+        addSpanId(p, sp.spanId, sp.status.code === 2, service);
         if (sp.startTimeUnixNano && (!p.startNs || sp.startTimeUnixNano < p.startNs)) p.startNs = sp.startTimeUnixNano;
         if (sp.endTimeUnixNano > p.endNs) p.endNs = sp.endTimeUnixNano;
         if (!sp.parentSpanId && (!p.rootName || sp.startTimeUnixNano < p.rootStartNs)) {
@@ -244,7 +269,7 @@ export function logKeyEnd(h: number, bodyLength: number, attributes: number): nu
 export function summarizeLogs(data: LogsData, parts: Map<string, SummaryPart>): void {
   for (const rl of data.resourceLogs) {
     for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) if (r.traceId) summaryPart(parts, r.traceId).logIds.push(logKey(r));
+      for (const r of sl.logRecords) if (r.traceId) addLogId(summaryPart(parts, r.traceId), logKey(r));
     }
   }
 }

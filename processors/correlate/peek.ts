@@ -20,7 +20,7 @@ import { Reader } from '../../core/otlp/protowire.ts';
 import { readAccess, str } from '../audit/fields.ts';
 import type { AttributeMap } from '../audit/config.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
-import { ContextPatch, logKeyBody, logKeyEnd, logKeyHead, summaryPart, type EnrichCounts, type SummaryPart } from './enrich.ts';
+import { addLogId, addSpanId, ContextPatch, logKeyBody, logKeyEnd, logKeyHead, summaryPart, type EnrichCounts, type SummaryPart } from './enrich.ts';
 
 const ZERO_TRACE = '00000000000000000000000000000000';
 const ZERO_SPAN = '0000000000000000';
@@ -306,9 +306,7 @@ function summarizeSpan(r: Reader, end: number, service: string, out: Map<string,
   }
   if (!traceId) return;
   const p = summaryPart(out, traceId);
-  p.spanIds.push(spanId);
-  if (status === 2) p.errorSpanIds.push(spanId);
-  if (service) p.services.add(service);
+  addSpanId(p, spanId, status === 2, service);
   if (start && (!p.startNs || start < p.startNs)) p.startNs = start;
   if (finish > p.endNs) p.endNs = finish;
   if (!hasParent) {
@@ -473,7 +471,7 @@ export function enrichLogsBytes(
         bodyLength = text.length;
       }
     }
-    summaryPart(summary, traceId).logIds.push(logKeyEnd(h, bodyLength, attrs));
+    addLogId(summaryPart(summary, traceId), logKeyEnd(h, bodyLength, attrs));
   });
   return any ? patches : undefined;
 }

@@ -30,7 +30,8 @@ export interface SpanContext {
 
 export interface TraceEntry {
   traceId: string;
-  spans: Map<string, SpanContext>;
+  /** Its spans by id (null until one is indexed: a trace seen only in logs has none). */
+  spans: Map<string, SpanContext> | null;
   /** Request ids its spans carried (null until one does). */
   requestIds: string[] | null;
   /** Held payloads that hold items of this trace (an array: usually one to three). */
@@ -65,7 +66,7 @@ export class TraceIndex {
     let e = this.traces.get(traceId);
     if (e) this.unlink(e);
     else {
-      e = { traceId, spans: new Map(), requestIds: null, pending: [], expires: 0, older: null, newer: null };
+      e = { traceId, spans: null, requestIds: null, pending: [], expires: 0, older: null, newer: null };
       this.traces.set(traceId, e);
     }
     e.expires = now + this.ttlMs;
@@ -80,7 +81,7 @@ export class TraceIndex {
 
   addSpan(e: TraceEntry, span: SpanContext, requestId: string): void {
     span.traceId = e.traceId;
-    e.spans.set(span.spanId, span);
+    (e.spans ??= new Map()).set(span.spanId, span);
     if (!requestId) return;
     const links = this.byRequestId.get(requestId);
     if (links === undefined) this.byRequestId.set(requestId, span);
@@ -91,7 +92,7 @@ export class TraceIndex {
   }
 
   span(traceId: string, spanId: string): SpanContext | undefined {
-    return this.traces.get(traceId)?.spans.get(spanId);
+    return this.traces.get(traceId)?.spans?.get(spanId);
   }
 
   /**
