@@ -14,17 +14,39 @@ import { emptyResource, setAttr, type KeyValue, type LogPatch, type LogRecord, t
 import { readAnyValue, readKeyValue, readResource } from './common-proto.ts';
 import { Reader } from './protowire.ts';
 
-/** A set of attribute keys matched against the UTF-8 bytes of a key on the wire (no string is made for a key that is not in it). */
+/** Values by attribute key, looked up by the UTF-8 bytes of a key on the wire (no string is made for a key that is not in it). */
+export class KeyMap<T> {
+  private readonly byLength: ([Buffer, T][] | undefined)[] = [];
+
+  constructor(entries: Iterable<readonly [string, T]>) {
+    for (const [k, v] of entries) {
+      const b = Buffer.from(k, 'utf8');
+      (this.byLength[b.length] ??= []).push([b, v]);
+    }
+  }
+
+  /** The value of the key `buf[start, end)`, if it is one. */
+  get(buf: Uint8Array, start: number, end: number): T | undefined {
+    const candidates = this.byLength[end - start];
+    if (!candidates) return undefined;
+    for (const [k, v] of candidates) {
+      let i = 0;
+      const n = k.length;
+      while (i < n && k[i] === buf[start + i]) i++;
+      if (i === n) return v;
+    }
+    return undefined;
+  }
+}
+
+/** A set of attribute keys, matched on the wire as KeyMap matches them. */
 export class KeySet {
-  private readonly byLength: (Buffer[] | undefined)[] = [];
+  private readonly bytes: KeyMap<true>;
   private readonly strings: Set<string>;
 
   constructor(keys: Iterable<string>) {
     this.strings = new Set(keys);
-    for (const k of this.strings) {
-      const b = Buffer.from(k, 'utf8');
-      (this.byLength[b.length] ??= []).push(b);
-    }
+    this.bytes = new KeyMap([...this.strings].map((k) => [k, true] as const));
   }
 
   has(key: string): boolean {
@@ -33,15 +55,7 @@ export class KeySet {
 
   /** Whether `buf[start, end)` is one of the keys. */
   hasBytes(buf: Uint8Array, start: number, end: number): boolean {
-    const candidates = this.byLength[end - start];
-    if (!candidates) return false;
-    for (const k of candidates) {
-      let i = 0;
-      const n = k.length;
-      while (i < n && k[i] === buf[start + i]) i++;
-      if (i === n) return true;
-    }
-    return false;
+    return this.bytes.get(buf, start, end) === true;
   }
 }
 

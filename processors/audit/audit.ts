@@ -15,14 +15,16 @@ import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers } fro
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
-import { getAttr, logRecordCount, undecodedLogs, type KeyValue, type LogRecord, type LogsData, type PendingRecords, type Resource } from '../../core/model.ts';
-import { eachLogRecord, KeySet, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { getAttr, logRecordCount, newLogRecord, undecodedLogs, type KeyValue, type LogRecord, type LogsData, type PendingRecords, type Resource } from '../../core/model.ts';
+import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
+import { eachLogRecord, keyEnd, KeySet, viewLogRecord } from '../../core/otlp/log-view.ts';
+import type { Reader } from '../../core/otlp/protowire.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { processorMetrics } from '../../core/telemetry/metrics.ts';
 import { classifyRecord, compileRules, type CompiledRules } from './classify.ts';
 import type { AttributeMap, AuditConfig } from './config.ts';
 import { CATEGORIES, type Category } from './event.ts';
-import { str } from './fields.ts';
+import { AccessBuilder, slotsByBytes, str, type AccessView } from './fields.ts';
 import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from './schema.ts';
 import { openSqlStore, type SqlStoreHandle } from './store.ts';
 
@@ -43,8 +45,17 @@ export function classifyPayload(data: LogsData, rules: CompiledRules, counts?: R
   return rows;
 }
 
-function collect(rows: AuditRow[], r: LogRecord, resourceAttrs: readonly KeyValue[], service: string, rules: CompiledRules, now: bigint, counts?: Record<Category, number>): void {
-  for (const event of classifyRecord(r, resourceAttrs, rules)) {
+function collect(
+  rows: AuditRow[],
+  r: LogRecord,
+  resourceAttrs: readonly KeyValue[],
+  service: string,
+  rules: CompiledRules,
+  now: bigint,
+  counts?: Record<Category, number>,
+  access?: () => AccessView | undefined,
+): void {
+  for (const event of classifyRecord(r, resourceAttrs, rules, access)) {
     rows.push({ event, service, fallbackTime: r.observedTimeUnixNano || now });
     if (counts) counts[event.category]++;
   }
@@ -59,20 +70,92 @@ function keysOf(map: AttributeMap): KeySet {
   return k;
 }
 
-/** classifyPayload over a payload not decoded yet: each record read with only the attributes classification looks at. */
+/**
+ * classifyPayload over a payload not decoded yet. Each record is read for
+ * what classification looks at: its times, body and ids as a record, and
+ * its attributes straight from the bytes into the access fields (only
+ * those the attribute map names; no KeyValue is made). A record whose
+ * patch sets an attribute the map names is read as a view with the patch
+ * applied instead.
+ */
 function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
   const rows: AuditRow[] = [];
   const now = BigInt(Date.now()) * 1_000_000n;
   const keys = keysOf(rules.attributes);
+  const slots = slotsByBytes(rules.attributes);
   const patches = pending.patches;
   let resource: Resource | undefined;
   let service = '';
+  // Where the record's KeyValues are: [at the length, end] pairs.
+  let kvs = new Int32Array(64);
+  let n = 0;
+  let reader: Reader;
+  let record: LogRecord;
+  const access = (): AccessView | undefined => {
+    const b = new AccessBuilder();
+    b.body(record.body);
+    const r = reader;
+    const buf = r.buf;
+    for (let k = 0; k < n; k++) {
+      const end = kvs[2 * k + 1]!;
+      r.pos = kvs[2 * k]!;
+      r.lenEnd(end);
+      const kEnd = keyEnd(r, end);
+      if (kEnd >= 0) {
+        const sl = slots.get(buf, r.pos, kEnd);
+        if (!sl || kEnd === end) continue; // not a name it reads, or no value
+        r.pos = kEnd + 1; // the value's tag
+        b.attribute(sl, str(readAnyValue(r, end, 0)));
+      } else {
+        r.pos = kvs[2 * k]!;
+        const kv = readKeyValue(r, end);
+        const key = Buffer.from(kv.key, 'utf8');
+        const sl = slots.get(key, 0, key.length);
+        if (sl) b.attribute(sl, str(kv.value));
+      }
+    }
+    return b.finish();
+  };
   eachLogRecord(pending.parts, (r, end, i, res) => {
     if (res !== resource) {
       resource = res;
       service = str(getAttr(res.attributes, 'service.name'));
     }
-    collect(rows, viewLogRecord(r, end, keys, patches?.[i]), res.attributes, service, rules, now, counts);
+    const patch = patches?.[i];
+    if (patch && patch.attributes.some((kv) => keys.has(kv.key))) {
+      collect(rows, viewLogRecord(r, end, keys, patch), res.attributes, service, rules, now, counts);
+      return;
+    }
+    const rec = newLogRecord();
+    n = 0;
+    while (r.pos < end) {
+      const tag = r.uint32();
+      switch (tag) {
+        case 0x09: rec.timeUnixNano = r.fixed64(); break;
+        case 0x59: rec.observedTimeUnixNano = r.fixed64(); break;
+        case 0x2a: rec.body = readAnyValue(r, end, 0); break;
+        case 0x32: {
+          if (2 * n + 2 > kvs.length) {
+            const more = new Int32Array(kvs.length * 2);
+            more.set(kvs);
+            kvs = more;
+          }
+          kvs[2 * n] = r.pos;
+          r.pos = r.lenEnd(end);
+          kvs[2 * n + 1] = r.pos;
+          n++;
+          break;
+        }
+        case 0x4a: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
+        case 0x52: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
+        default: r.skip(tag & 7, end);
+      }
+    }
+    if (patch?.traceId !== undefined) rec.traceId = patch.traceId;
+    if (patch?.spanId !== undefined) rec.spanId = patch.spanId;
+    reader = r;
+    record = rec;
+    collect(rows, rec, res.attributes, service, rules, now, counts, access);
   });
   return rows;
 }

@@ -6,6 +6,7 @@ import { applyLogPatch, emptyScope, KvList, newLogRecord, patchLogs, type LogPat
 import { randomLogs, randomValue, Rng } from '../../core/otlp/fixtures.ts';
 import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/index.ts';
 import { lazyLogs } from '../../core/otlp/lazy.ts';
+import { Writer } from '../../core/otlp/protowire.ts';
 import { makeBatch } from '../../scripts/bench/workload.ts';
 import { classifyPayload } from './audit.ts';
 import { compileRules } from './classify.ts';
@@ -91,5 +92,32 @@ describe('audit: classifying request bytes', () => {
     ];
     const rows = compare([encodeLogsProto(payloadOf(records))], patches);
     expect(rows).toBeGreaterThan(1);
+  });
+
+  it('reads attributes written in any layout (value before key, a key written twice, no value)', () => {
+    const w = new Writer();
+    const rl = w.startMessage(1);
+    const sl = w.startMessage(2);
+    const rec = w.startMessage(2);
+    const kv = (write: () => void) => {
+      const at = w.startMessage(6);
+      write();
+      w.endMessage(at);
+    };
+    const value = (s: string) => {
+      const v = w.startMessage(2);
+      w.string(1, s);
+      w.endMessage(v);
+    };
+    kv(() => { value('403'); w.string(1, 'http.response.status_code'); });
+    kv(() => { w.string(1, 'ignored'); w.string(1, 'url.path'); value('/admin/x'); });
+    kv(() => { w.string(1, 'response_flags'); });
+    kv(() => { w.string(1, 'downstream_peer_uri_san'); value('spiffe://a'); value('spiffe://b'); });
+    w.tag(1, 1);
+    w.fixed64(1_700_000_000_000_000_000n);
+    w.endMessage(rec);
+    w.endMessage(sl);
+    w.endMessage(rl);
+    expect(compare([w.finish()])).toBeGreaterThanOrEqual(2);
   });
 });

@@ -14,7 +14,7 @@ import type { KeyValue, LogRecord } from '../../core/model.ts';
 import { getAttr } from '../../core/model.ts';
 import type { AuditRules } from './config.ts';
 import type { AuditEvent, Category, Outcome } from './event.ts';
-import { readAccess, resolveAttributeMap, str, type AccessFields, type SourceFormat } from './fields.ts';
+import { readAccess, resolveAttributeMap, str, type AccessFields, type AccessView, type SourceFormat } from './fields.ts';
 import type { AttributeMap } from './config.ts';
 import { globToRegExp, matchAny } from './glob.ts';
 import { asK8sAudit, classifyK8s, rfc3339ToNanos, type K8sRules } from './k8s.ts';
@@ -96,11 +96,21 @@ function flagSet(flags: string | undefined): ReadonlySet<string> {
   return flags && flags !== '-' ? new Set(flags.split(/[,|]/)) : NO_FLAGS;
 }
 
-export function classifyRecord(record: LogRecord, resourceAttrs: readonly KeyValue[], rules: CompiledRules): AuditEvent[] {
+/**
+ * The events of one record. `access` reads it as an access-log entry (by
+ * default from its attributes; a record read from the wire passes its own
+ * reader, and its `attributes` are not looked at).
+ */
+export function classifyRecord(
+  record: LogRecord,
+  resourceAttrs: readonly KeyValue[],
+  rules: CompiledRules,
+  access: (record: LogRecord) => AccessView | undefined = (r) => readAccess(r, rules.attributes),
+): AuditEvent[] {
   const recordTime = record.timeUnixNano || record.observedTimeUnixNano;
   const k8s = asK8sAudit(record.body);
   if (k8s) return classifyK8s(k8s, rules.k8s, recordTime, str(getAttr(resourceAttrs, 'k8s.cluster.name')));
-  const view = readAccess(record, rules.attributes);
+  const view = access(record);
   if (!view) return [];
   const time = recordTime || rfc3339ToNanos(view.startTime);
   return classifyAccess(view.fields, view.format, time, record, str(getAttr(resourceAttrs, 'service.name')), rules);

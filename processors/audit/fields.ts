@@ -4,6 +4,7 @@
  * when the body is Istio's default text line, from that line.
  */
 import { KvList, type AnyValue, type LogRecord } from '../../core/model.ts';
+import { KeyMap } from '../../core/otlp/log-view.ts';
 import { DEFAULT_ATTRIBUTES, type AttributeMap, type Field } from './config.ts';
 import { parseIstioTextLine } from './istio-text.ts';
 
@@ -62,7 +63,7 @@ export interface AccessView {
  * instead of one per candidate name per field (records carry tens of
  * attributes; this runs for every record).
  */
-interface Slot {
+export interface Slot {
   field: Field;
   rank: number;
 }
@@ -85,53 +86,82 @@ function lookupFor(map: AttributeMap): Map<string, Slot[]> {
 }
 
 export function readAccess(record: LogRecord, map: AttributeMap): AccessView | undefined {
-  const fields: AccessFields = {};
-  let format: SourceFormat | undefined;
-  let startTime: string | undefined;
-  const body = record.body;
-  let fromText = false;
-  if (typeof body === 'string' && body.charCodeAt(0) === 91 /* [ */) {
-    const line = parseIstioTextLine(body);
-    if (line) {
-      format = 'istio_text';
-      fromText = true;
-      startTime = line.start_time;
-      for (const k in TEXT_TO_FIELD) if (line[k]) fields[TEXT_TO_FIELD[k]!] = line[k];
-    }
-  }
+  const b = new AccessBuilder();
+  b.body(record.body);
   const attrs = record.attributes;
   if (attrs.length) {
     const lookup = lookupFor(map);
-    // Best (lowest) rank seen per field; text-line fields are never overridden.
-    const ranks: Partial<Record<Field, number>> = {};
-    // RBAC result/policy pairs: the rank of the result decides which policy belongs to it.
-    const policyByRank: Partial<Record<Field, string[]>> = {};
     for (let i = 0; i < attrs.length; i++) {
       const slots = lookup.get(attrs[i]!.key);
-      if (!slots) continue;
-      const v = str(attrs[i]!.value);
-      if (!v) continue;
-      for (const { field, rank } of slots) {
-        if (field === 'shadow_policy' || field === 'enforced_policy') {
-          (policyByRank[field] ??= [])[rank] = v;
-          continue;
-        }
-        if (fromText && fields[field] !== undefined && ranks[field] === undefined) continue;
-        const best = ranks[field];
-        if (best === undefined || rank < best) {
-          ranks[field] = rank;
-          fields[field] = v;
-        }
+      if (slots) b.attribute(slots, str(attrs[i]!.value));
+    }
+  }
+  return b.finish();
+}
+
+/** The slots of every attribute name of `map`, by the name's UTF-8 bytes (for records read from the wire). */
+export function slotsByBytes(map: AttributeMap): KeyMap<readonly Slot[]> {
+  let m = byteLookups.get(map);
+  if (!m) byteLookups.set(map, (m = new KeyMap(lookupFor(map))));
+  return m;
+}
+
+const byteLookups = new WeakMap<AttributeMap, KeyMap<readonly Slot[]>>();
+
+/**
+ * An AccessView being read: the body first (fields of an Istio text line
+ * are never overridden by attributes), then each attribute whose name is
+ * in the map, in the record's order, as its slots and its value as `str`
+ * gives it.
+ */
+export class AccessBuilder {
+  private readonly fields: AccessFields = {};
+  private format: SourceFormat | undefined;
+  private startTime: string | undefined;
+  private fromText = false;
+  /** Best (lowest) rank seen per field. */
+  private readonly ranks: Partial<Record<Field, number>> = {};
+  /** RBAC result/policy pairs: the rank of the result decides which policy belongs to it. */
+  private readonly policyByRank: Partial<Record<Field, string[]>> = {};
+
+  body(body: AnyValue): void {
+    if (typeof body !== 'string' || body.charCodeAt(0) !== 91 /* [ */) return;
+    const line = parseIstioTextLine(body);
+    if (!line) return;
+    this.format = 'istio_text';
+    this.fromText = true;
+    this.startTime = line.start_time;
+    for (const k in TEXT_TO_FIELD) if (line[k]) this.fields[TEXT_TO_FIELD[k]!] = line[k];
+  }
+
+  attribute(slots: readonly Slot[], v: string): void {
+    if (!v) return;
+    const { fields, ranks } = this;
+    for (const { field, rank } of slots) {
+      if (field === 'shadow_policy' || field === 'enforced_policy') {
+        (this.policyByRank[field] ??= [])[rank] = v;
+        continue;
+      }
+      if (this.fromText && fields[field] !== undefined && ranks[field] === undefined) continue;
+      const best = ranks[field];
+      if (best === undefined || rank < best) {
+        ranks[field] = rank;
+        fields[field] = v;
       }
     }
-    pair('shadow_result', 'shadow_policy', ranks, policyByRank, fields);
-    pair('enforced_result', 'enforced_policy', ranks, policyByRank, fields);
   }
-  if (!format) {
-    if (!ACCESS_MARKERS.some((f) => fields[f])) return undefined;
-    format = fields.response_flags !== undefined || fields.upstream_cluster !== undefined || fields.response_code_details !== undefined ? 'envoy' : 'semconv';
+
+  finish(): AccessView | undefined {
+    const fields = this.fields;
+    pair('shadow_result', 'shadow_policy', this.ranks, this.policyByRank, fields);
+    pair('enforced_result', 'enforced_policy', this.ranks, this.policyByRank, fields);
+    let format = this.format;
+    if (!format) {
+      if (!ACCESS_MARKERS.some((f) => fields[f])) return undefined;
+      format = fields.response_flags !== undefined || fields.upstream_cluster !== undefined || fields.response_code_details !== undefined ? 'envoy' : 'semconv';
+    }
+    return { fields, format, startTime: this.startTime };
   }
-  return { fields, format, startTime };
 }
 
 function pair(result: Field, policy: Field, ranks: Partial<Record<Field, number>>, byRank: Partial<Record<Field, string[]>>, out: AccessFields): void {
