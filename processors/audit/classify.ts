@@ -125,12 +125,12 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
   const rawPath = f.path ?? '';
   const q = rawPath.indexOf('?');
   const path = q < 0 ? rawPath : rawPath.slice(0, q);
-  const principal = f.peer_uri_san || f.user ? principalOf(f) : '';
+  // Whether the request carried an identity; the principal itself is made when an event needs it.
+  const principal = !!(f.peer_uri_san || f.user);
   const destination = f.authority || f.requested_server_name || f.upstream_host || f.downstream_local_address || '';
   const relayed = rcd === 'via_upstream' && (f.upstream_cluster ?? '').startsWith('outbound|');
 
-  const ev = new Emitter(out, f, format, status, rcd, ctd, service, time, principal, destination, path, record);
-  const emit = ev.emit.bind(ev);
+  const ev = new Emitter(out, f, format, status, rcd, ctd, service, time, destination, path, record);
 
   // ---- authorization
   let decided: Outcome | undefined;
@@ -139,21 +139,21 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
     const parts = istioPolicyParts(rbac);
     const extra: Record<string, string> = parts ? { policy_namespace: parts.namespace, policy_name: parts.name, policy_rule: parts.rule } : {};
     if (rbac === '') extra.reason = 'no_policy_matched';
-    emit('authorization', 'rbac', 'denied', rbac, extra);
+    ev.emit('authorization', 'rbac', 'denied', rbac, extra);
     decided = 'denied';
   } else if (flags.has('UAEX') || rcd.startsWith('ext_authz')) {
-    emit('authorization', 'ext_authz', 'denied', '', rcd ? { reason: rcd } : {});
+    ev.emit('authorization', 'ext_authz', 'denied', '', rcd ? { reason: rcd } : {});
     decided = 'denied';
   } else if (f.enforced_result) {
     decided = /deny|denied/i.test(f.enforced_result) ? 'denied' : 'allowed';
-    emit('authorization', 'rbac', decided, f.enforced_policy ?? '', { engine_result: f.enforced_result });
+    ev.emit('authorization', 'rbac', decided, f.enforced_policy ?? '', { engine_result: f.enforced_result });
   }
   if (f.shadow_result) {
     const shadowOutcome: Outcome = /deny|denied/i.test(f.shadow_result) ? 'denied' : 'allowed';
-    emit('authorization', 'rbac_shadow', shadowOutcome, f.shadow_policy ?? '', { shadow: 'true', engine_result: f.shadow_result });
+    ev.emit('authorization', 'rbac_shadow', shadowOutcome, f.shadow_policy ?? '', { shadow: 'true', engine_result: f.shadow_result });
   }
   if (!decided && status === 403 && rules.httpStatus && !relayed) {
-    emit('authorization', 'http_403', 'denied', '', rcd ? { reason: rcd } : {});
+    ev.emit('authorization', 'http_403', 'denied', '', rcd ? { reason: rcd } : {});
     decided = 'denied';
   }
 
@@ -169,25 +169,25 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
     for (const [direction, reason] of tls) {
       if (!reason || !TLS_FAILURE.test(reason)) continue;
       const action = TLS_VERIFY.test(reason) ? 'tls_verification' : 'tls_handshake';
-      emit('authentication', action, 'failure', '', { reason, direction, ...(direction === 'upstream' && f.upstream_host ? { upstream_host: f.upstream_host } : {}) });
+      ev.emit('authentication', action, 'failure', '', { reason, direction, ...(direction === 'upstream' && f.upstream_host ? { upstream_host: f.upstream_host } : {}) });
       authn = true;
       break;
     }
   }
   if (!authn && !principal && flags.has('NR') && (rcd === 'filter_chain_not_found' || ctd === 'filter_chain_not_found')) {
     // A plaintext connection to a port that only has mTLS filter chains (Istio STRICT mode).
-    emit('authentication', 'peer_identity_missing', 'failure', '', { reason: 'filter_chain_not_found' });
+    ev.emit('authentication', 'peer_identity_missing', 'failure', '', { reason: 'filter_chain_not_found' });
     authn = true;
   }
   if (!authn && status === 401 && rules.httpStatus && !relayed && !flags.has('UAEX')) {
-    emit('authentication', rcd.startsWith('jwt_authn') ? 'jwt' : 'http_401', 'failure', '', rcd ? { reason: rcd } : {});
+    ev.emit('authentication', rcd.startsWith('jwt_authn') ? 'jwt' : 'http_401', 'failure', '', rcd ? { reason: rcd } : {});
     authn = true;
   }
   if (!authn && !principal && rules.requirePeer.length) {
     const target = f.authority ?? f.upstream_cluster ?? '';
     const host = target.replace(/:\d+$/, '');
     if ((target && matchAny(rules.requirePeer, target)) || (host && matchAny(rules.requirePeer, host))) {
-      emit('authentication', 'peer_identity_missing', status > 0 && status < 400 ? 'allowed' : 'failure', '', { reason: 'no_peer_certificate' });
+      ev.emit('authentication', 'peer_identity_missing', status > 0 && status < 400 ? 'allowed' : 'failure', '', { reason: 'no_peer_certificate' });
     }
   }
 
@@ -200,7 +200,7 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
     else if (decided === 'denied' || status === 401 || status === 403 || flags.has('UAEX')) outcome = 'denied';
     else if (status >= 400 || (status === 0 && flags.size > 0)) outcome = 'failed';
     else outcome = 'allowed';
-    emit('sensitive_access', sensitive ? 'access' : 'rate_limit', outcome, '', { sensitive: String(sensitive) });
+    ev.emit('sensitive_access', sensitive ? 'access' : 'rate_limit', outcome, '', { sensitive: String(sensitive) });
   }
   return out;
 }
@@ -208,6 +208,7 @@ function classifyAccess(f: AccessFields, format: SourceFormat, time: bigint, rec
 /** Builds the events of one record; a class, not closures, keeps the per-record cost flat. */
 class Emitter {
   private common: Record<string, string> | undefined;
+  private principal: string | undefined;
 
   constructor(
     private readonly out: AuditEvent[],
@@ -218,7 +219,6 @@ class Emitter {
     private readonly ctd: string,
     private readonly service: string,
     private readonly time: bigint,
-    private readonly principal: string,
     private readonly destination: string,
     private readonly path: string,
     private readonly record: LogRecord,
@@ -247,7 +247,7 @@ class Emitter {
       category,
       action,
       outcome,
-      principal: this.principal,
+      principal: (this.principal ??= this.f.peer_uri_san || this.f.user ? principalOf(this.f) : ''),
       source: sourceOf(this.f),
       destination: this.destination,
       resource: this.path,
