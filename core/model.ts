@@ -368,7 +368,13 @@ export interface PendingRecords {
 export interface LogPatch {
   traceId?: string;
   spanId?: string;
+  /** Keys unique within the patch. */
   attributes: KeyValue[];
+  /**
+   * The keys of `attributes`, in order, when the patch knows them without
+   * making its attributes (a shared array: readers may cache by it).
+   */
+  readonly keys?: readonly string[];
 }
 
 /** Applies `patch` to a record, as the stage that made it would have. */

@@ -15,25 +15,40 @@ import { readAnyValue, readKeyValue, readResource } from './common-proto.ts';
 import { Reader } from './protowire.ts';
 
 /** Values by attribute key, looked up by the UTF-8 bytes of a key on the wire (no string is made for a key that is not in it). */
+const KEY_TABLE = 4096;
+
 export class KeyMap<T> {
-  private readonly byLength: ([Buffer, T][] | undefined)[] = [];
+  /** Candidates by a hash of the key's length and three of its bytes (a table, not a Map: one index per lookup). */
+  private readonly table: ({ keys: Buffer[]; values: T[] } | undefined)[] = new Array(KEY_TABLE).fill(undefined);
 
   constructor(entries: Iterable<readonly [string, T]>) {
     for (const [k, v] of entries) {
       const b = Buffer.from(k, 'utf8');
-      (this.byLength[b.length] ??= []).push([b, v]);
+      const h = KeyMap.hash(b, 0, b.length);
+      const bucket = (this.table[h] ??= { keys: [], values: [] });
+      bucket.keys.push(b);
+      bucket.values.push(v);
     }
+  }
+
+  private static hash(buf: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (n === 0) return 0;
+    return (n * 31 + buf[start]! * 7 + buf[start + (n >> 1)]! * 13 + buf[end - 1]! * 3) & (KEY_TABLE - 1);
   }
 
   /** The value of the key `buf[start, end)`, if it is one. */
   get(buf: Uint8Array, start: number, end: number): T | undefined {
-    const candidates = this.byLength[end - start];
-    if (!candidates) return undefined;
-    for (const [k, v] of candidates) {
+    const bucket = this.table[KeyMap.hash(buf, start, end)];
+    if (bucket === undefined) return undefined;
+    const keys = bucket.keys;
+    const n = end - start;
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[j]!;
+      if (k.length !== n) continue;
       let i = 0;
-      const n = k.length;
       while (i < n && k[i] === buf[start + i]) i++;
-      if (i === n) return v;
+      if (i === n) return bucket.values[j];
     }
     return undefined;
   }

@@ -149,7 +149,7 @@ function fixed32At(buf: Uint8Array, p: number): number {
  * attribute of a key the patch sets takes the patch's value instead (and the
  * patch attribute is marked in `used`), as setAttr would have set it.
  */
-function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, used?: Uint8Array): void {
+function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, used?: Uint8Array, pkeys?: readonly Buffer[]): void {
   const at = r.pos;
   const end = r.lenEnd(limit);
   const buf = r.buf;
@@ -166,7 +166,7 @@ function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, u
         r.pos++;
         const sEnd = r.lenEnd(vEnd);
         if (sEnd === vEnd) {
-          const j = patch ? patchedKey(patch, used!, buf, kStart, kEnd) : -1;
+          const j = patch ? patchedKey(pkeys!, used!, buf, kStart, kEnd) : -1;
           map.keys.strBytes(buf, kStart, kEnd);
           if (j < 0) map.values.strBytes(buf, r.pos, sEnd);
           else map.values.str(valueText(patch!.attributes[j]!.value));
@@ -193,8 +193,9 @@ function valueText(v: AnyValue): string {
   return typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : asString(v);
 }
 
-/** UTF-8 bytes of patch keys (a handful of names, the same on every record). */
+/** UTF-8 bytes of patch keys (a handful of names, the same on every record), by key and by a patch's shared key list. */
 const patchKeys = new Map<string, Buffer>();
+const patchKeyLists = new WeakMap<readonly string[], Buffer[]>();
 
 function keyBytes(k: string): Buffer {
   let b = patchKeys.get(k);
@@ -205,22 +206,24 @@ function keyBytes(k: string): Buffer {
   return b;
 }
 
-/** The patch attribute not used yet whose key is `buf[start, end)` (marked used), or -1. */
-function patchedKey(patch: LogPatch, used: Uint8Array, buf: Uint8Array, start: number, end: number): number {
-  const attrs = patch.attributes;
+/** The UTF-8 bytes of a patch's keys, in order. */
+function keysOfPatch(patch: LogPatch): Buffer[] {
+  const shared = patch.keys;
+  if (!shared) return patch.attributes.map((kv) => keyBytes(kv.key));
+  let list = patchKeyLists.get(shared);
+  if (!list) patchKeyLists.set(shared, (list = shared.map(keyBytes)));
+  return list;
+}
+
+/** The patch key not used yet that is `buf[start, end)` (marked used), or -1. */
+function patchedKey(keys: readonly Buffer[], used: Uint8Array, buf: Uint8Array, start: number, end: number): number {
   const n = end - start;
-  for (let j = 0; j < attrs.length; j++) {
-    if (used[j]) continue;
-    const k = keyBytes(attrs[j]!.key);
-    if (k.length !== n) continue;
-    let same = true;
-    for (let i = 0; i < n; i++) {
-      if (k[i] !== buf[start + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) {
+  for (let j = 0; j < keys.length; j++) {
+    const k = keys[j]!;
+    if (used[j] || k.length !== n) continue;
+    let i = 0;
+    while (i < n && k[i] === buf[start + i]) i++;
+    if (i === n) {
       used[j] = 1;
       return j;
     }
@@ -383,9 +386,10 @@ function logRecord(r: Reader, limit: number, c: LogColumns, walk: LogWalk): void
   const buf = r.buf;
   const patch = walk.patches?.[walk.ordinal++];
   let used = walk.used;
-  if (patch) {
-    if (used.length < patch.attributes.length) walk.used = used = new Uint8Array(patch.attributes.length);
-    used.fill(0, 0, patch.attributes.length);
+  const pkeys = patch ? keysOfPatch(patch) : undefined;
+  if (pkeys) {
+    if (used.length < pkeys.length) walk.used = used = new Uint8Array(pkeys.length);
+    used.fill(0, 0, pkeys.length);
   }
   let time = -1;
   let observed = -1;
@@ -409,7 +413,7 @@ function logRecord(r: Reader, limit: number, c: LogColumns, walk: LogWalk): void
       case 0x10: severity = r.uint32() | 0; break;
       case 0x1a: sevTextEnd = r.lenEnd(end); sevText = r.pos; r.pos = sevTextEnd; break;
       case 0x2a: body = r.pos; r.pos = r.lenEnd(end); break;
-      case 0x32: attribute(r, end, map, patch, used); attrs++; break;
+      case 0x32: attribute(r, end, map, patch, used, pkeys); attrs++; break;
       case 0x38: r.uint32(); break; // dropped_attributes_count
       case 0x45: flags = r.fixed32(); break;
       case 0x4a: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'LogRecord.trace_id'); break;
@@ -425,7 +429,7 @@ function logRecord(r: Reader, limit: number, c: LogColumns, walk: LogWalk): void
     const pa = patch.attributes;
     for (let j = 0; j < pa.length; j++) {
       if (used[j]) continue;
-      map.keys.str(pa[j]!.key);
+      map.keys.strBytes(pkeys![j]!, 0, pkeys![j]!.length);
       map.values.str(valueText(pa[j]!.value));
       attrs++;
     }

@@ -122,7 +122,7 @@ function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: R
       service = str(getAttr(res.attributes, 'service.name'));
     }
     const patch = patches?.[i];
-    if (patch && patch.attributes.some((kv) => keys.has(kv.key))) {
+    if (patch && (patch.keys ?? patch.attributes.map((kv) => kv.key)).some((k) => keys.has(k))) {
       collect(rows, viewLogRecord(r, end, keys, patch), res.attributes, service, rules, now, counts);
       return;
     }

@@ -106,10 +106,17 @@ function setContext(r: LogRecord, span: SpanContext, linked = false): void {
  * object per record while the payload waits to be stored; the attributes
  * are made when the exporter or a stage reads them.
  */
+const CONTEXT_KEYS: readonly string[] = [ATTR.name, ATTR.kind, ATTR.service, ATTR.status, ATTR.duration];
+const LINKED_KEYS: readonly string[] = [...CONTEXT_KEYS, ATTR.linkedBy];
+
 export class ContextPatch implements LogPatch {
   readonly traceId: string | undefined;
   readonly spanId: string | undefined;
   private attrs: KeyValue[] | undefined;
+
+  get keys(): readonly string[] {
+    return this.traceId === undefined ? CONTEXT_KEYS : LINKED_KEYS;
+  }
 
   constructor(
     private readonly span: SpanContext,
