@@ -3,6 +3,7 @@ import { ExporterHelper } from '../../core/exporter-helper.ts';
 import type { Store } from './store.ts';
 import { clickhouseSchema, defaultClickHouseConfig, validateClickHouse, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
+import { NATIVE_SUPPORTED } from './native.ts';
 
 /** The running component: the exporter helper, plus what the service and tests ask of it. */
 export class ClickHouseExporterComponent extends ExporterHelper {
@@ -28,4 +29,8 @@ export const clickhouseFactory: ExporterFactory<ClickHouseConfig> = {
   defaultConfig: defaultClickHouseConfig,
   validate: validateClickHouse,
   create: (settings) => new ClickHouseExporterComponent(settings, new ClickHouseExporter(settings.config, settings.logger)),
+  // The embedded engine gets Native blocks, encoded straight from payloads
+  // that are still protobuf (native-proto.ts): the receiver need not build
+  // records for it. A server gets JSON rows, made from records.
+  forwardsBytes: (config) => !config.endpoint && NATIVE_SUPPORTED,
 };

@@ -167,7 +167,7 @@ service:
         `
 receivers: {push: {}}
 processors: {batch: {}, memory_limiter: {limit_mib: 512, spike_limit_mib: 64}, redaction: {allow_all_keys: true}}
-exporters: {kafka: ${kafka}, debug: {}}
+exporters: {kafka: ${kafka}, debug: {}, clickhouse: {path: /tmp/th-never-started}, clickhouse/server: {endpoint: 'http://127.0.0.1:1'}}
 service:
   pipelines:
 ${pipelines}
@@ -185,6 +185,9 @@ ${pipelines}
     expect(hint('    logs: {receivers: [push], exporters: [kafka, debug]}')).toEqual({ logs: false, traces: false });
     expect(hint('    logs: {receivers: [push], exporters: [kafka]}\n    traces: {receivers: [push], exporters: [kafka]}', '{brokers: ["127.0.0.1:1"], logs: {encoding: otlp_json}}')).toEqual({ logs: false, traces: true });
     expect(hint('    logs: {receivers: [push], exporters: [kafka]}\n    logs/debug: {receivers: [push], exporters: [debug]}')).toEqual({ logs: false, traces: false });
+    // The embedded ClickHouse encodes Native blocks from the bytes; a server gets JSON rows made from records.
+    expect(hint('    logs: {receivers: [push], processors: [memory_limiter, batch], exporters: [clickhouse]}\n    traces: {receivers: [push], exporters: [clickhouse]}')).toEqual({ logs: true, traces: true });
+    expect(hint('    logs: {receivers: [push], exporters: [clickhouse/server]}')).toEqual({ logs: false, traces: false });
   });
 
   it('starts exporters first and receivers last, stops in reverse, and shutdown is idempotent', async () => {
