@@ -420,7 +420,7 @@ export function patchLogs(data: LogsData, patches: readonly (LogPatch | undefine
         merged[i] = p;
         continue;
       }
-      const attributes = q.attributes.slice();
+      const attributes = q.attributes.map((kv) => ({ key: kv.key, value: kv.value })); // q may be shared (a copy's)
       for (const kv of p.attributes) setAttr(attributes, kv.key, kv.value);
       merged[i] = { traceId: p.traceId ?? q.traceId, spanId: p.spanId ?? q.spanId, attributes };
     }

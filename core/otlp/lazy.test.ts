@@ -74,5 +74,14 @@ describe('payloads validated but not decoded', () => {
     expect(copy.resourceLogs).toEqual(want);
     expect(undecodedLogs(data)).toBeUndefined();
     expect(() => patchLogs(data, [])).toThrow(/decoded/);
+    // Patching a copy leaves the original's patches alone.
+    const first = { attributes: [{ key: 'a', value: 'x' }] };
+    const orig = scanLogsLazily(bytes);
+    patchLogs(orig, [first]);
+    const twin = cloneLogs(orig);
+    patchLogs(twin, [{ attributes: [{ key: 'a', value: 'changed' }] }]);
+    expect(first.attributes[0]!.value).toBe('x');
+    expect(orig.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes.at(-1)).toEqual({ key: 'a', value: 'x' });
+    expect(twin.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes.at(-1)).toEqual({ key: 'a', value: 'changed' });
   });
 });
