@@ -183,7 +183,8 @@ export function emptyScope(): InstrumentationScope {
   return { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
 }
 
-export function newLogRecord(init: Partial<LogRecord> = {}): LogRecord {
+/** An empty record (every decoder builds its records from this, so V8 keeps one hidden class). */
+export function blankLogRecord(): LogRecord {
   return {
     timeUnixNano: 0n,
     observedTimeUnixNano: 0n,
@@ -196,8 +197,11 @@ export function newLogRecord(init: Partial<LogRecord> = {}): LogRecord {
     traceId: '',
     spanId: '',
     eventName: '',
-    ...init,
   };
+}
+
+export function newLogRecord(init: Partial<LogRecord> = {}): LogRecord {
+  return Object.assign(blankLogRecord(), init);
 }
 
 export function newSpan(init: Partial<Span> = {}): Span {

@@ -10,11 +10,20 @@
  * known fields are taken, everything else skipped, and a field that repeats
  * is taken as the decoder takes it (the last one wins).
  */
-import { emptyResource, setAttr, type KeyValue, type LogPatch, type LogRecord, type Resource } from '../model.ts';
+import { blankLogRecord, emptyResource, setAttr, type KeyValue, type LogPatch, type LogRecord, type Resource } from '../model.ts';
 import { readAnyValue, readKeyValue, readResource } from './common-proto.ts';
 import { Reader } from './protowire.ts';
 
 /** Values by attribute key, looked up by the UTF-8 bytes of a key on the wire (no string is made for a key that is not in it). */
+/** Whether `k` is the bytes `buf[start, end)`. */
+export function sameBytes(k: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (k.length !== n) return false;
+  let i = 0;
+  while (i < n && k[i] === buf[start + i]) i++;
+  return i === n;
+}
+
 const KEY_TABLE = 4096;
 
 export class KeyMap<T> {
@@ -42,14 +51,7 @@ export class KeyMap<T> {
     const bucket = this.table[KeyMap.hash(buf, start, end)];
     if (bucket === undefined) return undefined;
     const keys = bucket.keys;
-    const n = end - start;
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[j]!;
-      if (k.length !== n) continue;
-      let i = 0;
-      while (i < n && k[i] === buf[start + i]) i++;
-      if (i === n) return bucket.values[j];
-    }
+    for (let j = 0; j < keys.length; j++) if (sameBytes(keys[j]!, buf, start, end)) return bucket.values[j];
     return undefined;
   }
 }
@@ -130,19 +132,7 @@ export function eachLogRecord(parts: readonly Uint8Array[], visit: (r: Reader, e
  * event name are left empty. Leaves the reader at `end`.
  */
 export function viewLogRecord(r: Reader, end: number, keys: KeySet, patch?: LogPatch): LogRecord {
-  const rec: LogRecord = {
-    timeUnixNano: 0n,
-    observedTimeUnixNano: 0n,
-    severityNumber: 0,
-    severityText: '',
-    body: undefined,
-    attributes: [],
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: '',
-    spanId: '',
-    eventName: '',
-  };
+  const rec = blankLogRecord();
   const buf = r.buf;
   while (r.pos < end) {
     const tag = r.uint32();

@@ -10,7 +10,7 @@
  *                 7 dropped_attributes_count, 8 flags (fixed32), 9 trace_id,
  *                 10 span_id, 12 event_name   (4 is reserved)
  */
-import { emptyResource, emptyScope } from '../model.ts';
+import { blankLogRecord, emptyResource, emptyScope } from '../model.ts';
 import type { LogRecord, LogsData, ResourceLogs, ScopeLogs } from '../model.ts';
 import {
   readAnyValue, readKeyValue, readResource, readScope,
@@ -71,20 +71,7 @@ function readScopeLogs(r: Reader, limit: number): ScopeLogs {
 
 function readLogRecord(r: Reader, limit: number): LogRecord {
   const end = r.lenEnd(limit);
-  // Same shape (and property order) as newLogRecord, so V8 keeps one hidden class.
-  const rec: LogRecord = {
-    timeUnixNano: 0n,
-    observedTimeUnixNano: 0n,
-    severityNumber: 0,
-    severityText: '',
-    body: undefined,
-    attributes: [],
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: '',
-    spanId: '',
-    eventName: '',
-  };
+  const rec = blankLogRecord();
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {

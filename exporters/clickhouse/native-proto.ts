@@ -17,6 +17,7 @@
 import { emptyResource, emptyScope, type AnyValue, type LogPatch } from '../../core/model.ts';
 import { readAnyValue, readKeyValue, readResource, readScope } from '../../core/otlp/common-proto.ts';
 import { Reader, WT_I32, WT_I64, fields } from '../../core/otlp/protowire.ts';
+import { sameBytes } from '../../core/otlp/log-view.ts';
 import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
 import { asString } from './anyvalue.ts';
 import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type MapColumn, type NativeBlock } from './native.ts';
@@ -217,13 +218,8 @@ function keysOfPatch(patch: LogPatch): Buffer[] {
 
 /** The patch key not used yet that is `buf[start, end)` (marked used), or -1. */
 function patchedKey(keys: readonly Buffer[], used: Uint8Array, buf: Uint8Array, start: number, end: number): number {
-  const n = end - start;
   for (let j = 0; j < keys.length; j++) {
-    const k = keys[j]!;
-    if (used[j] || k.length !== n) continue;
-    let i = 0;
-    while (i < n && k[i] === buf[start + i]) i++;
-    if (i === n) {
+    if (!used[j] && sameBytes(keys[j]!, buf, start, end)) {
       used[j] = 1;
       return j;
     }

@@ -15,7 +15,7 @@ import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers } fro
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
-import { getAttr, logRecordCount, newLogRecord, undecodedLogs, type KeyValue, type LogRecord, type LogsData, type PendingRecords, type Resource } from '../../core/model.ts';
+import { blankLogRecord, getAttr, logRecordCount, undecodedLogs, type KeyValue, type LogRecord, type LogsData, type PendingRecords, type Resource } from '../../core/model.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { eachLogRecord, keyEnd, KeySet, viewLogRecord } from '../../core/otlp/log-view.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
@@ -126,7 +126,7 @@ function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: R
       collect(rows, viewLogRecord(r, end, keys, patch), res.attributes, service, rules, now, counts);
       return;
     }
-    const rec = newLogRecord();
+    const rec = blankLogRecord();
     n = 0;
     while (r.pos < end) {
       const tag = r.uint32();

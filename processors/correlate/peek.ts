@@ -14,7 +14,7 @@
  */
 import type { AnyValue, LogPatch } from '../../core/model.ts';
 import { SpanKind } from '../../core/model.ts';
-import { eachLogRecord, KeySet, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { eachLogRecord, KeySet, keyEnd, sameBytes, viewLogRecord } from '../../core/otlp/log-view.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { Reader } from '../../core/otlp/protowire.ts';
 import { readAccess, str } from '../audit/fields.ts';
@@ -126,14 +126,7 @@ function statusCode(r: Reader, end: number, code: number): number {
 
 /** The index of the first of `keys` equal to bytes `start`..`end` of `buf`, or -1. */
 function keyIndex(buf: Uint8Array, start: number, end: number, keys: readonly Buffer[]): number {
-  const n = end - start;
-  for (let j = 0; j < keys.length; j++) {
-    const k = keys[j]!;
-    if (k.length !== n) continue;
-    let i = 0;
-    while (i < n && k[i] === buf[start + i]) i++;
-    if (i === n) return j;
-  }
+  for (let j = 0; j < keys.length; j++) if (sameBytes(keys[j]!, buf, start, end)) return j;
   return -1;
 }
 
