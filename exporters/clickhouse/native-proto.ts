@@ -150,7 +150,7 @@ function fixed32At(buf: Uint8Array, p: number): number {
  * attribute of a key the patch sets takes the patch's value instead (and the
  * patch attribute is marked in `used`), as setAttr would have set it.
  */
-function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, used?: Uint8Array, pkeys?: readonly Buffer[]): void {
+function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, used?: Uint8Array, pkeys?: PatchKeys): void {
   const at = r.pos;
   const end = r.lenEnd(limit);
   const buf = r.buf;
@@ -163,16 +163,32 @@ function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, u
     if (r.pos < end && buf[r.pos] === 0x12) {
       r.pos++;
       const vEnd = r.lenEnd(end);
-      if (vEnd === end && r.pos < vEnd && buf[r.pos] === 0x0a) {
-        r.pos++;
-        const sEnd = r.lenEnd(vEnd);
-        if (sEnd === vEnd) {
-          const j = patch ? patchedKey(pkeys!, used!, buf, kStart, kEnd) : -1;
-          map.keys.strBytes(buf, kStart, kEnd);
-          if (j < 0) map.values.strBytes(buf, r.pos, sEnd);
-          else map.values.str(valueText(patch!.attributes[j]!.value));
-          r.pos = end;
-          return;
+      if (vEnd === end && r.pos < vEnd) {
+        const vTag = buf[r.pos];
+        if (vTag === 0x0a) {
+          // A string value: its bytes.
+          r.pos++;
+          const sEnd = r.lenEnd(vEnd);
+          if (sEnd === vEnd) {
+            const j = patch ? patchedKey(pkeys!, used!, buf, kStart, kEnd) : -1;
+            map.keys.strBytes(buf, kStart, kEnd);
+            if (j < 0) map.values.strBytes(buf, r.pos, sEnd);
+            else map.values.str(valueText(patch!.attributes[j]!.value));
+            r.pos = end;
+            return;
+          }
+        } else if (vTag === 0x18) {
+          // An int value below 2^53 (a status code, a byte count): its decimal text, no bigint.
+          r.pos++;
+          const lo = r.varint64();
+          const hi = r.hi;
+          if (r.pos === vEnd && hi < 0x200000) {
+            const j = patch ? patchedKey(pkeys!, used!, buf, kStart, kEnd) : -1;
+            map.keys.strBytes(buf, kStart, kEnd);
+            map.values.str(j < 0 ? String(hi * 4294967296 + lo) : valueText(patch!.attributes[j]!.value));
+            r.pos = end;
+            return;
+          }
         }
       }
     }
@@ -196,7 +212,10 @@ function valueText(v: AnyValue): string {
 
 /** UTF-8 bytes of patch keys (a handful of names, the same on every record), by key and by a patch's shared key list. */
 const patchKeys = new Map<string, Buffer>();
-const patchKeyLists = new WeakMap<readonly string[], Buffer[]>();
+const patchKeyLists = new WeakMap<readonly string[], PatchKeys>();
+
+/** A patch's keys as bytes, and which bytes they start with (most attributes of a record are no patch key: one lookup says so). */
+type PatchKeys = Buffer[] & { first?: Uint8Array };
 
 function keyBytes(k: string): Buffer {
   let b = patchKeys.get(k);
@@ -208,16 +227,23 @@ function keyBytes(k: string): Buffer {
 }
 
 /** The UTF-8 bytes of a patch's keys, in order. */
-function keysOfPatch(patch: LogPatch): Buffer[] {
+function keysOfPatch(patch: LogPatch): PatchKeys {
   const shared = patch.keys;
   if (!shared) return patch.attributes.map((kv) => keyBytes(kv.key));
   let list = patchKeyLists.get(shared);
-  if (!list) patchKeyLists.set(shared, (list = shared.map(keyBytes)));
+  if (!list) {
+    list = shared.map(keyBytes) as PatchKeys;
+    const first = new Uint8Array(256);
+    for (const k of list) if (k.length) first[k[0]!] = 1;
+    if (list.every((k) => k.length > 0)) list.first = first; // an empty key would start with no byte
+    patchKeyLists.set(shared, list);
+  }
   return list;
 }
 
 /** The patch key not used yet that is `buf[start, end)` (marked used), or -1. */
-function patchedKey(keys: readonly Buffer[], used: Uint8Array, buf: Uint8Array, start: number, end: number): number {
+function patchedKey(keys: PatchKeys, used: Uint8Array, buf: Uint8Array, start: number, end: number): number {
+  if (keys.first && (start === end || !keys.first[buf[start]!])) return -1;
   for (let j = 0; j < keys.length; j++) {
     if (!used[j] && sameBytes(keys[j]!, buf, start, end)) {
       used[j] = 1;
