@@ -13,7 +13,8 @@ import { compileRules } from './classify.ts';
 import { defaultAuditRules, DEFAULT_ATTRIBUTES } from './config.ts';
 import { ENVOY_RBAC_DENIED, ISTIO_LINES, envoyOtel, istioText, k8sAuthorizationPolicyPatch, semconv } from './testdata/fixtures.ts';
 
-const rules = compileRules({ ...defaultAuditRules(), require_peer_identity: ['*.svc'] });
+// With and without require_peer_identity: detail fields read from the wire are read when an event needs them, or for that rule.
+const ruleSets = [compileRules({ ...defaultAuditRules(), require_peer_identity: ['*.svc'] }), compileRules(defaultAuditRules())];
 
 beforeAll(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -44,10 +45,14 @@ function compare(parts: Uint8Array[], patches?: (LogPatch | undefined)[]): numbe
   }
   const lazy = lazyLogs(parts, count);
   if (patches) patchLogs(lazy, patches);
-  const want = classifyPayload(records, rules);
-  const got = classifyPayload(lazy, rules);
-  expect(got).toEqual(want);
-  return want.length;
+  let n = 0;
+  for (const rules of ruleSets) {
+    const want = classifyPayload(records, rules);
+    const got = classifyPayload(lazy, rules);
+    expect(got).toEqual(want);
+    n += want.length;
+  }
+  return n;
 }
 
 describe('audit: classifying request bytes', () => {
