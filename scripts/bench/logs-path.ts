@@ -1,5 +1,5 @@
 /**
- * What a log record costs the JS thread between the spool and the engine,
+ * What a log record costs the process between the spool and the engine,
  * two ways, on the bench workload (scripts/bench/workload.ts: Envoy access
  * logs with ~12 attributes, their spans indexed):
  *
