@@ -75,3 +75,8 @@ export function writeLenString(w: ByteSink, s: string): void {
   buf[pos++] = v;
   w.pos = pos + buf.utf8Write(s, pos, bytes);
 }
+
+/** The little-endian uint32 at `buf[p]` (a fixed32, or half of a fixed64, on the wire). */
+export function fixed32At(buf: Uint8Array, p: number): number {
+  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+}

@@ -21,8 +21,11 @@ const bytesOf = (b: NativeBlock) => Buffer.concat(b.chunks);
 function expectSame(parts: Uint8Array[]): void {
   const records = { resourceSpans: parts.flatMap((p) => decodeTracesProto(p).resourceSpans) };
   const rows = spanCount(records);
-  const want = encodeTracesNative(records);
-  const got = encodeTracesNativeProto(parts, rows);
+  expectBlocks(encodeTracesNativeProto(parts, rows), encodeTracesNative(records), rows);
+}
+
+/** The block from the bytes is the record path's, byte for byte. */
+function expectBlocks(got: NativeBlock, want: NativeBlock, rows: number): void {
   expect(got.rows).toBe(rows);
   expect(got.structure).toBe(want.structure);
   expect(bytesOf(got).equals(bytesOf(want))).toBe(true);
@@ -108,11 +111,7 @@ function expectSameLogs(parts: Uint8Array[], patches?: (LogPatch | undefined)[])
     let i = 0;
     for (const rl of records.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) if (patches[i++]) applyLogPatch(r, patches[i - 1]!);
   }
-  const want = encodeLogsNative(records);
-  const got = encodeLogsNativeProto(parts, rows, patches);
-  expect(got.rows).toBe(rows);
-  expect(got.structure).toBe(want.structure);
-  expect(bytesOf(got).equals(bytesOf(want))).toBe(true);
+  expectBlocks(encodeLogsNativeProto(parts, rows, patches), encodeLogsNative(records), rows);
 }
 
 /** Random patches for `n` records: ids sometimes, attributes replacing keys the records have (and repeat) or new ones. */

@@ -17,6 +17,7 @@
 import { emptyResource, emptyScope, type AnyValue, type LogPatch } from '../../core/model.ts';
 import { readAnyValue, readKeyValue, readResource, readScope } from '../../core/otlp/common-proto.ts';
 import { Reader, WT_I32, WT_I64, fields } from '../../core/otlp/protowire.ts';
+import { fixed32At } from '../../core/otlp/wire-common.ts';
 import { sameBytes } from '../../core/otlp/log-view.ts';
 import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
 import { asString } from './anyvalue.ts';
@@ -139,9 +140,6 @@ function checkId(r: Reader, start: number, end: number, size: number, what: stri
   if (end !== start && end - start !== size) r.fail(`${what} must be ${size} bytes, got ${end - start}`);
 }
 
-function fixed32At(buf: Uint8Array, p: number): number {
-  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
-}
 
 /**
  * One KeyValue into a Map column: a string value is copied as its bytes; any

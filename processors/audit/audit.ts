@@ -17,14 +17,14 @@ import { RefusedError } from '../../core/errors.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
 import { blankLogRecord, getAttr, logRecordCount, undecodedLogs, type KeyValue, type LogRecord, type LogsData, type PendingRecords, type Resource } from '../../core/model.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
-import { eachLogRecord, keyEnd, KeySet, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { eachLogRecord, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { processorMetrics } from '../../core/telemetry/metrics.ts';
 import { classifyRecord, compileRules, type CompiledRules } from './classify.ts';
-import type { AttributeMap, AuditConfig } from './config.ts';
+import type { AuditConfig } from './config.ts';
 import { CATEGORIES, type Category } from './event.ts';
-import { AccessBuilder, slotsByBytes, str, type AccessView } from './fields.ts';
+import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView } from './fields.ts';
 import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from './schema.ts';
 import { openSqlStore, type SqlStoreHandle } from './store.ts';
 
@@ -61,15 +61,6 @@ function collect(
   }
 }
 
-/** The attribute keys the classifier reads (every name of the attribute map), matched on the wire. */
-const keySets = new WeakMap<AttributeMap, KeySet>();
-
-function keysOf(map: AttributeMap): KeySet {
-  let k = keySets.get(map);
-  if (!k) keySets.set(map, (k = new KeySet(Object.values(map).flat())));
-  return k;
-}
-
 /**
  * classifyPayload over a payload not decoded yet. Each record is read for
  * what classification looks at: its times, body and ids as a record, and
@@ -81,7 +72,7 @@ function keysOf(map: AttributeMap): KeySet {
 function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
   const rows: AuditRow[] = [];
   const now = BigInt(Date.now()) * 1_000_000n;
-  const keys = keysOf(rules.attributes);
+  const keys = accessKeys(rules.attributes);
   const slots = slotsByBytes(rules.attributes);
   const patches = pending.patches;
   let resource: Resource | undefined;
@@ -109,8 +100,7 @@ function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: R
       } else {
         r.pos = kvs[2 * k]!;
         const kv = readKeyValue(r, end);
-        const key = Buffer.from(kv.key, 'utf8');
-        const sl = slots.get(key, 0, key.length);
+        const sl = slotsOf(rules.attributes, kv.key);
         if (sl) b.attribute(sl, str(kv.value));
       }
     }

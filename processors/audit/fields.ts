@@ -4,7 +4,7 @@
  * when the body is Istio's default text line, from that line.
  */
 import { KvList, type AnyValue, type LogRecord } from '../../core/model.ts';
-import { KeyMap } from '../../core/otlp/log-view.ts';
+import { KeyMap, KeySet } from '../../core/otlp/log-view.ts';
 import { DEFAULT_ATTRIBUTES, type AttributeMap, type Field } from './config.ts';
 import { parseIstioTextLine } from './istio-text.ts';
 
@@ -98,6 +98,20 @@ export function readAccess(record: LogRecord, map: AttributeMap): AccessView | u
   }
   return b.finish();
 }
+
+/** The slots of attribute name `key` in `map` (undefined: a name it does not read). */
+export function slotsOf(map: AttributeMap, key: string): readonly Slot[] | undefined {
+  return lookupFor(map).get(key);
+}
+
+/** Every attribute name of `map`, matched on the wire (records read from the bytes: audit, correlate). */
+export function accessKeys(map: AttributeMap): KeySet {
+  let k = keySets.get(map);
+  if (!k) keySets.set(map, (k = new KeySet(Object.values(map).flat())));
+  return k;
+}
+
+const keySets = new WeakMap<AttributeMap, KeySet>();
 
 /** The slots of every attribute name of `map`, by the name's UTF-8 bytes (for records read from the wire). */
 export function slotsByBytes(map: AttributeMap): KeyMap<readonly Slot[]> {

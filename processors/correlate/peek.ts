@@ -14,10 +14,11 @@
  */
 import type { AnyValue, LogPatch } from '../../core/model.ts';
 import { SpanKind } from '../../core/model.ts';
-import { eachLogRecord, KeySet, keyEnd, sameBytes, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { eachLogRecord, keyEnd, sameBytes, viewLogRecord } from '../../core/otlp/log-view.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { Reader } from '../../core/otlp/protowire.ts';
-import { readAccess, str } from '../audit/fields.ts';
+import { fixed32At } from '../../core/otlp/wire-common.ts';
+import { accessKeys, readAccess, str } from '../audit/fields.ts';
 import type { AttributeMap } from '../audit/config.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
 import { addLogId, addSpanId, ContextPatch, logKeyBody, logKeyEnd, logKeyHead, summaryPart, type EnrichCounts, type SummaryPart } from './enrich.ts';
@@ -314,15 +315,6 @@ function summarizeSpan(r: Reader, end: number, service: string, out: Map<string,
 
 // ---------------------------------------------------------------- enriching logs from bytes
 
-const accessKeySets = new WeakMap<AttributeMap, KeySet>();
-
-/** Every attribute name readAccess may read, matched on the wire. */
-function accessKeys(fields: AttributeMap): KeySet {
-  let k = accessKeySets.get(fields);
-  if (!k) accessKeySets.set(fields, (k = new KeySet(Object.values(fields).flat())));
-  return k;
-}
-
 const PREFIX = Buffer.from('trailhouse.', 'utf8');
 
 function hasPrefix(buf: Uint8Array, start: number, end: number): boolean {
@@ -427,8 +419,8 @@ export function enrichLogsBytes(
     // logKey of the enriched record.
     if (patch) for (const kv of patch.attributes) if (!own.includes(kv.key)) attrs++;
     let at = time;
-    if (at < 0 || (fixed32(buf, at) === 0 && fixed32(buf, at + 4) === 0)) at = observed;
-    let h = logKeyHead(at < 0 ? 0 : fixed32(buf, at), at < 0 ? 0 : fixed32(buf, at + 4), spanId);
+    if (at < 0 || (fixed32At(buf, at) === 0 && fixed32At(buf, at + 4) === 0)) at = observed;
+    let h = logKeyHead(at < 0 ? 0 : fixed32At(buf, at), at < 0 ? 0 : fixed32At(buf, at + 4), spanId);
     let bodyLength = 0;
     if (body >= 0) {
       r.pos = body;
@@ -469,6 +461,3 @@ export function enrichLogsBytes(
   return any ? patches : undefined;
 }
 
-function fixed32(buf: Uint8Array, p: number): number {
-  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
-}
