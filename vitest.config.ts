@@ -12,5 +12,6 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/kafka-cleanup.ts'],
   },
 });

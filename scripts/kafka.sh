@@ -18,7 +18,7 @@
 #   KAFKA_VERSION          default 3.9.2: the newest 3.x. kafkajs 2.2.4 predates
 #                          Kafka 4.0, which removed the old protocol versions it speaks.
 #   KAFKA_HEAP_OPTS        default -Xmx512m -Xms128m
-#   KAFKA_START_TIMEOUT    seconds to wait for the broker (default 90)
+#   KAFKA_START_TIMEOUT    seconds to wait for the broker (default 180)
 set -euo pipefail
 
 KAFKA_VERSION="${KAFKA_VERSION:-3.9.2}"
@@ -31,7 +31,7 @@ JARS="$CACHE_DIR/jars"
 DATA_DIR="${KAFKA_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/trailhouse/kafka}"
 PID_FILE="$DATA_DIR/kafka.pid"
 LOG_FILE="$DATA_DIR/kafka.log"
-START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+START_TIMEOUT="${KAFKA_START_TIMEOUT:-180}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xmx512m -Xms128m}"
 
 say() { printf 'kafka: %s\n' "$*"; }
@@ -180,6 +180,13 @@ start() {
   write_config
   format_storage
   [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.1"
+  # Every partition is loaded before the broker answers: say so when there are
+  # many (tests delete their topics, but a killed run leaves them behind).
+  local partitions
+  partitions="$(find "$DATA_DIR/logs" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' 2>/dev/null | wc -l)"
+  if ((partitions > 2000)); then
+    say "warning: $partitions partitions to load in $DATA_DIR/logs; startup will be slow (\`bash scripts/kafka.sh reset\` wipes them)"
+  fi
   # setsid: the broker outlives the shell (and the test runner) that started it.
   setsid java $HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$DATA_DIR/log4j.properties" \

@@ -16,10 +16,17 @@ const START_TIMEOUT_MS = 10 * 60_000;
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 let pending: Promise<string> | undefined;
+// Brokers this file's ensureKafka() answered with, and every name uniqueTopic()
+// handed out (topics and group ids alike): test/kafka-cleanup.ts deletes the
+// ones that became topics there after the file, so a long-lived dev broker does
+// not collect thousands of partitions (a broker loading ~8,000 of them took
+// over 90 s to start).
+let ensuredBrokers: string | undefined;
+const handedOut = new Set<string>();
 
 /** Broker list (comma-separated host:port) of a broker that answers. */
 export function ensureKafka(): Promise<string> {
-  pending ??= resolveBrokers();
+  pending ??= resolveBrokers().then((b) => (ensuredBrokers = b));
   // A failed attempt is not cached: the next test file gets its own try and error.
   pending.catch(() => {
     pending = undefined;
@@ -145,5 +152,32 @@ let counter = 0;
 export function uniqueTopic(prefix = 'test'): string {
   const safe = prefix.replace(/[^a-zA-Z0-9._-]/g, '-').slice(0, 100) || 'test';
   counter += 1;
-  return `${safe}-${process.pid}-${Date.now().toString(36)}-${counter}-${randomBytes(3).toString('hex')}`;
+  const name = `${safe}-${process.pid}-${Date.now().toString(36)}-${counter}-${randomBytes(3).toString('hex')}`;
+  handedOut.add(name);
+  return name;
 }
+
+/**
+ * Deletes, on the broker ensureKafka() gave this file, the topics named by
+ * uniqueTopic() that exist there. Best effort: a broker that is gone or slow
+ * only leaves them behind.
+ */
+export async function deleteTestTopics(): Promise<void> {
+  if (!ensuredBrokers || handedOut.size === 0) return;
+  const admin = testKafka(ensuredBrokers, 'trailhouse-test-cleanup').admin();
+  try {
+    await admin.connect();
+    const existing = new Set(await admin.listTopics());
+    const topics = [...handedOut].filter((t) => existing.has(t));
+    handedOut.clear();
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+  } catch {
+    // left behind; `npm run kafka:reset` wipes a dev broker
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+// Found by test/kafka-cleanup.ts without importing (and loading kafkajs into)
+// every test file.
+(globalThis as { __trailhouseKafkaBroker?: { deleteTestTopics(): Promise<void> } }).__trailhouseKafkaBroker = { deleteTestTopics };
