@@ -12,6 +12,5 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
-    setupFiles: ['test/kafka-cleanup.ts'],
   },
 });

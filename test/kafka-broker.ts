@@ -17,8 +17,8 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
 let pending: Promise<string> | undefined;
 // Brokers this file's ensureKafka() answered with, and every name uniqueTopic()
-// handed out (topics and group ids alike): test/kafka-cleanup.ts deletes the
-// ones that became topics there after the file, so a long-lived dev broker does
+// handed out (topics and group ids alike): the ones that became topics there
+// are deleted after the file (below), so a long-lived dev broker does
 // not collect thousands of partitions (a broker loading ~8,000 of them took
 // over 90 s to start).
 let ensuredBrokers: string | undefined;
@@ -178,6 +178,10 @@ export async function deleteTestTopics(): Promise<void> {
   }
 }
 
-// Found by test/kafka-cleanup.ts without importing (and loading kafkajs into)
-// every test file.
-(globalThis as { __trailhouseKafkaBroker?: { deleteTestTopics(): Promise<void> } }).__trailhouseKafkaBroker = { deleteTestTopics };
+// Under vitest, every test file that imports this module deletes its topics
+// when it is done (registered while the file is collected, so it runs after
+// the file's own afterAll hooks). The Kafka bench imports it outside vitest.
+if (process.env.VITEST) {
+  const { afterAll } = await import('vitest');
+  afterAll(deleteTestTopics, 60_000);
+}
