@@ -1,0 +1,84 @@
+/**
+ * The store audits access to itself: every query of the store and every
+ * refused authentication (on a receiver or a read surface) is an event here.
+ * Surfaces emit; whoever writes `audit_events` subscribes and stores them as
+ * audit rows (category `data_access` or `authentication`), so "who looked at
+ * the evidence, and who tried to get in" is answered by the evidence store.
+ *
+ * Process-wide on purpose: a receiver and the query interface do not know
+ * which component writes audit rows, and events raised before a writer
+ * subscribes are kept (bounded) and handed to the first subscriber.
+ *
+ * An event never carries a presented credential: `subject` is the claimed or
+ * authenticated user name only, and `reason` is ours, not the client's text.
+ */
+
+export type SecurityEventCategory = 'data_access' | 'authentication';
+
+export interface SecurityEvent {
+  /** Nanoseconds since the epoch. */
+  time: bigint;
+  category: SecurityEventCategory;
+  /** What was attempted: `query`, `login`, `otlp/http export`, ... */
+  action: string;
+  /** `allowed` / `denied` for a query; `failure` / `rate_limited` for an authentication. */
+  outcome: 'allowed' | 'denied' | 'failure' | 'rate_limited' | 'failed';
+  /** The (claimed) user or authenticated subject; '' when none was presented. */
+  subject: string;
+  /** The client's address (ip or ip:port). */
+  source: string;
+  /** The surface: `query_interface`, `receiver/otlp`, `receiver/zipkin`, ... */
+  surface: string;
+  /** Why it was refused (ours, never the credential), or '' when allowed. */
+  reason: string;
+  /** Anything else as strings: sql, read_rows, read_bytes, duration_ms, status, role, ... */
+  details: Record<string, string>;
+}
+
+type Listener = (e: SecurityEvent) => void;
+
+const listeners = new Set<Listener>();
+const early: SecurityEvent[] = [];
+const EARLY_MAX = 10_000;
+let droppedEarly = 0;
+
+/** Raise an event. Never throws, never blocks the caller. */
+export function emitSecurityEvent(e: SecurityEvent): void {
+  if (listeners.size === 0) {
+    if (early.length < EARLY_MAX) early.push(e);
+    else droppedEarly++;
+    return;
+  }
+  for (const l of listeners) {
+    try {
+      l(e);
+    } catch {
+      // A failing writer must not fail the request that raised the event.
+    }
+  }
+}
+
+/** Subscribe; the first subscriber also receives the events raised before it. Returns the unsubscribe. */
+export function onSecurityEvent(l: Listener): () => void {
+  listeners.add(l);
+  if (early.length) {
+    const pending = early.splice(0);
+    for (const e of pending) {
+      try {
+        l(e);
+      } catch {
+        // as above
+      }
+    }
+  }
+  return () => listeners.delete(l);
+}
+
+/** Events that could not be kept because nobody subscribed and the buffer was full. */
+export function droppedSecurityEvents(): number {
+  return droppedEarly;
+}
+
+export function nowNanos(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
