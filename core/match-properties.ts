@@ -17,7 +17,7 @@
  * - With `include` and `exclude` both, a record is acted on when it matches
  *   include and not exclude.
  */
-import { asString } from '../exporters/clickhouse/anyvalue.ts';
+import { asString } from './otlp/anyvalue.ts';
 import { s, type ConfigError, type Schema } from './config/schema.ts';
 import { compilePattern } from './go-regexp.ts';
 import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource, Span } from './model.ts';

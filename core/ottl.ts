@@ -26,7 +26,7 @@
  * naming what is offered.
  */
 import { createHash } from 'node:crypto';
-import { asString } from '../exporters/clickhouse/anyvalue.ts';
+import { asString } from './otlp/anyvalue.ts';
 import type { ClientInfo } from './client.ts';
 import type { ConfigError } from './config/schema.ts';
 import { PermanentError } from './errors.ts';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Factory } from '../core/component.ts';
 import type { ExporterHelper } from '../core/exporter-helper.ts';
 import { decodeLogsJson, encodeLogsJson } from '../core/otlp/index.ts';
-import { codecRegistry, zstdWritable, type Compression, type KafkaCodec } from '../exporters/kafka/codecs.ts';
+import { codecRegistry, zstdWritable, type Compression, type KafkaCodec } from '../lib/kafka/codecs.ts';
 import { kafkaExporterFactory, type KafkaExporterConfig } from '../exporters/kafka/index.ts';
 import { kafkaReceiverFactory, type KafkaReceiver, type KafkaReceiverConfig } from '../receivers/kafka/index.ts';
 import { settingsFor } from './component-config.ts';

@@ -25,7 +25,7 @@ import { Service } from '../core/service.ts';
 import type { ExporterHelper } from '../core/exporter-helper.ts';
 import { newLogRecord, type LogsData } from '../core/model.ts';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
-import type { Store } from '../exporters/clickhouse/index.ts';
+import type { Store } from '../lib/clickhouse/index.ts';
 import { testLogger, waitFor } from './helpers.ts';
 import { createTopics, ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openStore, type Store, type StoreLease } from '../exporters/clickhouse/index.ts';
-import { AUDIT_COLUMNS, auditNative, auditRow, auditTableSql, type AuditRow } from '../processors/audit/schema.ts';
+import { openStore, type Store, type StoreLease } from '../lib/clickhouse/index.ts';
+import { AUDIT_COLUMNS, auditNative, auditRow, auditTableSql, type AuditRow } from '../lib/audit/schema.ts';
 import { summaryNative, summaryRows, type SummaryPart } from '../processors/correlate/enrich.ts';
 import { PARTS_COLUMNS, summaryStatements } from '../processors/correlate/schema.ts';
 

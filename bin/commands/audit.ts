@@ -14,7 +14,7 @@
  */
 import { parseDuration } from '../../core/config/schema.ts';
 import { globToRegExp } from '../../processors/audit/glob.ts';
-import { CATEGORIES, OUTCOMES } from '../../processors/audit/event.ts';
+import { CATEGORIES, OUTCOMES } from '../../lib/audit/event.ts';
 import { flag, parseArgs } from './args.ts';
 import { connFrom, isoNanos, QueryError, select, stdio, table, type Io } from './oncall-http.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decode, type ConfigError } from '../../core/config/schema.ts';
 import { clickhouseSchema, defaultClickHouseConfig, validateClickHouse, type ClickHouseConfig } from './config.ts';
 import { schemaOptions } from './exporter.ts';
-import { engineString, logsTableSql, schemaStatements, ttlExpr } from './schema.ts';
+import { engineString, logsTableSql, schemaStatements, ttlExpr } from '../../lib/clickhouse/schema.ts';
 
 function load(user: unknown): { cfg: ClickHouseConfig; errors: ConfigError[] } {
   const errors: ConfigError[] = [];

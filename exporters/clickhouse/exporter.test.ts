@@ -17,7 +17,7 @@ import { testHost } from '../../test/helpers.ts';
 import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
 import { ClickHouseExporter } from './exporter.ts';
-import { openStore, storeOptionsFor, type Store } from './store.ts';
+import { openStore, storeOptionsFor, type Store } from '../../lib/clickhouse/store.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-'));
 const started: ClickHouseExporterComponent[] = [];

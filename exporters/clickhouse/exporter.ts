@@ -14,13 +14,13 @@ import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
 import { pendingRecords, releaseRecords, undecodedLogs, type LogsData, type TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ClickHouseConfig } from './config.ts';
-import { classifyInsertError } from './errors.ts';
+import { classifyInsertError } from '../../lib/clickhouse/errors.ts';
 import { acquireQueryServer, type QueryServerLease } from './query-server.ts';
-import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from './native.ts';
-import { encodeLogsNativeProto, encodeTracesNativeProto } from './native-proto.ts';
-import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from './rows.ts';
-import { schemaStatements, type SchemaOptions } from './schema.ts';
-import { openStore, type InsertRequest, type Store, type StoreLease } from './store.ts';
+import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from '../../lib/clickhouse/native.ts';
+import { encodeLogsNativeProto, encodeTracesNativeProto } from '../../lib/clickhouse/native-proto.ts';
+import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from '../../lib/clickhouse/rows.ts';
+import { schemaStatements, type SchemaOptions } from '../../lib/clickhouse/schema.ts';
+import { openStore, type InsertRequest, type Store, type StoreLease } from '../../lib/clickhouse/store.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

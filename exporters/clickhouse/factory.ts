@@ -1,9 +1,9 @@
 import type { CreateSettings, ExporterFactory } from '../../core/component.ts';
 import { ExporterHelper } from '../../core/exporter-helper.ts';
-import type { Store } from './store.ts';
+import type { Store } from '../../lib/clickhouse/store.ts';
 import { clickhouseSchema, defaultClickHouseConfig, validateClickHouse, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
-import { NATIVE_SUPPORTED } from './native.ts';
+import { NATIVE_SUPPORTED } from '../../lib/clickhouse/native.ts';
 
 /** The running component: the exporter helper, plus what the service and tests ask of it. */
 export class ClickHouseExporterComponent extends ExporterHelper {

@@ -12,9 +12,9 @@ import { KvList, newLogRecord, newSpan, type KeyValue, type LogsData, type Trace
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
-import { encodeLogsNative, encodeTracesNative } from './native.ts';
-import { NativeSpool, nativeInsertSql } from './native-spool.ts';
-import type { Store } from './store.ts';
+import { encodeLogsNative, encodeTracesNative } from '../../lib/clickhouse/native.ts';
+import { NativeSpool, nativeInsertSql } from '../../lib/clickhouse/native-spool.ts';
+import type { Store } from '../../lib/clickhouse/store.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-native-'));
 const exporters: ClickHouseExporter[] = [];

@@ -32,7 +32,7 @@ import { promisify } from 'node:util';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
 import { checkReadOnly, GuardError } from './sql-guard.ts';
-import { clickhouseCode, httpStatusForCode } from './errors.ts';
+import { clickhouseCode, httpStatusForCode } from '../../lib/clickhouse/errors.ts';
 
 export interface QueryServerOptions {
   /** host:port; port 0 picks a free one. */

@@ -6,13 +6,12 @@
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
-import { MESSAGE_ID_HEADER } from './messages.ts';
-import { COMPRESSIONS, zstdWritable, type Compression } from './codecs.ts';
+import { MESSAGE_ID_HEADER } from '../../lib/kafka/messages.ts';
+import { COMPRESSIONS, zstdWritable, type Compression } from '../../lib/kafka/codecs.ts';
 import { HASHERS, type Hasher } from './partitions.ts';
-import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from './client.ts';
+import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from '../../lib/kafka/client.ts';
+import { ENCODINGS, type Encoding } from '../../lib/kafka/encoding.ts';
 
-export type Encoding = 'otlp_proto' | 'otlp_json';
-export const ENCODINGS: readonly Encoding[] = ['otlp_proto', 'otlp_json'];
 
 export interface TopicConfig {
   topic: string;
@@ -99,9 +98,6 @@ export const kafkaExporterSchema = s.object({
   record_headers: s.map(s.string()),
   include_metadata_keys: s.list(s.string({ nonEmpty: true })),
 });
-
-/** Room for the record batch header and one record's framing and headers around key and value. */
-export const RECORD_OVERHEAD = 256;
 
 export function validateKafkaExporter(c: KafkaExporterConfig): ConfigError[] {
   const errors = validateClient(c);

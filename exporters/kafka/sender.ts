@@ -12,9 +12,9 @@
  * numbers kafkajs took back may belong to a batch the broker did write.
  */
 import type { Producer, TopicMessages } from 'kafkajs';
-import { COMPRESSION_TYPES, type Compression } from './codecs.ts';
+import { COMPRESSION_TYPES, type Compression } from '../../lib/kafka/codecs.ts';
 import { PermanentError } from '../../core/errors.ts';
-import { MESSAGE_ID_HEADER, type OutMessage } from './messages.ts';
+import { MESSAGE_ID_HEADER, type OutMessage } from '../../lib/kafka/messages.ts';
 import { headerBytes } from './headers.ts';
 
 interface Part {

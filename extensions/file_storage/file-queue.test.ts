@@ -14,7 +14,7 @@ import { FileQueue } from './file-queue.ts';
 import { decodeRecord, encodeRecord, encodeRecordParts } from './record.ts';
 import { pendingRecords, rawProto } from '../../core/model.ts';
 import { clientInfo, setClientInfo } from '../../core/client.ts';
-import { buildRawMessages, PartitionKeys } from '../../exporters/kafka/messages.ts';
+import { buildRawMessages, PartitionKeys } from '../../lib/kafka/messages.ts';
 import { hashPartitioner } from '../../exporters/kafka/partitions.ts';
 import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
 

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import { setAttr, type AnyValue, type KeyValue } from '../../core/model.ts';
-import { asString } from '../../exporters/clickhouse/anyvalue.ts';
+import { asString } from '../../core/otlp/anyvalue.ts';
 import { compilePattern, goNamedGroups } from '../../core/go-regexp.ts';
 import { metadataValues, type ClientInfo } from '../../core/client.ts';
 

@@ -7,7 +7,7 @@ import { silentLogger } from '../../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { AuditProcessor } from './audit.ts';
 import { defaultAuditConfig, type AuditConfig } from './config.ts';
-import { openSqlStore, type SqlStoreHandle } from './store.ts';
+import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { ENVOY_RBAC_DENIED, ISTIO_LINES, SPAN, TRACE, envoyOtel, istioText, k8sAuthorizationPolicyPatch } from './testdata/fixtures.ts';
 
 const dir = fs.mkdtempSync(os.tmpdir() + '/th-audit-');

@@ -23,10 +23,10 @@ import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { processorMetrics } from '../../core/telemetry/metrics.ts';
 import { classifyRecord, compileRules, type CompiledRules } from './classify.ts';
 import type { AuditConfig } from './config.ts';
-import { CATEGORIES, type Category } from './event.ts';
-import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView } from './fields.ts';
-import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from './schema.ts';
-import { openSqlStore, type SqlStoreHandle } from './store.ts';
+import { CATEGORIES, type Category } from '../../lib/audit/event.ts';
+import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView } from '../../lib/mesh/fields.ts';
+import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from '../../lib/audit/schema.ts';
+import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
 export function classifyPayload(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {

@@ -13,8 +13,8 @@
 import type { KeyValue, LogRecord } from '../../core/model.ts';
 import { getAttr } from '../../core/model.ts';
 import type { AuditRules } from './config.ts';
-import type { AuditEvent, Category, Outcome } from './event.ts';
-import { readAccess, resolveAttributeMap, str, type AccessFields, type AccessView, type SourceFormat } from './fields.ts';
+import type { AuditEvent, Category, Outcome } from '../../lib/audit/event.ts';
+import { readAccess, resolveAttributeMap, str, type AccessFields, type AccessView, type SourceFormat } from '../../lib/mesh/fields.ts';
 import type { AttributeMap } from './config.ts';
 import { globToRegExp, matchAny } from './glob.ts';
 import { asK8sAudit, classifyK8s, rfc3339ToNanos, type K8sRules } from './k8s.ts';

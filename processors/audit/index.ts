@@ -4,9 +4,9 @@ export { classifyRecord, compileRules, rbacDeniedPolicy, istioPolicyParts } from
 export type { CompiledRules } from './classify.ts';
 export { defaultAuditConfig, defaultAuditRules } from './config.ts';
 export type { AuditConfig, AuditRules } from './config.ts';
-export { CATEGORIES, OUTCOMES } from './event.ts';
-export type { AuditEvent, Category, Outcome } from './event.ts';
+export { CATEGORIES, OUTCOMES } from '../../lib/audit/event.ts';
+export type { AuditEvent, Category, Outcome } from '../../lib/audit/event.ts';
 export { globToRegExp } from './glob.ts';
-export { auditTableSql, auditTableName } from './schema.ts';
-export { openSqlStore } from './store.ts';
-export type { SqlStore, SqlStoreHandle, StoreLocation } from './store.ts';
+export { auditTableSql, auditTableName } from '../../lib/audit/schema.ts';
+export { openSqlStore } from '../../lib/clickhouse/sql-store.ts';
+export type { SqlStore, SqlStoreHandle, StoreLocation } from '../../lib/clickhouse/sql-store.ts';

@@ -11,8 +11,8 @@
  * API request carries a decision).
  */
 import { KvList, type AnyValue } from '../../core/model.ts';
-import type { AuditEvent, Outcome } from './event.ts';
-import { toPlain } from './fields.ts';
+import type { AuditEvent, Outcome } from '../../lib/audit/event.ts';
+import { toPlain } from '../../lib/mesh/fields.ts';
 import { matchAny } from './glob.ts';
 
 export interface K8sRules {

@@ -1,5 +1,5 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { storeConfigDefaults, storeConfigSchemaFields, validateStoreConfig, type StoreConfig } from '../audit/store-config.ts';
+import { storeConfigDefaults, storeConfigSchemaFields, validateStoreConfig, type StoreConfig } from '../../lib/clickhouse/store-config.ts';
 
 export interface CorrelateConfig extends StoreConfig {
   /** How long a payload is held so logs and spans of its traces can meet (ms). Default 10s. */

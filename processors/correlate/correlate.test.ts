@@ -7,7 +7,7 @@ import { silentLogger } from '../../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { AuditProcessor } from '../audit/audit.ts';
 import { defaultAuditConfig, type AuditConfig } from '../audit/config.ts';
-import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
+import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { ENVOY_RBAC_DENIED, envoyOtel } from '../audit/testdata/fixtures.ts';
 import { defaultCorrelateConfig, type CorrelateConfig } from './config.ts';
 import { CorrelateProcessor } from './correlate.ts';

@@ -19,9 +19,9 @@ import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
 import { itemCount, patchLogs, pendingRecords, undecodedLogs, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
 import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts';
-import { resolveAttributeMap } from '../audit/fields.ts';
-import type { AttributeMap } from '../audit/config.ts';
-import { openSqlStore, type SqlStoreHandle } from '../audit/store.ts';
+import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
+import type { AttributeMap } from '../../lib/mesh/attributes.ts';
+import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import type { CorrelateConfig } from './config.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
 import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
@@ -114,7 +114,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     const cfg = this.settings.config;
     if (cfg.summary) {
       this.store = openSqlStore(cfg);
-      const { auditTableSql, databaseSql } = await import('../audit/schema.ts');
+      const { auditTableSql, databaseSql } = await import('../../lib/audit/schema.ts');
       await this.store.store.exec(databaseSql(cfg.database));
       const opts = { database: cfg.database, table: cfg.table, auditTable: cfg.audit_table, ttlMs: cfg.ttl };
       if (cfg.audit_table) {

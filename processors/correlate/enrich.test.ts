@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cloneLogs, emptyScope, getAttr, newLogRecord, type LogsData } from '../../core/model.ts';
-import { resolveAttributeMap } from '../audit/fields.ts';
+import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { ISTIO_LINES } from '../audit/testdata/fixtures.ts';
 import { enrichLogs, indexTraces, logKey, summarizeLogs, summarizeTraces, summaryRows } from './enrich.ts';
 import { TraceIndex } from './trace-index.ts';

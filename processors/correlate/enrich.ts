@@ -12,9 +12,9 @@
  *   trailhouse.linked_by         `x-request-id` when correlate set the record's trace/span id
  */
 import { getAttr, setAttr, SpanKind, type KeyValue, type LogPatch, type LogRecord, type LogsData, type TracesData } from '../../core/model.ts';
-import { readAccess, str } from '../audit/fields.ts';
-import type { AttributeMap } from '../audit/config.ts';
-import { bytesOf, nativeBlock, Offsets, Sink, type NativeBlock } from '../../exporters/clickhouse/index.ts';
+import { readAccess, str } from '../../lib/mesh/fields.ts';
+import type { AttributeMap } from '../../lib/mesh/attributes.ts';
+import { bytesOf, nativeBlock, Offsets, Sink, type NativeBlock } from '../../lib/clickhouse/index.ts';
 import { NO_START } from './schema.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
 

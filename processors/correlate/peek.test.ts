@@ -7,7 +7,7 @@ import { makeBatch } from '../../scripts/bench/workload.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
 import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
-import { resolveAttributeMap } from '../audit/fields.ts';
+import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { lazyLogs } from '../../core/otlp/lazy.ts';
 import { randomLogs, randomTraces } from '../../core/otlp/fixtures.ts';
 import { Reader, Writer } from '../../core/otlp/protowire.ts';

@@ -18,8 +18,8 @@ import { eachLogRecord, keyEnd, sameBytes, viewLogRecord } from '../../core/otlp
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { Reader } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
-import { accessKeys, readAccess, str } from '../audit/fields.ts';
-import type { AttributeMap } from '../audit/config.ts';
+import { accessKeys, readAccess, str } from '../../lib/mesh/fields.ts';
+import type { AttributeMap } from '../../lib/mesh/attributes.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
 import { addLogId, addSpanId, ContextPatch, logKeyBody, logKeyEnd, logKeyHead, summaryPart, type EnrichCounts, type SummaryPart } from './enrich.ts';
 

@@ -4,7 +4,7 @@
  * a few inserts, not one per payload. Each `add` settles when the insert
  * holding its rows did.
  */
-import type { SqlStore } from '../audit/store.ts';
+import type { SqlStore } from '../../lib/clickhouse/sql-store.ts';
 import { summaryNative, summaryRows, type SummaryPart } from './enrich.ts';
 
 interface Waiter {

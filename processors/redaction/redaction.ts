@@ -25,7 +25,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { KvList, setAttr, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
 import { inPlaceProcessor } from '../../core/processor-helper.ts';
-import { asString } from '../../exporters/clickhouse/anyvalue.ts';
+import { asString } from '../../core/otlp/anyvalue.ts';
 import { compilePattern } from '../../core/go-regexp.ts';
 import type { RedactionConfig } from './config.ts';
 

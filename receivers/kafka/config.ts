@@ -7,8 +7,8 @@
  * the pipeline itself, so none is needed behind it.
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from '../../exporters/kafka/client.ts';
-import { ENCODINGS, type Encoding } from '../../exporters/kafka/config.ts';
+import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from '../../lib/kafka/client.ts';
+import { ENCODINGS, type Encoding } from '../../lib/kafka/encoding.ts';
 
 export interface ReceiverTopicConfig {
   topic: string;

@@ -9,8 +9,8 @@ import { itemCount, setAttr } from '../../core/model.ts';
 import { decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto } from '../../core/otlp/index.ts';
 import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import type { Encoding } from '../../exporters/kafka/config.ts';
-import { MESSAGE_ID_HEADER } from '../../exporters/kafka/messages.ts';
+import type { Encoding } from '../../lib/kafka/encoding.ts';
+import { MESSAGE_ID_HEADER } from '../../lib/kafka/messages.ts';
 import type { Item } from './chunks.ts';
 
 export interface TopicInfo {

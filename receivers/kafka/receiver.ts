@@ -22,7 +22,7 @@ import { once } from '../../core/component.ts';
 import type { WithDedupToken } from '../../core/exporter-helper.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Counter } from '../../core/telemetry/metrics.ts';
-import { clientTls, createKafkaClient } from '../../exporters/kafka/client.ts';
+import { clientTls, createKafkaClient } from '../../lib/kafka/client.ts';
 import { coPartitionedAssigner } from './assigner.ts';
 import { mergeLogs, mergeTraces, parsePlan, type Item } from './chunks.ts';
 import type { KafkaReceiverConfig } from './config.ts';

@@ -17,8 +17,8 @@ import { silentLogger } from '../../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { defaultClickHouseConfig } from '../../exporters/clickhouse/config.ts';
 import { ClickHouseExporter } from '../../exporters/clickhouse/exporter.ts';
-import { encodeLogsNative, encodeTracesNative } from '../../exporters/clickhouse/native.ts';
-import { encodeLogs, encodeTraces } from '../../exporters/clickhouse/rows.ts';
+import { encodeLogsNative, encodeTracesNative } from '../../lib/clickhouse/native.ts';
+import { encodeLogs, encodeTraces } from '../../lib/clickhouse/rows.ts';
 
 const native = process.env.FORMAT !== 'json';
 const formatName = native ? 'Native' : 'JSONCompactEachRow';

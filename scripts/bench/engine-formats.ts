@@ -14,9 +14,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openStore } from '../../exporters/clickhouse/index.ts';
-import { LOG_COLUMNS, encodeLogs } from '../../exporters/clickhouse/rows.ts';
-import { schemaStatements } from '../../exporters/clickhouse/schema.ts';
+import { openStore } from '../../lib/clickhouse/index.ts';
+import { LOG_COLUMNS, encodeLogs } from '../../lib/clickhouse/rows.ts';
+import { schemaStatements } from '../../lib/clickhouse/schema.ts';
 import { batch } from './clickhouse.ts';
 
 const rounds = Number(process.argv[2] ?? 3);

@@ -5,7 +5,7 @@ import { builtinRegistry } from '../../components.ts';
 import { loadConfigText } from '../../core/config/load.ts';
 import { errorsOf } from './config-errors.ts';
 import type { KafkaExporterConfig } from '../../exporters/kafka/config.ts';
-import { clientTls } from '../../exporters/kafka/client.ts';
+import { clientTls } from '../../lib/kafka/client.ts';
 import type { KafkaReceiverConfig } from '../../receivers/kafka/config.ts';
 
 const registry = builtinRegistry();

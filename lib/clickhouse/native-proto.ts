@@ -20,7 +20,7 @@ import { Reader, WT_I32, WT_I64, fields } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
 import { sameBytes } from '../../core/otlp/log-view.ts';
 import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
-import { asString } from './anyvalue.ts';
+import { asString } from '../../core/otlp/anyvalue.ts';
 import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type MapColumn, type NativeBlock } from './native.ts';
 import { spanKindName, statusCodeName } from './rows.ts';
 

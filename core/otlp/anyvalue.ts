@@ -12,7 +12,7 @@
  *   numbers, bytes as base64 strings, empty as null. A NaN/Inf anywhere inside
  *   makes json.Marshal fail, and AsString then yields ''.
  */
-import type { AnyValue, KvList } from '../../core/model.ts';
+import type { AnyValue, KvList } from '../model.ts';
 
 const NAN_OR_INF = Symbol('nan-or-inf');
 

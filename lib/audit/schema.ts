@@ -11,7 +11,7 @@
  * insert_deduplication_token (Replicated engines always do), so a payload
  * redelivered by Kafka does not write its events twice.
  */
-import { bytesOf, MapColumn, nativeBlock, Sink, type NativeBlock } from '../../exporters/clickhouse/index.ts';
+import { bytesOf, MapColumn, nativeBlock, Sink, type NativeBlock } from '../clickhouse/index.ts';
 import type { AuditEvent } from './event.ts';
 
 export interface AuditTableOptions {

@@ -19,7 +19,7 @@
  */
 import type { KeyValue, LogsData, TracesData } from '../../core/model.ts';
 import { getAttr, logRecordCount, spanCount } from '../../core/model.ts';
-import { asString } from './anyvalue.ts';
+import { asString } from '../../core/otlp/anyvalue.ts';
 
 export type RowFormat = 'JSONCompactEachRow' | 'JSONEachRow';
 

@@ -7,7 +7,7 @@ import { decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../cor
 import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
 import type { TracesData } from '../../core/model.ts';
 import { randomBytes } from 'node:crypto';
-import { fnv1a32, hashPartitioner, kafkajsPartitioner } from './partitions.ts';
+import { fnv1a32, hashPartitioner, kafkajsPartitioner } from '../../exporters/kafka/partitions.ts';
 
 describe('kafka exporter messages', () => {
   it('one unkeyed message per payload when not partitioning', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KvList, newLogRecord, newSpan, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
-import { asString, formatDouble, goJsonString } from './anyvalue.ts';
+import { asString, formatDouble, goJsonString } from '../../core/otlp/anyvalue.ts';
 import { attrsJson, encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, spanKindName, statusCodeName } from './rows.ts';
 
 function logsOf(records: ReturnType<typeof newLogRecord>[], resAttrs: KeyValue[] = [], scope = { name: '', version: '', attributes: [] as KeyValue[] }): LogsData {

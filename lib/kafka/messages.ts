@@ -21,7 +21,7 @@ import { logRecordCount, spanCount } from '../../core/model.ts';
 import { encodeLogsJson, encodeLogsProto, encodeTracesJson, encodeTracesProto } from '../../core/otlp/index.ts';
 import { splitLogs, splitTraces } from '../../core/split.ts';
 import { encodeGroup, groupSize, sliceByTrace, splitGroup, type SliceGroup } from '../../core/otlp/slice.ts';
-import { RECORD_OVERHEAD, type Encoding } from './config.ts';
+import { RECORD_OVERHEAD, type Encoding } from './encoding.ts';
 
 export interface OutMessage {
   key: string | null;

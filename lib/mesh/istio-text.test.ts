@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIstioTextLine } from './istio-text.ts';
-import { ISTIO_LINES } from './testdata/fixtures.ts';
+import { ISTIO_LINES } from '../../processors/audit/testdata/fixtures.ts';
 
 describe('parseIstioTextLine', () => {
   it('reads every field of the default format, quoted fields with spaces included', () => {

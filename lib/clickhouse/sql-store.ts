@@ -6,7 +6,9 @@
  * to: Native blocks for the embedded engine (a fraction of its CPU per row),
  * JSONEachRow for a server.
  */
-import { classifyInsertError, NATIVE_SUPPORTED, openStore, type NativeBlock } from '../../exporters/clickhouse/index.ts';
+import { classifyInsertError } from './errors.ts';
+import { NATIVE_SUPPORTED, type NativeBlock } from './native.ts';
+import { openStore } from './store.ts';
 
 /** The same rows in both encodings; only the one the store takes is built. */
 export interface Rows {

@@ -24,7 +24,7 @@
 import type { KeyValue, LogRecord, LogsData, Span, SpanEvent, SpanLink, TracesData } from '../../core/model.ts';
 import { getAttr, logRecordCount, spanCount } from '../../core/model.ts';
 import { LITTLE_ENDIAN, writeLenString, type FastBuffer } from '../../core/otlp/wire-common.ts';
-import { asString } from './anyvalue.ts';
+import { asString } from '../../core/otlp/anyvalue.ts';
 import { LOG_COLUMNS, SPAN_COLUMNS, spanKindName, statusCodeName } from './rows.ts';
 
 /** Typed arrays are written as they lie in memory: little-endian hosts only. */

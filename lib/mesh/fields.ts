@@ -5,7 +5,7 @@
  */
 import { KvList, type AnyValue, type LogRecord } from '../../core/model.ts';
 import { KeyMap, KeySet } from '../../core/otlp/log-view.ts';
-import { DEFAULT_ATTRIBUTES, type AttributeMap, type Field } from './config.ts';
+import { DEFAULT_ATTRIBUTES, type AttributeMap, type Field } from './attributes.ts';
 import { parseIstioTextLine } from './istio-text.ts';
 
 export type AccessFields = Partial<Record<Field, string>>;
