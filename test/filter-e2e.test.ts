@@ -6,7 +6,8 @@
  * with success (nothing in it was refused).
  */
 import { describe, expect, it } from 'vitest';
-import { SeverityNumber, SpanKind } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import { sdkSender } from './sdk.ts';
 import { embeddedClickhouse, serviceFixture } from './service.ts';
 

@@ -5,7 +5,8 @@
  * set from the resource, a status raised where a condition held).
  */
 import { describe, expect, it } from 'vitest';
-import { SeverityNumber, SpanKind } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import { sdkSender } from './sdk.ts';
 import { embeddedClickhouse, serviceFixture } from './service.ts';
 

@@ -5,7 +5,8 @@
  * (protobufjs over the vendored .proto files).
  */
 import { describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, SeverityNumber, SpanKind as ApiSpanKind, SpanStatusCode, TraceFlags, createTraceState, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind as ApiSpanKind, SpanStatusCode, TraceFlags, createTraceState, trace } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';

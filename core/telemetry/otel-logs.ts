@@ -21,7 +21,7 @@
  * condition, not per record, so the loop is bounded.
  */
 import { Metadata } from '@grpc/grpc-js';
-import { SeverityNumber } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { OTLPLogExporter as GrpcExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
