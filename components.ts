@@ -24,6 +24,7 @@ import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
+import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
 import { forwardFactory } from './connectors/forward/index.ts';
 import { routingFactory } from './connectors/routing/index.ts';
 
@@ -55,6 +56,7 @@ export const builtinFactories: Factory[] = [
   // extensions
   healthCheckFactory as Factory,
   fileStorageFactory as Factory,
+  clickhouseStoreFactory as Factory,
 
   // connectors
   forwardFactory as Factory,

@@ -33,7 +33,7 @@ async function defaultPipelineOnFreePorts(): Promise<{ yaml: string; http: numbe
   p.thrift_http.endpoint = `127.0.0.1:${jh}`;
   p.thrift_compact.endpoint = `127.0.0.1:${jc}`;
   p.thrift_binary.endpoint = `127.0.0.1:${jb}`;
-  cfg.exporters.clickhouse.query_endpoint = `127.0.0.1:${query}`;
+  cfg.extensions.clickhouse_store.query_endpoint = `127.0.0.1:${query}`;
   cfg.extensions.health_check.endpoint = `127.0.0.1:${health}`;
   cfg.service.telemetry.metrics.address = `127.0.0.1:${metrics}`;
   // A short correlation window keeps the test quick; the queue is the point.

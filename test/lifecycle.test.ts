@@ -61,6 +61,7 @@ const fixtures: Record<string, Fixture> = {
     traces: { topic: uniqueTopic('life_spans') },
   }),
   'extension/file_storage': () => ({ directory: tmp() }),
+  'extension/clickhouse_store': () => ({ path: chdb(), query_endpoint: '127.0.0.1:0' }),
   'processor/batch': () => ({}),
   'processor/redaction': () => ({ allow_all_keys: true, blocked_values: ['secret'] }),
   'connector/forward': () => ({}),

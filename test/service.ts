@@ -13,13 +13,14 @@ import { testLogger, waitFor } from './helpers.ts';
 interface Internals {
   receivers: Array<{ id: string; component: unknown }>;
   exporters: Array<{ id: string; component: unknown }>;
+  extensions: Array<{ id: string; component: unknown }>;
 }
 
 export interface RunningService {
   service: Service;
   /** The started `otlp` receiver (its bound addresses). */
   otlp: OtlpReceiver;
-  /** http://host:port of the clickhouse exporter's query interface. */
+  /** http://host:port of the query interface (the clickhouse_store extension's, or the clickhouse exporter's). */
   queryUrl: string;
   /** @clickhouse/client on that interface. */
   ch: ClickHouseClient;
@@ -31,15 +32,16 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Loads `yaml` (an `otlp` receiver and a `clickhouse` exporter with a query_endpoint) and starts it. */
+/** Loads `yaml` (an `otlp` receiver and a query_endpoint on a `clickhouse_store` extension or a `clickhouse` exporter) and starts it. */
 export async function startService(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<RunningService> {
   const service = new Service(loadConfigText(yaml, builtinRegistry(), env), { logger: testLogger() });
   await service.start();
   const internals = service as unknown as Internals;
   const otlp = internals.receivers.find((r) => r.id === 'otlp')!.component as OtlpReceiver;
-  const exporter = internals.exporters.find((e) => e.id === 'clickhouse')!.component as { queryAddress?: string };
-  if (!exporter.queryAddress) throw new Error('the clickhouse exporter serves no query interface (query_endpoint)');
-  const queryUrl = `http://${exporter.queryAddress}`;
+  const store = internals.extensions.find((e) => e.id.startsWith('clickhouse_store'))?.component as { queryUrl?: string } | undefined;
+  const exporter = internals.exporters.find((e) => e.id === 'clickhouse')?.component as { queryAddress?: string } | undefined;
+  const queryUrl = store?.queryUrl ?? (exporter?.queryAddress ? `http://${exporter.queryAddress}` : undefined);
+  if (!queryUrl) throw new Error('no query interface: give the clickhouse_store extension or the clickhouse exporter a query_endpoint');
   const ch = createClient({ url: queryUrl });
   const rows = async <T>(query: string) => (await ch.query({ query, format: 'JSONEachRow' })).json<T>();
   return {

@@ -21,6 +21,8 @@ import { encodeLogsNativeProto, encodeTracesNativeProto } from '../../lib/clickh
 import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from '../../lib/clickhouse/rows.ts';
 import { schemaStatements, type SchemaOptions } from '../../lib/clickhouse/schema.ts';
 import { openStore, type InsertRequest, type Store, type StoreLease } from '../../lib/clickhouse/store.ts';
+import { storeOptionsOf } from '../../lib/clickhouse/connection-config.ts';
+import { storeProvider } from '../../lib/clickhouse/provider.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -92,19 +94,12 @@ export class ClickHouseExporter implements Pusher {
     return this.queryUrl?.slice('http://'.length);
   }
 
-  async start(_host: Host): Promise<void> {
+  async start(host: Host): Promise<void> {
     const c = this.cfg;
-    const embeddedDir = c.endpoint?.startsWith('embedded://') ? c.endpoint.slice('embedded://'.length) : undefined;
-    const lease = openStore({
-      endpoint: embeddedDir !== undefined ? null : c.endpoint || null,
-      path: c.path,
-      dataDir: embeddedDir,
-      username: c.username,
-      password: c.password,
-      requestTimeoutMs: Math.max(c.timeout, 30_000),
-      compressRequests: c.compress === 'gzip',
-      settings: c.connection_params,
-    });
+    // With `store`, the extension says where the store is and serves its query
+    // interface; the lease below is on the same shared store.
+    const provider = c.store ? storeProvider(host, c.store) : undefined;
+    const lease = openStore(provider ? provider.storeOptions() : storeOptionsOf(c, Math.max(c.timeout, 30_000)));
     this.lease = lease;
     try {
       const store = lease.store;
@@ -114,7 +109,7 @@ export class ClickHouseExporter implements Pusher {
           await store.command(sql);
         }
       }
-      if (store.kind === 'embedded' && store.readonly && c.query_endpoint) {
+      if (!provider && store.kind === 'embedded' && store.readonly && c.query_endpoint) {
         this.query = await acquireQueryServer({ endpoint: c.query_endpoint, pool: store.readonly, defaultDatabase: c.database, logger: this.logger, auth: c.query_auth, queryLog: c.query_log });
       }
       this.logger.info('clickhouse exporter started', { store: store.key, database: c.database, query_url: this.queryUrl });

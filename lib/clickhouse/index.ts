@@ -10,4 +10,4 @@ export { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS } from './rows.ts';
 export { encodeLogsNative, encodeTracesNative, MapColumn, NATIVE_SUPPORTED, nativeBlock, Offsets, Sink, bytesOf, type NativeBlock } from './native.ts';
 export { schemaStatements, type SchemaOptions } from './schema.ts';
 export { classifyInsertError, clickhouseCode, ErrorCode } from './errors.ts';
-export { openSqlStore, type Rows, type SqlStore, type SqlStoreHandle, type StoreLocation } from './sql-store.ts';
+export { openSqlStore, type Rows, type SqlStore, type SqlStoreHandle } from './sql-store.ts';

@@ -8,7 +8,7 @@
  */
 import { classifyInsertError } from './errors.ts';
 import { NATIVE_SUPPORTED, type NativeBlock } from './native.ts';
-import { openStore } from './store.ts';
+import { openStore, type StoreOptions } from './store.ts';
 
 /** The same rows in both encodings; only the one the store takes is built. */
 export interface Rows {
@@ -16,16 +16,6 @@ export interface Rows {
   json(): string;
   /** One Native block, columns in the insert's column order. */
   native(): NativeBlock;
-}
-
-/** Where the store is, as the clickhouse exporter's config names it. */
-export interface StoreLocation {
-  /** `http(s)://host:port` of a ClickHouse server; null = the embedded engine. */
-  endpoint: string | null;
-  /** Embedded: the data root (the engine lives in `<path>/clickhouse`), as the exporter's `path`. */
-  path: string;
-  username: string;
-  password: string;
 }
 
 export interface SqlStore {
@@ -42,8 +32,9 @@ export interface SqlStoreHandle {
   release(): Promise<void>;
 }
 
-export function openSqlStore(loc: StoreLocation): SqlStoreHandle {
-  const lease = openStore({ endpoint: loc.endpoint || null, path: loc.path, username: loc.username, password: loc.password });
+/** A lease on the shared store these options name (see store-config.ts resolveStore). */
+export function openSqlStore(o: StoreOptions): SqlStoreHandle {
+  const lease = openStore(o);
   const s = lease.store;
   return {
     store: {

@@ -27,6 +27,7 @@ import { CATEGORIES, type Category } from '../../lib/audit/event.ts';
 import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView } from '../../lib/mesh/fields.ts';
 import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from '../../lib/audit/schema.ts';
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
+import { resolveStore } from '../../lib/clickhouse/store-config.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
 export function classifyPayload(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
@@ -172,9 +173,9 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.eventCounters = eventCounters(settings.metrics, settings.id);
   }
 
-  async start(_host: Host): Promise<void> {
+  async start(host: Host): Promise<void> {
     const c = this.settings.config;
-    this.store = openSqlStore(c);
+    this.store = openSqlStore(resolveStore(c, host));
     await this.store.store.exec(databaseSql(c.database));
     await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl }));
   }

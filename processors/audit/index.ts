@@ -9,4 +9,4 @@ export type { AuditEvent, Category, Outcome } from '../../lib/audit/event.ts';
 export { globToRegExp } from './glob.ts';
 export { auditTableSql, auditTableName } from '../../lib/audit/schema.ts';
 export { openSqlStore } from '../../lib/clickhouse/sql-store.ts';
-export type { SqlStore, SqlStoreHandle, StoreLocation } from '../../lib/clickhouse/sql-store.ts';
+export type { SqlStore, SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';

@@ -22,6 +22,7 @@ import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts'
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import type { AttributeMap } from '../../lib/mesh/attributes.ts';
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
+import { resolveStore } from '../../lib/clickhouse/store-config.ts';
 import type { CorrelateConfig } from './config.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
 import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
@@ -110,10 +111,10 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     return { traces: this.index.size, items: this.heldItems, payloads: this.queue.length - this.head, backlog: this.backlogItems };
   }
 
-  async start(_host: Host): Promise<void> {
+  async start(host: Host): Promise<void> {
     const cfg = this.settings.config;
     if (cfg.summary) {
-      this.store = openSqlStore(cfg);
+      this.store = openSqlStore(resolveStore(cfg, host));
       const { auditTableSql, databaseSql } = await import('../../lib/audit/schema.ts');
       await this.store.store.exec(databaseSql(cfg.database));
       const opts = { database: cfg.database, table: cfg.table, auditTable: cfg.audit_table, ttlMs: cfg.ttl };

@@ -1,0 +1,91 @@
+/**
+ * The store as one component (the `clickhouse_store` extension): it owns the
+ * connection (the embedded chDB engine or a ClickHouse server) and, on the
+ * embedded engine, the read-only query interface. Extensions start before
+ * every exporter and processor, so the store is open and answering before the
+ * first writer asks for it, and closes after the last one let go.
+ *
+ * Writers (the clickhouse exporter, audit, correlate) name it with
+ * `store: <id>` and take a lease on the same shared store (lib/clickhouse
+ * store.ts keeps one per data directory or server): each keeps its own
+ * tables and DDL, the connection and the readers are configured here once.
+ */
+import type { Component, CreateSettings, ExtensionFactory } from '../../core/component.ts';
+import { once } from '../../core/component.ts';
+import { storeOptionsOf } from '../../lib/clickhouse/connection-config.ts';
+import type { StoreProvider } from '../../lib/clickhouse/provider.ts';
+import { openStore, type Store, type StoreLease, type StoreOptions } from '../../lib/clickhouse/store.ts';
+import { acquireQueryServer, type QueryServerLease } from '../../exporters/clickhouse/query-server.ts';
+import { clickhouseStoreSchema, defaultClickHouseStoreConfig, validateClickHouseStore, type ClickHouseStoreConfig } from './config.ts';
+
+export class ClickHouseStoreExtension implements Component, StoreProvider {
+  readonly kind = 'clickhouse_store';
+  private lease: StoreLease | undefined;
+  private query: QueryServerLease | undefined;
+  private readonly options: StoreOptions;
+
+  constructor(private readonly settings: CreateSettings<ClickHouseStoreConfig>) {
+    this.options = storeOptionsOf(settings.config, Math.max(settings.config.timeout, 1000));
+  }
+
+  get database(): string {
+    return this.settings.config.database;
+  }
+
+  storeOptions(): StoreOptions {
+    return this.options;
+  }
+
+  /** The open store, once started. */
+  get store(): Store | undefined {
+    return this.lease?.store;
+  }
+
+  /** The query interface's `http://host:port`, when it is serving. */
+  get queryUrl(): string | undefined {
+    return this.query?.server.url;
+  }
+
+  async start(): Promise<void> {
+    const c = this.settings.config;
+    const lease = openStore(this.options);
+    this.lease = lease;
+    try {
+      const store = lease.store;
+      await store.ready();
+      if (store.kind === 'embedded' && store.readonly && c.query_endpoint) {
+        this.query = await acquireQueryServer({
+          endpoint: c.query_endpoint,
+          pool: store.readonly,
+          defaultDatabase: c.database,
+          logger: this.settings.logger,
+          auth: c.query_auth,
+          queryLog: c.query_log,
+        });
+      }
+      this.settings.logger.info('store open', { store: store.key, query_url: this.queryUrl });
+    } catch (err) {
+      this.lease = undefined;
+      await lease.release();
+      throw err;
+    }
+  }
+
+  readonly shutdown = once(async () => {
+    const q = this.query;
+    const l = this.lease;
+    this.query = undefined;
+    this.lease = undefined;
+    await q?.release();
+    await l?.release();
+  });
+}
+
+export const clickhouseStoreFactory: ExtensionFactory<ClickHouseStoreConfig> = {
+  kind: 'extension',
+  type: 'clickhouse_store',
+  schema: clickhouseStoreSchema,
+  defaultConfig: defaultClickHouseStoreConfig,
+  validate: validateClickHouseStore,
+  create: (settings) => new ClickHouseStoreExtension(settings),
+};

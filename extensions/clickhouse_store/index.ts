@@ -1,0 +1,2 @@
+export { clickhouseStoreFactory, ClickHouseStoreExtension } from './clickhouse-store.ts';
+export { defaultClickHouseStoreConfig, type ClickHouseStoreConfig } from './config.ts';
