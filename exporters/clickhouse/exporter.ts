@@ -14,7 +14,7 @@ import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
 import { pendingRecords, releaseRecords, undecodedLogs, type LogsData, type TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ClickHouseConfig } from './config.ts';
-import { classifyInsertError } from '../../lib/clickhouse/errors.ts';
+import { insertWithPolicy, type InsertMetrics, type InsertPolicy } from '../../lib/clickhouse/insert.ts';
 import { acquireQueryServer, type QueryServerLease } from './query-server.ts';
 import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from '../../lib/clickhouse/native.ts';
 import { encodeLogsNativeProto, encodeTracesNativeProto } from '../../lib/clickhouse/native-proto.ts';
@@ -28,6 +28,9 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 /** What a ClickHouse server gets (any version parses it; the Collector sends rows too). */
 const FORMAT: RowFormat = 'JSONCompactEachRow';
+
+/** No timeout or retries of its own: the exporter helper's `timeout` and `retry_on_failure` apply. */
+const EXPORTER_POLICY: InsertPolicy = { timeoutMs: 0, retries: 0, backoffMs: 0 };
 
 /**
  * MergeTree settings of the embedded tables (columns, indexes and keys stay
@@ -74,7 +77,11 @@ export class ClickHouseExporter implements Pusher {
   private readonly logsTable: string;
   private readonly tracesTable: string;
 
-  constructor(private readonly cfg: ClickHouseConfig, private readonly logger: Logger) {
+  constructor(
+    private readonly cfg: ClickHouseConfig,
+    private readonly logger: Logger,
+    private readonly metrics?: InsertMetrics,
+  ) {
     this.logsTable = `${cfg.database}.${cfg.logs_table_name}`;
     this.tracesTable = `${cfg.database}.${cfg.traces_table_name}`;
   }
@@ -129,12 +136,12 @@ export class ClickHouseExporter implements Pusher {
       const pending = undecodedLogs(data);
       const block = pending ? encodeLogsNativeProto(pending.parts, pending.count, pending.patches) : encodeLogsNative(data);
       releaseRecords(data); // encoded: the records need not live through the insert
-      if (block.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: 'Native', block }, ctx);
+      if (block.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: 'Native', block }, block.rows, ctx);
       return;
     }
     const enc = encodeLogs(data, FORMAT);
     releaseRecords(data);
-    if (enc.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: FORMAT, body: enc.body }, ctx);
+    if (enc.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: FORMAT, body: enc.body }, enc.rows, ctx);
   }
 
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
@@ -145,12 +152,12 @@ export class ClickHouseExporter implements Pusher {
       const pending = pendingRecords(data);
       const block = pending ? encodeTracesNativeProto(pending.parts, pending.count) : encodeTracesNative(data);
       releaseRecords(data);
-      if (block.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: 'Native', block }, ctx);
+      if (block.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: 'Native', block }, block.rows, ctx);
       return;
     }
     const enc = encodeTraces(data, FORMAT);
     releaseRecords(data);
-    if (enc.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: FORMAT, body: enc.body }, ctx);
+    if (enc.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: FORMAT, body: enc.body }, enc.rows, ctx);
   }
 
   private started(): Store {
@@ -170,7 +177,7 @@ export class ClickHouseExporter implements Pusher {
   /** Tests compare both encodings through the same engine. */
   nativeEnabled = true;
 
-  private async insert(store: Store, req: DistributiveOmit<InsertRequest, 'settings' | 'signal'>, ctx: PushContext): Promise<void> {
+  private async insert(store: Store, req: DistributiveOmit<InsertRequest, 'settings' | 'signal'>, rows: number, ctx: PushContext): Promise<void> {
     const table = req.table;
     const settings: Record<string, string | number> = { insert_deduplication_token: `${ctx.dedupToken}:${table}` };
     if (store.kind === 'server' && this.cfg.async_insert) {
@@ -178,11 +185,9 @@ export class ClickHouseExporter implements Pusher {
       settings.wait_for_async_insert = 1;
       settings.async_insert_deduplicate = 1;
     }
-    try {
-      await store.insert({ ...req, settings, signal: ctx.signal } as InsertRequest);
-    } catch (err) {
-      throw classifyInsertError(err, table);
-    }
+    // The store's one insert path; the exporter helper around this exporter
+    // already owns the timeout (ctx.signal) and the retries.
+    await insertWithPolicy(store, { ...req, settings, signal: ctx.signal } as InsertRequest, EXPORTER_POLICY, this.metrics, rows);
   }
 
   async shutdown(): Promise<void> {

@@ -6,7 +6,7 @@
  * to: Native blocks for the embedded engine (a fraction of its CPU per row),
  * JSONEachRow for a server.
  */
-import { classifyInsertError } from './errors.ts';
+import { DEFAULT_INSERT_POLICY, insertWithPolicy, type InsertMetrics, type InsertPolicy } from './insert.ts';
 import { NATIVE_SUPPORTED, type NativeBlock } from './native.ts';
 import { openStore, type StoreOptions } from './store.ts';
 
@@ -32,21 +32,27 @@ export interface SqlStoreHandle {
   release(): Promise<void>;
 }
 
-/** A lease on the shared store these options name (see store-config.ts resolveStore). */
-export function openSqlStore(o: StoreOptions): SqlStoreHandle {
+/**
+ * A lease on the shared store these options name (see store-config.ts
+ * resolveStore). Inserts take the store's one insert path (insert.ts):
+ * dedup token, timeout, bounded retries, PermanentError for malformed rows,
+ * per-table metrics when `metrics` is given.
+ */
+export function openSqlStore(o: StoreOptions, metrics?: InsertMetrics, policy: InsertPolicy = DEFAULT_INSERT_POLICY): SqlStoreHandle {
   const lease = openStore(o);
   const s = lease.store;
   return {
     store: {
       exec: (sql) => s.command(sql),
-      // Rows ClickHouse rejects as malformed are a PermanentError (never retried), as in the exporter.
       insert: async (table, columns, rows, opts) => {
         const settings: Record<string, string> = opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {};
-        try {
-          if (s.kind === 'embedded' && NATIVE_SUPPORTED) await s.insert({ table, columns, format: 'Native', block: rows.native(), settings });
-          else await s.insert({ table, columns, format: 'JSONEachRow', body: Buffer.from(rows.json(), 'utf8'), settings });
-        } catch (err) {
-          throw classifyInsertError(err, table);
+        if (s.kind === 'embedded' && NATIVE_SUPPORTED) {
+          const block = rows.native();
+          await insertWithPolicy(s, { table, columns, format: 'Native', block, settings }, policy, metrics, block.rows);
+        } else {
+          const json = rows.json();
+          const n = json ? json.split('\n').filter(Boolean).length : 0;
+          await insertWithPolicy(s, { table, columns, format: 'JSONEachRow', body: Buffer.from(json, 'utf8'), settings }, policy, metrics, n);
         }
       },
       query: <T>(sql: string) => s.queryRows<T>(sql),

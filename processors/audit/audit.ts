@@ -28,6 +28,7 @@ import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView 
 import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from '../../lib/audit/schema.ts';
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { resolveStore } from '../../lib/clickhouse/store-config.ts';
+import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
 export function classifyPayload(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
@@ -175,7 +176,7 @@ export class AuditProcessor implements Component, LogsConsumer {
 
   async start(host: Host): Promise<void> {
     const c = this.settings.config;
-    this.store = openSqlStore(resolveStore(c, host));
+    this.store = openSqlStore(resolveStore(c, host), insertMetrics(this.settings.metrics));
     await this.store.store.exec(databaseSql(c.database));
     await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl }));
   }

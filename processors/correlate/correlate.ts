@@ -23,6 +23,7 @@ import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import type { AttributeMap } from '../../lib/mesh/attributes.ts';
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { resolveStore } from '../../lib/clickhouse/store-config.ts';
+import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import type { CorrelateConfig } from './config.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
 import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
@@ -114,7 +115,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   async start(host: Host): Promise<void> {
     const cfg = this.settings.config;
     if (cfg.summary) {
-      this.store = openSqlStore(resolveStore(cfg, host));
+      this.store = openSqlStore(resolveStore(cfg, host), insertMetrics(this.settings.metrics));
       const { auditTableSql, databaseSql } = await import('../../lib/audit/schema.ts');
       await this.store.store.exec(databaseSql(cfg.database));
       const opts = { database: cfg.database, table: cfg.table, auditTable: cfg.audit_table, ttlMs: cfg.ttl };
