@@ -66,15 +66,17 @@ const config = join(dir, 'bench.yaml');
 const base = parseYaml(readFileSync(flag(args, 'config') ?? 'pipeline.yaml', 'utf8')) as Record<string, any>;
 base.receivers.otlp.protocols = { grpc: { endpoint: `127.0.0.1:${grpc}` }, http: { endpoint: `127.0.0.1:${http}` } };
 for (const [id, ex] of Object.entries<any>(base.exporters ?? {})) {
-  if (id.split('/')[0] === 'clickhouse') Object.assign(ex, { path: join(dir, 'data'), query_endpoint: `127.0.0.1:${q}` });
+  // A clickhouse exporter naming a store extension has no location keys of its own (see below).
+  if (id.split('/')[0] === 'clickhouse' && !ex?.store) Object.assign(ex, { path: join(dir, 'data'), query_endpoint: `127.0.0.1:${q}` });
 }
 // Processors that share the embedded engine (correlate, audit) must name the same data directory.
 for (const pr of Object.values<any>(base.processors ?? {})) {
-  if (pr && typeof pr === 'object' && 'path' in pr) pr.path = join(dir, 'data');
+  if (pr && typeof pr === 'object' && 'path' in pr && !pr.store) pr.path = join(dir, 'data');
 }
 for (const [id, ext] of Object.entries<any>(base.extensions ?? {})) {
   if (id.split('/')[0] === 'file_storage') ext.directory = join(dir, 'queue');
   if (id.split('/')[0] === 'health_check') ext.endpoint = '127.0.0.1:0';
+  if (id.split('/')[0] === 'clickhouse_store') Object.assign(ext, { path: join(dir, 'data'), query_endpoint: `127.0.0.1:${q}` });
 }
 if (base.receivers.zipkin) base.receivers.zipkin = { endpoint: `127.0.0.1:${zipkin}` };
 if (base.receivers.jaeger) base.receivers.jaeger = { protocols: { thrift_compact: { endpoint: `127.0.0.1:${jaegerUdp}` } } };
