@@ -9,6 +9,9 @@
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
+import { loginThrottleDefaults, loginThrottleSchema, type LoginThrottleConfig } from './login-throttle.ts';
+import { HASH_HOWTO, queryUserSchema, validateQueryUsers, type QueryUserConfig } from './query-users.ts';
 
 export interface TableEngineConfig {
   /** Default MergeTree. */
@@ -50,11 +53,19 @@ export interface ClickHouseConfig extends ExporterHelperConfig {
    */
   query_endpoint: string | null;
   /**
-   * Embedded only: the one user the query interface accepts (Basic auth,
-   * X-ClickHouse-User/-Key headers, or user/password URL parameters, as
-   * ClickHouse takes them). Default null: no authentication (loopback only!).
+   * Embedded only: the query interface's users, `name: {password_bcrypt_hash
+   * | password_sha256_hex, role: reader|auditor}`. Default null: no
+   * authentication, which is refused off loopback unless query_insecure.
    */
-  query_auth: { username: string; password: string } | null;
+  query_users: Record<string, QueryUserConfig> | null;
+  /** Embedded only: TLS on the query interface (cert_file, key_file, client_ca_file, min_version). Default null (plain HTTP). */
+  query_tls: TlsServerConfig | null;
+  /** Embedded only: serve without users on a non-loopback query_endpoint. Default false (refused, fail closed). */
+  query_insecure: boolean;
+  /** Embedded only: failed-login throttling per source address. */
+  query_login_throttle: LoginThrottleConfig;
+  /** Replaced by query_users: refused with how to write a hash. */
+  query_auth: unknown;
   /** Embedded only: one log line per query on the query interface (user, query, rows, time, outcome). Default true. */
   query_log: boolean;
   /** Server only: `gzip` compresses insert bodies over HTTP; `none` (default) does not. */
@@ -81,7 +92,11 @@ export function defaultClickHouseConfig(): ClickHouseConfig {
     table_engine: { name: 'MergeTree', params: '' },
     async_insert: true,
     query_endpoint: '127.0.0.1:8123',
-    query_auth: null,
+    query_users: null,
+    query_tls: null,
+    query_insecure: false,
+    query_login_throttle: loginThrottleDefaults(),
+    query_auth: undefined,
     query_log: true,
     compress: 'none',
     connection_params: {},
@@ -105,11 +120,21 @@ export const clickhouseSchema = s.object({
   async_insert: s.bool(),
   query_endpoint: s.optional(s.string()),
   query_log: s.bool(),
-  query_auth: s.section(s.object({ username: s.string({ nonEmpty: true }), password: s.string() }), () => ({ username: 'default', password: '' })),
+  query_users: s.optional(s.map(queryUserSchema)),
+  query_tls: tlsServerSchema,
+  query_insecure: s.bool(),
+  query_login_throttle: loginThrottleSchema,
+  query_auth: s.any(),
   compress: s.string({ enum: ['none', 'gzip', 'lz4', 'zstd'] }),
   connection_params: s.map(s.string()),
   metrics_tables: s.any(),
 });
+
+/** Whether a bind host only takes connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === '' || h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
+}
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOST_PORT = /^(\[[^\]]+\]|[^:\s/]*):(\d{1,5})$/;
@@ -143,10 +168,16 @@ export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
   if (Object.keys(c.connection_params).length > 0 && !server) {
     errors.push({ path: 'connection_params', message: 'applies to a ClickHouse server (endpoint); set engine settings of the embedded store in its queries' });
   }
-  if (c.query_auth && c.query_auth.password === '') {
-    errors.push({ path: 'query_auth.password', message: 'must not be empty (use ${env:NAME} to keep it out of the file)' });
+  if (c.query_auth !== undefined) {
+    // Not mapped onto query_users: that would keep a plain-text password in the config, which is what this replaces.
+    errors.push({ path: 'query_auth', message: `replaced by query_users (named users with roles and password hashes): query_users: {<user>: {password_bcrypt_hash: <hash>, role: reader}}; ${HASH_HOWTO}` });
   }
-  if (c.query_auth && server) errors.push({ path: 'query_auth', message: 'applies to the embedded store\'s query interface; a ClickHouse server has its own users' });
+  errors.push(...validateQueryUsers(c.query_users, 'query_users'), ...validateTlsServer(c.query_tls, 'query_tls'));
+  if (server) {
+    for (const k of ['query_users', 'query_tls'] as const) {
+      if (c[k]) errors.push({ path: k, message: 'applies to the embedded store\'s query interface; a ClickHouse server has its own users and TLS' });
+    }
+  }
   if (c.metrics_tables !== undefined) {
     errors.push({ path: 'metrics_tables', message: 'metrics are not stored yet (logs and traces only): remove the key and the metrics pipeline' });
   }
@@ -164,6 +195,11 @@ export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
     const m = HOST_PORT.exec(c.query_endpoint);
     if (!m || Number(m[2]) > 65535) {
       errors.push({ path: 'query_endpoint', message: `expected host:port like 127.0.0.1:8123, got ${JSON.stringify(c.query_endpoint)}` });
+    } else if (!server && !isLoopbackHost(m[1]!) && !Object.keys(c.query_users ?? {}).length && !c.query_insecure) {
+      errors.push({
+        path: 'query_endpoint',
+        message: `${c.query_endpoint} is not loopback and no query_users are configured: anyone who reaches it could read every audit event; configure query_users, bind to 127.0.0.1, or set query_insecure: true to accept that`,
+      });
     }
   }
   return errors;

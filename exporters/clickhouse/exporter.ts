@@ -13,6 +13,7 @@ import type { Host } from '../../core/component.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
 import { pendingRecords, releaseRecords, undecodedLogs, type LogsData, type TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
+import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import type { ClickHouseConfig } from './config.ts';
 import { classifyInsertError } from './errors.ts';
 import { acquireQueryServer, type QueryServerLease } from './query-server.ts';
@@ -72,7 +73,11 @@ export class ClickHouseExporter implements Pusher {
   private readonly logsTable: string;
   private readonly tracesTable: string;
 
-  constructor(private readonly cfg: ClickHouseConfig, private readonly logger: Logger) {
+  constructor(
+    private readonly cfg: ClickHouseConfig,
+    private readonly logger: Logger,
+    private readonly metrics?: MetricsRegistry,
+  ) {
     this.logsTable = `${cfg.database}.${cfg.logs_table_name}`;
     this.tracesTable = `${cfg.database}.${cfg.traces_table_name}`;
   }
@@ -89,7 +94,7 @@ export class ClickHouseExporter implements Pusher {
 
   /** The query interface's `host:port`, when it is serving. */
   get queryAddress(): string | undefined {
-    return this.queryUrl?.slice('http://'.length);
+    return this.queryUrl?.replace(/^https?:\/\//, '');
   }
 
   async start(_host: Host): Promise<void> {
@@ -115,7 +120,18 @@ export class ClickHouseExporter implements Pusher {
         }
       }
       if (store.kind === 'embedded' && store.readonly && c.query_endpoint) {
-        this.query = await acquireQueryServer({ endpoint: c.query_endpoint, pool: store.readonly, defaultDatabase: c.database, logger: this.logger, auth: c.query_auth, queryLog: c.query_log });
+        this.query = await acquireQueryServer({
+          endpoint: c.query_endpoint,
+          pool: store.readonly,
+          defaultDatabase: c.database,
+          logger: this.logger,
+          users: c.query_users,
+          tls: c.query_tls,
+          insecure: c.query_insecure,
+          throttle: c.query_login_throttle,
+          queryLog: c.query_log,
+          metrics: this.metrics,
+        });
       }
       this.logger.info('clickhouse exporter started', { store: store.key, database: c.database, query_url: this.queryUrl });
     } catch (err) {

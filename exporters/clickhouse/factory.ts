@@ -28,7 +28,7 @@ export const clickhouseFactory: ExporterFactory<ClickHouseConfig> = {
   schema: clickhouseSchema,
   defaultConfig: defaultClickHouseConfig,
   validate: validateClickHouse,
-  create: (settings) => new ClickHouseExporterComponent(settings, new ClickHouseExporter(settings.config, settings.logger)),
+  create: (settings) => new ClickHouseExporterComponent(settings, new ClickHouseExporter(settings.config, settings.logger, settings.metrics)),
   // The embedded engine gets Native blocks, encoded straight from payloads
   // that are still protobuf (native-proto.ts): the receiver need not build
   // records for it. A server gets JSON rows, made from records.

@@ -19,17 +19,29 @@
  * SET/USE, INTO OUTFILE and outside-touching functions get 403 with code 164
  * (READONLY). Other URL settings are accepted and ignored.
  *
- * Authentication: with `auth`, every request but /ping must carry that user
- * and password, the ways ClickHouse takes them (Basic auth, X-ClickHouse-User
- * and X-ClickHouse-Key, or `user`/`password` URL parameters); otherwise 403
- * with code 516 (AUTHENTICATION_FAILED), as ClickHouse answers. Without it the
- * interface is open: keep it on loopback (the default).
+ * Authentication (query-auth.ts): with `users`, every request but /ping must
+ * carry one user's password, the ways ClickHouse takes them (Basic auth, or
+ * X-ClickHouse-User and X-ClickHouse-Key); `handle` knows `{ user, role }`
+ * before the query path. Without users the interface is open, and it refuses
+ * to start off loopback unless `insecure` says so. TLS (with optional client
+ * certificates) with `tls`. Every query is logged and raised as a
+ * `data_access` SecurityEvent (who, from where, what, how it ended, how much
+ * it read), which the audit processor stores in audit_events.
  */
 import http from 'node:http';
+import https from 'node:https';
+import type tls from 'node:tls';
 import zlib from 'node:zlib';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
+import { httpsOptions, loadTls, type TlsServerConfig } from '../../core/tls.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
+import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { isLoopbackHost } from './config.ts';
+import { loginThrottleDefaults, type LoginThrottleConfig } from './login-throttle.ts';
+import { QueryAuthenticator, SURFACE, type AuthResult } from './query-auth.ts';
+import type { QueryUserConfig, Role } from './query-users.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
 import { checkReadOnly, GuardError } from './sql-guard.ts';
 import { clickhouseCode, httpStatusForCode } from './errors.ts';
@@ -42,27 +54,19 @@ export interface QueryServerOptions {
   logger: Logger;
   /** Largest accepted query text, bytes. Default 16 MiB. */
   maxQueryBytes?: number;
-  /** The one user accepted; null/undefined = no authentication. */
-  auth?: { username: string; password: string } | null;
+  /** Named users with roles (password hashes); null/undefined/empty = no authentication. */
+  users?: Record<string, QueryUserConfig> | null;
+  /** TLS, as the receivers' `tls` (client_ca_file = client certificates required). */
+  tls?: TlsServerConfig | null;
+  /** Serve without users on a non-loopback address (refused otherwise). Default false. */
+  insecure?: boolean;
+  /** Failed-login throttling per source. */
+  throttle?: LoginThrottleConfig;
   /** One log line per query (who, what, how much, how it ended). Default true. */
   queryLog?: boolean;
+  metrics?: MetricsRegistry;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** The user and password a request carries, as ClickHouse reads them (missing = default, ''). */
-function credentials(req: http.IncomingMessage, url: URL): { user: string; password: string } {
-  const h = req.headers;
-  const basic = /^Basic\s+(.+)$/i.exec(h.authorization ?? '');
-  if (basic) {
-    const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
-    const i = text.indexOf(':');
-    return i < 0 ? { user: text, password: '' } : { user: text.slice(0, i), password: text.slice(i + 1) };
-  }
-  const user = (h['x-clickhouse-user'] as string | undefined) ?? url.searchParams.get('user') ?? 'default';
-  const password = (h['x-clickhouse-key'] as string | undefined) ?? url.searchParams.get('password') ?? '';
-  return { user, password };
-}
 
 function contentType(format: string): string {
   const f = format.toLowerCase();
@@ -122,22 +126,61 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<strin
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** What the access log and event say about one request. */
+interface Access {
+  user: string;
+  role: Role;
+  database: string;
+  query: string;
+  began: bigint;
+  rows: number;
+  bytes: number;
+}
+
+/** SQL kept in an access event, characters (the rest is cut, with the length noted). */
+const MAX_AUDIT_SQL = 16_384;
+
 export class QueryServer {
   private server: http.Server | undefined;
+  private readonly auth: QueryAuthenticator;
+  private scheme = 'http';
 
-  constructor(private readonly o: QueryServerOptions) {}
+  constructor(private readonly o: QueryServerOptions) {
+    this.auth = new QueryAuthenticator(o.users, o.throttle ?? loginThrottleDefaults(), o.logger, o.metrics);
+  }
 
   async start(): Promise<void> {
     const i = this.o.endpoint.lastIndexOf(':');
     const host = this.o.endpoint.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
     const port = Number(this.o.endpoint.slice(i + 1));
-    const server = http.createServer((req, res) => {
+    // Fail closed: every table to anyone who can reach the address is a choice to make in writing.
+    if (!this.auth.required && !isLoopbackHost(host) && !this.o.insecure) {
+      throw new Error(
+        `query_endpoint ${this.o.endpoint}: refusing to serve the store without authentication on a non-loopback address ` +
+          '(anyone who reaches it could read every audit event): configure query_users (hashes from `trailhouse hash-password`), ' +
+          'bind query_endpoint to 127.0.0.1, or set query_insecure: true on the clickhouse exporter to accept that',
+      );
+    }
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
         // Only reachable if writing the response itself failed.
         this.o.logger.warn('query interface request failed', { error: err });
         res.destroy();
       });
-    });
+    };
+    let server: http.Server;
+    if (this.o.tls) {
+      server = https.createServer(httpsOptions(await loadTls(this.o.tls, 'query_tls')), handler);
+      this.scheme = 'https';
+      if (this.o.tls.client_ca_file) {
+        // A client without a trusted certificate is a refused login (counted, throttled, audited).
+        server.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
+          if (/CERT/i.test(`${err.code ?? ''} ${err.message}`)) this.auth.refuseHandshake(socket.remoteAddress ?? '', `client certificate refused (${err.code ?? 'handshake failed'})`);
+        });
+      }
+    } else {
+      server = http.createServer(handler);
+    }
     await new Promise<void>((resolve, reject) => {
       const fail = (err: NodeJS.ErrnoException) =>
         reject(
@@ -154,9 +197,10 @@ export class QueryServer {
       });
     });
     this.server = server;
-    this.o.logger.info('read-only ClickHouse HTTP interface listening', { url: this.url, authentication: this.o.auth ? 'required' : 'none' });
-    if (!this.o.auth && !/^(127\.|::1$|localhost$)/.test(host)) {
-      this.o.logger.warn('the query interface accepts anyone who can reach it: set the clickhouse exporter\'s query_auth', { url: this.url });
+    this.o.logger.info('read-only ClickHouse HTTP interface listening', { url: this.url, authentication: this.auth.required ? 'required' : 'none', tls: !!this.o.tls });
+    if (!isLoopbackHost(host)) {
+      if (!this.auth.required) this.o.logger.warn('the query interface accepts anyone who can reach it (query_insecure: true)', { url: this.url });
+      else if (!this.o.tls) this.o.logger.warn('passwords reach the query interface in clear text over the network: set query_tls', { url: this.url });
     }
   }
 
@@ -168,7 +212,7 @@ export class QueryServer {
   get url(): string {
     const a = this.server?.address();
     if (typeof a !== 'object' || !a) return '';
-    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    return `${this.scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -179,24 +223,18 @@ export class QueryServer {
     res.setHeader('X-ClickHouse-Timezone', 'UTC');
     const method = req.method ?? 'GET';
     // For the query log: who asked what, and how it ended.
-    const access = { user: 'default', query: '', began: process.hrtime.bigint(), rows: 0 };
+    const access: Access = { user: 'default', role: 'reader', database: '', query: '', began: process.hrtime.bigint(), rows: 0, bytes: 0 };
     try {
       if (url.pathname === '/ping' || url.pathname === '/replicas_status') {
         req.resume();
         return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');
       }
-      if (this.o.auth) {
-        const { user, password } = credentials(req, url);
-        access.user = user;
-        const want = this.o.auth;
-        // Both compared whole and in constant time: no early exit on the user name.
-        const userOk = timingSafeEqual(digest(user), digest(want.username));
-        const passwordOk = timingSafeEqual(digest(password), digest(want.password));
-        if (!(userOk && passwordOk)) {
-          req.resume();
-          throw new HttpError(516, 'AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or there is no user with such name`);
-        }
-      }
+      const who = await this.auth.authenticate(req, url);
+      if (!who.ok) return this.refuseLogin(req, res, who);
+      // Who is asking, for the query path (admission by role) and the access log.
+      const { user, role } = who;
+      access.user = user;
+      access.role = role;
       if (url.pathname !== '/') throw new HttpError(404, 'UNKNOWN_HANDLER', `There is no handle ${url.pathname}`);
       if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
         throw new HttpError(1, 'UNSUPPORTED_METHOD', `HTTP method ${method} is not supported`);
@@ -216,6 +254,7 @@ export class QueryServer {
         return typeof v === 'string' && v ? v : undefined;
       };
       const database = url.searchParams.get('database') || header('x-clickhouse-database') || this.o.defaultDatabase;
+      access.database = database;
       const checked = await this.check(text, database);
       const defaultFormat = url.searchParams.get('default_format') || header('x-clickhouse-format') || 'TabSeparated';
       const params: Record<string, string> = {};
@@ -254,6 +293,7 @@ export class QueryServer {
         }
       }
       access.rows = result.rowsRead;
+      access.bytes = result.bytesRead;
       this.logQuery(req, queryId, access, 200);
       return this.send(res, 200, contentType(format), method === 'HEAD' ? '' : body);
     } catch (err) {
@@ -268,22 +308,56 @@ export class QueryServer {
 
   /**
    * The query log: one line per query, as an auditor asks of a store holding
-   * audit data (ClickHouse keeps the same in system.query_log). A refused
-   * login is a warning, with where it came from.
+   * audit data (ClickHouse keeps the same in system.query_log), and the same
+   * as a `data_access` SecurityEvent, which the audit processor stores in
+   * audit_events. The event is raised whatever `query_log` says.
    */
-  private logQuery(req: http.IncomingMessage, queryId: string, a: { user: string; query: string; began: bigint; rows: number }, status: number, code?: number): void {
+  private logQuery(req: http.IncomingMessage, queryId: string, a: Access, status: number, code?: number): void {
+    const elapsedMs = Number((process.hrtime.bigint() - a.began) / 1_000_000n);
+    const remote = req.socket.remoteAddress ?? '';
+    emitSecurityEvent({
+      time: nowNanos(),
+      category: 'data_access',
+      action: 'query',
+      // 403: refused by the read-only rules (or the role); other errors: the query failed.
+      outcome: status === 200 ? 'allowed' : status === 403 ? 'denied' : 'failed',
+      subject: a.user,
+      source: remote,
+      surface: SURFACE,
+      reason: code !== undefined ? `code ${code}` : '',
+      details: {
+        sql: a.query.length > MAX_AUDIT_SQL ? `${a.query.slice(0, MAX_AUDIT_SQL)}…(${a.query.length} chars)` : a.query,
+        role: a.role,
+        database: a.database,
+        query_id: queryId,
+        status: String(status),
+        ...(code !== undefined ? { code: String(code) } : {}),
+        read_rows: String(a.rows),
+        read_bytes: String(a.bytes),
+        duration_ms: String(elapsedMs),
+      },
+    });
     if (this.o.queryLog === false) return;
-    const fields = {
+    this.o.logger.info('query', {
       user: a.user,
-      remote: req.socket.remoteAddress,
+      role: a.role,
+      remote,
       query_id: queryId,
       query: a.query.replace(/\s+/g, ' ').trim().slice(0, 1000),
       status,
       ...(code !== undefined ? { code } : { read_rows: a.rows }),
-      elapsed_ms: Number((process.hrtime.bigint() - a.began) / 1_000_000n),
-    };
-    if (code === 516) this.o.logger.warn('query interface: authentication failed', fields);
-    else this.o.logger.info('query', fields);
+      elapsed_ms: elapsedMs,
+    });
+  }
+
+  /** 401 (with the Basic challenge), 400 or 429: ClickHouse's body and code 516, never what was presented. */
+  private refuseLogin(req: http.IncomingMessage, res: http.ServerResponse, r: Extract<AuthResult, { ok: false }>): void {
+    req.resume();
+    if (r.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="trailhouse query interface", charset="UTF-8"');
+    if (r.retryAfter) res.setHeader('Retry-After', String(r.retryAfter));
+    res.setHeader('X-ClickHouse-Exception-Code', '516');
+    const version = this.o.pool.version || 'unknown';
+    this.send(res, r.status, 'text/plain; charset=UTF-8', `Code: 516. DB::Exception: Authentication failed: ${r.reason}. (AUTHENTICATION_FAILED) (version ${version})\n`);
   }
 
   /**

@@ -26,6 +26,7 @@ import type { AuditConfig } from './config.ts';
 import { CATEGORIES, type Category } from './event.ts';
 import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView } from './fields.ts';
 import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from './schema.ts';
+import { SecurityEventWriter } from './security-writer.ts';
 import { openSqlStore, type SqlStoreHandle } from './store.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
@@ -160,6 +161,8 @@ export class AuditProcessor implements Component, LogsConsumer {
   private readonly metrics;
   private readonly eventCounters: Record<Category, Counter>;
   private store: SqlStoreHandle | undefined;
+  /** Set when this processor stores the process's SecurityEvents (the first audit processor to start does). */
+  securityWriter: SecurityEventWriter | undefined;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
 
@@ -177,6 +180,7 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.store = openSqlStore(c);
     await this.store.store.exec(databaseSql(c.database));
     await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl }));
+    this.securityWriter = SecurityEventWriter.claim(this.store.store, auditTableName(c), this.settings.logger, this.settings.metrics);
   }
 
   consumeLogs(data: LogsData): Promise<void> {
@@ -189,7 +193,7 @@ export class AuditProcessor implements Component, LogsConsumer {
   private async process(data: LogsData): Promise<void> {
     const n = logRecordCount(data);
     this.metrics.logs.incoming.add(n);
-    const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0 };
+    const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0, data_access: 0 };
     // Classify before handing the payload on: a later stage may change records in place.
     const rows = classifyPayload(data, this.rules, counts);
     const token = (data as WithDedupToken).dedupToken;
@@ -213,6 +217,7 @@ export class AuditProcessor implements Component, LogsConsumer {
   readonly shutdown = once(async () => {
     this.stopped = true;
     await Promise.allSettled([...this.inflight]);
+    await this.securityWriter?.close();
     await this.store?.release();
   });
 }
