@@ -144,6 +144,8 @@ export class QueryServer {
   private server: http.Server | undefined;
   private readonly auth: QueryAuthenticator;
   private scheme = 'http';
+  /** Client certificates are required (query_tls.client_ca_file). */
+  private clientCerts = false;
 
   constructor(private readonly o: QueryServerOptions) {
     this.auth = new QueryAuthenticator(o.users, o.throttle ?? loginThrottleDefaults(), o.logger, o.metrics);
@@ -170,12 +172,18 @@ export class QueryServer {
     };
     let server: http.Server;
     if (this.o.tls) {
-      server = https.createServer(httpsOptions(await loadTls(this.o.tls, 'query_tls')), handler);
+      const m = await loadTls(this.o.tls, 'query_tls');
+      // With a client CA, the certificate is checked here rather than by
+      // Node (which would drop the connection silently): a refused
+      // certificate is a refused login, counted, throttled and audited.
+      server = https.createServer({ ...httpsOptions(m), ...(m.ca ? { rejectUnauthorized: false } : {}) }, handler);
       this.scheme = 'https';
-      if (this.o.tls.client_ca_file) {
-        // A client without a trusted certificate is a refused login (counted, throttled, audited).
-        server.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
-          if (/CERT/i.test(`${err.code ?? ''} ${err.message}`)) this.auth.refuseHandshake(socket.remoteAddress ?? '', `client certificate refused (${err.code ?? 'handshake failed'})`);
+      if (m.ca) {
+        this.clientCerts = true;
+        server.prependListener('secureConnection', (socket: tls.TLSSocket) => {
+          if (socket.authorized) return;
+          this.auth.refuseHandshake(socket.remoteAddress ?? '', `client certificate refused (${String(socket.authorizationError ?? 'none presented')})`);
+          socket.destroy();
         });
       }
     } else {
@@ -228,6 +236,11 @@ export class QueryServer {
       if (url.pathname === '/ping' || url.pathname === '/replicas_status') {
         req.resume();
         return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');
+      }
+      if (this.clientCerts && !(req.socket as tls.TLSSocket).authorized) {
+        // Not reachable (secureConnection closed it); kept so a refused certificate can never reach a query.
+        req.socket.destroy();
+        return;
       }
       const who = await this.auth.authenticate(req, url);
       if (!who.ok) return this.refuseLogin(req, res, who);
