@@ -10,6 +10,8 @@
  * - 400: credentials sent in a refused way (URL password, given twice,
  *   malformed Basic); retrying the same request cannot succeed.
  * - 429 + Retry-After: the source failed too often (login-throttle.ts).
+ * - 503 + Retry-After: too many bcrypt comparisons are waiting
+ *   (bcrypt-worker.ts); remembered logins are not affected.
  *
  * Every refusal raises an `authentication` SecurityEvent (the start of a
  * block as `rate_limited`; the refused attempts during a block are counted,
@@ -23,13 +25,14 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { readCredentials } from './query-credentials.ts';
 import { LoginThrottle, sourceKey, type LoginThrottleConfig } from './login-throttle.ts';
-import { USER_NAME, UserDirectory, type QueryUserConfig, type Role } from './query-users.ts';
+import { BcryptWorker } from './bcrypt-worker.ts';
+import { BUSY, USER_NAME, UserDirectory, type QueryUserConfig, type Role } from './query-users.ts';
 
 export const SURFACE = 'query_interface';
 
 export type AuthResult =
   | { ok: true; user: string; role: Role }
-  | { ok: false; status: 400 | 401 | 429; reason: string; retryAfter?: number };
+  | { ok: false; status: 400 | 401 | 429 | 503; reason: string; retryAfter?: number };
 
 /** A claimed user name as it may be logged: names that do not look like one (a password in the wrong field?) are not. */
 export function loggableUser(u: string): string {
@@ -38,6 +41,7 @@ export function loggableUser(u: string): string {
 
 export class QueryAuthenticator {
   readonly users: UserDirectory | null;
+  private readonly bcrypt = new BcryptWorker();
   private readonly throttle: LoginThrottle;
   private readonly failures: Record<'failure' | 'rate_limited', Counter> | undefined;
 
@@ -47,7 +51,7 @@ export class QueryAuthenticator {
     private readonly logger: Logger,
     metrics?: MetricsRegistry,
   ) {
-    this.users = users && Object.keys(users).length ? new UserDirectory(users) : null;
+    this.users = users && Object.keys(users).length ? new UserDirectory(users, { compare: this.bcrypt.compare }) : null;
     this.throttle = new LoginThrottle(throttle);
     this.failures = metrics && {
       failure: metrics.counter('trailhouse_query_auth_refused', 'Refused logins on the query interface, by outcome.', { outcome: 'failure' }),
@@ -75,9 +79,17 @@ export class QueryAuthenticator {
     }
     if (!this.users) return { ok: true, user: loggableUser(c.user) || 'default', role: 'reader' };
     const role = await this.users.verify(c.user, c.password);
+    if (role === BUSY) {
+      this.logger.warn('query interface: too many logins being checked', { remote });
+      return { ok: false, status: 503, reason: 'too many logins are being checked: retry shortly', retryAfter: 1 };
+    }
     if (!role) return this.refuse(remote, source, 401, 'password is incorrect, or there is no user with such name', c.user);
     this.throttle.succeed(source);
     return { ok: true, user: c.user, role };
+  }
+
+  close(): Promise<void> {
+    return this.bcrypt.close();
   }
 
   /** A refused TLS handshake (no or untrusted client certificate) counts as a failed login. */

@@ -399,6 +399,7 @@ export class QueryServer {
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
+    await this.auth.close();
     if (!s) return;
     s.closeIdleConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));

@@ -22,6 +22,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
+import type { Compare } from './bcrypt-worker.ts';
 
 /** `reader`: every table of the store; `auditor`: the audit tables only (admission enforces it). */
 export const ROLES = ['reader', 'auditor'] as const;
@@ -87,7 +88,12 @@ export interface VerifyOptions {
   cacheTtlMs?: number;
   /** Most remembered verifications. Default 1024. */
   cacheMax?: number;
+  /** The bcrypt comparison (bcrypt-worker.ts: off the event loop); null = too many waiting. Default bcryptjs on this thread. */
+  compare?: Compare;
 }
+
+/** Too many bcrypt comparisons are waiting: answer 503, try later. */
+export const BUSY = 'busy';
 
 export class UserDirectory {
   private readonly users = new Map<string, User>();
@@ -98,6 +104,7 @@ export class UserDirectory {
   private readonly cache = new Map<string, number>();
   private readonly ttl: number;
   private readonly cacheMax: number;
+  private readonly compare: Compare;
 
   constructor(config: Record<string, QueryUserConfig>, o: VerifyOptions = {}) {
     let cost = 0;
@@ -110,14 +117,15 @@ export class UserDirectory {
     this.dummy = cost ? bcrypt.hashSync(randomBytes(16).toString('hex'), cost) : null;
     this.ttl = o.cacheTtlMs ?? 5 * 60_000;
     this.cacheMax = o.cacheMax ?? 1024;
+    this.compare = o.compare ?? ((p, h) => bcrypt.compare(p, h));
   }
 
   get size(): number {
     return this.users.size;
   }
 
-  /** The user's role when `password` is theirs; null otherwise (after the same work either way). */
-  async verify(user: string, password: string): Promise<Role | null> {
+  /** The user's role when `password` is theirs; null otherwise (after the same work either way); BUSY when bcrypt is saturated. */
+  async verify(user: string, password: string): Promise<Role | null | typeof BUSY> {
     const u = this.users.get(user);
     const key = createHmac('sha256', this.cacheKey).update(user).update('\0').update(password).digest('base64');
     const until = this.cache.get(key);
@@ -125,21 +133,25 @@ export class UserDirectory {
       if (until > Date.now()) return u.role;
       this.cache.delete(key);
     }
-    let ok: boolean;
+    let ok: boolean | null;
     if (u?.bcrypt) {
       // bcrypt reads 72 bytes: a longer password would match on its prefix.
-      ok = Buffer.byteLength(password) <= 72 ? await bcrypt.compare(password, u.bcrypt) : (await this.dummyWork(password), false);
+      ok = Buffer.byteLength(password) <= 72 ? await this.compare(password, u.bcrypt) : (await this.dummyWork(password)) && false;
     } else {
       ok = timingSafeEqual(sha256(password), u?.sha256 ?? this.dummySha) && !!u;
-      if (!ok) await this.dummyWork(password);
+      if (!ok) ok = (await this.dummyWork(password)) && false;
     }
+    if (ok === null) return BUSY;
     if (!ok || !u) return null;
     if (u.bcrypt) this.remember(key);
     return u.role;
   }
 
-  private async dummyWork(password: string): Promise<void> {
-    if (this.dummy) await bcrypt.compare(password, this.dummy);
+  /** One bcrypt against the dummy hash; null when saturated (so the caller answers BUSY, as for a real user). */
+  private async dummyWork(password: string): Promise<boolean | null> {
+    if (!this.dummy) return false;
+    const r = this.compare(password, this.dummy);
+    return r === null ? null : (await r, false);
   }
 
   private remember(key: string): void {
