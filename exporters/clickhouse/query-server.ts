@@ -28,20 +28,20 @@
  * `data_access` SecurityEvent (who, from where, what, how it ended, how much
  * it read), which the audit processor stores in audit_events.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type tls from 'node:tls';
 import zlib from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
-import { httpsOptions, loadTls, type TlsServerConfig } from '../../core/tls.ts';
+import type { TlsServerConfig } from '../../core/tls.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { isLoopbackHost } from './config.ts';
 import { loginThrottleDefaults, type LoginThrottleConfig } from './login-throttle.ts';
-import { QueryAuthenticator, SURFACE, type AuthResult } from './query-auth.ts';
-import type { QueryUserConfig, Role } from './query-users.ts';
+import { recordAccess, sendRefusal, type Access } from './query-access.ts';
+import { QueryAuthenticator } from './query-auth.ts';
+import { createListener } from './query-listener.ts';
+import type { QueryUserConfig } from './query-users.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
 import { checkReadOnly, GuardError } from './sql-guard.ts';
 import { clickhouseCode, httpStatusForCode } from './errors.ts';
@@ -126,20 +126,6 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<strin
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** What the access log and event say about one request. */
-interface Access {
-  user: string;
-  role: Role;
-  database: string;
-  query: string;
-  began: bigint;
-  rows: number;
-  bytes: number;
-}
-
-/** SQL kept in an access event, characters (the rest is cut, with the length noted). */
-const MAX_AUDIT_SQL = 16_384;
-
 export class QueryServer {
   private server: http.Server | undefined;
   private readonly auth: QueryAuthenticator;
@@ -155,40 +141,15 @@ export class QueryServer {
     const i = this.o.endpoint.lastIndexOf(':');
     const host = this.o.endpoint.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
     const port = Number(this.o.endpoint.slice(i + 1));
-    // Fail closed: every table to anyone who can reach the address is a choice to make in writing.
-    if (!this.auth.required && !isLoopbackHost(host) && !this.o.insecure) {
-      throw new Error(
-        `query_endpoint ${this.o.endpoint}: refusing to serve the store without authentication on a non-loopback address ` +
-          '(anyone who reaches it could read every audit event): configure query_users (hashes from `trailhouse hash-password`), ' +
-          'bind query_endpoint to 127.0.0.1, or set query_insecure: true on the clickhouse exporter to accept that',
-      );
-    }
-    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const { server, clientCerts } = await createListener({ ...this.o, host }, this.auth, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         // Only reachable if writing the response itself failed.
         this.o.logger.warn('query interface request failed', { error: err });
         res.destroy();
       });
-    };
-    let server: http.Server;
-    if (this.o.tls) {
-      const m = await loadTls(this.o.tls, 'query_tls');
-      // With a client CA, the certificate is checked here rather than by
-      // Node (which would drop the connection silently): a refused
-      // certificate is a refused login, counted, throttled and audited.
-      server = https.createServer({ ...httpsOptions(m), ...(m.ca ? { rejectUnauthorized: false } : {}) }, handler);
-      this.scheme = 'https';
-      if (m.ca) {
-        this.clientCerts = true;
-        server.prependListener('secureConnection', (socket: tls.TLSSocket) => {
-          if (socket.authorized) return;
-          this.auth.refuseHandshake(socket.remoteAddress ?? '', `client certificate refused (${String(socket.authorizationError ?? 'none presented')})`);
-          socket.destroy();
-        });
-      }
-    } else {
-      server = http.createServer(handler);
-    }
+    });
+    this.scheme = clientCerts === null ? 'http' : 'https';
+    this.clientCerts = clientCerts === true;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: NodeJS.ErrnoException) =>
         reject(
@@ -243,7 +204,7 @@ export class QueryServer {
         return;
       }
       const who = await this.auth.authenticate(req, url);
-      if (!who.ok) return this.refuseLogin(req, res, who);
+      if (!who.ok) return sendRefusal(req, res, who, this.o.pool.version);
       // Who is asking, for the query path (admission by role) and the access log.
       const { user, role } = who;
       access.user = user;
@@ -319,58 +280,9 @@ export class QueryServer {
     }
   }
 
-  /**
-   * The query log: one line per query, as an auditor asks of a store holding
-   * audit data (ClickHouse keeps the same in system.query_log), and the same
-   * as a `data_access` SecurityEvent, which the audit processor stores in
-   * audit_events. The event is raised whatever `query_log` says.
-   */
+  /** The query log line and the `data_access` event (query-access.ts). */
   private logQuery(req: http.IncomingMessage, queryId: string, a: Access, status: number, code?: number): void {
-    const elapsedMs = Number((process.hrtime.bigint() - a.began) / 1_000_000n);
-    const remote = req.socket.remoteAddress ?? '';
-    emitSecurityEvent({
-      time: nowNanos(),
-      category: 'data_access',
-      action: 'query',
-      // 403: refused by the read-only rules (or the role); other errors: the query failed.
-      outcome: status === 200 ? 'allowed' : status === 403 ? 'denied' : 'failed',
-      subject: a.user,
-      source: remote,
-      surface: SURFACE,
-      reason: code !== undefined ? `code ${code}` : '',
-      details: {
-        sql: a.query.length > MAX_AUDIT_SQL ? `${a.query.slice(0, MAX_AUDIT_SQL)}…(${a.query.length} chars)` : a.query,
-        role: a.role,
-        database: a.database,
-        query_id: queryId,
-        status: String(status),
-        ...(code !== undefined ? { code: String(code) } : {}),
-        read_rows: String(a.rows),
-        read_bytes: String(a.bytes),
-        duration_ms: String(elapsedMs),
-      },
-    });
-    if (this.o.queryLog === false) return;
-    this.o.logger.info('query', {
-      user: a.user,
-      role: a.role,
-      remote,
-      query_id: queryId,
-      query: a.query.replace(/\s+/g, ' ').trim().slice(0, 1000),
-      status,
-      ...(code !== undefined ? { code } : { read_rows: a.rows }),
-      elapsed_ms: elapsedMs,
-    });
-  }
-
-  /** 401 (with the Basic challenge), 400 or 429: ClickHouse's body and code 516, never what was presented. */
-  private refuseLogin(req: http.IncomingMessage, res: http.ServerResponse, r: Extract<AuthResult, { ok: false }>): void {
-    req.resume();
-    if (r.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="trailhouse query interface", charset="UTF-8"');
-    if (r.retryAfter) res.setHeader('Retry-After', String(r.retryAfter));
-    res.setHeader('X-ClickHouse-Exception-Code', '516');
-    const version = this.o.pool.version || 'unknown';
-    this.send(res, r.status, 'text/plain; charset=UTF-8', `Code: 516. DB::Exception: Authentication failed: ${r.reason}. (AUTHENTICATION_FAILED) (version ${version})\n`);
+    recordAccess(this.o.queryLog === false ? null : this.o.logger, req, queryId, a, status, code);
   }
 
   /**
