@@ -32,7 +32,9 @@ const SRE_PW = 'sre-CANARY-pw:with:colons';
 const AUDITOR_PW = 'auditor-CANARY-pw';
 const WRONG_PW = 'wrong-CANARY-guess';
 const URL_PW = 'url-CANARY-secret';
-const CANARIES = [SRE_PW, AUDITOR_PW, WRONG_PW, URL_PW];
+// A password typed into the user field: never logged or stored as a name.
+const PW_AS_USER = 'pw CANARY typed as user!';
+const CANARIES = [SRE_PW, AUDITOR_PW, WRONG_PW, URL_PW, PW_AS_USER];
 const lines: string[] = [];
 const metrics = new MetricsRegistry();
 let comp: ClickHouseExporterComponent;
@@ -124,6 +126,9 @@ describe('credentials, the ways ClickHouse takes them', () => {
       ['prototype user constructor', { headers: { Authorization: basic('constructor', '') } }, 401, /incorrect/],
       ['empty password', { headers: { Authorization: basic('sre', '') } }, 401, /incorrect/],
       ['password in the URL', { url: `${q}&user=sre&password=${URL_PW}`, method: 'GET' }, 400, /password in the URL is refused/],
+      ['PASSWORD in the URL', { url: `${q}&PassWord=${URL_PW}`, headers: { Authorization: basic('sre', SRE_PW) } }, 400, /password in the URL/],
+      ['percent-encoded password in the URL', { url: `${q}&pass%77ord=${URL_PW}`, headers: { Authorization: basic('sre', SRE_PW) } }, 400, /password in the URL/],
+      ['a password as the user name', { headers: { Authorization: basic(PW_AS_USER, WRONG_PW) } }, 401, /incorrect/],
       ['empty password in the URL', { url: `${q}&password=`, headers: { Authorization: basic('sre', SRE_PW) } }, 400, /password in the URL/],
       ['Basic and X-ClickHouse-*', { headers: { Authorization: basic('sre', SRE_PW), 'X-ClickHouse-User': 'soc2', 'X-ClickHouse-Key': AUDITOR_PW } }, 400, /two ways/],
       ['Basic and ?user=', { url: `${q}&user=soc2`, headers: { Authorization: basic('sre', SRE_PW) } }, 400, /two ways/],
@@ -240,6 +245,7 @@ describe('the store audits access to itself', () => {
     const auth = await until(() => auditCli(['--category', 'authentication']), (ev) => ev.some((e) => e.source === '127.0.60.1'));
     expect(auth.find((e) => e.source === '127.0.60.1')).toMatchObject({ action: 'login', outcome: 'failure', destination: 'query_interface', details: { status: '400', reason: expect.stringMatching(/password in the URL/) } });
     expect(auth.some((e) => e.principal === 'mallory' && e.details.status === '401')).toBe(true);
+    expect(auth.some((e) => e.principal === '(not a user name)')).toBe(true);
     expect(auth.some((e) => e.outcome === 'rate_limited' && e.source === '127.0.50.1')).toBe(true);
     // Nothing presented is stored, logged or exported as a metric.
     const stored = await request(base + '/', { headers: { Authorization: basic('sre', SRE_PW) }, body: 'SELECT * FROM otel.audit_events FORMAT JSONEachRow' });

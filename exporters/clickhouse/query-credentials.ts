@@ -32,7 +32,8 @@ function count(raw: readonly string[], name: string): number {
 export function readCredentials(req: http.IncomingMessage, url: URL): Credentials {
   const raw = req.rawHeaders;
   const userParam = url.searchParams.getAll('user');
-  if (url.searchParams.has('password')) {
+  // Any spelling: `PASSWORD=` is not ClickHouse's parameter, but the secret is in the URL all the same.
+  if ([...url.searchParams.keys()].some((k) => k.toLowerCase() === 'password')) {
     return { ok: false, kind: 'malformed', reason: 'a password in the URL is refused (URLs are logged by proxies and shells): send it as Basic auth or the X-ClickHouse-Key header', user: '' };
   }
   const nAuth = count(raw, 'authorization');
