@@ -207,6 +207,23 @@ describe('fail closed', () => {
     const withUsers = await acquireQueryServer({ ...o, endpoint: '0.0.0.0:0', users: { sre: { password_bcrypt_hash: null, password_sha256_hex: 'a'.repeat(64), role: 'reader' } } });
     await withUsers.release();
   });
+
+  it('a shared endpoint is not served with two configs\' users (one would be dropped)', async () => {
+    const o = { pool: comp.store!.readonly!, defaultDatabase: 'otel', logger: silentLogger };
+    const probe = await acquireQueryServer({ ...o, endpoint: '127.0.0.1:0' });
+    const port = probe.server.port;
+    await probe.release();
+    const sha = (p: string) => ({ password_bcrypt_hash: null, password_sha256_hex: createHash('sha256').update(p).digest('hex'), role: 'reader' as const });
+    const first = await acquireQueryServer({ ...o, endpoint: `127.0.0.1:${port}`, users: { a: sha('x') } });
+    try {
+      const same = await acquireQueryServer({ ...o, endpoint: `127.0.0.1:${port}`, users: { a: sha('x') } });
+      await same.release();
+      const err = (await acquireQueryServer({ ...o, endpoint: `127.0.0.1:${port}` }).catch((e: unknown) => e)) as Error;
+      expect(err.message).toMatch(/already served with other query_users/);
+    } finally {
+      await first.release();
+    }
+  });
 });
 
 describe('the store audits access to itself', () => {

@@ -319,7 +319,9 @@ export class QueryServer {
 }
 
 /** Query servers are shared per endpoint, like the store they serve. */
-const servers = new Map<string, { server: QueryServer; refs: number; ready: Promise<void> }>();
+const servers = new Map<string, { server: QueryServer; refs: number; ready: Promise<void>; security: string }>();
+
+const securityOf = (o: QueryServerOptions) => JSON.stringify([o.users ?? null, o.tls ?? null, !!o.insecure, o.throttle ?? null]);
 
 export interface QueryServerLease {
   server: QueryServer;
@@ -329,9 +331,13 @@ export interface QueryServerLease {
 export async function acquireQueryServer(o: QueryServerOptions): Promise<QueryServerLease> {
   const shareable = !o.endpoint.endsWith(':0');
   let entry = shareable ? servers.get(o.endpoint) : undefined;
+  // Sharing a server must not quietly drop one config's users or TLS.
+  if (entry && entry.security !== securityOf(o)) {
+    throw new Error(`query_endpoint ${o.endpoint} is already served with other query_users, query_tls, query_insecure or query_login_throttle: give both exporters the same ones, or different endpoints`);
+  }
   if (!entry) {
     const server = new QueryServer(o);
-    entry = { server, refs: 0, ready: server.start() };
+    entry = { server, refs: 0, ready: server.start(), security: securityOf(o) };
     if (shareable) servers.set(o.endpoint, entry);
     entry.ready.catch(() => servers.delete(o.endpoint));
   }
