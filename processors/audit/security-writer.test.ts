@@ -80,4 +80,14 @@ describe('SecurityEventWriter', () => {
     expect(store.inserts[0]!.rows.split('\n')).toHaveLength(3);
     expect(metrics.exposition()).toMatch(/trailhouse_security_events_dropped_total 5/);
   });
+
+  it('bounds the buffer by size too: a flood of huge queries cannot hold the memory', async () => {
+    const store = new FakeStore();
+    const metrics = new MetricsRegistry();
+    writer = SecurityEventWriter.claim(store, 't', silentLogger, metrics, { flushMs: 60_000, maxBatch: 1000, maxBufferedBytes: 100_000 });
+    for (let i = 0; i < 10; i++) emitSecurityEvent(event({ category: 'data_access', details: { sql: 'x'.repeat(30_000) } }));
+    await writer!.flush();
+    expect(store.inserts[0]!.rows.split('\n')).toHaveLength(3);
+    expect(metrics.exposition()).toMatch(/trailhouse_security_events_dropped_total 7/);
+  });
 });

@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../../core/errors.ts';
-import { onSecurityEvent, type SecurityEvent } from '../../core/security-events.ts';
+import { onSecurityEvent, securityEventSize, type SecurityEvent } from '../../core/security-events.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import type { AuditEvent } from './event.ts';
@@ -33,6 +33,8 @@ export interface SecurityWriterOptions {
   flushMs?: number;
   maxBatch?: number;
   maxBuffered?: number;
+  /** And at most this many bytes (SQL rides in access events). Default 16 MiB. */
+  maxBufferedBytes?: number;
   /** Backoff of a failed insert: first wait, and the longest. */
   retryInitialMs?: number;
   retryMaxMs?: number;
@@ -66,6 +68,8 @@ let claimed = false;
 
 export class SecurityEventWriter {
   private buffer: AuditRow[] = [];
+  private sizes: number[] = [];
+  private bufferedBytes = 0;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -84,7 +88,7 @@ export class SecurityEventWriter {
     metrics: MetricsRegistry | undefined,
     o: SecurityWriterOptions,
   ) {
-    this.o = { flushMs: 1000, maxBatch: 1000, maxBuffered: 50_000, retryInitialMs: 500, retryMaxMs: 10_000, ...o };
+    this.o = { flushMs: 1000, maxBatch: 1000, maxBuffered: 50_000, maxBufferedBytes: 16 * 1024 * 1024, retryInitialMs: 500, retryMaxMs: 10_000, ...o };
     this.dropped = metrics?.counter('trailhouse_security_events_dropped', 'Security events (access, refused logins) not stored: buffer full or rows refused.');
     this.written = metrics?.counter('trailhouse_security_events_written', 'Security events (access, refused logins) stored in audit_events.');
   }
@@ -101,11 +105,14 @@ export class SecurityEventWriter {
   }
 
   private add(e: SecurityEvent): void {
-    if (this.closed || this.buffer.length >= this.o.maxBuffered) {
+    const size = securityEventSize(e);
+    if (this.closed || this.buffer.length >= this.o.maxBuffered || this.bufferedBytes + size > this.o.maxBufferedBytes) {
       this.dropped?.add(1);
       return;
     }
     this.buffer.push(securityEventRow(e));
+    this.sizes.push(size);
+    this.bufferedBytes += size;
     if (this.buffer.length >= this.o.maxBatch) void this.flush();
   }
 
@@ -118,7 +125,13 @@ export class SecurityEventWriter {
   private async drain(): Promise<void> {
     while (this.buffer.length) {
       const rows = this.buffer.splice(0, this.o.maxBatch);
-      await this.insert(rows, randomUUID());
+      // Still counted while the insert (and its retries) holds them.
+      const bytes = this.sizes.splice(0, rows.length).reduce((a, b) => a + b, 0);
+      try {
+        await this.insert(rows, randomUUID());
+      } finally {
+        this.bufferedBytes -= bytes;
+      }
     }
   }
 
