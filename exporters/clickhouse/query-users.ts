@@ -127,7 +127,8 @@ export class UserDirectory {
   /** The user's role when `password` is theirs; null otherwise (after the same work either way); BUSY when bcrypt is saturated. */
   async verify(user: string, password: string): Promise<Role | null | typeof BUSY> {
     const u = this.users.get(user);
-    const key = createHmac('sha256', this.cacheKey).update(user).update('\0').update(password).digest('base64');
+    // Length-prefixed: no (user, password) pair can spell another's key.
+    const key = createHmac('sha256', this.cacheKey).update(`${user.length}:${user}`).update(password).digest('base64');
     const until = this.cache.get(key);
     if (u && until !== undefined) {
       if (until > Date.now()) return u.role;
