@@ -16,6 +16,8 @@ commands:
   audit [--since 1h | --from T --to T] [--category C] [--outcome O]
         [--principal P] [--path GLOB] [--json]
                              audit events, newest first
+  hash-password [--sha256]   read a password on stdin, print the hash for
+                             the clickhouse exporter's query_users
   help                       this text
 `;
 
@@ -27,6 +29,7 @@ const commands: Record<string, () => Promise<Command>> = {
   query: async () => (await import('./commands/query.ts')).queryCommand,
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  'hash-password': async () => (await import('./commands/hash-password.ts')).hashPasswordCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -40,13 +40,26 @@ type Listener = (e: SecurityEvent) => void;
 const listeners = new Set<Listener>();
 const early: SecurityEvent[] = [];
 const EARLY_MAX = 10_000;
+/** Also bounded by size: a query's SQL rides in its event. */
+const EARLY_MAX_BYTES = 16 * 1024 * 1024;
+let earlyBytes = 0;
 let droppedEarly = 0;
+
+/** Roughly what an event holds in memory (its strings), for the bounds of buffers. */
+export function securityEventSize(e: SecurityEvent): number {
+  let n = 200 + e.action.length + e.subject.length + e.source.length + e.surface.length + e.reason.length;
+  for (const k in e.details) n += k.length + (e.details[k]?.length ?? 0);
+  return n;
+}
 
 /** Raise an event. Never throws, never blocks the caller. */
 export function emitSecurityEvent(e: SecurityEvent): void {
   if (listeners.size === 0) {
-    if (early.length < EARLY_MAX) early.push(e);
-    else droppedEarly++;
+    const size = securityEventSize(e);
+    if (early.length < EARLY_MAX && earlyBytes + size <= EARLY_MAX_BYTES) {
+      early.push(e);
+      earlyBytes += size;
+    } else droppedEarly++;
     return;
   }
   for (const l of listeners) {
@@ -63,6 +76,7 @@ export function onSecurityEvent(l: Listener): () => void {
   listeners.add(l);
   if (early.length) {
     const pending = early.splice(0);
+    earlyBytes = 0;
     for (const e of pending) {
       try {
         l(e);

@@ -13,9 +13,10 @@ import type { Host } from '../../core/component.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
 import { pendingRecords, releaseRecords, undecodedLogs, type LogsData, type TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
+import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import type { ClickHouseConfig } from './config.ts';
-import { insertWithPolicy, type InsertMetrics, type InsertPolicy } from '../../lib/clickhouse/insert.ts';
-import { acquireQueryServer, type QueryServerLease } from './query-server.ts';
+import { insertMetrics, insertWithPolicy, type InsertMetrics, type InsertPolicy } from '../../lib/clickhouse/insert.ts';
+import { acquireQueryServer, queryServerOptions, type QueryServerLease } from './query-server.ts';
 import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from '../../lib/clickhouse/native.ts';
 import { encodeLogsNativeProto, encodeTracesNativeProto } from '../../lib/clickhouse/native-proto.ts';
 import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from '../../lib/clickhouse/rows.ts';
@@ -74,14 +75,16 @@ export function schemaOptions(c: ClickHouseConfig, embedded: boolean): SchemaOpt
 export class ClickHouseExporter implements Pusher {
   private lease: StoreLease | undefined;
   private query: QueryServerLease | undefined;
+  private readonly inserted: InsertMetrics | undefined;
   private readonly logsTable: string;
   private readonly tracesTable: string;
 
   constructor(
     private readonly cfg: ClickHouseConfig,
     private readonly logger: Logger,
-    private readonly metrics?: InsertMetrics,
+    private readonly metrics?: MetricsRegistry,
   ) {
+    this.inserted = metrics ? insertMetrics(metrics) : undefined;
     this.logsTable = `${cfg.database}.${cfg.logs_table_name}`;
     this.tracesTable = `${cfg.database}.${cfg.traces_table_name}`;
   }
@@ -98,7 +101,7 @@ export class ClickHouseExporter implements Pusher {
 
   /** The query interface's `host:port`, when it is serving. */
   get queryAddress(): string | undefined {
-    return this.queryUrl?.slice('http://'.length);
+    return this.queryUrl?.replace(/^https?:\/\//, '');
   }
 
   async start(host: Host): Promise<void> {
@@ -117,7 +120,7 @@ export class ClickHouseExporter implements Pusher {
         }
       }
       if (!provider && store.kind === 'embedded' && store.readonly && c.query_endpoint) {
-        this.query = await acquireQueryServer({ endpoint: c.query_endpoint, pool: store.readonly, defaultDatabase: c.database, logger: this.logger, auth: c.query_auth, queryLog: c.query_log });
+        this.query = await acquireQueryServer(queryServerOptions({ ...c, query_endpoint: c.query_endpoint }, store.readonly, c.database, this.logger, this.metrics));
       }
       this.logger.info('clickhouse exporter started', { store: store.key, database: c.database, query_url: this.queryUrl });
     } catch (err) {
@@ -187,7 +190,7 @@ export class ClickHouseExporter implements Pusher {
     }
     // The store's one insert path; the exporter helper around this exporter
     // already owns the timeout (ctx.signal) and the retries.
-    await insertWithPolicy(store, { ...req, settings, signal: ctx.signal } as InsertRequest, EXPORTER_POLICY, this.metrics, rows);
+    await insertWithPolicy(store, { ...req, settings, signal: ctx.signal } as InsertRequest, EXPORTER_POLICY, this.inserted, rows);
   }
 
   async shutdown(): Promise<void> {

@@ -4,7 +4,6 @@ import type { Store } from '../../lib/clickhouse/store.ts';
 import { clickhouseSchema, defaultClickHouseConfig, validateClickHouse, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { NATIVE_SUPPORTED } from '../../lib/clickhouse/native.ts';
-import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 
 /** The running component: the exporter helper, plus what the service and tests ask of it. */
 export class ClickHouseExporterComponent extends ExporterHelper {
@@ -29,7 +28,7 @@ export const clickhouseFactory: ExporterFactory<ClickHouseConfig> = {
   schema: clickhouseSchema,
   defaultConfig: defaultClickHouseConfig,
   validate: validateClickHouse,
-  create: (settings) => new ClickHouseExporterComponent(settings, new ClickHouseExporter(settings.config, settings.logger, insertMetrics(settings.metrics))),
+  create: (settings) => new ClickHouseExporterComponent(settings, new ClickHouseExporter(settings.config, settings.logger, settings.metrics)),
   // The embedded engine gets Native blocks, encoded straight from payloads
   // that are still protobuf (native-proto.ts): the receiver need not build
   // records for it. A server gets JSON rows, made from records.

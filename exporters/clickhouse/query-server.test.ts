@@ -11,7 +11,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { newLogRecord, type LogsData } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
-import { testHost, testLogger } from '../../test/helpers.ts';
+import { testHost } from '../../test/helpers.ts';
 import { queryCommand } from '../../bin/commands/query.ts';
 import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
@@ -238,51 +238,7 @@ describe('startup', () => {
   });
 });
 
-describe('query_auth', () => {
-  it('requires the configured user, however the client sends it, except on /ping; logs every query and refusal', async () => {
-    const { acquireQueryServer } = await import('./query-server.ts');
-    const lines: string[] = [];
-    const lease = await acquireQueryServer({ endpoint: '127.0.0.1:0', pool: comp.store!.readonly!, defaultDatabase: 'otel', logger: testLogger(lines), auth: { username: 'sre', password: 's3cret' } });
-    const url = lease.server.url;
-    const client = (username?: string, password?: string) => createClient({ url, username, password, log: { level: ClickHouseLogLevel.OFF } });
-    const good = client('sre', 's3cret');
-    const wrong = client('sre', 'nope');
-    const anon = client();
-    try {
-      // The ordinary client (Basic auth).
-      expect(await (await good.query({ query: 'SELECT count() AS n FROM otel_logs', format: 'JSONEachRow' })).json()).toEqual([{ n: '5' }]);
-      for (const c of [wrong, anon]) {
-        const err = (await c.query({ query: 'SELECT 1' }).catch((e: unknown) => e)) as Error & { code?: string; type?: string };
-        expect(err.code).toBe('516');
-        expect(err.type).toBe('AUTHENTICATION_FAILED');
-      }
-      // curl-style: headers, URL parameters; /ping stays open.
-      const q = encodeURIComponent('SELECT 1');
-      expect(await (await fetch(`${url}/?query=${q}`, { headers: { 'X-ClickHouse-User': 'sre', 'X-ClickHouse-Key': 's3cret' } })).text()).toBe('1\n');
-      expect(await (await fetch(`${url}/?query=${q}&user=sre&password=s3cret`)).text()).toBe('1\n');
-      const refused = await fetch(`${url}/?query=${q}&user=sre`);
-      expect(refused.status).toBe(403);
-      expect(refused.headers.get('x-clickhouse-exception-code')).toBe('516');
-      expect(await refused.text()).toMatch(/^Code: 516\. DB::Exception: sre: Authentication failed/);
-      expect((await fetch(`${url}/ping`)).status).toBe(200);
-      // The query log: who ran what, and who was refused (not /ping).
-      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'query' || String(l.msg).includes('authentication failed'));
-      expect(logged.map((l) => [l.level, l.user, l.status])).toEqual([
-        ['info', 'sre', 200],
-        ['warn', 'sre', 403],
-        ['warn', 'default', 403],
-        ['info', 'sre', 200],
-        ['info', 'sre', 200],
-        ['warn', 'sre', 403],
-      ]);
-      expect(logged[0]).toMatchObject({ query: 'SELECT count() AS n FROM otel_logs FORMAT JSONEachRow', read_rows: expect.any(Number), remote: '127.0.0.1' });
-      expect(logged[1]).toMatchObject({ code: 516 });
-    } finally {
-      await Promise.all([good.close(), wrong.close(), anon.close()]);
-      await lease.release();
-    }
-  });
-});
+// Users, roles, TLS, throttling and the access log: query-auth.test.ts.
 
 describe('trailhouse query', () => {
   async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {

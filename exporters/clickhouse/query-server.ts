@@ -19,17 +19,29 @@
  * SET/USE, INTO OUTFILE and outside-touching functions get 403 with code 164
  * (READONLY). Other URL settings are accepted and ignored.
  *
- * Authentication: with `auth`, every request but /ping must carry that user
- * and password, the ways ClickHouse takes them (Basic auth, X-ClickHouse-User
- * and X-ClickHouse-Key, or `user`/`password` URL parameters); otherwise 403
- * with code 516 (AUTHENTICATION_FAILED), as ClickHouse answers. Without it the
- * interface is open: keep it on loopback (the default).
+ * Authentication (query-auth.ts): with `users`, every request but /ping must
+ * carry one user's password, the ways ClickHouse takes them (Basic auth, or
+ * X-ClickHouse-User and X-ClickHouse-Key); `handle` knows `{ user, role }`
+ * before the query path. Without users the interface is open, and it refuses
+ * to start off loopback unless `insecure` says so. TLS (with optional client
+ * certificates) with `tls`. Every query is logged and raised as a
+ * `data_access` SecurityEvent (who, from where, what, how it ended, how much
+ * it read), which the audit processor stores in audit_events.
  */
-import http from 'node:http';
+import type http from 'node:http';
+import type tls from 'node:tls';
 import zlib from 'node:zlib';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { TlsServerConfig } from '../../core/tls.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
+import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { isLoopbackHost, type QueryInterfaceConfig } from '../../lib/clickhouse/connection-config.ts';
+import { loginThrottleDefaults, type LoginThrottleConfig } from './login-throttle.ts';
+import { recordAccess, sendRefusal, type Access } from './query-access.ts';
+import { QueryAuthenticator } from './query-auth.ts';
+import { createListener } from './query-listener.ts';
+import type { QueryUserConfig } from './query-users.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
 import { checkReadOnly, GuardError } from './sql-guard.ts';
 import { clickhouseCode, httpStatusForCode } from '../../lib/clickhouse/errors.ts';
@@ -42,26 +54,34 @@ export interface QueryServerOptions {
   logger: Logger;
   /** Largest accepted query text, bytes. Default 16 MiB. */
   maxQueryBytes?: number;
-  /** The one user accepted; null/undefined = no authentication. */
-  auth?: { username: string; password: string } | null;
+  /** Named users with roles (password hashes); null/undefined/empty = no authentication. */
+  users?: Record<string, QueryUserConfig> | null;
+  /** TLS, as the receivers' `tls` (client_ca_file = client certificates required). */
+  tls?: TlsServerConfig | null;
+  /** Serve without users on a non-loopback address (refused otherwise). Default false. */
+  insecure?: boolean;
+  /** Failed-login throttling per source. */
+  throttle?: LoginThrottleConfig;
   /** One log line per query (who, what, how much, how it ended). Default true. */
   queryLog?: boolean;
+  metrics?: MetricsRegistry;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** The user and password a request carries, as ClickHouse reads them (missing = default, ''). */
-function credentials(req: http.IncomingMessage, url: URL): { user: string; password: string } {
-  const h = req.headers;
-  const basic = /^Basic\s+(.+)$/i.exec(h.authorization ?? '');
-  if (basic) {
-    const text = Buffer.from(basic[1]!, 'base64').toString('utf8');
-    const i = text.indexOf(':');
-    return i < 0 ? { user: text, password: '' } : { user: text.slice(0, i), password: text.slice(i + 1) };
-  }
-  const user = (h['x-clickhouse-user'] as string | undefined) ?? url.searchParams.get('user') ?? 'default';
-  const password = (h['x-clickhouse-key'] as string | undefined) ?? url.searchParams.get('password') ?? '';
-  return { user, password };
+/** The server options a query-interface config gives (the clickhouse_store extension's, or an exporter's own). */
+export function queryServerOptions(c: QueryInterfaceConfig & { query_endpoint: string }, pool: ReadonlyPool, defaultDatabase: string, logger: Logger, metrics?: MetricsRegistry): QueryServerOptions {
+  return {
+    endpoint: c.query_endpoint,
+    pool,
+    defaultDatabase,
+    logger,
+    users: c.query_users,
+    tls: c.query_tls,
+    insecure: c.query_insecure,
+    throttle: c.query_login_throttle,
+    queryLog: c.query_log,
+    metrics,
+  };
 }
 
 function contentType(format: string): string {
@@ -124,20 +144,28 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<strin
 
 export class QueryServer {
   private server: http.Server | undefined;
+  private readonly auth: QueryAuthenticator;
+  private scheme = 'http';
+  /** Client certificates are required (query_tls.client_ca_file). */
+  private clientCerts = false;
 
-  constructor(private readonly o: QueryServerOptions) {}
+  constructor(private readonly o: QueryServerOptions) {
+    this.auth = new QueryAuthenticator(o.users, o.throttle ?? loginThrottleDefaults(), o.logger, o.metrics);
+  }
 
   async start(): Promise<void> {
     const i = this.o.endpoint.lastIndexOf(':');
     const host = this.o.endpoint.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
     const port = Number(this.o.endpoint.slice(i + 1));
-    const server = http.createServer((req, res) => {
+    const { server, clientCerts } = await createListener({ ...this.o, host }, this.auth, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         // Only reachable if writing the response itself failed.
         this.o.logger.warn('query interface request failed', { error: err });
         res.destroy();
       });
     });
+    this.scheme = clientCerts === null ? 'http' : 'https';
+    this.clientCerts = clientCerts === true;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: NodeJS.ErrnoException) =>
         reject(
@@ -154,9 +182,10 @@ export class QueryServer {
       });
     });
     this.server = server;
-    this.o.logger.info('read-only ClickHouse HTTP interface listening', { url: this.url, authentication: this.o.auth ? 'required' : 'none' });
-    if (!this.o.auth && !/^(127\.|::1$|localhost$)/.test(host)) {
-      this.o.logger.warn('the query interface accepts anyone who can reach it: set the clickhouse exporter\'s query_auth', { url: this.url });
+    this.o.logger.info('read-only ClickHouse HTTP interface listening', { url: this.url, authentication: this.auth.required ? 'required' : 'none', tls: !!this.o.tls });
+    if (!isLoopbackHost(host)) {
+      if (!this.auth.required) this.o.logger.warn('the query interface accepts anyone who can reach it (query_insecure: true)', { url: this.url });
+      else if (!this.o.tls) this.o.logger.warn('passwords reach the query interface in clear text over the network: set query_tls', { url: this.url });
     }
   }
 
@@ -168,7 +197,7 @@ export class QueryServer {
   get url(): string {
     const a = this.server?.address();
     if (typeof a !== 'object' || !a) return '';
-    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    return `${this.scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -179,24 +208,23 @@ export class QueryServer {
     res.setHeader('X-ClickHouse-Timezone', 'UTC');
     const method = req.method ?? 'GET';
     // For the query log: who asked what, and how it ended.
-    const access = { user: 'default', query: '', began: process.hrtime.bigint(), rows: 0 };
+    const access: Access = { user: 'default', role: 'reader', database: '', query: '', began: process.hrtime.bigint(), rows: 0, bytes: 0 };
     try {
       if (url.pathname === '/ping' || url.pathname === '/replicas_status') {
         req.resume();
         return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');
       }
-      if (this.o.auth) {
-        const { user, password } = credentials(req, url);
-        access.user = user;
-        const want = this.o.auth;
-        // Both compared whole and in constant time: no early exit on the user name.
-        const userOk = timingSafeEqual(digest(user), digest(want.username));
-        const passwordOk = timingSafeEqual(digest(password), digest(want.password));
-        if (!(userOk && passwordOk)) {
-          req.resume();
-          throw new HttpError(516, 'AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or there is no user with such name`);
-        }
+      if (this.clientCerts && !(req.socket as tls.TLSSocket).authorized) {
+        // Not reachable (secureConnection closed it); kept so a refused certificate can never reach a query.
+        req.socket.destroy();
+        return;
       }
+      const who = await this.auth.authenticate(req, url);
+      if (!who.ok) return sendRefusal(req, res, who, this.o.pool.version);
+      // Who is asking, for the query path (admission by role) and the access log.
+      const { user, role } = who;
+      access.user = user;
+      access.role = role;
       if (url.pathname !== '/') throw new HttpError(404, 'UNKNOWN_HANDLER', `There is no handle ${url.pathname}`);
       if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
         throw new HttpError(1, 'UNSUPPORTED_METHOD', `HTTP method ${method} is not supported`);
@@ -216,6 +244,7 @@ export class QueryServer {
         return typeof v === 'string' && v ? v : undefined;
       };
       const database = url.searchParams.get('database') || header('x-clickhouse-database') || this.o.defaultDatabase;
+      access.database = database;
       const checked = await this.check(text, database);
       const defaultFormat = url.searchParams.get('default_format') || header('x-clickhouse-format') || 'TabSeparated';
       const params: Record<string, string> = {};
@@ -254,6 +283,7 @@ export class QueryServer {
         }
       }
       access.rows = result.rowsRead;
+      access.bytes = result.bytesRead;
       this.logQuery(req, queryId, access, 200);
       return this.send(res, 200, contentType(format), method === 'HEAD' ? '' : body);
     } catch (err) {
@@ -266,24 +296,9 @@ export class QueryServer {
     }
   }
 
-  /**
-   * The query log: one line per query, as an auditor asks of a store holding
-   * audit data (ClickHouse keeps the same in system.query_log). A refused
-   * login is a warning, with where it came from.
-   */
-  private logQuery(req: http.IncomingMessage, queryId: string, a: { user: string; query: string; began: bigint; rows: number }, status: number, code?: number): void {
-    if (this.o.queryLog === false) return;
-    const fields = {
-      user: a.user,
-      remote: req.socket.remoteAddress,
-      query_id: queryId,
-      query: a.query.replace(/\s+/g, ' ').trim().slice(0, 1000),
-      status,
-      ...(code !== undefined ? { code } : { read_rows: a.rows }),
-      elapsed_ms: Number((process.hrtime.bigint() - a.began) / 1_000_000n),
-    };
-    if (code === 516) this.o.logger.warn('query interface: authentication failed', fields);
-    else this.o.logger.info('query', fields);
+  /** The query log line and the `data_access` event (query-access.ts). */
+  private logQuery(req: http.IncomingMessage, queryId: string, a: Access, status: number, code?: number): void {
+    recordAccess(this.o.queryLog === false ? null : this.o.logger, req, queryId, a, status, code);
   }
 
   /**
@@ -312,6 +327,7 @@ export class QueryServer {
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
+    await this.auth.close();
     if (!s) return;
     s.closeIdleConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));
@@ -319,7 +335,9 @@ export class QueryServer {
 }
 
 /** Query servers are shared per endpoint, like the store they serve. */
-const servers = new Map<string, { server: QueryServer; refs: number; ready: Promise<void> }>();
+const servers = new Map<string, { server: QueryServer; refs: number; ready: Promise<void>; security: string }>();
+
+const securityOf = (o: QueryServerOptions) => JSON.stringify([o.users ?? null, o.tls ?? null, !!o.insecure, o.throttle ?? null]);
 
 export interface QueryServerLease {
   server: QueryServer;
@@ -329,9 +347,13 @@ export interface QueryServerLease {
 export async function acquireQueryServer(o: QueryServerOptions): Promise<QueryServerLease> {
   const shareable = !o.endpoint.endsWith(':0');
   let entry = shareable ? servers.get(o.endpoint) : undefined;
+  // Sharing a server must not quietly drop one config's users or TLS.
+  if (entry && entry.security !== securityOf(o)) {
+    throw new Error(`query_endpoint ${o.endpoint} is already served with other query_users, query_tls, query_insecure or query_login_throttle: give both exporters the same ones, or different endpoints`);
+  }
   if (!entry) {
     const server = new QueryServer(o);
-    entry = { server, refs: 0, ready: server.start() };
+    entry = { server, refs: 0, ready: server.start(), security: securityOf(o) };
     if (shareable) servers.set(o.endpoint, entry);
     entry.ready.catch(() => servers.delete(o.endpoint));
   }

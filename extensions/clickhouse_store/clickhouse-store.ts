@@ -15,7 +15,7 @@ import { once } from '../../core/component.ts';
 import { storeOptionsOf } from '../../lib/clickhouse/connection-config.ts';
 import type { StoreProvider } from '../../lib/clickhouse/provider.ts';
 import { openStore, type Store, type StoreLease, type StoreOptions } from '../../lib/clickhouse/store.ts';
-import { acquireQueryServer, type QueryServerLease } from '../../exporters/clickhouse/query-server.ts';
+import { acquireQueryServer, queryServerOptions, type QueryServerLease } from '../../exporters/clickhouse/query-server.ts';
 import { clickhouseStoreSchema, defaultClickHouseStoreConfig, validateClickHouseStore, type ClickHouseStoreConfig } from './config.ts';
 
 export class ClickHouseStoreExtension implements Component, StoreProvider {
@@ -54,14 +54,7 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
       const store = lease.store;
       await store.ready();
       if (store.kind === 'embedded' && store.readonly && c.query_endpoint) {
-        this.query = await acquireQueryServer({
-          endpoint: c.query_endpoint,
-          pool: store.readonly,
-          defaultDatabase: c.database,
-          logger: this.settings.logger,
-          auth: c.query_auth,
-          queryLog: c.query_log,
-        });
+        this.query = await acquireQueryServer(queryServerOptions({ ...c, query_endpoint: c.query_endpoint }, store.readonly, c.database, this.settings.logger, this.settings.metrics));
       }
       this.settings.logger.info('store open', { store: store.key, query_url: this.queryUrl });
     } catch (err) {

@@ -1,6 +1,7 @@
 /** One normalized audit event: a row of the `audit_events` table. */
 
-export const CATEGORIES = ['authorization', 'authentication', 'configuration', 'sensitive_access'] as const;
+/** data_access: a query of the store itself (trailhouse's own access log, core/security-events.ts). */
+export const CATEGORIES = ['authorization', 'authentication', 'configuration', 'sensitive_access', 'data_access'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /**

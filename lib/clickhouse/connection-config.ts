@@ -4,9 +4,13 @@
  * clickhouse exporter (a Collector config that carries them itself):
  * `endpoint`, `path`, `username`, `password`, `compress`, `connection_params`,
  * and the embedded store's read-only query interface (`query_endpoint`,
- * `query_auth`, `query_log`).
+ * `query_users`, `query_tls`, `query_insecure`, `query_login_throttle`,
+ * `query_log`).
  */
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
+import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
+import { loginThrottleDefaults, loginThrottleSchema, type LoginThrottleConfig } from './query/login-throttle.ts';
+import { HASH_HOWTO, queryUserSchema, validateQueryUsers, type QueryUserConfig } from './query/query-users.ts';
 import type { StoreOptions } from './store.ts';
 
 export interface ConnectionConfig {
@@ -34,17 +38,33 @@ export interface QueryInterfaceConfig {
    */
   query_endpoint: string | null;
   /**
-   * Embedded only: the one user the query interface accepts (Basic auth,
-   * X-ClickHouse-User/-Key headers, or user/password URL parameters, as
-   * ClickHouse takes them). Default null: no authentication (loopback only!).
+   * Embedded only: the query interface's users, `name: {password_bcrypt_hash
+   * | password_sha256_hex, role: reader|auditor}`. Default null: no
+   * authentication, which is refused off loopback unless query_insecure.
    */
-  query_auth: { username: string; password: string } | null;
+  query_users: Record<string, QueryUserConfig> | null;
+  /** Embedded only: TLS on the query interface (cert_file, key_file, client_ca_file, min_version). Default null (plain HTTP). */
+  query_tls: TlsServerConfig | null;
+  /** Embedded only: serve without users on a non-loopback query_endpoint. Default false (refused, fail closed). */
+  query_insecure: boolean;
+  /** Embedded only: failed-login throttling per source address. */
+  query_login_throttle: LoginThrottleConfig;
+  /** Replaced by query_users: refused with how to write a hash. */
+  query_auth: unknown;
   /** Embedded only: one log line per query on the query interface (user, query, rows, time, outcome). Default true. */
   query_log: boolean;
 }
 
 export const connectionDefaults = (): ConnectionConfig => ({ endpoint: null, path: './data', username: '', password: '', compress: 'none', connection_params: {} });
-export const queryInterfaceDefaults = (): QueryInterfaceConfig => ({ query_endpoint: '127.0.0.1:8123', query_auth: null, query_log: true });
+export const queryInterfaceDefaults = (): QueryInterfaceConfig => ({
+  query_endpoint: '127.0.0.1:8123',
+  query_users: null,
+  query_tls: null,
+  query_insecure: false,
+  query_login_throttle: loginThrottleDefaults(),
+  query_auth: undefined,
+  query_log: true,
+});
 
 export const connectionSchemaFields: Record<keyof ConnectionConfig, Schema> = {
   endpoint: s.optional(s.string()),
@@ -58,7 +78,11 @@ export const connectionSchemaFields: Record<keyof ConnectionConfig, Schema> = {
 export const queryInterfaceSchemaFields: Record<keyof QueryInterfaceConfig, Schema> = {
   query_endpoint: s.optional(s.string()),
   query_log: s.bool(),
-  query_auth: s.section(s.object({ username: s.string({ nonEmpty: true }), password: s.string() }), () => ({ username: 'default', password: '' })),
+  query_users: s.optional(s.map(queryUserSchema)),
+  query_tls: tlsServerSchema,
+  query_insecure: s.bool(),
+  query_login_throttle: loginThrottleSchema,
+  query_auth: s.any(),
 };
 
 const HOST_PORT = /^(\[[^\]]+\]|[^:\s/]*):(\d{1,5})$/;
@@ -100,16 +124,33 @@ export function validateConnection(c: ConnectionConfig): ConfigError[] {
   return errors;
 }
 
+/** Whether a bind host only takes connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === '' || h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
+}
+
 export function validateQueryInterface(c: QueryInterfaceConfig, server: boolean): ConfigError[] {
   const errors: ConfigError[] = [];
-  if (c.query_auth && c.query_auth.password === '') {
-    errors.push({ path: 'query_auth.password', message: 'must not be empty (use ${env:NAME} to keep it out of the file)' });
+  if (c.query_auth !== undefined) {
+    // Not mapped onto query_users: that would keep a plain-text password in the config, which is what this replaces.
+    errors.push({ path: 'query_auth', message: `replaced by query_users (named users with roles and password hashes): query_users: {<user>: {password_bcrypt_hash: <hash>, role: reader}}; ${HASH_HOWTO}` });
   }
-  if (c.query_auth && server) errors.push({ path: 'query_auth', message: 'applies to the embedded store\'s query interface; a ClickHouse server has its own users' });
+  errors.push(...validateQueryUsers(c.query_users, 'query_users'), ...validateTlsServer(c.query_tls, 'query_tls'));
+  if (server) {
+    for (const k of ['query_users', 'query_tls'] as const) {
+      if (c[k]) errors.push({ path: k, message: 'applies to the embedded store\'s query interface; a ClickHouse server has its own users and TLS' });
+    }
+  }
   if (c.query_endpoint) {
     const m = HOST_PORT.exec(c.query_endpoint);
     if (!m || Number(m[2]) > 65535) {
       errors.push({ path: 'query_endpoint', message: `expected host:port like 127.0.0.1:8123, got ${JSON.stringify(c.query_endpoint)}` });
+    } else if (!server && !isLoopbackHost(m[1]!) && !Object.keys(c.query_users ?? {}).length && !c.query_insecure) {
+      errors.push({
+        path: 'query_endpoint',
+        message: `${c.query_endpoint} is not loopback and no query_users are configured: anyone who reaches it could read every audit event; configure query_users, bind to 127.0.0.1, or set query_insecure: true to accept that`,
+      });
     }
   }
   return errors;

@@ -29,6 +29,7 @@ import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, da
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { resolveStore } from '../../lib/clickhouse/store-config.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
+import { SecurityEventWriter } from './security-writer.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
 export function classifyPayload(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
@@ -162,6 +163,8 @@ export class AuditProcessor implements Component, LogsConsumer {
   private readonly metrics;
   private readonly eventCounters: Record<Category, Counter>;
   private store: SqlStoreHandle | undefined;
+  /** Set when this processor stores the process's SecurityEvents (the first audit processor to start does). */
+  securityWriter: SecurityEventWriter | undefined;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
 
@@ -179,6 +182,7 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.store = openSqlStore(resolveStore(c, host), insertMetrics(this.settings.metrics));
     await this.store.store.exec(databaseSql(c.database));
     await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl }));
+    this.securityWriter = SecurityEventWriter.claim(this.store.store, auditTableName(c), this.settings.logger, this.settings.metrics);
   }
 
   consumeLogs(data: LogsData): Promise<void> {
@@ -191,7 +195,7 @@ export class AuditProcessor implements Component, LogsConsumer {
   private async process(data: LogsData): Promise<void> {
     const n = logRecordCount(data);
     this.metrics.logs.incoming.add(n);
-    const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0 };
+    const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0, data_access: 0 };
     // Classify before handing the payload on: a later stage may change records in place.
     const rows = classifyPayload(data, this.rules, counts);
     const token = (data as WithDedupToken).dedupToken;
@@ -215,6 +219,7 @@ export class AuditProcessor implements Component, LogsConsumer {
   readonly shutdown = once(async () => {
     this.stopped = true;
     await Promise.allSettled([...this.inflight]);
+    await this.securityWriter?.close();
     await this.store?.release();
   });
 }

@@ -4,7 +4,7 @@
  * JSONCompactEachRow through chDB's raw insert (what the exporter used to do),
  * and from files through `INSERT … SELECT * FROM file(…)` as
  * JSONCompactEachRow, TSV, RowBinary and Native (plain column types, as
- * exporters/clickhouse/native.ts writes them). The files are written by the
+ * lib/clickhouse/native.ts writes them). The files are written by the
  * engine itself from a staging table, so every format carries the same rows.
  * CPU from process.cpuUsage (the engine's threads included), µs per row,
  * median of the rounds.
