@@ -16,7 +16,7 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import type { ClickHouseConfig } from './config.ts';
 import { insertMetrics, insertWithPolicy, type InsertMetrics, type InsertPolicy } from '../../lib/clickhouse/insert.ts';
-import { acquireQueryServer, queryServerOptions, type QueryServerLease } from './query-server.ts';
+import { acquireQueryServer, queryServerOptions, type QueryServerLease } from '../../lib/clickhouse/query/query-server.ts';
 import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from '../../lib/clickhouse/native.ts';
 import { encodeLogsNativeProto, encodeTracesNativeProto } from '../../lib/clickhouse/native-proto.ts';
 import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from '../../lib/clickhouse/rows.ts';

@@ -24,7 +24,7 @@ import { defaultAuditConfig, type AuditConfig } from '../../processors/audit/con
 import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
-import { acquireQueryServer } from './query-server.ts';
+import { acquireQueryServer } from '../../lib/clickhouse/query/query-server.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-qauth-'));
 // Distinctive, so a leak anywhere is found by a plain substring search.

@@ -232,7 +232,7 @@ describe('HTTP interface (curl-style)', () => {
 
 describe('startup', () => {
   it('fails clearly when query_endpoint is taken', async () => {
-    const { acquireQueryServer } = await import('./query-server.ts');
+    const { acquireQueryServer } = await import('../../lib/clickhouse/query/query-server.ts');
     const err = (await acquireQueryServer({ endpoint: comp.queryAddress!, pool: comp.store!.readonly!, defaultDatabase: 'otel', logger: silentLogger }).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/query_endpoint 127\.0\.0\.1:\d+: address already in use .*null/);
   });

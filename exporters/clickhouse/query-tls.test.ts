@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { onSecurityEvent, type SecurityEvent } from '../../core/security-events.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { tlsServerDefaults } from '../../core/tls.ts';
-import { acquireQueryServer, type QueryServerOptions } from './query-server.ts';
+import { acquireQueryServer, type QueryServerOptions } from '../../lib/clickhouse/query/query-server.ts';
 import { openStore, type StoreLease } from '../../lib/clickhouse/store.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-qtls-'));

@@ -15,7 +15,7 @@ import { once } from '../../core/component.ts';
 import { storeOptionsOf } from '../../lib/clickhouse/connection-config.ts';
 import type { StoreProvider } from '../../lib/clickhouse/provider.ts';
 import { openStore, type Store, type StoreLease, type StoreOptions } from '../../lib/clickhouse/store.ts';
-import { acquireQueryServer, queryServerOptions, type QueryServerLease } from '../../exporters/clickhouse/query-server.ts';
+import { acquireQueryServer, queryServerOptions, type QueryServerLease } from '../../lib/clickhouse/query/query-server.ts';
 import { clickhouseStoreSchema, defaultClickHouseStoreConfig, validateClickHouseStore, type ClickHouseStoreConfig } from './config.ts';
 
 export class ClickHouseStoreExtension implements Component, StoreProvider {

@@ -17,7 +17,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import type { ChdbConnection } from 'chdb/connection';
 import type * as ChdbConnectionModule from 'chdb/connection';
 import type * as ChdbModule from 'chdb';
-import { ReadonlyPool } from '../../exporters/clickhouse/readonly-pool.ts';
+import { ReadonlyPool } from './query/readonly-pool.ts';
 import type { NativeBlock } from './native.ts';
 import { NativeSpool, scratchRoots } from './native-spool.ts';
 

@@ -2,7 +2,7 @@
  * The SecurityEvent writer's delivery: retried under the same dedup token,
  * given up on a permanent error, bounded, and never storing a detail that
  * looks like a credential. (Stored for real in audit_events and read back
- * with `trailhouse audit`: exporters/clickhouse/query-auth.test.ts.)
+ * with `trailhouse audit`: exporters/clickhouse/query-auth.test.ts (lib/clickhouse/query/ holds the interface).)
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../core/errors.ts';

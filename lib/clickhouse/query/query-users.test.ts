@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { decode, type ConfigError } from '../../core/config/schema.ts';
-import { clickhouseSchema, defaultClickHouseConfig, validateClickHouse, type ClickHouseConfig } from './config.ts';
+import { decode, type ConfigError } from '../../../core/config/schema.ts';
+import { clickhouseSchema, defaultClickHouseConfig, validateClickHouse, type ClickHouseConfig } from '../../../exporters/clickhouse/config.ts';
 import { LoginThrottle, sourceKey } from './login-throttle.ts';
 import { UserDirectory, type QueryUserConfig } from './query-users.ts';
 

@@ -21,7 +21,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
+import { s, type ConfigError, type Schema } from '../../../core/config/schema.ts';
 import type { Compare } from './bcrypt-worker.ts';
 
 /** `reader`: every table of the store; `auditor`: the audit tables only (admission enforces it). */

@@ -20,9 +20,9 @@
  * name is, when it looks like one.
  */
 import type http from 'node:http';
-import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
-import type { Logger } from '../../core/telemetry/logger.ts';
-import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { emitSecurityEvent, nowNanos } from '../../../core/security-events.ts';
+import type { Logger } from '../../../core/telemetry/logger.ts';
+import type { Counter, MetricsRegistry } from '../../../core/telemetry/metrics.ts';
 import { readCredentials } from './query-credentials.ts';
 import { LoginThrottle, sourceKey, type LoginThrottleConfig } from './login-throttle.ts';
 import { BcryptWorker } from './bcrypt-worker.ts';

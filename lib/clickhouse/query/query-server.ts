@@ -33,10 +33,10 @@ import type tls from 'node:tls';
 import zlib from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { TlsServerConfig } from '../../core/tls.ts';
-import type { Logger } from '../../core/telemetry/logger.ts';
-import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
-import { isLoopbackHost, type QueryInterfaceConfig } from '../../lib/clickhouse/connection-config.ts';
+import type { TlsServerConfig } from '../../../core/tls.ts';
+import type { Logger } from '../../../core/telemetry/logger.ts';
+import type { MetricsRegistry } from '../../../core/telemetry/metrics.ts';
+import { isLoopbackHost, type QueryInterfaceConfig } from '../connection-config.ts';
 import { loginThrottleDefaults, type LoginThrottleConfig } from './login-throttle.ts';
 import { recordAccess, sendRefusal, type Access } from './query-access.ts';
 import { QueryAuthenticator } from './query-auth.ts';
@@ -44,7 +44,7 @@ import { createListener } from './query-listener.ts';
 import type { QueryUserConfig } from './query-users.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
 import { checkReadOnly, GuardError } from './sql-guard.ts';
-import { clickhouseCode, httpStatusForCode } from '../../lib/clickhouse/errors.ts';
+import { clickhouseCode, httpStatusForCode } from '../errors.ts';
 
 export interface QueryServerOptions {
   /** host:port; port 0 picks a free one. */

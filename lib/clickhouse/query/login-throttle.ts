@@ -12,7 +12,7 @@
  * on every refused attempt, so it stays).
  */
 import net from 'node:net';
-import { s, type Schema } from '../../core/config/schema.ts';
+import { s, type Schema } from '../../../core/config/schema.ts';
 
 export interface LoginThrottleConfig {
   /** Failures within `window` that block a source. Default 5; 0 turns throttling off. */

@@ -8,8 +8,8 @@
  * event is raised whatever `query_log` says.
  */
 import type http from 'node:http';
-import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
-import type { Logger } from '../../core/telemetry/logger.ts';
+import { emitSecurityEvent, nowNanos } from '../../../core/security-events.ts';
+import type { Logger } from '../../../core/telemetry/logger.ts';
 import { SURFACE, type AuthResult } from './query-auth.ts';
 import type { Role } from './query-users.ts';
 
