@@ -24,6 +24,8 @@ import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
+import { bearerTokenAuthFactory } from './extensions/bearertokenauth/index.ts';
+import { basicAuthFactory } from './extensions/basicauth/index.ts';
 import { forwardFactory } from './connectors/forward/index.ts';
 import { routingFactory } from './connectors/routing/index.ts';
 
@@ -55,6 +57,8 @@ export const builtinFactories: Factory[] = [
   // extensions
   healthCheckFactory as Factory,
   fileStorageFactory as Factory,
+  bearerTokenAuthFactory as Factory,
+  basicAuthFactory as Factory,
 
   // connectors
   forwardFactory as Factory,
