@@ -10,10 +10,12 @@ import type { Factory } from '../core/component.ts';
 import { onSecurityEvent, type SecurityEvent } from '../core/security-events.ts';
 import { MetricsRegistry } from '../core/telemetry/metrics.ts';
 import { BearerTokenAuthExtension, bearerTokenAuthFactory, type BearerTokenAuthConfig } from '../extensions/bearertokenauth/index.ts';
-import { jaegerFactory, JaegerReceiver } from '../receivers/jaeger/index.ts';
+import type { JaegerReceiver } from '../receivers/jaeger/index.ts';
+import { jaegerFactory } from '../receivers/jaeger/index.ts';
 import { otlpFactory } from '../receivers/otlp/index.ts';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
-import { ZipkinReceiver, zipkinFactory } from '../receivers/zipkin/index.ts';
+import type { ZipkinReceiver} from '../receivers/zipkin/index.ts';
+import { zipkinFactory } from '../receivers/zipkin/index.ts';
 import { settingsFor } from './component-config.ts';
 import { RecordingConsumer, testHost, testLogger } from './helpers.ts';
 
