@@ -148,7 +148,7 @@ export class ReceiverAuth {
       const busy = f.reason === 'busy';
       const status = busy ? 503 : 401;
       const { contentType, body } = format(status, busy ? grpc.status.UNAVAILABLE : grpc.status.UNAUTHENTICATED, busy ? f.message : `unauthenticated: ${f.message}`);
-      const headers: Record<string, string> = { 'content-type': contentType, connection: 'close' };
+      const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(body), connection: 'close' };
       if (busy) headers['retry-after'] = '1';
       else headers['www-authenticate'] = this.authenticator.challenge;
       if (!res.headersSent) res.writeHead(status, headers).end(body);
