@@ -17,7 +17,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientAuth } from './client.ts';
 import { peerIp } from './client.ts';
 import type { Host } from './component.ts';
-import type { ServerAuthConfig } from './auth-config.ts';
+import { isLoopbackHost, type ServerAuthConfig, type ServerAuthSettings } from './auth-config.ts';
+import { parseEndpoint } from './net.ts';
 import { emitSecurityEvent, nowNanos } from './security-events.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { MetricsRegistry } from './telemetry/metrics.ts';
@@ -205,14 +206,22 @@ export class ReceiverAuth {
   }
 }
 
-/** The hook for one server, or null without `auth` (resolved at start). */
+/**
+ * The hook for one server (`server`: its config, with `endpoint`, `auth`,
+ * `insecure`), or null without `auth`; resolved at start, before it listens.
+ * An unauthenticated non-loopback server (allowed by `insecure: true`) is
+ * logged as a warning, so the choice stays visible.
+ */
 export function receiverAuth(
   host: Host | undefined,
-  cfg: ServerAuthConfig | null,
+  server: ServerAuthSettings & { endpoint: string },
   path: string,
   settings: { id: string; metrics: MetricsRegistry; logger: Logger },
   transport: string,
 ): ReceiverAuth | null {
-  const r = resolveAuthenticator(host, cfg, path);
+  const r = resolveAuthenticator(host, server.auth, path);
+  if (!r && !isLoopbackHost(parseEndpoint(server.endpoint).host)) {
+    settings.logger.warn('senders are not authenticated on a non-loopback endpoint (insecure: true)', { endpoint: server.endpoint, transport });
+  }
   return r ? new ReceiverAuth(r.id, r.authenticator, settings.id, transport, settings.metrics, settings.logger) : null;
 }

@@ -40,8 +40,8 @@ export class JaegerReceiver implements Component {
   async start(host?: Host): Promise<void> {
     const p = this.settings.config.protocols;
     // Resolved before anything listens: a wrong authenticator id fails the start with the reason.
-    const grpcAuth = p.grpc ? receiverAuth(host, p.grpc.auth, 'protocols.grpc', this.settings, 'grpc') : null;
-    const httpAuth = p.thrift_http ? receiverAuth(host, p.thrift_http.auth, 'protocols.thrift_http', this.settings, 'collector_http') : null;
+    const grpcAuth = p.grpc ? receiverAuth(host, p.grpc, 'protocols.grpc', this.settings, 'grpc') : null;
+    const httpAuth = p.thrift_http ? receiverAuth(host, p.thrift_http, 'protocols.thrift_http', this.settings, 'collector_http') : null;
     const started: Array<{ shutdown(): Promise<void> }> = [];
     try {
       for (const s of this.servers()) {

@@ -23,8 +23,8 @@ export class OtlpReceiver implements Component {
   async start(host?: Host): Promise<void> {
     const p = this.settings.config.protocols;
     // Resolved before anything listens: a wrong authenticator id fails the start with the reason.
-    const grpcAuth = p.grpc ? receiverAuth(host, p.grpc.auth, 'protocols.grpc', this.settings, 'grpc') : null;
-    const httpAuth = p.http ? receiverAuth(host, p.http.auth, 'protocols.http', this.settings, 'http') : null;
+    const grpcAuth = p.grpc ? receiverAuth(host, p.grpc, 'protocols.grpc', this.settings, 'grpc') : null;
+    const httpAuth = p.http ? receiverAuth(host, p.http, 'protocols.http', this.settings, 'http') : null;
     await this.grpc?.start(grpcAuth);
     try {
       await this.http?.start(httpAuth);

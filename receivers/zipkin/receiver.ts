@@ -71,7 +71,7 @@ export class ZipkinReceiver implements Component {
   private readonly settings: CreateSettings<ZipkinReceiverConfig>;
 
   async start(host?: Host): Promise<void> {
-    this.auth = receiverAuth(host, this.cfg.auth, '', this.settings, 'http');
+    this.auth = receiverAuth(host, this.cfg, '', this.settings, 'http');
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'tls') : null;
     const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin', tls);
     this.server = server;
