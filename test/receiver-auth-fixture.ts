@@ -47,7 +47,7 @@ export async function startAuthFixture(bytesOnly = false): Promise<AuthFixture> 
   const next = { logs: sink, traces: sink, bytesOnly: { logs: bytesOnly, traces: bytesOnly } };
   const auth = { authenticator: 'bearertokenauth' };
   const srv = { endpoint: '127.0.0.1:0', auth, include_metadata: true };
-  const otlp = (otlpFactory as Factory & { create: (...a: unknown[]) => OtlpReceiver }).create(settingsFor(otlpFactory as Factory, { protocols: { grpc: srv, http: srv } }, { ...opts, id: 'otlp' }), next);
+  const otlp = otlpFactory.create(settingsFor(otlpFactory as Factory, { protocols: { grpc: srv, http: srv } }, { ...opts, id: 'otlp' }), next) as OtlpReceiver;
   const zipkin = zipkinFactory.create(settingsFor(zipkinFactory as Factory, srv, { ...opts, id: 'zipkin' }), next) as ZipkinReceiver;
   const jaeger = jaegerFactory.create(settingsFor(jaegerFactory as Factory, { protocols: { grpc: srv, thrift_http: srv } }, { ...opts, id: 'jaeger' }), next) as JaegerReceiver;
   for (const r of [otlp, zipkin, jaeger]) await r.start(host);

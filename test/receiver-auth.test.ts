@@ -121,7 +121,7 @@ describe('receiver auth on Zipkin and Jaeger', () => {
 
   it('jaeger thrift_http: 401 without the token (even for a bad body: auth comes first), 202 with it', async () => {
     const url = `http://${f.jaeger.http!.address}/api/traces`;
-    const body = batchBody(sampleBatch(3));
+    const body = new Uint8Array(batchBody(sampleBatch(3)));
     const headers = (t?: string): Record<string, string> => ({ 'content-type': 'application/x-thrift', ...(t ? { authorization: `Bearer ${t}` } : {}) });
     expect((await fetch(url, { method: 'POST', body: 'not thrift', headers: headers() })).status).toBe(401);
     expect((await fetch(`${f.jaeger.http!.address.replace(/^/, 'http://')}/no/such/path`, { method: 'GET' })).status).toBe(401);
@@ -134,7 +134,7 @@ describe('receiver auth on Zipkin and Jaeger', () => {
   it('jaeger gRPC and OTLP gRPC: UNAUTHENTICATED without, with a wrong or a truncated token', async () => {
     for (const [addr, path] of [[f.jaeger.grpc!.address, POST_SPANS], [f.otlp.grpc!.address, TRACES_EXPORT]] as const) {
       // (Two authorization values: grpc-js will not send them; test/receiver-auth-raw.test.ts does over plain HTTP/2.)
-      for (const md of [{}, { authorization: `Bearer ${WRONG}` }, { authorization: `bearer ${TOKEN.slice(0, -1)}` }]) {
+      for (const md of [{}, { authorization: `Bearer ${WRONG}` }, { authorization: `bearer ${TOKEN.slice(0, -1)}` }] as Array<Record<string, string>>) {
         const err = await grpcCall(addr, path, new Uint8Array(), md);
         expect(err?.code).toBe(grpc.status.UNAUTHENTICATED);
         expect(err?.details).not.toContain(WRONG);
@@ -171,7 +171,7 @@ describe('the bytes-only path', () => {
   it('a payload kept as protobuf bytes (nothing downstream reads records) still carries the authenticated sender', async () => {
     const g = await startAuthFixture(true);
     try {
-      const body = encodeLogsProto(sampleLogs(2));
+      const body = new Uint8Array(encodeLogsProto(sampleLogs(2)));
       const r = await fetch(`http://${g.otlp.http!.address}/v1/logs`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}`, 'x-tenant': 'acme' } });
       expect(r.status).toBe(200);
       expect(await grpcCall(g.otlp.grpc!.address, LOGS_EXPORT, body, { authorization: `Bearer ${TOKEN}` })).toBeNull();
