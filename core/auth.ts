@@ -81,6 +81,7 @@ export function resolveAuthenticator(host: Host | undefined, cfg: ServerAuthConf
 /** After a refusal, at most this much of the unread body is drained (so a small sender reads the 401 cleanly); beyond it the connection is cut. */
 const DRAIN_LIMIT = 64 * 1024;
 const DRAIN_MS = 2000;
+const MAX_EVENT_TEXT = 256;
 
 const GRPC_AUTH = new WeakMap<grpc.Metadata, Authenticated>();
 
@@ -123,9 +124,10 @@ export class ReceiverAuth {
     emitSecurityEvent({
       time: nowNanos(),
       category: 'authentication',
-      action,
+      action: action.slice(0, MAX_EVENT_TEXT),
       outcome: 'failure',
-      subject: f.claimed,
+      // Both are the client's text: bounded, so a refusal cannot write kilobytes into the audit store.
+      subject: f.claimed.slice(0, MAX_EVENT_TEXT),
       source,
       surface: `receiver/${this.receiverId}`,
       reason: f.message,

@@ -82,6 +82,14 @@ describe('HTTP: where the credential is', () => {
     expect(r.status).toBe(401);
     expect(JSON.parse(r.body)).toEqual({ code: 16, message: 'unauthenticated: no Authorization header' });
   });
+  it('the security event keeps the client\'s text bounded and never the query string', async () => {
+    const n = f.events.length;
+    const r = await post([], `/v1/${'x'.repeat(8000)}?access_token=${TOKEN}`);
+    expect(r.status).toBe(401);
+    const e = f.events[n]!;
+    expect(e.action.length).toBeLessThanOrEqual(256);
+    expect(JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(TOKEN.slice(0, 8));
+  });
 });
 
 describe('an unauthenticated body is not read', () => {
