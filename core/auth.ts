@@ -185,7 +185,7 @@ export class ReceiverAuth {
             new grpc.ServerListenerBuilder()
               .withOnReceiveMetadata((md, pass) => {
                 const creds: Credentials = { get: (n) => md.get(n).filter((v): v is string => typeof v === 'string') };
-                Promise.resolve()
+                void Promise.resolve()
                   .then(() => this.authenticator.authenticate(creds))
                   .then(
                     (ok) => {
@@ -199,7 +199,9 @@ export class ReceiverAuth {
                       const busy = f.reason === 'busy';
                       call.sendStatus({ code: busy ? grpc.status.UNAVAILABLE : grpc.status.UNAUTHENTICATED, details: busy ? f.message : `unauthenticated: ${f.message}`, metadata: null });
                     },
-                  );
+                  )
+                  // A call the client dropped meanwhile must not become an unhandled rejection.
+                  .catch((err: unknown) => this.log.warn('gRPC authentication could not complete', { error: String((err as Error)?.message ?? err) }));
               })
               .build(),
           );
