@@ -57,6 +57,7 @@ export class ZipkinReceiver implements Component {
   private readonly consumers: Record<Format, ObsConsumer>;
   private readonly cfg: ZipkinReceiverConfig;
   private readonly log: Logger;
+  private readonly settings: CreateSettings<ZipkinReceiverConfig>;
   private auth: ReceiverAuth | null = null;
   address = '';
 
@@ -67,8 +68,6 @@ export class ZipkinReceiver implements Component {
     const c = (f: Format) => observedConsumer(settings, next, TRANSPORT[f]);
     this.consumers = { v1_json: c('v1_json'), v1_thrift: c('v1_thrift'), v2_json: c('v2_json'), v2_proto: c('v2_proto') };
   }
-
-  private readonly settings: CreateSettings<ZipkinReceiverConfig>;
 
   async start(host?: Host): Promise<void> {
     this.auth = receiverAuth(host, this.cfg, '', this.settings, 'http');
