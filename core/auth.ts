@@ -84,6 +84,7 @@ const DRAIN_MS = 2000;
 const MAX_EVENT_TEXT = 256;
 
 const GRPC_AUTH = new WeakMap<grpc.Metadata, Authenticated>();
+const EXPECTS_CONTINUE = new WeakSet<IncomingMessage>();
 
 /** The authenticated sender of a gRPC call whose metadata passed `grpcInterceptor` (undefined without auth). */
 export function grpcAuthOf(md: grpc.Metadata): Authenticated | undefined {
@@ -144,7 +145,10 @@ export class ReceiverAuth {
   async http(req: IncomingMessage, res: ServerResponse, format: RefusalBody = textBody): Promise<Authenticated | undefined> {
     const creds: Credentials = { get: (n) => req.headersDistinct[n] ?? [] };
     try {
-      return this.success(await this.authenticator.authenticate(creds));
+      const ok = this.success(await this.authenticator.authenticate(creds));
+      // The sender waits for this before sending its body (see guardContinue).
+      if (EXPECTS_CONTINUE.has(req) && !res.headersSent) res.writeContinue();
+      return ok;
     } catch (err) {
       const source = `${peerIp(req.socket.remoteAddress)}:${req.socket.remotePort ?? 0}`;
       const f = this.refused(err, source, `${this.transport} ${req.method ?? ''} ${(req.url ?? '/').split('?')[0]}`);
@@ -170,6 +174,19 @@ export class ReceiverAuth {
       req.resume();
       return undefined;
     }
+  }
+
+  /**
+   * `Expect: 100-continue` (curl sends it for bodies over 1 MiB): Node would
+   * answer 100 Continue itself before the handler runs, inviting the body;
+   * with this the request goes to the handler unanswered, and `http` sends
+   * 100 Continue only once the sender is authenticated.
+   */
+  guardContinue(server: { on(event: 'checkContinue', l: (req: IncomingMessage, res: ServerResponse) => void): unknown; emit(event: 'request', req: IncomingMessage, res: ServerResponse): boolean }): void {
+    server.on('checkContinue', (req, res) => {
+      EXPECTS_CONTINUE.add(req);
+      server.emit('request', req, res);
+    });
   }
 
   /**

@@ -121,6 +121,35 @@ describe('an unauthenticated body is not read', () => {
   }, 20_000);
 });
 
+describe('Expect: 100-continue (curl, for large bodies)', () => {
+  /** Sends the head only; resolves with what the server answers before any body. */
+  async function head(auth: string[]): Promise<{ first: string; s: import('node:net').Socket; text: () => string }> {
+    const [host, port] = [f.otlp.http!.address.split(':')[0]!, Number(f.otlp.http!.address.split(':')[1])];
+    const s = connect(port, host);
+    let text = '';
+    s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    s.write(`POST /v1/logs HTTP/1.1\r\nHost: x\r\n${ct}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n${auth.map((h) => `${h}\r\n`).join('')}\r\n`);
+    await waitFor(() => text.includes('\r\n\r\n'), 5000, 'an interim or final answer');
+    return { first: text.slice(0, text.indexOf('\r\n')), s, text: () => text };
+  }
+
+  it('unauthenticated: 401 instead of 100 Continue, so the body is never sent', async () => {
+    const r = await head([]);
+    expect(r.first).toBe('HTTP/1.1 401 Unauthorized');
+    r.s.destroy();
+  });
+
+  it('authenticated: 100 Continue, then the body, then 200', async () => {
+    const r = await head([`Authorization: Bearer ${TOKEN}`]);
+    expect(r.first).toBe('HTTP/1.1 100 Continue');
+    r.s.write(body);
+    await waitFor(() => /HTTP\/1\.1 200 /.test(r.text()), 5000, 'the 200');
+    r.s.destroy();
+  });
+});
+
 describe('gRPC over raw HTTP/2: what grpc-js clients will not send', () => {
   /** One gRPC call with the given headers; resolves with grpc-status and grpc-message. */
   function h2call(headers: Record<string, string | string[]>, message: Buffer): Promise<{ status: string; message: string }> {

@@ -39,6 +39,7 @@ export class JaegerHttpServer {
     this.auth = auth;
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.thrift_http.tls') : null;
     const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP', tls);
+    auth?.guardContinue(server);
     this.server = server;
     this.address = address;
   }

@@ -78,6 +78,7 @@ export class OtlpHttpServer {
     this.auth = auth;
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.http.tls') : null;
     const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP', tls);
+    auth?.guardContinue(server);
     this.server = server;
     this.address = address;
   }

@@ -73,6 +73,7 @@ export class ZipkinReceiver implements Component {
     this.auth = receiverAuth(host, this.cfg, '', this.settings, 'http');
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'tls') : null;
     const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin', tls);
+    this.auth?.guardContinue(server);
     this.server = server;
     this.address = address;
   }
