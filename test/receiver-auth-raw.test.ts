@@ -7,7 +7,7 @@
  * body is cut off rather than read.
  */
 import { connect as h2connect, constants as h2 } from 'node:http2';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeLogsProto } from '../core/otlp/index.ts';
 import { LOGS_EXPORT } from '../receivers/otlp/grpc.ts';
@@ -123,7 +123,7 @@ describe('an unauthenticated body is not read', () => {
 
 describe('Expect: 100-continue (curl, for large bodies)', () => {
   /** Sends the head only; resolves with what the server answers before any body. */
-  async function head(auth: string[]): Promise<{ first: string; s: import('node:net').Socket; text: () => string }> {
+  async function head(auth: string[]): Promise<{ first: string; s: Socket; text: () => string }> {
     const [host, port] = [f.otlp.http!.address.split(':')[0]!, Number(f.otlp.http!.address.split(':')[1])];
     const s = connect(port, host);
     let text = '';
