@@ -10,9 +10,13 @@ import { isLoopbackHost } from '../core/auth-config.ts';
 import { loadConfigText } from '../core/config/load.ts';
 import { ConfigValidationError } from '../core/config/schema.ts';
 import { Service } from '../core/service.ts';
-import { testLogger } from './helpers.ts';
+import { testHost, testLogger } from './helpers.ts';
+import { settingsFor } from './component-config.ts';
+import type { Factory } from '../core/component.ts';
+import { otlpFactory } from '../receivers/otlp/index.ts';
+import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
 
-const yaml = (receivers: string, extra = '', exts = '[]') => `
+const yaml = (receivers: string, extra = '', exts = '[bearertokenauth]') => `
 receivers:
 ${receivers}
 exporters:
@@ -113,13 +117,12 @@ describe('the authenticator is resolved at start', () => {
   };
   const otlp = (id: string) => `  otlp:\n    protocols:\n      http: {endpoint: "127.0.0.1:0", auth: {authenticator: ${id}}}`;
 
-  it('an id that names no configured extension, one not enabled in service.extensions, or one that is not an authenticator: start fails with the reason', async () => {
-    expect(await start(yaml(otlp('bearertokenauth/nope'), '', '[bearertokenauth]'))).toBe(
-      'failed to start receiver "otlp": protocols.http.auth.authenticator: extension "bearertokenauth/nope" is not configured under extensions or not listed in service.extensions',
-    );
-    expect(await start(yaml(otlp('bearertokenauth'), '', '[health_check]'))).toBe(
-      'failed to start receiver "otlp": protocols.http.auth.authenticator: extension "bearertokenauth" is not configured under extensions or not listed in service.extensions',
-    );
+  it('an id that names no configured extension, or one not enabled in service.extensions: refused at load, with the reason', () => {
+    expect(errors(yaml(otlp('bearertokenauth/nope')))).toEqual(['receivers.otlp.protocols.http.auth.authenticator: extension "bearertokenauth/nope" is not configured under extensions']);
+    expect(errors(yaml(otlp('bearertokenauth'), '', '[health_check]'))).toEqual(['receivers.otlp.protocols.http.auth.authenticator: extension "bearertokenauth" is not listed in service.extensions']);
+  });
+
+  it('an extension that is not an authenticator: the start fails with the reason', async () => {
     expect(await start(yaml(otlp('health_check'), '', '[health_check]'))).toBe(
       'failed to start receiver "otlp": protocols.http.auth.authenticator: extension "health_check" is not an authenticator (use bearertokenauth or basicauth)',
     );
@@ -127,5 +130,12 @@ describe('the authenticator is resolved at start', () => {
       'failed to start receiver "zipkin": auth.authenticator: extension "health_check" is not an authenticator (use bearertokenauth or basicauth)',
     );
     expect(await start(yaml(otlp('bearertokenauth'), '', '[bearertokenauth]'))).toBe('started');
+  });
+
+  it('a host without the extension (built outside the loader): the start fails with the reason, nothing listens', async () => {
+    const r = otlpFactory.create(settingsFor(otlpFactory as Factory, { protocols: { http: { endpoint: '127.0.0.1:0', auth: { authenticator: 'basicauth' } } } }), {}) as OtlpReceiver;
+    await expect(r.start(testHost())).rejects.toThrow('protocols.http.auth.authenticator: extension "basicauth" is not configured under extensions or not listed in service.extensions');
+    expect(r.http!.address).toBe('');
+    await r.shutdown();
   });
 });
