@@ -25,6 +25,8 @@ import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
+import { bearerTokenAuthFactory } from './extensions/bearertokenauth/index.ts';
+import { basicAuthFactory } from './extensions/basicauth/index.ts';
 import { forwardFactory } from './connectors/forward/index.ts';
 import { routingFactory } from './connectors/routing/index.ts';
 
@@ -57,6 +59,8 @@ export const builtinFactories: Factory[] = [
   healthCheckFactory as Factory,
   fileStorageFactory as Factory,
   clickhouseStoreFactory as Factory,
+  bearerTokenAuthFactory as Factory,
+  basicAuthFactory as Factory,
 
   // connectors
   forwardFactory as Factory,

@@ -17,6 +17,46 @@ export interface ClientInfo {
   readonly address: string;
   /** Header / metadata values by lowercase name. */
   readonly metadata: ReadonlyMap<string, readonly string[]>;
+  /** Who the receiver's authenticator says sent it (the Collector's `client.Info.Auth`); absent without `auth`. */
+  readonly auth?: ClientAuth;
+}
+
+/**
+ * An authenticated sender, as an authenticator extension vouched for it
+ * (core/auth.ts). Never holds the credential itself.
+ */
+export interface ClientAuth {
+  /** basicauth: the user name; bearertokenauth: the token's `subject` (default: the extension id). */
+  readonly subject: string;
+  /** The id of the extension that authenticated it (`bearertokenauth/tenants`). */
+  readonly authenticator: string;
+  /** More attributes by name (basicauth: `username`, as the Collector's), for `from_context: auth.<name>`. */
+  readonly attributes: ReadonlyMap<string, string>;
+}
+
+/** `from_context: auth.<name>`: `subject`, `authenticator` or an attribute; undefined when absent. */
+export function authValue(info: ClientInfo | undefined, name: string): string | undefined {
+  const a = info?.auth;
+  if (!a) return undefined;
+  if (name === 'subject') return a.subject;
+  if (name === 'authenticator') return a.authenticator;
+  return a.attributes.get(name);
+}
+
+/**
+ * `info` with the authenticated sender, and without the header that carried
+ * the credential: the credential must not ride on with the payload (where
+ * include_metadata, batch metadata_keys or a Kafka header could store it).
+ */
+export function withAuth(info: ClientInfo, authed: { auth: ClientAuth; header: string } | undefined): ClientInfo {
+  if (!authed) return info;
+  let metadata = info.metadata;
+  if (metadata.has(authed.header)) {
+    const m = new Map(metadata);
+    m.delete(authed.header);
+    metadata = m;
+  }
+  return { address: info.address, metadata, auth: authed.auth };
 }
 
 const CLIENT = Symbol('trailhouse.client');

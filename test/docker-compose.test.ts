@@ -57,7 +57,9 @@ describe('docker/compose.yaml', () => {
       expect(s.depends_on!.kafka!.condition).toBe('service_healthy');
       expect(existsSync(`${root}${s.command![2]}`)).toBe(true);
     }
-    expect(svc.gateway!.ports).toEqual(expect.arrayContaining(['4317:4317', '4318:4318', '8888:8888', '13133:13133']));
+    // OTLP is unauthenticated in this demo (TRAILHOUSE_INSECURE), so it is published on the host's loopback only.
+    expect(svc.gateway!.ports).toEqual(expect.arrayContaining(['127.0.0.1:4317:4317', '127.0.0.1:4318:4318', '8888:8888', '13133:13133']));
+    expect(env('gateway').TRAILHOUSE_INSECURE).toBe('true');
     expect(svc.ingester!.ports).toEqual(expect.arrayContaining(['8889:8889', '13134:13134']));
     expect(env('ingester').CLICKHOUSE_ENDPOINT).toBe('http://clickhouse:8123');
     expect(env('ingester').CLICKHOUSE_USER).toBe(env('clickhouse').CLICKHOUSE_USER);
@@ -66,6 +68,13 @@ describe('docker/compose.yaml', () => {
     for (const v of Object.keys(compose.volumes)) {
       expect(Object.values(svc).some((s) => s.volumes?.some((m) => m.startsWith(`${v}:`)))).toBe(true);
     }
+  });
+
+  it('fail closed: the gateway on 0.0.0.0 without auth is refused unless TRAILHOUSE_INSECURE says so', () => {
+    const { TRAILHOUSE_INSECURE: _, ...without } = env('gateway');
+    expect(() => loadConfigFile(`${root}examples/gateway.yaml`, builtinRegistry(), without)).toThrow(
+      /receivers\.otlp\.protocols\.grpc\.endpoint: 0\.0\.0\.0:4317 is not a loopback address and no auth is configured/,
+    );
   });
 
   it('the configs the containers run are valid with the environment compose sets, and listen on all interfaces', () => {

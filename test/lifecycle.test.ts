@@ -6,7 +6,8 @@
  * handles behind. A component without a fixture here fails the suite.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import bcrypt from 'bcryptjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinFactories } from '../components.ts';
@@ -77,6 +78,12 @@ const fixtures: Record<string, Fixture> = {
     return { name: 'lifecycle-exporter' };
   },
   'extension/health_check': () => ({ endpoint: '127.0.0.1:0' }),
+  'extension/bearertokenauth': () => {
+    const file = join(tmp(), 'tokens');
+    writeFileSync(file, 'lifecycle-token\n');
+    return { filename: file };
+  },
+  'extension/basicauth': () => ({ htpasswd: { inline: `user:${bcrypt.hashSync('pw', 4)}` } }),
 };
 
 function handles(): Map<string, number> {

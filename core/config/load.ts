@@ -141,6 +141,7 @@ export function loadConfigText(text: string, registry: Registry, env: NodeJS.Pro
     }
     decodePipelines(service.pipelines, sections, pipelines, errors);
     checkConnectors(sections.connectors, pipelines, errors);
+    checkAuthenticators(sections.receivers, sections.extensions, serviceExtensions, errors);
   }
 
   if (errors.length > 0) throw new ConfigValidationError(errors);
@@ -295,3 +296,21 @@ function decodePipelines(
   }
 }
 
+/**
+ * Every receiver server's `auth.authenticator` names an extension that is
+ * configured and enabled in service.extensions (whether it is an
+ * authenticator is known only once built: the receiver checks that at start).
+ */
+function checkAuthenticators(receivers: Map<string, ComponentConfig>, extensions: Map<string, ComponentConfig>, enabled: string[], errors: ConfigError[]): void {
+  const visit = (v: unknown, path: string): void => {
+    if (!isMapping(v)) return;
+    const auth = v.auth;
+    if (isMapping(auth) && typeof auth.authenticator === 'string' && auth.authenticator !== '') {
+      const id = auth.authenticator;
+      if (!extensions.has(id)) errors.push({ path: `${path}.auth.authenticator`, message: `extension ${JSON.stringify(id)} is not configured under extensions` });
+      else if (!enabled.includes(id)) errors.push({ path: `${path}.auth.authenticator`, message: `extension ${JSON.stringify(id)} is not listed in service.extensions` });
+    }
+    for (const [k, sub] of Object.entries(v)) if (k !== 'auth') visit(sub, `${path}.${k}`);
+  };
+  for (const [id, cc] of receivers) visit(cc.config, join('receivers', id));
+}

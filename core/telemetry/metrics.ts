@@ -141,6 +141,18 @@ export function receiverMetrics(reg: MetricsRegistry, receiver: string, transpor
 
 export type ReceiverMetrics = ReturnType<typeof receiverMetrics>;
 
+/**
+ * Requests a receiver refused because the sender did not authenticate
+ * (core/auth.ts), by reason: `missing` (no credential), `malformed`,
+ * `invalid` (wrong credential), `busy` (the authenticator was saturated).
+ * Labels never carry the credential or the claimed user.
+ */
+export function receiverAuthMetrics(reg: MetricsRegistry, receiver: string, transport: string) {
+  const c = (reason: string) =>
+    reg.counter('trailhouse_receiver_auth_failures', 'Requests refused by a receiver because the sender did not authenticate.', { receiver, transport, reason });
+  return { missing: c('missing'), malformed: c('malformed'), invalid: c('invalid'), busy: c('busy') };
+}
+
 /** Per-exporter counters, as the Collector's exporterhelper declares them. */
 export function exporterMetrics(reg: MetricsRegistry, exporter: string) {
   const l = { exporter };

@@ -8,6 +8,7 @@
  * `query_log`).
  */
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
+import { isLoopbackHost } from '../../core/auth-config.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
 import { loginThrottleDefaults, loginThrottleSchema, type LoginThrottleConfig } from './query/login-throttle.ts';
 import { HASH_HOWTO, queryUserSchema, validateQueryUsers, type QueryUserConfig } from './query/query-users.ts';
@@ -124,10 +125,9 @@ export function validateConnection(c: ConnectionConfig): ConfigError[] {
   return errors;
 }
 
-/** Whether a bind host only takes connections from this machine. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === '' || h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h);
+/** Whether the query interface's bind host only takes connections from this machine (no host = 127.0.0.1 there). */
+function isLoopbackQueryHost(host: string): boolean {
+  return host === '' || isLoopbackHost(host);
 }
 
 export function validateQueryInterface(c: QueryInterfaceConfig, server: boolean): ConfigError[] {
@@ -146,7 +146,7 @@ export function validateQueryInterface(c: QueryInterfaceConfig, server: boolean)
     const m = HOST_PORT.exec(c.query_endpoint);
     if (!m || Number(m[2]) > 65535) {
       errors.push({ path: 'query_endpoint', message: `expected host:port like 127.0.0.1:8123, got ${JSON.stringify(c.query_endpoint)}` });
-    } else if (!server && !isLoopbackHost(m[1]!) && !Object.keys(c.query_users ?? {}).length && !c.query_insecure) {
+    } else if (!server && !isLoopbackQueryHost(m[1]!) && !Object.keys(c.query_users ?? {}).length && !c.query_insecure) {
       errors.push({
         path: 'query_endpoint',
         message: `${c.query_endpoint} is not loopback and no query_users are configured: anyone who reaches it could read every audit event; configure query_users, bind to 127.0.0.1, or set query_insecure: true to accept that`,

@@ -6,7 +6,9 @@
  * - `insert` (key absent), `update` (key present), `upsert` (either): the
  *   value from `value` (typed as written in YAML: string, int, double, bool),
  *   copied `from_attribute`, or `from_context`: the sender's `client.address`,
- *   or a client metadata key (`metadata.x-tenant` or just `x-tenant`; its
+ *   `auth.<name>` (the authenticated sender: `auth.subject`, basicauth's
+ *   `auth.username`; core/auth.ts), or a client metadata key
+ *   (`metadata.x-tenant` or just `x-tenant`; its
  *   values joined with `;`), as the receiver kept it (`include_metadata`,
  *   core/client.ts) — no value there, no change;
  * - `delete`: the `key`, and every key matching `pattern`;
@@ -23,7 +25,7 @@ import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import { setAttr, type AnyValue, type KeyValue } from '../../core/model.ts';
 import { asString } from '../../core/otlp/anyvalue.ts';
 import { compilePattern, goNamedGroups } from '../../core/go-regexp.ts';
-import { metadataValues, type ClientInfo } from '../../core/client.ts';
+import { authValue, metadataValues, type ClientInfo } from '../../core/client.ts';
 
 export type ActionName = 'insert' | 'update' | 'upsert' | 'delete' | 'hash' | 'extract' | 'convert';
 const ACTIONS: readonly ActionName[] = ['insert', 'update', 'upsert', 'delete', 'hash', 'extract', 'convert'];
@@ -76,7 +78,7 @@ export function validateActions(actions: ActionConfig[]): ConfigError[] {
       return;
     }
     const sources = (a.value !== undefined && a.value !== null ? 1 : 0) + (a.from_attribute ? 1 : 0) + (a.from_context ? 1 : 0);
-    if (a.from_context.startsWith('auth.')) errors.push({ path: `${at}.from_context`, message: 'auth.* is not offered: trailhouse has no authenticator extensions; use metadata.<header> or client.address' });
+    if (a.from_context === 'auth.' || a.from_context === 'auth') errors.push({ path: `${at}.from_context`, message: 'expected auth.<name>: auth.subject, auth.username (basicauth) or auth.authenticator' });
     if ((action === 'delete' || action === 'hash') ? !a.key && !a.pattern : !a.key) {
       errors.push({ path: `${at}.key`, message: action === 'delete' || action === 'hash' ? 'key or pattern is required' : 'is required' });
     }
@@ -116,7 +118,7 @@ interface Compiled {
   key: string;
   value: AnyValue | undefined;
   from: string;
-  /** from_context: 'client.address', or the metadata key (lowercase); '' = none. */
+  /** from_context: 'client.address', 'auth.<name>', or the metadata key (lowercase); '' = none. */
   context: string;
   re: RegExp | null;
   names: string[];
@@ -174,7 +176,7 @@ export class AttrActions {
         key: a.key,
         value: a.value === undefined || a.value === null ? undefined : yamlValue(a.value),
         from: a.from_attribute,
-        context: a.from_context === 'client.address' ? a.from_context : a.from_context.replace(/^metadata\./, '').toLowerCase(),
+        context: a.from_context === 'client.address' || a.from_context.startsWith('auth.') ? a.from_context : a.from_context.replace(/^metadata\./, '').toLowerCase(),
         re,
         names,
         to: a.converted_type as Compiled['to'],
@@ -203,7 +205,7 @@ export class AttrActions {
         let src: AnyValue;
         if (a.value !== undefined) src = a.value;
         else if (a.context) {
-          const v = a.context === 'client.address' ? (client?.address ? [client.address] : []) : metadataValues(client, a.context);
+          const v = a.context === 'client.address' ? (client?.address ? [client.address] : []) : a.context.startsWith('auth.') ? authValues(client, a.context.slice(5)) : metadataValues(client, a.context);
           if (v.length === 0) return attrs;
           src = v.join(';');
         } else {
@@ -238,4 +240,9 @@ export class AttrActions {
 function test(re: RegExp, s: string): boolean {
   re.lastIndex = 0;
   return re.test(s);
+}
+
+function authValues(client: ClientInfo | undefined, name: string): string[] {
+  const v = authValue(client, name);
+  return v === undefined || v === '' ? [] : [v];
 }

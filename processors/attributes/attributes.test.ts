@@ -153,7 +153,7 @@ service:
       - {action: delete}
       - {key: c, action: extract, pattern: "(no-names)"}
       - {key: d, action: convert, converted_type: bool}
-      - {key: e, action: upsert, from_context: auth.subject}
+      - {key: e, action: upsert, from_context: auth.}
   resource:
     attributes: []`),
       ),
@@ -163,7 +163,7 @@ service:
       'processors.attributes.actions[2].key: key or pattern is required',
       'processors.attributes.actions[3].pattern: needs named groups, like (?P<http.route>[^?]*) or (?<route>…)',
       'processors.attributes.actions[4].converted_type: expected int, double or string, got "bool"',
-      'processors.attributes.actions[5].from_context: auth.* is not offered: trailhouse has no authenticator extensions; use metadata.<header> or client.address',
+      'processors.attributes.actions[5].from_context: expected auth.<name>: auth.subject, auth.username (basicauth) or auth.authenticator',
       'processors.attributes.include.match_type: expected strict or regexp, got ""',
       'processors.resource.attributes: must list at least one action',
     ]);

@@ -19,13 +19,13 @@ const errorsOf = (fn: () => unknown) => {
 describe('jaeger receiver config', () => {
   it('enables exactly the protocols present; an empty value takes the defaults', () => {
     const c = jaeger({ protocols: { thrift_compact: null, grpc: {} } });
-    expect(c.protocols.thrift_compact).toEqual({ endpoint: '127.0.0.1:6831', queue_size: 1000, workers: 10, max_packet_size: 65000, socket_buffer_size: 4 * 1024 * 1024 });
-    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, max_concurrent_streams: 0, keepalive: null });
+    expect(c.protocols.thrift_compact).toEqual({ endpoint: '127.0.0.1:6831', queue_size: 1000, workers: 10, max_packet_size: 65000, socket_buffer_size: 4 * 1024 * 1024, insecure: false });
+    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, max_concurrent_streams: 0, keepalive: null, auth: null, insecure: false });
     expect(c.protocols.thrift_http).toBeNull();
     expect(c.protocols.thrift_binary).toBeNull();
-    const b = jaeger({ protocols: { thrift_binary: { workers: 2, max_packet_size: '32KiB' }, thrift_http: { endpoint: '0.0.0.0:14268' } } });
+    const b = jaeger({ protocols: { thrift_binary: { workers: 2, max_packet_size: '32KiB' }, thrift_http: { endpoint: '0.0.0.0:14268', insecure: true } } });
     expect(b.protocols.thrift_binary).toMatchObject({ endpoint: '127.0.0.1:6832', workers: 2, max_packet_size: 32768 });
-    expect(b.protocols.thrift_http).toEqual({ endpoint: '0.0.0.0:14268', max_request_body_size: 20 * 1024 * 1024, tls: null, include_metadata: false });
+    expect(b.protocols.thrift_http).toEqual({ endpoint: '0.0.0.0:14268', max_request_body_size: 20 * 1024 * 1024, tls: null, include_metadata: false, auth: null, insecure: true });
   });
 
   it('reports every problem with its path', () => {

@@ -4,7 +4,8 @@
  * api_v2 decoder inside the handler, so bad protobuf is INVALID_ARGUMENT with
  * the reason, and a pipeline refusal is UNAVAILABLE / RESOURCE_EXHAUSTED.
  */
-import { grpcClient, setClientInfo } from '../../core/client.ts';
+import { grpcClient, setClientInfo, withAuth } from '../../core/client.ts';
+import { grpcAuthOf, type ReceiverAuth } from '../../core/auth.ts';
 import { grpcServerOptions } from '../../core/grpc-server-config.ts';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcCode } from '../../core/errors.ts';
@@ -34,7 +35,7 @@ export class JaegerGrpcServer {
     let data;
     try {
       data = jaegerPayload([decodePostSpansRequest(call.request)]);
-      setClientInfo(data, grpcClient(call, this.cfg.include_metadata));
+      setClientInfo(data, withAuth(grpcClient(call, this.cfg.include_metadata), grpcAuthOf(call.metadata)));
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: `cannot decode PostSpansRequest: ${(err as Error).message}` });
       return;
@@ -45,8 +46,13 @@ export class JaegerGrpcServer {
     );
   };
 
-  async start(): Promise<void> {
-    const server = new grpc.Server({ 'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024, ...grpcServerOptions(this.cfg) });
+  async start(auth: ReceiverAuth | null = null): Promise<void> {
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024,
+      ...grpcServerOptions(this.cfg),
+      // Authentication runs on the call's metadata, before its message is read.
+      ...(auth ? { interceptors: [auth.grpcInterceptor()] } : {}),
+    });
     server.addService({ PostSpans: rawUnaryMethod(POST_SPANS) }, { PostSpans: this.postSpans });
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.grpc.tls') : null;
     this.address = await bindGrpc(server, this.cfg.endpoint, tls);

@@ -7,7 +7,8 @@
  * 413 body over `max_request_body_size`; 415 other content types; 429/503 +
  * Retry-After when the pipeline refuses.
  */
-import { httpClient, setClientInfo } from '../../core/client.ts';
+import { httpClient, setClientInfo, withAuth } from '../../core/client.ts';
+import type { Authenticated, ReceiverAuth } from '../../core/auth.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { statusFor } from '../../core/errors.ts';
 import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
@@ -32,9 +33,13 @@ export class JaegerHttpServer {
     private readonly log: Logger,
   ) {}
 
-  async start(): Promise<void> {
+  private auth: ReceiverAuth | null = null;
+
+  async start(auth: ReceiverAuth | null = null): Promise<void> {
+    this.auth = auth;
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.thrift_http.tls') : null;
     const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP', tls);
+    auth?.guardContinue(server);
     this.server = server;
     this.address = address;
   }
@@ -45,6 +50,8 @@ export class JaegerHttpServer {
       res.end(message + '\n');
       req.resume();
     };
+    let authed: Authenticated | undefined;
+    if (this.auth && !(authed = await this.auth.http(req, res))) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/api/traces') return reply(404, `unknown path ${path}: POST jaeger thrift to /api/traces`);
     if (req.method !== 'POST') return reply(405, `method ${req.method} not allowed: use POST`, { allow: 'POST' });
@@ -62,7 +69,7 @@ export class JaegerHttpServer {
     let data;
     try {
       data = jaegerPayload([readBatchBody(new BinaryReader(body))]);
-      setClientInfo(data, httpClient(req, this.cfg.include_metadata));
+      setClientInfo(data, withAuth(httpClient(req, this.cfg.include_metadata), authed));
     } catch (err) {
       return reply(400, `unable to process request body: ${(err as Error).message}`);
     }

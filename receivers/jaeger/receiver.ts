@@ -2,6 +2,7 @@
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { observedConsumer } from '../../core/receiver-helper.ts';
+import { receiverAuth } from '../../core/auth.ts';
 import type { JaegerReceiverConfig } from './config.ts';
 import { JaegerGrpcServer } from './grpc.ts';
 import { JaegerHttpServer } from './http.ts';
@@ -13,7 +14,10 @@ export class JaegerReceiver implements Component {
   readonly compact: JaegerUdpServer | undefined;
   readonly binary: JaegerUdpServer | undefined;
 
-  constructor(settings: CreateSettings<JaegerReceiverConfig>, next: NextConsumers) {
+  constructor(
+    private readonly settings: CreateSettings<JaegerReceiverConfig>,
+    next: NextConsumers,
+  ) {
     const p = settings.config.protocols;
     const log = settings.logger;
     // Transport names as the Collector's jaegerreceiver reports them.
@@ -33,11 +37,15 @@ export class JaegerReceiver implements Component {
     return [this.grpc, this.http, this.compact, this.binary].filter((s) => s !== undefined);
   }
 
-  async start(_host?: Host): Promise<void> {
+  async start(host?: Host): Promise<void> {
+    const p = this.settings.config.protocols;
+    // Resolved before anything listens: a wrong authenticator id fails the start with the reason.
+    const grpcAuth = p.grpc ? receiverAuth(host, p.grpc, 'protocols.grpc', this.settings, 'grpc') : null;
+    const httpAuth = p.thrift_http ? receiverAuth(host, p.thrift_http, 'protocols.thrift_http', this.settings, 'collector_http') : null;
     const started: Array<{ shutdown(): Promise<void> }> = [];
     try {
       for (const s of this.servers()) {
-        await s.start();
+        await (s === this.grpc ? this.grpc.start(grpcAuth) : s === this.http ? this.http.start(httpAuth) : s.start());
         started.push(s);
       }
     } catch (err) {

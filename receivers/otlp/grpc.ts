@@ -15,7 +15,8 @@ import { decodeLogsProto, decodeTracesProto, encodeExportResponse } from '../../
 import type { GrpcProtocolConfig } from './config.ts';
 import { pendingRecords, setRawProto, type LogsData, type TracesData } from '../../core/model.ts';
 import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
-import { grpcClient, setClientInfo } from '../../core/client.ts';
+import { grpcClient, setClientInfo, withAuth } from '../../core/client.ts';
+import { grpcAuthOf, type ReceiverAuth } from '../../core/auth.ts';
 import { loadTls } from '../../core/tls.ts';
 
 export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
@@ -33,7 +34,7 @@ function handler(
     try {
       data = decode(call.request);
       if (pendingRecords(data as LogsData) === undefined) setRawProto(data as LogsData, [call.request]);
-      setClientInfo(data as LogsData, grpcClient(call, includeMetadata));
+      setClientInfo(data as LogsData, withAuth(grpcClient(call, includeMetadata), grpcAuthOf(call.metadata)));
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: (err as Error).message });
       return;
@@ -55,10 +56,12 @@ export class OtlpGrpcServer {
     private readonly log: Logger,
   ) {}
 
-  async start(): Promise<void> {
+  async start(auth: ReceiverAuth | null = null): Promise<void> {
     const server = new grpc.Server({
       'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024,
       ...grpcServerOptions(this.cfg),
+      // Authentication runs on the call's metadata, before its message is read.
+      ...(auth ? { interceptors: [auth.grpcInterceptor()] } : {}),
     });
     server.addService(
       { Export: rawUnaryMethod(LOGS_EXPORT) },

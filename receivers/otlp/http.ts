@@ -23,7 +23,8 @@ import {
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { setRawProto, type LogsData } from '../../core/model.ts';
-import { httpClient, setClientInfo } from '../../core/client.ts';
+import { httpClient, setClientInfo, withAuth } from '../../core/client.ts';
+import type { Authenticated, ReceiverAuth, RefusalBody } from '../../core/auth.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
 import { loadTls } from '../../core/tls.ts';
@@ -71,15 +72,21 @@ export class OtlpHttpServer {
 
   private readonly cors: Cors | null;
 
-  async start(): Promise<void> {
+  private auth: ReceiverAuth | null = null;
+
+  async start(auth: ReceiverAuth | null = null): Promise<void> {
+    this.auth = auth;
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.http.tls') : null;
     const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP', tls);
+    auth?.guardContinue(server);
     this.server = server;
     this.address = address;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.cors?.handle(req, res)) return;
+    let authed: Authenticated | undefined;
+    if (this.auth && !(authed = await this.auth.http(req, res, this.refusalBody(req)))) return;
     const path = (req.url ?? '/').split('?')[0];
     const signal = path === this.cfg.logs_url_path ? 'logs' : path === this.cfg.traces_url_path ? 'traces' : undefined;
     const encoding = contentEncoding(req.headers['content-type']) ?? 'json';
@@ -118,7 +125,7 @@ export class OtlpHttpServer {
         else data = enc === 'proto' ? decodeTracesProto(body) : decodeTracesJson(body);
         if (enc === 'proto') setRawProto(data as LogsData, [body]);
       }
-      setClientInfo(data as LogsData, httpClient(req, this.cfg.include_metadata));
+      setClientInfo(data as LogsData, withAuth(httpClient(req, this.cfg.include_metadata), authed));
     } catch (err) {
       return reply(400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
     }
@@ -133,6 +140,13 @@ export class OtlpHttpServer {
     const out = enc === 'proto' ? encodeExportResponse(signal) : encodeExportResponseJson(signal);
     res.writeHead(200, { 'content-type': enc === 'proto' ? 'application/x-protobuf' : 'application/json' });
     res.end(out);
+  }
+
+  /** A refusal in the request's encoding, as every other OTLP/HTTP failure (google.rpc.Status). */
+  private refusalBody(req: IncomingMessage): RefusalBody {
+    const proto = contentEncoding(req.headers['content-type']) === 'proto';
+    return (_status, code, message) =>
+      proto ? { contentType: 'application/x-protobuf', body: encodeStatusProto(code, message) } : { contentType: 'application/json', body: JSON.stringify({ code, message }) };
   }
 
   async shutdown(): Promise<void> {

@@ -2,6 +2,7 @@
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { observedConsumer } from '../../core/receiver-helper.ts';
+import { receiverAuth } from '../../core/auth.ts';
 import type { OtlpReceiverConfig } from './config.ts';
 import { OtlpGrpcServer } from './grpc.ts';
 import { OtlpHttpServer } from './http.ts';
@@ -10,16 +11,23 @@ export class OtlpReceiver implements Component {
   readonly grpc: OtlpGrpcServer | undefined;
   readonly http: OtlpHttpServer | undefined;
 
-  constructor(settings: CreateSettings<OtlpReceiverConfig>, next: NextConsumers) {
+  constructor(
+    private readonly settings: CreateSettings<OtlpReceiverConfig>,
+    next: NextConsumers,
+  ) {
     const p = settings.config.protocols;
     if (p.grpc) this.grpc = new OtlpGrpcServer(p.grpc, observedConsumer(settings, next, 'grpc'), settings.logger);
     if (p.http) this.http = new OtlpHttpServer(p.http, observedConsumer(settings, next, 'http'), settings.logger);
   }
 
-  async start(_host?: Host): Promise<void> {
-    await this.grpc?.start();
+  async start(host?: Host): Promise<void> {
+    const p = this.settings.config.protocols;
+    // Resolved before anything listens: a wrong authenticator id fails the start with the reason.
+    const grpcAuth = p.grpc ? receiverAuth(host, p.grpc, 'protocols.grpc', this.settings, 'grpc') : null;
+    const httpAuth = p.http ? receiverAuth(host, p.http, 'protocols.http', this.settings, 'http') : null;
+    await this.grpc?.start(grpcAuth);
     try {
-      await this.http?.start();
+      await this.http?.start(httpAuth);
     } catch (err) {
       await this.grpc?.shutdown();
       throw err;

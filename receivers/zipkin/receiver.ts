@@ -7,7 +7,8 @@
  * 405 not POST; 413 over `max_request_body_size`; 415 other content types;
  * 429/503 + Retry-After when the pipeline refuses.
  */
-import { httpClient, setClientInfo } from '../../core/client.ts';
+import { httpClient, setClientInfo, withAuth } from '../../core/client.ts';
+import { receiverAuth, type Authenticated, type ReceiverAuth } from '../../core/auth.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
@@ -56,18 +57,23 @@ export class ZipkinReceiver implements Component {
   private readonly consumers: Record<Format, ObsConsumer>;
   private readonly cfg: ZipkinReceiverConfig;
   private readonly log: Logger;
+  private readonly settings: CreateSettings<ZipkinReceiverConfig>;
+  private auth: ReceiverAuth | null = null;
   address = '';
 
   constructor(settings: CreateSettings<ZipkinReceiverConfig>, next: NextConsumers) {
     this.cfg = settings.config;
     this.log = settings.logger;
+    this.settings = settings;
     const c = (f: Format) => observedConsumer(settings, next, TRANSPORT[f]);
     this.consumers = { v1_json: c('v1_json'), v1_thrift: c('v1_thrift'), v2_json: c('v2_json'), v2_proto: c('v2_proto') };
   }
 
-  async start(_host?: Host): Promise<void> {
+  async start(host?: Host): Promise<void> {
+    this.auth = receiverAuth(host, this.cfg, '', this.settings, 'http');
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'tls') : null;
     const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin', tls);
+    this.auth?.guardContinue(server);
     this.server = server;
     this.address = address;
   }
@@ -89,6 +95,8 @@ export class ZipkinReceiver implements Component {
       res.end(message + '\n');
       req.resume();
     };
+    let authed: Authenticated | undefined;
+    if (this.auth && !(authed = await this.auth.http(req, res))) return;
     const path = (req.url ?? '/').split('?')[0];
     const version = path === '/api/v2/spans' ? 2 : path === '/api/v1/spans' ? 1 : undefined;
     if (!version) return reply(404, `unknown path ${path}: POST spans to /api/v2/spans or /api/v1/spans`);
@@ -112,7 +120,7 @@ export class ZipkinReceiver implements Component {
     } catch (err) {
       return reply(400, `cannot decode zipkin ${format.replace('_', ' ')} spans: ${(err as Error).message}`);
     }
-    setClientInfo(data, httpClient(req, this.cfg.include_metadata));
+    setClientInfo(data, withAuth(httpClient(req, this.cfg.include_metadata), authed));
     try {
       await this.consumers[format].traces(data);
     } catch (err) {

@@ -13,7 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type tls from 'node:tls';
 import { httpsOptions, loadTls, type TlsServerConfig } from '../../../core/tls.ts';
-import { isLoopbackHost } from '../connection-config.ts';
+import { isLoopbackHost } from '../../../core/auth-config.ts';
 import type { QueryAuthenticator } from './query-auth.ts';
 
 export interface ListenerOptions {

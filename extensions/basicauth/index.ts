@@ -1,0 +1,3 @@
+export { basicAuthFactory } from './factory.ts';
+export { BasicAuthExtension, BCRYPT_CONCURRENCY, BCRYPT_QUEUE } from './basicauth.ts';
+export type { BasicAuthConfig } from './config.ts';

@@ -1,0 +1,110 @@
+/**
+ * The bearertokenauth extension, server side: a request is accepted when its
+ * `header` (default Authorization) is `<scheme> <token>` for one of the
+ * configured tokens. The scheme compares case-insensitively (RFC 7235), the
+ * token byte for byte in constant time: both sides are hashed (SHA-256) and
+ * the digests compared with timingSafeEqual against every token, so neither
+ * a token's length nor which one matched shows in the timing.
+ *
+ * `filename` holds tokens one a line (blank lines skipped); it is re-read
+ * when its size, mtime or inode changes (polled, so an atomic rename or a
+ * Kubernetes secret's symlink swap is seen too). A file that cannot be read
+ * keeps the tokens last read; at start it is an error. An empty file accepts
+ * no one.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import type { Component, CreateSettings } from '../../core/component.ts';
+import { once } from '../../core/component.ts';
+import { AuthFailure, type AuthSuccess, type Credentials, type ServerAuthenticator } from '../../core/auth.ts';
+import { tokenEntries, type BearerTokenAuthConfig } from './config.ts';
+
+interface Accepted {
+  digest: Buffer;
+  subject: string;
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest();
+
+/** How often `filename` is checked for changes. */
+export const FILE_POLL_MS = 500;
+
+export class BearerTokenAuthExtension implements Component, ServerAuthenticator {
+  readonly credentialHeader: string;
+  readonly challenge: string;
+  private accepted: Accepted[] = [];
+  private watching = false;
+  private readonly scheme: string;
+
+  constructor(private readonly settings: CreateSettings<BearerTokenAuthConfig>) {
+    const c = settings.config;
+    this.credentialHeader = c.header.toLowerCase();
+    this.scheme = c.scheme.toLowerCase();
+    this.challenge = `${c.scheme || 'Bearer'} realm="trailhouse"`;
+    if (!c.filename) this.accepted = this.entries(tokenEntries(c).map((e) => [e.token, e.subject]));
+  }
+
+  private entries(list: Array<[string, string]>): Accepted[] {
+    return list.map(([token, subject]) => ({ digest: sha256(Buffer.from(token, 'utf8')), subject: subject || this.settings.id }));
+  }
+
+  private load(): Accepted[] {
+    const text = readFileSync(this.settings.config.filename, 'utf8');
+    return this.entries(
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .map((t) => [t, '']),
+    );
+  }
+
+  async start(): Promise<void> {
+    const c = this.settings.config;
+    if (!c.filename) return;
+    if (c.token || c.tokens.length) this.settings.logger.warn('filename is set: token and tokens are ignored', { filename: c.filename });
+    try {
+      this.accepted = this.load();
+    } catch (err) {
+      throw new Error(`filename: cannot read ${c.filename}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    }
+    if (this.accepted.length === 0) this.settings.logger.warn('the token file holds no token: every request will be refused', { filename: c.filename });
+    watchFile(c.filename, { interval: FILE_POLL_MS, persistent: false }, this.onChange);
+    this.watching = true;
+  }
+
+  private readonly onChange = (cur: Stats, prev: Stats): void => {
+    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size && cur.ino === prev.ino) return;
+    const filename = this.settings.config.filename;
+    try {
+      this.accepted = this.load();
+      this.settings.logger.info('token file reloaded', { filename, tokens: this.accepted.length });
+    } catch (err) {
+      this.settings.logger.error('cannot reload the token file; keeping the tokens last read', { filename, error: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
+    }
+  };
+
+  authenticate(creds: Credentials): AuthSuccess {
+    const values = creds.get(this.credentialHeader);
+    if (values.length === 0) throw new AuthFailure('missing', `no ${this.settings.config.header} header`);
+    if (values.length > 1) throw new AuthFailure('malformed', `more than one ${this.settings.config.header} header`);
+    const value = values[0]!;
+    let token = value;
+    if (this.scheme) {
+      const sp = value.indexOf(' ');
+      if (sp < 0 || value.slice(0, sp).toLowerCase() !== this.scheme) throw new AuthFailure('malformed', `expected "${this.settings.config.scheme} <token>"`);
+      token = value.slice(sp + 1).replace(/^ +/, '');
+    }
+    // Header values arrive as latin1 strings: their bytes are the bytes sent.
+    const digest = sha256(Buffer.from(token, 'latin1'));
+    let match: Accepted | undefined;
+    for (const a of this.accepted) if (timingSafeEqual(a.digest, digest) && !match) match = a;
+    if (!match) throw new AuthFailure('invalid', 'the token is not accepted');
+    return { subject: match.subject };
+  }
+
+  readonly shutdown = once(async () => {
+    if (this.watching) unwatchFile(this.settings.config.filename, this.onChange);
+    this.watching = false;
+  });
+}
