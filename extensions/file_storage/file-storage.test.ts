@@ -71,7 +71,9 @@ describe('file_storage extension', () => {
       },
     };
     const config = helperConfig();
-    config.sending_queue.batch = { flush_timeout: 50, min_size: 6, max_size: 0, sizer: 'items' };
+    // The group closes at min_size; a flush_timeout far above three fsynced
+    // queue writes keeps a loaded machine from closing it early.
+    config.sending_queue.batch = { flush_timeout: 3000, min_size: 6, max_size: 0, sizer: 'items' };
     const settings = { id: 'spool', config, logger: testLogger(), metrics: new MetricsRegistry() };
     const s1 = storage();
     await s1.start(testHost());
