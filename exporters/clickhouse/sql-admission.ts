@@ -59,6 +59,17 @@ async function formatQuery(session: AdmissionSession, text: string): Promise<str
   }
 }
 
+/** EXPLAIN AST parses only; it fails only on a SETTINGS clause it cannot apply (readonly, unknown setting). */
+async function explainAst(session: AdmissionSession, sql: string): Promise<string> {
+  try {
+    return await session.text(`EXPLAIN AST ${sql}`);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/\((READONLY|UNKNOWN_SETTING)\)/.test(message)) throw readonlyRefusal('a SETTINGS clause');
+    throw err;
+  }
+}
+
 /** The store's databases and tables, and the columns of the restricted system tables, as the engine has them now. */
 export async function loadCatalog(session: AdmissionSession, auditTables: readonly string[]): Promise<Catalog & { allDatabases: Set<string> }> {
   const restricted = [...SYSTEM_TABLE_COLUMNS].filter(([, c]) => c !== 'all').map(([t]) => `'${t}'`).join(', ');
@@ -104,7 +115,7 @@ export async function admitQuery(session: AdmissionSession, text: string, databa
     if (!catalog.allDatabases.has(database)) throw new AdmissionError(`Database ${database} does not exist`, 81, 'UNKNOWN_DATABASE');
     throw accessDenied(`the database ${database} is outside the store (databases: ${[...catalog.databases].join(', ')})`);
   }
-  const tree = parseAstDump(await session.text(`EXPLAIN AST ${sql}`));
+  const tree = parseAstDump(await explainAst(session, sql));
   const { format } = admitTree(tree, database, role, catalog);
   return { sql, format };
 }

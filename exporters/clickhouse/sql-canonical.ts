@@ -87,7 +87,7 @@ export function substituteParams(sql: string, params: Record<string, string>): s
     }
     if (c !== '{') continue;
     const m = /^\{([A-Za-z_][A-Za-z0-9_]*):/.exec(sql.slice(i, i + 300));
-    if (!m) throw new AdmissionError('unexpected { in the canonical query', 62, 'SYNTAX_ERROR');
+    if (!m) continue; // a map literal {'k': v}
     // The type runs to the matching }, skipping strings (Enum8('a' = 1)).
     let j = i + m[0].length;
     let depth = 0;
