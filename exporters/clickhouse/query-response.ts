@@ -107,13 +107,26 @@ export async function streamResult(
     }
   } catch (err) {
     if (!started) throw err;
-    const e = formatException(err, version);
-    out.write(e.body);
-    await new Promise<void>((resolve) => out.end(resolve));
+    if (!res.destroyed) {
+      out.write(formatException(err, version).body);
+      await finish(out, res);
+    }
     res.destroy();
     throw err;
   }
   if (!started) start();
-  await new Promise<void>((resolve) => out.end(resolve));
+  await finish(out, res);
   return rows;
+}
+
+/** Ends `out`; resolves when it is flushed or the connection is gone (a gone client never flushes). */
+function finish(out: NodeJS.WritableStream, res: http.ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    res.once('close', resolve);
+    out.end(() => {
+      res.removeListener('close', resolve);
+      resolve();
+    });
+  });
 }
