@@ -16,6 +16,7 @@ import { auditTableSql } from '../../processors/audit/schema.ts';
 import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
+import { admitQuery } from './sql-admission.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-iso-'));
 const sentinel = path.join(dir, 'sentinel.txt');
@@ -238,5 +239,21 @@ describe('ordinary queries still work', () => {
     expect(json).toMatchObject({ data: [{ Principal: 'mallory' }], rows: 1 });
     expect((await q('SELECT count() FROM nope')).status).toBe(404);
     expect((await q('SELEC 1')).code).toBe('62');
+  });
+});
+
+describe('roles', () => {
+  it('the auditor reads the audit tables and metadata, nothing else; the reader every store table', async () => {
+    const pool = comp.store!.readonly!;
+    const admit = (sql: string, role: 'reader' | 'auditor') => pool.withSession((s) => admitQuery(s, sql, 'otel', role));
+    await expect(admit('SELECT count() FROM audit_events', 'auditor')).resolves.toMatchObject({ format: null });
+    await expect(admit("SELECT name FROM system.tables WHERE database = 'otel'", 'auditor')).resolves.toMatchObject({ format: null });
+    for (const sql of [
+      'SELECT * FROM otel_logs', 'SELECT * FROM otel.trace_summary', 'WITH x AS (SELECT 1) SELECT * FROM otel_traces', 'SELECT 1 WHERE 1 IN otel_logs',
+      'SELECT * FROM audit_events WHERE TraceId IN (SELECT TraceId FROM otel_traces)', 'SELECT * FROM audit_events AS a JOIN otel.otel_logs AS l ON a.TraceId = l.TraceId',
+    ]) {
+      await expect(admit(sql, 'auditor')).rejects.toMatchObject({ code: 497 });
+      await expect(admit(sql, 'reader')).resolves.toMatchObject({ format: null });
+    }
   });
 });
