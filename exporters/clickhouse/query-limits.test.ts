@@ -85,6 +85,16 @@ describe('concurrency', () => {
     expect(await (await post(url, 'SELECT 1')).text()).toBe('1\n');
     expect(Date.now() - began).toBeLessThan(2_000);
   });
+  it('a client that stops reading holds its slot no longer than the time limit', async () => {
+    const url = await server({ maxExecutionSeconds: 1, running: 1, queued: 1 });
+    const c = new AbortController();
+    const r = await post(url, 'SELECT number, toString(number) FROM system.numbers', c.signal);
+    expect(r.status).toBe(200); // and never read
+    const began = Date.now();
+    expect(await (await post(url, 'SELECT 1')).text()).toBe('1\n');
+    expect(Date.now() - began).toBeLessThan(4_500);
+    c.abort();
+  });
 });
 
 describe('results', () => {

@@ -51,6 +51,8 @@ export function contentType(format: string): string {
 
 /** Resolves when `out` can take more (or the connection is gone). */
 function writable(out: NodeJS.WritableStream, res: http.ServerResponse, chunk: Uint8Array): Promise<void> | undefined {
+  // A connection already gone never drains; the stream's signal stops the query.
+  if (res.destroyed) return undefined;
   if (out.write(chunk)) return undefined;
   return new Promise<void>((resolve) => {
     const done = () => {
@@ -101,6 +103,7 @@ export async function streamResult(
     for await (const chunk of stream) {
       if (!started) start();
       rows += chunk.numRows;
+      if (res.destroyed) throw new HttpError(394, 'QUERY_WAS_CANCELLED', 'the client went away');
       if (headOnly || chunk.numBytes === 0) continue;
       // The chunk's buffer is dropped as soon as it is written.
       await writable(out, res, chunk.raw());

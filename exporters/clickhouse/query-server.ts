@@ -199,7 +199,16 @@ export class QueryServer {
         checkFormat(format);
         await session.use(database);
         const stream = session.stream(admitted.sql, format, gone.signal);
-        return streamResult(req, res, url, stream, format, method === 'HEAD', VERSION_OF(this.o.pool));
+        // A client that stops reading would hold the slot (the engine's own
+        // time limit does not run while nobody fetches): the answer, sent or
+        // not, ends with the time limit (and 2 s for the engine's own
+        // TIMEOUT_EXCEEDED to arrive first).
+        const deadline = setTimeout(() => res.destroy(), this.o.pool.limits.maxExecutionSeconds * 1000 + 2000);
+        try {
+          return await streamResult(req, res, url, stream, format, method === 'HEAD', VERSION_OF(this.o.pool));
+        } finally {
+          clearTimeout(deadline);
+        }
       }, gone.signal);
       access.rows = rows;
       this.logQuery(req, queryId, access, 200);
