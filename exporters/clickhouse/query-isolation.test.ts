@@ -234,6 +234,8 @@ describe('ordinary queries still work', () => {
       .toBe('{"s":"it\'s {x:String}","n":42,"a":["a","b"]}\n');
     expect((await q('SELECT count() FROM {t:Identifier}', 'param_t=audit_events')).text).toBe('1\n');
     await refused('SELECT count() FROM system.{t:Identifier}', 'param_t=processes');
+    await refused('SELECT count() FROM {t:Identifier}', 'param_t=system.processes');
+    await refused('SELECT count() FROM {t:Identifier}', 'param_t=otel_logs', { 'X-ClickHouse-Database': 'system' });
     expect((await q('SELECT {x:String}')).status).toBe(400);
     const json = JSON.parse((await q("SELECT Principal FROM audit_events FORMAT JSON")).text) as { data: unknown[]; rows: number };
     expect(json).toMatchObject({ data: [{ Principal: 'mallory' }], rows: 1 });

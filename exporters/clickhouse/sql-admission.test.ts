@@ -60,6 +60,7 @@ describe('canonical text', () => {
     expect(substituteParams("SELECT {a:String}, '{a:String}', {'k': 1}, {n:Array(UInt8)}", { a: "it's \\t", n: '[1]' }))
       .toBe("SELECT CAST('it\\'s \t', 'String'), '{a:String}', {'k': 1}, CAST('[1]', 'Array(UInt8)')");
     expect(substituteParams('SELECT * FROM {t:Identifier}', { t: 'a`b' })).toBe('SELECT * FROM `a\\`b`');
+    expect(substituteParams('SELECT * FROM {t:Identifier}', { t: 'otel.audit_events' })).toBe('SELECT * FROM `otel`.`audit_events`');
     expect(substituteParams('SELECT 1', {})).toBeNull();
     expect(() => substituteParams('SELECT {x:String}', {})).toThrow(/Substitution `x` is not set/);
     expect(() => substituteParams('SELECT {constructor:String}', {})).toThrow(/not set/);

@@ -71,7 +71,7 @@ function backquote(v: string): string {
 /**
  * Replaces every `{name:Type}` of the canonical text with the parameter's
  * value: `CAST('value', 'Type')` (the engine parses the text as the type, as
- * its binder does), or a quoted name for `Identifier`. Throws
+ * its binder does), or quoted names for `Identifier` (`db.table` is two). Throws
  * UNKNOWN_QUERY_PARAMETER (456) for a parameter without a value. Returns null
  * when the text has no parameter.
  */
@@ -105,7 +105,7 @@ export function substituteParams(sql: string, params: Record<string, string>): s
       throw new AdmissionError(`Substitution \`${name}\` is not set`, 456, 'UNKNOWN_QUERY_PARAMETER');
     }
     const value = unescapeParam(params[name]!);
-    out += sql.slice(last, i) + (type === 'Identifier' ? backquote(value) : `CAST(${stringLiteral(value)}, ${stringLiteral(type)})`);
+    out += sql.slice(last, i) + (type === 'Identifier' ? value.split('.').map(backquote).join('.') : `CAST(${stringLiteral(value)}, ${stringLiteral(type)})`);
     last = j + 1;
     i = j;
     found = true;
