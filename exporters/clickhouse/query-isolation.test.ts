@@ -240,6 +240,9 @@ describe('ordinary queries still work', () => {
     const json = JSON.parse((await q("SELECT Principal FROM audit_events FORMAT JSON")).text) as { data: unknown[]; rows: number };
     expect(json).toMatchObject({ data: [{ Principal: 'mallory' }], rows: 1 });
     expect((await q('SELECT count() FROM nope')).status).toBe(404);
+    // A table the store creates later is found at once (the catalog is cached for a few seconds).
+    await comp.store!.command('CREATE TABLE otel.late (a UInt8) ENGINE = MergeTree ORDER BY a');
+    expect((await q('SELECT count() FROM late')).text).toBe('0\n');
     expect((await q('SELEC 1')).code).toBe('62');
   });
 });

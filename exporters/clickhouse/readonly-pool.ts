@@ -71,7 +71,7 @@ function quoteIdent(name: string): string {
 
 /** One request's session. */
 export class ReadonlySession {
-  constructor(private readonly s: Session) {}
+  constructor(private readonly s: Session, readonly engineKey?: string) {}
 
   /** A small answer as text (admission's own statements). */
   async text(sql: string): Promise<string> {
@@ -159,7 +159,7 @@ export class ReadonlyPool {
       if (this.closed) throw new Error('the embedded store is closed');
       this.engine ??= await this.load();
       session = new this.engine.Session(this.dataDir, { connectionArgs: this.args });
-      const s = new ReadonlySession(session);
+      const s = new ReadonlySession(session, this.dataDir);
       this.versionText ||= (await s.text('SELECT version()')).trim();
       return await fn(s);
     } finally {

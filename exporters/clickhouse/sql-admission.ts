@@ -28,6 +28,8 @@ export type { QueryRole } from './sql-rules.ts';
 /** What admission needs of an engine session: run a statement, get its text (TabSeparatedRaw). */
 export interface AdmissionSession {
   text(sql: string): Promise<string>;
+  /** Names the engine (its data directory): the catalog is cached per engine; none = not cached. */
+  readonly engineKey?: string;
 }
 
 export interface AdmissionOptions {
@@ -71,7 +73,7 @@ async function explainAst(session: AdmissionSession, sql: string): Promise<strin
 }
 
 /** The store's databases and tables, and the columns of the restricted system tables, as the engine has them now. */
-export async function loadCatalog(session: AdmissionSession, auditTables: readonly string[]): Promise<Catalog & { allDatabases: Set<string> }> {
+export async function loadCatalog(session: AdmissionSession, auditTables: readonly string[]): Promise<CatalogWithAll> {
   const restricted = [...SYSTEM_TABLE_COLUMNS].filter(([, c]) => c !== 'all').map(([t]) => `'${t}'`).join(', ');
   const rows = (await session.text(
     `SELECT 'd', name, engine FROM system.databases
@@ -110,12 +112,36 @@ export async function admitQuery(session: AdmissionSession, text: string, databa
     sql = await formatQuery(session, substituted);
     checkIdentifiers(sql);
   }
-  const catalog = await loadCatalog(session, options.auditTables ?? ['audit_events']);
-  if (database !== 'system' && !catalog.databases.has(database)) {
-    if (!catalog.allDatabases.has(database)) throw new AdmissionError(`Database ${database} does not exist`, 81, 'UNKNOWN_DATABASE');
-    throw accessDenied(`the database ${database} is outside the store (databases: ${[...catalog.databases].join(', ')})`);
-  }
   const tree = parseAstDump(await explainAst(session, sql));
-  const { format } = admitTree(tree, database, role, catalog);
-  return { sql, format };
+  const auditTables = options.auditTables ?? ['audit_events'];
+  const check = (catalog: CatalogWithAll) => {
+    if (database !== 'system' && !catalog.databases.has(database)) {
+      if (!catalog.allDatabases.has(database)) throw new AdmissionError(`Database ${database} does not exist`, 81, 'UNKNOWN_DATABASE');
+      throw accessDenied(`the database ${database} is outside the store (databases: ${[...catalog.databases].join(', ')})`);
+    }
+    return admitTree(tree, database, role, catalog);
+  };
+  const key = session.engineKey === undefined ? undefined : `${session.engineKey}\0${auditTables.join('\0')}`;
+  if (key !== undefined && cached?.key === key && Date.now() - cached.at < CATALOG_TTL_MS) {
+    try {
+      return { sql, format: check(cached.catalog).format };
+    } catch (err) {
+      // A table or database created since: decide on a fresh catalog.
+      if (!(err instanceof AdmissionError) || ![60, 81, 497].includes(err.code)) throw err;
+    }
+  }
+  const catalog = await loadCatalog(session, auditTables);
+  if (key !== undefined) cached = { key, at: Date.now(), catalog };
+  return { sql, format: check(catalog).format };
 }
+
+type CatalogWithAll = Catalog & { allDatabases: Set<string> };
+
+/**
+ * The catalog is read once per few seconds, not per query: one engine has one
+ * catalog per process, and the store only ever adds tables (the interface
+ * cannot create any). A refusal on a cached catalog is decided again on a
+ * fresh one, so a table created a moment ago is found.
+ */
+const CATALOG_TTL_MS = 5_000;
+let cached: { key: string; at: number; catalog: CatalogWithAll } | undefined;
