@@ -4,9 +4,8 @@
  */
 import type http from 'node:http';
 import zlib from 'node:zlib';
-import type { ChdbQueryStream } from 'chdb';
 import { AdmissionError, clickhouseCode, httpStatusForCode } from './errors.ts';
-import type { ReadonlyPool } from './readonly-pool.ts';
+import type { ReadonlyPool, ResultChunk } from './readonly-pool.ts';
 
 export class HttpError extends Error {
   constructor(readonly code: number, readonly type: string, message: string) {
@@ -76,7 +75,7 @@ export async function streamResult(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   url: URL,
-  stream: ChdbQueryStream,
+  stream: AsyncIterable<ResultChunk>,
   format: string,
   headOnly: boolean,
   version: string,

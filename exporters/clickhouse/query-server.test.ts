@@ -206,12 +206,20 @@ describe('HTTP interface (curl-style)', () => {
     expect(await r.text()).toBe('5\n');
   });
 
-  it('allows the read statements an SRE uses; SHOW/DESCRIBE/EXISTS/EXPLAIN are refused (their SELECT equivalents work)', async () => {
+  it('allows the read statements an SRE and Grafana use (SHOW DATABASES/TABLES, DESCRIBE of a store table); other SHOWs, EXISTS, EXPLAIN are refused', async () => {
     for (const sql of ['WITH 1 AS x SELECT x', '(SELECT 1) UNION ALL (SELECT 2)', "SELECT 'file(' AS s; ", "SELECT name, type FROM system.columns WHERE database = 'otel' AND table = 'otel_logs'"]) {
       const r = await fetch(base + '/', { method: 'POST', body: sql });
       expect({ sql, status: r.status }).toEqual({ sql, status: 200 });
     }
-    for (const sql of ['SHOW TABLES', 'DESCRIBE TABLE otel_logs', 'EXISTS TABLE otel_logs', 'EXPLAIN SELECT 1']) {
+    for (const sql of ['SHOW TABLES', 'SHOW DATABASES', 'SHOW TABLES FROM "otel"', 'DESCRIBE TABLE otel_logs', 'DESC TABLE "otel"."otel_logs"']) {
+      const r = await fetch(base + '/', { method: 'POST', body: sql });
+      expect({ sql, status: r.status }).toEqual({ sql, status: 200 });
+    }
+    const desc = await fetch(base + '/?default_format=JSONEachRow', { method: 'POST', body: 'DESC TABLE "otel"."otel_logs"' });
+    expect((await desc.text()).split('\n')[0]).toMatch(/^\{"name":"Timestamp","type":"DateTime64\(9\)"/);
+    const tables = await fetch(base + '/', { method: 'POST', body: 'SHOW TABLES FROM "otel"' });
+    expect(await tables.text()).toMatch(/^otel_logs\notel_traces\n/);
+    for (const sql of ['EXISTS TABLE otel_logs', 'EXPLAIN SELECT 1', "SHOW SETTINGS LIKE '%'", 'SHOW PROCESSLIST', 'SHOW CREATE TABLE otel_logs', "DESCRIBE TABLE file('/etc/passwd')", 'DESCRIBE (SELECT * FROM system.processes)']) {
       const r = await fetch(base + '/', { method: 'POST', body: sql });
       expect({ sql, status: r.status }).toEqual({ sql, status: 403 });
     }

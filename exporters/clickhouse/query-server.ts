@@ -198,7 +198,7 @@ export class QueryServer {
         const format = admitted.format ?? defaultFormat;
         checkFormat(format);
         await session.use(database);
-        const stream = session.stream(admitted.sql, format, gone.signal);
+        const stream = admitted.streamable ? session.stream(admitted.sql, format, gone.signal) : session.whole(admitted.sql, format);
         // A client that stops reading would hold the slot (the engine's own
         // time limit does not run while nobody fetches): the answer, sent or
         // not, ends with the time limit (and 2 s for the engine's own

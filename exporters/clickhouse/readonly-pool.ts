@@ -65,6 +65,13 @@ export function sessionArgs(l: QueryLimits): string[] {
   ];
 }
 
+/** One piece of a result, as chDB's stream gives it. */
+export interface ResultChunk {
+  readonly numRows: number;
+  readonly numBytes: number;
+  raw(): Uint8Array;
+}
+
 function quoteIdent(name: string): string {
   return '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
 }
@@ -86,6 +93,13 @@ export class ReadonlySession {
   stream(sql: string, format: string, signal?: AbortSignal): ChdbQueryStream {
     // chDB turns the lowercase 'arrow' into a multi-statement with a SET.
     return this.s.queryStream(sql, { format: format === 'arrow' ? 'Arrow' : format, signal });
+  }
+
+  /** A small answer (DESCRIBE, which chDB does not stream) as one chunk. */
+  async *whole(sql: string, format: string): AsyncGenerator<ResultChunk> {
+    const r = await this.s.queryAsync(sql, { format });
+    const bytes = r.bytes();
+    yield { numRows: Math.max(0, r.text().split('\n').length - 1), numBytes: bytes.byteLength, raw: () => bytes };
   }
 
   /** A whole answer (tests, small internal queries). */

@@ -39,8 +39,8 @@ describe('parseAstDump', () => {
 
 describe('admitTree', () => {
   it('allows store tables for the reader; the auditor reads audit tables only', () => {
-    expect(admitTree(select('TableIdentifier otel.otel_logs'), 'otel', 'reader', catalog)).toEqual({ format: null });
-    expect(admitTree(select('TableIdentifier audit_events'), 'otel', 'auditor', catalog)).toEqual({ format: null });
+    expect(admitTree(select('TableIdentifier otel.otel_logs'), 'otel', 'reader', catalog)).toEqual({ format: null, streamable: true });
+    expect(admitTree(select('TableIdentifier audit_events'), 'otel', 'auditor', catalog)).toEqual({ format: null, streamable: true });
     expect(() => admitTree(select('TableIdentifier otel.otel_logs'), 'otel', 'auditor', catalog)).toThrow(/auditor role/);
     expect(() => admitTree(select('TableIdentifier trace_summary'), 'otel', 'auditor', catalog)).toThrow(/auditor role/);
   });

@@ -18,7 +18,7 @@
  * Refusals are AdmissionError: READONLY (164) or ACCESS_DENIED (497); syntax
  * errors keep the engine's own message and code.
  */
-import { parseAstDump } from './sql-ast.ts';
+import { parseAstDump, type AstNode } from './sql-ast.ts';
 import { asStringLiteral, checkIdentifiers, substituteParams } from './sql-canonical.ts';
 import { accessDenied, AdmissionError, readonlyRefusal } from './errors.ts';
 import { admitTree, SYSTEM_TABLE_COLUMNS, type Catalog, type QueryRole } from './sql-rules.ts';
@@ -44,6 +44,8 @@ export interface AdmittedQuery {
   sql: string;
   /** The FORMAT clause's format, if any (already checked against the allowlist). */
   format: string | null;
+  /** False for a DESCRIBE: chDB streams SELECTs only. */
+  streamable: boolean;
 }
 
 const NOT_STORE = new Set(['system', 'INFORMATION_SCHEMA', 'information_schema', 'default']);
@@ -59,6 +61,22 @@ async function formatQuery(session: AdmissionSession, text: string): Promise<str
     if (err instanceof Error) err.message = message.replace(/^Query failed: /, '').replace(/: In scope SELECT formatQuery\([\s\S]*\)\. \(/, '. (');
     throw err;
   }
+}
+
+/**
+ * `SHOW DATABASES` and `SHOW TABLES [FROM db]` (what Grafana's ClickHouse
+ * plugin sends to list them), as the SELECT over system tables they mean,
+ * which is then admitted like any query. The tree does not tell SHOW TABLES
+ * from SHOW SETTINGS, so the canonical text must be exactly one of these.
+ */
+function showAsSelect(sql: string, tree: AstNode, database: string): string {
+  const m = /^SHOW (DATABASES|TABLES)( FROM \S.*?)?( FORMAT [A-Za-z0-9]+)?$/.exec(sql);
+  if (!m) throw readonlyRefusal('this SHOW statement (SHOW DATABASES and SHOW TABLES [FROM db] are)');
+  const format = m[3] ?? '';
+  if (m[1] === 'DATABASES') return `SELECT name FROM system.databases ORDER BY name${format}`;
+  const from = m[2] ? tree.children.find((c) => c.type === 'Identifier')?.text : database;
+  if (from === undefined) throw readonlyRefusal('this SHOW statement');
+  return `SELECT name FROM system.tables WHERE database = ${asStringLiteral(from)} ORDER BY name${format}`;
 }
 
 /** EXPLAIN AST parses only; it fails only on a SETTINGS clause it cannot apply (readonly, unknown setting). */
@@ -113,6 +131,7 @@ export async function admitQuery(session: AdmissionSession, text: string, databa
     checkIdentifiers(sql);
   }
   const tree = parseAstDump(await explainAst(session, sql));
+  if (tree.type === 'ShowTables') return admitQuery(session, showAsSelect(sql, tree, database), database, role, options);
   const auditTables = options.auditTables ?? ['audit_events'];
   const check = (catalog: CatalogWithAll) => {
     if (database !== 'system' && !catalog.databases.has(database)) {
@@ -124,7 +143,7 @@ export async function admitQuery(session: AdmissionSession, text: string, databa
   const key = session.engineKey === undefined ? undefined : `${session.engineKey}\0${auditTables.join('\0')}`;
   if (key !== undefined && cached?.key === key && Date.now() - cached.at < CATALOG_TTL_MS) {
     try {
-      return { sql, format: check(cached.catalog).format };
+      return { sql, ...check(cached.catalog) };
     } catch (err) {
       // A table or database created since: decide on a fresh catalog.
       if (!(err instanceof AdmissionError) || ![60, 81, 497].includes(err.code)) throw err;
@@ -132,7 +151,7 @@ export async function admitQuery(session: AdmissionSession, text: string, databa
   }
   const catalog = await loadCatalog(session, auditTables);
   if (key !== undefined) cached = { key, at: Date.now(), catalog };
-  return { sql, format: check(catalog).format };
+  return { sql, ...check(catalog) };
 }
 
 type CatalogWithAll = Catalog & { allDatabases: Set<string> };

@@ -92,12 +92,14 @@ const STAR_NODES: ReadonlySet<string> = new Set(['Asterisk', 'QualifiedAsterisk'
 const STATEMENTS: Record<string, string> = {
   InsertQuery: 'INSERT', Set: 'SET', UseQuery: 'USE', SYSTEM: 'SYSTEM', KillQueryQuery: 'KILL', GrantQuery: 'GRANT', BackupQuery: 'BACKUP',
   AlterQuery: 'ALTER', DropQuery: 'DROP', CreateQuery: 'CREATE', OptimizeQuery: 'OPTIMIZE', RenameQuery: 'RENAME', Explain: 'EXPLAIN',
-  DescribeQuery: 'DESCRIBE', ShowTables: 'SHOW', DeleteQuery: 'DELETE', UndropQuery: 'UNDROP', CheckQuery: 'CHECK',
+  ShowTables: 'this SHOW', DeleteQuery: 'DELETE', UndropQuery: 'UNDROP', CheckQuery: 'CHECK',
 };
 
 export interface Admitted {
   /** The FORMAT clause's format, if any. */
   format: string | null;
+  /** chDB streams SELECTs only; a DESCRIBE answers whole (it is small). */
+  streamable: boolean;
 }
 
 interface Walk {
@@ -115,11 +117,12 @@ interface Walk {
 
 /** Checks a whole parse tree; returns the FORMAT clause's format. */
 export function admitTree(root: AstNode, database: string, role: QueryRole, catalog: Catalog): Admitted {
-  if (root.type !== 'SelectWithUnionQuery') throw readonlyRefusal(STATEMENTS[root.type] ?? `a ${root.type} statement`);
+  if (root.type !== 'SelectWithUnionQuery' && root.type !== 'DescribeQuery') throw readonlyRefusal(STATEMENTS[root.type] ?? `a ${root.type} statement`);
   const w: Walk = { database, role, catalog, hasCte: hasType(root, 'WithElement'), restricted: [], starred: false, identifiers: [], tableAliases: [] };
   let format: string | null = null;
   root.children.forEach((c, i) => {
-    if (i === 0 && c.type === 'ExpressionList') return expression(c, w);
+    // SELECT …, or DESCRIBE TABLE <table expression> (Grafana's column list): the table is checked as in FROM.
+    if (i === 0 && c.type === (root.type === 'DescribeQuery' ? 'TableExpression' : 'ExpressionList')) return expression(c, w);
     if (c.type === 'Identifier' && format === null) {
       checkFormat(c.text);
       format = c.text;
@@ -128,7 +131,7 @@ export function admitTree(root: AstNode, database: string, role: QueryRole, cata
     else throw readonlyRefusal(`the clause ${c.type}`);
   });
   if (w.restricted.length > 0) systemColumns(w);
-  return { format };
+  return { format, streamable: root.type === 'SelectWithUnionQuery' };
 }
 
 function hasType(n: AstNode, type: string): boolean {
