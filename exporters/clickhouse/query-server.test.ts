@@ -219,7 +219,7 @@ describe('HTTP interface (curl-style)', () => {
     expect((await desc.text()).split('\n')[0]).toMatch(/^\{"name":"Timestamp","type":"DateTime64\(9\)"/);
     const tables = await fetch(base + '/', { method: 'POST', body: 'SHOW TABLES FROM "otel"' });
     expect(await tables.text()).toMatch(/^otel_logs\notel_traces\n/);
-    for (const sql of ['EXISTS TABLE otel_logs', 'EXPLAIN SELECT 1', "SHOW SETTINGS LIKE '%'", 'SHOW PROCESSLIST', 'SHOW CREATE TABLE otel_logs', "DESCRIBE TABLE file('/etc/passwd')", 'DESCRIBE (SELECT * FROM system.processes)']) {
+    for (const sql of ['EXISTS TABLE otel_logs', 'EXPLAIN SELECT 1', "SHOW SETTINGS LIKE '%'", 'SHOW PROCESSLIST', "SHOW TABLES FROM otel LIKE '%logs'", "SHOW DATABASES LIKE '%'", 'SHOW TEMPORARY TABLES', 'SHOW DICTIONARIES', 'SHOW CREATE TABLE otel_logs', "DESCRIBE TABLE file('/etc/passwd')", 'DESCRIBE (SELECT * FROM system.processes)']) {
       const r = await fetch(base + '/', { method: 'POST', body: sql });
       expect({ sql, status: r.status }).toEqual({ sql, status: 403 });
     }

@@ -70,7 +70,7 @@ async function formatQuery(session: AdmissionSession, text: string): Promise<str
  * from SHOW SETTINGS, so the canonical text must be exactly one of these.
  */
 function showAsSelect(sql: string, tree: AstNode, database: string): string {
-  const m = /^SHOW (DATABASES|TABLES)( FROM \S.*?)?( FORMAT [A-Za-z0-9]+)?$/.exec(sql);
+  const m = /^SHOW (DATABASES|TABLES)( FROM (?:`(?:[^`\\]|\\.)*`|[A-Za-z_][A-Za-z0-9_]*))?( FORMAT [A-Za-z0-9]+)?$/.exec(sql);
   if (!m) throw readonlyRefusal('this SHOW statement (SHOW DATABASES and SHOW TABLES [FROM db] are)');
   const format = m[3] ?? '';
   if (m[1] === 'DATABASES') return `SELECT name FROM system.databases ORDER BY name${format}`;
