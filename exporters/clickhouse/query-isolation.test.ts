@@ -229,6 +229,7 @@ describe('ordinary queries still work', () => {
     const cte = await q('WITH recent AS (SELECT Principal FROM audit_events) SELECT count() FROM recent');
     expect(cte.text).toBe('1\n');
     expect((await q('SELECT 1 UNION ALL SELECT 2 ORDER BY 1')).text).toBe('1\n2\n');
+    expect((await q("SELECT domain('https://a.example/x?y=1'), URLHierarchy('https://a.example/x')[1]")).text).toBe('a.example\thttps://a.example/\n');
     expect((await q("SELECT count() FROM otel_logs WHERE TraceId IN (SELECT TraceId FROM otel_traces)")).text).toBe('1\n');
     expect((await q('SELECT {s:String} AS s, {n:UInt8} + 1 AS n, {a:Array(String)} AS a FORMAT JSONEachRow', "param_s=it's%20%7Bx:String%7D&param_n=41&param_a=['a','b']")).text)
       .toBe('{"s":"it\'s {x:String}","n":42,"a":["a","b"]}\n');

@@ -71,8 +71,8 @@ export function checkFormat(format: string): void {
  */
 const DENIED_FUNCTION_PREFIXES = [
   'file', 'dict', 'joinget', 'hascolumnintable', 'getsetting', 'getserversetting', 'getmergetreesetting', 'getmacro', 'catboost',
-  'evalmlmethod', 'naivebayes', 'filesystem', 'addressto', 'demangle', 'getclienthttpheader', 'globalvariable', 'url', 's3', 'remote',
-  'mysql', 'postgres', 'executable', 'input', '__', 'getscalar', 'currentprofiles', 'currentroles', 'enabledroles', 'defaultroles',
+  'evalmlmethod', 'naivebayes', 'filesystem', 'addressto', 'demangle', 'getclienthttpheader', 'globalvariable', '__', 'getscalar',
+  'currentprofiles', 'currentroles', 'enabledroles', 'defaultroles', 'enabledprofiles', 'defaultprofiles',
 ];
 
 const IN_FUNCTIONS: ReadonlySet<string> = new Set(['in', 'notin', 'globalin', 'globalnotin', 'nullin', 'notnullin', 'globalnullin', 'globalnotnullin']);
