@@ -105,6 +105,18 @@ describe('results', () => {
     expect(r.headers.get('x-clickhouse-exception-code')).toBe('396');
   });
 
+  it('a cap reached after rows were sent ends the answer with the error and a cut connection', async () => {
+    const url = await server({ maxResultRows: 300_000 });
+    const r = await post(url, 'SELECT number FROM system.numbers');
+    expect(r.status).toBe(200);
+    let text = '';
+    const err = await (async () => {
+      for await (const chunk of r.body!) text += Buffer.from(chunk as Uint8Array).toString();
+    })().catch((e: unknown) => e);
+    expect(text).toMatch(/Code: 396\. DB::Exception: .*TOO_MANY_ROWS_OR_BYTES/);
+    expect(err).toBeInstanceOf(Error);
+  });
+
   it('a large answer streams without being held in memory', async () => {
     const rss = () => process.memoryUsage().rss;
     const baseline = rss();

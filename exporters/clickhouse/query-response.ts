@@ -109,16 +109,30 @@ export async function streamResult(
     }
   } catch (err) {
     if (!started) throw err;
-    if (!res.destroyed) {
-      out.write(formatException(err, version).body);
-      await finish(out, res);
-    }
+    if (!res.destroyed) await cut(out, res, formatException(err, version).body);
     res.destroy();
     throw err;
   }
   if (!started) start();
   await finish(out, res);
   return rows;
+}
+
+/**
+ * Writes the error text and leaves the answer unterminated (no final chunk),
+ * so the client sees a broken answer, not a complete one with text at the end.
+ */
+function cut(out: NodeJS.WritableStream, res: http.ServerResponse, text: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    res.once('close', resolve);
+    const flushed = () => res.write('', () => resolve());
+    if (out === res) res.write(text, flushed);
+    else {
+      const z = out as zlib.Gzip;
+      z.write(text);
+      z.flush(flushed);
+    }
+  });
 }
 
 /** Ends `out`; resolves when it is flushed or the connection is gone (a gone client never flushes). */
