@@ -153,3 +153,27 @@ export function httpStatusForCode(code: number): number {
   if (code === C.UNSUPPORTED_MEDIA_TYPE) return 415;
   return 500;
 }
+
+/**
+ * A query the read-only interface refuses (or cannot read), with the code
+ * ClickHouse would answer: READONLY (164) for a statement, clause or function
+ * the interface does not run, ACCESS_DENIED (497) for a table or database
+ * outside the role's reach, or a parser's code (62, 456) when the refusal is
+ * about the text itself.
+ */
+export class AdmissionError extends Error {
+  override readonly name = 'AdmissionError';
+  constructor(message: string, readonly code: number, readonly type: string) {
+    super(message);
+  }
+}
+
+/** `Cannot execute query in readonly mode: <what> is not allowed …` (164). */
+export function readonlyRefusal(what: string): AdmissionError {
+  return new AdmissionError(`Cannot execute query in readonly mode: ${what} is not allowed on the read-only query interface`, 164, 'READONLY');
+}
+
+/** `Not enough privileges: …` (497). */
+export function accessDenied(what: string): AdmissionError {
+  return new AdmissionError(`Not enough privileges: ${what}`, 497, 'ACCESS_DENIED');
+}

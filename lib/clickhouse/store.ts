@@ -87,7 +87,7 @@ export interface Store {
   queryRows<T = Record<string, unknown>>(sql: string, signal?: AbortSignal): Promise<T[]>;
   /** Embedded only: the engine's data directory. */
   readonly dataDir: string | null;
-  /** Embedded only: read-only sessions (readonly=2) on the same engine, for the query server. */
+  /** Embedded only: fresh read-only sessions (readonly=1, fixed limits) on the same engine, for the query server. */
   readonly readonly: ReadonlyPool | null;
   close(): Promise<void>;
 }

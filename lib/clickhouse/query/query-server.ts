@@ -15,9 +15,13 @@
  * - gzip/deflate request bodies; gzip/deflate responses with
  *   enable_http_compression=1.
  *
- * Read-only twice over (see sql-guard.ts and readonly-pool.ts): writes, DDL,
- * SET/USE, INTO OUTFILE and outside-touching functions get 403 with code 164
- * (READONLY). Other URL settings are accepted and ignored.
+ * Isolation by construction (sql-admission.ts): a query runs only if the
+ * engine's own parser reads it as one SELECT over the store's tables, and it
+ * runs on a fresh read-only session with fixed limits (readonly-pool.ts);
+ * results stream, a client that goes away cancels its query, and beyond the
+ * concurrency bound the answer is 503 with Retry-After. Refusals are 403 with
+ * code 164 (READONLY) or 497 (ACCESS_DENIED). Other URL settings are
+ * accepted and ignored.
  *
  * Authentication (query-auth.ts): with `users`, every request but /ping must
  * carry one user's password, the ways ClickHouse takes them (Basic auth, or
@@ -32,7 +36,6 @@ import type http from 'node:http';
 import type tls from 'node:tls';
 import zlib from 'node:zlib';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import type { TlsServerConfig } from '../../../core/tls.ts';
 import type { Logger } from '../../../core/telemetry/logger.ts';
 import type { MetricsRegistry } from '../../../core/telemetry/metrics.ts';
@@ -44,8 +47,10 @@ import { QueryAuthenticator } from './query-auth.ts';
 import { createListener } from './query-listener.ts';
 import type { QueryUserConfig } from './query-users.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
-import { checkReadOnly, GuardError } from './sql-guard.ts';
-import { clickhouseCode, httpStatusForCode } from '../errors.ts';
+import { clickhouseCode } from '../errors.ts';
+import { admitQuery } from './sql-admission.ts';
+import { checkFormat } from './sql-rules.ts';
+import { formatException, HttpError, statusFor, streamResult, VERSION_OF } from './query-response.ts';
 
 export interface QueryServerOptions {
   /** host:port; port 0 picks a free one. */
@@ -66,6 +71,8 @@ export interface QueryServerOptions {
   /** One log line per query (who, what, how much, how it ended). Default true. */
   queryLog?: boolean;
   metrics?: MetricsRegistry;
+  /** Table names the auditor role may read (in any store database). Default: audit_events. */
+  auditTables?: readonly string[];
 }
 
 
@@ -83,47 +90,6 @@ export function queryServerOptions(c: QueryInterfaceConfig & { query_endpoint: s
     queryLog: c.query_log,
     metrics,
   };
-}
-
-function contentType(format: string): string {
-  const f = format.toLowerCase();
-  if (f.startsWith('json')) return 'application/json; charset=UTF-8';
-  if (f.startsWith('tabseparated') || f.startsWith('tsv')) return 'text/tab-separated-values; charset=UTF-8';
-  if (f.startsWith('csv')) return 'text/csv; charset=UTF-8; header=' + (f.includes('names') ? 'present' : 'absent');
-  if (['parquet', 'arrow', 'arrowstream', 'native', 'rowbinary', 'orc', 'avro'].some((b) => f.startsWith(b))) return 'application/octet-stream';
-  return 'text/plain; charset=UTF-8';
-}
-
-// Off the event loop: results can be large, and the process is also ingesting.
-const gzip = promisify(zlib.gzip);
-const deflate = promisify(zlib.deflate);
-
-class HttpError extends Error {
-  constructor(readonly code: number, readonly type: string, message: string) {
-    super(message);
-  }
-}
-
-/** `Code: N. DB::Exception: msg (TYPE) (version V)`. */
-function formatException(err: unknown, VERSION: string): { code: number; body: string } {
-  if (err instanceof GuardError || err instanceof HttpError) {
-    return { code: err.code, body: `Code: ${err.code}. DB::Exception: ${err.message}. (${err.type}) (version ${VERSION})\n` };
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  const code = clickhouseCode(err);
-  if (code === undefined) {
-    // Not from the engine (e.g. a query parameter the binder refused).
-    return { code: 457, body: `Code: 457. DB::Exception: ${message}. (BAD_QUERY_PARAMETER) (version ${VERSION})\n` };
-  }
-  let body = message.trim();
-  if (!/^Code: \d+\./.test(body)) body = `Code: ${code}. DB::Exception: ${body}`;
-  if (!/\(version [^)]*\)$/.test(body)) body += ` (version ${VERSION})`;
-  return { code, body: body + '\n' };
-}
-
-function statusFor(code: number): number {
-  // The binder's refusal is the client's mistake, as in ClickHouse's 400s.
-  return code === 457 || code === 456 ? 400 : httpStatusForCode(code);
 }
 
 async function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
@@ -246,52 +212,45 @@ export class QueryServer {
       };
       const database = url.searchParams.get('database') || header('x-clickhouse-database') || this.o.defaultDatabase;
       access.database = database;
-      const checked = await this.check(text, database);
       const defaultFormat = url.searchParams.get('default_format') || header('x-clickhouse-format') || 'TabSeparated';
-      const params: Record<string, string> = {};
+      const params: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [k, v] of url.searchParams) if (k.startsWith('param_')) params[k.slice(6)] = v;
-      const began = process.hrtime.bigint();
-      const result = await this.o.pool.run({
-        sql: checked.sql,
-        format: defaultFormat,
-        database,
-        params,
+      // A client that goes away cancels its query (between result chunks).
+      const gone = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) gone.abort();
       });
-      const format = checked.format ?? defaultFormat;
-      res.setHeader('X-ClickHouse-Format', format);
-      res.setHeader(
-        'X-ClickHouse-Summary',
-        JSON.stringify({
-          read_rows: String(result.rowsRead),
-          read_bytes: String(result.bytesRead),
-          written_rows: '0',
-          written_bytes: '0',
-          total_rows_to_read: '0',
-          result_rows: '0',
-          result_bytes: '0',
-          elapsed_ns: String(process.hrtime.bigint() - began),
-        }),
-      );
-      let body: Uint8Array = result.bytes();
-      if (url.searchParams.get('enable_http_compression') === '1') {
-        const accept = String(req.headers['accept-encoding'] ?? '');
-        if (/\bgzip\b/.test(accept)) {
-          body = await gzip(body);
-          res.setHeader('Content-Encoding', 'gzip');
-        } else if (/\bdeflate\b/.test(accept)) {
-          body = await deflate(body);
-          res.setHeader('Content-Encoding', 'deflate');
+      const rows = await this.o.pool.withSession(async (session) => {
+        const admitted = await admitQuery(session, text, database, role, { params, auditTables: this.o.auditTables });
+        const format = admitted.format ?? defaultFormat;
+        checkFormat(format);
+        await session.use(database);
+        const stream = admitted.streamable ? session.stream(admitted.sql, format, gone.signal) : session.whole(admitted.sql, format);
+        // A client that stops reading would hold the slot (the engine's own
+        // time limit does not run while nobody fetches): the answer, sent or
+        // not, ends with the time limit (and 2 s for the engine's own
+        // TIMEOUT_EXCEEDED to arrive first).
+        const deadline = setTimeout(() => res.destroy(), this.o.pool.limits.maxExecutionSeconds * 1000 + 2000);
+        try {
+          return await streamResult(req, res, url, stream, format, method === 'HEAD', VERSION_OF(this.o.pool));
+        } finally {
+          clearTimeout(deadline);
         }
-      }
-      access.rows = result.rowsRead;
-      access.bytes = result.bytesRead;
+      }, gone.signal);
+      access.rows = rows;
       this.logQuery(req, queryId, access, 200);
-      return this.send(res, 200, contentType(format), method === 'HEAD' ? '' : body);
+      return;
     } catch (err) {
+      if (res.headersSent) {
+        // Failed mid-stream: streamResult wrote the error into the body and ended the connection.
+        this.logQuery(req, queryId, access, 200, clickhouseCode(err) ?? 1000);
+        return;
+      }
       await this.o.pool.warm().catch(() => undefined);
       const e = formatException(err, this.o.pool.version || 'unknown');
       const status = err instanceof HttpError && err.type === 'UNKNOWN_HANDLER' ? 404 : err instanceof HttpError && err.code === 1 ? 501 : statusFor(e.code);
       res.setHeader('X-ClickHouse-Exception-Code', String(e.code));
+      if (e.code === 202) res.setHeader('Retry-After', '1');
       this.logQuery(req, queryId, access, status, e.code);
       return this.send(res, status, 'text/plain; charset=UTF-8', e.body);
     }
@@ -300,22 +259,6 @@ export class QueryServer {
   /** The query log line and the `data_access` event (query-access.ts). */
   private logQuery(req: http.IncomingMessage, queryId: string, a: Access, status: number, code?: number): void {
     recordAccess(this.o.queryLog === false ? null : this.o.logger, req, queryId, a, status, code);
-  }
-
-  /**
-   * The allowlist; a statement starting with an unknown word is parsed first
-   * (EXPLAIN AST, read-only) so a typo gets ClickHouse's syntax error, and
-   * refused as READONLY only if it parses.
-   */
-  private async check(text: string, database: string) {
-    try {
-      return checkReadOnly(text);
-    } catch (err) {
-      if (err instanceof GuardError && err.unknownStatement && !/;\s*\S/.test(text)) {
-        await this.o.pool.run({ sql: `EXPLAIN AST ${text}`, format: 'TabSeparated', database });
-      }
-      throw err;
-    }
   }
 
   private send(res: http.ServerResponse, status: number, type: string, body: string | Uint8Array): void {
