@@ -31,7 +31,7 @@ export interface SecurityEvent {
   surface: string;
   /** Why it was refused (ours, never the credential), or '' when allowed. */
   reason: string;
-  /** Anything else as strings: sql, read_rows, read_bytes, duration_ms, status, role, ... */
+  /** Anything else as strings: sql, result_rows, result_bytes, duration_ms, status, role, ... */
   details: Record<string, string>;
 }
 

@@ -253,8 +253,8 @@ describe('the store audits access to itself', () => {
     const q1 = access.find((e) => e.details.sql?.includes('marker-q1'))!;
     expect(q1).toMatchObject({ category: 'data_access', action: 'query', outcome: 'allowed', principal: 'sre', source: '127.0.0.1', destination: 'query_interface', resource: 'otel', policy: 'role:reader' });
     expect(q1.details).toMatchObject({ role: 'reader', status: '200', database: 'otel' });
-    expect(Number(q1.details.read_rows)).toBeGreaterThanOrEqual(3);
-    expect(Number(q1.details.read_bytes)).toBeGreaterThan(0);
+    expect(Number(q1.details.result_rows)).toBeGreaterThanOrEqual(3);
+    expect(Number(q1.details.result_bytes)).toBeGreaterThan(0);
     expect(Number(q1.details.duration_ms)).toBeGreaterThanOrEqual(0);
     expect(access.find((e) => e.details.sql === 'DROP TABLE otel.otel_logs')).toMatchObject({ outcome: 'denied', principal: 'sre', details: { status: '403', code: '164' } });
     // The auditor's own `trailhouse audit` queries are in it too.

@@ -98,13 +98,13 @@ describe('bearertokenauth filename', () => {
       expect(lines.join('\n')).toContain('token and tokens are ignored');
 
       writeFileSync(file, 'rotated-token\n');
-      await waitFor(async () => (await outcome(e, authz('Bearer rotated-token'))) === 'ok:bearertokenauth/test', 5000, 'the rewritten file to be read');
+      await waitFor(async () => (await outcome(e, authz('Bearer rotated-token'))) === 'ok:bearertokenauth/test', 15_000, 'the rewritten file to be read');
       expect(await outcome(e, authz('Bearer first-token'))).toBe('invalid');
 
       // A secret mounted by Kubernetes is swapped by rename, not rewritten.
       writeFileSync(`${file}.new`, 'renamed-token\n');
       renameSync(`${file}.new`, file);
-      await waitFor(async () => (await outcome(e, authz('Bearer renamed-token'))) === 'ok:bearertokenauth/test', 5000, 'the renamed file to be read');
+      await waitFor(async () => (await outcome(e, authz('Bearer renamed-token'))) === 'ok:bearertokenauth/test', 15_000, 'the renamed file to be read');
       expect(await outcome(e, authz('Bearer rotated-token'))).toBe('invalid');
 
       // Unreadable: the last tokens stay; an empty file accepts no one.
@@ -112,7 +112,7 @@ describe('bearertokenauth filename', () => {
       await new Promise((r) => setTimeout(r, 1200));
       expect(await outcome(e, authz('Bearer renamed-token'))).toBe('ok:bearertokenauth/test');
       writeFileSync(file, '\n');
-      await waitFor(async () => (await outcome(e, authz('Bearer renamed-token'))) === 'invalid', 5000, 'the empty file to be read');
+      await waitFor(async () => (await outcome(e, authz('Bearer renamed-token'))) === 'invalid', 15_000, 'the empty file to be read');
       expect(lines.join('\n')).not.toMatch(/first-token|rotated-token|renamed-token/);
     } finally {
       await e.shutdown();

@@ -4,7 +4,7 @@
  * Every query (allowed, refused, or failed) is one log line (`query_log`, as
  * ClickHouse keeps system.query_log) and one `data_access` SecurityEvent,
  * which the audit processor stores in audit_events: who, with which role,
- * from where, what SQL, how it ended, rows and bytes read, how long. The
+ * from where, what SQL, how it ended, rows and bytes it returned, how long. The
  * event is raised whatever `query_log` says.
  */
 import type http from 'node:http';
@@ -48,8 +48,8 @@ export function recordAccess(log: Logger | null, req: http.IncomingMessage, quer
       query_id: queryId,
       status: String(status),
       ...(code !== undefined ? { code: String(code) } : {}),
-      read_rows: String(a.rows),
-      read_bytes: String(a.bytes),
+      result_rows: String(a.rows),
+      result_bytes: String(a.bytes),
       duration_ms: String(elapsedMs),
     },
   });
@@ -60,7 +60,7 @@ export function recordAccess(log: Logger | null, req: http.IncomingMessage, quer
     query_id: queryId,
     query: a.query.replace(/\s+/g, ' ').trim().slice(0, 1000),
     status,
-    ...(code !== undefined ? { code } : { read_rows: a.rows }),
+    ...(code !== undefined ? { code } : { result_rows: a.rows }),
     elapsed_ms: elapsedMs,
   });
 }

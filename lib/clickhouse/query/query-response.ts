@@ -79,8 +79,9 @@ export async function streamResult(
   format: string,
   headOnly: boolean,
   version: string,
-): Promise<number> {
+): Promise<{ rows: number; bytes: number }> {
   let rows = 0;
+  let bytes = 0;
   let out: NodeJS.WritableStream = res;
   let started = false;
   const start = () => {
@@ -102,6 +103,7 @@ export async function streamResult(
     for await (const chunk of stream) {
       if (!started) start();
       rows += chunk.numRows;
+      bytes += chunk.numBytes;
       if (res.destroyed) throw new HttpError(394, 'QUERY_WAS_CANCELLED', 'the client went away');
       if (headOnly || chunk.numBytes === 0) continue;
       // The chunk's buffer is dropped as soon as it is written.
@@ -115,7 +117,7 @@ export async function streamResult(
   }
   if (!started) start();
   await finish(out, res);
-  return rows;
+  return { rows, bytes };
 }
 
 /**

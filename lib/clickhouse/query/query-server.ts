@@ -220,7 +220,7 @@ export class QueryServer {
       res.on('close', () => {
         if (!res.writableFinished) gone.abort();
       });
-      const rows = await this.o.pool.withSession(async (session) => {
+      const sent = await this.o.pool.withSession(async (session) => {
         const admitted = await admitQuery(session, text, database, role, { params, auditTables: this.o.auditTables });
         const format = admitted.format ?? defaultFormat;
         checkFormat(format);
@@ -237,7 +237,8 @@ export class QueryServer {
           clearTimeout(deadline);
         }
       }, gone.signal);
-      access.rows = rows;
+      access.rows = sent.rows;
+      access.bytes = sent.bytes;
       this.logQuery(req, queryId, access, 200);
       return;
     } catch (err) {
