@@ -134,10 +134,12 @@ describe('on-call commands', () => {
     expect((JSON.parse(byPath.out.join('')) as AuditEventJson[]).length).toBe(2);
     // The last hour holds no mesh events, only the reads of the store itself
     // (every query is audited, these commands' own included).
-    const recent = capture();
-    await auditCommand(['--since', '1h', '--json', '--endpoint', url], recent.io);
-    const lastHour = JSON.parse(recent.out.join('')) as AuditEventJson[];
-    expect(lastHour.length).toBeGreaterThan(0);
+    const lastHour = await waitFor(async () => {
+      const recent = capture();
+      await auditCommand(['--since', '1h', '--json', '--endpoint', url], recent.io);
+      const events = JSON.parse(recent.out.join('')) as AuditEventJson[];
+      return events.length > 0 ? events : undefined;
+    }, 15_000, 'the store\'s own reads in audit_events');
     expect(new Set(lastHour.map((e) => `${e.category}/${e.action}`))).toEqual(new Set(['data_access/query']));
 
     const text = capture();
