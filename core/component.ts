@@ -110,8 +110,13 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
    * those bytes before the processor sees the payload (core/model.ts rawProto).
    */
   readonly keepsRawProto?: boolean;
-  /** True when the processor neither reads nor changes records (counts at most): see NextConsumers.bytesOnly. */
-  readonly forwardsBytes?: boolean;
+  /**
+   * True when the processor neither reads nor changes records (counts at
+   * most), or, as a function, when it does not with this config (redaction
+   * tests a payload's bytes and decodes only those that may hold a secret):
+   * see NextConsumers.bytesOnly.
+   */
+  readonly forwardsBytes?: boolean | ((config: C) => boolean);
   create(settings: CreateSettings<C>, next: NextConsumers): Component & Partial<LogsConsumer & TracesConsumer>;
 }
 
