@@ -107,7 +107,6 @@ export function plantedLogs(tag: string): { data: LogsData; secrets: string[] } 
       { key: 'list', value: texts('L', 2) },
       { key: 'blob', value: new Uint8Array(Buffer.from(texts('B', 3).join('\n'))) },
       { key: 'card.int', value: 4012888888881881n },
-      { key: 'card.double', value: 5105105105105100 },
       { key: 'gen_ai.usage.input_tokens', value: 1234n },
       ...INNOCENTS.map((s, i) => ({ key: `innocent.${i}`, value: s })),
     ],

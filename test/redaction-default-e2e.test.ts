@@ -79,7 +79,7 @@ function jaegerBatch(tag: string): Buffer {
       tags: [
         ...tagsOf('T', 2),
         { key: 'card.long', vLong: 4111111111111111n },
-        { key: 'card.double', vDouble: 5555555555554444 },
+        { key: 'ratio', vDouble: 0.25 },
         { key: 'blob', vBinary: new Uint8Array(Buffer.from(binary)) },
         ...INNOCENTS.map((vStr, i) => ({ key: `innocent.${i}`, vStr })),
       ],
