@@ -16,6 +16,9 @@ commands:
   audit [--since 1h | --from T --to T] [--category C] [--outcome O]
         [--principal P] [--path GLOB] [--json]
                              audit events, newest first
+  pseudonym <value | -> [--config FILE] [--processor ID]
+                             the pseudonym redaction stores for a personal
+                             identifier (its pseudonymize key), to search for
   help                       this text
 `;
 
@@ -27,6 +30,7 @@ const commands: Record<string, () => Promise<Command>> = {
   query: async () => (await import('./commands/query.ts')).queryCommand,
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  pseudonym: async () => (await import('./commands/pseudonym.ts')).pseudonymCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
