@@ -7,6 +7,7 @@
  * embedded engine: `path` (where chDB keeps its data) and `query_endpoint`
  * (the read-only ClickHouse HTTP interface served over it).
  */
+import { scrubText } from '../../core/secrets.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
 
@@ -128,10 +129,10 @@ export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
     if (u && (u.protocol === 'tcp:' || u.protocol === 'clickhouse:')) {
       errors.push({
         path: 'endpoint',
-        message: `${u.protocol}// is ClickHouse's native protocol (port 9000), which trailhouse does not speak: use its HTTP interface, like http://${u.hostname || '127.0.0.1'}:8123, got ${JSON.stringify(c.endpoint)}`,
+        message: `${u.protocol}// is ClickHouse's native protocol (port 9000), which trailhouse does not speak: use its HTTP interface, like http://${u.hostname || '127.0.0.1'}:8123, got ${JSON.stringify(scrubText(c.endpoint))}`,
       });
     } else if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-      errors.push({ path: 'endpoint', message: `expected an http:// or https:// URL like http://127.0.0.1:8123 (or embedded://DIR), got ${JSON.stringify(c.endpoint)}` });
+      errors.push({ path: 'endpoint', message: `expected an http:// or https:// URL like http://127.0.0.1:8123 (or embedded://DIR), got ${JSON.stringify(scrubText(c.endpoint))}` });
     }
   }
   const server = !!c.endpoint && !c.endpoint.startsWith('embedded://');

@@ -10,7 +10,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { KvList, type AnyValue } from '../../core/model.ts';
-import { isCardInteger, isSecretKey, maskCards, maskCredentials, type Masker } from './detect.ts';
+import { isCardInteger, isSecretKey, maskCards, maskCredentials, type Masker } from '../../core/secrets.ts';
 import { Precheck } from './precheck.ts';
 import type { Pseudonymizer } from './pseudonym.ts';
 

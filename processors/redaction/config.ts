@@ -37,7 +37,7 @@ export interface RedactionConfig {
   /** Diagnostic attributes on what was changed: `debug` (keys and counts), `info` (counts), `silent` (none, the default). */
   summary: Summary;
   /**
-   * trailhouse: mask credentials wherever they are (detect.ts): values of
+   * trailhouse: mask credentials wherever they are (core/secrets.ts): values of
    * keys naming one (authorization, cookie, token, password, api key, …) and
    * bearer/basic credentials, secret query parameters, JWTs, URL passwords
    * and private keys in any text. Default false (a Collector config keeps

@@ -1,6 +1,6 @@
 /**
  * The bytes fast path's test: can this OTLP protobuf payload hold anything
- * the built-in detectors (detect.ts) or pseudonymisation would change? Most
+ * the built-in detectors (core/secrets.ts) or pseudonymisation would change? Most
  * payloads cannot, and pass on as the bytes they are, never decoded.
  *
  * Every string of an OTLP message (keys, values, bodies, names, status
@@ -11,9 +11,9 @@
  * them; its false positives (a trigger word in an innocent value, or in the
  * random bytes of an id) only cost a decode. Int and double values are
  * binary on the wire: their card check reads the AnyValue encodings that
- * can hold a 13-19 digit integer (doubles are not checked, see detect.ts).
+ * can hold a 13-19 digit integer (doubles are not checked, see core/secrets.ts).
  */
-import { SECRET_KEY_WORDS, isCardInteger } from './detect.ts';
+import { SECRET_KEY_WORDS, isCardInteger } from '../../core/secrets.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 

@@ -34,7 +34,7 @@ import { asString } from '../../exporters/clickhouse/anyvalue.ts';
 import { compilePattern } from '../../core/go-regexp.ts';
 import type { RedactionConfig } from './config.ts';
 import { Builtins, masksWhole } from './builtins.ts';
-import { isSecretKey } from './detect.ts';
+import { isSecretKey } from '../../core/secrets.ts';
 import { Pseudonymizer, pseudonymizeEnabled } from './pseudonym.ts';
 
 const SEP = ',';

@@ -1,9 +1,11 @@
 /**
- * The built-in secret detectors (`mask_credentials`, `mask_payment_cards`):
- * which attribute keys hold a credential, and where in a text a credential
- * or a card number sits. Hand-written rather than user regexes so that the
- * bytes pre-check (precheck.ts) can know, from a few trigger words, that a
- * payload cannot hold anything these would mask.
+ * Secret detectors: which keys hold a credential, and where in a text a
+ * credential or a card number sits. The redaction processor's built-in
+ * rules (`mask_credentials`, `mask_payment_cards`) and the process's own
+ * logs (scrubText, scrubFields: telemetry/logger.ts) use them. Hand-written
+ * rather than user regexes so that the processor's bytes pre-check
+ * (processors/redaction/precheck.ts) can know, from a few trigger words,
+ * that a payload cannot hold anything these would mask.
  *
  * The invariant that keeps the fast path safe: every text these functions
  * change contains a match of TRIGGER (precheck.ts tests it over the raw
@@ -180,4 +182,31 @@ export function maskCards(s: string, m: Masker): string {
 export function isCardInteger(v: bigint): boolean {
   if (v < 1_000_000_000_000n || v >= 10_000_000_000_000_000_000n) return false;
   return isCardNumber(v.toString());
+}
+
+// ---------------------------------------------------------------- the process's own logs
+
+const FIXED: Masker = { mask: () => '****', count: 0 };
+/** A cheap first look: the words and shapes any credential or card has. */
+const MAYBE = new RegExp(SECRET_KEY_WORDS.map(escape).join('|') + String.raw`|bearer|basic|negotiate|eyJ|:\/\/[^\s/@]*:[^\s/@]*@|-----BEGIN|[0-9](?:[ -]?[0-9]){12}`, 'i');
+
+/** A text (a log message, an error message) with credentials and card numbers masked. */
+export function scrubText(s: string): string {
+  if (!MAYBE.test(s)) return s;
+  return maskCards(maskCredentials(s, FIXED), FIXED);
+}
+
+/**
+ * Log fields with secrets masked: a string under a key naming a credential
+ * (`password`, `authorization`, a `sasl` section's `password`) whole, any
+ * other string by scrubText; nested objects and arrays walked (to depth 8).
+ */
+export function scrubFields(v: unknown, key = '', depth = 0): unknown {
+  if (typeof v === 'string') return key !== '' && isSecretKey(key) && v !== '' ? '****' : scrubText(v);
+  if (v === null || typeof v !== 'object' || depth > 8) return v;
+  if (Array.isArray(v)) return v.map((x) => scrubFields(x, key, depth + 1));
+  if (v instanceof Error) return { name: v.name, message: scrubText(v.message) };
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = scrubFields(x, k, depth + 1);
+  return out;
 }

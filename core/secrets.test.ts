@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CARDS, INNOCENTS, keyedPlants, plants } from '../../test/redaction-corpus.ts';
-import { cardBrand, isCardInteger, isCardNumber, isSecretKey, luhn, maskCards, maskCredentials, type Masker } from './detect.ts';
+import { CARDS, INNOCENTS, keyedPlants, plants } from '../test/redaction-corpus.ts';
+import { cardBrand, isCardInteger, isCardNumber, isSecretKey, luhn, maskCards, maskCredentials, type Masker } from './secrets.ts';
 
 const masker = (): Masker => ({ mask: () => '****', count: 0 });
 const scrub = (s: string) => {
