@@ -29,73 +29,23 @@
  * adds to them.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { KvList, setAttr, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
+import { KvList, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
 import { asString } from '../../exporters/clickhouse/anyvalue.ts';
 import { compilePattern } from '../../core/go-regexp.ts';
 import type { RedactionConfig } from './config.ts';
 import { Builtins, masksWhole } from './builtins.ts';
+import { SUMMARY_KEYS, summarize, tally, type Tally } from './summary.ts';
+import { replaceAllGo } from './replace.ts';
 import { isSecretKey } from '../../core/secrets.ts';
 import { Pseudonymizer, pseudonymizeEnabled } from './pseudonym.ts';
 
-const SEP = ',';
+export { replaceAllGo, SUMMARY_KEYS };
+
 const IGNORED = 1;
 const REMOVED = 2;
 const BLOCKED = 4;
 const SECRET = 8;
 const PSEUDO = 16;
-
-/** The diagnostic attributes (always allowed: they survive a second redaction stage). */
-export const SUMMARY_KEYS = {
-  redactedKeys: 'redaction.redacted.keys',
-  redactedCount: 'redaction.redacted.count',
-  maskedKeys: 'redaction.masked.keys',
-  maskedCount: 'redaction.masked.count',
-  allowedKeys: 'redaction.allowed.keys',
-  allowedCount: 'redaction.allowed.count',
-  ignoredCount: 'redaction.ignored.count',
-  bodyRedactedKeys: 'redaction.body.redacted.keys',
-  bodyRedactedCount: 'redaction.body.redacted.count',
-  bodyMaskedKeys: 'redaction.body.masked.keys',
-  bodyMaskedCount: 'redaction.body.masked.count',
-  bodyAllowedKeys: 'redaction.body.allowed.keys',
-  bodyAllowedCount: 'redaction.body.allowed.count',
-  bodyIgnoredCount: 'redaction.body.ignored.count',
-} as const;
-
-interface Tally {
-  redacted: string[];
-  masked: string[];
-  allowed: string[];
-  ignored: string[];
-}
-
-const tally = (): Tally => ({ redacted: [], masked: [], allowed: [], ignored: [] });
-
-/**
- * Every match of `re` replaced by `fn(match)`, as Go's ReplaceAllStringFunc
- * does it: an empty match right after the previous match is skipped (so
- * `.*` masks "abc" once, not twice as String#replace would).
- */
-export function replaceAllGo(s: string, re: RegExp, fn: (m: string) => string): string {
-  re.lastIndex = 0;
-  let out = '';
-  let last = 0;
-  let prevEnd = -1;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    const start = m.index;
-    const len = m[0].length;
-    if (len === 0) {
-      const cp = s.codePointAt(start);
-      re.lastIndex = start + (cp !== undefined && cp > 0xffff ? 2 : 1);
-      if (start === prevEnd) continue;
-    }
-    out += s.slice(last, start) + fn(m[0]);
-    last = start + len;
-    prevEnd = last;
-  }
-  return last === 0 && prevEnd === -1 ? s : out + s.slice(last);
-}
 
 /** The rules of one config, compiled; changes payloads in place. */
 export class Redactor {
@@ -322,7 +272,7 @@ export class Redactor {
     attrs.length = w;
     this.removed += t.redacted.length;
     this.masked += t.masked.length;
-    this.summarize(attrs, t, false);
+    summarize(attrs, t, false, this.cfg.summary);
     return attrs;
   }
 
@@ -354,7 +304,7 @@ export class Redactor {
     }
     this.removed += t.redacted.length;
     this.masked += t.masked.length;
-    this.summarize(attrs, t, true);
+    summarize(attrs, t, true, this.cfg.summary);
     return out;
   }
 
@@ -394,30 +344,6 @@ export class Redactor {
     if (masked === text) return v;
     t.masked.push(path);
     return masked;
-  }
-
-  // ---------------------------------------------------------------- summary
-
-  private summarize(attrs: KeyValue[], t: Tally, body: boolean): void {
-    if (this.cfg.summary === 'silent') return;
-    const K = SUMMARY_KEYS;
-    this.meta(attrs, t.redacted, body ? K.bodyRedactedKeys : K.redactedKeys, body ? K.bodyRedactedCount : K.redactedCount);
-    this.meta(attrs, t.masked, body ? K.bodyMaskedKeys : K.maskedKeys, body ? K.bodyMaskedCount : K.maskedCount);
-    this.meta(attrs, t.allowed, body ? K.bodyAllowedKeys : K.allowedKeys, body ? K.bodyAllowedCount : K.allowedCount);
-    this.meta(attrs, t.ignored, null, body ? K.bodyIgnoredCount : K.ignoredCount);
-  }
-
-  /** The Collector's addMetaAttrs: merges into values an earlier stage wrote. */
-  private meta(attrs: KeyValue[], keys: string[], keysAttr: string | null, countAttr: string): void {
-    const level = this.cfg.summary;
-    if (keys.length === 0 || level === 'silent') return;
-    if (level === 'debug' && keysAttr) {
-      const prev = attrs.find((a) => a.key === keysAttr)?.value;
-      const all = typeof prev === 'string' && prev !== '' ? [...keys, ...prev.split(SEP)] : [...keys];
-      setAttr(attrs, keysAttr, all.sort().join(SEP));
-    }
-    const prevCount = attrs.find((a) => a.key === countAttr)?.value;
-    setAttr(attrs, countAttr, BigInt(keys.length) + (typeof prevCount === 'bigint' ? prevCount : 0n));
   }
 }
 
