@@ -94,6 +94,9 @@ export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
   create(settings: CreateSettings<C>, next: NextConsumers): Component;
 }
 
+/** A test of a component's config, checked like a method (bivariantly), so a ProcessorFactory<C> is still a Factory. */
+type ConfigTest<C> = { bivarianceHack(config: C): boolean }['bivarianceHack'];
+
 export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
   readonly kind: 'processor';
   readonly signals: readonly Signal[];
@@ -116,7 +119,7 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
    * tests a payload's bytes and decodes only those that may hold a secret):
    * see NextConsumers.bytesOnly.
    */
-  readonly forwardsBytes?: boolean | ((config: C) => boolean);
+  readonly forwardsBytes?: boolean | ConfigTest<C>;
   create(settings: CreateSettings<C>, next: NextConsumers): Component & Partial<LogsConsumer & TracesConsumer>;
 }
 

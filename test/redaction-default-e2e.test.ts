@@ -42,7 +42,7 @@ function defaultPipeline(dir: string): string {
 const receiver = (id: string) => (running!.service as unknown as { receivers: Array<{ id: string; component: any }> }).receivers.find((r) => r.id === id)!.component;
 
 async function post(url: string, body: string | Uint8Array, type: string): Promise<void> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : Buffer.from(body) });
   expect([url, r.status < 300]).toEqual([url, true]);
 }
 
