@@ -46,6 +46,16 @@ describe('pseudonymisation', () => {
     expect(JSON.stringify(rec(a).attributes, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).toBe(again);
   });
 
+  it('built-in masks are never an unkeyed hash of the secret (a password\'s md5 is a lookup away)', () => {
+    const plain = logs([{ key: 'password', value: 'hunter2' }], 'Authorization: Bearer abc123XYZ');
+    new Redactor(cfg({}, { hash_function: 'md5' })).logs(plain);
+    expect(rec(plain).attributes[0]!.value).toBe('****');
+    expect(rec(plain).body).toBe('Authorization: Bearer ****');
+    const keyed = logs([{ key: 'password', value: 'hunter2' }]);
+    new Redactor(cfg({}, { hash_function: 'hmac-sha256', hmac_key: KEY })).logs(keyed);
+    expect(rec(keyed).attributes[0]!.value).toBe(createHmac('sha256', KEY).update('hunter2').digest('hex'));
+  });
+
   it('is found by the bytes pre-check from the key alone', () => {
     const r = new Redactor(cfg({ keys: ['uid'], hmac_key: KEY }));
     const out = redactPayload(r, 'logs', scanLogsLazily(encodeLogsProto(logs([{ key: 'uid', value: '42' }]))), true);

@@ -98,7 +98,9 @@ export class Redactor {
     this.pseudo = pseudonymizeEnabled(p) ? new Pseudonymizer(key!, p.prefix) : null;
     this.b = new Builtins(
       { credentials: cfg.mask_credentials, cards: cfg.mask_payment_cards, pseudonymKeys: p.keys, emails: p.emails },
-      this.mask,
+      // An unkeyed hash of a password or token is a dictionary lookup away from
+      // it: the built-in rules write a hash only with a keyed (hmac-*) function.
+      h.startsWith('hmac-') ? this.mask : () => '****',
       this.pseudo,
     );
   }
@@ -247,7 +249,7 @@ export class Redactor {
       }
       if (rule & SECRET && masksWhole(kv.value)) {
         t.masked.push(k);
-        kv.value = this.mask(text ?? '');
+        kv.value = this.b.mask(text ?? '');
         continue;
       }
       if (rule & PSEUDO && (typeof kv.value === 'string' || typeof kv.value === 'bigint' || typeof kv.value === 'number')) {
