@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CARDS, INNOCENTS, keyedPlants, plants } from '../test/redaction-corpus.ts';
-import { cardBrand, isCardInteger, isCardNumber, isSecretKey, luhn, maskCards, maskCredentials, type Masker } from './secrets.ts';
+import { cardBrand, isCardInteger, isCardNumber, isSecretKey, luhn, maskCards, maskCredentials, scrubText, type Masker } from './secrets.ts';
 
 const masker = (): Masker => ({ mask: () => '****', count: 0 });
 const scrub = (s: string) => {
@@ -67,6 +67,29 @@ describe('built-in detectors', () => {
     // x-jwt-assertion: its value, a JWT, is masked by pattern (no `jwt` key word: see detect.ts).
     for (const k of ['url.path', 'http.response.status_code', 'user_agent.original', 'author', 'session.duration', 'x-jwt-assertion']) {
       expect([k, isSecretKey(k)]).toEqual([k, false]);
+    }
+  });
+
+  it('hostile input costs linear time (no catastrophic backtracking in any detector)', () => {
+    const n = 100_000;
+    const cases = {
+      'secret words, no separator': 'token'.repeat(n / 5),
+      'secret words, each a name': '&tokena'.repeat(n / 7),
+      'name characters then no value': `&token${'a'.repeat(n)}`,
+      'dotted words': 'a.'.repeat(n / 2),
+      'userinfo without @': `x://${'a:'.repeat(n / 2)}`,
+      'schemes without credentials': 'Bearer '.repeat(n / 7),
+      'digit groups': '1 '.repeat(n / 2),
+      'PEM openings': '-----BEGIN RSA PRIVATE KEY-----'.repeat(n / 31),
+      'JWT-like': 'eyJaa.'.repeat(n / 6),
+      'encoded params': '%26token%3D'.repeat(n / 11),
+    };
+    for (const [what, text] of Object.entries(cases)) {
+      const t0 = performance.now();
+      scrub(text);
+      scrubText(text);
+      const ms = performance.now() - t0;
+      expect([what, ms < 1500]).toEqual([what, true]);
     }
   });
 });

@@ -49,10 +49,13 @@ export function isSecretKey(key: string): boolean {
  * secret word: query strings (also URL-encoded, `%3D` and `%253D`), form
  * bodies, JSON and log lines. The value runs to the next separator.
  */
+const NAME_CHARS = '[A-Za-z0-9_.\\-]';
 const PARAM = new RegExp(
-  String.raw`((?:^|[?&;,\s"'{(/]|%26|%3F|%20)[A-Za-z0-9_.\-]*?(?:` +
+  // The name is taken whole (a lookahead and its backreference: no backtracking into it, so a
+  // long run of name characters costs linear time), then must contain a secret word.
+  String.raw`((?:^|[?&;,\s"'{(/]|%26|%3F|%20)(?=(${NAME_CHARS}+))\2(?<=(?:` +
     SECRET_KEY_WORDS.map(escape).join('|') +
-    String.raw`)[A-Za-z0-9_.\-]*["']?\s*(?:=|:|%3D|%253D)\s*)` +
+    String.raw`)${NAME_CHARS}*)["']?\s*(?:=|:|%3D|%253D)\s*)` +
     // Not an auth scheme's word (AUTH handles `authorization: Bearer x`), not already masked.
     String.raw`(?!["']?(?:bearer|basic|token|apikey|negotiate)\s)(?!["']?\*{4}(?![^&\s#"',;<>})\]]))` +
     // A quoted value runs to its closing quote, an unquoted one to the next separator.
@@ -64,7 +67,7 @@ const PARAM = new RegExp(
 const AUTH = /\b(bearer|basic|token|apikey|negotiate)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
 
 /** A password in a URL's userinfo: `scheme://user:password@host`. */
-const USERINFO = /(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s:@]*:)([^/\s@]+)(?=@)/g;
+const USERINFO = /(:\/\/[^/\s:@]*:)([^/\s@]+)(?=@)/g;
 
 /** A JWT (JWS or JWE): base64url parts, the first (a JSON header) starting `eyJ`. */
 const JWT = /\beyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){1,4}/g;
@@ -110,7 +113,7 @@ export function maskCredentials(s: string, m: Masker): string {
   });
   out = out.replace(JWT, (x) => (x.includes('.') && x.length >= 16 ? (m.count++, m.mask(x)) : x));
   out = out.replace(USERINFO, (_all, pre: string, pw: string) => (pw === '****' ? _all : (m.count++, `${pre}${m.mask(pw)}`)));
-  out = out.replace(PARAM, (_all, pre: string, dq?: string, sq?: string, bare?: string) => {
+  out = out.replace(PARAM, (_all, pre: string, _name: string, dq?: string, sq?: string, bare?: string) => {
     m.count++;
     if (dq !== undefined) return `${pre}"${m.mask(dq)}"`;
     if (sq !== undefined) return `${pre}'${m.mask(sq)}'`;
@@ -188,7 +191,7 @@ export function isCardInteger(v: bigint): boolean {
 
 const FIXED: Masker = { mask: () => '****', count: 0 };
 /** A cheap first look: the words and shapes any credential or card has. */
-const MAYBE = new RegExp(SECRET_KEY_WORDS.map(escape).join('|') + String.raw`|bearer|basic|negotiate|eyJ|:\/\/[^\s/@]*:[^\s/@]*@|-----BEGIN|[0-9](?:[ -]?[0-9]){12}`, 'i');
+const MAYBE = new RegExp(SECRET_KEY_WORDS.map(escape).join('|') + String.raw`|bearer|basic|negotiate|eyJ|:\/\/[^\s/@:]*:[^\s/@]*@|-----BEGIN|[0-9](?:[ -]?[0-9]){12}`, 'i');
 
 /** A text (a log message, an error message) with credentials and card numbers masked. */
 export function scrubText(s: string): string {

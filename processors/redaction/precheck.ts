@@ -32,8 +32,9 @@ export function triggerPattern(o: PrecheckOptions): RegExp | null {
     alts.push(...SECRET_KEY_WORDS.map(escape)); // key rules and name=value
     alts.push('bearer', 'basic', 'negotiate'); // auth schemes (token, apikey: words above)
     alts.push('eyJ'); // JWT
-    // userinfo password; not \s, which would also stop at 0xa0, a byte of UTF-8 letters (à = c3 a0)
-    alts.push(String.raw`:\/\/[^\/@\t-\r ]*:[^\/@\t-\r ]+@`);
+    // userinfo password; not \s, which would also stop at 0xa0, a byte of UTF-8 letters
+    // (à = c3 a0); no ':' in the user part, so `://a:a:a:…` is one linear pass, not n².
+    alts.push(String.raw`:\/\/[^\/@\t-\r :]*:[^\/@\t-\r ]+@`);
     alts.push('-----BEGIN'); // PEM private keys
   }
   if (o.cards) alts.push(String.raw`[0-9](?:[ -]?[0-9]){12}`);

@@ -12,7 +12,7 @@ import { configFor, settingsFor } from '../../test/component-config.ts';
 import { RecordingConsumer, testLogger } from '../../test/helpers.ts';
 import { scope } from '../../test/redaction-corpus.ts';
 import { defaultRedactionConfig, validateRedaction, type RedactionConfig } from './config.ts';
-import { defaultPseudonymizeConfig } from './pseudonym.ts';
+import { Pseudonymizer, defaultPseudonymizeConfig } from './pseudonym.ts';
 import { redactionFactory } from './factory.ts';
 import { redactPayload } from './processor.ts';
 import { Redactor } from './redaction.ts';
@@ -54,6 +54,16 @@ describe('pseudonymisation', () => {
     const keyed = logs([{ key: 'password', value: 'hunter2' }]);
     new Redactor(cfg({}, { hash_function: 'hmac-sha256', hmac_key: KEY })).logs(keyed);
     expect(rec(keyed).attributes[0]!.value).toBe(createHmac('sha256', KEY).update('hunter2').digest('hex'));
+  });
+
+  it('e-mail search costs linear time on hostile input', () => {
+    const p = new Pseudonymizer(Buffer.from(KEY), 'pii:');
+    for (const text of [`${'a'.repeat(50_000)}@${'-'.repeat(50_000)}`, `a@b${'.b'.repeat(50_000)}!`, `${'a@'.repeat(50_000)}`]) {
+      const t0 = performance.now();
+      p.emails(text);
+      p.of(text);
+      expect(performance.now() - t0).toBeLessThan(1500);
+    }
   });
 
   it('is found by the bytes pre-check from the key alone', () => {

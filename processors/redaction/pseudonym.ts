@@ -13,9 +13,19 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/** An e-mail address inside a text. */
-export const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
-const WHOLE_EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+/**
+ * An e-mail address inside a text: one start per run of local-part
+ * characters (the lookbehind) and labels split by dots (nothing to
+ * backtrack over), so hostile input costs linear time; the top-level label
+ * (letters, two or more) is checked on the match.
+ */
+export const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+const TLD = /\.[A-Za-z]{2,}$/;
+const isEmail = (s: string): boolean => {
+  EMAIL.lastIndex = 0;
+  const m = EMAIL.exec(s);
+  return m !== null && m.index === 0 && m[0].length === s.length && TLD.test(s);
+};
 
 /** Shortest key accepted: a short key would let a guessed-value search find it. */
 export const MIN_KEY_BYTES = 16;
@@ -66,7 +76,7 @@ export class Pseudonymizer {
 
   /** The pseudonym of one identifier (an e-mail address lowercased). */
   of(value: string): string {
-    const v = WHOLE_EMAIL.test(value) ? value.toLowerCase() : value;
+    const v = isEmail(value) ? value.toLowerCase() : value;
     return this.prefix + createHmac('sha256', this.key).update(v).digest('hex').slice(0, 24);
   }
 
@@ -80,6 +90,6 @@ export class Pseudonymizer {
   /** Every e-mail address in a text pseudonymised, the text around kept. */
   emails(s: string): string {
     if (!s.includes('@')) return s;
-    return s.replace(EMAIL, (e) => (this.count++, this.of(e)));
+    return s.replace(EMAIL, (e) => (TLD.test(e) ? (this.count++, this.of(e)) : e));
   }
 }
