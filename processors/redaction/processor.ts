@@ -15,10 +15,8 @@
  */
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
-import { clientInfo, setClientInfo } from '../../core/client.ts';
-import { dropRawProto, logRecordCount, pendingRecords, spanCount, type LogsData, type TracesData } from '../../core/model.ts';
+import { dropRawProto, logRecordCount, pendingRecords, replacePendingParts, spanCount, type LogsData, type TracesData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
-import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
 import { processorMetrics } from '../../core/telemetry/metrics.ts';
 import { decidesFromBytes, type RedactionConfig } from './config.ts';
 import { loadPseudonymKey, pseudonymizeEnabled } from './pseudonym.ts';
@@ -27,8 +25,8 @@ import { Redactor } from './redaction.ts';
 type Signal = 'logs' | 'traces';
 
 const codec = {
-  logs: { decode: decodeLogsProto, encode: encodeLogsProto, lazy: lazyLogs, redact: (r: Redactor, d: LogsData) => r.logs(d) },
-  traces: { decode: decodeTracesProto, encode: encodeTracesProto, lazy: lazyTraces, redact: (r: Redactor, d: TracesData) => r.traces(d) },
+  logs: { decode: decodeLogsProto, encode: encodeLogsProto, redact: (r: Redactor, d: LogsData) => r.logs(d) },
+  traces: { decode: decodeTracesProto, encode: encodeTracesProto, redact: (r: Redactor, d: TracesData) => r.traces(d) },
 };
 
 /** What one call changed and how (metrics, and tests of the fast path). */
@@ -53,14 +51,14 @@ function add(t: Tally, r: Redactor): void {
 }
 
 /**
- * One payload redacted: the same object when unchanged or changed in place,
- * or a new bytes payload when flagged requests were rewritten.
+ * One payload redacted, in place: a payload still in bytes keeps being
+ * bytes (flagged requests rewritten, core/model.ts replacePendingParts);
+ * a decoded one has its records changed.
  */
 export function redactPayload<D extends LogsData | TracesData>(r: Redactor, signal: Signal, data: D, bytesPath: boolean, t: Tally = newTally()): D {
   const c = codec[signal] as unknown as {
     decode(b: Uint8Array): D;
     encode(d: D): Uint8Array;
-    lazy(parts: Uint8Array[], count: number): D;
     redact(r: Redactor, d: D): void;
   };
   const pending = bytesPath ? pendingRecords(data) : undefined;
@@ -80,10 +78,8 @@ export function redactPayload<D extends LogsData | TracesData>(r: Redactor, sign
       t.changed++;
       (parts ??= pending.parts.slice())[i] = c.encode(decoded);
     });
-    if (!parts) return data;
-    const out = c.lazy(parts, pending.count);
-    setClientInfo(out, clientInfo(data));
-    return out;
+    if (parts) replacePendingParts(data, parts); // the same payload object: client info and the rest stay
+    return data;
   }
   r.resetCounts();
   c.redact(r, data);
