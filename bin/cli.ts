@@ -18,6 +18,9 @@ commands:
                              audit events, newest first
   hash-password [--sha256]   read a password on stdin, print the hash for
                              the clickhouse exporter's query_users
+  pseudonym <value | -> [--config FILE] [--processor ID]
+                             the pseudonym redaction stores for a personal
+                             identifier (its pseudonymize key), to search for
   help                       this text
 `;
 
@@ -30,6 +33,7 @@ const commands: Record<string, () => Promise<Command>> = {
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
   'hash-password': async () => (await import('./commands/hash-password.ts')).hashPasswordCommand,
+  pseudonym: async () => (await import('./commands/pseudonym.ts')).pseudonymCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -94,6 +94,9 @@ export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
   create(settings: CreateSettings<C>, next: NextConsumers): Component;
 }
 
+/** A test of a component's config, checked like a method (bivariantly), so a ProcessorFactory<C> is still a Factory. */
+type ConfigTest<C> = { bivarianceHack(config: C): boolean }['bivarianceHack'];
+
 export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
   readonly kind: 'processor';
   readonly signals: readonly Signal[];
@@ -110,8 +113,13 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
    * those bytes before the processor sees the payload (core/model.ts rawProto).
    */
   readonly keepsRawProto?: boolean;
-  /** True when the processor neither reads nor changes records (counts at most): see NextConsumers.bytesOnly. */
-  readonly forwardsBytes?: boolean;
+  /**
+   * True when the processor neither reads nor changes records (counts at
+   * most), or, as a function, when it does not with this config (redaction
+   * tests a payload's bytes and decodes only those that may hold a secret):
+   * see NextConsumers.bytesOnly.
+   */
+  readonly forwardsBytes?: boolean | ConfigTest<C>;
   create(settings: CreateSettings<C>, next: NextConsumers): Component & Partial<LogsConsumer & TracesConsumer>;
 }
 

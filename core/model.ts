@@ -515,3 +515,21 @@ export function pendingRecords(data: LogsData | TracesData): PendingRecords | un
 export function undecodedLogs(data: LogsData): PendingRecords | undefined {
   return (data as Pending)[PENDING];
 }
+
+/**
+ * Replaces the request bytes of a payload whose records are not built yet
+ * (and that has no patches) by `parts`, which must hold the same number of
+ * records: a stage that rewrote some requests as bytes (redaction). The
+ * payload object, and whatever else it carries (client info), stay; its
+ * rawProto becomes the new bytes.
+ */
+export function replacePendingParts(data: LogsData | TracesData, parts: Uint8Array[]): void {
+  const d = data as Sourced;
+  const pending = d[PENDING];
+  const src = d[SOURCE];
+  if (!pending || pending.patches || !src) throw new Error('replacePendingParts: the payload is decoded or patched');
+  const next: PendingRecords = { parts, count: pending.count, decode: pending.decode };
+  Object.defineProperty(d, SOURCE, { value: { key: src.key, pending: next }, configurable: true });
+  defer(d, src.key, next);
+  setRawProto(data, parts);
+}

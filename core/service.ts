@@ -195,7 +195,9 @@ export class Service {
   private forwardsBytes(p: PipelineConfig): boolean {
     const cfg = this.config;
     for (const id of p.processors) {
-      if ((cfg.processors.get(id)!.factory as ProcessorFactory).forwardsBytes !== true) return false;
+      const cc = cfg.processors.get(id)!;
+      const fb = (cc.factory as ProcessorFactory).forwardsBytes;
+      if ((typeof fb === 'function' ? fb(cc.config) : fb) !== true) return false;
     }
     for (const id of p.exporters) {
       const cc = cfg.exporters.get(id); // undefined: a connector, which hands records to other pipelines

@@ -132,12 +132,12 @@ describe('docker/Dockerfile', () => {
 });
 
 describe('examples/minimal.yaml', () => {
-  it('is valid and is the Collector\'s shape: OTLP → memory_limiter → batch → embedded ClickHouse, logs and traces', () => {
+  it('is valid and is the Collector\'s shape: OTLP → memory_limiter → redaction → batch → embedded ClickHouse, logs and traces', () => {
     const cfg = loadConfigFile(`${root}examples/minimal.yaml`, builtinRegistry(), {});
     const shape = [...cfg.pipelines.values()].map((p) => [p.id, p.receivers, p.processors, p.exporters]);
     expect(shape).toEqual([
-      ['logs', ['otlp'], ['memory_limiter', 'batch'], ['clickhouse']],
-      ['traces', ['otlp'], ['memory_limiter', 'batch'], ['clickhouse']],
+      ['logs', ['otlp'], ['memory_limiter', 'redaction', 'batch'], ['clickhouse']],
+      ['traces', ['otlp'], ['memory_limiter', 'redaction', 'batch'], ['clickhouse']],
     ]);
     expect((cfg.exporters.get('clickhouse')!.config as { endpoint: string | null }).endpoint ?? null).toBeNull();
   });

@@ -7,6 +7,8 @@
  * Decoding is pure: no I/O, no network.
  */
 
+import { isSecretKey, scrubText } from '../secrets.ts';
+
 export interface ConfigError {
   path: string;
   message: string;
@@ -120,7 +122,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  */
 export function decode(schema: Schema, defaults: unknown, user: unknown, path: string, errors: ConfigError[]): unknown {
   const fail = (message: string): unknown => {
-    errors.push({ path, message });
+    // A wrongly typed password is still a password: never echo a secret key's value.
+    const last = path.slice(path.lastIndexOf('.') + 1);
+    if (isSecretKey(last)) message = message.replace(/, got [\s\S]*$/, ' (the value is not shown)');
+    errors.push({ path, message: scrubText(message) });
     return defaults;
   };
   if (schema.kind === 'optional') {

@@ -1,7 +1,14 @@
 /**
  * The process's own logs: one JSON object per line on stderr, one line per
  * condition (a listener started, an export failing), never one per record.
+ *
+ * Nothing secret is written: every message and field goes through
+ * core/secrets.ts first (credentials in URLs, headers and error messages
+ * masked, values under keys like `password` masked whole, card numbers
+ * masked), whoever logged it: a client library's error quoting a URL with
+ * its password, a decode error quoting a sender's value.
  */
+import { scrubFields, scrubText } from '../secrets.ts';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -26,8 +33,8 @@ export interface LoggerOptions {
 }
 
 function serializeError(err: unknown): unknown {
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return err;
+  if (err instanceof Error) return { name: err.name, message: scrubText(err.message) };
+  return scrubFields(err);
 }
 
 export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Logger {
@@ -35,8 +42,9 @@ export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Lo
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const emit = (level: Level, msg: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
-    const rec: LogFields = { ts: new Date().toISOString(), level, msg, ...base };
-    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = k === 'error' ? serializeError(v) : v;
+    msg = scrubText(msg);
+    const rec: LogFields = { ts: new Date().toISOString(), level, msg, ...(scrubFields(base) as LogFields) };
+    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = k === 'error' ? serializeError(v) : scrubFields(v, k);
     write(JSON.stringify(rec, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
     if (opts.also) {
       const { ts: _ts, level: _l, msg: _m, ...rest } = rec;

@@ -9,6 +9,7 @@
  */
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import { isLoopbackHost } from '../../core/auth-config.ts';
+import { scrubText } from '../../core/secrets.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
 import { loginThrottleDefaults, loginThrottleSchema, type LoginThrottleConfig } from './query/login-throttle.ts';
 import { HASH_HOWTO, queryUserSchema, validateQueryUsers, type QueryUserConfig } from './query/query-users.ts';
@@ -107,10 +108,10 @@ export function validateConnection(c: ConnectionConfig): ConfigError[] {
     if (u && (u.protocol === 'tcp:' || u.protocol === 'clickhouse:')) {
       errors.push({
         path: 'endpoint',
-        message: `${u.protocol}// is ClickHouse's native protocol (port 9000), which trailhouse does not speak: use its HTTP interface, like http://${u.hostname || '127.0.0.1'}:8123, got ${JSON.stringify(c.endpoint)}`,
+        message: `${u.protocol}// is ClickHouse's native protocol (port 9000), which trailhouse does not speak: use its HTTP interface, like http://${u.hostname || '127.0.0.1'}:8123, got ${JSON.stringify(scrubText(c.endpoint))}`,
       });
     } else if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-      errors.push({ path: 'endpoint', message: `expected an http:// or https:// URL like http://127.0.0.1:8123 (or embedded://DIR), got ${JSON.stringify(c.endpoint)}` });
+      errors.push({ path: 'endpoint', message: `expected an http:// or https:// URL like http://127.0.0.1:8123 (or embedded://DIR), got ${JSON.stringify(scrubText(c.endpoint))}` });
     }
   }
   const server = isServer(c);

@@ -7,6 +7,7 @@
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { compilePattern } from '../../core/go-regexp.ts';
+import { MIN_KEY_BYTES, defaultPseudonymizeConfig, pseudonymizeEnabled, type PseudonymizeConfig } from './pseudonym.ts';
 
 export type HashFunction = 'none' | 'md5' | 'sha1' | 'sha3' | 'hmac-sha256' | 'hmac-sha512';
 export const HASH_FUNCTIONS: readonly HashFunction[] = ['none', 'md5', 'sha1', 'sha3', 'hmac-sha256', 'hmac-sha512'];
@@ -35,6 +36,18 @@ export interface RedactionConfig {
   hmac_key: string;
   /** Diagnostic attributes on what was changed: `debug` (keys and counts), `info` (counts), `silent` (none, the default). */
   summary: Summary;
+  /**
+   * trailhouse: mask credentials wherever they are (core/secrets.ts): values of
+   * keys naming one (authorization, cookie, token, password, api key, …) and
+   * bearer/basic credentials, secret query parameters, JWTs, URL passwords
+   * and private keys in any text. Default false (a Collector config keeps
+   * its meaning); the default pipeline.yaml turns it on.
+   */
+  mask_credentials: boolean;
+  /** trailhouse: mask Luhn-valid payment card numbers (13-19 digits, spaces or dashes allowed). Default false. */
+  mask_payment_cards: boolean;
+  /** trailhouse: HMAC pseudonyms for personal identifiers (pseudonym.ts). Off unless keys or emails are set. */
+  pseudonymize: PseudonymizeConfig;
 }
 
 export const defaultRedactionConfig = (): RedactionConfig => ({
@@ -49,6 +62,9 @@ export const defaultRedactionConfig = (): RedactionConfig => ({
   hash_function: 'none',
   hmac_key: '',
   summary: 'silent',
+  mask_credentials: false,
+  mask_payment_cards: false,
+  pseudonymize: defaultPseudonymizeConfig(),
 });
 
 export const redactionSchema = s.object({
@@ -63,7 +79,24 @@ export const redactionSchema = s.object({
   hash_function: s.string({ enum: HASH_FUNCTIONS }),
   hmac_key: s.string(),
   summary: s.string({ enum: ['debug', 'info', 'silent'] }),
+  mask_credentials: s.bool(),
+  mask_payment_cards: s.bool(),
+  pseudonymize: s.object({
+    keys: s.list(s.string({ nonEmpty: true })),
+    emails: s.bool(),
+    hmac_key: s.string(),
+    hmac_key_file: s.string(),
+    prefix: s.string(),
+  }),
 });
+
+/**
+ * Whether this config lets the processor decide from a payload's bytes
+ * (precheck.ts): only the built-in detectors and pseudonymisation change
+ * anything. User patterns and an allowed_keys list need every record read.
+ */
+export const decidesFromBytes = (c: RedactionConfig): boolean =>
+  c.allow_all_keys && c.blocked_key_patterns.length === 0 && c.blocked_values.length === 0;
 
 const PATTERN_LISTS = ['ignored_key_patterns', 'blocked_key_patterns', 'blocked_values', 'allowed_values'] as const;
 
@@ -83,6 +116,15 @@ export function validateRedaction(c: RedactionConfig): ConfigError[] {
   }
   if (!c.hash_function.startsWith('hmac-') && c.hmac_key !== '') {
     errors.push({ path: 'hmac_key', message: `only used with hash_function hmac-sha256 or hmac-sha512` });
+  }
+  const p = c.pseudonymize;
+  if (pseudonymizeEnabled(p)) {
+    if ((p.hmac_key === '') === (p.hmac_key_file === '')) {
+      errors.push({ path: 'pseudonymize', message: 'exactly one of hmac_key and hmac_key_file is required with keys or emails' });
+    } else if (p.hmac_key !== '' && Buffer.byteLength(p.hmac_key) < MIN_KEY_BYTES) {
+      // Only the length is reported: the key itself never goes into a message.
+      errors.push({ path: 'pseudonymize.hmac_key', message: `at least ${MIN_KEY_BYTES} bytes are required (got ${Buffer.byteLength(p.hmac_key)})` });
+    }
   }
   return errors;
 }

@@ -16,76 +16,36 @@
  * value becomes a string). A map body is walked key by key like attributes
  * (nested keys by path, `a.b`, `a.[0]`); a scalar body is masked by value.
  *
+ * Then, with `mask_credentials` / `mask_payment_cards` / `pseudonymize`
+ * (trailhouse's, builtins.ts), a key naming a credential masks its value,
+ * a pseudonymised key's value becomes its pseudonym, and every string in a
+ * kept value (nested maps, arrays, UTF-8 bytes), every log body, span name,
+ * span event name, link attribute and status message is searched for
+ * credentials, card numbers and e-mail addresses.
+ *
  * `summary: info|debug` adds the Collector's diagnostic attributes
  * (`redaction.redacted.count`, `redaction.masked.keys`, …) to the map it
  * changed; they are always allowed, so a second redaction stage keeps and
  * adds to them.
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
-import { KvList, setAttr, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
-import { inPlaceProcessor } from '../../core/processor-helper.ts';
+import { KvList, type AnyValue, type KeyValue, type LogsData, type TracesData } from '../../core/model.ts';
 import { asString } from '../../core/otlp/anyvalue.ts';
 import { compilePattern } from '../../core/go-regexp.ts';
 import type { RedactionConfig } from './config.ts';
+import { Builtins, masksWhole } from './builtins.ts';
+import { SUMMARY_KEYS, summarize, tally, type Tally } from './summary.ts';
+import { replaceAllGo } from './replace.ts';
+import { isSecretKey } from '../../core/secrets.ts';
+import { Pseudonymizer, pseudonymizeEnabled } from './pseudonym.ts';
 
-const SEP = ',';
+export { replaceAllGo, SUMMARY_KEYS };
+
 const IGNORED = 1;
 const REMOVED = 2;
 const BLOCKED = 4;
-
-/** The diagnostic attributes (always allowed: they survive a second redaction stage). */
-export const SUMMARY_KEYS = {
-  redactedKeys: 'redaction.redacted.keys',
-  redactedCount: 'redaction.redacted.count',
-  maskedKeys: 'redaction.masked.keys',
-  maskedCount: 'redaction.masked.count',
-  allowedKeys: 'redaction.allowed.keys',
-  allowedCount: 'redaction.allowed.count',
-  ignoredCount: 'redaction.ignored.count',
-  bodyRedactedKeys: 'redaction.body.redacted.keys',
-  bodyRedactedCount: 'redaction.body.redacted.count',
-  bodyMaskedKeys: 'redaction.body.masked.keys',
-  bodyMaskedCount: 'redaction.body.masked.count',
-  bodyAllowedKeys: 'redaction.body.allowed.keys',
-  bodyAllowedCount: 'redaction.body.allowed.count',
-  bodyIgnoredCount: 'redaction.body.ignored.count',
-} as const;
-
-interface Tally {
-  redacted: string[];
-  masked: string[];
-  allowed: string[];
-  ignored: string[];
-}
-
-const tally = (): Tally => ({ redacted: [], masked: [], allowed: [], ignored: [] });
-
-/**
- * Every match of `re` replaced by `fn(match)`, as Go's ReplaceAllStringFunc
- * does it: an empty match right after the previous match is skipped (so
- * `.*` masks "abc" once, not twice as String#replace would).
- */
-export function replaceAllGo(s: string, re: RegExp, fn: (m: string) => string): string {
-  re.lastIndex = 0;
-  let out = '';
-  let last = 0;
-  let prevEnd = -1;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    const start = m.index;
-    const len = m[0].length;
-    if (len === 0) {
-      const cp = s.codePointAt(start);
-      re.lastIndex = start + (cp !== undefined && cp > 0xffff ? 2 : 1);
-      if (start === prevEnd) continue;
-    }
-    out += s.slice(last, start) + fn(m[0]);
-    last = start + len;
-    prevEnd = last;
-  }
-  return last === 0 && prevEnd === -1 ? s : out + s.slice(last);
-}
+const SECRET = 8;
+const PSEUDO = 16;
 
 /** The rules of one config, compiled; changes payloads in place. */
 export class Redactor {
@@ -104,8 +64,15 @@ export class Redactor {
   /** Removed attributes and masked values since the last read (metrics). */
   removed = 0;
   masked = 0;
+  /** The built-in detectors (inactive unless configured). */
+  readonly b: Builtins;
+  private readonly pseudo: Pseudonymizer | null;
 
-  constructor(private readonly cfg: RedactionConfig) {
+  /** `pseudonymKey`: the HMAC key when pseudonymize names a key file (read by the processor at start). */
+  constructor(
+    private readonly cfg: RedactionConfig,
+    pseudonymKey?: Buffer,
+  ) {
     this.allowed = new Set([...cfg.allowed_keys, ...Object.values(SUMMARY_KEYS)]);
     this.ignored = new Set(cfg.ignored_keys);
     this.ignoredPatterns = cfg.ignored_key_patterns.map(compilePattern);
@@ -125,6 +92,36 @@ export class Redactor {
         : h.startsWith('hmac-')
           ? (s) => createHmac(h === 'hmac-sha256' ? 'sha256' : 'sha512', cfg.hmac_key).update(s).digest('hex')
           : (s) => createHash(h === 'sha3' ? 'sha3-256' : h).update(s).digest('hex');
+    const p = cfg.pseudonymize;
+    const key = pseudonymKey ?? (p.hmac_key ? Buffer.from(p.hmac_key, 'utf8') : undefined);
+    if (pseudonymizeEnabled(p) && !key) throw new Error('redaction: pseudonymize needs its HMAC key');
+    this.pseudo = pseudonymizeEnabled(p) ? new Pseudonymizer(key!, p.prefix) : null;
+    this.b = new Builtins(
+      { credentials: cfg.mask_credentials, cards: cfg.mask_payment_cards, pseudonymKeys: p.keys, emails: p.emails },
+      // An unkeyed hash of a password or token is a dictionary lookup away from
+      // it: the built-in rules write a hash only with a keyed (hmac-*) function.
+      h.startsWith('hmac-') ? this.mask : () => '****',
+      this.pseudo,
+    );
+  }
+
+  /** Values pseudonymised since the last read (metrics). */
+  get pseudonymized(): number {
+    return this.pseudo?.count ?? 0;
+  }
+
+  resetCounts(): void {
+    this.removed = this.masked = this.b.count = 0;
+    if (this.pseudo) this.pseudo.count = 0;
+  }
+
+  /** Whether anything was removed, masked or pseudonymised since the last reset. */
+  get changed(): boolean {
+    return this.removed + this.masked + this.b.count + this.pseudonymized > 0;
+  }
+
+  private changes(): number {
+    return this.b.count + this.pseudonymized;
   }
 
   logs(data: LogsData): void {
@@ -135,6 +132,7 @@ export class Redactor {
         for (const r of sl.logRecords) {
           r.attributes = this.attrs(r.attributes);
           if (r.body !== undefined) r.body = this.body(r.body, r.attributes);
+          if (this.b.active && r.eventName) r.eventName = this.field(r.eventName);
         }
       }
     }
@@ -148,9 +146,22 @@ export class Redactor {
         for (const span of ss.spans) {
           span.attributes = this.attrs(span.attributes);
           for (const e of span.events) e.attributes = this.attrs(e.attributes);
+          if (!this.b.active) continue;
+          span.name = this.field(span.name);
+          span.status.message = this.field(span.status.message);
+          for (const e of span.events) e.name = this.field(e.name);
+          // Links: the built-in rules only (the Collector's processor leaves links alone).
+          for (const l of span.links) for (const kv of l.attributes) kv.value = this.b.value(kv.key, kv.value);
         }
       }
     }
+  }
+
+  /** A name or message searched by the built-in detectors. */
+  private field(s: string): string {
+    const out = this.b.text(s);
+    if (out !== s) this.masked++;
+    return out;
   }
 
   // ---------------------------------------------------------------- rules
@@ -163,6 +174,8 @@ export class Redactor {
       if (this.ignored.has(k) || this.ignoredPatterns.some((re) => test(re, k))) r |= IGNORED;
       if (!this.cfg.allow_all_keys && !this.allowed.has(k)) r |= REMOVED;
       if (this.blockedKeys.some((re) => test(re, k))) r |= BLOCKED;
+      if (this.cfg.mask_credentials && isSecretKey(k)) r |= SECRET;
+      if (this.b.pseudonymKey(k)) r |= PSEUDO;
       // Keys come from a small set; a flood of distinct ones must not grow the map without bound.
       if (this.keyRules.size >= 10_000) this.keyRules.clear();
       this.keyRules.set(k, r);
@@ -234,17 +247,34 @@ export class Redactor {
         kv.value = this.mask(text ?? '');
         continue;
       }
-      if (text === null) continue;
-      const out = this.maskValues(text);
-      if (out !== text) {
+      if (rule & SECRET && masksWhole(kv.value)) {
         t.masked.push(k);
-        kv.value = out;
+        kv.value = this.b.mask(text ?? '');
+        continue;
       }
+      if (rule & PSEUDO && (typeof kv.value === 'string' || typeof kv.value === 'bigint' || typeof kv.value === 'number')) {
+        kv.value = this.pseudo!.value(String(kv.value));
+        continue;
+      }
+      let masked = false;
+      if (text !== null) {
+        const out = this.maskValues(text);
+        if (out !== text) {
+          masked = true;
+          kv.value = out;
+        }
+      }
+      if (this.b.active) {
+        const before = this.changes();
+        kv.value = this.b.value(null, kv.value);
+        masked ||= this.changes() !== before;
+      }
+      if (masked) t.masked.push(k);
     }
     attrs.length = w;
     this.removed += t.redacted.length;
     this.masked += t.masked.length;
-    this.summarize(attrs, t, false);
+    summarize(attrs, t, false, this.cfg.summary);
     return attrs;
   }
 
@@ -269,9 +299,14 @@ export class Redactor {
         }
       }
     }
+    if (this.b.active) {
+      const before = this.changes();
+      out = this.b.value(null, out);
+      if (this.changes() !== before && !t.masked.includes('body')) t.masked.push('body');
+    }
     this.removed += t.redacted.length;
     this.masked += t.masked.length;
-    this.summarize(attrs, t, true);
+    summarize(attrs, t, true, this.cfg.summary);
     return out;
   }
 
@@ -312,52 +347,9 @@ export class Redactor {
     t.masked.push(path);
     return masked;
   }
-
-  // ---------------------------------------------------------------- summary
-
-  private summarize(attrs: KeyValue[], t: Tally, body: boolean): void {
-    if (this.cfg.summary === 'silent') return;
-    const K = SUMMARY_KEYS;
-    this.meta(attrs, t.redacted, body ? K.bodyRedactedKeys : K.redactedKeys, body ? K.bodyRedactedCount : K.redactedCount);
-    this.meta(attrs, t.masked, body ? K.bodyMaskedKeys : K.maskedKeys, body ? K.bodyMaskedCount : K.maskedCount);
-    this.meta(attrs, t.allowed, body ? K.bodyAllowedKeys : K.allowedKeys, body ? K.bodyAllowedCount : K.allowedCount);
-    this.meta(attrs, t.ignored, null, body ? K.bodyIgnoredCount : K.ignoredCount);
-  }
-
-  /** The Collector's addMetaAttrs: merges into values an earlier stage wrote. */
-  private meta(attrs: KeyValue[], keys: string[], keysAttr: string | null, countAttr: string): void {
-    const level = this.cfg.summary;
-    if (keys.length === 0 || level === 'silent') return;
-    if (level === 'debug' && keysAttr) {
-      const prev = attrs.find((a) => a.key === keysAttr)?.value;
-      const all = typeof prev === 'string' && prev !== '' ? [...keys, ...prev.split(SEP)] : [...keys];
-      setAttr(attrs, keysAttr, all.sort().join(SEP));
-    }
-    const prevCount = attrs.find((a) => a.key === countAttr)?.value;
-    setAttr(attrs, countAttr, BigInt(keys.length) + (typeof prevCount === 'bigint' ? prevCount : 0n));
-  }
 }
 
 function test(re: RegExp, s: string): boolean {
   re.lastIndex = 0;
   return re.test(s);
-}
-
-/** The processor: the Redactor's changes, counted in two metrics of its own. */
-export function redactionProcessor(settings: CreateSettings<RedactionConfig>, next: NextConsumers): Component & LogsConsumer & TracesConsumer {
-  const redactor = new Redactor(settings.config);
-  const labels = { processor: settings.id };
-  const removed = settings.metrics.counter('trailhouse_redaction_removed_attributes', 'Attributes (and body keys) removed as not allowed.', labels);
-  const masked = settings.metrics.counter('trailhouse_redaction_masked_values', 'Attribute and body values masked.', labels);
-  const counted = (change: () => void) => {
-    change();
-    removed.add(redactor.removed);
-    masked.add(redactor.masked);
-    redactor.removed = 0;
-    redactor.masked = 0;
-  };
-  return inPlaceProcessor(settings, next, {
-    logs: (d) => counted(() => redactor.logs(d)),
-    traces: (d) => counted(() => redactor.traces(d)),
-  });
 }

@@ -49,7 +49,7 @@ export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
   return { offset, timestamp: m.timestamp, data, count: itemCount(t.signal, data), id: messageId(m) };
 }
 
-/** The producing batch's message id (exporters/kafka/messages.ts), if the producer set one. */
+/** The producing batch's message id (lib/kafka/messages.ts), if the producer set one. */
 export function messageId(m: KafkaMessage): string | undefined {
   const h = m.headers?.[MESSAGE_ID_HEADER];
   const v = Array.isArray(h) ? h[0] : h;

@@ -41,8 +41,8 @@ const signals = (flag(args, 'signals') ?? 'logs,traces').split(',') as Array<'lo
 const partition = !process.argv.includes('--no-partition');
 const compression = flag(args, 'compression') ?? 'lz4';
 const queue = flag(args, 'queue') ?? 'file';
-// --redaction: examples/gateway.yaml's redaction processor before batch (it reads and changes
-// records, so the gateway decodes every request and encodes it again).
+// --redaction: examples/gateway.yaml's redaction processor before batch (its built-in rules
+// pre-check each request's bytes and decode only those that may hold a secret).
 const redaction = process.argv.includes('--redaction');
 if (queue !== 'file' && queue !== 'memory') throw new Error(`--queue: file or memory, got ${queue}`);
 
@@ -93,11 +93,7 @@ receivers:
   otlp: {protocols: {http: {endpoint: "127.0.0.1:${http}"}}}
 processors:
   memory_limiter: {check_interval: 1s, limit_mib: 1024, spike_limit_mib: 256}
-  redaction:
-    allow_all_keys: true
-    blocked_key_patterns: ["(?i)(authorization|cookie|x-api-key|password|secret)"]
-    blocked_values: ["(?i)(access_token|api_key|token)=[^&\\\\s]+", "\\\\b4[0-9]{12}(?:[0-9]{3})?\\\\b", "\\\\b5[1-5][0-9]{14}\\\\b"]
-    summary: info
+  redaction: {allow_all_keys: true, mask_credentials: true, mask_payment_cards: true, summary: debug}
   batch: {send_batch_size: 8192, send_batch_max_size: 16384, timeout: 200ms}
 exporters:
   kafka:

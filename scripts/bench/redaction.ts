@@ -1,45 +1,90 @@
 /**
- * The redaction processor's cost per record, in process: mesh access logs
- * (scripts/bench/workload.ts, 12 attributes each) through the rules of
- * examples/gateway.yaml, and through the same walk with no blocked values.
- * CPU time per record, median of 9 rounds over fresh copies.
+ * The redaction processor's cost per record, in process, over mesh access
+ * logs and spans (scripts/bench/workload.ts; 12 attributes and a string
+ * body per log record), requests of 500 traces (1000 records each):
+ *
+ * - `fast_path`: the default pipeline.yaml's rules on requests still in
+ *   bytes (as the OTLP, Zipkin and Jaeger receivers hand them on): the
+ *   pre-check alone, nothing decoded.
+ * - `one_secret_per_request`: the same with one record per request holding
+ *   a bearer token: that request is decoded, redacted and encoded again.
+ * - `records_path`: the default rules over decoded records (OTLP/JSON).
+ * - `gateway_rules_before`: the regex rules examples/gateway.yaml had
+ *   before the built-in ones (every record decoded, walked, encoded).
+ *
+ * CPU time per record, median of the rounds after two warm-ups.
  *
  *   node --import tsx scripts/bench/redaction.ts
  */
-import { cloneLogs, logRecordCount } from '../../core/model.ts';
+import { cloneLogs, cloneTraces, logRecordCount, spanCount, type LogsData, type TracesData } from '../../core/model.ts';
+import { decodeLogsProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
+import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { defaultRedactionConfig, type RedactionConfig } from '../../processors/redaction/config.ts';
+import { redactPayload } from '../../processors/redaction/processor.ts';
 import { Redactor } from '../../processors/redaction/redaction.ts';
 import { makeBatch } from './workload.ts';
 
-const gateway: RedactionConfig = {
+const defaults: RedactionConfig = { ...defaultRedactionConfig(), allow_all_keys: true, mask_credentials: true, mask_payment_cards: true, summary: 'debug' };
+const gatewayBefore: RedactionConfig = {
   ...defaultRedactionConfig(),
   allow_all_keys: true,
   blocked_key_patterns: ['(?i)(authorization|cookie|x-api-key|password|secret)'],
   blocked_values: ['(?i)(access_token|api_key|token)=[^&\\s]+', '\\b4[0-9]{12}(?:[0-9]{3})?\\b', '\\b5[1-5][0-9]{14}\\b'],
   summary: 'info',
 };
-const walkOnly: RedactionConfig = { ...gateway, blocked_values: [] };
 
-const batches = Array.from({ length: 20 }, (_, i) => makeBatch(1000, i).logs);
-const records = batches.reduce((n, b) => n + logRecordCount(b), 0);
+const ROUNDS = 9;
+const batches = Array.from({ length: 8 }, (_, i) => makeBatch(500, i));
+const logBytes = batches.map((b) => encodeLogsProto(b.logs));
+const spanBytes = batches.map((b) => encodeTracesProto(b.traces));
+const dirtyLogBytes = batches.map((b) => {
+  const d = decodeLogsProto(encodeLogsProto(b.logs));
+  d.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes.push({ key: 'url.full', value: 'https://x/cb?access_token=AbC123xyz' });
+  return encodeLogsProto(d);
+});
+const logRecords = batches.reduce((n, b) => n + logRecordCount(b.logs), 0);
+const spanRecords = batches.reduce((n, b) => n + spanCount(b.traces), 0);
 
-function measure(cfg: RedactionConfig): number {
-  const r = new Redactor(cfg);
+function median(fn: () => number): number {
   const rounds: number[] = [];
-  for (let round = 0; round < 11; round++) {
-    const copies = batches.map(cloneLogs);
-    const t0 = process.cpuUsage();
-    for (const c of copies) r.logs(c);
-    const t = process.cpuUsage(t0);
-    if (round >= 2) rounds.push((t.user + t.system) / records); // the first two warm up
+  for (let round = 0; round < ROUNDS + 2; round++) {
+    const v = fn();
+    if (round >= 2) rounds.push(v);
   }
   rounds.sort((a, b) => a - b);
-  return rounds[Math.floor(rounds.length / 2)]!;
+  return +rounds[Math.floor(rounds.length / 2)]!.toFixed(3);
 }
 
+function cpu<T>(prepare: () => T[], run: (x: T) => void, records: number): number {
+  const inputs = prepare();
+  const t0 = process.cpuUsage();
+  for (const x of inputs) run(x);
+  const t = process.cpuUsage(t0);
+  return (t.user + t.system) / records;
+}
+
+const r = new Redactor(defaults);
+const fastLogs = () => cpu(() => logBytes.map(scanLogsLazily), (d) => redactPayload(r, 'logs', d, true), logRecords);
+const fastSpans = () => cpu(() => spanBytes.map(scanTracesLazily), (d) => redactPayload(r, 'traces', d, true), spanRecords);
+const dirtyLogs = () => cpu(() => dirtyLogBytes.map(scanLogsLazily), (d) => redactPayload(r, 'logs', d, true), logRecords);
+const recordsLogs = (cfg: RedactionConfig) => {
+  const rr = new Redactor(cfg);
+  return () => cpu(() => batches.map((b) => cloneLogs(b.logs)), (d: LogsData) => rr.logs(d), logRecords);
+};
+const recordsSpans = () => {
+  const rr = new Redactor(defaults);
+  return cpu(() => batches.map((b) => cloneTraces(b.traces)), (d: TracesData) => rr.traces(d), spanRecords);
+};
+
 console.log(JSON.stringify({
-  records_per_round: records,
-  attributes_per_record: batches[0]!.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes.length,
-  gateway_rules_us_per_record: +measure(gateway).toFixed(2),
-  walk_only_us_per_record: +measure(walkOnly).toFixed(2),
+  records_per_round: { logs: logRecords, spans: spanRecords },
+  bytes_per_record: { logs: Math.round(logBytes.reduce((n, b) => n + b.length, 0) / logRecords), spans: Math.round(spanBytes.reduce((n, b) => n + b.length, 0) / spanRecords) },
+  us_per_record: {
+    fast_path_logs: median(fastLogs),
+    fast_path_spans: median(fastSpans),
+    one_secret_per_request_logs: median(dirtyLogs),
+    records_path_logs: median(recordsLogs(defaults)),
+    records_path_spans: median(recordsSpans),
+    gateway_rules_before_records_path_logs: median(recordsLogs(gatewayBefore)),
+  },
 }, null, 2));

@@ -166,7 +166,7 @@ service:
       const cfg = loadConfigText(
         `
 receivers: {push: {}}
-processors: {batch: {}, memory_limiter: {limit_mib: 512, spike_limit_mib: 64}, redaction: {allow_all_keys: true}}
+processors: {batch: {}, memory_limiter: {limit_mib: 512, spike_limit_mib: 64}, redaction: {allow_all_keys: true, blocked_values: ['x']}, redaction/builtin: {allow_all_keys: true, mask_credentials: true}}
 exporters: {kafka: ${kafka}, debug: {}, clickhouse: {path: /tmp/th-never-started}, clickhouse/server: {endpoint: 'http://127.0.0.1:1'}}
 service:
   pipelines:
@@ -180,8 +180,10 @@ ${pipelines}
     };
     // The gateway: memory_limiter and batch only count; kafka cuts protobuf messages from the bytes.
     expect(hint('    logs: {receivers: [push], processors: [memory_limiter, batch], exporters: [kafka]}\n    traces: {receivers: [push], exporters: [kafka]}')).toEqual({ logs: true, traces: true });
-    // A processor that reads records (redaction), an exporter that does (debug), JSON encoding, a second pipeline that reads them.
+    // A processor that reads records (redaction with user patterns), an exporter that does (debug), JSON encoding, a second pipeline that reads them.
     expect(hint('    logs: {receivers: [push], processors: [redaction, batch], exporters: [kafka]}')).toEqual({ logs: false, traces: false });
+    // Redaction with only its built-in rules decides from the bytes (its forwardsBytes is a test of its config).
+    expect(hint('    logs: {receivers: [push], processors: [memory_limiter, redaction/builtin, batch], exporters: [kafka]}')).toEqual({ logs: true, traces: false });
     expect(hint('    logs: {receivers: [push], exporters: [kafka, debug]}')).toEqual({ logs: false, traces: false });
     expect(hint('    logs: {receivers: [push], exporters: [kafka]}\n    traces: {receivers: [push], exporters: [kafka]}', '{brokers: ["127.0.0.1:1"], logs: {encoding: otlp_json}}')).toEqual({ logs: false, traces: true });
     expect(hint('    logs: {receivers: [push], exporters: [kafka]}\n    logs/debug: {receivers: [push], exporters: [debug]}')).toEqual({ logs: false, traces: false });
