@@ -13,9 +13,9 @@ import { isUtf8 } from 'node:buffer';
  * checked in JS four bytes at a time through a Uint32Array over the buffer's
  * memory; only a field with a byte >= 0x80 goes to `buffer.isUtf8`.
  */
-const NONE = new Uint8Array(0);
+const NONE: Uint8Array = new Uint8Array(0);
 let bytes = NONE;
-let words = new Uint32Array(0);
+let words: Uint32Array = new Uint32Array(0);
 let base = 0;
 
 export function beginUtf8(buf: Uint8Array): void {

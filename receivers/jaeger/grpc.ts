@@ -49,7 +49,7 @@ export class JaegerGrpcServer {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': this.cfg.max_recv_msg_size_mib * 1024 * 1024, ...grpcServerOptions(this.cfg) });
     server.addService({ PostSpans: rawUnaryMethod(POST_SPANS) }, { PostSpans: this.postSpans });
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.grpc.tls') : null;
-    this.address = await bindGrpc(server, this.cfg.endpoint, tls);
+    this.address = await bindGrpc(server, this.cfg.endpoint, tls, this.cfg);
     this.server = server;
     this.log.info('Jaeger gRPC receiver listening', { address: this.address });
   }

@@ -34,7 +34,7 @@ export class JaegerHttpServer {
 
   async start(): Promise<void> {
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.thrift_http.tls') : null;
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP', tls);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP', tls, this.cfg);
     this.server = server;
     this.address = address;
   }
@@ -56,7 +56,7 @@ export class JaegerHttpServer {
     try {
       body = await readBody(req, this.cfg.max_request_body_size);
     } catch (err) {
-      if (err instanceof BodyError) return reply(err.status, err.message, err.status === 413 ? { connection: 'close' } : {});
+      if (err instanceof BodyError) return reply(err.status, err.message, err.headers);
       throw err;
     }
     let data;

@@ -2,8 +2,9 @@ import { s, type ConfigError } from '../../core/config/schema.ts';
 import { corsSchema, type CorsConfig } from '../../core/cors.ts';
 import { grpcServerDefaults, grpcServerSchemaFields, validateGrpcServer, type GrpcServerSettings } from '../../core/grpc-server-config.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
+import { receiveLimitDefaults, receiveLimitSchemaFields, validateReceiveLimits, type ReceiveLimits } from '../../core/inflight.ts';
 
-export interface GrpcProtocolConfig extends GrpcServerSettings {
+export interface GrpcProtocolConfig extends GrpcServerSettings, ReceiveLimits {
   /** host:port to listen on. Default 127.0.0.1:4317. */
   endpoint: string;
   /** Largest accepted request, in MiB. Default 4 (gRPC's and the Collector's default). */
@@ -14,7 +15,7 @@ export interface GrpcProtocolConfig extends GrpcServerSettings {
   include_metadata: boolean;
 }
 
-export interface HttpProtocolConfig {
+export interface HttpProtocolConfig extends ReceiveLimits {
   /** host:port to listen on. Default 127.0.0.1:4318. */
   endpoint: string;
   /** Largest accepted request body, compressed or not. Default 20MiB. */
@@ -36,7 +37,7 @@ export interface OtlpReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, ...grpcServerDefaults() });
+export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, ...grpcServerDefaults(), ...receiveLimitDefaults() });
 export const httpDefaults = (): HttpProtocolConfig => ({
   endpoint: '127.0.0.1:4318',
   max_request_body_size: 20 * 1024 * 1024,
@@ -45,11 +46,12 @@ export const httpDefaults = (): HttpProtocolConfig => ({
   tls: null,
   cors: null,
   include_metadata: false,
+  ...receiveLimitDefaults(),
 });
 
 export const otlpSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, include_metadata: s.bool(), ...grpcServerSchemaFields }), grpcDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, include_metadata: s.bool(), ...grpcServerSchemaFields, ...receiveLimitSchemaFields }), grpcDefaults),
     http: s.section(
       s.object({
         endpoint: s.endpoint(),
@@ -59,6 +61,7 @@ export const otlpSchema = s.object({
         tls: tlsServerSchema,
         cors: corsSchema,
         include_metadata: s.bool(),
+        ...receiveLimitSchemaFields,
       }),
       httpDefaults,
     ),
@@ -72,7 +75,8 @@ export function validateOtlp(c: OtlpReceiverConfig): ConfigError[] {
   if (!c.protocols.grpc && !c.protocols.http) {
     errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc or http)' });
   }
-  if (c.protocols.grpc) errors.push(...validateGrpcServer(c.protocols.grpc, 'protocols.grpc'));
+  if (c.protocols.grpc) errors.push(...validateGrpcServer(c.protocols.grpc, 'protocols.grpc'), ...validateReceiveLimits(c.protocols.grpc, 'protocols.grpc'));
+  if (c.protocols.http) errors.push(...validateReceiveLimits(c.protocols.http, 'protocols.http'));
   errors.push(...validateTlsServer(c.protocols.grpc?.tls ?? null, 'protocols.grpc.tls'), ...validateTlsServer(c.protocols.http?.tls ?? null, 'protocols.http.tls'));
   const h = c.protocols.http;
   if (h) {

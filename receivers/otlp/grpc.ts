@@ -73,7 +73,7 @@ export class OtlpGrpcServer {
         callback({ code: GrpcCode.UNIMPLEMENTED, details: 'metrics are not supported by trailhouse yet: send logs and traces' }),
     });
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.grpc.tls') : null;
-    this.address = await bindGrpc(server, this.cfg.endpoint, tls);
+    this.address = await bindGrpc(server, this.cfg.endpoint, tls, this.cfg);
     this.server = server;
     this.log.info('OTLP gRPC receiver listening', { address: this.address });
   }

@@ -73,7 +73,7 @@ export class OtlpHttpServer {
 
   async start(): Promise<void> {
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.http.tls') : null;
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP', tls);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP', tls, this.cfg);
     this.server = server;
     this.address = address;
   }
@@ -103,7 +103,7 @@ export class OtlpHttpServer {
       body = await readBody(req, this.cfg.max_request_body_size);
     } catch (err) {
       if (err instanceof BodyError) {
-        reply(err.status, GrpcCode.INVALID_ARGUMENT, err.message, err.status === 413 ? { connection: 'close' } : {});
+        reply(err.status, err.status === 429 || err.status === 503 ? GrpcCode.RESOURCE_EXHAUSTED : GrpcCode.INVALID_ARGUMENT, err.message, err.headers);
         return;
       }
       throw err;

@@ -1,8 +1,9 @@
 /** The zipkin receiver's config, as the Collector's zipkinreceiver (plus a body size limit). */
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
+import { receiveLimitDefaults, receiveLimitSchemaFields, validateReceiveLimits, type ReceiveLimits } from '../../core/inflight.ts';
 
-export interface ZipkinReceiverConfig {
+export interface ZipkinReceiverConfig extends ReceiveLimits {
   /** host:port for /api/v1/spans and /api/v2/spans. Default 127.0.0.1:9411. */
   endpoint: string;
   /** Turn tag strings that look like ints, doubles or bools into typed attributes. Default false. */
@@ -21,6 +22,7 @@ export const defaultZipkinConfig = (): ZipkinReceiverConfig => ({
   max_request_body_size: 20 * 1024 * 1024,
   tls: null,
   include_metadata: false,
+  ...receiveLimitDefaults(),
 });
 
 export const zipkinSchema = s.object({
@@ -29,8 +31,9 @@ export const zipkinSchema = s.object({
   max_request_body_size: s.bytes(),
   tls: tlsServerSchema,
   include_metadata: s.bool(),
+  ...receiveLimitSchemaFields,
 });
 
 export function validateZipkin(c: ZipkinReceiverConfig): ConfigError[] {
-  return validateTlsServer(c.tls, 'tls');
+  return [...validateTlsServer(c.tls, 'tls'), ...validateReceiveLimits(c, '')];
 }

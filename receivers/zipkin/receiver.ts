@@ -61,13 +61,13 @@ export class ZipkinReceiver implements Component {
   constructor(settings: CreateSettings<ZipkinReceiverConfig>, next: NextConsumers) {
     this.cfg = settings.config;
     this.log = settings.logger;
-    const c = (f: Format) => observedConsumer(settings, next, TRANSPORT[f]);
+    const c = (f: Format) => observedConsumer(settings, next, TRANSPORT[f], settings.config.max_records_per_request);
     this.consumers = { v1_json: c('v1_json'), v1_thrift: c('v1_thrift'), v2_json: c('v2_json'), v2_proto: c('v2_proto') };
   }
 
   async start(_host?: Host): Promise<void> {
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'tls') : null;
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin', tls);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin', tls, this.cfg);
     this.server = server;
     this.address = address;
   }
@@ -103,7 +103,7 @@ export class ZipkinReceiver implements Component {
     try {
       body = await readBody(req, this.cfg.max_request_body_size);
     } catch (err) {
-      if (err instanceof BodyError) return reply(err.status, err.message, err.status === 413 ? { connection: 'close' } : {});
+      if (err instanceof BodyError) return reply(err.status, err.message, err.headers);
       throw err;
     }
     let data: TracesData;
