@@ -199,3 +199,36 @@ describe('OTLP/protobuf: a string field that is not UTF-8 is refused by the deco
     }
   });
 });
+
+describe('countRecords (max_records_per_request before decoding)', () => {
+  it('counts what the scan counts, for logs and traces', async () => {
+    const { randomLogs, randomTraces } = await import('./fixtures.ts');
+    const { countRecords } = await import('./scan.ts');
+    for (let seed = 1; seed <= 50; seed++) {
+      const l = encodeLogsProto(randomLogs(seed));
+      const t = encodeTracesProto(randomTraces(seed));
+      expect(countRecords(l), `logs seed ${seed}`).toBe(scanLogsProto(l));
+      expect(countRecords(t), `traces seed ${seed}`).toBe(scanTracesProto(t));
+    }
+  });
+
+  it('counts a million empty records in 2 MB without building them', async () => {
+    const { countRecords } = await import('./scan.ts');
+    const n = 1_000_000;
+    const records = Buffer.alloc(n * 2);
+    for (let i = 0; i < n; i++) records[i * 2] = 0x12; // ScopeLogs.log_records, length 0
+    const scope = Buffer.concat([Buffer.from([0x12]), varint(records.length), records]);
+    const resource = Buffer.concat([Buffer.from([0x0a]), varint(scope.length), scope]);
+    expect(countRecords(resource)).toBe(n);
+  });
+});
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}

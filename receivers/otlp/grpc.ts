@@ -16,6 +16,7 @@ import type { GrpcProtocolConfig } from './config.ts';
 import { pendingRecords, setRawProto, type LogsData, type TracesData } from '../../core/model.ts';
 import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { grpcClient, setClientInfo } from '../../core/client.ts';
+import { refuseTooManyRecords } from './record-limit.ts';
 import { loadTls } from '../../core/tls.ts';
 
 export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
@@ -27,10 +28,12 @@ function handler(
   consume: (data: never) => Promise<void>,
   signal: 'logs' | 'traces',
   includeMetadata: boolean,
+  maxRecords: number,
 ): grpc.handleUnaryCall<Buffer, Uint8Array> {
   return (call, callback) => {
     let data: unknown;
     try {
+      refuseTooManyRecords(call.request, signal, maxRecords);
       data = decode(call.request);
       if (pendingRecords(data as LogsData) === undefined) setRawProto(data as LogsData, [call.request]);
       setClientInfo(data as LogsData, grpcClient(call, includeMetadata));
@@ -62,11 +65,11 @@ export class OtlpGrpcServer {
     });
     server.addService(
       { Export: rawUnaryMethod(LOGS_EXPORT) },
-      { Export: handler(this.consumer.bytesOnly.logs ? scanLogsLazily : decodeLogsProto, (d) => this.consumer.logs(d), 'logs', this.cfg.include_metadata) },
+      { Export: handler(this.consumer.bytesOnly.logs ? scanLogsLazily : decodeLogsProto, (d) => this.consumer.logs(d), 'logs', this.cfg.include_metadata, this.cfg.max_records_per_request) },
     );
     server.addService(
       { Export: rawUnaryMethod(TRACES_EXPORT) },
-      { Export: handler(this.consumer.bytesOnly.traces ? scanTracesLazily : decodeTracesProto, (d) => this.consumer.traces(d), 'traces', this.cfg.include_metadata) },
+      { Export: handler(this.consumer.bytesOnly.traces ? scanTracesLazily : decodeTracesProto, (d) => this.consumer.traces(d), 'traces', this.cfg.include_metadata, this.cfg.max_records_per_request) },
     );
     server.addService({ Export: rawUnaryMethod(METRICS_EXPORT) }, {
       Export: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) =>

@@ -9,7 +9,7 @@
  * 415 other content types or content encodings; 429/503 + Retry-After when the pipeline refuses.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { GrpcCode, statusFor } from '../../core/errors.ts';
+import { GrpcCode, TooManyRecordsError, statusFor } from '../../core/errors.ts';
 import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
 import { closeServer, serveHttp } from '../../core/net.ts';
 import {
@@ -22,6 +22,7 @@ import {
 } from '../../core/otlp/index.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
+import { refuseTooManyRecords } from './record-limit.ts';
 import { setRawProto, type LogsData } from '../../core/model.ts';
 import { httpClient, setClientInfo } from '../../core/client.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
@@ -110,6 +111,7 @@ export class OtlpHttpServer {
     }
     let data: unknown;
     try {
+      if (enc === 'proto') refuseTooManyRecords(body, signal, this.cfg.max_records_per_request);
       if (enc === 'proto' && this.consumer.bytesOnly[signal]) {
         // Nothing downstream reads records: validate, count, pass the bytes on.
         data = signal === 'logs' ? scanLogsLazily(body) : scanTracesLazily(body);
@@ -120,7 +122,7 @@ export class OtlpHttpServer {
       }
       setClientInfo(data as LogsData, httpClient(req, this.cfg.include_metadata));
     } catch (err) {
-      return reply(400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
+      return reply(err instanceof TooManyRecordsError ? 413 : 400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
     }
     try {
       if (signal === 'logs') await this.consumer.logs(data as never);

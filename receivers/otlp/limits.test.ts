@@ -176,6 +176,38 @@ describe('OTLP receiver bounds against hostile clients', () => {
   });
 });
 
+describe('records per request on the decoding path', () => {
+  it('a request of 200 000 empty records (400 KB) is refused with 413 / INVALID_ARGUMENT before anything is decoded', async () => {
+    const sink = new RecordingConsumer();
+    const receiver = new OtlpReceiver(
+      {
+        id: 'otlp',
+        config: { protocols: { grpc: { ...grpcDefaults(), endpoint: '127.0.0.1:0' }, http: { ...httpDefaults(), endpoint: '127.0.0.1:0' } } },
+        logger: testLogger(),
+        metrics: new MetricsRegistry(),
+      },
+      { logs: sink, traces: sink, bytesOnly: { logs: false, traces: false } },
+    );
+    await receiver.start(testHost());
+    const n = 200_000;
+    const records = Buffer.alloc(n * 2);
+    for (let i = 0; i < n; i++) records[i * 2] = 0x12;
+    const scope = Buffer.concat([Buffer.from([0x12, 0x80, 0xb5, 0x18]), records]); // length 400 000 as a varint
+    const body = Buffer.concat([Buffer.from([0x0a, 0x84, 0xb5, 0x18]), scope]);
+    try {
+      const r = await postFrom(receiver.http!.address, '/v1/logs', body, '127.0.0.1');
+      expect(r.status).toBe(413);
+      expect(r.body).toMatch(/200000 log records exceeds max_records_per_request 100000/);
+      const session = grpcSession(receiver.grpc!.address);
+      expect((await rawGrpcCall(session, LOGS_EXPORT, grpcFrame(body), true)).status).toBe(3);
+      session.close();
+      expect(sink.logs).toHaveLength(0);
+    } finally {
+      await receiver.shutdown();
+    }
+  });
+});
+
 describe('half-sent bodies and the memory limiter', () => {
   it('80 MiB held by four clients\' unfinished bodies do not make the limiter refuse another sender; the hog alone is refused', async () => {
     const sink = new RecordingConsumer();
