@@ -37,7 +37,9 @@ export function utf8Ok(start: number, end: number): boolean {
   let acc = 0;
   while (s < e && (s & 3) !== 0) acc |= bytes[s++]!;
   const wEnd = e >>> 2;
-  for (let w = s >>> 2; w < wEnd; w++) acc |= words[w]!;
+  let w = s >>> 2;
+  for (; w + 1 < wEnd; w += 2) acc |= words[w]! | words[w + 1]!;
+  if (w < wEnd) acc |= words[w]!;
   for (s = Math.max(s, wEnd << 2); s < e; s++) acc |= bytes[s]!;
   return (acc & 0x80808080) === 0 || isUtf8(new Uint8Array(bytes.buffer, start + base, end - start));
 }
