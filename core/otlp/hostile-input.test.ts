@@ -203,7 +203,7 @@ describe('OTLP/protobuf: a string field that is not UTF-8 is refused by the deco
 describe('countRecords (max_records_per_request before decoding)', () => {
   it('counts what the scan counts, for logs and traces', async () => {
     const { randomLogs, randomTraces } = await import('./fixtures.ts');
-    const { countRecords } = await import('./scan.ts');
+    const { countRecords } = await import('./count.ts');
     for (let seed = 1; seed <= 50; seed++) {
       const l = encodeLogsProto(randomLogs(seed));
       const t = encodeTracesProto(randomTraces(seed));
@@ -213,7 +213,7 @@ describe('countRecords (max_records_per_request before decoding)', () => {
   });
 
   it('counts a million empty records in 2 MB without building them', async () => {
-    const { countRecords } = await import('./scan.ts');
+    const { countRecords } = await import('./count.ts');
     const n = 1_000_000;
     const records = Buffer.alloc(n * 2);
     for (let i = 0; i < n; i++) records[i * 2] = 0x12; // ScopeLogs.log_records, length 0
