@@ -103,6 +103,16 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * Headers for an answer given before the request's body was read (404, 405,
+ * 415, 401 …): `connection: close`, so the server does not go on reading a
+ * body nobody wants, for as long as its sender cares to trickle it.
+ */
+export function closeIfUnread(req: IncomingMessage): Record<string, string> {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  return hasBody && !req.complete ? { connection: 'close' } : {};
+}
+
 /** The media type of a Content-Type header, lowercased, without parameters ('' when absent). */
 export function mediaType(ct: string | undefined): string {
   return (ct ?? '').split(';')[0]!.trim().toLowerCase();

@@ -10,7 +10,7 @@
 import { httpClient, setClientInfo } from '../../core/client.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { statusFor } from '../../core/errors.ts';
-import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
+import { BodyError, closeIfUnread, mediaType, readBody } from '../../core/http-body.ts';
 import { closeServer, serveHttp } from '../../core/net.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
@@ -41,7 +41,7 @@ export class JaegerHttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply = (status: number, message: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...closeIfUnread(req), ...headers });
       res.end(message + '\n');
       req.resume();
     };

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { GrpcCode, TooManyRecordsError, statusFor } from '../../core/errors.ts';
-import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
+import { BodyError, closeIfUnread, mediaType, readBody } from '../../core/http-body.ts';
 import { closeServer, serveHttp } from '../../core/net.ts';
 import {
   decodeLogsJson,
@@ -86,7 +86,7 @@ export class OtlpHttpServer {
     const encoding = contentEncoding(req.headers['content-type']) ?? 'json';
     const reply = (status: number, code: number, message: string, headers: Record<string, string> = {}) => {
       const body = encoding === 'proto' ? encodeStatusProto(code, message) : JSON.stringify({ code, message });
-      res.writeHead(status, { 'content-type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json', ...headers });
+      res.writeHead(status, { 'content-type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json', ...closeIfUnread(req), ...headers });
       res.end(body);
       req.resume();
     };

@@ -75,6 +75,16 @@ describe('OTLP receiver bounds against hostile clients', () => {
     expect(receivingBytes()).toBe(0);
   });
 
+  it('an answer given before the body is read (404, 415) closes the connection instead of reading the rest', async () => {
+    for (const [path, type] of [['/v1/unknown', 'application/x-protobuf'], ['/v1/logs', 'text/plain']] as const) {
+      const hog = await halfSentPost(http, path, 1 * MiB, 10 * KiB, '127.0.0.1', type);
+      open.push(hog);
+      const closed = new Promise((r) => hog.socket.once('close', r));
+      expect((await hog.answer as { status: number }).status).toBe(path === '/v1/unknown' ? 404 : 415);
+      await closed;
+    }
+  });
+
   it('a body trickling in, each piece within the idle timeout, still completes', async () => {
     const body = Buffer.from(GOOD);
     const trickle = await halfSentPost(http, '/v1/logs', body.length, 0);

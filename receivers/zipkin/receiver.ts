@@ -12,7 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { statusFor } from '../../core/errors.ts';
-import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
+import { BodyError, closeIfUnread, mediaType, readBody } from '../../core/http-body.ts';
 import type { TracesData } from '../../core/model.ts';
 import { closeServer, serveHttp } from '../../core/net.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
@@ -85,7 +85,7 @@ export class ZipkinReceiver implements Component {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply = (status: number, message: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...closeIfUnread(req), ...headers });
       res.end(message + '\n');
       req.resume();
     };
