@@ -17,6 +17,18 @@ export class PermanentError extends Error {
   }
 }
 
+/**
+ * A request with more records than the receiver's `max_records_per_request`:
+ * permanent (resent as it is, it is refused again; the sender must split it),
+ * HTTP 413 / gRPC INVALID_ARGUMENT.
+ */
+export class TooManyRecordsError extends PermanentError {
+  constructor(message: string) {
+    super(message);
+    Object.defineProperty(this, 'name', { value: 'TooManyRecordsError', enumerable: false });
+  }
+}
+
 export type RefusalReason = 'memory_limit' | 'queue_full' | 'shutting_down';
 
 export class RefusedError extends Error {
@@ -60,6 +72,7 @@ export interface ProtocolStatus {
  */
 export function statusFor(err: unknown): ProtocolStatus {
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof TooManyRecordsError) return { http: 413, grpc: GrpcCode.INVALID_ARGUMENT, message };
   if (err instanceof PermanentError) return { http: 400, grpc: GrpcCode.INVALID_ARGUMENT, message };
   if (err instanceof RefusedError) {
     if (err.reason === 'queue_full') {

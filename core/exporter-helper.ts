@@ -8,7 +8,11 @@
  * Delivery: with the queue on, `consumeX` settles once the batch is queued
  * (durably, when the queue is persistent); with it off, once `push` succeeded.
  * A full queue refuses with RefusedError('queue_full') → 429/RESOURCE_EXHAUSTED.
- * A PermanentError from `push` is never retried. Each batch carries one
+ * A PermanentError from `push` is never retried (nor a TypeError/RangeError:
+ * data a stage cannot process, see core/dead-letter.ts). A batch that can
+ * never be sent is dead-lettered; a group of batches joined after the queue
+ * is first retried batch by batch, so one sender's poison does not take the
+ * others' accepted data with it. Each batch carries one
  * deduplication token for all its attempts, so a retried insert can be
  * recognised downstream.
  */
@@ -17,6 +21,8 @@ import { setMaxListeners } from 'node:events';
 import type { Component, CreateSettings, Host, LogsConsumer, TracesConsumer } from './component.ts';
 import { once } from './component.ts';
 import { PermanentError, RefusedError } from './errors.ts';
+import { DeadLetter, cannotSucceed } from './dead-letter.ts';
+import { join } from 'node:path';
 import type { LogsData, Signal, TracesData } from './model.ts';
 import { itemCount } from './model.ts';
 import { s, type Schema } from './config/schema.ts';
@@ -150,6 +156,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   private readonly metrics: ExporterMetrics;
   private readonly log: Logger;
   private failingSince = 0;
+  private deadLetter: DeadLetter;
 
   constructor(
     private readonly settings: CreateSettings<ExporterHelperConfig>,
@@ -159,6 +166,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     this.log = settings.logger;
     // Every attempt in flight (one per queue consumer) listens for shutdown.
     setMaxListeners(0, this.stopController.signal);
+    this.deadLetter = new DeadLetter(null, settings.id, settings.metrics, this.log);
   }
 
   async start(host: Host): Promise<void> {
@@ -169,6 +177,10 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       const ext = host.getExtension(q.storage);
       if (!isQueueStorage(ext)) throw new Error(`sending_queue.storage: extension "${q.storage}" is not a started storage extension`);
       this.queue = await ext.openQueue(this.settings.id, q.queue_size, this.log, { keepRaw: this.pusher.usesRawProto === true });
+      const dir = (ext as { directory?: unknown }).directory;
+      if (typeof dir === 'string') {
+        this.deadLetter = new DeadLetter(join(dir, 'dead_letter', this.settings.id.replace(/[^\w.-]/g, '_')), this.settings.id, this.settings.metrics, this.log);
+      }
     } else {
       this.queue = new MemoryQueue(q.queue_size);
     }
@@ -275,13 +287,33 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       await this.send(item);
       await this.ack(item, true);
     } catch (err) {
-      // Permanent errors and exhausted retries: the batch is dropped (and said so).
-      // On shutdown, a persistent queue keeps the batch for the next start.
-      const keep = this.stopping && !(err instanceof PermanentError);
+      // On shutdown, a persistent queue keeps a batch that failed for now for the next start.
+      const keep = this.stopping && !cannotSucceed(err);
+      if (!keep) await this.giveUp(item, err);
       await this.ack(item, !keep);
-      if (!keep) this.log.error('dropping batch after failed export', { signal: item.signal, items: item.count, error: err });
     }
     return true;
+  }
+
+  /**
+   * A batch that failed for good. Data that can never be sent is dead-lettered;
+   * a group is first tried member by member, so only the members that fail alone
+   * are. Exhausted retries of a transient failure drop the batch (and say so).
+   */
+  private async giveUp(item: GroupItem, err: unknown): Promise<void> {
+    if (!cannotSucceed(err)) {
+      this.log.error('dropping batch after failed export', { signal: item.signal, items: item.count, error: err });
+      return;
+    }
+    if (!item.members || item.members.length < 2) return this.deadLetter.keep(item, err);
+    for (const m of item.members) {
+      try {
+        await this.send(m);
+      } catch (e) {
+        if (cannotSucceed(e)) await this.deadLetter.keep(m, e);
+        else this.log.error('dropping batch after failed export', { signal: m.signal, items: m.count, error: e });
+      }
+    }
   }
 
   /** Acknowledges a batch to the queue; a group's members last to first (see file-queue.ts). */
@@ -315,7 +347,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
         return;
       } catch (err) {
         m.sendFailed.add(item.count);
-        const permanent = err instanceof PermanentError;
+        const permanent = cannotSucceed(err);
         const elapsed = Date.now() - began;
         // Downstream already stopped during our own shutdown: retrying cannot help.
         const downstreamStopped = this.stopping && err instanceof RefusedError && err.reason === 'shutting_down';

@@ -22,7 +22,7 @@ export interface KeepaliveServerParameters {
 }
 
 export interface GrpcServerSettings {
-  /** Concurrent calls per connection; 0 = no limit. */
+  /** Concurrent calls per connection; 0 = no limit. Default 100. */
   max_concurrent_streams: number;
   keepalive: { server_parameters: KeepaliveServerParameters; enforcement_policy: unknown } | null;
 }
@@ -49,7 +49,10 @@ export const grpcServerSchemaFields: Record<string, Schema> = {
   ),
 };
 
-export const grpcServerDefaults = (): GrpcServerSettings => ({ max_concurrent_streams: 0, keepalive: null });
+// 100 concurrent calls per connection (HTTP/2's recommended minimum, and what most servers
+// use): with 4 MiB messages, a connection can hold at most ~400 MiB of requests being
+// received, which the in-flight bounds (core/inflight.ts) cut further per client.
+export const grpcServerDefaults = (): GrpcServerSettings => ({ max_concurrent_streams: 100, keepalive: null });
 
 export function validateGrpcServer(c: GrpcServerSettings, path: string): ConfigError[] {
   if (c.keepalive?.enforcement_policy === undefined) return [];

@@ -8,6 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import { statusFor } from './errors.ts';
 import { parseEndpoint } from './net.ts';
 import { grpcCredentials, type TlsMaterial } from './tls.ts';
+import { guardGrpc } from './grpc-guard.ts';
+import { receiveLimitDefaults, type ReceiveLimits } from './inflight.ts';
 
 const raw = (b: Buffer) => b;
 const toBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -33,14 +35,23 @@ export function grpcError(err: unknown): Partial<grpc.StatusObject> {
   return { code: st.grpc, details: st.message, metadata };
 }
 
-/** Binds `server` on a host:port endpoint (TLS when given); resolves with the bound address. */
-export async function bindGrpc(server: grpc.Server, endpoint: string, tls: TlsMaterial | null = null): Promise<string> {
+/**
+ * Binds `server` on a host:port endpoint (TLS when given), with the receive
+ * bounds of `limits` (core/grpc-guard.ts); resolves with the bound address.
+ */
+export async function bindGrpc(
+  server: grpc.Server,
+  endpoint: string,
+  tls: TlsMaterial | null = null,
+  limits: ReceiveLimits = receiveLimitDefaults(),
+): Promise<string> {
   const { host, port } = parseEndpoint(endpoint);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpcCredentials(tls), (err, p) =>
       err ? reject(new Error(`cannot listen on ${endpoint}: ${err.message}`)) : resolve(p),
     ),
   );
+  guardGrpc(server, limits);
   return `${host}:${bound}`;
 }
 

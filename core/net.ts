@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Logger } from './telemetry/logger.ts';
 import { httpsOptions, type TlsMaterial } from './tls.ts';
+import { setRequestBudget } from './http-body.ts';
+import { InflightBudget, receiveLimitDefaults, type ReceiveLimits } from './inflight.ts';
 
 /** A receiver's HTTP server, plain or TLS. */
 export type Server = HttpServer | HttpsServer;
@@ -53,7 +55,9 @@ export function closeServer(server: Server): Promise<void> {
 /**
  * Starts the HTTP server of a receiver: `handle` serves each request, and an
  * unexpected failure in it is logged once and answered 500 rather than
- * crashing the process. Resolves with the server and its bound address.
+ * crashing the process. `limits` (core/inflight.ts) bound its connections
+ * and what its requests hold while their bodies arrive (readBody enforces
+ * them). Resolves with the server and its bound address.
  */
 export async function serveHttp(
   endpoint: string,
@@ -61,8 +65,11 @@ export async function serveHttp(
   log: Logger,
   what: string,
   tls: TlsMaterial | null = null,
+  limits: ReceiveLimits = receiveLimitDefaults(),
 ): Promise<{ server: Server; address: string }> {
+  const budget = new InflightBudget(limits);
   const serve = (req: IncomingMessage, res: ServerResponse) => {
+    setRequestBudget(req, budget);
     handle(req, res).catch((err: unknown) => {
       log.error(`unexpected error handling a ${what} request`, { error: err });
       if (!res.headersSent) res.writeHead(500).end();
@@ -71,6 +78,8 @@ export async function serveHttp(
   const server: Server = tls ? createHttpsServer(httpsOptions(tls), serve) : createServer(serve);
   // Longer than the usual 60s idle timeout of load balancers and SDK agents.
   server.keepAliveTimeout = 65_000;
+  // Beyond this Node closes new connections at once (the client sees a reset and retries).
+  if (limits.max_connections > 0) server.maxConnections = limits.max_connections;
   const address = await listen(server, endpoint);
   log.info(`${what} receiver listening`, { address, tls: tls ? (tls.ca ? 'mutual' : 'server') : 'off' });
   return { server, address };

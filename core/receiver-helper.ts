@@ -5,7 +5,7 @@
  * receiver can map them with `statusFor` (core/errors.ts).
  */
 import type { CreateSettings, NextConsumers } from './component.ts';
-import { PermanentError } from './errors.ts';
+import { PermanentError, TooManyRecordsError } from './errors.ts';
 import type { LogsData, TracesData } from './model.ts';
 import { logRecordCount, spanCount } from './model.ts';
 import { receiverMetrics } from './telemetry/metrics.ts';
@@ -17,15 +17,25 @@ export interface ObsConsumer {
   readonly bytesOnly: Readonly<Record<'logs' | 'traces', boolean>>;
 }
 
-/** Wraps `next` for one transport (`grpc`, `http`, `udp`, `kafka`, …). */
-export function observedConsumer(settings: CreateSettings<unknown>, next: NextConsumers, transport: string): ObsConsumer {
+/**
+ * Wraps `next` for one transport (`grpc`, `http`, `udp`, `kafka`, …). A request
+ * of more than `maxRecords` records (0 = no limit) is refused whole with
+ * TooManyRecordsError (HTTP 413 / gRPC INVALID_ARGUMENT) and counted refused.
+ */
+export function observedConsumer(settings: CreateSettings<unknown>, next: NextConsumers, transport: string, maxRecords = 0): ObsConsumer {
   const m = receiverMetrics(settings.metrics, settings.id, transport);
+  const tooMany = (n: number, what: string) =>
+    new TooManyRecordsError(`request of ${n} ${what} exceeds max_records_per_request ${maxRecords}: split it into smaller requests`);
   return {
     bytesOnly: { logs: next.bytesOnly?.logs === true, traces: next.bytesOnly?.traces === true },
     async logs(data) {
       const n = logRecordCount(data);
       if (!next.logs) throw new PermanentError(`receiver ${settings.id} is not in any logs pipeline`);
       if (n === 0) return;
+      if (maxRecords > 0 && n > maxRecords) {
+        m.logs.refused.add(n);
+        throw tooMany(n, 'log records');
+      }
       try {
         await next.logs.consumeLogs(data);
         m.logs.accepted.add(n);
@@ -38,6 +48,10 @@ export function observedConsumer(settings: CreateSettings<unknown>, next: NextCo
       const n = spanCount(data);
       if (!next.traces) throw new PermanentError(`receiver ${settings.id} is not in any traces pipeline`);
       if (n === 0) return;
+      if (maxRecords > 0 && n > maxRecords) {
+        m.traces.refused.add(n);
+        throw tooMany(n, 'spans');
+      }
       try {
         await next.traces.consumeTraces(data);
         m.traces.accepted.add(n);

@@ -7,12 +7,12 @@
 import { KvList } from '../model.ts';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource } from '../model.ts';
 import {
-  asObj, base64Bytes, elemObj, fail, get, mapArr, str, toBigInt, u32, withSegment,
+  asObj, base64Bytes, elemObj, fail, get, lookupTable, mapArr, str, toBigInt, u32, withSegment,
 } from './json-util.ts';
 import type { Obj } from './json-util.ts';
 import { MAX_DEPTH } from './protowire.ts';
 
-const SPECIAL_DOUBLES: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const SPECIAL_DOUBLES = lookupTable<number>({ NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity });
 
 export function anyValueFromJson(v: unknown, depth = 0): AnyValue {
   const o = asObj(v, '');
@@ -34,7 +34,7 @@ export function anyValueFromJson(v: unknown, depth = 0): AnyValue {
   if (x !== undefined && x !== null) {
     if (typeof x === 'number') return x;
     if (typeof x === 'string') {
-      const special = SPECIAL_DOUBLES[x];
+      const special = SPECIAL_DOUBLES.get(x);
       if (special !== undefined) return special;
       const n = Number(x);
       if (x.trim() !== '' && !Number.isNaN(n)) return n;

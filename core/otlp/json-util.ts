@@ -5,6 +5,7 @@
  * numbers, enums as integers or names, null as the default) and fail with the
  * JSON path of the offending field.
  */
+import { isUtf8 } from 'node:buffer';
 import { OtlpDecodeError } from './errors.ts';
 
 export type Obj = Record<string, unknown>;
@@ -37,8 +38,14 @@ function describe(v: unknown): string {
 /** Parses a request body and runs `decode` on its top-level object, mapping every failure to OtlpDecodeError. */
 export function parseJsonRoot<T>(input: string | Uint8Array, what: string, decode: (o: Obj) => T): T {
   let root: unknown;
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    // toString('utf8') would quietly turn invalid bytes into U+FFFD: refuse them instead (JSON is UTF-8).
+    if (!isUtf8(input)) throw new OtlpDecodeError(`invalid OTLP/JSON ${what}: the body is not valid UTF-8`);
+    text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  }
   try {
-    const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
     root = JSON.parse(text);
   } catch (e) {
     throw new OtlpDecodeError(`invalid OTLP/JSON ${what}: ${(e as Error).message}`, { cause: e });
@@ -46,8 +53,14 @@ export function parseJsonRoot<T>(input: string | Uint8Array, what: string, decod
   if (root === null || typeof root !== 'object' || Array.isArray(root)) {
     throw new OtlpDecodeError(`invalid OTLP/JSON ${what}: expected a JSON object, got ${describe(root)}`);
   }
+  // A \uD800-\uDFFF escape may leave a lone surrogate, which has no UTF-8 form: only
+  // then (a native regex scan decides) are the parsed strings checked one by one.
+  if (SURROGATE_ESCAPE.test(text)) {
+    const bad = findIllFormed(root, '');
+    if (bad !== undefined) throw new OtlpDecodeError(`invalid OTLP/JSON ${what}${bad ? ` at ${bad}` : ''}: a \\u escape leaves a lone UTF-16 surrogate, which is not valid UTF-8`);
+  }
   try {
-    return decode(root as Obj);
+    return decode(asObj(root, '')!);
   } catch (e) {
     if (e instanceof FieldError) {
       const at = e.path.join('.').replace(/\.\[/g, '[');
@@ -58,14 +71,53 @@ export function parseJsonRoot<T>(input: string | Uint8Array, what: string, decod
   }
 }
 
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+// String.prototype.isWellFormed (ES2024, Node 20): no lone surrogates. Typed here, as lib is ES2022.
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** The path of the first string (value or key) holding a lone surrogate, or undefined. */
+function findIllFormed(v: unknown, at: string): string | undefined {
+  if (typeof v === 'string') return wellFormed(v) ? undefined : at;
+  if (v === null || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = findIllFormed(v[i], `${at}[${i}]`);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  for (const k of Object.keys(v)) {
+    const path = at ? `${at}.${k}` : k;
+    if (!wellFormed(k)) return at;
+    const bad = findIllFormed((v as Obj)[k], path);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+/**
+ * A field by its lowerCamelCase or snake_case name: own properties only, so a
+ * name that Object.prototype also has can never answer with the prototype's member.
+ */
 export function get(o: Obj, camel: string, snake: string): unknown {
-  const v = o[camel];
-  return v !== undefined ? v : o[snake];
+  if (Object.hasOwn(o, camel)) return o[camel];
+  return snake !== camel && Object.hasOwn(o, snake) ? o[snake] : undefined;
+}
+
+/**
+ * A name → number table that answers only for its own entries (`"constructor"`,
+ * `"__proto__"`, `"toString"` are unknown names, not Object.prototype's members).
+ */
+export function lookupTable<V>(entries: Readonly<Record<string, V>>): ReadonlyMap<string, V> {
+  return new Map(Object.entries(entries));
 }
 
 export function asObj(v: unknown, field: string): Obj | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) fail(field, `expected an object, got ${describe(v)}`);
+  // JSON.parse keeps "__proto__" as an own key; no OTLP message has it, and code that
+  // copies objects with assignment would turn it into a prototype: refuse it outright.
+  if (Object.hasOwn(v, '__proto__')) fail(field, 'a "__proto__" key is not an OTLP field');
   return v as Obj;
 }
 
@@ -110,12 +162,12 @@ export function u32(o: Obj, camel: string, snake: string): number {
 }
 
 /** An enum given as its integer value or its name. */
-export function enumField(o: Obj, camel: string, snake: string, names: Readonly<Record<string, number>>): number {
+export function enumField(o: Obj, camel: string, snake: string, names: ReadonlyMap<string, number>): number {
   const v = get(o, camel, snake);
   if (v === undefined || v === null) return 0;
   if (typeof v === 'number' && Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) return v;
   if (typeof v === 'string') {
-    const n = names[v];
+    const n = names.get(v);
     if (n !== undefined) return n;
   }
   fail(camel, `expected an enum number or name, got ${describe(v)}`);

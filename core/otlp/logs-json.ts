@@ -11,10 +11,10 @@ import {
 import { elemObj, enumField, get, hexId, mapArr, parseJsonRoot, str, subObj, u32, u64, withSegment } from './json-util.ts';
 import type { Obj } from './json-util.ts';
 
-const SEVERITY_NAMES: Record<string, number> = { SEVERITY_NUMBER_UNSPECIFIED: 0 };
+const SEVERITY_NAMES = new Map<string, number>([['SEVERITY_NUMBER_UNSPECIFIED', 0]]);
 ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].forEach((level, i) => {
-  SEVERITY_NAMES[`SEVERITY_NUMBER_${level}`] = i * 4 + 1;
-  for (let k = 2; k <= 4; k++) SEVERITY_NAMES[`SEVERITY_NUMBER_${level}${k}`] = i * 4 + k;
+  SEVERITY_NAMES.set(`SEVERITY_NUMBER_${level}`, i * 4 + 1);
+  for (let k = 2; k <= 4; k++) SEVERITY_NAMES.set(`SEVERITY_NUMBER_${level}${k}`, i * 4 + k);
 });
 
 /** Decodes an OTLP/JSON logs request body; throws OtlpDecodeError with the failing path. */

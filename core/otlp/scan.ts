@@ -12,6 +12,7 @@
  */
 import { MAX_DEPTH, WT_I32, WT_I64, fields } from './protowire.ts';
 import { Reader } from './protowire.ts';
+import { beginUtf8, endUtf8, utf8Ok } from './utf8.ts';
 
 const REQUEST_FIELDS = fields(1);
 const RESOURCE_FIELDS = fields(1, 2);
@@ -26,9 +27,16 @@ const EVENT_FIELDS = fields(1, 2, 3, 4);
 const LINK_FIELDS = fields(1, 2, 3, 4, 5, 6);
 const STATUS_FIELDS = fields(2, 3);
 
-/** A string or bytes field: only its length is checked. */
+/** A bytes field: only its length is checked. */
 function len(r: Reader, limit: number): void {
   r.pos = r.lenEnd(limit);
+}
+
+/** A string field: its length, and that it is UTF-8, as Reader.string demands. */
+function text(r: Reader, limit: number): void {
+  const end = r.lenEnd(limit);
+  if (!utf8Ok(r.pos, end)) r.fail('string field is not valid UTF-8');
+  r.pos = end;
 }
 
 /** A trace id (16) or span id (8): empty or exactly that many bytes, as Reader.id demands. */
@@ -50,7 +58,8 @@ function anyValue(r: Reader, limit: number, depth: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: case 0x3a: len(r, end); break;
+      case 0x0a: text(r, end); break;
+      case 0x3a: len(r, end); break;
       case 0x10: case 0x18: r.varint64(); break;
       case 0x21: fixed(r, WT_I64); break;
       case 0x2a: list(r, end, depth + 1, 'ArrayValue', false); break;
@@ -76,7 +85,7 @@ function keyValue(r: Reader, limit: number, depth = 0): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) len(r, end);
+    if (tag === 0x0a) text(r, end);
     else if (tag === 0x12) anyValue(r, end, depth);
     else r.other(tag, KV_FIELDS, end, 'KeyValue');
   }
@@ -88,7 +97,7 @@ function scope(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: case 0x12: len(r, end); break;
+      case 0x0a: case 0x12: text(r, end); break;
       case 0x1a: keyValue(r, end); break;
       case 0x20: r.uint32(); break;
       default: r.other(tag, SCOPE_FIELDS, end, 'InstrumentationScope');
@@ -115,7 +124,7 @@ function logRecord(r: Reader, limit: number): void {
     switch (tag) {
       case 0x09: case 0x59: fixed(r, WT_I64); break;
       case 0x10: case 0x38: r.uint32(); break;
-      case 0x1a: case 0x62: len(r, end); break;
+      case 0x1a: case 0x62: text(r, end); break;
       case 0x2a: anyValue(r, end, 0); break;
       case 0x32: keyValue(r, end); break;
       case 0x45: fixed(r, WT_I32); break;
@@ -133,7 +142,7 @@ function event(r: Reader, limit: number): void {
     const tag = r.uint32();
     switch (tag) {
       case 0x09: fixed(r, WT_I64); break;
-      case 0x12: len(r, end); break;
+      case 0x12: text(r, end); break;
       case 0x1a: keyValue(r, end); break;
       case 0x20: r.uint32(); break;
       default: r.other(tag, EVENT_FIELDS, end, 'Span.Event');
@@ -149,7 +158,7 @@ function link(r: Reader, limit: number): void {
     switch (tag) {
       case 0x0a: id(r, end, 16, 'Span.Link.trace_id'); break;
       case 0x12: id(r, end, 8, 'Span.Link.span_id'); break;
-      case 0x1a: len(r, end); break;
+      case 0x1a: text(r, end); break;
       case 0x22: keyValue(r, end); break;
       case 0x28: r.uint32(); break;
       case 0x35: fixed(r, WT_I32); break;
@@ -163,7 +172,7 @@ function status(r: Reader, limit: number): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x12) len(r, end);
+    if (tag === 0x12) text(r, end);
     else if (tag === 0x18) r.uint32();
     else r.other(tag, STATUS_FIELDS, end, 'Status');
   }
@@ -178,7 +187,7 @@ function span(r: Reader, limit: number): void {
       case 0x0a: id(r, end, 16, 'Span.trace_id'); break;
       case 0x12: id(r, end, 8, 'Span.span_id'); break;
       case 0x22: id(r, end, 8, 'Span.parent_span_id'); break;
-      case 0x1a: case 0x2a: len(r, end); break;
+      case 0x1a: case 0x2a: text(r, end); break;
       case 0x30: case 0x50: case 0x60: case 0x70: r.uint32(); break;
       case 0x39: case 0x41: fixed(r, WT_I64); break;
       case 0x4a: keyValue(r, end); break;
@@ -203,7 +212,7 @@ function scopeRecords(r: Reader, limit: number, rec: RecordScan, message: string
     switch (tag) {
       case 0x0a: scope(r, end); break;
       case 0x12: rec(r, end); n++; break;
-      case 0x1a: len(r, end); break;
+      case 0x1a: text(r, end); break;
       default: r.other(tag, CONTAINER_FIELDS, end, message);
     }
   }
@@ -220,7 +229,7 @@ function resourceRecords(r: Reader, limit: number, rec: RecordScan, message: str
     switch (tag) {
       case 0x0a: resource(r, end); break;
       case 0x12: n += scopeRecords(r, end, rec, scopeMessage); break;
-      case 0x1a: len(r, end); break;
+      case 0x1a: text(r, end); break;
       default: r.other(tag, CONTAINER_FIELDS, end, message);
     }
   }
@@ -232,10 +241,15 @@ function request(data: Uint8Array, rec: RecordScan, message: string, resourceMes
   const r = new Reader(data);
   const end = r.len;
   let n = 0;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag === 0x0a) n += resourceRecords(r, end, rec, resourceMessage, scopeMessage);
-    else r.other(tag, REQUEST_FIELDS, end, message);
+  beginUtf8(r.buf);
+  try {
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (tag === 0x0a) n += resourceRecords(r, end, rec, resourceMessage, scopeMessage);
+      else r.other(tag, REQUEST_FIELDS, end, message);
+    }
+  } finally {
+    endUtf8();
   }
   return n;
 }

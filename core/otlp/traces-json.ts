@@ -7,14 +7,14 @@ import type { ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, SpanStatus, 
 import {
   attributesFromJson, attributesToJson, put, resourceFromJson, resourceToJson, scopeFromJson, scopeToJson,
 } from './common-json.ts';
-import { elemObj, enumField, hexId, mapArr, parseJsonRoot, str, subObj, u32, u64 } from './json-util.ts';
+import { elemObj, enumField, hexId, lookupTable, mapArr, parseJsonRoot, str, subObj, u32, u64 } from './json-util.ts';
 import type { Obj } from './json-util.ts';
 
-const KIND_NAMES: Record<string, number> = {
+const KIND_NAMES = lookupTable<number>({
   SPAN_KIND_UNSPECIFIED: 0, SPAN_KIND_INTERNAL: 1, SPAN_KIND_SERVER: 2,
   SPAN_KIND_CLIENT: 3, SPAN_KIND_PRODUCER: 4, SPAN_KIND_CONSUMER: 5,
-};
-const STATUS_NAMES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
+});
+const STATUS_NAMES = lookupTable<number>({ STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 });
 
 /** Decodes an OTLP/JSON traces request body; throws OtlpDecodeError with the failing path. */
 export function decodeTracesJson(input: string | Uint8Array): TracesData {

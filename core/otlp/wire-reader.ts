@@ -2,6 +2,7 @@
 import { OtlpDecodeError } from './errors.ts';
 import { LITTLE_ENDIAN, WT_I32, WT_I64, WT_LEN, WT_VARINT, asBuffer, scratch, scratchF64, scratchU64 } from './wire-common.ts';
 import type { FastBuffer } from './wire-common.ts';
+import { slicedUtf8Ok } from './utf8.ts';
 
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
@@ -137,11 +138,12 @@ export class Reader {
     return end;
   }
 
+  /** A proto3 string: must be valid UTF-8 (utf8.ts). */
   string(limit: number): string {
     const end = this.lenEnd(limit);
     const start = this.pos;
-    this.pos = end;
-    return start === end ? '' : this.buf.utf8Slice(start, end);
+    if (start === end) return '';
+    return this.stringAt(start, end);
   }
 
   /**
@@ -156,7 +158,7 @@ export class Reader {
     this.pos = end;
     if (n === 0) return '';
     const buf = this.buf;
-    if (n > KEY_CACHE_MAX_LEN) return buf.utf8Slice(start, end);
+    if (n > KEY_CACHE_MAX_LEN) return this.stringAt(start, end);
     const h = (n * 31 + buf[start]! * 7 + buf[start + (n >> 1)]! * 13 + buf[end - 1]!) & KEY_CACHE_MASK;
     const cached = keyBytes[h];
     if (cached !== undefined && cached.length === n) {
@@ -164,10 +166,22 @@ export class Reader {
       while (i < n && cached[i] === buf[start + i]) i++;
       if (i === n) return keyStrings[h]!;
     }
-    const str = buf.utf8Slice(start, end);
+    // Only validated keys enter the cache, so a hit needs no check.
+    const str = this.stringAt(start, end);
     keyBytes[h] = Uint8Array.prototype.slice.call(buf, start, end);
     keyStrings[h] = str;
     return str;
+  }
+
+  /** buf[start, end) as a string, refused (failing at its start) when not valid UTF-8. */
+  private stringAt(start: number, end: number): string {
+    const s = this.buf.utf8Slice(start, end);
+    if (!slicedUtf8Ok(s, this.buf, start, end)) {
+      this.pos = start;
+      this.fail('string field is not valid UTF-8');
+    }
+    this.pos = end;
+    return s;
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesCons
 import { once } from '../../core/component.ts';
 import { clientInfo, metadataValues, setClientInfo, type ClientInfo } from '../../core/client.ts';
 import { PermanentError, RefusedError } from '../../core/errors.ts';
+import { cannotSucceed } from '../../core/dead-letter.ts';
 import type { LogsData, Signal, TracesData } from '../../core/model.ts';
 import { logRecordCount, spanCount } from '../../core/model.ts';
 import { concatPayloads, splitLogs, splitTraces } from '../../core/split.ts';
@@ -21,8 +22,22 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+/**
+ * Poison isolation: when a batch of several senders' payloads fails with an
+ * error that sending it again cannot cure (core/dead-letter.ts cannotSucceed:
+ * a PermanentError, or a stage throwing TypeError/RangeError on a record), the
+ * payloads are sent again one by one, so each sender gets its own outcome and
+ * only the one whose payload fails alone gets the error, as a PermanentError
+ * (400 / INVALID_ARGUMENT), never a retryable one.
+ */
+function asPermanent(err: unknown): unknown {
+  if (err instanceof PermanentError || !cannotSucceed(err)) return err;
+  return new PermanentError(`this request cannot be processed: ${(err as Error).message}`, { cause: err });
+}
+
 class Batcher<D extends LogsData | TracesData> {
   private items: D[] = [];
+  private counts: number[] = [];
   private count = 0;
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -36,6 +51,7 @@ class Batcher<D extends LogsData | TracesData> {
   add(data: D, count: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.items.push(data);
+      this.counts.push(count);
       this.count += count;
       this.waiters.push({ resolve, reject });
       if (this.count >= this.cfg.send_batch_size) this.flush();
@@ -47,16 +63,35 @@ class Batcher<D extends LogsData | TracesData> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.count === 0) return;
-    const { items, count, waiters } = this;
+    const { items, counts, count, waiters } = this;
     this.items = [];
+    this.counts = [];
     this.count = 0;
     this.waiters = [];
     const p = this.send(items, count).then(
       () => waiters.forEach((w) => w.resolve()),
-      (err: unknown) => waiters.forEach((w) => w.reject(err)),
+      (err: unknown) => this.isolate(items, counts, count, waiters, err),
     );
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
+  }
+
+  /** See asPermanent. Only a batch that went whole is retried by parts: of a split one, some pieces may have been taken. */
+  private async isolate(items: D[], counts: number[], count: number, waiters: Waiter[], err: unknown): Promise<void> {
+    const max = this.cfg.send_batch_max_size;
+    const whole = max <= 0 || count <= max;
+    if (!cannotSucceed(err) || !whole) {
+      waiters.forEach((w) => w.reject(err));
+      return;
+    }
+    if (items.length === 1) {
+      waiters[0]!.reject(asPermanent(err));
+      return;
+    }
+    await Promise.all(items.map((item, i) => this.send([item], counts[i]!).then(
+      () => waiters[i]!.resolve(),
+      (e: unknown) => waiters[i]!.reject(asPermanent(e)),
+    )));
   }
 
   async drain(): Promise<void> {

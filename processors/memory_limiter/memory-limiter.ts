@@ -23,6 +23,7 @@ import { runInNewContext } from 'node:vm';
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
+import { receivingBytes } from '../../core/inflight.ts';
 import type { LogsData, TracesData } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { MemoryLimiterConfig } from './config.ts';
@@ -31,8 +32,11 @@ const MiB = 1024 * 1024;
 
 export function measureMemory(): number {
   const m = process.memoryUsage();
-  // external includes arrayBuffers (Buffers among them).
-  return m.heapUsed + m.external;
+  // external includes arrayBuffers (Buffers among them). Bodies still being received
+  // are left out: the receivers bound them per client and refuse the client that holds
+  // too many (core/inflight.ts), so a client keeping many bodies half-sent cannot make
+  // the limiter refuse every other sender.
+  return Math.max(0, m.heapUsed + m.external - receivingBytes());
 }
 
 let fullGc: (() => void) | undefined;

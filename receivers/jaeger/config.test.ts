@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { receiveLimitDefaults } from '../../core/inflight.ts';
 import type { Factory } from '../../core/component.ts';
 import { ConfigValidationError } from '../../core/config/schema.ts';
 import { configFor } from '../../test/component-config.ts';
@@ -20,12 +21,12 @@ describe('jaeger receiver config', () => {
   it('enables exactly the protocols present; an empty value takes the defaults', () => {
     const c = jaeger({ protocols: { thrift_compact: null, grpc: {} } });
     expect(c.protocols.thrift_compact).toEqual({ endpoint: '127.0.0.1:6831', queue_size: 1000, workers: 10, max_packet_size: 65000, socket_buffer_size: 4 * 1024 * 1024, insecure: false });
-    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, max_concurrent_streams: 0, keepalive: null, auth: null, insecure: false });
+    expect(c.protocols.grpc).toEqual({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, max_concurrent_streams: 100, keepalive: null, auth: null, insecure: false, ...receiveLimitDefaults() });
     expect(c.protocols.thrift_http).toBeNull();
     expect(c.protocols.thrift_binary).toBeNull();
     const b = jaeger({ protocols: { thrift_binary: { workers: 2, max_packet_size: '32KiB' }, thrift_http: { endpoint: '0.0.0.0:14268', insecure: true } } });
     expect(b.protocols.thrift_binary).toMatchObject({ endpoint: '127.0.0.1:6832', workers: 2, max_packet_size: 32768 });
-    expect(b.protocols.thrift_http).toEqual({ endpoint: '0.0.0.0:14268', max_request_body_size: 20 * 1024 * 1024, tls: null, include_metadata: false, auth: null, insecure: true });
+    expect(b.protocols.thrift_http).toEqual({ endpoint: '0.0.0.0:14268', max_request_body_size: 20 * 1024 * 1024, tls: null, include_metadata: false, auth: null, insecure: true, ...receiveLimitDefaults() });
   });
 
   it('reports every problem with its path', () => {

@@ -7,8 +7,9 @@ import { s, type ConfigError } from '../../core/config/schema.ts';
 import { grpcServerDefaults, grpcServerSchemaFields, validateGrpcServer, type GrpcServerSettings } from '../../core/grpc-server-config.ts';
 import { serverAuthDefaults, serverAuthSchemaFields, validateServerAuth, validateUdpExposure, type ServerAuthSettings } from '../../core/auth-config.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
+import { receiveLimitDefaults, receiveLimitSchemaFields, validateReceiveLimits, type ReceiveLimits } from '../../core/inflight.ts';
 
-export interface GrpcConfig extends GrpcServerSettings, ServerAuthSettings {
+export interface GrpcConfig extends GrpcServerSettings, ServerAuthSettings, ReceiveLimits {
   /** host:port for jaeger.api_v2.CollectorService/PostSpans. Default 127.0.0.1:14250. */
   endpoint: string;
   /** Largest accepted request, in MiB. Default 4 (gRPC's default). */
@@ -19,7 +20,7 @@ export interface GrpcConfig extends GrpcServerSettings, ServerAuthSettings {
   include_metadata: boolean;
 }
 
-export interface ThriftHttpConfig extends ServerAuthSettings {
+export interface ThriftHttpConfig extends ServerAuthSettings, ReceiveLimits {
   /** host:port for POST /api/traces. Default 127.0.0.1:14268. */
   endpoint: string;
   /** Largest accepted body, compressed or not. Default 20MiB. */
@@ -58,8 +59,8 @@ export interface JaegerReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, ...grpcServerDefaults(), ...serverAuthDefaults() });
-export const thriftHttpDefaults = (): ThriftHttpConfig => ({ endpoint: '127.0.0.1:14268', max_request_body_size: 20 * 1024 * 1024, tls: null, include_metadata: false, ...serverAuthDefaults() });
+export const grpcDefaults = (): GrpcConfig => ({ endpoint: '127.0.0.1:14250', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, ...grpcServerDefaults(), ...serverAuthDefaults(), ...receiveLimitDefaults() });
+export const thriftHttpDefaults = (): ThriftHttpConfig => ({ endpoint: '127.0.0.1:14268', max_request_body_size: 20 * 1024 * 1024, tls: null, include_metadata: false, ...serverAuthDefaults(), ...receiveLimitDefaults() });
 const udpDefaults = (endpoint: string) => (): UdpConfig => ({
   endpoint,
   queue_size: 1000,
@@ -84,8 +85,8 @@ const udpSchema = s.object({
 
 export const jaegerSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, include_metadata: s.bool(), ...grpcServerSchemaFields, ...serverAuthSchemaFields }), grpcDefaults),
-    thrift_http: s.section(s.object({ endpoint: s.endpoint(), max_request_body_size: s.bytes(), tls: tlsServerSchema, include_metadata: s.bool(), ...serverAuthSchemaFields }), thriftHttpDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, include_metadata: s.bool(), ...grpcServerSchemaFields, ...serverAuthSchemaFields, ...receiveLimitSchemaFields }), grpcDefaults),
+    thrift_http: s.section(s.object({ endpoint: s.endpoint(), max_request_body_size: s.bytes(), tls: tlsServerSchema, include_metadata: s.bool(), ...serverAuthSchemaFields, ...receiveLimitSchemaFields }), thriftHttpDefaults),
     thrift_compact: s.section(udpSchema, compactDefaults),
     thrift_binary: s.section(udpSchema, binaryDefaults),
   }),
@@ -101,8 +102,8 @@ export function validateJaeger(c: JaegerReceiverConfig): ConfigError[] {
   if (!p.grpc && !p.thrift_http && !p.thrift_compact && !p.thrift_binary) {
     errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc, thrift_http, thrift_compact or thrift_binary)' });
   }
-  if (p.grpc) errors.push(...validateGrpcServer(p.grpc, 'protocols.grpc'), ...validateServerAuth(p.grpc, 'protocols.grpc'));
-  if (p.thrift_http) errors.push(...validateServerAuth(p.thrift_http, 'protocols.thrift_http'));
+  if (p.grpc) errors.push(...validateGrpcServer(p.grpc, 'protocols.grpc'), ...validateServerAuth(p.grpc, 'protocols.grpc'), ...validateReceiveLimits(p.grpc, 'protocols.grpc'));
+  if (p.thrift_http) errors.push(...validateServerAuth(p.thrift_http, 'protocols.thrift_http'), ...validateReceiveLimits(p.thrift_http, 'protocols.thrift_http'));
   errors.push(...validateTlsServer(p.grpc?.tls ?? null, 'protocols.grpc.tls'), ...validateTlsServer(p.thrift_http?.tls ?? null, 'protocols.thrift_http.tls'));
   for (const k of ['thrift_compact', 'thrift_binary'] as const) {
     const u = p[k];

@@ -55,7 +55,7 @@ export class JaegerGrpcServer {
     });
     server.addService({ PostSpans: rawUnaryMethod(POST_SPANS) }, { PostSpans: this.postSpans });
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.grpc.tls') : null;
-    this.address = await bindGrpc(server, this.cfg.endpoint, tls);
+    this.address = await bindGrpc(server, this.cfg.endpoint, tls, this.cfg);
     this.server = server;
     this.log.info('Jaeger gRPC receiver listening', { address: this.address });
   }

@@ -11,7 +11,7 @@ import { httpClient, setClientInfo, withAuth } from '../../core/client.ts';
 import type { Authenticated, ReceiverAuth } from '../../core/auth.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { statusFor } from '../../core/errors.ts';
-import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
+import { BodyError, closeIfUnread, mediaType, readBody } from '../../core/http-body.ts';
 import { closeServer, serveHttp } from '../../core/net.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
@@ -38,7 +38,7 @@ export class JaegerHttpServer {
   async start(auth: ReceiverAuth | null = null): Promise<void> {
     this.auth = auth;
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.thrift_http.tls') : null;
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP', tls);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Jaeger thrift HTTP', tls, this.cfg);
     auth?.guardContinue(server);
     this.server = server;
     this.address = address;
@@ -46,7 +46,7 @@ export class JaegerHttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply = (status: number, message: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...closeIfUnread(req), ...headers });
       res.end(message + '\n');
       req.resume();
     };
@@ -63,7 +63,7 @@ export class JaegerHttpServer {
     try {
       body = await readBody(req, this.cfg.max_request_body_size);
     } catch (err) {
-      if (err instanceof BodyError) return reply(err.status, err.message, err.status === 413 ? { connection: 'close' } : {});
+      if (err instanceof BodyError) return reply(err.status, err.message, err.headers);
       throw err;
     }
     let data;

@@ -21,8 +21,8 @@ export class JaegerReceiver implements Component {
     const p = settings.config.protocols;
     const log = settings.logger;
     // Transport names as the Collector's jaegerreceiver reports them.
-    if (p.grpc) this.grpc = new JaegerGrpcServer(p.grpc, observedConsumer(settings, next, 'grpc'), log);
-    if (p.thrift_http) this.http = new JaegerHttpServer(p.thrift_http, observedConsumer(settings, next, 'collector_http'), log);
+    if (p.grpc) this.grpc = new JaegerGrpcServer(p.grpc, observedConsumer(settings, next, 'grpc', p.grpc.max_records_per_request), log);
+    if (p.thrift_http) this.http = new JaegerHttpServer(p.thrift_http, observedConsumer(settings, next, 'collector_http', p.thrift_http.max_records_per_request), log);
     if (p.thrift_compact) {
       const c = observedConsumer(settings, next, 'udp_thrift_compact');
       this.compact = new JaegerUdpServer(p.thrift_compact, 'compact', c, log, settings.metrics, settings.id);

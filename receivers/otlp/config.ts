@@ -3,8 +3,9 @@ import { corsSchema, type CorsConfig } from '../../core/cors.ts';
 import { serverAuthDefaults, serverAuthSchemaFields, validateServerAuth, type ServerAuthSettings } from '../../core/auth-config.ts';
 import { grpcServerDefaults, grpcServerSchemaFields, validateGrpcServer, type GrpcServerSettings } from '../../core/grpc-server-config.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
+import { receiveLimitDefaults, receiveLimitSchemaFields, validateReceiveLimits, type ReceiveLimits } from '../../core/inflight.ts';
 
-export interface GrpcProtocolConfig extends GrpcServerSettings, ServerAuthSettings {
+export interface GrpcProtocolConfig extends GrpcServerSettings, ServerAuthSettings, ReceiveLimits {
   /** host:port to listen on. Default 127.0.0.1:4317. */
   endpoint: string;
   /** Largest accepted request, in MiB. Default 4 (gRPC's and the Collector's default). */
@@ -15,7 +16,7 @@ export interface GrpcProtocolConfig extends GrpcServerSettings, ServerAuthSettin
   include_metadata: boolean;
 }
 
-export interface HttpProtocolConfig extends ServerAuthSettings {
+export interface HttpProtocolConfig extends ServerAuthSettings, ReceiveLimits {
   /** host:port to listen on. Default 127.0.0.1:4318. */
   endpoint: string;
   /** Largest accepted request body, compressed or not. Default 20MiB. */
@@ -37,7 +38,7 @@ export interface OtlpReceiverConfig {
   };
 }
 
-export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, ...grpcServerDefaults(), ...serverAuthDefaults() });
+export const grpcDefaults = (): GrpcProtocolConfig => ({ endpoint: '127.0.0.1:4317', max_recv_msg_size_mib: 4, tls: null, include_metadata: false, ...grpcServerDefaults(), ...serverAuthDefaults(), ...receiveLimitDefaults() });
 export const httpDefaults = (): HttpProtocolConfig => ({
   endpoint: '127.0.0.1:4318',
   max_request_body_size: 20 * 1024 * 1024,
@@ -46,12 +47,12 @@ export const httpDefaults = (): HttpProtocolConfig => ({
   tls: null,
   cors: null,
   include_metadata: false,
-  ...serverAuthDefaults(),
+  ...serverAuthDefaults(), ...receiveLimitDefaults(),
 });
 
 export const otlpSchema = s.object({
   protocols: s.object({
-    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, include_metadata: s.bool(), ...grpcServerSchemaFields, ...serverAuthSchemaFields }), grpcDefaults),
+    grpc: s.section(s.object({ endpoint: s.endpoint(), max_recv_msg_size_mib: s.int({ min: 1 }), tls: tlsServerSchema, include_metadata: s.bool(), ...grpcServerSchemaFields, ...serverAuthSchemaFields, ...receiveLimitSchemaFields }), grpcDefaults),
     http: s.section(
       s.object({
         endpoint: s.endpoint(),
@@ -61,7 +62,7 @@ export const otlpSchema = s.object({
         tls: tlsServerSchema,
         cors: corsSchema,
         include_metadata: s.bool(),
-        ...serverAuthSchemaFields,
+        ...serverAuthSchemaFields, ...receiveLimitSchemaFields,
       }),
       httpDefaults,
     ),
@@ -75,8 +76,8 @@ export function validateOtlp(c: OtlpReceiverConfig): ConfigError[] {
   if (!c.protocols.grpc && !c.protocols.http) {
     errors.push({ path: 'protocols', message: 'must specify at least one protocol (grpc or http)' });
   }
-  if (c.protocols.grpc) errors.push(...validateGrpcServer(c.protocols.grpc, 'protocols.grpc'), ...validateServerAuth(c.protocols.grpc, 'protocols.grpc'));
-  if (c.protocols.http) errors.push(...validateServerAuth(c.protocols.http, 'protocols.http'));
+  if (c.protocols.grpc) errors.push(...validateGrpcServer(c.protocols.grpc, 'protocols.grpc'), ...validateServerAuth(c.protocols.grpc, 'protocols.grpc'), ...validateReceiveLimits(c.protocols.grpc, 'protocols.grpc'));
+  if (c.protocols.http) errors.push(...validateServerAuth(c.protocols.http, 'protocols.http'), ...validateReceiveLimits(c.protocols.http, 'protocols.http'));
   errors.push(...validateTlsServer(c.protocols.grpc?.tls ?? null, 'protocols.grpc.tls'), ...validateTlsServer(c.protocols.http?.tls ?? null, 'protocols.http.tls'));
   const h = c.protocols.http;
   if (h) {

@@ -17,6 +17,7 @@ import { pendingRecords, setRawProto, type LogsData, type TracesData } from '../
 import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { grpcClient, setClientInfo, withAuth } from '../../core/client.ts';
 import { grpcAuthOf, type ReceiverAuth } from '../../core/auth.ts';
+import { refuseTooManyRecords } from './record-limit.ts';
 import { loadTls } from '../../core/tls.ts';
 
 export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
@@ -28,10 +29,12 @@ function handler(
   consume: (data: never) => Promise<void>,
   signal: 'logs' | 'traces',
   includeMetadata: boolean,
+  maxRecords: number,
 ): grpc.handleUnaryCall<Buffer, Uint8Array> {
   return (call, callback) => {
     let data: unknown;
     try {
+      refuseTooManyRecords(call.request, signal, maxRecords);
       data = decode(call.request);
       if (pendingRecords(data as LogsData) === undefined) setRawProto(data as LogsData, [call.request]);
       setClientInfo(data as LogsData, withAuth(grpcClient(call, includeMetadata), grpcAuthOf(call.metadata)));
@@ -65,18 +68,18 @@ export class OtlpGrpcServer {
     });
     server.addService(
       { Export: rawUnaryMethod(LOGS_EXPORT) },
-      { Export: handler(this.consumer.bytesOnly.logs ? scanLogsLazily : decodeLogsProto, (d) => this.consumer.logs(d), 'logs', this.cfg.include_metadata) },
+      { Export: handler(this.consumer.bytesOnly.logs ? scanLogsLazily : decodeLogsProto, (d) => this.consumer.logs(d), 'logs', this.cfg.include_metadata, this.cfg.max_records_per_request) },
     );
     server.addService(
       { Export: rawUnaryMethod(TRACES_EXPORT) },
-      { Export: handler(this.consumer.bytesOnly.traces ? scanTracesLazily : decodeTracesProto, (d) => this.consumer.traces(d), 'traces', this.cfg.include_metadata) },
+      { Export: handler(this.consumer.bytesOnly.traces ? scanTracesLazily : decodeTracesProto, (d) => this.consumer.traces(d), 'traces', this.cfg.include_metadata, this.cfg.max_records_per_request) },
     );
     server.addService({ Export: rawUnaryMethod(METRICS_EXPORT) }, {
       Export: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) =>
         callback({ code: GrpcCode.UNIMPLEMENTED, details: 'metrics are not supported by trailhouse yet: send logs and traces' }),
     });
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.grpc.tls') : null;
-    this.address = await bindGrpc(server, this.cfg.endpoint, tls);
+    this.address = await bindGrpc(server, this.cfg.endpoint, tls, this.cfg);
     this.server = server;
     this.log.info('OTLP gRPC receiver listening', { address: this.address });
   }

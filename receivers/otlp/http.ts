@@ -9,8 +9,8 @@
  * 415 other content types or content encodings; 429/503 + Retry-After when the pipeline refuses.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { GrpcCode, statusFor } from '../../core/errors.ts';
-import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
+import { GrpcCode, TooManyRecordsError, statusFor } from '../../core/errors.ts';
+import { BodyError, closeIfUnread, mediaType, readBody } from '../../core/http-body.ts';
 import { closeServer, serveHttp } from '../../core/net.ts';
 import {
   decodeLogsJson,
@@ -22,6 +22,7 @@ import {
 } from '../../core/otlp/index.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
+import { refuseTooManyRecords } from './record-limit.ts';
 import { setRawProto, type LogsData } from '../../core/model.ts';
 import { httpClient, setClientInfo, withAuth } from '../../core/client.ts';
 import type { Authenticated, ReceiverAuth, RefusalBody } from '../../core/auth.ts';
@@ -77,7 +78,7 @@ export class OtlpHttpServer {
   async start(auth: ReceiverAuth | null = null): Promise<void> {
     this.auth = auth;
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'protocols.http.tls') : null;
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP', tls);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'OTLP HTTP', tls, this.cfg);
     auth?.guardContinue(server);
     this.server = server;
     this.address = address;
@@ -92,7 +93,7 @@ export class OtlpHttpServer {
     const encoding = contentEncoding(req.headers['content-type']) ?? 'json';
     const reply = (status: number, code: number, message: string, headers: Record<string, string> = {}) => {
       const body = encoding === 'proto' ? encodeStatusProto(code, message) : JSON.stringify({ code, message });
-      res.writeHead(status, { 'content-type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json', ...headers });
+      res.writeHead(status, { 'content-type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json', ...closeIfUnread(req), ...headers });
       res.end(body);
       req.resume();
     };
@@ -110,13 +111,14 @@ export class OtlpHttpServer {
       body = await readBody(req, this.cfg.max_request_body_size);
     } catch (err) {
       if (err instanceof BodyError) {
-        reply(err.status, GrpcCode.INVALID_ARGUMENT, err.message, err.status === 413 ? { connection: 'close' } : {});
+        reply(err.status, err.status === 429 || err.status === 503 ? GrpcCode.RESOURCE_EXHAUSTED : GrpcCode.INVALID_ARGUMENT, err.message, err.headers);
         return;
       }
       throw err;
     }
     let data: unknown;
     try {
+      if (enc === 'proto') refuseTooManyRecords(body, signal, this.cfg.max_records_per_request);
       if (enc === 'proto' && this.consumer.bytesOnly[signal]) {
         // Nothing downstream reads records: validate, count, pass the bytes on.
         data = signal === 'logs' ? scanLogsLazily(body) : scanTracesLazily(body);
@@ -127,7 +129,7 @@ export class OtlpHttpServer {
       }
       setClientInfo(data as LogsData, withAuth(httpClient(req, this.cfg.include_metadata), authed));
     } catch (err) {
-      return reply(400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
+      return reply(err instanceof TooManyRecordsError ? 413 : 400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
     }
     try {
       if (signal === 'logs') await this.consumer.logs(data as never);

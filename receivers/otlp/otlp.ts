@@ -16,8 +16,8 @@ export class OtlpReceiver implements Component {
     next: NextConsumers,
   ) {
     const p = settings.config.protocols;
-    if (p.grpc) this.grpc = new OtlpGrpcServer(p.grpc, observedConsumer(settings, next, 'grpc'), settings.logger);
-    if (p.http) this.http = new OtlpHttpServer(p.http, observedConsumer(settings, next, 'http'), settings.logger);
+    if (p.grpc) this.grpc = new OtlpGrpcServer(p.grpc, observedConsumer(settings, next, 'grpc', p.grpc.max_records_per_request), settings.logger);
+    if (p.http) this.http = new OtlpHttpServer(p.http, observedConsumer(settings, next, 'http', p.http.max_records_per_request), settings.logger);
   }
 
   async start(host?: Host): Promise<void> {

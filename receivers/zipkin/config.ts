@@ -2,8 +2,9 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { serverAuthDefaults, serverAuthSchemaFields, validateServerAuth, type ServerAuthSettings } from '../../core/auth-config.ts';
 import { tlsServerSchema, validateTlsServer, type TlsServerConfig } from '../../core/tls.ts';
+import { receiveLimitDefaults, receiveLimitSchemaFields, validateReceiveLimits, type ReceiveLimits } from '../../core/inflight.ts';
 
-export interface ZipkinReceiverConfig extends ServerAuthSettings {
+export interface ZipkinReceiverConfig extends ServerAuthSettings, ReceiveLimits {
   /** host:port for /api/v1/spans and /api/v2/spans. Default 127.0.0.1:9411. */
   endpoint: string;
   /** Turn tag strings that look like ints, doubles or bools into typed attributes. Default false. */
@@ -22,7 +23,7 @@ export const defaultZipkinConfig = (): ZipkinReceiverConfig => ({
   max_request_body_size: 20 * 1024 * 1024,
   tls: null,
   include_metadata: false,
-  ...serverAuthDefaults(),
+  ...serverAuthDefaults(), ...receiveLimitDefaults(),
 });
 
 export const zipkinSchema = s.object({
@@ -31,9 +32,9 @@ export const zipkinSchema = s.object({
   max_request_body_size: s.bytes(),
   tls: tlsServerSchema,
   include_metadata: s.bool(),
-  ...serverAuthSchemaFields,
+  ...serverAuthSchemaFields, ...receiveLimitSchemaFields,
 });
 
 export function validateZipkin(c: ZipkinReceiverConfig): ConfigError[] {
-  return [...validateTlsServer(c.tls, 'tls'), ...validateServerAuth(c, '')];
+  return [...validateTlsServer(c.tls, 'tls'), ...validateServerAuth(c, ''), ...validateReceiveLimits(c, '')];
 }

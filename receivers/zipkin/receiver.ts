@@ -13,7 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { statusFor } from '../../core/errors.ts';
-import { BodyError, mediaType, readBody } from '../../core/http-body.ts';
+import { BodyError, closeIfUnread, mediaType, readBody } from '../../core/http-body.ts';
 import type { TracesData } from '../../core/model.ts';
 import { closeServer, serveHttp } from '../../core/net.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
@@ -65,14 +65,14 @@ export class ZipkinReceiver implements Component {
     this.cfg = settings.config;
     this.log = settings.logger;
     this.settings = settings;
-    const c = (f: Format) => observedConsumer(settings, next, TRANSPORT[f]);
+    const c = (f: Format) => observedConsumer(settings, next, TRANSPORT[f], settings.config.max_records_per_request);
     this.consumers = { v1_json: c('v1_json'), v1_thrift: c('v1_thrift'), v2_json: c('v2_json'), v2_proto: c('v2_proto') };
   }
 
   async start(host?: Host): Promise<void> {
     this.auth = receiverAuth(host, this.cfg, '', this.settings, 'http');
     const tls = this.cfg.tls ? await loadTls(this.cfg.tls, 'tls') : null;
-    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin', tls);
+    const { server, address } = await serveHttp(this.cfg.endpoint, (req, res) => this.handle(req, res), this.log, 'Zipkin', tls, this.cfg);
     this.auth?.guardContinue(server);
     this.server = server;
     this.address = address;
@@ -91,7 +91,7 @@ export class ZipkinReceiver implements Component {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reply = (status: number, message: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...closeIfUnread(req), ...headers });
       res.end(message + '\n');
       req.resume();
     };
@@ -111,7 +111,7 @@ export class ZipkinReceiver implements Component {
     try {
       body = await readBody(req, this.cfg.max_request_body_size);
     } catch (err) {
-      if (err instanceof BodyError) return reply(err.status, err.message, err.status === 413 ? { connection: 'close' } : {});
+      if (err instanceof BodyError) return reply(err.status, err.message, err.headers);
       throw err;
     }
     let data: TracesData;
