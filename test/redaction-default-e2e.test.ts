@@ -30,9 +30,9 @@ function defaultPipeline(dir: string): string {
   cfg.receivers.otlp.protocols.http.endpoint = any;
   cfg.receivers.zipkin.endpoint = any;
   for (const p of Object.values(cfg.receivers.jaeger.protocols) as Array<{ endpoint: string }>) p.endpoint = any;
-  cfg.processors.correlate = { ...cfg.processors.correlate, wait: '1s', path: dir };
-  cfg.processors.audit.path = dir;
-  cfg.exporters.clickhouse = { ...cfg.exporters.clickhouse, path: dir, query_endpoint: any };
+  cfg.processors.correlate = { ...cfg.processors.correlate, wait: '1s' };
+  // The store is configured once, on its extension; the writers name it.
+  cfg.extensions.clickhouse_store = { ...cfg.extensions.clickhouse_store, path: dir, query_endpoint: any };
   cfg.extensions.health_check.endpoint = any;
   cfg.extensions.file_storage.directory = `${dir}/queue`;
   cfg.service.telemetry = { metrics: { level: 'none' } };
