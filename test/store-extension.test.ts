@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../components.ts';
-import { loadConfigText } from '../core/config/load.ts';
+import { loadConfigFile, loadConfigText } from '../core/config/load.ts';
 import { Service } from '../core/service.ts';
 import { testLogger } from './helpers.ts';
 import { startInTempDir, type RunningService } from './service.ts';
@@ -91,6 +91,13 @@ describe('clickhouse_store extension', () => {
 describe('referencing the store', () => {
   const registry = builtinRegistry();
   const load = (yaml: string) => loadConfigText(yaml, registry, {});
+
+  it('./pipeline.yaml configures the store once: every writer names the extension', () => {
+    const cfg = loadConfigFile('pipeline.yaml', registry, {});
+    expect(cfg.serviceExtensions).toContain('clickhouse_store');
+    const writers = [cfg.exporters.get('clickhouse')!, cfg.processors.get('audit')!, cfg.processors.get('correlate')!];
+    expect(writers.map((w) => (w.config as { store: string | null }).store)).toEqual(['clickhouse_store', 'clickhouse_store', 'clickhouse_store']);
+  });
 
   it('refuses connection keys beside `store`, naming where they belong', () => {
     expect(() =>
