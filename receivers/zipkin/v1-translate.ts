@@ -57,7 +57,8 @@ const KIND_ANNOTATIONS: Record<string, number> = {
   sr: SpanKind.SERVER,
 };
 
-const usToNs = (us: bigint) => (us <= 0n ? 0n : us * 1000n);
+/** µs → ns, wrapping into uint64 as the Collector's conversion does (an int64 µs × 1000 can exceed it). */
+const usToNs = (us: bigint) => (us <= 0n ? 0n : BigInt.asUintN(64, us * 1000n));
 
 /** attribToStatusCode: an int, or a string holding one, within int32. */
 function statusInt(v: AnyValue): number | undefined {

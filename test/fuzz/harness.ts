@@ -108,7 +108,7 @@ export async function runCase(fmt: Format, seed: number, timeoutMs: number): Pro
   }
   // Let a crash or rejection the request caused surface before judging.
   await new Promise((r) => setImmediate(r));
-  const answer = answerKey(outcome);
+  const answer = outcome.kind === 'udp' && !outcome.refused ? (fmt.sink.received > received ? 'udp accepted' : 'udp dropped or empty') : answerKey(outcome);
   if (crashes.length > crashed) return { reason: crashes.slice(crashed).join('\n'), answer, input, log };
   if (outcome.kind === 'grpc' && outcome.code === grpc.status.DEADLINE_EXCEEDED) return { reason: 'hang: gRPC deadline exceeded', answer, input, log };
   const reason = judge(outcome, fmt.sink.received - received) ?? fmt.sink.invalid.slice(invalid)[0];
