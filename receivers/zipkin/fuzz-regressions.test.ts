@@ -49,3 +49,18 @@ describe('zipkin v1 times out of range (fuzz zipkin-v1-json 0x9035d878, 0xe35209
     expectEncodable(td);
   });
 });
+
+describe('zipkin v1 annotation values that are prototype names (fuzz zipkin-v1-thrift 0x4ff96dd4)', () => {
+  it('an annotation "__proto__" or "constructor" is an event, not a span kind (was: kind = Object.prototype)', () => {
+    for (const value of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const thrift = decodeV1Thrift(v1ThriftBody([{ traceId: 0x77n, id: 0x2n, name: 't', annotations: [{ timestamp: 1_000n, value, host: { serviceName: 'svc' } }] }]));
+      const json = decodeV1Json(v1({ annotations: [{ timestamp: 1_000, value, endpoint: { serviceName: 'svc' } }] }), false);
+      for (const td of [zipkinV1ToTraces(thrift), zipkinV1ToTraces(json)]) {
+        const s = spans(td)[0]!;
+        expect(s.kind, value).toBe(0);
+        expect(s.events.map((e) => e.name)).toEqual([value]);
+        expectEncodable(td);
+      }
+    }
+  });
+});
