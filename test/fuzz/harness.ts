@@ -160,3 +160,26 @@ export function describe(f: Failure): string {
     `    ${hex}`,
   ].join('\n');
 }
+
+/**
+ * After a run: every seed of the format, sent plainly, is still accepted and
+ * reaches the sink (the receiver is healthy). Returns what went wrong.
+ */
+export async function healthCheck(fmt: Format, timeoutMs = 5000): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [i, seed] of fmt.seeds.entries()) {
+    const before = fmt.sink.received;
+    const invalid = fmt.sink.invalid.length;
+    const o = await withTimeout(fmt.sendPlain(seed, timeoutMs), timeoutMs + 1000).catch((err: Error) => err);
+    if (o instanceof Error) {
+      problems.push(`${fmt.name} seed ${i}: ${o.message}`);
+      continue;
+    }
+    const ok = o.kind === 'http' ? o.status >= 200 && o.status < 300 : o.kind === 'grpc' ? o.code === grpc.status.OK : !o.refused;
+    if (!ok) problems.push(`${fmt.name} seed ${i}: a valid request got ${answerKey(o)}`);
+    // Seeds with no spans or records (`[]`, an empty Jaeger batch) are all under 60 bytes and reach no sink.
+    else if (fmt.sink.received === before && seed.length > 60) problems.push(`${fmt.name} seed ${i}: accepted but nothing reached the pipeline`);
+    if (fmt.sink.invalid.length > invalid) problems.push(`${fmt.name} seed ${i}: ${fmt.sink.invalid.at(-1)}`);
+  }
+  return problems;
+}

@@ -38,6 +38,8 @@ export interface Format {
   sink: FuzzSink;
   /** Sends one input; `log` gets the framing chosen. */
   send(input: Buffer, rng: Prng, log: string[], timeoutMs: number): Promise<Outcome>;
+  /** Sends a valid payload plainly (the health check after a run). */
+  sendPlain(input: Buffer, timeoutMs: number): Promise<Outcome>;
 }
 
 export interface Rig {
@@ -63,6 +65,7 @@ function httpFormat(name: string, group: Group, seeds: Buffer[], aware: Format['
       if (addrs.length > 1) log.push(lazy ? '[bytesOnly receiver]' : '[decoding receiver]');
       return httpSend(addrs[lazy ? 1 : 0]!, fr);
     },
+    sendPlain: (input) => httpSend(addresses()[0]!, { method: 'POST', path: f.path, headers: { 'content-type': f.contentType }, body: input, note: '' }),
   };
 }
 
@@ -76,6 +79,7 @@ function grpcFormat(name: string, group: Group, seeds: Buffer[], sink: FuzzSink,
       if (cs.length > 1) log.push(lazy ? '[bytesOnly receiver]' : '[decoding receiver]');
       return grpcSend(cs[lazy ? 1 : 0]!, method, input, timeoutMs);
     },
+    sendPlain: (input, timeoutMs) => grpcSend(clients()[0]!, method, input, timeoutMs),
   };
 }
 
@@ -140,9 +144,10 @@ function udpFormat(name: string, seeds: Buffer[], proto: 'compact' | 'binary', s
   const sock = createSocket('udp4');
   closers.push(() => sock.close());
   const port = Number(server.address.slice(server.address.lastIndexOf(':') + 1));
-  return {
+  const format: Format = {
     name, group: 'jaeger', transport: 'udp', seeds, sink,
     aware: (rng, seed, _o, log) => mutateThrift(rng, seed, proto, 'message', log),
+    sendPlain: (input, timeoutMs) => format.send(input, undefined as never, [], timeoutMs),
     async send(input, _rng, _log, timeoutMs) {
       const packet = input.subarray(0, 65_507); // the largest UDP datagram
       const before = { arrivals, refusals };
@@ -155,6 +160,7 @@ function udpFormat(name: string, seeds: Buffer[], proto: 'compact' | 'binary', s
       return { kind: 'udp', refused: refusals > before.refusals };
     },
   };
+  return format;
 }
 
 async function jaeger(): Promise<{ formats: Format[]; close: () => Promise<void> }> {
