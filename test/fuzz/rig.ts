@@ -5,7 +5,7 @@
  * receivers, one decoding every request and one passing protobuf bytes on
  * undecoded (bytesOnly), and each case picks one.
  */
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import * as grpc from '@grpc/grpc-js';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { OtlpReceiver } from '../../receivers/otlp/otlp.ts';
@@ -135,7 +135,7 @@ async function zipkin(): Promise<{ formats: Format[]; close: () => Promise<void>
 
 /** Instruments a Jaeger agent UDP server (test-only access to its internals) so a case can wait until its packet is handled. */
 function udpFormat(name: string, seeds: Buffer[], proto: 'compact' | 'binary', sink: FuzzSink, server: JaegerUdpServer, closers: Array<() => void>): Format {
-  const s = server as unknown as { socket: import('node:dgram').Socket; active: number; queue: Buffer[]; warnRefused: { ready(): boolean } };
+  const s = server as unknown as { socket: Socket; active: number; queue: Buffer[]; warnRefused: { ready(): boolean } };
   let arrivals = 0;
   let refusals = 0;
   s.socket.on('message', () => arrivals++);
