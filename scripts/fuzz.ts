@@ -63,7 +63,7 @@ try {
       failed += st.failures.length;
       const excluded = Object.entries(st.excluded).map(([k, v]) => `${k}=${v}`).join(' ');
       const answers = Object.entries(st.answers).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k}:${v}`).join(' ');
-      console.log(`${fmt.name.padEnd(24)} ${String(st.cases).padStart(7)} cases ${(st.cases / (st.ms / 1000)).toFixed(0).padStart(6)} cases/s  failures ${st.failures.length}${excluded ? `  excluded (h-hostile) ${excluded}` : ''}  [${answers}]`);
+      console.log(`${fmt.name.padEnd(24)} ${String(st.cases).padStart(7)} cases ${(st.cases / (st.ms / 1000)).toFixed(0).padStart(6)} cases/s  slowest ${st.slowest.ms.toFixed(0)} ms (${st.slowest.caseSeed})  failures ${st.failures.length}${excluded ? `  excluded (h-hostile) ${excluded}` : ''}  [${answers}]`);
     }
   }
 } finally {

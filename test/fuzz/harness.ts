@@ -36,6 +36,8 @@ export interface RunStats {
   excluded: Record<string, number>;
   /** Answers seen: "200", "400", "grpc 3", "udp dropped", … */
   answers: Record<string, number>;
+  /** The slowest case (a decode that takes long is a denial of service even when it ends). */
+  slowest: { ms: number; caseSeed: string };
 }
 
 /** Uncaught exceptions and unhandled rejections, as they happen. */
@@ -128,11 +130,14 @@ export interface RunOptions {
 
 export async function fuzzFormat(fmt: Format, opts: RunOptions): Promise<RunStats> {
   trapCrashes();
-  const stats: RunStats = { format: fmt.name, cases: 0, ms: 0, failures: [], excluded: {}, answers: {} };
+  const stats: RunStats = { format: fmt.name, cases: 0, ms: 0, failures: [], excluded: {}, answers: {}, slowest: { ms: 0, caseSeed: '' } };
   const t0 = performance.now();
   for (let i = 0; i < opts.cases && stats.failures.length < (opts.maxFailures ?? 20); i++) {
     const seed = caseSeed(opts.runSeed, i);
+    const t = performance.now();
     const r = await runCase(fmt, seed, opts.timeoutMs ?? 5000);
+    const ms = performance.now() - t;
+    if (ms > stats.slowest.ms) stats.slowest = { ms, caseSeed: hex32(seed) };
     stats.cases++;
     stats.answers[r.answer] = (stats.answers[r.answer] ?? 0) + 1;
     if (!r.reason) continue;

@@ -74,10 +74,13 @@ function grpcFormat(name: string, group: Group, seeds: Buffer[], sink: FuzzSink,
     name, group, transport: 'grpc', seeds, sink,
     aware: (rng, seed, _o, log) => mutateProto(rng, seed, log),
     send(input, rng, log, timeoutMs) {
+      // Clients come in pairs per receiver: [plain, gzip] (decoding), [plain, gzip] (bytesOnly).
       const cs = clients();
-      const lazy = cs.length > 1 && rng.chance(0.5);
-      if (cs.length > 1) log.push(lazy ? '[bytesOnly receiver]' : '[decoding receiver]');
-      return grpcSend(cs[lazy ? 1 : 0]!, method, input, timeoutMs);
+      const lazy = cs.length > 2 && rng.chance(0.5);
+      const gzip = rng.chance(0.15);
+      if (cs.length > 2) log.push(lazy ? '[bytesOnly receiver]' : '[decoding receiver]');
+      if (gzip) log.push('[grpc-encoding gzip]');
+      return grpcSend(cs[(lazy ? 2 : 0) + (gzip ? 1 : 0)]!, method, input, timeoutMs);
     },
     sendPlain: (input, timeoutMs) => grpcSend(clients()[0]!, method, input, timeoutMs),
   };
@@ -95,7 +98,8 @@ async function otlp(): Promise<{ formats: Format[]; close: () => Promise<void> }
   ));
   for (const r of receivers) await r.start(testHost());
   const httpAddrs = () => receivers.map((r) => r.http!.address);
-  const clients = receivers.map((r) => new grpc.Client(r.grpc!.address, grpc.credentials.createInsecure()));
+  // Per receiver: a plain client, and one that gzip-compresses its messages (grpc-encoding: gzip).
+  const clients = receivers.flatMap((r) => [{}, { 'grpc.default_compression_algorithm': 2 }].map((o) => new grpc.Client(r.grpc!.address, grpc.credentials.createInsecure(), o)));
   const protoHttp = (path: string): HttpFormat => ({ path, contentType: 'application/x-protobuf', altTypes: PROTO_TYPES, wrongTypes: ['application/json', 'text/plain'] });
   const jsonHttp = (path: string): HttpFormat => ({ path, contentType: 'application/json', altTypes: JSON_TYPES, wrongTypes: ['application/x-protobuf', 'text/plain'] });
   const formats = [
@@ -170,14 +174,15 @@ async function jaeger(): Promise<{ formats: Format[]; close: () => Promise<void>
   }), { traces: sink });
   await r.start();
   const client = new grpc.Client(r.grpc!.address, grpc.credentials.createInsecure());
-  const closers: Array<() => void> = [() => client.close()];
+  const gzipClient = new grpc.Client(r.grpc!.address, grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 });
+  const closers: Array<() => void> = [() => client.close(), () => gzipClient.close()];
   const http: HttpFormat = { path: '/api/traces', contentType: 'application/x-thrift', altTypes: THRIFT_TYPES, wrongTypes: ['application/json', 'application/x-protobuf'] };
   return {
     formats: [
       httpFormat('jaeger-thrift-http', 'jaeger', jaegerSeeds.thriftHttp(), (rng, s, _o, log) => mutateThrift(rng, s, 'binary', 'struct', log), sink, http, () => [r.http!.address]),
       udpFormat('jaeger-udp-compact', jaegerSeeds.udpCompact(), 'compact', sink, r.compact!, closers),
       udpFormat('jaeger-udp-binary', jaegerSeeds.udpBinary(), 'binary', sink, r.binary!, closers),
-      grpcFormat('jaeger-grpc', 'jaeger', jaegerSeeds.grpc(), sink, POST_SPANS, () => [client]),
+      grpcFormat('jaeger-grpc', 'jaeger', jaegerSeeds.grpc(), sink, POST_SPANS, () => [client, gzipClient]),
     ],
     close: async () => {
       for (const c of closers) c();
