@@ -192,7 +192,7 @@ async function jaeger(): Promise<{ formats: Format[]; close: () => Promise<void>
 }
 
 export async function startRig(groups: readonly Group[]): Promise<Rig> {
-  const parts = [];
+  const parts: Array<{ formats: Format[]; close: () => Promise<void> }> = [];
   for (const g of groups) parts.push(await { otlp, zipkin, jaeger }[g]());
   return {
     formats: parts.flatMap((p) => p.formats),
