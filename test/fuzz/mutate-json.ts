@@ -24,19 +24,21 @@ function clone(j: J): J {
   return j;
 }
 
-function write(j: J, parts: Buffer[]): void {
+function write(j: J, parts: Buffer[], budget = { left: 4 * CAP }): void {
+  if (budget.left <= 0) return; // the result is cut to CAP anyway
+  budget.left -= parts.length > 0 ? parts[parts.length - 1]!.length : 0;
   if (Array.isArray(j)) {
     parts.push(Buffer.from('['));
     j.forEach((x, i) => {
       if (i) parts.push(Buffer.from(','));
-      write(x, parts);
+      write(x, parts, budget);
     });
     parts.push(Buffer.from(']'));
   } else if (isObj(j)) {
     parts.push(Buffer.from('{'));
     j.o.forEach(([k, x], i) => {
       parts.push(Buffer.from(`${i ? ',' : ''}${JSON.stringify(k)}:`));
-      write(x, parts);
+      write(x, parts, budget);
     });
     parts.push(Buffer.from('}'));
   } else if (typeof j === 'object' && j !== null) parts.push(j.raw);
@@ -121,7 +123,8 @@ const jsonOps: Record<string, (rng: Prng, s: Slot, donor: J) => void> = {
     write(s.get(), one);
     const size = one.reduce((n, b) => n + b.length, 1);
     const n = Math.min(rng.pick([2, 100, 5000]), Math.max(1, Math.floor(CAP / size)));
-    s.arr.splice(s.index!, 0, ...Array.from({ length: n }, () => s.get()));
+    // Copies: a later mutation of one must not grow them all.
+    s.arr.splice(s.index!, 0, ...Array.from({ length: n }, () => clone(s.get())));
   },
   donor: (_rng, s, donor) => s.set(clone(donor)), // a copy: the donor tree may by now be part of this one
   nullify: (_rng, s) => s.set(null),
