@@ -20,10 +20,16 @@ function id(v: unknown, lengths: readonly number[], what: string): string {
   return v.toLowerCase().padStart(lengths.length > 1 ? 32 : 16, '0');
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** An int64, as the Collector's zipkinv1 model reads it (a larger number is a 400 there too). */
 function int(v: unknown, what: string): bigint {
   if (v === undefined || v === null) return 0n;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new ZipkinDecodeError(`zipkinv1: ${what}: expected an integer, got ${JSON.stringify(v)}`);
-  return BigInt(v);
+  const n = BigInt(v);
+  if (n < INT64_MIN || n > INT64_MAX) throw new ZipkinDecodeError(`zipkinv1: ${what}: ${JSON.stringify(v)} is out of range for int64`);
+  return n;
 }
 
 function str(v: unknown, what: string): string {

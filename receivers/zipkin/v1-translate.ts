@@ -48,16 +48,19 @@ export interface V1Span {
 }
 
 const UNKNOWN_SERVICE = 'unknown-service';
-const KIND_ANNOTATIONS: Record<string, number> = {
+// Null prototype: an annotation value is sender data, and "__proto__" or
+// "constructor" must find nothing here (not Object.prototype's members).
+const KIND_ANNOTATIONS: Record<string, number | undefined> = Object.assign(Object.create(null) as Record<string, number>, {
   cs: SpanKind.CLIENT,
   cr: SpanKind.CLIENT,
   ms: SpanKind.PRODUCER,
   mr: SpanKind.CONSUMER,
   ss: SpanKind.SERVER,
   sr: SpanKind.SERVER,
-};
+});
 
-const usToNs = (us: bigint) => (us <= 0n ? 0n : us * 1000n);
+/** µs → ns, wrapping into uint64 as the Collector's conversion does (an int64 µs × 1000 can exceed it). */
+const usToNs = (us: bigint) => (us <= 0n ? 0n : BigInt.asUintN(64, us * 1000n));
 
 /** attribToStatusCode: an int, or a string holding one, within int32. */
 function statusInt(v: AnyValue): number | undefined {
