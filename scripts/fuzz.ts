@@ -1,7 +1,7 @@
 /**
  * `npm run fuzz` — a long seeded mutation fuzz of every receiver format.
  *
- *   npm run fuzz -- [--cases N] [--seed S] [--format F[,F…]|otlp|zipkin|jaeger] [--timeout MS] [--out DIR] [--no-exclude]
+ *   npm run fuzz -- [--cases N] [--seed S] [--format F[,F…]|otlp|zipkin|jaeger] [--timeout MS] [--out DIR]
  *   npm run fuzz -- --format F --replay 0xCASESEED     # one case again, input written to DIR
  *
  * Prints cases/s per format and every failure with its case seed, the
@@ -22,7 +22,6 @@ const { values: a } = parseArgs({
     timeout: { type: 'string', default: '5000' },
     out: { type: 'string', default: 'fuzz-failures' },
     replay: { type: 'string' },
-    'no-exclude': { type: 'boolean', default: false },
   },
 });
 
@@ -57,13 +56,11 @@ try {
         runSeed,
         cases: Number(a.cases),
         timeoutMs: Number(a.timeout),
-        exclude: !a['no-exclude'],
         onFailure: (f) => console.log(`\nFAIL ${describe(f)}\n  written to ${save(f)}\n`),
       });
       failed += st.failures.length;
-      const excluded = Object.entries(st.excluded).map(([k, v]) => `${k}=${v}`).join(' ');
       const answers = Object.entries(st.answers).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k}:${v}`).join(' ');
-      console.log(`${fmt.name.padEnd(24)} ${String(st.cases).padStart(7)} cases ${(st.cases / (st.ms / 1000)).toFixed(0).padStart(6)} cases/s  slowest ${st.slowest.ms.toFixed(0)} ms (${st.slowest.caseSeed})  failures ${st.failures.length}${excluded ? `  excluded (h-hostile) ${excluded}` : ''}  [${answers}]`);
+      console.log(`${fmt.name.padEnd(24)} ${String(st.cases).padStart(7)} cases ${(st.cases / (st.ms / 1000)).toFixed(0).padStart(6)} cases/s  slowest ${st.slowest.ms.toFixed(0)} ms (${st.slowest.caseSeed})  failures ${st.failures.length}  [${answers}]`);
     }
   }
 } finally {

@@ -17,7 +17,6 @@ import { Prng, caseSeed, hex32 } from './prng.ts';
 import { mutateBytes } from './mutate-bytes.ts';
 import type { Format } from './rig.ts';
 import type { Outcome } from './transport.ts';
-import { excludedUntilHostileMerge } from './h-hostile-exclusions.ts';
 
 export interface Failure {
   format: string;
@@ -32,8 +31,6 @@ export interface RunStats {
   cases: number;
   ms: number;
   failures: Failure[];
-  /** Failures set aside by the h-hostile exclusion, by class. */
-  excluded: Record<string, number>;
   /** Answers seen: "200", "400", "grpc 3", "udp dropped", … */
   answers: Record<string, number>;
   /** The slowest request (a decode that takes long is a denial of service even when it ends). */
@@ -124,14 +121,12 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Stop a format after this many failures (default 20). */
   maxFailures?: number;
-  /** Apply the h-hostile exclusion (default true). */
-  exclude?: boolean;
   onFailure?: (f: Failure) => void;
 }
 
 export async function fuzzFormat(fmt: Format, opts: RunOptions): Promise<RunStats> {
   trapCrashes();
-  const stats: RunStats = { format: fmt.name, cases: 0, ms: 0, failures: [], excluded: {}, answers: {}, slowest: { ms: 0, caseSeed: '' } };
+  const stats: RunStats = { format: fmt.name, cases: 0, ms: 0, failures: [], answers: {}, slowest: { ms: 0, caseSeed: '' } };
   const t0 = performance.now();
   for (let i = 0; i < opts.cases && stats.failures.length < (opts.maxFailures ?? 20); i++) {
     const seed = caseSeed(opts.runSeed, i);
@@ -141,11 +136,6 @@ export async function fuzzFormat(fmt: Format, opts: RunOptions): Promise<RunStat
     stats.cases++;
     stats.answers[r.answer] = (stats.answers[r.answer] ?? 0) + 1;
     if (!r.reason) continue;
-    const cls = opts.exclude === false ? undefined : excludedUntilHostileMerge(fmt.name, r.input, r.reason, r.answer);
-    if (cls) {
-      stats.excluded[cls] = (stats.excluded[cls] ?? 0) + 1;
-      continue;
-    }
     const f: Failure = { format: fmt.name, caseSeed: hex32(seed), reason: r.reason, mutations: r.log.join(' '), input: r.input };
     stats.failures.push(f);
     opts.onFailure?.(f);
