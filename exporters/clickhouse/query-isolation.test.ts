@@ -171,6 +171,9 @@ describe('databases and system tables', () => {
     expect(cols.text).toBe('{"name":"Timestamp","type":"DateTime64(9)"}\n{"name":"Category","type":"LowCardinality(String)"}\n');
     expect((await q("SELECT * FROM system.columns WHERE database = 'otel' AND table = 'audit_events' LIMIT 1")).status).toBe(200);
     expect((await q('SELECT name FROM tables WHERE database = {d:String}', 'database=system&param_d=otel')).status).toBe(200);
+    // What an SRE watches: parts and merges in flight, counted, without part names or paths.
+    expect((await q("SELECT count() > 0 FROM system.parts WHERE database = 'otel' AND active")).text).toBe('1\n');
+    expect((await q("SELECT count() FROM system.merges WHERE database = 'otel'")).status).toBe(200);
   });
 
   it('refuses path columns, * over tables with them, other users\' queries and process settings', async () => {
@@ -180,7 +183,8 @@ describe('databases and system tables', () => {
       'SELECT * FROM system.tables', 'SELECT * EXCEPT (name) FROM system.databases', "SELECT COLUMNS('path') FROM system.tables",
       'SELECT t.* FROM system.tables AS t', 'SELECT t FROM system.tables AS t', 'SELECT name FROM (SELECT * FROM system.tables)',
       'SELECT query FROM system.processes', 'SELECT query FROM system.query_log', 'SELECT * FROM system.settings', 'SELECT * FROM system.server_settings',
-      'SELECT * FROM system.disks', 'SELECT * FROM system.parts', 'SELECT * FROM information_schema.tables', 'SELECT * FROM INFORMATION_SCHEMA.COLUMNS',
+      'SELECT * FROM system.disks', 'SELECT * FROM system.parts', 'SELECT path FROM system.parts', 'SELECT name FROM system.parts',
+      'SELECT result_part_path FROM system.merges', 'SELECT source_part_paths FROM system.merges', 'SELECT * FROM system.merges', 'SELECT * FROM information_schema.tables', 'SELECT * FROM INFORMATION_SCHEMA.COLUMNS',
     ]) await refused(sql);
     await refused('SELECT query FROM processes', 'database=system');
     await refused('SELECT 1', 'database=default');

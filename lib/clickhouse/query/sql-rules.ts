@@ -40,6 +40,11 @@ export const SYSTEM_TABLE_COLUMNS: ReadonlyMap<string, ReadonlySet<string> | 'al
   ['tables', new Set(['database', 'name', 'uuid', 'engine', 'is_temporary', 'metadata_modification_time', 'partition_key', 'sorting_key',
     'primary_key', 'sampling_key', 'total_rows', 'total_bytes', 'total_bytes_uncompressed', 'parts', 'active_parts', 'total_marks',
     'lifetime_rows', 'lifetime_bytes', 'comment', 'has_own_data', 'as_select'])],
+  // What an SRE watches (part counts, merges in flight), without part names or paths.
+  ['parts', new Set(['database', 'table', 'partition', 'active', 'rows', 'bytes_on_disk', 'data_compressed_bytes', 'data_uncompressed_bytes',
+    'marks', 'modification_time', 'min_time', 'max_time', 'level', 'part_type'])],
+  ['merges', new Set(['database', 'table', 'elapsed', 'progress', 'num_parts', 'is_mutation', 'total_size_bytes_compressed',
+    'total_size_bytes_uncompressed', 'rows_read', 'rows_written', 'memory_usage', 'merge_type', 'merge_algorithm'])],
   ['columns', 'all'],
   ['functions', 'all'],
   ['data_type_families', 'all'],
