@@ -35,6 +35,9 @@ for (let i = 0; i < batches && signals !== 'zipkin'; i++) {
   if (signals !== 'logs') bodies.push({ path: '/v1/traces', body: new Uint8Array(encodeTracesProto(b.traces)), n: spanCount(b.traces) });
 }
 
+// BENCH_BEARER_TOKEN: the receiver authenticates senders (npm run bench -- --auth).
+const authHeader: Record<string, string> = process.env.BENCH_BEARER_TOKEN ? { authorization: `Bearer ${process.env.BENCH_BEARER_TOKEN}` } : {};
+
 let next = 0;
 const accepted = { logs: 0, spans: 0 };
 let refusals = 0;
@@ -46,7 +49,7 @@ async function worker(): Promise<void> {
     if (i >= bodies.length) return;
     const { path, body, n, type = 'application/x-protobuf' } = bodies[i]!;
     for (;;) {
-      const r = await fetch(base + path, { method: 'POST', body, headers: { 'content-type': type } });
+      const r = await fetch(base + path, { method: 'POST', body, headers: { 'content-type': type, ...authHeader } });
       await r.arrayBuffer();
       if (r.status === 200 || r.status === 202) {
         if (path === '/v1/logs') accepted.logs += n;

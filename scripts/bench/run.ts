@@ -9,9 +9,14 @@
  * per second, records per CPU-second of the pipeline process (embedded engine
  * included: it runs in that process), and peak RSS.
  *
- *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --cpu-prof DIR --node-flags "--single-threaded-gc"]
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --auth --cpu-prof DIR --node-flags "--single-threaded-gc"]
+ *
+ * --auth: the OTLP and Zipkin receivers authenticate every request with the
+ * bearertokenauth extension (the load generator sends the token), to measure
+ * what authentication costs per record.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -20,7 +25,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
 import { cpuSeconds, peakRssMiB, threadCpu, threadDelta } from './proc.ts';
 
-const args = parseArgs(process.argv.slice(2), [], ['node-flags']);
+const args = parseArgs(process.argv.slice(2), ['auth'], ['node-flags']);
 const batches = Number(flag(args, 'batches') ?? 60);
 const perBatch = Number(flag(args, 'per-batch') ?? 1000);
 const concurrency = Number(flag(args, 'concurrency') ?? 8);
@@ -79,6 +84,13 @@ for (const [id, ext] of Object.entries<any>(base.extensions ?? {})) {
   if (id.split('/')[0] === 'clickhouse_store') Object.assign(ext, { path: join(dir, 'data'), query_endpoint: `127.0.0.1:${q}` });
 }
 if (base.receivers.zipkin) base.receivers.zipkin = { endpoint: `127.0.0.1:${zipkin}` };
+const authToken = args.flags.has('auth') ? randomBytes(24).toString('hex') : undefined;
+if (authToken) {
+  base.extensions = { ...base.extensions, bearertokenauth: { token: authToken } };
+  base.service.extensions = [...(base.service.extensions ?? []), 'bearertokenauth'];
+  for (const p of Object.values<any>(base.receivers.otlp.protocols)) p.auth = { authenticator: 'bearertokenauth' };
+  if (base.receivers.zipkin) base.receivers.zipkin.auth = { authenticator: 'bearertokenauth' };
+}
 if (base.receivers.jaeger) base.receivers.jaeger = { protocols: { thrift_compact: { endpoint: `127.0.0.1:${jaegerUdp}` } } };
 for (const id of Object.keys(base.receivers)) if (!['otlp', 'spool', 'zipkin', 'jaeger'].includes(id)) delete base.receivers[id];
 for (const p of Object.values<any>(base.service.pipelines)) p.receivers = p.receivers.filter((r: string) => base.receivers[r] !== undefined);
@@ -90,7 +102,7 @@ try {
   pipeline = spawn(process.execPath, [...nodeFlags, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), 'bin/trailhouse.mjs', 'run', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] });
   const qurl = `http://127.0.0.1:${q}`;
   await waitUntil(async () => (await query(qurl, 'SELECT 1')) === '1', 60_000, 'the pipeline to start');
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${http}/v1/logs`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).ok, 30_000, 'OTLP');
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${http}/v1/logs`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', ...(authToken ? { authorization: `Bearer ${authToken}` } : {}) } })).ok, 30_000, 'OTLP');
 
   const pid = pipeline.pid!;
   const phases: Record<string, unknown> = {};
@@ -104,6 +116,7 @@ try {
     const t0 = Date.now();
     const gen = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/loadgen.ts', target, String(batches), String(perBatch), String(concurrency), signal], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: authToken ? { ...process.env, BENCH_BEARER_TOKEN: authToken } : process.env,
     });
     let out = '';
     gen.stdout!.on('data', (c) => (out += c));
