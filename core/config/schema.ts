@@ -191,7 +191,14 @@ export function decode(schema: Schema, defaults: unknown, user: unknown, path: s
       if (!isPlainObject(user)) return fail(`expected a mapping, got ${describe(user)}`);
       const base = isPlainObject(defaults) ? defaults : {};
       const out: Record<string, unknown> = { ...base };
-      for (const [k, v] of Object.entries(user)) out[k] = decode(schema.values, base[k], v, join(path, k), errors);
+      for (const [k, v] of Object.entries(user)) {
+        // `__proto__` would set the result's prototype rather than add an entry.
+        if (k === '__proto__') {
+          errors.push({ path: join(path, k), message: 'a key named __proto__ is not allowed' });
+          continue;
+        }
+        out[k] = decode(schema.values, own(base, k), v, join(path, k), errors);
+      }
       return out;
     }
     case 'object': {
@@ -201,10 +208,11 @@ export function decode(schema: Schema, defaults: unknown, user: unknown, path: s
       const base = isPlainObject(defaults) ? defaults : {};
       const out: Record<string, unknown> = {};
       for (const [k, sub] of Object.entries(schema.fields)) {
-        out[k] = decode(sub, base[k], user[k], join(path, k), errors);
+        out[k] = decode(sub, own(base, k), own(user, k), join(path, k), errors);
       }
       for (const k of Object.keys(user)) {
-        if (!(k in schema.fields)) {
+        // Own keys only: `constructor:` or `toString:` is unknown, not Object's.
+        if (!Object.hasOwn(schema.fields, k)) {
           errors.push({
             path: join(path, k),
             message: `unknown key (valid keys: ${Object.keys(schema.fields).join(', ') || 'none'})`,
@@ -214,6 +222,11 @@ export function decode(schema: Schema, defaults: unknown, user: unknown, path: s
       return out;
     }
   }
+}
+
+/** `o[k]` if `o` has it as its own key (never a prototype's member). */
+function own(o: Record<string, unknown>, k: string): unknown {
+  return Object.hasOwn(o, k) ? o[k] : undefined;
 }
 
 export function join(path: string, key: string): string {

@@ -112,6 +112,17 @@ service:
     );
   });
 
+  it('prototype names are keys like any other: unknown where a component has no such key, never a way to its defaults', () => {
+    const withKey = (key: string) => minimal.replace('      http:\n', `      http:\n        ${key}: 1\n`);
+    for (const key of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      expect(errorsOf(withKey(key))).toEqual([expect.stringMatching(new RegExp(`^receivers\\.otlp\\.protocols\\.http\\.${key}: unknown key`))]);
+    }
+    // A map (here connection_params) takes any key but __proto__, which would set its prototype.
+    const ch = (params: string) => `${minimal.replace('  debug:\n', `  debug:\n  clickhouse:\n    endpoint: http://ch:8123\n    connection_params: {${params}}\n`)}`;
+    expect(errorsOf(ch('__proto__: {x: "1"}'))).toEqual(['exporters.clickhouse.connection_params.__proto__: a key named __proto__ is not allowed']);
+    expect(errorsOf(ch('constructor: "1"'))).toEqual([]);
+  });
+
   it('requires at least one protocol on the otlp receiver', () => {
     expect(errorsOf(minimal.replace('    protocols:\n      http:\n', '    protocols: {}\n'))).toEqual([
       'receivers.otlp.protocols: must specify at least one protocol (grpc or http)',

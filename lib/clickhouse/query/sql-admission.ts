@@ -123,6 +123,37 @@ export async function loadCatalog(session: AdmissionSession, auditTables: readon
 export async function admitQuery(session: AdmissionSession, text: string, database: string, role: QueryRole, options: AdmissionOptions = {}): Promise<AdmittedQuery> {
   if (!text.trim()) throw new AdmissionError('Empty query', 62, 'SYNTAX_ERROR');
   if (role !== 'reader' && role !== 'auditor') throw accessDenied(`unknown role ${String(role)}`);
+  // The same request admitted a moment ago on the same engine: the same
+  // answer (see admitted below). Refusals are never remembered.
+  const memo = session.engineKey === undefined ? undefined : admissionKey(session.engineKey, text, database, role, options);
+  const hit = memo === undefined ? undefined : admitted.get(memo);
+  if (hit && Date.now() - hit.at < CATALOG_TTL_MS) return hit.query;
+  const query = await admitFresh(session, text, database, role, options);
+  if (memo !== undefined) {
+    if (admitted.size >= ADMITTED_MAX) admitted.delete(admitted.keys().next().value!);
+    admitted.set(memo, { at: Date.now(), query });
+  }
+  return query;
+}
+
+/**
+ * Admitted requests, remembered for as long as the catalog they were decided
+ * on: dashboards and pollers send the same SQL again and again, and each
+ * fresh admission costs two or three engine round trips. The key is the
+ * whole request (text, database, role, parameters, audit tables, engine),
+ * so only an identical request reuses a decision; the catalog can only grow
+ * meanwhile (the interface creates nothing), which cannot turn an admitted
+ * query into one reaching outside the store.
+ */
+const ADMITTED_MAX = 512;
+const admitted = new Map<string, { at: number; query: AdmittedQuery }>();
+
+function admissionKey(engine: string, text: string, database: string, role: QueryRole, o: AdmissionOptions): string {
+  const params = Object.entries(o.params ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([engine, text, database, role, params, o.auditTables ?? null]);
+}
+
+async function admitFresh(session: AdmissionSession, text: string, database: string, role: QueryRole, options: AdmissionOptions): Promise<AdmittedQuery> {
   let sql = await formatQuery(session, text);
   checkIdentifiers(sql);
   const substituted = substituteParams(sql, options.params ?? {});
@@ -131,7 +162,7 @@ export async function admitQuery(session: AdmissionSession, text: string, databa
     checkIdentifiers(sql);
   }
   const tree = parseAstDump(await explainAst(session, sql));
-  if (tree.type === 'ShowTables') return admitQuery(session, showAsSelect(sql, tree, database), database, role, options);
+  if (tree.type === 'ShowTables') return admitFresh(session, showAsSelect(sql, tree, database), database, role, options);
   const auditTables = options.auditTables ?? ['audit_events'];
   const check = (catalog: CatalogWithAll) => {
     if (database !== 'system' && !catalog.databases.has(database)) {
