@@ -119,6 +119,11 @@ export class ClickHouseExporter implements Pusher {
           await store.command(sql);
         }
       }
+      // The row counters exist from the start (at 0), so a watcher can tell "none yet" from "no counter".
+      for (const table of [this.logsTable, this.tracesTable]) {
+        this.inserted?.rows(table, 0);
+        this.inserted?.failed(table, 0);
+      }
       if (!provider && store.kind === 'embedded' && store.readonly && c.query_endpoint) {
         this.query = await acquireQueryServer(queryServerOptions({ ...c, query_endpoint: c.query_endpoint }, store.readonly, c.database, this.logger, this.metrics));
       }
