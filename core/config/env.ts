@@ -40,7 +40,11 @@ export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path: string, 
   if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, `${path}[${i}]`, errors));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = expandEnv(v, env, path ? `${path}.${k}` : k, errors);
+    // defineProperty: a `__proto__` key stays an own key (and is then refused
+    // as unknown) rather than setting the copy's prototype.
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(out, k, { value: expandEnv(v, env, path ? `${path}.${k}` : k, errors), enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
   return value;
