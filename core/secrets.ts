@@ -53,13 +53,15 @@ const NAME_CHARS = '[A-Za-z0-9_.\\-]';
 const PARAM = new RegExp(
   // The name is taken whole (a lookahead and its backreference: no backtracking into it, so a
   // long run of name characters costs linear time), then must contain a secret word.
-  String.raw`((?:^|[?&;,\s"'{(/]|%26|%3F|%20)(?=(${NAME_CHARS}+))\2(?<=(?:` +
+  String.raw`((?:^|[?&;,\s"'{(/]|%26|%3F|%20|%2526|%253F|%2520)(?=(${NAME_CHARS}+))\2(?<=(?:` +
     SECRET_KEY_WORDS.map(escape).join('|') +
-    String.raw`)${NAME_CHARS}*)["']?\s*(?:=|:|%3D|%253D)\s*)` +
+    String.raw`)${NAME_CHARS}*)(?:\\?["'])?\s*(?:=|:|%3D|%253D)\s*)` +
     // Not an auth scheme's word (AUTH handles `authorization: Bearer x`), not already masked.
-    String.raw`(?!["']?(?:bearer|basic|token|apikey|negotiate)\s)(?!["']?\*{4}(?![^&\s#"',;<>})\]]))` +
-    // A quoted value runs to its closing quote, an unquoted one to the next separator.
-    String.raw`(?:"([^"]*)"|'([^']*)'|((?:(?!%26|%2526)[^&\s#"',;<>})\]])+))`,
+    String.raw`(?!\\?["']?(?:bearer|basic|token|apikey|negotiate)\s)(?!\\?["']?\*{4}(?![^&\s#"',;<>})\]]))` +
+    // A quoted value runs to its closing quote (past escaped ones: JSON), a
+    // value quoted \"like this\" (JSON inside a JSON string) to its \", an
+    // unquoted one to the next separator.
+    String.raw`(?:"((?:[^"\\]|\\.)*)"|\\"((?:[^"\\]|\\[^"])*)\\"|'([^']*)'|((?:(?!%26|%2526)[^&\s#"',;<>})\]])+))`,
   'gi',
 );
 
@@ -113,9 +115,10 @@ export function maskCredentials(s: string, m: Masker): string {
   });
   out = out.replace(JWT, (x) => (x.includes('.') && x.length >= 16 ? (m.count++, m.mask(x)) : x));
   out = out.replace(USERINFO, (_all, pre: string, pw: string) => (pw === '****' ? _all : (m.count++, `${pre}${m.mask(pw)}`)));
-  out = out.replace(PARAM, (_all, pre: string, _name: string, dq?: string, sq?: string, bare?: string) => {
+  out = out.replace(PARAM, (_all, pre: string, _name: string, dq?: string, edq?: string, sq?: string, bare?: string) => {
     m.count++;
     if (dq !== undefined) return `${pre}"${m.mask(dq)}"`;
+    if (edq !== undefined) return `${pre}\\"${m.mask(edq)}\\"`;
     if (sq !== undefined) return `${pre}'${m.mask(sq)}'`;
     return `${pre}${m.mask(bare!)}`;
   });
