@@ -159,6 +159,8 @@ describe('one read-only statement', () => {
       "SELECT getServerSetting('path')", "SELECT getSetting('max_threads')", "SELECT hasColumnInTable('127.0.0.1', 'system', 'one', 'dummy')",
       "SELECT * FROM default.`/etc/passwd`", 'SELECT 1 WHERE 1 IN system.processes', 'SELECT * APPLY(file) FROM otel.otel_logs',
       "SELECT * FROM numbers((SELECT count() FROM system.processes))",
+      // The IN family's IgnoreSet variants read the table on their right too (inIgnoreSet(1, system.zeros) runs to the time limit).
+      'SELECT inIgnoreSet(1, system.processes)', 'SELECT 1 WHERE notNullInIgnoreSet(1, system.processes)', 'SELECT globalNotInIgnoreSet(1, system.settings)',
     ]) await refused(sql);
   });
 });
@@ -261,6 +263,7 @@ describe('roles', () => {
     for (const sql of [
       'SELECT * FROM otel_logs', 'SELECT * FROM otel.trace_summary', 'WITH x AS (SELECT 1) SELECT * FROM otel_traces', 'SELECT 1 WHERE 1 IN otel_logs',
       'SELECT * FROM audit_events WHERE TraceId IN (SELECT TraceId FROM otel_traces)', 'SELECT * FROM audit_events AS a JOIN otel.otel_logs AS l ON a.TraceId = l.TraceId',
+      'SELECT count() FROM audit_events WHERE inIgnoreSet(TraceId, otel_traces)', 'SELECT nullInIgnoreSet(1, otel.otel_logs)',
     ]) {
       await expect(admit(sql, 'auditor')).rejects.toMatchObject({ code: 497 });
       await expect(admit(sql, 'reader')).resolves.toMatchObject({ format: null });
