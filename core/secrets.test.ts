@@ -52,6 +52,14 @@ describe('built-in detectors', () => {
     expect(scrub('x=1%2526password%253Dhunter2')).toBe('x=1%2526password%253D****');
   });
 
+  it('a Cookie header quoted in a log line is masked whole, every cookie in it, not only the first', () => {
+    expect(scrub('Cookie: lang=en; PHPSESSID=abc123def')).toBe('Cookie: ****');
+    expect(scrub('GET /x HTTP/1.1\r\ncookie: a=1; connect.sid=s%3Aabcdef\r\nHost: a')).toBe('GET /x HTTP/1.1\r\ncookie: ****\r\nHost: a');
+    expect(scrub('upstream Set-Cookie: theme=dark; sid=abcdef; Path=/')).toBe('upstream Set-Cookie: ****');
+    expect(scrub('Cookie: ****')).toBe('Cookie: ****');
+    expect(scrub('{"cookie":"a=1; sid=abcdef"}')).toBe('{"cookie":"****"}');
+  });
+
   it('a JWT is masked whole, a word starting eyJ alone is not', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_-x';
     expect(scrub(`h ${jwt} t`)).toBe('h **** t');
@@ -95,6 +103,8 @@ describe('built-in detectors', () => {
       'encoded params': '%26token%3D'.repeat(n / 11),
       'escaped quotes': `{\\"token\\":\\"${'\\\\a'.repeat(n / 3)}`,
       'twice-encoded params': '%2526token%253D'.repeat(n / 15),
+      'cookie names': `${'a'.repeat(n)}cookie`,
+      'cookie headers': 'Cookie:'.repeat(n / 7),
     };
     for (const [what, text] of Object.entries(cases)) {
       const t0 = performance.now();

@@ -65,6 +65,13 @@ const PARAM = new RegExp(
   'gi',
 );
 
+/**
+ * A Cookie / Set-Cookie header line (`Cookie: a=1; sid=…`): its value is
+ * every cookie to the end of the line, not one `name=value` (PARAM would
+ * stop at the first `;` and keep the session cookies after it).
+ */
+const COOKIE_HEADER = /((?:^|[^A-Za-z0-9_.\-"'])[A-Za-z0-9_.\-]*cookie[ \t]*:[ \t]*)(?!\*{4}(?![^\r\n]))([^\r\n"' \t][^\r\n]*)/gi;
+
 /** An HTTP auth scheme and its credential (`Authorization: Bearer …` quoted in a log line or an error). */
 const AUTH = /\b(bearer|basic|token|apikey|negotiate)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
 
@@ -114,6 +121,7 @@ export function maskCredentials(s: string, m: Masker): string {
     return `${scheme}${sp}${m.mask(tok)}`;
   });
   out = out.replace(JWT, (x) => (x.includes('.') && x.length >= 16 ? (m.count++, m.mask(x)) : x));
+  if (/cookie/i.test(out)) out = out.replace(COOKIE_HEADER, (_all, pre: string, v: string) => (m.count++, `${pre}${m.mask(v.trimEnd())}${v.slice(v.trimEnd().length)}`));
   out = out.replace(USERINFO, (_all, pre: string, pw: string) => (pw === '****' ? _all : (m.count++, `${pre}${m.mask(pw)}`)));
   out = out.replace(PARAM, (_all, pre: string, _name: string, dq?: string, edq?: string, sq?: string, bare?: string) => {
     m.count++;
