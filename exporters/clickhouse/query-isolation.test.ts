@@ -17,6 +17,7 @@ import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
 import { admitQuery } from '../../lib/clickhouse/query/sql-admission.ts';
+import { onSecurityEvent, type SecurityEvent } from '../../core/security-events.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-iso-'));
 const sentinel = path.join(dir, 'sentinel.txt');
@@ -225,6 +226,21 @@ describe('audit rows cannot be altered or hidden', () => {
       'OPTIMIZE TABLE audit_events FINAL', 'SYSTEM STOP MERGES',
     ]) await refused(sql);
     expect(await auditRows()).toBe(before);
+  });
+});
+
+describe('the access record holds what ran', () => {
+  it('a query padded past the audit record\'s cut (a long comment before the FROM) is recorded whole', async () => {
+    const seen: SecurityEvent[] = [];
+    const off = onSecurityEvent((e) => seen.push(e));
+    try {
+      const pad = `/* ${'x'.repeat(20_000)} */`;
+      expect((await q(`SELECT ${pad} 'marker-pad', Principal FROM audit_events`)).status).toBe(200);
+      const ev = seen.find((e) => e.category === 'data_access' && e.details.sql?.includes(pad));
+      expect(ev?.details.sql?.endsWith("'marker-pad', Principal FROM audit_events")).toBe(true);
+    } finally {
+      off();
+    }
   });
 });
 
