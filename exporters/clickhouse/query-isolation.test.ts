@@ -242,6 +242,18 @@ describe('the access record holds what ran', () => {
       off();
     }
   });
+
+  it('a table named by a query parameter is in the record (the SQL alone says {t:Identifier})', async () => {
+    const seen: SecurityEvent[] = [];
+    const off = onSecurityEvent((e) => seen.push(e));
+    try {
+      expect((await q("SELECT 'marker-param', count() FROM {t:Identifier}", 'param_t=audit_events')).status).toBe(200);
+      const ev = seen.find((e) => e.category === 'data_access' && e.details.sql?.includes('marker-param'));
+      expect(ev?.details.executed_sql).toMatch(/FROM `?audit_events`?$/);
+    } finally {
+      off();
+    }
+  });
 });
 
 describe('ordinary queries still work', () => {

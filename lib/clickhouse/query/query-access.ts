@@ -28,6 +28,8 @@ export interface Access {
    * the engine bounds an admitted text (max_query_size, 256 KiB).
    */
   admitted?: boolean;
+  /** The text that ran with the query parameters substituted (what `{t:Identifier}` named), when it had any. */
+  executed?: string;
 }
 
 /** SQL kept in the access event of a query that did not run (refused, unparsable), characters (the rest is cut, with the length noted). */
@@ -49,6 +51,7 @@ export function recordAccess(log: Logger | null, req: http.IncomingMessage, quer
     reason: code !== undefined ? `code ${code}` : '',
     details: {
       sql: !a.admitted && a.query.length > MAX_AUDIT_SQL ? `${a.query.slice(0, MAX_AUDIT_SQL)}…(${a.query.length} chars)` : a.query,
+      ...(a.executed !== undefined ? { executed_sql: a.executed } : {}),
       role: a.role,
       database: a.database,
       query_id: queryId,
