@@ -60,6 +60,14 @@ describe('built-in detectors', () => {
     expect(scrub('{"cookie":"a=1; sid=abcdef"}')).toBe('{"cookie":"****"}');
   });
 
+  it('after an Authorization name, the scheme\'s credential is masked whatever it looks like (no prose there)', () => {
+    expect(scrub('Authorization: Bearer abcdefghijklmnop')).toBe('Authorization: Bearer ****');
+    expect(scrub('{"authorization":"bearer abcdefghijklmnop"}')).toBe('{"authorization":"bearer ****"}');
+    expect(scrub('proxy-authorization=Basic Zm9vYmFy')).toBe('proxy-authorization=Basic ****');
+    expect(scrub('Authorization: Bearer ****')).toBe('Authorization: Bearer ****');
+    expect(scrub('the bearer credentials were missing')).toBe('the bearer credentials were missing');
+  });
+
   it('a JWT is masked whole, a word starting eyJ alone is not', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_-x';
     expect(scrub(`h ${jwt} t`)).toBe('h **** t');
@@ -105,6 +113,7 @@ describe('built-in detectors', () => {
       'twice-encoded params': '%2526token%253D'.repeat(n / 15),
       'cookie names': `${'a'.repeat(n)}cookie`,
       'cookie headers': 'Cookie:'.repeat(n / 7),
+      'authorization names': 'Authorization: Bearer '.repeat(n / 22),
     };
     for (const [what, text] of Object.entries(cases)) {
       const t0 = performance.now();

@@ -72,8 +72,12 @@ const PARAM = new RegExp(
  */
 const COOKIE_HEADER = /((?:^|[^A-Za-z0-9_.\-"'])[A-Za-z0-9_.\-]*cookie[ \t]*:[ \t]*)(?!\*{4}(?![^\r\n]))([^\r\n"' \t][^\r\n]*)/gi;
 
-/** An HTTP auth scheme and its credential (`Authorization: Bearer …` quoted in a log line or an error). */
-const AUTH = /\b(bearer|basic|token|apikey|negotiate)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
+/**
+ * An HTTP auth scheme and its credential (`Authorization: Bearer …` quoted in
+ * a log line or an error). After an Authorization name (the first group) there
+ * is no prose: the credential is masked whatever it looks like.
+ */
+const AUTH = /((?:authoriz[A-Za-z0-9_.\-]*["']?[ \t]*[:=][ \t]*["']?)?)\b(bearer|basic|token|apikey|negotiate)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
 
 /** A password in a URL's userinfo: `scheme://user:password@host`. */
 const USERINFO = /(:\/\/[^/\s:@]*:)([^/\s@]+)(?=@)/g;
@@ -114,11 +118,11 @@ export interface Masker {
 export function maskCredentials(s: string, m: Masker): string {
   let out = s;
   if (out.includes('-----BEGIN')) out = out.replace(PEM, (x) => (m.count++, m.mask(x)));
-  out = out.replace(AUTH, (all, scheme: string, sp: string, tok: string) => {
+  out = out.replace(AUTH, (all, named: string, scheme: string, sp: string, tok: string) => {
     const lower = scheme.toLowerCase();
-    if (tok.startsWith('****') || (lower === 'basic' ? !basicCredential(tok) : !secretLike(tok))) return all;
+    if (tok.startsWith('****') || (!named && (lower === 'basic' ? !basicCredential(tok) : !secretLike(tok)))) return all;
     m.count++;
-    return `${scheme}${sp}${m.mask(tok)}`;
+    return `${named}${scheme}${sp}${m.mask(tok)}`;
   });
   out = out.replace(JWT, (x) => (x.includes('.') && x.length >= 16 ? (m.count++, m.mask(x)) : x));
   if (/cookie/i.test(out)) out = out.replace(COOKIE_HEADER, (_all, pre: string, v: string) => (m.count++, `${pre}${m.mask(v.trimEnd())}${v.slice(v.trimEnd().length)}`));
