@@ -42,6 +42,32 @@ describe('built-in detectors', () => {
     expect(m.count).toBe(0);
   });
 
+  it('JSON inside a JSON string, escaped quotes in a value, and separators URL-encoded twice', () => {
+    // A log body holding serialized JSON (a request body logged as a string field).
+    expect(scrub('{"body":"{\\"user\\":\\"bob\\",\\"password\\":\\"hunter2\\"}"}')).toBe('{"body":"{\\"user\\":\\"bob\\",\\"password\\":\\"****\\"}"}');
+    // A JSON value with an escaped quote is masked whole, not up to the quote.
+    expect(scrub('{"password":"hun\\"ter2","u":1}')).toBe('{"password":"****","u":1}');
+    // A redirect URL encoded twice inside another URL: ? and & are %253F and %2526 there.
+    expect(scrub('/login?next=https%253A%252F%252Fa%252Fcb%253Ftoken%253Dsecret123')).toBe('/login?next=https%253A%252F%252Fa%252Fcb%253Ftoken%253D****');
+    expect(scrub('x=1%2526password%253Dhunter2')).toBe('x=1%2526password%253D****');
+  });
+
+  it('a Cookie header quoted in a log line is masked whole, every cookie in it, not only the first', () => {
+    expect(scrub('Cookie: lang=en; PHPSESSID=abc123def')).toBe('Cookie: ****');
+    expect(scrub('GET /x HTTP/1.1\r\ncookie: a=1; connect.sid=s%3Aabcdef\r\nHost: a')).toBe('GET /x HTTP/1.1\r\ncookie: ****\r\nHost: a');
+    expect(scrub('upstream Set-Cookie: theme=dark; sid=abcdef; Path=/')).toBe('upstream Set-Cookie: ****');
+    expect(scrub('Cookie: ****')).toBe('Cookie: ****');
+    expect(scrub('{"cookie":"a=1; sid=abcdef"}')).toBe('{"cookie":"****"}');
+  });
+
+  it('after an Authorization name, the scheme\'s credential is masked whatever it looks like (no prose there)', () => {
+    expect(scrub('Authorization: Bearer abcdefghijklmnop')).toBe('Authorization: Bearer ****');
+    expect(scrub('{"authorization":"bearer abcdefghijklmnop"}')).toBe('{"authorization":"bearer ****"}');
+    expect(scrub('proxy-authorization=Basic Zm9vYmFy')).toBe('proxy-authorization=Basic ****');
+    expect(scrub('Authorization: Bearer ****')).toBe('Authorization: Bearer ****');
+    expect(scrub('the bearer credentials were missing')).toBe('the bearer credentials were missing');
+  });
+
   it('a JWT is masked whole, a word starting eyJ alone is not', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_-x';
     expect(scrub(`h ${jwt} t`)).toBe('h **** t');
@@ -83,6 +109,11 @@ describe('built-in detectors', () => {
       'PEM openings': '-----BEGIN RSA PRIVATE KEY-----'.repeat(n / 31),
       'JWT-like': 'eyJaa.'.repeat(n / 6),
       'encoded params': '%26token%3D'.repeat(n / 11),
+      'escaped quotes': `{\\"token\\":\\"${'\\\\a'.repeat(n / 3)}`,
+      'twice-encoded params': '%2526token%253D'.repeat(n / 15),
+      'cookie names': `${'a'.repeat(n)}cookie`,
+      'cookie headers': 'Cookie:'.repeat(n / 7),
+      'authorization names': 'Authorization: Bearer '.repeat(n / 22),
     };
     for (const [what, text] of Object.entries(cases)) {
       const t0 = performance.now();

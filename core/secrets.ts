@@ -53,18 +53,31 @@ const NAME_CHARS = '[A-Za-z0-9_.\\-]';
 const PARAM = new RegExp(
   // The name is taken whole (a lookahead and its backreference: no backtracking into it, so a
   // long run of name characters costs linear time), then must contain a secret word.
-  String.raw`((?:^|[?&;,\s"'{(/]|%26|%3F|%20)(?=(${NAME_CHARS}+))\2(?<=(?:` +
+  String.raw`((?:^|[?&;,\s"'{(/]|%26|%3F|%20|%2526|%253F|%2520)(?=(${NAME_CHARS}+))\2(?<=(?:` +
     SECRET_KEY_WORDS.map(escape).join('|') +
-    String.raw`)${NAME_CHARS}*)["']?\s*(?:=|:|%3D|%253D)\s*)` +
+    String.raw`)${NAME_CHARS}*)(?:\\?["'])?\s*(?:=|:|%3D|%253D)\s*)` +
     // Not an auth scheme's word (AUTH handles `authorization: Bearer x`), not already masked.
-    String.raw`(?!["']?(?:bearer|basic|token|apikey|negotiate)\s)(?!["']?\*{4}(?![^&\s#"',;<>})\]]))` +
-    // A quoted value runs to its closing quote, an unquoted one to the next separator.
-    String.raw`(?:"([^"]*)"|'([^']*)'|((?:(?!%26|%2526)[^&\s#"',;<>})\]])+))`,
+    String.raw`(?!\\?["']?(?:bearer|basic|token|apikey|negotiate)\s)(?!\\?["']?\*{4}(?![^&\s#"',;<>})\]]))` +
+    // A quoted value runs to its closing quote (past escaped ones: JSON), a
+    // value quoted \"like this\" (JSON inside a JSON string) to its \", an
+    // unquoted one to the next separator.
+    String.raw`(?:"((?:[^"\\]|\\.)*)"|\\"((?:[^"\\]|\\[^"])*)\\"|'([^']*)'|((?:(?!%26|%2526)[^&\s#"',;<>})\]])+))`,
   'gi',
 );
 
-/** An HTTP auth scheme and its credential (`Authorization: Bearer …` quoted in a log line or an error). */
-const AUTH = /\b(bearer|basic|token|apikey|negotiate)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
+/**
+ * A Cookie / Set-Cookie header line (`Cookie: a=1; sid=…`): its value is
+ * every cookie to the end of the line, not one `name=value` (PARAM would
+ * stop at the first `;` and keep the session cookies after it).
+ */
+const COOKIE_HEADER = /((?:^|[^A-Za-z0-9_.\-"'])[A-Za-z0-9_.\-]*cookie[ \t]*:[ \t]*)(?!\*{4}(?![^\r\n]))([^\r\n"' \t][^\r\n]*)/gi;
+
+/**
+ * An HTTP auth scheme and its credential (`Authorization: Bearer …` quoted in
+ * a log line or an error). After an Authorization name (the first group) there
+ * is no prose: the credential is masked whatever it looks like.
+ */
+const AUTH = /((?:authoriz[A-Za-z0-9_.\-]*["']?[ \t]*[:=][ \t]*["']?)?)\b(bearer|basic|token|apikey|negotiate)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
 
 /** A password in a URL's userinfo: `scheme://user:password@host`. */
 const USERINFO = /(:\/\/[^/\s:@]*:)([^/\s@]+)(?=@)/g;
@@ -105,17 +118,19 @@ export interface Masker {
 export function maskCredentials(s: string, m: Masker): string {
   let out = s;
   if (out.includes('-----BEGIN')) out = out.replace(PEM, (x) => (m.count++, m.mask(x)));
-  out = out.replace(AUTH, (all, scheme: string, sp: string, tok: string) => {
+  out = out.replace(AUTH, (all, named: string, scheme: string, sp: string, tok: string) => {
     const lower = scheme.toLowerCase();
-    if (tok.startsWith('****') || (lower === 'basic' ? !basicCredential(tok) : !secretLike(tok))) return all;
+    if (tok.startsWith('****') || (!named && (lower === 'basic' ? !basicCredential(tok) : !secretLike(tok)))) return all;
     m.count++;
-    return `${scheme}${sp}${m.mask(tok)}`;
+    return `${named}${scheme}${sp}${m.mask(tok)}`;
   });
   out = out.replace(JWT, (x) => (x.includes('.') && x.length >= 16 ? (m.count++, m.mask(x)) : x));
+  if (/cookie/i.test(out)) out = out.replace(COOKIE_HEADER, (_all, pre: string, v: string) => (m.count++, `${pre}${m.mask(v.trimEnd())}${v.slice(v.trimEnd().length)}`));
   out = out.replace(USERINFO, (_all, pre: string, pw: string) => (pw === '****' ? _all : (m.count++, `${pre}${m.mask(pw)}`)));
-  out = out.replace(PARAM, (_all, pre: string, _name: string, dq?: string, sq?: string, bare?: string) => {
+  out = out.replace(PARAM, (_all, pre: string, _name: string, dq?: string, edq?: string, sq?: string, bare?: string) => {
     m.count++;
     if (dq !== undefined) return `${pre}"${m.mask(dq)}"`;
+    if (edq !== undefined) return `${pre}\\"${m.mask(edq)}\\"`;
     if (sq !== undefined) return `${pre}'${m.mask(sq)}'`;
     return `${pre}${m.mask(bare!)}`;
   });

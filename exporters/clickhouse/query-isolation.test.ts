@@ -17,6 +17,7 @@ import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
 import { admitQuery } from '../../lib/clickhouse/query/sql-admission.ts';
+import { onSecurityEvent, type SecurityEvent } from '../../core/security-events.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-iso-'));
 const sentinel = path.join(dir, 'sentinel.txt');
@@ -159,6 +160,8 @@ describe('one read-only statement', () => {
       "SELECT getServerSetting('path')", "SELECT getSetting('max_threads')", "SELECT hasColumnInTable('127.0.0.1', 'system', 'one', 'dummy')",
       "SELECT * FROM default.`/etc/passwd`", 'SELECT 1 WHERE 1 IN system.processes', 'SELECT * APPLY(file) FROM otel.otel_logs',
       "SELECT * FROM numbers((SELECT count() FROM system.processes))",
+      // The IN family's IgnoreSet variants read the table on their right too (inIgnoreSet(1, system.zeros) runs to the time limit).
+      'SELECT inIgnoreSet(1, system.processes)', 'SELECT 1 WHERE notNullInIgnoreSet(1, system.processes)', 'SELECT globalNotInIgnoreSet(1, system.settings)',
     ]) await refused(sql);
   });
 });
@@ -226,6 +229,33 @@ describe('audit rows cannot be altered or hidden', () => {
   });
 });
 
+describe('the access record holds what ran', () => {
+  it('a query padded past the audit record\'s cut (a long comment before the FROM) is recorded whole', async () => {
+    const seen: SecurityEvent[] = [];
+    const off = onSecurityEvent((e) => seen.push(e));
+    try {
+      const pad = `/* ${'x'.repeat(20_000)} */`;
+      expect((await q(`SELECT ${pad} 'marker-pad', Principal FROM audit_events`)).status).toBe(200);
+      const ev = seen.find((e) => e.category === 'data_access' && e.details.sql?.includes(pad));
+      expect(ev?.details.sql?.endsWith("'marker-pad', Principal FROM audit_events")).toBe(true);
+    } finally {
+      off();
+    }
+  });
+
+  it('a table named by a query parameter is in the record (the SQL alone says {t:Identifier})', async () => {
+    const seen: SecurityEvent[] = [];
+    const off = onSecurityEvent((e) => seen.push(e));
+    try {
+      expect((await q("SELECT 'marker-param', count() FROM {t:Identifier}", 'param_t=audit_events')).status).toBe(200);
+      const ev = seen.find((e) => e.category === 'data_access' && e.details.sql?.includes('marker-param'));
+      expect(ev?.details.executed_sql).toMatch(/FROM `?audit_events`?$/);
+    } finally {
+      off();
+    }
+  });
+});
+
 describe('ordinary queries still work', () => {
   it('joins, CTEs, UNION ALL, subqueries, parameters and formats', async () => {
     const join = await q("SELECT l.Body, t.SpanName FROM otel_logs AS l INNER JOIN otel.otel_traces AS t ON l.TraceId = t.TraceId WHERE l.TraceId = 'abc'");
@@ -261,6 +291,7 @@ describe('roles', () => {
     for (const sql of [
       'SELECT * FROM otel_logs', 'SELECT * FROM otel.trace_summary', 'WITH x AS (SELECT 1) SELECT * FROM otel_traces', 'SELECT 1 WHERE 1 IN otel_logs',
       'SELECT * FROM audit_events WHERE TraceId IN (SELECT TraceId FROM otel_traces)', 'SELECT * FROM audit_events AS a JOIN otel.otel_logs AS l ON a.TraceId = l.TraceId',
+      'SELECT count() FROM audit_events WHERE inIgnoreSet(TraceId, otel_traces)', 'SELECT nullInIgnoreSet(1, otel.otel_logs)',
     ]) {
       await expect(admit(sql, 'auditor')).rejects.toMatchObject({ code: 497 });
       await expect(admit(sql, 'reader')).resolves.toMatchObject({ format: null });

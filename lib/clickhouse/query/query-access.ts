@@ -22,9 +22,17 @@ export interface Access {
   began: bigint;
   rows: number;
   bytes: number;
+  /**
+   * Admitted (it ran): its text is recorded whole, however long, so padding
+   * (a long comment before the FROM) cannot push what was read past the cut;
+   * the engine bounds an admitted text (max_query_size, 256 KiB).
+   */
+  admitted?: boolean;
+  /** The text that ran with the query parameters substituted (what `{t:Identifier}` named), when it had any. */
+  executed?: string;
 }
 
-/** SQL kept in an access event, characters (the rest is cut, with the length noted). */
+/** SQL kept in the access event of a query that did not run (refused, unparsable), characters (the rest is cut, with the length noted). */
 const MAX_AUDIT_SQL = 16_384;
 
 /** `log` null: no log line (query_log: false); the event is raised either way. */
@@ -42,7 +50,8 @@ export function recordAccess(log: Logger | null, req: http.IncomingMessage, quer
     surface: SURFACE,
     reason: code !== undefined ? `code ${code}` : '',
     details: {
-      sql: a.query.length > MAX_AUDIT_SQL ? `${a.query.slice(0, MAX_AUDIT_SQL)}…(${a.query.length} chars)` : a.query,
+      sql: !a.admitted && a.query.length > MAX_AUDIT_SQL ? `${a.query.slice(0, MAX_AUDIT_SQL)}…(${a.query.length} chars)` : a.query,
+      ...(a.executed !== undefined ? { executed_sql: a.executed } : {}),
       role: a.role,
       database: a.database,
       query_id: queryId,

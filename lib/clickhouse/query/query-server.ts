@@ -222,6 +222,8 @@ export class QueryServer {
       });
       const sent = await this.o.pool.withSession(async (session) => {
         const admitted = await admitQuery(session, text, database, role, { params, auditTables: this.o.auditTables });
+        access.admitted = true;
+        if (Object.keys(params).length > 0) access.executed = admitted.sql;
         const format = admitted.format ?? defaultFormat;
         checkFormat(format);
         await session.use(database);

@@ -80,7 +80,9 @@ const DENIED_FUNCTION_PREFIXES = [
   'currentprofiles', 'currentroles', 'enabledroles', 'defaultroles', 'enabledprofiles', 'defaultprofiles',
 ];
 
-const IN_FUNCTIONS: ReadonlySet<string> = new Set(['in', 'notin', 'globalin', 'globalnotin', 'nullin', 'notnullin', 'globalnullin', 'globalnotnullin']);
+/** The engine's IN family (isNameOfInFunction): each reads a bare name on its right as a table, the IgnoreSet variants too. */
+const IN_FUNCTIONS: ReadonlySet<string> = new Set(['in', 'notin', 'globalin', 'globalnotin', 'nullin', 'notnullin', 'globalnullin', 'globalnotnullin']
+  .flatMap((n) => [n, `${n}ignoreset`]));
 
 /** Node types of an expression, walked generically (their children are expressions too). */
 const EXPRESSION_NODES: ReadonlySet<string> = new Set([
