@@ -130,6 +130,14 @@ describe('one read-only statement', () => {
     expect((await q('SELECT 1;')).text).toBe('1\n');
   });
 
+  it('answers a query_id that cannot be a header with 400, not a dropped connection', async () => {
+    for (const id of ['a%0D%0AX-Injected:%201', 'a%00b', 'x'.repeat(129)]) {
+      const a = await q('SELECT 1', `query_id=${id}`);
+      expect({ id, status: a.status, code: a.code }).toEqual({ id, status: 400, code: '36' });
+    }
+    expect((await q('SELECT 1', 'query_id=dash-board_1.2:3')).status).toBe(200);
+  });
+
   it('refuses every side-effecting statement', async () => {
     for (const sql of [
       "INSERT INTO otel.otel_logs (Body) VALUES ('x')",
@@ -162,6 +170,8 @@ describe('one read-only statement', () => {
       "SELECT * FROM numbers((SELECT count() FROM system.processes))",
       // The IN family's IgnoreSet variants read the table on their right too (inIgnoreSet(1, system.zeros) runs to the time limit).
       'SELECT inIgnoreSet(1, system.processes)', 'SELECT 1 WHERE notNullInIgnoreSet(1, system.processes)', 'SELECT globalNotInIgnoreSet(1, system.settings)',
+      // The host and process: names, kernel, ports; and a write to the engine's log.
+      'SELECT hostName()', 'SELECT FQDN()', 'SELECT getOSKernelVersion()', 'SELECT displayName()', 'SELECT tcpPort()', 'SELECT serverUUID()', "SELECT logTrace('x')",
     ]) await refused(sql);
   });
 });

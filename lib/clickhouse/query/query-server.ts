@@ -169,7 +169,10 @@ export class QueryServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const queryId = url.searchParams.get('query_id') || randomUUID();
+    // A query_id becomes a response header: printable ASCII only (CR/LF would make setHeader throw before any answer).
+    const askedId = url.searchParams.get('query_id');
+    const idOk = !askedId || /^[\x21-\x7e]{1,128}$/.test(askedId);
+    const queryId = askedId && idOk ? askedId : randomUUID();
     res.setHeader('X-ClickHouse-Server-Display-Name', 'trailhouse');
     res.setHeader('X-ClickHouse-Query-Id', queryId);
     res.setHeader('X-ClickHouse-Timezone', 'UTC');
@@ -177,6 +180,7 @@ export class QueryServer {
     // For the query log: who asked what, and how it ended.
     const access: Access = { user: 'default', role: 'reader', database: '', query: '', began: process.hrtime.bigint(), rows: 0, bytes: 0 };
     try {
+      if (!idOk) throw new HttpError(36, 'BAD_ARGUMENTS', 'query_id: expected up to 128 printable ASCII characters');
       if (url.pathname === '/ping' || url.pathname === '/replicas_status') {
         req.resume();
         return this.send(res, 200, 'text/html; charset=UTF-8', 'Ok.\n');

@@ -78,6 +78,8 @@ const DENIED_FUNCTION_PREFIXES = [
   'file', 'dict', 'joinget', 'hascolumnintable', 'getsetting', 'getserversetting', 'getmergetreesetting', 'getmacro', 'catboost',
   'evalmlmethod', 'naivebayes', 'filesystem', 'addressto', 'demangle', 'getclienthttpheader', 'globalvariable', '__', 'getscalar',
   'currentprofiles', 'currentroles', 'enabledroles', 'defaultroles', 'enabledprofiles', 'defaultprofiles',
+  // The host and process, and a write to the engine's own log.
+  'hostname', 'fqdn', 'getoskernelversion', 'displayname', 'tcpport', 'serveruuid', 'logtrace',
 ];
 
 /** The engine's IN family (isNameOfInFunction): each reads a bare name on its right as a table, the IgnoreSet variants too. */
