@@ -125,7 +125,7 @@ export class ClickHouseExporter implements Pusher {
         this.inserted?.failed(table, 0);
       }
       if (!provider && store.kind === 'embedded' && store.readonly && c.query_endpoint) {
-        this.query = await acquireQueryServer(queryServerOptions({ ...c, query_endpoint: c.query_endpoint }, store.readonly, c.database, this.logger, this.metrics));
+        this.query = await acquireQueryServer(queryServerOptions(c, c.query_endpoint, store.readonly, c.database, this.logger, this.metrics));
       }
       this.logger.info('clickhouse exporter started', { store: store.key, database: c.database, query_url: this.queryUrl });
     } catch (err) {
@@ -195,7 +195,7 @@ export class ClickHouseExporter implements Pusher {
     }
     // The store's one insert path; the exporter helper around this exporter
     // already owns the timeout (ctx.signal) and the retries.
-    await insertWithPolicy(store, { ...req, settings, signal: ctx.signal } as InsertRequest, EXPORTER_POLICY, this.inserted, rows);
+    await insertWithPolicy(store, { ...req, settings, signal: ctx.signal } as InsertRequest, rows, EXPORTER_POLICY, this.inserted);
   }
 
   async shutdown(): Promise<void> {

@@ -54,7 +54,7 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
       const store = lease.store;
       await store.ready();
       if (store.kind === 'embedded' && store.readonly && c.query_endpoint) {
-        this.query = await acquireQueryServer(queryServerOptions({ ...c, query_endpoint: c.query_endpoint }, store.readonly, c.database, this.settings.logger, this.settings.metrics));
+        this.query = await acquireQueryServer(queryServerOptions(c, c.query_endpoint, store.readonly, c.database, this.settings.logger, this.settings.metrics));
       }
       this.settings.logger.info('store open', { store: store.key, query_url: this.queryUrl });
     } catch (err) {

@@ -28,7 +28,7 @@ describe('insertWithPolicy', () => {
   it('retries a retryable failure with the same dedup token, and counts the rows once', async () => {
     const { store, seen } = scriptedStore([Object.assign(new Error('Code: 252. DB::Exception: Too many parts'), {}), 'ok']);
     const reg = new MetricsRegistry();
-    await insertWithPolicy(store, req(), fast, insertMetrics(reg), 1);
+    await insertWithPolicy(store, req(), 1, fast, insertMetrics(reg));
     expect(seen.map((r) => r.settings.insert_deduplication_token)).toEqual(['tok-1', 'tok-1']);
     expect(reg.read('trailhouse_store_inserted_rows', { table: 'otel.audit_events' })).toBe(1);
   });
@@ -36,14 +36,14 @@ describe('insertWithPolicy', () => {
   it('does not retry rows the store rejects as malformed: PermanentError at once', async () => {
     const { store, seen } = scriptedStore([new Error('Code: 27. DB::Exception: Cannot parse input')]);
     const reg = new MetricsRegistry();
-    await expect(insertWithPolicy(store, req(), fast, insertMetrics(reg), 1)).rejects.toBeInstanceOf(PermanentError);
+    await expect(insertWithPolicy(store, req(), 1, fast, insertMetrics(reg))).rejects.toBeInstanceOf(PermanentError);
     expect(seen).toHaveLength(1);
     expect(reg.read('trailhouse_store_insert_failed_rows', { table: 'otel.audit_events' })).toBe(1);
   });
 
   it('gives up after the retries with the last error, still retryable for the queue upstream', async () => {
     const { store, seen } = scriptedStore([new Error('ECONNRESET'), new Error('ECONNRESET'), new Error('ECONNRESET')]);
-    const err = await insertWithPolicy(store, req(), fast).catch((e: unknown) => e);
+    const err = await insertWithPolicy(store, req(), 1, fast).catch((e: unknown) => e);
     expect(seen).toHaveLength(3);
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(PermanentError);
@@ -51,7 +51,7 @@ describe('insertWithPolicy', () => {
 
   it('times out an attempt that hangs, then retries it', async () => {
     const { store, seen } = scriptedStore(['hang', 'ok']);
-    await insertWithPolicy(store, req(), { timeoutMs: 50, retries: 1, backoffMs: 1 });
+    await insertWithPolicy(store, req(), 1, { timeoutMs: 50, retries: 1, backoffMs: 1 });
     expect(seen).toHaveLength(2);
     expect(seen[0]!.signal?.aborted).toBe(true);
   });

@@ -43,28 +43,25 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
-function rowsOf(req: InsertRequest): number {
-  return req.format === 'Native' ? req.block.rows : -1;
-}
-
 /**
- * Inserts `req` (its settings carry the dedup token) with `policy`. Rows the
+ * Inserts `req` (its settings carry the dedup token; `rows` counts it for the
+ * metrics) with `policy`. Rows the
  * store rejects as malformed are a PermanentError at once; other failures
  * are retried up to `policy.retries` times, the same token each time, so a
  * retry after an insert that did land is dropped by the store.
  */
-export async function insertWithPolicy(store: Store, req: InsertRequest, policy: InsertPolicy = DEFAULT_INSERT_POLICY, metrics?: InsertMetrics, rows = rowsOf(req)): Promise<void> {
+export async function insertWithPolicy(store: Store, req: InsertRequest, rows: number, policy: InsertPolicy = DEFAULT_INSERT_POLICY, metrics?: InsertMetrics): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const timeout = policy.timeoutMs > 0 ? AbortSignal.timeout(policy.timeoutMs) : undefined;
     const signal = timeout && req.signal ? AbortSignal.any([timeout, req.signal]) : (timeout ?? req.signal);
     try {
       await store.insert({ ...req, signal } as InsertRequest);
-      if (rows >= 0) metrics?.rows(req.table, rows);
+      metrics?.rows(req.table, rows);
       return;
     } catch (err) {
       const e = classifyInsertError(timeout?.aborted ? new Error(`insert into ${req.table} timed out after ${policy.timeoutMs} ms`, { cause: err }) : err, req.table);
       if (isPermanent(e) || attempt >= policy.retries || req.signal?.aborted) {
-        if (rows >= 0) metrics?.failed(req.table, rows);
+        metrics?.failed(req.table, rows);
         throw e;
       }
       await sleep(policy.backoffMs * 2 ** attempt, req.signal);

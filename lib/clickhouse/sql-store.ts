@@ -48,15 +48,25 @@ export function openSqlStore(o: StoreOptions, metrics?: InsertMetrics, policy: I
         const settings: Record<string, string> = opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {};
         if (s.kind === 'embedded' && NATIVE_SUPPORTED) {
           const block = rows.native();
-          await insertWithPolicy(s, { table, columns, format: 'Native', block, settings }, policy, metrics, block.rows);
+          await insertWithPolicy(s, { table, columns, format: 'Native', block, settings }, block.rows, policy, metrics);
         } else {
-          const json = rows.json();
-          const n = json ? json.split('\n').filter(Boolean).length : 0;
-          await insertWithPolicy(s, { table, columns, format: 'JSONEachRow', body: Buffer.from(json, 'utf8'), settings }, policy, metrics, n);
+          const body = Buffer.from(rows.json(), 'utf8');
+          await insertWithPolicy(s, { table, columns, format: 'JSONEachRow', body, settings }, jsonLines(body), policy, metrics);
         }
       },
       query: <T>(sql: string) => s.queryRows<T>(sql),
     },
     release: () => lease.release(),
   };
+}
+
+/** Rows of a JSONEachRow body: its non-empty lines. */
+function jsonLines(body: Buffer): number {
+  let n = 0;
+  let start = 0;
+  for (let at = body.indexOf(0x0a); at >= 0; at = body.indexOf(0x0a, start)) {
+    if (at > start) n++;
+    start = at + 1;
+  }
+  return start < body.length ? n + 1 : n;
 }

@@ -77,9 +77,9 @@ export interface QueryServerOptions {
 
 
 /** The server options a query-interface config gives (the clickhouse_store extension's, or an exporter's own). */
-export function queryServerOptions(c: QueryInterfaceConfig & { query_endpoint: string }, pool: ReadonlyPool, defaultDatabase: string, logger: Logger, metrics?: MetricsRegistry): QueryServerOptions {
+export function queryServerOptions(c: QueryInterfaceConfig, endpoint: string, pool: ReadonlyPool, defaultDatabase: string, logger: Logger, metrics?: MetricsRegistry): QueryServerOptions {
   return {
-    endpoint: c.query_endpoint,
+    endpoint,
     pool,
     defaultDatabase,
     logger,
