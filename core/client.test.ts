@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientInfo, httpMetadata, metadataValues, peerIp, setClientInfo } from './client.ts';
-import { cloneLogs, type LogsData } from './model.ts';
+import { httpMetadata, metadataValues, peerIp } from './client.ts';
+import { Payload } from './payload.ts';
 
 describe('client info', () => {
   it('peer addresses as the sender\'s IP', () => {
@@ -17,12 +17,11 @@ describe('client info', () => {
   });
 
   it('rides on the payload, survives fan-out copies, looked up without regard to case', () => {
-    const d: LogsData = { resourceLogs: [] };
-    setClientInfo(d, { address: '10.0.0.7', metadata: httpMetadata({ 'x-tenant': ['acme'], empty: undefined }) });
-    expect(Object.keys(d)).toEqual(['resourceLogs']); // not enumerable: never serialized
-    const copy = cloneLogs(d);
-    expect(metadataValues(clientInfo(copy), 'X-Tenant')).toEqual(['acme']);
-    expect(metadataValues(clientInfo(copy), 'empty')).toEqual([]);
+    const d = Payload.logs({ resourceLogs: [] }, { address: '10.0.0.7', metadata: httpMetadata({ 'x-tenant': ['acme'], empty: undefined }) });
+    expect(Object.keys(d.records())).toEqual(['resourceLogs']); // beside the records: never serialized with them
+    const copy = d.copy();
+    expect(metadataValues(copy.client, 'X-Tenant')).toEqual(['acme']);
+    expect(metadataValues(copy.client, 'empty')).toEqual([]);
     expect(metadataValues(undefined, 'x-tenant')).toEqual([]);
   });
 });

@@ -1,16 +1,15 @@
 /**
  * Who sent a payload (the Collector's `client.Info`): the sender's address,
  * and, with a receiver's `include_metadata`, its request headers or gRPC
- * metadata. It rides on the payload object itself (a non-enumerable symbol,
- * like the raw protobuf bytes of core/model.ts), so processors that change a
- * payload in place keep it, and fan-out copies carry it.
+ * metadata. It rides in the payload's envelope (core/payload.ts `client`), so
+ * processors that change a payload in place keep it, and fan-out copies
+ * carry it.
  *
  * As in the Collector, a batch made of many senders' payloads has no client:
  * the batch processor keeps only the metadata it batches by (`metadata_keys`),
  * so `from_context` after a batch sees those keys and nothing else.
  */
 import type { Metadata } from '@grpc/grpc-js';
-import type { LogsData, TracesData } from './model.ts';
 
 export interface ClientInfo {
   /** The sender's IP address ('' when unknown, e.g. after a batch). */
@@ -59,18 +58,7 @@ export function withAuth(info: ClientInfo, authed: { auth: ClientAuth; header: s
   return { address: info.address, metadata, auth: authed.auth };
 }
 
-const CLIENT = Symbol('trailhouse.client');
-type WithClient = { [CLIENT]?: ClientInfo };
-
 export const NO_METADATA: ReadonlyMap<string, readonly string[]> = new Map();
-
-export function clientInfo(data: LogsData | TracesData): ClientInfo | undefined {
-  return (data as WithClient)[CLIENT];
-}
-
-export function setClientInfo(data: LogsData | TracesData, info: ClientInfo | undefined): void {
-  if (info) Object.defineProperty(data, CLIENT, { value: info, enumerable: false, configurable: true, writable: true });
-}
 
 /** The values of `key` (any case); empty when absent. */
 export function metadataValues(info: ClientInfo | undefined, key: string): readonly string[] {

@@ -13,14 +13,15 @@
 import type { Schema, ConfigError } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { MetricsRegistry } from './telemetry/metrics.ts';
-import type { LogsData, TracesData, Signal } from './model.ts';
+import type { Signal } from './model.ts';
+import type { LogsPayload, TracesPayload } from './payload.ts';
 
 export interface LogsConsumer {
-  consumeLogs(data: LogsData): Promise<void>;
+  consumeLogs(payload: LogsPayload): Promise<void>;
 }
 
 export interface TracesConsumer {
-  consumeTraces(data: TracesData): Promise<void>;
+  consumeTraces(payload: TracesPayload): Promise<void>;
 }
 
 /** The next stage(s) a component feeds, one per signal it is wired for. */

@@ -15,7 +15,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PermanentError } from './errors.ts';
-import { pendingRecords, rawProto, type LogsData, type TracesData } from './model.ts';
+import type { LogsData, TracesData } from './model.ts';
 import { encodeLogsProto, encodeTracesProto } from './otlp/index.ts';
 import type { QueueItem } from './queue/memory-queue.ts';
 import type { Logger } from './telemetry/logger.ts';
@@ -87,7 +87,8 @@ export class DeadLetter {
 
 /** The batch as one OTLP request: its received bytes when it still has them, else encoded. */
 function requestBytes(item: QueueItem): Uint8Array {
-  const parts = rawProto(item.data) ?? pendingRecords(item.data)?.parts;
+  const parts = item.data.bytes();
   if (parts) return Buffer.concat(parts);
-  return item.signal === 'logs' ? encodeLogsProto(item.data as LogsData) : encodeTracesProto(item.data as TracesData);
+  const records = item.data.records();
+  return item.signal === 'logs' ? encodeLogsProto(records as LogsData) : encodeTracesProto(records as TracesData);
 }

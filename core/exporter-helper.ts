@@ -23,8 +23,8 @@ import { once } from './component.ts';
 import { PermanentError, RefusedError } from './errors.ts';
 import { DeadLetter, cannotSucceed } from './dead-letter.ts';
 import { join } from 'node:path';
-import type { LogsData, Signal, TracesData } from './model.ts';
-import { itemCount } from './model.ts';
+import type { Signal } from './model.ts';
+import type { AnyPayload, LogsPayload, TracesPayload } from './payload.ts';
 import { s, type Schema } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { exporterMetrics, type ExporterMetrics } from './telemetry/metrics.ts';
@@ -113,8 +113,8 @@ export interface Pusher {
   start?(host: Host): Promise<void>;
   /** Called after the queue drained. */
   shutdown?(): Promise<void>;
-  pushLogs?(data: LogsData, ctx: PushContext): Promise<void>;
-  pushTraces?(data: TracesData, ctx: PushContext): Promise<void>;
+  pushLogs?(p: LogsPayload, ctx: PushContext): Promise<void>;
+  pushTraces?(p: TracesPayload, ctx: PushContext): Promise<void>;
   /** Pushes use the received bytes (rawProto) when present: a persistent queue keeps them for it. */
   readonly usesRawProto?: boolean;
 }
@@ -127,11 +127,6 @@ export interface QueueStorage {
 
 export function isQueueStorage(c: unknown): c is QueueStorage {
   return typeof (c as QueueStorage | undefined)?.openQueue === 'function';
-}
-
-/** Payloads may carry a dedup token chosen upstream (e.g. from Kafka offsets). */
-export interface WithDedupToken {
-  dedupToken?: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -197,23 +192,24 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     }
   }
 
-  consumeLogs(data: LogsData): Promise<void> {
-    return this.consume('logs', data);
+  consumeLogs(p: LogsPayload): Promise<void> {
+    return this.consume(p);
   }
 
-  consumeTraces(data: TracesData): Promise<void> {
-    return this.consume('traces', data);
+  consumeTraces(p: TracesPayload): Promise<void> {
+    return this.consume(p);
   }
 
-  private async consume(signal: Signal, data: LogsData | TracesData): Promise<void> {
-    const count = itemCount(signal, data);
+  private async consume(data: AnyPayload): Promise<void> {
+    const signal: Signal = data.signal;
+    const count = data.count;
     if (count === 0) return;
     const m = this.metrics[signal];
     if (this.stopping) {
       m.enqueueFailed.add(count);
       throw new RefusedError(`exporter ${this.settings.id} is shutting down`, 'shutting_down');
     }
-    const item: QueueItem = { signal, data, count, dedupToken: (data as WithDedupToken).dedupToken ?? randomUUID() };
+    const item: QueueItem = { signal, data, count, dedupToken: data.dedupToken ?? randomUUID() };
     if (!this.queue) return this.send(item);
     const group = this.batcher?.assign(item);
     try {

@@ -15,7 +15,6 @@
  *   AsString rules and re-encoding both need.
  * - Attributes are an ordered `KeyValue[]`, as on the wire; use `getAttr`.
  */
-import { clientInfo, setClientInfo } from './client.ts';
 
 export type AnyValue =
   | string
@@ -227,16 +226,12 @@ export function newSpan(init: Partial<Span> = {}): Span {
 }
 
 export function logRecordCount(data: LogsData): number {
-  const pending = (data as Pending)[PENDING];
-  if (pending !== undefined) return pending.count;
   let n = 0;
   for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
   return n;
 }
 
 export function spanCount(data: TracesData): number {
-  const pending = (data as Pending)[PENDING];
-  if (pending !== undefined) return pending.count;
   let n = 0;
   for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
   return n;
@@ -268,11 +263,9 @@ function cloneScope(s: InstrumentationScope): InstrumentationScope {
   return { ...s, attributes: cloneAttrs(s.attributes) };
 }
 
-/** A deep copy, for fanning one payload out to consumers that may mutate it (the sender's client info comes along). */
+/** A deep copy, for fanning one payload out to consumers that may change it. */
 export function cloneLogs(data: LogsData): LogsData {
-  const pending = (data as Pending)[PENDING];
-  if (pending !== undefined) return withClientOf(data, lazyPayload<LogsData>('resourceLogs', pending));
-  return withClientOf(data, {
+  return {
     resourceLogs: data.resourceLogs.map((rl) => ({
       resource: cloneResource(rl.resource),
       schemaUrl: rl.schemaUrl,
@@ -282,13 +275,11 @@ export function cloneLogs(data: LogsData): LogsData {
         logRecords: sl.logRecords.map((r) => ({ ...r, body: cloneValue(r.body), attributes: cloneAttrs(r.attributes) })),
       })),
     })),
-  });
+  };
 }
 
 export function cloneTraces(data: TracesData): TracesData {
-  const pending = (data as Pending)[PENDING];
-  if (pending !== undefined) return withClientOf(data, lazyPayload<TracesData>('resourceSpans', pending));
-  return withClientOf(data, {
+  return {
     resourceSpans: data.resourceSpans.map((rs) => ({
       resource: cloneResource(rs.resource),
       schemaUrl: rs.schemaUrl,
@@ -304,70 +295,16 @@ export function cloneTraces(data: TracesData): TracesData {
         })),
       })),
     })),
-  });
+  };
 }
 
-function withClientOf<T extends LogsData | TracesData>(from: LogsData | TracesData, to: T): T {
-  setClientInfo(to, clientInfo(from));
-  return to;
-}
-
-// ---------------------------------------------------------------- raw bytes
-// (client info, the other thing a payload carries beside its records, is in core/client.ts)
-
-const RAW = Symbol('trailhouse.rawProto');
-
-type WithRaw = { [RAW]?: Uint8Array[] };
-
-/**
- * The OTLP protobuf encoding of exactly this payload, when a stage knows it:
- * the OTLP receiver attaches the request bytes it decoded, and the batch
- * processor concatenates its parts' bytes (two Export requests concatenated
- * are one valid request whose resources are the union). A persistent queue
- * then stores these bytes instead of encoding the payload again.
- *
- * The invariant: the bytes describe the records exactly. The service strips
- * them before every processor that does not declare `keepsRawProto` (so a
- * processor that changes records cannot leave stale bytes behind), and a deep
- * copy never carries them.
- */
-export function rawProto(data: LogsData | TracesData): Uint8Array[] | undefined {
-  return (data as WithRaw)[RAW];
-}
-
-export function setRawProto(data: LogsData | TracesData, parts: Uint8Array[]): void {
-  Object.defineProperty(data, RAW, { value: parts, enumerable: false, configurable: true, writable: true });
-}
-
-export function dropRawProto(data: LogsData | TracesData): void {
-  if ((data as WithRaw)[RAW] !== undefined) delete (data as WithRaw)[RAW];
-}
-
-// ---------------------------------------------------------------- payloads not decoded yet
-
-const PENDING = Symbol('trailhouse.pending');
-
-/** What a payload whose records are not built yet holds instead: its request bytes. */
-export interface PendingRecords {
-  /** Export requests (protobuf); together they are the payload (see rawProto). */
-  readonly parts: readonly Uint8Array[];
-  /** Records in them, known from validating them (core/otlp/scan.ts). */
-  readonly count: number;
-  /** Builds one part's records (the signal's protobuf decoder). */
-  readonly decode: (part: Uint8Array) => unknown[];
-  /**
-   * Logs only: changes a stage made to records it did not build (see
-   * patchLogs), by record ordinal across the parts in order. The records
-   * are the bytes with these applied.
-   */
-  readonly patches?: readonly (LogPatch | undefined)[];
-}
+// ---------------------------------------------------------------- log patches
 
 /**
  * A change to one log record of a payload still in bytes: the ids to set
  * (when given) and attributes set as setAttr sets them, in order (replacing
  * the first attribute of the same key, else appended). What correlate's
- * enrichment does to a record, without building it.
+ * enrichment does to a record, without building it (core/payload.ts patch).
  */
 export interface LogPatch {
   traceId?: string;
@@ -379,157 +316,4 @@ export interface LogPatch {
    * making its attributes (a shared array: readers may cache by it).
    */
   readonly keys?: readonly string[];
-}
-
-/** Applies `patch` to a record, as the stage that made it would have. */
-export function applyLogPatch(r: LogRecord, patch: LogPatch): void {
-  if (patch.traceId !== undefined) r.traceId = patch.traceId;
-  if (patch.spanId !== undefined) r.spanId = patch.spanId;
-  for (const kv of patch.attributes) setAttr(r.attributes, kv.key, kv.value);
-}
-
-function applyLogPatches(resourceLogs: readonly ResourceLogs[], patches: readonly (LogPatch | undefined)[]): void {
-  let i = 0;
-  for (const rl of resourceLogs) {
-    for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) {
-        const p = patches[i++];
-        if (p) applyLogPatch(r, p);
-      }
-    }
-  }
-}
-
-/**
- * Changes records of a logs payload that is still its request bytes,
- * without building them: `patches[i]` applies to the i-th record (across
- * the parts, in order); patches already there stay, these applied on top.
- * The bytes no longer describe the records alone, so the payload loses its
- * rawProto, and pendingRecords no longer offers it as bytes (a queue or
- * Kafka would store the bytes without the patches); readers that know
- * patches take it through undecodedLogs. Reading its records applies them.
- */
-export function patchLogs(data: LogsData, patches: readonly (LogPatch | undefined)[]): void {
-  const d = data as Sourced;
-  const pending = d[PENDING];
-  if (!pending) throw new Error('patchLogs: the payload has been decoded; change its records instead');
-  let merged: (LogPatch | undefined)[] = patches as (LogPatch | undefined)[];
-  if (pending.patches) {
-    merged = pending.patches.slice();
-    for (let i = 0; i < patches.length; i++) {
-      const p = patches[i];
-      if (!p) continue;
-      const q = merged[i];
-      if (!q) {
-        merged[i] = p;
-        continue;
-      }
-      const attributes = q.attributes.map((kv) => ({ key: kv.key, value: kv.value })); // q may be shared (a copy's)
-      for (const kv of p.attributes) setAttr(attributes, kv.key, kv.value);
-      merged[i] = { traceId: p.traceId ?? q.traceId, spanId: p.spanId ?? q.spanId, attributes };
-    }
-  }
-  const next: PendingRecords = { parts: pending.parts, count: pending.count, decode: pending.decode, patches: merged };
-  const src = d[SOURCE];
-  if (src) Object.defineProperty(d, SOURCE, { value: { key: src.key, pending: next }, configurable: true });
-  dropRawProto(data);
-  defer(d, 'resourceLogs', next);
-}
-
-type Pending = { [PENDING]?: PendingRecords };
-
-/**
- * A payload that has been validated but not decoded: its `resourceLogs` /
- * `resourceSpans` are built from the request bytes the first time anything
- * reads them (and replaced by a plain property then), so a stage that reads
- * records works unchanged, only paying the decode where it happens. A
- * pipeline whose stages only count and forward bytes (the Kafka gateway:
- * OTLP → batch → kafka) never builds a record. Counting
- * (logRecordCount/spanCount) and deep copies do not decode. The payload
- * carries its bytes as rawProto too. Build one with core/otlp/lazy.ts.
- */
-export function lazyPayload<D extends LogsData | TracesData>(key: 'resourceLogs' | 'resourceSpans', pending: PendingRecords): D {
-  const data = {} as D & Pending;
-  Object.defineProperty(data, SOURCE, { value: { key, pending }, configurable: true });
-  defer(data, key, pending);
-  if (!pending.patches) setRawProto(data, pending.parts as Uint8Array[]);
-  return data;
-}
-
-const SOURCE = Symbol('trailhouse.source');
-
-type Sourced = Pending & { [SOURCE]?: { key: 'resourceLogs' | 'resourceSpans'; pending: PendingRecords } };
-
-/** Installs the getter that builds the records on first read (and the setter that replaces them). */
-function defer(data: Sourced, key: 'resourceLogs' | 'resourceSpans', pending: PendingRecords): void {
-  const settle = (value: unknown) => {
-    delete data[PENDING];
-    Object.defineProperty(data, key, { value, writable: true, enumerable: true, configurable: true });
-  };
-  Object.defineProperty(data, key, {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const { parts, decode, patches } = pending;
-      const value = parts.length === 1 ? decode(parts[0]!) : parts.flatMap((p) => decode(p));
-      if (patches) applyLogPatches(value as ResourceLogs[], patches);
-      settle(value);
-      return value;
-    },
-    set(value: unknown) {
-      delete data[SOURCE]; // records replaced: no longer what the bytes say
-      settle(value);
-    },
-  });
-  Object.defineProperty(data, PENDING, { value: pending, configurable: true });
-}
-
-/**
- * Lets go of the records a lazy payload built when read, so they can be
- * collected while the payload itself lives on (an exporter that has encoded
- * them, waiting for the store to answer), to be built again if read again.
- * Only while the payload's bytes still describe its records exactly: rawProto
- * is the very bytes it was built from (no stage that may change records has
- * seen it, see core/model.ts rawProto) and they were not replaced. Anything
- * else is left alone. Returns whether the records were let go.
- */
-export function releaseRecords(data: LogsData | TracesData): boolean {
-  const d = data as Sourced;
-  const src = d[SOURCE];
-  if (!src || d[PENDING] !== undefined || rawProto(data) !== src.pending.parts) return false;
-  defer(d, src.key, src.pending);
-  return true;
-}
-
-/**
- * The request bytes of a payload whose records have not been built yet
- * (undefined once they are, for any other payload, and for one with
- * patches: its bytes alone are not its records).
- */
-export function pendingRecords(data: LogsData | TracesData): PendingRecords | undefined {
-  const p = (data as Pending)[PENDING];
-  return p?.patches ? undefined : p;
-}
-
-/** A logs payload not built yet, patches included (see patchLogs): for readers that apply them. */
-export function undecodedLogs(data: LogsData): PendingRecords | undefined {
-  return (data as Pending)[PENDING];
-}
-
-/**
- * Replaces the request bytes of a payload whose records are not built yet
- * (and that has no patches) by `parts`, which must hold the same number of
- * records: a stage that rewrote some requests as bytes (redaction). The
- * payload object, and whatever else it carries (client info), stay; its
- * rawProto becomes the new bytes.
- */
-export function replacePendingParts(data: LogsData | TracesData, parts: Uint8Array[]): void {
-  const d = data as Sourced;
-  const pending = d[PENDING];
-  const src = d[SOURCE];
-  if (!pending || pending.patches || !src) throw new Error('replacePendingParts: the payload is decoded or patched');
-  const next: PendingRecords = { parts, count: pending.count, decode: pending.decode };
-  Object.defineProperty(d, SOURCE, { value: { key: src.key, pending: next }, configurable: true });
-  defer(d, src.key, next);
-  setRawProto(data, parts);
 }

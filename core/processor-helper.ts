@@ -8,21 +8,23 @@
  */
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from './component.ts';
 import { once } from './component.ts';
-import { logRecordCount, spanCount, type LogsData, type TracesData } from './model.ts';
+import type { LogsData, TracesData } from './model.ts';
+import type { LogsPayload, Payload, TracesPayload } from './payload.ts';
 import { processorMetrics } from './telemetry/metrics.ts';
 
+/** Changes to records in place (each gets them with recordsToChange: their bytes go). */
 export interface InPlace {
-  logs?(data: LogsData): void;
-  traces?(data: TracesData): void;
+  logs?(data: LogsData, payload: LogsPayload): void;
+  traces?(data: TracesData, payload: TracesPayload): void;
 }
 
 export function inPlaceProcessor(settings: CreateSettings<unknown>, next: NextConsumers, fns: InPlace): Component & LogsConsumer & TracesConsumer {
   const m = processorMetrics(settings.metrics, settings.id);
-  const run = async (signal: 'logs' | 'traces', count: () => number, change: () => void, forward: () => Promise<void>): Promise<void> => {
-    const items = count();
+  const run = async (signal: 'logs' | 'traces', p: Payload, change: (() => void) | undefined, forward: () => Promise<void>): Promise<void> => {
+    const items = p.count;
     m[signal].incoming.add(items);
-    change();
-    const out = count();
+    change?.();
+    const out = p.count;
     if (out === 0 && items > 0) return;
     try {
       await forward();
@@ -34,8 +36,8 @@ export function inPlaceProcessor(settings: CreateSettings<unknown>, next: NextCo
   };
   return {
     start: async () => {},
-    consumeLogs: (data) => run('logs', () => logRecordCount(data), () => fns.logs?.(data), () => next.logs!.consumeLogs(data)),
-    consumeTraces: (data) => run('traces', () => spanCount(data), () => fns.traces?.(data), () => next.traces!.consumeTraces(data)),
+    consumeLogs: (p) => run('logs', p, fns.logs && (() => fns.logs!(p.recordsToChange(), p)), () => next.logs!.consumeLogs(p)),
+    consumeTraces: (p) => run('traces', p, fns.traces && (() => fns.traces!(p.recordsToChange(), p)), () => next.traces!.consumeTraces(p)),
     shutdown: once(async () => {}),
   };
 }

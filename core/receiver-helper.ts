@@ -6,13 +6,12 @@
  */
 import type { CreateSettings, NextConsumers } from './component.ts';
 import { PermanentError, TooManyRecordsError } from './errors.ts';
-import type { LogsData, TracesData } from './model.ts';
-import { logRecordCount, spanCount } from './model.ts';
+import type { LogsPayload, TracesPayload } from './payload.ts';
 import { receiverMetrics } from './telemetry/metrics.ts';
 
 export interface ObsConsumer {
-  logs(data: LogsData): Promise<void>;
-  traces(data: TracesData): Promise<void>;
+  logs(p: LogsPayload): Promise<void>;
+  traces(p: TracesPayload): Promise<void>;
   /** Per signal: nothing downstream reads records (NextConsumers.bytesOnly). */
   readonly bytesOnly: Readonly<Record<'logs' | 'traces', boolean>>;
 }
@@ -28,8 +27,8 @@ export function observedConsumer(settings: CreateSettings<unknown>, next: NextCo
     new TooManyRecordsError(`request of ${n} ${what} exceeds max_records_per_request ${maxRecords}: split it into smaller requests`);
   return {
     bytesOnly: { logs: next.bytesOnly?.logs === true, traces: next.bytesOnly?.traces === true },
-    async logs(data) {
-      const n = logRecordCount(data);
+    async logs(p) {
+      const n = p.count;
       if (!next.logs) throw new PermanentError(`receiver ${settings.id} is not in any logs pipeline`);
       if (n === 0) return;
       if (maxRecords > 0 && n > maxRecords) {
@@ -37,15 +36,15 @@ export function observedConsumer(settings: CreateSettings<unknown>, next: NextCo
         throw tooMany(n, 'log records');
       }
       try {
-        await next.logs.consumeLogs(data);
+        await next.logs.consumeLogs(p);
         m.logs.accepted.add(n);
       } catch (err) {
         m.logs.refused.add(n);
         throw err;
       }
     },
-    async traces(data) {
-      const n = spanCount(data);
+    async traces(p) {
+      const n = p.count;
       if (!next.traces) throw new PermanentError(`receiver ${settings.id} is not in any traces pipeline`);
       if (n === 0) return;
       if (maxRecords > 0 && n > maxRecords) {
@@ -53,7 +52,7 @@ export function observedConsumer(settings: CreateSettings<unknown>, next: NextCo
         throw tooMany(n, 'spans');
       }
       try {
-        await next.traces.consumeTraces(data);
+        await next.traces.consumeTraces(p);
         m.traces.accepted.add(n);
       } catch (err) {
         m.traces.refused.add(n);

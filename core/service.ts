@@ -24,7 +24,7 @@ import type {
 import { isPipelineWatcher, once } from './component.ts';
 import type { ServiceConfig, PipelineConfig, ComponentConfig } from './config/load.ts';
 import { fanoutLogs, fanoutTraces, ForwardLogs, ForwardTraces } from './fanout.ts';
-import { dropRawProto, type Signal } from './model.ts';
+import type { Signal } from './model.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { MetricsRegistry } from './telemetry/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './telemetry/server.ts';
@@ -52,9 +52,9 @@ function consumersOf(c: Consumes, signal: Signal): NextConsumers {
 /** Feeds `c` payloads without their raw protobuf bytes: `c` may change records. */
 function stripRawBefore(c: Consumes, signal: Signal): NextConsumers {
   if (signal === 'logs') {
-    return { logs: { consumeLogs: (d) => (dropRawProto(d), c.consumeLogs!(d)) } };
+    return { logs: { consumeLogs: (p) => (p.dropBytes(), c.consumeLogs!(p)) } };
   }
-  return { traces: { consumeTraces: (d) => (dropRawProto(d), c.consumeTraces!(d)) } };
+  return { traces: { consumeTraces: (p) => (p.dropBytes(), c.consumeTraces!(p)) } };
 }
 
 interface Built {

@@ -4,40 +4,37 @@
  * batch processor (send_batch_max_size), a sending queue's `batch`, and
  * exporters with a size limit.
  */
+import type { ClientInfo } from './client.ts';
 import type { LogsData, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Signal, TracesData } from './model.ts';
-import { pendingRecords, rawProto, setRawProto } from './model.ts';
-import { lazyLogs, lazyTraces } from './otlp/lazy.ts';
+import { Payload, type RecordsOf } from './payload.ts';
 
 /**
  * One payload holding the records of `items` in order (their resources side
- * by side). It keeps their bytes (rawProto) when every item has them: two
- * Export requests concatenated are one request whose resources are the
- * union. Items not decoded yet (core/model.ts lazyPayload) stay so. Always a
- * new payload object (without client info: the caller knows whose it is).
+ * by side), from `client`. Payloads not decoded yet, every one, stay so: two
+ * Export requests concatenated are one request whose resources are the union.
+ * Otherwise the records are joined, with their bytes when every item has
+ * them (Payload.bytes).
  */
-export function concatPayloads<D extends LogsData | TracesData>(signal: Signal, items: readonly D[], count: number): D {
-  // Not decoded yet, every one: their request bytes are their records.
-  const pending = everyParts(items, (d) => pendingRecords(d)?.parts);
-  if (pending) return (signal === 'logs' ? lazyLogs(pending, count) : lazyTraces(pending, count)) as D;
-  const raw = everyParts(items, rawProto);
+export function concatPayloads<S extends Signal>(signal: S, items: readonly Payload<S>[], count: number, client: ClientInfo | undefined): Payload<S> {
+  const pending = everyParts(items, (p) => (p.content.kind === 'bytes' ? p.bytes() : undefined));
+  if (pending) return Payload.ofBytes(signal, pending, count, client);
+  const raw = everyParts(items, (p) => p.bytes());
   const data = (signal === 'logs'
-    ? { resourceLogs: (items as readonly LogsData[]).flatMap((d) => d.resourceLogs) }
-    : { resourceSpans: (items as readonly TracesData[]).flatMap((d) => d.resourceSpans) }) as D;
-  if (raw) setRawProto(data, raw);
-  return data;
+    ? { resourceLogs: (items as readonly Payload<'logs'>[]).flatMap((p) => p.records().resourceLogs) }
+    : { resourceSpans: (items as readonly Payload<'traces'>[]).flatMap((p) => p.records().resourceSpans) }) as RecordsOf<S>;
+  return Payload.ofRecords(signal, data, client, raw);
 }
 
 /** The parts `of` gives for every item, in order; undefined if one has none. */
-function everyParts<D>(items: readonly D[], of: (d: D) => readonly Uint8Array[] | undefined): Uint8Array[] | undefined {
+function everyParts<P>(items: readonly P[], of: (p: P) => readonly Uint8Array[] | undefined): Uint8Array[] | undefined {
   const out: Uint8Array[] = [];
-  for (const d of items) {
-    const p = of(d);
-    if (!p) return undefined;
-    out.push(...p);
+  for (const p of items) {
+    const parts = of(p);
+    if (!parts) return undefined;
+    for (const x of parts) out.push(x);
   }
   return out;
 }
-
 export function splitLogs(data: LogsData, max: number): LogsData[] {
   const out: LogsData[] = [];
   let cur: ResourceLogs[] = [];

@@ -7,9 +7,9 @@
  */
 import type { NextConsumers } from './component.ts';
 import { RefusedError } from './errors.ts';
-import type { LogsData, Signal, TracesData } from './model.ts';
+import type { AnyPayload, LogsPayload, TracesPayload } from './payload.ts';
 
-export type SpoolHandler = (signal: Signal, data: LogsData | TracesData) => Promise<void>;
+export type SpoolHandler = (p: AnyPayload) => Promise<void>;
 
 interface Channel {
   handler: SpoolHandler | undefined;
@@ -54,7 +54,7 @@ export function attachSpool(name: string, handler: SpoolHandler): () => void {
  * receiver to start, since exporters start before receivers and a persistent
  * queue replays at start; refuses (shutting_down) once the receiver shut down.
  */
-export async function sendSpool(name: string, sig: Signal, data: LogsData | TracesData, abort: AbortSignal): Promise<void> {
+export async function sendSpool(name: string, p: AnyPayload, abort: AbortSignal): Promise<void> {
   const c = channel(name);
   if (c.detached) throw new RefusedError(`spool "${name}" receiver is shut down`, 'shutting_down');
   if (!c.handler) {
@@ -64,16 +64,16 @@ export async function sendSpool(name: string, sig: Signal, data: LogsData | Trac
     ]);
   }
   if (!c.handler) throw new Error(`spool "${name}" has no receiver`);
-  return c.handler(sig, data);
+  return c.handler(p);
 }
 
 export function nextFor(next: NextConsumers): SpoolHandler {
-  return (signal, data) => {
-    if (signal === 'logs') {
+  return (p) => {
+    if (p.signal === 'logs') {
       if (!next.logs) return Promise.reject(new Error('spool receiver is in no logs pipeline'));
-      return next.logs.consumeLogs(data as LogsData);
+      return next.logs.consumeLogs(p as LogsPayload);
     }
     if (!next.traces) return Promise.reject(new Error('spool receiver is in no traces pipeline'));
-    return next.traces.consumeTraces(data as TracesData);
+    return next.traces.consumeTraces(p as TracesPayload);
   };
 }

@@ -1,6 +1,7 @@
 /** Shared test helpers: hosts, recording consumers, sample data, polling. */
 import type { Host, LogsConsumer, TracesConsumer } from '../core/component.ts';
 import { KvList, newLogRecord, newSpan, type LogsData, type TracesData } from '../core/model.ts';
+import type { LogsPayload, TracesPayload } from '../core/payload.ts';
 import { createLogger, type Logger } from '../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../core/telemetry/metrics.ts';
 
@@ -20,17 +21,25 @@ export function testHost(extensions: Record<string, unknown> = {}): Host & { fat
 }
 
 export class RecordingConsumer implements LogsConsumer, TracesConsumer {
-  logs: LogsData[] = [];
-  traces: TracesData[] = [];
+  /** What arrived, as it arrived (bytes stay bytes until a test reads `logs`). */
+  logPayloads: LogsPayload[] = [];
+  tracePayloads: TracesPayload[] = [];
   /** When set, consume calls fail with it. */
   failWith: Error | undefined;
-  async consumeLogs(data: LogsData): Promise<void> {
+  async consumeLogs(p: LogsPayload): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.logs.push(data);
+    this.logPayloads.push(p);
   }
-  async consumeTraces(data: TracesData): Promise<void> {
+  async consumeTraces(p: TracesPayload): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.traces.push(data);
+    this.tracePayloads.push(p);
+  }
+  /** The records of what arrived (decodes payloads still in bytes). */
+  get logs(): LogsData[] {
+    return this.logPayloads.map((p) => p.records());
+  }
+  get traces(): TracesData[] {
+    return this.tracePayloads.map((p) => p.records());
   }
   get logRecords() {
     return this.logs.flatMap((d) => d.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));

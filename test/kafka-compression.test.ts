@@ -21,6 +21,7 @@ import { kafkaReceiverFactory, type KafkaReceiver, type KafkaReceiverConfig } fr
 import { settingsFor } from './component-config.ts';
 import { RecordingConsumer, sampleLogs, testHost, waitFor } from './helpers.ts';
 import { createTopics, ensureKafka, uniqueTopic } from './kafka-broker.ts';
+import { Payload } from '../core/payload.ts';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/kafka.sh', import.meta.url));
 let brokers: string;
@@ -135,7 +136,7 @@ describe('compressed batches, Java client as the peer', () => {
           await exp.start(testHost());
           exporters.push(exp);
           const data = decodeLogsJson(logsLine(`out-${codec}`, 200));
-          await exp.consumeLogs(data);
+          await exp.consumeLogs(Payload.logs(data));
           const out = await kafkaTool([
             'org.apache.kafka.tools.consumer.ConsoleConsumer',
             '--bootstrap-server', brokers,

@@ -29,6 +29,7 @@ import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
 import type { Store } from '../lib/clickhouse/index.ts';
 import { testLogger, waitFor } from './helpers.ts';
 import { createTopics, ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { Payload } from '../core/payload.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-kafka-e2e-'));
 const logsTopic = uniqueTopic('e2e-logs');
@@ -201,7 +202,7 @@ describe('gateway → Kafka → ingester → ClickHouse', () => {
         }],
       }],
     });
-    for (let i = 0; i < total; i += 100) await kafkaOut.consumeLogs(batch(i, 100));
+    for (let i = 0; i < total; i += 100) await kafkaOut.consumeLogs(Payload.logs(batch(i, 100)));
     // Refused for a few seconds: nothing of this run may be stored meanwhile.
     await new Promise((r) => setTimeout(r, 4_000));
     const during = await rows<{ c: string }>(`SELECT count() AS c FROM otel.otel_logs WHERE Body LIKE '${marker}-%'`);

@@ -23,6 +23,7 @@ import { sleep, testHost, waitFor } from './helpers.ts';
 import { createTopics, ensureKafka, uniqueTopic } from './kafka-broker.ts';
 import { clickhouse, countRows, logsBatch, postLogs } from './kafka-load.ts';
 import { freePort, Trailhouse } from './process.ts';
+import { Payload } from '../core/payload.ts';
 
 let brokers: string;
 const dirs: string[] = [];
@@ -120,7 +121,7 @@ describe('crash faults', () => {
     let end = 200_000; // a bound in case the kill never comes (the wait below fails first)
     const producing = (async () => {
       for (let i = 0; i < end; i += per) {
-        await exp.consumeLogs(logsBatch(tag, i, per));
+        await exp.consumeLogs(Payload.logs(logsBatch(tag, i, per)));
         produced += per;
         await sleep(15);
       }

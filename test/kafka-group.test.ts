@@ -12,14 +12,18 @@ import { kafkaReceiverFactory, type KafkaReceiver, type KafkaReceiverConfig } fr
 import { settingsFor } from './component-config.ts';
 import { testHost, waitFor } from './helpers.ts';
 import { createTopics, ensureKafka, uniqueTopic } from './kafka-broker.ts';
+import { Payload } from '../core/payload.ts';
+import type { LogsPayload, TracesPayload } from '../core/payload.ts';
 
 class Member implements LogsConsumer, TracesConsumer {
   logTraces = new Set<string>();
   spanTraces = new Set<string>();
-  async consumeLogs(d: LogsData) {
+  async consumeLogs(payload: LogsPayload) {
+    const d = payload.records();
     for (const rl of d.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) this.logTraces.add(r.traceId);
   }
-  async consumeTraces(d: TracesData) {
+  async consumeTraces(payload: TracesPayload) {
+    const d = payload.records();
     for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) this.spanTraces.add(s.traceId);
   }
 }
@@ -83,8 +87,8 @@ describe('two ingesters in one group', () => {
     ) as ExporterHelper;
     await exp.start(testHost());
     cleanup.push(() => exp.shutdown());
-    await exp.consumeLogs(logs());
-    await exp.consumeTraces(spans());
+    await exp.consumeLogs(Payload.logs(logs()));
+    await exp.consumeTraces(Payload.traces(spans()));
 
     await waitFor(() => members.reduce((n, m) => n + m.spanTraces.size, 0) === TRACES && members.reduce((n, m) => n + m.logTraces.size, 0) === TRACES, 60_000, 'every trace');
     for (const m of members) {

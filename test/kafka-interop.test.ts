@@ -31,6 +31,7 @@ import { kafkaReceiverFactory, type KafkaReceiver, type KafkaReceiverConfig } fr
 import { settingsFor } from './component-config.ts';
 import { RecordingConsumer, testHost, waitFor } from './helpers.ts';
 import { ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { Payload } from '../core/payload.ts';
 
 let brokers: string;
 const ref = loadReference();
@@ -105,8 +106,8 @@ describe('kafka interop (Collector message format)', () => {
     await exp.start(testHost());
     exporters.push(exp);
     // What a gateway receives over OTLP (the SDK's request), decoded once, exported again.
-    await exp.consumeLogs(decodeLogsProto(sdkLogs));
-    await exp.consumeTraces(decodeTracesProto(sdkSpans));
+    await exp.consumeLogs(Payload.logs(decodeLogsProto(sdkLogs)));
+    await exp.consumeTraces(Payload.traces(decodeTracesProto(sdkSpans)));
     const [logsValue] = await readValues(logsTopic, 1);
     const [spansValue] = await readValues(spansTopic, 1);
     const view = (t: typeof ref.logsRequest, b: Uint8Array) => t.toObject(t.decode(b), { longs: String, bytes: String, defaults: true, arrays: true });

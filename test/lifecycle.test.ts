@@ -17,6 +17,7 @@ import { MetricsRegistry } from '../core/telemetry/metrics.ts';
 import { attachSpool } from '../core/spool-channel.ts';
 import { ensureKafka, uniqueTopic } from './kafka-broker.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces, testHost, testLogger } from './helpers.ts';
+import { Payload } from '../core/payload.ts';
 
 const dirs: string[] = [];
 /** A fresh directory for a component's data, removed after the suite. */
@@ -111,8 +112,8 @@ async function exercise(f: Factory): Promise<void> {
   await c.start(testHost());
   if (f.kind !== 'receiver' && f.kind !== 'extension') {
     const signals = (f as { signals: readonly string[] }).signals;
-    if (signals.includes('logs')) await c.consumeLogs!(sampleLogs(2));
-    if (signals.includes('traces')) await c.consumeTraces!(sampleTraces(2));
+    if (signals.includes('logs')) await c.consumeLogs!(Payload.logs(sampleLogs(2)));
+    if (signals.includes('traces')) await c.consumeTraces!(Payload.traces(sampleTraces(2)));
   }
   await c.shutdown();
   await c.shutdown();

@@ -187,9 +187,9 @@ describe('gRPC over raw HTTP/2: what grpc-js clients will not send', () => {
       expect(r.status).toBe('16');
       expect(r.message).not.toContain(TOKEN.slice(0, 6));
     }
-    const before = f.sink.logs.length;
+    const before = f.sink.logPayloads.length;
     expect(await h2call({ authorization: `Bearer ${TOKEN}` }, body)).toEqual({ status: '0', message: 'OK' });
-    expect(f.sink.logs.length).toBe(before + 1);
+    expect(f.sink.logPayloads.length).toBe(before + 1);
   });
 
   it('two authorization values (hand-encoded HTTP/2: Node\'s client refuses to send them): judged on the first alone', async () => {
@@ -203,13 +203,13 @@ describe('gRPC over raw HTTP/2: what grpc-js clients will not send', () => {
         ...values.map((v): [string, string] => ['authorization', v]),
       ], body);
     const events = f.events.length;
-    const before = f.sink.logs.length;
+    const before = f.sink.logPayloads.length;
     await call(['Bearer nope-nope-nope', `Bearer ${TOKEN}`]);
     await waitFor(() => f.events.length > events, 5000, 'the refusal event');
     expect(f.events[events]).toMatchObject({ category: 'authentication', outcome: 'failure', reason: 'the token is not accepted', details: { transport: 'grpc', failure: 'invalid' } });
-    expect(f.sink.logs.length).toBe(before);
+    expect(f.sink.logPayloads.length).toBe(before);
     await call([`Bearer ${TOKEN}`, 'Bearer nope-nope-nope']);
-    await waitFor(() => f.sink.logs.length > before, 5000, 'the accepted call');
+    await waitFor(() => f.sink.logPayloads.length > before, 5000, 'the accepted call');
   });
 
   it('an unauthenticated 3 MiB message is refused as UNAUTHENTICATED (the interceptor answers on the metadata)', async () => {

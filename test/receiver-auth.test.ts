@@ -17,9 +17,8 @@ import { OTLPTraceExporter as ProtoTraces } from '@opentelemetry/exporter-trace-
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientInfo, metadataValues } from '../core/client.ts';
+import { metadataValues } from '../core/client.ts';
 import { encodeLogsProto } from '../core/otlp/index.ts';
-import { pendingRecords } from '../core/model.ts';
 import { POST_SPANS } from '../receivers/jaeger/grpc.ts';
 import { LOGS_EXPORT, TRACES_EXPORT } from '../receivers/otlp/grpc.ts';
 import { batchBody, sampleBatch } from '../receivers/jaeger/testdata/thrift-encode.ts';
@@ -76,13 +75,13 @@ describe('receiver auth with the OTel SDK exporters', () => {
   for (const name of ['traces http/json', 'traces http/protobuf', 'traces grpc', 'logs http/json', 'logs http/protobuf', 'logs grpc'] as const) {
     it(`${name}: the right token is accepted and its subject rides with the payload; a wrong or no token is refused`, async () => {
       const send = senders()[name];
-      const before = f.sink.logs.length + f.sink.traces.length;
+      const before = f.sink.logPayloads.length + f.sink.tracePayloads.length;
       const ok = await send(TOKEN)();
       expect(ok.error).toBeUndefined();
       expect(ok.code).toBe(0);
-      const got = [...f.sink.logs, ...f.sink.traces].slice(before);
+      const got = [...f.sink.logPayloads, ...f.sink.tracePayloads].slice(before);
       expect(got).toHaveLength(1);
-      const client = clientInfo(got[0]!)!;
+      const client = got[0]!.client!;
       expect(client.auth).toEqual({ subject: SUBJECT, authenticator: 'bearertokenauth', attributes: new Map() });
       // include_metadata is on, yet the credential does not travel with the payload.
       expect(metadataValues(client, 'authorization')).toEqual([]);
@@ -113,10 +112,10 @@ describe('receiver auth on Zipkin and Jaeger', () => {
     const bad = await fetch(url, { method: 'POST', body: zipkinSpan, headers: { 'content-type': 'application/json', authorization: `Bearer ${WRONG}` } });
     expect(bad.status).toBe(401);
     expect(await bad.text()).not.toContain(WRONG);
-    const before = f.sink.traces.length;
+    const before = f.sink.tracePayloads.length;
     const ok = await fetch(url, { method: 'POST', body: zipkinSpan, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(202);
-    expect(clientInfo(f.sink.traces[before]!)!.auth!.subject).toBe(SUBJECT);
+    expect(f.sink.tracePayloads[before]!.client!.auth!.subject).toBe(SUBJECT);
   });
 
   it('jaeger thrift_http: 401 without the token (even for a bad body: auth comes first), 202 with it', async () => {
@@ -126,9 +125,9 @@ describe('receiver auth on Zipkin and Jaeger', () => {
     expect((await fetch(url, { method: 'POST', body: 'not thrift', headers: headers() })).status).toBe(401);
     expect((await fetch(`${f.jaeger.http!.address.replace(/^/, 'http://')}/no/such/path`, { method: 'GET' })).status).toBe(401);
     expect((await fetch(url, { method: 'POST', body, headers: headers(WRONG) })).status).toBe(401);
-    const before = f.sink.traces.length;
+    const before = f.sink.tracePayloads.length;
     expect((await fetch(url, { method: 'POST', body, headers: headers(TOKEN) })).status).toBe(202);
-    expect(clientInfo(f.sink.traces[before]!)!.auth!.subject).toBe(SUBJECT);
+    expect(f.sink.tracePayloads[before]!.client!.auth!.subject).toBe(SUBJECT);
   });
 
   it('jaeger gRPC and OTLP gRPC: UNAUTHENTICATED without, with a wrong or a truncated token', async () => {
@@ -175,13 +174,13 @@ describe('the bytes-only path', () => {
       const r = await fetch(`http://${g.otlp.http!.address}/v1/logs`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}`, 'x-tenant': 'acme' } });
       expect(r.status).toBe(200);
       expect(await grpcCall(g.otlp.grpc!.address, LOGS_EXPORT, body, { authorization: `Bearer ${TOKEN}` })).toBeNull();
-      expect(g.sink.logs).toHaveLength(2);
-      for (const d of g.sink.logs) {
-        expect(pendingRecords(d)).toBeDefined(); // still undecoded
-        expect(clientInfo(d)!.auth!.subject).toBe(SUBJECT);
-        expect(metadataValues(clientInfo(d), 'authorization')).toEqual([]);
+      expect(g.sink.logPayloads).toHaveLength(2);
+      for (const d of g.sink.logPayloads) {
+        expect(d.content.kind).toBe('bytes'); // still undecoded
+        expect(d.client!.auth!.subject).toBe(SUBJECT);
+        expect(metadataValues(d.client, 'authorization')).toEqual([]);
       }
-      expect(metadataValues(clientInfo(g.sink.logs[0]!), 'x-tenant')).toEqual(['acme']);
+      expect(metadataValues(g.sink.logPayloads[0]!.client, 'x-tenant')).toEqual(['acme']);
     } finally {
       await g.stop();
     }

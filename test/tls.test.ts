@@ -83,7 +83,7 @@ describe('TLS on the receivers', () => {
   });
 
   it('OTLP gRPC over TLS: the SDK exporter trusting our CA delivers; a plaintext client does not', async () => {
-    sink.logs = [];
+    sink.logPayloads = [];
     const url = `https://${otlp.grpc!.address}`;
     const secure = new GrpcLogs({ url, credentials: grpc.credentials.createSsl(read('ca.crt')) });
     const ok = await exportWith(secure, logs());
@@ -99,7 +99,7 @@ describe('TLS on the receivers', () => {
   });
 
   it('OTLP HTTP with client_ca_file: a client certificate from that CA is required', async () => {
-    sink.traces = [];
+    sink.tracePayloads = [];
     const url = `https://${otlp.http!.address}/v1/traces`;
     const send = async (agent: https.AgentOptions) => {
       const exp = new ProtoTraces({ url, httpAgentOptions: agent, timeoutMillis: 3000 });

@@ -21,13 +21,12 @@
 import type { ConnectorFactory, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { clientInfo, setClientInfo } from '../../core/client.ts';
-import type { WithDedupToken } from '../../core/exporter-helper.ts';
+import type { ClientInfo } from '../../core/client.ts';
+import { Payload, type LogsPayload, type RecordsOf, type TracesPayload } from '../../core/payload.ts';
 import { fanoutLogs, fanoutTraces, settleAll } from '../../core/fanout.ts';
 import {
   cloneLogs,
   cloneTraces,
-  itemCount,
   type InstrumentationScope,
   type LogRecord,
   type LogsData,
@@ -189,8 +188,7 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
     const ofSignal = (signal: Signal, ids: string[]) => ids.filter((id) => routes.get(id)?.[signal]);
 
     /** The first request route the payload's sender matches (the whole payload goes there), or -1. */
-    const byRequest = (signal: Signal, data: LogsData | TracesData): number => {
-      const client = clientInfo(data);
+    const byRequest = (signal: Signal, client: ClientInfo | undefined): number => {
       return tables[signal].findIndex((r) => r.context === 'request' && test(r, { resource: { attributes: [], droppedAttributesCount: 0 }, client }));
     };
 
@@ -199,10 +197,12 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
      * payload; else each resource goes to its resource route, or its records are split by their
      * record routes (resources and scopes copied per part, so parts share no objects downstream).
      */
-    function split<D extends LogsData | TracesData, R, S, I>(signal: Signal, data: D, shape: Shape<D, R, S, I>): Map<number, D> {
+    function split<G extends Signal, R, S, I>(p: Payload<G>, shape: Shape<RecordsOf<G>, R, S, I>): Map<number, Payload<G>> {
+      const signal = p.signal;
       const table = tables[signal];
-      const whole = byRequest(signal, data);
-      if (whole >= 0) return new Map([[whole, data]]);
+      const whole = byRequest(signal, p.client);
+      if (whole >= 0) return new Map([[whole, p]]);
+      const data = p.records();
       const recordRoutes = table.some((r) => r.context === shape.recordContext);
       const out = new Map<number, R[]>();
       const put = (i: number, r: R) => {
@@ -235,37 +235,34 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
         }
         for (const [i, part] of parts) put(i, part.res);
       }
-      const result = new Map<number, D>();
+      const result = new Map<number, Payload<G>>();
       let first = true;
       for (const [i, list] of out) {
         const d = shape.make(list);
         // A split resource's parts share its resource and scope objects: copy all but one.
-        result.set(i, !first && list.some((r) => !resources.includes(r)) ? shape.clone(d) : d);
+        result.set(i, Payload.ofRecords(signal, !first && list.some((r) => !resources.includes(r)) ? shape.clone(d) : d, p.client));
         first = false;
       }
       return result;
     }
 
     const pipelinesOf = (signal: Signal, i: number) => (i >= 0 ? tables[signal][i]!.pipelines : defaults[signal]);
-    async function send<D extends LogsData | TracesData>(signal: Signal, data: D, parts: Map<number, D>): Promise<void> {
+    async function send<G extends Signal>(data: Payload<G>, parts: Map<number, Payload<G>>): Promise<void> {
+      const signal = data.signal;
       const sends: Promise<void>[] = [];
-      const token = (data as WithDedupToken).dedupToken;
-      const client = clientInfo(data);
+      const token = data.dedupToken;
       for (const [i, d] of parts) {
-        // A payload split over routes: each part keeps who sent it and gets a token of its own
-        // (derived, so a redelivered payload splits and inserts alike; one shared token would let
-        // ClickHouse drop one part as a repeat of another).
-        if (d !== data) {
-          setClientInfo(d, client);
-          if (token !== undefined) (d as WithDedupToken).dedupToken = parts.size === 1 ? token : `${token}#route${i}`;
-        }
+        // A payload split over routes: each part keeps who sent it (split gives it the client) and
+        // gets a token of its own (derived, so a redelivered payload splits and inserts alike; one
+        // shared token would let ClickHouse drop one part as a repeat of another).
+        if (d !== data && token !== undefined) d.dedupToken = parts.size === 1 ? token : `${token}#route${i}`;
         const pipelines = pipelinesOf(signal, i);
         if (pipelines.length === 0) {
-          unrouted[signal].add(itemCount(signal, d));
+          unrouted[signal].add(d.count);
           continue;
         }
         const t = targetFor(signal, pipelines);
-        sends.push(signal === 'logs' ? (t.logs as LogsConsumer).consumeLogs(d as LogsData) : (t.traces as TracesConsumer).consumeTraces(d as TracesData));
+        sends.push(d.isLogs() ? (t.logs as LogsConsumer).consumeLogs(d) : (t.traces as TracesConsumer).consumeTraces(d as unknown as TracesPayload));
       }
       await settleAll(sends);
     }
@@ -286,8 +283,8 @@ export const routingFactory: ConnectorFactory<RoutingConfig> = {
           defaults[signal] = ofSignal(signal, c.default_pipelines);
         }
       },
-      consumeLogs: async (data) => send('logs', data, split('logs', data, LOGS)),
-      consumeTraces: async (data) => send('traces', data, split('traces', data, TRACES)),
+      consumeLogs: async (data: LogsPayload) => send(data, split(data, LOGS)),
+      consumeTraces: async (data: TracesPayload) => send(data, split(data, TRACES)),
       shutdown: once(async () => {}),
     };
   },

@@ -3,7 +3,7 @@
  * building the whole record: a stage that looks at a few attributes of
  * each record (the audit classifier, correlate linking by request id) gets
  * a LogRecord holding only those, and the payload stays bytes for the
- * stages after it (core/model.ts lazyPayload).
+ * stages after it (core/payload.ts).
  *
  * The bytes were validated when they arrived (core/otlp/scan.ts, or a queue
  * record's checksum over bytes validated before), so the walk only reads:
@@ -79,7 +79,7 @@ export class KeySet {
 /**
  * Visits every log record of `parts` in order: the reader at the record's
  * first field and the record's end, its ordinal across the parts (the index
- * of its patch, see core/model.ts patchLogs), and its resource (decoded once
+ * of its patch, see core/payload.ts Payload.patch), and its resource (decoded once
  * per ResourceLogs, wherever it lies in the message).
  */
 export function eachLogRecord(parts: readonly Uint8Array[], visit: (r: Reader, end: number, ordinal: number, resource: Resource) => void): void {

@@ -5,7 +5,7 @@
  * a request is accepted here exactly when the decoder would accept it), but
  * nothing is allocated: no strings, no ids, no objects. It returns the
  * number of records, which is all a stage that only forwards the bytes
- * needs (the gateway: OTLP in, Kafka out; see core/model.ts lazyLogs).
+ * needs (the gateway: OTLP in, Kafka out; see core/payload.ts Payload.scan).
  *
  * scan.test.ts holds the equivalence to the decoders: every valid fixture
  * and thousands of truncated and bit-flipped variants get the same verdict.

@@ -121,7 +121,7 @@ function traceIdOf(buf: FastBuffer, start: number, end: number, field: number): 
 
 /**
  * Groups the records of `parts` (each one Export request; together one
- * batch, as `rawProto` keeps them) by `keyOf(traceIdHex)` ('' for records
+ * batch, as Payload.bytes() gives them) by `keyOf(traceIdHex)` ('' for records
  * without a trace id). Groups and their resources come in first-seen order.
  */
 export function sliceByTrace(parts: readonly Uint8Array[], traceIdField: number, keyOf: (traceId: string) => string): Map<string, SliceGroup> {

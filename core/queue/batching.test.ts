@@ -1,13 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { clientInfo, setClientInfo } from '../client.ts';
-import { dropRawProto, logRecordCount, pendingRecords, type LogsData } from '../model.ts';
 import { encodeLogsProto } from '../otlp/index.ts';
-import { scanLogsLazily } from '../otlp/lazy.ts';
 import { sampleLogs } from '../../test/helpers.ts';
 import { GROUP_TOKEN_PREFIX, QueueBatcher, queueBatchDefaults, type GroupItem } from './batching.ts';
 import type { QueueItem } from './memory-queue.ts';
+import { Payload } from '../payload.ts';
 
-const item = (n: number, token = `up-${n}`): QueueItem => ({ signal: 'logs', data: sampleLogs(n), count: n, dedupToken: token });
+const item = (n: number, token = `up-${n}`): QueueItem => ({ signal: 'logs', data: Payload.logs(sampleLogs(n)), count: n, dedupToken: token });
 
 function batcher(cfg: Partial<ReturnType<typeof queueBatchDefaults>> = {}) {
   const ready: GroupItem[] = [];
@@ -38,7 +36,7 @@ describe('sending_queue.batch grouping', () => {
     const g = ready[0]!;
     expect(g.count).toBe(12);
     expect(g.dedupToken).toBe(items[0]!.dedupToken);
-    expect(logRecordCount(g.data as LogsData)).toBe(12);
+    expect(g.data.count).toBe(12);
     expect(g.members).toEqual(items.slice(0, 3));
     // The open group goes when the queue closes.
     expect(b.taken(items[3]!)).toBe(true);
@@ -81,17 +79,17 @@ describe('sending_queue.batch grouping', () => {
     const alice = { address: '', metadata: new Map([['tenant', ['a']]]) };
     const bob = { address: '', metadata: new Map([['tenant', ['b']]]) };
     const items = [item(1), item(2), item(3)];
-    setClientInfo(items[0]!.data, alice);
-    setClientInfo(items[1]!.data, alice);
-    setClientInfo(items[2]!.data, bob);
+    (items[0]!.data.client = alice);
+    (items[1]!.data.client = alice);
+    (items[2]!.data.client = bob);
     for (const i of items) b.assign(i);
     expect(items[1]!.dedupToken).toBe(items[0]!.dedupToken);
     expect(items[2]!.dedupToken).not.toBe(items[0]!.dedupToken);
     for (const i of items) b.taken(i);
     b.closeAll();
     expect(ready.map((r) => r.count)).toEqual([3, 3]);
-    expect(clientInfo(ready[0]!.data)).toBe(alice);
-    expect(clientInfo(ready[1]!.data)).toBe(bob);
+    expect(ready[0]!.data.client).toBe(alice);
+    expect(ready[1]!.data.client).toBe(bob);
   });
 
   it('a batch the queue refused is not waited for', () => {
@@ -113,19 +111,19 @@ describe('sending_queue.batch grouping', () => {
     expect(b.taken(item(2, 'kafka:t:0:1-2:0'))).toBe(false);
   });
 
-  it('keeps a group of payloads not decoded yet undecoded, even without their rawProto (a file queue drops it)', () => {
+  it('keeps a group of payloads not decoded yet undecoded', () => {
     const { b, ready } = batcher({ min_size: 5 });
     const lazy = (n: number): QueueItem => {
-      const data = scanLogsLazily(encodeLogsProto(sampleLogs(n)));
-      dropRawProto(data);
+      const data = Payload.scan('logs', encodeLogsProto(sampleLogs(n)));
       return { signal: 'logs', data, count: n, dedupToken: 'x' };
     };
     const items = [lazy(2), lazy(3)];
     for (const i of items) b.assign(i);
     for (const i of items) b.taken(i);
-    const joined = ready[0]!.data as LogsData;
-    expect(pendingRecords(joined)?.parts).toHaveLength(2);
-    expect(logRecordCount(joined)).toBe(5);
-    expect(joined.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)).map((r) => r.body)).toEqual(['request 0', 'request 1', 'request 0', 'request 1', 'request 2']);
+    const joined = ready[0]!.data as Payload<'logs'>;
+    expect(joined.bytes()).toHaveLength(2);
+    expect(joined.count).toBe(5);
+    expect(joined.content.kind).toBe('bytes');
+    expect(joined.records().resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)).map((r) => r.body)).toEqual(['request 0', 'request 1', 'request 0', 'request 1', 'request 2']);
   });
 });

@@ -25,7 +25,7 @@
  * batches arrive there already acknowledged to their senders.
  */
 import { randomUUID } from 'node:crypto';
-import { clientInfo, setClientInfo, type ClientInfo } from '../client.ts';
+import type { ClientInfo } from '../client.ts';
 import type { Signal } from '../model.ts';
 import { concatPayloads } from '../split.ts';
 import type { QueueItem } from './memory-queue.ts';
@@ -80,7 +80,7 @@ export class QueueBatcher {
 
   /** Assigns a batch about to be offered to a group (its token becomes the group's). */
   assign(item: QueueItem): Group {
-    const client = clientInfo(item.data);
+    const client = item.data.client;
     let g = this.open.get(item.signal);
     if (g && (g.client !== client || (this.cfg.max_size > 0 && g.count + item.count > this.cfg.max_size))) {
       this.close(g);
@@ -150,7 +150,6 @@ export function joinGroup(signal: Signal, token: string, members: QueueItem[], c
   if (members.length === 1) return { ...members[0]!, members };
   let count = 0;
   for (const m of members) count += m.count;
-  const data = concatPayloads(signal, members.map((m) => m.data), count);
-  setClientInfo(data, client);
+  const data = concatPayloads(signal, members.map((m) => m.data), count, client);
   return { signal, data, count, dedupToken: token, members };
 }

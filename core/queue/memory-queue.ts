@@ -5,11 +5,12 @@
  * leaves it for the next start (done = false).
  */
 import { RefusedError } from '../errors.ts';
-import type { LogsData, Signal, TracesData } from '../model.ts';
+import type { Signal } from '../model.ts';
+import type { AnyPayload } from '../payload.ts';
 
 export interface QueueItem {
   signal: Signal;
-  data: LogsData | TracesData;
+  data: AnyPayload;
   count: number;
   dedupToken: string;
   /** Implementation-specific handle (e.g. a file name). */

@@ -8,9 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PermanentError } from '../../core/errors.ts';
-import { KvList, newLogRecord, newSpan, pendingRecords, type LogsData, type TracesData } from '../../core/model.ts';
+import { KvList, newLogRecord, newSpan, type LogsData, type TracesData } from '../../core/model.ts';
 import { encodeLogsProto } from '../../core/otlp/index.ts';
-import { scanLogsLazily } from '../../core/otlp/lazy.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { testHost } from '../../test/helpers.ts';
@@ -18,6 +17,7 @@ import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { openStore, storeOptionsFor, type Store } from '../../lib/clickhouse/store.ts';
+import { Payload, type LogsPayload } from '../../core/payload.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-'));
 const started: ClickHouseExporterComponent[] = [];
@@ -60,8 +60,8 @@ afterAll(async () => {
 
 const q = <T = Record<string, unknown>>(sql: string) => store.queryRows<T>(sql);
 
-function logs(records: ReturnType<typeof newLogRecord>[], service = 'checkout', token?: string): LogsData {
-  const d: LogsData & { dedupToken?: string } = {
+function logs(records: ReturnType<typeof newLogRecord>[], service = 'checkout'): LogsData {
+  return {
     resourceLogs: [
       {
         resource: { attributes: [{ key: 'service.name', value: service }, { key: 'k8s.pod.name', value: 'pod-1' }], droppedAttributesCount: 0 },
@@ -76,8 +76,12 @@ function logs(records: ReturnType<typeof newLogRecord>[], service = 'checkout', 
       },
     ],
   };
-  if (token) d.dedupToken = token;
-  return d;
+}
+
+function logsPayload(records: ReturnType<typeof newLogRecord>[], service = 'checkout', token?: string): LogsPayload {
+  const p = Payload.logs(logs(records, service));
+  p.dedupToken = token;
+  return p;
 }
 
 describe('schema', () => {
@@ -148,7 +152,7 @@ describe('log rows', () => {
   it('stores every field as the Collector does, for every value type', async () => {
     const traceId = '5b8efff798038103d269b633813fc60c';
     await exp.consumeLogs(
-      logs([
+      Payload.logs(logs([
         newLogRecord({
           timeUnixNano: 1_700_000_000_123_456_789n,
           observedTimeUnixNano: 1_700_000_005_000_000_000n,
@@ -172,7 +176,7 @@ describe('log rows', () => {
           eventName: 'access',
         }),
         newLogRecord({ observedTimeUnixNano: 1_700_000_009_000_000_001n, body: 'no timestamp', traceId }),
-      ]),
+      ])),
     );
     const rows = await q(
       `SELECT *, toString(toUnixTimestamp64Nano(Timestamp)) AS ns FROM otel.otel_logs WHERE TraceId = '${traceId}' ORDER BY Timestamp`,
@@ -206,7 +210,7 @@ describe('log rows', () => {
 
 describe('bad strings', () => {
   it('stores a record with a lone surrogate (from OTLP/JSON) instead of failing its batch', async () => {
-    await exp.consumeLogs(logs([newLogRecord({ timeUnixNano: 2n, body: 'half \ud83d pair', attributes: [{ key: 'k', value: '\udc00' }] })], 'surrogate-svc'));
+    await exp.consumeLogs(Payload.logs(logs([newLogRecord({ timeUnixNano: 2n, body: 'half \ud83d pair', attributes: [{ key: 'k', value: '\udc00' }] })], 'surrogate-svc')));
     expect(await q("SELECT Body, LogAttributes['k'] AS k FROM otel.otel_logs WHERE ServiceName = 'surrogate-svc'")).toEqual([{ Body: 'half \ufffd pair', k: '\ufffd' }]);
   });
 });
@@ -242,7 +246,7 @@ describe('span rows', () => {
         },
       ],
     };
-    await exp.consumeTraces(data);
+    await exp.consumeTraces(Payload.traces(data));
     const rows = await q(`SELECT * FROM otel.otel_traces WHERE TraceId = '${traceId}' ORDER BY Timestamp DESC`);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toEqual({
@@ -278,19 +282,19 @@ describe('span rows', () => {
 describe('delivery', () => {
   it('stores a retried batch once (same dedup token), a new batch again', async () => {
     const rec = () => [newLogRecord({ timeUnixNano: 1_700_000_100_000_000_000n, body: 'dup' })];
-    await exp.consumeLogs(logs(rec(), 'dedup-svc', 'batch-1'));
-    await exp.consumeLogs(logs(rec(), 'dedup-svc', 'batch-1'));
+    await exp.consumeLogs(logsPayload(rec(), 'dedup-svc', 'batch-1'));
+    await exp.consumeLogs(logsPayload(rec(), 'dedup-svc', 'batch-1'));
     const count = async () => Number((await q<{ c: string }>("SELECT count() AS c FROM otel.otel_logs WHERE ServiceName = 'dedup-svc'"))[0]!.c);
     expect(await count()).toBe(1);
-    await exp.consumeLogs(logs(rec(), 'dedup-svc', 'batch-2'));
+    await exp.consumeLogs(logsPayload(rec(), 'dedup-svc', 'batch-2'));
     expect(await count()).toBe(2);
   });
 
   it('stores a payload not decoded yet, and lets its records go once encoded', async () => {
-    const data = logs([newLogRecord({ timeUnixNano: 1_700_000_200_000_000_000n, body: 'lazy' }), newLogRecord({ timeUnixNano: 1_700_000_200_000_000_001n, body: 'lazy' })], 'lazy-svc', 'lazy-1');
-    const pending = Object.assign(scanLogsLazily(encodeLogsProto(data)), { dedupToken: 'lazy-1' });
+    const data = logs([newLogRecord({ timeUnixNano: 1_700_000_200_000_000_000n, body: 'lazy' }), newLogRecord({ timeUnixNano: 1_700_000_200_000_000_001n, body: 'lazy' })], 'lazy-svc');
+    const pending = Object.assign(Payload.scan('logs', encodeLogsProto(data)), { dedupToken: 'lazy-1' });
     await exp.consumeLogs(pending);
-    expect(pendingRecords(pending)).toBeDefined(); // read to encode, then let go
+    expect(pending.content.kind).toBe('bytes'); // encoded straight from the bytes: never decoded
     const rows = await q<{ c: string }>("SELECT count() AS c FROM otel.otel_logs WHERE ServiceName = 'lazy-svc' AND Body = 'lazy'");
     expect(rows[0]!.c).toBe('2');
   });
@@ -300,7 +304,7 @@ describe('delivery', () => {
     // Map substream and skip index); BENCHMARKS.md has what it saves.
     const body = 'x'.repeat(1024);
     const recs = Array.from({ length: 12_000 }, (_, i) => newLogRecord({ timeUnixNano: 1_700_000_200_000_000_000n + BigInt(i), body: `${i}:${body}` }));
-    await exp.consumeLogs(logs(recs, 'compact-svc', 'compact-1'));
+    await exp.consumeLogs(logsPayload(recs, 'compact-svc', 'compact-1'));
     const parts = await q<{ part_type: string; rows: string; bytes: string }>(
       "SELECT part_type, rows, data_uncompressed_bytes AS bytes FROM system.parts WHERE database = 'otel' AND table = 'otel_logs' AND active AND rows = 12000",
     );
@@ -322,7 +326,7 @@ describe('delivery', () => {
     const comp = new ClickHouseExporterComponent({ id: 'clickhouse/bad', config: cfg, logger: silentLogger, metrics: new MetricsRegistry() }, inner);
     await comp.start(testHost());
     started.push(comp);
-    const err = await comp.consumeLogs(logs([newLogRecord({ timeUnixNano: 1n, body: 'x' })])).catch((e: unknown) => e);
+    const err = await comp.consumeLogs(Payload.logs(logs([newLogRecord({ timeUnixNano: 1n, body: 'x' })]))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentError);
     expect((err as Error).message).toMatch(/otel\.bad_logs.*code \d+/);
     expect(attempts).toBe(1);
@@ -330,7 +334,7 @@ describe('delivery', () => {
 
   it('fails an insert into a missing table as permanent (UNKNOWN_TABLE)', async () => {
     const comp = await startExporter({ logs_table_name: 'no_such_table', create_schema: false });
-    const err = await comp.consumeLogs(logs([newLogRecord({ timeUnixNano: 1n })])).catch((e: unknown) => e);
+    const err = await comp.consumeLogs(Payload.logs(logs([newLogRecord({ timeUnixNano: 1n })]))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentError);
     expect((err as Error).message).toContain('code 60');
   });

@@ -11,7 +11,7 @@
  */
 import type { Host } from '../../core/component.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
-import { pendingRecords, releaseRecords, undecodedLogs, type LogsData, type TracesData } from '../../core/model.ts';
+import type { LogsPayload, TracesPayload } from '../../core/payload.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import type { ClickHouseConfig } from './config.ts';
@@ -135,36 +135,36 @@ export class ClickHouseExporter implements Pusher {
     }
   }
 
-  async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
+  async pushLogs(p: LogsPayload, ctx: PushContext): Promise<void> {
     const store = this.started();
     if (this.native(store)) {
       // Records no stage has built (the spool or Kafka hands on protobuf;
       // correlate's enrichment rides along as patches) go to Native columns
       // straight from the bytes.
-      const pending = undecodedLogs(data);
-      const block = pending ? encodeLogsNativeProto(pending.parts, pending.count, pending.patches) : encodeLogsNative(data);
-      releaseRecords(data); // encoded: the records need not live through the insert
+      const c = p.content;
+      const block = c.kind === 'bytes' ? encodeLogsNativeProto(c.parts, c.count, c.patches) : encodeLogsNative(c.data);
+      p.release(); // encoded: the records need not live through the insert
       if (block.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: 'Native', block }, block.rows, ctx);
       return;
     }
-    const enc = encodeLogs(data, FORMAT);
-    releaseRecords(data);
+    const enc = encodeLogs(p.records(), FORMAT);
+    p.release();
     if (enc.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: FORMAT, body: enc.body }, enc.rows, ctx);
   }
 
-  async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
+  async pushTraces(p: TracesPayload, ctx: PushContext): Promise<void> {
     const store = this.started();
     if (this.native(store)) {
       // Spans no stage has decoded (the spool or Kafka hands on protobuf) go
       // to Native columns without being built as records.
-      const pending = pendingRecords(data);
-      const block = pending ? encodeTracesNativeProto(pending.parts, pending.count) : encodeTracesNative(data);
-      releaseRecords(data);
+      const c = p.content;
+      const block = c.kind === 'bytes' ? encodeTracesNativeProto(c.parts, c.count) : encodeTracesNative(c.data);
+      p.release();
       if (block.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: 'Native', block }, block.rows, ctx);
       return;
     }
-    const enc = encodeTraces(data, FORMAT);
-    releaseRecords(data);
+    const enc = encodeTraces(p.records(), FORMAT);
+    p.release();
     if (enc.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: FORMAT, body: enc.body }, enc.rows, ctx);
   }
 

@@ -15,6 +15,7 @@ import { ClickHouseExporter } from './exporter.ts';
 import { encodeLogsNative, encodeTracesNative } from '../../lib/clickhouse/native.ts';
 import { NativeSpool, nativeInsertSql } from '../../lib/clickhouse/native-spool.ts';
 import type { Store } from '../../lib/clickhouse/store.ts';
+import { Payload } from '../../core/payload.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-native-'));
 const exporters: ClickHouseExporter[] = [];
@@ -153,8 +154,8 @@ describe('Native block encoding', () => {
 
   it('stores the same log rows as the JSON encoding, column by column', async () => {
     const data = logsBatch(60);
-    await viaJson.pushLogs(data, ctx('logs-1'));
-    await viaNative.pushLogs(data, ctx('logs-1'));
+    await viaJson.pushLogs(Payload.logs(data), ctx('logs-1'));
+    await viaNative.pushLogs(Payload.logs(data), ctx('logs-1'));
     const order = 'Timestamp, Body, SpanId';
     const [a, b] = [await table('json_logs', order), await table('native_logs', order)];
     expect(b).toHaveLength(180);
@@ -167,8 +168,8 @@ describe('Native block encoding', () => {
 
   it('stores the same span rows (events, links, the lookup view) as the JSON encoding', async () => {
     const data = tracesBatch(90);
-    await viaJson.pushTraces(data, ctx('spans-1'));
-    await viaNative.pushTraces(data, ctx('spans-1'));
+    await viaJson.pushTraces(Payload.traces(data), ctx('spans-1'));
+    await viaNative.pushTraces(Payload.traces(data), ctx('spans-1'));
     const order = 'Timestamp, SpanId';
     const [a, b] = [await table('json_traces', order), await table('native_traces', order)];
     expect(b).toHaveLength(90);
@@ -184,8 +185,8 @@ describe('Native block encoding', () => {
     const data = logsBatch(5);
     const count = async () => Number((await store.queryRows<{ c: string }>('SELECT count() AS c FROM otel.native_logs'))[0]!.c);
     const before = await count();
-    await viaNative.pushLogs(data, ctx('logs-2'));
-    await viaNative.pushLogs(data, ctx('logs-2'));
+    await viaNative.pushLogs(Payload.logs(data), ctx('logs-2'));
+    await viaNative.pushLogs(Payload.logs(data), ctx('logs-2'));
     expect(await count()).toBe(before + 15);
   });
 

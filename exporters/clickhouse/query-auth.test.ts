@@ -25,6 +25,7 @@ import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
 import { acquireQueryServer } from '../../lib/clickhouse/query/query-server.ts';
+import { Payload } from '../../core/payload.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-qauth-'));
 // Distinctive, so a leak anywhere is found by a plain substring search.
@@ -83,7 +84,7 @@ beforeAll(async () => {
   const logger = testLogger(lines);
   comp = new ClickHouseExporterComponent({ id: 'clickhouse', config: cfg, logger, metrics }, new ClickHouseExporter(cfg, logger, metrics));
   await comp.start(testHost());
-  await comp.consumeLogs(sampleLogs(3));
+  await comp.consumeLogs(Payload.logs(sampleLogs(3)));
   const acfg: AuditConfig = { ...defaultAuditConfig(), path: dir };
   audit = new AuditProcessor({ id: 'audit', config: acfg, logger: silentLogger, metrics } as CreateSettings<AuditConfig>, { logs: { consumeLogs: async () => undefined } });
   await audit.start(testHost());

@@ -16,6 +16,7 @@ import { queryCommand } from '../../bin/commands/query.ts';
 import { defaultClickHouseConfig, type ClickHouseConfig } from './config.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { ClickHouseExporterComponent } from './factory.ts';
+import { Payload } from '../../core/payload.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-'));
 let comp: ClickHouseExporterComponent;
@@ -47,7 +48,7 @@ beforeAll(async () => {
   const cfg: ClickHouseConfig = { ...d, path: dir, query_endpoint: '127.0.0.1:0', sending_queue: { ...d.sending_queue, enabled: false } };
   comp = new ClickHouseExporterComponent({ id: 'clickhouse', config: cfg, logger: silentLogger, metrics: new MetricsRegistry() }, new ClickHouseExporter(cfg, silentLogger));
   await comp.start(testHost());
-  await comp.consumeLogs(logs(5));
+  await comp.consumeLogs(Payload.logs(logs(5)));
   expect(comp.queryAddress).toMatch(/^127\.0\.0\.1:\d+$/);
   base = `http://${comp.queryAddress}`;
   ch = createClient({ url: base, log: { level: ClickHouseLogLevel.OFF } });

@@ -9,7 +9,8 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { PermanentError } from '../../core/errors.ts';
-import { newLogRecord, type LogsData } from '../../core/model.ts';
+import { newLogRecord } from '../../core/model.ts';
+import { Payload, type LogsPayload } from '../../core/payload.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { testHost } from '../../test/helpers.ts';
@@ -34,8 +35,7 @@ async function start(over: Partial<ClickHouseConfig>): Promise<ClickHouseExporte
   return c;
 }
 
-const batch = (): LogsData & { dedupToken: string } => ({
-  dedupToken: 'tok-1',
+const batch = (): LogsPayload => Object.assign(Payload.logs({
   resourceLogs: [
     {
       resource: { attributes: [{ key: 'service.name', value: 'svc' }], droppedAttributesCount: 0 },
@@ -43,7 +43,7 @@ const batch = (): LogsData & { dedupToken: string } => ({
       scopeLogs: [{ scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords: [newLogRecord({ timeUnixNano: 1_000_000_000n, body: 'hi' })] }],
     },
   ],
-});
+}), { dedupToken: 'tok-1' });
 
 interface Seen {
   url: URL;

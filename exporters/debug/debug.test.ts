@@ -5,6 +5,7 @@ import { settingsFor } from '../../test/component-config.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
 import { DebugExporter, type DebugConfig } from './debug.ts';
 import { debugFactory } from './factory.ts';
+import { Payload } from '../../core/payload.ts';
 
 afterEach(() => vi.useRealTimers());
 
@@ -18,10 +19,10 @@ function exporter(user: Record<string, unknown>) {
 describe('debug exporter', () => {
   it('prints by verbosity: a line per batch, per record, or every field', async () => {
     const basic = exporter({});
-    await basic.e.consumeLogs(sampleLogs(3));
+    await basic.e.consumeLogs(Payload.logs(sampleLogs(3)));
     expect(basic.printed).toEqual(['Logs\t{"exporter": "debug", "resource logs": 1, "log records": 3}\n']);
     const detailed = exporter({ verbosity: 'detailed' });
-    await detailed.e.consumeTraces(sampleTraces(2));
+    await detailed.e.consumeTraces(Payload.traces(sampleTraces(2)));
     expect(detailed.printed[0]!.split('\n').filter((l) => l.trim().startsWith('Span ')).length).toBe(2);
   });
 
@@ -29,10 +30,10 @@ describe('debug exporter', () => {
     vi.useFakeTimers();
     vi.setSystemTime(new Date('2026-11-29T10:00:00.100Z'));
     const { e, printed, metrics } = exporter({ sampling_initial: 2, sampling_thereafter: 3 });
-    for (let i = 0; i < 8; i++) await e.consumeLogs(sampleLogs(1));
+    for (let i = 0; i < 8; i++) await e.consumeLogs(Payload.logs(sampleLogs(1)));
     expect(printed).toHaveLength(4); // batches 1, 2, 5, 8
     vi.setSystemTime(new Date('2026-11-29T10:00:01.100Z'));
-    await e.consumeLogs(sampleLogs(1));
+    await e.consumeLogs(Payload.logs(sampleLogs(1)));
     expect(printed).toHaveLength(5); // a new second starts over
     expect(metrics.read('otelcol_exporter_sent_log_records', { exporter: 'debug' })).toBe(9);
   });

@@ -6,8 +6,9 @@
  */
 import type { Component, CreateSettings, LogsConsumer, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
-import type { AnyValue, KeyValue, LogsData, TracesData } from '../../core/model.ts';
-import { KvList, logRecordCount, spanCount } from '../../core/model.ts';
+import type { AnyValue, KeyValue } from '../../core/model.ts';
+import { KvList } from '../../core/model.ts';
+import type { LogsPayload, TracesPayload } from '../../core/payload.ts';
 import { exporterMetrics } from '../../core/telemetry/metrics.ts';
 
 export interface DebugConfig {
@@ -55,8 +56,9 @@ export class DebugExporter implements Component, LogsConsumer, TracesConsumer {
     return n <= initial || (n - initial) % every === 0;
   }
 
-  async consumeLogs(data: LogsData): Promise<void> {
-    const n = logRecordCount(data);
+  async consumeLogs(p: LogsPayload): Promise<void> {
+    const n = p.count;
+    const data = p.records();
     const v = this.settings.config.verbosity;
     const out = [`Logs\t{"exporter": "${this.settings.id}", "resource logs": ${data.resourceLogs.length}, "log records": ${n}}`];
     if (v !== 'basic') {
@@ -78,8 +80,9 @@ export class DebugExporter implements Component, LogsConsumer, TracesConsumer {
     this.m.logs.sent.add(n);
   }
 
-  async consumeTraces(data: TracesData): Promise<void> {
-    const n = spanCount(data);
+  async consumeTraces(p: TracesPayload): Promise<void> {
+    const n = p.count;
+    const data = p.records();
     const v = this.settings.config.verbosity;
     const out = [`Traces\t{"exporter": "${this.settings.id}", "resource spans": ${data.resourceSpans.length}, "spans": ${n}}`];
     if (v !== 'basic') {

@@ -12,6 +12,7 @@ import { sampleLogs, sampleTraces, testHost, testLogger, waitFor } from '../../t
 import { createTopics as createTestTopics, ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts';
 import type { KafkaExporterConfig } from './config.ts';
 import { kafkaExporterFactory } from './factory.ts';
+import { Payload } from '../../core/payload.ts';
 
 const factory = kafkaExporterFactory as Factory;
 let brokers: string;
@@ -77,8 +78,8 @@ describe('kafka exporter', () => {
       partition_logs_by_trace_id: true,
       record_partitioner: { sticky_key: { hasher: 'murmur2' } },
     });
-    await exp.consumeLogs(sampleLogs(40));
-    await exp.consumeTraces(sampleTraces(40));
+    await exp.consumeLogs(Payload.logs(sampleLogs(40)));
+    await exp.consumeTraces(Payload.traces(sampleTraces(40)));
     // Reference: kafkajs' default partitioner placing a message keyed by each trace id.
     const refTopic = uniqueTopic('exp-ref');
     await createTopics([refTopic]);
@@ -115,7 +116,7 @@ describe('kafka exporter', () => {
     const topic = uniqueTopic('exp-auto');
     // No queue: consumeLogs resolves once the messages are written (the reader needs the topic).
     const exp = await start({ logs: { topic }, partition_logs_by_trace_id: true, sending_queue: { enabled: false } });
-    await exp.consumeLogs(sampleLogs(30));
+    await exp.consumeLogs(Payload.logs(sampleLogs(30)));
     const got = await readAll([topic], (g) => g.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0) >= 30);
     expect(got.reduce((n, m) => n + logRecordCount(decodeLogsProto(m.value)), 0)).toBe(30);
     // One message per partition used, over the broker's default partition count.
@@ -139,8 +140,8 @@ describe('kafka exporter', () => {
       producer: { compression: 'gzip' },
       record_headers: { team: 'payments', env: 'prod' },
     });
-    await exp.consumeLogs(sampleLogs(7));
-    await exp.consumeTraces(sampleTraces(5));
+    await exp.consumeLogs(Payload.logs(sampleLogs(7)));
+    await exp.consumeTraces(Payload.traces(sampleTraces(5)));
     const got = await readAll([logsTopic, spansTopic], (g) => g.length >= 2);
     const logsMsg = got.find((m) => m.topic === logsTopic)!;
     expect(logsMsg.key).toBeNull();
@@ -166,7 +167,7 @@ describe('kafka exporter', () => {
     started.push(exp);
     const data = sampleLogs(3);
     data.resourceLogs[0]!.scopeLogs[0]!.logRecords.push(newLogRecord({ body: 'x'.repeat(10_000) }));
-    const err = await exp.consumeLogs(data).catch((e: unknown) => e);
+    const err = await exp.consumeLogs(Payload.logs(data)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PermanentError);
     expect((err as Error).message).toMatch(/1 log records dropped: a single one encodes to \d+ bytes, over producer.max_message_bytes \(4096\)/);
     const got = await readAll([topic], (g) => g.length >= 1);
@@ -189,11 +190,11 @@ describe('kafka exporter', () => {
     const exp = kafkaExporterFactory.create(settings) as ExporterHelper;
     await exp.start(testHost());
     // The first batch is taken by the one consumer (retrying), two more fill the queue.
-    await exp.consumeLogs(sampleLogs(1));
+    await exp.consumeLogs(Payload.logs(sampleLogs(1)));
     await waitFor(() => metrics.read('otelcol_exporter_send_failed_log_records', { exporter: 'kafka' }) >= 1, 30_000, 'a failed send');
-    await exp.consumeLogs(sampleLogs(1));
-    await exp.consumeLogs(sampleLogs(1));
-    const err = await exp.consumeLogs(sampleLogs(1)).catch((e: unknown) => e);
+    await exp.consumeLogs(Payload.logs(sampleLogs(1)));
+    await exp.consumeLogs(Payload.logs(sampleLogs(1)));
+    const err = await exp.consumeLogs(Payload.logs(sampleLogs(1))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RefusedError);
     expect((err as RefusedError).reason).toBe('queue_full');
     expect(lines.filter((l) => l.includes('export failed, retrying with backoff'))).toHaveLength(1);

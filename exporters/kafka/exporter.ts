@@ -12,11 +12,11 @@
  * receiver recognises and skips the second copy.
  */
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { clientInfo, metadataValues } from '../../core/client.ts';
+import { metadataValues } from '../../core/client.ts';
 import type { Host } from '../../core/component.ts';
 import { PermanentError } from '../../core/errors.ts';
 import type { PushContext, Pusher } from '../../core/exporter-helper.ts';
-import { rawProto, type LogsData, type TracesData } from '../../core/model.ts';
+import type { AnyPayload, LogsPayload, TracesPayload } from '../../core/payload.ts';
 import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { clientTls, createKafkaClient, type ClientOptions } from '../../lib/kafka/client.ts';
@@ -61,7 +61,7 @@ export class KafkaExporter implements Pusher {
 
   /**
    * Protobuf messages are built from the bytes a payload arrived as, when it
-   * kept them (core/model.ts rawProto; a persistent queue keeps them for us):
+   * kept them (core/payload.ts bytes(); a persistent queue keeps them for us):
    * records are copied, not decoded and re-encoded (core/otlp/slice.ts).
    */
   get usesRawProto(): boolean {
@@ -153,31 +153,31 @@ export class KafkaExporter implements Pusher {
     void old.disconnect().catch(() => undefined);
   }
 
-  async pushLogs(data: LogsData, ctx: PushContext): Promise<void> {
+  async pushLogs(data: LogsPayload, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_logs_by_trace_id ? await this.partitionKeys(c.logs.topic) : null;
-    const raw = this.rawLogs ? rawProto(data) : undefined;
+    const raw = this.rawLogs ? data.bytes() : undefined;
     const built = raw
       ? buildRawMessages(raw, TRACE_ID_FIELD.logs, keys !== null, this.messageBudget, keys)
-      : buildMessages(this.logs, data, keys ? groupLogsByTrace : null, this.messageBudget, keys);
+      : buildMessages(this.logs, data.records(), keys ? groupLogsByTrace : null, this.messageBudget, keys);
     await this.send(c.logs.topic, built, keys, 'log records', ctx, this.metadataHeaders(data));
   }
 
-  async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
+  async pushTraces(data: TracesPayload, ctx: PushContext): Promise<void> {
     const c = this.cfg;
     const keys = c.partition_traces_by_id ? await this.partitionKeys(c.traces.topic) : null;
-    const raw = this.rawTraces ? rawProto(data) : undefined;
+    const raw = this.rawTraces ? data.bytes() : undefined;
     const built = raw
       ? buildRawMessages(raw, TRACE_ID_FIELD.traces, keys !== null, this.messageBudget, keys)
-      : buildMessages(this.traces, data, keys ? groupTracesByTrace : null, this.messageBudget, keys);
+      : buildMessages(this.traces, data.records(), keys ? groupTracesByTrace : null, this.messageBudget, keys);
     await this.send(c.traces.topic, built, keys, 'spans', ctx, this.metadataHeaders(data));
   }
 
   /** The payload's client metadata named by include_metadata_keys, as message headers (null when none). */
-  private metadataHeaders(data: LogsData | TracesData): Record<string, string[]> | null {
+  private metadataHeaders(data: AnyPayload): Record<string, string[]> | null {
     const keys = this.cfg.include_metadata_keys;
     if (keys.length === 0) return null;
-    const info = clientInfo(data);
+    const info = data.client;
     let out: Record<string, string[]> | null = null;
     for (const k of keys) {
       const v = metadataValues(info, k);

@@ -14,6 +14,7 @@ import { freePort } from '../../test/process.ts';
 import type { KafkaExporterConfig } from './config.ts';
 import { KafkaExporter } from './exporter.ts';
 import { kafkaExporterFactory } from './factory.ts';
+import { Payload } from '../../core/payload.ts';
 
 let brokers: string;
 beforeAll(async () => {
@@ -76,14 +77,14 @@ describe('kafka exporter: a send whose answer was lost', () => {
       logs.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body = `${tag}-body`;
       return logs;
     };
-    await exp.pushLogs(batch('first'), ctx('t1'));
+    await exp.pushLogs(Payload.logs(batch('first')), ctx('t1'));
     faults.state.mode = 'cut';
-    await expect(exp.pushLogs(batch('lost-answer'), ctx('t2'))).rejects.toThrow();
+    await expect(exp.pushLogs(Payload.logs(batch('lost-answer')), ctx('t2'))).rejects.toThrow();
     expect(faults.state.cuts).toBe(1);
     faults.state.mode = 'pass';
     // Same record count as the lost request, other records: with the lost
     // request's sequence numbers the broker would answer success and drop it.
-    await exp.pushLogs(batch('after'), ctx('t3'));
+    await exp.pushLogs(Payload.logs(batch('after')), ctx('t3'));
 
     const consumer = testKafka(brokers).consumer({ groupId: uniqueTopic('renew-reader') });
     const bodies: string[] = [];

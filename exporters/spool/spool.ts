@@ -42,8 +42,8 @@ export const spoolExporterFactory: ExporterFactory<SpoolExporterConfig> = {
   create: (settings) => {
     const name = settings.config.name;
     return createExporter(settings, {
-      pushLogs: (data, ctx) => sendSpool(name, 'logs', Object.assign(data, { dedupToken: ctx.dedupToken }), ctx.signal),
-      pushTraces: (data, ctx) => sendSpool(name, 'traces', Object.assign(data, { dedupToken: ctx.dedupToken }), ctx.signal),
+      pushLogs: (p, ctx) => ((p.dedupToken = ctx.dedupToken), sendSpool(name, p, ctx.signal)),
+      pushTraces: (p, ctx) => ((p.dedupToken = ctx.dedupToken), sendSpool(name, p, ctx.signal)),
       // A persistent queue hands on the bytes it wrote, not decoded
       // (extensions/file_storage/file-queue.ts asWritten).
       usesRawProto: true,

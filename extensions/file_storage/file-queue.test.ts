@@ -5,29 +5,27 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RefusedError } from '../../core/errors.ts';
-import type { LogsData, TracesData } from '../../core/model.ts';
+import type { LogsData } from '../../core/model.ts';
 import type { QueueItem } from '../../core/queue/memory-queue.ts';
 import { sampleLogs, sampleTraces, testLogger, waitFor } from '../../test/helpers.ts';
 import { encodeLogsProto } from '../../core/otlp/index.ts';
-import { setRawProto } from '../../core/model.ts';
 import { FileQueue } from './file-queue.ts';
 import { decodeRecord, encodeRecord, encodeRecordParts } from './record.ts';
-import { pendingRecords, rawProto } from '../../core/model.ts';
-import { clientInfo, setClientInfo } from '../../core/client.ts';
 import { buildRawMessages, PartitionKeys } from '../../lib/kafka/messages.ts';
 import { hashPartitioner } from '../../exporters/kafka/partitions.ts';
 import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
+import { Payload, type AnyPayload } from '../../core/payload.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'th-fq-'));
-const logsItem = (i: number): QueueItem => ({ signal: 'logs', data: sampleLogs(2), count: 2, dedupToken: `tok-${i}` });
-const bodies = (d: LogsData | TracesData) => (d as LogsData).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => r.body)));
+const logsItem = (i: number): QueueItem => ({ signal: 'logs', data: Payload.logs(sampleLogs(2)), count: 2, dedupToken: `tok-${i}` });
+const bodies = (p: AnyPayload | LogsData) => ('records' in p ? (p.records() as LogsData) : p).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => r.body)));
 
 describe('file_storage queue', () => {
   it('persists batches with signal and token, replays them in order on the next start', async () => {
     const dir = tmp();
     const q = await FileQueue.open(dir, 10, testLogger());
     await q.offer(logsItem(1));
-    await q.offer({ signal: 'traces', data: sampleTraces(3), count: 3, dedupToken: 'tok-2' });
+    await q.offer({ signal: 'traces', data: Payload.traces(sampleTraces(3)), count: 3, dedupToken: 'tok-2' });
     await q.offer(logsItem(3));
     expect(readdirSync(dir).filter((f) => f.endsWith('.batch'))).toHaveLength(3);
     // A crash: nothing acked, the process just goes away.
@@ -39,8 +37,8 @@ describe('file_storage queue', () => {
     expect([a.dedupToken, b.dedupToken, c.dedupToken]).toEqual(['tok-1', 'tok-2', 'tok-3']);
     expect(b.signal).toBe('traces');
     expect(b.count).toBe(3);
-    expect(b.data).toEqual(sampleTraces(3));
-    expect(a.data).toEqual(sampleLogs(2));
+    expect(b.data.records()).toEqual(sampleTraces(3));
+    expect(a.data.records()).toEqual(sampleLogs(2));
     await q2.ack(a, true);
     await q2.ack(b, false); // kept for the next start
     await q2.ack(c, true);
@@ -54,8 +52,8 @@ describe('file_storage queue', () => {
       const data = sampleLogs(pieces);
       // One OTLP request per record, as batch concatenates them: the concatenation is one valid request.
       const one = (i: number): LogsData => ({ resourceLogs: [{ ...data.resourceLogs[0]!, scopeLogs: [{ ...data.resourceLogs[0]!.scopeLogs[0]!, logRecords: [data.resourceLogs[0]!.scopeLogs[0]!.logRecords[i]!] }] }] });
-      setRawProto(data, Array.from({ length: pieces }, (_, i) => encodeLogsProto(one(i))));
-      const item: QueueItem = { signal: 'logs', data, count: pieces, dedupToken: `t-${pieces}` };
+      const raw = Array.from({ length: pieces }, (_, i) => encodeLogsProto(one(i)));
+      const item: QueueItem = { signal: 'logs', data: Payload.ofRecords('logs', data, undefined, raw), count: pieces, dedupToken: `t-${pieces}` };
       const parts = encodeRecordParts(item);
       expect(parts.length).toBe(pieces > 256 ? 3 : pieces + 2);
       const back = decodeRecord(encodeRecord(item));
@@ -71,40 +69,38 @@ describe('file_storage queue', () => {
     const dir = tmp();
     const data = sampleLogs(40);
     const one = (from: number, to: number): LogsData => ({ resourceLogs: [{ ...data.resourceLogs[0]!, scopeLogs: [{ ...data.resourceLogs[0]!.scopeLogs[0]!, logRecords: data.resourceLogs[0]!.scopeLogs[0]!.logRecords.slice(from, to) }] }] });
-    setRawProto(data, [encodeLogsProto(one(0, 15)), encodeLogsProto(one(15, 40))]);
+    const raw = [encodeLogsProto(one(0, 15)), encodeLogsProto(one(15, 40))];
     const q = await FileQueue.open(dir, 10, testLogger(), true, true);
-    await q.offer({ signal: 'logs', data, count: 40, dedupToken: 't' });
+    await q.offer({ signal: 'logs', data: Payload.ofRecords('logs', data, undefined, raw), count: 40, dedupToken: 't' });
     // Without received bytes the queue keeps its own encoding for the consumer.
-    await q.offer({ signal: 'logs', data: sampleLogs(3), count: 3, dedupToken: 'u' });
+    await q.offer({ signal: 'logs', data: Payload.logs(sampleLogs(3)), count: 3, dedupToken: 'u' });
     const live = (await q.take())!;
     const liveOwn = (await q.take())!;
     const replay = await FileQueue.open(dir, 10, testLogger(), true, true);
     const again = (await replay.take())!;
     const againOwn = (await replay.take())!;
-    const build = (d: LogsData) => buildRawMessages(rawProto(d)!, TRACE_ID_FIELD.logs, true, 1200, new PartitionKeys(3, hashPartitioner(3)));
-    const [a, b] = [build(live.data as LogsData), build(again.data as LogsData)];
+    const build = (d: AnyPayload) => buildRawMessages(d.bytes()!, TRACE_ID_FIELD.logs, true, 1200, new PartitionKeys(3, hashPartitioner(3)));
+    const [a, b] = [build(live.data), build(again.data)];
     expect(a.messages.length).toBeGreaterThan(3);
     expect(b.messages.map((m) => [m.key, m.partition, m.value.toString('hex')])).toEqual(a.messages.map((m) => [m.key, m.partition, m.value.toString('hex')]));
-    expect(build(againOwn.data as LogsData).messages.map((m) => m.value.toString('hex'))).toEqual(build(liveOwn.data as LogsData).messages.map((m) => m.value.toString('hex')));
+    expect(build(againOwn.data).messages.map((m) => m.value.toString('hex'))).toEqual(build(liveOwn.data).messages.map((m) => m.value.toString('hex')));
     // Without keepRaw the bytes are dropped once on disk.
     const plain = await FileQueue.open(tmp(), 10, testLogger());
     const d2 = sampleLogs(2);
-    setRawProto(d2, [encodeLogsProto(d2)]);
-    await plain.offer({ signal: 'logs', data: d2, count: 2, dedupToken: 'v' });
-    expect(rawProto((await plain.take())!.data)).toBeUndefined();
+    await plain.offer({ signal: 'logs', data: Payload.ofRecords('logs', d2, undefined, [encodeLogsProto(d2)]), count: 2, dedupToken: 'v' });
+    expect((await plain.take())!.data.bytes()).toBeUndefined();
   });
 
   it('keepRaw: a batch taken in this process is what was written, not decoded (as a replay), with its client info; the records offered are not kept', async () => {
     const q = await FileQueue.open(tmp(), 10, testLogger(), true, true);
-    const data = sampleLogs(3);
-    const info = { addr: '10.0.0.7', metadata: new Map([['x-tenant', ['a']]]) };
-    setClientInfo(data, info as never);
+    const info = { address: '10.0.0.7', metadata: new Map([['x-tenant', ['a']]]) };
+    const data = Payload.logs(sampleLogs(3), info);
     await q.offer({ signal: 'logs', data, count: 3, dedupToken: 't' });
     const taken = (await q.take())!;
-    // (before anything reads its records: expect's checks may)
-    expect(pendingRecords(taken.data)?.count).toBe(3);
+    expect(taken.data.content.kind).toBe('bytes');
+    expect(taken.data.count).toBe(3);
     expect(taken.data === data).toBe(false);
-    expect(clientInfo(taken.data)).toBe(info);
+    expect(taken.data.client).toBe(info);
     expect(bodies(taken.data)).toEqual(bodies(data));
   });
 

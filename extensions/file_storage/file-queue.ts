@@ -22,9 +22,7 @@ import { join } from 'node:path';
 import { RefusedError } from '../../core/errors.ts';
 import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import { clientInfo, setClientInfo } from '../../core/client.ts';
-import { dropRawProto, pendingRecords, setRawProto, type LogsData, type TracesData } from '../../core/model.ts';
-import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
+import { Payload, type AnyPayload } from '../../core/payload.ts';
 import { decodeRecord, encodeRecordParts, readRecordHead } from './record.ts';
 import { GROUP_TOKEN_PREFIX, joinGroup } from '../../core/queue/batching.ts';
 import { pidAlive } from '../../core/pid.ts';
@@ -64,21 +62,17 @@ async function takeLock(dir: string): Promise<void> {
 
 /**
  * A queued item's payload as its consumer gets it in keepRaw mode: the bytes
- * written, records built only if read (core/model.ts lazyPayload), the same
+ * written, records built only if read (core/payload.ts records()), the same
  * whether the item was offered in this process or replayed from disk. The
  * records an upstream stage decoded or built (a Zipkin or Jaeger receiver's
  * translation) can be collected once the sender is answered, instead of
  * living on, promoted, for as long as the item is in flight (behind the
  * spool, the whole correlation window).
  */
-function asWritten(item: QueueItem, parts: Uint8Array[]): LogsData | TracesData {
-  if (pendingRecords(item.data)) {
-    setRawProto(item.data, parts);
-    return item.data;
-  }
-  const data = item.signal === 'logs' ? lazyLogs(parts, item.count) : lazyTraces(parts, item.count);
-  setClientInfo(data, clientInfo(item.data));
-  return data;
+function asWritten(item: QueueItem, parts: Uint8Array[]): AnyPayload {
+  const data = Payload.ofBytes(item.signal, parts, item.count, item.data.client);
+  data.dedupToken = item.data.dedupToken;
+  return data as AnyPayload;
 }
 
 export class FileQueue implements BatchQueue {
@@ -99,7 +93,7 @@ export class FileQueue implements BatchQueue {
 
   /**
    * `keepRaw`: a taken item's data carries the protobuf bytes that were
-   * written (rawProto), whether it was offered in this process or replayed
+   * written (Payload.bytes()), whether it was offered in this process or replayed
    * from disk, so an exporter building messages from them gets the same
    * bytes, hence the same messages, on a first attempt and on a replay.
    */
@@ -156,7 +150,7 @@ export class FileQueue implements BatchQueue {
         // records, unless the consumer builds from them: then it is handed
         // exactly what was written, as a replay would hand it (asWritten).
         if (this.keepRaw) item = { ...item, data: asWritten(item, parts.slice(1, -1)) };
-        else dropRawProto(item.data);
+        else item.data.dropBytes();
         if (this.fsync) await fh.sync();
       } finally {
         await fh.close();

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Factory } from '../../core/component.ts';
 import { createExporter, helperDefaults, type ExporterHelperConfig, type PushContext } from '../../core/exporter-helper.ts';
-import type { LogsData } from '../../core/model.ts';
 import { RefusedError } from '../../core/errors.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
 import { sampleLogs, testHost, testLogger, waitFor } from '../../test/helpers.ts';
 import { fileStorageFactory, type FileStorageConfig } from './file-storage.ts';
+import { Payload } from '../../core/payload.ts';
+import type { LogsPayload } from '../../core/payload.ts';
 
 function helperConfig(): ExporterHelperConfig {
   const c = helperDefaults({ timeout: 1_000, retry: { initial_interval: 20, max_interval: 50, max_elapsed_time: 0 }, queue: { num_consumers: 1, storage: 'file_storage' } });
@@ -25,7 +26,8 @@ describe('file_storage extension', () => {
     let down = true;
     const tried = new Set<string>();
     const pusher = {
-      async pushLogs(data: LogsData, ctx: PushContext) {
+      async pushLogs(payload: LogsPayload, ctx: PushContext) {
+        const data = payload.records();
         if (down) {
           tried.add(ctx.dedupToken);
           throw new Error('downstream unavailable');
@@ -38,7 +40,7 @@ describe('file_storage extension', () => {
     await s1.start(testHost());
     const e1 = createExporter(settings, pusher);
     await e1.start(testHost({ file_storage: s1 }));
-    for (let i = 1; i <= 3; i++) await e1.consumeLogs(sampleLogs(i));
+    for (let i = 1; i <= 3; i++) await e1.consumeLogs(Payload.logs(sampleLogs(i)));
     await e1.shutdown();
     await s1.shutdown();
     expect(pushed).toHaveLength(0);
@@ -64,7 +66,8 @@ describe('file_storage extension', () => {
     const pushes: Array<{ token: string; bodies: string[] }> = [];
     let down = true;
     const pusher = {
-      async pushLogs(data: LogsData, ctx: PushContext) {
+      async pushLogs(payload: LogsPayload, ctx: PushContext) {
+        const data = payload.records();
         const bodies = data.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => `${rl.resource.attributes[0]!.value as string}/${r.body as string}`)));
         pushes.push({ token: ctx.dedupToken, bodies });
         if (down) throw new RefusedError('downstream unavailable', 'shutting_down');
@@ -80,7 +83,7 @@ describe('file_storage extension', () => {
     const e1 = createExporter(settings, pusher);
     await e1.start(testHost({ file_storage: s1 }));
     // Three batches of 2 records: one group of 6, one file per batch.
-    for (const svc of ['a', 'b', 'c']) await e1.consumeLogs(sampleLogs(2, svc));
+    for (const svc of ['a', 'b', 'c']) await e1.consumeLogs(Payload.logs(sampleLogs(2, svc)));
     await waitFor(() => pushes.length >= 1, 5_000, 'a first attempt');
     await e1.shutdown();
     await s1.shutdown();
@@ -112,7 +115,8 @@ describe('file_storage extension', () => {
     const pushes: Array<{ token: string; n: number }> = [];
     let down = true;
     const pusher = {
-      async pushLogs(data: LogsData, ctx: PushContext) {
+      async pushLogs(payload: LogsPayload, ctx: PushContext) {
+        const data = payload.records();
         if (down) throw new RefusedError('downstream unavailable', 'shutting_down');
         pushes.push({ token: ctx.dedupToken, n: data.resourceLogs[0]!.scopeLogs[0]!.logRecords.length });
       },
@@ -123,7 +127,7 @@ describe('file_storage extension', () => {
     const e1 = createExporter(settings, pusher);
     await e1.start(testHost({ file_storage: s1 }));
     // A redelivered Kafka batch queued twice: one token, two files.
-    for (const n of [2, 2]) await e1.consumeLogs(Object.assign(sampleLogs(n), { dedupToken: 'kafka:t:0:10-11:0' }));
+    for (const n of [2, 2]) await e1.consumeLogs(Object.assign(Payload.logs(sampleLogs(n)), { dedupToken: 'kafka:t:0:10-11:0' }));
     await e1.shutdown();
     await s1.shutdown();
     down = false;

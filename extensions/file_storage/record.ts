@@ -10,9 +10,9 @@
  */
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { rawProto, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
+import type { LogsData, Signal, TracesData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
-import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
+import { Payload } from '../../core/payload.ts';
 import type { QueueItem } from '../../core/queue/memory-queue.ts';
 
 const MAGIC = Buffer.from('THQ1');
@@ -22,8 +22,8 @@ const MAGIC = Buffer.from('THQ1');
  * payload): header + token + length, the payload's parts, the checksum.
  */
 export function encodeRecordParts(item: QueueItem): Uint8Array[] {
-  // The bytes the payload arrived as, when a stage kept them (core/model.ts rawProto): no second encode.
-  let payload = rawProto(item.data) ?? [item.signal === 'logs' ? encodeLogsProto(item.data as LogsData) : encodeTracesProto(item.data as TracesData)];
+  // The bytes the payload arrived as, when they still are its records (core/payload.ts bytes()): no second encode.
+  let payload = item.data.bytes() ?? [item.signal === 'logs' ? encodeLogsProto(item.data.records() as LogsData) : encodeTracesProto(item.data.records() as TracesData)];
   // Many small requests batched together: one piece, well under writev's IOV_MAX.
   if (payload.length > 256) payload = [Buffer.concat(payload)];
   let plen = 0;
@@ -47,7 +47,7 @@ export function encodeRecord(item: QueueItem): Buffer {
   return Buffer.concat(encodeRecordParts(item));
 }
 
-/** `keepRaw`: the decoded data carries the payload bytes (rawProto). */
+/** `keepRaw`: the payload stays the bytes read (decoded only if read), else it is decoded now. */
 export function decodeRecord(buf: Buffer, keepRaw = false): Omit<QueueItem, 'ref'> {
   if (buf.length < 4 + 1 + 4 + 2 + 4 + 4 || !buf.subarray(0, 4).equals(MAGIC)) throw new Error('not a queue record');
   const body = buf.subarray(0, buf.length - 4);
@@ -63,11 +63,11 @@ export function decodeRecord(buf: Buffer, keepRaw = false): Omit<QueueItem, 'ref
   if (start + plen !== body.length) throw new Error('length mismatch');
   const payload = buf.subarray(start, start + plen);
   // For a consumer that sends the bytes (keepRaw), the records are built only
-  // if it reads them after all (core/model.ts lazyPayload); the checksum
+  // if it reads them after all (core/payload.ts records()); the checksum
   // above vouches for bytes that were a valid request when written.
   const data = keepRaw
-    ? signal === 'logs' ? lazyLogs([payload], count) : lazyTraces([payload], count)
-    : signal === 'logs' ? decodeLogsProto(payload) : decodeTracesProto(payload);
+    ? Payload.ofBytes(signal, [payload], count)
+    : signal === 'logs' ? Payload.logs(decodeLogsProto(payload)) : Payload.traces(decodeTracesProto(payload));
   return { signal, data, count, dedupToken };
 }
 

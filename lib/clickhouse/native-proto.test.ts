@@ -10,7 +10,8 @@ import { meshAccessLogs, meshSpans, randomLogs, randomTraces, randomValue, Rng }
 import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/logs-proto.ts';
 import { decodeTracesProto, encodeTracesProto } from '../../core/otlp/traces-proto.ts';
 import { Writer } from '../../core/otlp/protowire.ts';
-import { applyLogPatch, logRecordCount, spanCount, type LogPatch } from '../../core/model.ts';
+import { logRecordCount, spanCount, type LogPatch } from '../../core/model.ts';
+import { applyLogPatch } from '../../core/payload.ts';
 import { encodeLogsNative, encodeTracesNative, type NativeBlock } from './native.ts';
 import { encodeLogsNativeProto, encodeTracesNativeProto } from './native-proto.ts';
 import { zipkinV2ToProto } from '../../receivers/zipkin/v2-translate.ts';

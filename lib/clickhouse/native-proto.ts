@@ -340,8 +340,8 @@ interface LogWalk {
 
 /**
  * `otel_logs` rows of `parts` (ExportLogsServiceRequest bytes, together
- * holding `rows` records) as one Native block, with `patches` (core/model.ts
- * patchLogs) applied as they would be to the decoded records.
+ * holding `rows` records) as one Native block, with `patches` (core/payload.ts
+ * Payload.patch) applied as they would be to the decoded records.
  */
 export function encodeLogsNativeProto(parts: readonly Uint8Array[], rows: number, patches?: readonly (LogPatch | undefined)[]): NativeBlock {
   const c = new LogColumns(rows);

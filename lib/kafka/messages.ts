@@ -245,7 +245,7 @@ function sliceFitting(group: SliceGroup, key: string | null, partition: number |
 
 /**
  * buildMessages for protobuf payloads that still have the bytes they arrived
- * as (`rawProto`): the same messages (groups, keys, partitions, splitting),
+ * as (`Payload.bytes()`): the same messages (groups, keys, partitions, splitting),
  * built by copying each record's bytes instead of decoding and re-encoding
  * (core/otlp/slice.ts). `traceIdField`: TRACE_ID_FIELD.logs or .traces.
  */

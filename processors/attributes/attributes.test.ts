@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Factory } from '../../core/component.ts';
-import { setClientInfo } from '../../core/client.ts';
 import type { KeyValue } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
@@ -10,6 +9,7 @@ import { errorsOf } from '../../test/core/config-errors.ts';
 import { resourceFactory } from '../resource/factory.ts';
 import { AttrActions, type ActionConfig } from './actions.ts';
 import { attributesFactory, type AttributesConfig } from './factory.ts';
+import { Payload } from '../../core/payload.ts';
 
 const apply = (actions: Array<Partial<ActionConfig>>, attrs: KeyValue[]) => new AttrActions(actions).apply(attrs);
 const obj = (attrs: KeyValue[]) => Object.fromEntries(attrs.map((a) => [a.key, a.value]));
@@ -78,9 +78,9 @@ describe('attributes and resource processors', () => {
     const next = new RecordingConsumer();
     const attrs = attributesFactory.create(settingsFor<AttributesConfig>(attributesFactory as Factory, { actions: [{ key: 'env', action: 'upsert', value: 'prod' }] }, { metrics: new MetricsRegistry() }), { logs: next, traces: next });
     const res = resourceFactory.create(settingsFor(resourceFactory as Factory, { attributes: [{ key: 'deployment.environment', action: 'insert', value: 'prod' }, { key: 'service.name', action: 'update', value: 'renamed' }] }), { logs: next, traces: next });
-    await attrs.consumeLogs!(sampleLogs(2));
-    await attrs.consumeTraces!(sampleTraces(2));
-    await res.consumeLogs!(sampleLogs(1));
+    await attrs.consumeLogs!(Payload.logs(sampleLogs(2)));
+    await attrs.consumeTraces!(Payload.traces(sampleTraces(2)));
+    await res.consumeLogs!(Payload.logs(sampleLogs(1)));
     expect(next.logRecords.slice(0, 2).every((r) => r.attributes.some((a) => a.key === 'env' && a.value === 'prod'))).toBe(true);
     expect(next.spans.every((s) => s.attributes.some((a) => a.key === 'env' && a.value === 'prod'))).toBe(true);
     const resource = next.logs[1]!.resourceLogs[0]!.resource.attributes;
@@ -98,7 +98,7 @@ describe('attributes and resource processors', () => {
       }),
       { logs: next },
     );
-    await attrs.consumeLogs!(sampleLogs(3));
+    await attrs.consumeLogs!(Payload.logs(sampleLogs(3)));
     expect(next.logRecords.map((r) => r.attributes.some((a) => a.key === 'tier'))).toEqual([false, true, false]);
   });
 
@@ -115,10 +115,8 @@ describe('attributes and resource processors', () => {
       }),
       { logs: next },
     );
-    const d = sampleLogs(1);
-    setClientInfo(d, { address: '10.0.0.7', metadata: new Map([['x-tenant', ['acme', 'beta']], ['x-region', ['eu']]]) });
-    await attrs.consumeLogs!(d);
-    await attrs.consumeLogs!(sampleLogs(1)); // no client info at all
+    await attrs.consumeLogs!(Payload.logs(sampleLogs(1), { address: '10.0.0.7', metadata: new Map([['x-tenant', ['acme', 'beta']], ['x-region', ['eu']]]) }));
+    await attrs.consumeLogs!(Payload.logs(sampleLogs(1))); // no client info at all
     expect(obj(next.logRecords[0]!.attributes)).toMatchObject({ tenant: 'acme;beta', region: 'eu', 'client.ip': '10.0.0.7' });
     expect(next.logRecords[0]!.attributes.some((a) => a.key === 'absent')).toBe(false);
     expect(next.logRecords[1]!.attributes.some((a) => ['tenant', 'region', 'client.ip'].includes(a.key))).toBe(false);

@@ -4,7 +4,6 @@
  * the resource's. Payloads change in place; the next stage gets them whole.
  */
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
-import { clientInfo } from '../../core/client.ts';
 import { compileSkip, validateMatchProperties, type MatchPropertiesConfig } from '../../core/match-properties.ts';
 import { inPlaceProcessor } from '../../core/processor-helper.ts';
 import { AttrActions, type ActionConfig } from './actions.ts';
@@ -28,8 +27,8 @@ export function attributesProcessor(
   }
   const skip = compileSkip(match.include, match.exclude);
   return inPlaceProcessor(settings, next, {
-    logs(data) {
-      const client = clientInfo(data);
+    logs(data, p) {
+      const client = p.client;
       for (const rl of data.resourceLogs) {
         if (target === 'resource') rl.resource.attributes = actions.apply(rl.resource.attributes, client);
         else
@@ -37,8 +36,8 @@ export function attributesProcessor(
             for (const r of sl.logRecords) if (!skip || !skip.log(r, rl.resource, sl.scope)) r.attributes = actions.apply(r.attributes, client);
       }
     },
-    traces(data) {
-      const client = clientInfo(data);
+    traces(data, p) {
+      const client = p.client;
       for (const rs of data.resourceSpans) {
         if (target === 'resource') rs.resource.attributes = actions.apply(rs.resource.attributes, client);
         else

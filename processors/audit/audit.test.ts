@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateSettings } from '../../core/component.ts';
-import { cloneLogs, emptyScope, newLogRecord, type LogsData } from '../../core/model.ts';
+import { cloneLogs, emptyScope, newLogRecord } from '../../core/model.ts';
+import { Payload, type LogsPayload } from '../../core/payload.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { AuditProcessor } from './audit.ts';
@@ -14,8 +15,8 @@ const dir = fs.mkdtempSync(os.tmpdir() + '/th-audit-');
 const where = { endpoint: null, path: dir, username: '', password: '' };
 let reader: SqlStoreHandle;
 
-function payload(): LogsData & { dedupToken?: string } {
-  return {
+function payload(): LogsPayload {
+  return Payload.logs({
     resourceLogs: [
       {
         resource: { attributes: [{ key: 'service.name', value: 'httpbin' }], droppedAttributesCount: 0 },
@@ -34,10 +35,10 @@ function payload(): LogsData & { dedupToken?: string } {
         ],
       },
     ],
-  };
+  });
 }
 
-function make(next: (d: LogsData) => Promise<void>, metrics = new MetricsRegistry()) {
+function make(next: (d: LogsPayload) => Promise<void>, metrics = new MetricsRegistry()) {
   const config: AuditConfig = { ...defaultAuditConfig(), ...where };
   const settings: CreateSettings<AuditConfig> = { id: 'audit', config, logger: silentLogger, metrics };
   return new AuditProcessor(settings, { logs: { consumeLogs: next } });
@@ -53,17 +54,18 @@ afterAll(async () => {
 
 describe('audit processor with chDB', () => {
   it('passes payloads through unchanged and writes the events, once per dedup token', async () => {
-    const seen: LogsData[] = [];
+    const seen: LogsPayload[] = [];
     const metrics = new MetricsRegistry();
     const p = make(async (d) => void seen.push(d), metrics);
     await p.start({} as never);
     const data = payload();
     data.dedupToken = 'logs-0-100';
-    const before = cloneLogs(data);
+    const before = cloneLogs(data.records());
     await p.consumeLogs(data);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toBe(data);
-    expect(seen[0]).toEqual({ ...before, dedupToken: 'logs-0-100' });
+    expect(seen[0]!.records()).toEqual(before);
+    expect(seen[0]!.dedupToken).toBe('logs-0-100');
 
     const rows = await reader.store.query<Record<string, unknown>>(
       'SELECT toString(Timestamp) AS t, Category, Action, Outcome, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, ServiceName, Details FROM otel.audit_events ORDER BY Timestamp, Category',

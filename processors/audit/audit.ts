@@ -14,8 +14,8 @@ import { randomUUID } from 'node:crypto';
 import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
-import type { WithDedupToken } from '../../core/exporter-helper.ts';
-import { blankLogRecord, getAttr, logRecordCount, undecodedLogs, type KeyValue, type LogRecord, type LogsData, type PendingRecords, type Resource } from '../../core/model.ts';
+import { blankLogRecord, getAttr, type KeyValue, type LogRecord, type Resource } from '../../core/model.ts';
+import type { LogPatches, LogsPayload } from '../../core/payload.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { eachLogRecord, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
@@ -32,14 +32,14 @@ import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { SecurityEventWriter } from './security-writer.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
-export function classifyPayload(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+export function classifyPayload(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
   // Still its request bytes (the spool or Kafka handed it on): classified
   // from views of the records, so the payload stays bytes downstream.
-  const pending = undecodedLogs(data);
-  if (pending) return classifyBytes(pending, rules, counts);
+  const c = payload.content;
+  if (c.kind === 'bytes') return classifyBytes(c.parts, c.patches, rules, counts);
   const rows: AuditRow[] = [];
   const now = BigInt(Date.now()) * 1_000_000n;
-  for (const rl of data.resourceLogs) {
+  for (const rl of c.data.resourceLogs) {
     const service = str(getAttr(rl.resource.attributes, 'service.name'));
     for (const sl of rl.scopeLogs) {
       for (const r of sl.logRecords) collect(rows, r, rl.resource.attributes, service, rules, now, counts);
@@ -72,12 +72,11 @@ function collect(
  * patch sets an attribute the map names is read as a view with the patch
  * applied instead.
  */
-function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+function classifyBytes(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
   const rows: AuditRow[] = [];
   const now = BigInt(Date.now()) * 1_000_000n;
   const keys = accessKeys(rules.attributes);
   const slots = slotsByBytes(rules.attributes);
-  const patches = pending.patches;
   let resource: Resource | undefined;
   let service = '';
   // Where the record's KeyValues are: [at the length, end] pairs.
@@ -109,7 +108,7 @@ function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: R
     }
     return b.finish();
   };
-  eachLogRecord(pending.parts, (r, end, i, res) => {
+  eachLogRecord(parts, (r, end, i, res) => {
     if (res !== resource) {
       resource = res;
       service = str(getAttr(res.attributes, 'service.name'));
@@ -154,7 +153,7 @@ function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: R
 }
 
 /** Classifies a payload into JSONEachRow lines for audit_events. */
-export function auditRows(data: LogsData, rules: CompiledRules, counts?: Record<Category, number>): string[] {
+export function auditRows(data: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): string[] {
   return classifyPayload(data, rules, counts).map(auditRow);
 }
 
@@ -185,20 +184,20 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.securityWriter = SecurityEventWriter.claim(this.store.store, auditTableName(c), this.settings.logger, this.settings.metrics);
   }
 
-  consumeLogs(data: LogsData): Promise<void> {
+  consumeLogs(data: LogsPayload): Promise<void> {
     if (this.stopped || !this.store) return Promise.reject(new RefusedError('audit processor is not running', 'shutting_down'));
     const p = this.process(data);
     this.inflight.add(p);
     return p.finally(() => this.inflight.delete(p));
   }
 
-  private async process(data: LogsData): Promise<void> {
-    const n = logRecordCount(data);
+  private async process(data: LogsPayload): Promise<void> {
+    const n = data.count;
     this.metrics.logs.incoming.add(n);
     const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0, data_access: 0 };
     // Classify before handing the payload on: a later stage may change records in place.
     const rows = classifyPayload(data, this.rules, counts);
-    const token = (data as WithDedupToken).dedupToken;
+    const token = data.dedupToken;
     const write = rows.length ? this.write(rows, token ? `${token}:audit` : randomUUID()) : Promise.resolve();
     const results = await Promise.allSettled([write, this.next.logs!.consumeLogs(data)]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

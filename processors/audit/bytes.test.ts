@@ -2,16 +2,16 @@
 // core/otlp/log-view.ts) must give exactly the rows classifying its decoded
 // records gives, patches (correlate's enrichment) included.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { applyLogPatch, emptyScope, KvList, newLogRecord, patchLogs, type LogPatch, type LogRecord, type LogsData } from '../../core/model.ts';
+import { emptyScope, KvList, newLogRecord, type LogPatch, type LogRecord, type LogsData } from '../../core/model.ts';
 import { randomLogs, randomValue, Rng } from '../../core/otlp/fixtures.ts';
 import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/index.ts';
-import { lazyLogs } from '../../core/otlp/lazy.ts';
 import { Writer } from '../../core/otlp/protowire.ts';
 import { makeBatch } from '../../scripts/bench/workload.ts';
 import { classifyPayload } from './audit.ts';
 import { compileRules } from './classify.ts';
 import { defaultAuditRules, DEFAULT_ATTRIBUTES } from './config.ts';
 import { ENVOY_RBAC_DENIED, ISTIO_LINES, envoyOtel, istioText, k8sAuthorizationPolicyPatch, semconv } from './testdata/fixtures.ts';
+import { applyLogPatch, Payload } from '../../core/payload.ts';
 
 // With and without require_peer_identity: detail fields read from the wire are read when an event needs them, or for that rule.
 const ruleSets = [compileRules({ ...defaultAuditRules(), require_peer_identity: ['*.svc'] }), compileRules(defaultAuditRules())];
@@ -43,11 +43,11 @@ function compare(parts: Uint8Array[], patches?: (LogPatch | undefined)[]): numbe
     let i = 0;
     for (const rl of records.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) if (patches[i++]) applyLogPatch(r, patches[i - 1]!);
   }
-  const lazy = lazyLogs(parts, count);
-  if (patches) patchLogs(lazy, patches);
+  const lazy = Payload.ofBytes('logs', parts, count);
+  if (patches) lazy.patch(patches);
   let n = 0;
   for (const rules of ruleSets) {
-    const want = classifyPayload(records, rules);
+    const want = classifyPayload(Payload.logs(records), rules);
     const got = classifyPayload(lazy, rules);
     expect(got).toEqual(want);
     n += want.length;

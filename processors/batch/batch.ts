@@ -9,11 +9,11 @@
  */
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
-import { clientInfo, metadataValues, setClientInfo, type ClientInfo } from '../../core/client.ts';
+import { metadataValues, type ClientInfo } from '../../core/client.ts';
 import { PermanentError, RefusedError } from '../../core/errors.ts';
 import { cannotSucceed } from '../../core/dead-letter.ts';
-import type { LogsData, Signal, TracesData } from '../../core/model.ts';
-import { logRecordCount, spanCount } from '../../core/model.ts';
+import type { Signal } from '../../core/model.ts';
+import { Payload, type LogsPayload, type RecordsOf, type TracesPayload } from '../../core/payload.ts';
 import { concatPayloads, splitLogs, splitTraces } from '../../core/split.ts';
 import type { BatchConfig } from './config.ts';
 
@@ -35,7 +35,7 @@ function asPermanent(err: unknown): unknown {
   return new PermanentError(`this request cannot be processed: ${(err as Error).message}`, { cause: err });
 }
 
-class Batcher<D extends LogsData | TracesData> {
+class Batcher<D extends Payload> {
   private items: D[] = [];
   private counts: number[] = [];
   private count = 0;
@@ -102,8 +102,8 @@ class Batcher<D extends LogsData | TracesData> {
 
 export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
   /** Batchers by metadata-value combination ('' without metadata_keys). */
-  private readonly logs = new Map<string, Batcher<LogsData>>();
-  private readonly traces = new Map<string, Batcher<TracesData>>();
+  private readonly logs = new Map<string, Batcher<LogsPayload>>();
+  private readonly traces = new Map<string, Batcher<TracesPayload>>();
   private readonly keys: string[];
   private stopped = false;
 
@@ -117,9 +117,9 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
   async start(): Promise<void> {}
 
   /** The batch key of a payload, and the client info its batch carries on (only the metadata keys). */
-  private group(data: LogsData | TracesData): { key: string; client: ClientInfo | undefined } {
+  private group(data: Payload): { key: string; client: ClientInfo | undefined } {
     if (this.keys.length === 0) return { key: '', client: undefined };
-    const info = clientInfo(data);
+    const info = data.client;
     const metadata = new Map<string, string[]>();
     for (const k of this.keys) {
       const v = metadataValues(info, k);
@@ -128,7 +128,7 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     return { key: JSON.stringify(this.keys.map((k) => metadata.get(k) ?? [])), client: { address: '', metadata } };
   }
 
-  private batcher<D extends LogsData | TracesData>(map: Map<string, Batcher<D>>, key: string, make: () => Batcher<D>): Batcher<D> {
+  private batcher<D extends Payload>(map: Map<string, Batcher<D>>, key: string, make: () => Batcher<D>): Batcher<D> {
     let b = map.get(key);
     if (!b) {
       const limit = this.settings.config.metadata_cardinality_limit;
@@ -140,38 +140,37 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     return b;
   }
 
-  private logsBatcher(client: ClientInfo | undefined): Batcher<LogsData> {
-    return this.newBatcher<LogsData>('logs', client, splitLogs, (d) => this.next.logs!.consumeLogs(d));
+  private logsBatcher(client: ClientInfo | undefined): Batcher<LogsPayload> {
+    return this.newBatcher<'logs'>('logs', client, splitLogs, (d) => this.next.logs!.consumeLogs(d));
   }
 
-  private tracesBatcher(client: ClientInfo | undefined): Batcher<TracesData> {
-    return this.newBatcher<TracesData>('traces', client, splitTraces, (d) => this.next.traces!.consumeTraces(d));
+  private tracesBatcher(client: ClientInfo | undefined): Batcher<TracesPayload> {
+    return this.newBatcher<'traces'>('traces', client, splitTraces, (d) => this.next.traces!.consumeTraces(d));
   }
 
   /**
    * A batch sent whole keeps its items' raw bytes; split pieces lose them.
-   * Items not decoded yet (core/model.ts lazyPayload) stay so when the batch
+   * Items not decoded yet (core/payload.ts, bytes) stay so when the batch
    * goes whole: the batch is their bytes, concatenated (core/split.ts).
    */
-  private newBatcher<D extends LogsData | TracesData>(
-    signal: Signal,
+  private newBatcher<S extends Signal>(
+    signal: S,
     client: ClientInfo | undefined,
-    split: (data: D, max: number) => D[],
-    send: (data: D) => Promise<void>,
-  ): Batcher<D> {
+    split: (data: RecordsOf<S>, max: number) => RecordsOf<S>[],
+    send: (data: Payload<S>) => Promise<void>,
+  ): Batcher<Payload<S>> {
     const max = this.settings.config.send_batch_max_size;
-    return new Batcher<D>(this.settings.config, async (items, count) => {
+    return new Batcher<Payload<S>>(this.settings.config, async (items, count) => {
       const whole = max <= 0 || count <= max;
-      const data = concatPayloads(signal, items, count);
-      const chunks = whole ? [data] : split(data, max);
-      for (const c of chunks) setClientInfo(c, client);
+      const data = concatPayloads(signal, items, count, client);
+      const chunks = whole ? [data] : split(data.records(), max).map((d) => Payload.ofRecords(signal, d, client));
       await Promise.all(chunks.map(send));
     });
   }
 
-  consumeLogs(data: LogsData): Promise<void> {
+  consumeLogs(data: LogsPayload): Promise<void> {
     if (this.stopped) return Promise.reject(new RefusedError('batch processor is shut down', 'shutting_down'));
-    const n = logRecordCount(data);
+    const n = data.count;
     if (n === 0) return Promise.resolve();
     try {
       const { key, client } = this.group(data);
@@ -181,9 +180,9 @@ export class BatchProcessor implements Component, LogsConsumer, TracesConsumer {
     }
   }
 
-  consumeTraces(data: TracesData): Promise<void> {
+  consumeTraces(data: TracesPayload): Promise<void> {
     if (this.stopped) return Promise.reject(new RefusedError('batch processor is shut down', 'shutting_down'));
-    const n = spanCount(data);
+    const n = data.count;
     if (n === 0) return Promise.resolve();
     try {
       const { key, client } = this.group(data);

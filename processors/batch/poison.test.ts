@@ -5,25 +5,28 @@
  * the other senders batched with it succeed and their data goes on.
  */
 import { describe, expect, it } from 'vitest';
-import { getAttr, type LogsData, type TracesData } from '../../core/model.ts';
+import { getAttr } from '../../core/model.ts';
 import { PermanentError, RefusedError, statusFor } from '../../core/errors.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { sampleLogs, testLogger } from '../../test/helpers.ts';
 import { BatchProcessor } from './batch.ts';
 import { defaultBatchConfig } from './config.ts';
+import { Payload } from '../../core/payload.ts';
+import type { LogsPayload, TracesPayload } from '../../core/payload.ts';
 
 /** Fails a batch holding any record of service `mallory` with `fail()`; keeps the rest. */
 class PoisonSensitive {
   stored: string[] = [];
   calls = 0;
   constructor(private readonly fail: () => Error) {}
-  async consumeLogs(data: LogsData): Promise<void> {
+  async consumeLogs(payload: LogsPayload): Promise<void> {
+    const data = payload.records();
     this.calls++;
     const services = data.resourceLogs.map((rl) => String(getAttr(rl.resource.attributes, 'service.name')));
     if (services.includes('mallory')) throw this.fail();
     this.stored.push(...services);
   }
-  async consumeTraces(_data: TracesData): Promise<void> {}
+  async consumeTraces(_data: TracesPayload): Promise<void> {}
 }
 
 function make(sink: PoisonSensitive) {
@@ -42,9 +45,9 @@ describe('batch processor: poison isolation', () => {
       const sink = new PoisonSensitive(fail);
       const p = make(sink);
       const outcomes = await Promise.allSettled([
-        p.consumeLogs(sampleLogs(2, 'alice')),
-        p.consumeLogs(sampleLogs(2, 'mallory')),
-        p.consumeLogs(sampleLogs(2, 'bob')),
+        p.consumeLogs(Payload.logs(sampleLogs(2, 'alice'))),
+        p.consumeLogs(Payload.logs(sampleLogs(2, 'mallory'))),
+        p.consumeLogs(Payload.logs(sampleLogs(2, 'bob'))),
       ]);
       expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
       const err = (outcomes[1] as PromiseRejectedResult).reason as unknown;
@@ -62,7 +65,7 @@ describe('batch processor: poison isolation', () => {
       throw new RefusedError('sending queue is full', 'queue_full');
     };
     const p = make(sink);
-    const outcomes = await Promise.allSettled([p.consumeLogs(sampleLogs(1, 'alice')), p.consumeLogs(sampleLogs(1, 'bob'))]);
+    const outcomes = await Promise.allSettled([p.consumeLogs(Payload.logs(sampleLogs(1, 'alice'))), p.consumeLogs(Payload.logs(sampleLogs(1, 'bob')))]);
     expect(outcomes.map((o) => (o as PromiseRejectedResult).reason)).toEqual([expect.any(RefusedError), expect.any(RefusedError)]);
     expect(sink.calls).toBe(1);
     await p.shutdown();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateSettings } from '../../core/component.ts';
-import { emptyScope, newLogRecord, newSpan, type LogRecord, type LogsData, type TracesData } from '../../core/model.ts';
+import { emptyScope, newLogRecord, newSpan, type LogRecord } from '../../core/model.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { AuditProcessor } from '../audit/audit.ts';
@@ -12,6 +12,7 @@ import { ENVOY_RBAC_DENIED, envoyOtel } from '../audit/testdata/fixtures.ts';
 import { defaultCorrelateConfig, type CorrelateConfig } from './config.ts';
 import { CorrelateProcessor } from './correlate.ts';
 import { sdkTrace } from './testdata/sdk-spans.ts';
+import { Payload, type LogsPayload, type TracesPayload } from '../../core/payload.ts';
 
 const dir = fs.mkdtempSync(os.tmpdir() + '/th-correlate-');
 const where = { endpoint: null, path: dir, username: '', password: '' };
@@ -19,10 +20,9 @@ let reader: SqlStoreHandle;
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
 const RID = ENVOY_RBAC_DENIED.x_request_id;
-type Tokened<T> = T & { dedupToken?: string };
 
-function logs(records: LogRecord[], service = 'checkout'): Tokened<LogsData> {
-  return { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: service }], droppedAttributesCount: 0 }, schemaUrl: '', scopeLogs: [{ scope: emptyScope(), schemaUrl: '', logRecords: records }] }] };
+function logs(records: LogRecord[], service = 'checkout'): LogsPayload {
+  return Payload.logs({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: service }], droppedAttributesCount: 0 }, schemaUrl: '', scopeLogs: [{ scope: emptyScope(), schemaUrl: '', logRecords: records }] }] });
 }
 
 function theTrace() {
@@ -37,16 +37,16 @@ function theTrace() {
 interface Rig {
   correlate: CorrelateProcessor;
   audit?: AuditProcessor;
-  gotLogs: LogsData[];
-  gotTraces: TracesData[];
+  gotLogs: LogsPayload[];
+  gotTraces: TracesPayload[];
   metrics: MetricsRegistry;
 }
 
 async function rig(over: Partial<CorrelateConfig>, withAudit: boolean): Promise<Rig> {
   const metrics = new MetricsRegistry();
-  const gotLogs: LogsData[] = [];
-  const gotTraces: TracesData[] = [];
-  const sinkLogs = { consumeLogs: async (d: LogsData) => void gotLogs.push(d) };
+  const gotLogs: LogsPayload[] = [];
+  const gotTraces: TracesPayload[] = [];
+  const sinkLogs = { consumeLogs: async (d: LogsPayload) => void gotLogs.push(d) };
   let audit: AuditProcessor | undefined;
   if (withAudit) {
     const acfg: AuditConfig = { ...defaultAuditConfig(), ...where };
@@ -55,7 +55,7 @@ async function rig(over: Partial<CorrelateConfig>, withAudit: boolean): Promise<
   const config: CorrelateConfig = { ...defaultCorrelateConfig(), ...where, ...over };
   const correlate = new CorrelateProcessor({ id: 'correlate', config, logger: silentLogger, metrics }, {
     logs: audit ?? sinkLogs,
-    traces: { consumeTraces: async (d: TracesData) => void gotTraces.push(d) },
+    traces: { consumeTraces: async (d: TracesPayload) => void gotTraces.push(d) },
   });
   await audit?.start({} as never);
   await correlate.start({} as never);
@@ -85,7 +85,7 @@ describe('correlate with chDB', () => {
     const lonely = newLogRecord({ timeUnixNano: 1715677924_000_000_000n, body: 'unrelated', traceId: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', spanId: 'bbbbbbbbbbbbbbbb' });
     const logsPayload = logs([appLog, accessLog, lonely]);
     logsPayload.dedupToken = 'logs-0-7';
-    const tracesPayload: Tokened<TracesData> = spans;
+    const tracesPayload = Payload.traces(spans);
     tracesPayload.dedupToken = 'spans-0-3';
 
     // Logs first: they wait for their spans.
@@ -98,8 +98,8 @@ describe('correlate with chDB', () => {
     expect(r.gotTraces).toEqual([tracesPayload]);
     expect(r.gotTraces[0]).toBe(tracesPayload);
     expect(r.gotLogs[0]).toBe(logsPayload);
-    expect((r.gotLogs[0] as Tokened<LogsData>).dedupToken).toBe('logs-0-7');
-    const [a, b, c] = logsPayload.resourceLogs[0]!.scopeLogs[0]!.logRecords;
+    expect(r.gotLogs[0]!.dedupToken).toBe('logs-0-7');
+    const [a, b, c] = logsPayload.records().resourceLogs[0]!.scopeLogs[0]!.logRecords;
     const ctx = (rec: LogRecord) => Object.fromEntries(rec.attributes.filter((kv) => kv.key.startsWith('trailhouse.')).map((kv) => [kv.key, kv.value]));
     expect(ctx(a!)).toEqual({
       'trailhouse.span.name': 'POST /pay',
@@ -141,17 +141,17 @@ describe('correlate with chDB', () => {
     const late = sdkTrace(TRACE, [{ service: 'ledger', name: 'INSERT ledger', kind: 'client', start: [1715677923, 450_000_000], end: [1715677923, 900_000_000], error: true }]);
     for (const sp of late.data.resourceSpans[0]!.scopeSpans[0]!.spans) sp.parentSpanId = spanIds[1]!;
     await Promise.all([
-      r.correlate.consumeTraces(late.data),
+      r.correlate.consumeTraces(Payload.traces(late.data)),
       r.correlate.consumeLogs(logs([newLogRecord({ timeUnixNano: 1715677923_800_000_000n, body: 'ledger slow', traceId: TRACE, spanId: late.spanIds[0]! })])),
     ]);
     // Redelivery of the first spans payload (same spans) changes nothing.
     const again = theTrace().data;
     for (const sp of again.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))) {
-      const orig = tracesPayload.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).find((o) => o.name === sp.name)!;
+      const orig = tracesPayload.records().resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).find((o) => o.name === sp.name)!;
       sp.spanId = orig.spanId;
       sp.parentSpanId = orig.parentSpanId;
     }
-    await r.correlate.consumeTraces(again);
+    await r.correlate.consumeTraces(Payload.traces(again));
     expect(await summary(TRACE)).toMatchObject({
       End: '2024-05-14 09:12:03.900000000',
       DurationNs: 900_000_000,
@@ -203,7 +203,7 @@ describe('memory bound', () => {
     for (let i = 0; i < N; i++) {
       const traceId = i.toString(16).padStart(32, '0');
       const span = newSpan({ traceId, spanId: 'ab'.repeat(8), name: 'op', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
-      pending.push(c.consumeTraces({ resourceSpans: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: emptyScope(), schemaUrl: '', spans: [span] }] }] }));
+      pending.push(c.consumeTraces(Payload.traces({ resourceSpans: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: emptyScope(), schemaUrl: '', spans: [span] }] }] })));
       // Let downstream take what flushed early (else the backlog bound refuses: next test).
       if (i % 100 === 99) await new Promise((r) => setImmediate(r));
       maxTraces = Math.max(maxTraces, c.held.traces);
@@ -284,7 +284,7 @@ describe('memory bound', () => {
 
   it('a payload waiting for a dispatch slot after its window is still enriched: its traces stay indexed until then', async () => {
     const gates: Array<() => void> = [];
-    const got: LogsData[] = [];
+    const got: LogsPayload[] = [];
     const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), summary: false, wait: 30 }, logger: silentLogger, metrics: new MetricsRegistry() }, {
       logs: { consumeLogs: (d) => new Promise<void>((r) => gates.push(() => (got.push(d), r()))) },
       traces: { consumeTraces: async () => {} },
@@ -293,7 +293,7 @@ describe('memory bound', () => {
     const other = () => logs([newLogRecord({ body: 'busy', traceId: 'aa'.repeat(16), spanId: 'bb'.repeat(8) })]);
     const busy = [c.consumeLogs(other()), c.consumeLogs(other())];
     const span = newSpan({ traceId: 'cc'.repeat(16), spanId: 'dd'.repeat(8), name: 'GET /late', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
-    const spans = c.consumeTraces({ resourceSpans: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: emptyScope(), schemaUrl: '', spans: [span] }] }] });
+    const spans = c.consumeTraces(Payload.traces({ resourceSpans: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: emptyScope(), schemaUrl: '', spans: [span] }] }] }));
     const late = c.consumeLogs(logs([newLogRecord({ body: 'late', traceId: 'cc'.repeat(16), spanId: 'dd'.repeat(8) })]));
     // The windows close; two payloads hold both slots, the rest wait past the index's expiry.
     await new Promise((r) => setTimeout(r, 120));
@@ -304,7 +304,7 @@ describe('memory bound', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     await Promise.all([...busy, spans, late]);
-    const rec = got.map((d) => d.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!).find((r) => r.body === 'late')!;
+    const rec = got.map((d) => d.records().resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!).find((r) => r.body === 'late')!;
     expect(rec.attributes.find((a) => a.key === 'trailhouse.span.name')?.value).toBe('GET /late');
     await c.shutdown();
   });

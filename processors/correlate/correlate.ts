@@ -17,7 +17,8 @@
 import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
-import { itemCount, patchLogs, pendingRecords, undecodedLogs, type LogsData, type Signal, type TracesData } from '../../core/model.ts';
+import type { Signal } from '../../core/model.ts';
+import type { AnyPayload, LogsPayload, TracesPayload } from '../../core/payload.ts';
 import { processorMetrics, type Counter } from '../../core/telemetry/metrics.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import type { AttributeMap } from '../../lib/mesh/attributes.ts';
@@ -33,7 +34,7 @@ import { TraceIndex, type TraceEntry } from './trace-index.ts';
 
 interface Held {
   signal: Signal;
-  data: LogsData | TracesData;
+  data: AnyPayload;
   items: number;
   deadline: number;
   entries: Set<TraceEntry>;
@@ -129,19 +130,20 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     this.started = true;
   }
 
-  consumeLogs(data: LogsData): Promise<void> {
-    return this.hold('logs', data);
+  consumeLogs(p: LogsPayload): Promise<void> {
+    return this.hold(p);
   }
 
-  consumeTraces(data: TracesData): Promise<void> {
-    return this.hold('traces', data);
+  consumeTraces(p: TracesPayload): Promise<void> {
+    return this.hold(p);
   }
 
-  private hold(signal: Signal, data: LogsData | TracesData): Promise<void> {
+  private hold(data: AnyPayload): Promise<void> {
+    const signal = data.signal;
     if (this.stopped || !this.started) return Promise.reject(new RefusedError('correlate processor is not running', 'shutting_down'));
-    const items = itemCount(signal, data);
+    const items = data.count;
     this.m[signal].incoming.add(items);
-    if (items === 0) return this.forward(signal, data);
+    if (items === 0) return this.forward(data);
     if (this.backlogItems >= this.settings.config.max_items) {
       // Downstream is behind by a whole window's worth: the sender keeps the
       // payload (a queue retries it) until the backlog has been passed on.
@@ -152,14 +154,14 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     const cfg = this.settings.config;
     // A payload still in its request bytes is indexed from them and waits as
     // bytes: decoded once, when it leaves (peek.ts).
-    const pending = pendingRecords(data);
+    const pending = data.content.kind === 'bytes' ? data.bytes() : undefined;
     const entries = pending
       ? signal === 'traces'
-        ? indexTracesBytes(pending.parts, this.index, cfg.span_request_id_attributes, now)
-        : indexLogsBytes(pending.parts, this.index, now)
-      : signal === 'traces'
-        ? indexTraces(data as TracesData, this.index, cfg.span_request_id_attributes, now)
-        : indexLogs(data as LogsData, this.index, now);
+        ? indexTracesBytes(pending, this.index, cfg.span_request_id_attributes, now)
+        : indexLogsBytes(pending, this.index, now)
+      : data.isLogs()
+        ? indexLogs(data.records(), this.index, now)
+        : indexTraces((data as TracesPayload).records(), this.index, cfg.span_request_id_attributes, now);
     let held!: Held;
     const p = new Promise<void>((resolve, reject) => {
       held = { signal, data, items, deadline: now + cfg.wait, entries, done: false, resolve, reject };
@@ -287,28 +289,30 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
       const parts = new Map<string, SummaryPart>();
       if (h.signal === 'logs') {
         const counts = { enriched: 0, linked: 0 };
-        const logs = h.data as LogsData;
+        const logs = h.data as LogsPayload;
         // Records nothing has built yet stay bytes: their enrichment travels
         // as patches, which the stages after read with them (audit, the
         // clickhouse exporter) or apply when they build the records.
-        const pending = undecodedLogs(logs);
-        if (pending && !pending.patches) {
-          const patches = enrichLogsBytes(pending.parts, this.index, this.fields, counts, this.writer ? parts : undefined);
-          if (patches) patchLogs(logs, patches);
+        const c = logs.content;
+        if (c.kind === 'bytes' && !c.patches) {
+          const patches = enrichLogsBytes(c.parts, this.index, this.fields, counts, this.writer ? parts : undefined);
+          if (patches) logs.patch(patches);
         } else {
-          enrichLogs(logs, this.index, this.fields, counts);
-          if (this.writer) summarizeLogs(logs, parts);
+          const records = logs.recordsToChange();
+          enrichLogs(records, this.index, this.fields, counts);
+          if (this.writer) summarizeLogs(records, parts);
         }
         this.enriched.add(counts.enriched);
         this.linked.add(counts.linked);
       } else if (this.writer) {
         // Spans nothing has decoded yet are summarized from their bytes and
         // stay bytes: the clickhouse exporter encodes them without records.
-        const pending = pendingRecords(h.data);
-        if (pending) summarizeTracesBytes(pending.parts, parts);
-        else summarizeTraces(h.data as TracesData, parts);
+        const spans = h.data as TracesPayload;
+        const pending = spans.content.kind === 'bytes' ? spans.bytes() : undefined;
+        if (pending) summarizeTracesBytes(pending, parts);
+        else summarizeTraces(spans.records(), parts);
       }
-      outcome = Promise.allSettled([this.forward(h.signal, h.data), this.writer ? this.writer.add(parts) : undefined]);
+      outcome = Promise.allSettled([this.forward(h.data), this.writer ? this.writer.add(parts) : undefined]);
     } catch (err) {
       outcome = Promise.resolve([{ status: 'rejected', reason: err }]);
     } finally {
@@ -318,7 +322,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
       const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       this.active--;
       this.backlogItems -= h.items;
-      h.data = undefined as unknown as LogsData; // the queue may keep the Held a while: not its records
+      h.data = undefined as unknown as AnyPayload; // the queue may keep the Held a while: not its records
       if (failed) {
         this.m[h.signal].refused.add(h.items);
         h.reject(failed.reason);
@@ -332,9 +336,9 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private forward(signal: Signal, data: LogsData | TracesData): Promise<void> {
+  private forward(data: AnyPayload): Promise<void> {
     try {
-      return signal === 'logs' ? this.next.logs!.consumeLogs(data as LogsData) : this.next.traces!.consumeTraces(data as TracesData);
+      return data.isLogs() ? this.next.logs!.consumeLogs(data) : this.next.traces!.consumeTraces(data as TracesPayload);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -101,7 +101,7 @@ function setContext(r: LogRecord, span: SpanContext, linked = false): void {
 }
 
 /**
- * Enrichment of a record not built yet (core/model.ts patchLogs): the span
+ * Enrichment of a record not built yet (core/payload.ts Payload.patch): the span
  * it belongs to, and the ids when it was linked by request id. One small
  * object per record while the payload waits to be stored; the attributes
  * are made when the exporter or a stage reads them.

@@ -1,17 +1,17 @@
 // Indexing from request bytes (peek.ts) must index exactly what indexing the decoded records does (enrich.ts).
 import { describe, expect, it } from 'vitest';
 import type { AnyValue, KeyValue, LogsData, Span, TracesData } from '../../core/model.ts';
-import { KvList, emptyScope, logRecordCount, newSpan, patchLogs } from '../../core/model.ts';
+import { KvList, emptyScope, logRecordCount, newSpan } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { makeBatch } from '../../scripts/bench/workload.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
 import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
-import { lazyLogs } from '../../core/otlp/lazy.ts';
 import { randomLogs, randomTraces } from '../../core/otlp/fixtures.ts';
 import { Reader, Writer } from '../../core/otlp/protowire.ts';
 import { TraceIndex } from './trace-index.ts';
+import { Payload } from '../../core/payload.ts';
 
 const RID = ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request_id'];
 
@@ -241,9 +241,9 @@ describe('correlate: trace summaries from request bytes', () => {
     expect(wantCounts.linked).toBeGreaterThanOrEqual(2);
     expect(wantCounts.enriched).toBeGreaterThan(50);
     expect([...gotSummary]).toEqual([...wantSummary]);
-    const lazy = lazyLogs(parts, logRecordCount(decoded));
-    patchLogs(lazy, patches);
-    expect(lazy.resourceLogs).toEqual(decoded.resourceLogs);
+    const lazy = Payload.ofBytes('logs', parts, logRecordCount(decoded));
+    lazy.patch(patches);
+    expect(lazy.records().resourceLogs).toEqual(decoded.resourceLogs);
     expect(enrichLogsBytes([encodeLogsProto(sampleLogs(2))], new TraceIndex(1000), fields, gotCounts)).toBeUndefined();
   });
 });

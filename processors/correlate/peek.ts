@@ -1,6 +1,6 @@
 /**
- * Indexing a payload that is still its request bytes (core/model.ts
- * lazyPayload): the same entries and span contexts indexTraces / indexLogs
+ * Indexing a payload that is still its request bytes (core/payload.ts
+ * content.kind "bytes"): the same entries and span contexts indexTraces / indexLogs
  * (enrich.ts) build from decoded records, read straight from the OTLP
  * protobuf, so the payload can wait out the window as bytes and be decoded
  * once, when it leaves. Holding ~10 s of decoded records was ~20% of the
@@ -333,7 +333,7 @@ function idAt(buf: Reader["buf"], start: number, end: number, zero: string): str
 /**
  * enrichLogs (and summarizeLogs, into `summary`) over a logs payload that is
  * still its request bytes: the enrichment of record i is returned as
- * patches[i] (core/model.ts patchLogs; undefined when none of the records
+ * patches[i] (core/payload.ts Payload.patch; undefined when none of the records
  * was enriched or linked) instead of being written into a record. A record
  * is read as far as this needs: its ids, and for one without a trace id the
  * attributes that may carry its request id. peek.test.ts checks it against

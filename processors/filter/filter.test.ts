@@ -6,6 +6,7 @@ import { settingsFor } from '../../test/component-config.ts';
 import { errorsOf } from '../../test/core/config-errors.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces, testLogger } from '../../test/helpers.ts';
 import { filterFactory, type FilterConfig } from './factory.ts';
+import { Payload } from '../../core/payload.ts';
 
 function filter(user: Record<string, unknown>, lines: string[] = []) {
   const next = new RecordingConsumer();
@@ -17,19 +18,19 @@ function filter(user: Record<string, unknown>, lines: string[] = []) {
 describe('filter processor', () => {
   it('drops the log records any log_record condition selects; counts them; empty scopes and resources go too', async () => {
     const { p, next, metrics } = filter({ logs: { log_record: ['attributes["url.path"] == "/api/items/1"', 'IsMatch(body, "request 2$")'] } });
-    await p.consumeLogs!(sampleLogs(4));
+    await p.consumeLogs!(Payload.logs(sampleLogs(4)));
     expect(next.logRecords.map((r) => r.body)).toEqual(['request 0', 'request 3']);
     const all = sampleLogs(2);
     all.resourceLogs[0]!.scopeLogs[0]!.logRecords.forEach((r) => (r.body = 'request 2'));
-    await p.consumeLogs!(all);
-    expect(next.logs.length).toBe(1); // nothing left: not passed on
+    await p.consumeLogs!(Payload.logs(all));
+    expect(next.logPayloads.length).toBe(1); // nothing left: not passed on
     expect(metrics.read("otelcol_processor_filter_logs_filtered", { filter: "filter" })).toBe(4);
   });
 
   it('resource conditions drop whole resources; legacy include/exclude keeps what include selects and exclude does not', async () => {
     const byResource = filter({ logs: { resource: ['attributes["service.name"] == "ads"'] } });
-    await byResource.p.consumeLogs!(sampleLogs(2, 'ads'));
-    await byResource.p.consumeLogs!(sampleLogs(2, 'checkout'));
+    await byResource.p.consumeLogs!(Payload.logs(sampleLogs(2, 'ads')));
+    await byResource.p.consumeLogs!(Payload.logs(sampleLogs(2, 'checkout')));
     expect(byResource.next.logRecords.length).toBe(2);
 
     const legacy = filter({
@@ -38,8 +39,8 @@ describe('filter processor', () => {
         exclude: { match_type: 'regexp', bodies: ['request [02]'] },
       },
     });
-    await legacy.p.consumeLogs!(sampleLogs(4, 'checkout'));
-    await legacy.p.consumeLogs!(sampleLogs(4, 'ads'));
+    await legacy.p.consumeLogs!(Payload.logs(sampleLogs(4, 'checkout')));
+    await legacy.p.consumeLogs!(Payload.logs(sampleLogs(4, 'ads')));
     expect(legacy.next.logRecords.map((r) => r.body)).toEqual(['request 1', 'request 3']);
   });
 
@@ -50,26 +51,26 @@ describe('filter processor', () => {
       { name: 'debug', timeUnixNano: 1n, attributes: [], droppedAttributesCount: 0 },
       { name: 'exception', timeUnixNano: 2n, attributes: [], droppedAttributesCount: 0 },
     ];
-    await p.consumeTraces!(t);
+    await p.consumeTraces!(Payload.traces(t));
     expect(next.spans.map((s) => s.name)).toEqual(['GET /api/items/1', 'GET /api/items/2']);
     expect(next.spans[0]!.events.map((e) => e.name)).toEqual(['exception']);
 
     const legacy = filter({ spans: { exclude: { match_type: 'regexp', span_names: ['items/[12]$'], services: ['^check'] } } });
-    await legacy.p.consumeTraces!(sampleTraces(3));
+    await legacy.p.consumeTraces!(Payload.traces(sampleTraces(3)));
     expect(legacy.next.spans.map((s) => s.name)).toEqual(['GET /api/items/0']);
   });
 
   it('error_mode: propagate refuses the payload as permanent; ignore logs and keeps the record; silent keeps it quietly', async () => {
     const conds = { logs: { log_record: ['HasPrefix(attributes["http.response.status_code"], "2")'] } };
-    await expect(filter(conds).p.consumeLogs!(sampleLogs(1))).rejects.toBeInstanceOf(PermanentError);
+    await expect(filter(conds).p.consumeLogs!(Payload.logs(sampleLogs(1)))).rejects.toBeInstanceOf(PermanentError);
     const lines: string[] = [];
     const ignore = filter({ ...conds, error_mode: 'ignore' }, lines);
-    await ignore.p.consumeLogs!(sampleLogs(2));
+    await ignore.p.consumeLogs!(Payload.logs(sampleLogs(2)));
     expect(ignore.next.logRecords.length).toBe(2);
     expect(lines.filter((l) => l.includes('filter condition failed')).length).toBe(2);
     const quiet: string[] = [];
     const silent = filter({ ...conds, error_mode: 'silent' }, quiet);
-    await silent.p.consumeLogs!(sampleLogs(2));
+    await silent.p.consumeLogs!(Payload.logs(sampleLogs(2)));
     expect([silent.next.logRecords.length, quiet.some((l) => l.includes('filter condition failed'))]).toEqual([2, false]);
   });
 
@@ -78,12 +79,12 @@ describe('filter processor', () => {
       log_conditions: ['log.body == "request 1"', 'resource.attributes["service.name"] == "ads"', { context: 'log', conditions: ['attributes["url.path"] == "/api/items/2"'] }],
       trace_conditions: ['span.name == "GET /api/items/0"', 'spanevent.name == "debug"'],
     });
-    await p.consumeLogs!(sampleLogs(4));
-    await p.consumeLogs!(sampleLogs(2, 'ads'));
+    await p.consumeLogs!(Payload.logs(sampleLogs(4)));
+    await p.consumeLogs!(Payload.logs(sampleLogs(2, 'ads')));
     expect(next.logRecords.map((r) => r.body)).toEqual(['request 0', 'request 3']);
     const t = sampleTraces(2);
     t.resourceSpans[0]!.scopeSpans[0]!.spans[1]!.events = [{ name: 'debug', timeUnixNano: 1n, attributes: [], droppedAttributesCount: 0 }];
-    await p.consumeTraces!(t);
+    await p.consumeTraces!(Payload.traces(t));
     expect(next.spans.map((s) => [s.name, s.events.length])).toEqual([['GET /api/items/1', 0]]);
   });
 

@@ -4,6 +4,7 @@ import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { RecordingConsumer, sampleLogs, testLogger } from '../../test/helpers.ts';
 import { MemoryLimiterProcessor } from './memory-limiter.ts';
 import { defaultMemoryLimiterConfig } from './config.ts';
+import { Payload } from '../../core/payload.ts';
 
 describe('memory_limiter', () => {
   it('refuses above the soft limit with a retryable 503/UNAVAILABLE and recovers below it', async () => {
@@ -13,16 +14,16 @@ describe('memory_limiter', () => {
     const cfg = { ...defaultMemoryLimiterConfig(), limit_mib: 100, spike_limit_mib: 20 };
     const p = new MemoryLimiterProcessor({ id: 'memory_limiter', config: cfg, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink }, () => used);
     await p.start();
-    await p.consumeLogs(sampleLogs(1));
+    await p.consumeLogs(Payload.logs(sampleLogs(1)));
     used = 85 * MiB; // above soft limit (80)
     p.check();
-    const err = await p.consumeLogs(sampleLogs(1)).catch((e: unknown) => e);
+    const err = await p.consumeLogs(Payload.logs(sampleLogs(1))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RefusedError);
     expect(statusFor(err)).toMatchObject({ http: 503, grpc: 14, retryAfterSeconds: 5 });
     used = 50 * MiB;
     p.check();
-    await p.consumeLogs(sampleLogs(1));
-    expect(sink.logs).toHaveLength(2);
+    await p.consumeLogs(Payload.logs(sampleLogs(1)));
+    expect(sink.logPayloads).toHaveLength(2);
     await p.shutdown();
     await p.shutdown();
   });
@@ -46,20 +47,20 @@ describe('memory_limiter', () => {
     garbage = 75 * MiB;
     p.check();
     expect(gcs).toBe(1);
-    await p.consumeLogs(sampleLogs(1));
+    await p.consumeLogs(Payload.logs(sampleLogs(1)));
     // Above the soft limit again within the interval: no second collection, refused.
     used = 85 * MiB;
     garbage = 75 * MiB;
     p.check();
     expect(gcs).toBe(1);
-    await expect(p.consumeLogs(sampleLogs(1))).rejects.toBeInstanceOf(RefusedError);
+    await expect(p.consumeLogs(Payload.logs(sampleLogs(1)))).rejects.toBeInstanceOf(RefusedError);
     // Above the hard limit (100): collected at every check (min_gc_interval_when_hard_limited 0).
     used = 105 * MiB;
     garbage = 60 * MiB;
     p.check();
     expect(gcs).toBe(2);
-    await p.consumeLogs(sampleLogs(1));
-    expect(sink.logs).toHaveLength(2);
+    await p.consumeLogs(Payload.logs(sampleLogs(1)));
+    expect(sink.logPayloads).toHaveLength(2);
     await p.shutdown();
   });
 

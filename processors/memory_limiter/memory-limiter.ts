@@ -24,7 +24,7 @@ import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesCons
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
 import { receivingBytes } from '../../core/inflight.ts';
-import type { LogsData, TracesData } from '../../core/model.ts';
+import type { LogsPayload, TracesPayload } from '../../core/payload.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { MemoryLimiterConfig } from './config.ts';
 
@@ -158,12 +158,12 @@ export class MemoryLimiterProcessor implements Component, LogsConsumer, TracesCo
     if (this.limiter.refusing) throw new RefusedError('data refused due to high memory usage', 'memory_limit', 5);
   }
 
-  async consumeLogs(data: LogsData): Promise<void> {
+  async consumeLogs(data: LogsPayload): Promise<void> {
     this.admit();
     return this.next.logs!.consumeLogs(data);
   }
 
-  async consumeTraces(data: TracesData): Promise<void> {
+  async consumeTraces(data: TracesPayload): Promise<void> {
     this.admit();
     return this.next.traces!.consumeTraces(data);
   }

@@ -4,17 +4,16 @@
  * processor runs it.
  */
 import { describe, expect, it } from 'vitest';
-import { clientInfo, setClientInfo } from '../../core/client.ts';
-import { KvList, newLogRecord, pendingRecords, rawProto, setRawProto, type LogsData } from '../../core/model.ts';
+import { KvList, newLogRecord, type LogsData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { meshAccessLogs, meshSpans } from '../../core/otlp/fixtures.ts';
-import { lazyLogs, scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { configFor } from '../../test/component-config.ts';
 import { INNOCENTS, leaks, plantedLogs, plantedSpans, scope } from '../../test/redaction-corpus.ts';
 import { decidesFromBytes, defaultRedactionConfig, type RedactionConfig } from './config.ts';
 import { redactionFactory } from './factory.ts';
 import { newTally, redactPayload } from './processor.ts';
 import { Redactor } from './redaction.ts';
+import { Payload } from '../../core/payload.ts';
 
 /** What the default pipeline.yaml configures. */
 const DEFAULTS: RedactionConfig = { ...defaultRedactionConfig(), allow_all_keys: true, mask_credentials: true, mask_payment_cards: true, summary: 'debug' };
@@ -27,13 +26,13 @@ describe('redaction over every place, bytes in and bytes out', () => {
     const bytes = encodeLogsProto(data);
     expect(leaks(Buffer.from(bytes).toString('latin1'), secrets)).toHaveLength(secrets.length); // all planted
     const t = newTally();
-    const out = redactPayload(new Redactor(DEFAULTS), 'logs', scanLogsLazily(bytes), true, t);
+    const out = redactPayload(new Redactor(DEFAULTS), Payload.scan('logs', bytes), true, t);
     expect(t).toMatchObject({ decoded: 1, changed: 1, passed: 0 });
-    expect(pendingRecords(out)).toBeDefined(); // still bytes
-    const stored = Buffer.from(pendingRecords(out)!.parts[0]!).toString('latin1');
+    expect(out.content.kind).toBe('bytes'); // still bytes
+    const stored = Buffer.from(out.bytes()![0]!).toString('latin1');
     expect(leaks(stored, secrets)).toEqual([]);
     for (const s of INNOCENTS) expect(stored).toContain(s);
-    const rec = decodeLogsProto(pendingRecords(out)!.parts[0]!).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
+    const rec = decodeLogsProto(out.bytes()![0]!).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
     const attr = (k: string) => rec.attributes.find((a) => a.key === k)?.value;
     expect(attr('card.int')).toBe('****');
     expect(attr('gen_ai.usage.input_tokens')).toBe(1234n);
@@ -44,11 +43,11 @@ describe('redaction over every place, bytes in and bytes out', () => {
 
   it('traces: span names, events, links, status messages, resource and scope', () => {
     const { data, secrets } = plantedSpans('Q');
-    const out = redactPayload(new Redactor(DEFAULTS), 'traces', scanTracesLazily(encodeTracesProto(data)), true);
-    const stored = Buffer.from(pendingRecords(out)!.parts[0]!).toString('latin1');
+    const out = redactPayload(new Redactor(DEFAULTS), Payload.scan('traces', encodeTracesProto(data)), true);
+    const stored = Buffer.from(out.bytes()![0]!).toString('latin1');
     expect(leaks(stored, secrets)).toEqual([]);
     for (const s of INNOCENTS) expect(stored).toContain(s);
-    const span = decodeTracesProto(pendingRecords(out)!.parts[0]!).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    const span = decodeTracesProto(out.bytes()![0]!).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
     expect(span.name).toContain('Bearer ****');
     expect(span.status.message).toContain('access_token=****');
   });
@@ -58,55 +57,56 @@ describe('redaction over every place, bytes in and bytes out', () => {
       const d = planted.data;
       const before = dump(d);
       expect(leaks(before, planted.secrets)).toHaveLength(planted.secrets.length);
-      setRawProto(d, [new Uint8Array([1])]); // as the OTLP receiver attaches what it decoded
-      const out = redactPayload(new Redactor(DEFAULTS), signal, d, true);
-      expect(out).toBe(d);
-      expect(rawProto(out)).toBeUndefined();
-      expect(leaks(dump(out), planted.secrets)).toEqual([]);
+      // As the OTLP receiver hands on what it decoded, with the bytes.
+      const p = Payload.ofRecords<typeof signal>(signal, d as never, undefined, [new Uint8Array([1])]);
+      const out = redactPayload(new Redactor(DEFAULTS), p, true);
+      expect(out).toBe(p);
+      expect(out.bytes()).toBeUndefined();
+      expect(leaks(dump(out.records()), planted.secrets)).toEqual([]);
     }
   });
 
   it('passes mesh traffic on as the very bytes it came as, undecoded', () => {
-    const logs = scanLogsLazily(encodeLogsProto(meshAccessLogs(200)));
-    const spans = scanTracesLazily(encodeTracesProto(meshSpans(200)));
-    const parts = pendingRecords(logs)!.parts;
+    const logs = Payload.scan('logs', encodeLogsProto(meshAccessLogs(200)));
+    const spans = Payload.scan('traces', encodeTracesProto(meshSpans(200)));
+    const parts = logs.bytes()!;
     const t = newTally();
     const r = new Redactor(DEFAULTS);
-    expect(redactPayload(r, 'logs', logs, true, t)).toBe(logs);
-    expect(redactPayload(r, 'traces', spans, true, t)).toBe(spans);
-    expect(pendingRecords(logs)!.parts).toBe(parts); // not decoded
-    expect(rawProto(logs)).toBe(parts);
+    expect(redactPayload(r, logs, true, t)).toBe(logs);
+    expect(redactPayload(r, spans, true, t)).toBe(spans);
+    expect(logs.bytes()!).toBe(parts); // not decoded
+    expect(logs.bytes()).toBe(parts);
     expect(t).toMatchObject({ passed: 2, decoded: 0 });
   });
 
   it('rewrites only the request that holds a secret; count and client info carry over', () => {
     const clean = encodeLogsProto(meshAccessLogs(5));
     const dirty = encodeLogsProto(plantedLogs('D').data);
-    const data = lazyLogs([clean, dirty], 5 + 2);
-    setClientInfo(data, { addr: '10.0.0.9', metadata: new Map() } as never);
-    const out = redactPayload(new Redactor(DEFAULTS), 'logs', data, true);
-    const p = pendingRecords(out)!;
+    const data = Payload.ofBytes('logs', [clean, dirty], 5 + 2);
+    (data.client = { addr: '10.0.0.9', metadata: new Map() } as never);
+    const out = redactPayload(new Redactor(DEFAULTS), data, true);
+    const parts = out.bytes()!;
     expect(out === data).toBe(true); // the same payload, its bytes replaced
-    expect(rawProto(out)).toBe(p.parts);
-    expect(p.count).toBe(7);
-    expect(p.parts[0]).toBe(clean);
-    expect(p.parts[1]).not.toBe(dirty);
-    expect(clientInfo(out)).toBe(clientInfo(data));
+    expect(out.content.kind).toBe('bytes');
+    expect(out.count).toBe(7);
+    expect(parts[0]).toBe(clean);
+    expect(parts[1]).not.toBe(dirty);
+    expect(out.client).toBe(data.client);
   });
 
   it('a false positive costs a decode and nothing else: the original bytes go on', () => {
     const bytes = encodeLogsProto({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeLogs: [{ scope: scope(), schemaUrl: '', logRecords: [newLogRecord({ body: 'please refresh your token and retry' })] }] }] });
-    const data = scanLogsLazily(bytes);
+    const data = Payload.scan('logs', bytes);
     const t = newTally();
-    expect(redactPayload(new Redactor(DEFAULTS), 'logs', data, true, t)).toBe(data);
+    expect(redactPayload(new Redactor(DEFAULTS), data, true, t)).toBe(data);
     expect(t).toMatchObject({ decoded: 1, changed: 0 });
   });
 
   it('a card held as an int is found in the bytes, with nothing else to trigger', () => {
     for (const value of [4111111111111111n, [378282246310005n], new KvList([{ key: 'n', value: 5555555555554444n }])]) {
       const bytes = encodeLogsProto({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeLogs: [{ scope: scope(), schemaUrl: '', logRecords: [newLogRecord({ attributes: [{ key: 'n', value }] })] }] }] });
-      const out = redactPayload(new Redactor(DEFAULTS), 'logs', scanLogsLazily(bytes), true);
-      const v = decodeLogsProto(pendingRecords(out)!.parts[0]!).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes[0]!.value;
+      const out = redactPayload(new Redactor(DEFAULTS), Payload.scan('logs', bytes), true);
+      const v = decodeLogsProto(out.bytes()![0]!).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes[0]!.value;
       expect(v).toEqual(Array.isArray(value) ? ['****'] : value instanceof KvList ? new KvList([{ key: 'n', value: '****' }]) : '****');
     }
   });

@@ -3,7 +3,7 @@
  *
  * When the config lets the bytes decide (config.ts decidesFromBytes: only the
  * built-in detectors and pseudonymisation) and a payload is still its
- * request bytes (core/model.ts pendingRecords), each request in it is
+ * request bytes (core/payload.ts, `content.kind === 'bytes'`), each request in it is
  * pre-checked (precheck.ts): one that cannot hold a secret stays bytes,
  * undecoded; one that may is decoded, redacted and, if anything changed,
  * encoded again. The payload goes on as bytes either way, so the stages
@@ -15,14 +15,14 @@
  */
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
-import { dropRawProto, logRecordCount, pendingRecords, replacePendingParts, spanCount, type LogsData, type TracesData } from '../../core/model.ts';
+import type { LogsData, TracesData } from '../../core/model.ts';
+import type { Payload } from '../../core/payload.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { processorMetrics } from '../../core/telemetry/metrics.ts';
 import { decidesFromBytes, type RedactionConfig } from './config.ts';
 import { loadPseudonymKey, pseudonymizeEnabled } from './pseudonym.ts';
 import { Redactor } from './redaction.ts';
 
-type Signal = 'logs' | 'traces';
 
 const codec = {
   logs: { decode: decodeLogsProto, encode: encodeLogsProto, redact: (r: Redactor, d: LogsData) => r.logs(d) },
@@ -52,16 +52,18 @@ function add(t: Tally, r: Redactor): void {
 
 /**
  * One payload redacted, in place: a payload still in bytes keeps being
- * bytes (flagged requests rewritten, core/model.ts replacePendingParts);
- * a decoded one has its records changed.
+ * bytes (flagged requests rewritten, Payload.replaceParts); a decoded
+ * one has its records changed.
  */
-export function redactPayload<D extends LogsData | TracesData>(r: Redactor, signal: Signal, data: D, bytesPath: boolean, t: Tally = newTally()): D {
-  const c = codec[signal] as unknown as {
+export function redactPayload<P extends Payload>(r: Redactor, data: P, bytesPath: boolean, t: Tally = newTally()): P {
+  type D = LogsData | TracesData;
+  const c = codec[data.signal] as unknown as {
     decode(b: Uint8Array): D;
     encode(d: D): Uint8Array;
     redact(r: Redactor, d: D): void;
   };
-  const pending = bytesPath ? pendingRecords(data) : undefined;
+  const content = data.content;
+  const pending = bytesPath && content.kind === 'bytes' && !content.patches ? content : undefined;
   if (pending) {
     let parts: Uint8Array[] | null = null;
     pending.parts.forEach((part, i) => {
@@ -78,14 +80,14 @@ export function redactPayload<D extends LogsData | TracesData>(r: Redactor, sign
       t.changed++;
       (parts ??= pending.parts.slice())[i] = c.encode(decoded);
     });
-    if (parts) replacePendingParts(data, parts); // the same payload object: client info and the rest stay
+    if (parts) data.replaceParts(parts); // the same payload object: client info and the rest stay
     return data;
   }
   r.resetCounts();
-  c.redact(r, data);
+  c.redact(r, data.records());
   if (r.changed) {
     add(t, r);
-    dropRawProto(data); // the received bytes still hold what was masked
+    data.dropBytes(); // the received bytes still hold what was masked
   }
   return data;
 }
@@ -107,12 +109,13 @@ export function redactionProcessor(settings: CreateSettings<RedactionConfig>, ne
   let redactor: Redactor | undefined;
   const make = () => new Redactor(cfg, pseudonymizeEnabled(cfg.pseudonymize) ? loadPseudonymKey(cfg.pseudonymize) : undefined);
 
-  const run = async <D extends LogsData | TracesData>(signal: Signal, data: D, forward: (d: D) => Promise<void>): Promise<void> => {
-    const items = signal === 'logs' ? logRecordCount(data as LogsData) : spanCount(data as TracesData);
+  const run = async <P extends Payload>(data: P, forward: (d: P) => Promise<void>): Promise<void> => {
+    const signal = data.signal;
+    const items = data.count;
     m[signal].incoming.add(items);
     redactor ??= make();
     const t = newTally();
-    const out = redactPayload(redactor, signal, data, bytesPath, t);
+    const out = redactPayload(redactor, data, bytesPath, t);
     for (const k of ['removed', 'masked', 'pseudonymized', 'passed', 'decoded'] as const) if (t[k]) metrics[k].add(t[k]);
     try {
       await forward(out);
@@ -127,8 +130,8 @@ export function redactionProcessor(settings: CreateSettings<RedactionConfig>, ne
     start: async () => {
       redactor ??= make();
     },
-    consumeLogs: (data) => run('logs', data, (d) => next.logs!.consumeLogs(d)),
-    consumeTraces: (data) => run('traces', data, (d) => next.traces!.consumeTraces(d)),
+    consumeLogs: (data) => run(data, (d) => next.logs!.consumeLogs(d)),
+    consumeTraces: (data) => run(data, (d) => next.traces!.consumeTraces(d)),
     shutdown: once(async () => {}),
   };
 }

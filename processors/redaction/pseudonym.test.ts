@@ -4,9 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pseudonymCommand } from '../../bin/commands/pseudonym.ts';
-import { newLogRecord, pendingRecords, type KeyValue, type LogsData } from '../../core/model.ts';
+import { newLogRecord, type KeyValue, type LogsData } from '../../core/model.ts';
 import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/index.ts';
-import { scanLogsLazily } from '../../core/otlp/lazy.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { configFor, settingsFor } from '../../test/component-config.ts';
 import { RecordingConsumer, testLogger } from '../../test/helpers.ts';
@@ -16,6 +15,7 @@ import { Pseudonymizer, defaultPseudonymizeConfig } from './pseudonym.ts';
 import { redactionFactory } from './factory.ts';
 import { redactPayload } from './processor.ts';
 import { Redactor } from './redaction.ts';
+import { Payload } from '../../core/payload.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-pseudonym-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,8 +68,8 @@ describe('pseudonymisation', () => {
 
   it('is found by the bytes pre-check from the key alone', () => {
     const r = new Redactor(cfg({ keys: ['uid'], hmac_key: KEY }));
-    const out = redactPayload(r, 'logs', scanLogsLazily(encodeLogsProto(logs([{ key: 'uid', value: '42' }]))), true);
-    expect(decodeLogsProto(pendingRecords(out)!.parts[0]!).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes[0]!.value).toBe(expected('42'));
+    const out = redactPayload(r, Payload.scan('logs', encodeLogsProto(logs([{ key: 'uid', value: '42' }]))), true);
+    expect(decodeLogsProto(out.bytes()![0]!).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes[0]!.value).toBe(expected('42'));
   });
 
   it('fails closed on a missing, doubled or short key, without printing the key', () => {
@@ -89,7 +89,7 @@ describe('pseudonymisation', () => {
     const next = new RecordingConsumer();
     const p = redactionFactory.create(settingsFor(redactionFactory, { allow_all_keys: true, pseudonymize: { keys: ['user.id'], hmac_key_file: file } }), { logs: next });
     await p.start({ logger: testLogger(), metrics: new MetricsRegistry(), getExtension: () => undefined, reportFatal: () => {} });
-    await p.consumeLogs!(logs([{ key: 'user.id', value: 'u-7' }]));
+    await p.consumeLogs!(Payload.logs(logs([{ key: 'user.id', value: 'u-7' }])));
     expect(next.logRecords[0]!.attributes[0]!.value).toBe(expected('u-7'));
     const missing = redactionFactory.create(settingsFor(redactionFactory, { allow_all_keys: true, pseudonymize: { emails: true, hmac_key_file: join(dir, 'nope') } }), { logs: next });
     await expect(missing.start({ logger: testLogger(), metrics: new MetricsRegistry(), getExtension: () => undefined, reportFatal: () => {} })).rejects.toThrow(/hmac_key_file: cannot read ".*nope": ENOENT/);

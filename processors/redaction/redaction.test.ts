@@ -9,6 +9,7 @@ import { compilePattern } from '../../core/go-regexp.ts';
 import { defaultRedactionConfig, validateRedaction, type RedactionConfig } from './config.ts';
 import { redactionFactory } from './factory.ts';
 import { Redactor, replaceAllGo } from './redaction.ts';
+import { Payload } from '../../core/payload.ts';
 
 const cfg = (c: Partial<RedactionConfig>): RedactionConfig => ({ ...defaultRedactionConfig(), ...c });
 
@@ -172,7 +173,7 @@ describe('redaction processor', () => {
       { logs: next, traces: next },
     );
     await p.start({} as never);
-    await p.consumeLogs!(logs([{ key: 'url.path', value: '/login?token=abc&x=1' }, { key: 'cookie', value: 'c' }]));
+    await p.consumeLogs!(Payload.logs(logs([{ key: 'url.path', value: '/login?token=abc&x=1' }, { key: 'cookie', value: 'c' }])));
     expect(next.logRecords[0]!.attributes).toEqual([{ key: 'url.path', value: '/login?****&x=1' }]);
     expect(metrics.read('trailhouse_redaction_removed_attributes', { processor: 'redaction' })).toBe(1);
     expect(metrics.read('trailhouse_redaction_masked_values', { processor: 'redaction' })).toBe(1);

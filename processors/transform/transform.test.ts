@@ -6,6 +6,7 @@ import { settingsFor } from '../../test/component-config.ts';
 import { errorsOf } from '../../test/core/config-errors.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces, testLogger } from '../../test/helpers.ts';
 import { transformFactory, type TransformConfig } from './factory.ts';
+import { Payload } from '../../core/payload.ts';
 
 const obj = (attrs: KeyValue[]) => Object.fromEntries(attrs.map((a) => [a.key, a.value]));
 
@@ -36,7 +37,7 @@ describe('transform processor', () => {
         },
       ],
     });
-    await p.consumeLogs!(sampleLogs(3));
+    await p.consumeLogs!(Payload.logs(sampleLogs(3)));
     const [a, b, c] = next.logRecords;
     expect(obj(a!.attributes)).toEqual({
       'http.response.status_code': 200n,
@@ -60,7 +61,7 @@ describe('transform processor', () => {
         { context: 'log', conditions: ['attributes["url.path"] == "/api/items/1"'], statements: ['keep_matching_keys(attributes, "^(url|http)\\\\.")', 'replace_all_patterns(attributes, "key", "^http\\\\.", "h.")', 'replace_all_patterns(attributes, "value", "items", "things")'] },
       ],
     });
-    await p.consumeLogs!(sampleLogs(3));
+    await p.consumeLogs!(Payload.logs(sampleLogs(3)));
     const rl = next.logs[0]!.resourceLogs[0]!;
     expect(obj(rl.resource.attributes)).toEqual({ 'service.name': 'checkout', 'deployment.environment': 'prod' });
     expect(rl.scopeLogs[0]!.scope.version).toBe('2.0');
@@ -80,7 +81,7 @@ describe('transform processor', () => {
     });
     const t = sampleTraces(2);
     t.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.events = [{ name: 'error', timeUnixNano: 1n, attributes: [], droppedAttributesCount: 0 }];
-    await p.consumeTraces!(t);
+    await p.consumeTraces!(Payload.traces(t));
     const [a, b] = next.spans;
     expect([a!.name, a!.status.code, b!.status.code]).toEqual(['GET /api/items/{id}', 0, 2]);
     expect(obj(a!.attributes).peer).toBe('checkout');
@@ -92,14 +93,14 @@ describe('transform processor', () => {
       log_statements: ['set(log.attributes["svc"], resource.attributes["service.name"])', 'set(resource.attributes["env"], "prod")', 'set(scope.version, "9") where scope.name == "envoy"'],
       trace_statements: ['set(span.attributes["first"], true) where span.name == "GET /api/items/0"', 'set(spanevent.name, Concat([span.name, "!"], ""))'],
     });
-    await p.consumeLogs!(sampleLogs(2));
+    await p.consumeLogs!(Payload.logs(sampleLogs(2)));
     const rl = next.logs[0]!.resourceLogs[0]!;
     expect(obj(rl.resource.attributes)).toEqual({ 'service.name': 'checkout', env: 'prod' });
     expect(rl.scopeLogs[0]!.scope.version).toBe('9');
     expect(next.logRecords.map((r) => obj(r.attributes).svc)).toEqual(['checkout', 'checkout']);
     const t = sampleTraces(2);
     t.resourceSpans[0]!.scopeSpans[0]!.spans[1]!.events = [{ name: 'e', timeUnixNano: 1n, attributes: [], droppedAttributesCount: 0 }];
-    await p.consumeTraces!(t);
+    await p.consumeTraces!(Payload.traces(t));
     expect(next.spans.map((s) => obj(s.attributes).first)).toEqual([true, undefined]);
     expect(next.spans[1]!.events[0]!.name).toBe('GET /api/items/1!');
   });
@@ -119,7 +120,7 @@ describe('transform processor', () => {
     a!.body = '{"url.path": "/json", "status": 503, "tls": true, "peer": {"ns": "shop"}, "gone": null, "hops": [1, "x"]}';
     b!.body = '{not json';
     void c;
-    await p.consumeLogs!(d);
+    await p.consumeLogs!(Payload.logs(d));
     const [ra, rb, rc] = next.logRecords.map((r) => obj(r.attributes));
     expect(ra).toMatchObject({ 'url.path': '/api/items/0', status: 503, tls: true, ok: false, hops: [1, 'x'], gone: undefined });
     expect(next.logRecords[0]!.attributes.find((x) => x.key === 'peer')!.value).toEqual(new KvList([{ key: 'ns', value: 'shop' }]));
@@ -130,10 +131,10 @@ describe('transform processor', () => {
 
   it('error_mode: propagate refuses the payload; ignore skips the statement with a warning', async () => {
     const stmts = { log_statements: [{ context: 'log', statements: ['set(attributes["x"], ToUpperCase(attributes["ok"]))', 'set(attributes["after"], "yes")'] }] };
-    await expect(transform(stmts).p.consumeLogs!(sampleLogs(1))).rejects.toBeInstanceOf(PermanentError);
+    await expect(transform(stmts).p.consumeLogs!(Payload.logs(sampleLogs(1)))).rejects.toBeInstanceOf(PermanentError);
     const lines: string[] = [];
     const ignore = transform({ ...stmts, error_mode: 'ignore' }, lines);
-    await ignore.p.consumeLogs!(sampleLogs(1));
+    await ignore.p.consumeLogs!(Payload.logs(sampleLogs(1)));
     expect(obj(ignore.next.logRecords[0]!.attributes)).toMatchObject({ after: 'yes' });
     expect(obj(ignore.next.logRecords[0]!.attributes).x).toBeUndefined();
     expect(lines.some((l) => l.includes('transform statement failed'))).toBe(true);

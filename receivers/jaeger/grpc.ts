@@ -4,7 +4,7 @@
  * api_v2 decoder inside the handler, so bad protobuf is INVALID_ARGUMENT with
  * the reason, and a pipeline refusal is UNAVAILABLE / RESOURCE_EXHAUSTED.
  */
-import { grpcClient, setClientInfo, withAuth } from '../../core/client.ts';
+import { grpcClient, withAuth } from '../../core/client.ts';
 import { grpcAuthOf, type ReceiverAuth } from '../../core/auth.ts';
 import { grpcServerOptions } from '../../core/grpc-server-config.ts';
 import * as grpc from '@grpc/grpc-js';
@@ -34,8 +34,7 @@ export class JaegerGrpcServer {
   private readonly postSpans: grpc.handleUnaryCall<Buffer, Uint8Array> = (call, callback) => {
     let data;
     try {
-      data = jaegerPayload([decodePostSpansRequest(call.request)]);
-      setClientInfo(data, withAuth(grpcClient(call, this.cfg.include_metadata), grpcAuthOf(call.metadata)));
+      data = jaegerPayload([decodePostSpansRequest(call.request)], withAuth(grpcClient(call, this.cfg.include_metadata), grpcAuthOf(call.metadata)));
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: `cannot decode PostSpansRequest: ${(err as Error).message}` });
       return;

@@ -7,7 +7,7 @@
  * 413 body over `max_request_body_size`; 415 other content types; 429/503 +
  * Retry-After when the pipeline refuses.
  */
-import { httpClient, setClientInfo, withAuth } from '../../core/client.ts';
+import { httpClient, withAuth } from '../../core/client.ts';
 import type { Authenticated, ReceiverAuth } from '../../core/auth.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { statusFor } from '../../core/errors.ts';
@@ -68,8 +68,7 @@ export class JaegerHttpServer {
     }
     let data;
     try {
-      data = jaegerPayload([readBatchBody(new BinaryReader(body))]);
-      setClientInfo(data, withAuth(httpClient(req, this.cfg.include_metadata), authed));
+      data = jaegerPayload([readBatchBody(new BinaryReader(body))], withAuth(httpClient(req, this.cfg.include_metadata), authed));
     } catch (err) {
       return reply(400, `unable to process request body: ${(err as Error).message}`);
     }

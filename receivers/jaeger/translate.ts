@@ -12,7 +12,8 @@
 import type { AnyValue, KeyValue, Resource, TracesData } from '../../core/model.ts';
 import { SpanKind, StatusCode } from '../../core/model.ts';
 import { writeEnumField, writeKeyValue, writeResource, writeScope, writeStringField } from '../../core/otlp/common-proto.ts';
-import { lazyTraces } from '../../core/otlp/lazy.ts';
+import { Payload, type TracesPayload } from '../../core/payload.ts';
+import type { ClientInfo } from '../../core/client.ts';
 import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
 import { decodeTracesProto, writeFixed64Field } from '../../core/otlp/traces-proto.ts';
 import { RefType, ZERO_SPAN, ZERO_TRACE, type JBatch, type JProcess, type JSpan } from './model.ts';
@@ -312,9 +313,9 @@ export function jaegerToProto(batches: readonly JBatch[]): { bytes: Uint8Array; 
 }
 
 /** What a Jaeger receiver hands on: the protobuf, decoded only if a later stage reads records. */
-export function jaegerPayload(batches: readonly JBatch[]): TracesData {
+export function jaegerPayload(batches: readonly JBatch[], client?: ClientInfo): TracesPayload {
   const { bytes, spans } = jaegerToProto(batches);
-  return lazyTraces([bytes], spans);
+  return Payload.ofBytes('traces', [bytes], spans, client);
 }
 
 /** The same translation as records (tests, tools). */

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { dropRawProto, logRecordCount, pendingRecords, rawProto, releaseRecords, type LogsData } from '../../core/model.ts';
 import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/index.ts';
-import { scanLogsLazily } from '../../core/otlp/lazy.ts';
 import { sampleLogs } from '../../test/helpers.ts';
-import { chunkToken, formChunk, mergeLogs, parsePlan, planMetadata, RecentIds, type Item } from './chunks.ts';
+import { chunkToken, formChunk, mergePayloads, parsePlan, planMetadata, RecentIds, type Item } from './chunks.ts';
+import { Payload } from '../../core/payload.ts';
 
 const items = (offsets: number[], count = 10): Item[] =>
-  offsets.map((o) => ({ offset: BigInt(o), timestamp: '1700000000000', data: { resourceLogs: [] }, count }));
+  offsets.map((o) => ({ offset: BigInt(o), timestamp: '1700000000000', data: Payload.logs({ resourceLogs: [] }), count }));
 
 describe('kafka receiver chunks', () => {
   it('plans round-trip through offset metadata, only at their own start offset', () => {
@@ -52,7 +51,7 @@ describe('kafka receiver chunks', () => {
   });
 
   it('recognises a second copy of a message id within the window, the same way when asked again', () => {
-    const mk = (offset: number, id?: string): Item => ({ offset: BigInt(offset), timestamp: '1', data: { resourceLogs: [] }, count: 1, id });
+    const mk = (offset: number, id?: string): Item => ({ offset: BigInt(offset), timestamp: '1', data: Payload.logs({ resourceLogs: [] }), count: 1, id });
     const r = new RecentIds(3);
     const seq = [mk(0, 'a/0'), mk(1, 'a/1'), mk(2), mk(3, 'a/0'), mk(4, 'b/0'), mk(5, 'c/0'), mk(6, 'd/0'), mk(7, 'a/1')];
     expect(seq.map((it) => r.note(it))).toEqual([false, false, false, true, false, false, false, false]);
@@ -73,37 +72,36 @@ describe('kafka receiver chunks', () => {
 
   it('a chunk of messages not decoded yet is one payload of their bytes; duplicates and bad ones left out', () => {
     const bytes = [encodeLogsProto(sampleLogs(2, 'a')), encodeLogsProto(sampleLogs(3, 'b')), encodeLogsProto(sampleLogs(4, 'c'))];
-    const list: Item[] = bytes.map((b, i) => ({ offset: BigInt(i), timestamp: '1', data: scanLogsLazily(b), count: 0 }));
+    const list: Item[] = bytes.map((b, i) => ({ offset: BigInt(i), timestamp: '1', data: Payload.scan('logs', b), count: 0 }));
     list[1]!.dup = true;
     list.push({ offset: 3n, timestamp: '1', data: null, count: 0 });
-    const merged = mergeLogs(list);
-    expect(pendingRecords(merged)).toBeDefined();
-    expect(logRecordCount(merged)).toBe(6);
-    expect(rawProto(merged)).toEqual([bytes[0], bytes[2]]);
+    const merged = mergePayloads('logs', list);
+    expect(merged.content.kind).toBe('bytes');
+    expect(merged.count).toBe(6);
+    expect(merged.bytes()).toEqual([bytes[0], bytes[2]]);
     const want = [...decodeLogsProto(bytes[0]!).resourceLogs, ...decodeLogsProto(bytes[2]!).resourceLogs];
-    expect(merged.resourceLogs).toEqual(want);
+    expect(merged.records().resourceLogs).toEqual(want);
     // Once encoded, an exporter lets the records go; read again, they are built again.
-    expect(releaseRecords(merged)).toBe(true);
-    expect(pendingRecords(merged)).toBeDefined();
-    expect(merged.resourceLogs).toEqual(want);
+    expect(merged.release()).toBe(true);
+    expect(merged.content.kind).toBe('bytes');
+    expect(merged.records().resourceLogs).toEqual(want);
     // A decoded message among them: an ordinary payload of records.
-    const decoded: Item = { offset: 4n, timestamp: '1', data: sampleLogs(1, 'd'), count: 1 };
-    const mixed = mergeLogs([list[0]!, decoded]);
-    expect(pendingRecords(mixed)).toBeUndefined();
-    expect(logRecordCount(mixed)).toBe(3);
-    expect(releaseRecords(mixed)).toBe(false);
+    const decoded: Item = { offset: 4n, timestamp: '1', data: Payload.logs(sampleLogs(1, 'd')), count: 1 };
+    const mixed = mergePayloads('logs', [list[0]!, decoded]);
+    expect(mixed.content.kind).toBe('records');
+    expect(mixed.count).toBe(3);
+    expect(mixed.release()).toBe(false);
   });
 
   it('records are let go only while the bytes still describe them', () => {
     const b = encodeLogsProto(sampleLogs(2));
-    const replaced = scanLogsLazily(b);
-    replaced.resourceLogs = sampleLogs(5).resourceLogs;
-    expect(releaseRecords(replaced)).toBe(false);
-    expect(logRecordCount(replaced)).toBe(5);
-    const stripped: LogsData = scanLogsLazily(b);
-    void stripped.resourceLogs;
-    dropRawProto(stripped); // as the service does before a processor that may change records
-    expect(rawProto(stripped)).toBeUndefined();
-    expect(releaseRecords(stripped)).toBe(false);
+    const replaced = Payload.scan('logs', b);
+    replaced.setRecords(sampleLogs(5));
+    expect(replaced.release()).toBe(false);
+    expect(replaced.count).toBe(5);
+    const stripped = Payload.scan('logs', b);
+    stripped.recordsToChange(); // a processor that may change records took them
+    expect(stripped.bytes()).toBeUndefined();
+    expect(stripped.release()).toBe(false);
   });
 });

@@ -20,8 +20,9 @@
  * Kafka timestamp (so a topic deleted and re-created, offsets restarting at
  * 0, does not collide with old tokens still in ClickHouse's window).
  */
-import { pendingRecords, type LogsData, type TracesData } from '../../core/model.ts';
-import { lazyLogs, lazyTraces } from '../../core/otlp/lazy.ts';
+import type { Signal } from '../../core/model.ts';
+import type { AnyPayload, Payload } from '../../core/payload.ts';
+import { concatPayloads } from '../../core/split.ts';
 
 /** One fetched message, decoded once. */
 export interface Item {
@@ -29,7 +30,7 @@ export interface Item {
   /** Kafka record timestamp (ms, as kafkajs gives it). */
   timestamp: string;
   /** null: a message that could not be decoded (skipped, counted). */
-  data: LogsData | TracesData | null;
+  data: AnyPayload | null;
   count: number;
   /** The `trailhouse-id` header: the producing batch's token and index. */
   id?: string;
@@ -92,35 +93,19 @@ export function formChunk(items: readonly Item[], from: number, maxRecords: numb
 }
 
 /**
- * Concatenates the decoded requests of a chunk into one payload (records stay
- * whole). Requests not decoded yet stay so: the payload is their bytes.
+ * Concatenates the requests of a chunk into one payload (records stay
+ * whole). Requests not decoded yet stay so: the payload is their bytes
+ * (core/split.ts concatPayloads).
  */
-export function mergeLogs(items: readonly Item[]): LogsData {
-  const good = items.filter((i) => i.data && !i.dup);
-  const lazy = undecoded(good);
-  if (lazy) return lazyLogs(lazy.parts, lazy.count);
-  return { resourceLogs: good.flatMap((i) => (i.data as LogsData).resourceLogs) };
-}
-
-export function mergeTraces(items: readonly Item[]): TracesData {
-  const good = items.filter((i) => i.data && !i.dup);
-  const lazy = undecoded(good);
-  if (lazy) return lazyTraces(lazy.parts, lazy.count);
-  return { resourceSpans: good.flatMap((i) => (i.data as TracesData).resourceSpans) };
-}
-
-/** The parts and record count of items all still undecoded (none: undefined). */
-function undecoded(items: readonly Item[]): { parts: Uint8Array[]; count: number } | undefined {
-  if (items.length === 0) return undefined;
-  const parts: Uint8Array[] = [];
+export function mergePayloads<S extends Signal>(signal: S, items: readonly Item[]): Payload<S> {
+  const good: Payload<S>[] = [];
   let count = 0;
   for (const i of items) {
-    const p = pendingRecords(i.data!);
-    if (!p) return undefined;
-    parts.push(...p.parts);
-    count += p.count;
+    if (!i.data || i.dup) continue;
+    good.push(i.data as Payload<S>);
+    count += i.data.count;
   }
-  return { parts, count };
+  return concatPayloads(signal, good, count, undefined);
 }
 
 /** Whether a chunk holds anything to hand to the pipeline. */

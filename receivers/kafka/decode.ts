@@ -5,9 +5,9 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import type { Signal } from '../../core/model.ts';
-import { itemCount, setAttr } from '../../core/model.ts';
+import { setAttr } from '../../core/model.ts';
 import { decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto } from '../../core/otlp/index.ts';
-import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
+import { Payload } from '../../core/payload.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Encoding } from '../../lib/kafka/encoding.ts';
 import { MESSAGE_ID_HEADER } from '../../lib/kafka/messages.ts';
@@ -28,9 +28,9 @@ export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
   if (t.encoding === 'otlp_proto' && t.extractHeaders.length === 0) {
     // Validated and counted now, decoded when a stage reads the records: a
     // fetched batch waits for its turn as bytes, not as objects the garbage
-    // collector has to trace again and again (core/model.ts lazyPayload).
-    const data = t.signal === 'logs' ? scanLogsLazily(v) : scanTracesLazily(v);
-    return { offset, timestamp: m.timestamp, data, count: itemCount(t.signal, data), id: messageId(m) };
+    // collector has to trace again and again (core/payload.ts).
+    const data = Payload.scan(t.signal, v);
+    return { offset, timestamp: m.timestamp, data, count: data.count, id: messageId(m) };
   }
   const data =
     t.signal === 'logs'
@@ -46,7 +46,8 @@ export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
       for (const r of resources) setAttr(r.resource.attributes, `kafka.header.${name}`, value);
     }
   }
-  return { offset, timestamp: m.timestamp, data, count: itemCount(t.signal, data), id: messageId(m) };
+  const payload = 'resourceLogs' in data ? Payload.logs(data) : Payload.traces(data);
+  return { offset, timestamp: m.timestamp, data: payload, count: payload.count, id: messageId(m) };
 }
 
 /** The producing batch's message id (lib/kafka/messages.ts), if the producer set one. */

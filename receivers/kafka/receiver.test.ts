@@ -1,8 +1,7 @@
 // The kafka receiver against the real broker (test/kafka-broker.ts).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Factory, LogsConsumer, TracesConsumer } from '../../core/component.ts';
-import type { WithDedupToken } from '../../core/exporter-helper.ts';
-import type { LogsData, TracesData } from '../../core/model.ts';
+import type { LogsData } from '../../core/model.ts';
 import { encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { KafkaJSNonRetriableError } from 'kafkajs';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
@@ -12,6 +11,7 @@ import { ensureKafka, testKafka, uniqueTopic } from '../../test/kafka-broker.ts'
 import type { KafkaReceiverConfig } from './config.ts';
 import { kafkaReceiverFactory } from './factory.ts';
 import { setPausedSafely, type KafkaReceiver } from './receiver.ts';
+import type { LogsPayload, TracesPayload } from '../../core/payload.ts';
 
 const factory = kafkaReceiverFactory as Factory;
 let brokers: string;
@@ -23,8 +23,7 @@ class Recorder implements LogsConsumer, TracesConsumer {
   /** Refuse only payloads whose bodies match. */
   failIf: ((bodies: string[]) => boolean) | undefined;
   hang = false;
-  private record(signal: string, data: LogsData | TracesData, bodies: string[]): Promise<void> {
-    const token = (data as WithDedupToken).dedupToken;
+  private record(signal: string, token: string | undefined, bodies: string[]): Promise<void> {
     if (this.hang) {
       this.calls.push({ signal, token, bodies, ok: false });
       return new Promise(() => {});
@@ -33,11 +32,13 @@ class Recorder implements LogsConsumer, TracesConsumer {
     this.calls.push({ signal, token, bodies, ok: !fail });
     return fail ? Promise.reject(fail) : Promise.resolve();
   }
-  consumeLogs(data: LogsData) {
-    return this.record('logs', data, data.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => String(r.body)))));
+  consumeLogs(payload: LogsPayload) {
+    const data = payload.records();
+    return this.record('logs', payload.dedupToken, data.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => String(r.body)))));
   }
-  consumeTraces(data: TracesData) {
-    return this.record('traces', data, data.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.name))));
+  consumeTraces(payload: TracesPayload) {
+    const data = payload.records();
+    return this.record('traces', payload.dedupToken, data.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.name))));
   }
   accepted(signal = 'logs') {
     return this.calls.filter((c) => c.ok && c.signal === signal).flatMap((c) => c.bodies);

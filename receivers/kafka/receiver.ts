@@ -19,12 +19,12 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
-import type { WithDedupToken } from '../../core/exporter-helper.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Counter } from '../../core/telemetry/metrics.ts';
 import { clientTls, createKafkaClient } from '../../lib/kafka/client.ts';
 import { coPartitionedAssigner } from './assigner.ts';
-import { mergeLogs, mergeTraces, parsePlan, type Item } from './chunks.ts';
+import { mergePayloads, parsePlan, type Item } from './chunks.ts';
+import type { Payload } from '../../core/payload.ts';
 import type { KafkaReceiverConfig } from './config.ts';
 import { BadMessageLog, decodeMessage, messageId, type TopicInfo } from './decode.ts';
 import { PartitionWorker, type Chunk } from './partition.ts';
@@ -259,9 +259,9 @@ export class KafkaReceiver implements Component {
 
   private dispatch(t: TopicInfo, chunk: Chunk): Promise<void> {
     const good = chunk.items.filter((i) => i.data !== null && !i.dup);
-    const payload = (t.signal === 'logs' ? mergeLogs(good) : mergeTraces(good)) as ReturnType<typeof mergeLogs> & WithDedupToken;
+    const payload = mergePayloads(t.signal, good);
     payload.dedupToken = chunk.token;
-    return t.signal === 'logs' ? this.obs.logs(payload) : this.obs.traces(payload as never);
+    return payload.isLogs() ? this.obs.logs(payload) : this.obs.traces(payload as Payload<'traces'>);
   }
 
   private decodeAll(t: TopicInfo, partition: number, w: PartitionWorker, batch: EachBatchPayload['batch']): Item[] {

@@ -11,11 +11,10 @@ import { GrpcCode } from '../../core/errors.ts';
 import { bindGrpc, grpcError, rawUnaryMethod, stopGrpc } from '../../core/grpc.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
-import { decodeLogsProto, decodeTracesProto, encodeExportResponse } from '../../core/otlp/index.ts';
+import { encodeExportResponse } from '../../core/otlp/index.ts';
 import type { GrpcProtocolConfig } from './config.ts';
-import { pendingRecords, setRawProto, type LogsData, type TracesData } from '../../core/model.ts';
-import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
-import { grpcClient, setClientInfo, withAuth } from '../../core/client.ts';
+import { Payload } from '../../core/payload.ts';
+import { grpcClient, withAuth } from '../../core/client.ts';
 import { grpcAuthOf, type ReceiverAuth } from '../../core/auth.ts';
 import { refuseTooManyRecords } from './record-limit.ts';
 import { loadTls } from '../../core/tls.ts';
@@ -24,25 +23,23 @@ export const LOGS_EXPORT = '/opentelemetry.proto.collector.logs.v1.LogsService/E
 export const TRACES_EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 export const METRICS_EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 
-function handler(
-  decode: (b: Uint8Array) => LogsData | TracesData,
-  consume: (data: never) => Promise<void>,
-  signal: 'logs' | 'traces',
+function handler<S extends 'logs' | 'traces'>(
+  signal: S,
+  lazy: boolean,
+  consume: (data: Payload<S>) => Promise<void>,
   includeMetadata: boolean,
   maxRecords: number,
 ): grpc.handleUnaryCall<Buffer, Uint8Array> {
   return (call, callback) => {
-    let data: unknown;
+    let data: Payload<S>;
     try {
       refuseTooManyRecords(call.request, signal, maxRecords);
-      data = decode(call.request);
-      if (pendingRecords(data as LogsData) === undefined) setRawProto(data as LogsData, [call.request]);
-      setClientInfo(data as LogsData, withAuth(grpcClient(call, includeMetadata), grpcAuthOf(call.metadata)));
+      data = Payload.fromProto(signal, call.request, lazy, withAuth(grpcClient(call, includeMetadata), grpcAuthOf(call.metadata)));
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: (err as Error).message });
       return;
     }
-    consume(data as never).then(
+    consume(data).then(
       () => callback(null, encodeExportResponse(signal)),
       (err: unknown) => callback(grpcError(err)),
     );
@@ -68,11 +65,11 @@ export class OtlpGrpcServer {
     });
     server.addService(
       { Export: rawUnaryMethod(LOGS_EXPORT) },
-      { Export: handler(this.consumer.bytesOnly.logs ? scanLogsLazily : decodeLogsProto, (d) => this.consumer.logs(d), 'logs', this.cfg.include_metadata, this.cfg.max_records_per_request) },
+      { Export: handler('logs', this.consumer.bytesOnly.logs, (d) => this.consumer.logs(d), this.cfg.include_metadata, this.cfg.max_records_per_request) },
     );
     server.addService(
       { Export: rawUnaryMethod(TRACES_EXPORT) },
-      { Export: handler(this.consumer.bytesOnly.traces ? scanTracesLazily : decodeTracesProto, (d) => this.consumer.traces(d), 'traces', this.cfg.include_metadata, this.cfg.max_records_per_request) },
+      { Export: handler('traces', this.consumer.bytesOnly.traces, (d) => this.consumer.traces(d), this.cfg.include_metadata, this.cfg.max_records_per_request) },
     );
     server.addService({ Export: rawUnaryMethod(METRICS_EXPORT) }, {
       Export: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) =>

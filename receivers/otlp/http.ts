@@ -14,17 +14,14 @@ import { BodyError, closeIfUnread, mediaType, readBody } from '../../core/http-b
 import { closeServer, serveHttp } from '../../core/net.ts';
 import {
   decodeLogsJson,
-  decodeLogsProto,
   decodeTracesJson,
-  decodeTracesProto,
   encodeExportResponse,
   encodeExportResponseJson,
 } from '../../core/otlp/index.ts';
 import type { ObsConsumer } from '../../core/receiver-helper.ts';
-import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { refuseTooManyRecords } from './record-limit.ts';
-import { setRawProto, type LogsData } from '../../core/model.ts';
-import { httpClient, setClientInfo, withAuth } from '../../core/client.ts';
+import { Payload, type AnyPayload } from '../../core/payload.ts';
+import { httpClient, withAuth } from '../../core/client.ts';
 import type { Authenticated, ReceiverAuth, RefusalBody } from '../../core/auth.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
@@ -116,24 +113,22 @@ export class OtlpHttpServer {
       }
       throw err;
     }
-    let data: unknown;
+    let data: AnyPayload;
     try {
-      if (enc === 'proto') refuseTooManyRecords(body, signal, this.cfg.max_records_per_request);
-      if (enc === 'proto' && this.consumer.bytesOnly[signal]) {
+      const client = withAuth(httpClient(req, this.cfg.include_metadata), authed);
+      if (enc === 'proto') {
+        refuseTooManyRecords(body, signal, this.cfg.max_records_per_request);
         // Nothing downstream reads records: validate, count, pass the bytes on.
-        data = signal === 'logs' ? scanLogsLazily(body) : scanTracesLazily(body);
+        data = Payload.fromProto(signal, body, this.consumer.bytesOnly[signal], client);
       } else {
-        if (signal === 'logs') data = enc === 'proto' ? decodeLogsProto(body) : decodeLogsJson(body);
-        else data = enc === 'proto' ? decodeTracesProto(body) : decodeTracesJson(body);
-        if (enc === 'proto') setRawProto(data as LogsData, [body]);
+        data = signal === 'logs' ? Payload.logs(decodeLogsJson(body), client) : Payload.traces(decodeTracesJson(body), client);
       }
-      setClientInfo(data as LogsData, withAuth(httpClient(req, this.cfg.include_metadata), authed));
     } catch (err) {
       return reply(err instanceof TooManyRecordsError ? 413 : 400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
     }
     try {
-      if (signal === 'logs') await this.consumer.logs(data as never);
-      else await this.consumer.traces(data as never);
+      if (data.isLogs()) await this.consumer.logs(data);
+      else await this.consumer.traces(data as Payload<'traces'>);
     } catch (err) {
       const st = statusFor(err);
       const headers: Record<string, string> = st.retryAfterSeconds ? { 'retry-after': String(st.retryAfterSeconds) } : {};

@@ -211,7 +211,7 @@ describe('records per request on the decoding path', () => {
       const session = grpcSession(receiver.grpc!.address);
       expect((await rawGrpcCall(session, LOGS_EXPORT, grpcFrame(body), true)).status).toBe(3);
       session.close();
-      expect(sink.logs).toHaveLength(0);
+      expect(sink.logPayloads).toHaveLength(0);
     } finally {
       await receiver.shutdown();
     }

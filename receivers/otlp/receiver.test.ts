@@ -20,8 +20,7 @@ import { OTLPTraceExporter as GrpcTraces } from '@opentelemetry/exporter-trace-o
 import { OTLPTraceExporter as HttpJsonTraces } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraces } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
-import { clientInfo } from '../../core/client.ts';
-import { getAttr, pendingRecords } from '../../core/model.ts';
+import { getAttr } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { PermanentError, RefusedError } from '../../core/errors.ts';
 import { RecordingConsumer, testHost, testLogger } from '../../test/helpers.ts';
@@ -104,8 +103,8 @@ for (const bytesOnly of [false, true]) describe(`OTLP receiver with real SDK exp
 
   for (const c of cases) {
     it(`accepts logs and traces over ${c.name}, every field intact`, async () => {
-      sink.logs = [];
-      sink.traces = [];
+      sink.logPayloads = [];
+      sink.tracePayloads = [];
       const logExp = c.logs();
       const spanExp = c.traces();
       const lr = await exportWith(logExp, makeLogs());
@@ -118,7 +117,7 @@ for (const bytesOnly of [false, true]) describe(`OTLP receiver with real SDK exp
 
       // Protobuf requests are handed on undecoded when nothing downstream reads records; JSON is always decoded.
       const pending = bytesOnly && c.name !== 'HTTP/JSON';
-      expect([pendingRecords(sink.logs[0]!) !== undefined, pendingRecords(sink.traces[0]!) !== undefined]).toEqual([pending, pending]);
+      expect([sink.logPayloads[0]!.content.kind === 'bytes', sink.tracePayloads[0]!.content.kind === 'bytes']).toEqual([pending, pending]);
       const recs = sink.logRecords;
       expect(recs).toHaveLength(3);
       expect(getAttr(sink.logs[0]!.resourceLogs[0]!.resource.attributes, 'service.name')).toBe('frontend');
@@ -140,7 +139,7 @@ for (const bytesOnly of [false, true]) describe(`OTLP receiver with real SDK exp
       expect(child).toMatchObject({ kind: 3, parentSpanId: root.spanId, traceId: root.traceId, startTimeUnixNano: 1_700_000_000_000_001_000n });
       expect(root.traceId).toMatch(/^[0-9a-f]{32}$/);
       // The sender's address rides along; its headers only with include_metadata (off here).
-      expect(clientInfo(sink.logs[0]!)).toEqual({ address: '127.0.0.1', metadata: new Map() });
+      expect(sink.logPayloads[0]!.client).toEqual({ address: '127.0.0.1', metadata: new Map() });
       expect(metrics.read('otelcol_receiver_accepted_log_records', { receiver: 'otlp', transport: c.transport })).toBeGreaterThanOrEqual(3);
     });
   }

@@ -8,6 +8,7 @@ import { once } from '../../core/component.ts';
 import { s } from '../../core/config/schema.ts';
 import { RefusedError } from '../../core/errors.ts';
 import { observedConsumer } from '../../core/receiver-helper.ts';
+import type { TracesPayload } from '../../core/payload.ts';
 import { attachSpool } from '../../core/spool-channel.ts';
 
 export interface SpoolReceiverConfig {
@@ -26,9 +27,9 @@ export const spoolReceiverFactory: ReceiverFactory<SpoolReceiverConfig> = {
     let stopped = false;
     return {
       async start() {
-        detach = attachSpool(settings.config.name, (signal, data) => {
+        detach = attachSpool(settings.config.name, (p) => {
           if (stopped) return Promise.reject(new RefusedError('spool receiver is shut down', 'shutting_down'));
-          return signal === 'logs' ? obs.logs(data as never) : obs.traces(data as never);
+          return p.isLogs() ? obs.logs(p) : obs.traces(p as TracesPayload);
         });
       },
       shutdown: once(async () => {

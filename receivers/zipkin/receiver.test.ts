@@ -19,7 +19,7 @@ import { getAttr, SpanKind, StatusCode, type Span, type TracesData } from '../..
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { RecordingConsumer, testLogger, waitFor } from '../../test/helpers.ts';
 import { defaultZipkinConfig, type ZipkinReceiverConfig } from './config.ts';
-import { clientInfo, metadataValues } from '../../core/client.ts';
+import { metadataValues } from '../../core/client.ts';
 import { ZipkinReceiver } from './receiver.ts';
 import { v1ThriftBody } from './testdata/v1-thrift-encode.ts';
 
@@ -163,15 +163,15 @@ describe('zipkin receiver', () => {
     try {
       const json = JSON.stringify([{ traceId: 'cc'.repeat(8), id: '4', name: 'tenant', timestamp: 1, localEndpoint: { serviceName: 't' } }]);
       expect((await post(`http://${r.address}/api/v2/spans`, json, { 'content-type': 'application/json', 'x-tenant': 'acme' })).status).toBe(202);
-      const info = clientInfo(sink.traces[0]!);
+      const info = sink.tracePayloads[0]!.client;
       expect([info?.address, metadataValues(info, 'X-Tenant')]).toEqual(['127.0.0.1', ['acme']]);
     } finally {
       await r.shutdown();
     }
     const json = JSON.stringify([{ traceId: 'dd'.repeat(8), id: '5', name: 'plain', timestamp: 1, localEndpoint: { serviceName: 't' } }]);
     expect((await post(`${base}/api/v2/spans`, json, { 'content-type': 'application/json', 'x-tenant': 'acme' })).status).toBe(202);
-    const plain = consumer.traces.find((d) => d.resourceSpans.some((rs) => rs.scopeSpans.some((ss) => ss.spans.some((sp) => sp.name === 'plain'))))!;
-    expect(metadataValues(clientInfo(plain), 'x-tenant')).toEqual([]);
+    const plain = consumer.tracePayloads.find((d) => d.records().resourceSpans.some((rs) => rs.scopeSpans.some((ss) => ss.spans.some((sp) => sp.name === 'plain'))))!;
+    expect(metadataValues(plain.client, 'x-tenant')).toEqual([]);
   });
 
   it('answers bad requests with the right status and keeps serving', async () => {

@@ -7,14 +7,14 @@
  * 405 not POST; 413 over `max_request_body_size`; 415 other content types;
  * 429/503 + Retry-After when the pipeline refuses.
  */
-import { httpClient, setClientInfo, withAuth } from '../../core/client.ts';
+import { httpClient, withAuth, type ClientInfo } from '../../core/client.ts';
 import { receiverAuth, type Authenticated, type ReceiverAuth } from '../../core/auth.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { statusFor } from '../../core/errors.ts';
 import { BodyError, closeIfUnread, mediaType, readBody } from '../../core/http-body.ts';
-import type { TracesData } from '../../core/model.ts';
+
 import { closeServer, serveHttp } from '../../core/net.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
@@ -26,7 +26,7 @@ import { decodeV2Json } from './v2-json.ts';
 import { decodeV2Proto } from './v2-proto.ts';
 import { zipkinV2ToProto, type V2Options } from './v2-translate.ts';
 import type { ZSpan } from './model.ts';
-import { lazyTraces } from '../../core/otlp/lazy.ts';
+import { Payload, type TracesPayload } from '../../core/payload.ts';
 import { loadTls } from '../../core/tls.ts';
 
 type Format = 'v1_json' | 'v1_thrift' | 'v2_json' | 'v2_proto';
@@ -48,8 +48,8 @@ function formatFor(version: 1 | 2, ct: string): Format | undefined {
   return undefined;
 }
 
-function v2Payload(spans: ZSpan[], opts: V2Options): TracesData {
-  return lazyTraces([zipkinV2ToProto(spans, opts)], spans.length);
+function v2Payload(spans: ZSpan[], opts: V2Options, client: ClientInfo): TracesPayload {
+  return Payload.ofBytes('traces', [zipkinV2ToProto(spans, opts)], spans.length, client);
 }
 
 export class ZipkinReceiver implements Component {
@@ -78,14 +78,14 @@ export class ZipkinReceiver implements Component {
     this.address = address;
   }
 
-  private decode(format: Format, body: Buffer): TracesData {
+  private decode(format: Format, body: Buffer, client: ClientInfo): TracesPayload {
     const opts = { parseStringTags: this.cfg.parse_string_tags };
     switch (format) {
       // v2 translates straight to OTLP protobuf; records are decoded only if a later stage reads them.
-      case 'v2_json': return v2Payload(decodeV2Json(body), opts);
-      case 'v2_proto': return v2Payload(decodeV2Proto(body), opts);
-      case 'v1_json': return zipkinV1ToTraces(decodeV1Json(body, opts.parseStringTags));
-      case 'v1_thrift': return zipkinV1ToTraces(decodeV1Thrift(body));
+      case 'v2_json': return v2Payload(decodeV2Json(body), opts, client);
+      case 'v2_proto': return v2Payload(decodeV2Proto(body), opts, client);
+      case 'v1_json': return Payload.traces(zipkinV1ToTraces(decodeV1Json(body, opts.parseStringTags)), client);
+      case 'v1_thrift': return Payload.traces(zipkinV1ToTraces(decodeV1Thrift(body)), client);
     }
   }
 
@@ -114,13 +114,12 @@ export class ZipkinReceiver implements Component {
       if (err instanceof BodyError) return reply(err.status, err.message, err.headers);
       throw err;
     }
-    let data: TracesData;
+    let data: TracesPayload;
     try {
-      data = this.decode(format, body);
+      data = this.decode(format, body, withAuth(httpClient(req, this.cfg.include_metadata), authed));
     } catch (err) {
       return reply(400, `cannot decode zipkin ${format.replace('_', ' ')} spans: ${(err as Error).message}`);
     }
-    setClientInfo(data, withAuth(httpClient(req, this.cfg.include_metadata), authed));
     try {
       await this.consumers[format].traces(data);
     } catch (err) {

@@ -5,7 +5,7 @@
  * stores downstream never see invalid UTF-8 from them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pendingRecords, rawProto, type TracesData } from '../../core/model.ts';
+import type { TracesPayload } from '../../core/payload.ts';
 import { decodeTracesProto } from '../../core/otlp/index.ts';
 import { scanTracesProto } from '../../core/otlp/scan.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
@@ -17,8 +17,8 @@ import { defaultZipkinConfig } from './config.ts';
 import { ZipkinReceiver } from './receiver.ts';
 
 /** The payload's protobuf bytes, as the stages behind would get them. */
-function bytesOf(d: TracesData): Uint8Array {
-  const parts = rawProto(d) ?? pendingRecords(d)?.parts;
+function bytesOf(d: TracesPayload): Uint8Array {
+  const parts = d.bytes();
   expect(parts).toBeDefined();
   return Buffer.concat(parts as Uint8Array[]);
 }
@@ -56,7 +56,7 @@ describe('Zipkin and Jaeger hand on valid UTF-8 only', () => {
     const body = withBadBytes(withBadBytes(Buffer.from(json), 'QQQQ'), 'RRRR');
     const res = await fetch(`http://${zipkin.address}/api/v2/spans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(body) });
     expect(res.status).toBe(202);
-    const bytes = bytesOf(zSink.traces.at(-1)!);
+    const bytes = bytesOf(zSink.tracePayloads.at(-1)!);
     expect(scanTracesProto(bytes)).toBe(1);
     const text = JSON.stringify(decodeTracesProto(bytes), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
     expect(text).toContain('\uFFFD');
@@ -69,7 +69,7 @@ describe('Zipkin and Jaeger hand on valid UTF-8 only', () => {
     const body = withBadBytes(withBadBytes(batchBody(batch), 'QQQQ'), 'RRRR');
     const res = await fetch(`http://${jaeger.http!.address}/api/traces`, { method: 'POST', headers: { 'content-type': 'application/x-thrift' }, body: new Uint8Array(body) });
     expect(res.status).toBe(202);
-    const bytes = bytesOf(jSink.traces.at(-1)!);
+    const bytes = bytesOf(jSink.tracePayloads.at(-1)!);
     expect(scanTracesProto(bytes)).toBeGreaterThan(0);
     expect(decodeTracesProto(bytes).resourceSpans[0]!.scopeSpans[0]!.spans[0]!.name).toContain('\uFFFD');
   });

@@ -19,6 +19,7 @@ import { defaultClickHouseConfig } from '../../exporters/clickhouse/config.ts';
 import { ClickHouseExporter } from '../../exporters/clickhouse/exporter.ts';
 import { encodeLogsNative, encodeTracesNative } from '../../lib/clickhouse/native.ts';
 import { encodeLogs, encodeTraces } from '../../lib/clickhouse/rows.ts';
+import { Payload } from '../../core/payload.ts';
 
 const native = process.env.FORMAT !== 'json';
 const formatName = native ? 'Native' : 'JSONCompactEachRow';
@@ -145,7 +146,7 @@ async function mainTraces(): Promise<void> {
   const signal = new AbortController().signal;
   c0 = process.cpuUsage();
   const w0 = performance.now();
-  for (let i = 0; i < batches.length; i++) await exp.pushTraces(batches[i]!, { dedupToken: `t${i}`, attempt: 1, signal });
+  for (let i = 0; i < batches.length; i++) await exp.pushTraces(Payload.traces(batches[i]!), { dedupToken: `t${i}`, attempt: 1, signal });
   const wall = (performance.now() - w0) / 1000;
   for (let quiet = 0, i = 0; quiet < 3 && i < 300; i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
   await exp.start({ logger: silentLogger, metrics: new MetricsRegistry(), getExtension: () => undefined, reportFatal: () => {} });
   const signal = new AbortController().signal;
   // Warm-up batch (engine caches, JIT), not counted.
-  await exp.pushLogs(batch(total, 1024), { dedupToken: 'warm', attempt: 1, signal });
+  await exp.pushLogs(Payload.logs(batch(total, 1024)), { dedupToken: 'warm', attempt: 1, signal });
   const c0 = process.cpuUsage();
   const w0 = performance.now();
   let next = 0;
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
     Array.from({ length: concurrency }, async () => {
       while (next < batches.length) {
         const i = next++;
-        await exp.pushLogs(batches[i]!, { dedupToken: `b${i}`, attempt: 1, signal });
+        await exp.pushLogs(Payload.logs(batches[i]!), { dedupToken: `b${i}`, attempt: 1, signal });
       }
     }),
   );

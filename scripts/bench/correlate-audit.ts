@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
-import type { LogsData, TracesData } from '../../core/model.ts';
+import type { LogsConsumer, TracesConsumer } from '../../core/component.ts';
 import { logRecordCount, spanCount } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
@@ -33,6 +33,7 @@ import { defaultAuditConfig, defaultAuditRules } from '../../processors/audit/co
 import { defaultCorrelateConfig, type CorrelateConfig } from '../../processors/correlate/config.ts';
 import { CorrelateProcessor } from '../../processors/correlate/correlate.ts';
 import { makeBatch, type Batch } from './workload.ts';
+import { Payload } from '../../core/payload.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const BATCHES = Number(flag(args, 'batches') ?? 40);
@@ -70,12 +71,12 @@ async function timed(label: string, bs: Batch[], run: (bs: Batch[]) => Promise<v
   return { label, perCpuSec: n / cpuS, perSec: n / wall, usPerRecord: (cpuS * 1e6) / n };
 }
 
-function correlate(over: Partial<CorrelateConfig>, next: { logs: { consumeLogs(d: LogsData): Promise<void> }; traces: { consumeTraces(d: TracesData): Promise<void> } }) {
+function correlate(over: Partial<CorrelateConfig>, next: { logs: LogsConsumer; traces: TracesConsumer }) {
   return new CorrelateProcessor({ id: 'correlate', config: { ...defaultCorrelateConfig(), ...where, ...over }, logger: silentLogger, metrics: new MetricsRegistry() }, next);
 }
 
 async function feed(c: CorrelateProcessor, bs: Batch[]): Promise<void> {
-  await Promise.all(bs.flatMap((b) => [c.consumeTraces(b.traces), c.consumeLogs(b.logs)]));
+  await Promise.all(bs.flatMap((b) => [c.consumeTraces(Payload.traces(b.traces)), c.consumeLogs(Payload.logs(b.logs))]));
 }
 
 interface Stage {
@@ -121,7 +122,7 @@ async function stages(): Promise<Stage[]> {
   out.push({
     label: 'clickhouse exporter: encode + insert otel_logs/otel_traces (chDB)',
     run: async (bs) => {
-      for (const b of bs) await Promise.all([exp.pushLogs(b.logs, ctx()), exp.pushTraces(b.traces, ctx())]);
+      for (const b of bs) await Promise.all([exp.pushLogs(Payload.logs(b.logs), ctx()), exp.pushTraces(Payload.traces(b.traces), ctx())]);
     },
     close: () => exp.shutdown(),
   });
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
   const before = heap();
   const c = correlate({ summary: false, wait: 60_000, max_traces: 10_000_000, max_items: 100_000_000 }, { logs: { consumeLogs: async () => {} }, traces: { consumeTraces: async () => {} } });
   await c.start({} as never);
-  const pending = held.flatMap((b) => [c.consumeTraces(b.traces), c.consumeLogs(b.logs)]);
+  const pending = held.flatMap((b) => [c.consumeTraces(Payload.traces(b.traces)), c.consumeLogs(Payload.logs(b.logs))]);
   const withIndex = heap();
   const heldState = c.held;
   await c.shutdown();

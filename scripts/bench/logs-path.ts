@@ -17,7 +17,6 @@
 import { flag, parseArgs } from '../../bin/commands/args.ts';
 import { logRecordCount } from '../../core/model.ts';
 import { encodeLogsProto } from '../../core/otlp/index.ts';
-import { lazyLogs } from '../../core/otlp/lazy.ts';
 import { encodeLogsNative } from '../../lib/clickhouse/native.ts';
 import { encodeLogsNativeProto } from '../../lib/clickhouse/native-proto.ts';
 import { classifyPayload } from '../../processors/audit/audit.ts';
@@ -27,8 +26,8 @@ import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { enrichLogs, indexTraces, summarizeLogs, type SummaryPart } from '../../processors/correlate/enrich.ts';
 import { enrichLogsBytes } from '../../processors/correlate/peek.ts';
 import { TraceIndex } from '../../processors/correlate/trace-index.ts';
-import { patchLogs, undecodedLogs } from '../../core/model.ts';
 import { makeBatch } from './workload.ts';
+import { Payload } from '../../core/payload.ts';
 
 const args = parseArgs(process.argv.slice(2));
 const ROUNDS = Number(flag(args, 'rounds') ?? 15);
@@ -45,23 +44,25 @@ const rules = compileRules(defaultAuditRules());
 let sink = 0;
 
 function viaRecords(): void {
-  const data = lazyLogs([logBytes], records);
+  const p = Payload.ofBytes('logs', [logBytes], records);
+  const data = p.recordsToChange();
   const counts = { enriched: 0, linked: 0 };
   enrichLogs(data, index, fields, counts);
   const parts = new Map<string, SummaryPart>();
   summarizeLogs(data, parts);
-  sink += classifyPayload(data, rules).length;
+  sink += classifyPayload(p, rules).length;
   sink += encodeLogsNative(data).bytes + parts.size;
 }
 
 function viaBytes(): void {
-  const data = lazyLogs([logBytes], records);
+  const data = Payload.ofBytes('logs', [logBytes], records);
   const counts = { enriched: 0, linked: 0 };
   const parts = new Map<string, SummaryPart>();
   const patches = enrichLogsBytes([logBytes], index, fields, counts, parts);
-  if (patches) patchLogs(data, patches);
+  if (patches) data.patch(patches);
   sink += classifyPayload(data, rules).length;
-  const p = undecodedLogs(data)!;
+  const p = data.content;
+  if (p.kind !== 'bytes') throw new Error('decoded');
   sink += encodeLogsNativeProto(p.parts, p.count, p.patches).bytes + parts.size;
 }
 

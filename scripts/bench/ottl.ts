@@ -16,6 +16,7 @@ import { filterFactory } from '../../processors/filter/index.ts';
 import { transformFactory } from '../../processors/transform/index.ts';
 import { settingsFor } from '../../test/component-config.ts';
 import { makeBatch } from './workload.ts';
+import { Payload } from '../../core/payload.ts';
 
 const batches = Array.from({ length: 20 }, (_, i) => makeBatch(1000, i).logs);
 const records = batches.reduce((n, b) => n + logRecordCount(b), 0);
@@ -27,7 +28,7 @@ async function measure(factory: ProcessorFactory<unknown>, user: unknown): Promi
   for (let round = 0; round < 11; round++) {
     const copies: LogsData[] = batches.map(cloneLogs);
     const t0 = process.cpuUsage();
-    for (const c of copies) await p.consumeLogs(c);
+    for (const c of copies) await p.consumeLogs(Payload.logs(c));
     const t = process.cpuUsage(t0);
     if (round >= 2) rounds.push((t.user + t.system) / records); // the first two warm up
   }

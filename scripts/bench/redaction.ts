@@ -18,11 +18,11 @@
  */
 import { cloneLogs, cloneTraces, logRecordCount, spanCount, type LogsData, type TracesData } from '../../core/model.ts';
 import { decodeLogsProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
-import { scanLogsLazily, scanTracesLazily } from '../../core/otlp/lazy.ts';
 import { defaultRedactionConfig, type RedactionConfig } from '../../processors/redaction/config.ts';
 import { redactPayload } from '../../processors/redaction/processor.ts';
 import { Redactor } from '../../processors/redaction/redaction.ts';
 import { makeBatch } from './workload.ts';
+import { Payload } from '../../core/payload.ts';
 
 const defaults: RedactionConfig = { ...defaultRedactionConfig(), allow_all_keys: true, mask_credentials: true, mask_payment_cards: true, summary: 'debug' };
 const gatewayBefore: RedactionConfig = {
@@ -64,9 +64,9 @@ function cpu<T>(prepare: () => T[], run: (x: T) => void, records: number): numbe
 }
 
 const r = new Redactor(defaults);
-const fastLogs = () => cpu(() => logBytes.map(scanLogsLazily), (d) => redactPayload(r, 'logs', d, true), logRecords);
-const fastSpans = () => cpu(() => spanBytes.map(scanTracesLazily), (d) => redactPayload(r, 'traces', d, true), spanRecords);
-const dirtyLogs = () => cpu(() => dirtyLogBytes.map(scanLogsLazily), (d) => redactPayload(r, 'logs', d, true), logRecords);
+const fastLogs = () => cpu(() => logBytes.map((b) => Payload.scan('logs', b)), (d) => redactPayload(r, d, true), logRecords);
+const fastSpans = () => cpu(() => spanBytes.map((b) => Payload.scan('traces', b)), (d) => redactPayload(r, d, true), spanRecords);
+const dirtyLogs = () => cpu(() => dirtyLogBytes.map((b) => Payload.scan('logs', b)), (d) => redactPayload(r, d, true), logRecords);
 const recordsLogs = (cfg: RedactionConfig) => {
   const rr = new Redactor(cfg);
   return () => cpu(() => batches.map((b) => cloneLogs(b.logs)), (d: LogsData) => rr.logs(d), logRecords);

@@ -11,18 +11,20 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExporter, helperDefaults } from '../../core/exporter-helper.ts';
 import { PermanentError } from '../../core/errors.ts';
-import { getAttr, type LogsData } from '../../core/model.ts';
+import { getAttr } from '../../core/model.ts';
+import type { LogsPayload } from '../../core/payload.ts';
 import { decodeLogsProto } from '../../core/otlp/index.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { FileStorageExtension } from '../../extensions/file_storage/file-storage.ts';
 import { sampleLogs, testHost, testLogger, waitFor } from '../helpers.ts';
+import { Payload } from '../../core/payload.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const servicesOf = (d: LogsData) => d.resourceLogs.map((rl) => String(getAttr(rl.resource.attributes, 'service.name')));
+const servicesOf = (p: LogsPayload) => p.records().resourceLogs.map((rl) => String(getAttr(rl.resource.attributes, 'service.name')));
 
 async function setup(fail: () => Error) {
   const dir = mkdtempSync(join(tmpdir(), 'th-dlq-'));
@@ -55,7 +57,7 @@ describe('dead letters', () => {
   ] as const) {
     it(`${what}: the poison is dead-lettered, the batches grouped with it are sent, the queue goes on`, async () => {
       const t = await setup(fail);
-      for (const svc of ['alice', 'mallory', 'bob', 'mallory']) await t.exp.consumeLogs(sampleLogs(2, svc));
+      for (const svc of ['alice', 'mallory', 'bob', 'mallory']) await t.exp.consumeLogs(Payload.logs(sampleLogs(2, svc)));
       await waitFor(() => t.sent.length === 2, 10_000, 'alice and bob sent');
       expect(t.sent.sort()).toEqual(['alice', 'bob']);
       await waitFor(() => t.metrics.read('otelcol_exporter_dead_lettered_log_records', { exporter: 'spool' }) === 4, 10_000, 'both poisons dead-lettered');
@@ -63,7 +65,7 @@ describe('dead letters', () => {
       const files = readdirSync(dlq).sort();
       expect(files.filter((f) => f.endsWith('.pb'))).toHaveLength(2);
       for (const f of files.filter((x) => x.endsWith('.pb'))) {
-        expect(servicesOf(decodeLogsProto(readFileSync(join(dlq, f))))).toEqual(['mallory']);
+        expect(servicesOf(Payload.logs(decodeLogsProto(readFileSync(join(dlq, f)))))).toEqual(['mallory']);
         expect(readFileSync(join(dlq, f.replace(/\.pb$/, '.txt')), 'utf8')).toContain(fail().message);
       }
       // Logged once for the condition, not once per batch.
@@ -71,7 +73,7 @@ describe('dead letters', () => {
       // Not retried: the group once, then each member once.
       expect(t.calls()).toBeLessThanOrEqual(1 + 4);
       // The queue is not blocked: a later batch goes through.
-      await t.exp.consumeLogs(sampleLogs(1, 'carol'));
+      await t.exp.consumeLogs(Payload.logs(sampleLogs(1, 'carol')));
       await waitFor(() => t.sent.includes('carol'), 10_000, 'a later batch sent');
       await t.exp.shutdown();
       await t.storage.shutdown?.();

@@ -5,11 +5,12 @@ import { PermanentError, RefusedError, statusFor } from '../../core/errors.ts';
 import type { LogsData } from '../../core/model.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { sampleLogs, testHost, testLogger, waitFor } from '../helpers.ts';
+import { Payload } from '../../core/payload.ts';
 
 function make(overrides: Parameters<typeof helperDefaults>[0], push: (d: LogsData, ctx: PushContext) => Promise<void>) {
   const metrics = new MetricsRegistry();
   const cfg = helperDefaults(overrides);
-  const exp = createExporter({ id: 'test', config: cfg, logger: testLogger(), metrics }, { pushLogs: push });
+  const exp = createExporter({ id: 'test', config: cfg, logger: testLogger(), metrics }, { pushLogs: (p, ctx) => push(p.records(), ctx) });
   return { exp, metrics };
 }
 
@@ -22,7 +23,7 @@ describe('exporter helper', () => {
     await (async () => {
       const data = sampleLogs(3);
       ref = new WeakRef(data);
-      await exp.consumeLogs(data);
+      await exp.consumeLogs(Payload.logs(data));
     })();
     await waitFor(() => pushed === 1);
     // Collect on a later job (WeakRef targets live to the end of the current one).
@@ -40,7 +41,7 @@ describe('exporter helper', () => {
       if (++calls < 3) throw new Error('connection refused');
     });
     await exp.start(testHost());
-    await exp.consumeLogs(sampleLogs(2));
+    await exp.consumeLogs(Payload.logs(sampleLogs(2)));
     expect(calls).toBe(3);
     expect(new Set(tokens).size).toBe(1);
     expect(metrics.read('otelcol_exporter_sent_log_records', { exporter: 'test' })).toBe(2);
@@ -55,7 +56,7 @@ describe('exporter helper', () => {
       throw new PermanentError('Cannot parse input');
     });
     await exp.start(testHost());
-    await expect(exp.consumeLogs(sampleLogs(1))).rejects.toBeInstanceOf(PermanentError);
+    await expect(exp.consumeLogs(Payload.logs(sampleLogs(1)))).rejects.toBeInstanceOf(PermanentError);
     expect(calls).toBe(1);
     await exp.shutdown();
   });
@@ -66,7 +67,7 @@ describe('exporter helper', () => {
       tokens.push(ctx.dedupToken);
     });
     await exp.start(testHost());
-    await exp.consumeLogs(Object.assign(sampleLogs(1), { dedupToken: 'otlp_logs/3/100-199' }));
+    await exp.consumeLogs(Object.assign(Payload.logs(sampleLogs(1)), { dedupToken: 'otlp_logs/3/100-199' }));
     expect(tokens).toEqual(['otlp_logs/3/100-199']);
     await exp.shutdown();
   });
@@ -80,15 +81,15 @@ describe('exporter helper', () => {
       pushed += d.resourceLogs[0]!.scopeLogs[0]!.logRecords.length;
     });
     await exp.start(testHost());
-    await exp.consumeLogs(sampleLogs(1)); // taken by the consumer, blocked on the gate
+    await exp.consumeLogs(Payload.logs(sampleLogs(1))); // taken by the consumer, blocked on the gate
     await waitFor(() => true);
-    await exp.consumeLogs(sampleLogs(1));
-    await exp.consumeLogs(sampleLogs(1));
-    const err = await exp.consumeLogs(sampleLogs(1)).catch((e: unknown) => e);
+    await exp.consumeLogs(Payload.logs(sampleLogs(1)));
+    await exp.consumeLogs(Payload.logs(sampleLogs(1)));
+    const err = await exp.consumeLogs(Payload.logs(sampleLogs(1))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RefusedError);
     expect(statusFor(err).http).toBe(429);
     const stopping = exp.shutdown();
-    await expect(exp.consumeLogs(sampleLogs(1))).rejects.toBeInstanceOf(RefusedError);
+    await expect(exp.consumeLogs(Payload.logs(sampleLogs(1)))).rejects.toBeInstanceOf(RefusedError);
     release();
     await stopping;
     expect(pushed).toBe(3);
@@ -107,10 +108,10 @@ describe('exporter helper', () => {
     // The first is taken by the consumer (blocked); the second waits as a complete group;
     // then the queue itself holds two. The next is refused, as without batching.
     for (let i = 0; i < 4; i++) {
-      await exp.consumeLogs(sampleLogs(1));
+      await exp.consumeLogs(Payload.logs(sampleLogs(1)));
       await new Promise((r) => setTimeout(r, 20));
     }
-    const err = await exp.consumeLogs(sampleLogs(1)).catch((e: unknown) => e);
+    const err = await exp.consumeLogs(Payload.logs(sampleLogs(1))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RefusedError);
     expect(statusFor(err).http).toBe(429);
     release();
@@ -126,7 +127,7 @@ describe('exporter helper', () => {
       pushes.push({ token: ctx.dedupToken, n: d.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)).length });
     });
     await exp.start(testHost());
-    for (const n of [1, 2, 3]) await exp.consumeLogs(sampleLogs(n));
+    for (const n of [1, 2, 3]) await exp.consumeLogs(Payload.logs(sampleLogs(n)));
     expect(pushes).toHaveLength(0); // below min_size, before flush_timeout
     await exp.shutdown(); // an in-memory queue drains: the open group goes
     expect(pushes).toHaveLength(1);

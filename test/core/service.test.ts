@@ -7,12 +7,12 @@ import type { Component, ExporterFactory, LogsConsumer, NextConsumers, Processor
 import { loadConfigText } from '../../core/config/load.ts';
 import { s } from '../../core/config/schema.ts';
 import { PermanentError } from '../../core/errors.ts';
-import type { LogsData } from '../../core/model.ts';
-import { logRecordCount } from '../../core/model.ts';
 import { Registry } from '../../core/registry.ts';
 import { Service } from '../../core/service.ts';
 import { batchFactory } from '../../processors/batch/index.ts';
 import { sampleLogs, testLogger } from '../helpers.ts';
+import { Payload } from '../../core/payload.ts';
+import type { LogsPayload } from '../../core/payload.ts';
 
 const events: string[] = [];
 
@@ -44,7 +44,9 @@ const pushFactory: ReceiverFactory<Record<string, never>> = {
 
 class SlowSink implements Component, LogsConsumer {
   static instances = new Map<string, SlowSink>();
-  received: LogsData[] = [];
+  received: LogsPayload[] = [];
+  /** Each payload's bytes as it arrived (before this sink changed its records). */
+  arrivedBytes: Array<readonly Uint8Array[] | undefined> = [];
   constructor(
     readonly id: string,
     readonly cfg: { delay_ms: number; fail: boolean },
@@ -54,12 +56,13 @@ class SlowSink implements Component, LogsConsumer {
   async start() {
     events.push(`start ${this.id}`);
   }
-  async consumeLogs(d: LogsData) {
+  async consumeLogs(payload: LogsPayload) {
     await new Promise((r) => setTimeout(r, this.cfg.delay_ms));
     if (this.cfg.fail) throw new PermanentError(`${this.id} rejects`);
-    // Mutate, to prove each fan-out branch has its own copy.
-    d.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body = `seen by ${this.id}`;
-    this.received.push(d);
+    this.arrivedBytes.push(payload.bytes());
+    // Change the records, to prove each fan-out branch has its own copy.
+    payload.recordsToChange().resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body = `seen by ${this.id}`;
+    this.received.push(payload);
   }
   async shutdown() {
     events.push(`stop ${this.id}`);
@@ -96,20 +99,19 @@ service:
 `);
     await svc.start();
     const r = PushReceiver.instances.get('push')!;
-    await r.next.logs!.consumeLogs(Object.assign(sampleLogs(2), { dedupToken: 'kafka:otlp_logs:0:10-19' }));
+    await r.next.logs!.consumeLogs(Object.assign(Payload.logs(sampleLogs(2)), { dedupToken: 'kafka:otlp_logs:0:10-19' }));
     // Every branch gets a token derived from the payload's: the same on a redelivery, never shared
     // between branches (two of which could insert into one table).
-    const tokens = ['sink/a', 'sink/b', 'sink/c'].map((id) => (SlowSink.instances.get(id)!.received[0] as { dedupToken?: string }).dedupToken);
+    const tokens = ['sink/a', 'sink/b', 'sink/c'].map((id) => SlowSink.instances.get(id)!.received[0]!.dedupToken);
     expect(tokens).toEqual(['kafka:otlp_logs:0:10-19>0>0', 'kafka:otlp_logs:0:10-19>0>1', 'kafka:otlp_logs:0:10-19>1']);
-    const bodies = ['sink/a', 'sink/b', 'sink/c'].map((id) => SlowSink.instances.get(id)!.received[0]!.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body);
+    const bodies = ['sink/a', 'sink/b', 'sink/c'].map((id) => SlowSink.instances.get(id)!.received[0]!.records().resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body);
     expect(bodies).toEqual(['seen by sink/a', 'seen by sink/b', 'seen by sink/c']);
     expect(r.next.traces).toBeUndefined();
     await svc.shutdown();
   });
 
-  it('strips raw protobuf bytes before a processor that may change records, keeps them through batch', async () => {
-    const { rawProto, setRawProto } = await import('../../core/model.ts');
-    const seen: Array<Uint8Array[] | undefined> = [];
+  it('drops the protobuf bytes where a processor changes records, keeps them through batch', async () => {
+    const seen: Array<readonly Uint8Array[] | undefined> = [];
     const spy: ProcessorFactory<Record<string, never>> = {
       kind: 'processor',
       type: 'spy',
@@ -119,9 +121,10 @@ service:
       create: (_st, next) => ({
         start: async () => {},
         shutdown: async () => {},
-        consumeLogs: async (d: LogsData) => {
-          seen.push(rawProto(d));
-          await next.logs!.consumeLogs(d);
+        consumeLogs: async (p: LogsPayload) => {
+          seen.push(p.bytes());
+          p.recordsToChange().resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body = 'changed by spy';
+          await next.logs!.consumeLogs(p);
         },
       }),
     };
@@ -145,14 +148,13 @@ service:
         { logger: testLogger(), serveMetrics: false },
       );
       await svc.start();
-      const data = sampleLogs(1);
-      setRawProto(data, [new Uint8Array([1, 2, 3])]);
+      const data = Payload.ofRecords('logs', sampleLogs(1), undefined, [new Uint8Array([1, 2, 3])]);
       await PushReceiver.instances.get('push')!.next.logs!.consumeLogs(data);
-      const received = SlowSink.instances.get('sink')!.received.map((d) => rawProto(d));
+      const received = SlowSink.instances.get('sink')!.arrivedBytes;
       await svc.shutdown();
       return received;
     };
-    // batch keeps the bytes; a processor that does not declare keepsRawProto never sees them.
+    // batch keeps the bytes; a processor that changes records lets them go.
     expect(await run('batch')).toEqual([[new Uint8Array([1, 2, 3])]]);
     expect(await run('batch, spy')).toEqual([undefined]);
     expect(seen).toEqual([undefined]);
@@ -217,7 +219,7 @@ service:
 `);
     await svc.start();
     const r = PushReceiver.instances.get('push')!;
-    await expect(r.next.logs!.consumeLogs(sampleLogs(1))).rejects.toThrow('sink/bad rejects');
+    await expect(r.next.logs!.consumeLogs(Payload.logs(sampleLogs(1)))).rejects.toThrow('sink/bad rejects');
     expect(SlowSink.instances.get('sink/slow')!.received).toHaveLength(1);
     await svc.shutdown();
   });
@@ -233,14 +235,14 @@ service:
 `);
     await svc.start();
     const r = PushReceiver.instances.get('push')!;
-    const pending = [r.next.logs!.consumeLogs(sampleLogs(3)), r.next.logs!.consumeLogs(sampleLogs(4))];
+    const pending = [r.next.logs!.consumeLogs(Payload.logs(sampleLogs(3))), r.next.logs!.consumeLogs(Payload.logs(sampleLogs(4)))];
     await new Promise((res) => setTimeout(res, 20));
     expect(SlowSink.instances.get('sink')!.received).toHaveLength(0); // held by the batch
     await svc.shutdown();
     await Promise.all(pending);
     const got = SlowSink.instances.get('sink')!.received;
-    expect(got.reduce((n, d) => n + logRecordCount(d), 0)).toBe(7);
-    await expect(r.next.logs!.consumeLogs(sampleLogs(1))).rejects.toThrow(/shut down/);
+    expect(got.reduce((n, d) => n + d.count, 0)).toBe(7);
+    await expect(r.next.logs!.consumeLogs(Payload.logs(sampleLogs(1)))).rejects.toThrow(/shut down/);
   });
 
   it('rejects a start failure cleanly, stopping what had started', async () => {

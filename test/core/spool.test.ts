@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { spoolExporterFactory } from '../../exporters/spool/spool.ts';
 import { spoolReceiverFactory } from '../../receivers/spool/spool.ts';
-import type { WithDedupToken } from '../../core/exporter-helper.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
-import { emptyScope, newLogRecord, type LogsData } from '../../core/model.ts';
+import { emptyScope, newLogRecord } from '../../core/model.ts';
 import { CorrelateProcessor } from '../../processors/correlate/correlate.ts';
 import { defaultCorrelateConfig } from '../../processors/correlate/config.ts';
 import { RecordingConsumer, sampleLogs, testHost, testLogger, waitFor } from '../helpers.ts';
+import { Payload, type LogsPayload } from '../../core/payload.ts';
 
 describe('spool exporter → spool receiver', () => {
   it('hands batches across with a dedup token, even when the receiver starts after the exporter', async () => {
@@ -15,11 +15,11 @@ describe('spool exporter → spool receiver', () => {
     const exp = spoolExporterFactory.create({ id: 'spool', config: { ...spoolExporterFactory.defaultConfig(), name: 't1' }, logger: testLogger(), metrics });
     const rcv = spoolReceiverFactory.create({ id: 'spool', config: { name: 't1' }, logger: testLogger(), metrics }, { logs: sink });
     await exp.start(testHost());
-    await exp.consumeLogs!(sampleLogs(2)); // queued: the receiver is not up yet
-    expect(sink.logs).toHaveLength(0);
+    await exp.consumeLogs!(Payload.logs(sampleLogs(2))); // queued: the receiver is not up yet
+    expect(sink.logPayloads).toHaveLength(0);
     await rcv.start(testHost());
-    await waitFor(() => sink.logs.length === 1, 5000, 'the spooled batch');
-    expect((sink.logs[0] as WithDedupToken).dedupToken).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor(() => sink.logPayloads.length === 1, 5000, 'the spooled batch');
+    expect(sink.logPayloads[0]!.dedupToken).toMatch(/^[0-9a-f-]{36}$/);
     expect(metrics.read('otelcol_receiver_accepted_log_records', { receiver: 'spool', transport: 'spool' })).toBe(2);
     await rcv.shutdown();
     await exp.shutdown();
@@ -40,18 +40,18 @@ describe('spool exporter → spool receiver', () => {
     await exp.start(testHost());
     await rcv.start(testHost());
     // 2 + 3 records reach min_size 5: one payload, one token.
-    await exp.consumeLogs!(sampleLogs(2));
-    expect(sink.logs).toHaveLength(0);
-    await exp.consumeLogs!(sampleLogs(3));
-    await waitFor(() => sink.logs.length === 1, 5000, 'the joined batch');
+    await exp.consumeLogs!(Payload.logs(sampleLogs(2)));
+    expect(sink.logPayloads).toHaveLength(0);
+    await exp.consumeLogs!(Payload.logs(sampleLogs(3)));
+    await waitFor(() => sink.logPayloads.length === 1, 5000, 'the joined batch');
     expect(sink.logs[0]!.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)).map((r) => r.body)).toEqual(['request 0', 'request 1', 'request 0', 'request 1', 'request 2']);
-    expect((sink.logs[0] as WithDedupToken).dedupToken).toMatch(/^batch:[0-9a-f-]{36}$/);
+    expect(sink.logPayloads[0]!.dedupToken).toMatch(/^batch:[0-9a-f-]{36}$/);
     // The receiver is gone: a batch sent now is refused as shutting down, not left to time out.
     await rcv.shutdown();
     const failed = () => metrics.read('otelcol_exporter_send_failed_log_records', { exporter: 'spool' }) ?? 0;
-    await exp.consumeLogs!(sampleLogs(5));
+    await exp.consumeLogs!(Payload.logs(sampleLogs(5)));
     await waitFor(() => failed() >= 5, 5000, 'a refused send');
-    expect(sink.logs).toHaveLength(1);
+    expect(sink.logPayloads).toHaveLength(1);
     // A new receiver of the same name takes over the channel.
     const sink2 = new RecordingConsumer();
     const rcv2 = spoolReceiverFactory.create({ id: 'spool', config: { name: 't2' }, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: sink2 });
@@ -66,9 +66,9 @@ describe('spool exporter → spool receiver', () => {
     const got: string[] = [];
     // A slow store: 15 ms per payload.
     const sink = {
-      consumeLogs: async (d: LogsData) => {
+      consumeLogs: async (p: LogsPayload) => {
         await new Promise((r) => setTimeout(r, 15));
-        for (const rl of d.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) got.push(r.body as string);
+        for (const rl of p.records().resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) got.push(r.body as string);
       },
     };
     const correlate = new CorrelateProcessor({ id: 'correlate', config: { ...defaultCorrelateConfig(), summary: false, wait: 10, max_items: 10 }, logger: testLogger(), metrics }, { logs: sink });
@@ -83,7 +83,7 @@ describe('spool exporter → spool receiver', () => {
     for (let b = 0; b < 30; b++) {
       const records = Array.from({ length: 5 }, (_, k) => newLogRecord({ body: `b${b}-${k}`, traceId: (b + 1).toString(16).padStart(32, '0'), spanId: 'ab'.repeat(8) }));
       want.push(...records.map((r) => r.body as string));
-      await exp.consumeLogs!({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeLogs: [{ scope: emptyScope(), schemaUrl: '', logRecords: records }] }] });
+      await exp.consumeLogs!(Payload.logs({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeLogs: [{ scope: emptyScope(), schemaUrl: '', logRecords: records }] }] }));
     }
     await waitFor(() => got.length >= want.length, 20_000, 'every record');
     expect(metrics.read('otelcol_processor_refused_log_records', { processor: 'correlate' })).toBeGreaterThan(0);

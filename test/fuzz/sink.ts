@@ -7,6 +7,7 @@
  */
 import type { LogsConsumer, TracesConsumer } from '../../core/component.ts';
 import type { LogsData, TracesData } from '../../core/model.ts';
+import type { LogsPayload, TracesPayload } from '../../core/payload.ts';
 import { decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto, encodeLogsJson, encodeLogsProto, encodeTracesJson, encodeTracesProto } from '../../core/otlp/index.ts';
 
 const logCount = (d: LogsData) => d.resourceLogs.reduce((n, rl) => n + rl.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0), 0);
@@ -18,9 +19,10 @@ export class FuzzSink implements LogsConsumer, TracesConsumer {
   /** Why accepted payloads were invalid, oldest first. */
   readonly invalid: string[] = [];
 
-  async consumeLogs(data: LogsData): Promise<void> {
+  async consumeLogs(p: LogsPayload): Promise<void> {
     this.received++;
     this.check(() => {
+      const data = p.records();
       const n = logCount(data);
       const back = decodeLogsProto(encodeLogsProto(data));
       if (logCount(back) !== n) throw new Error(`protobuf round trip has ${logCount(back)} records, not ${n}`);
@@ -29,9 +31,10 @@ export class FuzzSink implements LogsConsumer, TracesConsumer {
     });
   }
 
-  async consumeTraces(data: TracesData): Promise<void> {
+  async consumeTraces(p: TracesPayload): Promise<void> {
     this.received++;
     this.check(() => {
+      const data = p.records();
       const n = spanCount(data);
       const back = decodeTracesProto(encodeTracesProto(data));
       if (spanCount(back) !== n) throw new Error(`protobuf round trip has ${spanCount(back)} spans, not ${n}`);
