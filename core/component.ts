@@ -30,11 +30,9 @@ export interface NextConsumers {
   traces?: TracesConsumer;
   /**
    * Per signal, set by the service for receivers: true when no stage
-   * downstream reads records, only counts them and passes the payload's
-   * protobuf bytes on (every processor `forwardsBytes`, every exporter
-   * `forwardsBytes` for the signal). A receiver may then validate a protobuf
-   * request without decoding it (core/otlp/lazy.ts). A hint only: such a
-   * payload decodes itself if anything reads its records after all.
+   * downstream `reads: 'records'` (see Reads). A receiver may then validate
+   * a protobuf request without decoding it (core/payload.ts Payload.scan).
+   * A hint only: a stage that reads records after all decodes them there.
    */
   bytesOnly?: Partial<Record<Signal, boolean>>;
 }
@@ -55,6 +53,25 @@ export function isPipelineWatcher(c: unknown): c is PipelineWatcher {
 }
 
 export type Kind = 'receiver' | 'processor' | 'exporter' | 'extension' | 'connector';
+
+/**
+ * What a processor or exporter does with a payload's records: the one
+ * declaration the service derives its bytes handling from (DESIGN.md "One
+ * envelope per payload").
+ * - `nothing`: neither reads nor changes them; counts at most and passes the
+ *   payload on as it came (memory_limiter, batch).
+ * - `bytes`: works from the payload's protobuf bytes while it has them
+ *   (records otherwise), and keeps it bytes for the stages after (redaction
+ *   with only built-in rules, correlate, audit, the spool, kafka otlp_proto,
+ *   clickhouse Native).
+ * - `records`: reads or changes the records (attributes, filter, debug, …).
+ * A pipeline none of whose stages reads `records` lets its receivers hand on
+ * protobuf undecoded (NextConsumers.bytesOnly); an exporter that reads
+ * `bytes` gets the bytes its persistent queue wrote (QueueStorage keepRaw).
+ * Changing records in place is said where it happens, by taking them with
+ * Payload.recordsToChange (which lets the stale bytes go), not declared.
+ */
+export type Reads = 'nothing' | 'bytes' | 'records';
 
 /** What a running component may ask of the process hosting it. */
 export interface Host {
@@ -96,7 +113,7 @@ export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {
 }
 
 /** A test of a component's config, checked like a method (bivariantly), so a ProcessorFactory<C> is still a Factory. */
-type ConfigTest<C> = { bivarianceHack(config: C): boolean }['bivarianceHack'];
+type ConfigTest<C> = { bivarianceHack(config: C): Reads }['bivarianceHack'];
 
 export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
   readonly kind: 'processor';
@@ -108,19 +125,8 @@ export interface ProcessorFactory<C = unknown> extends FactoryBase<C> {
    * stage of each pipeline it appears in (at most one pipeline per signal).
    */
   readonly shared?: boolean;
-  /**
-   * True when the processor never changes records (or keeps the payload's raw
-   * protobuf bytes right itself, as `batch` does); otherwise the service drops
-   * those bytes before the processor sees the payload (core/model.ts rawProto).
-   */
-  readonly keepsRawProto?: boolean;
-  /**
-   * True when the processor neither reads nor changes records (counts at
-   * most), or, as a function, when it does not with this config (redaction
-   * tests a payload's bytes and decodes only those that may hold a secret):
-   * see NextConsumers.bytesOnly.
-   */
-  readonly forwardsBytes?: boolean | ConfigTest<C>;
+  /** What it does with records (see Reads), or, as a function, what it does with this config. */
+  readonly reads: Reads | ConfigTest<C>;
   create(settings: CreateSettings<C>, next: NextConsumers): Component & Partial<LogsConsumer & TracesConsumer>;
 }
 
@@ -129,12 +135,8 @@ export interface ExporterFactory<C = unknown> extends FactoryBase<C> {
   readonly signals: readonly Signal[];
   /** One instance per id, consuming every signal of the pipelines naming it. */
   create(settings: CreateSettings<C>): Component & Partial<LogsConsumer & TracesConsumer>;
-  /**
-   * True when, with this config, the exporter sends a payload of `signal`
-   * from its protobuf bytes (rawProto) without reading its records: see
-   * NextConsumers.bytesOnly.
-   */
-  forwardsBytes?(config: C, signal: Signal): boolean;
+  /** What, with this config, it does with the records of a payload of `signal` (see Reads). */
+  reads(config: C, signal: Signal): Reads;
 }
 
 export interface ExtensionFactory<C = unknown> extends FactoryBase<C> {

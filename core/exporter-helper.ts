@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { Component, CreateSettings, Host, LogsConsumer, TracesConsumer } from './component.ts';
+import type { Component, CreateSettings, Host, LogsConsumer, Reads, TracesConsumer } from './component.ts';
 import { once } from './component.ts';
 import { PermanentError, RefusedError } from './errors.ts';
 import { DeadLetter, cannotSucceed } from './dead-letter.ts';
@@ -115,13 +115,18 @@ export interface Pusher {
   shutdown?(): Promise<void>;
   pushLogs?(p: LogsPayload, ctx: PushContext): Promise<void>;
   pushTraces?(p: TracesPayload, ctx: PushContext): Promise<void>;
-  /** Pushes use the received bytes (rawProto) when present: a persistent queue keeps them for it. */
-  readonly usesRawProto?: boolean;
 }
+
+/** The exporter factory's declaration (component.ts ExporterFactory.reads), for its queue. */
+export type ReadsOf<C> = (config: C, signal: Signal) => Reads;
 
 /** A storage extension able to back a persistent queue. */
 export interface QueueStorage {
-  /** `keepRaw`: items taken keep their protobuf bytes (rawProto), also when replayed from storage. */
+  /**
+   * `keepRaw`: items taken are the protobuf bytes written (decoded only if
+   * read), in this process as after a replay; else their records (the ones
+   * offered, or decoded on replay).
+   */
   openQueue(name: string, capacity: number, logger: Logger, opts?: { keepRaw?: boolean }): Promise<BatchQueue>;
 }
 
@@ -156,6 +161,8 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   constructor(
     private readonly settings: CreateSettings<ExporterHelperConfig>,
     private readonly pusher: Pusher,
+    /** What the exporter reads (its factory's declaration); undefined: records. */
+    private readonly reads?: ReadsOf<never>,
   ) {
     this.metrics = exporterMetrics(settings.metrics, settings.id);
     this.log = settings.logger;
@@ -171,7 +178,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     if (q.storage) {
       const ext = host.getExtension(q.storage);
       if (!isQueueStorage(ext)) throw new Error(`sending_queue.storage: extension "${q.storage}" is not a started storage extension`);
-      this.queue = await ext.openQueue(this.settings.id, q.queue_size, this.log, { keepRaw: this.pusher.usesRawProto === true });
+      this.queue = await ext.openQueue(this.settings.id, q.queue_size, this.log, { keepRaw: this.readsBytes() });
       const dir = (ext as { directory?: unknown }).directory;
       if (typeof dir === 'string') {
         this.deadLetter = new DeadLetter(join(dir, 'dead_letter', this.settings.id.replace(/[^\w.-]/g, '_')), this.settings.id, this.settings.metrics, this.log);
@@ -190,6 +197,14 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     } else {
       for (let i = 0; i < q.num_consumers; i++) this.workers.push(this.work(this.queue));
     }
+  }
+
+  /** Whether the exporter works from bytes for a signal it exports: then its persistent queue hands it the bytes it wrote. */
+  private readsBytes(): boolean {
+    const reads = this.reads as ReadsOf<unknown> | undefined;
+    if (!reads) return false;
+    const config = this.settings.config;
+    return (!!this.pusher.pushLogs && reads(config, 'logs') === 'bytes') || (!!this.pusher.pushTraces && reads(config, 'traces') === 'bytes');
   }
 
   consumeLogs(p: LogsPayload): Promise<void> {
@@ -394,6 +409,6 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   });
 }
 
-export function createExporter(settings: CreateSettings<ExporterHelperConfig>, pusher: Pusher): ExporterHelper {
-  return new ExporterHelper(settings, pusher);
+export function createExporter<C extends ExporterHelperConfig>(settings: CreateSettings<C>, pusher: Pusher, reads?: ReadsOf<C>): ExporterHelper {
+  return new ExporterHelper(settings, pusher, reads as ReadsOf<never> | undefined);
 }

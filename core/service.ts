@@ -19,6 +19,7 @@ import type {
   NextConsumers,
   ProcessorFactory,
   ReceiverFactory,
+  Reads,
   TracesConsumer,
 } from './component.ts';
 import { isPipelineWatcher, once } from './component.ts';
@@ -49,12 +50,9 @@ function consumersOf(c: Consumes, signal: Signal): NextConsumers {
   return signal === 'logs' ? { logs: c as LogsConsumer } : { traces: c as TracesConsumer };
 }
 
-/** Feeds `c` payloads without their raw protobuf bytes: `c` may change records. */
-function stripRawBefore(c: Consumes, signal: Signal): NextConsumers {
-  if (signal === 'logs') {
-    return { logs: { consumeLogs: (p) => (p.dropBytes(), c.consumeLogs!(p)) } };
-  }
-  return { traces: { consumeTraces: (p) => (p.dropBytes(), c.consumeTraces!(p)) } };
+/** A processor's declaration (component.ts Reads) for its config; none declared (a factory cast from elsewhere) reads records. */
+export function processorReads(f: ProcessorFactory, config: unknown): Reads {
+  return (typeof f.reads === 'function' ? f.reads(config) : f.reads) ?? 'records';
 }
 
 interface Built {
@@ -134,7 +132,7 @@ export class Service {
     // so shutdown (the reverse) flushes a pipeline before the ones it feeds.
     const bytesOnly = new Map<string, boolean>(); // pipeline id → no stage reads records
     for (const p of downstreamFirst(cfg)) {
-      bytesOnly.set(p.id, this.forwardsBytes(p));
+      bytesOnly.set(p.id, this.bytesOnly(p));
       let next = this.exporterFanout(p, exporters);
       for (let i = p.processors.length - 1; i >= 0; i--) {
         const id = p.processors[i]!;
@@ -159,7 +157,7 @@ export class Service {
           c = f.create(this.settings('processor', cc), next);
           this.processors.push({ id: `${id} (${p.id})`, kind: 'processor', component: c });
         }
-        next = f.keepsRawProto ? consumersOf(c, p.signal) : stripRawBefore(c, p.signal);
+        next = consumersOf(c, p.signal);
       }
       heads.set(p.id, next);
     }
@@ -192,16 +190,15 @@ export class Service {
   }
 
   /** True when no processor or exporter of `p` reads records (NextConsumers.bytesOnly). */
-  private forwardsBytes(p: PipelineConfig): boolean {
+  private bytesOnly(p: PipelineConfig): boolean {
     const cfg = this.config;
     for (const id of p.processors) {
       const cc = cfg.processors.get(id)!;
-      const fb = (cc.factory as ProcessorFactory).forwardsBytes;
-      if ((typeof fb === 'function' ? fb(cc.config) : fb) !== true) return false;
+      if (processorReads(cc.factory as ProcessorFactory, cc.config) === 'records') return false;
     }
     for (const id of p.exporters) {
       const cc = cfg.exporters.get(id); // undefined: a connector, which hands records to other pipelines
-      if (!cc || (cc.factory as ExporterFactory).forwardsBytes?.(cc.config, p.signal) !== true) return false;
+      if (!cc || ((cc.factory as ExporterFactory).reads?.(cc.config, p.signal) ?? 'records') === 'records') return false;
     }
     return true;
   }

@@ -4,6 +4,7 @@ import { DebugExporter, type DebugConfig } from './debug.ts';
 
 export const debugFactory: ExporterFactory<DebugConfig> = {
   kind: 'exporter',
+  reads: () => 'records',
   type: 'debug',
   signals: ['logs', 'traces'],
   schema: s.object({ verbosity: s.string({ enum: ['basic', 'normal', 'detailed'] }), sampling_initial: s.int({ min: 0 }), sampling_thereafter: s.int({ min: 1 }) }),

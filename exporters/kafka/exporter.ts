@@ -59,14 +59,6 @@ export class KafkaExporter implements Pusher {
     this.rawTraces = encodingFor(cfg, 'traces') === 'otlp_proto';
   }
 
-  /**
-   * Protobuf messages are built from the bytes a payload arrived as, when it
-   * kept them (core/payload.ts bytes(); a persistent queue keeps them for us):
-   * records are copied, not decoded and re-encoded (core/otlp/slice.ts).
-   */
-  get usesRawProto(): boolean {
-    return this.rawLogs || this.rawTraces;
-  }
 
   async start(_host: Host): Promise<void> {
     const c = this.cfg;

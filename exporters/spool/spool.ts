@@ -26,10 +26,10 @@ export const spoolExporterFactory: ExporterFactory<SpoolExporterConfig> = {
   type: 'spool',
   signals: ['logs', 'traces'],
   schema: s.object({ name: s.string({ nonEmpty: true }), ...helperSchemaFields }),
-  // Its queue stores the request bytes, and what the receiver's pipelines read
-  // they decode there: correlate holds a payload in its bytes for the window
-  // and decodes it once, when it leaves (processors/correlate/peek.ts).
-  forwardsBytes: () => true,
+  // Its queue stores the request bytes and hands them on as written; what the
+  // receiver's pipelines read they decode there: correlate holds a payload in
+  // its bytes for the window (processors/correlate/peek.ts).
+  reads: () => 'bytes',
   defaultConfig: () => ({
     name: 'default',
     // The batch is done only when the pipelines behind the receiver (with the
@@ -41,12 +41,13 @@ export const spoolExporterFactory: ExporterFactory<SpoolExporterConfig> = {
   }),
   create: (settings) => {
     const name = settings.config.name;
-    return createExporter(settings, {
-      pushLogs: (p, ctx) => ((p.dedupToken = ctx.dedupToken), sendSpool(name, p, ctx.signal)),
-      pushTraces: (p, ctx) => ((p.dedupToken = ctx.dedupToken), sendSpool(name, p, ctx.signal)),
-      // A persistent queue hands on the bytes it wrote, not decoded
-      // (extensions/file_storage/file-queue.ts asWritten).
-      usesRawProto: true,
-    });
+    return createExporter(
+      settings,
+      {
+        pushLogs: (p, ctx) => ((p.dedupToken = ctx.dedupToken), sendSpool(name, p, ctx.signal)),
+        pushTraces: (p, ctx) => ((p.dedupToken = ctx.dedupToken), sendSpool(name, p, ctx.signal)),
+      },
+      () => 'bytes',
+    );
   },
 };

@@ -22,6 +22,7 @@ function validate(c: AttributesConfig): ConfigError[] {
 
 export const attributesFactory: ProcessorFactory<AttributesConfig> = {
   kind: 'processor',
+  reads: 'records',
   type: 'attributes',
   signals: ['logs', 'traces'],
   schema: s.object({ actions: s.list(actionSchema), include: s.optional(matchPropertiesSchema), exclude: s.optional(matchPropertiesSchema) }),

@@ -4,6 +4,8 @@ import { auditSchema, defaultAuditConfig, validateAudit, type AuditConfig } from
 
 export const auditFactory: ProcessorFactory<AuditConfig> = {
   kind: 'processor',
+  // Classifies from views of the bytes (audit.ts classifyBytes), patches applied.
+  reads: 'bytes',
   type: 'audit',
   signals: ['logs'],
   schema: auditSchema,

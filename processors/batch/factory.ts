@@ -6,8 +6,8 @@ export const batchFactory: ProcessorFactory<BatchConfig> = {
   kind: 'processor',
   type: 'batch',
   signals: ['logs', 'traces'],
-  keepsRawProto: true,
-  forwardsBytes: true,
+  // Joins payloads as they are (bytes stay bytes); only a split past send_batch_max_size builds records.
+  reads: 'nothing',
   schema: batchSchema,
   defaultConfig: defaultBatchConfig,
   validate: validateBatch,

@@ -8,6 +8,8 @@ export const correlateFactory: ProcessorFactory<CorrelateConfig> = {
   signals: ['logs', 'traces'],
   // One instance sees both pipelines: logs and spans of a trace must meet.
   shared: true,
+  // Indexes and enriches from the bytes (peek.ts; enrichment as patches); records when decoded already.
+  reads: 'bytes',
   schema: correlateSchema,
   defaultConfig: defaultCorrelateConfig,
   validate: validateCorrelate,

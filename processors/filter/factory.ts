@@ -179,6 +179,7 @@ function validate(c: FilterConfig): ConfigError[] {
 
 export const filterFactory: ProcessorFactory<FilterConfig> = {
   kind: 'processor',
+  reads: 'records',
   type: 'filter',
   signals: ['logs', 'traces'],
   schema: s.object({

@@ -6,9 +6,9 @@ export const redactionFactory: ProcessorFactory<RedactionConfig> = {
   kind: 'processor',
   type: 'redaction',
   signals: ['logs', 'traces'],
-  // Drops the received bytes itself when it changes records, and passes on bytes it has checked (processor.ts).
-  keepsRawProto: true,
-  forwardsBytes: decidesFromBytes,
+  // With only built-in rules it checks the bytes and rewrites the requests that hold a secret
+  // (processor.ts); other rules read records.
+  reads: (config) => (decidesFromBytes(config) ? 'bytes' : 'records'),
   schema: redactionSchema,
   defaultConfig: defaultRedactionConfig,
   validate: validateRedaction,

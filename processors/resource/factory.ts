@@ -10,6 +10,7 @@ export interface ResourceConfig {
 
 export const resourceFactory: ProcessorFactory<ResourceConfig> = {
   kind: 'processor',
+  reads: 'records',
   type: 'resource',
   signals: ['logs', 'traces'],
   schema: s.object({ attributes: s.list(actionSchema) }),

@@ -143,6 +143,7 @@ function compileGroup(g: Group, defaultMode: string, log: Logger): { context: Ot
 
 export const transformFactory: ProcessorFactory<TransformConfig> = {
   kind: 'processor',
+  reads: 'records',
   type: 'transform',
   signals: ['logs', 'traces'],
   schema: s.object({ error_mode: s.string(), log_statements: s.list(s.any()), trace_statements: s.list(s.any()), metric_statements: s.any() }),

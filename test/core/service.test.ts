@@ -71,6 +71,7 @@ class SlowSink implements Component, LogsConsumer {
 
 const sinkFactory: ExporterFactory<{ delay_ms: number; fail: boolean }> = {
   kind: 'exporter',
+  reads: () => 'records',
   type: 'sink',
   signals: ['logs'],
   schema: s.object({ delay_ms: s.int(), fail: s.bool() }),
@@ -115,6 +116,7 @@ service:
     const spy: ProcessorFactory<Record<string, never>> = {
       kind: 'processor',
       type: 'spy',
+      reads: 'records',
       signals: ['logs'],
       schema: s.object({}),
       defaultConfig: () => ({}),
@@ -154,10 +156,10 @@ service:
       await svc.shutdown();
       return received;
     };
-    // batch keeps the bytes; a processor that changes records lets them go.
+    // batch keeps the bytes; a processor that changes records lets them go, where it does.
     expect(await run('batch')).toEqual([[new Uint8Array([1, 2, 3])]]);
     expect(await run('batch, spy')).toEqual([undefined]);
-    expect(seen).toEqual([undefined]);
+    expect(seen).toEqual([[new Uint8Array([1, 2, 3])]]); // the spy got them, and let them go when it changed the records
   });
 
   it('tells a receiver, per signal, when no stage downstream reads records (bytesOnly)', async () => {
@@ -168,7 +170,7 @@ service:
       const cfg = loadConfigText(
         `
 receivers: {push: {}}
-processors: {batch: {}, memory_limiter: {limit_mib: 512, spike_limit_mib: 64}, redaction: {allow_all_keys: true, blocked_values: ['x']}, redaction/builtin: {allow_all_keys: true, mask_credentials: true}}
+processors: {batch: {}, memory_limiter: {limit_mib: 512, spike_limit_mib: 64}, redaction: {allow_all_keys: true, blocked_values: ['x']}, redaction/builtin: {allow_all_keys: true, mask_credentials: true}, correlate: {path: /tmp/th-never-started}, audit: {path: /tmp/th-never-started}, attributes: {actions: [{key: a, value: b, action: insert}]}}
 exporters: {kafka: ${kafka}, debug: {}, clickhouse: {path: /tmp/th-never-started}, clickhouse/server: {endpoint: 'http://127.0.0.1:1'}}
 service:
   pipelines:
@@ -184,7 +186,7 @@ ${pipelines}
     expect(hint('    logs: {receivers: [push], processors: [memory_limiter, batch], exporters: [kafka]}\n    traces: {receivers: [push], exporters: [kafka]}')).toEqual({ logs: true, traces: true });
     // A processor that reads records (redaction with user patterns), an exporter that does (debug), JSON encoding, a second pipeline that reads them.
     expect(hint('    logs: {receivers: [push], processors: [redaction, batch], exporters: [kafka]}')).toEqual({ logs: false, traces: false });
-    // Redaction with only its built-in rules decides from the bytes (its forwardsBytes is a test of its config).
+    // Redaction with only its built-in rules decides from the bytes (its `reads` is a test of its config).
     expect(hint('    logs: {receivers: [push], processors: [memory_limiter, redaction/builtin, batch], exporters: [kafka]}')).toEqual({ logs: true, traces: false });
     expect(hint('    logs: {receivers: [push], exporters: [kafka, debug]}')).toEqual({ logs: false, traces: false });
     expect(hint('    logs: {receivers: [push], exporters: [kafka]}\n    traces: {receivers: [push], exporters: [kafka]}', '{brokers: ["127.0.0.1:1"], logs: {encoding: otlp_json}}')).toEqual({ logs: false, traces: true });
@@ -192,6 +194,9 @@ ${pipelines}
     // The embedded ClickHouse encodes Native blocks from the bytes; a server gets JSON rows made from records.
     expect(hint('    logs: {receivers: [push], processors: [memory_limiter, batch], exporters: [clickhouse]}\n    traces: {receivers: [push], exporters: [clickhouse]}')).toEqual({ logs: true, traces: true });
     expect(hint('    logs: {receivers: [push], exporters: [clickhouse/server]}')).toEqual({ logs: false, traces: false });
+    // correlate and audit work from the bytes (patches for enrichment); attributes changes records.
+    expect(hint('    logs: {receivers: [push], processors: [correlate, audit], exporters: [clickhouse]}')).toEqual({ logs: true, traces: false });
+    expect(hint('    logs: {receivers: [push], processors: [attributes, audit], exporters: [clickhouse]}')).toEqual({ logs: false, traces: false });
   });
 
   it('starts exporters first and receivers last, stops in reverse, and shutdown is idempotent', async () => {
