@@ -237,11 +237,6 @@ export function spanCount(data: TracesData): number {
   return n;
 }
 
-/** Number of items (log records or spans) in a payload of either signal. */
-export function itemCount(signal: Signal, data: LogsData | TracesData): number {
-  return signal === 'logs' ? logRecordCount(data as LogsData) : spanCount(data as TracesData);
-}
-
 // ---------------------------------------------------------------- cloning
 
 function cloneValue(v: AnyValue): AnyValue {

@@ -110,4 +110,25 @@ describe('the payload envelope', () => {
     p.records();
     expect(() => p.replaceParts([a])).toThrow(/decoded/);
   });
+
+  it('toBytes: bytes stay, decoded records with their bytes are let go, other records (patches applied) are encoded once', () => {
+    const bytes = encodeLogsProto(meshAccessLogs(3));
+    const undecoded = Payload.scan('logs', bytes);
+    expect(undecoded.toBytes()).toEqual([bytes]);
+    const decoded = Payload.fromProto('logs', bytes, false);
+    expect(decoded.toBytes()).toEqual([bytes]);
+    expect(decoded.content.kind).toBe('bytes');
+    const records = meshAccessLogs(3);
+    const built = Payload.logs(records, { address: '10.0.0.1', metadata: new Map() });
+    const parts = built.toBytes();
+    expect(parts).toHaveLength(1);
+    expect(built.content).toEqual({ kind: 'bytes', parts, count: 3 });
+    expect(built.client?.address).toBe('10.0.0.1');
+    expect(built.records().resourceLogs).toEqual(decodeLogsProto(encodeLogsProto(records)).resourceLogs);
+    const patched = Payload.scan('logs', bytes);
+    patched.patch([{ attributes: [{ key: 'p', value: 'q' }] }]);
+    const out = patched.toBytes();
+    expect(patched.bytes()).toBe(out);
+    expect(decodeLogsProto(out[0]!).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes.at(-1)).toEqual({ key: 'p', value: 'q' });
+  });
 });

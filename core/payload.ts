@@ -18,9 +18,9 @@
  */
 import type { ClientInfo } from './client.ts';
 import { cloneLogs, cloneTraces, logRecordCount, setAttr, spanCount, type LogPatch, type LogRecord, type LogsData, type ResourceLogs, type Signal, type TracesData } from './model.ts';
-import { decodeLogsProto } from './otlp/logs-proto.ts';
+import { decodeLogsProto, encodeLogsProto } from './otlp/logs-proto.ts';
 import { scanLogsProto, scanTracesProto } from './otlp/scan.ts';
-import { decodeTracesProto } from './otlp/traces-proto.ts';
+import { decodeTracesProto, encodeTracesProto } from './otlp/traces-proto.ts';
 
 export type RecordsOf<S extends Signal> = S extends 'logs' ? LogsData : TracesData;
 
@@ -189,6 +189,27 @@ export class Payload<S extends Signal = Signal> {
     if (c.kind !== 'records' || !c.bytes) return false;
     this.c = { kind: 'bytes', parts: c.bytes, count: countRecords(this.signal, c.data) };
     return true;
+  }
+
+  /**
+   * Makes the payload Export requests without patches, and returns them:
+   * records the bytes describe are let go; otherwise the records (patches
+   * applied) are ENCODED into one request, which the payload holds instead.
+   * For a stage where payloads wait (correlate's window): they wait as
+   * protobuf, whatever form they came in.
+   */
+  toBytes(): readonly Uint8Array[] {
+    const c = this.c;
+    if (c.kind === 'bytes' && !c.patches) return c.parts;
+    if (c.kind === 'records' && c.bytes) {
+      this.release();
+      return c.bytes;
+    }
+    const data = this.records();
+    const count = countRecords(this.signal, data);
+    const parts = [this.signal === 'logs' ? encodeLogsProto(data as LogsData) : encodeTracesProto(data as TracesData)];
+    this.c = { kind: 'bytes', parts, count };
+    return parts;
   }
 
   /**

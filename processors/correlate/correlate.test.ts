@@ -99,6 +99,10 @@ describe('correlate with chDB', () => {
     expect(r.gotTraces[0]).toBe(tracesPayload);
     expect(r.gotLogs[0]).toBe(logsPayload);
     expect(r.gotLogs[0]!.dedupToken).toBe('logs-0-7');
+    // They came as records and waited as protobuf: through correlate and audit they stay bytes, the enrichment as patches.
+    const out = r.gotLogs[0]!.content;
+    expect([out.kind, out.kind === 'bytes' && out.patches?.filter(Boolean).length]).toEqual(['bytes', 2]);
+    expect(r.gotTraces[0]!.content.kind).toBe('bytes');
     const [a, b, c] = logsPayload.records().resourceLogs[0]!.scopeLogs[0]!.logRecords;
     const ctx = (rec: LogRecord) => Object.fromEntries(rec.attributes.filter((kv) => kv.key.startsWith('trailhouse.')).map((kv) => [kv.key, kv.value]));
     expect(ctx(a!)).toEqual({
@@ -201,7 +205,7 @@ describe('memory bound', () => {
     let maxItems = 0;
     const N = 20_000;
     for (let i = 0; i < N; i++) {
-      const traceId = i.toString(16).padStart(32, '0');
+      const traceId = (i + 1).toString(16).padStart(32, '0'); // not 0: an all-zero id is no trace id (as the decoder reads it)
       const span = newSpan({ traceId, spanId: 'ab'.repeat(8), name: 'op', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
       pending.push(c.consumeTraces(Payload.traces({ resourceSpans: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: emptyScope(), schemaUrl: '', spans: [span] }] }] })));
       // Let downstream take what flushed early (else the backlog bound refuses: next test).

@@ -26,7 +26,7 @@ import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-stor
 import { resolveStore } from '../../lib/clickhouse/store-config.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import type { CorrelateConfig } from './config.ts';
-import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
+import type { SummaryPart } from './enrich.ts';
 import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
@@ -152,16 +152,14 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     }
     const now = Date.now();
     const cfg = this.settings.config;
-    // A payload still in its request bytes is indexed from them and waits as
-    // bytes: decoded once, when it leaves (peek.ts).
-    const pending = data.content.kind === 'bytes' ? data.bytes() : undefined;
-    const entries = pending
-      ? signal === 'traces'
-        ? indexTracesBytes(pending, this.index, cfg.span_request_id_attributes, now)
-        : indexLogsBytes(pending, this.index, now)
-      : data.isLogs()
-        ? indexLogs(data.records(), this.index, now)
-        : indexTraces((data as TracesPayload).records(), this.index, cfg.span_request_id_attributes, now);
+    // A payload waits out its window as protobuf, indexed from it (peek.ts):
+    // one that came as records is encoded now (or its records let go, when
+    // bytes describe them), so the window holds no records for the collector
+    // to trace, and enrichment has one path, from the bytes.
+    const parts = data.toBytes();
+    const entries = signal === 'traces'
+      ? indexTracesBytes(parts, this.index, cfg.span_request_id_attributes, now)
+      : indexLogsBytes(parts, this.index, now);
     let held!: Held;
     const p = new Promise<void>((resolve, reject) => {
       held = { signal, data, items, deadline: now + cfg.wait, entries, done: false, resolve, reject };
@@ -253,12 +251,13 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
 
   /**
    * Passes on ready payloads while fewer than DISPATCH are downstream. A
-   * payload waits out its window as it arrived (request bytes, when the
-   * stages before it forward bytes: peek.ts); its records are built here,
-   * when it is enriched, and live until downstream has them stored. Bounding
-   * how many are built at once keeps a window that closes on hundreds of
-   * thousands of records from being decoded all at once (every record
-   * promoted, then marked again and again by V8's collector).
+   * payload waits out its window as protobuf (hold) and leaves as protobuf
+   * with its enrichment as patches; whatever builds records from it after
+   * (audit's views, a stage reading records) does so while it is in flight.
+   * Bounding how many are in flight at once keeps a window that closes on
+   * hundreds of thousands of records from being walked and viewed all at
+   * once (every object made promoted, then marked again and again by V8's
+   * collector).
    */
   private pump(): void {
     while (this.active < DISPATCH && this.readyHead < this.ready.length) {
@@ -290,27 +289,17 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
       if (h.signal === 'logs') {
         const counts = { enriched: 0, linked: 0 };
         const logs = h.data as LogsPayload;
-        // Records nothing has built yet stay bytes: their enrichment travels
-        // as patches, which the stages after read with them (audit, the
-        // clickhouse exporter) or apply when they build the records.
-        const c = logs.content;
-        if (c.kind === 'bytes' && !c.patches) {
-          const patches = enrichLogsBytes(c.parts, this.index, this.fields, counts, this.writer ? parts : undefined);
-          if (patches) logs.patch(patches);
-        } else {
-          const records = logs.recordsToChange();
-          enrichLogs(records, this.index, this.fields, counts);
-          if (this.writer) summarizeLogs(records, parts);
-        }
+        // The records stay bytes: their enrichment travels as patches, which
+        // the stages after read with them (audit, the clickhouse exporter) or
+        // apply when they build the records.
+        const patches = enrichLogsBytes(logs.toBytes(), this.index, this.fields, counts, this.writer ? parts : undefined);
+        if (patches) logs.patch(patches);
         this.enriched.add(counts.enriched);
         this.linked.add(counts.linked);
       } else if (this.writer) {
-        // Spans nothing has decoded yet are summarized from their bytes and
-        // stay bytes: the clickhouse exporter encodes them without records.
-        const spans = h.data as TracesPayload;
-        const pending = spans.content.kind === 'bytes' ? spans.bytes() : undefined;
-        if (pending) summarizeTracesBytes(pending, parts);
-        else summarizeTraces(spans.records(), parts);
+        // Spans are summarized from their bytes and stay bytes: the
+        // clickhouse exporter encodes them without records.
+        summarizeTracesBytes(h.data.toBytes(), parts);
       }
       outcome = Promise.allSettled([this.forward(h.data), this.writer ? this.writer.add(parts) : undefined]);
     } catch (err) {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { cloneLogs, emptyScope, getAttr, newLogRecord, type LogsData } from '../../core/model.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { ISTIO_LINES } from '../audit/testdata/fixtures.ts';
-import { enrichLogs, indexTraces, logKey, summarizeLogs, summarizeTraces, summaryRows } from './enrich.ts';
+import { summaryRows } from './enrich.ts';
+import { enrichLogs, indexTraces, logKey, summarizeLogs, summarizeTraces } from './testdata/decoded.ts';
 import { TraceIndex } from './trace-index.ts';
 import { sdkTrace } from './testdata/sdk-spans.ts';
 

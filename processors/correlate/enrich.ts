@@ -11,12 +11,10 @@
  *   trailhouse.span.duration_ns  int, end - start
  *   trailhouse.linked_by         `x-request-id` when correlate set the record's trace/span id
  */
-import { getAttr, setAttr, SpanKind, type KeyValue, type LogPatch, type LogRecord, type LogsData, type TracesData } from '../../core/model.ts';
-import { readAccess, str } from '../../lib/mesh/fields.ts';
-import type { AttributeMap } from '../../lib/mesh/attributes.ts';
+import type { KeyValue, LogPatch } from '../../core/model.ts';
 import { bytesOf, nativeBlock, Offsets, Sink, type NativeBlock } from '../../lib/clickhouse/index.ts';
 import { NO_START } from './schema.ts';
-import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
+import type { SpanContext } from './trace-index.ts';
 
 export const ATTR = {
   name: 'trailhouse.span.name',
@@ -30,59 +28,6 @@ export const ATTR = {
 const KIND_NAMES = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
 const STATUS_NAMES = ['Unset', 'Ok', 'Error'];
 
-/** Indexes a traces payload; returns the trace entries it touched. */
-export function indexTraces(data: TracesData, index: TraceIndex, requestIdAttrs: readonly string[], now: number): Set<TraceEntry> {
-  const touched = new Set<TraceEntry>();
-  let lastTrace = '';
-  let entry: TraceEntry | undefined;
-  for (const rs of data.resourceSpans) {
-    const service = str(getAttr(rs.resource.attributes, 'service.name'));
-    for (const ss of rs.scopeSpans) {
-      for (const sp of ss.spans) {
-        if (!sp.traceId) continue;
-        if (sp.traceId !== lastTrace || !entry) {
-          entry = index.touch(sp.traceId, now);
-          lastTrace = sp.traceId;
-          touched.add(entry);
-        }
-        let rid = '';
-        for (const a of requestIdAttrs) if ((rid = str(getAttr(sp.attributes, a)))) break;
-        index.addSpan(
-          entry,
-          {
-            traceId: sp.traceId,
-            spanId: sp.spanId,
-            name: sp.name,
-            kind: sp.kind,
-            service,
-            status: sp.status.code,
-            startUs: Number(sp.startTimeUnixNano / 1000n),
-            durationNs: sp.endTimeUnixNano > sp.startTimeUnixNano ? Number(sp.endTimeUnixNano - sp.startTimeUnixNano) : 0,
-          },
-          rid,
-        );
-      }
-    }
-  }
-  return touched;
-}
-
-/** Indexes the trace ids a logs payload already carries. */
-export function indexLogs(data: LogsData, index: TraceIndex, now: number): Set<TraceEntry> {
-  const touched = new Set<TraceEntry>();
-  let last = '';
-  for (const rl of data.resourceLogs) {
-    for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) {
-        if (!r.traceId || r.traceId === last) continue;
-        last = r.traceId;
-        touched.add(index.touch(r.traceId, now));
-      }
-    }
-  }
-  return touched;
-}
-
 /** The attributes enrichment sets on a record of `span`, in order (and `linked_by` when it linked the record). */
 export function contextAttributes(span: SpanContext, linked: boolean): KeyValue[] {
   const attrs: KeyValue[] = [
@@ -94,10 +39,6 @@ export function contextAttributes(span: SpanContext, linked: boolean): KeyValue[
   ];
   if (linked) attrs.push({ key: ATTR.linkedBy, value: 'x-request-id' });
   return attrs;
-}
-
-function setContext(r: LogRecord, span: SpanContext, linked = false): void {
-  for (const kv of contextAttributes(span, linked)) setAttr(r.attributes, kv.key, kv.value);
 }
 
 /**
@@ -134,38 +75,6 @@ export class ContextPatch implements LogPatch {
 export interface EnrichCounts {
   enriched: number;
   linked: number;
-}
-
-/**
- * Enriches records whose span is known, and links records without a trace id
- * through their request id (attribute or Istio text line), in place.
- */
-export function enrichLogs(data: LogsData, index: TraceIndex, fields: AttributeMap, counts: EnrichCounts): void {
-  for (const rl of data.resourceLogs) {
-    for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) {
-        if (r.traceId) {
-          const span = r.spanId ? index.span(r.traceId, r.spanId) : undefined;
-          if (span) {
-            setContext(r, span);
-            counts.enriched++;
-          }
-          continue;
-        }
-        const view = readAccess(r, fields);
-        const rid = view?.fields.request_id;
-        if (!rid) continue;
-        const cluster = view.fields.upstream_cluster ?? '';
-        const prefer = cluster.startsWith('outbound|') ? SpanKind.CLIENT : SpanKind.SERVER;
-        const link = index.byRequest(rid, prefer);
-        if (!link) continue;
-        r.traceId = link.traceId;
-        r.spanId = link.span.spanId;
-        setContext(r, link.span, true);
-        counts.linked++;
-      }
-    }
-  }
 }
 
 /** One trace's contribution to trace_summary from the payloads of one flush. */
@@ -218,40 +127,14 @@ export function addLogId(p: SummaryPart, key: number): void {
   p.logIds.push(key);
 }
 
-export function summarizeTraces(data: TracesData, parts: Map<string, SummaryPart>): void {
-  for (const rs of data.resourceSpans) {
-    const service = str(getAttr(rs.resource.attributes, 'service.name'));
-    for (const ss of rs.scopeSpans) {
-      for (const sp of ss.spans) {
-        if (!sp.traceId) continue;
-        const p = summaryPart(parts, sp.traceId);
-        addSpanId(p, sp.spanId, sp.status.code === 2, service);
-        if (sp.startTimeUnixNano && (!p.startNs || sp.startTimeUnixNano < p.startNs)) p.startNs = sp.startTimeUnixNano;
-        if (sp.endTimeUnixNano > p.endNs) p.endNs = sp.endTimeUnixNano;
-        if (!sp.parentSpanId && (!p.rootName || sp.startTimeUnixNano < p.rootStartNs)) {
-          p.rootService = service;
-          p.rootName = sp.name;
-          p.rootStartNs = sp.startTimeUnixNano;
-        }
-      }
-    }
-  }
-}
-
 /**
  * A log record's identity for counting (53 bits, a JSON-safe integer): a
  * redelivered record gets the same key. FNV-1a over time, span id and up to
  * 256 characters of the body, and the body length and attribute count; two
- * different records of one trace collide with odds of about 1 in 4e9.
+ * different records of one trace collide with odds of about 1 in 4e9. Made
+ * from the bytes by peek.ts (logKeyHead, logKeyBody, logKeyEnd); the decoded
+ * form is testdata/decoded.ts logKey.
  */
-export function logKey(r: LogRecord): number {
-  const t = r.timeUnixNano || r.observedTimeUnixNano;
-  let h = logKeyHead(Number(BigInt.asUintN(32, t)), Number(BigInt.asUintN(32, t >> 32n)), r.spanId);
-  const body = typeof r.body === 'string' ? r.body : '';
-  h = logKeyBody(h, body);
-  return logKeyEnd(h, body.length, r.attributes.length);
-}
-
 /** logKey's hash over the time (its 32-bit halves) and the span id. */
 export function logKeyHead(lo: number, hi: number, spanId: string): number {
   let h = 0x811c9dc5;
@@ -271,14 +154,6 @@ export function logKeyBody(h: number, body: string): number {
 /** The key from the hash, the body's length (UTF-16 units) and the record's attribute count. */
 export function logKeyEnd(h: number, bodyLength: number, attributes: number): number {
   return (h >>> 0) * 0x200000 + ((bodyLength * 31 + attributes) & 0x1fffff);
-}
-
-export function summarizeLogs(data: LogsData, parts: Map<string, SummaryPart>): void {
-  for (const rl of data.resourceLogs) {
-    for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) if (r.traceId) addLogId(summaryPart(parts, r.traceId), logKey(r));
-    }
-  }
 }
 
 /** trace_summary_parts rows (JSONEachRow), one per trace. */

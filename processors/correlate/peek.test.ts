@@ -5,7 +5,8 @@ import { KvList, emptyScope, logRecordCount, newSpan } from '../../core/model.ts
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { makeBatch } from '../../scripts/bench/workload.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
-import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces, type SummaryPart } from './enrich.ts';
+import type { SummaryPart } from './enrich.ts';
+import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces } from './testdata/decoded.ts';
 import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { randomLogs, randomTraces } from '../../core/otlp/fixtures.ts';
