@@ -10,22 +10,18 @@
  * scan.test.ts holds the equivalence to the decoders: every valid fixture
  * and thousands of truncated and bit-flipped variants get the same verdict.
  */
-import { MAX_DEPTH, WT_I32, WT_I64, fields } from './protowire.ts';
+import { MAX_DEPTH, WT_I32, WT_I64 } from './protowire.ts';
 import { Reader } from './protowire.ts';
 import { beginUtf8, endUtf8, utf8Ok } from './utf8.ts';
+import { otlpKnown, otlpTag } from './wire-fields.gen.ts';
 
-const REQUEST_FIELDS = fields(1);
-const RESOURCE_FIELDS = fields(1, 2);
-const SCOPE_FIELDS = fields(1, 2, 3, 4);
-const KV_FIELDS = fields(1, 2);
-const ANY_FIELDS = fields(1, 2, 3, 4, 5, 6, 7);
-const LIST_FIELDS = fields(1);
-const CONTAINER_FIELDS = fields(1, 2, 3); // ResourceLogs/ResourceSpans, ScopeLogs/ScopeSpans
-const LOG_RECORD_FIELDS = fields(1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12);
-const SPAN_FIELDS = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-const EVENT_FIELDS = fields(1, 2, 3, 4);
-const LINK_FIELDS = fields(1, 2, 3, 4, 5, 6);
-const STATUS_FIELDS = fields(2, 3);
+// Module-level aliases, so optimized code has the tags as constants (wire-fields.gen.ts).
+const T = otlpTag;
+const K = otlpKnown;
+// ExportTraceServiceRequest, ResourceSpans and ScopeSpans have the same tags and fields as
+// their logs counterparts (wire-fields.test.ts): one walk serves both signals.
+const RES = T.ResourceLogs;
+const SCOPE = T.ScopeLogs;
 
 /** A bytes field: only its length is checked. */
 function len(r: Reader, limit: number): void {
@@ -58,13 +54,13 @@ function anyValue(r: Reader, limit: number, depth: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: text(r, end); break;
-      case 0x3a: len(r, end); break;
-      case 0x10: case 0x18: r.varint64(); break;
-      case 0x21: fixed(r, WT_I64); break;
-      case 0x2a: list(r, end, depth + 1, 'ArrayValue', false); break;
-      case 0x32: list(r, end, depth + 1, 'KeyValueList', true); break;
-      default: r.other(tag, ANY_FIELDS, end, 'AnyValue');
+      case T.AnyValue.string_value: text(r, end); break;
+      case T.AnyValue.bytes_value: len(r, end); break;
+      case T.AnyValue.bool_value: case T.AnyValue.int_value: r.varint64(); break;
+      case T.AnyValue.double_value: fixed(r, WT_I64); break;
+      case T.AnyValue.array_value: list(r, end, depth + 1, 'ArrayValue', false); break;
+      case T.AnyValue.kvlist_value: list(r, end, depth + 1, 'KeyValueList', true); break;
+      default: r.other(tag, K.AnyValue, end, 'AnyValue');
     }
   }
   r.expectEnd(end, 'AnyValue');
@@ -74,7 +70,8 @@ function list(r: Reader, limit: number, depth: number, message: string, keyValue
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag !== 0x0a) r.other(tag, LIST_FIELDS, end, message);
+    // ArrayValue and KeyValueList: both `1 values` only.
+    if (tag !== T.ArrayValue.values) r.other(tag, K.ArrayValue, end, message);
     else if (keyValues) keyValue(r, end, depth);
     else anyValue(r, end, depth);
   }
@@ -85,9 +82,9 @@ function keyValue(r: Reader, limit: number, depth = 0): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) text(r, end);
-    else if (tag === 0x12) anyValue(r, end, depth);
-    else r.other(tag, KV_FIELDS, end, 'KeyValue');
+    if (tag === T.KeyValue.key) text(r, end);
+    else if (tag === T.KeyValue.value) anyValue(r, end, depth);
+    else r.other(tag, K.KeyValue, end, 'KeyValue');
   }
   r.expectEnd(end, 'KeyValue');
 }
@@ -97,10 +94,10 @@ function scope(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: case 0x12: text(r, end); break;
-      case 0x1a: keyValue(r, end); break;
-      case 0x20: r.uint32(); break;
-      default: r.other(tag, SCOPE_FIELDS, end, 'InstrumentationScope');
+      case T.InstrumentationScope.name: case T.InstrumentationScope.version: text(r, end); break;
+      case T.InstrumentationScope.attributes: keyValue(r, end); break;
+      case T.InstrumentationScope.dropped_attributes_count: r.uint32(); break;
+      default: r.other(tag, K.InstrumentationScope, end, 'InstrumentationScope');
     }
   }
   r.expectEnd(end, 'InstrumentationScope');
@@ -110,9 +107,9 @@ function resource(r: Reader, limit: number): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) keyValue(r, end);
-    else if (tag === 0x10) r.uint32();
-    else r.other(tag, RESOURCE_FIELDS, end, 'Resource');
+    if (tag === T.Resource.attributes) keyValue(r, end);
+    else if (tag === T.Resource.dropped_attributes_count) r.uint32();
+    else r.other(tag, K.Resource, end, 'Resource');
   }
   r.expectEnd(end, 'Resource');
 }
@@ -122,15 +119,15 @@ function logRecord(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: case 0x59: fixed(r, WT_I64); break;
-      case 0x10: case 0x38: r.uint32(); break;
-      case 0x1a: case 0x62: text(r, end); break;
-      case 0x2a: anyValue(r, end, 0); break;
-      case 0x32: keyValue(r, end); break;
-      case 0x45: fixed(r, WT_I32); break;
-      case 0x4a: id(r, end, 16, 'LogRecord.trace_id'); break;
-      case 0x52: id(r, end, 8, 'LogRecord.span_id'); break;
-      default: r.other(tag, LOG_RECORD_FIELDS, end, 'LogRecord');
+      case T.LogRecord.time_unix_nano: case T.LogRecord.observed_time_unix_nano: fixed(r, WT_I64); break;
+      case T.LogRecord.severity_number: case T.LogRecord.dropped_attributes_count: r.uint32(); break;
+      case T.LogRecord.severity_text: case T.LogRecord.event_name: text(r, end); break;
+      case T.LogRecord.body: anyValue(r, end, 0); break;
+      case T.LogRecord.attributes: keyValue(r, end); break;
+      case T.LogRecord.flags: fixed(r, WT_I32); break;
+      case T.LogRecord.trace_id: id(r, end, 16, 'LogRecord.trace_id'); break;
+      case T.LogRecord.span_id: id(r, end, 8, 'LogRecord.span_id'); break;
+      default: r.other(tag, K.LogRecord, end, 'LogRecord');
     }
   }
   r.expectEnd(end, 'LogRecord');
@@ -141,11 +138,11 @@ function event(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: fixed(r, WT_I64); break;
-      case 0x12: text(r, end); break;
-      case 0x1a: keyValue(r, end); break;
-      case 0x20: r.uint32(); break;
-      default: r.other(tag, EVENT_FIELDS, end, 'Span.Event');
+      case T.SpanEvent.time_unix_nano: fixed(r, WT_I64); break;
+      case T.SpanEvent.name: text(r, end); break;
+      case T.SpanEvent.attributes: keyValue(r, end); break;
+      case T.SpanEvent.dropped_attributes_count: r.uint32(); break;
+      default: r.other(tag, K.SpanEvent, end, 'Span.Event');
     }
   }
   r.expectEnd(end, 'Span.Event');
@@ -156,13 +153,13 @@ function link(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: id(r, end, 16, 'Span.Link.trace_id'); break;
-      case 0x12: id(r, end, 8, 'Span.Link.span_id'); break;
-      case 0x1a: text(r, end); break;
-      case 0x22: keyValue(r, end); break;
-      case 0x28: r.uint32(); break;
-      case 0x35: fixed(r, WT_I32); break;
-      default: r.other(tag, LINK_FIELDS, end, 'Span.Link');
+      case T.SpanLink.trace_id: id(r, end, 16, 'Span.Link.trace_id'); break;
+      case T.SpanLink.span_id: id(r, end, 8, 'Span.Link.span_id'); break;
+      case T.SpanLink.trace_state: text(r, end); break;
+      case T.SpanLink.attributes: keyValue(r, end); break;
+      case T.SpanLink.dropped_attributes_count: r.uint32(); break;
+      case T.SpanLink.flags: fixed(r, WT_I32); break;
+      default: r.other(tag, K.SpanLink, end, 'Span.Link');
     }
   }
   r.expectEnd(end, 'Span.Link');
@@ -172,9 +169,9 @@ function status(r: Reader, limit: number): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x12) text(r, end);
-    else if (tag === 0x18) r.uint32();
-    else r.other(tag, STATUS_FIELDS, end, 'Status');
+    if (tag === T.Status.message) text(r, end);
+    else if (tag === T.Status.code) r.uint32();
+    else r.other(tag, K.Status, end, 'Status');
   }
   r.expectEnd(end, 'Status');
 }
@@ -184,18 +181,18 @@ function span(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: id(r, end, 16, 'Span.trace_id'); break;
-      case 0x12: id(r, end, 8, 'Span.span_id'); break;
-      case 0x22: id(r, end, 8, 'Span.parent_span_id'); break;
-      case 0x1a: case 0x2a: text(r, end); break;
-      case 0x30: case 0x50: case 0x60: case 0x70: r.uint32(); break;
-      case 0x39: case 0x41: fixed(r, WT_I64); break;
-      case 0x4a: keyValue(r, end); break;
-      case 0x5a: event(r, end); break;
-      case 0x6a: link(r, end); break;
-      case 0x7a: status(r, end); break;
-      case 0x85: fixed(r, WT_I32); break;
-      default: r.other(tag, SPAN_FIELDS, end, 'Span');
+      case T.Span.trace_id: id(r, end, 16, 'Span.trace_id'); break;
+      case T.Span.span_id: id(r, end, 8, 'Span.span_id'); break;
+      case T.Span.parent_span_id: id(r, end, 8, 'Span.parent_span_id'); break;
+      case T.Span.trace_state: case T.Span.name: text(r, end); break;
+      case T.Span.kind: case T.Span.dropped_attributes_count: case T.Span.dropped_events_count: case T.Span.dropped_links_count: r.uint32(); break;
+      case T.Span.start_time_unix_nano: case T.Span.end_time_unix_nano: fixed(r, WT_I64); break;
+      case T.Span.attributes: keyValue(r, end); break;
+      case T.Span.events: event(r, end); break;
+      case T.Span.links: link(r, end); break;
+      case T.Span.status: status(r, end); break;
+      case T.Span.flags: fixed(r, WT_I32); break;
+      default: r.other(tag, K.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -210,10 +207,10 @@ function scopeRecords(r: Reader, limit: number, rec: RecordScan, message: string
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: scope(r, end); break;
-      case 0x12: rec(r, end); n++; break;
-      case 0x1a: text(r, end); break;
-      default: r.other(tag, CONTAINER_FIELDS, end, message);
+      case SCOPE.scope: scope(r, end); break;
+      case SCOPE.log_records: rec(r, end); n++; break;
+      case SCOPE.schema_url: text(r, end); break;
+      default: r.other(tag, K.ScopeLogs, end, message);
     }
   }
   r.expectEnd(end, message);
@@ -227,10 +224,10 @@ function resourceRecords(r: Reader, limit: number, rec: RecordScan, message: str
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: resource(r, end); break;
-      case 0x12: n += scopeRecords(r, end, rec, scopeMessage); break;
-      case 0x1a: text(r, end); break;
-      default: r.other(tag, CONTAINER_FIELDS, end, message);
+      case RES.resource: resource(r, end); break;
+      case RES.scope_logs: n += scopeRecords(r, end, rec, scopeMessage); break;
+      case RES.schema_url: text(r, end); break;
+      default: r.other(tag, K.ResourceLogs, end, message);
     }
   }
   r.expectEnd(end, message);
@@ -245,8 +242,8 @@ function request(data: Uint8Array, rec: RecordScan, message: string, resourceMes
   try {
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === 0x0a) n += resourceRecords(r, end, rec, resourceMessage, scopeMessage);
-      else r.other(tag, REQUEST_FIELDS, end, message);
+      if (tag === T.ExportLogsServiceRequest.resource_logs) n += resourceRecords(r, end, rec, resourceMessage, scopeMessage);
+      else r.other(tag, K.ExportLogsServiceRequest, end, message);
     }
   } finally {
     endUtf8();
