@@ -1,5 +1,11 @@
 /** Counting a request's records by its framing alone (max_records_per_request before decoding). */
 import { Reader } from './protowire.ts';
+import { otlpField } from './wire-fields.gen.ts';
+
+// The logs numbers serve both signals: the traces containers have the same ones (wire-fields.test.ts).
+const REQUEST_RESOURCES = otlpField.ExportLogsServiceRequest.resource_logs;
+const RESOURCE_SCOPES = otlpField.ResourceLogs.scope_logs;
+const SCOPE_RECORDS = otlpField.ScopeLogs.log_records;
 
 /**
  * The number of records an Export*ServiceRequest frames, found by walking only
@@ -19,7 +25,7 @@ export function countRecords(data: Uint8Array): number {
   return n;
 }
 
-/** depth 0: the request (field 1 = resource container); 1: ResourceX (2 = scope container); 2: ScopeX (2 = record). */
+/** depth 0: the request (its resource containers); 1: ResourceX (its scope containers); 2: ScopeX (its records). */
 function containers(r: Reader, end: number, depth: number): number {
   let n = 0;
   while (r.pos < end) {
@@ -30,9 +36,9 @@ function containers(r: Reader, end: number, depth: number): number {
     }
     const fieldEnd = r.lenEnd(end);
     const field = tag >>> 3;
-    if (depth === 0 && field === 1) n += containers(r, fieldEnd, 1);
-    else if (depth === 1 && field === 2) n += containers(r, fieldEnd, 2);
-    else if (depth === 2 && field === 2) n++;
+    if (depth === 0 && field === REQUEST_RESOURCES) n += containers(r, fieldEnd, 1);
+    else if (depth === 1 && field === RESOURCE_SCOPES) n += containers(r, fieldEnd, 2);
+    else if (depth === 2 && field === SCOPE_RECORDS) n++;
     r.pos = fieldEnd;
   }
   return n;

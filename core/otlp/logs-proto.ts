@@ -1,14 +1,7 @@
 /**
  * opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest (the same
- * bytes as logs.v1.LogsData) on the protobuf wire.
- *
- *   ExportLogsServiceRequest: 1 resource_logs
- *   ResourceLogs: 1 resource, 2 scope_logs, 3 schema_url
- *   ScopeLogs:    1 scope, 2 log_records, 3 schema_url
- *   LogRecord:    1 time_unix_nano (fixed64), 11 observed_time_unix_nano (fixed64),
- *                 2 severity_number, 3 severity_text, 5 body, 6 attributes,
- *                 7 dropped_attributes_count, 8 flags (fixed32), 9 trace_id,
- *                 10 span_id, 12 event_name   (4 is reserved)
+ * bytes as logs.v1.LogsData) on the protobuf wire: ResourceLogs, ScopeLogs,
+ * LogRecord. Field numbers and tags: wire-fields.gen.ts, generated from proto/.
  */
 import { blankLogRecord, emptyResource, emptyScope } from '../model.ts';
 import type { LogRecord, LogsData, ResourceLogs, ScopeLogs } from '../model.ts';
@@ -16,13 +9,14 @@ import {
   readAnyValue, readKeyValue, readResource, readScope,
   writeAnyValue, writeAttributes, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field,
 } from './common-proto.ts';
-import { Reader, fields, sharedWriter } from './protowire.ts';
+import { Reader, sharedWriter } from './protowire.ts';
 import type { Writer } from './protowire.ts';
+import { otlpField, otlpKnown, otlpTag } from './wire-fields.gen.ts';
 
-const REQUEST_FIELDS = fields(1);
-const RESOURCE_LOGS_FIELDS = fields(1, 2, 3);
-const SCOPE_LOGS_FIELDS = fields(1, 2, 3);
-const LOG_RECORD_FIELDS = fields(1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12);
+// Module-level aliases, so optimized code has the tags as constants (wire-fields.gen.ts).
+const T = otlpTag;
+const F = otlpField;
+const K = otlpKnown;
 
 /** Decodes ExportLogsServiceRequest / LogsData bytes; throws OtlpDecodeError. */
 export function decodeLogsProto(data: Uint8Array): LogsData {
@@ -31,8 +25,8 @@ export function decodeLogsProto(data: Uint8Array): LogsData {
   const resourceLogs: ResourceLogs[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) resourceLogs.push(readResourceLogs(r, end));
-    else r.other(tag, REQUEST_FIELDS, end, 'ExportLogsServiceRequest');
+    if (tag === T.ExportLogsServiceRequest.resource_logs) resourceLogs.push(readResourceLogs(r, end));
+    else r.other(tag, K.ExportLogsServiceRequest, end, 'ExportLogsServiceRequest');
   }
   return { resourceLogs };
 }
@@ -43,10 +37,10 @@ function readResourceLogs(r: Reader, limit: number): ResourceLogs {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: readResource(r, end, out.resource); break;
-      case 0x12: out.scopeLogs.push(readScopeLogs(r, end)); break;
-      case 0x1a: out.schemaUrl = r.string(end); break;
-      default: r.other(tag, RESOURCE_LOGS_FIELDS, end, 'ResourceLogs');
+      case T.ResourceLogs.resource: readResource(r, end, out.resource); break;
+      case T.ResourceLogs.scope_logs: out.scopeLogs.push(readScopeLogs(r, end)); break;
+      case T.ResourceLogs.schema_url: out.schemaUrl = r.string(end); break;
+      default: r.other(tag, K.ResourceLogs, end, 'ResourceLogs');
     }
   }
   r.expectEnd(end, 'ResourceLogs');
@@ -59,10 +53,10 @@ function readScopeLogs(r: Reader, limit: number): ScopeLogs {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: readScope(r, end, out.scope); break;
-      case 0x12: out.logRecords.push(readLogRecord(r, end)); break;
-      case 0x1a: out.schemaUrl = r.string(end); break;
-      default: r.other(tag, SCOPE_LOGS_FIELDS, end, 'ScopeLogs');
+      case T.ScopeLogs.scope: readScope(r, end, out.scope); break;
+      case T.ScopeLogs.log_records: out.logRecords.push(readLogRecord(r, end)); break;
+      case T.ScopeLogs.schema_url: out.schemaUrl = r.string(end); break;
+      default: r.other(tag, K.ScopeLogs, end, 'ScopeLogs');
     }
   }
   r.expectEnd(end, 'ScopeLogs');
@@ -75,18 +69,18 @@ function readLogRecord(r: Reader, limit: number): LogRecord {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: rec.timeUnixNano = r.fixed64(); break;
-      case 0x10: rec.severityNumber = r.uint32() | 0; break;
-      case 0x1a: rec.severityText = r.string(end); break;
-      case 0x2a: rec.body = readAnyValue(r, end, 0); break;
-      case 0x32: rec.attributes.push(readKeyValue(r, end)); break;
-      case 0x38: rec.droppedAttributesCount = r.uint32(); break;
-      case 0x45: rec.flags = r.fixed32(); break;
-      case 0x4a: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
-      case 0x52: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
-      case 0x59: rec.observedTimeUnixNano = r.fixed64(); break;
-      case 0x62: rec.eventName = r.string(end); break;
-      default: r.other(tag, LOG_RECORD_FIELDS, end, 'LogRecord');
+      case T.LogRecord.time_unix_nano: rec.timeUnixNano = r.fixed64(); break;
+      case T.LogRecord.severity_number: rec.severityNumber = r.uint32() | 0; break;
+      case T.LogRecord.severity_text: rec.severityText = r.string(end); break;
+      case T.LogRecord.body: rec.body = readAnyValue(r, end, 0); break;
+      case T.LogRecord.attributes: rec.attributes.push(readKeyValue(r, end)); break;
+      case T.LogRecord.dropped_attributes_count: rec.droppedAttributesCount = r.uint32(); break;
+      case T.LogRecord.flags: rec.flags = r.fixed32(); break;
+      case T.LogRecord.trace_id: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
+      case T.LogRecord.span_id: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
+      case T.LogRecord.observed_time_unix_nano: rec.observedTimeUnixNano = r.fixed64(); break;
+      case T.LogRecord.event_name: rec.eventName = r.string(end); break;
+      default: r.other(tag, K.LogRecord, end, 'LogRecord');
     }
   }
   r.expectEnd(end, 'LogRecord');
@@ -99,42 +93,42 @@ function readLogRecord(r: Reader, limit: number): LogRecord {
 export function encodeLogsProto(data: LogsData): Uint8Array {
   const w = sharedWriter();
   for (const rl of data.resourceLogs) {
-    const at = w.startMessage(1);
-    writeResource(w, 1, rl.resource);
+    const at = w.startMessage(F.ExportLogsServiceRequest.resource_logs);
+    writeResource(w, F.ResourceLogs.resource, rl.resource);
     for (const sl of rl.scopeLogs) {
-      const sat = w.startMessage(2);
-      writeScope(w, 1, sl.scope);
+      const sat = w.startMessage(F.ResourceLogs.scope_logs);
+      writeScope(w, F.ScopeLogs.scope, sl.scope);
       for (const rec of sl.logRecords) writeLogRecord(w, rec);
-      writeStringField(w, 3, sl.schemaUrl);
+      writeStringField(w, F.ScopeLogs.schema_url, sl.schemaUrl);
       w.endMessage(sat);
     }
-    writeStringField(w, 3, rl.schemaUrl);
+    writeStringField(w, F.ResourceLogs.schema_url, rl.schemaUrl);
     w.endMessage(at);
   }
   return w.finish();
 }
 
 function writeLogRecord(w: Writer, rec: LogRecord): void {
-  const at = w.startMessage(2);
+  const at = w.startMessage(F.ScopeLogs.log_records);
   if (rec.timeUnixNano !== 0n) {
-    w.tag(1, 1);
+    w.uint32(T.LogRecord.time_unix_nano);
     w.fixed64(rec.timeUnixNano);
   }
-  writeEnumField(w, 2, rec.severityNumber);
-  writeStringField(w, 3, rec.severityText);
-  if (rec.body !== undefined) writeAnyValue(w, 5, rec.body);
-  writeAttributes(w, 6, rec.attributes);
-  writeUint32Field(w, 7, rec.droppedAttributesCount);
+  writeEnumField(w, F.LogRecord.severity_number, rec.severityNumber);
+  writeStringField(w, F.LogRecord.severity_text, rec.severityText);
+  if (rec.body !== undefined) writeAnyValue(w, F.LogRecord.body, rec.body);
+  writeAttributes(w, F.LogRecord.attributes, rec.attributes);
+  writeUint32Field(w, F.LogRecord.dropped_attributes_count, rec.droppedAttributesCount);
   if (rec.flags !== 0) {
-    w.tag(8, 5);
+    w.uint32(T.LogRecord.flags);
     w.fixed32(rec.flags);
   }
-  if (rec.traceId !== '') w.hexBytes(9, rec.traceId);
-  if (rec.spanId !== '') w.hexBytes(10, rec.spanId);
+  if (rec.traceId !== '') w.hexBytes(F.LogRecord.trace_id, rec.traceId);
+  if (rec.spanId !== '') w.hexBytes(F.LogRecord.span_id, rec.spanId);
   if (rec.observedTimeUnixNano !== 0n) {
-    w.tag(11, 1);
+    w.uint32(T.LogRecord.observed_time_unix_nano);
     w.fixed64(rec.observedTimeUnixNano);
   }
-  writeStringField(w, 12, rec.eventName);
+  writeStringField(w, F.LogRecord.event_name, rec.eventName);
   w.endMessage(at);
 }

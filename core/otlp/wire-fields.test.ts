@@ -60,6 +60,7 @@ describe('wire-fields.gen.ts', () => {
       .toEqual([otlpTag.ResourceLogs.resource, otlpTag.ResourceLogs.scope_logs, otlpTag.ResourceLogs.schema_url]);
     expect([otlpTag.ScopeSpans.scope, otlpTag.ScopeSpans.spans, otlpTag.ScopeSpans.schema_url])
       .toEqual([otlpTag.ScopeLogs.scope, otlpTag.ScopeLogs.log_records, otlpTag.ScopeLogs.schema_url]);
+    expect(otlpTag.ExportTraceServiceResponse.partial_success).toBe(otlpTag.ExportLogsServiceResponse.partial_success);
     expect(otlpTag.ExportTracePartialSuccess).toEqual({ rejected_spans: 0x08, error_message: 0x12 });
     expect(otlpTag.ExportLogsPartialSuccess).toEqual({ rejected_log_records: 0x08, error_message: 0x12 });
     expect(otlpKnown.ResourceSpans).toBe(otlpKnown.ResourceLogs);
