@@ -65,5 +65,12 @@ describe('wire-fields.gen.ts', () => {
     expect(otlpTag.ExportLogsPartialSuccess).toEqual({ rejected_log_records: 0x08, error_message: 0x12 });
     expect(otlpKnown.ResourceSpans).toBe(otlpKnown.ResourceLogs);
     expect(otlpKnown.ScopeSpans).toBe(otlpKnown.ScopeLogs);
+    // lib/clickhouse/native-proto.ts reads a resource and a scope container with one walk.
+    expect([otlpTag.ResourceLogs.resource, otlpTag.ResourceLogs.scope_logs, otlpTag.ResourceLogs.schema_url])
+      .toEqual([otlpTag.ScopeLogs.scope, otlpTag.ScopeLogs.log_records, otlpTag.ScopeLogs.schema_url]);
+    expect(otlpKnown.ScopeLogs).toBe(otlpKnown.ResourceLogs);
+    // ArrayValue and KeyValueList: one walk (scan.ts list()).
+    expect(otlpTag.KeyValueList.values).toBe(otlpTag.ArrayValue.values);
+    expect(otlpKnown.KeyValueList).toBe(otlpKnown.ArrayValue);
   });
 });

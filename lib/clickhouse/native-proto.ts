@@ -16,18 +16,21 @@
  */
 import { emptyResource, emptyScope, type AnyValue, type LogPatch } from '../../core/model.ts';
 import { readAnyValue, readKeyValue, readResource, readScope } from '../../core/otlp/common-proto.ts';
-import { Reader, WT_I32, WT_I64, fields } from '../../core/otlp/protowire.ts';
+import { Reader, WT_I32, WT_I64 } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
+import { otlpKnown, otlpTag } from '../../core/otlp/wire-fields.gen.ts';
 import { sameBytes } from '../../core/otlp/log-view.ts';
 import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
 import { asString } from '../../core/otlp/anyvalue.ts';
 import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type MapColumn, type NativeBlock } from './native.ts';
 import { spanKindName, statusCodeName } from './rows.ts';
 
-const REQUEST_FIELDS = fields(1);
-const CONTAINER_FIELDS = fields(1, 2, 3);
-const SPAN_FIELDS = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-const STATUS_FIELDS = fields(2, 3);
+// Module-level aliases, so optimized code has the tags as constants (core/otlp/wire-fields.gen.ts).
+const T = otlpTag;
+const K = otlpKnown;
+// ResourceSpans, ScopeSpans, ResourceLogs and ScopeLogs: the same three tags and
+// fields (core/otlp/wire-fields.test.ts), so one `layout` reads them all.
+const C = { head: T.ResourceSpans.resource, items: T.ResourceSpans.scope_spans, schema: T.ResourceSpans.schema_url } as const;
 
 /** Rows of `parts` (together holding `rows` spans) as one Native block. */
 export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: number): NativeBlock {
@@ -37,8 +40,8 @@ export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: numb
     const end = r.len;
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === 0x0a) resourceSpans(r, end, c);
-      else r.other(tag, REQUEST_FIELDS, end, 'ExportTraceServiceRequest');
+      if (tag === T.ExportTraceServiceRequest.resource_spans) resourceSpans(r, end, c);
+      else r.other(tag, K.ExportTraceServiceRequest, end, 'ExportTraceServiceRequest');
     }
   }
   if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} spans, not ${rows}`);
@@ -46,10 +49,10 @@ export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: numb
 }
 
 /**
- * ResourceSpans and ScopeSpans alike: field 1 (the resource or scope, which
- * may follow the spans on the wire), field 2 (repeated), field 3 (schema_url,
- * not stored). The positions of fields 1 and 2, after their tags; the reader
- * is left at the message's end.
+ * ResourceSpans and ScopeSpans alike (and their logs twins): the resource or
+ * scope (which may follow the spans on the wire), the repeated children, and
+ * schema_url (not stored). The positions of the first two, after their tags;
+ * the reader is left at the message's end.
  */
 function layout(r: Reader, limit: number, name: string): { end: number; heads: number[]; items: number[]; schema: number } {
   const end = r.lenEnd(limit);
@@ -58,13 +61,13 @@ function layout(r: Reader, limit: number, name: string): { end: number; heads: n
   let schema = -1;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a || tag === 0x12) {
-      (tag === 0x0a ? heads : items).push(r.pos);
+    if (tag === C.head || tag === C.items) {
+      (tag === C.head ? heads : items).push(r.pos);
       r.pos = r.lenEnd(end);
-    } else if (tag === 0x1a) {
+    } else if (tag === C.schema) {
       schema = r.pos;
       r.pos = r.lenEnd(end);
-    } else r.other(tag, CONTAINER_FIELDS, end, name);
+    } else r.other(tag, K.ResourceSpans, end, name);
   }
   r.expectEnd(end, name);
   return { end, heads, items, schema };
@@ -152,18 +155,18 @@ function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, u
   const at = r.pos;
   const end = r.lenEnd(limit);
   const buf = r.buf;
-  // Fast path: key (field 1), then value (field 2) holding one string_value, nothing after.
-  if (r.pos < end && buf[r.pos] === 0x0a) {
+  // Fast path: key, then value holding one string_value, nothing after.
+  if (r.pos < end && buf[r.pos] === T.KeyValue.key) {
     r.pos++;
     const kEnd = r.lenEnd(end);
     const kStart = r.pos;
     r.pos = kEnd;
-    if (r.pos < end && buf[r.pos] === 0x12) {
+    if (r.pos < end && buf[r.pos] === T.KeyValue.value) {
       r.pos++;
       const vEnd = r.lenEnd(end);
       if (vEnd === end && r.pos < vEnd) {
         const vTag = buf[r.pos];
-        if (vTag === 0x0a) {
+        if (vTag === T.AnyValue.string_value) {
           // A string value: its bytes.
           r.pos++;
           const sEnd = r.lenEnd(vEnd);
@@ -175,7 +178,7 @@ function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, u
             r.pos = end;
             return;
           }
-        } else if (vTag === 0x18) {
+        } else if (vTag === T.AnyValue.int_value) {
           // An int value below 2^53 (a status code, a byte count): its decimal text, no bigint.
           r.pos++;
           const lo = r.varint64();
@@ -275,35 +278,35 @@ function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'Span.trace_id'); break;
-      case 0x12: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'Span.span_id'); break;
-      case 0x1a: traceStateEnd = r.lenEnd(end); traceState = r.pos; r.pos = traceStateEnd; break;
-      case 0x22: parentIdEnd = r.lenEnd(end); parentId = r.pos; r.pos = parentIdEnd; checkId(r, parentId, parentIdEnd, 8, 'Span.parent_span_id'); break;
-      case 0x2a: nameEnd = r.lenEnd(end); name = r.pos; r.pos = nameEnd; break;
-      case 0x30: kind = r.uint32() | 0; break;
-      case 0x39: start = r.pos; r.skip(WT_I64, end); break;
-      case 0x41: finish = r.pos; r.skip(WT_I64, end); break;
-      case 0x4a: attribute(r, end, spanAttrs); attrs++; break;
-      case 0x5a: c.addEvent(readEvent(r, end)); break;
-      case 0x6a: c.addLink(readLink(r, end)); break;
-      case 0x7a: {
+      case T.Span.trace_id: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'Span.trace_id'); break;
+      case T.Span.span_id: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'Span.span_id'); break;
+      case T.Span.trace_state: traceStateEnd = r.lenEnd(end); traceState = r.pos; r.pos = traceStateEnd; break;
+      case T.Span.parent_span_id: parentIdEnd = r.lenEnd(end); parentId = r.pos; r.pos = parentIdEnd; checkId(r, parentId, parentIdEnd, 8, 'Span.parent_span_id'); break;
+      case T.Span.name: nameEnd = r.lenEnd(end); name = r.pos; r.pos = nameEnd; break;
+      case T.Span.kind: kind = r.uint32() | 0; break;
+      case T.Span.start_time_unix_nano: start = r.pos; r.skip(WT_I64, end); break;
+      case T.Span.end_time_unix_nano: finish = r.pos; r.skip(WT_I64, end); break;
+      case T.Span.attributes: attribute(r, end, spanAttrs); attrs++; break;
+      case T.Span.events: c.addEvent(readEvent(r, end)); break;
+      case T.Span.links: c.addLink(readLink(r, end)); break;
+      case T.Span.status: {
         // Status, merged as the decoder merges a repeated field.
         const sEnd = r.lenEnd(end);
         while (r.pos < sEnd) {
           const t = r.uint32();
-          if (t === 0x12) {
+          if (t === T.Status.message) {
             statusMsgEnd = r.lenEnd(sEnd);
             statusMsg = r.pos;
             r.pos = statusMsgEnd;
-          } else if (t === 0x18) statusCode = r.uint32() | 0;
-          else r.other(t, STATUS_FIELDS, sEnd, 'Status');
+          } else if (t === T.Status.code) statusCode = r.uint32() | 0;
+          else r.other(t, K.Status, sEnd, 'Status');
         }
         r.expectEnd(sEnd, 'Status');
         break;
       }
-      case 0x50: case 0x60: case 0x70: r.uint32(); break; // dropped counts
-      case 0x85: r.skip(WT_I32, end); break; // flags
-      default: r.other(tag, SPAN_FIELDS, end, 'Span');
+      case T.Span.dropped_attributes_count: case T.Span.dropped_events_count: case T.Span.dropped_links_count: r.uint32(); break;
+      case T.Span.flags: r.skip(WT_I32, end); break;
+      default: r.other(tag, K.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -329,8 +332,6 @@ function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs
 
 // ---------------------------------------------------------------- logs
 
-const LOG_RECORD_FIELDS = fields(1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12);
-
 /** Where the walk is: the next record's ordinal, for its patch. */
 interface LogWalk {
   ordinal: number;
@@ -351,8 +352,8 @@ export function encodeLogsNativeProto(parts: readonly Uint8Array[], rows: number
     const end = r.len;
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === 0x0a) resourceLogs(r, end, c, walk);
-      else r.other(tag, REQUEST_FIELDS, end, 'ExportLogsServiceRequest');
+      if (tag === T.ExportLogsServiceRequest.resource_logs) resourceLogs(r, end, c, walk);
+      else r.other(tag, K.ExportLogsServiceRequest, end, 'ExportLogsServiceRequest');
     }
   }
   if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} log records, not ${rows}`);
@@ -429,18 +430,18 @@ function logRecord(r: Reader, limit: number, c: LogColumns, walk: LogWalk): void
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: time = r.pos; r.skip(WT_I64, end); break;
-      case 0x10: severity = r.uint32() | 0; break;
-      case 0x1a: sevTextEnd = r.lenEnd(end); sevText = r.pos; r.pos = sevTextEnd; break;
-      case 0x2a: body = r.pos; r.pos = r.lenEnd(end); break;
-      case 0x32: attribute(r, end, map, patch, used, pkeys); attrs++; break;
-      case 0x38: r.uint32(); break; // dropped_attributes_count
-      case 0x45: flags = r.fixed32(); break;
-      case 0x4a: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'LogRecord.trace_id'); break;
-      case 0x52: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'LogRecord.span_id'); break;
-      case 0x59: observed = r.pos; r.skip(WT_I64, end); break;
-      case 0x62: eventNameEnd = r.lenEnd(end); eventName = r.pos; r.pos = eventNameEnd; break;
-      default: r.other(tag, LOG_RECORD_FIELDS, end, 'LogRecord');
+      case T.LogRecord.time_unix_nano: time = r.pos; r.skip(WT_I64, end); break;
+      case T.LogRecord.severity_number: severity = r.uint32() | 0; break;
+      case T.LogRecord.severity_text: sevTextEnd = r.lenEnd(end); sevText = r.pos; r.pos = sevTextEnd; break;
+      case T.LogRecord.body: body = r.pos; r.pos = r.lenEnd(end); break;
+      case T.LogRecord.attributes: attribute(r, end, map, patch, used, pkeys); attrs++; break;
+      case T.LogRecord.dropped_attributes_count: r.uint32(); break;
+      case T.LogRecord.flags: flags = r.fixed32(); break;
+      case T.LogRecord.trace_id: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'LogRecord.trace_id'); break;
+      case T.LogRecord.span_id: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'LogRecord.span_id'); break;
+      case T.LogRecord.observed_time_unix_nano: observed = r.pos; r.skip(WT_I64, end); break;
+      case T.LogRecord.event_name: eventNameEnd = r.lenEnd(end); eventName = r.pos; r.pos = eventNameEnd; break;
+      default: r.other(tag, K.LogRecord, end, 'LogRecord');
     }
   }
   r.expectEnd(end, 'LogRecord');
@@ -483,7 +484,7 @@ function logBody(r: Reader, at: number, limit: number, sink: Sink): void {
   const buf = r.buf;
   r.pos = at;
   const end = r.lenEnd(limit);
-  if (r.pos < end && buf[r.pos] === 0x0a) {
+  if (r.pos < end && buf[r.pos] === T.AnyValue.string_value) {
     r.pos++;
     const sEnd = r.lenEnd(end);
     if (sEnd === end) {
