@@ -12,10 +12,15 @@
 import type { KeyValue, Resource, SpanLink, TracesData } from '../../core/model.ts';
 import { SpanKind, StatusCode } from '../../core/model.ts';
 import { writeAttributes, writeKeyValue, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field } from '../../core/otlp/common-proto.ts';
-import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
+import { WT_I64, sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
 import { decodeTracesProto, writeLink } from '../../core/otlp/traces-proto.ts';
+import { otlpField, otlpTag } from '../../core/otlp/wire-fields.gen.ts';
 import { RESOURCE_KEYS } from './resource-keys.ts';
 import { ZipkinDecodeError, isZeroId, type ZSpan, type ZTags } from './model.ts';
+
+// Module-level aliases, so optimized code has the field numbers and tags as constants (core/otlp/wire-fields.gen.ts).
+const F = otlpField;
+const T = otlpTag;
 
 const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
 const SERVICE_NAME_SOURCE = 'otlp.service.name.source';
@@ -166,7 +171,7 @@ function isLinkTag(k: string, count: number): boolean {
 /** A time field from µs (omitted when 0, as proto3 does). */
 function micros(w: Writer, field: number, us: number): void {
   if (us === 0) return;
-  w.tag(field, 1);
+  w.tag(field, WT_I64);
   w.fixed64Micros(us);
 }
 
@@ -174,16 +179,16 @@ function micros(w: Writer, field: number, us: number): void {
 function writeEvents(w: Writer, z: ZSpan): void {
   for (const a of z.annotations) {
     const v = a.value;
-    const at = w.startMessage(11);
-    micros(w, 1, a.timestamp);
+    const at = w.startMessage(F.Span.events);
+    micros(w, F.SpanEvent.time_unix_nano, a.timestamp);
     if (!v.includes('|')) {
-      writeStringField(w, 2, v);
+      writeStringField(w, F.SpanEvent.name, v);
     } else {
       const parts = v.split('|');
-      writeStringField(w, 2, parts[0]!);
+      writeStringField(w, F.SpanEvent.name, parts[0]!);
       if (parts.length >= 3) {
-        writeAttributes(w, 3, jsonAttributes(parts.slice(1, -1).join('|')));
-        writeUint32Field(w, 4, dropped(parts[parts.length - 1]!));
+        writeAttributes(w, F.SpanEvent.attributes, jsonAttributes(parts.slice(1, -1).join('|')));
+        writeUint32Field(w, F.SpanEvent.dropped_attributes_count, dropped(parts[parts.length - 1]!));
       }
     }
     w.endMessage(at);
@@ -228,17 +233,17 @@ function takePut(p: Puts, key: string): string | number | true | null {
   return v;
 }
 
-/** A span attribute (Span field 9). */
+/** A span attribute. */
 function writeAttr(w: Writer, key: string, value: KeyValue['value']): void {
-  writeKeyValue(w, 9, key, value);
+  writeKeyValue(w, F.Span.attributes, key, value);
 }
 
 /** An int attribute from a port (0–65535), without a bigint. */
 function writePortAttr(w: Writer, key: string, port: number): void {
-  const at = w.startMessage(9);
-  w.string(1, key);
-  const v = w.startMessage(2);
-  w.tag(3, 0);
+  const at = w.startMessage(F.Span.attributes);
+  w.string(F.KeyValue.key, key);
+  const v = w.startMessage(F.KeyValue.value);
+  w.uint32(T.AnyValue.int_value);
   w.uint32(port);
   w.endMessage(v);
   w.endMessage(at);
@@ -246,26 +251,26 @@ function writePortAttr(w: Writer, key: string, port: number): void {
 
 function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
   const tags = z.tags;
-  const at = w.startMessage(2);
-  if (!isZeroId(z.traceId)) w.hexBytes(1, z.traceId);
-  if (!isZeroId(z.id)) w.hexBytes(2, z.id);
+  const at = w.startMessage(F.ScopeSpans.spans);
+  if (!isZeroId(z.traceId)) w.hexBytes(F.Span.trace_id, z.traceId);
+  if (!isZeroId(z.id)) w.hexBytes(F.Span.span_id, z.id);
   const traceState = tags['w3c.tracestate'];
-  if (traceState !== undefined) writeStringField(w, 3, traceState);
-  if (z.parentId !== '' && z.parentId !== z.id && !isZeroId(z.parentId)) w.hexBytes(4, z.parentId);
-  writeStringField(w, 5, z.name);
+  if (traceState !== undefined) writeStringField(w, F.Span.trace_state, traceState);
+  if (z.parentId !== '' && z.parentId !== z.id && !isZeroId(z.parentId)) w.hexBytes(F.Span.parent_span_id, z.parentId);
+  writeStringField(w, F.Span.name, z.name);
   let kind = KINDS[z.kind];
   const kindTag = kind === undefined ? tags['span.kind'] : undefined;
   if (kind === undefined) kind = kindTag === 'internal' ? SpanKind.INTERNAL : SpanKind.UNSPECIFIED;
-  writeEnumField(w, 6, kind);
+  writeEnumField(w, F.Span.kind, kind);
   if (z.flagAbsentStart) {
     // Start unset: unix epoch, end = the duration, flagged so an exporter can restore it.
-    micros(w, 8, z.duration);
+    micros(w, F.Span.end_time_unix_nano, z.duration);
   } else {
-    micros(w, 7, z.timestamp);
+    micros(w, F.Span.start_time_unix_nano, z.timestamp);
     const end = z.timestamp + z.duration;
-    if (Number.isSafeInteger(end)) micros(w, 8, end);
+    if (Number.isSafeInteger(end)) micros(w, F.Span.end_time_unix_nano, end);
     else {
-      w.tag(8, 1);
+      w.uint32(T.Span.end_time_unix_nano);
       w.fixed64((BigInt(z.timestamp) + BigInt(z.duration)) * 1000n);
     }
   }
@@ -314,9 +319,9 @@ function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
   if (puts.absentStart !== null) writeAttr(w, START_TIME_ABSENT, true);
   writeEvents(w, z);
   if (links !== undefined) for (const l of links) if (l !== NOT_A_LINK) writeLink(w, l);
-  const st = w.startMessage(15);
-  writeStringField(w, 2, message);
-  writeEnumField(w, 3, code);
+  const st = w.startMessage(F.Span.status);
+  writeStringField(w, F.Status.message, message);
+  writeEnumField(w, F.Status.code, code);
   w.endMessage(st);
   w.endMessage(at);
 }
@@ -360,15 +365,15 @@ export function zipkinV2ToProto(spans: readonly ZSpan[], opts: V2Options): Uint8
       if (rsAt >= 0) w.endMessage(rsAt);
       ssAt = -1;
       prevSvc = svc;
-      rsAt = w.startMessage(1);
-      writeResource(w, 1, resourceOf(z.tags, svc));
+      rsAt = w.startMessage(F.ExportTraceServiceRequest.resource_spans);
+      writeResource(w, F.ResourceSpans.resource, resourceOf(z.tags, svc));
     }
     if (ssAt < 0 || lib !== prevLib) {
       if (ssAt >= 0) w.endMessage(ssAt);
       prevLib = lib;
-      ssAt = w.startMessage(2);
+      ssAt = w.startMessage(F.ResourceSpans.scope_spans);
       const version = lib === '' ? '' : (z.tags[LIB_VERSION] ?? '');
-      writeScope(w, 1, { name: lib, version, attributes: [], droppedAttributesCount: 0 });
+      writeScope(w, F.ScopeSpans.scope, { name: lib, version, attributes: [], droppedAttributesCount: 0 });
     }
     writeSpan(w, z, opts);
   }
