@@ -39,7 +39,11 @@ export function wireTypeOf(field: protobuf.Field): number {
 }
 
 export interface WireMessage {
-  /** Key in the generated objects: the message name, nested names joined (Span.Event -> SpanEvent). */
+  /**
+   * Key in the generated objects: the message name, nested names joined
+   * (Span.Event -> SpanEvent), prefixed by the package outside
+   * opentelemetry.proto (google.rpc.Status -> GoogleRpcStatus).
+   */
   key: string;
   type: protobuf.Type;
   /** Fields by number. */
@@ -50,7 +54,7 @@ export interface WireMessage {
 export function wireMessages(root: protobuf.Root = loadReferenceRoot(true)): WireMessage[] {
   const out: WireMessage[] = [];
   const seen = new Map<string, string>();
-  const visit = (ns: protobuf.NamespaceBase, prefix: string): void => {
+  const visit = (ns: protobuf.NamespaceBase, prefix: string, pkg: string): void => {
     for (const child of ns.nestedArray) {
       if (child instanceof protobuf.Type) {
         const key = prefix + child.name;
@@ -65,14 +69,21 @@ export function wireMessages(root: protobuf.Root = loadReferenceRoot(true)): Wir
           })
           .sort((a, b) => a.no - b.no);
         out.push({ key, type: child, fields });
-        visit(child, key);
+        visit(child, key, pkg);
       } else if (child instanceof protobuf.Namespace) {
-        visit(child, '');
+        const sub = pkg === '' ? child.name : `${pkg}.${child.name}`;
+        visit(child, packagePrefix(sub), sub);
       }
     }
   };
-  visit(root, '');
+  visit(root, '', '');
   return out;
+}
+
+/** '' for OTLP's own packages, else the package in PascalCase. */
+function packagePrefix(pkg: string): string {
+  if (pkg === 'opentelemetry' || pkg.startsWith('opentelemetry.proto')) return '';
+  return pkg.split('.').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
 }
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;

@@ -19,6 +19,7 @@ export interface ReferenceTypes {
 export const REFERENCE_FILES = [
   'opentelemetry/proto/collector/logs/v1/logs_service.proto',
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+  'google/rpc/status.proto',
 ] as const;
 
 /**
