@@ -101,32 +101,24 @@ export function generateWireFields(): string {
     '// Sources:',
     ...[...imported].sort().map((f) => `//   ${f}`),
     '//',
-    '// otlpTag:   field number << 3 | wire type, as the tag varint reads (Reader.uint32()).',
-    '// otlpField: field numbers (Writer.startMessage, write*Field).',
-    '// otlpKnown: each message\'s field numbers as a bitmask (Reader.other: a known number',
-    '//            with the wrong wire type is corrupt input, an unknown one is skipped).',
+    '// Per message (nested names joined, other packages prefixed: SpanEvent, GoogleRpcStatus):',
+    '//   <Message>Tag    field number << 3 | wire type, as the tag varint reads (Reader.uint32())',
+    '//   <Message>Field  field numbers (Writer.startMessage, write*Field)',
+    '// and otlpKnown: each message\'s field numbers as a bitmask (Reader.other: a known number',
+    '// with the wrong wire type is corrupt input, an unknown one is skipped).',
     '//',
-    '// Use them through a module-level const alias (`const T = otlpTag;`): V8 folds the',
-    '// values of a module\'s own consts into optimized code like literals, but re-reads',
-    '// and hole-checks an imported binding at every use (see core/otlp/README.md).',
+    '// Enums, referenced directly (`case LogRecordTag.time_unix_nano:`): the bundle',
+    '// (scripts/build.mjs, esbuild) inlines enum members as literals; see core/otlp/README.md.',
     '',
   );
-  const block = (name: string, doc: string, value: (f: WireMessage['fields'][number]) => string): void => {
-    lines.push(`/** ${doc} */`, `export const ${name} = {`);
-    for (const m of messages) {
-      lines.push(`  /** ${m.type.fullName.replace(/^\./, '')} */`);
-      if (m.fields.length === 0) {
-        lines.push(`  ${m.key}: {},`);
-        continue;
-      }
-      lines.push(`  ${m.key}: {`);
-      for (const f of m.fields) lines.push(`    ${f.name}: ${value(f)}, // ${f.no} ${f.proto}`);
-      lines.push('  },');
-    }
-    lines.push('} as const;', '');
-  };
-  block('otlpTag', 'Tags by message and field.', (f) => hex(f.tag));
-  block('otlpField', 'Field numbers by message and field.', (f) => String(f.no));
+  for (const m of messages) {
+    const name = m.type.fullName.replace(/^\./, '');
+    lines.push(`/** ${name}: tags. */`, `export enum ${m.key}Tag {`);
+    for (const f of m.fields) lines.push(`  ${f.name} = ${hex(f.tag)}, // ${f.no} ${f.proto}`);
+    lines.push('}', '', `/** ${name}: field numbers. */`, `export enum ${m.key}Field {`);
+    for (const f of m.fields) lines.push(`  ${f.name} = ${f.no},`);
+    lines.push('}', '');
+  }
   lines.push('/** Field-number bitmasks by message (bit n set for field n). */', 'export const otlpKnown = {');
   for (const m of messages) {
     let mask = 0;

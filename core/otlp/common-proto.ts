@@ -11,12 +11,11 @@ import { KvList } from '../model.ts';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource } from '../model.ts';
 import { MAX_DEPTH, WT_VARINT } from './protowire.ts';
 import type { Reader, Writer } from './protowire.ts';
-import { otlpField, otlpKnown, otlpTag } from './wire-fields.gen.ts';
-
-// Module-level aliases, so optimized code has the tags as constants (wire-fields.gen.ts).
-const T = otlpTag;
-const F = otlpField;
-const K = otlpKnown;
+import {
+  AnyValueField, AnyValueTag, ArrayValueField, ArrayValueTag, InstrumentationScopeField,
+  InstrumentationScopeTag, KeyValueField, KeyValueListField, KeyValueListTag, KeyValueTag, ResourceField,
+  ResourceTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
 export function readAnyValue(r: Reader, limit: number, depth: number): AnyValue {
   const end = r.lenEnd(limit);
@@ -25,14 +24,14 @@ export function readAnyValue(r: Reader, limit: number, depth: number): AnyValue 
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.AnyValue.string_value: v = r.string(end); break;
-      case T.AnyValue.bool_value: v = r.bool(); break;
-      case T.AnyValue.int_value: v = r.int64(); break;
-      case T.AnyValue.double_value: v = r.double(); break;
-      case T.AnyValue.array_value: v = readArrayValue(r, end, depth + 1); break;
-      case T.AnyValue.kvlist_value: v = new KvList(readKeyValueList(r, end, depth + 1)); break;
-      case T.AnyValue.bytes_value: v = r.bytes(end); break;
-      default: r.other(tag, K.AnyValue, end, 'AnyValue');
+      case AnyValueTag.string_value: v = r.string(end); break;
+      case AnyValueTag.bool_value: v = r.bool(); break;
+      case AnyValueTag.int_value: v = r.int64(); break;
+      case AnyValueTag.double_value: v = r.double(); break;
+      case AnyValueTag.array_value: v = readArrayValue(r, end, depth + 1); break;
+      case AnyValueTag.kvlist_value: v = new KvList(readKeyValueList(r, end, depth + 1)); break;
+      case AnyValueTag.bytes_value: v = r.bytes(end); break;
+      default: r.other(tag, otlpKnown.AnyValue, end, 'AnyValue');
     }
   }
   r.expectEnd(end, 'AnyValue');
@@ -44,8 +43,8 @@ function readArrayValue(r: Reader, limit: number, depth: number): AnyValue[] {
   const out: AnyValue[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.ArrayValue.values) out.push(readAnyValue(r, end, depth));
-    else r.other(tag, K.ArrayValue, end, 'ArrayValue');
+    if (tag === ArrayValueTag.values) out.push(readAnyValue(r, end, depth));
+    else r.other(tag, otlpKnown.ArrayValue, end, 'ArrayValue');
   }
   r.expectEnd(end, 'ArrayValue');
   return out;
@@ -56,8 +55,8 @@ function readKeyValueList(r: Reader, limit: number, depth: number): KeyValue[] {
   const out: KeyValue[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.KeyValueList.values) out.push(readKeyValue(r, end, depth));
-    else r.other(tag, K.KeyValueList, end, 'KeyValueList');
+    if (tag === KeyValueListTag.values) out.push(readKeyValue(r, end, depth));
+    else r.other(tag, otlpKnown.KeyValueList, end, 'KeyValueList');
   }
   r.expectEnd(end, 'KeyValueList');
   return out;
@@ -69,9 +68,9 @@ export function readKeyValue(r: Reader, limit: number, depth = 0): KeyValue {
   let value: AnyValue = undefined;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.KeyValue.key) key = r.key(end);
-    else if (tag === T.KeyValue.value) value = readAnyValue(r, end, depth);
-    else r.other(tag, K.KeyValue, end, 'KeyValue');
+    if (tag === KeyValueTag.key) key = r.key(end);
+    else if (tag === KeyValueTag.value) value = readAnyValue(r, end, depth);
+    else r.other(tag, otlpKnown.KeyValue, end, 'KeyValue');
   }
   r.expectEnd(end, 'KeyValue');
   return { key, value };
@@ -83,11 +82,11 @@ export function readScope(r: Reader, limit: number, into: InstrumentationScope):
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.InstrumentationScope.name: into.name = r.string(end); break;
-      case T.InstrumentationScope.version: into.version = r.string(end); break;
-      case T.InstrumentationScope.attributes: into.attributes.push(readKeyValue(r, end)); break;
-      case T.InstrumentationScope.dropped_attributes_count: into.droppedAttributesCount = r.uint32(); break;
-      default: r.other(tag, K.InstrumentationScope, end, 'InstrumentationScope');
+      case InstrumentationScopeTag.name: into.name = r.string(end); break;
+      case InstrumentationScopeTag.version: into.version = r.string(end); break;
+      case InstrumentationScopeTag.attributes: into.attributes.push(readKeyValue(r, end)); break;
+      case InstrumentationScopeTag.dropped_attributes_count: into.droppedAttributesCount = r.uint32(); break;
+      default: r.other(tag, otlpKnown.InstrumentationScope, end, 'InstrumentationScope');
     }
   }
   r.expectEnd(end, 'InstrumentationScope');
@@ -97,9 +96,9 @@ export function readResource(r: Reader, limit: number, into: Resource): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.Resource.attributes) into.attributes.push(readKeyValue(r, end));
-    else if (tag === T.Resource.dropped_attributes_count) into.droppedAttributesCount = r.uint32();
-    else r.other(tag, K.Resource, end, 'Resource');
+    if (tag === ResourceTag.attributes) into.attributes.push(readKeyValue(r, end));
+    else if (tag === ResourceTag.dropped_attributes_count) into.droppedAttributesCount = r.uint32();
+    else r.other(tag, otlpKnown.Resource, end, 'Resource');
   }
   r.expectEnd(end, 'Resource');
 }
@@ -110,36 +109,36 @@ export function readResource(r: Reader, limit: number, into: Resource): void {
 function writeAnyValueBody(w: Writer, v: AnyValue): void {
   switch (typeof v) {
     case 'string':
-      w.string(F.AnyValue.string_value, v);
+      w.string(AnyValueField.string_value, v);
       return;
     case 'boolean':
-      w.uint32(T.AnyValue.bool_value);
+      w.uint32(AnyValueTag.bool_value);
       w.uint32(v ? 1 : 0);
       return;
     case 'bigint':
-      w.uint32(T.AnyValue.int_value);
+      w.uint32(AnyValueTag.int_value);
       w.int64(v);
       return;
     case 'number':
-      w.uint32(T.AnyValue.double_value);
+      w.uint32(AnyValueTag.double_value);
       w.double(v);
       return;
     case 'undefined':
       return;
   }
   if (v instanceof Uint8Array) {
-    w.bytes(F.AnyValue.bytes_value, v);
+    w.bytes(AnyValueField.bytes_value, v);
   } else if (Array.isArray(v)) {
-    const at = w.startMessage(F.AnyValue.array_value);
+    const at = w.startMessage(AnyValueField.array_value);
     for (let i = 0; i < v.length; i++) {
-      const item = w.startMessage(F.ArrayValue.values);
+      const item = w.startMessage(ArrayValueField.values);
       writeAnyValueBody(w, v[i]);
       w.endMessage(item);
     }
     w.endMessage(at);
   } else if (v instanceof KvList) {
-    const at = w.startMessage(F.AnyValue.kvlist_value);
-    writeAttributes(w, F.KeyValueList.values, v.values);
+    const at = w.startMessage(AnyValueField.kvlist_value);
+    writeAttributes(w, KeyValueListField.values, v.values);
     w.endMessage(at);
   } else {
     throw new TypeError(`not an attribute value: ${Object.prototype.toString.call(v)}`);
@@ -160,8 +159,8 @@ export function writeAttributes(w: Writer, field: number, attrs: readonly KeyVal
 /** One KeyValue as field `field` (translators that write attributes without building KeyValue objects). */
 export function writeKeyValue(w: Writer, field: number, key: string, value: AnyValue): void {
   const at = w.startMessage(field);
-  if (key !== '') w.string(F.KeyValue.key, key);
-  writeAnyValue(w, F.KeyValue.value, value);
+  if (key !== '') w.string(KeyValueField.key, key);
+  writeAnyValue(w, KeyValueField.value, value);
   w.endMessage(at);
 }
 
@@ -187,16 +186,16 @@ export function writeStringField(w: Writer, field: number, s: string): void {
 /** Always written, as the Collector does: both are non-nullable in pdata. */
 export function writeResource(w: Writer, field: number, res: Resource): void {
   const at = w.startMessage(field);
-  writeAttributes(w, F.Resource.attributes, res.attributes);
-  writeUint32Field(w, F.Resource.dropped_attributes_count, res.droppedAttributesCount);
+  writeAttributes(w, ResourceField.attributes, res.attributes);
+  writeUint32Field(w, ResourceField.dropped_attributes_count, res.droppedAttributesCount);
   w.endMessage(at);
 }
 
 export function writeScope(w: Writer, field: number, scope: InstrumentationScope): void {
   const at = w.startMessage(field);
-  writeStringField(w, F.InstrumentationScope.name, scope.name);
-  writeStringField(w, F.InstrumentationScope.version, scope.version);
-  writeAttributes(w, F.InstrumentationScope.attributes, scope.attributes);
-  writeUint32Field(w, F.InstrumentationScope.dropped_attributes_count, scope.droppedAttributesCount);
+  writeStringField(w, InstrumentationScopeField.name, scope.name);
+  writeStringField(w, InstrumentationScopeField.version, scope.version);
+  writeAttributes(w, InstrumentationScopeField.attributes, scope.attributes);
+  writeUint32Field(w, InstrumentationScopeField.dropped_attributes_count, scope.droppedAttributesCount);
   w.endMessage(at);
 }

@@ -8,7 +8,10 @@
 import type { Signal } from '../model.ts';
 import { asObj, get, parseJsonRoot, str, toBigInt } from './json-util.ts';
 import { Reader, sharedWriter } from './protowire.ts';
-import { otlpField, otlpKnown, otlpTag } from './wire-fields.gen.ts';
+import {
+  ExportLogsPartialSuccessField, ExportLogsPartialSuccessTag, ExportLogsServiceResponseField,
+  ExportLogsServiceResponseTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
 export interface ExportResult {
   /** Items (log records or spans) the server rejected. */
@@ -18,11 +21,6 @@ export interface ExportResult {
 }
 
 // Both signals' responses have the same fields and tags (wire-fields.test.ts): the logs ones serve both.
-const RESPONSE = otlpTag.ExportLogsServiceResponse;
-const PARTIAL = otlpTag.ExportLogsPartialSuccess;
-const RESPONSE_FIELDS = otlpKnown.ExportLogsServiceResponse;
-const PARTIAL_FIELDS = otlpKnown.ExportLogsPartialSuccess;
-const F = otlpField;
 
 function rejectedKey(signal: Signal): [string, string] {
   return signal === 'logs' ? ['rejectedLogRecords', 'rejected_log_records'] : ['rejectedSpans', 'rejected_spans'];
@@ -32,12 +30,12 @@ export function encodeExportResponse(signal: Signal, result: ExportResult = { re
   void signal; // both signals share field numbers
   const w = sharedWriter();
   if (result.rejected !== 0 || result.errorMessage !== '') {
-    const at = w.startMessage(F.ExportLogsServiceResponse.partial_success);
+    const at = w.startMessage(ExportLogsServiceResponseField.partial_success);
     if (result.rejected !== 0) {
-      w.uint32(PARTIAL.rejected_log_records);
+      w.uint32(ExportLogsPartialSuccessTag.rejected_log_records);
       w.int64(BigInt(result.rejected));
     }
-    if (result.errorMessage !== '') w.string(F.ExportLogsPartialSuccess.error_message, result.errorMessage);
+    if (result.errorMessage !== '') w.string(ExportLogsPartialSuccessField.error_message, result.errorMessage);
     w.endMessage(at);
   }
   return w.finish();
@@ -49,16 +47,16 @@ export function decodeExportResponse(signal: Signal, data: Uint8Array): ExportRe
   const out: ExportResult = { rejected: 0, errorMessage: '' };
   while (r.pos < r.len) {
     const tag = r.uint32();
-    if (tag !== RESPONSE.partial_success) {
-      r.other(tag, RESPONSE_FIELDS, r.len, 'ExportServiceResponse');
+    if (tag !== ExportLogsServiceResponseTag.partial_success) {
+      r.other(tag, otlpKnown.ExportLogsServiceResponse, r.len, 'ExportServiceResponse');
       continue;
     }
     const end = r.lenEnd(r.len);
     while (r.pos < end) {
       const t = r.uint32();
-      if (t === PARTIAL.rejected_log_records) out.rejected = Number(r.int64());
-      else if (t === PARTIAL.error_message) out.errorMessage = r.string(end);
-      else r.other(t, PARTIAL_FIELDS, end, 'ExportPartialSuccess');
+      if (t === ExportLogsPartialSuccessTag.rejected_log_records) out.rejected = Number(r.int64());
+      else if (t === ExportLogsPartialSuccessTag.error_message) out.errorMessage = r.string(end);
+      else r.other(t, otlpKnown.ExportLogsPartialSuccess, end, 'ExportPartialSuccess');
     }
     r.expectEnd(end, 'ExportPartialSuccess');
   }

@@ -13,15 +13,13 @@
 import { MAX_DEPTH, WT_I32, WT_I64 } from './protowire.ts';
 import { Reader } from './protowire.ts';
 import { beginUtf8, endUtf8, utf8Ok } from './utf8.ts';
-import { otlpKnown, otlpTag } from './wire-fields.gen.ts';
+import {
+  AnyValueTag, ArrayValueTag, ExportLogsServiceRequestTag, InstrumentationScopeTag, KeyValueTag, LogRecordTag,
+  ResourceLogsTag, ResourceTag, ScopeLogsTag, SpanEventTag, SpanLinkTag, SpanTag, StatusTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
-// Module-level aliases, so optimized code has the tags as constants (wire-fields.gen.ts).
-const T = otlpTag;
-const K = otlpKnown;
-// ExportTraceServiceRequest, ResourceSpans and ScopeSpans have the same tags and fields as
-// their logs counterparts (wire-fields.test.ts): one walk serves both signals.
-const RES = T.ResourceLogs;
-const SCOPE = T.ScopeLogs;
+// ExportTraceServiceRequest, ResourceSpans and ScopeSpans have the same tags and fields as their
+// logs counterparts (wire-fields.test.ts): the walk below names the logs ones for both signals.
 
 /** A bytes field: only its length is checked. */
 function len(r: Reader, limit: number): void {
@@ -54,13 +52,13 @@ function anyValue(r: Reader, limit: number, depth: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.AnyValue.string_value: text(r, end); break;
-      case T.AnyValue.bytes_value: len(r, end); break;
-      case T.AnyValue.bool_value: case T.AnyValue.int_value: r.varint64(); break;
-      case T.AnyValue.double_value: fixed(r, WT_I64); break;
-      case T.AnyValue.array_value: list(r, end, depth + 1, 'ArrayValue', false); break;
-      case T.AnyValue.kvlist_value: list(r, end, depth + 1, 'KeyValueList', true); break;
-      default: r.other(tag, K.AnyValue, end, 'AnyValue');
+      case AnyValueTag.string_value: text(r, end); break;
+      case AnyValueTag.bytes_value: len(r, end); break;
+      case AnyValueTag.bool_value: case AnyValueTag.int_value: r.varint64(); break;
+      case AnyValueTag.double_value: fixed(r, WT_I64); break;
+      case AnyValueTag.array_value: list(r, end, depth + 1, 'ArrayValue', false); break;
+      case AnyValueTag.kvlist_value: list(r, end, depth + 1, 'KeyValueList', true); break;
+      default: r.other(tag, otlpKnown.AnyValue, end, 'AnyValue');
     }
   }
   r.expectEnd(end, 'AnyValue');
@@ -71,7 +69,7 @@ function list(r: Reader, limit: number, depth: number, message: string, keyValue
   while (r.pos < end) {
     const tag = r.uint32();
     // ArrayValue and KeyValueList: both `1 values` only.
-    if (tag !== T.ArrayValue.values) r.other(tag, K.ArrayValue, end, message);
+    if (tag !== ArrayValueTag.values) r.other(tag, otlpKnown.ArrayValue, end, message);
     else if (keyValues) keyValue(r, end, depth);
     else anyValue(r, end, depth);
   }
@@ -82,9 +80,9 @@ function keyValue(r: Reader, limit: number, depth = 0): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.KeyValue.key) text(r, end);
-    else if (tag === T.KeyValue.value) anyValue(r, end, depth);
-    else r.other(tag, K.KeyValue, end, 'KeyValue');
+    if (tag === KeyValueTag.key) text(r, end);
+    else if (tag === KeyValueTag.value) anyValue(r, end, depth);
+    else r.other(tag, otlpKnown.KeyValue, end, 'KeyValue');
   }
   r.expectEnd(end, 'KeyValue');
 }
@@ -94,10 +92,10 @@ function scope(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.InstrumentationScope.name: case T.InstrumentationScope.version: text(r, end); break;
-      case T.InstrumentationScope.attributes: keyValue(r, end); break;
-      case T.InstrumentationScope.dropped_attributes_count: r.uint32(); break;
-      default: r.other(tag, K.InstrumentationScope, end, 'InstrumentationScope');
+      case InstrumentationScopeTag.name: case InstrumentationScopeTag.version: text(r, end); break;
+      case InstrumentationScopeTag.attributes: keyValue(r, end); break;
+      case InstrumentationScopeTag.dropped_attributes_count: r.uint32(); break;
+      default: r.other(tag, otlpKnown.InstrumentationScope, end, 'InstrumentationScope');
     }
   }
   r.expectEnd(end, 'InstrumentationScope');
@@ -107,9 +105,9 @@ function resource(r: Reader, limit: number): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.Resource.attributes) keyValue(r, end);
-    else if (tag === T.Resource.dropped_attributes_count) r.uint32();
-    else r.other(tag, K.Resource, end, 'Resource');
+    if (tag === ResourceTag.attributes) keyValue(r, end);
+    else if (tag === ResourceTag.dropped_attributes_count) r.uint32();
+    else r.other(tag, otlpKnown.Resource, end, 'Resource');
   }
   r.expectEnd(end, 'Resource');
 }
@@ -119,15 +117,15 @@ function logRecord(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.LogRecord.time_unix_nano: case T.LogRecord.observed_time_unix_nano: fixed(r, WT_I64); break;
-      case T.LogRecord.severity_number: case T.LogRecord.dropped_attributes_count: r.uint32(); break;
-      case T.LogRecord.severity_text: case T.LogRecord.event_name: text(r, end); break;
-      case T.LogRecord.body: anyValue(r, end, 0); break;
-      case T.LogRecord.attributes: keyValue(r, end); break;
-      case T.LogRecord.flags: fixed(r, WT_I32); break;
-      case T.LogRecord.trace_id: id(r, end, 16, 'LogRecord.trace_id'); break;
-      case T.LogRecord.span_id: id(r, end, 8, 'LogRecord.span_id'); break;
-      default: r.other(tag, K.LogRecord, end, 'LogRecord');
+      case LogRecordTag.time_unix_nano: case LogRecordTag.observed_time_unix_nano: fixed(r, WT_I64); break;
+      case LogRecordTag.severity_number: case LogRecordTag.dropped_attributes_count: r.uint32(); break;
+      case LogRecordTag.severity_text: case LogRecordTag.event_name: text(r, end); break;
+      case LogRecordTag.body: anyValue(r, end, 0); break;
+      case LogRecordTag.attributes: keyValue(r, end); break;
+      case LogRecordTag.flags: fixed(r, WT_I32); break;
+      case LogRecordTag.trace_id: id(r, end, 16, 'LogRecord.trace_id'); break;
+      case LogRecordTag.span_id: id(r, end, 8, 'LogRecord.span_id'); break;
+      default: r.other(tag, otlpKnown.LogRecord, end, 'LogRecord');
     }
   }
   r.expectEnd(end, 'LogRecord');
@@ -138,11 +136,11 @@ function event(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.SpanEvent.time_unix_nano: fixed(r, WT_I64); break;
-      case T.SpanEvent.name: text(r, end); break;
-      case T.SpanEvent.attributes: keyValue(r, end); break;
-      case T.SpanEvent.dropped_attributes_count: r.uint32(); break;
-      default: r.other(tag, K.SpanEvent, end, 'Span.Event');
+      case SpanEventTag.time_unix_nano: fixed(r, WT_I64); break;
+      case SpanEventTag.name: text(r, end); break;
+      case SpanEventTag.attributes: keyValue(r, end); break;
+      case SpanEventTag.dropped_attributes_count: r.uint32(); break;
+      default: r.other(tag, otlpKnown.SpanEvent, end, 'Span.Event');
     }
   }
   r.expectEnd(end, 'Span.Event');
@@ -153,13 +151,13 @@ function link(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.SpanLink.trace_id: id(r, end, 16, 'Span.Link.trace_id'); break;
-      case T.SpanLink.span_id: id(r, end, 8, 'Span.Link.span_id'); break;
-      case T.SpanLink.trace_state: text(r, end); break;
-      case T.SpanLink.attributes: keyValue(r, end); break;
-      case T.SpanLink.dropped_attributes_count: r.uint32(); break;
-      case T.SpanLink.flags: fixed(r, WT_I32); break;
-      default: r.other(tag, K.SpanLink, end, 'Span.Link');
+      case SpanLinkTag.trace_id: id(r, end, 16, 'Span.Link.trace_id'); break;
+      case SpanLinkTag.span_id: id(r, end, 8, 'Span.Link.span_id'); break;
+      case SpanLinkTag.trace_state: text(r, end); break;
+      case SpanLinkTag.attributes: keyValue(r, end); break;
+      case SpanLinkTag.dropped_attributes_count: r.uint32(); break;
+      case SpanLinkTag.flags: fixed(r, WT_I32); break;
+      default: r.other(tag, otlpKnown.SpanLink, end, 'Span.Link');
     }
   }
   r.expectEnd(end, 'Span.Link');
@@ -169,9 +167,9 @@ function status(r: Reader, limit: number): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.Status.message) text(r, end);
-    else if (tag === T.Status.code) r.uint32();
-    else r.other(tag, K.Status, end, 'Status');
+    if (tag === StatusTag.message) text(r, end);
+    else if (tag === StatusTag.code) r.uint32();
+    else r.other(tag, otlpKnown.Status, end, 'Status');
   }
   r.expectEnd(end, 'Status');
 }
@@ -181,18 +179,18 @@ function span(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.Span.trace_id: id(r, end, 16, 'Span.trace_id'); break;
-      case T.Span.span_id: id(r, end, 8, 'Span.span_id'); break;
-      case T.Span.parent_span_id: id(r, end, 8, 'Span.parent_span_id'); break;
-      case T.Span.trace_state: case T.Span.name: text(r, end); break;
-      case T.Span.kind: case T.Span.dropped_attributes_count: case T.Span.dropped_events_count: case T.Span.dropped_links_count: r.uint32(); break;
-      case T.Span.start_time_unix_nano: case T.Span.end_time_unix_nano: fixed(r, WT_I64); break;
-      case T.Span.attributes: keyValue(r, end); break;
-      case T.Span.events: event(r, end); break;
-      case T.Span.links: link(r, end); break;
-      case T.Span.status: status(r, end); break;
-      case T.Span.flags: fixed(r, WT_I32); break;
-      default: r.other(tag, K.Span, end, 'Span');
+      case SpanTag.trace_id: id(r, end, 16, 'Span.trace_id'); break;
+      case SpanTag.span_id: id(r, end, 8, 'Span.span_id'); break;
+      case SpanTag.parent_span_id: id(r, end, 8, 'Span.parent_span_id'); break;
+      case SpanTag.trace_state: case SpanTag.name: text(r, end); break;
+      case SpanTag.kind: case SpanTag.dropped_attributes_count: case SpanTag.dropped_events_count: case SpanTag.dropped_links_count: r.uint32(); break;
+      case SpanTag.start_time_unix_nano: case SpanTag.end_time_unix_nano: fixed(r, WT_I64); break;
+      case SpanTag.attributes: keyValue(r, end); break;
+      case SpanTag.events: event(r, end); break;
+      case SpanTag.links: link(r, end); break;
+      case SpanTag.status: status(r, end); break;
+      case SpanTag.flags: fixed(r, WT_I32); break;
+      default: r.other(tag, otlpKnown.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -207,10 +205,10 @@ function scopeRecords(r: Reader, limit: number, rec: RecordScan, message: string
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case SCOPE.scope: scope(r, end); break;
-      case SCOPE.log_records: rec(r, end); n++; break;
-      case SCOPE.schema_url: text(r, end); break;
-      default: r.other(tag, K.ScopeLogs, end, message);
+      case ScopeLogsTag.scope: scope(r, end); break;
+      case ScopeLogsTag.log_records: rec(r, end); n++; break;
+      case ScopeLogsTag.schema_url: text(r, end); break;
+      default: r.other(tag, otlpKnown.ScopeLogs, end, message);
     }
   }
   r.expectEnd(end, message);
@@ -224,10 +222,10 @@ function resourceRecords(r: Reader, limit: number, rec: RecordScan, message: str
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case RES.resource: resource(r, end); break;
-      case RES.scope_logs: n += scopeRecords(r, end, rec, scopeMessage); break;
-      case RES.schema_url: text(r, end); break;
-      default: r.other(tag, K.ResourceLogs, end, message);
+      case ResourceLogsTag.resource: resource(r, end); break;
+      case ResourceLogsTag.scope_logs: n += scopeRecords(r, end, rec, scopeMessage); break;
+      case ResourceLogsTag.schema_url: text(r, end); break;
+      default: r.other(tag, otlpKnown.ResourceLogs, end, message);
     }
   }
   r.expectEnd(end, message);
@@ -242,8 +240,8 @@ function request(data: Uint8Array, rec: RecordScan, message: string, resourceMes
   try {
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === T.ExportLogsServiceRequest.resource_logs) n += resourceRecords(r, end, rec, resourceMessage, scopeMessage);
-      else r.other(tag, K.ExportLogsServiceRequest, end, message);
+      if (tag === ExportLogsServiceRequestTag.resource_logs) n += resourceRecords(r, end, rec, resourceMessage, scopeMessage);
+      else r.other(tag, otlpKnown.ExportLogsServiceRequest, end, message);
     }
   } finally {
     endUtf8();

@@ -19,16 +19,13 @@
  * malformed bytes throw OtlpDecodeError-like errors rather than guess.
  */
 import { asBuffer, type FastBuffer } from './wire-common.ts';
-import { otlpField, otlpTag } from './wire-fields.gen.ts';
+import {
+  ExportLogsServiceRequestTag, LogRecordField, ResourceLogsTag, ScopeLogsTag, SpanField,
+} from './wire-fields.gen.ts';
 
 const ZERO_TRACE_ID = '0'.repeat(32);
 
-export const TRACE_ID_FIELD = { logs: otlpField.LogRecord.trace_id, traces: otlpField.Span.trace_id } as const;
-
-// Module-level consts, so optimized code has the tags as constants; the logs tags serve both signals.
-const REQUEST_RESOURCE_TAG = otlpTag.ExportLogsServiceRequest.resource_logs;
-const RESOURCE_SCOPE_TAG = otlpTag.ResourceLogs.scope_logs;
-const SCOPE_RECORD_TAG = otlpTag.ScopeLogs.log_records;
+export const TRACE_ID_FIELD = { logs: LogRecordField.trace_id, traces: SpanField.trace_id } as const;
 
 const WT_VARINT = 0;
 const WT_I64 = 1;
@@ -139,7 +136,7 @@ export function sliceByTrace(parts: readonly Uint8Array[], traceIdField: number,
     while (top.pos < top.end) {
       const tag = top.varint();
       const start = top.skip(tag & 7);
-      if (tag !== REQUEST_RESOURCE_TAG) continue;
+      if (tag !== ExportLogsServiceRequestTag.resource_logs) continue;
       sliceResource(buf, start, top.pos, traceIdField, keyOf, out);
     }
   }
@@ -154,7 +151,7 @@ function sliceResource(buf: FastBuffer, start: number, end: number, field: numbe
     const at = c.pos;
     const tag = c.varint();
     const payload = c.skip(tag & 7);
-    if (tag === RESOURCE_SCOPE_TAG) scopes.push(payload, c.pos);
+    if (tag === ResourceLogsTag.scope_logs) scopes.push(payload, c.pos);
     else fields.push(buf.subarray(at, c.pos));
   }
   // Per group: this resource's copy, created when the group's first record here is seen.
@@ -169,7 +166,7 @@ function sliceResource(buf: FastBuffer, start: number, end: number, field: numbe
       const at = sc.pos;
       const tag = sc.varint();
       const payload = sc.skip(tag & 7);
-      if (tag !== SCOPE_RECORD_TAG) {
+      if (tag !== ScopeLogsTag.log_records) {
         scopeFields.push(buf.subarray(at, sc.pos));
         continue;
       }
@@ -273,11 +270,11 @@ export function encodeGroup(g: SliceGroup): Buffer {
     let body = sum(r.fields);
     const scopeBodies = r.scopes.map((s) => sum(s.fields) + s.bytes);
     for (const sb of scopeBodies) body += 1 + varintSize(sb) + sb;
-    out[pos++] = REQUEST_RESOURCE_TAG;
+    out[pos++] = ExportLogsServiceRequestTag.resource_logs;
     varint(body);
     for (const f of r.fields) copy(f);
     r.scopes.forEach((s, i) => {
-      out[pos++] = RESOURCE_SCOPE_TAG;
+      out[pos++] = ResourceLogsTag.scope_logs;
       varint(scopeBodies[i]!);
       for (const f of s.fields) copy(f);
       const rs = s.ranges;

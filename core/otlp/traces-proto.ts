@@ -12,12 +12,11 @@ import {
 } from './common-proto.ts';
 import { Reader, WT_I32, WT_I64, sharedWriter } from './protowire.ts';
 import type { Writer } from './protowire.ts';
-import { otlpField, otlpKnown, otlpTag } from './wire-fields.gen.ts';
-
-// Module-level aliases, so optimized code has the tags as constants (wire-fields.gen.ts).
-const T = otlpTag;
-const F = otlpField;
-const K = otlpKnown;
+import {
+  ExportTraceServiceRequestField, ExportTraceServiceRequestTag, ResourceSpansField, ResourceSpansTag,
+  ScopeSpansField, ScopeSpansTag, SpanEventField, SpanEventTag, SpanField, SpanLinkField, SpanLinkTag, SpanTag,
+  StatusField, StatusTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
 /** Decodes ExportTraceServiceRequest / TracesData bytes; throws OtlpDecodeError. */
 export function decodeTracesProto(data: Uint8Array): TracesData {
@@ -26,8 +25,8 @@ export function decodeTracesProto(data: Uint8Array): TracesData {
   const resourceSpans: ResourceSpans[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.ExportTraceServiceRequest.resource_spans) resourceSpans.push(readResourceSpans(r, end));
-    else r.other(tag, K.ExportTraceServiceRequest, end, 'ExportTraceServiceRequest');
+    if (tag === ExportTraceServiceRequestTag.resource_spans) resourceSpans.push(readResourceSpans(r, end));
+    else r.other(tag, otlpKnown.ExportTraceServiceRequest, end, 'ExportTraceServiceRequest');
   }
   return { resourceSpans };
 }
@@ -38,10 +37,10 @@ function readResourceSpans(r: Reader, limit: number): ResourceSpans {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.ResourceSpans.resource: readResource(r, end, out.resource); break;
-      case T.ResourceSpans.scope_spans: out.scopeSpans.push(readScopeSpans(r, end)); break;
-      case T.ResourceSpans.schema_url: out.schemaUrl = r.string(end); break;
-      default: r.other(tag, K.ResourceSpans, end, 'ResourceSpans');
+      case ResourceSpansTag.resource: readResource(r, end, out.resource); break;
+      case ResourceSpansTag.scope_spans: out.scopeSpans.push(readScopeSpans(r, end)); break;
+      case ResourceSpansTag.schema_url: out.schemaUrl = r.string(end); break;
+      default: r.other(tag, otlpKnown.ResourceSpans, end, 'ResourceSpans');
     }
   }
   r.expectEnd(end, 'ResourceSpans');
@@ -54,10 +53,10 @@ function readScopeSpans(r: Reader, limit: number): ScopeSpans {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.ScopeSpans.scope: readScope(r, end, out.scope); break;
-      case T.ScopeSpans.spans: out.spans.push(readSpan(r, end)); break;
-      case T.ScopeSpans.schema_url: out.schemaUrl = r.string(end); break;
-      default: r.other(tag, K.ScopeSpans, end, 'ScopeSpans');
+      case ScopeSpansTag.scope: readScope(r, end, out.scope); break;
+      case ScopeSpansTag.spans: out.spans.push(readSpan(r, end)); break;
+      case ScopeSpansTag.schema_url: out.schemaUrl = r.string(end); break;
+      default: r.other(tag, otlpKnown.ScopeSpans, end, 'ScopeSpans');
     }
   }
   r.expectEnd(end, 'ScopeSpans');
@@ -88,23 +87,23 @@ function readSpan(r: Reader, limit: number): Span {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.Span.trace_id: s.traceId = r.id(end, 16, 'Span.trace_id'); break;
-      case T.Span.span_id: s.spanId = r.id(end, 8, 'Span.span_id'); break;
-      case T.Span.trace_state: s.traceState = r.string(end); break;
-      case T.Span.parent_span_id: s.parentSpanId = r.id(end, 8, 'Span.parent_span_id'); break;
-      case T.Span.name: s.name = r.string(end); break;
-      case T.Span.kind: s.kind = r.uint32() | 0; break;
-      case T.Span.start_time_unix_nano: s.startTimeUnixNano = r.fixed64(); break;
-      case T.Span.end_time_unix_nano: s.endTimeUnixNano = r.fixed64(); break;
-      case T.Span.attributes: s.attributes.push(readKeyValue(r, end)); break;
-      case T.Span.dropped_attributes_count: s.droppedAttributesCount = r.uint32(); break;
-      case T.Span.events: s.events.push(readEvent(r, end)); break;
-      case T.Span.dropped_events_count: s.droppedEventsCount = r.uint32(); break;
-      case T.Span.links: s.links.push(readLink(r, end)); break;
-      case T.Span.dropped_links_count: s.droppedLinksCount = r.uint32(); break;
-      case T.Span.status: readStatus(r, end, s.status); break;
-      case T.Span.flags: s.flags = r.fixed32(); break;
-      default: r.other(tag, K.Span, end, 'Span');
+      case SpanTag.trace_id: s.traceId = r.id(end, 16, 'Span.trace_id'); break;
+      case SpanTag.span_id: s.spanId = r.id(end, 8, 'Span.span_id'); break;
+      case SpanTag.trace_state: s.traceState = r.string(end); break;
+      case SpanTag.parent_span_id: s.parentSpanId = r.id(end, 8, 'Span.parent_span_id'); break;
+      case SpanTag.name: s.name = r.string(end); break;
+      case SpanTag.kind: s.kind = r.uint32() | 0; break;
+      case SpanTag.start_time_unix_nano: s.startTimeUnixNano = r.fixed64(); break;
+      case SpanTag.end_time_unix_nano: s.endTimeUnixNano = r.fixed64(); break;
+      case SpanTag.attributes: s.attributes.push(readKeyValue(r, end)); break;
+      case SpanTag.dropped_attributes_count: s.droppedAttributesCount = r.uint32(); break;
+      case SpanTag.events: s.events.push(readEvent(r, end)); break;
+      case SpanTag.dropped_events_count: s.droppedEventsCount = r.uint32(); break;
+      case SpanTag.links: s.links.push(readLink(r, end)); break;
+      case SpanTag.dropped_links_count: s.droppedLinksCount = r.uint32(); break;
+      case SpanTag.status: readStatus(r, end, s.status); break;
+      case SpanTag.flags: s.flags = r.fixed32(); break;
+      default: r.other(tag, otlpKnown.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -117,11 +116,11 @@ export function readEvent(r: Reader, limit: number): SpanEvent {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.SpanEvent.time_unix_nano: e.timeUnixNano = r.fixed64(); break;
-      case T.SpanEvent.name: e.name = r.string(end); break;
-      case T.SpanEvent.attributes: e.attributes.push(readKeyValue(r, end)); break;
-      case T.SpanEvent.dropped_attributes_count: e.droppedAttributesCount = r.uint32(); break;
-      default: r.other(tag, K.SpanEvent, end, 'Span.Event');
+      case SpanEventTag.time_unix_nano: e.timeUnixNano = r.fixed64(); break;
+      case SpanEventTag.name: e.name = r.string(end); break;
+      case SpanEventTag.attributes: e.attributes.push(readKeyValue(r, end)); break;
+      case SpanEventTag.dropped_attributes_count: e.droppedAttributesCount = r.uint32(); break;
+      default: r.other(tag, otlpKnown.SpanEvent, end, 'Span.Event');
     }
   }
   r.expectEnd(end, 'Span.Event');
@@ -134,13 +133,13 @@ export function readLink(r: Reader, limit: number): SpanLink {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.SpanLink.trace_id: l.traceId = r.id(end, 16, 'Span.Link.trace_id'); break;
-      case T.SpanLink.span_id: l.spanId = r.id(end, 8, 'Span.Link.span_id'); break;
-      case T.SpanLink.trace_state: l.traceState = r.string(end); break;
-      case T.SpanLink.attributes: l.attributes.push(readKeyValue(r, end)); break;
-      case T.SpanLink.dropped_attributes_count: l.droppedAttributesCount = r.uint32(); break;
-      case T.SpanLink.flags: l.flags = r.fixed32(); break;
-      default: r.other(tag, K.SpanLink, end, 'Span.Link');
+      case SpanLinkTag.trace_id: l.traceId = r.id(end, 16, 'Span.Link.trace_id'); break;
+      case SpanLinkTag.span_id: l.spanId = r.id(end, 8, 'Span.Link.span_id'); break;
+      case SpanLinkTag.trace_state: l.traceState = r.string(end); break;
+      case SpanLinkTag.attributes: l.attributes.push(readKeyValue(r, end)); break;
+      case SpanLinkTag.dropped_attributes_count: l.droppedAttributesCount = r.uint32(); break;
+      case SpanLinkTag.flags: l.flags = r.fixed32(); break;
+      default: r.other(tag, otlpKnown.SpanLink, end, 'Span.Link');
     }
   }
   r.expectEnd(end, 'Span.Link');
@@ -151,9 +150,9 @@ function readStatus(r: Reader, limit: number, into: SpanStatus): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === T.Status.message) into.message = r.string(end);
-    else if (tag === T.Status.code) into.code = r.uint32() | 0;
-    else r.other(tag, K.Status, end, 'Status');
+    if (tag === StatusTag.message) into.message = r.string(end);
+    else if (tag === StatusTag.code) into.code = r.uint32() | 0;
+    else r.other(tag, otlpKnown.Status, end, 'Status');
   }
   r.expectEnd(end, 'Status');
 }
@@ -164,16 +163,16 @@ function readStatus(r: Reader, limit: number, into: SpanStatus): void {
 export function encodeTracesProto(data: TracesData): Uint8Array {
   const w = sharedWriter();
   for (const rs of data.resourceSpans) {
-    const at = w.startMessage(F.ExportTraceServiceRequest.resource_spans);
-    writeResource(w, F.ResourceSpans.resource, rs.resource);
+    const at = w.startMessage(ExportTraceServiceRequestField.resource_spans);
+    writeResource(w, ResourceSpansField.resource, rs.resource);
     for (const ss of rs.scopeSpans) {
-      const sat = w.startMessage(F.ResourceSpans.scope_spans);
-      writeScope(w, F.ScopeSpans.scope, ss.scope);
+      const sat = w.startMessage(ResourceSpansField.scope_spans);
+      writeScope(w, ScopeSpansField.scope, ss.scope);
       for (const span of ss.spans) writeSpan(w, span);
-      writeStringField(w, F.ScopeSpans.schema_url, ss.schemaUrl);
+      writeStringField(w, ScopeSpansField.schema_url, ss.schemaUrl);
       w.endMessage(sat);
     }
-    writeStringField(w, F.ResourceSpans.schema_url, rs.schemaUrl);
+    writeStringField(w, ResourceSpansField.schema_url, rs.schemaUrl);
     w.endMessage(at);
   }
   return w.finish();
@@ -195,46 +194,46 @@ export function writeFixed32Field(w: Writer, field: number, v: number): void {
 
 /** A Span.events entry. */
 export function writeEvent(w: Writer, e: SpanEvent): void {
-  const at = w.startMessage(F.Span.events);
-  writeFixed64Field(w, F.SpanEvent.time_unix_nano, e.timeUnixNano);
-  writeStringField(w, F.SpanEvent.name, e.name);
-  writeAttributes(w, F.SpanEvent.attributes, e.attributes);
-  writeUint32Field(w, F.SpanEvent.dropped_attributes_count, e.droppedAttributesCount);
+  const at = w.startMessage(SpanField.events);
+  writeFixed64Field(w, SpanEventField.time_unix_nano, e.timeUnixNano);
+  writeStringField(w, SpanEventField.name, e.name);
+  writeAttributes(w, SpanEventField.attributes, e.attributes);
+  writeUint32Field(w, SpanEventField.dropped_attributes_count, e.droppedAttributesCount);
   w.endMessage(at);
 }
 
 /** A Span.links entry. */
 export function writeLink(w: Writer, l: SpanLink): void {
-  const at = w.startMessage(F.Span.links);
-  if (l.traceId !== '') w.hexBytes(F.SpanLink.trace_id, l.traceId);
-  if (l.spanId !== '') w.hexBytes(F.SpanLink.span_id, l.spanId);
-  writeStringField(w, F.SpanLink.trace_state, l.traceState);
-  writeAttributes(w, F.SpanLink.attributes, l.attributes);
-  writeUint32Field(w, F.SpanLink.dropped_attributes_count, l.droppedAttributesCount);
-  writeFixed32Field(w, F.SpanLink.flags, l.flags);
+  const at = w.startMessage(SpanField.links);
+  if (l.traceId !== '') w.hexBytes(SpanLinkField.trace_id, l.traceId);
+  if (l.spanId !== '') w.hexBytes(SpanLinkField.span_id, l.spanId);
+  writeStringField(w, SpanLinkField.trace_state, l.traceState);
+  writeAttributes(w, SpanLinkField.attributes, l.attributes);
+  writeUint32Field(w, SpanLinkField.dropped_attributes_count, l.droppedAttributesCount);
+  writeFixed32Field(w, SpanLinkField.flags, l.flags);
   w.endMessage(at);
 }
 
 function writeSpan(w: Writer, s: Span): void {
-  const at = w.startMessage(F.ScopeSpans.spans);
-  if (s.traceId !== '') w.hexBytes(F.Span.trace_id, s.traceId);
-  if (s.spanId !== '') w.hexBytes(F.Span.span_id, s.spanId);
-  writeStringField(w, F.Span.trace_state, s.traceState);
-  if (s.parentSpanId !== '') w.hexBytes(F.Span.parent_span_id, s.parentSpanId);
-  writeStringField(w, F.Span.name, s.name);
-  writeEnumField(w, F.Span.kind, s.kind);
-  writeFixed64Field(w, F.Span.start_time_unix_nano, s.startTimeUnixNano);
-  writeFixed64Field(w, F.Span.end_time_unix_nano, s.endTimeUnixNano);
-  writeAttributes(w, F.Span.attributes, s.attributes);
-  writeUint32Field(w, F.Span.dropped_attributes_count, s.droppedAttributesCount);
+  const at = w.startMessage(ScopeSpansField.spans);
+  if (s.traceId !== '') w.hexBytes(SpanField.trace_id, s.traceId);
+  if (s.spanId !== '') w.hexBytes(SpanField.span_id, s.spanId);
+  writeStringField(w, SpanField.trace_state, s.traceState);
+  if (s.parentSpanId !== '') w.hexBytes(SpanField.parent_span_id, s.parentSpanId);
+  writeStringField(w, SpanField.name, s.name);
+  writeEnumField(w, SpanField.kind, s.kind);
+  writeFixed64Field(w, SpanField.start_time_unix_nano, s.startTimeUnixNano);
+  writeFixed64Field(w, SpanField.end_time_unix_nano, s.endTimeUnixNano);
+  writeAttributes(w, SpanField.attributes, s.attributes);
+  writeUint32Field(w, SpanField.dropped_attributes_count, s.droppedAttributesCount);
   for (const e of s.events) writeEvent(w, e);
-  writeUint32Field(w, F.Span.dropped_events_count, s.droppedEventsCount);
+  writeUint32Field(w, SpanField.dropped_events_count, s.droppedEventsCount);
   for (const l of s.links) writeLink(w, l);
-  writeUint32Field(w, F.Span.dropped_links_count, s.droppedLinksCount);
-  const st = w.startMessage(F.Span.status);
-  writeStringField(w, F.Status.message, s.status.message);
-  writeEnumField(w, F.Status.code, s.status.code);
+  writeUint32Field(w, SpanField.dropped_links_count, s.droppedLinksCount);
+  const st = w.startMessage(SpanField.status);
+  writeStringField(w, StatusField.message, s.status.message);
+  writeEnumField(w, StatusField.code, s.status.code);
   w.endMessage(st);
-  writeFixed32Field(w, F.Span.flags, s.flags);
+  writeFixed32Field(w, SpanField.flags, s.flags);
   w.endMessage(at);
 }

@@ -9,326 +9,366 @@
 //   core/otlp/proto/opentelemetry/proto/resource/v1/resource.proto
 //   core/otlp/proto/opentelemetry/proto/trace/v1/trace.proto
 //
-// otlpTag:   field number << 3 | wire type, as the tag varint reads (Reader.uint32()).
-// otlpField: field numbers (Writer.startMessage, write*Field).
-// otlpKnown: each message's field numbers as a bitmask (Reader.other: a known number
-//            with the wrong wire type is corrupt input, an unknown one is skipped).
+// Per message (nested names joined, other packages prefixed: SpanEvent, GoogleRpcStatus):
+//   <Message>Tag    field number << 3 | wire type, as the tag varint reads (Reader.uint32())
+//   <Message>Field  field numbers (Writer.startMessage, write*Field)
+// and otlpKnown: each message's field numbers as a bitmask (Reader.other: a known number
+// with the wrong wire type is corrupt input, an unknown one is skipped).
 //
-// Use them through a module-level const alias (`const T = otlpTag;`): V8 folds the
-// values of a module's own consts into optimized code like literals, but re-reads
-// and hole-checks an imported binding at every use (see core/otlp/README.md).
+// Enums, referenced directly (`case LogRecordTag.time_unix_nano:`): the bundle
+// (scripts/build.mjs, esbuild) inlines enum members as literals; see core/otlp/README.md.
 
-/** Tags by message and field. */
-export const otlpTag = {
-  /** opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest */
-  ExportLogsServiceRequest: {
-    resource_logs: 0x0a, // 1 repeated ResourceLogs
-  },
-  /** opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse */
-  ExportLogsServiceResponse: {
-    partial_success: 0x0a, // 1 ExportLogsPartialSuccess
-  },
-  /** opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess */
-  ExportLogsPartialSuccess: {
-    rejected_log_records: 0x08, // 1 int64
-    error_message: 0x12, // 2 string
-  },
-  /** opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest */
-  ExportTraceServiceRequest: {
-    resource_spans: 0x0a, // 1 repeated ResourceSpans
-  },
-  /** opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse */
-  ExportTraceServiceResponse: {
-    partial_success: 0x0a, // 1 ExportTracePartialSuccess
-  },
-  /** opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess */
-  ExportTracePartialSuccess: {
-    rejected_spans: 0x08, // 1 int64
-    error_message: 0x12, // 2 string
-  },
-  /** opentelemetry.proto.logs.v1.LogsData */
-  LogsData: {
-    resource_logs: 0x0a, // 1 repeated ResourceLogs
-  },
-  /** opentelemetry.proto.logs.v1.ResourceLogs */
-  ResourceLogs: {
-    resource: 0x0a, // 1 Resource
-    scope_logs: 0x12, // 2 repeated ScopeLogs
-    schema_url: 0x1a, // 3 string
-  },
-  /** opentelemetry.proto.logs.v1.ScopeLogs */
-  ScopeLogs: {
-    scope: 0x0a, // 1 InstrumentationScope
-    log_records: 0x12, // 2 repeated LogRecord
-    schema_url: 0x1a, // 3 string
-  },
-  /** opentelemetry.proto.logs.v1.LogRecord */
-  LogRecord: {
-    time_unix_nano: 0x09, // 1 fixed64
-    severity_number: 0x10, // 2 SeverityNumber
-    severity_text: 0x1a, // 3 string
-    body: 0x2a, // 5 AnyValue
-    attributes: 0x32, // 6 repeated KeyValue
-    dropped_attributes_count: 0x38, // 7 uint32
-    flags: 0x45, // 8 fixed32
-    trace_id: 0x4a, // 9 bytes
-    span_id: 0x52, // 10 bytes
-    observed_time_unix_nano: 0x59, // 11 fixed64
-    event_name: 0x62, // 12 string
-  },
-  /** opentelemetry.proto.common.v1.AnyValue */
-  AnyValue: {
-    string_value: 0x0a, // 1 string
-    bool_value: 0x10, // 2 bool
-    int_value: 0x18, // 3 int64
-    double_value: 0x21, // 4 double
-    array_value: 0x2a, // 5 ArrayValue
-    kvlist_value: 0x32, // 6 KeyValueList
-    bytes_value: 0x3a, // 7 bytes
-  },
-  /** opentelemetry.proto.common.v1.ArrayValue */
-  ArrayValue: {
-    values: 0x0a, // 1 repeated AnyValue
-  },
-  /** opentelemetry.proto.common.v1.KeyValueList */
-  KeyValueList: {
-    values: 0x0a, // 1 repeated KeyValue
-  },
-  /** opentelemetry.proto.common.v1.KeyValue */
-  KeyValue: {
-    key: 0x0a, // 1 string
-    value: 0x12, // 2 AnyValue
-  },
-  /** opentelemetry.proto.common.v1.InstrumentationScope */
-  InstrumentationScope: {
-    name: 0x0a, // 1 string
-    version: 0x12, // 2 string
-    attributes: 0x1a, // 3 repeated KeyValue
-    dropped_attributes_count: 0x20, // 4 uint32
-  },
-  /** opentelemetry.proto.resource.v1.Resource */
-  Resource: {
-    attributes: 0x0a, // 1 repeated KeyValue
-    dropped_attributes_count: 0x10, // 2 uint32
-  },
-  /** opentelemetry.proto.trace.v1.TracesData */
-  TracesData: {
-    resource_spans: 0x0a, // 1 repeated ResourceSpans
-  },
-  /** opentelemetry.proto.trace.v1.ResourceSpans */
-  ResourceSpans: {
-    resource: 0x0a, // 1 Resource
-    scope_spans: 0x12, // 2 repeated ScopeSpans
-    schema_url: 0x1a, // 3 string
-  },
-  /** opentelemetry.proto.trace.v1.ScopeSpans */
-  ScopeSpans: {
-    scope: 0x0a, // 1 InstrumentationScope
-    spans: 0x12, // 2 repeated Span
-    schema_url: 0x1a, // 3 string
-  },
-  /** opentelemetry.proto.trace.v1.Span */
-  Span: {
-    trace_id: 0x0a, // 1 bytes
-    span_id: 0x12, // 2 bytes
-    trace_state: 0x1a, // 3 string
-    parent_span_id: 0x22, // 4 bytes
-    name: 0x2a, // 5 string
-    kind: 0x30, // 6 SpanKind
-    start_time_unix_nano: 0x39, // 7 fixed64
-    end_time_unix_nano: 0x41, // 8 fixed64
-    attributes: 0x4a, // 9 repeated KeyValue
-    dropped_attributes_count: 0x50, // 10 uint32
-    events: 0x5a, // 11 repeated Event
-    dropped_events_count: 0x60, // 12 uint32
-    links: 0x6a, // 13 repeated Link
-    dropped_links_count: 0x70, // 14 uint32
-    status: 0x7a, // 15 Status
-    flags: 0x85, // 16 fixed32
-  },
-  /** opentelemetry.proto.trace.v1.Span.Event */
-  SpanEvent: {
-    time_unix_nano: 0x09, // 1 fixed64
-    name: 0x12, // 2 string
-    attributes: 0x1a, // 3 repeated KeyValue
-    dropped_attributes_count: 0x20, // 4 uint32
-  },
-  /** opentelemetry.proto.trace.v1.Span.Link */
-  SpanLink: {
-    trace_id: 0x0a, // 1 bytes
-    span_id: 0x12, // 2 bytes
-    trace_state: 0x1a, // 3 string
-    attributes: 0x22, // 4 repeated KeyValue
-    dropped_attributes_count: 0x28, // 5 uint32
-    flags: 0x35, // 6 fixed32
-  },
-  /** opentelemetry.proto.trace.v1.Status */
-  Status: {
-    message: 0x12, // 2 string
-    code: 0x18, // 3 StatusCode
-  },
-  /** google.rpc.Status */
-  GoogleRpcStatus: {
-    code: 0x08, // 1 int32
-    message: 0x12, // 2 string
-  },
-} as const;
+/** opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest: tags. */
+export enum ExportLogsServiceRequestTag {
+  resource_logs = 0x0a, // 1 repeated ResourceLogs
+}
 
-/** Field numbers by message and field. */
-export const otlpField = {
-  /** opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest */
-  ExportLogsServiceRequest: {
-    resource_logs: 1, // 1 repeated ResourceLogs
-  },
-  /** opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse */
-  ExportLogsServiceResponse: {
-    partial_success: 1, // 1 ExportLogsPartialSuccess
-  },
-  /** opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess */
-  ExportLogsPartialSuccess: {
-    rejected_log_records: 1, // 1 int64
-    error_message: 2, // 2 string
-  },
-  /** opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest */
-  ExportTraceServiceRequest: {
-    resource_spans: 1, // 1 repeated ResourceSpans
-  },
-  /** opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse */
-  ExportTraceServiceResponse: {
-    partial_success: 1, // 1 ExportTracePartialSuccess
-  },
-  /** opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess */
-  ExportTracePartialSuccess: {
-    rejected_spans: 1, // 1 int64
-    error_message: 2, // 2 string
-  },
-  /** opentelemetry.proto.logs.v1.LogsData */
-  LogsData: {
-    resource_logs: 1, // 1 repeated ResourceLogs
-  },
-  /** opentelemetry.proto.logs.v1.ResourceLogs */
-  ResourceLogs: {
-    resource: 1, // 1 Resource
-    scope_logs: 2, // 2 repeated ScopeLogs
-    schema_url: 3, // 3 string
-  },
-  /** opentelemetry.proto.logs.v1.ScopeLogs */
-  ScopeLogs: {
-    scope: 1, // 1 InstrumentationScope
-    log_records: 2, // 2 repeated LogRecord
-    schema_url: 3, // 3 string
-  },
-  /** opentelemetry.proto.logs.v1.LogRecord */
-  LogRecord: {
-    time_unix_nano: 1, // 1 fixed64
-    severity_number: 2, // 2 SeverityNumber
-    severity_text: 3, // 3 string
-    body: 5, // 5 AnyValue
-    attributes: 6, // 6 repeated KeyValue
-    dropped_attributes_count: 7, // 7 uint32
-    flags: 8, // 8 fixed32
-    trace_id: 9, // 9 bytes
-    span_id: 10, // 10 bytes
-    observed_time_unix_nano: 11, // 11 fixed64
-    event_name: 12, // 12 string
-  },
-  /** opentelemetry.proto.common.v1.AnyValue */
-  AnyValue: {
-    string_value: 1, // 1 string
-    bool_value: 2, // 2 bool
-    int_value: 3, // 3 int64
-    double_value: 4, // 4 double
-    array_value: 5, // 5 ArrayValue
-    kvlist_value: 6, // 6 KeyValueList
-    bytes_value: 7, // 7 bytes
-  },
-  /** opentelemetry.proto.common.v1.ArrayValue */
-  ArrayValue: {
-    values: 1, // 1 repeated AnyValue
-  },
-  /** opentelemetry.proto.common.v1.KeyValueList */
-  KeyValueList: {
-    values: 1, // 1 repeated KeyValue
-  },
-  /** opentelemetry.proto.common.v1.KeyValue */
-  KeyValue: {
-    key: 1, // 1 string
-    value: 2, // 2 AnyValue
-  },
-  /** opentelemetry.proto.common.v1.InstrumentationScope */
-  InstrumentationScope: {
-    name: 1, // 1 string
-    version: 2, // 2 string
-    attributes: 3, // 3 repeated KeyValue
-    dropped_attributes_count: 4, // 4 uint32
-  },
-  /** opentelemetry.proto.resource.v1.Resource */
-  Resource: {
-    attributes: 1, // 1 repeated KeyValue
-    dropped_attributes_count: 2, // 2 uint32
-  },
-  /** opentelemetry.proto.trace.v1.TracesData */
-  TracesData: {
-    resource_spans: 1, // 1 repeated ResourceSpans
-  },
-  /** opentelemetry.proto.trace.v1.ResourceSpans */
-  ResourceSpans: {
-    resource: 1, // 1 Resource
-    scope_spans: 2, // 2 repeated ScopeSpans
-    schema_url: 3, // 3 string
-  },
-  /** opentelemetry.proto.trace.v1.ScopeSpans */
-  ScopeSpans: {
-    scope: 1, // 1 InstrumentationScope
-    spans: 2, // 2 repeated Span
-    schema_url: 3, // 3 string
-  },
-  /** opentelemetry.proto.trace.v1.Span */
-  Span: {
-    trace_id: 1, // 1 bytes
-    span_id: 2, // 2 bytes
-    trace_state: 3, // 3 string
-    parent_span_id: 4, // 4 bytes
-    name: 5, // 5 string
-    kind: 6, // 6 SpanKind
-    start_time_unix_nano: 7, // 7 fixed64
-    end_time_unix_nano: 8, // 8 fixed64
-    attributes: 9, // 9 repeated KeyValue
-    dropped_attributes_count: 10, // 10 uint32
-    events: 11, // 11 repeated Event
-    dropped_events_count: 12, // 12 uint32
-    links: 13, // 13 repeated Link
-    dropped_links_count: 14, // 14 uint32
-    status: 15, // 15 Status
-    flags: 16, // 16 fixed32
-  },
-  /** opentelemetry.proto.trace.v1.Span.Event */
-  SpanEvent: {
-    time_unix_nano: 1, // 1 fixed64
-    name: 2, // 2 string
-    attributes: 3, // 3 repeated KeyValue
-    dropped_attributes_count: 4, // 4 uint32
-  },
-  /** opentelemetry.proto.trace.v1.Span.Link */
-  SpanLink: {
-    trace_id: 1, // 1 bytes
-    span_id: 2, // 2 bytes
-    trace_state: 3, // 3 string
-    attributes: 4, // 4 repeated KeyValue
-    dropped_attributes_count: 5, // 5 uint32
-    flags: 6, // 6 fixed32
-  },
-  /** opentelemetry.proto.trace.v1.Status */
-  Status: {
-    message: 2, // 2 string
-    code: 3, // 3 StatusCode
-  },
-  /** google.rpc.Status */
-  GoogleRpcStatus: {
-    code: 1, // 1 int32
-    message: 2, // 2 string
-  },
-} as const;
+/** opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest: field numbers. */
+export enum ExportLogsServiceRequestField {
+  resource_logs = 1,
+}
+
+/** opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse: tags. */
+export enum ExportLogsServiceResponseTag {
+  partial_success = 0x0a, // 1 ExportLogsPartialSuccess
+}
+
+/** opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse: field numbers. */
+export enum ExportLogsServiceResponseField {
+  partial_success = 1,
+}
+
+/** opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess: tags. */
+export enum ExportLogsPartialSuccessTag {
+  rejected_log_records = 0x08, // 1 int64
+  error_message = 0x12, // 2 string
+}
+
+/** opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess: field numbers. */
+export enum ExportLogsPartialSuccessField {
+  rejected_log_records = 1,
+  error_message = 2,
+}
+
+/** opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest: tags. */
+export enum ExportTraceServiceRequestTag {
+  resource_spans = 0x0a, // 1 repeated ResourceSpans
+}
+
+/** opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest: field numbers. */
+export enum ExportTraceServiceRequestField {
+  resource_spans = 1,
+}
+
+/** opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse: tags. */
+export enum ExportTraceServiceResponseTag {
+  partial_success = 0x0a, // 1 ExportTracePartialSuccess
+}
+
+/** opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse: field numbers. */
+export enum ExportTraceServiceResponseField {
+  partial_success = 1,
+}
+
+/** opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess: tags. */
+export enum ExportTracePartialSuccessTag {
+  rejected_spans = 0x08, // 1 int64
+  error_message = 0x12, // 2 string
+}
+
+/** opentelemetry.proto.collector.trace.v1.ExportTracePartialSuccess: field numbers. */
+export enum ExportTracePartialSuccessField {
+  rejected_spans = 1,
+  error_message = 2,
+}
+
+/** opentelemetry.proto.logs.v1.LogsData: tags. */
+export enum LogsDataTag {
+  resource_logs = 0x0a, // 1 repeated ResourceLogs
+}
+
+/** opentelemetry.proto.logs.v1.LogsData: field numbers. */
+export enum LogsDataField {
+  resource_logs = 1,
+}
+
+/** opentelemetry.proto.logs.v1.ResourceLogs: tags. */
+export enum ResourceLogsTag {
+  resource = 0x0a, // 1 Resource
+  scope_logs = 0x12, // 2 repeated ScopeLogs
+  schema_url = 0x1a, // 3 string
+}
+
+/** opentelemetry.proto.logs.v1.ResourceLogs: field numbers. */
+export enum ResourceLogsField {
+  resource = 1,
+  scope_logs = 2,
+  schema_url = 3,
+}
+
+/** opentelemetry.proto.logs.v1.ScopeLogs: tags. */
+export enum ScopeLogsTag {
+  scope = 0x0a, // 1 InstrumentationScope
+  log_records = 0x12, // 2 repeated LogRecord
+  schema_url = 0x1a, // 3 string
+}
+
+/** opentelemetry.proto.logs.v1.ScopeLogs: field numbers. */
+export enum ScopeLogsField {
+  scope = 1,
+  log_records = 2,
+  schema_url = 3,
+}
+
+/** opentelemetry.proto.logs.v1.LogRecord: tags. */
+export enum LogRecordTag {
+  time_unix_nano = 0x09, // 1 fixed64
+  severity_number = 0x10, // 2 SeverityNumber
+  severity_text = 0x1a, // 3 string
+  body = 0x2a, // 5 AnyValue
+  attributes = 0x32, // 6 repeated KeyValue
+  dropped_attributes_count = 0x38, // 7 uint32
+  flags = 0x45, // 8 fixed32
+  trace_id = 0x4a, // 9 bytes
+  span_id = 0x52, // 10 bytes
+  observed_time_unix_nano = 0x59, // 11 fixed64
+  event_name = 0x62, // 12 string
+}
+
+/** opentelemetry.proto.logs.v1.LogRecord: field numbers. */
+export enum LogRecordField {
+  time_unix_nano = 1,
+  severity_number = 2,
+  severity_text = 3,
+  body = 5,
+  attributes = 6,
+  dropped_attributes_count = 7,
+  flags = 8,
+  trace_id = 9,
+  span_id = 10,
+  observed_time_unix_nano = 11,
+  event_name = 12,
+}
+
+/** opentelemetry.proto.common.v1.AnyValue: tags. */
+export enum AnyValueTag {
+  string_value = 0x0a, // 1 string
+  bool_value = 0x10, // 2 bool
+  int_value = 0x18, // 3 int64
+  double_value = 0x21, // 4 double
+  array_value = 0x2a, // 5 ArrayValue
+  kvlist_value = 0x32, // 6 KeyValueList
+  bytes_value = 0x3a, // 7 bytes
+}
+
+/** opentelemetry.proto.common.v1.AnyValue: field numbers. */
+export enum AnyValueField {
+  string_value = 1,
+  bool_value = 2,
+  int_value = 3,
+  double_value = 4,
+  array_value = 5,
+  kvlist_value = 6,
+  bytes_value = 7,
+}
+
+/** opentelemetry.proto.common.v1.ArrayValue: tags. */
+export enum ArrayValueTag {
+  values = 0x0a, // 1 repeated AnyValue
+}
+
+/** opentelemetry.proto.common.v1.ArrayValue: field numbers. */
+export enum ArrayValueField {
+  values = 1,
+}
+
+/** opentelemetry.proto.common.v1.KeyValueList: tags. */
+export enum KeyValueListTag {
+  values = 0x0a, // 1 repeated KeyValue
+}
+
+/** opentelemetry.proto.common.v1.KeyValueList: field numbers. */
+export enum KeyValueListField {
+  values = 1,
+}
+
+/** opentelemetry.proto.common.v1.KeyValue: tags. */
+export enum KeyValueTag {
+  key = 0x0a, // 1 string
+  value = 0x12, // 2 AnyValue
+}
+
+/** opentelemetry.proto.common.v1.KeyValue: field numbers. */
+export enum KeyValueField {
+  key = 1,
+  value = 2,
+}
+
+/** opentelemetry.proto.common.v1.InstrumentationScope: tags. */
+export enum InstrumentationScopeTag {
+  name = 0x0a, // 1 string
+  version = 0x12, // 2 string
+  attributes = 0x1a, // 3 repeated KeyValue
+  dropped_attributes_count = 0x20, // 4 uint32
+}
+
+/** opentelemetry.proto.common.v1.InstrumentationScope: field numbers. */
+export enum InstrumentationScopeField {
+  name = 1,
+  version = 2,
+  attributes = 3,
+  dropped_attributes_count = 4,
+}
+
+/** opentelemetry.proto.resource.v1.Resource: tags. */
+export enum ResourceTag {
+  attributes = 0x0a, // 1 repeated KeyValue
+  dropped_attributes_count = 0x10, // 2 uint32
+}
+
+/** opentelemetry.proto.resource.v1.Resource: field numbers. */
+export enum ResourceField {
+  attributes = 1,
+  dropped_attributes_count = 2,
+}
+
+/** opentelemetry.proto.trace.v1.TracesData: tags. */
+export enum TracesDataTag {
+  resource_spans = 0x0a, // 1 repeated ResourceSpans
+}
+
+/** opentelemetry.proto.trace.v1.TracesData: field numbers. */
+export enum TracesDataField {
+  resource_spans = 1,
+}
+
+/** opentelemetry.proto.trace.v1.ResourceSpans: tags. */
+export enum ResourceSpansTag {
+  resource = 0x0a, // 1 Resource
+  scope_spans = 0x12, // 2 repeated ScopeSpans
+  schema_url = 0x1a, // 3 string
+}
+
+/** opentelemetry.proto.trace.v1.ResourceSpans: field numbers. */
+export enum ResourceSpansField {
+  resource = 1,
+  scope_spans = 2,
+  schema_url = 3,
+}
+
+/** opentelemetry.proto.trace.v1.ScopeSpans: tags. */
+export enum ScopeSpansTag {
+  scope = 0x0a, // 1 InstrumentationScope
+  spans = 0x12, // 2 repeated Span
+  schema_url = 0x1a, // 3 string
+}
+
+/** opentelemetry.proto.trace.v1.ScopeSpans: field numbers. */
+export enum ScopeSpansField {
+  scope = 1,
+  spans = 2,
+  schema_url = 3,
+}
+
+/** opentelemetry.proto.trace.v1.Span: tags. */
+export enum SpanTag {
+  trace_id = 0x0a, // 1 bytes
+  span_id = 0x12, // 2 bytes
+  trace_state = 0x1a, // 3 string
+  parent_span_id = 0x22, // 4 bytes
+  name = 0x2a, // 5 string
+  kind = 0x30, // 6 SpanKind
+  start_time_unix_nano = 0x39, // 7 fixed64
+  end_time_unix_nano = 0x41, // 8 fixed64
+  attributes = 0x4a, // 9 repeated KeyValue
+  dropped_attributes_count = 0x50, // 10 uint32
+  events = 0x5a, // 11 repeated Event
+  dropped_events_count = 0x60, // 12 uint32
+  links = 0x6a, // 13 repeated Link
+  dropped_links_count = 0x70, // 14 uint32
+  status = 0x7a, // 15 Status
+  flags = 0x85, // 16 fixed32
+}
+
+/** opentelemetry.proto.trace.v1.Span: field numbers. */
+export enum SpanField {
+  trace_id = 1,
+  span_id = 2,
+  trace_state = 3,
+  parent_span_id = 4,
+  name = 5,
+  kind = 6,
+  start_time_unix_nano = 7,
+  end_time_unix_nano = 8,
+  attributes = 9,
+  dropped_attributes_count = 10,
+  events = 11,
+  dropped_events_count = 12,
+  links = 13,
+  dropped_links_count = 14,
+  status = 15,
+  flags = 16,
+}
+
+/** opentelemetry.proto.trace.v1.Span.Event: tags. */
+export enum SpanEventTag {
+  time_unix_nano = 0x09, // 1 fixed64
+  name = 0x12, // 2 string
+  attributes = 0x1a, // 3 repeated KeyValue
+  dropped_attributes_count = 0x20, // 4 uint32
+}
+
+/** opentelemetry.proto.trace.v1.Span.Event: field numbers. */
+export enum SpanEventField {
+  time_unix_nano = 1,
+  name = 2,
+  attributes = 3,
+  dropped_attributes_count = 4,
+}
+
+/** opentelemetry.proto.trace.v1.Span.Link: tags. */
+export enum SpanLinkTag {
+  trace_id = 0x0a, // 1 bytes
+  span_id = 0x12, // 2 bytes
+  trace_state = 0x1a, // 3 string
+  attributes = 0x22, // 4 repeated KeyValue
+  dropped_attributes_count = 0x28, // 5 uint32
+  flags = 0x35, // 6 fixed32
+}
+
+/** opentelemetry.proto.trace.v1.Span.Link: field numbers. */
+export enum SpanLinkField {
+  trace_id = 1,
+  span_id = 2,
+  trace_state = 3,
+  attributes = 4,
+  dropped_attributes_count = 5,
+  flags = 6,
+}
+
+/** opentelemetry.proto.trace.v1.Status: tags. */
+export enum StatusTag {
+  message = 0x12, // 2 string
+  code = 0x18, // 3 StatusCode
+}
+
+/** opentelemetry.proto.trace.v1.Status: field numbers. */
+export enum StatusField {
+  message = 2,
+  code = 3,
+}
+
+/** google.rpc.Status: tags. */
+export enum GoogleRpcStatusTag {
+  code = 0x08, // 1 int32
+  message = 0x12, // 2 string
+}
+
+/** google.rpc.Status: field numbers. */
+export enum GoogleRpcStatusField {
+  code = 1,
+  message = 2,
+}
 
 /** Field-number bitmasks by message (bit n set for field n). */
 export const otlpKnown = {

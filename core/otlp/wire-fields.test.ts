@@ -3,12 +3,18 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { OUTPUT, generateWireFields, wireMessages } from '../../scripts/gen-otlp-wire.ts';
 import { fields } from './protowire.ts';
-import { otlpField, otlpKnown, otlpTag } from './wire-fields.gen.ts';
+import * as wire from './wire-fields.gen.ts';
+import {
+  ArrayValueTag, ExportLogsPartialSuccessTag, ExportLogsServiceRequestTag, ExportLogsServiceResponseTag,
+  ExportTracePartialSuccessTag, ExportTraceServiceRequestTag, ExportTraceServiceResponseTag, KeyValueListTag,
+  ResourceLogsTag, ResourceSpansTag, ScopeLogsTag, ScopeSpansTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
-type Table = Record<string, Record<string, number>>;
-const tags = otlpTag as unknown as Table;
-const numbers = otlpField as unknown as Table;
+const exported = wire as unknown as Record<string, Record<string, number | string>>;
 const known = otlpKnown as unknown as Record<string, number>;
+/** An enum's members by name (a numeric enum also maps its values back to names). */
+const members = (e: Record<string, number | string>): Record<string, number> =>
+  Object.fromEntries(Object.entries(e).filter((kv): kv is [string, number] => typeof kv[1] === 'number'));
 
 /** A value protobufjs writes (not a proto3 default) for a field of this type. */
 function sample(field: protobuf.Field): unknown {
@@ -38,39 +44,44 @@ describe('wire-fields.gen.ts', () => {
       'ExportTracePartialSuccess']) {
       expect(keys).toContain(k);
     }
-    expect(Object.keys(tags).sort()).toEqual([...keys].sort());
+    const enums = Object.keys(wire).filter((k) => k !== 'otlpKnown').sort();
+    expect(enums).toEqual(keys.flatMap((k) => [`${k}Field`, `${k}Tag`]).sort());
+    expect(Object.keys(known).sort()).toEqual([...keys].sort());
   });
 
   for (const m of messages) {
     it(`${m.key}: every tag is the one protobufjs writes for that field alone`, () => {
-      expect(m.fields.length).toBe(m.type.fieldsArray.length);
+      const tags = members(exported[`${m.key}Tag`]!);
+      const numbers = members(exported[`${m.key}Field`]!);
+      expect(Object.keys(tags).length).toBe(m.type.fieldsArray.length);
+      expect(Object.keys(numbers).length).toBe(m.type.fieldsArray.length);
       for (const f of m.type.fieldsArray) {
         const bytes = m.type.encode(m.type.fromObject({ [f.name]: sample(f) })).finish();
         const first = protobuf.Reader.create(bytes).uint32();
-        expect({ field: f.name, tag: tags[m.key]![f.name] }).toEqual({ field: f.name, tag: first });
-        expect(numbers[m.key]![f.name]).toBe(f.id);
+        expect({ field: f.name, tag: tags[f.name] }).toEqual({ field: f.name, tag: first });
+        expect(numbers[f.name]).toBe(f.id);
       }
       expect(known[m.key]).toBe(fields(...m.type.fieldsArray.map((f) => f.id)));
     });
   }
 
   it('logs and traces containers share their tags (walkers that serve both signals rely on it)', () => {
-    expect(otlpTag.ExportTraceServiceRequest.resource_spans).toBe(otlpTag.ExportLogsServiceRequest.resource_logs);
-    expect([otlpTag.ResourceSpans.resource, otlpTag.ResourceSpans.scope_spans, otlpTag.ResourceSpans.schema_url])
-      .toEqual([otlpTag.ResourceLogs.resource, otlpTag.ResourceLogs.scope_logs, otlpTag.ResourceLogs.schema_url]);
-    expect([otlpTag.ScopeSpans.scope, otlpTag.ScopeSpans.spans, otlpTag.ScopeSpans.schema_url])
-      .toEqual([otlpTag.ScopeLogs.scope, otlpTag.ScopeLogs.log_records, otlpTag.ScopeLogs.schema_url]);
-    expect(otlpTag.ExportTraceServiceResponse.partial_success).toBe(otlpTag.ExportLogsServiceResponse.partial_success);
-    expect(otlpTag.ExportTracePartialSuccess).toEqual({ rejected_spans: 0x08, error_message: 0x12 });
-    expect(otlpTag.ExportLogsPartialSuccess).toEqual({ rejected_log_records: 0x08, error_message: 0x12 });
+    expect(ExportTraceServiceRequestTag.resource_spans).toBe(ExportLogsServiceRequestTag.resource_logs);
+    expect([ResourceSpansTag.resource, ResourceSpansTag.scope_spans, ResourceSpansTag.schema_url])
+      .toEqual([ResourceLogsTag.resource, ResourceLogsTag.scope_logs, ResourceLogsTag.schema_url]);
+    expect([ScopeSpansTag.scope, ScopeSpansTag.spans, ScopeSpansTag.schema_url])
+      .toEqual([ScopeLogsTag.scope, ScopeLogsTag.log_records, ScopeLogsTag.schema_url]);
+    expect(ExportTraceServiceResponseTag.partial_success).toBe(ExportLogsServiceResponseTag.partial_success);
+    expect([ExportTracePartialSuccessTag.rejected_spans, ExportTracePartialSuccessTag.error_message])
+      .toEqual([ExportLogsPartialSuccessTag.rejected_log_records, ExportLogsPartialSuccessTag.error_message]);
     expect(otlpKnown.ResourceSpans).toBe(otlpKnown.ResourceLogs);
     expect(otlpKnown.ScopeSpans).toBe(otlpKnown.ScopeLogs);
     // lib/clickhouse/native-proto.ts reads a resource and a scope container with one walk.
-    expect([otlpTag.ResourceLogs.resource, otlpTag.ResourceLogs.scope_logs, otlpTag.ResourceLogs.schema_url])
-      .toEqual([otlpTag.ScopeLogs.scope, otlpTag.ScopeLogs.log_records, otlpTag.ScopeLogs.schema_url]);
+    expect([ResourceLogsTag.resource, ResourceLogsTag.scope_logs, ResourceLogsTag.schema_url])
+      .toEqual([ScopeLogsTag.scope, ScopeLogsTag.log_records, ScopeLogsTag.schema_url]);
     expect(otlpKnown.ScopeLogs).toBe(otlpKnown.ResourceLogs);
     // ArrayValue and KeyValueList: one walk (scan.ts list()).
-    expect(otlpTag.KeyValueList.values).toBe(otlpTag.ArrayValue.values);
+    expect(KeyValueListTag.values).toBe(ArrayValueTag.values);
     expect(otlpKnown.KeyValueList).toBe(otlpKnown.ArrayValue);
   });
 });

@@ -18,19 +18,15 @@ import { emptyResource, emptyScope, type AnyValue, type LogPatch } from '../../c
 import { readAnyValue, readKeyValue, readResource, readScope } from '../../core/otlp/common-proto.ts';
 import { Reader, WT_I32, WT_I64 } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
-import { otlpKnown, otlpTag } from '../../core/otlp/wire-fields.gen.ts';
+import {
+  AnyValueTag, ExportLogsServiceRequestTag, ExportTraceServiceRequestTag, KeyValueTag, LogRecordTag,
+  ResourceSpansTag, SpanTag, StatusTag, otlpKnown,
+} from '../../core/otlp/wire-fields.gen.ts';
 import { sameBytes } from '../../core/otlp/log-view.ts';
 import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
 import { asString } from '../../core/otlp/anyvalue.ts';
 import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type MapColumn, type NativeBlock } from './native.ts';
 import { spanKindName, statusCodeName } from './rows.ts';
-
-// Module-level aliases, so optimized code has the tags as constants (core/otlp/wire-fields.gen.ts).
-const T = otlpTag;
-const K = otlpKnown;
-// ResourceSpans, ScopeSpans, ResourceLogs and ScopeLogs: the same three tags and
-// fields (core/otlp/wire-fields.test.ts), so one `layout` reads them all.
-const C = { head: T.ResourceSpans.resource, items: T.ResourceSpans.scope_spans, schema: T.ResourceSpans.schema_url } as const;
 
 /** Rows of `parts` (together holding `rows` spans) as one Native block. */
 export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: number): NativeBlock {
@@ -40,8 +36,8 @@ export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: numb
     const end = r.len;
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === T.ExportTraceServiceRequest.resource_spans) resourceSpans(r, end, c);
-      else r.other(tag, K.ExportTraceServiceRequest, end, 'ExportTraceServiceRequest');
+      if (tag === ExportTraceServiceRequestTag.resource_spans) resourceSpans(r, end, c);
+      else r.other(tag, otlpKnown.ExportTraceServiceRequest, end, 'ExportTraceServiceRequest');
     }
   }
   if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} spans, not ${rows}`);
@@ -49,10 +45,11 @@ export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: numb
 }
 
 /**
- * ResourceSpans and ScopeSpans alike (and their logs twins): the resource or
- * scope (which may follow the spans on the wire), the repeated children, and
- * schema_url (not stored). The positions of the first two, after their tags;
- * the reader is left at the message's end.
+ * ResourceSpans and ScopeSpans alike (and their logs twins: the four have the
+ * same three tags, core/otlp/wire-fields.test.ts): the resource or scope (which
+ * may follow the spans on the wire), the repeated children, and schema_url (not
+ * stored). The positions of the first two, after their tags; the reader is left
+ * at the message's end.
  */
 function layout(r: Reader, limit: number, name: string): { end: number; heads: number[]; items: number[]; schema: number } {
   const end = r.lenEnd(limit);
@@ -61,13 +58,13 @@ function layout(r: Reader, limit: number, name: string): { end: number; heads: n
   let schema = -1;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === C.head || tag === C.items) {
-      (tag === C.head ? heads : items).push(r.pos);
+    if (tag === ResourceSpansTag.resource || tag === ResourceSpansTag.scope_spans) {
+      (tag === ResourceSpansTag.resource ? heads : items).push(r.pos);
       r.pos = r.lenEnd(end);
-    } else if (tag === C.schema) {
+    } else if (tag === ResourceSpansTag.schema_url) {
       schema = r.pos;
       r.pos = r.lenEnd(end);
-    } else r.other(tag, K.ResourceSpans, end, name);
+    } else r.other(tag, otlpKnown.ResourceSpans, end, name);
   }
   r.expectEnd(end, name);
   return { end, heads, items, schema };
@@ -143,7 +140,6 @@ function checkId(r: Reader, start: number, end: number, size: number, what: stri
   if (end !== start && end - start !== size) r.fail(`${what} must be ${size} bytes, got ${end - start}`);
 }
 
-
 /**
  * One KeyValue into a Map column: a string value is copied as its bytes; any
  * other value (or a KeyValue this fast path does not expect) is decoded and
@@ -156,17 +152,17 @@ function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, u
   const end = r.lenEnd(limit);
   const buf = r.buf;
   // Fast path: key, then value holding one string_value, nothing after.
-  if (r.pos < end && buf[r.pos] === T.KeyValue.key) {
+  if (r.pos < end && buf[r.pos] === KeyValueTag.key) {
     r.pos++;
     const kEnd = r.lenEnd(end);
     const kStart = r.pos;
     r.pos = kEnd;
-    if (r.pos < end && buf[r.pos] === T.KeyValue.value) {
+    if (r.pos < end && buf[r.pos] === KeyValueTag.value) {
       r.pos++;
       const vEnd = r.lenEnd(end);
       if (vEnd === end && r.pos < vEnd) {
         const vTag = buf[r.pos];
-        if (vTag === T.AnyValue.string_value) {
+        if (vTag === AnyValueTag.string_value) {
           // A string value: its bytes.
           r.pos++;
           const sEnd = r.lenEnd(vEnd);
@@ -178,7 +174,7 @@ function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, u
             r.pos = end;
             return;
           }
-        } else if (vTag === T.AnyValue.int_value) {
+        } else if (vTag === AnyValueTag.int_value) {
           // An int value below 2^53 (a status code, a byte count): its decimal text, no bigint.
           r.pos++;
           const lo = r.varint64();
@@ -278,35 +274,35 @@ function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.Span.trace_id: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'Span.trace_id'); break;
-      case T.Span.span_id: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'Span.span_id'); break;
-      case T.Span.trace_state: traceStateEnd = r.lenEnd(end); traceState = r.pos; r.pos = traceStateEnd; break;
-      case T.Span.parent_span_id: parentIdEnd = r.lenEnd(end); parentId = r.pos; r.pos = parentIdEnd; checkId(r, parentId, parentIdEnd, 8, 'Span.parent_span_id'); break;
-      case T.Span.name: nameEnd = r.lenEnd(end); name = r.pos; r.pos = nameEnd; break;
-      case T.Span.kind: kind = r.uint32() | 0; break;
-      case T.Span.start_time_unix_nano: start = r.pos; r.skip(WT_I64, end); break;
-      case T.Span.end_time_unix_nano: finish = r.pos; r.skip(WT_I64, end); break;
-      case T.Span.attributes: attribute(r, end, spanAttrs); attrs++; break;
-      case T.Span.events: c.addEvent(readEvent(r, end)); break;
-      case T.Span.links: c.addLink(readLink(r, end)); break;
-      case T.Span.status: {
+      case SpanTag.trace_id: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'Span.trace_id'); break;
+      case SpanTag.span_id: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'Span.span_id'); break;
+      case SpanTag.trace_state: traceStateEnd = r.lenEnd(end); traceState = r.pos; r.pos = traceStateEnd; break;
+      case SpanTag.parent_span_id: parentIdEnd = r.lenEnd(end); parentId = r.pos; r.pos = parentIdEnd; checkId(r, parentId, parentIdEnd, 8, 'Span.parent_span_id'); break;
+      case SpanTag.name: nameEnd = r.lenEnd(end); name = r.pos; r.pos = nameEnd; break;
+      case SpanTag.kind: kind = r.uint32() | 0; break;
+      case SpanTag.start_time_unix_nano: start = r.pos; r.skip(WT_I64, end); break;
+      case SpanTag.end_time_unix_nano: finish = r.pos; r.skip(WT_I64, end); break;
+      case SpanTag.attributes: attribute(r, end, spanAttrs); attrs++; break;
+      case SpanTag.events: c.addEvent(readEvent(r, end)); break;
+      case SpanTag.links: c.addLink(readLink(r, end)); break;
+      case SpanTag.status: {
         // Status, merged as the decoder merges a repeated field.
         const sEnd = r.lenEnd(end);
         while (r.pos < sEnd) {
           const t = r.uint32();
-          if (t === T.Status.message) {
+          if (t === StatusTag.message) {
             statusMsgEnd = r.lenEnd(sEnd);
             statusMsg = r.pos;
             r.pos = statusMsgEnd;
-          } else if (t === T.Status.code) statusCode = r.uint32() | 0;
-          else r.other(t, K.Status, sEnd, 'Status');
+          } else if (t === StatusTag.code) statusCode = r.uint32() | 0;
+          else r.other(t, otlpKnown.Status, sEnd, 'Status');
         }
         r.expectEnd(sEnd, 'Status');
         break;
       }
-      case T.Span.dropped_attributes_count: case T.Span.dropped_events_count: case T.Span.dropped_links_count: r.uint32(); break;
-      case T.Span.flags: r.skip(WT_I32, end); break;
-      default: r.other(tag, K.Span, end, 'Span');
+      case SpanTag.dropped_attributes_count: case SpanTag.dropped_events_count: case SpanTag.dropped_links_count: r.uint32(); break;
+      case SpanTag.flags: r.skip(WT_I32, end); break;
+      default: r.other(tag, otlpKnown.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -352,8 +348,8 @@ export function encodeLogsNativeProto(parts: readonly Uint8Array[], rows: number
     const end = r.len;
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === T.ExportLogsServiceRequest.resource_logs) resourceLogs(r, end, c, walk);
-      else r.other(tag, K.ExportLogsServiceRequest, end, 'ExportLogsServiceRequest');
+      if (tag === ExportLogsServiceRequestTag.resource_logs) resourceLogs(r, end, c, walk);
+      else r.other(tag, otlpKnown.ExportLogsServiceRequest, end, 'ExportLogsServiceRequest');
     }
   }
   if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} log records, not ${rows}`);
@@ -430,18 +426,18 @@ function logRecord(r: Reader, limit: number, c: LogColumns, walk: LogWalk): void
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case T.LogRecord.time_unix_nano: time = r.pos; r.skip(WT_I64, end); break;
-      case T.LogRecord.severity_number: severity = r.uint32() | 0; break;
-      case T.LogRecord.severity_text: sevTextEnd = r.lenEnd(end); sevText = r.pos; r.pos = sevTextEnd; break;
-      case T.LogRecord.body: body = r.pos; r.pos = r.lenEnd(end); break;
-      case T.LogRecord.attributes: attribute(r, end, map, patch, used, pkeys); attrs++; break;
-      case T.LogRecord.dropped_attributes_count: r.uint32(); break;
-      case T.LogRecord.flags: flags = r.fixed32(); break;
-      case T.LogRecord.trace_id: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'LogRecord.trace_id'); break;
-      case T.LogRecord.span_id: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'LogRecord.span_id'); break;
-      case T.LogRecord.observed_time_unix_nano: observed = r.pos; r.skip(WT_I64, end); break;
-      case T.LogRecord.event_name: eventNameEnd = r.lenEnd(end); eventName = r.pos; r.pos = eventNameEnd; break;
-      default: r.other(tag, K.LogRecord, end, 'LogRecord');
+      case LogRecordTag.time_unix_nano: time = r.pos; r.skip(WT_I64, end); break;
+      case LogRecordTag.severity_number: severity = r.uint32() | 0; break;
+      case LogRecordTag.severity_text: sevTextEnd = r.lenEnd(end); sevText = r.pos; r.pos = sevTextEnd; break;
+      case LogRecordTag.body: body = r.pos; r.pos = r.lenEnd(end); break;
+      case LogRecordTag.attributes: attribute(r, end, map, patch, used, pkeys); attrs++; break;
+      case LogRecordTag.dropped_attributes_count: r.uint32(); break;
+      case LogRecordTag.flags: flags = r.fixed32(); break;
+      case LogRecordTag.trace_id: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'LogRecord.trace_id'); break;
+      case LogRecordTag.span_id: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'LogRecord.span_id'); break;
+      case LogRecordTag.observed_time_unix_nano: observed = r.pos; r.skip(WT_I64, end); break;
+      case LogRecordTag.event_name: eventNameEnd = r.lenEnd(end); eventName = r.pos; r.pos = eventNameEnd; break;
+      default: r.other(tag, otlpKnown.LogRecord, end, 'LogRecord');
     }
   }
   r.expectEnd(end, 'LogRecord');
@@ -484,7 +480,7 @@ function logBody(r: Reader, at: number, limit: number, sink: Sink): void {
   const buf = r.buf;
   r.pos = at;
   const end = r.lenEnd(limit);
-  if (r.pos < end && buf[r.pos] === T.AnyValue.string_value) {
+  if (r.pos < end && buf[r.pos] === AnyValueTag.string_value) {
     r.pos++;
     const sEnd = r.lenEnd(end);
     if (sEnd === end) {

@@ -14,7 +14,7 @@
  * can hold a 13-19 digit integer (doubles are not checked, see core/secrets.ts).
  */
 import { SECRET_KEY_WORDS, isCardInteger } from '../../core/secrets.ts';
-import { otlpTag } from '../../core/otlp/wire-fields.gen.ts';
+import { AnyValueTag, ArrayValueTag, KeyValueTag } from '../../core/otlp/wire-fields.gen.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 
@@ -42,11 +42,6 @@ export function triggerPattern(o: PrecheckOptions): RegExp | null {
   return alts.length ? new RegExp(alts.join('|'), 'i') : null;
 }
 
-// Module-level consts, so optimized code has the tags as constants (core/otlp/wire-fields.gen.ts).
-const INT_VALUE = otlpTag.AnyValue.int_value;
-const KV_VALUE = otlpTag.KeyValue.value;
-const ARRAY_VALUES = otlpTag.ArrayValue.values;
-
 /**
  * AnyValue{int_value} (its tag, 0x18) right after the length of the AnyValue
  * (KeyValue.value or ArrayValue.values), long enough (6-10 bytes) to be a
@@ -55,9 +50,9 @@ const ARRAY_VALUES = otlpTag.ArrayValue.values;
  * attribute's tag).
  */
 function intCard(b: Buffer): boolean {
-  for (let at = b.indexOf(INT_VALUE, 2); at >= 0; at = b.indexOf(INT_VALUE, at + 1)) {
+  for (let at = b.indexOf(AnyValueTag.int_value, 2); at >= 0; at = b.indexOf(AnyValueTag.int_value, at + 1)) {
     const len = b[at - 1]!;
-    if (len < 7 || len > 11 || (b[at - 2] !== KV_VALUE && b[at - 2] !== ARRAY_VALUES)) continue;
+    if (len < 7 || len > 11 || (b[at - 2] !== KeyValueTag.value && b[at - 2] !== ArrayValueTag.values)) continue;
     let v = 0n;
     let i = at + 1;
     for (let shift = 0n; i < b.length && i <= at + 10; i++, shift += 7n) {

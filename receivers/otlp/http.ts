@@ -30,7 +30,7 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
 import { loadTls } from '../../core/tls.ts';
 import { Cors } from '../../core/cors.ts';
-import { otlpTag } from '../../core/otlp/wire-fields.gen.ts';
+import { GoogleRpcStatusTag } from '../../core/otlp/wire-fields.gen.ts';
 
 type Encoding = 'proto' | 'json';
 
@@ -38,8 +38,8 @@ type Encoding = 'proto' | 'json';
 function encodeStatusProto(code: number, message: string): Buffer {
   const msg = Buffer.from(message, 'utf8');
   const parts: number[] = [];
-  if (code) parts.push(otlpTag.GoogleRpcStatus.code, ...varint(code));
-  parts.push(otlpTag.GoogleRpcStatus.message, ...varint(msg.length));
+  if (code) parts.push(GoogleRpcStatusTag.code, ...varint(code));
+  parts.push(GoogleRpcStatusTag.message, ...varint(msg.length));
   return Buffer.concat([Buffer.from(parts), msg]);
 }
 

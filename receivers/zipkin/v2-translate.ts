@@ -14,13 +14,12 @@ import { SpanKind, StatusCode } from '../../core/model.ts';
 import { writeAttributes, writeKeyValue, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field } from '../../core/otlp/common-proto.ts';
 import { WT_I64, sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
 import { decodeTracesProto, writeLink } from '../../core/otlp/traces-proto.ts';
-import { otlpField, otlpTag } from '../../core/otlp/wire-fields.gen.ts';
+import {
+  AnyValueTag, ExportTraceServiceRequestField, KeyValueField, ResourceSpansField, ScopeSpansField,
+  SpanEventField, SpanField, SpanTag, StatusField,
+} from '../../core/otlp/wire-fields.gen.ts';
 import { RESOURCE_KEYS } from './resource-keys.ts';
 import { ZipkinDecodeError, isZeroId, type ZSpan, type ZTags } from './model.ts';
-
-// Module-level aliases, so optimized code has the field numbers and tags as constants (core/otlp/wire-fields.gen.ts).
-const F = otlpField;
-const T = otlpTag;
 
 const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
 const SERVICE_NAME_SOURCE = 'otlp.service.name.source';
@@ -109,7 +108,6 @@ function dropped(s: string): number {
   return Number(s);
 }
 
-
 /** The resource of a service group, from the tags of its first span. */
 function resourceOf(tags: ZTags, service: string): Resource {
   const res: Resource = { attributes: [], droppedAttributesCount: 0 };
@@ -179,16 +177,16 @@ function micros(w: Writer, field: number, us: number): void {
 function writeEvents(w: Writer, z: ZSpan): void {
   for (const a of z.annotations) {
     const v = a.value;
-    const at = w.startMessage(F.Span.events);
-    micros(w, F.SpanEvent.time_unix_nano, a.timestamp);
+    const at = w.startMessage(SpanField.events);
+    micros(w, SpanEventField.time_unix_nano, a.timestamp);
     if (!v.includes('|')) {
-      writeStringField(w, F.SpanEvent.name, v);
+      writeStringField(w, SpanEventField.name, v);
     } else {
       const parts = v.split('|');
-      writeStringField(w, F.SpanEvent.name, parts[0]!);
+      writeStringField(w, SpanEventField.name, parts[0]!);
       if (parts.length >= 3) {
-        writeAttributes(w, F.SpanEvent.attributes, jsonAttributes(parts.slice(1, -1).join('|')));
-        writeUint32Field(w, F.SpanEvent.dropped_attributes_count, dropped(parts[parts.length - 1]!));
+        writeAttributes(w, SpanEventField.attributes, jsonAttributes(parts.slice(1, -1).join('|')));
+        writeUint32Field(w, SpanEventField.dropped_attributes_count, dropped(parts[parts.length - 1]!));
       }
     }
     w.endMessage(at);
@@ -235,15 +233,15 @@ function takePut(p: Puts, key: string): string | number | true | null {
 
 /** A span attribute. */
 function writeAttr(w: Writer, key: string, value: KeyValue['value']): void {
-  writeKeyValue(w, F.Span.attributes, key, value);
+  writeKeyValue(w, SpanField.attributes, key, value);
 }
 
 /** An int attribute from a port (0–65535), without a bigint. */
 function writePortAttr(w: Writer, key: string, port: number): void {
-  const at = w.startMessage(F.Span.attributes);
-  w.string(F.KeyValue.key, key);
-  const v = w.startMessage(F.KeyValue.value);
-  w.uint32(T.AnyValue.int_value);
+  const at = w.startMessage(SpanField.attributes);
+  w.string(KeyValueField.key, key);
+  const v = w.startMessage(KeyValueField.value);
+  w.uint32(AnyValueTag.int_value);
   w.uint32(port);
   w.endMessage(v);
   w.endMessage(at);
@@ -251,26 +249,26 @@ function writePortAttr(w: Writer, key: string, port: number): void {
 
 function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
   const tags = z.tags;
-  const at = w.startMessage(F.ScopeSpans.spans);
-  if (!isZeroId(z.traceId)) w.hexBytes(F.Span.trace_id, z.traceId);
-  if (!isZeroId(z.id)) w.hexBytes(F.Span.span_id, z.id);
+  const at = w.startMessage(ScopeSpansField.spans);
+  if (!isZeroId(z.traceId)) w.hexBytes(SpanField.trace_id, z.traceId);
+  if (!isZeroId(z.id)) w.hexBytes(SpanField.span_id, z.id);
   const traceState = tags['w3c.tracestate'];
-  if (traceState !== undefined) writeStringField(w, F.Span.trace_state, traceState);
-  if (z.parentId !== '' && z.parentId !== z.id && !isZeroId(z.parentId)) w.hexBytes(F.Span.parent_span_id, z.parentId);
-  writeStringField(w, F.Span.name, z.name);
+  if (traceState !== undefined) writeStringField(w, SpanField.trace_state, traceState);
+  if (z.parentId !== '' && z.parentId !== z.id && !isZeroId(z.parentId)) w.hexBytes(SpanField.parent_span_id, z.parentId);
+  writeStringField(w, SpanField.name, z.name);
   let kind = KINDS[z.kind];
   const kindTag = kind === undefined ? tags['span.kind'] : undefined;
   if (kind === undefined) kind = kindTag === 'internal' ? SpanKind.INTERNAL : SpanKind.UNSPECIFIED;
-  writeEnumField(w, F.Span.kind, kind);
+  writeEnumField(w, SpanField.kind, kind);
   if (z.flagAbsentStart) {
     // Start unset: unix epoch, end = the duration, flagged so an exporter can restore it.
-    micros(w, F.Span.end_time_unix_nano, z.duration);
+    micros(w, SpanField.end_time_unix_nano, z.duration);
   } else {
-    micros(w, F.Span.start_time_unix_nano, z.timestamp);
+    micros(w, SpanField.start_time_unix_nano, z.timestamp);
     const end = z.timestamp + z.duration;
-    if (Number.isSafeInteger(end)) micros(w, F.Span.end_time_unix_nano, end);
+    if (Number.isSafeInteger(end)) micros(w, SpanField.end_time_unix_nano, end);
     else {
-      w.uint32(T.Span.end_time_unix_nano);
+      w.uint32(SpanTag.end_time_unix_nano);
       w.fixed64((BigInt(z.timestamp) + BigInt(z.duration)) * 1000n);
     }
   }
@@ -319,9 +317,9 @@ function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
   if (puts.absentStart !== null) writeAttr(w, START_TIME_ABSENT, true);
   writeEvents(w, z);
   if (links !== undefined) for (const l of links) if (l !== NOT_A_LINK) writeLink(w, l);
-  const st = w.startMessage(F.Span.status);
-  writeStringField(w, F.Status.message, message);
-  writeEnumField(w, F.Status.code, code);
+  const st = w.startMessage(SpanField.status);
+  writeStringField(w, StatusField.message, message);
+  writeEnumField(w, StatusField.code, code);
   w.endMessage(st);
   w.endMessage(at);
 }
@@ -365,15 +363,15 @@ export function zipkinV2ToProto(spans: readonly ZSpan[], opts: V2Options): Uint8
       if (rsAt >= 0) w.endMessage(rsAt);
       ssAt = -1;
       prevSvc = svc;
-      rsAt = w.startMessage(F.ExportTraceServiceRequest.resource_spans);
-      writeResource(w, F.ResourceSpans.resource, resourceOf(z.tags, svc));
+      rsAt = w.startMessage(ExportTraceServiceRequestField.resource_spans);
+      writeResource(w, ResourceSpansField.resource, resourceOf(z.tags, svc));
     }
     if (ssAt < 0 || lib !== prevLib) {
       if (ssAt >= 0) w.endMessage(ssAt);
       prevLib = lib;
-      ssAt = w.startMessage(F.ResourceSpans.scope_spans);
+      ssAt = w.startMessage(ResourceSpansField.scope_spans);
       const version = lib === '' ? '' : (z.tags[LIB_VERSION] ?? '');
-      writeScope(w, F.ScopeSpans.scope, { name: lib, version, attributes: [], droppedAttributesCount: 0 });
+      writeScope(w, ScopeSpansField.scope, { name: lib, version, attributes: [], droppedAttributesCount: 0 });
     }
     writeSpan(w, z, opts);
   }
