@@ -46,7 +46,7 @@ function goVersion(): Promise<string> {
     const p = spawn('go', ['env', 'GOVERSION'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    p.on('error', (err) => reject(new Error(`Go is needed to build the Collector (go not found: ${err.message}); install Go 1.24 or newer`)));
+    p.on('error', (err) => reject(new Error(`Go is needed to build the Collector (go not found: ${err.message}); install Go 1.26 or newer`)));
     p.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`go env GOVERSION failed (exit ${code})`))));
   });
 }

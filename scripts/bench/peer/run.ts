@@ -12,9 +12,11 @@
  * --batch: records per request (even: each mesh request is 2 logs or 2 spans).
  * --keep: leave the state directory (configs, logs, broker data) and print it.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { flag, parseArgs } from '../../../bin/commands/args.ts';
 import { createTopics } from '../../../test/kafka-broker.ts';
 import { ensureCollector } from './collector.ts';
@@ -70,6 +72,9 @@ try {
   const t0 = Date.now();
   const collectorBin = await ensureCollector(say);
   say(`collector ready (${((Date.now() - t0) / 1000).toFixed(0)} s): ${collectorBin}`);
+  // trailhouse as installed runs its bundle (bin/trailhouse.mjs picks it while
+  // it is fresh): build it, so the bench measures what a user runs.
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../build.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'inherit'] });
   say(`starting the bench's Kafka broker on 127.0.0.1:${kafkaPort} (data in ${root}/kafka)`);
   broker = await startBroker(kafkaPort, join(root, 'kafka'));
   const topics = { logs: 'otlp_logs', traces: 'otlp_spans' };
@@ -79,6 +84,7 @@ try {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
   console.log(`config (both): OTLP/HTTP → ${shape.processors.join(' → ')} → kafka (${JSON.stringify(shape.exporter.producer)}, partition_traces_by_id ${String(shape.exporter.partition_traces_by_id)}, partition_logs_by_trace_id ${String(shape.exporter.partition_logs_by_trace_id)}, sending_queue ${JSON.stringify(shape.exporter.sending_queue ?? {})})`);
   if (shape.dropped.length) console.log(`left out of both (examples/gateway.yaml has them, this Collector build has no equivalent): ${shape.dropped.join(', ')}`);
+  console.log('trailhouse runs from its bundle (dist/trailhouse.mjs, built by the bench as `npm run build` does)');
   console.log(`load: ${records} records per run, ${perRequest} per OTLP/HTTP protobuf request, ${senders} senders; ${rounds} interleaved round(s); ${partitions} partitions per topic\n`);
 
   const results: Record<string, unknown> = {};
