@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../../../test/process.ts';
 import { cpuSeconds, peakRssMiB } from '../proc.ts';
 import { peerConfigs, type PeerConfigs, type Signal } from './configs.ts';
-import { endOffsets, logTail, startGateway, stopProcess } from './processes.ts';
+import { endOffsets, logTail, startGateway, stopProcess, track } from './processes.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
@@ -46,15 +46,24 @@ export interface RunResult {
   peak_rss_mib: number;
 }
 
+/**
+ * Sum of a counter's series. The Collector 0.165 exposes counters without the
+ * `_total` suffix, older exporters (and trailhouse until it follows) with it:
+ * either spelling counts.
+ */
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' ')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.startsWith('_total', name.length) ? name.length + 6 : name.length;
+    if (line[rest] === '{' || line[rest] === ' ') sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
   return sum;
 }
 
-const SENT = { logs: 'otelcol_exporter_sent_log_records_total', traces: 'otelcol_exporter_sent_spans_total' };
-const FAILED = { logs: 'otelcol_exporter_send_failed_log_records_total', traces: 'otelcol_exporter_send_failed_spans_total' };
+const SENT = { logs: 'otelcol_exporter_sent_log_records', traces: 'otelcol_exporter_sent_spans' };
+const FAILED = { logs: 'otelcol_exporter_send_failed_log_records', traces: 'otelcol_exporter_send_failed_spans' };
 
 async function waitUntil(fn: () => Promise<boolean>, ms: number, what: string, p: ChildProcess, log: string): Promise<void> {
   const end = Date.now() + ms;
@@ -93,17 +102,17 @@ export async function measure(spec: RunSpec): Promise<RunResult> {
     const topics = [spec.topics.logs, spec.topics.traces];
     const before = await endOffsets(spec.brokers, topics);
 
-    const gen = spawn(process.execPath, ['--import', 'tsx', LOADGEN, `http://127.0.0.1:${ports.http}`, spec.signal, String(spec.records), String(spec.perRequest), String(spec.senders)], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+    const gen = track(spawn(process.execPath, ['--import', 'tsx', LOADGEN, `http://127.0.0.1:${ports.http}`, spec.signal, String(spec.records), String(spec.perRequest), String(spec.senders)], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] }));
     let out = '';
     let cpu0 = 0;
     let t0 = 0;
-    gen.stdout.on('data', (c: Buffer) => {
+    gen.stdout!.on('data', (c: Buffer) => {
       const had = out.includes('ready\n');
       out += c.toString();
       if (!had && out.includes('ready\n')) {
         cpu0 = cpuSeconds(proc.pid!);
         t0 = performance.now();
-        gen.stdin.end('go\n');
+        gen.stdin!.end('go\n');
       }
     });
     const code = await new Promise<number>((r) => gen.once('exit', (c) => r(c ?? 1)));

@@ -58,6 +58,11 @@ export function startGateway(cmd: string, args: string[], logFile: string): Chil
   const fd = openSync(logFile, 'a');
   const p = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
   closeSync(fd);
+  return track(p);
+}
+
+/** Registers a child (gateway or load generator) for stopAll(). */
+export function track(p: ChildProcess): ChildProcess {
   children.add(p);
   p.once('exit', () => children.delete(p));
   return p;
@@ -73,7 +78,7 @@ export async function stopProcess(p: ChildProcess, graceMs = 20_000): Promise<vo
   clearTimeout(t);
 }
 
-export async function stopAllGateways(): Promise<void> {
+export async function stopAll(): Promise<void> {
   await Promise.all([...children].map((p) => stopProcess(p, 5_000)));
 }
 

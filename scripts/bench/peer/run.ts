@@ -21,7 +21,7 @@ import { flag, parseArgs } from '../../../bin/commands/args.ts';
 import { createTopics } from '../../../test/kafka-broker.ts';
 import { ensureCollector } from './collector.ts';
 import { configsFor, measure, type RunResult, type System } from './measure.ts';
-import { startBroker, stopAllGateways, type Broker } from './processes.ts';
+import { startBroker, stopAll, type Broker } from './processes.ts';
 import { summary, table, TARGETS, type Pair } from './report.ts';
 import type { Signal } from './configs.ts';
 
@@ -51,10 +51,11 @@ const say = (s: string): void => console.error(`bench:peer: ${s}`);
 const root = mkdtempSync(join(tmpdir(), 'th-bench-peer-'));
 let broker: Broker | undefined;
 let cleaning: Promise<void> | undefined;
+let interrupted = false;
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    await stopAllGateways();
+    await stopAll();
     await broker?.stop();
     if (keep) say(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
@@ -63,6 +64,7 @@ function cleanup(): Promise<void> {
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => {
+    interrupted = true;
     say(`${sig}: stopping everything`);
     void cleanup().finally(() => process.exit(130));
   });
@@ -107,7 +109,8 @@ try {
   }
   console.log(JSON.stringify({ records, per_request: perRequest, senders, rounds, partitions, targets: TARGETS, ...results }));
 } catch (err) {
-  console.error(`bench:peer: ${err instanceof Error ? err.message : String(err)}`);
+  // After Ctrl-C the run's own errors are the stop's echo, not news.
+  if (!interrupted) console.error(`bench:peer: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 } finally {
   await cleanup();
