@@ -33,7 +33,8 @@ export async function startBroker(port: number, dataDir: string): Promise<Broker
     await kafkaSh('start', env);
   } catch (err) {
     await stop(); // a broker that started but did not answer in time is still ours
-    throw err;
+    // A bench killed with -9 leaves its broker behind on the port: say how to find it.
+    throw new Error(`${(err as Error).message}\n(another port: --kafka-port; a broker left by a killed bench: pgrep -af 'th-bench-peer-.*kafka')`);
   }
   return { brokers: `127.0.0.1:${port}`, stop };
 }

@@ -38,7 +38,9 @@ export function summary(pairs: readonly Pair[]): Record<string, unknown> {
 }
 
 export function table(signal: string, pairs: readonly Pair[]): string {
-  const s = summary(pairs) as { collector: Record<string, number>; trailhouse: Record<string, number>; ratio_median: number; rss_ratio: number };
+  const s = summary(pairs) as { collector: Record<string, number>; trailhouse: Record<string, number>; rss_ratio: number };
+  // From the unrounded ratios, so the median line agrees with the rounds above it.
+  const ratioMedian = median(pairs.map((p) => p.trailhouse.per_cpu_second / p.collector.per_cpu_second));
   const lines = [
     `${signal}: records per CPU-second of the gateway process (higher is better)`,
     ` round  order                  collector  trailhouse  ratio th/col   records  msgs col/th   refusals col/th`,
@@ -48,7 +50,7 @@ export function table(signal: string, pairs: readonly Pair[]): string {
   }
   const ok = (b: boolean): string => (b ? 'met' : 'NOT MET');
   lines.push(
-    ` median                       ${pad(s.collector.per_cpu_second!, 10)} ${pad(s.trailhouse.per_cpu_second!, 11)} ${pad(r2(s.ratio_median), 13)}   target ≥ ${r2(TARGETS.ratio)}: ${ok(s.ratio_median >= TARGETS.ratio)}`,
+    ` median                       ${pad(s.collector.per_cpu_second!, 10)} ${pad(s.trailhouse.per_cpu_second!, 11)} ${pad(r2(ratioMedian), 13)}   target ≥ ${r2(TARGETS.ratio)}: ${ok(ratioMedian >= TARGETS.ratio)}`,
     ` ack latency ms (median of rounds)  collector p50 ${s.collector.ack_p50_ms} p99 ${s.collector.ack_p99_ms}   trailhouse p50 ${s.trailhouse.ack_p50_ms} p99 ${s.trailhouse.ack_p99_ms}`,
     ` peak RSS MiB (median)              collector ${s.collector.peak_rss_mib}   trailhouse ${s.trailhouse.peak_rss_mib}   ratio ${r2(s.rss_ratio)}   target ≤ ${r2(TARGETS.rss)}: ${ok(s.rss_ratio <= TARGETS.rss)}`,
   );

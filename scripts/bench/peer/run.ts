@@ -12,8 +12,8 @@
  * --batch: records per request (even: each mesh request is 2 logs or 2 spans).
  * --keep: leave the state directory (configs, logs, broker data) and print it.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import { ensureCollector } from './collector.ts';
 import { configsFor, measure, type RunResult, type System } from './measure.ts';
 import { startBroker, stopAll, type Broker } from './processes.ts';
 import { summary, table, TARGETS, type Pair } from './report.ts';
-import type { Signal } from './configs.ts';
+import type { PeerConfigs, Signal } from './configs.ts';
 
 const KNOWN = ['rounds', 'records', 'signals', 'senders', 'batch', 'partitions', 'kafka-port', 'keep'];
 const args = parseArgs(process.argv.slice(2), ['keep']);
@@ -48,6 +48,21 @@ const signals = (flag(args, 'signals') ?? 'logs,traces').split(',').map((s) => s
 for (const s of signals) if (s !== 'logs' && s !== 'traces') throw new Error(`bench:peer: --signals takes logs and/or traces, got ${s}`);
 
 const say = (s: string): void => console.error(`bench:peer: ${s}`);
+
+/** Both configs checked by their own `validate` first: a refused key stops the bench with the reason. */
+function validate(collectorBin: string, configs: PeerConfigs): void {
+  mkdirSync(join(root, 'shape'), { recursive: true });
+  const checks: Array<[string, string, string[]]> = [
+    ['collector', configs.collector, [collectorBin, 'validate', '--config']],
+    ['trailhouse', configs.trailhouse, [process.execPath, fileURLToPath(new URL('../../../bin/trailhouse.mjs', import.meta.url)), 'validate', '--config']],
+  ];
+  for (const [name, text, cmd] of checks) {
+    const file = join(root, 'shape', `${name}.yaml`);
+    writeFileSync(file, text);
+    const r = spawnSync(cmd[0]!, [...cmd.slice(1), file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the ${name} refused the bench's config ${file} (derived from examples/gateway.yaml):\n${`${r.stderr}${r.stdout}`.trim()}`);
+  }
+}
 const root = mkdtempSync(join(tmpdir(), 'th-bench-peer-'));
 let broker: Broker | undefined;
 let cleaning: Promise<void> | undefined;
@@ -83,6 +98,7 @@ try {
   await createTopics(broker.brokers, [topics.logs, topics.traces], partitions);
 
   const shape = (await configsFor({ signal: signals[0] as Signal, root, brokers: broker.brokers, topics }, join(root, 'shape'))).configs;
+  validate(collectorBin, shape);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
   console.log(`config (both): OTLP/HTTP → ${shape.processors.join(' → ')} → kafka (${JSON.stringify(shape.exporter.producer)}, partition_traces_by_id ${String(shape.exporter.partition_traces_by_id)}, partition_logs_by_trace_id ${String(shape.exporter.partition_logs_by_trace_id)}, sending_queue ${JSON.stringify(shape.exporter.sending_queue ?? {})})`);
   if (shape.dropped.length) console.log(`left out of both (examples/gateway.yaml has them, this Collector build has no equivalent): ${shape.dropped.join(', ')}`);
