@@ -12,6 +12,7 @@ import { freePort } from '../../../test/process.ts';
 import { cpuSeconds, peakRssMiB } from '../proc.ts';
 import { peerConfigs, type PeerConfigs, type Signal } from './configs.ts';
 import { endOffsets, logTail, startGateway, stopProcess, track } from './processes.ts';
+import { recordsOnTopic } from './verify.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
@@ -38,6 +39,8 @@ export interface RunResult {
   sent: number;
   failed: number;
   messages: number;
+  /** Records counted on the topic afterwards (verify.ts). */
+  on_topic: number;
   refusals: number;
   wall_seconds: number;
   cpu_seconds: number;
@@ -89,6 +92,8 @@ export async function measure(spec: RunSpec): Promise<RunResult> {
   const file = join(dir, `${spec.system}.yaml`);
   writeFileSync(file, spec.system === 'collector' ? configs.collector : configs.trailhouse);
   const log = join(dir, `${spec.system}.log`);
+  const topic = spec.signal === 'logs' ? spec.topics.logs : spec.topics.traces;
+  let result: RunResult;
   const proc = spec.system === 'collector'
     ? startGateway(spec.collectorBin, ['--config', file], log)
     : startGateway(process.execPath, [TRAILHOUSE, 'run', '--config', file], log);
@@ -99,8 +104,7 @@ export async function measure(spec: RunSpec): Promise<RunResult> {
       await r.arrayBuffer();
       return r.ok && (await metric(ports.metrics, 'otelcol_')) >= 0;
     }, 60_000, `${spec.system} to start`, proc, log);
-    const topics = [spec.topics.logs, spec.topics.traces];
-    const before = await endOffsets(spec.brokers, topics);
+    const before = await endOffsets(spec.brokers, [topic]);
 
     const gen = track(spawn(process.execPath, ['--import', 'tsx', LOADGEN, `http://127.0.0.1:${ports.http}`, spec.signal, String(spec.records), String(spec.perRequest), String(spec.senders)], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] }));
     let out = '';
@@ -126,14 +130,17 @@ export async function measure(spec: RunSpec): Promise<RunResult> {
     const wall = (performance.now() - t0) / 1000;
     const rss = peakRssMiB(proc.pid!);
     const failed = await metric(ports.metrics, FAILED[spec.signal]);
-    const messages = (await endOffsets(spec.brokers, topics)) - before;
+    const messages = (await endOffsets(spec.brokers, [topic])) - before;
     if (messages <= 0) throw new Error(`${spec.system} reported ${delivered} records sent but no message reached the topics`);
-    return {
-      system: spec.system, accepted: sent.accepted, sent: delivered, failed, messages, refusals: sent.refusals,
+    result = {
+      system: spec.system, accepted: sent.accepted, sent: delivered, failed, messages, on_topic: 0, refusals: sent.refusals,
       wall_seconds: +wall.toFixed(2), cpu_seconds: +cpu.toFixed(2), per_cpu_second: Math.round(sent.accepted / cpu),
       ack_ms: sent.ack_ms, peak_rss_mib: rss,
     };
   } finally {
     await stopProcess(proc);
   }
+  // Fresh topics per run: everything on it is this run's.
+  result.on_topic = await recordsOnTopic(spec.brokers, topic, result.messages);
+  return result;
 }

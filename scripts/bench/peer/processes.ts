@@ -41,14 +41,21 @@ export async function startBroker(port: number, dataDir: string): Promise<Broker
 
 /** Sum of the topics' partition end offsets: messages produced to them so far. */
 export async function endOffsets(brokers: string, topics: readonly string[]): Promise<number> {
-  const admin = testKafka(brokers, 'bench-peer').admin();
-  await admin.connect();
-  try {
-    let sum = 0;
-    for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) sum += Number(p.high);
-    return sum;
-  } finally {
-    await admin.disconnect();
+  // A topic just created may still answer "not the leader" for a moment: ask again, within a bound.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const admin = testKafka(brokers, 'bench-peer').admin();
+    try {
+      await admin.connect();
+      let sum = 0;
+      for (const t of topics) for (const p of await admin.fetchTopicOffsets(t)) sum += Number(p.high);
+      return sum;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 }
 
