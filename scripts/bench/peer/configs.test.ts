@@ -65,6 +65,29 @@ describe('bench:peer configs from examples/gateway.yaml', () => {
     });
   }
 
+  it('a gateway that batches in the sending queue: the Collector gets the same queue batching and no batch processor', () => {
+    const src = `
+processors:
+  memory_limiter: {check_interval: 1s, limit_mib: 1024, spike_limit_mib: 256}
+  redaction: {allow_all_keys: true}
+exporters:
+  kafka:
+    encoding: otlp_proto
+    sending_queue: {storage: file_storage, batch: {flush_timeout: 200ms, min_size: 8192, max_size: 16384}}
+service:
+  pipelines:
+    traces: {receivers: [otlp], processors: [memory_limiter, redaction], exporters: [kafka]}
+`;
+    const c = peerConfigs(opts('traces'), src);
+    expect(c.processors).toEqual(['memory_limiter']);
+    expect(c.dropped).toEqual(['redaction']);
+    const col = parse(c.collector) as Obj;
+    expect(Object.keys(col.processors)).toEqual(['memory_limiter']);
+    expect(col.exporters.kafka.sending_queue).toEqual({ storage: 'file_storage', batch: { flush_timeout: '200ms', min_size: 8192, max_size: 16384 } });
+    expect(col.exporters.kafka.traces).toEqual({ topic: 'bench_spans', encoding: 'otlp_proto' });
+    expect(col.service.pipelines.traces.processors).toEqual(['memory_limiter']);
+  });
+
   it('refuses a gateway whose pipeline does not end in one kafka exporter', () => {
     const src = `
 processors: {batch: {}}
