@@ -104,7 +104,8 @@ try {
 
   const shape = (await configsFor({ signal: signals[0] as Signal, root, brokers: broker.brokers, topics }, join(root, 'shape'))).configs;
   validate(collectorBin, shape);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}`);
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}; trailhouse ${head}, Collector 0.165 (${collectorBin})`);
   console.log(`config (both): OTLP/HTTP → ${shape.processors.join(' → ')} → kafka (${JSON.stringify(shape.exporter.producer)}, partition_traces_by_id ${String(shape.exporter.partition_traces_by_id)}, partition_logs_by_trace_id ${String(shape.exporter.partition_logs_by_trace_id)}, sending_queue ${JSON.stringify(shape.exporter.sending_queue ?? {})})`);
   if (shape.dropped.length) console.log(`left out of both (examples/gateway.yaml has them, this Collector build has no equivalent): ${shape.dropped.join(', ')}`);
   console.log('trailhouse runs from its bundle (dist/trailhouse.mjs, built by the bench as `npm run build` does)');
