@@ -151,7 +151,8 @@ export function decode(schema: Schema, defaults: unknown, user: unknown, path: s
     return decode(schema.inner, defaults ?? schema.defaults(), user ?? {}, path, errors);
   }
   if (schema.kind === 'refused') {
-    if (user === undefined || schema.accepts?.(user)) return user;
+    if (user === undefined) return defaults;
+    if (schema.accepts?.(user)) return user;
     errors.push({ path, message: schema.reason });
     return undefined;
   }

@@ -25,6 +25,9 @@ import { buildMessages, buildRawMessages, groupLogsByTrace, groupTracesByTrace, 
 import { PartitionCounts, hashPartitioner } from './partitions.ts';
 import { headerBytes } from './headers.ts';
 import { SIGNAL_HEADER, staticHeaders } from './collector-keys.ts';
+
+/** The signal header alone, shared by every payload without client metadata (the sender only reads it). */
+const SIGNAL_HEADERS = { logs: { [SIGNAL_HEADER]: ['logs'] }, traces: { [SIGNAL_HEADER]: ['traces'] } } as const satisfies Record<string, Record<string, string[]>>;
 import { SendLoop } from './sender.ts';
 
 export class KafkaExporter implements Pusher {
@@ -187,8 +190,8 @@ export class KafkaExporter implements Pusher {
    */
   private metadataHeaders(data: LogsData | TracesData, signal: 'logs' | 'traces'): Record<string, string[]> | null {
     const keys = this.cfg.include_metadata_keys;
+    if (keys.length === 0) return this.cfg.signal_header ? SIGNAL_HEADERS[signal] : null;
     let out: Record<string, string[]> | null = this.cfg.signal_header ? { [SIGNAL_HEADER]: [signal] } : null;
-    if (keys.length === 0) return out;
     const info = clientInfo(data);
     for (const k of keys) {
       const v = metadataValues(info, k);
