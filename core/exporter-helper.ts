@@ -168,6 +168,9 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   private deadLetter: DeadLetter;
   /** With `sizer: items`: the items the queue holds, against queue_size. */
   private items: ItemCapacity | undefined;
+  /** What each signal has in the queue, in the sizer's unit (the queue_size gauges). */
+  private readonly queued = { logs: 0, traces: 0 };
+  private readonly queueGauges: Partial<Record<Signal, ReturnType<ExporterMetrics['queue']>>> = {};
 
   constructor(
     private readonly settings: CreateSettings<ExporterHelperConfig>,
@@ -198,7 +201,6 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     } else {
       this.queue = new MemoryQueue(batches);
     }
-    this.metrics.queueCapacity.set(q.queue_size);
     if (q.batch) {
       const groups = new MemoryQueue(Number.POSITIVE_INFINITY);
       // A group completing after the queue closed (a batch still being written at
@@ -235,21 +237,35 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       m.enqueueFailed.add(count);
       throw err;
     }
+    // Counted in before the offer: a waiting consumer may take it before the offer returns.
+    this.queueMoved(item, 1);
     const group = this.batcher?.assign(item);
     try {
       await this.queue.offer(item);
     } catch (err) {
       if (group) this.batcher!.refused(group);
-      this.items?.release(count);
+      this.queueMoved(item, -1);
       m.enqueueFailed.add(count);
       throw err;
     }
-    this.queueSizeChanged();
   }
 
-  /** The queue gauge, in the sizer's unit. */
-  private queueSizeChanged(): void {
-    this.metrics.queueSize.set(this.items ? this.items.used : this.queue!.size);
+  /**
+   * A batch entered (+1) or left (-1) the queue: the signal's queue_size
+   * gauge, in the sizer's unit. A batch a persistent queue replayed was never
+   * counted in, so a count never goes below zero.
+   */
+  private queueMoved(item: QueueItem, dir: 1 | -1): void {
+    const s = item.signal;
+    const units = this.items ? item.count : 1;
+    if (dir < 0) this.items?.release(item.count);
+    this.queued[s] = Math.max(0, this.queued[s] + dir * units);
+    let g = this.queueGauges[s];
+    if (!g) {
+      g = this.queueGauges[s] = this.metrics.queue(s);
+      g.capacity.set(this.settings.config.sending_queue.queue_size);
+    }
+    g.size.set(this.queued[s]);
   }
 
   /**
@@ -274,8 +290,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   private async collectOne(q: BatchQueue, batcher: QueueBatcher, groups: MemoryQueue): Promise<boolean> {
     const item = await q.take();
     if (!item) return false;
-    this.items?.release(item.count);
-    this.queueSizeChanged();
+    this.queueMoved(item, -1);
     if (!batcher.taken(item)) void groups.offer(item);
     return true;
   }
@@ -309,10 +324,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       await this.ack(item, false);
       return false;
     }
-    if (q === this.queue) {
-      this.items?.release(item.count);
-      this.queueSizeChanged();
-    }
+    if (q === this.queue) this.queueMoved(item, -1);
     try {
       await this.send(item);
       await this.ack(item, true);

@@ -126,7 +126,7 @@ describe('kafka receiver', () => {
     await startReceiver({ group_id: uniqueTopic('g'), logs: { topic: logs } }, rec, metrics, lines);
     await waitFor(() => rec.accepted().length === 5, 30_000, 'good records');
     expect(rec.accepted().sort()).toEqual(['g1-0', 'g1-1', 'g2-0', 'g2-1', 'g3-0']);
-    expect(metrics.read('otelcol_kafka_receiver_unmarshal_failed_messages', { receiver: 'kafka', topic: logs })).toBe(4);
+    expect(metrics.read('otelcol_kafka_receiver_unmarshal_failed_log_records', { receiver: 'kafka', topic: logs, partition: '0' })).toBe(4);
     expect(lines.filter((l) => l.includes('skipping Kafka messages that cannot be decoded'))).toHaveLength(1);
     // Later messages still flow: the partition did not stall.
     await produce(logs, [encodeLogsProto(logsWith('g4', 1))]);

@@ -69,21 +69,31 @@ export class KafkaReceiver implements Component {
     }
     this.obs = observedConsumer(settings, next, 'kafka');
     this.bad = new BadMessageLog(settings.logger);
-    for (const t of this.topics.keys()) {
-      this.badCount.set(
-        t,
-        settings.metrics.counter('otelcol_kafka_receiver_unmarshal_failed_messages', 'Kafka messages that could not be decoded and were skipped.', {
-          receiver: settings.id,
-          topic: t,
-        }),
-      );
+    this.dropped = settings.metrics.counter('trailhouse_kafka_receiver_dropped_items', 'Records the pipeline refused permanently (committed past).', {
+      receiver: settings.id,
+    });
+    this.duplicates = settings.metrics.counter('trailhouse_kafka_receiver_duplicate_messages', 'Second copies of messages (same trailhouse-id) skipped.', {
+      receiver: settings.id,
+    });
+  }
+
+  /**
+   * The Collector's count of messages that could not be decoded, by signal,
+   * topic and partition (created on the first failure: failures are rare).
+   */
+  private unmarshalFailed(t: TopicInfo, partition: number): Counter {
+    const key = `${t.topic}\u0000${partition}`;
+    let c = this.badCount.get(key);
+    if (!c) {
+      const noun = t.signal === 'logs' ? 'log_records' : 'spans';
+      c = this.settings.metrics.counter(`otelcol_kafka_receiver_unmarshal_failed_${noun}`, `Number of ${noun.replace('_', ' ')} failed to be unmarshaled (messages skipped).`, {
+        receiver: this.settings.id,
+        topic: t.topic,
+        partition: String(partition),
+      });
+      this.badCount.set(key, c);
     }
-    this.dropped = settings.metrics.counter('otelcol_kafka_receiver_dropped_items', 'Records the pipeline refused permanently (committed past).', {
-      receiver: settings.id,
-    });
-    this.duplicates = settings.metrics.counter('otelcol_kafka_receiver_duplicate_messages', 'Second copies of messages (same trailhouse-id) skipped.', {
-      receiver: settings.id,
-    });
+    return c;
   }
 
   async start(_host: Host): Promise<void> {
@@ -279,7 +289,7 @@ export class KafkaReceiver implements Component {
       } catch (err) {
         if (offset > w.countedBad) {
           w.countedBad = offset;
-          this.badCount.get(t.topic)!.add(1);
+          this.unmarshalFailed(t, partition).add(1);
           this.bad.report(t.topic, partition, offset, err);
         }
         return { offset, timestamp: m.timestamp, data: null, count: 0 };
