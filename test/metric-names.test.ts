@@ -1,8 +1,9 @@
 /**
  * Self-metric names and labels on the real metrics endpoint, as the
  * Collector 0.165 prints them by default (counters without `_total`, its
- * prometheus reader's `without_type_suffix: true`), and with the suffix when
- * the reader asks for it. Data goes in through the OTLP/HTTP receiver with a
+ * prometheus reader's `without_type_suffix: true`; labels in name order),
+ * checked against a Collector 0.165 built with its builder, and with the
+ * suffix when the reader asks for it. Data goes in through the OTLP/HTTP receiver with a
  * real HTTP client.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,16 +63,16 @@ describe('self-metrics endpoint', () => {
       'otelcol_receiver_accepted_spans{receiver="otlp",transport="http"} 2',
       'otelcol_receiver_refused_log_records{receiver="otlp",transport="http"} 0',
       'otelcol_receiver_accepted_log_records{receiver="spool",transport="spool"} 3',
-      'otelcol_processor_incoming_items{processor="redaction",otel_signal="logs"} 3',
-      'otelcol_processor_outgoing_items{processor="redaction",otel_signal="logs"} 3',
+      'otelcol_processor_incoming_items{otel_signal="logs",processor="redaction"} 3',
+      'otelcol_processor_outgoing_items{otel_signal="logs",processor="redaction"} 3',
       'otelcol_exporter_sent_log_records{exporter="spool"} 3',
       'otelcol_exporter_sent_log_records{exporter="debug"} 3',
       'otelcol_exporter_sent_spans{exporter="debug"} 2',
-      'otelcol_exporter_queue_capacity{exporter="spool",data_type="logs"} 500',
+      'otelcol_exporter_queue_capacity{data_type="logs",exporter="spool"} 500',
     ]) {
       expect(text.split('\n')).toContain(line);
     }
-    expect(text).toMatch(/^otelcol_exporter_queue_size\{exporter="spool",data_type="logs"\} \d+$/m);
+    expect(text).toMatch(/^otelcol_exporter_queue_size\{data_type="logs",exporter="spool"\} \d+$/m);
     expect(text).toMatch(/^# TYPE otelcol_receiver_accepted_log_records counter$/m);
     for (const name of ['otelcol_process_uptime', 'otelcol_process_cpu_seconds', 'otelcol_process_memory_rss', 'otelcol_process_runtime_heap_alloc_bytes', 'otelcol_process_runtime_total_sys_memory_bytes']) {
       expect(Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])).toBeGreaterThan(0);
@@ -86,7 +87,7 @@ describe('self-metrics endpoint', () => {
     expect(text.split('\n')).toContain('otelcol_receiver_accepted_log_records_total{receiver="otlp",transport="http"} 3');
     expect(text).toMatch(/^# TYPE otelcol_receiver_accepted_log_records_total counter$/m);
     // Gauges keep their names.
-    expect(text).toMatch(/^otelcol_exporter_queue_capacity\{exporter="spool",data_type="logs"\} 500$/m);
+    expect(text).toMatch(/^otelcol_exporter_queue_capacity\{data_type="logs",exporter="spool"\} 500$/m);
     expect(text).toMatch(/^otelcol_process_memory_rss \d+$/m);
   }, 30_000);
 });

@@ -28,7 +28,8 @@ class Family {
     const key = labelKey(labels);
     let s = this.series.get(key);
     if (!s) {
-      s = { labels, value: 0 };
+      // Printed in name order, as the Collector's endpoint prints them.
+      s = { labels: Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), value: 0 };
       this.series.set(key, s);
     }
     return s;
