@@ -17,6 +17,8 @@ import { recordsOnTopic } from './verify.ts';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
 const TRAILHOUSE = join(REPO, 'bin', 'trailhouse.mjs');
+// PEER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/p": node/V8 flags for trailhouse's gateway process (profiling).
+const nodeFlags = (process.env.PEER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 export type System = 'collector' | 'trailhouse';
 
@@ -96,7 +98,7 @@ export async function measure(spec: RunSpec): Promise<RunResult> {
   let result: RunResult;
   const proc = spec.system === 'collector'
     ? startGateway(spec.collectorBin, ['--config', file], log)
-    : startGateway(process.execPath, [TRAILHOUSE, 'run', '--config', file], log);
+    : startGateway(process.execPath, [...nodeFlags, TRAILHOUSE, 'run', '--config', file], log);
   try {
     // Ready: it takes an empty request for the signal and serves its metrics.
     await waitUntil(async () => {
