@@ -20,14 +20,12 @@ export interface ExportResult {
   errorMessage: string;
 }
 
-// Both signals' responses have the same fields and tags (wire-fields.test.ts): the logs ones serve both.
-
 function rejectedKey(signal: Signal): [string, string] {
   return signal === 'logs' ? ['rejectedLogRecords', 'rejected_log_records'] : ['rejectedSpans', 'rejected_spans'];
 }
 
 export function encodeExportResponse(signal: Signal, result: ExportResult = { rejected: 0, errorMessage: '' }): Uint8Array {
-  void signal; // both signals share field numbers
+  void signal; // both signals share field numbers and tags (wire-fields.test.ts): the logs names serve both
   const w = sharedWriter();
   if (result.rejected !== 0 || result.errorMessage !== '') {
     const at = w.startMessage(ExportLogsServiceResponseField.partial_success);
