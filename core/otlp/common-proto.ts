@@ -9,7 +9,7 @@
  */
 import { KvList } from '../model.ts';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource } from '../model.ts';
-import { MAX_DEPTH, WT_VARINT } from './protowire.ts';
+import { MAX_DEPTH } from './protowire.ts';
 import type { Reader, Writer } from './protowire.ts';
 import {
   AnyValueField, AnyValueTag, ArrayValueField, ArrayValueTag, InstrumentationScopeField,
@@ -166,7 +166,7 @@ export function writeKeyValue(w: Writer, field: number, key: string, value: AnyV
 
 export function writeUint32Field(w: Writer, field: number, v: number): void {
   if (v !== 0) {
-    w.tag(field, WT_VARINT);
+    w.tag(field, 0);
     w.uint32(v);
   }
 }
@@ -174,7 +174,7 @@ export function writeUint32Field(w: Writer, field: number, v: number): void {
 /** An enum (int32): negatives are sign-extended to 10 bytes, as protobuf requires. */
 export function writeEnumField(w: Writer, field: number, v: number): void {
   if (v === 0) return;
-  w.tag(field, WT_VARINT);
+  w.tag(field, 0);
   if (v < 0) w.int64(BigInt(v));
   else w.uint32(v);
 }

@@ -10,7 +10,7 @@ import {
   readKeyValue, readResource, readScope,
   writeAttributes, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field,
 } from './common-proto.ts';
-import { Reader, WT_I32, WT_I64, sharedWriter } from './protowire.ts';
+import { Reader, sharedWriter } from './protowire.ts';
 import type { Writer } from './protowire.ts';
 import {
   ExportTraceServiceRequestField, ExportTraceServiceRequestTag, ResourceSpansField, ResourceSpansTag,
@@ -180,14 +180,14 @@ export function encodeTracesProto(data: TracesData): Uint8Array {
 
 export function writeFixed64Field(w: Writer, field: number, v: bigint): void {
   if (v !== 0n) {
-    w.tag(field, WT_I64);
+    w.tag(field, 1);
     w.fixed64(v);
   }
 }
 
 export function writeFixed32Field(w: Writer, field: number, v: number): void {
   if (v !== 0) {
-    w.tag(field, WT_I32);
+    w.tag(field, 5);
     w.fixed32(v);
   }
 }

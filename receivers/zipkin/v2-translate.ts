@@ -12,7 +12,7 @@
 import type { KeyValue, Resource, SpanLink, TracesData } from '../../core/model.ts';
 import { SpanKind, StatusCode } from '../../core/model.ts';
 import { writeAttributes, writeKeyValue, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field } from '../../core/otlp/common-proto.ts';
-import { WT_I64, sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
+import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
 import { decodeTracesProto, writeLink } from '../../core/otlp/traces-proto.ts';
 import {
   AnyValueTag, ExportTraceServiceRequestField, KeyValueField, ResourceSpansField, ScopeSpansField,
@@ -169,7 +169,7 @@ function isLinkTag(k: string, count: number): boolean {
 /** A time field from µs (omitted when 0, as proto3 does). */
 function micros(w: Writer, field: number, us: number): void {
   if (us === 0) return;
-  w.tag(field, WT_I64);
+  w.tag(field, 1);
   w.fixed64Micros(us);
 }
 
