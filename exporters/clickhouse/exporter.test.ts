@@ -299,6 +299,20 @@ describe('delivery', () => {
     expect(rows[0]!.c).toBe('2');
   });
 
+  it('lets go of records decoded before it once they are encoded, while their bytes still describe them', async () => {
+    const data = logs([newLogRecord({ timeUnixNano: 1_700_000_300_000_000_000n, body: 'released' })], 'release-svc');
+    const decoded = Payload.fromProto('logs', encodeLogsProto(data), false);
+    expect(decoded.content.kind).toBe('records');
+    await exp.consumeLogs(decoded);
+    expect(decoded.content.kind).toBe('bytes'); // the records went; the bytes stay for a retry
+    const changed = Payload.fromProto('logs', encodeLogsProto(logs([newLogRecord({ timeUnixNano: 1_700_000_300_000_000_001n, body: 'changed' })], 'release-svc')), false);
+    changed.recordsToChange();
+    await exp.consumeLogs(changed);
+    expect(changed.content.kind).toBe('records'); // no bytes describe them: kept
+    const rows = await q<{ c: string }>("SELECT count() AS c FROM otel.otel_logs WHERE ServiceName = 'release-svc'");
+    expect(rows[0]!.c).toBe('2');
+  });
+
   it('writes a batch larger than ClickHouse\'s default wide-part threshold (10 MiB) as one Compact part', async () => {
     // Compact: one data file per part instead of ~100 (a file per column,
     // Map substream and skip index); BENCHMARKS.md has what it saves.
