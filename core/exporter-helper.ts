@@ -117,6 +117,8 @@ export interface Pusher {
   pushTraces?(data: TracesData, ctx: PushContext): Promise<void>;
   /** Pushes use the received bytes (rawProto) when present: a persistent queue keeps them for it. */
   readonly usesRawProto?: boolean;
+  /** Client metadata keys a push reads (e.g. as Kafka headers): `sending_queue.batch` keeps their values apart. */
+  readonly metadataKeys?: readonly string[];
 }
 
 /** A storage extension able to back a persistent queue. */
@@ -189,7 +191,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       const groups = new MemoryQueue(Number.POSITIVE_INFINITY);
       // A group completing after the queue closed (a batch still being written at
       // shutdown) is refused here; a persistent queue still holds its batches.
-      this.batcher = new QueueBatcher(q.batch, (g) => void groups.offer(g).catch(() => undefined));
+      this.batcher = new QueueBatcher(q.batch, (g) => void groups.offer(g).catch(() => undefined), this.pusher.metadataKeys);
       this.workers.push(this.collect(this.queue, this.batcher, groups));
       for (let i = 0; i < q.num_consumers; i++) this.workers.push(this.work(groups));
     } else {

@@ -76,22 +76,37 @@ describe('sending_queue.batch grouping', () => {
     expect(d.dedupToken).not.toBe(a.dedupToken);
   });
 
-  it('keeps batches of different clients apart, and the joined batch keeps its client', () => {
+  it('joins batches of different senders (each request has its own client info), carrying no client on', () => {
     const { b, ready } = batcher({ min_size: 1000 });
-    const alice = { address: '', metadata: new Map([['tenant', ['a']]]) };
-    const bob = { address: '', metadata: new Map([['tenant', ['b']]]) };
-    const items = [item(1), item(2), item(3)];
-    setClientInfo(items[0]!.data, alice);
-    setClientInfo(items[1]!.data, alice);
-    setClientInfo(items[2]!.data, bob);
+    const items = [item(1), item(2)];
+    setClientInfo(items[0]!.data, { address: '10.0.0.1', metadata: new Map() });
+    setClientInfo(items[1]!.data, { address: '10.0.0.2', metadata: new Map() });
     for (const i of items) b.assign(i);
     expect(items[1]!.dedupToken).toBe(items[0]!.dedupToken);
-    expect(items[2]!.dedupToken).not.toBe(items[0]!.dedupToken);
     for (const i of items) b.taken(i);
     b.closeAll();
-    expect(ready.map((r) => r.count)).toEqual([3, 3]);
-    expect(clientInfo(ready[0]!.data)).toBe(alice);
-    expect(clientInfo(ready[1]!.data)).toBe(bob);
+    expect(ready.map((r) => r.count)).toEqual([3]);
+    expect(clientInfo(ready[0]!.data)).toBeUndefined();
+  });
+
+  it('keeps batches apart by the metadata keys the exporter reads, and the joined batch carries those keys only', () => {
+    const ready: GroupItem[] = [];
+    const b = new QueueBatcher({ ...queueBatchDefaults(), flush_timeout: 60_000, min_size: 1000 }, (g) => ready.push(g), ['Tenant']);
+    const alice = (addr: string) => ({ address: addr, metadata: new Map([['tenant', ['a']], ['user-agent', [addr]]]) });
+    const items = [item(1), item(2), item(3), item(4)];
+    setClientInfo(items[0]!.data, alice('10.0.0.1'));
+    setClientInfo(items[1]!.data, { address: '', metadata: new Map([['tenant', ['b']]]) });
+    setClientInfo(items[2]!.data, alice('10.0.0.2'));
+    for (const i of items) b.assign(i);
+    // Alice's two requests join (interleaved with Bob's); Bob's and the one without a tenant stand apart.
+    expect(items[2]!.dedupToken).toBe(items[0]!.dedupToken);
+    expect(new Set(items.map((i) => i.dedupToken)).size).toBe(3);
+    for (const i of items) b.taken(i);
+    b.closeAll();
+    expect(ready.map((r) => r.count)).toEqual([4, 2, 4]);
+    expect(clientInfo(ready[0]!.data)).toEqual({ address: '', metadata: new Map([['tenant', ['a']]]) });
+    expect(clientInfo(ready[1]!.data)?.metadata.get('tenant')).toEqual(['b']);
+    expect(clientInfo(ready[2]!.data)?.metadata.get('tenant')).toBeUndefined();
   });
 
   it('a batch the queue refused is not waited for', () => {
