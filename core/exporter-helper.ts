@@ -43,7 +43,7 @@ export interface RetryConfig {
 export interface QueueConfig {
   enabled: boolean;
   num_consumers: number;
-  /** Capacity in batches. */
+  /** Capacity in batches (requests, with no batch processor in front). */
   queue_size: number;
   /** Id of a storage extension (e.g. `file_storage`) for a persistent queue; null = in memory. */
   storage: string | null;
