@@ -34,7 +34,7 @@ describe('the default pipeline refuses what it cannot queue', () => {
     Object.assign(p.cfg.exporters.spool.sending_queue, { queue_size: 3, num_consumers: 1, batch: { flush_timeout: '1s', min_size: 1, max_size: 0 } });
     running = await Trailhouse.start(dir, 'pipeline', p.yaml());
     const url = `http://127.0.0.1:${p.http}/v1/logs`;
-    const post = (body: Uint8Array) => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+    const post = (body: Uint8Array) => fetch(url, { method: 'POST', body: Buffer.from(body), headers: { 'content-type': 'application/x-protobuf' } });
 
     // Malformed: refused as such, nothing queued.
     const bad = await post(new Uint8Array([0x0a, 0x05, 1]));
