@@ -1,9 +1,37 @@
 #!/usr/bin/env node
-// The `trailhouse` command. The product is TypeScript run through tsx's loader,
-// so a fresh clone works straight after `npm install` with no build step.
-import { register } from 'tsx/esm/api';
+// The `trailhouse` command. It runs dist/trailhouse.mjs (`npm run build`, also
+// made by `npm install`) while that bundle is newer than every source it was
+// built from, and the TypeScript sources through tsx's loader otherwise, so a
+// fresh clone and an edited tree both run what the sources say.
+// TRAILHOUSE_FROM_SOURCE=1 always runs the sources.
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('./cli.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function freshBundle() {
+  if (process.env.TRAILHOUSE_FROM_SOURCE === '1') return undefined;
+  try {
+    const { built, inputs } = JSON.parse(readFileSync(join(root, 'dist/build.json'), 'utf8'));
+    if (!Number.isFinite(built) || !Array.isArray(inputs) || inputs.length === 0) return undefined;
+    // A source changed (or went away) after the build: the bundle is stale.
+    for (const p of inputs) if (statSync(join(root, p)).mtimeMs > built) return undefined;
+    return join(root, 'dist/trailhouse.mjs');
+  } catch {
+    return undefined;
+  }
+}
+
+const bundle = freshBundle();
+let main;
+process.env.TRAILHOUSE_CODE = bundle ? 'dist' : 'source';
+if (bundle) {
+  ({ main } = await import(bundle));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('./cli.ts'));
+}
 const code = await main(process.argv.slice(2));
 if (typeof code === 'number') process.exitCode = code;

@@ -9,7 +9,7 @@
  *   extension there is no directory: the batch is counted and logged only.
  * - At most MAX_FILES batches are kept per exporter; beyond that they are
  *   counted and dropped (a flood of poison cannot fill the disk).
- * - Counted in `otelcol_exporter_dead_lettered_{log_records,spans}`; logged
+ * - Counted in `trailhouse_exporter_dead_lettered_{log_records,spans}`; logged
  *   once per condition (the error with its numbers left out), then at debug.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -45,8 +45,8 @@ export class DeadLetter {
   ) {
     const l = { exporter };
     this.counters = {
-      logs: metrics.counter('otelcol_exporter_dead_lettered_log_records', 'Number of log records kept in the dead-letter directory (or dropped) because they can never be sent.', l),
-      traces: metrics.counter('otelcol_exporter_dead_lettered_spans', 'Number of spans kept in the dead-letter directory (or dropped) because they can never be sent.', l),
+      logs: metrics.counter('trailhouse_exporter_dead_lettered_log_records', 'Number of log records kept in the dead-letter directory (or dropped) because they can never be sent.', l),
+      traces: metrics.counter('trailhouse_exporter_dead_lettered_spans', 'Number of spans kept in the dead-letter directory (or dropped) because they can never be sent.', l),
     };
   }
 

@@ -30,6 +30,8 @@ import type { Logger } from './telemetry/logger.ts';
 import { exporterMetrics, type ExporterMetrics } from './telemetry/metrics.ts';
 import { MemoryQueue, type BatchQueue, type QueueItem } from './queue/memory-queue.ts';
 import { QueueBatcher, queueBatchDefaults, type GroupItem, type QueueBatchConfig } from './queue/batching.ts';
+import { ItemCapacity, type QueueSizer } from './queue/sizer.ts';
+import { collectorQueueFields, collectorRetryFields } from './exporter-helper-keys.ts';
 
 export interface RetryConfig {
   enabled: boolean;
@@ -38,13 +40,17 @@ export interface RetryConfig {
   /** Give up after this long (ms); 0 = retry until shutdown. */
   max_elapsed_time: number;
   multiplier: number;
+  /** Each wait is the interval × (1 ± this). Default 0.5, the Collector's. */
+  randomization_factor: number;
 }
 
 export interface QueueConfig {
   enabled: boolean;
   num_consumers: number;
-  /** Capacity in batches (requests, with no batch processor in front). */
+  /** Capacity, in batches (`sizer: requests`, default; requests, with no batch processor in front) or spans and log records (`sizer: items`). */
   queue_size: number;
+  /** What queue_size counts (core/queue/sizer.ts). */
+  sizer: QueueSizer;
   /** Id of a storage extension (e.g. `file_storage`) for a persistent queue; null = in memory. */
   storage: string | null;
   /** Batches joined after the queue (core/queue/batching.ts); null = each pushed alone. */
@@ -66,9 +72,10 @@ export function helperDefaults(overrides: Partial<{ timeout: number; retry: Part
       max_interval: 30_000,
       max_elapsed_time: 300_000,
       multiplier: 1.5,
+      randomization_factor: 0.5,
       ...overrides.retry,
     },
-    sending_queue: { enabled: true, num_consumers: 10, queue_size: 1000, storage: null, ...overrides.queue },
+    sending_queue: { enabled: true, num_consumers: 10, queue_size: 1000, sizer: 'requests', storage: null, ...overrides.queue },
   };
 }
 
@@ -81,18 +88,20 @@ export const helperSchemaFields: Record<string, Schema> = {
     max_interval: s.duration(),
     max_elapsed_time: s.duration(),
     multiplier: s.number({ min: 1 }),
+    ...collectorRetryFields,
   }),
   sending_queue: s.object({
     enabled: s.bool(),
     num_consumers: s.int({ min: 1, max: 1000 }),
     queue_size: s.int({ min: 1 }),
     storage: s.optional(s.string({ nonEmpty: true })),
+    ...collectorQueueFields.queue,
     batch: s.section(
       s.object({
         flush_timeout: s.duration(),
         min_size: s.int({ min: 1 }),
         max_size: s.int({ min: 0 }),
-        sizer: s.string({ enum: ['items'] }),
+        ...collectorQueueFields.batch,
       }),
       queueBatchDefaults,
     ),
@@ -159,6 +168,11 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   private readonly log: Logger;
   private failingSince = 0;
   private deadLetter: DeadLetter;
+  /** With `sizer: items`: the items the queue holds, against queue_size. */
+  private items: ItemCapacity | undefined;
+  /** What each signal has in the queue, in the sizer's unit (the queue_size gauges). */
+  private readonly queued = { logs: 0, traces: 0 };
+  private readonly queueGauges: Partial<Record<Signal, ReturnType<ExporterMetrics['queue']>>> = {};
 
   constructor(
     private readonly settings: CreateSettings<ExporterHelperConfig>,
@@ -175,18 +189,20 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     await this.pusher.start?.(host);
     const q = this.settings.config.sending_queue;
     if (!q.enabled) return;
+    if (q.sizer === 'items') this.items = new ItemCapacity(q.queue_size);
+    // Counting items, the queue itself holds any number of batches.
+    const batches = this.items ? Number.POSITIVE_INFINITY : q.queue_size;
     if (q.storage) {
       const ext = host.getExtension(q.storage);
       if (!isQueueStorage(ext)) throw new Error(`sending_queue.storage: extension "${q.storage}" is not a started storage extension`);
-      this.queue = await ext.openQueue(this.settings.id, q.queue_size, this.log, { keepRaw: this.pusher.usesRawProto === true });
+      this.queue = await ext.openQueue(this.settings.id, batches, this.log, { keepRaw: this.pusher.usesRawProto === true });
       const dir = (ext as { directory?: unknown }).directory;
       if (typeof dir === 'string') {
         this.deadLetter = new DeadLetter(join(dir, 'dead_letter', this.settings.id.replace(/[^\w.-]/g, '_')), this.settings.id, this.settings.metrics, this.log);
       }
     } else {
-      this.queue = new MemoryQueue(q.queue_size);
+      this.queue = new MemoryQueue(batches);
     }
-    this.metrics.queueCapacity.set(q.queue_size);
     if (q.batch) {
       const groups = new MemoryQueue(Number.POSITIVE_INFINITY);
       // A group completing after the queue closed (a batch still being written at
@@ -217,15 +233,41 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
     }
     const item: QueueItem = { signal, data, count, dedupToken: (data as WithDedupToken).dedupToken ?? randomUUID() };
     if (!this.queue) return this.send(item);
+    try {
+      this.items?.reserve(count);
+    } catch (err) {
+      m.enqueueFailed.add(count);
+      throw err;
+    }
+    // Counted in before the offer: a waiting consumer may take it before the offer returns.
+    this.queueMoved(item, 1);
     const group = this.batcher?.assign(item);
     try {
       await this.queue.offer(item);
     } catch (err) {
       if (group) this.batcher!.refused(group);
+      this.queueMoved(item, -1);
       m.enqueueFailed.add(count);
       throw err;
     }
-    this.metrics.queueSize.set(this.queue.size);
+  }
+
+  /**
+   * A batch entered (+1) or left (-1) the queue: the signal's queue_size
+   * gauge, in the sizer's unit. A batch a persistent queue replayed was never
+   * counted in, so a count never goes below zero.
+   */
+  private queueMoved(item: QueueItem, dir: 1 | -1): void {
+    const s = item.signal;
+    const units = this.items ? item.count : 1;
+    if (dir < 0) this.items?.release(item.count);
+    this.queued[s] = Math.max(0, this.queued[s] + dir * units);
+    let g = this.queueGauges[s];
+    if (!g) {
+      g = this.queueGauges[s] = this.metrics.queue(s);
+      g.capacity.set(this.settings.config.sending_queue.queue_size);
+    }
+    g.size.set(this.queued[s]);
   }
 
   /**
@@ -250,7 +292,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
   private async collectOne(q: BatchQueue, batcher: QueueBatcher, groups: MemoryQueue): Promise<boolean> {
     const item = await q.take();
     if (!item) return false;
-    this.metrics.queueSize.set(q.size);
+    this.queueMoved(item, -1);
     if (!batcher.taken(item)) void groups.offer(item);
     return true;
   }
@@ -284,7 +326,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       await this.ack(item, false);
       return false;
     }
-    if (q === this.queue) this.metrics.queueSize.set(q.size);
+    if (q === this.queue) this.queueMoved(item, -1);
     try {
       await this.send(item);
       await this.ack(item, true);
@@ -364,7 +406,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
           this.log.warn('export failed, retrying with backoff', { signal: item.signal, error: err });
         }
         if (giveUp) throw err;
-        const jitter = interval * (0.5 + Math.random());
+        const jitter = interval * (1 + retry.randomization_factor * (2 * Math.random() - 1));
         await sleep(Math.min(jitter, retry.max_interval), this.stopController.signal);
         interval = Math.min(interval * retry.multiplier, retry.max_interval);
       } finally {

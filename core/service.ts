@@ -28,6 +28,7 @@ import { dropRawProto, type Signal } from './model.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { MetricsRegistry } from './telemetry/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './telemetry/server.ts';
+import { registerProcessMetrics } from './telemetry/process-metrics.ts';
 
 type Consumes = Component & Partial<LogsConsumer & TracesConsumer>;
 
@@ -238,7 +239,8 @@ export class Service {
     try {
       const tel = this.config.telemetry.metrics;
       if (this.opts.serveMetrics !== false && tel.level !== 'none') {
-        this.metricsServer = await startMetricsServer(tel.address, this.metrics);
+        registerProcessMetrics(this.metrics);
+        this.metricsServer = await startMetricsServer(tel.address, this.metrics, { typeSuffix: tel.typeSuffix });
         this.logger.info('self-metrics listening', { address: this.metricsServer.address });
       }
       for (const b of order) {

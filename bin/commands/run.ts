@@ -4,10 +4,10 @@ import { loadConfigFile, type ServiceConfig } from '../../core/config/load.ts';
 import { ConfigValidationError, formatErrors } from '../../core/config/schema.ts';
 import { Service } from '../../core/service.ts';
 import { createLogger } from '../../core/telemetry/logger.ts';
-import { createRequire } from 'node:module';
-
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 import { flag, parseArgs } from './args.ts';
+import { productVersion } from './version.ts';
+
+const VERSION = productVersion();
 
 function load(path: string): ServiceConfig | undefined {
   try {
@@ -68,7 +68,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     await otel?.shutdown().catch(() => undefined);
     return 1;
   }
-  logger.info('trailhouse running', { config: path });
+  // From dist/ (bin/trailhouse.mjs ran the bundle) or from the sources through tsx.
+  logger.info('trailhouse running', { config: path, version: VERSION, code: process.env.TRAILHOUSE_CODE ?? 'source' });
   const code = await done;
   // The last lines (shutting down, stopped) go out before the process ends.
   await otel?.shutdown().catch(() => undefined);

@@ -5,6 +5,7 @@
  * path and reported at once; nothing here does I/O beyond reading the file.
  */
 import { parseLogProcessors, type LogProcessorSpec } from '../telemetry/otel-logs-config.ts';
+import { metricsEndpoint } from './metrics-endpoint.ts';
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { Factory, Kind } from '../component.ts';
@@ -32,7 +33,8 @@ export interface PipelineConfig {
 export interface TelemetryConfig {
   /** `processors`: the process's own logs also as OTLP (core/telemetry/otel-logs.ts). */
   logs: { level: 'debug' | 'info' | 'warn' | 'error'; processors: LogProcessorSpec[] };
-  metrics: { level: 'none' | 'basic' | 'normal' | 'detailed'; address: string };
+  /** `typeSuffix`: counters end in `_total` (the prometheus reader's `without_type_suffix: false`); the Collector 0.165's default is without. */
+  metrics: { level: 'none' | 'basic' | 'normal' | 'detailed'; address: string; typeSuffix: boolean };
 }
 
 export interface ServiceConfig {
@@ -58,35 +60,7 @@ const telemetrySchema = s.object({
 });
 
 function telemetryDefaults() {
-  return { logs: { level: 'info', encoding: 'json', processors: [] }, metrics: { level: 'normal', address: null, readers: undefined } };
-}
-
-/**
- * Where self-metrics are served: `address` (the Collector's older key), or its
- * current `readers: [{pull: {exporter: {prometheus: {host, port}}}}]`; not both.
- */
-function metricsAddress(m: { address: string | null; readers: unknown }, errors: ConfigError[]): string {
-  const path = 'service.telemetry.metrics.readers';
-  if (m.readers === undefined || m.readers === null) return m.address ?? '127.0.0.1:8888';
-  if (m.address) {
-    errors.push({ path, message: 'set either address or readers, not both' });
-    return m.address;
-  }
-  const r = Array.isArray(m.readers) && m.readers.length === 1 ? (m.readers[0] as Record<string, unknown>) : undefined;
-  const pull = isMapping(r) && Object.keys(r).length === 1 ? r.pull : undefined;
-  const exporter = isMapping(pull) ? pull.exporter : undefined;
-  const prom = isMapping(exporter) && Object.keys(exporter).length === 1 ? exporter.prometheus : undefined;
-  if (!isMapping(prom)) {
-    errors.push({ path, message: 'expected one pull reader with a prometheus exporter: [{pull: {exporter: {prometheus: {host, port}}}}]' });
-    return '127.0.0.1:8888';
-  }
-  const host = prom.host === undefined ? '127.0.0.1' : String(prom.host);
-  const port = Number(prom.port ?? 8888);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    errors.push({ path: `${path}[0].pull.exporter.prometheus.port`, message: `expected a port number, got ${JSON.stringify(prom.port)}` });
-    return '127.0.0.1:8888';
-  }
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return { logs: { level: 'info', encoding: 'json', processors: [] }, metrics: { level: 'normal', address: null, readers: undefined, typeSuffix: false } };
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
@@ -128,7 +102,9 @@ export function loadConfigText(text: string, registry: Registry, env: NodeJS.Pro
     }
     telemetry = decode(telemetrySchema, telemetryDefaults(), service.telemetry, 'service.telemetry', errors) as TelemetryConfig;
     telemetry.logs.processors = parseLogProcessors(telemetry.logs.processors, 'service.telemetry.logs.processors', errors);
-    telemetry.metrics.address = metricsAddress(telemetry.metrics as unknown as { address: string | null; readers: unknown }, errors);
+    const served = metricsEndpoint(telemetry.metrics as unknown as { address: string | null; readers: unknown }, errors);
+    telemetry.metrics.address = served.address;
+    telemetry.metrics.typeSuffix = served.typeSuffix;
     delete (telemetry.metrics as { readers?: unknown }).readers;
     const exts = service.extensions ?? [];
     if (!Array.isArray(exts)) errors.push({ path: 'service.extensions', message: 'expected a list of extension ids' });

@@ -16,7 +16,8 @@ export interface ConfigError {
 
 export type Schema =
   | { kind: 'string'; enum?: readonly string[]; nonEmpty?: boolean }
-  | { kind: 'int'; min?: number; max?: number }
+  /** `aliases`: words that stand for a number (`all` for -1). */
+  | { kind: 'int'; min?: number; max?: number; aliases?: Readonly<Record<string, number>> }
   | { kind: 'number'; min?: number; max?: number }
   | { kind: 'bool' }
   /** Go-style duration ("500ms", "10s", "1h30m"), decoded to milliseconds. 0 allowed. */
@@ -37,11 +38,21 @@ export type Schema =
    * absent → null (off); present, even as a bare `key:` → `defaults()` overlaid
    * with what is given.
    */
-  | { kind: 'section'; inner: Schema; defaults: () => unknown };
+  | { kind: 'section'; inner: Schema; defaults: () => unknown }
+  /**
+   * A key the Collector has and this component cannot honour: absent is
+   * fine, and so is a value `accepts` (one that asks for what the component
+   * does anyway); any other value is refused with `reason`, so a config
+   * carried over from the Collector fails on that key with why, never
+   * silently.
+   */
+  | { kind: 'refused'; reason: string; accepts?: (v: unknown) => boolean }
+  /** A list decoded by `list`, or a mapping by `map` (a key the Collector changed from one form to the other). */
+  | { kind: 'listOrMap'; list: Schema; map: Schema };
 
 export const s = {
   string: (opts: { enum?: readonly string[]; nonEmpty?: boolean } = {}): Schema => ({ kind: 'string', ...opts }),
-  int: (opts: { min?: number; max?: number } = {}): Schema => ({ kind: 'int', ...opts }),
+  int: (opts: { min?: number; max?: number; aliases?: Readonly<Record<string, number>> } = {}): Schema => ({ kind: 'int', ...opts }),
   number: (opts: { min?: number; max?: number } = {}): Schema => ({ kind: 'number', ...opts }),
   bool: (): Schema => ({ kind: 'bool' }),
   duration: (): Schema => ({ kind: 'duration' }),
@@ -57,6 +68,8 @@ export const s = {
   any: (): Schema => ({ kind: 'any' }),
   optional: (inner: Schema): Schema => ({ kind: 'optional', inner }),
   section: (inner: Schema, defaults: () => unknown): Schema => ({ kind: 'section', inner, defaults }),
+  listOrMap: (list: Schema, map: Schema): Schema => ({ kind: 'listOrMap', list, map }),
+  refused: (reason: string, accepts?: (v: unknown) => boolean): Schema => ({ kind: 'refused', reason, ...(accepts ? { accepts } : {}) }),
 };
 
 const DURATION_UNITS: Record<string, number> = {
@@ -137,6 +150,16 @@ export function decode(schema: Schema, defaults: unknown, user: unknown, path: s
     if (user === undefined) return defaults ?? null;
     return decode(schema.inner, defaults ?? schema.defaults(), user ?? {}, path, errors);
   }
+  if (schema.kind === 'refused') {
+    if (user === undefined) return defaults;
+    if (schema.accepts?.(user)) return user;
+    errors.push({ path, message: schema.reason });
+    return undefined;
+  }
+  if (schema.kind === 'listOrMap') {
+    if (user === undefined) return defaults;
+    return decode(Array.isArray(user) ? schema.list : schema.map, Array.isArray(user) ? undefined : defaults, user, path, errors);
+  }
   if (user === undefined) {
     if (schema.kind === 'object') return decode(schema, defaults, {}, path, errors);
     return defaults;
@@ -153,6 +176,7 @@ export function decode(schema: Schema, defaults: unknown, user: unknown, path: s
     }
     case 'int':
     case 'number': {
+      if (schema.kind === 'int' && typeof user === 'string' && schema.aliases && Object.hasOwn(schema.aliases, user)) return schema.aliases[user];
       const n = typeof user === 'string' && user.trim() !== '' ? Number(user) : user;
       if (typeof n !== 'number' || Number.isNaN(n)) return fail(`expected a number, got ${describe(user)}`);
       if (schema.kind === 'int' && !Number.isInteger(n)) return fail(`expected an integer, got ${describe(user)}`);

@@ -109,6 +109,19 @@ describe('sending_queue.batch grouping', () => {
     expect(clientInfo(ready[2]!.data)?.metadata.get('tenant')).toBeUndefined();
   });
 
+  it('partition.metadata_keys keeps the values of its keys apart as the exporter\'s own keys do', () => {
+    const { b, ready } = batcher({ min_size: 1000, partition: { metadata_keys: ['X-Tenant'] } });
+    const items = [item(1), item(2), item(3)];
+    setClientInfo(items[0]!.data, { address: '', metadata: new Map([['x-tenant', ['a']]]) });
+    setClientInfo(items[1]!.data, { address: '', metadata: new Map([['x-tenant', ['b']]]) });
+    setClientInfo(items[2]!.data, { address: '', metadata: new Map([['x-tenant', ['a']]]) });
+    for (const i of items) b.assign(i);
+    expect(items.map((i) => i.dedupToken === items[0]!.dedupToken)).toEqual([true, false, true]);
+    for (const i of items) b.taken(i);
+    b.closeAll();
+    expect(ready.map((r) => r.count)).toEqual([4, 2]);
+  });
+
   it('a batch the queue refused is not waited for', () => {
     const { b, ready } = batcher({ min_size: 5 });
     const a = item(2);

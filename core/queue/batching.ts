@@ -21,8 +21,9 @@
  * Client info: as with the `batch` processor's `metadata_keys`, batches join
  * regardless of who sent them (every request has its own client info; with
  * no batch processor in front, keeping senders apart would leave one request
- * per group), except by the metadata keys the exporter reads
- * (`Pusher.metadataKeys`, e.g. the kafka exporter's include_metadata_keys):
+ * per group), except by the metadata keys named in `partition.metadata_keys`
+ * and those the exporter reads (`Pusher.metadataKeys`, e.g. the kafka
+ * exporter's include_metadata_keys):
  * batches differing in those go to different groups, and a group carries on
  * those keys only.
  *
@@ -46,6 +47,8 @@ export interface QueueBatchConfig {
   max_size: number;
   /** Only `items` (spans, log records). */
   sizer: 'items';
+  /** Client metadata keys whose values keep batches in different groups (the Collector's `partition.metadata_keys`). */
+  partition?: { metadata_keys: string[] };
 }
 
 export const queueBatchDefaults = (): QueueBatchConfig => ({ flush_timeout: 200, min_size: 8192, max_size: 0, sizer: 'items' });
@@ -89,7 +92,7 @@ export class QueueBatcher {
     /** Client metadata keys the exporter reads: groups keep their values apart. */
     metadataKeys: readonly string[] = [],
   ) {
-    this.keys = metadataKeys.map((k) => k.toLowerCase());
+    this.keys = [...new Set([...(cfg.partition?.metadata_keys ?? []), ...metadataKeys].map((k) => k.toLowerCase()))];
   }
 
   /** The open-group key of a batch, and the client info its group carries on. */

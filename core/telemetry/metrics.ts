@@ -1,8 +1,12 @@
 /**
  * Self-telemetry metrics, declared in one place and exposed in Prometheus text
- * format. Names follow the OpenTelemetry Collector's own
- * (`otelcol_receiver_accepted_log_records_total{receiver="otlp",transport="grpc"}`),
- * so dashboards built for the Collector read ours.
+ * format. Names and labels are the OpenTelemetry Collector's own as its 0.165
+ * metrics endpoint prints them by default
+ * (`otelcol_receiver_accepted_log_records{receiver="otlp",transport="grpc"}`:
+ * its prometheus reader defaults to `without_type_suffix: true`, so counters
+ * carry no `_total`; `without_type_suffix: false` adds it, here as there), so
+ * dashboards built for the Collector read ours. Metrics of our own start
+ * with `trailhouse_`.
  */
 
 export type Labels = Record<string, string>;
@@ -24,7 +28,8 @@ class Family {
     const key = labelKey(labels);
     let s = this.series.get(key);
     if (!s) {
-      s = { labels, value: 0 };
+      // Printed in name order, as the Collector's endpoint prints them.
+      s = { labels: Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), value: 0 };
       this.series.set(key, s);
     }
     return s;
@@ -65,7 +70,7 @@ export class MetricsRegistry {
     return f;
   }
 
-  /** A monotonic counter. `name` without the `_total` suffix, which exposition adds. */
+  /** A monotonic counter. `name` without a `_total` suffix, which exposition adds only when asked to. */
   counter(name: string, help: string, labels: Labels = {}): Counter {
     const series = this.family(name, help, 'counter').get(labels);
     return {
@@ -111,11 +116,12 @@ export class MetricsRegistry {
     return total;
   }
 
-  exposition(): string {
+  /** The text format; `typeSuffix`: counters end in `_total` (the prometheus reader's `without_type_suffix: false`). */
+  exposition(opts: { typeSuffix?: boolean } = {}): string {
     for (const c of this.collectors) c();
     const lines: string[] = [];
     for (const f of this.families.values()) {
-      const name = f.type === 'counter' ? `${f.name}_total` : f.name;
+      const name = f.type === 'counter' && opts.typeSuffix ? `${f.name}_total` : f.name;
       lines.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
       for (const s of f.series.values()) {
         const ls = Object.entries(s.labels)
@@ -162,24 +168,32 @@ export function exporterMetrics(reg: MetricsRegistry, exporter: string) {
     sendFailed: reg.counter(`otelcol_exporter_send_failed_${noun[signal]}`, `Number of ${noun[signal]} in failed attempts to send to destination.`, l),
     enqueueFailed: reg.counter(`otelcol_exporter_enqueue_failed_${noun[signal]}`, `Number of ${noun[signal]} failed to be added to the sending queue.`, l),
   });
-  return {
-    logs: make('logs'),
-    traces: make('traces'),
-    queueSize: reg.gauge('otelcol_exporter_queue_size', 'Current number of batches in the sending queue.', l),
-    queueCapacity: reg.gauge('otelcol_exporter_queue_capacity', 'Capacity of the sending queue, in batches.', l),
-  };
+  // Labelled by data_type as the Collector's are. Its exporter has a queue per
+  // signal; ours is one queue for both: each signal's series counts its own
+  // batches (items with sizer: items), and shows the capacity they share.
+  const queue = (signal: 'logs' | 'traces') => ({
+    size: reg.gauge('otelcol_exporter_queue_size', 'Current size of the sending queue (batches, or items with sizer: items).', { exporter, data_type: signal }),
+    capacity: reg.gauge('otelcol_exporter_queue_capacity', 'Capacity of the sending queue (shared by the signals), in the sizer\'s unit.', { exporter, data_type: signal }),
+  });
+  return { logs: make('logs'), traces: make('traces'), queue };
 }
 
 export type ExporterMetrics = ReturnType<typeof exporterMetrics>;
 
-/** Per-processor counters. */
+/**
+ * Per-processor counters, as the Collector's processorhelper declares them
+ * (`otel.signal`, printed `otel_signal` as its endpoint escapes it). Items a
+ * processor refused are ours: the Collector counts none since it dropped
+ * its `refused` metrics.
+ */
 export function processorMetrics(reg: MetricsRegistry, processor: string) {
-  const l = { processor };
-  const noun = { logs: 'log_records', traces: 'spans' } as const;
-  const make = (signal: 'logs' | 'traces') => ({
-    incoming: reg.counter(`otelcol_processor_incoming_${noun[signal]}`, `Number of ${noun[signal]} passed to the processor.`, l),
-    outgoing: reg.counter(`otelcol_processor_outgoing_${noun[signal]}`, `Number of ${noun[signal]} emitted by the processor.`, l),
-    refused: reg.counter(`otelcol_processor_refused_${noun[signal]}`, `Number of ${noun[signal]} refused by the processor.`, l),
-  });
+  const make = (signal: 'logs' | 'traces') => {
+    const l = { processor, otel_signal: signal };
+    return {
+      incoming: reg.counter('otelcol_processor_incoming_items', 'Number of items passed to the processor.', l),
+      outgoing: reg.counter('otelcol_processor_outgoing_items', 'Number of items emitted from the processor.', l),
+      refused: reg.counter('trailhouse_processor_refused_items', 'Number of items the processor refused (the sender is told to retry).', l),
+    };
+  };
   return { logs: make('logs'), traces: make('traces') };
 }

@@ -8,11 +8,11 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(endpoint: string, registry: MetricsRegistry): Promise<MetricsServer> {
+export async function startMetricsServer(endpoint: string, registry: MetricsRegistry, opts: { typeSuffix?: boolean } = {}): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     if (req.url === '/metrics' || req.url?.startsWith('/metrics?')) {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(registry.exposition());
+      res.end(registry.exposition(opts));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

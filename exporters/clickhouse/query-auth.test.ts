@@ -270,6 +270,6 @@ describe('the store audits access to itself', () => {
     expectNoCanary('audit_events', stored.body);
     expectNoCanary('log lines', lines.join('\n'));
     expectNoCanary('metrics', metrics.exposition());
-    expect(metrics.exposition()).toMatch(/trailhouse_query_auth_refused_total\{outcome="failure"\} [1-9]/);
+    expect(metrics.exposition()).toMatch(/trailhouse_query_auth_refused\{outcome="failure"\} [1-9]/);
   });
 });

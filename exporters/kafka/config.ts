@@ -1,8 +1,11 @@
 /**
- * The kafka exporter's config, shaped like the Collector's kafka exporter so a
- * Collector pipeline.yaml section carries over: `brokers`, `client_id`,
- * `logs`/`traces` `{topic, encoding}`, `partition_*`, `producer`, `auth`,
- * plus the exporter helper's `timeout`, `retry_on_failure`, `sending_queue`.
+ * The kafka exporter's config, shaped like the Collector's kafka exporter
+ * (contrib 0.165) so a Collector pipeline.yaml section carries over:
+ * `brokers`, `client_id`, `logs`/`traces` `{topic, encoding}`, `partition_*`,
+ * `record_partitioner`, `producer`, `record_headers`, `signal_header`,
+ * `include_metadata_keys`, `tls`, `auth`, plus the exporter helper's
+ * `timeout`, `retry_on_failure`, `sending_queue`. Its other keys are refused
+ * with the reason (collector-keys.ts).
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
@@ -11,6 +14,16 @@ import { COMPRESSIONS, zstdWritable, type Compression } from '../../lib/kafka/co
 import { HASHERS, type Hasher } from './partitions.ts';
 import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from '../../lib/kafka/client.ts';
 import { ENCODINGS, type Encoding } from '../../lib/kafka/encoding.ts';
+import {
+  collectorExporterFields,
+  collectorPartitionerFields,
+  collectorProducerFields,
+  collectorSignalFields,
+  recordHeadersSchema,
+  SIGNAL_HEADER,
+  staticHeaders,
+  type RecordHeader,
+} from './collector-keys.ts';
 
 
 export interface TopicConfig {
@@ -28,6 +41,10 @@ export interface ProducerConfig {
   max_message_bytes: number;
   /** Let the broker create a topic on first use (when it allows it). Default true. */
   allow_auto_topic_creation: boolean;
+  /** How long a request waits for more batches to join it before it is sent (ms). Default 0: at once (batches arriving while one is in flight join the next anyway). */
+  linger: number;
+  /** Most messages in one produce request (batches are never split for it). Default 10000, the Collector's. */
+  flush_max_messages: number;
 }
 
 export interface KafkaExporterConfig extends ExporterHelperConfig, ClientConfig {
@@ -48,8 +65,10 @@ export interface KafkaExporterConfig extends ExporterHelperConfig, ClientConfig 
    */
   record_partitioner: { sticky_key: { hasher: Hasher } };
   producer: ProducerConfig;
-  /** Static headers on every message (the Collector's `record_headers`). */
-  record_headers: Record<string, string>;
+  /** Static headers on every message (the Collector's `record_headers`): a list of {name, value}, or a mapping. */
+  record_headers: RecordHeader[] | Record<string, string>;
+  /** Every message gets the header `otelcol.signal: logs|traces` (the Collector's `signal_header`). Default false. */
+  signal_header: boolean;
   /** Client metadata keys (core/client.ts) sent as headers of the payload's messages (the Collector's `include_metadata_keys`). */
   include_metadata_keys: string[];
 }
@@ -69,8 +88,9 @@ export function defaultKafkaExporterConfig(): KafkaExporterConfig {
     partition_traces_by_id: false,
     partition_logs_by_trace_id: false,
     record_partitioner: { sticky_key: { hasher: 'sarama_compat' } },
-    producer: { required_acks: -1, compression: 'none', max_message_bytes: 1_000_000, allow_auto_topic_creation: true },
+    producer: { required_acks: -1, compression: 'none', max_message_bytes: 1_000_000, allow_auto_topic_creation: true, linger: 0, flush_max_messages: 10_000 },
     record_headers: {},
+    signal_header: false,
     include_metadata_keys: [],
   };
 }
@@ -78,6 +98,7 @@ export function defaultKafkaExporterConfig(): KafkaExporterConfig {
 const topicSchema = s.object({
   topic: s.string({ nonEmpty: true }),
   encoding: s.optional(s.string({ enum: ENCODINGS })),
+  ...collectorSignalFields,
 });
 
 export const kafkaExporterSchema = s.object({
@@ -88,15 +109,21 @@ export const kafkaExporterSchema = s.object({
   traces: topicSchema,
   partition_traces_by_id: s.bool(),
   partition_logs_by_trace_id: s.bool(),
-  record_partitioner: s.object({ sticky_key: s.object({ hasher: s.string({ enum: HASHERS }) }) }),
+  record_partitioner: s.object({ sticky_key: s.object({ hasher: s.string({ enum: HASHERS }) }), ...collectorPartitionerFields }),
   producer: s.object({
-    required_acks: s.int({ min: -1, max: 1 }),
+    // `all` is -1, as the Collector and Kafka's own producer config spell it.
+    required_acks: s.int({ min: -1, max: 1, aliases: { all: -1 } }),
     compression: s.string({ enum: COMPRESSIONS }),
     max_message_bytes: s.bytes(),
     allow_auto_topic_creation: s.bool(),
+    linger: s.duration(),
+    flush_max_messages: s.int({ min: 1 }),
+    ...collectorProducerFields,
   }),
-  record_headers: s.map(s.string()),
+  record_headers: recordHeadersSchema,
+  signal_header: s.bool(),
   include_metadata_keys: s.list(s.string({ nonEmpty: true })),
+  ...collectorExporterFields,
 });
 
 export function validateKafkaExporter(c: KafkaExporterConfig): ConfigError[] {
@@ -104,11 +131,19 @@ export function validateKafkaExporter(c: KafkaExporterConfig): ConfigError[] {
   if (c.producer.compression === 'zstd' && !zstdWritable) {
     errors.push({ path: 'producer.compression', message: `zstd needs Node.js >= 22.15 (zlib's zstd), this is ${process.version}; use lz4, snappy or gzip` });
   }
-  for (const k of Object.keys(c.record_headers)) {
-    if (k === MESSAGE_ID_HEADER) errors.push({ path: `record_headers.${k}`, message: 'is the header the exporter names each message with; choose another' });
+  const reserved = (k: string) =>
+    k.toLowerCase() === MESSAGE_ID_HEADER
+      ? 'is the header the exporter names each message with; choose another'
+      : c.signal_header && k === SIGNAL_HEADER
+        ? 'is reserved when signal_header is enabled (the Collector refuses it too)'
+        : null;
+  for (const k of Object.keys(staticHeaders(c.record_headers))) {
+    const why = reserved(k);
+    if (why) errors.push({ path: `record_headers.${k}`, message: why });
   }
   c.include_metadata_keys.forEach((k, i) => {
-    if (k.toLowerCase() === MESSAGE_ID_HEADER) errors.push({ path: `include_metadata_keys[${i}]`, message: 'is the header the exporter names each message with; choose another' });
+    const why = reserved(k);
+    if (why) errors.push({ path: `include_metadata_keys[${i}]`, message: why });
   });
   if (c.producer.max_message_bytes < 1024) {
     errors.push({ path: 'producer.max_message_bytes', message: `must be at least 1024, got ${c.producer.max_message_bytes}` });

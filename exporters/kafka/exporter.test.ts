@@ -152,6 +152,46 @@ describe('kafka exporter', () => {
     }
   });
 
+  it("record_headers as the Collector 0.165 writes them (a list, a name repeated), signal_header, producer.linger", async () => {
+    const logsTopic = uniqueTopic('exp-sig-logs');
+    const spansTopic = uniqueTopic('exp-sig-spans');
+    await createTopics([logsTopic, spansTopic]);
+    const exp = await start({
+      logs: { topic: logsTopic },
+      traces: { topic: spansTopic },
+      signal_header: true,
+      record_headers: [
+        { name: 'team', value: 'payments' },
+        { name: 'team', value: 'billing' },
+        { name: 'env', value: 'prod' },
+      ],
+      producer: { linger: '20ms', required_acks: 'all' },
+    });
+    await exp.consumeLogs(sampleLogs(3));
+    await exp.consumeTraces(sampleTraces(2));
+    // Headers as the broker stored them, every value of a repeated name in order.
+    const consumer = testKafka(brokers).consumer({ groupId: uniqueTopic('reader') });
+    const got: Array<{ topic: string; headers: Record<string, string[]> }> = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [logsTopic, spansTopic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).map(String)]));
+        got.push({ topic, headers });
+      },
+    });
+    try {
+      await waitFor(() => got.length >= 2, 30_000, 'both messages');
+    } finally {
+      await consumer.disconnect();
+    }
+    for (const m of got) {
+      expect(m.headers.team).toEqual(['payments', 'billing']);
+      expect(m.headers.env).toEqual(['prod']);
+      expect(m.headers['otelcol.signal']).toEqual([m.topic === logsTopic ? 'logs' : 'traces']);
+    }
+  });
+
   it('a record that can never fit is a permanent error with one clear log line; the rest is sent', async () => {
     const topic = uniqueTopic('exp-big');
     await createTopics([topic], 1);

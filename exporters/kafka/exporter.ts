@@ -24,6 +24,10 @@ import { encodingFor, type KafkaExporterConfig } from './config.ts';
 import { buildMessages, buildRawMessages, groupLogsByTrace, groupTracesByTrace, logsCodec, nameMessages, PartitionKeys, tracesCodec, type Built } from '../../lib/kafka/messages.ts';
 import { PartitionCounts, hashPartitioner } from './partitions.ts';
 import { headerBytes } from './headers.ts';
+import { SIGNAL_HEADER, staticHeaders } from './collector-keys.ts';
+
+/** The signal header alone, shared by every payload without client metadata (the sender only reads it). */
+const SIGNAL_HEADERS = { logs: { [SIGNAL_HEADER]: ['logs'] }, traces: { [SIGNAL_HEADER]: ['traces'] } } as const satisfies Record<string, Record<string, string[]>>;
 import { SendLoop } from './sender.ts';
 
 export class KafkaExporter implements Pusher {
@@ -42,8 +46,10 @@ export class KafkaExporter implements Pusher {
   private readonly rawLogs: boolean;
   private readonly rawTraces: boolean;
 
-  /** max_message_bytes less what the static record_headers take. */
+  /** max_message_bytes less what the static record_headers (and the signal header) take. */
   private readonly messageBudget: number;
+  /** record_headers by name. */
+  private readonly headers: Record<string, string | string[]>;
 
   constructor(
     private readonly cfg: KafkaExporterConfig,
@@ -52,7 +58,8 @@ export class KafkaExporter implements Pusher {
     private readonly clientOverrides: Pick<ClientOptions, 'socketFactory' | 'retry'> = {},
   ) {
     this.idempotent = cfg.producer.required_acks === -1;
-    this.messageBudget = cfg.producer.max_message_bytes - headerBytes(cfg.record_headers);
+    this.headers = staticHeaders(cfg.record_headers);
+    this.messageBudget = cfg.producer.max_message_bytes - headerBytes(this.headers) - (cfg.signal_header ? headerBytes({ [SIGNAL_HEADER]: 'traces' }) : 0);
     this.logs = logsCodec(encodingFor(cfg, 'logs'));
     this.traces = tracesCodec(encodingFor(cfg, 'traces'));
     this.rawLogs = encodingFor(cfg, 'logs') === 'otlp_proto';
@@ -81,6 +88,7 @@ export class KafkaExporter implements Pusher {
       tls: clientTls(c),
       sasl: c.auth.sasl,
       logger: this.logger,
+      connectionTimeout: c.dial_timeout,
       ...this.clientOverrides,
     });
     this.producer = this.newProducer();
@@ -91,7 +99,9 @@ export class KafkaExporter implements Pusher {
       compression: c.producer.compression,
       timeout: c.timeout > 0 ? c.timeout : 30_000,
       maxBytes: c.producer.max_message_bytes,
-      headers: c.record_headers,
+      headers: this.headers,
+      linger: c.producer.linger,
+      maxMessages: c.producer.flush_max_messages,
     });
     // Brokers may come up after us (compose, a restart): connecting is tried
     // on first send and again after each failure, never fatal at start.
@@ -103,6 +113,7 @@ export class KafkaExporter implements Pusher {
       idempotent: this.idempotent,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: this.cfg.producer.allow_auto_topic_creation,
+      metadataMaxAge: this.cfg.metadata.refresh_interval,
       createPartitioner: Partitioners.DefaultPartitioner,
       // Bounded, so a broker outage surfaces to the helper's backoff and
       // queue instead of hanging a send forever.
@@ -165,7 +176,7 @@ export class KafkaExporter implements Pusher {
     const built = raw
       ? buildRawMessages(raw, TRACE_ID_FIELD.logs, keys !== null, this.messageBudget, keys)
       : buildMessages(this.logs, data, keys ? groupLogsByTrace : null, this.messageBudget, keys);
-    await this.send(c.logs.topic, built, keys, 'log records', ctx, this.metadataHeaders(data));
+    await this.send(c.logs.topic, built, keys, 'log records', ctx, this.metadataHeaders(data, 'logs'));
   }
 
   async pushTraces(data: TracesData, ctx: PushContext): Promise<void> {
@@ -175,15 +186,18 @@ export class KafkaExporter implements Pusher {
     const built = raw
       ? buildRawMessages(raw, TRACE_ID_FIELD.traces, keys !== null, this.messageBudget, keys)
       : buildMessages(this.traces, data, keys ? groupTracesByTrace : null, this.messageBudget, keys);
-    await this.send(c.traces.topic, built, keys, 'spans', ctx, this.metadataHeaders(data));
+    await this.send(c.traces.topic, built, keys, 'spans', ctx, this.metadataHeaders(data, 'traces'));
   }
 
-  /** The payload's client metadata named by include_metadata_keys, as message headers (null when none). */
-  private metadataHeaders(data: LogsData | TracesData): Record<string, string[]> | null {
+  /**
+   * The payload's client metadata named by include_metadata_keys, and the
+   * signal header (signal_header), as message headers (null when none).
+   */
+  private metadataHeaders(data: LogsData | TracesData, signal: 'logs' | 'traces'): Record<string, string[]> | null {
     const keys = this.cfg.include_metadata_keys;
-    if (keys.length === 0) return null;
+    if (keys.length === 0) return this.cfg.signal_header ? SIGNAL_HEADERS[signal] : null;
+    let out: Record<string, string[]> | null = this.cfg.signal_header ? { [SIGNAL_HEADER]: [signal] } : null;
     const info = clientInfo(data);
-    let out: Record<string, string[]> | null = null;
     for (const k of keys) {
       const v = metadataValues(info, k);
       if (v.length) (out ??= {})[k] = [...v];

@@ -33,8 +33,12 @@ export interface SendOptions {
   /** Broker-side acknowledgement timeout, ms. */
   timeout: number;
   maxBytes: number;
-  /** Static headers on every message (record_headers). */
-  headers: Record<string, string>;
+  /** Static headers on every message (record_headers); a name may carry several values. */
+  headers: Record<string, string | string[]>;
+  /** Wait this long (ms) after the first batch for others to join its request (producer.linger). */
+  linger: number;
+  /** Most messages per request (producer.flush_max_messages); a batch is never split for it. */
+  maxMessages: number;
 }
 
 const PERMANENT_TYPES = new Set([
@@ -116,7 +120,8 @@ export class SendLoop {
   private kick(): void {
     if (this.running) return;
     this.running = true;
-    this.idle = this.loop().finally(() => {
+    const started = this.opts.linger > 0 ? new Promise<void>((r) => setTimeout(r, this.opts.linger)).then(() => this.loop()) : this.loop();
+    this.idle = started.finally(() => {
       this.running = false;
     });
   }
@@ -125,9 +130,11 @@ export class SendLoop {
     while (this.parts.length > 0) {
       const batch: Part[] = [this.parts.shift()!];
       let total = batch[0]!.bytes;
-      while (this.parts.length > 0 && total + this.parts[0]!.bytes <= this.opts.maxBytes) {
+      let count = batch[0]!.messages.length;
+      while (this.parts.length > 0 && total + this.parts[0]!.bytes <= this.opts.maxBytes && count + this.parts[0]!.messages.length <= this.opts.maxMessages) {
         const p = this.parts.shift()!;
         total += p.bytes;
+        count += p.messages.length;
         batch.push(p);
       }
       const byTopic = new Map<string, TopicMessages>();

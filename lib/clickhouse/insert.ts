@@ -29,7 +29,7 @@ export interface InsertMetrics {
   failed: (table: string, n: number) => void;
 }
 
-/** trailhouse_store_inserted_rows_total / trailhouse_store_insert_failed_rows_total, by table. */
+/** trailhouse_store_inserted_rows / trailhouse_store_insert_failed_rows, by table. */
 export function insertMetrics(reg: MetricsRegistry): InsertMetrics {
   return {
     rows: (table, n) => reg.counter('trailhouse_store_inserted_rows', 'Rows the store accepted, by table.', { table }).add(n),

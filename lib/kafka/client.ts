@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions, type logCreator } from 'kafkajs';
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
+import { collectorAuthFields, collectorClientFields, collectorSaslFields, metadataSchema } from './collector-keys.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 // Registers kafkajs' snappy, lz4 and zstd codecs for every client we build.
 import './codecs.ts';
@@ -22,6 +23,8 @@ export interface SaslConfig {
   mechanism: SaslMechanism;
   username: string;
   password: string;
+  /** The Collector's SASL protocol version (0 or 1): kafkajs negotiates it with the broker. */
+  version: number;
 }
 
 export interface TlsConfig {
@@ -55,7 +58,7 @@ export const tlsDefaults = (): TlsConfig => ({
   min_version: '1.2',
 });
 
-const saslDefaults = (): SaslConfig => ({ mechanism: 'PLAIN', username: '', password: '' });
+const saslDefaults = (): SaslConfig => ({ mechanism: 'PLAIN', username: '', password: '', version: 0 });
 
 const tlsSchema: Schema = s.section(
   s.object({
@@ -76,11 +79,13 @@ export const authSchema: Schema = s.object({
       mechanism: s.string({ enum: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] }),
       username: s.string({ nonEmpty: true }),
       password: s.string(),
+      ...collectorSaslFields,
     }),
     saslDefaults,
   ),
   // Where the Collector had it before v0.124; `tls` at the top level now.
   tls: tlsSchema,
+  ...collectorAuthFields,
 });
 
 export const authDefaults = (): AuthConfig => ({ sasl: null, tls: null });
@@ -99,9 +104,22 @@ export interface ClientConfig {
   /** The Collector's place for TLS since v0.124 (`auth.tls` is still read). null = plaintext. */
   tls: TlsConfig | null;
   auth: AuthConfig;
+  /** The Collector's `rack_id` (Kafka's client.rack): the receiver fetches from a replica in this rack when the brokers allow it. '' = off. */
+  rack_id: string;
+  /** The Collector's `dial_timeout`: time to establish a broker connection (ms). Default 3s. */
+  dial_timeout: number;
+  /** `metadata.refresh_interval`: how old cluster metadata may grow before it is fetched again (ms). Default 5m (kafkajs'). */
+  metadata: { full: boolean; refresh_interval: number };
 }
 
-export const clientDefaults = (): Omit<ClientConfig, 'brokers' | 'client_id'> => ({ protocol_version: '', tls: null, auth: authDefaults() });
+export const clientDefaults = (): Omit<ClientConfig, 'brokers' | 'client_id'> => ({
+  protocol_version: '',
+  tls: null,
+  auth: authDefaults(),
+  rack_id: '',
+  dial_timeout: 3_000,
+  metadata: { full: true, refresh_interval: 300_000 },
+});
 
 export const clientSchemaFields: Record<string, Schema> = {
   brokers: brokersSchema,
@@ -109,6 +127,10 @@ export const clientSchemaFields: Record<string, Schema> = {
   protocol_version: s.string(),
   tls: tlsSchema,
   auth: authSchema,
+  rack_id: s.string(),
+  dial_timeout: s.duration(),
+  metadata: metadataSchema,
+  ...collectorClientFields,
 };
 
 /** The TLS settings in effect: top-level `tls`, else `auth.tls`. */
@@ -124,6 +146,8 @@ export function validateClient(c: ClientConfig): ConfigError[] {
   if (c.protocol_version !== '' && !/^\d+\.\d+(\.\d+)?$/.test(c.protocol_version)) {
     errors.push({ path: 'protocol_version', message: `expected a Kafka version like 2.1.0, got ${JSON.stringify(c.protocol_version)}` });
   }
+  if (c.dial_timeout <= 0) errors.push({ path: 'dial_timeout', message: 'must be positive' });
+  if (c.metadata.refresh_interval <= 0) errors.push({ path: 'metadata.refresh_interval', message: 'must be positive' });
   const sasl = c.auth.sasl;
   if (sasl && sasl.username === '') errors.push({ path: 'auth.sasl.username', message: 'must not be empty' });
   if (c.tls && c.auth.tls) errors.push({ path: 'auth.tls', message: 'TLS is set both here and in tls: keep the top-level tls only' });

@@ -66,7 +66,7 @@ describe('SecurityEventWriter', () => {
     expect(store.inserts).toHaveLength(3);
     expect(new Set(store.inserts.map((i) => i.token)).size).toBe(1);
     expect(store.inserts[2]!.rows.split('\n').map((l) => (JSON.parse(l) as { Principal: string }).Principal)).toEqual(['early', 'later']);
-    expect(metrics.exposition()).toMatch(/trailhouse_security_events_written_total 2/);
+    expect(metrics.exposition()).toMatch(/trailhouse_security_events_written 2/);
   });
 
   it('drops a batch the store refuses as malformed, and events past the buffer, counting them', async () => {
@@ -78,7 +78,7 @@ describe('SecurityEventWriter', () => {
     await writer!.flush();
     expect(store.inserts).toHaveLength(1);
     expect(store.inserts[0]!.rows.split('\n')).toHaveLength(3);
-    expect(metrics.exposition()).toMatch(/trailhouse_security_events_dropped_total 5/);
+    expect(metrics.exposition()).toMatch(/trailhouse_security_events_dropped 5/);
   });
 
   it('bounds the buffer by size too: a flood of huge queries cannot hold the memory', async () => {
@@ -88,6 +88,6 @@ describe('SecurityEventWriter', () => {
     for (let i = 0; i < 10; i++) emitSecurityEvent(event({ category: 'data_access', details: { sql: 'x'.repeat(30_000) } }));
     await writer!.flush();
     expect(store.inserts[0]!.rows.split('\n')).toHaveLength(3);
-    expect(metrics.exposition()).toMatch(/trailhouse_security_events_dropped_total 7/);
+    expect(metrics.exposition()).toMatch(/trailhouse_security_events_dropped 7/);
   });
 });

@@ -265,7 +265,7 @@ describe('memory bound', () => {
     // The backlog (30) reached max_items: the next payload is refused, not held.
     const refused = c.consumeLogs(batch());
     await expect(refused).rejects.toMatchObject({ name: 'RefusedError', reason: 'queue_full' });
-    expect(metrics.read('otelcol_processor_refused_log_records', { processor: 'c' })).toBe(10);
+    expect(metrics.read('trailhouse_processor_refused_items', { processor: 'c', otel_signal: 'logs' })).toBe(10);
     // Downstream takes one: the waiting payload goes, the backlog falls below the bound.
     gates.shift()!();
     await new Promise((r) => setImmediate(r));

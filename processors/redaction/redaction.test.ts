@@ -176,7 +176,7 @@ describe('redaction processor', () => {
     expect(next.logRecords[0]!.attributes).toEqual([{ key: 'url.path', value: '/login?****&x=1' }]);
     expect(metrics.read('trailhouse_redaction_removed_attributes', { processor: 'redaction' })).toBe(1);
     expect(metrics.read('trailhouse_redaction_masked_values', { processor: 'redaction' })).toBe(1);
-    expect(metrics.read('otelcol_processor_outgoing_log_records', { processor: 'redaction' })).toBe(1);
+    expect(metrics.read('otelcol_processor_outgoing_items', { processor: 'redaction', otel_signal: 'logs' })).toBe(1);
     await p.shutdown();
     await p.shutdown();
   });

@@ -1,25 +1,34 @@
 /**
  * The kafka receiver's config, shaped like the Collector's kafka receiver
- * (`brokers`, `group_id`, `client_id`, `logs`/`traces` `{topic, encoding}`,
- * `encoding`, `initial_offset`, `session_timeout`, `heartbeat_interval`,
- * `min_fetch_size`, `default_fetch_size`, `max_fetch_wait`, `error_backoff`,
- * `auth`), plus `max_batch_records`: the receiver forms the batches handed to
- * the pipeline itself, so none is needed behind it.
+ * (contrib 0.165: `brokers`, `group_id`, `client_id`, `logs`/`traces`
+ * `{topics, encoding}` (or the older `topic`), `initial_offset`,
+ * `session_timeout`, `heartbeat_interval`, `min_fetch_size`,
+ * `max_fetch_size`, `max_partition_fetch_size`, `max_fetch_wait`,
+ * `error_backoff`, `header_extraction`, `tls`, `auth`; its other keys are
+ * refused with the reason, collector-keys.ts), plus `max_batch_records`: the
+ * receiver forms the batches handed to the pipeline itself, so none is
+ * needed behind it.
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from '../../lib/kafka/client.ts';
 import { ENCODINGS, type Encoding } from '../../lib/kafka/encoding.ts';
+import { collectorConsumerFields, topicSchema, topicsOf, validateTopics, type TopicsConfig } from './collector-keys.ts';
 
-export interface ReceiverTopicConfig {
-  topic: string;
+export interface ReceiverTopicConfig extends TopicsConfig {
   /** Overrides the top-level `encoding`; null = inherit. */
   encoding: Encoding | null;
 }
 
 export interface BackoffConfig {
+  /** The Collector's `error_backoff.enabled` (false there by default): a refused batch is always retried with backoff here, so only true is accepted. */
+  enabled: boolean;
   initial_interval: number;
   max_interval: number;
   multiplier: number;
+  /** Each wait is the interval × (1 ± this). Default 0.5, the Collector's. */
+  randomization_factor: number;
+  /** The Collector's give-up time: only 0 (never) is accepted, since giving up would commit past records never stored. */
+  max_elapsed_time: number;
 }
 
 export interface KafkaReceiverConfig extends ClientConfig {
@@ -39,9 +48,10 @@ export interface KafkaReceiverConfig extends ClientConfig {
   heartbeat_interval: number;
   /** Broker waits for this many bytes before answering a fetch. Default 1. */
   min_fetch_size: number;
-  /** Largest fetch per partition (bytes). Default 4MiB. */
-  default_fetch_size: number;
-  /** Largest fetch response over all partitions (bytes). Default 0 = 4 × default_fetch_size, at least 10MiB. */
+  /** Largest fetch per partition (bytes): the Collector's max_partition_fetch_size (its Sarama-era name default_fetch_size is read too). null = 4MiB. */
+  default_fetch_size: number | null;
+  max_partition_fetch_size: number | null;
+  /** Largest fetch response over all partitions (bytes). Default 0 = 4 × the per-partition size, at least 10MiB. */
   max_fetch_size: number;
   /** Longest the broker waits for min_fetch_size. Default 250ms. */
   max_fetch_wait: number;
@@ -63,9 +73,16 @@ export interface KafkaReceiverConfig extends ClientConfig {
   error_backoff: BackoffConfig;
   /** Message headers copied to each resource as `kafka.header.<name>` (the Collector's header_extraction). */
   header_extraction: { extract_headers: boolean; headers: string[] };
-  /** Collector keys whose behaviour is fixed here (see validate): accepted only to be refused with the reason. */
-  autocommit: unknown;
-  message_marking: unknown;
+}
+
+/** Largest fetch per partition, in bytes. */
+export function partitionFetchSize(c: KafkaReceiverConfig): number {
+  return c.max_partition_fetch_size ?? c.default_fetch_size ?? 4 * 1024 * 1024;
+}
+
+/** The topics the receiver reads for a signal. */
+export function receiverTopics(c: KafkaReceiverConfig, signal: 'logs' | 'traces'): string[] {
+  return topicsOf(c[signal], signal === 'logs' ? 'otlp_logs' : 'otlp_spans');
 }
 
 export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
@@ -75,26 +92,23 @@ export function defaultKafkaReceiverConfig(): KafkaReceiverConfig {
     client_id: 'trailhouse',
     ...clientDefaults(),
     encoding: 'otlp_proto',
-    logs: { topic: 'otlp_logs', encoding: null },
-    traces: { topic: 'otlp_spans', encoding: null },
+    logs: { topic: null, topics: null, encoding: null },
+    traces: { topic: null, topics: null, encoding: null },
     initial_offset: 'latest',
     session_timeout: 10_000,
     heartbeat_interval: 3_000,
     min_fetch_size: 1,
-    default_fetch_size: 4 * 1024 * 1024,
+    default_fetch_size: null,
+    max_partition_fetch_size: null,
     max_fetch_size: 0,
     max_fetch_wait: 250,
     max_batch_records: 50_000,
     max_inflight_batches: 16,
     dedup_window: 10_000,
-    error_backoff: { initial_interval: 1_000, max_interval: 30_000, multiplier: 2 },
+    error_backoff: { enabled: true, initial_interval: 1_000, max_interval: 30_000, multiplier: 2, randomization_factor: 0.5, max_elapsed_time: 0 },
     header_extraction: { extract_headers: false, headers: [] },
-    autocommit: undefined,
-    message_marking: undefined,
   };
 }
-
-const topicSchema = s.object({ topic: s.string({ nonEmpty: true }), encoding: s.optional(s.string({ enum: ENCODINGS })) });
 
 export const kafkaReceiverSchema = s.object({
   ...clientSchemaFields,
@@ -106,16 +120,23 @@ export const kafkaReceiverSchema = s.object({
   session_timeout: s.duration(),
   heartbeat_interval: s.duration(),
   min_fetch_size: s.bytes(),
-  default_fetch_size: s.bytes(),
+  default_fetch_size: s.optional(s.bytes()),
+  max_partition_fetch_size: s.optional(s.bytes()),
   max_fetch_size: s.bytes(),
   max_fetch_wait: s.duration(),
   max_batch_records: s.int({ min: 1 }),
   max_inflight_batches: s.int({ min: 1, max: 100 }),
   dedup_window: s.int({ min: 0, max: 1_000_000 }),
-  error_backoff: s.object({ initial_interval: s.duration(), max_interval: s.duration(), multiplier: s.number({ min: 1 }) }),
+  error_backoff: s.object({
+    enabled: s.bool(),
+    initial_interval: s.duration(),
+    max_interval: s.duration(),
+    multiplier: s.number({ min: 1 }),
+    randomization_factor: s.number({ min: 0, max: 1 }),
+    max_elapsed_time: s.duration(),
+  }),
   header_extraction: s.object({ extract_headers: s.bool(), headers: s.list(s.string({ nonEmpty: true })) }),
-  autocommit: s.any(),
-  message_marking: s.any(),
+  ...collectorConsumerFields,
 });
 
 export function validateKafkaReceiver(c: KafkaReceiverConfig): ConfigError[] {
@@ -123,15 +144,24 @@ export function validateKafkaReceiver(c: KafkaReceiverConfig): ConfigError[] {
   if (c.heartbeat_interval >= c.session_timeout) {
     errors.push({ path: 'heartbeat_interval', message: `must be less than session_timeout (${c.session_timeout}ms)` });
   }
-  if (c.logs.topic === c.traces.topic) {
-    errors.push({ path: 'traces.topic', message: `must differ from logs.topic ("${c.logs.topic}")` });
+  errors.push(...validateTopics('logs', c.logs), ...validateTopics('traces', c.traces));
+  const logs = new Set(receiverTopics(c, 'logs'));
+  for (const t of receiverTopics(c, 'traces')) {
+    if (logs.has(t)) errors.push({ path: 'traces.topics', message: `must not name a logs topic ("${t}"): a topic carries one signal here` });
   }
-  if (c.default_fetch_size < 1024) errors.push({ path: 'default_fetch_size', message: 'must be at least 1KiB' });
-  if (c.max_fetch_size !== 0 && c.max_fetch_size < c.default_fetch_size) {
-    errors.push({ path: 'max_fetch_size', message: `must be at least default_fetch_size (${c.default_fetch_size}), or 0` });
+  if (c.default_fetch_size !== null && c.max_partition_fetch_size !== null) {
+    errors.push({ path: 'default_fetch_size', message: 'set max_partition_fetch_size (the Collector\'s current name) or default_fetch_size, not both' });
   }
-  const fixed = 'not configurable here: offsets are committed only after the pipeline behind the receiver stored the records, and a batch it refuses is retried, never marked (at-least-once; see receivers/kafka/README.md). Remove the key';
-  if (c.autocommit !== undefined) errors.push({ path: 'autocommit', message: fixed });
-  if (c.message_marking !== undefined) errors.push({ path: 'message_marking', message: fixed });
+  if (partitionFetchSize(c) < 1024) errors.push({ path: c.max_partition_fetch_size !== null ? 'max_partition_fetch_size' : 'default_fetch_size', message: 'must be at least 1KiB' });
+  if (c.max_fetch_size !== 0 && c.max_fetch_size < c.min_fetch_size) {
+    errors.push({ path: 'max_fetch_size', message: `must be at least min_fetch_size (${c.min_fetch_size}), or 0` });
+  }
+  const b = c.error_backoff;
+  if (!b.enabled) {
+    errors.push({ path: 'error_backoff.enabled', message: 'only true is accepted: a batch the pipeline refused is always retried with backoff while its partition pauses (never skipped); remove the key or set true' });
+  }
+  if (b.max_elapsed_time !== 0) {
+    errors.push({ path: 'error_backoff.max_elapsed_time', message: 'only 0 (retry until stored) is accepted: giving up would commit past records that were never stored' });
+  }
   return errors;
 }

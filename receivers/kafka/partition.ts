@@ -31,7 +31,7 @@ export interface WorkerDeps {
   partition: number;
   maxRecords: number;
   maxInflight: number;
-  backoff: { initial_interval: number; max_interval: number; multiplier: number };
+  backoff: { initial_interval: number; max_interval: number; multiplier: number; randomization_factor: number };
   commit(offset: bigint, metadata: string): Promise<void>;
   /** Hands a chunk's payload to the pipeline; resolves when it was accepted. */
   dispatch(chunk: Chunk): Promise<void>;
@@ -200,10 +200,13 @@ export class PartitionWorker {
     if (this.revoked || this.stopping) return;
     const b = this.d.backoff;
     this.backoff = this.backoff ? Math.min(this.backoff * b.multiplier, b.max_interval) : b.initial_interval;
+    // Randomized as the Collector's backoff is (interval × (1 ± factor)), so
+    // partitions refused together do not all retry at the same moment.
+    const wait = this.backoff * (1 + b.randomization_factor * (2 * Math.random() - 1));
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (!this.revoked && !this.stopping) this.send(c);
-    }, this.backoff);
+    }, wait);
     this.timers.add(t);
   }
 

@@ -103,6 +103,18 @@ describe('kafka receiver', () => {
     for (const c of rec.calls) expect(c.token).toMatch(new RegExp(`^kafka:(${logs}|${spans}):0:\\d+-\\d+:\\d+$`));
   });
 
+  it("reads every topic a signal's topics list names (the Collector 0.165 form), with the Collector's 1 MiB max_fetch_size", async () => {
+    const a = uniqueTopic('rcv-logs-a');
+    const b = uniqueTopic('rcv-logs-b');
+    await createTopics([a, b]);
+    await produce(a, [encodeLogsProto(logsWith('a', 2))]);
+    await produce(b, [encodeLogsProto(logsWith('b', 3))]);
+    const rec = new Recorder();
+    await startReceiver({ group_id: uniqueTopic('g'), logs: { topics: [a, b] }, max_fetch_size: 1048576, max_partition_fetch_size: 1048576 }, rec);
+    await waitFor(() => rec.accepted('logs').length === 5, 30_000, 'the records of both topics');
+    expect(rec.accepted('logs').sort()).toEqual(['a-0', 'a-1', 'b-0', 'b-1', 'b-2']);
+  });
+
   it('skips garbage messages without stalling, keeps the good ones around them, counts and logs once', async () => {
     const logs = uniqueTopic('rcv-bad');
     await createTopics([logs]);
@@ -114,7 +126,7 @@ describe('kafka receiver', () => {
     await startReceiver({ group_id: uniqueTopic('g'), logs: { topic: logs } }, rec, metrics, lines);
     await waitFor(() => rec.accepted().length === 5, 30_000, 'good records');
     expect(rec.accepted().sort()).toEqual(['g1-0', 'g1-1', 'g2-0', 'g2-1', 'g3-0']);
-    expect(metrics.read('otelcol_kafka_receiver_unmarshal_failed_messages', { receiver: 'kafka', topic: logs })).toBe(4);
+    expect(metrics.read('otelcol_kafka_receiver_unmarshal_failed_log_records', { receiver: 'kafka', topic: logs, partition: '0' })).toBe(4);
     expect(lines.filter((l) => l.includes('skipping Kafka messages that cannot be decoded'))).toHaveLength(1);
     // Later messages still flow: the partition did not stall.
     await produce(logs, [encodeLogsProto(logsWith('g4', 1))]);

@@ -25,7 +25,7 @@ import type { Counter } from '../../core/telemetry/metrics.ts';
 import { clientTls, createKafkaClient } from '../../lib/kafka/client.ts';
 import { coPartitionedAssigner } from './assigner.ts';
 import { mergeLogs, mergeTraces, parsePlan, type Item } from './chunks.ts';
-import type { KafkaReceiverConfig } from './config.ts';
+import { partitionFetchSize, receiverTopics, type KafkaReceiverConfig } from './config.ts';
 import { BadMessageLog, decodeMessage, messageId, type TopicInfo } from './decode.ts';
 import { PartitionWorker, type Chunk } from './partition.ts';
 
@@ -62,31 +62,44 @@ export class KafkaReceiver implements Component {
   ) {
     const c = settings.config;
     const extractHeaders = c.header_extraction.extract_headers ? c.header_extraction.headers : [];
-    if (next.logs) this.topics.set(c.logs.topic, { topic: c.logs.topic, signal: 'logs', encoding: c.logs.encoding ?? c.encoding, extractHeaders });
-    if (next.traces) this.topics.set(c.traces.topic, { topic: c.traces.topic, signal: 'traces', encoding: c.traces.encoding ?? c.encoding, extractHeaders });
+    for (const signal of ['logs', 'traces'] as const) {
+      if (!next[signal]) continue;
+      const encoding = c[signal].encoding ?? c.encoding;
+      for (const topic of receiverTopics(c, signal)) this.topics.set(topic, { topic, signal, encoding, extractHeaders });
+    }
     this.obs = observedConsumer(settings, next, 'kafka');
     this.bad = new BadMessageLog(settings.logger);
-    for (const t of this.topics.keys()) {
-      this.badCount.set(
-        t,
-        settings.metrics.counter('otelcol_kafka_receiver_unmarshal_failed_messages', 'Kafka messages that could not be decoded and were skipped.', {
-          receiver: settings.id,
-          topic: t,
-        }),
-      );
+    this.dropped = settings.metrics.counter('trailhouse_kafka_receiver_dropped_items', 'Records the pipeline refused permanently (committed past).', {
+      receiver: settings.id,
+    });
+    this.duplicates = settings.metrics.counter('trailhouse_kafka_receiver_duplicate_messages', 'Second copies of messages (same trailhouse-id) skipped.', {
+      receiver: settings.id,
+    });
+  }
+
+  /**
+   * The Collector's count of messages that could not be decoded, by signal,
+   * topic and partition (created on the first failure: failures are rare).
+   */
+  private unmarshalFailed(t: TopicInfo, partition: number): Counter {
+    const key = `${t.topic}\u0000${partition}`;
+    let c = this.badCount.get(key);
+    if (!c) {
+      const noun = t.signal === 'logs' ? 'log_records' : 'spans';
+      c = this.settings.metrics.counter(`otelcol_kafka_receiver_unmarshal_failed_${noun}`, `Number of ${noun.replace('_', ' ')} failed to be unmarshaled (messages skipped).`, {
+        receiver: this.settings.id,
+        topic: t.topic,
+        partition: String(partition),
+      });
+      this.badCount.set(key, c);
     }
-    this.dropped = settings.metrics.counter('otelcol_kafka_receiver_dropped_items', 'Records the pipeline refused permanently (committed past).', {
-      receiver: settings.id,
-    });
-    this.duplicates = settings.metrics.counter('otelcol_kafka_receiver_duplicate_messages', 'Second copies of messages (same trailhouse-id) skipped.', {
-      receiver: settings.id,
-    });
+    return c;
   }
 
   async start(_host: Host): Promise<void> {
     if (this.topics.size === 0) throw new Error('the kafka receiver is in no logs or traces pipeline');
     const c = this.settings.config;
-    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, tls: clientTls(c), sasl: c.auth.sasl, logger: this.settings.logger });
+    this.kafka = await createKafkaClient({ brokers: c.brokers, client_id: c.client_id, tls: clientTls(c), sasl: c.auth.sasl, logger: this.settings.logger, connectionTimeout: c.dial_timeout });
     this.admin = this.kafka.admin();
     this.consumer = this.newConsumer();
     this.runLoop = this.connectAndRun();
@@ -101,9 +114,11 @@ export class KafkaReceiver implements Component {
       heartbeatInterval: c.heartbeat_interval,
       partitionAssigners: [coPartitionedAssigner],
       minBytes: c.min_fetch_size,
-      maxBytesPerPartition: c.default_fetch_size,
-      maxBytes: c.max_fetch_size || Math.max(10 * 1024 * 1024, c.default_fetch_size * 4),
+      maxBytesPerPartition: partitionFetchSize(c),
+      maxBytes: c.max_fetch_size || Math.max(10 * 1024 * 1024, partitionFetchSize(c) * 4),
       maxWaitTimeInMs: c.max_fetch_wait,
+      metadataMaxAge: c.metadata.refresh_interval,
+      ...(c.rack_id ? { rackId: c.rack_id } : {}),
       allowAutoTopicCreation: true,
       retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
@@ -274,7 +289,7 @@ export class KafkaReceiver implements Component {
       } catch (err) {
         if (offset > w.countedBad) {
           w.countedBad = offset;
-          this.badCount.get(t.topic)!.add(1);
+          this.unmarshalFailed(t, partition).add(1);
           this.bad.report(t.topic, partition, offset, err);
         }
         return { offset, timestamp: m.timestamp, data: null, count: 0 };

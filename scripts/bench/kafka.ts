@@ -129,7 +129,7 @@ ${pipelines}
   const sent = JSON.parse(out) as { logs: number; spans: number; refusals: number };
   const accepted = sent.logs + sent.spans;
   await waitUntil(
-    async () => (await metric(gwMetrics, 'otelcol_exporter_sent_log_records_total')) + (await metric(gwMetrics, 'otelcol_exporter_sent_spans_total')) >= accepted,
+    async () => (await metric(gwMetrics, 'otelcol_exporter_sent_log_records')) + (await metric(gwMetrics, 'otelcol_exporter_sent_spans')) >= accepted,
     300_000,
     'the gateway to send everything to Kafka',
   );

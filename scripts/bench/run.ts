@@ -56,7 +56,7 @@ async function query(url: string, sql: string): Promise<string> {
 
 /**
  * Rows the store accepted into `table`, from the pipeline's own counter
- * (trailhouse_store_inserted_rows_total) on the metrics endpoint, or
+ * (trailhouse_store_inserted_rows, `_total` only with the reader's without_type_suffix: false) on the metrics endpoint, or
  * undefined when the build has none. Watching it instead of querying the
  * store keeps the bench from billing its own reads to the pipeline: every
  * query is admitted by the engine's parser and stored as an access event,
@@ -64,7 +64,7 @@ async function query(url: string, sql: string): Promise<string> {
  */
 async function insertedRows(table: string): Promise<number | undefined> {
   const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
-  const m = new RegExp(`^trailhouse_store_inserted_rows_total\\{table="${table.replace('.', '\\.')}"\\} (\\d+)`, 'm').exec(text);
+  const m = new RegExp(`^trailhouse_store_inserted_rows(?:_total)?\\{table="${table.replace('.', '\\.')}"\\} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : undefined;
 }
 

@@ -58,7 +58,7 @@ describe('dead letters', () => {
       for (const svc of ['alice', 'mallory', 'bob', 'mallory']) await t.exp.consumeLogs(sampleLogs(2, svc));
       await waitFor(() => t.sent.length === 2, 10_000, 'alice and bob sent');
       expect(t.sent.sort()).toEqual(['alice', 'bob']);
-      await waitFor(() => t.metrics.read('otelcol_exporter_dead_lettered_log_records', { exporter: 'spool' }) === 4, 10_000, 'both poisons dead-lettered');
+      await waitFor(() => t.metrics.read('trailhouse_exporter_dead_lettered_log_records', { exporter: 'spool' }) === 4, 10_000, 'both poisons dead-lettered');
       const dlq = join(t.dir, 'dead_letter', 'spool');
       const files = readdirSync(dlq).sort();
       expect(files.filter((f) => f.endsWith('.pb'))).toHaveLength(2);

@@ -48,6 +48,32 @@ describe('exporter helper', () => {
     await exp.shutdown();
   });
 
+  it('sending_queue.sizer items: queue_size counts spans and log records; a batch over the whole capacity still enters an empty queue', async () => {
+    let release!: () => void;
+    const blocked = new Promise<void>((r) => (release = r));
+    const { exp, metrics } = make({ queue: { enabled: true, num_consumers: 1, queue_size: 10, sizer: 'items' } }, () => blocked);
+    await exp.start(testHost());
+    await exp.consumeLogs(sampleLogs(4)); // taken at once by the one consumer, which then hangs
+    await waitFor(() => metrics.read('otelcol_exporter_queue_size', { exporter: 'test', data_type: 'logs' }) === 0, 5_000, 'the first batch taken');
+    await exp.consumeLogs(sampleLogs(4));
+    await exp.consumeLogs(sampleLogs(4));
+    expect(metrics.read('otelcol_exporter_queue_size', { exporter: 'test', data_type: 'logs' })).toBe(8);
+    const err = await exp.consumeLogs(sampleLogs(4)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).reason).toBe('queue_full');
+    expect(metrics.read('otelcol_exporter_enqueue_failed_log_records', { exporter: 'test' })).toBe(4);
+    // Two items still fit; counted as requests the queue would have taken any batch up to 1000.
+    await exp.consumeLogs(sampleLogs(2));
+    release();
+    await exp.shutdown();
+    const { exp: alone } = make({ queue: { enabled: true, num_consumers: 1, queue_size: 10, sizer: 'items' } }, () => new Promise(() => {}));
+    await alone.start(testHost());
+    await alone.consumeLogs(sampleLogs(1));
+    await new Promise((r) => setTimeout(r, 20));
+    await alone.consumeLogs(sampleLogs(50));
+    await expect(alone.consumeLogs(sampleLogs(1))).rejects.toBeInstanceOf(RefusedError);
+  });
+
   it('never retries a permanent error', async () => {
     let calls = 0;
     const { exp } = make({ retry: { initial_interval: 5 }, queue: { enabled: false } }, async () => {

@@ -86,7 +86,7 @@ describe('spool exporter → spool receiver', () => {
       await exp.consumeLogs!({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', scopeLogs: [{ scope: emptyScope(), schemaUrl: '', logRecords: records }] }] });
     }
     await waitFor(() => got.length >= want.length, 20_000, 'every record');
-    expect(metrics.read('otelcol_processor_refused_log_records', { processor: 'correlate' })).toBeGreaterThan(0);
+    expect(metrics.read('trailhouse_processor_refused_items', { processor: 'correlate', otel_signal: 'logs' })).toBeGreaterThan(0);
     expect([...got].sort()).toEqual([...want].sort());
     await rcv.shutdown();
     await exp.shutdown();
