@@ -22,6 +22,7 @@ import { Segment } from './segment.ts';
 
 export const SEGMENT_RE = /^(\d{16})\.seg$/;
 const LEGACY_RE = /^(\d{16})\.batch$/;
+const USED_RE = /^(\d{16})\.seg/;
 export const segmentName = (n: number) => `${String(n).padStart(16, '0')}.seg`;
 
 /** A frame to replay. */
@@ -48,11 +49,11 @@ export async function replay(dir: string, logger: Logger): Promise<Replay> {
   const acks = new Set<string>();
   let nextSegment = 1;
   for (const name of await readdir(dir)) {
-    const m = SEGMENT_RE.exec(name);
-    if (m) {
-      segs.push(name);
-      nextSegment = Math.max(nextSegment, Number(m[1]) + 1);
-    } else if (LEGACY_RE.test(name)) legacy.push(name);
+    // Numbers set aside (`.corrupt`) are not reused either: a new segment never meets an old name.
+    const used = USED_RE.exec(name);
+    if (used) nextSegment = Math.max(nextSegment, Number(used[1]) + 1);
+    if (SEGMENT_RE.test(name)) segs.push(name);
+    else if (LEGACY_RE.test(name)) legacy.push(name);
     else if (name.endsWith('.ack')) acks.add(name);
     // An offer of the one-file-per-batch layout that never completed.
     else if (name.startsWith('.tmp-')) await unlink(join(dir, name)).catch(() => undefined);
