@@ -1,26 +1,21 @@
 /**
- * opentelemetry.proto.common.v1 and resource.v1 messages on the protobuf wire.
- *
- *   AnyValue: 1 string_value, 2 bool_value, 3 int_value (int64), 4 double_value,
- *             5 array_value (ArrayValue{1 values}), 6 kvlist_value (KeyValueList{1 values}),
- *             7 bytes_value
- *   KeyValue: 1 key, 2 value
- *   InstrumentationScope: 1 name, 2 version, 3 attributes, 4 dropped_attributes_count
- *   Resource: 1 attributes, 2 dropped_attributes_count (3 entity_refs: development, skipped)
+ * opentelemetry.proto.common.v1 and resource.v1 messages on the protobuf wire
+ * (AnyValue, ArrayValue, KeyValueList, KeyValue, InstrumentationScope, Resource;
+ * Resource.entity_refs is development-only, not vendored, so skipped as unknown).
+ * Field numbers and tags: wire-fields.gen.ts, generated from proto/.
  *
  * Decoders take the reader positioned on a length prefix and the end of the
  * enclosing message (`limit`); tags are matched as whole `field << 3 | wire type`.
  */
 import { KvList } from '../model.ts';
 import type { AnyValue, InstrumentationScope, KeyValue, Resource } from '../model.ts';
-import { MAX_DEPTH, fields } from './protowire.ts';
+import { MAX_DEPTH } from './protowire.ts';
 import type { Reader, Writer } from './protowire.ts';
-
-const ANY_FIELDS = fields(1, 2, 3, 4, 5, 6, 7);
-const LIST_FIELDS = fields(1);
-const KV_FIELDS = fields(1, 2);
-const SCOPE_FIELDS = fields(1, 2, 3, 4);
-const RESOURCE_FIELDS = fields(1, 2);
+import {
+  AnyValueField, AnyValueTag, ArrayValueField, ArrayValueTag, InstrumentationScopeField,
+  InstrumentationScopeTag, KeyValueField, KeyValueListField, KeyValueListTag, KeyValueTag, ResourceField,
+  ResourceTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
 export function readAnyValue(r: Reader, limit: number, depth: number): AnyValue {
   const end = r.lenEnd(limit);
@@ -29,14 +24,14 @@ export function readAnyValue(r: Reader, limit: number, depth: number): AnyValue 
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: v = r.string(end); break;
-      case 0x10: v = r.bool(); break;
-      case 0x18: v = r.int64(); break;
-      case 0x21: v = r.double(); break;
-      case 0x2a: v = readArrayValue(r, end, depth + 1); break;
-      case 0x32: v = new KvList(readKeyValueList(r, end, depth + 1)); break;
-      case 0x3a: v = r.bytes(end); break;
-      default: r.other(tag, ANY_FIELDS, end, 'AnyValue');
+      case AnyValueTag.string_value: v = r.string(end); break;
+      case AnyValueTag.bool_value: v = r.bool(); break;
+      case AnyValueTag.int_value: v = r.int64(); break;
+      case AnyValueTag.double_value: v = r.double(); break;
+      case AnyValueTag.array_value: v = readArrayValue(r, end, depth + 1); break;
+      case AnyValueTag.kvlist_value: v = new KvList(readKeyValueList(r, end, depth + 1)); break;
+      case AnyValueTag.bytes_value: v = r.bytes(end); break;
+      default: r.other(tag, otlpKnown.AnyValue, end, 'AnyValue');
     }
   }
   r.expectEnd(end, 'AnyValue');
@@ -48,8 +43,8 @@ function readArrayValue(r: Reader, limit: number, depth: number): AnyValue[] {
   const out: AnyValue[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) out.push(readAnyValue(r, end, depth));
-    else r.other(tag, LIST_FIELDS, end, 'ArrayValue');
+    if (tag === ArrayValueTag.values) out.push(readAnyValue(r, end, depth));
+    else r.other(tag, otlpKnown.ArrayValue, end, 'ArrayValue');
   }
   r.expectEnd(end, 'ArrayValue');
   return out;
@@ -60,8 +55,8 @@ function readKeyValueList(r: Reader, limit: number, depth: number): KeyValue[] {
   const out: KeyValue[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) out.push(readKeyValue(r, end, depth));
-    else r.other(tag, LIST_FIELDS, end, 'KeyValueList');
+    if (tag === KeyValueListTag.values) out.push(readKeyValue(r, end, depth));
+    else r.other(tag, otlpKnown.KeyValueList, end, 'KeyValueList');
   }
   r.expectEnd(end, 'KeyValueList');
   return out;
@@ -73,9 +68,9 @@ export function readKeyValue(r: Reader, limit: number, depth = 0): KeyValue {
   let value: AnyValue = undefined;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) key = r.key(end);
-    else if (tag === 0x12) value = readAnyValue(r, end, depth);
-    else r.other(tag, KV_FIELDS, end, 'KeyValue');
+    if (tag === KeyValueTag.key) key = r.key(end);
+    else if (tag === KeyValueTag.value) value = readAnyValue(r, end, depth);
+    else r.other(tag, otlpKnown.KeyValue, end, 'KeyValue');
   }
   r.expectEnd(end, 'KeyValue');
   return { key, value };
@@ -87,11 +82,11 @@ export function readScope(r: Reader, limit: number, into: InstrumentationScope):
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: into.name = r.string(end); break;
-      case 0x12: into.version = r.string(end); break;
-      case 0x1a: into.attributes.push(readKeyValue(r, end)); break;
-      case 0x20: into.droppedAttributesCount = r.uint32(); break;
-      default: r.other(tag, SCOPE_FIELDS, end, 'InstrumentationScope');
+      case InstrumentationScopeTag.name: into.name = r.string(end); break;
+      case InstrumentationScopeTag.version: into.version = r.string(end); break;
+      case InstrumentationScopeTag.attributes: into.attributes.push(readKeyValue(r, end)); break;
+      case InstrumentationScopeTag.dropped_attributes_count: into.droppedAttributesCount = r.uint32(); break;
+      default: r.other(tag, otlpKnown.InstrumentationScope, end, 'InstrumentationScope');
     }
   }
   r.expectEnd(end, 'InstrumentationScope');
@@ -101,9 +96,9 @@ export function readResource(r: Reader, limit: number, into: Resource): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) into.attributes.push(readKeyValue(r, end));
-    else if (tag === 0x10) into.droppedAttributesCount = r.uint32();
-    else r.other(tag, RESOURCE_FIELDS, end, 'Resource');
+    if (tag === ResourceTag.attributes) into.attributes.push(readKeyValue(r, end));
+    else if (tag === ResourceTag.dropped_attributes_count) into.droppedAttributesCount = r.uint32();
+    else r.other(tag, otlpKnown.Resource, end, 'Resource');
   }
   r.expectEnd(end, 'Resource');
 }
@@ -114,36 +109,36 @@ export function readResource(r: Reader, limit: number, into: Resource): void {
 function writeAnyValueBody(w: Writer, v: AnyValue): void {
   switch (typeof v) {
     case 'string':
-      w.string(1, v);
+      w.string(AnyValueField.string_value, v);
       return;
     case 'boolean':
-      w.tag(2, 0);
+      w.uint32(AnyValueTag.bool_value);
       w.uint32(v ? 1 : 0);
       return;
     case 'bigint':
-      w.tag(3, 0);
+      w.uint32(AnyValueTag.int_value);
       w.int64(v);
       return;
     case 'number':
-      w.tag(4, 1);
+      w.uint32(AnyValueTag.double_value);
       w.double(v);
       return;
     case 'undefined':
       return;
   }
   if (v instanceof Uint8Array) {
-    w.bytes(7, v);
+    w.bytes(AnyValueField.bytes_value, v);
   } else if (Array.isArray(v)) {
-    const at = w.startMessage(5);
+    const at = w.startMessage(AnyValueField.array_value);
     for (let i = 0; i < v.length; i++) {
-      const item = w.startMessage(1);
+      const item = w.startMessage(ArrayValueField.values);
       writeAnyValueBody(w, v[i]);
       w.endMessage(item);
     }
     w.endMessage(at);
   } else if (v instanceof KvList) {
-    const at = w.startMessage(6);
-    writeAttributes(w, 1, v.values);
+    const at = w.startMessage(AnyValueField.kvlist_value);
+    writeAttributes(w, KeyValueListField.values, v.values);
     w.endMessage(at);
   } else {
     throw new TypeError(`not an attribute value: ${Object.prototype.toString.call(v)}`);
@@ -164,8 +159,8 @@ export function writeAttributes(w: Writer, field: number, attrs: readonly KeyVal
 /** One KeyValue as field `field` (translators that write attributes without building KeyValue objects). */
 export function writeKeyValue(w: Writer, field: number, key: string, value: AnyValue): void {
   const at = w.startMessage(field);
-  if (key !== '') w.string(1, key);
-  writeAnyValue(w, 2, value);
+  if (key !== '') w.string(KeyValueField.key, key);
+  writeAnyValue(w, KeyValueField.value, value);
   w.endMessage(at);
 }
 
@@ -191,16 +186,16 @@ export function writeStringField(w: Writer, field: number, s: string): void {
 /** Always written, as the Collector does: both are non-nullable in pdata. */
 export function writeResource(w: Writer, field: number, res: Resource): void {
   const at = w.startMessage(field);
-  writeAttributes(w, 1, res.attributes);
-  writeUint32Field(w, 2, res.droppedAttributesCount);
+  writeAttributes(w, ResourceField.attributes, res.attributes);
+  writeUint32Field(w, ResourceField.dropped_attributes_count, res.droppedAttributesCount);
   w.endMessage(at);
 }
 
 export function writeScope(w: Writer, field: number, scope: InstrumentationScope): void {
   const at = w.startMessage(field);
-  writeStringField(w, 1, scope.name);
-  writeStringField(w, 2, scope.version);
-  writeAttributes(w, 3, scope.attributes);
-  writeUint32Field(w, 4, scope.droppedAttributesCount);
+  writeStringField(w, InstrumentationScopeField.name, scope.name);
+  writeStringField(w, InstrumentationScopeField.version, scope.version);
+  writeAttributes(w, InstrumentationScopeField.attributes, scope.attributes);
+  writeUint32Field(w, InstrumentationScopeField.dropped_attributes_count, scope.droppedAttributesCount);
   w.endMessage(at);
 }

@@ -1,5 +1,6 @@
 /** Counting a request's records by its framing alone (max_records_per_request before decoding). */
 import { Reader } from './protowire.ts';
+import { ExportLogsServiceRequestField, ResourceLogsField, ScopeLogsField } from './wire-fields.gen.ts';
 
 /**
  * The number of records an Export*ServiceRequest frames, found by walking only
@@ -19,7 +20,11 @@ export function countRecords(data: Uint8Array): number {
   return n;
 }
 
-/** depth 0: the request (field 1 = resource container); 1: ResourceX (2 = scope container); 2: ScopeX (2 = record). */
+/**
+ * depth 0: the request (its resource containers); 1: ResourceX (its scope
+ * containers); 2: ScopeX (its records). The logs field numbers serve both
+ * signals: the traces containers have the same ones (wire-fields.test.ts).
+ */
 function containers(r: Reader, end: number, depth: number): number {
   let n = 0;
   while (r.pos < end) {
@@ -30,9 +35,9 @@ function containers(r: Reader, end: number, depth: number): number {
     }
     const fieldEnd = r.lenEnd(end);
     const field = tag >>> 3;
-    if (depth === 0 && field === 1) n += containers(r, fieldEnd, 1);
-    else if (depth === 1 && field === 2) n += containers(r, fieldEnd, 2);
-    else if (depth === 2 && field === 2) n++;
+    if (depth === 0 && field === ExportLogsServiceRequestField.resource_logs) n += containers(r, fieldEnd, 1);
+    else if (depth === 1 && field === ResourceLogsField.scope_logs) n += containers(r, fieldEnd, 2);
+    else if (depth === 2 && field === ScopeLogsField.log_records) n++;
     r.pos = fieldEnd;
   }
   return n;

@@ -13,6 +13,9 @@
 import { blankLogRecord, emptyResource, setAttr, type KeyValue, type LogPatch, type LogRecord, type Resource } from '../model.ts';
 import { readAnyValue, readKeyValue, readResource } from './common-proto.ts';
 import { Reader } from './protowire.ts';
+import {
+  ExportLogsServiceRequestTag, KeyValueTag, LogRecordTag, ResourceLogsTag, ScopeLogsTag,
+} from './wire-fields.gen.ts';
 
 /** Values by attribute key, looked up by the UTF-8 bytes of a key on the wire (no string is made for a key that is not in it). */
 /** Whether `k` is the bytes `buf[start, end)`. */
@@ -89,7 +92,7 @@ export function eachLogRecord(parts: readonly Uint8Array[], visit: (r: Reader, e
     const n = part.length;
     while (r.pos < n) {
       const tag = r.uint32();
-      if (tag !== 0x0a) {
+      if (tag !== ExportLogsServiceRequestTag.resource_logs) {
         r.skip(tag & 7, n);
         continue;
       }
@@ -99,20 +102,20 @@ export function eachLogRecord(parts: readonly Uint8Array[], visit: (r: Reader, e
       const resource = emptyResource();
       while (r.pos < rlEnd) {
         const t = r.uint32();
-        if (t === 0x0a) readResource(r, rlEnd, resource);
+        if (t === ResourceLogsTag.resource) readResource(r, rlEnd, resource);
         else r.skip(t & 7, rlEnd);
       }
       r.pos = rlStart;
       while (r.pos < rlEnd) {
         const t = r.uint32();
-        if (t !== 0x12) {
+        if (t !== ResourceLogsTag.scope_logs) {
           r.skip(t & 7, rlEnd);
           continue;
         }
         const slEnd = r.lenEnd(rlEnd);
         while (r.pos < slEnd) {
           const t2 = r.uint32();
-          if (t2 !== 0x12) {
+          if (t2 !== ScopeLogsTag.log_records) {
             r.skip(t2 & 7, slEnd);
             continue;
           }
@@ -137,9 +140,9 @@ export function viewLogRecord(r: Reader, end: number, keys: KeySet, patch?: LogP
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: rec.timeUnixNano = r.fixed64(); break;
-      case 0x2a: rec.body = readAnyValue(r, end, 0); break;
-      case 0x32: {
+      case LogRecordTag.time_unix_nano: rec.timeUnixNano = r.fixed64(); break;
+      case LogRecordTag.body: rec.body = readAnyValue(r, end, 0); break;
+      case LogRecordTag.attributes: {
         const at = r.pos;
         const kvEnd = r.lenEnd(end);
         // Look at the key's bytes before making anything.
@@ -153,9 +156,9 @@ export function viewLogRecord(r: Reader, end: number, keys: KeySet, patch?: LogP
         if (keys.has(kv.key)) rec.attributes.push(kv);
         break;
       }
-      case 0x4a: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
-      case 0x52: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
-      case 0x59: rec.observedTimeUnixNano = r.fixed64(); break;
+      case LogRecordTag.trace_id: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
+      case LogRecordTag.span_id: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
+      case LogRecordTag.observed_time_unix_nano: rec.observedTimeUnixNano = r.fixed64(); break;
       default: r.skip(tag & 7, end);
     }
   }
@@ -175,11 +178,11 @@ export function viewLogRecord(r: Reader, end: number, keys: KeySet, patch?: LogP
  */
 export function keyEnd(r: Reader, kvEnd: number): number {
   const buf = r.buf;
-  if (r.pos >= kvEnd || buf[r.pos] !== 0x0a) return -1;
+  if (r.pos >= kvEnd || buf[r.pos] !== KeyValueTag.key) return -1;
   r.pos++;
   const kEnd = r.lenEnd(kvEnd);
   if (kEnd === kvEnd) return kEnd;
-  if (buf[kEnd] !== 0x12) return -1;
+  if (buf[kEnd] !== KeyValueTag.value) return -1;
   const kStart = r.pos;
   r.pos = kEnd + 1;
   if (r.lenEnd(kvEnd) !== kvEnd) return -1;

@@ -1,15 +1,17 @@
 /**
- * Export{Logs,Trace}ServiceResponse, protobuf and JSON:
- *
- *   ExportLogsServiceResponse  { 1 partial_success: ExportLogsPartialSuccess }
- *   ExportLogsPartialSuccess   { 1 rejected_log_records int64, 2 error_message }
- *   ExportTracePartialSuccess  { 1 rejected_spans int64,       2 error_message }
+ * Export{Logs,Trace}ServiceResponse, protobuf and JSON: an optional
+ * partial_success { rejected_log_records / rejected_spans (int64), error_message }
+ * (field numbers: wire-fields.gen.ts).
  *
  * A full success carries no partial_success (empty bytes / `{}`), as the spec asks.
  */
 import type { Signal } from '../model.ts';
 import { asObj, get, parseJsonRoot, str, toBigInt } from './json-util.ts';
-import { Reader, fields, sharedWriter } from './protowire.ts';
+import { Reader, sharedWriter } from './protowire.ts';
+import {
+  ExportLogsPartialSuccessField, ExportLogsPartialSuccessTag, ExportLogsServiceResponseField,
+  ExportLogsServiceResponseTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
 export interface ExportResult {
   /** Items (log records or spans) the server rejected. */
@@ -18,23 +20,20 @@ export interface ExportResult {
   errorMessage: string;
 }
 
-const RESPONSE_FIELDS = fields(1);
-const PARTIAL_FIELDS = fields(1, 2);
-
 function rejectedKey(signal: Signal): [string, string] {
   return signal === 'logs' ? ['rejectedLogRecords', 'rejected_log_records'] : ['rejectedSpans', 'rejected_spans'];
 }
 
 export function encodeExportResponse(signal: Signal, result: ExportResult = { rejected: 0, errorMessage: '' }): Uint8Array {
-  void signal; // both signals share field numbers
+  void signal; // both signals share field numbers and tags (wire-fields.test.ts): the logs names serve both
   const w = sharedWriter();
   if (result.rejected !== 0 || result.errorMessage !== '') {
-    const at = w.startMessage(1);
+    const at = w.startMessage(ExportLogsServiceResponseField.partial_success);
     if (result.rejected !== 0) {
-      w.tag(1, 0);
+      w.uint32(ExportLogsPartialSuccessTag.rejected_log_records);
       w.int64(BigInt(result.rejected));
     }
-    if (result.errorMessage !== '') w.string(2, result.errorMessage);
+    if (result.errorMessage !== '') w.string(ExportLogsPartialSuccessField.error_message, result.errorMessage);
     w.endMessage(at);
   }
   return w.finish();
@@ -46,16 +45,16 @@ export function decodeExportResponse(signal: Signal, data: Uint8Array): ExportRe
   const out: ExportResult = { rejected: 0, errorMessage: '' };
   while (r.pos < r.len) {
     const tag = r.uint32();
-    if (tag !== 0x0a) {
-      r.other(tag, RESPONSE_FIELDS, r.len, 'ExportServiceResponse');
+    if (tag !== ExportLogsServiceResponseTag.partial_success) {
+      r.other(tag, otlpKnown.ExportLogsServiceResponse, r.len, 'ExportServiceResponse');
       continue;
     }
     const end = r.lenEnd(r.len);
     while (r.pos < end) {
       const t = r.uint32();
-      if (t === 0x08) out.rejected = Number(r.int64());
-      else if (t === 0x12) out.errorMessage = r.string(end);
-      else r.other(t, PARTIAL_FIELDS, end, 'ExportPartialSuccess');
+      if (t === ExportLogsPartialSuccessTag.rejected_log_records) out.rejected = Number(r.int64());
+      else if (t === ExportLogsPartialSuccessTag.error_message) out.errorMessage = r.string(end);
+      else r.other(t, otlpKnown.ExportLogsPartialSuccess, end, 'ExportPartialSuccess');
     }
     r.expectEnd(end, 'ExportPartialSuccess');
   }

@@ -10,22 +10,16 @@
  * scan.test.ts holds the equivalence to the decoders: every valid fixture
  * and thousands of truncated and bit-flipped variants get the same verdict.
  */
-import { MAX_DEPTH, WT_I32, WT_I64, fields } from './protowire.ts';
+import { MAX_DEPTH, WT_I32, WT_I64 } from './protowire.ts';
 import { Reader } from './protowire.ts';
 import { beginUtf8, endUtf8, utf8Ok } from './utf8.ts';
+import {
+  AnyValueTag, ArrayValueTag, ExportLogsServiceRequestTag, InstrumentationScopeTag, KeyValueTag, LogRecordTag,
+  ResourceLogsTag, ResourceTag, ScopeLogsTag, SpanEventTag, SpanLinkTag, SpanTag, StatusTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
-const REQUEST_FIELDS = fields(1);
-const RESOURCE_FIELDS = fields(1, 2);
-const SCOPE_FIELDS = fields(1, 2, 3, 4);
-const KV_FIELDS = fields(1, 2);
-const ANY_FIELDS = fields(1, 2, 3, 4, 5, 6, 7);
-const LIST_FIELDS = fields(1);
-const CONTAINER_FIELDS = fields(1, 2, 3); // ResourceLogs/ResourceSpans, ScopeLogs/ScopeSpans
-const LOG_RECORD_FIELDS = fields(1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12);
-const SPAN_FIELDS = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-const EVENT_FIELDS = fields(1, 2, 3, 4);
-const LINK_FIELDS = fields(1, 2, 3, 4, 5, 6);
-const STATUS_FIELDS = fields(2, 3);
+// ExportTraceServiceRequest, ResourceSpans and ScopeSpans have the same tags and fields as their
+// logs counterparts (wire-fields.test.ts): the walk below names the logs ones for both signals.
 
 /** A bytes field: only its length is checked. */
 function len(r: Reader, limit: number): void {
@@ -58,13 +52,13 @@ function anyValue(r: Reader, limit: number, depth: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: text(r, end); break;
-      case 0x3a: len(r, end); break;
-      case 0x10: case 0x18: r.varint64(); break;
-      case 0x21: fixed(r, WT_I64); break;
-      case 0x2a: list(r, end, depth + 1, 'ArrayValue', false); break;
-      case 0x32: list(r, end, depth + 1, 'KeyValueList', true); break;
-      default: r.other(tag, ANY_FIELDS, end, 'AnyValue');
+      case AnyValueTag.string_value: text(r, end); break;
+      case AnyValueTag.bytes_value: len(r, end); break;
+      case AnyValueTag.bool_value: case AnyValueTag.int_value: r.varint64(); break;
+      case AnyValueTag.double_value: fixed(r, WT_I64); break;
+      case AnyValueTag.array_value: list(r, end, depth + 1, 'ArrayValue', false); break;
+      case AnyValueTag.kvlist_value: list(r, end, depth + 1, 'KeyValueList', true); break;
+      default: r.other(tag, otlpKnown.AnyValue, end, 'AnyValue');
     }
   }
   r.expectEnd(end, 'AnyValue');
@@ -74,7 +68,8 @@ function list(r: Reader, limit: number, depth: number, message: string, keyValue
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag !== 0x0a) r.other(tag, LIST_FIELDS, end, message);
+    // ArrayValue and KeyValueList: both `1 values` only.
+    if (tag !== ArrayValueTag.values) r.other(tag, otlpKnown.ArrayValue, end, message);
     else if (keyValues) keyValue(r, end, depth);
     else anyValue(r, end, depth);
   }
@@ -85,9 +80,9 @@ function keyValue(r: Reader, limit: number, depth = 0): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) text(r, end);
-    else if (tag === 0x12) anyValue(r, end, depth);
-    else r.other(tag, KV_FIELDS, end, 'KeyValue');
+    if (tag === KeyValueTag.key) text(r, end);
+    else if (tag === KeyValueTag.value) anyValue(r, end, depth);
+    else r.other(tag, otlpKnown.KeyValue, end, 'KeyValue');
   }
   r.expectEnd(end, 'KeyValue');
 }
@@ -97,10 +92,10 @@ function scope(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: case 0x12: text(r, end); break;
-      case 0x1a: keyValue(r, end); break;
-      case 0x20: r.uint32(); break;
-      default: r.other(tag, SCOPE_FIELDS, end, 'InstrumentationScope');
+      case InstrumentationScopeTag.name: case InstrumentationScopeTag.version: text(r, end); break;
+      case InstrumentationScopeTag.attributes: keyValue(r, end); break;
+      case InstrumentationScopeTag.dropped_attributes_count: r.uint32(); break;
+      default: r.other(tag, otlpKnown.InstrumentationScope, end, 'InstrumentationScope');
     }
   }
   r.expectEnd(end, 'InstrumentationScope');
@@ -110,9 +105,9 @@ function resource(r: Reader, limit: number): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) keyValue(r, end);
-    else if (tag === 0x10) r.uint32();
-    else r.other(tag, RESOURCE_FIELDS, end, 'Resource');
+    if (tag === ResourceTag.attributes) keyValue(r, end);
+    else if (tag === ResourceTag.dropped_attributes_count) r.uint32();
+    else r.other(tag, otlpKnown.Resource, end, 'Resource');
   }
   r.expectEnd(end, 'Resource');
 }
@@ -122,15 +117,15 @@ function logRecord(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: case 0x59: fixed(r, WT_I64); break;
-      case 0x10: case 0x38: r.uint32(); break;
-      case 0x1a: case 0x62: text(r, end); break;
-      case 0x2a: anyValue(r, end, 0); break;
-      case 0x32: keyValue(r, end); break;
-      case 0x45: fixed(r, WT_I32); break;
-      case 0x4a: id(r, end, 16, 'LogRecord.trace_id'); break;
-      case 0x52: id(r, end, 8, 'LogRecord.span_id'); break;
-      default: r.other(tag, LOG_RECORD_FIELDS, end, 'LogRecord');
+      case LogRecordTag.time_unix_nano: case LogRecordTag.observed_time_unix_nano: fixed(r, WT_I64); break;
+      case LogRecordTag.severity_number: case LogRecordTag.dropped_attributes_count: r.uint32(); break;
+      case LogRecordTag.severity_text: case LogRecordTag.event_name: text(r, end); break;
+      case LogRecordTag.body: anyValue(r, end, 0); break;
+      case LogRecordTag.attributes: keyValue(r, end); break;
+      case LogRecordTag.flags: fixed(r, WT_I32); break;
+      case LogRecordTag.trace_id: id(r, end, 16, 'LogRecord.trace_id'); break;
+      case LogRecordTag.span_id: id(r, end, 8, 'LogRecord.span_id'); break;
+      default: r.other(tag, otlpKnown.LogRecord, end, 'LogRecord');
     }
   }
   r.expectEnd(end, 'LogRecord');
@@ -141,11 +136,11 @@ function event(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: fixed(r, WT_I64); break;
-      case 0x12: text(r, end); break;
-      case 0x1a: keyValue(r, end); break;
-      case 0x20: r.uint32(); break;
-      default: r.other(tag, EVENT_FIELDS, end, 'Span.Event');
+      case SpanEventTag.time_unix_nano: fixed(r, WT_I64); break;
+      case SpanEventTag.name: text(r, end); break;
+      case SpanEventTag.attributes: keyValue(r, end); break;
+      case SpanEventTag.dropped_attributes_count: r.uint32(); break;
+      default: r.other(tag, otlpKnown.SpanEvent, end, 'Span.Event');
     }
   }
   r.expectEnd(end, 'Span.Event');
@@ -156,13 +151,13 @@ function link(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: id(r, end, 16, 'Span.Link.trace_id'); break;
-      case 0x12: id(r, end, 8, 'Span.Link.span_id'); break;
-      case 0x1a: text(r, end); break;
-      case 0x22: keyValue(r, end); break;
-      case 0x28: r.uint32(); break;
-      case 0x35: fixed(r, WT_I32); break;
-      default: r.other(tag, LINK_FIELDS, end, 'Span.Link');
+      case SpanLinkTag.trace_id: id(r, end, 16, 'Span.Link.trace_id'); break;
+      case SpanLinkTag.span_id: id(r, end, 8, 'Span.Link.span_id'); break;
+      case SpanLinkTag.trace_state: text(r, end); break;
+      case SpanLinkTag.attributes: keyValue(r, end); break;
+      case SpanLinkTag.dropped_attributes_count: r.uint32(); break;
+      case SpanLinkTag.flags: fixed(r, WT_I32); break;
+      default: r.other(tag, otlpKnown.SpanLink, end, 'Span.Link');
     }
   }
   r.expectEnd(end, 'Span.Link');
@@ -172,9 +167,9 @@ function status(r: Reader, limit: number): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x12) text(r, end);
-    else if (tag === 0x18) r.uint32();
-    else r.other(tag, STATUS_FIELDS, end, 'Status');
+    if (tag === StatusTag.message) text(r, end);
+    else if (tag === StatusTag.code) r.uint32();
+    else r.other(tag, otlpKnown.Status, end, 'Status');
   }
   r.expectEnd(end, 'Status');
 }
@@ -184,18 +179,18 @@ function span(r: Reader, limit: number): void {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: id(r, end, 16, 'Span.trace_id'); break;
-      case 0x12: id(r, end, 8, 'Span.span_id'); break;
-      case 0x22: id(r, end, 8, 'Span.parent_span_id'); break;
-      case 0x1a: case 0x2a: text(r, end); break;
-      case 0x30: case 0x50: case 0x60: case 0x70: r.uint32(); break;
-      case 0x39: case 0x41: fixed(r, WT_I64); break;
-      case 0x4a: keyValue(r, end); break;
-      case 0x5a: event(r, end); break;
-      case 0x6a: link(r, end); break;
-      case 0x7a: status(r, end); break;
-      case 0x85: fixed(r, WT_I32); break;
-      default: r.other(tag, SPAN_FIELDS, end, 'Span');
+      case SpanTag.trace_id: id(r, end, 16, 'Span.trace_id'); break;
+      case SpanTag.span_id: id(r, end, 8, 'Span.span_id'); break;
+      case SpanTag.parent_span_id: id(r, end, 8, 'Span.parent_span_id'); break;
+      case SpanTag.trace_state: case SpanTag.name: text(r, end); break;
+      case SpanTag.kind: case SpanTag.dropped_attributes_count: case SpanTag.dropped_events_count: case SpanTag.dropped_links_count: r.uint32(); break;
+      case SpanTag.start_time_unix_nano: case SpanTag.end_time_unix_nano: fixed(r, WT_I64); break;
+      case SpanTag.attributes: keyValue(r, end); break;
+      case SpanTag.events: event(r, end); break;
+      case SpanTag.links: link(r, end); break;
+      case SpanTag.status: status(r, end); break;
+      case SpanTag.flags: fixed(r, WT_I32); break;
+      default: r.other(tag, otlpKnown.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -210,10 +205,10 @@ function scopeRecords(r: Reader, limit: number, rec: RecordScan, message: string
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: scope(r, end); break;
-      case 0x12: rec(r, end); n++; break;
-      case 0x1a: text(r, end); break;
-      default: r.other(tag, CONTAINER_FIELDS, end, message);
+      case ScopeLogsTag.scope: scope(r, end); break;
+      case ScopeLogsTag.log_records: rec(r, end); n++; break;
+      case ScopeLogsTag.schema_url: text(r, end); break;
+      default: r.other(tag, otlpKnown.ScopeLogs, end, message);
     }
   }
   r.expectEnd(end, message);
@@ -227,10 +222,10 @@ function resourceRecords(r: Reader, limit: number, rec: RecordScan, message: str
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: resource(r, end); break;
-      case 0x12: n += scopeRecords(r, end, rec, scopeMessage); break;
-      case 0x1a: text(r, end); break;
-      default: r.other(tag, CONTAINER_FIELDS, end, message);
+      case ResourceLogsTag.resource: resource(r, end); break;
+      case ResourceLogsTag.scope_logs: n += scopeRecords(r, end, rec, scopeMessage); break;
+      case ResourceLogsTag.schema_url: text(r, end); break;
+      default: r.other(tag, otlpKnown.ResourceLogs, end, message);
     }
   }
   r.expectEnd(end, message);
@@ -245,8 +240,8 @@ function request(data: Uint8Array, rec: RecordScan, message: string, resourceMes
   try {
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === 0x0a) n += resourceRecords(r, end, rec, resourceMessage, scopeMessage);
-      else r.other(tag, REQUEST_FIELDS, end, message);
+      if (tag === ExportLogsServiceRequestTag.resource_logs) n += resourceRecords(r, end, rec, resourceMessage, scopeMessage);
+      else r.other(tag, otlpKnown.ExportLogsServiceRequest, end, message);
     }
   } finally {
     endUtf8();

@@ -5,12 +5,13 @@
  * record is copied as the bytes it arrived as, under copies of its resource
  * and scope, into one request per group.
  *
- * ExportLogsServiceRequest and ExportTraceServiceRequest have the same shape:
- *   request  { 1: ResourceLogs|ResourceSpans (repeated) }
- *   resource { 1: resource, 2: ScopeLogs|ScopeSpans (repeated), 3: schema_url }
- *   scope    { 1: scope, 2: LogRecord|Span (repeated), 3: schema_url }
- * and differ only in where a record keeps its trace id (LogRecord field 9,
- * Span field 1: `TRACE_ID_FIELD`). Fields other than the repeated child are
+ * ExportLogsServiceRequest and ExportTraceServiceRequest have the same shape
+ * and field numbers (wire-fields.gen.ts; wire-fields.test.ts checks it):
+ *   request  { resource_logs|resource_spans (repeated) }
+ *   resource { resource, scope_logs|scope_spans (repeated), schema_url }
+ *   scope    { scope, log_records|spans (repeated), schema_url }
+ * and differ only in where a record keeps its trace id (LogRecord.trace_id,
+ * Span.trace_id: `TRACE_ID_FIELD`). Fields other than the repeated child are
  * copied as they are (a resource's or scope's fields come before its
  * children in our output; protobuf does not care about field order).
  *
@@ -18,10 +19,13 @@
  * malformed bytes throw OtlpDecodeError-like errors rather than guess.
  */
 import { asBuffer, type FastBuffer } from './wire-common.ts';
+import {
+  ExportLogsServiceRequestTag, LogRecordField, ResourceLogsTag, ScopeLogsTag, SpanField,
+} from './wire-fields.gen.ts';
 
 const ZERO_TRACE_ID = '0'.repeat(32);
 
-export const TRACE_ID_FIELD = { logs: 9, traces: 1 } as const;
+export const TRACE_ID_FIELD = { logs: LogRecordField.trace_id, traces: SpanField.trace_id } as const;
 
 const WT_VARINT = 0;
 const WT_I64 = 1;
@@ -132,7 +136,7 @@ export function sliceByTrace(parts: readonly Uint8Array[], traceIdField: number,
     while (top.pos < top.end) {
       const tag = top.varint();
       const start = top.skip(tag & 7);
-      if (tag !== ((1 << 3) | WT_LEN)) continue;
+      if (tag !== ExportLogsServiceRequestTag.resource_logs) continue;
       sliceResource(buf, start, top.pos, traceIdField, keyOf, out);
     }
   }
@@ -147,7 +151,7 @@ function sliceResource(buf: FastBuffer, start: number, end: number, field: numbe
     const at = c.pos;
     const tag = c.varint();
     const payload = c.skip(tag & 7);
-    if (tag === ((2 << 3) | WT_LEN)) scopes.push(payload, c.pos);
+    if (tag === ResourceLogsTag.scope_logs) scopes.push(payload, c.pos);
     else fields.push(buf.subarray(at, c.pos));
   }
   // Per group: this resource's copy, created when the group's first record here is seen.
@@ -162,7 +166,7 @@ function sliceResource(buf: FastBuffer, start: number, end: number, field: numbe
       const at = sc.pos;
       const tag = sc.varint();
       const payload = sc.skip(tag & 7);
-      if (tag !== ((2 << 3) | WT_LEN)) {
+      if (tag !== ScopeLogsTag.log_records) {
         scopeFields.push(buf.subarray(at, sc.pos));
         continue;
       }
@@ -266,11 +270,11 @@ export function encodeGroup(g: SliceGroup): Buffer {
     let body = sum(r.fields);
     const scopeBodies = r.scopes.map((s) => sum(s.fields) + s.bytes);
     for (const sb of scopeBodies) body += 1 + varintSize(sb) + sb;
-    out[pos++] = (1 << 3) | WT_LEN;
+    out[pos++] = ExportLogsServiceRequestTag.resource_logs;
     varint(body);
     for (const f of r.fields) copy(f);
     r.scopes.forEach((s, i) => {
-      out[pos++] = (2 << 3) | WT_LEN;
+      out[pos++] = ResourceLogsTag.scope_logs;
       varint(scopeBodies[i]!);
       for (const f of s.fields) copy(f);
       const rs = s.ranges;

@@ -1,18 +1,8 @@
 /**
  * opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest (the same
- * bytes as trace.v1.TracesData) on the protobuf wire.
- *
- *   ExportTraceServiceRequest: 1 resource_spans
- *   ResourceSpans: 1 resource, 2 scope_spans, 3 schema_url
- *   ScopeSpans:    1 scope, 2 spans, 3 schema_url
- *   Span:   1 trace_id, 2 span_id, 3 trace_state, 4 parent_span_id, 5 name, 6 kind,
- *           7 start_time_unix_nano (fixed64), 8 end_time_unix_nano (fixed64),
- *           9 attributes, 10 dropped_attributes_count, 11 events, 12 dropped_events_count,
- *           13 links, 14 dropped_links_count, 15 status, 16 flags (fixed32)
- *   Event:  1 time_unix_nano (fixed64), 2 name, 3 attributes, 4 dropped_attributes_count
- *   Link:   1 trace_id, 2 span_id, 3 trace_state, 4 attributes, 5 dropped_attributes_count,
- *           6 flags (fixed32)
- *   Status: 2 message, 3 code   (1 is reserved)
+ * bytes as trace.v1.TracesData) on the protobuf wire: ResourceSpans,
+ * ScopeSpans, Span, Span.Event, Span.Link, Status. Field numbers and tags:
+ * wire-fields.gen.ts, generated from proto/.
  */
 import { emptyResource, emptyScope } from '../model.ts';
 import type { ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, SpanStatus, TracesData } from '../model.ts';
@@ -20,16 +10,13 @@ import {
   readKeyValue, readResource, readScope,
   writeAttributes, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field,
 } from './common-proto.ts';
-import { Reader, fields, sharedWriter } from './protowire.ts';
+import { Reader, sharedWriter } from './protowire.ts';
 import type { Writer } from './protowire.ts';
-
-const REQUEST_FIELDS = fields(1);
-const RESOURCE_SPANS_FIELDS = fields(1, 2, 3);
-const SCOPE_SPANS_FIELDS = fields(1, 2, 3);
-const SPAN_FIELDS = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-const EVENT_FIELDS = fields(1, 2, 3, 4);
-const LINK_FIELDS = fields(1, 2, 3, 4, 5, 6);
-const STATUS_FIELDS = fields(2, 3);
+import {
+  ExportTraceServiceRequestField, ExportTraceServiceRequestTag, ResourceSpansField, ResourceSpansTag,
+  ScopeSpansField, ScopeSpansTag, SpanEventField, SpanEventTag, SpanField, SpanLinkField, SpanLinkTag, SpanTag,
+  StatusField, StatusTag, otlpKnown,
+} from './wire-fields.gen.ts';
 
 /** Decodes ExportTraceServiceRequest / TracesData bytes; throws OtlpDecodeError. */
 export function decodeTracesProto(data: Uint8Array): TracesData {
@@ -38,8 +25,8 @@ export function decodeTracesProto(data: Uint8Array): TracesData {
   const resourceSpans: ResourceSpans[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a) resourceSpans.push(readResourceSpans(r, end));
-    else r.other(tag, REQUEST_FIELDS, end, 'ExportTraceServiceRequest');
+    if (tag === ExportTraceServiceRequestTag.resource_spans) resourceSpans.push(readResourceSpans(r, end));
+    else r.other(tag, otlpKnown.ExportTraceServiceRequest, end, 'ExportTraceServiceRequest');
   }
   return { resourceSpans };
 }
@@ -50,10 +37,10 @@ function readResourceSpans(r: Reader, limit: number): ResourceSpans {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: readResource(r, end, out.resource); break;
-      case 0x12: out.scopeSpans.push(readScopeSpans(r, end)); break;
-      case 0x1a: out.schemaUrl = r.string(end); break;
-      default: r.other(tag, RESOURCE_SPANS_FIELDS, end, 'ResourceSpans');
+      case ResourceSpansTag.resource: readResource(r, end, out.resource); break;
+      case ResourceSpansTag.scope_spans: out.scopeSpans.push(readScopeSpans(r, end)); break;
+      case ResourceSpansTag.schema_url: out.schemaUrl = r.string(end); break;
+      default: r.other(tag, otlpKnown.ResourceSpans, end, 'ResourceSpans');
     }
   }
   r.expectEnd(end, 'ResourceSpans');
@@ -66,10 +53,10 @@ function readScopeSpans(r: Reader, limit: number): ScopeSpans {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: readScope(r, end, out.scope); break;
-      case 0x12: out.spans.push(readSpan(r, end)); break;
-      case 0x1a: out.schemaUrl = r.string(end); break;
-      default: r.other(tag, SCOPE_SPANS_FIELDS, end, 'ScopeSpans');
+      case ScopeSpansTag.scope: readScope(r, end, out.scope); break;
+      case ScopeSpansTag.spans: out.spans.push(readSpan(r, end)); break;
+      case ScopeSpansTag.schema_url: out.schemaUrl = r.string(end); break;
+      default: r.other(tag, otlpKnown.ScopeSpans, end, 'ScopeSpans');
     }
   }
   r.expectEnd(end, 'ScopeSpans');
@@ -100,23 +87,23 @@ function readSpan(r: Reader, limit: number): Span {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: s.traceId = r.id(end, 16, 'Span.trace_id'); break;
-      case 0x12: s.spanId = r.id(end, 8, 'Span.span_id'); break;
-      case 0x1a: s.traceState = r.string(end); break;
-      case 0x22: s.parentSpanId = r.id(end, 8, 'Span.parent_span_id'); break;
-      case 0x2a: s.name = r.string(end); break;
-      case 0x30: s.kind = r.uint32() | 0; break;
-      case 0x39: s.startTimeUnixNano = r.fixed64(); break;
-      case 0x41: s.endTimeUnixNano = r.fixed64(); break;
-      case 0x4a: s.attributes.push(readKeyValue(r, end)); break;
-      case 0x50: s.droppedAttributesCount = r.uint32(); break;
-      case 0x5a: s.events.push(readEvent(r, end)); break;
-      case 0x60: s.droppedEventsCount = r.uint32(); break;
-      case 0x6a: s.links.push(readLink(r, end)); break;
-      case 0x70: s.droppedLinksCount = r.uint32(); break;
-      case 0x7a: readStatus(r, end, s.status); break;
-      case 0x85: s.flags = r.fixed32(); break;
-      default: r.other(tag, SPAN_FIELDS, end, 'Span');
+      case SpanTag.trace_id: s.traceId = r.id(end, 16, 'Span.trace_id'); break;
+      case SpanTag.span_id: s.spanId = r.id(end, 8, 'Span.span_id'); break;
+      case SpanTag.trace_state: s.traceState = r.string(end); break;
+      case SpanTag.parent_span_id: s.parentSpanId = r.id(end, 8, 'Span.parent_span_id'); break;
+      case SpanTag.name: s.name = r.string(end); break;
+      case SpanTag.kind: s.kind = r.uint32() | 0; break;
+      case SpanTag.start_time_unix_nano: s.startTimeUnixNano = r.fixed64(); break;
+      case SpanTag.end_time_unix_nano: s.endTimeUnixNano = r.fixed64(); break;
+      case SpanTag.attributes: s.attributes.push(readKeyValue(r, end)); break;
+      case SpanTag.dropped_attributes_count: s.droppedAttributesCount = r.uint32(); break;
+      case SpanTag.events: s.events.push(readEvent(r, end)); break;
+      case SpanTag.dropped_events_count: s.droppedEventsCount = r.uint32(); break;
+      case SpanTag.links: s.links.push(readLink(r, end)); break;
+      case SpanTag.dropped_links_count: s.droppedLinksCount = r.uint32(); break;
+      case SpanTag.status: readStatus(r, end, s.status); break;
+      case SpanTag.flags: s.flags = r.fixed32(); break;
+      default: r.other(tag, otlpKnown.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -129,11 +116,11 @@ export function readEvent(r: Reader, limit: number): SpanEvent {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: e.timeUnixNano = r.fixed64(); break;
-      case 0x12: e.name = r.string(end); break;
-      case 0x1a: e.attributes.push(readKeyValue(r, end)); break;
-      case 0x20: e.droppedAttributesCount = r.uint32(); break;
-      default: r.other(tag, EVENT_FIELDS, end, 'Span.Event');
+      case SpanEventTag.time_unix_nano: e.timeUnixNano = r.fixed64(); break;
+      case SpanEventTag.name: e.name = r.string(end); break;
+      case SpanEventTag.attributes: e.attributes.push(readKeyValue(r, end)); break;
+      case SpanEventTag.dropped_attributes_count: e.droppedAttributesCount = r.uint32(); break;
+      default: r.other(tag, otlpKnown.SpanEvent, end, 'Span.Event');
     }
   }
   r.expectEnd(end, 'Span.Event');
@@ -146,13 +133,13 @@ export function readLink(r: Reader, limit: number): SpanLink {
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: l.traceId = r.id(end, 16, 'Span.Link.trace_id'); break;
-      case 0x12: l.spanId = r.id(end, 8, 'Span.Link.span_id'); break;
-      case 0x1a: l.traceState = r.string(end); break;
-      case 0x22: l.attributes.push(readKeyValue(r, end)); break;
-      case 0x28: l.droppedAttributesCount = r.uint32(); break;
-      case 0x35: l.flags = r.fixed32(); break;
-      default: r.other(tag, LINK_FIELDS, end, 'Span.Link');
+      case SpanLinkTag.trace_id: l.traceId = r.id(end, 16, 'Span.Link.trace_id'); break;
+      case SpanLinkTag.span_id: l.spanId = r.id(end, 8, 'Span.Link.span_id'); break;
+      case SpanLinkTag.trace_state: l.traceState = r.string(end); break;
+      case SpanLinkTag.attributes: l.attributes.push(readKeyValue(r, end)); break;
+      case SpanLinkTag.dropped_attributes_count: l.droppedAttributesCount = r.uint32(); break;
+      case SpanLinkTag.flags: l.flags = r.fixed32(); break;
+      default: r.other(tag, otlpKnown.SpanLink, end, 'Span.Link');
     }
   }
   r.expectEnd(end, 'Span.Link');
@@ -163,9 +150,9 @@ function readStatus(r: Reader, limit: number, into: SpanStatus): void {
   const end = r.lenEnd(limit);
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x12) into.message = r.string(end);
-    else if (tag === 0x18) into.code = r.uint32() | 0;
-    else r.other(tag, STATUS_FIELDS, end, 'Status');
+    if (tag === StatusTag.message) into.message = r.string(end);
+    else if (tag === StatusTag.code) into.code = r.uint32() | 0;
+    else r.other(tag, otlpKnown.Status, end, 'Status');
   }
   r.expectEnd(end, 'Status');
 }
@@ -176,16 +163,16 @@ function readStatus(r: Reader, limit: number, into: SpanStatus): void {
 export function encodeTracesProto(data: TracesData): Uint8Array {
   const w = sharedWriter();
   for (const rs of data.resourceSpans) {
-    const at = w.startMessage(1);
-    writeResource(w, 1, rs.resource);
+    const at = w.startMessage(ExportTraceServiceRequestField.resource_spans);
+    writeResource(w, ResourceSpansField.resource, rs.resource);
     for (const ss of rs.scopeSpans) {
-      const sat = w.startMessage(2);
-      writeScope(w, 1, ss.scope);
+      const sat = w.startMessage(ResourceSpansField.scope_spans);
+      writeScope(w, ScopeSpansField.scope, ss.scope);
       for (const span of ss.spans) writeSpan(w, span);
-      writeStringField(w, 3, ss.schemaUrl);
+      writeStringField(w, ScopeSpansField.schema_url, ss.schemaUrl);
       w.endMessage(sat);
     }
-    writeStringField(w, 3, rs.schemaUrl);
+    writeStringField(w, ResourceSpansField.schema_url, rs.schemaUrl);
     w.endMessage(at);
   }
   return w.finish();
@@ -205,48 +192,48 @@ export function writeFixed32Field(w: Writer, field: number, v: number): void {
   }
 }
 
-/** Span.events entry (field 11). */
+/** A Span.events entry. */
 export function writeEvent(w: Writer, e: SpanEvent): void {
-  const at = w.startMessage(11);
-  writeFixed64Field(w, 1, e.timeUnixNano);
-  writeStringField(w, 2, e.name);
-  writeAttributes(w, 3, e.attributes);
-  writeUint32Field(w, 4, e.droppedAttributesCount);
+  const at = w.startMessage(SpanField.events);
+  writeFixed64Field(w, SpanEventField.time_unix_nano, e.timeUnixNano);
+  writeStringField(w, SpanEventField.name, e.name);
+  writeAttributes(w, SpanEventField.attributes, e.attributes);
+  writeUint32Field(w, SpanEventField.dropped_attributes_count, e.droppedAttributesCount);
   w.endMessage(at);
 }
 
-/** Span.links entry (field 13). */
+/** A Span.links entry. */
 export function writeLink(w: Writer, l: SpanLink): void {
-  const at = w.startMessage(13);
-  if (l.traceId !== '') w.hexBytes(1, l.traceId);
-  if (l.spanId !== '') w.hexBytes(2, l.spanId);
-  writeStringField(w, 3, l.traceState);
-  writeAttributes(w, 4, l.attributes);
-  writeUint32Field(w, 5, l.droppedAttributesCount);
-  writeFixed32Field(w, 6, l.flags);
+  const at = w.startMessage(SpanField.links);
+  if (l.traceId !== '') w.hexBytes(SpanLinkField.trace_id, l.traceId);
+  if (l.spanId !== '') w.hexBytes(SpanLinkField.span_id, l.spanId);
+  writeStringField(w, SpanLinkField.trace_state, l.traceState);
+  writeAttributes(w, SpanLinkField.attributes, l.attributes);
+  writeUint32Field(w, SpanLinkField.dropped_attributes_count, l.droppedAttributesCount);
+  writeFixed32Field(w, SpanLinkField.flags, l.flags);
   w.endMessage(at);
 }
 
 function writeSpan(w: Writer, s: Span): void {
-  const at = w.startMessage(2);
-  if (s.traceId !== '') w.hexBytes(1, s.traceId);
-  if (s.spanId !== '') w.hexBytes(2, s.spanId);
-  writeStringField(w, 3, s.traceState);
-  if (s.parentSpanId !== '') w.hexBytes(4, s.parentSpanId);
-  writeStringField(w, 5, s.name);
-  writeEnumField(w, 6, s.kind);
-  writeFixed64Field(w, 7, s.startTimeUnixNano);
-  writeFixed64Field(w, 8, s.endTimeUnixNano);
-  writeAttributes(w, 9, s.attributes);
-  writeUint32Field(w, 10, s.droppedAttributesCount);
+  const at = w.startMessage(ScopeSpansField.spans);
+  if (s.traceId !== '') w.hexBytes(SpanField.trace_id, s.traceId);
+  if (s.spanId !== '') w.hexBytes(SpanField.span_id, s.spanId);
+  writeStringField(w, SpanField.trace_state, s.traceState);
+  if (s.parentSpanId !== '') w.hexBytes(SpanField.parent_span_id, s.parentSpanId);
+  writeStringField(w, SpanField.name, s.name);
+  writeEnumField(w, SpanField.kind, s.kind);
+  writeFixed64Field(w, SpanField.start_time_unix_nano, s.startTimeUnixNano);
+  writeFixed64Field(w, SpanField.end_time_unix_nano, s.endTimeUnixNano);
+  writeAttributes(w, SpanField.attributes, s.attributes);
+  writeUint32Field(w, SpanField.dropped_attributes_count, s.droppedAttributesCount);
   for (const e of s.events) writeEvent(w, e);
-  writeUint32Field(w, 12, s.droppedEventsCount);
+  writeUint32Field(w, SpanField.dropped_events_count, s.droppedEventsCount);
   for (const l of s.links) writeLink(w, l);
-  writeUint32Field(w, 14, s.droppedLinksCount);
-  const st = w.startMessage(15);
-  writeStringField(w, 2, s.status.message);
-  writeEnumField(w, 3, s.status.code);
+  writeUint32Field(w, SpanField.dropped_links_count, s.droppedLinksCount);
+  const st = w.startMessage(SpanField.status);
+  writeStringField(w, StatusField.message, s.status.message);
+  writeEnumField(w, StatusField.code, s.status.code);
   w.endMessage(st);
-  writeFixed32Field(w, 16, s.flags);
+  writeFixed32Field(w, SpanField.flags, s.flags);
   w.endMessage(at);
 }

@@ -16,18 +16,17 @@
  */
 import { emptyResource, emptyScope, type AnyValue, type LogPatch } from '../../core/model.ts';
 import { readAnyValue, readKeyValue, readResource, readScope } from '../../core/otlp/common-proto.ts';
-import { Reader, WT_I32, WT_I64, fields } from '../../core/otlp/protowire.ts';
+import { Reader, WT_I32, WT_I64 } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
+import {
+  AnyValueTag, ExportLogsServiceRequestTag, ExportTraceServiceRequestTag, KeyValueTag, LogRecordTag,
+  ResourceSpansTag, SpanTag, StatusTag, otlpKnown,
+} from '../../core/otlp/wire-fields.gen.ts';
 import { sameBytes } from '../../core/otlp/log-view.ts';
 import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
 import { asString } from '../../core/otlp/anyvalue.ts';
 import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type MapColumn, type NativeBlock } from './native.ts';
 import { spanKindName, statusCodeName } from './rows.ts';
-
-const REQUEST_FIELDS = fields(1);
-const CONTAINER_FIELDS = fields(1, 2, 3);
-const SPAN_FIELDS = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-const STATUS_FIELDS = fields(2, 3);
 
 /** Rows of `parts` (together holding `rows` spans) as one Native block. */
 export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: number): NativeBlock {
@@ -37,8 +36,8 @@ export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: numb
     const end = r.len;
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === 0x0a) resourceSpans(r, end, c);
-      else r.other(tag, REQUEST_FIELDS, end, 'ExportTraceServiceRequest');
+      if (tag === ExportTraceServiceRequestTag.resource_spans) resourceSpans(r, end, c);
+      else r.other(tag, otlpKnown.ExportTraceServiceRequest, end, 'ExportTraceServiceRequest');
     }
   }
   if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} spans, not ${rows}`);
@@ -46,10 +45,11 @@ export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: numb
 }
 
 /**
- * ResourceSpans and ScopeSpans alike: field 1 (the resource or scope, which
- * may follow the spans on the wire), field 2 (repeated), field 3 (schema_url,
- * not stored). The positions of fields 1 and 2, after their tags; the reader
- * is left at the message's end.
+ * ResourceSpans and ScopeSpans alike (and their logs twins: the four have the
+ * same three tags, core/otlp/wire-fields.test.ts): the resource or scope (which
+ * may follow the spans on the wire), the repeated children, and schema_url (not
+ * stored). The positions of the first two, after their tags; the reader is left
+ * at the message's end.
  */
 function layout(r: Reader, limit: number, name: string): { end: number; heads: number[]; items: number[]; schema: number } {
   const end = r.lenEnd(limit);
@@ -58,13 +58,13 @@ function layout(r: Reader, limit: number, name: string): { end: number; heads: n
   let schema = -1;
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === 0x0a || tag === 0x12) {
-      (tag === 0x0a ? heads : items).push(r.pos);
+    if (tag === ResourceSpansTag.resource || tag === ResourceSpansTag.scope_spans) {
+      (tag === ResourceSpansTag.resource ? heads : items).push(r.pos);
       r.pos = r.lenEnd(end);
-    } else if (tag === 0x1a) {
+    } else if (tag === ResourceSpansTag.schema_url) {
       schema = r.pos;
       r.pos = r.lenEnd(end);
-    } else r.other(tag, CONTAINER_FIELDS, end, name);
+    } else r.other(tag, otlpKnown.ResourceSpans, end, name);
   }
   r.expectEnd(end, name);
   return { end, heads, items, schema };
@@ -140,7 +140,6 @@ function checkId(r: Reader, start: number, end: number, size: number, what: stri
   if (end !== start && end - start !== size) r.fail(`${what} must be ${size} bytes, got ${end - start}`);
 }
 
-
 /**
  * One KeyValue into a Map column: a string value is copied as its bytes; any
  * other value (or a KeyValue this fast path does not expect) is decoded and
@@ -152,18 +151,18 @@ function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, u
   const at = r.pos;
   const end = r.lenEnd(limit);
   const buf = r.buf;
-  // Fast path: key (field 1), then value (field 2) holding one string_value, nothing after.
-  if (r.pos < end && buf[r.pos] === 0x0a) {
+  // Fast path: key, then value holding one string_value, nothing after.
+  if (r.pos < end && buf[r.pos] === KeyValueTag.key) {
     r.pos++;
     const kEnd = r.lenEnd(end);
     const kStart = r.pos;
     r.pos = kEnd;
-    if (r.pos < end && buf[r.pos] === 0x12) {
+    if (r.pos < end && buf[r.pos] === KeyValueTag.value) {
       r.pos++;
       const vEnd = r.lenEnd(end);
       if (vEnd === end && r.pos < vEnd) {
         const vTag = buf[r.pos];
-        if (vTag === 0x0a) {
+        if (vTag === AnyValueTag.string_value) {
           // A string value: its bytes.
           r.pos++;
           const sEnd = r.lenEnd(vEnd);
@@ -175,7 +174,7 @@ function attribute(r: Reader, limit: number, map: MapColumn, patch?: LogPatch, u
             r.pos = end;
             return;
           }
-        } else if (vTag === 0x18) {
+        } else if (vTag === AnyValueTag.int_value) {
           // An int value below 2^53 (a status code, a byte count): its decimal text, no bigint.
           r.pos++;
           const lo = r.varint64();
@@ -275,35 +274,35 @@ function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x0a: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'Span.trace_id'); break;
-      case 0x12: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'Span.span_id'); break;
-      case 0x1a: traceStateEnd = r.lenEnd(end); traceState = r.pos; r.pos = traceStateEnd; break;
-      case 0x22: parentIdEnd = r.lenEnd(end); parentId = r.pos; r.pos = parentIdEnd; checkId(r, parentId, parentIdEnd, 8, 'Span.parent_span_id'); break;
-      case 0x2a: nameEnd = r.lenEnd(end); name = r.pos; r.pos = nameEnd; break;
-      case 0x30: kind = r.uint32() | 0; break;
-      case 0x39: start = r.pos; r.skip(WT_I64, end); break;
-      case 0x41: finish = r.pos; r.skip(WT_I64, end); break;
-      case 0x4a: attribute(r, end, spanAttrs); attrs++; break;
-      case 0x5a: c.addEvent(readEvent(r, end)); break;
-      case 0x6a: c.addLink(readLink(r, end)); break;
-      case 0x7a: {
+      case SpanTag.trace_id: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'Span.trace_id'); break;
+      case SpanTag.span_id: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'Span.span_id'); break;
+      case SpanTag.trace_state: traceStateEnd = r.lenEnd(end); traceState = r.pos; r.pos = traceStateEnd; break;
+      case SpanTag.parent_span_id: parentIdEnd = r.lenEnd(end); parentId = r.pos; r.pos = parentIdEnd; checkId(r, parentId, parentIdEnd, 8, 'Span.parent_span_id'); break;
+      case SpanTag.name: nameEnd = r.lenEnd(end); name = r.pos; r.pos = nameEnd; break;
+      case SpanTag.kind: kind = r.uint32() | 0; break;
+      case SpanTag.start_time_unix_nano: start = r.pos; r.skip(WT_I64, end); break;
+      case SpanTag.end_time_unix_nano: finish = r.pos; r.skip(WT_I64, end); break;
+      case SpanTag.attributes: attribute(r, end, spanAttrs); attrs++; break;
+      case SpanTag.events: c.addEvent(readEvent(r, end)); break;
+      case SpanTag.links: c.addLink(readLink(r, end)); break;
+      case SpanTag.status: {
         // Status, merged as the decoder merges a repeated field.
         const sEnd = r.lenEnd(end);
         while (r.pos < sEnd) {
           const t = r.uint32();
-          if (t === 0x12) {
+          if (t === StatusTag.message) {
             statusMsgEnd = r.lenEnd(sEnd);
             statusMsg = r.pos;
             r.pos = statusMsgEnd;
-          } else if (t === 0x18) statusCode = r.uint32() | 0;
-          else r.other(t, STATUS_FIELDS, sEnd, 'Status');
+          } else if (t === StatusTag.code) statusCode = r.uint32() | 0;
+          else r.other(t, otlpKnown.Status, sEnd, 'Status');
         }
         r.expectEnd(sEnd, 'Status');
         break;
       }
-      case 0x50: case 0x60: case 0x70: r.uint32(); break; // dropped counts
-      case 0x85: r.skip(WT_I32, end); break; // flags
-      default: r.other(tag, SPAN_FIELDS, end, 'Span');
+      case SpanTag.dropped_attributes_count: case SpanTag.dropped_events_count: case SpanTag.dropped_links_count: r.uint32(); break;
+      case SpanTag.flags: r.skip(WT_I32, end); break;
+      default: r.other(tag, otlpKnown.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -329,8 +328,6 @@ function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs
 
 // ---------------------------------------------------------------- logs
 
-const LOG_RECORD_FIELDS = fields(1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12);
-
 /** Where the walk is: the next record's ordinal, for its patch. */
 interface LogWalk {
   ordinal: number;
@@ -351,8 +348,8 @@ export function encodeLogsNativeProto(parts: readonly Uint8Array[], rows: number
     const end = r.len;
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === 0x0a) resourceLogs(r, end, c, walk);
-      else r.other(tag, REQUEST_FIELDS, end, 'ExportLogsServiceRequest');
+      if (tag === ExportLogsServiceRequestTag.resource_logs) resourceLogs(r, end, c, walk);
+      else r.other(tag, otlpKnown.ExportLogsServiceRequest, end, 'ExportLogsServiceRequest');
     }
   }
   if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} log records, not ${rows}`);
@@ -429,18 +426,18 @@ function logRecord(r: Reader, limit: number, c: LogColumns, walk: LogWalk): void
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case 0x09: time = r.pos; r.skip(WT_I64, end); break;
-      case 0x10: severity = r.uint32() | 0; break;
-      case 0x1a: sevTextEnd = r.lenEnd(end); sevText = r.pos; r.pos = sevTextEnd; break;
-      case 0x2a: body = r.pos; r.pos = r.lenEnd(end); break;
-      case 0x32: attribute(r, end, map, patch, used, pkeys); attrs++; break;
-      case 0x38: r.uint32(); break; // dropped_attributes_count
-      case 0x45: flags = r.fixed32(); break;
-      case 0x4a: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'LogRecord.trace_id'); break;
-      case 0x52: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'LogRecord.span_id'); break;
-      case 0x59: observed = r.pos; r.skip(WT_I64, end); break;
-      case 0x62: eventNameEnd = r.lenEnd(end); eventName = r.pos; r.pos = eventNameEnd; break;
-      default: r.other(tag, LOG_RECORD_FIELDS, end, 'LogRecord');
+      case LogRecordTag.time_unix_nano: time = r.pos; r.skip(WT_I64, end); break;
+      case LogRecordTag.severity_number: severity = r.uint32() | 0; break;
+      case LogRecordTag.severity_text: sevTextEnd = r.lenEnd(end); sevText = r.pos; r.pos = sevTextEnd; break;
+      case LogRecordTag.body: body = r.pos; r.pos = r.lenEnd(end); break;
+      case LogRecordTag.attributes: attribute(r, end, map, patch, used, pkeys); attrs++; break;
+      case LogRecordTag.dropped_attributes_count: r.uint32(); break;
+      case LogRecordTag.flags: flags = r.fixed32(); break;
+      case LogRecordTag.trace_id: traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; checkId(r, traceId, traceIdEnd, 16, 'LogRecord.trace_id'); break;
+      case LogRecordTag.span_id: spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; checkId(r, spanId, spanIdEnd, 8, 'LogRecord.span_id'); break;
+      case LogRecordTag.observed_time_unix_nano: observed = r.pos; r.skip(WT_I64, end); break;
+      case LogRecordTag.event_name: eventNameEnd = r.lenEnd(end); eventName = r.pos; r.pos = eventNameEnd; break;
+      default: r.other(tag, otlpKnown.LogRecord, end, 'LogRecord');
     }
   }
   r.expectEnd(end, 'LogRecord');
@@ -483,7 +480,7 @@ function logBody(r: Reader, at: number, limit: number, sink: Sink): void {
   const buf = r.buf;
   r.pos = at;
   const end = r.lenEnd(limit);
-  if (r.pos < end && buf[r.pos] === 0x0a) {
+  if (r.pos < end && buf[r.pos] === AnyValueTag.string_value) {
     r.pos++;
     const sEnd = r.lenEnd(end);
     if (sEnd === end) {

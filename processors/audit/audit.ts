@@ -19,6 +19,7 @@ import { blankLogRecord, getAttr, logRecordCount, undecodedLogs, type KeyValue, 
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { eachLogRecord, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
+import { LogRecordTag } from '../../core/otlp/wire-fields.gen.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { processorMetrics } from '../../core/telemetry/metrics.ts';
 import { classifyRecord, compileRules, type CompiledRules } from './classify.ts';
@@ -124,10 +125,10 @@ function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: R
     while (r.pos < end) {
       const tag = r.uint32();
       switch (tag) {
-        case 0x09: rec.timeUnixNano = r.fixed64(); break;
-        case 0x59: rec.observedTimeUnixNano = r.fixed64(); break;
-        case 0x2a: rec.body = readAnyValue(r, end, 0); break;
-        case 0x32: {
+        case LogRecordTag.time_unix_nano: rec.timeUnixNano = r.fixed64(); break;
+        case LogRecordTag.observed_time_unix_nano: rec.observedTimeUnixNano = r.fixed64(); break;
+        case LogRecordTag.body: rec.body = readAnyValue(r, end, 0); break;
+        case LogRecordTag.attributes: {
           if (2 * n + 2 > kvs.length) {
             const more = new Int32Array(kvs.length * 2);
             more.set(kvs);
@@ -139,8 +140,8 @@ function classifyBytes(pending: PendingRecords, rules: CompiledRules, counts?: R
           n++;
           break;
         }
-        case 0x4a: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
-        case 0x52: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
+        case LogRecordTag.trace_id: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
+        case LogRecordTag.span_id: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
         default: r.skip(tag & 7, end);
       }
     }

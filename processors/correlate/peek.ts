@@ -18,6 +18,10 @@ import { eachLogRecord, keyEnd, sameBytes, viewLogRecord } from '../../core/otlp
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { Reader } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
+import {
+  AnyValueTag, ExportLogsServiceRequestTag, ExportTraceServiceRequestTag, KeyValueTag, LogRecordTag,
+  ResourceLogsTag, ResourceSpansTag, ResourceTag, ScopeLogsTag, ScopeSpansTag, SpanTag, StatusTag,
+} from '../../core/otlp/wire-fields.gen.ts';
 import { accessKeys, readAccess, str } from '../../lib/mesh/fields.ts';
 import type { AttributeMap } from '../../lib/mesh/attributes.ts';
 import type { SpanContext, TraceEntry, TraceIndex } from './trace-index.ts';
@@ -57,15 +61,15 @@ export function indexLogsBytes(parts: readonly Uint8Array[], index: TraceIndex, 
     const r = new Reader(part);
     const buf = r.buf;
     const n = part.length;
-    for (let rlEnd; (rlEnd = field(r, n, 0x0a)) >= 0; ) {
-      for (let slEnd; (slEnd = field(r, rlEnd, 0x12)) >= 0; ) {
-        for (let recEnd; (recEnd = field(r, slEnd, 0x12)) >= 0; ) {
-          // The record's trace id: the last field 9 wins, as in the decoder.
+    for (let rlEnd; (rlEnd = field(r, n, ExportLogsServiceRequestTag.resource_logs)) >= 0; ) {
+      for (let slEnd; (slEnd = field(r, rlEnd, ResourceLogsTag.scope_logs)) >= 0; ) {
+        for (let recEnd; (recEnd = field(r, slEnd, ScopeLogsTag.log_records)) >= 0; ) {
+          // The record's trace id: the last trace_id field wins, as in the decoder.
           let at = -1;
           let len = 0;
           while (r.pos < recEnd) {
             const t3 = r.uint32();
-            if (t3 === 0x4a) {
+            if (t3 === LogRecordTag.trace_id) {
               const e = r.lenEnd(recEnd);
               at = r.pos;
               len = e - at;
@@ -119,7 +123,7 @@ function statusCode(r: Reader, end: number, code: number): number {
   const stEnd = r.lenEnd(end);
   while (r.pos < stEnd) {
     const t = r.uint32();
-    if (t === 0x18) code = r.uint32() | 0;
+    if (t === StatusTag.code) code = r.uint32() | 0;
     else r.skip(t & 7, stEnd);
   }
   return code;
@@ -137,8 +141,8 @@ function keyValue(r: Reader, end: number, key: string): AnyValue | typeof NOT_IT
   let valueAt = -1;
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === 0x0a) k = r.key(end);
-    else if (t === 0x12) {
+    if (t === KeyValueTag.key) k = r.key(end);
+    else if (t === KeyValueTag.value) {
       valueAt = r.pos;
       r.pos = r.lenEnd(end);
     } else r.skip(t & 7, end);
@@ -166,20 +170,20 @@ function span(r: Reader, end: number, service: string, requestIdAttrs: readonly 
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
-      case 0x0a: traceId = id(r, end, ZERO_TRACE); break;
-      case 0x12: spanId = id(r, end, ZERO_SPAN); break;
-      case 0x2a: name = r.key(end); break; // names repeat: one string per name, not per span
-      case 0x30: kind = r.uint32() | 0; break;
-      case 0x39: start = r.fixed64(); break;
-      case 0x41: finish = r.fixed64(); break;
-      case 0x4a: {
+      case SpanTag.trace_id: traceId = id(r, end, ZERO_TRACE); break;
+      case SpanTag.span_id: spanId = id(r, end, ZERO_SPAN); break;
+      case SpanTag.name: name = r.key(end); break; // names repeat: one string per name, not per span
+      case SpanTag.kind: kind = r.uint32() | 0; break;
+      case SpanTag.start_time_unix_nano: start = r.fixed64(); break;
+      case SpanTag.end_time_unix_nano: finish = r.fixed64(); break;
+      case SpanTag.attributes: {
         const kvEnd = r.lenEnd(end);
         const at = r.pos;
         // Which request-id attribute the key is (the last key field wins), by its bytes: no string per key.
         let i = -1;
         while (r.pos < kvEnd) {
           const tk = r.uint32();
-          if (tk === 0x0a) {
+          if (tk === KeyValueTag.key) {
             const kEnd = r.lenEnd(kvEnd);
             i = keyIndex(r.buf, r.pos, kEnd, ridKeys);
             r.pos = kEnd;
@@ -194,7 +198,7 @@ function span(r: Reader, end: number, service: string, requestIdAttrs: readonly 
         r.pos = kvEnd;
         break;
       }
-      case 0x7a: status = statusCode(r, end, status); break;
+      case SpanTag.status: status = statusCode(r, end, status); break;
       default: r.skip(t & 7, end);
     }
   }
@@ -225,8 +229,8 @@ function resourceService(r: Reader, rsEnd: number): string {
   const at = r.pos;
   let service: AnyValue;
   let seen = false;
-  for (let resEnd; (resEnd = field(r, rsEnd, 0x0a)) >= 0; ) {
-    for (let kvEnd; (kvEnd = field(r, resEnd, 0x0a)) >= 0; ) {
+  for (let resEnd; (resEnd = field(r, rsEnd, ResourceSpansTag.resource)) >= 0; ) {
+    for (let kvEnd; (kvEnd = field(r, resEnd, ResourceTag.attributes)) >= 0; ) {
       const v = keyValue(r, kvEnd, 'service.name');
       if (v !== NOT_IT && !seen) {
         service = v;
@@ -252,10 +256,10 @@ function eachSpan(parts: readonly Uint8Array[], visit: (r: Reader, spEnd: number
   for (const part of parts) {
     const r = new Reader(part);
     const n = part.length;
-    for (let rsEnd; (rsEnd = field(r, n, 0x0a)) >= 0; ) {
+    for (let rsEnd; (rsEnd = field(r, n, ExportTraceServiceRequestTag.resource_spans)) >= 0; ) {
       const service = resourceService(r, rsEnd);
-      for (let ssEnd; (ssEnd = field(r, rsEnd, 0x12)) >= 0; ) {
-        for (let spEnd; (spEnd = field(r, ssEnd, 0x12)) >= 0; ) {
+      for (let ssEnd; (ssEnd = field(r, rsEnd, ResourceSpansTag.scope_spans)) >= 0; ) {
+        for (let spEnd; (spEnd = field(r, ssEnd, ScopeSpansTag.spans)) >= 0; ) {
           visit(r, spEnd, service);
           r.pos = spEnd;
         }
@@ -277,9 +281,9 @@ function summarizeSpan(r: Reader, end: number, service: string, out: Map<string,
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
-      case 0x0a: traceId = id(r, end, ZERO_TRACE); break;
-      case 0x12: spanId = id(r, end, ZERO_SPAN); break;
-      case 0x22: {
+      case SpanTag.trace_id: traceId = id(r, end, ZERO_TRACE); break;
+      case SpanTag.span_id: spanId = id(r, end, ZERO_SPAN); break;
+      case SpanTag.parent_span_id: {
         const e = r.lenEnd(end);
         hasParent = false;
         for (let k = r.pos; k < e; k++) {
@@ -291,10 +295,10 @@ function summarizeSpan(r: Reader, end: number, service: string, out: Map<string,
         r.pos = e;
         break;
       }
-      case 0x2a: nameEnd = r.lenEnd(end); nameAt = r.pos; r.pos = nameEnd; break;
-      case 0x39: start = r.fixed64(); break;
-      case 0x41: finish = r.fixed64(); break;
-      case 0x7a: status = statusCode(r, end, status); break;
+      case SpanTag.name: nameEnd = r.lenEnd(end); nameAt = r.pos; r.pos = nameEnd; break;
+      case SpanTag.start_time_unix_nano: start = r.fixed64(); break;
+      case SpanTag.end_time_unix_nano: finish = r.fixed64(); break;
+      case SpanTag.status: status = statusCode(r, end, status); break;
       default: r.skip(t & 7, end);
     }
   }
@@ -366,10 +370,10 @@ export function enrichLogsBytes(
     while (r.pos < end) {
       const tag = r.uint32();
       switch (tag) {
-        case 0x09: time = r.pos; r.pos += 8; break;
-        case 0x59: observed = r.pos; r.pos += 8; break;
-        case 0x2a: body = r.pos; r.pos = r.lenEnd(end); break;
-        case 0x32: {
+        case LogRecordTag.time_unix_nano: time = r.pos; r.pos += 8; break;
+        case LogRecordTag.observed_time_unix_nano: observed = r.pos; r.pos += 8; break;
+        case LogRecordTag.body: body = r.pos; r.pos = r.lenEnd(end); break;
+        case LogRecordTag.attributes: {
           attrs++;
           const at = r.pos;
           const kvEnd = r.lenEnd(end);
@@ -384,8 +388,8 @@ export function enrichLogsBytes(
           r.pos = kvEnd;
           break;
         }
-        case 0x4a: tidEnd = r.lenEnd(end); tid = r.pos; r.pos = tidEnd; break;
-        case 0x52: sidEnd = r.lenEnd(end); sid = r.pos; r.pos = sidEnd; break;
+        case LogRecordTag.trace_id: tidEnd = r.lenEnd(end); tid = r.pos; r.pos = tidEnd; break;
+        case LogRecordTag.span_id: sidEnd = r.lenEnd(end); sid = r.pos; r.pos = sidEnd; break;
         default: r.skip(tag & 7, end);
       }
     }
@@ -426,7 +430,7 @@ export function enrichLogsBytes(
       r.pos = body;
       const bEnd = r.lenEnd(end);
       let text: string | undefined;
-      if (r.pos < bEnd && buf[r.pos] === 0x0a) {
+      if (r.pos < bEnd && buf[r.pos] === AnyValueTag.string_value) {
         r.pos++;
         const sEnd = r.lenEnd(bEnd);
         if (sEnd === bEnd) {

@@ -14,6 +14,7 @@
  * can hold a 13-19 digit integer (doubles are not checked, see core/secrets.ts).
  */
 import { SECRET_KEY_WORDS, isCardInteger } from '../../core/secrets.ts';
+import { AnyValueTag, ArrayValueTag, KeyValueTag } from '../../core/otlp/wire-fields.gen.ts';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 
@@ -42,16 +43,16 @@ export function triggerPattern(o: PrecheckOptions): RegExp | null {
 }
 
 /**
- * AnyValue{int_value} (tag 0x18) right after the length of the AnyValue (in
- * a KeyValue, tag 0x12; in an ArrayValue, tag 0x0a), long enough (6-10
- * bytes) to be a 13-19 digit integer, and that integer a card number.
- * Found with native indexOf: 0x18 is rare in text, a few times per record
- * in OTLP (each int attribute's tag).
+ * AnyValue{int_value} (its tag, 0x18) right after the length of the AnyValue
+ * (KeyValue.value or ArrayValue.values), long enough (6-10 bytes) to be a
+ * 13-19 digit integer, and that integer a card number. Found with native
+ * indexOf: 0x18 is rare in text, a few times per record in OTLP (each int
+ * attribute's tag).
  */
 function intCard(b: Buffer): boolean {
-  for (let at = b.indexOf(0x18, 2); at >= 0; at = b.indexOf(0x18, at + 1)) {
+  for (let at = b.indexOf(AnyValueTag.int_value, 2); at >= 0; at = b.indexOf(AnyValueTag.int_value, at + 1)) {
     const len = b[at - 1]!;
-    if (len < 7 || len > 11 || (b[at - 2] !== 0x12 && b[at - 2] !== 0x0a)) continue;
+    if (len < 7 || len > 11 || (b[at - 2] !== KeyValueTag.value && b[at - 2] !== ArrayValueTag.values)) continue;
     let v = 0n;
     let i = at + 1;
     for (let shift = 0n; i < b.length && i <= at + 10; i++, shift += 7n) {

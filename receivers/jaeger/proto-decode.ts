@@ -1,24 +1,17 @@
 /**
  * Decodes jaeger api_v2 protobuf (model.proto, collector.proto) by hand with
- * the shared protowire Reader. Field numbers:
- *
- *   PostSpansRequest  1 batch
- *   Batch      1 spans, 2 process
- *   Span       1 trace_id (16 B), 2 span_id (8 B), 3 operation_name, 4 references,
- *              5 flags, 6 start_time (Timestamp), 7 duration (Duration), 8 tags,
- *              9 logs, 10 process, 11 process_id, 12 warnings
- *   SpanRef    1 trace_id, 2 span_id, 3 ref_type (CHILD_OF 0, FOLLOWS_FROM 1)
- *   Process    1 service_name, 2 tags
- *   Log        1 timestamp, 2 fields
- *   KeyValue   1 key, 2 v_type (STRING 0, BOOL 1, INT64 2, FLOAT64 3, BINARY 4),
- *              3 v_str, 4 v_bool, 5 v_int64, 6 v_float64, 7 v_binary
- *   Timestamp / Duration  1 seconds (int64), 2 nanos (int32)
+ * the shared protowire Reader. Tags and field numbers: wire-fields.gen.ts,
+ * generated from testdata/*.proto (npm run gen:wire). Enums read here:
+ * SpanRef.ref_type (CHILD_OF 0, FOLLOWS_FROM 1), KeyValue.v_type (STRING 0,
+ * BOOL 1, INT64 2, FLOAT64 3, BINARY 4).
  */
 import type { AnyValue, KeyValue } from '../../core/model.ts';
-import { Reader, WT_I64, WT_LEN, WT_VARINT, fields } from '../../core/otlp/protowire.ts';
+import { Reader } from '../../core/otlp/protowire.ts';
+import {
+  BatchTag, GoogleProtobufTimestampTag, KeyValueTag, LogTag, PostSpansRequestTag, ProcessTag, SpanRefTag, SpanTag,
+  jaegerKnown,
+} from './wire-fields.gen.ts';
 import { RefType, ZERO_SPAN, ZERO_TRACE, type JBatch, type JLog, type JProcess, type JRef, type JSpan } from './model.ts';
-
-const tag = (field: number, wt: number) => (field << 3) | wt;
 
 /** Jaeger ids are fixed-size byte strings: 16 bytes for a trace, 8 for a span. */
 function id(r: Reader, limit: number, size: 8 | 16, what: string): string {
@@ -30,22 +23,20 @@ function id(r: Reader, limit: number, size: 8 | 16, what: string): string {
   return r.buf.hexSlice(start, end);
 }
 
-/** google.protobuf.Timestamp / Duration → ns. */
+/** google.protobuf.Timestamp / Duration (the same two fields and tags) → ns. */
 function time(r: Reader, limit: number): bigint {
   const end = r.lenEnd(limit);
   let seconds = 0n;
   let nanos = 0;
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === tag(1, WT_VARINT)) seconds = r.int64();
-    else if (t === tag(2, WT_VARINT)) nanos = r.uint32() | 0;
-    else r.other(t, fields(1, 2), end, 'Timestamp');
+    if (t === GoogleProtobufTimestampTag.seconds) seconds = r.int64();
+    else if (t === GoogleProtobufTimestampTag.nanos) nanos = r.uint32() | 0;
+    else r.other(t, jaegerKnown.GoogleProtobufTimestamp, end, 'Timestamp');
   }
   r.expectEnd(end, 'Timestamp');
   return seconds * 1_000_000_000n + BigInt(nanos);
 }
-
-const KV_FIELDS = fields(1, 2, 3, 4, 5, 6, 7);
 
 function keyValue(r: Reader, limit: number): KeyValue {
   const end = r.lenEnd(limit);
@@ -59,14 +50,14 @@ function keyValue(r: Reader, limit: number): KeyValue {
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
-      case tag(1, WT_LEN): key = r.string(end); break;
-      case tag(2, WT_VARINT): vType = r.uint32(); break;
-      case tag(3, WT_LEN): vStr = r.string(end); break;
-      case tag(4, WT_VARINT): vBool = r.bool(); break;
-      case tag(5, WT_VARINT): vInt = r.int64(); break;
-      case tag(6, WT_I64): vFloat = r.double(); break;
-      case tag(7, WT_LEN): vBin = r.bytes(end); break;
-      default: r.other(t, KV_FIELDS, end, 'KeyValue');
+      case KeyValueTag.key: key = r.string(end); break;
+      case KeyValueTag.v_type: vType = r.uint32(); break;
+      case KeyValueTag.v_str: vStr = r.string(end); break;
+      case KeyValueTag.v_bool: vBool = r.bool(); break;
+      case KeyValueTag.v_int64: vInt = r.int64(); break;
+      case KeyValueTag.v_float64: vFloat = r.double(); break;
+      case KeyValueTag.v_binary: vBin = r.bytes(end); break;
+      default: r.other(t, jaegerKnown.KeyValue, end, 'KeyValue');
     }
   }
   r.expectEnd(end, 'KeyValue');
@@ -87,9 +78,9 @@ function process(r: Reader, limit: number): JProcess {
   const p: JProcess = { serviceName: '', tags: [] };
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === tag(1, WT_LEN)) p.serviceName = r.string(end);
-    else if (t === tag(2, WT_LEN)) p.tags.push(keyValue(r, end));
-    else r.other(t, fields(1, 2), end, 'Process');
+    if (t === ProcessTag.service_name) p.serviceName = r.string(end);
+    else if (t === ProcessTag.tags) p.tags.push(keyValue(r, end));
+    else r.other(t, jaegerKnown.Process, end, 'Process');
   }
   r.expectEnd(end, 'Process');
   return p;
@@ -100,9 +91,9 @@ function log(r: Reader, limit: number): JLog {
   const l: JLog = { timeUnixNano: 0n, fields: [] };
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === tag(1, WT_LEN)) l.timeUnixNano = time(r, end);
-    else if (t === tag(2, WT_LEN)) l.fields.push(keyValue(r, end));
-    else r.other(t, fields(1, 2), end, 'Log');
+    if (t === LogTag.timestamp) l.timeUnixNano = time(r, end);
+    else if (t === LogTag.fields) l.fields.push(keyValue(r, end));
+    else r.other(t, jaegerKnown.Log, end, 'Log');
   }
   r.expectEnd(end, 'Log');
   return l;
@@ -113,16 +104,14 @@ function ref(r: Reader, limit: number): JRef {
   const x: JRef = { traceId: ZERO_TRACE, spanId: ZERO_SPAN, refType: RefType.CHILD_OF };
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === tag(1, WT_LEN)) x.traceId = id(r, end, 16, 'SpanRef.trace_id');
-    else if (t === tag(2, WT_LEN)) x.spanId = id(r, end, 8, 'SpanRef.span_id');
-    else if (t === tag(3, WT_VARINT)) x.refType = r.uint32();
-    else r.other(t, fields(1, 2, 3), end, 'SpanRef');
+    if (t === SpanRefTag.trace_id) x.traceId = id(r, end, 16, 'SpanRef.trace_id');
+    else if (t === SpanRefTag.span_id) x.spanId = id(r, end, 8, 'SpanRef.span_id');
+    else if (t === SpanRefTag.ref_type) x.refType = r.uint32();
+    else r.other(t, jaegerKnown.SpanRef, end, 'SpanRef');
   }
   r.expectEnd(end, 'SpanRef');
   return x;
 }
-
-const SPAN_FIELDS = fields(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
 
 function span(r: Reader, limit: number): JSpan {
   const end = r.lenEnd(limit);
@@ -143,19 +132,19 @@ function span(r: Reader, limit: number): JSpan {
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
-      case tag(1, WT_LEN): s.traceId = id(r, end, 16, 'Span.trace_id'); break;
-      case tag(2, WT_LEN): s.spanId = id(r, end, 8, 'Span.span_id'); break;
-      case tag(3, WT_LEN): s.operationName = r.string(end); break;
-      case tag(4, WT_LEN): s.references.push(ref(r, end)); break;
-      case tag(5, WT_VARINT): s.flags = r.uint32(); break;
-      case tag(6, WT_LEN): s.startTimeUnixNano = time(r, end); break;
-      case tag(7, WT_LEN): s.durationNano = time(r, end); break;
-      case tag(8, WT_LEN): s.tags.push(keyValue(r, end)); break;
-      case tag(9, WT_LEN): s.logs.push(log(r, end)); break;
-      case tag(10, WT_LEN): s.process = process(r, end); break;
-      case tag(11, WT_LEN): r.string(end); break; // process_id: unused, as in the Collector
-      case tag(12, WT_LEN): r.string(end); break; // warnings
-      default: r.other(t, SPAN_FIELDS, end, 'Span');
+      case SpanTag.trace_id: s.traceId = id(r, end, 16, 'Span.trace_id'); break;
+      case SpanTag.span_id: s.spanId = id(r, end, 8, 'Span.span_id'); break;
+      case SpanTag.operation_name: s.operationName = r.string(end); break;
+      case SpanTag.references: s.references.push(ref(r, end)); break;
+      case SpanTag.flags: s.flags = r.uint32(); break;
+      case SpanTag.start_time: s.startTimeUnixNano = time(r, end); break;
+      case SpanTag.duration: s.durationNano = time(r, end); break;
+      case SpanTag.tags: s.tags.push(keyValue(r, end)); break;
+      case SpanTag.logs: s.logs.push(log(r, end)); break;
+      case SpanTag.process: s.process = process(r, end); break;
+      case SpanTag.process_id: r.string(end); break; // process_id: unused, as in the Collector
+      case SpanTag.warnings: r.string(end); break; // warnings
+      default: r.other(t, jaegerKnown.Span, end, 'Span');
     }
   }
   r.expectEnd(end, 'Span');
@@ -174,9 +163,9 @@ function batch(r: Reader, limit: number): JBatch {
   const b: JBatch = { process: null, spans: [] };
   while (r.pos < end) {
     const t = r.uint32();
-    if (t === tag(1, WT_LEN)) b.spans.push(span(r, end));
-    else if (t === tag(2, WT_LEN)) b.process = process(r, end);
-    else r.other(t, fields(1, 2), end, 'Batch');
+    if (t === BatchTag.spans) b.spans.push(span(r, end));
+    else if (t === BatchTag.process) b.process = process(r, end);
+    else r.other(t, jaegerKnown.Batch, end, 'Batch');
   }
   r.expectEnd(end, 'Batch');
   return b;
@@ -188,8 +177,8 @@ export function decodePostSpansRequest(data: Uint8Array): JBatch {
   let b: JBatch = { process: null, spans: [] };
   while (r.pos < r.len) {
     const t = r.uint32();
-    if (t === tag(1, WT_LEN)) b = batch(r, r.len);
-    else r.other(t, fields(1), r.len, 'PostSpansRequest');
+    if (t === PostSpansRequestTag.batch) b = batch(r, r.len);
+    else r.other(t, jaegerKnown.PostSpansRequest, r.len, 'PostSpansRequest');
   }
   return b;
 }

@@ -15,9 +15,14 @@ import { writeEnumField, writeKeyValue, writeResource, writeScope, writeStringFi
 import { lazyTraces } from '../../core/otlp/lazy.ts';
 import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
 import { decodeTracesProto, writeFixed64Field } from '../../core/otlp/traces-proto.ts';
+import {
+  ExportTraceServiceRequestField, ResourceSpansField, ScopeSpansField, SpanEventField, SpanField, SpanLinkField,
+  StatusField,
+} from '../../core/otlp/wire-fields.gen.ts';
 import { RefType, ZERO_SPAN, ZERO_TRACE, type JBatch, type JProcess, type JSpan } from './model.ts';
 
 /** tracetranslator.ResourceNoServiceName: a process with this name yields an empty resource. */
+
 const NO_SERVICE_NAME = 'OTLPResourceNoServiceName';
 
 /** pcommon Value.Str(): the string, or '' for any other type. */
@@ -182,10 +187,10 @@ function writeStatus(w: Writer, t: SpanTags, kind: number): { takesError: boolea
       }
     }
   }
-  const at = w.startMessage(15);
+  const at = w.startMessage(SpanField.status);
   if (exists) {
-    writeStringField(w, 2, message);
-    writeEnumField(w, 3, code);
+    writeStringField(w, StatusField.message, message);
+    writeEnumField(w, StatusField.code, code);
   }
   w.endMessage(at);
   return { takesError, takesDescription };
@@ -194,44 +199,44 @@ function writeStatus(w: Writer, t: SpanTags, kind: number): { takesError: boolea
 function writeSpan(w: Writer, js: JSpan): void {
   const attrs = uniqueTags(js.tags);
   const t = new SpanTags(attrs);
-  const at = w.startMessage(2);
+  const at = w.startMessage(ScopeSpansField.spans);
   const traceId = nz(js.traceId);
   const spanId = nz(js.spanId);
   const parentId = nz(js.parentSpanId);
-  if (traceId !== '') w.hexBytes(1, traceId);
-  if (spanId !== '') w.hexBytes(2, spanId);
-  if (t.traceState !== undefined) writeStringField(w, 3, str(t.traceState.value));
-  if (parentId !== '') w.hexBytes(4, parentId);
-  writeStringField(w, 5, js.operationName);
+  if (traceId !== '') w.hexBytes(SpanField.trace_id, traceId);
+  if (spanId !== '') w.hexBytes(SpanField.span_id, spanId);
+  if (t.traceState !== undefined) writeStringField(w, SpanField.trace_state, str(t.traceState.value));
+  if (parentId !== '') w.hexBytes(SpanField.parent_span_id, parentId);
+  writeStringField(w, SpanField.name, js.operationName);
   const kind = t.kind === undefined ? SpanKind.UNSPECIFIED : (KINDS[str(t.kind.value)] ?? SpanKind.UNSPECIFIED);
-  writeEnumField(w, 6, kind);
-  writeFixed64Field(w, 7, js.startTimeUnixNano);
-  writeFixed64Field(w, 8, js.startTimeUnixNano + js.durationNano);
+  writeEnumField(w, SpanField.kind, kind);
+  writeFixed64Field(w, SpanField.start_time_unix_nano, js.startTimeUnixNano);
+  writeFixed64Field(w, SpanField.end_time_unix_nano, js.startTimeUnixNano + js.durationNano);
   const { takesError, takesDescription } = writeStatus(w, t, kind);
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i]!;
     if (kv === t.kind || kv === t.code || kv === t.traceState) continue;
     if ((takesError && kv === t.error) || (takesDescription && kv === t.description)) continue;
-    writeKeyValue(w, 9, kv.key, kv.value);
+    writeKeyValue(w, SpanField.attributes, kv.key, kv.value);
   }
   for (const log of js.logs) {
-    const eat = w.startMessage(11);
-    writeFixed64Field(w, 1, log.timeUnixNano);
+    const eat = w.startMessage(SpanField.events);
+    writeFixed64Field(w, SpanEventField.time_unix_nano, log.timeUnixNano);
     const fields = uniqueTags(log.fields);
     let name: KeyValue | undefined;
     for (const kv of fields) if (kv.key === 'event') name = kv;
-    if (name !== undefined) writeStringField(w, 2, str(name.value));
-    for (const kv of fields) if (kv !== name) writeKeyValue(w, 3, kv.key, kv.value);
+    if (name !== undefined) writeStringField(w, SpanEventField.name, str(name.value));
+    for (const kv of fields) if (kv !== name) writeKeyValue(w, SpanEventField.attributes, kv.key, kv.value);
     w.endMessage(eat);
   }
   for (const ref of js.references) {
     if (ref.spanId === js.parentSpanId && ref.refType === RefType.CHILD_OF) continue;
-    const lat = w.startMessage(13);
+    const lat = w.startMessage(SpanField.links);
     const lt = nz(ref.traceId);
     const ls = nz(ref.spanId);
-    if (lt !== '') w.hexBytes(1, lt);
-    if (ls !== '') w.hexBytes(2, ls);
-    writeKeyValue(w, 4, 'opentracing.ref_type', ref.refType === RefType.CHILD_OF ? 'child_of' : 'follows_from');
+    if (lt !== '') w.hexBytes(SpanLinkField.trace_id, lt);
+    if (ls !== '') w.hexBytes(SpanLinkField.span_id, ls);
+    writeKeyValue(w, SpanLinkField.attributes, 'opentracing.ref_type', ref.refType === RefType.CHILD_OF ? 'child_of' : 'follows_from');
     w.endMessage(lat);
   }
   w.endMessage(at);
@@ -288,8 +293,8 @@ export function jaegerToProto(batches: readonly JBatch[]): { bytes: Uint8Array; 
   let count = 0;
   for (const g of groups.values()) {
     if (g.process === null && g.spans.length === 0) continue;
-    const rsAt = w.startMessage(1);
-    writeResource(w, 1, processToResource(g.process));
+    const rsAt = w.startMessage(ExportTraceServiceRequestField.resource_spans);
+    writeResource(w, ResourceSpansField.resource, processToResource(g.process));
     const byScope = new Map<string, { name: string; version: string; spans: JSpan[] }>();
     for (const js of g.spans) {
       if (js.blank) continue;
@@ -300,8 +305,8 @@ export function jaegerToProto(batches: readonly JBatch[]): { bytes: Uint8Array; 
       sc.spans.push(js);
     }
     for (const sc of byScope.values()) {
-      const ssAt = w.startMessage(2);
-      writeScope(w, 1, { name: sc.name, version: sc.version, attributes: [], droppedAttributesCount: 0 });
+      const ssAt = w.startMessage(ResourceSpansField.scope_spans);
+      writeScope(w, ScopeSpansField.scope, { name: sc.name, version: sc.version, attributes: [], droppedAttributesCount: 0 });
       for (const js of sc.spans) writeSpan(w, js);
       count += sc.spans.length;
       w.endMessage(ssAt);

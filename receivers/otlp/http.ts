@@ -30,15 +30,16 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
 import { loadTls } from '../../core/tls.ts';
 import { Cors } from '../../core/cors.ts';
+import { GoogleRpcStatusTag } from '../../core/otlp/wire-fields.gen.ts';
 
 type Encoding = 'proto' | 'json';
 
-/** google.rpc.Status { int32 code = 1; string message = 2; } */
+/** google.rpc.Status { code, message } (core/otlp/proto/google/rpc/status.proto). */
 function encodeStatusProto(code: number, message: string): Buffer {
   const msg = Buffer.from(message, 'utf8');
   const parts: number[] = [];
-  if (code) parts.push(0x08, ...varint(code));
-  parts.push(0x12, ...varint(msg.length));
+  if (code) parts.push(GoogleRpcStatusTag.code, ...varint(code));
+  parts.push(GoogleRpcStatusTag.message, ...varint(msg.length));
   return Buffer.concat([Buffer.from(parts), msg]);
 }
 

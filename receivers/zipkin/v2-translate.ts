@@ -14,6 +14,10 @@ import { SpanKind, StatusCode } from '../../core/model.ts';
 import { writeAttributes, writeKeyValue, writeEnumField, writeResource, writeScope, writeStringField, writeUint32Field } from '../../core/otlp/common-proto.ts';
 import { sharedWriter, type Writer } from '../../core/otlp/protowire.ts';
 import { decodeTracesProto, writeLink } from '../../core/otlp/traces-proto.ts';
+import {
+  AnyValueTag, ExportTraceServiceRequestField, KeyValueField, ResourceSpansField, ScopeSpansField,
+  SpanEventField, SpanField, SpanTag, StatusField,
+} from '../../core/otlp/wire-fields.gen.ts';
 import { RESOURCE_KEYS } from './resource-keys.ts';
 import { ZipkinDecodeError, isZeroId, type ZSpan, type ZTags } from './model.ts';
 
@@ -104,7 +108,6 @@ function dropped(s: string): number {
   return Number(s);
 }
 
-
 /** The resource of a service group, from the tags of its first span. */
 function resourceOf(tags: ZTags, service: string): Resource {
   const res: Resource = { attributes: [], droppedAttributesCount: 0 };
@@ -174,16 +177,16 @@ function micros(w: Writer, field: number, us: number): void {
 function writeEvents(w: Writer, z: ZSpan): void {
   for (const a of z.annotations) {
     const v = a.value;
-    const at = w.startMessage(11);
-    micros(w, 1, a.timestamp);
+    const at = w.startMessage(SpanField.events);
+    micros(w, SpanEventField.time_unix_nano, a.timestamp);
     if (!v.includes('|')) {
-      writeStringField(w, 2, v);
+      writeStringField(w, SpanEventField.name, v);
     } else {
       const parts = v.split('|');
-      writeStringField(w, 2, parts[0]!);
+      writeStringField(w, SpanEventField.name, parts[0]!);
       if (parts.length >= 3) {
-        writeAttributes(w, 3, jsonAttributes(parts.slice(1, -1).join('|')));
-        writeUint32Field(w, 4, dropped(parts[parts.length - 1]!));
+        writeAttributes(w, SpanEventField.attributes, jsonAttributes(parts.slice(1, -1).join('|')));
+        writeUint32Field(w, SpanEventField.dropped_attributes_count, dropped(parts[parts.length - 1]!));
       }
     }
     w.endMessage(at);
@@ -228,17 +231,17 @@ function takePut(p: Puts, key: string): string | number | true | null {
   return v;
 }
 
-/** A span attribute (Span field 9). */
+/** A span attribute. */
 function writeAttr(w: Writer, key: string, value: KeyValue['value']): void {
-  writeKeyValue(w, 9, key, value);
+  writeKeyValue(w, SpanField.attributes, key, value);
 }
 
 /** An int attribute from a port (0–65535), without a bigint. */
 function writePortAttr(w: Writer, key: string, port: number): void {
-  const at = w.startMessage(9);
-  w.string(1, key);
-  const v = w.startMessage(2);
-  w.tag(3, 0);
+  const at = w.startMessage(SpanField.attributes);
+  w.string(KeyValueField.key, key);
+  const v = w.startMessage(KeyValueField.value);
+  w.uint32(AnyValueTag.int_value);
   w.uint32(port);
   w.endMessage(v);
   w.endMessage(at);
@@ -246,26 +249,26 @@ function writePortAttr(w: Writer, key: string, port: number): void {
 
 function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
   const tags = z.tags;
-  const at = w.startMessage(2);
-  if (!isZeroId(z.traceId)) w.hexBytes(1, z.traceId);
-  if (!isZeroId(z.id)) w.hexBytes(2, z.id);
+  const at = w.startMessage(ScopeSpansField.spans);
+  if (!isZeroId(z.traceId)) w.hexBytes(SpanField.trace_id, z.traceId);
+  if (!isZeroId(z.id)) w.hexBytes(SpanField.span_id, z.id);
   const traceState = tags['w3c.tracestate'];
-  if (traceState !== undefined) writeStringField(w, 3, traceState);
-  if (z.parentId !== '' && z.parentId !== z.id && !isZeroId(z.parentId)) w.hexBytes(4, z.parentId);
-  writeStringField(w, 5, z.name);
+  if (traceState !== undefined) writeStringField(w, SpanField.trace_state, traceState);
+  if (z.parentId !== '' && z.parentId !== z.id && !isZeroId(z.parentId)) w.hexBytes(SpanField.parent_span_id, z.parentId);
+  writeStringField(w, SpanField.name, z.name);
   let kind = KINDS[z.kind];
   const kindTag = kind === undefined ? tags['span.kind'] : undefined;
   if (kind === undefined) kind = kindTag === 'internal' ? SpanKind.INTERNAL : SpanKind.UNSPECIFIED;
-  writeEnumField(w, 6, kind);
+  writeEnumField(w, SpanField.kind, kind);
   if (z.flagAbsentStart) {
     // Start unset: unix epoch, end = the duration, flagged so an exporter can restore it.
-    micros(w, 8, z.duration);
+    micros(w, SpanField.end_time_unix_nano, z.duration);
   } else {
-    micros(w, 7, z.timestamp);
+    micros(w, SpanField.start_time_unix_nano, z.timestamp);
     const end = z.timestamp + z.duration;
-    if (Number.isSafeInteger(end)) micros(w, 8, end);
+    if (Number.isSafeInteger(end)) micros(w, SpanField.end_time_unix_nano, end);
     else {
-      w.tag(8, 1);
+      w.uint32(SpanTag.end_time_unix_nano);
       w.fixed64((BigInt(z.timestamp) + BigInt(z.duration)) * 1000n);
     }
   }
@@ -314,9 +317,9 @@ function writeSpan(w: Writer, z: ZSpan, opts: V2Options): void {
   if (puts.absentStart !== null) writeAttr(w, START_TIME_ABSENT, true);
   writeEvents(w, z);
   if (links !== undefined) for (const l of links) if (l !== NOT_A_LINK) writeLink(w, l);
-  const st = w.startMessage(15);
-  writeStringField(w, 2, message);
-  writeEnumField(w, 3, code);
+  const st = w.startMessage(SpanField.status);
+  writeStringField(w, StatusField.message, message);
+  writeEnumField(w, StatusField.code, code);
   w.endMessage(st);
   w.endMessage(at);
 }
@@ -360,15 +363,15 @@ export function zipkinV2ToProto(spans: readonly ZSpan[], opts: V2Options): Uint8
       if (rsAt >= 0) w.endMessage(rsAt);
       ssAt = -1;
       prevSvc = svc;
-      rsAt = w.startMessage(1);
-      writeResource(w, 1, resourceOf(z.tags, svc));
+      rsAt = w.startMessage(ExportTraceServiceRequestField.resource_spans);
+      writeResource(w, ResourceSpansField.resource, resourceOf(z.tags, svc));
     }
     if (ssAt < 0 || lib !== prevLib) {
       if (ssAt >= 0) w.endMessage(ssAt);
       prevLib = lib;
-      ssAt = w.startMessage(2);
+      ssAt = w.startMessage(ResourceSpansField.scope_spans);
       const version = lib === '' ? '' : (z.tags[LIB_VERSION] ?? '');
-      writeScope(w, 1, { name: lib, version, attributes: [], droppedAttributesCount: 0 });
+      writeScope(w, ScopeSpansField.scope, { name: lib, version, attributes: [], droppedAttributesCount: 0 });
     }
     writeSpan(w, z, opts);
   }
