@@ -119,6 +119,21 @@ describe('bearertokenauth filename', () => {
     }
   }, 20_000);
 
+  it('sees a file rotated right after start, before a watcher would have taken its first look', async () => {
+    const file = join(dir, 'tokens-early');
+    writeFileSync(file, 'old-token\n');
+    const e = ext({ filename: file });
+    await e.start();
+    try {
+      // Synchronously after start: a poller that took its baseline later would think nothing changed.
+      writeFileSync(file, 'new-token-after-start\n');
+      await waitFor(async () => (await outcome(e, authz('Bearer new-token-after-start'))) === 'ok:bearertokenauth/test', 10_000, 'the file rotated at start to be read');
+      expect(await outcome(e, authz('Bearer old-token'))).toBe('invalid');
+    } finally {
+      await e.shutdown();
+    }
+  });
+
   it('a token file that cannot be read fails the start with the reason', async () => {
     const e = ext({ filename: join(dir, 'absent') });
     await expect(e.start()).rejects.toThrow(/^filename: cannot read .*absent: ENOENT$/);

@@ -8,12 +8,14 @@
  *
  * `filename` holds tokens one a line (blank lines skipped); it is re-read
  * when its size, mtime or inode changes (polled, so an atomic rename or a
- * Kubernetes secret's symlink swap is seen too). A file that cannot be read
+ * Kubernetes secret's symlink swap is seen too). Changes are judged against
+ * the file as it was when last read, not against the previous poll, so a
+ * rotation right after start (before a watcher's first look) is not missed. A file that cannot be read
  * keeps the tokens last read; at start it is an error. An empty file accepts
  * no one.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import type { Component, CreateSettings } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { AuthFailure, type AuthSuccess, type Credentials, type ServerAuthenticator } from '../../core/auth.ts';
@@ -33,7 +35,11 @@ export class BearerTokenAuthExtension implements Component, ServerAuthenticator 
   readonly credentialHeader: string;
   readonly challenge: string;
   private accepted: Accepted[] = [];
-  private watching = false;
+  /** The file as it was when its tokens were read. */
+  private loaded: Stats | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  /** The error last reported while polling, so one failure is logged once. */
+  private pollError: string | undefined;
   private readonly scheme: string;
 
   constructor(private readonly settings: CreateSettings<BearerTokenAuthConfig>) {
@@ -49,7 +55,10 @@ export class BearerTokenAuthExtension implements Component, ServerAuthenticator 
   }
 
   private load(): Accepted[] {
+    // Stat first: a change racing the read is seen by the next poll.
+    const st = statSync(this.settings.config.filename);
     const text = readFileSync(this.settings.config.filename, 'utf8');
+    this.loaded = st;
     return this.entries(
       text
         .split('\n')
@@ -69,18 +78,24 @@ export class BearerTokenAuthExtension implements Component, ServerAuthenticator 
       throw new Error(`filename: cannot read ${c.filename}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
     if (this.accepted.length === 0) this.settings.logger.warn('the token file holds no token: every request will be refused', { filename: c.filename });
-    watchFile(c.filename, { interval: FILE_POLL_MS, persistent: false }, this.onChange);
-    this.watching = true;
+    this.poller = setInterval(this.poll, FILE_POLL_MS);
+    this.poller.unref();
   }
 
-  private readonly onChange = (cur: Stats, prev: Stats): void => {
-    if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size && cur.ino === prev.ino) return;
+  private readonly poll = (): void => {
     const filename = this.settings.config.filename;
     try {
+      const cur = statSync(filename);
+      const was = this.loaded;
+      if (was && cur.mtimeMs === was.mtimeMs && cur.size === was.size && cur.ino === was.ino) return;
       this.accepted = this.load();
+      this.pollError = undefined;
       this.settings.logger.info('token file reloaded', { filename, tokens: this.accepted.length });
     } catch (err) {
-      this.settings.logger.error('cannot reload the token file; keeping the tokens last read', { filename, error: (err as NodeJS.ErrnoException).code ?? 'unreadable' });
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      if (code === this.pollError) return;
+      this.pollError = code;
+      this.settings.logger.error('cannot reload the token file; keeping the tokens last read', { filename, error: code });
     }
   };
 
@@ -104,7 +119,7 @@ export class BearerTokenAuthExtension implements Component, ServerAuthenticator 
   }
 
   readonly shutdown = once(async () => {
-    if (this.watching) unwatchFile(this.settings.config.filename, this.onChange);
-    this.watching = false;
+    clearInterval(this.poller);
+    this.poller = undefined;
   });
 }
