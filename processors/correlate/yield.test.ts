@@ -47,7 +47,7 @@ async function run(sliceMs: number) {
   const metrics = new MetricsRegistry();
   const out: { logs: LogsPayload[]; traces: TracesPayload[]; forwardTick: number } = { logs: [], traces: [], forwardTick: -1 };
   const t = ticker();
-  const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), summary: false, wait: 30 }, logger: silentLogger, metrics }, {
+  const c = new CorrelateProcessor({ id: 'c', config: { ...defaultCorrelateConfig(), summary: false, wait: 60_000 }, logger: silentLogger, metrics }, {
     traces: { consumeTraces: async (p) => void out.traces.push(p) },
     logs: {
       consumeLogs: async (p) => {
@@ -70,9 +70,11 @@ async function run(sliceMs: number) {
   const heldAfterBoth = c.held.payloads;
   let heldAtFirstTurn = -1;
   setImmediate(() => (heldAtFirstTurn = c.held.payloads));
+  // The windows close on shutdown (whatever the machine's load, the spans
+  // are still indexed when the logs leave), once both are indexed.
+  await c.shutdown();
   await Promise.all([a, b]);
   t.stop();
-  await c.shutdown();
   return {
     heldAfterTraces,
     heldAfterBoth,
