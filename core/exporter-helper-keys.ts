@@ -7,7 +7,7 @@
  */
 import { s, type Schema } from './config/schema.ts';
 
-const NO_CACHE = 'not configurable here: there is one open group per signal, closed when a batch from another client arrives, so no cache of groups; remove the key';
+const NO_CACHE = 'not configurable here: an open group per signal and partition-key values, each closed by flush_timeout or min_size, so no cache of groups to size; remove the key';
 
 const isFalse = (v: unknown) => v === false || v === 'false';
 
@@ -31,8 +31,7 @@ export const collectorQueueFields: { queue: Record<string, Schema>; batch: Recor
       'only items is accepted: a group closes on its count of spans and log records; bytes is not offered (a batch\'s encoded size is not known when it is grouped)',
       (v) => v === 'items',
     ),
-    // Batches of different clients never share a group (core/queue/batching.ts),
-    // which keeps apart whatever metadata_keys would.
+    // Batches whose values of these client metadata keys differ never share a group (core/queue/batching.ts).
     partition: s.section(
       s.object({
         metadata_keys: s.list(s.string({ nonEmpty: true })),

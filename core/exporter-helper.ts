@@ -47,7 +47,7 @@ export interface RetryConfig {
 export interface QueueConfig {
   enabled: boolean;
   num_consumers: number;
-  /** Capacity, in batches (`sizer: requests`, default) or spans and log records (`sizer: items`). */
+  /** Capacity, in batches (`sizer: requests`, default; requests, with no batch processor in front) or spans and log records (`sizer: items`). */
   queue_size: number;
   /** What queue_size counts (core/queue/sizer.ts). */
   sizer: QueueSizer;
@@ -124,6 +124,8 @@ export interface Pusher {
   shutdown?(): Promise<void>;
   pushLogs?(p: LogsPayload, ctx: PushContext): Promise<void>;
   pushTraces?(p: TracesPayload, ctx: PushContext): Promise<void>;
+  /** Client metadata keys a push reads (e.g. as Kafka headers): `sending_queue.batch` keeps their values apart. */
+  readonly metadataKeys?: readonly string[];
 }
 
 /** The exporter factory's declaration (component.ts ExporterFactory.reads), for its queue. */
@@ -207,7 +209,7 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
       const groups = new MemoryQueue(Number.POSITIVE_INFINITY);
       // A group completing after the queue closed (a batch still being written at
       // shutdown) is refused here; a persistent queue still holds its batches.
-      this.batcher = new QueueBatcher(q.batch, (g) => void groups.offer(g).catch(() => undefined));
+      this.batcher = new QueueBatcher(q.batch, (g) => void groups.offer(g).catch(() => undefined), this.pusher.metadataKeys);
       this.workers.push(this.collect(this.queue, this.batcher, groups));
       for (let i = 0; i < q.num_consumers; i++) this.workers.push(this.work(groups));
     } else {

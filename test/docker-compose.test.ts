@@ -132,13 +132,15 @@ describe('docker/Dockerfile', () => {
 });
 
 describe('examples/minimal.yaml', () => {
-  it('is valid and is the Collector\'s shape: OTLP → memory_limiter → redaction → batch → embedded ClickHouse, logs and traces', () => {
+  it('is valid and is the Collector\'s shape: OTLP → memory_limiter → redaction → embedded ClickHouse (batching in its sending queue), logs and traces', () => {
     const cfg = loadConfigFile(`${root}examples/minimal.yaml`, builtinRegistry(), {});
     const shape = [...cfg.pipelines.values()].map((p) => [p.id, p.receivers, p.processors, p.exporters]);
     expect(shape).toEqual([
-      ['logs', ['otlp'], ['memory_limiter', 'redaction', 'batch'], ['clickhouse']],
-      ['traces', ['otlp'], ['memory_limiter', 'redaction', 'batch'], ['clickhouse']],
+      ['logs', ['otlp'], ['memory_limiter', 'redaction'], ['clickhouse']],
+      ['traces', ['otlp'], ['memory_limiter', 'redaction'], ['clickhouse']],
     ]);
+    // A sender is answered once its request is queued; requests are joined into large inserts after that.
+    expect((cfg.exporters.get('clickhouse')!.config as { sending_queue: unknown }).sending_queue).toMatchObject({ enabled: true, storage: null, batch: { min_size: 16384, max_size: 32768 } });
     expect((cfg.exporters.get('clickhouse')!.config as { endpoint: string | null }).endpoint ?? null).toBeNull();
   });
 });

@@ -6,13 +6,13 @@
  * the same dedup tokens). Then a clean SIGTERM stop loses nothing either.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { encodeLogsProto } from '../core/otlp/index.ts';
 import { makeBatch } from '../scripts/bench/workload.ts';
-import { freePort, Trailhouse } from './process.ts';
+import { Trailhouse } from './process.ts';
+import { count, defaultPipelineOnFreePorts } from './default-pipeline.ts';
 import { waitFor } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-crash-'));
@@ -22,34 +22,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function defaultPipelineOnFreePorts(): Promise<{ yaml: string; http: number; query: number }> {
-  const [grpc, http, query, metrics, health, zipkin, jg, jh, jc, jb] = await Promise.all(Array.from({ length: 10 }, freePort));
-  const cfg = parse(readFileSync('pipeline.yaml', 'utf8')) as Record<string, any>;
-  cfg.receivers.otlp.protocols.grpc.endpoint = `127.0.0.1:${grpc}`;
-  cfg.receivers.otlp.protocols.http.endpoint = `127.0.0.1:${http}`;
-  cfg.receivers.zipkin.endpoint = `127.0.0.1:${zipkin}`;
-  const p = cfg.receivers.jaeger.protocols;
-  p.grpc.endpoint = `127.0.0.1:${jg}`;
-  p.thrift_http.endpoint = `127.0.0.1:${jh}`;
-  p.thrift_compact.endpoint = `127.0.0.1:${jc}`;
-  p.thrift_binary.endpoint = `127.0.0.1:${jb}`;
-  cfg.extensions.clickhouse_store.query_endpoint = `127.0.0.1:${query}`;
-  cfg.extensions.health_check.endpoint = `127.0.0.1:${health}`;
-  cfg.service.telemetry.metrics.address = `127.0.0.1:${metrics}`;
+async function defaultPipeline(): Promise<{ yaml: string; http: number; query: number }> {
+  const p = await defaultPipelineOnFreePorts();
   // A short correlation window keeps the test quick; the queue is the point.
-  cfg.processors.correlate.wait = '1s';
-  return { yaml: stringify(cfg), http, query };
-}
-
-async function count(query: number, sql: string): Promise<number> {
-  const r = await fetch(`http://127.0.0.1:${query}/?query=${encodeURIComponent(sql)}`);
-  if (!r.ok) throw new Error(await r.text());
-  return Number((await r.text()).trim());
+  p.cfg.processors.correlate.wait = '1s';
+  return { yaml: p.yaml(), http: p.http, query: p.query };
 }
 
 describe('embedded default: crash and restart', () => {
   it('stores every acknowledged record exactly once across kill -9 and a clean stop', async () => {
-    const { yaml, http, query } = await defaultPipelineOnFreePorts();
+    const { yaml, http, query } = await defaultPipeline();
     running = await Trailhouse.start(dir, 'pipeline', yaml);
 
     // Stream batches; kill -9 while requests are in flight.

@@ -80,8 +80,6 @@ function gatewayConfig(t: { logs: string; spans: string }, dir: string, httpPort
   return `
 receivers:
   otlp: {protocols: {http: {endpoint: "127.0.0.1:${httpPort}"}}}
-processors:
-  batch: {send_batch_size: 500, timeout: 20ms}
 exporters:
   kafka:
     brokers: ["${brokers}"]
@@ -89,7 +87,8 @@ exporters:
     traces: {topic: ${t.spans}}
     partition_logs_by_trace_id: true
     partition_traces_by_id: true
-    sending_queue: {storage: file_storage, num_consumers: 2, queue_size: 500}
+    # The default gateway's shape: each request queued (and answered) on its own, joined after the queue.
+    sending_queue: {storage: file_storage, num_consumers: 2, queue_size: 5000, batch: {flush_timeout: 20ms, min_size: 500}}
     retry_on_failure: {initial_interval: 200ms, max_interval: 1s}
 extensions:
   file_storage: {directory: ${dir}/queue}
@@ -97,7 +96,7 @@ service:
   extensions: [file_storage]
   telemetry: {metrics: {level: none}}
   pipelines:
-    logs: {receivers: [otlp], processors: [batch], exporters: [kafka]}
+    logs: {receivers: [otlp], exporters: [kafka]}
 `;
 }
 

@@ -38,11 +38,11 @@ export class Trailhouse {
     this.exited = new Promise((r) => proc.once('exit', (code) => r(code)));
   }
 
-  /** Writes `config` to `dir/name.yaml` and runs it; resolves once the pipeline is running. */
-  static async start(dir: string, name: string, config: string, env: NodeJS.ProcessEnv = {}): Promise<Trailhouse> {
+  /** Writes `config` to `dir/name.yaml` and runs it (`nodeArgs`: flags for node, e.g. --cpu-prof); resolves once the pipeline is running. */
+  static async start(dir: string, name: string, config: string, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<Trailhouse> {
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, config);
-    const proc = spawn(process.execPath, [BIN, 'run', '--config', file], {
+    const proc = spawn(process.execPath, [...nodeArgs, BIN, 'run', '--config', file], {
       cwd: dir,
       env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

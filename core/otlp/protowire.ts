@@ -10,7 +10,7 @@
  * message ends exactly at its declared end, so a corrupt length can never make
  * us read past the input or loop forever (each loop step consumes >= 1 byte).
  * Strings and ids are sliced straight out of the Node Buffer (utf8Slice /
- * hexSlice measured fastest on Node 20; see BENCHMARKS.md).
+ * hexSlice measured fastest on Node 20; the benchmark log has the comparison).
  *
  * Writer: one growing buffer; a sub-message reserves one length byte and is
  * shifted in place in the rare case its length needs more (most are < 128 B).

@@ -74,22 +74,50 @@ describe('sending_queue.batch grouping', () => {
     expect(d.dedupToken).not.toBe(a.dedupToken);
   });
 
-  it('keeps batches of different clients apart, and the joined batch keeps its client', () => {
+  it('joins batches of different senders (each request has its own client info), carrying no client on', () => {
     const { b, ready } = batcher({ min_size: 1000 });
-    const alice = { address: '', metadata: new Map([['tenant', ['a']]]) };
-    const bob = { address: '', metadata: new Map([['tenant', ['b']]]) };
-    const items = [item(1), item(2), item(3)];
-    (items[0]!.data.client = alice);
-    (items[1]!.data.client = alice);
-    (items[2]!.data.client = bob);
+    const items = [item(1), item(2)];
+    (items[0]!.data.client = { address: '10.0.0.1', metadata: new Map() });
+    (items[1]!.data.client = { address: '10.0.0.2', metadata: new Map() });
     for (const i of items) b.assign(i);
     expect(items[1]!.dedupToken).toBe(items[0]!.dedupToken);
-    expect(items[2]!.dedupToken).not.toBe(items[0]!.dedupToken);
     for (const i of items) b.taken(i);
     b.closeAll();
-    expect(ready.map((r) => r.count)).toEqual([3, 3]);
-    expect(ready[0]!.data.client).toBe(alice);
-    expect(ready[1]!.data.client).toBe(bob);
+    expect(ready.map((r) => r.count)).toEqual([3]);
+    expect(ready[0]!.data.client).toBeUndefined();
+  });
+
+  it('keeps batches apart by the metadata keys the exporter reads, and the joined batch carries those keys only', () => {
+    const ready: GroupItem[] = [];
+    const b = new QueueBatcher({ ...queueBatchDefaults(), flush_timeout: 60_000, min_size: 1000 }, (g) => ready.push(g), ['Tenant']);
+    const alice = (addr: string) => ({ address: addr, metadata: new Map([['tenant', ['a']], ['user-agent', [addr]]]) });
+    const items = [item(1), item(2), item(3), item(4)];
+    (items[0]!.data.client = alice('10.0.0.1'));
+    (items[1]!.data.client = { address: '', metadata: new Map([['tenant', ['b']]]) });
+    (items[2]!.data.client = alice('10.0.0.2'));
+    for (const i of items) b.assign(i);
+    // Alice's two requests join (interleaved with Bob's); Bob's and the one without a tenant stand apart.
+    expect(items[2]!.dedupToken).toBe(items[0]!.dedupToken);
+    expect(new Set(items.map((i) => i.dedupToken)).size).toBe(3);
+    for (const i of items) b.taken(i);
+    b.closeAll();
+    expect(ready.map((r) => r.count)).toEqual([4, 2, 4]);
+    expect(ready[0]!.data.client).toEqual({ address: '', metadata: new Map([['tenant', ['a']]]) });
+    expect(ready[1]!.data.client?.metadata.get('tenant')).toEqual(['b']);
+    expect(ready[2]!.data.client?.metadata.get('tenant')).toBeUndefined();
+  });
+
+  it('partition.metadata_keys keeps the values of its keys apart as the exporter\'s own keys do', () => {
+    const { b, ready } = batcher({ min_size: 1000, partition: { metadata_keys: ['X-Tenant'] } });
+    const items = [item(1), item(2), item(3)];
+    (items[0]!.data.client = { address: '', metadata: new Map([['x-tenant', ['a']]]) });
+    (items[1]!.data.client = { address: '', metadata: new Map([['x-tenant', ['b']]]) });
+    (items[2]!.data.client = { address: '', metadata: new Map([['x-tenant', ['a']]]) });
+    for (const i of items) b.assign(i);
+    expect(items.map((i) => i.dedupToken === items[0]!.dedupToken)).toEqual([true, false, true]);
+    for (const i of items) b.taken(i);
+    b.closeAll();
+    expect(ready.map((r) => r.count)).toEqual([4, 2]);
   });
 
   it('a batch the queue refused is not waited for', () => {

@@ -14,10 +14,18 @@
  *
  * A group closes when it holds `min_size` items, when the next batch would
  * take it past `max_size` (0 = no limit; a batch is never split), after
- * `flush_timeout` from its first batch, when a batch from another client
- * arrives (client info stays per group), or when the queue closes. It is
+ * `flush_timeout` from its first batch, or when the queue closes. It is
  * handed on once closed and every batch offered to it is either taken from
  * the queue or was refused by it.
+ *
+ * Client info: as with the `batch` processor's `metadata_keys`, batches join
+ * regardless of who sent them (every request has its own client info; with
+ * no batch processor in front, keeping senders apart would leave one request
+ * per group), except by the metadata keys named in `partition.metadata_keys`
+ * and those the exporter reads (`Pusher.metadataKeys`, e.g. the kafka
+ * exporter's include_metadata_keys):
+ * batches differing in those go to different groups, and a group carries on
+ * those keys only.
  *
  * The price, as for the `batch` processor: the tokens batches came with
  * (Kafka offsets) are replaced, so a redelivery from upstream is no longer
@@ -25,7 +33,7 @@
  * batches arrive there already acknowledged to their senders.
  */
 import { randomUUID } from 'node:crypto';
-import type { ClientInfo } from '../client.ts';
+import { metadataValues, type ClientInfo } from '../client.ts';
 import type { Signal } from '../model.ts';
 import { concatPayloads } from '../split.ts';
 import type { QueueItem } from './memory-queue.ts';
@@ -39,6 +47,8 @@ export interface QueueBatchConfig {
   max_size: number;
   /** Only `items` (spans, log records). */
   sizer: 'items';
+  /** Client metadata keys whose values keep batches in different groups (the Collector's `partition.metadata_keys`). */
+  partition?: { metadata_keys: string[] };
 }
 
 export const queueBatchDefaults = (): QueueBatchConfig => ({ flush_timeout: 200, min_size: 8192, max_size: 0, sizer: 'items' });
@@ -48,6 +58,8 @@ export const GROUP_TOKEN_PREFIX = 'batch:';
 
 interface Group {
   readonly token: string;
+  /** Its key in `open` (signal, metadata-key values). */
+  readonly key: string;
   readonly signal: Signal;
   readonly client: ClientInfo | undefined;
   /** Items of the batches assigned. */
@@ -67,29 +79,46 @@ export interface GroupItem extends QueueItem {
 }
 
 export class QueueBatcher {
-  /** The group taking new batches, per signal. */
-  private readonly open = new Map<Signal, Group>();
+  /** The group taking new batches, per signal and metadata-key values. */
+  private readonly open = new Map<string, Group>();
   /** Groups not handed on yet, by token. */
   private readonly live = new Map<string, Group>();
+  private readonly keys: string[];
 
   constructor(
     private readonly cfg: QueueBatchConfig,
     /** Receives each complete group as one item. */
     private readonly ready: (item: GroupItem) => void,
-  ) {}
+    /** Client metadata keys the exporter reads: groups keep their values apart. */
+    metadataKeys: readonly string[] = [],
+  ) {
+    this.keys = [...new Set([...(cfg.partition?.metadata_keys ?? []), ...metadataKeys].map((k) => k.toLowerCase()))];
+  }
+
+  /** The open-group key of a batch, and the client info its group carries on. */
+  private partition(item: QueueItem): { key: string; client: ClientInfo | undefined } {
+    if (this.keys.length === 0) return { key: item.signal, client: undefined };
+    const info = item.data.client;
+    const metadata = new Map<string, string[]>();
+    for (const k of this.keys) {
+      const v = metadataValues(info, k);
+      if (v.length) metadata.set(k, [...v]);
+    }
+    return { key: `${item.signal}\0${JSON.stringify(this.keys.map((k) => metadata.get(k) ?? []))}`, client: { address: '', metadata } };
+  }
 
   /** Assigns a batch about to be offered to a group (its token becomes the group's). */
   assign(item: QueueItem): Group {
-    const client = item.data.client;
-    let g = this.open.get(item.signal);
-    if (g && (g.client !== client || (this.cfg.max_size > 0 && g.count + item.count > this.cfg.max_size))) {
+    const { key, client } = this.partition(item);
+    let g = this.open.get(key);
+    if (g && this.cfg.max_size > 0 && g.count + item.count > this.cfg.max_size) {
       this.close(g);
       g = undefined;
     }
     if (!g) {
-      const created: Group = { token: GROUP_TOKEN_PREFIX + randomUUID(), signal: item.signal, client, count: 0, members: 0, refused: 0, taken: [], closed: false, timer: undefined };
+      const created: Group = { token: GROUP_TOKEN_PREFIX + randomUUID(), key, signal: item.signal, client, count: 0, members: 0, refused: 0, taken: [], closed: false, timer: undefined };
       created.timer = setTimeout(() => this.close(created), this.cfg.flush_timeout);
-      this.open.set(item.signal, created);
+      this.open.set(key, created);
       this.live.set(created.token, created);
       g = created;
     }
@@ -133,7 +162,7 @@ export class QueueBatcher {
     g.closed = true;
     clearTimeout(g.timer);
     g.timer = undefined;
-    if (this.open.get(g.signal) === g) this.open.delete(g.signal);
+    if (this.open.get(g.key) === g) this.open.delete(g.key);
     this.check(g);
   }
 

@@ -67,6 +67,11 @@ export class KafkaExporter implements Pusher {
   }
 
 
+  /** include_metadata_keys: batches joined by sending_queue.batch keep their values apart. */
+  get metadataKeys(): readonly string[] {
+    return this.cfg.include_metadata_keys;
+  }
+
   async start(_host: Host): Promise<void> {
     const c = this.cfg;
     this.kafka = await createKafkaClient({

@@ -10,7 +10,7 @@
  *   Collector gateways writing the same topics place a trace alike.
  * - `murmur2`: the Java client's and kafkajs' default partitioner (murmur2 of
  *   the key, positive, modulo the count). kafkajs computes murmur2 with
- *   64-bit Long objects (a few µs per key, thousands of keys per batch);
+ *   64-bit Long objects (an allocation-heavy path, run for thousands of keys per batch);
  *   murmur2Ascii is the same 32-bit arithmetic with Math.imul, checked
  *   against kafkajs' in the tests.
  *

@@ -3,10 +3,11 @@
  * `name` in this process — in the embedded default, the local durable queue
  * where Kafka stands in the distributed deployment:
  *
- *   otlp → memory_limiter → batch → [spool exporter ⇢ file-backed queue] ⇢ spool receiver → correlate → audit → clickhouse
+ *   otlp → memory_limiter → redaction → [spool exporter ⇢ file-backed queue] ⇢ spool receiver → correlate → audit → clickhouse
  *
- * With `sending_queue.storage: file_storage`, a sender gets its 200 once the
- * batch is fsynced; the batch leaves the queue only after everything behind
+ * With `sending_queue.storage: file_storage`, a sender gets its 200 once its
+ * request is fsynced (`sending_queue.batch` joins requests after that); a
+ * request leaves the queue only after everything behind
  * the spool receiver accepted it (ClickHouse stored it), and is replayed after
  * a crash. Its dedup token is stored with it, so a replayed batch is inserted
  * with the same token and does not double rows.
@@ -41,6 +42,8 @@ export const spoolExporterFactory: ExporterFactory<SpoolExporterConfig> = {
   }),
   create: (settings) => {
     const name = settings.config.name;
+    // A persistent queue hands on the bytes it wrote, not decoded
+    // (extensions/file_storage/written.ts afterWrite): the spool reads bytes.
     return createExporter(
       settings,
       {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import type { QueueItem } from '../../core/queue/memory-queue.ts';
 import { sampleLogs, sampleTraces, testLogger, waitFor } from '../../test/helpers.ts';
 import { encodeLogsProto } from '../../core/otlp/index.ts';
 import { FileQueue } from './file-queue.ts';
-import { decodeRecord, encodeRecord, encodeRecordParts } from './record.ts';
+import { decodeRecord, encodeRecord, encodeRecordParts, scanSegment } from './record.ts';
 import { buildRawMessages, PartitionKeys } from '../../lib/kafka/messages.ts';
 import { hashPartitioner } from '../../exporters/kafka/partitions.ts';
 import { TRACE_ID_FIELD } from '../../core/otlp/slice.ts';
@@ -27,7 +27,10 @@ describe('file_storage queue', () => {
     await q.offer(logsItem(1));
     await q.offer({ signal: 'traces', data: Payload.traces(sampleTraces(3)), count: 3, dedupToken: 'tok-2' });
     await q.offer(logsItem(3));
-    expect(readdirSync(dir).filter((f) => f.endsWith('.batch'))).toHaveLength(3);
+    // One segment, three frames.
+    const segs = readdirSync(dir).filter((f) => f.endsWith('.seg'));
+    expect(segs).toHaveLength(1);
+    expect(scanSegment(readFileSync(join(dir, segs[0]!))).records).toHaveLength(3);
     // A crash: nothing acked, the process just goes away.
     const q2 = await FileQueue.open(dir, 10, testLogger());
     expect(q2.size).toBe(3);
@@ -121,18 +124,36 @@ describe('file_storage queue', () => {
     expect(await q.take()).toBeUndefined();
   });
 
-  it('sets aside a damaged file, says so once, and goes on with the rest', async () => {
+  it('sets aside a damaged frame, says so once, and goes on with the frames after it', async () => {
     const dir = tmp();
     const q = await FileQueue.open(dir, 10, testLogger());
-    await q.offer(logsItem(1));
-    await q.offer(logsItem(2));
-    const first = readdirSync(dir).filter((f) => f.endsWith('.batch')).sort()[0]!;
-    writeFileSync(join(dir, first), Buffer.from('THQ1 truncated'));
+    for (let i = 1; i <= 3; i++) await q.offer(logsItem(i));
+    const seg = readdirSync(dir).find((f) => f.endsWith('.seg'))!;
+    const buf = readFileSync(join(dir, seg));
+    const [, second] = scanSegment(buf).records;
+    buf[second!.off + second!.len - 10]! ^= 0xff; // inside the second frame's payload
+    writeFileSync(join(dir, seg), buf);
     const lines: string[] = [];
     const q2 = await FileQueue.open(dir, 10, testLogger(lines));
-    expect((await q2.take())!.dedupToken).toBe('tok-2');
+    expect(q2.size).toBe(2);
+    expect((await q2.take())!.dedupToken).toBe('tok-1');
+    expect((await q2.take())!.dedupToken).toBe('tok-3');
     expect(lines.filter((l) => l.includes('cannot be read'))).toHaveLength(1);
-    expect(readdirSync(dir)).toContain(`${first}.corrupt`);
+    expect(readFileSync(join(dir, `${seg}.${second!.off}.corrupt`))).toEqual(buf.subarray(second!.off, second!.off + second!.len));
+  });
+
+  it('sets aside a file of the one-file-per-batch layout that cannot be read, and replays the intact ones first', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, '0000000000000001.batch'), encodeRecord(logsItem(1)));
+    writeFileSync(join(dir, '0000000000000002.batch'), Buffer.from('THQ1 truncated'));
+    const q = await FileQueue.open(dir, 10, testLogger());
+    await q.offer(logsItem(3));
+    const a = (await q.take())!;
+    expect(a.dedupToken).toBe('tok-1');
+    expect((await q.take())!.dedupToken).toBe('tok-3');
+    expect(readdirSync(dir)).toContain('0000000000000002.batch.corrupt');
+    await q.ack(a, true);
+    expect(readdirSync(dir)).not.toContain('0000000000000001.batch');
   });
 
   it('keeps a second process off the same directory', async () => {

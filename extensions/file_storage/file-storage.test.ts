@@ -1,5 +1,5 @@
 // The extension behind the exporter helper: `sending_queue: {storage: file_storage}`.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,8 +10,15 @@ import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { settingsFor } from '../../test/component-config.ts';
 import { sampleLogs, testHost, testLogger, waitFor } from '../../test/helpers.ts';
 import { fileStorageFactory, type FileStorageConfig } from './file-storage.ts';
+import { scanSegment } from './record.ts';
 import { Payload } from '../../core/payload.ts';
 import type { LogsPayload } from '../../core/payload.ts';
+
+/** The frames in a queue directory's segments, in order. */
+function framesIn(qdir: string): Array<{ segment: string; off: number }> {
+  const segs = readdirSync(qdir).filter((f) => f.endsWith('.seg')).sort();
+  return segs.flatMap((segment) => scanSegment(readFileSync(join(qdir, segment))).records.map((r) => ({ segment, off: r.off })));
+}
 
 function helperConfig(): ExporterHelperConfig {
   const c = helperDefaults({ timeout: 1_000, retry: { initial_interval: 20, max_interval: 50, max_elapsed_time: 0 }, queue: { num_consumers: 1, storage: 'file_storage' } });
@@ -90,11 +97,13 @@ describe('file_storage extension', () => {
     const first = pushes[0]!;
     expect(first.bodies).toEqual(['a/request 0', 'a/request 1', 'b/request 0', 'b/request 1', 'c/request 0', 'c/request 1']);
     const qdir = join(dir, 'spool');
-    expect(readdirSync(qdir).filter((f) => f.endsWith('.batch'))).toHaveLength(3);
+    const frames = framesIn(qdir);
+    expect(frames).toHaveLength(3);
 
-    // A crash in the middle of acknowledging: the last member's file is gone already.
-    const files = readdirSync(qdir).filter((f) => f.endsWith('.batch')).sort();
-    rmSync(join(qdir, files[2]!));
+    // A crash in the middle of acknowledging: the last member's ack is written already.
+    const ack = Buffer.alloc(8);
+    ack.writeDoubleLE(frames[2]!.off);
+    appendFileSync(join(qdir, `${frames[2]!.segment}.ack`), ack);
     down = false;
     pushes.length = 0;
     const s2 = storage();
@@ -104,7 +113,7 @@ describe('file_storage extension', () => {
     await waitFor(() => pushes.length === 1, 20_000, 'the replayed group');
     // The members left, in their order, as one push under the group's token: the store drops it as a copy.
     expect(pushes[0]).toEqual({ token: first.token, bodies: first.bodies.slice(0, 4) });
-    await waitFor(() => readdirSync(qdir).filter((f) => f.endsWith('.batch')).length === 0, 5_000, 'the group acknowledged');
+    await waitFor(() => readdirSync(qdir).filter((f) => f.endsWith('.seg')).length === 0, 5_000, 'the group acknowledged, its segment deleted');
     await e2.shutdown();
     await s2.shutdown();
   });

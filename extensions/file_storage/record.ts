@@ -1,14 +1,15 @@
 /**
- * The on-disk form of one queued batch:
+ * The on-disk form of one queued batch, a frame in a segment file
+ * (file-queue.ts):
  *
  *   "THQ1" | signal u8 (1 logs, 2 traces) | count u32 | token length u16 | token utf8
  *   | payload length u32 | payload (OTLP Export request protobuf) | crc32 u32 of all before
  *
  * The payload is what the Collector's kafka exporter would put on the wire,
- * so a queue directory can be inspected with any OTLP tool. The length and
- * checksum catch a torn or damaged file on replay.
+ * so a queue directory can be inspected with any OTLP tool. The lengths say
+ * where the next frame starts; the checksum, which covers them, catches a
+ * torn tail or a damaged frame on replay (scanSegment).
  */
-import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { LogsData, Signal, TracesData } from '../../core/model.ts';
 import { decodeLogsProto, decodeTracesProto, encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
@@ -71,21 +72,61 @@ export function decodeRecord(buf: Buffer, keepRaw = false): Omit<QueueItem, 'ref
   return { signal, data, count, dedupToken };
 }
 
+/** A whole, checksummed frame found in a segment. */
+export interface ScannedRecord {
+  off: number;
+  len: number;
+  signal: Signal;
+  token: string;
+}
+
+/** Bytes between frames that are not a whole, checksummed frame. */
+export interface BadRegion {
+  off: number;
+  len: number;
+}
+
+const HEAD = 4 + 1 + 4 + 2 + 4;
+
+/** The frame starting at `pos`, or undefined if there is none whole and intact. */
+function frameAt(buf: Buffer, pos: number): ScannedRecord | undefined {
+  const left = buf.length - pos;
+  if (left < HEAD + 4 || buf.compare(MAGIC, 0, 4, pos, pos + 4) !== 0) return undefined;
+  const code = buf.readUInt8(pos + 4);
+  if (code !== 1 && code !== 2) return undefined;
+  const tlen = buf.readUInt16BE(pos + 9);
+  if (HEAD + tlen + 4 > left) return undefined;
+  const len = HEAD + tlen + buf.readUInt32BE(pos + 11 + tlen) + 4;
+  if (len > left) return undefined;
+  if ((crc32(buf.subarray(pos, pos + len - 4)) >>> 0) !== buf.readUInt32BE(pos + len - 4)) return undefined;
+  return { off: pos, len, signal: code === 1 ? 'logs' : 'traces', token: buf.toString('utf8', pos + 11, pos + 11 + tlen) };
+}
+
 /**
- * The signal and token of a stored record, from its first bytes (replay
- * groups records by token before reading them). Throws on a file too short
- * or not a record; the checksum is checked when the record is read whole.
+ * Every intact frame of a segment, and the damaged regions between them.
+ * After a damaged frame the scan resumes at the next magic that starts an
+ * intact frame (a false magic would also need a matching checksum), so one
+ * bad frame costs only itself. A region that runs to the end of the file is
+ * a torn tail when the file is the one being appended to at a crash.
  */
-export async function readRecordHead(path: string): Promise<{ signal: Signal; token: string }> {
-  const fh = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(11);
-    if ((await fh.read(head, 0, 11, 0)).bytesRead < 11 || !head.subarray(0, 4).equals(MAGIC)) throw new Error('not a queue record');
-    const tlen = head.readUInt16BE(9);
-    const token = Buffer.alloc(tlen);
-    if ((await fh.read(token, 0, tlen, 11)).bytesRead < tlen) throw new Error('not a queue record');
-    return { signal: head.readUInt8(4) === 1 ? 'logs' : 'traces', token: token.toString('utf8') };
-  } finally {
-    await fh.close();
+export function scanSegment(buf: Buffer): { records: ScannedRecord[]; bad: BadRegion[] } {
+  const records: ScannedRecord[] = [];
+  const bad: BadRegion[] = [];
+  let badStart = -1;
+  let pos = 0;
+  while (pos < buf.length) {
+    const r = frameAt(buf, pos);
+    if (r) {
+      if (badStart >= 0) bad.push({ off: badStart, len: pos - badStart });
+      badStart = -1;
+      records.push(r);
+      pos += r.len;
+      continue;
+    }
+    if (badStart < 0) badStart = pos;
+    const next = buf.indexOf(MAGIC, pos + 1);
+    pos = next < 0 ? buf.length : next;
   }
+  if (badStart >= 0) bad.push({ off: badStart, len: buf.length - badStart });
+  return { records, bad };
 }

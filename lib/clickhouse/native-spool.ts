@@ -5,7 +5,7 @@
  *   INSERT INTO t (cols) SELECT * FROM file('<file>', 'Native', '<structure>') SETTINGS …
  * which casts the plain column types to the table's, honours
  * insert_deduplication_token like any INSERT, and costs the engine about
- * half of parsing the same rows as JSON (BENCHMARKS.md). The file is removed
+ * less than parsing the same rows as JSON (docs/benchmarks-log.md). The file is removed
  * once the insert settles; the directory is per process and removed on close,
  * and directories left by a process that died are swept on first use. Files
  * go to /dev/shm when it has room (≥ 1 GiB free), else beside the engine's

@@ -1,9 +1,9 @@
 /**
  * Rows of `otel_logs` / `otel_traces` as one block of ClickHouse's Native
  * format: columnar, length-prefixed, no text to parse. The embedded engine
- * inserts a Native block for ~5 µs of CPU per access-log row where it spends
- * ~15 µs parsing the same rows as JSONCompactEachRow (BENCHMARKS.md, "Native
- * inserts"), and building it costs the JS thread less than the JSON text did.
+ * inserts a Native block for a fraction of the CPU it spends parsing the same
+ * rows as JSONCompactEachRow (docs/benchmarks-log.md, "Native blocks"), and
+ * building it costs the JS thread less than the JSON text did.
  *
  * Layout (ClickHouse src/Formats/NativeWriter.cpp, without a client revision,
  * as `clickhouse-local … FORMAT Native` writes it): varint column count,

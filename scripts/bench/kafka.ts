@@ -3,8 +3,9 @@
  * process, against a real broker on the same machine (KAFKA_BROKERS, or the
  * local one from scripts/kafka.sh, started if needed):
  *
- *   1. gateway:  OTLP/HTTP → memory_limiter → batch → kafka exporter
- *      (examples/gateway.yaml's shape: per-trace keys, lz4, persistent queue),
+ *   1. gateway:  OTLP/HTTP → memory_limiter → kafka exporter
+ *      (examples/gateway.yaml's shape: per-trace keys, lz4, persistent queue
+ *      joining requests after it),
  *      driven by scripts/bench/loadgen.ts in a third process; done when the
  *      exporter reports every accepted record sent (acks=all).
  *   2. ingester: kafka receiver → clickhouse exporter (embedded chDB), draining
@@ -86,7 +87,7 @@ const [http, gwMetrics, query, inMetrics] = await Promise.all([freePort(), freeP
 let gateway: ChildProcess | undefined;
 let ingester: ChildProcess | undefined;
 try {
-  const procs = redaction ? 'memory_limiter, redaction, batch' : 'memory_limiter, batch';
+  const procs = redaction ? 'memory_limiter, redaction' : 'memory_limiter';
   const pipelines = signals.map((s) => `    ${s}: {receivers: [otlp], processors: [${procs}], exporters: [kafka]}`).join('\n');
   gateway = run(`
 receivers:
@@ -94,7 +95,6 @@ receivers:
 processors:
   memory_limiter: {check_interval: 1s, limit_mib: 1024, spike_limit_mib: 256}
   redaction: {allow_all_keys: true, mask_credentials: true, mask_payment_cards: true, summary: debug}
-  batch: {send_batch_size: 8192, send_batch_max_size: 16384, timeout: 200ms}
 exporters:
   kafka:
     brokers: ["${brokers}"]
@@ -103,7 +103,7 @@ exporters:
     partition_traces_by_id: ${partition}
     partition_logs_by_trace_id: ${partition}
     producer: {compression: ${compression}}
-    sending_queue: {${queue === 'file' ? 'storage: file_storage, ' : ''}queue_size: 2000, num_consumers: 4}
+    sending_queue: {${queue === 'file' ? 'storage: file_storage, ' : ''}queue_size: 20000, num_consumers: 4, batch: {flush_timeout: 200ms, min_size: 8192, max_size: 16384}}
 extensions:
   file_storage: {directory: ${dir}/queue}
 service:

@@ -2,7 +2,10 @@
  * The load generator, run as its own process so its CPU is not counted
  * against the pipeline: sends OTLP/HTTP protobuf batches of mesh traffic with
  * `concurrency` requests in flight, retrying refused ones (429/503) as an OTLP
- * client should. Prints one JSON line: what was sent and accepted.
+ * client should. Prints one JSON line: what was sent and accepted, and how
+ * long accepted requests waited for their answer (ack_ms: under this closed
+ * loop that includes queueing at saturation; `npm run bench:ack` measures a
+ * steady rate).
  *
  *   node --import tsx scripts/bench/loadgen.ts <base-url> <batches> <requests-per-batch> <concurrency> [logs|traces|both|zipkin|jaeger]
  *
@@ -13,6 +16,7 @@
 import { encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { logRecordCount, spanCount } from '../../core/model.ts';
 import { makeBatch } from './workload.ts';
+import { percentiles } from './percentiles.ts';
 import { sendJaeger, zipkinBodies } from './loadgen-tracing.ts';
 
 const [base = 'http://127.0.0.1:4318', batchesArg = '100', perBatchArg = '1000', concArg = '4', signals = 'both'] = process.argv.slice(2);
@@ -41,6 +45,7 @@ const authHeader: Record<string, string> = process.env.BENCH_BEARER_TOKEN ? { au
 let next = 0;
 const accepted = { logs: 0, spans: 0 };
 let refusals = 0;
+const ackMs: number[] = [];
 const t0 = Date.now();
 
 async function worker(): Promise<void> {
@@ -49,9 +54,11 @@ async function worker(): Promise<void> {
     if (i >= bodies.length) return;
     const { path, body, n, type = 'application/x-protobuf' } = bodies[i]!;
     for (;;) {
+      const sent = performance.now();
       const r = await fetch(base + path, { method: 'POST', body, headers: { 'content-type': type, ...authHeader } });
       await r.arrayBuffer();
       if (r.status === 200 || r.status === 202) {
+        ackMs.push(performance.now() - sent);
         if (path === '/v1/logs') accepted.logs += n;
         else accepted.spans += n;
         break;
@@ -64,4 +71,4 @@ async function worker(): Promise<void> {
 }
 
 await Promise.all(Array.from({ length: concurrency }, worker));
-process.stdout.write(JSON.stringify({ ...accepted, refusals, seconds: (Date.now() - t0) / 1000 }) + '\n');
+process.stdout.write(JSON.stringify({ ...accepted, refusals, seconds: (Date.now() - t0) / 1000, ack_ms: percentiles(ackMs) }) + '\n');

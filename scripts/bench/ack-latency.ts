@@ -1,0 +1,180 @@
+/**
+ * `npm run bench:ack`: how long a sender waits for its answer from the
+ * default pipeline (./pipeline.yaml on free ports and a temporary data
+ * directory, fsync on, embedded engine), at a steady rate.
+ *
+ * First a closed-loop burst measures what the pipeline stores per second on
+ * this machine (the engine's insert counter, from its first row of the burst
+ * to its last: the correlation window is latency, not capacity); then
+ * senders post OTLP/HTTP protobuf requests of mesh-shaped records
+ * (workload.ts), logs and spans alternately, open loop at half that rate
+ * (`--rate` sets it instead), and the time from each request to its answer
+ * is recorded. Prints p50/p90/p99/max and the rate achieved, and checks that
+ * every accepted record was stored.
+ *
+ *   npm run bench:ack [-- --seconds 20 --rate 10000 --per-request 100 --calibrate-records 200000 --cpu-prof DIR]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flag, parseArgs } from '../../bin/commands/args.ts';
+import { encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
+import { logRecordCount, spanCount } from '../../core/model.ts';
+import { count, defaultPipelineOnFreePorts } from '../../test/default-pipeline.ts';
+import { Trailhouse } from '../../test/process.ts';
+import { percentiles } from './percentiles.ts';
+import { makeBatch } from './workload.ts';
+
+const args = parseArgs(process.argv.slice(2), [], []);
+const seconds = Number(flag(args, 'seconds') ?? 20);
+const perRequest = Number(flag(args, 'per-request') ?? 100);
+const calibrateRecords = Number(flag(args, 'calibrate-records') ?? 200_000);
+const fixedRate = flag(args, 'rate');
+/** Requests in flight at most: past it the pipeline is not keeping up, and the bench says so. */
+const MAX_IN_FLIGHT = 512;
+
+interface Body {
+  path: string;
+  body: Uint8Array<ArrayBuffer>;
+  n: number;
+}
+
+/** Pre-encoded requests, logs and spans alternately, so the sender's own CPU does not set the pace. */
+function bodies(n: number, seed: number): Body[] {
+  const out: Body[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const b = makeBatch(perRequest / 2, seed + i);
+    out.push({ path: '/v1/logs', body: new Uint8Array(encodeLogsProto(b.logs)), n: logRecordCount(b.logs) });
+    out.push({ path: '/v1/traces', body: new Uint8Array(encodeTracesProto(b.traces)), n: spanCount(b.traces) });
+  }
+  return out;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'th-ack-'));
+const p = await defaultPipelineOnFreePorts();
+// --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
+const cpuProf = flag(args, 'cpu-prof');
+const pipeline = await Trailhouse.start(dir, 'pipeline', p.yaml(), {}, cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []);
+const base = `http://127.0.0.1:${p.http}`;
+const accepted = { logs: 0, spans: 0 };
+let refusals = 0;
+
+async function post(b: Body): Promise<number> {
+  const r = await fetch(base + b.path, { method: 'POST', body: b.body, headers: { 'content-type': 'application/x-protobuf' } });
+  await r.arrayBuffer();
+  if (r.status === 200) {
+    if (b.path === '/v1/logs') accepted.logs += b.n;
+    else accepted.spans += b.n;
+  } else refusals++;
+  return r.status;
+}
+
+/**
+ * Log records and spans the store accepted, from the pipeline's own counter
+ * (trailhouse_store_inserted_rows_total): polling it costs the pipeline no
+ * query.
+ */
+async function stored(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${p.metrics}/metrics`)).text();
+  let n = 0;
+  for (const table of ['otel.otel_logs', 'otel.otel_traces']) {
+    // `_total` only with the metrics reader's without_type_suffix: false.
+    const m = new RegExp(`^trailhouse_store_inserted_rows(?:_total)?\\{table="${table.replace('.', '\\.')}"\\} (\\d+)`, 'm').exec(text);
+    // Before the table's first insert the counter has no series yet.
+    n += m ? Number(m[1]) : 0;
+  }
+  if (n === 0 && !/^trailhouse_store_inserted_rows/m.test(text)) return rows();
+  return n;
+}
+
+/** Log records and spans in the tables (the counter's check, and its stand-in where a build has none). */
+async function rows(): Promise<number> {
+  return (await count(p.query, 'SELECT count() FROM otel.otel_logs')) + (await count(p.query, 'SELECT count() FROM otel.otel_traces'));
+}
+
+/** Waits until `records` more than `before` are stored; returns when the first and the last of them were seen. */
+async function untilStored(before: number, records: number, what: string): Promise<{ first: number; last: number }> {
+  const end = Date.now() + 300_000;
+  let first = 0;
+  for (;;) {
+    pipeline.assertRunning();
+    const now = (await stored()) - before;
+    if (now > 0 && first === 0) first = performance.now();
+    if (now >= records) return { first, last: performance.now() };
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} to be stored (${now} of ${records})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+try {
+  // Capacity: closed loop, 8 senders, until everything accepted is stored.
+  let rate = Number(fixedRate ?? 0);
+  if (!fixedRate) {
+    const burst = bodies(Math.ceil(calibrateRecords / perRequest), 1_000_000);
+    let next = 0;
+    const before = await stored();
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < burst.length) {
+        const b = burst[next++]!;
+        while ((await post(b)) !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+    }));
+    const records = accepted.logs + accepted.spans;
+    const { first, last } = await untilStored(before, records, 'the calibration burst');
+    const capacity = records / Math.max(1, (last - first) / 1000);
+    rate = Math.round(capacity / 2);
+    console.error(`capacity ≈ ${Math.round(capacity)} records/s stored; sending at ${rate}`);
+  }
+  accepted.logs = accepted.spans = 0;
+  const before = await stored();
+  const rowsBefore = await rows();
+
+  // Open loop: each request leaves when it is due, whatever the others are doing.
+  const requestsPerSecond = rate / perRequest;
+  const total = Math.max(1, Math.round(requestsPerSecond * seconds));
+  const load = bodies(Math.min(total, 400), 0);
+  const latencies: number[] = [];
+  let inFlight = 0;
+  let overloaded = 0;
+  const pending: Array<Promise<void>> = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / requestsPerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (inFlight >= MAX_IN_FLIGHT) {
+      overloaded++;
+      continue;
+    }
+    inFlight++;
+    const sent = performance.now();
+    pending.push(post(load[i % load.length]!).then(() => {
+      latencies.push(performance.now() - sent);
+      inFlight--;
+    }));
+  }
+  await Promise.all(pending);
+  const wall = (performance.now() - t0) / 1000;
+  const records = accepted.logs + accepted.spans;
+  await untilStored(before, records, 'the steady load');
+  // The counter said so; the tables have the last word.
+  const storedNow = (await rows()) - rowsBefore;
+  const pc = percentiles(latencies);
+  console.log(JSON.stringify({
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    node: process.version,
+    workload: { rate_records_per_second: rate, records_per_request: perRequest, seconds, fsync: true },
+    requests: latencies.length,
+    achieved_records_per_second: Math.round(records / wall),
+    ack_ms: pc,
+    refusals,
+    skipped_over_in_flight_limit: overloaded,
+    accepted: records,
+    stored: storedNow,
+    stored_equals_accepted: storedNow === records,
+  }, null, 2));
+  if (storedNow !== records || overloaded > 0) process.exitCode = 1;
+} finally {
+  await pipeline.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
