@@ -44,4 +44,26 @@ describe('walkSliced', () => {
     TimeSlice.ms = 0;
     await expect(walkSliced(failing)).rejects.toThrow('bad part');
   });
+
+  it('walks that yielded take turns: one resumes per turn of the event loop, first come first served', async () => {
+    TimeSlice.ms = 0;
+    let turn = 0;
+    let on = true;
+    const tick = (): void => {
+      turn++;
+      if (on) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const seen: string[] = [];
+    const walk = (name: string): PartWalk<void> => ({ parts: 3, part: (i) => void seen.push(`${name}${i}@${turn}`), finish: () => undefined });
+    await Promise.all([walkSliced(walk('a')), walkSliced(walk('b')), walkSliced(walk('c'))]);
+    on = false;
+    const turns = seen.map((s) => Number(s.split('@')[1]));
+    // The first parts ran at once; every resumed part had a turn of its own, in order.
+    expect(seen.slice(0, 3).map((s) => s.split('@')[0])).toEqual(['a0', 'b0', 'c0']);
+    expect(seen.slice(3).map((s) => s.split('@')[0])).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'c2']);
+    const resumed = turns.slice(3);
+    expect(new Set(resumed).size).toBe(resumed.length);
+    for (let i = 1; i < resumed.length; i++) expect(resumed[i]!).toBeGreaterThan(resumed[i - 1]!);
+  });
 });

@@ -5,9 +5,9 @@
  *
  * A stage that walks a payload part by part (a part is one original
  * request, hundreds of records) asks its TimeSlice between parts; the slice
- * yields (one turn of the event loop: I/O callbacks, timers, immediates)
- * only once it has run for `TimeSlice.ms`, so a payload that takes less than
- * that costs one clock read per part and never waits.
+ * yields (waits for its turn: I/O callbacks, timers and other walks go
+ * first) only once it has run for `TimeSlice.ms`, so a payload that takes
+ * less than that costs one clock read per part and never waits.
  */
 
 export class TimeSlice {
@@ -24,12 +24,40 @@ export class TimeSlice {
     return performance.now() - this.start >= TimeSlice.ms;
   }
 
-  /** Yields one turn of the event loop if the slice is used up, and starts a new slice after it. */
+  /** Yields (see nextTurn) if the slice is used up, and starts a new slice after it. */
   async maybeYield(): Promise<void> {
     if (!this.due) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     this.start = performance.now();
   }
+}
+
+/** Walks waiting for their turn, first come first served. */
+const waiting: (() => void)[] = [];
+let scheduled = false;
+
+function resumeOne(): void {
+  const next = waiting.shift();
+  if (waiting.length) setImmediate(resumeOne);
+  else scheduled = false;
+  next?.();
+}
+
+/**
+ * Resolves on a later turn of the event loop, one waiter per turn: walks
+ * that yielded take turns, so a turn runs I/O callbacks and at most one
+ * resumed slice (not one slice per walk in progress), and the work queued
+ * behind the receivers' callbacks stays about one slice long however many
+ * payloads are being walked.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    waiting.push(resolve);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(resumeOne);
+    }
+  });
 }
 
 /** Something done part by part: `part(i)` for each part in order, then `finish()`. */
