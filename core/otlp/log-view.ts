@@ -79,53 +79,64 @@ export class KeySet {
   }
 }
 
+/** What eachLogRecord calls per record. */
+export type LogRecordVisit = (r: Reader, end: number, ordinal: number, resource: Resource) => void;
+
 /**
  * Visits every log record of `parts` in order: the reader at the record's
  * first field and the record's end, its ordinal across the parts (the index
  * of its patch, see core/payload.ts Payload.patch), and its resource (decoded once
  * per ResourceLogs, wherever it lies in the message).
  */
-export function eachLogRecord(parts: readonly Uint8Array[], visit: (r: Reader, end: number, ordinal: number, resource: Resource) => void): void {
+export function eachLogRecord(parts: readonly Uint8Array[], visit: LogRecordVisit): void {
   let ordinal = 0;
-  for (const part of parts) {
-    const r = new Reader(part);
-    const n = part.length;
-    while (r.pos < n) {
-      const tag = r.uint32();
-      if (tag !== ExportLogsServiceRequestTag.resource_logs) {
-        r.skip(tag & 7, n);
+  for (const part of parts) ordinal = eachLogRecordOf(part, ordinal, visit);
+}
+
+/**
+ * eachLogRecord over one part whose first record has ordinal `ordinal`
+ * (the records of the parts before it); returns the ordinal after its last.
+ * For a walk that stops between parts (core/yield.ts).
+ */
+export function eachLogRecordOf(part: Uint8Array, ordinal: number, visit: LogRecordVisit): number {
+  const r = new Reader(part);
+  const n = part.length;
+  while (r.pos < n) {
+    const tag = r.uint32();
+    if (tag !== ExportLogsServiceRequestTag.resource_logs) {
+      r.skip(tag & 7, n);
+      continue;
+    }
+    const rlEnd = r.lenEnd(n);
+    const rlStart = r.pos;
+    // The resource first (it may follow its scopes on the wire).
+    const resource = emptyResource();
+    while (r.pos < rlEnd) {
+      const t = r.uint32();
+      if (t === ResourceLogsTag.resource) readResource(r, rlEnd, resource);
+      else r.skip(t & 7, rlEnd);
+    }
+    r.pos = rlStart;
+    while (r.pos < rlEnd) {
+      const t = r.uint32();
+      if (t !== ResourceLogsTag.scope_logs) {
+        r.skip(t & 7, rlEnd);
         continue;
       }
-      const rlEnd = r.lenEnd(n);
-      const rlStart = r.pos;
-      // The resource first (it may follow its scopes on the wire).
-      const resource = emptyResource();
-      while (r.pos < rlEnd) {
-        const t = r.uint32();
-        if (t === ResourceLogsTag.resource) readResource(r, rlEnd, resource);
-        else r.skip(t & 7, rlEnd);
-      }
-      r.pos = rlStart;
-      while (r.pos < rlEnd) {
-        const t = r.uint32();
-        if (t !== ResourceLogsTag.scope_logs) {
-          r.skip(t & 7, rlEnd);
+      const slEnd = r.lenEnd(rlEnd);
+      while (r.pos < slEnd) {
+        const t2 = r.uint32();
+        if (t2 !== ScopeLogsTag.log_records) {
+          r.skip(t2 & 7, slEnd);
           continue;
         }
-        const slEnd = r.lenEnd(rlEnd);
-        while (r.pos < slEnd) {
-          const t2 = r.uint32();
-          if (t2 !== ScopeLogsTag.log_records) {
-            r.skip(t2 & 7, slEnd);
-            continue;
-          }
-          const recEnd = r.lenEnd(slEnd);
-          visit(r, recEnd, ordinal++, resource);
-          r.pos = recEnd;
-        }
+        const recEnd = r.lenEnd(slEnd);
+        visit(r, recEnd, ordinal++, resource);
+        r.pos = recEnd;
       }
     }
   }
+  return ordinal;
 }
 
 /**

@@ -18,6 +18,7 @@ import { ClickHouseExporterComponent } from './factory.ts';
 import { ClickHouseExporter } from './exporter.ts';
 import { openStore, storeOptionsFor, type Store } from '../../lib/clickhouse/store.ts';
 import { Payload, type LogsPayload } from '../../core/payload.ts';
+import { TimeSlice } from '../../core/yield.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-'));
 const started: ClickHouseExporterComponent[] = [];
@@ -297,6 +298,22 @@ describe('delivery', () => {
     expect(pending.content.kind).toBe('bytes'); // encoded straight from the bytes: never decoded
     const rows = await q<{ c: string }>("SELECT count() AS c FROM otel.otel_logs WHERE ServiceName = 'lazy-svc' AND Body = 'lazy'");
     expect(rows[0]!.c).toBe('2');
+  });
+
+  it('stores a payload of many parts encoded part by part (yielding between parts) as one insert under its token: a retry is recognised whole', async () => {
+    const part = (k: number) => encodeLogsProto(logs([newLogRecord({ timeUnixNano: 1_700_000_250_000_000_000n + BigInt(k), body: `part ${k}` }), newLogRecord({ timeUnixNano: 1_700_000_250_000_000_100n + BigInt(k), body: `part ${k}` })], 'parts-svc'));
+    const parts = [0, 1, 2, 3].map(part);
+    const ms = TimeSlice.ms;
+    TimeSlice.ms = 0;
+    try {
+      await exp.consumeLogs(Object.assign(Payload.ofBytes('logs', parts, 8), { dedupToken: 'parts-1' }));
+      // A retry of the same group: one insert with one token, so it is recognised whole.
+      await exp.consumeLogs(Object.assign(Payload.ofBytes('logs', parts, 8), { dedupToken: 'parts-1' }));
+    } finally {
+      TimeSlice.ms = ms;
+    }
+    const rows = await q<{ c: string; b: string }>("SELECT count() AS c, arrayStringConcat(arraySort(groupUniqArray(Body)), ',') AS b FROM otel.otel_logs WHERE ServiceName = 'parts-svc'");
+    expect(rows[0]).toEqual({ c: '8', b: 'part 0,part 1,part 2,part 3' });
   });
 
   it('lets go of records decoded before it once they are encoded, while their bytes still describe them', async () => {

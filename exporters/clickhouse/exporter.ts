@@ -18,7 +18,8 @@ import type { ClickHouseConfig } from './config.ts';
 import { insertMetrics, insertWithPolicy, type InsertMetrics, type InsertPolicy } from '../../lib/clickhouse/insert.ts';
 import { acquireQueryServer, queryServerOptions, type QueryServerLease } from '../../lib/clickhouse/query/query-server.ts';
 import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from '../../lib/clickhouse/native.ts';
-import { encodeLogsNativeProto, encodeTracesNativeProto } from '../../lib/clickhouse/native-proto.ts';
+import { logsNativeWalk, tracesNativeWalk } from '../../lib/clickhouse/native-proto.ts';
+import { walkSliced } from '../../core/yield.ts';
 import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from '../../lib/clickhouse/rows.ts';
 import { schemaStatements, type SchemaOptions } from '../../lib/clickhouse/schema.ts';
 import { openStore, type InsertRequest, type Store, type StoreLease } from '../../lib/clickhouse/store.ts';
@@ -140,9 +141,10 @@ export class ClickHouseExporter implements Pusher {
     if (this.native(store)) {
       // Records no stage has built (the spool or Kafka hands on protobuf;
       // correlate's enrichment rides along as patches) go to Native columns
-      // straight from the bytes.
+      // straight from the bytes, part by part, handing the event loop back
+      // between parts (core/yield.ts): still one block, one insert.
       const c = p.content;
-      const block = c.kind === 'bytes' ? encodeLogsNativeProto(c.parts, c.count, c.patches) : encodeLogsNative(c.data);
+      const block = c.kind === 'bytes' ? await walkSliced(logsNativeWalk(c.parts, c.count, c.patches)) : encodeLogsNative(c.data);
       p.release(); // encoded: the records need not live through the insert
       if (block.rows > 0) await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: 'Native', block }, block.rows, ctx);
       return;
@@ -158,7 +160,7 @@ export class ClickHouseExporter implements Pusher {
       // Spans no stage has decoded (the spool or Kafka hands on protobuf) go
       // to Native columns without being built as records.
       const c = p.content;
-      const block = c.kind === 'bytes' ? encodeTracesNativeProto(c.parts, c.count) : encodeTracesNative(c.data);
+      const block = c.kind === 'bytes' ? await walkSliced(tracesNativeWalk(c.parts, c.count)) : encodeTracesNative(c.data);
       p.release();
       if (block.rows > 0) await this.insert(store, { table: this.tracesTable, columns: SPAN_COLUMNS, format: 'Native', block }, block.rows, ctx);
       return;

@@ -13,7 +13,8 @@ import { Writer } from '../../core/otlp/protowire.ts';
 import { logRecordCount, spanCount, type LogPatch } from '../../core/model.ts';
 import { applyLogPatch } from '../../core/payload.ts';
 import { encodeLogsNative, encodeTracesNative, type NativeBlock } from './native.ts';
-import { encodeLogsNativeProto, encodeTracesNativeProto } from './native-proto.ts';
+import { encodeLogsNativeProto, encodeTracesNativeProto, logsNativeWalk, tracesNativeWalk } from './native-proto.ts';
+import { TimeSlice, walkSliced } from '../../core/yield.ts';
 import { zipkinV2ToProto } from '../../receivers/zipkin/v2-translate.ts';
 import { decodeV2Json } from '../../receivers/zipkin/v2-json.ts';
 
@@ -207,5 +208,47 @@ describe('encodeLogsNativeProto', () => {
 
   it('refuses a payload whose record count is not the one given', () => {
     expect(() => encodeLogsNativeProto([encodeLogsProto(meshAccessLogs(4))], 5)).toThrow(/holds 4 log records, not 5/);
+  });
+});
+
+describe('Native encoding part by part', () => {
+  /** Awaits `out`, saying whether a setImmediate callback scheduled before it ran first. */
+  async function yielded<T>(start: () => T | Promise<T>): Promise<{ value: T; turned: boolean }> {
+    const ms = TimeSlice.ms;
+    TimeSlice.ms = 0;
+    try {
+      let turned = false;
+      setImmediate(() => (turned = true));
+      const out = start();
+      expect(out).toBeInstanceOf(Promise);
+      const value = await out;
+      return { value, turned };
+    } finally {
+      TimeSlice.ms = ms;
+    }
+  }
+
+  it('hands the event loop back between parts and gives one block, byte for byte the one of the walk in one go (patch ordinals across parts)', async () => {
+    const parts = [1, 2, 3, 4].map((seed) => encodeLogsProto(randomLogs(seed)));
+    const records = { resourceLogs: parts.flatMap((p) => decodeLogsProto(p).resourceLogs) };
+    const rows = logRecordCount(records);
+    const patches = randomPatches(7, rows, () => []);
+    const got = await yielded(() => walkSliced(logsNativeWalk(parts, rows, patches)));
+    expect(got.turned).toBe(true);
+    expectBlocks(got.value, encodeLogsNativeProto(parts, rows, patches), rows);
+    expectSameLogs(parts, patches);
+  });
+
+  it('spans too', async () => {
+    const parts = [1, 2, 3].map((seed) => encodeTracesProto(randomTraces(seed)));
+    const rows = parts.reduce((n, p) => n + spanCount(decodeTracesProto(p)), 0);
+    const got = await yielded(() => walkSliced(tracesNativeWalk(parts, rows)));
+    expect(got.turned).toBe(true);
+    expectBlocks(got.value, encodeTracesNativeProto(parts, rows), rows);
+  });
+
+  it('a count that does not match the parts still fails, after the last part', async () => {
+    const parts = [encodeLogsProto(meshAccessLogs(4)), encodeLogsProto(meshAccessLogs(4))];
+    await expect(yielded(() => walkSliced(logsNativeWalk(parts, 9)))).rejects.toThrow(/holds 8 log records, not 9/);
   });
 });

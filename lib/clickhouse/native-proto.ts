@@ -27,21 +27,33 @@ import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
 import { asString } from '../../core/otlp/anyvalue.ts';
 import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type MapColumn, type NativeBlock } from './native.ts';
 import { spanKindName, statusCodeName } from './rows.ts';
+import { walkAll, type PartWalk } from '../../core/yield.ts';
 
 /** Rows of `parts` (together holding `rows` spans) as one Native block. */
 export function encodeTracesNativeProto(parts: readonly Uint8Array[], rows: number): NativeBlock {
+  return walkAll(tracesNativeWalk(parts, rows));
+}
+
+/**
+ * encodeTracesNativeProto part by part (core/yield.ts): every part's rows
+ * go into the same columns, so it is the same one block, byte for byte.
+ */
+export function tracesNativeWalk(parts: readonly Uint8Array[], rows: number): PartWalk<NativeBlock> {
   const c = new TraceColumns(rows);
-  for (const part of parts) {
-    const r = new Reader(part);
+  const part = (k: number): void => {
+    const r = new Reader(parts[k]!);
     const end = r.len;
     while (r.pos < end) {
       const tag = r.uint32();
       if (tag === ExportTraceServiceRequestTag.resource_spans) resourceSpans(r, end, c);
       else r.other(tag, otlpKnown.ExportTraceServiceRequest, end, 'ExportTraceServiceRequest');
     }
-  }
-  if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} spans, not ${rows}`);
-  return c.block();
+  };
+  const finish = (): NativeBlock => {
+    if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} spans, not ${rows}`);
+    return c.block();
+  };
+  return { parts: parts.length, part, finish };
 }
 
 /**
@@ -341,19 +353,31 @@ interface LogWalk {
  * Payload.patch) applied as they would be to the decoded records.
  */
 export function encodeLogsNativeProto(parts: readonly Uint8Array[], rows: number, patches?: readonly (LogPatch | undefined)[]): NativeBlock {
+  return walkAll(logsNativeWalk(parts, rows, patches));
+}
+
+/**
+ * encodeLogsNativeProto part by part (core/yield.ts): the ordinal of the
+ * patches runs across the parts and every part's rows go into the same
+ * columns, so it is the same one block, byte for byte.
+ */
+export function logsNativeWalk(parts: readonly Uint8Array[], rows: number, patches?: readonly (LogPatch | undefined)[]): PartWalk<NativeBlock> {
   const c = new LogColumns(rows);
   const walk: LogWalk = { ordinal: 0, patches, used: new Uint8Array(16) };
-  for (const part of parts) {
-    const r = new Reader(part);
+  const part = (k: number): void => {
+    const r = new Reader(parts[k]!);
     const end = r.len;
     while (r.pos < end) {
       const tag = r.uint32();
       if (tag === ExportLogsServiceRequestTag.resource_logs) resourceLogs(r, end, c, walk);
       else r.other(tag, otlpKnown.ExportLogsServiceRequest, end, 'ExportLogsServiceRequest');
     }
-  }
-  if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} log records, not ${rows}`);
-  return c.block();
+  };
+  const finish = (): NativeBlock => {
+    if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} log records, not ${rows}`);
+    return c.block();
+  };
+  return { parts: parts.length, part, finish };
 }
 
 interface ResourceContext {

@@ -17,7 +17,8 @@ import { RefusedError } from '../../core/errors.ts';
 import { blankLogRecord, getAttr, type KeyValue, type LogRecord, type Resource } from '../../core/model.ts';
 import type { LogPatches, LogsPayload } from '../../core/payload.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
-import { eachLogRecord, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { eachLogRecordOf, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { walkAll, walkSliced, type PartWalk } from '../../core/yield.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
 import { LogRecordTag } from '../../core/otlp/wire-fields.gen.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
@@ -37,7 +38,23 @@ export function classifyPayload(payload: LogsPayload, rules: CompiledRules, coun
   // Still its request bytes (the spool or Kafka handed it on): classified
   // from views of the records, so the payload stays bytes downstream.
   const c = payload.content;
-  if (c.kind === 'bytes') return classifyBytes(c.parts, c.patches, rules, counts);
+  if (c.kind === 'bytes') return walkAll(classifyWalk(c.parts, c.patches, rules, counts));
+  return classifyRecords(payload, rules, counts);
+}
+
+/**
+ * classifyPayload handing the event loop back between the parts of a
+ * payload still its request bytes (core/yield.ts): the same rows.
+ */
+export function classifyPayloadSliced(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): Promise<AuditRow[]> | AuditRow[] {
+  const c = payload.content;
+  if (c.kind === 'bytes') return walkSliced(classifyWalk(c.parts, c.patches, rules, counts));
+  return classifyRecords(payload, rules, counts);
+}
+
+function classifyRecords(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+  const c = payload.content;
+  if (c.kind !== 'records') throw new Error('classifyRecords: the payload is not decoded');
   const rows: AuditRow[] = [];
   const now = BigInt(Date.now()) * 1_000_000n;
   for (const rl of c.data.resourceLogs) {
@@ -66,15 +83,16 @@ function collect(
 }
 
 /**
- * classifyPayload over a payload not decoded yet. Each record is read for
+ * classifyPayload over a payload not decoded yet, part by part. Each record is read for
  * what classification looks at: its times, body and ids as a record, and
  * its attributes straight from the bytes into the access fields (only
  * those the attribute map names; no KeyValue is made). A record whose
  * patch sets an attribute the map names is read as a view with the patch
  * applied instead.
  */
-function classifyBytes(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, counts?: Record<Category, number>): PartWalk<AuditRow[]> {
   const rows: AuditRow[] = [];
+  let ordinal = 0;
   const now = BigInt(Date.now()) * 1_000_000n;
   const keys = accessKeys(rules.attributes);
   const slots = slotsByBytes(rules.attributes);
@@ -109,7 +127,7 @@ function classifyBytes(parts: readonly Uint8Array[], patches: LogPatches | undef
     }
     return b.finish();
   };
-  eachLogRecord(parts, (r, end, i, res) => {
+  const visit = (r: Reader, end: number, i: number, res: Resource): void => {
     if (res !== resource) {
       resource = res;
       service = str(getAttr(res.attributes, 'service.name'));
@@ -149,8 +167,14 @@ function classifyBytes(parts: readonly Uint8Array[], patches: LogPatches | undef
     reader = r;
     record = rec;
     collect(rows, rec, res.attributes, service, rules, now, counts, access);
-  });
-  return rows;
+  };
+  return {
+    parts: parts.length,
+    part: (k) => {
+      ordinal = eachLogRecordOf(parts[k]!, ordinal, visit);
+    },
+    finish: () => rows,
+  };
 }
 
 /** Classifies a payload into JSONEachRow lines for audit_events. */
@@ -196,8 +220,9 @@ export class AuditProcessor implements Component, LogsConsumer {
     const n = data.count;
     this.metrics.logs.incoming.add(n);
     const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0, data_access: 0 };
-    // Classify before handing the payload on: a later stage may change records in place.
-    const rows = classifyPayload(data, this.rules, counts);
+    // Classify before handing the payload on: a later stage may change records
+    // in place. Part by part, handing the event loop back between parts.
+    const rows = await classifyPayloadSliced(data, this.rules, counts);
     const token = data.dedupToken;
     const write = rows.length ? this.write(rows, token ? `${token}:audit` : randomUUID()) : Promise.resolve();
     const results = await Promise.allSettled([write, this.next.logs!.consumeLogs(data)]);

@@ -7,7 +7,8 @@ import { randomLogs, randomValue, Rng } from '../../core/otlp/fixtures.ts';
 import { decodeLogsProto, encodeLogsProto } from '../../core/otlp/index.ts';
 import { Writer } from '../../core/otlp/protowire.ts';
 import { makeBatch } from '../../scripts/bench/workload.ts';
-import { classifyPayload } from './audit.ts';
+import { classifyPayload, classifyPayloadSliced } from './audit.ts';
+import { TimeSlice } from '../../core/yield.ts';
 import { compileRules } from './classify.ts';
 import { defaultAuditRules, DEFAULT_ATTRIBUTES } from './config.ts';
 import { ENVOY_RBAC_DENIED, ISTIO_LINES, envoyOtel, istioText, k8sAuthorizationPolicyPatch, semconv } from './testdata/fixtures.ts';
@@ -124,5 +125,36 @@ describe('audit: classifying request bytes', () => {
     w.endMessage(sl);
     w.endMessage(rl);
     expect(compare([w.finish()])).toBeGreaterThanOrEqual(2);
+  });
+
+  it('part by part, handing the event loop back between parts: the same rows, ordinals of the patches across the parts', async () => {
+    const records = [envoyOtel(ENVOY_RBAC_DENIED, false), istioText(ISTIO_LINES.ok200), envoyOtel(ENVOY_RBAC_DENIED)];
+    const parts = [encodeLogsProto(makeBatch(50, 1).logs), encodeLogsProto(payloadOf(records)), encodeLogsProto(makeBatch(50, 2).logs), encodeLogsProto(payloadOf(records))];
+    const count = parts.reduce((n, p) => n + decodeLogsProto(p).resourceLogs.reduce((m, rl) => m + rl.scopeLogs.reduce((k, sl) => k + sl.logRecords.length, 0), 0), 0);
+    // Patches on the records of the last part, whose ordinals follow the others'.
+    const patches: (LogPatch | undefined)[] = new Array(count);
+    patches[count - 3] = { traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), attributes: [{ key: 'trailhouse.linked_by', value: 'x-request-id' }] };
+    patches[count - 2] = { attributes: [{ key: 'url.path', value: '/admin/secret' }, { key: 'response_flags', value: 'RL' }] };
+    const lazy = Payload.ofBytes('logs', parts, count);
+    lazy.patch(patches);
+    const want = compare(parts, patches);
+    const ms = TimeSlice.ms;
+    try {
+      TimeSlice.ms = 0;
+      for (const rules of ruleSets) {
+        let done = false;
+        let doneAtTurn: boolean | undefined;
+        setImmediate(() => (doneAtTurn = done));
+        const out = classifyPayloadSliced(lazy, rules);
+        expect(out).toBeInstanceOf(Promise);
+        const rows = await out;
+        done = true;
+        expect(doneAtTurn).toBe(false);
+        expect(rows).toEqual(classifyPayload(lazy, rules));
+      }
+      expect(want).toBeGreaterThan(4);
+    } finally {
+      TimeSlice.ms = ms;
+    }
   });
 });

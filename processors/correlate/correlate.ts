@@ -27,7 +27,8 @@ import { resolveStore } from '../../lib/clickhouse/store-config.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import type { CorrelateConfig } from './config.ts';
 import type { SummaryPart } from './enrich.ts';
-import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
+import { enrichLogsWalk, indexLogsWalk, indexTracesWalk, summarizeTracesWalk } from './peek.ts';
+import { walkSliced } from '../../core/yield.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
 import { TraceIndex, type TraceEntry } from './trace-index.ts';
@@ -66,6 +67,8 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   private store: SqlStoreHandle | undefined;
   private writer: SummaryWriter | undefined;
   private readonly inflight = new Set<Promise<void>>();
+  /** The last hold being indexed, when any (holds are indexed one at a time: indexHeld). */
+  private indexing: Promise<void> | undefined;
   private readonly fields: AttributeMap;
   private readonly m;
   private readonly early: Record<Reason, Counter>;
@@ -150,26 +153,74 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
       this.m[signal].refused.add(items);
       return Promise.reject(new RefusedError(`correlate: ${this.backlogItems} items wait to be passed on downstream`, 'queue_full'));
     }
-    const now = Date.now();
-    const cfg = this.settings.config;
-    // A payload waits out its window as protobuf, indexed from it (peek.ts):
-    // one that came as records is encoded now (or its records let go, when
-    // bytes describe them), so the window holds no records for the collector
-    // to trace, and enrichment has one path, from the bytes.
-    const parts = data.toBytes();
-    const entries = signal === 'traces'
-      ? indexTracesBytes(parts, this.index, cfg.span_request_id_attributes, now)
-      : indexLogsBytes(parts, this.index, now);
     let held!: Held;
     const p = new Promise<void>((resolve, reject) => {
-      held = { signal, data, items, deadline: now + cfg.wait, entries, done: false, resolve, reject };
+      held = { signal, data, items, deadline: 0, entries: NO_ENTRIES, done: false, resolve, reject };
     });
+    // Holds are indexed one after the other (see indexHeld); one that finds
+    // none before it starts now, and one done within a slice is held on return.
+    const prev = this.indexing;
+    const run = prev ? prev.then(() => this.indexHeld(held)) : this.indexHeld(held);
+    if (run) {
+      this.indexing = run;
+      void run.then(() => {
+        if (this.indexing === run) this.indexing = undefined;
+      });
+    }
+    return p;
+  }
+
+  /**
+   * Indexes a payload and queues it for its window. Part by part, handing
+   * the event loop back between parts once a slice is used up
+   * (core/yield.ts), so the receivers on the same thread keep answering
+   * while a group of many requests is indexed; a payload indexed within one
+   * slice is queued before this returns (undefined), else the promise
+   * settles once it is. The payload joins the queue (and the entries'
+   * pending lists) only once all of it is indexed, so its window cannot
+   * close half indexed; holds run one at a time (the chain in hold), so
+   * bounds are enforced between whole payloads and no eviction drops an
+   * entry a payload is still filling. The entries it touched are fresh
+   * (touched now), so expiry cannot take them meanwhile. Never rejects: a
+   * failure rejects the payload's own promise.
+   */
+  private indexHeld(held: Held): Promise<void> | undefined {
+    try {
+      const now = Date.now();
+      const cfg = this.settings.config;
+      // A payload waits out its window as protobuf, indexed from it (peek.ts):
+      // one that came as records is encoded now (or its records let go, when
+      // bytes describe them), so the window holds no records for the collector
+      // to trace, and enrichment has one path, from the bytes.
+      const parts = held.data.toBytes();
+      const walk = held.signal === 'traces'
+        ? indexTracesWalk(parts, this.index, cfg.span_request_id_attributes, now)
+        : indexLogsWalk(parts, this.index, now);
+      const entries = walkSliced(walk);
+      if (!(entries instanceof Promise)) {
+        this.queueHeld(held, entries, now);
+        return undefined;
+      }
+      return entries.then((e) => this.queueHeld(held, e, now)).catch((err: unknown) => this.failHeld(held, err));
+    } catch (err) {
+      this.failHeld(held, err);
+      return undefined;
+    }
+  }
+
+  private queueHeld(held: Held, entries: Set<TraceEntry>, now: number): void {
+    held.entries = entries;
+    held.deadline = now + this.settings.config.wait;
     for (const e of entries) e.pending.push(held);
     this.queue.push(held);
-    this.heldItems += items;
+    this.heldItems += held.items;
     this.enforceBounds(now);
     this.schedule();
-    return p;
+  }
+
+  private failHeld(held: Held, err: unknown): void {
+    this.m[held.signal].refused.add(held.items);
+    held.reject(err);
   }
 
   private enforceBounds(now: number): void {
@@ -283,31 +334,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   /** Enriches and summarizes one payload, passes it on, and settles its consume promise. */
   private dispatch(h: Held): void {
     this.active++;
-    let outcome: Promise<PromiseSettledResult<unknown>[]>;
-    try {
-      const parts = new Map<string, SummaryPart>();
-      if (h.signal === 'logs') {
-        const counts = { enriched: 0, linked: 0 };
-        const logs = h.data as LogsPayload;
-        // The records stay bytes: their enrichment travels as patches, which
-        // the stages after read with them (audit, the clickhouse exporter) or
-        // apply when they build the records.
-        const patches = enrichLogsBytes(logs.toBytes(), this.index, this.fields, counts, this.writer ? parts : undefined);
-        if (patches) logs.patch(patches);
-        this.enriched.add(counts.enriched);
-        this.linked.add(counts.linked);
-      } else if (this.writer) {
-        // Spans are summarized from their bytes and stay bytes: the
-        // clickhouse exporter encodes them without records.
-        summarizeTracesBytes(h.data.toBytes(), parts);
-      }
-      outcome = Promise.allSettled([this.forward(h.data), this.writer ? this.writer.add(parts) : undefined]);
-    } catch (err) {
-      outcome = Promise.resolve([{ status: 'rejected', reason: err }]);
-    } finally {
-      this.release(h); // enriched (or failed): its traces may expire now
-    }
-    const p = outcome.then((rs) => {
+    const p = this.enrich(h).then((rs) => {
       const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       this.active--;
       this.backlogItems -= h.items;
@@ -325,6 +352,38 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     void p.finally(() => this.inflight.delete(p));
   }
 
+  /**
+   * Enriches (logs) or summarizes (spans) `h` part by part, handing the
+   * event loop back between parts once a slice is used up (core/yield.ts),
+   * then passes it on and writes its summary rows. Never rejects: the
+   * outcomes are returned.
+   */
+  private async enrich(h: Held): Promise<PromiseSettledResult<unknown>[]> {
+    try {
+      const parts = new Map<string, SummaryPart>();
+      if (h.signal === 'logs') {
+        const counts = { enriched: 0, linked: 0 };
+        const logs = h.data as LogsPayload;
+        // The records stay bytes: their enrichment travels as patches, which
+        // the stages after read with them (audit, the clickhouse exporter) or
+        // apply when they build the records.
+        const patches = await walkSliced(enrichLogsWalk(logs.toBytes(), this.index, this.fields, counts, this.writer ? parts : undefined));
+        if (patches) logs.patch(patches);
+        this.enriched.add(counts.enriched);
+        this.linked.add(counts.linked);
+      } else if (this.writer) {
+        // Spans are summarized from their bytes and stay bytes: the
+        // clickhouse exporter encodes them without records.
+        await walkSliced(summarizeTracesWalk(h.data.toBytes(), parts));
+      }
+      this.release(h); // enriched: its traces may expire now
+      return await Promise.allSettled([this.forward(h.data), this.writer ? this.writer.add(parts) : undefined]);
+    } catch (err) {
+      this.release(h); // failed: its traces may expire now
+      return [{ status: 'rejected', reason: err }];
+    }
+  }
+
   private forward(data: AnyPayload): Promise<void> {
     try {
       return data.isLogs() ? this.next.logs!.consumeLogs(data) : this.next.traces!.consumeTraces(data as TracesPayload);
@@ -338,6 +397,8 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // Payloads still being indexed join the queue first, so they flush too.
+    while (this.indexing) await this.indexing;
     this.flush(this.queue.slice(this.head), 'shutdown');
     this.queue = [];
     this.head = 0;

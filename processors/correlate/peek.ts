@@ -14,7 +14,8 @@
  */
 import type { AnyValue, LogPatch } from '../../core/model.ts';
 import { SpanKind } from '../../core/model.ts';
-import { eachLogRecord, keyEnd, sameBytes, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { eachLogRecordOf, keyEnd, sameBytes, viewLogRecord } from '../../core/otlp/log-view.ts';
+import { walkAll, type PartWalk } from '../../core/yield.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { Reader } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
@@ -52,15 +53,21 @@ function field(r: Reader, end: number, tag: number): number {
 
 /** Trace ids of the log records in `parts` (ExportLogsServiceRequest bytes), indexed as indexLogs does. */
 export function indexLogsBytes(parts: readonly Uint8Array[], index: TraceIndex, now: number): Set<TraceEntry> {
+  return walkAll(indexLogsWalk(parts, index, now));
+}
+
+/** indexLogsBytes part by part (core/yield.ts): the same entries, touched in the same order. */
+export function indexLogsWalk(parts: readonly Uint8Array[], index: TraceIndex, now: number): PartWalk<Set<TraceEntry>> {
   const touched = new Set<TraceEntry>();
   // Consecutive records of one trace: compare bytes, make the id string once.
   let lastBuf: Uint8Array | undefined;
   let lastAt = -1;
   let last = '';
-  for (const part of parts) {
-    const r = new Reader(part);
+  const part = (k: number): void => {
+    const p = parts[k]!;
+    const r = new Reader(p);
     const buf = r.buf;
-    const n = part.length;
+    const n = p.length;
     for (let rlEnd; (rlEnd = field(r, n, ExportLogsServiceRequestTag.resource_logs)) >= 0; ) {
       for (let slEnd; (slEnd = field(r, rlEnd, ResourceLogsTag.scope_logs)) >= 0; ) {
         for (let recEnd; (recEnd = field(r, slEnd, ScopeLogsTag.log_records)) >= 0; ) {
@@ -87,8 +94,8 @@ export function indexLogsBytes(parts: readonly Uint8Array[], index: TraceIndex, 
         }
       }
     }
-  }
-  return touched;
+  };
+  return { parts: parts.length, part, finish: () => touched };
 }
 
 interface PeekedSpan {
@@ -99,11 +106,16 @@ interface PeekedSpan {
 
 /** The spans of `parts` (ExportTraceServiceRequest bytes), indexed as indexTraces does. */
 export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex, requestIdAttrs: readonly string[], now: number): Set<TraceEntry> {
+  return walkAll(indexTracesWalk(parts, index, requestIdAttrs, now));
+}
+
+/** indexTracesBytes part by part (core/yield.ts): the same entries and spans, in the same order. */
+export function indexTracesWalk(parts: readonly Uint8Array[], index: TraceIndex, requestIdAttrs: readonly string[], now: number): PartWalk<Set<TraceEntry>> {
   const ridKeys = requestIdAttrs.map((a) => Buffer.from(a, 'utf8'));
   const touched = new Set<TraceEntry>();
   let lastTrace = '';
   let entry: TraceEntry | undefined;
-  eachSpan(parts, (r, spEnd, service) => {
+  const visit = (r: Reader, spEnd: number, service: string): void => {
     const sp = span(r, spEnd, service, requestIdAttrs, ridKeys);
     if (!sp.traceId) return;
     if (sp.traceId !== lastTrace || !entry) {
@@ -112,8 +124,8 @@ export function indexTracesBytes(parts: readonly Uint8Array[], index: TraceIndex
       touched.add(entry);
     }
     index.addSpan(entry, sp.ctx, sp.requestId);
-  });
-  return touched;
+  };
+  return { parts: parts.length, part: (k) => eachSpanOf(parts[k]!, visit), finish: () => touched };
 }
 
 const NOT_IT = Symbol('not this key');
@@ -244,25 +256,29 @@ function resourceService(r: Reader, rsEnd: number): string {
 
 /** The spans of `parts` (ExportTraceServiceRequest bytes) summarized per trace, as summarizeTraces does. */
 export function summarizeTracesBytes(parts: readonly Uint8Array[], out: Map<string, SummaryPart>): void {
-  eachSpan(parts, (r, spEnd, service) => summarizeSpan(r, spEnd, service, out));
+  walkAll(summarizeTracesWalk(parts, out));
+}
+
+/** summarizeTracesBytes part by part (core/yield.ts). */
+export function summarizeTracesWalk(parts: readonly Uint8Array[], out: Map<string, SummaryPart>): PartWalk<void> {
+  const visit = (r: Reader, spEnd: number, service: string): void => summarizeSpan(r, spEnd, service, out);
+  return { parts: parts.length, part: (k) => eachSpanOf(parts[k]!, visit), finish: () => undefined };
 }
 
 /**
- * Calls `visit` with the reader at each Span of `parts` (ending at `spEnd`)
+ * Calls `visit` with the reader at each Span of `part` (ending at `spEnd`)
  * and the service.name of its resource, read first: the resource may come
  * after its spans on the wire.
  */
-function eachSpan(parts: readonly Uint8Array[], visit: (r: Reader, spEnd: number, service: string) => void): void {
-  for (const part of parts) {
-    const r = new Reader(part);
-    const n = part.length;
-    for (let rsEnd; (rsEnd = field(r, n, ExportTraceServiceRequestTag.resource_spans)) >= 0; ) {
-      const service = resourceService(r, rsEnd);
-      for (let ssEnd; (ssEnd = field(r, rsEnd, ResourceSpansTag.scope_spans)) >= 0; ) {
-        for (let spEnd; (spEnd = field(r, ssEnd, ScopeSpansTag.spans)) >= 0; ) {
-          visit(r, spEnd, service);
-          r.pos = spEnd;
-        }
+function eachSpanOf(part: Uint8Array, visit: (r: Reader, spEnd: number, service: string) => void): void {
+  const r = new Reader(part);
+  const n = part.length;
+  for (let rsEnd; (rsEnd = field(r, n, ExportTraceServiceRequestTag.resource_spans)) >= 0; ) {
+    const service = resourceService(r, rsEnd);
+    for (let ssEnd; (ssEnd = field(r, rsEnd, ResourceSpansTag.scope_spans)) >= 0; ) {
+      for (let spEnd; (spEnd = field(r, ssEnd, ScopeSpansTag.spans)) >= 0; ) {
+        visit(r, spEnd, service);
+        r.pos = spEnd;
       }
     }
   }
@@ -350,12 +366,24 @@ export function enrichLogsBytes(
   counts: EnrichCounts,
   summary?: Map<string, SummaryPart>,
 ): (LogPatch | undefined)[] | undefined {
+  return walkAll(enrichLogsWalk(parts, index, fields, counts, summary));
+}
+
+/** enrichLogsBytes part by part (core/yield.ts): patches by ordinal across the parts, as one walk gives them. */
+export function enrichLogsWalk(
+  parts: readonly Uint8Array[],
+  index: TraceIndex,
+  fields: AttributeMap,
+  counts: EnrichCounts,
+  summary?: Map<string, SummaryPart>,
+): PartWalk<(LogPatch | undefined)[] | undefined> {
   const patches: (LogPatch | undefined)[] = [];
   let any = false;
+  let ordinal = 0;
   const keys = accessKeys(fields);
   // Keys of the record starting with `trailhouse.`: whether a patch replaces or appends.
   const own: string[] = [];
-  eachLogRecord(parts, (r, end) => {
+  const visit = (r: Reader, end: number): void => {
     const start = r.pos;
     const buf = r.buf;
     let time = -1;
@@ -461,7 +489,13 @@ export function enrichLogsBytes(
       }
     }
     addLogId(summaryPart(summary, traceId), logKeyEnd(h, bodyLength, attrs));
-  });
-  return any ? patches : undefined;
+  };
+  return {
+    parts: parts.length,
+    part: (k) => {
+      ordinal = eachLogRecordOf(parts[k]!, ordinal, visit);
+    },
+    finish: () => (any ? patches : undefined),
+  };
 }
 
