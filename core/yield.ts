@@ -15,7 +15,7 @@ export class TimeSlice {
    * Milliseconds of work between yields, process-wide. Tests set 0 to make
    * every part boundary a yield (behaviour, not timing), then restore it.
    */
-  static ms = 4;
+  static ms = 1;
 
   private start = performance.now();
 

@@ -12,7 +12,7 @@
  * is recorded. Prints p50/p90/p99/max and the rate achieved, and checks that
  * every accepted record was stored.
  *
- *   npm run bench:ack [-- --seconds 20 --rate 10000 --per-request 100 --calibrate-records 200000 --cpu-prof DIR]
+ *   npm run bench:ack [-- --seconds 20 --rate 10000 --per-request 100 --calibrate-records 200000 --cpu-prof DIR --no-fsync]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ import { Trailhouse } from '../../test/process.ts';
 import { percentiles } from './percentiles.ts';
 import { makeBatch } from './workload.ts';
 
-const args = parseArgs(process.argv.slice(2), [], []);
+const args = parseArgs(process.argv.slice(2), ['no-fsync'], []);
 const seconds = Number(flag(args, 'seconds') ?? 20);
 const perRequest = Number(flag(args, 'per-request') ?? 100);
 const calibrateRecords = Number(flag(args, 'calibrate-records') ?? 200_000);
@@ -52,6 +52,8 @@ function bodies(n: number, seed: number): Body[] {
 
 const dir = mkdtempSync(join(tmpdir(), 'th-ack-'));
 const p = await defaultPipelineOnFreePorts();
+// --no-fsync: the queue without fsync, to see how much of the tail is the disk's.
+if (process.argv.includes('--no-fsync')) (p.cfg.extensions as { file_storage: { fsync: boolean } }).file_storage.fsync = false;
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
 const pipeline = await Trailhouse.start(dir, 'pipeline', p.yaml(), {}, cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []);
