@@ -332,7 +332,7 @@ describe('delivery', () => {
 
   it('writes a batch larger than ClickHouse\'s default wide-part threshold (10 MiB) as one Compact part', async () => {
     // Compact: one data file per part instead of ~100 (a file per column,
-    // Map substream and skip index); BENCHMARKS.md has what it saves.
+    // Map substream and skip index); docs/benchmarks-log.md has what it saves.
     const body = 'x'.repeat(1024);
     const recs = Array.from({ length: 12_000 }, (_, i) => newLogRecord({ timeUnixNano: 1_700_000_200_000_000_000n + BigInt(i), body: `${i}:${body}` }));
     await exp.consumeLogs(logsPayload(recs, 'compact-svc', 'compact-1'));

@@ -41,15 +41,15 @@ const EXPORTER_POLICY: InsertPolicy = { timeoutMs: 0, retries: 0, backoffMs: 0 }
  *   table, so a retried batch is recognised (replicated tables do by default);
  * - merge_selector_base 20 (ClickHouse's default 5): merges wait for wider
  *   sets of similar parts, so each row is rewritten fewer times. On a 2-core
- *   box the background merges were a third of the engine's CPU per row; this
- *   cut the engine's CPU per inserted row by ~30% (BENCHMARKS.md) for a few
- *   more active parts per partition (17 instead of 4 after 80 inserts);
+ *   box the background merges were a large share of the engine's CPU per
+ *   row; this cuts it (docs/benchmarks-log.md) for a few more active parts
+ *   per partition;
  * - min_bytes_for_wide_part 64 MiB (default 10 MiB): an inserted batch (16384
  *   access logs are ~16 MiB) is written as a Compact part, one data file,
  *   instead of a Wide part's ~100 files (one per column, Map substream and
  *   skip index); merges still make Wide parts past 64 MiB, for queries.
- *   Engine CPU per row −35 to −45% in isolation (scripts/bench/clickhouse.ts),
- *   the Kafka ingester +10 to +35% per CPU-second (BENCHMARKS.md).
+ *   Measured in isolation (scripts/bench/clickhouse.ts) and end to end
+ *   (docs/benchmarks-log.md, "Compact parts").
  */
 const EMBEDDED_MERGETREE_SETTINGS = { non_replicated_deduplication_window: 1000, merge_selector_base: 20, min_bytes_for_wide_part: 64 * 1024 * 1024 };
 
@@ -177,8 +177,8 @@ export class ClickHouseExporter implements Pusher {
   }
 
   /**
-   * The embedded engine gets Native blocks: a third of the engine's CPU per
-   * row of parsing JSON text (BENCHMARKS.md). A server gets JSONCompactEachRow.
+   * The embedded engine gets Native blocks: far less of the engine's CPU per
+   * row than parsing JSON text (docs/benchmarks-log.md). A server gets JSONCompactEachRow.
    */
   private native(store: Store): boolean {
     return store.kind === 'embedded' && NATIVE_SUPPORTED && this.nativeEnabled;

@@ -6,7 +6,7 @@ export interface CorrelateConfig extends StoreConfig {
   wait: number;
   /** Traces indexed at most; beyond it the least recently seen trace is dropped from the index and its payloads flushed early (counted). Default 100000. */
   max_traces: number;
-  /** Items (spans + log records) held in pending payloads at most; beyond it the oldest payloads flush early (counted). Default 500000 (about 10 s at 50k records/s, ~570 MiB of payloads and index at the bench shape). */
+  /** Items (spans + log records) held in pending payloads at most; beyond it the oldest payloads flush early (counted). Default 500000 (about 10 s of a busy pipeline's records). */
   max_items: number;
   /** Flush the oldest half of the held payloads when the V8 heap exceeds this (bytes; 0 = off). Default 0. */
   memory_limit: number;

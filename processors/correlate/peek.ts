@@ -3,9 +3,9 @@
  * content.kind "bytes"): the same entries and span contexts indexTraces / indexLogs
  * (enrich.ts) build from decoded records, read straight from the OTLP
  * protobuf, so the payload can wait out the window as bytes and be decoded
- * once, when it leaves. Holding ~10 s of decoded records was ~20% of the
- * default pipeline's CPU (the garbage collector marking and moving them;
- * BENCHMARKS.md, "correlate's window as bytes").
+ * once, when it leaves. Holding ~10 s of decoded records cost the default
+ * pipeline a large share of its CPU (the garbage collector marking and
+ * moving them; docs/benchmarks-log.md, "The window as bytes").
  *
  * The bytes were validated when they arrived (core/otlp/scan.ts, or a queue
  * record's checksum over bytes validated before), so this walk only reads:

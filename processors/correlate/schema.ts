@@ -17,9 +17,9 @@
  * partial row. Nothing is read back to be rewritten.
  *
  * Why a plain MergeTree and not an AggregatingMergeTree: measured on the
- * bench workload (BENCHMARKS.md), uniqExact states built by an MV cost the
+ * bench workload (docs/benchmarks-log.md), uniqExact states built by an MV cost the
  * most, SimpleAggregateFunction id sets were cheaper to insert but every
- * background merge re-hashed them (~8 CPU-µs per record in all); plain rows
+ * background merge re-hashed them; plain rows
  * merge by sorting only, and a lookup by TraceId reads a few adjacent rows.
  * The price: a trace keeps one row per flush that held it (typically 2-3).
  */

@@ -62,7 +62,7 @@ describe('TraceIndex', () => {
     expect(order(idx)).toEqual(['t4', 't1']);
     expect(idx.size).toBe(2);
     // Eviction after many deletions at the front (where a Map-ordered LRU walks its holes; the
-    // cost is in BENCHMARKS.md, not timed here): still the least recently seen, in order.
+    // cost is in docs/benchmarks-log.md, not timed here): still the least recently seen, in order.
     for (let i = 0; i < 1000; i++) idx.touch(`x${i}`, 20);
     for (let i = 0; i < 1000; i++) idx.delete(idx.oldest()!); // t4, t1, x0 … x997
     expect(order(idx)).toEqual(['x998', 'x999']);

@@ -10,8 +10,8 @@
  * (touching one moves it to the end), so expiry and eviction both walk from
  * the front. Not the Map's own insertion order: a V8 Map leaves a hole for
  * every deleted entry until it is rebuilt, and finding its first live entry
- * walks the holes, which made each eviction at `max_traces` cost ~24 µs at
- * 100 000 traces (BENCHMARKS.md, correlate).
+ * walks the holes, which made each eviction at `max_traces` grow with the
+ * number of traces deleted before it (docs/benchmarks-log.md, correlate).
  */
 import { SpanKind } from '../../core/model.ts';
 
