@@ -11,7 +11,7 @@ const layer = (message, groups) => ({
 const notTests = ['**/*.test.ts', 'test/**', 'scripts/**', '**/testdata/**'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '**/*.d.ts', '**/testdata/**', '.tmp-*'] },
+  { ignores: ['node_modules/**', 'data/**', 'dist/**', '**/*.d.ts', '**/testdata/**', '.tmp-*'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
