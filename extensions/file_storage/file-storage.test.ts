@@ -154,4 +154,27 @@ describe('file_storage extension', () => {
     const { queueDirName } = await import('./file-storage.ts');
     expect(queueDirName('kafka/gw')).toBe('kafka_gw');
   });
+
+  it('counts its commits and fsyncs as self-metrics: concurrent offers share them', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'th-fs-')), 'queue');
+    const metrics = new MetricsRegistry();
+    const ext = fileStorageFactory.create(settingsFor<FileStorageConfig>(fileStorageFactory as Factory, { directory: dir }, { metrics })) as unknown as {
+      start(): Promise<void>;
+      openQueue(name: string, capacity: number, logger: ReturnType<typeof testLogger>): Promise<{ offer(i: unknown): Promise<void> }>;
+      shutdown(): Promise<void>;
+    };
+    await ext.start();
+    const q = await ext.openQueue('spool', 1000, testLogger());
+    const item = (i: number) => ({ signal: 'logs', data: Payload.logs(sampleLogs(2)), count: 2, dedupToken: `t${i}` });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => q.offer(item(i))));
+    const text = metrics.exposition();
+    const commits = metrics.read('trailhouse_queue_commits', { exporter: 'spool' });
+    const fsyncs = metrics.read('trailhouse_queue_fsyncs', { exporter: 'spool' });
+    expect(text).toContain('trailhouse_queue_commits{exporter="spool"}');
+    expect(commits).toBeGreaterThan(0);
+    expect(commits).toBeLessThan(200);
+    // One per commit, plus the directory's when the first segment was made.
+    expect(fsyncs).toBe(commits + 1);
+    await ext.shutdown();
+  });
 });

@@ -40,6 +40,14 @@ export class FileStorageExtension implements Component, QueueStorage {
   async openQueue(name: string, capacity: number, logger: Logger, opts: { keepRaw?: boolean } = {}): Promise<BatchQueue> {
     const q = await FileQueue.open(join(this.directory, queueDirName(name)), capacity, logger, this.settings.config.fsync, opts.keepRaw ?? false);
     this.queues.push(q);
+    // Group commit made visible: fsyncs per commit, commits per batch (see file-queue.ts).
+    const reg = this.settings.metrics;
+    const commits = reg.counter('trailhouse_queue_commits', 'Writes of a persistent sending queue: each appends every batch offered since the last one.', { exporter: name });
+    const fsyncs = reg.counter('trailhouse_queue_fsyncs', 'fsyncs of a persistent sending queue (one per commit, one per new segment; none with fsync: false).', { exporter: name });
+    reg.onCollect(() => {
+      commits.add(q.stats.commits - commits.value);
+      fsyncs.add(q.stats.fsyncs - fsyncs.value);
+    });
     return q;
   }
 
