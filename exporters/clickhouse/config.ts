@@ -9,7 +9,7 @@
  * id of a `clickhouse_store` extension that holds all of those instead.
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper-config.ts';
 import {
   connectionDefaults,
   connectionSchemaFields,

@@ -8,7 +8,7 @@
  * with the reason (collector-keys.ts).
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper-config.ts';
 import { MESSAGE_ID_HEADER } from '../../lib/kafka/messages.ts';
 import { COMPRESSIONS, zstdWritable, type Compression } from '../../lib/kafka/codecs.ts';
 import { HASHERS, type Hasher } from './partitions.ts';

@@ -14,7 +14,8 @@
  */
 import type { ExporterFactory } from '../../core/component.ts';
 import { s } from '../../core/config/schema.ts';
-import { createExporter, helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper.ts';
+import { createExporter } from '../../core/exporter-helper.ts';
+import { helperDefaults, helperSchemaFields, type ExporterHelperConfig } from '../../core/exporter-helper-config.ts';
 import { sendSpool } from '../../core/spool-channel.ts';
 
 export interface SpoolExporterConfig extends ExporterHelperConfig {

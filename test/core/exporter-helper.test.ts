@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createExporter, helperDefaults, type PushContext } from '../../core/exporter-helper.ts';
+import { createExporter, type PushContext } from '../../core/exporter-helper.ts';
+import { helperDefaults } from '../../core/exporter-helper-config.ts';
 import { forceGc } from '../../processors/memory_limiter/memory-limiter.ts';
 import { PermanentError, RefusedError, statusFor } from '../../core/errors.ts';
 import type { LogsData } from '../../core/model.ts';
