@@ -1,15 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RefusedError } from '../../core/errors.ts';
 import type { LogsData } from '../../core/model.ts';
 import type { QueueItem } from '../../core/queue/memory-queue.ts';
-import { sampleLogs, sampleTraces, testLogger, waitFor } from '../../test/helpers.ts';
+import { sampleLogs, sampleTraces, testLogger } from '../../test/helpers.ts';
 import { encodeLogsProto } from '../../core/otlp/index.ts';
 import { FileQueue } from './file-queue.ts';
+import { killAfterAcked } from './testdata/kill-after-acked.ts';
 import { decodeRecord, encodeRecord, encodeRecordParts, scanSegment } from './record.ts';
 import { buildRawMessages, PartitionKeys } from '../../lib/kafka/messages.ts';
 import { hashPartitioner } from '../../exporters/kafka/partitions.ts';
@@ -168,21 +167,7 @@ describe('file_storage queue', () => {
 
   it('every batch acknowledged before kill -9 is there after restart', async () => {
     const dir = tmp();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./testdata/offer-forever.ts', import.meta.url)), dir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const acked: string[] = [];
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) if (l.startsWith('acked ')) acked.push(l.slice(6));
-    });
-    await waitFor(() => acked.length >= 200, 60_000, '200 acknowledged batches');
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    const acked = await killAfterAcked(dir, 200);
     const q = await FileQueue.open(dir, 1_000_000, testLogger());
     const replayed = new Set<string>();
     const n = q.size;

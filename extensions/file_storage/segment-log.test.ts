@@ -1,13 +1,12 @@
 // The persistent queue as a segment log: group commit, torn tails, acks, segment deletion, kill -9 under load.
-import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { QueueItem } from '../../core/queue/memory-queue.ts';
-import { sampleLogs, testLogger, waitFor } from '../../test/helpers.ts';
+import { sampleLogs, testLogger } from '../../test/helpers.ts';
 import { FileQueue } from './file-queue.ts';
+import { killAfterAcked } from './testdata/kill-after-acked.ts';
 import { encodeRecord, scanSegment } from './record.ts';
 import { Payload } from '../../core/payload.ts';
 
@@ -134,21 +133,7 @@ describe('file_storage segment log', () => {
 
   it('every batch acknowledged before kill -9 during heavy concurrent offers is there after restart, none torn', async () => {
     const dir = tmp();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./testdata/offer-forever.ts', import.meta.url)), dir, '64'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const acked: string[] = [];
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) if (l.startsWith('acked ')) acked.push(l.slice(6));
-    });
-    await waitFor(() => acked.length >= 3000, 60_000, '3000 acknowledged batches');
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    const acked = await killAfterAcked(dir, 3000, 64);
     const q = await FileQueue.open(dir, 1_000_000, testLogger());
     const replayed = new Set<string>();
     for (const item of await drain(q)) {
