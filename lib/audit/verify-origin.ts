@@ -1,0 +1,231 @@
+/**
+ * One log (origin) of `verify`: rows and leaf records arrive in index order,
+ * page by page; each index yields one leaf for the tree (the agreeing
+ * row/record, else a candidate to decide later), the tree's roots are taken
+ * at every checkpoint size, and only what disagrees is kept in memory.
+ *
+ * At an index where the row and its leaf record disagree, the checkpoints
+ * decide which one is genuine: the tree is rebuilt from the first such index
+ * with each combination of candidates (a handful in practice) and the one
+ * that reproduces the most signed roots wins. That names the tampered side —
+ * the row, or the leaf record.
+ */
+import { CompactTree } from '../tlog/tree.ts';
+import { EMPTY_ROOT } from '../tlog/hash.ts';
+import { auditLeafHash, bodyHash } from './leaf.ts';
+import type { ParsedCheckpoint } from './verify-checkpoints.ts';
+import { resolveFindings } from './verify-resolve.ts';
+import type { Finding, LeafRecord, StoredRow, VerifyOptions } from './verify-types.ts';
+
+export interface Candidate {
+  leaf: Buffer;
+  rows: StoredRow[];
+  /** Body hashes of `rows`, same order. */
+  rowBodies: Buffer[];
+  recs: LeafRecord[];
+}
+
+export interface Ambiguity {
+  index: number;
+  candidates: Candidate[];
+  chosen: number;
+}
+
+/** A run of indexes with a leaf record (or nothing: `gap`) and no row. */
+export interface MissingRun {
+  start: number;
+  end: number;
+  rule: string | null;
+  gap: boolean;
+  timeNs?: bigint;
+}
+
+const MAX_COMBINATIONS = 256;
+
+export class OriginVerifier {
+  readonly findings: Finding[] = [];
+  /** Indexes of in-range rows that matched their leaf record at feed time, ascending. */
+  goodIdx = new Float64Array(1024);
+  goodCount = 0;
+  readonly ambiguities: Ambiguity[] = [];
+  /** Rows with no leaf record at their index (one row only). */
+  readonly lonely: { row: StoredRow; leaf: Buffer }[] = [];
+  readonly missing: MissingRun[] = [];
+  readonly roots = new Map<number, Buffer>();
+  /** First index with neither row nor record: no root at or beyond it can be recomputed. */
+  gapAt = Infinity;
+  maxRowIndex = -1;
+  next = 0;
+  private leaves = Buffer.alloc(32 * 1024);
+  private tree = new CompactTree();
+  private snapshot: CompactTree | undefined;
+  private readonly sizes: number[];
+  private sizePos = 0;
+
+  constructor(
+    readonly origin: string,
+    readonly checkpoints: readonly ParsedCheckpoint[],
+    readonly opts: VerifyOptions,
+  ) {
+    this.sizes = [...new Set(checkpoints.map((c) => c.size))].sort((a, b) => a - b);
+    if (this.sizes[0] === 0) {
+      this.roots.set(0, EMPTY_ROOT);
+      this.sizePos = 1;
+    }
+  }
+
+  /** The largest checkpoint size: indexes below it must all be accounted for. */
+  get maxSize(): number {
+    return this.sizes.at(-1) ?? 0;
+  }
+
+  inRange(timeNs: bigint): boolean {
+    return (this.opts.fromNs === undefined || timeNs >= this.opts.fromNs) && (this.opts.toNs === undefined || timeNs < this.opts.toNs);
+  }
+
+  leafAt(i: number): Buffer {
+    return this.leaves.subarray(32 * i, 32 * i + 32);
+  }
+
+  /** Rows and records with next <= index < until, each sorted by index; covers [next, until). */
+  feed(rows: readonly StoredRow[], recs: readonly LeafRecord[], until: number): void {
+    if (until > this.leaves.length / 32) {
+      const grown = Buffer.alloc(32 * Math.max(until, (this.leaves.length / 32) * 2));
+      this.leaves.copy(grown);
+      this.leaves = grown;
+    }
+    let r = 0;
+    let k = 0;
+    const origin = this.origin;
+    for (let i = this.next; i < until; i++) {
+      const r0 = r;
+      const k0 = k;
+      while (r < rows.length && rows[r]!.index === i) r++;
+      while (k < recs.length && recs[k]!.index === i) k++;
+      if (r < rows.length && rows[r]!.index < i) throw new Error(`rows of ${origin} are not sorted by LogIndex (or below ${this.next})`);
+      if (k < recs.length && recs[k]!.index < i) throw new Error(`leaf records of ${origin} are not sorted by Index (or below ${this.next})`);
+      const nRows = r - r0;
+      const nRecs = k - k0;
+      let leaf: Buffer | undefined;
+      if (nRows === 1 && nRecs === 1) {
+        const row = rows[r0]!;
+        const rec = recs[k0]!;
+        const bh = bodyHash(row);
+        if (row.timeNs === rec.timeNs && row.category === rec.category && row.outcome === rec.outcome && row.service === rec.service && bh.equals(rec.bodyHash)) {
+          leaf = auditLeafHash({ origin, index: i, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: bh });
+          if (this.inRange(row.timeNs)) this.good(i);
+        } else leaf = this.ambiguous(i, rows.slice(r0, r), recs.slice(k0, k), [bh]);
+        this.maxRowIndex = i;
+      } else if (nRows === 0 && nRecs === 1) {
+        const rec = recs[k0]!;
+        leaf = auditLeafHash({ origin, index: i, timeNs: rec.timeNs, category: rec.category, outcome: rec.outcome, service: rec.service, bodyHash: rec.bodyHash });
+        this.missingRow(i, this.opts.expiredUnder?.(rec) ?? null, false, rec.timeNs);
+      } else if (nRows === 1 && nRecs === 0) {
+        const row = rows[r0]!;
+        leaf = auditLeafHash({ origin, index: i, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: bodyHash(row) });
+        this.lonely.push({ row, leaf });
+        this.maxRowIndex = i;
+      } else if (nRows === 0 && nRecs === 0) {
+        this.missingRow(i, null, true, undefined);
+      } else {
+        leaf = this.ambiguous(i, rows.slice(r0, r), recs.slice(k0, k), []);
+        if (nRows) this.maxRowIndex = i;
+      }
+      if (leaf) leaf.copy(this.leaves, 32 * i);
+      else if (i < this.gapAt) this.gapAt = i;
+      if (i < this.gapAt) {
+        this.tree.append(leaf!);
+        while (this.sizePos < this.sizes.length && this.sizes[this.sizePos] === i + 1) this.roots.set(i + 1, this.tree.root()), this.sizePos++;
+      }
+    }
+    if (r < rows.length || k < recs.length) throw new Error(`rows or leaf records of ${origin} at or beyond index ${until} in a page that ends there`);
+    this.next = until;
+  }
+
+  private good(i: number): void {
+    if (this.goodCount === this.goodIdx.length) {
+      const g = new Float64Array(this.goodIdx.length * 2);
+      g.set(this.goodIdx);
+      this.goodIdx = g;
+    }
+    this.goodIdx[this.goodCount++] = i;
+  }
+
+  private missingRow(i: number, rule: string | null, gap: boolean, timeNs: bigint | undefined): void {
+    const last = this.missing.at(-1);
+    if (last && last.end === i && last.rule === rule && last.gap === gap) last.end = i + 1;
+    else this.missing.push({ start: i, end: i + 1, rule, gap, timeNs });
+  }
+
+  /** Rows and records at `i` that do not all agree: keep them, pick a default leaf for now. */
+  private ambiguous(i: number, rows: StoredRow[], recs: LeafRecord[], bodies: Buffer[]): Buffer {
+    const origin = this.origin;
+    const candidates: Candidate[] = [];
+    const add = (leaf: Buffer): Candidate => {
+      let c = candidates.find((x) => x.leaf.equals(leaf));
+      if (!c) candidates.push((c = { leaf, rows: [], rowBodies: [], recs: [] }));
+      return c;
+    };
+    for (const rec of recs) add(auditLeafHash({ origin, index: i, timeNs: rec.timeNs, category: rec.category, outcome: rec.outcome, service: rec.service, bodyHash: rec.bodyHash })).recs.push(rec);
+    rows.forEach((row, n) => {
+      const bh = bodies[n] ?? bodyHash(row);
+      const c = add(auditLeafHash({ origin, index: i, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: bh }));
+      c.rows.push(row);
+      c.rowBodies.push(bh);
+    });
+    // Default: the log's own record (the leaves table) when exactly one candidate has one.
+    const withRec = candidates.filter((c) => c.recs.length > 0);
+    if (withRec.length === 1) candidates.unshift(...candidates.splice(candidates.indexOf(withRec[0]!), 1));
+    if (candidates.length > 1 && !this.snapshot) this.snapshot = this.gapAt > i ? this.tree.clone() : undefined;
+    this.ambiguities.push({ index: i, candidates, chosen: 0 });
+    return candidates[0]!.leaf;
+  }
+
+  /** Rebuilds from the first disagreement with each combination of candidates; keeps the one most signed roots agree with. */
+  decide(): void {
+    const amb = this.ambiguities.filter((a) => a.candidates.length > 1 && a.index < this.gapAt);
+    if (!amb.length || !this.snapshot) return;
+    const signed = this.checkpoints.filter((c) => c.signed && c.size > amb[0]!.index);
+    const score = (roots: Map<number, Buffer>) => signed.reduce((n, c) => n + (roots.get(c.size)?.equals(c.root) ? 1 : 0), 0);
+    let best = { score: score(this.roots), choice: amb.map(() => 0), roots: this.roots };
+    if (best.score === signed.length) return;
+    let combos = 1;
+    for (const a of amb) combos *= a.candidates.length;
+    if (combos > MAX_COMBINATIONS) return; // too many disagreements to tell apart: every one is reported against the leaf records
+    for (let n = 1; n < combos; n++) {
+      const choice: number[] = [];
+      let rest = n;
+      for (const a of amb) {
+        choice.push(rest % a.candidates.length);
+        rest = Math.floor(rest / a.candidates.length);
+      }
+      const roots = this.rebuild(amb, choice);
+      const s = score(roots);
+      if (s > best.score) best = { score: s, choice, roots };
+    }
+    amb.forEach((a, j) => {
+      a.chosen = best.choice[j]!;
+      a.candidates[a.chosen]!.leaf.copy(this.leaves, 32 * a.index);
+    });
+    for (const [size, root] of best.roots) this.roots.set(size, root);
+  }
+
+  private rebuild(amb: readonly Ambiguity[], choice: readonly number[]): Map<number, Buffer> {
+    const tree = this.snapshot!.clone();
+    const roots = new Map<number, Buffer>();
+    const over = new Map<number, Buffer>(amb.map((a, j) => [a.index, a.candidates[choice[j]!]!.leaf]));
+    const end = Math.min(this.gapAt, this.next);
+    let s = this.sizes.findIndex((x) => x > tree.size);
+    if (s < 0) return roots;
+    for (let i = tree.size; i < end && s < this.sizes.length; i++) {
+      tree.append(over.get(i) ?? this.leafAt(i));
+      while (s < this.sizes.length && this.sizes[s] === i + 1) roots.set(i + 1, tree.root()), s++;
+    }
+    return roots;
+  }
+
+  /** Settles every row after the checkpoints have been judged. */
+  finish(witnessedSize: number, verifiedSize: number): { valid: number; total: number; unwitnessed: number } {
+    return resolveFindings(this, witnessedSize, verifiedSize);
+  }
+}
