@@ -70,7 +70,7 @@ export function toAuditEvent(r: AuditRow): AuditEventJson {
 
 const USAGE = 'usage: trailhouse audit [--since 1h | --from T --to T] [--category C] [--outcome O] [--principal P] [--path GLOB] [--limit N] [--json] [--endpoint URL]\n';
 
-function parseTime(s: string): bigint | undefined {
+export function parseTime(s: string): bigint | undefined {
   if (/^\d+$/.test(s)) return BigInt(s) * (s.length > 13 ? 1n : 1_000_000n); // epoch ms, or ns when longer
   const ms = Date.parse(s);
   return Number.isNaN(ms) ? undefined : BigInt(ms) * 1_000_000n;

@@ -45,7 +45,7 @@ function keyLabel(name: string, id: number): string {
 
 /** The note's text: everything up to the blank line before the signatures. */
 function noteText(note: string): string {
-  const cut = note.indexOf('\n\n');
+  const cut = note.lastIndexOf('\n\n');
   return cut < 0 ? note : note.slice(0, cut + 1);
 }
 
@@ -161,7 +161,8 @@ function crossCheck(origin: string, list: ParsedCheckpoint[], copies: Map<Parsed
     }
   }
   // Append-only over time: a later checkpoint never has a smaller tree.
-  const timed = list.filter((p) => p.signed && p.timeMs !== undefined);
+  // Only checkpoints nothing else is wrong with: a fork or a replaced copy is already blamed.
+  const timed = list.filter((p) => p.signed && p.timeMs !== undefined && p.verdict.problems.length === 0);
   for (let i = 1; i < timed.length; i++) {
     const a = timed[i - 1]!;
     const b = timed[i]!;

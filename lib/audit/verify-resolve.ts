@@ -47,7 +47,7 @@ export function resolveFindings(v: OriginVerifier, witnessed: number, verified: 
   const unproven = (i: number) => (i >= witnessed ? ' (not yet covered by a checkpoint, so which side is genuine is unknown)' : i >= verified ? ' (no checkpoint that verifies covers it)' : '');
 
   // Disagreements: the chosen candidate is what the checkpoints (or, failing them, the leaf record) say.
-  const mismatched: { row: StoredRow; body: Buffer; index: number; against: LeafRecord | undefined }[] = [];
+  const mismatched: { row: StoredRow; body: Buffer; index: number; against: LeafRecord | undefined; second: boolean }[] = [];
   const recAt = new Map<string, number>();
   for (const a of v.ambiguities) {
     const c = a.candidates[a.chosen]!;
@@ -74,7 +74,7 @@ export function resolveFindings(v: OriginVerifier, witnessed: number, verified: 
       o.rows.forEach((row, n) => {
         if (!v.inRange(row.timeNs)) return;
         total++;
-        mismatched.push({ row, body: o.rowBodies[n]!, index: i, against: c.recs[0] });
+        mismatched.push({ row, body: o.rowBodies[n]!, index: i, against: c.recs[0], second: c.rows.length > 0 });
       });
     }
   }
@@ -84,6 +84,8 @@ export function resolveFindings(v: OriginVerifier, witnessed: number, verified: 
     const r = m.row;
     if (j !== undefined && j !== m.index && auditLeafHash({ origin, index: j, timeNs: r.timeNs, category: r.category, outcome: r.outcome, service: r.service, bodyHash: m.body }).equals(v.leafAt(j))) {
       rowFinding('reordered', r, `the row stored at index ${m.index} is the one logged at index ${j} (its LogIndex was changed)`, 'LogIndex');
+    } else if (m.second) {
+      rowFinding('inserted', r, `a second row at index ${m.index}, not the one the log recorded${unproven(m.index)}`);
     } else if (m.against) {
       const field = fieldDiff(r, m.body, m.against);
       rowFinding('modified', r, `leaf hash differs at index ${m.index}: ${field} changed${unproven(m.index)}`, field);

@@ -100,6 +100,8 @@ export interface OriginReport {
 
 export interface VerifyReport {
   origins: OriginReport[];
+  /** Checkpoint copies that are not checkpoints at all (bad witness lines, unparsable notes). */
+  unreadable: CheckpointVerdict[];
   findings: Finding[];
   /** Not failures: torn witness lines, checkpoints only in one place, … */
   remarks: string[];

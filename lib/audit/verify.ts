@@ -94,6 +94,7 @@ export class AuditVerifier {
     const failures = findings.filter((f) => f.failure).length + verdicts.length - checkpointsValid;
     return {
       origins,
+      unreadable: this.extraVerdicts,
       findings,
       remarks,
       summary: { checkpoints: verdicts.length, checkpointsValid, rows: rowCount, rowsValid, unwitnessed, failures },

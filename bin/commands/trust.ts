@@ -1,0 +1,63 @@
+/**
+ * Which verifier keys `verify` trusts, and where trailhouse keeps its own:
+ * the signing key file (default `data/keys/audit-checkpoint.key`, the
+ * embedded store's data path) and, next to it, `verifiers` — one vkey per
+ * line, current and retired, so checkpoints signed before a rotation still
+ * verify.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseVerifierKey } from '../../lib/tlog/note.ts';
+
+export const DEFAULT_KEY_FILE = join('data', 'keys', 'audit-checkpoint.key');
+
+export function verifiersFileOf(keyFile: string): string {
+  return join(dirname(keyFile), 'verifiers');
+}
+
+/** The vkeys of a verifiers file (blank lines and `#` comments skipped); throws naming the bad line. */
+export function readVerifiersFile(file: string): string[] {
+  const keys: string[] = [];
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const k = line.trim();
+      if (!k || k.startsWith('#')) return;
+      try {
+        parseVerifierKey(k);
+      } catch (err) {
+        throw new Error(`${file}:${i + 1}: not a verifier key: ${(err as Error).message}`);
+      }
+      keys.push(k);
+    });
+  return keys;
+}
+
+/**
+ * `--pubkey` values (a vkey, or a file of them); none = the verifiers file
+ * next to the default key file, with a warning that trust then comes from
+ * this machine. Throws with the reason.
+ */
+export function resolveTrust(pubkeys: readonly string[], keyFile = DEFAULT_KEY_FILE): { keys: string[]; warning?: string } {
+  if (!pubkeys.length) {
+    const file = verifiersFileOf(keyFile);
+    if (!existsSync(file)) throw new Error(`no --pubkey given and no verifiers file at ${file}: give the log's public key (trailhouse keys prints it)`);
+    const keys = readVerifiersFile(file);
+    if (!keys.length) throw new Error(`${file} holds no verifier key`);
+    return { keys, warning: `trusting the keys in ${file}: trust then comes from this machine; an auditor passes --pubkey obtained elsewhere` };
+  }
+  const keys: string[] = [];
+  for (const p of pubkeys) {
+    let asKey: Error | undefined;
+    try {
+      parseVerifierKey(p);
+      keys.push(p);
+      continue;
+    } catch (err) {
+      asKey = err as Error;
+    }
+    if (existsSync(p)) keys.push(...readVerifiersFile(p));
+    else throw new Error(`--pubkey ${JSON.stringify(p)}: neither a verifier key (${asKey.message}) nor a file`);
+  }
+  return { keys };
+}

@@ -1,0 +1,134 @@
+/**
+ * `trailhouse verify`: recomputes every audit row's leaf, rebuilds the
+ * Merkle roots, and checks them against the signed checkpoints of the
+ * witness files and of the store.
+ *
+ *   trailhouse verify [--endpoint URL] [--database otel] [--user U --password P]
+ *                     [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--key-file F]
+ *                     [--origin O] [--from T --to T] [--json]
+ *   trailhouse verify --proof FILE [--pubkey VKEY|FILE]...
+ *
+ * Exit 0 only when everything verifies; 1 when something was changed,
+ * removed, slipped in or does not verify; 2 on a usage or connection error.
+ * --from/--to restrict what is reported (rows by Timestamp), not what is
+ * recomputed.
+ */
+import { readFileSync } from 'node:fs';
+import { AuditVerifier } from '../../lib/audit/verify.ts';
+import { parseWitnessFile } from '../../lib/audit/verify-witness.ts';
+import type { CheckpointInput, VerifyOptions } from '../../lib/audit/verify-types.ts';
+import { parseTime } from './audit.ts';
+import { flag, parseArgs } from './args.ts';
+import { connFrom, stdio, type Io } from './oncall-http.ts';
+import { checkProofFile } from './proof.ts';
+import { resolveTrust } from './trust.ts';
+import { renderJson, renderText } from './verify-report.ts';
+import { leavesPage, orphanRows, originRanges, PAGE, rowsPage, storeCheckpoints } from './verify-store.ts';
+
+const USAGE =
+  'usage: trailhouse verify [--endpoint URL] [--database otel] [--user U --password P] [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O] [--from T --to T] [--json]\n' +
+  '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n';
+
+/** Every value of a repeatable flag (`--name v` or `--name=v`), in order. */
+export function multi(argv: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === `--${name}` && i + 1 < argv.length) out.push(argv[++i]!);
+    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
+  }
+  return out;
+}
+
+const ORPHANS_LISTED = 1000;
+
+export async function verifyCommand(argv: string[], io: Io = stdio): Promise<number> {
+  const args = parseArgs(argv, ['json', 'help']);
+  if (args.flags.has('help')) {
+    io.out(USAGE);
+    return 0;
+  }
+  const fail = (msg: string) => (io.err(`trailhouse verify: ${msg}\n`), 2);
+  const problems: string[] = [];
+  const opts: Omit<VerifyOptions, 'trustedKeys'> = {};
+  for (const [name, key] of [['from', 'fromNs'], ['to', 'toNs']] as const) {
+    const s = flag(args, name);
+    if (s === undefined) continue;
+    const t = parseTime(s);
+    if (t === undefined) problems.push(`--${name}: expected a time like 2024-05-14T09:00:00Z, got ${JSON.stringify(s)}`);
+    else opts[key] = t;
+  }
+  const origin = flag(args, 'origin');
+  if (origin !== undefined) opts.origin = origin;
+  if (args.positional.length) problems.push(`unexpected argument ${JSON.stringify(args.positional[0])}`);
+  for (const f of ['checkpoints', 'pubkey', 'proof', 'origin', 'from', 'to', 'key-file', 'endpoint', 'database']) if (args.flags.get(f) === true) problems.push(`--${f} needs a value`);
+  if (problems.length) {
+    io.err(problems.map((p) => `trailhouse verify: ${p}\n`).join('') + USAGE);
+    return 2;
+  }
+  let trust: { keys: string[]; warning?: string };
+  try {
+    trust = resolveTrust(multi(argv, 'pubkey'), flag(args, 'key-file'));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (trust.warning) io.err(`trailhouse verify: ${trust.warning}\n`);
+  const proof = flag(args, 'proof');
+  if (proof !== undefined) return checkProofFile(proof, trust.keys, args.flags.has('json'), io);
+
+  const witness: CheckpointInput[] = [];
+  const bad: { where: string; reason: string }[] = [];
+  const remarks: string[] = [];
+  const paths = multi(argv, 'checkpoints');
+  for (const p of paths) {
+    let text: string;
+    try {
+      text = readFileSync(p, 'utf8');
+    } catch (err) {
+      return fail(`--checkpoints ${p}: ${(err as Error).message}`);
+    }
+    const w = parseWitnessFile(text, p);
+    witness.push(...w.checkpoints);
+    bad.push(...w.bad);
+    remarks.push(...w.remarks);
+  }
+  if (!paths.length) remarks.push('no witness file given (--checkpoints): the store checkpoints alone cannot catch a consistent rewrite of the store');
+
+  const conn = connFrom(args);
+  let verifier: AuditVerifier;
+  try {
+    const stored = await storeCheckpoints(conn);
+    if (!stored) remarks.push(`${conn.database}.audit_checkpoints does not exist`);
+    verifier = new AuditVerifier([...witness, ...(stored ?? [])], { ...opts, trustedKeys: trust.keys }, { bad, remarks });
+    const ranges = await originRanges(conn);
+    const orphans = await orphanRows(conn, ORPHANS_LISTED);
+    verifier.addOrphans(orphans.rows);
+    if (orphans.count > orphans.rows.length) remarks.push(`${orphans.count} rows without LogOrigin; the first ${orphans.rows.length} are listed`);
+    const ends = new Map<string, number>();
+    for (const r of ranges) if (r.origin) ends.set(r.origin, r.end);
+    for (const o of verifier.checkpointOrigins()) ends.set(o, Math.max(ends.get(o) ?? 0, verifier.checkpointSize(o)));
+    for (const [o, end] of [...ends].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (origin !== undefined && o !== origin) continue;
+      const v = verifier.origin(o);
+      const page = (a: number) => {
+        const p = Promise.all([rowsPage(conn, o, a, Math.min(end, a + PAGE)), leavesPage(conn, o, a, Math.min(end, a + PAGE))]);
+        p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
+        return p;
+      };
+      // The next page is on its way while this one is hashed.
+      let next = end > 0 ? page(0) : undefined;
+      for (let a = 0; a < end; a += PAGE) {
+        const [rows, recs] = await next!;
+        next = a + PAGE < end ? page(a + PAGE) : undefined;
+        v.feed(rows, recs, Math.min(end, a + PAGE));
+      }
+    }
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const report = verifier.report();
+  const range = opts.fromNs !== undefined || opts.toNs !== undefined ? `; rows reported from ${flag(args, 'from') ?? 'the first'} to ${flag(args, 'to') ?? 'the last'}` : '';
+  if (args.flags.has('json')) io.out(renderJson(report, { endpoint: conn.endpoint, database: conn.database, witnesses: paths }));
+  else io.out(renderText(report, `Verifying the audit trail in ${conn.endpoint} (database ${conn.database}) against ${paths.length ? paths.join(', ') : 'the store'} and ${conn.database}.audit_checkpoints${range}`));
+  return report.ok ? 0 : 1;
+}
