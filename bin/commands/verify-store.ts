@@ -8,33 +8,37 @@
 import type { CheckpointInput, LeafRecord, StoredRow } from '../../lib/audit/verify-types.ts';
 import { select, selectOptional, type Conn } from './oncall-http.ts';
 
+/** The audit table and, named after it (lib/audit/log-schema.ts), the log's leaves and checkpoints tables. */
+export interface AuditTables { events: string; leaves: string; checkpoints: string }
+
+export function auditTables(table = 'audit_events'): AuditTables {
+  return { events: table, leaves: `${table}_log_leaves`, checkpoints: `${table}_checkpoints` };
+}
+
 /** Indexes per request. */
 export const PAGE = 50_000;
 
 interface CheckpointRow { Origin: string; Size: string; Root: string; KeyName: string; KeyId: string; Note: string }
 
-/** audit_checkpoints as verify inputs; null when the store has no such table. */
-export async function storeCheckpoints(c: Conn): Promise<CheckpointInput[] | null> {
-  const rows = await selectOptional<CheckpointRow>(
-    c,
-    'SELECT Origin, toString(Size) AS Size, base64Encode(RootHash) AS Root, KeyName, KeyId, Note FROM audit_checkpoints ORDER BY Origin, Size, Time',
-  );
+/** The checkpoints table as verify inputs; null when the store has no such table. */
+export async function storeCheckpoints(c: Conn, t: AuditTables): Promise<CheckpointInput[] | null> {
+  const rows = await selectOptional<CheckpointRow>(c, `SELECT Origin, toString(Size) AS Size, RootHash AS Root, KeyName, KeyId, Note FROM ${t.checkpoints} ORDER BY Origin, Size, Time`);
   if (!rows) return null;
-  const where = `${c.database}.audit_checkpoints`;
+  const where = `${c.database}.${t.checkpoints}`;
   return rows.map((r) => ({
     source: 'store' as const,
     where,
     note: r.Note,
-    claimed: { origin: r.Origin, size: Number(r.Size), root: Buffer.from(r.Root, 'base64'), key: `${r.KeyName}+${r.KeyId}` },
+    claimed: { origin: r.Origin, size: Number(r.Size), root: Buffer.from(r.Root, 'hex'), key: `${r.KeyName}+${r.KeyId}` },
   }));
 }
 
 export interface OriginRange { origin: string; rows: number; end: number }
 
 /** Per origin: how many rows, and one past the highest index in rows or leaf records. */
-export async function originRanges(c: Conn): Promise<OriginRange[]> {
-  const rows = await select<{ o: string; n: string; hi: string }>(c, 'SELECT LogOrigin AS o, toString(count()) AS n, toString(max(LogIndex)) AS hi FROM audit_events GROUP BY LogOrigin');
-  const recs = (await selectOptional<{ o: string; hi: string }>(c, 'SELECT Origin AS o, toString(max(`Index`)) AS hi FROM audit_log_leaves GROUP BY Origin')) ?? [];
+export async function originRanges(c: Conn, t: AuditTables): Promise<OriginRange[]> {
+  const rows = await select<{ o: string; n: string; hi: string }>(c, `SELECT LogOrigin AS o, toString(count()) AS n, toString(max(LogIndex)) AS hi FROM ${t.events} GROUP BY LogOrigin`);
+  const recs = (await selectOptional<{ o: string; hi: string }>(c, `SELECT LogOrigin AS o, toString(max(LogIndex)) AS hi FROM ${t.leaves} GROUP BY LogOrigin`)) ?? [];
   const by = new Map<string, OriginRange>();
   for (const r of rows) by.set(r.o, { origin: r.o, rows: Number(r.n), end: Number(r.hi) + 1 });
   for (const r of recs) {
@@ -86,32 +90,32 @@ function toRow(origin: string, r: RowJson): StoredRow {
 }
 
 /** Rows of one origin with from <= LogIndex < to, by index. */
-export async function rowsPage(c: Conn, origin: string, from: number, to: number): Promise<StoredRow[]> {
+export async function rowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<StoredRow[]> {
   const rows = await select<RowJson>(
     c,
-    `SELECT ${ROW_COLUMNS} FROM audit_events WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
+    `SELECT ${ROW_COLUMNS} FROM ${t.events} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
     { o: origin, a: String(from), b: String(to) },
   );
   return rows.map((r) => toRow(origin, r));
 }
 
 /** Rows without LogOrigin (at most `limit`), and how many there are. */
-export async function orphanRows(c: Conn, limit: number): Promise<{ rows: StoredRow[]; count: number }> {
-  const n = await select<{ n: string }>(c, "SELECT toString(count()) AS n FROM audit_events WHERE LogOrigin = ''");
+export async function orphanRows(c: Conn, t: AuditTables, limit: number): Promise<{ rows: StoredRow[]; count: number }> {
+  const n = await select<{ n: string }>(c, `SELECT toString(count()) AS n FROM ${t.events} WHERE LogOrigin = ''`);
   const count = Number(n[0]?.n ?? 0);
   if (!count) return { rows: [], count };
-  const rows = await select<RowJson>(c, `SELECT ${ROW_COLUMNS} FROM audit_events WHERE LogOrigin = '' ORDER BY Timestamp LIMIT {l:UInt32}`, { l: String(limit) });
+  const rows = await select<RowJson>(c, `SELECT ${ROW_COLUMNS} FROM ${t.events} WHERE LogOrigin = '' ORDER BY Timestamp LIMIT {l:UInt32}`, { l: String(limit) });
   return { rows: rows.map((r) => toRow('', r)), count };
 }
 
 interface RecJson { i: string; ns: string; Category: string; Outcome: string; ServiceName: string; bh: string; Batch: string }
 
-/** Leaf records of one origin with from <= Index < to, by index; [] when the store has no audit_log_leaves. */
-export async function leavesPage(c: Conn, origin: string, from: number, to: number): Promise<LeafRecord[]> {
+/** Leaf records of one origin with from <= LogIndex < to, by index; [] when the store has no leaves table. */
+export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<LeafRecord[]> {
   const recs = await selectOptional<RecJson>(
     c,
-    'SELECT toString(`Index`) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Category, Outcome, ServiceName, hex(BodyHash) AS bh, Batch ' +
-      'FROM audit_log_leaves WHERE Origin = {o:String} AND `Index` >= {a:UInt64} AND `Index` < {b:UInt64} ORDER BY `Index`',
+    'SELECT toString(LogIndex) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Category, Outcome, ServiceName, LogBodyHash AS bh, LogBatch AS Batch ' +
+      `FROM ${t.leaves} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
     { o: origin, a: String(from), b: String(to) },
   );
   return (recs ?? []).map((r) => ({

@@ -5,10 +5,10 @@
  */
 import type { BodyFields } from './leaf.ts';
 
-/** One copy of a signed checkpoint, from a witness file or from the store's audit_checkpoints. */
+/** One copy of a signed checkpoint, from a witness file or from the store's audit_events_checkpoints. */
 export interface CheckpointInput {
   source: 'witness' | 'store';
-  /** For people: `file.jsonl:12` or `otel.audit_checkpoints`. */
+  /** For people: `file.jsonl:12` or `otel.audit_events_checkpoints`. */
   where: string;
   /** The whole signed note: the only part that is trusted (after its signature). */
   note: string;
@@ -27,7 +27,7 @@ export interface StoredRow extends BodyFields {
   service: string;
 }
 
-/** An audit_log_leaves record: the log's own index of what was written, kept past retention. */
+/** An audit_events_log_leaves record: the log's own index of what was written, kept past retention. */
 export interface LeafRecord {
   origin: string;
   index: number;

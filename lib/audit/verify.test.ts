@@ -191,7 +191,7 @@ describe('verify: checkpoints', () => {
     const bad = r.origins[0]!.checkpoints.filter((c) => !c.valid);
     expect(bad.map((c) => [c.size, c.problems[0]!.split(' ').slice(0, 3).join(' ')])).toEqual([
       [80, "the store's copy"],
-      [100, 'otel.audit_checkpoints says root'],
+      [100, 'otel.audit_events_checkpoints says root'],
     ]);
     expect(r.ok).toBe(false);
   });

@@ -1,7 +1,7 @@
 /**
  * `trailhouse verify` without the I/O: checkpoints (witness files and the
- * store's audit_checkpoints), the trusted verifier keys, audit_events rows and
- * audit_log_leaves records in, a verdict per checkpoint and a finding per bad
+ * store's audit_events_checkpoints), the trusted verifier keys, audit_events rows and
+ * audit_events_log_leaves records in, a verdict per checkpoint and a finding per bad
  * row out. Feed an origin page by page in index order (AuditVerifier), or
  * everything at once (verifyAudit).
  *

@@ -92,7 +92,7 @@ export function syntheticLog(n: number, sizes: number[], signer = newSigner(), o
     const note = checkpointNote(signer, origin, size, root, time);
     witness += witnessLine(note, origin, size, root, time, key);
     witnessCopies.push({ source: 'witness', where: `witness.jsonl:${k + 1}`, note, claimed: { origin, size, root, key } });
-    storeCopies.push({ source: 'store', where: 'otel.audit_checkpoints', note, claimed: { origin, size, root, key } });
+    storeCopies.push({ source: 'store', where: 'otel.audit_events_checkpoints', note, claimed: { origin, size, root, key } });
   });
   return { signer, vkey: verifierKeyOf(signer), rows, leaves, checkpoints: [...witnessCopies, ...storeCopies], witness, roots };
 }
