@@ -16,6 +16,17 @@ commands:
   audit [--since 1h | --from T --to T] [--category C] [--outcome O]
         [--principal P] [--path GLOB] [--json]
                              audit events, newest first
+  verify [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O]
+         [--from T --to T] [--json]
+                             check the audit trail against its signed
+                             checkpoints: a line per checkpoint and per bad
+                             row; exit 0 only when everything verifies
+  verify --proof FILE [--pubkey VKEY|FILE]
+                             check an inclusion proof offline
+  proof <origin@index> [--out FILE]
+                             an inclusion proof of one audit row
+  keys [--rotate | --generate FILE]
+                             the audit log's verifier keys (current, retired)
   hash-password [--sha256]   read a password on stdin, print the hash for
                              the clickhouse exporter's query_users
   pseudonym <value | -> [--config FILE] [--processor ID]
@@ -32,6 +43,9 @@ const commands: Record<string, () => Promise<Command>> = {
   query: async () => (await import('./commands/query.ts')).queryCommand,
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  verify: async () => (await import('./commands/verify.ts')).verifyCommand,
+  proof: async () => (await import('./commands/proof.ts')).proofCommand,
+  keys: async () => (await import('./commands/keys.ts')).keysCommand,
   'hash-password': async () => (await import('./commands/hash-password.ts')).hashPasswordCommand,
   pseudonym: async () => (await import('./commands/pseudonym.ts')).pseudonymCommand,
 };

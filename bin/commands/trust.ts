@@ -10,6 +10,19 @@ import { dirname, join } from 'node:path';
 import { parseVerifierKey } from '../../lib/tlog/note.ts';
 
 export const DEFAULT_KEY_FILE = join('data', 'keys', 'audit-checkpoint.key');
+/** Where the default pipeline's file witness writes (processors/audit integrity.witnesses.file.path). */
+export const DEFAULT_WITNESS_FILE = join('data', 'witness', 'audit-checkpoints.jsonl');
+
+/** Every value of a repeatable flag (`--name v` or `--name=v`), in order. */
+export function multi(argv: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === `--${name}` && i + 1 < argv.length) out.push(argv[++i]!);
+    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
+  }
+  return out;
+}
 
 export function verifiersFileOf(keyFile: string): string {
   return join(dirname(keyFile), 'verifiers');

@@ -3,7 +3,7 @@
  * Merkle roots, and checks them against the signed checkpoints of the
  * witness files and of the store.
  *
- *   trailhouse verify [--endpoint URL] [--database otel] [--user U --password P]
+ *   trailhouse verify [--endpoint URL] [--database otel] [--table audit_events] [--user U --password P]
  *                     [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--key-file F]
  *                     [--origin O] [--from T --to T] [--json]
  *   trailhouse verify --proof FILE [--pubkey VKEY|FILE]...
@@ -11,9 +11,10 @@
  * Exit 0 only when everything verifies; 1 when something was changed,
  * removed, slipped in or does not verify; 2 on a usage or connection error.
  * --from/--to restrict what is reported (rows by Timestamp), not what is
- * recomputed.
+ * recomputed. Without --checkpoints, the default pipeline's witness file
+ * (data/witness/audit-checkpoints.jsonl) is read when it exists.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { AuditVerifier } from '../../lib/audit/verify.ts';
 import { parseWitnessFile } from '../../lib/audit/verify-witness.ts';
 import type { CheckpointInput, VerifyOptions } from '../../lib/audit/verify-types.ts';
@@ -21,24 +22,14 @@ import { parseTime } from './audit.ts';
 import { flag, parseArgs } from './args.ts';
 import { connFrom, stdio, type Io } from './oncall-http.ts';
 import { checkProofFile } from './proof.ts';
-import { resolveTrust } from './trust.ts';
+import { DEFAULT_WITNESS_FILE, multi, resolveTrust } from './trust.ts';
 import { renderJson, renderText } from './verify-report.ts';
-import { leavesPage, orphanRows, originRanges, PAGE, rowsPage, storeCheckpoints } from './verify-store.ts';
+import { auditTables, leavesPage, orphanRows, originRanges, PAGE, rowsPage, storeCheckpoints } from './verify-store.ts';
+
 
 const USAGE =
-  'usage: trailhouse verify [--endpoint URL] [--database otel] [--user U --password P] [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O] [--from T --to T] [--json]\n' +
+  'usage: trailhouse verify [--endpoint URL] [--database otel] [--table audit_events] [--user U --password P] [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O] [--from T --to T] [--json]\n' +
   '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n';
-
-/** Every value of a repeatable flag (`--name v` or `--name=v`), in order. */
-export function multi(argv: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === `--${name}` && i + 1 < argv.length) out.push(argv[++i]!);
-    else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
-  }
-  return out;
-}
 
 const ORPHANS_LISTED = 1000;
 
@@ -61,7 +52,7 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   const origin = flag(args, 'origin');
   if (origin !== undefined) opts.origin = origin;
   if (args.positional.length) problems.push(`unexpected argument ${JSON.stringify(args.positional[0])}`);
-  for (const f of ['checkpoints', 'pubkey', 'proof', 'origin', 'from', 'to', 'key-file', 'endpoint', 'database']) if (args.flags.get(f) === true) problems.push(`--${f} needs a value`);
+  for (const f of ['checkpoints', 'pubkey', 'proof', 'origin', 'from', 'to', 'key-file', 'endpoint', 'database', 'table']) if (args.flags.get(f) === true) problems.push(`--${f} needs a value`);
   if (problems.length) {
     io.err(problems.map((p) => `trailhouse verify: ${p}\n`).join('') + USAGE);
     return 2;
@@ -80,6 +71,10 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   const bad: { where: string; reason: string }[] = [];
   const remarks: string[] = [];
   const paths = multi(argv, 'checkpoints');
+  if (!paths.length && existsSync(DEFAULT_WITNESS_FILE)) {
+    paths.push(DEFAULT_WITNESS_FILE);
+    remarks.push(`witness: ${DEFAULT_WITNESS_FILE} (the default pipeline's; give --checkpoints for a copy kept elsewhere)`);
+  }
   for (const p of paths) {
     let text: string;
     try {
@@ -95,13 +90,14 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   if (!paths.length) remarks.push('no witness file given (--checkpoints): the store checkpoints alone cannot catch a consistent rewrite of the store');
 
   const conn = connFrom(args);
+  const t = auditTables(flag(args, 'table'));
   let verifier: AuditVerifier;
   try {
-    const stored = await storeCheckpoints(conn);
-    if (!stored) remarks.push(`${conn.database}.audit_checkpoints does not exist`);
+    const stored = await storeCheckpoints(conn, t);
+    if (!stored) remarks.push(`${conn.database}.${t.checkpoints} does not exist`);
     verifier = new AuditVerifier([...witness, ...(stored ?? [])], { ...opts, trustedKeys: trust.keys }, { bad, remarks });
-    const ranges = await originRanges(conn);
-    const orphans = await orphanRows(conn, ORPHANS_LISTED);
+    const ranges = await originRanges(conn, t);
+    const orphans = await orphanRows(conn, t, ORPHANS_LISTED);
     verifier.addOrphans(orphans.rows);
     if (orphans.count > orphans.rows.length) remarks.push(`${orphans.count} rows without LogOrigin; the first ${orphans.rows.length} are listed`);
     const ends = new Map<string, number>();
@@ -111,7 +107,7 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
       if (origin !== undefined && o !== origin) continue;
       const v = verifier.origin(o);
       const page = (a: number) => {
-        const p = Promise.all([rowsPage(conn, o, a, Math.min(end, a + PAGE)), leavesPage(conn, o, a, Math.min(end, a + PAGE))]);
+        const p = Promise.all([rowsPage(conn, t, o, a, Math.min(end, a + PAGE)), leavesPage(conn, t, o, a, Math.min(end, a + PAGE))]);
         p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
         return p;
       };
@@ -129,6 +125,6 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   const report = verifier.report();
   const range = opts.fromNs !== undefined || opts.toNs !== undefined ? `; rows reported from ${flag(args, 'from') ?? 'the first'} to ${flag(args, 'to') ?? 'the last'}` : '';
   if (args.flags.has('json')) io.out(renderJson(report, { endpoint: conn.endpoint, database: conn.database, witnesses: paths }));
-  else io.out(renderText(report, `Verifying the audit trail in ${conn.endpoint} (database ${conn.database}) against ${paths.length ? paths.join(', ') : 'the store'} and ${conn.database}.audit_checkpoints${range}`));
+  else io.out(renderText(report, `Verifying the audit trail in ${conn.endpoint} (database ${conn.database}) against ${paths.length ? paths.join(', ') : 'no witness'} and ${conn.database}.${t.checkpoints}${range}`));
   return report.ok ? 0 : 1;
 }

@@ -135,7 +135,10 @@ export class OriginVerifier {
       else if (i < this.gapAt) this.gapAt = i;
       if (i < this.gapAt) {
         this.tree.append(leaf!);
-        while (this.sizePos < this.sizes.length && this.sizes[this.sizePos] === i + 1) this.roots.set(i + 1, this.tree.root()), this.sizePos++;
+        while (this.sizePos < this.sizes.length && this.sizes[this.sizePos] === i + 1) {
+          this.roots.set(i + 1, this.tree.root());
+          this.sizePos++;
+        }
       }
     }
     if (r < rows.length || k < recs.length) throw new Error(`rows or leaf records of ${origin} at or beyond index ${until} in a page that ends there`);
@@ -219,7 +222,10 @@ export class OriginVerifier {
     if (s < 0) return roots;
     for (let i = tree.size; i < end && s < this.sizes.length; i++) {
       tree.append(over.get(i) ?? this.leafAt(i));
-      while (s < this.sizes.length && this.sizes[s] === i + 1) roots.set(i + 1, tree.root()), s++;
+      while (s < this.sizes.length && this.sizes[s] === i + 1) {
+        roots.set(i + 1, tree.root());
+        s++;
+      }
     }
     return roots;
   }
