@@ -1,0 +1,217 @@
+/**
+ * `trailhouse verify` against the real embedded engine: a pipeline writes
+ * audit events through its signed log (checkpoints every second, a file
+ * witness); untouched data verifies clean, an inclusion proof checks
+ * offline; then the store is tampered with THROUGH THE ENGINE (SQL on the
+ * same chDB, not through trailhouse), stage by stage, and verify names each
+ * change while the query interface stays the read-only one an auditor uses.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqlStore, type SqlStoreHandle } from '../lib/clickhouse/sql-store.ts';
+import { verifyCommand } from '../bin/commands/verify.ts';
+import { proofCommand } from '../bin/commands/proof.ts';
+import { keysCommand } from '../bin/commands/keys.ts';
+import { waitFor } from './helpers.ts';
+import { startInTempDir, type RunningService } from './service.ts';
+
+type Running = RunningService & { dir: string };
+let running: Running;
+let handle: SqlStoreHandle;
+let origin: string;
+let witness: string;
+let verifiers: string;
+const RECORDS = 20; // each an RBAC denial on a sensitive path: two audit rows
+let total = 0;
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out, err };
+}
+
+interface Json {
+  ok: boolean;
+  summary: { checkpoints: number; checkpointsValid: number; rows: number; rowsValid: number; unwitnessed: number; failures: number };
+  findings: { kind: string; index?: number; end?: number; field?: string; failure: boolean; eventId?: string }[];
+  origins: { checkpoints: { size: number; valid: boolean; problems: string[]; sources: { source: string }[] }[] }[];
+}
+
+async function verify(extra: string[] = []): Promise<{ code: number; json: Json; err: string }> {
+  const c = capture();
+  const code = await verifyCommand(['--endpoint', running.queryUrl, '--checkpoints', witness, '--pubkey', verifiers, '--json', ...extra], c.io);
+  return { code, json: JSON.parse(c.out.join('')) as Json, err: c.err.join('') };
+}
+
+function denial(i: number) {
+  return {
+    timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i) * 1_000_000_000n),
+    body: { stringValue: `GET /admin/users/${i} 403` },
+    attributes: [
+      { key: 'http.response.status_code', value: { intValue: '403' } },
+      { key: 'url.path', value: { stringValue: `/admin/users/${i}` } },
+      { key: 'response_code_details', value: { stringValue: 'rbac_access_denied_matched_policy[ns[default]-policy[deny-admin]-rule[0]]' } },
+      { key: 'downstream_peer_uri_san', value: { stringValue: `spiffe://cluster.local/ns/default/sa/user-${i}` } },
+    ],
+  };
+}
+
+const exec = (sql: string) => handle.store.exec(sql);
+const failures = (j: Json) => j.findings.filter((f) => f.failure).map((f) => [f.kind, f.index, f.field ?? null]);
+
+beforeAll(async () => {
+  running = await startInTempDir(
+    'th-verify-e2e-',
+    (dir) => `
+receivers:
+  otlp:
+    protocols: {http: {endpoint: "127.0.0.1:0"}}
+processors:
+  audit:
+    path: ${dir}
+    integrity: {checkpoint_interval: 1s}
+exporters:
+  clickhouse:
+    path: ${dir}
+    query_endpoint: "127.0.0.1:0"
+    sending_queue: {enabled: false}
+service:
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    logs: {receivers: [otlp], processors: [audit], exporters: [clickhouse]}
+`,
+  );
+  witness = join(running.dir, 'witness', 'audit-checkpoints.jsonl');
+  verifiers = join(running.dir, 'keys', 'verifiers');
+  handle = openSqlStore({ endpoint: null, path: running.dir, username: 'default', password: '' });
+  // Two requests, a checkpoint after each: the store holds more than one.
+  for (const half of [0, 1]) {
+    const records = Array.from({ length: RECORDS / 2 }, (_, k) => denial(half * (RECORDS / 2) + k));
+    const res = await fetch(`http://${running.otlp.http!.address}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'istio-ingressgateway' } }] }, scopeLogs: [{ logRecords: records }] }] }),
+    });
+    expect(res.status).toBe(200);
+    const counted = await running.waitRows<{ o: string; n: string }>(
+      'SELECT LogOrigin AS o, toString(count()) AS n FROM otel.audit_events GROUP BY LogOrigin',
+      (r) => r.length === 1 && Number(r[0]!.n) >= (half + 1) * (RECORDS / 2),
+      'the audit rows',
+    );
+    origin = counted[0]!.o;
+    total = Number(counted[0]!.n);
+    // The checkpoint that covers every row so far, in the witness.
+    await waitFor(() => existsSync(witness) && readFileSync(witness, 'utf8').split('\n').some((l) => l && (JSON.parse(l) as { size: number }).size === total), 20_000, 'a checkpoint of every row');
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await handle?.release();
+  await running?.stop();
+});
+
+describe('trailhouse verify on the embedded engine', () => {
+  it('untouched data verifies clean (exit 0), as JSON and as text', async () => {
+    const { code, json } = await verify();
+    expect(json.findings.filter((f) => f.failure)).toEqual([]);
+    expect(code).toBe(0);
+    expect(json.ok).toBe(true);
+    expect(json.summary.rows).toBe(total);
+    expect(json.summary.rowsValid).toBe(total);
+    expect(json.summary.checkpointsValid).toBe(json.summary.checkpoints);
+    const c = capture();
+    expect(await verifyCommand(['--endpoint', running.queryUrl, '--checkpoints', witness, '--pubkey', verifiers], c.io)).toBe(0);
+    expect(c.out.join('')).toMatch(new RegExp(`\\d+/\\d+ checkpoints valid, ${total}/${total} rows valid`));
+  });
+
+  it('trailhouse keys prints the verifier key the checkpoints are signed with', async () => {
+    const c = capture();
+    expect(await keysCommand(['--key-file', join(running.dir, 'keys', 'audit-checkpoint.key')], c.io)).toBe(0);
+    expect(c.out.join('')).toMatch(/^current +\S+\+[0-9a-f]{8}\+\S+\n$/);
+    expect(c.out.join('')).toContain(readFileSync(verifiers, 'utf8').trim().split('\n')[0]!);
+  });
+
+  it('trailhouse proof gives a proof that verify --proof checks offline', async () => {
+    const file = join(running.dir, 'proof.json');
+    const c = capture();
+    expect(await proofCommand([`${origin}@3`, '--endpoint', running.queryUrl, '--checkpoints', witness, '--pubkey', verifiers, '--out', file], c.io)).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { treeSize: number; proof: string[]; row: { LogIndex: number } };
+    expect(doc.row.LogIndex).toBe(3);
+    expect(doc.treeSize).toBe(total);
+    expect(doc.proof.length).toBe(Math.ceil(Math.log2(total)));
+    const v = capture();
+    expect(await verifyCommand(['--proof', file, '--pubkey', verifiers], v.io)).toBe(0);
+    expect(v.out.join('')).toContain('proof valid');
+  });
+
+  it('rows changed, deleted, inserted and reordered through the engine are each named (exit 1)', async () => {
+    const ev = 'otel.audit_events';
+    const at = (i: number) => `LogOrigin = '${origin}' AND LogIndex = ${i}`;
+    await exec(`ALTER TABLE ${ev} UPDATE Principal = 'spiffe://cluster.local/ns/default/sa/innocent' WHERE ${at(2)} SETTINGS mutations_sync = 2`);
+    await exec(`ALTER TABLE ${ev} UPDATE ServiceName = 'elsewhere' WHERE ${at(4)} SETTINGS mutations_sync = 2`);
+    await exec(`ALTER TABLE ${ev} DELETE WHERE ${at(6)} SETTINGS mutations_sync = 2`);
+    await exec(`INSERT INTO ${ev} SELECT * REPLACE ('spiffe://forged' AS Principal) FROM ${ev} WHERE ${at(8)}`);
+    await exec(`ALTER TABLE ${ev} UPDATE LogIndex = if(LogIndex = 11, 14, 11) WHERE LogOrigin = '${origin}' AND LogIndex IN (11, 14) SETTINGS mutations_sync = 2`);
+    const { code, json } = await verify();
+    expect(code).toBe(1);
+    expect(failures(json)).toEqual([
+      ['modified', 2, 'body'],
+      ['modified', 4, 'ServiceName'],
+      // The forged row copied LogBodyHash, so its leaf record (by the view) equals the genuine one: one finding.
+      ['inserted', 8, null],
+      ['reordered', 11, 'LogIndex'],
+      ['reordered', 14, 'LogIndex'],
+      ['deleted', 6, null],
+    ]);
+    expect(json.origins[0]!.checkpoints.every((c) => c.valid)).toBe(true);
+    expect(json.summary.rowsValid).toBe(total - 5);
+  });
+
+  it('a replaced checkpoint row is caught against the witness', async () => {
+    const older = (await handle.store.query<{ Note: string; Size: string }>(`SELECT Note, toString(Size) AS Size FROM otel.audit_events_checkpoints WHERE Origin = '${origin}' ORDER BY Size LIMIT 1`))[0]!;
+    expect(Number(older.Size)).toBeLessThan(total);
+    const escaped = older.Note.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+    await exec(`ALTER TABLE otel.audit_events_checkpoints UPDATE Note = '${escaped}' WHERE Origin = '${origin}' AND Size = ${total} SETTINGS mutations_sync = 2`);
+    const { code, json } = await verify();
+    expect(code).toBe(1);
+    const bad = json.origins[0]!.checkpoints.filter((c) => !c.valid);
+    expect(bad.length).toBeGreaterThan(0);
+    expect(bad.every((c) => c.sources.every((s) => s.source === 'store'))).toBe(true);
+    expect(bad[0]!.problems.join(' ')).toMatch(/says size|differs from the witness/);
+  });
+
+  it('the newest rows truncated with their leaf records and store checkpoints: the witness catches it', async () => {
+    const cut = total - 3;
+    await exec(`ALTER TABLE otel.audit_events DELETE WHERE LogOrigin = '${origin}' AND LogIndex >= ${cut} SETTINGS mutations_sync = 2`);
+    await exec(`ALTER TABLE otel.audit_events_log_leaves DELETE WHERE LogOrigin = '${origin}' AND LogIndex >= ${cut} SETTINGS mutations_sync = 2`);
+    await exec(`ALTER TABLE otel.audit_events_checkpoints DELETE WHERE Origin = '${origin}' AND Size > ${cut} SETTINGS mutations_sync = 2`);
+    const { code, json } = await verify();
+    expect(code).toBe(1);
+    expect(json.findings).toContainEqual(expect.objectContaining({ kind: 'truncated', index: cut, end: total, failure: true }));
+  });
+
+  it('rows and leaf records rewritten alike, store checkpoints dropped: the signed root in the witness does not match', async () => {
+    await exec(`ALTER TABLE otel.audit_events UPDATE Resource = '/harmless' WHERE LogOrigin = '${origin}' AND LogIndex = 1 SETTINGS mutations_sync = 2`);
+    const r = (await handle.store.query<Record<string, unknown>>(`SELECT * FROM otel.audit_events WHERE LogOrigin = '${origin}' AND LogIndex = 1`))[0]!;
+    const { bodyHash } = await import('../lib/audit/leaf.ts');
+    const h = bodyHash({
+      action: r.Action as string, principal: r.Principal as string, source: r.Source as string, destination: r.Destination as string, resource: r.Resource as string,
+      policy: r.Policy as string, traceId: r.TraceId as string, spanId: r.SpanId as string, details: r.Details as Record<string, string>,
+    }).toString('hex');
+    await exec(`ALTER TABLE otel.audit_events_log_leaves UPDATE LogBodyHash = '${h}' WHERE LogOrigin = '${origin}' AND LogIndex = 1 SETTINGS mutations_sync = 2`);
+    await exec(`ALTER TABLE otel.audit_events_checkpoints DELETE WHERE Origin = '${origin}' SETTINGS mutations_sync = 2`);
+    const { code, json } = await verify();
+    expect(code).toBe(1);
+    expect(json.findings.some((f) => f.kind === 'modified' && f.index === 1)).toBe(false);
+    expect(json.findings).toContainEqual(expect.objectContaining({ kind: 'unverified', index: 0, failure: true }));
+    expect(json.origins[0]!.checkpoints.every((c) => !c.valid)).toBe(true);
+  });
+
+  it('usage and connection errors exit 2', async () => {
+    const c = capture();
+    expect(await verifyCommand(['--from', 'yesterday-ish', '--pubkey', verifiers], c.io)).toBe(2);
+    expect(await verifyCommand(['--endpoint', 'http://127.0.0.1:1', '--pubkey', verifiers], c.io)).toBe(2);
+    expect(c.err.join('')).toMatch(/cannot reach/);
+  });
+});
