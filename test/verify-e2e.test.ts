@@ -208,6 +208,21 @@ describe('trailhouse verify on the embedded engine', () => {
     expect(json.origins[0]!.checkpoints.every((c) => !c.valid)).toBe(true);
   });
 
+  it("the store assembles a row's body encoding exactly as lib/audit/leaf.ts does (non-ASCII, key order by bytes, empty strings)", async () => {
+    const body = {
+      action: 'ü', principal: '', source: 'spiffe://x/😀', destination: 'd', resource: '/a\tb', policy: 'p\'q', traceId: '', spanId: 's',
+      details: { z: '1', 'é': '2', a: 'ü', '😀': '', Z: 'x' },
+    };
+    const lit = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const { BODY_SQL } = await import('../bin/commands/verify-store.ts');
+    const { bodyBytes } = await import('../lib/audit/leaf.ts');
+    const sql = `SELECT hex(${BODY_SQL}) AS b FROM (SELECT ${lit(body.action)} AS Action, ${lit(body.principal)} AS Principal, ${lit(body.source)} AS Source,
+      ${lit(body.destination)} AS Destination, ${lit(body.resource)} AS Resource, ${lit(body.policy)} AS Policy, ${lit(body.traceId)} AS TraceId, ${lit(body.spanId)} AS SpanId,
+      map(${Object.entries(body.details).map(([k, v]) => `${lit(k)}, ${lit(v)}`).join(', ')}) AS Details)`;
+    const [row] = await running.rows<{ b: string }>(sql);
+    expect(row!.b.toLowerCase()).toBe(bodyBytes(body).toString('hex'));
+  });
+
   it('usage and connection errors exit 2', async () => {
     const c = capture();
     expect(await verifyCommand(['--from', 'yesterday-ish', '--pubkey', verifiers], c.io)).toBe(2);

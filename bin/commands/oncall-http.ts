@@ -42,26 +42,33 @@ export class QueryError extends Error {
   }
 }
 
-/** Runs a SELECT and returns its rows (JSONEachRow). */
-export async function select<T = Record<string, unknown>>(c: Conn, sql: string, params: Record<string, string> = {}): Promise<T[]> {
+/** Runs a SELECT in `format` and returns the answer's bytes. */
+export async function selectBytes(c: Conn, sql: string, params: Record<string, string>, format: string): Promise<Buffer> {
   const url = new URL(c.endpoint.includes('://') ? c.endpoint : `http://${c.endpoint}`);
   url.searchParams.set('database', c.database);
-  url.searchParams.set('default_format', 'JSONEachRow');
+  url.searchParams.set('default_format', format);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(`param_${k}`, v);
   const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=UTF-8' };
   if (c.user) headers['X-ClickHouse-User'] = c.user;
   if (c.password) headers['X-ClickHouse-Key'] = c.password;
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', body: `${sql}\nFORMAT JSONEachRow`, headers });
+    res = await fetch(url, { method: 'POST', body: `${sql}\nFORMAT ${format}`, headers });
   } catch (err) {
     throw new QueryError(`cannot reach ${url.origin}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, 0);
   }
-  const text = await res.text();
+  const body = Buffer.from(await res.arrayBuffer());
   if (!res.ok) {
+    const text = body.toString('utf8');
     const code = Number(res.headers.get('X-ClickHouse-Exception-Code') ?? /Code: (\d+)/.exec(text)?.[1] ?? 0);
     throw new QueryError(text.trim().split('\n')[0]!.slice(0, 500), code);
   }
+  return body;
+}
+
+/** Runs a SELECT and returns its rows (JSONEachRow). */
+export async function select<T = Record<string, unknown>>(c: Conn, sql: string, params: Record<string, string> = {}): Promise<T[]> {
+  const text = (await selectBytes(c, sql, params, 'JSONEachRow')).toString('utf8');
   const rows: T[] = [];
   for (const line of text.split('\n')) if (line) rows.push(JSON.parse(line) as T);
   return rows;

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildProof, checkProof } from '../../lib/audit/proof.ts';
 import { auditLeafHash } from '../../lib/audit/leaf.ts';
 import { parseWitnessFile } from '../../lib/audit/verify-witness.ts';
+import { parseLeavesPage } from '../../lib/audit/verify-rowbinary.ts';
 import { trustedVerifiers } from '../../lib/audit/verify-checkpoints.ts';
 import type { CheckpointInput } from '../../lib/audit/verify-types.ts';
 import { openNote, type NoteVerifier } from '../../lib/tlog/note.ts';
@@ -18,7 +19,7 @@ import { parseCheckpoint } from '../../lib/tlog/checkpoint.ts';
 import { flag, parseArgs } from './args.ts';
 import { connFrom, stdio, type Io } from './oncall-http.ts';
 import { DEFAULT_WITNESS_FILE, multi, resolveTrust } from './trust.ts';
-import { auditTables, leavesPage, PAGE, rowsPage, storeCheckpoints } from './verify-store.ts';
+import { auditTables, fullRowsPage, leavesPage, PAGE, storeCheckpoints } from './verify-store.ts';
 
 const USAGE = 'usage: trailhouse proof <origin@index> [--out FILE] [--endpoint URL] [--database otel] [--checkpoints PATH]... [--pubkey VKEY|FILE]...\n';
 
@@ -82,7 +83,7 @@ export async function proofCommand(argv: string[], io: Io = stdio): Promise<numb
   const t = auditTables(flag(args, 'table'));
   let doc;
   try {
-    const rows = await rowsPage(conn, t, origin, index, index + 1);
+    const rows = await fullRowsPage(conn, t, origin, index, index + 1);
     if (rows.length !== 1) return fail(rows.length ? `${rows.length} rows at ${id}: run trailhouse verify` : `no row ${id} in ${conn.database}.${t.events}`, 1);
     // The newest checkpoint that covers the row (the largest size above its index).
     let best: { size: number; note: string } | undefined;
@@ -100,7 +101,7 @@ export async function proofCommand(argv: string[], io: Io = stdio): Promise<numb
     const leaves: Buffer[] = [];
     for (let a = 0; a < best.size; a += PAGE) {
       const b = Math.min(best.size, a + PAGE);
-      for (const r of await leavesPage(conn, t, origin, a, b)) {
+      for (const r of parseLeavesPage(await leavesPage(conn, t, origin, a, b), origin)) {
         if (r.index !== leaves.length) return fail(`leaf records of ${origin} around index ${leaves.length} are missing or repeated: run trailhouse verify`, 1);
         leaves.push(auditLeafHash({ origin, index: r.index, timeNs: r.timeNs, category: r.category, outcome: r.outcome, service: r.service, bodyHash: r.bodyHash }));
       }

@@ -5,8 +5,9 @@
  * range per request, so no single answer is huge and the minmax index on
  * LogIndex skips the rest.
  */
-import type { CheckpointInput, LeafRecord, StoredRow } from '../../lib/audit/verify-types.ts';
-import { select, selectOptional, type Conn } from './oncall-http.ts';
+import type { BodyFields } from '../../lib/audit/leaf.ts';
+import type { CheckpointInput, StoredRow } from '../../lib/audit/verify-types.ts';
+import { QueryError, select, selectBytes, selectOptional, type Conn } from './oncall-http.ts';
 
 /** The audit table and, named after it (lib/audit/log-schema.ts), the log's leaves and checkpoints tables. */
 export interface AuditTables { events: string; leaves: string; checkpoints: string }
@@ -69,7 +70,7 @@ interface RowJson {
 const ROW_COLUMNS = `toString(LogIndex) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Category, Outcome, ServiceName, Action, Principal,
   Source, Destination, Resource, Policy, TraceId, SpanId, Details`;
 
-function toRow(origin: string, r: RowJson): StoredRow {
+function toRow(origin: string, r: RowJson): StoredRow & BodyFields {
   return {
     origin,
     index: Number(r.i),
@@ -89,8 +90,31 @@ function toRow(origin: string, r: RowJson): StoredRow {
   };
 }
 
-/** Rows of one origin with from <= LogIndex < to, by index. */
-export async function rowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<StoredRow[]> {
+// str(s) of lib/audit/leaf.ts in SQL: u32be(byte length) ‖ bytes (char() makes raw bytes; length() counts bytes).
+const str = (e: string) => `concat(char(intDiv(length(${e}), 16777216) % 256, intDiv(length(${e}), 65536) % 256, intDiv(length(${e}), 256) % 256, length(${e}) % 256), ${e})`;
+
+/**
+ * The body's canonical encoding (leaf.ts), assembled by the store:
+ * the eight columns, then Details' count and its pairs sorted by key bytes
+ * (ClickHouse compares strings as bytes).
+ */
+export const BODY_SQL = `concat(${['Action', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId'].map(str).join(', ')},
+  char(intDiv(length(Details), 16777216) % 256, intDiv(length(Details), 65536) % 256, intDiv(length(Details), 256) % 256, length(Details) % 256),
+  arrayStringConcat(arrayMap(p -> concat(${str('p.1')}, ${str('p.2')}), arraySort(p -> p.1, arrayZip(CAST(mapKeys(Details), 'Array(String)'), mapValues(Details))))))`;
+
+/** Rows of one origin with from <= LogIndex < to, by index: their header columns and body encoding (what verify hashes), in RowBinary (verify-rowbinary.ts). */
+export async function rowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
+  return selectBytes(
+    c,
+    `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String), ${BODY_SQL}
+     FROM ${t.events} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
+    { o: origin, a: String(from), b: String(to) },
+    'RowBinary',
+  );
+}
+
+/** Rows of one origin with from <= LogIndex < to, by index, every column (for a proof). */
+export async function fullRowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<(StoredRow & BodyFields)[]> {
   const rows = await select<RowJson>(
     c,
     `SELECT ${ROW_COLUMNS} FROM ${t.events} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
@@ -108,24 +132,18 @@ export async function orphanRows(c: Conn, t: AuditTables, limit: number): Promis
   return { rows: rows.map((r) => toRow('', r)), count };
 }
 
-interface RecJson { i: string; ns: string; Category: string; Outcome: string; ServiceName: string; bh: string; Batch: string }
-
-/** Leaf records of one origin with from <= LogIndex < to, by index; [] when the store has no leaves table. */
-export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<LeafRecord[]> {
-  const recs = await selectOptional<RecJson>(
-    c,
-    'SELECT toString(LogIndex) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Category, Outcome, ServiceName, LogBodyHash AS bh, LogBatch AS Batch ' +
-      `FROM ${t.leaves} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
-    { o: origin, a: String(from), b: String(to) },
-  );
-  return (recs ?? []).map((r) => ({
-    origin,
-    index: Number(r.i),
-    timeNs: BigInt(r.ns),
-    category: r.Category,
-    outcome: r.Outcome,
-    service: r.ServiceName,
-    bodyHash: Buffer.from(r.bh, 'hex'),
-    batch: r.Batch,
-  }));
+/** Leaf records of one origin with from <= LogIndex < to, by index, in RowBinary (verify-rowbinary.ts); empty when the store has no leaves table. */
+export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
+  try {
+    return await selectBytes(
+      c,
+      `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String), unhex(LogBodyHash)
+       FROM ${t.leaves} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
+      { o: origin, a: String(from), b: String(to) },
+      'RowBinary',
+    );
+  } catch (err) {
+    if (err instanceof QueryError && (err.code === 60 || err.code === 81)) return Buffer.alloc(0);
+    throw err;
+  }
 }

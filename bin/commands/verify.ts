@@ -17,6 +17,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { AuditVerifier } from '../../lib/audit/verify.ts';
 import { parseWitnessFile } from '../../lib/audit/verify-witness.ts';
+import { feedRowBinary } from '../../lib/audit/verify-rowbinary.ts';
+import { BodyHasher } from '../../lib/audit/body-hasher.ts';
 import type { CheckpointInput, VerifyOptions } from '../../lib/audit/verify-types.ts';
 import { parseTime } from './audit.ts';
 import { flag, parseArgs } from './args.ts';
@@ -91,6 +93,7 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
 
   const conn = connFrom(args);
   const t = auditTables(flag(args, 'table'));
+  const hasher = new BodyHasher();
   let verifier: AuditVerifier;
   try {
     const stored = await storeCheckpoints(conn, t);
@@ -107,20 +110,24 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
       if (origin !== undefined && o !== origin) continue;
       const v = verifier.origin(o);
       const page = (a: number) => {
-        const p = Promise.all([rowsPage(conn, t, o, a, Math.min(end, a + PAGE)), leavesPage(conn, t, o, a, Math.min(end, a + PAGE))]);
+        const p = Promise.all([rowsPage(conn, t, o, a, Math.min(end, a + PAGE)), leavesPage(conn, t, o, a, Math.min(end, a + PAGE))]).then(
+          async ([rows, recs]) => [rows, recs, await hasher.hashPage(rows)] as const,
+        );
         p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
         return p;
       };
-      // The next page is on its way while this one is hashed.
+      // The next page is fetched and its bodies hashed (on the worker) while this one is fed.
       let next = end > 0 ? page(0) : undefined;
       for (let a = 0; a < end; a += PAGE) {
-        const [rows, recs] = await next!;
+        const [rows, recs, hashes] = await next!;
         next = a + PAGE < end ? page(a + PAGE) : undefined;
-        v.feed(rows, recs, Math.min(end, a + PAGE));
+        feedRowBinary(v, rows, recs, Math.min(end, a + PAGE), hashes);
       }
     }
   } catch (err) {
     return fail((err as Error).message);
+  } finally {
+    await hasher.close();
   }
   const report = verifier.report();
   const range = opts.fromNs !== undefined || opts.toNs !== undefined ? `; rows reported from ${flag(args, 'from') ?? 'the first'} to ${flag(args, 'to') ?? 'the last'}` : '';

@@ -10,7 +10,7 @@ import { openNote, type NoteVerifier } from '../tlog/note.ts';
 import { parseCheckpoint } from '../tlog/checkpoint.ts';
 import { leafHash } from '../tlog/hash.ts';
 import { inclusionProof, verifyInclusion } from '../tlog/tree.ts';
-import { bodyHash, leafEntry } from './leaf.ts';
+import { bodyHash, leafEntry, type BodyFields } from './leaf.ts';
 import type { StoredRow } from './verify-types.ts';
 
 export const PROOF_FORMAT = 'trailhouse-audit-proof/v1';
@@ -52,7 +52,7 @@ export interface AuditProof {
   checkpoint: string;
 }
 
-function proofRow(r: StoredRow): ProofRow {
+function proofRow(r: StoredRow & BodyFields): ProofRow {
   return {
     LogOrigin: r.origin,
     LogIndex: r.index,
@@ -72,7 +72,7 @@ function proofRow(r: StoredRow): ProofRow {
   };
 }
 
-function storedRow(p: ProofRow): StoredRow {
+function storedRow(p: ProofRow): StoredRow & BodyFields {
   return {
     origin: p.LogOrigin,
     index: p.LogIndex,
@@ -93,7 +93,7 @@ function storedRow(p: ProofRow): StoredRow {
 }
 
 /** `leaves` = the tree's first `size` leaf hashes; the row's own must be among them. Throws if it is not. */
-export function buildProof(row: StoredRow, leaves: readonly Buffer[], size: number, note: string): AuditProof {
+export function buildProof(row: StoredRow & BodyFields, leaves: readonly Buffer[], size: number, note: string): AuditProof {
   const bh = bodyHash(row);
   const entry = leafEntry({ origin: row.origin, index: row.index, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: bh });
   const leaf = leafHash(entry);
@@ -127,7 +127,7 @@ export function checkProof(doc: unknown, verifiers: readonly NoteVerifier[]): Pr
     typeof p === 'object' && p !== null && p.format === PROOF_FORMAT && typeof p.row === 'object' && p.row !== null && Number.isSafeInteger(p.index) && Number.isSafeInteger(p.treeSize) &&
     Array.isArray(p.proof) && p.proof.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)) && typeof p.checkpoint === 'string' && typeof p.entry === 'string' && typeof p.leafHash === 'string';
   if (!done('format', shaped, shaped ? undefined : `not a ${PROOF_FORMAT} document`)) return { ok: false, steps };
-  let row: StoredRow;
+  let row: StoredRow & BodyFields;
   try {
     row = storedRow(p.row);
     if (row.index !== p.index) throw new Error(`row.LogIndex ${row.index} is not index ${p.index}`);

@@ -12,7 +12,8 @@
  */
 import { CompactTree } from '../tlog/tree.ts';
 import { EMPTY_ROOT } from '../tlog/hash.ts';
-import { auditLeafHash, bodyHash } from './leaf.ts';
+import { hash } from 'node:crypto';
+import { auditLeafHash, bodyHash, type BodyFields } from './leaf.ts';
 import type { ParsedCheckpoint } from './verify-checkpoints.ts';
 import { resolveFindings } from './verify-resolve.ts';
 import type { Finding, LeafRecord, StoredRow, VerifyOptions } from './verify-types.ts';
@@ -41,6 +42,11 @@ export interface MissingRun {
 }
 
 const MAX_COMBINATIONS = 256;
+
+/** SHA-256 of the row's body: of the encoding the store assembled, or of its columns. */
+export function rowBodyHash(r: StoredRow): Buffer {
+  return r.body ? hash('sha256', r.body, 'buffer') : bodyHash(r as BodyFields);
+}
 
 export class OriginVerifier {
   readonly findings: Finding[] = [];
@@ -87,13 +93,17 @@ export class OriginVerifier {
     return this.leaves.subarray(32 * i, 32 * i + 32);
   }
 
+  /** Makes room for leaves up to `until`. */
+  reserve(until: number): void {
+    if (until <= this.leaves.length / 32) return;
+    const grown = Buffer.alloc(32 * Math.max(until, (this.leaves.length / 32) * 2));
+    this.leaves.copy(grown);
+    this.leaves = grown;
+  }
+
   /** Rows and records with next <= index < until, each sorted by index; covers [next, until). */
   feed(rows: readonly StoredRow[], recs: readonly LeafRecord[], until: number): void {
-    if (until > this.leaves.length / 32) {
-      const grown = Buffer.alloc(32 * Math.max(until, (this.leaves.length / 32) * 2));
-      this.leaves.copy(grown);
-      this.leaves = grown;
-    }
+    this.reserve(until);
     let r = 0;
     let k = 0;
     const origin = this.origin;
@@ -103,46 +113,64 @@ export class OriginVerifier {
       while (r < rows.length && rows[r]!.index === i) r++;
       while (k < recs.length && recs[k]!.index === i) k++;
       if (r < rows.length && rows[r]!.index < i) throw new Error(`rows of ${origin} are not sorted by LogIndex (or below ${this.next})`);
-      if (k < recs.length && recs[k]!.index < i) throw new Error(`leaf records of ${origin} are not sorted by Index (or below ${this.next})`);
-      const nRows = r - r0;
-      const nRecs = k - k0;
-      let leaf: Buffer | undefined;
-      if (nRows === 1 && nRecs === 1) {
-        const row = rows[r0]!;
-        const rec = recs[k0]!;
-        const bh = bodyHash(row);
-        if (row.timeNs === rec.timeNs && row.category === rec.category && row.outcome === rec.outcome && row.service === rec.service && bh.equals(rec.bodyHash)) {
-          leaf = auditLeafHash({ origin, index: i, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: bh });
-          if (this.inRange(row.timeNs)) this.good(i);
-        } else leaf = this.ambiguous(i, rows.slice(r0, r), recs.slice(k0, k), [bh]);
-        this.maxRowIndex = i;
-      } else if (nRows === 0 && nRecs === 1) {
-        const rec = recs[k0]!;
-        leaf = auditLeafHash({ origin, index: i, timeNs: rec.timeNs, category: rec.category, outcome: rec.outcome, service: rec.service, bodyHash: rec.bodyHash });
-        this.missingRow(i, this.opts.expiredUnder?.(rec) ?? null, false, rec.timeNs);
-      } else if (nRows === 1 && nRecs === 0) {
-        const row = rows[r0]!;
-        leaf = auditLeafHash({ origin, index: i, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: bodyHash(row) });
-        this.lonely.push({ row, leaf });
-        this.maxRowIndex = i;
-      } else if (nRows === 0 && nRecs === 0) {
-        this.missingRow(i, null, true, undefined);
-      } else {
-        leaf = this.ambiguous(i, rows.slice(r0, r), recs.slice(k0, k), []);
-        if (nRows) this.maxRowIndex = i;
-      }
-      if (leaf) leaf.copy(this.leaves, 32 * i);
-      else if (i < this.gapAt) this.gapAt = i;
-      if (i < this.gapAt) {
-        this.tree.append(leaf!);
-        while (this.sizePos < this.sizes.length && this.sizes[this.sizePos] === i + 1) {
-          this.roots.set(i + 1, this.tree.root());
-          this.sizePos++;
-        }
-      }
+      if (k < recs.length && recs[k]!.index < i) throw new Error(`leaf records of ${origin} are not sorted by LogIndex (or below ${this.next})`);
+      this.place(i, this.index(i, rows.slice(r0, r), recs.slice(k0, k)));
     }
     if (r < rows.length || k < recs.length) throw new Error(`rows or leaf records of ${origin} at or beyond index ${until} in a page that ends there`);
     this.next = until;
+  }
+
+  /** The leaf at `i` from its rows and records (undefined: neither), noting what disagrees. */
+  index(i: number, rows: StoredRow[], recs: LeafRecord[]): Buffer | undefined {
+    const origin = this.origin;
+    if (rows.length === 1 && recs.length === 1) {
+      const row = rows[0]!;
+      const rec = recs[0]!;
+      const bh = rowBodyHash(row);
+      this.maxRowIndex = i;
+      if (row.timeNs === rec.timeNs && row.category === rec.category && row.outcome === rec.outcome && row.service === rec.service && bh.equals(rec.bodyHash)) {
+        if (this.inRange(row.timeNs)) this.good(i);
+        return auditLeafHash({ origin, index: i, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: bh });
+      }
+      return this.ambiguous(i, rows, recs, [bh]);
+    }
+    if (rows.length === 0 && recs.length === 1) {
+      const rec = recs[0]!;
+      this.missingRow(i, this.opts.expiredUnder?.(rec) ?? null, false, rec.timeNs);
+      return auditLeafHash({ origin, index: i, timeNs: rec.timeNs, category: rec.category, outcome: rec.outcome, service: rec.service, bodyHash: rec.bodyHash });
+    }
+    if (rows.length === 1 && recs.length === 0) {
+      const row = rows[0]!;
+      const leaf = auditLeafHash({ origin, index: i, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: rowBodyHash(row) });
+      this.lonely.push({ row, leaf });
+      this.maxRowIndex = i;
+      return leaf;
+    }
+    if (rows.length === 0 && recs.length === 0) {
+      this.missingRow(i, null, true, undefined);
+      return undefined;
+    }
+    if (rows.length) this.maxRowIndex = i;
+    return this.ambiguous(i, rows, recs, []);
+  }
+
+  /** Puts the leaf at `i` (reserved) into the tree, taking the roots at checkpoint sizes; none = a gap. */
+  place(i: number, leaf: Buffer | undefined): void {
+    if (leaf) leaf.copy(this.leaves, 32 * i);
+    else if (i < this.gapAt) this.gapAt = i;
+    if (i < this.gapAt) {
+      this.tree.append(leaf!);
+      while (this.sizePos < this.sizes.length && this.sizes[this.sizePos] === i + 1) {
+        this.roots.set(i + 1, this.tree.root());
+        this.sizePos++;
+      }
+    }
+  }
+
+  /** A row at `i` that matched its leaf record (the fast path of verify-rowbinary.ts). */
+  matched(i: number, timeNs: bigint): void {
+    this.maxRowIndex = i;
+    if (this.inRange(timeNs)) this.good(i);
   }
 
   private good(i: number): void {
@@ -171,7 +199,7 @@ export class OriginVerifier {
     };
     for (const rec of recs) add(auditLeafHash({ origin, index: i, timeNs: rec.timeNs, category: rec.category, outcome: rec.outcome, service: rec.service, bodyHash: rec.bodyHash })).recs.push(rec);
     rows.forEach((row, n) => {
-      const bh = bodies[n] ?? bodyHash(row);
+      const bh = bodies[n] ?? rowBodyHash(row);
       const c = add(auditLeafHash({ origin, index: i, timeNs: row.timeNs, category: row.category, outcome: row.outcome, service: row.service, bodyHash: bh }));
       c.rows.push(row);
       c.rowBodies.push(bh);

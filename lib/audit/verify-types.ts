@@ -16,8 +16,14 @@ export interface CheckpointInput {
   claimed?: { origin?: string; size?: number; root?: Buffer; key?: string };
 }
 
-/** An audit_events row. `origin` '' = a row without LogOrigin. */
-export interface StoredRow extends BodyFields {
+/**
+ * An audit_events row. `origin` '' = a row without LogOrigin. The body is
+ * either its columns, or `body`: their canonical encoding (leaf.ts) as the
+ * store assembled it — hashed here, so a store that returns anything but the
+ * logged content still fails (it cannot invert SHA-256); it saves the
+ * verifier parsing and encoding every column.
+ */
+export interface StoredRow extends Partial<BodyFields> {
   origin: string;
   index: number;
   /** Nanoseconds since the epoch. */
@@ -25,6 +31,7 @@ export interface StoredRow extends BodyFields {
   category: string;
   outcome: string;
   service: string;
+  body?: Buffer;
 }
 
 /** An audit_events_log_leaves record: the log's own index of what was written, kept past retention. */
@@ -36,7 +43,8 @@ export interface LeafRecord {
   outcome: string;
   service: string;
   bodyHash: Buffer;
-  batch: string;
+  /** The batch that wrote it (not read by verify). */
+  batch?: string;
 }
 
 export interface VerifyOptions {

@@ -1,0 +1,84 @@
+/**
+ * `trailhouse verify`'s own cost, without the store: synthetic audit rows
+ * and leaf records as the query interface returns them to verify
+ * (RowBinary: header columns and the body encoding the store assembles,
+ * verify-store.ts), parsed, then checked against signed
+ * checkpoints — rows per second, end to end from the HTTP body to the
+ * report, and for the verification alone (rows with their body columns).
+ *
+ *   node --import tsx scripts/bench/verify.ts [--rows 300000] [--page 50000]
+ */
+import { AuditVerifier } from '../../lib/audit/verify.ts';
+import { syntheticLog } from '../../lib/audit/testdata/synthetic-log.ts';
+import { bodyBytes, type BodyFields } from '../../lib/audit/leaf.ts';
+import { feedRowBinary } from '../../lib/audit/verify-rowbinary.ts';
+import { BodyHasher } from '../../lib/audit/body-hasher.ts';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const N = arg('rows', 300_000);
+const PAGE = arg('page', 50_000);
+
+const sizes = [Math.floor(N / 3), Math.floor((2 * N) / 3), N];
+const log = syntheticLog(N, sizes);
+
+// What the query interface sends verify for each page (RowBinary, verify-store.ts's columns).
+const str = (s: string | Buffer) => {
+  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+  const len: number[] = [];
+  let n = b.length;
+  do {
+    len.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+    n >>>= 7;
+  } while (n);
+  return Buffer.concat([Buffer.from(len), b]);
+};
+const int = (v: bigint, signed: boolean) => {
+  const b = Buffer.alloc(8);
+  if (signed) b.writeBigInt64LE(v);
+  else b.writeBigUInt64LE(v);
+  return b;
+};
+const rowPages: Buffer[] = [];
+const recPages: Buffer[] = [];
+for (let a = 0; a < N; a += PAGE) {
+  rowPages.push(Buffer.concat(log.rows.slice(a, a + PAGE).flatMap((r) => [int(BigInt(r.index), false), int(r.timeNs, true), str(r.category), str(r.outcome), str(r.service), str(bodyBytes(r as BodyFields))])));
+  recPages.push(Buffer.concat(log.leaves.slice(a, a + PAGE).flatMap((l) => [int(BigInt(l.index), false), int(l.timeNs, true), str(l.category), str(l.outcome), str(l.service), str(l.bodyHash)])));
+}
+
+/** Rows per second of wall time and per second of this process's CPU time (what other load on the machine does not change much). */
+const hasher = new BodyHasher();
+
+async function run(parse: boolean): Promise<{ wall: number; cpu: number }> {
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  const v = new AuditVerifier(log.checkpoints, { trustedKeys: [log.vkey] });
+  const o = v.origin(log.rows[0]!.origin);
+  // As the CLI does: the worker hashes the bodies of the next page while this one is fed.
+  let next = parse ? hasher.hashPage(rowPages[0]!) : undefined;
+  for (let p = 0, a = 0; a < N; a += PAGE, p++) {
+    if (parse) {
+      const hashes = await next!;
+      next = p + 1 < rowPages.length ? hasher.hashPage(rowPages[p + 1]!) : undefined;
+      feedRowBinary(o, rowPages[p]!, recPages[p]!, Math.min(N, a + PAGE), hashes);
+    } else o.feed(log.rows.slice(a, a + PAGE), log.leaves.slice(a, a + PAGE), Math.min(N, a + PAGE));
+  }
+  const report = v.report();
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  if (!report.ok || report.summary.rowsValid !== N) throw new Error(`the synthetic log did not verify: ${JSON.stringify(report.summary)}`);
+  return { wall: N / s, cpu: N / ((c.user + c.system) / 1e6) }; // cpu: both threads
+}
+
+const median = (xs: { wall: number; cpu: number }[]) => ({ wall: xs.map((x) => x.wall).sort((a, b) => a - b)[1]!, cpu: xs.map((x) => x.cpu).sort((a, b) => a - b)[1]! });
+const fmt = (r: { wall: number; cpu: number }) => `${Math.round(r.wall).toLocaleString('en')} rows/s (${Math.round(r.cpu).toLocaleString('en')} rows per CPU-second)`;
+
+await run(true); // warm-up
+const e2e = median([await run(true), await run(true), await run(true)]);
+const core = median([await run(false), await run(false), await run(false)]);
+await hasher.close();
+console.log(`verify, ${N} rows, 3 checkpoints, pages of ${PAGE}:`);
+console.log(`  from the RowBinary pages to report (bodies hashed on a worker): ${fmt(e2e)}`);
+console.log(`  from parsed columns, one thread:                               ${fmt(core)}`);
