@@ -40,6 +40,14 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return sha256(scratch.subarray(0, 1 + 2 * HASH_SIZE));
 }
 
+/** nodeHash over 32-character latin1 strings (one char per byte), its result one too. */
+export function nodeHashLatin1(left: string, right: string): string {
+  scratch[0] = 0x01;
+  scratch.write(left, 1, HASH_SIZE, 'latin1');
+  scratch.write(right, 1 + HASH_SIZE, HASH_SIZE, 'latin1');
+  return hash('sha256', scratch.subarray(0, 1 + 2 * HASH_SIZE), 'binary');
+}
+
 /** True when `h` is a Uint8Array of exactly 32 bytes (what every tree hash must be). */
 export function isHash(h: unknown): h is Buffer {
   return h instanceof Uint8Array && h.length === HASH_SIZE;
