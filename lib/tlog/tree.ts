@@ -110,7 +110,7 @@ export class CompactTree {
   }
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const LATIN1 = /^[\x00-\xff]*$/;
 
 function checkRange(what: string, leaves: readonly Buffer[], start: number, end: number): void {
