@@ -141,6 +141,8 @@ export interface OpenedNote {
  */
 export function openNote(note: string, verifiers: readonly NoteVerifier[]): OpenedNote {
   if (typeof note !== 'string') throw new NoteError('malformed note: not a string');
+  if (!Array.isArray(verifiers)) throw new NoteError('openNote: verifiers must be an array');
+  if (/[\u0000-\u0009\u000b-\u001f]/.test(note)) throw new NoteError('malformed note: a control character other than newline (CR, tab, ...)');
   const cut = note.lastIndexOf('\n\n');
   if (cut < 0) throw new NoteError('malformed note: no empty line between the text and the signatures');
   const text = note.slice(0, cut + 1);
