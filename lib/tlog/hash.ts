@@ -3,7 +3,8 @@
  * interior node SHA-256(0x01 ‖ left ‖ right); the domain-separation byte keeps
  * a leaf from ever being taken for a node (second-preimage attacks).
  */
-import { createHash, hash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
@@ -15,7 +16,9 @@ export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 // runs these synchronously on one thread, so sharing the buffer is safe.
 const LEAF_PREFIX = Buffer.from([0x00]);
 let scratch = Buffer.allocUnsafe(4096);
-const sha256 = (data: Uint8Array): Buffer => hash('sha256', data, 'buffer') as unknown as Buffer;
+// crypto.hash (one shot, no Hash object) exists from Node 20.12; before, createHash.
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+const sha256 = oneShot ? (data: Uint8Array): Buffer => oneShot('sha256', data, 'buffer') : (data: Uint8Array): Buffer => createHash('sha256').update(data).digest();
 
 /** SHA-256(0x00 ‖ entry): the hash of one log entry. */
 export function leafHash(entry: Uint8Array): Buffer {
