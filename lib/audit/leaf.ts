@@ -20,7 +20,7 @@
  * or another log no longer matches its leaf (a reorder is named, not
  * just a root mismatch).
  */
-import { hash } from 'node:crypto';
+import { hexSha256, latin1Sha256 } from '../tlog/hash.ts';
 
 export const LEAF_VERSION = 1;
 
@@ -65,10 +65,22 @@ class Writer {
 
   str(s: string): void {
     // Worst case 3 bytes per UTF-16 unit; the length is patched after the write.
-    this.room(4 + 3 * s.length);
-    const n = this.buf.write(s, this.at + 4, 'utf8');
-    this.buf.writeUInt32BE(n, this.at);
-    this.at += 4 + n;
+    const len = s.length;
+    this.room(4 + 3 * len);
+    const buf = this.buf;
+    const start = this.at + 4;
+    // ASCII (nearly every audit value) in JS: a native call per short string costs more.
+    let i = 0;
+    if (len <= 64) {
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[start + i] = c;
+      }
+    }
+    const n = i === len ? len : i + buf.write(i ? s.slice(i) : s, start + i, 'utf8');
+    buf.writeUInt32BE(n, this.at);
+    this.at = start + n;
   }
 
   u8(v: number): void {
@@ -94,6 +106,12 @@ class Writer {
     this.at += 8;
   }
 
+  hex32(h: string): void {
+    this.room(32);
+    if (h.length !== 64 || this.buf.write(h, this.at, 'hex') !== 32) throw new Error(`a body hash is 64 hex digits, got ${JSON.stringify(h.slice(0, 80))}`);
+    this.at += 32;
+  }
+
   bytes(b: Uint8Array): void {
     this.room(b.length);
     this.buf.set(b, this.at);
@@ -110,10 +128,14 @@ const w = new Writer();
 /** Keys sorted by their UTF-8 bytes (not UTF-16 code units: they differ above U+FFFF). */
 function sortedKeys(details: Readonly<Record<string, string>>): string[] {
   const keys = Object.keys(details);
-  if (keys.length < 2) return keys;
+  let sorted = true;
   let ascii = true;
-  for (const k of keys) if (!/^[\x00-\x7f]*$/.test(k)) ascii = false;
-  if (ascii) return keys.sort();
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (i > 0 && keys[i - 1]! >= k) sorted = false;
+    for (let j = 0; ascii && j < k.length; j++) if (k.charCodeAt(j) > 0x7f) ascii = false;
+  }
+  if (ascii) return sorted ? keys : keys.sort();
   return keys.sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
 }
 
@@ -137,12 +159,19 @@ export function bodyBytes(b: BodyFields): Buffer {
   return w.view();
 }
 
-export function bodyHash(b: BodyFields): Buffer {
-  return hash('sha256', bodyBytes(b), 'buffer');
+/** The body's SHA-256 as lowercase hex: how it is stored (LogBodyHash), and cheaper than a Buffer to produce. */
+export function bodyHashHex(b: BodyFields): string {
+  return hexSha256(bodyBytes(b));
 }
 
-function writeEntry(f: LeafFields): void {
-  if (f.bodyHash.length !== 32) throw new Error(`body hash must be 32 bytes, got ${f.bodyHash.length}`);
+export function bodyHash(b: BodyFields): Buffer {
+  return Buffer.from(bodyHashHex(b), 'hex');
+}
+
+/** LeafFields with the body hash as stored (hex). */
+export type StoredLeafFields = Omit<LeafFields, 'bodyHash'> & { bodyHashHex: string };
+
+function writeEntry(f: LeafFields | StoredLeafFields): void {
   w.reset();
   w.u8(0x00); // RFC 9162 leaf prefix, so the leaf hash is one hash of this buffer
   w.u8(LEAF_VERSION);
@@ -152,7 +181,12 @@ function writeEntry(f: LeafFields): void {
   w.str(f.category);
   w.str(f.outcome);
   w.str(f.service);
-  w.bytes(f.bodyHash);
+  if ('bodyHash' in f) {
+    if (f.bodyHash.length !== 32) throw new Error(`body hash must be 32 bytes, got ${f.bodyHash.length}`);
+    w.bytes(f.bodyHash);
+  } else {
+    w.hex32(f.bodyHashHex);
+  }
 }
 
 /** The entry (without the 0x00 leaf prefix): what the tree's leaf hashes. */
@@ -162,7 +196,16 @@ export function leafEntry(f: LeafFields): Buffer {
 }
 
 /** SHA-256(0x00 ‖ entry): the row's leaf hash. */
-export function auditLeafHash(f: LeafFields): Buffer {
+export function auditLeafHash(f: LeafFields | StoredLeafFields): Buffer {
+  return Buffer.from(auditLeafLatin1(f), 'latin1');
+}
+
+/**
+ * The leaf hash as a 32-character latin1 string (one char per byte): what
+ * the log's tree works on, since a string result costs a fraction of a
+ * Buffer's to produce (lib/tlog/tree.ts appendLatin1).
+ */
+export function auditLeafLatin1(f: LeafFields | StoredLeafFields): string {
   writeEntry(f);
-  return hash('sha256', w.view(), 'buffer');
+  return latin1Sha256(w.view());
 }

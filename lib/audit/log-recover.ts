@@ -18,7 +18,7 @@ import type { SqlStore } from '../clickhouse/sql-store.ts';
 import { CompactTree } from '../tlog/tree.ts';
 import { parseCheckpoint } from '../tlog/checkpoint.ts';
 import { openNote, type NoteVerifier } from '../tlog/note.ts';
-import { auditLeafHash } from './leaf.ts';
+import { auditLeafLatin1 } from './leaf.ts';
 import { checkpointsTable, leavesTable, sqlString, type LogTables } from './log-schema.ts';
 import { FileWitness, type Witness, type WitnessRecord } from './witness.ts';
 
@@ -100,8 +100,7 @@ export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
     for (const l of page) {
       if (l.idx !== String(tree.size)) throw fail(`its leaves do not follow on at index ${tree.size} (found ${l.idx})`);
       if (!/^[0-9a-f]{64}$/.test(l.LogBodyHash)) throw fail(`leaf ${l.idx} has a malformed body hash`);
-      const leaf = auditLeafHash({ origin: o.origin, index: tree.size, timeNs: BigInt(l.ns), category: l.Category, outcome: l.Outcome, service: l.ServiceName, bodyHash: Buffer.from(l.LogBodyHash, 'hex') });
-      tree.append(leaf);
+      tree.appendLatin1(auditLeafLatin1({ origin: o.origin, index: tree.size, timeNs: BigInt(l.ns), category: l.Category, outcome: l.Outcome, service: l.ServiceName, bodyHashHex: l.LogBodyHash }));
       if (witnessed && tree.size === witnessed.size) {
         if (tree.root().toString('base64') !== witnessed.root) throw fail(`the store's leaves give another root at size ${witnessed.size} than the witnessed checkpoint`);
         witnessRootSeen = true;

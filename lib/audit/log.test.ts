@@ -16,7 +16,7 @@ import { loadOrCreateSigner, verifierKeyOf } from '../tlog/keys.ts';
 import { openNote, parseVerifierKey } from '../tlog/note.ts';
 import { CompactTree, rootOf } from '../tlog/tree.ts';
 import { leafHash } from '../tlog/hash.ts';
-import { auditLeafHash, bodyHash, leafEntry } from './leaf.ts';
+import { auditLeafHash, bodyBytes, bodyHash, leafEntry } from './leaf.ts';
 import { AuditLog } from './log.ts';
 import { logTablesSql } from './log-schema.ts';
 import { auditTableSql, databaseSql, type AuditRow } from './schema.ts';
@@ -104,6 +104,12 @@ describe('leaf encoding', () => {
       if (k !== 'details') expect(bodyHash({ ...b, [k]: `${b[k]}!` }).equals(bodyHash(b))).toBe(false);
     }
     expect(bodyHash({ ...b, details: { a: '1', b: '3' } }).equals(bodyHash(b))).toBe(false);
+    // Keys sort by UTF-8 bytes (U+FF45 before U+1F600, the reverse of UTF-16 order); strings are UTF-8 with byte lengths.
+    const astral = bodyBytes({ ...b, action: 'ab\u00fc', principal: `${'x'.repeat(70)}\u00e9`, details: { '\u{1F600}': '1', '\uFF45': '2' } });
+    expect(astral.subarray(0, 8).toString('hex')).toBe('000000046162c3bc'); // "abü": 4 bytes
+    expect(astral.readUInt32BE(8)).toBe(72);
+    const tail = astral.subarray(astral.length - (4 + 4 + 3 + 4 + 1 + 4 + 4 + 4 + 1));
+    expect(tail.toString('hex')).toBe(['00000002', '00000003', 'efbd85', '00000001', '32', '00000004', 'f09f9880', '00000001', '31'].join(''));
     // Length prefixes: moving a byte between two fields changes the hash.
     expect(bodyHash({ ...b, action: 'ap', principal: '' }).equals(bodyHash({ ...b, action: 'a', principal: 'p' }))).toBe(false);
   });

@@ -34,7 +34,7 @@ import type { SqlStore } from '../clickhouse/sql-store.ts';
 import { CompactTree } from '../tlog/tree.ts';
 import { checkpointText } from '../tlog/checkpoint.ts';
 import { signNote, type NoteSigner, type NoteVerifier } from '../tlog/note.ts';
-import { auditLeafHash, bodyHash } from './leaf.ts';
+import { auditLeafLatin1, bodyHashHex } from './leaf.ts';
 import { AUDIT_COLUMNS, auditNative, auditRow, auditRowTime, auditTableName, type AuditRow } from './schema.ts';
 import { checkpointsTable, logTablesSql, sqlString, type LogTables } from './log-schema.ts';
 import { recoverLog, type Recovered } from './log-recover.ts';
@@ -60,7 +60,8 @@ interface Pending {
   batch: string;
   first: number;
   rows: AuditRow[];
-  leaves: Buffer[];
+  /** Leaf hashes as latin1 strings (CompactTree.appendLatin1). */
+  leaves: string[];
 }
 
 /** One origin's log: its tree, the batches it holds, and the append in flight. */
@@ -152,14 +153,15 @@ export class AuditLog {
       return;
     }
     const first = log.tree.size;
-    const leaves = new Array<Buffer>(rows.length);
+    const leaves = new Array<string>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const e = r.event;
-      const body = bodyHash({ action: e.action, principal: e.principal, source: e.source, destination: e.destination, resource: e.resource, policy: e.policy, traceId: e.traceId, spanId: e.spanId, details: e.details });
+      // The event has the body's fields under the body's names (BodyFields).
+      const body = bodyHashHex(e);
       const index = first + i;
-      r.log = { origin: log.origin, index, batch, bodyHash: body.toString('hex') };
-      leaves[i] = auditLeafHash({ origin: log.origin, index, timeNs: auditRowTime(r), category: e.category, outcome: e.outcome, service: r.service, bodyHash: body });
+      r.log = { origin: log.origin, index, batch, bodyHash: body };
+      leaves[i] = auditLeafLatin1({ origin: log.origin, index, timeNs: auditRowTime(r), category: e.category, outcome: e.outcome, service: r.service, bodyHashHex: body });
     }
     log.pending = { batch, first, rows, leaves };
     await this.insertPending(log);
@@ -176,7 +178,7 @@ export class AuditLog {
       if (err instanceof PermanentError) log.pending = undefined;
       throw err;
     }
-    for (const leaf of p.leaves) log.tree.append(leaf);
+    for (const leaf of p.leaves) log.tree.appendLatin1(leaf);
     log.pending = undefined;
     log.batches.set(p.batch, p.first);
     if (log.batches.size > this.remember) log.batches.delete(log.batches.keys().next().value!);

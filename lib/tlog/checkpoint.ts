@@ -58,7 +58,6 @@ export function parseCheckpoint(text: string): Checkpoint {
   const c: Checkpoint = { origin, size, root };
   for (const line of ext) {
     if (line.length === 0) throw new Error('checkpoint: empty extension line');
-    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f]/.test(line)) throw new Error('checkpoint: control character in an extension line');
     if (line === 'time' || line.startsWith('time ')) {
       if (c.time) throw new Error('checkpoint: two time lines');

@@ -3,7 +3,8 @@
  * interior node SHA-256(0x01 ‖ left ‖ right); the domain-separation byte keeps
  * a leaf from ever being taken for a node (second-preimage attacks).
  */
-import { createHash, hash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
@@ -15,7 +16,18 @@ export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 // runs these synchronously on one thread, so sharing the buffer is safe.
 const LEAF_PREFIX = Buffer.from([0x00]);
 let scratch = Buffer.allocUnsafe(4096);
-const sha256 = (data: Uint8Array): Buffer => hash('sha256', data, 'buffer') as unknown as Buffer;
+// crypto.hash (one shot, no Hash object) exists from Node 20.12; before, createHash.
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+const oneShotText = crypto as { hash?: (alg: string, data: Uint8Array, enc: 'binary' | 'hex') => string };
+/** SHA-256 as a latin1 string ('binary'): a string result costs a fraction of a Buffer's (see CompactTree). */
+export const latin1Sha256 = oneShot
+  ? (data: Uint8Array): string => oneShotText.hash!('sha256', data, 'binary')
+  : (data: Uint8Array): string => createHash('sha256').update(data).digest('binary');
+/** SHA-256 as lowercase hex. */
+export const hexSha256 = oneShot
+  ? (data: Uint8Array): string => oneShotText.hash!('sha256', data, 'hex')
+  : (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+const sha256 = oneShot ? (data: Uint8Array): Buffer => oneShot('sha256', data, 'buffer') : (data: Uint8Array): Buffer => createHash('sha256').update(data).digest();
 
 /** SHA-256(0x00 ‖ entry): the hash of one log entry. */
 export function leafHash(entry: Uint8Array): Buffer {
@@ -38,6 +50,14 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   scratch.set(left, 1);
   scratch.set(right, 1 + HASH_SIZE);
   return sha256(scratch.subarray(0, 1 + 2 * HASH_SIZE));
+}
+
+/** nodeHash over 32-character latin1 strings (one char per byte), its result one too. */
+export function nodeHashLatin1(left: string, right: string): string {
+  scratch[0] = 0x01;
+  scratch.write(left, 1, HASH_SIZE, 'latin1');
+  scratch.write(right, 1 + HASH_SIZE, HASH_SIZE, 'latin1');
+  return latin1Sha256(scratch.subarray(0, 1 + 2 * HASH_SIZE));
 }
 
 /** True when `h` is a Uint8Array of exactly 32 bytes (what every tree hash must be). */

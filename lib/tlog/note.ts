@@ -100,7 +100,6 @@ function textProblem(text: string): string | null {
   if (typeof text !== 'string' || text.length === 0) return 'the text is empty';
   if (!text.endsWith('\n')) return 'the text does not end with a newline';
   if (text.startsWith('\n') || text.includes('\n\n')) return 'the text has an empty line';
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0009\u000b-\u001f]/.test(text)) return 'the text has a control character other than newline (CR, tab, ...)';
   if (!wellFormed(text)) return 'the text is not valid Unicode (lone surrogate)';
   return null;
@@ -142,6 +141,8 @@ export interface OpenedNote {
  */
 export function openNote(note: string, verifiers: readonly NoteVerifier[]): OpenedNote {
   if (typeof note !== 'string') throw new NoteError('malformed note: not a string');
+  if (!Array.isArray(verifiers)) throw new NoteError('openNote: verifiers must be an array');
+  if (/[\u0000-\u0009\u000b-\u001f]/.test(note)) throw new NoteError('malformed note: a control character other than newline (CR, tab, ...)');
   const cut = note.lastIndexOf('\n\n');
   if (cut < 0) throw new NoteError('malformed note: no empty line between the text and the signatures');
   const text = note.slice(0, cut + 1);

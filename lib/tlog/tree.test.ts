@@ -53,8 +53,12 @@ describe('RFC 9162 hashing and roots: known answers', () => {
     expect(KAT[0].toString('hex')).toBe(ROOTS[0]); // MTH of one leaf is its leaf hash
     expect(nodeHash(KAT[0], KAT[1]).toString('hex')).toBe(ROOTS[1]);
     // leafHash of a big entry (the two-part path) is still SHA-256(0x00 ‖ entry)
-    const big = Buffer.alloc(100_000, 0x5a);
-    expect(leafHash(big)).toEqual(createHash('sha256').update(Buffer.from([0])).update(big).digest());
+    // Entries past the scratch buffer (grown, then hashed in two parts) hash the same way.
+    for (const size of [4095, 4096, 10_000, 65_535, 100_000]) {
+      const big = Buffer.alloc(size, size % 251);
+      expect(leafHash(big), `${size} bytes`).toEqual(createHash('sha256').update(Buffer.from([0])).update(big).digest());
+    }
+    expect(leafHash(Buffer.from('00', 'hex'))).toEqual(KAT[1]); // and small ones still do after the growth
     expect(() => nodeHash(Buffer.alloc(31), KAT[0])).toThrow(RangeError);
   });
 
