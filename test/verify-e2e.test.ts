@@ -158,11 +158,11 @@ describe('trailhouse verify on the embedded engine', () => {
     expect(failures(json)).toEqual([
       ['modified', 2, 'body'],
       ['modified', 4, 'ServiceName'],
+      ['deleted', 6, null],
       // The forged row copied LogBodyHash, so its leaf record (by the view) equals the genuine one: one finding.
       ['inserted', 8, null],
       ['reordered', 11, 'LogIndex'],
       ['reordered', 14, 'LogIndex'],
-      ['deleted', 6, null],
     ]);
     expect(json.origins[0]!.checkpoints.every((c) => c.valid)).toBe(true);
     expect(json.summary.rowsValid).toBe(total - 5);

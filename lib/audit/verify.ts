@@ -86,6 +86,8 @@ export class AuditVerifier {
       origins.push({ origin: o, checkpoints: v.checkpoints.map((c) => c.verdict), witnessedSize: witnessed, verifiedSize: verified, rows });
       findings.push(...v.findings);
     }
+    // By log and index, as an auditor reads them (stable: one index's findings keep their order).
+    findings.sort((a, b) => (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : (a.index ?? -1) - (b.index ?? -1)));
     const verdicts = [...origins.flatMap((r) => r.checkpoints), ...this.extraVerdicts];
     const checkpointsValid = verdicts.filter((c) => c.valid).length;
     const rowCount = origins.reduce((n, r) => n + r.rows.total - r.rows.unwitnessed, 0) + this.orphans.length;
