@@ -191,7 +191,7 @@ export class AuditLog {
     for (const log of this.logs.values()) {
       try {
         await log.ready;
-        if (log.tree.size > log.checkpointed) await this.checkpoint(log);
+        if (log.tree.size > 0 && log.tree.size > log.checkpointed) await this.checkpoint(log);
       } catch (err) {
         errors.push(err);
       }
