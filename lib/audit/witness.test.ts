@@ -85,6 +85,7 @@ describe('http witness', () => {
       database: 'otel',
       table: 'audit_events',
       origin: 'o.example/log',
+      sequenceBase: 'o.example/log',
       signer,
       verifiers: [parseVerifierKey(verifierKeyOf(signer))],
       witnesses: [w],
