@@ -10,7 +10,7 @@ import { CompactTree } from '../../tlog/tree.ts';
 import { signNote, type NoteSigner } from '../../tlog/note.ts';
 import { checkpointText } from '../../tlog/checkpoint.ts';
 import { loadOrCreateSigner, verifierKeyOf } from '../../tlog/keys.ts';
-import { auditLeafHash, bodyHash } from '../leaf.ts';
+import { auditLeafHash, bodyHash, type BodyFields } from '../leaf.ts';
 import type { CheckpointInput, LeafRecord, StoredRow } from '../verify-types.ts';
 
 export const ORIGIN = 'test.example/trailhouse/audit';
@@ -20,7 +20,7 @@ export function newSigner(name = 'test.example'): NoteSigner {
   return loadOrCreateSigner(join(mkdtempSync(join(tmpdir(), 'th-verify-key-')), 'audit-checkpoint.key'), name);
 }
 
-export function row(origin: string, index: number, n = index): StoredRow {
+export function row(origin: string, index: number, n = index): StoredRow & BodyFields {
   return {
     origin,
     index,
@@ -40,11 +40,11 @@ export function row(origin: string, index: number, n = index): StoredRow {
   };
 }
 
-export function recordOf(r: StoredRow, batch = 'b0'): LeafRecord {
+export function recordOf(r: StoredRow & BodyFields, batch = 'b0'): LeafRecord {
   return { origin: r.origin, index: r.index, timeNs: r.timeNs, category: r.category, outcome: r.outcome, service: r.service, bodyHash: bodyHash(r), batch };
 }
 
-export function leafOf(r: StoredRow): Buffer {
+export function leafOf(r: StoredRow & BodyFields): Buffer {
   return auditLeafHash({ origin: r.origin, index: r.index, timeNs: r.timeNs, category: r.category, outcome: r.outcome, service: r.service, bodyHash: bodyHash(r) });
 }
 
@@ -59,7 +59,7 @@ export function witnessLine(note: string, origin: string, size: number, root: Bu
 export interface SyntheticLog {
   signer: NoteSigner;
   vkey: string;
-  rows: StoredRow[];
+  rows: (StoredRow & BodyFields)[];
   leaves: LeafRecord[];
   /** Witness copies first, then store copies. */
   checkpoints: CheckpointInput[];
@@ -70,7 +70,7 @@ export interface SyntheticLog {
 
 /** `n` rows of one origin with checkpoints at `sizes` (each in the witness and in the store). */
 export function syntheticLog(n: number, sizes: number[], signer = newSigner(), origin = ORIGIN): SyntheticLog {
-  const rows: StoredRow[] = [];
+  const rows: (StoredRow & BodyFields)[] = [];
   const leaves: LeafRecord[] = [];
   const roots = new Map<number, Buffer>();
   const tree = new CompactTree();
