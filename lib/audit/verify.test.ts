@@ -4,15 +4,31 @@
  * replaced copy, torn witness line).
  */
 import { describe, expect, it } from 'vitest';
-import { verifyAudit } from './verify.ts';
+import { AuditVerifier, verifyAudit } from './verify.ts';
+import { feedRowBinary } from './verify-rowbinary.ts';
 import { parseWitnessFile } from './verify-witness.ts';
-import { checkpointNote, newSigner, ORIGIN, recordOf, row, syntheticLog, type SyntheticLog } from './testdata/synthetic-log.ts';
+import { checkpointNote, leavesPage, newSigner, ORIGIN, recordOf, row, rowsPage, syntheticLog, type SyntheticLog } from './testdata/synthetic-log.ts';
 import type { VerifyOptions, VerifyReport } from './verify-types.ts';
 
 const signer = newSigner();
 const fresh = (n = 100, sizes = [40, 80, 100]): SyntheticLog => syntheticLog(n, sizes, signer);
-const run = (log: SyntheticLog, opts: Partial<VerifyOptions> = {}): VerifyReport =>
-  verifyAudit({ checkpoints: log.checkpoints, rows: log.rows, leaves: log.leaves }, { trustedKeys: [log.vkey], ...opts });
+/** Verifies from objects, and from RowBinary pages (the CLI's path, with its fast path): both must report the same. */
+function run(log: SyntheticLog, opts: Partial<VerifyOptions> = {}): VerifyReport {
+  const o: VerifyOptions = { trustedKeys: [log.vkey], ...opts };
+  const report = verifyAudit({ checkpoints: log.checkpoints, rows: log.rows, leaves: log.leaves }, o);
+  const v = new AuditVerifier(log.checkpoints, o);
+  v.addOrphans(log.rows.filter((r) => !r.origin));
+  const rows = log.rows.filter((r) => r.origin).sort((a, b) => a.index - b.index);
+  const recs = [...log.leaves].sort((a, b) => a.index - b.index);
+  const end = Math.max(v.checkpointSize(ORIGIN), (rows.at(-1)?.index ?? -1) + 1, (recs.at(-1)?.index ?? -1) + 1);
+  // Two pages, split in the middle, as the CLI pages by index ranges.
+  const mid = Math.floor(end / 2);
+  const page = (a: number, b: number) => [rowsPage(rows.filter((r) => r.index >= a && r.index < b)), leavesPage(recs.filter((r) => r.index >= a && r.index < b))] as const;
+  feedRowBinary(v.origin(ORIGIN), ...page(0, mid), mid);
+  feedRowBinary(v.origin(ORIGIN), ...page(mid, end), end);
+  expect(v.report()).toEqual(report);
+  return report;
+}
 const kinds = (r: VerifyReport) => r.findings.filter((f) => f.failure).map((f) => [f.kind, f.index, f.field]);
 
 describe('verify: clean data', () => {

@@ -9,8 +9,7 @@
  *   node --import tsx scripts/bench/verify.ts [--rows 300000] [--page 50000]
  */
 import { AuditVerifier } from '../../lib/audit/verify.ts';
-import { syntheticLog } from '../../lib/audit/testdata/synthetic-log.ts';
-import { bodyBytes, type BodyFields } from '../../lib/audit/leaf.ts';
+import { leavesPage, rowsPage, syntheticLog } from '../../lib/audit/testdata/synthetic-log.ts';
 import { feedRowBinary } from '../../lib/audit/verify-rowbinary.ts';
 import { BodyHasher } from '../../lib/audit/body-hasher.ts';
 
@@ -24,28 +23,12 @@ const PAGE = arg('page', 50_000);
 const sizes = [Math.floor(N / 3), Math.floor((2 * N) / 3), N];
 const log = syntheticLog(N, sizes);
 
-// What the query interface sends verify for each page (RowBinary, verify-store.ts's columns).
-const str = (s: string | Buffer) => {
-  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
-  const len: number[] = [];
-  let n = b.length;
-  do {
-    len.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
-    n >>>= 7;
-  } while (n);
-  return Buffer.concat([Buffer.from(len), b]);
-};
-const int = (v: bigint, signed: boolean) => {
-  const b = Buffer.alloc(8);
-  if (signed) b.writeBigInt64LE(v);
-  else b.writeBigUInt64LE(v);
-  return b;
-};
+// What the query interface sends verify for each page.
 const rowPages: Buffer[] = [];
 const recPages: Buffer[] = [];
 for (let a = 0; a < N; a += PAGE) {
-  rowPages.push(Buffer.concat(log.rows.slice(a, a + PAGE).flatMap((r) => [int(BigInt(r.index), false), int(r.timeNs, true), str(r.category), str(r.outcome), str(r.service), str(bodyBytes(r as BodyFields))])));
-  recPages.push(Buffer.concat(log.leaves.slice(a, a + PAGE).flatMap((l) => [int(BigInt(l.index), false), int(l.timeNs, true), str(l.category), str(l.outcome), str(l.service), str(l.bodyHash)])));
+  rowPages.push(rowsPage(log.rows.slice(a, a + PAGE)));
+  recPages.push(leavesPage(log.leaves.slice(a, a + PAGE)));
 }
 
 /** Rows per second of wall time and per second of this process's CPU time (what other load on the machine does not change much). */

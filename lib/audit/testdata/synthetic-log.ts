@@ -10,7 +10,7 @@ import { CompactTree } from '../../tlog/tree.ts';
 import { signNote, type NoteSigner } from '../../tlog/note.ts';
 import { checkpointText } from '../../tlog/checkpoint.ts';
 import { loadOrCreateSigner, verifierKeyOf } from '../../tlog/keys.ts';
-import { auditLeafHash, bodyHash, type BodyFields } from '../leaf.ts';
+import { auditLeafHash, bodyBytes, bodyHash, type BodyFields } from '../leaf.ts';
 import type { CheckpointInput, LeafRecord, StoredRow } from '../verify-types.ts';
 
 export const ORIGIN = 'test.example/trailhouse/audit';
@@ -95,4 +95,31 @@ export function syntheticLog(n: number, sizes: number[], signer = newSigner(), o
     storeCopies.push({ source: 'store', where: 'otel.audit_events_checkpoints', note, claimed: { origin, size, root, key } });
   });
   return { signer, vkey: verifierKeyOf(signer), rows, leaves, checkpoints: [...witnessCopies, ...storeCopies], witness, roots };
+}
+
+// RowBinary pages as the store returns them to verify (verify-store.ts, verify-rowbinary.ts).
+function str(v: string | Buffer): Buffer {
+  const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+  const len: number[] = [];
+  let n = b.length;
+  do {
+    len.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+    n >>>= 7;
+  } while (n);
+  return Buffer.concat([Buffer.from(len), b]);
+}
+
+function int64(v: bigint, signed: boolean): Buffer {
+  const b = Buffer.alloc(8);
+  if (signed) b.writeBigInt64LE(v);
+  else b.writeBigUInt64LE(v);
+  return b;
+}
+
+export function rowsPage(rows: readonly (StoredRow & BodyFields)[]): Buffer {
+  return Buffer.concat(rows.flatMap((r) => [int64(BigInt(r.index), false), int64(r.timeNs, true), str(r.category), str(r.outcome), str(r.service), str(Buffer.from(bodyBytes(r)))]));
+}
+
+export function leavesPage(recs: readonly LeafRecord[]): Buffer {
+  return Buffer.concat(recs.flatMap((l) => [int64(BigInt(l.index), false), int64(l.timeNs, true), str(l.category), str(l.outcome), str(l.service), str(l.bodyHash)]));
 }
