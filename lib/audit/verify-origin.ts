@@ -167,6 +167,17 @@ export class OriginVerifier {
     }
   }
 
+  /** place() for a leaf given as a 32-character latin1 string (the fast path: no Buffer per leaf). */
+  placeLatin1(i: number, leaf: string): void {
+    this.leaves.write(leaf, 32 * i, 32, 'latin1');
+    if (i >= this.gapAt) return;
+    this.tree.appendLatin1(leaf);
+    while (this.sizePos < this.sizes.length && this.sizes[this.sizePos] === i + 1) {
+      this.roots.set(i + 1, this.tree.root());
+      this.sizePos++;
+    }
+  }
+
   /** A row at `i` that matched its leaf record (the fast path of verify-rowbinary.ts). */
   matched(i: number, timeNs: bigint): void {
     this.maxRowIndex = i;

@@ -9,7 +9,7 @@
  * (String = LEB128 length ‖ bytes; integers little-endian.)
  */
 import { hash } from 'node:crypto';
-import { auditLeafHash } from './leaf.ts';
+import { auditLeafLatin1 } from './leaf.ts';
 import type { OriginVerifier } from './verify-origin.ts';
 import type { LeafRecord, StoredRow } from './verify-types.ts';
 
@@ -155,7 +155,7 @@ export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer,
           const outcome = r.str();
           const service = r.str();
           v.matched(i, timeNs);
-          v.place(i, auditLeafHash({ origin, index: i, timeNs, category, outcome, service, bodyHash: bh }));
+          v.placeLatin1(i, auditLeafLatin1({ origin, index: i, timeNs, category, outcome, service, bodyHash: bh }));
           rp = row[1]!;
           kp = rec[1]!;
           nth++;
