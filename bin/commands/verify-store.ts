@@ -90,16 +90,17 @@ function toRow(origin: string, r: RowJson): StoredRow & BodyFields {
   };
 }
 
-// str(s) of lib/audit/leaf.ts in SQL: u32be(byte length) ‖ bytes (char() makes raw bytes; length() counts bytes).
-const str = (e: string) => `concat(char(intDiv(length(${e}), 16777216) % 256, intDiv(length(${e}), 65536) % 256, intDiv(length(${e}), 256) % 256, length(${e}) % 256), ${e})`;
+// str(s) of lib/audit/leaf.ts in SQL: u32be(byte length) ‖ bytes (the 4 little-endian bytes of the UInt32,
+// reversed; length() counts bytes).
+const u32be = (n: string) => `reverse(reinterpretAsFixedString(toUInt32(${n})))`;
+const str = (e: string) => `concat(${u32be(`length(${e})`)}, ${e})`;
 
 /**
- * The body's canonical encoding (leaf.ts), assembled by the store:
- * the eight columns, then Details' count and its pairs sorted by key bytes
+ * The body's canonical encoding (leaf.ts), assembled by the store: the
+ * eight columns, then Details' count and its pairs sorted by key bytes
  * (ClickHouse compares strings as bytes).
  */
-export const BODY_SQL = `concat(${['Action', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId'].map(str).join(', ')},
-  char(intDiv(length(Details), 16777216) % 256, intDiv(length(Details), 65536) % 256, intDiv(length(Details), 256) % 256, length(Details) % 256),
+export const BODY_SQL = `concat(${['Action', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId'].map(str).join(', ')}, ${u32be('length(Details)')},
   arrayStringConcat(arrayMap(p -> concat(${str('p.1')}, ${str('p.2')}), arraySort(p -> p.1, arrayZip(CAST(mapKeys(Details), 'Array(String)'), mapValues(Details))))))`;
 
 /** Rows of one origin with from <= LogIndex < to, by index: their header columns and body encoding (what verify hashes), in RowBinary (verify-rowbinary.ts). */
