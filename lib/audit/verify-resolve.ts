@@ -123,7 +123,12 @@ export function resolveFindings(v: OriginVerifier, witnessed: number, verified: 
     out.push({ kind: 'unverified', origin, index: verified, end: witnessed, detail: `indexes ${verified}-${witnessed - 1} are not proven by the checkpoint of size ${witnessed}: ${why}`, failure: true });
   }
   if (unwitnessed > 0) {
-    out.push({ kind: 'unwitnessed', origin, index: witnessed, end: v.next, detail: `${unwitnessed} row(s) newer than the newest checkpoint${witnessed ? ` (size ${witnessed})` : ' (this origin has none yet)'}: not yet signed`, failure: false });
+    // A log with no signed checkpoint at all proves nothing: a log name of one's own is the easiest way to slip rows in.
+    const none = witnessed === 0;
+    const detail = none
+      ? `${unwitnessed} row(s) and no checkpoint of this log signed by a trusted key: a log younger than one checkpoint interval, or rows slipped in under a log name of their own`
+      : `${unwitnessed} row(s) newer than the newest checkpoint (size ${witnessed}): not yet signed`;
+    out.push({ kind: 'unwitnessed', origin, index: witnessed, end: v.next, detail, failure: none });
   }
   return { valid, total, unwitnessed };
 }

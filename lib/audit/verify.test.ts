@@ -18,14 +18,16 @@ function run(log: SyntheticLog, opts: Partial<VerifyOptions> = {}): VerifyReport
   const report = verifyAudit({ checkpoints: log.checkpoints, rows: log.rows, leaves: log.leaves }, o);
   const v = new AuditVerifier(log.checkpoints, o);
   v.addOrphans(log.rows.filter((r) => !r.origin));
-  const rows = log.rows.filter((r) => r.origin).sort((a, b) => a.index - b.index);
-  const recs = [...log.leaves].sort((a, b) => a.index - b.index);
-  const end = Math.max(v.checkpointSize(ORIGIN), (rows.at(-1)?.index ?? -1) + 1, (recs.at(-1)?.index ?? -1) + 1);
-  // Two pages, split in the middle, as the CLI pages by index ranges.
-  const mid = Math.floor(end / 2);
-  const page = (a: number, b: number) => [rowsPage(rows.filter((r) => r.index >= a && r.index < b)), leavesPage(recs.filter((r) => r.index >= a && r.index < b))] as const;
-  feedRowBinary(v.origin(ORIGIN), ...page(0, mid), mid);
-  feedRowBinary(v.origin(ORIGIN), ...page(mid, end), end);
+  for (const origin of new Set([...log.rows, ...log.leaves].map((r) => r.origin).filter(Boolean))) {
+    const rows = log.rows.filter((r) => r.origin === origin).sort((a, b) => a.index - b.index);
+    const recs = log.leaves.filter((r) => r.origin === origin).sort((a, b) => a.index - b.index);
+    const end = Math.max(v.checkpointSize(origin), (rows.at(-1)?.index ?? -1) + 1, (recs.at(-1)?.index ?? -1) + 1);
+    // Two pages, split in the middle, as the CLI pages by index ranges.
+    const mid = Math.floor(end / 2);
+    const page = (a: number, b: number) => [rowsPage(rows.filter((r) => r.index >= a && r.index < b)), leavesPage(recs.filter((r) => r.index >= a && r.index < b))] as const;
+    feedRowBinary(v.origin(origin), ...page(0, mid), mid);
+    feedRowBinary(v.origin(origin), ...page(mid, end), end);
+  }
   expect(v.report()).toEqual(report);
   return report;
 }
@@ -49,6 +51,17 @@ describe('verify: clean data', () => {
     expect(r.ok).toBe(true);
     expect(r.summary).toMatchObject({ rows: 100, rowsValid: 100, unwitnessed: 20 });
     expect(r.findings).toMatchObject([{ kind: 'unwitnessed', index: 100, end: 120, failure: false }]);
+  });
+
+  it('a log with rows and no checkpoint at all fails: nothing proves them', () => {
+    const log = fresh();
+    const other = syntheticLog(5, [], signer, 'slipped.in/log');
+    log.rows.push(...other.rows);
+    log.leaves.push(...other.leaves);
+    const r = run(log);
+    expect(r.ok).toBe(false);
+    expect(r.findings).toMatchObject([{ kind: 'unwitnessed', origin: 'slipped.in/log', index: 0, end: 5, failure: true }]);
+    expect(r.summary).toMatchObject({ checkpointsValid: 3, rows: 100, rowsValid: 100, unwitnessed: 5 });
   });
 
   it('a row missing under a retention rule is "expired", not deleted', () => {
