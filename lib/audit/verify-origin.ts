@@ -16,6 +16,7 @@ import { hash } from 'node:crypto';
 import { auditLeafHash, bodyHash, type BodyFields } from './leaf.ts';
 import type { ParsedCheckpoint } from './verify-checkpoints.ts';
 import { resolveFindings } from './verify-resolve.ts';
+import { decide } from './verify-decide.ts';
 import type { Finding, LeafRecord, StoredRow, VerifyOptions } from './verify-types.ts';
 
 export interface Candidate {
@@ -41,8 +42,6 @@ export interface MissingRun {
   timeNs?: bigint;
 }
 
-const MAX_COMBINATIONS = 256;
-
 /** SHA-256 of the row's body: of the encoding the store assembled, or of its columns. */
 export function rowBodyHash(r: StoredRow): Buffer {
   return r.body ? hash('sha256', r.body, 'buffer') : bodyHash(r as BodyFields);
@@ -62,10 +61,13 @@ export class OriginVerifier {
   gapAt = Infinity;
   maxRowIndex = -1;
   next = 0;
-  private leaves = Buffer.alloc(32 * 1024);
+  /** Leaf hashes by index (32 bytes each). */
+  leaves = Buffer.alloc(32 * 1024);
   private tree = new CompactTree();
-  private snapshot: CompactTree | undefined;
-  private readonly sizes: number[];
+  /** The tree just before the first index where rows and records disagree. */
+  snapshot: CompactTree | undefined;
+  /** The checkpoint sizes, ascending, distinct. */
+  readonly sizes: number[];
   private sizePos = 0;
 
   constructor(
@@ -223,50 +225,9 @@ export class OriginVerifier {
     return candidates[0]!.leaf;
   }
 
-  /** Rebuilds from the first disagreement with each combination of candidates; keeps the one most signed roots agree with. */
+  /** Picks, at each disagreement, the candidate the signed roots agree with (verify-decide.ts). */
   decide(): void {
-    const amb = this.ambiguities.filter((a) => a.candidates.length > 1 && a.index < this.gapAt);
-    if (!amb.length || !this.snapshot) return;
-    const signed = this.checkpoints.filter((c) => c.signed && c.size > amb[0]!.index);
-    const score = (roots: Map<number, Buffer>) => signed.reduce((n, c) => n + (roots.get(c.size)?.equals(c.root) ? 1 : 0), 0);
-    let best = { score: score(this.roots), choice: amb.map(() => 0), roots: this.roots };
-    if (best.score === signed.length) return;
-    let combos = 1;
-    for (const a of amb) combos *= a.candidates.length;
-    if (combos > MAX_COMBINATIONS) return; // too many disagreements to tell apart: every one is reported against the leaf records
-    for (let n = 1; n < combos; n++) {
-      const choice: number[] = [];
-      let rest = n;
-      for (const a of amb) {
-        choice.push(rest % a.candidates.length);
-        rest = Math.floor(rest / a.candidates.length);
-      }
-      const roots = this.rebuild(amb, choice);
-      const s = score(roots);
-      if (s > best.score) best = { score: s, choice, roots };
-    }
-    amb.forEach((a, j) => {
-      a.chosen = best.choice[j]!;
-      a.candidates[a.chosen]!.leaf.copy(this.leaves, 32 * a.index);
-    });
-    for (const [size, root] of best.roots) this.roots.set(size, root);
-  }
-
-  private rebuild(amb: readonly Ambiguity[], choice: readonly number[]): Map<number, Buffer> {
-    const tree = this.snapshot!.clone();
-    const roots = new Map<number, Buffer>();
-    const over = new Map<number, Buffer>(amb.map((a, j) => [a.index, a.candidates[choice[j]!]!.leaf]));
-    const end = Math.min(this.gapAt, this.next);
-    let s = this.sizes.findIndex((x) => x > tree.size);
-    if (s < 0) return roots;
-    for (let i = tree.size; i < end && s < this.sizes.length; i++) {
-      tree.append(over.get(i) ?? this.leafAt(i));
-      while (s < this.sizes.length && this.sizes[s] === i + 1) {
-        roots.set(i + 1, tree.root());
-        s++;
-      }
-    }
-    return roots;
+    decide(this);
   }
 
   /** Settles every row after the checkpoints have been judged. */

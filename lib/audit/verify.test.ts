@@ -103,6 +103,24 @@ describe('verify: tampering with rows', () => {
     expect(r.summary).toMatchObject({ checkpointsValid: 3, rowsValid: 100 });
   });
 
+  it('several disagreements, within one checkpoint interval and across them: each side named', () => {
+    const log = fresh();
+    log.leaves[10] = { ...log.leaves[10]!, service: 'elsewhere' };
+    log.leaves[41] = { ...log.leaves[41]!, bodyHash: Buffer.alloc(32, 9) };
+    log.leaves[42] = { ...log.leaves[42]!, outcome: 'success' };
+    log.rows[43] = { ...log.rows[43]!, policy: 'none' };
+    log.rows[60] = { ...log.rows[60]!, category: 'configuration' };
+    const r = run(log);
+    expect(kinds(r)).toEqual([
+      ['modified', 10, 'leaf record'],
+      ['modified', 41, 'leaf record'],
+      ['modified', 42, 'leaf record'],
+      ['modified', 43, 'body'],
+      ['modified', 60, 'Category'],
+    ]);
+    expect(r.summary).toMatchObject({ checkpointsValid: 3, rowsValid: 98 });
+  });
+
   it('deleted: a row gone, its leaf record left', () => {
     const log = fresh();
     log.rows.splice(12, 1);
