@@ -5,7 +5,8 @@
  * are arriving; ingester B (another client of the same group) takes the
  * partitions over from the committed offsets and continues every
  * partition's log from the store: no gap, no repeat, no event twice, every
- * witnessed checkpoint matching the stored rows. (That a batch delivered
+ * witnessed checkpoint matching the stored rows; a Kafka topic witness
+ * holds the same checkpoints as the file. (That a batch delivered
  * again adds no leaf is shown in lib/audit/log.test.ts.) (A ClickHouse server is what lets two
  * ingesters run at once; the embedded engine allows one process per
  * directory, so here they take turns on one directory.)
@@ -29,6 +30,7 @@ const dir = mkdtempSync(join(tmpdir(), 'th-auditlog-kafka-'));
 const logsTopic = uniqueTopic('auditlog-logs');
 const spansTopic = uniqueTopic('auditlog-spans');
 const group = uniqueTopic('auditlog-ingesters');
+const witnessTopic = uniqueTopic('auditlog-checkpoints');
 let running: Trailhouse | undefined;
 let producer: Producer;
 let brokers: string;
@@ -36,6 +38,7 @@ let brokers: string;
 beforeAll(async () => {
   brokers = await ensureKafka();
   await createTopics(brokers, [logsTopic, spansTopic], 4);
+  await createTopics(brokers, [witnessTopic], 1);
   producer = testKafka(brokers).producer();
   await producer.connect();
 });
@@ -56,7 +59,7 @@ async function ingester(clientId: string): Promise<{ yaml: string; query: number
   k.traces.topic = spansTopic;
   k.max_batch_records = 400; // several batches per partition, so a kill lands between commits
   cfg.processors.correlate.wait = '1s';
-  cfg.processors.audit.integrity = { checkpoint_interval: '200ms' };
+  cfg.processors.audit.integrity = { checkpoint_interval: '200ms', witnesses: { kafka: { brokers: [brokers], topic: witnessTopic } } };
   cfg.extensions.clickhouse_store.path = './data';
   cfg.extensions.clickhouse_store.query_endpoint = `127.0.0.1:${query}`;
   cfg.extensions.health_check.endpoint = `127.0.0.1:${health}`;
@@ -95,6 +98,16 @@ describe('audit log over Kafka: one log per partition, continued by the next ing
     running = await Trailhouse.start(dir, 'ingester-b', b.yaml);
 
     const origins = await checkAuditLog(b.query, read, join(dir, 'data', 'keys', 'verifiers'));
+    // The Kafka witness got every checkpoint the file did, in the same order.
+    const fromTopic: string[] = [];
+    const consumer = testKafka(brokers).consumer({ groupId: uniqueTopic('witness-reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: witnessTopic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void fromTopic.push(JSON.parse(message.value!.toString()).note as string) });
+    await waitFor(() => fromTopic.length >= read.records.length, 30_000, 'the witness topic read back');
+    await consumer.disconnect();
+    expect(fromTopic).toEqual(read.records.map((r) => r.note));
+
     const partitionLogs = [...origins.keys()].filter((o) => o.startsWith(`trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/`)).sort();
     expect(partitionLogs).toEqual([0, 1, 2, 3].map((p) => `trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/${p}`));
   }, 300_000);
