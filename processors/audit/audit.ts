@@ -30,6 +30,7 @@ import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView 
 import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from '../../lib/audit/schema.ts';
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { resolveStore } from '../../lib/clickhouse/store-config.ts';
+import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { SecurityEventWriter } from './security-writer.ts';
 
@@ -204,8 +205,12 @@ export class AuditProcessor implements Component, LogsConsumer {
   async start(host: Host): Promise<void> {
     const c = this.settings.config;
     this.store = openSqlStore(resolveStore(c, host), insertMetrics(this.settings.metrics));
+    // The store's retention policy, when it has one, decides the table's TTL (and refuses a `ttl` of ours beside it).
+    const retention = c.store ? storeProvider(host, c.store).retention : undefined;
+    const plan = retention?.plan({ database: c.database, table: c.table, ruleTable: c.table, kind: 'audit', writerTtlMs: c.ttl, writerTtlKey: 'processors.audit.ttl' });
     await this.store.store.exec(databaseSql(c.database));
-    await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl }));
+    await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl, retention: plan?.ttl }));
+    if (plan) await retention!.enforce(this.store.store, plan);
     this.securityWriter = SecurityEventWriter.claim(this.store.store, auditTableName(c), this.settings.logger, this.settings.metrics);
   }
 

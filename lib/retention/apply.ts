@@ -1,0 +1,137 @@
+/**
+ * Applying the policy to a writer's table at start: the writer's CREATE uses
+ * the rendered TTL (plan), then enforce() reads back the TTL in force (an
+ * existing table keeps the one it was created with), and when the policy
+ * says otherwise runs `ALTER TABLE … MODIFY TTL` (or REMOVE TTL) and records
+ * the change as a `configuration` audit event (action `retention.update`)
+ * through core/security-events.ts, which the audit processor's
+ * SecurityEventWriter stores in audit_events.
+ */
+import os from 'node:os';
+import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
+import { ident } from '../clickhouse/schema.ts';
+import { arrivedViewName, arrivedViewSql, type SqlRunner } from './ledger.ts';
+import { checkTableRules, rulesOf, type RetentionRule, type TableKind } from './policy.ts';
+import { quote, SHAPES, ttlSql } from './render.ts';
+
+/** A table a writer creates and the policy governs. */
+export interface RetentionTarget {
+  database: string;
+  /** The table as created. */
+  table: string;
+  /** The name rules match (the table, or `trace_summary` for correlate's `trace_summary_parts`). */
+  ruleTable: string;
+  kind: TableKind;
+  /** The writer's own `ttl` (ms, 0 = none) and where it is configured, for the error when both are set. */
+  writerTtlMs: number;
+  writerTtlKey: string;
+  /** A table derived from `derivedFrom`'s rows (kind lookup): kept as long as its longest rule, by that rule's name. */
+  derivedFrom?: string;
+}
+
+export interface RetentionPlan {
+  target: RetentionTarget;
+  rules: RetentionRule[];
+  /** The TTL clause without the keyword; '' = none. */
+  ttl: string;
+  /** Whether parts may only be dropped whole (ttl_only_drop_parts): only when one rule governs every row. */
+  onlyDropParts: boolean;
+}
+
+/**
+ * The rules that govern `t` and their TTL. Throws with the reason when the
+ * writer's `ttl` and the policy both govern the table, or when a rule looks
+ * at something the table does not have. A writer `ttl` alone is the policy's
+ * equivalent: one rule `ttl` for every row.
+ */
+export function planRetention(policy: readonly RetentionRule[], graceMs: number, t: RetentionTarget): RetentionPlan {
+  let rules = rulesOf(policy, t.derivedFrom ?? t.ruleTable);
+  if (t.derivedFrom && rules.length) {
+    const longest = rules.reduce((a, b) => (b.periodMs > a.periodMs ? b : a));
+    rules = [{ name: longest.name, table: t.ruleTable, periodMs: longest.periodMs, where: {} }];
+  }
+  if (rules.length && t.writerTtlMs > 0) {
+    throw new Error(
+      `${t.writerTtlKey} and the store's retention rules (${rules.map((r) => r.name).join(', ')}) both govern ${t.derivedFrom ?? t.ruleTable}: remove ${t.writerTtlKey}, the retention rules decide`,
+    );
+  }
+  if (!rules.length && t.writerTtlMs > 0) {
+    if (t.writerTtlMs % 1000 !== 0) throw new Error(`${t.writerTtlKey}: must be whole seconds under a retention policy`);
+    rules = [{ name: 'ttl', table: t.ruleTable, periodMs: t.writerTtlMs, where: {} }];
+  }
+  const problems = checkTableRules(rules, t.ruleTable, t.kind);
+  if (problems.length) throw new Error(`retention: ${problems.join('; ')}`);
+  const onlyDropParts = rules.length === 1 && Object.keys(rules[0]!.where).length === 0;
+  return { target: t, rules, ttl: ttlSql(rules, SHAPES[t.kind], graceMs), onlyDropParts };
+}
+
+interface Engine {
+  engine_full: string;
+}
+
+/** The TTL in an engine_full / CREATE text ('' = none). The table's own expressions come before it, our settings after. */
+export function ttlInForce(engineFull: string): string {
+  const at = engineFull.indexOf(' TTL ');
+  if (at < 0) return '';
+  const end = engineFull.lastIndexOf(' SETTINGS ');
+  return engineFull.slice(at + 5, end > at ? end : undefined);
+}
+
+/** `ttl` as the engine prints it (its formatter is what wrote engine_full). */
+export async function normalizedTtl(db: SqlRunner, ttl: string): Promise<string> {
+  if (!ttl) return '';
+  const probe = 'CREATE TABLE x.y (x Int8) ENGINE = MergeTree ORDER BY x TTL ';
+  const [row] = await db.query<{ f: string }>(`SELECT formatQuerySingleLine(${quote(probe + ttl)}) AS f`);
+  const f = row?.f ?? '';
+  if (!f.startsWith(probe.replace('(x Int8)', '(`x` Int8)'))) throw new Error(`retention: the engine formats TTLs unexpectedly: ${f.slice(0, 200)}`);
+  return f.slice(probe.length + 2);
+}
+
+export interface EnforceResult {
+  changed: boolean;
+  before: string;
+  after: string;
+}
+
+/** Who applies the change, for the audit event. */
+function principal(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return `uid:${process.getuid?.() ?? '?'}`;
+  }
+}
+
+/**
+ * Makes the table's TTL the plan's (recording a change as an audit event),
+ * sets ttl_only_drop_parts to match, and (re)creates its arrived-expired view.
+ */
+export async function enforceRetention(db: SqlRunner, plan: RetentionPlan, ledgerDatabase: string): Promise<EnforceResult> {
+  const t = plan.target;
+  const name = `${ident(t.database)}.${ident(t.table)}`;
+  const [row] = await db.query<Engine>(`SELECT engine_full FROM system.tables WHERE database = ${quote(t.database)} AND name = ${quote(t.table)}`);
+  if (!row) throw new Error(`retention: table ${t.database}.${t.table} does not exist`);
+  const before = ttlInForce(row.engine_full);
+  const after = await normalizedTtl(db, plan.ttl);
+  const changed = before !== after;
+  const dropParts = /\bttl_only_drop_parts = 1\b/.test(row.engine_full.slice(row.engine_full.lastIndexOf(' SETTINGS ')));
+  if (dropParts !== plan.onlyDropParts) await db.exec(`ALTER TABLE ${name} MODIFY SETTING ttl_only_drop_parts = ${plan.onlyDropParts ? 1 : 0}`);
+  if (changed) {
+    await db.exec(plan.ttl ? `ALTER TABLE ${name} MODIFY TTL ${plan.ttl}` : `ALTER TABLE ${name} REMOVE TTL`);
+    emitSecurityEvent({
+      time: nowNanos(),
+      category: 'configuration',
+      action: 'retention.update',
+      outcome: 'success',
+      subject: principal(),
+      source: os.hostname(),
+      surface: 'retention',
+      reason: '',
+      details: { resource: `${t.database}.${t.table}`, old_ttl: before, new_ttl: after, rules: plan.rules.map((r) => r.name).join(','), pid: String(process.pid) },
+    });
+  }
+  // Replaced on every start: its rules must be the ones in force.
+  await db.exec(`DROP VIEW IF EXISTS ${arrivedViewName(t.database, t.table)}`);
+  if (plan.rules.length) await db.exec(arrivedViewSql({ database: t.database, table: t.table, ruleTable: t.ruleTable, ledgerDatabase }, plan.rules, SHAPES[t.kind]));
+  return { changed, before, after };
+}

@@ -1,0 +1,161 @@
+/**
+ * The retention service of a store: the policy, the writers' tables it
+ * governs (each registers when it has applied the policy at start), and the
+ * periodic sweep that makes the ledger exact.
+ *
+ * Each sweep fixes one `now`, and per table and rule counts the rows past
+ * the rule's period by day, deletes exactly those rows (a lightweight
+ * DELETE on the same condition: they vanish from every query at once, and
+ * are removed from disk when their part is next merged), then records the
+ * counts in retention_ledger (Source 'sweep'). The engine's own TTL is the
+ * rule's period plus `ttl_grace`, so it only removes what no sweep reached
+ * (the process was down): the sweep gets there first and counts it.
+ */
+import type { Logger } from '../../core/telemetry/logger.ts';
+import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import { ident } from '../clickhouse/schema.ts';
+import { enforceRetention, planRetention, type EnforceResult, type RetentionPlan, type RetentionTarget } from './apply.ts';
+import { ledgerInsertSql, ledgerName, ledgerTableSql, type LedgerRow, type SqlRunner } from './ledger.ts';
+import type { RetentionRule } from './policy.ts';
+import { expiredSql, SHAPES } from './render.ts';
+
+export interface RetentionOptions {
+  rules: readonly RetentionRule[];
+  sweepMs: number;
+  graceMs: number;
+  /** Where retention_ledger lives (the store extension's database). */
+  ledgerDatabase: string;
+}
+
+interface CountRow {
+  day: string;
+  rows: string;
+  minTime: string;
+  maxTime: string;
+}
+
+/** How often arrived-expired counts are read back from the ledger into the metric. */
+const ARRIVED_POLL_MS = 15_000;
+
+export class RetentionService {
+  private readonly plans = new Map<string, RetentionPlan>();
+  private db: SqlRunner | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private lastSweep = 0;
+  /** RecordedAt (ms) up to which arrived-expired ledger rows are in the metric. */
+  private arrivedUpTo = Date.now();
+  private readonly counters = new Map<string, Counter>();
+
+  constructor(
+    readonly options: RetentionOptions,
+    private readonly logger: Logger,
+    private readonly metrics?: MetricsRegistry,
+  ) {}
+
+  /** Creates the ledger and starts the timer. */
+  async start(db: SqlRunner): Promise<void> {
+    this.db = db;
+    await db.exec(`CREATE DATABASE IF NOT EXISTS ${ident(this.options.ledgerDatabase)}`);
+    await db.exec(ledgerTableSql(this.options.ledgerDatabase));
+    this.lastSweep = Date.now();
+    this.timer = setInterval(() => void this.tick(), Math.min(this.options.sweepMs, ARRIVED_POLL_MS));
+    this.timer.unref();
+  }
+
+  /** The rules and TTL a writer's table gets (throws with the reason on a conflict). */
+  plan(t: RetentionTarget): RetentionPlan {
+    return planRetention(this.options.rules, this.options.graceMs, t);
+  }
+
+  /** Applies a plan to the created table (the writer's connection) and includes the table in sweeps. */
+  async enforce(db: SqlRunner, plan: RetentionPlan): Promise<EnforceResult> {
+    const r = await enforceRetention(db, plan, this.options.ledgerDatabase);
+    if (r.changed) this.logger.info('retention applied', { table: `${plan.target.database}.${plan.target.table}`, old_ttl: r.before, new_ttl: r.after });
+    if (plan.rules.length) this.plans.set(`${plan.target.database}.${plan.target.table}`, plan);
+    return r;
+  }
+
+  /** The governed tables (for tests and the CLI's view of what is in force). */
+  get governed(): readonly RetentionPlan[] {
+    return [...this.plans.values()];
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    const due = Date.now() - this.lastSweep >= this.options.sweepMs;
+    this.running = (async () => {
+      try {
+        if (due) {
+          this.lastSweep = Date.now();
+          await this.sweep();
+        }
+        await this.pollArrived();
+      } catch (err) {
+        this.counter('trailhouse_retention_sweep_errors', 'Retention sweeps that failed (retried at the next interval).', {}).add(1);
+        this.logger.warn('retention sweep failed; retrying at the next interval', { error: err });
+      }
+    })().finally(() => (this.running = undefined));
+    await this.running;
+  }
+
+  /** One sweep at `nowMs`: counts, deletes and records the expired rows of every governed table. Returns the ledger rows written. */
+  async sweep(nowMs = Date.now()): Promise<LedgerRow[]> {
+    const db = this.db;
+    if (!db) throw new Error('retention: not started');
+    const nowSql = `toDateTime(${Math.floor(nowMs / 1000)})`;
+    const written: LedgerRow[] = [];
+    for (const plan of this.plans.values()) {
+      const t = plan.target;
+      const shape = SHAPES[t.kind];
+      const name = `${ident(t.database)}.${ident(t.table)}`;
+      for (let i = 0; i < plan.rules.length; i++) {
+        const rule = plan.rules[i]!;
+        const where = expiredSql(plan.rules, i, shape, nowSql);
+        const counts = await db.query<CountRow>(
+          `SELECT toString(toDate(${shape.time})) AS day, toString(count()) AS rows, toString(min(${shape.stamp})) AS minTime, toString(max(${shape.stamp})) AS maxTime FROM ${name} WHERE ${where} GROUP BY day ORDER BY day`,
+        );
+        if (!counts.length) continue;
+        await db.exec(`DELETE FROM ${name} WHERE ${where}`);
+        const rows = counts.map((c): LedgerRow => ({ rule: rule.name, table: t.ruleTable, day: c.day, rows: c.rows, minTime: c.minTime, maxTime: c.maxTime, source: 'sweep' }));
+        await db.exec(ledgerInsertSql(this.options.ledgerDatabase, rows));
+        const n = rows.reduce((a, r) => a + Number(r.rows), 0);
+        this.counter('trailhouse_retention_expired_rows', 'Rows past their retention rule, counted into the ledger and deleted by the sweep.', { table: t.ruleTable, rule: rule.name }).add(n);
+        written.push(...rows);
+      }
+    }
+    return written;
+  }
+
+  /** Adds the arrived-expired rows the views recorded since the last poll to the metric. */
+  async pollArrived(): Promise<void> {
+    const db = this.db;
+    if (!db) return;
+    // Up to a second ago: the views write at insert time, so nothing older can still come.
+    const upTo = Date.now() - 1000;
+    if (upTo <= this.arrivedUpTo) return;
+    const rows = await db.query<{ Table: string; Rule: string; n: string }>(
+      `SELECT Table, Rule, toString(sum(Rows)) AS n FROM ${ledgerName(this.options.ledgerDatabase)} WHERE Source = 'arrived_expired' AND RecordedAt > fromUnixTimestamp64Milli(${this.arrivedUpTo}) AND RecordedAt <= fromUnixTimestamp64Milli(${upTo}) GROUP BY Table, Rule`,
+    );
+    this.arrivedUpTo = upTo;
+    for (const r of rows) {
+      this.counter('trailhouse_retention_arrived_expired_rows', 'Rows already past their retention rule when they arrived (stored until the next sweep deletes them).', { table: r.Table, rule: r.Rule }).add(Number(r.n));
+    }
+  }
+
+  private counter(name: string, help: string, labels: Record<string, string>): Counter {
+    const key = `${name}\0${JSON.stringify(labels)}`;
+    let c = this.counters.get(key);
+    if (!c) {
+      c = this.metrics?.counter(name, help, labels) ?? { add: () => undefined, value: 0 };
+      this.counters.set(key, c);
+    }
+    return c;
+  }
+
+  /** Stops the timer and waits for a sweep under way. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
