@@ -235,3 +235,35 @@ describe('retention on the embedded engine', () => {
     expect(plain.plan({ ...audit('r5'), writerTtlMs: 3 * DAY })).toMatchObject({ rules: [{ name: 'ttl', periodMs: 3 * DAY, where: {} }], onlyDropParts: true });
   });
 });
+
+describe('what the engine does with these TTLs', () => {
+  it('a redelivered insert (same dedup token) is counted as arrived once', async () => {
+    const r = service(POLICY, 'r7');
+    await r.start(db);
+    await createAudit(r, 'r7');
+    const old = BigInt(Date.now() - 500 * DAY) * 1_000_000n;
+    const body = Buffer.from(`{"Timestamp":${old},"Category":"authorization","Outcome":"allowed","Action":"a"}\n`);
+    for (let i = 0; i < 2; i++) {
+      await lease.store.insert({ table: 'r7.audit_events', columns: ['Timestamp', 'Category', 'Outcome', 'Action'], format: 'JSONEachRow', body, settings: { insert_deduplication_token: 'batch-1' } });
+    }
+    const [n] = await db.query<{ n: string }>(`SELECT toString(sum(Rows)) AS n FROM ${ledgerName('r7')} WHERE Source = 'arrived_expired'`);
+    expect(n!.n).toBe('1');
+    await r.close();
+  });
+
+  it('any merge deletes rows past a DELETE WHERE rule, whatever ttl_only_drop_parts says: why the TTL waits the grace for the sweep', async () => {
+    await db.exec('CREATE DATABASE IF NOT EXISTS r8');
+    for (const only of [1, 0]) {
+      await db.exec(`CREATE TABLE r8.t${only} (Timestamp DateTime64(9), Category String) ENGINE = MergeTree ORDER BY Timestamp
+        TTL toDateTime(Timestamp) + INTERVAL 1 DAY DELETE WHERE Category = 'a', toDateTime(Timestamp) + INTERVAL 100 DAY DELETE WHERE NOT (Category = 'a')
+        SETTINGS ttl_only_drop_parts = ${only}`);
+      await db.exec(`SYSTEM STOP MERGES r8.t${only}`);
+      await db.exec(`INSERT INTO r8.t${only} VALUES (now64() - INTERVAL 2 DAY, 'a'), (now64() - INTERVAL 2 DAY, 'b')`);
+      await db.exec(`SYSTEM START MERGES r8.t${only}`);
+      await db.exec(`OPTIMIZE TABLE r8.t${only} FINAL`);
+    }
+    const kept = async (t: string) => (await db.query<{ Category: string }>(`SELECT Category FROM r8.${t} ORDER BY Category`)).map((x) => x.Category);
+    expect(await kept('t0')).toEqual(['b']);
+    expect(await kept('t1')).toEqual(['b']);
+  });
+});

@@ -39,7 +39,8 @@ export function ledgerTableSql(database: string): string {
     RecordedAt DateTime64(3) DEFAULT now64(3),
     Source Enum8('part_log' = 1, 'sweep' = 2, 'arrived_expired' = 3)
 ) ENGINE = MergeTree()
-ORDER BY (Table, Rule, Day, RecordedAt)`;
+ORDER BY (Table, Rule, Day, RecordedAt)
+SETTINGS non_replicated_deduplication_window = 10000`;
 }
 
 /** The arrived-expired view of a table: `<table>_retention_arrived_mv`. */
@@ -48,6 +49,10 @@ export function arrivedViewName(database: string, table: string): string {
 }
 
 /**
+ * The ledger keeps insert tokens (non_replicated_deduplication_window), so a
+ * block the table drops as a redelivery (same insert_deduplication_token) is
+ * not counted again by the view either.
+ *
  * A materialized view that counts, in each inserted block, the rows already
  * past their rule's period (`now()` is the insert's time) into the ledger.
  */
