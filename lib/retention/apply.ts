@@ -10,9 +10,9 @@
 import os from 'node:os';
 import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
 import { ident } from '../clickhouse/schema.ts';
-import { arrivedViewName, arrivedViewSql, type SqlRunner } from './ledger.ts';
+import { arrivedViewName, arrivedViewSql, policyInsertSql, type SqlRunner } from './ledger.ts';
 import { checkTableRules, rulesOf, type RetentionRule, type TableKind } from './policy.ts';
-import { quote, SHAPES, ttlSql } from './render.ts';
+import { exclusiveConditions, quote, SHAPES, ttlSql } from './render.ts';
 
 /** A table a writer creates and the policy governs. */
 export interface RetentionTarget {
@@ -133,5 +133,8 @@ export async function enforceRetention(db: SqlRunner, plan: RetentionPlan, ledge
   // Replaced on every start: its rules must be the ones in force.
   await db.exec(`DROP VIEW IF EXISTS ${arrivedViewName(t.database, t.table)}`);
   if (plan.rules.length) await db.exec(arrivedViewSql({ database: t.database, table: t.table, ruleTable: t.ruleTable, ledgerDatabase }, plan.rules, SHAPES[t.kind]));
+  const conds = exclusiveConditions(plan.rules);
+  const rules = plan.rules.map((r, i) => ({ name: r.name, periodMs: r.periodMs, condition: conds[i]! }));
+  await db.exec(policyInsertSql(ledgerDatabase, { database: t.database, table: t.table, ruleTable: t.ruleTable, ttl: after, rules }));
   return { changed, before, after };
 }

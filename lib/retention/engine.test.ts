@@ -267,3 +267,23 @@ describe('what the engine does with these TTLs', () => {
     expect(await kept('t1')).toEqual(['b']);
   });
 });
+
+describe('what is in force', () => {
+  it('each application is recorded in retention_policy: the TTL and the rules in order', async () => {
+    const r = service(POLICY, 'r9');
+    await r.start(db);
+    const { result } = await createAudit(r, 'r9');
+    const rows = await db.query<{ Table: string; Ttl: string; Rules: { name: string; period_seconds: string; condition: string }[] }>('SELECT Table, Ttl, Rules FROM r9.retention_policy');
+    expect(rows).toEqual([
+      {
+        Table: 'audit_events',
+        Ttl: result.after,
+        Rules: [
+          { name: 'authz-denials', period_seconds: String(730 * 86_400), condition: "(Category = 'authorization') AND (Outcome = 'denied')" },
+          { name: 'audit', period_seconds: String(400 * 86_400), condition: "NOT ((Category = 'authorization') AND (Outcome = 'denied'))" },
+        ],
+      },
+    ]);
+    await r.close();
+  });
+});

@@ -15,7 +15,7 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { ident } from '../clickhouse/schema.ts';
 import { enforceRetention, planRetention, type EnforceResult, type RetentionPlan, type RetentionTarget } from './apply.ts';
-import { ledgerInsertSql, ledgerName, ledgerTableSql, type LedgerRow, type SqlRunner } from './ledger.ts';
+import { ledgerInsertSql, ledgerName, ledgerTableSql, policyTableSql, type LedgerRow, type SqlRunner } from './ledger.ts';
 import type { RetentionRule } from './policy.ts';
 import { expiredSql, SHAPES } from './render.ts';
 
@@ -58,6 +58,7 @@ export class RetentionService {
     this.db = db;
     await db.exec(`CREATE DATABASE IF NOT EXISTS ${ident(this.options.ledgerDatabase)}`);
     await db.exec(ledgerTableSql(this.options.ledgerDatabase));
+    await db.exec(policyTableSql(this.options.ledgerDatabase));
     this.lastSweep = Date.now();
     this.timer = setInterval(() => void this.tick(), Math.min(this.options.sweepMs, ARRIVED_POLL_MS));
     this.timer.unref();
