@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../components.ts';
 import { loadConfigText } from '../core/config/load.ts';
 import { Service } from '../core/service.ts';
+import { retentionCommand } from '../bin/commands/retention.ts';
+import type { RetentionService } from '../lib/retention/sweep.ts';
 import { testLogger } from './helpers.ts';
 import { startService } from './service.ts';
 
@@ -111,6 +113,37 @@ describe('retention through the pipeline', () => {
       expect(e.Details.old_ttl).toContain('toIntervalDay(731)');
       expect(e.Details.new_ttl).toContain('toIntervalDay(366)');
       expect(e.Details.rules).toBe('authz-denials,audit');
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it('`trailhouse retention` shows the rules in force and the ledger, after a sweep', async () => {
+    const r = await startService(pipeline(RULES_V2));
+    try {
+      const ext = (r.service as unknown as { extensions: { id: string; component: { retention?: RetentionService } }[] }).extensions.find((e) => e.id === 'clickhouse_store')!;
+      const swept = await ext.component.retention!.sweep(Date.now() + 31 * DAY);
+      expect(swept.filter((w) => w.rule === 'access-logs').length).toBeGreaterThan(0);
+      expect(await r.rows("SELECT * FROM otel.otel_logs WHERE ServiceName = 'frontend'")).toEqual([]);
+      const io = { text: '', err: '' };
+      const cap = { out: (s: string) => void (io.text += s), err: (s: string) => void (io.err += s) };
+      const code = await retentionCommand(['--endpoint', r.queryUrl], cap);
+      expect({ code, err: io.err }).toEqual({ code: 0, err: '' });
+      expect(io.text).toContain('otel.audit_events, applied');
+      expect(io.text).toContain("1. authz-denials  365d  (Category = 'authorization') AND (Outcome = 'denied')");
+      expect(io.text).toContain('otel.trace_summary_parts (rules of trace_summary)');
+      expect(io.text).toMatch(/access-logs\s+arrived_expired\s+1/);
+      expect(io.text).toMatch(/access-logs\s+sweep\s+\d/);
+      io.text = '';
+      expect(await retentionCommand(['--endpoint', r.queryUrl, '--json'], cap)).toBe(0);
+      const json = JSON.parse(io.text) as { tables: { table: string; rules: { name: string; periodSeconds: number }[] }[]; ledger: { rule: string; source: string; rows: number }[] };
+      expect(json.tables.find((t) => t.table === 'audit_events')!.rules).toEqual([
+        expect.objectContaining({ name: 'authz-denials', periodSeconds: 365 * 86_400 }),
+        expect.objectContaining({ name: 'audit', periodSeconds: 400 * 86_400 }),
+      ]);
+      expect(json.ledger).toContainEqual(expect.objectContaining({ rule: 'access-logs', source: 'arrived_expired', rows: 1 }));
+      expect(await retentionCommand(['--endpoint', r.queryUrl, '--since', 'soon'], cap)).toBe(2);
+      expect(io.err).toContain('--since: expected a duration like 30d or 12h, got "soon"');
     } finally {
       await r.stop();
     }
