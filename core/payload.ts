@@ -10,7 +10,9 @@
  *   and forward bytes (OTLP → batch → kafka, the spool's queue) never builds
  *   a record. Records pass through: a payload decoded once stays decoded.
  * - `client` is who sent it (core/client.ts), `dedupToken` the token chosen
- *   upstream for its inserts (Kafka offsets, a sending queue's batch).
+ *   upstream for its inserts (Kafka offsets, a sending queue's batch),
+ *   `sequence` the ordered stream it was read from (a Kafka topic and
+ *   partition), for stages that keep state per stream (the audit log).
  *
  * Invariant: `bytes()` describe the records exactly. A stage that changes
  * records in place takes them with `recordsToChange()`, which lets the bytes
@@ -53,6 +55,8 @@ export class Payload<S extends Signal = Signal> {
   client: ClientInfo | undefined;
   /** The same on every delivery of this payload, so inserts downstream can recognise a repeat. */
   dedupToken: string | undefined;
+  /** The ordered stream this payload was read from (`<topic>/<partition>`), when there is one. */
+  sequence: string | undefined;
   private c: Content<S>;
 
   private constructor(
@@ -63,6 +67,7 @@ export class Payload<S extends Signal = Signal> {
     this.c = content;
     this.client = client;
     this.dedupToken = undefined;
+    this.sequence = undefined;
   }
 
   /** Records, with the bytes that describe them exactly when the caller has them. */
@@ -219,9 +224,14 @@ export class Payload<S extends Signal = Signal> {
    */
   copy(): Payload<S> {
     const c = this.c;
-    if (c.kind === 'bytes') return new Payload(this.signal, c, this.client);
-    const data = (this.signal === 'logs' ? cloneLogs(c.data as LogsData) : cloneTraces(c.data as TracesData)) as RecordsOf<S>;
-    return new Payload(this.signal, c.bytes ? { kind: 'records', data, bytes: c.bytes } : { kind: 'records', data }, this.client);
+    let out: Payload<S>;
+    if (c.kind === 'bytes') out = new Payload(this.signal, c, this.client);
+    else {
+      const data = (this.signal === 'logs' ? cloneLogs(c.data as LogsData) : cloneTraces(c.data as TracesData)) as RecordsOf<S>;
+      out = new Payload(this.signal, c.bytes ? { kind: 'records', data, bytes: c.bytes } : { kind: 'records', data }, this.client);
+    }
+    out.sequence = this.sequence;
+    return out;
   }
 
   /** Type guards for code handling both signals. */

@@ -51,8 +51,10 @@ export function auditTableSql(o: AuditTableOptions): string {
     SpanId String CODEC(ZSTD(1)),
     ServiceName LowCardinality(String),
     Details Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+    ${LOG_COLUMNS_SQL},
     INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
-    INDEX idx_principal Principal TYPE bloom_filter(0.01) GRANULARITY 1
+    INDEX idx_principal Principal TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_log_index LogIndex TYPE minmax GRANULARITY 1
 ) ENGINE = MergeTree()
 PARTITION BY toDate(Timestamp)
 ORDER BY (Category, Outcome, Timestamp)
@@ -60,8 +62,32 @@ ${o.retention !== undefined ? (o.retention ? `TTL ${o.retention}` : '') : ttl(o.
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`;
 }
 
+/**
+ * The audit log's columns (lib/audit/log.ts): which log the row is a leaf
+ * of, its index there, the batch (upstream dedup token) that wrote it, and
+ * the hash of its body (lib/audit/leaf.ts), which the leaves table keeps
+ * after the row expires.
+ */
+const LOG_COLUMN_DEFS = [
+  ['LogOrigin', 'LowCardinality(String)'],
+  ['LogIndex', 'UInt64'],
+  ['LogBatch', 'String CODEC(ZSTD(1))'],
+  ['LogBodyHash', 'String CODEC(ZSTD(1))'],
+] as const;
+const LOG_COLUMNS_SQL = LOG_COLUMN_DEFS.map(([n, t]) => `${n} ${t}`).join(',\n    ');
+
+/** Adds the log's columns to a table created before them (ALTER is a no-op once they exist). */
+export function auditLogColumnsSql(o: { database: string; table: string }): string[] {
+  const t = auditTableName(o);
+  return [
+    ...LOG_COLUMN_DEFS.map(([n, type]) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${n} ${type}`),
+    `ALTER TABLE ${t} ADD INDEX IF NOT EXISTS idx_log_index LogIndex TYPE minmax GRANULARITY 1`,
+  ];
+}
+
 export const AUDIT_COLUMNS = [
   'Timestamp', 'Category', 'Action', 'Outcome', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId', 'ServiceName', 'Details',
+  'LogOrigin', 'LogIndex', 'LogBatch', 'LogBodyHash',
 ] as const;
 
 export function databaseSql(database: string): string {
@@ -72,7 +98,8 @@ export function databaseSql(database: string): string {
  * One JSONEachRow line. Timestamp goes as a bare integer of nanoseconds:
  * exact, and not subject to ClickHouse's date-text heuristics.
  */
-export function auditRow({ event: e, service, fallbackTime }: AuditRow): string {
+export function auditRow(row: AuditRow): string {
+  const { event: e, service, fallbackTime } = row;
   const rest = JSON.stringify({
     Category: e.category,
     Action: e.action,
@@ -86,8 +113,20 @@ export function auditRow({ event: e, service, fallbackTime }: AuditRow): string 
     SpanId: e.spanId,
     ServiceName: service,
     Details: e.details,
+    LogOrigin: row.log?.origin ?? '',
+    LogBatch: row.log?.batch ?? '',
+    LogBodyHash: row.log?.bodyHash ?? '',
   });
-  return `{"Timestamp":${e.time || fallbackTime},${rest.slice(1)}`;
+  return `{"Timestamp":${e.time || fallbackTime},"LogIndex":${row.log?.index ?? 0},${rest.slice(1)}`;
+}
+
+/** Where a row sits in the audit log (lib/audit/log.ts assigns it). */
+export interface LogPosition {
+  origin: string;
+  index: number;
+  batch: string;
+  /** Lowercase hex of the body's SHA-256 (hex, not bytes: the same text in every format and query result). */
+  bodyHash: string;
 }
 
 /** An event as it is stored: with its service and the time to use when it has none. */
@@ -95,6 +134,13 @@ export interface AuditRow {
   event: AuditEvent;
   service: string;
   fallbackTime: bigint;
+  /** Set by the audit log before the insert; rows written without the log carry empty log columns. */
+  log?: LogPosition;
+}
+
+/** The row's time as stored (ns). */
+export function auditRowTime(r: AuditRow): bigint {
+  return r.event.time || r.fallbackTime;
 }
 
 /** audit_events rows as one Native block, columns in AUDIT_COLUMNS order. */
@@ -103,16 +149,29 @@ export function auditNative(rows: readonly AuditRow[]): NativeBlock {
   const ts = new BigInt64Array(n);
   const text = AUDIT_COLUMNS.slice(1, 12).map(() => new Sink(n * 24));
   const details = new MapColumn(n, 4);
+  const origin = new Sink(n * 8);
+  const batch = new Sink(n * 8);
+  const index = new BigUint64Array(n);
+  const bodyHashes = new Sink(n * 65);
   for (let i = 0; i < n; i++) {
     const { event: e, service, fallbackTime } = rows[i]!;
     ts[i] = e.time || fallbackTime;
     const values = [e.category, e.action, e.outcome, e.principal, e.source, e.destination, e.resource, e.policy, e.traceId, e.spanId, service];
     for (let c = 0; c < values.length; c++) text[c]!.str(values[c]!);
     details.addRecord(e.details);
+    const log = rows[i]!.log;
+    origin.str(log?.origin ?? '');
+    batch.str(log?.batch ?? '');
+    bodyHashes.str(log?.bodyHash ?? '');
+    if (log) index[i] = BigInt(log.index);
   }
   return nativeBlock(n, [
     ['Timestamp', 'DateTime64(9)', [bytesOf(ts)]],
     ...AUDIT_COLUMNS.slice(1, 12).map((name, c) => [name, 'String', [text[c]!.data]] as const),
     ['Details', 'Map(String, String)', details.chunks],
+    ['LogOrigin', 'String', [origin.data]],
+    ['LogIndex', 'UInt64', [bytesOf(index)]],
+    ['LogBatch', 'String', [batch.data]],
+    ['LogBodyHash', 'String', [bodyHashes.data]],
   ]);
 }

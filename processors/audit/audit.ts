@@ -27,12 +27,14 @@ import { classifyRecord, compileRules, type CompiledRules } from './classify.ts'
 import type { AuditConfig } from './config.ts';
 import { CATEGORIES, type Category } from '../../lib/audit/event.ts';
 import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView } from '../../lib/mesh/fields.ts';
-import { AUDIT_COLUMNS, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from '../../lib/audit/schema.ts';
+import { AUDIT_COLUMNS, auditLogColumnsSql, auditNative, auditRow, auditTableName, auditTableSql, databaseSql, type AuditRow } from '../../lib/audit/schema.ts';
+import type { AuditLog } from '../../lib/audit/log.ts';
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { resolveStore } from '../../lib/clickhouse/store-config.ts';
 import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { SecurityEventWriter } from './security-writer.ts';
+import { openAuditLog } from './integrity.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
 export function classifyPayload(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
@@ -188,6 +190,8 @@ export class AuditProcessor implements Component, LogsConsumer {
   private readonly metrics;
   private readonly eventCounters: Record<Category, Counter>;
   private store: SqlStoreHandle | undefined;
+  /** The signed Merkle log every row goes through (integrity.enabled). */
+  log: AuditLog | undefined;
   /** Set when this processor stores the process's SecurityEvents (the first audit processor to start does). */
   securityWriter: SecurityEventWriter | undefined;
   private stopped = false;
@@ -204,14 +208,23 @@ export class AuditProcessor implements Component, LogsConsumer {
 
   async start(host: Host): Promise<void> {
     const c = this.settings.config;
-    this.store = openSqlStore(resolveStore(c, host), insertMetrics(this.settings.metrics));
+    const where = resolveStore(c, host);
+    this.store = openSqlStore(where, insertMetrics(this.settings.metrics));
+    const store = this.store.store;
     // The store's retention policy, when it has one, decides the table's TTL (and refuses a `ttl` of ours beside it).
     const retention = c.store ? storeProvider(host, c.store).retention : undefined;
     const plan = retention?.plan({ database: c.database, table: c.table, ruleTable: c.table, kind: 'audit', writerTtlMs: c.ttl, writerTtlKey: 'processors.audit.ttl' });
-    await this.store.store.exec(databaseSql(c.database));
-    await this.store.store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl, retention: plan?.ttl }));
-    if (plan) await retention!.enforce(this.store.store, plan);
-    this.securityWriter = SecurityEventWriter.claim(this.store.store, auditTableName(c), this.settings.logger, this.settings.metrics);
+    await store.exec(databaseSql(c.database));
+    await store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl, retention: plan?.ttl }));
+    for (const sql of auditLogColumnsSql(c)) await store.exec(sql);
+    if (plan) await retention!.enforce(store, plan);
+    if (c.integrity.enabled) {
+      const dataRoot = where.endpoint ? c.path : where.path;
+      this.log = await openAuditLog(c.integrity, { store, database: c.database, table: c.table, dataRoot, logger: this.settings.logger, metrics: this.settings.metrics });
+    }
+    const log = this.log;
+    const write = log ? (rows: AuditRow[], token: string) => log.append(rows, token) : undefined;
+    this.securityWriter = SecurityEventWriter.claim(store, auditTableName(c), this.settings.logger, this.settings.metrics, {}, write);
   }
 
   consumeLogs(data: LogsPayload): Promise<void> {
@@ -229,7 +242,7 @@ export class AuditProcessor implements Component, LogsConsumer {
     // in place. Part by part, handing the event loop back between parts.
     const rows = await classifyPayloadSliced(data, this.rules, counts);
     const token = data.dedupToken;
-    const write = rows.length ? this.write(rows, token ? `${token}:audit` : randomUUID()) : Promise.resolve();
+    const write = rows.length ? this.write(rows, token ? `${token}:audit` : randomUUID(), data.sequence) : Promise.resolve();
     const results = await Promise.allSettled([write, this.next.logs!.consumeLogs(data)]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -240,7 +253,8 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.metrics.logs.outgoing.add(n);
   }
 
-  private write(rows: AuditRow[], dedupToken: string): Promise<void> {
+  private write(rows: AuditRow[], dedupToken: string, sequence: string | undefined): Promise<void> {
+    if (this.log) return this.log.append(rows, dedupToken, sequence);
     const c = this.settings.config;
     const encoded = { json: () => rows.map(auditRow).join('\n'), native: () => auditNative(rows) };
     return this.store!.store.insert(auditTableName(c), AUDIT_COLUMNS, encoded, { dedupToken });
@@ -250,6 +264,7 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.stopped = true;
     await Promise.allSettled([...this.inflight]);
     await this.securityWriter?.close();
+    await this.log?.close().catch((err: unknown) => this.settings.logger.error('final audit log checkpoint not written', { error: err }));
     await this.store?.release();
   });
 }

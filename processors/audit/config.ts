@@ -1,4 +1,5 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { defaultIntegrity, integritySchema, validateIntegrity, type IntegrityConfig } from './integrity.ts';
 import { storeConfigDefaults, storeConfigSchemaFields, validateStoreConfig, type StoreConfig } from '../../lib/clickhouse/store-config.ts';
 
 export { DEFAULT_ATTRIBUTES, type AttributeMap, type Field } from '../../lib/mesh/attributes.ts';
@@ -32,6 +33,8 @@ export interface AuditConfig extends AuditRules, StoreConfig {
   table: string;
   /** Data older than this is dropped (0 = keep). Default 0. */
   ttl: number;
+  /** The signed Merkle log over the events (integrity.ts). */
+  integrity: IntegrityConfig;
 }
 
 export const DEFAULT_SENSITIVE_PATHS = [
@@ -67,6 +70,7 @@ export const defaultAuditConfig = (): AuditConfig => ({
   ...storeConfigDefaults(),
   table: 'audit_events',
   ttl: 0,
+  integrity: defaultIntegrity(),
   ...defaultAuditRules(),
 });
 
@@ -87,6 +91,7 @@ export const auditSchema = s.object({
   ...storeConfigSchemaFields,
   table: s.string({ nonEmpty: true }),
   ttl: s.duration(),
+  integrity: integritySchema,
   ...auditRulesSchemaFields,
 });
 
@@ -104,5 +109,5 @@ export function validateAuditRules(c: AuditRules): ConfigError[] {
 }
 
 export function validateAudit(c: AuditConfig): ConfigError[] {
-  return [...validateAuditRules(c), ...validateStoreConfig(c as AuditConfig & Record<string, unknown>, ['table'])];
+  return [...validateAuditRules(c), ...validateStoreConfig(c as AuditConfig & Record<string, unknown>, ['table']), ...validateIntegrity(c.integrity)];
 }

@@ -66,6 +66,9 @@ export function securityEventRow(e: SecurityEvent): AuditRow {
   return { event, service: 'trailhouse', fallbackTime: e.time };
 }
 
+/** How rows are written when not inserted directly: the audit log's append (the same rows, the same token on a retry). */
+export type WriteRows = (rows: AuditRow[], dedupToken: string) => Promise<void>;
+
 let claimed = false;
 
 export class SecurityEventWriter {
@@ -89,6 +92,7 @@ export class SecurityEventWriter {
     private readonly logger: Logger,
     metrics: MetricsRegistry | undefined,
     o: SecurityWriterOptions,
+    private readonly write: WriteRows | undefined,
   ) {
     this.o = { flushMs: 5000, maxBatch: 1000, maxBuffered: 50_000, maxBufferedBytes: 16 * 1024 * 1024, retryInitialMs: 500, retryMaxMs: 10_000, ...o };
     this.dropped = metrics?.counter('trailhouse_security_events_dropped', 'Security events (access, refused logins) not stored: buffer full or rows refused.');
@@ -96,10 +100,10 @@ export class SecurityEventWriter {
   }
 
   /** The process's writer, if none is running yet; undefined when another audit processor already writes them. */
-  static claim(store: SqlStore, table: string, logger: Logger, metrics?: MetricsRegistry, o: SecurityWriterOptions = {}): SecurityEventWriter | undefined {
+  static claim(store: SqlStore, table: string, logger: Logger, metrics?: MetricsRegistry, o: SecurityWriterOptions = {}, write?: WriteRows): SecurityEventWriter | undefined {
     if (claimed) return undefined;
     claimed = true;
-    const w = new SecurityEventWriter(store, table, logger, metrics, o);
+    const w = new SecurityEventWriter(store, table, logger, metrics, o, write);
     w.unsubscribe = onSecurityEvent((e) => w.add(e));
     w.timer = setInterval(() => void w.flush(), w.o.flushMs);
     w.timer.unref();
@@ -142,7 +146,8 @@ export class SecurityEventWriter {
     let wait = this.o.retryInitialMs;
     for (;;) {
       try {
-        await this.store.insert(this.table, AUDIT_COLUMNS, encoded, { dedupToken });
+        if (this.write) await this.write(rows, dedupToken);
+        else await this.store.insert(this.table, AUDIT_COLUMNS, encoded, { dedupToken });
         this.written?.add(rows.length);
         return;
       } catch (err) {

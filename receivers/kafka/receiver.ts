@@ -237,7 +237,7 @@ export class KafkaReceiver implements Component {
         maxInflight: c.max_inflight_batches,
         backoff: c.error_backoff,
         commit: (offset, metadata) => this.consumer!.commitOffsets([{ topic, partition, offset: offset.toString(), metadata }]),
-        dispatch: (chunk) => this.dispatch(t, chunk),
+        dispatch: (chunk) => this.dispatch(t, partition, chunk),
         setPaused: (paused) => setPausedSafely(this.consumer!, tp, paused),
         onAccepted: () => {
           if (this.failingSince) {
@@ -272,10 +272,11 @@ export class KafkaReceiver implements Component {
     return worker;
   }
 
-  private dispatch(t: TopicInfo, chunk: Chunk): Promise<void> {
+  private dispatch(t: TopicInfo, partition: number, chunk: Chunk): Promise<void> {
     const good = chunk.items.filter((i) => i.data !== null && !i.dup);
     const payload = mergePayloads(t.signal, good);
     payload.dedupToken = chunk.token;
+    payload.sequence = `${t.topic}/${partition}`;
     return payload.isLogs() ? this.obs.logs(payload) : this.obs.traces(payload as Payload<'traces'>);
   }
 

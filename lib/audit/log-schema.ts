@@ -1,0 +1,66 @@
+/**
+ * The audit log's own tables, next to audit_events (same database):
+ *
+ * - `audit_log_leaves`: one record per leaf — origin, index, the columns
+ *   retention decides on, the body's hash and the batch that wrote it —
+ *   filled by a materialized view at every insert into audit_events, so a
+ *   row and its leaf record land in the same INSERT (a deduplicated insert
+ *   writes neither). Ordered by (LogOrigin, LogIndex), the columns named as in audit_events: the log's index, read at
+ *   start to continue the tree and to know which batches it already holds,
+ *   and by `trailhouse verify`/`proof`. No TTL: a row that expires leaves
+ *   its leaf behind, so the tree stays checkable.
+ * - `audit_checkpoints`: every signed checkpoint (the note as signed, and
+ *   the tree's right edge at that size, so the log continues after a
+ *   restart without rereading every leaf).
+ *
+ * Hashes are lowercase hex text: the same in every format and query
+ * result, and what an auditor compares by eye.
+ */
+import { auditTableName } from './schema.ts';
+
+export interface LogTables {
+  database: string;
+  /** The audit events table the leaves come from. */
+  table: string;
+}
+
+export const leavesTable = (o: LogTables): string => `${o.database}.${o.table}_log_leaves`;
+export const checkpointsTable = (o: LogTables): string => `${o.database}.${o.table}_checkpoints`;
+const leavesView = (o: LogTables): string => `${o.database}.${o.table}_log_leaves_mv`;
+
+/** CREATE statements, in order (the view after both of its tables). */
+export function logTablesSql(o: LogTables): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${leavesTable(o)} (
+    LogOrigin LowCardinality(String),
+    LogIndex UInt64,
+    Timestamp DateTime64(9),
+    Category LowCardinality(String),
+    Outcome LowCardinality(String),
+    ServiceName LowCardinality(String),
+    LogBodyHash String CODEC(ZSTD(1)),
+    LogBatch String CODEC(ZSTD(1))
+) ENGINE = MergeTree()
+ORDER BY (LogOrigin, LogIndex)`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${leavesView(o)} TO ${leavesTable(o)} AS
+SELECT LogOrigin, LogIndex, Timestamp, Category, Outcome, ServiceName, LogBodyHash, LogBatch
+FROM ${auditTableName(o)} WHERE LogOrigin != ''`,
+    `CREATE TABLE IF NOT EXISTS ${checkpointsTable(o)} (
+    Origin LowCardinality(String),
+    Size UInt64,
+    RootHash String,
+    Time DateTime64(3),
+    KeyName String,
+    KeyId String,
+    Note String CODEC(ZSTD(1)),
+    Frontier Array(String) CODEC(ZSTD(1))
+) ENGINE = MergeTree()
+ORDER BY (Origin, Size, Time)
+SETTINGS non_replicated_deduplication_window = 1000`,
+  ];
+}
+
+/** A value as a ClickHouse string literal: backslash and quote escaped, nothing else interpreted. */
+export function sqlString(v: string): string {
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

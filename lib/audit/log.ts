@@ -1,0 +1,258 @@
+/**
+ * The audit trail as an append-only Merkle log (RFC 9162 hashing, C2SP
+ * signed checkpoints): every row written to audit_events is a leaf, its
+ * origin and index stored with it.
+ *
+ * One log per origin; appends to a log run one at a time, in order:
+ * a batch is given the next indexes, inserted (its dedup token names the
+ * range), and only once the store has it does the tree grow. So the
+ * store always holds a contiguous prefix of each log, plus at most the
+ * one batch in flight.
+ *
+ * - A batch whose insert fails for a reason that may pass stays pending
+ *   with its range: the next append (or the upstream's redelivery of the
+ *   same batch, which its failure causes) retries it first, with the same
+ *   token, so the store keeps it once. The range is never reused while
+ *   the batch may still land, so no index is written twice or skipped.
+ *   A batch the store refuses for good gives its range back.
+ * - A redelivered batch (same upstream dedup token) that the log already
+ *   holds adds no leaf: the log remembers the recent batches, and after a
+ *   restart reads them back from the leaves table.
+ * - After a restart or `kill -9` the log continues from the store: the
+ *   newest checkpoint's right edge (checked against its signature), then
+ *   the leaves after it, which must continue it without a gap. A local
+ *   witness that has seen a larger tree than the store holds stops the
+ *   log: continuing would fork it (see `trailhouse verify`).
+ *
+ * Checkpoints are signed every interval while the tree grows and at
+ * close; each witness gets one before the store does.
+ */
+import { PermanentError } from '../../core/errors.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import type { SqlStore } from '../clickhouse/sql-store.ts';
+import { CompactTree } from '../tlog/tree.ts';
+import { checkpointText } from '../tlog/checkpoint.ts';
+import { signNote, type NoteSigner, type NoteVerifier } from '../tlog/note.ts';
+import { auditLeafLatin1, bodyHashHex } from './leaf.ts';
+import { AUDIT_COLUMNS, auditNative, auditRow, auditRowTime, auditTableName, type AuditRow } from './schema.ts';
+import { checkpointsTable, logTablesSql, sqlString, type LogTables } from './log-schema.ts';
+import { recoverLog, type Recovered } from './log-recover.ts';
+import type { Witness, WitnessRecord } from './witness.ts';
+
+export interface AuditLogOptions extends LogTables {
+  store: SqlStore;
+  /** The log's name (C2SP origin); a payload's sequence (a Kafka partition) adds `/<sequence>`. */
+  origin: string;
+  signer: NoteSigner;
+  /** Keys whose checkpoints this log trusts when it continues after a restart (its own, current and retired). */
+  verifiers: readonly NoteVerifier[];
+  witnesses: readonly Witness[];
+  /** Sign a checkpoint this often while the tree grows (ms); 0 = only at close. */
+  checkpointMs: number;
+  logger: Logger;
+  metrics?: MetricsRegistry;
+  /** Batches remembered per origin for redelivery (and read back after a restart). Default 100 000. */
+  rememberBatches?: number;
+}
+
+interface Pending {
+  batch: string;
+  first: number;
+  rows: AuditRow[];
+  /** Leaf hashes as latin1 strings (CompactTree.appendLatin1). */
+  leaves: string[];
+}
+
+/** One origin's log: its tree, the batches it holds, and the append in flight. */
+class OriginLog {
+  tree = new CompactTree();
+  /** Upstream dedup token → first index, oldest first (trimmed from the front). */
+  readonly batches = new Map<string, number>();
+  pending: Pending | undefined;
+  /** Size of the newest checkpoint written (-1: none yet). */
+  checkpointed = -1;
+  chain: Promise<unknown> = Promise.resolve();
+  checkpointing: Promise<void> | undefined;
+  ready: Promise<void>;
+
+  constructor(
+    readonly origin: string,
+    recover: () => Promise<Recovered>,
+  ) {
+    this.ready = recover().then((r) => {
+      this.tree = r.tree;
+      this.checkpointed = r.checkpointed;
+      for (const [b, first] of r.batches) this.batches.set(b, first);
+    });
+    this.ready.catch(() => undefined);
+  }
+}
+
+export class AuditLog {
+  private readonly logs = new Map<string, OriginLog>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly leavesAdded: Counter | undefined;
+  private readonly redelivered: Counter | undefined;
+  private readonly checkpoints: Counter | undefined;
+  private readonly witnessFailures: Counter | undefined;
+  private readonly remember: number;
+
+  constructor(private readonly o: AuditLogOptions) {
+    const m = o.metrics;
+    this.leavesAdded = m?.counter('trailhouse_audit_log_leaves', 'Rows added to the audit log (leaves of its Merkle tree).');
+    this.redelivered = m?.counter('trailhouse_audit_log_redelivered_batches', 'Batches the audit log already held when they came again (no leaf added).');
+    this.checkpoints = m?.counter('trailhouse_audit_log_checkpoints', 'Signed checkpoints written to every witness and the store.');
+    this.witnessFailures = m?.counter('trailhouse_audit_log_checkpoint_failures', 'Checkpoints not written (a witness or the store refused); retried at the next interval.');
+    this.remember = o.rememberBatches ?? 100_000;
+  }
+
+  /** Creates the log's tables; appends wait for their origin's recovery, not for this. */
+  async start(): Promise<void> {
+    for (const sql of logTablesSql(this.o)) await this.o.store.exec(sql);
+    if (this.o.checkpointMs > 0) {
+      this.timer = setInterval(() => void this.checkpointAll().catch(() => undefined), this.o.checkpointMs);
+      this.timer.unref();
+    }
+  }
+
+  /** The origin of a payload's sequence (a Kafka topic/partition), or the log's own. */
+  originOf(sequence?: string): string {
+    return sequence ? `${this.o.origin}/${sequence}` : this.o.origin;
+  }
+
+  /**
+   * Adds `rows` as the next leaves of their origin's log and writes them
+   * (their log columns set). `batch` names the rows' delivery: the same
+   * token again adds nothing. Settles when the store holds them.
+   */
+  append(rows: AuditRow[], batch: string, sequence?: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the audit log is closed'));
+    if (rows.length === 0) return Promise.resolve();
+    const log = this.originLog(this.originOf(sequence));
+    const run = log.chain.then(() => this.appendTo(log, rows, batch));
+    log.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private originLog(origin: string): OriginLog {
+    let log = this.logs.get(origin);
+    if (!log) {
+      log = new OriginLog(origin, () => recoverLog({ ...this.o, origin, rememberBatches: this.remember }));
+      this.logs.set(origin, log);
+    }
+    return log;
+  }
+
+  private async appendTo(log: OriginLog, rows: AuditRow[], batch: string): Promise<void> {
+    await log.ready;
+    if (log.pending) await this.insertPending(log);
+    if (log.batches.has(batch)) {
+      this.redelivered?.add(1);
+      return;
+    }
+    const first = log.tree.size;
+    const leaves = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const e = r.event;
+      // The event has the body's fields under the body's names (BodyFields).
+      const body = bodyHashHex(e);
+      const index = first + i;
+      r.log = { origin: log.origin, index, batch, bodyHash: body };
+      leaves[i] = auditLeafLatin1({ origin: log.origin, index, timeNs: auditRowTime(r), category: e.category, outcome: e.outcome, service: r.service, bodyHashHex: body });
+    }
+    log.pending = { batch, first, rows, leaves };
+    await this.insertPending(log);
+  }
+
+  /** Writes the pending batch; on success the tree grows by its leaves. */
+  private async insertPending(log: OriginLog): Promise<void> {
+    const p = log.pending!;
+    const rows = { json: () => p.rows.map(auditRow).join('\n'), native: () => auditNative(p.rows) };
+    try {
+      await this.o.store.insert(auditTableName(this.o), AUDIT_COLUMNS, rows, { dedupToken: `${p.batch}:log:${log.origin}:${p.first}` });
+    } catch (err) {
+      // Refused for good: it never landed, so its range is free again.
+      if (err instanceof PermanentError) log.pending = undefined;
+      throw err;
+    }
+    for (const leaf of p.leaves) log.tree.appendLatin1(leaf);
+    log.pending = undefined;
+    log.batches.set(p.batch, p.first);
+    if (log.batches.size > this.remember) log.batches.delete(log.batches.keys().next().value!);
+    this.leavesAdded?.add(p.leaves.length);
+  }
+
+  /** Signs and writes a checkpoint for every log that grew since its last one. */
+  async checkpointAll(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const log of this.logs.values()) {
+      try {
+        await log.ready;
+        if (log.tree.size > log.checkpointed) await this.checkpoint(log);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length) throw errors[0];
+  }
+
+  private checkpoint(log: OriginLog): Promise<void> {
+    log.checkpointing ??= this.writeCheckpoint(log).finally(() => (log.checkpointing = undefined));
+    return log.checkpointing;
+  }
+
+  private async writeCheckpoint(log: OriginLog): Promise<void> {
+    // A snapshot: the tree only grows once the store holds the leaves, so this covers stored rows only.
+    const size = log.tree.size;
+    const root = log.tree.root();
+    const frontier = log.tree.frontier();
+    const time = new Date();
+    const signer = this.o.signer;
+    const note = signNote(checkpointText({ origin: log.origin, size, root, time }), [signer]);
+    const keyId = signer.keyId.toString(16).padStart(8, '0');
+    const rec: WitnessRecord = { origin: log.origin, size, root: root.toString('base64'), time: time.toISOString(), key: `${signer.name}+${keyId}`, note };
+    try {
+      // Witnesses first: the store never holds a checkpoint that they do not.
+      for (const w of this.o.witnesses) await w.append(rec);
+      const values = [
+        sqlString(log.origin),
+        String(size),
+        sqlString(root.toString('hex')),
+        `fromUnixTimestamp64Milli(${time.getTime()})`,
+        sqlString(signer.name),
+        sqlString(keyId),
+        sqlString(note),
+        `[${frontier.map((h) => sqlString(h.toString('hex'))).join(',')}]`,
+      ];
+      const token = sqlString(`checkpoint:${log.origin}:${size}:${root.toString('hex')}`);
+      await this.o.store.exec(`INSERT INTO ${checkpointsTable(this.o)} SETTINGS insert_deduplication_token = ${token} VALUES (${values.join(', ')})`);
+    } catch (err) {
+      this.witnessFailures?.add(1);
+      this.o.logger.warn('audit log checkpoint not written; retrying at the next interval', { origin: log.origin, size, error: err });
+      throw err;
+    }
+    if (size > log.checkpointed) log.checkpointed = size;
+    this.checkpoints?.add(1);
+  }
+
+  /** Size and root of each origin's tree (for tests and the health of the log). */
+  heads(): { origin: string; size: number; root: string }[] {
+    return [...this.logs.values()].map((l) => ({ origin: l.origin, size: l.tree.size, root: l.tree.root().toString('hex') }));
+  }
+
+  /** Lets the appends in flight finish, then writes the final checkpoints. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.logs.values()].map((l) => l.chain));
+    try {
+      await this.checkpointAll();
+    } finally {
+      for (const w of this.o.witnesses) await w.close();
+    }
+  }
+}

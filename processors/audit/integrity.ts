@@ -1,0 +1,129 @@
+/**
+ * The audit processor's `integrity` section: the audit log (lib/audit/log.ts)
+ * its rows go through — its origin, signing key, checkpoint interval and
+ * witnesses — and how it is opened at start.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { s, type ConfigError } from '../../core/config/schema.ts';
+import type { Logger } from '../../core/telemetry/logger.ts';
+import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
+import type { SqlStore } from '../../lib/clickhouse/sql-store.ts';
+import { AuditLog } from '../../lib/audit/log.ts';
+import { FileWitness, HttpWitness, type Witness } from '../../lib/audit/witness.ts';
+import { validOrigin } from '../../lib/tlog/checkpoint.ts';
+import { loadOrCreateSigner, verifierKeyOf } from '../../lib/tlog/keys.ts';
+import { parseVerifierKey, validKeyName, type NoteVerifier } from '../../lib/tlog/note.ts';
+
+export interface IntegrityConfig {
+  /** Every audit row is a leaf of a signed Merkle log. Default true. */
+  enabled: boolean;
+  /** The log's name (C2SP origin). Default `<hostname>/trailhouse/<database>.<table>`. */
+  origin: string;
+  /** Ed25519 signing key (created 0600 on first start). Default `<path>/keys/audit-checkpoint.key`. */
+  key_file: string;
+  /** The key's name in signatures. Default: the origin. */
+  key_name: string;
+  /** How often a checkpoint is signed while the log grows (and always at shutdown). Default 30s. */
+  checkpoint_interval: number;
+  witnesses: {
+    /** Append-only JSON-lines file of every checkpoint; null = none. Default `{ path: <path>/witness/audit-checkpoints.jsonl }`. */
+    file: { path: string } | null;
+    /** POST every checkpoint as JSON. Default null. */
+    http: { endpoint: string; headers: Record<string, string>; timeout: number } | null;
+  };
+}
+
+export const defaultIntegrity = (): IntegrityConfig => ({
+  enabled: true,
+  origin: '',
+  key_file: '',
+  key_name: '',
+  checkpoint_interval: 30_000,
+  witnesses: { file: { path: '' }, http: null },
+});
+
+export const integritySchema = s.object({
+  enabled: s.bool(),
+  origin: s.string(),
+  key_file: s.string(),
+  key_name: s.string(),
+  checkpoint_interval: s.duration(),
+  witnesses: s.object({
+    file: s.object({ path: s.string() }, { allowNull: true }),
+    http: s.section(s.object({ endpoint: s.string({ nonEmpty: true }), headers: s.map(s.string()), timeout: s.duration() }), () => ({ endpoint: '', headers: {}, timeout: 5000 })),
+  }),
+});
+
+export function validateIntegrity(c: IntegrityConfig): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (c.origin && !validOrigin(c.origin)) errors.push({ path: 'integrity.origin', message: `letters, digits and . _ : / - only (no spaces, '+' or '@'), got ${JSON.stringify(c.origin)}` });
+  if (c.key_name && !validKeyName(c.key_name)) errors.push({ path: 'integrity.key_name', message: `a key name has no spaces or '+', got ${JSON.stringify(c.key_name)}` });
+  const http = c.witnesses.http;
+  if (http && !/^https?:\/\//.test(http.endpoint)) errors.push({ path: 'integrity.witnesses.http.endpoint', message: `expected http(s)://…, got ${JSON.stringify(http.endpoint)}` });
+  if (c.enabled && !c.witnesses.file && !http) {
+    errors.push({ path: 'integrity.witnesses', message: 'at least one witness outside the store is needed (file or http): checkpoints kept only in the store can be rewritten with it' });
+  }
+  return errors;
+}
+
+/** The defaults that depend on where the data lives. */
+export function integrityPaths(c: IntegrityConfig, dataRoot: string, database: string, table: string) {
+  const origin = c.origin || `${os.hostname().replace(/[^A-Za-z0-9._:/-]/g, '-')}/trailhouse/${database}.${table}`;
+  const keyFile = path.resolve(c.key_file || path.join(dataRoot, 'keys', 'audit-checkpoint.key'));
+  return {
+    origin,
+    keyName: c.key_name || origin,
+    keyFile,
+    verifiersFile: path.join(path.dirname(keyFile), 'verifiers'),
+    witnessFile: c.witnesses.file ? path.resolve(c.witnesses.file.path || path.join(dataRoot, 'witness', 'audit-checkpoints.jsonl')) : null,
+  };
+}
+
+/**
+ * The verifier keys of the key file's directory (current and retired, one
+ * per line); the signer's own is added when missing, so a rotated key's
+ * old checkpoints still verify.
+ */
+export function trustedVerifiers(verifiersFile: string, own: string): NoteVerifier[] {
+  const lines = fs.existsSync(verifiersFile) ? fs.readFileSync(verifiersFile, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean) : [];
+  if (!lines.includes(own)) {
+    fs.appendFileSync(verifiersFile, `${own}\n`, { mode: 0o644 });
+    lines.push(own);
+  }
+  return lines.map((l) => parseVerifierKey(l));
+}
+
+export interface OpenLogSettings {
+  store: SqlStore;
+  database: string;
+  table: string;
+  dataRoot: string;
+  logger: Logger;
+  metrics: MetricsRegistry;
+}
+
+export async function openAuditLog(c: IntegrityConfig, o: OpenLogSettings): Promise<AuditLog> {
+  const p = integrityPaths(c, o.dataRoot, o.database, o.table);
+  const signer = loadOrCreateSigner(p.keyFile, p.keyName);
+  const verifiers = trustedVerifiers(p.verifiersFile, verifierKeyOf(signer));
+  const witnesses: Witness[] = [];
+  if (p.witnessFile) witnesses.push(new FileWitness(p.witnessFile));
+  const http = c.witnesses.http;
+  if (http) witnesses.push(new HttpWitness({ endpoint: http.endpoint, headers: http.headers, timeoutMs: http.timeout }));
+  const log = new AuditLog({
+    store: o.store,
+    database: o.database,
+    table: o.table,
+    origin: p.origin,
+    signer,
+    verifiers,
+    witnesses,
+    checkpointMs: c.checkpoint_interval,
+    logger: o.logger,
+    metrics: o.metrics,
+  });
+  await log.start();
+  return log;
+}
