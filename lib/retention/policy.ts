@@ -93,9 +93,13 @@ export function ruleFor(rules: readonly RetentionRule[], table: string, row: Ret
   return null;
 }
 
-/** Whether a row of time `timeMs` is past `rule`'s period at `nowMs`. */
+/**
+ * Whether a row of time `timeMs` is past `rule`'s period at `nowMs`, at the
+ * engine's resolution: TTLs and the sweep compare `toDateTime(Timestamp)`,
+ * whole seconds, so a row the store deleted is always expired() here.
+ */
 export function expired(rule: RetentionRule, timeMs: number, nowMs: number): boolean {
-  return timeMs + rule.periodMs <= nowMs;
+  return Math.floor(timeMs / 1000) * 1000 + rule.periodMs <= nowMs;
 }
 
 /** The rules of one table, in policy order. */
