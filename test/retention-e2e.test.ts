@@ -92,6 +92,13 @@ describe('retention through the pipeline', () => {
         'the arrived-expired count',
       );
       expect(ledger).toEqual([{ Rule: 'access-logs', Table: 'otel_logs', n: '1' }]);
+      // the first application of the policy to each table is in the audit trail
+      const first = await r.waitRows<{ Resource: string; old: string }>(
+        "SELECT Resource, Details['old_policy'] AS old FROM otel.audit_events WHERE Category = 'configuration' AND Action = 'retention.update' ORDER BY Resource",
+        (rows) => rows.length === 5,
+        'the configuration events',
+      );
+      expect(first).toEqual(['otel.audit_events', 'otel.otel_logs', 'otel.otel_traces', 'otel.otel_traces_trace_id_ts', 'otel.trace_summary_parts'].map((Resource) => ({ Resource, old: '' })));
     } finally {
       await r.stop();
     }
@@ -101,7 +108,7 @@ describe('retention through the pipeline', () => {
     const r = await startService(pipeline(RULES_V2));
     try {
       const events = await r.waitRows<{ Action: string; Outcome: string; Principal: string; Resource: string; Details: Record<string, string> }>(
-        "SELECT Action, Outcome, Principal, Resource, Details FROM otel.audit_events WHERE Category = 'configuration'",
+        "SELECT Action, Outcome, Principal, Resource, Details FROM otel.audit_events WHERE Category = 'configuration' AND Details['old_policy'] != ''",
         (rows) => rows.length > 0,
         'the configuration event',
         20_000,

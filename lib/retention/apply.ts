@@ -10,8 +10,8 @@
 import os from 'node:os';
 import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
 import { ident } from '../clickhouse/schema.ts';
-import { arrivedViewName, arrivedViewSql, policyInsertSql, type SqlRunner } from './ledger.ts';
-import { checkTableRules, rulesOf, type RetentionRule, type TableKind } from './policy.ts';
+import { arrivedViewName, arrivedViewSql, POLICY_TABLE, policyInsertSql, type SqlRunner } from './ledger.ts';
+import { checkTableRules, policyJson, rulesOf, type RetentionRule, type TableKind } from './policy.ts';
 import { exclusiveConditions, quote, SHAPES, ttlSql } from './render.ts';
 
 /** A table a writer creates and the policy governs. */
@@ -88,7 +88,10 @@ export async function normalizedTtl(db: SqlRunner, ttl: string): Promise<string>
 }
 
 export interface EnforceResult {
+  /** The TTL in force was altered. */
   changed: boolean;
+  /** A `retention.update` event was raised: the TTL changed, or the rules differ from the last ones applied (or none were). */
+  recorded: boolean;
   before: string;
   after: string;
 }
@@ -103,21 +106,31 @@ function principal(): string {
 }
 
 /**
- * Makes the table's TTL the plan's (recording a change as an audit event),
- * sets ttl_only_drop_parts to match, and (re)creates its arrived-expired view.
+ * Makes the table's TTL the plan's, sets ttl_only_drop_parts to match, and
+ * (re)creates its arrived-expired view. A change of the TTL in force, or of
+ * the rules since the last application recorded in retention_policy (the
+ * first application included), is raised as a `retention.update` audit
+ * event carrying the old and new TTL and rules: the history of the policy
+ * lives in the tamper-evident audit trail.
  */
 export async function enforceRetention(db: SqlRunner, plan: RetentionPlan, ledgerDatabase: string): Promise<EnforceResult> {
   const t = plan.target;
   const name = `${ident(t.database)}.${ident(t.table)}`;
   const [row] = await db.query<Engine>(`SELECT engine_full FROM system.tables WHERE database = ${quote(t.database)} AND name = ${quote(t.table)}`);
   if (!row) throw new Error(`retention: table ${t.database}.${t.table} does not exist`);
+  const [last] = await db.query<{ policy: string; n: string }>(
+    `SELECT argMax(Policy, AppliedAt) AS policy, toString(count()) AS n FROM ${ident(ledgerDatabase)}.${ident(POLICY_TABLE)} WHERE Database = ${quote(t.database)} AND Table = ${quote(t.table)}`,
+  );
+  const oldPolicy = last && last.n !== '0' ? last.policy : '';
+  const policy = policyJson(plan.rules);
   const before = ttlInForce(row.engine_full);
   const after = await normalizedTtl(db, plan.ttl);
   const changed = before !== after;
   const dropParts = /\bttl_only_drop_parts = 1\b/.test(row.engine_full.slice(row.engine_full.lastIndexOf(' SETTINGS ')));
   if (dropParts !== plan.onlyDropParts) await db.exec(`ALTER TABLE ${name} MODIFY SETTING ttl_only_drop_parts = ${plan.onlyDropParts ? 1 : 0}`);
-  if (changed) {
-    await db.exec(plan.ttl ? `ALTER TABLE ${name} MODIFY TTL ${plan.ttl}` : `ALTER TABLE ${name} REMOVE TTL`);
+  if (changed) await db.exec(plan.ttl ? `ALTER TABLE ${name} MODIFY TTL ${plan.ttl}` : `ALTER TABLE ${name} REMOVE TTL`);
+  const recorded = changed || oldPolicy !== policy;
+  if (recorded) {
     emitSecurityEvent({
       time: nowNanos(),
       category: 'configuration',
@@ -127,7 +140,16 @@ export async function enforceRetention(db: SqlRunner, plan: RetentionPlan, ledge
       source: os.hostname(),
       surface: 'retention',
       reason: '',
-      details: { resource: `${t.database}.${t.table}`, old_ttl: before, new_ttl: after, rules: plan.rules.map((r) => r.name).join(','), pid: String(process.pid) },
+      details: {
+        resource: `${t.database}.${t.table}`,
+        rule_table: t.ruleTable,
+        old_ttl: before,
+        new_ttl: after,
+        old_policy: oldPolicy,
+        policy,
+        rules: plan.rules.map((r) => r.name).join(','),
+        pid: String(process.pid),
+      },
     });
   }
   // Replaced on every start: its rules must be the ones in force.
@@ -135,6 +157,6 @@ export async function enforceRetention(db: SqlRunner, plan: RetentionPlan, ledge
   if (plan.rules.length) await db.exec(arrivedViewSql({ database: t.database, table: t.table, ruleTable: t.ruleTable, ledgerDatabase }, plan.rules, SHAPES[t.kind]));
   const conds = exclusiveConditions(plan.rules);
   const rules = plan.rules.map((r, i) => ({ name: r.name, periodMs: r.periodMs, condition: conds[i]! }));
-  await db.exec(policyInsertSql(ledgerDatabase, { database: t.database, table: t.table, ruleTable: t.ruleTable, ttl: after, rules }));
-  return { changed, before, after };
+  await db.exec(policyInsertSql(ledgerDatabase, { database: t.database, table: t.table, ruleTable: t.ruleTable, ttl: after, rules, policy }));
+  return { changed, recorded, before, after };
 }

@@ -16,7 +16,7 @@ import { openStore, type StoreLease } from '../clickhouse/store.ts';
 import { testLogger } from '../../test/helpers.ts';
 import type { RetentionTarget } from './apply.ts';
 import { ledgerName, type SqlRunner } from './ledger.ts';
-import type { RetentionRule } from './policy.ts';
+import { parsePolicyJson, type RetentionRule } from './policy.ts';
 import { quote } from './render.ts';
 import { RetentionService } from './sweep.ts';
 
@@ -78,7 +78,8 @@ describe('retention on the embedded engine', () => {
       const r = service(POLICY, 'r1');
       await r.start(db);
       const { result } = await createAudit(r, 'r1');
-      expect(result.changed).toBe(false);
+      // created with the policy: nothing to alter, but the first application is recorded
+      expect(result).toMatchObject({ changed: false, recorded: true });
       expect(result.after).toBe(
         "toDateTime(Timestamp) + toIntervalDay(731) WHERE (Category = 'authorization') AND (Outcome = 'denied'), toDateTime(Timestamp) + toIntervalDay(401) WHERE NOT ((Category = 'authorization') AND (Outcome = 'denied'))",
       );
@@ -86,8 +87,11 @@ describe('retention on the embedded engine', () => {
       expect(t!.engine_full).toContain(`TTL ${result.after} SETTINGS`);
       expect(t!.engine_full).toContain('ttl_only_drop_parts = 0');
       const again = await r.enforce(db, r.plan(audit('r1')));
-      expect(again.changed).toBe(false);
-      expect(events.filter((e) => e.category === 'configuration')).toEqual([]);
+      expect(again).toMatchObject({ changed: false, recorded: false });
+      const ev = events.filter((e) => e.category === 'configuration');
+      expect(ev).toHaveLength(1);
+      expect(ev[0]!.details).toMatchObject({ resource: 'r1.audit_events', old_ttl: result.after, new_ttl: result.after, old_policy: '' });
+      expect(parsePolicyJson(ev[0]!.details.policy!)).toEqual(POLICY);
       await r.close();
     } finally {
       off();
@@ -102,6 +106,7 @@ describe('retention on the embedded engine', () => {
       await old.start(db);
       const { result: first } = await createAudit(old, 'r2');
       await old.close();
+      events.length = 0;
       const changed = service([{ ...POLICY[0]!, periodMs: 365 * DAY }, POLICY[1]!], 'r2');
       await changed.start(db);
       const res = await changed.enforce(db, changed.plan(audit('r2')));
@@ -115,6 +120,8 @@ describe('retention on the embedded engine', () => {
       expect(ev[0]).toMatchObject({ action: 'retention.update', outcome: 'success', surface: 'retention' });
       expect(ev[0]!.subject).not.toBe('');
       expect(ev[0]!.details).toMatchObject({ resource: 'r2.audit_events', old_ttl: first.after, new_ttl: res.after, rules: 'authz-denials,audit' });
+      expect(parsePolicyJson(ev[0]!.details.old_policy!)[0]!.periodMs).toBe(730 * DAY);
+      expect(parsePolicyJson(ev[0]!.details.policy!)[0]!.periodMs).toBe(365 * DAY);
       // no rules left for the table: the TTL is removed, and that is a change too
       const none = service([], 'r2');
       await none.start(db);

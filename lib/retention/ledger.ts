@@ -46,8 +46,8 @@ SETTINGS non_replicated_deduplication_window = 10000`;
 /**
  * What is in force: one row per governed table each time a writer applies
  * the policy at start (the TTL as the engine prints it and the rules in
- * order), so `trailhouse retention` can show it through the read-only query
- * interface, which does not expose DDL.
+ * order, and as policyJson for machines), so `trailhouse retention` can show
+ * it through the read-only query interface, which does not expose DDL.
  */
 export const POLICY_TABLE = 'retention_policy';
 
@@ -58,14 +58,18 @@ export function policyTableSql(database: string): string {
     RuleTable LowCardinality(String),
     Ttl String,
     Rules Array(Tuple(name String, period_seconds UInt64, condition String)),
+    Policy String,
     AppliedAt DateTime64(3) DEFAULT now64(3)
 ) ENGINE = MergeTree()
 ORDER BY (Database, Table, AppliedAt)`;
 }
 
-export function policyInsertSql(database: string, o: { database: string; table: string; ruleTable: string; ttl: string; rules: readonly { name: string; periodMs: number; condition: string }[] }): string {
+export function policyInsertSql(
+  database: string,
+  o: { database: string; table: string; ruleTable: string; ttl: string; rules: readonly { name: string; periodMs: number; condition: string }[]; policy: string },
+): string {
   const rules = o.rules.map((r) => `(${quote(r.name)}, ${Math.floor(r.periodMs / 1000)}, ${quote(r.condition)})`).join(', ');
-  return `INSERT INTO ${ident(database)}.${ident(POLICY_TABLE)} (Database, Table, RuleTable, Ttl, Rules, AppliedAt) VALUES (${quote(o.database)}, ${quote(o.table)}, ${quote(o.ruleTable)}, ${quote(o.ttl)}, [${rules}], now64(3))`;
+  return `INSERT INTO ${ident(database)}.${ident(POLICY_TABLE)} (Database, Table, RuleTable, Ttl, Rules, Policy, AppliedAt) VALUES (${quote(o.database)}, ${quote(o.table)}, ${quote(o.ruleTable)}, ${quote(o.ttl)}, [${rules}], ${quote(o.policy)}, now64(3))`;
 }
 
 /** The arrived-expired view of a table: `<table>_retention_arrived_mv`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode, type ConfigError } from '../../core/config/schema.ts';
 import { retentionDefaults, retentionRules, retentionSchema, type RetentionConfig } from './config.ts';
-import { checkTableRules, expired, ruleFor, type RetentionRule } from './policy.ts';
+import { checkTableRules, expired, parsePolicyJson, policyJson, ruleFor, type RetentionRule } from './policy.ts';
 
 const DAY = 86_400_000;
 
@@ -132,5 +132,17 @@ describe('retention policy', () => {
 
   it('defaults: sweep every 10m, TTL grace 1d, no rules', () => {
     expect(retentionDefaults()).toEqual({ sweep_interval: 600_000, ttl_grace: 86_400_000, rules: [] });
+  });
+
+  it('policyJson round-trips through parsePolicyJson, which refuses anything else with the reason', () => {
+    const { rules } = load(POLICY);
+    const json = policyJson(rules);
+    expect(parsePolicyJson(json)).toEqual(rules);
+    expect(policyJson(parsePolicyJson(json))).toBe(json);
+    expect(() => parsePolicyJson('{')).toThrow(/retention policy JSON: /);
+    expect(() => parsePolicyJson('[{"name":"a","table":"t","periodMs":1000,"where":{"tenant":["x"]}}]')).toThrow('retention policy JSON: rule 0: unknown matcher "tenant"');
+    expect(() => parsePolicyJson('[{"name":"a","table":"t","periodMs":-1,"where":{}}]')).toThrow('periodMs must be a positive integer');
+    expect(() => parsePolicyJson('[{"name":"a","table":"t","periodMs":1000,"where":{"category":[]}}]')).toThrow('where.category must be a non-empty list of strings');
+    expect(() => parsePolicyJson('[{"name":"a","table":"t","periodMs":1000,"where":{},"__proto__":{}}]')).toThrow('unknown key "__proto__"');
   });
 });

@@ -131,3 +131,61 @@ export function checkTableRules(rules: readonly RetentionRule[], table: string, 
   }
   return out;
 }
+
+const WHERE_KEYS: readonly Matcher[] = ['category', 'outcome', 'service', 'resource', 'severityNumber', 'severityText'];
+
+/**
+ * Rules as canonical JSON (fixed key order): what the `retention.update`
+ * audit event and retention_policy carry, so `verify` can rebuild the policy
+ * a deletion happened under from the (tamper-evident) audit trail.
+ */
+export function policyJson(rules: readonly RetentionRule[]): string {
+  return JSON.stringify(
+    rules.map((r) => {
+      const where: Record<string, unknown> = {};
+      for (const k of WHERE_KEYS) if (r.where[k] !== undefined) where[k] = r.where[k];
+      return { name: r.name, table: r.table, periodMs: r.periodMs, where };
+    }),
+  );
+}
+
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string');
+
+/** policyJson's output back as rules; throws with the reason on anything else (fail closed). */
+export function parsePolicyJson(text: string): RetentionRule[] {
+  const fail = (why: string): never => {
+    throw new Error(`retention policy JSON: ${why}`);
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (!Array.isArray(v)) return fail('expected a list of rules');
+  return v.map((r: unknown, i): RetentionRule => {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) return fail(`rule ${i}: expected an object`);
+    const o = r as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (!['name', 'table', 'periodMs', 'where'].includes(k)) fail(`rule ${i}: unknown key ${JSON.stringify(k)}`);
+    if (typeof o.name !== 'string' || typeof o.table !== 'string') return fail(`rule ${i}: name and table must be strings`);
+    if (typeof o.periodMs !== 'number' || !Number.isSafeInteger(o.periodMs) || o.periodMs <= 0) return fail(`rule ${i}: periodMs must be a positive integer`);
+    const w = o.where;
+    if (typeof w !== 'object' || w === null || Array.isArray(w)) return fail(`rule ${i}: where must be an object`);
+    const where: RetentionWhere = {};
+    for (const [k, val] of Object.entries(w)) {
+      if (k === 'category' || k === 'outcome' || k === 'service' || k === 'severityText') {
+        if (!strings(val)) fail(`rule ${i}: where.${k} must be a non-empty list of strings`);
+        where[k] = val as string[];
+      } else if (k === 'resource') {
+        const res = val as { key?: unknown; values?: unknown };
+        if (typeof res !== 'object' || res === null || typeof res.key !== 'string' || !strings(res.values) || Object.keys(res).length !== 2) fail(`rule ${i}: where.resource must be {key, values}`);
+        where.resource = { key: res.key as string, values: res.values as string[] };
+      } else if (k === 'severityNumber') {
+        const sn = val as { min?: unknown; max?: unknown };
+        if (typeof sn !== 'object' || sn === null || !Number.isInteger(sn.min) || !Number.isInteger(sn.max) || Object.keys(sn).length !== 2) fail(`rule ${i}: where.severityNumber must be {min, max}`);
+        where.severityNumber = { min: sn.min as number, max: sn.max as number };
+      } else fail(`rule ${i}: unknown matcher ${JSON.stringify(k)}`);
+    }
+    return { name: o.name, table: o.table, periodMs: o.periodMs, where };
+  });
+}
