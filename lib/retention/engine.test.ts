@@ -5,64 +5,15 @@
  * rows, rows arriving expired are counted by the engine, and hostile values
  * stay data.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { onSecurityEvent, type SecurityEvent } from '../../core/security-events.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
-import { auditTableSql } from '../audit/schema.ts';
-import { openStore, type StoreLease } from '../clickhouse/store.ts';
-import { testLogger } from '../../test/helpers.ts';
-import type { RetentionTarget } from './apply.ts';
-import { ledgerName, type SqlRunner } from './ledger.ts';
+import { audit, createAudit, DAY, db, insertAudit, POLICY, row, service, useEngine } from './engine-fixture.ts';
+import { ledgerName } from './ledger.ts';
 import { parsePolicyJson, type RetentionRule } from './policy.ts';
 import { quote } from './render.ts';
-import { RetentionService } from './sweep.ts';
 
-const DAY = 86_400_000;
-let dir: string;
-let lease: StoreLease;
-let db: SqlRunner;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'th-retention-'));
-  lease = openStore({ endpoint: null, path: dir, username: '', password: '' });
-  await lease.store.ready();
-  const s = lease.store;
-  db = { exec: (sql) => s.command(sql), query: <T>(sql: string) => s.queryRows<T>(sql) };
-}, 60_000);
-
-afterAll(async () => {
-  await lease?.release();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const audit = (database: string, table = 'audit_events'): RetentionTarget => ({ database, table, ruleTable: table, kind: 'audit', writerTtlMs: 0, writerTtlKey: 'processors.audit.ttl' });
-
-function service(rules: RetentionRule[], database: string, metrics?: MetricsRegistry, graceMs = DAY): RetentionService {
-  return new RetentionService({ rules, sweepMs: 600_000, graceMs, ledgerDatabase: database }, testLogger(), metrics);
-}
-
-const POLICY: RetentionRule[] = [
-  { name: 'authz-denials', table: 'audit_events', periodMs: 730 * DAY, where: { category: ['authorization'], outcome: ['denied'] } },
-  { name: 'audit', table: 'audit_events', periodMs: 400 * DAY, where: {} },
-];
-
-async function createAudit(r: RetentionService, database: string) {
-  await db.exec(`CREATE DATABASE IF NOT EXISTS ${database}`);
-  const plan = r.plan(audit(database));
-  await db.exec(auditTableSql({ database, table: 'audit_events', ttlMs: 0, retention: plan.ttl }));
-  return { plan, result: await r.enforce(db, plan) };
-}
-
-/** An audit row `ageDays` old. */
-const row = (ageDays: number, category: string, outcome: string, now = Date.now()) =>
-  `(fromUnixTimestamp64Milli(${now - ageDays * DAY}), ${quote(category)}, 'a', ${quote(outcome)}, '', '', '', '', '', '', '', 'svc', map())`;
-
-async function insertAudit(database: string, rows: string[]): Promise<void> {
-  await db.exec(`INSERT INTO ${database}.audit_events (Timestamp, Category, Action, Outcome, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, ServiceName, Details) VALUES ${rows.join(', ')}`);
-}
+useEngine();
 
 describe('retention on the embedded engine', () => {
   it('quote() round-trips hostile strings through the engine', async () => {
@@ -240,57 +191,5 @@ describe('retention on the embedded engine', () => {
     // a writer ttl alone is the rule equivalent
     const plain = service([], 'r5');
     expect(plain.plan({ ...audit('r5'), writerTtlMs: 3 * DAY })).toMatchObject({ rules: [{ name: 'ttl', periodMs: 3 * DAY, where: {} }], onlyDropParts: true });
-  });
-});
-
-describe('what the engine does with these TTLs', () => {
-  it('a redelivered insert (same dedup token) is counted as arrived once', async () => {
-    const r = service(POLICY, 'r7');
-    await r.start(db);
-    await createAudit(r, 'r7');
-    const old = BigInt(Date.now() - 500 * DAY) * 1_000_000n;
-    const body = Buffer.from(`{"Timestamp":${old},"Category":"authorization","Outcome":"allowed","Action":"a"}\n`);
-    for (let i = 0; i < 2; i++) {
-      await lease.store.insert({ table: 'r7.audit_events', columns: ['Timestamp', 'Category', 'Outcome', 'Action'], format: 'JSONEachRow', body, settings: { insert_deduplication_token: 'batch-1' } });
-    }
-    const [n] = await db.query<{ n: string }>(`SELECT toString(sum(Rows)) AS n FROM ${ledgerName('r7')} WHERE Source = 'arrived_expired'`);
-    expect(n!.n).toBe('1');
-    await r.close();
-  });
-
-  it('any merge deletes rows past a DELETE WHERE rule, whatever ttl_only_drop_parts says: why the TTL waits the grace for the sweep', async () => {
-    await db.exec('CREATE DATABASE IF NOT EXISTS r8');
-    for (const only of [1, 0]) {
-      await db.exec(`CREATE TABLE r8.t${only} (Timestamp DateTime64(9), Category String) ENGINE = MergeTree ORDER BY Timestamp
-        TTL toDateTime(Timestamp) + INTERVAL 1 DAY DELETE WHERE Category = 'a', toDateTime(Timestamp) + INTERVAL 100 DAY DELETE WHERE NOT (Category = 'a')
-        SETTINGS ttl_only_drop_parts = ${only}`);
-      await db.exec(`SYSTEM STOP MERGES r8.t${only}`);
-      await db.exec(`INSERT INTO r8.t${only} VALUES (now64() - INTERVAL 2 DAY, 'a'), (now64() - INTERVAL 2 DAY, 'b')`);
-      await db.exec(`SYSTEM START MERGES r8.t${only}`);
-      await db.exec(`OPTIMIZE TABLE r8.t${only} FINAL`);
-    }
-    const kept = async (t: string) => (await db.query<{ Category: string }>(`SELECT Category FROM r8.${t} ORDER BY Category`)).map((x) => x.Category);
-    expect(await kept('t0')).toEqual(['b']);
-    expect(await kept('t1')).toEqual(['b']);
-  });
-});
-
-describe('what is in force', () => {
-  it('each application is recorded in retention_policy: the TTL and the rules in order', async () => {
-    const r = service(POLICY, 'r9');
-    await r.start(db);
-    const { result } = await createAudit(r, 'r9');
-    const rows = await db.query<{ Table: string; Ttl: string; Rules: { name: string; period_seconds: string; condition: string }[] }>('SELECT Table, Ttl, Rules FROM r9.retention_policy');
-    expect(rows).toEqual([
-      {
-        Table: 'audit_events',
-        Ttl: result.after,
-        Rules: [
-          { name: 'authz-denials', period_seconds: String(730 * 86_400), condition: "(Category = 'authorization') AND (Outcome = 'denied')" },
-          { name: 'audit', period_seconds: String(400 * 86_400), condition: "NOT ((Category = 'authorization') AND (Outcome = 'denied'))" },
-        ],
-      },
-    ]);
-    await r.close();
   });
 });

@@ -118,12 +118,13 @@ const COUNT = /^\d+$/;
 const TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/;
 
 /** An INSERT of ledger rows; every value checked or quoted (they come back from the engine, but still). */
-export function ledgerInsertSql(database: string, rows: readonly LedgerRow[]): string {
+export function ledgerInsertSql(database: string, rows: readonly LedgerRow[], dedupToken?: string): string {
   const values = rows.map((r) => {
     if (!DAY.test(r.day) || !COUNT.test(r.rows) || !TIME.test(r.minTime) || !TIME.test(r.maxTime)) {
       throw new Error(`retention ledger: unexpected values from the engine: ${JSON.stringify(r)}`);
     }
     return `(${quote(r.rule)}, ${quote(r.table)}, ${quote(r.day)}, ${r.rows}, ${quote(r.minTime)}, ${quote(r.maxTime)}, now64(3), ${quote(r.source)})`;
   });
-  return `INSERT INTO ${ledgerName(database)} (Rule, Table, Day, Rows, MinTime, MaxTime, RecordedAt, Source) VALUES ${values.join(', ')}`;
+  const settings = dedupToken ? ` SETTINGS insert_deduplication_token = ${quote(dedupToken)}` : '';
+  return `INSERT INTO ${ledgerName(database)} (Rule, Table, Day, Rows, MinTime, MaxTime, RecordedAt, Source)${settings} VALUES ${values.join(', ')}`;
 }

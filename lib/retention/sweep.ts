@@ -34,6 +34,9 @@ interface CountRow {
   maxTime: string;
 }
 
+/** Attempts at writing a sweep's counts to the ledger. */
+const LEDGER_ATTEMPTS = 4;
+
 /** How often arrived-expired counts are read back from the ledger into the metric. */
 const ARRIVED_POLL_MS = 15_000;
 
@@ -119,13 +122,36 @@ export class RetentionService {
         if (!counts.length) continue;
         await db.exec(`DELETE FROM ${name} WHERE ${where}`);
         const rows = counts.map((c): LedgerRow => ({ rule: rule.name, table: t.ruleTable, day: c.day, rows: c.rows, minTime: c.minTime, maxTime: c.maxTime, source: 'sweep' }));
-        await db.exec(ledgerInsertSql(this.options.ledgerDatabase, rows));
+        await this.record(db, rows, `sweep:${t.database}.${t.table}:${rule.name}:${nowMs}`);
         const n = rows.reduce((a, r) => a + Number(r.rows), 0);
         this.counter('trailhouse_retention_expired_rows', 'Rows past their retention rule, counted into the ledger and deleted by the sweep.', { table: t.ruleTable, rule: rule.name }).add(n);
         written.push(...rows);
       }
     }
     return written;
+  }
+
+  /**
+   * Appends a sweep's counts to the ledger once the rows are gone: retried
+   * under one dedup token (a retry of an insert that did land is dropped);
+   * if the ledger stays unwritable the counts go to the log, so the
+   * deletion is never without a record.
+   */
+  private async record(db: SqlRunner, rows: LedgerRow[], token: string): Promise<void> {
+    const sql = ledgerInsertSql(this.options.ledgerDatabase, rows, token);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await db.exec(sql);
+        return;
+      } catch (err) {
+        if (attempt >= LEDGER_ATTEMPTS) {
+          this.counter('trailhouse_retention_ledger_failures', 'Sweeps whose counts could not be written to the ledger (logged instead).', {}).add(1);
+          this.logger.error('retention ledger not written; the deleted rows are recorded here', { rows, error: err });
+          return;
+        }
+        await new Promise((res) => setTimeout(res, 250 * attempt));
+      }
+    }
   }
 
   /** Adds the arrived-expired rows the views recorded since the last poll to the metric. */
