@@ -84,14 +84,64 @@ describe('the ledger after a deletion', () => {
     expect(inserts).toBe(2);
     const [n] = await db.query<{ n: string }>(`SELECT toString(sum(Rows)) AS n FROM ${ledgerName('r10')} WHERE Source = 'sweep'`);
     expect(n!.n).toBe('1');
-    // a ledger that refuses every insert: the deletion is logged with its counts
+    // a ledger that refuses every insert: the sweep fails with the counts logged, and the next one records them once
     await insertAudit('r10', [row(399.5, 'data_access', 'denied', now)]);
     (r as unknown as { db: SqlRunner }).db = { query: db.query, exec: async (sql) => (sql.startsWith('INSERT INTO `r10`.`retention_ledger`') ? Promise.reject(new Error('disk full')) : db.exec(sql)) };
-    await r.sweep(now + DAY);
+    await expect(r.sweep(now + DAY)).rejects.toThrow('disk full');
     const logged = lines.filter((l) => l.includes('retention ledger not written'));
     expect(logged).toHaveLength(1);
     expect(logged[0]).toContain('"rule":"audit"');
-    expect(logged[0]).toContain('disk full');
+    (r as unknown as { db: SqlRunner }).db = db;
+    expect((await r.sweep(now + DAY)).map((w) => [w.rule, w.rows])).toEqual([['audit', '1']]);
+    expect(await r.sweep(now + DAY)).toEqual([]);
+    const [m] = await db.query<{ n: string }>(`SELECT toString(sum(Rows)) AS n FROM ${ledgerName('r10')} WHERE Source = 'sweep'`);
+    expect(m!.n).toBe('2');
     await r.close();
   }, 20_000);
+});
+
+describe('the sweep journal', () => {
+  it('a sweep killed after its intent (before or after the DELETE) is finished by the next start, recorded once', async () => {
+    for (const [database, dieAt] of [['r11', 'DELETE FROM'], ['r12', 'INSERT INTO `r12`.`retention_ledger`']] as const) {
+      const r = service(POLICY, database);
+      await r.start(db);
+      await createAudit(r, database);
+      const now = Date.now();
+      await insertAudit(database, [row(399.5, 'data_access', 'allowed', now), row(399.5, 'data_access', 'denied', now), row(1, 'x', 'y', now)]);
+      // "kill -9": every statement from that one on never happens
+      let dead = false;
+      (r as unknown as { db: SqlRunner }).db = {
+        query: db.query,
+        exec: async (sql) => {
+          if (sql.startsWith(dieAt)) dead = true;
+          if (dead) throw new Error('killed');
+          return db.exec(sql);
+        },
+      };
+      await expect(r.sweep(now + DAY)).rejects.toThrow('killed');
+      await r.close();
+      const next = service(POLICY, database);
+      await next.start(db); // finishes the interrupted sweep
+      const [left] = await db.query<{ n: string }>(`SELECT toString(count()) AS n FROM ${database}.audit_events`);
+      expect(left!.n).toBe('1');
+      await createAudit(next, database);
+      expect(await next.sweep(now + DAY)).toEqual([]);
+      const ledger = await db.query<{ Rule: string; n: string }>(`SELECT Rule, toString(sum(Rows)) AS n FROM ${ledgerName(database)} WHERE Source = 'sweep' GROUP BY Rule`);
+      expect(ledger).toEqual([{ Rule: 'audit', n: '2' }]);
+      await next.close();
+    }
+  }, 30_000);
+
+  it('a forged journal row is refused with the reason; nothing it says is run', async () => {
+    const lines: string[] = [];
+    const r = service(POLICY, 'r13', undefined, DAY, lines);
+    await r.start(db);
+    await createAudit(r, 'r13');
+    await db.exec(`INSERT INTO r13.retention_sweeps (Token, Database, Table, Kind, Policy, RuleIndex, NowMs, Counts, State) VALUES
+      ('forged', 'r13', 'audit_events; DROP TABLE r13.audit_events', 'audit', '[]', 0, 0, '[]', 'intent')`);
+    await expect(r.sweep()).rejects.toThrow('retention journal "forged": database and table must be names');
+    const [t] = await db.query<{ n: string }>("SELECT toString(count()) AS n FROM system.tables WHERE database = 'r13' AND name = 'audit_events'");
+    expect(t!.n).toBe('1');
+    await r.close();
+  });
 });

@@ -7,16 +7,19 @@
  * the rule's period by day, deletes exactly those rows (a lightweight
  * DELETE on the same condition: they vanish from every query at once, and
  * are removed from disk when their part is next merged), then records the
- * counts in retention_ledger (Source 'sweep'). The engine's own TTL is the
+ * counts in retention_ledger (Source 'sweep'), through a journal that
+ * finishes an interrupted sweep exactly once (journal.ts). The engine's own TTL is the
  * rule's period plus `ttl_grace`, so it only removes what no sweep reached
  * (the process was down): the sweep gets there first and counts it.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { ident } from '../clickhouse/schema.ts';
 import { enforceRetention, planRetention, type EnforceResult, type RetentionPlan, type RetentionTarget } from './apply.ts';
 import { ledgerInsertSql, ledgerName, ledgerTableSql, policyTableSql, type LedgerRow, type SqlRunner } from './ledger.ts';
-import type { RetentionRule } from './policy.ts';
+import { intentDeleteSql, intentSql, journalTableSql, pendingIntents, type SweepIntent } from './journal.ts';
+import { policyJson, type RetentionRule } from './policy.ts';
 import { expiredSql, SHAPES } from './render.ts';
 
 export interface RetentionOptions {
@@ -62,7 +65,10 @@ export class RetentionService {
     await db.exec(`CREATE DATABASE IF NOT EXISTS ${ident(this.options.ledgerDatabase)}`);
     await db.exec(ledgerTableSql(this.options.ledgerDatabase));
     await db.exec(policyTableSql(this.options.ledgerDatabase));
+    await db.exec(journalTableSql(this.options.ledgerDatabase));
     this.lastSweep = Date.now();
+    // A sweep the last run left half done is finished now, not a sweep_interval later.
+    await this.recover(db).catch((err: unknown) => this.logger.warn('retention: an interrupted sweep could not be finished yet; the next sweep retries', { error: err }));
     this.timer = setInterval(() => void this.tick(), Math.min(this.options.sweepMs, ARRIVED_POLL_MS));
     this.timer.unref();
   }
@@ -103,16 +109,21 @@ export class RetentionService {
     await this.running;
   }
 
-  /** One sweep at `nowMs`: counts, deletes and records the expired rows of every governed table. Returns the ledger rows written. */
+  /**
+   * One sweep at `nowMs`: finishes what an earlier sweep left (the journal),
+   * then counts, deletes and records the expired rows of every governed
+   * table. Returns the ledger rows written.
+   */
   async sweep(nowMs = Date.now()): Promise<LedgerRow[]> {
     const db = this.db;
     if (!db) throw new Error('retention: not started');
+    const written = await this.recover(db);
     const nowSql = `toDateTime(${Math.floor(nowMs / 1000)})`;
-    const written: LedgerRow[] = [];
     for (const plan of this.plans.values()) {
       const t = plan.target;
       const shape = SHAPES[t.kind];
       const name = `${ident(t.database)}.${ident(t.table)}`;
+      const policy = policyJson(plan.rules);
       for (let i = 0; i < plan.rules.length; i++) {
         const rule = plan.rules[i]!;
         const where = expiredSql(plan.rules, i, shape, nowSql);
@@ -120,22 +131,42 @@ export class RetentionService {
           `SELECT toString(toDate(${shape.time})) AS day, toString(count()) AS rows, toString(min(${shape.stamp})) AS minTime, toString(max(${shape.stamp})) AS maxTime FROM ${name} WHERE ${where} GROUP BY day ORDER BY day`,
         );
         if (!counts.length) continue;
-        await db.exec(`DELETE FROM ${name} WHERE ${where}`);
         const rows = counts.map((c): LedgerRow => ({ rule: rule.name, table: t.ruleTable, day: c.day, rows: c.rows, minTime: c.minTime, maxTime: c.maxTime, source: 'sweep' }));
-        await this.record(db, rows, `sweep:${t.database}.${t.table}:${rule.name}:${nowMs}`);
-        const n = rows.reduce((a, r) => a + Number(r.rows), 0);
-        this.counter('trailhouse_retention_expired_rows', 'Rows past their retention rule, counted into the ledger and deleted by the sweep.', { table: t.ruleTable, rule: rule.name }).add(n);
+        const intent: SweepIntent = { token: `sweep:${t.database}.${t.table}:${rule.name}:${nowMs}:${randomUUID()}`, database: t.database, table: t.table, kind: t.kind, rules: plan.rules, ruleIndex: i, nowMs, counts: rows };
+        await db.exec(intentSql(this.options.ledgerDatabase, intent, 'intent', policy));
+        await this.finish(db, intent, policy);
         written.push(...rows);
       }
     }
     return written;
   }
 
+  /** Deletes an intent's rows, records its counts, and marks it done. */
+  private async finish(db: SqlRunner, intent: SweepIntent, policy: string): Promise<void> {
+    await db.exec(intentDeleteSql(intent));
+    await this.record(db, intent.counts as LedgerRow[], intent.token);
+    await db.exec(intentSql(this.options.ledgerDatabase, intent, 'done', policy));
+    const rule = intent.rules[intent.ruleIndex]!;
+    const n = intent.counts.reduce((a, r) => a + Number(r.rows), 0);
+    this.counter('trailhouse_retention_expired_rows', 'Rows past their retention rule, counted into the ledger and deleted by the sweep.', { table: intent.counts[0]?.table ?? intent.table, rule: rule.name }).add(n);
+  }
+
+  /** Finishes every intent an interrupted sweep left; the ledger rows they wrote. */
+  private async recover(db: SqlRunner): Promise<LedgerRow[]> {
+    const out: LedgerRow[] = [];
+    for (const intent of await pendingIntents(db, this.options.ledgerDatabase)) {
+      this.logger.warn('retention: finishing an interrupted sweep', { token: intent.token });
+      await this.finish(db, intent, policyJson(intent.rules));
+      out.push(...intent.counts);
+    }
+    return out;
+  }
+
   /**
-   * Appends a sweep's counts to the ledger once the rows are gone: retried
-   * under one dedup token (a retry of an insert that did land is dropped);
-   * if the ledger stays unwritable the counts go to the log, so the
-   * deletion is never without a record.
+   * Appends a sweep's counts to the ledger once the rows are gone, retried
+   * under one dedup token (a retry of an insert that did land is dropped).
+   * If the ledger stays unwritable the sweep fails with the counts logged,
+   * and its journal intent is finished by the next sweep.
    */
   private async record(db: SqlRunner, rows: LedgerRow[], token: string): Promise<void> {
     const sql = ledgerInsertSql(this.options.ledgerDatabase, rows, token);
@@ -145,9 +176,9 @@ export class RetentionService {
         return;
       } catch (err) {
         if (attempt >= LEDGER_ATTEMPTS) {
-          this.counter('trailhouse_retention_ledger_failures', 'Sweeps whose counts could not be written to the ledger (logged instead).', {}).add(1);
-          this.logger.error('retention ledger not written; the deleted rows are recorded here', { rows, error: err });
-          return;
+          this.counter('trailhouse_retention_ledger_failures', 'Sweeps whose counts could not be written to the ledger yet (retried by the next sweep).', {}).add(1);
+          this.logger.error('retention ledger not written; the next sweep retries', { rows, error: err });
+          throw err;
         }
         await new Promise((res) => setTimeout(res, 250 * attempt));
       }
