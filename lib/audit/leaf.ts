@@ -20,7 +20,7 @@
  * or another log no longer matches its leaf (a reorder is named, not
  * just a root mismatch).
  */
-import { hash } from 'node:crypto';
+import { hexSha256, latin1Sha256 } from '../tlog/hash.ts';
 
 export const LEAF_VERSION = 1;
 
@@ -161,7 +161,7 @@ export function bodyBytes(b: BodyFields): Buffer {
 
 /** The body's SHA-256 as lowercase hex: how it is stored (LogBodyHash), and cheaper than a Buffer to produce. */
 export function bodyHashHex(b: BodyFields): string {
-  return hash('sha256', bodyBytes(b), 'hex');
+  return hexSha256(bodyBytes(b));
 }
 
 export function bodyHash(b: BodyFields): Buffer {
@@ -207,5 +207,5 @@ export function auditLeafHash(f: LeafFields | StoredLeafFields): Buffer {
  */
 export function auditLeafLatin1(f: LeafFields | StoredLeafFields): string {
   writeEntry(f);
-  return hash('sha256', w.view(), 'binary'); // 'binary' is latin1
+  return latin1Sha256(w.view());
 }
