@@ -4,6 +4,7 @@
  * change at restart alters the tables and is stored as a `configuration`
  * audit event; records already past their rule are counted in the ledger.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,5 +170,23 @@ describe('retention through the pipeline', () => {
     expect(() => loadConfigText(pipeline(`        - {name: x, table: audit_events, period: 1d, match: {severity_text: INFO}}`), builtinRegistry(), {})).toThrow(
       /retention\.rules: rule "x": table audit_events has no severityText to match/,
     );
+  });
+
+  it('the auditor role reads the ledger and the policy in force, not the logs', async () => {
+    const yaml = pipeline(RULES_V2).replace('    query_endpoint: "127.0.0.1:0"\n', `    query_endpoint: "127.0.0.1:0"\n    query_users: {soc2: {password_sha256_hex: ${createHash('sha256').update('pw').digest('hex')}, role: auditor}}\n`);
+    const r = await startService(yaml);
+    try {
+      const ask = async (sql: string) => {
+        const res = await fetch(`${r.queryUrl}/?database=otel`, { method: 'POST', body: sql, headers: { 'X-ClickHouse-User': 'soc2', 'X-ClickHouse-Key': 'pw' } });
+        return { status: res.status, body: await res.text() };
+      };
+      expect(await ask('SELECT count() FROM retention_ledger')).toMatchObject({ status: 200 });
+      expect(await ask('SELECT count() FROM retention_policy')).toMatchObject({ status: 200 });
+      const logs = await ask('SELECT count() FROM otel_logs');
+      expect(logs.status).toBe(403);
+      expect(logs.body).toContain('auditor role');
+    } finally {
+      await r.stop();
+    }
   });
 });
