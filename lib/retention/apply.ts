@@ -10,7 +10,7 @@
 import os from 'node:os';
 import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
 import { ident } from '../clickhouse/schema.ts';
-import { arrivedViewName, arrivedViewSql, POLICY_TABLE, policyInsertSql, type SqlRunner } from './ledger.ts';
+import { arrivedView, arrivedViewPrefix, POLICY_TABLE, policyInsertSql, type SqlRunner } from './ledger.ts';
 import { checkTableRules, policyJson, rulesOf, type RetentionRule, type TableKind } from './policy.ts';
 import { exclusiveConditions, quote, SHAPES, ttlSql } from './render.ts';
 
@@ -152,11 +152,23 @@ export async function enforceRetention(db: SqlRunner, plan: RetentionPlan, ledge
       },
     });
   }
-  // Replaced on every start: its rules must be the ones in force.
-  await db.exec(`DROP VIEW IF EXISTS ${arrivedViewName(t.database, t.table)}`);
-  if (plan.rules.length) await db.exec(arrivedViewSql({ database: t.database, table: t.table, ruleTable: t.ruleTable, ledgerDatabase }, plan.rules, SHAPES[t.kind]));
+  await replaceArrivedView(db, plan, ledgerDatabase);
   const conds = exclusiveConditions(plan.rules);
   const rules = plan.rules.map((r, i) => ({ name: r.name, periodMs: r.periodMs, condition: conds[i]! }));
   await db.exec(policyInsertSql(ledgerDatabase, { database: t.database, table: t.table, ruleTable: t.ruleTable, ttl: after, rules, policy }));
   return { changed, recorded, before, after };
+}
+
+/**
+ * The table's arrived-expired view for these rules: created if it is not
+ * there yet, before the views of other rules are dropped (so inserts are
+ * never without one; an unchanged policy touches nothing).
+ */
+async function replaceArrivedView(db: SqlRunner, plan: RetentionPlan, ledgerDatabase: string): Promise<void> {
+  const t = plan.target;
+  const view = plan.rules.length ? arrivedView({ database: t.database, table: t.table, ruleTable: t.ruleTable, ledgerDatabase }, plan.rules, SHAPES[t.kind]) : undefined;
+  if (view) await db.exec(view.sql);
+  const prefix = arrivedViewPrefix(t.table);
+  const views = await db.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = ${quote(t.database)} AND startsWith(name, ${quote(prefix)}) AND endsWith(name, '_mv')`);
+  for (const v of views) if (v.name !== view?.name && /^[0-9a-f]{12}_mv$/.test(v.name.slice(prefix.length))) await db.exec(`DROP VIEW IF EXISTS ${ident(t.database)}.${ident(v.name)}`);
 }

@@ -60,8 +60,17 @@ describe('retention on the embedded engine', () => {
       events.length = 0;
       const changed = service([{ ...POLICY[0]!, periodMs: 365 * DAY }, POLICY[1]!], 'r2');
       await changed.start(db);
+      const views = async () => (await db.query<{ name: string }>("SELECT name FROM system.tables WHERE database = 'r2' AND name LIKE 'audit_events_retention_arrived_%' ORDER BY name")).map((v) => v.name);
+      const before = await views();
+      expect(before).toHaveLength(1);
       const res = await changed.enforce(db, changed.plan(audit('r2')));
       expect(res.changed).toBe(true);
+      // the view of the new rules replaced the old one; an unchanged policy keeps it
+      const after = await views();
+      expect(after).toHaveLength(1);
+      expect(after).not.toEqual(before);
+      await changed.enforce(db, changed.plan(audit('r2')));
+      expect(await views()).toEqual(after);
       expect(res.before).toBe(first.after);
       expect(res.after).toContain('toIntervalDay(366)');
       const [t] = await db.query<{ engine_full: string }>("SELECT engine_full FROM system.tables WHERE database = 'r2' AND name = 'audit_events'");
@@ -80,6 +89,8 @@ describe('retention on the embedded engine', () => {
       expect(removed).toMatchObject({ changed: true, after: '' });
       const [t2] = await db.query<{ engine_full: string }>("SELECT engine_full FROM system.tables WHERE database = 'r2' AND name = 'audit_events'");
       expect(t2!.engine_full).not.toContain(' TTL ');
+      // and no rules: no arrived-expired view either
+      expect(await db.query("SELECT name FROM system.tables WHERE database = 'r2' AND name LIKE 'audit_events_retention_arrived_%'")).toEqual([]);
       expect(events.filter((e) => e.category === 'configuration')).toHaveLength(2);
       await changed.close();
       await none.close();

@@ -10,6 +10,7 @@
  * - `part_log`: reserved for deletions read from a server's system.part_log
  *   (the embedded engine has no part_log).
  */
+import { createHash } from 'node:crypto';
 import { ident } from '../clickhouse/schema.ts';
 import type { RetentionRule } from './policy.ts';
 import { expiredSql, quote, type TableShape } from './render.ts';
@@ -72,9 +73,9 @@ export function policyInsertSql(
   return `INSERT INTO ${ident(database)}.${ident(POLICY_TABLE)} (Database, Table, RuleTable, Ttl, Rules, Policy, AppliedAt) VALUES (${quote(o.database)}, ${quote(o.table)}, ${quote(o.ruleTable)}, ${quote(o.ttl)}, [${rules}], ${quote(o.policy)}, now64(3))`;
 }
 
-/** The arrived-expired view of a table: `<table>_retention_arrived_mv`. */
-export function arrivedViewName(database: string, table: string): string {
-  return `${ident(database)}.${ident(`${table}_retention_arrived_mv`)}`;
+/** The prefix of a table's arrived-expired views: `<table>_retention_arrived_<hash>_mv`. */
+export function arrivedViewPrefix(table: string): string {
+  return `${table}_retention_arrived_`;
 }
 
 /**
@@ -84,10 +85,13 @@ export function arrivedViewName(database: string, table: string): string {
  *
  * A materialized view that counts, in each inserted block, the rows already
  * past their rule's period (`now()` is the insert's time) into the ledger.
+ * Its name carries a hash of its definition, so an unchanged policy keeps
+ * the view that is counting (another ingester's inserts never go uncounted
+ * while a process restarts).
  */
-export function arrivedViewSql(o: { database: string; table: string; ruleTable: string; ledgerDatabase: string }, rules: readonly RetentionRule[], shape: TableShape): string {
+export function arrivedView(o: { database: string; table: string; ruleTable: string; ledgerDatabase: string }, rules: readonly RetentionRule[], shape: TableShape): { name: string; sql: string } {
   const expired = rules.map((r, i) => `${expiredSql(rules, i, shape, 'now()')}, ${quote(r.name)}`).join(', ');
-  return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${arrivedViewName(o.database, o.table)} TO ${ledgerName(o.ledgerDatabase)}
+  const body = `TO ${ledgerName(o.ledgerDatabase)}
 AS SELECT
     multiIf(${expired}, '') AS Rule,
     ${quote(o.ruleTable)} AS Table,
@@ -100,6 +104,8 @@ AS SELECT
 FROM ${ident(o.database)}.${ident(o.table)}
 WHERE Rule != ''
 GROUP BY Rule, Day`;
+  const name = `${arrivedViewPrefix(o.table)}${createHash('sha256').update(body).digest('hex').slice(0, 12)}_mv`;
+  return { name, sql: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${ident(o.database)}.${ident(name)} ${body}` };
 }
 
 export interface LedgerRow {
