@@ -68,7 +68,7 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
         const errors: { path: string; message: string }[] = [];
         const rules = retentionRules(c.retention, errors);
         if (errors.length) throw new Error(`retention: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-        const service = new RetentionService({ rules, sweepMs: c.retention.sweep_interval, graceMs: c.retention.ttl_grace, ledgerDatabase: c.database }, this.settings.logger, this.settings.metrics);
+        const service = new RetentionService({ rules, sweepMs: c.retention.sweep_interval, graceMs: c.retention.ttl_grace, sweep: c.retention.sweep, ledgerDatabase: c.database }, this.settings.logger, this.settings.metrics);
         await service.start({ exec: (sql) => store.command(sql), query: <T>(sql: string) => store.queryRows<T>(sql) });
         this.retentionService = service;
       }

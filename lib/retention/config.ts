@@ -34,10 +34,16 @@ export interface RetentionConfig {
   sweep_interval: number;
   /** The engine's TTL fires this long after a rule's period: the backstop when no sweep ran. Default 1d. */
   ttl_grace: number;
+  /**
+   * Whether this process sweeps. Several ingesters writing one ClickHouse
+   * server must leave it on for one of them only: two sweeps of one table
+   * would both count the rows they delete. Default true.
+   */
+  sweep: boolean;
   rules: RetentionRuleConfig[];
 }
 
-export const retentionDefaults = (): RetentionConfig => ({ sweep_interval: 600_000, ttl_grace: 86_400_000, rules: [] });
+export const retentionDefaults = (): RetentionConfig => ({ sweep_interval: 600_000, ttl_grace: 86_400_000, sweep: true, rules: [] });
 
 const matchSchema = s.object({
   category: s.any(),
@@ -52,6 +58,7 @@ export const retentionSchema = s.section(
   s.object({
     sweep_interval: s.duration(),
     ttl_grace: s.duration(),
+    sweep: s.bool(),
     rules: s.list(s.object({ name: s.string({ nonEmpty: true }), table: s.string({ nonEmpty: true }), period: s.duration(), match: matchSchema })),
   }),
   retentionDefaults,

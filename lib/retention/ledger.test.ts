@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createAudit, DAY, db, insertAudit, lease, POLICY, row, service, useEngine } from './engine-fixture.ts';
+import { testLogger, waitFor } from '../../test/helpers.ts';
 import { ledgerName, type SqlRunner } from './ledger.ts';
+import { RetentionService } from './sweep.ts';
 
 useEngine();
 
@@ -144,4 +146,24 @@ describe('the sweep journal', () => {
     expect(t!.n).toBe('1');
     await r.close();
   });
+});
+
+describe('the sweep timer', () => {
+  it('sweeps every sweep_interval, and not at all in a process told `sweep: false`', async () => {
+    const idle = new RetentionService({ rules: POLICY, sweepMs: 1000, graceMs: DAY, sweep: false, ledgerDatabase: 'r14' }, testLogger());
+    await idle.start(db);
+    await createAudit(idle, 'r14');
+    await insertAudit('r14', [row(400.5, 'data_access', 'allowed', Date.now())]); // expired, within the grace: only a sweep removes it
+    await new Promise((res) => setTimeout(res, 2500));
+    const count = async () => (await db.query<{ n: string }>('SELECT toString(count()) AS n FROM r14.audit_events'))[0]!.n;
+    expect(await count()).toBe('1');
+    await idle.close();
+    const sweeper = new RetentionService({ rules: POLICY, sweepMs: 1000, graceMs: DAY, ledgerDatabase: 'r14' }, testLogger());
+    await sweeper.start(db);
+    await createAudit(sweeper, 'r14');
+    await waitFor(async () => (await count()) === '0', 10_000, 'the timed sweep');
+    const [n] = await db.query<{ n: string }>(`SELECT toString(sum(Rows)) AS n FROM ${ledgerName('r14')} WHERE Source = 'sweep'`);
+    expect(n!.n).toBe('1');
+    await sweeper.close();
+  }, 20_000);
 });

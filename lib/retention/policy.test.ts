@@ -130,8 +130,8 @@ describe('retention policy', () => {
     expect(checkTableRules(rules, '__proto__', 'summary')).toEqual([]);
   });
 
-  it('defaults: sweep every 10m, TTL grace 1d, no rules', () => {
-    expect(retentionDefaults()).toEqual({ sweep_interval: 600_000, ttl_grace: 86_400_000, rules: [] });
+  it('defaults: sweep every 10m, TTL grace 1d, this process sweeps, no rules', () => {
+    expect(retentionDefaults()).toEqual({ sweep_interval: 600_000, ttl_grace: 86_400_000, sweep: true, rules: [] });
   });
 
   it('policyJson round-trips through parsePolicyJson, which refuses anything else with the reason', () => {

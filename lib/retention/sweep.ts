@@ -26,6 +26,8 @@ export interface RetentionOptions {
   rules: readonly RetentionRule[];
   sweepMs: number;
   graceMs: number;
+  /** False: this process applies the policy and counts arrivals, but another one sweeps. Default true. */
+  sweep?: boolean;
   /** Where retention_ledger lives (the store extension's database). */
   ledgerDatabase: string;
 }
@@ -68,7 +70,9 @@ export class RetentionService {
     await db.exec(journalTableSql(this.options.ledgerDatabase));
     this.lastSweep = Date.now();
     // A sweep the last run left half done is finished now, not a sweep_interval later.
-    await this.recover(db).catch((err: unknown) => this.logger.warn('retention: an interrupted sweep could not be finished yet; the next sweep retries', { error: err }));
+    if (this.options.sweep !== false) {
+      await this.recover(db).catch((err: unknown) => this.logger.warn('retention: an interrupted sweep could not be finished yet; the next sweep retries', { error: err }));
+    }
     this.timer = setInterval(() => void this.tick(), Math.min(this.options.sweepMs, ARRIVED_POLL_MS));
     this.timer.unref();
   }
@@ -93,7 +97,7 @@ export class RetentionService {
 
   private async tick(): Promise<void> {
     if (this.running) return;
-    const due = Date.now() - this.lastSweep >= this.options.sweepMs;
+    const due = this.options.sweep !== false && Date.now() - this.lastSweep >= this.options.sweepMs;
     this.running = (async () => {
       try {
         if (due) {
