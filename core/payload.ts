@@ -11,8 +11,8 @@
  *   a record. Records pass through: a payload decoded once stays decoded.
  * - `client` is who sent it (core/client.ts), `dedupToken` the token chosen
  *   upstream for its inserts (Kafka offsets, a sending queue's batch),
- *   `sequence` the ordered stream it was read from (a Kafka topic and
- *   partition), for stages that keep state per stream (the audit log).
+ *   `sequence` the ordered stream it was read from (a Kafka group, topic
+ *   and partition), for stages that keep state per stream (the audit log).
  *
  * Invariant: `bytes()` describe the records exactly. A stage that changes
  * records in place takes them with `recordsToChange()`, which lets the bytes
@@ -55,7 +55,7 @@ export class Payload<S extends Signal = Signal> {
   client: ClientInfo | undefined;
   /** The same on every delivery of this payload, so inserts downstream can recognise a repeat. */
   dedupToken: string | undefined;
-  /** The ordered stream this payload was read from (`<topic>/<partition>`), when there is one. */
+  /** The ordered stream this payload was read from (`kafka/<group>/<topic>/<partition>`), when there is one. */
   sequence: string | undefined;
   private c: Content<S>;
 

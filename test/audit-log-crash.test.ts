@@ -65,30 +65,37 @@ describe('audit log: kill -9 while checkpointing', () => {
         // reset by the kill: not acknowledged
       }
     };
+    // Paced, so the spool hands on several batches (and the log checkpoints between them).
     const sender = (async () => {
-      for (let i = 0; !stop && i < 60; i++) await send(i);
+      for (let i = 0; !stop && i < 400; i++) {
+        await send(i);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     })();
     // Kill once audit rows have been checkpointed at least twice.
     const witness = join(dir, 'data', 'witness', 'audit-checkpoints.jsonl');
-    await waitFor(() => readWitnessFile(witness).records.length >= 2, 60_000, 'two checkpoints in the witness file');
+    await waitFor(() => readWitnessFile(witness).records.length >= 2, 120_000, 'two checkpoints in the witness file');
     await running.kill9();
     stop = true;
     await sender;
 
     running = await Trailhouse.start(dir, 'pipeline', yaml);
-    for (let i = 100; i < 110; i++) await send(i);
+    for (let i = 1000; i < 1010; i++) await send(i);
     await waitFor(async () => (await count(p.query, 'SELECT count() FROM otel.otel_logs')) >= acked, 60_000, 'every acknowledged record stored');
     expect(await running.stop()).toBe(0); // the final checkpoint
+    // What the witness holds at the stop: the restart below adds rows (the store's own access events of this test's queries).
+    const read = readWitnessFile(witness);
     running = await Trailhouse.start(dir, 'pipeline', yaml);
 
     const stored = await rows(p.query);
     expect(stored.length).toBeGreaterThan(50);
     expect(stored.every((r) => r.o !== '')).toBe(true);
     // The spool replayed batches the log already held: each event once.
-    expect(await count(p.query, 'SELECT count() - uniqExact(TraceId, SpanId, Category, Action) FROM otel.audit_events')).toBe(0);
+    // (Classified events: the store's own access events, data_access, have no trace.)
+    expect(await count(p.query, "SELECT count() FROM otel.audit_events WHERE TraceId != ''")).toBeGreaterThan(50);
+    expect(await count(p.query, "SELECT count() - uniqExact(TraceId, SpanId, Category, Action) FROM otel.audit_events WHERE TraceId != ''")).toBe(0);
 
     const verifiers = readFileSync(join(dir, 'data', 'keys', 'verifiers'), 'utf8').split('\n').filter(Boolean).map(parseVerifierKey);
-    const read = readWitnessFile(witness);
     // A line torn by the kill is reported, never taken.
     for (const b of read.bad) expect(b.reason).toMatch(/torn last line/);
     const byOrigin = new Map<string, Row[]>();
@@ -108,9 +115,13 @@ describe('audit log: kill -9 while checkpointing', () => {
         const cp = parseCheckpoint(openNote(c.note, verifiers).text);
         expect(cp.size).toBeGreaterThanOrEqual(previous); // no checkpoint of a smaller tree after a larger one
         previous = cp.size;
+        expect(cp.size).toBeGreaterThan(0); // an empty log is not checkpointed
         expect(cp.root.toString('base64')).toBe(roots.get(cp.size));
       }
-      expect(cps.at(-1)!.size).toBe(list.length);
+      // The checkpoint at the stop covers every classified event; only the store's own access events
+      // (raised while it stopped, or by this test's queries since) may follow it.
+      expect(cps.at(-1)!.size).toBeGreaterThan(50);
+      for (const r of list.slice(cps.at(-1)!.size)) expect(['data_access', 'authentication']).toContain(r.Category);
     }
   }, 240_000);
 });

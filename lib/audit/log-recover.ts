@@ -2,9 +2,9 @@
  * How an origin's log continues after a restart (or `kill -9`), from the
  * store alone plus any local witness file:
  *
- * 1. The newest checkpoint in the store, taken only if its note verifies
- *    with one of the log's own keys and its stored right edge folds to the
- *    root it signed. It saves rereading every leaf.
+ * 1. The newest checkpoint in the store whose note verifies with one of
+ *    the log's keys and whose stored right edge folds to the root it
+ *    signed: it saves rereading every leaf. Others are skipped (and logged).
  * 2. The leaves after it (audit_log_leaves, by index), each recomputed
  *    from its record; they must follow on without a gap or a repeat.
  * 3. The newest checkpoint of each local witness file: a larger tree than
@@ -35,6 +35,8 @@ export interface RecoverOptions extends LogTables {
   verifiers: readonly NoteVerifier[];
   witnesses: readonly Witness[];
   rememberBatches: number;
+  /** Told why a stored checkpoint was not used. */
+  onSkipped?: (why: string) => void;
 }
 
 /** The log cannot continue without forking: its stored state and its checkpoints disagree. */
@@ -63,26 +65,23 @@ export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
   const fail = (why: string) =>
     new LogStateError(`the audit log ${o.origin} cannot continue: ${why}; run \`trailhouse verify\` to see what changed (or set integrity.origin to start a new log)`);
 
+  // The newest stored checkpoint that one of the log's keys signed and whose right edge folds to
+  // its root saves rereading every leaf. One that does not verify is only skipped (verify names
+  // it): the log is then rebuilt from its leaves, which it must extend anyway.
   let tree = new CompactTree();
   let checkpointed = -1;
-  const [cp] = await o.store.query<CheckpointRow>(
-    `SELECT toString(Size) AS size, RootHash, Note, Frontier FROM ${checkpointsTable(o)} WHERE Origin = ${origin} ORDER BY Size DESC, Time DESC LIMIT 1`,
+  const stored = await o.store.query<CheckpointRow>(
+    `SELECT toString(Size) AS size, RootHash, Note, Frontier FROM ${checkpointsTable(o)} WHERE Origin = ${origin} ORDER BY Size DESC, Time DESC LIMIT 16`,
   );
-  if (cp) {
-    let c;
-    try {
-      c = parseCheckpoint(openNote(cp.Note, o.verifiers).text);
-    } catch (err) {
-      throw fail(`its newest stored checkpoint (size ${cp.size}) does not verify with the log's keys (${(err as Error).message})`);
+  for (const cp of stored) {
+    const start = trustedStart(cp, o);
+    if (typeof start === 'string') {
+      o.onSkipped?.(`stored checkpoint at size ${cp.size} skipped: ${start}`);
+      continue;
     }
-    if (c.origin !== o.origin || String(c.size) !== cp.size || c.root.toString('hex') !== cp.RootHash) throw fail(`its newest stored checkpoint's columns differ from its signed note (size ${cp.size})`);
-    try {
-      tree = new CompactTree(c.size, cp.Frontier.map((h) => Buffer.from(h, 'hex')));
-    } catch (err) {
-      throw fail(`the right edge stored with checkpoint ${c.size} is malformed (${(err as Error).message})`);
-    }
-    if (!tree.root().equals(c.root)) throw fail(`the right edge stored with checkpoint ${c.size} does not give its signed root`);
-    checkpointed = c.size;
+    tree = start;
+    checkpointed = start.size;
+    break;
   }
 
   const witnessed = newestWitnessed(o.witnesses, o.origin);
@@ -115,6 +114,24 @@ export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
     `SELECT LogBatch, toString(min(LogIndex)) AS first FROM ${leavesTable(o)} WHERE LogOrigin = ${origin} AND LogIndex >= ${from} GROUP BY LogBatch ORDER BY min(LogIndex)`,
   );
   return { tree, checkpointed, batches: recent.map((r) => [r.LogBatch, Number(r.first)]) };
+}
+
+/** The tree at a stored checkpoint, or why it cannot be trusted. */
+function trustedStart(cp: CheckpointRow, o: RecoverOptions): CompactTree | string {
+  let c;
+  try {
+    c = parseCheckpoint(openNote(cp.Note, o.verifiers).text);
+  } catch (err) {
+    return `its note does not verify with the log's keys (${(err as Error).message})`;
+  }
+  if (c.origin !== o.origin || String(c.size) !== cp.size || c.root.toString('hex') !== cp.RootHash) return 'its columns differ from its signed note';
+  let tree: CompactTree;
+  try {
+    tree = new CompactTree(c.size, cp.Frontier.map((h) => Buffer.from(h, 'hex')));
+  } catch (err) {
+    return `its right edge is malformed (${(err as Error).message})`;
+  }
+  return tree.root().equals(c.root) ? tree : 'its right edge does not give its signed root';
 }
 
 /** The largest checkpoint of `origin` in the local witness files, read from their ends. */

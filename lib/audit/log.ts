@@ -42,8 +42,14 @@ import type { Witness, WitnessRecord } from './witness.ts';
 
 export interface AuditLogOptions extends LogTables {
   store: SqlStore;
-  /** The log's name (C2SP origin); a payload's sequence (a Kafka partition) adds `/<sequence>`. */
+  /** The log's name (C2SP origin) for payloads that come from no ordered stream. */
   origin: string;
+  /**
+   * Where the logs of ordered streams (Kafka partitions) are named:
+   * `<sequenceBase>/<sequence>`. The same on every ingester of a group (no
+   * host in it), so whichever reads a partition continues its log.
+   */
+  sequenceBase: string;
   signer: NoteSigner;
   /** Keys whose checkpoints this log trusts when it continues after a restart (its own, current and retired). */
   verifiers: readonly NoteVerifier[];
@@ -117,9 +123,9 @@ export class AuditLog {
     }
   }
 
-  /** The origin of a payload's sequence (a Kafka topic/partition), or the log's own. */
+  /** The origin of a payload's sequence (a Kafka group/topic/partition), or the log's own. */
   originOf(sequence?: string): string {
-    return sequence ? `${this.o.origin}/${sequence}` : this.o.origin;
+    return sequence ? `${this.o.sequenceBase}/${sequence.replace(/[^A-Za-z0-9._:/-]/g, '_')}` : this.o.origin;
   }
 
   /**
@@ -139,7 +145,8 @@ export class AuditLog {
   private originLog(origin: string): OriginLog {
     let log = this.logs.get(origin);
     if (!log) {
-      log = new OriginLog(origin, () => recoverLog({ ...this.o, origin, rememberBatches: this.remember }));
+      const onSkipped = (why: string) => this.o.logger.warn('audit log: continuing from its leaves', { origin, why });
+      log = new OriginLog(origin, () => recoverLog({ ...this.o, origin, rememberBatches: this.remember, onSkipped }));
       this.logs.set(origin, log);
     }
     return log;
@@ -191,7 +198,7 @@ export class AuditLog {
     for (const log of this.logs.values()) {
       try {
         await log.ready;
-        if (log.tree.size > log.checkpointed) await this.checkpoint(log);
+        if (log.tree.size > 0 && log.tree.size > log.checkpointed) await this.checkpoint(log);
       } catch (err) {
         errors.push(err);
       }

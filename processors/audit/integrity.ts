@@ -19,7 +19,12 @@ import { parseVerifierKey, validKeyName, type NoteVerifier } from '../../lib/tlo
 export interface IntegrityConfig {
   /** Every audit row is a leaf of a signed Merkle log. Default true. */
   enabled: boolean;
-  /** The log's name (C2SP origin). Default `<hostname>/trailhouse/<database>.<table>`. */
+  /**
+   * The log's name (C2SP origin). Default `<hostname>/trailhouse/<database>.<table>`.
+   * Logs of Kafka partitions are `<origin>/kafka/<group>/<topic>/<partition>`,
+   * by default `trailhouse/<database>.<table>/kafka/…`: no host, so every
+   * ingester of the group continues the same logs (set the same origin on all).
+   */
   origin: string;
   /** Ed25519 signing key (created 0600 on first start). Default `<path>/keys/audit-checkpoint.key`. */
   key_file: string;
@@ -74,6 +79,7 @@ export function integrityPaths(c: IntegrityConfig, dataRoot: string, database: s
   const keyFile = path.resolve(c.key_file || path.join(dataRoot, 'keys', 'audit-checkpoint.key'));
   return {
     origin,
+    sequenceBase: c.origin || `trailhouse/${database}.${table}`,
     keyName: c.key_name || origin,
     keyFile,
     verifiersFile: path.join(path.dirname(keyFile), 'verifiers'),
@@ -117,6 +123,7 @@ export async function openAuditLog(c: IntegrityConfig, o: OpenLogSettings): Prom
     database: o.database,
     table: o.table,
     origin: p.origin,
+    sequenceBase: p.sequenceBase,
     signer,
     verifiers,
     witnesses,

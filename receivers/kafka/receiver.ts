@@ -276,7 +276,8 @@ export class KafkaReceiver implements Component {
     const good = chunk.items.filter((i) => i.data !== null && !i.dup);
     const payload = mergePayloads(t.signal, good);
     payload.dedupToken = chunk.token;
-    payload.sequence = `${t.topic}/${partition}`;
+    // The stream, named the same on whichever group member reads it (the audit log's origin per partition).
+    payload.sequence = `kafka/${this.settings.config.group_id}/${t.topic}/${partition}`;
     return payload.isLogs() ? this.obs.logs(payload) : this.obs.traces(payload as Payload<'traces'>);
   }
 
