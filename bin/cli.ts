@@ -16,6 +16,9 @@ commands:
   audit [--since 1h | --from T --to T] [--category C] [--outcome O]
         [--principal P] [--path GLOB] [--json]
                              audit events, newest first
+  retention [--since 30d] [--json]
+                             the retention rules in force per table and the
+                             deletion ledger per rule and day
   hash-password [--sha256]   read a password on stdin, print the hash for
                              the clickhouse exporter's query_users
   pseudonym <value | -> [--config FILE] [--processor ID]
@@ -32,6 +35,7 @@ const commands: Record<string, () => Promise<Command>> = {
   query: async () => (await import('./commands/query.ts')).queryCommand,
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  retention: async () => (await import('./commands/retention.ts')).retentionCommand,
   'hash-password': async () => (await import('./commands/hash-password.ts')).hashPasswordCommand,
   pseudonym: async () => (await import('./commands/pseudonym.ts')).pseudonymCommand,
 };
