@@ -27,6 +27,9 @@ commands:
                              an inclusion proof of one audit row
   keys [--rotate | --generate FILE]
                              the audit log's verifier keys (current, retired)
+  retention [--since 30d] [--json]
+                             the retention rules in force per table and the
+                             deletion ledger per rule and day
   hash-password [--sha256]   read a password on stdin, print the hash for
                              the clickhouse exporter's query_users
   pseudonym <value | -> [--config FILE] [--processor ID]
@@ -46,6 +49,7 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () => (await import('./commands/verify.ts')).verifyCommand,
   proof: async () => (await import('./commands/proof.ts')).proofCommand,
   keys: async () => (await import('./commands/keys.ts')).keysCommand,
+  retention: async () => (await import('./commands/retention.ts')).retentionCommand,
   'hash-password': async () => (await import('./commands/hash-password.ts')).hashPasswordCommand,
   pseudonym: async () => (await import('./commands/pseudonym.ts')).pseudonymCommand,
 };

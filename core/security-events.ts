@@ -13,7 +13,8 @@
  * authenticated user name only, and `reason` is ours, not the client's text.
  */
 
-export type SecurityEventCategory = 'data_access' | 'authentication';
+/** configuration: a change the process made to the store itself (a retention policy applied: action `retention.update`). */
+export type SecurityEventCategory = 'data_access' | 'authentication' | 'configuration';
 
 export interface SecurityEvent {
   /** Nanoseconds since the epoch. */
@@ -21,8 +22,8 @@ export interface SecurityEvent {
   category: SecurityEventCategory;
   /** What was attempted: `query`, `login`, `otlp/http export`, ... */
   action: string;
-  /** `allowed` / `denied` for a query; `failure` / `rate_limited` for an authentication. */
-  outcome: 'allowed' | 'denied' | 'failure' | 'rate_limited' | 'failed';
+  /** `allowed` / `denied` for a query; `failure` / `rate_limited` for an authentication; `success` for an applied configuration change. */
+  outcome: 'allowed' | 'denied' | 'failure' | 'rate_limited' | 'failed' | 'success';
   /** The (claimed) user or authenticated subject; '' when none was presented. */
   subject: string;
   /** The client's address (ip or ip:port). */

@@ -25,6 +25,8 @@ import { schemaStatements, type SchemaOptions } from '../../lib/clickhouse/schem
 import { openStore, type InsertRequest, type Store, type StoreLease } from '../../lib/clickhouse/store.ts';
 import { storeOptionsOf } from '../../lib/clickhouse/connection-config.ts';
 import { storeProvider } from '../../lib/clickhouse/provider.ts';
+import type { RetentionPlan } from '../../lib/retention/apply.ts';
+import type { RetentionService } from '../../lib/retention/sweep.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -115,10 +117,17 @@ export class ClickHouseExporter implements Pusher {
     try {
       const store = lease.store;
       await store.ready();
+      const plans = this.retentionPlans(provider?.retention);
       if (c.create_schema) {
-        for (const sql of schemaStatements(schemaOptions(c, store.kind === 'embedded'), { logs: true, traces: true })) {
+        const o = schemaOptions(c, store.kind === 'embedded');
+        if (plans) o.retention = { logs: plans[0].ttl, traces: plans[1].ttl, lookup: plans[2].ttl };
+        for (const sql of schemaStatements(o, { logs: true, traces: true })) {
           await store.command(sql);
         }
+      }
+      if (plans) {
+        const db = { exec: (sql: string) => store.command(sql), query: <T>(sql: string) => store.queryRows<T>(sql) };
+        for (const plan of plans) await provider!.retention!.enforce(db, plan);
       }
       // The row counters exist from the start (at 0), so a watcher can tell "none yet" from "no counter".
       for (const table of [this.logsTable, this.tracesTable]) {
@@ -134,6 +143,20 @@ export class ClickHouseExporter implements Pusher {
       await lease.release();
       throw err;
     }
+  }
+
+  /** The store's retention policy for the logs, traces and trace-id lookup tables (undefined: none configured; the exporter's `ttl` applies). */
+  private retentionPlans(retention: RetentionService | undefined): [RetentionPlan, RetentionPlan, RetentionPlan] | undefined {
+    if (!retention) return undefined;
+    const c = this.cfg;
+    if (c.cluster_name) throw new Error('exporters.clickhouse: a retention policy on a cluster (cluster_name) is not supported: its ALTERs would need ON CLUSTER');
+    const base = { database: c.database, writerTtlMs: c.ttl, writerTtlKey: 'exporters.clickhouse.ttl' };
+    const lookup = `${c.traces_table_name}_trace_id_ts`;
+    return [
+      retention.plan({ ...base, table: c.logs_table_name, ruleTable: c.logs_table_name, kind: 'logs' }),
+      retention.plan({ ...base, table: c.traces_table_name, ruleTable: c.traces_table_name, kind: 'traces' }),
+      retention.plan({ ...base, table: lookup, ruleTable: lookup, kind: 'lookup', derivedFrom: c.traces_table_name }),
+    ];
   }
 
   async pushLogs(p: LogsPayload, ctx: PushContext): Promise<void> {

@@ -16,6 +16,8 @@ import { storeOptionsOf } from '../../lib/clickhouse/connection-config.ts';
 import type { StoreProvider } from '../../lib/clickhouse/provider.ts';
 import { openStore, type Store, type StoreLease, type StoreOptions } from '../../lib/clickhouse/store.ts';
 import { acquireQueryServer, queryServerOptions, type QueryServerLease } from '../../lib/clickhouse/query/query-server.ts';
+import { retentionRules } from '../../lib/retention/config.ts';
+import { RetentionService } from '../../lib/retention/sweep.ts';
 import { clickhouseStoreSchema, defaultClickHouseStoreConfig, validateClickHouseStore, type ClickHouseStoreConfig } from './config.ts';
 
 export class ClickHouseStoreExtension implements Component, StoreProvider {
@@ -23,6 +25,7 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
   private lease: StoreLease | undefined;
   private query: QueryServerLease | undefined;
   private readonly options: StoreOptions;
+  private retentionService: RetentionService | undefined;
 
   constructor(private readonly settings: CreateSettings<ClickHouseStoreConfig>) {
     this.options = storeOptionsOf(settings.config, Math.max(settings.config.timeout, 1000));
@@ -34,6 +37,11 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
 
   storeOptions(): StoreOptions {
     return this.options;
+  }
+
+  /** The retention policy, when configured (writers apply it to their tables at start). */
+  get retention(): RetentionService | undefined {
+    return this.retentionService;
   }
 
   /** The open store, once started. */
@@ -56,6 +64,14 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
       if (store.kind === 'embedded' && store.readonly && c.query_endpoint) {
         this.query = await acquireQueryServer(queryServerOptions(c, c.query_endpoint, store.readonly, c.database, this.settings.logger, this.settings.metrics));
       }
+      if (c.retention) {
+        const errors: { path: string; message: string }[] = [];
+        const rules = retentionRules(c.retention, errors);
+        if (errors.length) throw new Error(`retention: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+        const service = new RetentionService({ rules, sweepMs: c.retention.sweep_interval, graceMs: c.retention.ttl_grace, sweep: c.retention.sweep, ledgerDatabase: c.database }, this.settings.logger, this.settings.metrics);
+        await service.start({ exec: (sql) => store.command(sql), query: <T>(sql: string) => store.queryRows<T>(sql) });
+        this.retentionService = service;
+      }
       this.settings.logger.info('store open', { store: store.key, query_url: this.queryUrl });
     } catch (err) {
       this.lease = undefined;
@@ -67,6 +83,9 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
   readonly shutdown = once(async () => {
     const q = this.query;
     const l = this.lease;
+    const r = this.retentionService;
+    this.retentionService = undefined;
+    await r?.close();
     this.query = undefined;
     this.lease = undefined;
     await q?.release();

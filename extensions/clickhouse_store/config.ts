@@ -5,6 +5,7 @@
  * is written once.
  */
 import { s, type ConfigError } from '../../core/config/schema.ts';
+import { retentionRules, retentionSchema, type RetentionConfig } from '../../lib/retention/config.ts';
 import {
   connectionDefaults,
   connectionSchemaFields,
@@ -22,6 +23,8 @@ export interface ClickHouseStoreConfig extends ConnectionConfig, QueryInterfaceC
   database: string;
   /** Server only: per-request timeout of the client (ms). Default 30s. */
   timeout: number;
+  /** The retention policy of the writers' tables (lib/retention); null (default) = each writer's own `ttl`. */
+  retention: RetentionConfig | null;
 }
 
 export const defaultClickHouseStoreConfig = (): ClickHouseStoreConfig => ({
@@ -29,6 +32,7 @@ export const defaultClickHouseStoreConfig = (): ClickHouseStoreConfig => ({
   ...queryInterfaceDefaults(),
   database: 'otel',
   timeout: 30_000,
+  retention: null,
 });
 
 export const clickhouseStoreSchema = s.object({
@@ -36,11 +40,13 @@ export const clickhouseStoreSchema = s.object({
   ...queryInterfaceSchemaFields,
   database: s.string({ nonEmpty: true }),
   timeout: s.duration(),
+  retention: retentionSchema,
 });
 
 export function validateClickHouseStore(c: ClickHouseStoreConfig): ConfigError[] {
   const errors = [...validateConnection(c), ...validateQueryInterface(c, isServer(c))];
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.database)) errors.push({ path: 'database', message: `expected a name of letters, digits and _, got ${JSON.stringify(c.database)}` });
   if (c.timeout < 1000) errors.push({ path: 'timeout', message: 'must be at least 1s' });
+  if (c.retention) retentionRules(c.retention, errors);
   return errors;
 }

@@ -19,6 +19,8 @@ export interface AuditTableOptions {
   table: string;
   /** Milliseconds; 0 = no TTL. */
   ttlMs: number;
+  /** The store's retention policy rendered for this table (lib/retention; '' = none), instead of ttlMs. */
+  retention?: string;
 }
 
 /** `database.table`; both are validated identifiers (config.ts), so no quoting is needed. */
@@ -56,7 +58,7 @@ export function auditTableSql(o: AuditTableOptions): string {
 ) ENGINE = MergeTree()
 PARTITION BY toDate(Timestamp)
 ORDER BY (Category, Outcome, Timestamp)
-${ttl(o.ttlMs)}
+${o.retention !== undefined ? (o.retention ? `TTL ${o.retention}` : '') : ttl(o.ttlMs)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`;
 }
 

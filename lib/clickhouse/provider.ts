@@ -11,6 +11,7 @@
  * per data directory or one client per server.
  */
 import type { Host } from '../../core/component.ts';
+import type { RetentionService } from '../retention/sweep.ts';
 import type { StoreOptions } from './store.ts';
 
 export interface StoreProvider {
@@ -19,6 +20,8 @@ export interface StoreProvider {
   storeOptions(): StoreOptions;
   /** The database the store's tables live in unless a writer says otherwise. */
   readonly database: string;
+  /** The retention policy configured on the store, once started; undefined = none (writers keep their own `ttl`). */
+  readonly retention?: RetentionService;
 }
 
 export function isStoreProvider(x: unknown): x is StoreProvider {

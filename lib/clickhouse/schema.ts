@@ -20,6 +20,18 @@ export interface SchemaOptions {
   engine: { name: string; params: string };
   /** MergeTree SETTINGS we add (e.g. the embedded engine's dedup window). */
   extraSettings: Record<string, string | number>;
+  /**
+   * The store's retention policy rendered per table (lib/retention: the TTL
+   * without its keyword, '' = none); instead of `ttlMs` for the tables it names.
+   */
+  retention?: { logs?: string; traces?: string; lookup?: string };
+}
+
+/** The TTL clause of a table: the retention policy's when it names the table, else the Collector's from ttlMs. */
+function ttlOf(o: SchemaOptions, table: 'logs' | 'traces' | 'lookup', timeField: string): string {
+  const r = o.retention?.[table];
+  if (r !== undefined) return r ? `TTL ${r}` : '';
+  return ttlExpr(o.ttlMs, timeField);
 }
 
 /** `name` quoted as a ClickHouse identifier. */
@@ -83,7 +95,7 @@ export function logsTableSql(o: SchemaOptions): string {
 PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
-${ttlExpr(o.ttlMs, 'TimestampTime')}
+${ttlOf(o, 'logs', 'TimestampTime')}
 ${settings(o, 'index_granularity = 8192, ttl_only_drop_parts = 1')}`;
 }
 
@@ -125,7 +137,7 @@ export function tracesTableSql(o: SchemaOptions): string {
 ) ENGINE = ${engineString(o.engine)}
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
-${ttlExpr(o.ttlMs, 'toDateTime(Timestamp)')}
+${ttlOf(o, 'traces', 'toDateTime(Timestamp)')}
 ${settings(o, 'index_granularity = 8192, ttl_only_drop_parts = 1')}`;
 }
 
@@ -138,7 +150,7 @@ export function traceIdTsTableSql(o: SchemaOptions): string {
 ) ENGINE = ${engineString(o.engine)}
 PARTITION BY toDate(Start)
 ORDER BY (TraceId, Start)
-${ttlExpr(o.ttlMs, 'Start')}
+${ttlOf(o, 'lookup', 'Start')}
 ${settings(o, 'index_granularity = 8192, ttl_only_drop_parts = 1')}`;
 }
 

@@ -60,7 +60,7 @@ export const tlsDefaults = (): TlsConfig => ({
 
 const saslDefaults = (): SaslConfig => ({ mechanism: 'PLAIN', username: '', password: '', version: 0 });
 
-const tlsSchema: Schema = s.section(
+export const tlsSchema: Schema = s.section(
   s.object({
     insecure: s.bool(),
     ca_file: s.optional(s.string({ nonEmpty: true })),

@@ -31,6 +31,7 @@ import { AUDIT_COLUMNS, auditLogColumnsSql, auditNative, auditRow, auditTableNam
 import type { AuditLog } from '../../lib/audit/log.ts';
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { resolveStore } from '../../lib/clickhouse/store-config.ts';
+import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { SecurityEventWriter } from './security-writer.ts';
 import { openAuditLog } from './integrity.ts';
@@ -210,9 +211,13 @@ export class AuditProcessor implements Component, LogsConsumer {
     const where = resolveStore(c, host);
     this.store = openSqlStore(where, insertMetrics(this.settings.metrics));
     const store = this.store.store;
+    // The store's retention policy, when it has one, decides the table's TTL (and refuses a `ttl` of ours beside it).
+    const retention = c.store ? storeProvider(host, c.store).retention : undefined;
+    const plan = retention?.plan({ database: c.database, table: c.table, ruleTable: c.table, kind: 'audit', writerTtlMs: c.ttl, writerTtlKey: 'processors.audit.ttl' });
     await store.exec(databaseSql(c.database));
-    await store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl }));
+    await store.exec(auditTableSql({ database: c.database, table: c.table, ttlMs: c.ttl, retention: plan?.ttl }));
     for (const sql of auditLogColumnsSql(c)) await store.exec(sql);
+    if (plan) await retention!.enforce(store, plan);
     if (c.integrity.enabled) {
       const dataRoot = where.endpoint ? c.path : where.path;
       this.log = await openAuditLog(c.integrity, { store, database: c.database, table: c.table, dataRoot, logger: this.settings.logger, metrics: this.settings.metrics });

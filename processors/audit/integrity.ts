@@ -12,6 +12,8 @@ import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import type { SqlStore } from '../../lib/clickhouse/sql-store.ts';
 import { AuditLog } from '../../lib/audit/log.ts';
 import { FileWitness, HttpWitness, type Witness } from '../../lib/audit/witness.ts';
+import { KafkaWitness } from '../../lib/audit/witness-kafka.ts';
+import { authDefaults, authSchema, brokersSchema, tlsSchema, type AuthConfig, type TlsConfig } from '../../lib/kafka/client.ts';
 import { validOrigin } from '../../lib/tlog/checkpoint.ts';
 import { loadOrCreateSigner, verifierKeyOf } from '../../lib/tlog/keys.ts';
 import { parseVerifierKey, validKeyName, type NoteVerifier } from '../../lib/tlog/note.ts';
@@ -37,7 +39,18 @@ export interface IntegrityConfig {
     file: { path: string } | null;
     /** POST every checkpoint as JSON. Default null. */
     http: { endpoint: string; headers: Record<string, string>; timeout: number } | null;
+    /** Produce every checkpoint to a topic (key: the origin). Default null. */
+    kafka: KafkaWitnessConfig | null;
   };
+}
+
+export interface KafkaWitnessConfig {
+  brokers: string[];
+  topic: string;
+  client_id: string;
+  tls: TlsConfig | null;
+  auth: AuthConfig;
+  timeout: number;
 }
 
 export const defaultIntegrity = (): IntegrityConfig => ({
@@ -46,7 +59,7 @@ export const defaultIntegrity = (): IntegrityConfig => ({
   key_file: '',
   key_name: '',
   checkpoint_interval: 30_000,
-  witnesses: { file: { path: '' }, http: null },
+  witnesses: { file: { path: '' }, http: null, kafka: null },
 });
 
 export const integritySchema = s.object({
@@ -58,6 +71,10 @@ export const integritySchema = s.object({
   witnesses: s.object({
     file: s.object({ path: s.string() }, { allowNull: true }),
     http: s.section(s.object({ endpoint: s.string({ nonEmpty: true }), headers: s.map(s.string()), timeout: s.duration() }), () => ({ endpoint: '', headers: {}, timeout: 5000 })),
+    kafka: s.section(
+      s.object({ brokers: brokersSchema, topic: s.string({ nonEmpty: true }), client_id: s.string({ nonEmpty: true }), tls: tlsSchema, auth: authSchema, timeout: s.duration() }),
+      (): KafkaWitnessConfig => ({ brokers: [], topic: 'trailhouse_audit_checkpoints', client_id: 'trailhouse-witness', tls: null, auth: authDefaults(), timeout: 10_000 }),
+    ),
   }),
 });
 
@@ -67,8 +84,11 @@ export function validateIntegrity(c: IntegrityConfig): ConfigError[] {
   if (c.key_name && !validKeyName(c.key_name)) errors.push({ path: 'integrity.key_name', message: `a key name has no spaces or '+', got ${JSON.stringify(c.key_name)}` });
   const http = c.witnesses.http;
   if (http && !/^https?:\/\//.test(http.endpoint)) errors.push({ path: 'integrity.witnesses.http.endpoint', message: `expected http(s)://…, got ${JSON.stringify(http.endpoint)}` });
-  if (c.enabled && !c.witnesses.file && !http) {
-    errors.push({ path: 'integrity.witnesses', message: 'at least one witness outside the store is needed (file or http): checkpoints kept only in the store can be rewritten with it' });
+  const kafka = c.witnesses.kafka;
+  if (kafka && kafka.brokers.length === 0) errors.push({ path: 'integrity.witnesses.kafka.brokers', message: 'must list at least one broker (host:port)' });
+  if (kafka?.tls && kafka.auth.tls) errors.push({ path: 'integrity.witnesses.kafka.auth.tls', message: 'TLS is set both here and in tls: keep the top-level tls only' });
+  if (c.enabled && !c.witnesses.file && !http && !kafka) {
+    errors.push({ path: 'integrity.witnesses', message: 'at least one witness outside the store is needed (file, http or kafka): checkpoints kept only in the store can be rewritten with it' });
   }
   return errors;
 }
@@ -118,6 +138,10 @@ export async function openAuditLog(c: IntegrityConfig, o: OpenLogSettings): Prom
   if (p.witnessFile) witnesses.push(new FileWitness(p.witnessFile));
   const http = c.witnesses.http;
   if (http) witnesses.push(new HttpWitness({ endpoint: http.endpoint, headers: http.headers, timeoutMs: http.timeout }));
+  const kafka = c.witnesses.kafka;
+  if (kafka) {
+    witnesses.push(new KafkaWitness({ brokers: kafka.brokers, topic: kafka.topic, client_id: kafka.client_id, tls: kafka.tls ?? kafka.auth.tls, sasl: kafka.auth.sasl, timeoutMs: kafka.timeout, logger: o.logger }));
+  }
   const log = new AuditLog({
     store: o.store,
     database: o.database,

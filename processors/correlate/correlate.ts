@@ -24,6 +24,7 @@ import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import type { AttributeMap } from '../../lib/mesh/attributes.ts';
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { resolveStore } from '../../lib/clickhouse/store-config.ts';
+import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import type { CorrelateConfig } from './config.ts';
 import type { SummaryPart } from './enrich.ts';
@@ -122,12 +123,17 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
       this.store = openSqlStore(resolveStore(cfg, host), insertMetrics(this.settings.metrics));
       const { auditTableSql, databaseSql } = await import('../../lib/audit/schema.ts');
       await this.store.store.exec(databaseSql(cfg.database));
-      const opts = { database: cfg.database, table: cfg.table, auditTable: cfg.audit_table, ttlMs: cfg.ttl };
+      // The store's retention policy, when it has one, decides the TTLs (the audit processor enforces audit_events').
+      const retention = cfg.store ? storeProvider(host, cfg.store).retention : undefined;
+      const plan = retention?.plan({ database: cfg.database, table: `${cfg.table}_parts`, ruleTable: cfg.table, kind: 'summary', writerTtlMs: cfg.ttl, writerTtlKey: 'processors.correlate.ttl' });
+      const opts = { database: cfg.database, table: cfg.table, auditTable: cfg.audit_table, ttlMs: cfg.ttl, retention: plan?.ttl };
       if (cfg.audit_table) {
         // The audit MV reads audit_events: make sure it exists whichever processor starts first.
-        await this.store.store.exec(auditTableSql({ database: cfg.database, table: cfg.audit_table, ttlMs: 0 }));
+        const auditPlan = retention?.plan({ database: cfg.database, table: cfg.audit_table, ruleTable: cfg.audit_table, kind: 'audit', writerTtlMs: 0, writerTtlKey: '' });
+        await this.store.store.exec(auditTableSql({ database: cfg.database, table: cfg.audit_table, ttlMs: 0, retention: auditPlan?.ttl }));
       }
       for (const sql of summaryStatements(opts)) await this.store.store.exec(sql);
+      if (plan) await retention!.enforce(this.store.store, plan);
       this.writer = new SummaryWriter(this.store.store, names(opts).parts, PARTS_COLUMNS);
     }
     this.started = true;

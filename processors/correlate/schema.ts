@@ -31,6 +31,8 @@ export interface SummaryTableOptions {
   /** The audit processor's table, counted into the summary ('' = none). */
   auditTable: string;
   ttlMs: number;
+  /** The store's retention policy rendered for the parts table (lib/retention; '' = none), instead of ttlMs. */
+  retention?: string;
 }
 
 /** No start seen yet: larger than any time, so min() ignores it. */
@@ -68,7 +70,7 @@ export function summaryStatements(o: SummaryTableOptions): string[] {
 ) ENGINE = MergeTree()
 PARTITION BY toDate(LastUpdate)
 ORDER BY TraceId
-${ttl(o.ttlMs)}
+${o.retention !== undefined ? (o.retention ? `TTL ${o.retention}` : '') : ttl(o.ttlMs)}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
     `CREATE VIEW IF NOT EXISTS ${n.view} AS
 SELECT

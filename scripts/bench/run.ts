@@ -10,7 +10,12 @@
  * included: it runs in that process), peak RSS, and the time from request to
  * answer (p50/p90/p99/max) under that closed loop.
  *
- *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --auth --cpu-prof DIR --node-flags "--single-threaded-gc"]
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --auth --no-integrity --cpu-prof DIR --node-flags "--single-threaded-gc"]
+ *
+ * --no-integrity: audit rows are written without the signed Merkle log
+ * (processors.audit.integrity.enabled: false); each phase reports
+ * audit_rows, so interleaved runs with and without give the log's CPU per
+ * audit row.
  *
  * --auth: the OTLP and Zipkin receivers authenticate every request with the
  * bearertokenauth extension (the load generator sends the token), to measure
@@ -114,6 +119,10 @@ if (authToken) {
   for (const p of Object.values<any>(base.receivers.otlp.protocols)) p.auth = { authenticator: 'bearertokenauth' };
   if (base.receivers.zipkin) base.receivers.zipkin.auth = { authenticator: 'bearertokenauth' };
 }
+// `--no-integrity`: audit rows written without the signed Merkle log, to measure what the log costs.
+if (args.flags.has('no-integrity')) {
+  for (const [id, pr] of Object.entries<any>(base.processors ?? {})) if (id.split('/')[0] === 'audit') pr.integrity = { ...pr.integrity, enabled: false };
+}
 if (base.receivers.jaeger) base.receivers.jaeger = { protocols: { thrift_compact: { endpoint: `127.0.0.1:${jaegerUdp}` } } };
 for (const id of Object.keys(base.receivers)) if (!['otlp', 'spool', 'zipkin', 'jaeger'].includes(id)) delete base.receivers[id];
 for (const p of Object.values<any>(base.service.pipelines)) p.receivers = p.receivers.filter((r: string) => base.receivers[r] !== undefined);
@@ -134,6 +143,7 @@ try {
     const table = signal === 'logs' ? 'otel.otel_logs' : 'otel.otel_traces';
     const target = signal === 'zipkin' ? `http://127.0.0.1:${zipkin}` : signal === 'jaeger' ? `udp://127.0.0.1:${jaegerUdp}` : `http://127.0.0.1:${http}`;
     const before = Number(await query(qurl, `SELECT count() FROM ${table}`));
+    const auditBefore = Number(await query(qurl, 'SELECT count() FROM otel.audit_events').catch(() => '0'));
     const insertedBefore = await insertedRows(table);
     if (insertedBefore === undefined) console.error(`(no row counter for ${table} on the metrics endpoint: watching with queries)`);
     const cpu0 = cpuSeconds(pid);
@@ -176,6 +186,7 @@ try {
     }, 60_000, 'background merges to finish');
     const cpu = cpuSeconds(pid) - cpu0;
     const threads = threadDelta(threads0, threadCpu(pid));
+    const auditRows = Number(await query(qurl, 'SELECT count() FROM otel.audit_events').catch(() => '0')) - auditBefore;
     if (signal !== 'jaeger') ok &&= stored === accepted;
     // A phase named twice (`--phases logs,logs`) reports its later runs as logs#2, …: the
     // first run of a phase pays the JIT's warm-up and the heap's growth.
@@ -187,6 +198,8 @@ try {
       stored_equals_accepted: stored === accepted,
       ...(signal === 'jaeger' ? { note: 'UDP: sent, not acknowledged; drops are counted by the receiver' } : {}),
       refusals: sent.refusals,
+      // Audit events classified from the phase's records (and access events of the bench's own polls).
+      audit_rows: auditRows,
       // Request to answer, with `concurrency` senders in a closed loop (saturating: queueing
       // included); `npm run bench:ack` measures it at a steady half-capacity rate.
       ...(sent.ack_ms ? { ack_ms: sent.ack_ms } : {}),

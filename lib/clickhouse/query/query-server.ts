@@ -71,7 +71,7 @@ export interface QueryServerOptions {
   /** One log line per query (who, what, how much, how it ended). Default true. */
   queryLog?: boolean;
   metrics?: MetricsRegistry;
-  /** Table names the auditor role may read (in any store database). Default: audit_events and its log's tables (leaves, checkpoints). */
+  /** Table names the auditor role may read (in any store database). Default: audit_events and its log's tables (leaves, checkpoints), and the retention ledger and policy. */
   auditTables?: readonly string[];
 }
 

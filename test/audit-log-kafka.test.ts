@@ -1,0 +1,114 @@
+/**
+ * The audit log with Kafka ingesters (examples/ingester.yaml as child
+ * processes, the test broker, one embedded store directory): each partition
+ * is a log of its own. Ingester A is killed with SIGKILL while records
+ * are arriving; ingester B (another client of the same group) takes the
+ * partitions over from the committed offsets and continues every
+ * partition's log from the store: no gap, no repeat, no event twice, every
+ * witnessed checkpoint matching the stored rows; a Kafka topic witness
+ * holds the same checkpoints as the file. (That a batch delivered
+ * again adds no leaf is shown in lib/audit/log.test.ts.) (A ClickHouse server is what lets two
+ * ingesters run at once; the embedded engine allows one process per
+ * directory, so here they take turns on one directory.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { Producer } from 'kafkajs';
+import { encodeLogsProto } from '../core/otlp/index.ts';
+import { makeBatch } from '../scripts/bench/workload.ts';
+import { readWitnessFile } from '../lib/audit/witness.ts';
+import { checkAuditLog } from './audit-log-check.ts';
+import { count } from './default-pipeline.ts';
+import { waitFor } from './helpers.ts';
+import { createTopics, ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
+import { freePort, Trailhouse } from './process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'th-auditlog-kafka-'));
+const logsTopic = uniqueTopic('auditlog-logs');
+const spansTopic = uniqueTopic('auditlog-spans');
+const group = uniqueTopic('auditlog-ingesters');
+const witnessTopic = uniqueTopic('auditlog-checkpoints');
+let running: Trailhouse | undefined;
+let producer: Producer;
+let brokers: string;
+
+beforeAll(async () => {
+  brokers = await ensureKafka();
+  await createTopics(brokers, [logsTopic, spansTopic], 4);
+  await createTopics(brokers, [witnessTopic], 1);
+  producer = testKafka(brokers).producer();
+  await producer.connect();
+});
+afterAll(async () => {
+  await running?.kill9();
+  await producer?.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function ingester(clientId: string): Promise<{ yaml: string; query: number; metrics: number }> {
+  const [query, health, metrics] = await Promise.all([freePort(), freePort(), freePort()]);
+  const cfg = parse(readFileSync('examples/ingester.yaml', 'utf8')) as Record<string, any>;
+  const k = cfg.receivers.kafka;
+  k.brokers = [brokers];
+  k.group_id = group;
+  k.client_id = clientId;
+  k.logs.topic = logsTopic;
+  k.traces.topic = spansTopic;
+  k.max_batch_records = 400; // several batches per partition, so a kill lands between commits
+  cfg.processors.correlate.wait = '1s';
+  cfg.processors.audit.integrity = { checkpoint_interval: '200ms', witnesses: { kafka: { brokers: [brokers], topic: witnessTopic } } };
+  cfg.extensions.clickhouse_store.path = './data';
+  cfg.extensions.clickhouse_store.query_endpoint = `127.0.0.1:${query}`;
+  cfg.extensions.health_check.endpoint = `127.0.0.1:${health}`;
+  cfg.service.telemetry.metrics.address = `127.0.0.1:${metrics}`;
+  return { yaml: stringify(cfg), query, metrics };
+}
+
+/** Batches of access logs (2% denied), each to one partition in turn. */
+async function produce(from: number, to: number): Promise<number> {
+  let records = 0;
+  for (let i = from; i < to; i++) {
+    const logs = makeBatch(50, i).logs;
+    records += 100;
+    await producer.send({ topic: logsTopic, messages: [{ partition: i % 4, value: Buffer.from(encodeLogsProto(logs)) }] });
+  }
+  return records;
+}
+
+describe('audit log over Kafka: one log per partition, continued by the next ingester', () => {
+  it('survives kill -9 of one ingester and a takeover by another', async () => {
+    let produced = await produce(0, 40);
+    const a = await ingester('ingester-a');
+    running = await Trailhouse.start(dir, 'ingester-a', a.yaml);
+    const witness = join(dir, 'data', 'witness', 'audit-checkpoints.jsonl');
+    await waitFor(() => readWitnessFile(witness).records.length >= 4, 90_000, 'checkpoints of the partitions');
+    produced += await produce(40, 80);
+    await running.kill9();
+
+    const b = await ingester('ingester-b');
+    running = await Trailhouse.start(dir, 'ingester-b', b.yaml);
+    produced += await produce(80, 100);
+    await waitFor(async () => (await count(b.query, 'SELECT count() FROM otel.otel_logs')) >= produced, 120_000, 'every produced record stored');
+    expect(await count(b.query, 'SELECT count() - uniqExact(TraceId, SpanId) FROM otel.otel_logs')).toBe(0);
+    expect(await running.stop()).toBe(0);
+    const read = readWitnessFile(witness);
+    running = await Trailhouse.start(dir, 'ingester-b', b.yaml);
+
+    const origins = await checkAuditLog(b.query, read, join(dir, 'data', 'keys', 'verifiers'));
+    // The Kafka witness got every checkpoint the file did, in the same order.
+    const fromTopic: string[] = [];
+    const consumer = testKafka(brokers).consumer({ groupId: uniqueTopic('witness-reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: witnessTopic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void fromTopic.push(JSON.parse(message.value!.toString()).note as string) });
+    await waitFor(() => fromTopic.length >= read.records.length, 30_000, 'the witness topic read back');
+    await consumer.disconnect();
+    expect(fromTopic).toEqual(read.records.map((r) => r.note));
+
+    const partitionLogs = [...origins.keys()].filter((o) => o.startsWith(`trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/`)).sort();
+    expect(partitionLogs).toEqual([0, 1, 2, 3].map((p) => `trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/${p}`));
+  }, 300_000);
+});
