@@ -6,6 +6,7 @@
  * LogIndex skips the rest.
  */
 import type { BodyFields } from '../../lib/audit/leaf.ts';
+import type { PolicyEvent } from '../../lib/audit/verify-retention.ts';
 import type { CheckpointInput, StoredRow } from '../../lib/audit/verify-types.ts';
 import { QueryError, select, selectBytes, selectOptional, type Conn } from './oncall-http.ts';
 
@@ -147,4 +148,15 @@ export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: 
     if (err instanceof QueryError && (err.code === 60 || err.code === 81)) return Buffer.alloc(0);
     throw err;
   }
+}
+
+/** The audit table's `retention.update` events (lib/retention/apply.ts): the retention policies over time, from the audit trail. */
+export async function policyEvents(c: Conn, t: AuditTables): Promise<PolicyEvent[]> {
+  const rows = await select<{ o: string; i: string; ns: string; policy: string }>(
+    c,
+    `SELECT LogOrigin AS o, toString(LogIndex) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Details['policy'] AS policy FROM ${t.events}
+     WHERE Category = 'configuration' AND Action = 'retention.update' AND Details['resource'] = {r:String} ORDER BY Timestamp`,
+    { r: `${c.database}.${t.events}` },
+  );
+  return rows.map((r) => ({ origin: r.o, index: Number(r.i), timeNs: BigInt(r.ns), policy: r.policy }));
 }

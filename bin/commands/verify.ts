@@ -19,6 +19,7 @@ import { AuditVerifier } from '../../lib/audit/verify.ts';
 import { parseWitnessFile } from '../../lib/audit/verify-witness.ts';
 import { feedRowBinary } from '../../lib/audit/verify-rowbinary.ts';
 import { BodyHasher } from '../../lib/audit/body-hasher.ts';
+import { retentionOracle, settleExpired, type RetentionOracle } from '../../lib/audit/verify-retention.ts';
 import type { CheckpointInput, VerifyOptions } from '../../lib/audit/verify-types.ts';
 import { parseTime } from './audit.ts';
 import { flag, parseArgs } from './args.ts';
@@ -26,7 +27,7 @@ import { connFrom, stdio, type Io } from './oncall-http.ts';
 import { checkProofFile } from './proof.ts';
 import { DEFAULT_WITNESS_FILE, multi, resolveTrust } from './trust.ts';
 import { renderJson, renderText } from './verify-report.ts';
-import { auditTables, leavesPage, orphanRows, originRanges, PAGE, rowsPage, storeCheckpoints } from './verify-store.ts';
+import { auditTables, leavesPage, orphanRows, originRanges, PAGE, policyEvents, rowsPage, storeCheckpoints } from './verify-store.ts';
 
 
 const USAGE =
@@ -95,7 +96,11 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   const t = auditTables(flag(args, 'table'));
   const hasher = new BodyHasher();
   let verifier: AuditVerifier;
+  let oracle: RetentionOracle;
   try {
+    // Missing rows a retention policy explains are "expired", not deleted (verify-retention.ts).
+    oracle = retentionOracle(await policyEvents(conn, t), t.events, Date.now());
+    opts.expiredUnder = oracle.expiredUnder;
     const stored = await storeCheckpoints(conn, t);
     if (!stored) remarks.push(`${conn.database}.${t.checkpoints} does not exist`);
     verifier = new AuditVerifier([...witness, ...(stored ?? [])], { ...opts, trustedKeys: trust.keys }, { bad, remarks });
@@ -130,6 +135,7 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
     await hasher.close();
   }
   const report = verifier.report();
+  settleExpired(report, oracle);
   const range = opts.fromNs !== undefined || opts.toNs !== undefined ? `; rows reported from ${flag(args, 'from') ?? 'the first'} to ${flag(args, 'to') ?? 'the last'}` : '';
   if (args.flags.has('json')) io.out(renderJson(report, { endpoint: conn.endpoint, database: conn.database, witnesses: paths }));
   else io.out(renderText(report, `Verifying the audit trail in ${conn.endpoint} (database ${conn.database}) against ${paths.length ? paths.join(', ') : 'no witness'} and ${conn.database}.${t.checkpoints}${range}`));
