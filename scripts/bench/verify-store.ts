@@ -49,6 +49,7 @@ try {
     database: 'otel',
     table: 'audit_events',
     origin: ORIGIN,
+    sequenceBase: ORIGIN,
     signer,
     verifiers: [parseVerifierKey(verifierKeyOf(signer))],
     witnesses: [new FileWitness(witness)],
