@@ -35,6 +35,8 @@ const USAGE =
   '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n';
 
 const ORPHANS_LISTED = 1000;
+/** Pages in flight ahead of the one being checked. */
+const PAGES_AHEAD = 2;
 
 export async function verifyCommand(argv: string[], io: Io = stdio): Promise<number> {
   const args = parseArgs(argv, ['json', 'help']);
@@ -121,11 +123,12 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
         p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
         return p;
       };
-      // The next page is fetched and its bodies hashed (on the worker) while this one is fed.
-      let next = end > 0 ? page(0) : undefined;
-      for (let a = 0; a < end; a += PAGE) {
-        const [rows, recs, hashes] = await next!;
-        next = a + PAGE < end ? page(a + PAGE) : undefined;
+      // The next pages are fetched (the query interface runs two queries at a time) and their
+      // bodies hashed on the worker while this one is fed.
+      const ahead: ReturnType<typeof page>[] = [];
+      for (let a = 0, queued = 0; a < end; a += PAGE) {
+        for (; queued < end && ahead.length < PAGES_AHEAD; queued += PAGE) ahead.push(page(queued));
+        const [rows, recs, hashes] = await ahead.shift()!;
         feedRowBinary(v, rows, recs, Math.min(end, a + PAGE), hashes);
       }
     }
