@@ -20,6 +20,22 @@ export function auditTables(table = 'audit_events'): AuditTables {
 /** Indexes per request. */
 export const PAGE = 50_000;
 
+/**
+ * A page read, again after a second while the query interface is busy
+ * (503, code 202 TOO_MANY_SIMULTANEOUS_QUERIES: other users' queries and
+ * verify's own pages share its slots), up to a minute.
+ */
+async function busyRetry(read: () => Promise<Buffer>): Promise<Buffer> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof QueryError && err.code === 202) || attempt >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 interface CheckpointRow { Origin: string; Size: string; Root: string; KeyName: string; KeyId: string; Note: string }
 
 /** The checkpoints table as verify inputs; null when the store has no such table. */
@@ -106,13 +122,13 @@ export const BODY_SQL = `concat(${['Action', 'Principal', 'Source', 'Destination
 
 /** Rows of one origin with from <= LogIndex < to, by index: their header columns and body encoding (what verify hashes), in RowBinary (verify-rowbinary.ts). */
 export async function rowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
-  return selectBytes(
+  return busyRetry(() => selectBytes(
     c,
     `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String), ${BODY_SQL}
      FROM ${t.events} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
     { o: origin, a: String(from), b: String(to) },
     'RowBinary',
-  );
+  ));
 }
 
 /** Rows of one origin with from <= LogIndex < to, by index, every column (for a proof). */
@@ -137,13 +153,13 @@ export async function orphanRows(c: Conn, t: AuditTables, limit: number): Promis
 /** Leaf records of one origin with from <= LogIndex < to, by index, in RowBinary (verify-rowbinary.ts); empty when the store has no leaves table. */
 export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
   try {
-    return await selectBytes(
+    return await busyRetry(() => selectBytes(
       c,
       `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String), unhex(LogBodyHash)
        FROM ${t.leaves} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
       { o: origin, a: String(from), b: String(to) },
       'RowBinary',
-    );
+    ));
   } catch (err) {
     if (err instanceof QueryError && (err.code === 60 || err.code === 81)) return Buffer.alloc(0);
     throw err;
