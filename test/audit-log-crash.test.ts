@@ -14,6 +14,7 @@ import { encodeLogsProto } from '../core/otlp/index.ts';
 import { makeBatch } from '../scripts/bench/workload.ts';
 import { readWitnessFile } from '../lib/audit/witness.ts';
 import { checkAuditLog } from './audit-log-check.ts';
+import { expectVerifies } from './verify-check.ts';
 import { Trailhouse } from './process.ts';
 import { count, defaultPipelineOnFreePorts } from './default-pipeline.ts';
 import { waitFor } from './helpers.ts';
@@ -68,5 +69,8 @@ describe('audit log: kill -9 while checkpointing', () => {
 
     const origins = await checkAuditLog(p.query, read, join(dir, 'data', 'keys', 'verifiers'));
     expect(origins.size).toBe(1);
+    // And `trailhouse verify` agrees: every checkpoint valid, every row valid.
+    const report = await expectVerifies(`http://127.0.0.1:${p.query}`, witness, join(dir, 'data', 'keys', 'verifiers'));
+    expect(report.origins.flatMap((o) => o.checkpoints).length).toBeGreaterThan(2);
   }, 240_000);
 });

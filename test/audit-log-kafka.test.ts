@@ -21,6 +21,7 @@ import { encodeLogsProto } from '../core/otlp/index.ts';
 import { makeBatch } from '../scripts/bench/workload.ts';
 import { readWitnessFile } from '../lib/audit/witness.ts';
 import { checkAuditLog } from './audit-log-check.ts';
+import { expectVerifies } from './verify-check.ts';
 import { count } from './default-pipeline.ts';
 import { waitFor } from './helpers.ts';
 import { createTopics, ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
@@ -108,6 +109,9 @@ describe('audit log over Kafka: one log per partition, continued by the next ing
     await consumer.disconnect();
     expect(fromTopic).toEqual(read.records.map((r) => r.note));
 
+    // `trailhouse verify` agrees, for every partition's log.
+    const report = await expectVerifies(`http://127.0.0.1:${b.query}`, witness, join(dir, 'data', 'keys', 'verifiers'));
+    expect(report.origins.length).toBeGreaterThanOrEqual(4);
     const partitionLogs = [...origins.keys()].filter((o) => o.startsWith(`trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/`)).sort();
     expect(partitionLogs).toEqual([0, 1, 2, 3].map((p) => `trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/${p}`));
   }, 300_000);
