@@ -111,7 +111,7 @@ export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
 
   const from = Math.max(0, tree.size - o.rememberBatches);
   const recent = await o.store.query<{ LogBatch: string; first: string }>(
-    `SELECT LogBatch, toString(min(LogIndex)) AS first FROM ${leavesTable(o)} WHERE LogOrigin = ${origin} AND LogIndex >= ${from} GROUP BY LogBatch ORDER BY min(LogIndex)`,
+    `SELECT LogBatch, toString(min(LogIndex)) AS first FROM ${leavesTable(o)} WHERE LogOrigin = ${origin} AND LogIndex >= ${from} AND LogBatch != '' GROUP BY LogBatch ORDER BY min(LogIndex)`,
   );
   return { tree, checkpointed, batches: recent.map((r) => [r.LogBatch, Number(r.first)]) };
 }

@@ -167,7 +167,8 @@ export class AuditLog {
       // The event has the body's fields under the body's names (BodyFields).
       const body = bodyHashHex(e);
       const index = first + i;
-      r.log = { origin: log.origin, index, batch, bodyHash: body };
+      // The batch is named on its first row only: the rows after it, up to the next named one, are its.
+      r.log = { origin: log.origin, index, batch: i === 0 ? batch : '', bodyHash: body };
       leaves[i] = auditLeafLatin1({ origin: log.origin, index, timeNs: auditRowTime(r), category: e.category, outcome: e.outcome, service: r.service, bodyHashHex: body });
     }
     log.pending = { batch, first, rows, leaves };
