@@ -209,19 +209,30 @@ describe('trailhouse verify on the embedded engine', () => {
     expect(json.origins[0]!.checkpoints.every((c) => !c.valid)).toBe(true);
   });
 
-  it("the store assembles a row's body encoding exactly as lib/audit/leaf.ts does (non-ASCII, key order by bytes, empty strings)", async () => {
-    const body = {
-      action: 'ü', principal: '', source: 'spiffe://x/😀', destination: 'd', resource: '/a\tb', policy: 'p\'q', traceId: '', spanId: 's',
-      details: { z: '1', 'é': '2', a: 'ü', '😀': '', Z: 'x' },
-    };
+  it("the body encoding built from the store's RowBinary columns is leaf.ts's, byte for byte (non-ASCII, astral keys by UTF-8 bytes, empty strings, many details)", async () => {
+    const many: Record<string, string> = {};
+    for (let k = 0; k < 300; k++) many[`k${(k * 7919) % 300}`] = `v${k}`.repeat(k % 5);
+    const bodies = [
+      {
+        action: 'ü', principal: '', source: 'spiffe://x/😀', destination: 'd', resource: '/a\tb', policy: 'p\'q', traceId: '', spanId: 's',
+        // U+FFFF sorts after U+1F600 by UTF-16 units, before it by UTF-8 bytes
+        details: { z: '1', 'é': '2', a: 'ü', '😀': '', Z: 'x', '\uffff': 'bmp', '': 'empty key' },
+      },
+      { action: '', principal: '', source: '', destination: '', resource: '', policy: '', traceId: '', spanId: '', details: {} },
+      { action: 'rbac', principal: 'p'.repeat(200), source: 's', destination: 'd', resource: 'r', policy: 'p', traceId: 't', spanId: 's', details: many },
+    ];
     const lit = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    const { BODY_SQL } = await import('../bin/commands/verify-store.ts');
+    const { selectBytes } = await import('../bin/commands/oncall-http.ts');
+    const { bodyEncoding } = await import('../lib/audit/body-rowbinary.ts');
     const { bodyBytes } = await import('../lib/audit/leaf.ts');
-    const sql = `SELECT hex(${BODY_SQL}) AS b FROM (SELECT ${lit(body.action)} AS Action, ${lit(body.principal)} AS Principal, ${lit(body.source)} AS Source,
-      ${lit(body.destination)} AS Destination, ${lit(body.resource)} AS Resource, ${lit(body.policy)} AS Policy, ${lit(body.traceId)} AS TraceId, ${lit(body.spanId)} AS SpanId,
-      map(${Object.entries(body.details).map(([k, v]) => `${lit(k)}, ${lit(v)}`).join(', ')}) AS Details)`;
-    const [row] = await running.rows<{ b: string }>(sql);
-    expect(row!.b.toLowerCase()).toBe(bodyBytes(body).toString('hex'));
+    for (const body of bodies) {
+      // The columns' types as in audit_events (lib/audit/schema.ts), the pairs in the object's order.
+      const pairs = Object.entries(body.details).map(([k, v]) => `${lit(k)}, ${lit(v)}`).join(', ');
+      const sql = `SELECT CAST(${lit(body.action)} AS LowCardinality(String)), ${lit(body.principal)}, ${lit(body.source)}, ${lit(body.destination)}, ${lit(body.resource)},
+        ${lit(body.policy)}, ${lit(body.traceId)}, ${lit(body.spanId)}, CAST(map(${pairs}) AS Map(LowCardinality(String), String))`;
+      const page = await selectBytes({ endpoint: running.queryUrl, database: 'otel', user: '', password: '' }, sql, {}, 'RowBinary');
+      expect(bodyEncoding(page, 0).toString('hex')).toBe(bodyBytes(body).toString('hex'));
+    }
   });
 
   it('usage and connection errors exit 2', async () => {

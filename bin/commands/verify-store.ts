@@ -107,25 +107,19 @@ function toRow(origin: string, r: RowJson): StoredRow & BodyFields {
   };
 }
 
-// str(s) of lib/audit/leaf.ts in SQL: u32be(byte length) ‖ bytes (the 4 little-endian bytes of the UInt32,
-// reversed; length() counts bytes).
-const u32be = (n: string) => `reverse(reinterpretAsFixedString(toUInt32(${n})))`;
-const str = (e: string) => `concat(${u32be(`length(${e})`)}, ${e})`;
-
 /**
- * The body's canonical encoding (leaf.ts), assembled by the store: the
- * eight columns, then Details' count and its pairs sorted by key bytes
- * (ClickHouse compares strings as bytes).
+ * Rows of one origin with from <= LogIndex < to, in no particular order (an
+ * ORDER BY costs the engine more than reading the columns; the pages are
+ * sorted in verify, lib/audit/body-rowbinary.ts): their header columns and
+ * body columns, in RowBinary (which writes a LowCardinality(String) as a
+ * String). The body encoding (what verify hashes) is built from these bytes.
  */
-export const BODY_SQL = `concat(${['Action', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId'].map(str).join(', ')}, ${u32be('length(Details)')},
-  arrayStringConcat(arrayMap(p -> concat(${str('p.1')}, ${str('p.2')}), arraySort(p -> p.1, arrayZip(CAST(mapKeys(Details), 'Array(String)'), mapValues(Details))))))`;
-
-/** Rows of one origin with from <= LogIndex < to, by index: their header columns and body encoding (what verify hashes), in RowBinary (verify-rowbinary.ts). */
 export async function rowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
   return busyRetry(() => selectBytes(
     c,
-    `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String), ${BODY_SQL}
-     FROM ${t.events} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
+    `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String),
+       Action, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, Details
+     FROM ${t.events} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64}`,
     { o: origin, a: String(from), b: String(to) },
     'RowBinary',
   ));
@@ -150,13 +144,13 @@ export async function orphanRows(c: Conn, t: AuditTables, limit: number): Promis
   return { rows: rows.map((r) => toRow('', r)), count };
 }
 
-/** Leaf records of one origin with from <= LogIndex < to, by index, in RowBinary (verify-rowbinary.ts); empty when the store has no leaves table. */
+/** Leaf records of one origin with from <= LogIndex < to, in no particular order, in RowBinary (verify-rowbinary.ts); empty when the store has no leaves table. */
 export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
   try {
     return await busyRetry(() => selectBytes(
       c,
       `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String), unhex(LogBodyHash)
-       FROM ${t.leaves} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
+       FROM ${t.leaves} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64}`,
       { o: origin, a: String(from), b: String(to) },
       'RowBinary',
     ));

@@ -1,15 +1,18 @@
 /**
  * verify's pages in ClickHouse's RowBinary format: no text to parse per
- * row, and the body encoding arrives as raw bytes that are hashed where they
- * lie (a view into the page, not a copy). Columns, in order:
+ * row; the body encoding is built from the row's bytes (body-rowbinary.ts)
+ * and hashed. Columns, in order:
  *
- *   rows:   LogIndex UInt64, Timestamp ns Int64, Category, Outcome, ServiceName String, body String
+ *   rows:   LogIndex UInt64, Timestamp ns Int64, Category, Outcome, ServiceName String, the body columns (body-rowbinary.ts)
  *   leaves: LogIndex UInt64, Timestamp ns Int64, Category, Outcome, ServiceName String, body hash String (32 bytes)
  *
- * (String = LEB128 length ‖ bytes; integers little-endian.)
+ * (String = LEB128 length ‖ bytes; integers little-endian.) Both in any
+ * order: records are visited by LogIndex through their starts (pageOrder).
  */
 import { hash } from 'node:crypto';
-import { auditLeafLatin1 } from './leaf.ts';
+import { latin1Sha256 } from '../tlog/hash.ts';
+import { bodyEncoding, leafEnd, pageOrder, rowEnd, skipBody } from './body-rowbinary.ts';
+import { LEAF_VERSION } from './leaf.ts';
 import type { OriginVerifier } from './verify-origin.ts';
 import type { LeafRecord, StoredRow } from './verify-types.ts';
 
@@ -67,7 +70,12 @@ export function parseRowsPage(buf: Buffer, origin: string): StoredRow[] {
   while (r.at < buf.length) {
     const index = r.u64();
     const timeNs = r.i64();
-    out.push({ origin, index, timeNs, category: r.str(), outcome: r.str(), service: r.str(), body: r.bytes() });
+    const category = r.str();
+    const outcome = r.str();
+    const service = r.str();
+    const body = Buffer.from(bodyEncoding(buf, r.at));
+    r.at = skipBody(buf, r.at);
+    out.push({ origin, index, timeNs, category, outcome, service, body });
   }
   return out;
 }
@@ -90,12 +98,23 @@ export function parseLeavesPage(buf: Buffer, origin: string): LeafRecord[] {
   return out;
 }
 
-/** Offsets of one record: [start, end, header start (Timestamp), header end (after ServiceName), last column start, last column end]. */
-function scan(buf: Buffer, at: number, out: Int32Array): void {
+/**
+ * Offsets of one record: [start, end, header start (Timestamp), header end
+ * (after ServiceName), last part start, last part end]; the last part is
+ * the body columns of a row, the body hash's bytes of a leaf record.
+ */
+function scan(buf: Buffer, at: number, out: Int32Array, row: boolean): void {
   out[0] = at;
   let p = at + 16;
   out[2] = at + 8;
+  if (p > buf.length) throw new Error('the page ends inside a record');
   for (let c = 0; c < 4; c++) {
+    if (c === 3 && row) {
+      out[3] = out[4] = p;
+      p = skipBody(buf, p);
+      out[5] = p;
+      break;
+    }
     let n = 0;
     let shift = 0;
     for (;;) {
@@ -117,48 +136,93 @@ function scan(buf: Buffer, at: number, out: Int32Array): void {
 }
 
 function indexAt(buf: Buffer, at: number): number {
-  return at < buf.length ? buf.readUInt32LE(at + 4) * 0x1_0000_0000 + buf.readUInt32LE(at) : Infinity;
+  return buf.readUInt32LE(at + 4) * 0x1_0000_0000 + buf.readUInt32LE(at);
+}
+
+const scratch = { buf: Buffer.allocUnsafe(1024) };
+
+/**
+ * SHA-256(0x00 ‖ entry) of leaf.ts, as latin1, from the page bytes: the
+ * header strings copied with their lengths re-prefixed, the integers turned
+ * big-endian — no string decoded or encoded again. `prefix`: 0x00 ‖ version
+ * ‖ str(origin).
+ */
+function pageLeaf(prefix: Buffer, index: number, rowBuf: Buffer, hdr: number, hdrEnd: number, bh: Buffer, bhAt: number): string {
+  const need = prefix.length + 16 + 4 * 3 + (hdrEnd - hdr) + 32;
+  if (scratch.buf.length < need) scratch.buf = Buffer.allocUnsafe(2 * need);
+  const out = scratch.buf;
+  let w = prefix.copy(out, 0);
+  out.writeUInt32BE(Math.floor(index / 0x1_0000_0000), w);
+  out.writeUInt32BE(index >>> 0, w + 4);
+  for (let k = 0; k < 8; k++) out[w + 8 + k] = rowBuf[hdr + 7 - k]!;
+  w += 16;
+  let p = hdr + 8;
+  for (let c = 0; c < 3; c++) {
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      const b = rowBuf[p++]!;
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    out.writeUInt32BE(n, w);
+    w += 4;
+    for (let k = 0; k < n; k++) out[w + k] = rowBuf[p + k]!;
+    w += n;
+    p += n;
+  }
+  for (let k = 0; k < 32; k++) out[w + k] = bh[bhAt + k]!;
+  return latin1Sha256(out.subarray(0, w + 32));
+}
+
+/** The page's record starts in LogIndex order (pageOrder), each given or worked out here. */
+export interface PageOrders {
+  rowOrder?: Int32Array;
+  recOrder?: Int32Array;
+  /** SHA-256 of each row's body, 32 bytes per record in rowOrder (body-hasher.ts); computed here when absent. */
+  bodyHashes?: Buffer;
 }
 
 /**
- * Feeds one page of each (RowBinary, as above) covering [v.next, until).
- * Where one row and one record sit at an index with the same header bytes
- * and the row's body hashes to the record's body hash — nearly always — the
- * leaf is made straight from the page bytes; anything else goes through
- * OriginVerifier.index with parsed objects. `bodyHashes`: SHA-256 of each
- * row's body, 32 bytes per record in page order (body-hasher.ts), or
- * computed here.
+ * Feeds one page of each (RowBinary, as above, in any order) covering
+ * [v.next, until). Where one row and one record sit at an index with the
+ * same header bytes and the row's body hashes to the record's body hash —
+ * nearly always — the leaf is made straight from the page bytes; anything
+ * else goes through OriginVerifier.index with parsed objects.
  */
-export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer, until: number, bodyHashes?: Buffer): void {
+export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer, until: number, given: PageOrders = {}): void {
   v.reserve(until);
   const origin = v.origin;
+  const rowOrder = given.rowOrder ?? pageOrder(rowBuf, rowEnd, v.next, until);
+  const recOrder = given.recOrder ?? pageOrder(recBuf, leafEnd, v.next, until);
+  const bodyHashes = given.bodyHashes;
+  const prefix = Buffer.concat([Buffer.from([0x00, LEAF_VERSION, 0, 0, 0, 0]), Buffer.from(origin, 'utf8')]);
+  prefix.writeUInt32BE(prefix.length - 6, 2);
   const row = new Int32Array(6);
   const rec = new Int32Array(6);
-  let rp = 0;
-  let kp = 0;
-  let nth = 0; // records of rowBuf passed, for bodyHashes
+  const nr = rowOrder.length;
+  const nk = recOrder.length;
+  let rk = 0; // position in rowOrder (and bodyHashes)
+  let kk = 0;
+  const rowIndex = (k: number) => (k < nr ? indexAt(rowBuf, rowOrder[k]!) : Infinity);
+  const recIndex = (k: number) => (k < nk ? indexAt(recBuf, recOrder[k]!) : Infinity);
   for (let i = v.next; i < until; i++) {
-    const ri = indexAt(rowBuf, rp);
-    const ki = indexAt(recBuf, kp);
-    if (ri < i || ki < i) throw new Error(`rows or leaf records of ${origin} are not sorted by LogIndex (or below ${v.next})`);
-    if (ri === i && ki === i) {
-      scan(rowBuf, rp, row);
-      scan(recBuf, kp, rec);
-      if (indexAt(rowBuf, row[1]!) !== i && indexAt(recBuf, rec[1]!) !== i && rec[5]! - rec[4]! === 32) {
+    const ri = rowIndex(rk);
+    const ki = recIndex(kk);
+    if (ri < i || ki < i) throw new Error(`rows or leaf records of ${origin} below index ${v.next} in a page that starts there`);
+    if (ri === i && ki === i && rowIndex(rk + 1) !== i && recIndex(kk + 1) !== i) {
+      scan(rowBuf, rowOrder[rk]!, row, true);
+      scan(recBuf, recOrder[kk]!, rec, false);
+      if (rec[5]! - rec[4]! === 32) {
         const hlen = row[3]! - row[2]!;
-        const bh = bodyHashes ? bodyHashes.subarray(32 * nth, 32 * nth + 32) : hash('sha256', rowBuf.subarray(row[4]!, row[5]!), 'buffer');
-        if (hlen === rec[3]! - rec[2]! && rowBuf.compare(recBuf, rec[2]!, rec[3]!, row[2]!, row[3]!) === 0 && bh.compare(recBuf, rec[4]!, rec[5]!) === 0) {
-          const r = new Reader(rowBuf);
-          r.at = row[2]!;
-          const timeNs = r.i64();
-          const category = r.str();
-          const outcome = r.str();
-          const service = r.str();
-          v.matched(i, timeNs);
-          v.placeLatin1(i, auditLeafLatin1({ origin, index: i, timeNs, category, outcome, service, bodyHash: bh }));
-          rp = row[1]!;
-          kp = rec[1]!;
-          nth++;
+        const bh = bodyHashes ?? hash('sha256', bodyEncoding(rowBuf, row[4]!), 'buffer');
+        const bhAt = bodyHashes ? 32 * rk : 0;
+        if (hlen === rec[3]! - rec[2]! && rowBuf.compare(recBuf, rec[2]!, rec[3]!, row[2]!, row[3]!) === 0 && bh.compare(recBuf, rec[4]!, rec[5]!, bhAt, bhAt + 32) === 0) {
+          v.matched(i, rowBuf.readBigInt64LE(row[2]!));
+          v.placeLatin1(i, pageLeaf(prefix, i, rowBuf, row[2]!, row[3]!, bh, bhAt));
+          rk++;
+          kk++;
           continue;
         }
       }
@@ -166,19 +230,16 @@ export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer,
     // Everything at index i, as objects.
     const rows: StoredRow[] = [];
     const recs: LeafRecord[] = [];
-    while (indexAt(rowBuf, rp) === i) {
-      scan(rowBuf, rp, row);
-      rows.push(...parseRowsPage(rowBuf.subarray(rp, row[1]!), origin));
-      rp = row[1]!;
-      nth++;
+    for (; rowIndex(rk) === i; rk++) {
+      const at = rowOrder[rk]!;
+      rows.push(...parseRowsPage(rowBuf.subarray(at, rowEnd(rowBuf, at)), origin));
     }
-    while (indexAt(recBuf, kp) === i) {
-      scan(recBuf, kp, rec);
-      recs.push(...parseLeavesPage(recBuf.subarray(kp, rec[1]!), origin));
-      kp = rec[1]!;
+    for (; recIndex(kk) === i; kk++) {
+      const at = recOrder[kk]!;
+      recs.push(...parseLeavesPage(recBuf.subarray(at, leafEnd(recBuf, at)), origin));
     }
     v.place(i, v.index(i, rows, recs));
   }
-  if (rp < rowBuf.length || kp < recBuf.length) throw new Error(`rows or leaf records of ${origin} at or beyond index ${until} in a page that ends there`);
+  if (rk < nr || kk < nk) throw new Error(`rows or leaf records of ${origin} at or beyond index ${until} in a page that ends there`);
   v.next = until;
 }

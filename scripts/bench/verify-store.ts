@@ -70,7 +70,8 @@ try {
   console.log(`${N} rows written through the log in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   const out: string[] = [];
-  const io = { out: (s: string) => void out.push(s), err: () => undefined };
+  const err: string[] = [];
+  const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) };
   const args = ['--endpoint', running.queryUrl, '--origin', ORIGIN, '--checkpoints', witness, '--pubkey', verifierKeyOf(signer), '--json'];
   for (let run = 0; run < 3; run++) {
     out.length = 0;
@@ -79,6 +80,7 @@ try {
     const code = await verifyCommand(args, io);
     const s = Number(process.hrtime.bigint() - w0) / 1e9;
     const c = process.cpuUsage(c0);
+    if (code === 2) throw new Error(`verify failed: ${err.join('')}`);
     const summary = (JSON.parse(out.join('')) as { summary: { rowsValid: number } }).summary;
     if (code !== 0 || summary.rowsValid !== N) throw new Error(`did not verify: exit ${code}, ${JSON.stringify(summary)}`);
     console.log(`verify through the query interface: ${Math.round(N / s).toLocaleString('en')} rows/s (${((c.user + c.system) / 1e6).toFixed(2)} CPU-s in ${s.toFixed(2)} s, the embedded engine's included)`);

@@ -40,12 +40,12 @@ async function run(parse: boolean): Promise<{ wall: number; cpu: number }> {
   const v = new AuditVerifier(log.checkpoints, { trustedKeys: [log.vkey] });
   const o = v.origin(log.rows[0]!.origin);
   // As the CLI does: the worker hashes the bodies of the next page while this one is fed.
-  let next = parse ? hasher.hashPage(rowPages[0]!) : undefined;
+  let next = parse ? hasher.hashPage(rowPages[0]!, 0, PAGE) : undefined;
   for (let p = 0, a = 0; a < N; a += PAGE, p++) {
     if (parse) {
-      const hashes = await next!;
-      next = p + 1 < rowPages.length ? hasher.hashPage(rowPages[p + 1]!) : undefined;
-      feedRowBinary(o, rowPages[p]!, recPages[p]!, Math.min(N, a + PAGE), hashes);
+      const hashed = await next!;
+      next = p + 1 < rowPages.length ? hasher.hashPage(rowPages[p + 1]!, a + PAGE, a + 2 * PAGE) : undefined;
+      feedRowBinary(o, rowPages[p]!, recPages[p]!, Math.min(N, a + PAGE), hashed);
     } else o.feed(log.rows.slice(a, a + PAGE), log.leaves.slice(a, a + PAGE), Math.min(N, a + PAGE));
   }
   const report = v.report();

@@ -10,7 +10,7 @@ import { CompactTree } from '../../tlog/tree.ts';
 import { signNote, type NoteSigner } from '../../tlog/note.ts';
 import { checkpointText } from '../../tlog/checkpoint.ts';
 import { loadOrCreateSigner, verifierKeyOf } from '../../tlog/keys.ts';
-import { auditLeafHash, bodyBytes, bodyHash, type BodyFields } from '../leaf.ts';
+import { auditLeafHash, bodyHash, type BodyFields } from '../leaf.ts';
 import type { CheckpointInput, LeafRecord, StoredRow } from '../verify-types.ts';
 
 export const ORIGIN = 'test.example/trailhouse/audit';
@@ -116,8 +116,21 @@ function int64(v: bigint, signed: boolean): Buffer {
   return b;
 }
 
+function leb(n: number): Buffer {
+  return str(Buffer.alloc(n)).subarray(0, -n || undefined);
+}
+
+/** A row's body columns as RowBinary; Details' pairs in `keys` order (the object's own by default). */
+export function bodyColumns(r: BodyFields, keys = Object.keys(r.details)): Buffer {
+  return Buffer.concat([
+    ...[r.action, r.principal, r.source, r.destination, r.resource, r.policy, r.traceId, r.spanId].map((v) => str(v)),
+    leb(keys.length),
+    ...keys.flatMap((k) => [str(k), str(r.details[k]!)]),
+  ]);
+}
+
 export function rowsPage(rows: readonly (StoredRow & BodyFields)[]): Buffer {
-  return Buffer.concat(rows.flatMap((r) => [int64(BigInt(r.index), false), int64(r.timeNs, true), str(r.category), str(r.outcome), str(r.service), str(Buffer.from(bodyBytes(r)))]));
+  return Buffer.concat(rows.flatMap((r) => [int64(BigInt(r.index), false), int64(r.timeNs, true), str(r.category), str(r.outcome), str(r.service), bodyColumns(r)]));
 }
 
 export function leavesPage(recs: readonly LeafRecord[]): Buffer {
