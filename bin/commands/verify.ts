@@ -116,11 +116,11 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
     for (const [o, end] of [...ends].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (origin !== undefined && o !== origin) continue;
       const v = verifier.origin(o);
-      // Pages arrive in any order: the worker orders the rows and hashes their bodies, feedRowBinary orders the leaf records.
+      // Pages arrive in any order: the worker orders the rows (and hashes their bodies), feedRowBinary the leaf records.
       const page = (a: number) => {
         const b = Math.min(end, a + PAGE);
         const p = Promise.all([rowsPage(conn, t, o, a, b), leavesPage(conn, t, o, a, b)]).then(
-          async ([rows, recs]) => [rows, recs, await hasher.hashPage(rows, a, b)] as const,
+          async ([rows, recs]) => [recs, await hasher.hashPage(rows, a, b, true)] as const,
         );
         p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
         return p;
@@ -130,8 +130,8 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
       const ahead: ReturnType<typeof page>[] = [];
       for (let a = 0, queued = 0; a < end; a += PAGE) {
         for (; queued < end && ahead.length < PAGES_AHEAD; queued += PAGE) ahead.push(page(queued));
-        const [rows, recs, hashed] = await ahead.shift()!;
-        feedRowBinary(v, rows, recs, Math.min(end, a + PAGE), hashed);
+        const [recs, rows] = await ahead.shift()!;
+        feedRowBinary(v, rows.page, recs, Math.min(end, a + PAGE), rows);
       }
     }
   } catch (err) {

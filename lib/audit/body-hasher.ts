@@ -1,6 +1,6 @@
 /**
  * verify's rows pages (body-rowbinary.ts) made ready on a worker thread:
- * their records' LogIndex order, and the SHA-256 of each row's body encoding (leaf.ts),
+ * their records in LogIndex order, and the SHA-256 of each row's body encoding (leaf.ts),
  * built from the page's bytes — done while the main thread builds the
  * leaves and the tree of the page before. The worker is plain CommonJS
  * evaluated from a string (no TypeScript loader in the worker, nothing to
@@ -20,39 +20,9 @@ function len(b) {
   return n;
 }
 function skip(b, count) { for (let c = 0; c < count; c++) { const n = len(b); at += n; } } // not at += len(b): that reads at before len() moves it
-function rowEnd(b, p) {
-  at = p + 16;
-  skip(b, 11);
-  skip(b, 2 * len(b));
-  return at;
-}
 function indexAt(b, p) {
   if (p + 8 > b.length) throw new Error('the page ends inside a LogIndex');
   return b.readUInt32LE(p + 4) * 0x100000000 + b.readUInt32LE(p);
-}
-// Record starts in LogIndex order (records at one index in page order).
-function pageOrder(b, from, to) {
-  const starts = [], idx = [];
-  let sorted = true, inRange = to - from <= 1 << 26;
-  for (let p = 0; p < b.length; p = rowEnd(b, p)) {
-    const i = indexAt(b, p);
-    if (idx.length && i < idx[idx.length - 1]) sorted = false;
-    if (i < from || i >= to) inRange = false;
-    starts.push(p); idx.push(i);
-  }
-  const n = starts.length;
-  const order = new Int32Array(n);
-  if (sorted) order.set(starts);
-  else if (inRange) {
-    const pos = new Int32Array(to - from + 1);
-    for (let k = 0; k < n; k++) pos[idx[k] - from + 1]++;
-    for (let s = 1; s < pos.length; s++) pos[s] += pos[s - 1];
-    for (let k = 0; k < n; k++) order[pos[idx[k] - from]++] = starts[k];
-  } else {
-    const ks = Array.from({ length: n }, (_, k) => k).sort((x, y) => idx[x] - idx[y] || x - y);
-    for (let k = 0; k < n; k++) order[k] = starts[ks[k]];
-  }
-  return order;
 }
 let scratch = Buffer.allocUnsafe(4096);
 let pairAt = new Int32Array(64);
@@ -107,44 +77,88 @@ function body(b) {
   at = end;
   return scratch.subarray(0, w);
 }
-parentPort.on('message', ({ id, page, from, to }) => {
-  try {
-    const b = Buffer.from(page.buffer, page.byteOffset, page.byteLength);
-    const order = pageOrder(b, from, to);
-    const out = Buffer.allocUnsafeSlow(32 * order.length); // its own memory, never the shared pool: it is transferred
-    for (let k = 0; k < order.length; k++) {
-      at = order[k] + 16;
-      skip(b, 3);
-      hash('sha256', body(b), 'buffer').copy(out, 32 * k);
+let rec = new Int32Array(3 * 4096), idx = new Float64Array(4096), hashes = Buffer.allocUnsafe(32 * 4096);
+// One pass over the page: each record's [start, split, end] (pageRecords of body-rowbinary.ts) and body hash; then both in LogIndex order.
+function prepare(b, from, to) {
+  let n = 0, sorted = true, inRange = to - from <= 1 << 26;
+  for (at = 0; at < b.length; ) {
+    const start = at;
+    const i = indexAt(b, start);
+    if (n && i < idx[n - 1]) sorted = false;
+    if (i < from || i >= to) inRange = false;
+    if (n === idx.length) {
+      const r2 = new Int32Array(2 * rec.length); r2.set(rec); rec = r2;
+      const i2 = new Float64Array(2 * n); i2.set(idx); idx = i2;
+      const h2 = Buffer.allocUnsafe(2 * hashes.length); hashes.copy(h2); hashes = h2;
     }
-    parentPort.postMessage({ id, out, order }, [out.buffer, order.buffer]);
+    at = start + 16;
+    skip(b, 3);
+    const split = at;
+    hash('sha256', body(b), 'buffer').copy(hashes, 32 * n);
+    rec[3 * n] = start; rec[3 * n + 1] = split; rec[3 * n + 2] = at;
+    idx[n++] = i;
+  }
+  const outRec = new Int32Array(3 * n);
+  const out = Buffer.allocUnsafeSlow(32 * n); // its own memory, never the shared pool: it is transferred
+  if (sorted) {
+    outRec.set(rec.subarray(0, 3 * n));
+    hashes.copy(out, 0, 0, 32 * n);
+    return { rec: outRec, out };
+  }
+  let order;
+  if (inRange) {
+    const pos = new Int32Array(to - from + 1);
+    for (let k = 0; k < n; k++) pos[idx[k] - from + 1]++;
+    for (let s = 1; s < pos.length; s++) pos[s] += pos[s - 1];
+    order = new Int32Array(n);
+    for (let k = 0; k < n; k++) order[pos[idx[k] - from]++] = k;
+  } else {
+    order = Array.from({ length: n }, (_, k) => k).sort((x, y) => idx[x] - idx[y] || x - y);
+  }
+  for (let k = 0; k < n; k++) {
+    const r = order[k];
+    outRec[3 * k] = rec[3 * r]; outRec[3 * k + 1] = rec[3 * r + 1]; outRec[3 * k + 2] = rec[3 * r + 2];
+    hashes.copy(out, 32 * k, 32 * r, 32 * r + 32);
+  }
+  return { rec: outRec, out };
+}
+parentPort.on('message', ({ id, page, from, to, owned }) => {
+  try {
+    const { rec, out } = prepare(Buffer.from(page.buffer, page.byteOffset, page.byteLength), from, to);
+    // A page handed over (its memory transferred) goes back the same way.
+    parentPort.postMessage({ id, out, rec, page: owned ? page : undefined }, owned ? [out.buffer, rec.buffer, page.buffer] : [out.buffer, rec.buffer]);
   } catch (err) {
-    parentPort.postMessage({ id, error: String(err && err.message || err) });
+    parentPort.postMessage({ id, error: String(err && err.message || err), page: owned ? page : undefined }, owned ? [page.buffer] : []);
   }
 });
 `;
 
-/** Where each record of a rows page starts, in LogIndex order, and the SHA-256 of each row's body encoding (32 bytes per record, in that order). */
+/** A rows page as handed to hashPage (or the same bytes, handed back), its records in LogIndex order and their body hashes (verify-rowbinary.ts RowsPageOrder). */
 export interface HashedPage {
-  rowOrder: Int32Array;
+  page: Buffer;
+  rows: Int32Array;
   bodyHashes: Buffer;
 }
 
 export class BodyHasher {
   private worker: Worker | undefined;
-  private readonly pending = new Map<number, { resolve: (p: HashedPage) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { page: Buffer; resolve: (p: HashedPage) => void; reject: (e: Error) => void }>();
   private nextId = 0;
 
   /**
-   * The order of `page` (rows of LogIndex from <= i < to, in any order) and
-   * its rows' body hashes; rejects on a malformed page or a dead worker.
+   * The records of `page` (rows of LogIndex from <= i < to, in any order)
+   * by LogIndex, and their body hashes; rejects on a malformed page or a
+   * dead worker. `handOver`: the page's memory moves to the worker and back
+   * instead of being copied (only when the page is all of its ArrayBuffer;
+   * use the returned `page`, the given one is emptied).
    */
-  hashPage(page: Buffer, from: number, to: number): Promise<HashedPage> {
+  hashPage(page: Buffer, from: number, to: number, handOver = false): Promise<HashedPage> {
     const w = this.start();
     const id = this.nextId++;
+    const owned = handOver && page.byteOffset === 0 && page.byteLength === page.buffer.byteLength && page.byteLength > 0;
     return new Promise<HashedPage>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, page, from, to });
+      this.pending.set(id, { page, resolve, reject });
+      w.postMessage({ id, page, from, to, owned }, owned ? [page.buffer as ArrayBuffer] : []);
     });
   }
 
@@ -152,11 +166,12 @@ export class BodyHasher {
     if (this.worker) return this.worker;
     const w = new Worker(SOURCE, { eval: true });
     w.unref();
-    w.on('message', (m: { id: number; out?: Uint8Array; order?: Int32Array; error?: string }) => {
+    w.on('message', (m: { id: number; out?: Uint8Array; rec?: Int32Array; page?: Uint8Array; error?: string }) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (!p) return;
-      if (m.out && m.order) p.resolve({ rowOrder: m.order, bodyHashes: Buffer.from(m.out.buffer, m.out.byteOffset, m.out.byteLength) });
+      const page = m.page ? Buffer.from(m.page.buffer, m.page.byteOffset, m.page.byteLength) : p.page;
+      if (m.out && m.rec) p.resolve({ page, rows: m.rec, bodyHashes: Buffer.from(m.out.buffer, m.out.byteOffset, m.out.byteLength) });
       else p.reject(new Error(`body hashing: ${m.error}`));
     });
     const fail = (err: unknown) => {

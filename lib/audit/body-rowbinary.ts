@@ -11,7 +11,7 @@
  *   Details Map(String, String)   (LEB128 count ‖ count × (key ‖ value))
  *
  * Pages arrive in no particular order (an ORDER BY costs the engine more
- * than reading the columns); `pageOrder` gives their records' LogIndex order.
+ * than reading the columns); `pageRecords` gives their records' LogIndex order.
  * body-hasher.ts does the same work on a worker thread, in plain JS; both
  * are tested against leaf.ts.
  */
@@ -54,60 +54,65 @@ export function skipBody(buf: Buffer, p: number): number {
   return skipStrings(buf, p, 2 * len.n);
 }
 
-/** Position after the rows record at `at`. */
-export function rowEnd(buf: Buffer, at: number): number {
-  return skipBody(buf, skipStrings(buf, at + 16, 3));
-}
-
-/** Position after the leaf record at `at` (header, body hash). */
-export function leafEnd(buf: Buffer, at: number): number {
-  return skipStrings(buf, at + 16, 4);
-}
-
 function indexAt(buf: Buffer, at: number): number {
-  if (at + 8 > buf.length) throw new Error('the page ends inside a LogIndex');
+  if (at + 16 > buf.length) throw new Error('the page ends inside a record');
   return buf.readUInt32LE(at + 4) * 0x1_0000_0000 + buf.readUInt32LE(at);
 }
 
 /**
- * Where each record of the page starts, in LogIndex order (records at one
- * index in page order): the page is read in that order, never copied.
- * `from`/`to`: the page's index range, for a counting sort; records outside
- * it are ordered too (and refused by feedRowBinary).
+ * A page's records in LogIndex order (records at one index in page order),
+ * read in place, never copied: three numbers per record, [start, split,
+ * end], where the header (Timestamp … ServiceName) is [start + 8, split)
+ * and the rest (a row's body columns, a leaf record's body hash) [split,
+ * end). `rows`: a rows page, else a leaves page. `from`/`to`: the page's
+ * index range, for a counting sort; records outside it are ordered too
+ * (and refused by feedRowBinary).
  */
-export function pageOrder(buf: Buffer, end: (buf: Buffer, at: number) => number, from: number, to: number): Int32Array {
-  let starts = new Int32Array(Math.max(16, Math.min(to - from, 1 << 20)));
-  let idx = new Float64Array(starts.length);
+export function pageRecords(buf: Buffer, rows: boolean, from: number, to: number): Int32Array {
+  let rec = new Int32Array(3 * Math.max(16, Math.min(to - from, 1 << 20)));
+  let idx = new Float64Array(rec.length / 3);
   let n = 0;
   let sorted = true;
   let inRange = to - from <= 1 << 26;
-  for (let p = 0; p < buf.length; p = end(buf, p)) {
+  for (let p = 0; p < buf.length; ) {
     const i = indexAt(buf, p);
     if (n && i < idx[n - 1]!) sorted = false;
     if (i < from || i >= to) inRange = false;
-    if (n === starts.length) {
-      const s2 = new Int32Array(2 * n);
-      s2.set(starts);
-      starts = s2;
+    if (n === idx.length) {
+      const r2 = new Int32Array(2 * rec.length);
+      r2.set(rec);
+      rec = r2;
       const i2 = new Float64Array(2 * n);
       i2.set(idx);
       idx = i2;
     }
-    starts[n] = p;
+    const split = skipStrings(buf, p + 16, 3);
+    const end = rows ? skipBody(buf, split) : skipStrings(buf, split, 1);
+    rec[3 * n] = p;
+    rec[3 * n + 1] = split;
+    rec[3 * n + 2] = end;
     idx[n++] = i;
+    p = end;
   }
-  if (sorted) return starts.subarray(0, n);
+  if (sorted) return rec.subarray(0, 3 * n);
   const order = new Int32Array(n);
   if (inRange) {
     const at = new Int32Array(to - from + 1);
     for (let k = 0; k < n; k++) at[idx[k]! - from + 1]!++;
     for (let s = 1; s < at.length; s++) at[s]! += at[s - 1]!;
-    for (let k = 0; k < n; k++) order[at[idx[k]! - from]!++] = starts[k]!;
+    for (let k = 0; k < n; k++) order[at[idx[k]! - from]!++] = k;
   } else {
     const ks = Array.from({ length: n }, (_, k) => k).sort((a, b) => idx[a]! - idx[b]! || a - b);
-    for (let k = 0; k < n; k++) order[k] = starts[ks[k]!]!;
+    for (let k = 0; k < n; k++) order[k] = ks[k]!;
   }
-  return order;
+  const out = new Int32Array(3 * n);
+  for (let k = 0; k < n; k++) {
+    const r = 3 * order[k]!;
+    out[3 * k] = rec[r]!;
+    out[3 * k + 1] = rec[r + 1]!;
+    out[3 * k + 2] = rec[r + 2]!;
+  }
+  return out;
 }
 
 /** Scratch for one body's encoding, reused; grows as needed. */

@@ -180,10 +180,10 @@ export class OriginVerifier {
     }
   }
 
-  /** A row at `i` that matched its leaf record (the fast path of verify-rowbinary.ts). */
-  matched(i: number, timeNs: bigint): void {
+  /** A row at `i` that matched its leaf record (the fast path of verify-rowbinary.ts); its Timestamp (ns, Int64 little-endian) at `page[at]`, read only for a time range. */
+  matched(i: number, page: Buffer, at: number): void {
     this.maxRowIndex = i;
-    if (this.inRange(timeNs)) this.good(i);
+    if ((this.opts.fromNs === undefined && this.opts.toNs === undefined) || this.inRange(page.readBigInt64LE(at))) this.good(i);
   }
 
   private good(i: number): void {

@@ -7,11 +7,11 @@
  *   leaves: LogIndex UInt64, Timestamp ns Int64, Category, Outcome, ServiceName String, body hash String (32 bytes)
  *
  * (String = LEB128 length ‖ bytes; integers little-endian.) Both in any
- * order: records are visited by LogIndex through their starts (pageOrder).
+ * order: records are visited by LogIndex in place (pageRecords).
  */
 import { hash } from 'node:crypto';
 import { latin1Sha256 } from '../tlog/hash.ts';
-import { bodyEncoding, leafEnd, pageOrder, rowEnd, skipBody } from './body-rowbinary.ts';
+import { bodyEncoding, pageRecords, skipBody } from './body-rowbinary.ts';
 import { LEAF_VERSION } from './leaf.ts';
 import type { OriginVerifier } from './verify-origin.ts';
 import type { LeafRecord, StoredRow } from './verify-types.ts';
@@ -98,43 +98,6 @@ export function parseLeavesPage(buf: Buffer, origin: string): LeafRecord[] {
   return out;
 }
 
-/**
- * Offsets of one record: [start, end, header start (Timestamp), header end
- * (after ServiceName), last part start, last part end]; the last part is
- * the body columns of a row, the body hash's bytes of a leaf record.
- */
-function scan(buf: Buffer, at: number, out: Int32Array, row: boolean): void {
-  out[0] = at;
-  let p = at + 16;
-  out[2] = at + 8;
-  if (p > buf.length) throw new Error('the page ends inside a record');
-  for (let c = 0; c < 4; c++) {
-    if (c === 3 && row) {
-      out[3] = out[4] = p;
-      p = skipBody(buf, p);
-      out[5] = p;
-      break;
-    }
-    let n = 0;
-    let shift = 0;
-    for (;;) {
-      const b = buf[p++];
-      if (b === undefined) throw new Error('the page ends inside a string length');
-      n += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) break;
-      shift += 7;
-    }
-    if (c === 3) {
-      out[4] = p;
-      out[5] = p + n;
-    }
-    p += n;
-    if (p > buf.length) throw new Error('the page ends inside a string');
-    if (c === 2) out[3] = p;
-  }
-  out[1] = p;
-}
-
 function indexAt(buf: Buffer, at: number): number {
   return buf.readUInt32LE(at + 4) * 0x1_0000_0000 + buf.readUInt32LE(at);
 }
@@ -176,12 +139,11 @@ function pageLeaf(prefix: Buffer, index: number, rowBuf: Buffer, hdr: number, hd
   return latin1Sha256(out.subarray(0, w + 32));
 }
 
-/** The page's record starts in LogIndex order (pageOrder), each given or worked out here. */
-export interface PageOrders {
-  rowOrder?: Int32Array;
-  recOrder?: Int32Array;
-  /** SHA-256 of each row's body, 32 bytes per record in rowOrder (body-hasher.ts); computed here when absent. */
-  bodyHashes?: Buffer;
+/** The rows page's records (pageRecords) and their body hashes, from body-hasher.ts; worked out here when not given. */
+export interface RowsPageOrder {
+  rows: Int32Array;
+  /** SHA-256 of each row's body, 32 bytes per record in the order of `rows`. */
+  bodyHashes: Buffer;
 }
 
 /**
@@ -191,36 +153,36 @@ export interface PageOrders {
  * nearly always — the leaf is made straight from the page bytes; anything
  * else goes through OriginVerifier.index with parsed objects.
  */
-export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer, until: number, given: PageOrders = {}): void {
+export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer, until: number, given?: RowsPageOrder): void {
   v.reserve(until);
   const origin = v.origin;
-  const rowOrder = given.rowOrder ?? pageOrder(rowBuf, rowEnd, v.next, until);
-  const recOrder = given.recOrder ?? pageOrder(recBuf, leafEnd, v.next, until);
-  const bodyHashes = given.bodyHashes;
+  const R = given?.rows ?? pageRecords(rowBuf, true, v.next, until);
+  const K = pageRecords(recBuf, false, v.next, until);
+  const bodyHashes = given?.bodyHashes;
   const prefix = Buffer.concat([Buffer.from([0x00, LEAF_VERSION, 0, 0, 0, 0]), Buffer.from(origin, 'utf8')]);
   prefix.writeUInt32BE(prefix.length - 6, 2);
-  const row = new Int32Array(6);
-  const rec = new Int32Array(6);
-  const nr = rowOrder.length;
-  const nk = recOrder.length;
-  let rk = 0; // position in rowOrder (and bodyHashes)
+  const nr = R.length / 3;
+  const nk = K.length / 3;
+  let rk = 0; // records of R (and bodyHashes) passed
   let kk = 0;
-  const rowIndex = (k: number) => (k < nr ? indexAt(rowBuf, rowOrder[k]!) : Infinity);
-  const recIndex = (k: number) => (k < nk ? indexAt(recBuf, recOrder[k]!) : Infinity);
+  const rowIndex = (k: number) => (k < nr ? indexAt(rowBuf, R[3 * k]!) : Infinity);
+  const recIndex = (k: number) => (k < nk ? indexAt(recBuf, K[3 * k]!) : Infinity);
   for (let i = v.next; i < until; i++) {
     const ri = rowIndex(rk);
     const ki = recIndex(kk);
     if (ri < i || ki < i) throw new Error(`rows or leaf records of ${origin} below index ${v.next} in a page that starts there`);
     if (ri === i && ki === i && rowIndex(rk + 1) !== i && recIndex(kk + 1) !== i) {
-      scan(rowBuf, rowOrder[rk]!, row, true);
-      scan(recBuf, recOrder[kk]!, rec, false);
-      if (rec[5]! - rec[4]! === 32) {
-        const hlen = row[3]! - row[2]!;
-        const bh = bodyHashes ?? hash('sha256', bodyEncoding(rowBuf, row[4]!), 'buffer');
+      const rs = R[3 * rk]!;
+      const rsplit = R[3 * rk + 1]!;
+      const ks = K[3 * kk]!;
+      const ksplit = K[3 * kk + 1]!;
+      // One row, one record: the same header bytes, a 32-byte body hash (its length prefix one byte) equal to the row's.
+      if (K[3 * kk + 2]! - ksplit === 33 && recBuf[ksplit] === 32 && rsplit - rs === ksplit - ks && rowBuf.compare(recBuf, ks + 8, ksplit, rs + 8, rsplit) === 0) {
+        const bh = bodyHashes ?? hash('sha256', bodyEncoding(rowBuf, rsplit), 'buffer');
         const bhAt = bodyHashes ? 32 * rk : 0;
-        if (hlen === rec[3]! - rec[2]! && rowBuf.compare(recBuf, rec[2]!, rec[3]!, row[2]!, row[3]!) === 0 && bh.compare(recBuf, rec[4]!, rec[5]!, bhAt, bhAt + 32) === 0) {
-          v.matched(i, rowBuf.readBigInt64LE(row[2]!));
-          v.placeLatin1(i, pageLeaf(prefix, i, rowBuf, row[2]!, row[3]!, bh, bhAt));
+        if (bh.compare(recBuf, ksplit + 1, ksplit + 33, bhAt, bhAt + 32) === 0) {
+          v.matched(i, rowBuf, rs + 8);
+          v.placeLatin1(i, pageLeaf(prefix, i, rowBuf, rs + 8, rsplit, bh, bhAt));
           rk++;
           kk++;
           continue;
@@ -230,14 +192,8 @@ export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer,
     // Everything at index i, as objects.
     const rows: StoredRow[] = [];
     const recs: LeafRecord[] = [];
-    for (; rowIndex(rk) === i; rk++) {
-      const at = rowOrder[rk]!;
-      rows.push(...parseRowsPage(rowBuf.subarray(at, rowEnd(rowBuf, at)), origin));
-    }
-    for (; recIndex(kk) === i; kk++) {
-      const at = recOrder[kk]!;
-      recs.push(...parseLeavesPage(recBuf.subarray(at, leafEnd(recBuf, at)), origin));
-    }
+    for (; rowIndex(rk) === i; rk++) rows.push(...parseRowsPage(rowBuf.subarray(R[3 * rk]!, R[3 * rk + 2]!), origin));
+    for (; recIndex(kk) === i; kk++) recs.push(...parseLeavesPage(recBuf.subarray(K[3 * kk]!, K[3 * kk + 2]!), origin));
     v.place(i, v.index(i, rows, recs));
   }
   if (rk < nr || kk < nk) throw new Error(`rows or leaf records of ${origin} at or beyond index ${until} in a page that ends there`);

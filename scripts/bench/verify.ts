@@ -45,7 +45,7 @@ async function run(parse: boolean): Promise<{ wall: number; cpu: number }> {
     if (parse) {
       const hashed = await next!;
       next = p + 1 < rowPages.length ? hasher.hashPage(rowPages[p + 1]!, a + PAGE, a + 2 * PAGE) : undefined;
-      feedRowBinary(o, rowPages[p]!, recPages[p]!, Math.min(N, a + PAGE), hashed);
+      feedRowBinary(o, hashed.page, recPages[p]!, Math.min(N, a + PAGE), hashed);
     } else o.feed(log.rows.slice(a, a + PAGE), log.leaves.slice(a, a + PAGE), Math.min(N, a + PAGE));
   }
   const report = v.report();
