@@ -22,9 +22,14 @@ function run(log: SyntheticLog, opts: Partial<VerifyOptions> = {}): VerifyReport
     const rows = log.rows.filter((r) => r.origin === origin).sort((a, b) => a.index - b.index);
     const recs = log.leaves.filter((r) => r.origin === origin).sort((a, b) => a.index - b.index);
     const end = Math.max(v.checkpointSize(origin), (rows.at(-1)?.index ?? -1) + 1, (recs.at(-1)?.index ?? -1) + 1);
-    // Two pages, split in the middle, as the CLI pages by index ranges.
+    // Two pages, split in the middle, as the CLI pages by index ranges; in no order, as the store sends them
+    // (odd indexes first; records at one index keep their order).
     const mid = Math.floor(end / 2);
-    const page = (a: number, b: number) => [rowsPage(rows.filter((r) => r.index >= a && r.index < b)), leavesPage(recs.filter((r) => r.index >= a && r.index < b))] as const;
+    const mixed = <T extends { index: number }>(xs: T[], a: number, b: number) => {
+      const inPage = xs.filter((r) => r.index >= a && r.index < b);
+      return [...inPage.filter((r) => r.index % 2), ...inPage.filter((r) => !(r.index % 2))];
+    };
+    const page = (a: number, b: number) => [rowsPage(mixed(rows, a, b)), leavesPage(mixed(recs, a, b))] as const;
     feedRowBinary(v.origin(origin), ...page(0, mid), mid);
     feedRowBinary(v.origin(origin), ...page(mid, end), end);
   }
