@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { AuditVerifier } from '../../lib/audit/verify.ts';
 import { parseWitnessFile } from '../../lib/audit/verify-witness.ts';
 import { feedRowBinary } from '../../lib/audit/verify-rowbinary.ts';
-import { BodyHasher } from '../../lib/audit/body-hasher.ts';
+import { BodyHasher, type HashedPage } from '../../lib/audit/body-hasher.ts';
 import { retentionOracle, settleExpired, type RetentionOracle } from '../../lib/audit/verify-retention.ts';
 import type { CheckpointInput, VerifyOptions } from '../../lib/audit/verify-types.ts';
 import { parseTime } from './audit.ts';
@@ -35,8 +35,9 @@ const USAGE =
   '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n';
 
 const ORPHANS_LISTED = 1000;
-/** Pages in flight ahead of the one being checked. */
-const PAGES_AHEAD = 2;
+/** Pages being fetched at once, and fetched or being fetched ahead of the one being checked. */
+const FETCHES = 2;
+const PAGES_HELD = 4;
 
 export async function verifyCommand(argv: string[], io: Io = stdio): Promise<number> {
   const args = parseArgs(argv, ['json', 'help']);
@@ -116,21 +117,31 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
     for (const [o, end] of [...ends].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (origin !== undefined && o !== origin) continue;
       const v = verifier.origin(o);
-      // Pages arrive in any order: the worker orders the rows (and hashes their bodies), feedRowBinary the leaf records.
-      const page = (a: number) => {
-        const b = Math.min(end, a + PAGE);
-        const p = Promise.all([rowsPage(conn, t, o, a, b), leavesPage(conn, t, o, a, b)]).then(
-          async ([rows, recs]) => [recs, await hasher.hashPage(rows, a, b, true)] as const,
-        );
-        p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
-        return p;
+      // Pages are fetched back to back (two at a time: the query interface runs two queries at a
+      // time, a page's rows and leaf records), then their rows ordered and their bodies hashed on
+      // the worker, while the page before is fed; at most PAGES_HELD pages are held.
+      const held: Promise<readonly [Buffer, HashedPage]>[] = [];
+      let queued = 0;
+      let fetching = 0;
+      let failed = false;
+      const more = (): void => {
+        while (!failed && queued < end && fetching < FETCHES && held.length < PAGES_HELD) {
+          const a = queued;
+          const b = Math.min(end, a + PAGE);
+          queued = b;
+          fetching++;
+          const fetched = Promise.all([rowsPage(conn, t, o, a, b), leavesPage(conn, t, o, a, b)]);
+          fetched.then(() => (fetching--, more()), () => ((failed = true), fetching--));
+          const p = fetched.then(async ([rows, recs]) => [recs, await hasher.hashPage(rows, a, b, true)] as const);
+          p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
+          held.push(p);
+        }
       };
-      // The next pages are fetched (the query interface runs two queries at a time) and their
-      // bodies hashed on the worker while this one is fed.
-      const ahead: ReturnType<typeof page>[] = [];
-      for (let a = 0, queued = 0; a < end; a += PAGE) {
-        for (; queued < end && ahead.length < PAGES_AHEAD; queued += PAGE) ahead.push(page(queued));
-        const [recs, rows] = await ahead.shift()!;
+      for (let a = 0; a < end; a += PAGE) {
+        more();
+        const [recs, rows] = await held.shift()!;
+        more();
+        // Pages arrive in any order: the worker ordered the rows, feedRowBinary orders the leaf records.
         feedRowBinary(v, rows.page, recs, Math.min(end, a + PAGE), rows);
       }
     }
