@@ -14,6 +14,12 @@ const { parentPort } = require('node:worker_threads');
 const { hash } = require('node:crypto');
 let at = 0; // the position after the last string length read
 function len(b) {
+  const x0 = b[at];
+  if (x0 < 0x80) { // one length byte: nearly every string (undefined, past the end, takes the long way and throws)
+    at++;
+    if (at + x0 > b.length) throw new Error('the page ends inside a string');
+    return x0;
+  }
   let n = 0, shift = 0, x;
   do { x = b[at++]; if (x === undefined) throw new Error('the page ends inside a string length'); n += (x & 0x7f) * 2 ** shift; shift += 7; } while (x >= 0x80);
   if (at + n > b.length) throw new Error('the page ends inside a string');
@@ -35,10 +41,11 @@ function room(w, n) {
 function copyStr(b, w) {
   const n = len(b), p = at;
   room(w, 4 + n);
-  scratch.writeUInt32BE(n, w);
+  scratch[w] = n >>> 24; scratch[w + 1] = (n >>> 16) & 0xff; scratch[w + 2] = (n >>> 8) & 0xff; scratch[w + 3] = n & 0xff;
   w += 4;
-  if (n <= 32) for (let k = 0; k < n; k++) scratch[w + k] = b[p + k];
-  else b.copy(scratch, w, p, p + n);
+  // Short strings byte by byte: a native copy costs more per call than it saves.
+  if (n <= 64) for (let k = 0; k < n; k++) scratch[w + k] = b[p + k];
+  else scratch.set(b.subarray(p, p + n), w);
   at = p + n;
   return w + n;
 }
@@ -94,7 +101,7 @@ function prepare(b, from, to) {
     at = start + 16;
     skip(b, 3);
     const split = at;
-    hash('sha256', body(b), 'buffer').copy(hashes, 32 * n);
+    hashes.set(hash('sha256', body(b), 'buffer'), 32 * n);
     rec[3 * n] = start; rec[3 * n + 1] = split; rec[3 * n + 2] = at;
     idx[n++] = i;
   }
@@ -118,7 +125,7 @@ function prepare(b, from, to) {
   for (let k = 0; k < n; k++) {
     const r = order[k];
     outRec[3 * k] = rec[3 * r]; outRec[3 * k + 1] = rec[3 * r + 1]; outRec[3 * k + 2] = rec[3 * r + 2];
-    hashes.copy(out, 32 * k, 32 * r, 32 * r + 32);
+    for (let j = 0; j < 32; j++) out[32 * k + j] = hashes[32 * r + j];
   }
   return { rec: outRec, out };
 }

@@ -114,7 +114,8 @@ function pageLeaf(prefix: Buffer, index: number, rowBuf: Buffer, hdr: number, hd
   const need = prefix.length + 16 + 4 * 3 + (hdrEnd - hdr) + 32;
   if (scratch.buf.length < need) scratch.buf = Buffer.allocUnsafe(2 * need);
   const out = scratch.buf;
-  let w = prefix.copy(out, 0);
+  out.set(prefix, 0);
+  let w = prefix.length;
   out.writeUInt32BE(Math.floor(index / 0x1_0000_0000), w);
   out.writeUInt32BE(index >>> 0, w + 4);
   for (let k = 0; k < 8; k++) out[w + 8 + k] = rowBuf[hdr + 7 - k]!;
