@@ -42,7 +42,7 @@ export interface MissingRun {
   timeNs?: bigint;
 }
 
-/** SHA-256 of the row's body: of the encoding the store assembled, or of its columns. */
+/** SHA-256 of the row's body: of its encoding built from the store's bytes, or of its columns. */
 export function rowBodyHash(r: StoredRow): Buffer {
   return r.body ? hash('sha256', r.body, 'buffer') : bodyHash(r as BodyFields);
 }

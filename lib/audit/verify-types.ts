@@ -18,10 +18,10 @@ export interface CheckpointInput {
 
 /**
  * An audit_events row. `origin` '' = a row without LogOrigin. The body is
- * either its columns, or `body`: their canonical encoding (leaf.ts) as the
- * store assembled it — hashed here, so a store that returns anything but the
- * logged content still fails (it cannot invert SHA-256); it saves the
- * verifier parsing and encoding every column.
+ * either its columns, or `body`: their canonical encoding (leaf.ts), built
+ * from the bytes the store returned (body-rowbinary.ts) — hashed here, so a
+ * store that returns anything but the logged content still fails (it cannot
+ * invert SHA-256); it saves decoding every column to a string.
  */
 export interface StoredRow extends Partial<BodyFields> {
   origin: string;

@@ -3,7 +3,8 @@
  * and query interface in a temporary directory, N synthetic audit rows
  * appended through the signed log (lib/audit/log.ts, its own origin and
  * witness), one checkpoint, then `trailhouse verify` timed through the
- * query interface — HTTP, the store assembling the pages, hashing, tree.
+ * query interface — HTTP, the store reading the pages, building and
+ * hashing the body encodings, tree.
  *
  *   node --import tsx scripts/bench/verify-store.ts [--rows 200000]
  */

@@ -1,8 +1,8 @@
 /**
  * `trailhouse verify`'s own cost, without the store: synthetic audit rows
  * and leaf records as the query interface returns them to verify
- * (RowBinary: header columns and the body encoding the store assembles,
- * verify-store.ts), parsed, then checked against signed
+ * (RowBinary: header and body columns, verify-store.ts; the body encoding
+ * built from their bytes on a worker, body-hasher.ts), then checked against signed
  * checkpoints — rows per second, end to end from the HTTP body to the
  * report, and for the verification alone (rows with their body columns).
  *
