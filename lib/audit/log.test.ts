@@ -53,7 +53,7 @@ function failing(store: SqlStore, failures: Error[]): SqlStore {
   return { ...store, insert: (t, c, r, o) => (failures.length ? Promise.reject(failures.shift()!) : store.insert(t, c, r, o)) };
 }
 
-function open(store: SqlStore, origin = 'test.example/log'): AuditLog {
+function open(store: SqlStore, origin = 'test.example/log', checkpointMs = 0): AuditLog {
   const s = signer();
   return new AuditLog({
     store,
@@ -64,7 +64,7 @@ function open(store: SqlStore, origin = 'test.example/log'): AuditLog {
     signer: s,
     verifiers: [parseVerifierKey(verifierKeyOf(s))],
     witnesses: [new FileWitness(witnessFile)],
-    checkpointMs: 0,
+    checkpointMs,
     logger: silentLogger,
   });
 }
@@ -183,6 +183,19 @@ describe('audit log with chDB', () => {
     for (const l of leaves) tree.append(l);
     expect(second.heads()[0]!.root).toBe(tree.root().toString('hex'));
     await second.close();
+  });
+
+  it('signs a log\'s first rows at once, then waits for the interval', async () => {
+    const origin = 'test.example/f';
+    const log = open(handle.store, origin, 3_600_000);
+    await log.start();
+    await log.append(rows(3, 'a'), 'g1');
+    await log.append(rows(2, 'b'), 'g2');
+    const sizes = () => readWitnessFile(witnessFile).records.filter((r) => r.origin === origin).map((r) => r.size);
+    for (let i = 0; i < 100 && sizes().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(sizes()).toEqual([3]);
+    await log.close();
+    expect(sizes()).toEqual([3, 5]);
   });
 
   it('refuses to continue a log whose store lost rows a witness saw; a forged stored checkpoint is skipped, the tree rebuilt from the leaves', async () => {

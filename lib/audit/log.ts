@@ -24,8 +24,9 @@
  *   witness that has seen a larger tree than the store holds stops the
  *   log: continuing would fork it (see `trailhouse verify`).
  *
- * Checkpoints are signed every interval while the tree grows and at
- * close; each witness gets one before the store does.
+ * Checkpoints are signed when a log gets its first rows, every interval
+ * while the tree grows, and at close; each witness gets one before the
+ * store does.
  */
 import { PermanentError } from '../../core/errors.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
@@ -173,6 +174,9 @@ export class AuditLog {
     }
     log.pending = { batch, first, rows, leaves };
     await this.insertPending(log);
+    // A log's first rows are signed at once, not an interval later: a log without a checkpoint
+    // is one `trailhouse verify` cannot vouch for, and its rows could be truncated unnoticed.
+    if (log.checkpointed < 0 && this.o.checkpointMs > 0) void this.checkpoint(log).catch(() => undefined);
   }
 
   /** Writes the pending batch; on success the tree grows by its leaves. */
@@ -207,8 +211,11 @@ export class AuditLog {
     if (errors.length) throw errors[0];
   }
 
-  private checkpoint(log: OriginLog): Promise<void> {
-    log.checkpointing ??= this.writeCheckpoint(log).finally(() => (log.checkpointing = undefined));
+  /** One checkpoint at a time per log; a call while one is being written waits for it, then writes its own if the tree grew since. */
+  private async checkpoint(log: OriginLog): Promise<void> {
+    while (log.checkpointing) await log.checkpointing.catch(() => undefined);
+    if (log.tree.size <= log.checkpointed) return;
+    log.checkpointing = this.writeCheckpoint(log).finally(() => (log.checkpointing = undefined));
     return log.checkpointing;
   }
 
