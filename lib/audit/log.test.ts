@@ -147,8 +147,12 @@ describe('audit log with chDB', () => {
     failures.push(new PermanentError('malformed rows'));
     await expect(log.append(rows(2, 'd'), 'c4')).rejects.toThrow('malformed');
     await log.append(rows(2, 'e'), 'c5');
+    // A batch still pending when the store refuses it for good: that is its failure, not the next batch's.
+    failures.push(new Error('store unavailable'), new PermanentError('malformed rows'));
+    await expect(log.append(rows(1, 'f'), 'c6')).rejects.toThrow('store unavailable');
+    await log.append(rows(1, 'g'), 'c7');
     const got = await q<{ idx: string; LogBatch: string }>(`SELECT toString(LogIndex) AS idx, LogBatch FROM otel.audit_events WHERE LogOrigin = 'test.example/b' ORDER BY LogIndex`);
-    expect(got.map((r) => `${r.idx}:${r.LogBatch}`)).toEqual(['0:c1', '1:', '2:c2', '3:', '4:', '5:c3', '6:c5', '7:']);
+    expect(got.map((r) => `${r.idx}:${r.LogBatch}`)).toEqual(['0:c1', '1:', '2:c2', '3:', '4:', '5:c3', '6:c5', '7:', '8:c7']);
     await log.close();
   });
 

@@ -155,7 +155,17 @@ export class AuditLog {
 
   private async appendTo(log: OriginLog, rows: AuditRow[], batch: string): Promise<void> {
     await log.ready;
-    if (log.pending) await this.insertPending(log);
+    if (log.pending) {
+      const mine = log.pending.batch === batch;
+      try {
+        await this.insertPending(log);
+      } catch (err) {
+        // An earlier batch refused for good is that batch's failure (its range is free again),
+        // not this one's; one that may still land holds the log, and this batch waits for it.
+        if (mine || !(err instanceof PermanentError)) throw mine ? err : new Error('the audit log is waiting for an earlier batch to be stored', { cause: err });
+        this.o.logger.error('audit rows refused by the store for good; their batch is dropped from the log', { origin: log.origin, error: err });
+      }
+    }
     if (log.batches.has(batch)) {
       this.redelivered?.add(1);
       return;
