@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
+import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { openSqlStore, type SqlStore, type SqlStoreHandle } from '../clickhouse/sql-store.ts';
 import { parseCheckpoint } from '../tlog/checkpoint.ts';
 import { loadOrCreateSigner, verifierKeyOf } from '../tlog/keys.ts';
@@ -53,7 +54,7 @@ function failing(store: SqlStore, failures: Error[]): SqlStore {
   return { ...store, insert: (t, c, r, o) => (failures.length ? Promise.reject(failures.shift()!) : store.insert(t, c, r, o)) };
 }
 
-function open(store: SqlStore, origin = 'test.example/log', checkpointMs = 0): AuditLog {
+function open(store: SqlStore, origin = 'test.example/log', checkpointMs = 0, metrics?: MetricsRegistry): AuditLog {
   const s = signer();
   return new AuditLog({
     store,
@@ -66,6 +67,7 @@ function open(store: SqlStore, origin = 'test.example/log', checkpointMs = 0): A
     witnesses: [new FileWitness(witnessFile)],
     checkpointMs,
     logger: silentLogger,
+    metrics,
   });
 }
 
@@ -212,9 +214,11 @@ describe('audit log with chDB', () => {
     await handle.store.exec(`ALTER TABLE otel.audit_events DELETE WHERE LogOrigin = '${origin}' AND LogIndex = 3 SETTINGS mutations_sync = 1`);
     await handle.store.exec(`ALTER TABLE otel.audit_events_log_leaves DELETE WHERE LogOrigin = '${origin}' AND LogIndex = 3 SETTINGS mutations_sync = 1`);
     await handle.store.exec(`ALTER TABLE otel.audit_events_checkpoints DELETE WHERE Origin = '${origin}' SETTINGS mutations_sync = 1`);
-    const second = open(handle.store, origin);
+    const metrics = new MetricsRegistry();
+    const second = open(handle.store, origin, 0, metrics);
     await second.start();
     await expect(second.append(rows(1, 'b'), 'e2')).rejects.toThrow(/cannot continue: a witness holds a checkpoint of 4 leaves, the store only 3/);
+    expect(metrics.exposition()).toContain(`trailhouse_audit_log_blocked{origin="${origin}"} 1`);
     await second.close().catch(() => undefined);
 
     const origin2 = 'test.example/e';

@@ -77,8 +77,11 @@ class OriginLog {
   /** Upstream dedup token → first index, oldest first (trimmed from the front). */
   readonly batches = new Map<string, number>();
   pending: Pending | undefined;
-  /** Size of the newest checkpoint written (-1: none yet). */
+  /** Size of the newest checkpoint written (-1: none yet), and when (ms). */
   checkpointed = -1;
+  checkpointedAt = Date.now();
+  /** Why the log cannot continue (its recovery failed), if so. */
+  refused: Error | undefined;
   chain: Promise<unknown> = Promise.resolve();
   checkpointing: Promise<void> | undefined;
   ready: Promise<void>;
@@ -92,7 +95,7 @@ class OriginLog {
       this.checkpointed = r.checkpointed;
       for (const [b, first] of r.batches) this.batches.set(b, first);
     });
-    this.ready.catch(() => undefined);
+    this.ready.catch((err: Error) => (this.refused = err));
   }
 }
 
@@ -113,6 +116,21 @@ export class AuditLog {
     this.checkpoints = m?.counter('trailhouse_audit_log_checkpoints', 'Signed checkpoints written to every witness and the store.');
     this.witnessFailures = m?.counter('trailhouse_audit_log_checkpoint_failures', 'Checkpoints not written (a witness or the store refused); retried at the next interval.');
     this.remember = o.rememberBatches ?? 100_000;
+    if (m) this.exposeHeads(m);
+  }
+
+  /** Per origin, what an operator alerts on: a log that stopped (refused or stuck on a batch) or whose newest rows go unsigned. */
+  private exposeHeads(m: MetricsRegistry): void {
+    m.onCollect(() => {
+      const now = Date.now();
+      for (const l of this.logs.values()) {
+        const labels = { origin: l.origin };
+        m.gauge('trailhouse_audit_log_size', 'Leaves in the audit log (its tree size).', labels).set(l.tree.size);
+        m.gauge('trailhouse_audit_log_unsigned_leaves', 'Leaves newer than the newest checkpoint (not yet signed or witnessed).', labels).set(Math.max(0, l.tree.size - Math.max(0, l.checkpointed)));
+        m.gauge('trailhouse_audit_log_checkpoint_age_seconds', 'Seconds since the newest checkpoint was written (or the log was opened).', labels).set(Math.round((now - l.checkpointedAt) / 1000));
+        m.gauge('trailhouse_audit_log_blocked', '1 while the log cannot take rows: it refused to continue (see the logs) or waits for a batch the store has not taken.', labels).set(l.refused || l.pending ? 1 : 0);
+      }
+    });
   }
 
   /** Creates the log's tables; appends wait for their origin's recovery, not for this. */
@@ -260,6 +278,7 @@ export class AuditLog {
       throw err;
     }
     if (size > log.checkpointed) log.checkpointed = size;
+    log.checkpointedAt = Date.now();
     this.checkpoints?.add(1);
   }
 
