@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
+import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { openSqlStore, type SqlStore, type SqlStoreHandle } from '../clickhouse/sql-store.ts';
 import { parseCheckpoint } from '../tlog/checkpoint.ts';
 import { loadOrCreateSigner, verifierKeyOf } from '../tlog/keys.ts';
@@ -53,7 +54,7 @@ function failing(store: SqlStore, failures: Error[]): SqlStore {
   return { ...store, insert: (t, c, r, o) => (failures.length ? Promise.reject(failures.shift()!) : store.insert(t, c, r, o)) };
 }
 
-function open(store: SqlStore, origin = 'test.example/log'): AuditLog {
+function open(store: SqlStore, origin = 'test.example/log', checkpointMs = 0, metrics?: MetricsRegistry): AuditLog {
   const s = signer();
   return new AuditLog({
     store,
@@ -64,8 +65,9 @@ function open(store: SqlStore, origin = 'test.example/log'): AuditLog {
     signer: s,
     verifiers: [parseVerifierKey(verifierKeyOf(s))],
     witnesses: [new FileWitness(witnessFile)],
-    checkpointMs: 0,
+    checkpointMs,
     logger: silentLogger,
+    metrics,
   });
 }
 
@@ -147,8 +149,12 @@ describe('audit log with chDB', () => {
     failures.push(new PermanentError('malformed rows'));
     await expect(log.append(rows(2, 'd'), 'c4')).rejects.toThrow('malformed');
     await log.append(rows(2, 'e'), 'c5');
+    // A batch still pending when the store refuses it for good: that is its failure, not the next batch's.
+    failures.push(new Error('store unavailable'), new PermanentError('malformed rows'));
+    await expect(log.append(rows(1, 'f'), 'c6')).rejects.toThrow('store unavailable');
+    await log.append(rows(1, 'g'), 'c7');
     const got = await q<{ idx: string; LogBatch: string }>(`SELECT toString(LogIndex) AS idx, LogBatch FROM otel.audit_events WHERE LogOrigin = 'test.example/b' ORDER BY LogIndex`);
-    expect(got.map((r) => `${r.idx}:${r.LogBatch}`)).toEqual(['0:c1', '1:', '2:c2', '3:', '4:', '5:c3', '6:c5', '7:']);
+    expect(got.map((r) => `${r.idx}:${r.LogBatch}`)).toEqual(['0:c1', '1:', '2:c2', '3:', '4:', '5:c3', '6:c5', '7:', '8:c7']);
     await log.close();
   });
 
@@ -185,6 +191,19 @@ describe('audit log with chDB', () => {
     await second.close();
   });
 
+  it('signs a log\'s first rows at once, then waits for the interval', async () => {
+    const origin = 'test.example/f';
+    const log = open(handle.store, origin, 3_600_000);
+    await log.start();
+    await log.append(rows(3, 'a'), 'g1');
+    await log.append(rows(2, 'b'), 'g2');
+    const sizes = () => readWitnessFile(witnessFile).records.filter((r) => r.origin === origin).map((r) => r.size);
+    for (let i = 0; i < 100 && sizes().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(sizes()).toEqual([3]);
+    await log.close();
+    expect(sizes()).toEqual([3, 5]);
+  });
+
   it('refuses to continue a log whose store lost rows a witness saw; a forged stored checkpoint is skipped, the tree rebuilt from the leaves', async () => {
     const origin = 'test.example/d';
     const first = open(handle.store, origin);
@@ -195,9 +214,11 @@ describe('audit log with chDB', () => {
     await handle.store.exec(`ALTER TABLE otel.audit_events DELETE WHERE LogOrigin = '${origin}' AND LogIndex = 3 SETTINGS mutations_sync = 1`);
     await handle.store.exec(`ALTER TABLE otel.audit_events_log_leaves DELETE WHERE LogOrigin = '${origin}' AND LogIndex = 3 SETTINGS mutations_sync = 1`);
     await handle.store.exec(`ALTER TABLE otel.audit_events_checkpoints DELETE WHERE Origin = '${origin}' SETTINGS mutations_sync = 1`);
-    const second = open(handle.store, origin);
+    const metrics = new MetricsRegistry();
+    const second = open(handle.store, origin, 0, metrics);
     await second.start();
     await expect(second.append(rows(1, 'b'), 'e2')).rejects.toThrow(/cannot continue: a witness holds a checkpoint of 4 leaves, the store only 3/);
+    expect(metrics.exposition()).toContain(`trailhouse_audit_log_blocked{origin="${origin}"} 1`);
     await second.close().catch(() => undefined);
 
     const origin2 = 'test.example/e';

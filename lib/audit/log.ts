@@ -24,8 +24,9 @@
  *   witness that has seen a larger tree than the store holds stops the
  *   log: continuing would fork it (see `trailhouse verify`).
  *
- * Checkpoints are signed every interval while the tree grows and at
- * close; each witness gets one before the store does.
+ * Checkpoints are signed when a log gets its first rows, every interval
+ * while the tree grows, and at close; each witness gets one before the
+ * store does.
  */
 import { PermanentError } from '../../core/errors.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
@@ -76,8 +77,11 @@ class OriginLog {
   /** Upstream dedup token → first index, oldest first (trimmed from the front). */
   readonly batches = new Map<string, number>();
   pending: Pending | undefined;
-  /** Size of the newest checkpoint written (-1: none yet). */
+  /** Size of the newest checkpoint written (-1: none yet), and when (ms). */
   checkpointed = -1;
+  checkpointedAt = Date.now();
+  /** Why the log cannot continue (its recovery failed), if so. */
+  refused: Error | undefined;
   chain: Promise<unknown> = Promise.resolve();
   checkpointing: Promise<void> | undefined;
   ready: Promise<void>;
@@ -91,7 +95,7 @@ class OriginLog {
       this.checkpointed = r.checkpointed;
       for (const [b, first] of r.batches) this.batches.set(b, first);
     });
-    this.ready.catch(() => undefined);
+    this.ready.catch((err: Error) => (this.refused = err));
   }
 }
 
@@ -112,6 +116,21 @@ export class AuditLog {
     this.checkpoints = m?.counter('trailhouse_audit_log_checkpoints', 'Signed checkpoints written to every witness and the store.');
     this.witnessFailures = m?.counter('trailhouse_audit_log_checkpoint_failures', 'Checkpoints not written (a witness or the store refused); retried at the next interval.');
     this.remember = o.rememberBatches ?? 100_000;
+    if (m) this.exposeHeads(m);
+  }
+
+  /** Per origin, what an operator alerts on: a log that stopped (refused or stuck on a batch) or whose newest rows go unsigned. */
+  private exposeHeads(m: MetricsRegistry): void {
+    m.onCollect(() => {
+      const now = Date.now();
+      for (const l of this.logs.values()) {
+        const labels = { origin: l.origin };
+        m.gauge('trailhouse_audit_log_size', 'Leaves in the audit log (its tree size).', labels).set(l.tree.size);
+        m.gauge('trailhouse_audit_log_unsigned_leaves', 'Leaves newer than the newest checkpoint (not yet signed or witnessed).', labels).set(Math.max(0, l.tree.size - Math.max(0, l.checkpointed)));
+        m.gauge('trailhouse_audit_log_checkpoint_age_seconds', 'Seconds since the newest checkpoint was written (or the log was opened).', labels).set(Math.round((now - l.checkpointedAt) / 1000));
+        m.gauge('trailhouse_audit_log_blocked', '1 while the log cannot take rows: it refused to continue (see the logs) or waits for a batch the store has not taken.', labels).set(l.refused || l.pending ? 1 : 0);
+      }
+    });
   }
 
   /** Creates the log's tables; appends wait for their origin's recovery, not for this. */
@@ -154,7 +173,17 @@ export class AuditLog {
 
   private async appendTo(log: OriginLog, rows: AuditRow[], batch: string): Promise<void> {
     await log.ready;
-    if (log.pending) await this.insertPending(log);
+    if (log.pending) {
+      const mine = log.pending.batch === batch;
+      try {
+        await this.insertPending(log);
+      } catch (err) {
+        // An earlier batch refused for good is that batch's failure (its range is free again),
+        // not this one's; one that may still land holds the log, and this batch waits for it.
+        if (mine || !(err instanceof PermanentError)) throw mine ? err : new Error('the audit log is waiting for an earlier batch to be stored', { cause: err });
+        this.o.logger.error('audit rows refused by the store for good; their batch is dropped from the log', { origin: log.origin, error: err });
+      }
+    }
     if (log.batches.has(batch)) {
       this.redelivered?.add(1);
       return;
@@ -173,6 +202,9 @@ export class AuditLog {
     }
     log.pending = { batch, first, rows, leaves };
     await this.insertPending(log);
+    // A log's first rows are signed at once, not an interval later: a log without a checkpoint
+    // is one `trailhouse verify` cannot vouch for, and its rows could be truncated unnoticed.
+    if (log.checkpointed < 0 && this.o.checkpointMs > 0) void this.checkpoint(log).catch(() => undefined);
   }
 
   /** Writes the pending batch; on success the tree grows by its leaves. */
@@ -207,8 +239,11 @@ export class AuditLog {
     if (errors.length) throw errors[0];
   }
 
-  private checkpoint(log: OriginLog): Promise<void> {
-    log.checkpointing ??= this.writeCheckpoint(log).finally(() => (log.checkpointing = undefined));
+  /** One checkpoint at a time per log; a call while one is being written waits for it, then writes its own if the tree grew since. */
+  private async checkpoint(log: OriginLog): Promise<void> {
+    while (log.checkpointing) await log.checkpointing.catch(() => undefined);
+    if (log.tree.size <= log.checkpointed) return;
+    log.checkpointing = this.writeCheckpoint(log).finally(() => (log.checkpointing = undefined));
     return log.checkpointing;
   }
 
@@ -243,6 +278,7 @@ export class AuditLog {
       throw err;
     }
     if (size > log.checkpointed) log.checkpointed = size;
+    log.checkpointedAt = Date.now();
     this.checkpoints?.add(1);
   }
 

@@ -76,6 +76,9 @@ describe('http witness', () => {
     expect(got[0]).toEqual({ body: rec(5), auth: 'Bearer w1' });
     status = 500;
     await expect(w.append(rec(6))).rejects.toThrow(/answered 500/);
+    status = 302; // a redirect is not followed: the checkpoint is not taken
+    await expect(w.append(rec(6))).rejects.toThrow();
+    status = 500;
 
     const store = new MemoryStore();
     const metrics = new MetricsRegistry();

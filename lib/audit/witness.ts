@@ -122,8 +122,11 @@ export class HttpWitness implements Witness {
       headers: { ...this.o.headers, 'content-type': 'application/json' },
       body: JSON.stringify(rec),
       signal: AbortSignal.timeout(this.o.timeoutMs),
+      // A witness that answers elsewhere is not the witness configured: refused, not followed.
+      redirect: 'error',
     });
-    await res.arrayBuffer().catch(() => undefined);
+    // Only the status counts: the body is not read (a witness cannot make us buffer much).
+    await res.body?.cancel().catch(() => undefined);
     if (res.status < 200 || res.status > 299) throw new Error(`witness ${this.name} answered ${res.status}`);
   }
 

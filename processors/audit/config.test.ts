@@ -70,4 +70,35 @@ describe('audit and correlate config in pipeline.yaml', () => {
       }),
     );
   });
+
+  it('integrity: defaults on with a file witness; a bad origin, key name or witness is refused with its path; no witness at all is refused', () => {
+    const cfg = loadConfigText(yaml(`  correlate: {}
+  audit: {integrity: {checkpoint_interval: 5s, witnesses: {http: {endpoint: "https://witness.example/cp"}}}}`), builtinRegistry(), {});
+    expect(cfg.processors.get('audit')!.config).toMatchObject({
+      integrity: { enabled: true, checkpoint_interval: 5000, witnesses: { file: { path: '' }, http: { endpoint: 'https://witness.example/cp', headers: {}, timeout: 5000 }, kafka: null } },
+    });
+    expect(() =>
+      loadConfigText(
+        yaml(`  correlate: {}
+  audit:
+    integrity:
+      origin: "log name+x"
+      key_name: "a b"
+      witnesses: {file: null, http: {endpoint: "ftp://x"}, kafka: {brokers: []}}`),
+        builtinRegistry(),
+        {},
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(
+          /integrity\.origin: letters[^\n]*"log name\+x"\n[\s\S]*integrity\.key_name: [^\n]*\n[\s\S]*integrity\.witnesses\.http\.endpoint: expected http\(s\)[\s\S]*integrity\.witnesses\.kafka\.brokers: must list at least one broker/,
+        ),
+      }),
+    );
+    expect(() => loadConfigText(yaml(`  correlate: {}
+  audit: {integrity: {witnesses: {file: null}}}`), builtinRegistry(), {})).toThrow(/integrity\.witnesses: at least one witness outside the store is needed/);
+    // Off: no witness needed (and no evidence: the README says so).
+    expect(() => loadConfigText(yaml(`  correlate: {}
+  audit: {integrity: {enabled: false, witnesses: {file: null}}}`), builtinRegistry(), {})).not.toThrow();
+  });
 });

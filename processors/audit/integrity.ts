@@ -69,7 +69,7 @@ export const integritySchema = s.object({
   key_name: s.string(),
   checkpoint_interval: s.duration(),
   witnesses: s.object({
-    file: s.object({ path: s.string() }, { allowNull: true }),
+    file: s.optional(s.object({ path: s.string() })),
     http: s.section(s.object({ endpoint: s.string({ nonEmpty: true }), headers: s.map(s.string()), timeout: s.duration() }), () => ({ endpoint: '', headers: {}, timeout: 5000 })),
     kafka: s.section(
       s.object({ brokers: brokersSchema, topic: s.string({ nonEmpty: true }), client_id: s.string({ nonEmpty: true }), tls: tlsSchema, auth: authSchema, timeout: s.duration() }),
