@@ -235,6 +235,18 @@ describe('trailhouse verify on the embedded engine', () => {
     }
   });
 
+  it("a page's query error arrives with the engine's code: a missing leaves table reads as none, a missing audit table is refused", async () => {
+    const { auditTables, leavesPage, rowsPage } = await import('../bin/commands/verify-store.ts');
+    const { QueryError } = await import('../bin/commands/oncall-http.ts');
+    const c = { endpoint: running.queryUrl, database: 'otel' };
+    const t = auditTables('no_such_audit_table');
+    expect((await leavesPage(c, t, origin, 0, 10)).length).toBe(0);
+    const err = await rowsPage(c, t, origin, 0, 10).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryError);
+    expect((err as InstanceType<typeof QueryError>).code).toBe(60);
+    expect((await rowsPage(c, auditTables(), origin, 0, 2)).length).toBeGreaterThan(0);
+  });
+
   it('usage and connection errors exit 2', async () => {
     const c = capture();
     expect(await verifyCommand(['--from', 'yesterday-ish', '--pubkey', verifiers], c.io)).toBe(2);

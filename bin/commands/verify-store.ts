@@ -8,7 +8,43 @@
 import type { BodyFields } from '../../lib/audit/leaf.ts';
 import type { PolicyEvent } from '../../lib/audit/verify-retention.ts';
 import type { CheckpointInput, StoredRow } from '../../lib/audit/verify-types.ts';
-import { QueryError, select, selectBytes, selectOptional, type Conn } from './oncall-http.ts';
+import http from 'node:http';
+import https from 'node:https';
+import { QueryError, select, selectOptional, type Conn } from './oncall-http.ts';
+
+/**
+ * A page's bytes (oncall-http.ts selectBytes, over node:http rather than
+ * fetch: a page is tens of megabytes, and fetch's web streams cost more per
+ * chunk on the way in).
+ */
+function selectBytes(c: Conn, sql: string, params: Record<string, string>, format: string): Promise<Buffer> {
+  const url = new URL(c.endpoint.includes('://') ? c.endpoint : `http://${c.endpoint}`);
+  url.searchParams.set('database', c.database);
+  url.searchParams.set('default_format', format);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(`param_${k}`, v);
+  const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=UTF-8' };
+  if (c.user) headers['X-ClickHouse-User'] = c.user;
+  if (c.password) headers['X-ClickHouse-Key'] = c.password;
+  const body = `${sql}\nFORMAT ${format}`;
+  return new Promise<Buffer>((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (b: Buffer) => chunks.push(b));
+      res.on('error', (err) => reject(new QueryError(`reading the answer of ${url.origin}: ${err.message}`, 0)));
+      res.on('end', () => {
+        if (!res.complete) return reject(new QueryError(`the answer of ${url.origin} ended early`, 0));
+        const all = Buffer.concat(chunks);
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) return resolve(all);
+        const text = all.toString('utf8');
+        const code = Number(res.headers['x-clickhouse-exception-code'] ?? /Code: (\d+)/.exec(text)?.[1] ?? 0);
+        reject(new QueryError(text.trim().split('\n')[0]!.slice(0, 500), code));
+      });
+    });
+    req.on('error', (err) => reject(new QueryError(`cannot reach ${url.origin}: ${err.message}`, 0)));
+    req.end(body);
+  });
+}
 
 /** The audit table and, named after it (lib/audit/log-schema.ts), the log's leaves and checkpoints tables. */
 export interface AuditTables { events: string; leaves: string; checkpoints: string }
