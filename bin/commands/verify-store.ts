@@ -54,7 +54,7 @@ export function auditTables(table = 'audit_events'): AuditTables {
 }
 
 /** Indexes per request. */
-export const PAGE = 50_000;
+export const PAGE = 100_000;
 
 /**
  * A page read, again after a second while the query interface is busy

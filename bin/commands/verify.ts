@@ -35,9 +35,9 @@ const USAGE =
   '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n';
 
 const ORPHANS_LISTED = 1000;
-/** Pages being fetched at once, and fetched or being fetched ahead of the one being checked. */
+/** Pages being fetched at once; pages held at once (fetched or being fetched, and the one being checked). */
 const FETCHES = 2;
-const PAGES_HELD = 4;
+const PAGES_HELD = 3;
 
 export async function verifyCommand(argv: string[], io: Io = stdio): Promise<number> {
   const args = parseArgs(argv, ['json', 'help']);
