@@ -19,7 +19,7 @@ import { parseCheckpoint } from '../../lib/tlog/checkpoint.ts';
 import { flag, parseArgs } from './args.ts';
 import { connFrom, stdio, type Io } from './oncall-http.ts';
 import { DEFAULT_WITNESS_FILE, multi, resolveTrust } from './trust.ts';
-import { auditTables, fullRowsPage, leavesPage, PAGE, storeCheckpoints } from './verify-store.ts';
+import { auditTables, badIdentifiers, fullRowsPage, leavesPage, PAGE, storeCheckpoints } from './verify-store.ts';
 
 const USAGE = 'usage: trailhouse proof <origin@index> [--out FILE] [--endpoint URL] [--database otel] [--checkpoints PATH]... [--pubkey VKEY|FILE]...\n';
 
@@ -80,6 +80,8 @@ export async function proofCommand(argv: string[], io: Io = stdio): Promise<numb
     }
   }
   const conn = connFrom(args);
+  const badName = badIdentifiers(conn.database, flag(args, 'table'));
+  if (badName) return fail(badName);
   const t = auditTables(flag(args, 'table'));
   let doc;
   try {

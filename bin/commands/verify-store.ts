@@ -49,6 +49,16 @@ function selectBytes(c: Conn, sql: string, params: Record<string, string>, forma
 /** The audit table and, named after it (lib/audit/log-schema.ts), the log's leaves and checkpoints tables. */
 export interface AuditTables { events: string; leaves: string; checkpoints: string }
 
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Why `--database` / `--table` cannot name a table (they go into the SQL as identifiers), or undefined. */
+export function badIdentifiers(database: string, table: string | undefined): string | undefined {
+  for (const [flag, v] of [['--database', database], ['--table', table]] as const) {
+    if (v !== undefined && !IDENT.test(v)) return `${flag}: expected a name (letters, digits, _), got ${JSON.stringify(v)}`;
+  }
+  return undefined;
+}
+
 export function auditTables(table = 'audit_events'): AuditTables {
   return { events: table, leaves: `${table}_log_leaves`, checkpoints: `${table}_checkpoints` };
 }

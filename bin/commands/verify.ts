@@ -27,7 +27,7 @@ import { connFrom, stdio, type Io } from './oncall-http.ts';
 import { checkProofFile } from './proof.ts';
 import { DEFAULT_WITNESS_FILE, multi, resolveTrust } from './trust.ts';
 import { renderJson, renderText } from './verify-report.ts';
-import { auditTables, leavesPage, orphanRows, originRanges, PAGE, policyEvents, rowsPage, storeCheckpoints } from './verify-store.ts';
+import { auditTables, badIdentifiers, leavesPage, orphanRows, originRanges, PAGE, policyEvents, rowsPage, storeCheckpoints } from './verify-store.ts';
 
 
 const USAGE =
@@ -96,6 +96,8 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   if (!paths.length) remarks.push('no witness file given (--checkpoints): the store checkpoints alone cannot catch a consistent rewrite of the store');
 
   const conn = connFrom(args);
+  const badName = badIdentifiers(conn.database, flag(args, 'table'));
+  if (badName) return fail(badName);
   const t = auditTables(flag(args, 'table'));
   const hasher = new BodyHasher();
   let verifier: AuditVerifier;
