@@ -3,7 +3,7 @@
  * CLI fills them from ClickHouse and witness files), so the verification
  * itself (verify.ts) does no I/O and can be tested on synthetic logs.
  */
-import type { BodyFields } from './leaf.ts';
+import type { BodyFields, LeafFields } from './leaf.ts';
 
 /** One copy of a signed checkpoint, from a witness file or from the store's audit_events_checkpoints. */
 export interface CheckpointInput {
@@ -35,14 +35,7 @@ export interface StoredRow extends Partial<BodyFields> {
 }
 
 /** An audit_events_log_leaves record: the log's own index of what was written, kept past retention. */
-export interface LeafRecord {
-  origin: string;
-  index: number;
-  timeNs: bigint;
-  category: string;
-  outcome: string;
-  service: string;
-  bodyHash: Buffer;
+export interface LeafRecord extends LeafFields {
   /** The batch that wrote it (not read by verify). */
   batch?: string;
 }
