@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError } from '../../core/errors.ts';
+import { TimeSlice } from '../../core/yield.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 import { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import { openSqlStore, type SqlStore, type SqlStoreHandle } from '../clickhouse/sql-store.ts';
@@ -115,6 +116,33 @@ describe('leaf encoding', () => {
     expect(tail.toString('hex')).toBe(['00000002', '00000003', 'efbd85', '00000001', '32', '00000004', 'f09f9880', '00000001', '31'].join(''));
     // Length prefixes: moving a byte between two fields changes the hash.
     expect(bodyHash({ ...b, action: 'ap', principal: '' }).equals(bodyHash({ ...b, action: 'a', principal: 'p' }))).toBe(false);
+  });
+});
+
+describe('audit log on the event loop', () => {
+  it('hands the event loop back while it hashes a large batch (receivers on the thread keep answering)', async () => {
+    const saved = TimeSlice.ms;
+    TimeSlice.ms = 0; // every chunk boundary yields: behaviour, not timing
+    try {
+      let turns = 0;
+      let turnsAtInsert = -1;
+      const store: SqlStore = { exec: async () => {}, query: async <T>() => [] as T[], insert: async () => void (turnsAtInsert = turns) };
+      const log = open(store, 'test.example/yield');
+      await log.start();
+      // Another callback on the loop (as a receiver's I/O would be), counting its turns.
+      let ticking = true;
+      const tick = () => {
+        turns++;
+        if (ticking) setImmediate(tick);
+      };
+      setImmediate(tick);
+      await log.append(rows(2000, 'y'), 'y1');
+      ticking = false;
+      // 2000 rows in chunks of 256: the loop let timers run several times before the insert.
+      expect(turnsAtInsert).toBeGreaterThanOrEqual(3);
+    } finally {
+      TimeSlice.ms = saved;
+    }
   });
 });
 

@@ -29,6 +29,7 @@
  * store does.
  */
 import { PermanentError } from '../../core/errors.ts';
+import { TimeSlice } from '../../core/yield.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import type { SqlStore } from '../clickhouse/sql-store.ts';
@@ -190,7 +191,12 @@ export class AuditLog {
     }
     const first = log.tree.size;
     const leaves = new Array<string>(rows.length);
+    // Thousands of rows take tens of milliseconds to hash: hand the event loop back between
+    // chunks (core/yield.ts), so the receivers on this thread keep answering. The log's chain
+    // keeps the tree as it is meanwhile.
+    const slice = new TimeSlice();
     for (let i = 0; i < rows.length; i++) {
+      if (i % 256 === 255) await slice.maybeYield();
       const r = rows[i]!;
       const e = r.event;
       // The event has the body's fields under the body's names (BodyFields).
