@@ -22,6 +22,7 @@ import { makeBatch } from '../scripts/bench/workload.ts';
 import { readWitnessFile } from '../lib/audit/witness.ts';
 import { checkAuditLog } from './audit-log-check.ts';
 import { expectVerifies } from './verify-check.ts';
+import { verifyCommand } from '../bin/commands/verify.ts';
 import { count } from './default-pipeline.ts';
 import { waitFor } from './helpers.ts';
 import { createTopics, ensureKafka, testKafka, uniqueTopic } from './kafka-broker.ts';
@@ -112,6 +113,12 @@ describe('audit log over Kafka: one log per partition, continued by the next ing
     // `trailhouse verify` agrees, for every partition's log.
     const report = await expectVerifies(`http://127.0.0.1:${b.query}`, witness, join(dir, 'data', 'keys', 'verifiers'));
     expect(report.origins.length).toBeGreaterThanOrEqual(4);
+    // An auditor can take the witness topic itself as the checkpoints to trust.
+    const out: string[] = [];
+    const code = await verifyCommand(['--endpoint', `http://127.0.0.1:${b.query}`, '--checkpoints', `kafka://${brokers}/${witnessTopic}`, '--pubkey', join(dir, 'data', 'keys', 'verifiers'), '--json'], { out: (s) => void out.push(s), err: () => undefined });
+    expect(code).toBe(0);
+    expect(out.join('')).toContain(`kafka://${brokers}/${witnessTopic}`);
+
     const partitionLogs = [...origins.keys()].filter((o) => o.startsWith(`trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/`)).sort();
     expect(partitionLogs).toEqual([0, 1, 2, 3].map((p) => `trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/${p}`));
   }, 300_000);

@@ -4,7 +4,7 @@
  * witness files and of the store.
  *
  *   trailhouse verify [--endpoint URL] [--database otel] [--table audit_events] [--user U --password P]
- *                     [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--key-file F]
+ *                     [--checkpoints PATH|kafka://HOST:PORT/TOPIC]... [--pubkey VKEY|FILE]... [--key-file F]
  *                     [--origin O] [--from T --to T] [--json]
  *   trailhouse verify --proof FILE [--pubkey VKEY|FILE]...
  *
@@ -38,6 +38,12 @@ const ORPHANS_LISTED = 1000;
 /** Pages being fetched at once; pages held at once (fetched or being fetched, and the one being checked). */
 const FETCHES = 2;
 const PAGES_HELD = 3;
+
+/** A Kafka witness topic as witness-file text (kafkajs is loaded only for this). */
+async function readKafkaTopic(url: string): Promise<string> {
+  const [{ readKafkaWitness }, { silentLogger }] = await Promise.all([import('../../lib/audit/witness-kafka.ts'), import('../../core/telemetry/logger.ts')]);
+  return readKafkaWitness(url, silentLogger);
+}
 
 export async function verifyCommand(argv: string[], io: Io = stdio): Promise<number> {
   const args = parseArgs(argv, ['json', 'help']);
@@ -84,7 +90,7 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   for (const p of paths) {
     let text: string;
     try {
-      text = readFileSync(p, 'utf8');
+      text = p.startsWith('kafka://') ? await readKafkaTopic(p) : readFileSync(p, 'utf8');
     } catch (err) {
       return fail(`--checkpoints ${p}: ${(err as Error).message}`);
     }

@@ -53,3 +53,56 @@ export class KafkaWitness implements Witness {
     await p?.disconnect();
   }
 }
+
+/**
+ * Every record of a Kafka witness topic, as the JSON lines of a witness
+ * file (what `trailhouse verify --checkpoints kafka://HOST:PORT[,HOST:PORT]/TOPIC`
+ * reads): each partition from its earliest offset up to the high watermark
+ * when the read began, in offset order. No consumer group is joined and no
+ * offset is committed. Plaintext brokers only; for TLS or SASL, read the
+ * topic with your own consumer into a file.
+ */
+export async function readKafkaWitness(url: string, logger: Logger, timeoutMs = 60_000): Promise<string> {
+  const m = /^kafka:\/\/([^/]+)\/([A-Za-z0-9._-]+)$/.exec(url);
+  if (!m) throw new Error(`expected kafka://host:port[,host:port]/topic, got ${JSON.stringify(url)}`);
+  const [brokers, topic] = [m[1]!.split(','), m[2]!];
+  const kafka = await createKafkaClient({ brokers, client_id: 'trailhouse-verify', tls: null, sasl: null, logger, retry: { retries: 2 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: { partition: number; low: string; high: string }[];
+  try {
+    ends = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const want = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
+  const lines = new Map<number, string[]>(ends.map((e) => [e.partition, []]));
+  if (want.size === 0) return '';
+  // A group of its own, never committed: reading leaves nothing behind.
+  const consumer = kafka.consumer({ groupId: `trailhouse-verify-${process.pid}-${Date.now()}`, allowAutoTopicCreation: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${url}: not read to its end within ${timeoutMs / 1000} s`)), timeoutMs);
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            const end = want.get(partition);
+            if (end === undefined || BigInt(message.offset) >= end) return;
+            lines.get(partition)!.push(message.value ? message.value.toString('utf8') : '');
+            if (BigInt(message.offset) + 1n >= end) want.delete(partition);
+            if (want.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return [...lines.values()].flat().map((l) => `${l}\n`).join('');
+}
