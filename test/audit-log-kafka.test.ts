@@ -6,8 +6,10 @@
  * partitions over from the committed offsets and continues every
  * partition's log from the store: no gap, no repeat, no event twice, every
  * witnessed checkpoint matching the stored rows; a Kafka topic witness
- * holds the same checkpoints as the file. (That a batch delivered
- * again adds no leaf is shown in lib/audit/log.test.ts.) (A ClickHouse server is what lets two
+ * holds the same checkpoints as the file. Then a batch Kafka delivers
+ * again: A logs the audit rows of chunks it never commits (its logs' store
+ * is down) and is killed; B gets the same chunks, adds no leaf for them,
+ * and every event is stored once. (A ClickHouse server is what lets two
  * ingesters run at once; the embedded engine allows one process per
  * directory, so here they take turns on one directory.)
  */
@@ -121,5 +123,53 @@ describe('audit log over Kafka: one log per partition, continued by the next ing
 
     const partitionLogs = [...origins.keys()].filter((o) => o.startsWith(`trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/`)).sort();
     expect(partitionLogs).toEqual([0, 1, 2, 3].map((p) => `trailhouse/otel.audit_events/kafka/${group}/${logsTopic}/${p}`));
+  }, 300_000);
+
+  it('a batch delivered again by Kafka adds no leaf: ingester A logs its audit rows but cannot store the logs (so commits nothing) and is killed; B gets the same chunks again', async () => {
+    const topic = uniqueTopic('auditlog-redeliver');
+    const spans = uniqueTopic('auditlog-redeliver-spans');
+    const group2 = uniqueTopic('auditlog-redeliver-group');
+    await createTopics(brokers, [topic, spans], 1);
+    // Everything produced before A starts: both ingesters fetch it whole and cut the same chunks.
+    for (let i = 0; i < 12; i++) await producer.send({ topic, messages: [{ value: Buffer.from(encodeLogsProto(makeBatch(50, 500 + i).logs)) }] });
+    const d = mkdtempSync(join(tmpdir(), 'th-auditlog-redeliver-'));
+    try {
+      const cfg = async (clientId: string, exporterDown: boolean) => {
+        const c = parse(await ingester(clientId).then((x) => x.yaml)) as Record<string, any>;
+        c.receivers.kafka.group_id = group2;
+        c.receivers.kafka.logs.topic = topic;
+        c.receivers.kafka.traces.topic = spans;
+        c.processors.audit.integrity = { checkpoint_interval: '200ms' };
+        // A's logs go to a ClickHouse server that is not there: its audit rows land in the
+        // embedded store, the logs never do, so no offset is committed.
+        if (exporterDown) c.exporters.clickhouse = { endpoint: 'http://127.0.0.1:1', create_schema: false, sending_queue: { enabled: false }, retry_on_failure: { initial_interval: '100ms', max_interval: '1s', max_elapsed_time: '0s' } };
+        return { yaml: stringify(c), query: Number(/127\.0\.0\.1:(\d+)/.exec(c.extensions.clickhouse_store.query_endpoint)![1]), metrics: Number(/:(\d+)$/.exec(c.service.telemetry.metrics.address)![1]) };
+      };
+      const a = await cfg('redeliver-a', true);
+      let proc = await Trailhouse.start(d, 'ingester-a', a.yaml);
+      try {
+        await waitFor(async () => (await count(a.query, "SELECT count() FROM otel.audit_events WHERE TraceId != ''")) > 0, 60_000, 'A to log audit rows');
+        await new Promise((r) => setTimeout(r, 1500)); // every chunk's audit rows, not only the first
+      } finally {
+        await proc.kill9();
+      }
+      const b = await cfg('redeliver-b', false);
+      proc = await Trailhouse.start(d, 'ingester-b', b.yaml);
+      try {
+        await waitFor(async () => (await count(b.query, 'SELECT count() FROM otel.otel_logs')) >= 12 * 100, 90_000, 'B to store every log');
+        const m = await (await fetch(`http://127.0.0.1:${b.metrics}/metrics`)).text();
+        const redelivered = Number(/^trailhouse_audit_log_redelivered_batches (\d+)/m.exec(m)?.[1] ?? 0);
+        expect(redelivered).toBeGreaterThan(0);
+        // Each classified event once, the log without gaps, and verify agrees.
+        expect(await count(b.query, "SELECT count() - uniqExact(TraceId, SpanId, Category, Action) FROM otel.audit_events WHERE TraceId != ''")).toBe(0);
+        // Per log: indexes 0..n-1, each once.
+        expect(await count(b.query, 'SELECT count() FROM (SELECT max(LogIndex) + 1 AS n, count() AS c, uniqExact(LogIndex) AS u FROM otel.audit_events_log_leaves GROUP BY LogOrigin) WHERE n != c OR u != c')).toBe(0);
+        await expectVerifies(`http://127.0.0.1:${b.query}`, join(d, 'data', 'witness', 'audit-checkpoints.jsonl'), join(d, 'data', 'keys', 'verifiers'));
+      } finally {
+        await proc.stop();
+      }
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   }, 300_000);
 });
