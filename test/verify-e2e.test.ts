@@ -6,7 +6,7 @@
  * same chDB, not through trailhouse), stage by stage, and verify names each
  * change while the query interface stays the read-only one an auditor uses.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlStore, type SqlStoreHandle } from '../lib/clickhouse/sql-store.ts';
@@ -14,6 +14,7 @@ import { verifyCommand } from '../bin/commands/verify.ts';
 import { proofCommand } from '../bin/commands/proof.ts';
 import { keysCommand } from '../bin/commands/keys.ts';
 import { waitFor } from './helpers.ts';
+import { readWitnessFile } from '../lib/audit/witness.ts';
 import { expectVerifies } from './verify-check.ts';
 import { startInTempDir, type RunningService } from './service.ts';
 
@@ -103,7 +104,7 @@ service:
     origin = counted[0]!.o;
     total = Number(counted[0]!.n);
     // The checkpoint that covers every row so far, in the witness.
-    await waitFor(() => existsSync(witness) && readFileSync(witness, 'utf8').split('\n').some((l) => l && (JSON.parse(l) as { size: number }).size === total), 20_000, 'a checkpoint of every row');
+    await waitFor(() => readWitnessFile(witness).records.some((r) => r.size === total), 20_000, 'a checkpoint of every row');
   }
 }, 120_000);
 

@@ -6,7 +6,7 @@
  * (the retention.update event) — and exits 0. Deleting a row no rule
  * explains still fails.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readWitnessFile } from '../lib/audit/witness.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlStore, type SqlStoreHandle } from '../lib/clickhouse/sql-store.ts';
@@ -94,7 +94,7 @@ service:
     30_000,
   );
   const [leaves] = await running.rows<{ n: string }>('SELECT toString(count()) AS n FROM otel.audit_events_log_leaves');
-  await waitFor(() => existsSync(witness) && readFileSync(witness, 'utf8').split('\n').some((l) => l && (JSON.parse(l) as { size: number }).size >= Number(leaves!.n)), 20_000, 'a checkpoint of every leaf');
+  await waitFor(() => readWitnessFile(witness).records.some((r) => r.size >= Number(leaves!.n)), 20_000, 'a checkpoint of every leaf');
 }, 120_000);
 
 afterAll(async () => {

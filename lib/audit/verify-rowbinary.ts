@@ -63,19 +63,20 @@ class Reader {
   }
 }
 
+/** The columns a rows page and a leaves page both start with: index, time, category, outcome, service. */
+function header(r: Reader, origin: string) {
+  return { origin, index: r.u64(), timeNs: r.i64(), category: r.str(), outcome: r.str(), service: r.str() };
+}
+
 /** Throws on a truncated or malformed page. */
 export function parseRowsPage(buf: Buffer, origin: string): StoredRow[] {
   const r = new Reader(buf);
   const out: StoredRow[] = [];
   while (r.at < buf.length) {
-    const index = r.u64();
-    const timeNs = r.i64();
-    const category = r.str();
-    const outcome = r.str();
-    const service = r.str();
+    const h = header(r, origin);
     const body = Buffer.from(bodyEncoding(buf, r.at));
     r.at = skipBody(buf, r.at);
-    out.push({ origin, index, timeNs, category, outcome, service, body });
+    out.push({ ...h, body });
   }
   return out;
 }
@@ -87,13 +88,9 @@ export function parseLeavesPage(buf: Buffer, origin: string): LeafRecord[] {
   const r = new Reader(buf);
   const out: LeafRecord[] = [];
   while (r.at < buf.length) {
-    const index = r.u64();
-    const timeNs = r.i64();
-    const category = r.str();
-    const outcome = r.str();
-    const service = r.str();
-    const h = r.bytes();
-    out.push({ origin, index, timeNs, category, outcome, service, bodyHash: h.length === 32 ? h : NOT_A_HASH, batch: '' });
+    const h = header(r, origin);
+    const hash = r.bytes();
+    out.push({ ...h, bodyHash: hash.length === 32 ? hash : NOT_A_HASH, batch: '' });
   }
   return out;
 }

@@ -4,35 +4,16 @@
  * engine: the TTL is accepted, and the sweep removes exactly the rows each
  * rule governs, first match wins.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { databaseSql, logsTableSql, type SchemaOptions } from '../clickhouse/schema.ts';
-import { openStore, type StoreLease } from '../clickhouse/store.ts';
 import { testLogger } from '../../test/helpers.ts';
-import type { SqlRunner } from './ledger.ts';
+import { db, useEngine } from './engine-fixture.ts';
 import { ruleFor, type RetentionRule } from './policy.ts';
 import { exclusiveConditions, quote, whereSql } from './render.ts';
 import { RetentionService } from './sweep.ts';
 
 const DAY = 86_400_000;
-let dir: string;
-let lease: StoreLease;
-let db: SqlRunner;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'th-retention-logs-'));
-  lease = openStore({ endpoint: null, path: dir, username: '', password: '' });
-  await lease.store.ready();
-  const s = lease.store;
-  db = { exec: (sql) => s.command(sql), query: <T>(sql: string) => s.queryRows<T>(sql) };
-}, 60_000);
-
-afterAll(async () => {
-  await lease?.release();
-  rmSync(dir, { recursive: true, force: true });
-});
+useEngine();
 
 const RULES: RetentionRule[] = [
   { name: 'shop-debug', table: 'otel_logs', periodMs: 3 * DAY, where: { resource: { key: 'k8s.namespace.name', values: ['shop', "o'brien\\ns"] }, severityNumber: { min: 1, max: 8 } } },
