@@ -10,13 +10,13 @@
  *
  * The pipeline reads its key at start: restart it after --rotate.
  */
-import { appendFileSync, existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { loadOrCreateSigner, signerFromPrivateKey, verifierKeyOf } from '../../lib/tlog/keys.ts';
+import { loadOrCreateSigner, readVerifiersFile, rememberVerifier, signerFromPrivateKey, verifierKeyOf, verifiersFileOf } from '../../lib/tlog/keys.ts';
 import type { NoteSigner } from '../../lib/tlog/note.ts';
 import { flag, parseArgs } from './args.ts';
 import { stdio, type Io } from './oncall-http.ts';
-import { DEFAULT_KEY_FILE, readVerifiersFile, verifiersFileOf } from './trust.ts';
+import { DEFAULT_KEY_FILE } from './trust.ts';
 
 const USAGE = 'usage: trailhouse keys [--key-file F] | --rotate [--key-file F] | --generate FILE [--name N]\n';
 
@@ -24,11 +24,6 @@ function readSigner(file: string): NoteSigner {
   return signerFromPrivateKey(readFileSync(file, 'utf8'));
 }
 
-/** Adds `vkey` to the verifiers file unless it is there. */
-function remember(file: string, vkey: string): void {
-  const known = existsSync(file) ? readVerifiersFile(file) : [];
-  if (!known.includes(vkey)) appendFileSync(file, `${vkey}\n`, { mode: 0o644 });
-}
 
 export async function keysCommand(argv: string[], io: Io = stdio): Promise<number> {
   const args = parseArgs(argv, ['rotate', 'help', 'json']);
@@ -43,7 +38,7 @@ export async function keysCommand(argv: string[], io: Io = stdio): Promise<numbe
       const name = flag(args, 'name') ?? `${hostname().replace(/[^A-Za-z0-9._:/-]/g, '-')}/trailhouse/otel.audit_events`;
       const signer = loadOrCreateSigner(generate, name);
       const vkey = verifierKeyOf(signer);
-      remember(verifiersFileOf(generate), vkey);
+      rememberVerifier(verifiersFileOf(generate), vkey);
       io.out(`${vkey}\n`);
       io.err(`trailhouse keys: new signing key ${generate} (0600); its verifier key is above and in ${verifiersFileOf(generate)}\n`);
       return 0;
@@ -53,12 +48,12 @@ export async function keysCommand(argv: string[], io: Io = stdio): Promise<numbe
     if (args.flags.has('rotate')) {
       if (!existsSync(keyFile)) return fail(`no key at ${keyFile} to rotate (the pipeline creates it at its first start)`);
       const old = readSigner(keyFile);
-      remember(vfile, verifierKeyOf(old));
+      rememberVerifier(vfile, verifierKeyOf(old));
       // The new key is made beside the old one (0600, fsynced), then renamed over it: never a moment without a key.
       const next = `${keyFile}.next`;
       if (existsSync(next)) return fail(`${next} exists (an earlier rotation cut short?): remove it, then rotate again`);
       const signer = loadOrCreateSigner(next, old.name);
-      remember(vfile, verifierKeyOf(signer));
+      rememberVerifier(vfile, verifierKeyOf(signer));
       renameSync(next, keyFile);
       io.out(`${verifierKeyOf(signer)}\n`);
       io.err(`trailhouse keys: rotated ${keyFile}; the old verifier key stays in ${vfile}. Restart the pipeline to sign with the new key.\n`);

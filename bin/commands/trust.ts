@@ -5,9 +5,11 @@
  * line, current and retired, so checkpoints signed before a rotation still
  * verify.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseVerifierKey } from '../../lib/tlog/note.ts';
+import { readVerifiersFile, verifiersFileOf } from '../../lib/tlog/keys.ts';
+
 
 export const DEFAULT_KEY_FILE = join('data', 'keys', 'audit-checkpoint.key');
 /** Where the default pipeline's file witness writes (processors/audit integrity.witnesses.file.path). */
@@ -22,28 +24,6 @@ export function multi(argv: readonly string[], name: string): string[] {
     else if (a.startsWith(`--${name}=`)) out.push(a.slice(name.length + 3));
   }
   return out;
-}
-
-export function verifiersFileOf(keyFile: string): string {
-  return join(dirname(keyFile), 'verifiers');
-}
-
-/** The vkeys of a verifiers file (blank lines and `#` comments skipped); throws naming the bad line. */
-export function readVerifiersFile(file: string): string[] {
-  const keys: string[] = [];
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      const k = line.trim();
-      if (!k || k.startsWith('#')) return;
-      try {
-        parseVerifierKey(k);
-      } catch (err) {
-        throw new Error(`${file}:${i + 1}: not a verifier key: ${(err as Error).message}`);
-      }
-      keys.push(k);
-    });
-  return keys;
 }
 
 /**

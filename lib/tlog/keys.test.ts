@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadOrCreateSigner, signerFromPrivateKey, verifierKeyOf } from './keys.ts';
+import { loadOrCreateSigner, readVerifiersFile, rememberVerifier, signerFromPrivateKey, verifierKeyOf, verifiersFileOf } from './keys.ts';
 import { openNote, parseVerifierKey, signNote } from './note.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tlog-keys-'));
@@ -80,5 +80,22 @@ describe('key files', () => {
     expect(results[0]).toMatch(/^race\+[0-9a-f]{8}\+/);
     expect(verifierKeyOf(loadOrCreateSigner(file, 'race'))).toBe(results[0]);
     expect(readdirSync(join(file, '..'))).toEqual(['race.key']);
+  });
+});
+
+describe('verifiers files', () => {
+  it('next to the key file; comments and blank lines skipped; a key is remembered once; a bad line is named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'th-verifiers-'));
+    const file = verifiersFileOf(join(dir, 'audit.key'));
+    expect(file).toBe(join(dir, 'verifiers'));
+    const a = verifierKeyOf(loadOrCreateSigner(join(dir, 'a.key'), 'a.example/log'));
+    const b = verifierKeyOf(loadOrCreateSigner(join(dir, 'b.key'), 'b.example/log'));
+    writeFileSync(file, `# retired 2026-01\n\n${a}\n`);
+    expect(rememberVerifier(file, a)).toEqual([a]);
+    expect(rememberVerifier(file, b)).toEqual([a, b]);
+    expect(rememberVerifier(file, b)).toEqual([a, b]);
+    expect(readVerifiersFile(file)).toEqual([a, b]);
+    writeFileSync(file, `${a}\nnot+a+key\n`);
+    expect(() => readVerifiersFile(file)).toThrow(`${file}:2: not a verifier key`);
   });
 });

@@ -11,10 +11,10 @@
  * key lets anyone sign a rewritten history.
  */
 import { randomBytes, createPrivateKey, createPublicKey, sign as cryptoSign } from 'node:crypto';
-import { closeSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, closeSync, existsSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { decodeBase64 } from './base64.ts';
-import { ALG_ED25519, NoteError, noteKeyId, validKeyName, verifierKey } from './note.ts';
+import { ALG_ED25519, NoteError, noteKeyId, parseVerifierKey, validKeyName, verifierKey } from './note.ts';
 import type { NoteSigner } from './note.ts';
 
 // DER header of an Ed25519 PKCS#8 private key (RFC 8410) before the 32-byte seed.
@@ -133,4 +133,35 @@ export function loadOrCreateSigner(file: string, name: string): NoteSigner {
   const made = readKeyFile(file, name);
   if (!made) throw new Error(`key file ${file} vanished right after it was created`);
   return made;
+}
+
+/** Where the verifier keys of `keyFile` live: `verifiers` next to it, one vkey per line, current and retired. */
+export function verifiersFileOf(keyFile: string): string {
+  return join(dirname(keyFile), 'verifiers');
+}
+
+/** The vkeys of a verifiers file (blank lines and `#` comments skipped); throws naming the bad line. */
+export function readVerifiersFile(file: string): string[] {
+  const keys: string[] = [];
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const k = line.trim();
+      if (!k || k.startsWith('#')) return;
+      try {
+        parseVerifierKey(k);
+      } catch (err) {
+        throw new Error(`${file}:${i + 1}: not a verifier key: ${(err as Error).message}`);
+      }
+      keys.push(k);
+    });
+  return keys;
+}
+
+/** Adds `vkey` to the verifiers file unless it is there; returns every vkey the file then holds. */
+export function rememberVerifier(file: string, vkey: string): string[] {
+  const known = existsSync(file) ? readVerifiersFile(file) : [];
+  if (known.includes(vkey)) return known;
+  appendFileSync(file, `${vkey}\n`, { mode: 0o644 });
+  return [...known, vkey];
 }

@@ -3,7 +3,6 @@
  * its rows go through — its origin, signing key, checkpoint interval and
  * witnesses — and how it is opened at start.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { s, type ConfigError } from '../../core/config/schema.ts';
@@ -15,8 +14,8 @@ import { FileWitness, HttpWitness, type Witness } from '../../lib/audit/witness.
 import { KafkaWitness } from '../../lib/audit/witness-kafka.ts';
 import { authDefaults, authSchema, brokersSchema, tlsSchema, type AuthConfig, type TlsConfig } from '../../lib/kafka/client.ts';
 import { validOrigin } from '../../lib/tlog/checkpoint.ts';
-import { loadOrCreateSigner, verifierKeyOf } from '../../lib/tlog/keys.ts';
-import { parseVerifierKey, validKeyName, type NoteVerifier } from '../../lib/tlog/note.ts';
+import { loadOrCreateSigner, rememberVerifier, verifierKeyOf, verifiersFileOf } from '../../lib/tlog/keys.ts';
+import { parseVerifierKey, validKeyName } from '../../lib/tlog/note.ts';
 
 export interface IntegrityConfig {
   /** Every audit row is a leaf of a signed Merkle log. Default true. */
@@ -102,23 +101,9 @@ export function integrityPaths(c: IntegrityConfig, dataRoot: string, database: s
     sequenceBase: c.origin || `trailhouse/${database}.${table}`,
     keyName: c.key_name || origin,
     keyFile,
-    verifiersFile: path.join(path.dirname(keyFile), 'verifiers'),
+    verifiersFile: verifiersFileOf(keyFile),
     witnessFile: c.witnesses.file ? path.resolve(c.witnesses.file.path || path.join(dataRoot, 'witness', 'audit-checkpoints.jsonl')) : null,
   };
-}
-
-/**
- * The verifier keys of the key file's directory (current and retired, one
- * per line); the signer's own is added when missing, so a rotated key's
- * old checkpoints still verify.
- */
-export function trustedVerifiers(verifiersFile: string, own: string): NoteVerifier[] {
-  const lines = fs.existsSync(verifiersFile) ? fs.readFileSync(verifiersFile, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean) : [];
-  if (!lines.includes(own)) {
-    fs.appendFileSync(verifiersFile, `${own}\n`, { mode: 0o644 });
-    lines.push(own);
-  }
-  return lines.map((l) => parseVerifierKey(l));
 }
 
 export interface OpenLogSettings {
@@ -133,7 +118,8 @@ export interface OpenLogSettings {
 export async function openAuditLog(c: IntegrityConfig, o: OpenLogSettings): Promise<AuditLog> {
   const p = integrityPaths(c, o.dataRoot, o.database, o.table);
   const signer = loadOrCreateSigner(p.keyFile, p.keyName);
-  const verifiers = trustedVerifiers(p.verifiersFile, verifierKeyOf(signer));
+  // The log trusts its own keys, current and retired, when it continues after a restart.
+  const verifiers = rememberVerifier(p.verifiersFile, verifierKeyOf(signer)).map((k) => parseVerifierKey(k));
   const witnesses: Witness[] = [];
   if (p.witnessFile) witnesses.push(new FileWitness(p.witnessFile));
   const http = c.witnesses.http;
