@@ -22,6 +22,17 @@ export interface LogTables {
   database: string;
   /** The audit events table the leaves come from. */
   table: string;
+  /**
+   * How the leaves table's two header columns after Timestamp are read, as
+   * SQL giving strings (the leaf entry's Category and Outcome, leaf.ts).
+   * Default the audit table's `Category`, `Outcome`.
+   */
+  header?: { category: string; outcome: string };
+}
+
+/** SELECT expressions of the two header columns of a leaves table, named Category and Outcome. */
+export function headerSql(o: LogTables): string {
+  return o.header ? `${o.header.category} AS Category, ${o.header.outcome} AS Outcome` : 'Category, Outcome';
 }
 
 export const leavesTable = (o: LogTables): string => `${o.database}.${o.table}_log_leaves`;
