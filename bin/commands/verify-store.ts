@@ -17,7 +17,7 @@ import { QueryError, select, selectOptional, type Conn } from './oncall-http.ts'
  * fetch: a page is tens of megabytes, and fetch's web streams cost more per
  * chunk on the way in).
  */
-function selectBytes(c: Conn, sql: string, params: Record<string, string>, format: string): Promise<Buffer> {
+export function selectBytes(c: Conn, sql: string, params: Record<string, string>, format: string): Promise<Buffer> {
   const url = new URL(c.endpoint.includes('://') ? c.endpoint : `http://${c.endpoint}`);
   url.searchParams.set('database', c.database);
   url.searchParams.set('default_format', format);
@@ -71,7 +71,7 @@ export const PAGE = 100_000;
  * (503, code 202 TOO_MANY_SIMULTANEOUS_QUERIES: other users' queries and
  * verify's own pages share its slots), up to a minute.
  */
-async function busyRetry(read: () => Promise<Buffer>): Promise<Buffer> {
+export async function busyRetry(read: () => Promise<Buffer>): Promise<Buffer> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await read();

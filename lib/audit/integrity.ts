@@ -63,7 +63,7 @@ export const defaultIntegrity = (): IntegrityConfig => ({
   witnesses: { file: { path: '' }, http: null, kafka: null },
 });
 
-export const integritySchema = s.object({
+export const integrityFields = {
   enabled: s.bool(),
   origin: s.string(),
   key_file: s.string(),
@@ -77,7 +77,9 @@ export const integritySchema = s.object({
       (): KafkaWitnessConfig => ({ brokers: [], topic: 'trailhouse_audit_checkpoints', client_id: 'trailhouse-witness', tls: null, auth: authDefaults(), timeout: 10_000 }),
     ),
   }),
-});
+};
+
+export const integritySchema = s.object(integrityFields);
 
 export function validateIntegrity(c: IntegrityConfig): ConfigError[] {
   const errors: ConfigError[] = [];

@@ -37,7 +37,7 @@ export function headerSql(o: LogTables): string {
 
 export const leavesTable = (o: LogTables): string => `${o.database}.${o.table}_log_leaves`;
 export const checkpointsTable = (o: LogTables): string => `${o.database}.${o.table}_checkpoints`;
-const leavesView = (o: LogTables): string => `${o.database}.${o.table}_log_leaves_mv`;
+export const leavesView = (o: LogTables): string => `${o.database}.${o.table}_log_leaves_mv`;
 
 /** CREATE statements, in order (the view after both of its tables). */
 export function logTablesSql(o: LogTables): string[] {
@@ -56,7 +56,13 @@ ORDER BY (LogOrigin, LogIndex)`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${leavesView(o)} TO ${leavesTable(o)} AS
 SELECT LogOrigin, LogIndex, Timestamp, Category, Outcome, ServiceName, LogBodyHash, LogBatch
 FROM ${auditTableName(o)} WHERE LogOrigin != ''`,
-    `CREATE TABLE IF NOT EXISTS ${checkpointsTable(o)} (
+    checkpointsTableSql(o),
+  ];
+}
+
+/** The checkpoints table of a log (every log's is the same shape). */
+export function checkpointsTableSql(o: LogTables): string {
+  return `CREATE TABLE IF NOT EXISTS ${checkpointsTable(o)} (
     Origin LowCardinality(String),
     Size UInt64,
     RootHash String,
@@ -67,8 +73,7 @@ FROM ${auditTableName(o)} WHERE LogOrigin != ''`,
     Frontier Array(String) CODEC(ZSTD(1))
 ) ENGINE = MergeTree()
 ORDER BY (Origin, Size, Time)
-SETTINGS non_replicated_deduplication_window = 1000`,
-  ];
+SETTINGS non_replicated_deduplication_window = 1000`;
 }
 
 /** A value as a ClickHouse string literal: backslash and quote escaped, nothing else interpreted. */

@@ -1,0 +1,97 @@
+/**
+ * verify's pages of an otel_logs log (otel-logs-leaf.ts), in ClickHouse's
+ * RowBinary: a row is its header columns, then its body columns exactly as
+ * the leaf's body encoding takes them, so the body is the row's bytes as
+ * they lie (a view, not a copy) and OriginVerifier hashes it.
+ *
+ *   rows: LogIndex UInt64, Timestamp ns Int64, SeverityText, SeverityNumber (decimal), ServiceName String,
+ *         then the body columns (OTEL_LOGS_BODY_SQL)
+ *
+ * The leaves page has the audit log's shape (verify-rowbinary.ts parseLeavesPage).
+ */
+import type { StoredRow } from './verify-types.ts';
+
+/** The body columns, in the leaf encoding's order, as RowBinary gives them. */
+export const OTEL_LOGS_BODY_SQL = `TimestampTime, TraceId, SpanId, TraceFlags, CAST(ResourceSchemaUrl AS String),
+  CAST(ResourceAttributes AS Map(String, String)), CAST(ScopeSchemaUrl AS String), ScopeName, CAST(ScopeVersion AS String),
+  CAST(ScopeAttributes AS Map(String, String)), Body, CAST(LogAttributes AS Map(String, String)), EventName`;
+
+/** The header columns (the entry's Timestamp, Category, Outcome, ServiceName), after LogIndex. */
+export const OTEL_LOGS_HEADER_SQL = 'toUnixTimestamp64Nano(Timestamp), CAST(SeverityText AS String), toString(SeverityNumber), CAST(ServiceName AS String)';
+
+class Page {
+  at = 0;
+  constructor(readonly buf: Buffer) {}
+
+  need(n: number): void {
+    if (this.at + n > this.buf.length) throw new Error('the page ends inside a record');
+  }
+
+  leb(): number {
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      const b = this.buf[this.at++];
+      if (b === undefined) throw new Error('the page ends inside a length');
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return n;
+      shift += 7;
+    }
+  }
+
+  str(): string {
+    const n = this.leb();
+    this.need(n);
+    const s = this.buf.toString('utf8', this.at, this.at + n);
+    this.at += n;
+    return s;
+  }
+
+  skipStr(): void {
+    const n = this.leb();
+    this.need(n);
+    this.at += n;
+  }
+
+  skipMap(): void {
+    const n = this.leb();
+    for (let i = 0; i < 2 * n; i++) this.skipStr();
+  }
+}
+
+/** A rows page's records, by LogIndex (records at one index in page order). Throws on a truncated or malformed page. */
+export function parseOtelLogsRows(buf: Buffer, origin: string): StoredRow[] {
+  const p = new Page(buf);
+  const out: StoredRow[] = [];
+  while (p.at < buf.length) {
+    p.need(16);
+    const lo = buf.readUInt32LE(p.at);
+    const hi = buf.readUInt32LE(p.at + 4);
+    if (hi >= 0x200000) throw new Error('an index beyond 2^53');
+    const index = hi * 0x1_0000_0000 + lo;
+    const timeNs = buf.readBigInt64LE(p.at + 8);
+    p.at += 16;
+    const category = p.str();
+    const outcome = p.str();
+    const service = p.str();
+    const start = p.at;
+    p.need(4);
+    p.at += 4; // TimestampTime
+    p.skipStr(); // TraceId
+    p.skipStr(); // SpanId
+    p.need(1);
+    p.at += 1; // TraceFlags
+    p.skipStr(); // ResourceSchemaUrl
+    p.skipMap(); // ResourceAttributes
+    p.skipStr(); // ScopeSchemaUrl
+    p.skipStr(); // ScopeName
+    p.skipStr(); // ScopeVersion
+    p.skipMap(); // ScopeAttributes
+    p.skipStr(); // Body
+    p.skipMap(); // LogAttributes
+    p.skipStr(); // EventName
+    out.push({ origin, index, timeNs, category, outcome, service, body: buf.subarray(start, p.at) });
+  }
+  // Stable: rows at one index keep their page order.
+  return out.sort((a, b) => a.index - b.index);
+}
