@@ -146,9 +146,9 @@ describe('a Merkle log over otel_logs of chosen services', () => {
     const res = await fetch(url, {
       method: 'POST',
       body: `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(SeverityText AS String), toString(SeverityNumber), CAST(ServiceName AS String),
-        TimestampTime, TraceId, SpanId, TraceFlags, CAST(ResourceSchemaUrl AS String), CAST(ResourceAttributes AS Map(String, String)),
-        CAST(ScopeSchemaUrl AS String), ScopeName, CAST(ScopeVersion AS String), CAST(ScopeAttributes AS Map(String, String)), Body,
-        CAST(LogAttributes AS Map(String, String)), EventName
+        TimestampTime, TraceId, SpanId, TraceFlags, ResourceSchemaUrl, mapKeys(ResourceAttributes), mapValues(ResourceAttributes),
+        ScopeSchemaUrl, ScopeName, ScopeVersion, mapKeys(ScopeAttributes), mapValues(ScopeAttributes), Body,
+        mapKeys(LogAttributes), mapValues(LogAttributes), EventName
         FROM otel.otel_logs WHERE LogOrigin = {o:String} ORDER BY LogIndex FORMAT RowBinary`,
     });
     expect(res.status).toBe(200);
@@ -168,10 +168,11 @@ describe('a Merkle log over otel_logs of chosen services', () => {
       p += n;
       return buf.subarray(p - n, p);
     };
-    const map = () => {
+    const array = () => {
       const n = leb();
-      for (let k = 0; k < 2 * n; k++) str();
+      for (let k = 0; k < n; k++) str();
     };
+    const map = () => (array(), array());
     const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
     const s = (b: Buffer) => Buffer.concat([u32(b.length), b]);
     const leaves: Buffer[] = [];

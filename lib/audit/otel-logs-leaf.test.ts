@@ -55,7 +55,7 @@ describe('otel_logs leaves from the Native columns', () => {
     expect(new Set([...at5, ...fromBytes.leaves('o/trailhouse/otel.otel_logs', 6), ...fromBytes.leaves('p/trailhouse/otel.otel_logs', 5)]).size).toBe(3 * 8);
   });
 
-  it('hashes the RowBinary of the body columns', () => {
+  it('hashes the RowBinary of the body columns (a map as its keys, then its values)', () => {
     const d: LogsData = { resourceLogs: [{ ...data().resourceLogs[0]!, scopeLogs: [{ ...data().resourceLogs[0]!.scopeLogs[0]!, logRecords: [data().resourceLogs[0]!.scopeLogs[0]!.logRecords[1]!] }] }] };
     const h = new OtelLogsLeaves(services);
     logColumnsOf(d, h);
@@ -64,10 +64,10 @@ describe('otel_logs leaves from the Native columns', () => {
     t.writeUInt32LE(1_700_000_000);
     const body = Buffer.concat([
       t, s(''), s(''), Buffer.from([0]), s(''),
-      Buffer.from([2]), s('service.name'), s('checkout'), s('pod'), s('checkout-1'),
-      s(''), s('s'), s('1'), Buffer.from([0]),
+      Buffer.from([2]), s('service.name'), s('pod'), Buffer.from([2]), s('checkout'), s('checkout-1'),
+      s(''), s('s'), s('1'), Buffer.from([0]), Buffer.from([0]),
       s('line 1 ü'),
-      Buffer.from([2]), s('n'), s('1'), s('route'), s('/pay'),
+      Buffer.from([2]), s('n'), s('route'), Buffer.from([2]), s('1'), s('/pay'),
       s(''),
     ]);
     expect(h.bodyHex).toEqual([createHash('sha256').update(body).digest('hex')]);

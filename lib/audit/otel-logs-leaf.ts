@@ -7,27 +7,31 @@
  *   str(s) = u32be(UTF-8 byte length) ‖ UTF-8 bytes
  *   body   = the row's RowBinary (ClickHouse's RowBinary format) of
  *            TimestampTime, TraceId, SpanId, TraceFlags, ResourceSchemaUrl,
- *            ResourceAttributes, ScopeSchemaUrl, ScopeName, ScopeVersion,
- *            ScopeAttributes, Body, LogAttributes, EventName
- *            (every column but the four below, in the table's order):
- *            what `SELECT those FROM otel_logs FORMAT RowBinary` returns
- *            for the row — DateTime u32le, UInt8 one byte, String LEB128
- *            length ‖ bytes, Map LEB128 count ‖ (key ‖ value)… in stored order
+ *            mapKeys(ResourceAttributes), mapValues(ResourceAttributes),
+ *            ScopeSchemaUrl, ScopeName, ScopeVersion,
+ *            mapKeys(ScopeAttributes), mapValues(ScopeAttributes), Body,
+ *            mapKeys(LogAttributes), mapValues(LogAttributes), EventName
+ *            (every column but the four below, in the table's order, a Map
+ *            as its keys and its values): what `SELECT those FROM otel_logs
+ *            FORMAT RowBinary` returns for the row — DateTime u32le, UInt8
+ *            one byte, String LEB128 length ‖ bytes, Array(String) LEB128
+ *            count ‖ strings, in stored order
  *   entry  = 0x01 ‖ str(LogOrigin) ‖ u64be(LogIndex) ‖ i64be(Timestamp, ns)
  *            ‖ str(SeverityText) ‖ str(SeverityNumber in decimal) ‖ str(ServiceName)
  *            ‖ SHA-256(body)
  *   leaf   = SHA-256(0x00 ‖ entry)
  *
  * Why RowBinary for the body: the exporter already holds each value in
- * that form (a Native String column is RowBinary strings back to back), so
- * a covered row costs a copy and a hash, and an auditor gets the very bytes
- * from one query. Map order is the stored order (ClickHouse keeps it).
+ * that form (a Native String column is RowBinary strings back to back, a
+ * Map column its keys and its values apart), so a covered row costs a copy
+ * per column and a hash, and an auditor gets the very bytes from one
+ * query. Map order is the stored order (ClickHouse keeps it).
  * The header columns (time, severity, service) are outside the body hash
  * for the audit leaf's reason: the leaves table keeps them, so an expired
  * row's leaf can still be recomputed.
  */
-import { latin1Sha256 } from '../tlog/hash.ts';
-import type { LogColumns, LogRowHook, Sink } from '../clickhouse/native.ts';
+import { hexSha256, latin1Sha256 } from '../tlog/hash.ts';
+import type { LogColumns, LogRowHook, MapColumn } from '../clickhouse/native.ts';
 import { LEAF_VERSION } from './leaf.ts';
 
 /** Sink positions taken before a covered row is written (begin) and read after (end). */
@@ -62,47 +66,36 @@ function room(w: number, n: number): void {
   scratch = more;
 }
 
-/** Position after the LEB128-prefixed string at `p`. */
-function strEnd(buf: Uint8Array, p: number): number {
-  let n = 0;
-  let shift = 0;
-  for (;;) {
-    const b = buf[p++]!;
-    n += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return p + n;
-    shift += 7;
-  }
-}
-
-/** Copies `src[from, to)` to the scratch at `w`. */
-function copy(src: Uint8Array, from: number, to: number, w: number): number {
+/** Copies `src[from, to)` to the scratch at `w` (short runs in JS: a native call costs more). */
+function copy(src: Buffer, from: number, to: number, w: number): number {
   const n = to - from;
   room(w, n);
   if (n <= 32) for (let k = 0; k < n; k++) scratch[w + k] = src[from + k]!;
-  else scratch.set(src.subarray(from, to), w);
+  else src.copy(scratch, w, from, to);
   return w + n;
 }
 
-/** A Map value as RowBinary: its count, then its keys and values interleaved (the Native column keeps them apart). */
-function map(keys: Sink, values: Sink, kp: number, vp: number, count: number, w: number): number {
+/** LEB128 `v` at the scratch's `w`. */
+function leb(v: number, w: number): number {
   room(w, 5);
-  let v = count;
   while (v >= 0x80) {
     scratch[w++] = (v & 0x7f) | 0x80;
     v >>>= 7;
   }
   scratch[w++] = v;
-  const kb = keys.buf;
-  const vb = values.buf;
-  for (let i = 0; i < count; i++) {
-    const ke = strEnd(kb, kp);
-    w = copy(kb, kp, ke, w);
-    kp = ke;
-    const ve = strEnd(vb, vp);
-    w = copy(vb, vp, ve, w);
-    vp = ve;
-  }
   return w;
+}
+
+/**
+ * A Map value as mapKeys(m), mapValues(m) in RowBinary (two Array(String)):
+ * the row's keys and its values each lie together in the Native column,
+ * so each is one copy.
+ */
+function map(m: MapColumn, kp: number, vp: number, count: number, w: number): number {
+  w = leb(count, w);
+  w = copy(m.keys.buf, kp, m.keys.pos, w);
+  w = leb(count, w);
+  return copy(m.values.buf, vp, m.values.pos, w);
 }
 
 /**
@@ -160,20 +153,19 @@ export class OtelLogsLeaves implements LogRowHook {
     w = copy(c.spanId.buf, m[M_SPANID]!, c.spanId.pos, w);
     scratch[w++] = c.flags[i]!;
     w = copy(c.resSchema.buf, m[M_RESSCHEMA]!, c.resSchema.pos, w);
-    w = map(c.resAttrs.keys, c.resAttrs.values, m[M_RESKEYS]!, m[M_RESVALUES]!, c.resAttrs.offsets.total - m[M_RESCOUNT]!, w);
+    w = map(c.resAttrs, m[M_RESKEYS]!, m[M_RESVALUES]!, c.resAttrs.offsets.total - m[M_RESCOUNT]!, w);
     w = copy(c.scopeSchema.buf, m[M_SCOPESCHEMA]!, c.scopeSchema.pos, w);
     w = copy(c.scopeName.buf, m[M_SCOPENAME]!, c.scopeName.pos, w);
     w = copy(c.scopeVersion.buf, m[M_SCOPEVERSION]!, c.scopeVersion.pos, w);
-    w = map(c.scopeAttrs.keys, c.scopeAttrs.values, m[M_SCOPEKEYS]!, m[M_SCOPEVALUES]!, c.scopeAttrs.offsets.total - m[M_SCOPECOUNT]!, w);
+    w = map(c.scopeAttrs, m[M_SCOPEKEYS]!, m[M_SCOPEVALUES]!, c.scopeAttrs.offsets.total - m[M_SCOPECOUNT]!, w);
     w = copy(c.body.buf, m[M_BODY]!, c.body.pos, w);
-    w = map(c.logAttrs.keys, c.logAttrs.values, m[M_LOGKEYS]!, m[M_LOGVALUES]!, c.logAttrs.offsets.total - m[M_LOGCOUNT]!, w);
+    w = map(c.logAttrs, m[M_LOGKEYS]!, m[M_LOGVALUES]!, c.logAttrs.offsets.total - m[M_LOGCOUNT]!, w);
     w = copy(c.eventName.buf, m[M_EVENTNAME]!, c.eventName.pos, w);
-    const bodyHash = latin1Sha256(scratch.subarray(0, w));
-    this.add(i, c, bodyHash);
+    this.add(i, c, hexSha256(scratch.subarray(0, w)));
   }
 
   /** Records row `i`'s entry tail: i64be(Timestamp) ‖ str(SeverityText) ‖ str(SeverityNumber) ‖ str(ServiceName) ‖ body hash. */
-  private add(i: number, c: LogColumns, bodyHash: string): void {
+  private add(i: number, c: LogColumns, bodyHex: string): void {
     const k = this.count++;
     if (k + 1 >= this.rows.length) {
       const rows = new Int32Array(2 * this.rows.length);
@@ -185,11 +177,13 @@ export class OtelLogsLeaves implements LogRowHook {
     }
     this.rows[k] = i;
     const m = this.m;
-    const sev = String(c.sevNum[i]!);
-    const sevText = c.sevText.buf.subarray(m[M_SEVTEXT]!, c.sevText.pos);
-    const svc = c.service.buf.subarray(m[M_SERVICE]!, c.service.pos);
+    const sev = SEVERITY[c.sevNum[i]!]!;
+    const sevFrom = m[M_SEVTEXT]!;
+    const sevTo = c.sevText.pos;
+    const svcFrom = m[M_SERVICE]!;
+    const svcTo = c.service.pos;
     let w = this.tailAt[k]!;
-    const need = w + 8 + 12 + sevText.length + sev.length + svc.length + 32;
+    const need = w + 8 + 12 + (sevTo - sevFrom) + sev.length + (svcTo - svcFrom) + 32;
     if (need > this.tails.length) {
       const more = Buffer.allocUnsafe(Math.max(2 * this.tails.length, need));
       this.tails.copy(more, 0, 0, w);
@@ -198,13 +192,14 @@ export class OtelLogsLeaves implements LogRowHook {
     const t = this.tails;
     t.writeBigInt64BE(c.ts64[i]!, w);
     w += 8;
-    w = lenStr(t, sevText, w);
+    w = lenStr(t, c.sevText.buf, sevFrom, sevTo, w);
     t.writeUInt32BE(sev.length, w);
-    w += 4 + t.write(sev, w + 4, 'latin1');
-    w = lenStr(t, svc, w);
-    w += t.write(bodyHash, w, 'latin1');
+    w += 4;
+    for (let j = 0; j < sev.length; j++) t[w++] = sev.charCodeAt(j);
+    w = lenStr(t, c.service.buf, svcFrom, svcTo, w);
+    w += t.write(bodyHex, w, 'hex');
     this.tailAt[k + 1] = w;
-    this.bodyHex.push(Buffer.from(bodyHash, 'latin1').toString('hex'));
+    this.bodyHex.push(bodyHex);
   }
 
   /** Leaf hashes (latin1) of the covered rows at indexes first, first + 1, … of `origin`. */
@@ -235,12 +230,18 @@ export class OtelLogsLeaves implements LogRowHook {
   }
 }
 
-/** A Native/RowBinary string (`src`: LEB128 length ‖ bytes) written as str() of the entry (u32be length ‖ bytes). */
-function lenStr(t: Buffer, src: Uint8Array, w: number): number {
-  let p = 0;
+/** A Native/RowBinary string (`src[from, to)`: LEB128 length ‖ bytes) written as str() of the entry (u32be length ‖ bytes). */
+function lenStr(t: Buffer, src: Buffer, from: number, to: number, w: number): number {
+  let p = from;
   while (src[p]! >= 0x80) p++;
-  const n = src.length - p - 1;
+  p++;
+  const n = to - p;
   t.writeUInt32BE(n, w);
-  t.set(src.subarray(p + 1), w + 4);
-  return w + 4 + n;
+  w += 4;
+  if (n <= 32) for (let k = 0; k < n; k++) t[w + k] = src[p + k]!;
+  else src.copy(t, w, p, to);
+  return w + n;
 }
+
+/** SeverityNumber (a UInt8) in decimal, made once. */
+const SEVERITY = Array.from({ length: 256 }, (_, v) => String(v));

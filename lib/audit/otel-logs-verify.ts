@@ -13,8 +13,8 @@ import type { StoredRow } from './verify-types.ts';
 
 /** The body columns, in the leaf encoding's order, as RowBinary gives them. */
 export const OTEL_LOGS_BODY_SQL = `TimestampTime, TraceId, SpanId, TraceFlags, CAST(ResourceSchemaUrl AS String),
-  CAST(ResourceAttributes AS Map(String, String)), CAST(ScopeSchemaUrl AS String), ScopeName, CAST(ScopeVersion AS String),
-  CAST(ScopeAttributes AS Map(String, String)), Body, CAST(LogAttributes AS Map(String, String)), EventName`;
+  CAST(mapKeys(ResourceAttributes) AS Array(String)), mapValues(ResourceAttributes), CAST(ScopeSchemaUrl AS String), ScopeName, CAST(ScopeVersion AS String),
+  CAST(mapKeys(ScopeAttributes) AS Array(String)), mapValues(ScopeAttributes), Body, CAST(mapKeys(LogAttributes) AS Array(String)), mapValues(LogAttributes), EventName`;
 
 /** The header columns (the entry's Timestamp, Category, Outcome, ServiceName), after LogIndex. */
 export const OTEL_LOGS_HEADER_SQL = 'toUnixTimestamp64Nano(Timestamp), CAST(SeverityText AS String), toString(SeverityNumber), CAST(ServiceName AS String)';
@@ -53,9 +53,12 @@ class Page {
     this.at += n;
   }
 
+  /** A Map as its keys and its values (two Array(String)). */
   skipMap(): void {
-    const n = this.leb();
-    for (let i = 0; i < 2 * n; i++) this.skipStr();
+    for (let a = 0; a < 2; a++) {
+      const n = this.leb();
+      for (let i = 0; i < n; i++) this.skipStr();
+    }
   }
 }
 
