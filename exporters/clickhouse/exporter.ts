@@ -21,6 +21,7 @@ import { encodeLogsNative, encodeTracesNative, logColumnsOf, NATIVE_SUPPORTED, t
 import { logsColumnsWalk, logsNativeWalk, tracesNativeWalk } from '../../lib/clickhouse/native-proto.ts';
 import { OtelLogsLeaves } from '../../lib/audit/otel-logs-leaf.ts';
 import { LOG_POSITION_COLUMNS } from '../../lib/audit/otel-logs-source.ts';
+import { LOG_INSERT_SETTINGS } from '../../lib/audit/log-schema.ts';
 import { openLogsLog, type LogsLog } from './integrity.ts';
 import { walkSliced } from '../../core/yield.ts';
 import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from '../../lib/clickhouse/rows.ts';
@@ -245,9 +246,11 @@ export class ClickHouseExporter implements Pusher {
    * A block of the otel_logs log (the table's columns and the log's), with
    * the log's dedup token. The log may retry it on a later push than the
    * one that built it, so it has a timeout of its own (`timeout`), not a push's signal.
+   * A retry of an insert that landed although it was reported failed must not add its leaf
+   * records twice: the leaves view's insert is deduplicated too (its table keeps a window).
    */
   private async insertLogBlock(store: Store, block: NativeBlock, token: string): Promise<void> {
-    const req = { table: this.logsTable, columns: [...LOG_COLUMNS, ...LOG_POSITION_COLUMNS], format: 'Native', block, settings: { insert_deduplication_token: token }, signal: AbortSignal.timeout(this.cfg.timeout || 30_000) } as InsertRequest;
+    const req = { table: this.logsTable, columns: [...LOG_COLUMNS, ...LOG_POSITION_COLUMNS], format: 'Native', block, settings: { ...LOG_INSERT_SETTINGS, insert_deduplication_token: token }, signal: AbortSignal.timeout(this.cfg.timeout || 30_000) } as InsertRequest;
     await insertWithPolicy(store, req, block.rows, EXPORTER_POLICY, this.inserted);
   }
 

@@ -39,6 +39,9 @@ export const leavesTable = (o: LogTables): string => `${o.database}.${o.table}_l
 export const checkpointsTable = (o: LogTables): string => `${o.database}.${o.table}_checkpoints`;
 export const leavesView = (o: LogTables): string => `${o.database}.${o.table}_log_leaves_mv`;
 
+/** Insert settings of a log's rows: the leaves view's insert is deduplicated with the table's (see above). */
+export const LOG_INSERT_SETTINGS = { deduplicate_blocks_in_dependent_materialized_views: 1 } as const;
+
 /** CREATE statements, in order (the view after both of its tables). */
 export function logTablesSql(o: LogTables): string[] {
   return [
@@ -52,7 +55,10 @@ export function logTablesSql(o: LogTables): string[] {
     LogBodyHash String CODEC(ZSTD(1)),
     LogBatch String CODEC(ZSTD(1))
 ) ENGINE = MergeTree()
-ORDER BY (LogOrigin, LogIndex)`,
+ORDER BY (LogOrigin, LogIndex)
+SETTINGS non_replicated_deduplication_window = 1000`,
+    // A table made before the window (a no-op once it has it).
+    `ALTER TABLE ${leavesTable(o)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${leavesView(o)} TO ${leavesTable(o)} AS
 SELECT LogOrigin, LogIndex, Timestamp, Category, Outcome, ServiceName, LogBodyHash, LogBatch
 FROM ${auditTableName(o)} WHERE LogOrigin != ''`,

@@ -6,7 +6,7 @@
 import { TimeSlice } from '../../core/yield.ts';
 import { auditLeafLatin1, bodyHashHex } from './leaf.ts';
 import { AUDIT_COLUMNS, auditNative, auditRow, auditRowTime, auditTableName, type AuditRow } from './schema.ts';
-import { logTablesSql } from './log-schema.ts';
+import { LOG_INSERT_SETTINGS, logTablesSql } from './log-schema.ts';
 import { MerkleLog, type LeafSource, type MerkleLogOptions } from './merkle-log.ts';
 
 export type AuditLogOptions = Omit<MerkleLogOptions<AuditRow[]>, 'source'>;
@@ -36,7 +36,7 @@ export function auditLeafSource(o: AuditLogOptions): LeafSource<AuditRow[]> {
     },
     insert(rows, dedupToken) {
       const encoded = { json: () => rows.map(auditRow).join('\n'), native: () => auditNative(rows) };
-      return o.store.insert(auditTableName(o), AUDIT_COLUMNS, encoded, { dedupToken });
+      return o.store.insert(auditTableName(o), AUDIT_COLUMNS, encoded, { dedupToken, settings: LOG_INSERT_SETTINGS });
     },
     tablesSql: () => logTablesSql(o),
   };

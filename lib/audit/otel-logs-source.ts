@@ -45,7 +45,10 @@ export function otelLogsLogSql(o: LogTables): string[] {
     LogBodyHash String CODEC(ZSTD(1)),
     LogBatch String CODEC(ZSTD(1))
 ) ENGINE = MergeTree()
-ORDER BY (LogOrigin, LogIndex)`,
+ORDER BY (LogOrigin, LogIndex)
+SETTINGS non_replicated_deduplication_window = 1000`,
+    // A table made before the window (a no-op once it has it).
+    `ALTER TABLE ${leavesTable(o)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${leavesView(o)} TO ${leavesTable(o)} AS
 SELECT LogOrigin, LogIndex, Timestamp, SeverityText, SeverityNumber, ServiceName, LogBodyHash, LogBatch
 FROM ${t} WHERE LogOrigin != ''`,
