@@ -28,8 +28,8 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
-export async function startFixture(config: Partial<AlertsConfig> = {}, store: Partial<ClickHouseStoreConfig> = {}, logLines: string[] = []): Promise<Fixture> {
-  const dir = mkdtempSync(join(tmpdir(), 'th-alerts-'));
+export async function startFixture(config: Partial<AlertsConfig> = {}, store: Partial<ClickHouseStoreConfig> = {}, logLines: string[] = [], at?: string): Promise<Fixture> {
+  const dir = at ?? mkdtempSync(join(tmpdir(), 'th-alerts-'));
   const metrics = new MetricsRegistry();
   const logger = testLogger(logLines);
   const storeExt = new ClickHouseStoreExtension({ id: 'clickhouse_store', config: { ...defaultClickHouseStoreConfig(), path: dir, query_endpoint: '127.0.0.1:0', query_log: false, ...store }, logger, metrics });
