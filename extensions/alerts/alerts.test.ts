@@ -94,6 +94,17 @@ describe('alerts extension', () => {
     expect(rows.map((r) => r.Status).sort()).toEqual(['open', 'resolved']);
   });
 
+  it('triage on an interface without users is refused: nobody to name', async () => {
+    const key = 'deny_surge|principal|anonymous-test';
+    f.alerts.raise(signal({ key }));
+    await f.alerts.flushForTest();
+    const [a] = await current(`Key = '${key}'`);
+    const res = await fetch(`${f.store.queryUrl}/alerts/${a!.Id}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"note":"x"}' });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toMatch(/needs an authenticated user/);
+    expect((await current(`Key = '${key}'`))[0]!.Status).toBe('open');
+  });
+
   it('raise never throws, even with a malformed signal', () => {
     expect(() => f.alerts.raise(null as never)).not.toThrow();
     expect(f.metrics.read('trailhouse_alerts_not_stored')).toBe(1);
