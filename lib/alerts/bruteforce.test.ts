@@ -40,9 +40,17 @@ describe('brute-force detector', () => {
       d.observe(fail('10.2.2.2'));
       advance(20_000);
     }
-    d.observe({ ...fail('10.2.2.3'), outcome: 'rate_limited' });
     for (let i = 0; i < 10; i++) d.observe({ ...fail('10.2.2.4'), category: 'data_access', outcome: 'denied' });
     expect(raised).toHaveLength(0);
+  });
+
+  it('a source blocked by the login throttle of its surface raises at once, with the failures seen', () => {
+    const { d, raised } = detector();
+    for (let i = 0; i < 3; i++) d.observe(fail('10.4.4.4', 'query_interface'));
+    d.observe({ ...fail('10.4.4.4', 'query_interface'), outcome: 'rate_limited', reason: 'too many failed logins from this address' });
+    expect(raised).toHaveLength(1);
+    expect(raised[0]).toMatchObject({ count: 3, destination: 'query_interface' });
+    expect(raised[0]!.reason).toMatch(/blocked by the login throttle/);
   });
 
   it('counts per surface: failures split across two surfaces stay below the threshold', () => {

@@ -11,7 +11,9 @@
  * further failures from the same source are added up and raised as one
  * repeat every `tick` (5 s), so a flood costs a counter increment per
  * failure, not an alert version. Sources are keyed by address without the
- * port (an IPv6 address by its /64, as the login throttle does); at most
+ * port (an IPv6 address by its /64, as the login throttle does). A
+ * `rate_limited` event (the query interface's login throttle blocking the
+ * source) raises at once: no more failures arrive from a blocked source. At most
  * `max_sources` are tracked, the least recently failing let go.
  */
 import { watchSecurityEvents, type SecurityEvent } from '../../core/security-events.ts';
@@ -69,7 +71,7 @@ export class BruteforceDetector {
   }
 
   observe(e: SecurityEvent): void {
-    if (e.category !== 'authentication' || e.outcome !== 'failure') return;
+    if (e.category !== 'authentication' || (e.outcome !== 'failure' && e.outcome !== 'rate_limited')) return;
     const source = sourceKey(addressOf(e.source));
     const key = `${e.surface}|${source}`;
     const now = this.now();
@@ -85,6 +87,17 @@ export class BruteforceDetector {
     st.lastTime = e.time;
     st.lastReason = e.reason;
     if (e.subject && st.subjects.size < 5) st.subjects.add(e.subject);
+    if (e.outcome === 'rate_limited') {
+      // The surface's own throttle blocked the source (the query interface
+      // after 5 failures a minute, by default): its failures stop arriving,
+      // so the block itself is the signal, whatever min_failures says.
+      if (!st.crossed) {
+        st.crossed = true;
+        st.lastReason = `blocked by the login throttle: ${e.reason}`;
+        this.raise(st, Math.max(1, st.times.length), true);
+      }
+      return;
+    }
     if (st.crossed) {
       st.pending++;
       return;
