@@ -101,6 +101,14 @@ describe('alert delivery', () => {
     expect(resolved!.annotations).toMatchObject({ status: 'resolved', status_by: 'alice', note: 'fixed the policy' });
   });
 
+  it('Alertmanager gets firing alerts again every resend_interval', async () => {
+    const r = await setup((url) => ({ alertmanager: target(url), resend_interval: 1000 }));
+    f!.alerts.raise(signal({ key: 'am-resend' }));
+    await waitFor(() => r.got.length >= 3, 10_000, 'the first send and two re-sends');
+    const ids = r.json<AmAlert[]>().flat().map((a) => a.labels.alert_id);
+    expect(new Set(ids).size).toBe(1);
+  });
+
   it('webhook: the trailhouse.alerts/v1 document; repeats go out as the newest version', async () => {
     const r = await setup((url) => ({ webhook: target(`${url}/hook`) }));
     f!.alerts.raise(signal({ key: 'wh-1', count: 2 }));
