@@ -145,11 +145,15 @@ async function triage(c: Conn, verb: 'ack' | 'resolve', id: string, note: string
     return 1;
   }
   const text = await res.text();
-  let body: { alert?: { id: string; status: string; status_by: string }; error?: string } = {};
+  let body: { alert?: { id: string; status: string; status_by: string }; error?: string; accepted?: boolean; reason?: string } = {};
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
     // The query interface's own refusals (authentication) are ClickHouse's text.
+  }
+  if (res.status === 202 && body.accepted) {
+    io.out(`alert ${id}: accepted, not stored yet (${body.reason ?? ''})\n`);
+    return 0;
   }
   if (!res.ok || !body.alert) {
     io.err(`alerts ${verb} ${id}: refused (HTTP ${res.status}): ${body.error ?? text.trim().split('\n')[0]}\n`);

@@ -12,7 +12,8 @@
  * 1..4096 characters (no control characters but newline and tab), or one
  * larger than 16 KiB or not complete within 10 s, is refused (400 / 413 / 408)
  * before anything is looked up. Every accepted change is stored as a new
- * version of the alert before it is answered, and raised as a
+ * version of the alert before it is answered 200 (a store that does not
+ * answer within 15 s: 202, and the change is recorded when it does), and raised as a
  * `configuration` SecurityEvent (action `alert.acknowledge` /
  * `alert.resolve`, principal the user, details the alert id, note and the
  * statuses), which the audit processor stores in audit_events and its
@@ -105,7 +106,8 @@ export function parseNote(body: string): string {
   return note;
 }
 
-export function triageRoute(service: TriageService, logger: Logger): QueryRoute {
+/** `storeWaitMs`: how long a status change waits for the store before it is answered 202 (recorded later). */
+export function triageRoute(service: TriageService, logger: Logger, storeWaitMs = 15_000): QueryRoute {
   return async (req, res, url, caller) => {
     const parts = url.pathname.split('/'); // ['', 'alerts', id, action?]
     const id = parts[2] ?? '';
@@ -118,6 +120,18 @@ export function triageRoute(service: TriageService, logger: Logger): QueryRoute 
         req.resume();
         if (method !== 'GET' && method !== 'HEAD') throw new TriageError(405, 'an alert is read with GET');
         const a = await service.find(id);
+        // A read of the store like any query: who looked at which alert.
+        emitSecurityEvent({
+          time: nowNanos(),
+          category: 'data_access',
+          action: 'alert.read',
+          outcome: a ? 'allowed' : 'failed',
+          subject: caller.user,
+          source: caller.remote,
+          surface: 'query_interface',
+          reason: a ? '' : 'no such alert',
+          details: { alert_id: id, role: caller.role, resource: `alert:${id}` },
+        });
         if (!a) throw new TriageError(404, `no alert ${id}`);
         return send(res, 200, { alert: webhookAlert(a, '') });
       }
@@ -129,20 +143,30 @@ export function triageRoute(service: TriageService, logger: Logger): QueryRoute 
       if (type !== 'application/json') throw new TriageError(415, 'expected Content-Type: application/json');
       if (req.headers['content-encoding'] && req.headers['content-encoding'] !== 'identity') throw new TriageError(415, 'a compressed body is not taken here');
       const note = parseNote(await readBody(req));
-      const { before, after } = await service.setStatus(id, action.status, caller.user, note);
-      emitSecurityEvent({
-        time: nowNanos(),
-        category: 'configuration',
-        action: action.action,
-        outcome: 'success',
-        subject: caller.user,
-        source: caller.remote,
-        surface: 'query_interface',
-        reason: '',
-        details: { alert_id: id, note, status_from: before.status, status_to: after.status, detector: after.detector, role: caller.role, resource: `alert:${id}` },
+      const act = action;
+      // The audit event follows the stored version, whenever that is: a store
+      // that is slow to answer delays the record, it never loses or splits it.
+      const done = service.setStatus(id, act.status, caller.user, note).then(({ before, after }) => {
+        emitSecurityEvent({
+          time: nowNanos(),
+          category: 'configuration',
+          action: act.action,
+          outcome: 'success',
+          subject: caller.user,
+          source: caller.remote,
+          surface: 'query_interface',
+          reason: '',
+          details: { alert_id: id, note, status_from: before.status, status_to: after.status, detector: after.detector, role: caller.role, resource: `alert:${id}` },
+        });
+        logger.info('alert triaged', { alert: id, status: after.status, user: caller.user });
+        return after;
       });
-      logger.info('alert triaged', { alert: id, status: after.status, user: caller.user });
-      return send(res, 200, { alert: webhookAlert(after, '') });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), storeWaitMs)));
+      const after = await Promise.race([done, late]).finally(() => clearTimeout(timer));
+      if (after) return send(res, 200, { alert: webhookAlert(after, '') });
+      done.catch((err: unknown) => logger.error('alert triage not stored', { alert: id, error: err }));
+      return send(res, 202, { accepted: true, reason: 'the store has not answered yet: the change is recorded (and audited) once it does' });
     } catch (err) {
       if (!req.complete) req.resume();
       const status = err instanceof TriageError ? err.status : 500;
