@@ -206,13 +206,17 @@ export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: 
   }
 }
 
-/** The audit table's `retention.update` events (lib/retention/apply.ts): the retention policies over time, from the audit trail. */
-export async function policyEvents(c: Conn, t: AuditTables): Promise<PolicyEvent[]> {
+/**
+ * The audit table's `retention.update` events (lib/retention/apply.ts) of
+ * table `of` (default the audit table itself): the retention policies over
+ * time, from the audit trail.
+ */
+export async function policyEvents(c: Conn, t: AuditTables, of = t.events): Promise<PolicyEvent[]> {
   const rows = await select<{ o: string; i: string; ns: string; policy: string }>(
     c,
     `SELECT LogOrigin AS o, toString(LogIndex) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Details['policy'] AS policy FROM ${t.events}
      WHERE Category = 'configuration' AND Action = 'retention.update' AND Details['resource'] = {r:String} ORDER BY Timestamp`,
-    { r: `${c.database}.${t.events}` },
+    { r: `${c.database}.${of}` },
   );
   return rows.map((r) => ({ origin: r.o, index: Number(r.i), timeNs: BigInt(r.ns), policy: r.policy }));
 }

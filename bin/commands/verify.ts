@@ -3,7 +3,7 @@
  * Merkle roots, and checks them against the signed checkpoints of the
  * witness files and of the store.
  *
- *   trailhouse verify [--endpoint URL] [--database otel] [--table audit_events] [--user U --password P]
+ *   trailhouse verify [--endpoint URL] [--database otel] [--table audit_events|otel_logs] [--audit-table T] [--user U --password P]
  *                     [--checkpoints PATH|kafka://HOST:PORT/TOPIC]... [--pubkey VKEY|FILE]... [--key-file F]
  *                     [--origin O] [--from T --to T] [--json]
  *   trailhouse verify --proof FILE [--pubkey VKEY|FILE]...
@@ -14,7 +14,9 @@
  * recomputed. Without --checkpoints, the default pipeline's witness file
  * (data/witness/audit-checkpoints.jsonl) is read when it exists.
  * `--table otel_logs` verifies the clickhouse exporter's log over otel_logs
- * (its `integrity`), told apart by its columns. A witness shared by several
+ * (its `integrity`), told apart by its columns; its retention policies are
+ * the audit table's (`--audit-table`) retention.update events, proven by
+ * verifying the audit trail too. A witness shared by several
  * tables' logs holds checkpoints of all of them: those whose origin names
  * another table of the database (`…trailhouse/<db>.<other>…`) and that
  * this table's store does not know are left to that table's verify.
@@ -25,7 +27,7 @@ import { parseWitnessFile } from '../../lib/audit/verify-witness.ts';
 import { feedRowBinary } from '../../lib/audit/verify-rowbinary.ts';
 import { BodyHasher, type HashedPage } from '../../lib/audit/body-hasher.ts';
 import { retentionOracle, settleExpired, type RetentionOracle } from '../../lib/audit/verify-retention.ts';
-import type { CheckpointInput, VerifyOptions } from '../../lib/audit/verify-types.ts';
+import type { CheckpointInput, VerifyOptions, VerifyReport } from '../../lib/audit/verify-types.ts';
 import { parseTime } from './audit.ts';
 import { flag, parseArgs } from './args.ts';
 import { connFrom, stdio, type Io } from './oncall-http.ts';
@@ -37,7 +39,7 @@ import { feedLogsOrigin, isLogsTable, uncoveredRows } from './verify-logs.ts';
 
 
 const USAGE =
-  'usage: trailhouse verify [--endpoint URL] [--database otel] [--table audit_events] [--user U --password P] [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O] [--from T --to T] [--json]\n' +
+  'usage: trailhouse verify [--endpoint URL] [--database otel] [--table audit_events|otel_logs] [--audit-table audit_events] [--user U --password P] [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O] [--from T --to T] [--json]\n' +
   '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n';
 
 const ORPHANS_LISTED = 1000;
@@ -70,7 +72,7 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   const origin = flag(args, 'origin');
   if (origin !== undefined) opts.origin = origin;
   if (args.positional.length) problems.push(`unexpected argument ${JSON.stringify(args.positional[0])}`);
-  for (const f of ['checkpoints', 'pubkey', 'proof', 'origin', 'from', 'to', 'key-file', 'endpoint', 'database', 'table']) if (args.flags.get(f) === true) problems.push(`--${f} needs a value`);
+  for (const f of ['checkpoints', 'pubkey', 'proof', 'origin', 'from', 'to', 'key-file', 'endpoint', 'database', 'table', 'audit-table']) if (args.flags.get(f) === true) problems.push(`--${f} needs a value`);
   if (problems.length) {
     io.err(problems.map((p) => `trailhouse verify: ${p}\n`).join('') + USAGE);
     return 2;
@@ -111,15 +113,19 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   const badName = badIdentifiers(conn.database, flag(args, 'table'));
   if (badName) return fail(badName);
   const t = auditTables(flag(args, 'table'));
+  const auditTable = flag(args, 'audit-table') ?? 'audit_events';
+  const badAudit = badIdentifiers(conn.database, auditTable);
+  if (badAudit) return fail(badAudit.replace('--table', '--audit-table'));
   const hasher = new BodyHasher();
   let logsTable = false;
   let verifier: AuditVerifier;
   let oracle: RetentionOracle;
   try {
     logsTable = await isLogsTable(conn, t.events);
-    // Missing rows a retention policy explains are "expired", not deleted (verify-retention.ts);
-    // the policy's changes are audit events, so an otel_logs log has none to read (its expiries are not told apart yet).
-    oracle = retentionOracle(logsTable ? [] : await policyEvents(conn, t), t.events, Date.now());
+    // Missing rows a retention policy explains are "expired", not deleted (verify-retention.ts).
+    // The policies are audit events: an otel_logs log reads them from the audit table.
+    const events = logsTable ? await policyEvents(conn, auditTables(auditTable), t.events).catch(() => []) : await policyEvents(conn, t);
+    oracle = retentionOracle(events, t.events, Date.now(), logsTable ? 'logs' : 'audit');
     opts.expiredUnder = oracle.expiredUnder;
     const stored = await storeCheckpoints(conn, t);
     if (!stored) remarks.push(`${conn.database}.${t.checkpoints} does not exist`);
@@ -173,7 +179,11 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
     await hasher.close();
   }
   const report = verifier.report();
-  settleExpired(report, oracle);
+  // The policy events that explained missing rows of an otel_logs log are audit rows: believed
+  // only as far as the audit trail's own verification proves them.
+  const proofs = logsTable && oracle.used.size ? await auditProofs(argv, auditTable, io) : undefined;
+  if (proofs === null) return fail(`the audit table ${auditTable} (where the retention policies are recorded) could not be verified`);
+  settleExpired(report, oracle, proofs ?? report);
   const range = opts.fromNs !== undefined || opts.toNs !== undefined ? `; rows reported from ${flag(args, 'from') ?? 'the first'} to ${flag(args, 'to') ?? 'the last'}` : '';
   if (args.flags.has('json')) io.out(renderJson(report, { endpoint: conn.endpoint, database: conn.database, witnesses: paths }));
   else io.out(renderText(report, `Verifying ${logsTable ? `the log over ${t.events}` : 'the audit trail'} in ${conn.endpoint} (database ${conn.database}) against ${paths.length ? paths.join(', ') : 'no witness'} and ${conn.database}.${t.checkpoints}${range}`));
@@ -205,4 +215,31 @@ function ofThisTable(witness: readonly CheckpointInput[], stored: readonly Check
   }
   for (const [o, n] of left) remarks.push(`${o}: ${n} witnessed checkpoint(s) of another table's log, not checked here`);
   return out;
+}
+
+/**
+ * The audit trail's report (origins and findings) from the same store,
+ * witnesses and keys as this run: it says which retention.update events the
+ * checkpoints prove. null when it could not be produced.
+ */
+async function auditProofs(argv: readonly string[], auditTable: string, io: Io): Promise<Pick<VerifyReport, 'origins' | 'findings'> | null> {
+  const valued = new Set(['--table', '--audit-table', '--origin', '--from', '--to']);
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (valued.has(name)) {
+      if (!a.includes('=')) i++;
+      continue;
+    }
+    if (a !== '--json') rest.push(a);
+  }
+  const out: string[] = [];
+  const code = await verifyCommand([...rest, '--table', auditTable, '--json'], { out: (x) => void out.push(x), err: (x) => io.err(x) });
+  if (code === 2) return null;
+  try {
+    return JSON.parse(out.join('')) as VerifyReport;
+  } catch {
+    return null;
+  }
 }
