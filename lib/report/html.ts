@@ -57,7 +57,7 @@ function volumeChart(title: string, rows: readonly Row[]): string {
   const days = new Map<string, number>();
   for (const r of rows) days.set(String(r.Day), (days.get(String(r.Day)) ?? 0) + Number(r.Records));
   const stacks: Stack[] = [...days].map(([label, n]) => ({ label, values: [n] }));
-  return stacks.length ? stackedBars(title, ['records'], stacks) : '';
+  return stacks.length ? stackedBars(title, ['records'], stacks, ['#1565c0']) : '';
 }
 
 function figureHtml(f: Figure): string {

@@ -13,7 +13,7 @@ export interface Stack {
 const PALETTE = ['#b42318', '#2e7d32', '#8d6e63', '#1565c0', '#6a1b9a', '#ef6c00'];
 
 /** A stacked bar chart: one bar per stack, one segment per series; a legend below. */
-export function stackedBars(title: string, series: readonly string[], stacks: readonly Stack[]): string {
+export function stackedBars(title: string, series: readonly string[], stacks: readonly Stack[], colors: readonly string[] = PALETTE): string {
   const W = 720;
   const H = 220;
   const left = 56;
@@ -37,13 +37,13 @@ export function stackedBars(title: string, series: readonly string[], stacks: re
       if (v <= 0) return;
       const h = (v / max) * plotH;
       y -= h;
-      out.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[k % PALETTE.length]}"><title>${esc(`${s.label} ${series[k]}: ${v}`)}</title></rect>`);
+      out.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${colors[k % colors.length]}"><title>${esc(`${s.label} ${series[k]}: ${v}`)}</title></rect>`);
     });
     if (i % labelEvery === 0) out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${top + plotH + 14}" text-anchor="middle" font-size="10">${esc(s.label)}</text>`);
   });
   let lx = left;
   series.forEach((name, k) => {
-    out.push(`<rect x="${lx}" y="${H + 6}" width="10" height="10" fill="${PALETTE[k % PALETTE.length]}"/><text x="${lx + 14}" y="${H + 15}" font-size="11">${esc(name)}</text>`);
+    out.push(`<rect x="${lx}" y="${H + 6}" width="10" height="10" fill="${colors[k % colors.length]}"/><text x="${lx + 14}" y="${H + 15}" font-size="11">${esc(name)}</text>`);
     lx += 24 + name.length * 7;
   });
   out.push('</svg>');
