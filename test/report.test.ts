@@ -206,6 +206,31 @@ describe('trailhouse report', () => {
     expect(html).toContain('not available to this user');
   }, 60_000);
 
+  it('alerts: the latest version of each alert open in the period, readable by the auditor', async () => {
+    const { alertsTableSql } = await import('../lib/alerts/table.ts');
+    await lease!.store.command(alertsTableSql('otel.audit_alerts'));
+    const t = (ms: number) => `fromUnixTimestamp64Milli(${ms})`;
+    const from = Date.parse(FROM);
+    const alert = (id: string, first: number, status: string, by: string, note: string, version: number) =>
+      `('${id}', 'k', ${t(first)}, ${t(first + 60_000)}, 'deny_surge', 'warning', ${JSON.stringify(EVIL_PRINCIPAL).replace(/"/g, "'")}, '', 'db', '/admin', 'surge', 3, [], [], '${status}', '${by}', ${t(first + 120_000)}, '${note}', map(), ${version})`;
+    await lease!.store.command(
+      `INSERT INTO otel.audit_alerts (Id, Key, FirstSeen, LastSeen, Detector, Severity, Principal, Source, Destination, Resource, Reason, Count, EventIds, TraceIds, Status, StatusBy, StatusAt, Note, Details, Version) VALUES ${[
+        alert('a1', from + 3_600_000, 'open', '', '', 1),
+        alert('a1', from + 3_600_000, 'acknowledged', 'rita', 'checked <b>ok</b>', 2),
+        alert('a0', from - 86_400_000, 'resolved', 'sam', '', 1),
+      ].join(', ')}`,
+    );
+    for (const who of [reader, auditor]) {
+      const r = await report(join(dir, `out-alerts-${who[1]}`), [...who, '--key-file', keyFile]);
+      expect(r.code).toBe(0);
+      expect(rows(figureOf(r.facts!, 'alerts')).map((a) => [a.Id, a.Status, a.StatusBy, a.Note, a.Principal])).toEqual([['a1', 'acknowledged', 'rita', 'checked <b>ok</b>', EVIL_PRINCIPAL]]);
+      expect(rows(figureOf(r.facts!, 'alerts.summary'))).toEqual([{ Severity: 'warning', Status: 'acknowledged', Alerts: '1' }]);
+      const html = readFileSync(join(dir, `out-alerts-${who[1]}`, 'report.html'), 'utf8');
+      checkHtml(html);
+      expect(html).toContain('checked &lt;b&gt;ok&lt;/b&gt;');
+    }
+  }, 60_000);
+
   it('a period with no data renders every section empty, not an error', async () => {
     const c = capture();
     const empty = join(dir, 'out-empty');

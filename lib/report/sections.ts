@@ -178,7 +178,7 @@ export async function alertsSection(q: ReportQuery, p: Period): Promise<Section>
       {
         id: 'alerts.summary',
         title: 'Alerts by severity and status',
-        sql: `SELECT toString(Severity) AS Severity, toString(Status) AS Status, toString(count()) AS Alerts FROM audit_alerts FINAL WHERE ${ALERT_WINDOW} GROUP BY Severity, Status ORDER BY Severity, Status`,
+        sql: `SELECT Severity, Status, toString(count()) AS Alerts FROM audit_alerts FINAL WHERE ${ALERT_WINDOW} GROUP BY Severity, Status ORDER BY Severity, Status`,
         params: params(p),
       },
       ALERTS_MISSING,
@@ -188,9 +188,10 @@ export async function alertsSection(q: ReportQuery, p: Period): Promise<Section>
       {
         id: 'alerts',
         title: 'Alerts and their triage',
-        sql: `SELECT toString(Id) AS Id, toString(FirstSeen, 'UTC') AS FirstSeen, toString(LastSeen, 'UTC') AS LastSeen, toString(Detector) AS Detector, toString(Severity) AS Severity,
-  Principal, Destination, Resource, Reason, toString(Count) AS Count, toString(Status) AS Status, StatusBy, toString(StatusAt, 'UTC') AS StatusAt, Note
-  FROM audit_alerts FINAL WHERE ${ALERT_WINDOW} ORDER BY FirstSeen LIMIT ${LIST}`,
+        // Output names differ from the columns: an alias named like a column would shadow it in WHERE.
+        sql: `SELECT Id, toString(FirstSeen, 'UTC') AS First, toString(LastSeen, 'UTC') AS Last, Detector, Severity,
+  Principal, Destination, Resource, Reason, toString(Count) AS Records, Status, StatusBy, toString(StatusAt, 'UTC') AS StatusTime, Note
+  FROM audit_alerts FINAL WHERE ${ALERT_WINDOW} ORDER BY FirstSeen, Id LIMIT ${LIST}`,
         params: params(p),
         note: `Alerts open at any time in the period, at most ${LIST}, with their latest status.`,
       },
