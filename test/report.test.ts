@@ -164,6 +164,11 @@ describe('trailhouse report', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;/svg&gt;');
     const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
     expect(svgs.length).toBeGreaterThan(0);
+    // A principal holding "</svg>" must not end its chart: every <svg> ends where the chart does.
+    const principals = svgs.find((s) => s.includes('aria-label="Top 20 denied principals"'));
+    expect(principals).toContain(`<title>${EVIL_PRINCIPAL.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}: 4</title>`);
+    expect(principals!.match(/<\/svg>/g)).toHaveLength(1);
+    expect(svgs.find((s) => s.includes('aria-label="Top 20 denied destinations"'))).toContain('db&lt;/svg&gt;&lt;script&gt;alert(2)&lt;/script&gt;:5432');
     // The denied-vs-allowed chart's tooltips name each day and its counts.
     expect(html).toContain(`<title>${DAY0} denied: 6</title>`);
     for (const section of ['A1.1', 'CC6.1', 'CC6.6', 'CC8.1', 'CC7.1', 'CC7.2', 'CC7.3', 'C1.2']) expect(html).toContain(`<span class="tsc">${section}</span>`);

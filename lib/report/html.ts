@@ -7,7 +7,7 @@ import { esc } from './escape.ts';
 import type { Figure, Row } from './figure.ts';
 import type { ReportFacts } from './facts.ts';
 import type { Section } from './sections.ts';
-import { stackedBars, type Stack } from './svg.ts';
+import { horizontalBars, stackedBars, type Stack } from './svg.ts';
 
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1a1a1a;max-width:1100px;margin:2em auto;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #333;padding-bottom:.2em;margin-top:2em}h3{font-size:1.05em;margin:1.4em 0 .4em}
@@ -67,6 +67,8 @@ function figureHtml(f: Figure): string {
     const rows = f.rows ?? [];
     if (f.id === 'audit.daily') out.push(auditChart(rows));
     else if (f.id.startsWith('volume.')) out.push(volumeChart(`${f.title}: total per day`, rows));
+    else if (f.id === 'audit.denied.principals' && rows.length) out.push(horizontalBars(f.title, rows.map((r) => ({ label: String(r.Principal), value: Number(r.Denied) }))));
+    else if (f.id === 'audit.denied.destinations' && rows.length) out.push(horizontalBars(f.title, rows.map((r) => ({ label: String(r.Destination), value: Number(r.Denied) }))));
     out.push(tableOf(rows));
   }
   if (f.note) out.push(`<p><small>${esc(f.note)}</small></p>`);

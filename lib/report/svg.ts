@@ -49,3 +49,23 @@ export function stackedBars(title: string, series: readonly string[], stacks: re
   out.push('</svg>');
   return out.join('');
 }
+
+/** Horizontal bars, one per item, labelled on the left (long labels cut, the full one in the tooltip). */
+export function horizontalBars(title: string, items: readonly { label: string; value: number }[], color = '#b42318'): string {
+  const W = 720;
+  const row = 18;
+  const labelW = 300;
+  const H = items.length * row + 8;
+  const max = Math.max(1, ...items.map((i) => i.value));
+  const out: string[] = [`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}" class="chart"><title>${esc(title)}</title>`];
+  items.forEach((it, i) => {
+    const y = 4 + i * row;
+    const w = Math.max(1, (it.value / max) * (W - labelW - 60));
+    const short = it.label.length > 46 ? `${it.label.slice(0, 45)}…` : it.label;
+    out.push(`<text x="${labelW - 6}" y="${y + 12}" text-anchor="end" font-size="11">${esc(short || '(none)')}</text>`);
+    out.push(`<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${row - 5}" fill="${color}"><title>${esc(`${it.label}: ${it.value}`)}</title></rect>`);
+    out.push(`<text x="${(labelW + w + 4).toFixed(1)}" y="${y + 12}" font-size="11">${it.value}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('');
+}
