@@ -40,3 +40,21 @@ describe('pipeline_stats sampler', () => {
     expect(sql).toContain("'receiver/x\\'); DROP TABLE t; --'");
   });
 });
+
+describe('pipeline_stats writer', () => {
+  it('creates the table with its TTL, and writes the partial minute at close', async () => {
+    const { StatsWriter } = await import('./writer.ts');
+    const { testLogger } = await import('../../test/helpers.ts');
+    const reg = new MetricsRegistry();
+    const rx = receiverMetrics(reg, 'zipkin', 'http');
+    const sql: string[] = [];
+    const w = new StatsWriter({ database: 'otel', ttlMs: 2 * 86_400_000, exec: async (s) => void sql.push(s), metrics: reg, logger: testLogger(), now: () => Date.UTC(2024, 4, 14, 9, 12, 30) });
+    await w.start();
+    expect(sql[1]).toMatch(/CREATE TABLE IF NOT EXISTS `?otel`?\.`?pipeline_stats`?[\s\S]*TTL Minute \+ toIntervalSecond\(172800\)/);
+    rx.traces.accepted.add(8);
+    rx.traces.refused.add(1);
+    await w.close();
+    expect(sql[2]).toBe(`INSERT INTO ${sql[2]!.slice(12, sql[2]!.indexOf(' (Minute'))} (Minute, Component, Signal, Accepted, Refused, Dropped) VALUES (${Date.UTC(2024, 4, 14, 9, 12) / 1000}, 'receiver/zipkin', 'traces', 8, 1, 0)`);
+    expect(sql).toHaveLength(3);
+  });
+});
