@@ -81,6 +81,10 @@ service:
   lease = openStore({ endpoint: null, path: dir, username: '', password: '' });
   await lease.store.ready();
   for (const sql of seedSql()) await lease.store.command(sql);
+  const { statsInsertSql, statsTableSql } = await import('../lib/pipeline-stats/stats.ts');
+  await lease.store.command(statsTableSql('otel', 0));
+  const minute = Math.floor(Date.parse(FROM) / 1000) + 3600;
+  await lease.store.command(statsInsertSql('otel', [{ minute, component: 'receiver/otlp', signal: 'logs', accepted: 500, refused: 7, dropped: 0 }]));
 }, 120_000);
 
 afterAll(async () => {
@@ -138,7 +142,7 @@ describe('trailhouse report', () => {
       ['10.0.0.9', 'query_interface', 'rate_limited', '1'],
     ]);
     expect(figureOf(facts, 'alerts')?.unavailable).toMatch(/no detection configured/);
-    expect(figureOf(facts, 'receivers')?.unavailable).toMatch(/pipeline_stats/);
+    expect(rows(figureOf(facts, 'receivers')).map((r) => r.Component)).toEqual(['receiver/otlp']);
     // Seeded rows bypassed the audit log: verify finds them, and the report says so.
     expect(facts.integrity).toMatchObject({ ok: false, summary: expect.stringMatching(/^0\/0 checkpoints valid, 0\/\d+ rows valid/) });
     expect(facts.integrity.failures!.length).toBeGreaterThan(0);
@@ -203,6 +207,9 @@ describe('trailhouse report', () => {
     expect(figureOf(f, 'services.otel_logs')?.unavailable).toMatch(/not available to this user: .*auditor role reads the audit tables only/);
     expect(figureOf(f, 'volume.otel_traces')?.unavailable).toMatch(/not available to this user/);
     expect(figureOf(f, 'retention.oldest.otel_logs')?.unavailable).toMatch(/not available to this user/);
+    // The pipeline's own counters are audit evidence (refusals, drops): the auditor reads them.
+    expect(figureOf(f, 'pipeline.counters')?.unavailable).toBeUndefined();
+    expect(sum(rows(figureOf(f, 'pipeline.counters')), 'Refused')).toBe(7);
     expect(sum(rows(figureOf(f, 'audit.daily')), 'Events')).toBe(sum(figureOf(facts, 'audit.daily')!.rows!, 'Events'));
     expect(rows(figureOf(f, 'changes'))).toHaveLength(3);
     expect(rows(figureOf(f, 'review.failed_logins'))).toHaveLength(2);
