@@ -49,7 +49,8 @@ export function newAlertId(): string {
 
 /** A version greater than `prev`: the clock in microseconds, or prev + 1 when the clock is behind. */
 export function nextVersion(prev: bigint): bigint {
-  const now = BigInt(Date.now()) * 1000n;
+  // Microseconds fit a double exactly (below 2^53 until the year 2255): one BigInt, no BigInt arithmetic.
+  const now = BigInt(Date.now() * 1000);
   return now > prev ? now : prev + 1n;
 }
 
@@ -80,16 +81,27 @@ export function alertFromSignal(s: AlertSignal, id: string = newAlertId()): Aler
 
 /** The alert with one more signal of its key: a new version (the old object is not changed). */
 export function withSignal(a: Alert, s: AlertSignal): Alert {
+  // Built field by field (one shape for every version), not by spreading: repeats are the hot path.
   return {
-    ...a,
-    lastSeen: s.time > a.lastSeen ? s.time : a.lastSeen,
+    id: a.id,
+    key: a.key,
     firstSeen: s.time < a.firstSeen ? s.time : a.firstSeen,
-    severity: SEVERITIES.indexOf(s.severity) > SEVERITIES.indexOf(a.severity) ? s.severity : a.severity,
+    lastSeen: s.time > a.lastSeen ? s.time : a.lastSeen,
+    detector: a.detector,
+    severity: s.severity === a.severity || SEVERITIES.indexOf(s.severity) < SEVERITIES.indexOf(a.severity) ? a.severity : s.severity,
+    principal: a.principal,
+    source: a.source,
+    destination: a.destination,
+    resource: a.resource,
     reason: s.reason || a.reason,
     count: a.count + Math.max(1, s.count),
     eventIds: mergeIds(a.eventIds, s.evidence.eventIds),
     traceIds: mergeIds(a.traceIds, s.evidence.traceIds),
-    details: { ...a.details, ...s.details },
+    status: a.status,
+    statusBy: a.statusBy,
+    statusAt: a.statusAt,
+    note: a.note,
+    details: hasKeys(s.details) ? { ...a.details, ...s.details } : a.details,
     version: nextVersion(a.version),
   };
 }
@@ -104,10 +116,18 @@ export function withStatus(a: Alert, status: AlertStatus, by: string, note: stri
  * the evidence of when it started stays, later repeats fill what is left.
  */
 export function mergeIds(kept: readonly string[], more: readonly string[]): string[] {
-  const out = kept.slice(0, MAX_EVIDENCE);
+  // Versions never change their arrays, so a full or unchanged list is shared, not copied:
+  // a surge of repeats costs no evidence copies once the evidence is full.
+  if (kept.length >= MAX_EVIDENCE || more.length === 0) return kept.length > MAX_EVIDENCE ? kept.slice(0, MAX_EVIDENCE) : (kept as string[]);
+  const out = kept.slice();
   for (const id of more) {
     if (out.length >= MAX_EVIDENCE) break;
     if (id && !out.includes(id)) out.push(id);
   }
   return out;
+}
+
+function hasKeys(o: Record<string, string>): boolean {
+  for (const _ in o) return true;
+  return false;
 }
