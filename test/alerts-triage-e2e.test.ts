@@ -31,19 +31,22 @@ extensions:
       rita: {password_sha256_hex: ${sha(PW.rita)}, role: responder}
       sam: {password_sha256_hex: ${sha(PW.sam)}, role: reader}
       ada: {password_sha256_hex: ${sha(PW.ada)}, role: auditor}
+  bearertokenauth:
+    tokens:
+      - {token: "the-right-token", subject: acme}
   file_storage: {directory: ${dir}/queue}
   alerts:
     store: clickhouse_store
     flush_interval: 100ms
     bruteforce: {window: 1m, min_failures: 4}
 receivers:
-  otlp: {protocols: {http: {endpoint: "127.0.0.1:0"}}}
+  otlp: {protocols: {http: {endpoint: "127.0.0.1:0", auth: {authenticator: bearertokenauth}}}}
 processors:
   audit: {store: clickhouse_store}
 exporters:
   clickhouse: {store: clickhouse_store, sending_queue: {enabled: false}}
 service:
-  extensions: [clickhouse_store, file_storage, alerts]
+  extensions: [clickhouse_store, bearertokenauth, file_storage, alerts]
   telemetry: {metrics: {level: none}}
   pipelines:
     logs: {receivers: [otlp], processors: [audit], exporters: [clickhouse]}
@@ -215,5 +218,20 @@ describe('alert triage', () => {
     expect(rows[0]).toMatchObject({ Destination: 'query_interface', Source: '127.0.0.1' });
     expect(Number(rows[0]!.Count)).toBeGreaterThanOrEqual(4);
     expect(rows[0]!.Users.split(',')).toContain('mallory');
+  });
+
+  it('repeated refused tokens on an OTLP receiver raise receiver_auth_bruteforce for that receiver', async () => {
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`http://${r.otlp.http!.address}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer wrong-${i}` }, body: '{}' });
+      expect(res.status).toBe(401);
+    }
+    const rows = await waitFor(async () => {
+      const a = await select<{ Source: string; Count: string }>(
+        conn('sam'),
+        "SELECT Source, toString(Count) AS Count FROM audit_alerts FINAL WHERE Detector = 'receiver_auth_bruteforce' AND Destination = 'receiver/otlp'",
+      );
+      return a.length ? a : undefined;
+    }, 10_000, 'the receiver brute-force alert');
+    expect(rows).toEqual([{ Source: '127.0.0.1', Count: '4' }]);
   });
 });
