@@ -15,12 +15,14 @@ import type { AlertsExtension } from '../extensions/alerts/alerts.ts';
 import { signal } from '../extensions/alerts/fixture.test-helper.ts';
 import { waitFor } from './helpers.ts';
 import { startInTempDir, type RunningService } from './service.ts';
+import { freePort } from './process.ts';
 
 const sha = (p: string) => createHash('sha256').update(p).digest('hex');
 const PW = { rita: 'responder-pw', sam: 'reader-pw', ada: 'auditor-pw' };
 
 let r: RunningService & { dir: string };
 let alerts: AlertsExtension;
+let otlpPort = 0;
 const yaml = (dir: string) => `
 extensions:
   clickhouse_store:
@@ -38,9 +40,12 @@ extensions:
   alerts:
     store: clickhouse_store
     flush_interval: 100ms
+    storage: file_storage
+    # Delivered to this very pipeline's OTLP receiver, through its token authentication.
+    otlp: {endpoint: "http://127.0.0.1:${otlpPort}/v1/logs", headers: {authorization: "Bearer the-right-token"}}
     bruteforce: {window: 1m, min_failures: 4}
 receivers:
-  otlp: {protocols: {http: {endpoint: "127.0.0.1:0", auth: {authenticator: bearertokenauth}}}}
+  otlp: {protocols: {http: {endpoint: "127.0.0.1:${otlpPort}", auth: {authenticator: bearertokenauth}}}}
 processors:
   audit: {store: clickhouse_store}
 exporters:
@@ -53,6 +58,7 @@ service:
 `;
 
 beforeAll(async () => {
+  otlpPort = await freePort();
   r = await startInTempDir('th-alerts-triage-', yaml);
   alerts = (r.service as unknown as { extensions: Array<{ id: string; component: unknown }> }).extensions.find((e) => e.id === 'alerts')!.component as AlertsExtension;
 });
@@ -233,5 +239,18 @@ describe('alert triage', () => {
       return a.length ? a : undefined;
     }, 10_000, 'the receiver brute-force alert');
     expect(rows).toEqual([{ Source: '127.0.0.1', Count: '4' }]);
+  });
+
+  it('alerts delivered as OTLP log records to trailhouse itself land in otel_logs', async () => {
+    const id = await openAlert('triage-otlp-self');
+    const rows = await waitFor(async () => {
+      const a = await select<{ Body: string; Detector: string; Sev: string }>(
+        conn('sam'),
+        "SELECT Body, LogAttributes['alert.detector'] AS Detector, SeverityText AS Sev FROM otel_logs WHERE ServiceName = 'trailhouse' AND LogAttributes['alert.id'] = {id:String}",
+        { id },
+      );
+      return a.length ? a : undefined;
+    }, 15_000, 'the alert as a log record in otel_logs');
+    expect(rows[0]).toEqual({ Body: '40 denials in 1m (baseline 2)', Detector: 'deny_surge', Sev: 'WARNING' });
   });
 });
