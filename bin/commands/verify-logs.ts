@@ -7,8 +7,8 @@
  * row slipped in around the log (uncoveredRows).
  */
 import type { OriginVerifier } from '../../lib/audit/verify-origin.ts';
-import { parseLeavesPage } from '../../lib/audit/verify-rowbinary.ts';
-import { OTEL_LOGS_BODY_SQL, OTEL_LOGS_HEADER_SQL, parseOtelLogsRows } from '../../lib/audit/otel-logs-verify.ts';
+import { feedRowBinary } from '../../lib/audit/verify-rowbinary.ts';
+import { OTEL_LOGS_BODY_SQL, OTEL_LOGS_HEADER_SQL, otelLogsPageOrder, parseOtelLogsRows } from '../../lib/audit/otel-logs-verify.ts';
 import type { StoredRow } from '../../lib/audit/verify-types.ts';
 import { select, type Conn } from './oncall-http.ts';
 import { busyRetry, PAGE, selectBytes, type AuditTables } from './verify-store.ts';
@@ -26,17 +26,26 @@ export async function isLogsTable(c: Conn, table: string): Promise<boolean> {
 
 const RANGE = 'WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64}';
 
-/** Feeds one origin's rows and leaf records to `v`, a page of indexes at a time, up to `end`. */
+/**
+ * Feeds one origin's rows and leaf records to `v`, a page of indexes at a
+ * time, up to `end`; the next page is fetched while one is checked.
+ */
 export async function feedLogsOrigin(c: Conn, t: AuditTables, v: OriginVerifier, origin: string, end: number): Promise<void> {
-  for (let a = 0; a < end; a += PAGE) {
-    const b = Math.min(end, a + PAGE);
-    const params = { o: origin, a: String(a), b: String(b) };
-    const [rows, recs] = await Promise.all([
+  const fetchPage = (a: number) => {
+    const params = { o: origin, a: String(a), b: String(Math.min(end, a + PAGE)) };
+    return Promise.all([
       busyRetry(() => selectBytes(c, `SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, ${OTEL_LOGS_BODY_SQL} FROM ${t.events} ${RANGE}`, params, 'RowBinary')),
       busyRetry(() => selectBytes(c, `SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, unhex(LogBodyHash) FROM ${t.leaves} ${RANGE}`, params, 'RowBinary')),
     ]);
-    const recsByIndex = parseLeavesPage(recs, origin).sort((x, y) => x.index - y.index);
-    v.feed(parseOtelLogsRows(rows, origin), recsByIndex, b);
+  };
+  let next = end > 0 ? fetchPage(0) : undefined;
+  for (let a = 0; a < end; a += PAGE) {
+    const [rows, recs] = await next!;
+    const b = Math.min(end, a + PAGE);
+    next = b < end ? fetchPage(b) : undefined;
+    next?.catch(() => undefined); // awaited next turn; this only keeps it from failing unobserved meanwhile
+    // The rows' places and body hashes, then the shared fast path (anything that disagrees is parsed as objects).
+    feedRowBinary(v, rows, recs, b, otelLogsPageOrder(rows, a, b), parseOtelLogsRows);
   }
 }
 

@@ -9,7 +9,11 @@
  * the leaves table's materialized view and merges); the figure is
  * (CPU with − CPU without) / covered rows, the median over the rounds.
  *
- *   npm run bench:logs-integrity -- [--rounds 7] [--batches 8] [--requests 4096] [--services frontend,checkout,…] [--off-both]
+ *   npm run bench:logs-integrity -- [--rounds 7] [--batches 8] [--requests 4096] [--services frontend,checkout,…] [--off-both] [--verify]
+ *
+ * --verify then runs `trailhouse verify --table otel_logs` over what the
+ * rounds wrote, through the embedded store's query interface, and prints
+ * its rows per second (wall clock).
  *
  * Default: every service of the workload covered (6), so every row is a
  * leaf; `--services checkout` covers one in six. --off-both runs both sides
@@ -37,9 +41,10 @@ const REQUESTS = Number(flag(args, 'requests') ?? 4096);
 const SERVICES = (flag(args, 'services') ?? 'frontend,checkout,payments,inventory,auth,search').split(',');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-logsintegrity-'));
+const VERIFY = args.flags.has('verify');
 const exporter = (database: string, on: boolean) => {
   const c = defaultClickHouseConfig();
-  const cfg = { ...c, path: dir, database, query_endpoint: null, integrity: { ...defaultLogsIntegrity(), enabled: on, services: SERVICES, checkpoint_interval: 30_000 } };
+  const cfg = { ...c, path: dir, database, query_endpoint: VERIFY && on ? '127.0.0.1:0' : null, integrity: { ...defaultLogsIntegrity(), enabled: on, services: SERVICES, checkpoint_interval: 30_000 } };
   return new ClickHouseExporter(cfg, silentLogger, new MetricsRegistry());
 };
 
@@ -85,6 +90,19 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 perRow.sort((x, y) => x - y);
 console.log(JSON.stringify({ services: SERVICES, rows_per_round: BATCHES * batches[0]!.count, log_cpu_us_per_covered_row_median: +perRow[Math.floor(perRow.length / 2)]!.toFixed(2), range: [+perRow[0]!.toFixed(2), +perRow.at(-1)!.toFixed(2)] }));
+if (VERIFY && !OFF_BOTH) {
+  await (on as unknown as { logsLog?: { log: { checkpointAll(): Promise<void> } } }).logsLog?.log.checkpointAll();
+  const { verifyCommand } = await import('../../bin/commands/verify.ts');
+  const out: string[] = [];
+  const t0 = performance.now();
+  const code = await verifyCommand(
+    ['--endpoint', on.queryUrl!, '--database', 'with_log', '--table', 'otel_logs', '--checkpoints', path.join(dir, 'witness', 'audit-checkpoints.jsonl'), '--pubkey', path.join(dir, 'keys', 'verifiers'), '--json'],
+    { out: (x) => void out.push(x), err: (x) => void process.stderr.write(x) },
+  );
+  const s = (performance.now() - t0) / 1000;
+  const summary = (JSON.parse(out.join('')) as { summary: { rows: number; rowsValid: number } }).summary;
+  console.log(JSON.stringify({ verify_exit: code, rows: summary.rows, rows_valid: summary.rowsValid, seconds: +s.toFixed(2), rows_per_second: Math.round(summary.rows / s) }));
+}
 await on.shutdown();
 await off.shutdown();
 await reader.release();
