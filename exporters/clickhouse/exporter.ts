@@ -141,6 +141,8 @@ export class ClickHouseExporter implements Pusher {
         this.inserted?.failed(table, 0);
       }
       if (c.integrity.enabled) {
+        // The leaves are computed from the Native columns: without them, chosen rows would go unlogged.
+        if (!this.native(store)) throw new Error('exporters.clickhouse.integrity: the log over otel_logs needs Native inserts into the embedded store (a little-endian host)');
         if (!c.create_schema) await store.command(`CREATE DATABASE IF NOT EXISTS ${c.database}`);
         const dataRoot = provider ? provider.storeOptions().path : c.path;
         this.logsLog = await openLogsLog(c.integrity, {
@@ -176,7 +178,7 @@ export class ClickHouseExporter implements Pusher {
   async pushLogs(p: LogsPayload, ctx: PushContext): Promise<void> {
     const store = this.started();
     const covering = this.logsLog;
-    if (covering && this.native(store)) {
+    if (covering) {
       // The walk tells `covered` about the rows of chosen services as it writes them; those
       // become leaves (the log's chain writes them, one batch at a time). Others cost nothing more.
       const covered = new OtelLogsLeaves(covering.services);
