@@ -9,12 +9,14 @@
  * ENGINE and `trailhouse verify --table otel_logs` names each change.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlStore, type SqlStoreHandle } from '../lib/clickhouse/sql-store.ts';
 import { verifyCommand } from '../bin/commands/verify.ts';
+import { proofCommand } from '../bin/commands/proof.ts';
 import { readWitnessFile } from '../lib/audit/witness.ts';
 import { rootOf } from '../lib/tlog/tree.ts';
 import { waitFor } from './helpers.ts';
@@ -224,6 +226,28 @@ describe('a Merkle log over otel_logs of chosen services', () => {
     expect(v.code).toBe(0);
     expect(v.json.summary.rowsValid).toBe(26);
   }, 120_000);
+
+  it('trailhouse proof gives a proof of an otel_logs row that verify --proof and scripts/check-proof.py check offline', async () => {
+    const file = join(dir, 'logs-proof.json');
+    const err: string[] = [];
+    const io = { out: () => undefined, err: (s: string) => void err.push(s) };
+    expect(await proofCommand([`${origin}@4`, '--endpoint', running.queryUrl, '--table', 'otel_logs', '--checkpoints', witness, '--pubkey', verifiers, '--out', file], io), err.join('')).toBe(0);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { format: string; row: { RowBinary: string; ServiceName: string }; proof: string[]; treeSize: number };
+    expect(doc.format).toBe('trailhouse-logs-proof/v1');
+    expect(Buffer.from(doc.row.RowBinary, 'hex').toString('utf8')).toContain('order 4 placed ü');
+    expect(doc.proof).toHaveLength(Math.ceil(Math.log2(doc.treeSize)));
+    const out: string[] = [];
+    expect(await verifyCommand(['--proof', file, '--pubkey', verifiers], { out: (s) => void out.push(s), err: () => undefined })).toBe(0);
+    expect(out.join('')).toMatch(/proof valid/);
+    const vkey = readFileSync(verifiers, 'utf8').trim().split('\n')[0]!;
+    const py = spawnSync('python3', [join(import.meta.dirname, '../scripts/check-proof.py'), file, vkey], { encoding: 'utf8' });
+    expect(py.stdout).toMatch(/proof valid/);
+    expect(py.status).toBe(0);
+    // A changed body no longer checks.
+    writeFileSync(file, JSON.stringify({ ...doc, row: { ...doc.row, RowBinary: doc.row.RowBinary.replace(Buffer.from('order 4').toString('hex'), Buffer.from('order 5').toString('hex')) } }));
+    expect(await verifyCommand(['--proof', file, '--pubkey', verifiers], { out: () => undefined, err: () => undefined })).toBe(1);
+    expect(spawnSync('python3', [join(import.meta.dirname, '../scripts/check-proof.py'), file, vkey], { encoding: 'utf8' }).status).toBe(1);
+  });
 
   it('names a modified Body, a deleted row and inserted rows, done through the engine', async () => {
     const exec = (sql: string) => handle.store.exec(sql);

@@ -26,17 +26,26 @@ export async function isLogsTable(c: Conn, table: string): Promise<boolean> {
 
 const RANGE = 'WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64}';
 
+/** Rows of one origin with from <= LogIndex < to, in no particular order: header and body columns in RowBinary (otel-logs-verify.ts). */
+export function logsRowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
+  const params = { o: origin, a: String(from), b: String(to) };
+  return busyRetry(() => selectBytes(c, `SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, ${OTEL_LOGS_BODY_SQL} FROM ${t.events} ${RANGE}`, params, 'RowBinary'));
+}
+
+/** Leaf records of one origin with from <= LogIndex < to, in the audit leaves page's shape (verify-rowbinary.ts parseLeavesPage). */
+export function logsLeavesPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
+  const params = { o: origin, a: String(from), b: String(to) };
+  return busyRetry(() => selectBytes(c, `SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, unhex(LogBodyHash) FROM ${t.leaves} ${RANGE}`, params, 'RowBinary'));
+}
+
 /**
  * Feeds one origin's rows and leaf records to `v`, a page of indexes at a
  * time, up to `end`; the next page is fetched while one is checked.
  */
 export async function feedLogsOrigin(c: Conn, t: AuditTables, v: OriginVerifier, origin: string, end: number): Promise<void> {
   const fetchPage = (a: number) => {
-    const params = { o: origin, a: String(a), b: String(Math.min(end, a + PAGE)) };
-    return Promise.all([
-      busyRetry(() => selectBytes(c, `SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, ${OTEL_LOGS_BODY_SQL} FROM ${t.events} ${RANGE}`, params, 'RowBinary')),
-      busyRetry(() => selectBytes(c, `SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, unhex(LogBodyHash) FROM ${t.leaves} ${RANGE}`, params, 'RowBinary')),
-    ]);
+    const b = Math.min(end, a + PAGE);
+    return Promise.all([logsRowsPage(c, t, origin, a, b), logsLeavesPage(c, t, origin, a, b)]);
   };
   let next = end > 0 ? fetchPage(0) : undefined;
   for (let a = 0; a < end; a += PAGE) {
