@@ -25,21 +25,10 @@ import type { Logger } from '../../core/telemetry/logger.ts';
 import type { QueryRoute, RouteCaller } from '../clickhouse/query/query-routes.ts';
 import { ALERT_ID, type Alert, type AlertStatus } from './alert.ts';
 import { webhookAlert } from './delivery/formats.ts';
+import { parseNote, readBody, TriageError } from './triage-body.ts';
 
 export const TRIAGE_ROLE = 'responder';
-export const MAX_NOTE = 4096;
-const MAX_BODY = 16 * 1024;
-const BODY_DEADLINE_MS = 10_000;
-const NOTE_OK = /^[^\x00-\x08\x0b-\x1f\x7f]*$/;
-
-export class TriageError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { MAX_NOTE, parseNote, TriageError } from './triage-body.ts';
 
 export interface TriageService {
   find(id: string): Promise<Alert | undefined>;
@@ -60,54 +49,12 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** The body, whole, within the size and time bounds. */
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY) return reject(new TriageError(413, `the body is larger than ${MAX_BODY} bytes`));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => fail(new TriageError(408, `the body did not arrive within ${BODY_DEADLINE_MS / 1000}s`)), BODY_DEADLINE_MS);
-    const fail = (err: TriageError) => {
-      clearTimeout(timer);
-      req.removeAllListeners('data');
-      req.resume();
-      reject(err);
-    };
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) return fail(new TriageError(413, `the body is larger than ${MAX_BODY} bytes`));
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    req.on('aborted', () => fail(new TriageError(400, 'the body was not sent whole')));
-    req.on('error', () => fail(new TriageError(400, 'the body was not sent whole')));
-  });
-}
-
-/** The note of a triage body, or why it is refused. */
-export function parseNote(body: string): string {
-  let v: unknown;
-  try {
-    v = JSON.parse(body);
-  } catch {
-    throw new TriageError(400, 'expected a JSON object {"note": "…"}');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TriageError(400, 'expected a JSON object {"note": "…"}');
-  const keys = Object.keys(v);
-  if (keys.some((k) => k !== 'note')) throw new TriageError(400, `unknown key ${JSON.stringify(keys.find((k) => k !== 'note'))}: only "note" is taken`);
-  const note = (v as { note?: unknown }).note;
-  if (typeof note !== 'string' || !note.trim()) throw new TriageError(400, 'a note is required: why it is acknowledged or resolved');
-  if (note.length > MAX_NOTE) throw new TriageError(400, `the note is longer than ${MAX_NOTE} characters`);
-  if (!NOTE_OK.test(note)) throw new TriageError(400, 'the note holds control characters');
-  return note;
-}
-
-/** `storeWaitMs`: how long a status change waits for the store before it is answered 202 (recorded later). */
-export function triageRoute(service: TriageService, logger: Logger, storeWaitMs = 15_000): QueryRoute {
+/**
+ * `storeWaitMs`: how long a status change waits for the store before it is
+ * answered 202 (recorded later); `bodyDeadlineMs`: how long its body may take
+ * to arrive (408 after).
+ */
+export function triageRoute(service: TriageService, logger: Logger, storeWaitMs = 15_000, bodyDeadlineMs?: number): QueryRoute {
   return async (req, res, url, caller) => {
     const parts = url.pathname.split('/'); // ['', 'alerts', id, action?]
     const id = parts[2] ?? '';
@@ -120,19 +67,19 @@ export function triageRoute(service: TriageService, logger: Logger, storeWaitMs 
         req.resume();
         if (method !== 'GET' && method !== 'HEAD') throw new TriageError(405, 'an alert is read with GET');
         const a = await service.find(id);
-        // A read of the store like any query: who looked at which alert.
+        if (!a) throw new TriageError(404, `no alert ${id}`);
+        // A read of the store like any query: who looked at which alert (a refused read: below).
         emitSecurityEvent({
           time: nowNanos(),
           category: 'data_access',
           action: 'alert.read',
-          outcome: a ? 'allowed' : 'failed',
+          outcome: 'allowed',
           subject: caller.user,
           source: caller.remote,
           surface: 'query_interface',
-          reason: a ? '' : 'no such alert',
+          reason: '',
           details: { alert_id: id, role: caller.role, resource: `alert:${id}` },
         });
-        if (!a) throw new TriageError(404, `no alert ${id}`);
         return send(res, 200, { alert: webhookAlert(a, '') });
       }
       action = Object.hasOwn(ACTIONS, verb) ? ACTIONS[verb] : undefined;
@@ -142,7 +89,7 @@ export function triageRoute(service: TriageService, logger: Logger, storeWaitMs 
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/json') throw new TriageError(415, 'expected Content-Type: application/json');
       if (req.headers['content-encoding'] && req.headers['content-encoding'] !== 'identity') throw new TriageError(415, 'a compressed body is not taken here');
-      const note = parseNote(await readBody(req));
+      const note = parseNote(await readBody(req, bodyDeadlineMs));
       const act = action;
       // The audit event follows the stored version, whenever that is: a store
       // that is slow to answer delays the record, it never loses or splits it.
@@ -172,19 +119,20 @@ export function triageRoute(service: TriageService, logger: Logger, storeWaitMs 
       const status = err instanceof TriageError ? err.status : 500;
       const reason = err instanceof TriageError ? err.message : 'the alert could not be stored: try again';
       if (status === 500) logger.error('alert triage failed', { alert: id, error: err });
-      if (action && (status === 403 || status === 401)) {
-        emitSecurityEvent({
-          time: nowNanos(),
-          category: 'configuration',
-          action: action.action,
-          outcome: 'denied',
-          subject: caller.user,
-          source: caller.remote,
-          surface: 'query_interface',
-          reason,
-          details: { alert_id: id, role: caller.role, resource: `alert:${id}` },
-        });
-      }
+      // Every refusal is audited, as every refused query is: what was tried, by whom, why not.
+      const shown = ALERT_ID.test(id) ? id : JSON.stringify(id.slice(0, 40));
+      const read = verb === undefined && (method === 'GET' || method === 'HEAD');
+      emitSecurityEvent({
+        time: nowNanos(),
+        category: read ? 'data_access' : 'configuration',
+        action: read ? 'alert.read' : (action?.action ?? 'alert.triage'),
+        outcome: status === 403 || status === 401 ? 'denied' : 'failed',
+        subject: caller.user,
+        source: caller.remote,
+        surface: 'query_interface',
+        reason,
+        details: { alert_id: shown, role: caller.role, resource: `alert:${shown}`, status: String(status), method: method.slice(0, 16) },
+      });
       if (!res.headersSent) send(res, status, { error: reason });
     }
   };
