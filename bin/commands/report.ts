@@ -13,7 +13,7 @@
  * Exit 0 written; 1 a query failed; 2 usage, key or output error; 3 the store
  * cannot be reached.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../../core/config/schema.ts';
 import { buildReportFacts } from '../../lib/report/facts.ts';
@@ -36,6 +36,27 @@ export function readSigner(file: string): NoteSigner {
   if (!existsSync(file)) throw new Error(`no signing key at ${file}: give the pipeline's key with --key-file, or --unsigned to write a report nothing attests`);
   const name = readFileSync(file, 'utf8').split('+')[2] ?? '';
   return loadOrCreateSigner(file, name);
+}
+
+/**
+ * Writes the report's files into `dir` as new files: a name already there is
+ * removed first, and the file is created exclusively, so a symlink planted
+ * in the directory (report.html -> ~/.bashrc) is replaced, never written
+ * through. `sig` null removes an older report.sig (an unsigned report must
+ * not sit beside a signature of another one).
+ */
+export function writeReportFiles(dir: string, files: { json: Buffer; html: Buffer; sig: string | null }): void {
+  mkdirSync(dir, { recursive: true });
+  const fresh = (name: string, data: Buffer | string) => {
+    const path = join(dir, name);
+    rmSync(path, { force: true });
+    writeFileSync(path, data, { flag: 'wx' });
+  };
+  // The signature first goes: a run that fails halfway leaves no signature over other files.
+  rmSync(join(dir, 'report.sig'), { force: true });
+  fresh('report.json', files.json);
+  fresh('report.html', files.html);
+  if (files.sig !== null) fresh('report.sig', files.sig);
 }
 
 export function queryOf(conn: Conn): ReportQuery {
@@ -62,6 +83,7 @@ export async function reportCommand(argv: string[], io: Io = stdio): Promise<num
   if (times.from !== undefined && times.to !== undefined && times.from >= times.to) problems.push(`--from ${flag(args, 'from')} is not before --to ${flag(args, 'to')}`);
   const out = flag(args, 'out');
   if (!out) problems.push('--out DIR is required');
+  else if (existsSync(out) && !statSync(out).isDirectory()) problems.push(`--out ${out} is not a directory (an existing file is not written over)`);
   const gap = flag(args, 'gap') ?? '15m';
   const gapMs = parseDuration(gap);
   if (gapMs === undefined || gapMs < 60_000 || gapMs % 60_000 !== 0) problems.push(`--gap: expected whole minutes like 15m or 1h, got ${JSON.stringify(gap)}`);
@@ -107,11 +129,7 @@ export async function reportCommand(argv: string[], io: Io = stdio): Promise<num
   }
   const period = JSON.parse(json.toString('utf8')).period as { from: string; to: string };
   try {
-    mkdirSync(out!, { recursive: true });
-    writeFileSync(join(out!, 'report.json'), json);
-    writeFileSync(join(out!, 'report.html'), html);
-    if (signer) writeFileSync(join(out!, 'report.sig'), signReport(period, { 'report.html': html, 'report.json': json }, signer));
-    else rmSync(join(out!, 'report.sig'), { force: true });
+    writeReportFiles(out!, { json, html, sig: signer ? signReport(period, { 'report.html': html, 'report.json': json }, signer) : null });
   } catch (err) {
     return fail(`cannot write the report to ${out}: ${(err as Error).message}`, 2);
   }
