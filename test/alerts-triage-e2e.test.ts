@@ -117,12 +117,15 @@ describe('alert triage', () => {
         "SELECT Action, Outcome, Principal, Details FROM audit_events WHERE Category = 'configuration' AND Details['alert_id'] = {id:String} ORDER BY Timestamp",
         { id },
       );
-      return rows.length >= 2 ? rows : undefined;
-    }, 20_000, 'the two triage audit events');
+      return rows.length >= 3 ? rows : undefined;
+    }, 20_000, 'the two triage audit events and the refused third');
     expect(events.map((e) => [e.Action, e.Outcome, e.Principal])).toEqual([
       ['alert.acknowledge', 'success', 'rita'],
       ['alert.resolve', 'success', 'rita'],
+      // Resolving twice is refused (409), and audited as a refusal.
+      ['alert.resolve', 'failed', 'rita'],
     ]);
+    expect(events[2]!.Details).toMatchObject({ status: '409' });
     expect(events[0]!.Details).toMatchObject({ note: 'looking at it', status_from: 'open', status_to: 'acknowledged', role: 'responder' });
   });
 
