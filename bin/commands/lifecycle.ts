@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { scrubText } from '../../core/secrets.ts';
 import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
 
 function osUser(): string {
@@ -26,6 +27,14 @@ function fileSha256(path: string): string {
   }
 }
 
+/** The most of a stop reason kept (a fatal error's message, scrubbed). */
+const MAX_REASON = 1000;
+
+/**
+ * `reason` is a fatal error's message at worst: it is scrubbed of credentials
+ * (a URL's password, `password=…`, a bearer token) as the process's log lines
+ * are, since the audit trail is read by more people than the logs.
+ */
 export function pipelineEvent(action: 'pipeline.start' | 'pipeline.stop', configPath: string, version: string, reason = ''): void {
   emitSecurityEvent({
     time: nowNanos(),
@@ -36,6 +45,6 @@ export function pipelineEvent(action: 'pipeline.start' | 'pipeline.stop', config
     source: os.hostname(),
     surface: 'pipeline',
     reason: '',
-    details: { version, config: configPath, config_sha256: fileSha256(configPath), pid: String(process.pid), ...(reason ? { stop_reason: reason } : {}) },
+    details: { version, config: configPath, config_sha256: fileSha256(configPath), pid: String(process.pid), ...(reason ? { stop_reason: scrubText(reason).slice(0, MAX_REASON) } : {}) },
   });
 }
