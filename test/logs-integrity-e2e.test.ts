@@ -273,4 +273,24 @@ describe('a Merkle log over otel_logs of chosen services', () => {
     expect(f.filter(([k]) => k === 'inserted'), JSON.stringify(v.json.findings)).toEqual([['inserted', null, null], ['inserted', 12, 'leaf record'], ['inserted', 12, null]]);
     expect(v.json.findings.find((x) => x.kind === 'inserted' && x.origin === '')!.detail).toContain('order 999 placed');
   }, 60_000);
+
+  it('a row forged under the audit log\'s origin, or under an origin no checkpoint names, fails verify; the audit trail itself still verifies', async () => {
+    const auditOrigin = readWitnessFile(witness).records.find((r) => r.origin.endsWith('/trailhouse/otel.audit_events'))!.origin;
+    expect(auditOrigin).toBeDefined();
+    const exec = (sql: string) => handle.store.exec(sql);
+    const q = (x: string) => x.replace(/'/g, "\\'");
+    await exec(`INSERT INTO otel.otel_logs (Timestamp, ServiceName, SeverityText, Body, LogOrigin, LogIndex) VALUES (fromUnixTimestamp64Nano(1700000052000000000), 'checkout', 'INFO', 'order 997 placed', '${q(auditOrigin)}', 0)`);
+    let v = await verify('otel_logs');
+    expect(v.code).toBe(1);
+    expect(v.json.findings.filter((x) => x.failure && x.origin === auditOrigin).length, JSON.stringify(v.json.findings)).toBeGreaterThan(0);
+    const audit = await verify();
+    expect(failures(audit.json)).toEqual([]);
+    expect(audit.code).toBe(0);
+
+    const invented = 'elsewhere/trailhouse/otel.otel_logs';
+    await exec(`INSERT INTO otel.otel_logs (Timestamp, ServiceName, SeverityText, Body, LogOrigin, LogIndex) VALUES (fromUnixTimestamp64Nano(1700000053000000000), 'checkout', 'INFO', 'order 996 placed', '${invented}', 0)`);
+    v = await verify('otel_logs');
+    expect(v.code).toBe(1);
+    expect(v.json.findings.filter((x) => x.failure && x.origin === invented).length, JSON.stringify(v.json.findings)).toBeGreaterThan(0);
+  }, 60_000);
 });
