@@ -46,6 +46,8 @@ export class AlertsExtension implements Component, AlertsProvider, TriageService
   private updateTimer: NodeJS.Timeout | undefined;
   /** Repeats not delivered yet: the newest version of each alert, delivered every update_interval. */
   private dirty = new Map<string, Alert>();
+  /** The status change under way per alert (setStatus): the next one waits for it. */
+  private readonly triaging = new Map<string, Promise<void>>();
   private running = false;
   private readonly raised: Record<string, Counter> = {};
   private readonly signals: Record<string, Counter> = {};
@@ -158,8 +160,23 @@ export class AlertsExtension implements Component, AlertsProvider, TriageService
     return rows.length ? alertFromRow(rows[0]!) : undefined;
   }
 
-  /** A status change by `by` (an authenticated user): stored before it returns, then delivered. */
-  async setStatus(id: string, status: AlertStatus, by: string, note: string): Promise<{ before: Alert; after: Alert }> {
+  /**
+   * A status change by `by` (an authenticated user): stored before it
+   * returns, then delivered. One status change of an alert at a time: two at once would both read the
+   * same version, both pass the checks (a resolve racing an acknowledge) and
+   * store two rows of one version, of which the store keeps either.
+   */
+  setStatus(id: string, status: AlertStatus, by: string, note: string): Promise<{ before: Alert; after: Alert }> {
+    const run = (this.triaging.get(id) ?? Promise.resolve()).then(() => this.changeStatus(id, status, by, note));
+    const settled = run.then(() => undefined, () => undefined);
+    this.triaging.set(id, settled);
+    void settled.then(() => {
+      if (this.triaging.get(id) === settled) this.triaging.delete(id);
+    });
+    return run;
+  }
+
+  private async changeStatus(id: string, status: AlertStatus, by: string, note: string): Promise<{ before: Alert; after: Alert }> {
     if (!this.running) throw new TriageError(503, 'the alerts extension is shutting down');
     const before = await this.find(id);
     if (!before) throw new TriageError(404, `no alert ${id}`);
