@@ -215,3 +215,26 @@ describe('triage routes under attack', () => {
     expect(changes).toBe(before);
   });
 });
+
+describe('a change answered 202 that the store then refuses', () => {
+  it('is recorded in the audit trail as failed, note and all', async () => {
+    const failing: TriageService = {
+      find: async () => alert,
+      setStatus: () => new Promise((_, reject) => setTimeout(() => reject(new Error('store gone')), 100)),
+    };
+    const route = triageRoute(failing, silentLogger, 10);
+    const plain = http.createServer((req, res) => void route(req, res, new URL(req.url!, 'http://x'), { user: 'rita', role: 'responder', authenticated: true, remote: '127.0.0.1' }));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const seen: SecurityEvent[] = [];
+    const stop = watchSecurityEvents((e) => seen.push(e));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(plain.address() as net.AddressInfo).port}/alerts/${ID}/resolve`, { method: 'POST', headers: JSON_CT, body: '{"note":"rotated"}' });
+      expect(res.status).toBe(202);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen.map((e) => [e.action, e.outcome, e.details.note])).toEqual([['alert.resolve', 'failed', 'rotated']]);
+    } finally {
+      stop();
+      plain.close();
+    }
+  });
+});

@@ -112,7 +112,21 @@ export function triageRoute(service: TriageService, logger: Logger, storeWaitMs 
       const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), storeWaitMs)));
       const after = await Promise.race([done, late]).finally(() => clearTimeout(timer));
       if (after) return send(res, 200, { alert: webhookAlert(after, '') });
-      done.catch((err: unknown) => logger.error('alert triage not stored', { alert: id, error: err }));
+      done.catch((err: unknown) => {
+        // Answered 202 already: the audit trail at least records that the accepted change was not stored.
+        logger.error('alert triage not stored', { alert: id, error: err });
+        emitSecurityEvent({
+          time: nowNanos(),
+          category: 'configuration',
+          action: act.action,
+          outcome: 'failed',
+          subject: caller.user,
+          source: caller.remote,
+          surface: 'query_interface',
+          reason: 'accepted (202) but not stored: the store did not take it before shutdown, or refused it',
+          details: { alert_id: id, note, role: caller.role, resource: `alert:${id}`, status: '202' },
+        });
+      });
       return send(res, 202, { accepted: true, reason: 'the store has not answered yet: the change is recorded (and audited) once it does' });
     } catch (err) {
       if (!req.complete) req.resume();
