@@ -46,6 +46,12 @@ export function skipStrings(buf: Buffer, p: number, count: number): number {
   return p;
 }
 
+/** Position after an Array(String) (LEB128 count, then the strings) starting at `p`. */
+export function skipStringArray(buf: Buffer, p: number): number {
+  p = leb(buf, p, len);
+  return skipStrings(buf, p, len.n);
+}
+
 /** Position after the body columns (Action … Details) starting at `p`. */
 export function skipBody(buf: Buffer, p: number): number {
   p = skipStrings(buf, p, BODY_STRINGS);
@@ -95,8 +101,18 @@ export function pageRecords(buf: Buffer, rows: boolean, from: number, to: number
     p = end;
   }
   if (sorted) return rec.subarray(0, 3 * n);
+  return inIndexOrder(rec, idx, n, inRange ? from : -1, to);
+}
+
+/**
+ * `n` records ([start, split, end] each in `rec`, LogIndex `idx[k]`) in
+ * LogIndex order, records at one index in page order. `from` >= 0: every
+ * index lies in [from, to), small enough for a counting sort; -1: sorted by
+ * comparison.
+ */
+export function inIndexOrder(rec: ArrayLike<number>, idx: ArrayLike<number>, n: number, from: number, to: number): Int32Array {
   const order = new Int32Array(n);
-  if (inRange) {
+  if (from >= 0) {
     const at = new Int32Array(to - from + 1);
     for (let k = 0; k < n; k++) at[idx[k]! - from + 1]!++;
     for (let s = 1; s < at.length; s++) at[s]! += at[s - 1]!;

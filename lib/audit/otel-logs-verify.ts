@@ -13,6 +13,7 @@
  * are, given each row's place and body hash (otelLogsPageOrder).
  */
 import { hash } from 'node:crypto';
+import { inIndexOrder, skipStringArray, skipStrings } from './body-rowbinary.ts';
 import type { RowsPageOrder } from './verify-rowbinary.ts';
 import type { StoredRow } from './verify-types.ts';
 
@@ -104,34 +105,7 @@ export function parseOtelLogsRows(buf: Buffer, origin: string): StoredRow[] {
   return out.sort((a, b) => a.index - b.index);
 }
 
-/** LEB128 at `p` past its string: the position after the string. */
-function skipString(buf: Buffer, p: number): number {
-  let n = 0;
-  let shift = 0;
-  for (;;) {
-    const b = buf[p++];
-    if (b === undefined) throw new Error('the page ends inside a length');
-    n += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) break;
-    shift += 7;
-  }
-  if (p + n > buf.length) throw new Error('the page ends inside a string');
-  return p + n;
-}
-
-function skipArray(buf: Buffer, p: number): number {
-  let n = 0;
-  let shift = 0;
-  for (;;) {
-    const b = buf[p++];
-    if (b === undefined) throw new Error('the page ends inside a length');
-    n += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) break;
-    shift += 7;
-  }
-  for (let k = 0; k < n; k++) p = skipString(buf, p);
-  return p;
-}
+const skipString = (buf: Buffer, p: number): number => skipStrings(buf, p, 1);
 
 /** Position after the body columns starting at `p`. */
 function skipBody(buf: Buffer, p: number): number {
@@ -140,11 +114,11 @@ function skipBody(buf: Buffer, p: number): number {
   p = skipString(buf, p); // SpanId
   p += 1; // TraceFlags
   p = skipString(buf, p); // ResourceSchemaUrl
-  p = skipArray(buf, skipArray(buf, p)); // ResourceAttributes
+  p = skipStringArray(buf, skipStringArray(buf, p)); // ResourceAttributes
   p = skipString(buf, skipString(buf, skipString(buf, p))); // ScopeSchemaUrl, ScopeName, ScopeVersion
-  p = skipArray(buf, skipArray(buf, p)); // ScopeAttributes
+  p = skipStringArray(buf, skipStringArray(buf, p)); // ScopeAttributes
   p = skipString(buf, p); // Body
-  p = skipArray(buf, skipArray(buf, p)); // LogAttributes
+  p = skipStringArray(buf, skipStringArray(buf, p)); // LogAttributes
   p = skipString(buf, p); // EventName
   if (p > buf.length) throw new Error('the page ends inside a record');
   return p;
@@ -165,35 +139,15 @@ export function otelLogsPageOrder(buf: Buffer, from: number, to: number): RowsPa
     const i = buf.readUInt32LE(p + 4) * 0x1_0000_0000 + buf.readUInt32LE(p);
     if (idx.length && i < idx[idx.length - 1]!) sorted = false;
     if (i < from || i >= to) inRange = false;
-    const split = skipString(buf, skipString(buf, skipString(buf, p + 16)));
+    const split = skipStrings(buf, p + 16, 3);
     const end = skipBody(buf, split);
     recs.push(p, split, end);
     idx.push(i);
     p = end;
   }
   const n = idx.length;
-  let order: Int32Array | undefined;
-  if (!sorted) {
-    order = new Int32Array(n);
-    if (inRange) {
-      // A counting sort: a page covers a known range of indexes (stable: one index keeps page order).
-      const at = new Int32Array(to - from + 1);
-      for (let k = 0; k < n; k++) at[idx[k]! - from + 1]!++;
-      for (let s = 1; s < at.length; s++) at[s]! += at[s - 1]!;
-      for (let k = 0; k < n; k++) order[at[idx[k]! - from]!++] = k;
-    } else {
-      const ks = Array.from({ length: n }, (_, k) => k).sort((a, b) => idx[a]! - idx[b]! || a - b);
-      for (let k = 0; k < n; k++) order[k] = ks[k]!;
-    }
-  }
-  const rows = new Int32Array(3 * n);
+  const rows = sorted ? Int32Array.from(recs) : inIndexOrder(recs, idx, n, inRange ? from : -1, to);
   const bodyHashes = Buffer.allocUnsafe(32 * n);
-  for (let k = 0; k < n; k++) {
-    const r = 3 * (order ? order[k]! : k);
-    rows[3 * k] = recs[r]!;
-    rows[3 * k + 1] = recs[r + 1]!;
-    rows[3 * k + 2] = recs[r + 2]!;
-    hash('sha256', buf.subarray(recs[r + 1]!, recs[r + 2]!), 'buffer').copy(bodyHashes, 32 * k);
-  }
+  for (let k = 0; k < n; k++) hash('sha256', buf.subarray(rows[3 * k + 1]!, rows[3 * k + 2]!), 'buffer').copy(bodyHashes, 32 * k);
   return { rows, bodyHashes };
 }
