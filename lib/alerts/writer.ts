@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../../core/errors.ts';
+import { WakeableSleep } from '../../core/wakeable-sleep.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Counter } from '../../core/telemetry/metrics.ts';
 import type { Alert } from './alert.ts';
@@ -34,7 +35,7 @@ export class AlertWriter {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private closing = false;
-  private wake: (() => void) | undefined;
+  private readonly backoff = new WakeableSleep();
 
   constructor(
     private readonly insert: InsertAlerts,
@@ -101,15 +102,7 @@ export class AlertWriter {
           return err;
         }
         this.logger.warn('storing alerts failed; retrying', { alerts: rows.length, retry_in_ms: wait, error: err });
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
-          t.unref();
-          this.wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        this.wake = undefined;
+        await this.backoff.sleep(wait);
         wait = Math.min(wait * 2, this.o.retryMaxMs);
       }
     }
@@ -119,7 +112,7 @@ export class AlertWriter {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.closing = true;
-    this.wake?.();
+    this.backoff.wake();
     await this.flush();
   }
 }

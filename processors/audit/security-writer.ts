@@ -24,6 +24,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PermanentError } from '../../core/errors.ts';
+import { WakeableSleep } from '../../core/wakeable-sleep.ts';
 import { onSecurityEvent, securityEventSize, type SecurityEvent } from '../../core/security-events.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { Counter, MetricsRegistry } from '../../core/telemetry/metrics.ts';
@@ -81,7 +82,7 @@ export class SecurityEventWriter {
   private closed = false;
   /** Set by close(): a failing insert is given up instead of retried. */
   private closing = false;
-  private wake: (() => void) | undefined;
+  private readonly backoff = new WakeableSleep();
   private readonly dropped: Counter | undefined;
   private readonly written: Counter | undefined;
   private readonly o: Required<SecurityWriterOptions>;
@@ -157,15 +158,7 @@ export class SecurityEventWriter {
           return;
         }
         this.logger.warn('storing security events failed; retrying', { table: this.table, events: rows.length, retry_in_ms: wait, error: err });
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
-          t.unref();
-          this.wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        this.wake = undefined;
+        await this.backoff.sleep(wait);
         wait = Math.min(wait * 2, this.o.retryMaxMs);
       }
     }
@@ -177,7 +170,7 @@ export class SecurityEventWriter {
     this.unsubscribe?.();
     clearInterval(this.timer);
     this.closing = true;
-    this.wake?.();
+    this.backoff.wake();
     await this.flush();
     this.closed = true;
     claimed = false;

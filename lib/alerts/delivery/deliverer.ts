@@ -15,6 +15,7 @@
  */
 import type { QueueItem, BatchQueue } from '../../../core/queue/memory-queue.ts';
 import { Payload } from '../../../core/payload.ts';
+import { WakeableSleep } from '../../../core/wakeable-sleep.ts';
 import { newLogRecord, type LogRecord } from '../../../core/model.ts';
 import type { Logger } from '../../../core/telemetry/logger.ts';
 import type { Counter, MetricsRegistry } from '../../../core/telemetry/metrics.ts';
@@ -48,7 +49,7 @@ export function itemAlert(item: QueueItem): Alert {
 export class Deliverer {
   private closing = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly backoff = new WakeableSleep();
   private readonly outcomes: Record<(typeof OUTCOMES)[number], Counter>;
 
   constructor(
@@ -133,14 +134,7 @@ export class Deliverer {
         this.outcomes.failed.add(alerts.length);
         if (this.closing) return false;
         this.logger.warn('alert delivery failed; retrying', { target: this.target.name, alerts: alerts.length, retry_in_ms: wait, error: (err as Error).message });
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
-          this.wake = () => {
-            clearTimeout(t);
-            r();
-          };
-        });
-        this.wake = undefined;
+        await this.backoff.sleep(wait, false);
         if (this.closing) return false;
         wait = Math.min(wait * 2, this.retry.maxMs);
       }
@@ -151,7 +145,7 @@ export class Deliverer {
   async close(): Promise<void> {
     this.closing = true;
     this.queue.close();
-    this.wake?.();
+    this.backoff.wake();
     await this.loop;
     await this.queue.dispose?.();
   }
