@@ -15,7 +15,7 @@
  */
 import { parseDuration } from '../../core/config/schema.ts';
 import { flag, parseArgs } from './args.ts';
-import { connFrom, isoNanos, QueryError, select, stdio, table, type Conn, type Io } from './oncall-http.ts';
+import { connFrom, isoNanos, printable, QueryError, select, stdio, table, type Conn, type Io } from './oncall-http.ts';
 
 const USAGE = `usage: trailhouse alerts [--status open|acknowledged|resolved|all] [--detector D] [--since 7d] [--limit N] [--json]
        trailhouse alerts ack|resolve ID --note "why"
@@ -102,7 +102,7 @@ export async function alertsCommand(argv: string[], io: Io = stdio): Promise<num
       rows.map((r) => [r.Id, isoNanos(r.LastSeenNs).slice(0, 19) + 'Z', r.Status, r.Severity, r.Detector, r.Count, r.Principal || r.Source, r.Destination, r.Reason]),
     ),
   );
-  const traces = rows.flatMap((r) => r.TraceIds.slice(0, 1).map((t) => `  ${r.Id}: trailhouse trace ${t}`));
+  const traces = rows.flatMap((r) => r.TraceIds.slice(0, 1).map((t) => `  ${r.Id}: trailhouse trace ${printable(t)}`));
   if (traces.length) io.out(`evidence:\n${traces.join('\n')}\n`);
   return 0;
 }

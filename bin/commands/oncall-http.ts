@@ -105,8 +105,23 @@ export function clock(iso: string): string {
   return iso.slice(11, 26);
 }
 
-/** Left-aligned columns. */
+/**
+ * Characters a terminal acts on or that reorder what it shows: C0/C1
+ * controls (ESC starts the sequences that move the cursor, recolour, hide
+ * text or retitle the window), DEL, bidirectional controls and the line
+ * separators. Values from records (a principal, a reason) reach the
+ * on-call's terminal through these commands.
+ */
+const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** `s` with every such character shown as `\u{…}`: what an on-call reads is what was stored. */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+}
+
+/** Left-aligned columns padded to their widest cell (60 at most), every cell printable(). */
 export function table(header: string[], rows: string[][]): string {
+  rows = rows.map((r) => r.map(printable));
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.slice(0, widths[i]).padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
