@@ -44,14 +44,22 @@ export const LOG_INSERT_SETTINGS = { deduplicate_blocks_in_dependent_materialize
 
 /** CREATE statements, in order (the view after both of its tables). */
 export function logTablesSql(o: LogTables): string[] {
+  return leavesTablesSql(o, [['Category', 'LowCardinality(String)'], ['Outcome', 'LowCardinality(String)']], auditTableName(o));
+}
+
+/**
+ * A log's leaves table, the view that fills it from `rowsTable`'s rows that
+ * have a place in a log, and its checkpoints table. `header`: the two
+ * columns of the leaf entry between Timestamp and ServiceName (the audit
+ * log's Category, Outcome; otel_logs' SeverityText, SeverityNumber).
+ */
+export function leavesTablesSql(o: LogTables, header: readonly (readonly [string, string])[], rowsTable: string): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${leavesTable(o)} (
     LogOrigin LowCardinality(String),
     LogIndex UInt64,
     Timestamp DateTime64(9),
-    Category LowCardinality(String),
-    Outcome LowCardinality(String),
-    ServiceName LowCardinality(String),
+${header.map(([name, type]) => `    ${name} ${type},\n`).join('')}    ServiceName LowCardinality(String),
     LogBodyHash String CODEC(ZSTD(1)),
     LogBatch String CODEC(ZSTD(1))
 ) ENGINE = MergeTree()
@@ -60,8 +68,8 @@ SETTINGS non_replicated_deduplication_window = 1000`,
     // A table made before the window (a no-op once it has it).
     `ALTER TABLE ${leavesTable(o)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${leavesView(o)} TO ${leavesTable(o)} AS
-SELECT LogOrigin, LogIndex, Timestamp, Category, Outcome, ServiceName, LogBodyHash, LogBatch
-FROM ${auditTableName(o)} WHERE LogOrigin != ''`,
+SELECT LogOrigin, LogIndex, Timestamp, ${header.map(([name]) => `${name}, `).join('')}ServiceName, LogBodyHash, LogBatch
+FROM ${rowsTable} WHERE LogOrigin != ''`,
     checkpointsTableSql(o),
   ];
 }

@@ -13,7 +13,7 @@
  */
 import type { LogColumns, NativeBlock } from '../clickhouse/native.ts';
 import { bytesOf, Sink } from '../clickhouse/native.ts';
-import { checkpointsTableSql, leavesTable, leavesView, type LogTables } from './log-schema.ts';
+import { leavesTablesSql, type LogTables } from './log-schema.ts';
 import type { LeafSource } from './merkle-log.ts';
 import type { OtelLogsLeaves } from './otel-logs-leaf.ts';
 
@@ -35,24 +35,7 @@ export function otelLogsLogSql(o: LogTables): string[] {
   return [
     ...POSITION_DEFS.map(([n, type]) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${n} ${type}`),
     `ALTER TABLE ${t} ADD INDEX IF NOT EXISTS idx_log_index LogIndex TYPE minmax GRANULARITY 1`,
-    `CREATE TABLE IF NOT EXISTS ${leavesTable(o)} (
-    LogOrigin LowCardinality(String),
-    LogIndex UInt64,
-    Timestamp DateTime64(9),
-    SeverityText LowCardinality(String),
-    SeverityNumber UInt8,
-    ServiceName LowCardinality(String),
-    LogBodyHash String CODEC(ZSTD(1)),
-    LogBatch String CODEC(ZSTD(1))
-) ENGINE = MergeTree()
-ORDER BY (LogOrigin, LogIndex)
-SETTINGS non_replicated_deduplication_window = 1000`,
-    // A table made before the window (a no-op once it has it).
-    `ALTER TABLE ${leavesTable(o)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
-    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${leavesView(o)} TO ${leavesTable(o)} AS
-SELECT LogOrigin, LogIndex, Timestamp, SeverityText, SeverityNumber, ServiceName, LogBodyHash, LogBatch
-FROM ${t} WHERE LogOrigin != ''`,
-    checkpointsTableSql(o),
+    ...leavesTablesSql(o, [['SeverityText', 'LowCardinality(String)'], ['SeverityNumber', 'UInt8']], t),
   ];
 }
 
