@@ -10,7 +10,6 @@
  * write the events twice; without one, a token per payload still covers
  * retries of the same call.
  */
-import { randomUUID } from 'node:crypto';
 import type { Component, CreateSettings, Host, LogsConsumer, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
@@ -35,13 +34,14 @@ import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { SecurityEventWriter } from './security-writer.ts';
 import { openAuditLog } from './integrity.ts';
+import { ensureDedupToken, eventId, eventIdPrefix } from './event-id.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
 export function classifyPayload(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
   // Still its request bytes (the spool or Kafka handed it on): classified
   // from views of the records, so the payload stays bytes downstream.
   const c = payload.content;
-  if (c.kind === 'bytes') return walkAll(classifyWalk(c.parts, c.patches, rules, counts));
+  if (c.kind === 'bytes') return walkAll(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts));
   return classifyRecords(payload, rules, counts);
 }
 
@@ -51,7 +51,7 @@ export function classifyPayload(payload: LogsPayload, rules: CompiledRules, coun
  */
 export function classifyPayloadSliced(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): Promise<AuditRow[]> | AuditRow[] {
   const c = payload.content;
-  if (c.kind === 'bytes') return walkSliced(classifyWalk(c.parts, c.patches, rules, counts));
+  if (c.kind === 'bytes') return walkSliced(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts));
   return classifyRecords(payload, rules, counts);
 }
 
@@ -60,10 +60,12 @@ function classifyRecords(payload: LogsPayload, rules: CompiledRules, counts?: Re
   if (c.kind !== 'records') throw new Error('classifyRecords: the payload is not decoded');
   const rows: AuditRow[] = [];
   const now = BigInt(Date.now()) * 1_000_000n;
+  const prefix = eventIdPrefix(payload.dedupToken);
+  let ordinal = 0;
   for (const rl of c.data.resourceLogs) {
     const service = str(getAttr(rl.resource.attributes, 'service.name'));
     for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) collect(rows, r, rl.resource.attributes, service, rules, now, counts);
+      for (const r of sl.logRecords) collect(rows, r, ordinal++, prefix, rl.resource.attributes, service, rules, now, counts);
     }
   }
   return rows;
@@ -72,6 +74,8 @@ function classifyRecords(payload: LogsPayload, rules: CompiledRules, counts?: Re
 function collect(
   rows: AuditRow[],
   r: LogRecord,
+  ordinal: number,
+  prefix: string,
   resourceAttrs: readonly KeyValue[],
   service: string,
   rules: CompiledRules,
@@ -79,7 +83,11 @@ function collect(
   counts?: Record<Category, number>,
   access?: () => AccessView | undefined,
 ): void {
-  for (const event of classifyRecord(r, resourceAttrs, rules, access)) {
+  const events = classifyRecord(r, resourceAttrs, rules, access);
+  for (let j = 0; j < events.length; j++) {
+    const event = events[j]!;
+    // Each event's details are its own object (classify.ts, k8s.ts).
+    event.details.event_id = eventId(prefix, ordinal, j);
     rows.push({ event, service, fallbackTime: r.observedTimeUnixNano || now });
     if (counts) counts[event.category]++;
   }
@@ -93,7 +101,7 @@ function collect(
  * patch sets an attribute the map names is read as a view with the patch
  * applied instead.
  */
-function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, counts?: Record<Category, number>): PartWalk<AuditRow[]> {
+function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, prefix: string, counts?: Record<Category, number>): PartWalk<AuditRow[]> {
   const rows: AuditRow[] = [];
   let ordinal = 0;
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -137,7 +145,7 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
     }
     const patch = patches?.[i];
     if (patch && (patch.keys ?? patch.attributes.map((kv) => kv.key)).some((k) => keys.has(k))) {
-      collect(rows, viewLogRecord(r, end, keys, patch), res.attributes, service, rules, now, counts);
+      collect(rows, viewLogRecord(r, end, keys, patch), i, prefix, res.attributes, service, rules, now, counts);
       return;
     }
     const rec = blankLogRecord();
@@ -169,7 +177,7 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
     if (patch?.spanId !== undefined) rec.spanId = patch.spanId;
     reader = r;
     record = rec;
-    collect(rows, rec, res.attributes, service, rules, now, counts, access);
+    collect(rows, rec, i, prefix, res.attributes, service, rules, now, counts, access);
   };
   return {
     parts: parts.length,
@@ -240,9 +248,9 @@ export class AuditProcessor implements Component, LogsConsumer {
     const counts = { authorization: 0, authentication: 0, configuration: 0, sensitive_access: 0, data_access: 0 };
     // Classify before handing the payload on: a later stage may change records
     // in place. Part by part, handing the event loop back between parts.
+    const token = ensureDedupToken(data);
     const rows = await classifyPayloadSliced(data, this.rules, counts);
-    const token = data.dedupToken;
-    const write = rows.length ? this.write(rows, token ? `${token}:audit` : randomUUID(), data.sequence) : Promise.resolve();
+    const write = rows.length ? this.write(rows, `${token}:audit`, data.sequence) : Promise.resolve();
     const results = await Promise.allSettled([write, this.next.logs!.consumeLogs(data)]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
