@@ -34,6 +34,7 @@ import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { SecurityEventWriter } from './security-writer.ts';
 import { openAuditLog } from './integrity.ts';
+import { shareAuditRules } from './shared.ts';
 import { ensureDedupToken, eventId, eventIdPrefix } from './event-id.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
@@ -215,6 +216,7 @@ export class AuditProcessor implements Component, LogsConsumer {
   }
 
   async start(host: Host): Promise<void> {
+    shareAuditRules(host, this.settings.id, this.rules);
     const c = this.settings.config;
     const where = resolveStore(c, host);
     this.store = openSqlStore(where, insertMetrics(this.settings.metrics));
