@@ -35,6 +35,8 @@ import { StateTable, type StateRow } from './state-table.ts';
 
 /** Dedup tokens of payloads already looked at (a redelivery is not counted twice). */
 const SEEN_TOKENS = 10_000;
+/** Other ingesters' rows are read again from this long before the newest one seen. */
+const SYNC_MARGIN_MS = 60_000;
 
 export class DetectProcessor implements Component, LogsConsumer, TracesConsumer {
   engine: DetectEngine | undefined;
@@ -186,7 +188,8 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
       return;
     }
     try {
-      const others = await table.load(this.lastSync, true);
+      // Rows are merged, so reading some twice is harmless: a margin covers ingesters whose clocks lag ours.
+      const others = await table.load(Math.max(0, this.lastSync - SYNC_MARGIN_MS), true);
       engine.load(others);
       for (const r of others) this.lastSync = Math.max(this.lastSync, r.updated);
     } catch (err) {

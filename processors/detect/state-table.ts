@@ -50,9 +50,9 @@ export class StateTable {
 ORDER BY (Detector, Key, Ingester)`);
   }
 
-  /** Rows updated after `since` (ms; 0 = all), oldest first; `othersOnly` leaves this ingester's out. */
+  /** Rows updated at or after `since` (ms; 0 = all), oldest first; `othersOnly` leaves this ingester's out. */
   async load(since: number, othersOnly: boolean): Promise<LoadedRow[]> {
-    const where = [`Updated > ${Math.floor(since)}`];
+    const where = [`Updated >= ${Math.floor(since)}`];
     if (othersOnly) where.push(`Ingester != ${quote(this.ingester)}`);
     const rows = await this.store.query<{ Detector: string; Key: string; Ingester: string; Value: string; U: string | number }>(
       `SELECT Detector, Key, Ingester, argMax(Value, Updated) AS Value, max(Updated) AS U FROM ${this.name} WHERE ${where.join(' AND ')} GROUP BY Detector, Key, Ingester ORDER BY U`,
