@@ -27,6 +27,7 @@ import { RecordingSink } from '../processors/detect/testdata/rows.ts';
 import { sleep, testLogger, waitFor } from './helpers.ts';
 import { CART, FRONTEND, OPS, denied, access, k8sChange, logsOf, normalTraffic, tlsFailure } from './mesh-traffic.ts';
 import type { LogRecord } from '../core/model.ts';
+import type { MetricsRegistry } from '../core/telemetry/metrics.ts';
 
 const sink = new RecordingSink();
 const testAlerts: ExtensionFactory<Record<string, never>> = {
@@ -158,5 +159,8 @@ describe('detect: the scenarios on the default pipeline', () => {
       const r = await fetch(`${store.queryUrl}/?query=${encodeURIComponent(query)}`);
       return Number((await r.text()).trim()) === evidence.length;
     }, 40_000, 'evidence rows in audit_events');
+    // The audit processor took the detect processor's classification instead of classifying again.
+    const reused = (running!.service as unknown as { metrics: MetricsRegistry }).metrics.counter('trailhouse_audit_reused_classifications', '', { processor: 'audit' });
+    await waitFor(() => reused.value > 0, 20_000, 'a reused classification');
   }, 60_000);
 });

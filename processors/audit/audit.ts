@@ -35,6 +35,7 @@ import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { SecurityEventWriter } from './security-writer.ts';
 import { openAuditLog } from './integrity.ts';
 import { shareAuditRules } from './shared.ts';
+import { takeClassified } from './reuse.ts';
 import { ensureDedupToken, eventId, eventIdPrefix } from './event-id.ts';
 
 /** Classifies a payload: the audit_events rows it gives. */
@@ -198,6 +199,7 @@ export class AuditProcessor implements Component, LogsConsumer {
   private readonly rules: CompiledRules;
   private readonly metrics;
   private readonly eventCounters: Record<Category, Counter>;
+  private readonly reusedCounter: Counter;
   private store: SqlStoreHandle | undefined;
   /** The signed Merkle log every row goes through (integrity.enabled). */
   log: AuditLog | undefined;
@@ -213,6 +215,7 @@ export class AuditProcessor implements Component, LogsConsumer {
     this.rules = compileRules(settings.config);
     this.metrics = processorMetrics(settings.metrics, settings.id);
     this.eventCounters = eventCounters(settings.metrics, settings.id);
+    this.reusedCounter = settings.metrics.counter('trailhouse_audit_reused_classifications', 'Payloads whose events the detect processor classified (not classified again).', { processor: settings.id });
   }
 
   async start(host: Host): Promise<void> {
@@ -251,7 +254,13 @@ export class AuditProcessor implements Component, LogsConsumer {
     // Classify before handing the payload on: a later stage may change records
     // in place. Part by part, handing the event loop back between parts.
     const token = ensureDedupToken(data);
-    const rows = await classifyPayloadSliced(data, this.rules, counts);
+    // The detect processor's classification of this payload, when it made one with our rules (reuse.ts).
+    const reused = await takeClassified(data, this.rules);
+    if (reused) {
+      this.reusedCounter.add(1);
+      for (const r of reused) counts[r.event.category]++;
+    }
+    const rows = reused ?? (await classifyPayloadSliced(data, this.rules, counts));
     const write = rows.length ? this.write(rows, `${token}:audit`, data.sequence) : Promise.resolve();
     const results = await Promise.allSettled([write, this.next.logs!.consumeLogs(data)]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

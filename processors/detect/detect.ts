@@ -27,6 +27,7 @@ import { classifyPayloadSliced } from '../audit/audit.ts';
 import type { CompiledRules } from '../audit/classify.ts';
 import { ensureDedupToken } from '../audit/event-id.ts';
 import { auditRulesOf } from '../audit/shared.ts';
+import { rememberClassified } from '../audit/reuse.ts';
 import type { DetectConfig } from './config.ts';
 import { DetectEngine } from './engine.ts';
 import { eachServiceName } from './services.ts';
@@ -115,6 +116,8 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
     if (fresh) {
       try {
         rows = classifyPayloadSliced(data, this.rules!);
+        // The audit processor after correlate takes these rows instead of classifying again.
+        rememberClassified(data, this.rules!, rows);
       } catch (err) {
         this.failed(err);
       }

@@ -74,11 +74,12 @@ export class SurgeDetector implements Detector {
     }
     w.c[bucket % n]!++;
     if (this.ctx.learning()) return;
-    (w.ev ??= new Evidence()).add(row);
     let count = 0;
     for (const x of w.c) count += x;
     const baseline = w.e;
     const threshold = Math.max(this.cfg.min_count, this.cfg.ratio * baseline);
+    // Evidence is kept once a key is half way to its threshold: most keys never are, and hold none.
+    if (2 * count >= threshold) (w.ev ??= new Evidence()).add(row);
     if (count < threshold || (w.a !== 0 && now - w.a < this.cfg.window)) return;
     w.a = now;
     const e = row.event;
@@ -96,7 +97,7 @@ export class SurgeDetector implements Detector {
       resource: '',
       reason: `${count} ${what} for ${dimension} ${value} in ${window} (baseline ${baseline.toFixed(1)} per ${window}, threshold ${Math.ceil(threshold)}: min_count ${this.cfg.min_count}, ratio ${this.cfg.ratio})`,
       count,
-      evidence: w.ev.take(),
+      evidence: w.ev!.take(),
       details: { dimension, window, baseline: baseline.toFixed(2), threshold: String(Math.ceil(threshold)), ratio: String(this.cfg.ratio), last_action: e.action },
     });
   }
@@ -126,6 +127,7 @@ export class SurgeDetector implements Detector {
     if (steps > 0) {
       w.e *= Math.pow(1 - alpha, steps);
       w.c.fill(0);
+      w.ev = undefined;
     }
     w.b = bucket;
   }
