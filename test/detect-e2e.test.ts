@@ -35,7 +35,8 @@ const testAlerts: ExtensionFactory<Record<string, never>> = {
   type: 'test_alerts',
   schema: s.object({}),
   defaultConfig: () => ({}),
-  create: () => ({ start: async () => {}, shutdown: async () => {}, sink: () => sink }) as never,
+  // Shaped as extensions/alerts/provider.ts expects of an alerts extension.
+  create: () => ({ kind: 'alerts', start: async () => {}, shutdown: async () => {}, sink: () => sink }) as never,
 };
 
 const LEARNING_MS = 4000;
@@ -96,10 +97,10 @@ describe('detect: the scenarios on the default pipeline', () => {
   it('learns normal traffic, then raises nothing for it', async () => {
     running = await start();
     const learnUntil = Date.now() + LEARNING_MS;
-    for (let i = 0; i < 5; i++) await send(normalTraffic(40));
+    for (let i = 0; i < 5; i++) await send(normalTraffic(40, i * 40));
     await sleep(Math.max(0, learnUntil - Date.now()) + 200);
     expect(sink.signals).toEqual([]);
-    for (let i = 0; i < 10; i++) await send(normalTraffic(40));
+    for (let i = 5; i < 15; i++) await send(normalTraffic(40, i * 40));
     await sleep(1500);
     expect(sink.signals).toEqual([]);
   }, 60_000);
@@ -146,7 +147,7 @@ describe('detect: the scenarios on the default pipeline', () => {
     const from = sink.signals.length;
     await send(PROBE_PATHS.map((p) => denied(CART, 'payments:8080', p)));
     await send([access({ principal: FRONTEND, authority: 'billing:8080', path: '/admin/users' })]);
-    await send(normalTraffic(40));
+    await send(normalTraffic(40, 600));
     await sleep(3000);
     expect(sink.keys().slice(from)).toEqual([]);
   }, 60_000);

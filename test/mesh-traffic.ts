@@ -86,17 +86,42 @@ export const FRONTEND = 'spiffe://cluster.local/ns/shop/sa/frontend';
 export const CART = 'spiffe://cluster.local/ns/shop/sa/cart';
 export const OPS = 'spiffe://cluster.local/ns/ops/sa/oncall';
 
-/** Normal traffic: the frontend and cart calling their usual endpoints (allowed by policy), an operator on /admin, plain 200s. */
-export function normalTraffic(n: number): LogRecord[] {
+const CALLS: Array<[string, string, string[]]> = [
+  [FRONTEND, 'orders:8080', ['/api/orders', '/api/orders/{id}', '/api/orders/{id}/items']],
+  [FRONTEND, 'catalog:8080', ['/api/items', '/api/items/{id}', '/api/search']],
+  [FRONTEND, 'cart:8080', ['/api/cart', '/api/cart/{id}']],
+  [CART, 'orders:8080', ['/api/orders/{id}']],
+  [CART, 'catalog:8080', ['/api/items/{id}']],
+  ['spiffe://cluster.local/ns/shop/sa/orders', 'payments:8443', ['/v1/charges', '/v1/charges/{id}']],
+  ['spiffe://cluster.local/ns/shop/sa/orders', 'ledger:8443', ['/v1/entries']],
+  ['spiffe://cluster.local/ns/shop/sa/payments', 'ledger:8443', ['/v1/entries', '/v1/balances/{id}']],
+];
+
+/**
+ * Normal traffic, the same mix at any offset: services calling their usual
+ * endpoints (allowed by policy, or plain 200s), an operator on /admin, a
+ * legacy client steadily denied on one path (1 in 250), and expired tokens
+ * at the gateway from many addresses (1 in 500).
+ */
+export function normalTraffic(n: number, offset = 0): LogRecord[] {
   const out: LogRecord[] = [];
-  const paths = ['/api/orders', '/api/orders/1', '/api/cart', '/api/items/7'];
-  for (let i = 0; i < n; i++) {
-    switch (i % 4) {
-      case 0: out.push(access({ principal: FRONTEND, authority: 'orders:8080', path: paths[i % paths.length]!, enforced: 'allowed' })); break;
-      case 1: out.push(access({ principal: CART, authority: 'orders:8080', path: '/api/orders/' + i, enforced: 'allowed' })); break;
-      case 2: out.push(access({ principal: OPS, authority: 'billing:8080', path: '/admin/users' })); break;
-      default: out.push(access({ principal: FRONTEND, authority: 'catalog:8080', path: '/api/items/' + i }));
+  for (let k = 0; k < n; k++) {
+    const i = offset + k;
+    if (i % 250 === 7) {
+      out.push(denied('spiffe://cluster.local/ns/legacy/sa/batch', 'orders:8080', '/api/orders/export'));
+      continue;
     }
+    if (i % 500 === 11) {
+      out.push(access({ principal: '', authority: 'gateway:443', path: '/api/login', status: 401, details: 'jwt_authn_access_denied{Jwt_is_expired}', from: `198.51.100.${Math.floor(i / 500) % 50}:${40000 + (i % 1000)}` }));
+      continue;
+    }
+    if (i % 100 === 3) {
+      out.push(access({ principal: OPS, authority: 'billing:8080', path: '/admin/users' }));
+      continue;
+    }
+    const [principal, authority, paths] = CALLS[i % CALLS.length]!;
+    const path = paths[(i >> 3) % paths.length]!.replace('{id}', String(1000 + (i % 997)));
+    out.push(access({ principal, authority, path, ...(i % 2 ? { enforced: 'allowed' } : {}) }));
   }
   return out;
 }
