@@ -5,7 +5,7 @@
  * every configured change window (UTC) at `outside_window_severity`.
  */
 import type { AuditRow } from '../../lib/audit/schema.ts';
-import { globToRegExp, matchAny } from '../audit/glob.ts';
+import { globToRegExp, matchAny } from '../../lib/audit/glob.ts';
 import type { ConfigChangeConfig } from './config.ts';
 import { inChangeWindow, parseChangeWindow, type ChangeWindow } from './change-window.ts';
 import { evidenceOf, timeOf, type DetectContext, type Detector } from './detector.ts';

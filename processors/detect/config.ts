@@ -61,7 +61,11 @@ export interface DetectorsConfig {
 export interface DetectConfig {
   /** The alerts extension signals go to; '' = logged and counted only. */
   alerts: string;
-  /** The audit processor whose classification rules are used (the same rules give the same events and ids). */
+  /**
+   * The audit processor whose classification rules are used (the same rules
+   * give the same events and ids); '' = the audit processor's default rules
+   * (for a pipeline without one).
+   */
   rules_from: string;
   /** The clickhouse_store extension the state is kept in; '' = state in memory only. */
   store: string;
@@ -113,7 +117,7 @@ const surgeSchema = s.object({ ...base, window: s.duration(), buckets: s.int({ m
 
 export const detectSchema: Schema = s.object({
   alerts: s.string(),
-  rules_from: s.string({ nonEmpty: true }),
+  rules_from: s.string(),
   store: s.string(),
   database: s.string({ nonEmpty: true }),
   table: s.string({ nonEmpty: true }),

@@ -23,11 +23,12 @@ import { DETECTORS, type AlertSink, type DetectorName } from '../../lib/detect/s
 import { openSqlStore, type SqlStoreHandle } from '../../lib/clickhouse/sql-store.ts';
 import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
-import { classifyPayloadSliced } from '../audit/audit.ts';
-import type { CompiledRules } from '../audit/classify.ts';
-import { ensureDedupToken } from '../audit/event-id.ts';
-import { auditRulesOf } from '../audit/shared.ts';
-import { rememberClassified } from '../audit/reuse.ts';
+import { classifyPayloadSliced } from '../../lib/audit/classify-payload.ts';
+import { compileRules, type CompiledRules } from '../../lib/audit/classify.ts';
+import { defaultAuditRules } from '../../lib/audit/rules.ts';
+import { ensureDedupToken } from '../../lib/audit/event-id.ts';
+import { auditRulesOf } from '../../lib/audit/shared-rules.ts';
+import { rememberClassified } from '../../lib/audit/reuse.ts';
 import type { DetectConfig } from './config.ts';
 import { DetectEngine } from './engine.ts';
 import { eachServiceName } from './services.ts';
@@ -81,7 +82,7 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
 
   async start(host: Host): Promise<void> {
     const c = this.settings.config;
-    this.rules = auditRulesOf(host, c.rules_from);
+    this.rules = c.rules_from ? auditRulesOf(host, c.rules_from) : compileRules(defaultAuditRules());
     const sink = this.opts.sink ?? alertSinkOf(host, c.alerts, this.settings.logger);
     this.engine = new DetectEngine(c, this.rules, sink, this.opts.now ?? Date.now, {
       raised: (d) => this.signals.get(d)!.add(1),
@@ -101,8 +102,15 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
       t.unref();
       this.timers.push(t);
     };
-    if (this.engine.silent) every(Math.max(250, Math.min(c.detectors.source_silent.gap / 4, 10_000)), () => this.engine!.tick());
-    if (this.table) every(c.persist_interval, () => void this.persist());
+    const tick = () => {
+      try {
+        this.engine!.tick();
+      } catch (err) {
+        this.failed(err);
+      }
+    };
+    if (this.engine.silent) every(Math.max(250, Math.min(c.detectors.source_silent.gap / 4, 10_000)), tick);
+    if (this.table) every(c.persist_interval, () => void this.persist().catch((err: unknown) => this.failed(err)));
   }
 
   consumeLogs(data: LogsPayload): Promise<void> {
@@ -124,13 +132,12 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
     }
     const out = this.next.logs!.consumeLogs(data);
     if (rows) {
-      const p = Promise.resolve(rows).then(
-        (r) => {
+      const p = Promise.resolve(rows)
+        .then((r) => {
           this.events.add(r.length);
           this.engine!.observe(r);
-        },
-        (err: unknown) => this.failed(err),
-      );
+        })
+        .catch((err: unknown) => this.failed(err));
       this.inflight.add(p);
       void p.finally(() => this.inflight.delete(p));
     }

@@ -2,8 +2,8 @@
 // learning period, eviction, forget_after, change windows, and state that
 // survives a restart (rows written, read back by a new engine).
 import { describe, expect, it } from 'vitest';
-import { compileRules } from '../audit/classify.ts';
-import { defaultAuditRules } from '../audit/config.ts';
+import { compileRules } from '../../lib/audit/classify.ts';
+import { defaultAuditRules } from '../../lib/audit/rules.ts';
 import { defaultDetectConfig, type DetectConfig } from './config.ts';
 import { DetectEngine } from './engine.ts';
 import { normalizePath } from './detector.ts';

@@ -5,8 +5,8 @@
  */
 import type { AuditRow } from '../../lib/audit/schema.ts';
 import type { AlertSink, DetectorName } from '../../lib/detect/signal.ts';
-import { matchAny } from '../audit/glob.ts';
-import type { CompiledRules } from '../audit/classify.ts';
+import { matchAny } from '../../lib/audit/glob.ts';
+import type { CompiledRules } from '../../lib/audit/classify.ts';
 import type { DetectConfig } from './config.ts';
 import { ConfigChangeDetector } from './config-change.ts';
 import type { DetectContext, Detector } from './detector.ts';

@@ -10,7 +10,7 @@
  */
 import type { AuditRow } from '../../lib/audit/schema.ts';
 import type { DetectorName } from '../../lib/detect/signal.ts';
-import { globToRegExp, matchAny } from '../audit/glob.ts';
+import { globToRegExp, matchAny } from '../../lib/audit/glob.ts';
 import type { FirstSeenConfig } from './config.ts';
 import { durationText, evidenceOf, hostOf, normalizePath, timeOf, type DetectContext, type Detector } from './detector.ts';
 import { Keyed } from './keyed.ts';

@@ -12,8 +12,8 @@
  *   the record ordinal their event id carries (event-id.ts).
  */
 import type { LogsPayload } from '../../core/payload.ts';
-import type { AuditRow } from '../../lib/audit/schema.ts';
-import { accessKeys } from '../../lib/mesh/fields.ts';
+import type { AuditRow } from './schema.ts';
+import { accessKeys } from '../mesh/fields.ts';
 import type { CompiledRules } from './classify.ts';
 import { recordOfEventId } from './event-id.ts';
 

@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { emptyScope, type LogRecord, type LogsData } from '../../core/model.ts';
 import { encodeLogsProto } from '../../core/otlp/index.ts';
 import { Payload } from '../../core/payload.ts';
-import { classifyPayload } from './audit.ts';
+import { classifyPayload } from './classify-payload.ts';
 import { compileRules } from './classify.ts';
-import { defaultAuditRules } from './config.ts';
+import { defaultAuditRules } from './rules.ts';
 import { ensureDedupToken, eventIdPrefix, recordOfEventId } from './event-id.ts';
-import { ENVOY_RBAC_DENIED, ISTIO_LINES, envoyOtel, istioText, k8sAuthorizationPolicyPatch } from './testdata/fixtures.ts';
+// Record shapes of the real sources, as the audit processor's tests use them.
+import { ENVOY_RBAC_DENIED, ISTIO_LINES, envoyOtel, istioText, k8sAuthorizationPolicyPatch } from '../../processors/audit/testdata/fixtures.ts';
 import { newLogRecord } from '../../core/model.ts';
 
 const rules = compileRules(defaultAuditRules());
