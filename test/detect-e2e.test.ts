@@ -19,12 +19,12 @@ import { builtinRegistry } from '../components.ts';
 import type { ExtensionFactory } from '../core/component.ts';
 import { s } from '../core/config/schema.ts';
 import { loadConfigText } from '../core/config/load.ts';
-import { encodeLogsProto } from '../core/otlp/index.ts';
+import { encodeLogsProto, encodeTracesProto } from '../core/otlp/index.ts';
 import { Service } from '../core/service.ts';
 import type { OtlpReceiver } from '../receivers/otlp/otlp.ts';
 import type { AlertSignal } from '../lib/detect/signal.ts';
 import { RecordingSink } from '../processors/detect/testdata/rows.ts';
-import { sleep, testLogger, waitFor } from './helpers.ts';
+import { sampleTraces, sleep, testLogger, waitFor } from './helpers.ts';
 import { CART, FRONTEND, OPS, denied, access, k8sChange, logsOf, normalTraffic, tlsFailure } from './mesh-traffic.ts';
 import type { LogRecord } from '../core/model.ts';
 import type { MetricsRegistry } from '../core/telemetry/metrics.ts';
@@ -43,7 +43,7 @@ const LEARNING_MS = 4000;
 const dir = mkdtempSync(join(tmpdir(), 'th-detect-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function config(): string {
+function config(tweak: (cfg: Record<string, any>) => void = () => {}): string {
   const cfg = parse(readFileSync('pipeline.yaml', 'utf8')) as Record<string, any>;
   const any = '127.0.0.1:0';
   cfg.receivers.otlp.protocols.grpc.endpoint = any;
@@ -57,12 +57,13 @@ function config(): string {
   cfg.service.extensions.push('test_alerts');
   cfg.processors.detect = { ...cfg.processors.detect, alerts: 'test_alerts', learning_period: `${LEARNING_MS}ms`, persist_interval: '500ms' };
   cfg.service.telemetry = { metrics: { level: 'none' } };
+  tweak(cfg);
   return stringify(cfg);
 }
 
-async function start(): Promise<{ service: Service; url: string }> {
+async function start(tweak?: (cfg: Record<string, any>) => void): Promise<{ service: Service; url: string }> {
   const registry = builtinRegistry().register(testAlerts);
-  const service = new Service(loadConfigText(config(), registry), { logger: testLogger() });
+  const service = new Service(loadConfigText(config(tweak), registry), { logger: testLogger() });
   await service.start();
   const otlp = (service as unknown as { receivers: Array<{ id: string; component: unknown }> }).receivers.find((r) => r.id === 'otlp')!.component as OtlpReceiver;
   return { service, url: `http://${otlp.http!.address}/v1/logs` };
@@ -74,8 +75,8 @@ afterAll(async () => {
 });
 
 /** One OTLP/HTTP request; resolves when acknowledged (the spool fsynced it), with that time. */
-async function send(records: LogRecord[]): Promise<number> {
-  const r = await fetch(running!.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(encodeLogsProto(logsOf(records))) });
+async function send(records: LogRecord[], service?: string): Promise<number> {
+  const r = await fetch(running!.url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(encodeLogsProto(logsOf(records, service))) });
   expect(r.status).toBe(200);
   return Date.now();
 }
@@ -163,5 +164,26 @@ describe('detect: the scenarios on the default pipeline', () => {
     // The audit processor took the detect processor's classification instead of classifying again.
     const reused = (running!.service as unknown as { metrics: MetricsRegistry }).metrics.counter('trailhouse_audit_reused_classifications', '', { processor: 'audit' });
     await waitFor(() => reused.value > 0, 20_000, 'a reused classification');
+  }, 60_000);
+
+  it('a service that stopped sending spans is reported after the gap; one that keeps sending logs is not', async () => {
+    await running!.service.shutdown();
+    running = await start((cfg) => (cfg.processors.detect.detectors = { source_silent: { gap: '2s' } }));
+    const from = sink.signals.length;
+    const traces = running.url.replace('/v1/logs', '/v1/traces');
+    const r = await fetch(traces, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(encodeTracesProto(sampleTraces(2, 'nightly-export'))) });
+    expect(r.status).toBe(200);
+    const stopAt = Date.now();
+    for (let i = 0; i < 10; i++) {
+      await send([access({ principal: FRONTEND, authority: 'orders:8080', path: '/api/orders' })], 'steady');
+      await sleep(500);
+    }
+    const silent = sink.signals.slice(from).filter((s) => s.detector === 'source_silent');
+    expect(silent.map((s) => s.key)).toContain('source_silent|nightly-export');
+    expect(silent.map((s) => s.key)).not.toContain('source_silent|steady');
+    const reported = silent.filter((s) => s.key === 'source_silent|nightly-export');
+    expect(reported).toHaveLength(1);
+    // Raised once the gap had passed since its spans, not before.
+    expect(Number(reported[0]!.time / 1_000_000n) - stopAt).toBeGreaterThanOrEqual(2000);
   }, 60_000);
 });
