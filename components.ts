@@ -28,6 +28,7 @@ import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/index.ts';
 import { basicAuthFactory } from './extensions/basicauth/index.ts';
+import { alertsFactory } from './extensions/alerts/index.ts';
 import { forwardFactory } from './connectors/forward/index.ts';
 import { routingFactory } from './connectors/routing/index.ts';
 
@@ -60,6 +61,7 @@ export const builtinFactories: Factory[] = [
   // extensions
   healthCheckFactory as Factory,
   fileStorageFactory as Factory,
+  alertsFactory as Factory,
   clickhouseStoreFactory as Factory,
   bearerTokenAuthFactory as Factory,
   basicAuthFactory as Factory,

@@ -27,6 +27,11 @@ commands:
                              an inclusion proof of one audit row
   keys [--rotate | --generate FILE]
                              the audit log's verifier keys (current, retired)
+  alerts [--status S] [--detector D] [--since 7d] [--json]
+                             the alerts (default: not resolved), newest first
+  alerts ack|resolve ID --note "why"
+                             triage an alert as the query interface's user
+                             (role responder); recorded in audit_events
   retention [--since 30d] [--json]
                              the retention rules in force per table and the
                              deletion ledger per rule and day
@@ -50,6 +55,7 @@ const commands: Record<string, () => Promise<Command>> = {
   proof: async () => (await import('./commands/proof.ts')).proofCommand,
   keys: async () => (await import('./commands/keys.ts')).keysCommand,
   retention: async () => (await import('./commands/retention.ts')).retentionCommand,
+  alerts: async () => (await import('./commands/alerts.ts')).alertsCommand,
   'hash-password': async () => (await import('./commands/hash-password.ts')).hashPasswordCommand,
   pseudonym: async () => (await import('./commands/pseudonym.ts')).pseudonymCommand,
 };

@@ -39,6 +39,8 @@ export interface SecurityEvent {
 type Listener = (e: SecurityEvent) => void;
 
 const listeners = new Set<Listener>();
+/** Observers (watchSecurityEvents): see every event as raised, take no early ones, and do not store them. */
+const watchers = new Set<Listener>();
 const early: SecurityEvent[] = [];
 const EARLY_MAX = 10_000;
 /** Also bounded by size: a query's SQL rides in its event. */
@@ -55,6 +57,13 @@ export function securityEventSize(e: SecurityEvent): number {
 
 /** Raise an event. Never throws, never blocks the caller. */
 export function emitSecurityEvent(e: SecurityEvent): void {
+  for (const w of watchers) {
+    try {
+      w(e);
+    } catch {
+      // A failing observer must not fail the request that raised the event.
+    }
+  }
   if (listeners.size === 0) {
     const size = securityEventSize(e);
     if (early.length < EARLY_MAX && earlyBytes + size <= EARLY_MAX_BYTES) {
@@ -87,6 +96,17 @@ export function onSecurityEvent(l: Listener): () => void {
     }
   }
   return () => listeners.delete(l);
+}
+
+/**
+ * Observe events as they are raised (e.g. a detector counting refused
+ * logins), beside the writer: an observer is not a subscriber, so it neither
+ * takes the events kept for the first writer nor stops them being kept.
+ * Returns the unsubscribe.
+ */
+export function watchSecurityEvents(l: Listener): () => void {
+  watchers.add(l);
+  return () => watchers.delete(l);
 }
 
 /** Events that could not be kept because nobody subscribed and the buffer was full. */

@@ -49,6 +49,11 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
     return this.lease?.store;
   }
 
+  /** The query interface's routes (actions beside queries), when it is serving. */
+  get queryRoutes() {
+    return this.query?.server.routes;
+  }
+
   /** The query interface's `http://host:port`, when it is serving. */
   get queryUrl(): string | undefined {
     return this.query?.server.url;

@@ -12,6 +12,7 @@
  */
 import type { Host } from '../../core/component.ts';
 import type { RetentionService } from '../retention/sweep.ts';
+import type { QueryRoutes } from './query/query-routes.ts';
 import type { StoreOptions } from './store.ts';
 
 export interface StoreProvider {
@@ -22,6 +23,8 @@ export interface StoreProvider {
   readonly database: string;
   /** The retention policy configured on the store, once started; undefined = none (writers keep their own `ttl`). */
   readonly retention?: RetentionService;
+  /** The embedded store's query interface routes, once it is serving (actions beside queries, e.g. alert triage). */
+  readonly queryRoutes?: QueryRoutes;
 }
 
 export function isStoreProvider(x: unknown): x is StoreProvider {

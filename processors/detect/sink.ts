@@ -9,8 +9,9 @@ import type { AlertSignal, AlertSink } from '../../lib/detect/signal.ts';
 
 export function alertSinkOf(host: Host, id: string, logger: Logger): AlertSink {
   if (!id) return { raise: (s: AlertSignal) => logger.warn('detection signal', { detector: s.detector, severity: s.severity, key: s.key, reason: s.reason, count: s.count }) };
-  const ext = host.getExtension(id) as { sink?: unknown } | undefined;
+  // The contract of extensions/alerts/provider.ts (kind 'alerts', sink()), checked here: a component does not import another's folder.
+  const ext = host.getExtension(id) as { kind?: unknown; sink?: unknown } | undefined;
   if (ext === undefined) throw new Error(`alerts: no started extension "${id}" (add it under extensions: and to service.extensions)`);
-  if (typeof ext.sink !== 'function') throw new Error(`alerts: extension "${id}" is not an alerts extension`);
+  if (ext.kind !== 'alerts' || typeof ext.sink !== 'function') throw new Error(`alerts: extension "${id}" is not an alerts extension`);
   return (ext.sink as () => AlertSink).call(ext);
 }

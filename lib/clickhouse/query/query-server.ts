@@ -45,7 +45,8 @@ import { loginThrottleDefaults, type LoginThrottleConfig } from './login-throttl
 import { recordAccess, sendRefusal, type Access } from './query-access.ts';
 import { QueryAuthenticator } from './query-auth.ts';
 import { createListener } from './query-listener.ts';
-import type { QueryUserConfig } from './query-users.ts';
+import { admissionRole, type QueryUserConfig } from './query-users.ts';
+import { QueryRoutes } from './query-routes.ts';
 import type { ReadonlyPool } from './readonly-pool.ts';
 import { clickhouseCode } from '../errors.ts';
 import { admitQuery } from './sql-admission.ts';
@@ -71,7 +72,7 @@ export interface QueryServerOptions {
   /** One log line per query (who, what, how much, how it ended). Default true. */
   queryLog?: boolean;
   metrics?: MetricsRegistry;
-  /** Table names the auditor role may read (in any store database). Default: audit_events and its log's tables (leaves, checkpoints), and the retention ledger and policy. */
+  /** Table names the auditor role may read (in any store database). Default: audit_events and its log's tables (leaves, checkpoints), the retention ledger and policy, and audit_alerts. */
   auditTables?: readonly string[];
 }
 
@@ -115,6 +116,8 @@ export class QueryServer {
   private scheme = 'http';
   /** Client certificates are required (query_tls.client_ca_file). */
   private clientCerts = false;
+  /** Actions served beside queries (query-routes.ts), authenticated as queries are. */
+  readonly routes = new QueryRoutes();
 
   constructor(private readonly o: QueryServerOptions) {
     this.auth = new QueryAuthenticator(o.users, o.throttle ?? loginThrottleDefaults(), o.logger, o.metrics);
@@ -196,6 +199,8 @@ export class QueryServer {
       const { user, role } = who;
       access.user = user;
       access.role = role;
+      const route = url.pathname === '/' ? undefined : this.routes.find(url.pathname);
+      if (route) return await route(req, res, url, { user, role, authenticated: this.auth.required, remote: req.socket.remoteAddress ?? '' });
       if (url.pathname !== '/') throw new HttpError(404, 'UNKNOWN_HANDLER', `There is no handle ${url.pathname}`);
       if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
         throw new HttpError(1, 'UNSUPPORTED_METHOD', `HTTP method ${method} is not supported`);
@@ -225,7 +230,7 @@ export class QueryServer {
         if (!res.writableFinished) gone.abort();
       });
       const sent = await this.o.pool.withSession(async (session) => {
-        const admitted = await admitQuery(session, text, database, role, { params, auditTables: this.o.auditTables });
+        const admitted = await admitQuery(session, text, database, admissionRole(role), { params, auditTables: this.o.auditTables });
         access.admitted = true;
         if (Object.keys(params).length > 0) access.executed = admitted.sql;
         const format = admitted.format ?? defaultFormat;

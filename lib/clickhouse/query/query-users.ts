@@ -24,9 +24,19 @@ import bcrypt from 'bcryptjs';
 import { s, type ConfigError, type Schema } from '../../../core/config/schema.ts';
 import type { Compare } from './bcrypt-worker.ts';
 
-/** `reader`: every table of the store; `auditor`: the audit tables only (admission enforces it). */
-export const ROLES = ['reader', 'auditor'] as const;
+/**
+ * `reader`: every table of the store; `auditor`: the audit tables only
+ * (admission enforces it); `responder`: reads as a reader and may triage
+ * alerts (acknowledge, resolve: the alerts extension's routes), which no
+ * other role may.
+ */
+export const ROLES = ['reader', 'auditor', 'responder'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** The read rules a role's queries are admitted under: a responder reads as a reader. */
+export function admissionRole(role: Role): 'reader' | 'auditor' {
+  return role === 'auditor' ? 'auditor' : 'reader';
+}
 
 export interface QueryUserConfig {
   /** bcrypt hash (`$2a$`/`$2b$`/`$2y$`), as `trailhouse hash-password` prints it. */
