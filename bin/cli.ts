@@ -23,6 +23,11 @@ commands:
                              row; exit 0 only when everything verifies
   verify --proof FILE [--pubkey VKEY|FILE]
                              check an inclusion proof offline
+  verify --report DIR [--pubkey VKEY|FILE]
+                             check an evidence report's signature and hashes
+  report --from T --to T --out DIR [--gap 15m] [--key-file F | --unsigned]
+                             the SOC 2 evidence report for a period:
+                             report.html, report.json, report.sig
   proof <origin@index> [--out FILE]
                              an inclusion proof of one audit row
   keys [--rotate | --generate FILE]
@@ -52,6 +57,7 @@ const commands: Record<string, () => Promise<Command>> = {
   trace: async () => (await import('./commands/trace.ts')).traceCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
   verify: async () => (await import('./commands/verify.ts')).verifyCommand,
+  report: async () => (await import('./commands/report.ts')).reportCommand,
   proof: async () => (await import('./commands/proof.ts')).proofCommand,
   keys: async () => (await import('./commands/keys.ts')).keysCommand,
   retention: async () => (await import('./commands/retention.ts')).retentionCommand,

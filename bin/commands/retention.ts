@@ -11,6 +11,7 @@
  * minTime, maxTime}]}.
  */
 import { parseDuration } from '../../core/config/schema.ts';
+import { LEDGER_SQL, POLICY_SQL } from '../../lib/retention/queries.ts';
 import { flag, parseArgs } from './args.ts';
 import { connFrom, QueryError, selectOptional, stdio, table, type Io } from './oncall-http.ts';
 
@@ -34,14 +35,6 @@ interface LedgerRow {
   MinTime: string;
   MaxTime: string;
 }
-
-const POLICY_SQL = `SELECT Database, Table, RuleTable, argMax(Ttl, AppliedAt) AS Ttl, toString(max(AppliedAt)) AS Applied,
-  argMax(Rules, AppliedAt) AS Rules FROM retention_policy GROUP BY Database, Table, RuleTable ORDER BY Database, Table`;
-
-const LEDGER_SQL = `SELECT toString(Day) AS Day, Table, Rule, toString(Source) AS Source, toString(sum(Rows)) AS Rows,
-  toString(min(MinTime)) AS MinTime, toString(max(MaxTime)) AS MaxTime FROM retention_ledger
-  WHERE RecordedAt >= now64(3) - toIntervalSecond({since:UInt64})
-  GROUP BY Day, Table, Rule, Source ORDER BY Day DESC, Table, Rule, Source`;
 
 /** A period in the largest whole unit: 730d, 12h, 90s. */
 function period(seconds: number): string {

@@ -5,6 +5,7 @@ import { ConfigValidationError, formatErrors } from '../../core/config/schema.ts
 import { Service } from '../../core/service.ts';
 import { createLogger } from '../../core/telemetry/logger.ts';
 import { flag, parseArgs } from './args.ts';
+import { pipelineEvent } from './lifecycle.ts';
 import { productVersion } from './version.ts';
 
 const VERSION = productVersion();
@@ -48,6 +49,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const stop = (why: string, code: number): Promise<number> =>
     (stopping ??= (async () => {
       logger.info('shutting down', { reason: why });
+      // Raised before the audit writer closes, so its final flush stores it.
+      pipelineEvent('pipeline.stop', path, VERSION, why);
       try {
         await service.shutdown();
         return code;
@@ -68,6 +71,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     await otel?.shutdown().catch(() => undefined);
     return 1;
   }
+  pipelineEvent('pipeline.start', path, VERSION);
   // From dist/ (bin/trailhouse.mjs ran the bundle) or from the sources through tsx.
   logger.info('trailhouse running', { config: path, version: VERSION, code: process.env.TRAILHOUSE_CODE ?? 'source' });
   const code = await done;

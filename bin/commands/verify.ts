@@ -32,7 +32,8 @@ import { auditTables, badIdentifiers, leavesPage, orphanRows, originRanges, PAGE
 
 const USAGE =
   'usage: trailhouse verify [--endpoint URL] [--database otel] [--table audit_events] [--user U --password P] [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O] [--from T --to T] [--json]\n' +
-  '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n';
+  '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n' +
+  '       trailhouse verify --report DIR [--pubkey VKEY|FILE]...\n';
 
 const ORPHANS_LISTED = 1000;
 /** Pages being fetched at once; pages held at once (fetched or being fetched, and the one being checked). */
@@ -64,7 +65,7 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   const origin = flag(args, 'origin');
   if (origin !== undefined) opts.origin = origin;
   if (args.positional.length) problems.push(`unexpected argument ${JSON.stringify(args.positional[0])}`);
-  for (const f of ['checkpoints', 'pubkey', 'proof', 'origin', 'from', 'to', 'key-file', 'endpoint', 'database', 'table']) if (args.flags.get(f) === true) problems.push(`--${f} needs a value`);
+  for (const f of ['checkpoints', 'pubkey', 'proof', 'report', 'origin', 'from', 'to', 'key-file', 'endpoint', 'database', 'table']) if (args.flags.get(f) === true) problems.push(`--${f} needs a value`);
   if (problems.length) {
     io.err(problems.map((p) => `trailhouse verify: ${p}\n`).join('') + USAGE);
     return 2;
@@ -76,6 +77,8 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
     return fail((err as Error).message);
   }
   if (trust.warning) io.err(`trailhouse verify: ${trust.warning}\n`);
+  const reportDir = flag(args, 'report');
+  if (reportDir !== undefined) return (await import('./verify-evidence.ts')).verifyReportDir(reportDir, trust.keys, io);
   const proof = flag(args, 'proof');
   if (proof !== undefined) return checkProofFile(proof, trust.keys, args.flags.has('json'), io);
 

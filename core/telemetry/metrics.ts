@@ -116,6 +116,11 @@ export class MetricsRegistry {
     return total;
   }
 
+  /** Every series of the families whose name starts with `prefix` (read-only view, for periodic snapshots). */
+  forEachSeries(prefix: string, fn: (name: string, labels: Readonly<Labels>, value: number) => void): void {
+    for (const f of this.families.values()) if (f.name.startsWith(prefix)) for (const s of f.series.values()) fn(f.name, s.labels, s.value);
+  }
+
   /** The text format; `typeSuffix`: counters end in `_total` (the prometheus reader's `without_type_suffix: false`). */
   exposition(opts: { typeSuffix?: boolean } = {}): string {
     for (const c of this.collectors) c();

@@ -18,6 +18,7 @@ import { openStore, type Store, type StoreLease, type StoreOptions } from '../..
 import { acquireQueryServer, queryServerOptions, type QueryServerLease } from '../../lib/clickhouse/query/query-server.ts';
 import { retentionRules } from '../../lib/retention/config.ts';
 import { RetentionService } from '../../lib/retention/sweep.ts';
+import { StatsWriter } from '../../lib/pipeline-stats/writer.ts';
 import { clickhouseStoreSchema, defaultClickHouseStoreConfig, validateClickHouseStore, type ClickHouseStoreConfig } from './config.ts';
 
 export class ClickHouseStoreExtension implements Component, StoreProvider {
@@ -26,6 +27,7 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
   private query: QueryServerLease | undefined;
   private readonly options: StoreOptions;
   private retentionService: RetentionService | undefined;
+  private stats: StatsWriter | undefined;
 
   constructor(private readonly settings: CreateSettings<ClickHouseStoreConfig>) {
     this.options = storeOptionsOf(settings.config, Math.max(settings.config.timeout, 1000));
@@ -77,6 +79,11 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
         await service.start({ exec: (sql) => store.command(sql), query: <T>(sql: string) => store.queryRows<T>(sql) });
         this.retentionService = service;
       }
+      if (c.pipeline_stats) {
+        const stats = new StatsWriter({ database: c.database, ttlMs: c.pipeline_stats_ttl, exec: (sql) => store.command(sql), metrics: this.settings.metrics, logger: this.settings.logger });
+        await stats.start();
+        this.stats = stats;
+      }
       this.settings.logger.info('store open', { store: store.key, query_url: this.queryUrl });
     } catch (err) {
       this.lease = undefined;
@@ -90,6 +97,10 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
     const l = this.lease;
     const r = this.retentionService;
     this.retentionService = undefined;
+    const st = this.stats;
+    this.stats = undefined;
+    // Extensions shut down after every pipeline component: the last minute's counts are final here.
+    await st?.close();
     await r?.close();
     this.query = undefined;
     this.lease = undefined;

@@ -35,7 +35,7 @@ export interface AdmissionSession {
 export interface AdmissionOptions {
   /** `param_<name>` values, as text. */
   params?: Record<string, string>;
-  /** Table names the auditor role may read. Default: audit_events and its log's tables (leaves, checkpoints), the retention ledger and policy, and audit_alerts. */
+  /** Table names the auditor role may read. Default: audit_events and its log's tables (leaves, checkpoints), the retention ledger and policy, audit_alerts, and pipeline_stats (the pipeline's own counters: refusals, drops). */
   auditTables?: readonly string[];
 }
 
@@ -163,7 +163,7 @@ async function admitFresh(session: AdmissionSession, text: string, database: str
   }
   const tree = parseAstDump(await explainAst(session, sql));
   if (tree.type === 'ShowTables') return admitFresh(session, showAsSelect(sql, tree, database), database, role, options);
-  const auditTables = options.auditTables ?? ['audit_events', 'audit_events_log_leaves', 'audit_events_checkpoints', 'retention_ledger', 'retention_policy', 'audit_alerts'];
+  const auditTables = options.auditTables ?? ['audit_events', 'audit_events_log_leaves', 'audit_events_checkpoints', 'retention_ledger', 'retention_policy', 'audit_alerts', 'pipeline_stats'];
   const check = (catalog: CatalogWithAll) => {
     if (database !== 'system' && !catalog.databases.has(database)) {
       if (!catalog.allDatabases.has(database)) throw new AdmissionError(`Database ${database} does not exist`, 81, 'UNKNOWN_DATABASE');
