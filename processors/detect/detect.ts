@@ -39,6 +39,8 @@ import { StateTable, type StateRow } from './state-table.ts';
 const SEEN_TOKENS = 10_000;
 /** Other ingesters' rows are read again from this long before the newest one seen. */
 const SYNC_MARGIN_MS = 60_000;
+/** How soon state is written after a signal or the end of learning. */
+const PERSIST_SOON_MS = 200;
 
 export class DetectProcessor implements Component, LogsConsumer, TracesConsumer {
   engine: DetectEngine | undefined;
@@ -52,6 +54,7 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
   /** Rows a failed write left; written with the next persist. */
   private pending: StateRow[] = [];
   private lastSync = 0;
+  private soon: NodeJS.Timeout | undefined;
   private persisting: Promise<void> | undefined;
   private readonly m;
   private readonly signals = new Map<DetectorName, Counter>();
@@ -85,8 +88,12 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
     this.rules = c.rules_from ? auditRulesOf(host, c.rules_from) : compileRules(defaultAuditRules());
     const sink = this.opts.sink ?? alertSinkOf(host, c.alerts, this.settings.logger);
     this.engine = new DetectEngine(c, this.rules, sink, this.opts.now ?? Date.now, {
-      raised: (d) => this.signals.get(d)!.add(1),
+      raised: (d) => {
+        this.signals.get(d)!.add(1);
+        this.persistSoon();
+      },
       evicted: (d) => this.evictions.get(d)!.add(1),
+      learned: () => this.persistSoon(),
     });
     if (c.store) {
       this.store = openSqlStore(storeProvider(host, c.store).storeOptions(), insertMetrics(this.settings.metrics));
@@ -96,6 +103,8 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
       this.engine.load(rows);
       this.lastSync = rows.reduce((m, r) => Math.max(m, r.updated), 0);
       this.settings.logger.info('detector state loaded', { rows: rows.length, learning_until: new Date(this.engine.learningStarted + c.learning_period).toISOString() });
+      // The learning start is on record at once: a crash before the first persist does not restart learning.
+      await this.persistOnce();
     }
     const every = (ms: number, fn: () => void) => {
       const t = setInterval(fn, ms);
@@ -178,6 +187,21 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
     this.settings.logger.error('detection failed (the payload went on)', { error: err });
   }
 
+  /**
+   * A signal was raised or learning ended: the state behind it is written
+   * within PERSIST_SOON_MS, not at the next interval, so a crash does not
+   * make the spool's replay of the same records alert again (or find
+   * learned keys new).
+   */
+  private persistSoon(): void {
+    if (!this.table || this.soon || this.stopped) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.persist().catch((err: unknown) => this.failed(err));
+    }, PERSIST_SOON_MS);
+    this.soon.unref();
+  }
+
   /** Writes what changed, then merges what other ingesters wrote since the last time. */
   persist(): Promise<void> {
     return (this.persisting ??= this.persistOnce().finally(() => (this.persisting = undefined)));
@@ -210,6 +234,7 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
   readonly shutdown = once(async () => {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.soon);
     await Promise.allSettled([...this.inflight]);
     await this.persisting?.catch(() => {});
     if (this.table && this.engine) await this.persistOnce();

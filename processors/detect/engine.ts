@@ -22,6 +22,8 @@ const LEARNING_STARTED = 'learning_started';
 export interface EngineHooks {
   raised?(detector: DetectorName): void;
   evicted?(detector: DetectorName): void;
+  /** The learning period just ended (what was learned should be persisted now). */
+  learned?(): void;
 }
 
 export class DetectEngine {
@@ -37,7 +39,7 @@ export class DetectEngine {
     rules: CompiledRules,
     sink: AlertSink,
     readonly now: () => number = Date.now,
-    hooks: EngineHooks = {},
+    private readonly hooks: EngineHooks = {},
   ) {
     const start = now();
     this.learningStarted = start;
@@ -62,6 +64,7 @@ export class DetectEngine {
     if (this.learned) return false;
     if (this.now() < this.learningStarted + this.cfg.learning_period) return true;
     this.learned = true;
+    this.hooks.learned?.();
     return false;
   }
 
