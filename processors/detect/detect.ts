@@ -124,7 +124,8 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
 
   consumeLogs(data: LogsPayload): Promise<void> {
     if (this.stopped || !this.engine) return Promise.reject(new RefusedError('detect processor is not running', 'shutting_down'));
-    this.m.logs.incoming.add(data.count);
+    const n = data.count;
+    this.m.logs.incoming.add(n);
     const token = ensureDedupToken(data);
     const fresh = this.firstLook(token);
     if (fresh) this.sightings(data);
@@ -151,9 +152,9 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
       void p.finally(() => this.inflight.delete(p));
     }
     return out.then(
-      () => this.m.logs.outgoing.add(data.count),
+      () => this.m.logs.outgoing.add(n),
       (err: unknown) => {
-        this.m.logs.refused.add(data.count);
+        this.m.logs.refused.add(n);
         throw err;
       },
     );
@@ -161,8 +162,16 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
 
   consumeTraces(data: TracesPayload): Promise<void> {
     if (this.stopped || !this.engine) return Promise.reject(new RefusedError('detect processor is not running', 'shutting_down'));
+    const n = data.count;
+    this.m.traces.incoming.add(n);
     this.sightings(data);
-    return this.next.traces!.consumeTraces(data);
+    return this.next.traces!.consumeTraces(data).then(
+      () => this.m.traces.outgoing.add(n),
+      (err: unknown) => {
+        this.m.traces.refused.add(n);
+        throw err;
+      },
+    );
   }
 
   private sightings(data: LogsPayload | TracesPayload): void {
