@@ -41,7 +41,14 @@ export async function takeClassified(payload: LogsPayload, rules: CompiledRules)
   const patches = c.patches;
   if (patches) {
     const keys = accessKeys(rules.attributes);
-    for (const p of patches) if (p && (p.keys ?? p.attributes.map((kv) => kv.key)).some((k) => keys.has(k))) return undefined;
+    // Correlate's patches share one keys array per shape: each shape is checked once.
+    let checked: readonly string[] | undefined;
+    for (const p of patches) {
+      if (!p || (p.keys !== undefined && p.keys === checked)) continue;
+      const names = p.keys ?? p.attributes.map((kv) => kv.key);
+      if (names.some((k) => keys.has(k))) return undefined;
+      if (p.keys) checked = p.keys;
+    }
   }
   let rows: AuditRow[];
   try {
