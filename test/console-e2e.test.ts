@@ -188,7 +188,7 @@ describe('console in a browser', () => {
       'the acknowledgement audited',
     );
     await page.goto(`${r.url}/integrity`);
-    expect(await page.textContent('h1')).toContain('Integrity');
+    expect(await page.textContent('main')).toContain('Newest checkpoint');
     await page.screenshot({ path: `${ART}/integrity.png`, fullPage: true });
     await page.goto(`${r.url}/reports`);
     await page.screenshot({ path: `${ART}/reports.png` });

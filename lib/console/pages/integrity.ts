@@ -26,7 +26,7 @@ export async function integrityPage(ctx: Ctx): Promise<Answer> {
   try {
     const rows = await ctx.q.select(
       ctx.caller,
-      `SELECT Origin, toString(max(Size)) AS Size, argMax(RootHash, Size) AS RootHash, toString(argMax(Time, Size)) AS Time, argMax(KeyName, Size) AS KeyName
+      `SELECT Origin, toString(max(Size)) AS TreeSize, argMax(RootHash, Size) AS Root, toString(argMax(Time, Size)) AS SignedAt, argMax(KeyName, Size) AS SignedBy
 FROM audit_events_checkpoints GROUP BY Origin ORDER BY Origin`,
     );
     checkpoints = rowsTable(rows);
