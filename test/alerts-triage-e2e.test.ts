@@ -15,12 +15,14 @@ import type { AlertsExtension } from '../extensions/alerts/alerts.ts';
 import { signal } from '../extensions/alerts/fixture.test-helper.ts';
 import { waitFor } from './helpers.ts';
 import { startInTempDir, type RunningService } from './service.ts';
+import { freePort } from './process.ts';
 
 const sha = (p: string) => createHash('sha256').update(p).digest('hex');
 const PW = { rita: 'responder-pw', sam: 'reader-pw', ada: 'auditor-pw' };
 
 let r: RunningService & { dir: string };
 let alerts: AlertsExtension;
+let otlpPort = 0;
 const yaml = (dir: string) => `
 extensions:
   clickhouse_store:
@@ -31,25 +33,32 @@ extensions:
       rita: {password_sha256_hex: ${sha(PW.rita)}, role: responder}
       sam: {password_sha256_hex: ${sha(PW.sam)}, role: reader}
       ada: {password_sha256_hex: ${sha(PW.ada)}, role: auditor}
+  bearertokenauth:
+    tokens:
+      - {token: "the-right-token", subject: acme}
   file_storage: {directory: ${dir}/queue}
   alerts:
     store: clickhouse_store
     flush_interval: 100ms
+    storage: file_storage
+    # Delivered to this very pipeline's OTLP receiver, through its token authentication.
+    otlp: {endpoint: "http://127.0.0.1:${otlpPort}/v1/logs", headers: {authorization: "Bearer the-right-token"}}
     bruteforce: {window: 1m, min_failures: 4}
 receivers:
-  otlp: {protocols: {http: {endpoint: "127.0.0.1:0"}}}
+  otlp: {protocols: {http: {endpoint: "127.0.0.1:${otlpPort}", auth: {authenticator: bearertokenauth}}}}
 processors:
   audit: {store: clickhouse_store}
 exporters:
   clickhouse: {store: clickhouse_store, sending_queue: {enabled: false}}
 service:
-  extensions: [clickhouse_store, file_storage, alerts]
+  extensions: [clickhouse_store, bearertokenauth, file_storage, alerts]
   telemetry: {metrics: {level: none}}
   pipelines:
     logs: {receivers: [otlp], processors: [audit], exporters: [clickhouse]}
 `;
 
 beforeAll(async () => {
+  otlpPort = await freePort();
   r = await startInTempDir('th-alerts-triage-', yaml);
   alerts = (r.service as unknown as { extensions: Array<{ id: string; component: unknown }> }).extensions.find((e) => e.id === 'alerts')!.component as AlertsExtension;
 });
@@ -215,5 +224,33 @@ describe('alert triage', () => {
     expect(rows[0]).toMatchObject({ Destination: 'query_interface', Source: '127.0.0.1' });
     expect(Number(rows[0]!.Count)).toBeGreaterThanOrEqual(4);
     expect(rows[0]!.Users.split(',')).toContain('mallory');
+  });
+
+  it('repeated refused tokens on an OTLP receiver raise receiver_auth_bruteforce for that receiver', async () => {
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`http://${r.otlp.http!.address}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer wrong-${i}` }, body: '{}' });
+      expect(res.status).toBe(401);
+    }
+    const rows = await waitFor(async () => {
+      const a = await select<{ Source: string; Count: string }>(
+        conn('sam'),
+        "SELECT Source, toString(Count) AS Count FROM audit_alerts FINAL WHERE Detector = 'receiver_auth_bruteforce' AND Destination = 'receiver/otlp'",
+      );
+      return a.length ? a : undefined;
+    }, 10_000, 'the receiver brute-force alert');
+    expect(rows).toEqual([{ Source: '127.0.0.1', Count: '4' }]);
+  });
+
+  it('alerts delivered as OTLP log records to trailhouse itself land in otel_logs', async () => {
+    const id = await openAlert('triage-otlp-self');
+    const rows = await waitFor(async () => {
+      const a = await select<{ Body: string; Detector: string; Sev: string }>(
+        conn('sam'),
+        "SELECT Body, LogAttributes['alert.detector'] AS Detector, SeverityText AS Sev FROM otel_logs WHERE ServiceName = 'trailhouse' AND LogAttributes['alert.id'] = {id:String}",
+        { id },
+      );
+      return a.length ? a : undefined;
+    }, 15_000, 'the alert as a log record in otel_logs');
+    expect(rows[0]).toEqual({ Body: '40 denials in 1m (baseline 2)', Detector: 'deny_surge', Sev: 'WARNING' });
   });
 });

@@ -18,6 +18,7 @@ import { attachSpool } from '../core/spool-channel.ts';
 import { ensureKafka, uniqueTopic } from './kafka-broker.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces, testHost, testLogger } from './helpers.ts';
 import { Payload } from '../core/payload.ts';
+import { clickhouseStoreFactory } from '../extensions/clickhouse_store/index.ts';
 
 const dirs: string[] = [];
 /** A fresh directory for a component's data, removed after the suite. */
@@ -85,6 +86,16 @@ const fixtures: Record<string, Fixture> = {
     return { filename: file };
   },
   'extension/basicauth': () => ({ htpasswd: { inline: `user:${bcrypt.hashSync('pw', 4)}` } }),
+  'extension/alerts': () => ({ store: 'clickhouse_store' }),
+};
+
+/** Started extensions a component's host must offer (by id), for components that name one; shut down after it. */
+const hostExtensions: Record<string, () => Promise<Record<string, Component>>> = {
+  'extension/alerts': async () => {
+    const store = clickhouseStoreFactory.create({ id: 'clickhouse_store', config: { ...clickhouseStoreFactory.defaultConfig(), path: chdb(), query_endpoint: '127.0.0.1:0' }, logger: testLogger(), metrics: new MetricsRegistry() });
+    await store.start(testHost());
+    return { clickhouse_store: store };
+  },
 };
 
 function handles(): Map<string, number> {
@@ -109,7 +120,8 @@ async function exercise(f: Factory): Promise<void> {
   else if (f.kind === 'processor') c = f.create(settings, { logs: sink, traces: sink });
   else if (f.kind === 'connector') c = f.create(settings, new Map([['logs/out', { logs: sink }], ['traces/out', { traces: sink }]]));
   else c = f.create(settings as never);
-  await c.start(testHost());
+  const exts = (await hostExtensions[key]?.()) ?? {};
+  await c.start(testHost(exts));
   if (f.kind !== 'receiver' && f.kind !== 'extension') {
     const signals = (f as { signals: readonly string[] }).signals;
     if (signals.includes('logs')) await c.consumeLogs!(Payload.logs(sampleLogs(2)));
@@ -117,6 +129,7 @@ async function exercise(f: Factory): Promise<void> {
   }
   await c.shutdown();
   await c.shutdown();
+  for (const e of Object.values(exts)) await e.shutdown();
 }
 
 describe('component lifecycle', () => {

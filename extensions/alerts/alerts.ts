@@ -20,7 +20,7 @@ import { openStore, type StoreLease } from '../../lib/clickhouse/store.ts';
 import { insertWithPolicy } from '../../lib/clickhouse/insert.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { DETECTORS, type AlertSignal, type AlertSink } from '../../lib/detect/signal.ts';
-import { withStatus, type Alert, type AlertStatus } from '../../lib/alerts/alert.ts';
+import { signalProblem, withStatus, type Alert, type AlertStatus } from '../../lib/alerts/alert.ts';
 import { AlertBook } from '../../lib/alerts/book.ts';
 import { alertFromRow, alertsTableName, alertsTableSql, selectAlertsSql, sqlString } from '../../lib/alerts/table.ts';
 import { AlertWriter } from '../../lib/alerts/writer.ts';
@@ -128,6 +128,12 @@ export class AlertsExtension implements Component, AlertsProvider, TriageService
       if (!this.running) {
         this.settings.logger.warn('alert signal after shutdown, not stored', { detector: s.detector, key: s.key });
         this.lost.add(1);
+        return;
+      }
+      const problem = signalProblem(s);
+      if (problem) {
+        this.lost.add(1);
+        this.settings.logger.error('alert signal refused', { reason: problem });
         return;
       }
       this.signals[s.detector]?.add(1);

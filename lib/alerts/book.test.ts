@@ -110,3 +110,20 @@ describe('AlertWriter', () => {
     await w.close();
   });
 });
+
+describe('signals from records are bounded', () => {
+  it('cuts long fields, drops odd evidence ids, refuses what is not a signal', async () => {
+    const { signalProblem, MAX_FIELD } = await import('./alert.ts');
+    const long = 'p'.repeat(MAX_FIELD + 500);
+    const s = { ...sig('k', 1n), principal: long, evidence: { eventIds: ['ok', 'x'.repeat(500), 7 as never], traceIds: [] }, details: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) };
+    const a = new AlertBook(S, 10).raise(s).alert;
+    expect(a.principal.length).toBe(MAX_FIELD + 1);
+    expect(a.eventIds).toEqual(['ok']);
+    expect(Object.keys(a.details)).toHaveLength(32);
+    expect(signalProblem({ ...s, detector: 'nope' as never })).toMatch(/unknown detector/);
+    expect(signalProblem({ ...s, severity: 'loud' as never })).toMatch(/unknown severity/);
+    expect(signalProblem({ ...s, key: '' })).toBe('no key');
+    expect(signalProblem({ ...s, time: 5 as never })).toMatch(/time/);
+    expect(signalProblem(s)).toBeUndefined();
+  });
+});

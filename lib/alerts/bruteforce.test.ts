@@ -50,7 +50,7 @@ describe('brute-force detector', () => {
     d.observe({ ...fail('10.4.4.4', 'query_interface'), outcome: 'rate_limited', reason: 'too many failed logins from this address' });
     expect(raised).toHaveLength(1);
     expect(raised[0]).toMatchObject({ count: 3, destination: 'query_interface' });
-    expect(raised[0]!.reason).toMatch(/blocked by the login throttle/);
+    expect(raised[0]!.reason).toBe('3 refused authentications from 10.4.4.4 on query_interface, then blocked by its login throttle (too many failed logins from this address)');
   });
 
   it('counts per surface: failures split across two surfaces stay below the threshold', () => {

@@ -93,8 +93,7 @@ export class BruteforceDetector {
       // so the block itself is the signal, whatever min_failures says.
       if (!st.crossed) {
         st.crossed = true;
-        st.lastReason = `blocked by the login throttle: ${e.reason}`;
-        this.raise(st, Math.max(1, st.times.length), true);
+        this.raise(st, Math.max(1, st.times.length), true, `${st.times.length} refused authentications from ${st.source} on ${st.surface}, then blocked by its login throttle (${e.reason})`);
       }
       return;
     }
@@ -126,7 +125,7 @@ export class BruteforceDetector {
     }
   }
 
-  private raise(st: SourceState, count: number, crossing: boolean): void {
+  private raise(st: SourceState, count: number, crossing: boolean, reason?: string): void {
     const windowS = Math.round(this.c.window / 1000);
     this.sink.raise({
       detector: 'receiver_auth_bruteforce',
@@ -137,7 +136,9 @@ export class BruteforceDetector {
       source: st.source,
       destination: st.surface,
       resource: '',
-      reason: crossing
+      reason: reason
+        ? reason
+        : crossing
         ? `${count} refused authentications from ${st.source} on ${st.surface} within ${windowS}s (threshold ${this.c.min_failures}); last: ${st.lastReason}`
         : `${count} more refused authentications from ${st.source} on ${st.surface}; last: ${st.lastReason}`,
       count,
