@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { builtinRegistry } from '../../components.ts';
 import { loadConfigText } from '../../core/config/load.ts';
 import { Service } from '../../core/service.ts';
+import type { ClickHouseStoreExtension } from '../../extensions/clickhouse_store/clickhouse-store.ts';
 import { silentLogger } from '../../core/telemetry/logger.ts';
 
 const arg = (name: string, d: number) => {
@@ -42,7 +43,7 @@ service:
 const service = new Service(loadConfigText(yaml, builtinRegistry(), {}), { logger: silentLogger });
 await service.start();
 const ext = (id: string) => (service as unknown as { extensions: Array<{ id: string; component: any }> }).extensions.find((e) => e.id === id)!.component;
-const store = ext('clickhouse_store').store;
+const store = (ext('clickhouse_store') as ClickHouseStoreExtension).store!;
 const url: string = ext('console').url;
 const now = Date.now();
 const tid = (e: string) => `lower(hex(cityHash64(${e}))) || lower(hex(cityHash64(${e} + 1)))`;
