@@ -50,10 +50,25 @@ export class ConsoleAuth {
     return { ok: true, user, role };
   }
 
-  /** A request refused before login (forged or expired session, missing CSRF token): raised, not throttled. */
+  /**
+   * A request refused before it reached a page (an unknown or expired session
+   * cookie, a POST without the CSRF token or from another origin): raised, and
+   * counted against the source like a failed login, so a flood of forged
+   * cookies is throttled (and not stored event by event) as guessing is.
+   */
   refused(remote: string, action: string, reason: string, subject = ''): void {
-    this.logger.warn('console: request refused', { remote, action, reason, user: subject });
-    emitSecurityEvent({ time: nowNanos(), category: 'authentication', action, outcome: 'failure', subject, source: remote, surface: CONSOLE_SURFACE, reason, details: {} });
+    const source = sourceKey(remote);
+    if (this.throttle.blockedFor(source) > 0) return;
+    this.logger.warn('console: request refused', { remote, action, reason, user: loggableUser(subject) });
+    emitSecurityEvent({ time: nowNanos(), category: 'authentication', action, outcome: 'failure', subject: loggableUser(subject), source: remote, surface: CONSOLE_SURFACE, reason, details: {} });
+    if (this.throttle.fail(source)) {
+      emitSecurityEvent({ time: nowNanos(), category: 'authentication', action, outcome: 'rate_limited', subject: loggableUser(subject), source: remote, surface: CONSOLE_SURFACE, reason: 'too many refused requests from this address', details: { status: '429', blocked_for_s: String(this.throttle.blockedFor(source)) } });
+    }
+  }
+
+  /** Seconds `remote` is still blocked for (0: not blocked). */
+  blockedFor(remote: string): number {
+    return this.throttle.blockedFor(sourceKey(remote));
   }
 
   close(): Promise<void> {

@@ -203,6 +203,12 @@ export class ConsoleServer {
       }
     }
     if (path === '/login') return this.login(req, res, method, url);
+    // A source blocked for failed logins or forged cookies gets nothing but the login page's 429.
+    const wait = this.o.auth.blockedFor(remote);
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(wait));
+      return fail(429, `too many failed logins or refused requests from this address: retry after ${wait}s`);
+    }
     const found = this.sessions.find(req.headers.cookie);
     let caller: Caller;
     let who: PageUser;
