@@ -78,7 +78,7 @@ beforeAll(async () => {
   await lease.store.ready();
   await lease.store.command('CREATE DATABASE IF NOT EXISTS otel');
   await lease.store.command(auditTableSql({ database: 'otel', table: 'audit_events', ttlMs: 0 }));
-  await lease.store.command("INSERT INTO otel.audit_events (Timestamp, Category, Action, Outcome, Principal) VALUES (now64(9), 'authorization', 'rbac', 'denied', 'p1')");
+  await lease.store.command("INSERT INTO otel.audit_events (Timestamp, Category, Action, Outcome, Principal) VALUES (now64(9), 'authorization', 'rbac', 'denied', 'p1'), (fromUnixTimestamp64Nano(1700000000000000000), 'authorization', 'rbac', 'denied', 'old')");
   stopEvents = onSecurityEvent((e) => void events.push(e));
 }, 60_000);
 
@@ -115,6 +115,10 @@ describe('console server', () => {
       const page = await fetch(`${s.url}/audit?outcome=denied`);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('1 audit events');
+      // range=all reaches a row of any age (the README walkthrough's 2023 one).
+      const all = (await (await fetch(`${s.url}/api/audit?range=all&principal=old`)).json()) as { total: number; from: string };
+      expect(all.total).toBe(1);
+      expect(all.from).toBe('1700000000000000000');
       expect((await fetch(`${s.url}/login`, { redirect: 'manual' })).headers.get('location')).toBe('/audit');
       const post = await fetch(`${s.url}/alerts/0123456789abcdef/triage`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=ack&note=x' });
       expect(post.status).toBe(403);

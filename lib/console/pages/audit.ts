@@ -9,7 +9,7 @@ import type { Row } from '../query.ts';
 import { BadRequest, html, json, type Answer, type Ctx } from './context.ts';
 
 export const PAGE_SIZE = 50;
-const RANGES: Record<string, number> = { '15m': 900, '1h': 3600, '6h': 21_600, '24h': 86_400, '7d': 604_800, '30d': 2_592_000, '365d': 31_536_000 };
+const RANGES: Record<string, number> = { '15m': 900, '1h': 3600, '6h': 21_600, '24h': 86_400, '7d': 604_800, '30d': 2_592_000, '365d': 31_536_000, all: 0 };
 const TEXT_FILTERS = ['principal', 'destination', 'resource', 'service', 'policy', 'event', 'trace'] as const;
 
 export interface AuditFilters {
@@ -41,7 +41,8 @@ export function readFilters(url: URL, now = Date.now()): AuditFilters {
   const range = p.get('range') || '24h';
   if (!Object.hasOwn(RANGES, range)) throw new BadRequest(`range: one of ${Object.keys(RANGES).join(', ')}`);
   const toNs = timeParam(p.get('to'), 'to') ?? BigInt(now) * 1_000_000n;
-  const fromNs = timeParam(p.get('from'), 'from') ?? toNs - BigInt(RANGES[range]!) * 1_000_000_000n;
+  // `all`: from the epoch; searchAudit narrows it to the oldest matching row (for the histogram).
+  const fromNs = timeParam(p.get('from'), 'from') ?? (range === 'all' ? 0n : toNs - BigInt(RANGES[range]!) * 1_000_000_000n);
   if (fromNs >= toNs) throw new BadRequest('from must be before to');
   const f: AuditFilters = { fromNs, toNs, range, category: p.get('category') ?? '', outcome: p.get('outcome') ?? '', principal: '', destination: '', resource: '', service: '', policy: '', event: '', trace: '', page: 0 };
   if (f.category && !(CATEGORIES as readonly string[]).includes(f.category)) throw new BadRequest(`category: one of ${CATEGORIES.join(', ')}`);
@@ -103,6 +104,12 @@ export interface AuditResult {
 }
 
 export async function searchAudit(ctx: Ctx, f: AuditFilters): Promise<AuditResult> {
+  if (f.fromNs === 0n) {
+    const w0 = where(f);
+    const first = await ctx.q.select(ctx.caller, `SELECT toString(toUnixTimestamp64Nano(min(Timestamp))) AS t, count() AS n FROM audit_events WHERE ${w0.sql}`, w0.params);
+    if (Number(first[0]?.n) > 0) f.fromNs = BigInt(String(first[0]!.t));
+    if (f.fromNs >= f.toNs) f.fromNs = f.toNs - 1_000_000_000n;
+  }
   const w = where(f);
   const step = stepOf(f);
   const hist = await ctx.q.select(
@@ -155,7 +162,7 @@ function form(f: AuditFilters, url: URL): string {
   const text = (k: (typeof TEXT_FILTERS)[number], label: string, hint = '') =>
     `<label>${esc(label)}<input name="${k}" value="${esc(f[k])}"${hint ? ` placeholder="${esc(hint)}"` : ''}></label>`;
   return `<form class="filters" method="get" action="/audit" role="search">
-<label>Range<select name="range">${Object.keys(RANGES).map((r) => option(r, f.range, `last ${r}`)).join('')}</select></label>
+<label>Range<select name="range">${Object.keys(RANGES).map((r) => option(r, f.range, r === 'all' ? 'everything' : `last ${r}`)).join('')}</select></label>
 <label>From (UTC, overrides range)<input type="datetime-local" name="from" value="${esc(url.searchParams.get('from') ?? '')}"></label>
 <label>To (UTC)<input type="datetime-local" name="to" value="${esc(url.searchParams.get('to') ?? '')}"></label>
 <label>Category<select name="category">${option('', f.category, 'any')}${CATEGORIES.map((c) => option(c, f.category)).join('')}</select></label>
