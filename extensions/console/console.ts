@@ -5,6 +5,7 @@
  * triage of the alerts extension named by `alerts`. Listed in
  * service.extensions after the store and the alerts extension.
  */
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Component, CreateSettings, ExtensionFactory, Host } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { storeProvider } from '../../lib/clickhouse/provider.ts';
@@ -25,6 +26,7 @@ export class ConsoleExtension implements Component {
   private lease: StoreLease | undefined;
   private server: ConsoleServer | undefined;
   private auth: ConsoleAuth | undefined;
+  private client: ClickHouseClient | undefined;
 
   constructor(private readonly settings: CreateSettings<ConsoleConfig>) {}
 
@@ -48,12 +50,17 @@ export class ConsoleExtension implements Component {
     this.lease = lease;
     try {
       await lease.store.ready();
+      const o = provider.storeOptions();
+      if (lease.store.kind === 'server') {
+        // Its own client, with the store's database as the default one: admitted queries name tables unqualified.
+        this.client = createClient({ url: o.endpoint!, username: o.username || 'default', password: o.password, database: provider.database, request_timeout: 30_000, log: { level: ClickHouseLogLevel.OFF } });
+      }
       this.auth = new ConsoleAuth(access.users, access.throttle, this.settings.logger);
       this.server = new ConsoleServer({
         endpoint: c.endpoint,
         tls: c.tls,
         insecure: c.insecure,
-        query: new ConsoleQuery(lease.store, provider.database),
+        query: new ConsoleQuery(lease.store, provider.database, this.client),
         auth: this.auth,
         sessions: { lifetimeMs: c.session_lifetime, idleMs: c.session_idle, max: c.max_sessions },
         triage,
@@ -70,11 +77,14 @@ export class ConsoleExtension implements Component {
     const s = this.server;
     const a = this.auth;
     const l = this.lease;
+    const c = this.client;
+    this.client = undefined;
     this.server = undefined;
     this.auth = undefined;
     this.lease = undefined;
     await s?.close();
     await a?.close();
+    await c?.close();
     await l?.release();
   });
 }

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onSecurityEvent, type SecurityEvent } from '../../core/security-events.ts';
 import { auditTableSql } from '../audit/schema.ts';
-import { openStore, type StoreLease } from '../clickhouse/store.ts';
+import { openStore, type Store, type StoreLease } from '../clickhouse/store.ts';
 import { testLogger } from '../../test/helpers.ts';
 import { ConsoleAuth } from './auth.ts';
 import { globRegex } from './pages/audit.ts';
-import { ConsoleQuery } from './query.ts';
+import { ConsoleQuery, ConsoleQueryError, type Caller } from './query.ts';
 import { ConsoleServer, type ConsoleServerOptions } from './server.ts';
 import { cookieValue, csrfOk, Sessions } from './sessions.ts';
 
@@ -106,6 +106,28 @@ function server(over: Partial<ConsoleServerOptions> & { users?: Record<string, {
     ...over,
   });
 }
+
+describe('console queries', () => {
+  it('admit by role on the embedded pool and through an ordinary client (the ClickHouse server path)', async () => {
+    await lease.store.command('CREATE TABLE IF NOT EXISTS otel.otel_logs (Body String) ENGINE = MergeTree ORDER BY tuple()');
+    const viaClient = { kind: 'server', readonly: null, get client() { return lease.store.client; } } as unknown as Store;
+    const reader: Caller = { user: 'sam', role: 'reader', remote: '127.0.0.1', authenticated: true };
+    const auditor: Caller = { user: 'ada', role: 'auditor', remote: '127.0.0.1', authenticated: true };
+    // The embedded engine's client has no default database (a server's console client has): qualified names here.
+    for (const [q, db] of [[new ConsoleQuery(lease.store, 'otel'), ''], [new ConsoleQuery(viaClient, 'otel'), 'otel.']] as const) {
+      expect(await q.select(reader, `SELECT count() AS n FROM ${db}otel_logs`)).toEqual([{ n: '0' }]);
+      expect((await q.select(auditor, `SELECT Principal FROM ${db}audit_events WHERE Principal = {p:String}`, { p: 'p1' })).length).toBe(1);
+      const refused = await q.select(auditor, `SELECT count() FROM ${db}otel_logs`).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ConsoleQueryError);
+      expect((refused as ConsoleQueryError).refused).toBe(true);
+      // A value is a literal, never SQL; a backslash stays a backslash.
+      expect(await q.select(reader, 'SELECT {v:String} AS v', { v: "a\\' OR 1=1 --" })).toEqual([{ v: "a\\' OR 1=1 --" }]);
+      const write = await q.select(reader, `INSERT INTO ${db}otel_logs VALUES ('x')`).catch((e: unknown) => e);
+      expect(write, String(write)).toBeInstanceOf(ConsoleQueryError);
+      expect((write as ConsoleQueryError).refused, `${(write as ConsoleQueryError).code} ${(write as Error).message}`).toBe(true);
+    }
+  });
+});
 
 describe('console server', () => {
   it('without users: the loopback reader reads, triage is refused, a non-loopback address is refused', async () => {

@@ -14,8 +14,9 @@
  * interface.
  */
 import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Store } from '../clickhouse/store.ts';
-import { clickhouseCode } from '../clickhouse/errors.ts';
+import { clickhouseCode, readonlyRefusal } from '../clickhouse/errors.ts';
 import { admissionRole, type Role } from '../clickhouse/query/query-users.ts';
 import { admitQuery, type AdmissionSession } from '../clickhouse/query/sql-admission.ts';
 import { CONSOLE_SURFACE } from './auth.ts';
@@ -44,7 +45,12 @@ export class ConsoleQueryError extends Error {
 }
 
 export class ConsoleQuery {
-  constructor(private readonly store: Store, readonly database: string) {}
+  /**
+   * `serverClient`: on a ClickHouse server, a client whose default database
+   * is `database` (the admitted text names tables as the user wrote them,
+   * unqualified); default the store's own client (no default database).
+   */
+  constructor(private readonly store: Store, readonly database: string, private readonly serverClient?: ClickHouseClient) {}
 
   /** Rows of one SELECT as `caller` may run it; throws ConsoleQueryError. */
   async select(caller: Caller, sql: string, params: Record<string, string> = {}): Promise<Row[]> {
@@ -77,13 +83,11 @@ export class ConsoleQuery {
         return parseRows((await s.run(a.sql, 'JSONEachRow')).text());
       });
     }
-    const client = this.store.client;
-    const session: AdmissionSession = {
-      text: async (q) => (await client.query({ query: q, format: 'TabSeparatedRaw' })).text(),
-    };
+    const client = this.serverClient ?? this.store.client;
+    const session = clientAdmissionSession(client);
     const a = await admitQuery(session, sql, this.database, role, { params });
     admitted(a.sql);
-    const rs = await client.query({ query: a.sql, format: 'JSONEachRow', clickhouse_settings: { max_execution_time: 30 } });
+    const rs = await client.query({ query: a.sql, format: 'JSONEachRow', clickhouse_settings: { max_execution_time: 30, output_format_json_quote_64bit_integers: 1 } });
     return rs.json<Row>();
   }
 
@@ -108,6 +112,35 @@ export class ConsoleQuery {
       },
     });
   }
+}
+
+/**
+ * Admission's statements through the ordinary client (a ClickHouse server):
+ * the client appends its own FORMAT, which EXPLAIN would read as part of the
+ * statement explained, so every statement is asked as a SELECT answered in
+ * JSON, and admission gets the raw text it reads from a session:
+ * `EXPLAIN AST q` as `SELECT explain FROM (EXPLAIN AST q)`, a statement that
+ * names its own FORMAT (the catalog's JSONCompactEachRow) in that format,
+ * anything else as its first column's values, one per line.
+ */
+export function clientAdmissionSession(client: ClickHouseClient): AdmissionSession {
+  return {
+    text: async (sql) => {
+      const own = /\s+FORMAT\s+(JSONCompactEachRow)\s*$/i.exec(sql);
+      if (own) return (await client.query({ query: sql.slice(0, own.index), format: 'JSONCompactEachRow' })).text();
+      const explain = /^EXPLAIN AST /.test(sql);
+      const query = explain ? `SELECT explain FROM (${sql})` : sql;
+      let rows: unknown[][];
+      try {
+        rows = await (await client.query({ query, format: 'JSONCompactEachRow' })).json<unknown[]>();
+      } catch (err) {
+        // The engine explains only SELECTs as a subquery: anything else is refused as admission refuses it.
+        if (explain && /EXPLAIN inside subquery supports only SELECT/.test(String((err as Error).message))) throw readonlyRefusal('a statement other than SELECT');
+        throw err;
+      }
+      return rows.map((r) => `${String(r[0])}\n`).join('');
+    },
+  };
 }
 
 function parseRows(text: string): Row[] {
