@@ -11,6 +11,7 @@ import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
 import { correlateFactory } from './processors/correlate/index.ts';
+import { detectFactory } from './processors/detect/index.ts';
 import { redactionFactory } from './processors/redaction/index.ts';
 import { attributesFactory } from './processors/attributes/index.ts';
 import { resourceFactory } from './processors/resource/index.ts';
@@ -28,6 +29,7 @@ import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/index.ts';
 import { basicAuthFactory } from './extensions/basicauth/index.ts';
 import { alertsFactory } from './extensions/alerts/index.ts';
+import { consoleFactory } from './extensions/console/index.ts';
 import { forwardFactory } from './connectors/forward/index.ts';
 import { routingFactory } from './connectors/routing/index.ts';
 
@@ -44,6 +46,7 @@ export const builtinFactories: Factory[] = [
   memoryLimiterFactory as Factory,
   auditFactory as Factory,
   correlateFactory as Factory,
+  detectFactory as Factory,
   redactionFactory as Factory,
   attributesFactory as Factory,
   resourceFactory as Factory,
@@ -60,6 +63,7 @@ export const builtinFactories: Factory[] = [
   healthCheckFactory as Factory,
   fileStorageFactory as Factory,
   alertsFactory as Factory,
+  consoleFactory as Factory,
   clickhouseStoreFactory as Factory,
   bearerTokenAuthFactory as Factory,
   basicAuthFactory as Factory,

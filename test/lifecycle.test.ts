@@ -41,6 +41,8 @@ const fixtures: Record<string, Fixture> = {
   'exporter/clickhouse': () => ({ path: chdb(), query_endpoint: '127.0.0.1:0', sending_queue: { enabled: false } }),
   'processor/audit': () => ({ path: chdb() }),
   'processor/correlate': () => ({ path: chdb(), wait: '50ms' }),
+  // No audit processor on this host: the default rules; no store (state in memory).
+  'processor/detect': () => ({ rules_from: '' }),
   'receiver/otlp': () => ({ protocols: { grpc: { endpoint: '127.0.0.1:0', max_recv_msg_size_mib: 4 }, http: { endpoint: '127.0.0.1:0', max_request_body_size: 1 << 20, logs_url_path: '/v1/logs', traces_url_path: '/v1/traces' } } }),
   'receiver/jaeger': () => ({
     protocols: {
@@ -87,11 +89,17 @@ const fixtures: Record<string, Fixture> = {
   },
   'extension/basicauth': () => ({ htpasswd: { inline: `user:${bcrypt.hashSync('pw', 4)}` } }),
   'extension/alerts': () => ({ store: 'clickhouse_store' }),
+  'extension/console': () => ({ endpoint: '127.0.0.1:0', store: 'clickhouse_store', alerts: null }),
 };
 
 /** Started extensions a component's host must offer (by id), for components that name one; shut down after it. */
 const hostExtensions: Record<string, () => Promise<Record<string, Component>>> = {
   'extension/alerts': async () => {
+    const store = clickhouseStoreFactory.create({ id: 'clickhouse_store', config: { ...clickhouseStoreFactory.defaultConfig(), path: chdb(), query_endpoint: '127.0.0.1:0' }, logger: testLogger(), metrics: new MetricsRegistry() });
+    await store.start(testHost());
+    return { clickhouse_store: store };
+  },
+  'extension/console': async () => {
     const store = clickhouseStoreFactory.create({ id: 'clickhouse_store', config: { ...clickhouseStoreFactory.defaultConfig(), path: chdb(), query_endpoint: '127.0.0.1:0' }, logger: testLogger(), metrics: new MetricsRegistry() });
     await store.start(testHost());
     return { clickhouse_store: store };
