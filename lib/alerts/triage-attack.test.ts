@@ -216,6 +216,21 @@ describe('triage routes under attack', () => {
   });
 });
 
+describe('the throttle cannot be reset with another account', () => {
+  it('a reader who logs in between guesses at the responder\'s password is still blocked', async () => {
+    const from = '127.0.63.1';
+    const guess = (i: number) => request(`/alerts/${ID}/ack`, { headers: { 'X-ClickHouse-User': 'rita', 'X-ClickHouse-Key': `guess${i}`, ...JSON_CT }, body: '{"note":"x"}', localAddress: from });
+    const asSam = () => request(`/alerts/${ID}`, { method: 'GET', headers: key('sam'), localAddress: from });
+    const statuses: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      statuses.push((await guess(2 * round)).status, (await guess(2 * round + 1)).status);
+      statuses.push((await asSam()).status);
+    }
+    // The third failure starts the block: what follows from that source is 429, sam's valid logins included.
+    expect(statuses).toEqual([401, 401, 200, 401, 429, 429, 429, 429, 429]);
+  });
+});
+
 describe('a change answered 202 that the store then refuses', () => {
   it('is recorded in the audit trail as failed, note and all', async () => {
     const failing: TriageService = {

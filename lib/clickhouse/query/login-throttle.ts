@@ -2,8 +2,10 @@
  * Failed-login throttling per source: after `max_failures` refused logins
  * from one source within `window`, that source gets 429 with Retry-After for
  * `block_duration`, whatever it sends (so guessing stops, even with a right
- * password); every other source is unaffected. A successful login clears the
- * source's count.
+ * password); every other source is unaffected. A successful login does not
+ * clear the source's count (it clears with its window): otherwise whoever
+ * holds one account could guess another's password without limit, a valid
+ * login between every few guesses.
  *
  * A source is the client's IP; IPv6 addresses count per /64 (one host is
  * usually given a whole /64, so counting per address would let it rotate).
@@ -90,11 +92,12 @@ export class LoginThrottle {
     return started;
   }
 
-  /** A successful login: the source starts afresh (unless it is blocked). */
-  succeed(source: string): void {
-    const e = this.entries.get(source);
-    if (e && e.blockedUntil <= this.now()) this.entries.delete(source);
-  }
+  /**
+   * A successful login changes nothing: failures count until their window
+   * ends, whoever logs in meanwhile (see above). Kept so callers can say
+   * where a login succeeded.
+   */
+  succeed(_source: string): void {}
 
   get size(): number {
     return this.entries.size;

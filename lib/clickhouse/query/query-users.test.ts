@@ -81,6 +81,15 @@ describe('LoginThrottle', () => {
     expect(t.fail('c')).toBe(false);
   });
 
+  it('a successful login does not clear the count (one account must not reset the guessing at another)', () => {
+    const t = new LoginThrottle(cfg, () => 1_000_000);
+    t.fail('a');
+    t.fail('a');
+    t.succeed('a');
+    expect(t.fail('a')).toBe(true);
+    expect(t.blockedFor('a')).toBe(60);
+  });
+
   it('tracks at most max_sources, dropping the oldest; 0 failures = off', () => {
     const t = new LoginThrottle(cfg, () => 5);
     for (let i = 0; i < 100; i++) t.fail(`10.0.0.${i}`);
