@@ -178,6 +178,9 @@ export class ClickHouseExporter implements Pusher {
   async pushLogs(p: LogsPayload, ctx: PushContext): Promise<void> {
     const store = this.started();
     const covering = this.logsLog;
+    // Closing (shutdown let go of the log before the store): refused, so the upstream keeps the
+    // payload, rather than chosen rows written without their place in the log.
+    if (!covering && this.cfg.integrity.enabled) throw new Error('clickhouse exporter: the otel_logs log is closed (shutting down); not written unlogged');
     if (covering) {
       // The walk tells `covered` about the rows of chosen services as it writes them; those
       // become leaves (the log's chain writes them, one batch at a time). Others cost nothing more.

@@ -99,3 +99,12 @@ describe('clickhouse exporter integrity', () => {
     expect(await leaves()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });
+
+describe('clickhouse exporter integrity at shutdown (last: it shuts the exporter down)', () => {
+  it('a push that arrives while the log closes is refused, never written without its place', async () => {
+    const closing = exp.shutdown();
+    const pushed = exp.pushLogs(Payload.logs(logs('checkout', 2, 'late')), ctx('t-late'));
+    await expect(pushed).rejects.toThrow(/otel_logs log is closed/);
+    await closing;
+  });
+});
