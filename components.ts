@@ -22,6 +22,7 @@ import { spoolExporterFactory } from './exporters/spool/spool.ts';
 import { clickhouseFactory } from './exporters/clickhouse/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
+import { lokiFactory } from './receivers/loki/index.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
@@ -38,6 +39,7 @@ export const builtinFactories: Factory[] = [
   zipkinFactory as Factory,
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
+  lokiFactory as Factory,
 
   // processors
   batchFactory as Factory,
