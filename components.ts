@@ -23,6 +23,7 @@ import { clickhouseFactory } from './exporters/clickhouse/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { lokiFactory } from './receivers/loki/index.ts';
+import { datadogFactory } from './receivers/datadog/index.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
@@ -40,6 +41,7 @@ export const builtinFactories: Factory[] = [
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
   lokiFactory as Factory,
+  datadogFactory as Factory,
 
   // processors
   batchFactory as Factory,
