@@ -12,7 +12,7 @@
  * a json body's string `message` field that is one (Filebeat's event shape),
  * adds its fields as attributes.
  */
-import { blankLogRecord, emptyResource, emptyScope, KvList, type LogsData } from '../../core/model.ts';
+import { blankLogRecord, emptyResource, emptyScope, type KvList, type LogsData } from '../../core/model.ts';
 import { ENCODINGS, type Encoding } from '../../lib/kafka/encoding.ts';
 import { addJsonLineAttributes, jsonToAnyValue } from '../../lib/mesh/json-line.ts';
 
