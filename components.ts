@@ -24,6 +24,7 @@ import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { lokiFactory } from './receivers/loki/index.ts';
 import { datadogFactory } from './receivers/datadog/index.ts';
+import { beatsFactory } from './receivers/beats/index.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
@@ -42,6 +43,7 @@ export const builtinFactories: Factory[] = [
   spoolReceiverFactory as Factory,
   lokiFactory as Factory,
   datadogFactory as Factory,
+  beatsFactory as Factory,
 
   // processors
   batchFactory as Factory,
