@@ -1,8 +1,9 @@
 /**
  * Loki push requests → OTLP log records, as the Collector's loki receiver
  * maps them: one record per entry, the line as a string body, each stream
- * label an attribute; the entry's time when `use_incoming_timestamp`, and the
- * receive time as the observed time. Beyond the Collector: structured
+ * label an attribute (except Loki's internal `__` ones); the entry's time
+ * when `use_incoming_timestamp`, else the receive time, which is also the
+ * observed time. Beyond the Collector: structured
  * metadata (the protobuf `structuredMetadata`, the JSON third element) become
  * attributes too, and a line that is a JSON object adds its fields
  * (lib/mesh/json-line.ts), so an Envoy access log is classified as over OTLP.
@@ -42,7 +43,8 @@ class Builder {
   add(labels: readonly KeyValue[], ts: bigint, line: string, metadata: KeyValue[] | undefined): void {
     const r = blankLogRecord();
     r.observedTimeUnixNano = this.observed;
-    if (this.opts.useIncomingTimestamp) r.timeUnixNano = ts;
+    // As the Collector: the receive time when the entry's own is not used (or is zero).
+    r.timeUnixNano = this.opts.useIncomingTimestamp && ts !== 0n ? ts : this.observed;
     r.body = line;
     const attrs: KeyValue[] = new Array(labels.length);
     for (let i = 0; i < labels.length; i++) attrs[i] = { key: labels[i]!.key, value: labels[i]!.value };
@@ -59,6 +61,13 @@ class Builder {
 }
 
 // ---------------------------------------------------------------- protobuf
+
+/** Labels starting with `__` are Loki-internal (`__name__`, `__stream_shard__`): the Collector drops them, so do we. */
+function dropInternal(labels: KeyValue[]): void {
+  let j = 0;
+  for (let i = 0; i < labels.length; i++) if (!labels[i]!.key.startsWith('__')) labels[j++] = labels[i]!;
+  labels.length = j;
+}
 
 function timestamp(r: Reader, limit: number): bigint {
   const end = r.lenEnd(limit);
@@ -111,6 +120,7 @@ function stream(r: Reader, limit: number, b: Builder): void {
   const end = r.lenEnd(limit);
   // Labels come first in every encoder; entries seen before them are held until the end.
   let labelText: string | undefined;
+  let named = 0;
   const labels: KeyValue[] = [];
   const early: [number, number][] = [];
   while (r.pos < end) {
@@ -119,6 +129,8 @@ function stream(r: Reader, limit: number, b: Builder): void {
       labelText = r.string(end);
       labels.length = 0;
       parseLabels(labelText, labels);
+      named = labels.length;
+      dropInternal(labels);
     } else if (t === 18) {
       if (labelText === undefined) {
         const start = r.pos;
@@ -128,8 +140,7 @@ function stream(r: Reader, limit: number, b: Builder): void {
     } else r.other(t, STREAM, end, 'StreamAdapter');
   }
   r.expectEnd(end, 'StreamAdapter');
-  if (labelText === undefined) throw new PushError('a stream without labels (Loki requires at least one label)');
-  if (labels.length === 0) throw new PushError('a stream with no labels (Loki requires at least one label)');
+  if (named === 0) throw new PushError('a stream with no labels (Loki requires at least one label)');
   const at = r.pos;
   for (const [s] of early) {
     r.pos = s;
@@ -181,9 +192,9 @@ export function decodePushJson(buf: Buffer, opts: PushOptions): LogsData {
     for (const [key, value] of Object.entries(s.stream)) {
       if (typeof value !== 'string') throw new PushError(`${where}.stream.${key}: label values are strings`);
       if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key)) throw new PushError(`${where}.stream: invalid label name ${JSON.stringify(key)}`);
-      labels.push({ key, value });
+      if (!key.startsWith('__')) labels.push({ key, value });
     }
-    if (labels.length === 0) throw new PushError(`${where}: a stream with no labels (Loki requires at least one label)`);
+    if (Object.keys(s.stream).length === 0) throw new PushError(`${where}: a stream with no labels (Loki requires at least one label)`);
     if (!Array.isArray(s.values)) throw new PushError(`${where}: "values" must be an array of [timestamp, line] pairs`);
     s.values.forEach((v: unknown, vi: number) => {
       const at = `${where}.values[${vi}]`;

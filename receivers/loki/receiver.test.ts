@@ -49,7 +49,7 @@ describe('loki receiver', () => {
     consumer.logPayloads = [];
     const body = protoBody({
       streams: [{
-        labels: '{job="envoy", namespace="mesh", pod="a\\"b"}',
+        labels: '{job="envoy", namespace="mesh", pod="a\\"b", __stream_shard__="1"}',
         entries: [
           { timestamp: { seconds: 1715677923, nanos: 456000000 }, line: 'hello', structuredMetadata: [{ name: 'trace_id', value: 'abc' }] },
           { timestamp: { seconds: 1715677924 }, line: 'world' },
@@ -75,13 +75,14 @@ describe('loki receiver', () => {
 
   it('JSON, plain and gzip, with structured metadata; Envoy JSON and Istio text lines are classified as over OTLP', async () => {
     consumer.logPayloads = [];
-    const doc = { streams: [{ stream: { app: 'istio-proxy' }, values: [['1715677923456000000', ENVOY_JSON_LINE, { cluster: 'east' }], ['1715677923456000001', ISTIO_TEXT_LINE]] }] };
+    const doc = { streams: [{ stream: { app: 'istio-proxy', __internal: 'x' }, values: [['1715677923456000000', ENVOY_JSON_LINE, { cluster: 'east' }], ['1715677923456000001', ISTIO_TEXT_LINE]] }] };
     expect((await post(JSON.stringify(doc), { 'content-type': 'application/json' })).status).toBe(204);
     expect((await post(gzipSync(JSON.stringify(doc)), { 'content-type': 'application/json', 'content-encoding': 'gzip' })).status).toBe(204);
     const rs = consumer.logRecords;
     expect(rs).toHaveLength(4);
     expect(rs[0]!.body).toBe(ENVOY_JSON_LINE);
     expect(getAttr(rs[0]!.attributes, 'cluster')).toBe('east');
+    expect(getAttr(rs[0]!.attributes, '__internal')).toBeUndefined();
     expect(getAttr(rs[0]!.attributes, 'response_code')).toBe(403n);
     expectEnvoyJsonClassified(rs[0]!);
     expectIstioTextClassified(rs[1]!);
@@ -124,5 +125,23 @@ describe('loki receiver', () => {
     expect(validateLoki(defaultLokiConfig()).map((e) => e.path)).toEqual(['protocols']);
     expect(validateLoki({ ...defaultLokiConfig(), protocols: { http: lokiHttpDefaults(), grpc: { endpoint: ':3600' } } })[0]!.message).toMatch(/push over HTTP/);
     expect(validateLoki({ ...defaultLokiConfig(), protocols: { http: { ...lokiHttpDefaults(), endpoint: '0.0.0.0:3500' }, grpc: null } })[0]!.message).toMatch(/auth/);
+  });
+});
+
+describe('loki receiver without use_incoming_timestamp (the Collector default)', () => {
+  it('the record time is the receive time, as the Collector sets it', async () => {
+    const consumer = new RecordingConsumer();
+    const config = { use_incoming_timestamp: false, protocols: { http: { ...lokiHttpDefaults(), endpoint: '127.0.0.1:0' }, grpc: null } };
+    const receiver = new LokiReceiver({ id: 'loki', config, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: consumer });
+    await receiver.start();
+    try {
+      const res = await fetch(`http://${receiver.address}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"streams":[{"stream":{"a":"b"},"values":[["1","x"]]}]}' });
+      expect(res.status).toBe(204);
+      const [r] = consumer.logRecords;
+      expect(r!.timeUnixNano).toBe(r!.observedTimeUnixNano);
+      expect(r!.timeUnixNano).toBeGreaterThan(1_700_000_000_000_000_000n);
+    } finally {
+      await receiver.shutdown();
+    }
   });
 });
