@@ -11,7 +11,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { NO_METADATA, peerIp, type ClientInfo } from '../../core/client.ts';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
-import { listen } from '../../core/net.ts';
+import { formatAddress, parseEndpoint } from '../../core/net.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import { httpsOptions, loadTls } from '../../core/tls.ts';
 import type { BeatsReceiverConfig } from './config.ts';
@@ -46,7 +46,7 @@ export class BeatsReceiver implements Component {
     if (cfg.max_connections > 0) server.maxConnections = cfg.max_connections;
     // A failed TLS handshake is the sender's problem, not the receiver's.
     server.on('tlsClientError', () => {});
-    this.address = await listen(server, cfg.endpoint);
+    this.address = await listenTcp(server, cfg.endpoint);
     this.server = server;
     this.settings.logger.info('Beats (Lumberjack) receiver listening', { address: this.address, tls: tls ? (tls.ca ? 'mutual' : 'server') : 'off' });
   }
@@ -69,6 +69,19 @@ export class BeatsReceiver implements Component {
     // Whatever a connection had not ACKed, its sender sends again.
     for (const sock of this.sockets) sock.destroy();
     await closed;
+  });
+}
+
+/** Listens on `endpoint` (port 0 → a free one); resolves with the bound address. */
+function listenTcp(server: Server, endpoint: string): Promise<string> {
+  const { host, port } = parseEndpoint(endpoint);
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new Error(`cannot listen on ${endpoint}: ${err.message}`, { cause: err }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(formatAddress(server.address()));
+    });
   });
 }
 

@@ -33,7 +33,7 @@ describe('loki receiver with winston-loki', () => {
         batching: false,
         labels: { app: 'istio-proxy', namespace: 'mesh' },
         headers: { 'X-Scope-OrgID': 'team-a' },
-        format: winston.format.printf((i) => String(i.message)),
+        format: winston.format.printf((i: { message: unknown }) => String(i.message)),
         onConnectionError: (e: unknown) => errors.push(e),
       });
       const logger = winston.createLogger({ transports: [transport] });
