@@ -99,6 +99,9 @@ describe('datadog receiver, open (no api_keys)', () => {
       expect(text).not.toContain('abcdef0123456789');
     }
     expect((await fetch(base + '/api/v2/logs')).status).toBe(405);
+    // The Agent's connectivity check: an empty body is zero logs, accepted.
+    expect((await post('/api/v2/logs', '')).status).toBe(202);
+    expect((await post('/api/v2/logs', '[]')).status).toBe(202);
     consumer.failWith = new RefusedError('queue is full', 'queue_full', 2);
     const refused = await post('/api/v2/logs', '[{"message":"x"}]');
     consumer.failWith = undefined;
