@@ -65,6 +65,21 @@ describe('datadog receiver, open (no api_keys)', () => {
     expect(getAttr(plain!.attributes, 'http.client_ip')).toBe('10.0.0.1');
   });
 
+  it('zstd bodies (recent Agents) are read, bounded, and corrupt ones refused', async () => {
+    consumer.logPayloads = [];
+    // Made with the zstd CLI (Node 20's zlib has no zstd encoder): a one-log body, and 1,000,000 spaces at -19.
+    const one = Buffer.from('KLUv/QRY7QIAckYWHGBN0wEoMcaGkXjvQ8v4IAAAMQZiA/8GDAEAHA2HyohKVjfBIo/iZxRo89zqtuUSH+PDLISBoJASs6CE1I62EttYfn4Kx1YjJFfi5zrWADSJk9VdLMS2KYYA/AsCog==', 'base64');
+    const bomb = Buffer.from('KLUv/QRoTAAACCABAPz/ORACAgAQIAIAECACABAgAgAQIAIAECACABAgAxIKIGkCa9w=', 'base64');
+    const res = await post('/api/v2/logs', one, { 'content-type': 'application/json', 'content-encoding': 'zstd' });
+    expect(res.status).toBe(202);
+    expect(consumer.logRecords.map((r) => r.body)).toEqual(['zstd line']);
+    const big = await post('/api/v2/logs', bomb, { 'content-type': 'application/json', 'content-encoding': 'zstd' });
+    expect(big.status).toBe(413);
+    const bad = await post('/api/v2/logs', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3]), { 'content-type': 'application/json', 'content-encoding': 'zstd' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/zstd/);
+  });
+
   it('/v1/input → 200: one object (deflate), and text/plain lines with query defaults', async () => {
     consumer.logPayloads = [];
     let res = await post('/v1/input', deflateSync(JSON.stringify({ message: ISTIO_TEXT_LINE })), { 'content-type': 'application/json', 'content-encoding': 'deflate' });

@@ -20,6 +20,7 @@ import { closeServer, serveHttp, type Server } from '../../core/net.ts';
 import { Payload } from '../../core/payload.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import { loadTls } from '../../core/tls.ts';
+import { ZstdTooLarge, zstdDecodeBounded } from '../../lib/zstd-bounded.ts';
 import { API_KEY_HEADER, apiKeyAuthenticator } from './api-keys.ts';
 import type { DatadogReceiverConfig } from './config.ts';
 import { decodeIntake, type IntakeDefaults } from './translate.ts';
@@ -85,11 +86,18 @@ export class DatadogReceiver implements Component {
     const ct = mediaType(req.headers['content-type']);
     const text = ct === 'text/plain';
     if (!text && ct !== 'application/json' && ct !== '') return reply(415, `unsupported content type ${JSON.stringify(ct)}: use application/json or text/plain`);
+    // Recent Agents compress logs with zstd (logs_config.compression_kind); readBody knows gzip and deflate only.
+    const zstd = (req.headers['content-encoding'] ?? '').trim().toLowerCase() === 'zstd';
+    if (zstd) delete req.headers['content-encoding'];
+    const limit = this.cfg.max_request_body_size;
     let body: Buffer;
     try {
-      body = await readBody(req, this.cfg.max_request_body_size);
+      body = await readBody(req, limit);
+      if (zstd) body = zstdDecodeBounded(body, limit);
     } catch (err) {
       if (err instanceof BodyError) return reply(err.status, err.message, err.headers);
+      if (err instanceof ZstdTooLarge) return reply(413, err.message, { connection: 'close' });
+      if (zstd) return reply(400, (err as Error).message);
       throw err;
     }
     let data: LogsData;
