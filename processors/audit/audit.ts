@@ -75,7 +75,7 @@ export class AuditProcessor implements Component, LogsConsumer {
     }
     const log = this.log;
     const write = log ? (rows: AuditRow[], token: string) => log.append(rows, token) : undefined;
-    this.securityWriter = SecurityEventWriter.claim(store, auditTableName(c), this.settings.logger, this.settings.metrics, {}, write);
+    if (c.security_events) this.securityWriter = SecurityEventWriter.claim(store, auditTableName(c), this.settings.logger, this.settings.metrics, {}, write);
   }
 
   consumeLogs(data: LogsPayload): Promise<void> {

@@ -13,6 +13,12 @@ export interface AuditConfig extends AuditRules, StoreConfig {
   ttl: number;
   /** The signed Merkle log over the events (integrity.ts). */
   integrity: IntegrityConfig;
+  /**
+   * Store the process's own security events (queries of the store, refused
+   * logins, triage) in this table. The first audit processor to start with
+   * it takes them; set false on the others to choose which. Default true.
+   */
+  security_events: boolean;
 }
 
 export const defaultAuditConfig = (): AuditConfig => ({
@@ -20,6 +26,7 @@ export const defaultAuditConfig = (): AuditConfig => ({
   table: 'audit_events',
   ttl: 0,
   integrity: defaultIntegrity(),
+  security_events: true,
   ...defaultAuditRules(),
 });
 
@@ -28,6 +35,7 @@ export const auditSchema = s.object({
   table: s.string({ nonEmpty: true }),
   ttl: s.duration(),
   integrity: integritySchema,
+  security_events: s.bool(),
   ...auditRulesSchemaFields,
 });
 
