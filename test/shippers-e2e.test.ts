@@ -25,10 +25,12 @@ afterAll(async () => {
 
 const line = (requestId: string) => JSON.stringify({ ...ENVOY_RBAC_DENIED, response_code: 403, bytes_sent: 19, x_request_id: requestId });
 
-async function rows(query: number, sql: string): Promise<Record<string, unknown>[]> {
+interface AuditRow { id: string; Category: string; Action: string; Outcome: string; D: Record<string, string>; [column: string]: unknown }
+
+async function rows(query: number, sql: string): Promise<AuditRow[]> {
   const r = await fetch(`http://127.0.0.1:${query}/?query=${encodeURIComponent(sql + ' FORMAT JSONEachRow')}`);
   if (!r.ok) throw new Error(await r.text());
-  return (await r.text()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return (await r.text()).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditRow);
 }
 
 describe('shipper receivers in the default pipeline', () => {
@@ -63,7 +65,7 @@ describe('shipper receivers in the default pipeline', () => {
       const r = await rows(p.query, sql);
       return new Set(r.map((x) => x.id)).size === 4 ? r : undefined;
     }, 90_000, 'audit events of all four');
-    const byId = (id: string) => got.filter((r) => r.id === id).map(({ id: _id, D, ...rest }) => ({ ...rest, D: { ...(D as Record<string, string>), request_id: '' } }));
+    const byId = (id: string) => got.filter((r) => r.id === id).map(({ id: _id, D, ...rest }) => ({ ...rest, D: { ...D, request_id: '' } }));
     const want = byId('via-otlp');
     expect(want.length).toBeGreaterThan(0);
     expect(want.map((w) => `${w.Category}/${w.Action}/${w.Outcome}`)).toContain('authorization/rbac/denied');
