@@ -23,6 +23,9 @@ import { spoolExporterFactory } from './exporters/spool/spool.ts';
 import { clickhouseFactory } from './exporters/clickhouse/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
+import { lokiFactory } from './receivers/loki/index.ts';
+import { datadogFactory } from './receivers/datadog/index.ts';
+import { beatsFactory } from './receivers/beats/index.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
@@ -40,6 +43,9 @@ export const builtinFactories: Factory[] = [
   zipkinFactory as Factory,
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
+  lokiFactory as Factory,
+  datadogFactory as Factory,
+  beatsFactory as Factory,
 
   // processors
   batchFactory as Factory,
