@@ -7,6 +7,7 @@ import { Registry } from './core/registry.ts';
 import { otlpFactory } from './receivers/otlp/index.ts';
 import { jaegerFactory } from './receivers/jaeger/index.ts';
 import { zipkinFactory } from './receivers/zipkin/index.ts';
+import { fluentForwardFactory } from './receivers/fluentforward/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
@@ -38,6 +39,7 @@ export const builtinFactories: Factory[] = [
   zipkinFactory as Factory,
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
+  fluentForwardFactory as Factory,
 
   // processors
   batchFactory as Factory,
