@@ -8,6 +8,7 @@ import { otlpFactory } from './receivers/otlp/index.ts';
 import { jaegerFactory } from './receivers/jaeger/index.ts';
 import { zipkinFactory } from './receivers/zipkin/index.ts';
 import { fluentForwardFactory } from './receivers/fluentforward/index.ts';
+import { syslogFactory } from './receivers/syslog/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
@@ -40,6 +41,7 @@ export const builtinFactories: Factory[] = [
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
   fluentForwardFactory as Factory,
+  syslogFactory as Factory,
 
   // processors
   batchFactory as Factory,

@@ -14,9 +14,31 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { rm } from 'node:fs/promises';
 import { isPermanent, RefusedError } from './errors.ts';
 import { listen, type Server as HttpServer } from './net.ts';
-import { peerIp } from './client.ts';
+import { peerIp, type ClientInfo } from './client.ts';
+import type { LogRecord } from './model.ts';
+import { Payload, type LogsPayload } from './payload.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { httpsOptions, type TlsMaterial } from './tls.ts';
+
+/** Messages a receiver dropped (or, syslog, kept unparsed) because they were malformed; label `reason`. */
+export const MALFORMED_MESSAGES = 'trailhouse_receiver_malformed_messages';
+export const MALFORMED_HELP = 'Messages a receiver could not read, by reason (dropped and not acknowledged; syslog keeps unparsed lines with the raw line as the body).';
+
+/** Log records of one sender as a payload: one resource and scope, both empty (as the Collector's log receivers). */
+export function logsPayload(records: LogRecord[], client: ClientInfo): LogsPayload {
+  return Payload.logs(
+    {
+      resourceLogs: [
+        {
+          resource: { attributes: [], droppedAttributesCount: 0 },
+          scopeLogs: [{ scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, logRecords: records, schemaUrl: '' }],
+          schemaUrl: '',
+        },
+      ],
+    },
+    client,
+  );
+}
 
 export interface StreamListener {
   server: Server;

@@ -16,31 +16,14 @@
  */
 import type { Socket } from 'node:net';
 import { PermanentError } from '../../core/errors.ts';
-import type { LogRecord } from '../../core/model.ts';
-import { Payload } from '../../core/payload.ts';
 import type { ClientInfo } from '../../core/client.ts';
 import { NO_METADATA } from '../../core/client.ts';
-import { deliverWithBackpressure } from '../../core/stream-listener.ts';
+import { deliverWithBackpressure, logsPayload } from '../../core/stream-listener.ts';
 import type { FluentForwardConfig } from './config.ts';
 import { checkPing, helo, type Helo } from './handshake.ts';
 import { Decoder, encode, Incomplete, MsgpackError } from './msgpack.ts';
 import { MalformedMessage, readMessage } from './protocol.ts';
 import type { ForwardContext } from './receiver.ts';
-
-export function logsPayload(records: LogRecord[], client: ClientInfo) {
-  return Payload.logs(
-    {
-      resourceLogs: [
-        {
-          resource: { attributes: [], droppedAttributesCount: 0 },
-          scopeLogs: [{ scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, logRecords: records, schemaUrl: '' }],
-          schemaUrl: '',
-        },
-      ],
-    },
-    client,
-  );
-}
 
 /** How long a pause in the sender's bytes means "this is all for now": decode what is there. */
 const QUIET_MS = 3;

@@ -10,15 +10,13 @@ import { once } from '../../core/component.ts';
 import { parseEndpoint } from '../../core/net.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
-import { listenStream, type StreamListener } from '../../core/stream-listener.ts';
+import { listenStream, MALFORMED_HELP, MALFORMED_MESSAGES, type StreamListener } from '../../core/stream-listener.ts';
 import type { Logger, LogFields } from '../../core/telemetry/logger.ts';
 import type { Counter } from '../../core/telemetry/metrics.ts';
 import { receiverAuthMetrics } from '../../core/telemetry/metrics.ts';
 import { loadTls } from '../../core/tls.ts';
 import { unixPath, type FluentForwardConfig } from './config.ts';
 import { ForwardConnection } from './connection.ts';
-
-export const MALFORMED_MESSAGES = 'trailhouse_receiver_malformed_messages';
 
 /** What every connection of one receiver shares. */
 export interface ForwardContext {
@@ -46,7 +44,7 @@ export class FluentForwardReceiver implements Component {
       cfg,
       log: settings.logger,
       consumer: observedConsumer(settings, next, transport, cfg.max_records_per_request),
-      malformed: settings.metrics.counter(MALFORMED_MESSAGES, 'Messages a receiver dropped because they were malformed (not acknowledged).', { receiver: id, transport }),
+      malformed: settings.metrics.counter(MALFORMED_MESSAGES, MALFORMED_HELP, { receiver: id, transport, reason: 'malformed' }),
       authFailed: (peer, claimed, reason) => {
         authMetrics.invalid.add(1);
         settings.logger.warn('fluentforward: handshake refused', { peer, reason });
