@@ -31,6 +31,8 @@ export interface FluentForwardConfig {
   security: ForwardSecurity | null;
   /** Largest message on the wire, and largest PackedForward stream once decompressed. */
   chunk_size_limit: number;
+  /** A `log`/`message` that is a JSON object also gives its fields as attributes (lib/mesh/json-line.ts). */
+  parse_json_body: boolean;
   /** Answer Fluentd's UDP heartbeats on the TCP port (not for unix sockets). */
   heartbeat: boolean;
   /** Accept unauthenticated senders on a non-loopback endpoint, on purpose. */
@@ -49,6 +51,7 @@ export const defaultFluentForwardConfig = (): FluentForwardConfig => ({
   tls: null,
   security: null,
   chunk_size_limit: 16 * MiB,
+  parse_json_body: true,
   heartbeat: true,
   insecure: false,
   body_idle_timeout: 30_000,
@@ -69,6 +72,7 @@ export const fluentForwardSchema = s.object({
     (): ForwardSecurity => ({ self_hostname: '', shared_key: '', user_auth: false, users: [] }),
   ),
   chunk_size_limit: s.bytes(),
+  parse_json_body: s.bool(),
   heartbeat: s.bool(),
   insecure: s.bool(),
   body_idle_timeout: s.duration(),

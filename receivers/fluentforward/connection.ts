@@ -180,7 +180,7 @@ export class ForwardConnection {
     if (!Array.isArray(msg)) return this.refuse(0, `a forward message is an array, got ${msg === null ? 'nil' : typeof msg}`);
     let m;
     try {
-      m = await readMessage(msg, { maxDecompressed: this.cfg.chunk_size_limit }, this.cfg.max_records_per_request);
+      m = await readMessage(msg, { maxDecompressed: this.cfg.chunk_size_limit, parseJsonBody: this.cfg.parse_json_body }, this.cfg.max_records_per_request);
     } catch (err) {
       if (err instanceof MalformedMessage) return this.refuse(0, err.message);
       throw err;

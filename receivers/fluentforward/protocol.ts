@@ -11,11 +11,14 @@
  * uint32 each) or an integer of seconds; Fluent Bit's `[time, metadata]`
  * pair is read as its time. A record is a map: `log` or `message` becomes
  * the body, every other key an attribute, and the tag the attribute
- * `fluent.tag`. Anything else is a MalformedMessage with the reason.
+ * `fluent.tag`. With `parse_json_body`, a body that is a JSON object (an
+ * Envoy access log line shipped as `{log: "{...}"}`) also gives its fields
+ * as attributes. Anything else is a MalformedMessage with the reason.
  */
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { KvList, type AnyValue, type KeyValue, type LogRecord } from '../../core/model.ts';
+import { liftJsonBody } from '../../lib/mesh/json-line.ts';
 import { Decoder, Ext, Incomplete, MsgpackError } from './msgpack.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -29,9 +32,11 @@ export interface ForwardMessage {
   chunk: string | undefined;
 }
 
-export interface ReadLimits {
+export interface ReadOptions {
   /** Largest decompressed PackedForward stream (bytes). */
   maxDecompressed: number;
+  /** Lift the fields of a JSON-object body into attributes (lib/mesh/json-line.ts). */
+  parseJsonBody: boolean;
 }
 
 const NS = 1_000_000_000n;
@@ -86,7 +91,7 @@ function keyOf(k: unknown): string {
   throw new MalformedMessage(`record key must be a string, got ${describe(k)}`);
 }
 
-function toRecord(tag: string, time: bigint, rec: unknown, observed: bigint, where: string): LogRecord {
+function toRecord(tag: string, time: bigint, rec: unknown, observed: bigint, where: string, json: boolean): LogRecord {
   if (!(rec instanceof Map)) throw new MalformedMessage(`${where}: record must be a map, got ${describe(rec)}`);
   const attributes: KeyValue[] = [{ key: 'fluent.tag', value: tag }];
   let body: AnyValue;
@@ -95,7 +100,7 @@ function toRecord(tag: string, time: bigint, rec: unknown, observed: bigint, whe
     if (key === 'log' || key === 'message') body = value(v);
     else attributes.push({ key, value: value(v) });
   }
-  return {
+  const r: LogRecord = {
     timeUnixNano: time,
     observedTimeUnixNano: observed,
     severityNumber: 0,
@@ -108,11 +113,13 @@ function toRecord(tag: string, time: bigint, rec: unknown, observed: bigint, whe
     spanId: '',
     eventName: '',
   };
+  if (json) liftJsonBody(r);
+  return r;
 }
 
-function entry(tag: string, e: unknown, observed: bigint, where: string): LogRecord {
+function entry(tag: string, e: unknown, observed: bigint, where: string, json: boolean): LogRecord {
   if (!Array.isArray(e) || e.length !== 2) throw new MalformedMessage(`${where}: an entry must be [time, record], got ${describe(e)}${Array.isArray(e) ? ` of ${e.length}` : ''}`);
-  return toRecord(tag, timeOf(e[0], where), e[1], observed, where);
+  return toRecord(tag, timeOf(e[0], where), e[1], observed, where, json);
 }
 
 function options(v: unknown): Map<unknown, unknown> | undefined {
@@ -121,7 +128,7 @@ function options(v: unknown): Map<unknown, unknown> | undefined {
   return v;
 }
 
-function packed(bytes: Uint8Array, tag: string, observed: bigint, maxRecords: number): LogRecord[] {
+function packed(bytes: Uint8Array, tag: string, observed: bigint, maxRecords: number, json: boolean): LogRecord[] {
   const out: LogRecord[] = [];
   const d = new Decoder(bytes);
   while (d.pos < bytes.length) {
@@ -134,7 +141,7 @@ function packed(bytes: Uint8Array, tag: string, observed: bigint, maxRecords: nu
       if (err instanceof MsgpackError) throw new MalformedMessage(`${where}: ${err.message}`);
       throw err;
     }
-    out.push(entry(tag, e, observed, where));
+    out.push(entry(tag, e, observed, where, json));
     if (maxRecords > 0 && out.length > maxRecords) break; // the caller refuses the message; stop decoding it
   }
   return out;
@@ -144,7 +151,7 @@ function packed(bytes: Uint8Array, tag: string, observed: bigint, maxRecords: nu
  * Reads one decoded message. `maxRecords` stops decoding a packed stream
  * early once it is known to be too large (the caller refuses it).
  */
-export async function readMessage(msg: unknown[], limits: ReadLimits, maxRecords: number): Promise<ForwardMessage> {
+export async function readMessage(msg: unknown[], limits: ReadOptions, maxRecords: number): Promise<ForwardMessage> {
   if (msg.length < 2 || msg.length > 4) throw new MalformedMessage(`a forward message is an array of 2 to 4 elements, got ${msg.length}`);
   const tag = msg[0];
   if (typeof tag !== 'string') throw new MalformedMessage(`tag must be a string, got ${describe(tag)}`);
@@ -157,7 +164,7 @@ export async function readMessage(msg: unknown[], limits: ReadLimits, maxRecords
     opt = options(msg[2]);
     if (msg.length > 3) throw new MalformedMessage('Forward mode is [tag, entries, option?]');
     records = new Array<LogRecord>(second.length);
-    for (let i = 0; i < second.length; i++) records[i] = entry(tag, second[i], observed, `entry ${i}`);
+    for (let i = 0; i < second.length; i++) records[i] = entry(tag, second[i], observed, `entry ${i}`, limits.parseJsonBody);
   } else if (second instanceof Uint8Array || typeof second === 'string') {
     opt = options(msg[2]);
     if (msg.length > 3) throw new MalformedMessage('PackedForward mode is [tag, entries, option?]');
@@ -174,12 +181,12 @@ export async function readMessage(msg: unknown[], limits: ReadLimits, maxRecords
     } else if (compressed !== undefined && compressed !== 'text') {
       throw new MalformedMessage(`unsupported compressed option ${JSON.stringify(typeof compressed === 'string' ? compressed : describe(compressed))}: gzip or text`);
     }
-    records = packed(bytes, tag, observed, maxRecords);
+    records = packed(bytes, tag, observed, maxRecords, limits.parseJsonBody);
   } else {
     // Message mode
     if (msg.length < 3) throw new MalformedMessage('Message mode is [tag, time, record, option?]');
     opt = options(msg[3]);
-    records = [toRecord(tag, timeOf(second, 'message'), msg[2], observed, 'message')];
+    records = [toRecord(tag, timeOf(second, 'message'), msg[2], observed, 'message', limits.parseJsonBody)];
   }
   const signal = opt?.get('fluent_signal');
   if (signal !== undefined && signal !== 0n) throw new MalformedMessage(`fluent_signal ${String(signal)} (Fluent Bit metrics or traces) is not supported: only logs`);

@@ -30,6 +30,8 @@ export interface SyslogConfig {
   allow_skip_pri_header: boolean;
   /** LF or NUL; null = LF. */
   non_transparent_framing_trailer: 'LF' | 'NUL' | null;
+  /** A MSG that is a JSON object also gives its fields as attributes (lib/mesh/json-line.ts). */
+  parse_json_body: boolean;
   tcp: SyslogTcpConfig | null;
   udp: SyslogUdpConfig | null;
   /** Accept unauthenticated senders on a non-loopback address, on purpose. */
@@ -49,6 +51,7 @@ export const defaultSyslogConfig = (): SyslogConfig => ({
   max_octets: 8192,
   allow_skip_pri_header: false,
   non_transparent_framing_trailer: null,
+  parse_json_body: true,
   tcp: null,
   udp: null,
   insecure: false,
@@ -63,6 +66,7 @@ export const syslogSchema = s.object({
   max_octets: s.int({ min: 1 }),
   allow_skip_pri_header: s.bool(),
   non_transparent_framing_trailer: s.optional(s.string({ enum: ['LF', 'NUL'] })),
+  parse_json_body: s.bool(),
   tcp: s.section(
     s.object({ listen_address: s.endpoint(), max_log_size: s.bytes(), tls: tlsServerSchema, add_attributes: s.bool() }),
     syslogTcpDefaults,

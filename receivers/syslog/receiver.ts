@@ -19,6 +19,7 @@ import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.t
 import { deliverWithBackpressure, listenStream, logsPayload, MALFORMED_HELP, MALFORMED_MESSAGES, type StreamListener } from '../../core/stream-listener.ts';
 import type { Counter } from '../../core/telemetry/metrics.ts';
 import { loadTls } from '../../core/tls.ts';
+import { liftJsonBody } from '../../lib/mesh/json-line.ts';
 import type { SyslogConfig } from './config.ts';
 import { Framer } from './framing.ts';
 import { parseSyslog, type ParseOptions } from './parse.ts';
@@ -84,7 +85,7 @@ export class SyslogReceiver implements Component {
         this.counters[transport].unparsed.add(1);
         this.warn('syslog: a line did not parse as ' + this.parse.protocol + '; kept with the raw line as the body', { line: line.slice(0, 200) });
         r = { timeUnixNano: 0n, observedTimeUnixNano: observed, severityNumber: 0, severityText: '', body: line, attributes: [], droppedAttributesCount: 0, flags: 0, traceId: '', spanId: '', eventName: '' };
-      }
+      } else if (this.cfg.parse_json_body) liftJsonBody(r);
       if (net) r.attributes.push(...net.attrs);
       out.push(r);
     }
