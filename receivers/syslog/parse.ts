@@ -9,7 +9,9 @@
  * Where we differ: the body is the MSG part, not the whole line (the
  * Collector keeps the raw line as the body and MSG in the attribute
  * `message`), so an access-log line sent through syslog reaches `audit` the
- * way it would over OTLP; we do not repeat it as `message`.
+ * way it would over OTLP; we do not repeat it as `message`. The MSG is
+ * trimmed: rsyslog's templates put the space after `tag:` and a newline
+ * inside the message, which would hide an access-log line from `audit`.
  *
  * A line that does not parse is returned as undefined; the receiver keeps
  * it as a record whose body is the raw line (the Collector's `on_error:
@@ -127,7 +129,7 @@ function parse5424(line: string, at: number, r: LogRecord): boolean {
   }
   let msg = line.slice(at);
   if (msg.charCodeAt(0) === 0xfeff) msg = msg.slice(1); // the BOM RFC 5424 puts before UTF-8 MSG
-  r.body = msg;
+  r.body = msg.trim();
   return true;
 }
 
@@ -215,7 +217,7 @@ function parse3164(line: string, at: number, r: LogRecord, location: string): bo
     if (tm[2] !== undefined) r.attributes.push({ key: 'proc_id', value: tm[2] });
     after += tm[0].length;
   }
-  r.body = line.slice(after);
+  r.body = line.slice(after).trim();
   return true;
 }
 
