@@ -35,7 +35,7 @@ export class FluentForwardReceiver implements Component {
   private lastWarn = 0;
   address = '';
 
-  constructor(private readonly settings: CreateSettings<FluentForwardConfig>, next: NextConsumers) {
+  constructor(settings: CreateSettings<FluentForwardConfig>, next: NextConsumers) {
     const cfg = settings.config;
     const transport = unixPath(cfg.endpoint) !== undefined ? 'unix' : 'tcp';
     const id = settings.id;
