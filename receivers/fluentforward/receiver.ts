@@ -7,6 +7,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
+import { isLoopbackHost } from '../../core/auth-config.ts';
 import { parseEndpoint } from '../../core/net.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import { emitSecurityEvent, nowNanos } from '../../core/security-events.ts';
@@ -78,6 +79,9 @@ export class FluentForwardReceiver implements Component {
       ({ socket, peer }) => new ForwardConnection(socket, peer, this.ctx),
     );
     this.address = this.listener.address;
+    if (sock === undefined && !cfg.security && !cfg.tls?.client_ca_file && !isLoopbackHost(parseEndpoint(cfg.endpoint).host)) {
+      this.ctx.log.warn('senders are not authenticated on a non-loopback endpoint (insecure: true)', { endpoint: cfg.endpoint, transport: 'tcp' });
+    }
     if (sock === undefined && cfg.heartbeat) await this.startHeartbeat();
   }
 

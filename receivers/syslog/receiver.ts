@@ -14,6 +14,7 @@ import type { Component, CreateSettings, Host, NextConsumers } from '../../core/
 import { once } from '../../core/component.ts';
 import { NO_METADATA, type ClientInfo } from '../../core/client.ts';
 import type { LogRecord } from '../../core/model.ts';
+import { isLoopbackHost } from '../../core/auth-config.ts';
 import { parseEndpoint } from '../../core/net.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import { deliverWithBackpressure, listenStream, logsPayload, MALFORMED_HELP, MALFORMED_MESSAGES, type StreamListener } from '../../core/stream-listener.ts';
@@ -67,6 +68,8 @@ export class SyslogReceiver implements Component {
       this.tcpAddress = this.tcp.address;
     }
     if (cfg.udp) await this.startUdp(cfg.udp.listen_address);
+    const open = [cfg.tcp && !cfg.tcp.tls?.client_ca_file ? cfg.tcp.listen_address : undefined, cfg.udp?.listen_address].filter((a): a is string => !!a && !isLoopbackHost(parseEndpoint(a).host));
+    for (const endpoint of open) this.settings.logger.warn('senders are not authenticated on a non-loopback endpoint (insecure: true)', { endpoint });
   }
 
   private warn(msg: string, fields: Record<string, unknown>): void {
