@@ -134,7 +134,7 @@ export class ForwardConnection {
       const d = new Decoder(buf);
       let msg: unknown;
       try {
-        msg = d.decode();
+        msg = this.handshake ? d.decode() : d.decodeMessage();
       } catch (err) {
         if (err instanceof Incomplete) {
           if (err.need > this.cfg.chunk_size_limit + 16) return this.fail(`message of at least ${err.need} bytes is larger than chunk_size_limit ${this.cfg.chunk_size_limit}`);

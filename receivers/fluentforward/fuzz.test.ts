@@ -27,7 +27,7 @@ const valid = [
 async function feed(bytes: Buffer): Promise<string> {
   let v: unknown;
   try {
-    v = new Decoder(bytes).decode();
+    v = new Decoder(bytes).decodeMessage();
   } catch (err) {
     if (err instanceof Incomplete) return 'incomplete';
     if (err instanceof MsgpackError) return 'msgpack';

@@ -85,6 +85,38 @@ export class Decoder {
     }
   }
 
+  /**
+   * One forward message: as decode(), except that a str in second place
+   * stays raw bytes: old Fluentd senders put PackedForward entries (binary
+   * msgpack) in a str, which must not go through UTF-8 decoding.
+   */
+  decodeMessage(): unknown {
+    this.need(1);
+    const b = this.buf[this.pos]!;
+    if ((b & 0xf0) !== 0x90 && b !== 0xdc && b !== 0xdd) return this.decode();
+    const n = this.arrayHeader();
+    this.need(n);
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      if (i === 1) {
+        this.need(1);
+        const t = this.buf[this.pos]!;
+        if ((t & 0xe0) === 0xa0) {
+          this.pos++;
+          out[i] = this.bytes(t & 0x1f);
+          continue;
+        }
+        if (t === 0xd9 || t === 0xda || t === 0xdb) {
+          this.pos++;
+          out[i] = this.bytes(t === 0xd9 ? this.u8() : t === 0xda ? this.u16() : this.u32());
+          continue;
+        }
+      }
+      out[i] = this.decode(1);
+    }
+    return out;
+  }
+
   /** Reads an array header only (for the outer frame); returns its length. */
   arrayHeader(): number {
     const b = this.byte();

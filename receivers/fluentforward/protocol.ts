@@ -5,6 +5,7 @@
  *   Message                  [tag, time, record, option?]
  *   Forward                  [tag, [[time, record], ...], option?]
  *   PackedForward            [tag, bin|str (a msgpack stream of [time, record]), option?]
+ *                            (the str kept as bytes by Decoder.decodeMessage)
  *   CompressedPackedForward  the same, option `compressed: "gzip"`
  *
  * `time` is EventTime (ext type 0: seconds and nanoseconds, big-endian
@@ -165,10 +166,10 @@ export async function readMessage(msg: unknown[], limits: ReadOptions, maxRecord
     if (msg.length > 3) throw new MalformedMessage('Forward mode is [tag, entries, option?]');
     records = new Array<LogRecord>(second.length);
     for (let i = 0; i < second.length; i++) records[i] = entry(tag, second[i], observed, `entry ${i}`, limits.parseJsonBody);
-  } else if (second instanceof Uint8Array || typeof second === 'string') {
+  } else if (second instanceof Uint8Array) {
     opt = options(msg[2]);
     if (msg.length > 3) throw new MalformedMessage('PackedForward mode is [tag, entries, option?]');
-    let bytes = typeof second === 'string' ? Buffer.from(second, 'latin1') : second;
+    let bytes = second;
     const compressed = opt?.get('compressed');
     if (compressed === 'gzip') {
       try {

@@ -79,6 +79,18 @@ describe('fluentforward: modes and mapping', () => {
     expect(getAttr(sink.logRecords[99]!.attributes, 'fluent.tag')).toBe('gz');
   });
 
+  it('PackedForward entries in a str (old Fluentd) are read as bytes, not UTF-8', async () => {
+    const { sink, connect } = await setup();
+    const c = await connect();
+    // EventTime's bytes (0xd7, 0x00, …) are not valid UTF-8 text.
+    const stream = Buffer.concat([arrayOf(eventTime(1_700_000_000, 0xfffff), mp({ log: 'from str' }))]);
+    const strHeader = stream.length <= 31 ? Buffer.from([0xa0 | stream.length]) : Buffer.from([0xd9, stream.length]);
+    c.write(arrayOf(mp('old'), Buffer.concat([strHeader, stream]), mp({ chunk: 's1' })));
+    expect(await c.read()).toEqual(new Map([['ack', 's1']]));
+    expect(sink.logRecords[0]!.body).toBe('from str');
+    expect(sink.logRecords[0]!.timeUnixNano).toBe(1_700_000_000_001_048_575n);
+  });
+
   it('a message without chunk is not acked; many messages in one write all arrive in order', async () => {
     const { sink, connect } = await setup();
     const c = await connect();
