@@ -11,7 +11,7 @@
  */
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { isPermanent, RefusedError } from './errors.ts';
 import { listen, type Server as HttpServer } from './net.ts';
 import { peerIp, type ClientInfo } from './client.ts';
@@ -77,7 +77,7 @@ export async function listenStream(
   if (opts.maxConnections > 0) server.maxConnections = opts.maxConnections;
   let address: string;
   if (opts.unixPath !== undefined) {
-    await rm(opts.unixPath, { force: true });
+    await removeStaleSocket(opts.unixPath);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`cannot listen on unix://${opts.unixPath}: ${err.message}`, { cause: err })));
       server.listen(opts.unixPath, () => resolve());
@@ -97,6 +97,17 @@ export async function listenStream(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Removes a socket file a killed process left; refuses to touch anything that is not a socket. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st) return;
+  if (!st.isSocket()) throw new Error(`cannot listen on unix://${path}: it exists and is not a socket`);
+  await rm(path, { force: true });
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

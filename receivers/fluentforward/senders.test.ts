@@ -6,7 +6,7 @@
  * line as `log`, and a JSON line) are classified as over OTLP.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +138,11 @@ describe('npm fluent-logger → fluentforward', () => {
       await emit(s, 'x', { message: 'over a socket file' });
       expect(sink.logRecords[0]!.body).toBe('over a socket file');
       expect(sink.logPayloads[0]!.client?.address).toBe('');
+      // A file that is not a socket is never removed to listen there.
+      const file = path.join(dir, 'not-a-socket');
+      writeFileSync(file, 'keep me');
+      await expect(startForward(new RecordingConsumer(), { endpoint: `unix://${file}` })).rejects.toThrow(/not a socket/);
+      expect(readFileSync(file, 'utf8')).toBe('keep me');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
