@@ -31,6 +31,7 @@ import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/index.ts';
 import { basicAuthFactory } from './extensions/basicauth/index.ts';
 import { alertsFactory } from './extensions/alerts/index.ts';
+import { consoleFactory } from './extensions/console/index.ts';
 import { forwardFactory } from './connectors/forward/index.ts';
 import { routingFactory } from './connectors/routing/index.ts';
 
@@ -66,6 +67,7 @@ export const builtinFactories: Factory[] = [
   healthCheckFactory as Factory,
   fileStorageFactory as Factory,
   alertsFactory as Factory,
+  consoleFactory as Factory,
   clickhouseStoreFactory as Factory,
   bearerTokenAuthFactory as Factory,
   basicAuthFactory as Factory,

@@ -91,11 +91,17 @@ const fixtures: Record<string, Fixture> = {
   },
   'extension/basicauth': () => ({ htpasswd: { inline: `user:${bcrypt.hashSync('pw', 4)}` } }),
   'extension/alerts': () => ({ store: 'clickhouse_store' }),
+  'extension/console': () => ({ endpoint: '127.0.0.1:0', store: 'clickhouse_store', alerts: null }),
 };
 
 /** Started extensions a component's host must offer (by id), for components that name one; shut down after it. */
 const hostExtensions: Record<string, () => Promise<Record<string, Component>>> = {
   'extension/alerts': async () => {
+    const store = clickhouseStoreFactory.create({ id: 'clickhouse_store', config: { ...clickhouseStoreFactory.defaultConfig(), path: chdb(), query_endpoint: '127.0.0.1:0' }, logger: testLogger(), metrics: new MetricsRegistry() });
+    await store.start(testHost());
+    return { clickhouse_store: store };
+  },
+  'extension/console': async () => {
     const store = clickhouseStoreFactory.create({ id: 'clickhouse_store', config: { ...clickhouseStoreFactory.defaultConfig(), path: chdb(), query_endpoint: '127.0.0.1:0' }, logger: testLogger(), metrics: new MetricsRegistry() });
     await store.start(testHost());
     return { clickhouse_store: store };
