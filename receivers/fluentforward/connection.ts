@@ -84,16 +84,22 @@ export class ForwardConnection {
     this.idle.unref();
   }
 
+  /** The largest message: the limit plus the frame's own headers around a message of exactly the limit. */
+  private get cap(): number {
+    return this.cfg.chunk_size_limit + 16;
+  }
+
   private onData(b: Buffer): void {
     this.chunks.push(b);
     this.buffered += b.length;
-    if (this.buffered > this.cfg.chunk_size_limit + 16) {
-      // +16: the frame's own headers around a message of exactly the limit.
-      return this.fail(`message larger than chunk_size_limit ${this.cfg.chunk_size_limit} bytes`);
-    }
     this.armIdle();
-    if (this.busy) return;
-    if (this.buffered >= this.want) this.pump();
+    if (this.busy) {
+      // Paused: only what was already read arrives; several pipelined messages may be in it.
+      if (this.buffered > 2 * this.cap + (1 << 20)) this.fail(`more than ${this.buffered} bytes buffered while a message is handled`);
+      return;
+    }
+    // Over the cap, decode now: complete messages are consumed, and an oversized one is refused in drain().
+    if (this.buffered >= this.want || this.buffered > this.cap) this.pump();
     else {
       clearTimeout(this.quiet);
       this.quiet = setTimeout(() => this.pump(), QUIET_MS);
@@ -137,8 +143,9 @@ export class ForwardConnection {
         msg = this.handshake ? d.decode() : d.decodeMessage();
       } catch (err) {
         if (err instanceof Incomplete) {
-          if (err.need > this.cfg.chunk_size_limit + 16) return this.fail(`message of at least ${err.need} bytes is larger than chunk_size_limit ${this.cfg.chunk_size_limit}`);
-          this.want = Math.max(err.need, Math.min(2 * this.buffered, this.cfg.chunk_size_limit + 16));
+          // The buffer starts with this message: what it holds, or says it needs, is the message's size so far.
+          if (err.need > this.cap || this.buffered > this.cap) return this.fail(`message of at least ${Math.max(err.need, this.buffered)} bytes is larger than chunk_size_limit ${this.cfg.chunk_size_limit}`);
+          this.want = Math.max(err.need, Math.min(2 * this.buffered, this.cap + 1));
           return;
         }
         if (err instanceof MsgpackError) return this.fail(`not a msgpack stream: ${err.message}`);

@@ -159,6 +159,26 @@ describe('fluentforward: bad input', () => {
     expect(sink.logRecords).toHaveLength(0);
   });
 
+  it('many small messages in one write are not mistaken for one large one', async () => {
+    const { sink, connect } = await setup({ chunk_size_limit: 1024 });
+    const c = await connect();
+    c.write(Buffer.concat(Array.from({ length: 200 }, (_, i) => arrayOf(mp('t'), int(1), mp({ log: `small ${i}` }), mp({ chunk: `k${i}` })))));
+    for (let i = 0; i < 200; i++) expect(await c.read()).toEqual(new Map([['ack', `k${i}`]]));
+    expect(sink.logRecords).toHaveLength(200);
+  });
+
+  it('a Forward-mode message growing past the limit entry by entry is refused', async () => {
+    const { connect, sink } = await setup({ chunk_size_limit: 4096 });
+    const c = await connect();
+    c.write(Buffer.concat([Buffer.from([0x93]), mp('t'), Buffer.from([0xdc, 0x03, 0xe8])])); // 1000 entries announced
+    for (let i = 0; i < 100 && !c.closed; i++) {
+      c.write(arrayOf(int(1), mp({ log: 'x'.repeat(50) })));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(await c.waitClosed()).toBe(true);
+    expect(sink.logRecords).toHaveLength(0);
+  });
+
   it('a gzip stream that inflates past the limit is refused', async () => {
     const { sink, connect, metrics } = await setup({ chunk_size_limit: 64 * 1024 });
     const c = await connect();
