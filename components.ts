@@ -7,6 +7,8 @@ import { Registry } from './core/registry.ts';
 import { otlpFactory } from './receivers/otlp/index.ts';
 import { jaegerFactory } from './receivers/jaeger/index.ts';
 import { zipkinFactory } from './receivers/zipkin/index.ts';
+import { fluentForwardFactory } from './receivers/fluentforward/index.ts';
+import { syslogFactory } from './receivers/syslog/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
@@ -46,6 +48,8 @@ export const builtinFactories: Factory[] = [
   lokiFactory as Factory,
   datadogFactory as Factory,
   beatsFactory as Factory,
+  fluentForwardFactory as Factory,
+  syslogFactory as Factory,
 
   // processors
   batchFactory as Factory,
