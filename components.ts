@@ -20,6 +20,8 @@ import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
 import { clickhouseFactory } from './exporters/clickhouse/index.ts';
+import { otlpExporterFactory } from './exporters/otlp/index.ts';
+import { otlpHttpExporterFactory } from './exporters/otlphttp/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
@@ -55,6 +57,8 @@ export const builtinFactories: Factory[] = [
   kafkaExporterFactory as Factory,
   spoolExporterFactory as Factory,
   clickhouseFactory as Factory,
+  otlpExporterFactory as Factory,
+  otlpHttpExporterFactory as Factory,
 
   // extensions
   healthCheckFactory as Factory,
