@@ -13,7 +13,8 @@ import { RefusedError } from '../../core/errors.ts';
 import { getAttr } from '../../core/model.ts';
 import { errorsOf, settingsFor } from '../../test/component-config.ts';
 import { RecordingConsumer, sleep, testHost, waitFor } from '../../test/helpers.ts';
-import { FileStorageExtension, fileStorageFactory, type FileStorageConfig } from '../../extensions/file_storage/index.ts';
+import type { FileStorageExtension} from '../../extensions/file_storage/index.ts';
+import { fileStorageFactory, type FileStorageConfig } from '../../extensions/file_storage/index.ts';
 import { filelogFactory, type FilelogConfig } from './index.ts';
 import type { FilelogReceiver } from './filelog.ts';
 

@@ -16,6 +16,7 @@ import { emptyScope, newLogRecord, type LogRecord } from '../../core/model.ts';
 import { Payload } from '../../core/payload.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import { isKvStorage, type KvStore } from '../../core/kv-storage.ts';
+import { ONCE_TOKEN_PREFIX } from '../../core/queue/once.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { FilelogConfig } from './config.ts';
 import { compileGlob, findFiles, type CompiledGlob } from './glob.ts';
@@ -184,7 +185,7 @@ export class FilelogReceiver implements Component {
   private tokenOf(ranges: readonly Range[]): string {
     const h = createHash('sha256');
     for (const r of ranges) h.update(r.t.fp).update(`:${r.start}:${r.end};`);
-    return `${this.settings.id}:${h.digest('base64url').slice(0, 32)}`;
+    return `${ONCE_TOKEN_PREFIX}${this.settings.id}:${h.digest('base64url').slice(0, 32)}`;
   }
 
   private pendingOf(r: Range): PendingRange {
