@@ -16,7 +16,7 @@ import { resolveClientAuthenticator, type ClientAuthenticator } from '../../core
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { compressionOf } from '../../lib/otlp-export/config.ts';
 import { loadClientTls } from '../../lib/otlp-export/tls.ts';
-import { EXPORT_PATH, reportPartial, requestBytes } from '../../lib/otlp-export/request.ts';
+import { DEDUP_HEADER, EXPORT_PATH, reportPartial, requestBytes } from '../../lib/otlp-export/request.ts';
 import { grpcFailure, retryInfoDelayMs } from '../../lib/otlp-export/status.ts';
 import type { OtlpExporterConfig } from './config.ts';
 
@@ -65,8 +65,9 @@ export class OtlpGrpcPusher implements Pusher {
     return this.push('traces', p, ctx);
   }
 
-  private metadata(): grpc.Metadata {
+  private metadata(token: string): grpc.Metadata {
     const md = new grpc.Metadata();
+    md.set(DEDUP_HEADER, token);
     for (const [k, v] of Object.entries(this.config.headers)) md.set(k.toLowerCase(), v);
     if (this.auth) for (const [k, v] of Object.entries(this.auth.clientHeaders())) md.set(k, v);
     return md;
@@ -78,7 +79,7 @@ export class OtlpGrpcPusher implements Pusher {
     const body = requestBytes(p);
     const endpoint = this.config.endpoint;
     return new Promise<void>((resolve, reject) => {
-      const call = client.makeUnaryRequest(EXPORT_PATH[signal], raw, keep, body, this.metadata(), {}, (err, res) => {
+      const call = client.makeUnaryRequest(EXPORT_PATH[signal], raw, keep, body, this.metadata(ctx.dedupToken), {}, (err, res) => {
         ctx.signal.removeEventListener('abort', onAbort);
         if (err) {
           const details = err.metadata?.get('grpc-status-details-bin')[0];

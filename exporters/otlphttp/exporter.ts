@@ -20,7 +20,7 @@ import { resolveClientAuthenticator, type ClientAuthenticator } from '../../core
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { compressionOf } from '../../lib/otlp-export/config.ts';
 import { httpsAgentOptions, loadClientTls } from '../../lib/otlp-export/tls.ts';
-import { reportPartial, requestBytes } from '../../lib/otlp-export/request.ts';
+import { DEDUP_HEADER, reportPartial, requestBytes } from '../../lib/otlp-export/request.ts';
 import { httpFailure } from '../../lib/otlp-export/status.ts';
 import { urlFor, type OtlpHttpExporterConfig } from './config.ts';
 
@@ -62,7 +62,7 @@ export class OtlpHttpPusher implements Pusher {
     let body: Uint8Array = json
       ? Buffer.from(signal === 'logs' ? encodeLogsJson(p.records() as LogsData) : encodeTracesJson(p.records() as TracesData))
       : requestBytes(p);
-    const headers: Record<string, string> = { ...this.config.headers, 'content-type': json ? 'application/json' : 'application/x-protobuf' };
+    const headers: Record<string, string> = { ...this.config.headers, [DEDUP_HEADER]: ctx.dedupToken, 'content-type': json ? 'application/json' : 'application/x-protobuf' };
     if (compressionOf(this.config) === 'gzip') {
       // Off the event loop: a large batch would stall every other stage meanwhile.
       body = await gzipAsync(body);

@@ -30,3 +30,11 @@ export const EXPORT_PATH = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
 } as const;
+
+/**
+ * Each request carries its batch's deduplication token, the same on every
+ * attempt and on a replay from the persistent queue after a crash, so the
+ * receiving side can tell a repeat from new data (a plain OTLP receiver
+ * ignores the header; trailhouse's exposes it as client metadata).
+ */
+export const DEDUP_HEADER = 'x-trailhouse-dedup-token';
