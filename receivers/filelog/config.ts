@@ -33,7 +33,7 @@ export interface FilelogConfig {
   /** A storage extension (file_storage) for the offsets; null = kept in memory only. */
   storage: string | null;
   operators: OperatorConfig[];
-  /** Most bytes read per poll over all files, so a backlog is read in bounded slices. Default 4 MiB. */
+  /** Most bytes read per poll over all files, so a backlog is read in bounded slices. Default 1 MiB. */
   max_batch_bytes: number;
 }
 
@@ -52,7 +52,7 @@ export const defaultFilelogConfig = (): FilelogConfig => ({
   multiline: null,
   storage: null,
   operators: [],
-  max_batch_bytes: 4 * 1024 * 1024,
+  max_batch_bytes: 1024 * 1024,
 });
 
 const onlyFalse = (what: string) => s.refused(`only false is accepted: ${what}`, (v) => v === false);
