@@ -21,9 +21,8 @@ export interface PendingRange {
   fp: string;
   path: string;
   start: number;
+  /** Exclusive; always a record's end, so reading [start, end) again cuts the same records. */
   end: number;
-  /** The range's last record ends at `end` without a newline (force-flushed). */
-  flushed: boolean;
 }
 
 export interface Checkpoint {
