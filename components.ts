@@ -12,6 +12,7 @@ import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
 import { correlateFactory } from './processors/correlate/index.ts';
+import { detectFactory } from './processors/detect/index.ts';
 import { redactionFactory } from './processors/redaction/index.ts';
 import { attributesFactory } from './processors/attributes/index.ts';
 import { resourceFactory } from './processors/resource/index.ts';
@@ -48,6 +49,7 @@ export const builtinFactories: Factory[] = [
   memoryLimiterFactory as Factory,
   auditFactory as Factory,
   correlateFactory as Factory,
+  detectFactory as Factory,
   redactionFactory as Factory,
   attributesFactory as Factory,
   resourceFactory as Factory,

@@ -37,9 +37,13 @@ def body_bytes(row):
     return out
 
 
-def entry_bytes(row, body_hash):
+LOGS_FORMAT = 'trailhouse-logs-proof/v1'
+
+
+def entry_bytes(row, body_hash, logs=False):
+    header = (row['SeverityText'], row['SeverityNumber']) if logs else (row['Category'], row['Outcome'])
     return (b'\x01' + s(row['LogOrigin']) + struct.pack('>Q', row['LogIndex']) + struct.pack('>q', int(row['Timestamp']))
-            + s(row['Category']) + s(row['Outcome']) + s(row['ServiceName']) + body_hash)
+            + s(header[0]) + s(header[1]) + s(row['ServiceName']) + body_hash)
 
 
 def root_from_inclusion_proof(index, size, leaf, proof):
@@ -110,11 +114,13 @@ def main(argv):
         print(f"{'ok  ' if good else 'FAIL'} {what}{': ' + detail if detail else ''}")
         return good
 
-    # 1. the row's body, then its entry, then its leaf: recomputed from the columns.
-    body_hash = sha256(body_bytes(row))
+    # 1. the row's body, then its entry, then its leaf: recomputed from the columns
+    #    (an otel_logs row's body is the RowBinary of its other columns, as the store returns it).
+    logs = proof.get('format') == LOGS_FORMAT
+    body_hash = sha256(bytes.fromhex(row['RowBinary']) if logs else body_bytes(row))
     if not step('body hash', body_hash.hex() == proof['bodyHash'], body_hash.hex()):
         return 1
-    entry = entry_bytes(row, body_hash)
+    entry = entry_bytes(row, body_hash, logs)
     if not step('entry', entry.hex() == proof['entry']):
         return 1
     leaf = sha256(b'\x00' + entry)

@@ -55,6 +55,8 @@ const fixtures: Record<string, Fixture> = {
   'exporter/clickhouse': () => ({ path: chdb(), query_endpoint: '127.0.0.1:0', sending_queue: { enabled: false } }),
   'processor/audit': () => ({ path: chdb() }),
   'processor/correlate': () => ({ path: chdb(), wait: '50ms' }),
+  // No audit processor on this host: the default rules; no store (state in memory).
+  'processor/detect': () => ({ rules_from: '' }),
   'receiver/otlp': () => ({ protocols: { grpc: { endpoint: '127.0.0.1:0', max_recv_msg_size_mib: 4 }, http: { endpoint: '127.0.0.1:0', max_request_body_size: 1 << 20, logs_url_path: '/v1/logs', traces_url_path: '/v1/traces' } } }),
   'receiver/jaeger': () => ({
     protocols: {

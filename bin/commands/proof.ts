@@ -4,7 +4,7 @@
  * stdout or `--out FILE`. `trailhouse verify --proof FILE` checks one
  * offline (checkProofFile); README shows how without trailhouse.
  *
- *   trailhouse proof <event id> [--out FILE] [--endpoint URL] [--database otel] [--table audit_events]
+ *   trailhouse proof <event id> [--out FILE] [--endpoint URL] [--database otel] [--table audit_events|otel_logs]
  *                    [--checkpoints PATH]... [--pubkey VKEY|FILE]...
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,8 +20,10 @@ import { flag, parseArgs } from './args.ts';
 import { connFrom, stdio, type Io } from './oncall-http.ts';
 import { DEFAULT_WITNESS_FILE, multi, resolveTrust } from './trust.ts';
 import { auditTables, badIdentifiers, fullRowsPage, leavesPage, PAGE, storeCheckpoints } from './verify-store.ts';
+import { isLogsTable, logsLeavesPage, logsRowsPage } from './verify-logs.ts';
+import { parseOtelLogsRows } from '../../lib/audit/otel-logs-verify.ts';
 
-const USAGE = 'usage: trailhouse proof <origin@index> [--out FILE] [--endpoint URL] [--database otel] [--checkpoints PATH]... [--pubkey VKEY|FILE]...\n';
+const USAGE = 'usage: trailhouse proof <origin@index> [--out FILE] [--endpoint URL] [--database otel] [--table audit_events|otel_logs] [--checkpoints PATH]... [--pubkey VKEY|FILE]...\n';
 
 /** `verify --proof FILE`: exit 0 when the proof holds, 1 when it does not, 2 when it cannot be read. */
 export function checkProofFile(file: string, keys: readonly string[], json: boolean, io: Io): number {
@@ -85,7 +87,9 @@ export async function proofCommand(argv: string[], io: Io = stdio): Promise<numb
   const t = auditTables(flag(args, 'table'));
   let doc;
   try {
-    const rows = await fullRowsPage(conn, t, origin, index, index + 1);
+    // An otel_logs log's row is its header and RowBinary body (lib/audit/otel-logs-leaf.ts).
+    const logs = await isLogsTable(conn, t.events);
+    const rows = logs ? parseOtelLogsRows(await logsRowsPage(conn, t, origin, index, index + 1), origin) : await fullRowsPage(conn, t, origin, index, index + 1);
     if (rows.length !== 1) return fail(rows.length ? `${rows.length} rows at ${id}: run trailhouse verify` : `no row ${id} in ${conn.database}.${t.events}`, 1);
     // The newest checkpoint that covers the row (the largest size above its index).
     let best: { size: number; note: string } | undefined;
@@ -103,7 +107,7 @@ export async function proofCommand(argv: string[], io: Io = stdio): Promise<numb
     const leaves: Buffer[] = [];
     for (let a = 0; a < best.size; a += PAGE) {
       const b = Math.min(best.size, a + PAGE);
-      for (const r of parseLeavesPage(await leavesPage(conn, t, origin, a, b), origin)) {
+      for (const r of parseLeavesPage(await (logs ? logsLeavesPage : leavesPage)(conn, t, origin, a, b), origin).sort((x, y) => x.index - y.index)) {
         if (r.index !== leaves.length) return fail(`leaf records of ${origin} around index ${leaves.length} are missing or repeated: run trailhouse verify`, 1);
         leaves.push(auditLeafHash({ origin, index: r.index, timeNs: r.timeNs, category: r.category, outcome: r.outcome, service: r.service, bodyHash: r.bodyHash }));
       }

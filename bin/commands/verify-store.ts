@@ -17,7 +17,7 @@ import { QueryError, select, selectOptional, type Conn } from './oncall-http.ts'
  * fetch: a page is tens of megabytes, and fetch's web streams cost more per
  * chunk on the way in).
  */
-function selectBytes(c: Conn, sql: string, params: Record<string, string>, format: string): Promise<Buffer> {
+export function selectBytes(c: Conn, sql: string, params: Record<string, string>, format: string): Promise<Buffer> {
   const url = new URL(c.endpoint.includes('://') ? c.endpoint : `http://${c.endpoint}`);
   url.searchParams.set('database', c.database);
   url.searchParams.set('default_format', format);
@@ -71,7 +71,7 @@ export const PAGE = 100_000;
  * (503, code 202 TOO_MANY_SIMULTANEOUS_QUERIES: other users' queries and
  * verify's own pages share its slots), up to a minute.
  */
-async function busyRetry(read: () => Promise<Buffer>): Promise<Buffer> {
+export async function busyRetry(read: () => Promise<Buffer>): Promise<Buffer> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await read();
@@ -206,13 +206,17 @@ export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: 
   }
 }
 
-/** The audit table's `retention.update` events (lib/retention/apply.ts): the retention policies over time, from the audit trail. */
-export async function policyEvents(c: Conn, t: AuditTables): Promise<PolicyEvent[]> {
+/**
+ * The audit table's `retention.update` events (lib/retention/apply.ts) of
+ * table `of` (default the audit table itself): the retention policies over
+ * time, from the audit trail.
+ */
+export async function policyEvents(c: Conn, t: AuditTables, of = t.events): Promise<PolicyEvent[]> {
   const rows = await select<{ o: string; i: string; ns: string; policy: string }>(
     c,
     `SELECT LogOrigin AS o, toString(LogIndex) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Details['policy'] AS policy FROM ${t.events}
      WHERE Category = 'configuration' AND Action = 'retention.update' AND Details['resource'] = {r:String} ORDER BY Timestamp`,
-    { r: `${c.database}.${t.events}` },
+    { r: `${c.database}.${of}` },
   );
   return rows.map((r) => ({ origin: r.o, index: Number(r.i), timeNs: BigInt(r.ns), policy: r.policy }));
 }

@@ -21,6 +21,7 @@ import {
   type ConnectionConfig,
   type QueryInterfaceConfig,
 } from '../../lib/clickhouse/connection-config.ts';
+import { defaultLogsIntegrity, logsIntegritySchema, validateLogsIntegrity, type LogsIntegrityConfig } from './integrity.ts';
 
 export interface TableEngineConfig {
   /** Default MergeTree. */
@@ -53,6 +54,8 @@ export interface ClickHouseConfig extends ExporterHelperConfig, ConnectionConfig
   async_insert: boolean;
   /** The Collector's metrics tables: refused with the reason (no metrics pipelines yet). */
   metrics_tables: unknown;
+  /** otel_logs rows of chosen services as leaves of a signed Merkle log (integrity.ts). Default off. */
+  integrity: LogsIntegrityConfig;
 }
 
 export function defaultClickHouseConfig(): ClickHouseConfig {
@@ -70,6 +73,7 @@ export function defaultClickHouseConfig(): ClickHouseConfig {
     table_engine: { name: 'MergeTree', params: '' },
     async_insert: true,
     metrics_tables: undefined,
+    integrity: defaultLogsIntegrity(),
   };
 }
 
@@ -87,6 +91,7 @@ export const clickhouseSchema = s.object({
   table_engine: s.object({ name: s.string({ nonEmpty: true }), params: s.string() }),
   async_insert: s.bool(),
   metrics_tables: s.any(),
+  integrity: logsIntegritySchema,
 });
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -108,6 +113,7 @@ export function validateClickHouse(c: ClickHouseConfig): ConfigError[] {
     errors.push({ path: 'cluster_name', message: `expected a cluster name, got ${JSON.stringify(c.cluster_name)}` });
   }
   if (c.ttl > 0 && c.ttl < 1000) errors.push({ path: 'ttl', message: 'must be 0 (no TTL) or at least 1s' });
+  errors.push(...validateLogsIntegrity(c.integrity, { server: !c.store && isServer(c), cluster: !!c.cluster_name }));
   return errors;
 }
 

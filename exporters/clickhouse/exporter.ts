@@ -17,8 +17,12 @@ import type { MetricsRegistry } from '../../core/telemetry/metrics.ts';
 import type { ClickHouseConfig } from './config.ts';
 import { insertMetrics, insertWithPolicy, type InsertMetrics, type InsertPolicy } from '../../lib/clickhouse/insert.ts';
 import { acquireQueryServer, queryServerOptions, type QueryServerLease } from '../../lib/clickhouse/query/query-server.ts';
-import { encodeLogsNative, encodeTracesNative, NATIVE_SUPPORTED } from '../../lib/clickhouse/native.ts';
-import { logsNativeWalk, tracesNativeWalk } from '../../lib/clickhouse/native-proto.ts';
+import { encodeLogsNative, encodeTracesNative, logColumnsOf, NATIVE_SUPPORTED, type NativeBlock } from '../../lib/clickhouse/native.ts';
+import { logsColumnsWalk, logsNativeWalk, tracesNativeWalk } from '../../lib/clickhouse/native-proto.ts';
+import { OtelLogsLeaves } from '../../lib/audit/otel-logs-leaf.ts';
+import { LOG_POSITION_COLUMNS } from '../../lib/audit/otel-logs-source.ts';
+import { LOG_INSERT_SETTINGS } from '../../lib/audit/log-schema.ts';
+import { openLogsLog, type LogsLog } from './integrity.ts';
 import { walkSliced } from '../../core/yield.ts';
 import { encodeLogs, encodeTraces, LOG_COLUMNS, SPAN_COLUMNS, type RowFormat } from '../../lib/clickhouse/rows.ts';
 import { schemaStatements, type SchemaOptions } from '../../lib/clickhouse/schema.ts';
@@ -81,6 +85,8 @@ export class ClickHouseExporter implements Pusher {
   private readonly inserted: InsertMetrics | undefined;
   private readonly logsTable: string;
   private readonly tracesTable: string;
+  /** The Merkle log over otel_logs rows of chosen services, when `integrity` is enabled. */
+  private logsLog: LogsLog | undefined;
 
   constructor(
     private readonly cfg: ClickHouseConfig,
@@ -134,6 +140,16 @@ export class ClickHouseExporter implements Pusher {
         this.inserted?.rows(table, 0);
         this.inserted?.failed(table, 0);
       }
+      if (c.integrity.enabled) {
+        // The leaves are computed from the Native columns: without them, chosen rows would go unlogged.
+        if (!this.native(store)) throw new Error('exporters.clickhouse.integrity: the log over otel_logs needs Native inserts into the embedded store (a little-endian host)');
+        if (!c.create_schema) await store.command(`CREATE DATABASE IF NOT EXISTS ${c.database}`);
+        const dataRoot = provider ? provider.storeOptions().path : c.path;
+        this.logsLog = await openLogsLog(c.integrity, {
+          store, dataRoot, database: c.database, table: c.logs_table_name, logger: this.logger, metrics: this.metrics,
+          insert: (block, token) => this.insertLogBlock(store, block, token),
+        });
+      }
       if (!provider && store.kind === 'embedded' && store.readonly && c.query_endpoint) {
         this.query = await acquireQueryServer(queryServerOptions(c, c.query_endpoint, store.readonly, c.database, this.logger, this.metrics));
       }
@@ -161,6 +177,24 @@ export class ClickHouseExporter implements Pusher {
 
   async pushLogs(p: LogsPayload, ctx: PushContext): Promise<void> {
     const store = this.started();
+    const covering = this.logsLog;
+    if (covering) {
+      // The walk tells `covered` about the rows of chosen services as it writes them; those
+      // become leaves (the log's chain writes them, one batch at a time). Others cost nothing more.
+      const covered = new OtelLogsLeaves(covering.services);
+      const c = p.content;
+      const cols = c.kind === 'bytes' ? await walkSliced(logsColumnsWalk(c.parts, c.count, c.patches, covered)) : logColumnsOf(c.data, covered);
+      const sequence = p.sequence;
+      p.release();
+      if (cols.rows === 0) return;
+      if (covered.count === 0) {
+        const block = cols.block();
+        await this.insert(store, { table: this.logsTable, columns: LOG_COLUMNS, format: 'Native', block }, block.rows, ctx);
+        return;
+      }
+      await covering.log.append({ cols, covered }, ctx.dedupToken, sequence);
+      return;
+    }
     if (this.native(store)) {
       // Records no stage has built (the spool or Kafka hands on protobuf;
       // correlate's enrichment rides along as patches) go to Native columns
@@ -210,6 +244,18 @@ export class ClickHouseExporter implements Pusher {
   /** Tests compare both encodings through the same engine. */
   nativeEnabled = true;
 
+  /**
+   * A block of the otel_logs log (the table's columns and the log's), with
+   * the log's dedup token. The log may retry it on a later push than the
+   * one that built it, so it has a timeout of its own (`timeout`), not a push's signal.
+   * A retry of an insert that landed although it was reported failed must not add its leaf
+   * records twice: the leaves view's insert is deduplicated too (its table keeps a window).
+   */
+  private async insertLogBlock(store: Store, block: NativeBlock, token: string): Promise<void> {
+    const req = { table: this.logsTable, columns: [...LOG_COLUMNS, ...LOG_POSITION_COLUMNS], format: 'Native', block, settings: { ...LOG_INSERT_SETTINGS, insert_deduplication_token: token }, signal: AbortSignal.timeout(this.cfg.timeout || 30_000) } as InsertRequest;
+    await insertWithPolicy(store, req, block.rows, EXPORTER_POLICY, this.inserted);
+  }
+
   private async insert(store: Store, req: DistributiveOmit<InsertRequest, 'settings' | 'signal'>, rows: number, ctx: PushContext): Promise<void> {
     const table = req.table;
     const settings: Record<string, string | number> = { insert_deduplication_token: `${ctx.dedupToken}:${table}` };
@@ -224,6 +270,10 @@ export class ClickHouseExporter implements Pusher {
   }
 
   async shutdown(): Promise<void> {
+    // The log's final checkpoints, while the store is still open.
+    const covering = this.logsLog;
+    this.logsLog = undefined;
+    await covering?.log.close().catch((err: unknown) => this.logger.warn('otel_logs log: final checkpoint not written', { error: err }));
     const q = this.query;
     const l = this.lease;
     this.query = undefined;

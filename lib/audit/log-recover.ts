@@ -19,7 +19,7 @@ import { CompactTree } from '../tlog/tree.ts';
 import { parseCheckpoint } from '../tlog/checkpoint.ts';
 import { openNote, type NoteVerifier } from '../tlog/note.ts';
 import { auditLeafLatin1 } from './leaf.ts';
-import { checkpointsTable, leavesTable, sqlString, type LogTables } from './log-schema.ts';
+import { checkpointsTable, headerSql, leavesTable, sqlString, type LogTables } from './log-schema.ts';
 import { FileWitness, type Witness, type WitnessRecord } from './witness.ts';
 
 export interface Recovered {
@@ -63,7 +63,7 @@ interface LeafRow {
 export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
   const origin = sqlString(o.origin);
   const fail = (why: string) =>
-    new LogStateError(`the audit log ${o.origin} cannot continue: ${why}; run \`trailhouse verify\` to see what changed (or set integrity.origin to start a new log)`);
+    new LogStateError(`the log ${o.origin} cannot continue: ${why}; run \`trailhouse verify\` to see what changed (or set integrity.origin to start a new log)`);
 
   // The newest stored checkpoint that one of the log's keys signed and whose right edge folds to
   // its root saves rereading every leaf. One that does not verify is only skipped (verify names
@@ -93,7 +93,7 @@ export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
 
   for (;;) {
     const page = await o.store.query<LeafRow>(
-      `SELECT toString(LogIndex) AS idx, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Category, Outcome, ServiceName, LogBodyHash
+      `SELECT toString(LogIndex) AS idx, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, ${headerSql(o)}, ServiceName, LogBodyHash
        FROM ${leavesTable(o)} WHERE LogOrigin = ${origin} AND LogIndex >= ${tree.size} ORDER BY LogIndex LIMIT ${PAGE}`,
     );
     for (const l of page) {

@@ -22,11 +22,25 @@ export interface LogTables {
   database: string;
   /** The audit events table the leaves come from. */
   table: string;
+  /**
+   * How the leaves table's two header columns after Timestamp are read, as
+   * SQL giving strings (the leaf entry's Category and Outcome, leaf.ts).
+   * Default the audit table's `Category`, `Outcome`.
+   */
+  header?: { category: string; outcome: string };
+}
+
+/** SELECT expressions of the two header columns of a leaves table, named Category and Outcome. */
+export function headerSql(o: LogTables): string {
+  return o.header ? `${o.header.category} AS Category, ${o.header.outcome} AS Outcome` : 'Category, Outcome';
 }
 
 export const leavesTable = (o: LogTables): string => `${o.database}.${o.table}_log_leaves`;
 export const checkpointsTable = (o: LogTables): string => `${o.database}.${o.table}_checkpoints`;
-const leavesView = (o: LogTables): string => `${o.database}.${o.table}_log_leaves_mv`;
+export const leavesView = (o: LogTables): string => `${o.database}.${o.table}_log_leaves_mv`;
+
+/** Insert settings of a log's rows: the leaves view's insert is deduplicated with the table's (see above). */
+export const LOG_INSERT_SETTINGS = { deduplicate_blocks_in_dependent_materialized_views: 1 } as const;
 
 /** CREATE statements, in order (the view after both of its tables). */
 export function logTablesSql(o: LogTables): string[] {
@@ -41,11 +55,20 @@ export function logTablesSql(o: LogTables): string[] {
     LogBodyHash String CODEC(ZSTD(1)),
     LogBatch String CODEC(ZSTD(1))
 ) ENGINE = MergeTree()
-ORDER BY (LogOrigin, LogIndex)`,
+ORDER BY (LogOrigin, LogIndex)
+SETTINGS non_replicated_deduplication_window = 1000`,
+    // A table made before the window (a no-op once it has it).
+    `ALTER TABLE ${leavesTable(o)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${leavesView(o)} TO ${leavesTable(o)} AS
 SELECT LogOrigin, LogIndex, Timestamp, Category, Outcome, ServiceName, LogBodyHash, LogBatch
 FROM ${auditTableName(o)} WHERE LogOrigin != ''`,
-    `CREATE TABLE IF NOT EXISTS ${checkpointsTable(o)} (
+    checkpointsTableSql(o),
+  ];
+}
+
+/** The checkpoints table of a log (every log's is the same shape). */
+export function checkpointsTableSql(o: LogTables): string {
+  return `CREATE TABLE IF NOT EXISTS ${checkpointsTable(o)} (
     Origin LowCardinality(String),
     Size UInt64,
     RootHash String,
@@ -56,8 +79,7 @@ FROM ${auditTableName(o)} WHERE LogOrigin != ''`,
     Frontier Array(String) CODEC(ZSTD(1))
 ) ENGINE = MergeTree()
 ORDER BY (Origin, Size, Time)
-SETTINGS non_replicated_deduplication_window = 1000`,
-  ];
+SETTINGS non_replicated_deduplication_window = 1000`;
 }
 
 /** A value as a ClickHouse string literal: backslash and quote escaped, nothing else interpreted. */

@@ -186,6 +186,28 @@ describe('audit log with chDB', () => {
     await log.close();
   });
 
+  it('a batch that landed although its insert was reported failed: its retry adds neither the rows nor their leaf records twice', async () => {
+    let failNext = true;
+    const store: SqlStore = {
+      ...handle.store,
+      insert: async (t, c, r, o) => {
+        await handle.store.insert(t, c, r, o);
+        if (failNext) {
+          failNext = false;
+          throw new Error('timed out (but landed)');
+        }
+      },
+    };
+    const log = open(store, 'test.example/landed');
+    await log.start();
+    await expect(log.append(rows(2, 'a'), 'l1')).rejects.toThrow('landed');
+    await log.append(rows(2, 'a'), 'l1'); // the upstream's redelivery retries the pending batch
+    await log.append(rows(1, 'b'), 'l2');
+    const idx = async (table: string) => (await q<{ i: string }>(`SELECT toString(LogIndex) AS i FROM otel.${table} WHERE LogOrigin = 'test.example/landed' ORDER BY LogIndex`)).map((r) => Number(r.i));
+    expect([await idx('audit_events'), await idx('audit_events_log_leaves')]).toEqual([[0, 1, 2], [0, 1, 2]]);
+    await log.close();
+  });
+
   it('signs checkpoints to the witness file, then the store; a restart continues the same tree and remembers its batches', async () => {
     const origin = 'test.example/c';
     const first = open(handle.store, origin);

@@ -68,8 +68,8 @@ export function resolveFindings(v: OriginVerifier, witnessed: number, verified: 
         if (!v.inRange(t)) continue;
         const base = { origin, index: i, eventId: `${origin}@${i}`, time: isoNs(t), field: 'leaf record', failure: true };
         if (!c.recs.length && c.rows.length && i < verified) {
-          out.push({ ...base, kind: 'modified', detail: `its leaf record (audit_events_log_leaves) was changed (${fieldDiff(c.rows[0]!, c.rowBodies[0]!, rec)} differs); the row matches the checkpoint` });
-        } else out.push({ ...base, kind: 'inserted', detail: `a second leaf record (audit_events_log_leaves) at index ${i}${unproven(i)}` });
+          out.push({ ...base, kind: 'modified', detail: `its leaf record (the leaves table) was changed (${fieldDiff(c.rows[0]!, c.rowBodies[0]!, rec)} differs); the row matches the checkpoint` });
+        } else out.push({ ...base, kind: 'inserted', detail: `a second leaf record (the leaves table) at index ${i}${unproven(i)}` });
       }
       o.rows.forEach((row, n) => {
         if (!v.inRange(row.timeNs)) return;
@@ -99,7 +99,7 @@ export function resolveFindings(v: OriginVerifier, witnessed: number, verified: 
     if (i >= witnessed) rowFinding('inserted', row, `a row at index ${i}, beyond every checkpoint, without a leaf record`);
     else if (i < verified && leaf.equals(v.leafAt(i))) {
       valid++;
-      rowFinding('deleted', row, `its leaf record (audit_events_log_leaves) is missing; the row itself matches the checkpoint`, 'leaf record');
+      rowFinding('deleted', row, `its leaf record (the leaves table) is missing; the row itself matches the checkpoint`, 'leaf record');
     } else rowFinding('inserted', row, `a row at index ${i} without a leaf record, and no checkpoint confirms it`);
   }
 

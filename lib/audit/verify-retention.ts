@@ -30,8 +30,13 @@ export interface RetentionOracle {
 /**
  * `table`: the rules' table name (the audit table's); `nowMs`: when verify
  * runs. A version is in force from its event's time until the next one's.
+ * `kind`: what the leaf records' header columns are — the audit table's
+ * Category and Outcome, or an otel_logs log's SeverityText and
+ * SeverityNumber (lib/audit/otel-logs-leaf.ts). A rule that matches on
+ * something the leaf record does not keep (a resource attribute) explains
+ * nothing.
  */
-export function retentionOracle(events: readonly PolicyEvent[], table: string, nowMs: number): RetentionOracle {
+export function retentionOracle(events: readonly PolicyEvent[], table: string, nowMs: number, kind: 'audit' | 'logs' = 'audit'): RetentionOracle {
   const problems: string[] = [];
   const versions: { id: string; fromMs: number; untilMs: number; rules: RetentionRule[] }[] = [];
   const sorted = [...events].sort((a, b) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0));
@@ -51,7 +56,10 @@ export function retentionOracle(events: readonly PolicyEvent[], table: string, n
     problems,
     expiredUnder(rec) {
       const timeMs = Number(rec.timeNs / 1_000_000n);
-      const row = { category: rec.category, outcome: rec.outcome, service: rec.service };
+      const row =
+        kind === 'audit'
+          ? { category: rec.category, outcome: rec.outcome, service: rec.service }
+          : { severityText: rec.category, severityNumber: Number(rec.outcome), service: rec.service };
       for (let k = versions.length - 1; k >= 0; k--) {
         const v = versions[k]!;
         const rule = ruleFor(v.rules, table, row);
@@ -70,11 +78,12 @@ export function retentionOracle(events: readonly PolicyEvent[], table: string, n
  * After verification: an `expired` finding stands only if every policy event
  * used is a row the checkpoints prove (no finding of its own, below its
  * log's verified size); otherwise every `expired` finding becomes a failure.
- * Updates the summary and `ok`.
+ * Updates the summary and `ok`. `proofs`: the audit trail's report, when
+ * `report` is of another table's log (the events are audit rows).
  */
-export function settleExpired(report: VerifyReport, oracle: RetentionOracle): void {
-  const verified = new Map(report.origins.map((o) => [o.origin, o.verifiedSize]));
-  const flagged = new Set(report.findings.filter((f) => f.failure && f.eventId).map((f) => f.eventId!));
+export function settleExpired(report: VerifyReport, oracle: RetentionOracle, proofs: Pick<VerifyReport, 'origins' | 'findings'> = report): void {
+  const verified = new Map(proofs.origins.map((o) => [o.origin, o.verifiedSize]));
+  const flagged = new Set(proofs.findings.filter((f) => f.failure && f.eventId).map((f) => f.eventId!));
   const unproven = [...oracle.used].filter((id) => {
     const at = id.lastIndexOf('@');
     return flagged.has(id) || !(Number(id.slice(at + 1)) < (verified.get(id.slice(0, at)) ?? 0));

@@ -151,7 +151,15 @@ export interface RowsPageOrder {
  * nearly always — the leaf is made straight from the page bytes; anything
  * else goes through OriginVerifier.index with parsed objects.
  */
-export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer, until: number, given?: RowsPageOrder): void {
+export function feedRowBinary(
+  v: OriginVerifier,
+  rowBuf: Buffer,
+  recBuf: Buffer,
+  until: number,
+  given?: RowsPageOrder,
+  /** A rows page's records as objects, for what disagrees: the audit table's by default (another table's log gives its own). */
+  parseRows: (buf: Buffer, origin: string) => StoredRow[] = parseRowsPage,
+): void {
   v.reserve(until);
   const origin = v.origin;
   const R = given?.rows ?? pageRecords(rowBuf, true, v.next, until);
@@ -190,7 +198,7 @@ export function feedRowBinary(v: OriginVerifier, rowBuf: Buffer, recBuf: Buffer,
     // Everything at index i, as objects.
     const rows: StoredRow[] = [];
     const recs: LeafRecord[] = [];
-    for (; rowIndex(rk) === i; rk++) rows.push(...parseRowsPage(rowBuf.subarray(R[3 * rk]!, R[3 * rk + 2]!), origin));
+    for (; rowIndex(rk) === i; rk++) rows.push(...parseRows(rowBuf.subarray(R[3 * rk]!, R[3 * rk + 2]!), origin));
     for (; recIndex(kk) === i; kk++) recs.push(...parseLeavesPage(recBuf.subarray(K[3 * kk]!, K[3 * kk + 2]!), origin));
     v.place(i, v.index(i, rows, recs));
   }

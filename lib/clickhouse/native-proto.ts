@@ -25,7 +25,7 @@ import {
 import { sameBytes } from '../../core/otlp/log-view.ts';
 import { readEvent, readLink } from '../../core/otlp/traces-proto.ts';
 import { asString } from '../../core/otlp/anyvalue.ts';
-import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type MapColumn, type NativeBlock } from './native.ts';
+import { encodeMap, encodeStr, LogColumns, serviceName, Sink, TraceColumns, writeHexId, type EncodedMap, type LogRowHook, type MapColumn, type NativeBlock } from './native.ts';
 import { spanKindName, statusCodeName } from './rows.ts';
 import { walkAll, type PartWalk } from '../../core/yield.ts';
 
@@ -343,6 +343,7 @@ function span(r: Reader, limit: number, c: TraceColumns, svc: Uint8Array, rAttrs
 /** Where the walk is: the next record's ordinal, for its patch. */
 interface LogWalk {
   ordinal: number;
+  readonly hook: LogRowHook | undefined;
   readonly patches: readonly (LogPatch | undefined)[] | undefined;
   used: Uint8Array;
 }
@@ -362,8 +363,14 @@ export function encodeLogsNativeProto(parts: readonly Uint8Array[], rows: number
  * columns, so it is the same one block, byte for byte.
  */
 export function logsNativeWalk(parts: readonly Uint8Array[], rows: number, patches?: readonly (LogPatch | undefined)[]): PartWalk<NativeBlock> {
+  const w = logsColumnsWalk(parts, rows, patches);
+  return { parts: w.parts, part: w.part, finish: () => w.finish().block() };
+}
+
+/** logsNativeWalk's columns, before they become a block; `hook` is told about the rows it covers. */
+export function logsColumnsWalk(parts: readonly Uint8Array[], rows: number, patches?: readonly (LogPatch | undefined)[], hook?: LogRowHook): PartWalk<LogColumns> {
   const c = new LogColumns(rows);
-  const walk: LogWalk = { ordinal: 0, patches, used: new Uint8Array(16) };
+  const walk: LogWalk = { ordinal: 0, patches, used: new Uint8Array(16), hook };
   const part = (k: number): void => {
     const r = new Reader(parts[k]!);
     const end = r.len;
@@ -373,15 +380,17 @@ export function logsNativeWalk(parts: readonly Uint8Array[], rows: number, patch
       else r.other(tag, otlpKnown.ExportLogsServiceRequest, end, 'ExportLogsServiceRequest');
     }
   };
-  const finish = (): NativeBlock => {
+  const finish = (): LogColumns => {
     if (c.rows !== rows) throw new Error(`the payload holds ${c.rows} log records, not ${rows}`);
-    return c.block();
+    return c;
   };
   return { parts: parts.length, part, finish };
 }
 
 interface ResourceContext {
   svc: Uint8Array;
+  /** The hook, when it covers this resource's rows. */
+  told: LogRowHook | undefined;
   schema: Uint8Array;
   attrs: EncodedMap;
 }
@@ -393,7 +402,9 @@ function resourceLogs(r: Reader, limit: number, c: LogColumns, walk: LogWalk): v
     r.pos = at;
     readResource(r, end, resource);
   }
-  const res: ResourceContext = { svc: encodeStr(serviceName(resource.attributes)), schema: schemaOf(r, schema, end), attrs: encodeMap(resource.attributes) };
+  const name = serviceName(resource.attributes);
+  const told = walk.hook?.covers(name) ? walk.hook : undefined;
+  const res: ResourceContext = { svc: encodeStr(name), told, schema: schemaOf(r, schema, end), attrs: encodeMap(resource.attributes) };
   for (const at of items) {
     r.pos = at;
     scopeLogs(r, end, c, res, walk);
@@ -412,11 +423,14 @@ function scopeLogs(r: Reader, limit: number, c: LogColumns, res: ResourceContext
   const sName = encodeStr(scope.name);
   const sVersion = encodeStr(scope.version);
   const sAttrs = encodeMap(scope.attributes);
+  const told = res.told;
   for (const at of items) {
     r.pos = at;
+    told?.begin(c);
     logRecord(r, end, c, walk);
     c.context(res.svc, res.schema, res.attrs, sSchema, sName, sVersion, sAttrs);
     c.rows++;
+    told?.end(c);
   }
   r.pos = end;
 }

@@ -227,17 +227,32 @@ export function nativeBlock(rows: number, columns: ReadonlyArray<readonly [strin
 const MAP = 'Map(String, String)';
 
 /**
+ * Told about the rows of chosen resources while their columns are written
+ * (the otel_logs leaves of the exporter's Merkle log,
+ * lib/audit/otel-logs-leaf.ts): it reads each told row's values where they
+ * were just written, so the row needs no walk of its own.
+ */
+export interface LogRowHook {
+  /** Whether the rows of a resource with this service.name are told; asked once per resource. */
+  covers(service: string): boolean;
+  /** Before a told row's columns are written. */
+  begin(c: LogColumns): void;
+  /** After they are (`c.rows` counts the row). */
+  end(c: LogColumns): void;
+}
+
+/**
  * The columns of `otel_logs` rows being built, one record at a time, from
  * records (`encodeLogsNative`) or straight from OTLP protobuf
  * (native-proto.ts). Timestamps are written as 32-bit words so the protobuf
  * path needs no bigint.
  */
 export class LogColumns {
-  private readonly ts: Uint32Array;
-  private readonly ts64: BigInt64Array;
-  private readonly tsTime: Uint32Array;
-  private readonly flags: Uint8Array;
-  private readonly sevNum: Uint8Array;
+  readonly ts: Uint32Array;
+  readonly ts64: BigInt64Array;
+  readonly tsTime: Uint32Array;
+  readonly flags: Uint8Array;
+  readonly sevNum: Uint8Array;
   readonly traceId: Sink;
   readonly spanId: Sink;
   readonly sevText: Sink;
@@ -325,7 +340,8 @@ export class LogColumns {
     this.rows++;
   }
 
-  block(): NativeBlock {
+  /** The block: LOG_COLUMNS, then `extra` columns ([name, type, data chunks]). */
+  block(extra: ReadonlyArray<readonly [string, string, readonly Uint8Array[]]> = []): NativeBlock {
     const rows = this.rows;
     const cols: Record<(typeof LOG_COLUMNS)[number], readonly [string, Uint8Array[]]> = {
       Timestamp: ['DateTime64(9)', [new Uint8Array(this.ts.buffer, 0, rows * 8)]],
@@ -346,16 +362,23 @@ export class LogColumns {
       LogAttributes: [MAP, this.logAttrs.chunks],
       EventName: ['String', [this.eventName.data]],
     };
-    return nativeBlock(rows, LOG_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const));
+    return nativeBlock(rows, [...LOG_COLUMNS.map((c) => [c, cols[c][0], cols[c][1]] as const), ...extra]);
   }
 }
 
 /** `otel_logs` rows, columns in LOG_COLUMNS order. */
 export function encodeLogsNative(data: LogsData): NativeBlock {
+  return logColumnsOf(data).block();
+}
+
+/** `otel_logs` columns of records, `hook` told about the rows it covers. */
+export function logColumnsOf(data: LogsData, hook?: LogRowHook): LogColumns {
   const c = new LogColumns(logRecordCount(data));
   for (const rl of data.resourceLogs) {
     const attrs = rl.resource.attributes;
-    const svc = encodeStr(serviceName(attrs));
+    const name = serviceName(attrs);
+    const svc = encodeStr(name);
+    const told = hook?.covers(name) ? hook : undefined;
     const rSchema = encodeStr(rl.schemaUrl);
     const rAttrs = encodeMap(attrs);
     for (const sl of rl.scopeLogs) {
@@ -364,10 +387,14 @@ export function encodeLogsNative(data: LogsData): NativeBlock {
       const sName = encodeStr(sc.name);
       const sVersion = encodeStr(sc.version);
       const sAttrs = encodeMap(sc.attributes);
-      for (const r of sl.logRecords) c.addRecord(r, svc, rSchema, rAttrs, sSchema, sName, sVersion, sAttrs);
+      for (const r of sl.logRecords) {
+        told?.begin(c);
+        c.addRecord(r, svc, rSchema, rAttrs, sSchema, sName, sVersion, sAttrs);
+        told?.end(c);
+      }
     }
   }
-  return c.block();
+  return c;
 }
 
 /** Hex digits of each byte value, as two ASCII codes. */

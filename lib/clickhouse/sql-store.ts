@@ -21,8 +21,8 @@ export interface Rows {
 export interface SqlStore {
   /** Runs a statement that returns nothing (DDL). */
   exec(sql: string): Promise<void>;
-  /** INSERT INTO `table` (columns), deduplicated by `dedupToken` when given; malformed rows → PermanentError. */
-  insert(table: string, columns: readonly string[], rows: Rows, opts: { dedupToken?: string }): Promise<void>;
+  /** INSERT INTO `table` (columns), deduplicated by `dedupToken` when given; malformed rows → PermanentError. `settings`: more ClickHouse settings of the insert. */
+  insert(table: string, columns: readonly string[], rows: Rows, opts: { dedupToken?: string; settings?: Readonly<Record<string, string | number>> }): Promise<void>;
   /** A SELECT's rows as objects (64-bit integers arrive as strings). */
   query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
 }
@@ -45,7 +45,7 @@ export function openSqlStore(o: StoreOptions, metrics?: InsertMetrics, policy: I
     store: {
       exec: (sql) => s.command(sql),
       insert: async (table, columns, rows, opts) => {
-        const settings: Record<string, string> = opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {};
+        const settings: Record<string, string | number> = { ...opts.settings, ...(opts.dedupToken ? { insert_deduplication_token: opts.dedupToken } : {}) };
         if (s.kind === 'embedded' && NATIVE_SUPPORTED) {
           const block = rows.native();
           await insertWithPolicy(s, { table, columns, format: 'Native', block, settings }, block.rows, policy, metrics);
