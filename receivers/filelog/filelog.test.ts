@@ -161,6 +161,16 @@ describe('filelog', () => {
     await expectExactly(sink, ['x'.repeat(100), 'x'.repeat(50), 'win']);
   });
 
+  it('invalid UTF-8 becomes U+FFFD (as over the records path); multi-byte text is kept', async () => {
+    const f = join(dir, 'app.log');
+    writeFileSync(f, Buffer.concat([Buffer.from('bad \xff byte\n', 'latin1'), Buffer.from('größe ✓\n')]));
+    for (const operators of [[], [{ type: 'regex_parser', regex: '^(?<w>\\S+)' }]]) {
+      const { sink, r } = await tail({ include: [f], start_at: 'beginning', operators });
+      await expectExactly(sink, ['bad \uFFFD byte', 'größe ✓']);
+      await r.shutdown();
+    }
+  });
+
   it('exclude globs, and ** across directories', async () => {
     mkdirSync(join(dir, 'a', 'b'), { recursive: true });
     write(join(dir, 'a', 'b', 'deep.log'), ['deep']);

@@ -23,12 +23,22 @@ import { compileGlob, findFiles, type CompiledGlob } from './glob.ts';
 import { compileOperators, type Operator } from './operators.ts';
 import { lineSplitter, multilineSplitter, type Splitter } from './split.ts';
 import { Tracker, type Tracked } from './tracker.ts';
+import { LinesEncoder } from './encode.ts';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint, type PendingRange } from './checkpoint.ts';
+
+/** What one poll (or a replay) builds: records for the operators to work on, or, with none, the request bytes directly. */
+type Batch = LogRecord[] | LinesEncoder;
 
 interface Range {
   t: Tracked;
   start: number;
   end: number;
+}
+
+/** The request and its record count (finish() empties the encoder). */
+function encoded(e: LinesEncoder, observed: bigint): [Uint8Array[], number] {
+  const count = e.count;
+  return [[e.finish(observed)], count];
 }
 
 /** Longest wait between attempts while the next stage refuses. */
@@ -39,6 +49,8 @@ export class FilelogReceiver implements Component {
   private readonly exclude: CompiledGlob[];
   private readonly splitter: Splitter;
   private readonly operators: Operator[];
+  /** No operators and UTF-8: lines are encoded straight from the read buffers (encode.ts). */
+  private readonly direct: boolean;
   private readonly tracker: Tracker;
   private readonly log: Logger;
   private readonly obs: ObsConsumer;
@@ -68,6 +80,7 @@ export class FilelogReceiver implements Component {
       ? multilineSplitter(c.max_log_size, new RegExp((m.line_start_pattern ?? m.line_end_pattern)!), m.line_start_pattern ? 'start' : 'end')
       : lineSplitter(c.max_log_size);
     this.operators = compileOperators(c.operators);
+    this.direct = this.operators.length === 0 && c.encoding !== 'ascii';
     this.tracker = new Tracker(c.fingerprint_size, c.max_concurrent_files, this.log);
     this.obs = observedConsumer(settings, next, 'file');
   }
@@ -118,7 +131,7 @@ export class FilelogReceiver implements Component {
     const files = await this.tracker.poll(paths, atStart ? (size) => size : () => 0);
     const now = Date.now();
     const observed = BigInt(now) * 1_000_000n;
-    const records: LogRecord[] = [];
+    const records: Batch = this.direct ? new LinesEncoder() : [];
     const ranges: Range[] = [];
     let budget = c.max_batch_bytes;
     let more = false;
@@ -155,7 +168,7 @@ export class FilelogReceiver implements Component {
     }
     const token = this.tokenOf(ranges);
     await this.save({ token, ranges: ranges.map((r) => this.pendingOf(r)) });
-    if (await this.deliver(records, token)) {
+    if (await this.deliver(records, token, observed)) {
       for (const r of ranges) r.t.offset = r.end;
       this.dirty = true;
       this.backoff = 0;
@@ -166,11 +179,15 @@ export class FilelogReceiver implements Component {
   }
 
   /** Records of one chunk of a file into `out`; returns the bytes they span. */
-  private cut(t: Tracked, buf: Buffer, len: number, flush: boolean, observed: bigint, out: LogRecord[]): number {
+  private cut(t: Tracked, buf: Buffer, len: number, flush: boolean, observed: bigint, out: Batch): number {
     const c = this.settings.config;
-    const enc = c.encoding === 'ascii' ? 'latin1' : 'utf8';
     const name = c.include_file_name ? basename(t.path) : undefined;
     const path = c.include_file_path ? t.path : undefined;
+    if (out instanceof LinesEncoder) {
+      out.file(name, path);
+      return this.splitter.split(buf, len, flush, (s, e) => out.add(buf, s, e));
+    }
+    const enc = c.encoding === 'ascii' ? 'latin1' : 'utf8';
     const ops = this.operators;
     return this.splitter.split(buf, len, flush, (s, e) => {
       const line = buf.toString(enc, s, e);
@@ -193,15 +210,19 @@ export class FilelogReceiver implements Component {
   }
 
   /** Hands records on; false when the next stage refused (nothing was taken). */
-  private async deliver(records: LogRecord[], token: string): Promise<boolean> {
-    if (records.length === 0) return true; // every record dropped by an operator: the bytes are done with
-    const p = Payload.logs({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, scopeLogs: [{ scope: emptyScope(), logRecords: records, schemaUrl: '' }], schemaUrl: '' }] });
+  private async deliver(batch: Batch, token: string, observed: bigint): Promise<boolean> {
+    // Every record dropped by an operator: the bytes are done with.
+    if (batch instanceof LinesEncoder ? batch.count === 0 : batch.length === 0) return true;
+    const p =
+      batch instanceof LinesEncoder
+        ? Payload.ofBytes('logs', ...encoded(batch, observed))
+        : Payload.logs({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, scopeLogs: [{ scope: emptyScope(), logRecords: batch, schemaUrl: '' }], schemaUrl: '' }] });
     p.dedupToken = token;
     try {
       await this.obs.logs(p);
       return true;
     } catch (err) {
-      if (this.backoff === 0) this.log.warn('the next stage refused tailed lines; reading them again later', { records: records.length, error: err });
+      if (this.backoff === 0) this.log.warn('the next stage refused tailed lines; reading them again later', { records: p.count, error: err });
       return false;
     }
   }
@@ -219,7 +240,7 @@ export class FilelogReceiver implements Component {
    * and offered under its token; false when the next stage refused it.
    */
   private async replay(token: string, pending: PendingRange[]): Promise<boolean> {
-    const records: LogRecord[] = [];
+    const records: Batch = this.direct ? new LinesEncoder() : [];
     const done: Array<{ t: Tracked; end: number }> = [];
     const observed = BigInt(Date.now()) * 1_000_000n;
     const files = await this.tracker.poll(await findFiles(this.include, this.exclude), () => 0);
@@ -235,7 +256,7 @@ export class FilelogReceiver implements Component {
       this.cut(t, buf, bytesRead, true, observed, records);
       done.push({ t, end: r.start + bytesRead });
     }
-    if (!(await this.deliver(records, token))) return false;
+    if (!(await this.deliver(records, token, observed))) return false;
     for (const d of done) d.t.offset = d.end;
     await this.save(null);
     return true;
