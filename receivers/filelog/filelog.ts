@@ -64,6 +64,12 @@ export class FilelogReceiver implements Component {
   /** Offsets changed since they were last written. */
   private dirty = false;
   private rr = 0;
+  /**
+   * One poll's reads, each file's into the next free part of it (a poll reads
+   * at most max_batch_bytes), reused poll after poll: what is handed on is
+   * copied out of it (strings, or the encoded request) before the next poll.
+   */
+  private pollBuf: Buffer | undefined;
   /** The batch in flight at the last stop, to hand on again before anything new. */
   private toReplay: Checkpoint['pending'] = null;
 
@@ -153,7 +159,9 @@ export class FilelogReceiver implements Component {
         continue;
       }
       const want = Math.min(size - t.offset, Math.max(c.max_log_size, 256 * 1024), budget);
-      const buf = Buffer.allocUnsafe(want);
+      this.pollBuf ??= Buffer.allocUnsafeSlow(c.max_batch_bytes);
+      const at = c.max_batch_bytes - budget;
+      const buf = this.pollBuf.subarray(at, at + want);
       const { bytesRead } = await t.fh!.read(buf, 0, want, t.offset);
       const atEof = t.offset + bytesRead >= size;
       const flush = atEof && now - t.sizeSince >= c.force_flush_period;

@@ -8,7 +8,11 @@
  * agent's lines per CPU-second (its utime + stime from its start until the
  * sink has every line) and its peak RSS.
  *
- *   npm run bench:agent [-- --files 50 --lines 1000000 --parser none|envoy_json]
+ *   npm run bench:agent [-- --files 50 --lines 1000000 --parser none|envoy_json --compression gzip|none
+ *                          --queue-size 50 --consumers 4]
+ *
+ * Run it after `npm run build` (as `npm install` does): from sources, tsx's
+ * transpiler adds tens of MiB to the agent's RSS.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +52,7 @@ await gw.start(testHost());
 const cfg = {
   receivers: { filelog: { include: [join(logs, '*.log')], start_at: 'beginning', storage: 'file_storage', operators: PARSER === 'envoy_json' ? [{ type: 'envoy_json_parser', on_error: 'send_quiet' }] : [] } },
   processors: { memory_limiter: { check_interval: '1s', limit_mib: 200, spike_limit_mib: 50 } },
-  exporters: { otlp: { endpoint: gw.grpc!.address, tls: { insecure: true }, compression: 'gzip', sending_queue: { storage: 'file_storage', queue_size: 5000, num_consumers: 4 } } },
+  exporters: { otlp: { endpoint: gw.grpc!.address, tls: { insecure: true }, compression: flag('compression', 'gzip'), sending_queue: { storage: 'file_storage', queue_size: Number(flag('queue-size', '50')), num_consumers: Number(flag('consumers', '4')) } } },
   extensions: { file_storage: { directory: join(root, 'data') } },
   service: { extensions: ['file_storage'], telemetry: { logs: { level: 'warn' }, metrics: { address: `127.0.0.1:${await freePort()}` } }, pipelines: { logs: { receivers: ['filelog'], processors: ['memory_limiter'], exporters: ['otlp'] } } },
 };
