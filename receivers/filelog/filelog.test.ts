@@ -171,6 +171,17 @@ describe('filelog', () => {
     }
   });
 
+  it('more files than max_concurrent_files: every file gets its turn', async () => {
+    const want: string[] = [];
+    for (let f = 0; f < 7; f++) {
+      const ls = lines(`f${f}`, 0, 3);
+      write(join(dir, `f${f}.log`), ls);
+      want.push(...ls);
+    }
+    const { sink } = await tail({ include: [join(dir, '*.log')], start_at: 'beginning', max_concurrent_files: 2 });
+    await expectExactly(sink, want);
+  });
+
   it('exclude globs, and ** across directories', async () => {
     mkdirSync(join(dir, 'a', 'b'), { recursive: true });
     write(join(dir, 'a', 'b', 'deep.log'), ['deep']);

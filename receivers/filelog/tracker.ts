@@ -24,6 +24,8 @@ export interface Tracked {
   /** Size last seen, and since when (force_flush_period). */
   lastSize: number;
   sizeSince: number;
+  /** Poll generation it was last read at: with more files than max_concurrent_files, the least recently read go first. */
+  readAt: number;
 }
 
 /** Polls a known file is remembered for after it was last seen (its copy may still show up). */
@@ -49,7 +51,7 @@ export class Tracker {
 
   /** A file known from saved offsets (opened when the globs find it). */
   restore(fp: Buffer, offset: number, path: string): Tracked {
-    const t: Tracked = { fp, offset, path, fh: undefined, dev: -1, ino: -1, seen: 0, lastSize: -1, sizeSince: 0 };
+    const t: Tracked = { fp, offset, path, fh: undefined, dev: -1, ino: -1, seen: 0, lastSize: -1, sizeSince: 0, readAt: 0 };
     this.files.push(t);
     return t;
   }
@@ -117,7 +119,7 @@ export class Tracker {
           Object.assign(match, { fh, fp: head.length > match.fp.length ? head : match.fp, path, dev: st.dev, ino: st.ino, seen: gen });
           claimed.add(match);
         } else {
-          const t: Tracked = { fp: head, offset: newOffset(st.size), path, fh, dev: st.dev, ino: st.ino, seen: gen, lastSize: -1, sizeSince: 0 };
+          const t: Tracked = { fp: head, offset: newOffset(st.size), path, fh, dev: st.dev, ino: st.ino, seen: gen, lastSize: -1, sizeSince: 0, readAt: 0 };
           this.files.push(t);
           claimed.add(t);
         }
@@ -135,10 +137,13 @@ export class Tracker {
     }
     const opened = this.files.filter((t) => t.fh);
     if (opened.length > this.maxOpen) {
-      opened.sort((a, b) => Number(claimed.has(a)) - Number(claimed.has(b)) || a.seen - b.seen);
+      // Closed first: files the globs no longer find, then the most recently read (they had their turn).
+      opened.sort((a, b) => Number(claimed.has(a)) - Number(claimed.has(b)) || b.readAt - a.readAt);
       for (const t of opened.slice(0, opened.length - this.maxOpen)) await this.close(t);
     }
-    return this.files.filter((t) => t.fh);
+    const out = this.files.filter((t) => t.fh);
+    for (const t of out) t.readAt = gen;
+    return out;
   }
 
   /** A file read to its end that the globs no longer find is let go. */
