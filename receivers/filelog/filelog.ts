@@ -41,6 +41,9 @@ function encoded(e: LinesEncoder, observed: bigint): [Uint8Array[], number] {
   return [[e.finish(observed)], count];
 }
 
+/** How long shutdown waits for a batch being handed on. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 /** Longest wait between attempts while the next stage refuses. */
 const MAX_BACKOFF_MS = 5_000;
 
@@ -273,7 +276,19 @@ export class FilelogReceiver implements Component {
   readonly shutdown = once(async () => {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+    // A batch the next stage holds on to (an exporter without a queue, retrying)
+    // is not waited for past a grace: its range stays saved as in flight, and is
+    // offered again, under its token, at the next start.
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      (this.running ?? Promise.resolve()).then(() => true, () => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), SHUTDOWN_GRACE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.log.warn('stopping while the next stage still holds a batch; it is offered again at the next start');
+      return;
+    }
     if (this.dirty) await this.save(null).catch((err: unknown) => this.log.error('cannot save filelog offsets', { error: err }));
     await this.tracker.closeAll();
   });
