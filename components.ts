@@ -26,12 +26,16 @@ import { otlpExporterFactory } from './exporters/otlp/index.ts';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
+import { lokiFactory } from './receivers/loki/index.ts';
+import { datadogFactory } from './receivers/datadog/index.ts';
+import { beatsFactory } from './receivers/beats/index.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/index.ts';
 import { basicAuthFactory } from './extensions/basicauth/index.ts';
 import { alertsFactory } from './extensions/alerts/index.ts';
+import { consoleFactory } from './extensions/console/index.ts';
 import { forwardFactory } from './connectors/forward/index.ts';
 import { routingFactory } from './connectors/routing/index.ts';
 
@@ -42,6 +46,9 @@ export const builtinFactories: Factory[] = [
   zipkinFactory as Factory,
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
+  lokiFactory as Factory,
+  datadogFactory as Factory,
+  beatsFactory as Factory,
   filelogFactory as Factory,
 
   // processors
@@ -68,6 +75,7 @@ export const builtinFactories: Factory[] = [
   healthCheckFactory as Factory,
   fileStorageFactory as Factory,
   alertsFactory as Factory,
+  consoleFactory as Factory,
   clickhouseStoreFactory as Factory,
   bearerTokenAuthFactory as Factory,
   basicAuthFactory as Factory,

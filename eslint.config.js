@@ -8,7 +8,7 @@ const layer = (message, groups) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }],
 });
 // Tests and benches may reach across layers (a test drives a component with another's output).
-const notTests = ['**/*.test.ts', 'test/**', 'scripts/**', '**/testdata/**'];
+const notTests = ['**/*.test.ts', '**/*.test-helper.ts', 'test/**', 'scripts/**', '**/testdata/**'];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'dist/**', '**/*.d.ts', '**/testdata/**', '.tmp-*'] },
@@ -46,6 +46,9 @@ export default tseslint.config(
     ignores: notTests,
     rules: layer("a component never imports another component's folder (or its own through ../../): shared code lives in core/ or lib/", [
       ...COMPONENT_KINDS.map((k) => `../../${k}/**`),
+      // A sibling of the same kind (processors/detect importing ../audit/…).
+      '../*/**',
+      '!../../**',
       '**/bin/**',
     ]),
   },

@@ -14,7 +14,7 @@ export interface DefaultPipeline {
 }
 
 export async function defaultPipelineOnFreePorts(): Promise<DefaultPipeline> {
-  const [grpc, http, query, metrics, health, zipkin, jg, jh, jc, jb] = await Promise.all(Array.from({ length: 10 }, freePort));
+  const [grpc, http, query, metrics, health, zipkin, jg, jh, jc, jb, consolePort] = await Promise.all(Array.from({ length: 11 }, freePort));
   const cfg = parse(readFileSync('pipeline.yaml', 'utf8')) as Record<string, any>;
   cfg.receivers.otlp.protocols.grpc.endpoint = `127.0.0.1:${grpc}`;
   cfg.receivers.otlp.protocols.http.endpoint = `127.0.0.1:${http}`;
@@ -26,6 +26,7 @@ export async function defaultPipelineOnFreePorts(): Promise<DefaultPipeline> {
   p.thrift_binary.endpoint = `127.0.0.1:${jb}`;
   cfg.extensions.clickhouse_store.query_endpoint = `127.0.0.1:${query}`;
   cfg.extensions.health_check.endpoint = `127.0.0.1:${health}`;
+  if (cfg.extensions.console) cfg.extensions.console.endpoint = `127.0.0.1:${consolePort}`;
   cfg.service.telemetry.metrics.address = `127.0.0.1:${metrics}`;
   return { cfg, http, grpc, query, metrics, yaml: () => stringify(cfg) };
 }

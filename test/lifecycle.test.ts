@@ -103,6 +103,7 @@ const fixtures: Record<string, Fixture> = {
   },
   'extension/basicauth': () => ({ htpasswd: { inline: `user:${bcrypt.hashSync('pw', 4)}` } }),
   'extension/alerts': () => ({ store: 'clickhouse_store' }),
+  'extension/console': () => ({ endpoint: '127.0.0.1:0', store: 'clickhouse_store', alerts: null }),
   // ship-c (issue 20): a file to tail; the exporters send to trailhouse's own OTLP receiver.
   'receiver/filelog': () => {
     const d = tmp();
@@ -116,6 +117,11 @@ const fixtures: Record<string, Fixture> = {
 /** Started extensions a component's host must offer (by id), for components that name one; shut down after it. */
 const hostExtensions: Record<string, () => Promise<Record<string, Component>>> = {
   'extension/alerts': async () => {
+    const store = clickhouseStoreFactory.create({ id: 'clickhouse_store', config: { ...clickhouseStoreFactory.defaultConfig(), path: chdb(), query_endpoint: '127.0.0.1:0' }, logger: testLogger(), metrics: new MetricsRegistry() });
+    await store.start(testHost());
+    return { clickhouse_store: store };
+  },
+  'extension/console': async () => {
     const store = clickhouseStoreFactory.create({ id: 'clickhouse_store', config: { ...clickhouseStoreFactory.defaultConfig(), path: chdb(), query_endpoint: '127.0.0.1:0' }, logger: testLogger(), metrics: new MetricsRegistry() });
     await store.start(testHost());
     return { clickhouse_store: store };

@@ -34,6 +34,7 @@ function defaultPipeline(dir: string): string {
   // The store is configured once, on its extension; the writers name it.
   cfg.extensions.clickhouse_store = { ...cfg.extensions.clickhouse_store, path: dir, query_endpoint: any };
   cfg.extensions.health_check.endpoint = any;
+  if (cfg.extensions.console) cfg.extensions.console.endpoint = any;
   cfg.extensions.file_storage.directory = `${dir}/queue`;
   cfg.service.telemetry = { metrics: { level: 'none' } };
   return stringify(cfg);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers.ts';
 import { MAX_EVIDENCE } from '../../lib/detect/signal.ts';
-import { alertsProvider } from './provider.ts';
+import { alertsProvider } from '../../lib/alerts/provider.ts';
 import { signal, startFixture, type Fixture } from './fixture.test-helper.ts';
 
 let f: Fixture;

@@ -29,7 +29,7 @@ import { BruteforceDetector } from '../../lib/alerts/bruteforce.ts';
 import { TriageError, type TriageService } from '../../lib/alerts/triage.ts';
 import { attachTriage } from './attach-triage.ts';
 import { alertsSchema, defaultAlertsConfig, validateAlerts, type AlertsConfig } from './config.ts';
-import type { AlertsProvider } from './provider.ts';
+import type { AlertsProvider } from '../../lib/alerts/provider.ts';
 
 const MS_NS = 1_000_000n;
 

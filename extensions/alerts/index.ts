@@ -1,3 +1,3 @@
 export { alertsFactory, AlertsExtension } from './alerts.ts';
-export { alertsProvider, isAlertsProvider, type AlertsProvider } from './provider.ts';
+export { alertsProvider, isAlertsProvider, type AlertsProvider } from '../../lib/alerts/provider.ts';
 export { defaultAlertsConfig, type AlertsConfig } from './config.ts';

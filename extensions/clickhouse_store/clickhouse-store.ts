@@ -56,6 +56,11 @@ export class ClickHouseStoreExtension implements Component, StoreProvider {
     return this.query?.server.routes;
   }
 
+  /** The query interface's users and login throttling, for other read surfaces (the console). */
+  get queryAccess() {
+    return { users: this.settings.config.query_users, throttle: this.settings.config.query_login_throttle };
+  }
+
   /** The query interface's `http://host:port`, when it is serving. */
   get queryUrl(): string | undefined {
     return this.query?.server.url;

@@ -143,29 +143,8 @@ export function triageRoute(service: TriageService, logger: Logger, storeWaitMs 
       if (type !== 'application/json') throw new TriageError(415, 'expected Content-Type: application/json');
       if (req.headers['content-encoding'] && req.headers['content-encoding'] !== 'identity') throw new TriageError(415, 'a compressed body is not taken here');
       const note = parseNote(await readBody(req));
-      const act = action;
-      // The audit event follows the stored version, whenever that is: a store
-      // that is slow to answer delays the record, it never loses or splits it.
-      const done = service.setStatus(id, act.status, caller.user, note).then(({ before, after }) => {
-        emitSecurityEvent({
-          time: nowNanos(),
-          category: 'configuration',
-          action: act.action,
-          outcome: 'success',
-          subject: caller.user,
-          source: caller.remote,
-          surface: 'query_interface',
-          reason: '',
-          details: { alert_id: id, note, status_from: before.status, status_to: after.status, detector: after.detector, role: caller.role, resource: `alert:${id}` },
-        });
-        logger.info('alert triaged', { alert: id, status: after.status, user: caller.user });
-        return after;
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), storeWaitMs)));
-      const after = await Promise.race([done, late]).finally(() => clearTimeout(timer));
+      const after = await changeStatus(service, logger, caller, id, verb, note, storeWaitMs);
       if (after) return send(res, 200, { alert: webhookAlert(after, '') });
-      done.catch((err: unknown) => logger.error('alert triage not stored', { alert: id, error: err }));
       return send(res, 202, { accepted: true, reason: 'the store has not answered yet: the change is recorded (and audited) once it does' });
     } catch (err) {
       if (!req.complete) req.resume();
@@ -190,7 +169,59 @@ export function triageRoute(service: TriageService, logger: Logger, storeWaitMs 
   };
 }
 
-function refuseCaller(c: RouteCaller): void {
+/**
+ * A checked status change (the caller may triage, the note is valid): stored
+ * as a new version, then raised as a `configuration` SecurityEvent on
+ * `surface`. The alert after the change, or undefined when the store did not
+ * answer within storeWaitMs (the change and its event follow when it does).
+ * Also what the console's Alerts page calls.
+ */
+export async function changeStatus(service: TriageService, logger: Logger, caller: RouteCaller, id: string, verb: string, note: string, storeWaitMs = 15_000, surface = 'query_interface'): Promise<Alert | undefined> {
+  const act = Object.hasOwn(ACTIONS, verb) ? ACTIONS[verb]! : undefined;
+  if (!act) throw new TriageError(404, `unknown action ${JSON.stringify(verb.slice(0, 40))}: ack or resolve`);
+  // The audit event follows the stored version, whenever that is: a store
+  // that is slow to answer delays the record, it never loses or splits it.
+  const done = service.setStatus(id, act.status, caller.user, note).then(({ before, after }) => {
+    emitSecurityEvent({
+      time: nowNanos(),
+      category: 'configuration',
+      action: act.action,
+      outcome: 'success',
+      subject: caller.user,
+      source: caller.remote,
+      surface,
+      reason: '',
+      details: { alert_id: id, note, status_from: before.status, status_to: after.status, detector: after.detector, role: caller.role, resource: `alert:${id}` },
+    });
+    logger.info('alert triaged', { alert: id, status: after.status, user: caller.user });
+    return after;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), storeWaitMs)));
+  const after = await Promise.race([done, late]).finally(() => clearTimeout(timer));
+  if (!after) done.catch((err: unknown) => logger.error('alert triage not stored', { alert: id, error: err }));
+  return after;
+}
+
+/** A refused status change, raised as a `configuration` event with outcome `denied`. */
+export function triageDenied(caller: RouteCaller, id: string, verb: string, reason: string, surface = 'query_interface'): void {
+  const act = Object.hasOwn(ACTIONS, verb) ? ACTIONS[verb]! : undefined;
+  if (!act) return;
+  emitSecurityEvent({
+    time: nowNanos(),
+    category: 'configuration',
+    action: act.action,
+    outcome: 'denied',
+    subject: caller.user,
+    source: caller.remote,
+    surface,
+    reason,
+    details: { alert_id: id, role: caller.role, resource: `alert:${id}` },
+  });
+}
+
+/** Why `c` may not triage (TriageError 403), or nothing. */
+export function refuseCaller(c: RouteCaller): void {
   if (!c.authenticated) throw new TriageError(403, 'triage needs an authenticated user: configure query_users on the store with a user of role responder');
   if (c.role !== TRIAGE_ROLE) throw new TriageError(403, `the ${c.role} role may not triage alerts (role ${TRIAGE_ROLE} may)`);
 }

@@ -12,7 +12,9 @@
  */
 import type { Host } from '../../core/component.ts';
 import type { RetentionService } from '../retention/sweep.ts';
+import type { LoginThrottleConfig } from './query/login-throttle.ts';
 import type { QueryRoutes } from './query/query-routes.ts';
+import type { QueryUserConfig } from './query/query-users.ts';
 import type { StoreOptions } from './store.ts';
 
 export interface StoreProvider {
@@ -25,6 +27,8 @@ export interface StoreProvider {
   readonly retention?: RetentionService;
   /** The embedded store's query interface routes, once it is serving (actions beside queries, e.g. alert triage). */
   readonly queryRoutes?: QueryRoutes;
+  /** Who may read the store (the query interface's users and login throttling): other read surfaces (the console) use the same. */
+  readonly queryAccess?: { users: Record<string, QueryUserConfig> | null; throttle: LoginThrottleConfig };
 }
 
 export function isStoreProvider(x: unknown): x is StoreProvider {

@@ -1,29 +1,21 @@
 /**
- * A JSON access-log line (Envoy's JSON access log, Istio's
- * `accessLogEncoding: JSON`) as log-record attributes, so a record tailed
- * from a file, or received as a text line by any receiver, is read by the
- * audit classifier exactly as Envoy's OpenTelemetry access logger's record
- * (whose labels are attributes with these same names). Shared by every
- * receiver that gets such lines (filelog, syslog, forward).
+ * A log line that is a JSON object (Envoy's and Istio's JSON access log, a
+ * JSON-logging app) read into attributes, so `audit` classifies it exactly as
+ * the same entry sent over OTLP with those attributes. Receivers of plain
+ * lines (loki, datadog, beats, the kafka receiver's text/json encodings)
+ * call it; the line itself stays the record's body.
  *
- * Values: strings stay strings, integers become OTLP ints, other numbers
- * doubles, booleans bools, objects kvlists, arrays arrays, null is dropped.
+ * Cheap on other lines: only a line whose first non-blank byte is `{` is
+ * parsed; a line that does not parse as an object is left alone.
  */
 import { KvList, type AnyValue, type KeyValue } from '../../core/model.ts';
 
-/** The object a line holds, or undefined when it is not a JSON object. */
-export function parseJsonObject(line: string): Record<string, unknown> | undefined {
-  const t = line.charCodeAt(0) === 123 /* { */ ? line : line.trimStart();
-  if (t.charCodeAt(0) !== 123) return undefined;
-  try {
-    const v: unknown = JSON.parse(t);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Nesting kept from a JSON value; deeper levels become their JSON text. */
+const MAX_DEPTH = 16;
 
-export function toAnyValue(v: unknown): AnyValue {
+/** A JSON value as an attribute value: integers as int (bigint), other numbers double, objects KvList. */
+export function jsonToAnyValue(v: unknown, depth = 0): AnyValue {
+  if (v === null || v === undefined) return undefined;
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -31,30 +23,50 @@ export function toAnyValue(v: unknown): AnyValue {
     case 'number':
       return Number.isSafeInteger(v) ? BigInt(v) : v;
     case 'object':
-      if (v === null) return undefined;
-      if (Array.isArray(v)) return v.map(toAnyValue);
-      return new KvList(objectToAttributes(v as Record<string, unknown>));
+      if (depth >= MAX_DEPTH) return JSON.stringify(v);
+      if (Array.isArray(v)) return v.map((x) => jsonToAnyValue(x, depth + 1));
+      return new KvList(Object.entries(v as Record<string, unknown>).map(([key, x]) => ({ key, value: jsonToAnyValue(x, depth + 1) })));
     default:
       return undefined;
   }
 }
 
-/** The object's keys as attributes, in its order (null values dropped). */
-export function objectToAttributes(o: Record<string, unknown>, into: KeyValue[] = []): KeyValue[] {
-  for (const key in o) {
-    const value = toAnyValue(o[key]);
-    if (value !== undefined) into.push({ key, value });
+function looksLikeObject(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 123 /* { */) return true;
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
   }
-  return into;
+  return false;
 }
 
-/** Envoy's START_TIME (RFC 3339, ms or µs) as Unix nanoseconds; 0n when unreadable. */
-export function startTimeNanos(v: unknown): bigint {
-  if (typeof v !== 'string' || v === '' || v === '-') return 0n;
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) return 0n;
-  // Date.parse keeps milliseconds; Envoy may write microseconds.
-  const frac = /\.(\d{4,9})/.exec(v)?.[1];
-  const extra = frac ? BigInt(frac.slice(3).padEnd(6, '0')) : 0n;
-  return BigInt(ms) * 1_000_000n + extra;
+/**
+ * Appends the top-level fields of `line` (when it is a JSON object) to
+ * `into`, skipping keys already there (labels and tags the shipper set win)
+ * and null values. Returns whether the line was a JSON object.
+ */
+export function addJsonLineAttributes(line: string, into: KeyValue[]): boolean {
+  if (!looksLikeObject(line)) return false;
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return false;
+  }
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return false;
+  addObjectAttributes(o as Record<string, unknown>, into);
+  return true;
+}
+
+/** The fields of a parsed JSON object as attributes (existing keys kept, null skipped). */
+export function addObjectAttributes(o: Record<string, unknown>, into: KeyValue[], skip?: string): void {
+  const existing = into.length;
+  for (const key in o) {
+    if (key === skip) continue;
+    const value = jsonToAnyValue(o[key]);
+    if (value === undefined) continue;
+    let dup = false;
+    for (let i = 0; i < existing; i++) if (into[i]!.key === key) { dup = true; break; }
+    if (!dup) into.push({ key, value });
+  }
 }

@@ -7,7 +7,7 @@ import { settingsFor } from '../../test/component-config.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces } from '../../test/helpers.ts';
 import { errorsOf } from '../../test/core/config-errors.ts';
 import { resourceFactory } from '../resource/factory.ts';
-import { AttrActions, type ActionConfig } from './actions.ts';
+import { AttrActions, type ActionConfig } from '../../lib/attributes/actions.ts';
 import { attributesFactory, type AttributesConfig } from './factory.ts';
 import { Payload } from '../../core/payload.ts';
 

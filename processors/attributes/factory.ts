@@ -1,8 +1,8 @@
 import type { ProcessorFactory } from '../../core/component.ts';
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { matchDefaults, matchPropertiesSchema, validateMatchProperties, type MatchPropertiesConfig } from '../../core/match-properties.ts';
-import { actionSchema, validateActions, withDefaults, type ActionConfig } from './actions.ts';
-import { attributesProcessor } from './attributes.ts';
+import { actionSchema, validateActions, withDefaults, type ActionConfig } from '../../lib/attributes/actions.ts';
+import { attributesProcessor } from '../../lib/attributes/processor.ts';
 
 export interface AttributesConfig {
   actions: ActionConfig[];

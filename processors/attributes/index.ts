@@ -1,2 +1,2 @@
 export { attributesFactory, type AttributesConfig } from './factory.ts';
-export { AttrActions, type ActionConfig } from './actions.ts';
+export { AttrActions, type ActionConfig } from '../../lib/attributes/actions.ts';

@@ -1,7 +1,7 @@
 import type { ProcessorFactory } from '../../core/component.ts';
 import { s } from '../../core/config/schema.ts';
-import { actionSchema, validateActions, withDefaults, type ActionConfig } from '../attributes/actions.ts';
-import { attributesProcessor } from '../attributes/attributes.ts';
+import { actionSchema, validateActions, withDefaults, type ActionConfig } from '../../lib/attributes/actions.ts';
+import { attributesProcessor } from '../../lib/attributes/processor.ts';
 
 export interface ResourceConfig {
   /** The Collector's resource processor calls its action list `attributes`. */

@@ -14,10 +14,39 @@
  * `drop`. Every other stanza operator type is refused by name.
  */
 import type { ConfigError } from '../../core/config/schema.ts';
-import type { LogRecord } from '../../core/model.ts';
+import type { KeyValue, LogRecord } from '../../core/model.ts';
 import { KvList } from '../../core/model.ts';
-import { objectToAttributes, parseJsonObject, startTimeNanos } from '../../lib/mesh/json-line.ts';
+import { addObjectAttributes } from '../../lib/mesh/json-line.ts';
 import { parseIstioTextLine } from '../../lib/mesh/istio-text.ts';
+
+/** The object a line holds, or undefined when it is not a JSON object. */
+function parseJsonObject(line: string): Record<string, unknown> | undefined {
+  const t = line.trimStart();
+  if (t.charCodeAt(0) !== 123 /* { */) return undefined;
+  try {
+    const v: unknown = JSON.parse(t);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fields of an object as attributes (lib/mesh/json-line.ts: what every receiver of JSON lines does), as a new list. */
+function objectToAttributes(o: Record<string, unknown>, into: KeyValue[] = []): KeyValue[] {
+  addObjectAttributes(o, into);
+  return into;
+}
+
+/** Envoy's START_TIME (RFC 3339, ms or µs) as Unix nanoseconds; 0n when unreadable. */
+export function startTimeNanos(v: unknown): bigint {
+  if (typeof v !== 'string' || v === '' || v === '-') return 0n;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) return 0n;
+  // Date.parse keeps milliseconds; Envoy may write microseconds.
+  const frac = /\.(\d{4,9})/.exec(v)?.[1];
+  const extra = frac ? BigInt(frac.slice(3).padEnd(6, '0')) : 0n;
+  return BigInt(ms) * 1_000_000n + extra;
+}
 
 export const OPERATOR_TYPES = ['json_parser', 'regex_parser', 'envoy_json_parser', 'istio_text_parser'] as const;
 export type OperatorType = (typeof OPERATOR_TYPES)[number];

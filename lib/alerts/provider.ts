@@ -1,10 +1,11 @@
 /**
- * Where detectors meet the alerts extension: a processor configured with
+ * Where detectors meet the alerts extension (the seam, like lib/clickhouse/provider.ts for the
+ * store; extensions/alerts implements it): a processor configured with
  * `alerts: <id>` asks the host for that started extension at its start and
  * raises signals into its sink (lib/detect/signal.ts).
  */
 import type { Host } from '../../core/component.ts';
-import type { AlertSink } from '../../lib/detect/signal.ts';
+import type { AlertSink } from '../detect/signal.ts';
 
 export interface AlertsProvider {
   readonly kind: 'alerts';

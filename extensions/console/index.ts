@@ -1,0 +1,2 @@
+export { consoleFactory, ConsoleExtension } from './console.ts';
+export { defaultConsoleConfig, type ConsoleConfig } from './config.ts';
