@@ -68,6 +68,9 @@ const fixtures: Record<string, Fixture> = {
   }),
   'receiver/zipkin': () => ({ endpoint: '127.0.0.1:0' }),
   'receiver/fluentforward': () => ({ endpoint: '127.0.0.1:0' }),
+  'receiver/loki': () => ({ protocols: { http: { endpoint: '127.0.0.1:0' } } }),
+  'receiver/datadog': () => ({ endpoint: '127.0.0.1:0' }),
+  'receiver/beats': () => ({ endpoint: '127.0.0.1:0' }),
   'receiver/syslog': () => ({ tcp: { listen_address: '127.0.0.1:0' }, udp: { listen_address: '127.0.0.1:0' } }),
   'exporter/kafka': async () => ({
     brokers: [await ensureKafka()],
