@@ -7,6 +7,7 @@
  * killed with SIGKILL mid-stream and restarted loses nothing.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +44,7 @@ describe('examples/agent.yaml → the default pipeline', () => {
     p.cfg.processors.correlate.wait = '1s';
     const gwYaml = p.yaml();
     gateway = await Trailhouse.start(gwDir, 'gateway', gwYaml);
-    const env = { AGENT_FILES: join(logs, '*.log'), AGENT_GATEWAY: `127.0.0.1:${p.grpc}`, AGENT_DATA: join(agDir, 'data'), AGENT_METRICS: `127.0.0.1:${await freePort()}` };
+    const env = { AGENT_FILES: join(logs, '*.log'), AGENT_GATEWAY: `127.0.0.1:${p.grpc}`, AGENT_DATA: join(agDir, 'data'), AGENT_METRICS: `127.0.0.1:${await freePort()}`, AGENT_SYSLOG: `127.0.0.1:${await freePort()}` };
     agent = await Trailhouse.start(agDir, 'agent', AGENT_YAML, env);
     await sleep(500); // past the agent's first poll: files created from now on are read from their start
     const stored = () => count(p.query, "SELECT count() FROM otel.otel_logs WHERE Body LIKE 'agent-e2e line %'");
@@ -57,6 +58,16 @@ describe('examples/agent.yaml → the default pipeline', () => {
       30_000,
       'the RBAC denial classified by the gateway',
     );
+
+    // 1b. The host's syslog daemon forwards to the agent (RFC 5424, octet counting over TCP): it reaches the gateway too.
+    const line = `<86>1 ${new Date().toISOString()} node-1 sshd 4242 - - agent-e2e syslog line`;
+    await new Promise<void>((resolve, reject) => {
+      const [host, port] = env.AGENT_SYSLOG.split(':');
+      const sock = connect(Number(port), host!, () => sock.end(`${Buffer.byteLength(line)} ${line}`));
+      sock.on('close', () => resolve());
+      sock.on('error', reject);
+    });
+    await waitFor(() => count(p.query, "SELECT count() FROM otel.otel_logs WHERE Body = 'agent-e2e syslog line' AND LogAttributes['appname'] = 'sshd'"), 30_000, 'the syslog line in the gateway');
 
     // 2. The gateway stops; the agent keeps tailing into its queue; the gateway comes back.
     expect(await gateway.stop()).toBe(0);
