@@ -9,7 +9,7 @@
  * sink has every line) and its peak RSS.
  *
  *   npm run bench:agent [-- --files 50 --lines 1000000 --parser none|envoy_json --compression gzip|none
- *                          --queue-size 50 --consumers 4]
+ *                          --queue-size 50 --consumers 4 --node-flags "--max-semi-space-size=2"]
  *
  * Run it after `npm run build` (as `npm install` does): from sources, tsx's
  * transpiler adds tens of MiB to the agent's RSS.
@@ -60,7 +60,8 @@ writeFileSync(join(root, 'agent-config.yaml'), stringify(cfg));
 // Level info for the start line Trailhouse.start waits for; warn afterwards is not adjustable at runtime, so keep info.
 cfg.service.telemetry.logs.level = 'info';
 const began = Date.now();
-const agent = await Trailhouse.start(root, 'agent', stringify(cfg));
+const nodeFlags = flag('node-flags', '').split(' ').filter(Boolean);
+const agent = await Trailhouse.start(root, 'agent', stringify(cfg), {}, nodeFlags);
 const pid = agent.proc.pid!;
 const idleRss = peakRssMiB(pid);
 const cpu0 = cpuSeconds(pid);
