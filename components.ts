@@ -7,6 +7,9 @@ import { Registry } from './core/registry.ts';
 import { otlpFactory } from './receivers/otlp/index.ts';
 import { jaegerFactory } from './receivers/jaeger/index.ts';
 import { zipkinFactory } from './receivers/zipkin/index.ts';
+import { fluentForwardFactory } from './receivers/fluentforward/index.ts';
+import { syslogFactory } from './receivers/syslog/index.ts';
+import { filelogFactory } from './receivers/filelog/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
@@ -21,8 +24,13 @@ import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
 import { clickhouseFactory } from './exporters/clickhouse/index.ts';
+import { otlpExporterFactory } from './exporters/otlp/index.ts';
+import { otlpHttpExporterFactory } from './exporters/otlphttp/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
+import { lokiFactory } from './receivers/loki/index.ts';
+import { datadogFactory } from './receivers/datadog/index.ts';
+import { beatsFactory } from './receivers/beats/index.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
@@ -40,6 +48,12 @@ export const builtinFactories: Factory[] = [
   zipkinFactory as Factory,
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
+  lokiFactory as Factory,
+  datadogFactory as Factory,
+  beatsFactory as Factory,
+  fluentForwardFactory as Factory,
+  syslogFactory as Factory,
+  filelogFactory as Factory,
 
   // processors
   batchFactory as Factory,
@@ -58,6 +72,8 @@ export const builtinFactories: Factory[] = [
   kafkaExporterFactory as Factory,
   spoolExporterFactory as Factory,
   clickhouseFactory as Factory,
+  otlpExporterFactory as Factory,
+  otlpHttpExporterFactory as Factory,
 
   // extensions
   healthCheckFactory as Factory,
