@@ -6,7 +6,10 @@
  * console's Integrity page shows each (over HTTP and in a real browser).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyCommand } from '../bin/commands/verify.ts';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleExtension } from '../extensions/console/console.ts';
@@ -127,6 +130,51 @@ describe('the pipeline verifies its own trail', () => {
       await p.screenshot({ path: `${ART}/integrity-selfcheck.png`, fullPage: true });
     } finally {
       await browser.close();
+    }
+  }, 120_000);
+
+  it("a report rendered in the console is signed with the log's key: its three downloads verify, and fail after one byte changes", async () => {
+    const { cookie } = await login(consoleUrl, 'sam', PW.sam);
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const render = await fetch(`${consoleUrl}/reports/render?from=${day(Date.now() - 86_400_000)}&to=${day(Date.now() + 86_400_000)}`, { headers: { cookie }, redirect: 'manual' });
+    expect(render.status).toBe(303);
+    const at = render.headers.get('location')!;
+    const setPage = await (await fetch(`${consoleUrl}${at}`, { headers: { cookie } })).text();
+    expect(setPage).toContain('Signed by');
+    const out = mkdtempSync(join(tmpdir(), 'th-console-report-'));
+    try {
+      for (const f of ['report.html', 'report.json', 'report.sig']) {
+        const res = await fetch(`${consoleUrl}${at}/${f}`, { headers: { cookie } });
+        expect(res.status, f).toBe(200);
+        expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${f}"`);
+        writeFileSync(join(out, f), Buffer.from(await res.arrayBuffer()));
+      }
+      // Another user (or no session) gets none of it.
+      expect((await fetch(`${consoleUrl}${at}/report.sig`, { redirect: 'manual' })).status).toBe(303);
+      const facts = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { signedBy: string; integrity: { ok?: boolean; summary?: string; failures?: string[] }; sections: { id: string; figures: { id: string; rows?: { Outcome: string }[] }[] }[] };
+      expect(facts.signedBy).toBeTruthy();
+      // The console ran verify over the store for the period: the row changed above is named.
+      expect(facts.integrity.ok).toBe(false);
+      expect(facts.integrity.failures!.some((f) => f.startsWith('modified '))).toBe(true);
+      const selfChecks = facts.sections.find((x) => x.id === 'integrity')!.figures.find((f) => f.id === 'integrity.self_checks')!;
+      expect(selfChecks.rows!.map((x) => x.Outcome)).toEqual(expect.arrayContaining(['success', 'failure']));
+      const verifiers = join(r.dir, 'keys', 'verifiers');
+      const run = async () => {
+        let text = '';
+        const code = await verifyCommand(['--report', out, '--pubkey', verifiers], { out: (x) => void (text += x), err: (x) => void (text += x) });
+        return { code, text };
+      };
+      const good = await run();
+      expect(good.code, good.text).toBe(0);
+      expect(good.text).toContain('verified: the report is as signed');
+      const html = readFileSync(join(out, 'report.html'));
+      html[html.length >> 1] ^= 0x01;
+      writeFileSync(join(out, 'report.html'), html);
+      const bad = await run();
+      expect(bad.code).toBe(1);
+      expect(bad.text).toContain('report.html: MODIFIED');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -32,6 +32,8 @@ import { integrityPaths, openAuditLog } from './integrity.ts';
 import { SelfVerifier } from '../../lib/audit/self-verify.ts';
 import { ownStoreSource, type OwnSource } from '../../lib/audit/self-verify-source.ts';
 import { openStore, type StoreLease } from '../../lib/clickhouse/store.ts';
+import { shareIntegrity } from '../../lib/audit/shared-integrity.ts';
+import { loadOrCreateSigner } from '../../lib/tlog/keys.ts';
 import { shareAuditRules } from '../../lib/audit/shared-rules.ts';
 import { takeClassified } from '../../lib/audit/reuse.ts';
 import { ensureDedupToken } from '../../lib/audit/event-id.ts';
@@ -82,13 +84,15 @@ export class AuditProcessor implements Component, LogsConsumer {
     const log = this.log;
     const write = log ? (rows: AuditRow[], token: string) => log.append(rows, token) : undefined;
     if (c.security_events) this.securityWriter = SecurityEventWriter.claim(store, auditTableName(c), this.settings.logger, this.settings.metrics, {}, write);
-    if (log && c.integrity.self_verify.interval > 0) {
-      const p = integrityPaths(c.integrity, where.endpoint ? c.path : where.path, c.database, c.table);
+    const p = integrityPaths(c.integrity, where.endpoint ? c.path : where.path, c.database, c.table);
+    // The console in this pipeline signs its reports with the log's key (the file exists: the log opened it).
+    if (log) shareIntegrity(host, { signer: loadOrCreateSigner(p.keyFile, p.keyName), keyFile: p.keyFile, verifiersFile: p.verifiersFile, witnessFile: p.witnessFile, database: c.database, table: c.table });
+    if (log && (c.integrity.self_verify?.interval ?? 0) > 0) {
       // A lease of the same store: its read-only sessions (embedded), or its endpoint (a server).
       const lease = openStore(where);
       const source = ownStoreSource(lease.store, c.database, where.endpoint ? where : undefined);
       this.selfSource = { lease, source };
-      this.selfVerifier = new SelfVerifier({ source, table: c.table, witnessFile: p.witnessFile, verifiersFile: p.verifiersFile, intervalMs: c.integrity.self_verify.interval, logger: this.settings.logger });
+      this.selfVerifier = new SelfVerifier({ source, table: c.table, witnessFile: p.witnessFile, verifiersFile: p.verifiersFile, intervalMs: c.integrity.self_verify!.interval, logger: this.settings.logger });
       this.selfVerifier.start();
     }
   }

@@ -13,7 +13,7 @@ export interface AuditConfig extends AuditRules, StoreConfig {
   /** Data older than this is dropped (0 = keep). Default 0. */
   ttl: number;
   /** The signed Merkle log over the events (integrity.ts), and the pipeline's periodic check of it (lib/audit/self-verify.ts). */
-  integrity: IntegrityConfig & { self_verify: SelfVerifyConfig };
+  integrity: IntegrityConfig & { self_verify?: SelfVerifyConfig };
   /**
    * Store the process's own security events (queries of the store, refused
    * logins, triage) in this table. The first audit processor to start with
