@@ -7,6 +7,8 @@ import { Registry } from './core/registry.ts';
 import { otlpFactory } from './receivers/otlp/index.ts';
 import { jaegerFactory } from './receivers/jaeger/index.ts';
 import { zipkinFactory } from './receivers/zipkin/index.ts';
+import { fluentForwardFactory } from './receivers/fluentforward/index.ts';
+import { syslogFactory } from './receivers/syslog/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
@@ -23,6 +25,9 @@ import { spoolExporterFactory } from './exporters/spool/spool.ts';
 import { clickhouseFactory } from './exporters/clickhouse/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
+import { lokiFactory } from './receivers/loki/index.ts';
+import { datadogFactory } from './receivers/datadog/index.ts';
+import { beatsFactory } from './receivers/beats/index.ts';
 import { fileStorageFactory } from './extensions/file_storage/index.ts';
 import { healthCheckFactory } from './extensions/health_check/index.ts';
 import { clickhouseStoreFactory } from './extensions/clickhouse_store/index.ts';
@@ -40,6 +45,11 @@ export const builtinFactories: Factory[] = [
   zipkinFactory as Factory,
   kafkaReceiverFactory as Factory,
   spoolReceiverFactory as Factory,
+  lokiFactory as Factory,
+  datadogFactory as Factory,
+  beatsFactory as Factory,
+  fluentForwardFactory as Factory,
+  syslogFactory as Factory,
 
   // processors
   batchFactory as Factory,

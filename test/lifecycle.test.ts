@@ -53,6 +53,8 @@ const fixtures: Record<string, Fixture> = {
     },
   }),
   'receiver/zipkin': () => ({ endpoint: '127.0.0.1:0' }),
+  'receiver/fluentforward': () => ({ endpoint: '127.0.0.1:0' }),
+  'receiver/syslog': () => ({ tcp: { listen_address: '127.0.0.1:0' }, udp: { listen_address: '127.0.0.1:0' } }),
   'exporter/kafka': async () => ({
     brokers: [await ensureKafka()],
     logs: { topic: uniqueTopic('life_logs') },

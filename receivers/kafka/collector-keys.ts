@@ -4,7 +4,6 @@
  * what this receiver does anyway), and the reading of its `topics` lists.
  */
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
-import { ENCODINGS } from '../../lib/kafka/encoding.ts';
 
 /** Why offsets, marking and partition work are not configurable: the delivery rules in README.md. */
 const DELIVERY = 'offsets are committed only after the pipeline behind the receiver stored the records, and a batch it refuses is retried, never marked (at-least-once; see receivers/kafka/README.md)';
@@ -55,7 +54,8 @@ export const collectorConsumerFields: Record<string, Schema> = {
 export const topicSchema: Schema = s.object({
   topic: s.optional(s.string({ nonEmpty: true })),
   topics: s.optional(s.list(s.string({ nonEmpty: true }))),
-  encoding: s.optional(s.string({ enum: ENCODINGS })),
+  // Checked per signal by validateKafkaReceiver (raw, text, json are logs-only).
+  encoding: s.optional(s.string({ nonEmpty: true })),
   exclude_topics: s.refused('not supported: topics are subscribed by name, not by ^pattern, so there is nothing to exclude; list the topics in topics'),
 });
 

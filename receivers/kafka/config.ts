@@ -12,11 +12,12 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
 import { clientDefaults, clientSchemaFields, validateClient, type ClientConfig } from '../../lib/kafka/client.ts';
 import { ENCODINGS, type Encoding } from '../../lib/kafka/encoding.ts';
+import { encodingProblem, type ReceiverEncoding } from './log-encodings.ts';
 import { collectorConsumerFields, topicSchema, topicsOf, validateTopics, type TopicsConfig } from './collector-keys.ts';
 
 export interface ReceiverTopicConfig extends TopicsConfig {
-  /** Overrides the top-level `encoding`; null = inherit. */
-  encoding: Encoding | null;
+  /** Overrides the top-level `encoding`; null = inherit. Logs also take raw, text, text_<charset>, json (log-encodings.ts). */
+  encoding: ReceiverEncoding | null;
 }
 
 export interface BackoffConfig {
@@ -145,6 +146,11 @@ export function validateKafkaReceiver(c: KafkaReceiverConfig): ConfigError[] {
     errors.push({ path: 'heartbeat_interval', message: `must be less than session_timeout (${c.session_timeout}ms)` });
   }
   errors.push(...validateTopics('logs', c.logs), ...validateTopics('traces', c.traces));
+  for (const signal of ['logs', 'traces'] as const) {
+    const e = c[signal].encoding;
+    const why = e === null ? undefined : encodingProblem(e, signal);
+    if (why) errors.push({ path: `${signal}.encoding`, message: why });
+  }
   const logs = new Set(receiverTopics(c, 'logs'));
   for (const t of receiverTopics(c, 'traces')) {
     if (logs.has(t)) errors.push({ path: 'traces.topics', message: `must not name a logs topic ("${t}"): a topic carries one signal here` });

@@ -9,14 +9,14 @@ import { setAttr } from '../../core/model.ts';
 import { decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto } from '../../core/otlp/index.ts';
 import { Payload } from '../../core/payload.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
-import type { Encoding } from '../../lib/kafka/encoding.ts';
 import { MESSAGE_ID_HEADER } from '../../lib/kafka/messages.ts';
 import type { Item } from './chunks.ts';
+import { decodeLogMessage, isLogEncoding, type ReceiverEncoding } from './log-encodings.ts';
 
 export interface TopicInfo {
   topic: string;
   signal: Signal;
-  encoding: Encoding;
+  encoding: ReceiverEncoding;
   /** Headers copied to each resource as `kafka.header.<name>` (header_extraction); empty = none. */
   extractHeaders: readonly string[];
 }
@@ -34,7 +34,7 @@ export function decodeMessage(t: TopicInfo, m: KafkaMessage): Item {
   }
   const data =
     t.signal === 'logs'
-      ? t.encoding === 'otlp_proto' ? decodeLogsProto(v) : decodeLogsJson(v)
+      ? isLogEncoding(t.encoding) ? decodeLogMessage(t.encoding, v) : t.encoding === 'otlp_proto' ? decodeLogsProto(v) : decodeLogsJson(v)
       : t.encoding === 'otlp_proto' ? decodeTracesProto(v) : decodeTracesJson(v);
   if (t.extractHeaders.length && m.headers) {
     const resources = 'resourceLogs' in data ? data.resourceLogs : data.resourceSpans;

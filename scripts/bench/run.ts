@@ -10,7 +10,7 @@
  * included: it runs in that process), peak RSS, and the time from request to
  * answer (p50/p90/p99/max) under that closed loop.
  *
- *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger --auth --no-integrity --cpu-prof DIR --node-flags "--single-threaded-gc"]
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger,loki,datadog,beats,fluentforward,syslog --auth --no-integrity --cpu-prof DIR --node-flags "--single-threaded-gc"]
  *
  * --no-integrity: audit rows are written without the signed Merkle log
  * (processors.audit.integrity.enabled: false); each phase reports
@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
 import { cpuSeconds, peakRssMiB, threadCpu, threadDelta } from './proc.ts';
+import { isShipBPhase, shipBReceivers, type ShipBPhase } from './ship-b.ts';
 
 const args = parseArgs(process.argv.slice(2), ['auth'], ['node-flags']);
 const batches = Number(flag(args, 'batches') ?? 60);
@@ -92,7 +93,7 @@ async function waitUntil(fn: () => Promise<boolean>, ms: number, what: string): 
 
 const dir = mkdtempSync(join(tmpdir(), 'th-bench-'));
 const [http, grpc, q, metrics, zipkin, jaegerUdp] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
-const phaseList = (flag(args, 'phases') ?? 'logs,traces,zipkin,jaeger').split(',') as Array<'logs' | 'traces' | 'zipkin' | 'jaeger'>;
+const phaseList = (flag(args, 'phases') ?? 'logs,traces,zipkin,jaeger').split(',') as Array<'logs' | 'traces' | 'zipkin' | 'jaeger' | ShipBPhase | 'fluentforward' | 'syslog'>;
 // By default the bench runs ./pipeline.yaml itself, moved onto free ports and a
 // temporary data directory, so the figures are those of what `npm start` runs.
 const config = join(dir, 'bench.yaml');
@@ -126,6 +127,14 @@ if (args.flags.has('no-integrity')) {
 if (base.receivers.jaeger) base.receivers.jaeger = { protocols: { thrift_compact: { endpoint: `127.0.0.1:${jaegerUdp}` } } };
 for (const id of Object.keys(base.receivers)) if (!['otlp', 'spool', 'zipkin', 'jaeger'].includes(id)) delete base.receivers[id];
 for (const p of Object.values<any>(base.service.pipelines)) p.receivers = p.receivers.filter((r: string) => base.receivers[r] !== undefined);
+const shipB = await shipBReceivers(base, phaseList, freePort); // loki, datadog, beats (issue 20)
+// Shipper receivers (fluentforward, syslog), each only for its own phase, beside otlp in the logs ingest pipeline;
+// their senders are scripts/bench/shippers-forward-syslog.ts.
+const shipperPorts: Record<string, number> = {};
+for (const p of phaseList) if (p === 'fluentforward' || p === 'syslog') shipperPorts[p] ??= await freePort();
+if (shipperPorts.fluentforward) base.receivers.fluentforward = { endpoint: `127.0.0.1:${shipperPorts.fluentforward}` };
+if (shipperPorts.syslog) base.receivers.syslog = { protocol: 'rfc5424', enable_octet_counting: true, tcp: { listen_address: `127.0.0.1:${shipperPorts.syslog}` } };
+for (const [name, p] of Object.entries<any>(base.service.pipelines)) if (name.startsWith('logs') && p.receivers.includes('otlp')) p.receivers.push(...Object.keys(shipperPorts));
 base.service.telemetry = { metrics: { address: `127.0.0.1:${metrics}` }, logs: { level: 'warn' } };
 writeFileSync(config, stringifyYaml(base));
 
@@ -140,8 +149,8 @@ try {
   const phases: Record<string, unknown> = {};
   let ok = true;
   for (const signal of phaseList) {
-    const table = signal === 'logs' ? 'otel.otel_logs' : 'otel.otel_traces';
-    const target = signal === 'zipkin' ? `http://127.0.0.1:${zipkin}` : signal === 'jaeger' ? `udp://127.0.0.1:${jaegerUdp}` : `http://127.0.0.1:${http}`;
+    const table = signal === 'logs' || isShipBPhase(signal) || shipperPorts[signal] ? 'otel.otel_logs' : 'otel.otel_traces';
+    const target = isShipBPhase(signal) ? shipB[signal]! : signal === 'zipkin' ? `http://127.0.0.1:${zipkin}` : signal === 'jaeger' ? `udp://127.0.0.1:${jaegerUdp}` : `http://127.0.0.1:${http}`;
     const before = Number(await query(qurl, `SELECT count() FROM ${table}`));
     const auditBefore = Number(await query(qurl, 'SELECT count() FROM otel.audit_events').catch(() => '0'));
     const insertedBefore = await insertedRows(table);
@@ -149,7 +158,13 @@ try {
     const cpu0 = cpuSeconds(pid);
     const threads0 = threadCpu(pid);
     const t0 = Date.now();
-    const gen = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/loadgen.ts', target, String(batches), String(perBatch), String(concurrency), signal], {
+    const loadArgs = [target, String(batches), String(perBatch), String(concurrency)];
+    const genArgs = shipperPorts[signal]
+      ? ['scripts/bench/shippers-forward-syslog.ts', signal, String(shipperPorts[signal]), String(batches * perBatch * 2), String(concurrency)]
+      : isShipBPhase(signal)
+        ? ['scripts/bench/ship-b.ts', signal, ...loadArgs]
+        : ['scripts/bench/loadgen.ts', ...loadArgs, signal];
+    const gen = spawn(process.execPath, ['--import', 'tsx', ...genArgs], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: authToken ? { ...process.env, BENCH_BEARER_TOKEN: authToken } : process.env,
     });
@@ -158,7 +173,7 @@ try {
     const code = await new Promise<number>((r) => gen.on('exit', (c) => r(c ?? 1)));
     if (code !== 0) throw new Error(`load generator failed (${code})`);
     const sent = JSON.parse(out) as { logs: number; spans: number; refusals: number; ack_ms?: unknown };
-    const accepted = signal === 'logs' ? sent.logs : sent.spans;
+    const accepted = signal === 'logs' || isShipBPhase(signal) || shipperPorts[signal] ? sent.logs : sent.spans;
     let stored = 0;
     // UDP has no acknowledgement: wait until the count stops growing.
     let last = -1;

@@ -1,0 +1,3 @@
+export { fluentForwardFactory } from './factory.ts';
+export { FluentForwardReceiver } from './receiver.ts';
+export type { FluentForwardConfig } from './config.ts';
