@@ -37,7 +37,10 @@ receivers:
 processors:
   audit: {store: clickhouse_store, integrity: {checkpoint_interval: 1s, self_verify: {interval: 1s}}}
 exporters:
-  clickhouse: {store: clickhouse_store, sending_queue: {enabled: false}}
+  clickhouse:
+    store: clickhouse_store
+    sending_queue: {enabled: false}
+    integrity: {enabled: true, services: [istio-ingressgateway], checkpoint_interval: 1s, self_verify: {interval: 1s}}
 service:
   extensions: [clickhouse_store, console]
   telemetry: {metrics: {level: none}}
@@ -58,8 +61,8 @@ function denial(i: number) {
   };
 }
 
-interface Check { ns: string; outcome: string; summary: string; failures: string; rows_valid: string }
-const CHECKS = `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Outcome AS outcome, Details['summary'] AS summary, Details['failures_listed'] AS failures, Details['rows_valid'] AS rows_valid
+interface Check { ns: string; log: string; outcome: string; summary: string; failures: string; rows_valid: string }
+const CHECKS = `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Resource AS log, Outcome AS outcome, Details['summary'] AS summary, Details['failures_listed'] AS failures, Details['rows_valid'] AS rows_valid
   FROM otel.audit_events WHERE Category = 'configuration' AND Action = 'integrity.verify' ORDER BY Timestamp`;
 
 beforeAll(async () => {
@@ -96,8 +99,10 @@ async function waitChecks(done: (x: Check[]) => boolean, what: string): Promise<
 
 describe('the pipeline verifies its own trail', () => {
   it('a clean store: a success event, shown on the Integrity page', async () => {
-    const checks = await waitChecks((x) => x.some((c) => c.outcome === 'success' && Number(c.rows_valid) >= 10), 'a successful self-check over the denials');
-    const ok = checks.find((c) => c.outcome === 'success' && Number(c.rows_valid) >= 10)!;
+    // The audit trail's log and the clickhouse exporter's log over otel_logs, each checked.
+    const clean = (log: string) => (c: Check) => c.log === log && c.outcome === 'success' && Number(c.rows_valid) >= 10;
+    const checks = await waitChecks((x) => x.some(clean('otel.audit_events')) && x.some(clean('otel.otel_logs')), 'a successful self-check of each log');
+    const ok = checks.find(clean('otel.audit_events'))!;
     expect(ok.summary).toMatch(/^\d+\/\d+ checkpoints valid, \d+\/\d+ rows valid/);
     expect(checks.some((c) => c.outcome === 'failure')).toBe(false);
     const page = await integrityPage();
@@ -108,14 +113,18 @@ describe('the pipeline verifies its own trail', () => {
 
   it('a row changed through the engine: a failure event naming it, shown on the page', async () => {
     const since = (await handle.store.query<Check>(CHECKS)).at(-1)!.ns;
+    const isAudit = (c: Check) => c.log === 'otel.audit_events';
     // The denial of user-3 now names someone else: nothing in trailhouse was asked to do it.
     await handle.store.exec(`ALTER TABLE otel.audit_events UPDATE Principal = 'spiffe://cluster.local/ns/default/sa/innocent' WHERE Principal = 'spiffe://cluster.local/ns/default/sa/user-3' SETTINGS mutations_sync = 2`);
-    const checks = await waitChecks((x) => x.some((c) => BigInt(c.ns) > BigInt(since) && c.outcome === 'failure'), 'a failed self-check');
-    const bad = checks.find((c) => BigInt(c.ns) > BigInt(since) && c.outcome === 'failure')!;
+    const checks = await waitChecks((x) => x.some((c) => isAudit(c) && BigInt(c.ns) > BigInt(since) && c.outcome === 'failure'), 'a failed self-check');
+    const bad = checks.find((c) => isAudit(c) && BigInt(c.ns) > BigInt(since) && c.outcome === 'failure')!;
+    // The otel_logs log was not touched: its checks stay clean.
+    expect(checks.filter((c) => c.log === 'otel.otel_logs').every((c) => c.outcome === 'success')).toBe(true);
     expect(bad.summary).toMatch(/FAILED, \d+ problem/);
     expect(bad.failures).toMatch(/^modified /m);
     const page = await integrityPage();
-    expect(page).toMatch(/<strong>FAILED<\/strong>/);
+    expect(page).toMatch(/<strong>FAILED<\/strong> <code>otel\.audit_events<\/code>/);
+    expect(page).toMatch(/<strong>Verified<\/strong> <code>otel\.otel_logs<\/code>/);
     expect(page).toContain('modified ');
     mkdirSync(ART, { recursive: true });
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
@@ -126,7 +135,7 @@ describe('the pipeline verifies its own trail', () => {
       await p.fill('input[name=password]', PW.sam);
       await p.click('button[type=submit]');
       await p.waitForURL(/\/integrity$/);
-      expect(await p.textContent('p.selfcheck')).toContain('FAILED');
+      expect(await p.textContent('p.selfcheck.failed')).toContain('FAILED');
       await p.screenshot({ path: `${ART}/integrity-selfcheck.png`, fullPage: true });
     } finally {
       await browser.close();

@@ -43,6 +43,8 @@ const FAILURES_LISTED = 10;
 export interface SelfVerifyOptions {
   source: VerifySource;
   table: string;
+  /** With an otel_logs log: where its retention policies are recorded. Default audit_events. */
+  auditTable?: string;
   /** The local witness file (null: none configured). */
   witnessFile: string | null;
   /** The verifiers file next to the signing key (this machine's keys, current and retired). */
@@ -92,7 +94,7 @@ export class SelfVerifier {
         if (this.closed) throw new Error('the pipeline is shutting down');
         await nextTurn();
       };
-      const { report } = await runVerify({ source: o.source, table: o.table, witness: w.checkpoints, bad: w.bad, remarks: w.remarks, trustedKeys: trusted, fetches: 1, pause });
+      const { report } = await runVerify({ source: o.source, table: o.table, auditTable: o.auditTable, witness: w.checkpoints, bad: w.bad, remarks: w.remarks, trustedKeys: trusted, fetches: 1, pause });
       Object.assign(details, describe(report));
       outcome = report.ok ? 'success' : 'failure';
     } catch (err) {

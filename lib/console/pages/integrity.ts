@@ -26,26 +26,28 @@ function figure(f: Figure): string {
 /** The audit search of the self-checks (their history). */
 export const SELF_CHECKS_LINK = '/audit?range=30d&category=configuration&destination=self_verify';
 
-/** The newest integrity.verify event, as a few lines. */
+/** The newest integrity.verify event of each log's table (the audit trail, an otel_logs log), a few lines each. */
 async function lastSelfCheck(ctx: Ctx): Promise<string> {
   let rows: Row[];
   try {
     rows = await ctx.q.select(
       ctx.caller,
-      `SELECT toString(Timestamp) AS time, Outcome AS outcome, Details['summary'] AS summary, Details['failures_listed'] AS failures, Details['duration_ms'] AS duration_ms, Details['newest_checkpoints'] AS newest
-FROM audit_events WHERE Category = 'configuration' AND Action = {a:String} ORDER BY Timestamp DESC LIMIT 1`,
+      `SELECT Resource AS log, toString(Timestamp) AS time, Outcome AS outcome, Details['summary'] AS summary, Details['failures_listed'] AS failures, Details['duration_ms'] AS duration_ms, Details['newest_checkpoints'] AS newest
+FROM audit_events WHERE Category = 'configuration' AND Action = {a:String} ORDER BY Timestamp DESC LIMIT 1 BY Resource LIMIT 20`,
       { a: 'integrity.verify' },
     );
   } catch (err) {
     if (!(err instanceof ConsoleQueryError && (err.missing || err.refused))) throw err;
     return `<p class="muted">${esc(err.missing ? 'No audit table in this store.' : err.message)}</p>`;
   }
-  const r = rows[0];
-  if (!r) return '<p class="muted">No self-check recorded yet (the audit processor\'s <code>integrity.self_verify.interval</code>, default 1h; 0 turns it off).</p>';
-  const ok = r.outcome === 'success';
-  const failures = String(r.failures ?? '');
-  return `<p class="selfcheck ${ok ? 'ok' : 'failed'}"><strong>${ok ? 'Verified' : 'FAILED'}</strong> at ${esc(r.time)} UTC (${esc(r.duration_ms)} ms): ${esc(r.summary)}</p>
-${failures ? `<pre class="failures">${esc(failures)}</pre>` : ''}<p class="muted">Newest checkpoint size per origin: ${esc(r.newest)}. <a href="${esc(SELF_CHECKS_LINK)}">Every self-check</a> (audit search).</p>`;
+  if (!rows.length) return '<p class="muted">No self-check recorded yet (the audit processor\'s <code>integrity.self_verify.interval</code>, default 1h; 0 turns it off).</p>';
+  const one = (r: Row) => {
+    const ok = r.outcome === 'success';
+    const failures = String(r.failures ?? '');
+    return `<p class="selfcheck ${ok ? 'ok' : 'failed'}"><strong>${ok ? 'Verified' : 'FAILED'}</strong> <code>${esc(r.log)}</code> at ${esc(r.time)} UTC (${esc(r.duration_ms)} ms): ${esc(r.summary)}</p>
+${failures ? `<pre class="failures">${esc(failures)}</pre>` : ''}<p class="muted">Newest checkpoint size per origin: ${esc(r.newest)}.</p>`;
+  };
+  return `${[...rows].sort((a, b) => String(a.log).localeCompare(String(b.log))).map(one).join('\n')}<p><a href="${esc(SELF_CHECKS_LINK)}">Every self-check</a> (audit search).</p>`;
 }
 
 export async function integrityPage(ctx: Ctx): Promise<Answer> {
