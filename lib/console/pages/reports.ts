@@ -97,7 +97,7 @@ export function reportSetPage(ctx: Ctx, rep: Reporting, id: string): Answer {
   const key = rep.integrity();
   const links = (['report.html', 'report.json', 'report.sig'] as const)
     .filter((f) => set.files[f])
-    .map((f) => `<li><a href="/reports/${set.id}/${f}" download="${f}">Download ${f}</a> (${set.files[f]!.length} bytes)</li>`)
+    .map((f) => `<li><a href="/reports/${set.id}/${f}" download="${f}">Download ${f}</a> (${set.files[f]!.length} bytes${set.signedBy ? '' : ', unsigned'})</li>`)
     .join('');
   const sig = set.signedBy
     ? `<p class="selfcheck ok">Signed by <code>${esc(set.signedBy)}</code>. Save the three files into one directory and check them with <code>npx trailhouse verify --report DIR --pubkey ${esc(key ? verifierKeyOf(key.signer) : 'KEY')}</code> (the public key as <code>trailhouse keys</code> prints it; an auditor uses the copy obtained out of band).</p>`
