@@ -9,6 +9,7 @@ import { jaegerFactory } from './receivers/jaeger/index.ts';
 import { zipkinFactory } from './receivers/zipkin/index.ts';
 import { fluentForwardFactory } from './receivers/fluentforward/index.ts';
 import { syslogFactory } from './receivers/syslog/index.ts';
+import { filelogFactory } from './receivers/filelog/index.ts';
 import { batchFactory } from './processors/batch/index.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/index.ts';
 import { auditFactory } from './processors/audit/index.ts';
@@ -23,6 +24,8 @@ import { debugFactory } from './exporters/debug/index.ts';
 import { kafkaExporterFactory } from './exporters/kafka/index.ts';
 import { spoolExporterFactory } from './exporters/spool/spool.ts';
 import { clickhouseFactory } from './exporters/clickhouse/index.ts';
+import { otlpExporterFactory } from './exporters/otlp/index.ts';
+import { otlpHttpExporterFactory } from './exporters/otlphttp/index.ts';
 import { kafkaReceiverFactory } from './receivers/kafka/index.ts';
 import { spoolReceiverFactory } from './receivers/spool/spool.ts';
 import { lokiFactory } from './receivers/loki/index.ts';
@@ -50,6 +53,7 @@ export const builtinFactories: Factory[] = [
   beatsFactory as Factory,
   fluentForwardFactory as Factory,
   syslogFactory as Factory,
+  filelogFactory as Factory,
 
   // processors
   batchFactory as Factory,
@@ -68,6 +72,8 @@ export const builtinFactories: Factory[] = [
   kafkaExporterFactory as Factory,
   spoolExporterFactory as Factory,
   clickhouseFactory as Factory,
+  otlpExporterFactory as Factory,
+  otlpHttpExporterFactory as Factory,
 
   // extensions
   healthCheckFactory as Factory,

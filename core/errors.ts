@@ -43,6 +43,22 @@ export class RefusedError extends Error {
   }
 }
 
+/**
+ * A transient failure whose peer said when to try again (HTTP Retry-After,
+ * gRPC RetryInfo): the exporter helper waits at least that long before the
+ * next attempt, as the Collector's exporterhelper honours a throttle.
+ */
+export class ThrottledError extends Error {
+  override readonly name = 'ThrottledError';
+  constructor(
+    message: string,
+    /** How long the peer asked us to wait (ms). */
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
 export function isPermanent(err: unknown): boolean {
   return err instanceof PermanentError;
 }

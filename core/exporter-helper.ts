@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Component, CreateSettings, Host, LogsConsumer, Reads, TracesConsumer } from './component.ts';
 import { once } from './component.ts';
-import { PermanentError, RefusedError } from './errors.ts';
+import { PermanentError, RefusedError, ThrottledError } from './errors.ts';
 import { DeadLetter, cannotSucceed } from './dead-letter.ts';
 import { join } from 'node:path';
 import type { Signal } from './model.ts';
@@ -342,7 +342,9 @@ export class ExporterHelper implements Component, LogsConsumer, TracesConsumer {
         }
         if (giveUp) throw err;
         const jitter = interval * (1 + retry.randomization_factor * (2 * Math.random() - 1));
-        await sleep(Math.min(jitter, retry.max_interval), this.stopController.signal);
+        // A peer that said when to come back (Retry-After) is waited for, even past max_interval.
+        const throttle = err instanceof ThrottledError ? err.retryAfterMs : 0;
+        await sleep(Math.max(Math.min(jitter, retry.max_interval), throttle), this.stopController.signal);
         interval = Math.min(interval * retry.multiplier, retry.max_interval);
       } finally {
         if (timer) clearTimeout(timer);

@@ -27,6 +27,7 @@ export const SECRET_KEY_WORDS = [
   'private-key', 'private_key', 'privatekey',
   'access-key', 'access_key', 'accesskey',
   'credential',
+  'shared_key', 'shared-key', 'sharedkey', // the forward protocol's handshake key
   'signature', // x-amz-signature, x-goog-signature
   // Not `jwt`: a three-letter trigger would fire on random id bytes; a JWT
   // under any key (x-jwt-assertion) is found by its value (JWT below).

@@ -5,7 +5,7 @@
  * sample where the component consumes, shut down twice, and leave no open
  * handles behind. A component without a fixture here fails the suite.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { tmpdir } from 'node:os';
@@ -15,10 +15,24 @@ import type { Component, Factory, LogsConsumer, TracesConsumer } from '../core/c
 import { decode, type ConfigError } from '../core/config/schema.ts';
 import { MetricsRegistry } from '../core/telemetry/metrics.ts';
 import { attachSpool } from '../core/spool-channel.ts';
+import { OtlpReceiver } from '../receivers/otlp/otlp.ts';
+import { grpcDefaults, httpDefaults } from '../receivers/otlp/config.ts';
 import { ensureKafka, uniqueTopic } from './kafka-broker.ts';
 import { RecordingConsumer, sampleLogs, sampleTraces, testHost, testLogger } from './helpers.ts';
 import { Payload } from '../core/payload.ts';
 import { clickhouseStoreFactory } from '../extensions/clickhouse_store/index.ts';
+
+/** An OTLP receiver for the OTLP exporters to send to, started once, stopped after the suite. */
+let sink: Promise<OtlpReceiver> | undefined;
+const otlpSink = () =>
+  (sink ??= (async () => {
+    const r = new OtlpReceiver({ id: 'otlp/sink', config: { protocols: { grpc: { ...grpcDefaults(), endpoint: '127.0.0.1:0' }, http: { ...httpDefaults(), endpoint: '127.0.0.1:0' } } }, logger: testLogger(), metrics: new MetricsRegistry() }, { logs: new RecordingConsumer(), traces: new RecordingConsumer() });
+    await r.start(testHost());
+    return r;
+  })());
+// Started before any test: its listeners are not a component's leak.
+beforeAll(async () => void (await otlpSink()));
+afterAll(async () => (await sink)?.shutdown());
 
 const dirs: string[] = [];
 /** A fresh directory for a component's data, removed after the suite. */
@@ -54,6 +68,9 @@ const fixtures: Record<string, Fixture> = {
   }),
   'receiver/zipkin': () => ({ endpoint: '127.0.0.1:0' }),
   'receiver/fluentforward': () => ({ endpoint: '127.0.0.1:0' }),
+  'receiver/loki': () => ({ protocols: { http: { endpoint: '127.0.0.1:0' } } }),
+  'receiver/datadog': () => ({ endpoint: '127.0.0.1:0' }),
+  'receiver/beats': () => ({ endpoint: '127.0.0.1:0' }),
   'receiver/syslog': () => ({ tcp: { listen_address: '127.0.0.1:0' }, udp: { listen_address: '127.0.0.1:0' } }),
   'exporter/kafka': async () => ({
     brokers: [await ensureKafka()],
@@ -92,6 +109,14 @@ const fixtures: Record<string, Fixture> = {
   'extension/basicauth': () => ({ htpasswd: { inline: `user:${bcrypt.hashSync('pw', 4)}` } }),
   'extension/alerts': () => ({ store: 'clickhouse_store' }),
   'extension/console': () => ({ endpoint: '127.0.0.1:0', store: 'clickhouse_store', alerts: null }),
+  // ship-c (issue 20): a file to tail; the exporters send to trailhouse's own OTLP receiver.
+  'receiver/filelog': () => {
+    const d = tmp();
+    writeFileSync(join(d, 'a.log'), 'one\n');
+    return { include: [join(d, '*.log')], start_at: 'beginning', poll_interval: '10ms' };
+  },
+  'exporter/otlp': async () => ({ endpoint: (await otlpSink()).grpc!.address, tls: { insecure: true }, sending_queue: { enabled: false } }),
+  'exporter/otlphttp': async () => ({ endpoint: `http://${(await otlpSink()).http!.address}`, sending_queue: { enabled: false } }),
 };
 
 /** Started extensions a component's host must offer (by id), for components that name one; shut down after it. */

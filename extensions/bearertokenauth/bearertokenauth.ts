@@ -19,6 +19,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import type { Component, CreateSettings } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { AuthFailure, type AuthSuccess, type Credentials, type ServerAuthenticator } from '../../core/auth.ts';
+import type { ClientAuthenticator } from '../../core/client-auth.ts';
 import { tokenEntries, type BearerTokenAuthConfig } from './config.ts';
 
 interface Accepted {
@@ -31,7 +32,7 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest();
 /** How often `filename` is checked for changes. */
 export const FILE_POLL_MS = 500;
 
-export class BearerTokenAuthExtension implements Component, ServerAuthenticator {
+export class BearerTokenAuthExtension implements Component, ServerAuthenticator, ClientAuthenticator {
   readonly credentialHeader: string;
   readonly challenge: string;
   private accepted: Accepted[] = [];
@@ -41,13 +42,17 @@ export class BearerTokenAuthExtension implements Component, ServerAuthenticator 
   /** The error last reported while polling, so one failure is logged once. */
   private pollError: string | undefined;
   private readonly scheme: string;
+  /** What an exporter naming this extension sends: `token`, else the first of `tokens`, else the file's first token. */
+  private clientToken: string;
 
   constructor(private readonly settings: CreateSettings<BearerTokenAuthConfig>) {
     const c = settings.config;
     this.credentialHeader = c.header.toLowerCase();
     this.scheme = c.scheme.toLowerCase();
     this.challenge = `${c.scheme || 'Bearer'} realm="trailhouse"`;
-    if (!c.filename) this.accepted = this.entries(tokenEntries(c).map((e) => [e.token, e.subject]));
+    const entries = tokenEntries(c);
+    this.clientToken = entries[0]?.token ?? '';
+    if (!c.filename) this.accepted = this.entries(entries.map((e) => [e.token, e.subject]));
   }
 
   private entries(list: Array<[string, string]>): Accepted[] {
@@ -59,13 +64,12 @@ export class BearerTokenAuthExtension implements Component, ServerAuthenticator 
     const st = statSync(this.settings.config.filename);
     const text = readFileSync(this.settings.config.filename, 'utf8');
     this.loaded = st;
-    return this.entries(
-      text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '')
-        .map((t) => [t, '']),
-    );
+    const tokens = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+    this.clientToken = tokens[0] ?? '';
+    return this.entries(tokens.map((t) => [t, '']));
   }
 
   async start(): Promise<void> {
@@ -116,6 +120,16 @@ export class BearerTokenAuthExtension implements Component, ServerAuthenticator 
     for (const a of this.accepted) if (timingSafeEqual(a.digest, digest) && !match) match = a;
     if (!match) throw new AuthFailure('invalid', 'the token is not accepted');
     return { subject: match.subject };
+  }
+
+  /**
+   * Client side (an exporter's `auth: {authenticator: bearertokenauth}`):
+   * `header: <scheme> <token>`, the token as last read from `filename` when set.
+   */
+  clientHeaders(): Record<string, string> {
+    const c = this.settings.config;
+    if (!this.clientToken) throw new Error(`${this.settings.id}: no token to send (set token, tokens or a non-empty filename)`);
+    return { [this.credentialHeader]: c.scheme ? `${c.scheme} ${this.clientToken}` : this.clientToken };
   }
 
   readonly shutdown = once(async () => {

@@ -118,6 +118,8 @@ export class FileQueue implements BatchQueue {
   private readonly fsync: boolean;
   private readonly keepRaw: boolean;
   private readonly segmentBytes: number;
+  /** Idempotent offers already on disk at start (core/queue/once.ts). */
+  private onceTokens: ReadonlySet<string> = new Set();
 
   private constructor(
     readonly dir: string,
@@ -142,6 +144,7 @@ export class FileQueue implements BatchQueue {
     const q = new FileQueue(dir, capacity, logger, { ...opts, fsync, keepRaw });
     const r = await replay(dir, logger);
     q.nextSegment = r.nextSegment;
+    q.onceTokens = r.onceTokens;
     for (const s of r.segments) q.segments.add(s);
     // Members of one group (core/queue/batching.ts) replay as one entry.
     const groups = new Map<string, Entry>();
@@ -167,6 +170,10 @@ export class FileQueue implements BatchQueue {
   offer(item: QueueItem): Promise<void> {
     if (this.closed) return Promise.reject(new RefusedError('sending queue is closed', 'shutting_down'));
     if (this.size + this.writing >= this.capacity) return Promise.reject(new RefusedError('sending queue is full', 'queue_full', 1));
+    if (this.onceTokens.has(item.dedupToken)) {
+      this.logger.info('a batch offered again after a restart is already queued; not stored twice', { token: item.dedupToken });
+      return Promise.resolve();
+    }
     let parts: Uint8Array[];
     try {
       parts = encodeRecordParts(item);

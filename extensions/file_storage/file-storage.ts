@@ -12,6 +12,8 @@ import type { QueueStorage } from '../../core/exporter-helper.ts';
 import type { BatchQueue } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { FileQueue } from './file-queue.ts';
+import { FileKv } from './kv.ts';
+import type { KvStorage, KvStore } from '../../core/kv-storage.ts';
 
 export interface FileStorageConfig {
   /** Where queues live. Default ./data/queue. */
@@ -25,7 +27,7 @@ export function queueDirName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-export class FileStorageExtension implements Component, QueueStorage {
+export class FileStorageExtension implements Component, QueueStorage, KvStorage {
   private readonly queues: FileQueue[] = [];
   constructor(private readonly settings: CreateSettings<FileStorageConfig>) {}
 
@@ -49,6 +51,11 @@ export class FileStorageExtension implements Component, QueueStorage {
       fsyncs.add(q.stats.fsyncs - fsyncs.value);
     });
     return q;
+  }
+
+  /** A durable value for a component (`filelog` offsets), under `kv/` in the directory. */
+  async openKv(name: string): Promise<KvStore> {
+    return new FileKv(join(this.directory, 'kv'), queueDirName(name), this.settings.config.fsync);
   }
 
   readonly shutdown = once(async () => {

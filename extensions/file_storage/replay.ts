@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { Signal } from '../../core/model.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { scanSegment } from './record.ts';
+import { ONCE_TOKEN_PREFIX } from '../../core/queue/once.ts';
 import { Segment } from './segment.ts';
 
 export const SEGMENT_RE = /^(\d{16})\.seg$/;
@@ -41,6 +42,8 @@ export interface Replay {
   found: Found[];
   /** The number for the next segment created. */
   nextSegment: number;
+  /** Tokens of idempotent offers (core/queue/once.ts) found in any frame, acknowledged or not. */
+  onceTokens: Set<string>;
 }
 
 export async function replay(dir: string, logger: Logger): Promise<Replay> {
@@ -61,7 +64,7 @@ export async function replay(dir: string, logger: Logger): Promise<Replay> {
   legacy.sort();
   segs.sort();
   const names = [...legacy, ...segs];
-  const out: Replay = { segments: [], found: [], nextSegment };
+  const out: Replay = { segments: [], found: [], nextSegment, onceTokens: new Set() };
   for (let i = 0; i < names.length; i++) {
     const seg = new Segment(dir, names[i]!);
     acks.delete(`${seg.name}.ack`);
@@ -93,6 +96,7 @@ async function load(seg: Segment, appended: boolean, logger: Logger, out: Replay
   const acked = await seg.readAcks();
   seg.records = records.length;
   for (const r of records) {
+    if (r.token.startsWith(ONCE_TOKEN_PREFIX)) out.onceTokens.add(r.token);
     if (acked.has(r.off)) seg.acked.add(r.off);
     else out.found.push({ seg, off: r.off, len: r.len, signal: r.signal, token: r.token });
   }

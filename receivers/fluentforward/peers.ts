@@ -1,17 +1,15 @@
 /**
  * The real Fluent senders for the tests: the official Node client
- * (npm `fluent-logger`, a devDependency; when it is not installed, it is
- * installed once into ~/.cache/trailhouse/node-peers) and the official
+ * (npm `fluent-logger`, a devDependency) and the official
  * Python client (PyPI `fluent-logger`, in a venv under ~/.cache/trailhouse).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
 const cache = path.join(os.homedir(), '.cache', 'trailhouse');
-const NODE_VERSION = '3.4.1';
 const PY_VERSION = '0.11.1';
 
 export interface FluentSenderOptions {
@@ -42,20 +40,9 @@ export interface FluentLoggerModule {
   EventTime: { now(): unknown; fromDate(d: Date): unknown };
 }
 
-/** The npm client: the project's devDependency, else a copy in the cache (installed on first use). */
+/** The npm client (a devDependency). */
 export function fluentLogger(): FluentLoggerModule {
-  const fromProject = createRequire(import.meta.url);
-  try {
-    return fromProject('fluent-logger') as FluentLoggerModule;
-  } catch {
-    const dir = path.join(cache, 'node-peers');
-    const req = createRequire(path.join(dir, 'index.js'));
-    if (!existsSync(path.join(dir, 'node_modules', 'fluent-logger'))) {
-      mkdirSync(dir, { recursive: true });
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', dir, `fluent-logger@${NODE_VERSION}`], { stdio: 'ignore' });
-    }
-    return req('fluent-logger') as FluentLoggerModule;
-  }
+  return createRequire(import.meta.url)('fluent-logger') as FluentLoggerModule;
 }
 
 /** The venv's python with fluent-logger installed (created on first use). */
