@@ -1,16 +1,18 @@
 /**
- * What `trailhouse verify` and `trailhouse proof` read from the store, over
- * ClickHouse's HTTP interface (oncall-http.ts): checkpoints, the origins and
- * their index ranges, then rows and leaf records page by page — one LogIndex
- * range per request, so no single answer is huge and the minmax index on
- * LogIndex skips the rest.
+ * `trailhouse verify` and `trailhouse proof` read the store over
+ * ClickHouse's HTTP interface (oncall-http.ts): this is their VerifySource
+ * (lib/audit/verify-store.ts, where the queries are), and the page reads by
+ * connection that `proof` uses.
  */
 import type { BodyFields } from '../../lib/audit/leaf.ts';
-import type { PolicyEvent } from '../../lib/audit/verify-retention.ts';
+import * as store from '../../lib/audit/verify-store.ts';
+import type { AuditTables, VerifySource } from '../../lib/audit/verify-store.ts';
 import type { CheckpointInput, StoredRow } from '../../lib/audit/verify-types.ts';
 import http from 'node:http';
 import https from 'node:https';
-import { QueryError, select, selectOptional, type Conn } from './oncall-http.ts';
+import { QueryError, type Conn } from './oncall-http.ts';
+
+export { auditTables, busyRetry, PAGE, type AuditTables, type OriginRange } from '../../lib/audit/verify-store.ts';
 
 /**
  * A page's bytes (oncall-http.ts selectBytes, over node:http rather than
@@ -46,8 +48,10 @@ export function selectBytes(c: Conn, sql: string, params: Record<string, string>
   });
 }
 
-/** The audit table and, named after it (lib/audit/log-schema.ts), the log's leaves and checkpoints tables. */
-export interface AuditTables { events: string; leaves: string; checkpoints: string }
+/** The HTTP interface as verify's source (QueryError carries the engine's code). */
+export function httpSource(c: Conn): VerifySource {
+  return { database: c.database, bytes: (sql, params, format) => selectBytes(c, sql, params, format) };
+}
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -59,164 +63,7 @@ export function badIdentifiers(database: string, table: string | undefined): str
   return undefined;
 }
 
-export function auditTables(table = 'audit_events'): AuditTables {
-  return { events: table, leaves: `${table}_log_leaves`, checkpoints: `${table}_checkpoints` };
-}
-
-/** Indexes per request. */
-export const PAGE = 100_000;
-
-/**
- * A page read, again after a second while the query interface is busy
- * (503, code 202 TOO_MANY_SIMULTANEOUS_QUERIES: other users' queries and
- * verify's own pages share its slots), up to a minute.
- */
-export async function busyRetry(read: () => Promise<Buffer>): Promise<Buffer> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await read();
-    } catch (err) {
-      if (!(err instanceof QueryError && err.code === 202) || attempt >= 60) throw err;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
-interface CheckpointRow { Origin: string; Size: string; Root: string; KeyName: string; KeyId: string; Note: string }
-
-/** The checkpoints table as verify inputs; null when the store has no such table. */
-export async function storeCheckpoints(c: Conn, t: AuditTables): Promise<CheckpointInput[] | null> {
-  const rows = await selectOptional<CheckpointRow>(c, `SELECT Origin, toString(Size) AS Size, RootHash AS Root, KeyName, KeyId, Note FROM ${t.checkpoints} ORDER BY Origin, Size, Time`);
-  if (!rows) return null;
-  const where = `${c.database}.${t.checkpoints}`;
-  return rows.map((r) => ({
-    source: 'store' as const,
-    where,
-    note: r.Note,
-    claimed: { origin: r.Origin, size: Number(r.Size), root: Buffer.from(r.Root, 'hex'), key: `${r.KeyName}+${r.KeyId}` },
-  }));
-}
-
-export interface OriginRange { origin: string; rows: number; end: number }
-
-/** Per origin: how many rows, and one past the highest index in rows or leaf records. */
-export async function originRanges(c: Conn, t: AuditTables): Promise<OriginRange[]> {
-  const rows = await select<{ o: string; n: string; hi: string }>(c, `SELECT LogOrigin AS o, toString(count()) AS n, toString(max(LogIndex)) AS hi FROM ${t.events} GROUP BY LogOrigin`);
-  const recs = (await selectOptional<{ o: string; hi: string }>(c, `SELECT LogOrigin AS o, toString(max(LogIndex)) AS hi FROM ${t.leaves} GROUP BY LogOrigin`)) ?? [];
-  const by = new Map<string, OriginRange>();
-  for (const r of rows) by.set(r.o, { origin: r.o, rows: Number(r.n), end: Number(r.hi) + 1 });
-  for (const r of recs) {
-    const had = by.get(r.o);
-    if (had) had.end = Math.max(had.end, Number(r.hi) + 1);
-    else by.set(r.o, { origin: r.o, rows: 0, end: Number(r.hi) + 1 });
-  }
-  return [...by.values()];
-}
-
-interface RowJson {
-  i: string;
-  ns: string;
-  Category: string;
-  Outcome: string;
-  ServiceName: string;
-  Action: string;
-  Principal: string;
-  Source: string;
-  Destination: string;
-  Resource: string;
-  Policy: string;
-  TraceId: string;
-  SpanId: string;
-  Details: Record<string, string>;
-}
-
-const ROW_COLUMNS = `toString(LogIndex) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Category, Outcome, ServiceName, Action, Principal,
-  Source, Destination, Resource, Policy, TraceId, SpanId, Details`;
-
-function toRow(origin: string, r: RowJson): StoredRow & BodyFields {
-  return {
-    origin,
-    index: Number(r.i),
-    timeNs: BigInt(r.ns),
-    category: r.Category,
-    outcome: r.Outcome,
-    service: r.ServiceName,
-    action: r.Action,
-    principal: r.Principal,
-    source: r.Source,
-    destination: r.Destination,
-    resource: r.Resource,
-    policy: r.Policy,
-    traceId: r.TraceId,
-    spanId: r.SpanId,
-    details: r.Details,
-  };
-}
-
-/**
- * Rows of one origin with from <= LogIndex < to, in no particular order (an
- * ORDER BY costs the engine more than reading the columns; the pages are
- * sorted in verify, lib/audit/body-rowbinary.ts): their header columns and
- * body columns, in RowBinary (which writes a LowCardinality(String) as a
- * String). The body encoding (what verify hashes) is built from these bytes.
- */
-export async function rowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
-  return busyRetry(() => selectBytes(
-    c,
-    `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String),
-       Action, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, Details
-     FROM ${t.events} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64}`,
-    { o: origin, a: String(from), b: String(to) },
-    'RowBinary',
-  ));
-}
-
-/** Rows of one origin with from <= LogIndex < to, by index, every column (for a proof). */
-export async function fullRowsPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<(StoredRow & BodyFields)[]> {
-  const rows = await select<RowJson>(
-    c,
-    `SELECT ${ROW_COLUMNS} FROM ${t.events} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64} ORDER BY LogIndex`,
-    { o: origin, a: String(from), b: String(to) },
-  );
-  return rows.map((r) => toRow(origin, r));
-}
-
-/** Rows without LogOrigin (at most `limit`), and how many there are. */
-export async function orphanRows(c: Conn, t: AuditTables, limit: number): Promise<{ rows: StoredRow[]; count: number }> {
-  const n = await select<{ n: string }>(c, `SELECT toString(count()) AS n FROM ${t.events} WHERE LogOrigin = ''`);
-  const count = Number(n[0]?.n ?? 0);
-  if (!count) return { rows: [], count };
-  const rows = await select<RowJson>(c, `SELECT ${ROW_COLUMNS} FROM ${t.events} WHERE LogOrigin = '' ORDER BY Timestamp LIMIT {l:UInt32}`, { l: String(limit) });
-  return { rows: rows.map((r) => toRow('', r)), count };
-}
-
-/** Leaf records of one origin with from <= LogIndex < to, in no particular order, in RowBinary (verify-rowbinary.ts); empty when the store has no leaves table. */
-export async function leavesPage(c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
-  try {
-    return await busyRetry(() => selectBytes(
-      c,
-      `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String), unhex(LogBodyHash)
-       FROM ${t.leaves} WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64}`,
-      { o: origin, a: String(from), b: String(to) },
-      'RowBinary',
-    ));
-  } catch (err) {
-    if (err instanceof QueryError && (err.code === 60 || err.code === 81)) return Buffer.alloc(0);
-    throw err;
-  }
-}
-
-/**
- * The audit table's `retention.update` events (lib/retention/apply.ts) of
- * table `of` (default the audit table itself): the retention policies over
- * time, from the audit trail.
- */
-export async function policyEvents(c: Conn, t: AuditTables, of = t.events): Promise<PolicyEvent[]> {
-  const rows = await select<{ o: string; i: string; ns: string; policy: string }>(
-    c,
-    `SELECT LogOrigin AS o, toString(LogIndex) AS i, toString(toUnixTimestamp64Nano(Timestamp)) AS ns, Details['policy'] AS policy FROM ${t.events}
-     WHERE Category = 'configuration' AND Action = 'retention.update' AND Details['resource'] = {r:String} ORDER BY Timestamp`,
-    { r: `${c.database}.${of}` },
-  );
-  return rows.map((r) => ({ origin: r.o, index: Number(r.i), timeNs: BigInt(r.ns), policy: r.policy }));
-}
+export const rowsPage = (c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> => store.rowsPage(httpSource(c), t, origin, from, to);
+export const leavesPage = (c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> => store.leavesPage(httpSource(c), t, origin, from, to);
+export const fullRowsPage = (c: Conn, t: AuditTables, origin: string, from: number, to: number): Promise<(StoredRow & BodyFields)[]> => store.fullRowsPage(httpSource(c), t, origin, from, to);
+export const storeCheckpoints = (c: Conn, t: AuditTables): Promise<CheckpointInput[] | null> => store.storeCheckpoints(httpSource(c), t);

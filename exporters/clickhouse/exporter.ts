@@ -276,6 +276,7 @@ export class ClickHouseExporter implements Pusher {
     // The log's final checkpoints, while the store is still open.
     const covering = this.logsLog;
     this.logsLog = undefined;
+    await covering?.selfVerifier?.close();
     await covering?.log.close().catch((err: unknown) => this.logger.warn('otel_logs log: final checkpoint not written', { error: err }));
     const q = this.query;
     const l = this.lease;

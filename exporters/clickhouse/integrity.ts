@@ -15,16 +15,20 @@ import { MerkleLog } from '../../lib/audit/merkle-log.ts';
 import { OTEL_LOGS_HEADER, otelLogsLeafSource, type OtelLogsBatch } from '../../lib/audit/otel-logs-source.ts';
 import type { NativeBlock } from '../../lib/clickhouse/native.ts';
 import type { Store } from '../../lib/clickhouse/store.ts';
+import { defaultSelfVerify, SelfVerifier, selfVerifySchema, type SelfVerifyConfig } from '../../lib/audit/self-verify.ts';
+import { ownStoreSource } from '../../lib/audit/self-verify-source.ts';
 
 export interface LogsIntegrityConfig extends IntegrityConfig {
   /** `service.name`s whose log records are leaves; every other record is written as before. Required when enabled. */
   services: string[];
+  /** The pipeline verifies this log now and then (lib/audit/self-verify.ts). Default every 1h. */
+  self_verify?: SelfVerifyConfig;
 }
 
 /** Off by default: covering logs costs CPU per covered row (README: "Other tables"). */
-export const defaultLogsIntegrity = (): LogsIntegrityConfig => ({ ...defaultIntegrity(), enabled: false, services: [] });
+export const defaultLogsIntegrity = (): LogsIntegrityConfig => ({ ...defaultIntegrity(), enabled: false, services: [], self_verify: defaultSelfVerify() });
 
-export const logsIntegritySchema = s.object({ ...integrityFields, services: s.list(s.string({ nonEmpty: true })) });
+export const logsIntegritySchema = s.object({ ...integrityFields, services: s.list(s.string({ nonEmpty: true })), self_verify: selfVerifySchema });
 
 export function validateLogsIntegrity(c: LogsIntegrityConfig, o: { server: boolean; cluster: boolean }): ConfigError[] {
   if (!c.enabled) return [];
@@ -48,6 +52,8 @@ function keyNameIn(file: string): string | undefined {
 export interface LogsLog {
   log: MerkleLog<OtelLogsBatch>;
   services: ReadonlySet<string>;
+  /** Its periodic check (integrity.self_verify), recorded as integrity.verify audit events. */
+  selfVerifier?: SelfVerifier;
 }
 
 export async function openLogsLog(
@@ -79,5 +85,10 @@ export async function openLogsLog(
     metrics: o.metrics,
   });
   await log.start();
-  return { log, services: new Set(c.services) };
+  let selfVerifier: SelfVerifier | undefined;
+  if ((c.self_verify?.interval ?? 0) > 0) {
+    selfVerifier = new SelfVerifier({ source: ownStoreSource(o.store, o.database), table: o.table, witnessFile: p.witnessFile, verifiersFile: p.verifiersFile, intervalMs: c.self_verify!.interval, logger: o.logger });
+    selfVerifier.start();
+  }
+  return { log, services: new Set(c.services), selfVerifier };
 }

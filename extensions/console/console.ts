@@ -15,6 +15,8 @@ import type { TriageService } from '../../lib/alerts/triage.ts';
 import { ConsoleAuth } from '../../lib/console/auth.ts';
 import { ConsoleQuery } from '../../lib/console/query.ts';
 import { ConsoleServer } from '../../lib/console/server.ts';
+import { integrityOf } from '../../lib/audit/shared-integrity.ts';
+import { ownStoreSource, type OwnSource } from '../../lib/audit/self-verify-source.ts';
 import { consoleSchema, defaultConsoleConfig, validateConsole, type ConsoleConfig } from './config.ts';
 
 function isTriage(x: unknown): x is TriageService {
@@ -27,6 +29,7 @@ export class ConsoleExtension implements Component {
   private server: ConsoleServer | undefined;
   private auth: ConsoleAuth | undefined;
   private client: ClickHouseClient | undefined;
+  private verifySource: OwnSource | undefined;
 
   constructor(private readonly settings: CreateSettings<ConsoleConfig>) {}
 
@@ -56,6 +59,8 @@ export class ConsoleExtension implements Component {
         this.client = createClient({ url: o.endpoint!, username: o.username || 'default', password: o.password, database: provider.database, request_timeout: 30_000, log: { level: ClickHouseLogLevel.OFF } });
       }
       this.auth = new ConsoleAuth(access.users, access.throttle, this.settings.logger);
+      // The reports' verify run reads the pipeline's own store (its read-only sessions, or a server client).
+      this.verifySource = ownStoreSource(lease.store, provider.database, lease.store.kind === 'server' ? o : undefined);
       this.server = new ConsoleServer({
         endpoint: c.endpoint,
         tls: c.tls,
@@ -65,6 +70,8 @@ export class ConsoleExtension implements Component {
         sessions: { lifetimeMs: c.session_lifetime, idleMs: c.session_idle, max: c.max_sessions },
         triage,
         logger: this.settings.logger,
+        integrity: () => integrityOf(host),
+        verifySource: this.verifySource,
       });
       await this.server.start();
     } catch (err) {
@@ -78,13 +85,16 @@ export class ConsoleExtension implements Component {
     const a = this.auth;
     const l = this.lease;
     const c = this.client;
+    const v = this.verifySource;
     this.client = undefined;
+    this.verifySource = undefined;
     this.server = undefined;
     this.auth = undefined;
     this.lease = undefined;
     await s?.close();
     await a?.close();
     await c?.close();
+    await v?.close();
     await l?.release();
   });
 }

@@ -150,6 +150,30 @@ describe('console server', () => {
     await expect(server({ endpoint: '0.0.0.0:0' }).start()).rejects.toThrow(/without users on a non-loopback address/);
   });
 
+  it('without a signing key: a report set is rendered unsigned, labelled so, with no report.sig; another user gets none of it', async () => {
+    // The one-column otel_logs of the admission test would fail the report's figures (rightly: fail closed).
+    await lease.store.command('DROP TABLE IF EXISTS otel.otel_logs');
+    const s = server({});
+    await s.start();
+    try {
+      const render = await fetch(`${s.url}/reports/render?from=2023-11-01&to=2023-12-01`, { redirect: 'manual' });
+      expect(render.status, await render.text()).toBe(303);
+      const at = render.headers.get('location')!;
+      expect(at).toMatch(/^\/reports\/[0-9a-f]{32}$/);
+      const setPage = await (await fetch(`${s.url}${at}`)).text();
+      expect(setPage).toContain('UNSIGNED');
+      expect(setPage).not.toContain('report.sig');
+      expect((await fetch(`${s.url}${at}/report.sig`)).status).toBe(400);
+      const json = await fetch(`${s.url}${at}/report.json`);
+      expect(json.headers.get('content-disposition')).toBe('attachment; filename="report.json"');
+      expect(((await json.json()) as { signedBy: unknown }).signedBy).toBeNull();
+      expect((await fetch(`${s.url}/reports/${'0'.repeat(32)}/report.json`)).status).toBe(404);
+      expect((await (await fetch(`${s.url}/reports`)).text())).toContain('<strong>unsigned</strong>');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('throttles failed logins as the query interface does, and raises them as events', async () => {
     const s = server({ users: { sam: { password_sha256_hex: sha('pw'), role: 'reader' } }, maxFailures: 3 });
     await s.start();

@@ -30,7 +30,10 @@ import { alertsPage, triagePost } from './pages/alerts.ts';
 import { auditApi, auditPage } from './pages/audit.ts';
 import { BadRequest, html, json, type Answer, type Ctx } from './pages/context.ts';
 import { integrityPage } from './pages/integrity.ts';
-import { renderReport, reportsPage } from './pages/reports.ts';
+import { NotKept, renderReport, reportSetFile, reportSetPage, reportsPage, type Reporting } from './pages/reports.ts';
+import { ReportSets, type ReportSetFile } from './report-sets.ts';
+import type { SharedIntegrity } from '../audit/shared-integrity.ts';
+import type { VerifySource } from '../audit/verify-store.ts';
 import { traceApi, tracePage } from './pages/trace.ts';
 import { ConsoleQueryError, type Caller, type ConsoleQuery } from './query.ts';
 import { csrfOk, Sessions, type SessionLimits } from './sessions.ts';
@@ -45,6 +48,10 @@ export interface ConsoleServerOptions {
   sessions: SessionLimits;
   triage: TriageService | null;
   logger: Logger;
+  /** The pipeline's signed audit log (its key signs the reports), asked per request; default none. */
+  integrity?: () => SharedIntegrity | undefined;
+  /** The pipeline's own store for the reports' verify run; default none. */
+  verifySource?: VerifySource | null;
 }
 
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -97,9 +104,11 @@ export class ConsoleServer {
   private server: http.Server | undefined;
   private readonly sessions: Sessions;
   private secure = false;
+  private readonly reporting: Reporting;
 
   constructor(private readonly o: ConsoleServerOptions) {
     this.sessions = new Sessions(o.sessions);
+    this.reporting = { sets: new ReportSets(), integrity: o.integrity ?? (() => undefined), verifySource: o.verifySource ?? null };
   }
 
   async start(): Promise<void> {
@@ -247,6 +256,7 @@ export class ConsoleServer {
     } catch (err) {
       if (err instanceof HttpAnswer) return fail(err.status, err.message, who);
       if (err instanceof BadRequest) return fail(400, err.message, who);
+      if (err instanceof NotKept) return fail(404, err.message, who);
       if (err instanceof ConsoleQueryError) {
         if (err.refused) return fail(403, `your role (${caller.role}) may not read this: ${err.message}`, who);
         if (err.code === 202) {
@@ -270,8 +280,10 @@ export class ConsoleServer {
     if (m) return traceApi(ctx, m[1]!);
     if (path === '/alerts') return alertsPage(ctx, this.o.triage);
     if (path === '/integrity') return integrityPage(ctx);
-    if (path === '/reports') return reportsPage(ctx);
-    if (path === '/reports/render') return renderReport(ctx);
+    if (path === '/reports') return reportsPage(ctx, this.reporting);
+    if (path === '/reports/render') return renderReport(ctx, this.reporting);
+    m = /^\/reports\/([0-9a-f]{32})(?:\/(view|report\.html|report\.json|report\.sig))?$/.exec(path);
+    if (m) return m[2] ? reportSetFile(ctx, this.reporting, m[1]!, m[2] as ReportSetFile | 'view') : reportSetPage(ctx, this.reporting, m[1]!);
     throw new HttpAnswer(404, `no page ${path.slice(0, 100)}`);
   }
 

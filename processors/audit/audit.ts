@@ -28,7 +28,12 @@ import { resolveStore } from '../../lib/clickhouse/store-config.ts';
 import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import { SecurityEventWriter } from './security-writer.ts';
-import { openAuditLog } from './integrity.ts';
+import { integrityPaths, openAuditLog } from './integrity.ts';
+import { SelfVerifier } from '../../lib/audit/self-verify.ts';
+import { ownStoreSource, type OwnSource } from '../../lib/audit/self-verify-source.ts';
+import { openStore, type StoreLease } from '../../lib/clickhouse/store.ts';
+import { shareIntegrity } from '../../lib/audit/shared-integrity.ts';
+import { loadOrCreateSigner } from '../../lib/tlog/keys.ts';
 import { shareAuditRules } from '../../lib/audit/shared-rules.ts';
 import { takeClassified } from '../../lib/audit/reuse.ts';
 import { ensureDedupToken } from '../../lib/audit/event-id.ts';
@@ -43,6 +48,9 @@ export class AuditProcessor implements Component, LogsConsumer {
   log: AuditLog | undefined;
   /** Set when this processor stores the process's SecurityEvents (the first audit processor to start does). */
   securityWriter: SecurityEventWriter | undefined;
+  /** The periodic check of the log (integrity.self_verify). */
+  selfVerifier: SelfVerifier | undefined;
+  private selfSource: { lease: StoreLease; source: OwnSource } | undefined;
   private stopped = false;
   private readonly inflight = new Set<Promise<void>>();
 
@@ -76,6 +84,17 @@ export class AuditProcessor implements Component, LogsConsumer {
     const log = this.log;
     const write = log ? (rows: AuditRow[], token: string) => log.append(rows, token) : undefined;
     if (c.security_events) this.securityWriter = SecurityEventWriter.claim(store, auditTableName(c), this.settings.logger, this.settings.metrics, {}, write);
+    const p = integrityPaths(c.integrity, where.endpoint ? c.path : where.path, c.database, c.table);
+    // The console in this pipeline signs its reports with the log's key (the file exists: the log opened it).
+    if (log) shareIntegrity(host, { signer: loadOrCreateSigner(p.keyFile, p.keyName), keyFile: p.keyFile, verifiersFile: p.verifiersFile, witnessFile: p.witnessFile, database: c.database, table: c.table });
+    if (log && (c.integrity.self_verify?.interval ?? 0) > 0) {
+      // A lease of the same store: its read-only sessions (embedded), or its endpoint (a server).
+      const lease = openStore(where);
+      const source = ownStoreSource(lease.store, c.database, where.endpoint ? where : undefined);
+      this.selfSource = { lease, source };
+      this.selfVerifier = new SelfVerifier({ source, table: c.table, witnessFile: p.witnessFile, verifiersFile: p.verifiersFile, intervalMs: c.integrity.self_verify!.interval, logger: this.settings.logger });
+      this.selfVerifier.start();
+    }
   }
 
   consumeLogs(data: LogsPayload): Promise<void> {
@@ -120,6 +139,9 @@ export class AuditProcessor implements Component, LogsConsumer {
   readonly shutdown = once(async () => {
     this.stopped = true;
     await Promise.allSettled([...this.inflight]);
+    await this.selfVerifier?.close();
+    await this.selfSource?.source.close();
+    await this.selfSource?.lease.release();
     await this.securityWriter?.close();
     await this.log?.close().catch((err: unknown) => this.settings.logger.error('final audit log checkpoint not written', { error: err }));
     await this.store?.release();

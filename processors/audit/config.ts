@@ -1,5 +1,6 @@
 import { s, type ConfigError } from '../../core/config/schema.ts';
-import { defaultIntegrity, integritySchema, validateIntegrity, type IntegrityConfig } from './integrity.ts';
+import { defaultIntegrity, integrityFields, validateIntegrity, type IntegrityConfig } from './integrity.ts';
+import { defaultSelfVerify, selfVerifySchema, type SelfVerifyConfig } from '../../lib/audit/self-verify.ts';
 import { storeConfigDefaults, storeConfigSchemaFields, validateStoreConfig, type StoreConfig } from '../../lib/clickhouse/store-config.ts';
 
 export { DEFAULT_ATTRIBUTES, type AttributeMap, type Field } from '../../lib/mesh/attributes.ts';
@@ -11,8 +12,8 @@ export interface AuditConfig extends AuditRules, StoreConfig {
   table: string;
   /** Data older than this is dropped (0 = keep). Default 0. */
   ttl: number;
-  /** The signed Merkle log over the events (integrity.ts). */
-  integrity: IntegrityConfig;
+  /** The signed Merkle log over the events (integrity.ts), and the pipeline's periodic check of it (lib/audit/self-verify.ts). */
+  integrity: IntegrityConfig & { self_verify?: SelfVerifyConfig };
   /**
    * Store the process's own security events (queries of the store, refused
    * logins, triage) in this table. The first audit processor to start with
@@ -25,7 +26,7 @@ export const defaultAuditConfig = (): AuditConfig => ({
   ...storeConfigDefaults(),
   table: 'audit_events',
   ttl: 0,
-  integrity: defaultIntegrity(),
+  integrity: { ...defaultIntegrity(), self_verify: defaultSelfVerify() },
   security_events: true,
   ...defaultAuditRules(),
 });
@@ -34,7 +35,7 @@ export const auditSchema = s.object({
   ...storeConfigSchemaFields,
   table: s.string({ nonEmpty: true }),
   ttl: s.duration(),
-  integrity: integritySchema,
+  integrity: s.object({ ...integrityFields, self_verify: selfVerifySchema }),
   security_events: s.bool(),
   ...auditRulesSchemaFields,
 });

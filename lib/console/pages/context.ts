@@ -12,7 +12,8 @@ export interface Ctx {
 export interface Answer {
   status: number;
   type: 'html' | 'json' | 'download';
-  body: string;
+  /** A download's bytes as they are (a signed report file). */
+  body: string | Buffer;
   /** Extra headers (a download's Content-Disposition, a report's CSP). */
   headers?: Record<string, string>;
 }
