@@ -148,20 +148,23 @@ describe('alert delivery', () => {
     }
   });
 
-  it('webhook down for a while: everything queued is delivered once it is back, none lost', async () => {
-    const r = await setup((url) => ({ webhook: target(url) }));
+  it('webhook down for 60 s (retries backing off to 5 s): everything queued is delivered once it is back, none lost', async () => {
+    const r = await setup((url) => ({ webhook: target(url), retry: { initial_interval: 1000, max_interval: 5000 } }));
     r.status = 503;
     const keys = Array.from({ length: 30 }, (_, i) => `down-${i}`);
     for (const key of keys) f!.alerts.raise(signal({ key }));
-    await waitFor(() => f!.metrics.sum('trailhouse_alerts_deliveries', { target: 'webhook', outcome: 'failed' }) >= 3, 10_000, 'failed attempts');
+    await waitFor(() => f!.metrics.sum('trailhouse_alerts_deliveries', { target: 'webhook', outcome: 'failed' }) >= 3, 20_000, 'failed attempts');
     expect(r.got).toHaveLength(0);
-    await new Promise((res) => setTimeout(res, 1500));
+    await new Promise((res) => setTimeout(res, 60_000));
+    const failedWhileDown = f!.metrics.sum('trailhouse_alerts_deliveries', { target: 'webhook', outcome: 'failed' });
+    // Backed off: a retry every second would have failed about 60 times.
+    expect(failedWhileDown).toBeLessThan(40);
     r.status = 200;
     type Doc = { alerts: Array<{ key: string }> };
-    await waitFor(() => new Set(r.json<Doc>().flatMap((d) => d.alerts.map((a) => a.key))).size === keys.length, 10_000, 'all 30 alerts');
+    await waitFor(() => new Set(r.json<Doc>().flatMap((d) => d.alerts.map((a) => a.key))).size === keys.length, 20_000, 'all 30 alerts');
     expect(f!.metrics.sum('trailhouse_alerts_deliveries', { target: 'webhook', outcome: 'delivered' })).toBeGreaterThanOrEqual(30);
     expect(f!.metrics.sum('trailhouse_alerts_deliveries', { target: 'webhook', outcome: 'refused' })).toBe(0);
-  });
+  }, 120_000);
 
   it('a refusal (400) is given up and counted, and the queue goes on', async () => {
     const r = await setup((url) => ({ webhook: target(url) }));
