@@ -22,6 +22,8 @@ const agDir = join(root, 'agent');
 const logs = join(root, 'logs');
 for (const d of [gwDir, agDir, logs]) mkdirSync(d, { recursive: true });
 const AGENT_YAML = readFileSync(resolve('examples/agent.yaml'), 'utf8');
+// The NODE_OPTIONS examples/agent.yaml documents for a host agent.
+const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64'];
 
 let gateway: Trailhouse | undefined;
 let agent: Trailhouse | undefined;
@@ -45,7 +47,7 @@ describe('examples/agent.yaml → the default pipeline', () => {
     const gwYaml = p.yaml();
     gateway = await Trailhouse.start(gwDir, 'gateway', gwYaml);
     const env = { AGENT_FILES: join(logs, '*.log'), AGENT_GATEWAY: `127.0.0.1:${p.grpc}`, AGENT_DATA: join(agDir, 'data'), AGENT_METRICS: `127.0.0.1:${await freePort()}`, AGENT_SYSLOG: `127.0.0.1:${await freePort()}` };
-    agent = await Trailhouse.start(agDir, 'agent', AGENT_YAML, env);
+    agent = await Trailhouse.start(agDir, 'agent', AGENT_YAML, env, AGENT_NODE_FLAGS);
     await sleep(500); // past the agent's first poll: files created from now on are read from their start
     const stored = () => count(p.query, "SELECT count() FROM otel.otel_logs WHERE Body LIKE 'agent-e2e line %'");
 
@@ -86,7 +88,7 @@ describe('examples/agent.yaml → the default pipeline', () => {
     await sleep(400);
     await agent.kill9();
     await sleep(200);
-    agent = await Trailhouse.start(agDir, 'agent', AGENT_YAML, env);
+    agent = await Trailhouse.start(agDir, 'agent', AGENT_YAML, env, AGENT_NODE_FLAGS);
     await writer;
     await waitFor(async () => (await stored()) >= written, 90_000, `${written} lines after the agent's kill -9`);
     await sleep(2000);

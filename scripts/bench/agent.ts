@@ -9,7 +9,9 @@
  * sink has every line) and its peak RSS.
  *
  *   npm run bench:agent [-- --files 50 --lines 1000000 --parser none|envoy_json --compression gzip|none
- *                          --queue-size 50 --consumers 4 --node-flags "--max-semi-space-size=2"]
+ *                          --queue-size 4 --consumers 1 --node-flags "--max-semi-space-size=1 --max-old-space-size=64"]
+ *
+ * The defaults are examples/agent.yaml's (and the NODE_OPTIONS it documents).
  *
  * Run it after `npm run build` (as `npm install` does): from sources, tsx's
  * transpiler adds tens of MiB to the agent's RSS.
@@ -51,8 +53,8 @@ await gw.start(testHost());
 
 const cfg = {
   receivers: { filelog: { include: [join(logs, '*.log')], start_at: 'beginning', storage: 'file_storage', operators: PARSER === 'envoy_json' ? [{ type: 'envoy_json_parser', on_error: 'send_quiet' }] : [] } },
-  processors: { memory_limiter: { check_interval: '1s', limit_mib: 200, spike_limit_mib: 50 } },
-  exporters: { otlp: { endpoint: gw.grpc!.address, tls: { insecure: true }, compression: flag('compression', 'gzip'), sending_queue: { storage: 'file_storage', queue_size: Number(flag('queue-size', '50')), num_consumers: Number(flag('consumers', '4')) } } },
+  processors: { memory_limiter: { check_interval: '1s', limit_mib: 56, spike_limit_mib: 12 } },
+  exporters: { otlp: { endpoint: gw.grpc!.address, tls: { insecure: true }, compression: flag('compression', 'gzip'), sending_queue: { storage: 'file_storage', queue_size: Number(flag('queue-size', '4')), num_consumers: Number(flag('consumers', '1')) } } },
   extensions: { file_storage: { directory: join(root, 'data') } },
   service: { extensions: ['file_storage'], telemetry: { logs: { level: 'warn' }, metrics: { address: `127.0.0.1:${await freePort()}` } }, pipelines: { logs: { receivers: ['filelog'], processors: ['memory_limiter'], exporters: ['otlp'] } } },
 };
@@ -60,7 +62,8 @@ writeFileSync(join(root, 'agent-config.yaml'), stringify(cfg));
 // Level info for the start line Trailhouse.start waits for; warn afterwards is not adjustable at runtime, so keep info.
 cfg.service.telemetry.logs.level = 'info';
 const began = Date.now();
-const nodeFlags = flag('node-flags', '').split(' ').filter(Boolean);
+// examples/agent.yaml's settings and NODE_OPTIONS by default (queue, consumers, memory_limiter, V8 flags).
+const nodeFlags = flag('node-flags', '--max-semi-space-size=1 --max-old-space-size=64').split(' ').filter(Boolean);
 const agent = await Trailhouse.start(root, 'agent', stringify(cfg), {}, nodeFlags);
 const pid = agent.proc.pid!;
 const idleRss = peakRssMiB(pid);
