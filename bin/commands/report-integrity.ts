@@ -5,10 +5,9 @@
  */
 import type { VerifyReport } from '../../lib/audit/verify-types.ts';
 import type { IntegrityFacts } from '../../lib/report/facts.ts';
+import { verifyOutcome } from '../../lib/report/integrity.ts';
 import type { Conn } from './oncall-http.ts';
 import { verifyCommand } from './verify.ts';
-
-const LISTED = 100;
 
 export interface IntegrityInput {
   conn: Conn;
@@ -33,18 +32,11 @@ export async function integrityFacts(i: IntegrityInput): Promise<IntegrityFacts>
   const warnings = err.split('\n').filter(Boolean).map((l) => l.replace(/^trailhouse verify: /, ''));
   if (code === 2 || !out) return { command, unavailable: `the trail could not be verified: ${warnings.join('; ') || `verify exited ${code}`}` };
   const r = JSON.parse(out) as VerifyReport;
-  const s = r.summary;
-  const failures = r.findings
-    .filter((f) => f.failure)
-    .slice(0, LISTED)
-    .map((f) => `${f.kind} ${f.origin ? `${f.origin}@${f.index ?? '?'}${f.end !== undefined && f.end - (f.index ?? 0) > 1 ? `..${f.end - 1}` : ''}` : '(row without origin)'}${f.time ? ` (${f.time})` : ''}: ${f.detail}`);
-  for (const o of r.origins) for (const c of o.checkpoints) if (!c.valid) failures.push(`checkpoint ${c.origin} size ${c.size} INVALID: ${c.problems.join('; ')}`);
-  if (s.failures > LISTED) failures.push(`… ${s.failures - LISTED} more (run the command)`);
+  const v = verifyOutcome(r);
   return {
     command,
-    ok: r.ok && code === 0,
-    summary: `${s.checkpointsValid}/${s.checkpoints} checkpoints valid, ${s.rowsValid}/${s.rows} rows valid${s.unwitnessed ? ` (${s.unwitnessed} newer rows not yet covered by a checkpoint)` : ''}`,
-    failures,
+    ...v,
+    ok: v.ok && code === 0,
     remarks: [...warnings, ...r.remarks],
   };
 }

@@ -12,9 +12,9 @@ import { runVerify } from '../../audit/verify-run.ts';
 import type { VerifySource } from '../../audit/verify-store.ts';
 import { parseWitnessFile } from '../../audit/verify-witness.ts';
 import type { IntegrityFacts } from '../../report/facts.ts';
+import { verifyOutcome } from '../../report/integrity.ts';
 import { readVerifiersFile, verifierKeyOf } from '../../tlog/keys.ts';
 
-const LISTED = 100;
 const iso = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
 
 export async function consoleIntegrity(source: VerifySource | null, shared: SharedIntegrity | undefined, fromNs: bigint, toNs: bigint): Promise<IntegrityFacts> {
@@ -32,18 +32,9 @@ export async function consoleIntegrity(source: VerifySource | null, shared: Shar
   } catch (err) {
     return { command, unavailable: `the trail could not be verified: ${(err as Error).message}` };
   }
-  const s = r.summary;
-  const failures = r.findings
-    .filter((f) => f.failure)
-    .slice(0, LISTED)
-    .map((f) => `${f.kind} ${f.origin ? `${f.origin}@${f.index ?? '?'}${f.end !== undefined && f.end - (f.index ?? 0) > 1 ? `..${f.end - 1}` : ''}` : '(row without origin)'}${f.time ? ` (${f.time})` : ''}: ${f.detail}`);
-  for (const o of r.origins) for (const c of o.checkpoints) if (!c.valid) failures.push(`checkpoint ${c.origin} size ${c.size} INVALID: ${c.problems.join('; ')}`);
-  if (s.failures > LISTED) failures.push(`… ${s.failures - LISTED} more (run the command)`);
   return {
     command,
-    ok: r.ok,
-    summary: `${s.checkpointsValid}/${s.checkpoints} checkpoints valid, ${s.rowsValid}/${s.rows} rows valid${s.unwitnessed ? ` (${s.unwitnessed} newer rows not yet covered by a checkpoint)` : ''}`,
-    failures,
+    ...verifyOutcome(r),
     remarks: [`verified by the console in the pipeline, trusting the keys in ${shared.verifiersFile}: an auditor re-runs the command with the public key obtained out of band`, ...r.remarks],
   };
 }
