@@ -133,7 +133,9 @@ async function triage(c: Conn, verb: 'ack' | 'resolve', id: string, note: string
   if (!/^[0-9a-f]{16}$/.test(id)) return usage(io, `alerts ${verb}: an alert id is 16 hex digits, got ${JSON.stringify(id.slice(0, 40))}`);
   if (!note?.trim()) return usage(io, `alerts ${verb}: --note "why" is required (it is the triage record)`);
   const base = new URL(c.endpoint.includes('://') ? c.endpoint : `http://${c.endpoint}`);
-  const url = new URL(`/alerts/${id}/${verb}`, base);
+  // Under the endpoint's own path, as queries are (a proxy may serve the interface below a prefix).
+  const url = new URL(base);
+  url.pathname = `${base.pathname.replace(/\/+$/, '')}/alerts/${encodeURIComponent(id)}/${verb}`;
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (c.user) headers['X-ClickHouse-User'] = c.user;
   if (c.password) headers['X-ClickHouse-Key'] = c.password;
