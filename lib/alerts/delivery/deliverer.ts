@@ -71,7 +71,16 @@ export class Deliverer {
   }
 
   start(): void {
-    this.loop = this.run().catch((err: unknown) => this.logger.error('alert delivery stopped', { target: this.target.name, error: err }));
+    // An unexpected failure (the queue's disk, say) restarts the loop after a wait instead of
+    // ending delivery until the next restart of the pipeline.
+    const go = (): Promise<void> =>
+      this.run().catch(async (err: unknown) => {
+        this.logger.error('alert delivery failed; starting it again', { target: this.target.name, error: err });
+        if (this.closing) return;
+        await this.backoff.sleep(this.retry.maxMs);
+        if (!this.closing) return go();
+      });
+    this.loop = go();
   }
 
   /** Queues a version (durably); a full queue drops it, counted. Never throws. */
