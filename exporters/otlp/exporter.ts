@@ -15,7 +15,7 @@ import { decodeExportResponse } from '../../core/otlp/response.ts';
 import { resolveClientAuthenticator, type ClientAuthenticator } from '../../core/client-auth.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { compressionOf } from '../../lib/otlp-export/config.ts';
-import { loadClientTls } from '../../lib/otlp-export/tls.ts';
+import { loadClientTls } from '../../core/tls-client.ts';
 import { DEDUP_HEADER, EXPORT_PATH, reportPartial, requestBytes } from '../../lib/otlp-export/request.ts';
 import { grpcFailure, retryInfoDelayMs } from '../../lib/otlp-export/status.ts';
 import type { OtlpExporterConfig } from './config.ts';

@@ -19,7 +19,7 @@ import { encodeTracesJson } from '../../core/otlp/traces-json.ts';
 import { resolveClientAuthenticator, type ClientAuthenticator } from '../../core/client-auth.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import { compressionOf } from '../../lib/otlp-export/config.ts';
-import { httpsAgentOptions, loadClientTls } from '../../lib/otlp-export/tls.ts';
+import { loadClientTls } from '../../core/tls-client.ts';
 import { DEDUP_HEADER, reportPartial, requestBytes } from '../../lib/otlp-export/request.ts';
 import { httpFailure } from '../../lib/otlp-export/status.ts';
 import { urlFor, type OtlpHttpExporterConfig } from './config.ts';
@@ -43,7 +43,7 @@ export class OtlpHttpPusher implements Pusher {
     const tls = await loadClientTls(c.tls);
     this.agents = {
       http: new http.Agent({ keepAlive: true }),
-      https: new https.Agent({ keepAlive: true, ...(tls ? httpsAgentOptions(tls) : {}) }),
+      https: new https.Agent({ keepAlive: true, ...tls }),
     };
   }
 

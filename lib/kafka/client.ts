@@ -8,12 +8,11 @@
  * warn and error only, and say each distinct message at most once a minute,
  * so a broker outage is a few lines, not thousands.
  */
-import { readFile } from 'node:fs/promises';
-import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions, type logCreator } from 'kafkajs';
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import { collectorAuthFields, collectorClientFields, collectorSaslFields, metadataSchema } from './collector-keys.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
+import { clientTlsDefaults, clientTlsFields, loadClientTls, type ClientTlsConfig } from '../../core/tls-client.ts';
 // Registers kafkajs' snappy, lz4 and zstd codecs for every client we build.
 import './codecs.ts';
 
@@ -27,51 +26,19 @@ export interface SaslConfig {
   version: number;
 }
 
-export interface TlsConfig {
-  /** true = plaintext connection (TLS off). Default false: naming `tls` turns TLS on. */
-  insecure: boolean;
-  /** PEM CA bundle to verify the brokers with; default the system roots. */
-  ca_file: string | null;
-  /** Client certificate and key (PEM) for mutual TLS. */
-  cert_file: string | null;
-  key_file: string | null;
-  /** Skip verifying the broker's certificate. Default false. */
-  insecure_skip_verify: boolean;
-  /** Name to verify the broker's certificate against (SNI) instead of the broker's host. */
-  server_name_override: string | null;
-  /** Oldest TLS version accepted: 1.2 (default) or 1.3. */
-  min_version: '1.2' | '1.3';
-}
+/** The client TLS settings (core/tls-client.ts), as the Collector's kafka components spell them. */
+export type TlsConfig = ClientTlsConfig;
 
 export interface AuthConfig {
   sasl: SaslConfig | null;
   tls: TlsConfig | null;
 }
 
-export const tlsDefaults = (): TlsConfig => ({
-  insecure: false,
-  ca_file: null,
-  cert_file: null,
-  key_file: null,
-  insecure_skip_verify: false,
-  server_name_override: null,
-  min_version: '1.2',
-});
+export const tlsDefaults = clientTlsDefaults;
 
 const saslDefaults = (): SaslConfig => ({ mechanism: 'PLAIN', username: '', password: '', version: 0 });
 
-export const tlsSchema: Schema = s.section(
-  s.object({
-    insecure: s.bool(),
-    ca_file: s.optional(s.string({ nonEmpty: true })),
-    cert_file: s.optional(s.string({ nonEmpty: true })),
-    key_file: s.optional(s.string({ nonEmpty: true })),
-    insecure_skip_verify: s.bool(),
-    server_name_override: s.optional(s.string({ nonEmpty: true })),
-    min_version: s.string({ enum: ['1.2', '1.3'] }),
-  }),
-  tlsDefaults,
-);
+export const tlsSchema: Schema = s.section(s.object(clientTlsFields), tlsDefaults);
 
 export const authSchema: Schema = s.object({
   sasl: s.section(
@@ -163,18 +130,6 @@ function sasl(c: SaslConfig): SASLOptions {
   return { mechanism, username: c.username, password: c.password } as SASLOptions;
 }
 
-/** Reads the TLS files (I/O: call from start(), never from validation). */
-async function tlsOptions(c: TlsConfig): Promise<ConnectionOptions | undefined> {
-  if (c.insecure) return undefined;
-  const opts: ConnectionOptions = { rejectUnauthorized: !c.insecure_skip_verify };
-  if (c.ca_file) opts.ca = [await readFile(c.ca_file, 'utf8')];
-  if (c.cert_file) opts.cert = await readFile(c.cert_file, 'utf8');
-  if (c.key_file) opts.key = await readFile(c.key_file, 'utf8');
-  if (c.server_name_override) opts.servername = c.server_name_override;
-  opts.minVersion = c.min_version === '1.3' ? 'TLSv1.3' : 'TLSv1.2';
-  return opts;
-}
-
 const QUIET_MS = 60_000;
 
 /** kafkajs log lines → our logger, warn and error only, each distinct message once a minute. */
@@ -226,7 +181,7 @@ export async function createKafkaClient(o: ClientOptions): Promise<Kafka> {
   };
   if (o.socketFactory) cfg.socketFactory = o.socketFactory;
   if (o.tls) {
-    const tls = await tlsOptions(o.tls);
+    const tls = (await loadClientTls(o.tls)) ?? undefined;
     if (tls) cfg.ssl = tls;
   }
   if (o.sasl) cfg.sasl = sasl(o.sasl);

@@ -7,21 +7,9 @@
  */
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import { helperDefaults, type ExporterHelperConfig } from '../../core/exporter-helper-config.ts';
+import { clientTlsDefaults, clientTlsFields, type ClientTlsConfig } from '../../core/tls-client.ts';
 
-export interface ClientTlsConfig {
-  /** true = plaintext. Default false: TLS is on unless said otherwise, as in the Collector. */
-  insecure: boolean;
-  /** PEM CA bundle the server's certificate must chain to; default the system roots. */
-  ca_file: string | null;
-  /** Client certificate and key (PEM) for mutual TLS. */
-  cert_file: string | null;
-  key_file: string | null;
-  /** Do not verify the server's certificate. Default false. */
-  insecure_skip_verify: boolean;
-  /** Name to verify the server's certificate against, instead of the endpoint's host. */
-  server_name_override: string | null;
-  min_version: '1.2' | '1.3';
-}
+export type { ClientTlsConfig } from '../../core/tls-client.ts';
 
 export type Compression = 'gzip' | 'none';
 
@@ -36,16 +24,6 @@ export interface OtlpClientConfig extends ExporterHelperConfig {
   auth: { authenticator: string } | null;
 }
 
-export const clientTlsDefaults = (): ClientTlsConfig => ({
-  insecure: false,
-  ca_file: null,
-  cert_file: null,
-  key_file: null,
-  insecure_skip_verify: false,
-  server_name_override: null,
-  min_version: '1.2',
-});
-
 export function otlpClientDefaults(endpoint: string): OtlpClientConfig {
   // The gateway is the durable store: retry until shutdown (a persistent queue
   // then keeps what is left), as the agent must not drop what it tailed.
@@ -57,13 +35,7 @@ const COMPRESSIONS = ['gzip', 'none', ''];
 export const otlpClientSchemaFields: Record<string, Schema> = {
   endpoint: s.string({ nonEmpty: true }),
   tls: s.object({
-    insecure: s.bool(),
-    ca_file: s.optional(s.string({ nonEmpty: true })),
-    cert_file: s.optional(s.string({ nonEmpty: true })),
-    key_file: s.optional(s.string({ nonEmpty: true })),
-    insecure_skip_verify: s.bool(),
-    server_name_override: s.optional(s.string({ nonEmpty: true })),
-    min_version: s.string({ enum: ['1.2', '1.3'] }),
+    ...clientTlsFields,
     ca_pem: s.refused('not offered: put the CA in a file and name it in ca_file'),
     cert_pem: s.refused('not offered: use cert_file'),
     key_pem: s.refused('not offered: use key_file'),
