@@ -106,8 +106,24 @@ export function encodeLogsProto(data: LogsData): Uint8Array {
   return w.finish();
 }
 
+/**
+ * One LogRecord's fields, unframed (what follows its log_records tag and
+ * length in a request): for a producer that writes the rest of the request
+ * itself (receivers/filelog/encode.ts).
+ */
+export function encodeLogRecordProto(rec: LogRecord): Uint8Array {
+  const w = sharedWriter();
+  writeLogRecordFields(w, rec);
+  return w.finish();
+}
+
 function writeLogRecord(w: Writer, rec: LogRecord): void {
   const at = w.startMessage(ScopeLogsField.log_records);
+  writeLogRecordFields(w, rec);
+  w.endMessage(at);
+}
+
+function writeLogRecordFields(w: Writer, rec: LogRecord): void {
   if (rec.timeUnixNano !== 0n) {
     w.uint32(LogRecordTag.time_unix_nano);
     w.fixed64(rec.timeUnixNano);
@@ -128,5 +144,4 @@ function writeLogRecord(w: Writer, rec: LogRecord): void {
     w.fixed64(rec.observedTimeUnixNano);
   }
   writeStringField(w, LogRecordField.event_name, rec.eventName);
-  w.endMessage(at);
 }

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Component, CreateSettings, Host, NextConsumers } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
-import { emptyScope, newLogRecord, type LogRecord } from '../../core/model.ts';
+import { emptyScope, type LogRecord } from '../../core/model.ts';
 import { Payload } from '../../core/payload.ts';
 import { observedConsumer, type ObsConsumer } from '../../core/receiver-helper.ts';
 import { isKvStorage, type KvStore } from '../../core/kv-storage.ts';
@@ -20,7 +20,7 @@ import { ONCE_TOKEN_PREFIX } from '../../core/queue/once.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { FilelogConfig } from './config.ts';
 import { compileGlob, findFiles, type CompiledGlob } from './glob.ts';
-import { compileOperators, type Operator } from './operators.ts';
+import { bytesParser, compileOperators, lineRecord, type BytesParser, type Operator } from './operators.ts';
 import { lineSplitter, multilineSplitter, type Splitter } from './split.ts';
 import { Tracker, type Tracked } from './tracker.ts';
 import { LinesEncoder } from './encode.ts';
@@ -52,8 +52,12 @@ export class FilelogReceiver implements Component {
   private readonly exclude: CompiledGlob[];
   private readonly splitter: Splitter;
   private readonly operators: Operator[];
-  /** No operators and UTF-8: lines are encoded straight from the read buffers (encode.ts). */
+  /** No operators, or one JSON parser (bytesParser), and UTF-8: lines are encoded straight from the read buffers (encode.ts). */
   private readonly direct: boolean;
+  /** The JSON parser the bytes path runs itself, if any. */
+  private readonly jsonBytes: BytesParser | undefined;
+  /** The bytes path's encoder, reused poll after poll (its buffers with it). */
+  private readonly encoder = new LinesEncoder();
   private readonly tracker: Tracker;
   private readonly log: Logger;
   private readonly obs: ObsConsumer;
@@ -89,7 +93,8 @@ export class FilelogReceiver implements Component {
       ? multilineSplitter(c.max_log_size, new RegExp((m.line_start_pattern ?? m.line_end_pattern)!), m.line_start_pattern ? 'start' : 'end')
       : lineSplitter(c.max_log_size);
     this.operators = compileOperators(c.operators);
-    this.direct = this.operators.length === 0 && c.encoding !== 'ascii';
+    this.jsonBytes = bytesParser(c.operators);
+    this.direct = (this.operators.length === 0 || this.jsonBytes !== undefined) && c.encoding !== 'ascii';
     this.tracker = new Tracker(c.fingerprint_size, c.max_concurrent_files, this.log);
     this.obs = observedConsumer(settings, next, 'file');
   }
@@ -140,7 +145,7 @@ export class FilelogReceiver implements Component {
     const files = await this.tracker.poll(paths, atStart ? (size) => size : () => 0);
     const now = Date.now();
     const observed = BigInt(now) * 1_000_000n;
-    const records: Batch = this.direct ? new LinesEncoder() : [];
+    const records: Batch = this.direct ? this.freshEncoder() : [];
     const ranges: Range[] = [];
     let budget = c.max_batch_bytes;
     let more = false;
@@ -194,20 +199,25 @@ export class FilelogReceiver implements Component {
     const c = this.settings.config;
     const name = c.include_file_name ? basename(t.path) : undefined;
     const path = c.include_file_path ? t.path : undefined;
+    const ops = this.operators;
     if (out instanceof LinesEncoder) {
       out.file(name, path);
-      return this.splitter.split(buf, len, flush, (s, e) => out.add(buf, s, e));
+      const jp = this.jsonBytes;
+      if (!jp) return this.splitter.split(buf, len, flush, (s, e) => out.add(buf, s, e));
+      // What the scanner does not reproduce exactly goes the records path, its record's bytes spliced in.
+      const records = (line: string) => lineRecord(line, observed, name, path, ops);
+      return this.splitter.split(buf, len, flush, (s, e) => out.addParsedLine(buf, s, e, jp, records));
     }
     const enc = c.encoding === 'ascii' ? 'latin1' : 'utf8';
-    const ops = this.operators;
     return this.splitter.split(buf, len, flush, (s, e) => {
-      const line = buf.toString(enc, s, e);
-      const r = newLogRecord({ observedTimeUnixNano: observed, body: line });
-      if (name !== undefined) r.attributes.push({ key: 'log.file.name', value: name });
-      if (path !== undefined) r.attributes.push({ key: 'log.file.path', value: path });
-      for (let i = 0; i < ops.length; i++) if (!ops[i]!(r, line)) return;
-      out.push(r);
+      const r = lineRecord(buf.toString(enc, s, e), observed, name, path, ops);
+      if (r) out.push(r);
     });
+  }
+
+  private freshEncoder(): LinesEncoder {
+    this.encoder.reset();
+    return this.encoder;
   }
 
   private tokenOf(ranges: readonly Range[]): string {
@@ -251,7 +261,7 @@ export class FilelogReceiver implements Component {
    * and offered under its token; false when the next stage refused it.
    */
   private async replay(token: string, pending: PendingRange[]): Promise<boolean> {
-    const records: Batch = this.direct ? new LinesEncoder() : [];
+    const records: Batch = this.direct ? this.freshEncoder() : [];
     const done: Array<{ t: Tracked; end: number }> = [];
     const observed = BigInt(Date.now()) * 1_000_000n;
     const files = await this.tracker.poll(await findFiles(this.include, this.exclude), () => 0);

@@ -15,7 +15,7 @@
  */
 import type { ConfigError } from '../../core/config/schema.ts';
 import type { KeyValue, LogRecord } from '../../core/model.ts';
-import { KvList } from '../../core/model.ts';
+import { KvList, newLogRecord } from '../../core/model.ts';
 import { addObjectAttributes } from '../../lib/mesh/json-line.ts';
 import { parseIstioTextLine } from '../../lib/mesh/istio-text.ts';
 
@@ -151,4 +151,37 @@ export function compileOperators(list: OperatorConfig[]): Operator[] {
     }
     throw new Error(`unknown operator ${String(o.type)}`);
   });
+}
+
+/**
+ * The records path for one line: its record (body, file attributes, then
+ * what the operators add), or undefined when an operator drops it.
+ */
+export function lineRecord(line: string, observed: bigint, name: string | undefined, path: string | undefined, ops: readonly Operator[]): LogRecord | undefined {
+  const r = newLogRecord({ observedTimeUnixNano: observed, body: line });
+  if (name !== undefined) r.attributes.push({ key: 'log.file.name', value: name });
+  if (path !== undefined) r.attributes.push({ key: 'log.file.path', value: path });
+  for (let i = 0; i < ops.length; i++) if (!ops[i]!(r, line)) return undefined;
+  return r;
+}
+
+export interface BytesParser {
+  /** START_TIME as the record's time (envoy_json_parser). */
+  withTime: boolean;
+  /** on_error drops a line that is not a JSON object. */
+  drop: boolean;
+}
+
+/**
+ * The operators the bytes path runs itself (encode.ts, json-attrs.ts): one
+ * envoy_json_parser, or one json_parser into attributes; undefined for any
+ * other list. `drop`: on_error drops a line that is not a JSON object.
+ */
+export function bytesParser(list: readonly OperatorConfig[]): BytesParser | undefined {
+  if (list.length !== 1) return undefined;
+  const o = list[0]!;
+  const drop = o.on_error === 'drop' || o.on_error === 'drop_quiet';
+  if (o.type === 'envoy_json_parser') return { withTime: true, drop };
+  if (o.type === 'json_parser' && o.parse_to !== 'body') return { withTime: false, drop };
+  return undefined;
 }

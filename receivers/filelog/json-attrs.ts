@@ -1,0 +1,363 @@
+/**
+ * A JSON-object line's fields as OTLP KeyValue bytes, scanned straight from
+ * the read buffer (the bytes path of envoy_json_parser / json_parser with
+ * parse_to: attributes): no JS object, string per field or KeyValue made.
+ *
+ * It handles exactly the flat objects Envoy and Istio write: string, number,
+ * true, false and null values, and maps them as the records path does
+ * (lib/mesh/json-line.ts addObjectAttributes after JSON.parse): a safe
+ * integer → int_value, any other number → double_value, null → no
+ * attribute, escapes decoded as JSON.parse decodes them. Whatever it does
+ * not reproduce exactly is reported as FALLBACK, and the caller runs the
+ * records path for that line instead: nested objects and arrays, invalid
+ * JSON of any kind (the records path decides what on_error does with it),
+ * duplicate keys (JSON.parse keeps the last value at the first position),
+ * keys that JSON.parse would order first (array indices: any key starting
+ * with a digit), keys with escapes, the empty key, `__proto__`, the file
+ * attributes' own keys, lone surrogates, a start_time string with escapes,
+ * more than MAX_KEYS fields. The caller checks the line is valid UTF-8.
+ *
+ * Wire (opentelemetry/proto/common/v1): LogRecord.attributes = 6;
+ * KeyValue.key = 1, value = 2; AnyValue string_value = 1, bool_value = 2,
+ * int_value = 3 (int64 varint), double_value = 4 (fixed64).
+ */
+import { startTimeBytes } from './start-time.ts';
+
+/** A growing byte buffer the scanner writes into. */
+export class ByteBuf {
+  buf: Buffer = Buffer.allocUnsafe(64 * 1024);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+}
+
+/** The first non-blank byte is not `{`: not a JSON object (on_error applies). */
+export const NOT_OBJECT = 0;
+/** The fields were written. */
+export const PARSED = 1;
+/** Not handled here: the records path decides. */
+export const FALLBACK = 2;
+
+/** Fields per line handled here (duplicate keys are looked for pairwise). */
+const MAX_KEYS = 128;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const START_TIME = Buffer.from('start_time');
+const PROTO = Buffer.from('__proto__');
+const FILE_KEY = Buffer.from('log.file.');
+
+export const varintLen = (n: number): number => {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+};
+
+/** A non-negative integer up to 2^53 as a varint. */
+export function putVarint(b: Buffer, p: number, n: number): number {
+  while (n >= 0x80) {
+    b[p++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  b[p++] = n;
+  return p;
+}
+
+const isWs = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
+
+function hex4(b: Buffer, p: number): number {
+  let v = 0;
+  for (let i = 0; i < 4; i++) {
+    const c = b[p + i]!;
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+function sameBytes(b: Buffer, a: number, c: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (b[a + i] !== b[c + i]) return false;
+  return true;
+}
+
+function equalsAt(b: Buffer, p: number, len: number, want: Buffer): boolean {
+  if (len !== want.length) return false;
+  for (let i = 0; i < len; i++) if (b[p + i] !== want[i]) return false;
+  return true;
+}
+
+const ESCAPED: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
+
+export class JsonAttrScanner {
+  private readonly keyAt = new Int32Array(MAX_KEYS);
+  private readonly keyLen = new Int32Array(MAX_KEYS);
+  /** After PARSED with `withTime`: whether START_TIME gave a time, and it as two 32-bit halves. */
+  hasTime = false;
+  timeLo = 0;
+  timeHi = 0;
+  /** Set by string(): the end of the string (after its closing quote), its decoded length, whether it has escapes. */
+  private strEnd = 0;
+  private strLen = 0;
+  private strEsc = false;
+
+  /**
+   * Writes the attributes of buf[s, e) into `out` (each as a LogRecord
+   * attributes field, tag included); with `withTime`, START_TIME is read too.
+   * On anything but PARSED, `out` is as it was.
+   */
+  scan(b: Buffer, s: number, e: number, out: ByteBuf, withTime: boolean): number {
+    let p = s;
+    while (p < e && isWs(b[p])) p++;
+    if (p >= e || b[p] !== 0x7b) {
+      // trimStart() in the records path skips more than JSON's blanks (\v, \f, Unicode spaces).
+      return p < e && (b[p] === 0x0b || b[p] === 0x0c || b[p]! >= 0x80) ? FALLBACK : NOT_OBJECT;
+    }
+    const mark = out.pos;
+    out.ensure(3 * (e - s) + 64);
+    const r = this.fields(b, p + 1, e, out, withTime);
+    if (r !== PARSED) out.pos = mark;
+    return r;
+  }
+
+  private fields(b: Buffer, p: number, e: number, out: ByteBuf, withTime: boolean): number {
+    const o = out.buf;
+    let q = out.pos;
+    let n = 0;
+    let timeAt = -1;
+    let timeEnd = -1;
+    while (p < e && isWs(b[p])) p++;
+    if (p < e && b[p] === 0x7d) p++;
+    else {
+      for (;;) {
+        // key
+        if (p >= e || b[p] !== QUOTE) return FALLBACK;
+        const ks = p + 1;
+        if (!this.string(b, ks, e) || this.strEsc) return FALLBACK;
+        const klen = this.strEnd - 1 - ks;
+        const k0 = b[ks]!;
+        if (klen === 0 || isDigit(k0) || (k0 === 0x5f && equalsAt(b, ks, klen, PROTO)) || (k0 === 0x6c && klen >= 9 && equalsAt(b, ks, 9, FILE_KEY))) return FALLBACK;
+        if (n === MAX_KEYS) return FALLBACK;
+        for (let i = 0; i < n; i++) if (this.keyLen[i] === klen && sameBytes(b, this.keyAt[i]!, ks, klen)) return FALLBACK;
+        this.keyAt[n] = ks;
+        this.keyLen[n++] = klen;
+        const isTime = withTime && k0 === 0x73 && equalsAt(b, ks, klen, START_TIME);
+        p = this.strEnd;
+        while (p < e && isWs(b[p])) p++;
+        if (p >= e || b[p] !== 0x3a) return FALLBACK;
+        p++;
+        while (p < e && isWs(b[p])) p++;
+        // value: its AnyValue bytes go after the KeyValue header, written once their length is known
+        const c = b[p];
+        let anyLen: number;
+        let kind: number; // 1 string, 2 bool, 3 int, 4 double, 0 null
+        let num = 0;
+        let vs = 0;
+        if (c === QUOTE) {
+          vs = p + 1;
+          if (!this.string(b, vs, e)) return FALLBACK;
+          if (isTime) {
+            if (this.strEsc) return FALLBACK;
+            timeAt = vs;
+            timeEnd = this.strEnd - 1;
+          }
+          p = this.strEnd;
+          kind = 1;
+          anyLen = 1 + varintLen(this.strLen) + this.strLen;
+        } else if (c === 0x74 && b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65) {
+          p += 4;
+          kind = 2;
+          num = 1;
+          anyLen = 2;
+        } else if (c === 0x66 && b[p + 1] === 0x61 && b[p + 2] === 0x6c && b[p + 3] === 0x73 && b[p + 4] === 0x65) {
+          p += 5;
+          kind = 2;
+          anyLen = 2;
+        } else if (c === 0x6e && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c) {
+          p += 4;
+          kind = 0;
+          anyLen = 0;
+        } else if (c === 0x2d || isDigit(c)) {
+          const ns = p;
+          if (b[p] === 0x2d) p++;
+          const ds = p;
+          if (b[p] === 0x30) p++;
+          else if (isDigit(b[p])) while (isDigit(b[p])) p++;
+          else return FALLBACK;
+          let plain = p - ds <= 15;
+          if (b[p] === 0x2e) {
+            p++;
+            if (!isDigit(b[p])) return FALLBACK;
+            while (isDigit(b[p])) p++;
+            plain = false;
+          }
+          if (b[p] === 0x65 || b[p] === 0x45) {
+            p++;
+            if (b[p] === 0x2b || b[p] === 0x2d) p++;
+            if (!isDigit(b[p])) return FALLBACK;
+            while (isDigit(b[p])) p++;
+            plain = false;
+          }
+          if (p > e) return FALLBACK;
+          if (plain) {
+            for (let i = ds; i < p; i++) num = num * 10 + (b[i]! - 0x30);
+            if (ds !== ns) num = -num;
+          } else num = Number(b.toString('latin1', ns, p));
+          if (Number.isSafeInteger(num)) {
+            kind = 3;
+            // -0 is the integer 0 (BigInt(-0) === 0n); negatives are 10-byte two's complement varints
+            anyLen = 1 + (num < 0 ? 10 : varintLen(num === 0 ? 0 : num));
+          } else {
+            kind = 4;
+            anyLen = 9;
+          }
+        } else return FALLBACK;
+        if (p > e) return FALLBACK;
+        if (kind !== 0) {
+          const kvLen = 1 + varintLen(klen) + klen + 1 + varintLen(anyLen) + anyLen;
+          o[q++] = 0x32;
+          q = putVarint(o, q, kvLen);
+          o[q++] = 0x0a;
+          q = putVarint(o, q, klen);
+          b.copy(o, q, ks, ks + klen);
+          q += klen;
+          o[q++] = 0x12;
+          q = putVarint(o, q, anyLen);
+          if (kind === 1) {
+            o[q++] = 0x0a;
+            q = putVarint(o, q, this.strLen);
+            if (this.strEsc) q = this.unescape(b, vs, this.strEnd - 1, o, q);
+            else {
+              b.copy(o, q, vs, this.strEnd - 1);
+              q += this.strLen;
+            }
+          } else if (kind === 2) {
+            o[q++] = 0x10;
+            o[q++] = num;
+          } else if (kind === 3) {
+            o[q++] = 0x18;
+            if (num >= 0) q = putVarint(o, q, num === 0 ? 0 : num);
+            else {
+              let u = BigInt.asUintN(64, BigInt(num));
+              for (let i = 0; i < 9; i++, u >>= 7n) o[q++] = Number(u & 0x7fn) | 0x80;
+              o[q++] = Number(u);
+            }
+          } else {
+            o[q++] = 0x21;
+            o.writeDoubleLE(num, q);
+            q += 8;
+          }
+        }
+        while (p < e && isWs(b[p])) p++;
+        if (p < e && b[p] === 0x2c) {
+          p++;
+          while (p < e && isWs(b[p])) p++;
+          continue;
+        }
+        if (p >= e || b[p] !== 0x7d) return FALLBACK;
+        p++;
+        break;
+      }
+    }
+    while (p < e && isWs(b[p])) p++;
+    if (p !== e) return FALLBACK;
+    this.hasTime = false;
+    if (timeAt >= 0) startTimeBytes(b, timeAt, timeEnd, this);
+    out.pos = q;
+    return PARSED;
+  }
+
+  /**
+   * The string starting at p (after its opening quote): sets strEnd (after
+   * the closing quote), strLen (UTF-8 length once decoded), strEsc; false
+   * when it is not a valid JSON string or has a lone surrogate.
+   */
+  private string(b: Buffer, p: number, e: number): boolean {
+    let len = 0;
+    let esc = false;
+    while (p < e) {
+      const c = b[p]!;
+      if (c === QUOTE) {
+        this.strEnd = p + 1;
+        this.strLen = len;
+        this.strEsc = esc;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c !== BACKSLASH) {
+        p++;
+        len++;
+        continue;
+      }
+      esc = true;
+      const x = b[p + 1];
+      if (x === 0x75) {
+        if (p + 6 > e) return false;
+        const u = hex4(b, p + 2);
+        if (u < 0) return false;
+        p += 6;
+        if (u >= 0xd800 && u <= 0xdbff) {
+          const lo = b[p] === BACKSLASH && b[p + 1] === 0x75 && p + 6 <= e ? hex4(b, p + 2) : -1;
+          if (lo < 0xdc00 || lo > 0xdfff) return false;
+          p += 6;
+          len += 4;
+        } else if (u >= 0xdc00 && u <= 0xdfff) return false;
+        else len += u < 0x80 ? 1 : u < 0x800 ? 2 : 3;
+      } else if (x !== undefined && ESCAPED[x] !== undefined) {
+        p += 2;
+        len++;
+      } else return false;
+    }
+    return false;
+  }
+
+  /** Decodes the (valid, checked by string()) escaped string b[p, end) into o at q. */
+  private unescape(b: Buffer, p: number, end: number, o: Buffer, q: number): number {
+    while (p < end) {
+      const c = b[p]!;
+      if (c !== BACKSLASH) {
+        o[q++] = c;
+        p++;
+        continue;
+      }
+      const x = b[p + 1]!;
+      if (x !== 0x75) {
+        o[q++] = ESCAPED[x]!;
+        p += 2;
+        continue;
+      }
+      let u = hex4(b, p + 2);
+      p += 6;
+      if (u >= 0xd800 && u <= 0xdbff) {
+        u = 0x10000 + ((u - 0xd800) << 10) + (hex4(b, p + 2) - 0xdc00);
+        p += 6;
+      }
+      if (u < 0x80) o[q++] = u;
+      else if (u < 0x800) {
+        o[q++] = 0xc0 | (u >> 6);
+        o[q++] = 0x80 | (u & 0x3f);
+      } else if (u < 0x10000) {
+        o[q++] = 0xe0 | (u >> 12);
+        o[q++] = 0x80 | ((u >> 6) & 0x3f);
+        o[q++] = 0x80 | (u & 0x3f);
+      } else {
+        o[q++] = 0xf0 | (u >> 18);
+        o[q++] = 0x80 | ((u >> 12) & 0x3f);
+        o[q++] = 0x80 | ((u >> 6) & 0x3f);
+        o[q++] = 0x80 | (u & 0x3f);
+      }
+    }
+    return q;
+  }
+}
