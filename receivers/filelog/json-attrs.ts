@@ -21,6 +21,7 @@
  * KeyValue.key = 1, value = 2; AnyValue string_value = 1, bool_value = 2,
  * int_value = 3 (int64 varint), double_value = 4 (fixed64).
  */
+import { scanString, unescape, type StringScan } from './json-string.ts';
 import { startTimeBytes } from './start-time.ts';
 
 /** A growing byte buffer the scanner writes into. */
@@ -49,7 +50,6 @@ export const FALLBACK = 2;
 const MAX_KEYS = 128;
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const START_TIME = Buffer.from('start_time');
 const PROTO = Buffer.from('__proto__');
 const FILE_KEY = Buffer.from('log.file.');
@@ -76,17 +76,6 @@ export function putVarint(b: Buffer, p: number, n: number): number {
 const isWs = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
 
-function hex4(b: Buffer, p: number): number {
-  let v = 0;
-  for (let i = 0; i < 4; i++) {
-    const c = b[p + i]!;
-    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
 function sameBytes(b: Buffer, a: number, c: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (b[a + i] !== b[c + i]) return false;
   return true;
@@ -98,9 +87,8 @@ function equalsAt(b: Buffer, p: number, len: number, want: Buffer): boolean {
   return true;
 }
 
-const ESCAPED: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
 
-export class JsonAttrScanner {
+export class JsonAttrScanner implements StringScan {
   private readonly keyAt = new Int32Array(MAX_KEYS);
   private readonly keyLen = new Int32Array(MAX_KEYS);
   /** After PARSED with `withTime`: whether START_TIME gave a time, and it as two 32-bit halves. */
@@ -108,9 +96,9 @@ export class JsonAttrScanner {
   timeLo = 0;
   timeHi = 0;
   /** Set by string(): the end of the string (after its closing quote), its decoded length, whether it has escapes. */
-  private strEnd = 0;
-  private strLen = 0;
-  private strEsc = false;
+  strEnd = 0;
+  strLen = 0;
+  strEsc = false;
 
   /**
    * Writes the attributes of buf[s, e) into `out` (each as a LogRecord
@@ -144,7 +132,7 @@ export class JsonAttrScanner {
         // key
         if (p >= e || b[p] !== QUOTE) return FALLBACK;
         const ks = p + 1;
-        if (!this.string(b, ks, e) || this.strEsc) return FALLBACK;
+        if (!scanString(b, ks, e, this) || this.strEsc) return FALLBACK;
         const klen = this.strEnd - 1 - ks;
         const k0 = b[ks]!;
         if (klen === 0 || isDigit(k0) || (k0 === 0x5f && equalsAt(b, ks, klen, PROTO)) || (k0 === 0x6c && klen >= 9 && equalsAt(b, ks, 9, FILE_KEY))) return FALLBACK;
@@ -166,7 +154,7 @@ export class JsonAttrScanner {
         let vs = 0;
         if (c === QUOTE) {
           vs = p + 1;
-          if (!this.string(b, vs, e)) return FALLBACK;
+          if (!scanString(b, vs, e, this)) return FALLBACK;
           if (isTime) {
             if (this.strEsc) return FALLBACK;
             timeAt = vs;
@@ -237,7 +225,7 @@ export class JsonAttrScanner {
           if (kind === 1) {
             o[q++] = 0x0a;
             q = putVarint(o, q, this.strLen);
-            if (this.strEsc) q = this.unescape(b, vs, this.strEnd - 1, o, q);
+            if (this.strEsc) q = unescape(b, vs, this.strEnd - 1, o, q);
             else {
               b.copy(o, q, vs, this.strEnd - 1);
               q += this.strLen;
@@ -278,86 +266,4 @@ export class JsonAttrScanner {
     return PARSED;
   }
 
-  /**
-   * The string starting at p (after its opening quote): sets strEnd (after
-   * the closing quote), strLen (UTF-8 length once decoded), strEsc; false
-   * when it is not a valid JSON string or has a lone surrogate.
-   */
-  private string(b: Buffer, p: number, e: number): boolean {
-    let len = 0;
-    let esc = false;
-    while (p < e) {
-      const c = b[p]!;
-      if (c === QUOTE) {
-        this.strEnd = p + 1;
-        this.strLen = len;
-        this.strEsc = esc;
-        return true;
-      }
-      if (c < 0x20) return false;
-      if (c !== BACKSLASH) {
-        p++;
-        len++;
-        continue;
-      }
-      esc = true;
-      const x = b[p + 1];
-      if (x === 0x75) {
-        if (p + 6 > e) return false;
-        const u = hex4(b, p + 2);
-        if (u < 0) return false;
-        p += 6;
-        if (u >= 0xd800 && u <= 0xdbff) {
-          const lo = b[p] === BACKSLASH && b[p + 1] === 0x75 && p + 6 <= e ? hex4(b, p + 2) : -1;
-          if (lo < 0xdc00 || lo > 0xdfff) return false;
-          p += 6;
-          len += 4;
-        } else if (u >= 0xdc00 && u <= 0xdfff) return false;
-        else len += u < 0x80 ? 1 : u < 0x800 ? 2 : 3;
-      } else if (x !== undefined && ESCAPED[x] !== undefined) {
-        p += 2;
-        len++;
-      } else return false;
-    }
-    return false;
-  }
-
-  /** Decodes the (valid, checked by string()) escaped string b[p, end) into o at q. */
-  private unescape(b: Buffer, p: number, end: number, o: Buffer, q: number): number {
-    while (p < end) {
-      const c = b[p]!;
-      if (c !== BACKSLASH) {
-        o[q++] = c;
-        p++;
-        continue;
-      }
-      const x = b[p + 1]!;
-      if (x !== 0x75) {
-        o[q++] = ESCAPED[x]!;
-        p += 2;
-        continue;
-      }
-      let u = hex4(b, p + 2);
-      p += 6;
-      if (u >= 0xd800 && u <= 0xdbff) {
-        u = 0x10000 + ((u - 0xd800) << 10) + (hex4(b, p + 2) - 0xdc00);
-        p += 6;
-      }
-      if (u < 0x80) o[q++] = u;
-      else if (u < 0x800) {
-        o[q++] = 0xc0 | (u >> 6);
-        o[q++] = 0x80 | (u & 0x3f);
-      } else if (u < 0x10000) {
-        o[q++] = 0xe0 | (u >> 12);
-        o[q++] = 0x80 | ((u >> 6) & 0x3f);
-        o[q++] = 0x80 | (u & 0x3f);
-      } else {
-        o[q++] = 0xf0 | (u >> 18);
-        o[q++] = 0x80 | ((u >> 12) & 0x3f);
-        o[q++] = 0x80 | ((u >> 6) & 0x3f);
-        o[q++] = 0x80 | (u & 0x3f);
-      }
-    }
-    return q;
-  }
 }

@@ -1,0 +1,178 @@
+/**
+ * The bytes path's JSON parser (encode.ts + json-attrs.ts) against the
+ * records path (operators.ts lineRecord, then encodeLogsProto as the otlp
+ * exporter encodes records): for every line of a corpus, and for the corpus
+ * as one request, the two give the SAME BYTES. The corpus: the bench's
+ * Envoy and Istio lines, Istio's JSON access log, every JSON value type,
+ * escapes, whitespace, numbers of every form, START_TIME forms, and what
+ * the scanner leaves to the records path (nested values, invalid JSON,
+ * duplicate keys, index-like keys, lone surrogates, non-UTF-8 ...), plus
+ * random objects and random mutations of them. Lines the scanner is meant
+ * to handle itself are checked not to fall back.
+ */
+import { describe, expect, it } from 'vitest';
+import { emptyScope, type LogRecord } from '../../core/model.ts';
+import { encodeLogsProto } from '../../core/otlp/logs-proto.ts';
+import { LinesEncoder } from './encode.ts';
+import { bytesParser, compileOperators, lineRecord, startTimeNanos, type OperatorConfig } from './operators.ts';
+import { startTimeBytes } from './start-time.ts';
+
+const OBSERVED = 1_765_000_000_123_456_789n;
+
+const ENVOY = (i: number) =>
+  JSON.stringify({ start_time: '2024-05-14T09:12:03.456Z', method: 'GET', path: `/api/${i}`, protocol: 'HTTP/1.1', response_code: 200, response_flags: '-', response_code_details: 'via_upstream', bytes_sent: 19, duration: 2, x_request_id: `2c6c1a0f-${i}`, authority: 'httpbin.foo:8000', upstream_host: '10.244.1.7:80', upstream_cluster: 'inbound|80||' });
+const ISTIO_TEXT = `[2024-05-14T09:12:10.000Z] "GET /status/1 HTTP/1.1" 200 - via_upstream - "-" 0 0 4 3 "-" "curl/8.5.0" "84961386-6d84-929d-98bd-000000000001" "httpbin:8000" "10.244.1.7:80" inbound|80|| 127.0.0.6:41211 10.244.1.7:80 10.244.0.12:46520 outbound_.8000_._.httpbin.foo.svc.cluster.local default`;
+const ISTIO_JSON =
+  '{"authority":"reviews:9080","bytes_received":0,"bytes_sent":358,"connection_termination_details":null,"downstream_local_address":"10.96.1.5:9080","downstream_remote_address":"10.244.0.9:51744","duration":7,"method":"GET","path":"/reviews/0","protocol":"HTTP/1.1","request_id":"4f2c1b77-6b1a-9a11-b0f5-2ab2c2ad9e6b","requested_server_name":null,"response_code":200,"response_flags":"-","route_name":"default","start_time":"2024-05-14T09:12:03.456789Z","upstream_cluster":"outbound|9080||reviews.default.svc.cluster.local","upstream_host":"10.244.0.14:9080","upstream_local_address":"10.244.0.9:40346","upstream_service_time":"6","upstream_transport_failure_reason":null,"user_agent":"Mozilla/5.0 (X11; Linux x86_64)","x_forwarded_for":null}';
+
+/** Lines the scanner handles itself (no fallback). */
+const HANDLED: string[] = [
+  ENVOY(1), ENVOY(123456), ISTIO_JSON, '{}', '{ }', ' \t{}\t ', '{}\r',
+  '{"s":"x","t":true,"f":false,"n":null,"i":42,"neg":-7,"d":1.5,"z":0,"nz":-0,"e":1e3,"E":2E-2,"big":123456789012345678901234,"max":9007199254740991,"over":9007199254740993,"huge":1e400,"tiny":-1e-400,"one":1.0,"frac":-0.000001}',
+  '{"esc":"q\\" b\\\\ s\\/ \\b\\f\\n\\r\\t end","u":"\\u0041\\u00e9\\u0800\\uffff\\u0000","pair":"\\ud83d\\ude00 \\uD83D\\uDE00","raw":"é ü 日本 😀 \u2028"}',
+  ' {\t"a"\n:\r"b" ,"c":\t1 }  ',
+  '{"constructor":"x","toString":1,"hasOwnProperty":true,"valueOf":null,"prototype":"p","_proto_":"q","log.file":"not the file key"}',
+  '{"start_time":"-"}', '{"start_time":""}', '{"start_time":null}', '{"start_time":17}', '{"start_time":"2024-05-14T09:12:03Z"}',
+  '{"start_time":"2024-05-14T09:12:03.4Z"}', '{"start_time":"2024-05-14T09:12:03.45Z"}', '{"start_time":"2024-05-14T09:12:03.4567Z"}',
+  '{"start_time":"2024-05-14T09:12:03.456789123Z"}', '{"start_time":"2024-05-14T09:12:03.4567891234Z"}', '{"start_time":"2024-02-30T23:59:59.999Z"}',
+  '{"start_time":"1969-12-31T23:59:59.999Z"}', '{"start_time":"1970-01-01T00:00:00Z"}', '{"start_time":"2024-05-14T09:12:03+02:00"}',
+  '{"start_time":"2024-05-14T24:00:00Z"}', '{"start_time":"2024-05-14 09:12:03Z"}', '{"start_time":"not a date"}', '{"start_time":"2024-05-14T09:12:03.Z"}',
+  '{"start_time":"2024-13-14T09:12:03Z"}', '{"start_time":"0001-01-01T00:00:00Z"}', '{"start_time":"2024-05-14T09:12:60Z"}',
+  '{"a":"' + 'x'.repeat(300) + '","b":"' + 'é'.repeat(100) + '"}',
+];
+
+/** Lines left to the records path (or not objects): only the equality is checked. */
+const OTHERS: Array<string | Buffer> = [
+  ISTIO_TEXT, '', ' ', 'plain text', '[1,2]', '"str"', '42', 'null', '{', '{"a":', '{"a":1', '{"a":1,}', '{"a" 1}', '{a:1}', "{'a':1}",
+  '{"a":1}x', '{"a":1} {"b":2}', '{"a":01}', '{"a":1.}', '{"a":.5}', '{"a":+1}', '{"a":1e}', '{"a":-}', '{"a":NaN}', '{"a":Infinity}',
+  '{"a":tru}', '{"a":nul}', '{"a":"\\x"}', '{"a":"\\u12"}', '{"a":"\\u12G4"}', '{"a":"tab\there"}', '{"a":"nl\nhere"}',
+  '{"a":"\\ud800"}', '{"a":"\\udc00"}', '{"a":"\\ud800x"}', '{"a":"\\ud800\\u0041"}',
+  '{"a":{"b":1,"c":[1,"x",null,{"d":true}]},"e":[]}', '{"a":[]}', '{"a":{}}',
+  '{"dup":1,"x":2,"dup":3}', '{"dup":1,"dup":null}', '{"start_time":"2024-05-14T09:12:03Z","start_time":"2020-01-01T00:00:00Z"}',
+  '{"b":1,"1":2,"a":3}', '{"0":"zero"}', '{"01":"x"}', '{"__proto__":{"x":1}}', '{"__proto__":"p","a":1}',
+  '{"k\\"ey":1}', '{"k\\u00e9y":2}', '{"":"empty key"}', '{"log.file.name":"spoof"}', '{"log.file.path":"spoof","a":1}',
+  '\u000b{"a":1}', '\u000c{"a":1}', '\u00a0{"a":1}', '\ufeff{"a":1}', '\u2028{"a":1}', '{"a":1}\u00a0', '{"a":1}\u000b',
+  '{"start_time":"2024-05-14T09:12:03\\u002e456Z"}',
+  Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), Buffer.from([0x7b, 0x22, 0xc3, 0x22, 0x3a, 0x31, 0x7d]), Buffer.from([0x70, 0xff, 0x71]),
+];
+
+interface Cut {
+  buf: Buffer;
+  ranges: Array<[number, number]>;
+}
+
+function cut(lines: ReadonlyArray<string | Buffer>): Cut {
+  const parts: Buffer[] = [];
+  const ranges: Array<[number, number]> = [];
+  let at = 0;
+  for (const l of lines) {
+    const b = typeof l === 'string' ? Buffer.from(l) : l;
+    parts.push(b, Buffer.from('\n'));
+    ranges.push([at, at + b.length]);
+    at += b.length + 1;
+  }
+  return { buf: Buffer.concat(parts), ranges };
+}
+
+/** Both paths over `lines`; returns [records path bytes, bytes path bytes, lines that fell back]. */
+function both(lines: ReadonlyArray<string | Buffer>, op: OperatorConfig, name?: string, path?: string): [Buffer, Buffer, number] {
+  const ops = compileOperators([op]);
+  const { buf, ranges } = cut(lines);
+  const recs: LogRecord[] = [];
+  for (const [s, e] of ranges) {
+    const r = lineRecord(buf.toString('utf8', s, e), OBSERVED, name, path, ops);
+    if (r) recs.push(r);
+  }
+  const want = encodeLogsProto({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, scopeLogs: [{ scope: emptyScope(), logRecords: recs, schemaUrl: '' }], schemaUrl: '' }] });
+  const enc = new LinesEncoder();
+  enc.file(name, path);
+  let fellBack = 0;
+  const parser = bytesParser([op])!;
+  for (const [s, e] of ranges) {
+    enc.addParsedLine(buf, s, e, parser, (line) => {
+      fellBack++;
+      return lineRecord(line, OBSERVED, name, path, ops);
+    });
+  }
+  expect(enc.count).toBe(recs.length);
+  return [Buffer.from(want), Buffer.from(enc.finish(OBSERVED)), fellBack];
+}
+
+const OPS: OperatorConfig[] = [
+  { type: 'envoy_json_parser', on_error: 'send_quiet' },
+  { type: 'envoy_json_parser', on_error: 'drop' },
+  { type: 'json_parser' },
+  { type: 'json_parser', parse_to: 'attributes', on_error: 'drop_quiet' },
+];
+const FILES: Array<[string | undefined, string | undefined]> = [['pod-1.log', undefined], [undefined, undefined], ['a.log', '/var/log/pods/x/a.log']];
+
+describe('filelog bytes-path JSON parser: the same bytes as the records path', () => {
+  for (const op of OPS) {
+    for (const [name, path] of FILES) {
+      it(`${op.type} on_error=${op.on_error ?? 'send'} name=${name} path=${path}: line by line`, () => {
+        for (const line of [...HANDLED, ...OTHERS]) {
+          const [want, got, fellBack] = both([line], op, name, path);
+          expect(got.toString('hex'), `line ${JSON.stringify(line.toString())}`).toBe(want.toString('hex'));
+          if (HANDLED.includes(line as string)) expect(fellBack, `fell back: ${line as string}`).toBe(0);
+        }
+      });
+      it(`${op.type} on_error=${op.on_error ?? 'send'} name=${name} path=${path}: the corpus as one request`, () => {
+        const lines = [...HANDLED, ...OTHERS, ...HANDLED];
+        const [want, got] = both(lines, op, name, path);
+        expect(got.equals(want)).toBe(true);
+      });
+    }
+  }
+
+  it('random objects, random blanks, random mutations', () => {
+    let seed = 20;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const chars = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '日', '😀', '\u2028', '_', '-', '.'];
+    const char = () => (rnd() < 0.01 ? pick(['\ud800', '\udfff']) : pick(chars));
+    const str = () => Array.from({ length: Math.floor(rnd() * 8) }, char).join('');
+    const value = (): unknown =>
+      rnd() < 0.03 ? pick([[1, 'x'], { k: 1 }]) : pick([() => str(), () => rnd() < 0.5, () => null, () => Math.floor(rnd() * 2e6) - 1e6, () => (rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20), () => 2 ** 53 + 2])();
+    const blank = () => pick(['', '', ' ', '\t', '\r', '  \n ']);
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const n = Math.floor(rnd() * 8);
+      const pool = ['a', 'b', 'start_time', 'x_y', 'é', 'path', 'method', 'duration', 'k\u00e9'];
+      const keys = Array.from({ length: n }, () => (rnd() < 0.03 ? pick(['1', '__proto__', 'a', str()]) : pool.splice(Math.floor(rnd() * pool.length), 1)[0]!));
+      let line = blank() + '{' + keys.map((k) => `${blank()}${JSON.stringify(k)}${blank()}:${blank()}${JSON.stringify(k === 'start_time' && rnd() < 0.7 ? new Date(rnd() * 4e12).toISOString() : value())}${blank()}`).join(',') + '}' + blank();
+      if (rnd() < 0.25) {
+        const at = Math.floor(rnd() * line.length);
+        line = rnd() < 0.5 ? line.slice(0, at) : line.slice(0, at) + pick(['"', '\\', '}', ',', 'x', '1', '\\u', ' ']) + line.slice(at + 1);
+      }
+      lines.push(line);
+    }
+    for (const op of OPS.slice(0, 3)) {
+      let fell = 0;
+      for (const line of lines) {
+        const [want, got, fellBack] = both([line], op, 'f.log');
+        expect(got.toString('hex'), `line ${JSON.stringify(line)}`).toBe(want.toString('hex'));
+        fell += fellBack;
+      }
+      // Both sides of the scanner are exercised: many lines it handles, many it leaves to the records path.
+      expect(fell).toBeGreaterThan(lines.length / 10);
+      expect(fell).toBeLessThan(lines.length * 0.9);
+    }
+  });
+
+  it('START_TIME from bytes equals startTimeNanos of the string', () => {
+    const out = { hasTime: false, timeLo: 0, timeHi: 0 };
+    const forms = ['2024-05-14T09:12:03.456Z', '2038-01-19T03:14:08Z', '2099-12-31T23:59:59.999999999Z', '1970-01-01T00:00:00.000001Z', '2024-02-29T12:00:00.1234567Z', '2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z'];
+    for (let i = 0; i < 2000; i++) {
+      const iso = new Date(Math.floor(Math.random() * 4.1e12)).toISOString();
+      const digits = String(Math.floor(Math.random() * 1e9)).padStart(9, '0').slice(0, 1 + Math.floor(Math.random() * 9));
+      forms.push(iso.replace(/\.\d+Z$/, Math.random() < 0.1 ? 'Z' : `.${digits}Z`));
+    }
+    for (const f of forms) {
+      const b = Buffer.from(f);
+      startTimeBytes(b, 0, b.length, out);
+      const want = BigInt.asUintN(64, startTimeNanos(f));
+      expect(BigInt(out.timeHi) * 2n ** 32n + BigInt(out.timeLo), f).toBe(want);
+      expect(out.hasTime).toBe(want !== 0n);
+    }
+  });
+});
