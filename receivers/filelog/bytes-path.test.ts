@@ -75,9 +75,9 @@ function cut(lines: ReadonlyArray<string | Buffer>): Cut {
 }
 
 /** Both paths over `lines`; returns [records path bytes, bytes path bytes, lines that fell back]. */
-function both(lines: ReadonlyArray<string | Buffer>, op: OperatorConfig, name?: string, path?: string): [Buffer, Buffer, number] {
+function both(lines: ReadonlyArray<string | Buffer>, op: OperatorConfig, name?: string, path?: string, given?: Cut): [Buffer, Buffer, number] {
   const ops = compileOperators([op]);
-  const { buf, ranges } = cut(lines);
+  const { buf, ranges } = given ?? cut(lines);
   const recs: LogRecord[] = [];
   for (const [s, e] of ranges) {
     const r = lineRecord(buf.toString('utf8', s, e), OBSERVED, name, path, ops);
@@ -86,6 +86,7 @@ function both(lines: ReadonlyArray<string | Buffer>, op: OperatorConfig, name?: 
   const want = encodeLogsProto({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, scopeLogs: [{ scope: emptyScope(), logRecords: recs, schemaUrl: '' }], schemaUrl: '' }] });
   const enc = new LinesEncoder();
   enc.file(name, path);
+  enc.chunk(buf, buf.length);
   let fellBack = 0;
   const parser = bytesParser([op])!;
   for (const [s, e] of ranges) {
@@ -123,6 +124,18 @@ describe('filelog bytes-path JSON parser: the same bytes as the records path', (
       });
     }
   }
+
+  it('a valid chunk cut into lines inside a character: each part checked for UTF-8 on its own', () => {
+    for (const line of ['{"a":"é日😀"}', 'plain é日😀']) {
+      const text = Buffer.from(line);
+      for (let k = 0; k <= text.length; k++) {
+        for (const op of OPS) {
+          const [want, got] = both([], op, 'f.log', undefined, { buf: text, ranges: [[0, k], [k, text.length]] });
+          expect(got.toString('hex'), `${line} cut at ${k}`).toBe(want.toString('hex'));
+        }
+      }
+    }
+  });
 
   it('random objects, random blanks, random mutations', () => {
     let seed = 20;

@@ -23,7 +23,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogRecord } from '../../core/model.ts';
 import { encodeLogRecordProto } from '../../core/otlp/logs-proto.ts';
-import { ByteBuf, FALLBACK, JsonAttrScanner, NOT_OBJECT, PARSED, putVarint, varintLen } from './json-attrs.ts';
+import { ByteBuf, FALLBACK, JsonAttrScanner, NOT_OBJECT, PARSED, copyBytes, putVarint, varintLen } from './json-attrs.ts';
 import type { BytesParser } from './operators.ts';
 
 /** key + string value, as a KeyValue message's bytes. */
@@ -63,6 +63,9 @@ export class LinesEncoder {
   private readonly side = new ByteBuf();
   private readonly scanner = new JsonAttrScanner();
   private n = 0;
+  private chunkBuf: Uint8Array | undefined;
+  private chunkLen = 0;
+  private chunkUtf8 = false;
 
   get count(): number {
     return this.n;
@@ -77,6 +80,7 @@ export class LinesEncoder {
     this.attrs = [];
     this.side.pos = 0;
     this.n = 0;
+    this.chunkBuf = undefined;
   }
 
   /** The attributes of the lines of one file that follow. */
@@ -87,9 +91,26 @@ export class LinesEncoder {
     this.attrs.push(kvs);
   }
 
+  /**
+   * The chunk of a file the lines that follow are cut from: checked for
+   * UTF-8 once, so that a line of it needs its own check only at its ends.
+   */
+  chunk(buf: Uint8Array, len: number): void {
+    this.chunkBuf = buf;
+    this.chunkLen = len;
+    this.chunkUtf8 = isUtf8(buf.subarray(0, len));
+  }
+
+  /** Whether buf[start, end) is valid UTF-8. */
+  private utf8(buf: Uint8Array, start: number, end: number): boolean {
+    // A part of valid UTF-8 is valid when it starts and ends on a character's boundary (not before a continuation byte).
+    if (buf === this.chunkBuf && this.chunkUtf8 && end <= this.chunkLen && (buf[start]! & 0xc0) !== 0x80 && (end === this.chunkLen || (buf[end]! & 0xc0) !== 0x80)) return true;
+    return isUtf8(buf.subarray(start, end));
+  }
+
   /** One line: buf[start, end). */
   add(buf: Uint8Array, start: number, end: number): void {
-    if (!isUtf8(buf.subarray(start, end))) {
+    if (!this.utf8(buf, start, end)) {
       buf = Buffer.from(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'));
       end = buf.length;
       start = 0;
@@ -129,7 +150,7 @@ export class LinesEncoder {
    */
   private addJson(buf: Buffer, start: number, end: number, withTime: boolean): number {
     // The records path reads a non-UTF-8 line with U+FFFD in it, then parses that.
-    if (!isUtf8(buf.subarray(start, end))) return FALLBACK;
+    if (!this.utf8(buf, start, end)) return FALLBACK;
     const side = this.side;
     side.ensure(9);
     const at = side.pos;
@@ -176,7 +197,8 @@ export class LinesEncoder {
         const line = this.ends[i]! - this.starts[i]!;
         const any = 1 + varintLen(line) + line;
         len = 1 + varintLen(any) + any + 9 + (meta[m + 5]! - meta[m + 3]!);
-        for (const kv of this.attrs[meta[m + 1]!]!) len += 1 + varintLen(kv.length) + kv.length;
+        const kvs = this.attrs[meta[m + 1]!]!;
+        for (let j = 0; j < kvs.length; j++) len += 1 + varintLen(kvs[j]!.length) + kvs[j]!.length;
       }
       recLen[i] = len;
       scopeLen += 1 + varintLen(len) + len;
@@ -202,10 +224,10 @@ export class LinesEncoder {
       const s1 = meta[m + 4]!;
       const s2 = meta[m + 5]!;
       if (meta[m + 2] === RECORD) {
-        p += side.copy(out, p, s0, s2);
+        p = copyBytes(side, s0, s2, out, p);
         continue;
       }
-      if (s1 > s0) p += side.copy(out, p, s0, s1); // time_unix_nano
+      p = copyBytes(side, s0, s1, out, p); // time_unix_nano, if any
       const buf = this.bufs[meta[m]!]!;
       const s = this.starts[i]!;
       const line = this.ends[i]! - s;
@@ -213,15 +235,15 @@ export class LinesEncoder {
       p = putVarint(out, p, 1 + varintLen(line) + line);
       out[p++] = 0x0a; // string_value
       p = putVarint(out, p, line);
-      out.set(buf.subarray(s, s + line), p);
-      p += line;
-      for (const kv of this.attrs[meta[m + 1]!]!) {
+      p = copyBytes(buf, s, s + line, out, p);
+      const kvs = this.attrs[meta[m + 1]!]!;
+      for (let j = 0; j < kvs.length; j++) {
+        const kv = kvs[j]!;
         out[p++] = 0x32; // attributes
         p = putVarint(out, p, kv.length);
-        out.set(kv, p);
-        p += kv.length;
+        p = copyBytes(kv, 0, kv.length, out, p);
       }
-      if (s2 > s1) p += side.copy(out, p, s1, s2); // parsed attributes
+      p = copyBytes(side, s1, s2, out, p); // parsed attributes
       out[p++] = 0x59; // observed_time_unix_nano, fixed64
       out.writeBigUInt64LE(observedNanos, p);
       p += 8;

@@ -202,6 +202,7 @@ export class FilelogReceiver implements Component {
     const ops = this.operators;
     if (out instanceof LinesEncoder) {
       out.file(name, path);
+      out.chunk(buf, len);
       const jp = this.jsonBytes;
       if (!jp) return this.splitter.split(buf, len, flush, (s, e) => out.add(buf, s, e));
       // What the scanner does not reproduce exactly goes the records path, its record's bytes spliced in.

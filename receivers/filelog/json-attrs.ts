@@ -63,6 +63,19 @@ export const varintLen = (n: number): number => {
   return len;
 };
 
+/**
+ * src[s, e) into dst at q; returns the new q. A short run is copied byte by
+ * byte: Buffer.copy of a part makes a Uint8Array view each time.
+ */
+export function copyBytes(src: Uint8Array, s: number, e: number, dst: Uint8Array, q: number): number {
+  if (e - s > 64) {
+    dst.set(src.subarray(s, e), q);
+    return q + e - s;
+  }
+  while (s < e) dst[q++] = src[s++]!;
+  return q;
+}
+
 /** A non-negative integer up to 2^53 as a varint. */
 export function putVarint(b: Buffer, p: number, n: number): number {
   while (n >= 0x80) {
@@ -218,8 +231,7 @@ export class JsonAttrScanner implements StringScan {
           q = putVarint(o, q, kvLen);
           o[q++] = 0x0a;
           q = putVarint(o, q, klen);
-          b.copy(o, q, ks, ks + klen);
-          q += klen;
+          q = copyBytes(b, ks, ks + klen, o, q);
           o[q++] = 0x12;
           q = putVarint(o, q, anyLen);
           if (kind === 1) {
@@ -227,8 +239,7 @@ export class JsonAttrScanner implements StringScan {
             q = putVarint(o, q, this.strLen);
             if (this.strEsc) q = unescape(b, vs, this.strEnd - 1, o, q);
             else {
-              b.copy(o, q, vs, this.strEnd - 1);
-              q += this.strLen;
+              q = copyBytes(b, vs, this.strEnd - 1, o, q);
             }
           } else if (kind === 2) {
             o[q++] = 0x10;
