@@ -39,6 +39,7 @@ const HANDLED: string[] = [
   '{"start_time":"2024-05-14T24:00:00Z"}', '{"start_time":"2024-05-14 09:12:03Z"}', '{"start_time":"not a date"}', '{"start_time":"2024-05-14T09:12:03.Z"}',
   '{"start_time":"2024-13-14T09:12:03Z"}', '{"start_time":"0001-01-01T00:00:00Z"}', '{"start_time":"2024-05-14T09:12:60Z"}',
   '{"a":"' + 'x'.repeat(300) + '","b":"' + 'é'.repeat(100) + '"}',
+  '{"' + 'k'.repeat(200) + '":"v","big":"' + 'y'.repeat(20_000) + '","e":"' + '\\n'.repeat(70) + '"}',
 ];
 
 /** Lines left to the records path (or not objects): only the equality is checked. */
@@ -53,6 +54,7 @@ const OTHERS: Array<string | Buffer> = [
   '{"k\\"ey":1}', '{"k\\u00e9y":2}', '{"":"empty key"}', '{"log.file.name":"spoof"}', '{"log.file.path":"spoof","a":1}',
   '\u000b{"a":1}', '\u000c{"a":1}', '\u00a0{"a":1}', '\ufeff{"a":1}', '\u2028{"a":1}', '{"a":1}\u00a0', '{"a":1}\u000b',
   '{"start_time":"2024-05-14T09:12:03\\u002e456Z"}',
+  'z'.repeat(20_000), '{"nested":{"big":"' + 'y'.repeat(20_000) + '"}}',
   Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), Buffer.from([0x7b, 0x22, 0xc3, 0x22, 0x3a, 0x31, 0x7d]), Buffer.from([0x70, 0xff, 0x71]),
 ];
 
@@ -85,6 +87,7 @@ function both(lines: ReadonlyArray<string | Buffer>, op: OperatorConfig, name?: 
   }
   const want = encodeLogsProto({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, scopeLogs: [{ scope: emptyScope(), logRecords: recs, schemaUrl: '' }], schemaUrl: '' }] });
   const enc = new LinesEncoder();
+  enc.reset(OBSERVED);
   enc.file(name, path);
   enc.chunk(buf, buf.length);
   let fellBack = 0;
@@ -96,7 +99,7 @@ function both(lines: ReadonlyArray<string | Buffer>, op: OperatorConfig, name?: 
     });
   }
   expect(enc.count).toBe(recs.length);
-  return [Buffer.from(want), Buffer.from(enc.finish(OBSERVED)), fellBack];
+  return [Buffer.from(want), Buffer.from(enc.finish()), fellBack];
 }
 
 const OPS: OperatorConfig[] = [

@@ -10,7 +10,11 @@
  * per record: time (a parsed START_TIME), body (string), the file
  * attributes, the parsed fields, observed time. A line the JSON scanner
  * does not handle is made a record by the records path and its encoded
- * bytes are spliced in (addRecord).
+ * bytes are spliced in.
+ *
+ * Each record is written once, in place, into one buffer the encoder keeps
+ * (room for the request's header before the first); finish() copies the
+ * request out of it.
  *
  * Field numbers (opentelemetry/proto/logs/v1, collector/logs/v1):
  * request.resource_logs = 1; ResourceLogs.resource = 1, scope_logs = 2;
@@ -23,16 +27,24 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogRecord } from '../../core/model.ts';
 import { encodeLogRecordProto } from '../../core/otlp/logs-proto.ts';
-import { ByteBuf, FALLBACK, JsonAttrScanner, NOT_OBJECT, PARSED, copyBytes, putVarint, varintLen } from './json-attrs.ts';
+import { ByteBuf, JsonAttrScanner, PARSED, START_FALLBACK, START_NOT_OBJECT, copyBytes, putVarint, varintLen } from './json-attrs.ts';
 import type { BytesParser } from './operators.ts';
 
-/** key + string value, as a KeyValue message's bytes. */
-function keyValue(key: string, value: string): Uint8Array {
+/** The request's header, at most: resource_logs tag + length, empty resource, scope_logs tag + length, empty scope. */
+const HEAD = 16;
+/** A record's log_records tag and length as first written: a 2-byte length (records of 128 B to 16 KiB), moved if not. */
+const REC_HEAD = 3;
+
+/** LogRecord.attributes fields (tag included) of a key and a string value. */
+function attribute(key: string, value: string): Buffer {
   const k = Buffer.from(key);
   const v = Buffer.from(value);
   const any = 1 + varintLen(v.length) + v.length;
-  const out = Buffer.allocUnsafe(1 + varintLen(k.length) + k.length + 1 + varintLen(any) + any);
+  const kv = 1 + varintLen(k.length) + k.length + 1 + varintLen(any) + any;
+  const out = Buffer.allocUnsafe(1 + varintLen(kv) + kv);
   let p = 0;
+  out[p++] = 0x32;
+  p = putVarint(out, p, kv);
   out[p++] = 0x0a;
   p = putVarint(out, p, k.length);
   p += k.copy(out, p);
@@ -44,51 +56,41 @@ function keyValue(key: string, value: string): Uint8Array {
   return out;
 }
 
-/** A record of the request: a line as its body (with parsed fields in `side`), or a whole encoded record in `side`. */
-const LINE = 0;
-const RECORD = 1;
-
 export class LinesEncoder {
-  private bufs: Uint8Array[] = [];
-  private starts: number[] = [];
-  private ends: number[] = [];
-  /** Per record: [index into bufs, index into attrs, kind, side start, side middle, side end]. */
-  private meta: number[] = [];
-  private attrs: Uint8Array[][] = [];
-  /**
-   * Bytes made per record, kept between requests (one encoder per receiver):
-   * a LINE's time field in [start, middle) and parsed attributes in
-   * [middle, end); a RECORD's encoded fields in [start, end).
-   */
-  private readonly side = new ByteBuf();
+  /** The request being written, from HEAD on; kept between requests (one encoder per receiver). */
+  private readonly out = new ByteBuf();
   private readonly scanner = new JsonAttrScanner();
+  /** observed_time_unix_nano's field, the same for every record of a request. */
+  private readonly observed = Buffer.alloc(9);
+  private fileAttrs: Buffer = Buffer.alloc(0);
   private n = 0;
   private chunkBuf: Uint8Array | undefined;
   private chunkLen = 0;
   private chunkUtf8 = false;
 
+  constructor() {
+    this.reset(0n);
+  }
+
   get count(): number {
     return this.n;
   }
 
-  /** Empties the encoder (finish() does too). */
-  reset(): void {
-    this.bufs = [];
-    this.starts = [];
-    this.ends = [];
-    this.meta = [];
-    this.attrs = [];
-    this.side.pos = 0;
+  /** Empties the encoder, for a request whose records were read at `observedNanos`. */
+  reset(observedNanos: bigint): void {
+    this.out.pos = HEAD;
     this.n = 0;
     this.chunkBuf = undefined;
+    this.observed[0] = 0x59; // observed_time_unix_nano, fixed64
+    this.observed.writeBigUInt64LE(observedNanos, 1);
   }
 
   /** The attributes of the lines of one file that follow. */
   file(name: string | undefined, path: string | undefined): void {
-    const kvs: Uint8Array[] = [];
-    if (name !== undefined) kvs.push(keyValue('log.file.name', name));
-    if (path !== undefined) kvs.push(keyValue('log.file.path', path));
-    this.attrs.push(kvs);
+    const parts: Buffer[] = [];
+    if (name !== undefined) parts.push(attribute('log.file.name', name));
+    if (path !== undefined) parts.push(attribute('log.file.path', path));
+    this.fileAttrs = Buffer.concat(parts);
   }
 
   /**
@@ -115,15 +117,9 @@ export class LinesEncoder {
       end = buf.length;
       start = 0;
     }
-    this.line(buf, start, end, this.side.pos, this.side.pos);
-  }
-
-  private line(buf: Uint8Array, start: number, end: number, sideStart: number, sideMiddle: number): void {
-    if (this.bufs[this.bufs.length - 1] !== buf) this.bufs.push(buf);
-    this.starts.push(start);
-    this.ends.push(end);
-    this.meta.push(this.bufs.length - 1, this.attrs.length - 1, LINE, sideStart, sideMiddle, this.side.pos);
-    this.n++;
+    const at = this.open(end - start, 0);
+    this.body(buf, start, end);
+    this.close(at);
   }
 
   /**
@@ -133,122 +129,106 @@ export class LinesEncoder {
    * `records` (the records path) makes of it, if any.
    */
   addParsedLine(buf: Buffer, start: number, end: number, parser: BytesParser, records: (line: string) => LogRecord | undefined): void {
-    const r = this.addJson(buf, start, end, parser.withTime);
-    if (r === PARSED) return;
-    if (r === NOT_OBJECT) {
-      if (!parser.drop) this.line(buf, start, end, this.side.pos, this.side.pos);
+    // The records path reads a non-UTF-8 line with U+FFFD in it, then parses that.
+    const sc = this.scanner;
+    const obj = this.utf8(buf, start, end) ? sc.objectStart(buf, start, end) : START_FALLBACK;
+    if (obj === START_NOT_OBJECT) {
+      if (!parser.drop) this.add(buf, start, end);
       return;
     }
-    const rec = records(buf.toString('utf8', start, end));
-    if (rec) this.addRecord(encodeLogRecordProto(rec));
-  }
-
-  /**
-   * One line whose JSON-object fields become attributes (START_TIME the time
-   * with `withTime`), when json-attrs.ts handles it exactly. Returns PARSED
-   * (added), NOT_OBJECT or FALLBACK (nothing added: the caller decides).
-   */
-  private addJson(buf: Buffer, start: number, end: number, withTime: boolean): number {
-    // The records path reads a non-UTF-8 line with U+FFFD in it, then parses that.
-    if (!this.utf8(buf, start, end)) return FALLBACK;
-    const side = this.side;
-    side.ensure(9);
-    const at = side.pos;
-    if (withTime) side.pos += 9; // the time field's room, used only if START_TIME gives one
-    const r = this.scanner.scan(buf, start, end, side, withTime);
-    if (r !== PARSED) {
-      side.pos = at;
-      return r;
+    if (obj >= 0) {
+      const withTime = parser.withTime;
+      const at = this.open(end - start, 3 * (end - obj) + 64 + (withTime ? 9 : 0));
+      if (withTime) this.out.pos += 9; // room for time_unix_nano, first in a LogRecord
+      this.body(buf, start, end);
+      if (sc.fields(buf, obj, end, this.out, withTime) === PARSED) {
+        if (withTime) {
+          const o = this.out.buf;
+          const t = at + REC_HEAD;
+          if (sc.hasTime) {
+            o[t] = 0x09; // time_unix_nano, fixed64
+            o.writeUInt32LE(sc.timeLo, t + 1);
+            o.writeUInt32LE(sc.timeHi, t + 5);
+          } else {
+            o.copyWithin(t, t + 9, this.out.pos);
+            this.out.pos -= 9;
+          }
+        }
+        this.close(at);
+        return;
+      }
+      this.out.pos = at;
     }
-    const sc = this.scanner;
-    if (withTime && sc.hasTime) {
-      side.buf[at] = 0x09; // time_unix_nano, fixed64
-      side.buf.writeUInt32LE(sc.timeLo, at + 1);
-      side.buf.writeUInt32LE(sc.timeHi, at + 5);
-      this.line(buf, start, end, at, at + 9);
-    } else this.line(buf, start, end, at + (withTime ? 9 : 0), at + (withTime ? 9 : 0));
-    return PARSED;
-  }
-
-  /** One record made by the records path: its LogRecord fields as encodeLogRecordProto wrote them. */
-  private addRecord(fields: Uint8Array): void {
-    const side = this.side;
-    side.ensure(fields.length);
-    const at = side.pos;
-    side.buf.set(fields, at);
-    side.pos += fields.length;
-    this.starts.push(0);
-    this.ends.push(0);
-    this.meta.push(0, 0, RECORD, at, at, side.pos);
+    // What the scanner does not reproduce exactly: the records path, its record's bytes spliced in.
+    const rec = records(buf.toString('utf8', start, end));
+    if (!rec) return;
+    const fields = encodeLogRecordProto(rec);
+    const out = this.out;
+    out.ensure(6 + fields.length);
+    out.buf[out.pos++] = 0x12; // log_records
+    out.pos = putVarint(out.buf, out.pos, fields.length);
+    out.pos = copyBytes(fields, 0, fields.length, out.buf, out.pos);
     this.n++;
   }
 
-  /** The request; the encoder is empty afterwards. */
-  finish(observedNanos: bigint): Uint8Array {
-    const n = this.n;
-    const meta = this.meta;
-    const recLen = new Array<number>(n);
-    let scopeLen = 2; // the empty scope
-    for (let i = 0; i < n; i++) {
-      const m = 6 * i;
-      let len: number;
-      if (meta[m + 2] === RECORD) len = meta[m + 5]! - meta[m + 3]!;
-      else {
-        const line = this.ends[i]! - this.starts[i]!;
-        const any = 1 + varintLen(line) + line;
-        len = 1 + varintLen(any) + any + 9 + (meta[m + 5]! - meta[m + 3]!);
-        const kvs = this.attrs[meta[m + 1]!]!;
-        for (let j = 0; j < kvs.length; j++) len += 1 + varintLen(kvs[j]!.length) + kvs[j]!.length;
-      }
-      recLen[i] = len;
-      scopeLen += 1 + varintLen(len) + len;
+  /** Starts a record of a `line`-byte body and up to `extra` more bytes; returns where it starts. */
+  private open(line: number, extra: number): number {
+    const out = this.out;
+    // + 8: the record's length may need more than its 2 bytes
+    out.ensure(REC_HEAD + 12 + line + this.fileAttrs.length + 9 + extra + 8);
+    const at = out.pos;
+    out.buf[at] = 0x12; // log_records
+    out.pos += REC_HEAD;
+    return at;
+  }
+
+  /** The body (the line) and the file's attributes. */
+  private body(buf: Uint8Array, start: number, end: number): void {
+    const o = this.out.buf;
+    const line = end - start;
+    let p = this.out.pos;
+    o[p++] = 0x2a; // body
+    p = putVarint(o, p, 1 + varintLen(line) + line);
+    o[p++] = 0x0a; // string_value
+    p = putVarint(o, p, line);
+    p = copyBytes(buf, start, end, o, p);
+    this.out.pos = copyBytes(this.fileAttrs, 0, this.fileAttrs.length, o, p);
+  }
+
+  /** Ends the record started at `at`: the observed time, then its length (the record moved if it is not 2 bytes long). */
+  private close(at: number): void {
+    const out = this.out;
+    const o = out.buf;
+    out.pos = copyBytes(this.observed, 0, 9, o, out.pos);
+    const len = out.pos - at - REC_HEAD;
+    const vl = varintLen(len);
+    if (vl !== REC_HEAD - 1) {
+      o.copyWithin(at + 1 + vl, at + REC_HEAD, out.pos);
+      out.pos += vl - (REC_HEAD - 1);
     }
+    putVarint(o, at + 1, len);
+    this.n++;
+  }
+
+  /** The request (a copy); the encoder is empty afterwards. */
+  finish(): Uint8Array {
+    const out = this.out;
+    const o = out.buf;
+    const scopeLen = 2 + out.pos - HEAD;
     const rlLen = 2 + 1 + varintLen(scopeLen) + scopeLen;
-    const total = 1 + varintLen(rlLen) + rlLen;
-    const out = Buffer.allocUnsafe(total);
-    const side = this.side.buf;
-    let p = 0;
-    out[p++] = 0x0a; // resource_logs
-    p = putVarint(out, p, rlLen);
-    out[p++] = 0x0a; // resource, empty
-    out[p++] = 0;
-    out[p++] = 0x12; // scope_logs
-    p = putVarint(out, p, scopeLen);
-    out[p++] = 0x0a; // scope, empty
-    out[p++] = 0;
-    for (let i = 0; i < n; i++) {
-      const m = 6 * i;
-      out[p++] = 0x12; // log_records
-      p = putVarint(out, p, recLen[i]!);
-      const s0 = meta[m + 3]!;
-      const s1 = meta[m + 4]!;
-      const s2 = meta[m + 5]!;
-      if (meta[m + 2] === RECORD) {
-        p = copyBytes(side, s0, s2, out, p);
-        continue;
-      }
-      p = copyBytes(side, s0, s1, out, p); // time_unix_nano, if any
-      const buf = this.bufs[meta[m]!]!;
-      const s = this.starts[i]!;
-      const line = this.ends[i]! - s;
-      out[p++] = 0x2a; // body
-      p = putVarint(out, p, 1 + varintLen(line) + line);
-      out[p++] = 0x0a; // string_value
-      p = putVarint(out, p, line);
-      p = copyBytes(buf, s, s + line, out, p);
-      const kvs = this.attrs[meta[m + 1]!]!;
-      for (let j = 0; j < kvs.length; j++) {
-        const kv = kvs[j]!;
-        out[p++] = 0x32; // attributes
-        p = putVarint(out, p, kv.length);
-        p = copyBytes(kv, 0, kv.length, out, p);
-      }
-      p = copyBytes(side, s1, s2, out, p); // parsed attributes
-      out[p++] = 0x59; // observed_time_unix_nano, fixed64
-      out.writeBigUInt64LE(observedNanos, p);
-      p += 8;
-    }
-    this.reset();
-    return out;
+    let p = HEAD - (1 + varintLen(rlLen) + 2 + 1 + varintLen(scopeLen) + 2);
+    const start = p;
+    o[p++] = 0x0a; // resource_logs
+    p = putVarint(o, p, rlLen);
+    o[p++] = 0x0a; // resource, empty
+    o[p++] = 0;
+    o[p++] = 0x12; // scope_logs
+    p = putVarint(o, p, scopeLen);
+    o[p++] = 0x0a; // scope, empty
+    o[p++] = 0;
+    const request = Buffer.allocUnsafe(out.pos - start);
+    o.copy(request, 0, start, out.pos);
+    this.reset(0n);
+    return request;
   }
 }

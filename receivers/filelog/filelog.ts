@@ -36,9 +36,9 @@ interface Range {
 }
 
 /** The request and its record count (finish() empties the encoder). */
-function encoded(e: LinesEncoder, observed: bigint): [Uint8Array[], number] {
+function encoded(e: LinesEncoder): [Uint8Array[], number] {
   const count = e.count;
-  return [[e.finish(observed)], count];
+  return [[e.finish()], count];
 }
 
 /** How long shutdown waits for a batch being handed on. */
@@ -145,7 +145,7 @@ export class FilelogReceiver implements Component {
     const files = await this.tracker.poll(paths, atStart ? (size) => size : () => 0);
     const now = Date.now();
     const observed = BigInt(now) * 1_000_000n;
-    const records: Batch = this.direct ? this.freshEncoder() : [];
+    const records: Batch = this.direct ? this.freshEncoder(observed) : [];
     const ranges: Range[] = [];
     let budget = c.max_batch_bytes;
     let more = false;
@@ -184,7 +184,7 @@ export class FilelogReceiver implements Component {
     }
     const token = this.tokenOf(ranges);
     await this.save({ token, ranges: ranges.map((r) => this.pendingOf(r)) });
-    if (await this.deliver(records, token, observed)) {
+    if (await this.deliver(records, token)) {
       for (const r of ranges) r.t.offset = r.end;
       this.dirty = true;
       this.backoff = 0;
@@ -216,8 +216,8 @@ export class FilelogReceiver implements Component {
     });
   }
 
-  private freshEncoder(): LinesEncoder {
-    this.encoder.reset();
+  private freshEncoder(observed: bigint): LinesEncoder {
+    this.encoder.reset(observed);
     return this.encoder;
   }
 
@@ -232,12 +232,12 @@ export class FilelogReceiver implements Component {
   }
 
   /** Hands records on; false when the next stage refused (nothing was taken). */
-  private async deliver(batch: Batch, token: string, observed: bigint): Promise<boolean> {
+  private async deliver(batch: Batch, token: string): Promise<boolean> {
     // Every record dropped by an operator: the bytes are done with.
     if (batch instanceof LinesEncoder ? batch.count === 0 : batch.length === 0) return true;
     const p =
       batch instanceof LinesEncoder
-        ? Payload.ofBytes('logs', ...encoded(batch, observed))
+        ? Payload.ofBytes('logs', ...encoded(batch))
         : Payload.logs({ resourceLogs: [{ resource: { attributes: [], droppedAttributesCount: 0 }, scopeLogs: [{ scope: emptyScope(), logRecords: batch, schemaUrl: '' }], schemaUrl: '' }] });
     p.dedupToken = token;
     try {
@@ -262,9 +262,9 @@ export class FilelogReceiver implements Component {
    * and offered under its token; false when the next stage refused it.
    */
   private async replay(token: string, pending: PendingRange[]): Promise<boolean> {
-    const records: Batch = this.direct ? this.freshEncoder() : [];
-    const done: Array<{ t: Tracked; end: number }> = [];
     const observed = BigInt(Date.now()) * 1_000_000n;
+    const records: Batch = this.direct ? this.freshEncoder(observed) : [];
+    const done: Array<{ t: Tracked; end: number }> = [];
     const files = await this.tracker.poll(await findFiles(this.include, this.exclude), () => 0);
     for (const r of pending) {
       const fp = Buffer.from(r.fp, 'base64');
@@ -278,7 +278,7 @@ export class FilelogReceiver implements Component {
       this.cut(t, buf, bytesRead, true, observed, records);
       done.push({ t, end: r.start + bytesRead });
     }
-    if (!(await this.deliver(records, token, observed))) return false;
+    if (!(await this.deliver(records, token))) return false;
     for (const d of done) d.t.offset = d.end;
     await this.save(null);
     return true;

@@ -46,10 +46,15 @@ export const PARSED = 1;
 /** Not handled here: the records path decides. */
 export const FALLBACK = 2;
 
+/** objectStart's answers for a line that is not an object, or one to leave to the records path. */
+export const START_NOT_OBJECT = -1;
+export const START_FALLBACK = -2;
+
 /** Fields per line handled here (duplicate keys are looked for pairwise). */
 const MAX_KEYS = 128;
 
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const START_TIME = Buffer.from('start_time');
 const PROTO = Buffer.from('__proto__');
 const FILE_KEY = Buffer.from('log.file.');
@@ -114,25 +119,29 @@ export class JsonAttrScanner implements StringScan {
   strEsc = false;
 
   /**
-   * Writes the attributes of buf[s, e) into `out` (each as a LogRecord
-   * attributes field, tag included); with `withTime`, START_TIME is read too.
-   * On anything but PARSED, `out` is as it was.
+   * Where the JSON object of buf[s, e) starts (its `{`), or START_NOT_OBJECT,
+   * or START_FALLBACK for a line whose leading blanks JSON does not allow but the
+   * records path skips (trimStart: \v, \f, Unicode spaces).
    */
-  scan(b: Buffer, s: number, e: number, out: ByteBuf, withTime: boolean): number {
+  objectStart(b: Buffer, s: number, e: number): number {
     let p = s;
     while (p < e && isWs(b[p])) p++;
-    if (p >= e || b[p] !== 0x7b) {
-      // trimStart() in the records path skips more than JSON's blanks (\v, \f, Unicode spaces).
-      return p < e && (b[p] === 0x0b || b[p] === 0x0c || b[p]! >= 0x80) ? FALLBACK : NOT_OBJECT;
-    }
-    const mark = out.pos;
-    out.ensure(3 * (e - s) + 64);
-    const r = this.fields(b, p + 1, e, out, withTime);
-    if (r !== PARSED) out.pos = mark;
-    return r;
+    if (p < e && b[p] === 0x7b) return p;
+    return p < e && (b[p] === 0x0b || b[p] === 0x0c || b[p]! >= 0x80) ? START_FALLBACK : START_NOT_OBJECT;
   }
 
-  private fields(b: Buffer, p: number, e: number, out: ByteBuf, withTime: boolean): number {
+  /**
+   * Writes the attributes of the object starting at buf[p] (its `{`) up to
+   * e into `out` at out.pos (each a LogRecord attributes field, tag
+   * included; out has room for 3 × (e - p) + 64 bytes); with `withTime`,
+   * START_TIME is read too. Returns PARSED (out.pos moved) or FALLBACK
+   * (out.pos unchanged, bytes after it written over).
+   */
+  fields(b: Buffer, p: number, e: number, out: ByteBuf, withTime: boolean): number {
+    return this.object(b, p + 1, e, out, withTime);
+  }
+
+  private object(b: Buffer, p: number, e: number, out: ByteBuf, withTime: boolean): number {
     const o = out.buf;
     let q = out.pos;
     let n = 0;
@@ -162,20 +171,54 @@ export class JsonAttrScanner implements StringScan {
         // value: its AnyValue bytes go after the KeyValue header, written once their length is known
         const c = b[p];
         let anyLen: number;
-        let kind: number; // 1 string, 2 bool, 3 int, 4 double, 0 null
+        let kind: number; // 2 bool, 3 int, 4 double, 0 null or already written (a string)
         let num = 0;
-        let vs = 0;
         if (c === QUOTE) {
-          vs = p + 1;
-          if (!scanString(b, vs, e, this)) return FALLBACK;
-          if (isTime) {
-            if (this.strEsc) return FALLBACK;
-            timeAt = vs;
-            timeEnd = this.strEnd - 1;
+          // Copied while scanned, to where it goes if each length before it fits one byte (moved below if not).
+          const kl = varintLen(klen);
+          const guess = q + 7 + kl + klen;
+          let w = guess;
+          let i = p + 1;
+          for (;;) {
+            if (i >= e) return FALLBACK;
+            const x = b[i]!;
+            if (x === QUOTE) break;
+            if (x === BACKSLASH || x < 0x20) {
+              w = -1;
+              break;
+            }
+            o[w++] = x;
+            i++;
           }
-          p = this.strEnd;
-          kind = 1;
-          anyLen = 1 + varintLen(this.strLen) + this.strLen;
+          let strLen: number;
+          if (w >= 0) {
+            strLen = w - guess;
+            p = i + 1;
+          } else {
+            if (isTime || !scanString(b, p + 1, e, this)) return FALLBACK;
+            strLen = this.strLen;
+            unescape(b, p + 1, this.strEnd - 1, o, guess);
+            p = this.strEnd;
+          }
+          if (isTime) {
+            timeAt = i - strLen;
+            timeEnd = i;
+          }
+          anyLen = 1 + varintLen(strLen) + strLen;
+          const kvLen = 1 + kl + klen + 1 + varintLen(anyLen) + anyLen;
+          const at = q + 1 + varintLen(kvLen) + 1 + kl + klen + 1 + varintLen(anyLen) + 1 + varintLen(strLen);
+          if (at !== guess) o.copyWithin(at, guess, guess + strLen);
+          o[q++] = 0x32;
+          q = putVarint(o, q, kvLen);
+          o[q++] = 0x0a;
+          q = putVarint(o, q, klen);
+          q = copyBytes(b, ks, ks + klen, o, q);
+          o[q++] = 0x12;
+          q = putVarint(o, q, anyLen);
+          o[q++] = 0x0a;
+          q = putVarint(o, q, strLen);
+          q += strLen;
+          kind = 0;
         } else if (c === 0x74 && b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65) {
           p += 4;
           kind = 2;
@@ -234,14 +277,7 @@ export class JsonAttrScanner implements StringScan {
           q = copyBytes(b, ks, ks + klen, o, q);
           o[q++] = 0x12;
           q = putVarint(o, q, anyLen);
-          if (kind === 1) {
-            o[q++] = 0x0a;
-            q = putVarint(o, q, this.strLen);
-            if (this.strEsc) q = unescape(b, vs, this.strEnd - 1, o, q);
-            else {
-              q = copyBytes(b, vs, this.strEnd - 1, o, q);
-            }
-          } else if (kind === 2) {
+          if (kind === 2) {
             o[q++] = 0x10;
             o[q++] = num;
           } else if (kind === 3) {
