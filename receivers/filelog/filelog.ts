@@ -153,7 +153,8 @@ export class FilelogReceiver implements Component {
     this.rr = n ? (this.rr + 1) % n : 0;
     for (let k = 0; k < n && !this.stopped; k++) {
       const t = files[(this.rr + k) % n]!;
-      const size = (await t.fh!.stat()).size;
+      // The size the tracker saw in this poll, else (a file read through its handle only) its own.
+      const size = t.sizeGen === this.tracker.gen ? t.size : (await t.fh!.stat()).size;
       if (size !== t.lastSize) {
         t.lastSize = size;
         t.sizeSince = now;

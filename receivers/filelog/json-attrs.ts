@@ -59,14 +59,9 @@ const START_TIME = Buffer.from('start_time');
 const PROTO = Buffer.from('__proto__');
 const FILE_KEY = Buffer.from('log.file.');
 
-export const varintLen = (n: number): number => {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-};
+/** Bytes of a non-negative integer (up to 2^53) as a varint. */
+export const varintLen = (n: number): number =>
+  n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : n < 0x800000000 ? 5 : n < 0x40000000000 ? 6 : n < 0x2000000000000 ? 7 : 8;
 
 /**
  * src[s, e) into dst at q; returns the new q. A short run is copied byte by
@@ -83,6 +78,14 @@ export function copyBytes(src: Uint8Array, s: number, e: number, dst: Uint8Array
 
 /** A non-negative integer up to 2^53 as a varint. */
 export function putVarint(b: Buffer, p: number, n: number): number {
+  if (n < 0x80000000) {
+    while (n > 0x7f) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+    return p;
+  }
   while (n >= 0x80) {
     b[p++] = (n % 128) | 0x80;
     n = Math.floor(n / 128);

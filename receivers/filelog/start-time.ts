@@ -49,7 +49,16 @@ function fast(b: Buffer, s: number, e: number, out: { sub: number }): number {
     // startTimeNanos adds digits 4 to 9 only when there are at least 4
     if (fd >= 4) out.sub = f9 - ms * 1e6;
   }
-  return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+  return (((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec) * 1000 + ms;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (a day past the month's end rolls over, as Date.parse does). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  if (m <= 2) y--;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
 }
 
 const sub = { sub: 0 };

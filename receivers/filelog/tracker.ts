@@ -26,15 +26,18 @@ export interface Tracked {
   sizeSince: number;
   /** Poll generation it was last read at: with more files than max_concurrent_files, the least recently read go first. */
   readAt: number;
+  /** Its size when the poll of generation `sizeGen` looked at it (saves the reader a stat of its own in that poll). */
+  size: number;
+  sizeGen: number;
 }
 
 /** Polls a known file is remembered for after it was last seen (its copy may still show up). */
 const REMEMBER_POLLS = 3;
 
-async function readHead(fh: FileHandle, n: number): Promise<Buffer> {
-  const buf = Buffer.alloc(n);
-  const { bytesRead } = await fh.read(buf, 0, n, 0);
-  return buf.subarray(0, bytesRead);
+/** The first n bytes of a file, in `scratch` (copy them to keep them). */
+async function readHead(fh: FileHandle, n: number, scratch: Buffer): Promise<Buffer> {
+  const { bytesRead } = await fh.read(scratch, 0, n, 0);
+  return scratch.subarray(0, bytesRead);
 }
 
 const startsWith = (b: Buffer, prefix: Buffer) => b.length >= prefix.length && b.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
@@ -42,16 +45,19 @@ const startsWith = (b: Buffer, prefix: Buffer) => b.length >= prefix.length && b
 export class Tracker {
   readonly files: Tracked[] = [];
   gen = 0;
+  private readonly head: Buffer;
 
   constructor(
     private readonly fpSize: number,
     private readonly maxOpen: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.head = Buffer.allocUnsafe(fpSize);
+  }
 
   /** A file known from saved offsets (opened when the globs find it). */
   restore(fp: Buffer, offset: number, path: string): Tracked {
-    const t: Tracked = { fp, offset, path, fh: undefined, dev: -1, ino: -1, seen: 0, lastSize: -1, sizeSince: 0, readAt: 0 };
+    const t: Tracked = { fp, offset, path, fh: undefined, dev: -1, ino: -1, seen: 0, lastSize: -1, sizeSince: 0, readAt: 0, size: 0, sizeGen: 0 };
     this.files.push(t);
     return t;
   }
@@ -81,7 +87,7 @@ export class Tracker {
         unknown.push(path);
         continue;
       }
-      const head = await readHead(t.fh!, Math.min(this.fpSize, st.size));
+      const head = await readHead(t.fh!, Math.min(this.fpSize, st.size), this.head);
       if (st.size < t.offset || !startsWith(head, t.fp)) {
         // Truncated or rewritten in place: what we knew is gone from here
         // (a copy of it may appear: copytruncate); this content is a new file.
@@ -89,9 +95,11 @@ export class Tracker {
         unknown.push(path);
         continue;
       }
-      if (head.length > t.fp.length) t.fp = head;
+      if (head.length > t.fp.length) t.fp = Buffer.from(head);
       t.path = path;
       t.seen = gen;
+      t.size = st.size;
+      t.sizeGen = gen;
       claimed.add(t);
     }
     for (const path of unknown) {
@@ -104,7 +112,7 @@ export class Tracker {
           await fh.close();
           continue;
         }
-        const head = await readHead(fh, Math.min(this.fpSize, st.size));
+        const head = Buffer.from(await readHead(fh, Math.min(this.fpSize, st.size), this.head));
         let match: Tracked | undefined;
         for (const t of this.files) {
           if (claimed.has(t) || !startsWith(head, t.fp)) continue;
@@ -116,10 +124,10 @@ export class Tracker {
           continue;
         }
         if (match && st.size >= match.offset) {
-          Object.assign(match, { fh, fp: head.length > match.fp.length ? head : match.fp, path, dev: st.dev, ino: st.ino, seen: gen });
+          Object.assign(match, { fh, fp: head.length > match.fp.length ? head : match.fp, path, dev: st.dev, ino: st.ino, seen: gen, size: st.size, sizeGen: gen });
           claimed.add(match);
         } else {
-          const t: Tracked = { fp: head, offset: newOffset(st.size), path, fh, dev: st.dev, ino: st.ino, seen: gen, lastSize: -1, sizeSince: 0, readAt: 0 };
+          const t: Tracked = { fp: head, offset: newOffset(st.size), path, fh, dev: st.dev, ino: st.ino, seen: gen, lastSize: -1, sizeSince: 0, readAt: 0, size: st.size, sizeGen: gen };
           this.files.push(t);
           claimed.add(t);
         }
