@@ -120,6 +120,16 @@ describe('filelog', () => {
     await expectExactly(sink, [...lines('t', 0, 4), ...lines('u', 0, 3)]);
   });
 
+  it('a file rewritten in place to the same size (same inode) is a new file: its fingerprint is read again once it changed', async () => {
+    const f = join(dir, 'app.log');
+    write(f, lines('s', 0, 4));
+    const { sink } = await tail({ include: [f], start_at: 'beginning' });
+    await waitFor(() => bodies(sink).length === 4);
+    await sleep(100); // a few polls that find it unchanged
+    writeFileSync(f, lines('r', 0, 4).map((l) => l + '\n').join('')); // same length, other content
+    await expectExactly(sink, [...lines('s', 0, 4), ...lines('r', 0, 4)]);
+  });
+
   it('restart mid-file with storage: neither loses nor repeats a line (start_at end does not apply to known files)', async () => {
     const f = join(dir, 'app.log');
     write(f, lines('s', 0, 10));

@@ -26,8 +26,9 @@ export interface Tracked {
   sizeSince: number;
   /** Poll generation it was last read at: with more files than max_concurrent_files, the least recently read go first. */
   readAt: number;
-  /** Its size when the poll of generation `sizeGen` looked at it (saves the reader a stat of its own in that poll). */
+  /** Its size and mtime when the poll of generation `sizeGen` looked at it (saves the reader a stat of its own in that poll). */
   size: number;
+  mtimeMs: number;
   sizeGen: number;
 }
 
@@ -57,7 +58,7 @@ export class Tracker {
 
   /** A file known from saved offsets (opened when the globs find it). */
   restore(fp: Buffer, offset: number, path: string): Tracked {
-    const t: Tracked = { fp, offset, path, fh: undefined, dev: -1, ino: -1, seen: 0, lastSize: -1, sizeSince: 0, readAt: 0, size: 0, sizeGen: 0 };
+    const t: Tracked = { fp, offset, path, fh: undefined, dev: -1, ino: -1, seen: 0, lastSize: -1, sizeSince: 0, readAt: 0, size: 0, mtimeMs: 0, sizeGen: 0 };
     this.files.push(t);
     return t;
   }
@@ -87,7 +88,9 @@ export class Tracker {
         unknown.push(path);
         continue;
       }
-      const head = await readHead(t.fh!, Math.min(this.fpSize, st.size), this.head);
+      // Same inode, size and mtime as at the last poll: not written to since, its fingerprint is as it was.
+      const unchanged = t.sizeGen > 0 && st.size === t.size && st.mtimeMs === t.mtimeMs;
+      const head = unchanged ? t.fp : await readHead(t.fh!, Math.min(this.fpSize, st.size), this.head);
       if (st.size < t.offset || !startsWith(head, t.fp)) {
         // Truncated or rewritten in place: what we knew is gone from here
         // (a copy of it may appear: copytruncate); this content is a new file.
@@ -96,6 +99,7 @@ export class Tracker {
         continue;
       }
       if (head.length > t.fp.length) t.fp = Buffer.from(head);
+      t.mtimeMs = st.mtimeMs;
       t.path = path;
       t.seen = gen;
       t.size = st.size;
@@ -124,10 +128,10 @@ export class Tracker {
           continue;
         }
         if (match && st.size >= match.offset) {
-          Object.assign(match, { fh, fp: head.length > match.fp.length ? head : match.fp, path, dev: st.dev, ino: st.ino, seen: gen, size: st.size, sizeGen: gen });
+          Object.assign(match, { fh, fp: head.length > match.fp.length ? head : match.fp, path, dev: st.dev, ino: st.ino, seen: gen, size: st.size, mtimeMs: st.mtimeMs, sizeGen: gen });
           claimed.add(match);
         } else {
-          const t: Tracked = { fp: head, offset: newOffset(st.size), path, fh, dev: st.dev, ino: st.ino, seen: gen, lastSize: -1, sizeSince: 0, readAt: 0, size: st.size, sizeGen: gen };
+          const t: Tracked = { fp: head, offset: newOffset(st.size), path, fh, dev: st.dev, ino: st.ino, seen: gen, lastSize: -1, sizeSince: 0, readAt: 0, size: st.size, mtimeMs: st.mtimeMs, sizeGen: gen };
           this.files.push(t);
           claimed.add(t);
         }
