@@ -27,7 +27,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogRecord } from '../../core/model.ts';
 import { encodeLogRecordProto } from '../../core/otlp/logs-proto.ts';
-import { ByteBuf, JsonAttrScanner, PARSED, START_FALLBACK, START_NOT_OBJECT, copyBytes, putVarint, varintLen } from './json-attrs.ts';
+import { ByteBuf, copyBytes, putVarint, varintLen } from './bytes.ts';
+import { JsonAttrScanner, PARSED, START_FALLBACK, START_NOT_OBJECT } from './json-attrs.ts';
 import type { BytesParser } from './operators.ts';
 
 /** The request's header, at most: resource_logs tag + length, empty resource, scope_logs tag + length, empty scope. */

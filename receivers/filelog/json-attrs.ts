@@ -21,33 +21,18 @@
  * KeyValue.key = 1, value = 2; AnyValue string_value = 1, bool_value = 2,
  * int_value = 3 (int64 varint), double_value = 4 (fixed64).
  */
+import { copyBytes, putVarint, varintLen, type ByteBuf } from './bytes.ts';
 import { scanString, unescape, type StringScan } from './json-string.ts';
 import { startTimeBytes } from './start-time.ts';
 
-/** A growing byte buffer the scanner writes into. */
-export class ByteBuf {
-  buf: Buffer = Buffer.allocUnsafe(64 * 1024);
-  pos = 0;
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-}
-
-/** The first non-blank byte is not `{`: not a JSON object (on_error applies). */
-export const NOT_OBJECT = 0;
-/** The fields were written. */
+/** fields(): the fields were written. */
 export const PARSED = 1;
-/** Not handled here: the records path decides. */
+/** fields(): not handled here, the records path decides. */
 export const FALLBACK = 2;
 
-/** objectStart's answers for a line that is not an object, or one to leave to the records path. */
+/** objectStart(): the first non-blank byte is not `{`, not a JSON object (on_error applies). */
 export const START_NOT_OBJECT = -1;
+/** objectStart(): leading bytes JSON does not allow but the records path's trimStart skips: the records path decides. */
 export const START_FALLBACK = -2;
 
 /** Fields per line handled here (duplicate keys are looked for pairwise). */
@@ -58,41 +43,6 @@ const BACKSLASH = 0x5c;
 const START_TIME = Buffer.from('start_time');
 const PROTO = Buffer.from('__proto__');
 const FILE_KEY = Buffer.from('log.file.');
-
-/** Bytes of a non-negative integer (up to 2^53) as a varint. */
-export const varintLen = (n: number): number =>
-  n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : n < 0x800000000 ? 5 : n < 0x40000000000 ? 6 : n < 0x2000000000000 ? 7 : 8;
-
-/**
- * src[s, e) into dst at q; returns the new q. A short run is copied byte by
- * byte: Buffer.copy of a part makes a Uint8Array view each time.
- */
-export function copyBytes(src: Uint8Array, s: number, e: number, dst: Uint8Array, q: number): number {
-  if (e - s > 64) {
-    dst.set(src.subarray(s, e), q);
-    return q + e - s;
-  }
-  while (s < e) dst[q++] = src[s++]!;
-  return q;
-}
-
-/** A non-negative integer up to 2^53 as a varint. */
-export function putVarint(b: Buffer, p: number, n: number): number {
-  if (n < 0x80000000) {
-    while (n > 0x7f) {
-      b[p++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    b[p++] = n;
-    return p;
-  }
-  while (n >= 0x80) {
-    b[p++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  b[p++] = n;
-  return p;
-}
 
 const isWs = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 const isDigit = (c: number | undefined) => c !== undefined && c >= 0x30 && c <= 0x39;
@@ -108,7 +58,6 @@ function equalsAt(b: Buffer, p: number, len: number, want: Buffer): boolean {
   return true;
 }
 
-
 export class JsonAttrScanner implements StringScan {
   private readonly keyAt = new Int32Array(MAX_KEYS);
   private readonly keyLen = new Int32Array(MAX_KEYS);
@@ -116,7 +65,7 @@ export class JsonAttrScanner implements StringScan {
   hasTime = false;
   timeLo = 0;
   timeHi = 0;
-  /** Set by string(): the end of the string (after its closing quote), its decoded length, whether it has escapes. */
+  /** Set by scanString(): the end of the string (after its closing quote), its decoded length, whether it has escapes. */
   strEnd = 0;
   strLen = 0;
   strEsc = false;
@@ -141,10 +90,7 @@ export class JsonAttrScanner implements StringScan {
    * (out.pos unchanged, bytes after it written over).
    */
   fields(b: Buffer, p: number, e: number, out: ByteBuf, withTime: boolean): number {
-    return this.object(b, p + 1, e, out, withTime);
-  }
-
-  private object(b: Buffer, p: number, e: number, out: ByteBuf, withTime: boolean): number {
+    p++;
     const o = out.buf;
     let q = out.pos;
     let n = 0;
