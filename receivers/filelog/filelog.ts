@@ -26,7 +26,7 @@ import { Tracker, type Tracked } from './tracker.ts';
 import { LinesEncoder } from './encode.ts';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint, type PendingRange } from './checkpoint.ts';
 
-/** What one poll (or a replay) builds: records for the operators to work on, or, with none, the request bytes directly. */
+/** What one poll (or a replay) builds: records for the operators to work on, or, on the bytes path (encode.ts), the request bytes directly. */
 type Batch = LogRecord[] | LinesEncoder;
 
 interface Range {
