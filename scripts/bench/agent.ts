@@ -8,7 +8,7 @@
  * agent's lines per CPU-second (its utime + stime from its start until the
  * sink has every line) and its peak RSS.
  *
- *   npm run bench:agent [-- --files 50 --lines 1000000 --parser none|envoy_json --compression gzip|none
+ *   npm run bench:agent [-- --files 50 --lines 1000000 --parser none|envoy_json --compression gzip|none --max-batch-bytes 1MiB
  *                          --queue-size 4 --consumers 1 --node-flags "--max-semi-space-size=1 --max-old-space-size=64"]
  *
  * The defaults are examples/agent.yaml's (and the NODE_OPTIONS it documents).
@@ -37,6 +37,8 @@ const flag = (name: string, def: string) => {
 const FILES = Number(flag('files', '50'));
 const LINES = Number(flag('lines', '1000000'));
 const PARSER = flag('parser', 'none');
+/** filelog's max_batch_bytes, and max_log_size with it (default: the receiver's). */
+const BATCH = flag('max-batch-bytes', '');
 
 const ISTIO = (i: number) =>
   `[2024-05-14T09:12:10.000Z] "GET /status/${i} HTTP/1.1" 200 - via_upstream - "-" 0 0 4 3 "-" "curl/8.5.0" "84961386-6d84-929d-98bd-${String(i).padStart(12, '0')}" "httpbin:8000" "10.244.1.7:80" inbound|80|| 127.0.0.6:41211 10.244.1.7:80 10.244.0.12:46520 outbound_.8000_._.httpbin.foo.svc.cluster.local default`;
@@ -52,7 +54,7 @@ const gw = otlpFactory.create(settingsFor(otlpFactory as Factory, { protocols: {
 await gw.start(testHost());
 
 const cfg = {
-  receivers: { filelog: { include: [join(logs, '*.log')], start_at: 'beginning', storage: 'file_storage', operators: PARSER === 'envoy_json' ? [{ type: 'envoy_json_parser', on_error: 'send_quiet' }] : [] } },
+  receivers: { filelog: { include: [join(logs, '*.log')], start_at: 'beginning', storage: 'file_storage', operators: PARSER === 'envoy_json' ? [{ type: 'envoy_json_parser', on_error: 'send_quiet' }] : [], ...(BATCH ? { max_batch_bytes: BATCH, max_log_size: BATCH } : {}) } },
   processors: { memory_limiter: { check_interval: '1s', limit_mib: 56, spike_limit_mib: 12 } },
   exporters: { otlp: { endpoint: gw.grpc!.address, tls: { insecure: true }, compression: flag('compression', 'gzip'), sending_queue: { storage: 'file_storage', queue_size: Number(flag('queue-size', '4')), num_consumers: Number(flag('consumers', '1')) } } },
   extensions: { file_storage: { directory: join(root, 'data') } },
