@@ -130,6 +130,20 @@ describe('filelog', () => {
     await expectExactly(sink, [...lines('s', 0, 4), ...lines('r', 0, 4)]);
   });
 
+  it('a backlog read in many polls (most without a scan) through copytruncate and move/create rotation: every line once', async () => {
+    const files = [0, 1, 2, 3].map((i) => join(dir, `b${i}.log`));
+    files.forEach((f, i) => write(f, lines(`b${i}`, 0, 1500)));
+    const { sink } = await tail({ include: [join(dir, 'b*.log*')], start_at: 'beginning', max_batch_bytes: '2KiB', max_log_size: '2KiB' });
+    await waitFor(() => bodies(sink).length > 1000);
+    copyFileSync(files[0]!, `${files[0]}.1`);
+    truncateSync(files[0]!, 0);
+    write(files[0]!, lines('b0', 1500, 1520));
+    renameSync(files[1]!, `${files[1]}.1`);
+    write(files[1]!, lines('b1', 1500, 1520));
+    write(files[2]!, lines('b2', 1500, 1520));
+    await expectExactly(sink, [0, 1, 2, 3].flatMap((i) => [...lines(`b${i}`, 0, 1500), ...(i < 3 ? lines(`b${i}`, 1500, 1520) : [])]));
+  });
+
   it('restart mid-file with storage: neither loses nor repeats a line (start_at end does not apply to known files)', async () => {
     const f = join(dir, 'app.log');
     write(f, lines('s', 0, 10));

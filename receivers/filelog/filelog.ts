@@ -66,6 +66,9 @@ export class FilelogReceiver implements Component {
   private running: Promise<void> | undefined;
   private stopped = false;
   private firstPoll = true;
+  /** When the globs were last matched and the files identified (Tracker.poll), and whether the next poll must do it. */
+  private scannedAt = 0;
+  private mustScan = true;
   private restored = false;
   private backoff = 0;
   /** Offsets changed since they were last written. */
@@ -139,22 +142,42 @@ export class FilelogReceiver implements Component {
       this.toReplay = null;
       this.backoff = 0;
     }
-    const paths = await findFiles(this.include, this.exclude);
-    const atStart = this.firstPoll && !this.restored && c.start_at === 'end';
-    this.firstPoll = false;
-    const files = await this.tracker.poll(paths, atStart ? (size) => size : () => 0);
     const now = Date.now();
+    // In a backlog polls follow at once: the globs are matched and every file identified at most
+    // once per poll_interval; in between, only the files read are checked, through their handles.
+    const scan = this.mustScan || now - this.scannedAt >= c.poll_interval;
+    let files: Tracked[];
+    if (scan) {
+      const paths = await findFiles(this.include, this.exclude);
+      const atStart = this.firstPoll && !this.restored && c.start_at === 'end';
+      this.firstPoll = false;
+      files = await this.tracker.poll(paths, atStart ? (size) => size : () => 0);
+      this.scannedAt = now;
+    } else files = this.tracker.openFiles();
+    this.mustScan = true;
     const observed = BigInt(now) * 1_000_000n;
     const records: Batch = this.direct ? this.freshEncoder(observed) : [];
     const ranges: Range[] = [];
     let budget = c.max_batch_bytes;
     let more = false;
+    let changed = false;
     const n = files.length;
     this.rr = n ? (this.rr + 1) % n : 0;
     for (let k = 0; k < n && !this.stopped; k++) {
       const t = files[(this.rr + k) % n]!;
-      // The size the tracker saw in this poll, else (a file read through its handle only) its own.
-      const size = t.sizeGen === this.tracker.gen ? t.size : (await t.fh!.stat()).size;
+      let size: number;
+      if (!scan) {
+        if (budget <= 0) {
+          more = true;
+          continue;
+        }
+        size = await this.tracker.checkOpen(t);
+        if (size < 0) {
+          changed = true; // truncated or rewritten since: the next poll scans
+          continue;
+        }
+      } else if (t.sizeGen === this.tracker.gen) size = t.size; // what the scan just saw
+      else size = (await t.fh!.stat()).size; // read through its handle only (moved out of the globs)
       if (size !== t.lastSize) {
         t.lastSize = size;
         t.sizeSince = now;
@@ -189,6 +212,8 @@ export class FilelogReceiver implements Component {
       for (const r of ranges) r.t.offset = r.end;
       this.dirty = true;
       this.backoff = 0;
+      // The next poll, at once, may skip the scan (unless a file was found changed).
+      if (more && !changed) this.mustScan = false;
       return more;
     }
     this.backoff = Math.min(MAX_BACKOFF_MS, Math.max(c.poll_interval, this.backoff * 2));

@@ -158,6 +158,28 @@ export class Tracker {
     return out;
   }
 
+  /** The files open now: what a poll between scans reads (no glob matched, no path stat'ed). */
+  openFiles(): Tracked[] {
+    return this.files.filter((t) => t.fh);
+  }
+
+  /**
+   * A file about to be read between scans, checked through its handle: its
+   * size, or -1 when it was truncated or rewritten in place since it was last
+   * checked (not read then: the next scan sorts it out, as poll() does).
+   */
+  async checkOpen(t: Tracked): Promise<number> {
+    const st = await t.fh!.stat();
+    if (st.size < t.offset) return -1;
+    if (st.size === t.size && st.mtimeMs === t.mtimeMs) return st.size;
+    const head = await readHead(t.fh!, Math.min(this.fpSize, st.size), this.head);
+    if (!startsWith(head, t.fp)) return -1;
+    if (head.length > t.fp.length) t.fp = Buffer.from(head);
+    t.size = st.size;
+    t.mtimeMs = st.mtimeMs;
+    return st.size;
+  }
+
   /** A file read to its end that the globs no longer find is let go. */
   async doneWith(t: Tracked): Promise<void> {
     if (t.seen !== this.gen) await this.close(t);
