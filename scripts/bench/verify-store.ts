@@ -22,6 +22,7 @@ import { verifyCommand } from '../../bin/commands/verify.ts';
 import { row } from '../../lib/audit/testdata/synthetic-log.ts';
 import { startService } from '../../test/service.ts';
 import { freePort, Trailhouse } from '../../test/process.ts';
+import { threadCpu, threadDelta } from './proc.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -105,11 +106,17 @@ try {
     out.length = 0;
     const c0 = process.cpuUsage();
     const p0 = child ? cpuOf(child.proc.pid!) : 0;
+    const t0 = threadCpu(process.pid);
+    const ct0 = child ? threadCpu(child.proc.pid!) : undefined;
     const w0 = process.hrtime.bigint();
     const code = await verifyCommand(args, io);
     const s = Number(process.hrtime.bigint() - w0) / 1e9;
     const c = process.cpuUsage(c0);
     const pipelineCpu = child ? cpuOf(child.proc.pid!) - p0 : 0;
+    // Per thread; the hashing worker has ended by now: its CPU is the process's less the live threads'.
+    const th = threadDelta(t0, threadCpu(process.pid));
+    const live = Object.values(th).reduce((a, b) => a + b, 0);
+    console.log(`  verify threads ${JSON.stringify({ ...th, ended: +((c.user + c.system) / 1e6 - live).toFixed(2) })}${ct0 ? `; pipeline threads ${JSON.stringify(threadDelta(ct0, threadCpu(child!.proc.pid!)))}` : ''}`);
     if (code === 2) throw new Error(`verify failed: ${err.join('')}`);
     const summary = (JSON.parse(out.join('')) as { summary: { rowsValid: number } }).summary;
     if (code !== 0 || summary.rowsValid !== N) throw new Error(`did not verify: exit ${code}, ${JSON.stringify(summary)}`);
