@@ -55,11 +55,15 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return sha256(scratch.subarray(0, 1 + 2 * HASH_SIZE));
 }
 
+/** Node's Buffer writes one encoding without the dispatch of Buffer.write (present in every Node this runs on). */
+type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number, length: number): number };
+
 /** nodeHash over 32-character latin1 strings (one char per byte), its result one too. */
 export function nodeHashLatin1(left: string, right: string): string {
-  scratch[0] = 0x01;
-  scratch.write(left, 1, HASH_SIZE, 'latin1');
-  scratch.write(right, 1 + HASH_SIZE, HASH_SIZE, 'latin1');
+  const s = scratch as Latin1Buffer;
+  s[0] = 0x01;
+  s.latin1Write(left, 1, HASH_SIZE);
+  s.latin1Write(right, 1 + HASH_SIZE, HASH_SIZE);
   return latin1Sha256(nodeView);
 }
 
