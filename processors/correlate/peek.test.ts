@@ -7,7 +7,10 @@ import { makeBatch } from '../../scripts/bench/workload.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
 import type { SummaryPart } from './enrich.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces } from './testdata/decoded.ts';
-import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
+import { indexTracesBytes, indexTracesWalk, summarizeTracesBytes, summarizeTracesView } from './peek.ts';
+import { enrichLogsBytes, enrichLogsView, indexLogsBytes, indexLogsWalk } from './peek-logs.ts';
+import { LogRecordsView, SpansView } from './held-view.ts';
+import { walkAll } from '../../core/yield.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { randomLogs, randomTraces } from '../../core/otlp/fixtures.ts';
 import { Reader, Writer } from '../../core/otlp/protowire.ts';
@@ -69,6 +72,11 @@ describe('correlate: indexing from request bytes', () => {
       spanWith(base, { spanId: '0'.repeat(16), parentSpanId: '00000000000000a1' }),
       spanWith(base, { traceId: '00000000000000000000000000000009', spanId: '', endTimeUnixNano: 0n }),
       spanWith(base, { traceId: '00000000000000000000000000000009', spanId: '00000000000000a8', startTimeUnixNano: 5n, endTimeUnixNano: 5n }),
+      // Times past 2^53 µs and durations past 2^53 ns: read as 32-bit halves, they must still give what the bigints give.
+      spanWith(base, { spanId: '00000000000000c1', startTimeUnixNano: 2n ** 64n - 1001n, endTimeUnixNano: 2n ** 64n - 1n }),
+      spanWith(base, { spanId: '00000000000000c2', startTimeUnixNano: 12345n, endTimeUnixNano: 2n ** 63n + 987654321n }),
+      spanWith(base, { spanId: '00000000000000c3', startTimeUnixNano: (1999999999n << 32n) + 4294967295n, endTimeUnixNano: (2000000000n << 32n) + 1n }),
+      spanWith(base, { spanId: '00000000000000c4', startTimeUnixNano: 1_733_000_000_123_456_789n, endTimeUnixNano: 1_733_000_000_123_456_788n }),
     ];
     for (const service of ['svc', 7n, true, undefined, ['a', 'b'], new KvList([kv('k', 'v')])] as AnyValue[]) {
       const resource = { attributes: service === undefined ? [kv('other', 'x')] : [kv('host.name', 'h'), kv('service.name', service), kv('service.name', 'later')], droppedAttributesCount: 0 };
@@ -147,6 +155,12 @@ describe('correlate: trace summaries from request bytes', () => {
     for (const p of parts) summarizeTraces(decodeTracesProto(p), a);
     const b = new Map<string, SummaryPart>();
     summarizeTracesBytes(parts, b);
+    // From what indexing kept (correlate's close): the same summaries, without walking the bytes again.
+    const view = new SpansView(parts);
+    walkAll(indexTracesWalk(parts, new TraceIndex(1000), RID, 7, view));
+    const c = new Map<string, SummaryPart>();
+    walkAll(summarizeTracesView(view, c));
+    expect([...c]).toEqual([...b]);
     return [a, b];
   };
 
@@ -239,6 +253,17 @@ describe('correlate: trace summaries from request bytes', () => {
     const gotSummary = new Map<string, SummaryPart>();
     const patches = enrichLogsBytes(parts, index(), fields, gotCounts, gotSummary)!;
     expect(gotCounts).toEqual(wantCounts);
+    // Enriched from what indexing kept (correlate's close): the same patches, counts and summary.
+    const idx = index();
+    const view = new LogRecordsView(parts);
+    walkAll(indexLogsWalk(view, idx, 7));
+    expect(view.count).toBe(logRecordCount(decoded));
+    const viewCounts = { enriched: 0, linked: 0 };
+    const viewSummary = new Map<string, SummaryPart>();
+    const viewPatches = walkAll(enrichLogsView(view, idx, fields, viewCounts, viewSummary))!;
+    expect(viewCounts).toEqual(wantCounts);
+    expect([...viewSummary]).toEqual([...wantSummary]);
+    expect(viewPatches.map((p) => p && [p.traceId, p.spanId, p.attributes])).toEqual(patches.map((p) => p && [p.traceId, p.spanId, p.attributes]));
     expect(wantCounts.linked).toBeGreaterThanOrEqual(2);
     expect(wantCounts.enriched).toBeGreaterThan(50);
     expect([...gotSummary]).toEqual([...wantSummary]);
