@@ -78,6 +78,7 @@ export class Service {
   private readonly connectors: Built[] = [];
   private readonly receivers: Built[] = [];
   private metricsServer: MetricsServer | undefined;
+  private stopProcessMetrics: (() => void) | undefined;
   private fatal: ((err: Error) => void) | undefined;
 
   constructor(
@@ -236,7 +237,7 @@ export class Service {
     try {
       const tel = this.config.telemetry.metrics;
       if (this.opts.serveMetrics !== false && tel.level !== 'none') {
-        registerProcessMetrics(this.metrics);
+        this.stopProcessMetrics = registerProcessMetrics(this.metrics);
         this.metricsServer = await startMetricsServer(tel.address, this.metrics, { typeSuffix: tel.typeSuffix });
         this.logger.info('self-metrics listening', { address: this.metricsServer.address });
       }
@@ -251,6 +252,7 @@ export class Service {
     } catch (err) {
       await this.stopList(started.reverse()).catch(() => {});
       await this.metricsServer?.close();
+      this.stopProcessMetrics?.();
       throw err;
     }
     for (const e of this.extensions) if (isPipelineWatcher(e.component)) e.component.ready();
@@ -281,6 +283,7 @@ export class Service {
       await this.stopList(order);
     } finally {
       await this.metricsServer?.close();
+      this.stopProcessMetrics?.();
       this.logger.info('pipeline stopped');
     }
   });

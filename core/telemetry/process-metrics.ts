@@ -8,9 +8,59 @@
  * it (external and array buffers), the nearest to Go's memory obtained from
  * the OS.
  */
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { MetricsRegistry } from './metrics.ts';
 
-export function registerProcessMetrics(reg: MetricsRegistry): void {
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+/**
+ * What delays answers on the one JavaScript thread, for on-call and for the
+ * ack-latency bench: how late the event loop runs (sampled every 10 ms by
+ * libuv, reset each time the metrics are read) and the garbage collector's
+ * pauses on that thread, by kind.
+ */
+function registerLoopMetrics(reg: MetricsRegistry): () => void {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const q = (quantile: string) => reg.gauge('trailhouse_event_loop_delay_seconds', 'How late the event loop ran since the metrics were last read, by quantile.', { quantile });
+  const p50 = q('0.5');
+  const p99 = q('0.99');
+  const max = q('1');
+  const pauses = new Map<string, { total: ReturnType<MetricsRegistry['counter']>; seconds: number }>();
+  let longest = 0;
+  const longestGauge = reg.gauge('trailhouse_gc_pause_longest_seconds', 'The longest garbage-collection pause of the JavaScript thread since the metrics were last read.');
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = GC_KINDS[((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? -1] ?? 'other';
+      let p = pauses.get(kind);
+      if (!p) pauses.set(kind, (p = { total: reg.counter('trailhouse_gc_pause_seconds', 'Garbage-collection pauses of the JavaScript thread, by kind.', { kind }), seconds: 0 }));
+      p.seconds += e.duration / 1000;
+      if (e.duration / 1000 > longest) longest = e.duration / 1000;
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  reg.onCollect(() => {
+    p50.set(delay.percentile(50) / 1e9);
+    p99.set(delay.percentile(99) / 1e9);
+    max.set(delay.max / 1e9);
+    delay.reset();
+    for (const p of pauses.values()) p.total.add(p.seconds - p.total.value);
+    longestGauge.set(longest);
+    longest = 0;
+  });
+  return () => {
+    delay.disable();
+    obs.disconnect();
+  };
+}
+
+/** Registers the process metrics; the function returned stops the loop and GC observers. */
+export function registerProcessMetrics(reg: MetricsRegistry): () => void {
   const uptime = reg.counter('otelcol_process_uptime', 'Uptime of the process');
   const cpu = reg.counter('otelcol_process_cpu_seconds', 'Total CPU user and system time in seconds');
   const rss = reg.gauge('otelcol_process_memory_rss', 'Total physical memory (resident set size)');
@@ -25,4 +75,5 @@ export function registerProcessMetrics(reg: MetricsRegistry): void {
     heap.set(m.heapUsed);
     sys.set(m.heapTotal + m.external + m.arrayBuffers);
   });
+  return registerLoopMetrics(reg);
 }

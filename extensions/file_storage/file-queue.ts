@@ -113,8 +113,11 @@ export class FileQueue implements BatchQueue {
   private active: Segment | undefined;
   private readonly segments = new Set<Segment>();
   private nextSegment = 1;
-  /** Commits (writes) and fsyncs done, for tests and metrics. */
-  readonly stats = { commits: 0, fsyncs: 0 };
+  /**
+   * Commits (writes) and fsyncs done, for tests and metrics; the time spent in
+   * writes and fsyncs, and the longest fsync since `takeLongestFsync`.
+   */
+  readonly stats = { commits: 0, fsyncs: 0, writeSeconds: 0, fsyncSeconds: 0, longestFsync: 0 };
   private readonly fsync: boolean;
   private readonly keepRaw: boolean;
   private readonly segmentBytes: number;
@@ -213,12 +216,18 @@ export class FileQueue implements BatchQueue {
       const bufs: Uint8Array[] = [];
       for (const w of batch) for (const p of w.parts) bufs.push(p);
       // A regular file takes a (positioned) writev whole; a short write would be a damaged frame.
+      const t0 = performance.now();
       const { bytesWritten } = await seg.fh!.writev(bufs, start);
       if (bytesWritten !== bytes) throw new Error(`short write to ${seg.path}: ${bytesWritten} of ${bytes} bytes`);
+      const t1 = performance.now();
       this.stats.commits++;
+      this.stats.writeSeconds += (t1 - t0) / 1000;
       if (this.fsync) {
         await seg.fh!.datasync();
+        const took = (performance.now() - t1) / 1000;
         this.stats.fsyncs++;
+        this.stats.fsyncSeconds += took;
+        if (took > this.stats.longestFsync) this.stats.longestFsync = took;
       }
     } catch (err) {
       this.writing -= batch.length;

@@ -176,6 +176,12 @@ describe('file_storage extension', () => {
     expect(commits).toBeLessThan(200);
     // One per commit, plus the directory's when the first segment was made.
     expect(fsyncs).toBe(commits + 1);
+    // Where an acknowledgement waits: the commits' fsyncs are timed.
+    expect(metrics.read('trailhouse_queue_fsync_seconds', { exporter: 'spool' })).toBeGreaterThan(0);
+    expect(metrics.read('trailhouse_queue_fsync_longest_seconds', { exporter: 'spool' })).toBeGreaterThan(0);
+    // The longest is per reading: the next reading, with no commit between, says 0.
+    metrics.exposition();
+    expect(metrics.read('trailhouse_queue_fsync_longest_seconds', { exporter: 'spool' })).toBe(0);
     await ext.shutdown();
   });
 });

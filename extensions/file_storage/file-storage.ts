@@ -46,9 +46,17 @@ export class FileStorageExtension implements Component, QueueStorage, KvStorage 
     const reg = this.settings.metrics;
     const commits = reg.counter('trailhouse_queue_commits', 'Writes of a persistent sending queue: each appends every batch offered since the last one.', { exporter: name });
     const fsyncs = reg.counter('trailhouse_queue_fsyncs', 'fsyncs of a persistent sending queue (one per commit, one per new segment; none with fsync: false).', { exporter: name });
+    // Where an acknowledgement's time goes: the write and the fsync of its commit.
+    const writeSeconds = reg.counter('trailhouse_queue_write_seconds', 'Time spent writing commits of a persistent sending queue.', { exporter: name });
+    const fsyncSeconds = reg.counter('trailhouse_queue_fsync_seconds', 'Time spent in fsyncs of a persistent sending queue.', { exporter: name });
+    const longest = reg.gauge('trailhouse_queue_fsync_longest_seconds', 'The longest fsync of a persistent sending queue since the metrics were last read.', { exporter: name });
     reg.onCollect(() => {
       commits.add(q.stats.commits - commits.value);
       fsyncs.add(q.stats.fsyncs - fsyncs.value);
+      writeSeconds.add(q.stats.writeSeconds - writeSeconds.value);
+      fsyncSeconds.add(q.stats.fsyncSeconds - fsyncSeconds.value);
+      longest.set(q.stats.longestFsync);
+      q.stats.longestFsync = 0;
     });
     return q;
   }

@@ -89,6 +89,60 @@ async function stored(): Promise<number> {
   return n;
 }
 
+/** One scrape's figures of where the pipeline's time went (core/telemetry/process-metrics.ts, file_storage). */
+async function scrape(): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${p.metrics}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(trailhouse_(?:event_loop_delay_seconds|gc_pause_seconds|gc_pause_longest_seconds|queue_fsync_seconds|queue_fsync_longest_seconds|queue_fsyncs|queue_write_seconds)(?:_total)?)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m) out[m[1]! + (m[2] ?? '')] = Number(m[3]);
+  }
+  return out;
+}
+
+/**
+ * Scrapes every 250 ms while the steady load runs: the slowest the event loop
+ * and the queue's fsync were in each window, the GC's pauses; so a tail can be
+ * told apart (the disk, the collector, or work on the thread).
+ */
+function watchStalls(): () => Promise<Record<string, unknown>> {
+  const windows: Array<Record<string, number>> = [];
+  let first: Record<string, number> | undefined;
+  let stop = false;
+  const loop = (async () => {
+    first = await scrape();
+    while (!stop) {
+      await new Promise((r) => setTimeout(r, 250));
+      windows.push(await scrape());
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+    const last = windows[windows.length - 1] ?? {};
+    const key = (prefix: string) => Object.keys(last).filter((k) => k.startsWith(prefix));
+    const maxOf = (k: string) => Math.max(0, ...windows.map((w) => w[k] ?? 0));
+    const delta = (k: string) => (last[k] ?? 0) - (first?.[k] ?? 0);
+    const ms = (x: number) => Math.round(x * 10_000) / 10;
+    const loopMax = 'trailhouse_event_loop_delay_seconds{quantile="1"}';
+    const fsyncLongest = key('trailhouse_queue_fsync_longest_seconds');
+    const fsyncs = key('trailhouse_queue_fsyncs').reduce((a, k) => a + delta(k), 0);
+    const fsyncSeconds = key('trailhouse_queue_fsync_seconds').reduce((a, k) => a + delta(k), 0);
+    return {
+      windows_of_250ms: windows.length,
+      event_loop_delay_max_ms: ms(maxOf(loopMax)),
+      windows_with_loop_delay_over_25ms: windows.filter((w) => (w[loopMax] ?? 0) > 0.025).length,
+      fsyncs,
+      fsync_mean_ms: fsyncs ? ms(fsyncSeconds / fsyncs) : 0,
+      fsync_longest_ms: ms(Math.max(0, ...fsyncLongest.map(maxOf))),
+      windows_with_fsync_over_25ms: windows.filter((w) => fsyncLongest.some((k) => (w[k] ?? 0) > 0.025)).length,
+      gc_pause_ms: Object.fromEntries(key('trailhouse_gc_pause_seconds').map((k) => [/kind="(\w+)"/.exec(k)?.[1] ?? k, ms(delta(k))])),
+      gc_pause_longest_ms: ms(maxOf('trailhouse_gc_pause_longest_seconds')),
+      windows_with_gc_pause_over_25ms: windows.filter((w) => (w.trailhouse_gc_pause_longest_seconds ?? 0) > 0.025).length,
+    };
+  };
+}
+
 /** Log records and spans in the tables (the counter's check, and its stand-in where a build has none). */
 async function rows(): Promise<number> {
   return (await count(p.query, 'SELECT count() FROM otel.otel_logs')) + (await count(p.query, 'SELECT count() FROM otel.otel_traces'));
@@ -139,6 +193,7 @@ try {
   let inFlight = 0;
   let overloaded = 0;
   const pending: Array<Promise<void>> = [];
+  const stalls = watchStalls();
   const t0 = performance.now();
   for (let i = 0; i < total; i++) {
     const due = t0 + (i * 1000) / requestsPerSecond;
@@ -157,6 +212,7 @@ try {
   }
   await Promise.all(pending);
   const wall = (performance.now() - t0) / 1000;
+  const where = await stalls();
   const records = accepted.logs + accepted.spans;
   await untilStored(before, records, 'the steady load');
   // The counter said so; the tables have the last word.
@@ -169,6 +225,7 @@ try {
     requests: latencies.length,
     achieved_records_per_second: Math.round(records / wall),
     ack_ms: pc,
+    stalls: where,
     refusals,
     skipped_over_in_flight_limit: overloaded,
     accepted: records,
