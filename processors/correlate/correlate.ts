@@ -34,7 +34,7 @@ import { LogRecordsView, SpansView } from './held-view.ts';
 import { walkSliced } from '../../core/yield.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
-import { TraceIndex, type TraceEntry } from './trace-index.ts';
+import { addPending, removePending, TraceIndex, type TraceEntry } from './trace-index.ts';
 
 interface Held {
   signal: Signal;
@@ -229,7 +229,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   private queueHeld(held: Held, entries: Set<TraceEntry>, now: number): void {
     held.entries = entries;
     held.deadline = now + this.settings.config.wait;
-    for (const e of entries) e.pending.push(held);
+    for (const e of entries) addPending(e, held);
     this.queue.push(held);
     this.heldItems += held.items;
     this.enforceBounds(now);
@@ -343,8 +343,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   /** Lets the index drop `h`'s traces once expired. */
   private release(h: Held): void {
     for (const e of h.entries) {
-      const i = e.pending.indexOf(h);
-      if (i >= 0) e.pending.splice(i, 1);
+      removePending(e, h);
     }
     h.entries = NO_ENTRIES;
   }

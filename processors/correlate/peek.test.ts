@@ -14,7 +14,7 @@ import { walkAll } from '../../core/yield.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { randomLogs, randomTraces } from '../../core/otlp/fixtures.ts';
 import { Reader, Writer } from '../../core/otlp/protowire.ts';
-import { TraceIndex } from './trace-index.ts';
+import { spansOf, TraceIndex } from './trace-index.ts';
 import { Payload } from '../../core/payload.ts';
 
 const RID = ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request_id'];
@@ -23,7 +23,7 @@ const RID = ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request
 function snapshot(idx: TraceIndex, touched: Set<{ traceId: string }>) {
   return {
     touched: [...touched].map((e) => e.traceId),
-    entries: [...idx.entries()].map((e) => ({ traceId: e.traceId, expires: e.expires, requestIds: e.requestIds, spans: [...(e.spans?.entries() ?? [])] })),
+    entries: [...idx.entries()].map((e) => ({ traceId: e.traceId, expires: e.expires, requestIds: e.requestIds, spans: spansOf(e).map((sp) => [sp.spanId, sp]) })),
     links: RID.length ? [...idx.entries()].flatMap((e) => (e.requestIds ?? []).map((rid) => [rid, idx.byRequest(rid, 2)?.span.spanId, idx.byRequest(rid, 3)?.span.spanId])) : [],
   };
 }
@@ -132,7 +132,7 @@ describe('correlate: indexing from request bytes', () => {
     compareTraces([swapped]);
     const idx = new TraceIndex(1000);
     indexTracesBytes([swapped], idx, RID, 0);
-    expect([...idx.entries()][0]!.spans!.values().next().value!.service).toBe('late');
+    expect(spansOf([...idx.entries()][0]!)[0]!.service).toBe('late');
   });
 
   it('log records: runs of one trace, zero and missing trace ids, several parts', () => {
