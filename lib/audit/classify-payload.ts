@@ -10,6 +10,9 @@ import { blankLogRecord, getAttr, type KeyValue, type LogRecord, type Resource }
 import type { LogPatches, LogsPayload } from '../../core/payload.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { eachLogRecordOf, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
+import {
+  keepLogRecordsView, L_ATTRS, L_BODY, L_END, L_OBSERVED, L_OWN, L_SPAN_ID, L_START, L_TIME, LogRecordsView, logRecordsViewOf, mayBeOwnKey,
+} from '../../core/otlp/log-records-view.ts';
 import { walkAll, walkSliced, type PartWalk } from '../../core/yield.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
 import { LogRecordTag } from '../../core/otlp/wire-fields.gen.ts';
@@ -97,6 +100,9 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
   let n = 0;
   let reader: Reader;
   let record: LogRecord;
+  // The first walk of a payload behind the queue leaves where each record's
+  // fields lie, for the walks after it (correlate) to read instead of walking again.
+  const view = patches === undefined && logRecordsViewOf(parts) === undefined ? new LogRecordsView(parts) : undefined;
   const access = (): AccessView | undefined => {
     const b = new AccessBuilder();
     b.body(record.body);
@@ -133,12 +139,17 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
     }
     const rec = blankLogRecord();
     n = 0;
+    const start = r.pos;
+    let time = -1;
+    let observed = -1;
+    let body = -1;
+    let sid = -1;
     while (r.pos < end) {
       const tag = r.uint32();
       switch (tag) {
-        case LogRecordTag.time_unix_nano: rec.timeUnixNano = r.fixed64(); break;
-        case LogRecordTag.observed_time_unix_nano: rec.observedTimeUnixNano = r.fixed64(); break;
-        case LogRecordTag.body: rec.body = readAnyValue(r, end, 0); break;
+        case LogRecordTag.time_unix_nano: time = r.pos; rec.timeUnixNano = r.fixed64(); break;
+        case LogRecordTag.observed_time_unix_nano: observed = r.pos; rec.observedTimeUnixNano = r.fixed64(); break;
+        case LogRecordTag.body: body = r.pos; rec.body = readAnyValue(r, end, 0); break;
         case LogRecordTag.attributes: {
           if (2 * n + 2 > kvs.length) {
             const more = new Int32Array(kvs.length * 2);
@@ -152,9 +163,27 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
           break;
         }
         case LogRecordTag.trace_id: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
-        case LogRecordTag.span_id: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
+        case LogRecordTag.span_id: sid = r.pos; rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
         default: r.skip(tag & 7, end);
       }
+    }
+    if (view) {
+      let own = 0;
+      for (let k = 0; k < n && own === 0; k++) {
+        r.pos = kvs[2 * k]!;
+        if (mayBeOwnKey(r, r.lenEnd(end))) own = 1;
+      }
+      const at = view.add(rec.traceId);
+      const f = view.fields;
+      f[at + L_START] = start;
+      f[at + L_END] = end;
+      f[at + L_TIME] = time;
+      f[at + L_OBSERVED] = observed;
+      f[at + L_BODY] = body;
+      f[at + L_SPAN_ID] = sid;
+      f[at + L_ATTRS] = n;
+      f[at + L_OWN] = own;
+      r.pos = end;
     }
     if (patch?.traceId !== undefined) rec.traceId = patch.traceId;
     if (patch?.spanId !== undefined) rec.spanId = patch.spanId;
@@ -166,8 +195,12 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
     parts: parts.length,
     part: (k) => {
       ordinal = eachLogRecordOf(parts[k]!, ordinal, visit);
+      view?.endPart();
     },
-    finish: () => rows,
+    finish: () => {
+      if (view) keepLogRecordsView(view);
+      return rows;
+    },
   };
 }
 

@@ -30,7 +30,8 @@ import type { CorrelateConfig } from './config.ts';
 import type { SummaryPart } from './enrich.ts';
 import { indexTracesWalk, summarizeTracesView, summarizeTracesWalk } from './peek.ts';
 import { enrichLogsView, indexLogsWalk } from './peek-logs.ts';
-import { LogRecordsView, SpansView } from './held-view.ts';
+import { SpansView } from './held-view.ts';
+import { LogRecordsView, logRecordsViewOf } from '../../core/otlp/log-records-view.ts';
 import { walkSliced } from '../../core/yield.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
@@ -42,7 +43,7 @@ interface Held {
   items: number;
   deadline: number;
   entries: Set<TraceEntry>;
-  /** What indexing read of its bytes, for the close (held-view.ts); dropped when it is passed on. */
+  /** What was read of its bytes, for the close (held-view.ts, core/otlp/log-records-view.ts); dropped when it is passed on. */
   view: LogRecordsView | SpansView | undefined;
   done: boolean;
   resolve(): void;
@@ -210,7 +211,8 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         held.view = view;
         walk = indexTracesWalk(parts, this.index, cfg.span_request_id_attributes, now, view);
       } else {
-        const view = new LogRecordsView(parts);
+        // Read by the classification before us (detect), or read now.
+        const view = logRecordsViewOf(parts) ?? new LogRecordsView(parts);
         held.view = view;
         walk = indexLogsWalk(view, this.index, now);
       }

@@ -1,63 +1,16 @@
 /**
- * What correlate's index walk keeps of a held payload for the close of its
- * window, so the close reads it instead of walking the bytes again
- * (DESIGN.md, "Correlate walks a payload once"). One view per held payload,
- * dropped when the payload is passed on.
+ * What correlate's index walk keeps of a held traces payload for the close
+ * of its window, so the close reads it instead of walking the bytes again
+ * (DESIGN.md, "A payload is walked once behind the queue"); logs have theirs
+ * in core/otlp/log-records-view.ts. One view per held payload, dropped when
+ * the payload is passed on.
  *
  * Kept small on purpose (it lives through the window, ~10 s of traffic):
- * numbers in typed arrays, and references to strings and span contexts the
- * index holds anyway; no object per record.
+ * numbers in typed arrays, and references to span contexts the index holds
+ * anyway; no object per span.
  */
 import { LITTLE_ENDIAN } from '../../core/otlp/wire-common.ts';
 import type { SpanContext } from './trace-index.ts';
-
-/** Int32 slots per log record in LogRecordsView.fields. */
-export const LOG_SLOTS = 8;
-/** The record's first field and its end (offsets in its part). */
-export const L_START = 0;
-export const L_END = 1;
-/** Where the last time_unix_nano / observed_time_unix_nano value starts (-1: none). */
-export const L_TIME = 2;
-export const L_OBSERVED = 3;
-/** Where the last body / span_id field's length prefix starts (-1: none). */
-export const L_BODY = 4;
-export const L_SPAN_ID = 5;
-/** How many attributes the record has. */
-export const L_ATTRS = 6;
-/** 1 when an attribute key may start with `trailhouse.` (or a key is written unusually): the close reads its keys. */
-export const L_OWN = 7;
-
-/**
- * The log records of a logs payload in order (ordinals across the parts):
- * each record's trace id as the index read it ('' when absent, empty or all
- * zero) and where its fields are.
- */
-export class LogRecordsView {
-  fields = new Int32Array(LOG_SLOTS * 64);
-  readonly traceIds: string[] = [];
-  /** Records before the end of each part walked so far. */
-  readonly partEnds: number[] = [];
-  count = 0;
-
-  constructor(readonly parts: readonly Uint8Array[]) {}
-
-  /** The slots of a new record (its offset in `fields`), all -1 but the counters. */
-  add(traceId: string): number {
-    const at = this.count * LOG_SLOTS;
-    if (at + LOG_SLOTS > this.fields.length) {
-      const more = new Int32Array(this.fields.length * 2);
-      more.set(this.fields);
-      this.fields = more;
-    }
-    this.traceIds.push(traceId);
-    this.count++;
-    return at;
-  }
-
-  endPart(): void {
-    this.partEnds.push(this.count);
-  }
-}
 
 /**
  * The spans with a trace id of a traces payload in wire order: the context

@@ -4,29 +4,29 @@
  * when its window closes, as indexLogs / enrichLogs / summarizeLogs do over
  * decoded records (testdata/decoded.ts; peek.test.ts checks they agree).
  *
- * One walk: indexing reads every record once into a LogRecordsView
- * (held-view.ts: the trace id and where the fields the close needs are),
- * and the close reads the view instead of walking the bytes again.
+ * One walk: the records are read once into a LogRecordsView
+ * (core/otlp/log-records-view.ts: the trace id and where the fields the close
+ * needs are), by the audit classification before correlate or else by
+ * indexing here, and indexing and the close read the view instead of walking
+ * the bytes again.
  */
 import type { LogPatch } from '../../core/model.ts';
 import { SpanKind } from '../../core/model.ts';
 import { keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
+import {
+  LOG_SLOTS, L_ATTRS, L_BODY, L_OBSERVED, L_OWN, L_SPAN_ID, L_START, L_END, L_TIME, LogRecordsView, readLogsPart,
+} from '../../core/otlp/log-records-view.ts';
 import { walkAll, type PartWalk } from '../../core/yield.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { Reader } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
-import { AnyValueTag, ExportLogsServiceRequestTag, LogRecordTag, ResourceLogsTag, ScopeLogsTag } from '../../core/otlp/wire-fields.gen.ts';
+import { AnyValueTag, LogRecordTag } from '../../core/otlp/wire-fields.gen.ts';
 import { accessKeys, readAccess } from '../../lib/mesh/fields.ts';
 import type { AttributeMap } from '../../lib/mesh/attributes.ts';
 import type { TraceEntry, TraceIndex } from './trace-index.ts';
 import { addLogId, ContextPatch, logKeyBody, logKeyEnd, logKeyHead, summaryPart, type EnrichCounts, type SummaryPart } from './enrich.ts';
-import { LOG_SLOTS, L_ATTRS, L_BODY, L_END, L_OBSERVED, L_OWN, L_SPAN_ID, L_START, L_TIME, LogRecordsView } from './held-view.ts';
-import { field } from './peek.ts';
 
-const ZERO_TRACE = '00000000000000000000000000000000';
 const ZERO_SPAN = '0000000000000000';
-/** The first byte of `trailhouse.`: a key starting with anything else is not one of ours. */
-const T = 0x74;
 const PREFIX = Buffer.from('trailhouse.', 'utf8');
 
 function hasPrefix(buf: Uint8Array, start: number, end: number): boolean {
@@ -42,98 +42,18 @@ function idAt(buf: Reader['buf'], start: number, end: number, zero: string): str
   return hex === zero ? '' : hex;
 }
 
-/**
- * Reads the records of part `k` of `view` into it. Consecutive records of
- * one trace share one id string (compared as bytes first).
- */
-function readPart(view: LogRecordsView, k: number): void {
-  const p = view.parts[k]!;
-  const r = new Reader(p);
-  const buf = r.buf;
-  const n = p.length;
-  let lastAt = -1;
-  let last = '';
-  for (let rlEnd; (rlEnd = field(r, n, ExportLogsServiceRequestTag.resource_logs)) >= 0; ) {
-    for (let slEnd; (slEnd = field(r, rlEnd, ResourceLogsTag.scope_logs)) >= 0; ) {
-      for (let recEnd; (recEnd = field(r, slEnd, ScopeLogsTag.log_records)) >= 0; ) {
-        const start = r.pos;
-        // The last of a repeated field wins, as in the decoder.
-        let tid = -1;
-        let tidLen = 0;
-        let time = -1;
-        let observed = -1;
-        let body = -1;
-        let sid = -1;
-        let attrs = 0;
-        let own = 0;
-        while (r.pos < recEnd) {
-          const tag = r.uint32();
-          switch (tag) {
-            case LogRecordTag.time_unix_nano: time = r.pos; r.pos += 8; break;
-            case LogRecordTag.observed_time_unix_nano: observed = r.pos; r.pos += 8; break;
-            case LogRecordTag.body: body = r.pos; r.pos = r.lenEnd(recEnd); break;
-            case LogRecordTag.attributes: {
-              attrs++;
-              const kvEnd = r.lenEnd(recEnd);
-              if (own === 0) {
-                // A key that may be `trailhouse.…`, or one written some other way: the close reads the keys (ownKeys).
-                const kEnd = keyEnd(r, kvEnd);
-                if (kEnd < 0 || (kEnd - r.pos >= PREFIX.length && buf[r.pos] === T)) own = 1;
-              }
-              r.pos = kvEnd;
-              break;
-            }
-            case LogRecordTag.trace_id: {
-              const e = r.lenEnd(recEnd);
-              tid = r.pos;
-              tidLen = e - tid;
-              r.pos = e;
-              break;
-            }
-            case LogRecordTag.span_id: sid = r.pos; r.pos = r.lenEnd(recEnd); break;
-            default: r.skip(tag & 7, recEnd);
-          }
-        }
-        if (r.pos > recEnd) throw new Error('log record field overruns its message');
-        let traceId = '';
-        if (tid >= 0 && tidLen > 0) {
-          if (lastAt >= 0 && buf.compare(buf, tid, tid + tidLen, lastAt, lastAt + tidLen) === 0 && last.length === 2 * tidLen) traceId = last;
-          else {
-            const hex = buf.hexSlice(tid, tid + tidLen);
-            if (hex !== ZERO_TRACE) {
-              traceId = last = hex;
-              lastAt = tid;
-            }
-          }
-        }
-        const at = view.add(traceId);
-        const f = view.fields;
-        f[at + L_START] = start;
-        f[at + L_END] = recEnd;
-        f[at + L_TIME] = time;
-        f[at + L_OBSERVED] = observed;
-        f[at + L_BODY] = body;
-        f[at + L_SPAN_ID] = sid;
-        f[at + L_ATTRS] = attrs;
-        f[at + L_OWN] = own;
-      }
-    }
-  }
-  view.endPart();
-}
-
 /** Trace ids of the log records in `parts` (ExportLogsServiceRequest bytes), indexed as indexLogs does. */
 export function indexLogsBytes(parts: readonly Uint8Array[], index: TraceIndex, now: number): Set<TraceEntry> {
   return walkAll(indexLogsWalk(new LogRecordsView(parts), index, now));
 }
 
-/** indexLogsBytes part by part (core/yield.ts), filling `view` for the close (enrichLogsView). */
+/** indexLogsBytes part by part (core/yield.ts), from `view` (reading into it the parts it has not read) for the close (enrichLogsView). */
 export function indexLogsWalk(view: LogRecordsView, index: TraceIndex, now: number): PartWalk<Set<TraceEntry>> {
   const touched = new Set<TraceEntry>();
   let last = '';
   const part = (k: number): void => {
     const from = view.count;
-    readPart(view, k);
+    if (view.partEnds.length <= k) readLogsPart(view, k);
     const ids = view.traceIds;
     for (let i = from; i < view.count; i++) {
       const traceId = ids[i]!;
@@ -236,7 +156,7 @@ export function enrichLogsView(
   return {
     parts: view.parts.length,
     part: (k) => {
-      if (view.partEnds.length <= k) readPart(view, k);
+      if (view.partEnds.length <= k) readLogsPart(view, k);
       const r = new Reader(view.parts[k]!);
       for (let i = k === 0 ? 0 : view.partEnds[k - 1]!, n = view.partEnds[k]!; i < n; i++) visit(r, i);
     },

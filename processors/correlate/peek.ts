@@ -41,7 +41,7 @@ function id(r: Reader, end: number, zero: string): string {
 }
 
 /** Moves past fields other than length-delimited `tag` before `end`; returns the end of the next `tag` field (the reader at its body), or -1 at `end`. */
-export function field(r: Reader, end: number, tag: number): number {
+function field(r: Reader, end: number, tag: number): number {
   while (r.pos < end) {
     const t = r.uint32();
     if (t === tag) return r.lenEnd(end);
