@@ -35,6 +35,7 @@ export const EXPORT_PATH = {
  * Each request carries its batch's deduplication token, the same on every
  * attempt and on a replay from the persistent queue after a crash, so the
  * receiving side can tell a repeat from new data (a plain OTLP receiver
- * ignores the header; trailhouse's exposes it as client metadata).
+ * ignores the header; trailhouse's answers a repeat without storing it
+ * twice: core/repeats.ts).
  */
-export const DEDUP_HEADER = 'x-trailhouse-dedup-token';
+export { DEDUP_HEADER } from '../../core/repeats.ts';

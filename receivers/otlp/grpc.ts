@@ -15,6 +15,7 @@ import { encodeExportResponse } from '../../core/otlp/index.ts';
 import type { GrpcProtocolConfig } from './config.ts';
 import { Payload } from '../../core/payload.ts';
 import { grpcClient, withAuth } from '../../core/client.ts';
+import { DEDUP_HEADER, Repeats, dedupTokenOf } from '../../core/repeats.ts';
 import { grpcAuthOf, type ReceiverAuth } from '../../core/auth.ts';
 import { refuseTooManyRecords } from './record-limit.ts';
 import { loadTls } from '../../core/tls.ts';
@@ -29,17 +30,22 @@ function handler<S extends 'logs' | 'traces'>(
   consume: (data: Payload<S>) => Promise<void>,
   includeMetadata: boolean,
   maxRecords: number,
+  repeats: Repeats,
 ): grpc.handleUnaryCall<Buffer, Uint8Array> {
   return (call, callback) => {
     let data: Payload<S>;
+    let repeatKey: string | undefined;
     try {
       refuseTooManyRecords(call.request, signal, maxRecords);
-      data = Payload.fromProto(signal, call.request, lazy, withAuth(grpcClient(call, includeMetadata), grpcAuthOf(call.metadata)));
+      const client = withAuth(grpcClient(call, includeMetadata), grpcAuthOf(call.metadata));
+      const token = dedupTokenOf(call.metadata.get(DEDUP_HEADER));
+      if (token !== undefined) repeatKey = Repeats.key(signal, client, token);
+      data = Payload.fromProto(signal, call.request, lazy, client);
     } catch (err) {
       callback({ code: GrpcCode.INVALID_ARGUMENT, details: (err as Error).message });
       return;
     }
-    consume(data).then(
+    repeats.once(repeatKey, () => consume(data)).then(
       () => callback(null, encodeExportResponse(signal)),
       (err: unknown) => callback(grpcError(err)),
     );
@@ -54,6 +60,7 @@ export class OtlpGrpcServer {
     private readonly cfg: GrpcProtocolConfig,
     private readonly consumer: ObsConsumer,
     private readonly log: Logger,
+    private readonly repeats: Repeats = new Repeats(),
   ) {}
 
   async start(auth: ReceiverAuth | null = null): Promise<void> {
@@ -65,11 +72,11 @@ export class OtlpGrpcServer {
     });
     server.addService(
       { Export: rawUnaryMethod(LOGS_EXPORT) },
-      { Export: handler('logs', this.consumer.bytesOnly.logs, (d) => this.consumer.logs(d), this.cfg.include_metadata, this.cfg.max_records_per_request) },
+      { Export: handler('logs', this.consumer.bytesOnly.logs, (d) => this.consumer.logs(d), this.cfg.include_metadata, this.cfg.max_records_per_request, this.repeats) },
     );
     server.addService(
       { Export: rawUnaryMethod(TRACES_EXPORT) },
-      { Export: handler('traces', this.consumer.bytesOnly.traces, (d) => this.consumer.traces(d), this.cfg.include_metadata, this.cfg.max_records_per_request) },
+      { Export: handler('traces', this.consumer.bytesOnly.traces, (d) => this.consumer.traces(d), this.cfg.include_metadata, this.cfg.max_records_per_request, this.repeats) },
     );
     server.addService({ Export: rawUnaryMethod(METRICS_EXPORT) }, {
       Export: (_call: unknown, callback: grpc.sendUnaryData<Uint8Array>) =>

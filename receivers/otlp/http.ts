@@ -22,6 +22,7 @@ import type { ObsConsumer } from '../../core/receiver-helper.ts';
 import { refuseTooManyRecords } from './record-limit.ts';
 import { Payload, type AnyPayload } from '../../core/payload.ts';
 import { httpClient, withAuth } from '../../core/client.ts';
+import { DEDUP_HEADER, Repeats, dedupTokenOf } from '../../core/repeats.ts';
 import type { Authenticated, ReceiverAuth, RefusalBody } from '../../core/auth.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { HttpProtocolConfig } from './config.ts';
@@ -65,6 +66,7 @@ export class OtlpHttpServer {
     private readonly cfg: HttpProtocolConfig,
     private readonly consumer: ObsConsumer,
     private readonly log: Logger,
+    private readonly repeats: Repeats = new Repeats(),
   ) {
     this.cors = cfg.cors ? new Cors(cfg.cors) : null;
   }
@@ -115,8 +117,11 @@ export class OtlpHttpServer {
       throw err;
     }
     let data: AnyPayload;
+    let repeatKey: string | undefined;
     try {
       const client = withAuth(httpClient(req, this.cfg.include_metadata), authed);
+      const token = dedupTokenOf(req.headersDistinct[DEDUP_HEADER]);
+      if (token !== undefined) repeatKey = Repeats.key(signal, client, token);
       if (enc === 'proto') {
         refuseTooManyRecords(body, signal, this.cfg.max_records_per_request);
         // Nothing downstream reads records: validate, count, pass the bytes on.
@@ -128,8 +133,7 @@ export class OtlpHttpServer {
       return reply(err instanceof TooManyRecordsError ? 413 : 400, GrpcCode.INVALID_ARGUMENT, (err as Error).message);
     }
     try {
-      if (data.isLogs()) await this.consumer.logs(data);
-      else await this.consumer.traces(data as Payload<'traces'>);
+      await this.repeats.once(repeatKey, () => (data.isLogs() ? this.consumer.logs(data) : this.consumer.traces(data as Payload<'traces'>)));
     } catch (err) {
       const st = statusFor(err);
       const headers: Record<string, string> = st.retryAfterSeconds ? { 'retry-after': String(st.retryAfterSeconds) } : {};

@@ -3,6 +3,7 @@ import type { Component, CreateSettings, Host, NextConsumers } from '../../core/
 import { once } from '../../core/component.ts';
 import { observedConsumer } from '../../core/receiver-helper.ts';
 import { receiverAuth } from '../../core/auth.ts';
+import { Repeats } from '../../core/repeats.ts';
 import type { OtlpReceiverConfig } from './config.ts';
 import { OtlpGrpcServer } from './grpc.ts';
 import { OtlpHttpServer } from './http.ts';
@@ -16,8 +17,12 @@ export class OtlpReceiver implements Component {
     next: NextConsumers,
   ) {
     const p = settings.config.protocols;
-    if (p.grpc) this.grpc = new OtlpGrpcServer(p.grpc, observedConsumer(settings, next, 'grpc', p.grpc.max_records_per_request), settings.logger);
-    if (p.http) this.http = new OtlpHttpServer(p.http, observedConsumer(settings, next, 'http', p.http.max_records_per_request), settings.logger);
+    // One memory of recent tokens for both listeners: an exporter's retry may come over either.
+    const repeats = new Repeats();
+    const counted = settings.metrics.counter('trailhouse_receiver_repeated_requests', 'Requests sent again with a deduplication token already taken (x-trailhouse-dedup-token): answered as accepted, not passed on twice.', { receiver: settings.id });
+    settings.metrics.onCollect(() => counted.add(repeats.repeats - counted.value));
+    if (p.grpc) this.grpc = new OtlpGrpcServer(p.grpc, observedConsumer(settings, next, 'grpc', p.grpc.max_records_per_request), settings.logger, repeats);
+    if (p.http) this.http = new OtlpHttpServer(p.http, observedConsumer(settings, next, 'http', p.http.max_records_per_request), settings.logger, repeats);
   }
 
   async start(host?: Host): Promise<void> {
