@@ -40,6 +40,32 @@ function id(r: Reader, end: number, zero: string): string {
   return hex === zero ? '' : hex;
 }
 
+// The last trace id made into a string, and where its bytes lie, within the
+// part being indexed: the spans of a trace come together, so the next one's
+// id is usually the same bytes.
+let lastTraceBuf: Uint8Array | undefined;
+let lastTraceAt = -1;
+let lastTraceLen = 0;
+let lastTraceHex = '';
+
+/** A span's trace id as `id` reads it, the previous span's string when the bytes are the same. */
+function traceIdOf(r: Reader, end: number): string {
+  const e = r.lenEnd(end);
+  const start = r.pos;
+  const buf = r.buf;
+  r.pos = e;
+  const n = e - start;
+  if (n === 0) return '';
+  if (buf === lastTraceBuf && n === lastTraceLen && buf.compare(buf, start, e, lastTraceAt, lastTraceAt + n) === 0) return lastTraceHex;
+  const hex = buf.hexSlice(start, e);
+  if (hex === ZERO_TRACE) return '';
+  lastTraceBuf = buf;
+  lastTraceAt = start;
+  lastTraceLen = n;
+  lastTraceHex = hex;
+  return hex;
+}
+
 /** Moves past fields other than length-delimited `tag` before `end`; returns the end of the next `tag` field (the reader at its body), or -1 at `end`. */
 function field(r: Reader, end: number, tag: number): number {
   while (r.pos < end) {
@@ -81,6 +107,7 @@ export function indexTracesWalk(parts: readonly Uint8Array[], index: TraceIndex,
     parts: parts.length,
     part: (k) => {
       eachSpanOf(parts[k]!, visit);
+      lastTraceBuf = undefined; // within one part only: nothing pins or outlives its walk
       view?.endPart();
     },
     finish: () => touched,
@@ -163,7 +190,7 @@ function span(r: Reader, end: number, service: string, requestIdAttrs: readonly 
   while (r.pos < end) {
     const t = r.uint32();
     switch (t) {
-      case SpanTag.trace_id: traceId = id(r, end, ZERO_TRACE); break;
+      case SpanTag.trace_id: traceId = traceIdOf(r, end); break;
       case SpanTag.span_id: spanId = id(r, end, ZERO_SPAN); break;
       case SpanTag.parent_span_id: {
         const e = r.lenEnd(end);
