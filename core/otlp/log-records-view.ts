@@ -8,7 +8,7 @@
  *
  * A view is kept for the parts array it describes (a WeakMap on the array:
  * parts are never changed in place, and a stage that rewrites bytes makes a
- * new array), only once every part is read. Kept small, as it lives through
+ * new array) until correlate's close forgets it. Kept small, as it lives through
  * the correlation window: numbers in one typed array, and the trace id
  * strings the trace index holds anyway; no object per record.
  */
@@ -67,15 +67,28 @@ export class LogRecordsView {
 
 const views = new WeakMap<readonly Uint8Array[], LogRecordsView>();
 
-/** The view of `parts` a walk left, when it read all of them. */
-export function logRecordsViewOf(parts: readonly Uint8Array[]): LogRecordsView | undefined {
-  const v = views.get(parts);
-  return v !== undefined && v.partEnds.length === parts.length ? v : undefined;
+/**
+ * The view of `parts`, made now if no walk made one: every walk that reads
+ * it fills the parts no walk has read yet, so two walks of one payload
+ * taking turns (the classification yielding while correlate indexes) read
+ * each part once between them. A walk reads part k only when k parts are
+ * read (walks go in order, and a part is read in one go, never across a
+ * yield), so the parts are read in order whichever walk reads them.
+ */
+export function logRecordsView(parts: readonly Uint8Array[]): LogRecordsView {
+  let v = views.get(parts);
+  if (v === undefined) views.set(parts, (v = new LogRecordsView(parts)));
+  return v;
 }
 
-/** Keeps `view` for its parts, once it is whole, for the walks after. */
-export function keepLogRecordsView(view: LogRecordsView): void {
-  if (view.partEnds.length === view.parts.length) views.set(view.parts, view);
+/** The view of `parts` if a walk made one, read as far as it is. */
+export function logRecordsViewOf(parts: readonly Uint8Array[]): LogRecordsView | undefined {
+  return views.get(parts);
+}
+
+/** Drops the view of `parts` (its last reader is done; the payload lives on). */
+export function forgetLogRecordsView(parts: readonly Uint8Array[]): void {
+  views.delete(parts);
 }
 
 const ZERO_TRACE = '00000000000000000000000000000000';
@@ -104,6 +117,7 @@ export function mayBeOwnKey(r: Reader, kvEnd: number): boolean {
  * one trace share one id string (compared as bytes first).
  */
 export function readLogsPart(view: LogRecordsView, k: number): void {
+  if (view.partEnds.length !== k) throw new Error(`log records view: part ${k} read out of order (${view.partEnds.length} read)`);
   const p = view.parts[k]!;
   const r = new Reader(p);
   const buf = r.buf;

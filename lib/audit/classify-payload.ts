@@ -11,7 +11,7 @@ import type { LogPatches, LogsPayload } from '../../core/payload.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { eachLogRecordOf, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
 import {
-  keepLogRecordsView, L_ATTRS, L_BODY, L_END, L_OBSERVED, L_OWN, L_SPAN_ID, L_START, L_TIME, LogRecordsView, logRecordsViewOf, mayBeOwnKey,
+  L_ATTRS, L_BODY, L_END, L_OBSERVED, L_OWN, L_SPAN_ID, L_START, L_TIME, logRecordsView, mayBeOwnKey,
 } from '../../core/otlp/log-records-view.ts';
 import { walkAll, walkSliced, type PartWalk } from '../../core/yield.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
@@ -22,12 +22,16 @@ import type { Category } from './event.ts';
 import { eventId, eventIdPrefix } from './event-id.ts';
 import { auditRow, type AuditRow } from './schema.ts';
 
-/** Classifies a payload: the audit_events rows it gives. */
-export function classifyPayload(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+/**
+ * Classifies a payload: the audit_events rows it gives. `leaveView`: a walk
+ * of its bytes leaves where each record's fields lie for the stages after
+ * (core/otlp/log-records-view.ts; detect, before correlate).
+ */
+export function classifyPayload(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>, leaveView = false): AuditRow[] {
   // Still its request bytes (the spool or Kafka handed it on): classified
   // from views of the records, so the payload stays bytes downstream.
   const c = payload.content;
-  if (c.kind === 'bytes') return walkAll(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts));
+  if (c.kind === 'bytes') return walkAll(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts, leaveView));
   return classifyRecords(payload, rules, counts);
 }
 
@@ -35,9 +39,9 @@ export function classifyPayload(payload: LogsPayload, rules: CompiledRules, coun
  * classifyPayload handing the event loop back between the parts of a
  * payload still its request bytes (core/yield.ts): the same rows.
  */
-export function classifyPayloadSliced(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): Promise<AuditRow[]> | AuditRow[] {
+export function classifyPayloadSliced(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>, leaveView = false): Promise<AuditRow[]> | AuditRow[] {
   const c = payload.content;
-  if (c.kind === 'bytes') return walkSliced(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts));
+  if (c.kind === 'bytes') return walkSliced(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts, leaveView));
   return classifyRecords(payload, rules, counts);
 }
 
@@ -87,7 +91,7 @@ function collect(
  * patch sets an attribute the map names is read as a view with the patch
  * applied instead.
  */
-function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, prefix: string, counts?: Record<Category, number>): PartWalk<AuditRow[]> {
+function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, prefix: string, counts: Record<Category, number> | undefined, leaveView: boolean): PartWalk<AuditRow[]> {
   const rows: AuditRow[] = [];
   let ordinal = 0;
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -102,7 +106,8 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
   let record: LogRecord;
   // The first walk of a payload behind the queue leaves where each record's
   // fields lie, for the walks after it (correlate) to read instead of walking again.
-  const view = patches === undefined && logRecordsViewOf(parts) === undefined ? new LogRecordsView(parts) : undefined;
+  const view = leaveView && patches === undefined ? logRecordsView(parts) : undefined;
+  let filling = false;
   const access = (): AccessView | undefined => {
     const b = new AccessBuilder();
     b.body(record.body);
@@ -167,14 +172,14 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
         default: r.skip(tag & 7, end);
       }
     }
-    if (view) {
+    if (filling) {
       let own = 0;
       for (let k = 0; k < n && own === 0; k++) {
         r.pos = kvs[2 * k]!;
         if (mayBeOwnKey(r, r.lenEnd(end))) own = 1;
       }
-      const at = view.add(rec.traceId);
-      const f = view.fields;
+      const at = view!.add(rec.traceId);
+      const f = view!.fields;
       f[at + L_START] = start;
       f[at + L_END] = end;
       f[at + L_TIME] = time;
@@ -194,13 +199,12 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
   return {
     parts: parts.length,
     part: (k) => {
+      // Read into the view unless correlate's index, taking turns with us, read this part already.
+      filling = view !== undefined && view.partEnds.length === k;
       ordinal = eachLogRecordOf(parts[k]!, ordinal, visit);
-      view?.endPart();
+      if (filling) view!.endPart();
     },
-    finish: () => {
-      if (view) keepLogRecordsView(view);
-      return rows;
-    },
+    finish: () => rows,
   };
 }
 

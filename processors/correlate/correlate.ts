@@ -31,7 +31,7 @@ import type { SummaryPart } from './enrich.ts';
 import { indexTracesWalk, summarizeTracesView, summarizeTracesWalk } from './peek.ts';
 import { enrichLogsView, indexLogsWalk } from './peek-logs.ts';
 import { SpansView } from './held-view.ts';
-import { LogRecordsView, logRecordsViewOf } from '../../core/otlp/log-records-view.ts';
+import { forgetLogRecordsView, LogRecordsView, logRecordsView } from '../../core/otlp/log-records-view.ts';
 import { walkSliced } from '../../core/yield.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
@@ -211,8 +211,8 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         held.view = view;
         walk = indexTracesWalk(parts, this.index, cfg.span_request_id_attributes, now, view);
       } else {
-        // Read by the classification before us (detect), or read now.
-        const view = logRecordsViewOf(parts) ?? new LogRecordsView(parts);
+        // Shared with the classification before us (detect), which may still be walking: each part is read once between us.
+        const view = logRecordsView(parts);
         held.view = view;
         walk = indexLogsWalk(view, this.index, now);
       }
@@ -390,6 +390,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         // Read from what indexing kept while the payload is the bytes it indexed (it always is: nothing else holds it).
         const view = h.view instanceof LogRecordsView && h.view.parts === bytes ? h.view : new LogRecordsView(bytes);
         const patches = await walkSliced(enrichLogsView(view, this.index, this.fields, counts, this.writer ? parts : undefined));
+        forgetLogRecordsView(bytes);
         if (patches) logs.patch(patches);
         this.enriched.add(counts.enriched);
         this.linked.add(counts.linked);

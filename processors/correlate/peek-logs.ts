@@ -52,10 +52,9 @@ export function indexLogsWalk(view: LogRecordsView, index: TraceIndex, now: numb
   const touched = new Set<TraceEntry>();
   let last = '';
   const part = (k: number): void => {
-    const from = view.count;
     if (view.partEnds.length <= k) readLogsPart(view, k);
     const ids = view.traceIds;
-    for (let i = from; i < view.count; i++) {
+    for (let i = k === 0 ? 0 : view.partEnds[k - 1]!, n = view.partEnds[k]!; i < n; i++) {
       const traceId = ids[i]!;
       if (traceId === '' || traceId === last) continue;
       last = traceId;

@@ -10,8 +10,11 @@ import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces } fr
 import { indexTracesBytes, indexTracesWalk, summarizeTracesBytes, summarizeTracesView } from './peek.ts';
 import { enrichLogsBytes, enrichLogsView, indexLogsBytes, indexLogsWalk } from './peek-logs.ts';
 import { SpansView } from './held-view.ts';
-import { LogRecordsView } from '../../core/otlp/log-records-view.ts';
-import { walkAll } from '../../core/yield.ts';
+import { LOG_SLOTS, LogRecordsView, logRecordsView, logRecordsViewOf, readLogsPart } from '../../core/otlp/log-records-view.ts';
+import { TimeSlice, walkAll, walkSliced } from '../../core/yield.ts';
+import { classifyPayload, classifyPayloadSliced } from '../../lib/audit/classify-payload.ts';
+import { compileRules } from '../../lib/audit/classify.ts';
+import { defaultAuditRules } from '../../processors/audit/config.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { randomLogs, randomTraces } from '../../core/otlp/fixtures.ts';
 import { Reader, Writer } from '../../core/otlp/protowire.ts';
@@ -134,6 +137,33 @@ describe('correlate: indexing from request bytes', () => {
     const idx = new TraceIndex(1000);
     indexTracesBytes([swapped], idx, RID, 0);
     expect(spansOf([...idx.entries()][0]!)[0]!.service).toBe('late');
+  });
+
+  it('shares one view with a classification that takes turns with it: each part read once, the same view, rows and index', async () => {
+    const parts = Array.from({ length: 6 }, (_, i) => encodeLogsProto(makeBatch(20, i + 1).logs));
+    const count = parts.reduce((n, p) => n + logRecordCount(decodeLogsProto(p)), 0);
+    const rules = compileRules(defaultAuditRules());
+    const ms = TimeSlice.ms;
+    try {
+      TimeSlice.ms = 0; // every part boundary yields
+      const classified = classifyPayloadSliced(Payload.ofBytes('logs', parts, count), rules, undefined, true);
+      expect(logRecordsViewOf(parts)?.partEnds.length).toBe(1); // the classification read part 0 into the shared view
+      const view = logRecordsView(parts);
+      const idx = new TraceIndex(1000);
+      const [rows, touched] = await Promise.all([classified, walkSliced(indexLogsWalk(view, idx, 7))]);
+      expect(rows).toEqual(classifyPayload(Payload.ofBytes('logs', parts, count), rules));
+      const own = new LogRecordsView(parts);
+      for (let k = 0; k < parts.length; k++) readLogsPart(own, k);
+      expect(view.partEnds).toEqual(own.partEnds);
+      expect(view.traceIds).toEqual(own.traceIds);
+      expect([...view.fields.subarray(0, count * LOG_SLOTS)]).toEqual([...own.fields.subarray(0, count * LOG_SLOTS)]);
+      const ref = new TraceIndex(1000);
+      const decoded: LogsData = { resourceLogs: parts.flatMap((p) => decodeLogsProto(p).resourceLogs) };
+      expect(snapshot(idx, touched)).toEqual(snapshot(ref, indexLogs(decoded, ref, 7)));
+      expect(() => readLogsPart(own, 2)).toThrow(/out of order/);
+    } finally {
+      TimeSlice.ms = ms;
+    }
   });
 
   it('log records: runs of one trace, zero and missing trace ids, several parts', () => {
