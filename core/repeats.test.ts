@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { ClientInfo } from './client.ts';
 import { BadTokenError, Repeats, dedupTokenOf } from './repeats.ts';
 
-const client = (address: string, subject?: string) => ({ address, metadata: new Map(), ...(subject ? { auth: { subject, authenticator: 'bearertokenauth' } } : {}) });
+const client = (address: string, subject?: string): ClientInfo => ({ address, metadata: new Map(), ...(subject ? { auth: { subject, authenticator: 'bearertokenauth', attributes: new Map() } } : {}) });
 
 describe('Repeats', () => {
   it('passes a token on once; a repeat is answered without running again', async () => {

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BodyHasher } from './body-hasher.ts';
 import { bodyEncoding, pageRecords } from './body-rowbinary.ts';
 import { bodyBytes, bodyHash, type BodyFields } from './leaf.ts';
-import { bodyColumns, ORIGIN, row, rowsPage } from './testdata/synthetic-log.ts';
+import { bodyColumns, leafOf, ORIGIN, row, rowsPage } from './testdata/synthetic-log.ts';
+import { leafPrefix } from './verify-rowbinary.ts';
 
 const many: Record<string, string> = {};
 for (let k = 0; k < 300; k++) many[`k${(k * 7919) % 300}`] = `v${k}`.repeat(k % 5);
@@ -64,6 +65,29 @@ describe('the body encoding from RowBinary', () => {
     // Records outside the page's range are ordered too (feedRowBinary refuses them).
     const wide = await hasher.hashPage(copy, 0, 12);
     expect([...wide.rows]).toEqual([...main]);
+  });
+
+  it("on the worker with a leaf prefix: each row's leaf hash too, leaf.ts's, in LogIndex order", async () => {
+    const origin = 'test.example/ü/origin';
+    // Headers of every shape: non-ASCII, empty, a service over 127 bytes (two LEB128 bytes), an index beyond 2^32.
+    const rows = bodies.flatMap((b, k) => [
+      { ...row(origin, 20 + 2 * k), ...b },
+      { ...row(origin, 21 + 2 * k), ...b, category: k % 2 ? '' : 'authorización', outcome: 'é', service: 's'.repeat(130 + k) },
+    ]);
+    const far = { ...row(origin, 2 ** 32 + 5), ...bodies[1]! };
+    for (const [page, from, to, want] of [
+      [rowsPage([...rows].reverse()), 20, 20 + rows.length, rows],
+      [rowsPage([far]), 2 ** 32 + 5, 2 ** 32 + 6, [far]],
+    ] as const) {
+      const got = await hasher.hashPage(page, from, to, false, leafPrefix(origin));
+      expect(got.leaves?.length).toBe(32 * want.length);
+      for (let k = 0; k < want.length; k++) {
+        expect(got.leaves!.subarray(32 * k, 32 * k + 32).toString('hex')).toBe(leafOf(want[k]!).toString('hex'));
+        expect(got.bodyHashes.subarray(32 * k, 32 * k + 32).toString('hex')).toBe(bodyHash(want[k]!).toString('hex'));
+      }
+    }
+    // Without a prefix, no leaves (the main thread makes them).
+    expect((await hasher.hashPage(rowsPage(rows), 20, 20 + rows.length)).leaves).toBeUndefined();
   });
 
   it('refuses a truncated page, on the worker and here', async () => {

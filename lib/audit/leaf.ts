@@ -51,6 +51,8 @@ export interface LeafFields {
 class Writer {
   buf = Buffer.allocUnsafe(1024);
   at = 0;
+  /** Views of the buffer's first n bytes, by n: what is hashed, made once rather than per row. */
+  private views: Buffer[] = [];
 
   reset(): void {
     this.at = 0;
@@ -61,6 +63,14 @@ class Writer {
     const more = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
     this.buf.copy(more, 0, 0, this.at);
     this.buf = more;
+    this.views = [];
+  }
+
+  /** The bytes written, as a view that stays valid until the next write (do not keep it). */
+  scratchView(): Buffer {
+    const n = this.at;
+    if (n > 512) return this.buf.subarray(0, n);
+    return (this.views[n] ??= this.buf.subarray(0, n));
   }
 
   str(s: string): void {
@@ -79,8 +89,20 @@ class Writer {
       }
     }
     const n = i === len ? len : i + buf.write(i ? s.slice(i) : s, start + i, 'utf8');
-    buf.writeUInt32BE(n, this.at);
+    const at = this.at;
+    buf[at] = n >>> 24;
+    buf[at + 1] = (n >>> 16) & 0xff;
+    buf[at + 2] = (n >>> 8) & 0xff;
+    buf[at + 3] = n & 0xff;
     this.at = start + n;
+  }
+
+  /** A non-negative safe integer as u64be, without a BigInt. */
+  u64n(v: number): void {
+    this.room(8);
+    this.buf.writeUInt32BE(Math.floor(v / 0x1_0000_0000), this.at);
+    this.buf.writeUInt32BE(v >>> 0, this.at + 4);
+    this.at += 8;
   }
 
   u8(v: number): void {
@@ -92,12 +114,6 @@ class Writer {
     this.room(4);
     this.buf.writeUInt32BE(v, this.at);
     this.at += 4;
-  }
-
-  u64(v: bigint): void {
-    this.room(8);
-    this.buf.writeBigUInt64BE(v, this.at);
-    this.at += 8;
   }
 
   i64(v: bigint): void {
@@ -161,7 +177,8 @@ export function bodyBytes(b: BodyFields): Buffer {
 
 /** The body's SHA-256 as lowercase hex: how it is stored (LogBodyHash), and cheaper than a Buffer to produce. */
 export function bodyHashHex(b: BodyFields): string {
-  return hexSha256(bodyBytes(b));
+  bodyBytes(b);
+  return hexSha256(w.scratchView());
 }
 
 export function bodyHash(b: BodyFields): Buffer {
@@ -171,16 +188,31 @@ export function bodyHash(b: BodyFields): Buffer {
 /** LeafFields with the body hash as stored (hex). */
 export type StoredLeafFields = Omit<LeafFields, 'bodyHash'> & { bodyHashHex: string };
 
-function writeEntry(f: LeafFields | StoredLeafFields): void {
+/** The entry's first bytes for the origin last seen (0x00 ‖ version ‖ str(origin)): the same for every row of a log. */
+let prefixOf = '';
+let prefix = Buffer.alloc(0);
+
+function writeHead(origin: string, index: number, timeNs: bigint, category: string, outcome: string, service: string): void {
+  if (origin !== prefixOf || prefix.length === 0) {
+    w.reset();
+    w.u8(0x00); // RFC 9162 leaf prefix, so the leaf hash is one hash of this buffer
+    w.u8(LEAF_VERSION);
+    w.str(origin);
+    prefix = Buffer.from(w.view());
+    prefixOf = origin;
+  }
   w.reset();
-  w.u8(0x00); // RFC 9162 leaf prefix, so the leaf hash is one hash of this buffer
-  w.u8(LEAF_VERSION);
-  w.str(f.origin);
-  w.u64(BigInt(f.index));
-  w.i64(f.timeNs);
-  w.str(f.category);
-  w.str(f.outcome);
-  w.str(f.service);
+  w.bytes(prefix);
+  if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`a leaf index is a non-negative safe integer, got ${index}`);
+  w.u64n(index);
+  w.i64(timeNs);
+  w.str(category);
+  w.str(outcome);
+  w.str(service);
+}
+
+function writeEntry(f: LeafFields | StoredLeafFields): void {
+  writeHead(f.origin, f.index, f.timeNs, f.category, f.outcome, f.service);
   if ('bodyHash' in f) {
     if (f.bodyHash.length !== 32) throw new Error(`body hash must be 32 bytes, got ${f.bodyHash.length}`);
     w.bytes(f.bodyHash);
@@ -207,5 +239,12 @@ export function auditLeafHash(f: LeafFields | StoredLeafFields): Buffer {
  */
 export function auditLeafLatin1(f: LeafFields | StoredLeafFields): string {
   writeEntry(f);
-  return latin1Sha256(w.view());
+  return latin1Sha256(w.scratchView());
+}
+
+/** auditLeafLatin1 of stored fields given one by one (the log's per-row path: no object per row). */
+export function storedLeafLatin1(origin: string, index: number, timeNs: bigint, category: string, outcome: string, service: string, bodyHashHex: string): string {
+  writeHead(origin, index, timeNs, category, outcome, service);
+  w.hex32(bodyHashHex);
+  return latin1Sha256(w.scratchView());
 }

@@ -4,7 +4,7 @@
  * leaf.ts, its origin, index, batch and body hash stored with it.
  */
 import { TimeSlice } from '../../core/yield.ts';
-import { auditLeafLatin1, bodyHashHex } from './leaf.ts';
+import { bodyHashHex, storedLeafLatin1 } from './leaf.ts';
 import { AUDIT_COLUMNS, auditNative, auditRow, auditRowTime, auditTableName, type AuditRow } from './schema.ts';
 import { LOG_INSERT_SETTINGS, logTablesSql } from './log-schema.ts';
 import { MerkleLog, type LeafSource, type MerkleLogOptions } from './merkle-log.ts';
@@ -30,7 +30,7 @@ export function auditLeafSource(o: AuditLogOptions): LeafSource<AuditRow[]> {
         const index = first + i;
         // The batch is named on its first row only: the rows after it, up to the next named one, are its.
         r.log = { origin, index, batch: i === 0 ? batch : '', bodyHash: body };
-        leaves[i] = auditLeafLatin1({ origin, index, timeNs: auditRowTime(r), category: e.category, outcome: e.outcome, service: r.service, bodyHashHex: body });
+        leaves[i] = storedLeafLatin1(origin, index, auditRowTime(r), e.category, e.outcome, r.service, body);
       }
       return leaves;
     },

@@ -151,8 +151,12 @@ export function auditNative(rows: readonly AuditRow[]): NativeBlock {
   const details = new MapColumn(n, 4);
   const origin = new Sink(n * 8);
   const batch = new Sink(n * 8);
-  const index = new BigUint64Array(n);
+  // UInt64 as two little-endian u32 halves (the block's bytes are little-endian, as ClickHouse's are): no BigInt per row.
+  const index = new Uint32Array(2 * n);
   const bodyHashes = new Sink(n * 65);
+  // A batch's rows share one origin: its String encoding made once.
+  let originOf: string | undefined;
+  let originBytes: Uint8Array | undefined;
   for (let i = 0; i < n; i++) {
     const { event: e, service, fallbackTime } = rows[i]!;
     ts[i] = e.time || fallbackTime;
@@ -160,10 +164,20 @@ export function auditNative(rows: readonly AuditRow[]): NativeBlock {
     for (let c = 0; c < values.length; c++) text[c]!.str(values[c]!);
     details.addRecord(e.details);
     const log = rows[i]!.log;
-    origin.str(log?.origin ?? '');
+    const o = log?.origin ?? '';
+    if (o !== originOf) {
+      const one = new Sink(o.length + 8);
+      one.str(o);
+      originBytes = one.data;
+      originOf = o;
+    }
+    origin.raw(originBytes!);
     batch.str(log?.batch ?? '');
     bodyHashes.str(log?.bodyHash ?? '');
-    if (log) index[i] = BigInt(log.index);
+    if (log) {
+      index[2 * i] = log.index >>> 0;
+      index[2 * i + 1] = Math.floor(log.index / 0x1_0000_0000);
+    }
   }
   return nativeBlock(n, [
     ['Timestamp', 'DateTime64(9)', [bytesOf(ts)]],

@@ -142,6 +142,15 @@ export interface RowsPageOrder {
   rows: Int32Array;
   /** SHA-256 of each row's body, 32 bytes per record in the order of `rows`. */
   bodyHashes: Buffer;
+  /** Each row's leaf hash (from its own bytes, as pageLeaf makes it), same order; worked out here when not given. */
+  leaves?: Buffer;
+}
+
+/** 0x00 ‖ version ‖ str(origin): how every leaf entry of `origin` starts (leaf.ts). */
+export function leafPrefix(origin: string): Buffer {
+  const prefix = Buffer.concat([Buffer.from([0x00, LEAF_VERSION, 0, 0, 0, 0]), Buffer.from(origin, 'utf8')]);
+  prefix.writeUInt32BE(prefix.length - 6, 2);
+  return prefix;
 }
 
 /**
@@ -165,8 +174,8 @@ export function feedRowBinary(
   const R = given?.rows ?? pageRecords(rowBuf, true, v.next, until);
   const K = pageRecords(recBuf, false, v.next, until);
   const bodyHashes = given?.bodyHashes;
-  const prefix = Buffer.concat([Buffer.from([0x00, LEAF_VERSION, 0, 0, 0, 0]), Buffer.from(origin, 'utf8')]);
-  prefix.writeUInt32BE(prefix.length - 6, 2);
+  const leaves = given?.leaves as (Buffer & { latin1Slice(start: number, end: number): string }) | undefined;
+  const prefix = leafPrefix(origin);
   const nr = R.length / 3;
   const nk = K.length / 3;
   let rk = 0; // records of R (and bodyHashes) passed
@@ -188,7 +197,8 @@ export function feedRowBinary(
         const bhAt = bodyHashes ? 32 * rk : 0;
         if (bh.compare(recBuf, ksplit + 1, ksplit + 33, bhAt, bhAt + 32) === 0) {
           v.matched(i, rowBuf, rs + 8);
-          v.placeLatin1(i, pageLeaf(prefix, i, rowBuf, rs + 8, rsplit, bh, bhAt));
+          // The row's header bytes and body hash are its record's, so the leaf made from the row is the record's too.
+          v.placeLatin1(i, leaves ? leaves.latin1Slice(32 * rk, 32 * rk + 32) : pageLeaf(prefix, i, rowBuf, rs + 8, rsplit, bh, bhAt));
           rk++;
           kk++;
           continue;

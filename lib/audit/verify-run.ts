@@ -12,7 +12,7 @@
  */
 import { AuditVerifier } from './verify.ts';
 import { BodyHasher, type HashedPage } from './body-hasher.ts';
-import { feedRowBinary } from './verify-rowbinary.ts';
+import { feedRowBinary, leafPrefix } from './verify-rowbinary.ts';
 import { retentionOracle, settleExpired } from './verify-retention.ts';
 import type { CheckpointInput, VerifyOptions, VerifyReport } from './verify-types.ts';
 import { auditTables, leavesPage, orphanRows, originRanges, PAGE, policyEvents, rowsPage, storeCheckpoints, type OriginRange, type VerifySource } from './verify-store.ts';
@@ -114,6 +114,8 @@ export async function runVerify(i: VerifyRunInput): Promise<VerifyRun> {
  */
 async function feedAuditOrigin(s: VerifySource, t: ReturnType<typeof auditTables>, v: ReturnType<AuditVerifier['origin']>, o: string, end: number, hasher: BodyHasher, fetches: number, pause?: () => Promise<void>): Promise<void> {
   const held: Promise<readonly [Buffer, HashedPage]>[] = [];
+  // The worker makes the rows' leaves too: the main thread only compares rows with records and grows the tree.
+  const prefix = leafPrefix(o);
   let queued = 0;
   let fetching = 0;
   let failed = false;
@@ -125,7 +127,7 @@ async function feedAuditOrigin(s: VerifySource, t: ReturnType<typeof auditTables
       fetching++;
       const fetched = Promise.all([rowsPage(s, t, o, a, b), leavesPage(s, t, o, a, b)]);
       fetched.then(() => (fetching--, more()), () => ((failed = true), fetching--));
-      const p = fetched.then(async ([rows, recs]) => [recs, await hasher.hashPage(rows, a, b, true)] as const);
+      const p = fetched.then(async ([rows, recs]) => [recs, await hasher.hashPage(rows, a, b, true, prefix)] as const);
       p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
       held.push(p);
     }

@@ -16,6 +16,8 @@ export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 // runs these synchronously on one thread, so sharing the buffer is safe.
 const LEAF_PREFIX = Buffer.from([0x00]);
 let scratch = Buffer.allocUnsafe(4096);
+/** 0x01 ‖ left ‖ right in scratch: a view made once, not per node (made again when scratch grows). */
+let nodeView = scratch.subarray(0, 1 + 2 * HASH_SIZE);
 // crypto.hash (one shot, no Hash object) exists from Node 20.12; before, createHash.
 const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
 const oneShotText = crypto as { hash?: (alg: string, data: Uint8Array, enc: 'binary' | 'hex') => string };
@@ -36,6 +38,7 @@ export function leafHash(entry: Uint8Array): Buffer {
     // Rare (entries are small): hash in two parts rather than keep a large buffer.
     if (n > 65_536) return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
     scratch = Buffer.allocUnsafe(65_536);
+    nodeView = scratch.subarray(0, 1 + 2 * HASH_SIZE);
   }
   scratch[0] = 0x00;
   scratch.set(entry, 1);
@@ -52,12 +55,16 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return sha256(scratch.subarray(0, 1 + 2 * HASH_SIZE));
 }
 
+/** Node's Buffer writes one encoding without the dispatch of Buffer.write (present in every Node this runs on). */
+type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number, length: number): number };
+
 /** nodeHash over 32-character latin1 strings (one char per byte), its result one too. */
 export function nodeHashLatin1(left: string, right: string): string {
-  scratch[0] = 0x01;
-  scratch.write(left, 1, HASH_SIZE, 'latin1');
-  scratch.write(right, 1 + HASH_SIZE, HASH_SIZE, 'latin1');
-  return latin1Sha256(scratch.subarray(0, 1 + 2 * HASH_SIZE));
+  const s = scratch as Latin1Buffer;
+  s[0] = 0x01;
+  s.latin1Write(left, 1, HASH_SIZE);
+  s.latin1Write(right, 1 + HASH_SIZE, HASH_SIZE);
+  return latin1Sha256(nodeView);
 }
 
 /** True when `h` is a Uint8Array of exactly 32 bytes (what every tree hash must be). */
