@@ -41,7 +41,7 @@ function part(i: number): [string, SummaryPart] {
       rootStartNs: i % 2 ? 1_700_000_000_000_000_000n : 0n,
       spanIds: Array.from({ length: i % 4 }, (_, k) => (i * 10 + k).toString(16).padStart(16, '0')),
       errorSpanIds: i % 5 === 0 ? ['00000000000000ff'] : [],
-      services: new Set(i % 4 ? ['frontend', `svc-${i % 3}`] : []),
+      services: i % 4 ? ['frontend', `svc-${i % 3}`] : [],
       logIds: Array.from({ length: i % 6 }, (_, k) => 2 ** 52 + i * 100 + k),
     },
   ];

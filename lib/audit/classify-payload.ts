@@ -10,6 +10,9 @@ import { blankLogRecord, getAttr, type KeyValue, type LogRecord, type Resource }
 import type { LogPatches, LogsPayload } from '../../core/payload.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { eachLogRecordOf, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
+import {
+  L_ATTRS, L_BODY, L_END, L_OBSERVED, L_OWN, L_SPAN_ID, L_START, L_TIME, logRecordsView, mayBeOwnKey,
+} from '../../core/otlp/log-records-view.ts';
 import { walkAll, walkSliced, type PartWalk } from '../../core/yield.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
 import { LogRecordTag } from '../../core/otlp/wire-fields.gen.ts';
@@ -19,12 +22,16 @@ import type { Category } from './event.ts';
 import { eventId, eventIdPrefix } from './event-id.ts';
 import { auditRow, type AuditRow } from './schema.ts';
 
-/** Classifies a payload: the audit_events rows it gives. */
-export function classifyPayload(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): AuditRow[] {
+/**
+ * Classifies a payload: the audit_events rows it gives. `leaveView`: a walk
+ * of its bytes leaves where each record's fields lie for the stages after
+ * (core/otlp/log-records-view.ts; detect, before correlate).
+ */
+export function classifyPayload(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>, leaveView = false): AuditRow[] {
   // Still its request bytes (the spool or Kafka handed it on): classified
   // from views of the records, so the payload stays bytes downstream.
   const c = payload.content;
-  if (c.kind === 'bytes') return walkAll(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts));
+  if (c.kind === 'bytes') return walkAll(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts, leaveView));
   return classifyRecords(payload, rules, counts);
 }
 
@@ -32,9 +39,9 @@ export function classifyPayload(payload: LogsPayload, rules: CompiledRules, coun
  * classifyPayload handing the event loop back between the parts of a
  * payload still its request bytes (core/yield.ts): the same rows.
  */
-export function classifyPayloadSliced(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>): Promise<AuditRow[]> | AuditRow[] {
+export function classifyPayloadSliced(payload: LogsPayload, rules: CompiledRules, counts?: Record<Category, number>, leaveView = false): Promise<AuditRow[]> | AuditRow[] {
   const c = payload.content;
-  if (c.kind === 'bytes') return walkSliced(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts));
+  if (c.kind === 'bytes') return walkSliced(classifyWalk(c.parts, c.patches, rules, eventIdPrefix(payload.dedupToken), counts, leaveView));
   return classifyRecords(payload, rules, counts);
 }
 
@@ -84,7 +91,7 @@ function collect(
  * patch sets an attribute the map names is read as a view with the patch
  * applied instead.
  */
-function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, prefix: string, counts?: Record<Category, number>): PartWalk<AuditRow[]> {
+function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefined, rules: CompiledRules, prefix: string, counts: Record<Category, number> | undefined, leaveView: boolean): PartWalk<AuditRow[]> {
   const rows: AuditRow[] = [];
   let ordinal = 0;
   const now = BigInt(Date.now()) * 1_000_000n;
@@ -97,6 +104,10 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
   let n = 0;
   let reader: Reader;
   let record: LogRecord;
+  // The first walk of a payload behind the queue leaves where each record's
+  // fields lie, for the walks after it (correlate) to read instead of walking again.
+  const view = leaveView && patches === undefined ? logRecordsView(parts) : undefined;
+  let filling = false;
   const access = (): AccessView | undefined => {
     const b = new AccessBuilder();
     b.body(record.body);
@@ -133,12 +144,17 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
     }
     const rec = blankLogRecord();
     n = 0;
+    const start = r.pos;
+    let time = -1;
+    let observed = -1;
+    let body = -1;
+    let sid = -1;
     while (r.pos < end) {
       const tag = r.uint32();
       switch (tag) {
-        case LogRecordTag.time_unix_nano: rec.timeUnixNano = r.fixed64(); break;
-        case LogRecordTag.observed_time_unix_nano: rec.observedTimeUnixNano = r.fixed64(); break;
-        case LogRecordTag.body: rec.body = readAnyValue(r, end, 0); break;
+        case LogRecordTag.time_unix_nano: time = r.pos; rec.timeUnixNano = r.fixed64(); break;
+        case LogRecordTag.observed_time_unix_nano: observed = r.pos; rec.observedTimeUnixNano = r.fixed64(); break;
+        case LogRecordTag.body: body = r.pos; rec.body = readAnyValue(r, end, 0); break;
         case LogRecordTag.attributes: {
           if (2 * n + 2 > kvs.length) {
             const more = new Int32Array(kvs.length * 2);
@@ -152,9 +168,27 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
           break;
         }
         case LogRecordTag.trace_id: rec.traceId = r.id(end, 16, 'LogRecord.trace_id'); break;
-        case LogRecordTag.span_id: rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
+        case LogRecordTag.span_id: sid = r.pos; rec.spanId = r.id(end, 8, 'LogRecord.span_id'); break;
         default: r.skip(tag & 7, end);
       }
+    }
+    if (filling) {
+      let own = 0;
+      for (let k = 0; k < n && own === 0; k++) {
+        r.pos = kvs[2 * k]!;
+        if (mayBeOwnKey(r, r.lenEnd(end))) own = 1;
+      }
+      const at = view!.add(rec.traceId);
+      const f = view!.fields;
+      f[at + L_START] = start;
+      f[at + L_END] = end;
+      f[at + L_TIME] = time;
+      f[at + L_OBSERVED] = observed;
+      f[at + L_BODY] = body;
+      f[at + L_SPAN_ID] = sid;
+      f[at + L_ATTRS] = n;
+      f[at + L_OWN] = own;
+      r.pos = end;
     }
     if (patch?.traceId !== undefined) rec.traceId = patch.traceId;
     if (patch?.spanId !== undefined) rec.spanId = patch.spanId;
@@ -165,7 +199,10 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
   return {
     parts: parts.length,
     part: (k) => {
+      // Read into the view unless correlate's index, taking turns with us, read this part already.
+      filling = view !== undefined && view.partEnds.length === k;
       ordinal = eachLogRecordOf(parts[k]!, ordinal, visit);
+      if (filling) view!.endPart();
     },
     finish: () => rows,
   };

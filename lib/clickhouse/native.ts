@@ -39,13 +39,33 @@ export interface NativeBlock {
   structure: string;
 }
 
+/** Strings up to this many bytes are copied four bytes at a time through DataViews; longer ones with one `set`. */
+const SHORT_COPY = 128;
+
+// The DataView of the last source strBytes copied from: a walk copies many
+// strings in a row from one request's bytes, and a view per call would be an
+// object per string. It keeps that one source alive until the next copy.
+let lastSource: Uint8Array | undefined;
+let lastSourceView: DataView | undefined;
+
+function sourceView(src: Uint8Array): DataView {
+  if (src !== lastSource || lastSourceView === undefined) {
+    lastSource = src;
+    lastSourceView = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  }
+  return lastSourceView;
+}
+
 /** A growable byte sink for one column's data. */
 export class Sink {
   buf: FastBuffer;
+  /** `buf` as a DataView (strBytes' word copies). */
+  private view: DataView;
   pos = 0;
 
   constructor(hint: number) {
     this.buf = Buffer.allocUnsafe(Math.max(256, hint)) as FastBuffer;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   ensure(n: number): void {
@@ -53,6 +73,7 @@ export class Sink {
     const next = Buffer.allocUnsafe(Math.max(this.pos + n, this.buf.length * 2)) as FastBuffer;
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   varint(v: number): void {
@@ -77,8 +98,13 @@ export class Sink {
     this.ensure(n);
     const buf = this.buf;
     let p = this.pos;
-    if (n <= 32) {
-      for (let k = start; k < end; k++) buf[p++] = src[k]!;
+    if (n <= SHORT_COPY) {
+      // Four bytes at a time: a byte loop costs ~3x as much per byte; a subarray is an object per string.
+      const from = sourceView(src);
+      const to = this.view;
+      let k = start;
+      for (; k + 4 <= end; k += 4, p += 4) to.setUint32(p, from.getUint32(k, true), true);
+      for (; k < end; k++) buf[p++] = src[k]!;
     } else {
       buf.set(src.subarray(start, end), p);
       p += n;

@@ -13,6 +13,7 @@ import { compileRules } from './classify.ts';
 import { defaultAuditRules, DEFAULT_ATTRIBUTES } from './config.ts';
 import { ENVOY_RBAC_DENIED, ISTIO_LINES, envoyOtel, istioText, k8sAuthorizationPolicyPatch, semconv } from './testdata/fixtures.ts';
 import { applyLogPatch, Payload } from '../../core/payload.ts';
+import { LOG_SLOTS, LogRecordsView, logRecordsViewOf, readLogsPart } from '../../core/otlp/log-records-view.ts';
 
 // With and without require_peer_identity: detail fields read from the wire are read when an event needs them, or for that rule.
 const ruleSets = [compileRules({ ...defaultAuditRules(), require_peer_identity: ['*.svc'] }), compileRules(defaultAuditRules())];
@@ -49,11 +50,28 @@ function compare(parts: Uint8Array[], patches?: (LogPatch | undefined)[]): numbe
   let n = 0;
   for (const rules of ruleSets) {
     const want = classifyPayload(Payload.logs(records), rules);
-    const got = classifyPayload(lazy, rules);
+    const got = classifyPayload(lazy, rules, undefined, !patches);
     expect(got).toEqual(want);
     n += want.length;
   }
+  if (!patches) expectViewLeft(parts, count);
   return n;
+}
+
+/**
+ * The classification, the first walk behind the queue, leaves the view of
+ * the records the walks after it read (core/otlp/log-records-view.ts): the
+ * same view their own walk would read.
+ */
+function expectViewLeft(parts: Uint8Array[], count: number): void {
+  const left = logRecordsViewOf(parts)!;
+  expect(left).toBeDefined();
+  const own = new LogRecordsView(parts);
+  for (let k = 0; k < parts.length; k++) readLogsPart(own, k);
+  expect(left.count).toBe(count);
+  expect(left.partEnds).toEqual(own.partEnds);
+  expect(left.traceIds).toEqual(own.traceIds);
+  expect([...left.fields.subarray(0, count * LOG_SLOTS)]).toEqual([...own.fields.subarray(0, count * LOG_SLOTS)]);
 }
 
 describe('audit: classifying request bytes', () => {

@@ -28,11 +28,14 @@ import { storeProvider } from '../../lib/clickhouse/provider.ts';
 import { insertMetrics } from '../../lib/clickhouse/insert.ts';
 import type { CorrelateConfig } from './config.ts';
 import type { SummaryPart } from './enrich.ts';
-import { enrichLogsWalk, indexLogsWalk, indexTracesWalk, summarizeTracesWalk } from './peek.ts';
+import { indexTracesWalk, summarizeTracesView, summarizeTracesWalk } from './peek.ts';
+import { enrichLogsView, indexLogsWalk } from './peek-logs.ts';
+import { SpansView } from './held-view.ts';
+import { forgetLogRecordsView, LogRecordsView, logRecordsView } from '../../core/otlp/log-records-view.ts';
 import { walkSliced } from '../../core/yield.ts';
 import { names, PARTS_COLUMNS, summaryStatements } from './schema.ts';
 import { SummaryWriter } from './summary-writer.ts';
-import { TraceIndex, type TraceEntry } from './trace-index.ts';
+import { addPending, removePending, TraceIndex, type TraceEntry } from './trace-index.ts';
 
 interface Held {
   signal: Signal;
@@ -40,6 +43,8 @@ interface Held {
   items: number;
   deadline: number;
   entries: Set<TraceEntry>;
+  /** What was read of its bytes, for the close (held-view.ts, core/otlp/log-records-view.ts); dropped when it is passed on. */
+  view: LogRecordsView | SpansView | undefined;
   done: boolean;
   resolve(): void;
   reject(err: unknown): void;
@@ -161,7 +166,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
     }
     let held!: Held;
     const p = new Promise<void>((resolve, reject) => {
-      held = { signal, data, items, deadline: 0, entries: NO_ENTRIES, done: false, resolve, reject };
+      held = { signal, data, items, deadline: 0, entries: NO_ENTRIES, view: undefined, done: false, resolve, reject };
     });
     // Holds are indexed one after the other (see indexHeld); one that finds
     // none before it starts now, and one done within a slice is held on return.
@@ -199,9 +204,18 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
       // bytes describe them), so the window holds no records for the collector
       // to trace, and enrichment has one path, from the bytes.
       const parts = held.data.toBytes();
-      const walk = held.signal === 'traces'
-        ? indexTracesWalk(parts, this.index, cfg.span_request_id_attributes, now)
-        : indexLogsWalk(parts, this.index, now);
+      let walk;
+      if (held.signal === 'traces') {
+        // The close needs the view only to summarize.
+        const view = this.writer ? new SpansView(parts) : undefined;
+        held.view = view;
+        walk = indexTracesWalk(parts, this.index, cfg.span_request_id_attributes, now, view);
+      } else {
+        // Shared with the classification before us (detect), which may still be walking: each part is read once between us.
+        const view = logRecordsView(parts);
+        held.view = view;
+        walk = indexLogsWalk(view, this.index, now);
+      }
       const entries = walkSliced(walk);
       if (!(entries instanceof Promise)) {
         this.queueHeld(held, entries, now);
@@ -217,7 +231,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   private queueHeld(held: Held, entries: Set<TraceEntry>, now: number): void {
     held.entries = entries;
     held.deadline = now + this.settings.config.wait;
-    for (const e of entries) e.pending.push(held);
+    for (const e of entries) addPending(e, held);
     this.queue.push(held);
     this.heldItems += held.items;
     this.enforceBounds(now);
@@ -331,8 +345,7 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
   /** Lets the index drop `h`'s traces once expired. */
   private release(h: Held): void {
     for (const e of h.entries) {
-      const i = e.pending.indexOf(h);
-      if (i >= 0) e.pending.splice(i, 1);
+      removePending(e, h);
     }
     h.entries = NO_ENTRIES;
   }
@@ -373,18 +386,25 @@ export class CorrelateProcessor implements Component, LogsConsumer, TracesConsum
         // The records stay bytes: their enrichment travels as patches, which
         // the stages after read with them (audit, the clickhouse exporter) or
         // apply when they build the records.
-        const patches = await walkSliced(enrichLogsWalk(logs.toBytes(), this.index, this.fields, counts, this.writer ? parts : undefined));
+        const bytes = logs.toBytes();
+        // Read from what indexing kept while the payload is the bytes it indexed (it always is: nothing else holds it).
+        const view = h.view instanceof LogRecordsView && h.view.parts === bytes ? h.view : new LogRecordsView(bytes);
+        const patches = await walkSliced(enrichLogsView(view, this.index, this.fields, counts, this.writer ? parts : undefined));
+        forgetLogRecordsView(bytes);
         if (patches) logs.patch(patches);
         this.enriched.add(counts.enriched);
         this.linked.add(counts.linked);
       } else if (this.writer) {
         // Spans are summarized from their bytes and stay bytes: the
         // clickhouse exporter encodes them without records.
-        await walkSliced(summarizeTracesWalk(h.data.toBytes(), parts));
+        const bytes = h.data.toBytes();
+        await walkSliced(h.view instanceof SpansView && h.view.parts === bytes ? summarizeTracesView(h.view, parts) : summarizeTracesWalk(bytes, parts));
       }
+      h.view = undefined;
       this.release(h); // enriched: its traces may expire now
       return await Promise.allSettled([this.forward(h.data), this.writer ? this.writer.add(parts) : undefined]);
     } catch (err) {
+      h.view = undefined;
       this.release(h); // failed: its traces may expire now
       return [{ status: 'rejected', reason: err }];
     }

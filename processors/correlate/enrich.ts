@@ -86,7 +86,8 @@ export interface SummaryPart {
   rootStartNs: bigint;
   spanIds: string[];
   errorSpanIds: string[];
-  services: Set<string>;
+  /** Distinct, in first-seen order (an array: a trace has a few). */
+  services: string[];
   logIds: number[];
 }
 
@@ -95,7 +96,7 @@ export interface SummaryPart {
 // addition gives the part its own (addSpanId, addLogId).
 const NO_IDS: string[] = [];
 const NO_KEYS: number[] = [];
-const NO_SERVICES = new Set<string>();
+const NO_SERVICES: string[] = [];
 
 /** The summary of `traceId` in `parts`, added empty if new. */
 export function summaryPart(parts: Map<string, SummaryPart>, traceId: string): SummaryPart {
@@ -116,8 +117,8 @@ export function addSpanId(p: SummaryPart, spanId: string, error: boolean, servic
     p.errorSpanIds.push(spanId);
   }
   if (service) {
-    if (p.services === NO_SERVICES) p.services = new Set();
-    p.services.add(service);
+    if (p.services === NO_SERVICES) p.services = [service];
+    else if (!p.services.includes(service)) p.services.push(service);
   }
 }
 
@@ -163,7 +164,7 @@ export function summaryRows(parts: Iterable<[string, SummaryPart]>): string[] {
     const root = p.rootName || p.rootService ? `[${p.rootStartNs},${JSON.stringify(p.rootService)},${JSON.stringify(p.rootName)}]` : `[${NO_START},"",""]`;
     rows.push(
       `{"TraceId":${JSON.stringify(traceId)},"MinStart":${p.startNs || NO_START},"MaxEnd":${p.endNs},"Root":${root},` +
-        `"SpanIds":${JSON.stringify(p.spanIds)},"ErrorSpanIds":${JSON.stringify(p.errorSpanIds)},"Services":${JSON.stringify([...p.services])},` +
+        `"SpanIds":${JSON.stringify(p.spanIds)},"ErrorSpanIds":${JSON.stringify(p.errorSpanIds)},"Services":${JSON.stringify(p.services)},` +
         `"LogIds":${JSON.stringify(p.logIds)},"AuditIds":[],"Principals":[]}`,
     );
   }
@@ -202,7 +203,7 @@ export function summaryNative(parts: readonly [string, SummaryPart][]): NativeBl
     for (const id of p.errorSpanIds) errIds.str(id);
     errOff.push(p.errorSpanIds.length);
     for (const s of p.services) services.str(s);
-    svcOff.push(p.services.size);
+    svcOff.push(p.services.length);
     const at = logOff.total;
     if (at + p.logIds.length > logs.length) {
       const next = new BigUint64Array(Math.max(logs.length * 2, at + p.logIds.length));

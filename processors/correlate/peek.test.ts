@@ -7,11 +7,18 @@ import { makeBatch } from '../../scripts/bench/workload.ts';
 import { sampleLogs, sampleTraces } from '../../test/helpers.ts';
 import type { SummaryPart } from './enrich.ts';
 import { enrichLogs, indexLogs, indexTraces, summarizeLogs, summarizeTraces } from './testdata/decoded.ts';
-import { enrichLogsBytes, indexLogsBytes, indexTracesBytes, summarizeTracesBytes } from './peek.ts';
+import { indexTracesBytes, indexTracesWalk, summarizeTracesBytes, summarizeTracesView } from './peek.ts';
+import { enrichLogsBytes, enrichLogsView, indexLogsBytes, indexLogsWalk } from './peek-logs.ts';
+import { SpansView } from './held-view.ts';
+import { LOG_SLOTS, LogRecordsView, logRecordsView, logRecordsViewOf, readLogsPart } from '../../core/otlp/log-records-view.ts';
+import { TimeSlice, walkAll, walkSliced } from '../../core/yield.ts';
+import { classifyPayload, classifyPayloadSliced } from '../../lib/audit/classify-payload.ts';
+import { compileRules } from '../../lib/audit/classify.ts';
+import { defaultAuditRules } from '../../processors/audit/config.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import { randomLogs, randomTraces } from '../../core/otlp/fixtures.ts';
 import { Reader, Writer } from '../../core/otlp/protowire.ts';
-import { TraceIndex } from './trace-index.ts';
+import { spansOf, TraceIndex } from './trace-index.ts';
 import { Payload } from '../../core/payload.ts';
 
 const RID = ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request_id'];
@@ -20,7 +27,7 @@ const RID = ['guid:x-request-id', 'http.request.header.x-request-id', 'x_request
 function snapshot(idx: TraceIndex, touched: Set<{ traceId: string }>) {
   return {
     touched: [...touched].map((e) => e.traceId),
-    entries: [...idx.entries()].map((e) => ({ traceId: e.traceId, expires: e.expires, requestIds: e.requestIds, spans: [...(e.spans?.entries() ?? [])] })),
+    entries: [...idx.entries()].map((e) => ({ traceId: e.traceId, expires: e.expires, requestIds: e.requestIds, spans: spansOf(e).map((sp) => [sp.spanId, sp]) })),
     links: RID.length ? [...idx.entries()].flatMap((e) => (e.requestIds ?? []).map((rid) => [rid, idx.byRequest(rid, 2)?.span.spanId, idx.byRequest(rid, 3)?.span.spanId])) : [],
   };
 }
@@ -69,6 +76,11 @@ describe('correlate: indexing from request bytes', () => {
       spanWith(base, { spanId: '0'.repeat(16), parentSpanId: '00000000000000a1' }),
       spanWith(base, { traceId: '00000000000000000000000000000009', spanId: '', endTimeUnixNano: 0n }),
       spanWith(base, { traceId: '00000000000000000000000000000009', spanId: '00000000000000a8', startTimeUnixNano: 5n, endTimeUnixNano: 5n }),
+      // Times past 2^53 µs and durations past 2^53 ns: read as 32-bit halves, they must still give what the bigints give.
+      spanWith(base, { spanId: '00000000000000c1', startTimeUnixNano: 2n ** 64n - 1001n, endTimeUnixNano: 2n ** 64n - 1n }),
+      spanWith(base, { spanId: '00000000000000c2', startTimeUnixNano: 12345n, endTimeUnixNano: 2n ** 63n + 987654321n }),
+      spanWith(base, { spanId: '00000000000000c3', startTimeUnixNano: (1999999999n << 32n) + 4294967295n, endTimeUnixNano: (2000000000n << 32n) + 1n }),
+      spanWith(base, { spanId: '00000000000000c4', startTimeUnixNano: 1_733_000_000_123_456_789n, endTimeUnixNano: 1_733_000_000_123_456_788n }),
     ];
     for (const service of ['svc', 7n, true, undefined, ['a', 'b'], new KvList([kv('k', 'v')])] as AnyValue[]) {
       const resource = { attributes: service === undefined ? [kv('other', 'x')] : [kv('host.name', 'h'), kv('service.name', service), kv('service.name', 'later')], droppedAttributesCount: 0 };
@@ -124,7 +136,34 @@ describe('correlate: indexing from request bytes', () => {
     compareTraces([swapped]);
     const idx = new TraceIndex(1000);
     indexTracesBytes([swapped], idx, RID, 0);
-    expect([...idx.entries()][0]!.spans!.values().next().value!.service).toBe('late');
+    expect(spansOf([...idx.entries()][0]!)[0]!.service).toBe('late');
+  });
+
+  it('shares one view with a classification that takes turns with it: each part read once, the same view, rows and index', async () => {
+    const parts = Array.from({ length: 6 }, (_, i) => encodeLogsProto(makeBatch(20, i + 1).logs));
+    const count = parts.reduce((n, p) => n + logRecordCount(decodeLogsProto(p)), 0);
+    const rules = compileRules(defaultAuditRules());
+    const ms = TimeSlice.ms;
+    try {
+      TimeSlice.ms = 0; // every part boundary yields
+      const classified = classifyPayloadSliced(Payload.ofBytes('logs', parts, count), rules, undefined, true);
+      expect(logRecordsViewOf(parts)?.partEnds.length).toBe(1); // the classification read part 0 into the shared view
+      const view = logRecordsView(parts);
+      const idx = new TraceIndex(1000);
+      const [rows, touched] = await Promise.all([classified, walkSliced(indexLogsWalk(view, idx, 7))]);
+      expect(rows).toEqual(classifyPayload(Payload.ofBytes('logs', parts, count), rules));
+      const own = new LogRecordsView(parts);
+      for (let k = 0; k < parts.length; k++) readLogsPart(own, k);
+      expect(view.partEnds).toEqual(own.partEnds);
+      expect(view.traceIds).toEqual(own.traceIds);
+      expect([...view.fields.subarray(0, count * LOG_SLOTS)]).toEqual([...own.fields.subarray(0, count * LOG_SLOTS)]);
+      const ref = new TraceIndex(1000);
+      const decoded: LogsData = { resourceLogs: parts.flatMap((p) => decodeLogsProto(p).resourceLogs) };
+      expect(snapshot(idx, touched)).toEqual(snapshot(ref, indexLogs(decoded, ref, 7)));
+      expect(() => readLogsPart(own, 2)).toThrow(/out of order/);
+    } finally {
+      TimeSlice.ms = ms;
+    }
   });
 
   it('log records: runs of one trace, zero and missing trace ids, several parts', () => {
@@ -147,6 +186,12 @@ describe('correlate: trace summaries from request bytes', () => {
     for (const p of parts) summarizeTraces(decodeTracesProto(p), a);
     const b = new Map<string, SummaryPart>();
     summarizeTracesBytes(parts, b);
+    // From what indexing kept (correlate's close): the same summaries, without walking the bytes again.
+    const view = new SpansView(parts);
+    walkAll(indexTracesWalk(parts, new TraceIndex(1000), RID, 7, view));
+    const c = new Map<string, SummaryPart>();
+    walkAll(summarizeTracesView(view, c));
+    expect([...c]).toEqual([...b]);
     return [a, b];
   };
 
@@ -239,6 +284,17 @@ describe('correlate: trace summaries from request bytes', () => {
     const gotSummary = new Map<string, SummaryPart>();
     const patches = enrichLogsBytes(parts, index(), fields, gotCounts, gotSummary)!;
     expect(gotCounts).toEqual(wantCounts);
+    // Enriched from what indexing kept (correlate's close): the same patches, counts and summary.
+    const idx = index();
+    const view = new LogRecordsView(parts);
+    walkAll(indexLogsWalk(view, idx, 7));
+    expect(view.count).toBe(logRecordCount(decoded));
+    const viewCounts = { enriched: 0, linked: 0 };
+    const viewSummary = new Map<string, SummaryPart>();
+    const viewPatches = walkAll(enrichLogsView(view, idx, fields, viewCounts, viewSummary))!;
+    expect(viewCounts).toEqual(wantCounts);
+    expect([...viewSummary]).toEqual([...wantSummary]);
+    expect(viewPatches.map((p) => p && [p.traceId, p.spanId, p.attributes])).toEqual(patches.map((p) => p && [p.traceId, p.spanId, p.attributes]));
     expect(wantCounts.linked).toBeGreaterThanOrEqual(2);
     expect(wantCounts.enriched).toBeGreaterThan(50);
     expect([...gotSummary]).toEqual([...wantSummary]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SpanKind } from '../../core/model.ts';
-import { TraceIndex, type SpanContext } from './trace-index.ts';
+import { addPending, NO_PENDING, removePending, spansOf, TraceIndex, type SpanContext } from './trace-index.ts';
 
 const span = (spanId: string, kind: number, startUs: number): SpanContext => ({ traceId: '', spanId, name: spanId, kind, service: 's', status: 0, startUs, durationNs: 1 });
 
@@ -38,17 +38,45 @@ describe('TraceIndex', () => {
     const a = idx.touch('a', 0);
     idx.addSpan(a, span('x', SpanKind.SERVER, 1), 'rid-a');
     const b = idx.touch('b', 500);
-    b.pending.push({});
+    const held = {};
+    addPending(b, held);
     idx.touch('a', 600); // seen again: moves to the recent end, lives until 1600
     expect(order(idx)).toEqual(['b', 'a']);
     idx.expire(1550);
     expect(order(idx)).toEqual(['b', 'a']); // b expired but still held
-    b.pending.length = 0;
+    removePending(b, held);
+    expect(b.pending).toBe(NO_PENDING);
     idx.expire(1550);
     expect(order(idx)).toEqual(['a']);
     idx.expire(1600);
     expect(idx.size).toBe(0);
     expect(idx.byRequest('rid-a', SpanKind.SERVER)).toBeUndefined();
+  });
+
+  it('keeps one span per id, the last indexed, in first-seen order, past the few kept in an array', () => {
+    const idx = new TraceIndex(1000);
+    const e = idx.touch('t', 0);
+    const ids = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    for (const id of ids.slice(0, 5)) idx.addSpan(e, span(id, SpanKind.SERVER, 1), '');
+    idx.addSpan(e, span('s2', SpanKind.CLIENT, 2), ''); // again: replaces, keeps its place
+    expect(Array.isArray(e.spans)).toBe(true);
+    for (const id of ids.slice(5)) idx.addSpan(e, span(id, SpanKind.SERVER, 3), '');
+    idx.addSpan(e, span('s3', SpanKind.CLIENT, 4), '');
+    expect(e.spans instanceof Map).toBe(true);
+    expect(spansOf(e).map((s) => s.spanId)).toEqual(ids);
+    expect(idx.span('t', 's2')).toMatchObject({ kind: SpanKind.CLIENT, startUs: 2 });
+    expect(idx.span('t', 's3')).toMatchObject({ kind: SpanKind.CLIENT, startUs: 4 });
+    expect(idx.span('t', 's19')?.startUs).toBe(3);
+    expect(idx.span('t', 'nope')).toBeUndefined();
+    // Two payloads hold it, then neither.
+    const [a, b] = [{}, {}];
+    addPending(e, a);
+    addPending(e, b);
+    removePending(e, a);
+    expect(e.pending).toEqual([b]);
+    removePending(e, a); // not there: nothing changes
+    removePending(e, b);
+    expect(e.pending).toBe(NO_PENDING);
   });
 
   it('evicts the least recently seen first, however many were deleted before', () => {

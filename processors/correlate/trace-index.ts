@@ -30,12 +30,17 @@ export interface SpanContext {
 
 export interface TraceEntry {
   traceId: string;
-  /** Its spans by id (null until one is indexed: a trace seen only in logs has none). */
-  spans: Map<string, SpanContext> | null;
+  /**
+   * Its spans (null until one is indexed: a trace seen only in logs has
+   * none): an array while few, by id once many (SPANS_AS_MAP). Entries live
+   * through the window, so the usual trace of a few spans should not cost a
+   * Map. One span per id, the last indexed; in the order ids were first seen.
+   */
+  spans: SpanContext[] | Map<string, SpanContext> | null;
   /** Request ids its spans carried (null until one does). */
   requestIds: string[] | null;
-  /** Held payloads that hold items of this trace (an array: usually one to three). */
-  pending: object[];
+  /** Held payloads that hold items of this trace (usually one to three; NO_PENDING when none): addPending, removePending. */
+  pending: readonly object[];
   expires: number;
   /** Neighbours in recency order (older, newer); null at the ends. */
   older: TraceEntry | null;
@@ -45,6 +50,33 @@ export interface TraceEntry {
 export interface RequestLink {
   traceId: string;
   span: SpanContext;
+}
+
+/** Spans of one trace past which they are kept by id in a Map. */
+const SPANS_AS_MAP = 8;
+
+/** The pending list of an entry no payload holds (shared, never changed). */
+export const NO_PENDING: readonly object[] = Object.freeze([]);
+
+/** `held` holds items of `e`'s trace. */
+export function addPending(e: TraceEntry, held: object): void {
+  if (e.pending === NO_PENDING) e.pending = [held];
+  else (e.pending as object[]).push(held);
+}
+
+/** `held` no longer holds items of `e`'s trace. */
+export function removePending(e: TraceEntry, held: object): void {
+  const p = e.pending as object[];
+  const i = p.indexOf(held);
+  if (i < 0) return;
+  if (p.length === 1) e.pending = NO_PENDING;
+  else p.splice(i, 1);
+}
+
+/** The spans of an entry, in the order their ids were first indexed. */
+export function spansOf(e: TraceEntry): SpanContext[] {
+  const s = e.spans;
+  return s === null ? [] : Array.isArray(s) ? s.slice() : [...s.values()];
 }
 
 export class TraceIndex {
@@ -66,7 +98,7 @@ export class TraceIndex {
     let e = this.traces.get(traceId);
     if (e) this.unlink(e);
     else {
-      e = { traceId, spans: null, requestIds: null, pending: [], expires: 0, older: null, newer: null };
+      e = { traceId, spans: null, requestIds: null, pending: NO_PENDING, expires: 0, older: null, newer: null };
       this.traces.set(traceId, e);
     }
     e.expires = now + this.ttlMs;
@@ -81,7 +113,20 @@ export class TraceIndex {
 
   addSpan(e: TraceEntry, span: SpanContext, requestId: string): void {
     span.traceId = e.traceId;
-    (e.spans ??= new Map()).set(span.spanId, span);
+    const spans = e.spans;
+    if (spans === null) e.spans = [span];
+    else if (!Array.isArray(spans)) spans.set(span.spanId, span);
+    else {
+      let i = 0;
+      while (i < spans.length && spans[i]!.spanId !== span.spanId) i++;
+      if (i < spans.length) spans[i] = span;
+      else if (spans.length < SPANS_AS_MAP) spans.push(span);
+      else {
+        const byId = new Map<string, SpanContext>();
+        for (const s of spans) byId.set(s.spanId, s);
+        e.spans = byId.set(span.spanId, span);
+      }
+    }
     if (!requestId) return;
     const links = this.byRequestId.get(requestId);
     if (links === undefined) this.byRequestId.set(requestId, span);
@@ -92,7 +137,11 @@ export class TraceIndex {
   }
 
   span(traceId: string, spanId: string): SpanContext | undefined {
-    return this.traces.get(traceId)?.spans?.get(spanId);
+    const spans = this.traces.get(traceId)?.spans;
+    if (!spans) return undefined;
+    if (!Array.isArray(spans)) return spans.get(spanId);
+    for (let i = 0; i < spans.length; i++) if (spans[i]!.spanId === spanId) return spans[i];
+    return undefined;
   }
 
   /**

@@ -133,7 +133,8 @@ export class DetectProcessor implements Component, LogsConsumer, TracesConsumer 
     let rows: ReturnType<typeof classifyPayloadSliced> | undefined;
     if (fresh) {
       try {
-        rows = classifyPayloadSliced(data, this.rules!);
+        // Leaving where each record's fields lie, so correlate does not walk the bytes again.
+        rows = classifyPayloadSliced(data, this.rules!, undefined, true);
         // The audit processor after correlate takes these rows instead of classifying again.
         rememberClassified(data, this.rules!, rows);
       } catch (err) {

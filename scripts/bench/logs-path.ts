@@ -25,7 +25,7 @@ import { defaultAuditRules } from '../../processors/audit/config.ts';
 import { resolveAttributeMap } from '../../lib/mesh/fields.ts';
 import type { SummaryPart } from '../../processors/correlate/enrich.ts';
 import { enrichLogs, indexTraces, summarizeLogs } from '../../processors/correlate/testdata/decoded.ts';
-import { enrichLogsBytes } from '../../processors/correlate/peek.ts';
+import { enrichLogsBytes } from '../../processors/correlate/peek-logs.ts';
 import { TraceIndex } from '../../processors/correlate/trace-index.ts';
 import { makeBatch } from './workload.ts';
 import { Payload } from '../../core/payload.ts';
