@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { codecRegistry } from '../lib/kafka/codecs.ts';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/kafka.sh', import.meta.url));
 // The first run fetches ~50 MB of jars with Maven; later starts take seconds.
@@ -100,6 +101,8 @@ async function waitForBroker(brokers: string, source: string): Promise<void> {
  * Set KAFKAJS_LOG=debug|info|warn|error to see them.
  */
 export function testKafka(brokers: string, clientId = 'trailhouse-test'): Kafka {
+  // The lz4, snappy and zstd codecs, as the pipeline's own clients have them.
+  codecRegistry();
   const levels: Record<string, logLevel> = {
     debug: logLevel.DEBUG,
     info: logLevel.INFO,

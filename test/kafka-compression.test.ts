@@ -106,9 +106,9 @@ describe('compressed batches, Java client as the peer', () => {
     const compressed = new Map<number, number>();
     const saved = new Map<number, () => KafkaCodec>();
     for (const type of [CompressionTypes.GZIP, CompressionTypes.Snappy, CompressionTypes.LZ4, CompressionTypes.ZSTD]) {
-      const orig = codecRegistry[type]!;
+      const orig = codecRegistry()[type]!;
       saved.set(type, orig);
-      codecRegistry[type] = () => {
+      codecRegistry()[type] = () => {
         const c = orig();
         return {
           compress: (e) => {
@@ -156,7 +156,7 @@ describe('compressed batches, Java client as the peer', () => {
       expect(compressed.get(CompressionTypes.LZ4)).toBeGreaterThan(0);
       if (zstdWritable) expect(compressed.get(CompressionTypes.ZSTD)).toBeGreaterThan(0);
     } finally {
-      for (const [type, orig] of saved) codecRegistry[type] = orig;
+      for (const [type, orig] of saved) codecRegistry()[type] = orig;
     }
   }, 300_000);
 });

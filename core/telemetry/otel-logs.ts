@@ -21,12 +21,21 @@
  * condition, not per record, so the loop is bounded.
  */
 import { Metadata } from '@grpc/grpc-js';
-import { SeverityNumber } from '@opentelemetry/api-logs';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { OTLPLogExporter as GrpcExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
-import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import type { SeverityNumber } from '@opentelemetry/api-logs';
+import type * as Resources from '@opentelemetry/resources';
+import type * as SdkLogs from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type * as GrpcLogs from '@opentelemetry/exporter-logs-otlp-grpc';
+import type * as HttpLogs from '@opentelemetry/exporter-logs-otlp-http';
+import type * as ProtoLogs from '@opentelemetry/exporter-logs-otlp-proto';
+import { lazyRequire } from '../lazy-require.ts';
+
+// The SDK loads only when `service.telemetry.logs.processors` asks for it (core/lazy-require.ts).
+const resources = lazyRequire<typeof Resources>('@opentelemetry/resources');
+const sdkLogs = lazyRequire<typeof SdkLogs>('@opentelemetry/sdk-logs');
+const grpcLogs = lazyRequire<typeof GrpcLogs>('@opentelemetry/exporter-logs-otlp-grpc');
+const httpLogs = lazyRequire<typeof HttpLogs>('@opentelemetry/exporter-logs-otlp-http');
+const protoLogs = lazyRequire<typeof ProtoLogs>('@opentelemetry/exporter-logs-otlp-proto');
 import type { LogProcessorSpec, OtlpExporterSpec } from './otel-logs-config.ts';
 import type { Level, LogFields } from './logger.ts';
 
@@ -34,18 +43,19 @@ function exporterFor(e: OtlpExporterSpec): LogRecordExporter {
   if (e.protocol === 'grpc') {
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(e.headers)) metadata.set(k, v);
-    return new GrpcExporter({ url: e.endpoint, metadata });
+    return new (grpcLogs().OTLPLogExporter)({ url: e.endpoint, metadata });
   }
   const u = new URL(e.endpoint);
   const url = u.pathname === '/' || u.pathname === '' ? new URL('/v1/logs', u).toString() : e.endpoint;
-  return e.protocol === 'http/json' ? new JsonExporter({ url, headers: e.headers }) : new ProtoExporter({ url, headers: e.headers });
+  return e.protocol === 'http/json' ? new (httpLogs().OTLPLogExporter)({ url, headers: e.headers }) : new (protoLogs().OTLPLogExporter)({ url, headers: e.headers });
 }
 
+/** api-logs' SeverityNumber values (the OpenTelemetry log data model's numbers). */
 const SEVERITY: Record<Level, SeverityNumber> = {
-  debug: SeverityNumber.DEBUG,
-  info: SeverityNumber.INFO,
-  warn: SeverityNumber.WARN,
-  error: SeverityNumber.ERROR,
+  debug: 5 as SeverityNumber,
+  info: 9 as SeverityNumber,
+  warn: 13 as SeverityNumber,
+  error: 17 as SeverityNumber,
 };
 
 /** A plain attribute value for a log field (nested values as JSON). */
@@ -63,9 +73,9 @@ export interface OtelLogSink {
 
 export function otelLogSink(specs: LogProcessorSpec[], version: string): OtelLogSink {
   const processors: LogRecordProcessor[] = specs.map((s) =>
-    s.kind === 'batch' ? new BatchLogRecordProcessor({ exporter: exporterFor(s.exporter) }) : new SimpleLogRecordProcessor({ exporter: exporterFor(s.exporter) }),
+    s.kind === 'batch' ? new (sdkLogs().BatchLogRecordProcessor)({ exporter: exporterFor(s.exporter) }) : new (sdkLogs().SimpleLogRecordProcessor)({ exporter: exporterFor(s.exporter) }),
   );
-  const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'trailhouse', 'service.version': version }), processors });
+  const provider = new (sdkLogs().LoggerProvider)({ resource: resources().resourceFromAttributes({ 'service.name': 'trailhouse', 'service.version': version }), processors });
   const logger = provider.getLogger('trailhouse', version);
   return {
     emit(level, msg, fields) {

@@ -11,7 +11,8 @@
  * message carries a header naming its batch and index, by which the kafka
  * receiver recognises and skips the second copy.
  */
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import { kafkajs } from '../../lib/kafka/kafkajs.ts';
 import { metadataValues } from '../../core/client.ts';
 import type { Host } from '../../core/component.ts';
 import { PermanentError } from '../../core/errors.ts';
@@ -106,7 +107,7 @@ export class KafkaExporter implements Pusher {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: this.cfg.producer.allow_auto_topic_creation,
       metadataMaxAge: this.cfg.metadata.refresh_interval,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
       // Bounded, so a broker outage surfaces to the helper's backoff and
       // queue instead of hanging a send forever.
       retry: this.clientOverrides.retry ?? { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000 },

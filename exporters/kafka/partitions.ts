@@ -21,7 +21,8 @@
  * created the way the keyed path created it: by the producer's metadata
  * request (auto topic creation), through an empty send.
  */
-import { Partitioners, type Admin, type Kafka, type PartitionMetadata, type Producer } from 'kafkajs';
+import type { Admin, Kafka, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
+import { kafkajs } from '../../lib/kafka/kafkajs.ts';
 
 const METADATA_MAX_AGE_MS = 300_000;
 
@@ -91,7 +92,7 @@ export function hashPartitioner(count: number, hasher: Hasher = 'sarama_compat')
 
 /** The partition kafkajs' default partitioner gives a message keyed `key`, with `count` partitions. */
 export function kafkajsPartitioner(count: number): (key: string) => number {
-  const partitioner: Partitioner = Partitioners.DefaultPartitioner();
+  const partitioner: Partitioner = kafkajs().Partitioners.DefaultPartitioner();
   // Every partition with a leader: with a key the hash is modulo the full count anyway.
   const partitionMetadata: PartitionMetadata[] = Array.from({ length: count }, (_, partitionId) => ({
     partitionId,

@@ -5,7 +5,8 @@
  * triage of the alerts extension named by `alerts`. Listed in
  * service.extensions after the store and the alerts extension.
  */
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { clickhouseClient } from '../../lib/clickhouse/client-lib.ts';
 import type { Component, CreateSettings, ExtensionFactory, Host } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { storeProvider } from '../../lib/clickhouse/provider.ts';
@@ -56,7 +57,7 @@ export class ConsoleExtension implements Component {
       const o = provider.storeOptions();
       if (lease.store.kind === 'server') {
         // Its own client, with the store's database as the default one: admitted queries name tables unqualified.
-        this.client = createClient({ url: o.endpoint!, username: o.username || 'default', password: o.password, database: provider.database, request_timeout: 30_000, log: { level: ClickHouseLogLevel.OFF } });
+        this.client = clickhouseClient().createClient({ url: o.endpoint!, username: o.username || 'default', password: o.password, database: provider.database, request_timeout: 30_000, log: { level: clickhouseClient().ClickHouseLogLevel.OFF } });
       }
       this.auth = new ConsoleAuth(access.users, access.throttle, this.settings.logger);
       // The reports' verify run reads the pipeline's own store (its read-only sessions, or a server client).

@@ -9,7 +9,8 @@
  * other): a background check holds at most one of the read-only pool's
  * slots, leaving the others to the people querying the store.
  */
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { clickhouseClient } from '../clickhouse/client-lib.ts';
 import type { Store, StoreOptions } from '../clickhouse/store.ts';
 import { sqlString } from './log-schema.ts';
 import type { VerifySource } from './verify-store.ts';
@@ -56,7 +57,7 @@ export function ownStoreSource(store: Store, database: string, server?: StoreOpt
       });
     }
     if (!server?.endpoint) throw new Error('the self-check needs the store\'s endpoint on a ClickHouse server');
-    client ??= createClient({ url: server.endpoint, username: server.username || 'default', password: server.password, database, request_timeout: 120_000, log: { level: ClickHouseLogLevel.OFF } });
+    client ??= clickhouseClient().createClient({ url: server.endpoint, username: server.username || 'default', password: server.password, database, request_timeout: 120_000, log: { level: clickhouseClient().ClickHouseLogLevel.OFF } });
     const rs = await client.exec({ query: `${sql}\nFORMAT ${format}`, query_params: params });
     const chunks: Buffer[] = [];
     for await (const c of rs.stream) chunks.push(c as Buffer);

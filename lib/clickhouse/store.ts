@@ -13,7 +13,9 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type * as ClickhouseLib from '@clickhouse/client';
+import { clickhouseClient } from './client-lib.ts';
 import type { ChdbConnection } from 'chdb/connection';
 import type * as ChdbConnectionModule from 'chdb/connection';
 import type * as ChdbModule from 'chdb';
@@ -32,7 +34,7 @@ function loadChdb(): Promise<Chdb> {
   return (chdbModules ??= Promise.all([import('chdb/connection'), import('chdb')]).then(([connection, engine]) => ({ connection, engine })));
 }
 
-type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof ClickhouseLib.createClient>[0]>['connection']>;
 
 export interface StoreOptions {
   /** `http(s)://host:port` of a ClickHouse server; null or '' = embedded chDB. */
@@ -129,7 +131,7 @@ class EmbeddedStore implements Store {
       const conn = chdb.connection.createChdbConnection({ path: dataDir });
       // chdb/connection implements @clickhouse/client-common's Connection; the
       // client bundles its own copy of those types, which differ only nominally.
-      const client = createClient({ connection: conn as unknown as ClientConnection, log: { level: ClickHouseLogLevel.OFF } });
+      const client = clickhouseClient().createClient({ connection: conn as unknown as ClientConnection, log: { level: clickhouseClient().ClickHouseLogLevel.OFF } });
       this.opening = { conn, client };
       return this.opening;
     });
@@ -198,7 +200,7 @@ class ServerStore implements Store {
   constructor(readonly key: string, o: StoreOptions) {
     // No default database on the connection: it may not exist before the
     // schema is created, and every statement we send is fully qualified.
-    this.client = createClient({
+    this.client = clickhouseClient().createClient({
       url: o.endpoint!,
       username: o.username || 'default',
       password: o.password,
@@ -208,7 +210,7 @@ class ServerStore implements Store {
       clickhouse_settings: o.settings ?? {},
       // Failures reach the exporter helper, which logs once per condition;
       // the client would log every failed request.
-      log: { level: ClickHouseLogLevel.OFF },
+      log: { level: clickhouseClient().ClickHouseLogLevel.OFF },
     });
   }
 

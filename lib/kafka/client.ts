@@ -8,7 +8,9 @@
  * warn and error only, and say each distinct message at most once a minute,
  * so a broker outage is a few lines, not thousands.
  */
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions, type logCreator } from 'kafkajs';
+import type { Kafka, KafkaConfig, SASLOptions, logCreator } from 'kafkajs';
+import { kafkajs } from './kafkajs.ts';
+import { codecRegistry } from './codecs.ts';
 import { s, type ConfigError, type Schema } from '../../core/config/schema.ts';
 import { collectorAuthFields, collectorClientFields, collectorSaslFields, metadataSchema } from './collector-keys.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
@@ -135,6 +137,7 @@ const QUIET_MS = 60_000;
 /** kafkajs log lines → our logger, warn and error only, each distinct message once a minute. */
 export function kafkaLogCreator(logger: Logger): logCreator {
   const lastSaid = new Map<string, number>();
+  const { logLevel } = kafkajs();
   return () => ({ namespace, level, log }) => {
     if (level > logLevel.WARN || level === logLevel.NOTHING) return;
     const { message, timestamp: _ts, logger: _l, stack: _s, ...fields } = log as Record<string, unknown> & { message: string };
@@ -170,6 +173,9 @@ export interface ClientOptions {
 }
 
 export async function createKafkaClient(o: ClientOptions): Promise<Kafka> {
+  const { Kafka, logLevel } = kafkajs();
+  // Our codecs before the first batch this client could produce or fetch.
+  codecRegistry();
   const cfg: KafkaConfig = {
     clientId: o.client_id,
     brokers: o.brokers,

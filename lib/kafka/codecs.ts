@@ -17,10 +17,9 @@
  */
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
-// kafkajs is CommonJS and Node's ESM loader cannot see these two as named
-// exports (vitest's transform can, which hides the difference in tests).
-import kafkajs, { type CompressionTypes as CompressionType } from 'kafkajs';
+import type { CompressionTypes as CompressionType } from 'kafkajs';
 import { createRequire } from 'node:module';
+import { kafkajs } from './kafkajs.ts';
 import type * as Snappy from 'snappy';
 import type * as Lz4 from 'lz4-napi';
 import type * as Fzstd from 'fzstd';
@@ -35,7 +34,8 @@ const snappy = () => (snappyLib ??= require('snappy') as typeof Snappy);
 const lz4 = () => (lz4Lib ??= require('lz4-napi') as typeof Lz4);
 const fzstd = () => (fzstdLib ??= require('fzstd') as typeof Fzstd);
 
-const { CompressionCodecs, CompressionTypes } = kafkajs;
+/** Kafka's record-batch compression attribute values (the protocol's, as kafkajs' CompressionTypes has them). */
+const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as unknown as Record<'None' | 'GZIP' | 'Snappy' | 'LZ4' | 'ZSTD', CompressionType>;
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -112,17 +112,24 @@ export interface KafkaCodec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
-/** kafkajs' codec registry, by compression type (its typings cover only its own entries). */
-export const codecRegistry = CompressionCodecs as unknown as Record<number, () => KafkaCodec>;
+/** kafkajs' codec registry, by compression type (its typings cover only its own entries), with ours in it. */
+let registered = false;
+export function codecRegistry(): Record<number, () => KafkaCodec> {
+  const registry = kafkajs().CompressionCodecs as unknown as Record<number, () => KafkaCodec>;
+  if (!registered) {
+    registered = true;
+    registry[CompressionTypes.Snappy] = codec(snappyEncode, snappyDecode);
+    registry[CompressionTypes.LZ4] = codec(
+      (b) => lz4().compressFrame(b),
+      (b) => lz4().decompressFrame(b),
+    );
+    registry[CompressionTypes.ZSTD] = codec(zstdEncode, zstdDecode);
+  }
+  return registry;
+}
 
 const codec = (compress: (b: Buffer) => Promise<Buffer>, decompress: (b: Buffer) => Promise<Buffer>) => (): KafkaCodec => ({
   compress: (encoder) => compress(encoder.buffer),
   decompress,
 });
 
-codecRegistry[CompressionTypes.Snappy] = codec(snappyEncode, snappyDecode);
-codecRegistry[CompressionTypes.LZ4] = codec(
-  (b) => lz4().compressFrame(b),
-  (b) => lz4().decompressFrame(b),
-);
-codecRegistry[CompressionTypes.ZSTD] = codec(zstdEncode, zstdDecode);

@@ -9,7 +9,8 @@
  * partition counts still get every partition assigned) are dealt round-robin
  * over the members sorted by id: number p goes to member p mod n.
  */
-import { AssignerProtocol, type GroupMember, type GroupMemberAssignment, type GroupState, type PartitionAssigner } from 'kafkajs';
+import type { GroupMember, GroupMemberAssignment, GroupState, PartitionAssigner } from 'kafkajs';
+import { kafkajs } from '../../lib/kafka/kafkajs.ts';
 
 export const CO_PARTITIONED = 'TrailhouseCoPartitioned';
 
@@ -40,10 +41,10 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     const plan = coPartition(members.map((m) => m.memberId), partitionsByTopic);
     return [...plan].map(([memberId, assignment]) => ({
       memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }),
+      memberAssignment: kafkajs().AssignerProtocol.MemberAssignment.encode({ version: 0, assignment, userData: Buffer.alloc(0) }),
     }));
   },
   protocol({ topics }: { topics: string[] }): GroupState {
-    return { name: CO_PARTITIONED, metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+    return { name: CO_PARTITIONED, metadata: kafkajs().AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
   },
 });

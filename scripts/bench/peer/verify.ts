@@ -6,8 +6,6 @@
  * but did not write them all cannot pass.
  */
 import { countRecords } from '../../../core/otlp/count.ts';
-// Registers the lz4, snappy and zstd codecs with kafkajs.
-import '../../../lib/kafka/codecs.ts';
 import { testKafka } from '../../../test/kafka-broker.ts';
 
 export async function recordsOnTopic(brokers: string, topic: string, messages: number, timeoutMs = 300_000): Promise<number> {
