@@ -23,8 +23,9 @@ const agDir = join(root, 'agent');
 const logs = join(root, 'logs');
 for (const d of [gwDir, agDir, logs]) mkdirSync(d, { recursive: true });
 const AGENT_YAML = readFileSync(resolve('examples/agent.yaml'), 'utf8');
-// The NODE_OPTIONS examples/agent.yaml documents for a host agent.
+// The NODE_OPTIONS and glibc settings examples/agent.yaml documents for a host agent.
 const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64'];
+const AGENT_MALLOC = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' };
 
 let gateway: Trailhouse | undefined;
 let agent: Trailhouse | undefined;
@@ -47,7 +48,7 @@ describe('examples/agent.yaml → the default pipeline', () => {
     p.cfg.processors.correlate.wait = '1s';
     const gwYaml = p.yaml();
     gateway = await Trailhouse.start(gwDir, 'gateway', gwYaml);
-    const env = { AGENT_FILES: join(logs, '*.log'), AGENT_GATEWAY: `127.0.0.1:${p.grpc}`, AGENT_DATA: join(agDir, 'data'), AGENT_METRICS: `127.0.0.1:${await freePort()}`, AGENT_SYSLOG: `127.0.0.1:${await freePort()}` };
+    const env = { ...AGENT_MALLOC, AGENT_FILES: join(logs, '*.log'), AGENT_GATEWAY: `127.0.0.1:${p.grpc}`, AGENT_DATA: join(agDir, 'data'), AGENT_METRICS: `127.0.0.1:${await freePort()}`, AGENT_SYSLOG: `127.0.0.1:${await freePort()}` };
     agent = await Trailhouse.start(agDir, 'agent', AGENT_YAML, env, AGENT_NODE_FLAGS);
     await sleep(500); // past the agent's first poll: files created from now on are read from their start
     const stored = () => count(p.query, "SELECT count() FROM otel.otel_logs WHERE Body LIKE 'agent-e2e line %'");

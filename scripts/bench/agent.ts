@@ -8,8 +8,9 @@
  * agent's lines per CPU-second (its utime + stime from its start until the
  * sink has every line) and its peak RSS.
  *
- *   npm run bench:agent [-- --files 50 --lines 1000000 --parser none|envoy_json --compression gzip|none --max-batch-bytes 1MiB
- *                          --queue-size 4 --consumers 1 --node-flags "--max-semi-space-size=1 --max-old-space-size=64"]
+ *   npm run bench:agent [-- --files 50 --lines 1000000 --parser envoy_json|none --compression gzip|none --max-batch-bytes 768KiB
+ *                          --queue-size 4 --consumers 1 --node-flags "--max-semi-space-size=1 --max-old-space-size=64"
+ *                          --malloc-env "MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536"]
  *
  * The defaults are examples/agent.yaml's (and the NODE_OPTIONS it documents).
  *
@@ -36,9 +37,9 @@ const flag = (name: string, def: string) => {
 };
 const FILES = Number(flag('files', '50'));
 const LINES = Number(flag('lines', '1000000'));
-const PARSER = flag('parser', 'none');
+const PARSER = flag('parser', 'envoy_json');
 /** filelog's max_batch_bytes, and max_log_size with it (default: the receiver's). */
-const BATCH = flag('max-batch-bytes', '');
+const BATCH = flag('max-batch-bytes', '768KiB');
 
 const ISTIO = (i: number) =>
   `[2024-05-14T09:12:10.000Z] "GET /status/${i} HTTP/1.1" 200 - via_upstream - "-" 0 0 4 3 "-" "curl/8.5.0" "84961386-6d84-929d-98bd-${String(i).padStart(12, '0')}" "httpbin:8000" "10.244.1.7:80" inbound|80|| 127.0.0.6:41211 10.244.1.7:80 10.244.0.12:46520 outbound_.8000_._.httpbin.foo.svc.cluster.local default`;
@@ -66,7 +67,9 @@ cfg.service.telemetry.logs.level = 'info';
 const began = Date.now();
 // examples/agent.yaml's settings and NODE_OPTIONS by default (queue, consumers, memory_limiter, V8 flags).
 const nodeFlags = flag('node-flags', '--max-semi-space-size=1 --max-old-space-size=64').split(' ').filter(Boolean);
-const agent = await Trailhouse.start(root, 'agent', stringify(cfg), {}, nodeFlags);
+// The glibc settings the example documents ('' for glibc's defaults).
+const mallocEnv = Object.fromEntries(flag('malloc-env', 'MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536').split(' ').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+const agent = await Trailhouse.start(root, 'agent', stringify(cfg), mallocEnv, nodeFlags);
 const pid = agent.proc.pid!;
 const idleRss = peakRssMiB(pid);
 const cpu0 = cpuSeconds(pid);
