@@ -11,10 +11,11 @@
  * A token is scoped to who sent it: the authenticated subject when the
  * receiver has `auth`, else the sender's IP address, so a sender cannot
  * suppress another's batch by guessing its token. Bounded: at most
- * `maxTokens`, each for `window`; the oldest go first. Memory only: a gateway
+ * `maxTokens` (kept as digests), each for `window`; the oldest go first. Memory only: a gateway
  * restarted between an agent's two tries stores that batch twice (its
  * queue's own replay is covered by the queue's tokens downstream).
  */
+import { createHash } from 'node:crypto';
 import type { ClientInfo } from './client.ts';
 
 export const DEDUP_HEADER = 'x-trailhouse-dedup-token';
@@ -61,9 +62,14 @@ export class Repeats {
     this.now = opts.now ?? Date.now;
   }
 
+  /**
+   * The memory's key: a digest of signal, sender and token, so an entry costs
+   * the same ~100 bytes however long the sender's name and token are (100 000
+   * tokens stay ~10 MiB).
+   */
   static key(signal: string, client: ClientInfo, token: string): string {
     const who = client.auth ? `auth:${client.auth.subject}` : `ip:${client.address}`;
-    return `${signal}\u0000${who}\u0000${token}`;
+    return createHash('sha256').update(`${signal}\u0000${who}\u0000${token}`).digest('base64');
   }
 
   /**
