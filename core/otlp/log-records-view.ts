@@ -46,17 +46,25 @@ export class LogRecordsView {
 
   constructor(readonly parts: readonly Uint8Array[]) {}
 
-  /** The slots of a new record (its offset in `fields`), all -1 but the counters. */
-  add(traceId: string): number {
+  /** A record: its trace id and where its fields lie (the L_* slots, in order). */
+  add(traceId: string, start: number, end: number, time: number, observed: number, body: number, spanId: number, attrs: number, own: number): void {
     const at = this.count * LOG_SLOTS;
     if (at + LOG_SLOTS > this.fields.length) {
       const more = new Int32Array(this.fields.length * 2);
       more.set(this.fields);
       this.fields = more;
     }
+    const f = this.fields;
+    f[at + L_START] = start;
+    f[at + L_END] = end;
+    f[at + L_TIME] = time;
+    f[at + L_OBSERVED] = observed;
+    f[at + L_BODY] = body;
+    f[at + L_SPAN_ID] = spanId;
+    f[at + L_ATTRS] = attrs;
+    f[at + L_OWN] = own;
     this.traceIds.push(traceId);
     this.count++;
-    return at;
   }
 
   endPart(): void {
@@ -174,16 +182,7 @@ export function readLogsPart(view: LogRecordsView, k: number): void {
             }
           }
         }
-        const at = view.add(traceId);
-        const f = view.fields;
-        f[at + L_START] = start;
-        f[at + L_END] = recEnd;
-        f[at + L_TIME] = time;
-        f[at + L_OBSERVED] = observed;
-        f[at + L_BODY] = body;
-        f[at + L_SPAN_ID] = sid;
-        f[at + L_ATTRS] = attrs;
-        f[at + L_OWN] = own;
+        view.add(traceId, start, recEnd, time, observed, body, sid, attrs, own);
       }
     }
   }

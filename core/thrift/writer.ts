@@ -4,6 +4,7 @@
  * compact UDP packets, Zipkin v1 thrift bodies) without a thrift library.
  */
 import { TType } from './types.ts';
+import { ByteBuf } from '../byte-buf.ts';
 
 export interface ThriftWriter {
   writeMessageBegin(name: string, type: number, seqId: number): void;
@@ -23,17 +24,7 @@ export interface ThriftWriter {
   finish(): Buffer;
 }
 
-class Bytes {
-  buf = Buffer.allocUnsafe(1024);
-  pos = 0;
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
+class Bytes extends ByteBuf {
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v & 0xff;

@@ -10,9 +10,7 @@ import { blankLogRecord, getAttr, type KeyValue, type LogRecord, type Resource }
 import type { LogPatches, LogsPayload } from '../../core/payload.ts';
 import { readAnyValue, readKeyValue } from '../../core/otlp/common-proto.ts';
 import { eachLogRecordOf, keyEnd, viewLogRecord } from '../../core/otlp/log-view.ts';
-import {
-  L_ATTRS, L_BODY, L_END, L_OBSERVED, L_OWN, L_SPAN_ID, L_START, L_TIME, logRecordsView, mayBeOwnKey,
-} from '../../core/otlp/log-records-view.ts';
+import { logRecordsView, mayBeOwnKey } from '../../core/otlp/log-records-view.ts';
 import { walkAll, walkSliced, type PartWalk } from '../../core/yield.ts';
 import type { Reader } from '../../core/otlp/protowire.ts';
 import { LogRecordTag } from '../../core/otlp/wire-fields.gen.ts';
@@ -178,16 +176,7 @@ function classifyWalk(parts: readonly Uint8Array[], patches: LogPatches | undefi
         r.pos = kvs[2 * k]!;
         if (mayBeOwnKey(r, r.lenEnd(end))) own = 1;
       }
-      const at = view!.add(rec.traceId);
-      const f = view!.fields;
-      f[at + L_START] = start;
-      f[at + L_END] = end;
-      f[at + L_TIME] = time;
-      f[at + L_OBSERVED] = observed;
-      f[at + L_BODY] = body;
-      f[at + L_SPAN_ID] = sid;
-      f[at + L_ATTRS] = n;
-      f[at + L_OWN] = own;
+      view!.add(rec.traceId, start, end, time, observed, body, sid, n, own);
       r.pos = end;
     }
     if (patch?.traceId !== undefined) rec.traceId = patch.traceId;

@@ -1,19 +1,5 @@
-/** Bytes for encode.ts and json-attrs.ts: a growing buffer, protobuf varints, short copies. */
+/** Bytes for encode.ts and json-attrs.ts: protobuf varints, short copies (the growing buffer is core/byte-buf.ts). */
 
-/** A growing byte buffer the scanner writes into. */
-export class ByteBuf {
-  buf: Buffer = Buffer.allocUnsafe(64 * 1024);
-  pos = 0;
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-}
 
 /** Bytes of a non-negative integer (up to 2^53) as a varint. */
 export const varintLen = (n: number): number =>

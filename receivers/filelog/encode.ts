@@ -27,7 +27,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogRecord } from '../../core/model.ts';
 import { encodeLogRecordProto } from '../../core/otlp/logs-proto.ts';
-import { ByteBuf, copyBytes, putVarint, varintLen } from './bytes.ts';
+import { copyBytes, putVarint, varintLen } from './bytes.ts';
+import { ByteBuf } from '../../core/byte-buf.ts';
 import { JsonAttrScanner, PARSED, START_FALLBACK, START_NOT_OBJECT } from './json-attrs.ts';
 import type { BytesParser } from './operators.ts';
 
@@ -59,7 +60,7 @@ function attribute(key: string, value: string): Buffer {
 
 export class LinesEncoder {
   /** The request being written, from HEAD on; kept between requests (one encoder per receiver). */
-  private readonly out = new ByteBuf();
+  private readonly out = new ByteBuf(64 * 1024);
   private readonly scanner = new JsonAttrScanner();
   /** observed_time_unix_nano's field, the same for every record of a request. */
   private readonly observed = Buffer.alloc(9);

@@ -21,7 +21,8 @@
  * KeyValue.key = 1, value = 2; AnyValue string_value = 1, bool_value = 2,
  * int_value = 3 (int64 varint), double_value = 4 (fixed64).
  */
-import { copyBytes, putVarint, varintLen, type ByteBuf } from './bytes.ts';
+import { copyBytes, putVarint, varintLen } from './bytes.ts';
+import type { ByteBuf } from '../../core/byte-buf.ts';
 import { scanString, unescape, type StringScan } from './json-string.ts';
 import { startTimeBytes } from './start-time.ts';
 
