@@ -5,6 +5,7 @@
  * after the receiver took the batch, so the exporter, not knowing, sends it
  * again; the receiver answers the repeat as accepted without passing it on.
  */
+import * as grpc from '@grpc/grpc-js';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Factory } from '../../core/component.ts';
@@ -121,6 +122,28 @@ describe('the token on the wire', () => {
       const r = await post({ [DEDUP_HEADER]: bad });
       expect(r.status).toBe(400);
       expect(r.body).toContain(DEDUP_HEADER);
+    }
+    expect(fx.sink.logPayloads.length).toBe(before);
+  });
+
+  it('over gRPC, a malformed or doubled token is INVALID_ARGUMENT with the reason', async () => {
+    const client = new grpc.Client(fx.otlp.grpc!.address, grpc.credentials.createInsecure());
+    const call = (md: grpc.Metadata) =>
+      new Promise<grpc.ServiceError | null>((resolve) => {
+        client.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', (b: Buffer) => b, (b: Buffer) => b, Buffer.from(encodeLogsProto(sampleLogs(1))), md, (err) => resolve(err));
+      });
+    const before = fx.sink.logPayloads.length;
+    try {
+      for (const values of [['a b'], ['t1', 't2'], ['x'.repeat(300)]]) {
+        const md = new grpc.Metadata();
+        md.set('authorization', `Bearer ${TOKEN}`);
+        for (const v of values) md.add(DEDUP_HEADER, v);
+        const err = await call(md);
+        expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+        expect(err?.details).toContain(DEDUP_HEADER);
+      }
+    } finally {
+      client.close();
     }
     expect(fx.sink.logPayloads.length).toBe(before);
   });
