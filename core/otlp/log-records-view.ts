@@ -12,7 +12,7 @@
  * the correlation window: numbers in one typed array, and the trace id
  * strings the trace index holds anyway; no object per record.
  */
-import { Reader } from './protowire.ts';
+import { Reader, nextLenField as field } from './protowire.ts';
 import { keyEnd } from './log-view.ts';
 import { ExportLogsServiceRequestTag, LogRecordTag, ResourceLogsTag, ScopeLogsTag } from './wire-fields.gen.ts';
 
@@ -104,15 +104,6 @@ const ZERO_TRACE = '00000000000000000000000000000000';
 const T = 0x74;
 const PREFIX_LENGTH = 'trailhouse.'.length;
 
-/** Moves past fields other than length-delimited `tag` before `end`; returns the end of the next `tag` field (the reader at its body), or -1 at `end`. */
-function field(r: Reader, end: number, tag: number): number {
-  while (r.pos < end) {
-    const t = r.uint32();
-    if (t === tag) return r.lenEnd(end);
-    r.skip(t & 7, end);
-  }
-  return -1;
-}
 
 /** Whether the KeyValue at the reader (its body, ending at `kvEnd`) may have a `trailhouse.` key: the flag L_OWN. The reader moves. */
 export function mayBeOwnKey(r: Reader, kvEnd: number): boolean {

@@ -16,5 +16,5 @@
  * shifted in place in the rare case its length needs more (most are < 128 B).
  */
 export { MAX_DEPTH, WT_I32, WT_I64, WT_LEN, WT_VARINT } from './wire-common.ts';
-export { Reader, fields } from './wire-reader.ts';
+export { Reader, fields, nextLenField } from './wire-reader.ts';
 export { Writer, sharedWriter } from './wire-writer.ts';

@@ -255,3 +255,17 @@ export function fields(...nums: number[]): number {
   for (const n of nums) m |= 1 << n;
   return m;
 }
+
+/**
+ * Moves past fields other than length-delimited `tag` before `end`; returns
+ * the end of the next `tag` field (the reader at its body), or -1 at `end`.
+ * How the byte walks step through nested messages without decoding them.
+ */
+export function nextLenField(r: Reader, end: number, tag: number): number {
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === tag) return r.lenEnd(end);
+    r.skip(t & 7, end);
+  }
+  return -1;
+}

@@ -17,7 +17,7 @@ import type { AnyValue } from '../../core/model.ts';
 import { sameBytes } from '../../core/otlp/log-view.ts';
 import { walkAll, type PartWalk } from '../../core/yield.ts';
 import { readAnyValue } from '../../core/otlp/common-proto.ts';
-import { Reader } from '../../core/otlp/protowire.ts';
+import { Reader, nextLenField as field } from '../../core/otlp/protowire.ts';
 import { fixed32At } from '../../core/otlp/wire-common.ts';
 import {
   ExportTraceServiceRequestTag, KeyValueTag, ResourceSpansTag, ResourceTag, ScopeSpansTag, SpanTag, StatusTag,
@@ -66,14 +66,14 @@ function traceIdOf(r: Reader, end: number): string {
   return hex;
 }
 
-/** Moves past fields other than length-delimited `tag` before `end`; returns the end of the next `tag` field (the reader at its body), or -1 at `end`. */
-function field(r: Reader, end: number, tag: number): number {
-  while (r.pos < end) {
-    const t = r.uint32();
-    if (t === tag) return r.lenEnd(end);
-    r.skip(t & 7, end);
-  }
-  return -1;
+
+/** Whether the id field at the reader (a parent span id) has a byte other than zero; the reader moves past it. */
+function nonZeroId(r: Reader, buf: Uint8Array, end: number): boolean {
+  const e = r.lenEnd(end);
+  let k = r.pos;
+  while (k < e && buf[k] === 0) k++;
+  r.pos = e;
+  return k < e;
 }
 
 /** The spans of `parts` (ExportTraceServiceRequest bytes), indexed as indexTraces does. */
@@ -192,18 +192,7 @@ function span(r: Reader, end: number, service: string, requestIdAttrs: readonly 
     switch (t) {
       case SpanTag.trace_id: traceId = traceIdOf(r, end); break;
       case SpanTag.span_id: spanId = id(r, end, ZERO_SPAN); break;
-      case SpanTag.parent_span_id: {
-        const e = r.lenEnd(end);
-        hasParent = false;
-        for (let k = r.pos; k < e; k++) {
-          if (buf[k] !== 0) {
-            hasParent = true;
-            break;
-          }
-        }
-        r.pos = e;
-        break;
-      }
+      case SpanTag.parent_span_id: hasParent = nonZeroId(r, buf, end); break;
       case SpanTag.name: name = r.key(end); break; // names repeat: one string per name, not per span
       case SpanTag.kind: kind = r.uint32() | 0; break;
       case SpanTag.start_time_unix_nano: startAt = r.pos; skipFixed64(r, end); break;
@@ -356,18 +345,7 @@ function summarizeSpan(r: Reader, end: number, service: string, out: Map<string,
     switch (t) {
       case SpanTag.trace_id: traceId = id(r, end, ZERO_TRACE); break;
       case SpanTag.span_id: spanId = id(r, end, ZERO_SPAN); break;
-      case SpanTag.parent_span_id: {
-        const e = r.lenEnd(end);
-        hasParent = false;
-        for (let k = r.pos; k < e; k++) {
-          if (buf[k] !== 0) {
-            hasParent = true;
-            break;
-          }
-        }
-        r.pos = e;
-        break;
-      }
+      case SpanTag.parent_span_id: hasParent = nonZeroId(r, buf, end); break;
       case SpanTag.name: nameEnd = r.lenEnd(end); nameAt = r.pos; r.pos = nameEnd; break;
       case SpanTag.start_time_unix_nano: start = r.fixed64(); break;
       case SpanTag.end_time_unix_nano: finish = r.fixed64(); break;
