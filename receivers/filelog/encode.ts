@@ -27,6 +27,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { LogRecord } from '../../core/model.ts';
 import { encodeLogRecordProto } from '../../core/otlp/logs-proto.ts';
+import { AnyValueTag, ExportLogsServiceRequestTag, KeyValueTag, LogRecordTag, ResourceLogsTag, ScopeLogsTag } from '../../core/otlp/wire-fields.gen.ts';
 import { copyBytes, putVarint, varintLen } from './bytes.ts';
 import { ByteBuf } from '../../core/byte-buf.ts';
 import { JsonAttrScanner, PARSED, START_FALLBACK, START_NOT_OBJECT } from './json-attrs.ts';
@@ -45,14 +46,14 @@ function attribute(key: string, value: string): Buffer {
   const kv = 1 + varintLen(k.length) + k.length + 1 + varintLen(any) + any;
   const out = Buffer.allocUnsafe(1 + varintLen(kv) + kv);
   let p = 0;
-  out[p++] = 0x32;
+  out[p++] = LogRecordTag.attributes;
   p = putVarint(out, p, kv);
-  out[p++] = 0x0a;
+  out[p++] = KeyValueTag.key;
   p = putVarint(out, p, k.length);
   p += k.copy(out, p);
-  out[p++] = 0x12;
+  out[p++] = KeyValueTag.value;
   p = putVarint(out, p, any);
-  out[p++] = 0x0a;
+  out[p++] = AnyValueTag.string_value;
   p = putVarint(out, p, v.length);
   v.copy(out, p);
   return out;
@@ -83,7 +84,7 @@ export class LinesEncoder {
     this.out.pos = HEAD;
     this.n = 0;
     this.chunkBuf = undefined;
-    this.observed[0] = 0x59; // observed_time_unix_nano, fixed64
+    this.observed[0] = LogRecordTag.observed_time_unix_nano;
     this.observed.writeBigUInt64LE(observedNanos, 1);
   }
 
@@ -148,7 +149,7 @@ export class LinesEncoder {
           const o = this.out.buf;
           const t = at + REC_HEAD;
           if (sc.hasTime) {
-            o[t] = 0x09; // time_unix_nano, fixed64
+            o[t] = LogRecordTag.time_unix_nano;
             o.writeUInt32LE(sc.timeLo, t + 1);
             o.writeUInt32LE(sc.timeHi, t + 5);
           } else {
@@ -167,7 +168,7 @@ export class LinesEncoder {
     const fields = encodeLogRecordProto(rec);
     const out = this.out;
     out.ensure(6 + fields.length);
-    out.buf[out.pos++] = 0x12; // log_records
+    out.buf[out.pos++] = ScopeLogsTag.log_records;
     out.pos = putVarint(out.buf, out.pos, fields.length);
     out.pos = copyBytes(fields, 0, fields.length, out.buf, out.pos);
     this.n++;
@@ -179,7 +180,7 @@ export class LinesEncoder {
     // + 8: the record's length may need more than its 2 bytes
     out.ensure(REC_HEAD + 12 + line + this.fileAttrs.length + 9 + extra + 8);
     const at = out.pos;
-    out.buf[at] = 0x12; // log_records
+    out.buf[at] = ScopeLogsTag.log_records;
     out.pos += REC_HEAD;
     return at;
   }
@@ -189,9 +190,9 @@ export class LinesEncoder {
     const o = this.out.buf;
     const line = end - start;
     let p = this.out.pos;
-    o[p++] = 0x2a; // body
+    o[p++] = LogRecordTag.body;
     p = putVarint(o, p, 1 + varintLen(line) + line);
-    o[p++] = 0x0a; // string_value
+    o[p++] = AnyValueTag.string_value;
     p = putVarint(o, p, line);
     p = copyBytes(buf, start, end, o, p);
     this.out.pos = copyBytes(this.fileAttrs, 0, this.fileAttrs.length, o, p);
@@ -220,13 +221,13 @@ export class LinesEncoder {
     const rlLen = 2 + 1 + varintLen(scopeLen) + scopeLen;
     let p = HEAD - (1 + varintLen(rlLen) + 2 + 1 + varintLen(scopeLen) + 2);
     const start = p;
-    o[p++] = 0x0a; // resource_logs
+    o[p++] = ExportLogsServiceRequestTag.resource_logs;
     p = putVarint(o, p, rlLen);
-    o[p++] = 0x0a; // resource, empty
+    o[p++] = ResourceLogsTag.resource; // empty
     o[p++] = 0;
-    o[p++] = 0x12; // scope_logs
+    o[p++] = ResourceLogsTag.scope_logs;
     p = putVarint(o, p, scopeLen);
-    o[p++] = 0x0a; // scope, empty
+    o[p++] = ScopeLogsTag.scope; // empty
     o[p++] = 0;
     const request = Buffer.allocUnsafe(out.pos - start);
     o.copy(request, 0, start, out.pos);

@@ -25,6 +25,18 @@ import { copyBytes, putVarint, varintLen } from './bytes.ts';
 import type { ByteBuf } from '../../core/byte-buf.ts';
 import { scanString, unescape, type StringScan } from './json-string.ts';
 import { startTimeBytes } from './start-time.ts';
+import { AnyValueTag, KeyValueTag, LogRecordTag } from '../../core/otlp/wire-fields.gen.ts';
+
+/** A LogRecord.attributes KeyValue up to its value's AnyValue body: tags, lengths and the key copied from b[ks, ks + klen). Returns the new q. */
+function keyValueHead(o: Buffer, q: number, b: Uint8Array, ks: number, klen: number, kvLen: number, anyLen: number): number {
+  o[q++] = LogRecordTag.attributes;
+  q = putVarint(o, q, kvLen);
+  o[q++] = KeyValueTag.key;
+  q = putVarint(o, q, klen);
+  q = copyBytes(b, ks, ks + klen, o, q);
+  o[q++] = KeyValueTag.value;
+  return putVarint(o, q, anyLen);
+}
 
 /** fields(): the fields were written. */
 export const PARSED = 1;
@@ -158,14 +170,8 @@ export class JsonAttrScanner implements StringScan {
           const kvLen = 1 + kl + klen + 1 + varintLen(anyLen) + anyLen;
           const at = q + 1 + varintLen(kvLen) + 1 + kl + klen + 1 + varintLen(anyLen) + 1 + varintLen(strLen);
           if (at !== guess) o.copyWithin(at, guess, guess + strLen);
-          o[q++] = 0x32;
-          q = putVarint(o, q, kvLen);
-          o[q++] = 0x0a;
-          q = putVarint(o, q, klen);
-          q = copyBytes(b, ks, ks + klen, o, q);
-          o[q++] = 0x12;
-          q = putVarint(o, q, anyLen);
-          o[q++] = 0x0a;
+          q = keyValueHead(o, q, b, ks, klen, kvLen, anyLen);
+          o[q++] = AnyValueTag.string_value;
           q = putVarint(o, q, strLen);
           q += strLen;
           kind = 0;
@@ -220,18 +226,12 @@ export class JsonAttrScanner implements StringScan {
         if (p > e) return FALLBACK;
         if (kind !== 0) {
           const kvLen = 1 + varintLen(klen) + klen + 1 + varintLen(anyLen) + anyLen;
-          o[q++] = 0x32;
-          q = putVarint(o, q, kvLen);
-          o[q++] = 0x0a;
-          q = putVarint(o, q, klen);
-          q = copyBytes(b, ks, ks + klen, o, q);
-          o[q++] = 0x12;
-          q = putVarint(o, q, anyLen);
+          q = keyValueHead(o, q, b, ks, klen, kvLen, anyLen);
           if (kind === 2) {
-            o[q++] = 0x10;
+            o[q++] = AnyValueTag.bool_value;
             o[q++] = num;
           } else if (kind === 3) {
-            o[q++] = 0x18;
+            o[q++] = AnyValueTag.int_value;
             if (num >= 0) q = putVarint(o, q, num === 0 ? 0 : num);
             else {
               let u = BigInt.asUintN(64, BigInt(num));
@@ -239,7 +239,7 @@ export class JsonAttrScanner implements StringScan {
               o[q++] = Number(u);
             }
           } else {
-            o[q++] = 0x21;
+            o[q++] = AnyValueTag.double_value;
             o.writeDoubleLE(num, q);
             q += 8;
           }
