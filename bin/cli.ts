@@ -3,6 +3,7 @@
  * queries. Each command returns its exit code.
  */
 import { runCommand, validateCommand } from './commands/run.ts';
+export { pipelineThreadMain } from './commands/run.ts';
 
 const USAGE = `usage: trailhouse <command> [options]
 

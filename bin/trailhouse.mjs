@@ -24,14 +24,19 @@ function freshBundle() {
 }
 
 const bundle = freshBundle();
-let main;
+let main, pipelineThreadMain;
 process.env.TRAILHOUSE_CODE = bundle ? 'dist' : 'source';
 if (bundle) {
-  ({ main } = await import(bundle));
+  ({ main, pipelineThreadMain } = await import(bundle));
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  ({ main } = await import('./cli.ts'));
+  ({ main, pipelineThreadMain } = await import('./cli.ts'));
 }
-const code = await main(process.argv.slice(2));
-if (typeof code === 'number') process.exitCode = code;
+// On the worker thread `trailhouse run` starts for the pipelines behind the spool (core/pipeline-thread.ts).
+const { workerData } = await import('node:worker_threads');
+if (workerData?.role === 'pipeline-thread') await pipelineThreadMain(workerData);
+else {
+  const code = await main(process.argv.slice(2));
+  if (typeof code === 'number') process.exitCode = code;
+}

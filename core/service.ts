@@ -67,6 +67,12 @@ export interface ServiceOptions {
   metrics?: MetricsRegistry;
   /** Serve self-metrics on service.telemetry.metrics.address (default true). */
   serveMetrics?: boolean;
+  /**
+   * Runs during shutdown once receivers and processors have stopped, before
+   * connectors and exporters do (the pipeline thread behind the spool
+   * exporters finishes there: core/pipeline-thread.ts).
+   */
+  beforeExportersStop?: () => Promise<void>;
 }
 
 export class Service {
@@ -278,9 +284,13 @@ export class Service {
   /** Upstream first: receivers, processors front to back, exporters, extensions. Idempotent. */
   readonly shutdown = once(async () => {
     for (const e of this.extensions) if (isPipelineWatcher(e.component)) e.component.notReady();
-    const order = [...this.receivers, ...[...this.processors].reverse(), ...this.connectors, ...this.exporters, ...[...this.extensions].reverse()];
+    const errors: Error[] = [];
+    const step = (p: Promise<void>) => p.catch((err: unknown) => void errors.push(...(err instanceof AggregateError ? (err.errors as Error[]) : [err as Error])));
     try {
-      await this.stopList(order);
+      await step(this.stopList([...this.receivers, ...[...this.processors].reverse()]));
+      if (this.opts.beforeExportersStop) await step(this.opts.beforeExportersStop());
+      await step(this.stopList([...this.connectors, ...this.exporters, ...[...this.extensions].reverse()]));
+      if (errors.length) throw new AggregateError(errors, `shutdown errors: ${errors.map((e) => e.message).join('; ')}`);
     } finally {
       await this.metricsServer?.close();
       this.stopProcessMetrics?.();

@@ -3,6 +3,10 @@ import { builtinRegistry } from '../../components.ts';
 import { loadConfigFile, type ServiceConfig } from '../../core/config/load.ts';
 import { ConfigValidationError, formatErrors } from '../../core/config/schema.ts';
 import { Service } from '../../core/service.ts';
+import { holdEngineLibrary } from '../../lib/clickhouse/store.ts';
+import { splitAtSpool } from '../../core/service-split.ts';
+import { PipelineThread, servePipelineThread, threadLogWriter, type PipelineThreadData } from '../../core/pipeline-thread.ts';
+import { parentPort } from 'node:worker_threads';
 import { createLogger } from '../../core/telemetry/logger.ts';
 import { flag, parseArgs } from './args.ts';
 import { pipelineEvent } from './lifecycle.ts';
@@ -30,6 +34,13 @@ export async function validateCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** A store in `cfg` runs the embedded engine (no `endpoint`, directly or through a clickhouse_store extension). */
+function usesEmbeddedEngine(cfg: ServiceConfig): boolean {
+  const embedded = (cc: { factory: unknown; config: unknown }, types: string[]) =>
+    types.includes((cc.factory as { type: string }).type) && !(cc.config as { endpoint?: string | null }).endpoint && !(cc.config as { store?: string | null }).store;
+  return cfg.serviceExtensions.some((id) => embedded(cfg.extensions.get(id)!, ['clickhouse_store'])) || cfg.pipelines.some((p) => p.exporters.some((id) => cfg.exporters.has(id) && embedded(cfg.exporters.get(id)!, ['clickhouse'])));
+}
+
 export async function runCommand(argv: string[]): Promise<number> {
   const path = flag(parseArgs(argv), 'config') ?? 'pipeline.yaml';
   const cfg = load(path);
@@ -38,9 +49,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   // The SDK is loaded only then.
   const otel = cfg.telemetry.logs.processors.length > 0 ? (await import('../../core/telemetry/otel-logs.ts')).otelLogSink(cfg.telemetry.logs.processors, VERSION) : undefined;
   const logger = createLogger({ level: cfg.telemetry.logs.level, also: otel ? (level, msg, fields) => otel.emit(level, msg, fields) : undefined });
+  // The pipelines behind the spool on a thread of their own (core/pipeline-thread.ts), when the config splits there.
+  const split = splitAtSpool(cfg);
+  let thread: PipelineThread | undefined;
   let service: Service;
   try {
-    service = new Service(cfg, { logger });
+    service = new Service('reason' in split ? cfg : split.front, { logger, beforeExportersStop: async () => thread?.stop() });
   } catch (err) {
     logger.error('cannot build the pipeline', { error: err });
     return 1;
@@ -65,8 +79,23 @@ export async function runCommand(argv: string[]): Promise<number> {
     service.onFatal((err) => void stop(`fatal: ${err.message}`, 1).then(resolve));
   });
   try {
+    if ('reason' in split) logger.debug('the pipelines run on one thread', { reason: split.reason });
+    else {
+      if (usesEmbeddedEngine(split.back)) await holdEngineLibrary();
+      thread = await PipelineThread.start({
+        configPath: path,
+        channels: split.channels,
+        logger,
+        metrics: service.metrics,
+        onFatal: (err) => void stop(`fatal: pipeline thread: ${err.message}`, 1),
+        writeLine: (line) => process.stderr.write(line + '\n'),
+        onLog: otel ? (level, msg, fields) => otel.emit(level, msg, fields) : undefined,
+      });
+      logger.info('pipelines behind the spool run on their own thread', { pipelines: split.back.pipelines.map((p) => p.id) });
+    }
     await service.start();
   } catch (err) {
+    await thread?.stop().catch(() => undefined);
     logger.error('cannot start the pipeline', { error: err });
     await otel?.shutdown().catch(() => undefined);
     return 1;
@@ -81,4 +110,20 @@ export async function runCommand(argv: string[]): Promise<number> {
   // stray handle in a dependency must not hang a deploy.
   setTimeout(() => process.exit(code), 2000).unref();
   return code;
+}
+
+/**
+ * The pipeline thread's entry (bin/trailhouse.mjs calls it on the worker):
+ * builds the half of the config behind the spool and serves the main thread.
+ */
+export async function pipelineThreadMain(data: PipelineThreadData): Promise<void> {
+  const cfg = loadConfigFile(data.configPath, builtinRegistry());
+  const split = splitAtSpool(cfg);
+  if ('reason' in split) {
+    parentPort?.postMessage({ t: 'failed', message: split.reason });
+    return;
+  }
+  const forward = data.forwardLogs ? (level: string, msg: string, fields: unknown) => parentPort?.postMessage({ t: 'log', level, msg, fields }) : undefined;
+  const logger = createLogger({ level: cfg.telemetry.logs.level, write: threadLogWriter(), also: forward }, { thread: 'pipeline' });
+  await servePipelineThread(new Service(split.back, { logger, serveMetrics: false }));
 }

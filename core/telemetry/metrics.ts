@@ -14,6 +14,8 @@ export type Labels = Record<string, string>;
 interface Series {
   labels: Labels;
   value: number;
+  /** Taken from another thread's registry (absorb): not this registry's to hand on. */
+  remote?: boolean;
 }
 
 class Family {
@@ -57,9 +59,13 @@ export interface Gauge {
   readonly value: number;
 }
 
+/** A registry's series as plain data, to carry to another thread (MetricsRegistry.snapshot / absorb). */
+export type MetricsSnapshot = Array<{ name: string; help: string; type: 'counter' | 'gauge'; series: Array<{ labels: Labels; value: number }> }>;
+
 export class MetricsRegistry {
   private readonly families = new Map<string, Family>();
   private readonly collectors: Array<() => void> = [];
+  private readonly remote: Array<() => Promise<MetricsSnapshot>> = [];
 
   private family(name: string, help: string, type: 'counter' | 'gauge'): Family {
     let f = this.families.get(name);
@@ -98,6 +104,49 @@ export class MetricsRegistry {
   /** Runs before each exposition, to refresh gauges sampled on demand. */
   onCollect(fn: () => void): void {
     this.collectors.push(fn);
+  }
+
+  /**
+   * Another registry whose series this one shows (the pipeline thread's,
+   * core/pipeline-thread.ts): read by `collect` before each exposition.
+   */
+  mirror(read: () => Promise<MetricsSnapshot>): void {
+    this.remote.push(read);
+  }
+
+  /** Brings mirrored series up to date (a mirror that cannot answer keeps its last values). */
+  async collect(): Promise<void> {
+    for (const read of this.remote) {
+      const snap = await read().catch(() => undefined);
+      if (snap) this.absorb(snap);
+    }
+  }
+
+  /**
+   * This registry's own series (none absorbed from another), after the
+   * collectors ran unless `collect: false` (a collector may reset what it
+   * samples, e.g. the longest fsync since the last scrape).
+   */
+  snapshot(opts: { collect?: boolean } = {}): MetricsSnapshot {
+    if (opts.collect !== false) for (const c of this.collectors) c();
+    const out: MetricsSnapshot = [];
+    for (const f of this.families.values()) {
+      const series = [...f.series.values()].filter((s) => !s.remote).map((s) => ({ labels: s.labels, value: s.value }));
+      if (series.length) out.push({ name: f.name, help: f.help, type: f.type, series });
+    }
+    return out;
+  }
+
+  /** Takes the values of another registry's series (same name and labels: the other's value wins). */
+  absorb(snap: MetricsSnapshot): void {
+    for (const f of snap) {
+      const fam = this.family(f.name, f.help, f.type);
+      for (const s of f.series) {
+        const mine = fam.get(s.labels);
+        mine.value = s.value;
+        mine.remote = true;
+      }
+    }
   }
 
   /** Current value of a series, for tests and health checks (0 when absent). */

@@ -11,8 +11,10 @@ export interface MetricsServer {
 export async function startMetricsServer(endpoint: string, registry: MetricsRegistry, opts: { typeSuffix?: boolean } = {}): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     if (req.url === '/metrics' || req.url?.startsWith('/metrics?')) {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      res.end(registry.exposition(opts));
+      void registry.collect().then(() => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(registry.exposition(opts));
+      });
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

@@ -34,6 +34,17 @@ function loadChdb(): Promise<Chdb> {
   return (chdbModules ??= Promise.all([import('chdb/connection'), import('chdb')]).then(([connection, engine]) => ({ connection, engine })));
 }
 
+/**
+ * Loads the engine's library on this thread, for a process whose store runs
+ * on a worker thread (core/pipeline-thread.ts). Node unloads the addons a
+ * worker loaded when that worker ends, and chDB's library does not survive
+ * being unloaded (the process segfaults as it exits); opened here as well,
+ * the library stays loaded until the process ends.
+ */
+export async function holdEngineLibrary(): Promise<void> {
+  await loadChdb();
+}
+
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof ClickhouseLib.createClient>[0]>['connection']>;
 
 export interface StoreOptions {

@@ -45,8 +45,9 @@ export class StatsWriter {
     this.timer.unref();
   }
 
-  /** Samples now and writes the rows under the minute holding `atMs`. */
-  write(atMs: number): Promise<void> {
+  /** Samples now (the main thread's counters too, when this runs on the pipeline thread) and writes the rows under the minute holding `atMs`. */
+  async write(atMs: number): Promise<void> {
+    await this.o.metrics.collect();
     const rows = this.sampler?.sample(atMs) ?? [];
     if (!rows.length) return this.writing;
     this.writing = this.writing.then(() =>

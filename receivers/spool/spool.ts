@@ -2,6 +2,11 @@
  * The `spool` receiver: the far end of a `spool` exporter with the same
  * `name` (see exporters/spool). Batches keep the dedup token the spool
  * exporter's queue gave them.
+ *
+ * `thread: pipeline` (the default): when `trailhouse run` can split the
+ * config there (core/service-split.ts), the pipelines behind this receiver
+ * run on their own worker thread, so senders' answers never wait behind
+ * them. `thread: main` keeps the whole service on one thread.
  */
 import type { Component, ReceiverFactory } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
@@ -13,14 +18,16 @@ import { attachSpool } from '../../core/spool-channel.ts';
 
 export interface SpoolReceiverConfig {
   name: string;
+  /** Where its pipelines run: their own worker thread (`pipeline`, the default) or the main thread. */
+  thread?: 'pipeline' | 'main';
 }
 
 export const spoolReceiverFactory: ReceiverFactory<SpoolReceiverConfig> = {
   kind: 'receiver',
   type: 'spool',
   signals: ['logs', 'traces'],
-  schema: s.object({ name: s.string({ nonEmpty: true }) }),
-  defaultConfig: () => ({ name: 'default' }),
+  schema: s.object({ name: s.string({ nonEmpty: true }), thread: s.string({ enum: ['pipeline', 'main'] }) }),
+  defaultConfig: () => ({ name: 'default', thread: 'pipeline' }),
   create: (settings, next): Component => {
     const obs = observedConsumer(settings, next, 'spool');
     let detach: (() => void) | undefined;

@@ -1,0 +1,335 @@
+/**
+ * The pipeline thread: the pipelines behind the spool (core/service-split.ts)
+ * on a worker thread of their own, so the main thread only receives,
+ * queues, fsyncs and answers.
+ *
+ * Between the threads:
+ * - each batch the spool exporter sends goes over as its Export requests,
+ *   copied once into one transferred buffer, with its count, dedup token,
+ *   stream and client; the answer comes back as the spool receiver's
+ *   outcome, its error rebuilt as the same class (a refusal stays a
+ *   refusal, so the exporter's retry rules do not change);
+ * - the process's security events (receivers' refused logins,
+ *   pipeline.start/stop) go to the thread, where the audit writer and the
+ *   detectors are;
+ * - self-metrics: the main thread's endpoint reads the thread's registry at
+ *   each scrape;
+ * - a fatal error either side stops the process, as on one thread.
+ *
+ * The worker runs bin/trailhouse.mjs, which loads the same code the process
+ * runs (the bundle or the sources) and enters `pipelineThreadMain` there.
+ */
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+import type { ClientInfo } from './client.ts';
+import { PermanentError, RefusedError, ThrottledError, type RefusalReason } from './errors.ts';
+import type { Signal } from './model.ts';
+import { Payload, type AnyPayload } from './payload.ts';
+import { emitSecurityEvent, onSecurityEvent, type SecurityEvent } from './security-events.ts';
+import type { Service } from './service.ts';
+import { attachSpool, sendSpool } from './spool-channel.ts';
+import type { LogFields, Level, Logger } from './telemetry/logger.ts';
+import type { MetricsRegistry, MetricsSnapshot } from './telemetry/metrics.ts';
+
+/** What the worker is started with. */
+export interface PipelineThreadData {
+  role: 'pipeline-thread';
+  configPath: string;
+  /** Hand every log line to the main thread too (its OTLP export of our own logs). */
+  forwardLogs: boolean;
+}
+
+interface WireError {
+  name: string;
+  message: string;
+  reason?: RefusalReason;
+  retryAfterSeconds?: number;
+  retryAfterMs?: number;
+}
+
+type ToThread =
+  | { t: 'push'; id: number; name: string; signal: Signal; buf: ArrayBuffer; lens: number[]; count: number; token?: string; sequence?: string; client?: ClientInfo }
+  | { t: 'sec'; e: SecurityEvent }
+  | { t: 'metrics'; id: number }
+  | { t: 'mainMetrics'; id: number; snap: MetricsSnapshot }
+  | { t: 'stop' };
+
+type FromThread =
+  | { t: 'started' }
+  | { t: 'failed'; message: string }
+  | { t: 'done'; id: number; err?: WireError }
+  | { t: 'metrics'; id: number; snap: MetricsSnapshot }
+  | { t: 'fatal'; message: string }
+  | { t: 'stopped'; message?: string }
+  | { t: 'log'; level: Level; msg: string; fields: LogFields }
+  | { t: 'line'; line: string }
+  | { t: 'mainMetrics?'; id: number };
+
+function toWire(err: unknown): WireError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const out: WireError = { name: e.name, message: e.message };
+  if (e instanceof RefusedError) Object.assign(out, { reason: e.reason, retryAfterSeconds: e.retryAfterSeconds });
+  if (e instanceof ThrottledError) out.retryAfterMs = e.retryAfterMs;
+  return out;
+}
+
+function fromWire(w: WireError): Error {
+  if (w.reason) return new RefusedError(w.message, w.reason, w.retryAfterSeconds);
+  if (w.retryAfterMs !== undefined) return new ThrottledError(w.message, w.retryAfterMs);
+  if (w.name === 'PermanentError' || w.name === 'TooManyRecordsError') return new PermanentError(w.message);
+  return new Error(w.message);
+}
+
+/** The client as plain data (its maps clone); undefined when it cannot be carried. */
+function clientToWire(c: ClientInfo | undefined): ClientInfo | undefined {
+  if (!c) return undefined;
+  try {
+    return structuredClone({ address: c.address, metadata: c.metadata, ...(c.auth ? { auth: c.auth } : {}) });
+  } catch {
+    return { address: c.address, metadata: new Map() };
+  }
+}
+
+export interface PipelineThreadOptions {
+  configPath: string;
+  channels: string[];
+  logger: Logger;
+  /** The main thread's registry: it shows the thread's series too. */
+  metrics: MetricsRegistry;
+  onFatal: (err: Error) => void;
+  /** Writes one of the thread's log lines (they come over in order, so none is lost at shutdown). */
+  writeLine: (line: string) => void;
+  /** The thread's log lines, for the OTLP export of our own logs. */
+  onLog?: (level: Level, msg: string, fields: LogFields) => void;
+}
+
+/** The main thread's side. */
+export class PipelineThread {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly metricsWaits = new Map<number, (s: MetricsSnapshot) => void>();
+  private readonly detach: Array<() => void> = [];
+  private closed = false;
+  private stopping: Promise<void> | undefined;
+  private stopped: ((message: string | undefined) => void) | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly opts: PipelineThreadOptions,
+  ) {}
+
+  /** Starts the worker and its pipelines; resolves once its spool receivers take batches. */
+  static async start(opts: PipelineThreadOptions): Promise<PipelineThread> {
+    const data: PipelineThreadData = { role: 'pipeline-thread', configPath: opts.configPath, forwardLogs: opts.onLog !== undefined };
+    // One directory up from this module is the project root, from core/ and from dist/ alike.
+    const worker = new Worker(new URL('../bin/trailhouse.mjs', import.meta.url), { workerData: data, argv: [] });
+    const t = new PipelineThread(worker, opts);
+    await new Promise<void>((resolve, reject) => {
+      let up = false;
+      worker.on('message', (m: FromThread) => {
+        if (m.t === 'started') {
+          up = true;
+          resolve();
+        } else if (m.t === 'failed') reject(new Error(`pipeline thread: ${m.message}`));
+        else t.onMessage(m);
+      });
+      worker.on('error', (err) => {
+        if (!up) reject(err);
+        else t.fail(err);
+      });
+      worker.on('exit', (code) => {
+        if (!up) reject(new Error(`pipeline thread exited (code ${code}) before it started`));
+        else t.fail(new Error(`pipeline thread exited (code ${code})`));
+      });
+    }).catch(async (err: unknown) => {
+      await worker.terminate();
+      throw err;
+    });
+    for (const name of opts.channels) t.detach.push(attachSpool(name, (p) => t.push(name, p)));
+    // The first subscriber also gets the events raised before it (security-events.ts).
+    t.detach.push(onSecurityEvent((e) => t.post({ t: 'sec', e })));
+    opts.metrics.mirror(() => t.readMetrics());
+    return t;
+  }
+
+  private post(m: ToThread, transfer?: ArrayBuffer[]): void {
+    if (!this.closed) this.worker.postMessage(m, transfer);
+  }
+
+  private onMessage(m: FromThread): void {
+    switch (m.t) {
+      case 'done': {
+        const w = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        if (m.err) w?.reject(fromWire(m.err));
+        else w?.resolve();
+        return;
+      }
+      case 'metrics':
+        this.metricsWaits.get(m.id)?.(m.snap);
+        this.metricsWaits.delete(m.id);
+        return;
+      case 'line':
+        this.opts.writeLine(m.line);
+        return;
+      case 'mainMetrics?':
+        // Counters only (no collector runs: they reset what the scrape reads).
+        this.post({ t: 'mainMetrics', id: m.id, snap: this.opts.metrics.snapshot({ collect: false }) });
+        return;
+      case 'log':
+        this.opts.onLog?.(m.level, m.msg, m.fields);
+        return;
+      case 'fatal':
+        this.opts.onFatal(new Error(m.message));
+        return;
+      case 'stopped':
+        this.stopped?.(m.message);
+        return;
+    }
+  }
+
+  /** The worker died: what waits on it is refused, and the process stops. */
+  private fail(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.refuseAll(`pipeline thread failed: ${err.message}`);
+    this.opts.logger.error('pipeline thread failed', { error: err });
+    this.opts.onFatal(err);
+  }
+
+  private refuseAll(why: string): void {
+    for (const w of this.pending.values()) w.reject(new RefusedError(why, 'shutting_down'));
+    this.pending.clear();
+  }
+
+  /** One batch to the thread's spool receiver `name`; settles as that receiver's answer. */
+  private push(name: string, p: AnyPayload): Promise<void> {
+    if (this.closed || this.stopping) return Promise.reject(new RefusedError('pipeline thread is shut down', 'shutting_down'));
+    const parts = p.toBytes();
+    let total = 0;
+    for (const x of parts) total += x.byteLength;
+    const buf = new ArrayBuffer(total);
+    const bytes = new Uint8Array(buf);
+    const lens: number[] = [];
+    let off = 0;
+    for (const x of parts) {
+      bytes.set(x, off);
+      off += x.byteLength;
+      lens.push(x.byteLength);
+    }
+    const id = this.nextId++;
+    const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.post({ t: 'push', id, name, signal: p.signal, buf, lens, count: p.count, token: p.dedupToken, sequence: p.sequence, client: clientToWire(p.client) }, [buf]);
+    return done;
+  }
+
+  private readMetrics(): Promise<MetricsSnapshot> {
+    if (this.closed) return Promise.reject(new Error('pipeline thread is shut down'));
+    const id = this.nextId++;
+    return new Promise<MetricsSnapshot>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.metricsWaits.delete(id);
+        reject(new Error('pipeline thread did not answer for its metrics'));
+      }, 2000);
+      this.metricsWaits.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.post({ t: 'metrics', id });
+    });
+  }
+
+  /**
+   * Shuts the thread's service down (its spool receivers refuse from now on,
+   * its processors flush into its exporters) and ends the worker. Idempotent.
+   */
+  stop(): Promise<void> {
+    return (this.stopping ??= (async () => {
+      for (const d of this.detach.splice(0)) d();
+      if (this.closed) return;
+      const message = await new Promise<string | undefined>((resolve) => {
+        this.stopped = resolve;
+        this.worker.once('exit', () => resolve('pipeline thread exited during shutdown'));
+        this.post({ t: 'stop' });
+      });
+      this.closed = true;
+      this.refuseAll('pipeline thread is shut down');
+      this.worker.unref();
+      if (message) throw new Error(message);
+    })());
+  }
+}
+
+/** The worker's log lines, written by the main thread (worker stdio is not flushed when it is ended). */
+export function threadLogWriter(): (line: string) => void {
+  return (line) => parentPort?.postMessage({ t: 'line', line } satisfies FromThread);
+}
+
+/** The worker's side: serves the main thread's messages for `service` (not started yet). */
+export async function servePipelineThread(service: Service): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('not on a worker thread');
+  const post = (m: FromThread) => port.postMessage(m);
+  const never = new AbortController().signal;
+  service.onFatal((err) => post({ t: 'fatal', message: err.message }));
+  // The main thread's counters, for what reads the whole process's (pipeline_stats).
+  let nextId = 1;
+  const mainWaits = new Map<number, (s: MetricsSnapshot | undefined) => void>();
+  service.metrics.mirror(
+    () =>
+      new Promise<MetricsSnapshot>((resolve, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(() => (mainWaits.delete(id), reject(new Error('the main thread did not answer for its metrics'))), 2000);
+        mainWaits.set(id, (snap) => (clearTimeout(timer), snap ? resolve(snap) : reject(new Error('no metrics'))));
+        post({ t: 'mainMetrics?', id });
+      }),
+  );
+  port.on('message', (m: ToThread) => {
+    switch (m.t) {
+      case 'push': {
+        const views: Uint8Array[] = [];
+        let off = 0;
+        for (const n of m.lens) {
+          views.push(new Uint8Array(m.buf, off, n));
+          off += n;
+        }
+        const p = Payload.ofBytes(m.signal, views, m.count, m.client);
+        p.dedupToken = m.token;
+        p.sequence = m.sequence;
+        sendSpool(m.name, p, never).then(
+          () => post({ t: 'done', id: m.id }),
+          (err: unknown) => post({ t: 'done', id: m.id, err: toWire(err) }),
+        );
+        return;
+      }
+      case 'sec':
+        emitSecurityEvent(m.e);
+        return;
+      case 'metrics':
+        post({ t: 'metrics', id: m.id, snap: service.metrics.snapshot() });
+        return;
+      case 'mainMetrics':
+        mainWaits.get(m.id)?.(m.snap);
+        mainWaits.delete(m.id);
+        return;
+      case 'stop':
+        service.shutdown().then(
+          () => post({ t: 'stopped' }),
+          (err: unknown) => post({ t: 'stopped', message: (err as Error).message }),
+        );
+        return;
+    }
+  });
+  try {
+    await service.start();
+  } catch (err) {
+    post({ t: 'failed', message: (err as Error).message });
+    return;
+  }
+  post({ t: 'started' });
+}
+
+/** The data the worker was started with, when this is the pipeline thread. */
+export function pipelineThreadData(): PipelineThreadData | undefined {
+  const d = workerData as Partial<PipelineThreadData> | undefined;
+  return parentPort && d?.role === 'pipeline-thread' ? (d as PipelineThreadData) : undefined;
+}

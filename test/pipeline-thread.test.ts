@@ -1,0 +1,91 @@
+/**
+ * `trailhouse run` with the pipelines behind the spool on their own thread
+ * (core/pipeline-thread.ts), as a process: batches cross and are stored,
+ * the main thread's security events reach the audit writer there, one
+ * metrics endpoint shows both threads, a clean stop exits 0 with the
+ * thread's last lines logged, and a thread that cannot start stops the
+ * process before any receiver listens.
+ */
+import bcrypt from 'bcryptjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { count, defaultPipelineOnFreePorts } from './default-pipeline.ts';
+import { Trailhouse } from './process.ts';
+import { waitFor } from './helpers.ts';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'th-thread-'));
+  dirs.push(d);
+  return d;
+};
+
+const logsBody = (n: number, tag: string) =>
+  JSON.stringify({
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: `svc-${tag}` } }] },
+        scopeLogs: [{ logRecords: Array.from({ length: n }, (_, i) => ({ timeUnixNano: String(Date.now() * 1e6), body: { stringValue: `line ${i}` } })) }],
+      },
+    ],
+  });
+
+describe('the pipeline thread', () => {
+  it('stores what crossed, records the main thread\'s security events, shows both threads\' metrics, and stops cleanly', async () => {
+    const p = await defaultPipelineOnFreePorts();
+    p.cfg.extensions.basicauth = { htpasswd: { inline: `ingest:${bcrypt.hashSync('right', 4)}` } };
+    p.cfg.service.extensions.push('basicauth');
+    p.cfg.receivers.otlp.protocols.http.auth = { authenticator: 'basicauth' };
+    const th = await Trailhouse.start(tmp(), 'threaded', p.yaml());
+    try {
+      expect(th.lines.some((l) => l.includes('"pipelines behind the spool run on their own thread"'))).toBe(true);
+      const auth = `Basic ${Buffer.from('ingest:right').toString('base64')}`;
+      const url = `http://127.0.0.1:${p.http}/v1/logs`;
+      for (let i = 0; i < 4; i++) {
+        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: logsBody(50, 'a') });
+        expect(r.status).toBe(200);
+      }
+      const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('ingest:wrong').toString('base64')}` }, body: logsBody(1, 'b') });
+      expect(bad.status).toBe(401);
+
+      await waitFor(async () => (await count(p.query, "SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-a'")) === 200, 30_000, 'the 200 records stored');
+      // Raised by the receiver on the main thread, written by the audit writer on the pipeline thread.
+      await waitFor(async () => (await count(p.query, "SELECT count() FROM otel.audit_events WHERE Category = 'authentication' AND Outcome = 'failure'")) === 1, 30_000, 'the refused login in audit_events');
+
+      const metrics = await (await fetch(`http://127.0.0.1:${p.metrics}/metrics`)).text();
+      expect(metrics).toMatch(/^otelcol_receiver_accepted_log_records\{receiver="otlp",transport="http"\} 200$/m);
+      expect(Number(/^trailhouse_store_inserted_rows\{table="otel\.otel_logs"\} (\d+)$/m.exec(metrics)?.[1])).toBe(200);
+      expect(metrics.match(/^# TYPE trailhouse_store_inserted_rows /gm)).toHaveLength(1);
+    } finally {
+      const code = await th.stop();
+      // 0, not a signal: the engine's library must outlive the thread that used it.
+      expect(code, th.tail()).toBe(0);
+    }
+    const stopped = th.lines.filter((l) => l.includes('"msg":"pipeline stopped"'));
+    expect(stopped.some((l) => l.includes('"thread":"pipeline"'))).toBe(true);
+    expect(stopped.some((l) => !l.includes('"thread"'))).toBe(true);
+  }, 90_000);
+
+  it('a thread that cannot start stops the process before a receiver listens, saying why', async () => {
+    const p = await defaultPipelineOnFreePorts();
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    p.cfg.extensions.console.endpoint = `127.0.0.1:${port}`;
+    try {
+      const err = await Trailhouse.start(tmp(), 'blocked', p.yaml()).then(
+        (t) => (void t.stop(), undefined),
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(/exited \(1\) before running/);
+      expect(err?.message).toMatch(/pipeline thread: failed to start extension \\"console\\": console endpoint 127.0.0.1:\d+: address already in use/);
+      expect(err?.message).not.toMatch(/OTLP HTTP receiver listening/);
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
+});
