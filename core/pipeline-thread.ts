@@ -56,7 +56,7 @@ type ToThread =
 type FromThread =
   | { t: 'started' }
   | { t: 'failed'; message: string }
-  | { t: 'done'; id: number; err?: WireError }
+  | { t: 'done'; id: number; err?: WireError; buf?: ArrayBuffer }
   | { t: 'metrics'; id: number; snap: MetricsSnapshot }
   | { t: 'fatal'; message: string }
   | { t: 'stopped'; message?: string }
@@ -89,6 +89,20 @@ function clientToWire(c: ClientInfo | undefined): ClientInfo | undefined {
   }
 }
 
+/** The parts of a batch laid end to end in `buf`. */
+function views(buf: ArrayBuffer, lens: readonly number[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let off = 0;
+  for (const n of lens) {
+    out.push(new Uint8Array(buf, off, n));
+    off += n;
+  }
+  return out;
+}
+
+/** Bytes of a batch copied for the thread between two turns of the event loop (about a millisecond's worth). */
+const COPY_SLICE = 1 << 20;
+
 export interface PipelineThreadOptions {
   configPath: string;
   channels: string[];
@@ -105,7 +119,7 @@ export interface PipelineThreadOptions {
 /** The main thread's side. */
 export class PipelineThread {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error, buf?: ArrayBuffer) => void }>();
   private readonly metricsWaits = new Map<number, (s: MetricsSnapshot) => void>();
   private readonly detach: Array<() => void> = [];
   private closed = false;
@@ -160,7 +174,7 @@ export class PipelineThread {
       case 'done': {
         const w = this.pending.get(m.id);
         this.pending.delete(m.id);
-        if (m.err) w?.reject(fromWire(m.err));
+        if (m.err) w?.reject(fromWire(m.err), m.buf);
         else w?.resolve();
         return;
       }
@@ -201,24 +215,51 @@ export class PipelineThread {
     this.pending.clear();
   }
 
-  /** One batch to the thread's spool receiver `name`; settles as that receiver's answer. */
-  private push(name: string, p: AnyPayload): Promise<void> {
-    if (this.closed || this.stopping) return Promise.reject(new RefusedError('pipeline thread is shut down', 'shutting_down'));
+  /**
+   * One batch to the thread's spool receiver `name`; settles as that
+   * receiver's answer. The copy is made a slice at a time between other
+   * work: a spool group is tens of megabytes, which copied at once would
+   * hold up every sender's answer for as long.
+   */
+  private async push(name: string, p: AnyPayload): Promise<void> {
+    const refused = () => new RefusedError('pipeline thread is shut down', 'shutting_down');
+    if (this.closed || this.stopping) throw refused();
     const parts = p.toBytes();
     let total = 0;
     for (const x of parts) total += x.byteLength;
+    // Fail closed: a batch whose bytes went to the thread and did not come back is never sent empty.
+    if (total === 0 && p.count > 0) throw new Error(`batch of ${p.count} records has no bytes: its copy was not returned by the pipeline thread`);
     const buf = new ArrayBuffer(total);
     const bytes = new Uint8Array(buf);
     const lens: number[] = [];
     let off = 0;
+    let slice = 0;
     for (const x of parts) {
       bytes.set(x, off);
       off += x.byteLength;
       lens.push(x.byteLength);
+      if ((slice += x.byteLength) >= COPY_SLICE) {
+        slice = 0;
+        await new Promise<void>((r) => setImmediate(r));
+        if (this.closed || this.stopping) throw refused();
+      }
     }
     const id = this.nextId++;
-    const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const done = new Promise<void>((resolve, reject) =>
+      this.pending.set(id, {
+        resolve,
+        reject: (err, back) => {
+          // Refused: the thread sent the bytes back, for the exporter's next try.
+          if (back) p.replaceParts(views(back, lens));
+          reject(err);
+        },
+      }),
+    );
     this.post({ t: 'push', id, name, signal: p.signal, buf, lens, count: p.count, token: p.dedupToken, sequence: p.sequence, client: clientToWire(p.client) }, [buf]);
+    // The thread holds the batch for as long as its pipelines do (correlate's
+    // window); this thread need not hold a second copy meanwhile. The queue's
+    // frame on disk stays until the thread's answer acknowledges it.
+    p.replaceParts([]);
     return done;
   }
 
@@ -286,18 +327,13 @@ export async function servePipelineThread(service: Service): Promise<void> {
   port.on('message', (m: ToThread) => {
     switch (m.t) {
       case 'push': {
-        const views: Uint8Array[] = [];
-        let off = 0;
-        for (const n of m.lens) {
-          views.push(new Uint8Array(m.buf, off, n));
-          off += n;
-        }
-        const p = Payload.ofBytes(m.signal, views, m.count, m.client);
+        const p = Payload.ofBytes(m.signal, views(m.buf, m.lens), m.count, m.client);
         p.dedupToken = m.token;
         p.sequence = m.sequence;
         sendSpool(m.name, p, never).then(
           () => post({ t: 'done', id: m.id }),
-          (err: unknown) => post({ t: 'done', id: m.id, err: toWire(err) }),
+          // A copy of the bytes goes back (the main thread let its own go), so the next try has them.
+          (err: unknown) => post({ t: 'done', id: m.id, err: toWire(err), buf: m.buf }),
         );
         return;
       }

@@ -8,12 +8,14 @@
  */
 import bcrypt from 'bcryptjs';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { count, defaultPipelineOnFreePorts } from './default-pipeline.ts';
-import { Trailhouse } from './process.ts';
+import { freePort, Trailhouse } from './process.ts';
+import { decodeLogsProto } from '../core/otlp/index.ts';
 import { waitFor } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -69,6 +71,67 @@ describe('the pipeline thread', () => {
     expect(stopped.some((l) => l.includes('"thread":"pipeline"'))).toBe(true);
     expect(stopped.some((l) => !l.includes('"thread"'))).toBe(true);
   }, 90_000);
+
+  it('a batch the thread refuses comes back whole: the next try delivers every record once', async () => {
+    // Behind the spool: an otlphttp exporter without a queue or retries, so the peer's 503 travels back to the spool exporter.
+    let calls = 0;
+    const got: Buffer[] = [];
+    const peer = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        calls++;
+        if (calls <= 2) {
+          res.writeHead(503, { 'content-type': 'text/plain' }).end('not yet');
+          return;
+        }
+        got.push(Buffer.concat(chunks));
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+    const [http, metrics] = await Promise.all([freePort(), freePort()]);
+    const dir = tmp();
+    const th = await Trailhouse.start(
+      dir,
+      'refused',
+      `
+receivers:
+  otlp: { protocols: { http: { endpoint: "127.0.0.1:${http}" } } }
+  spool: {}
+exporters:
+  spool:
+    retry_on_failure: { initial_interval: 100ms, max_interval: 200ms }
+    sending_queue: { storage: file_storage }
+  otlphttp:
+    endpoint: http://127.0.0.1:${(peer.address() as { port: number }).port}
+    compression: none
+    sending_queue: { enabled: false }
+    retry_on_failure: { enabled: false }
+extensions:
+  file_storage: { directory: ${join(dir, 'queue')} }
+service:
+  extensions: [file_storage]
+  telemetry: { metrics: { address: "127.0.0.1:${metrics}" } }
+  pipelines:
+    logs/in: { receivers: [otlp], exporters: [spool] }
+    logs: { receivers: [spool], exporters: [otlphttp] }
+`,
+    );
+    try {
+      expect(th.lines.some((l) => l.includes('"pipelines behind the spool run on their own thread"'))).toBe(true);
+      const r = await fetch(`http://127.0.0.1:${http}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: logsBody(30, 'r') });
+      expect(r.status).toBe(200);
+      await waitFor(() => got.length === 1, 20_000, 'the third try delivered');
+      const req = decodeLogsProto(new Uint8Array(got[0]!));
+      const bodies = req.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((l) => l.body)));
+      expect(bodies).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i}`));
+      expect(calls).toBe(3);
+    } finally {
+      expect(await th.stop(), th.tail()).toBe(0);
+      peer.close();
+    }
+  }, 60_000);
 
   it('a thread that cannot start stops the process before a receiver listens, saying why', async () => {
     const p = await defaultPipelineOnFreePorts();
