@@ -47,7 +47,9 @@ interface WireError {
 }
 
 type ToThread =
-  | { t: 'push'; id: number; name: string; signal: Signal; buf: ArrayBuffer; lens: number[]; count: number; token?: string; sequence?: string; client?: ClientInfo }
+  | { t: 'parts'; id: number; parts: Uint8Array[] }
+  | { t: 'drop'; id: number }
+  | { t: 'push'; id: number; name: string; signal: Signal; parts: Uint8Array[]; count: number; token?: string; sequence?: string; client?: ClientInfo }
   | { t: 'sec'; e: SecurityEvent }
   | { t: 'metrics'; id: number }
   | { t: 'mainMetrics'; id: number; snap: MetricsSnapshot }
@@ -56,7 +58,7 @@ type ToThread =
 type FromThread =
   | { t: 'started' }
   | { t: 'failed'; message: string }
-  | { t: 'done'; id: number; err?: WireError; buf?: ArrayBuffer }
+  | { t: 'done'; id: number; err?: WireError; parts?: Uint8Array[] }
   | { t: 'metrics'; id: number; snap: MetricsSnapshot }
   | { t: 'fatal'; message: string }
   | { t: 'stopped'; message?: string }
@@ -89,18 +91,7 @@ function clientToWire(c: ClientInfo | undefined): ClientInfo | undefined {
   }
 }
 
-/** The parts of a batch laid end to end in `buf`. */
-function views(buf: ArrayBuffer, lens: readonly number[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let off = 0;
-  for (const n of lens) {
-    out.push(new Uint8Array(buf, off, n));
-    off += n;
-  }
-  return out;
-}
-
-/** Bytes of a batch copied for the thread between two turns of the event loop (about a millisecond's worth). */
+/** Bytes of a batch sent to the thread per message, between two turns of the event loop (about a millisecond's worth). */
 const COPY_SLICE = 1 << 20;
 
 export interface PipelineThreadOptions {
@@ -119,7 +110,7 @@ export interface PipelineThreadOptions {
 /** The main thread's side. */
 export class PipelineThread {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error, buf?: ArrayBuffer) => void }>();
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error, parts?: Uint8Array[]) => void }>();
   private readonly metricsWaits = new Map<number, (s: MetricsSnapshot) => void>();
   private readonly detach: Array<() => void> = [];
   private closed = false;
@@ -174,7 +165,7 @@ export class PipelineThread {
       case 'done': {
         const w = this.pending.get(m.id);
         this.pending.delete(m.id);
-        if (m.err) w?.reject(fromWire(m.err), m.buf);
+        if (m.err) w?.reject(fromWire(m.err), m.parts);
         else w?.resolve();
         return;
       }
@@ -217,45 +208,47 @@ export class PipelineThread {
 
   /**
    * One batch to the thread's spool receiver `name`; settles as that
-   * receiver's answer. The copy is made a slice at a time between other
-   * work: a spool group is tens of megabytes, which copied at once would
-   * hold up every sender's answer for as long.
+   * receiver's answer. Its requests go over as clones, about a megabyte per
+   * message with other work between: a spool group is tens of megabytes,
+   * which copied at once would hold up every sender's answer for as long.
+   * A clone is copied into the message, not into memory of this thread's
+   * heap: buffers allocated here would count toward its external memory and
+   * bring its full collections sooner.
    */
   private async push(name: string, p: AnyPayload): Promise<void> {
     const refused = () => new RefusedError('pipeline thread is shut down', 'shutting_down');
     if (this.closed || this.stopping) throw refused();
     const parts = p.toBytes();
-    let total = 0;
-    for (const x of parts) total += x.byteLength;
     // Fail closed: a batch whose bytes went to the thread and did not come back is never sent empty.
-    if (total === 0 && p.count > 0) throw new Error(`batch of ${p.count} records has no bytes: its copy was not returned by the pipeline thread`);
-    const buf = new ArrayBuffer(total);
-    const bytes = new Uint8Array(buf);
-    const lens: number[] = [];
-    let off = 0;
-    let slice = 0;
+    if (parts.length === 0 && p.count > 0) throw new Error(`batch of ${p.count} records has no bytes: its copy was not returned by the pipeline thread`);
+    const id = this.nextId++;
+    let chunk: Uint8Array[] = [];
+    let size = 0;
     for (const x of parts) {
-      bytes.set(x, off);
-      off += x.byteLength;
-      lens.push(x.byteLength);
-      if ((slice += x.byteLength) >= COPY_SLICE) {
-        slice = 0;
+      // A view into a larger buffer would be cloned with all of that buffer.
+      chunk.push(x.byteOffset === 0 && x.byteLength === x.buffer.byteLength ? x : x.slice());
+      if ((size += x.byteLength) >= COPY_SLICE) {
+        this.post({ t: 'parts', id, parts: chunk });
+        chunk = [];
+        size = 0;
         await new Promise<void>((r) => setImmediate(r));
-        if (this.closed || this.stopping) throw refused();
+        if (this.closed || this.stopping) {
+          this.post({ t: 'drop', id });
+          throw refused();
+        }
       }
     }
-    const id = this.nextId++;
     const done = new Promise<void>((resolve, reject) =>
       this.pending.set(id, {
         resolve,
         reject: (err, back) => {
           // Refused: the thread sent the bytes back, for the exporter's next try.
-          if (back) p.replaceParts(views(back, lens));
+          if (back) p.replaceParts(back);
           reject(err);
         },
       }),
     );
-    this.post({ t: 'push', id, name, signal: p.signal, buf, lens, count: p.count, token: p.dedupToken, sequence: p.sequence, client: clientToWire(p.client) }, [buf]);
+    this.post({ t: 'push', id, name, signal: p.signal, parts: chunk, count: p.count, token: p.dedupToken, sequence: p.sequence, client: clientToWire(p.client) });
     // The thread holds the batch for as long as its pipelines do (correlate's
     // window); this thread need not hold a second copy meanwhile. The queue's
     // frame on disk stays until the thread's answer acknowledges it.
@@ -311,6 +304,8 @@ export async function servePipelineThread(service: Service): Promise<void> {
   if (!port) throw new Error('not on a worker thread');
   const post = (m: FromThread) => port.postMessage(m);
   const never = new AbortController().signal;
+  /** A batch's requests that came ahead of it. */
+  const arriving = new Map<number, Uint8Array[]>();
   service.onFatal((err) => post({ t: 'fatal', message: err.message }));
   // The main thread's counters, for what reads the whole process's (pipeline_stats).
   let nextId = 1;
@@ -326,14 +321,25 @@ export async function servePipelineThread(service: Service): Promise<void> {
   );
   port.on('message', (m: ToThread) => {
     switch (m.t) {
+      case 'parts': {
+        const have = arriving.get(m.id);
+        if (have) have.push(...m.parts);
+        else arriving.set(m.id, m.parts);
+        return;
+      }
+      case 'drop':
+        arriving.delete(m.id);
+        return;
       case 'push': {
-        const p = Payload.ofBytes(m.signal, views(m.buf, m.lens), m.count, m.client);
+        const parts = [...(arriving.get(m.id) ?? []), ...m.parts];
+        arriving.delete(m.id);
+        const p = Payload.ofBytes(m.signal, parts, m.count, m.client);
         p.dedupToken = m.token;
         p.sequence = m.sequence;
         sendSpool(m.name, p, never).then(
           () => post({ t: 'done', id: m.id }),
           // A copy of the bytes goes back (the main thread let its own go), so the next try has them.
-          (err: unknown) => post({ t: 'done', id: m.id, err: toWire(err), buf: m.buf }),
+          (err: unknown) => post({ t: 'done', id: m.id, err: toWire(err), parts }),
         );
         return;
       }
