@@ -26,6 +26,8 @@ import type { Signal } from './model.ts';
 import { Payload, type AnyPayload } from './payload.ts';
 import { emitSecurityEvent, onSecurityEvent, type SecurityEvent } from './security-events.ts';
 import type { Service } from './service.ts';
+import { dropThreadMemory, setThreadMemory } from './thread-memory.ts';
+import { fullCollection } from './gc.ts';
 import { attachSpool, sendSpool } from './spool-channel.ts';
 import type { LogFields, Level, Logger } from './telemetry/logger.ts';
 import type { MetricsRegistry, MetricsSnapshot } from './telemetry/metrics.ts';
@@ -53,6 +55,7 @@ type ToThread =
   | { t: 'sec'; e: SecurityEvent }
   | { t: 'metrics'; id: number }
   | { t: 'mainMetrics'; id: number; snap: MetricsSnapshot }
+  | { t: 'gc' }
   | { t: 'stop' };
 
 type FromThread =
@@ -64,7 +67,8 @@ type FromThread =
   | { t: 'stopped'; message?: string }
   | { t: 'log'; level: Level; msg: string; fields: LogFields }
   | { t: 'line'; line: string }
-  | { t: 'mainMetrics?'; id: number };
+  | { t: 'mainMetrics?'; id: number }
+  | { t: 'mem'; bytes: number };
 
 function toWire(err: unknown): WireError {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -90,6 +94,9 @@ function clientToWire(c: ClientInfo | undefined): ClientInfo | undefined {
     return { address: c.address, metadata: new Map() };
   }
 }
+
+/** How often the pipeline thread reports its memory (the memory limiter checks every second by default). */
+const MEMORY_REPORT_MS = 250;
 
 /** Bytes of a batch sent to the thread per message, between two turns of the event loop (about a millisecond's worth). */
 const COPY_SLICE = 1 << 20;
@@ -176,6 +183,9 @@ export class PipelineThread {
       case 'line':
         this.opts.writeLine(m.line);
         return;
+      case 'mem':
+        setThreadMemory('pipeline', m.bytes, () => this.post({ t: 'gc' }));
+        return;
       case 'mainMetrics?':
         // Counters only (no collector runs: they reset what the scrape reads).
         this.post({ t: 'mainMetrics', id: m.id, snap: this.opts.metrics.snapshot({ collect: false }) });
@@ -202,6 +212,7 @@ export class PipelineThread {
   }
 
   private refuseAll(why: string): void {
+    dropThreadMemory('pipeline');
     for (const w of this.pending.values()) w.reject(new RefusedError(why, 'shutting_down'));
     this.pending.clear();
   }
@@ -304,6 +315,14 @@ export async function servePipelineThread(service: Service): Promise<void> {
   if (!port) throw new Error('not on a worker thread');
   const post = (m: FromThread) => port.postMessage(m);
   const never = new AbortController().signal;
+  // What this thread holds, for the memory limiter in front of the spool (core/thread-memory.ts).
+  const reportMemory = () => {
+    const u = process.memoryUsage();
+    post({ t: 'mem', bytes: u.heapUsed + u.external });
+  };
+  const memTimer = setInterval(reportMemory, MEMORY_REPORT_MS);
+  memTimer.unref();
+  reportMemory();
   /** A batch's requests that came ahead of it. */
   const arriving = new Map<number, Uint8Array[]>();
   service.onFatal((err) => post({ t: 'fatal', message: err.message }));
@@ -353,7 +372,12 @@ export async function servePipelineThread(service: Service): Promise<void> {
         mainWaits.get(m.id)?.(m.snap);
         mainWaits.delete(m.id);
         return;
+      case 'gc':
+        fullCollection();
+        reportMemory();
+        return;
       case 'stop':
+        clearInterval(memTimer);
         service.shutdown().then(
           () => post({ t: 'stopped' }),
           (err: unknown) => post({ t: 'stopped', message: (err as Error).message }),

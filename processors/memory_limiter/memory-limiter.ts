@@ -13,17 +13,18 @@
  * recovers.
  *
  * What is measured: the JavaScript side's memory (V8 heap used plus Buffers
- * and ArrayBuffers), which is where queued telemetry lives. The embedded
+ * and ArrayBuffers), which is where queued telemetry lives, of every thread
+ * (the pipeline thread's as it last reported it, core/thread-memory.ts). The embedded
  * ClickHouse engine manages its own memory with its own limits, and counting
  * its caches here would refuse data the pipeline could hold.
  */
 import { totalmem } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Component, CreateSettings, LogsConsumer, NextConsumers, TracesConsumer } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
 import { RefusedError } from '../../core/errors.ts';
+import { fullCollection } from '../../core/gc.ts';
 import { receivingBytes } from '../../core/inflight.ts';
+import { collectOtherThreads, otherThreadsMemory } from '../../core/thread-memory.ts';
 import type { LogsPayload, TracesPayload } from '../../core/payload.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
 import type { MemoryLimiterConfig } from './config.ts';
@@ -36,27 +37,13 @@ export function measureMemory(): number {
   // are left out: the receivers bound them per client and refuse the client that holds
   // too many (core/inflight.ts), so a client keeping many bodies half-sent cannot make
   // the limiter refuse every other sender.
-  return Math.max(0, m.heapUsed + m.external - receivingBytes());
+  return Math.max(0, m.heapUsed + m.external - receivingBytes()) + otherThreadsMemory();
 }
 
-let fullGc: (() => void) | undefined;
-
-/**
- * V8's full collection, without `node --expose-gc`: the flag set at run time
- * exposes `gc` to contexts created after it (taken from one such context,
- * then the flag is reset so no other context sees it).
- */
+/** A full collection of this thread's heap, and of the other threads' (they collect on their own turn). */
 export function forceGc(): void {
-  if (!fullGc) {
-    const exposed = (globalThis as { gc?: () => void }).gc;
-    if (exposed) fullGc = exposed;
-    else {
-      setFlagsFromString('--expose-gc');
-      fullGc = runInNewContext('gc') as () => void;
-      setFlagsFromString('--no-expose-gc');
-    }
-  }
-  fullGc();
+  collectOtherThreads();
+  fullCollection();
 }
 
 /** One limiter per id, shared by every pipeline instance, like the Collector's. */
