@@ -19,6 +19,7 @@
  * The worker runs bin/trailhouse.mjs, which loads the same code the process
  * runs (the bundle or the sources) and enters `pipelineThreadMain` there.
  */
+import { writeFileSync } from 'node:fs';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import type { ClientInfo } from './client.ts';
 import { PermanentError, RefusedError, ThrottledError, type RefusalReason } from './errors.ts';
@@ -314,6 +315,7 @@ export async function servePipelineThread(service: Service): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('not on a worker thread');
   const post = (m: FromThread) => port.postMessage(m);
+  nameThread('th-pipeline');
   const never = new AbortController().signal;
   // What this thread holds, for the memory limiter in front of the spool (core/thread-memory.ts).
   const reportMemory = () => {
@@ -392,6 +394,15 @@ export async function servePipelineThread(service: Service): Promise<void> {
     return;
   }
   post({ t: 'started' });
+}
+
+/** Names this OS thread (Linux: `top -H`, /proc/<pid>/task/<tid>/comm); elsewhere nothing. */
+function nameThread(name: string): void {
+  try {
+    writeFileSync('/proc/thread-self/comm', name);
+  } catch {
+    // Not Linux: the thread keeps its name.
+  }
 }
 
 /** The data the worker was started with, when this is the pipeline thread. */
