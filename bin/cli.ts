@@ -4,6 +4,8 @@
  */
 import { runCommand, validateCommand } from './commands/run.ts';
 export { pipelineThreadMain } from './commands/run.ts';
+// For scripts/bench/verify-once.mjs: verify as the bundle runs it.
+export { verifyCommand } from './commands/verify.ts';
 
 const USAGE = `usage: trailhouse <command> [options]
 

@@ -4,14 +4,14 @@
  * its own origin and witness) into a store in a temporary directory, one
  * checkpoint; then a pipeline serving that store (`trailhouse run`, a child
  * process: its query interface and engine) and each `trailhouse verify` in
- * a process of its own (verify-once.ts), timed from inside it — HTTP, the
+ * a process of its own (verify-once.mjs, from the bundle as a user runs it: `npm run build` first), timed from inside it — HTTP, the
  * engine reading the pages, building and hashing the body encodings, tree;
  * a user's verify starts cold, without the heap this bench built writing
  * the rows. `--in-bench`: verify in this process instead (its collector
  * then works through that heap too). `--in-process`: the pipeline in this
  * process too (one event loop serves the pages and verifies them).
  *
- *   node --import tsx scripts/bench/verify-store.ts [--rows 200000] [--runs 5] [--in-bench | --in-process]
+ *   node --import tsx scripts/bench/verify-store.ts [--rows 200000] [--runs 5] [--in-bench | --in-process] [--cpu-prof DIR]
  */
 import { join } from 'node:path';
 import { silentLogger } from '../../core/telemetry/logger.ts';
@@ -38,6 +38,8 @@ const argOf = (name: string, d: number) => {
 const N = argOf('--rows', 200_000);
 const RUNS = argOf('--runs', 5);
 const IN_PROCESS = process.argv.includes('--in-process');
+/** --cpu-prof DIR: V8 CPU profiles of each verify process (its threads). */
+const CPU_PROF = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
 const FRESH = !IN_PROCESS && !process.argv.includes('--in-bench');
 const BATCH = 10_000;
 const ORIGIN = 'bench.example/verify';
@@ -111,7 +113,8 @@ try {
   for (let run = 0; FRESH && run < RUNS; run++) {
     const p0 = cpuOf(child!.proc.pid!);
     const ct0 = threadCpu(child!.proc.pid!);
-    const once = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./verify-once.ts', import.meta.url)), ...args], { encoding: 'utf8' });
+    const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+    const once = spawnSync(process.execPath, [...prof, fileURLToPath(new URL('./verify-once.mjs', import.meta.url)), ...args], { encoding: 'utf8' });
     const pipelineCpu = cpuOf(child!.proc.pid!) - p0;
     const r = JSON.parse(once.stdout.trim().split('\n').at(-1) ?? '{}') as { code: number; s: number; cpu: number; threads: Record<string, number>; summary?: { rowsValid: number }; err: string };
     if (r.code !== 0 || r.summary?.rowsValid !== N) throw new Error(`did not verify: exit ${r.code}, ${JSON.stringify(r.summary)} ${r.err} ${once.stderr.slice(0, 500)}`);
