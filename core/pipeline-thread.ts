@@ -19,85 +19,15 @@
  * The worker runs bin/trailhouse.mjs, which loads the same code the process
  * runs (the bundle or the sources) and enters `pipelineThreadMain` there.
  */
-import { writeFileSync } from 'node:fs';
-import { parentPort, Worker, workerData } from 'node:worker_threads';
-import type { ClientInfo } from './client.ts';
-import { PermanentError, RefusedError, ThrottledError, type RefusalReason } from './errors.ts';
-import type { Signal } from './model.ts';
-import { Payload, type AnyPayload } from './payload.ts';
-import { emitSecurityEvent, onSecurityEvent, type SecurityEvent } from './security-events.ts';
-import type { Service } from './service.ts';
-import { dropThreadMemory, setThreadMemory } from './thread-memory.ts';
-import { fullCollection } from './gc.ts';
-import { attachSpool, sendSpool } from './spool-channel.ts';
+import { Worker } from 'node:worker_threads';
+import { RefusedError } from './errors.ts';
+import type { AnyPayload } from './payload.ts';
+import { clientToWire, fromWire, type FromThread, type PipelineThreadData, type ToThread } from './pipeline-thread-wire.ts';
+import { onSecurityEvent } from './security-events.ts';
+import { attachSpool } from './spool-channel.ts';
 import type { LogFields, Level, Logger } from './telemetry/logger.ts';
 import type { MetricsRegistry, MetricsSnapshot } from './telemetry/metrics.ts';
-
-/** What the worker is started with. */
-export interface PipelineThreadData {
-  role: 'pipeline-thread';
-  configPath: string;
-  /** Hand every log line to the main thread too (its OTLP export of our own logs). */
-  forwardLogs: boolean;
-}
-
-interface WireError {
-  name: string;
-  message: string;
-  reason?: RefusalReason;
-  retryAfterSeconds?: number;
-  retryAfterMs?: number;
-}
-
-type ToThread =
-  | { t: 'parts'; id: number; parts: Uint8Array[] }
-  | { t: 'drop'; id: number }
-  | { t: 'push'; id: number; name: string; signal: Signal; parts: Uint8Array[]; count: number; token?: string; sequence?: string; client?: ClientInfo }
-  | { t: 'sec'; e: SecurityEvent }
-  | { t: 'metrics'; id: number }
-  | { t: 'mainMetrics'; id: number; snap: MetricsSnapshot }
-  | { t: 'gc' }
-  | { t: 'stop' };
-
-type FromThread =
-  | { t: 'started' }
-  | { t: 'failed'; message: string }
-  | { t: 'done'; id: number; err?: WireError; parts?: Uint8Array[] }
-  | { t: 'metrics'; id: number; snap: MetricsSnapshot }
-  | { t: 'fatal'; message: string }
-  | { t: 'stopped'; message?: string }
-  | { t: 'log'; level: Level; msg: string; fields: LogFields }
-  | { t: 'line'; line: string }
-  | { t: 'mainMetrics?'; id: number }
-  | { t: 'mem'; bytes: number };
-
-function toWire(err: unknown): WireError {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const out: WireError = { name: e.name, message: e.message };
-  if (e instanceof RefusedError) Object.assign(out, { reason: e.reason, retryAfterSeconds: e.retryAfterSeconds });
-  if (e instanceof ThrottledError) out.retryAfterMs = e.retryAfterMs;
-  return out;
-}
-
-function fromWire(w: WireError): Error {
-  if (w.reason) return new RefusedError(w.message, w.reason, w.retryAfterSeconds);
-  if (w.retryAfterMs !== undefined) return new ThrottledError(w.message, w.retryAfterMs);
-  if (w.name === 'PermanentError' || w.name === 'TooManyRecordsError') return new PermanentError(w.message);
-  return new Error(w.message);
-}
-
-/** The client as plain data (its maps clone); undefined when it cannot be carried. */
-function clientToWire(c: ClientInfo | undefined): ClientInfo | undefined {
-  if (!c) return undefined;
-  try {
-    return structuredClone({ address: c.address, metadata: c.metadata, ...(c.auth ? { auth: c.auth } : {}) });
-  } catch {
-    return { address: c.address, metadata: new Map() };
-  }
-}
-
-/** How often the pipeline thread reports its memory (the memory limiter checks every second by default). */
-const MEMORY_REPORT_MS = 250;
+import { dropThreadMemory, setThreadMemory } from './thread-memory.ts';
 
 /** Bytes of a batch sent to the thread per message, between two turns of the event loop (about a millisecond's worth). */
 const COPY_SLICE = 1 << 20;
@@ -164,8 +94,8 @@ export class PipelineThread {
     return t;
   }
 
-  private post(m: ToThread, transfer?: ArrayBuffer[]): void {
-    if (!this.closed) this.worker.postMessage(m, transfer);
+  private post(m: ToThread): void {
+    if (!this.closed) this.worker.postMessage(m);
   }
 
   private onMessage(m: FromThread): void {
@@ -305,108 +235,3 @@ export class PipelineThread {
   }
 }
 
-/** The worker's log lines, written by the main thread (worker stdio is not flushed when it is ended). */
-export function threadLogWriter(): (line: string) => void {
-  return (line) => parentPort?.postMessage({ t: 'line', line } satisfies FromThread);
-}
-
-/** The worker's side: serves the main thread's messages for `service` (not started yet). */
-export async function servePipelineThread(service: Service): Promise<void> {
-  const port = parentPort;
-  if (!port) throw new Error('not on a worker thread');
-  const post = (m: FromThread) => port.postMessage(m);
-  nameThread('th-pipeline');
-  const never = new AbortController().signal;
-  // What this thread holds, for the memory limiter in front of the spool (core/thread-memory.ts).
-  const reportMemory = () => {
-    const u = process.memoryUsage();
-    post({ t: 'mem', bytes: u.heapUsed + u.external });
-  };
-  const memTimer = setInterval(reportMemory, MEMORY_REPORT_MS);
-  memTimer.unref();
-  reportMemory();
-  /** A batch's requests that came ahead of it. */
-  const arriving = new Map<number, Uint8Array[]>();
-  service.onFatal((err) => post({ t: 'fatal', message: err.message }));
-  // The main thread's counters, for what reads the whole process's (pipeline_stats).
-  let nextId = 1;
-  const mainWaits = new Map<number, (s: MetricsSnapshot | undefined) => void>();
-  service.metrics.mirror(
-    () =>
-      new Promise<MetricsSnapshot>((resolve, reject) => {
-        const id = nextId++;
-        const timer = setTimeout(() => (mainWaits.delete(id), reject(new Error('the main thread did not answer for its metrics'))), 2000);
-        mainWaits.set(id, (snap) => (clearTimeout(timer), snap ? resolve(snap) : reject(new Error('no metrics'))));
-        post({ t: 'mainMetrics?', id });
-      }),
-  );
-  port.on('message', (m: ToThread) => {
-    switch (m.t) {
-      case 'parts': {
-        const have = arriving.get(m.id);
-        if (have) have.push(...m.parts);
-        else arriving.set(m.id, m.parts);
-        return;
-      }
-      case 'drop':
-        arriving.delete(m.id);
-        return;
-      case 'push': {
-        const parts = [...(arriving.get(m.id) ?? []), ...m.parts];
-        arriving.delete(m.id);
-        const p = Payload.ofBytes(m.signal, parts, m.count, m.client);
-        p.dedupToken = m.token;
-        p.sequence = m.sequence;
-        sendSpool(m.name, p, never).then(
-          () => post({ t: 'done', id: m.id }),
-          // A copy of the bytes goes back (the main thread let its own go), so the next try has them.
-          (err: unknown) => post({ t: 'done', id: m.id, err: toWire(err), parts }),
-        );
-        return;
-      }
-      case 'sec':
-        emitSecurityEvent(m.e);
-        return;
-      case 'metrics':
-        post({ t: 'metrics', id: m.id, snap: service.metrics.snapshot() });
-        return;
-      case 'mainMetrics':
-        mainWaits.get(m.id)?.(m.snap);
-        mainWaits.delete(m.id);
-        return;
-      case 'gc':
-        fullCollection();
-        reportMemory();
-        return;
-      case 'stop':
-        clearInterval(memTimer);
-        service.shutdown().then(
-          () => post({ t: 'stopped' }),
-          (err: unknown) => post({ t: 'stopped', message: (err as Error).message }),
-        );
-        return;
-    }
-  });
-  try {
-    await service.start();
-  } catch (err) {
-    post({ t: 'failed', message: (err as Error).message });
-    return;
-  }
-  post({ t: 'started' });
-}
-
-/** Names this OS thread (Linux: `top -H`, /proc/<pid>/task/<tid>/comm); elsewhere nothing. */
-function nameThread(name: string): void {
-  try {
-    writeFileSync('/proc/thread-self/comm', name);
-  } catch {
-    // Not Linux: the thread keeps its name.
-  }
-}
-
-/** The data the worker was started with, when this is the pipeline thread. */
-export function pipelineThreadData(): PipelineThreadData | undefined {
-  const d = workerData as Partial<PipelineThreadData> | undefined;
-  return parentPort && d?.role === 'pipeline-thread' ? (d as PipelineThreadData) : undefined;
-}

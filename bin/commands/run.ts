@@ -5,7 +5,9 @@ import { ConfigValidationError, formatErrors } from '../../core/config/schema.ts
 import { Service } from '../../core/service.ts';
 import { holdEngineLibrary } from '../../lib/clickhouse/store.ts';
 import { splitAtSpool } from '../../core/service-split.ts';
-import { PipelineThread, servePipelineThread, threadLogWriter, type PipelineThreadData } from '../../core/pipeline-thread.ts';
+import { PipelineThread } from '../../core/pipeline-thread.ts';
+import { servePipelineThread, threadLogWriter } from '../../core/pipeline-thread-worker.ts';
+import type { PipelineThreadData } from '../../core/pipeline-thread-wire.ts';
 import { parentPort } from 'node:worker_threads';
 import { createLogger } from '../../core/telemetry/logger.ts';
 import { flag, parseArgs } from './args.ts';
