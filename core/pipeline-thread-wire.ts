@@ -10,6 +10,7 @@ import type { Signal } from './model.ts';
 import type { SecurityEvent } from './security-events.ts';
 import type { LogFields, Level } from './telemetry/logger.ts';
 import type { MetricsSnapshot } from './telemetry/metrics.ts';
+import type { ThreadMemory } from './thread-memory.ts';
 
 /** What the worker is started with. */
 export interface PipelineThreadData {
@@ -47,7 +48,7 @@ export type FromThread =
   | { t: 'log'; level: Level; msg: string; fields: LogFields }
   | { t: 'line'; line: string }
   | { t: 'mainMetrics?'; id: number }
-  | { t: 'mem'; bytes: number };
+  | { t: 'mem'; m: ThreadMemory };
 
 export function toWire(err: unknown): WireError {
   const e = err instanceof Error ? err : new Error(String(err));

@@ -32,7 +32,7 @@ export async function servePipelineThread(service: Service): Promise<void> {
   // What this thread holds, for the memory limiter in front of the spool (core/thread-memory.ts).
   const reportMemory = () => {
     const u = process.memoryUsage();
-    post({ t: 'mem', bytes: u.heapUsed + u.external });
+    post({ t: 'mem', m: { heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external } });
   };
   const memTimer = setInterval(reportMemory, MEMORY_REPORT_MS);
   memTimer.unref();

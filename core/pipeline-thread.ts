@@ -115,7 +115,7 @@ export class PipelineThread {
         this.opts.writeLine(m.line);
         return;
       case 'mem':
-        setThreadMemory('pipeline', m.bytes, () => this.post({ t: 'gc' }));
+        setThreadMemory('pipeline', m.m, () => this.post({ t: 'gc' }));
         return;
       case 'mainMetrics?':
         // Counters only (no collector runs: they reset what the scrape reads).

@@ -5,11 +5,19 @@
  * and the memory limiter in front of the spool must see what the thread
  * behind it holds (correlate's window): it adds these figures to its own.
  */
-const threads = new Map<string, { bytes: number; collect: () => void }>();
+/** One thread's figures, from its `process.memoryUsage()`. */
+export interface ThreadMemory {
+  heapUsed: number;
+  heapTotal: number;
+  /** Buffers and ArrayBuffers. */
+  external: number;
+}
 
-/** A thread's latest heap used plus external memory, and how to ask it for a full collection. */
-export function setThreadMemory(thread: string, bytes: number, collect: () => void): void {
-  threads.set(thread, { bytes, collect });
+const threads = new Map<string, { m: ThreadMemory; collect: () => void }>();
+
+/** A thread's latest figures, and how to ask it for a full collection. */
+export function setThreadMemory(thread: string, m: ThreadMemory, collect: () => void): void {
+  threads.set(thread, { m, collect });
 }
 
 /** The thread ended: its memory is no longer the process's. */
@@ -17,9 +25,21 @@ export function dropThreadMemory(thread: string): void {
   threads.delete(thread);
 }
 
+/** What the memory limiter counts of the other threads: heap used plus external memory. */
 export function otherThreadsMemory(): number {
   let sum = 0;
-  for (const t of threads.values()) sum += t.bytes;
+  for (const t of threads.values()) sum += t.m.heapUsed + t.m.external;
+  return sum;
+}
+
+/** The other threads' figures summed (the process metrics report the whole process). */
+export function otherThreadsTotals(): ThreadMemory {
+  const sum: ThreadMemory = { heapUsed: 0, heapTotal: 0, external: 0 };
+  for (const { m } of threads.values()) {
+    sum.heapUsed += m.heapUsed;
+    sum.heapTotal += m.heapTotal;
+    sum.external += m.external;
+  }
   return sum;
 }
 

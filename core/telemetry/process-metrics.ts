@@ -10,6 +10,7 @@
  */
 import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { MetricsRegistry } from './metrics.ts';
+import { otherThreadsTotals } from '../thread-memory.ts';
 
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -64,16 +65,18 @@ export function registerProcessMetrics(reg: MetricsRegistry): () => void {
   const uptime = reg.counter('otelcol_process_uptime', 'Uptime of the process');
   const cpu = reg.counter('otelcol_process_cpu_seconds', 'Total CPU user and system time in seconds');
   const rss = reg.gauge('otelcol_process_memory_rss', 'Total physical memory (resident set size)');
-  const heap = reg.gauge('otelcol_process_runtime_heap_alloc_bytes', 'Bytes of allocated heap objects (V8 heap used)');
-  const sys = reg.gauge('otelcol_process_runtime_total_sys_memory_bytes', 'Total bytes of memory obtained from the OS (V8 heap reserved, external and array buffers)');
+  const heap = reg.gauge('otelcol_process_runtime_heap_alloc_bytes', 'Bytes of allocated heap objects (V8 heap used, every JavaScript thread)');
+  const sys = reg.gauge('otelcol_process_runtime_total_sys_memory_bytes', 'Total bytes of memory obtained from the OS (V8 heap reserved and external memory, every JavaScript thread)');
   reg.onCollect(() => {
     uptime.add(process.uptime() - uptime.value);
     const u = process.cpuUsage();
     cpu.add((u.user + u.system) / 1e6 - cpu.value);
     const m = process.memoryUsage();
+    // Every JavaScript thread's heap (the pipeline thread's as it last reported it, core/thread-memory.ts).
+    const t = otherThreadsTotals();
     rss.set(m.rss);
-    heap.set(m.heapUsed);
-    sys.set(m.heapTotal + m.external + m.arrayBuffers);
+    heap.set(m.heapUsed + t.heapUsed);
+    sys.set(m.heapTotal + m.external + t.heapTotal + t.external);
   });
   return registerLoopMetrics(reg);
 }
