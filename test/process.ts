@@ -8,14 +8,35 @@ import { StopWaiting } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/trailhouse.mjs', import.meta.url));
 
-/** A port free right now on 127.0.0.1 (for configs that must name one, e.g. to restart on the same port). */
-export function freePort(): Promise<number> {
+/**
+ * A port free right now on 127.0.0.1 (for configs that must name one, e.g. to
+ * restart on the same port). Taken below Linux's ephemeral range
+ * (32768–60999), which the kernel hands out as the local port of every
+ * outgoing connection: a port from there can be taken by some test's client
+ * between a pipeline's stop and its restart on it.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 64; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  return listenOn(0);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return listenOn(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+    s.listen(port, '127.0.0.1', () => {
+      const got = (s.address() as { port: number }).port;
+      s.close(() => resolve(got));
     });
   });
 }
