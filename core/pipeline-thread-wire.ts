@@ -15,7 +15,8 @@ import type { ThreadMemory } from './thread-memory.ts';
 /** What the worker is started with. */
 export interface PipelineThreadData {
   role: 'pipeline-thread';
-  configPath: string;
+  /** The config as the main thread read it (not read again: both halves come from one reading of the file). */
+  configText: string;
   /** Hand every log line to the main thread too (its OTLP export of our own logs). */
   forwardLogs: boolean;
 }

@@ -33,7 +33,7 @@ import { dropThreadMemory, setThreadMemory } from './thread-memory.ts';
 const COPY_SLICE = 1 << 20;
 
 export interface PipelineThreadOptions {
-  configPath: string;
+  configText: string;
   channels: string[];
   logger: Logger;
   /** The main thread's registry: it shows the thread's series too. */
@@ -62,7 +62,7 @@ export class PipelineThread {
 
   /** Starts the worker and its pipelines; resolves once its spool receivers take batches. */
   static async start(opts: PipelineThreadOptions): Promise<PipelineThread> {
-    const data: PipelineThreadData = { role: 'pipeline-thread', configPath: opts.configPath, forwardLogs: opts.onLog !== undefined };
+    const data: PipelineThreadData = { role: 'pipeline-thread', configText: opts.configText, forwardLogs: opts.onLog !== undefined };
     // One directory up from this module is the project root, from core/ and from dist/ alike.
     const worker = new Worker(new URL('../bin/trailhouse.mjs', import.meta.url), { workerData: data, argv: [] });
     const t = new PipelineThread(worker, opts);

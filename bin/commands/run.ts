@@ -1,6 +1,7 @@
 /** `trailhouse run` and `trailhouse validate`. */
 import { builtinRegistry } from '../../components.ts';
-import { loadConfigFile, type ServiceConfig } from '../../core/config/load.ts';
+import { readFileSync } from 'node:fs';
+import { loadConfigText, type ServiceConfig } from '../../core/config/load.ts';
 import { ConfigValidationError, formatErrors } from '../../core/config/schema.ts';
 import { Service } from '../../core/service.ts';
 import { holdEngineLibrary } from '../../lib/clickhouse/store.ts';
@@ -16,9 +17,16 @@ import { productVersion } from './version.ts';
 
 const VERSION = productVersion();
 
-function load(path: string): ServiceConfig | undefined {
+/** The config, and the text it was read from (the pipeline thread builds its half from that same text). */
+function load(path: string): (ServiceConfig & { text: string }) | undefined {
   try {
-    return loadConfigFile(path, builtinRegistry());
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigValidationError([{ path: '(file)', message: `cannot read ${path}: ${(err as Error).message}` }]);
+    }
+    return { ...loadConfigText(text, builtinRegistry()), text };
   } catch (err) {
     if (err instanceof ConfigValidationError) {
       process.stderr.write(`${path}: invalid configuration (${err.errors.length} problem${err.errors.length === 1 ? '' : 's'}):\n${formatErrors(err.errors)}\n`);
@@ -85,7 +93,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     else {
       if (usesEmbeddedEngine(split.back)) await holdEngineLibrary();
       thread = await PipelineThread.start({
-        configPath: path,
+        configText: cfg.text,
         channels: split.channels,
         logger,
         metrics: service.metrics,
@@ -119,7 +127,7 @@ export async function runCommand(argv: string[]): Promise<number> {
  * builds the half of the config behind the spool and serves the main thread.
  */
 export async function pipelineThreadMain(data: PipelineThreadData): Promise<void> {
-  const cfg = loadConfigFile(data.configPath, builtinRegistry());
+  const cfg = loadConfigText(data.configText, builtinRegistry());
   const split = splitAtSpool(cfg);
   if ('reason' in split) {
     parentPort?.postMessage({ t: 'failed', message: split.reason });
