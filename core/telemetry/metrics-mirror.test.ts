@@ -58,4 +58,24 @@ describe('MetricsRegistry mirrors', () => {
     main.snapshot();
     expect(ran).toBe(1);
   });
+
+  it('asks the other side once for a burst of concurrent scrapes, and again after it answered', async () => {
+    const main = new MetricsRegistry();
+    let asked = 0;
+    let answer!: () => void;
+    main.mirror(() => {
+      asked++;
+      return new Promise((resolve) => (answer = () => resolve([{ name: 'y', help: 'y', type: 'gauge', series: [{ labels: {}, value: asked }] }])));
+    });
+    const burst = Array.from({ length: 20 }, () => main.collect());
+    answer();
+    await Promise.all(burst);
+    expect(asked).toBe(1);
+    expect(main.read('y')).toBe(1);
+    const next = main.collect();
+    answer();
+    await next;
+    expect(asked).toBe(2);
+    expect(main.read('y')).toBe(2);
+  });
 });

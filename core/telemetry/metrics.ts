@@ -66,6 +66,7 @@ export class MetricsRegistry {
   private readonly families = new Map<string, Family>();
   private readonly collectors: Array<() => void> = [];
   private readonly remote: Array<() => Promise<MetricsSnapshot>> = [];
+  private collecting: Promise<void> | undefined;
 
   private family(name: string, help: string, type: 'counter' | 'gauge'): Family {
     let f = this.families.get(name);
@@ -114,12 +115,22 @@ export class MetricsRegistry {
     this.remote.push(read);
   }
 
-  /** Brings mirrored series up to date (a mirror that cannot answer keeps its last values). */
-  async collect(): Promise<void> {
-    for (const read of this.remote) {
-      const snap = await read().catch(() => undefined);
-      if (snap) this.absorb(snap);
-    }
+  /**
+   * Brings mirrored series up to date (a mirror that cannot answer keeps its
+   * last values). Scrapes arriving meanwhile share the reading in flight: a
+   * burst of them asks the other thread once.
+   */
+  collect(): Promise<void> {
+    return (this.collecting ??= (async () => {
+      try {
+        for (const read of this.remote) {
+          const snap = await read().catch(() => undefined);
+          if (snap) this.absorb(snap);
+        }
+      } finally {
+        this.collecting = undefined;
+      }
+    })());
   }
 
   /**
