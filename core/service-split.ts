@@ -26,6 +26,8 @@ export interface Split {
   back: ServiceConfig;
   /** The spool channels between them. */
   channels: string[];
+  /** The pipeline thread's nice value: the lowest its spool receivers ask for (none gets less than it asked). */
+  nice: number;
 }
 
 const typeOf = (cc: ComponentConfig | undefined): string => (cc?.factory as { type?: string } | undefined)?.type ?? '';
@@ -77,10 +79,12 @@ export function splitAtSpool(cfg: ServiceConfig): Split | { reason: string } {
     if (other) return { reason: `pipeline ${p.id} has a spool receiver beside ${other}` };
   }
   const channels = new Set<string>();
+  let nice = Infinity;
   for (const id of ids(back, 'receivers')) {
-    const c = cfg.receivers.get(id)!.config as { name: string; thread?: string };
+    const c = cfg.receivers.get(id)!.config as { name: string; thread?: string; nice?: number };
     if (c.thread === 'main') return { reason: `receiver ${id} has thread: main` };
     channels.add(c.name);
+    nice = Math.min(nice, c.nice ?? 0);
   }
   for (const key of ['receivers', 'processors', 'exporters'] as const) {
     const f = ids(front, key);
@@ -119,5 +123,6 @@ export function splitAtSpool(cfg: ServiceConfig): Split | { reason: string } {
     front: { ...cfg, pipelines: front, serviceExtensions: keep(frontExt) },
     back: { ...cfg, pipelines: back, serviceExtensions: keep(backExt) },
     channels: [...channels],
+    nice,
   };
 }

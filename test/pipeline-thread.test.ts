@@ -7,10 +7,10 @@
  * process before any receiver listens.
  */
 import bcrypt from 'bcryptjs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { count, defaultPipelineOnFreePorts } from './default-pipeline.ts';
@@ -25,6 +25,20 @@ const tmp = () => {
   dirs.push(d);
   return d;
 };
+
+/** A process's threads: name and nice value (/proc/<pid>/task/<tid>/stat, field 19). */
+function threadsOf(pid: number): Array<{ tid: number; comm: string; nice: number }> {
+  return readdirSync(`/proc/${pid}/task`).flatMap((t) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [{ tid: Number(t), comm, nice: Number(fields[16]) }];
+    } catch {
+      return [];
+    }
+  });
+}
 
 const logsBody = (n: number, tag: string) =>
   JSON.stringify({
@@ -57,6 +71,15 @@ describe('the pipeline thread', () => {
       await waitFor(async () => (await count(p.query, "SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-a'")) === 200, 30_000, 'the 200 records stored');
       // Raised by the receiver on the main thread, written by the audit writer on the pipeline thread.
       await waitFor(async () => (await count(p.query, "SELECT count() FROM otel.audit_events WHERE Category = 'authentication' AND Outcome = 'failure'")) === 1, 30_000, 'the refused login in audit_events');
+
+      // The front keeps the process's priority; the pipeline thread and the engine's pools run 10 below it (spool `nice`, default 10).
+      const base = getPriority(th.proc.pid!);
+      await waitFor(() => {
+        const t = threadsOf(th.proc.pid!);
+        const named = t.filter((x) => x.comm !== 'node');
+        return t.find((x) => x.tid === th.proc.pid)!.nice === base && named.some((x) => x.comm === 'th-pipeline') && named.some((x) => x.comm !== 'th-pipeline') &&
+          named.every((x) => x.nice === Math.min(19, base + 10) || x.nice < 0);
+      }, 15_000, 'the pipeline thread and the engine\'s threads reniced, the main thread not');
 
       const metrics = await (await fetch(`http://127.0.0.1:${p.metrics}/metrics`)).text();
       expect(metrics).toMatch(/^otelcol_receiver_accepted_log_records\{receiver="otlp",transport="http"\} 200$/m);

@@ -6,6 +6,7 @@ import { ConfigValidationError, formatErrors } from '../../core/config/schema.ts
 import { Service } from '../../core/service.ts';
 import { holdEngineLibrary } from '../../lib/clickhouse/store.ts';
 import { splitAtSpool } from '../../core/service-split.ts';
+import { niceNamedThreads, niceThisThread } from '../../core/thread-nice.ts';
 import { PipelineThread } from '../../core/pipeline-thread.ts';
 import { servePipelineThread, threadLogWriter } from '../../core/pipeline-thread-worker.ts';
 import type { PipelineThreadData } from '../../core/pipeline-thread-wire.ts';
@@ -133,7 +134,25 @@ export async function pipelineThreadMain(data: PipelineThreadData): Promise<void
     parentPort?.postMessage({ t: 'failed', message: split.reason });
     return;
   }
+  // Before anything starts threads of its own (the engine's inherit it).
+  let nice: number | undefined;
+  let niceError: unknown;
+  try {
+    nice = niceThisThread(split.nice);
+  } catch (err) {
+    niceError = err;
+  }
   const forward = data.forwardLogs ? (level: string, msg: string, fields: unknown) => parentPort?.postMessage({ t: 'log', level, msg, fields }) : undefined;
   const logger = createLogger({ level: cfg.telemetry.logs.level, write: threadLogWriter(), also: forward }, { thread: 'pipeline' });
+  if (niceError) logger.warn('cannot lower the pipeline thread\'s priority; it runs at the front\'s', { error: niceError });
+  else if (nice !== undefined) logger.debug('pipeline thread priority', { nice });
   await servePipelineThread(new Service(split.back, { logger, serveMetrics: false }));
+  if (nice === undefined || niceError) return;
+  // The engine's pools, including threads it started from elsewhere or grows later.
+  const renice = () => niceNamedThreads(nice);
+  renice();
+  setInterval(renice, RENICE_EVERY_MS).unref();
 }
+
+/** How often the pipeline thread brings threads the engine started since to its priority. */
+const RENICE_EVERY_MS = 10_000;

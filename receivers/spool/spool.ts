@@ -7,6 +7,12 @@
  * config there (core/service-split.ts), the pipelines behind this receiver
  * run on their own worker thread, so senders' answers never wait behind
  * them. `thread: main` keeps the whole service on one thread.
+ *
+ * `nice` (Linux, 0–19, default 10): the pipeline thread's nice value, which
+ * the engine's threads it starts inherit. The front (receivers, the spool's
+ * fsync, the answers) keeps the process's own, so on a busy machine a
+ * sender's answer comes before the work behind the spool, which catches up
+ * from the queue when the front is idle.
  */
 import type { Component, ReceiverFactory } from '../../core/component.ts';
 import { once } from '../../core/component.ts';
@@ -16,18 +22,23 @@ import { observedConsumer } from '../../core/receiver-helper.ts';
 import type { TracesPayload } from '../../core/payload.ts';
 import { attachSpool } from '../../core/spool-channel.ts';
 
+/** The pipeline thread's default nice value: favoured less than the front, not starved (19 would be). */
+export const PIPELINE_THREAD_NICE = 10;
+
 export interface SpoolReceiverConfig {
   name: string;
   /** Where its pipelines run: their own worker thread (`pipeline`, the default) or the main thread. */
   thread?: 'pipeline' | 'main';
+  /** The pipeline thread's nice value (see the header). */
+  nice?: number;
 }
 
 export const spoolReceiverFactory: ReceiverFactory<SpoolReceiverConfig> = {
   kind: 'receiver',
   type: 'spool',
   signals: ['logs', 'traces'],
-  schema: s.object({ name: s.string({ nonEmpty: true }), thread: s.string({ enum: ['pipeline', 'main'] }) }),
-  defaultConfig: () => ({ name: 'default', thread: 'pipeline' }),
+  schema: s.object({ name: s.string({ nonEmpty: true }), thread: s.string({ enum: ['pipeline', 'main'] }), nice: s.int({ min: 0, max: 19 }) }),
+  defaultConfig: () => ({ name: 'default', thread: 'pipeline', nice: PIPELINE_THREAD_NICE }),
   create: (settings, next): Component => {
     const obs = observedConsumer(settings, next, 'spool');
     let detach: (() => void) | undefined;

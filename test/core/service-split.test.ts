@@ -54,6 +54,7 @@ describe('splitAtSpool', () => {
     expect(s.front.pipelines.map((p) => p.id).sort()).toEqual(['logs/ingest', 'traces/ingest']);
     expect(s.back.pipelines.map((p) => p.id).sort()).toEqual(['logs', 'traces']);
     expect(s.channels).toEqual(['default']);
+    expect(s.nice).toBe(10);
     // The console names the store and the alerts, so it goes behind; health_check names nothing and serves the process.
     expect(s.back.serviceExtensions).toEqual(['clickhouse_store', 'file_storage', 'alerts', 'console']);
     expect(s.front.serviceExtensions).toEqual(['health_check', 'file_storage']);
@@ -86,6 +87,33 @@ service: { pipelines: { logs: { receivers: [spool], exporters: [debug] } } }
 
   it('refuses an unknown thread value at load, naming the key', () => {
     expect(() => load(cfg({ spool: '{ thread: worker }' }))).toThrow(/receivers\.spool\.thread/);
+  });
+
+  it('lowers the pipeline thread by the spool receivers\' nice, the least any of them asks for; refuses a value nice(1) would not take', () => {
+    expect(split(cfg({ spool: '{ nice: 3 }' })).nice).toBe(3);
+    expect(split(cfg({ spool: '{ nice: 0 }' })).nice).toBe(0);
+    // Two spools behind, one thread: it runs at the lower of the two.
+    const two = `
+receivers:
+  otlp: { protocols: { http: { endpoint: 127.0.0.1:0 } } }
+  spool/a: { name: a, nice: 19 }
+  spool/b: { name: b, nice: 4 }
+exporters:
+  spool/a: { name: a, sending_queue: { storage: file_storage } }
+  spool/b: { name: b, sending_queue: { storage: file_storage } }
+  debug: {}
+extensions:
+  file_storage: { directory: /tmp/never-written }
+service:
+  extensions: [file_storage]
+  pipelines:
+    logs/in: { receivers: [otlp], exporters: [spool/a] }
+    traces/in: { receivers: [otlp], exporters: [spool/b] }
+    logs: { receivers: [spool/a], exporters: [debug] }
+    traces: { receivers: [spool/b], exporters: [debug] }
+`;
+    expect(split(two).nice).toBe(4);
+    for (const bad of ['20', '-1', '2.5', 'high']) expect(() => load(cfg({ spool: `{ nice: ${bad} }` })), bad).toThrow(/receivers\.spool\.nice/);
   });
 
   it('finds extension ids in nested config and does not take an unrelated string equal to no extension', () => {
