@@ -12,9 +12,13 @@
  * is recorded. Prints p50/p90/p99/max and the rate achieved, and checks that
  * every accepted record was stored.
  *
- *   npm run bench:ack [-- --seconds 20 --rate 10000 --per-request 100 --calibrate-records 200000 --cpu-prof DIR --no-fsync]
+ *   npm run bench:ack [-- --seconds 20 --rate 10000 --per-request 100 --calibrate-records 200000 --cpu-prof DIR --no-fsync --nice N]
+ *
+ * --nice N: the spool receiver's `nice` (the pipeline thread's priority
+ * below the front's; 0 runs both alike), to compare.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
@@ -54,6 +58,11 @@ const dir = mkdtempSync(join(tmpdir(), 'th-ack-'));
 const p = await defaultPipelineOnFreePorts();
 // --no-fsync: the queue without fsync, to see how much of the tail is the disk's.
 if (process.argv.includes('--no-fsync')) (p.cfg.extensions as { file_storage: { fsync: boolean } }).file_storage.fsync = false;
+const nice = flag(args, 'nice');
+if (nice !== undefined) {
+  const r = p.cfg.receivers as Record<string, Record<string, unknown> | null>;
+  r.spool = { ...(r.spool ?? {}), nice: Number(nice) };
+}
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
 const pipeline = await Trailhouse.start(dir, 'pipeline', p.yaml(), {}, cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []);
@@ -61,14 +70,32 @@ const base = `http://127.0.0.1:${p.http}`;
 const accepted = { logs: 0, spans: 0 };
 let refusals = 0;
 
+/**
+ * The sender's client: node:http with a keep-alive agent, as the OpenTelemetry
+ * JS SDK's OTLP/HTTP exporter sends (fetch costs the sender more per request,
+ * which shows up as latency on a two-core machine).
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
+
+function send(b: Body): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(base + b.path, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': b.body.length } }, (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(b.body);
+  });
+}
+
 async function post(b: Body): Promise<number> {
-  const r = await fetch(base + b.path, { method: 'POST', body: b.body, headers: { 'content-type': 'application/x-protobuf' } });
-  await r.arrayBuffer();
-  if (r.status === 200) {
+  const status = await send(b);
+  if (status === 200) {
     if (b.path === '/v1/logs') accepted.logs += b.n;
     else accepted.spans += b.n;
   } else refusals++;
-  return r.status;
+  return status;
 }
 
 /**
@@ -234,6 +261,7 @@ try {
   }, null, 2));
   if (storedNow !== records || overloaded > 0) process.exitCode = 1;
 } finally {
+  agent.destroy();
   await pipeline.stop();
   rmSync(dir, { recursive: true, force: true });
 }
