@@ -17,6 +17,7 @@ import { count, defaultPipelineOnFreePorts } from './default-pipeline.ts';
 import { freePort, Trailhouse } from './process.ts';
 import { decodeLogsProto } from '../core/otlp/index.ts';
 import { waitFor } from './helpers.ts';
+import { Cdp, evaluateOnWorker, inspectorUrl } from './cdp.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -39,6 +40,17 @@ function threadsOf(pid: number): Array<{ tid: number; comm: string; nice: number
     }
   });
 }
+
+/** Log records of one trace per request (so correlate holds them for its window), each body unique. */
+const tracedLogsBody = (n: number, request: number) =>
+  JSON.stringify({
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc-dies' } }] },
+        scopeLogs: [{ logRecords: Array.from({ length: n }, (_, i) => ({ timeUnixNano: String(Date.now() * 1e6), traceId: `${'ab'.repeat(15)}${String(request).padStart(2, '0')}`, spanId: 'cd'.repeat(8), body: { stringValue: `dies ${request}.${i}` } })) }],
+      },
+    ],
+  });
 
 const logsBody = (n: number, tag: string) =>
   JSON.stringify({
@@ -94,6 +106,44 @@ describe('the pipeline thread', () => {
     expect(stopped.some((l) => l.includes('"thread":"pipeline"'))).toBe(true);
     expect(stopped.some((l) => !l.includes('"thread"'))).toBe(true);
   }, 90_000);
+
+  it('a pipeline thread that dies stops the process, and the restart stores every acknowledged record once', async () => {
+    const p = await defaultPipelineOnFreePorts();
+    const dir = tmp();
+    const th = await Trailhouse.start(dir, 'dies', p.yaml(), {}, ['--inspect=127.0.0.1:0']);
+    let cdp: Cdp | undefined;
+    try {
+      const url = `http://127.0.0.1:${p.http}/v1/logs`;
+      for (let r = 0; r < 3; r++) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: tracedLogsBody(100, r) });
+        expect(res.status).toBe(200);
+      }
+      // Acknowledged, crossed to the pipeline thread, and held there by correlate's window (10 s): nothing stored yet.
+      await waitFor(async () => /^trailhouse_correlate_held_items\{processor="correlate"\} 300$/m.test(await (await fetch(`http://127.0.0.1:${p.metrics}/metrics`)).text()), 8_000, 'the 300 records held by correlate on the pipeline thread');
+      expect(await count(p.query, "SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-dies'")).toBe(0);
+
+      // End the thread from outside (the inspector), as a crash in it would.
+      cdp = await Cdp.connect(inspectorUrl(th.lines)!);
+      await evaluateOnWorker(cdp, 'trailhouse.mjs', 'process.exit(7)');
+      // A process with a debugger attached waits for it to leave before it exits.
+      cdp.close();
+      expect(await th.exited, th.tail()).toBe(1);
+      expect(th.lines.some((l) => l.includes('pipeline thread exited (code 7)'))).toBe(true);
+    } finally {
+      cdp?.close();
+      if (th.proc.exitCode === null) await th.stop();
+    }
+
+    // The frames were on disk, not acknowledged by the thread: the next start replays them, once.
+    const again = await Trailhouse.start(dir, 'dies', p.yaml());
+    try {
+      const stored = "SELECT count() FROM otel.otel_logs WHERE ServiceName = 'svc-dies'";
+      await waitFor(async () => (await count(p.query, stored)) === 300, 40_000, 'the 300 acknowledged records stored after the restart');
+      expect(await count(p.query, "SELECT uniqExact(Body) FROM otel.otel_logs WHERE ServiceName = 'svc-dies'")).toBe(300);
+    } finally {
+      expect(await again.stop(), again.tail()).toBe(0);
+    }
+  }, 120_000);
 
   it('a batch the thread refuses comes back whole: the next try delivers every record once', async () => {
     // Behind the spool: an otlphttp exporter without a queue or retries, so the peer's 503 travels back to the spool exporter.

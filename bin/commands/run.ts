@@ -71,6 +71,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     return 1;
   }
   let stopping: Promise<number> | undefined;
+  // Whatever stops the service (a signal, a fatal error on either thread) settles `done` with the exit code.
+  let finished!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (finished = resolve));
   const stop = (why: string, code: number): Promise<number> =>
     (stopping ??= (async () => {
       logger.info('shutting down', { reason: why });
@@ -83,12 +86,10 @@ export async function runCommand(argv: string[]): Promise<number> {
         logger.error('shutdown finished with errors', { error: err });
         return 1;
       }
-    })());
-  const done = new Promise<number>((resolve) => {
-    process.once('SIGINT', () => void stop('SIGINT', 0).then(resolve));
-    process.once('SIGTERM', () => void stop('SIGTERM', 0).then(resolve));
-    service.onFatal((err) => void stop(`fatal: ${err.message}`, 1).then(resolve));
-  });
+    })().then((c) => (finished(c), c)));
+  process.once('SIGINT', () => void stop('SIGINT', 0));
+  process.once('SIGTERM', () => void stop('SIGTERM', 0));
+  service.onFatal((err) => void stop(`fatal: ${err.message}`, 1));
   try {
     if ('reason' in split) logger.debug('the pipelines run on one thread', { reason: split.reason });
     else {
