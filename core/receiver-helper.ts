@@ -7,7 +7,7 @@
 import type { CreateSettings, NextConsumers } from './component.ts';
 import { PermanentError, TooManyRecordsError } from './errors.ts';
 import type { LogsPayload, TracesPayload } from './payload.ts';
-import { receiverMetrics } from './telemetry/metrics.ts';
+import { receiverAckLatency, receiverMetrics } from './telemetry/metrics.ts';
 
 export interface ObsConsumer {
   logs(p: LogsPayload): Promise<void>;
@@ -23,6 +23,7 @@ export interface ObsConsumer {
  */
 export function observedConsumer(settings: CreateSettings<unknown>, next: NextConsumers, transport: string, maxRecords = 0): ObsConsumer {
   const m = receiverMetrics(settings.metrics, settings.id, transport);
+  const ack = receiverAckLatency(settings.metrics, settings.id, transport);
   const tooMany = (n: number, what: string) =>
     new TooManyRecordsError(`request of ${n} ${what} exceeds max_records_per_request ${maxRecords}: split it into smaller requests`);
   return {
@@ -35,12 +36,15 @@ export function observedConsumer(settings: CreateSettings<unknown>, next: NextCo
         m.logs.refused.add(n);
         throw tooMany(n, 'log records');
       }
+      const t0 = performance.now();
       try {
         await next.logs.consumeLogs(p);
         m.logs.accepted.add(n);
       } catch (err) {
         m.logs.refused.add(n);
         throw err;
+      } finally {
+        ack.record((performance.now() - t0) / 1000);
       }
     },
     async traces(p) {
@@ -51,12 +55,15 @@ export function observedConsumer(settings: CreateSettings<unknown>, next: NextCo
         m.traces.refused.add(n);
         throw tooMany(n, 'spans');
       }
+      const t0 = performance.now();
       try {
         await next.traces.consumeTraces(p);
         m.traces.accepted.add(n);
       } catch (err) {
         m.traces.refused.add(n);
         throw err;
+      } finally {
+        ack.record((performance.now() - t0) / 1000);
       }
     },
   };

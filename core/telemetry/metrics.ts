@@ -8,6 +8,7 @@
  * dashboards built for the Collector read ours. Metrics of our own start
  * with `trailhouse_`.
  */
+import { LatencyWindow } from './latency-window.ts';
 
 export type Labels = Record<string, string>;
 
@@ -211,6 +212,38 @@ export function receiverMetrics(reg: MetricsRegistry, receiver: string, transpor
 }
 
 export type ReceiverMetrics = ReturnType<typeof receiverMetrics>;
+
+const ackWindows = new WeakMap<MetricsRegistry, Map<string, LatencyWindow>>();
+
+/**
+ * How long a receiver's requests waited for the pipeline's answer — from
+ * handing the records on to being told they are queued (durably, with a
+ * persistent queue) or refused — as quantiles of the requests since the
+ * metrics were last read (`trailhouse_receiver_ack_seconds`). The sender's
+ * own time, the network and the body's decoding are not in it. One window
+ * per receiver and transport, however many consumers record into it.
+ */
+export function receiverAckLatency(reg: MetricsRegistry, receiver: string, transport: string): LatencyWindow {
+  let byKey = ackWindows.get(reg);
+  if (!byKey) ackWindows.set(reg, (byKey = new Map()));
+  const key = `${receiver}\u0000${transport}`;
+  let w = byKey.get(key);
+  if (w) return w;
+  const window = (w = new LatencyWindow());
+  byKey.set(key, window);
+  const q = (quantile: string) =>
+    reg.gauge('trailhouse_receiver_ack_seconds', 'Time from a request reaching the pipeline to its answer, since the metrics were last read, by quantile.', { receiver, transport, quantile });
+  const p50 = q('0.5');
+  const p99 = q('0.99');
+  const max = q('1');
+  reg.onCollect(() => {
+    p50.set(window.quantile(0.5));
+    p99.set(window.quantile(0.99));
+    max.set(window.quantile(1));
+    window.reset();
+  });
+  return window;
+}
 
 /**
  * Requests a receiver refused because the sender did not authenticate
