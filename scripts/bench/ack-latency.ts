@@ -121,7 +121,7 @@ async function scrape(): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${p.metrics}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    const m = /^(trailhouse_(?:event_loop_delay_seconds|gc_pause_seconds|gc_pause_longest_seconds|queue_fsync_seconds|queue_fsync_longest_seconds|queue_fsyncs|queue_write_seconds)(?:_total)?)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    const m = /^(trailhouse_(?:event_loop_delay_seconds|gc_pause_seconds|gc_pause_longest_seconds|queue_fsync_seconds|queue_fsync_longest_seconds|queue_fsyncs|queue_write_seconds|receiver_ack_seconds)(?:_total)?)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
     if (m) out[m[1]! + (m[2] ?? '')] = Number(m[3]);
   }
   return out;
@@ -152,6 +152,9 @@ function watchStalls(): () => Promise<Record<string, unknown>> {
     const delta = (k: string) => (last[k] ?? 0) - (first?.[k] ?? 0);
     const ms = (x: number) => Math.round(x * 10_000) / 10;
     const loopMax = 'trailhouse_event_loop_delay_seconds{quantile="1"}';
+    const ackP99 = 'trailhouse_receiver_ack_seconds{quantile="0.99",receiver="otlp",transport="http"}';
+    const ackMax = 'trailhouse_receiver_ack_seconds{quantile="1",receiver="otlp",transport="http"}';
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     const fsyncLongest = key('trailhouse_queue_fsync_longest_seconds');
     const fsyncs = key('trailhouse_queue_fsyncs').reduce((a, k) => a + delta(k), 0);
     const fsyncSeconds = key('trailhouse_queue_fsync_seconds').reduce((a, k) => a + delta(k), 0);
@@ -166,6 +169,9 @@ function watchStalls(): () => Promise<Record<string, unknown>> {
       gc_pause_ms: Object.fromEntries(key('trailhouse_gc_pause_seconds').map((k) => [/kind="(\w+)"/.exec(k)?.[1] ?? k, ms(delta(k))])),
       gc_pause_longest_ms: ms(maxOf('trailhouse_gc_pause_longest_seconds')),
       windows_with_gc_pause_over_25ms: windows.filter((w) => (w.trailhouse_gc_pause_longest_seconds ?? 0) > 0.025).length,
+      // The pipeline's own view of the same requests (trailhouse_receiver_ack_seconds: from handing the records on to the answer).
+      pipeline_ack_p99_ms_median_window: ms(median(windows.map((w) => w[ackP99] ?? 0))),
+      pipeline_ack_max_ms: ms(maxOf(ackMax)),
     };
   };
 }
