@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=1
+// One V8 helper thread rather than four (as `npm start` and the container run it too): on a
+// machine of a few cores, four concurrent markers of the pipeline thread's heap outran the main
+// thread, and senders' answers waited for a core (BENCHMARKS.md, the ack p99). Another value:
+// `node --v8-pool-size=N bin/trailhouse.mjs …`.
 // The `trailhouse` command. It runs dist/trailhouse.mjs (`npm run build`, also
 // made by `npm install`) while that bundle is newer than every source it was
 // built from, and the TypeScript sources through tsx's loader otherwise, so a

@@ -12,7 +12,7 @@
  * is recorded. Prints p50/p90/p99/max and the rate achieved, and checks that
  * every accepted record was stored.
  *
- *   npm run bench:ack [-- --seconds 20 --rate 10000 --per-request 100 --calibrate-records 200000 --cpu-prof DIR --no-fsync --nice N]
+ *   npm run bench:ack [-- --seconds 20 --rate 10000 --per-request 100 --calibrate-records 200000 --cpu-prof DIR --no-fsync --nice N --node-flags "--v8-pool-size=4"]
  *
  * --nice N: the spool receiver's `nice` (the pipeline thread's priority
  * below the front's; 0 runs both alike), to compare.
@@ -28,8 +28,9 @@ import { count, defaultPipelineOnFreePorts } from '../../test/default-pipeline.t
 import { Trailhouse } from '../../test/process.ts';
 import { percentiles } from './percentiles.ts';
 import { makeBatch } from './workload.ts';
+import { startNodeFlags } from './start-flags.ts';
 
-const args = parseArgs(process.argv.slice(2), ['no-fsync'], []);
+const args = parseArgs(process.argv.slice(2), ['no-fsync'], ['node-flags']);
 const seconds = Number(flag(args, 'seconds') ?? 20);
 const perRequest = Number(flag(args, 'per-request') ?? 100);
 const calibrateRecords = Number(flag(args, 'calibrate-records') ?? 200_000);
@@ -58,6 +59,8 @@ const dir = mkdtempSync(join(tmpdir(), 'th-ack-'));
 const p = await defaultPipelineOnFreePorts();
 // --no-fsync: the queue without fsync, to see how much of the tail is the disk's.
 if (process.argv.includes('--no-fsync')) (p.cfg.extensions as { file_storage: { fsync: boolean } }).file_storage.fsync = false;
+// The node flags npm start uses (one V8 helper thread), or --node-flags "..." instead, to compare.
+const nodeFlags = flag(args, 'node-flags')?.split(' ').filter(Boolean) ?? startNodeFlags();
 const nice = flag(args, 'nice');
 if (nice !== undefined) {
   const r = p.cfg.receivers as Record<string, Record<string, unknown> | null>;
@@ -65,7 +68,7 @@ if (nice !== undefined) {
 }
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
-const pipeline = await Trailhouse.start(dir, 'pipeline', p.yaml(), {}, cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []);
+const pipeline = await Trailhouse.start(dir, 'pipeline', p.yaml(), {}, [...nodeFlags, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : [])]);
 const base = `http://127.0.0.1:${p.http}`;
 const accepted = { logs: 0, spans: 0 };
 let refusals = 0;

@@ -31,6 +31,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
 import { cpuSeconds, peakRssMiB, threadCpu, threadDelta } from './proc.ts';
 import { isShipBPhase, shipBReceivers, type ShipBPhase } from './ship-b.ts';
+import { startNodeFlags } from './start-flags.ts';
 
 const args = parseArgs(process.argv.slice(2), ['auth'], ['node-flags']);
 const batches = Number(flag(args, 'batches') ?? 60);
@@ -38,9 +39,10 @@ const perBatch = Number(flag(args, 'per-batch') ?? 1000);
 const concurrency = Number(flag(args, 'concurrency') ?? 8);
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
-// --node-flags "...": extra node/V8 flags for the pipeline process (e.g. GC settings to compare).
+// --node-flags "...": node/V8 flags for the pipeline process instead of npm start's (e.g. "--v8-pool-size=4" to compare).
 // (A value flag: its value starts with "--" and must not be taken for the next flag.)
-const nodeFlags = (flag(args, 'node-flags') ?? '').split(' ').filter(Boolean);
+// Without it, the flags npm start runs the pipeline with (package.json).
+const nodeFlags = flag(args, 'node-flags')?.split(' ').filter(Boolean) ?? startNodeFlags();
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -1,0 +1,14 @@
+/**
+ * The node flags `npm start` runs the pipeline with (package.json's `start`
+ * script, between `node` and the script), so a bench's pipeline runs as a
+ * user's does.
+ */
+import { readFileSync } from 'node:fs';
+
+export function startNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  const script = words.findIndex((w) => w.endsWith('trailhouse.mjs'));
+  if (words[0] !== 'node' || script < 0) throw new Error(`package.json start script is not "node [flags] bin/trailhouse.mjs …": ${pkg.scripts.start}`);
+  return words.slice(1, script);
+}
