@@ -26,7 +26,7 @@ export interface Split {
   back: ServiceConfig;
   /** The spool channels between them. */
   channels: string[];
-  /** The pipeline thread's nice value: the lowest its spool receivers ask for (none gets less than it asked). */
+  /** Nice steps the pipeline thread runs below the front: the fewest its spool receivers ask for (none gets less than it asked). */
   nice: number;
 }
 

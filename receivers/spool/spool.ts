@@ -8,8 +8,9 @@
  * run on their own worker thread, so senders' answers never wait behind
  * them. `thread: main` keeps the whole service on one thread.
  *
- * `nice` (Linux, 0–19, default 10): the pipeline thread's nice value, which
- * the engine's threads it starts inherit. The front (receivers, the spool's
+ * `nice` (Linux, 0–19, default 10): how many nice steps the pipeline thread
+ * runs below the front (like `nice -n`, capped at 19); the engine's threads
+ * run at the same. The front (receivers, the spool's
  * fsync, the answers) keeps the process's own, so on a busy machine a
  * sender's answer comes before the work behind the spool, which catches up
  * from the queue when the front is idle.
@@ -22,14 +23,14 @@ import { observedConsumer } from '../../core/receiver-helper.ts';
 import type { TracesPayload } from '../../core/payload.ts';
 import { attachSpool } from '../../core/spool-channel.ts';
 
-/** The pipeline thread's default nice value: favoured less than the front, not starved (19 would be). */
+/** The default steps below the front: favoured less than the front, not starved (19 would be). */
 export const PIPELINE_THREAD_NICE = 10;
 
 export interface SpoolReceiverConfig {
   name: string;
   /** Where its pipelines run: their own worker thread (`pipeline`, the default) or the main thread. */
   thread?: 'pipeline' | 'main';
-  /** The pipeline thread's nice value (see the header). */
+  /** Nice steps the pipeline thread runs below the front (see the header). */
   nice?: number;
 }
 
