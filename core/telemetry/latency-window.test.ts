@@ -62,9 +62,10 @@ describe('trailhouse_receiver_ack_seconds', () => {
     const read = (quantile: string) => metrics.read('trailhouse_receiver_ack_seconds', { receiver: 'otlp', transport: 'http', quantile });
     const text = metrics.exposition(); // a scrape: it reads the window and starts the next
     expect(text).toMatch(/^trailhouse_receiver_ack_seconds\{quantile="0\.99",receiver="otlp",transport="http"\} 0\.0\d+/m);
-    expect(read('1')).toBeGreaterThanOrEqual(0.06);
-    expect(read('0.5')).toBeGreaterThanOrEqual(0.03);
-    expect(read('0.5')).toBeLessThan(0.06);
+    // Timers may fire a little early by performance.now(): margins, not the exact delays.
+    expect(read('1')).toBeGreaterThanOrEqual(0.05); // the refused request (60 ms) counts
+    expect(read('0.5')).toBeGreaterThanOrEqual(0.025); // the middle one, 30 ms
+    expect(read('0.5')).toBeLessThan(0.05);
     // The next read covers only what came after this one.
     metrics.snapshot();
     expect(read('1')).toBe(0);
