@@ -148,7 +148,7 @@ export async function pipelineThreadMain(data: PipelineThreadData): Promise<void
   if (niceError) logger.warn('cannot lower the pipeline thread\'s priority; it runs at the front\'s', { error: niceError });
   else if (nice !== undefined) logger.debug('pipeline thread priority', { nice });
   await servePipelineThread(new Service(split.back, { logger, serveMetrics: false }));
-  if (nice === undefined || niceError) return;
+  if (nice === undefined) return;
   // The engine's pools, including threads it started from elsewhere or grows later.
   const renice = () => niceNamedThreads(nice);
   renice();

@@ -227,9 +227,9 @@ export function receiverAckLatency(reg: MetricsRegistry, receiver: string, trans
   let byKey = ackWindows.get(reg);
   if (!byKey) ackWindows.set(reg, (byKey = new Map()));
   const key = `${receiver}\u0000${transport}`;
-  let w = byKey.get(key);
-  if (w) return w;
-  const window = (w = new LatencyWindow());
+  const have = byKey.get(key);
+  if (have) return have;
+  const window = new LatencyWindow();
   byKey.set(key, window);
   const q = (quantile: string) =>
     reg.gauge('trailhouse_receiver_ack_seconds', 'Time from a request reaching the pipeline to its answer, since the metrics were last read, by quantile.', { receiver, transport, quantile });

@@ -26,9 +26,9 @@ import { encodeLogsProto, encodeTracesProto } from '../../core/otlp/index.ts';
 import { logRecordCount, spanCount } from '../../core/model.ts';
 import { count, defaultPipelineOnFreePorts } from '../../test/default-pipeline.ts';
 import { Trailhouse } from '../../test/process.ts';
-import { percentiles } from './percentiles.ts';
+import { median, percentiles } from './percentiles.ts';
 import { makeBatch } from './workload.ts';
-import { startNodeFlags } from './start-flags.ts';
+import { pipelineNodeFlags } from './start-flags.ts';
 
 const args = parseArgs(process.argv.slice(2), ['no-fsync'], ['node-flags']);
 const seconds = Number(flag(args, 'seconds') ?? 20);
@@ -60,7 +60,7 @@ const p = await defaultPipelineOnFreePorts();
 // --no-fsync: the queue without fsync, to see how much of the tail is the disk's.
 if (process.argv.includes('--no-fsync')) (p.cfg.extensions as { file_storage: { fsync: boolean } }).file_storage.fsync = false;
 // The node flags npm start uses (one V8 helper thread), or --node-flags "..." instead, to compare.
-const nodeFlags = flag(args, 'node-flags')?.split(' ').filter(Boolean) ?? startNodeFlags();
+const nodeFlags = pipelineNodeFlags(flag(args, 'node-flags'));
 const nice = flag(args, 'nice');
 if (nice !== undefined) {
   const r = p.cfg.receivers as Record<string, Record<string, unknown> | null>;
@@ -157,7 +157,6 @@ function watchStalls(): () => Promise<Record<string, unknown>> {
     const loopMax = 'trailhouse_event_loop_delay_seconds{quantile="1"}';
     const ackP99 = 'trailhouse_receiver_ack_seconds{quantile="0.99",receiver="otlp",transport="http"}';
     const ackMax = 'trailhouse_receiver_ack_seconds{quantile="1",receiver="otlp",transport="http"}';
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     const fsyncLongest = key('trailhouse_queue_fsync_longest_seconds');
     const fsyncs = key('trailhouse_queue_fsyncs').reduce((a, k) => a + delta(k), 0);
     const fsyncSeconds = key('trailhouse_queue_fsync_seconds').reduce((a, k) => a + delta(k), 0);

@@ -31,7 +31,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { flag, parseArgs } from '../../bin/commands/args.ts';
 import { cpuSeconds, peakRssMiB, threadCpu, threadDelta } from './proc.ts';
 import { isShipBPhase, shipBReceivers, type ShipBPhase } from './ship-b.ts';
-import { startNodeFlags } from './start-flags.ts';
+import { pipelineNodeFlags } from './start-flags.ts';
 
 const args = parseArgs(process.argv.slice(2), ['auth'], ['node-flags']);
 const batches = Number(flag(args, 'batches') ?? 60);
@@ -42,7 +42,7 @@ const cpuProf = flag(args, 'cpu-prof');
 // --node-flags "...": node/V8 flags for the pipeline process instead of npm start's (e.g. "--v8-pool-size=4" to compare).
 // (A value flag: its value starts with "--" and must not be taken for the next flag.)
 // Without it, the flags npm start runs the pipeline with (package.json).
-const nodeFlags = flag(args, 'node-flags')?.split(' ').filter(Boolean) ?? startNodeFlags();
+const nodeFlags = pipelineNodeFlags(flag(args, 'node-flags'));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {

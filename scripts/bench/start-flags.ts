@@ -5,6 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 
+/** A bench's `--node-flags "..."` value as flags, or npm start's when it gave none. */
+export function pipelineNodeFlags(value: string | undefined): string[] {
+  return value?.split(' ').filter(Boolean) ?? startNodeFlags();
+}
+
 export function startNodeFlags(): string[] {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.split(/\s+/);
