@@ -23,7 +23,10 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { auditCommand, type AuditEventJson } from '../bin/commands/audit.ts';
 import { traceCommand, type TraceJson } from '../bin/commands/trace.ts';
 import { ENVOY_RBAC_DENIED, k8sAuthorizationPolicyPatch } from '../processors/audit/testdata/fixtures.ts';
+import { readWitnessFile } from '../lib/audit/witness.ts';
+import { verifiersFileOf } from '../lib/tlog/keys.ts';
 import { waitFor } from './helpers.ts';
+import { expectVerifies } from './verify-check.ts';
 import { startService, type RunningService } from './service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'th-oncall-'));
@@ -44,8 +47,9 @@ receivers:
   otlp:
     protocols: {grpc: {endpoint: "127.0.0.1:0"}, http: {endpoint: "127.0.0.1:0"}}
 processors:
+  detect: {rules_from: audit}
   correlate: {wait: 3s, path: ${dir}}
-  audit: {path: ${dir}}
+  audit: {path: ${dir}, integrity: {checkpoint_interval: 200ms}}
 exporters:
   clickhouse:
     path: ${dir}
@@ -54,7 +58,7 @@ exporters:
 service:
   telemetry: {metrics: {level: none}}
   pipelines:
-    logs: {receivers: [otlp], processors: [correlate, audit], exporters: [clickhouse]}
+    logs: {receivers: [otlp], processors: [detect, correlate, audit], exporters: [clickhouse]}
     traces: {receivers: [otlp], processors: [correlate], exporters: [clickhouse]}
 `,
   );
@@ -205,6 +209,18 @@ describe('on-call commands', () => {
     ]);
     // The access log has no body: its request is shown from its fields.
     expect(timeline[0]).toContain('GET /admin/users?id=7 403 rbac_access_denied_matched_policy[ns[foo]-policy[deny-admin]-rule[0]]');
+  });
+
+  it('the audit trail verifies: the denial, classified by detect before correlate linked its trace, has the trace id in its leaf', async () => {
+    // The audit processor took detect's rows (classified before the correlation window) and applied correlate's ids.
+    expect(running!.service.metrics.sum('trailhouse_audit_reused_classifications')).toBeGreaterThan(0);
+    const witness = join(dir, 'witness', 'audit-checkpoints.jsonl');
+    const stored = async () => Number((await running!.rows<{ n: string }>("SELECT toString(count()) AS n FROM otel.audit_events WHERE LogOrigin != ''"))[0]!.n);
+    await waitFor(async () => { const w = readWitnessFile(witness).records; const n = await stored(); return n > 0 && w.length > 0 && w.at(-1)!.size === n; }, 30_000, 'a checkpoint covering every audit row');
+    const report = await expectVerifies(url, witness, verifiersFileOf(join(dir, 'keys', 'audit-checkpoint.key')));
+    expect(report.origins.length).toBe(1);
+    const denial = await running!.rows<{ TraceId: string }>("SELECT TraceId FROM otel.audit_events WHERE Category = 'authorization' AND Outcome = 'denied'");
+    expect(denial).toEqual([{ TraceId: TRACE }]);
   });
 
   it('bad input: usage errors exit 2, an unknown trace exits 1, an unreachable endpoint exits 3', async () => {

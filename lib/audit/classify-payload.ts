@@ -18,6 +18,7 @@ import { AccessBuilder, accessKeys, slotsByBytes, slotsOf, str, type AccessView 
 import { classifyRecord, type CompiledRules } from './classify.ts';
 import type { Category } from './event.ts';
 import { eventId, eventIdPrefix } from './event-id.ts';
+import { bodyHashHex } from './leaf.ts';
 import { auditRow, type AuditRow } from './schema.ts';
 
 /**
@@ -76,7 +77,7 @@ function collect(
     const event = events[j]!;
     // Each event's details are its own object (classify.ts, k8s.ts).
     event.details.event_id = eventId(prefix, ordinal, j);
-    rows.push({ event, service, fallbackTime: r.observedTimeUnixNano || now });
+    rows.push({ event, service, fallbackTime: r.observedTimeUnixNano || now, bodyHash: rules.hashBodies ? bodyHashHex(event) : undefined });
     if (counts) counts[event.category]++;
   }
 }

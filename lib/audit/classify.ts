@@ -27,6 +27,12 @@ export interface CompiledRules {
   httpStatus: boolean;
   attributes: AttributeMap;
   k8s: K8sRules;
+  /**
+   * Rows carry their body's hash (AuditRow.bodyHash), computed while the
+   * event is fresh: set when the audit processor writes through its Merkle
+   * log, which would otherwise read every event again, long after.
+   */
+  hashBodies?: boolean;
 }
 
 export function compileRules(r: AuditRules): CompiledRules {

@@ -141,17 +141,46 @@ class Writer {
 
 const w = new Writer();
 
-/** Keys sorted by their UTF-8 bytes (not UTF-16 code units: they differ above U+FFFF). */
-function sortedKeys(details: Readonly<Record<string, string>>): string[] {
+/**
+ * Key lists seen lately and their sorted order. A batch's details come from
+ * a few classification paths, so the same key list (in the same order)
+ * repeats row after row: its order is worked out once, not per row.
+ */
+const SHAPES = 8;
+const shapeKeys: string[][] = [];
+const shapeOrder: string[][] = [];
+let shapeNext = 0;
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Keys sorted by their UTF-8 bytes (not UTF-16 code units: they differ above U+FFFF). Do not change the array returned. */
+function sortedKeys(details: Readonly<Record<string, string>>): readonly string[] {
   const keys = Object.keys(details);
-  let sorted = true;
+  for (let s = 0; s < shapeKeys.length; s++) if (sameKeys(keys, shapeKeys[s]!)) return shapeOrder[s]!;
+  const order = sortByUtf8(keys.slice());
+  shapeKeys[shapeNext] = keys;
+  shapeOrder[shapeNext] = order;
+  shapeNext = (shapeNext + 1) % SHAPES;
+  return order;
+}
+
+function sortByUtf8(keys: string[]): string[] {
   let ascii = true;
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = 0; ascii && i < keys.length; i++) {
     const k = keys[i]!;
-    if (i > 0 && keys[i - 1]! >= k) sorted = false;
-    for (let j = 0; ascii && j < k.length; j++) if (k.charCodeAt(j) > 0x7f) ascii = false;
+    for (let j = 0; j < k.length; j++) {
+      if (k.charCodeAt(j) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
   }
-  if (ascii) return sorted ? keys : keys.sort();
+  // ASCII: code-unit order is byte order.
+  if (ascii) return keys.sort();
   return keys.sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
 }
 

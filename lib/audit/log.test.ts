@@ -117,6 +117,35 @@ describe('leaf encoding', () => {
     // Length prefixes: moving a byte between two fields changes the hash.
     expect(bodyHash({ ...b, action: 'ap', principal: '' }).equals(bodyHash({ ...b, action: 'a', principal: 'p' }))).toBe(false);
   });
+
+  it('remembers the order of the key lists it saw: every list, seen again or not, gives the bytes of the documented encoding', () => {
+    // The encoding written out plainly, as an auditor would: u32be(UTF-8 length) ‖ UTF-8, details sorted by key bytes.
+    const str = (v: string) => {
+      const u = Buffer.from(v, 'utf8');
+      const n = Buffer.alloc(4);
+      n.writeUInt32BE(u.length);
+      return [n, u];
+    };
+    const documented = (f: Parameters<typeof bodyBytes>[0]) => {
+      const keys = Object.keys(f.details).sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      const n = Buffer.alloc(4);
+      n.writeUInt32BE(keys.length);
+      const fields = [f.action, f.principal, f.source, f.destination, f.resource, f.policy, f.traceId, f.spanId];
+      return Buffer.concat([...fields.flatMap(str), n, ...keys.flatMap((k) => [...str(k), ...str(f.details[k]!)])]);
+    };
+    const base = { action: 'a', principal: 'p', source: 's', destination: 'd', resource: 'r', policy: 'y', traceId: 't', spanId: 'i' };
+    // More lists than it remembers, each in two orders, one list a prefix of another, some keys not ASCII; seen in turns.
+    const lists = Array.from({ length: 12 }, (_, i) => [`k${i}`, 'b', `a${i % 3}`, ...(i % 2 ? ['\u00e9', '\u{1F600}'] : []), ...(i % 4 === 0 ? ['z'] : [])]);
+    lists.push(['k0', 'b']);
+    for (let round = 0; round < 3; round++) {
+      for (const keys of lists) {
+        for (const order of [keys, [...keys].reverse()]) {
+          const f = { ...base, details: Object.fromEntries(order.map((k, j) => [k, `${k}=${j}`])) };
+          expect(bodyBytes(f).equals(documented(f)), `${order.join(',')}, round ${round}`).toBe(true);
+        }
+      }
+    }
+  });
 });
 
 describe('audit log on the event loop', () => {

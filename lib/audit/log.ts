@@ -25,8 +25,8 @@ export function auditLeafSource(o: AuditLogOptions): LeafSource<AuditRow[]> {
         if (i % 256 === 255) await slice.maybeYield();
         const r = rows[i]!;
         const e = r.event;
-        // The event has the body's fields under the body's names (BodyFields).
-        const body = bodyHashHex(e);
+        // The event has the body's fields under the body's names (BodyFields); classification may have hashed it.
+        const body = r.bodyHash ?? bodyHashHex(e);
         const index = first + i;
         // The batch is named on its first row only: the rows after it, up to the next named one, are its.
         r.log = { origin, index, batch: i === 0 ? batch : '', bodyHash: body };

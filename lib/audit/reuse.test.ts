@@ -7,6 +7,8 @@ import { Payload } from '../../core/payload.ts';
 import { classifyPayload } from './classify-payload.ts';
 import { compileRules } from './classify.ts';
 import { defaultAuditRules } from './rules.ts';
+import { bodyHashHex } from './leaf.ts';
+import { recordOfEventId } from './event-id.ts';
 import { rememberClassified, takeClassified } from './reuse.ts';
 // Record shapes of the real sources, as the audit processor's tests use them.
 import { ENVOY_RBAC_DENIED, ISTIO_LINES, envoyOtel, istioText } from '../../processors/audit/testdata/fixtures.ts';
@@ -55,5 +57,25 @@ describe('audit: reusing the detect processor’s classification', () => {
     const d = payload();
     rememberClassified(d, rules, Promise.reject(new Error('walk failed')));
     expect(await takeClassified(d, rules)).toBeUndefined();
+  });
+
+  it('rows carry their body hash when the rules ask for it; a row whose ids correlate changed carries none', async () => {
+    const hashing = { ...rules, hashBodies: true };
+    const p = payload();
+    const rows = classifyPayload(p, hashing);
+    expect(rows.length).toBeGreaterThan(1);
+    for (const r of rows) expect(r.bodyHash).toBe(bodyHashHex(r.event));
+    expect(classifyPayload(payload(), rules).map((r) => r.bodyHash)).toEqual(rows.map(() => undefined));
+
+    rememberClassified(p, hashing, rows);
+    // Record 1's ids change; record 2's patch gives the ids it already has.
+    const same = rows.find((r) => recordOfEventId(r.event.details.event_id!) === 2)!.event;
+    p.patch([undefined, context('ab'.repeat(16)), { traceId: same.traceId, spanId: same.spanId, attributes: [] }]);
+    const got = (await takeClassified(p, hashing))!;
+    for (const r of got) {
+      const record = recordOfEventId(r.event.details.event_id!);
+      expect(r.bodyHash, `record ${record}`).toBe(record === 1 ? undefined : bodyHashHex(r.event));
+    }
+    expect(got.some((r) => recordOfEventId(r.event.details.event_id!) === 1)).toBe(true);
   });
 });

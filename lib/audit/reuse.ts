@@ -61,8 +61,15 @@ export async function takeClassified(payload: LogsPayload, rules: CompiledRules)
       const i = recordOfEventId(row.event.details.event_id ?? '');
       if (i < 0) return undefined;
       const p = patches[i];
-      if (p?.traceId !== undefined) row.event.traceId = p.traceId;
-      if (p?.spanId !== undefined) row.event.spanId = p.spanId;
+      const e = row.event;
+      if (p?.traceId !== undefined && p.traceId !== e.traceId) {
+        e.traceId = p.traceId;
+        row.bodyHash = undefined; // the ids are in the body (leaf.ts)
+      }
+      if (p?.spanId !== undefined && p.spanId !== e.spanId) {
+        e.spanId = p.spanId;
+        row.bodyHash = undefined;
+      }
     }
   }
   return rows;

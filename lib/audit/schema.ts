@@ -134,6 +134,12 @@ export interface AuditRow {
   event: AuditEvent;
   service: string;
   fallbackTime: bigint;
+  /**
+   * The body's SHA-256 as the audit log stores it (leaf.ts bodyHashHex),
+   * when classification computed it (CompiledRules.hashBodies). Whatever
+   * changes the event's body after that clears it.
+   */
+  bodyHash?: string;
   /** Set by the audit log before the insert; rows written without the log carry empty log columns. */
   log?: LogPosition;
 }

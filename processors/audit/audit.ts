@@ -58,7 +58,7 @@ export class AuditProcessor implements Component, LogsConsumer {
     private readonly settings: CreateSettings<AuditConfig>,
     private readonly next: NextConsumers,
   ) {
-    this.rules = compileRules(settings.config);
+    this.rules = { ...compileRules(settings.config), hashBodies: settings.config.integrity.enabled };
     this.metrics = processorMetrics(settings.metrics, settings.id);
     this.eventCounters = eventCounters(settings.metrics, settings.id);
     this.reusedCounter = settings.metrics.counter('trailhouse_audit_reused_classifications', 'Payloads whose events the detect processor classified (not classified again).', { processor: settings.id });
