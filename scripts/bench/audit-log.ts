@@ -3,9 +3,12 @@
  * processor on the bench workload (scripts/bench/workload.ts: 1 request in
  * 50 an RBAC denial, 1 in 6 on /admin) writing to the embedded engine, with
  * `integrity` on and off, in interleaved rounds. CPU from process.cpuUsage
- * (every thread: the engine's inserts, the leaves table's materialized view
- * and merges included); the figure is (CPU on − CPU off) / audit rows, the
- * median over the rounds.
+ * (every thread: the engine's inserts and the leaves table's materialized
+ * view included); the figure is (CPU on − CPU off) / audit rows, the median
+ * over the rounds. Merges are stopped during the rounds (they would land in
+ * whichever round they happen to run in) and measured after them, each
+ * database's tables merged to one part: their difference per row is
+ * reported beside the rounds' and added to the total.
  *
  *   node --import tsx scripts/bench/audit-log.ts [--rounds 7] [--batches 8] [--requests 2048] [--off-both]
  *
@@ -47,6 +50,8 @@ await on.start({} as never);
 await off.start({} as never);
 const reader = openSqlStore(where);
 const count = async (db: string) => Number((await reader.store.query<{ n: string }>(`SELECT toString(count()) AS n FROM ${db}.audit_events`))[0]!.n);
+const tablesOf = async (db: string) => (await reader.store.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${db}' AND engine = 'MergeTree' ORDER BY name`)).map((t) => `${db}.${t.name}`);
+for (const db of ['with_log', 'without_log']) for (const t of await tablesOf(db)) await reader.store.exec(`SYSTEM STOP MERGES ${t}`);
 
 // Request bytes, as the spool hands them on (the bytes path the default pipeline takes).
 const batches = Array.from({ length: ROUNDS * BATCHES + 2 }, (_, i) => {
@@ -80,7 +85,20 @@ for (let r = 0; r < ROUNDS; r++) {
   console.log(`round ${r + 1}: with the log ${a.cpu.toFixed(3)} CPU-s, without ${b.cpu.toFixed(3)} CPU-s, ${a.rows} audit rows: ${(((a.cpu - b.cpu) / a.rows) * 1e6).toFixed(2)} µs per row`);
 }
 perRow.sort((x, y) => x - y);
-console.log(JSON.stringify({ audit_rows_per_round: (await count('with_log')) / (ROUNDS + 1), log_cpu_us_per_audit_row_median: +perRow[Math.floor(perRow.length / 2)]!.toFixed(2), range: [+perRow[0]!.toFixed(2), +perRow.at(-1)!.toFixed(2)] }));
+// Merges, now: each database's tables to one part (what background merges would do, at once).
+async function mergeCpu(db: string): Promise<number> {
+  const t0 = process.cpuUsage();
+  for (const t of await tablesOf(db)) {
+    await reader.store.exec(`SYSTEM START MERGES ${t}`);
+    await reader.store.exec(`OPTIMIZE TABLE ${t} FINAL`);
+  }
+  const u = process.cpuUsage(t0);
+  return (u.user + u.system) / 1e6;
+}
+const rowsWith = await count('with_log');
+const mergeUs = ((await mergeCpu('with_log')) - (await mergeCpu('without_log'))) / rowsWith * 1e6;
+const median = perRow[Math.floor(perRow.length / 2)]!;
+console.log(JSON.stringify({ audit_rows_per_round: rowsWith / (ROUNDS + 1), log_cpu_us_per_audit_row_median: +(median + mergeUs).toFixed(2), inserts_us_median: +median.toFixed(2), inserts_range: [+perRow[0]!.toFixed(2), +perRow.at(-1)!.toFixed(2)], merges_us: +mergeUs.toFixed(2) }));
 console.log('thread CPU-s over all rounds (warm-up included):', JSON.stringify(threads));
 await on.shutdown();
 await off.shutdown();
