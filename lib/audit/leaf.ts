@@ -157,8 +157,12 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-/** Keys sorted by their UTF-8 bytes (not UTF-16 code units: they differ above U+FFFF). Do not change the array returned. */
-function sortedKeys(details: Readonly<Record<string, string>>): readonly string[] {
+/**
+ * Keys sorted by their UTF-8 bytes (not UTF-16 code units: they differ above
+ * U+FFFF): the order of the body encoding, and the order Details are stored
+ * in (schema.ts), so `verify` finds them sorted. Do not change the array returned.
+ */
+export function sortedKeys(details: Readonly<Record<string, string>>): readonly string[] {
   const keys = Object.keys(details);
   for (let s = 0; s < shapeKeys.length; s++) if (sameKeys(keys, shapeKeys[s]!)) return shapeOrder[s]!;
   const order = sortByUtf8(keys.slice());

@@ -21,7 +21,7 @@ import { leafHash } from '../tlog/hash.ts';
 import { auditLeafHash, bodyBytes, bodyHash, leafEntry } from './leaf.ts';
 import { AuditLog } from './log.ts';
 import { logTablesSql } from './log-schema.ts';
-import { auditTableSql, databaseSql, type AuditRow } from './schema.ts';
+import { auditRow, auditTableSql, databaseSql, type AuditRow } from './schema.ts';
 import { FileWitness, readWitnessFile } from './witness.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-auditlog-'));
@@ -191,6 +191,23 @@ describe('audit log with chDB', () => {
     expect(idx.map((r) => r.LogBatch).sort()).toEqual(['b1', 'b2', 'b3', 'b4']);
     expect(idx.find((r) => r.LogBatch === 'b1')!.i).toBe('0');
     await log.close();
+  });
+
+  it('stores Details in the key order of the leaf\'s body encoding (UTF-8 bytes), in Native and in JSON, so verify sorts nothing', async () => {
+    const details = { z: '1', '\u{1F600}': 'e', '9': 'nine', '\uFF45': 'w', a: 'ü', '10': 'ten' };
+    const byBytes = ['10', '9', 'a', 'z', '\uFF45', '\u{1F600}'];
+    const batch = rows(2, 'order').map((r) => ({ ...r, event: { ...r.event, details: { ...details } } }));
+    const log = open(handle.store, 'test.example/order');
+    await log.start();
+    await log.append(batch, 'o1');
+    await log.close();
+    const stored = await q<{ k: string[] }>(`SELECT mapKeys(Details) AS k FROM otel.audit_events WHERE LogOrigin = 'test.example/order'`);
+    expect(stored.map((r) => r.k)).toEqual([byBytes, byBytes]);
+    // The JSON rows (a ClickHouse server's path): the same order, integer-like keys included.
+    const json = auditRow(batch[0]!);
+    const keys = [...json.slice(json.indexOf('"Details":{')).matchAll(/"((?:[^"\\]|\\.)*)":"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+    expect(keys.slice(0, byBytes.length)).toEqual(byBytes);
+    expect(JSON.parse(json).Details).toEqual(details);
   });
 
   it('keeps a failed batch\'s range until it lands; a permanently refused batch gives it back', async () => {

@@ -13,6 +13,7 @@
  */
 import { bytesOf, MapColumn, nativeBlock, Sink, type NativeBlock } from '../clickhouse/index.ts';
 import type { AuditEvent } from './event.ts';
+import { sortedKeys } from './leaf.ts';
 
 export interface AuditTableOptions {
   database: string;
@@ -112,12 +113,14 @@ export function auditRow(row: AuditRow): string {
     TraceId: e.traceId,
     SpanId: e.spanId,
     ServiceName: service,
-    Details: e.details,
     LogOrigin: row.log?.origin ?? '',
     LogBatch: row.log?.batch ?? '',
     LogBodyHash: row.log?.bodyHash ?? '',
   });
-  return `{"Timestamp":${e.time || fallbackTime},"LogIndex":${row.log?.index ?? 0},${rest.slice(1)}`;
+  // Details in the order the leaf's body encoding sorts them (as auditNative writes them); not an
+  // object for JSON.stringify, which would put integer-like keys first.
+  const details = sortedKeys(e.details).map((k) => `${JSON.stringify(k)}:${JSON.stringify(e.details[k])}`).join(',');
+  return `{"Timestamp":${e.time || fallbackTime},"LogIndex":${row.log?.index ?? 0},"Details":{${details}},${rest.slice(1)}`;
 }
 
 /** Where a row sits in the audit log (lib/audit/log.ts assigns it). */
@@ -168,7 +171,8 @@ export function auditNative(rows: readonly AuditRow[]): NativeBlock {
     ts[i] = e.time || fallbackTime;
     const values = [e.category, e.action, e.outcome, e.principal, e.source, e.destination, e.resource, e.policy, e.traceId, e.spanId, service];
     for (let c = 0; c < values.length; c++) text[c]!.str(values[c]!);
-    details.addRecord(e.details);
+    // Sorted as the leaf's body encoding sorts them: verify then has nothing to sort.
+    details.addRecord(e.details, sortedKeys(e.details));
     const log = rows[i]!.log;
     const o = log?.origin ?? '';
     if (o !== originOf) {

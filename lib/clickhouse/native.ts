@@ -176,15 +176,14 @@ export class MapColumn {
     this.offsets.push(n);
   }
 
-  /** A map of strings (no AsString needed). */
-  addRecord(m: Readonly<Record<string, string>>): void {
-    let n = 0;
-    for (const k in m) {
+  /** A map of strings (no AsString needed), its keys in the order given (every key of `m`, each once). */
+  addRecord(m: Readonly<Record<string, string>>, keys: readonly string[]): void {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       this.keys.str(k);
       this.values.str(m[k]!);
-      n++;
     }
-    this.offsets.push(n);
+    this.offsets.push(keys.length);
   }
 
   /** A map encoded once (a resource's or scope's attributes), added again. */

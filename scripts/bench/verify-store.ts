@@ -11,7 +11,12 @@
  * then works through that heap too). `--in-process`: the pipeline in this
  * process too (one event loop serves the pages and verifies them).
  *
- *   node --import tsx scripts/bench/verify-store.ts [--rows 200000] [--runs 5] [--in-bench | --in-process] [--cpu-prof DIR]
+ * `--workload`: the rows are the audit events of the bench's mesh traffic
+ * (scripts/bench/workload.ts, classified as the audit processor does:
+ * bodies of ~440 bytes, ~9 details keys in the classifier's order) instead
+ * of the synthetic rows (~250 bytes, 3 keys already sorted).
+ *
+ *   node --import tsx scripts/bench/verify-store.ts [--rows 200000] [--runs 5] [--in-bench | --in-process] [--workload] [--cpu-prof DIR]
  */
 import { join } from 'node:path';
 import { silentLogger } from '../../core/telemetry/logger.ts';
@@ -23,6 +28,13 @@ import { loadOrCreateSigner, verifierKeyOf } from '../../lib/tlog/keys.ts';
 import { parseVerifierKey } from '../../lib/tlog/note.ts';
 import { verifyCommand } from '../../bin/commands/verify.ts';
 import { row } from '../../lib/audit/testdata/synthetic-log.ts';
+import { classifyPayload } from '../../lib/audit/classify-payload.ts';
+import { compileRules } from '../../lib/audit/classify.ts';
+import { defaultAuditRules } from '../../lib/audit/rules.ts';
+import { logRecordCount } from '../../core/model.ts';
+import { encodeLogsProto } from '../../core/otlp/index.ts';
+import { Payload } from '../../core/payload.ts';
+import { makeBatch } from './workload.ts';
 import { startService } from '../../test/service.ts';
 import { freePort, Trailhouse } from '../../test/process.ts';
 import { threadCpu, threadDelta } from './proc.ts';
@@ -38,6 +50,27 @@ const argOf = (name: string, d: number) => {
 const N = argOf('--rows', 200_000);
 const RUNS = argOf('--runs', 5);
 const IN_PROCESS = process.argv.includes('--in-process');
+const WORKLOAD = process.argv.includes('--workload');
+
+/** Audit rows of the bench's mesh traffic, `n` of them, in batches of `batch`. */
+function* workloadRows(n: number, batch: number): Generator<AuditRow[]> {
+  const rules = compileRules(defaultAuditRules());
+  let pending: AuditRow[] = [];
+  let made = 0;
+  for (let seed = 0; made < n; seed++) {
+    const logs = makeBatch(16_384, seed).logs;
+    const p = Payload.ofBytes('logs', [encodeLogsProto(logs)], logRecordCount(logs));
+    p.dedupToken = `verify-bench-${seed}`;
+    pending.push(...classifyPayload(p, rules));
+    while (pending.length >= batch || (pending.length && made + pending.length >= n)) {
+      const take = Math.min(batch, n - made);
+      yield pending.slice(0, take);
+      pending = pending.slice(take);
+      made += take;
+      if (made >= n) return;
+    }
+  }
+}
 /** --cpu-prof DIR: V8 CPU profiles of each verify process (its threads). */
 const CPU_PROF = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
 const FRESH = !IN_PROCESS && !process.argv.includes('--in-bench');
@@ -79,7 +112,11 @@ try {
   });
   await log.start();
   const t0 = Date.now();
-  for (let a = 0; a < N; a += BATCH) {
+  for (let a = 0, w = WORKLOAD ? workloadRows(N, BATCH) : undefined; a < N; a += BATCH) {
+    if (w) {
+      await log.append(w.next().value as AuditRow[], `bench-${a}`);
+      continue;
+    }
     const rows: AuditRow[] = [];
     for (let k = a; k < Math.min(N, a + BATCH); k++) {
       const r = row(ORIGIN, k);
