@@ -38,6 +38,7 @@ import { makeBatch } from './workload.ts';
 import { startService } from '../../test/service.ts';
 import { freePort, Trailhouse } from '../../test/process.ts';
 import { threadCpu, threadDelta } from './proc.ts';
+import { startNodeFlags } from './start-flags.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -151,7 +152,7 @@ try {
     const p0 = cpuOf(child!.proc.pid!);
     const ct0 = threadCpu(child!.proc.pid!);
     const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-    const once = spawnSync(process.execPath, [...prof, fileURLToPath(new URL('./verify-once.mjs', import.meta.url)), ...args], { encoding: 'utf8' });
+    const once = spawnSync(process.execPath, [...startNodeFlags(), ...prof, fileURLToPath(new URL('./verify-once.mjs', import.meta.url)), ...args], { encoding: 'utf8' });
     const pipelineCpu = cpuOf(child!.proc.pid!) - p0;
     const r = JSON.parse(once.stdout.trim().split('\n').at(-1) ?? '{}') as { code: number; s: number; cpu: number; threads: Record<string, number>; summary?: { rowsValid: number }; err: string };
     if (r.code !== 0 || r.summary?.rowsValid !== N) throw new Error(`did not verify: exit ${r.code}, ${JSON.stringify(r.summary)} ${r.err} ${once.stderr.slice(0, 500)}`);
