@@ -194,8 +194,9 @@ describe('audit log with chDB', () => {
   });
 
   it('stores Details in the key order of the leaf\'s body encoding (UTF-8 bytes), in Native and in JSON, so verify sorts nothing', async () => {
-    const details = { z: '1', '\u{1F600}': 'e', '9': 'nine', '\uFF45': 'w', a: 'ü', '10': 'ten' };
-    const byBytes = ['10', '9', 'a', 'z', '\uFF45', '\u{1F600}'];
+    // Odd keys too: quotes and a backslash, and __proto__ as an own key (as a decoder makes it).
+    const details = { z: '1', '\u{1F600}': 'e', '9': 'nine', '\uFF45': 'w', a: 'ü', '10': 'ten', ...(JSON.parse('{"__proto__":"p","k\\"\\\\":"q\\""}') as Record<string, string>) };
+    const byBytes = ['10', '9', '__proto__', 'a', 'k"\\', 'z', '\uFF45', '\u{1F600}'];
     const batch = rows(2, 'order').map((r) => ({ ...r, event: { ...r.event, details: { ...details } } }));
     const log = open(handle.store, 'test.example/order');
     await log.start();
