@@ -53,24 +53,26 @@ const RUNS = argOf('--runs', 5);
 const IN_PROCESS = process.argv.includes('--in-process');
 const WORKLOAD = process.argv.includes('--workload');
 
-/** Audit rows of the bench's mesh traffic, `n` of them, in batches of `batch`. */
-function* workloadRows(n: number, batch: number): Generator<AuditRow[]> {
-  const rules = compileRules(defaultAuditRules());
-  let pending: AuditRow[] = [];
-  let made = 0;
-  for (let seed = 0; made < n; seed++) {
-    const logs = makeBatch(16_384, seed).logs;
+/** The next `n` audit rows of the bench's mesh traffic (classified a workload batch at a time, as needed). */
+const meshRules = compileRules(defaultAuditRules());
+let meshRows: AuditRow[] = [];
+let meshSeed = 0;
+function workloadRows(n: number): AuditRow[] {
+  while (meshRows.length < n) {
+    const logs = makeBatch(16_384, meshSeed).logs;
     const p = Payload.ofBytes('logs', [encodeLogsProto(logs)], logRecordCount(logs));
-    p.dedupToken = `verify-bench-${seed}`;
-    pending.push(...classifyPayload(p, rules));
-    while (pending.length >= batch || (pending.length && made + pending.length >= n)) {
-      const take = Math.min(batch, n - made);
-      yield pending.slice(0, take);
-      pending = pending.slice(take);
-      made += take;
-      if (made >= n) return;
-    }
+    p.dedupToken = `verify-bench-${meshSeed++}`;
+    meshRows = meshRows.concat(classifyPayload(p, meshRules));
   }
+  return meshRows.splice(0, n);
+}
+
+/** Synthetic rows `from` … `from + n - 1` (lib/audit/testdata/synthetic-log.ts). */
+function syntheticRows(from: number, n: number): AuditRow[] {
+  return Array.from({ length: n }, (_, k) => {
+    const r = row(ORIGIN, from + k);
+    return { event: { ...r, time: r.timeNs, category: r.category as AuditRow['event']['category'], outcome: r.outcome as AuditRow['event']['outcome'] }, service: r.service, fallbackTime: 0n };
+  });
 }
 /** --cpu-prof DIR: V8 CPU profiles of each verify process (its threads). */
 const CPU_PROF = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
@@ -113,17 +115,9 @@ try {
   });
   await log.start();
   const t0 = Date.now();
-  for (let a = 0, w = WORKLOAD ? workloadRows(N, BATCH) : undefined; a < N; a += BATCH) {
-    if (w) {
-      await log.append(w.next().value as AuditRow[], `bench-${a}`);
-      continue;
-    }
-    const rows: AuditRow[] = [];
-    for (let k = a; k < Math.min(N, a + BATCH); k++) {
-      const r = row(ORIGIN, k);
-      rows.push({ event: { ...r, time: r.timeNs, category: r.category as AuditRow['event']['category'], outcome: r.outcome as AuditRow['event']['outcome'] }, service: r.service, fallbackTime: 0n });
-    }
-    await log.append(rows, `bench-${a}`);
+  for (let a = 0; a < N; a += BATCH) {
+    const n = Math.min(BATCH, N - a);
+    await log.append(WORKLOAD ? workloadRows(n) : syntheticRows(a, n), `bench-${a}`);
   }
   await log.close();
   console.log(`${N} rows written through the log in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
