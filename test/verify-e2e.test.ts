@@ -16,6 +16,7 @@ import { keysCommand } from '../bin/commands/keys.ts';
 import { waitFor } from './helpers.ts';
 import { readWitnessFile } from '../lib/audit/witness.ts';
 import { expectVerifies } from './verify-check.ts';
+import { BODY_HASH_SQL } from '../lib/audit/verify-store.ts';
 import { startInTempDir, type RunningService } from './service.ts';
 
 type Running = RunningService & { dir: string };
@@ -150,6 +151,35 @@ describe('trailhouse verify on the embedded engine', () => {
     expect(v.out.join('')).toContain('proof valid');
   });
 
+  it('a store that cannot hash bodies (a function missing on an older server): verify reads and hashes them itself, and says so', async () => {
+    const { runVerify } = await import('../lib/audit/verify-run.ts');
+    const { httpSource } = await import('../bin/commands/verify-store.ts');
+    const real = httpSource({ endpoint: running.queryUrl, database: 'otel' });
+    const asked: string[] = [];
+    const older = {
+      database: real.database,
+      bytes(sql: string, params: Record<string, string>, format: 'RowBinary' | 'JSONEachRow') {
+        asked.push(sql);
+        if (sql.includes('SHA256(')) return Promise.reject(Object.assign(new Error('Code: 46. DB::Exception: Unknown function mapSort. (UNKNOWN_FUNCTION)'), { code: 46 }));
+        return real.bytes(sql, params, format);
+      },
+    };
+    const { parseWitnessFile } = await import('../lib/audit/verify-witness.ts');
+    const w = parseWitnessFile(readFileSync(witness, 'utf8'), witness);
+    const keys = readFileSync(verifiers, 'utf8').trim().split('\n');
+    const { report } = await runVerify({ source: older, witness: w.checkpoints, trustedKeys: keys });
+    expect(report.summary.rowsValid).toBe(total);
+    expect(report.summary.failures).toBe(0);
+    expect(report.remarks.join('\n')).toMatch(/cannot hash bodies/);
+    expect(asked.some((q) => q.includes('Details FROM audit_events'))).toBe(true);
+  });
+
+  it("SQL write access cannot shadow the functions the store's body hash uses with functions of its own", async () => {
+    const used = new Set([...BODY_HASH_SQL.matchAll(/([A-Za-z][A-Za-z0-9_]*)\(/g)].map((m) => m[1]!));
+    expect([...used].sort()).toEqual(['SHA256', 'arrayMap', 'arrayStringConcat', 'concat', 'length', 'mapKeys', 'mapSort', 'mapValues', 'reinterpretAsString', 'reverse', 'toFixedString', 'toUInt32']);
+    for (const name of used) await expect(exec(`CREATE FUNCTION ${name} AS (x) -> 'forged'`)).rejects.toThrow(/already exists/);
+  });
+
   it('rows changed, deleted, inserted and reordered through the engine are each named (exit 1)', async () => {
     const ev = 'otel.audit_events';
     const at = (i: number) => `LogOrigin = '${origin}' AND LogIndex = ${i}`;
@@ -171,6 +201,11 @@ describe('trailhouse verify on the embedded engine', () => {
     ]);
     expect(json.origins[0]!.checkpoints.every((c) => c.valid)).toBe(true);
     expect(json.summary.rowsValid).toBe(total - 5);
+    // The same verdicts with the bodies read and hashed by verify instead of the store.
+    const local = await verify(['--hash-locally']);
+    expect(local.code).toBe(1);
+    expect(failures(local.json)).toEqual(failures(json));
+    expect(local.json.summary).toEqual(json.summary);
   });
 
   it('a replaced checkpoint row is caught against the witness', async () => {
@@ -213,10 +248,18 @@ describe('trailhouse verify on the embedded engine', () => {
     expect(json.origins[0]!.checkpoints.every((c) => !c.valid)).toBe(true);
   });
 
-  it("the body encoding built from the store's RowBinary columns is leaf.ts's, byte for byte (non-ASCII, astral keys by UTF-8 bytes, empty strings, many details)", async () => {
+  it("the body encoding built from the store's RowBinary columns, and the body hash the store computes, are leaf.ts's (non-ASCII, astral keys by UTF-8 bytes, empty strings, many details, long strings, odd keys)", async () => {
     const many: Record<string, string> = {};
     for (let k = 0; k < 300; k++) many[`k${(k * 7919) % 300}`] = `v${k}`.repeat(k % 5);
+    // Own keys that are integer-like (an object lists them first), __proto__, quotes and a backslash; a NUL in a value.
+    const odd = JSON.parse('{"b":"1","10":"ten","2":"two","__proto__":"own","q\'\\\\":"x","a":"nul\\u0000byte"}') as Record<string, string>;
+    const { bodyHash } = await import('../lib/audit/leaf.ts');
+    // A body whose hash ends in a zero byte (a CAST of the engine's FixedString would drop it).
+    const zeroEnd = { action: 'a', principal: '', source: '', destination: '', resource: '', policy: '', traceId: '', spanId: '', details: {} as Record<string, string> };
+    for (let n = 0; bodyHash(zeroEnd)[31] !== 0; n++) zeroEnd.principal = `p${n}`;
     const bodies = [
+      zeroEnd,
+      { action: 'x'.repeat(70_000), principal: 'ü'.repeat(200), source: '', destination: '', resource: '', policy: '', traceId: '', spanId: '', details: odd },
       {
         action: 'ü', principal: '', source: 'spiffe://x/😀', destination: 'd', resource: '/a\tb', policy: 'p\'q', traceId: '', spanId: 's',
         // U+FFFF sorts after U+1F600 by UTF-16 units, before it by UTF-8 bytes
@@ -225,17 +268,27 @@ describe('trailhouse verify on the embedded engine', () => {
       { action: '', principal: '', source: '', destination: '', resource: '', policy: '', traceId: '', spanId: '', details: {} },
       { action: 'rbac', principal: 'p'.repeat(200), source: 's', destination: 'd', resource: 'r', policy: 'p', traceId: 't', spanId: 's', details: many },
     ];
-    const lit = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const lit = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\0/g, '\\0')}'`;
     const { selectBytes } = await import('../bin/commands/oncall-http.ts');
     const { bodyEncoding } = await import('../lib/audit/body-rowbinary.ts');
     const { bodyBytes } = await import('../lib/audit/leaf.ts');
+    const conn = { endpoint: running.queryUrl, database: 'otel', user: '', password: '' };
+    const names = ['Action', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId', 'Details'];
     for (const body of bodies) {
       // The columns' types as in audit_events (lib/audit/schema.ts), the pairs in the object's order.
       const pairs = Object.entries(body.details).map(([k, v]) => `${lit(k)}, ${lit(v)}`).join(', ');
-      const sql = `SELECT CAST(${lit(body.action)} AS LowCardinality(String)), ${lit(body.principal)}, ${lit(body.source)}, ${lit(body.destination)}, ${lit(body.resource)},
-        ${lit(body.policy)}, ${lit(body.traceId)}, ${lit(body.spanId)}, CAST(map(${pairs}) AS Map(LowCardinality(String), String))`;
-      const page = await selectBytes({ endpoint: running.queryUrl, database: 'otel', user: '', password: '' }, sql, {}, 'RowBinary');
+      const columns = [
+        `CAST(${lit(body.action)} AS LowCardinality(String))`, lit(body.principal), lit(body.source), lit(body.destination), lit(body.resource),
+        lit(body.policy), lit(body.traceId), lit(body.spanId), `CAST(map(${pairs}) AS Map(LowCardinality(String), String))`,
+      ];
+      const page = await selectBytes(conn, `SELECT ${columns.join(', ')}`, {}, 'RowBinary');
       expect(bodyEncoding(page, 0).toString('hex')).toBe(bodyBytes(body).toString('hex'));
+      const named = columns.map((c, k) => `${c} AS ${names[k]}`).join(', ');
+      const hashed = await selectBytes(conn, `SELECT ${BODY_HASH_SQL} FROM (SELECT ${named})`, {}, 'RowBinary');
+      // One String of 32 bytes (its length prefix one byte): every byte of the hash, a trailing zero too.
+      expect(hashed.length).toBe(33);
+      expect(hashed[0]).toBe(32);
+      expect(hashed.subarray(1).toString('hex')).toBe(bodyHash(body).toString('hex'));
     }
   });
 
@@ -249,6 +302,14 @@ describe('trailhouse verify on the embedded engine', () => {
     expect(err).toBeInstanceOf(QueryError);
     expect((err as InstanceType<typeof QueryError>).code).toBe(60);
     expect((await rowsPage(c, auditTables(), origin, 0, 2)).length).toBeGreaterThan(0);
+  });
+
+  it('rows slipped in without LogOrigin: each listed as inserted up to a thousand, and the count of all of them in a remark', async () => {
+    await exec(`INSERT INTO otel.audit_events (Timestamp, Category, Outcome, Principal, ServiceName) SELECT now64(9), 'authorization', 'allowed', concat('forged-', toString(number)), 'svc' FROM numbers(1001)`);
+    const { code, json } = await verify();
+    expect(code).toBe(1);
+    expect(json.findings.filter((f) => f.kind === 'inserted' && f.index === undefined).length).toBe(1000);
+    expect((json as Json & { remarks: string[] }).remarks).toContain('1001 rows without LogOrigin; the first 1000 are listed');
   });
 
   it('usage and connection errors exit 2', async () => {

@@ -5,14 +5,16 @@
  *
  *   trailhouse verify [--endpoint URL] [--database otel] [--table audit_events|otel_logs] [--audit-table T] [--user U --password P]
  *                     [--checkpoints PATH|kafka://HOST:PORT/TOPIC]... [--pubkey VKEY|FILE]... [--key-file F]
- *                     [--origin O] [--from T --to T] [--json]
+ *                     [--origin O] [--from T --to T] [--hash-locally] [--json]
  *   trailhouse verify --proof FILE [--pubkey VKEY|FILE]...
  *
  * Exit 0 only when everything verifies; 1 when something was changed,
  * removed, slipped in or does not verify; 2 on a usage or connection error.
  * --from/--to restrict what is reported (rows by Timestamp), not what is
  * recomputed. Without --checkpoints, the default pipeline's witness file
- * (data/witness/audit-checkpoints.jsonl) is read when it exists.
+ * (data/witness/audit-checkpoints.jsonl) is read when it exists. The store
+ * hashes each row's body as leaf.ts encodes it (one SHA-256 per row, in SQL);
+ * --hash-locally reads the body columns and hashes them here instead.
  * `--table otel_logs` verifies the clickhouse exporter's log over otel_logs
  * (its `integrity`), told apart by its columns; its retention policies are
  * the audit table's (`--audit-table`) retention.update events, proven by
@@ -36,7 +38,7 @@ import { badIdentifiers, httpSource } from './verify-store.ts';
 
 
 const USAGE =
-  'usage: trailhouse verify [--endpoint URL] [--database otel] [--table audit_events|otel_logs] [--audit-table audit_events] [--user U --password P] [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O] [--from T --to T] [--json]\n' +
+  'usage: trailhouse verify [--endpoint URL] [--database otel] [--table audit_events|otel_logs] [--audit-table audit_events] [--user U --password P] [--checkpoints PATH]... [--pubkey VKEY|FILE]... [--origin O] [--from T --to T] [--hash-locally] [--json]\n' +
   '       trailhouse verify --proof FILE [--pubkey VKEY|FILE]...\n' +
   '       trailhouse verify --report DIR [--pubkey VKEY|FILE]...\n';
 
@@ -48,7 +50,7 @@ async function readKafkaTopic(url: string): Promise<string> {
 }
 
 export async function verifyCommand(argv: string[], io: Io = stdio): Promise<number> {
-  const args = parseArgs(argv, ['json', 'help']);
+  const args = parseArgs(argv, ['json', 'help', 'hash-locally']);
   if (args.flags.has('help')) {
     io.out(USAGE);
     return 0;
@@ -114,7 +116,7 @@ export async function verifyCommand(argv: string[], io: Io = stdio): Promise<num
   const t = auditTables(flag(args, 'table'));
   let run: VerifyRun;
   try {
-    run = await runVerify({ source: httpSource(conn), table: t.events, auditTable, witness, bad, remarks, trustedKeys: trust.keys, ...opts });
+    run = await runVerify({ source: httpSource(conn), table: t.events, auditTable, witness, bad, remarks, trustedKeys: trust.keys, hashLocally: args.flags.has('hash-locally'), ...opts });
   } catch (err) {
     return fail((err as Error).message);
   }

@@ -42,8 +42,9 @@ export interface MissingRun {
   timeNs?: bigint;
 }
 
-/** SHA-256 of the row's body: of its encoding built from the store's bytes, or of its columns. */
+/** SHA-256 of the row's body: as the store computed it, of its encoding built from the store's bytes, or of its columns. */
 export function rowBodyHash(r: StoredRow): Buffer {
+  if (r.bodyHash) return r.bodyHash;
   return r.body ? hash('sha256', r.body, 'buffer') : bodyHash(r as BodyFields);
 }
 

@@ -4,7 +4,8 @@
  * and hashed. Columns, in order:
  *
  *   rows:   LogIndex UInt64, Timestamp ns Int64, Category, Outcome, ServiceName String, the body columns (body-rowbinary.ts)
- *   leaves: LogIndex UInt64, Timestamp ns Int64, Category, Outcome, ServiceName String, body hash String (32 bytes)
+ *   hashed rows (verify-store.ts hashedRowsPage), leaves:
+ *           LogIndex UInt64, Timestamp ns Int64, Category, Outcome, ServiceName String, body hash String (32 bytes)
  *
  * (String = LEB128 length ‖ bytes; integers little-endian.) Both in any
  * order: records are visited by LogIndex in place (pageRecords).
@@ -83,6 +84,18 @@ export function parseRowsPage(buf: Buffer, origin: string): StoredRow[] {
 
 const NOT_A_HASH = Buffer.alloc(32);
 
+/** A hashed rows page (the store computed each body's hash): rows carrying `bodyHash`. Throws on a truncated or malformed page. */
+export function parseHashedRowsPage(buf: Buffer, origin: string): StoredRow[] {
+  const r = new Reader(buf);
+  const out: StoredRow[] = [];
+  while (r.at < buf.length) {
+    const h = header(r, origin);
+    const hash = r.bytes();
+    out.push({ ...h, bodyHash: hash.length === 32 ? hash : NOT_A_HASH });
+  }
+  return out;
+}
+
 /** Throws on a truncated or malformed page; a body hash that is not 32 bytes becomes one nothing matches. */
 export function parseLeavesPage(buf: Buffer, origin: string): LeafRecord[] {
   const r = new Reader(buf);
@@ -153,25 +166,35 @@ export function leafPrefix(origin: string): Buffer {
   return prefix;
 }
 
+/** A rows page whose body hashes the store computed (verify-store.ts hashedRowsPage): shaped like a leaves page. */
+export const STORE_HASHED = 'store-hashed';
+
 /**
  * Feeds one page of each (RowBinary, as above, in any order) covering
  * [v.next, until). Where one row and one record sit at an index with the
  * same header bytes and the row's body hashes to the record's body hash —
  * nearly always — the leaf is made straight from the page bytes; anything
- * else goes through OriginVerifier.index with parsed objects.
+ * else goes through OriginVerifier.index with parsed objects. `given`: the
+ * rows page's order and body hashes worked out already (body-hasher.ts),
+ * or STORE_HASHED for a hashed rows page.
  */
 export function feedRowBinary(
   v: OriginVerifier,
   rowBuf: Buffer,
   recBuf: Buffer,
   until: number,
-  given?: RowsPageOrder,
+  given?: RowsPageOrder | typeof STORE_HASHED,
   /** A rows page's records as objects, for what disagrees: the audit table's by default (another table's log gives its own). */
   parseRows: (buf: Buffer, origin: string) => StoredRow[] = parseRowsPage,
 ): void {
   v.reserve(until);
   const origin = v.origin;
-  const R = given?.rows ?? pageRecords(rowBuf, true, v.next, until);
+  const hashed = given === STORE_HASHED;
+  if (given === STORE_HASHED) {
+    given = undefined;
+    parseRows = parseHashedRowsPage;
+  }
+  const R = given?.rows ?? pageRecords(rowBuf, !hashed, v.next, until);
   const K = pageRecords(recBuf, false, v.next, until);
   const bodyHashes = given?.bodyHashes;
   const leaves = given?.leaves as (Buffer & { latin1Slice(start: number, end: number): string }) | undefined;
@@ -192,9 +215,9 @@ export function feedRowBinary(
       const ks = K[3 * kk]!;
       const ksplit = K[3 * kk + 1]!;
       // One row, one record: the same header bytes, a 32-byte body hash (its length prefix one byte) equal to the row's.
-      if (K[3 * kk + 2]! - ksplit === 33 && recBuf[ksplit] === 32 && rsplit - rs === ksplit - ks && rowBuf.compare(recBuf, ks + 8, ksplit, rs + 8, rsplit) === 0) {
-        const bh = bodyHashes ?? hash('sha256', bodyEncoding(rowBuf, rsplit), 'buffer');
-        const bhAt = bodyHashes ? 32 * rk : 0;
+      if (K[3 * kk + 2]! - ksplit === 33 && recBuf[ksplit] === 32 && rsplit - rs === ksplit - ks && rowBuf.compare(recBuf, ks + 8, ksplit, rs + 8, rsplit) === 0 && (!hashed || (R[3 * rk + 2]! - rsplit === 33 && rowBuf[rsplit] === 32))) {
+        const bh = hashed ? rowBuf : bodyHashes ?? hash('sha256', bodyEncoding(rowBuf, rsplit), 'buffer');
+        const bhAt = hashed ? rsplit + 1 : bodyHashes ? 32 * rk : 0;
         if (bh.compare(recBuf, ksplit + 1, ksplit + 33, bhAt, bhAt + 32) === 0) {
           v.matched(i, rowBuf, rs + 8);
           // The row's header bytes and body hash are its record's, so the leaf made from the row is the record's too.

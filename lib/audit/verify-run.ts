@@ -12,10 +12,10 @@
  */
 import { AuditVerifier } from './verify.ts';
 import { BodyHasher, type HashedPage } from './body-hasher.ts';
-import { feedRowBinary, leafPrefix } from './verify-rowbinary.ts';
+import { feedRowBinary, leafPrefix, STORE_HASHED } from './verify-rowbinary.ts';
 import { retentionOracle, settleExpired } from './verify-retention.ts';
 import type { CheckpointInput, VerifyOptions, VerifyReport } from './verify-types.ts';
-import { auditTables, leavesPage, orphanRows, originRanges, PAGE, policyEvents, rowsPage, storeCheckpoints, type OriginRange, type VerifySource } from './verify-store.ts';
+import { auditTables, hashedRowsPage, leavesPage, orphanRows, originRanges, PAGE, policyEvents, rowsPage, storeCheckpoints, storeHashesBodies, type OriginRange, type VerifySource } from './verify-store.ts';
 import { feedLogsOrigin, isLogsTable, uncoveredRows } from './verify-logs-store.ts';
 
 const ORPHANS_LISTED = 1000;
@@ -37,6 +37,13 @@ export interface VerifyRunInput {
   fromNs?: bigint;
   toNs?: bigint;
   origin?: string;
+  /**
+   * Read each row's body columns and hash them here (a worker thread), not
+   * the hash the store computes from them (verify-store.ts hashedRowsPage):
+   * for an auditor who does not trust the store's server to run SHA-256
+   * honestly. Same verdicts, more bytes and CPU.
+   */
+  hashLocally?: boolean;
   /** Pages fetched at once. Default 2 (the query interface runs two queries at a time). */
   fetches?: number;
   /** Awaited between pages: a background run hands the store and the event loop back there. */
@@ -62,6 +69,7 @@ export async function runVerify(i: VerifyRunInput): Promise<VerifyRun> {
   if (i.origin !== undefined) opts.origin = i.origin;
   const hasher = new BodyHasher();
   let verifier: AuditVerifier;
+  let local = i.hashLocally === true;
   let logsTable = false;
   let oracle;
   try {
@@ -75,10 +83,15 @@ export async function runVerify(i: VerifyRunInput): Promise<VerifyRun> {
     if (!stored) remarks.push(`${s.database}.${t.checkpoints} does not exist`);
     const ranges = await originRanges(s, t);
     const ours = ofThisTable(i.witness, stored ?? [], ranges, s.database, t.events, remarks);
-    verifier = new AuditVerifier([...ours, ...(stored ?? [])], opts, { bad, remarks });
+    if (!local && !logsTable && !(await storeHashesBodies(s, t))) {
+      local = true;
+      remarks.push(`the store cannot hash bodies (a server older than ClickHouse 23.x, or other columns): they were read and hashed here`);
+    }
     const orphans = logsTable ? await uncoveredRows(s, t, ORPHANS_LISTED) : await orphanRows(s, t, ORPHANS_LISTED);
-    verifier.addOrphans(orphans.rows);
     if (orphans.count > orphans.rows.length) remarks.push(`${orphans.count} rows without LogOrigin; the first ${orphans.rows.length} are listed`);
+    // The verifier takes the remarks as they are now.
+    verifier = new AuditVerifier([...ours, ...(stored ?? [])], opts, { bad, remarks });
+    verifier.addOrphans(orphans.rows);
     const ends = new Map<string, number>();
     for (const r of ranges) if (r.origin) ends.set(r.origin, r.end);
     for (const o of verifier.checkpointOrigins()) ends.set(o, Math.max(ends.get(o) ?? 0, verifier.checkpointSize(o)));
@@ -86,7 +99,7 @@ export async function runVerify(i: VerifyRunInput): Promise<VerifyRun> {
       if (i.origin !== undefined && o !== i.origin) continue;
       const v = verifier.origin(o);
       if (logsTable) await feedLogsOrigin(s, t, v, o, end, i.pause);
-      else await feedAuditOrigin(s, t, v, o, end, hasher, i.fetches ?? 2, i.pause);
+      else await feedAuditOrigin(s, t, v, o, end, local ? hasher : undefined, i.fetches ?? 2, i.pause);
     }
   } finally {
     await hasher.close();
@@ -108,12 +121,13 @@ export async function runVerify(i: VerifyRunInput): Promise<VerifyRun> {
 
 /**
  * One audit origin's pages: fetched back to back (`fetches` at a time: a
- * page's rows and leaf records), then their rows ordered and their bodies
- * hashed on the worker, while the page before is fed; at most PAGES_HELD
- * pages are held.
+ * page's rows and leaf records), while the page before is fed; at most
+ * PAGES_HELD pages are held. The rows come with the hash of their bodies
+ * the store computed or, given a `hasher`, with their body columns, whose
+ * rows the worker orders and hashes.
  */
-async function feedAuditOrigin(s: VerifySource, t: ReturnType<typeof auditTables>, v: ReturnType<AuditVerifier['origin']>, o: string, end: number, hasher: BodyHasher, fetches: number, pause?: () => Promise<void>): Promise<void> {
-  const held: Promise<readonly [Buffer, HashedPage]>[] = [];
+async function feedAuditOrigin(s: VerifySource, t: ReturnType<typeof auditTables>, v: ReturnType<AuditVerifier['origin']>, o: string, end: number, hasher: BodyHasher | undefined, fetches: number, pause?: () => Promise<void>): Promise<void> {
+  const held: Promise<readonly [Buffer, HashedPage | Buffer]>[] = [];
   // The worker makes the rows' leaves too: the main thread only compares rows with records and grows the tree.
   const prefix = leafPrefix(o);
   let queued = 0;
@@ -125,9 +139,9 @@ async function feedAuditOrigin(s: VerifySource, t: ReturnType<typeof auditTables
       const b = Math.min(end, a + PAGE);
       queued = b;
       fetching++;
-      const fetched = Promise.all([rowsPage(s, t, o, a, b), leavesPage(s, t, o, a, b)]);
+      const fetched = Promise.all([hasher ? rowsPage(s, t, o, a, b) : hashedRowsPage(s, t, o, a, b), leavesPage(s, t, o, a, b)]);
       fetched.then(() => (fetching--, more()), () => ((failed = true), fetching--));
-      const p = fetched.then(async ([rows, recs]) => [recs, await hasher.hashPage(rows, a, b, true, prefix)] as const);
+      const p = fetched.then(async ([rows, recs]) => [recs, hasher ? await hasher.hashPage(rows, a, b, true, prefix) : rows] as const);
       p.catch(() => undefined); // awaited below; this only keeps a page fetched ahead from failing unobserved
       held.push(p);
     }
@@ -137,8 +151,9 @@ async function feedAuditOrigin(s: VerifySource, t: ReturnType<typeof auditTables
     const [recs, rows] = await held.shift()!;
     if (pause) await pause();
     more();
-    // Pages arrive in any order: the worker ordered the rows, feedRowBinary orders the leaf records.
-    feedRowBinary(v, rows.page, recs, Math.min(end, a + PAGE), rows);
+    // Pages arrive in any order: the worker ordered the rows (or feedRowBinary does), feedRowBinary orders the leaf records.
+    if (Buffer.isBuffer(rows)) feedRowBinary(v, rows, recs, Math.min(end, a + PAGE), STORE_HASHED);
+    else feedRowBinary(v, rows.page, recs, Math.min(end, a + PAGE), rows);
   }
 }
 

@@ -158,18 +158,62 @@ function toRow(origin: string, r: RowJson): StoredRow & BodyFields {
 const RANGE = 'WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64}';
 const range = (origin: string, from: number, to: number) => ({ o: origin, a: String(from), b: String(to) });
 
+/** The columns a rows page and a leaves page start with (verify-rowbinary.ts), in RowBinary (which writes a LowCardinality(String) as a String). */
+const HEADER = 'LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String)';
+
+/** str(x) of leaf.ts in SQL: the UInt32 byte length big-endian (reinterpretAsString is little-endian and drops trailing zero bytes; toFixedString puts them back), then the bytes. */
+const u32be = (x: string) => `reverse(toFixedString(reinterpretAsString(toUInt32(length(${x}))), 4))`;
+const str = (x: string) => `${u32be(x)}, ${x}`;
+
+/**
+ * SHA-256 of a row's body encoding (leaf.ts), built by the engine from the
+ * row's columns: the eight strings, the number of Details pairs, the pairs
+ * sorted by key bytes (mapSort compares keys as bytes). `concat(…, '')`
+ * turns the FixedString(32) into a String of all 32 bytes (a CAST would drop
+ * trailing zero bytes). Tested against leaf.ts (verify-store.test.ts).
+ */
+export const BODY_HASH_SQL = `concat(SHA256(concat(${['Action', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId'].map(str).join(', ')},
+  ${u32be('Details')},
+  arrayStringConcat(arrayMap((k, v) -> concat(${str('k')}, ${str('v')}), mapKeys(mapSort(Details)), mapValues(mapSort(Details)))))), '')`;
+
+/**
+ * Rows of one origin with from <= LogIndex < to, each with its body's hash
+ * computed by the store (BODY_HASH_SQL), in no particular order: the shape
+ * of a leaves page (leavesPage), a row's header columns and 32 bytes
+ * instead of its body columns. What verify reads by default: a tenth of the
+ * bytes of rowsPage, and no body to rebuild and hash here (README "Trust
+ * model" says what this trusts the store with).
+ */
+export function hashedRowsPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
+  return busyRetry(() => s.bytes(`SELECT ${HEADER}, ${BODY_HASH_SQL} FROM ${t.events} ${RANGE}`, range(origin, from, to), 'RowBinary'));
+}
+
+/**
+ * Whether the store can hash bodies (hashedRowsPage): false on a server
+ * without one of its functions (UNKNOWN_FUNCTION; mapSort came with
+ * ClickHouse 23.x), or a table whose columns they do not take.
+ */
+export async function storeHashesBodies(s: VerifySource, t: AuditTables): Promise<boolean> {
+  try {
+    await s.bytes(`SELECT ${BODY_HASH_SQL} FROM ${t.events} LIMIT 0`, {}, 'RowBinary');
+    return true;
+  } catch (err) {
+    const c = errorCode(err);
+    if (c === 46 || c === 43) return false;
+    throw err;
+  }
+}
+
 /**
  * Rows of one origin with from <= LogIndex < to, in no particular order (an
  * ORDER BY costs the engine more than reading the columns; the pages are
  * sorted in verify, body-rowbinary.ts): their header columns and body
- * columns, in RowBinary (which writes a LowCardinality(String) as a
- * String). The body encoding (what verify hashes) is built from these bytes.
+ * columns, in RowBinary. The body encoding (what verify hashes) is built
+ * from these bytes: `verify --hash-locally`.
  */
 export function rowsPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
   return busyRetry(() => s.bytes(
-    `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String),
-       Action, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, Details
-     FROM ${t.events} ${RANGE}`,
+    `SELECT ${HEADER}, Action, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, Details FROM ${t.events} ${RANGE}`,
     range(origin, from, to),
     'RowBinary',
   ));
@@ -194,8 +238,7 @@ export async function orphanRows(s: VerifySource, t: AuditTables, limit: number)
 export async function leavesPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
   try {
     return await busyRetry(() => s.bytes(
-      `SELECT LogIndex, toUnixTimestamp64Nano(Timestamp), CAST(Category AS String), CAST(Outcome AS String), CAST(ServiceName AS String), unhex(LogBodyHash)
-       FROM ${t.leaves} ${RANGE}`,
+      `SELECT ${HEADER}, unhex(LogBodyHash) FROM ${t.leaves} ${RANGE}`,
       range(origin, from, to),
       'RowBinary',
     ));

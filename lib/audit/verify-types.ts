@@ -32,6 +32,8 @@ export interface StoredRow extends Partial<BodyFields> {
   outcome: string;
   service: string;
   body?: Buffer;
+  /** SHA-256 of the body encoding, as the store computed it (verify-store.ts hashedRowsPage). */
+  bodyHash?: Buffer;
 }
 
 /** An audit_events_log_leaves record: the log's own index of what was written, kept past retention. */

@@ -16,7 +16,10 @@
  * bodies of ~440 bytes, ~9 details keys in the classifier's order) instead
  * of the synthetic rows (~250 bytes, 3 keys already sorted).
  *
- *   node --import tsx scripts/bench/verify-store.ts [--rows 200000] [--runs 5] [--in-bench | --in-process] [--workload] [--cpu-prof DIR]
+ * `--hash-locally`: verify reads the body columns and hashes them itself
+ * (its --hash-locally) instead of taking the store's body hashes.
+ *
+ *   node --import tsx scripts/bench/verify-store.ts [--rows 200000] [--runs 5] [--in-bench | --in-process] [--workload] [--hash-locally] [--cpu-prof DIR]
  */
 import { join } from 'node:path';
 import { silentLogger } from '../../core/telemetry/logger.ts';
@@ -52,6 +55,8 @@ const N = argOf('--rows', 200_000);
 const RUNS = argOf('--runs', 5);
 const IN_PROCESS = process.argv.includes('--in-process');
 const WORKLOAD = process.argv.includes('--workload');
+/** verify's --hash-locally: the body columns read and hashed in verify, not by the store. */
+const HASH_LOCALLY = process.argv.includes('--hash-locally');
 
 /** The next `n` audit rows of the bench's mesh traffic (classified a workload batch at a time, as needed). */
 const meshRules = compileRules(defaultAuditRules());
@@ -140,7 +145,7 @@ try {
   const out: string[] = [];
   const err: string[] = [];
   const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) };
-  const args = ['--endpoint', queryUrl, '--origin', ORIGIN, '--checkpoints', witness, '--pubkey', verifierKeyOf(signer), '--json'];
+  const args = ['--endpoint', queryUrl, '--origin', ORIGIN, '--checkpoints', witness, '--pubkey', verifierKeyOf(signer), '--json', ...(HASH_LOCALLY ? ['--hash-locally'] : [])];
   const rates: number[] = [];
   for (let run = 0; FRESH && run < RUNS; run++) {
     const p0 = cpuOf(child!.proc.pid!);
