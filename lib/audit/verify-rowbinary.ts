@@ -1,7 +1,8 @@
 /**
  * verify's pages in ClickHouse's RowBinary format: no text to parse per
- * row; the body encoding is built from the row's bytes (body-rowbinary.ts)
- * and hashed. Columns, in order:
+ * row. A hashed rows page carries the body hash the store computed; a rows
+ * page (verify --hash-locally) the body columns, whose encoding is built
+ * from the row's bytes (body-rowbinary.ts) and hashed. Columns, in order:
  *
  *   rows:   LogIndex UInt64, Timestamp ns Int64, Category, Outcome, ServiceName String, the body columns (body-rowbinary.ts)
  *   hashed rows (verify-store.ts hashedRowsPage), leaves:
