@@ -87,11 +87,11 @@ interface Json {
   remarks: string[];
 }
 
-async function verify(table?: string): Promise<{ code: number; json: Json; err: string }> {
+async function verify(table?: string, extra: string[] = []): Promise<{ code: number; json: Json; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await verifyCommand(
-    ['--endpoint', running.queryUrl, '--checkpoints', witness, '--pubkey', verifiers, '--json', ...(table ? ['--table', table] : [])],
+    ['--endpoint', running.queryUrl, '--checkpoints', witness, '--pubkey', verifiers, '--json', ...(table ? ['--table', table] : []), ...extra],
     { out: (s) => void out.push(s), err: (s) => void err.push(s) },
   );
   return { code, json: JSON.parse(out.join('')) as Json, err: err.join('') };
@@ -207,6 +207,9 @@ describe('a Merkle log over otel_logs of chosen services', () => {
     expect(logs.code).toBe(0);
     expect(logs.json.summary.rows).toBe(20);
     expect(logs.json.summary.rowsValid).toBe(20);
+    const local = await verify('otel_logs', ['--hash-locally']);
+    expect(local.code).toBe(0);
+    expect(local.json.summary).toEqual(logs.json.summary);
     const audit = await verify();
     expect(failures(audit.json)).toEqual([]);
     expect(audit.code).toBe(0);
@@ -272,7 +275,36 @@ describe('a Merkle log over otel_logs of chosen services', () => {
     // The row without log columns; at index 12 the forged row and the leaf record the leaves view made of it.
     expect(f.filter(([k]) => k === 'inserted'), JSON.stringify(v.json.findings)).toEqual([['inserted', null, null], ['inserted', 12, 'leaf record'], ['inserted', 12, null]]);
     expect(v.json.findings.find((x) => x.kind === 'inserted' && x.origin === '')!.detail).toContain('order 999 placed');
+    // The same verdicts with the bodies read and hashed by verify instead of the store.
+    const local = await verify('otel_logs', ['--hash-locally']);
+    expect(local.code).toBe(1);
+    expect(failures(local.json)).toEqual(f);
+    expect(local.json.summary).toEqual(v.json.summary);
   }, 60_000);
+
+  it("the store's body hash (formatRow RowBinary, SHA-256) is the hash of the RowBinary bytes, all 32 of them, for a row whose hash ends in a zero byte", async () => {
+    const { LOGS_BODY_HASH_SQL } = await import('../lib/audit/verify-logs-store.ts');
+    const { OTEL_LOGS_BODY_SQL } = await import('../lib/audit/otel-logs-verify.ts');
+    // Rows with otel_logs' body columns, odd values among them (non-ASCII, a NUL, an empty map); Body varies with n.
+    const rows = (where: string) => `(SELECT number, toDateTime('2026-01-02 03:04:05') AS TimestampTime, 'ab' AS TraceId, '' AS SpanId, toUInt8(1) AS TraceFlags, 'ü' AS ResourceSchemaUrl,
+      map('service.name', 'checkout', 'k\\0', 'v') AS ResourceAttributes, '' AS ScopeSchemaUrl, 's' AS ScopeName, '1.0' AS ScopeVersion, map() :: Map(String, String) AS ScopeAttributes,
+      concat('order ', toString(number)) AS Body, map('b', '2', 'a', '1') AS LogAttributes, '' AS EventName FROM numbers(5000) WHERE ${where})`;
+    const q = async (sql: string) => {
+      const res = await fetch(running.queryUrl, { method: 'POST', body: sql });
+      const body = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200) throw new Error(body.toString('utf8'));
+      return body;
+    };
+    const found = await q(`SELECT toString(n) FROM (SELECT number AS n, ${LOGS_BODY_HASH_SQL} AS h FROM ${rows('1')}) WHERE endsWith(h, '\\0') LIMIT 1 FORMAT TSVRaw`);
+    const n = Number(found.toString('utf8').trim());
+    expect(Number.isInteger(n) && found.length > 0).toBe(true);
+    const hashed = await q(`SELECT ${LOGS_BODY_HASH_SQL} FROM ${rows(`number = ${n}`)} FORMAT RowBinary`);
+    const plain = await q(`SELECT ${OTEL_LOGS_BODY_SQL} FROM ${rows(`number = ${n}`)} FORMAT RowBinary`);
+    expect(hashed.length).toBe(33);
+    expect(hashed[0]).toBe(32);
+    expect(hashed[32]).toBe(0);
+    expect(hashed.subarray(1).toString('hex')).toBe(createHash('sha256').update(plain).digest('hex'));
+  });
 
   it('a row forged under the audit log\'s origin, or under an origin no checkpoint names, fails verify; the audit trail itself still verifies', async () => {
     const auditOrigin = readWitnessFile(witness).records.find((r) => r.origin.endsWith('/trailhouse/otel.audit_events'))!.origin;

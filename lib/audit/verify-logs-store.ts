@@ -6,7 +6,7 @@
  * like a covered service's row slipped in around the log (uncoveredRows).
  */
 import type { OriginVerifier } from './verify-origin.ts';
-import { feedRowBinary } from './verify-rowbinary.ts';
+import { feedRowBinary, STORE_HASHED } from './verify-rowbinary.ts';
 import { OTEL_LOGS_BODY_SQL, OTEL_LOGS_HEADER_SQL, otelLogsPageOrder, parseOtelLogsRows } from './otel-logs-verify.ts';
 import type { StoredRow } from './verify-types.ts';
 import { busyRetry, PAGE, select, type AuditTables, type VerifySource } from './verify-store.ts';
@@ -30,6 +30,19 @@ export function logsRowsPage(s: VerifySource, t: AuditTables, origin: string, fr
   return busyRetry(() => s.bytes(`SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, ${OTEL_LOGS_BODY_SQL} FROM ${t.events} ${RANGE}`, params, 'RowBinary'));
 }
 
+/**
+ * SHA-256 of an otel_logs row's body (otel-logs-leaf.ts: the row's
+ * RowBinary of the body columns), computed by the store: formatRow writes
+ * exactly those bytes. As a String of all 32 bytes (verify-store.ts BODY_HASH_SQL).
+ */
+export const LOGS_BODY_HASH_SQL = `concat(SHA256(formatRow('RowBinary', ${OTEL_LOGS_BODY_SQL})), '')`;
+
+/** Rows of one origin with from <= LogIndex < to, each with its body's hash computed by the store: a leaves page's shape (verify-store.ts hashedRowsPage). */
+export function logsHashedRowsPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
+  const params = { o: origin, a: String(from), b: String(to) };
+  return busyRetry(() => s.bytes(`SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, ${LOGS_BODY_HASH_SQL} FROM ${t.events} ${RANGE}`, params, 'RowBinary'));
+}
+
 /** Leaf records of one origin with from <= LogIndex < to, in the audit leaves page's shape (verify-rowbinary.ts parseLeavesPage). */
 export function logsLeavesPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
   const params = { o: origin, a: String(from), b: String(to) };
@@ -40,11 +53,13 @@ export function logsLeavesPage(s: VerifySource, t: AuditTables, origin: string, 
  * Feeds one origin's rows and leaf records to `v`, a page of indexes at a
  * time, up to `end`; the next page is fetched while one is checked.
  * `pause`: awaited between pages (the pipeline's self-check yields there).
+ * The rows come with their body hashes computed by the store or, `local`,
+ * with their body columns, hashed here.
  */
-export async function feedLogsOrigin(s: VerifySource, t: AuditTables, v: OriginVerifier, origin: string, end: number, pause?: () => Promise<void>): Promise<void> {
+export async function feedLogsOrigin(s: VerifySource, t: AuditTables, v: OriginVerifier, origin: string, end: number, local: boolean, pause?: () => Promise<void>): Promise<void> {
   const fetchPage = (a: number) => {
     const b = Math.min(end, a + PAGE);
-    return Promise.all([logsRowsPage(s, t, origin, a, b), logsLeavesPage(s, t, origin, a, b)]);
+    return Promise.all([(local ? logsRowsPage : logsHashedRowsPage)(s, t, origin, a, b), logsLeavesPage(s, t, origin, a, b)]);
   };
   let next = end > 0 ? fetchPage(0) : undefined;
   for (let a = 0; a < end; a += PAGE) {
@@ -54,7 +69,8 @@ export async function feedLogsOrigin(s: VerifySource, t: AuditTables, v: OriginV
     next = b < end ? fetchPage(b) : undefined;
     next?.catch(() => undefined); // awaited next turn; this only keeps it from failing unobserved meanwhile
     // The rows' places and body hashes, then the shared fast path (anything that disagrees is parsed as objects).
-    feedRowBinary(v, rows, recs, b, otelLogsPageOrder(rows, a, b), parseOtelLogsRows);
+    if (local) feedRowBinary(v, rows, recs, b, otelLogsPageOrder(rows, a, b), parseOtelLogsRows);
+    else feedRowBinary(v, rows, recs, b, STORE_HASHED);
   }
 }
 

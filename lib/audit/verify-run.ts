@@ -15,8 +15,8 @@ import { BodyHasher, type HashedPage } from './body-hasher.ts';
 import { feedRowBinary, leafPrefix, STORE_HASHED } from './verify-rowbinary.ts';
 import { retentionOracle, settleExpired } from './verify-retention.ts';
 import type { CheckpointInput, VerifyOptions, VerifyReport } from './verify-types.ts';
-import { auditTables, hashedRowsPage, leavesPage, orphanRows, originRanges, PAGE, policyEvents, rowsPage, storeCheckpoints, storeHashesBodies, type OriginRange, type VerifySource } from './verify-store.ts';
-import { feedLogsOrigin, isLogsTable, uncoveredRows } from './verify-logs-store.ts';
+import { auditTables, BODY_HASH_SQL, hashedRowsPage, leavesPage, orphanRows, originRanges, PAGE, policyEvents, rowsPage, storeCheckpoints, storeHashesBodies, type OriginRange, type VerifySource } from './verify-store.ts';
+import { feedLogsOrigin, isLogsTable, LOGS_BODY_HASH_SQL, uncoveredRows } from './verify-logs-store.ts';
 
 const ORPHANS_LISTED = 1000;
 /** Pages held at once (fetched or being fetched, and the one being checked). */
@@ -83,7 +83,7 @@ export async function runVerify(i: VerifyRunInput): Promise<VerifyRun> {
     if (!stored) remarks.push(`${s.database}.${t.checkpoints} does not exist`);
     const ranges = await originRanges(s, t);
     const ours = ofThisTable(i.witness, stored ?? [], ranges, s.database, t.events, remarks);
-    if (!local && !logsTable && !(await storeHashesBodies(s, t))) {
+    if (!local && !(await storeHashesBodies(s, t, logsTable ? LOGS_BODY_HASH_SQL : BODY_HASH_SQL))) {
       local = true;
       remarks.push(`the store cannot hash bodies (a server older than ClickHouse 23.x, or other columns): they were read and hashed here`);
     }
@@ -98,7 +98,7 @@ export async function runVerify(i: VerifyRunInput): Promise<VerifyRun> {
     for (const [o, end] of [...ends].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (i.origin !== undefined && o !== i.origin) continue;
       const v = verifier.origin(o);
-      if (logsTable) await feedLogsOrigin(s, t, v, o, end, i.pause);
+      if (logsTable) await feedLogsOrigin(s, t, v, o, end, local, i.pause);
       else await feedAuditOrigin(s, t, v, o, end, local ? hasher : undefined, i.fetches ?? 2, i.pause);
     }
   } finally {

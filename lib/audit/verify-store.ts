@@ -189,13 +189,14 @@ export function hashedRowsPage(s: VerifySource, t: AuditTables, origin: string, 
 }
 
 /**
- * Whether the store can hash bodies (hashedRowsPage): false on a server
- * without one of its functions (UNKNOWN_FUNCTION; mapSort came with
- * ClickHouse 23.x), or a table whose columns they do not take.
+ * Whether the store can hash bodies with `sql` (BODY_HASH_SQL, or the
+ * otel_logs log's): false on a server without one of its functions
+ * (UNKNOWN_FUNCTION; mapSort came with ClickHouse 23.x), or a table whose
+ * columns they do not take.
  */
-export async function storeHashesBodies(s: VerifySource, t: AuditTables): Promise<boolean> {
+export async function storeHashesBodies(s: VerifySource, t: AuditTables, sql = BODY_HASH_SQL): Promise<boolean> {
   try {
-    await s.bytes(`SELECT ${BODY_HASH_SQL} FROM ${t.events} LIMIT 0`, {}, 'RowBinary');
+    await s.bytes(`SELECT ${sql} FROM ${t.events} LIMIT 0`, {}, 'RowBinary');
     return true;
   } catch (err) {
     const c = errorCode(err);

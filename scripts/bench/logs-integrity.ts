@@ -12,8 +12,9 @@
  *   npm run bench:logs-integrity -- [--rounds 7] [--batches 8] [--requests 4096] [--services frontend,checkout,…] [--off-both] [--verify]
  *
  * --verify then runs `trailhouse verify --table otel_logs` over what the
- * rounds wrote, through the embedded store's query interface, and prints
- * its rows per second (wall clock).
+ * rounds wrote, through the embedded store's query interface, twice with the
+ * store hashing the bodies and twice with --hash-locally, interleaved, and
+ * prints its rows per second (wall clock).
  *
  * Default: every service of the workload covered (6), so every row is a
  * leaf; `--services checkout` covers one in six. --off-both runs both sides
@@ -93,15 +94,18 @@ console.log(JSON.stringify({ services: SERVICES, rows_per_round: BATCHES * batch
 if (VERIFY && !OFF_BOTH) {
   await (on as unknown as { logsLog?: { log: { checkpointAll(): Promise<void> } } }).logsLog?.log.checkpointAll();
   const { verifyCommand } = await import('../../bin/commands/verify.ts');
-  const out: string[] = [];
-  const t0 = performance.now();
-  const code = await verifyCommand(
-    ['--endpoint', on.queryUrl!, '--database', 'with_log', '--table', 'otel_logs', '--checkpoints', path.join(dir, 'witness', 'audit-checkpoints.jsonl'), '--pubkey', path.join(dir, 'keys', 'verifiers'), '--json'],
-    { out: (x) => void out.push(x), err: (x) => void process.stderr.write(x) },
-  );
-  const s = (performance.now() - t0) / 1000;
-  const summary = (JSON.parse(out.join('')) as { summary: { rows: number; rowsValid: number } }).summary;
-  console.log(JSON.stringify({ verify_exit: code, rows: summary.rows, rows_valid: summary.rowsValid, seconds: +s.toFixed(2), rows_per_second: Math.round(summary.rows / s) }));
+  // Twice each way, interleaved: the store hashing the bodies (the default), and verify --hash-locally.
+  for (const mode of ['store', 'local', 'store', 'local']) {
+    const out: string[] = [];
+    const t0 = performance.now();
+    const code = await verifyCommand(
+      ['--endpoint', on.queryUrl!, '--database', 'with_log', '--table', 'otel_logs', '--checkpoints', path.join(dir, 'witness', 'audit-checkpoints.jsonl'), '--pubkey', path.join(dir, 'keys', 'verifiers'), '--json', ...(mode === 'local' ? ['--hash-locally'] : [])],
+      { out: (x) => void out.push(x), err: (x) => void process.stderr.write(x) },
+    );
+    const s = (performance.now() - t0) / 1000;
+    const summary = (JSON.parse(out.join('')) as { summary: { rows: number; rowsValid: number } }).summary;
+    console.log(JSON.stringify({ verify: mode, verify_exit: code, rows: summary.rows, rows_valid: summary.rowsValid, seconds: +s.toFixed(2), rows_per_second: Math.round(summary.rows / s) }));
+  }
 }
 await on.shutdown();
 await off.shutdown();
