@@ -180,9 +180,9 @@ export const BODY_HASH_SQL = `concat(SHA256(concat(${['Action', 'Principal', 'So
  * Rows of one origin with from <= LogIndex < to, each with its body's hash
  * computed by the store (BODY_HASH_SQL), in no particular order: the shape
  * of a leaves page (leavesPage), a row's header columns and 32 bytes
- * instead of its body columns. What verify reads by default: a tenth of the
- * bytes of rowsPage, and no body to rebuild and hash here (README "Trust
- * model" says what this trusts the store with).
+ * instead of its body columns. What verify reads by default: no body to
+ * send, rebuild and hash here (README, "Checking it: trailhouse verify",
+ * says what this trusts the store with).
  */
 export function hashedRowsPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
   return busyRetry(() => s.bytes(`SELECT ${HEADER}, ${BODY_HASH_SQL} FROM ${t.events} ${RANGE}`, range(origin, from, to), 'RowBinary'));
