@@ -174,6 +174,44 @@ describe('trailhouse verify on the embedded engine', () => {
     expect(asked.some((q) => q.includes('Details FROM audit_events'))).toBe(true);
   });
 
+  it('a store whose hashed rows page lies about a hash, or ends half-way, is not believed: the row is named, the cut page refused', async () => {
+    const { runVerify } = await import('../lib/audit/verify-run.ts');
+    const { httpSource } = await import('../bin/commands/verify-store.ts');
+    const { parseWitnessFile } = await import('../lib/audit/verify-witness.ts');
+    const real = httpSource({ endpoint: running.queryUrl, database: 'otel' });
+    const w = parseWitnessFile(readFileSync(witness, 'utf8'), witness);
+    const keys = readFileSync(verifiers, 'utf8').trim().split('\n');
+    /** A source whose hashed rows pages (the ones with SHA256 in their query) go through `edit`. */
+    const lying = (edit: (page: Buffer) => Buffer) => ({
+      database: real.database,
+      async bytes(sql: string, params: Record<string, string>, format: 'RowBinary' | 'JSONEachRow') {
+        const b = await real.bytes(sql, params, format);
+        return sql.includes('SHA256(') && params.a !== undefined ? edit(b) : b;
+      },
+    });
+    // The first record's hash: after LogIndex, Timestamp and three short strings.
+    const hashAt = (page: Buffer) => {
+      let p = 16;
+      for (let k = 0; k < 3; k++) p += 1 + page[p]!;
+      expect(page[p]).toBe(32);
+      return { p, index: Number(page.readBigUInt64LE(0)) };
+    };
+    let index = -1;
+    const short = await runVerify({
+      source: lying((page) => {
+        const h = hashAt(page);
+        index = h.index;
+        // 31 bytes of hash instead of 32: the record stays well-formed, the hash is not one.
+        return Buffer.concat([page.subarray(0, h.p), Buffer.from([31]), page.subarray(h.p + 1, h.p + 32), page.subarray(h.p + 33)]);
+      }),
+      witness: w.checkpoints,
+      trustedKeys: keys,
+    });
+    expect(short.report.findings.filter((f) => f.failure).map((f) => [f.kind, f.index, f.field])).toEqual([['modified', index, 'body']]);
+    const cut = runVerify({ source: lying((page) => page.subarray(0, hashAt(page).p + 10)), witness: w.checkpoints, trustedKeys: keys });
+    await expect(cut).rejects.toThrow(/the page ends inside/);
+  });
+
   it("SQL write access cannot shadow the functions the store's body hash uses with functions of its own", async () => {
     const used = new Set([...BODY_HASH_SQL.matchAll(/([A-Za-z][A-Za-z0-9_]*)\(/g)].map((m) => m[1]!));
     expect([...used].sort()).toEqual(['SHA256', 'arrayMap', 'arrayStringConcat', 'concat', 'length', 'mapKeys', 'mapSort', 'mapValues', 'reinterpretAsString', 'reverse', 'toFixedString', 'toUInt32']);

@@ -170,7 +170,7 @@ const str = (x: string) => `${u32be(x)}, ${x}`;
  * row's columns: the eight strings, the number of Details pairs, the pairs
  * sorted by key bytes (mapSort compares keys as bytes). `concat(…, '')`
  * turns the FixedString(32) into a String of all 32 bytes (a CAST would drop
- * trailing zero bytes). Tested against leaf.ts (verify-store.test.ts).
+ * trailing zero bytes). Tested against leaf.ts (test/verify-e2e.test.ts).
  */
 export const BODY_HASH_SQL = `concat(SHA256(concat(${['Action', 'Principal', 'Source', 'Destination', 'Resource', 'Policy', 'TraceId', 'SpanId'].map(str).join(', ')},
   ${u32be('Details')},
