@@ -260,7 +260,9 @@ class Emitter {
       policy,
       traceId: this.record.traceId,
       spanId: this.record.spanId,
-      details: { ...this.commonDetails(), ...extra },
+      // Object.assign, not a spread: a spread's copy gets a map of its own once a key is
+      // added to it (event_id, classify-payload.ts), so every event would have its own shape.
+      details: Object.assign({}, this.commonDetails(), extra),
     });
   }
 }

@@ -136,7 +136,7 @@ export function classifyK8s(e: K8sAuditEvent, rules: K8sRules, recordTime: bigin
 
   const group = e.objectRef?.apiGroup ?? '';
   if (MUTATING.has(verb) && group && matchAny(rules.apiGroups, group)) {
-    const d = { ...details };
+    const d = Object.assign({}, details);
     const kind = (e.requestObject?.kind ?? e.responseObject?.kind) as string | undefined;
     if (kind) d.kind = kind;
     if (e.objectRef?.apiVersion) d.api_version = `${group}/${e.objectRef.apiVersion}`;
@@ -155,7 +155,7 @@ export function classifyK8s(e: K8sAuditEvent, rules: K8sRules, recordTime: bigin
 
   const denied = decision === 'forbid';
   if ((denied && rules.decisions !== 'none') || (decision === 'allow' && rules.decisions === 'all')) {
-    out.push({ ...base, category: 'authorization', action: 'k8s_rbac', outcome: denied ? 'denied' : 'allowed', details: { ...details } });
+    out.push({ ...base, category: 'authorization', action: 'k8s_rbac', outcome: denied ? 'denied' : 'allowed', details: Object.assign({}, details) });
   }
   return out;
 }
