@@ -136,8 +136,8 @@ export class MetricsRegistry {
 
   /**
    * This registry's own series (none absorbed from another), after the
-   * collectors ran unless `collect: false` (a collector may reset what it
-   * samples, e.g. the longest fsync since the last scrape).
+   * collectors ran (they bring sampled series up to date, e.g. a sliding
+   * window's quantiles) unless `collect: false`.
    */
   snapshot(opts: { collect?: boolean } = {}): MetricsSnapshot {
     if (opts.collect !== false) for (const c of this.collectors) c();
@@ -218,8 +218,9 @@ const ackWindows = new WeakMap<MetricsRegistry, Map<string, LatencyWindow>>();
 /**
  * How long a receiver's requests waited for the pipeline's answer — from
  * handing the records on to being told they are queued (durably, with a
- * persistent queue) or refused — as quantiles of the requests since the
- * metrics were last read (`trailhouse_receiver_ack_seconds`). The sender's
+ * persistent queue) or refused — as quantiles of the requests over the
+ * metrics' sliding window (`trailhouse_receiver_ack_seconds`; the last
+ * minute by default, the same for every reader). The sender's
  * own time, the network and the body's decoding are not in it. One window
  * per receiver and transport, however many consumers record into it.
  */
@@ -232,7 +233,7 @@ export function receiverAckLatency(reg: MetricsRegistry, receiver: string, trans
   const window = new LatencyWindow();
   byKey.set(key, window);
   const q = (quantile: string) =>
-    reg.gauge('trailhouse_receiver_ack_seconds', 'Time from a request reaching the pipeline to its answer, since the metrics were last read, by quantile.', { receiver, transport, quantile });
+    reg.gauge('trailhouse_receiver_ack_seconds', 'Time from a request reaching the pipeline to its answer, over the last window (60s by default), by quantile.', { receiver, transport, quantile });
   const p50 = q('0.5');
   const p99 = q('0.99');
   const max = q('1');
@@ -240,7 +241,6 @@ export function receiverAckLatency(reg: MetricsRegistry, receiver: string, trans
     p50.set(window.quantile(0.5));
     p99.set(window.quantile(0.99));
     max.set(window.quantile(1));
-    window.reset();
   });
   return window;
 }

@@ -8,7 +8,8 @@
  * it (external and array buffers), the nearest to Go's memory obtained from
  * the OS.
  */
-import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { LatencyWindow } from './latency-window.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { otherThreadsTotals } from '../thread-memory.ts';
 
@@ -21,41 +22,47 @@ const GC_KINDS: Record<number, string> = {
 
 /**
  * What delays answers on the one JavaScript thread, for on-call and for the
- * ack-latency bench: how late the event loop runs (sampled every 10 ms by
- * libuv, reset each time the metrics are read) and the garbage collector's
- * pauses on that thread, by kind.
+ * ack-latency bench, over the metrics' sliding window (latency-window.ts:
+ * the last minute by default, the same for every reader): how late the
+ * event loop ran (a timer every 10 ms, as libuv's own delay monitor
+ * samples) and the garbage collector's pauses on that thread, by kind.
  */
 function registerLoopMetrics(reg: MetricsRegistry): () => void {
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  const q = (quantile: string) => reg.gauge('trailhouse_event_loop_delay_seconds', 'How late the event loop ran since the metrics were last read, by quantile.', { quantile });
+  const delays = new LatencyWindow();
+  const TICK_MS = 10;
+  let last = performance.now();
+  const tick = setInterval(() => {
+    const now = performance.now();
+    delays.record(Math.max(0, now - last - TICK_MS) / 1000);
+    last = now;
+  }, TICK_MS);
+  tick.unref();
+  const q = (quantile: string) => reg.gauge('trailhouse_event_loop_delay_seconds', 'How late the event loop ran over the last window (60s by default), by quantile.', { quantile });
   const p50 = q('0.5');
   const p99 = q('0.99');
   const max = q('1');
   const pauses = new Map<string, { total: ReturnType<MetricsRegistry['counter']>; seconds: number }>();
-  let longest = 0;
-  const longestGauge = reg.gauge('trailhouse_gc_pause_longest_seconds', 'The longest garbage-collection pause of the JavaScript thread since the metrics were last read.');
+  const pauseWindow = new LatencyWindow();
+  const longestGauge = reg.gauge('trailhouse_gc_pause_longest_seconds', 'The longest garbage-collection pause of the JavaScript thread over the last window (60s by default).');
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = GC_KINDS[((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? -1] ?? 'other';
       let p = pauses.get(kind);
       if (!p) pauses.set(kind, (p = { total: reg.counter('trailhouse_gc_pause_seconds', 'Garbage-collection pauses of the JavaScript thread, by kind.', { kind }), seconds: 0 }));
       p.seconds += e.duration / 1000;
-      if (e.duration / 1000 > longest) longest = e.duration / 1000;
+      pauseWindow.record(e.duration / 1000);
     }
   });
   obs.observe({ entryTypes: ['gc'] });
   reg.onCollect(() => {
-    p50.set(delay.percentile(50) / 1e9);
-    p99.set(delay.percentile(99) / 1e9);
-    max.set(delay.max / 1e9);
-    delay.reset();
+    p50.set(delays.quantile(0.5));
+    p99.set(delays.quantile(0.99));
+    max.set(delays.quantile(1));
     for (const p of pauses.values()) p.total.add(p.seconds - p.total.value);
-    longestGauge.set(longest);
-    longest = 0;
+    longestGauge.set(pauseWindow.quantile(1));
   });
   return () => {
-    delay.disable();
+    clearInterval(tick);
     obs.disconnect();
   };
 }

@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { RefusedError } from '../../core/errors.ts';
 import type { BatchQueue, QueueItem } from '../../core/queue/memory-queue.ts';
 import type { Logger } from '../../core/telemetry/logger.ts';
+import { LatencyWindow } from '../../core/telemetry/latency-window.ts';
 import { decodeRecord, encodeRecordParts } from './record.ts';
 import { Payload } from '../../core/payload.ts';
 import { GROUP_TOKEN_PREFIX, joinGroup } from '../../core/queue/batching.ts';
@@ -115,9 +116,9 @@ export class FileQueue implements BatchQueue {
   private nextSegment = 1;
   /**
    * Commits (writes) and fsyncs done, for tests and metrics; the time spent in
-   * writes and fsyncs, and the longest fsync since `takeLongestFsync`.
+   * writes and fsyncs, and each fsync's duration over the metrics' sliding window.
    */
-  readonly stats = { commits: 0, fsyncs: 0, writeSeconds: 0, fsyncSeconds: 0, longestFsync: 0 };
+  readonly stats = { commits: 0, fsyncs: 0, writeSeconds: 0, fsyncSeconds: 0, recentFsyncs: new LatencyWindow() };
   private readonly fsync: boolean;
   private readonly keepRaw: boolean;
   private readonly segmentBytes: number;
@@ -227,7 +228,7 @@ export class FileQueue implements BatchQueue {
         const took = (performance.now() - t1) / 1000;
         this.stats.fsyncs++;
         this.stats.fsyncSeconds += took;
-        if (took > this.stats.longestFsync) this.stats.longestFsync = took;
+        this.stats.recentFsyncs.record(took);
       }
     } catch (err) {
       this.writing -= batch.length;

@@ -49,14 +49,13 @@ export class FileStorageExtension implements Component, QueueStorage, KvStorage 
     // Where an acknowledgement's time goes: the write and the fsync of its commit.
     const writeSeconds = reg.counter('trailhouse_queue_write_seconds', 'Time spent writing commits of a persistent sending queue.', { exporter: name });
     const fsyncSeconds = reg.counter('trailhouse_queue_fsync_seconds', 'Time spent in fsyncs of a persistent sending queue.', { exporter: name });
-    const longest = reg.gauge('trailhouse_queue_fsync_longest_seconds', 'The longest fsync of a persistent sending queue since the metrics were last read.', { exporter: name });
+    const longest = reg.gauge('trailhouse_queue_fsync_longest_seconds', 'The longest fsync of a persistent sending queue over the last window (60s by default).', { exporter: name });
     reg.onCollect(() => {
       commits.add(q.stats.commits - commits.value);
       fsyncs.add(q.stats.fsyncs - fsyncs.value);
       writeSeconds.add(q.stats.writeSeconds - writeSeconds.value);
       fsyncSeconds.add(q.stats.fsyncSeconds - fsyncSeconds.value);
-      longest.set(q.stats.longestFsync);
-      q.stats.longestFsync = 0;
+      longest.set(q.stats.recentFsyncs.quantile(1));
     });
     return q;
   }

@@ -56,6 +56,7 @@ function bodies(n: number, seed: number): Body[] {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'th-ack-'));
+const STALL_SCRAPE_MS = 250;
 const p = await defaultPipelineOnFreePorts();
 // --no-fsync: the queue without fsync, to see how much of the tail is the disk's.
 if (process.argv.includes('--no-fsync')) (p.cfg.extensions as { file_storage: { fsync: boolean } }).file_storage.fsync = false;
@@ -68,7 +69,9 @@ if (nice !== undefined) {
 }
 // --cpu-prof DIR: V8 CPU profile of the pipeline process, written when it exits.
 const cpuProf = flag(args, 'cpu-prof');
-const pipeline = await Trailhouse.start(dir, 'pipeline', p.yaml(), {}, [...nodeFlags, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : [])]);
+// The self-metrics' sliding window as long as the bench's scrape interval (watchStalls), so each
+// scrape sees about the quarter second since the last one.
+const pipeline = await Trailhouse.start(dir, 'pipeline', p.yaml(), { TRAILHOUSE_METRICS_WINDOW: `${STALL_SCRAPE_MS}ms` }, [...nodeFlags, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : [])]);
 const base = `http://127.0.0.1:${p.http}`;
 const accepted = { logs: 0, spans: 0 };
 let refusals = 0;
@@ -131,9 +134,10 @@ async function scrape(): Promise<Record<string, number>> {
 }
 
 /**
- * Scrapes every 250 ms while the steady load runs: the slowest the event loop
- * and the queue's fsync were in each window, the GC's pauses; so a tail can be
- * told apart (the disk, the collector, or work on the thread).
+ * Scrapes every 250 ms while the steady load runs (the pipeline's metrics
+ * window is set to the same length): the slowest the event loop and the
+ * queue's fsync were in each window, the GC's pauses; so a tail can be told
+ * apart (the disk, the collector, or work on the thread).
  */
 function watchStalls(): () => Promise<Record<string, unknown>> {
   const windows: Array<Record<string, number>> = [];
@@ -142,7 +146,7 @@ function watchStalls(): () => Promise<Record<string, unknown>> {
   const loop = (async () => {
     first = await scrape();
     while (!stop) {
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, STALL_SCRAPE_MS));
       windows.push(await scrape());
     }
   })();
