@@ -60,13 +60,22 @@ export class LatencyWindow {
     for (let i = 0; i < SLOTS; i++) this.slots.push({ epoch: -1, counts: new Uint32Array(BUCKETS), n: 0, longest: 0 });
   }
 
-  /** The window's length (ms). */
+  /** The window's length (ms), and how often a slot begins. */
+  get slotLengthMs(): number {
+    return this.slotMs;
+  }
+
   get windowMs(): number {
     return this.slotMs * SLOTS;
   }
 
   record(seconds: number): void {
-    if (!(seconds >= 0)) return; // NaN or negative: a clock step, not a duration
+    this.recordMany(seconds, 1);
+  }
+
+  /** `n` durations of `seconds` each. */
+  recordMany(seconds: number, n: number): void {
+    if (!(seconds >= 0) || !(n >= 1)) return; // NaN or negative: a clock step, not a duration
     const i = seconds <= MIN_SECONDS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(seconds / MIN_SECONDS) / LOG_GROWTH));
     const epoch = Math.floor(this.now() / this.slotMs);
     const s = this.slots[epoch % SLOTS]!;
@@ -76,8 +85,8 @@ export class LatencyWindow {
       s.n = 0;
       s.longest = 0;
     }
-    s.counts[i]!++;
-    s.n++;
+    s.counts[i]! += n;
+    s.n += n;
     if (seconds > s.longest) s.longest = seconds;
   }
 

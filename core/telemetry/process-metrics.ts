@@ -8,7 +8,7 @@
  * it (external and array buffers), the nearest to Go's memory obtained from
  * the OS.
  */
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { LatencyWindow } from './latency-window.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import { otherThreadsTotals } from '../thread-memory.ts';
@@ -21,22 +21,41 @@ const GC_KINDS: Record<number, string> = {
 };
 
 /**
+ * Moves what Node's event-loop delay histogram holds into `window` and
+ * resets it. The histogram cannot be merged into another, so its
+ * distribution goes in as its percentiles give it (each step's share of the
+ * samples at that step's value: exact at the maximum, finer towards the
+ * tail); a sample counts as the lateness beyond the timer's own interval.
+ */
+export function foldLoopDelay(window: LatencyWindow, h: IntervalHistogram, resolutionMs: number): void {
+  const n = h.count;
+  if (n > 0) {
+    let placed = 0;
+    for (const [p, v] of [...h.percentiles].sort((a, b) => a[0] - b[0])) {
+      const upTo = p >= 100 ? n : Math.min(n, Math.round((p / 100) * n));
+      if (upTo > placed) window.recordMany(Math.max(0, v / 1e9 - resolutionMs / 1000), upTo - placed);
+      placed = Math.max(placed, upTo);
+    }
+  }
+  h.reset();
+}
+
+/**
  * What delays answers on the one JavaScript thread, for on-call and for the
  * ack-latency bench, over the metrics' sliding window (latency-window.ts:
  * the last minute by default, the same for every reader): how late the
- * event loop ran (a timer every 10 ms, as libuv's own delay monitor
- * samples) and the garbage collector's pauses on that thread, by kind.
+ * event loop ran (libuv's delay monitor, every 10 ms, moved into the
+ * window at each slot and each reading) and the garbage collector's pauses
+ * on that thread, by kind.
  */
 function registerLoopMetrics(reg: MetricsRegistry): () => void {
+  const RESOLUTION_MS = 10;
+  const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  delay.enable();
   const delays = new LatencyWindow();
-  const TICK_MS = 10;
-  let last = performance.now();
-  const tick = setInterval(() => {
-    const now = performance.now();
-    delays.record(Math.max(0, now - last - TICK_MS) / 1000);
-    last = now;
-  }, TICK_MS);
-  tick.unref();
+  const fold = () => foldLoopDelay(delays, delay, RESOLUTION_MS);
+  const slots = setInterval(fold, delays.slotLengthMs);
+  slots.unref();
   const q = (quantile: string) => reg.gauge('trailhouse_event_loop_delay_seconds', 'How late the event loop ran over the last window (60s by default), by quantile.', { quantile });
   const p50 = q('0.5');
   const p99 = q('0.99');
@@ -55,6 +74,7 @@ function registerLoopMetrics(reg: MetricsRegistry): () => void {
   });
   obs.observe({ entryTypes: ['gc'] });
   reg.onCollect(() => {
+    fold();
     p50.set(delays.quantile(0.5));
     p99.set(delays.quantile(0.99));
     max.set(delays.quantile(1));
@@ -62,7 +82,8 @@ function registerLoopMetrics(reg: MetricsRegistry): () => void {
     longestGauge.set(pauseWindow.quantile(1));
   });
   return () => {
-    clearInterval(tick);
+    clearInterval(slots);
+    delay.disable();
     obs.disconnect();
   };
 }
