@@ -41,12 +41,19 @@ describe('LatencyWindow', () => {
     expect([w.count, w.quantile(1)]).toEqual([1, 0.5]);
   });
 
-  it('is 60 s long, or TRAILHOUSE_METRICS_WINDOW; anything but a positive duration is refused with the reason', () => {
+  it('is 60 s long, or TRAILHOUSE_METRICS_WINDOW from 100 ms to 1 h; anything else is refused with the reason', () => {
     expect(metricsWindowMs({})).toBe(60_000);
     expect(metricsWindowMs({ TRAILHOUSE_METRICS_WINDOW: '' })).toBe(60_000);
     expect(metricsWindowMs({ TRAILHOUSE_METRICS_WINDOW: '250ms' })).toBe(250);
+    expect(metricsWindowMs({ TRAILHOUSE_METRICS_WINDOW: '100ms' })).toBe(100);
     expect(metricsWindowMs({ TRAILHOUSE_METRICS_WINDOW: '2m' })).toBe(120_000);
-    for (const bad of ['0', '10', 'abc', '-5s', '0.5ms', '1s;rm']) expect(() => metricsWindowMs({ TRAILHOUSE_METRICS_WINDOW: bad })).toThrow(/TRAILHOUSE_METRICS_WINDOW/);
+    expect(metricsWindowMs({ TRAILHOUSE_METRICS_WINDOW: '1h' })).toBe(3_600_000);
+    // Too short wakes the thread every few ms; past an hour the slot timer would overflow Node's timers (a 1 ms timer).
+    for (const bad of ['0', '10', 'abc', '-5s', '0.5ms', '99ms', '1h1ms', '30d', '1s;rm', '1e3s', ' 60s']) {
+      expect(() => metricsWindowMs({ TRAILHOUSE_METRICS_WINDOW: bad })).toThrow(/TRAILHOUSE_METRICS_WINDOW: .* is not a duration from 100ms to 1h/);
+    }
+    // A long value is not echoed whole.
+    expect(() => metricsWindowMs({ TRAILHOUSE_METRICS_WINDOW: 'x'.repeat(10_000) })).toThrow(/^TRAILHOUSE_METRICS_WINDOW: "x{40}" is not/);
   });
 
   it('takes tiny, huge, negative and NaN durations without breaking its buckets', () => {

@@ -25,12 +25,23 @@ const LOG_GROWTH = Math.log(GROWTH);
 
 export const DEFAULT_WINDOW_MS = 60_000;
 
-/** The window's length: TRAILHOUSE_METRICS_WINDOW when it is a positive duration, else 60 s. */
+/**
+ * Bounds of the window: a slot begins a sixth of it apart and the event
+ * loop's delay is moved into it by a timer at that period, so a window far
+ * shorter would wake the thread for nothing, and one past an hour would ask
+ * for a timer beyond what Node's timers hold.
+ */
+export const MIN_WINDOW_MS = 100;
+export const MAX_WINDOW_MS = 3_600_000;
+
+/** The window's length: TRAILHOUSE_METRICS_WINDOW when set (a duration from 100ms to 1h), else 60 s. */
 export function metricsWindowMs(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.TRAILHOUSE_METRICS_WINDOW;
   if (v === undefined || v === '') return DEFAULT_WINDOW_MS;
   const ms = parseDuration(v);
-  if (ms === undefined || !(ms >= 1)) throw new Error(`TRAILHOUSE_METRICS_WINDOW: ${JSON.stringify(v)} is not a duration of at least 1ms (e.g. 60s, 250ms)`);
+  if (ms === undefined || !(ms >= MIN_WINDOW_MS && ms <= MAX_WINDOW_MS)) {
+    throw new Error(`TRAILHOUSE_METRICS_WINDOW: ${JSON.stringify(v.slice(0, 40))} is not a duration from 100ms to 1h (e.g. 60s, 250ms)`);
+  }
   return ms;
 }
 
