@@ -10,7 +10,11 @@
  * included: it runs in that process), peak RSS, and the time from request to
  * answer (p50/p90/p99/max) under that closed loop.
  *
- *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger,loki,datadog,beats,fluentforward,syslog --auth --no-integrity --cpu-prof DIR --node-flags "--single-threaded-gc"]
+ *   npm run bench [-- --batches 60 --per-batch 1000 --concurrency 8 --config FILE --phases logs,traces,zipkin,jaeger,loki,datadog,beats,fluentforward,syslog --auth --no-integrity --back correlate,audit --cpu-prof DIR --node-flags "--single-threaded-gc"]
+ *
+ * --back LIST: the pipelines behind the spool keep only the listed
+ * processors (`none`: none), so runs with `none`, `correlate`,
+ * `correlate,audit` and without the flag give each stage's cost.
  *
  * --no-integrity: audit rows are written without the signed Merkle log
  * (processors.audit.integrity.enabled: false); each phase reports
@@ -125,6 +129,18 @@ if (authToken) {
 // `--no-integrity`: audit rows written without the signed Merkle log, to measure what the log costs.
 if (args.flags.has('no-integrity')) {
   for (const [id, pr] of Object.entries<any>(base.processors ?? {})) if (id.split('/')[0] === 'audit') pr.integrity = { ...pr.integrity, enabled: false };
+}
+// `--back correlate,audit` (or `none`): the pipelines behind the spool keep only these of their
+// processors, in their order, to see what each stage costs (BENCHMARKS.md, "by stage").
+const back = flag(args, 'back');
+if (back !== undefined) {
+  const keep = back === 'none' ? [] : back.split(',');
+  const known = new Set(Object.keys(base.processors ?? {}));
+  const unknown = keep.filter((k) => !known.has(k));
+  if (unknown.length) throw new Error(`--back: no processor ${unknown.join(', ')} in the config (it has ${[...known].join(', ')})`);
+  for (const p of Object.values<any>(base.service.pipelines)) {
+    if (p.receivers.includes('spool')) p.processors = (p.processors ?? []).filter((id: string) => keep.includes(id));
+  }
 }
 if (base.receivers.jaeger) base.receivers.jaeger = { protocols: { thrift_compact: { endpoint: `127.0.0.1:${jaegerUdp}` } } };
 for (const id of Object.keys(base.receivers)) if (!['otlp', 'spool', 'zipkin', 'jaeger'].includes(id)) delete base.receivers[id];
