@@ -7,12 +7,12 @@
  *
  * Reading never resets anything: every reader (two Prometheus servers of an
  * HA pair, `pipeline_stats`, an OTLP metrics reader, someone with curl) sees
- * the same window. The window is `SLOTS` slots of a sixth of its length; a
+ * the same window. The window is six slots of a sixth of its length each; a
  * duration lands in the slot of the time it was recorded, and a read covers
  * the current slot and the five before it, so a reading spans between five
  * and six sixths of the window back. The length is 60 s, or
- * TRAILHOUSE_METRICS_WINDOW (a duration such as `10s` or `250ms`, for a
- * benchmark that reads every quarter second).
+ * TRAILHOUSE_METRICS_WINDOW (a duration from 100ms to 1h, e.g. `250ms` for
+ * a benchmark that reads every quarter second).
  */
 import { parseDuration } from '../config/schema.ts';
 
@@ -71,11 +71,12 @@ export class LatencyWindow {
     for (let i = 0; i < SLOTS; i++) this.slots.push({ epoch: -1, counts: new Uint32Array(BUCKETS), n: 0, longest: 0 });
   }
 
-  /** The window's length (ms), and how often a slot begins. */
+  /** How long a slot is (ms): a sixth of the window, how often a new one begins. */
   get slotLengthMs(): number {
     return this.slotMs;
   }
 
+  /** The window's length (ms). */
   get windowMs(): number {
     return this.slotMs * SLOTS;
   }
