@@ -24,10 +24,15 @@ export async function isLogsTable(s: VerifySource, table: string): Promise<boole
 
 const RANGE = 'WHERE LogOrigin = {o:String} AND LogIndex >= {a:UInt64} AND LogIndex < {b:UInt64}';
 
+/** Rows of one origin with from <= LogIndex < to, in no particular order, in RowBinary: the header columns, then `body`. */
+function rowsWith(body: string, s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
+  const params = { o: origin, a: String(from), b: String(to) };
+  return busyRetry(() => s.bytes(`SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, ${body} FROM ${t.events} ${RANGE}`, params, 'RowBinary'));
+}
+
 /** Rows of one origin with from <= LogIndex < to, in no particular order: header and body columns in RowBinary (otel-logs-verify.ts). */
 export function logsRowsPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
-  const params = { o: origin, a: String(from), b: String(to) };
-  return busyRetry(() => s.bytes(`SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, ${OTEL_LOGS_BODY_SQL} FROM ${t.events} ${RANGE}`, params, 'RowBinary'));
+  return rowsWith(OTEL_LOGS_BODY_SQL, s, t, origin, from, to);
 }
 
 /**
@@ -39,8 +44,7 @@ export const LOGS_BODY_HASH_SQL = `concat(SHA256(formatRow('RowBinary', ${OTEL_L
 
 /** Rows of one origin with from <= LogIndex < to, each with its body's hash computed by the store: a leaves page's shape (verify-store.ts hashedRowsPage). */
 export function logsHashedRowsPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
-  const params = { o: origin, a: String(from), b: String(to) };
-  return busyRetry(() => s.bytes(`SELECT LogIndex, ${OTEL_LOGS_HEADER_SQL}, ${LOGS_BODY_HASH_SQL} FROM ${t.events} ${RANGE}`, params, 'RowBinary'));
+  return rowsWith(LOGS_BODY_HASH_SQL, s, t, origin, from, to);
 }
 
 /** Leaf records of one origin with from <= LogIndex < to, in the audit leaves page's shape (verify-rowbinary.ts parseLeavesPage). */

@@ -182,14 +182,12 @@ export function feedRowBinary(
   v.reserve(until);
   const origin = v.origin;
   const hashed = given === STORE_HASHED;
-  if (given === STORE_HASHED) {
-    given = undefined;
-    parseRows = parseHashedRowsPage;
-  }
-  const R = given?.rows ?? pageRecords(rowBuf, !hashed, v.next, until);
+  const order = hashed ? undefined : given;
+  const parse = hashed ? parseHashedRowsPage : parseRows;
+  const R = order?.rows ?? pageRecords(rowBuf, !hashed, v.next, until);
   const K = pageRecords(recBuf, false, v.next, until);
-  const bodyHashes = given?.bodyHashes;
-  const leaves = given?.leaves as (Buffer & { latin1Slice(start: number, end: number): string }) | undefined;
+  const bodyHashes = order?.bodyHashes;
+  const leaves = order?.leaves as (Buffer & { latin1Slice(start: number, end: number): string }) | undefined;
   const prefix = leafPrefix(origin);
   const nr = R.length / 3;
   const nk = K.length / 3;
@@ -223,7 +221,7 @@ export function feedRowBinary(
     // Everything at index i, as objects.
     const rows: StoredRow[] = [];
     const recs: LeafRecord[] = [];
-    for (; rowIndex(rk) === i; rk++) rows.push(...parseRows(rowBuf.subarray(R[3 * rk]!, R[3 * rk + 2]!), origin));
+    for (; rowIndex(rk) === i; rk++) rows.push(...parse(rowBuf.subarray(R[3 * rk]!, R[3 * rk + 2]!), origin));
     for (; recIndex(kk) === i; kk++) recs.push(...parseLeavesPage(recBuf.subarray(K[3 * kk]!, K[3 * kk + 2]!), origin));
     v.place(i, v.index(i, rows, recs));
   }

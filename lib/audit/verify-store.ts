@@ -185,7 +185,12 @@ export const BODY_HASH_SQL = `concat(SHA256(concat(${['Action', 'Principal', 'So
  * says what this trusts the store with).
  */
 export function hashedRowsPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
-  return busyRetry(() => s.bytes(`SELECT ${HEADER}, ${BODY_HASH_SQL} FROM ${t.events} ${RANGE}`, range(origin, from, to), 'RowBinary'));
+  return rowsWith(BODY_HASH_SQL, s, t, origin, from, to);
+}
+
+/** Rows of one origin with from <= LogIndex < to, in no particular order, in RowBinary: the header columns, then `body`. */
+function rowsWith(body: string, s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
+  return busyRetry(() => s.bytes(`SELECT ${HEADER}, ${body} FROM ${t.events} ${RANGE}`, range(origin, from, to), 'RowBinary'));
 }
 
 /**
@@ -213,11 +218,7 @@ export async function storeHashesBodies(s: VerifySource, t: AuditTables, sql = B
  * from these bytes: `verify --hash-locally`.
  */
 export function rowsPage(s: VerifySource, t: AuditTables, origin: string, from: number, to: number): Promise<Buffer> {
-  return busyRetry(() => s.bytes(
-    `SELECT ${HEADER}, Action, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, Details FROM ${t.events} ${RANGE}`,
-    range(origin, from, to),
-    'RowBinary',
-  ));
+  return rowsWith('Action, Principal, Source, Destination, Resource, Policy, TraceId, SpanId, Details', s, t, origin, from, to);
 }
 
 /** Rows of one origin with from <= LogIndex < to, by index, every column (for a proof). */
